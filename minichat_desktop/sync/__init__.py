@@ -1,0 +1,1 @@
+"""The relay client: asyncio, no widgets."""

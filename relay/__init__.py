@@ -1,0 +1,1 @@
+"""The MiniChat relay: connects shoppers (web widget, LINE) to each shop's desktop."""
