@@ -1,0 +1,230 @@
+"""The shop database: one SQLite file, opened safely, migrated at start, backed up properly.
+
+- WAL journal, foreign keys on, ``synchronous=FULL`` (orders and payments must survive a power
+  cut), a busy timeout so a second process waits instead of failing.
+- One writer: every write transaction starts with ``BEGIN IMMEDIATE`` on the single writer
+  connection, so writers queue up (also across processes) instead of deadlocking half-way.
+- Migrations run at start after a backup made with SQLite's backup API (never a file copy).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import logging
+import sqlite3
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Engine, create_engine, event, text
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.pool import QueuePool
+
+from minichat_desktop import paths
+from minichat_desktop.domain.errors import EnvironmentProblem, UserError
+
+log = logging.getLogger(__name__)
+
+BUSY_TIMEOUT_MS = 10_000
+
+
+def _configure(dbapi_conn: sqlite3.Connection, *, readonly: bool) -> None:
+    # Let SQLAlchemy's "begin" hook (below) issue BEGIN itself.
+    dbapi_conn.isolation_level = None
+    cur = dbapi_conn.cursor()
+    cur.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+    cur.execute("PRAGMA foreign_keys = ON")
+    if not readonly:
+        cur.execute("PRAGMA journal_mode = WAL")
+    cur.execute("PRAGMA synchronous = FULL")
+    cur.execute("PRAGMA temp_store = MEMORY")
+    cur.execute("PRAGMA cache_size = -32000")
+    cur.close()
+
+
+def _make_engine(url: str, *, writer: bool) -> Engine:
+    engine = create_engine(
+        url,
+        poolclass=QueuePool,
+        pool_size=1 if writer else 4,
+        max_overflow=0,
+        pool_timeout=60,
+        connect_args={"check_same_thread": False, "timeout": BUSY_TIMEOUT_MS / 1000},
+    )
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_conn: sqlite3.Connection, _rec: Any) -> None:
+        _configure(dbapi_conn, readonly=not writer)
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(conn: Any) -> None:
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if writer else "BEGIN")
+
+    return engine
+
+
+class Database:
+    """An open shop database: a writer engine (one connection) and a reader engine.
+
+    Use :meth:`write` for a unit of work that changes data (committed on success, rolled back on
+    any exception) and :meth:`read` for queries.
+    """
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        url = f"sqlite:///{path}"
+        self.writer = _make_engine(url, writer=True)
+        self.reader = _make_engine(url, writer=False)
+        self._write_sessions = sessionmaker(self.writer, expire_on_commit=False)
+        self._read_sessions = sessionmaker(self.reader, expire_on_commit=False)
+        self._lock = threading.Lock()
+
+    @classmethod
+    def open(cls, folder: Path, *, migrate: bool = True, backup: bool = True) -> Database:
+        """Open (creating if needed) the database in ``folder`` and bring its schema to head.
+
+        Raises :class:`EnvironmentProblem` when the folder cannot be written or the file is not a
+        database, and :class:`UserError` when the file is newer than this program.
+        """
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise EnvironmentProblem(
+                "env.data_dir",
+                f"cannot create the data folder {folder}: {exc.strerror}",
+                path=str(folder),
+            ) from exc
+        db = cls(paths.database_path(folder))
+        if migrate:
+            from minichat_desktop.domain import migrate as migrations
+
+            migrations.upgrade_at_start(db, backup=backup)
+        return db
+
+    @contextlib.contextmanager
+    def write(self) -> Iterator[Session]:
+        """A unit of work: commits when the block ends normally, rolls back on any exception."""
+        with self._lock, self._write_sessions() as session:
+            try:
+                yield session
+                session.commit()
+            except OperationalError as exc:
+                session.rollback()
+                raise _environment_problem(exc, self.path) from exc
+            except BaseException:
+                session.rollback()
+                raise
+
+    @contextlib.contextmanager
+    def read(self) -> Iterator[Session]:
+        """A read-only session on a consistent snapshot."""
+        with self._read_sessions() as session:
+            try:
+                yield session
+            finally:
+                session.rollback()
+
+    def backup_to(self, target: Path) -> Path:
+        """Copy the live database to ``target`` with SQLite's backup API (consistent while in
+        use). Raises :class:`EnvironmentProblem` if the target cannot be written."""
+        target = target.expanduser().resolve()
+        try:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            if target.exists():
+                target.unlink()
+            src = sqlite3.connect(self.path, timeout=BUSY_TIMEOUT_MS / 1000)
+            try:
+                dst = sqlite3.connect(target)
+                try:
+                    src.backup(dst)
+                finally:
+                    dst.close()
+            finally:
+                src.close()
+        except (OSError, sqlite3.Error) as exc:
+            raise EnvironmentProblem(
+                "env.backup_failed", f"cannot write the backup {target}: {exc}", path=str(target)
+            ) from exc
+        return target
+
+    def dispose(self) -> None:
+        self.writer.dispose()
+        self.reader.dispose()
+
+
+def _environment_problem(exc: OperationalError, path: Path) -> EnvironmentProblem:
+    msg = str(exc.orig) if exc.orig is not None else str(exc)
+    if "locked" in msg or "busy" in msg:
+        return EnvironmentProblem(
+            "env.db_locked",
+            f"the database {path} is busy in another program; try again in a moment",
+            path=str(path),
+        )
+    if "disk" in msg or "full" in msg:
+        return EnvironmentProblem(
+            "env.disk_full", f"cannot write {path}: the disk is full", path=str(path)
+        )
+    return EnvironmentProblem("env.db_error", f"database error in {path}: {msg}", path=str(path))
+
+
+def restore_from(folder: Path, source: Path) -> Path:
+    """Replace the database in ``folder`` with the backup ``source``.
+
+    The current database is first backed up to ``backups/before-restore-*.sqlite3``. The source
+    must be a readable MiniChat database (checked with ``PRAGMA integrity_check`` and for our
+    tables), else :class:`UserError` and nothing changes.
+    """
+    source = source.expanduser().resolve()
+    if not source.is_file():
+        raise UserError("restore.missing", f"no backup file at {source}", path=str(source))
+    try:
+        con = sqlite3.connect(f"file:{source}?mode=ro", uri=True)
+        try:
+            ok = con.execute("PRAGMA integrity_check").fetchone()
+            tables = {
+                r[0] for r in con.execute("SELECT name FROM sqlite_master WHERE type='table'")
+            }
+        finally:
+            con.close()
+    except sqlite3.DatabaseError as exc:
+        raise UserError(
+            "restore.not_a_database",
+            f"{source} is not a MiniChat backup (not an SQLite database)",
+            path=str(source),
+        ) from exc
+    if not ok or ok[0] != "ok":
+        raise UserError(
+            "restore.corrupt", f"{source} is damaged (integrity check failed)", path=str(source)
+        )
+    if not {"alembic_version", "products", "orders"} <= tables:
+        raise UserError(
+            "restore.not_minichat", f"{source} is not a MiniChat backup", path=str(source)
+        )
+    folder.mkdir(parents=True, exist_ok=True)
+    live = paths.database_path(folder)
+    if live.exists():
+        stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%d-%H%M%S")
+        current = Database(live)
+        try:
+            current.backup_to(paths.backups_dir(folder) / f"before-restore-{stamp}.sqlite3")
+        finally:
+            current.dispose()
+    src = sqlite3.connect(f"file:{source}?mode=ro", uri=True)
+    try:
+        dst = sqlite3.connect(live, timeout=BUSY_TIMEOUT_MS / 1000)
+        try:
+            src.backup(dst)
+            dst.execute("PRAGMA journal_mode = WAL")
+        finally:
+            dst.close()
+    finally:
+        src.close()
+    return live
+
+
+def check_integrity(db: Database) -> str:
+    with db.reader.connect() as conn:
+        return str(conn.execute(text("PRAGMA integrity_check")).scalar_one())

@@ -1,0 +1,502 @@
+"""The shop's tables (SQLAlchemy 2). Money is integer satang; times are UTC.
+
+The stock level of a variant (``ProductVariant.stock``) is kept equal to the sum of its
+``StockMovement`` rows by a database trigger (see the initial migration), and a CHECK constraint
+keeps it at zero or above: an insert that would oversell fails inside SQLite itself, whichever
+process wrote it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from enum import StrEnum
+from typing import Any, ClassVar
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    CheckConstraint,
+    Date,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    TypeDecorator,
+    UniqueConstraint,
+)
+from sqlalchemy.engine import Dialect
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+def utcnow() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+class UTCDateTime(TypeDecorator[dt.datetime]):
+    """A timezone-aware datetime stored as naive UTC text; read back as aware UTC."""
+
+    impl = DateTime
+    cache_ok = True
+
+    def process_bind_param(self, value: dt.datetime | None, dialect: Dialect) -> dt.datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given; store aware UTC times only")
+        return value.astimezone(dt.UTC).replace(tzinfo=None)
+
+    def process_result_value(
+        self, value: dt.datetime | None, dialect: Dialect
+    ) -> dt.datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=dt.UTC)
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+    type_annotation_map: ClassVar[dict[Any, Any]] = {
+        dt.datetime: UTCDateTime(),
+        dict[str, Any]: JSON,
+        list[str]: JSON,
+    }
+
+
+# ---------------------------------------------------------------------------- enums
+
+
+class OrderStatus(StrEnum):
+    PENDING = "pending"
+    CONFIRMED = "confirmed"
+    PROCESSING = "processing"
+    SHIPPED = "shipped"
+    DELIVERED = "delivered"
+    CANCELLED = "cancelled"
+    REFUNDED = "refunded"
+
+
+class PaymentStatus(StrEnum):
+    PENDING = "pending"
+    PAID = "paid"
+    FAILED = "failed"
+    REFUNDED = "refunded"
+
+
+class PaymentMethod(StrEnum):
+    PROMPTPAY = "promptpay"
+    BANK_TRANSFER = "bank_transfer"
+    CASH = "cash"
+    CARD = "card"
+    COD = "cod"
+    OTHER = "other"
+
+
+class Channel(StrEnum):
+    WIDGET = "widget"
+    LINE = "line"
+    POS = "pos"
+    MANUAL = "manual"
+
+
+class MovementReason(StrEnum):
+    IMPORT = "import"
+    ADJUSTMENT = "adjustment"
+    RESERVATION = "reservation"
+    CANCELLATION = "cancellation"
+    SALE = "sale"
+    REFUND = "refund"
+
+
+class PipelineStatus(StrEnum):
+    NEW = "new"
+    CONTACTED = "contacted"
+    QUALIFIED = "qualified"
+    CONVERTED = "converted"
+    LOST = "lost"
+
+
+class IdentityKind(StrEnum):
+    PHONE = "phone"
+    LINE = "line"
+    WIDGET = "widget"
+    EMAIL = "email"
+    WALKIN = "walkin"
+
+
+def _enum(enum: type[StrEnum], name: str) -> String:
+    """Enums are stored as their text value (readable in any SQLite browser)."""
+    return String(max(len(m.value) for m in enum) + 8)
+
+
+# ---------------------------------------------------------------------------- shop
+
+
+class Shop(Base):
+    """The shop's profile: one row, id 1."""
+
+    __tablename__ = "shop"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(200), default="")
+    name_en: Mapped[str] = mapped_column(String(200), default="")
+    address: Mapped[str] = mapped_column(Text, default="")
+    phone: Mapped[str] = mapped_column(String(40), default="")
+    email: Mapped[str] = mapped_column(String(200), default="")
+    tax_id: Mapped[str] = mapped_column(String(13), default="")
+    # Branch per the Revenue Department: "00000" is the head office (สำนักงานใหญ่).
+    branch_code: Mapped[str] = mapped_column(String(5), default="00000")
+    branch_name: Mapped[str] = mapped_column(String(200), default="")
+    vat_registered: Mapped[bool] = mapped_column(Boolean, default=False)
+    prices_include_vat: Mapped[bool] = mapped_column(Boolean, default=True)
+    promptpay_id: Mapped[str] = mapped_column(String(20), default="")
+    order_prefix: Mapped[str] = mapped_column(String(10), default="MC")
+    logo_path: Mapped[str] = mapped_column(String(500), default="")
+    updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+
+class BankAccount(Base):
+    __tablename__ = "bank_accounts"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    bank: Mapped[str] = mapped_column(String(100))
+    account_name: Mapped[str] = mapped_column(String(200))
+    account_number: Mapped[str] = mapped_column(String(30))
+    branch: Mapped[str] = mapped_column(String(100), default="")
+    position: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class VatRate(Base):
+    """A VAT rate in basis points (700 = 7.00 %) and the Bangkok date it takes effect."""
+
+    __tablename__ = "vat_rates"
+    __table_args__ = (CheckConstraint("rate_bp >= 0 AND rate_bp <= 10000", name="rate_range"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    rate_bp: Mapped[int] = mapped_column(Integer)
+    effective_from: Mapped[dt.date] = mapped_column(Date, unique=True)
+    note: Mapped[str] = mapped_column(String(200), default="")
+
+
+class AuditEntry(Base):
+    """Who changed what, when. ``changes`` maps a field to ``[before, after]``."""
+
+    __tablename__ = "audit_log"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[dt.datetime] = mapped_column(default=utcnow, index=True)
+    actor: Mapped[str] = mapped_column(String(100))
+    action: Mapped[str] = mapped_column(String(60))
+    entity: Mapped[str] = mapped_column(String(60))
+    entity_id: Mapped[str] = mapped_column(String(60), default="")
+    changes: Mapped[dict[str, Any]] = mapped_column(default=dict)
+
+
+class Setting(Base):
+    """Non-secret application settings (secrets live in the OS keyring)."""
+
+    __tablename__ = "settings"
+
+    key: Mapped[str] = mapped_column(String(100), primary_key=True)
+    value: Mapped[dict[str, Any]] = mapped_column(JSON)
+
+
+class Sequence(Base):
+    """Named counters for order and document numbers (``order:MC:2026`` → 123)."""
+
+    __tablename__ = "sequences"
+
+    name: Mapped[str] = mapped_column(String(60), primary_key=True)
+    value: Mapped[int] = mapped_column(Integer, default=0)
+
+
+# ---------------------------------------------------------------------------- catalog
+
+
+class Category(Base):
+    __tablename__ = "categories"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(100), unique=True)
+    position: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class Product(Base):
+    """A product. What is sold and stocked is always a :class:`ProductVariant`: a product
+    without options has exactly one, its default variant, with the product's SKU."""
+
+    __tablename__ = "products"
+    __table_args__ = (
+        CheckConstraint("price_satang >= 0", name="price_nonnegative"),
+        CheckConstraint(
+            "compare_at_satang IS NULL OR compare_at_satang >= 0", name="compare_nonneg"
+        ),
+        CheckConstraint("cost_satang IS NULL OR cost_satang >= 0", name="cost_nonnegative"),
+        CheckConstraint("low_stock_threshold >= 0", name="threshold_nonnegative"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    sku: Mapped[str] = mapped_column(String(64), unique=True)
+    name_th: Mapped[str] = mapped_column(String(300))
+    name_en: Mapped[str] = mapped_column(String(300), default="")
+    description: Mapped[str] = mapped_column(Text, default="")
+    price_satang: Mapped[int] = mapped_column(Integer)
+    compare_at_satang: Mapped[int | None] = mapped_column(Integer)
+    cost_satang: Mapped[int | None] = mapped_column(Integer)
+    category_id: Mapped[int | None] = mapped_column(
+        ForeignKey("categories.id", ondelete="SET NULL"), index=True
+    )
+    tags: Mapped[list[str]] = mapped_column(default=list)
+    images: Mapped[list[str]] = mapped_column(default=list)
+    option_names: Mapped[list[str]] = mapped_column(default=list)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    track_inventory: Mapped[bool] = mapped_column(Boolean, default=True)
+    low_stock_threshold: Mapped[int] = mapped_column(Integer, default=5)
+    weight_grams: Mapped[int | None] = mapped_column(Integer)
+    # Lower-cased text the search index is built from (kept in step by catalog.py; the
+    # product_search FTS5 table follows it through triggers).
+    search_name: Mapped[str] = mapped_column(Text, default="", index=True)
+    search_codes: Mapped[str] = mapped_column(Text, default="")
+    search_extra: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+    category: Mapped[Category | None] = relationship()
+    variants: Mapped[list[ProductVariant]] = relationship(
+        back_populates="product",
+        cascade="all, delete-orphan",
+        order_by="ProductVariant.position",
+    )
+
+
+class ProductVariant(Base):
+    __tablename__ = "product_variants"
+    __table_args__ = (
+        CheckConstraint("stock >= 0", name="stock_nonnegative"),
+        CheckConstraint("price_satang IS NULL OR price_satang >= 0", name="price_nonnegative"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    product_id: Mapped[int] = mapped_column(
+        ForeignKey("products.id", ondelete="CASCADE"), index=True
+    )
+    sku: Mapped[str] = mapped_column(String(64), unique=True)
+    barcode: Mapped[str | None] = mapped_column(String(64), unique=True)
+    options: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    title: Mapped[str] = mapped_column(String(200), default="")
+    price_satang: Mapped[int | None] = mapped_column(Integer)  # None: the product's price
+    stock: Mapped[int] = mapped_column(Integer, default=0)
+    position: Mapped[int] = mapped_column(Integer, default=0)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+
+    product: Mapped[Product] = relationship(back_populates="variants")
+
+
+class StockMovement(Base):
+    """One change to a variant's stock. The level is the sum of these (trigger-maintained)."""
+
+    __tablename__ = "stock_movements"
+    __table_args__ = (
+        CheckConstraint("quantity <> 0", name="quantity_nonzero"),
+        Index("ix_stock_movements_variant_created", "variant_id", "created_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    variant_id: Mapped[int] = mapped_column(ForeignKey("product_variants.id", ondelete="CASCADE"))
+    quantity: Mapped[int] = mapped_column(Integer)
+    reason: Mapped[str] = mapped_column(_enum(MovementReason, "reason"))
+    actor: Mapped[str] = mapped_column(String(100))
+    note: Mapped[str] = mapped_column(Text, default="")
+    order_id: Mapped[int | None] = mapped_column(
+        ForeignKey("orders.id", ondelete="SET NULL"), index=True
+    )
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+
+# ---------------------------------------------------------------------------- customers
+
+
+class Customer(Base):
+    __tablename__ = "customers"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(200), default="")
+    phone: Mapped[str] = mapped_column(String(20), default="", index=True)
+    email: Mapped[str] = mapped_column(String(200), default="")
+    status: Mapped[str] = mapped_column(_enum(PipelineStatus, "status"), default=PipelineStatus.NEW)
+    tags: Mapped[list[str]] = mapped_column(default=list)
+    notes: Mapped[str] = mapped_column(Text, default="")
+    # Default shipping address and, for tax invoices, the buyer's tax ID and branch.
+    address: Mapped[str] = mapped_column(Text, default="")
+    subdistrict: Mapped[str] = mapped_column(String(100), default="")
+    district: Mapped[str] = mapped_column(String(100), default="")
+    province: Mapped[str] = mapped_column(String(100), default="")
+    postcode: Mapped[str] = mapped_column(String(5), default="")
+    tax_id: Mapped[str] = mapped_column(String(13), default="")
+    branch: Mapped[str] = mapped_column(String(100), default="")
+    opted_out: Mapped[bool] = mapped_column(Boolean, default=False)
+    merged_into_id: Mapped[int | None] = mapped_column(
+        ForeignKey("customers.id", ondelete="SET NULL"), index=True
+    )
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+    last_contacted_at: Mapped[dt.datetime | None] = mapped_column()
+
+    identities: Mapped[list[CustomerIdentity]] = relationship(
+        back_populates="customer", cascade="all, delete-orphan"
+    )
+
+
+class CustomerIdentity(Base):
+    """How a customer reaches the shop: a phone, a LINE user id, a widget session, …"""
+
+    __tablename__ = "customer_identities"
+    __table_args__ = (UniqueConstraint("kind", "value", name="uq_customer_identities_kind_value"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    customer_id: Mapped[int] = mapped_column(
+        ForeignKey("customers.id", ondelete="CASCADE"), index=True
+    )
+    kind: Mapped[str] = mapped_column(_enum(IdentityKind, "kind"))
+    value: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+    customer: Mapped[Customer] = relationship(back_populates="identities")
+
+
+# ---------------------------------------------------------------------------- orders
+
+
+class Order(Base):
+    __tablename__ = "orders"
+    __table_args__ = (
+        CheckConstraint(
+            "subtotal_satang >= 0 AND discount_satang >= 0 AND shipping_satang >= 0 "
+            "AND vat_satang >= 0 AND total_satang >= 0",
+            name="money_nonnegative",
+        ),
+        Index("ix_orders_status_created", "status", "created_at"),
+        Index("ix_orders_created_at", "created_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    number: Mapped[str] = mapped_column(String(30), unique=True)
+    channel: Mapped[str] = mapped_column(_enum(Channel, "channel"))
+    status: Mapped[str] = mapped_column(_enum(OrderStatus, "status"), default=OrderStatus.PENDING)
+    customer_id: Mapped[int | None] = mapped_column(
+        ForeignKey("customers.id", ondelete="SET NULL"), index=True
+    )
+    # The buyer as on the order (snapshots: later edits to the customer do not change them).
+    customer_name: Mapped[str] = mapped_column(String(200), default="")
+    customer_phone: Mapped[str] = mapped_column(String(20), default="")
+    customer_email: Mapped[str] = mapped_column(String(200), default="")
+    customer_tax_id: Mapped[str] = mapped_column(String(13), default="")
+    customer_branch: Mapped[str] = mapped_column(String(100), default="")
+    # Pricing, all satang.
+    subtotal_satang: Mapped[int] = mapped_column(Integer)
+    discount_satang: Mapped[int] = mapped_column(Integer, default=0)
+    discount_code: Mapped[str] = mapped_column(String(40), default="")
+    shipping_satang: Mapped[int] = mapped_column(Integer, default=0)
+    vat_rate_bp: Mapped[int] = mapped_column(Integer, default=0)
+    vat_satang: Mapped[int] = mapped_column(Integer, default=0)
+    total_satang: Mapped[int] = mapped_column(Integer)
+    prices_include_vat: Mapped[bool] = mapped_column(Boolean, default=True)
+    # Payment.
+    payment_method: Mapped[str] = mapped_column(_enum(PaymentMethod, "payment_method"))
+    payment_status: Mapped[str] = mapped_column(
+        _enum(PaymentStatus, "payment_status"), default=PaymentStatus.PENDING
+    )
+    paid_at: Mapped[dt.datetime | None] = mapped_column()
+    payment_ref: Mapped[str] = mapped_column(String(100), default="")
+    slip_path: Mapped[str] = mapped_column(String(500), default="")
+    # Shipping.
+    ship_name: Mapped[str] = mapped_column(String(200), default="")
+    ship_phone: Mapped[str] = mapped_column(String(20), default="")
+    ship_address: Mapped[str] = mapped_column(Text, default="")
+    ship_subdistrict: Mapped[str] = mapped_column(String(100), default="")
+    ship_district: Mapped[str] = mapped_column(String(100), default="")
+    ship_province: Mapped[str] = mapped_column(String(100), default="")
+    ship_postcode: Mapped[str] = mapped_column(String(5), default="")
+    shipping_method: Mapped[str] = mapped_column(String(40), default="")
+    carrier: Mapped[str] = mapped_column(String(40), default="")
+    tracking_number: Mapped[str] = mapped_column(String(60), default="")
+    cod_satang: Mapped[int] = mapped_column(Integer, default=0)
+    shipped_at: Mapped[dt.datetime | None] = mapped_column()
+    delivered_at: Mapped[dt.datetime | None] = mapped_column()
+    conversation_ref: Mapped[str] = mapped_column(String(200), default="", index=True)
+    cancel_reason: Mapped[str] = mapped_column(Text, default="")
+    created_by: Mapped[str] = mapped_column(String(100), default="")
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+    items: Mapped[list[OrderItem]] = relationship(
+        back_populates="order", cascade="all, delete-orphan", order_by="OrderItem.id"
+    )
+    notes: Mapped[list[OrderNote]] = relationship(
+        cascade="all, delete-orphan", order_by="OrderNote.id"
+    )
+    events: Mapped[list[OrderEvent]] = relationship(
+        cascade="all, delete-orphan", order_by="OrderEvent.id"
+    )
+
+
+class OrderItem(Base):
+    """A line of an order, with the product as it was when ordered."""
+
+    __tablename__ = "order_items"
+    __table_args__ = (
+        CheckConstraint("quantity > 0", name="quantity_positive"),
+        CheckConstraint("unit_price_satang >= 0 AND discount_satang >= 0", name="money_nonneg"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    order_id: Mapped[int] = mapped_column(ForeignKey("orders.id", ondelete="CASCADE"), index=True)
+    product_id: Mapped[int | None] = mapped_column(
+        ForeignKey("products.id", ondelete="SET NULL"), index=True
+    )
+    variant_id: Mapped[int | None] = mapped_column(
+        ForeignKey("product_variants.id", ondelete="SET NULL"), index=True
+    )
+    sku: Mapped[str] = mapped_column(String(64))
+    name: Mapped[str] = mapped_column(String(300))
+    variant_title: Mapped[str] = mapped_column(String(200), default="")
+    unit_price_satang: Mapped[int] = mapped_column(Integer)
+    quantity: Mapped[int] = mapped_column(Integer)
+    discount_satang: Mapped[int] = mapped_column(Integer, default=0)
+    line_total_satang: Mapped[int] = mapped_column(Integer)
+
+    order: Mapped[Order] = relationship(back_populates="items")
+
+
+class OrderNote(Base):
+    __tablename__ = "order_notes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    order_id: Mapped[int] = mapped_column(ForeignKey("orders.id", ondelete="CASCADE"), index=True)
+    text: Mapped[str] = mapped_column(Text)
+    author: Mapped[str] = mapped_column(String(100))
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+
+class OrderEvent(Base):
+    """The order's timeline: status changes, payment, shipping, notes."""
+
+    __tablename__ = "order_events"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    order_id: Mapped[int] = mapped_column(ForeignKey("orders.id", ondelete="CASCADE"), index=True)
+    kind: Mapped[str] = mapped_column(String(30))
+    status: Mapped[str] = mapped_column(String(20), default="")
+    note: Mapped[str] = mapped_column(Text, default="")
+    actor: Mapped[str] = mapped_column(String(100), default="")
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)

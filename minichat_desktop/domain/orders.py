@@ -1,0 +1,780 @@
+"""Orders: placing them with stock reserved, pricing with VAT, the status state machine.
+
+Status moves along ``pending → confirmed → processing → shipped → delivered``; an order can be
+cancelled before it ships (its reserved stock comes back) and refunded once paid (its stock
+comes back, as the goods are returned). A counter (POS) sale is placed complete: paid and
+delivered at once, its stock taken as a sale.
+
+Order numbers read well on the phone: ``{prefix}-{year}-{n:06d}`` (``MC-2026-000123``), counted
+per prefix and Bangkok calendar year, without gaps (the counter is part of the transaction).
+
+Prices are integer satang. VAT uses the rate in force on the order's Bangkok date; with prices
+that include VAT it is ``gross × r / (1 + r)``, else ``gross × r`` added on top, rounded half up.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import func, insert, or_, select
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.orm import Session, selectinload
+
+from minichat_desktop.domain import shop as shop_mod
+from minichat_desktop.domain.errors import InvalidTransition, NotFound, UserError
+from minichat_desktop.domain.models import (
+    Channel,
+    Customer,
+    MovementReason,
+    Order,
+    OrderEvent,
+    OrderItem,
+    OrderNote,
+    OrderStatus,
+    PaymentMethod,
+    PaymentStatus,
+    Product,
+    ProductVariant,
+    Sequence,
+    Shop,
+    utcnow,
+)
+from minichat_desktop.domain.stock import record_movements
+
+S = OrderStatus
+
+TRANSITIONS: dict[OrderStatus, frozenset[OrderStatus]] = {
+    S.PENDING: frozenset({S.CONFIRMED, S.PROCESSING, S.CANCELLED}),
+    S.CONFIRMED: frozenset({S.PROCESSING, S.SHIPPED, S.CANCELLED, S.REFUNDED}),
+    S.PROCESSING: frozenset({S.SHIPPED, S.CANCELLED, S.REFUNDED}),
+    S.SHIPPED: frozenset({S.DELIVERED, S.REFUNDED}),
+    S.DELIVERED: frozenset({S.REFUNDED}),
+    S.CANCELLED: frozenset(),
+    S.REFUNDED: frozenset(),
+}
+
+MAX_QUANTITY = 10_000
+
+
+# ---------------------------------------------------------------------------- money
+
+
+def round_half_up_div(numerator: int, denominator: int) -> int:
+    """``numerator / denominator`` rounded half up, exactly, for non-negative integers."""
+    if numerator < 0 or denominator <= 0:
+        raise ValueError("round_half_up_div takes a non-negative numerator")
+    return (2 * numerator + denominator) // (2 * denominator)
+
+
+@dataclass(frozen=True, slots=True)
+class Totals:
+    subtotal: int
+    discount: int
+    shipping: int
+    vat_rate_bp: int
+    vat: int
+    total: int
+
+    @property
+    def net(self) -> int:
+        """The value before VAT."""
+        return self.total - self.vat
+
+
+def compute_totals(
+    subtotal: int,
+    discount: int,
+    shipping: int,
+    *,
+    vat_registered: bool,
+    prices_include_vat: bool,
+    rate_bp: int,
+) -> Totals:
+    """Totals of an order in satang. Raises :class:`UserError` for a discount above the
+    subtotal or negative amounts."""
+    if min(subtotal, discount, shipping) < 0:
+        raise UserError("order.negative_money", "amounts cannot be negative")
+    if discount > subtotal:
+        raise UserError(
+            "order.discount_too_big",
+            "the discount is larger than the subtotal",
+            discount=discount,
+            subtotal=subtotal,
+        )
+    gross = subtotal - discount + shipping
+    if not vat_registered or rate_bp == 0:
+        return Totals(subtotal, discount, shipping, 0, 0, gross)
+    if prices_include_vat:
+        vat = round_half_up_div(gross * rate_bp, 10_000 + rate_bp)
+        return Totals(subtotal, discount, shipping, rate_bp, vat, gross)
+    vat = round_half_up_div(gross * rate_bp, 10_000)
+    return Totals(subtotal, discount, shipping, rate_bp, vat, gross + vat)
+
+
+# ---------------------------------------------------------------------------- inputs and views
+
+
+@dataclass(slots=True)
+class LineInput:
+    """One line of a new order: a variant (by id, or by SKU/barcode) and a quantity.
+    ``unit_price_satang`` overrides the catalog price (a counter price change);
+    ``discount_satang`` is the discount on the whole line."""
+
+    quantity: int
+    variant_id: int | None = None
+    sku: str | None = None
+    unit_price_satang: int | None = None
+    discount_satang: int = 0
+
+
+@dataclass(slots=True)
+class NewOrder:
+    channel: Channel
+    lines: list[LineInput]
+    payment_method: PaymentMethod = PaymentMethod.PROMPTPAY
+    customer_id: int | None = None
+    customer_name: str = ""
+    customer_phone: str = ""
+    customer_email: str = ""
+    customer_tax_id: str = ""
+    customer_branch: str = ""
+    ship_name: str = ""
+    ship_phone: str = ""
+    ship_address: str = ""
+    ship_subdistrict: str = ""
+    ship_district: str = ""
+    ship_province: str = ""
+    ship_postcode: str = ""
+    shipping_method: str = ""
+    shipping_satang: int = 0
+    discount_satang: int = 0
+    discount_code: str = ""
+    cod: bool = False
+    note: str = ""
+    conversation_ref: str = ""
+    # A counter sale: paid and handed over now (stock taken as a sale, not a reservation).
+    completed: bool = False
+    payment_ref: str = ""
+    created_at: dt.datetime | None = None  # for imports and demo data; default now
+
+
+@dataclass(frozen=True, slots=True)
+class OrderItemView:
+    id: int
+    product_id: int | None
+    variant_id: int | None
+    sku: str
+    name: str
+    variant_title: str
+    unit_price_satang: int
+    quantity: int
+    discount_satang: int
+    line_total_satang: int
+
+
+@dataclass(frozen=True, slots=True)
+class TimelineEntry:
+    kind: str
+    status: str
+    note: str
+    actor: str
+    created_at: dt.datetime
+
+
+@dataclass(frozen=True, slots=True)
+class NoteView:
+    text: str
+    author: str
+    created_at: dt.datetime
+
+
+@dataclass(frozen=True, slots=True)
+class OrderSummary:
+    id: int
+    number: str
+    channel: str
+    status: str
+    payment_status: str
+    payment_method: str
+    customer_id: int | None
+    customer_name: str
+    customer_phone: str
+    total_satang: int
+    item_count: int
+    carrier: str
+    tracking_number: str
+    created_at: dt.datetime
+
+
+@dataclass(frozen=True, slots=True)
+class OrderView:
+    id: int
+    number: str
+    channel: str
+    status: str
+    customer_id: int | None
+    customer_name: str
+    customer_phone: str
+    customer_email: str
+    customer_tax_id: str
+    customer_branch: str
+    subtotal_satang: int
+    discount_satang: int
+    discount_code: str
+    shipping_satang: int
+    vat_rate_bp: int
+    vat_satang: int
+    total_satang: int
+    prices_include_vat: bool
+    payment_method: str
+    payment_status: str
+    paid_at: dt.datetime | None
+    payment_ref: str
+    slip_path: str
+    ship_name: str
+    ship_phone: str
+    ship_address: str
+    ship_subdistrict: str
+    ship_district: str
+    ship_province: str
+    ship_postcode: str
+    shipping_method: str
+    carrier: str
+    tracking_number: str
+    cod_satang: int
+    shipped_at: dt.datetime | None
+    delivered_at: dt.datetime | None
+    conversation_ref: str
+    cancel_reason: str
+    created_by: str
+    created_at: dt.datetime
+    updated_at: dt.datetime
+    items: tuple[OrderItemView, ...] = field(default=())
+    notes: tuple[NoteView, ...] = field(default=())
+    timeline: tuple[TimelineEntry, ...] = field(default=())
+
+    @property
+    def allowed_next(self) -> frozenset[OrderStatus]:
+        return allowed_transitions(OrderStatus(self.status), PaymentStatus(self.payment_status))
+
+    @property
+    def item_count(self) -> int:
+        return sum(i.quantity for i in self.items)
+
+
+def allowed_transitions(status: OrderStatus, payment: PaymentStatus) -> frozenset[OrderStatus]:
+    """Where an order may go next: refund needs a payment; a paid order is refunded, not
+    cancelled."""
+    nxt = set(TRANSITIONS[status])
+    if payment != PaymentStatus.PAID:
+        nxt.discard(S.REFUNDED)
+    else:
+        nxt.discard(S.CANCELLED)
+    return frozenset(nxt)
+
+
+_VIEW_FIELDS = [
+    f for f in OrderView.__dataclass_fields__ if f not in ("items", "notes", "timeline")
+]
+
+
+def order_view(o: Order) -> OrderView:
+    return OrderView(
+        **{name: getattr(o, name) for name in _VIEW_FIELDS},
+        items=tuple(
+            OrderItemView(
+                i.id,
+                i.product_id,
+                i.variant_id,
+                i.sku,
+                i.name,
+                i.variant_title,
+                i.unit_price_satang,
+                i.quantity,
+                i.discount_satang,
+                i.line_total_satang,
+            )
+            for i in o.items
+        ),
+        notes=tuple(NoteView(n.text, n.author, n.created_at) for n in o.notes),
+        timeline=tuple(
+            TimelineEntry(e.kind, e.status, e.note, e.actor, e.created_at) for e in o.events
+        ),
+    )
+
+
+# ---------------------------------------------------------------------------- numbering
+
+
+def next_number(session: Session, prefix: str, when: dt.datetime) -> str:
+    year = when.astimezone(shop_mod.BANGKOK).year
+    name = f"order:{prefix}:{year}"
+    value = session.execute(
+        sqlite_insert(Sequence)
+        .values(name=name, value=1)
+        .on_conflict_do_update(index_elements=[Sequence.name], set_={"value": Sequence.value + 1})
+        .returning(Sequence.value)
+    ).scalar_one()
+    return f"{prefix}-{year}-{value:06d}"
+
+
+# ---------------------------------------------------------------------------- placing
+
+
+def place_order(session: Session, new: NewOrder, actor: str) -> OrderView:
+    """Create an order, reserve its stock (or take it, for a completed counter sale) and give
+    it the next number. All or nothing: raises :class:`UserError` (an unknown or inactive
+    product, a bad quantity, a discount too big) or :class:`OutOfStock` with nothing stored.
+    """
+    if not new.lines:
+        raise UserError("order.empty", "an order needs at least one item")
+    now = new.created_at or utcnow()
+    shop = session.get(Shop, 1)
+    if shop is None:
+        shop_mod.ensure_defaults(session)
+        shop = session.get(Shop, 1)
+        assert shop is not None
+
+    # Resolve lines to variants.
+    by_sku = [ln.sku for ln in new.lines if ln.variant_id is None and ln.sku]
+    sku_map: dict[str, int] = {}
+    if by_sku:
+        for vid, sku, barcode in session.execute(
+            select(ProductVariant.id, ProductVariant.sku, ProductVariant.barcode).where(
+                or_(ProductVariant.sku.in_(by_sku), ProductVariant.barcode.in_(by_sku))
+            )
+        ):
+            sku_map[sku] = vid
+            if barcode:
+                sku_map.setdefault(barcode, vid)
+    variant_ids: list[int] = []
+    for n, ln in enumerate(new.lines, start=1):
+        if not 0 < ln.quantity <= MAX_QUANTITY:
+            raise UserError(
+                "order.bad_quantity",
+                f"line {n}: quantity must be 1 to {MAX_QUANTITY}",
+                line=n,
+                quantity=ln.quantity,
+            )
+        if ln.discount_satang < 0 or (ln.unit_price_satang or 0) < 0:
+            raise UserError("order.negative_money", f"line {n}: amounts cannot be negative", line=n)
+        vid = ln.variant_id if ln.variant_id is not None else sku_map.get(ln.sku or "")
+        if vid is None:
+            raise NotFound(
+                "order.unknown_item", f"line {n}: no product with SKU {ln.sku}", line=n, sku=ln.sku
+            )
+        variant_ids.append(vid)
+    rows = {
+        r.id: r
+        for r in session.execute(
+            select(
+                ProductVariant.id,
+                ProductVariant.sku,
+                ProductVariant.title,
+                ProductVariant.price_satang,
+                ProductVariant.active,
+                ProductVariant.product_id,
+                Product.name_th,
+                Product.price_satang.label("pp"),
+                Product.active.label("product_active"),
+            )
+            .join(Product, Product.id == ProductVariant.product_id)
+            .where(ProductVariant.id.in_(variant_ids))
+        )
+    }
+    items: list[dict[str, Any]] = []
+    need: dict[int, int] = defaultdict(int)
+    for n, (ln, vid) in enumerate(zip(new.lines, variant_ids, strict=True), start=1):
+        r = rows.get(vid)
+        if r is None:
+            raise NotFound("order.unknown_item", f"line {n}: no product variant {vid}", line=n)
+        if not (r.active and r.product_active):
+            raise UserError(
+                "order.inactive_item", f"line {n}: {r.sku} is not for sale", line=n, sku=r.sku
+            )
+        unit = (
+            ln.unit_price_satang
+            if ln.unit_price_satang is not None
+            else (r.price_satang if r.price_satang is not None else r.pp)
+        )
+        gross = unit * ln.quantity
+        if ln.discount_satang > gross:
+            raise UserError(
+                "order.discount_too_big", f"line {n}: the discount is larger than the line", line=n
+            )
+        items.append(
+            {
+                "product_id": r.product_id,
+                "variant_id": vid,
+                "sku": r.sku,
+                "name": r.name_th,
+                "variant_title": r.title,
+                "unit_price_satang": unit,
+                "quantity": ln.quantity,
+                "discount_satang": ln.discount_satang,
+                "line_total_satang": gross - ln.discount_satang,
+            }
+        )
+        need[vid] += ln.quantity
+
+    subtotal = sum(i["line_total_satang"] for i in items)
+    rate = shop_mod.vat_rate_bp(session, shop_mod.bangkok_today(now)) if shop.vat_registered else 0
+    totals = compute_totals(
+        subtotal,
+        new.discount_satang,
+        new.shipping_satang,
+        vat_registered=shop.vat_registered,
+        prices_include_vat=shop.prices_include_vat,
+        rate_bp=rate,
+    )
+    customer_id = new.customer_id
+    if customer_id is not None and session.get(Customer, customer_id) is None:
+        raise NotFound(
+            "order.unknown_customer", f"no customer with id {customer_id}", id=customer_id
+        )
+    status = S.DELIVERED if new.completed else S.PENDING
+    order = Order(
+        number=next_number(session, shop.order_prefix, now),
+        channel=new.channel,
+        status=status,
+        customer_id=customer_id,
+        customer_name=new.customer_name.strip(),
+        customer_phone=new.customer_phone.strip(),
+        customer_email=new.customer_email.strip(),
+        customer_tax_id=new.customer_tax_id.strip(),
+        customer_branch=new.customer_branch.strip(),
+        subtotal_satang=totals.subtotal,
+        discount_satang=totals.discount,
+        discount_code=new.discount_code.strip(),
+        shipping_satang=totals.shipping,
+        vat_rate_bp=totals.vat_rate_bp,
+        vat_satang=totals.vat,
+        total_satang=totals.total,
+        prices_include_vat=shop.prices_include_vat,
+        payment_method=new.payment_method,
+        payment_status=PaymentStatus.PAID if new.completed else PaymentStatus.PENDING,
+        paid_at=now if new.completed else None,
+        payment_ref=new.payment_ref,
+        ship_name=new.ship_name.strip(),
+        ship_phone=new.ship_phone.strip(),
+        ship_address=new.ship_address.strip(),
+        ship_subdistrict=new.ship_subdistrict.strip(),
+        ship_district=new.ship_district.strip(),
+        ship_province=new.ship_province.strip(),
+        ship_postcode=new.ship_postcode.strip(),
+        shipping_method=new.shipping_method.strip(),
+        cod_satang=totals.total if new.cod else 0,
+        delivered_at=now if new.completed else None,
+        conversation_ref=new.conversation_ref,
+        created_by=actor,
+        created_at=now,
+        updated_at=now,
+    )
+    session.add(order)
+    session.flush()
+    session.execute(insert(OrderItem), [{"order_id": order.id, **i} for i in items])
+    events = [
+        {
+            "order_id": order.id,
+            "kind": "status",
+            "status": status,
+            "note": "placed" if not new.completed else "counter sale",
+            "actor": actor,
+            "created_at": now,
+        }
+    ]
+    if new.note.strip():
+        session.add(
+            OrderNote(order_id=order.id, text=new.note.strip(), author=actor, created_at=now)
+        )
+    session.execute(insert(OrderEvent), events)
+    record_movements(
+        session,
+        {vid: -qty for vid, qty in need.items()},
+        MovementReason.SALE if new.completed else MovementReason.RESERVATION,
+        actor,
+        note=order.number,
+        order_id=order.id,
+    )
+    session.expire(order, ["items", "events", "notes"])
+    return order_view(order)
+
+
+# ---------------------------------------------------------------------------- loading, listing
+
+
+def _load(session: Session, order_id: int | None = None, number: str | None = None) -> Order:
+    stmt = select(Order).options(
+        selectinload(Order.items), selectinload(Order.notes), selectinload(Order.events)
+    )
+    stmt = (
+        stmt.where(Order.id == order_id)
+        if order_id is not None
+        else stmt.where(Order.number == (number or "").strip().upper())
+    )
+    order = session.scalar(stmt)
+    if order is None:
+        what = number if number is not None else order_id
+        raise NotFound("order.not_found", f"no order {what}", order=str(what))
+    return order
+
+
+def get_order(session: Session, order_id: int) -> OrderView:
+    return order_view(_load(session, order_id=order_id))
+
+
+def get_order_by_number(session: Session, number: str) -> OrderView:
+    return order_view(_load(session, number=number))
+
+
+@dataclass(frozen=True, slots=True)
+class OrderFilters:
+    status: str | None = None
+    channel: str | None = None
+    payment_status: str | None = None
+    customer_id: int | None = None
+    created_from: dt.datetime | None = None  # inclusive, aware
+    created_to: dt.datetime | None = None  # exclusive, aware
+    min_total_satang: int | None = None
+    max_total_satang: int | None = None
+    search: str = ""  # number, phone or name
+
+
+def list_orders(
+    session: Session, filters: OrderFilters = OrderFilters(), *, limit: int = 200, offset: int = 0
+) -> list[OrderSummary]:
+    """Orders newest first, filtered."""
+    count = (
+        select(func.coalesce(func.sum(OrderItem.quantity), 0))
+        .where(OrderItem.order_id == Order.id)
+        .correlate(Order)
+        .scalar_subquery()
+    )
+    stmt = select(
+        Order.id,
+        Order.number,
+        Order.channel,
+        Order.status,
+        Order.payment_status,
+        Order.payment_method,
+        Order.customer_id,
+        Order.customer_name,
+        Order.customer_phone,
+        Order.total_satang,
+        count.label("item_count"),
+        Order.carrier,
+        Order.tracking_number,
+        Order.created_at,
+    )
+    if filters.status:
+        statuses = [s.strip() for s in filters.status.split(",") if s.strip()]
+        for s in statuses:
+            if s not in OrderStatus.__members__.values():
+                raise UserError(
+                    "order.unknown_status",
+                    f"unknown status {s!r}; use one of " + ", ".join(OrderStatus),
+                    status=s,
+                )
+        stmt = stmt.where(Order.status.in_(statuses))
+    if filters.channel:
+        stmt = stmt.where(Order.channel == filters.channel)
+    if filters.payment_status:
+        stmt = stmt.where(Order.payment_status == filters.payment_status)
+    if filters.customer_id is not None:
+        stmt = stmt.where(Order.customer_id == filters.customer_id)
+    if filters.created_from is not None:
+        stmt = stmt.where(Order.created_at >= filters.created_from)
+    if filters.created_to is not None:
+        stmt = stmt.where(Order.created_at < filters.created_to)
+    if filters.min_total_satang is not None:
+        stmt = stmt.where(Order.total_satang >= filters.min_total_satang)
+    if filters.max_total_satang is not None:
+        stmt = stmt.where(Order.total_satang <= filters.max_total_satang)
+    q = filters.search.strip()
+    if q:
+        digits = "".join(ch for ch in q if ch.isdigit())
+        conds = [
+            Order.number.contains(q.upper()),
+            Order.customer_name.contains(q),
+            Order.ship_name.contains(q),
+        ]
+        if len(digits) >= 3:
+            conds += [Order.customer_phone.contains(digits), Order.ship_phone.contains(digits)]
+        stmt = stmt.where(or_(*conds))
+    stmt = stmt.order_by(Order.created_at.desc(), Order.id.desc()).limit(limit).offset(offset)
+    return [OrderSummary(**r._mapping) for r in session.execute(stmt)]
+
+
+# ---------------------------------------------------------------------------- changes
+
+
+def _event(
+    session: Session, order: Order, kind: str, actor: str, note: str = "", status: str = ""
+) -> None:
+    session.add(
+        OrderEvent(
+            order_id=order.id, kind=kind, status=status, note=note, actor=actor, created_at=utcnow()
+        )
+    )
+
+
+def change_status(
+    session: Session, order_id: int, to: OrderStatus, actor: str, note: str = ""
+) -> OrderView:
+    """Move an order to ``to``. Cancelling gives reserved stock back; refunding gives the
+    stock back and marks the payment refunded. Raises :class:`InvalidTransition` naming both
+    statuses when the move is not allowed."""
+    order = _load(session, order_id=order_id)
+    current = OrderStatus(order.status)
+    to = OrderStatus(to)
+    if to not in allowed_transitions(current, PaymentStatus(order.payment_status)):
+        hint = ""
+        if to == S.CANCELLED and order.payment_status == PaymentStatus.PAID:
+            hint = "; it is paid: refund it instead"
+        elif to == S.REFUNDED and order.payment_status != PaymentStatus.PAID:
+            hint = "; it is not paid"
+        raise InvalidTransition(
+            "order.bad_transition",
+            f"order {order.number} cannot go from {current} to {to}{hint}",
+            order=order.number,
+            current=current,
+            to=to,
+        )
+    now = utcnow()
+    if to in (S.CANCELLED, S.REFUNDED):
+        back = defaultdict(int)
+        for item in order.items:
+            if item.variant_id is not None:
+                back[item.variant_id] += item.quantity
+        alive = set(
+            session.scalars(select(ProductVariant.id).where(ProductVariant.id.in_(list(back))))
+        )
+        record_movements(
+            session,
+            {vid: qty for vid, qty in back.items() if vid in alive},
+            MovementReason.CANCELLATION if to == S.CANCELLED else MovementReason.REFUND,
+            actor,
+            note=order.number,
+            order_id=order.id,
+        )
+        if to == S.CANCELLED:
+            order.cancel_reason = note
+        else:
+            order.payment_status = PaymentStatus.REFUNDED
+    if to == S.SHIPPED and order.shipped_at is None:
+        order.shipped_at = now
+    if to == S.DELIVERED:
+        order.delivered_at = now
+    order.status = to
+    order.updated_at = now
+    _event(session, order, "status", actor, note, status=to)
+    session.flush()
+    session.expire(order, ["events"])
+    return order_view(order)
+
+
+def mark_paid(
+    session: Session,
+    order_id: int,
+    actor: str,
+    *,
+    method: PaymentMethod | None = None,
+    reference: str = "",
+    paid_at: dt.datetime | None = None,
+) -> OrderView:
+    """Record the payment. A pending order becomes confirmed. Raises :class:`UserError` if it
+    is cancelled, refunded or already paid."""
+    order = _load(session, order_id=order_id)
+    if order.status in (S.CANCELLED, S.REFUNDED):
+        raise UserError(
+            "order.closed", f"order {order.number} is {order.status}", order=order.number
+        )
+    if order.payment_status == PaymentStatus.PAID:
+        raise UserError(
+            "order.already_paid", f"order {order.number} is already paid", order=order.number
+        )
+    order.payment_status = PaymentStatus.PAID
+    order.paid_at = paid_at or utcnow()
+    if method is not None:
+        order.payment_method = method
+    order.payment_ref = reference.strip()
+    _event(session, order, "payment", actor, reference.strip(), status=PaymentStatus.PAID)
+    if order.status == S.PENDING:
+        order.status = S.CONFIRMED
+        _event(session, order, "status", actor, "paid", status=S.CONFIRMED)
+    order.updated_at = utcnow()
+    session.flush()
+    session.expire(order, ["events"])
+    return order_view(order)
+
+
+def attach_slip(session: Session, order_id: int, path: str, actor: str) -> OrderView:
+    """Keep the payment slip's image path on the order (the owner then checks and marks paid)."""
+    order = _load(session, order_id=order_id)
+    order.slip_path = path
+    _event(session, order, "slip", actor, "payment slip received")
+    session.flush()
+    session.expire(order, ["events"])
+    return order_view(order)
+
+
+def set_shipping(
+    session: Session,
+    order_id: int,
+    actor: str,
+    *,
+    carrier: str | None = None,
+    tracking_number: str | None = None,
+    method: str | None = None,
+) -> OrderView:
+    order = _load(session, order_id=order_id)
+    if order.status in (S.CANCELLED, S.REFUNDED):
+        raise UserError(
+            "order.closed", f"order {order.number} is {order.status}", order=order.number
+        )
+    changes = []
+    if carrier is not None and carrier.strip() != order.carrier:
+        order.carrier = carrier.strip()
+        changes.append(f"carrier {order.carrier}")
+    if tracking_number is not None:
+        tracking = "".join(tracking_number.split()).upper()
+        if tracking != order.tracking_number:
+            order.tracking_number = tracking
+            changes.append(f"tracking {tracking}")
+    if method is not None and method.strip() != order.shipping_method:
+        order.shipping_method = method.strip()
+        changes.append(f"method {order.shipping_method}")
+    if changes:
+        _event(session, order, "shipping", actor, ", ".join(changes))
+        order.updated_at = utcnow()
+    session.flush()
+    session.expire(order, ["events"])
+    return order_view(order)
+
+
+def add_note(session: Session, order_id: int, text: str, actor: str) -> OrderView:
+    if not text.strip():
+        raise UserError("order.empty_note", "the note is empty")
+    order = _load(session, order_id=order_id)
+    session.add(OrderNote(order_id=order.id, text=text.strip(), author=actor, created_at=utcnow()))
+    session.flush()
+    session.expire(order, ["notes"])
+    return order_view(order)
+
+
+def bulk_change_status(
+    session: Session, order_ids: list[int], to: OrderStatus, actor: str
+) -> tuple[list[OrderView], list[tuple[int, str]]]:
+    """Move several orders; those that cannot move are reported, the others moved."""
+    done: list[OrderView] = []
+    failed: list[tuple[int, str]] = []
+    for oid in order_ids:
+        try:
+            with session.begin_nested():
+                done.append(change_status(session, oid, to, actor))
+        except UserError as exc:
+            failed.append((oid, exc.message))
+    return done, failed
