@@ -1,0 +1,712 @@
+"""HTTP routes and the two WebSocket endpoints, and running them until SIGTERM."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import html
+import logging
+import signal
+import socket
+from collections.abc import Awaitable, Callable
+from importlib import resources
+from typing import Any
+
+from aiohttp import WSMsgType, web
+
+from relay import line as ln
+from relay import protocol as p
+from relay.images import ImageRejected, check_image
+from relay.server import (
+    CLOSE_POLICY,
+    CLOSE_REPLACED,
+    CLOSE_UNSUPPORTED,
+    HELLO_TIMEOUT,
+    Conn,
+    DesktopLink,
+    Hub,
+    RelayConfig,
+)
+from relay.storage import LineCredentials, NotFound, Shop, Store, StoreError
+
+log = logging.getLogger("relay")
+
+HUB = web.AppKey("hub", Hub)
+MAX_BAD_FRAMES = 20
+
+
+def _json_error(
+    status: int, code: str, message: str, headers: dict[str, str] | None = None
+) -> web.Response:
+    return web.json_response({"error": code, "message": message}, status=status, headers=headers)
+
+
+def client_ip(request: web.Request, hub: Hub) -> str:
+    if hub.config.trust_proxy:
+        fwd = request.headers.get("X-Forwarded-For", "")
+        if fwd:
+            return fwd.split(",")[0].strip()
+    return request.remote or "?"
+
+
+def _origin_allowed(request: web.Request, shop: Shop) -> bool:
+    origin = request.headers.get("Origin")
+    if origin is None:
+        return True  # not a browser (apps, tests); browsers always send Origin on WebSockets
+    origin = origin.rstrip("/").lower()
+    own = f"{request.scheme}://{request.host}".lower()
+    return origin == own or "*" in shop.allowed_origins or origin in shop.allowed_origins
+
+
+def _cors(request: web.Request, shop: Shop | None) -> dict[str, str]:
+    origin = request.headers.get("Origin")
+    if origin is None or shop is None or not _origin_allowed(request, shop):
+        return {}
+    return {
+        "Access-Control-Allow-Origin": origin,
+        "Access-Control-Allow-Methods": "GET, POST, OPTIONS",
+        "Access-Control-Allow-Headers": "Authorization, Content-Type",
+        "Access-Control-Max-Age": "600",
+        "Vary": "Origin",
+    }
+
+
+def _bearer(request: web.Request) -> str | None:
+    auth = request.headers.get("Authorization", "")
+    if auth.startswith("Bearer "):
+        return auth[7:].strip() or None
+    return None
+
+
+def _shop_or_none(hub: Hub, shop_id: str) -> Shop | None:
+    if not p.is_valid_id(shop_id):
+        return None
+    try:
+        return hub.store.shop(shop_id)
+    except NotFound:
+        return None
+
+
+# ---------------------------------------------------------------------------------------------
+# Plain HTTP
+
+
+async def healthz(request: web.Request) -> web.Response:
+    hub = request.app[HUB]
+    try:
+        hub.store.db.execute("SELECT 1").fetchone()
+    except Exception:
+        return web.json_response({"status": "unhealthy"}, status=503)
+    return web.json_response({"status": "ok", "protocol": p.PROTOCOL_VERSION})
+
+
+def _static(name: str) -> bytes:
+    return resources.files("relay").joinpath("static", name).read_bytes()
+
+
+async def widget_js(request: web.Request) -> web.Response:
+    body = request.app["widget_js"]
+    return web.Response(
+        body=body,
+        content_type="application/javascript",
+        charset="utf-8",
+        headers={"Cache-Control": "public, max-age=300", "Access-Control-Allow-Origin": "*"},
+    )
+
+
+async def widget_config(request: web.Request) -> web.Response:
+    """The widget's look and texts, so the launcher shows before the socket opens."""
+    hub = request.app[HUB]
+    shop = _shop_or_none(hub, request.match_info["shop_id"])
+    if shop is None:
+        return _json_error(404, "not_found", "no such shop")
+    return web.json_response(
+        {"config": shop.widget_config.to_obj(), "presence": hub.live(shop.id).presence.value},
+        headers={"Cache-Control": "no-cache", "Access-Control-Allow-Origin": "*"},
+    )
+
+
+async def demo_page(request: web.Request) -> web.Response:
+    hub = request.app[HUB]
+    shop = _shop_or_none(hub, request.match_info["shop_id"])
+    if shop is None:
+        return _json_error(404, "not_found", "no such shop")
+    page = (
+        request.app["demo_html"]
+        .replace("{{SHOP_ID}}", html.escape(shop.id))
+        .replace("{{SHOP_NAME}}", html.escape(shop.name))
+    )
+    return web.Response(text=page, content_type="text/html", charset="utf-8")
+
+
+async def media_get(request: web.Request) -> web.Response:
+    hub = request.app[HUB]
+    media_id = request.match_info["media_id"]
+    m = hub.store.media(media_id) if p.is_valid_id(media_id) else None
+    if m is None:
+        return _json_error(404, "not_found", "no such media")
+    return web.Response(
+        body=m.data,
+        content_type=m.mime,
+        headers={
+            "Cache-Control": "private, max-age=86400, immutable",
+            "X-Content-Type-Options": "nosniff",
+            "Content-Security-Policy": "default-src 'none'",
+            "Access-Control-Allow-Origin": "*",
+        },
+    )
+
+
+async def _read_upload(request: web.Request, hub: Hub) -> bytes:
+    limit = hub.config.max_upload
+    if request.content_length is not None and request.content_length > limit:
+        raise web.HTTPRequestEntityTooLarge(max_size=limit, actual_size=request.content_length)
+    data = await request.content.read(limit + 1)
+    if len(data) > limit:
+        raise web.HTTPRequestEntityTooLarge(max_size=limit, actual_size=len(data))
+    return data
+
+
+async def _store_upload(
+    request: web.Request, hub: Hub, shop_id: str, headers: dict[str, str]
+) -> web.Response:
+    try:
+        data = await _read_upload(request, hub)
+    except web.HTTPRequestEntityTooLarge:
+        return _json_error(
+            413, "too_large", f"image: too large (max {hub.config.max_upload} bytes)", headers
+        )
+    try:
+        info = check_image(data, hub.config.max_upload)
+    except ImageRejected as exc:
+        return _json_error(415, "bad_image", str(exc), headers)
+    m = hub.store.add_media(shop_id, info.mime, info.width, info.height, data)
+    await hub.durable()
+    log.info("shop %s: stored media %s (%s, %d bytes)", shop_id, m.id, m.mime, m.size)
+    return web.json_response(
+        {
+            "media_id": m.id,
+            "url": hub.media_url(m.id),
+            "mime": m.mime,
+            "width": m.width,
+            "height": m.height,
+            "size": m.size,
+        },
+        status=201,
+        headers=headers,
+    )
+
+
+async def widget_upload(request: web.Request) -> web.Response:
+    """A shopper's picture (a payment slip): ``POST /widget/{shop_id}/upload`` with the
+    session token as Bearer and the image bytes as the body."""
+    hub = request.app[HUB]
+    shop = _shop_or_none(hub, request.match_info["shop_id"])
+    if shop is None:
+        return _json_error(404, "not_found", "no such shop")
+    cors = _cors(request, shop)
+    if request.method == "OPTIONS":
+        return web.Response(status=204 if cors else 403, headers=cors)
+    if not _origin_allowed(request, shop):
+        return _json_error(403, "forbidden", "origin not allowed for this shop")
+    ip = client_ip(request, hub)
+    if not hub.upload_limit.allow(ip):
+        return _json_error(
+            429,
+            "rate_limited",
+            "too many uploads; try again shortly",
+            {**cors, "Retry-After": str(max(1, round(hub.upload_limit.retry_after(ip))))},
+        )
+    token = _bearer(request)
+    sid = hub.store.session(shop.id, token) if token else None
+    if sid is None:
+        return _json_error(401, "unauthorized", "session token missing or wrong", cors)
+    if not hub.shopper_limit.allow(f"{shop.id}:{sid}", 3):
+        return _json_error(429, "rate_limited", "too many uploads; try again shortly", cors)
+    return await _store_upload(request, hub, shop.id, cors)
+
+
+async def desktop_upload(request: web.Request) -> web.Response:
+    """A picture from the shop (``POST /desktop/media`` with the shop token as Bearer)."""
+    hub = request.app[HUB]
+    token = _bearer(request)
+    shop = hub.store.shop_by_token(token) if token else None
+    if shop is None:
+        return _json_error(401, "unauthorized", "shop token missing or wrong")
+    return await _store_upload(request, hub, shop.id, {})
+
+
+async def line_webhook(request: web.Request) -> web.Response:
+    """LINE's webhook: signature on the raw body first; store; 200; process after."""
+    hub = request.app[HUB]
+    shop_id = request.match_info["shop_id"]
+    shop = _shop_or_none(hub, shop_id)
+    if shop is None:
+        return _json_error(404, "not_found", "no such shop")
+    try:
+        creds = hub.store.line_credentials(shop.id)
+    except StoreError as exc:
+        log.error("shop %s: %s", shop.id, exc)
+        return _json_error(500, "internal", "cannot read line credentials")
+    if creds is None:
+        return _json_error(404, "not_found", "line is not configured for this shop")
+    try:
+        body = await request.read()
+    except web.HTTPRequestEntityTooLarge:
+        return _json_error(413, "too_large", "body too large")
+    if not ln.verify_signature(creds.channel_secret, body, request.headers.get("X-Line-Signature")):
+        log.warning(
+            "shop %s: line webhook with a missing or wrong signature from %s",
+            shop.id,
+            request.remote,
+        )
+        return _json_error(401, "unauthorized", "bad signature")
+    try:
+        payload = p.load_json(body)
+    except p.ProtocolError:
+        return _json_error(400, "bad_request", "body is not json")
+    if not isinstance(payload, dict) or not isinstance(payload.get("events"), list):
+        return _json_error(400, "bad_request", "events missing")
+    if not payload["events"]:
+        return web.json_response({})  # LINE's "verify" button
+    hub.store.store_webhook(shop.id, body)
+    await hub.durable()
+    hub.wake_webhooks()
+    return web.json_response({})
+
+
+# ---------------------------------------------------------------------------------------------
+# WebSockets
+
+
+async def _receive_hello(ws: web.WebSocketResponse) -> Any:
+    msg = await asyncio.wait_for(ws.receive(), HELLO_TIMEOUT)
+    if msg.type is not WSMsgType.TEXT:
+        return None
+    return msg.data
+
+
+async def _frames(
+    ws: web.WebSocketResponse, conn: Conn, handle: Callable[[str], Awaitable[None]]
+) -> None:
+    """Read frames until the socket closes; protocol errors answer ``error`` and go on."""
+    bad = 0
+    async for msg in ws:
+        if msg.type is WSMsgType.TEXT:
+            try:
+                await handle(msg.data)
+                bad = 0
+            except p.ProtocolError as exc:
+                bad += 1
+                conn.send_frame(
+                    p.Error(
+                        p.ErrorCode(exc.code)
+                        if exc.code in p.ErrorCode._value2member_map_
+                        else p.ErrorCode.BAD_FRAME,
+                        str(exc)[:500],
+                    )
+                )
+                if bad >= MAX_BAD_FRAMES:
+                    await conn.close(CLOSE_POLICY, b"too many bad frames")
+                    break
+        elif msg.type is WSMsgType.BINARY:
+            bad += 1
+            conn.send_frame(
+                p.Error(p.ErrorCode.BAD_FRAME, "frame: binary frames are not supported")
+            )
+            if bad >= MAX_BAD_FRAMES:
+                await conn.close(CLOSE_POLICY, b"too many bad frames")
+                break
+        elif msg.type is WSMsgType.ERROR:
+            break
+
+
+async def desktop_ws(request: web.Request) -> web.StreamResponse:
+    hub = request.app[HUB]
+    token = _bearer(request)
+    shop = hub.store.shop_by_token(token) if token else None
+    if shop is None:
+        log.warning("desktop socket refused: bad token from %s", request.remote)
+        return _json_error(401, "unauthorized", "shop token missing or wrong")
+    if hub.closing:
+        return _json_error(503, "unavailable", "relay shutting down")
+    ws = web.WebSocketResponse(
+        max_msg_size=hub.config.max_desktop_frame, compress=False, heartbeat=30
+    )
+    await ws.prepare(request)
+    conn = Conn(ws, f"desktop {shop.id}")
+    try:
+        raw = await _receive_hello(ws)
+        hello = p.decode_desktop_frame(raw) if raw is not None else None
+        if not isinstance(hello, p.DesktopHello):
+            raise p.ProtocolError("type: the first frame must be hello")
+        version = p.negotiate(hello.protocol)
+    except TimeoutError:
+        await conn.close(CLOSE_POLICY, b"no hello")
+        return ws
+    except p.ProtocolError as exc:
+        conn.send_frame(p.Error(p.ErrorCode(exc.code), str(exc)))
+        await conn.close(
+            CLOSE_UNSUPPORTED if exc.code == "unsupported_version" else CLOSE_POLICY, b"bad hello"
+        )
+        return ws
+
+    live = hub.live(shop.id)
+    before = live.presence
+    if live.desktop is not None:
+        old = live.desktop.conn
+        log.info("shop %s: a new desktop connection replaces the old one", shop.id)
+        hub.spawn(old.close(CLOSE_REPLACED, b"replaced by a newer connection"))
+    acked, delivered = hub.store.ack_stream(shop.id, hello.after)
+    _delivered_receipts(hub, shop.id, delivered)
+    hub.store.set_presence(shop.id, hello.presence)
+    await hub.durable()
+    shop = hub.store.shop(shop.id)
+    link = DesktopLink(conn, hello.presence, acked)
+    live.desktop = link
+    live.committed_seq = max(live.committed_seq, hub.store.last_seq(shop.id))
+    conn.send_frame(
+        p.DesktopWelcome(
+            version,
+            shop.id,
+            shop.name,
+            acked,
+            hub.store.pending_count(shop.id),
+            shop.line_configured,
+            shop.widget_config,
+            shop.allowed_origins,
+        )
+    )
+    conn.on_drain = lambda: hub.pump_desktop(shop.id)
+    hub.pump_desktop(shop.id)
+    hub.presence_changed(shop.id, before)
+    log.info("shop %s: desktop connected (protocol %d, resuming after %d)", shop.id, version, acked)
+    if shop.line_configured:
+        hub.wake_line(shop.id)
+
+    async def handle(text: str) -> None:
+        await _desktop_frame(hub, shop.id, link, p.decode_desktop_frame(text))
+
+    try:
+        await _frames(ws, conn, handle)
+    finally:
+        conn.stop()
+        if live.desktop is link:
+            before = live.presence
+            live.desktop = None
+            hub.presence_changed(shop.id, before)
+            log.info("shop %s: desktop disconnected", shop.id)
+    return ws
+
+
+def _delivered_receipts(hub: Hub, shop_id: str, delivered: dict[str, list[str]]) -> None:
+    """The desktop has these shopper messages: tell the widgets (ticks)."""
+    for conv, ids in delivered.items():
+        moved = hub.store.mark_shopper_messages(shop_id, conv, p.ReceiptStatus.DELIVERED, ids=ids)
+        if moved and conv.startswith("widget:"):
+            text = p.encode(p.WidgetReceipt(p.ReceiptStatus.DELIVERED, tuple(moved)))
+            sid = conv.split(":", 1)[1]
+            hub.after_commit(lambda sid=sid, text=text: hub.to_session(shop_id, sid, text))
+
+
+def _conversation_ok(hub: Hub, shop_id: str, conversation: str) -> bool:
+    if conversation.startswith("widget:"):
+        return hub.store.has_session(shop_id, conversation.split(":", 1)[1])
+    return hub.store.shop(shop_id).line_configured
+
+
+async def _desktop_frame(hub: Hub, shop_id: str, link: DesktopLink, frame: p.DesktopFrame) -> None:
+    conn = link.conn
+    live = hub.live(shop_id)
+    if isinstance(frame, p.Ack):
+        _, delivered = hub.store.ack_stream(shop_id, frame.seq)
+        _delivered_receipts(hub, shop_id, delivered)
+        hub._schedule_commit()
+    elif isinstance(frame, p.Send):
+        if not _conversation_ok(hub, shop_id, frame.conversation):
+            conn.send_frame(
+                p.Error(
+                    p.ErrorCode.NOT_FOUND,
+                    "conversation: not a conversation of this shop",
+                    frame.message.id,
+                )
+            )
+            return
+        if isinstance(frame.message.body, p.Image) and frame.message.body.media_id:
+            m = hub.store.media(frame.message.body.media_id)
+            if m is None or m.shop_id != shop_id:
+                conn.send_frame(
+                    p.Error(
+                        p.ErrorCode.NOT_FOUND, "message.media_id: no such media", frame.message.id
+                    )
+                )
+                return
+        hub.shop_message(shop_id, frame.conversation, frame.message)
+        accepted = p.encode(p.Accepted(frame.message.id, frame.conversation))
+        hub.after_commit(lambda: conn.send(accepted))
+    elif isinstance(frame, p.Typing):
+        if frame.conversation.startswith("widget:"):
+            sid = frame.conversation.split(":", 1)[1]
+            hub.to_session(shop_id, sid, p.encode(p.ShopTyping(frame.state)))
+        elif frame.state:
+            await _line_loading(hub, shop_id, frame.conversation)
+    elif isinstance(frame, p.Read):
+        cseq = hub.store.find_message(shop_id, frame.conversation, p.Origin.SHOPPER, frame.up_to)
+        if cseq is None:
+            conn.send_frame(
+                p.Error(p.ErrorCode.NOT_FOUND, "up_to: no such message in this conversation")
+            )
+            return
+        moved = hub.store.mark_shopper_messages(
+            shop_id, frame.conversation, p.ReceiptStatus.READ, up_to_cseq=cseq
+        )
+        if moved and frame.conversation.startswith("widget:"):
+            text = p.encode(p.WidgetReceipt(p.ReceiptStatus.READ, tuple(moved)))
+            sid = frame.conversation.split(":", 1)[1]
+            hub.after_commit(lambda: hub.to_session(shop_id, sid, text))
+    elif isinstance(frame, p.SetPresence):
+        before = live.presence
+        link.presence = frame.state
+        hub.store.set_presence(shop_id, frame.state)
+        hub._schedule_commit()
+        hub.presence_changed(shop_id, before)
+    elif isinstance(frame, p.SetWidgetConfig):
+        hub.store.set_widget_config(shop_id, frame.config)
+        if frame.allowed_origins is not None:
+            hub.store.set_origins(shop_id, frame.allowed_origins)
+        await hub.durable()
+        text = p.encode(p.ConfigNotice(frame.config))
+        for conns in live.widgets.values():
+            for c in conns:
+                c.send(text)
+        conn.send_frame(p.Ok(frame.ref))
+    elif isinstance(frame, p.SetLineCredentials):
+        creds = None
+        if frame.channel_secret is not None and frame.channel_token is not None:
+            creds = LineCredentials(frame.channel_secret, frame.channel_token)
+        hub.store.set_line(shop_id, creds)
+        await hub.durable()
+        log.info(
+            "shop %s: line credentials %s from the desktop", shop_id, "set" if creds else "cleared"
+        )
+        conn.send_frame(p.Ok(frame.ref))
+    elif isinstance(frame, p.GetLineQuota):
+        q = await hub.refresh_quota(shop_id)
+        await hub.durable()
+        if q is not None:
+            conn.send_frame(p.LineQuota(q.month, q.used, q.limit, q.exceeded, 0, frame.ref))
+    elif isinstance(frame, p.DesktopHello):
+        raise p.ProtocolError("type: hello was already received")
+
+
+async def _line_loading(hub: Hub, shop_id: str, conversation: str) -> None:
+    """LINE's loading animation while the shop or bot is answering (at most every 5 s)."""
+    live = hub.live(shop_id)
+    now = asyncio.get_running_loop().time()
+    if now - live.loading_sent.get(conversation, -1e9) < 5:
+        return
+    live.loading_sent[conversation] = now
+    creds = hub.store.line_credentials(shop_id)
+    if creds is None:
+        return
+
+    async def go() -> None:
+        try:
+            res = await hub.line.start_loading(
+                creds.channel_token, conversation.split(":", 1)[1], 20
+            )
+            if not res.ok:
+                log.info("shop %s: loading animation refused (http %d)", shop_id, res.status)
+        except Exception as exc:
+            log.info("shop %s: loading animation failed (%s)", shop_id, type(exc).__name__)
+
+    hub.spawn(go())
+
+
+async def widget_ws(request: web.Request) -> web.StreamResponse:
+    hub = request.app[HUB]
+    shop = _shop_or_none(hub, request.query.get("shop", ""))
+    if shop is None:
+        return _json_error(404, "not_found", "no such shop")
+    if not _origin_allowed(request, shop):
+        log.warning(
+            "shop %s: widget socket refused for origin %s",
+            shop.id,
+            request.headers.get("Origin", "")[:100],
+        )
+        return _json_error(403, "forbidden", "origin not allowed for this shop")
+    ip = client_ip(request, hub)
+    if not hub.ip_limit.allow(ip):
+        return _json_error(
+            429,
+            "rate_limited",
+            "too many connections; try again shortly",
+            {"Retry-After": str(max(1, round(hub.ip_limit.retry_after(ip))))},
+        )
+    if hub.closing:
+        return _json_error(503, "unavailable", "relay shutting down")
+    ws = web.WebSocketResponse(
+        max_msg_size=hub.config.max_widget_frame, compress=False, heartbeat=45
+    )
+    await ws.prepare(request)
+    conn = Conn(ws, f"widget {shop.id}")
+    try:
+        raw = await _receive_hello(ws)
+        hello = p.decode_widget_frame(raw) if raw is not None else None
+        if not isinstance(hello, p.WidgetHello):
+            raise p.ProtocolError("type: the first frame must be hello")
+        version = p.negotiate(hello.protocol)
+    except TimeoutError:
+        await conn.close(CLOSE_POLICY, b"no hello")
+        return ws
+    except p.ProtocolError as exc:
+        conn.send_frame(p.Error(p.ErrorCode(exc.code), str(exc)))
+        await conn.close(
+            CLOSE_UNSUPPORTED if exc.code == "unsupported_version" else CLOSE_POLICY, b"bad hello"
+        )
+        return ws
+
+    token = hello.session
+    sid = hub.store.session(shop.id, token) if token else None
+    if sid is None or token is None:
+        sid, token = hub.store.new_session(shop.id)
+        await hub.durable()
+    conversation = f"widget:{sid}"
+    live = hub.live(shop.id)
+    history = tuple(hub.store.history(shop.id, conversation, hello.after))
+    conn.send_frame(
+        p.WidgetWelcome(version, token, conversation, live.presence, shop.widget_config, history)
+    )
+    live.widgets.setdefault(sid, set()).add(conn)
+    limit_key = f"{shop.id}:{sid}"
+    shop_id = shop.id
+
+    async def handle(text: str) -> None:
+        frame = p.decode_widget_frame(text)
+        if isinstance(frame, p.WidgetSend):
+            await _widget_send(hub, shop_id, sid, conn, frame.message, limit_key)
+        elif isinstance(frame, p.Ack | p.WidgetRead):
+            read = isinstance(frame, p.WidgetRead)
+            ids = hub.store.widget_ack(shop_id, conversation, frame.seq, read=read)
+            if ids:
+                status = p.ReceiptStatus.READ if read else p.ReceiptStatus.DELIVERED
+                ids_t = tuple(i for i in ids if not i.startswith("relay-"))
+                if ids_t:
+                    hub.push_stream(
+                        shop_id, lambda seq: p.Receipt(conversation, status, ids_t, seq)
+                    )
+                hub._schedule_commit()
+        elif isinstance(frame, p.WidgetTyping):
+            desk = live.desktop
+            if desk is not None and hub.typing_limit.allow(limit_key):
+                desk.conn.send_frame(p.ShopperTyping(conversation, frame.state))
+        elif isinstance(frame, p.WidgetHello):
+            raise p.ProtocolError("type: hello was already received")
+
+    try:
+        await _frames(ws, conn, handle)
+    finally:
+        conn.stop()
+        conns = live.widgets.get(sid)
+        if conns is not None:
+            conns.discard(conn)
+            if not conns:
+                del live.widgets[sid]
+    return ws
+
+
+async def _widget_send(
+    hub: Hub, shop_id: str, sid: str, conn: Conn, message: p.Message, limit_key: str
+) -> None:
+    conversation = f"widget:{sid}"
+    if not hub.shopper_limit.allow(limit_key):
+        conn.send_frame(
+            p.Error(
+                p.ErrorCode.RATE_LIMITED, "rate limited (429): slow down and resend", message.id
+            )
+        )
+        return
+    body = message.body
+    if isinstance(body, p.Image):
+        m = hub.store.media(body.media_id) if body.media_id else None
+        if m is None or m.shop_id != shop_id:
+            conn.send_frame(
+                p.Error(
+                    p.ErrorCode.NOT_FOUND, "message.media_id: upload the image first", message.id
+                )
+            )
+            return
+        message = message.with_body(
+            p.Image(m.id, None, m.mime, m.width, m.height, m.size, body.caption)
+        )
+    cseq, is_new = hub.shopper_message(shop_id, conversation, message)
+    accepted = p.encode(p.Accepted(message.id, None, cseq))
+    if is_new:
+        stored = hub.store.history(shop_id, conversation, cseq - 1, 1)
+        echo = p.encode(p.WidgetMessage(stored[0])) if stored else None
+
+        def done() -> None:
+            conn.send(accepted)
+            if echo is not None:
+                hub.to_session(shop_id, sid, echo, skip=conn)
+
+        hub.after_commit(done)
+    else:
+        hub.after_commit(lambda: conn.send(accepted))
+
+
+# ---------------------------------------------------------------------------------------------
+# Application and main loop
+
+
+def make_app(hub: Hub) -> web.Application:
+    app = web.Application(client_max_size=max(hub.config.max_upload, 1024 * 1024) + 1024)
+    app[HUB] = hub
+    app["widget_js"] = _static("widget.js")
+    app["demo_html"] = _static("demo.html").decode("utf-8")
+    app.router.add_get("/healthz", healthz)
+    app.router.add_get("/widget.js", widget_js)
+    app.router.add_get("/widget/{shop_id}/config", widget_config)
+    app.router.add_route("*", "/widget/{shop_id}/upload", widget_upload)
+    app.router.add_get("/media/{media_id}", media_get)
+    app.router.add_post("/desktop/media", desktop_upload)
+    app.router.add_post("/line/{shop_id}/webhook", line_webhook)
+    app.router.add_get("/ws/desktop", desktop_ws)
+    app.router.add_get("/ws/widget", widget_ws)
+    if hub.config.demo_page:
+        app.router.add_get("/demo/{shop_id}", demo_page)
+    return app
+
+
+async def serve(store: Store, config: RelayConfig, ready: Callable[[str, int], None]) -> None:
+    """Run until SIGTERM/SIGINT, then shut down gracefully."""
+    hub = Hub(store, config)
+    app = make_app(hub)
+    runner = web.AppRunner(app, handle_signals=False, access_log=None, shutdown_timeout=5)
+    await runner.setup()
+    site = web.TCPSite(runner, config.host, config.port, reuse_address=True, backlog=4096)
+    await site.start()
+    server = site._server
+    assert server is not None
+    sock = server.sockets[0]  # type: ignore[attr-defined]
+    host, port = sock.getsockname()[:2]
+    if not hub.public_url:
+        shown = host if sock.family != socket.AF_INET6 else f"[{host}]"
+        hub.public_url = f"http://{shown}:{port}"
+    hub.spawn(hub.webhook_worker())
+    for shop_id in store.line_shops_pending():
+        hub.wake_line(shop_id)
+    ready(host, port)
+
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        with contextlib.suppress(NotImplementedError):
+            loop.add_signal_handler(sig, stop.set)
+    await stop.wait()
+    log.info("shutting down")
+    await site.stop()  # stop accepting
+    await hub.close()  # close sockets with 1001, finish workers, commit
+    await runner.cleanup()
+    store.close()
+    log.info("stopped")

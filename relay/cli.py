@@ -1,0 +1,268 @@
+"""``minichat-relay``: run the relay and administer its shops.
+
+Exit codes: 0 success, 2 a user error (the message says what), 1 an environment error.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import logging
+import os
+import sqlite3
+import sys
+from pathlib import Path
+from typing import Any
+
+from relay import protocol as p
+from relay.storage import LineCredentials, NotFound, Store, StoreError
+
+EXIT_OK, EXIT_ENV, EXIT_USER = 0, 1, 2
+
+
+class UserError(Exception):
+    """Something the operator can fix; the message says what."""
+
+
+def default_data_dir() -> Path:
+    env = os.environ.get("MINICHAT_RELAY_DATA_DIR")
+    if env:
+        return Path(env)
+    import platformdirs
+
+    return Path(platformdirs.user_data_dir("minichat-relay", appauthor=False))
+
+
+def _parser() -> argparse.ArgumentParser:
+    ap = argparse.ArgumentParser(
+        prog="minichat-relay",
+        description="The MiniChat relay: connects shoppers (web widget, LINE) to each shop's desktop.",
+    )
+    ap.add_argument(
+        "--data-dir",
+        type=Path,
+        default=None,
+        help="folder of the relay database and key (default: $MINICHAT_RELAY_DATA_DIR or the "
+        "user data folder)",
+    )
+    ap.add_argument(
+        "--log-level",
+        default=os.environ.get("MINICHAT_RELAY_LOG_LEVEL", "INFO"),
+        choices=["DEBUG", "INFO", "WARNING", "ERROR"],
+        help="log level (logs go to stderr)",
+    )
+    sub = ap.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    s = sub.add_parser(
+        "serve",
+        help="run the relay (HTTP and WebSocket on one port)",
+        description="Run the relay until SIGTERM. Prints one JSON line with the bound address.",
+    )
+    s.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
+    s.add_argument("--port", type=int, default=8080, help="port (0 = any free port; default 8080)")
+    s.add_argument(
+        "--public-url",
+        default=os.environ.get("MINICHAT_RELAY_PUBLIC_URL"),
+        help="the https URL shoppers and LINE reach this relay at (default: http://HOST:PORT)",
+    )
+    s.add_argument(
+        "--demo-page", action="store_true", help="serve GET /demo/{shop_id}, a page with the widget"
+    )
+    s.add_argument(
+        "--max-upload", type=int, default=5 * 1024 * 1024, help="largest image upload in bytes"
+    )
+    s.add_argument(
+        "--shopper-rate", type=float, default=2.0, help="messages/s per shopper (0 = no limit)"
+    )
+    s.add_argument(
+        "--shopper-burst", type=float, default=20.0, help="burst of messages per shopper"
+    )
+    s.add_argument(
+        "--ip-rate", type=float, default=2.0, help="widget connections/s per IP (0 = no limit)"
+    )
+    s.add_argument(
+        "--ip-burst", type=float, default=60.0, help="burst of widget connections per IP"
+    )
+    s.add_argument(
+        "--trust-proxy",
+        action="store_true",
+        help="take the client IP from X-Forwarded-For (only behind your own proxy)",
+    )
+
+    shops = sub.add_parser(
+        "shops", help="administer shops", description="Administer the shops of this relay."
+    )
+    ss = shops.add_subparsers(dest="shops_command", required=True, metavar="SUBCOMMAND")
+    a = ss.add_parser("add", help="create a shop; prints its id and token (shown once)")
+    a.add_argument("name", help="the shop's name")
+    ls = ss.add_parser("list", help="list shops")
+    ls.add_argument("--json", action="store_true", help="one JSON object per line")
+    r = ss.add_parser("rotate-token", help="issue a new token (the old one stops working at once)")
+    r.add_argument("shop_id")
+    ln = ss.add_parser(
+        "line", help="set (or clear) the shop's LINE channel secret and access token"
+    )
+    ln.add_argument("shop_id")
+    ln.add_argument("--channel-secret", help="the channel secret (Basic settings)")
+    ln.add_argument("--channel-token", help="the long-lived channel access token (Messaging API)")
+    ln.add_argument("--clear", action="store_true", help="disconnect LINE")
+    o = ss.add_parser("origins", help="show or set the web origins allowed to embed the widget")
+    o.add_argument("shop_id")
+    o.add_argument(
+        "origins", nargs="*", help="e.g. https://shop.example (or * for any); none: show"
+    )
+    o.add_argument("--clear", action="store_true", help="allow only the relay's own demo page")
+    rm = ss.add_parser("remove", help="delete a shop and everything queued for it")
+    rm.add_argument("shop_id")
+    rm.add_argument("--yes", action="store_true", help="really delete")
+    return ap
+
+
+def _open(args: argparse.Namespace) -> Store:
+    return Store(args.data_dir or default_data_dir())
+
+
+def _shop_json(shop: Any, store: Store) -> dict[str, Any]:
+    return {
+        "shop_id": shop.id,
+        "name": shop.name,
+        "created_at": shop.created_at,
+        "line_configured": shop.line_configured,
+        "allowed_origins": list(shop.allowed_origins),
+        "pending_for_desktop": store.pending_count(shop.id),
+    }
+
+
+def _shops(args: argparse.Namespace) -> int:
+    store = _open(args)
+    try:
+        cmd = args.shops_command
+        if cmd == "add":
+            name = args.name.strip()
+            if not name or len(name) > 200:
+                raise UserError("name: must be 1-200 characters")
+            shop_id, token = store.add_shop(name)
+            print(f"Created shop {shop_id}. Keep the token: it is shown only this once.")
+            print(json.dumps({"shop_id": shop_id, "token": token}))
+        elif cmd == "list":
+            shops = store.shops()
+            for shop in shops:
+                if args.json:
+                    print(json.dumps(_shop_json(shop, store), ensure_ascii=False))
+                else:
+                    line = "LINE" if shop.line_configured else "-"
+                    print(f"{shop.id}\t{shop.name}\t{line}\t{store.pending_count(shop.id)} waiting")
+            if not shops and not args.json:
+                print("no shops yet: minichat-relay shops add NAME")
+        elif cmd == "rotate-token":
+            token = store.rotate_token(args.shop_id)
+            print(f"New token for {args.shop_id}; the old one no longer works.")
+            print(json.dumps({"shop_id": args.shop_id, "token": token}))
+        elif cmd == "line":
+            if args.clear:
+                if args.channel_secret or args.channel_token:
+                    raise UserError("give --clear alone, or --channel-secret and --channel-token")
+                store.set_line(args.shop_id, None)
+            else:
+                if not args.channel_secret or not args.channel_token:
+                    raise UserError("give both --channel-secret and --channel-token (or --clear)")
+                store.set_line(
+                    args.shop_id,
+                    LineCredentials(args.channel_secret.strip(), args.channel_token.strip()),
+                )
+            store.commit()
+            print(json.dumps({"shop_id": args.shop_id, "line_configured": not args.clear}))
+        elif cmd == "origins":
+            if args.clear or args.origins:
+                try:
+                    origins = () if args.clear else p.parse_origins(list(args.origins))
+                except p.ProtocolError as exc:
+                    raise UserError(str(exc)) from exc
+                store.set_origins(args.shop_id, origins)
+                store.commit()
+            shop = store.shop(args.shop_id)
+            print(json.dumps({"shop_id": shop.id, "allowed_origins": list(shop.allowed_origins)}))
+        elif cmd == "remove":
+            if not args.yes:
+                raise UserError("this deletes the shop and its queued messages: add --yes")
+            store.remove_shop(args.shop_id)
+            print(json.dumps({"shop_id": args.shop_id, "removed": True}))
+        return EXIT_OK
+    except NotFound as exc:
+        raise UserError(f"no such shop: {exc.args[0]} (see: minichat-relay shops list)") from exc
+    finally:
+        store.close()
+
+
+def _serve(args: argparse.Namespace) -> int:
+    from relay.app import serve
+    from relay.server import RelayConfig
+
+    if not 0 <= args.port <= 65535:
+        raise UserError("--port: must be 0-65535")
+    if args.public_url and not args.public_url.startswith(("https://", "http://")):
+        raise UserError("--public-url: must start with https:// (or http:// for local tests)")
+    config = RelayConfig(
+        host=args.host,
+        port=args.port,
+        public_url=args.public_url.rstrip("/") if args.public_url else None,
+        demo_page=args.demo_page,
+        max_upload=args.max_upload,
+        shopper_rate=args.shopper_rate,
+        shopper_burst=args.shopper_burst,
+        ip_rate=args.ip_rate,
+        ip_burst=args.ip_burst,
+        trust_proxy=args.trust_proxy,
+    )
+    store = _open(args)
+    log = logging.getLogger("relay")
+    log.info("sqlite %s, data in %s", sqlite3.sqlite_version, store.data_dir)
+
+    def ready(host: str, port: int) -> None:
+        url = config.public_url or f"http://{host}:{port}"
+        print(
+            json.dumps({"event": "listening", "host": host, "port": port, "url": url}), flush=True
+        )
+
+    try:
+        import uvloop
+
+        runner: Any = uvloop.run
+    except ImportError:  # Windows
+        runner = asyncio.run
+    try:
+        runner(serve(store, config, ready))
+    except OSError as exc:
+        print(
+            f"minichat-relay: cannot listen on {args.host}:{args.port}: {exc.strerror or exc}",
+            file=sys.stderr,
+        )
+        return EXIT_ENV
+    return EXIT_OK
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    logging.basicConfig(
+        level=args.log_level,
+        stream=sys.stderr,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    logging.getLogger("aiohttp.access").setLevel(logging.WARNING)
+    try:
+        if args.command == "serve":
+            return _serve(args)
+        return _shops(args)
+    except UserError as exc:
+        print(f"minichat-relay: {exc}", file=sys.stderr)
+        return EXIT_USER
+    except StoreError as exc:
+        print(f"minichat-relay: {exc}", file=sys.stderr)
+        return EXIT_ENV
+    except KeyboardInterrupt:
+        return EXIT_OK
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,535 @@
+"""LINE Messaging API: webhook signature, events → protocol messages, protocol messages → LINE
+message objects, and a small async client (reply, push with retry key, content, loading,
+quota). Wire formats follow developers.line.biz/en/reference/messaging-api/."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import os
+from dataclasses import dataclass
+from typing import Any
+
+import aiohttp
+
+from relay import protocol as p
+
+API_BASE = "https://api.line.me"
+DATA_BASE = "https://api-data.line.me"
+REPLY_TOKEN_MAX_AGE = 50.0  # LINE says "about a minute"; leave a margin
+TIMEOUT = aiohttp.ClientTimeout(total=15, connect=5)
+
+
+def api_bases() -> tuple[str, str]:
+    """(API base, content base); ``MINICHAT_LINE_API_BASE`` replaces both (tests)."""
+    override = os.environ.get("MINICHAT_LINE_API_BASE")
+    if override:
+        base = override.rstrip("/")
+        return base, base
+    return API_BASE, DATA_BASE
+
+
+def verify_signature(channel_secret: str, body: bytes, signature: str | None) -> bool:
+    """base64(HMAC-SHA256(secret, raw body)) == X-Line-Signature, in constant time."""
+    if not signature:
+        return False
+    digest = hmac.new(channel_secret.encode("utf-8"), body, hashlib.sha256).digest()
+    expected = base64.b64encode(digest)
+    return hmac.compare_digest(expected, signature.encode("ascii", "replace"))
+
+
+def sign(channel_secret: str, body: bytes) -> str:
+    return base64.b64encode(
+        hmac.new(channel_secret.encode(), body, hashlib.sha256).digest()
+    ).decode()
+
+
+# ---------------------------------------------------------------------------------------------
+# Events in
+
+
+@dataclass(frozen=True, slots=True)
+class LineEvent:
+    """One webhook event the shop cares about, already turned into protocol terms."""
+
+    event_id: str
+    conversation: str
+    reply_token: str | None
+    timestamp: float  # seconds
+    message: p.Message | None = None  # text, sticker, location, postback (image: see below)
+    image_message_id: str | None = None  # a LINE-hosted image: fetch it from the content API
+    follow: p.ConversationEvent | None = None
+
+
+def parse_events(payload: Any) -> list[LineEvent]:
+    """The events of a webhook body that a shop needs; everything else is ignored.
+
+    Only one-to-one chats (``source.type == "user"``) become conversations. Unknown event and
+    message types are skipped, never an error (LINE adds types over time).
+    """
+    if not isinstance(payload, dict) or not isinstance(payload.get("events"), list):
+        raise p.ProtocolError("events: missing")
+    out = []
+    for ev in payload["events"]:
+        parsed = _parse_event(ev)
+        if parsed is not None:
+            out.append(parsed)
+    return out
+
+
+def _parse_event(ev: Any) -> LineEvent | None:
+    if not isinstance(ev, dict):
+        return None
+    source = ev.get("source") or {}
+    user_id = source.get("userId") if isinstance(source, dict) else None
+    event_id = ev.get("webhookEventId")
+    if (
+        not isinstance(source, dict)
+        or source.get("type") != "user"
+        or not isinstance(user_id, str)
+        or not isinstance(event_id, str)
+        or not event_id
+    ):
+        return None
+    conversation = f"line:{user_id}"
+    if not p.is_conversation_id(conversation):
+        return None
+    reply_token = ev.get("replyToken") if isinstance(ev.get("replyToken"), str) else None
+    ts = ev.get("timestamp")
+    timestamp = (
+        float(ts) / 1000.0 if isinstance(ts, int | float) and not isinstance(ts, bool) else 0.0
+    )
+    base = {
+        "event_id": event_id[:100],
+        "conversation": conversation,
+        "reply_token": reply_token,
+        "timestamp": timestamp,
+    }
+    etype = ev.get("type")
+    try:
+        if etype == "follow":
+            return LineEvent(**base, follow=p.ConversationEvent.FOLLOW)
+        if etype == "unfollow":
+            return LineEvent(**base, follow=p.ConversationEvent.UNFOLLOW)
+        if etype == "postback":
+            pb = ev.get("postback") or {}
+            params = pb.get("params") if isinstance(pb.get("params"), dict) else {}
+            body = p.Postback.from_obj({"data": pb.get("data"), "params": params}, "postback.")
+            return LineEvent(**base, message=p.Message(f"line-pb-{event_id[:50]}", body))
+        if etype != "message":
+            return None
+        msg = ev.get("message") or {}
+        mid = msg.get("id")
+        if not isinstance(mid, str) or not mid.isdigit() or len(mid) > 40:
+            return None
+        msg_id = f"line-{mid}"
+        mtype = msg.get("type")
+        if mtype == "text":
+            text = msg.get("text")
+            if not isinstance(text, str) or not text.strip():
+                return None
+            return LineEvent(**base, message=p.Message(msg_id, p.Text(text[: p.MAX_TEXT])))
+        if mtype == "sticker":
+            sticker = p.Sticker.from_obj(
+                {
+                    "package_id": str(msg.get("packageId", "")),
+                    "sticker_id": str(msg.get("stickerId", "")),
+                    "keywords": [k for k in (msg.get("keywords") or []) if isinstance(k, str)][:50],
+                    "text": msg.get("text") if isinstance(msg.get("text"), str) else None,
+                },
+                "sticker.",
+            )
+            return LineEvent(**base, message=p.Message(msg_id, sticker))
+        if mtype == "location":
+            loc = p.Location.from_obj(
+                {
+                    "latitude": msg.get("latitude"),
+                    "longitude": msg.get("longitude"),
+                    "title": msg.get("title") or None,
+                    "address": msg.get("address") or None,
+                },
+                "location.",
+            )
+            return LineEvent(**base, message=p.Message(msg_id, loc))
+        if mtype == "image":
+            provider = msg.get("contentProvider") or {}
+            if provider.get("type") == "external":
+                url = provider.get("originalContentUrl")
+                image = p.Image.from_obj({"url": url}, "image.")
+                return LineEvent(**base, message=p.Message(msg_id, image))
+            return LineEvent(**base, image_message_id=mid)
+    except p.ProtocolError:
+        return None
+    return None
+
+
+# ---------------------------------------------------------------------------------------------
+# Messages out
+
+
+def _baht(satang: int) -> str:
+    baht, st = divmod(satang, 100)
+    return f"฿{baht:,}" + (f".{st:02d}" if st else "")
+
+
+def _action(b: p.Button) -> dict[str, Any]:
+    label = b.label[:20]  # LINE's limit for action labels
+    if b.action is p.ButtonAction.POSTBACK:
+        return {"type": "postback", "label": label, "data": b.data, "displayText": b.label[:300]}
+    if b.action is p.ButtonAction.MESSAGE:
+        return {"type": "message", "label": label, "text": b.text}
+    return {"type": "uri", "label": label, "uri": b.url}
+
+
+def _button_box(buttons: tuple[p.Button, ...], color: str) -> dict[str, Any]:
+    return {
+        "type": "box",
+        "layout": "vertical",
+        "spacing": "sm",
+        "contents": [
+            {
+                "type": "button",
+                "style": "primary" if i == 0 else "secondary",
+                "color": color if i == 0 else None,
+                "height": "sm",
+                "action": _action(b),
+            }
+            for i, b in enumerate(buttons)
+        ],
+    }
+
+
+def _clean(obj: Any) -> Any:
+    if isinstance(obj, dict):
+        return {k: _clean(v) for k, v in obj.items() if v is not None}
+    if isinstance(obj, list):
+        return [_clean(v) for v in obj]
+    return obj
+
+
+def _card_bubble(card: p.Card, color: str) -> dict[str, Any]:
+    body: list[dict[str, Any]] = [
+        {
+            "type": "text",
+            "text": card.title,
+            "weight": "bold",
+            "size": "md",
+            "wrap": True,
+            "maxLines": 2,
+        }
+    ]
+    if card.subtitle:
+        body.append(
+            {
+                "type": "text",
+                "text": card.subtitle,
+                "size": "sm",
+                "color": "#777777",
+                "wrap": True,
+                "maxLines": 2,
+            }
+        )
+    price: list[dict[str, Any]] = [
+        {
+            "type": "text",
+            "text": _baht(card.price_satang),
+            "weight": "bold",
+            "size": "lg",
+            "color": color,
+            "flex": 0,
+        }
+    ]
+    if card.compare_at_satang and card.compare_at_satang > card.price_satang:
+        price.append(
+            {
+                "type": "text",
+                "text": _baht(card.compare_at_satang),
+                "size": "sm",
+                "color": "#999999",
+                "decoration": "line-through",
+                "gravity": "bottom",
+                "flex": 0,
+            }
+        )
+    body.append({"type": "box", "layout": "baseline", "spacing": "sm", "contents": price})
+    if not card.in_stock:
+        body.append(
+            {"type": "text", "text": "สินค้าหมด / Out of stock", "size": "sm", "color": "#D93025"}
+        )
+    bubble: dict[str, Any] = {
+        "type": "bubble",
+        "size": "kilo",
+        "body": {"type": "box", "layout": "vertical", "spacing": "sm", "contents": body},
+    }
+    if card.image_url and card.image_url.startswith("https://"):
+        bubble["hero"] = {
+            "type": "image",
+            "url": card.image_url,
+            "size": "full",
+            "aspectRatio": "1:1",
+            "aspectMode": "cover",
+        }
+    if card.buttons:
+        bubble["footer"] = _button_box(card.buttons, color)
+    return bubble
+
+
+def _quick(qr: tuple[p.Button, ...]) -> dict[str, Any] | None:
+    if not qr:
+        return None
+    return {"items": [{"type": "action", "action": _action(b)} for b in qr[: p.MAX_QUICK_REPLIES]]}
+
+
+def to_line_messages(message: p.Message, color: str = "#06C755") -> list[dict[str, Any]]:
+    """LINE message objects for one protocol message (empty: nothing to send on LINE)."""
+    b = message.body
+    out: list[dict[str, Any]]
+    if isinstance(b, p.Text):
+        out = [{"type": "text", "text": b.text[: p.MAX_TEXT]}]
+    elif isinstance(b, p.Image):
+        if not b.url or not b.url.startswith(("https://", "http://")):
+            return []
+        out = [{"type": "image", "originalContentUrl": b.url, "previewImageUrl": b.url}]
+        if b.caption:
+            out.append({"type": "text", "text": b.caption})
+    elif isinstance(b, p.ProductCard | p.Carousel):
+        cards = (b.card,) if isinstance(b, p.ProductCard) else b.cards
+        alt = (
+            cards[0].title
+            if len(cards) == 1
+            else f"สินค้า {len(cards)} รายการ / {len(cards)} products"
+        )
+        out = []
+        if isinstance(b, p.Carousel) and b.text:
+            out.append({"type": "text", "text": b.text})
+        out.append(
+            {
+                "type": "flex",
+                "altText": alt[:400],
+                "contents": {
+                    "type": "carousel",
+                    "contents": [_card_bubble(c, color) for c in cards],
+                },
+            }
+        )
+    elif isinstance(b, p.Buttons):
+        out = [
+            {
+                "type": "flex",
+                "altText": b.text[:400],
+                "contents": {
+                    "type": "bubble",
+                    "body": {
+                        "type": "box",
+                        "layout": "vertical",
+                        "contents": [{"type": "text", "text": b.text, "wrap": True}],
+                    },
+                    "footer": _button_box(b.buttons, color),
+                },
+            }
+        ]
+    elif isinstance(b, p.CartSummary):
+        rows: list[dict[str, Any]] = [
+            {"type": "text", "text": "ตะกร้าสินค้า / Cart", "weight": "bold", "size": "md"}
+        ]
+        for it in b.items[:20]:
+            name = it.name + (f" ({it.variant})" if it.variant else "")
+            rows.append(
+                {
+                    "type": "box",
+                    "layout": "horizontal",
+                    "contents": [
+                        {
+                            "type": "text",
+                            "text": f"{name} × {it.quantity}",
+                            "size": "sm",
+                            "wrap": True,
+                            "flex": 3,
+                        },
+                        {
+                            "type": "text",
+                            "text": _baht(it.line_total_satang),
+                            "size": "sm",
+                            "align": "end",
+                            "flex": 2,
+                        },
+                    ],
+                }
+            )
+        rows.append({"type": "separator"})
+
+        def line(label: str, satang: int, bold: bool = False) -> dict[str, Any]:
+            return {
+                "type": "box",
+                "layout": "horizontal",
+                "contents": [
+                    {
+                        "type": "text",
+                        "text": label,
+                        "size": "sm",
+                        "weight": "bold" if bold else "regular",
+                    },
+                    {
+                        "type": "text",
+                        "text": _baht(satang),
+                        "size": "sm",
+                        "align": "end",
+                        "weight": "bold" if bold else "regular",
+                    },
+                ],
+            }
+
+        rows.append(line("รวม / Subtotal", b.subtotal_satang))
+        if b.discount_satang:
+            rows.append(
+                line(
+                    "ส่วนลด / Discount",
+                    -b.discount_satang if b.discount_satang < 0 else b.discount_satang,
+                )
+            )
+        if b.shipping_satang:
+            rows.append(line("ค่าส่ง / Shipping", b.shipping_satang))
+        rows.append(line("ยอดสุทธิ / Total", b.total_satang, bold=True))
+        bubble: dict[str, Any] = {
+            "type": "bubble",
+            "body": {"type": "box", "layout": "vertical", "spacing": "sm", "contents": rows},
+        }
+        if b.buttons:
+            bubble["footer"] = _button_box(b.buttons, color)
+        out = [
+            {
+                "type": "flex",
+                "altText": f"ตะกร้า {b.count} ชิ้น ยอด {_baht(b.total_satang)}",
+                "contents": bubble,
+            }
+        ]
+    elif isinstance(b, p.OrderStatus):
+        parts = [
+            f"คำสั่งซื้อ {b.order_no}: {b.status_label or b.status.value}",
+            f"ยอด {_baht(b.total_satang)}",
+        ]
+        if b.tracking_no:
+            parts.append(f"เลขพัสดุ {b.carrier + ' ' if b.carrier else ''}{b.tracking_no}")
+        if b.tracking_url:
+            parts.append(b.tracking_url)
+        if b.note:
+            parts.append(b.note)
+        out = [{"type": "text", "text": "\n".join(parts)[: p.MAX_TEXT]}]
+    elif isinstance(b, p.Takeover):
+        out = [{"type": "text", "text": b.text}] if b.text else []
+    else:  # shopper-only kinds never go to LINE
+        return []
+    quick = _quick(message.quick_replies)
+    if quick and out:
+        out[-1]["quickReply"] = quick
+    return [_clean(m) for m in out]
+
+
+# ---------------------------------------------------------------------------------------------
+# The client
+
+
+@dataclass(frozen=True, slots=True)
+class LineResult:
+    status: int
+    body: Any
+
+    @property
+    def ok(self) -> bool:
+        return 200 <= self.status < 300
+
+    @property
+    def message(self) -> str:
+        if isinstance(self.body, dict) and isinstance(self.body.get("message"), str):
+            return str(self.body["message"])[:200]
+        return ""
+
+
+class LineClient:
+    """A thin async client for one relay process (one HTTP connection pool for all shops)."""
+
+    def __init__(self) -> None:
+        self.api, self.data = api_bases()
+        self._session: aiohttp.ClientSession | None = None
+
+    def _http(self) -> aiohttp.ClientSession:
+        if self._session is None or self._session.closed:
+            self._session = aiohttp.ClientSession(timeout=TIMEOUT)
+        return self._session
+
+    async def close(self) -> None:
+        if self._session is not None:
+            await self._session.close()
+
+    async def _call(
+        self,
+        method: str,
+        url: str,
+        token: str,
+        json_body: Any = None,
+        headers: dict[str, str] | None = None,
+    ) -> LineResult:
+        h = {"Authorization": f"Bearer {token}"}
+        if headers:
+            h.update(headers)
+        async with self._http().request(method, url, json=json_body, headers=h) as resp:
+            try:
+                body = await resp.json(content_type=None)
+            except (ValueError, aiohttp.ContentTypeError):
+                body = None
+            return LineResult(resp.status, body)
+
+    async def reply(
+        self, token: str, reply_token: str, messages: list[dict[str, Any]]
+    ) -> LineResult:
+        return await self._call(
+            "POST",
+            f"{self.api}/v2/bot/message/reply",
+            token,
+            {"replyToken": reply_token, "messages": messages},
+        )
+
+    async def push(
+        self, token: str, to: str, messages: list[dict[str, Any]], retry_key: str
+    ) -> LineResult:
+        return await self._call(
+            "POST",
+            f"{self.api}/v2/bot/message/push",
+            token,
+            {"to": to, "messages": messages},
+            headers={"X-Line-Retry-Key": retry_key},
+        )
+
+    async def start_loading(self, token: str, chat_id: str, seconds: int = 20) -> LineResult:
+        return await self._call(
+            "POST",
+            f"{self.api}/v2/bot/chat/loading/start",
+            token,
+            {"chatId": chat_id, "loadingSeconds": seconds},
+        )
+
+    async def quota(self, token: str) -> int | None:
+        """The monthly message limit, or None when the plan has none (or LINE won't say)."""
+        res = await self._call("GET", f"{self.api}/v2/bot/message/quota", token)
+        if res.ok and isinstance(res.body, dict) and res.body.get("type") == "limited":
+            value = res.body.get("value")
+            return int(value) if isinstance(value, int) else None
+        return None
+
+    async def consumption(self, token: str) -> int | None:
+        res = await self._call("GET", f"{self.api}/v2/bot/message/quota/consumption", token)
+        if res.ok and isinstance(res.body, dict) and isinstance(res.body.get("totalUsage"), int):
+            return int(res.body["totalUsage"])
+        return None
+
+    async def content(self, token: str, message_id: str, max_bytes: int) -> bytes:
+        """Download what a user sent (it expires on LINE's side). Raises LookupError."""
+        url = f"{self.data}/v2/bot/message/{message_id}/content"
+        async with self._http().get(url, headers={"Authorization": f"Bearer {token}"}) as resp:
+            if resp.status != 200:
+                raise LookupError(f"line content {message_id}: http {resp.status}")
+            data = await resp.content.read(max_bytes + 1)
+            if len(data) > max_bytes:
+                raise LookupError(f"line content {message_id}: larger than {max_bytes} bytes")
+            return data

@@ -1,0 +1,1765 @@
+"""The MiniChat wire protocol: the one definition that the relay, the desktop and the tests use.
+
+Sans-I/O and stdlib-only. Text in (``str`` or UTF-8 ``bytes``) → a validated frozen dataclass
+or a :class:`ProtocolError` out; frame objects → compact JSON text out (:func:`encode`).
+``docs/protocol.md`` describes every frame in prose; this module is what enforces it.
+
+There are four directions, each with its own decoder, so a peer can never be tricked into
+accepting a frame that only the other side may send:
+
+- :func:`decode_desktop_frame` — what a shop's desktop sends to the relay;
+- :func:`decode_to_desktop` — what the relay sends to the desktop;
+- :func:`decode_widget_frame` — what a shopper's widget sends to the relay;
+- :func:`decode_to_widget` — what the relay sends to the widget.
+
+Every decoder raises :class:`ProtocolError` (never ``KeyError``/``TypeError``) with a short
+lower-case message naming the bad field, e.g. ``"message.text: too long (max 5000)"``.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Any, ClassVar, TypeVar
+
+PROTOCOL_VERSION = 1
+"""The version this module speaks. Peers offer a list in ``hello``; the relay picks the highest
+one both know and names it in ``welcome``."""
+
+SUPPORTED_VERSIONS: frozenset[int] = frozenset({1})
+
+MAX_TEXT = 5000  # LINE's limit for a text message; the widget uses the same
+MAX_ID = 64
+MAX_LABEL = 40
+MAX_DATA = 300  # LINE's postback data limit
+MAX_URL = 2000
+MAX_CARDS = 12  # LINE's carousel limit
+MAX_BUTTONS = 4
+MAX_QUICK_REPLIES = 13  # LINE's quick reply limit
+MAX_CART_ITEMS = 100
+MAX_RECEIPT_IDS = 500
+MAX_HISTORY = 200
+
+_ID_RE = re.compile(r"^[A-Za-z0-9._:~-]{1,64}$")
+_CONV_RE = re.compile(r"^(widget:[A-Za-z0-9_-]{8,64}|line:U[0-9a-f]{32})$")
+_PHONE_RE = re.compile(r"^(\+66|0)[0-9]{8,9}$")
+_COLOR_RE = re.compile(r"^#[0-9a-fA-F]{6}$")
+_ORIGIN_RE = re.compile(r"^(\*|https?://[A-Za-z0-9.-]+(:[0-9]{1,5})?)$")
+
+
+class ProtocolError(ValueError):
+    """A frame that does not follow the protocol. ``code`` is the error code to send back."""
+
+    def __init__(self, message: str, code: str = "bad_frame") -> None:
+        super().__init__(message)
+        self.code = code
+
+
+# --------------------------------------------------------------------------------------------
+# Small validators. ``where`` is the dotted path used in error messages.
+
+
+def _get(obj: Mapping[str, Any], key: str, where: str) -> Any:
+    if key not in obj or obj[key] is None:
+        raise ProtocolError(f"{where}{key}: missing")
+    return obj[key]
+
+
+def _str(
+    obj: Mapping[str, Any],
+    key: str,
+    where: str = "",
+    *,
+    max_len: int = MAX_TEXT,
+    required: bool = True,
+    allow_empty: bool = False,
+) -> Any:
+    if not required and obj.get(key) is None:
+        return None
+    value = _get(obj, key, where)
+    if not isinstance(value, str):
+        raise ProtocolError(f"{where}{key}: must be a string")
+    if not allow_empty and not value.strip():
+        raise ProtocolError(f"{where}{key}: must not be empty")
+    if len(value) > max_len:
+        raise ProtocolError(f"{where}{key}: too long (max {max_len})")
+    return value
+
+
+def _id(obj: Mapping[str, Any], key: str, where: str = "") -> str:
+    value = _get(obj, key, where)
+    if not isinstance(value, str) or not _ID_RE.match(value):
+        raise ProtocolError(f"{where}{key}: must be 1-64 characters of A-Z a-z 0-9 . _ : ~ -")
+    return value
+
+
+def _int(
+    obj: Mapping[str, Any],
+    key: str,
+    where: str = "",
+    *,
+    lo: int = 0,
+    hi: int = 2**53,
+    required: bool = True,
+) -> Any:
+    if not required and obj.get(key) is None:
+        return None
+    value = _get(obj, key, where)
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise ProtocolError(f"{where}{key}: must be an integer")
+    if not lo <= value <= hi:
+        raise ProtocolError(f"{where}{key}: out of range ({lo}..{hi})")
+    return value
+
+
+def _float(obj: Mapping[str, Any], key: str, where: str, lo: float, hi: float) -> float:
+    value = _get(obj, key, where)
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise ProtocolError(f"{where}{key}: must be a number")
+    if not math.isfinite(value) or not lo <= value <= hi:
+        raise ProtocolError(f"{where}{key}: out of range ({lo}..{hi})")
+    return float(value)
+
+
+def _bool(obj: Mapping[str, Any], key: str, where: str = "") -> bool:
+    value = _get(obj, key, where)
+    if not isinstance(value, bool):
+        raise ProtocolError(f"{where}{key}: must be true or false")
+    return value
+
+
+def _list(
+    obj: Mapping[str, Any], key: str, where: str, max_items: int, *, required: bool = True
+) -> list[Any]:
+    if not required and obj.get(key) is None:
+        return []
+    value = _get(obj, key, where)
+    if not isinstance(value, list):
+        raise ProtocolError(f"{where}{key}: must be a list")
+    if len(value) > max_items:
+        raise ProtocolError(f"{where}{key}: too many items (max {max_items})")
+    return value
+
+
+def _obj(value: Any, where: str) -> Mapping[str, Any]:
+    if not isinstance(value, dict):
+        raise ProtocolError(f"{where}: must be an object")
+    return value
+
+
+def _url(obj: Mapping[str, Any], key: str, where: str, *, required: bool = True) -> Any:
+    value = _str(obj, key, where, max_len=MAX_URL, required=required)
+    if value is not None and not value.startswith(("https://", "http://")):
+        raise ProtocolError(f"{where}{key}: must be an http(s) url")
+    return value
+
+
+E = TypeVar("E", bound=StrEnum)
+
+
+def _enum[E: StrEnum](obj: Mapping[str, Any], key: str, enum: type[E], where: str = "") -> E:
+    value = _get(obj, key, where)
+    try:
+        return enum(value)
+    except ValueError:
+        allowed = ", ".join(e.value for e in enum)
+        raise ProtocolError(f"{where}{key}: must be one of {allowed}") from None
+
+
+def _conversation(obj: Mapping[str, Any], key: str = "conversation", where: str = "") -> str:
+    value = _get(obj, key, where)
+    if not isinstance(value, str) or not _CONV_RE.match(value):
+        raise ProtocolError(f"{where}{key}: must be widget:<session> or line:<userId>")
+    return value
+
+
+def _drop_none(obj: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in obj.items() if v is not None and v != [] and v != {}}
+
+
+def is_conversation_id(value: str) -> bool:
+    """Whether ``value`` is a well-formed conversation id (``widget:…`` or ``line:U…``)."""
+    return bool(_CONV_RE.match(value))
+
+
+def is_valid_id(value: str) -> bool:
+    """Whether ``value`` is a well-formed message or request id."""
+    return bool(_ID_RE.match(value))
+
+
+# --------------------------------------------------------------------------------------------
+# Enums
+
+
+class Kind(StrEnum):
+    """What a message is. Shoppers send the first six; shops send the rest and text/image."""
+
+    TEXT = "text"
+    IMAGE = "image"
+    STICKER = "sticker"
+    LOCATION = "location"
+    POSTBACK = "postback"
+    CONTACT = "contact"
+    PRODUCT_CARD = "product_card"
+    CAROUSEL = "carousel"
+    BUTTONS = "buttons"
+    CART = "cart"
+    ORDER_STATUS = "order_status"
+    TAKEOVER = "takeover"
+
+
+SHOPPER_KINDS = frozenset(
+    {Kind.TEXT, Kind.IMAGE, Kind.STICKER, Kind.LOCATION, Kind.POSTBACK, Kind.CONTACT}
+)
+"""Kinds a shopper may send (through the widget or LINE)."""
+WIDGET_SEND_KINDS = frozenset({Kind.TEXT, Kind.IMAGE, Kind.POSTBACK, Kind.CONTACT})
+"""Kinds the widget itself may send (stickers and locations only come from LINE)."""
+SHOP_KINDS = frozenset(
+    {
+        Kind.TEXT,
+        Kind.IMAGE,
+        Kind.PRODUCT_CARD,
+        Kind.CAROUSEL,
+        Kind.BUTTONS,
+        Kind.CART,
+        Kind.ORDER_STATUS,
+        Kind.TAKEOVER,
+    }
+)
+"""Kinds a shop (its desktop, people or bot) may send to a shopper."""
+
+
+class ButtonAction(StrEnum):
+    POSTBACK = "postback"  # sends ``data`` back to the shop as a postback message
+    MESSAGE = "message"  # sends ``text`` as if the shopper had typed it
+    URL = "url"  # opens ``url`` in a new tab
+
+
+class OrderState(StrEnum):
+    PENDING = "pending"
+    AWAITING_PAYMENT = "awaiting_payment"
+    PAID = "paid"
+    PACKED = "packed"
+    SHIPPED = "shipped"
+    DELIVERED = "delivered"
+    CANCELLED = "cancelled"
+
+
+class TakeoverState(StrEnum):
+    STARTED = "started"
+    ENDED = "ended"
+
+
+class Presence(StrEnum):
+    ONLINE = "online"
+    AWAY = "away"
+
+
+class ReceiptStatus(StrEnum):
+    SENT = "sent"  # LINE accepted the message (reply or push)
+    DELIVERED = "delivered"  # the widget has it / the desktop has it
+    READ = "read"  # a person has seen it
+    FAILED = "failed"  # will never be delivered; ``reason`` says why
+
+
+class ConversationEvent(StrEnum):
+    FOLLOW = "follow"  # a LINE user added (or unblocked) the shop's account
+    UNFOLLOW = "unfollow"  # a LINE user blocked the shop's account
+
+
+class Origin(StrEnum):
+    SHOPPER = "shopper"
+    SHOP = "shop"
+
+
+# --------------------------------------------------------------------------------------------
+# Message bodies
+
+
+@dataclass(frozen=True, slots=True)
+class Button:
+    """A button on a card, in a buttons message, or a quick reply."""
+
+    label: str
+    action: ButtonAction
+    data: str | None = None
+    text: str | None = None
+    url: str | None = None
+
+    @classmethod
+    def from_obj(cls, raw: Any, where: str) -> Button:
+        obj = _obj(raw, where.rstrip("."))
+        action = _enum(obj, "action", ButtonAction, where)
+        label = _str(obj, "label", where, max_len=MAX_LABEL)
+        if action is ButtonAction.POSTBACK:
+            return cls(label, action, data=_str(obj, "data", where, max_len=MAX_DATA))
+        if action is ButtonAction.MESSAGE:
+            return cls(label, action, text=_str(obj, "text", where, max_len=300))
+        return cls(label, action, url=_url(obj, "url", where))
+
+    def to_obj(self) -> dict[str, Any]:
+        return _drop_none(
+            {
+                "label": self.label,
+                "action": self.action.value,
+                "data": self.data,
+                "text": self.text,
+                "url": self.url,
+            }
+        )
+
+
+def _buttons(obj: Mapping[str, Any], key: str, where: str, max_items: int) -> tuple[Button, ...]:
+    items = _list(obj, key, where, max_items, required=False)
+    return tuple(Button.from_obj(b, f"{where}{key}[{i}].") for i, b in enumerate(items))
+
+
+@dataclass(frozen=True, slots=True)
+class Text:
+    text: str
+    KIND: ClassVar[Kind] = Kind.TEXT
+
+    @classmethod
+    def from_obj(cls, obj: Mapping[str, Any], where: str) -> Text:
+        return cls(_str(obj, "text", where))
+
+    def to_obj(self) -> dict[str, Any]:
+        return {"text": self.text}
+
+
+@dataclass(frozen=True, slots=True)
+class Image:
+    """A picture: a payment slip from a shopper, or a photo from the shop.
+
+    ``media_id`` names a file stored on the relay (uploaded by the widget, fetched from LINE, or
+    uploaded by the desktop); ``url`` is where to fetch it. The relay fills ``url`` in for
+    ``media_id`` images it forwards; a shop may send ``url`` alone for an image hosted elsewhere.
+    """
+
+    media_id: str | None = None
+    url: str | None = None
+    mime: str | None = None
+    width: int | None = None
+    height: int | None = None
+    size: int | None = None
+    caption: str | None = None
+    KIND: ClassVar[Kind] = Kind.IMAGE
+
+    @classmethod
+    def from_obj(cls, obj: Mapping[str, Any], where: str) -> Image:
+        media_id = None
+        if obj.get("media_id") is not None:
+            media_id = _id(obj, "media_id", where)
+        url = _url(obj, "url", where, required=False)
+        if media_id is None and url is None:
+            raise ProtocolError(f"{where}media_id: missing (or give url)")
+        mime = _str(obj, "mime", where, max_len=40, required=False)
+        if mime is not None and mime not in ("image/jpeg", "image/png", "image/webp", "image/gif"):
+            raise ProtocolError(
+                f"{where}mime: must be image/jpeg, image/png, image/webp or image/gif"
+            )
+        return cls(
+            media_id=media_id,
+            url=url,
+            mime=mime,
+            width=_int(obj, "width", where, lo=1, hi=100_000, required=False),
+            height=_int(obj, "height", where, lo=1, hi=100_000, required=False),
+            size=_int(obj, "size", where, lo=1, required=False),
+            caption=_str(obj, "caption", where, max_len=1000, required=False),
+        )
+
+    def to_obj(self) -> dict[str, Any]:
+        return _drop_none(
+            {
+                "media_id": self.media_id,
+                "url": self.url,
+                "mime": self.mime,
+                "width": self.width,
+                "height": self.height,
+                "size": self.size,
+                "caption": self.caption,
+            }
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class Sticker:
+    """A LINE sticker. ``text`` is LINE's description of it, when LINE gives one."""
+
+    package_id: str
+    sticker_id: str
+    keywords: tuple[str, ...] = ()
+    text: str | None = None
+    KIND: ClassVar[Kind] = Kind.STICKER
+
+    @classmethod
+    def from_obj(cls, obj: Mapping[str, Any], where: str) -> Sticker:
+        kws = _list(obj, "keywords", where, 50, required=False)
+        keywords = []
+        for i, k in enumerate(kws):
+            if not isinstance(k, str) or len(k) > 100:
+                raise ProtocolError(f"{where}keywords[{i}]: must be a short string")
+            keywords.append(k)
+        return cls(
+            package_id=_str(obj, "package_id", where, max_len=MAX_ID),
+            sticker_id=_str(obj, "sticker_id", where, max_len=MAX_ID),
+            keywords=tuple(keywords),
+            text=_str(obj, "text", where, max_len=500, required=False),
+        )
+
+    def to_obj(self) -> dict[str, Any]:
+        return _drop_none(
+            {
+                "package_id": self.package_id,
+                "sticker_id": self.sticker_id,
+                "keywords": list(self.keywords),
+                "text": self.text,
+            }
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class Location:
+    latitude: float
+    longitude: float
+    title: str | None = None
+    address: str | None = None
+    KIND: ClassVar[Kind] = Kind.LOCATION
+
+    @classmethod
+    def from_obj(cls, obj: Mapping[str, Any], where: str) -> Location:
+        return cls(
+            latitude=_float(obj, "latitude", where, -90.0, 90.0),
+            longitude=_float(obj, "longitude", where, -180.0, 180.0),
+            title=_str(obj, "title", where, max_len=200, required=False),
+            address=_str(obj, "address", where, max_len=500, required=False),
+        )
+
+    def to_obj(self) -> dict[str, Any]:
+        return _drop_none(
+            {
+                "latitude": self.latitude,
+                "longitude": self.longitude,
+                "title": self.title,
+                "address": self.address,
+            }
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class Postback:
+    """A shopper pressed a postback button or quick reply. ``label`` is what the button said."""
+
+    data: str
+    label: str | None = None
+    params: tuple[tuple[str, str], ...] = ()
+    KIND: ClassVar[Kind] = Kind.POSTBACK
+
+    @classmethod
+    def from_obj(cls, obj: Mapping[str, Any], where: str) -> Postback:
+        raw = obj.get("params") or {}
+        params = _obj(raw, f"{where}params")
+        if len(params) > 10:
+            raise ProtocolError(f"{where}params: too many items (max 10)")
+        pairs = []
+        for k, v in params.items():
+            if not isinstance(v, str) or len(k) > 40 or len(v) > 100:
+                raise ProtocolError(f"{where}params.{k[:40]}: must be a short string")
+            pairs.append((k, v))
+        return cls(
+            data=_str(obj, "data", where, max_len=MAX_DATA),
+            label=_str(obj, "label", where, max_len=MAX_LABEL, required=False),
+            params=tuple(sorted(pairs)),
+        )
+
+    def to_obj(self) -> dict[str, Any]:
+        return _drop_none({"data": self.data, "label": self.label, "params": dict(self.params)})
+
+
+@dataclass(frozen=True, slots=True)
+class Contact:
+    """The away form: a shopper left a phone number for the shop to call back."""
+
+    phone: str
+    name: str | None = None
+    note: str | None = None
+    KIND: ClassVar[Kind] = Kind.CONTACT
+
+    @classmethod
+    def from_obj(cls, obj: Mapping[str, Any], where: str) -> Contact:
+        phone = _str(obj, "phone", where, max_len=20)
+        digits = re.sub(r"[\s-]", "", phone)
+        if not _PHONE_RE.match(digits):
+            raise ProtocolError(f"{where}phone: must be a thai phone number like 0812345678")
+        return cls(
+            phone=digits,
+            name=_str(obj, "name", where, max_len=100, required=False),
+            note=_str(obj, "note", where, max_len=1000, required=False),
+        )
+
+    def to_obj(self) -> dict[str, Any]:
+        return _drop_none({"phone": self.phone, "name": self.name, "note": self.note})
+
+
+@dataclass(frozen=True, slots=True)
+class Card:
+    """One product card. Money is integer satang (฿1 = 100 satang)."""
+
+    product_id: str
+    title: str
+    price_satang: int
+    subtitle: str | None = None
+    image_url: str | None = None
+    compare_at_satang: int | None = None
+    in_stock: bool = True
+    buttons: tuple[Button, ...] = ()
+
+    @classmethod
+    def from_obj(cls, raw: Any, where: str) -> Card:
+        obj = _obj(raw, where.rstrip("."))
+        in_stock = obj.get("in_stock", True)
+        if not isinstance(in_stock, bool):
+            raise ProtocolError(f"{where}in_stock: must be true or false")
+        return cls(
+            product_id=_id(obj, "product_id", where),
+            title=_str(obj, "title", where, max_len=200),
+            price_satang=_int(obj, "price_satang", where, hi=10**12),
+            subtitle=_str(obj, "subtitle", where, max_len=300, required=False),
+            image_url=_url(obj, "image_url", where, required=False),
+            compare_at_satang=_int(obj, "compare_at_satang", where, hi=10**12, required=False),
+            in_stock=in_stock,
+            buttons=_buttons(obj, "buttons", where, 3),
+        )
+
+    def to_obj(self) -> dict[str, Any]:
+        out = _drop_none(
+            {
+                "product_id": self.product_id,
+                "title": self.title,
+                "price_satang": self.price_satang,
+                "subtitle": self.subtitle,
+                "image_url": self.image_url,
+                "compare_at_satang": self.compare_at_satang,
+                "buttons": [b.to_obj() for b in self.buttons],
+            }
+        )
+        out["in_stock"] = self.in_stock
+        return out
+
+
+@dataclass(frozen=True, slots=True)
+class ProductCard:
+    card: Card
+    KIND: ClassVar[Kind] = Kind.PRODUCT_CARD
+
+    @classmethod
+    def from_obj(cls, obj: Mapping[str, Any], where: str) -> ProductCard:
+        return cls(Card.from_obj(_get(obj, "card", where), f"{where}card."))
+
+    def to_obj(self) -> dict[str, Any]:
+        return {"card": self.card.to_obj()}
+
+
+@dataclass(frozen=True, slots=True)
+class Carousel:
+    cards: tuple[Card, ...]
+    text: str | None = None
+    KIND: ClassVar[Kind] = Kind.CAROUSEL
+
+    @classmethod
+    def from_obj(cls, obj: Mapping[str, Any], where: str) -> Carousel:
+        cards = _list(obj, "cards", where, MAX_CARDS)
+        if not cards:
+            raise ProtocolError(f"{where}cards: must not be empty")
+        return cls(
+            cards=tuple(Card.from_obj(c, f"{where}cards[{i}].") for i, c in enumerate(cards)),
+            text=_str(obj, "text", where, max_len=1000, required=False),
+        )
+
+    def to_obj(self) -> dict[str, Any]:
+        return _drop_none({"cards": [c.to_obj() for c in self.cards], "text": self.text})
+
+
+@dataclass(frozen=True, slots=True)
+class Buttons:
+    text: str
+    buttons: tuple[Button, ...]
+    KIND: ClassVar[Kind] = Kind.BUTTONS
+
+    @classmethod
+    def from_obj(cls, obj: Mapping[str, Any], where: str) -> Buttons:
+        buttons = _buttons(obj, "buttons", where, MAX_BUTTONS)
+        if not buttons:
+            raise ProtocolError(f"{where}buttons: must not be empty")
+        return cls(_str(obj, "text", where, max_len=1000), buttons)
+
+    def to_obj(self) -> dict[str, Any]:
+        return {"text": self.text, "buttons": [b.to_obj() for b in self.buttons]}
+
+
+@dataclass(frozen=True, slots=True)
+class CartItem:
+    name: str
+    quantity: int
+    unit_price_satang: int
+    line_total_satang: int
+    variant: str | None = None
+
+    @classmethod
+    def from_obj(cls, raw: Any, where: str) -> CartItem:
+        obj = _obj(raw, where.rstrip("."))
+        return cls(
+            name=_str(obj, "name", where, max_len=200),
+            quantity=_int(obj, "quantity", where, lo=1, hi=100_000),
+            unit_price_satang=_int(obj, "unit_price_satang", where, hi=10**12),
+            line_total_satang=_int(obj, "line_total_satang", where, hi=10**14),
+            variant=_str(obj, "variant", where, max_len=200, required=False),
+        )
+
+    def to_obj(self) -> dict[str, Any]:
+        return _drop_none(
+            {
+                "name": self.name,
+                "quantity": self.quantity,
+                "unit_price_satang": self.unit_price_satang,
+                "line_total_satang": self.line_total_satang,
+                "variant": self.variant,
+            }
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class CartSummary:
+    """The shopper's cart as the shop's desktop computed it (the relay does no arithmetic)."""
+
+    items: tuple[CartItem, ...]
+    subtotal_satang: int
+    total_satang: int
+    discount_satang: int = 0
+    shipping_satang: int = 0
+    buttons: tuple[Button, ...] = ()
+    KIND: ClassVar[Kind] = Kind.CART
+
+    @property
+    def count(self) -> int:
+        """Number of pieces in the cart (what the widget's badge shows)."""
+        return sum(i.quantity for i in self.items)
+
+    @classmethod
+    def from_obj(cls, obj: Mapping[str, Any], where: str) -> CartSummary:
+        items = _list(obj, "items", where, MAX_CART_ITEMS)
+        return cls(
+            items=tuple(CartItem.from_obj(it, f"{where}items[{i}].") for i, it in enumerate(items)),
+            subtotal_satang=_int(obj, "subtotal_satang", where, hi=10**14),
+            total_satang=_int(obj, "total_satang", where, hi=10**14),
+            discount_satang=_int(obj, "discount_satang", where, hi=10**14, required=False) or 0,
+            shipping_satang=_int(obj, "shipping_satang", where, hi=10**14, required=False) or 0,
+            buttons=_buttons(obj, "buttons", where, MAX_BUTTONS),
+        )
+
+    def to_obj(self) -> dict[str, Any]:
+        return _drop_none(
+            {
+                "items": [i.to_obj() for i in self.items],
+                "subtotal_satang": self.subtotal_satang,
+                "discount_satang": self.discount_satang,
+                "shipping_satang": self.shipping_satang,
+                "total_satang": self.total_satang,
+                "buttons": [b.to_obj() for b in self.buttons],
+            }
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class OrderStatus:
+    order_no: str
+    status: OrderState
+    total_satang: int
+    status_label: str | None = None  # the shop's own words, e.g. "จัดส่งแล้ว"
+    carrier: str | None = None
+    tracking_no: str | None = None
+    tracking_url: str | None = None
+    note: str | None = None
+    KIND: ClassVar[Kind] = Kind.ORDER_STATUS
+
+    @classmethod
+    def from_obj(cls, obj: Mapping[str, Any], where: str) -> OrderStatus:
+        return cls(
+            order_no=_str(obj, "order_no", where, max_len=40),
+            status=_enum(obj, "status", OrderState, where),
+            total_satang=_int(obj, "total_satang", where, hi=10**14),
+            status_label=_str(obj, "status_label", where, max_len=100, required=False),
+            carrier=_str(obj, "carrier", where, max_len=100, required=False),
+            tracking_no=_str(obj, "tracking_no", where, max_len=60, required=False),
+            tracking_url=_url(obj, "tracking_url", where, required=False),
+            note=_str(obj, "note", where, max_len=1000, required=False),
+        )
+
+    def to_obj(self) -> dict[str, Any]:
+        return _drop_none(
+            {
+                "order_no": self.order_no,
+                "status": self.status.value,
+                "total_satang": self.total_satang,
+                "status_label": self.status_label,
+                "carrier": self.carrier,
+                "tracking_no": self.tracking_no,
+                "tracking_url": self.tracking_url,
+                "note": self.note,
+            }
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class Takeover:
+    """A person at the shop took the chat over from the bot (started) or handed it back."""
+
+    state: TakeoverState
+    agent: str | None = None
+    text: str | None = None  # shown to the shopper; also what LINE users get
+    KIND: ClassVar[Kind] = Kind.TAKEOVER
+
+    @classmethod
+    def from_obj(cls, obj: Mapping[str, Any], where: str) -> Takeover:
+        return cls(
+            state=_enum(obj, "state", TakeoverState, where),
+            agent=_str(obj, "agent", where, max_len=100, required=False),
+            text=_str(obj, "text", where, max_len=1000, required=False),
+        )
+
+    def to_obj(self) -> dict[str, Any]:
+        return _drop_none({"state": self.state.value, "agent": self.agent, "text": self.text})
+
+
+Body = (
+    Text
+    | Image
+    | Sticker
+    | Location
+    | Postback
+    | Contact
+    | ProductCard
+    | Carousel
+    | Buttons
+    | CartSummary
+    | OrderStatus
+    | Takeover
+)
+
+_BODIES: dict[Kind, Callable[[Mapping[str, Any], str], Body]] = {
+    Kind.TEXT: Text.from_obj,
+    Kind.IMAGE: Image.from_obj,
+    Kind.STICKER: Sticker.from_obj,
+    Kind.LOCATION: Location.from_obj,
+    Kind.POSTBACK: Postback.from_obj,
+    Kind.CONTACT: Contact.from_obj,
+    Kind.PRODUCT_CARD: ProductCard.from_obj,
+    Kind.CAROUSEL: Carousel.from_obj,
+    Kind.BUTTONS: Buttons.from_obj,
+    Kind.CART: CartSummary.from_obj,
+    Kind.ORDER_STATUS: OrderStatus.from_obj,
+    Kind.TAKEOVER: Takeover.from_obj,
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Message:
+    """One chat message. ``id`` is chosen by whoever wrote it and is unique in its
+    conversation; a repeated id is the same message and is dropped. ``at`` is the relay's
+    receive time (ISO 8601 UTC), filled in by the relay."""
+
+    id: str
+    body: Body
+    quick_replies: tuple[Button, ...] = ()
+    at: str | None = None
+
+    @property
+    def kind(self) -> Kind:
+        return self.body.KIND
+
+    @classmethod
+    def from_obj(cls, raw: Any, allowed: frozenset[Kind], where: str = "message.") -> Message:
+        obj = _obj(raw, where.rstrip("."))
+        msg_id = _id(obj, "id", where)
+        kind = _enum(obj, "kind", Kind, where)
+        if kind not in allowed:
+            raise ProtocolError(f"{where}kind: {kind.value} is not allowed here")
+        body = _BODIES[kind](obj, where)
+        quick = _buttons(obj, "quick_replies", where, MAX_QUICK_REPLIES)
+        for i, q in enumerate(quick):
+            if q.action is ButtonAction.URL:
+                raise ProtocolError(f"{where}quick_replies[{i}].action: url is not allowed")
+        at = _str(obj, "at", where, max_len=40, required=False)
+        return cls(msg_id, body, quick, at)
+
+    def to_obj(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"id": self.id, "kind": self.kind.value}
+        out.update(self.body.to_obj())
+        if self.quick_replies:
+            out["quick_replies"] = [q.to_obj() for q in self.quick_replies]
+        if self.at is not None:
+            out["at"] = self.at
+        return out
+
+    def with_at(self, at: str) -> Message:
+        return Message(self.id, self.body, self.quick_replies, at)
+
+    def with_body(self, body: Body) -> Message:
+        return Message(self.id, body, self.quick_replies, self.at)
+
+
+# --------------------------------------------------------------------------------------------
+# Widget look and texts (pushed by the desktop, served to widgets)
+
+
+@dataclass(frozen=True, slots=True)
+class WidgetConfig:
+    """How the widget looks and what it says. Texts come as Thai and English pairs."""
+
+    shop_name: str = "ร้านค้า"
+    color: str = "#06C755"
+    position: str = "right"  # "right" or "left"
+    logo_url: str | None = None
+    welcome_th: str = "สวัสดีค่ะ มีอะไรให้ช่วยไหมคะ"
+    welcome_en: str = "Hello! How can we help?"
+    away_th: str = "ตอนนี้ร้านไม่อยู่ ฝากข้อความหรือเบอร์โทรไว้ได้เลย เราจะติดต่อกลับโดยเร็วค่ะ"
+    away_en: str = (
+        "We're away right now. Leave a message or your phone number and we'll get back to you soon."
+    )
+    language: str = "th"  # the widget's first language: "th" or "en"
+
+    @classmethod
+    def from_obj(cls, raw: Any, where: str = "config.") -> WidgetConfig:
+        obj = _obj(raw, where.rstrip("."))
+        d = cls()
+        color = _str(obj, "color", where, max_len=7, required=False) or d.color
+        if not _COLOR_RE.match(color):
+            raise ProtocolError(f"{where}color: must look like #06C755")
+        position = _str(obj, "position", where, max_len=5, required=False) or d.position
+        if position not in ("right", "left"):
+            raise ProtocolError(f"{where}position: must be right or left")
+        language = _str(obj, "language", where, max_len=2, required=False) or d.language
+        if language not in ("th", "en"):
+            raise ProtocolError(f"{where}language: must be th or en")
+
+        def text(key: str, default: str) -> str:
+            value = _str(obj, key, where, max_len=1000, required=False)
+            return default if value is None else value
+
+        return cls(
+            shop_name=text("shop_name", d.shop_name)[:100],
+            color=color.upper(),
+            position=position,
+            logo_url=_url(obj, "logo_url", where, required=False),
+            welcome_th=text("welcome_th", d.welcome_th),
+            welcome_en=text("welcome_en", d.welcome_en),
+            away_th=text("away_th", d.away_th),
+            away_en=text("away_en", d.away_en),
+            language=language,
+        )
+
+    def to_obj(self) -> dict[str, Any]:
+        return _drop_none(
+            {
+                "shop_name": self.shop_name,
+                "color": self.color,
+                "position": self.position,
+                "logo_url": self.logo_url,
+                "welcome_th": self.welcome_th,
+                "welcome_en": self.welcome_en,
+                "away_th": self.away_th,
+                "away_en": self.away_en,
+                "language": self.language,
+            }
+        )
+
+
+def parse_origins(values: list[Any], where: str = "origins") -> tuple[str, ...]:
+    """Validate a list of allowed widget origins (``https://shop.example`` or ``*``)."""
+    if len(values) > 50:
+        raise ProtocolError(f"{where}: too many items (max 50)")
+    out = []
+    for i, v in enumerate(values):
+        if not isinstance(v, str) or not _ORIGIN_RE.match(v.rstrip("/")):
+            raise ProtocolError(f"{where}[{i}]: must be an origin like https://shop.example or *")
+        out.append(v.rstrip("/").lower())
+    return tuple(dict.fromkeys(out))
+
+
+# --------------------------------------------------------------------------------------------
+# Frames. Each has TYPE, from_obj and to_obj. ``seq`` frames are stream items: the desktop
+# acknowledges them (cumulatively) and gets them again after a reconnect until it does.
+
+
+def _versions(obj: Mapping[str, Any]) -> tuple[int, ...]:
+    raw = _list(obj, "protocol", "", 10)
+    out = []
+    for i, v in enumerate(raw):
+        if isinstance(v, bool) or not isinstance(v, int):
+            raise ProtocolError(f"protocol[{i}]: must be an integer")
+        out.append(v)
+    if not out:
+        raise ProtocolError("protocol: must not be empty")
+    return tuple(out)
+
+
+def negotiate(offered: tuple[int, ...]) -> int:
+    """The highest version both sides speak, or ProtocolError(code="unsupported_version")."""
+    common = SUPPORTED_VERSIONS.intersection(offered)
+    if not common:
+        raise ProtocolError(
+            f"protocol: none of {sorted(offered)} is supported (relay speaks {sorted(SUPPORTED_VERSIONS)})",
+            code="unsupported_version",
+        )
+    return max(common)
+
+
+# ---- desktop → relay
+
+
+@dataclass(frozen=True, slots=True)
+class DesktopHello:
+    """First frame on the desktop socket. ``after``: the last stream seq the desktop has stored
+    (the relay resends everything after max(after, the last ack it recorded))."""
+
+    protocol: tuple[int, ...] = (PROTOCOL_VERSION,)
+    client: str | None = None
+    after: int = 0
+    presence: Presence = Presence.ONLINE
+    TYPE: ClassVar[str] = "hello"
+
+    @classmethod
+    def from_obj(cls, obj: Mapping[str, Any]) -> DesktopHello:
+        presence = Presence.ONLINE
+        if obj.get("presence") is not None:
+            presence = _enum(obj, "presence", Presence)
+        return cls(
+            protocol=_versions(obj),
+            client=_str(obj, "client", max_len=100, required=False),
+            after=_int(obj, "after", required=False) or 0,
+            presence=presence,
+        )
+
+    def to_obj(self) -> dict[str, Any]:
+        return _drop_none(
+            {
+                "type": self.TYPE,
+                "protocol": list(self.protocol),
+                "client": self.client,
+                "after": self.after,
+                "presence": self.presence.value,
+            }
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class Ack:
+    """Cumulative acknowledgement: the sender has durably stored every item up to ``seq``."""
+
+    seq: int
+    TYPE: ClassVar[str] = "ack"
+
+    @classmethod
+    def from_obj(cls, obj: Mapping[str, Any]) -> Ack:
+        return cls(_int(obj, "seq"))
+
+    def to_obj(self) -> dict[str, Any]:
+        return {"type": self.TYPE, "seq": self.seq}
+
+
+@dataclass(frozen=True, slots=True)
+class Send:
+    """The shop sends a message into a conversation. The relay answers ``accepted`` once it has
+    stored it (then the desktop may forget it) and later a ``receipt``."""
+
+    conversation: str
+    message: Message
+    TYPE: ClassVar[str] = "send"
+
+    @classmethod
+    def from_obj(cls, obj: Mapping[str, Any]) -> Send:
+        return cls(
+            _conversation(obj),
+            Message.from_obj(_get(obj, "message", ""), SHOP_KINDS),
+        )
+
+    def to_obj(self) -> dict[str, Any]:
+        return {
+            "type": self.TYPE,
+            "conversation": self.conversation,
+            "message": self.message.to_obj(),
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class Typing:
+    """The shop (person or bot) is typing in a conversation, or stopped. Not stored."""
+
+    conversation: str
+    state: bool = True
+    TYPE: ClassVar[str] = "typing"
+
+    @classmethod
+    def from_obj(cls, obj: Mapping[str, Any]) -> Typing:
+        state = obj.get("state", True)
+        if not isinstance(state, bool):
+            raise ProtocolError("state: must be true or false")
+        return cls(_conversation(obj), state)
+
+    def to_obj(self) -> dict[str, Any]:
+        return {"type": self.TYPE, "conversation": self.conversation, "state": self.state}
+
+
+@dataclass(frozen=True, slots=True)
+class Read:
+    """The shop has read the shopper's messages up to and including message ``up_to``."""
+
+    conversation: str
+    up_to: str
+    TYPE: ClassVar[str] = "read"
+
+    @classmethod
+    def from_obj(cls, obj: Mapping[str, Any]) -> Read:
+        return cls(_conversation(obj), _id(obj, "up_to"))
+
+    def to_obj(self) -> dict[str, Any]:
+        return {"type": self.TYPE, "conversation": self.conversation, "up_to": self.up_to}
+
+
+@dataclass(frozen=True, slots=True)
+class SetPresence:
+    """The desktop is connected but the shop is (or is no longer) away, e.g. after hours."""
+
+    state: Presence
+    TYPE: ClassVar[str] = "presence"
+
+    @classmethod
+    def from_obj(cls, obj: Mapping[str, Any]) -> SetPresence:
+        return cls(_enum(obj, "state", Presence))
+
+    def to_obj(self) -> dict[str, Any]:
+        return {"type": self.TYPE, "state": self.state.value}
+
+
+@dataclass(frozen=True, slots=True)
+class SetWidgetConfig:
+    ref: str
+    config: WidgetConfig
+    allowed_origins: tuple[str, ...] | None = None  # None: leave as they are
+    TYPE: ClassVar[str] = "widget_config"
+
+    @classmethod
+    def from_obj(cls, obj: Mapping[str, Any]) -> SetWidgetConfig:
+        origins = None
+        if obj.get("allowed_origins") is not None:
+            origins = parse_origins(_list(obj, "allowed_origins", "", 50), "allowed_origins")
+        return cls(_id(obj, "ref"), WidgetConfig.from_obj(_get(obj, "config", "")), origins)
+
+    def to_obj(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"type": self.TYPE, "ref": self.ref, "config": self.config.to_obj()}
+        if self.allowed_origins is not None:
+            out["allowed_origins"] = list(self.allowed_origins)
+        return out
+
+
+@dataclass(frozen=True, slots=True)
+class SetLineCredentials:
+    """Connect the shop's LINE Official Account (both set) or disconnect it (both null)."""
+
+    ref: str
+    channel_secret: str | None
+    channel_token: str | None
+    TYPE: ClassVar[str] = "line_credentials"
+
+    @classmethod
+    def from_obj(cls, obj: Mapping[str, Any]) -> SetLineCredentials:
+        secret = _str(obj, "channel_secret", max_len=200, required=False)
+        token = _str(obj, "channel_token", max_len=1000, required=False)
+        if (secret is None) != (token is None):
+            raise ProtocolError(
+                "channel_token: give both channel_secret and channel_token, or neither"
+            )
+        return cls(_id(obj, "ref"), secret, token)
+
+    def to_obj(self) -> dict[str, Any]:
+        return {
+            "type": self.TYPE,
+            "ref": self.ref,
+            "channel_secret": self.channel_secret,
+            "channel_token": self.channel_token,
+        }
+
+    def __repr__(self) -> str:  # never print secrets
+        return f"SetLineCredentials(ref={self.ref!r}, set={self.channel_secret is not None})"
+
+
+@dataclass(frozen=True, slots=True)
+class GetLineQuota:
+    ref: str
+    TYPE: ClassVar[str] = "line_quota_get"
+
+    @classmethod
+    def from_obj(cls, obj: Mapping[str, Any]) -> GetLineQuota:
+        return cls(_id(obj, "ref"))
+
+    def to_obj(self) -> dict[str, Any]:
+        return {"type": self.TYPE, "ref": self.ref}
+
+
+# ---- relay → desktop
+
+
+@dataclass(frozen=True, slots=True)
+class DesktopWelcome:
+    protocol: int
+    shop_id: str
+    shop_name: str
+    after: int  # the position the relay resumes from: items with seq > after follow
+    pending: int  # how many stream items are waiting
+    line_configured: bool
+    widget_config: WidgetConfig
+    allowed_origins: tuple[str, ...] = ()
+    TYPE: ClassVar[str] = "welcome"
+
+    @classmethod
+    def from_obj(cls, obj: Mapping[str, Any]) -> DesktopWelcome:
+        return cls(
+            protocol=_int(obj, "protocol", lo=1, hi=1000),
+            shop_id=_id(obj, "shop_id"),
+            shop_name=_str(obj, "shop_name", max_len=200),
+            after=_int(obj, "after"),
+            pending=_int(obj, "pending"),
+            line_configured=_bool(obj, "line_configured"),
+            widget_config=WidgetConfig.from_obj(_get(obj, "widget_config", "")),
+            allowed_origins=parse_origins(_list(obj, "allowed_origins", "", 50, required=False)),
+        )
+
+    def to_obj(self) -> dict[str, Any]:
+        return {
+            "type": self.TYPE,
+            "protocol": self.protocol,
+            "shop_id": self.shop_id,
+            "shop_name": self.shop_name,
+            "after": self.after,
+            "pending": self.pending,
+            "line_configured": self.line_configured,
+            "widget_config": self.widget_config.to_obj(),
+            "allowed_origins": list(self.allowed_origins),
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class Inbound:
+    """Stream item: a message from a shopper (``origin`` always ``shopper`` in version 1)."""
+
+    seq: int
+    conversation: str
+    message: Message
+    TYPE: ClassVar[str] = "message"
+
+    @classmethod
+    def from_obj(cls, obj: Mapping[str, Any]) -> Inbound:
+        return cls(
+            _int(obj, "seq", lo=1),
+            _conversation(obj),
+            Message.from_obj(_get(obj, "message", ""), SHOPPER_KINDS),
+        )
+
+    def to_obj(self) -> dict[str, Any]:
+        return {
+            "type": self.TYPE,
+            "seq": self.seq,
+            "conversation": self.conversation,
+            "message": self.message.to_obj(),
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class Receipt:
+    """Stream item (to the desktop) or live frame (to the widget): the other side has the
+    messages ``ids`` (delivered), has seen them (read), LINE took them (sent), or never will
+    (failed, with ``reason``). ``seq`` is 0 on widget frames."""
+
+    conversation: str
+    status: ReceiptStatus
+    ids: tuple[str, ...]
+    seq: int = 0
+    reason: str | None = None
+    TYPE: ClassVar[str] = "receipt"
+
+    @classmethod
+    def from_obj(cls, obj: Mapping[str, Any]) -> Receipt:
+        ids = _list(obj, "ids", "", MAX_RECEIPT_IDS)
+        for i, v in enumerate(ids):
+            if not isinstance(v, str) or not _ID_RE.match(v):
+                raise ProtocolError(f"ids[{i}]: must be a message id")
+        return cls(
+            conversation=_conversation(obj),
+            status=_enum(obj, "status", ReceiptStatus),
+            ids=tuple(ids),
+            seq=_int(obj, "seq", required=False) or 0,
+            reason=_str(obj, "reason", max_len=300, required=False),
+        )
+
+    def to_obj(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"type": self.TYPE}
+        if self.seq:
+            out["seq"] = self.seq
+        out.update(
+            {"conversation": self.conversation, "status": self.status.value, "ids": list(self.ids)}
+        )
+        if self.reason is not None:
+            out["reason"] = self.reason
+        return out
+
+
+@dataclass(frozen=True, slots=True)
+class ConversationNotice:
+    """Stream item: something happened to a conversation that is not a message."""
+
+    seq: int
+    conversation: str
+    event: ConversationEvent
+    at: str
+    TYPE: ClassVar[str] = "conversation"
+
+    @classmethod
+    def from_obj(cls, obj: Mapping[str, Any]) -> ConversationNotice:
+        return cls(
+            _int(obj, "seq", lo=1),
+            _conversation(obj),
+            _enum(obj, "event", ConversationEvent),
+            _str(obj, "at", max_len=40),
+        )
+
+    def to_obj(self) -> dict[str, Any]:
+        return {
+            "type": self.TYPE,
+            "seq": self.seq,
+            "conversation": self.conversation,
+            "event": self.event.value,
+            "at": self.at,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class LineQuota:
+    """LINE push usage this month. As a stream item (seq > 0) when a threshold (80 %, 100 %)
+    is crossed or LINE refuses a push for quota; as a live answer (seq 0, ``ref`` set) to
+    ``line_quota_get``. ``limit`` is None when the plan has no limit."""
+
+    month: str
+    used: int
+    limit: int | None
+    exceeded: bool
+    seq: int = 0
+    ref: str | None = None
+    TYPE: ClassVar[str] = "line_quota"
+
+    @classmethod
+    def from_obj(cls, obj: Mapping[str, Any]) -> LineQuota:
+        return cls(
+            month=_str(obj, "month", max_len=7),
+            used=_int(obj, "used"),
+            limit=_int(obj, "limit", required=False),
+            exceeded=_bool(obj, "exceeded"),
+            seq=_int(obj, "seq", required=False) or 0,
+            ref=_str(obj, "ref", max_len=MAX_ID, required=False),
+        )
+
+    def to_obj(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"type": self.TYPE}
+        if self.seq:
+            out["seq"] = self.seq
+        out.update(
+            {"month": self.month, "used": self.used, "limit": self.limit, "exceeded": self.exceeded}
+        )
+        if self.ref is not None:
+            out["ref"] = self.ref
+        return out
+
+
+@dataclass(frozen=True, slots=True)
+class Accepted:
+    """The relay has durably stored message ``id`` (the sender may forget it). To the widget,
+    ``seq`` is the message's position in the conversation."""
+
+    id: str
+    conversation: str | None = None
+    seq: int = 0
+    TYPE: ClassVar[str] = "accepted"
+
+    @classmethod
+    def from_obj(cls, obj: Mapping[str, Any]) -> Accepted:
+        conv = _conversation(obj) if obj.get("conversation") is not None else None
+        return cls(_id(obj, "id"), conv, _int(obj, "seq", required=False) or 0)
+
+    def to_obj(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"type": self.TYPE, "id": self.id}
+        if self.conversation is not None:
+            out["conversation"] = self.conversation
+        if self.seq:
+            out["seq"] = self.seq
+        return out
+
+
+@dataclass(frozen=True, slots=True)
+class ShopperTyping:
+    """Live (not stored): the shopper is typing (widget conversations only)."""
+
+    conversation: str
+    state: bool
+    TYPE: ClassVar[str] = "typing"
+
+    @classmethod
+    def from_obj(cls, obj: Mapping[str, Any]) -> ShopperTyping:
+        state = obj.get("state", True)
+        if not isinstance(state, bool):
+            raise ProtocolError("state: must be true or false")
+        return cls(_conversation(obj), state)
+
+    def to_obj(self) -> dict[str, Any]:
+        return {"type": self.TYPE, "conversation": self.conversation, "state": self.state}
+
+
+@dataclass(frozen=True, slots=True)
+class Ok:
+    ref: str
+    TYPE: ClassVar[str] = "ok"
+
+    @classmethod
+    def from_obj(cls, obj: Mapping[str, Any]) -> Ok:
+        return cls(_id(obj, "ref"))
+
+    def to_obj(self) -> dict[str, Any]:
+        return {"type": self.TYPE, "ref": self.ref}
+
+
+class ErrorCode(StrEnum):
+    BAD_FRAME = "bad_frame"  # the frame broke the protocol; it was ignored
+    UNSUPPORTED_VERSION = "unsupported_version"
+    UNAUTHORIZED = "unauthorized"
+    FORBIDDEN = "forbidden"  # e.g. a conversation that belongs to another shop
+    RATE_LIMITED = "rate_limited"  # slow down; the frame was dropped
+    TOO_LARGE = "too_large"
+    NOT_FOUND = "not_found"  # unknown conversation or media
+    UNAVAILABLE = "unavailable"  # e.g. LINE not configured for this shop
+    INTERNAL = "internal"
+
+
+@dataclass(frozen=True, slots=True)
+class Error:
+    code: ErrorCode
+    message: str
+    ref: str | None = None  # the ``ref`` or message ``id`` of the frame this answers
+    TYPE: ClassVar[str] = "error"
+
+    @classmethod
+    def from_obj(cls, obj: Mapping[str, Any]) -> Error:
+        return cls(
+            _enum(obj, "code", ErrorCode),
+            _str(obj, "message", max_len=500),
+            _str(obj, "ref", max_len=MAX_ID, required=False),
+        )
+
+    def to_obj(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"type": self.TYPE, "code": self.code.value, "message": self.message}
+        if self.ref is not None:
+            out["ref"] = self.ref
+        return out
+
+
+# ---- widget → relay
+
+
+@dataclass(frozen=True, slots=True)
+class WidgetHello:
+    """First frame on the widget socket. ``session``: the token from an earlier ``welcome``
+    (absent on a shopper's first visit). ``after``: the last conversation seq the widget
+    already shows (0 after a page load, to get the history)."""
+
+    protocol: tuple[int, ...] = (PROTOCOL_VERSION,)
+    session: str | None = None
+    after: int = 0
+    language: str | None = None
+    TYPE: ClassVar[str] = "hello"
+
+    @classmethod
+    def from_obj(cls, obj: Mapping[str, Any]) -> WidgetHello:
+        session = _str(obj, "session", max_len=100, required=False)
+        language = _str(obj, "language", max_len=2, required=False)
+        return cls(_versions(obj), session, _int(obj, "after", required=False) or 0, language)
+
+    def to_obj(self) -> dict[str, Any]:
+        return _drop_none(
+            {
+                "type": self.TYPE,
+                "protocol": list(self.protocol),
+                "session": self.session,
+                "after": self.after,
+                "language": self.language,
+            }
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class WidgetSend:
+    message: Message
+    TYPE: ClassVar[str] = "send"
+
+    @classmethod
+    def from_obj(cls, obj: Mapping[str, Any]) -> WidgetSend:
+        return cls(Message.from_obj(_get(obj, "message", ""), WIDGET_SEND_KINDS))
+
+    def to_obj(self) -> dict[str, Any]:
+        return {"type": self.TYPE, "message": self.message.to_obj()}
+
+
+@dataclass(frozen=True, slots=True)
+class WidgetTyping:
+    state: bool = True
+    TYPE: ClassVar[str] = "typing"
+
+    @classmethod
+    def from_obj(cls, obj: Mapping[str, Any]) -> WidgetTyping:
+        state = obj.get("state", True)
+        if not isinstance(state, bool):
+            raise ProtocolError("state: must be true or false")
+        return cls(state)
+
+    def to_obj(self) -> dict[str, Any]:
+        return {"type": self.TYPE, "state": self.state}
+
+
+@dataclass(frozen=True, slots=True)
+class WidgetRead:
+    """The shopper has seen the conversation up to conversation seq ``seq``."""
+
+    seq: int
+    TYPE: ClassVar[str] = "read"
+
+    @classmethod
+    def from_obj(cls, obj: Mapping[str, Any]) -> WidgetRead:
+        return cls(_int(obj, "seq"))
+
+    def to_obj(self) -> dict[str, Any]:
+        return {"type": self.TYPE, "seq": self.seq}
+
+
+# ---- relay → widget
+
+
+@dataclass(frozen=True, slots=True)
+class HistoryItem:
+    """One message of a widget conversation, with its position and who wrote it."""
+
+    seq: int
+    origin: Origin
+    message: Message
+    status: ReceiptStatus | None = None  # for shopper messages: delivered / read so far
+
+    @classmethod
+    def from_obj(cls, raw: Any, where: str) -> HistoryItem:
+        obj = _obj(raw, where.rstrip("."))
+        origin = _enum(obj, "from", Origin, where)
+        kinds = SHOPPER_KINDS if origin is Origin.SHOPPER else SHOP_KINDS
+        status = None
+        if obj.get("status") is not None:
+            status = _enum(obj, "status", ReceiptStatus, where)
+        return cls(
+            _int(obj, "seq", where, lo=1),
+            origin,
+            Message.from_obj(_get(obj, "message", where), kinds, f"{where}message."),
+            status,
+        )
+
+    def to_obj(self) -> dict[str, Any]:
+        out: dict[str, Any] = {
+            "seq": self.seq,
+            "from": self.origin.value,
+            "message": self.message.to_obj(),
+        }
+        if self.status is not None:
+            out["status"] = self.status.value
+        return out
+
+
+@dataclass(frozen=True, slots=True)
+class WidgetWelcome:
+    protocol: int
+    session: str
+    conversation: str
+    presence: Presence
+    config: WidgetConfig
+    history: tuple[HistoryItem, ...]
+    TYPE: ClassVar[str] = "welcome"
+
+    @classmethod
+    def from_obj(cls, obj: Mapping[str, Any]) -> WidgetWelcome:
+        hist = _list(obj, "history", "", MAX_HISTORY)
+        return cls(
+            protocol=_int(obj, "protocol", lo=1, hi=1000),
+            session=_str(obj, "session", max_len=100),
+            conversation=_conversation(obj),
+            presence=_enum(obj, "presence", Presence),
+            config=WidgetConfig.from_obj(_get(obj, "config", "")),
+            history=tuple(HistoryItem.from_obj(h, f"history[{i}].") for i, h in enumerate(hist)),
+        )
+
+    def to_obj(self) -> dict[str, Any]:
+        return {
+            "type": self.TYPE,
+            "protocol": self.protocol,
+            "session": self.session,
+            "conversation": self.conversation,
+            "presence": self.presence.value,
+            "config": self.config.to_obj(),
+            "history": [h.to_obj() for h in self.history],
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class WidgetMessage:
+    """A new message in the shopper's conversation: from the shop, or the shopper's own from
+    another tab. The widget acknowledges shop messages with ``ack`` (cumulative seq)."""
+
+    item: HistoryItem
+    TYPE: ClassVar[str] = "message"
+
+    @classmethod
+    def from_obj(cls, obj: Mapping[str, Any]) -> WidgetMessage:
+        return cls(HistoryItem.from_obj(obj, ""))
+
+    def to_obj(self) -> dict[str, Any]:
+        out = {"type": self.TYPE}
+        out.update(self.item.to_obj())
+        return out
+
+
+@dataclass(frozen=True, slots=True)
+class ShopTyping:
+    state: bool
+    TYPE: ClassVar[str] = "typing"
+
+    @classmethod
+    def from_obj(cls, obj: Mapping[str, Any]) -> ShopTyping:
+        return cls(_bool(obj, "state"))
+
+    def to_obj(self) -> dict[str, Any]:
+        return {"type": self.TYPE, "state": self.state}
+
+
+@dataclass(frozen=True, slots=True)
+class PresenceNotice:
+    state: Presence
+    TYPE: ClassVar[str] = "presence"
+
+    @classmethod
+    def from_obj(cls, obj: Mapping[str, Any]) -> PresenceNotice:
+        return cls(_enum(obj, "state", Presence))
+
+    def to_obj(self) -> dict[str, Any]:
+        return {"type": self.TYPE, "state": self.state.value}
+
+
+@dataclass(frozen=True, slots=True)
+class ConfigNotice:
+    config: WidgetConfig
+    TYPE: ClassVar[str] = "config"
+
+    @classmethod
+    def from_obj(cls, obj: Mapping[str, Any]) -> ConfigNotice:
+        return cls(WidgetConfig.from_obj(_get(obj, "config", "")))
+
+    def to_obj(self) -> dict[str, Any]:
+        return {"type": self.TYPE, "config": self.config.to_obj()}
+
+
+@dataclass(frozen=True, slots=True)
+class WidgetReceipt:
+    """The shop has the shopper's messages ``ids`` (delivered) or has read them (read)."""
+
+    status: ReceiptStatus
+    ids: tuple[str, ...]
+    TYPE: ClassVar[str] = "receipt"
+
+    @classmethod
+    def from_obj(cls, obj: Mapping[str, Any]) -> WidgetReceipt:
+        ids = _list(obj, "ids", "", MAX_RECEIPT_IDS)
+        for i, v in enumerate(ids):
+            if not isinstance(v, str) or not _ID_RE.match(v):
+                raise ProtocolError(f"ids[{i}]: must be a message id")
+        return cls(_enum(obj, "status", ReceiptStatus), tuple(ids))
+
+    def to_obj(self) -> dict[str, Any]:
+        return {"type": self.TYPE, "status": self.status.value, "ids": list(self.ids)}
+
+
+# --------------------------------------------------------------------------------------------
+# Decoding and encoding
+
+DesktopFrame = (
+    DesktopHello
+    | Ack
+    | Send
+    | Typing
+    | Read
+    | SetPresence
+    | SetWidgetConfig
+    | SetLineCredentials
+    | GetLineQuota
+)
+ToDesktopFrame = (
+    DesktopWelcome
+    | Inbound
+    | Receipt
+    | ConversationNotice
+    | LineQuota
+    | Accepted
+    | ShopperTyping
+    | Ok
+    | Error
+)
+WidgetFrame = WidgetHello | WidgetSend | Ack | WidgetTyping | WidgetRead
+ToWidgetFrame = (
+    WidgetWelcome
+    | WidgetMessage
+    | Accepted
+    | WidgetReceipt
+    | ShopTyping
+    | PresenceNotice
+    | ConfigNotice
+    | Error
+)
+Frame = DesktopFrame | ToDesktopFrame | WidgetFrame | ToWidgetFrame
+
+F = TypeVar("F")
+
+
+def _table(*classes: Any) -> dict[str, Callable[[Mapping[str, Any]], Any]]:
+    return {c.TYPE: c.from_obj for c in classes}
+
+
+_DESKTOP = _table(
+    DesktopHello,
+    Ack,
+    Send,
+    Typing,
+    Read,
+    SetPresence,
+    SetWidgetConfig,
+    SetLineCredentials,
+    GetLineQuota,
+)
+_TO_DESKTOP = _table(
+    DesktopWelcome,
+    Inbound,
+    Receipt,
+    ConversationNotice,
+    LineQuota,
+    Accepted,
+    ShopperTyping,
+    Ok,
+    Error,
+)
+_WIDGET = _table(WidgetHello, WidgetSend, Ack, WidgetTyping, WidgetRead)
+_TO_WIDGET = _table(
+    WidgetWelcome,
+    WidgetMessage,
+    Accepted,
+    WidgetReceipt,
+    ShopTyping,
+    PresenceNotice,
+    ConfigNotice,
+    Error,
+)
+
+
+def load_json(data: str | bytes) -> Any:
+    """Parse JSON text, or raise ProtocolError. Rejects NaN/Infinity and duplicate keys."""
+
+    def no_constants(name: str) -> Any:
+        raise ProtocolError(f"json: {name} is not allowed")
+
+    def no_dupes(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        for k, v in pairs:
+            if k in out:
+                raise ProtocolError(f"json: duplicate key {k[:40]!r}")
+            out[k] = v
+        return out
+
+    try:
+        if isinstance(data, bytes | bytearray | memoryview):
+            data = bytes(data).decode("utf-8")
+        return json.loads(data, parse_constant=no_constants, object_pairs_hook=no_dupes)
+    except UnicodeDecodeError as exc:
+        raise ProtocolError("json: not utf-8") from exc
+    except RecursionError as exc:
+        raise ProtocolError("json: nested too deeply") from exc
+    except ValueError as exc:  # JSONDecodeError is a ValueError; ProtocolError passes through
+        if isinstance(exc, ProtocolError):
+            raise
+        raise ProtocolError(f"json: {exc.msg if hasattr(exc, 'msg') else 'invalid'}") from exc
+
+
+def _decode(
+    data: str | bytes | Mapping[str, Any], table: dict[str, Callable[[Mapping[str, Any]], Any]]
+) -> Any:
+    obj = data if isinstance(data, Mapping) else load_json(data)
+    if not isinstance(obj, dict):
+        raise ProtocolError("frame: must be a json object")
+    ftype = obj.get("type")
+    if not isinstance(ftype, str):
+        raise ProtocolError("type: missing")
+    parse = table.get(ftype)
+    if parse is None:
+        raise ProtocolError(f"type: unknown frame type {ftype[:40]!r}")
+    try:
+        return parse(obj)
+    except ProtocolError:
+        raise
+    except (
+        TypeError,
+        ValueError,
+        AttributeError,
+        KeyError,
+    ) as exc:  # a validator gap: still a protocol error
+        raise ProtocolError(f"{ftype}: malformed") from exc
+
+
+def decode_desktop_frame(data: str | bytes | Mapping[str, Any]) -> DesktopFrame:
+    """A frame the desktop sent to the relay."""
+    result: DesktopFrame = _decode(data, _DESKTOP)
+    return result
+
+
+def decode_to_desktop(data: str | bytes | Mapping[str, Any]) -> ToDesktopFrame:
+    """A frame the relay sent to the desktop."""
+    result: ToDesktopFrame = _decode(data, _TO_DESKTOP)
+    return result
+
+
+def decode_widget_frame(data: str | bytes | Mapping[str, Any]) -> WidgetFrame:
+    """A frame a widget sent to the relay."""
+    result: WidgetFrame = _decode(data, _WIDGET)
+    return result
+
+
+def decode_to_widget(data: str | bytes | Mapping[str, Any]) -> ToWidgetFrame:
+    """A frame the relay sent to a widget."""
+    result: ToWidgetFrame = _decode(data, _TO_WIDGET)
+    return result
+
+
+def encode(frame: Frame) -> str:
+    """Compact JSON text for a frame (UTF-8 kept as is, so Thai is not \\u-escaped)."""
+    return json.dumps(frame.to_obj(), ensure_ascii=False, separators=(",", ":"))
+
+
+def encode_obj(obj: Any) -> str:
+    return json.dumps(obj, ensure_ascii=False, separators=(",", ":"))

@@ -1,0 +1,44 @@
+"""Token buckets keyed by shopper session or client IP."""
+
+from __future__ import annotations
+
+import time
+
+
+class RateLimiter:
+    """``burst`` actions at once, refilled at ``rate`` per second. ``rate <= 0`` disables it.
+
+    Memory stays bounded: full buckets are forgotten when the table grows past ``max_keys``.
+    """
+
+    def __init__(self, rate: float, burst: float, max_keys: int = 100_000) -> None:
+        self.rate = rate
+        self.burst = max(burst, 1.0)
+        self.max_keys = max_keys
+        self._buckets: dict[str, tuple[float, float]] = {}
+
+    @property
+    def enabled(self) -> bool:
+        return self.rate > 0
+
+    def allow(self, key: str, cost: float = 1.0) -> bool:
+        if self.rate <= 0:
+            return True
+        now = time.monotonic()
+        tokens, last = self._buckets.get(key, (self.burst, now))
+        tokens = min(self.burst, tokens + (now - last) * self.rate)
+        if tokens < cost:
+            self._buckets[key] = (tokens, now)
+            return False
+        self._buckets[key] = (tokens - cost, now)
+        if len(self._buckets) > self.max_keys:
+            self._prune(now)
+        return True
+
+    def retry_after(self, key: str) -> float:
+        tokens, _ = self._buckets.get(key, (self.burst, 0.0))
+        return max(0.0, (1.0 - tokens) / self.rate) if self.rate > 0 else 0.0
+
+    def _prune(self, now: float) -> None:
+        full_after = self.burst / self.rate
+        self._buckets = {k: v for k, v in self._buckets.items() if now - v[1] < full_after}

@@ -1,0 +1,627 @@
+"""The relay's HTTP + WebSocket server (aiohttp.web; see docs/adr/0001-relay-server.md).
+
+One :class:`Hub` per process holds the store and the live connections. Durability rule: a
+peer is told "accepted", and a message is forwarded, only after the commit that stored it
+(group commit: every write made in one event-loop turn shares one COMMIT).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import collections
+import contextlib
+import json
+import logging
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+import aiohttp
+from aiohttp import WSCloseCode, web
+
+from relay import line as ln
+from relay import protocol as p
+from relay.images import ImageRejected, check_image
+from relay.ratelimit import RateLimiter
+from relay.storage import LineCredentials, NotFound, OutboxItem, Store, StoreError, now_iso
+
+log = logging.getLogger("relay")
+
+CLOSE_REPLACED = 4000  # another desktop connection for the same shop took over
+CLOSE_UNAUTHORIZED = 4001
+CLOSE_UNSUPPORTED = 4002
+CLOSE_POLICY = 4008  # rate limit or too many bad frames
+HELLO_TIMEOUT = 10.0
+MAX_OUT_QUEUE = 2000  # frames waiting for a slow widget before we drop it
+DESKTOP_PAGE = 500
+
+
+@dataclass
+class RelayConfig:
+    host: str = "127.0.0.1"
+    port: int = 8080
+    public_url: str | None = None  # how shoppers and LINE reach us (https in production)
+    demo_page: bool = False
+    max_widget_frame: int = 32 * 1024
+    max_desktop_frame: int = 1024 * 1024
+    max_upload: int = 5 * 1024 * 1024
+    shopper_rate: float = 2.0  # messages per second per shopper session
+    shopper_burst: float = 20.0
+    ip_rate: float = 2.0  # widget connections and uploads per second per IP
+    ip_burst: float = 60.0
+    away_every: float = 6 * 3600.0  # LINE away auto-reply at most this often per conversation
+    trust_proxy: bool = False  # take the client IP from X-Forwarded-For
+
+
+class Conn:
+    """One WebSocket with an ordered outgoing queue drained by its own writer task, so any
+    code may ``send`` without awaiting and frames keep their order."""
+
+    def __init__(self, ws: web.WebSocketResponse, label: str) -> None:
+        self.ws = ws
+        self.label = label
+        self._q: collections.deque[str] = collections.deque()
+        self._wake = asyncio.Event()
+        self._task = asyncio.get_running_loop().create_task(self._writer())
+        self.on_drain: Callable[[], None] | None = None
+
+    def send(self, text: str) -> None:
+        if self.ws.closed:
+            return
+        if len(self._q) >= MAX_OUT_QUEUE:
+            log.warning("%s: outgoing queue full, closing", self.label)
+            self._q.clear()
+            asyncio.get_running_loop().create_task(
+                self.ws.close(code=CLOSE_POLICY, message=b"too slow")
+            )
+            return
+        self._q.append(text)
+        self._wake.set()
+
+    def send_frame(self, frame: p.Frame) -> None:
+        self.send(p.encode(frame))
+
+    @property
+    def backlog(self) -> int:
+        return len(self._q)
+
+    async def _writer(self) -> None:
+        try:
+            while True:
+                await self._wake.wait()
+                self._wake.clear()
+                while self._q:
+                    text = self._q.popleft()
+                    await self.ws.send_str(text)
+                    if not self._q and self.on_drain is not None:
+                        self.on_drain()
+        except (ConnectionError, RuntimeError, aiohttp.ClientError):
+            pass  # the reader side notices and cleans up
+
+    async def close(self, code: int = WSCloseCode.GOING_AWAY, message: bytes = b"") -> None:
+        # let queued frames go out first (bounded), then close
+        for _ in range(50):
+            if not self._q or self.ws.closed:
+                break
+            await asyncio.sleep(0.01)
+        self._task.cancel()
+        with contextlib.suppress(Exception):
+            await self.ws.close(code=code, message=message)
+
+    def stop(self) -> None:
+        self._task.cancel()
+
+
+@dataclass
+class DesktopLink:
+    conn: Conn
+    presence: p.Presence
+    cursor: int  # last stream seq queued to this connection
+
+
+@dataclass
+class ShopLive:
+    desktop: DesktopLink | None = None
+    widgets: dict[str, set[Conn]] = field(default_factory=dict)
+    committed_seq: int = 0  # highest stream seq known committed
+    loading_sent: dict[str, float] = field(default_factory=dict)
+    line_wake: asyncio.Event = field(default_factory=asyncio.Event)
+    line_task: asyncio.Task[None] | None = None
+
+    @property
+    def presence(self) -> p.Presence:
+        if self.desktop is None:
+            return p.Presence.AWAY
+        return self.desktop.presence
+
+
+class Hub:
+    """Everything one relay process knows at run time."""
+
+    def __init__(self, store: Store, config: RelayConfig) -> None:
+        self.store = store
+        self.config = config
+        self.shops: dict[str, ShopLive] = {}
+        self.line = ln.LineClient()
+        self.shopper_limit = RateLimiter(config.shopper_rate, config.shopper_burst)
+        self.typing_limit = RateLimiter(2.0, 5.0)
+        self.ip_limit = RateLimiter(config.ip_rate, config.ip_burst)
+        self.upload_limit = RateLimiter(
+            config.ip_rate / 4 if config.ip_rate > 0 else 0, max(5.0, config.ip_burst / 6)
+        )
+        self._commit_scheduled = False
+        self._after_commit: list[Callable[[], None]] = []
+        self._commit_waiters: list[asyncio.Future[None]] = []
+        self._uncommitted_seq: dict[str, int] = {}
+        self._webhook_wake = asyncio.Event()
+        self._tasks: set[asyncio.Task[Any]] = set()
+        self.closing = False
+        self.public_url = config.public_url or ""
+
+    # ---- group commit
+
+    def live(self, shop_id: str) -> ShopLive:
+        s = self.shops.get(shop_id)
+        if s is None:
+            s = self.shops[shop_id] = ShopLive()
+        return s
+
+    def _schedule_commit(self) -> None:
+        if not self._commit_scheduled:
+            self._commit_scheduled = True
+            asyncio.get_running_loop().call_soon(self._commit)
+
+    def after_commit(self, fn: Callable[[], None]) -> None:
+        """Run ``fn`` once everything written so far is committed (in registration order)."""
+        self._after_commit.append(fn)
+        self._schedule_commit()
+
+    async def durable(self) -> None:
+        """Wait until everything written so far is committed."""
+        if not self.store.dirty and not self._commit_scheduled:
+            return
+        fut: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._commit_waiters.append(fut)
+        self._schedule_commit()
+        await fut
+
+    def _commit(self) -> None:
+        self._commit_scheduled = False
+        callbacks, self._after_commit = self._after_commit, []
+        waiters, self._commit_waiters = self._commit_waiters, []
+        seqs, self._uncommitted_seq = self._uncommitted_seq, {}
+        try:
+            self.store.commit()
+        except StoreError as exc:
+            log.error("commit failed: %s", exc)
+            for w in waiters:
+                if not w.done():
+                    w.set_exception(exc)
+            return  # callbacks dropped: nothing was acknowledged; peers will resend
+        for shop_id, seq in seqs.items():
+            live = self.live(shop_id)
+            live.committed_seq = max(live.committed_seq, seq)
+            self.pump_desktop(shop_id)
+        for fn in callbacks:
+            try:
+                fn()
+            except Exception:
+                log.exception("after-commit callback failed")
+        for w in waiters:
+            if not w.done():
+                w.set_result(None)
+
+    def push_stream(
+        self,
+        shop_id: str,
+        make: Callable[[int], Any],
+        conversation: str | None = None,
+        msg_id: str | None = None,
+    ) -> int:
+        seq = self.store.push_stream(shop_id, make, conversation, msg_id)
+        self._uncommitted_seq[shop_id] = seq
+        self._schedule_commit()
+        return seq
+
+    def spawn(self, coro: Any) -> asyncio.Task[Any]:
+        task = asyncio.get_running_loop().create_task(coro)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+        return task
+
+    # ---- desktop stream
+
+    def pump_desktop(self, shop_id: str) -> None:
+        """Queue committed stream items the desktop has not been sent yet, a page at a time."""
+        live = self.shops.get(shop_id)
+        if live is None or live.desktop is None:
+            return
+        link = live.desktop
+        if link.conn.backlog >= DESKTOP_PAGE or link.cursor >= live.committed_seq:
+            return
+        rows = self.store.stream_after(shop_id, link.cursor, DESKTOP_PAGE)
+        for seq, text in rows:
+            if seq > live.committed_seq:
+                break
+            link.conn.send(text)
+            link.cursor = seq
+
+    # ---- presence
+
+    def presence_changed(self, shop_id: str, before: p.Presence) -> None:
+        live = self.live(shop_id)
+        if live.presence is before:
+            return
+        log.info("shop %s is now %s", shop_id, live.presence.value)
+        text = p.encode(p.PresenceNotice(live.presence))
+        for conns in live.widgets.values():
+            for c in conns:
+                c.send(text)
+
+    # ---- URLs
+
+    def media_url(self, media_id: str) -> str:
+        return f"{self.public_url}/media/{media_id}"
+
+    def with_media_url(self, message: p.Message) -> p.Message:
+        b = message.body
+        if isinstance(b, p.Image) and b.media_id and not b.url:
+            m = self.store.media(b.media_id)
+            if m is not None:
+                body = p.Image(
+                    b.media_id,
+                    self.media_url(b.media_id),
+                    m.mime,
+                    m.width,
+                    m.height,
+                    m.size,
+                    b.caption,
+                )
+                return message.with_body(body)
+        return message
+
+    # ---- messages from shoppers (widget and LINE)
+
+    def shopper_message(
+        self, shop_id: str, conversation: str, message: p.Message
+    ) -> tuple[int, bool]:
+        """Store a shopper's message and queue it for the desktop. Returns (cseq, is_new)."""
+        existing = self.store.find_message(shop_id, conversation, p.Origin.SHOPPER, message.id)
+        if existing is not None:
+            return existing, False
+        message = self.with_media_url(message).with_at(now_iso())
+        cseq = self.store.add_history(shop_id, conversation, p.Origin.SHOPPER, message)
+        self.push_stream(
+            shop_id,
+            lambda seq: p.Inbound(seq, conversation, message),
+            conversation if conversation.startswith("widget:") else None,
+            message.id,
+        )
+        return cseq, True
+
+    # ---- messages from the shop
+
+    def shop_message(self, shop_id: str, conversation: str, message: p.Message) -> tuple[int, bool]:
+        existing = self.store.find_message(shop_id, conversation, p.Origin.SHOP, message.id)
+        if existing is not None:
+            return existing, False
+        message = self.with_media_url(message).with_at(now_iso())
+        cseq = self.store.add_history(shop_id, conversation, p.Origin.SHOP, message)
+        if conversation.startswith("line:"):
+            self.store.enqueue_line(shop_id, conversation, message)
+            self.after_commit(lambda: self.wake_line(shop_id))
+        else:
+            item = p.WidgetMessage(p.HistoryItem(cseq, p.Origin.SHOP, message))
+            sid = conversation.split(":", 1)[1]
+            self.after_commit(lambda: self.to_session(shop_id, sid, p.encode(item)))
+        return cseq, True
+
+    def to_session(self, shop_id: str, sid: str, text: str, skip: Conn | None = None) -> None:
+        for c in self.live(shop_id).widgets.get(sid, ()):
+            if c is not skip:
+                c.send(text)
+
+    # ---- LINE sending
+
+    def wake_line(self, shop_id: str) -> None:
+        live = self.live(shop_id)
+        live.line_wake.set()
+        if live.line_task is None or live.line_task.done():
+            live.line_task = self.spawn(self._line_worker(shop_id))
+
+    async def _line_worker(self, shop_id: str) -> None:
+        live = self.live(shop_id)
+        backoff = 1.0
+        while not self.closing:
+            live.line_wake.clear()
+            items = self.store.line_due(shop_id)
+            if not items:
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(live.line_wake.wait(), 60)
+                if not self.store.line_due(shop_id):
+                    return
+                continue
+            head = items[0]
+            wait = head.next_at - time.time()
+            if wait > 0:
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(live.line_wake.wait(), min(wait, 60))
+                continue
+            try:
+                creds = self.store.line_credentials(shop_id)
+            except StoreError as exc:
+                log.error("shop %s: %s", shop_id, exc)
+                return
+            if creds is None:
+                for it in items:
+                    self._line_failed(shop_id, it, "line is not configured for this shop")
+                await self.durable()
+                continue
+            color = self.store.shop(shop_id).widget_config.color
+            batch = [head]
+            messages = ln.to_line_messages(_load_shop_message(head.message), color)
+            for it in items[1:]:
+                if it.conversation != head.conversation or it.next_at > time.time():
+                    break
+                more = ln.to_line_messages(_load_shop_message(it.message), color)
+                if len(messages) + len(more) > 5:  # LINE takes at most 5 messages a request
+                    break
+                messages.extend(more)
+                batch.append(it)
+            try:
+                outcome = await self._line_send(shop_id, creds, batch, messages)
+            except (aiohttp.ClientError, TimeoutError, OSError) as exc:
+                log.warning(
+                    "shop %s: line send failed (%s), retrying in %.0fs",
+                    shop_id,
+                    type(exc).__name__,
+                    backoff,
+                )
+                outcome = "retry"
+            if outcome == "retry":
+                for it in batch:
+                    self.store.line_retry_later(it.id, time.time() + backoff)
+                backoff = min(backoff * 2, 300)
+            else:
+                backoff = 1.0
+            await self.durable()
+
+    async def _line_send(
+        self,
+        shop_id: str,
+        creds: LineCredentials,
+        batch: list[OutboxItem],
+        messages: list[dict[str, Any]],
+    ) -> str:
+        """Send one batch (same conversation, ≤ 5 LINE messages): the free reply token while it
+        is valid, else a push whose X-Line-Retry-Key makes a retry harmless."""
+        head = batch[0]
+        user_id = head.conversation.split(":", 1)[1]
+        if not messages:  # nothing LINE can show (e.g. a takeover notice without text)
+            self._line_sent(shop_id, head.conversation, batch)
+            return "done"
+        if head.attempts == 0:
+            reply_token = self.store.take_reply_token(
+                shop_id, head.conversation, ln.REPLY_TOKEN_MAX_AGE
+            )
+            if reply_token is not None:
+                res = await self.line.reply(creds.channel_token, reply_token, messages)
+                if res.ok:
+                    log.info(
+                        "shop %s: replied %d message(s) to %s",
+                        shop_id,
+                        len(messages),
+                        head.conversation,
+                    )
+                    self._line_sent(shop_id, head.conversation, batch)
+                    return "done"
+                log.info("shop %s: reply refused (http %d), pushing instead", shop_id, res.status)
+        res = await self.line.push(creds.channel_token, user_id, messages, head.retry_key)
+        if res.ok or res.status == 409:  # 409: this retry key was already accepted
+            log.info(
+                "shop %s: pushed %d message(s) to %s (http %d)",
+                shop_id,
+                len(messages),
+                head.conversation,
+                res.status,
+            )
+            if res.ok:
+                self._count_push(shop_id)
+            self._line_sent(shop_id, head.conversation, batch)
+            return "done"
+        if res.status == 429:
+            if "monthly limit" in res.message.lower() or "quota" in res.message.lower():
+                self._quota_exceeded(shop_id)
+                for it in batch:
+                    self.store.line_retry_later(it.id, time.time() + 3600)
+                return "held"
+            return "retry"
+        if res.status >= 500:
+            return "retry"
+        for it in batch:
+            self._line_failed(
+                shop_id, it, f"line refused the message (http {res.status}: {res.message})"
+            )
+        return "done"
+
+    def _line_sent(self, shop_id: str, conversation: str, batch: list[OutboxItem]) -> None:
+        for it in batch:
+            self.store.line_done(it.id)
+        ids = tuple(it.msg_id for it in batch if not it.msg_id.startswith("relay-"))
+        if ids:
+            self.push_stream(
+                shop_id, lambda seq: p.Receipt(conversation, p.ReceiptStatus.SENT, ids, seq)
+            )
+
+    def _line_failed(self, shop_id: str, item: OutboxItem, reason: str) -> None:
+        log.warning(
+            "shop %s: message %s to %s failed: %s", shop_id, item.msg_id, item.conversation, reason
+        )
+        self.store.line_done(item.id)
+        if not item.msg_id.startswith("relay-"):
+            self.push_stream(
+                shop_id,
+                lambda seq: p.Receipt(
+                    item.conversation, p.ReceiptStatus.FAILED, (item.msg_id,), seq, reason[:300]
+                ),
+            )
+
+    def _month(self) -> str:
+        return datetime.now(UTC).strftime("%Y-%m")
+
+    def _count_push(self, shop_id: str) -> None:
+        month = self._month()
+        used, quota, notified = self.store.count_push(shop_id, month, 1)
+        if quota is None:
+            return
+        level = 100 if used >= quota else 80 if used * 100 >= quota * 80 else 0
+        if level > notified:
+            self.store.set_quota_notified(shop_id, month, level)
+            self.push_stream(
+                shop_id, lambda seq: p.LineQuota(month, used, quota, used >= quota, seq)
+            )
+
+    def _quota_exceeded(self, shop_id: str) -> None:
+        month = self._month()
+        used, quota, notified = self.store.quota(shop_id, month)
+        log.warning("shop %s: line monthly push quota exceeded", shop_id)
+        if notified < 101:
+            self.store.set_quota(shop_id, month, quota)
+            self.store.set_quota_notified(shop_id, month, 101)
+            self.push_stream(shop_id, lambda seq: p.LineQuota(month, used, quota, True, seq))
+
+    async def refresh_quota(self, shop_id: str) -> p.LineQuota | None:
+        creds = self.store.line_credentials(shop_id)
+        month = self._month()
+        if creds is not None:
+            try:
+                quota = await self.line.quota(creds.channel_token)
+                used = await self.line.consumption(creds.channel_token)
+                self.store.set_quota(shop_id, month, quota, used)
+            except (aiohttp.ClientError, TimeoutError, OSError) as exc:
+                log.warning("shop %s: cannot read line quota (%s)", shop_id, type(exc).__name__)
+        used, quota, _ = self.store.quota(shop_id, month)
+        return p.LineQuota(month, used, quota, quota is not None and used >= quota)
+
+    # ---- LINE webhooks (processed after the 200)
+
+    def wake_webhooks(self) -> None:
+        self._webhook_wake.set()
+
+    async def webhook_worker(self) -> None:
+        while not self.closing:
+            self._webhook_wake.clear()
+            did = False
+            for wid, shop_id, body in list(self.store.webhooks()):
+                did = True
+                try:
+                    await self._process_webhook(shop_id, body)
+                except (StoreError, NotFound) as exc:
+                    log.error("webhook %d of shop %s: %s", wid, shop_id, exc)
+                self.store.webhook_done(wid)
+                await self.durable()
+                if self.closing:
+                    return
+            if not did:
+                await self._webhook_wake.wait()
+
+    async def _process_webhook(self, shop_id: str, body: bytes) -> None:
+        try:
+            events = ln.parse_events(p.load_json(body))
+        except p.ProtocolError as exc:
+            log.warning("shop %s: unusable webhook body (%s)", shop_id, exc)
+            return
+        creds = self.store.line_credentials(shop_id)
+        for ev in events:
+            if self.store.find_line_event(shop_id, ev.event_id):
+                log.info("shop %s: dropped redelivered line event %s", shop_id, ev.event_id)
+                continue
+            message = ev.message
+            if ev.image_message_id is not None and creds is not None:
+                message = await self._fetch_line_image(shop_id, creds, ev.image_message_id)
+            # everything below is synchronous: the event id and its effects commit together
+            if self.store.seen_line_event(shop_id, ev.event_id):
+                continue
+            if ev.follow is not None:
+                conv, event, at = ev.conversation, ev.follow, now_iso()
+                self.push_stream(shop_id, lambda seq: p.ConversationNotice(seq, conv, event, at))
+                continue
+            if message is None:
+                continue
+            if ev.reply_token:
+                self.store.set_reply_token(
+                    shop_id, ev.conversation, ev.reply_token, ev.timestamp or time.time()
+                )
+            _, is_new = self.shopper_message(shop_id, ev.conversation, message)
+            if is_new and self.live(shop_id).presence is p.Presence.AWAY:
+                self._line_away_notice(shop_id, ev.conversation)
+
+    async def _fetch_line_image(
+        self, shop_id: str, creds: LineCredentials, line_message_id: str
+    ) -> p.Message:
+        msg_id = f"line-{line_message_id}"
+        for attempt in range(3):
+            try:
+                data = await self.line.content(
+                    creds.channel_token, line_message_id, self.config.max_upload
+                )
+                info = check_image(data, self.config.max_upload)
+                m = self.store.add_media(shop_id, info.mime, info.width, info.height, data)
+                body = p.Image(m.id, self.media_url(m.id), m.mime, m.width, m.height, m.size)
+                return p.Message(msg_id, body)
+            except ImageRejected as exc:
+                log.warning("shop %s: line image %s rejected: %s", shop_id, line_message_id, exc)
+                break
+            except (LookupError, aiohttp.ClientError, TimeoutError, OSError) as exc:
+                log.warning(
+                    "shop %s: cannot fetch line image %s (%s)", shop_id, line_message_id, exc
+                )
+                await asyncio.sleep(0.5 * (attempt + 1))
+        return p.Message(
+            msg_id, p.Text("[รูปภาพจาก LINE ดาวน์โหลดไม่ได้ / LINE image could not be downloaded]")
+        )
+
+    def _line_away_notice(self, shop_id: str, conversation: str) -> None:
+        if not self.store.away_notice_due(shop_id, conversation, self.config.away_every):
+            return
+        cfg = self.store.shop(shop_id).widget_config
+        text = cfg.away_th if cfg.language == "th" else cfg.away_en
+        other = cfg.away_en if cfg.language == "th" else cfg.away_th
+        msg = p.Message(
+            f"relay-away-{uuid.uuid4().hex[:16]}", p.Text(f"{text}\n\n{other}"[: p.MAX_TEXT])
+        )
+        self.shop_message(shop_id, conversation, msg)
+
+    # ---- shutdown
+
+    async def close(self) -> None:
+        self.closing = True
+        self._webhook_wake.set()
+        for live in self.shops.values():
+            live.line_wake.set()
+        conns: list[Conn] = []
+        for live in self.shops.values():
+            if live.desktop is not None:
+                conns.append(live.desktop.conn)
+            for cs in live.widgets.values():
+                conns.extend(cs)
+        await asyncio.gather(
+            *(c.close(WSCloseCode.GOING_AWAY, b"relay shutting down") for c in conns),
+            return_exceptions=True,
+        )
+        pending = [t for t in self._tasks if not t.done()]
+        if pending:
+            _, still = await asyncio.wait(pending, timeout=5)
+            for t in still:
+                t.cancel()
+            if still:
+                await asyncio.wait(still, timeout=1)
+        await self.line.close()
+        self._commit()
+
+
+def _load_shop_message(text: str) -> p.Message:
+    return p.Message.from_obj(json.loads(text), p.SHOP_KINDS)

@@ -1,0 +1,819 @@
+"""The relay's durable state: one SQLite file (WAL) in the data folder.
+
+One connection, used from one thread (the event loop, or the CLI). Writes open a transaction
+implicitly; :meth:`Store.commit` ends it. The server commits in groups (all frames handled in
+one loop turn share one commit) and acknowledges a message only after its commit returned, so
+a ``kill -9`` can lose only what nobody was told was stored.
+
+Secrets: shop tokens and widget session tokens are kept as SHA-256 hashes; LINE channel
+credentials are encrypted with Fernet (key from ``MINICHAT_RELAY_KEY`` or ``relay.key`` in the
+data folder, mode 0600).
+"""
+
+from __future__ import annotations
+
+import base64
+import contextlib
+import hashlib
+import hmac
+import json
+import logging
+import os
+import secrets
+import sqlite3
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from cryptography.fernet import Fernet, InvalidToken
+
+from relay import protocol as p
+
+log = logging.getLogger(__name__)
+
+SCHEMA_VERSION = 1
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS shops(
+    id TEXT PRIMARY KEY,
+    name TEXT NOT NULL,
+    token_hash BLOB NOT NULL UNIQUE,
+    created_at TEXT NOT NULL,
+    widget_config TEXT,
+    allowed_origins TEXT NOT NULL DEFAULT '[]',
+    line_secret BLOB,
+    line_token BLOB,
+    desktop_ack INTEGER NOT NULL DEFAULT 0,
+    next_seq INTEGER NOT NULL DEFAULT 1,
+    presence TEXT NOT NULL DEFAULT 'online'
+);
+-- relay -> desktop: stream items waiting for the desktop's ack
+CREATE TABLE IF NOT EXISTS stream(
+    shop_id TEXT NOT NULL,
+    seq INTEGER NOT NULL,
+    frame TEXT NOT NULL,
+    conversation TEXT,  -- set on shopper messages, to tell the widget "delivered" on ack
+    msg_id TEXT,
+    PRIMARY KEY(shop_id, seq)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS sessions(
+    token_hash BLOB PRIMARY KEY,
+    shop_id TEXT NOT NULL,
+    sid TEXT NOT NULL,
+    created_at REAL NOT NULL,
+    UNIQUE(shop_id, sid)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS conversations(
+    shop_id TEXT NOT NULL,
+    conversation TEXT NOT NULL,
+    next_cseq INTEGER NOT NULL DEFAULT 1,
+    widget_ack INTEGER NOT NULL DEFAULT 0,
+    widget_read INTEGER NOT NULL DEFAULT 0,
+    reply_token TEXT,
+    reply_token_at REAL,
+    away_notice_at REAL,
+    created_at REAL NOT NULL,
+    PRIMARY KEY(shop_id, conversation)
+) WITHOUT ROWID;
+-- every message of every conversation, both ways (the widget's history; dedupe by id)
+CREATE TABLE IF NOT EXISTS history(
+    shop_id TEXT NOT NULL,
+    conversation TEXT NOT NULL,
+    cseq INTEGER NOT NULL,
+    origin TEXT NOT NULL,
+    msg_id TEXT NOT NULL,
+    message TEXT NOT NULL,
+    status TEXT,
+    created_at REAL NOT NULL,
+    PRIMARY KEY(shop_id, conversation, cseq)
+) WITHOUT ROWID;
+CREATE UNIQUE INDEX IF NOT EXISTS history_msg ON history(shop_id, conversation, origin, msg_id);
+-- shop -> LINE: messages until LINE accepted them
+CREATE TABLE IF NOT EXISTS line_outbox(
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    shop_id TEXT NOT NULL,
+    conversation TEXT NOT NULL,
+    msg_id TEXT NOT NULL,
+    message TEXT NOT NULL,
+    retry_key TEXT NOT NULL,
+    attempts INTEGER NOT NULL DEFAULT 0,
+    next_at REAL NOT NULL DEFAULT 0
+);
+CREATE INDEX IF NOT EXISTS line_outbox_shop ON line_outbox(shop_id, id);
+-- LINE webhook bodies, stored (after the signature check) before the 200
+CREATE TABLE IF NOT EXISTS webhook_inbox(
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    shop_id TEXT NOT NULL,
+    body BLOB NOT NULL,
+    received_at REAL NOT NULL
+);
+CREATE TABLE IF NOT EXISTS line_events(
+    shop_id TEXT NOT NULL,
+    event_id TEXT NOT NULL,
+    received_at REAL NOT NULL,
+    PRIMARY KEY(shop_id, event_id)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS line_quota(
+    shop_id TEXT NOT NULL,
+    month TEXT NOT NULL,
+    pushed INTEGER NOT NULL DEFAULT 0,
+    quota INTEGER,
+    notified INTEGER NOT NULL DEFAULT 0,
+    PRIMARY KEY(shop_id, month)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS media(
+    id TEXT PRIMARY KEY,
+    shop_id TEXT NOT NULL,
+    mime TEXT NOT NULL,
+    width INTEGER NOT NULL,
+    height INTEGER NOT NULL,
+    size INTEGER NOT NULL,
+    data BLOB NOT NULL,
+    created_at REAL NOT NULL
+);
+"""
+
+
+class StoreError(Exception):
+    """The environment failed us: disk full, database locked, unreadable key file."""
+
+
+class NotFound(LookupError):
+    """No such shop (or session, or media)."""
+
+
+def now_iso() -> str:
+    """UTC now as ISO 8601 with milliseconds and a ``Z``."""
+    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
+
+
+def hash_token(token: str) -> bytes:
+    return hashlib.sha256(token.encode("utf-8")).digest()
+
+
+def new_token(prefix: str = "") -> str:
+    return prefix + base64.urlsafe_b64encode(secrets.token_bytes(32)).rstrip(b"=").decode()
+
+
+@dataclass(frozen=True, slots=True)
+class Shop:
+    id: str
+    name: str
+    created_at: str
+    widget_config: p.WidgetConfig
+    allowed_origins: tuple[str, ...]
+    line_configured: bool
+    desktop_ack: int
+    presence: p.Presence
+
+
+@dataclass(frozen=True, slots=True)
+class LineCredentials:
+    channel_secret: str
+    channel_token: str
+
+    def __repr__(self) -> str:
+        return "LineCredentials(<hidden>)"
+
+
+@dataclass(frozen=True, slots=True)
+class Media:
+    id: str
+    shop_id: str
+    mime: str
+    width: int
+    height: int
+    size: int
+    data: bytes
+
+
+@dataclass(frozen=True, slots=True)
+class OutboxItem:
+    id: int
+    shop_id: str
+    conversation: str
+    msg_id: str
+    message: str
+    retry_key: str
+    attempts: int
+    next_at: float
+
+
+def _load_key(data_dir: Path) -> Fernet:
+    env = os.environ.get("MINICHAT_RELAY_KEY")
+    if env:
+        try:
+            return Fernet(env.encode())
+        except ValueError as exc:
+            raise StoreError(
+                "MINICHAT_RELAY_KEY is not a valid Fernet key (32 url-safe base64 bytes)"
+            ) from exc
+    path = data_dir / "relay.key"
+    try:
+        if not path.exists():
+            key = Fernet.generate_key()
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            with os.fdopen(fd, "wb") as f:
+                f.write(key)
+        return Fernet(path.read_bytes().strip())
+    except FileExistsError:
+        return Fernet(path.read_bytes().strip())
+    except (OSError, ValueError) as exc:
+        raise StoreError(f"cannot use the key file {path}: {exc}") from exc
+
+
+class Store:
+    """All durable state of one relay. Not thread-safe: one owner thread."""
+
+    def __init__(self, data_dir: Path) -> None:
+        self.data_dir = data_dir
+        try:
+            data_dir.mkdir(parents=True, exist_ok=True)
+            self.path = data_dir / "relay.sqlite3"
+            self.db = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
+            self.db.execute("PRAGMA journal_mode=WAL")
+            # NORMAL survives a process crash (kill -9); only a power cut may lose the last commits.
+            self.db.execute("PRAGMA synchronous=NORMAL")
+            self.db.execute("PRAGMA busy_timeout=5000")
+            self.db.executescript(_SCHEMA)
+            self.db.execute(
+                "INSERT OR IGNORE INTO meta(key, value) VALUES('schema_version', ?)",
+                (str(SCHEMA_VERSION),),
+            )
+        except sqlite3.Error as exc:
+            raise StoreError(f"cannot open the database in {data_dir}: {exc}") from exc
+        self._fernet = _load_key(data_dir)
+        self._in_tx = False
+        self._seq_cache: dict[str, int] = {}
+
+    # ---- transactions
+
+    def _w(self) -> sqlite3.Connection:
+        """The connection, inside a write transaction."""
+        if not self._in_tx:
+            self.db.execute("BEGIN IMMEDIATE")
+            self._in_tx = True
+        return self.db
+
+    @property
+    def dirty(self) -> bool:
+        return self._in_tx
+
+    def commit(self) -> None:
+        if self._in_tx:
+            self._in_tx = False
+            try:
+                self.db.execute("COMMIT")
+            except sqlite3.Error as exc:
+                with contextlib.suppress(sqlite3.Error):
+                    self.db.execute("ROLLBACK")
+                raise StoreError(f"commit failed: {exc}") from exc
+
+    def close(self) -> None:
+        self.commit()
+        with contextlib.suppress(sqlite3.Error):
+            self.db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        self.db.close()
+
+    # ---- shops
+
+    def add_shop(self, name: str) -> tuple[str, str]:
+        """Create a shop; returns (shop_id, token). The token is not stored, only its hash."""
+        shop_id = "shop_" + secrets.token_hex(6)
+        token = new_token("mcs_")
+        config = p.WidgetConfig(shop_name=name[:100])
+        self._w().execute(
+            "INSERT INTO shops(id, name, token_hash, created_at, widget_config) VALUES(?,?,?,?,?)",
+            (shop_id, name, hash_token(token), now_iso(), p.encode_obj(config.to_obj())),
+        )
+        self.commit()
+        return shop_id, token
+
+    def rotate_token(self, shop_id: str) -> str:
+        token = new_token("mcs_")
+        cur = self._w().execute(
+            "UPDATE shops SET token_hash=? WHERE id=?", (hash_token(token), shop_id)
+        )
+        self.commit()
+        if cur.rowcount == 0:
+            raise NotFound(shop_id)
+        return token
+
+    def remove_shop(self, shop_id: str) -> None:
+        db = self._w()
+        cur = db.execute("DELETE FROM shops WHERE id=?", (shop_id,))
+        for table in (
+            "stream",
+            "sessions",
+            "conversations",
+            "history",
+            "line_outbox",
+            "webhook_inbox",
+            "line_events",
+            "line_quota",
+            "media",
+        ):
+            db.execute(f"DELETE FROM {table} WHERE shop_id=?", (shop_id,))
+        self.commit()
+        if cur.rowcount == 0:
+            raise NotFound(shop_id)
+
+    def shop_by_token(self, token: str) -> Shop | None:
+        """The shop whose token this is, compared in constant time against the stored hash."""
+        digest = hash_token(token)
+        row = self.db.execute(
+            "SELECT id, token_hash FROM shops WHERE token_hash=?", (digest,)
+        ).fetchone()
+        if row is None or not hmac.compare_digest(row[1], digest):
+            return None
+        return self.shop(row[0])
+
+    def shop(self, shop_id: str) -> Shop:
+        row = self.db.execute(
+            "SELECT id, name, created_at, widget_config, allowed_origins, line_secret IS NOT NULL,"
+            " desktop_ack, presence FROM shops WHERE id=?",
+            (shop_id,),
+        ).fetchone()
+        if row is None:
+            raise NotFound(shop_id)
+        config = p.WidgetConfig.from_obj(json.loads(row[3])) if row[3] else p.WidgetConfig()
+        return Shop(
+            id=row[0],
+            name=row[1],
+            created_at=row[2],
+            widget_config=config,
+            allowed_origins=tuple(json.loads(row[4])),
+            line_configured=bool(row[5]),
+            desktop_ack=row[6],
+            presence=p.Presence(row[7]),
+        )
+
+    def shops(self) -> list[Shop]:
+        ids = [r[0] for r in self.db.execute("SELECT id FROM shops ORDER BY created_at, id")]
+        return [self.shop(i) for i in ids]
+
+    def pending_count(self, shop_id: str) -> int:
+        row = self.db.execute("SELECT COUNT(*) FROM stream WHERE shop_id=?", (shop_id,)).fetchone()
+        return int(row[0])
+
+    def set_widget_config(self, shop_id: str, config: p.WidgetConfig) -> None:
+        cur = self._w().execute(
+            "UPDATE shops SET widget_config=? WHERE id=?", (p.encode_obj(config.to_obj()), shop_id)
+        )
+        if cur.rowcount == 0:
+            raise NotFound(shop_id)
+
+    def set_origins(self, shop_id: str, origins: tuple[str, ...]) -> None:
+        cur = self._w().execute(
+            "UPDATE shops SET allowed_origins=? WHERE id=?", (json.dumps(list(origins)), shop_id)
+        )
+        if cur.rowcount == 0:
+            raise NotFound(shop_id)
+
+    def set_presence(self, shop_id: str, presence: p.Presence) -> None:
+        self._w().execute("UPDATE shops SET presence=? WHERE id=?", (presence.value, shop_id))
+
+    def set_line(self, shop_id: str, creds: LineCredentials | None) -> None:
+        if creds is None:
+            values: tuple[Any, ...] = (None, None, shop_id)
+        else:
+            values = (
+                self._fernet.encrypt(creds.channel_secret.encode()),
+                self._fernet.encrypt(creds.channel_token.encode()),
+                shop_id,
+            )
+        cur = self._w().execute("UPDATE shops SET line_secret=?, line_token=? WHERE id=?", values)
+        if cur.rowcount == 0:
+            raise NotFound(shop_id)
+
+    def line_credentials(self, shop_id: str) -> LineCredentials | None:
+        row = self.db.execute(
+            "SELECT line_secret, line_token FROM shops WHERE id=?", (shop_id,)
+        ).fetchone()
+        if row is None or row[0] is None:
+            return None
+        try:
+            return LineCredentials(
+                self._fernet.decrypt(row[0]).decode(), self._fernet.decrypt(row[1]).decode()
+            )
+        except InvalidToken as exc:
+            raise StoreError(
+                f"cannot decrypt the LINE credentials of {shop_id}: wrong relay key (MINICHAT_RELAY_KEY or relay.key)"
+            ) from exc
+
+    # ---- the desktop stream
+
+    def _next_seq(self, shop_id: str) -> int:
+        row = (
+            self._w()
+            .execute(
+                "UPDATE shops SET next_seq=next_seq+1 WHERE id=? RETURNING next_seq-1", (shop_id,)
+            )
+            .fetchone()
+        )
+        if row is None:
+            raise NotFound(shop_id)
+        return int(row[0])
+
+    def push_stream(
+        self, shop_id: str, make: Any, conversation: str | None = None, msg_id: str | None = None
+    ) -> int:
+        """Append a stream item; ``make(seq)`` returns the frame. Returns its seq."""
+        seq = self._next_seq(shop_id)
+        text = p.encode(make(seq))
+        self._w().execute(
+            "INSERT INTO stream(shop_id, seq, frame, conversation, msg_id) VALUES(?,?,?,?,?)",
+            (shop_id, seq, text, conversation, msg_id),
+        )
+        return seq
+
+    def last_seq(self, shop_id: str) -> int:
+        row = self.db.execute("SELECT next_seq-1 FROM shops WHERE id=?", (shop_id,)).fetchone()
+        return 0 if row is None else int(row[0])
+
+    def stream_after(self, shop_id: str, after: int, limit: int = 500) -> list[tuple[int, str]]:
+        return [
+            (int(r[0]), str(r[1]))
+            for r in self.db.execute(
+                "SELECT seq, frame FROM stream WHERE shop_id=? AND seq>? ORDER BY seq LIMIT ?",
+                (shop_id, after, limit),
+            )
+        ]
+
+    def ack_stream(self, shop_id: str, seq: int) -> tuple[int, dict[str, list[str]]]:
+        """Forget items up to ``seq``. Returns the recorded ack (never moves backwards) and the
+        shopper messages this delivered, by conversation."""
+        db = self._w()
+        delivered: dict[str, list[str]] = {}
+        for conv, msg_id in db.execute(
+            "SELECT conversation, msg_id FROM stream WHERE shop_id=? AND seq<=? AND msg_id IS NOT NULL"
+            " ORDER BY seq",
+            (shop_id, seq),
+        ).fetchall():
+            delivered.setdefault(conv, []).append(msg_id)
+        db.execute("DELETE FROM stream WHERE shop_id=? AND seq<=?", (shop_id, seq))
+        row = db.execute(
+            "UPDATE shops SET desktop_ack=MAX(desktop_ack, MIN(?, next_seq-1)) WHERE id=? RETURNING desktop_ack",
+            (seq, shop_id),
+        ).fetchone()
+        return (int(row[0]) if row else 0), delivered
+
+    # ---- sessions
+
+    def new_session(self, shop_id: str) -> tuple[str, str]:
+        """A new widget session: returns (sid, token). sid is public, token is secret."""
+        sid = base64.urlsafe_b64encode(secrets.token_bytes(12)).decode()
+        token = new_token()
+        self._w().execute(
+            "INSERT INTO sessions(token_hash, shop_id, sid, created_at) VALUES(?,?,?,?)",
+            (hash_token(token), shop_id, sid, time.time()),
+        )
+        return sid, token
+
+    def has_session(self, shop_id: str, sid: str) -> bool:
+        row = self.db.execute(
+            "SELECT 1 FROM sessions WHERE shop_id=? AND sid=?", (shop_id, sid)
+        ).fetchone()
+        return row is not None
+
+    def session(self, shop_id: str, token: str) -> str | None:
+        digest = hash_token(token)
+        row = self.db.execute(
+            "SELECT sid, token_hash FROM sessions WHERE token_hash=? AND shop_id=?",
+            (digest, shop_id),
+        ).fetchone()
+        if row is None or not hmac.compare_digest(row[1], digest):
+            return None
+        return str(row[0])
+
+    # ---- conversations and history
+
+    def _next_cseq(self, shop_id: str, conversation: str) -> int:
+        row = (
+            self._w()
+            .execute(
+                "INSERT INTO conversations(shop_id, conversation, next_cseq, created_at) VALUES(?,?,2,?)"
+                " ON CONFLICT(shop_id, conversation) DO UPDATE SET next_cseq=next_cseq+1 RETURNING next_cseq-1",
+                (shop_id, conversation, time.time()),
+            )
+            .fetchone()
+        )
+        return int(row[0])
+
+    def find_message(
+        self, shop_id: str, conversation: str, origin: p.Origin, msg_id: str
+    ) -> int | None:
+        row = self.db.execute(
+            "SELECT cseq FROM history WHERE shop_id=? AND conversation=? AND origin=? AND msg_id=?",
+            (shop_id, conversation, origin.value, msg_id),
+        ).fetchone()
+        return None if row is None else int(row[0])
+
+    def add_history(
+        self, shop_id: str, conversation: str, origin: p.Origin, message: p.Message
+    ) -> int:
+        cseq = self._next_cseq(shop_id, conversation)
+        self._w().execute(
+            "INSERT INTO history(shop_id, conversation, cseq, origin, msg_id, message, status, created_at)"
+            " VALUES(?,?,?,?,?,?,?,?)",
+            (
+                shop_id,
+                conversation,
+                cseq,
+                origin.value,
+                message.id,
+                p.encode_obj(message.to_obj()),
+                None,
+                time.time(),
+            ),
+        )
+        return cseq
+
+    def history(
+        self, shop_id: str, conversation: str, after: int, limit: int = p.MAX_HISTORY
+    ) -> list[p.HistoryItem]:
+        rows = self.db.execute(
+            "SELECT cseq, origin, message, status FROM history WHERE shop_id=? AND conversation=? AND cseq>?"
+            " ORDER BY cseq DESC LIMIT ?",
+            (shop_id, conversation, after, limit),
+        ).fetchall()
+        out = []
+        for cseq, origin, message, status in reversed(rows):
+            o = p.Origin(origin)
+            kinds = p.SHOPPER_KINDS if o is p.Origin.SHOPPER else p.SHOP_KINDS
+            out.append(
+                p.HistoryItem(
+                    int(cseq),
+                    o,
+                    p.Message.from_obj(json.loads(message), kinds),
+                    p.ReceiptStatus(status) if status else None,
+                )
+            )
+        return out
+
+    def conversation_state(self, shop_id: str, conversation: str) -> tuple[int, int]:
+        """(widget_ack, widget_read) of a conversation."""
+        row = self.db.execute(
+            "SELECT widget_ack, widget_read FROM conversations WHERE shop_id=? AND conversation=?",
+            (shop_id, conversation),
+        ).fetchone()
+        return (0, 0) if row is None else (int(row[0]), int(row[1]))
+
+    def widget_ack(self, shop_id: str, conversation: str, seq: int, *, read: bool) -> list[str]:
+        """Record that the widget has (or the shopper has read) shop messages up to ``seq``;
+        returns the ids of shop messages that this newly covers."""
+        column = "widget_read" if read else "widget_ack"
+        db = self._w()
+        row = db.execute(
+            f"SELECT {column}, next_cseq FROM conversations WHERE shop_id=? AND conversation=?",
+            (shop_id, conversation),
+        ).fetchone()
+        if row is None:
+            return []
+        old, next_cseq = int(row[0]), int(row[1])
+        seq = min(seq, next_cseq - 1)
+        if seq <= old:
+            return []
+        db.execute(
+            f"UPDATE conversations SET {column}=? WHERE shop_id=? AND conversation=?",
+            (seq, shop_id, conversation),
+        )
+        if read:
+            # reading implies having it
+            db.execute(
+                "UPDATE conversations SET widget_ack=MAX(widget_ack, ?) WHERE shop_id=? AND conversation=?",
+                (seq, shop_id, conversation),
+            )
+        return [
+            str(r[0])
+            for r in db.execute(
+                "SELECT msg_id FROM history WHERE shop_id=? AND conversation=? AND origin='shop'"
+                " AND cseq>? AND cseq<=? ORDER BY cseq",
+                (shop_id, conversation, old, seq),
+            )
+        ]
+
+    def mark_shopper_messages(
+        self,
+        shop_id: str,
+        conversation: str,
+        status: p.ReceiptStatus,
+        up_to_cseq: int | None = None,
+        ids: list[str] | None = None,
+    ) -> list[str]:
+        """Set delivered/read on shopper messages (by ids, or all up to a cseq); returns the ids
+        whose status this moved forward."""
+        rank = {None: 0, "delivered": 1, "read": 2}
+        db = self._w()
+        if ids is not None:
+            rows = []
+            for mid in ids:
+                r = db.execute(
+                    "SELECT cseq, msg_id, status FROM history WHERE shop_id=? AND conversation=?"
+                    " AND origin='shopper' AND msg_id=?",
+                    (shop_id, conversation, mid),
+                ).fetchone()
+                if r is not None:
+                    rows.append(r)
+        else:
+            rows = db.execute(
+                "SELECT cseq, msg_id, status FROM history WHERE shop_id=? AND conversation=?"
+                " AND origin='shopper' AND cseq<=? AND (status IS NULL OR status!='read')",
+                (shop_id, conversation, up_to_cseq or 0),
+            ).fetchall()
+        moved = []
+        for cseq, msg_id, old in rows:
+            if rank[status.value] > rank.get(old, 0):
+                db.execute(
+                    "UPDATE history SET status=? WHERE shop_id=? AND conversation=? AND cseq=?",
+                    (status.value, shop_id, conversation, cseq),
+                )
+                moved.append(str(msg_id))
+        return moved
+
+    def set_reply_token(self, shop_id: str, conversation: str, token: str, at: float) -> None:
+        self._w().execute(
+            "INSERT INTO conversations(shop_id, conversation, reply_token, reply_token_at, created_at)"
+            " VALUES(?,?,?,?,?) ON CONFLICT(shop_id, conversation) DO UPDATE SET reply_token=excluded.reply_token,"
+            " reply_token_at=excluded.reply_token_at",
+            (shop_id, conversation, token, at, time.time()),
+        )
+
+    def take_reply_token(self, shop_id: str, conversation: str, max_age: float) -> str | None:
+        """The conversation's unused reply token if younger than ``max_age`` seconds; it is
+        cleared (a reply token is single-use)."""
+        row = self.db.execute(
+            "SELECT reply_token, reply_token_at FROM conversations WHERE shop_id=? AND conversation=?",
+            (shop_id, conversation),
+        ).fetchone()
+        if row is None or row[0] is None:
+            return None
+        self._w().execute(
+            "UPDATE conversations SET reply_token=NULL WHERE shop_id=? AND conversation=?",
+            (shop_id, conversation),
+        )
+        if time.time() - float(row[1]) > max_age:
+            return None
+        return str(row[0])
+
+    def away_notice_due(self, shop_id: str, conversation: str, every: float) -> bool:
+        """Whether the away message should be sent now (at most once per ``every`` seconds)."""
+        now = time.time()
+        row = self.db.execute(
+            "SELECT away_notice_at FROM conversations WHERE shop_id=? AND conversation=?",
+            (shop_id, conversation),
+        ).fetchone()
+        if row is not None and row[0] is not None and now - float(row[0]) < every:
+            return False
+        self._w().execute(
+            "INSERT INTO conversations(shop_id, conversation, away_notice_at, created_at) VALUES(?,?,?,?)"
+            " ON CONFLICT(shop_id, conversation) DO UPDATE SET away_notice_at=excluded.away_notice_at",
+            (shop_id, conversation, now, now),
+        )
+        return True
+
+    # ---- LINE
+
+    def enqueue_line(self, shop_id: str, conversation: str, message: p.Message) -> None:
+        self._w().execute(
+            "INSERT INTO line_outbox(shop_id, conversation, msg_id, message, retry_key) VALUES(?,?,?,?,?)",
+            (shop_id, conversation, message.id, p.encode_obj(message.to_obj()), _uuid4()),
+        )
+
+    def line_due(self, shop_id: str, limit: int = 50) -> list[OutboxItem]:
+        return [
+            OutboxItem(*r)
+            for r in self.db.execute(
+                "SELECT id, shop_id, conversation, msg_id, message, retry_key, attempts, next_at"
+                " FROM line_outbox WHERE shop_id=? ORDER BY id LIMIT ?",
+                (shop_id, limit),
+            )
+        ]
+
+    def line_shops_pending(self) -> list[str]:
+        return [str(r[0]) for r in self.db.execute("SELECT DISTINCT shop_id FROM line_outbox")]
+
+    def line_done(self, item_id: int) -> None:
+        self._w().execute("DELETE FROM line_outbox WHERE id=?", (item_id,))
+
+    def line_retry_later(self, item_id: int, next_at: float) -> None:
+        self._w().execute(
+            "UPDATE line_outbox SET attempts=attempts+1, next_at=? WHERE id=?", (next_at, item_id)
+        )
+
+    def find_line_event(self, shop_id: str, event_id: str) -> bool:
+        row = self.db.execute(
+            "SELECT 1 FROM line_events WHERE shop_id=? AND event_id=?", (shop_id, event_id)
+        ).fetchone()
+        return row is not None
+
+    def seen_line_event(self, shop_id: str, event_id: str) -> bool:
+        """Record a webhookEventId; True if it was already there (a redelivery)."""
+        cur = self._w().execute(
+            "INSERT OR IGNORE INTO line_events(shop_id, event_id, received_at) VALUES(?,?,?)",
+            (shop_id, event_id, time.time()),
+        )
+        return cur.rowcount == 0
+
+    def store_webhook(self, shop_id: str, body: bytes) -> int:
+        cur = self._w().execute(
+            "INSERT INTO webhook_inbox(shop_id, body, received_at) VALUES(?,?,?)",
+            (shop_id, body, time.time()),
+        )
+        return int(cur.lastrowid or 0)
+
+    def webhooks(self) -> Iterator[tuple[int, str, bytes]]:
+        yield from (
+            (int(r[0]), str(r[1]), bytes(r[2]))
+            for r in self.db.execute(
+                "SELECT id, shop_id, body FROM webhook_inbox ORDER BY id"
+            ).fetchall()
+        )
+
+    def webhook_done(self, webhook_id: int) -> None:
+        self._w().execute("DELETE FROM webhook_inbox WHERE id=?", (webhook_id,))
+
+    def count_push(self, shop_id: str, month: str, n: int) -> tuple[int, int | None, int]:
+        """Add ``n`` pushes to this month's count; returns (pushed, quota, notified level)."""
+        row = (
+            self._w()
+            .execute(
+                "INSERT INTO line_quota(shop_id, month, pushed) VALUES(?,?,?) ON CONFLICT(shop_id, month)"
+                " DO UPDATE SET pushed=pushed+excluded.pushed RETURNING pushed, quota, notified",
+                (shop_id, month, n),
+            )
+            .fetchone()
+        )
+        return int(row[0]), (None if row[1] is None else int(row[1])), int(row[2])
+
+    def set_quota(
+        self, shop_id: str, month: str, quota: int | None, used: int | None = None
+    ) -> None:
+        db = self._w()
+        db.execute(
+            "INSERT INTO line_quota(shop_id, month, quota) VALUES(?,?,?) ON CONFLICT(shop_id, month)"
+            " DO UPDATE SET quota=excluded.quota",
+            (shop_id, month, quota),
+        )
+        if used is not None:
+            db.execute(
+                "UPDATE line_quota SET pushed=MAX(pushed, ?) WHERE shop_id=? AND month=?",
+                (used, shop_id, month),
+            )
+
+    def quota(self, shop_id: str, month: str) -> tuple[int, int | None, int]:
+        row = self.db.execute(
+            "SELECT pushed, quota, notified FROM line_quota WHERE shop_id=? AND month=?",
+            (shop_id, month),
+        ).fetchone()
+        if row is None:
+            return 0, None, 0
+        return int(row[0]), (None if row[1] is None else int(row[1])), int(row[2])
+
+    def set_quota_notified(self, shop_id: str, month: str, level: int) -> None:
+        self._w().execute(
+            "UPDATE line_quota SET notified=? WHERE shop_id=? AND month=?", (level, shop_id, month)
+        )
+
+    # ---- media
+
+    def add_media(self, shop_id: str, mime: str, width: int, height: int, data: bytes) -> Media:
+        media_id = secrets.token_urlsafe(18)
+        self._w().execute(
+            "INSERT INTO media(id, shop_id, mime, width, height, size, data, created_at) VALUES(?,?,?,?,?,?,?,?)",
+            (media_id, shop_id, mime, width, height, len(data), data, time.time()),
+        )
+        return Media(media_id, shop_id, mime, width, height, len(data), data)
+
+    def media(self, media_id: str) -> Media | None:
+        row = self.db.execute(
+            "SELECT id, shop_id, mime, width, height, size, data FROM media WHERE id=?", (media_id,)
+        ).fetchone()
+        return (
+            None
+            if row is None
+            else Media(row[0], row[1], row[2], row[3], row[4], row[5], bytes(row[6]))
+        )
+
+    # ---- housekeeping
+
+    def purge(
+        self, history_days: float = 90, events_days: float = 7, media_days: float = 90
+    ) -> None:
+        """Forget old history, webhook event ids and media (queues are never purged)."""
+        now = time.time()
+        db = self._w()
+        db.execute("DELETE FROM line_events WHERE received_at<?", (now - events_days * 86400,))
+        db.execute("DELETE FROM history WHERE created_at<?", (now - history_days * 86400,))
+        db.execute("DELETE FROM media WHERE created_at<?", (now - media_days * 86400,))
+        self.commit()
+
+
+def _uuid4() -> str:
+    import uuid
+
+    return str(uuid.uuid4())

@@ -1,0 +1,408 @@
+"""The relay as a real subprocess on port 0, LINE's API as a local aiohttp server, and real
+WebSocket clients. Helpers are handed to tests through fixtures."""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import hashlib
+import hmac
+import json
+import os
+import signal
+import subprocess
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+import websockets
+from aiohttp import web
+from websockets.asyncio.client import ClientConnection
+
+from relay import protocol as p
+
+PROJECT = Path(__file__).resolve().parents[3]
+PYTHON = str(PROJECT / ".venv" / "bin" / "python")
+
+
+def run_cli(
+    data_dir: Path, *args: str, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [PYTHON, "-m", "relay", "--data-dir", str(data_dir), *args],
+        capture_output=True,
+        text=True,
+        timeout=30,
+        cwd=PROJECT,
+        env={**os.environ, **(env or {})},
+    )
+
+
+def add_shop(data_dir: Path, name: str) -> tuple[str, str]:
+    res = run_cli(data_dir, "shops", "add", name)
+    assert res.returncode == 0, res.stderr
+    obj = json.loads(res.stdout.strip().splitlines()[-1])
+    return obj["shop_id"], obj["token"]
+
+
+@dataclass
+class Relay:
+    """A relay subprocess. ``start`` (again) after ``kill``/``stop`` restarts it on a new port."""
+
+    data_dir: Path
+    extra_args: list[str] = field(default_factory=list)
+    env: dict[str, str] = field(default_factory=dict)
+    proc: subprocess.Popen[str] | None = None
+    port: int = 0
+    log_path: Path | None = None
+    _log_file: Any = None
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    @property
+    def ws(self) -> str:
+        return f"ws://127.0.0.1:{self.port}"
+
+    def start(self) -> Relay:
+        self.log_path = self.data_dir / f"relay-{time.monotonic_ns()}.log"
+        log = self._log_file = open(self.log_path, "w")  # noqa: SIM115 - closed in _reap
+        self.proc = subprocess.Popen(
+            [
+                PYTHON,
+                "-m",
+                "relay",
+                "--data-dir",
+                str(self.data_dir),
+                "serve",
+                "--port",
+                "0",
+                *self.extra_args,
+            ],
+            stdout=subprocess.PIPE,
+            stderr=log,
+            text=True,
+            cwd=PROJECT,
+            env={**os.environ, **self.env},
+        )
+        assert self.proc.stdout is not None
+        line = self.proc.stdout.readline()
+        if not line:
+            self.proc.wait(10)
+            self._reap()
+            raise RuntimeError(f"relay did not start: {self.log_path.read_text()}")
+        info = json.loads(line)
+        assert info["event"] == "listening"
+        self.port = int(info["port"])
+        return self
+
+    def _reap(self) -> None:
+        if self.proc is not None and self.proc.stdout is not None:
+            self.proc.stdout.close()
+        if self._log_file is not None:
+            self._log_file.close()
+            self._log_file = None
+        self.proc = None
+
+    def stop(self, timeout: float = 10) -> int:
+        assert self.proc is not None
+        self.proc.send_signal(signal.SIGTERM)
+        try:
+            rc = self.proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait(5)
+            raise
+        finally:
+            if self.proc.returncode is not None:
+                self._reap()
+        return rc
+
+    def kill(self) -> None:
+        assert self.proc is not None
+        self.proc.send_signal(signal.SIGKILL)
+        self.proc.wait(10)
+        self._reap()
+
+    def log(self) -> str:
+        return self.log_path.read_text() if self.log_path else ""
+
+
+@pytest.fixture
+def relay_factory(tmp_path: Path, line_api: FakeLine) -> Iterator[Any]:
+    started: list[Relay] = []
+
+    def make(*extra: str, data_dir: Path | None = None, env: dict[str, str] | None = None) -> Relay:
+        d = data_dir or tmp_path / f"relay{len(started)}"
+        d.mkdir(exist_ok=True)
+        r = Relay(d, list(extra), {"MINICHAT_LINE_API_BASE": line_api.url, **(env or {})})
+        started.append(r)
+        return r
+
+    yield make
+    for r in started:
+        if r.proc is not None:
+            r.stop()
+        log = r.log()
+        # no secrets or message bodies in logs, whatever the test did
+        for needle in ("mcs_", "สวัสดี", "hello from", "channel-secret-"):
+            assert needle not in log, f"log leaks {needle!r}"
+
+
+@dataclass
+class ShopRelay:
+    relay: Relay
+    shop_id: str
+    token: str
+
+
+@pytest.fixture
+def shop_relay(relay_factory: Any) -> ShopRelay:
+    r = relay_factory("--demo-page")
+    shop_id, token = add_shop(r.data_dir, "ร้านทดสอบ")
+    r.start()
+    return ShopRelay(r, shop_id, token)
+
+
+# ---------------------------------------------------------------------------------------------
+# LINE's API, recorded
+
+
+class FakeLine:
+    """Stands in for api.line.me and api-data.line.me: records calls, answers like LINE."""
+
+    def __init__(self) -> None:
+        self.calls: list[dict[str, Any]] = []
+        self.content: dict[str, bytes] = {}
+        self.push_status: list[tuple[int, dict[str, Any]]] = []  # queued answers for pushes
+        self.reply_status: list[tuple[int, dict[str, Any]]] = []
+        self.accepted_retry_keys: set[str] = set()
+        self.quota_value: int | None = None
+        self.usage = 0
+        self.lock = threading.Lock()
+        self.url = ""
+        self._loop = asyncio.new_event_loop()
+        self._ready = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+        self._thread.start()
+        self._ready.wait(10)
+
+    def _app(self) -> web.Application:
+        app = web.Application()
+
+        async def record(request: web.Request) -> dict[str, Any]:
+            body = await request.read()
+            call = {
+                "method": request.method,
+                "path": request.path,
+                "auth": request.headers.get("Authorization"),
+                "retry_key": request.headers.get("X-Line-Retry-Key"),
+                "json": json.loads(body) if body else None,
+            }
+            with self.lock:
+                self.calls.append(call)
+            return call
+
+        async def reply(request: web.Request) -> web.Response:
+            await record(request)
+            with self.lock:
+                status, obj = self.reply_status.pop(0) if self.reply_status else (200, {})
+            return web.json_response(obj, status=status)
+
+        async def push(request: web.Request) -> web.Response:
+            call = await record(request)
+            with self.lock:
+                if self.push_status:
+                    status, obj = self.push_status.pop(0)
+                    if status == 200:
+                        self.accepted_retry_keys.add(call["retry_key"])
+                    return web.json_response(obj, status=status)
+                if call["retry_key"] in self.accepted_retry_keys:
+                    return web.json_response(
+                        {"message": "The retry key is already accepted"}, status=409
+                    )
+                self.accepted_retry_keys.add(call["retry_key"])
+                self.usage += 1
+            return web.json_response({"sentMessages": [{"id": "1", "quoteToken": "q"}]})
+
+        async def loading(request: web.Request) -> web.Response:
+            await record(request)
+            return web.json_response({}, status=202)
+
+        async def quota(request: web.Request) -> web.Response:
+            await record(request)
+            if self.quota_value is None:
+                return web.json_response({"type": "none"})
+            return web.json_response({"type": "limited", "value": self.quota_value})
+
+        async def consumption(request: web.Request) -> web.Response:
+            await record(request)
+            return web.json_response({"totalUsage": self.usage})
+
+        async def content(request: web.Request) -> web.Response:
+            await record(request)
+            data = self.content.get(request.match_info["mid"])
+            if data is None:
+                return web.json_response({"message": "Not found"}, status=404)
+            return web.Response(body=data, content_type="image/jpeg")
+
+        app.router.add_post("/v2/bot/message/reply", reply)
+        app.router.add_post("/v2/bot/message/push", push)
+        app.router.add_post("/v2/bot/chat/loading/start", loading)
+        app.router.add_get("/v2/bot/message/quota", quota)
+        app.router.add_get("/v2/bot/message/quota/consumption", consumption)
+        app.router.add_get("/v2/bot/message/{mid}/content", content)
+        return app
+
+    def _run(self) -> None:
+        asyncio.set_event_loop(self._loop)
+        runner = web.AppRunner(self._app(), access_log=None)
+        self._loop.run_until_complete(runner.setup())
+        site = web.TCPSite(runner, "127.0.0.1", 0)
+        self._loop.run_until_complete(site.start())
+        port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+        self.url = f"http://127.0.0.1:{port}"
+        self._runner = runner
+        self._ready.set()
+        self._loop.run_forever()
+        self._loop.run_until_complete(runner.cleanup())
+
+    def close(self) -> None:
+        self._loop.call_soon_threadsafe(self._loop.stop)
+        self._thread.join(10)
+        self._loop.close()
+
+    def calls_to(self, path: str) -> list[dict[str, Any]]:
+        with self.lock:
+            return [c for c in self.calls if c["path"] == path]
+
+    def wait_for(self, path: str, n: int = 1, timeout: float = 10) -> list[dict[str, Any]]:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            calls = self.calls_to(path)
+            if len(calls) >= n:
+                return calls
+            time.sleep(0.02)
+        raise AssertionError(f"expected {n} call(s) to {path}, got {self.calls_to(path)}")
+
+
+@pytest.fixture
+def line_api() -> Iterator[FakeLine]:
+    fake = FakeLine()
+    yield fake
+    fake.close()
+
+
+def sign(secret: str, body: bytes) -> str:
+    return base64.b64encode(hmac.new(secret.encode(), body, hashlib.sha256).digest()).decode()
+
+
+# ---------------------------------------------------------------------------------------------
+# WebSocket clients
+
+
+class Peer:
+    """A protocol client on a real socket; ``decode`` is the matching relay→peer decoder."""
+
+    def __init__(self, ws: ClientConnection, decode: Any) -> None:
+        self.ws = ws
+        self.decode = decode
+
+    async def send(self, frame: Any) -> None:
+        await self.ws.send(p.encode(frame) if not isinstance(frame, str) else frame)
+
+    async def recv(self, timeout: float = 5) -> Any:
+        return self.decode(await asyncio.wait_for(self.ws.recv(), timeout))
+
+    async def recv_type(self, cls: type, timeout: float = 5) -> Any:
+        """The next frame of type ``cls``, skipping others (typing, presence...)."""
+        deadline = asyncio.get_running_loop().time() + timeout
+        while True:
+            left = deadline - asyncio.get_running_loop().time()
+            frame = await self.recv(max(left, 0.01))
+            if isinstance(frame, cls):
+                return frame
+
+    async def nothing(self, wait: float = 0.3, ignore: tuple[type, ...] = ()) -> None:
+        """Assert no frame arrives within ``wait`` seconds (except types in ``ignore``)."""
+        deadline = asyncio.get_running_loop().time() + wait
+        while True:
+            left = deadline - asyncio.get_running_loop().time()
+            if left <= 0:
+                return
+            try:
+                raw = await asyncio.wait_for(self.ws.recv(), left)
+            except TimeoutError:
+                return
+            frame = self.decode(raw)
+            assert isinstance(frame, ignore), f"unexpected frame {frame}"
+
+    async def close(self) -> None:
+        await self.ws.close()
+
+
+async def desktop(
+    relay: Relay, token: str, after: int = 0, presence: str = "online"
+) -> tuple[Peer, Any]:
+    ws = await websockets.connect(
+        f"{relay.ws}/ws/desktop",
+        additional_headers={"Authorization": f"Bearer {token}"},
+        compression=None,
+        max_size=2**22,
+    )
+    peer = Peer(ws, p.decode_to_desktop)
+    await peer.send(p.DesktopHello((1,), "tests", after, p.Presence(presence)))
+    welcome = await peer.recv()
+    assert isinstance(welcome, p.DesktopWelcome), welcome
+    return peer, welcome
+
+
+async def widget(
+    relay: Relay,
+    shop_id: str,
+    session: str | None = None,
+    after: int = 0,
+    origin: str | None = None,
+) -> tuple[Peer, Any]:
+    headers = {"Origin": origin} if origin else {}
+    ws = await websockets.connect(
+        f"{relay.ws}/ws/widget?shop={shop_id}", additional_headers=headers, compression=None
+    )
+    peer = Peer(ws, p.decode_to_widget)
+    await peer.send(p.WidgetHello((1,), session, after))
+    welcome = await peer.recv()
+    assert isinstance(welcome, p.WidgetWelcome), welcome
+    return peer, welcome
+
+
+def text(msg_id: str, body: str, quick: tuple[p.Button, ...] = ()) -> p.Message:
+    return p.Message(msg_id, p.Text(body), quick)
+
+
+@pytest.fixture
+def clients() -> Any:
+    """The client helpers, as one namespace."""
+
+    class C:
+        desktop = staticmethod(desktop)
+        widget = staticmethod(widget)
+        text = staticmethod(text)
+        sign = staticmethod(sign)
+        add_shop = staticmethod(add_shop)
+        run_cli = staticmethod(run_cli)
+
+    return C
+
+
+def run(coro: Any) -> Any:
+    return asyncio.run(coro)
+
+
+@pytest.fixture
+def arun() -> Any:
+    return run
