@@ -247,13 +247,9 @@ def update_customer(session: Session, customer_id: int, actor: str, **changes: A
         changes["phone"] = _clean_phone(changes["phone"])
     if "tags" in changes:
         changes["tags"] = list(dict.fromkeys(t.strip() for t in changes["tags"] if t.strip()))
-    diff = {k: [getattr(c, k), v] for k, v in changes.items() if getattr(c, k) != v}
-    for k, v in changes.items():
-        setattr(c, k, v.strip() if isinstance(v, str) and k != "notes" else v)
     new_phone = changes.get("phone")
-    if new_phone and not any(
-        i.kind == IdentityKind.PHONE and i.value == new_phone for i in c.identities
-    ):
+    has_phone = any(i.kind == IdentityKind.PHONE and i.value == new_phone for i in c.identities)
+    if new_phone and not has_phone:
         owner = session.scalar(
             select(CustomerIdentity.customer_id).where(
                 CustomerIdentity.kind == IdentityKind.PHONE, CustomerIdentity.value == new_phone
@@ -266,6 +262,10 @@ def update_customer(session: Session, customer_id: int, actor: str, **changes: A
                 field="phone",
                 customer_id=owner,
             )
+    diff = {k: [getattr(c, k), v] for k, v in changes.items() if getattr(c, k) != v}
+    for k, v in changes.items():
+        setattr(c, k, v.strip() if isinstance(v, str) and k != "notes" else v)
+    if new_phone and not has_phone:
         c.identities.append(CustomerIdentity(kind=IdentityKind.PHONE, value=new_phone))
     if diff:
         session.add(

@@ -27,20 +27,20 @@ log = logging.getLogger(__name__)
 MIGRATIONS_DIR = paths.project_root() / "migrations"
 
 
-def _config() -> Config:
+def _config(migrations: Path) -> Config:
     from alembic.config import Config
 
     cfg = Config()
-    cfg.set_main_option("script_location", str(MIGRATIONS_DIR))
+    cfg.set_main_option("script_location", str(migrations))
     return cfg
 
 
 @functools.cache
-def known_revisions() -> tuple[str, frozenset[str]]:
+def known_revisions(migrations: Path = MIGRATIONS_DIR) -> tuple[str, frozenset[str]]:
     """(head revision, every revision) of the migrations shipped with this program."""
     from alembic.script import ScriptDirectory
 
-    script = ScriptDirectory.from_config(_config())
+    script = ScriptDirectory.from_config(_config(migrations))
     heads = script.get_heads()
     if len(heads) != 1:
         raise RuntimeError(f"migrations must have one head, found {heads}")
@@ -71,14 +71,15 @@ def current_revision(path: Path) -> str | None:
         ) from exc
 
 
-def upgrade_at_start(db: Database, *, backup: bool = True) -> str | None:
+def upgrade_at_start(db: Database, *, backup: bool = True,
+                     migrations: Path = MIGRATIONS_DIR) -> str | None:
     """Upgrade ``db`` to head if needed. Returns the backup's path when one was made.
 
     Raises :class:`UserError` when the file was made by a newer MiniChat.
     """
     log.info("sqlite %s, database %s", sqlite3.sqlite_version, db.path)
     current = current_revision(db.path)
-    head, known = known_revisions()
+    head, known = known_revisions(migrations)
     if current == head:
         return None
     if current is not None and current not in known:
@@ -93,7 +94,7 @@ def upgrade_at_start(db: Database, *, backup: bool = True) -> str | None:
         target = paths.backups_dir(db.path.parent) / f"before-upgrade-{current}-{stamp}.sqlite3"
         made = str(db.backup_to(target))
         log.info("backed up %s to %s before upgrading", db.path, target)
-    upgrade(db.path, head)
+    upgrade(db.path, head, migrations)
     from minichat_desktop.domain import shop
 
     with db.write() as session:
@@ -101,15 +102,15 @@ def upgrade_at_start(db: Database, *, backup: bool = True) -> str | None:
     return made
 
 
-def upgrade(path: Path, revision: str = "head") -> None:
-    _run(path, "upgrade", revision)
+def upgrade(path: Path, revision: str = "head", migrations: Path = MIGRATIONS_DIR) -> None:
+    _run(path, "upgrade", revision, migrations)
 
 
-def downgrade(path: Path, revision: str) -> None:
-    _run(path, "downgrade", revision)
+def downgrade(path: Path, revision: str, migrations: Path = MIGRATIONS_DIR) -> None:
+    _run(path, "downgrade", revision, migrations)
 
 
-def _run(path: Path, direction: str, revision: str) -> None:
+def _run(path: Path, direction: str, revision: str, migrations: Path) -> None:
     from alembic import command
     from sqlalchemy import create_engine
 
@@ -119,7 +120,7 @@ def _run(path: Path, direction: str, revision: str) -> None:
         with engine.begin() as conn:
             conn.exec_driver_sql("PRAGMA journal_mode = WAL")
         with engine.connect() as conn:
-            cfg = _config()
+            cfg = _config(migrations)
             cfg.attributes["connection"] = conn
             getattr(command, direction)(cfg, revision)
             conn.commit()

@@ -1,0 +1,52 @@
+"""Shared fixtures: real SQLite files in temporary folders, never mocks of our own code."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+os.environ.setdefault("PYTHON_KEYRING_BACKEND", "minichat_desktop.keyring_memory.MemoryKeyring")
+
+from minichat_desktop import paths  # noqa: E402
+from minichat_desktop.domain.db import Database  # noqa: E402
+
+PROJECT = Path(__file__).resolve().parent.parent
+PYTHON = str(PROJECT / ".venv" / "bin" / "python") if (PROJECT / ".venv").exists() else "python"
+
+
+@pytest.fixture(scope="session")
+def _migrated_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A freshly migrated empty database, made once and copied for each test."""
+    folder = tmp_path_factory.mktemp("template")
+    db = Database.open(folder, backup=False)
+    db.dispose()
+    return paths.database_path(folder)
+
+
+@pytest.fixture
+def new_db(_migrated_template: Path, tmp_path: Path) -> Iterator[Callable[[], Database]]:
+    """Makes empty, migrated databases in fresh folders (cheap: copies a template file)."""
+    made: list[Database] = []
+    counter = iter(range(10_000))
+
+    def make() -> Database:
+        folder = tmp_path / f"data{next(counter)}"
+        folder.mkdir()
+        shutil.copyfile(_migrated_template, paths.database_path(folder))
+        db = Database.open(folder, backup=False)
+        made.append(db)
+        return db
+
+    yield make
+    for db in made:
+        db.dispose()
+
+
+@pytest.fixture
+def db(new_db: Callable[[], Database]) -> Database:
+    return new_db()

@@ -1,0 +1,193 @@
+"""Migrations: empty → head → base → head, models and migrations agree, start-up behaviour."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from sqlalchemy import create_engine
+
+from minichat_desktop import paths
+from minichat_desktop.domain import migrate
+from minichat_desktop.domain.db import Database, check_integrity, restore_from
+from minichat_desktop.domain.errors import EnvironmentProblem, UserError
+from minichat_desktop.domain.models import Base
+
+EXPECTED_TRIGGERS = {
+    "products_search_ai",
+    "products_search_ad",
+    "products_search_au",
+    "stock_movements_apply",
+    "stock_movements_append_only",
+}
+
+
+def _objects(path: Path) -> set[tuple[str, str]]:
+    con = sqlite3.connect(path)
+    try:
+        return {
+            (t, n)
+            for t, n in con.execute(
+                "SELECT type, name FROM sqlite_master WHERE name NOT LIKE 'sqlite_%'"
+            )
+        }
+    finally:
+        con.close()
+
+
+def test_upgrade_downgrade_upgrade(tmp_path: Path) -> None:
+    path = tmp_path / "m.sqlite3"
+    migrate.upgrade(path)
+    at_head = _objects(path)
+    assert {n for t, n in at_head if t == "trigger"} == EXPECTED_TRIGGERS
+    assert ("table", "product_search") in at_head
+    migrate.downgrade(path, "base")
+    assert {n for _t, n in _objects(path)} == {"alembic_version"}
+    migrate.upgrade(path)
+    assert _objects(path) == at_head
+
+
+def test_models_and_migrations_agree(tmp_path: Path) -> None:
+    path = tmp_path / "m.sqlite3"
+    migrate.upgrade(path)
+    engine = create_engine(f"sqlite:///{path}")
+    try:
+        with engine.connect() as conn:
+            ctx = MigrationContext.configure(
+                conn,
+                opts={
+                    "compare_type": True,
+                    "include_object": lambda obj, name, type_, reflected, compare_to: (
+                        not (type_ == "table" and name.startswith("product_search"))
+                    ),
+                },
+            )
+            diff = compare_metadata(ctx, Base.metadata)
+    finally:
+        engine.dispose()
+    assert diff == []
+
+
+def test_open_creates_database_with_pragmas_and_defaults(tmp_path: Path) -> None:
+    db = Database.open(tmp_path / "data")
+    try:
+        with db.writer.connect() as conn:
+            assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+            assert conn.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
+            assert conn.exec_driver_sql("PRAGMA synchronous").scalar() == 2  # FULL
+        assert check_integrity(db) == "ok"
+        head, _ = migrate.known_revisions()
+        assert migrate.current_revision(db.path) == head
+        assert migrate.upgrade_at_start(db) is None  # nothing to do the second time
+    finally:
+        db.dispose()
+
+
+def test_a_database_from_a_newer_minichat_is_refused_untouched(tmp_path: Path) -> None:
+    folder = tmp_path / "data"
+    Database.open(folder).dispose()
+    path = paths.database_path(folder)
+    con = sqlite3.connect(path)
+    con.execute("UPDATE alembic_version SET version_num = 'f00d'")
+    con.commit()
+    con.close()
+    with pytest.raises(UserError) as err:
+        Database.open(folder)
+    assert err.value.code == "db.too_new"
+    assert migrate.current_revision(path) == "f00d"
+
+
+NEXT_MIGRATION = """
+import sqlalchemy as sa
+from alembic import op
+
+revision = "9001"
+down_revision = "{head}"
+branch_labels = None
+depends_on = None
+
+
+def upgrade():
+    with op.batch_alter_table("categories") as batch_op:
+        batch_op.add_column(sa.Column("colour", sa.String(7), nullable=False, server_default=""))
+
+
+def downgrade():
+    with op.batch_alter_table("categories") as batch_op:
+        batch_op.drop_column("colour")
+"""
+
+
+def test_older_database_is_backed_up_then_upgraded(tmp_path: Path) -> None:
+    """A newer program (one more migration) opening today's file backs it up first, with the
+    data intact in the backup, then upgrades it in place."""
+    import shutil
+
+    folder = tmp_path / "data"
+    db = Database.open(folder)
+    with db.write() as s:
+        from minichat_desktop.domain import catalog
+
+        catalog.save_product(
+            s, catalog.ProductInput(sku="A", name_th="ก", price_satang=100, category="เก่า"), "o"
+        )
+    db.dispose()
+    newer = tmp_path / "migrations"
+    shutil.copytree(migrate.MIGRATIONS_DIR, newer, ignore=shutil.ignore_patterns("__pycache__"))
+    head, _ = migrate.known_revisions()
+    (newer / "versions" / "9001_colour.py").write_text(NEXT_MIGRATION.replace("{head}", head))
+
+    db = Database(paths.database_path(folder))
+    try:
+        made = migrate.upgrade_at_start(db, migrations=newer)
+    finally:
+        db.dispose()
+    assert made is not None and Path(made).parent == paths.backups_dir(folder)
+    assert migrate.current_revision(Path(made)) == head
+    assert migrate.current_revision(paths.database_path(folder)) == "9001"
+    con = sqlite3.connect(paths.database_path(folder))
+    try:
+        assert con.execute("SELECT name, colour FROM categories").fetchall() == [("เก่า", "")]
+        # Batch mode rebuilt the table; the triggers of other tables are untouched.
+        triggers = {
+            r[0] for r in con.execute("SELECT name FROM sqlite_master WHERE type='trigger'")
+        }
+    finally:
+        con.close()
+    assert triggers == EXPECTED_TRIGGERS
+
+
+def test_not_a_database(tmp_path: Path) -> None:
+    folder = tmp_path / "data"
+    folder.mkdir()
+    paths.database_path(folder).write_bytes(b"this is not sqlite" * 100)
+    with pytest.raises(EnvironmentProblem) as err:
+        Database.open(folder)
+    assert err.value.code == "env.not_a_database"
+
+
+def test_backup_and_restore_round_trip(tmp_path: Path) -> None:
+    folder = tmp_path / "data"
+    db = Database.open(folder)
+    with db.write() as s:
+        from minichat_desktop.domain import catalog
+
+        catalog.save_product(s, catalog.ProductInput(sku="A", name_th="ก", price_satang=1), "o")
+    backup = db.backup_to(tmp_path / "b.sqlite3")
+    with db.write() as s:
+        catalog.save_product(s, catalog.ProductInput(sku="B", name_th="ข", price_satang=1), "o")
+    db.dispose()
+    restore_from(folder, backup)
+    db = Database.open(folder)
+    try:
+        with db.read() as s:
+            assert [p.sku for p in catalog.list_products(s)] == ["A"]
+    finally:
+        db.dispose()
+    assert len(list(paths.backups_dir(folder).glob("before-restore-*.sqlite3"))) == 1
+    with pytest.raises(UserError) as err:
+        restore_from(folder, tmp_path / "missing.sqlite3")
+    assert err.value.code == "restore.missing"
