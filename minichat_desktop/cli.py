@@ -145,7 +145,7 @@ def cmd_demo_data(args: argparse.Namespace) -> int:
 
 def cmd_products_search(args: argparse.Namespace) -> int:
     from minichat_desktop.domain import catalog
-    from minichat_desktop.domain.thai import decimal_to_satang, format_baht
+    from minichat_desktop.domain.thai import decimal_to_satang, format_baht, satang_to_decimal
 
     if args.limit < 1:
         raise UsageError("cli.bad_limit", "--limit must be at least 1")
@@ -170,7 +170,7 @@ def cmd_products_search(args: argparse.Namespace) -> int:
                     "sku": h.sku,
                     "name": h.name_th,
                     "name_en": h.name_en,
-                    "price": Decimal(h.price_satang) / 100,
+                    "price": satang_to_decimal(h.price_satang),
                     "stock": h.stock,
                     "category": h.category,
                     "active": h.active,
@@ -218,7 +218,7 @@ def cmd_products_template(args: argparse.Namespace) -> int:
 
 def cmd_orders_list(args: argparse.Namespace) -> int:
     from minichat_desktop.domain import orders
-    from minichat_desktop.domain.thai import format_baht
+    from minichat_desktop.domain.thai import format_baht, satang_to_decimal
 
     lo, hi = _bangkok_range(args.date_from, args.date_to)
     db = _open_db(args)
@@ -240,7 +240,7 @@ def cmd_orders_list(args: argparse.Namespace) -> int:
                 {
                     "number": o.number,
                     "status": o.status,
-                    "total": Decimal(o.total_satang) / 100,
+                    "total": satang_to_decimal(o.total_satang),
                     "customer": o.customer_name,
                     "phone": o.customer_phone,
                     "channel": o.channel,
