@@ -428,9 +428,9 @@ class Hub:
                 head.conversation,
                 res.status,
             )
+            self._line_sent(shop_id, head.conversation, batch)
             if res.ok:
                 self._count_push(shop_id)
-            self._line_sent(shop_id, head.conversation, batch)
             return "done"
         if res.status == 429:
             if "monthly limit" in res.message.lower() or "quota" in res.message.lower():
