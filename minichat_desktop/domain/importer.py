@@ -69,6 +69,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
+import json
 import logging
 import math
 import re
@@ -78,10 +79,12 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
+from types import SimpleNamespace
 from typing import TYPE_CHECKING, Any, Final
 
-from sqlalchemy import Table, bindparam, insert, select, update
+from sqlalchemy import Table, bindparam, column, func, insert, select, table, update
 from sqlalchemy.orm import Session
+from sqlalchemy.sql.expression import TableClause
 
 from minichat_desktop.domain.catalog import normalize_code, normalize_text
 from minichat_desktop.domain.errors import EnvironmentProblem, UserError
@@ -995,8 +998,32 @@ def search_fields(
 
 _PRODUCTS: Final[Table] = Base.metadata.tables["products"]
 _VARIANTS: Final[Table] = Base.metadata.tables["product_variants"]
-_MOVEMENTS: Final[Table] = Base.metadata.tables["stock_movements"]
 _CATEGORIES: Final[Table] = Base.metadata.tables["categories"]
+
+
+def _untyped(t: Table) -> TableClause:
+    # The same table without column types: bulk inserts pass values already in their stored
+    # form (JSON text, UTC timestamp text), skipping per-value type processing.
+    return table(t.name, *(column(c.name) for c in t.columns))
+
+
+_RAW_PRODUCTS: Final = _untyped(_PRODUCTS)
+_RAW_VARIANTS: Final = _untyped(_VARIANTS)
+_RAW_MOVEMENTS: Final = _untyped(Base.metadata.tables["stock_movements"])
+
+
+def _json(value: Any) -> str:
+    # What SQLAlchemy's JSON type stores (json.dumps with default settings).
+    return json.dumps(value) if value else ("{}" if isinstance(value, dict) else "[]")
+
+
+def _stored_time(session: Session, when: dt.datetime) -> str:
+    """``when`` as the models' UTC datetime column stores it (through the column's own type)."""
+    dialect = session.get_bind().dialect
+    process = _PRODUCTS.c.created_at.type.bind_processor(dialect)
+    value = process(when) if process is not None else when
+    return str(value)
+
 
 _PRODUCT_FIELDS: Final = (
     "name_th",
@@ -1048,6 +1075,7 @@ def _store(
     (before writing anything) when a SKU or barcode belongs to another product."""
     out = _Collector(headers, index, letters)
     now = utcnow()
+    stamp = _stored_time(session, now)
     note = f"import {path.name}"[:200]
 
     # --- what exists
@@ -1061,7 +1089,8 @@ def _store(
                 *(getattr(Product, f) for f in _PRODUCT_FIELDS),
             ).where(Product.sku.in_(chunk))
         ):
-            existing[row.sku] = row
+            # Plain attribute objects: Row attribute access is slow in this hot loop.
+            existing[row.sku] = SimpleNamespace(**row._asdict())
     old_variants: dict[int, list[Any]] = {}
     ids = [r.id for r in existing.values()]
     for chunk in _chunks(ids, _IN_CHUNK):
@@ -1079,7 +1108,7 @@ def _store(
                 ProductVariant.active,
             ).where(ProductVariant.product_id.in_(chunk))
         ):
-            old_variants.setdefault(row.product_id, []).append(row)
+            old_variants.setdefault(row.product_id, []).append(SimpleNamespace(**row._asdict()))
     for rows in old_variants.values():
         rows.sort(key=lambda r: (r.position, r.id))
 
@@ -1166,9 +1195,9 @@ def _store(
                     "compare_at_satang": vals["compare_at_satang"],
                     "cost_satang": vals["cost_satang"],
                     "category_id": categories.get(category) if category else None,
-                    "tags": vals["tags"],
-                    "images": [],
-                    "option_names": p.option_names,
+                    "tags": _json(vals["tags"]),
+                    "images": "[]",
+                    "option_names": _json(p.option_names),
                     "active": vals["active"],
                     "track_inventory": True,
                     "low_stock_threshold": vals["low_stock_threshold"],
@@ -1176,8 +1205,8 @@ def _store(
                     "search_name": s_name,
                     "search_codes": s_codes,
                     "search_extra": s_extra,
-                    "created_at": now,
-                    "updated_at": now,
+                    "created_at": stamp,
+                    "updated_at": stamp,
                 }
             )
             new_product_plans.append(p)
@@ -1214,7 +1243,7 @@ def _store(
                             "product_id": old.id,
                             "sku": v.sku,
                             "barcode": v.barcode if "barcode" in present else None,
-                            "options": options,
+                            "options": _json(options),
                             "title": title,
                             "price_satang": v.price if "price" in present else None,
                             "stock": 0,
@@ -1274,20 +1303,14 @@ def _store(
     total = len(new_products) + len(product_updates)
     done = 0
 
-    # --- products
-    for chunk_rows, chunk_plans in zip(
-        _chunks(new_products, _CHUNK), _chunks(new_product_plans, _CHUNK), strict=True
-    ):
-        ids_returned = (
-            session.execute(
-                insert(_PRODUCTS).returning(_PRODUCTS.c.id, sort_by_parameter_order=True),
-                chunk_rows,
-            )
-            .scalars()
-            .all()
-        )
-        for pid, p in zip(ids_returned, chunk_plans, strict=True):
-            new_variants_of_new.append((pid, p.variants))
+    # --- products. Ids are given explicitly (this unit of work holds the only write lock), so
+    # rows go in with plain executemany: RETURNING would cost one statement per row here.
+    next_id = (session.scalar(select(func.max(Product.id))) or 0) + 1
+    for pid, (prow, p) in enumerate(zip(new_products, new_product_plans, strict=True), next_id):
+        prow["id"] = pid
+        new_variants_of_new.append((pid, p.variants))
+    for chunk_rows in _chunks(new_products, _CHUNK):
+        session.execute(insert(_RAW_PRODUCTS), chunk_rows)
         done += len(chunk_rows)
         if progress is not None:
             progress(done, total)
@@ -1334,7 +1357,7 @@ def _store(
                         "product_id": pid,
                         "sku": v.sku,
                         "barcode": v.barcode,
-                        "options": v.options,
+                        "options": _json(v.options),
                         "title": v.title,
                         "price_satang": v.price,
                         "stock": 0,
@@ -1345,23 +1368,19 @@ def _store(
                 )
             )
     movements: list[dict[str, Any]] = []
+    next_vid = (session.scalar(select(func.max(ProductVariant.id))) or 0) + 1
+    for vid, (vrow, opening) in enumerate(new_variants, next_vid):
+        vrow["id"] = vid
+        if opening:
+            movements.append(_movement(vid, opening, actor, "opening stock", stamp))
     for nv_chunk in _chunks(new_variants, _CHUNK):
-        vids = (
-            session.execute(
-                insert(_VARIANTS).returning(_VARIANTS.c.id, sort_by_parameter_order=True),
-                [r for r, _ in nv_chunk],
-            )
-            .scalars()
-            .all()
-        )
-        for vid, (_, opening) in zip(vids, nv_chunk, strict=True):
-            if opening:
-                movements.append(_movement(vid, opening, actor, "opening stock", now))
+        session.execute(insert(_RAW_VARIANTS), [r for r, _ in nv_chunk])
     for vid, delta, tracked in stock_sets:
         if tracked:
-            movements.append(_movement(vid, delta, actor, note, now))
+            movements.append(_movement(vid, delta, actor, note, stamp))
+    # The stock_movements trigger adds each quantity to its variant's stock.
     for mv_chunk in _chunks(movements, _CHUNK):
-        session.execute(insert(_MOVEMENTS), mv_chunk)
+        session.execute(insert(_RAW_MOVEMENTS), mv_chunk)
 
     session.add(
         AuditEntry(
@@ -1392,7 +1411,7 @@ def _final_barcode(o: Any, p: _ProductPlan, present: set[str]) -> str | None:
     return o.barcode  # type: ignore[no-any-return]
 
 
-def _movement(vid: int, qty: int, actor: str, note: str, now: dt.datetime) -> dict[str, Any]:
+def _movement(vid: int, qty: int, actor: str, note: str, stamp: str) -> dict[str, Any]:
     return {
         "variant_id": vid,
         "quantity": qty,
@@ -1400,7 +1419,7 @@ def _movement(vid: int, qty: int, actor: str, note: str, now: dt.datetime) -> di
         "actor": actor,
         "note": note,
         "order_id": None,
-        "created_at": now,
+        "created_at": stamp,
     }
 
 

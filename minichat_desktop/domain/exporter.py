@@ -1,0 +1,518 @@
+"""Export products and orders to XLSX or CSV, chosen by the file's extension.
+
+- XLSX is written in openpyxl's write-only mode (rows streamed to disk): Thai headers, baht as
+  numbers formatted ``#,##0.00``, dates in Asia/Bangkok formatted ``yyyy-mm-dd hh:mm``, a
+  frozen header row, an autofilter and column widths. Orders get a second sheet with one row
+  per item.
+- CSV is UTF-8 *with* a BOM (Excel opens it as Thai only then), money as plain decimals
+  (``1250.00``), dates as Bangkok ``YYYY-MM-DD HH:MM``.
+- Rows are streamed from SQL (Core, ``yield_per``), never loaded as ORM objects, so 100k
+  orders export in about the time openpyxl itself needs to write them.
+- The file appears complete or not at all: it is written beside the target and renamed.
+
+The products export has the importer's columns (headers ``ชื่อสินค้า (name)``), so a file
+exported here imports back unchanged (a product with options: one row per variant, sharing
+``parent_sku``; its price is written as each variant's effective price).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import csv
+import datetime as dt
+import os
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
+from decimal import Decimal
+from pathlib import Path
+from typing import Any, Final
+
+from sqlalchemy import Select, select
+from sqlalchemy.orm import Session
+
+from minichat_desktop.domain.errors import EnvironmentProblem, UserError
+from minichat_desktop.domain.importer import COLUMNS
+from minichat_desktop.domain.models import (
+    Category,
+    Order,
+    OrderItem,
+    Product,
+    ProductVariant,
+)
+from minichat_desktop.domain.shop import BANGKOK
+
+__all__ = ["ExportResult", "export_orders", "export_products"]
+
+MONEY_FORMAT: Final = "#,##0.00"
+DATE_FORMAT: Final = "yyyy-mm-dd hh:mm"
+_YIELD: Final = 5_000
+
+STATUS_TH: Final = {
+    "pending": "รอดำเนินการ",
+    "confirmed": "ยืนยันแล้ว",
+    "processing": "กำลังเตรียมสินค้า",
+    "shipped": "จัดส่งแล้ว",
+    "delivered": "ได้รับสินค้าแล้ว",
+    "cancelled": "ยกเลิก",
+    "refunded": "คืนเงินแล้ว",
+}
+CHANNEL_TH: Final = {"widget": "เว็บไซต์", "line": "LINE", "pos": "หน้าร้าน", "manual": "บันทึกเอง"}
+PAYMENT_METHOD_TH: Final = {
+    "promptpay": "พร้อมเพย์",
+    "bank_transfer": "โอนเงิน",
+    "cash": "เงินสด",
+    "card": "บัตร",
+    "cod": "เก็บเงินปลายทาง",
+    "other": "อื่นๆ",
+}
+PAYMENT_STATUS_TH: Final = {
+    "pending": "รอชำระ",
+    "paid": "ชำระแล้ว",
+    "failed": "ไม่สำเร็จ",
+    "refunded": "คืนเงินแล้ว",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class ExportResult:
+    """The file written and how many rows (orders or product rows; ``items`` for orders)."""
+
+    path: Path
+    rows: int
+    items: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class _Col:
+    header: str
+    width: int
+    kind: str = "text"  # "text", "money" (satang → baht), "int", "date"
+
+
+ORDER_COLUMNS: Final = (
+    _Col("เลขที่คำสั่งซื้อ", 18),
+    _Col("วันที่ (เวลาไทย)", 17, "date"),
+    _Col("ช่องทาง", 11),
+    _Col("สถานะ", 16),
+    _Col("ลูกค้า", 24),
+    _Col("โทรศัพท์", 13),
+    _Col("รายการสินค้า", 48),
+    _Col("ยอดสินค้า", 13, "money"),
+    _Col("ส่วนลด", 11, "money"),
+    _Col("ค่าจัดส่ง", 11, "money"),
+    _Col("ภาษีมูลค่าเพิ่ม", 13, "money"),
+    _Col("ยอดรวม", 13, "money"),
+    _Col("วิธีชำระเงิน", 15),
+    _Col("สถานะการชำระ", 13),
+    _Col("ขนส่ง", 12),
+    _Col("เลขพัสดุ", 18),
+)
+ITEM_COLUMNS: Final = (
+    _Col("เลขที่คำสั่งซื้อ", 18),
+    _Col("วันที่ (เวลาไทย)", 17, "date"),
+    _Col("รหัสสินค้า", 16),
+    _Col("ชื่อสินค้า", 32),
+    _Col("ตัวเลือก", 16),
+    _Col("จำนวน", 8, "int"),
+    _Col("ราคาต่อหน่วย", 13, "money"),
+    _Col("ส่วนลด", 11, "money"),
+    _Col("รวม", 13, "money"),
+)
+_MONEY_KEYS: Final = frozenset({"price", "compare_at_price", "cost"})
+PRODUCT_COLUMNS: Final = tuple(
+    _Col(
+        c.header,
+        max(c.example_width, len(c.header) + 2),
+        "money" if c.key in _MONEY_KEYS else "int" if c.key in ("stock",) else "text",
+    )
+    for c in COLUMNS
+)
+
+
+# ---------------------------------------------------------------------------- writers
+
+
+def _format_of(path: Path) -> str:
+    suffix = path.suffix.lower()
+    if suffix not in (".xlsx", ".csv"):
+        raise UserError(
+            "export.unsupported_format",
+            f"cannot export to {path.name}: use a .xlsx or .csv file name",
+            path=str(path),
+        )
+    return suffix[1:]
+
+
+@contextlib.contextmanager
+def _atomic(path: Path) -> Iterator[Path]:
+    """A temporary path beside ``path``, renamed onto it when the block succeeds."""
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.part")
+    try:
+        yield tmp
+        os.replace(tmp, path)
+    except OSError as exc:
+        raise EnvironmentProblem(
+            "env.export_failed", f"cannot write {path}: {exc.strerror or exc}", path=str(path)
+        ) from exc
+    finally:
+        with contextlib.suppress(OSError):
+            tmp.unlink()
+
+
+def _baht(satang: int | None) -> Decimal | None:
+    return None if satang is None else Decimal(satang).scaleb(-2)
+
+
+def _baht_text(satang: int | None) -> str:
+    if satang is None:
+        return ""
+    sign = "-" if satang < 0 else ""
+    whole, rest = divmod(abs(satang), 100)
+    return f"{sign}{whole}.{rest:02d}"
+
+
+def _local(when: dt.datetime | None) -> dt.datetime | None:
+    return None if when is None else when.astimezone(BANGKOK).replace(tzinfo=None)
+
+
+class _XlsxSheet:
+    """A write-only sheet with a styled header, frozen pane, widths and reusable styled cells
+    (one per money/date column: a cell's style is set once, then only its value changes —
+    write-only rows are serialised at ``append``)."""
+
+    def __init__(self, wb: Any, title: str, columns: Sequence[_Col]) -> None:
+        from openpyxl.cell import WriteOnlyCell
+        from openpyxl.styles import Font
+        from openpyxl.utils import get_column_letter
+
+        self.ws = wb.create_sheet(title)
+        self.columns = columns
+        self.rows = 0
+        for i, col in enumerate(columns, start=1):
+            self.ws.column_dimensions[get_column_letter(i)].width = col.width
+        self.ws.freeze_panes = "A2"
+        bold = Font(bold=True)
+        header = []
+        for col in columns:
+            cell = WriteOnlyCell(self.ws, col.header)
+            cell.font = bold
+            header.append(cell)
+        self.ws.append(header)
+        self.styled: dict[int, Any] = {}
+        for i, col in enumerate(columns):
+            if col.kind in ("money", "date"):
+                cell = WriteOnlyCell(self.ws)
+                cell.number_format = MONEY_FORMAT if col.kind == "money" else DATE_FORMAT
+                self.styled[i] = cell
+        self.last_letter = get_column_letter(len(columns))
+
+    def close(self) -> None:
+        self.ws.auto_filter.ref = f"A1:{self.last_letter}{self.rows + 1}"
+
+
+def _xlsx_row_writer(sheet: _XlsxSheet) -> Callable[[list[Any]], None]:
+    styled = list(sheet.styled.items())
+    append = sheet.ws.append
+
+    def write(values: list[Any]) -> None:
+        for i, cell in styled:
+            v = values[i]
+            if v is not None:
+                cell.value = v
+                values[i] = cell
+        append(values)
+
+    return write
+
+
+# ---------------------------------------------------------------------------- products
+
+
+def _product_rows(session: Session) -> Iterator[tuple[list[Any], bool]]:
+    """(importer-ordered values, money as satang) per product row, streamed."""
+    stmt = (
+        select(
+            Product.id,
+            Product.sku,
+            Product.name_th,
+            Product.name_en,
+            Product.description,
+            Product.price_satang,
+            Product.compare_at_satang,
+            Product.cost_satang,
+            Category.name,
+            Product.tags,
+            Product.option_names,
+            Product.low_stock_threshold,
+            ProductVariant.sku,
+            ProductVariant.barcode,
+            ProductVariant.options,
+            ProductVariant.price_satang,
+            ProductVariant.stock,
+            ProductVariant.active,
+            Product.active,
+        )
+        .join(ProductVariant, ProductVariant.product_id == Product.id)
+        .outerjoin(Category, Category.id == Product.category_id)
+        .order_by(Product.id, ProductVariant.position, ProductVariant.id)
+    )
+    rows = session.execute(stmt.execution_options(yield_per=_YIELD))
+    pending: list[Any] = []
+    current: int | None = None
+
+    def emit(group: list[Any]) -> Iterator[tuple[list[Any], bool]]:
+        first = group[0]
+        simple = len(group) == 1 and not first[10] and first[12] == first[1]
+        for r in group:
+            (_, psku, name, name_en, desc, price, compare, cost, category, tags, option_names) = r[
+                :11
+            ]
+            threshold, vsku, barcode, options, vprice, stock, vactive, pactive = r[11:]
+            names = list(option_names)[:2]
+            opt: list[str] = []
+            for i in range(2):
+                oname = names[i] if i < len(names) else ""
+                opt += [oname, options.get(oname, "") if oname else ""]
+            values: dict[str, Any] = {
+                "sku": vsku if not simple else psku,
+                "name": name,
+                "price": price if simple or vprice is None else vprice,
+                "stock": stock,
+                "category": category or "",
+                "barcode": barcode or "",
+                "description": desc,
+                "name_en": name_en,
+                "compare_at_price": compare,
+                "cost": cost,
+                "tags": ",".join(tags),
+                "active": "ใช่" if (pactive if simple else vactive and pactive) else "ไม่",
+                "low_stock_threshold": threshold,
+                "option1_name": opt[0],
+                "option1_value": opt[1],
+                "option2_name": opt[2],
+                "option2_value": opt[3],
+                "parent_sku": "" if simple else psku,
+            }
+            yield [values[c.key] for c in COLUMNS], simple
+
+    for r in rows:
+        if r[0] != current and pending:
+            yield from emit(pending)
+            pending = []
+        current = r[0]
+        pending.append(r)
+    if pending:
+        yield from emit(pending)
+
+
+def export_products(session: Session, path: Path) -> ExportResult:
+    """Write every product (one row per variant for products with options) to ``path``
+    (``.xlsx`` or ``.csv``) in the importer's columns, so the file imports back unchanged.
+
+    Raises :class:`UserError` ``export.unsupported_format`` for another extension and
+    :class:`EnvironmentProblem` ``env.export_failed`` when the file cannot be written.
+    """
+    path = Path(path)
+    kind = _format_of(path)
+    money_idx = [i for i, c in enumerate(PRODUCT_COLUMNS) if c.kind == "money"]
+    count = 0
+    with _atomic(path) as tmp:
+        if kind == "csv":
+            with tmp.open("w", encoding="utf-8-sig", newline="") as f:
+                w = csv.writer(f)
+                w.writerow([c.header for c in PRODUCT_COLUMNS])
+                for values, _ in _product_rows(session):
+                    for i in money_idx:
+                        values[i] = _baht_text(values[i])
+                    w.writerow(values)
+                    count += 1
+        else:
+            from openpyxl import Workbook
+
+            wb = Workbook(write_only=True)
+            sheet = _XlsxSheet(wb, "สินค้า", PRODUCT_COLUMNS)
+            write = _xlsx_row_writer(sheet)
+            for values, _ in _product_rows(session):
+                for i in money_idx:
+                    values[i] = _baht(values[i])
+                write(values)
+                count += 1
+            sheet.rows = count
+            sheet.close()
+            wb.save(tmp)
+    return ExportResult(path, count)
+
+
+# ---------------------------------------------------------------------------- orders
+
+
+def _range[S: Select[*tuple[Any, ...]]](
+    stmt: S,
+    created_from: dt.datetime | dt.date | None,
+    created_to: dt.datetime | dt.date | None,
+) -> S:
+    if created_from is not None:
+        stmt = stmt.where(Order.created_at >= _instant(created_from, start=True))
+    if created_to is not None:
+        stmt = stmt.where(Order.created_at < _instant(created_to, start=False))
+    return stmt
+
+
+def _instant(value: dt.datetime | dt.date, *, start: bool) -> dt.datetime:
+    """A bound as an aware datetime: a date is a Bangkok day (``created_to`` includes it)."""
+    if isinstance(value, dt.datetime):
+        if value.tzinfo is None:
+            raise TypeError("naive datetime given; pass an aware datetime or a date")
+        return value
+    day = value if start else value + dt.timedelta(days=1)
+    return dt.datetime.combine(day, dt.time(), BANGKOK)
+
+
+def _item_text(name: str, title: str, qty: int) -> str:
+    return f"{name} ({title}) ×{qty}" if title else f"{name} ×{qty}"
+
+
+def export_orders(
+    session: Session,
+    path: Path,
+    created_from: dt.datetime | dt.date | None = None,
+    created_to: dt.datetime | dt.date | None = None,
+) -> ExportResult:
+    """Write the orders created in ``[created_from, created_to)`` (aware datetimes; a date is a
+    whole Bangkok day, inclusive at both ends) to ``path``, oldest first: one row per order
+    with an items summary, and for XLSX a second sheet “รายการสินค้า” with one row per item.
+
+    Raises :class:`UserError` ``export.unsupported_format`` for an extension other than
+    ``.xlsx``/``.csv``, :class:`EnvironmentProblem` ``env.export_failed`` when the file cannot
+    be written, :class:`TypeError` for a naive datetime.
+    """
+    path = Path(path)
+    kind = _format_of(path)
+    orders_q = _range(
+        select(
+            Order.id,
+            Order.number,
+            Order.created_at,
+            Order.channel,
+            Order.status,
+            Order.customer_name,
+            Order.customer_phone,
+            Order.subtotal_satang,
+            Order.discount_satang,
+            Order.shipping_satang,
+            Order.vat_satang,
+            Order.total_satang,
+            Order.payment_method,
+            Order.payment_status,
+            Order.carrier,
+            Order.tracking_number,
+        ).order_by(Order.id),
+        created_from,
+        created_to,
+    )
+    items_q = _range(
+        select(
+            OrderItem.order_id,
+            OrderItem.sku,
+            OrderItem.name,
+            OrderItem.variant_title,
+            OrderItem.quantity,
+            OrderItem.unit_price_satang,
+            OrderItem.discount_satang,
+            OrderItem.line_total_satang,
+        )
+        .join(Order, Order.id == OrderItem.order_id)
+        .order_by(OrderItem.order_id, OrderItem.id),
+        created_from,
+        created_to,
+    )
+    conn = session.connection()
+    orders = conn.execute(orders_q.execution_options(stream_results=True, yield_per=_YIELD))
+    items = iter(conn.execute(items_q.execution_options(stream_results=True, yield_per=_YIELD)))
+    sentinel = (None,)
+    nxt: Any = next(items, sentinel)
+    count = item_count = 0
+    money_text = kind == "csv"
+
+    with _atomic(path) as tmp:
+        if kind == "csv":
+            f = tmp.open("w", encoding="utf-8-sig", newline="")
+            w = csv.writer(f)
+            w.writerow([c.header for c in ORDER_COLUMNS])
+            write_order: Callable[[list[Any]], Any] = w.writerow
+            write_item: Callable[[list[Any]], Any] | None = None
+            wb = None
+        else:
+            from openpyxl import Workbook
+
+            wb = Workbook(write_only=True)
+            order_sheet = _XlsxSheet(wb, "คำสั่งซื้อ", ORDER_COLUMNS)
+            item_sheet = _XlsxSheet(wb, "รายการสินค้า", ITEM_COLUMNS)
+            write_order = _xlsx_row_writer(order_sheet)
+            write_item = _xlsx_row_writer(item_sheet)
+        try:
+            money = _baht_text if money_text else _baht
+            for (
+                oid,
+                number,
+                created,
+                channel,
+                status,
+                cname,
+                cphone,
+                subtotal,
+                discount,
+                shipping,
+                vat,
+                total,
+                pmethod,
+                pstatus,
+                carrier,
+                tracking,
+            ) in orders:
+                local = created.astimezone(BANGKOK).replace(tzinfo=None)
+                when: Any = local.strftime("%Y-%m-%d %H:%M") if money_text else local
+                parts: list[str] = []
+                while nxt[0] is not None and nxt[0] < oid:  # items of orders out of range
+                    nxt = next(items, sentinel)
+                while nxt[0] == oid:
+                    _, sku, name, title, qty, unit, idisc, line = nxt
+                    parts.append(_item_text(name, title, qty))
+                    if write_item is not None:
+                        write_item(
+                            [number, when, sku, name, title, qty, money(unit), money(idisc),
+                             money(line)]
+                        )  # fmt: skip
+                    item_count += 1
+                    nxt = next(items, sentinel)
+                write_order(
+                    [
+                        number,
+                        when,
+                        CHANNEL_TH.get(channel, channel),
+                        STATUS_TH.get(status, status),
+                        cname,
+                        cphone,
+                        ", ".join(parts),
+                        money(subtotal),
+                        money(discount),
+                        money(shipping),
+                        money(vat),
+                        money(total),
+                        PAYMENT_METHOD_TH.get(pmethod, pmethod),
+                        PAYMENT_STATUS_TH.get(pstatus, pstatus),
+                        carrier,
+                        tracking,
+                    ]
+                )
+                count += 1
+            if wb is not None:
+                order_sheet.rows = count
+                item_sheet.rows = item_count
+                order_sheet.close()
+                item_sheet.close()
+                wb.save(tmp)
+        finally:
+            if kind == "csv":
+                f.close()
+    return ExportResult(path, count, item_count)
