@@ -720,6 +720,9 @@ def _parse_rows(sheet: _Sheet, path: Path) -> tuple[list[_ProductPlan], set[str]
             add(n, "parent_sku", "import.sku_too_long", f"longer than {MAX_SKU} characters")
             parent = ""
         first_of_group = bool(parent) and parent not in products
+        group = products.get(parent) if parent and not first_of_group else None
+        if group is not None and not group.grouped:
+            group = None
         is_product_row = not parent or first_of_group
 
         # product-level values
@@ -806,6 +809,8 @@ def _parse_rows(sheet: _Sheet, path: Path) -> tuple[list[_ProductPlan], set[str]
         options: dict[str, str] = {}
         for i in (1, 2):
             oname, ovalue = text(f"option{i}_name"), text(f"option{i}_value")
+            if not oname and group is not None and i <= len(group.option_names):
+                oname = group.option_names[i - 1]  # later variant rows may leave names blank
             for key, val in ((f"option{i}_name", oname), (f"option{i}_value", ovalue)):
                 if len(val) > MAX_OPTION:
                     add(n, key, "import.text_too_long", f"longer than {MAX_OPTION} characters")
@@ -856,6 +861,7 @@ def _parse_rows(sheet: _Sheet, path: Path) -> tuple[list[_ProductPlan], set[str]
             if sku:
                 simple_rows[sku] = n
                 variant.price = None
+                variant.active = True  # "active" is the product's on a row without options
                 products[sku] = _ProductPlan(
                     row=n,
                     sku=sku,
