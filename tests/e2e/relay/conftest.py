@@ -312,6 +312,7 @@ class Peer:
     def __init__(self, ws: ClientConnection, decode: Any) -> None:
         self.ws = ws
         self.decode = decode
+        self.skipped: list[Any] = []  # frames recv_type passed over, for later assertions
 
     async def send(self, frame: Any) -> None:
         await self.ws.send(p.encode(frame) if not isinstance(frame, str) else frame)
@@ -327,6 +328,7 @@ class Peer:
             frame = await self.recv(max(left, 0.01))
             if isinstance(frame, cls):
                 return frame
+            self.skipped.append(frame)
 
     async def nothing(self, wait: float = 0.3, ignore: tuple[type, ...] = ()) -> None:
         """Assert no frame arrives within ``wait`` seconds (except types in ``ignore``)."""

@@ -1,0 +1,239 @@
+"""widget.js in headless Chromium against a real relay and a desktop on a real socket."""
+
+from __future__ import annotations
+
+import gzip
+import io
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+from PIL import Image
+from playwright.async_api import Page, async_playwright
+
+from relay import protocol as p
+
+CHROMIUM = "/usr/bin/chromium"
+ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+W = "[data-minichat] >> "
+WIDGET_JS = Path(__file__).resolve().parents[3] / "relay" / "static" / "widget.js"
+
+
+def test_widget_js_is_small() -> None:
+    """widget.js stays under 30 KB gzipped."""
+    assert len(gzip.compress(WIDGET_JS.read_bytes(), 9)) <= 30 * 1024
+
+
+async def _texts(page: Page) -> list[str]:
+    return await page.locator(W + ".log .bub").all_inner_texts()
+
+
+async def _wait_text(page: Page, text: str, timeout: float = 10) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if text in await _texts(page):
+            return
+        await page.wait_for_timeout(50)
+    raise AssertionError(f"{text!r} not shown; shown: {await _texts(page)}")
+
+
+def test_shopper_chats_sees_reply_and_history_after_reload(
+    shop_relay: Any, clients: Any, arun: Any, tmp_path: Path
+) -> None:
+    """Open the test page, send a message, see the shop's reply (rendered as text, never HTML),
+    products and quick replies; reload and see the history; upload a slip."""
+    slip = tmp_path / "slip.png"
+    Image.new("RGB", (300, 500), (240, 240, 255)).save(slip, "PNG")
+    not_image = tmp_path / "slip.jpg"
+    not_image.write_bytes(b"this is not a picture at all")
+
+    async def go() -> None:
+        r = shop_relay.relay
+        desk, _ = await clients.desktop(r, shop_relay.token)
+        async with async_playwright() as pw:
+            browser = await pw.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+            page = await browser.new_page(viewport={"width": 1280, "height": 800})
+            errors: list[str] = []
+            page.on("pageerror", lambda e: errors.append(str(e)))
+            await page.goto(f"{r.url}/demo/{shop_relay.shop_id}")
+            await page.click(W + ".launch")
+            assert await page.locator(W + ".panel").is_visible()
+            await page.fill(W + ".bar textarea", "มีเสื้อยืดสีแดงไหม ราคาเท่าไหร่")
+            await page.keyboard.press("Enter")
+
+            inbound = await desk.recv_type(p.Inbound, timeout=10)
+            assert inbound.message.body == p.Text("มีเสื้อยืดสีแดงไหม ราคาเท่าไหร่")
+            await desk.send(p.Ack(inbound.seq))
+            conv = inbound.conversation
+            await desk.send(p.Typing(conv, True))
+            await page.locator(W + ".typing").wait_for(state="visible")
+            await desk.send(
+                p.Send(conv, clients.text("r1", "<b>มีค่ะ</b> <img src=x onerror=alert(1)>"))
+            )
+            card = p.Card(
+                "p1",
+                "เสื้อยืดคอกลม สีแดง",
+                29000,
+                None,
+                None,
+                35000,
+                True,
+                (p.Button("ใส่ตะกร้า", p.ButtonAction.POSTBACK, data="add=p1"),),
+            )
+            await desk.send(
+                p.Send(
+                    conv,
+                    p.Message(
+                        "r2",
+                        p.Carousel((card,)),
+                        (p.Button("ไซส์ M", p.ButtonAction.MESSAGE, text="เอาไซส์ M"),),
+                    ),
+                )
+            )
+            await _wait_text(page, "<b>มีค่ะ</b> <img src=x onerror=alert(1)>")
+            assert await page.locator(W + ".log img").count() == 0  # the text stayed text
+            assert await page.locator(W + ".card h4").inner_text() == "เสื้อยืดคอกลม สีแดง"
+            assert await page.locator(W + ".card .price").inner_text() == "฿290฿350"
+            # the shopper's message shows delivered once the desktop acknowledged it
+            await page.locator(W + ".row.me .tick").filter(has_text="✓✓").wait_for()
+
+            await page.click(W + ".chip")
+            pressed = await desk.recv_type(p.Inbound)
+            assert pressed.message.body == p.Text("เอาไซส์ M")
+            await page.click(W + ".card .act")
+            postback = await desk.recv_type(p.Inbound)
+            assert postback.message.body == p.Postback("add=p1", "ใส่ตะกร้า")
+            receipts = {(f.status, f.ids) for f in desk.skipped if isinstance(f, p.Receipt)}
+            assert (p.ReceiptStatus.DELIVERED, ("r1",)) in receipts or (
+                p.ReceiptStatus.DELIVERED,
+                ("r1", "r2"),
+            ) in receipts
+            assert (p.ReceiptStatus.READ, ("r1", "r2")) in receipts or (
+                p.ReceiptStatus.READ,
+                ("r2",),
+            ) in receipts
+
+            # a file that is not a picture is refused in the browser; a real one is uploaded
+            await page.set_input_files(W + "input[type=file]", str(not_image))
+            await page.locator(W + ".note").filter(has_text="รองรับเฉพาะรูป").wait_for()
+            await page.set_input_files(W + "input[type=file]", str(slip))
+            image = await desk.recv_type(p.Inbound)
+            assert isinstance(image.message.body, p.Image)
+            assert (
+                image.message.body.width,
+                image.message.body.height,
+                image.message.body.mime,
+            ) == (300, 500, "image/png")
+            await page.locator(W + ".row.me img").wait_for()
+
+            # reload: the history is there, in order
+            await page.reload()
+            await page.click(W + ".launch")
+            await _wait_text(page, "เอาไซส์ M")
+            shown = await _texts(page)
+            assert shown[1:4] == [
+                "มีเสื้อยืดสีแดงไหม ราคาเท่าไหร่",
+                "<b>มีค่ะ</b> <img src=x onerror=alert(1)>",
+                "เอาไซส์ M",
+            ]
+            # keyboard: Escape closes the panel and gives focus back to the launcher
+            await page.keyboard.press("Escape")
+            assert not await page.locator(W + ".panel").is_visible()
+            assert errors == []
+            await browser.close()
+        await desk.close()
+
+    arun(go())
+
+
+def test_page_css_does_not_leak_into_widget_and_away_form(
+    shop_relay: Any, clients: Any, arun: Any
+) -> None:
+    """A hostile page stylesheet does not reach the Shadow DOM; with the desktop away the
+    shopper leaves a phone number and the desktop gets it later."""
+
+    async def go() -> None:
+        r = shop_relay.relay
+        async with async_playwright() as pw:
+            browser = await pw.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+            page = await browser.new_page(viewport={"width": 390, "height": 844})
+            await page.goto(f"{r.url}/demo/{shop_relay.shop_id}")
+            await page.add_style_tag(
+                content="button, div, textarea { background: rgb(255, 0, 0) !important; "
+                "font-size: 40px !important; display: block; }"
+            )
+            await page.click(W + ".launch")
+            bg = await page.locator(W + ".launch").evaluate(
+                "e => getComputedStyle(e).backgroundColor"
+            )
+            assert bg == "rgb(6, 199, 85)"  # the shop's colour, not the page's red
+            # phone width: the panel takes the whole screen
+            box = await page.locator(W + ".panel").bounding_box()
+            assert box is not None and (box["width"], box["height"]) == (390, 844)
+            assert await page.locator(W + ".banner").is_visible()
+            await page.click(W + ".banner button")
+            await page.fill(W + "input[type=tel]", "12")
+            await page.click(W + "form .ok")
+            assert (
+                await page.locator(W + "form .err").inner_text() == "กรุณากรอกเบอร์โทร เช่น 0812345678"
+            )
+            await page.fill(W + "input[type=tel]", "081 234 5678")
+            await page.fill(W + "input[autocomplete=name]", "สมหญิง")
+            await page.click(W + "form .ok")
+            await page.locator(W + ".row.me .tick").filter(has_text="✓").wait_for()
+            await browser.close()
+
+        desk, welcome = await clients.desktop(r, shop_relay.token)
+        assert welcome.pending == 1
+        got = await desk.recv_type(p.Inbound)
+        assert got.message.body == p.Contact("0812345678", "สมหญิง", None)
+        await desk.close()
+
+    arun(go())
+
+
+@pytest.mark.parametrize("content", [b"GIF89a not really", b"\x89PNG\r\n\x1a\ngarbage"])
+def test_upload_checks_content_not_name(
+    shop_relay: Any, clients: Any, arun: Any, content: bytes
+) -> None:
+    """Uploads are checked by magic bytes and a decodable header: junk → 415."""
+    import httpx
+
+    async def go() -> str:
+        w, ww = await clients.widget(shop_relay.relay, shop_relay.shop_id)
+        await w.close()
+        return str(ww.session)
+
+    session = arun(go())
+    url = f"{shop_relay.relay.url}/widget/{shop_relay.shop_id}/upload"
+    res = httpx.post(
+        url,
+        content=content,
+        headers={"Authorization": f"Bearer {session}", "Content-Type": "image/png"},
+    )
+    assert res.status_code == 415
+    assert res.json()["error"] == "bad_image"
+    buf = io.BytesIO()
+    Image.new("RGB", (10, 10)).save(buf, "JPEG")
+    assert (
+        httpx.post(url, content=buf.getvalue(), headers={"Content-Type": "image/jpeg"}).status_code
+        == 401
+    )
+    ok = httpx.post(url, content=buf.getvalue(), headers={"Authorization": f"Bearer {session}"})
+    assert ok.status_code == 201
+    assert (ok.json()["mime"], ok.json()["width"], ok.json()["height"]) == ("image/jpeg", 10, 10)
+    big = httpx.post(
+        url,
+        content=b"\xff\xd8\xff" + b"0" * (5 * 1024 * 1024),
+        headers={"Authorization": f"Bearer {session}"},
+    )
+    assert big.status_code == 413
