@@ -323,6 +323,7 @@ def cell_text(value: CellValue) -> str:
 
 
 _SATANG: Final = Decimal("0.01")
+_PLAIN_MONEY: Final = re.compile(r"([0-9]{1,3}(?:,[0-9]{3})+|[0-9]+)(?:\.([0-9]{1,2}))?")
 
 
 def parse_money_cell(value: CellValue, *, label: str = "price") -> int:
@@ -358,6 +359,9 @@ def parse_money_cell(value: CellValue, *, label: str = "price") -> int:
                 f"{_shown(value)} has more than 2 decimals (satang are the smallest unit)",
             )
         satang = int(quantized.scaleb(2))
+    elif isinstance(value, str) and (m := _PLAIN_MONEY.fullmatch(value)) is not None:
+        # The common case (``1,250.00``, ``35``) without the general parser's work.
+        satang = int(m[1].replace(",", "")) * 100 + int((m[2] or "").ljust(2, "0"))
     else:
         text = cell_text(value)
         try:
@@ -672,19 +676,23 @@ def _parse_rows(sheet: _Sheet, path: Path) -> tuple[list[_ProductPlan], set[str]
     add = out.add
 
     for n, record in sheet.rows:
+        # Non-blank cells by column key, and their text (most cells are text already).
         cells: dict[str, CellValue] = {}
-        blank = True
+        texts: dict[str, str] = {}
         width = len(record)
         for key, col in getters:
             value = record[col] if col < width else None
-            if value is not None and value != "":
-                if isinstance(value, str):
-                    value = value.strip()
-                    if not value:
-                        continue
-                cells[key] = value
-                blank = False
-        if blank:
+            if value is None:
+                continue
+            if type(value) is str:
+                value = value.strip()
+                if not value:
+                    continue
+                texts[key] = value
+            else:
+                texts[key] = cell_text(value)
+            cells[key] = value
+        if not cells:
             continue
         count += 1
         if count > MAX_ROWS:
@@ -700,11 +708,8 @@ def _parse_rows(sheet: _Sheet, path: Path) -> tuple[list[_ProductPlan], set[str]
                 ],
             )
 
-        def text(key: str, cells: dict[str, CellValue] = cells) -> str:
-            return cell_text(cells.get(key))
-
         # sku
-        sku = normalize_code(text("sku")) or ""
+        sku = normalize_code(texts.get("sku", "")) or ""
         if not sku:
             add(n, "sku", "import.sku_required", "the SKU is empty")
         elif len(sku) > MAX_SKU:
@@ -715,7 +720,7 @@ def _parse_rows(sheet: _Sheet, path: Path) -> tuple[list[_ProductPlan], set[str]
             sku = ""
         else:
             sku_rows[sku] = n
-        parent = normalize_code(text("parent_sku")) or ""
+        parent = normalize_code(texts.get("parent_sku", "")) or ""
         if len(parent) > MAX_SKU:
             add(n, "parent_sku", "import.sku_too_long", f"longer than {MAX_SKU} characters")
             parent = ""
@@ -726,7 +731,7 @@ def _parse_rows(sheet: _Sheet, path: Path) -> tuple[list[_ProductPlan], set[str]
         is_product_row = not parent or first_of_group
 
         # product-level values
-        name = text("name")
+        name = texts.get("name", "")
         if is_product_row:
             if not name:
                 add(n, "name", "import.name_required", "the name is empty")
@@ -737,7 +742,7 @@ def _parse_rows(sheet: _Sheet, path: Path) -> tuple[list[_ProductPlan], set[str]
                     "import.name_too_long",
                     f"the name is longer than {MAX_NAME} characters",
                 )
-        name_en = text("name_en")
+        name_en = texts.get("name_en", "")
         if len(name_en) > MAX_NAME:
             add(
                 n,
@@ -745,7 +750,7 @@ def _parse_rows(sheet: _Sheet, path: Path) -> tuple[list[_ProductPlan], set[str]
                 "import.name_too_long",
                 f"the name is longer than {MAX_NAME} characters",
             )
-        description = text("description")
+        description = texts.get("description", "")
         if len(description) > MAX_DESCRIPTION:
             add(
                 n,
@@ -753,7 +758,7 @@ def _parse_rows(sheet: _Sheet, path: Path) -> tuple[list[_ProductPlan], set[str]
                 "import.text_too_long",
                 f"longer than {MAX_DESCRIPTION:,} characters",
             )
-        category = " ".join(text("category").split())
+        category = " ".join(texts.get("category", "").split())
         if len(category) > MAX_CATEGORY:
             add(n, "category", "import.text_too_long", f"longer than {MAX_CATEGORY} characters")
 
@@ -791,7 +796,7 @@ def _parse_rows(sheet: _Sheet, path: Path) -> tuple[list[_ProductPlan], set[str]
         except CellError as exc:
             add(n, "active", exc.code, exc.message)
 
-        barcode = normalize_code(text("barcode"))
+        barcode = normalize_code(texts.get("barcode", ""))
         if barcode is not None:
             if len(barcode) > MAX_BARCODE:
                 add(n, "barcode", "import.text_too_long", f"longer than {MAX_BARCODE} characters")
@@ -808,7 +813,7 @@ def _parse_rows(sheet: _Sheet, path: Path) -> tuple[list[_ProductPlan], set[str]
         option_names: list[str] = []
         options: dict[str, str] = {}
         for i in (1, 2):
-            oname, ovalue = text(f"option{i}_name"), text(f"option{i}_value")
+            oname, ovalue = texts.get(f"option{i}_name", ""), texts.get(f"option{i}_value", "")
             if not oname and group is not None and i <= len(group.option_names):
                 oname = group.option_names[i - 1]  # later variant rows may leave names blank
             for key, val in ((f"option{i}_name", oname), (f"option{i}_value", ovalue)):
@@ -832,12 +837,12 @@ def _parse_rows(sheet: _Sheet, path: Path) -> tuple[list[_ProductPlan], set[str]
             "name_en": name_en,
             "description": description,
             "category": category,
-            "compare_at_price": text("compare_at_price"),
-            "cost": text("cost"),
-            "tags": text("tags"),
-            "low_stock_threshold": text("low_stock_threshold"),
-            "option1_name": text("option1_name"),
-            "option2_name": text("option2_name"),
+            "compare_at_price": texts.get("compare_at_price", ""),
+            "cost": texts.get("cost", ""),
+            "tags": texts.get("tags", ""),
+            "low_stock_threshold": texts.get("low_stock_threshold", ""),
+            "option1_name": texts.get("option1_name", ""),
+            "option2_name": texts.get("option2_name", ""),
         }
         variant = _VariantPlan(
             row=n,
@@ -871,7 +876,7 @@ def _parse_rows(sheet: _Sheet, path: Path) -> tuple[list[_ProductPlan], set[str]
                         description,
                         category,
                         money,
-                        text("tags"),
+                        texts.get("tags", ""),
                         active,
                         threshold,
                     ),
@@ -896,7 +901,14 @@ def _parse_rows(sheet: _Sheet, path: Path) -> tuple[list[_ProductPlan], set[str]
                 row=n,
                 sku=parent,
                 values=_product_values(
-                    name, name_en, description, category, money, text("tags"), active, threshold
+                    name,
+                    name_en,
+                    description,
+                    category,
+                    money,
+                    texts.get("tags", ""),
+                    active,
+                    threshold,
                 ),
                 option_names=option_names,
                 grouped=True,
