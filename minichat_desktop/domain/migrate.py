@@ -71,8 +71,9 @@ def current_revision(path: Path) -> str | None:
         ) from exc
 
 
-def upgrade_at_start(db: Database, *, backup: bool = True,
-                     migrations: Path = MIGRATIONS_DIR) -> str | None:
+def upgrade_at_start(
+    db: Database, *, backup: bool = True, migrations: Path = MIGRATIONS_DIR
+) -> str | None:
     """Upgrade ``db`` to head if needed. Returns the backup's path when one was made.
 
     Raises :class:`UserError` when the file was made by a newer MiniChat.

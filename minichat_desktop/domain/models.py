@@ -500,3 +500,120 @@ class OrderEvent(Base):
     note: Mapped[str] = mapped_column(Text, default="")
     actor: Mapped[str] = mapped_column(String(100), default="")
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+
+# ---------------------------------------------------------------------------- conversations
+
+
+class ConversationStatus(StrEnum):
+    ACTIVE = "active"
+    PENDING = "pending"  # waiting for the shop to answer
+    RESOLVED = "resolved"
+    ESCALATED = "escalated"  # the bot handed over: a person must look
+
+
+class ConversationMode(StrEnum):
+    BOT = "bot"
+    HUMAN = "human"
+
+
+class BotMode(StrEnum):
+    ACTIVE = "active"  # answers every message
+    PASSIVE = "passive"  # answers questions only
+    OFF = "off"
+
+
+class Direction(StrEnum):
+    IN = "in"  # from the shopper
+    OUT = "out"  # from the shop (a person or the bot)
+
+
+class Conversation(Base):
+    """A chat with one shopper on one channel. ``ref`` is the protocol's conversation id
+    (``widget:<session>`` or ``line:<userId>``)."""
+
+    __tablename__ = "conversations"
+    __table_args__ = (Index("ix_conversations_last_message_at", "last_message_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    ref: Mapped[str] = mapped_column(String(200), unique=True)
+    channel: Mapped[str] = mapped_column(_enum(Channel, "channel"))
+    customer_id: Mapped[int | None] = mapped_column(
+        ForeignKey("customers.id", ondelete="SET NULL"), index=True
+    )
+    title: Mapped[str] = mapped_column(String(200), default="")
+    status: Mapped[str] = mapped_column(
+        _enum(ConversationStatus, "status"), default=ConversationStatus.ACTIVE
+    )
+    mode: Mapped[str] = mapped_column(_enum(ConversationMode, "mode"), default=ConversationMode.BOT)
+    bot_mode: Mapped[str] = mapped_column(_enum(BotMode, "bot_mode"), default=BotMode.ACTIVE)
+    taken_over_by: Mapped[str] = mapped_column(String(100), default="")
+    taken_over_at: Mapped[dt.datetime | None] = mapped_column()
+    unread: Mapped[int] = mapped_column(Integer, default=0)
+    tags: Mapped[list[str]] = mapped_column(default=list)
+    notes: Mapped[str] = mapped_column(Text, default="")
+    last_message_at: Mapped[dt.datetime | None] = mapped_column()
+    last_preview: Mapped[str] = mapped_column(String(200), default="")
+    following: Mapped[bool] = mapped_column(Boolean, default=True)  # LINE follow state
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+
+class ChatMessage(Base):
+    """One message of a conversation. ``uid`` is the protocol's message id (unique within the
+    conversation); ``body`` is the protocol message object as JSON."""
+
+    __tablename__ = "messages"
+    __table_args__ = (
+        UniqueConstraint("conversation_id", "uid", name="uq_messages_conversation_uid"),
+        Index("ix_messages_conversation_id_id", "conversation_id", "id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    conversation_id: Mapped[int] = mapped_column(ForeignKey("conversations.id", ondelete="CASCADE"))
+    uid: Mapped[str] = mapped_column(String(64))
+    direction: Mapped[str] = mapped_column(_enum(Direction, "direction"))
+    author: Mapped[str] = mapped_column(String(100), default="")  # shopper, bot, owner name
+    kind: Mapped[str] = mapped_column(String(20))
+    text: Mapped[str] = mapped_column(Text, default="")  # plain text for search and previews
+    body: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    # For outgoing messages: sent (relay stored it), delivered, read, failed.
+    state: Mapped[str] = mapped_column(String(12), default="")
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+
+class OutboxItem(Base):
+    """A frame the desktop must get to the relay. Written in the same transaction as the
+    message it carries, removed only when the relay has accepted it."""
+
+    __tablename__ = "outbox"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    uid: Mapped[str] = mapped_column(String(64), unique=True)
+    frame: Mapped[dict[str, Any]] = mapped_column(JSON)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+
+class Notification(Base):
+    __tablename__ = "notifications"
+    __table_args__ = (Index("ix_notifications_read_created", "read_at", "created_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(30))
+    title: Mapped[str] = mapped_column(String(200))
+    body: Mapped[str] = mapped_column(Text, default="")
+    ref: Mapped[str] = mapped_column(String(200), default="")  # what to open on click
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    read_at: Mapped[dt.datetime | None] = mapped_column()
+
+
+class CannedResponse(Base):
+    """A reply template: ``{{customer_name}}``, ``{{order_number}}``, ``{{total}}``… are filled
+    in from the conversation's customer and latest order."""
+
+    __tablename__ = "canned_responses"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    title: Mapped[str] = mapped_column(String(100))
+    text: Mapped[str] = mapped_column(Text)
+    position: Mapped[int] = mapped_column(Integer, default=0)

@@ -1,0 +1,716 @@
+"""Conversations with shoppers: messages in and out, the outbox, takeover and bot modes.
+
+Delivery is at-least-once with an exactly-once effect: an incoming message is stored with its
+protocol id and a repeat of that id is dropped (:func:`record_inbound` returns ``None``); an
+outgoing message is stored together with an outbox row in one transaction, so a reply typed
+just before a crash is still sent when the relay is reachable again.
+
+Modes follow the seed's "Live Chat Takeover": a conversation is ``bot`` or ``human``; in
+``human`` mode the bot never answers. In ``bot`` mode the bot mode decides: ``active`` answers
+everything, ``passive`` only questions, ``off`` nothing. Take over → ``human``; End session →
+``bot`` with ``passive``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import secrets
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import delete, func, or_, select, update
+from sqlalchemy.orm import Session
+
+from minichat_desktop.domain import customers
+from minichat_desktop.domain.errors import NotFound, UserError
+from minichat_desktop.domain.models import (
+    BotMode,
+    CannedResponse,
+    Channel,
+    ChatMessage,
+    Conversation,
+    ConversationMode,
+    ConversationStatus,
+    Customer,
+    Direction,
+    IdentityKind,
+    Order,
+    OutboxItem,
+    utcnow,
+)
+from minichat_desktop.domain.shop import get_setting, put_setting
+from minichat_desktop.domain.thai import format_baht
+from relay import protocol as p
+
+DEFAULT_BOT_MODE_KEY = "bot.default_mode"
+PASSIVE_KEYWORDS_KEY = "bot.passive_keywords"
+
+# Question words a passive bot answers to (the seed: "?" or keywords).
+THAI_QUESTION_WORDS = (
+    "ไหม",
+    "มั้ย",
+    "มั๊ย",
+    "หรือเปล่า",
+    "รึเปล่า",
+    "ป่าว",
+    "หรือยัง",
+    "รึยัง",
+    "อะไร",
+    "เท่าไหร่",
+    "เท่าไร",
+    "ยังไง",
+    "อย่างไร",
+    "กี่",
+    "ที่ไหน",
+    "เมื่อไหร่",
+    "เมื่อไร",
+    "ทำไม",
+    "ใคร",
+    "ได้ไหม",
+    "บ้าง",
+    "มีไหม",
+    "หรอ",
+    "เหรอ",
+)
+_EN_QUESTION = re.compile(
+    r"\b(how|what|when|where|which|who|why|do you|can i|is there|are there"
+    r"|price|available)\b",
+    re.IGNORECASE,
+)
+
+
+# ---------------------------------------------------------------------------- views
+
+
+@dataclass(frozen=True, slots=True)
+class ConversationView:
+    id: int
+    ref: str
+    channel: str
+    customer_id: int | None
+    customer_name: str
+    customer_phone: str
+    title: str
+    status: str
+    mode: str
+    bot_mode: str
+    taken_over_by: str
+    unread: int
+    tags: tuple[str, ...]
+    notes: str
+    last_message_at: dt.datetime | None
+    last_preview: str
+    following: bool
+
+    @property
+    def display_name(self) -> str:
+        return self.customer_name or self.title or self.ref
+
+
+@dataclass(frozen=True, slots=True)
+class MessageView:
+    id: int
+    conversation_id: int
+    uid: str
+    direction: str
+    author: str
+    kind: str
+    text: str
+    body: dict[str, Any]
+    state: str
+    created_at: dt.datetime
+
+
+@dataclass(frozen=True, slots=True)
+class Inbound:
+    """What :func:`record_inbound` stored."""
+
+    conversation: ConversationView
+    message: MessageView
+    new_conversation: bool
+
+
+@dataclass(frozen=True, slots=True)
+class CannedView:
+    id: int
+    title: str
+    text: str
+
+
+def _message_view(m: ChatMessage) -> MessageView:
+    return MessageView(
+        m.id,
+        m.conversation_id,
+        m.uid,
+        m.direction,
+        m.author,
+        m.kind,
+        m.text,
+        dict(m.body),
+        m.state,
+        m.created_at,
+    )
+
+
+def _conversation_view(c: Conversation, customer: Customer | None) -> ConversationView:
+    return ConversationView(
+        id=c.id,
+        ref=c.ref,
+        channel=c.channel,
+        customer_id=c.customer_id,
+        customer_name=customer.name if customer else "",
+        customer_phone=customer.phone if customer else "",
+        title=c.title,
+        status=c.status,
+        mode=c.mode,
+        bot_mode=c.bot_mode,
+        taken_over_by=c.taken_over_by,
+        unread=c.unread,
+        tags=tuple(c.tags),
+        notes=c.notes,
+        last_message_at=c.last_message_at,
+        last_preview=c.last_preview,
+        following=c.following,
+    )
+
+
+def preview_text(body: dict[str, Any]) -> str:
+    """A one-line plain-text summary of a protocol message object (never HTML)."""
+    kind = body.get("kind")
+    if kind in ("text", "buttons"):
+        text = str(body.get("text", ""))
+    elif kind == "image":
+        text = "[รูปภาพ]"
+    elif kind == "sticker":
+        text = "[สติกเกอร์]"
+    elif kind == "location":
+        text = "[ตำแหน่ง] " + str(body.get("title") or body.get("address") or "")
+    elif kind == "postback":
+        text = str(body.get("label") or body.get("data") or "")
+    elif kind == "contact":
+        text = "[เบอร์ติดต่อ] " + str(body.get("phone", ""))
+    elif kind == "product_card":
+        text = "[สินค้า] " + str((body.get("card") or {}).get("title", ""))
+    elif kind == "carousel":
+        text = "[สินค้า] " + ", ".join(str(c.get("title", "")) for c in body.get("cards", []))
+    elif kind == "cart":
+        text = f"[ตะกร้า] {format_baht(int(body.get('total_satang', 0)), symbol=True)}"
+    elif kind == "order_status":
+        label = body.get("status_label") or body.get("status", "")
+        text = f"[ออเดอร์ {body.get('order_no', '')}] {label}"
+    elif kind == "takeover":
+        text = str(body.get("text") or "")
+    else:
+        text = f"[{kind}]"
+    return " ".join(text.split())
+
+
+def new_uid() -> str:
+    """A message id for the protocol: unique, URL-safe, sortable enough to read in logs."""
+    return "d" + dt.datetime.now(dt.UTC).strftime("%y%m%d%H%M%S") + secrets.token_hex(6)
+
+
+def _channel_of(ref: str) -> Channel:
+    if ref.startswith("line:"):
+        return Channel.LINE
+    if ref.startswith("widget:"):
+        return Channel.WIDGET
+    raise UserError("conversation.bad_ref", f"unknown conversation id {ref!r}", ref=ref)
+
+
+def _load(session: Session, conversation_id: int) -> Conversation:
+    c = session.get(Conversation, conversation_id)
+    if c is None:
+        raise NotFound(
+            "conversation.not_found", f"no conversation {conversation_id}", id=conversation_id
+        )
+    return c
+
+
+def _view(session: Session, c: Conversation) -> ConversationView:
+    customer = session.get(Customer, c.customer_id) if c.customer_id else None
+    return _conversation_view(c, customer)
+
+
+def get_conversation(session: Session, conversation_id: int) -> ConversationView:
+    return _view(session, _load(session, conversation_id))
+
+
+def find_conversation(session: Session, ref: str) -> ConversationView | None:
+    c = session.scalar(select(Conversation).where(Conversation.ref == ref))
+    return None if c is None else _view(session, c)
+
+
+def default_bot_mode(session: Session) -> BotMode:
+    return BotMode(get_setting(session, DEFAULT_BOT_MODE_KEY, BotMode.ACTIVE.value))
+
+
+def set_default_bot_mode(session: Session, mode: BotMode) -> None:
+    put_setting(session, DEFAULT_BOT_MODE_KEY, BotMode(mode).value)
+
+
+# ---------------------------------------------------------------------------- inbound
+
+
+def _ensure_conversation(session: Session, ref: str, at: dt.datetime) -> tuple[Conversation, bool]:
+    c = session.scalar(select(Conversation).where(Conversation.ref == ref))
+    if c is not None:
+        return c, False
+    channel = _channel_of(ref)
+    kind = IdentityKind.LINE if channel == Channel.LINE else IdentityKind.WIDGET
+    customer = customers.find_or_create(session, kind, ref.split(":", 1)[1], "relay")
+    c = Conversation(
+        ref=ref,
+        channel=channel,
+        customer_id=customer.id,
+        bot_mode=default_bot_mode(session),
+        created_at=at,
+        tags=[],
+    )
+    session.add(c)
+    session.flush()
+    return c, True
+
+
+def record_inbound(
+    session: Session, ref: str, message: dict[str, Any], at: dt.datetime | None = None
+) -> Inbound | None:
+    """Store a shopper's message (a protocol message object). Returns ``None`` when a message
+    with the same id is already stored (a redelivery)."""
+    uid = str(message.get("id", ""))
+    if not uid:
+        raise UserError("conversation.no_id", "a message without an id cannot be stored")
+    at = at or utcnow()
+    conv, created = _ensure_conversation(session, ref, at)
+    dup = session.scalar(
+        select(ChatMessage.id).where(ChatMessage.conversation_id == conv.id, ChatMessage.uid == uid)
+    )
+    if dup is not None:
+        return None
+    kind = str(message.get("kind", "text"))
+    text = preview_text(message)
+    msg = ChatMessage(
+        conversation_id=conv.id,
+        uid=uid,
+        direction=Direction.IN,
+        author="shopper",
+        kind=kind,
+        text=text,
+        body=message,
+        created_at=at,
+    )
+    session.add(msg)
+    conv.unread += 1
+    conv.last_message_at = at
+    conv.last_preview = text[:200]
+    if conv.status == ConversationStatus.RESOLVED:
+        conv.status = ConversationStatus.ACTIVE
+    if conv.status == ConversationStatus.ACTIVE and conv.mode == ConversationMode.HUMAN:
+        conv.status = ConversationStatus.PENDING
+    if kind == "contact" and conv.customer_id is not None:
+        _attach_contact(session, conv.customer_id, message)
+    if conv.customer_id is not None:
+        customers.touch_contacted(session, conv.customer_id, at)
+    session.flush()
+    return Inbound(_view(session, conv), _message_view(msg), created)
+
+
+def _attach_contact(session: Session, customer_id: int, message: dict[str, Any]) -> None:
+    """A phone number left through the away form becomes the customer's phone (when free)."""
+    phone = str(message.get("phone", ""))
+    name = str(message.get("name") or "")
+    try:
+        view = customers.get_customer(session, customer_id)
+        changes: dict[str, Any] = {}
+        if phone and not view.phone:
+            changes["phone"] = phone
+        if name and not view.name:
+            changes["name"] = name
+        if changes:
+            with session.begin_nested():
+                customers.update_customer(session, customer_id, "shopper", **changes)
+    except UserError:
+        pass  # a phone owned by another customer: the owner merges them by hand
+
+
+def record_notice(session: Session, ref: str, event: str, at: dt.datetime) -> ConversationView:
+    """A LINE follow/unfollow."""
+    conv, _ = _ensure_conversation(session, ref, at)
+    conv.following = event == "follow"
+    session.flush()
+    return _view(session, conv)
+
+
+# ---------------------------------------------------------------------------- outbound
+
+
+def queue_outgoing(
+    session: Session,
+    conversation_id: int,
+    body: p.Body,
+    author: str,
+    quick_replies: tuple[p.Button, ...] = (),
+) -> MessageView:
+    """Store a message to the shopper and put it in the outbox (same transaction)."""
+    conv = _load(session, conversation_id)
+    message = p.Message(new_uid(), body, quick_replies)
+    frame = p.Send(conv.ref, message)
+    obj = message.to_obj()
+    now = utcnow()
+    msg = ChatMessage(
+        conversation_id=conv.id,
+        uid=message.id,
+        direction=Direction.OUT,
+        author=author,
+        kind=message.kind.value,
+        text=preview_text(obj),
+        body=obj,
+        state="queued",
+        created_at=now,
+    )
+    session.add(msg)
+    session.add(OutboxItem(uid=message.id, frame=frame.to_obj(), created_at=now))
+    conv.last_message_at = now
+    conv.last_preview = msg.text[:200]
+    if author != "bot" and conv.status == ConversationStatus.PENDING:
+        conv.status = ConversationStatus.ACTIVE
+    session.flush()
+    return _message_view(msg)
+
+
+def send_text(session: Session, conversation_id: int, text: str, author: str) -> MessageView:
+    text = text.strip()
+    if not text:
+        raise UserError("message.empty", "the message is empty")
+    if len(text) > p.MAX_TEXT:
+        raise UserError(
+            "message.too_long", f"a message has at most {p.MAX_TEXT} characters", max=p.MAX_TEXT
+        )
+    return queue_outgoing(session, conversation_id, p.Text(text), author)
+
+
+def pending_outbox(session: Session, limit: int = 500) -> list[tuple[str, dict[str, Any]]]:
+    """Frames not yet accepted by the relay, oldest first."""
+    rows = session.execute(
+        select(OutboxItem.uid, OutboxItem.frame).order_by(OutboxItem.id).limit(limit)
+    )
+    return [(uid, dict(frame)) for uid, frame in rows]
+
+
+def mark_accepted(session: Session, uids: list[str]) -> None:
+    """The relay stored these messages: drop them from the outbox; they are sent."""
+    if not uids:
+        return
+    session.execute(delete(OutboxItem).where(OutboxItem.uid.in_(uids)))
+    session.execute(
+        update(ChatMessage)
+        .where(
+            ChatMessage.uid.in_(uids),
+            ChatMessage.direction == Direction.OUT,
+            ChatMessage.state == "queued",
+        )
+        .values(state="sent")
+    )
+
+
+def conversations_of(session: Session, uids: list[str]) -> list[int]:
+    """The conversations that hold these outgoing messages."""
+    if not uids:
+        return []
+    return sorted(
+        set(
+            session.scalars(
+                select(ChatMessage.conversation_id).where(
+                    ChatMessage.uid.in_(uids), ChatMessage.direction == Direction.OUT
+                )
+            )
+        )
+    )
+
+
+def mark_failed(session: Session, uid: str) -> list[int]:
+    """The relay will never deliver this message (unknown conversation, too large…): take it
+    out of the outbox and show it as failed."""
+    session.execute(delete(OutboxItem).where(OutboxItem.uid == uid))
+    session.execute(
+        update(ChatMessage)
+        .where(ChatMessage.uid == uid, ChatMessage.direction == Direction.OUT)
+        .values(state="failed")
+    )
+    return conversations_of(session, [uid])
+
+
+_STATE_RANK = {"queued": 0, "sent": 1, "delivered": 2, "read": 3, "failed": 4}
+
+
+def apply_receipt(session: Session, ref: str, status: str, uids: list[str]) -> list[int]:
+    """Delivered/read/failed for outgoing messages; states only move forward. Returns the
+    conversation ids touched."""
+    conv = session.scalar(select(Conversation).where(Conversation.ref == ref))
+    if conv is None or not uids:
+        return []
+    rows = session.scalars(
+        select(ChatMessage).where(
+            ChatMessage.conversation_id == conv.id,
+            ChatMessage.uid.in_(uids),
+            ChatMessage.direction == Direction.OUT,
+        )
+    )
+    for m in rows:
+        if _STATE_RANK.get(status, 0) > _STATE_RANK.get(m.state, 0):
+            m.state = status
+    session.flush()
+    return [conv.id]
+
+
+# ---------------------------------------------------------------------------- modes
+
+
+def take_over(
+    session: Session, conversation_id: int, actor: str, notice: str = "เจ้าหน้าที่กำลังตอบคุณค่ะ"
+) -> ConversationView:
+    """A person answers from now on: the bot falls silent at once and the shopper is told."""
+    conv = _load(session, conversation_id)
+    if conv.mode != ConversationMode.HUMAN:
+        conv.mode = ConversationMode.HUMAN
+        conv.taken_over_by = actor
+        conv.taken_over_at = utcnow()
+        session.flush()
+        queue_outgoing(
+            session, conv.id, p.Takeover(p.TakeoverState.STARTED, actor, notice), "system"
+        )
+    return _view(session, conv)
+
+
+def end_session(
+    session: Session,
+    conversation_id: int,
+    actor: str,
+    notice: str = "จบการสนทนากับเจ้าหน้าที่แล้ว ผู้ช่วยอัตโนมัติจะดูแลต่อค่ะ",
+) -> ConversationView:
+    """Hand back to the bot in passive mode (it answers questions only)."""
+    conv = _load(session, conversation_id)
+    if conv.mode == ConversationMode.HUMAN:
+        conv.mode = ConversationMode.BOT
+        conv.bot_mode = BotMode.PASSIVE
+        conv.taken_over_by = ""
+        session.flush()
+        queue_outgoing(session, conv.id, p.Takeover(p.TakeoverState.ENDED, actor, notice), "system")
+    return _view(session, conv)
+
+
+def set_bot_mode(session: Session, conversation_id: int, mode: BotMode) -> ConversationView:
+    conv = _load(session, conversation_id)
+    conv.bot_mode = BotMode(mode)
+    session.flush()
+    return _view(session, conv)
+
+
+def is_question(text: str, extra_keywords: tuple[str, ...] = ()) -> bool:
+    """The seed's passive rule: a '?' or a question word (Thai or English) or a keyword."""
+    if "?" in text or "？" in text:
+        return True
+    if any(w in text for w in THAI_QUESTION_WORDS + extra_keywords):
+        return True
+    return bool(_EN_QUESTION.search(text))
+
+
+def bot_may_answer(session: Session, conversation_id: int, text: str) -> bool:
+    """Whether the bot may answer this shopper message now (human mode: never)."""
+    conv = _load(session, conversation_id)
+    if conv.mode == ConversationMode.HUMAN or conv.bot_mode == BotMode.OFF:
+        return False
+    if conv.bot_mode == BotMode.ACTIVE:
+        return True
+    keywords = tuple(get_setting(session, PASSIVE_KEYWORDS_KEY, []) or [])
+    return is_question(text, keywords)
+
+
+def set_status(
+    session: Session, conversation_id: int, status: ConversationStatus
+) -> ConversationView:
+    conv = _load(session, conversation_id)
+    conv.status = ConversationStatus(status)
+    session.flush()
+    return _view(session, conv)
+
+
+def update_details(
+    session: Session,
+    conversation_id: int,
+    *,
+    tags: list[str] | None = None,
+    notes: str | None = None,
+) -> ConversationView:
+    conv = _load(session, conversation_id)
+    if tags is not None:
+        conv.tags = list(dict.fromkeys(t.strip() for t in tags if t.strip()))
+    if notes is not None:
+        conv.notes = notes
+    session.flush()
+    return _view(session, conv)
+
+
+def mark_read(session: Session, conversation_id: int) -> str | None:
+    """The owner has seen the conversation. Returns the last shopper message id (for a read
+    receipt), or None if there was nothing unread."""
+    conv = _load(session, conversation_id)
+    if conv.unread == 0:
+        return None
+    conv.unread = 0
+    session.flush()
+    return session.scalar(
+        select(ChatMessage.uid)
+        .where(ChatMessage.conversation_id == conv.id, ChatMessage.direction == Direction.IN)
+        .order_by(ChatMessage.id.desc())
+        .limit(1)
+    )
+
+
+# ---------------------------------------------------------------------------- listing
+
+
+def list_conversations(
+    session: Session,
+    *,
+    status: str | None = None,
+    search: str = "",
+    limit: int = 100,
+    offset: int = 0,
+) -> list[ConversationView]:
+    stmt = (
+        select(Conversation, Customer)
+        .outerjoin(Customer, Customer.id == Conversation.customer_id)
+        .order_by(Conversation.last_message_at.desc().nulls_last(), Conversation.id.desc())
+    )
+    if status:
+        stmt = stmt.where(Conversation.status == status)
+    q = search.strip()
+    if q:
+        digits = "".join(ch for ch in q if ch.isdigit())
+        conds = [
+            Customer.name.contains(q),
+            Conversation.title.contains(q),
+            Conversation.last_preview.contains(q),
+        ]
+        if len(digits) >= 3:
+            conds.append(Customer.phone.contains(digits))
+        stmt = stmt.where(or_(*conds))
+    return [
+        _conversation_view(c, cu) for c, cu in session.execute(stmt.limit(limit).offset(offset))
+    ]
+
+
+def count_by_status(session: Session) -> dict[str, int]:
+    rows = session.execute(select(Conversation.status, func.count()).group_by(Conversation.status))
+    return {s: int(n) for s, n in rows}
+
+
+def messages(
+    session: Session, conversation_id: int, *, before_id: int | None = None, limit: int = 50
+) -> list[MessageView]:
+    """The newest ``limit`` messages before ``before_id`` (all when None), oldest first."""
+    stmt = select(ChatMessage).where(ChatMessage.conversation_id == conversation_id)
+    if before_id is not None:
+        stmt = stmt.where(ChatMessage.id < before_id)
+    rows = list(session.scalars(stmt.order_by(ChatMessage.id.desc()).limit(limit)))
+    rows.reverse()
+    return [_message_view(m) for m in rows]
+
+
+def latest_order_for(session: Session, customer_id: int | None) -> Order | None:
+    if customer_id is None:
+        return None
+    return session.scalar(
+        select(Order).where(Order.customer_id == customer_id).order_by(Order.id.desc()).limit(1)
+    )
+
+
+# ---------------------------------------------------------------------------- canned responses
+
+
+TEMPLATE_FIELDS = (
+    "customer_name",
+    "order_number",
+    "total",
+    "order_status",
+    "tracking_number",
+    "shop_name",
+)
+
+
+def list_canned(session: Session) -> list[CannedView]:
+    return [
+        CannedView(c.id, c.title, c.text)
+        for c in session.scalars(
+            select(CannedResponse).order_by(CannedResponse.position, CannedResponse.id)
+        )
+    ]
+
+
+def save_canned(
+    session: Session, title: str, text: str, canned_id: int | None = None
+) -> CannedView:
+    if not title.strip() or not text.strip():
+        raise UserError("canned.empty", "a canned response needs a title and a text")
+    unknown = set(re.findall(r"{{\s*(\w+)\s*}}", text)) - set(TEMPLATE_FIELDS)
+    if unknown:
+        raise UserError(
+            "canned.unknown_field",
+            f"unknown field {{{{{sorted(unknown)[0]}}}}}; use one of {', '.join(TEMPLATE_FIELDS)}",
+            field=sorted(unknown)[0],
+        )
+    if canned_id is None:
+        row = CannedResponse(
+            title=title.strip(),
+            text=text.strip(),
+            position=len(session.scalars(select(CannedResponse.id)).all()),
+        )
+        session.add(row)
+    else:
+        found = session.get(CannedResponse, canned_id)
+        if found is None:
+            raise NotFound("canned.not_found", f"no canned response {canned_id}")
+        row = found
+        row.title, row.text = title.strip(), text.strip()
+    session.flush()
+    return CannedView(row.id, row.title, row.text)
+
+
+def delete_canned(session: Session, canned_id: int) -> None:
+    session.execute(delete(CannedResponse).where(CannedResponse.id == canned_id))
+
+
+def render_canned(session: Session, text: str, conversation_id: int) -> str:
+    """Fill ``{{field}}`` from the conversation's customer, their latest order and the shop.
+    Unknown values become empty strings."""
+    from minichat_desktop.domain.shop import get_profile
+
+    conv = _load(session, conversation_id)
+    customer = session.get(Customer, conv.customer_id) if conv.customer_id else None
+    order = latest_order_for(session, conv.customer_id)
+    values = {
+        "customer_name": (customer.name if customer else "") or "คุณลูกค้า",
+        "order_number": order.number if order else "",
+        "total": format_baht(order.total_satang) if order else "",
+        "order_status": order.status if order else "",
+        "tracking_number": order.tracking_number if order else "",
+        "shop_name": get_profile(session).name,
+    }
+    return re.sub(r"{{\s*(\w+)\s*}}", lambda m: values.get(m.group(1), ""), text)
+
+
+DEFAULT_CANNED = (
+    ("ทักทาย", "สวัสดีค่ะ คุณ{{customer_name}} ยินดีต้อนรับสู่ {{shop_name}} ค่ะ มีอะไรให้ช่วยไหมคะ"),
+    ("แจ้งยอดชำระ", "ออเดอร์ {{order_number}} ยอดชำระ {{total}} บาทค่ะ โอนแล้วส่งสลิปในแชทได้เลยค่ะ"),
+    ("ได้รับเงินแล้ว", "ได้รับการชำระเงินออเดอร์ {{order_number}} แล้วค่ะ ขอบคุณมากค่ะ"),
+    ("แจ้งเลขพัสดุ", "จัดส่งออเดอร์ {{order_number}} แล้วค่ะ เลขพัสดุ {{tracking_number}}"),
+    ("ขอบคุณ", "ขอบคุณที่อุดหนุน {{shop_name}} นะคะ 🙏"),
+)
+
+
+def ensure_default_canned(session: Session) -> None:
+    if session.scalar(select(CannedResponse.id).limit(1)) is None:
+        for title, text in DEFAULT_CANNED:
+            save_canned(session, title, text)

@@ -1,0 +1,75 @@
+"""The owner's notifications: new conversation, new message, new order, low stock, payment
+slip — kept as a list with read/unread; the UI also shows them in the tray with a sound."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from enum import StrEnum
+
+from sqlalchemy import func, select, update
+from sqlalchemy.orm import Session
+
+from minichat_desktop.domain.models import Notification, utcnow
+
+
+class NotificationKind(StrEnum):
+    NEW_CONVERSATION = "new_conversation"
+    NEW_MESSAGE = "new_message"
+    NEW_ORDER = "new_order"
+    LOW_STOCK = "low_stock"
+    PAYMENT_SLIP = "payment_slip"
+    ESCALATED = "escalated"
+    LINE_QUOTA = "line_quota"
+
+
+@dataclass(frozen=True, slots=True)
+class NotificationView:
+    id: int
+    kind: str
+    title: str
+    body: str
+    ref: str
+    created_at: dt.datetime
+    read: bool
+
+
+def _view(n: Notification) -> NotificationView:
+    return NotificationView(
+        n.id, n.kind, n.title, n.body, n.ref, n.created_at, n.read_at is not None
+    )
+
+
+def notify(
+    session: Session, kind: NotificationKind, title: str, body: str = "", ref: str = ""
+) -> NotificationView:
+    n = Notification(kind=kind, title=title[:200], body=body[:500], ref=ref, created_at=utcnow())
+    session.add(n)
+    session.flush()
+    return _view(n)
+
+
+def list_notifications(
+    session: Session, *, unread_only: bool = False, limit: int = 100
+) -> list[NotificationView]:
+    stmt = select(Notification).order_by(Notification.id.desc()).limit(limit)
+    if unread_only:
+        stmt = stmt.where(Notification.read_at.is_(None))
+    return [_view(n) for n in session.scalars(stmt)]
+
+
+def unread_count(session: Session) -> int:
+    return int(
+        session.scalar(
+            select(func.count()).select_from(Notification).where(Notification.read_at.is_(None))
+        )
+        or 0
+    )
+
+
+def mark_read(session: Session, ids: list[int] | None = None) -> None:
+    """Mark these notifications (all when None) read."""
+    stmt = update(Notification).where(Notification.read_at.is_(None)).values(read_at=utcnow())
+    if ids is not None:
+        stmt = stmt.where(Notification.id.in_(ids))
+    session.execute(stmt)

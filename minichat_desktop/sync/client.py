@@ -1,0 +1,423 @@
+"""The desktop's connection to the relay: asyncio, no widgets.
+
+- Connects to ``{relay}/ws/desktop`` with the shop token, says ``hello`` with the last stream
+  position it stored, and stores every stream item (shopper messages, receipts, LINE notices)
+  in the shop database *before* acknowledging it — in batches, one transaction each, with the
+  new position saved in the same transaction. A repeated message id is dropped.
+- Sends what is in the outbox (replies typed while offline, or just before a crash) and drops
+  an item only when the relay answers ``accepted``.
+- Reconnects with capped, jittered exponential backoff. A refused token is fatal until the
+  settings change (:meth:`RelayClient.reconfigure`).
+
+Database work runs on a worker thread so the Qt event loop (qasync) never blocks on SQLite.
+Events reach the UI through a :class:`SyncEvents` implementation (see ``qt_bridge``).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import datetime as dt
+import logging
+import random
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Any, Protocol, TypeVar
+
+import websockets
+from websockets.asyncio.client import ClientConnection, connect
+
+from minichat_desktop.domain import conversations as convs
+from minichat_desktop.domain import notifications
+from minichat_desktop.domain.db import Database
+from minichat_desktop.domain.shop import get_setting, put_setting
+from relay import protocol as p
+
+log = logging.getLogger(__name__)
+
+AFTER_KEY = "sync.after"
+BATCH = 200
+T = TypeVar("T")
+
+
+class LinkState(StrEnum):
+    OFFLINE = "offline"
+    CONNECTING = "connecting"
+    ONLINE = "online"
+
+
+@dataclass(frozen=True, slots=True)
+class Status:
+    state: LinkState
+    reason: str = ""  # why offline: "relay unreachable", "shop token refused", …
+    retry_in: float = 0.0
+
+
+class SyncEvents(Protocol):
+    """What the client reports. Called on the event loop's thread."""
+
+    def status_changed(self, status: Status) -> None: ...
+    def messages_stored(self, stored: list[convs.Inbound]) -> None: ...
+    def conversations_changed(self, ids: list[int]) -> None: ...
+    def welcomed(self, welcome: p.DesktopWelcome) -> None: ...
+    def line_quota(self, quota: p.LineQuota) -> None: ...
+    def shopper_typing(self, conversation: str, state: bool) -> None: ...
+
+
+class Fatal(Exception):
+    """The relay refused us for a reason retrying will not fix (token, version)."""
+
+
+class RelayClient:
+    """One shop's link to the relay. ``token`` returns the current shop token (from keyring)."""
+
+    def __init__(
+        self,
+        db: Database,
+        url: str,
+        token: Callable[[], str | None],
+        events: SyncEvents,
+        *,
+        client_name: str = "minichat-desktop",
+        backoff_base: float = 0.5,
+        backoff_cap: float = 30.0,
+    ) -> None:
+        self.db = db
+        self.url = url.rstrip("/")
+        self._token = token
+        self.events = events
+        self.client_name = client_name
+        self.backoff_base = backoff_base
+        self.backoff_cap = backoff_cap
+        self.status = Status(LinkState.OFFLINE, "not started")
+        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="sync-db")
+        self._ws: ClientConnection | None = None
+        self._outbox_wake = asyncio.Event()
+        self._reconnect_now = asyncio.Event()
+        self._stopping = False
+        self._in_flight: set[str] = set()
+        self._closing: asyncio.Future[None] | None = None
+        self.presence = p.Presence.ONLINE
+        self.welcome: p.DesktopWelcome | None = None
+
+    # ------------------------------------------------------------------ public
+
+    @property
+    def online(self) -> bool:
+        return self.status.state is LinkState.ONLINE
+
+    def reconfigure(self, url: str | None = None) -> None:
+        """Settings changed (relay address or token): drop the link and connect again now."""
+        if url is not None:
+            self.url = url.rstrip("/")
+        self._reconnect_now.set()
+        if self._ws is not None:
+            self._closing = asyncio.ensure_future(self._ws.close())
+
+    def wake(self) -> None:
+        """Something was put in the outbox: send it now if online."""
+        self._outbox_wake.set()
+
+    async def send_live(self, frame: p.Frame) -> bool:
+        """A frame that is not worth keeping if offline (typing, read, presence, config).
+        Returns whether it went out."""
+        ws = self._ws
+        if ws is None or not self.online:
+            return False
+        try:
+            await ws.send(p.encode(frame))
+        except websockets.ConnectionClosed:
+            return False
+        return True
+
+    async def run(self) -> None:
+        """Connect, stay connected, reconnect; returns after :meth:`stop`."""
+        attempt = 0
+        while not self._stopping:
+            self._set(Status(LinkState.CONNECTING))
+            reason = ""
+            fatal = False
+            try:
+                await self._session()
+                attempt = 0
+                reason = "connection closed"
+            except Fatal as exc:
+                reason, fatal = str(exc), True
+            except (
+                OSError,
+                websockets.InvalidHandshake,
+                websockets.ConnectionClosed,
+                TimeoutError,
+                p.ProtocolError,
+            ) as exc:
+                reason = _describe(exc)
+                log.info("relay link down: %s", reason)
+            finally:
+                self._ws = None
+                self._in_flight.clear()
+            if self._stopping:
+                break
+            attempt += 1
+            delay = (
+                300.0 if fatal else min(self.backoff_cap, self.backoff_base * 2 ** min(attempt, 16))
+            )
+            delay = delay * random.uniform(0.5, 1.0)
+            self._set(Status(LinkState.OFFLINE, reason, delay))
+            self._reconnect_now.clear()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._reconnect_now.wait(), delay)
+        self._set(Status(LinkState.OFFLINE, "stopped"))
+
+    async def stop(self) -> None:
+        self._stopping = True
+        self._reconnect_now.set()
+        self._outbox_wake.set()
+        if self._ws is not None:
+            await self._ws.close()
+        self._pool.shutdown(wait=True)
+
+    # ------------------------------------------------------------------ internals
+
+    def _set(self, status: Status) -> None:
+        if status != self.status:
+            self.status = status
+            self.events.status_changed(status)
+
+    async def _db(self, fn: Callable[..., T], *args: Any) -> T:
+        return await asyncio.get_running_loop().run_in_executor(self._pool, fn, *args)
+
+    async def _session(self) -> None:
+        token = self._token()
+        if not token:
+            raise Fatal("no shop token set (Settings → Relay)")
+        url = self.url.replace("http://", "ws://").replace("https://", "wss://") + "/ws/desktop"
+        try:
+            ws = await connect(
+                url,
+                additional_headers={"Authorization": f"Bearer {token}"},
+                compression=None,
+                open_timeout=10,
+                max_size=4 * 1024 * 1024,
+                ping_interval=20,
+                ping_timeout=20,
+            )
+        except websockets.InvalidStatus as exc:
+            if exc.response.status_code == 401:
+                raise Fatal("the relay refused the shop token") from exc
+            raise
+        self._ws = ws
+        try:
+            after = await self._db(self._stored_after)
+            await ws.send(
+                p.encode(
+                    p.DesktopHello(client=self.client_name, after=after, presence=self.presence)
+                )
+            )
+            first = p.decode_to_desktop(await asyncio.wait_for(ws.recv(), 15))
+            if isinstance(first, p.Error):
+                raise Fatal(f"the relay refused us: {first.message}")
+            if not isinstance(first, p.DesktopWelcome):
+                raise p.ProtocolError("type: expected welcome")
+            self.welcome = first
+            self._set(Status(LinkState.ONLINE))
+            self.events.welcomed(first)
+            log.info(
+                "relay link up: shop %s, resuming after %d, %d waiting",
+                first.shop_id,
+                first.after,
+                first.pending,
+            )
+            sender = asyncio.create_task(self._send_outbox(ws))
+            try:
+                await self._receive(ws)
+            finally:
+                sender.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await sender
+        finally:
+            await ws.close()
+
+    def _stored_after(self) -> int:
+        with self.db.read() as s:
+            return int(get_setting(s, AFTER_KEY, 0))
+
+    async def _receive(self, ws: ClientConnection) -> None:
+        while True:
+            batch = [p.decode_to_desktop(await ws.recv())]
+            # Take what has already arrived, to store it in one transaction.
+            while len(batch) < BATCH:
+                try:
+                    raw = await asyncio.wait_for(ws.recv(), 0.005)
+                except TimeoutError:
+                    break
+                batch.append(p.decode_to_desktop(raw))
+            await self._handle(ws, batch)
+
+    async def _handle(self, ws: ClientConnection, frames: list[p.ToDesktopFrame]) -> None:
+        stream = [
+            f
+            for f in frames
+            if getattr(f, "seq", 0)
+            and isinstance(f, p.Inbound | p.Receipt | p.ConversationNotice | p.LineQuota)
+        ]
+        if stream:
+            stored, touched, top = await self._db(self._store_stream, stream)
+            await ws.send(p.encode(p.Ack(top)))
+            if stored:
+                self.events.messages_stored(stored)
+            if touched:
+                self.events.conversations_changed(touched)
+            for f in stream:
+                if isinstance(f, p.LineQuota):
+                    self.events.line_quota(f)
+        accepted = [f.id for f in frames if isinstance(f, p.Accepted)]
+        if accepted:
+            touched = await self._db(self._accepted, accepted)
+            self._in_flight.difference_update(accepted)
+            if touched:
+                self.events.conversations_changed(touched)
+        for f in frames:
+            if isinstance(f, p.Receipt) and not f.seq:
+                touched = await self._db(self._receipt, f)
+                self.events.conversations_changed(touched)
+            elif isinstance(f, p.ShopperTyping):
+                self.events.shopper_typing(f.conversation, f.state)
+            elif isinstance(f, p.Error):
+                await self._error(f)
+            elif isinstance(f, p.LineQuota) and not f.seq:
+                self.events.line_quota(f)
+
+    def _store_stream(self, items: list[Any]) -> tuple[list[convs.Inbound], list[int], int]:
+        stored: list[convs.Inbound] = []
+        touched: set[int] = set()
+        with self.db.write() as s:
+            after = int(get_setting(s, AFTER_KEY, 0))
+            top = after
+            for item in items:
+                top = max(top, item.seq)
+                if item.seq <= after:
+                    continue  # already stored before a reconnect
+                if isinstance(item, p.Inbound):
+                    obj = item.message.to_obj()
+                    at = _parse_at(item.message.at)
+                    rec = convs.record_inbound(s, item.conversation, obj, at)
+                    if rec is not None:
+                        stored.append(rec)
+                        _notify_inbound(s, rec)
+                elif isinstance(item, p.Receipt):
+                    touched.update(
+                        convs.apply_receipt(s, item.conversation, item.status.value, list(item.ids))
+                    )
+                elif isinstance(item, p.ConversationNotice):
+                    view = convs.record_notice(
+                        s,
+                        item.conversation,
+                        item.event.value,
+                        _parse_at(item.at) or dt.datetime.now(dt.UTC),
+                    )
+                    touched.add(view.id)
+                elif isinstance(item, p.LineQuota):
+                    limit = item.limit if item.limit is not None else "∞"
+                    notifications.notify(
+                        s,
+                        notifications.NotificationKind.LINE_QUOTA,
+                        f"LINE push {item.used}/{limit} ({item.month})",
+                        "exceeded" if item.exceeded else "",
+                    )
+            if top > after:
+                put_setting(s, AFTER_KEY, top)
+        return stored, sorted(touched), top
+
+    def _accepted(self, uids: list[str]) -> list[int]:
+        with self.db.write() as s:
+            convs.mark_accepted(s, uids)
+            return convs.conversations_of(s, uids)
+
+    def _receipt(self, receipt: p.Receipt) -> list[int]:
+        with self.db.write() as s:
+            return convs.apply_receipt(
+                s, receipt.conversation, receipt.status.value, list(receipt.ids)
+            )
+
+    async def _error(self, err: p.Error) -> None:
+        log.warning("relay error %s: %s (ref %s)", err.code, err.message, err.ref)
+        if err.ref and err.code in (
+            p.ErrorCode.NOT_FOUND,
+            p.ErrorCode.FORBIDDEN,
+            p.ErrorCode.BAD_FRAME,
+            p.ErrorCode.TOO_LARGE,
+            p.ErrorCode.UNAVAILABLE,
+        ):
+            # This message can never be delivered: fail it instead of retrying forever.
+            ref = err.ref
+            touched = await self._db(self._failed, ref)
+            self._in_flight.discard(ref)
+            self.events.conversations_changed(touched)
+
+    def _failed(self, uid: str) -> list[int]:
+        with self.db.write() as s:
+            return convs.mark_failed(s, uid)
+
+    async def _send_outbox(self, ws: ClientConnection) -> None:
+        while True:
+            items = await self._db(self._pending)
+            for uid, frame in items:
+                if uid in self._in_flight:
+                    continue
+                self._in_flight.add(uid)
+                await ws.send(p.encode_obj(frame))
+            self._outbox_wake.clear()
+            try:
+                await asyncio.wait_for(self._outbox_wake.wait(), 5.0)
+            except TimeoutError:
+                # Not accepted within a while (a relay restart?): offer them again.
+                self._in_flight.clear()
+
+    def _pending(self) -> list[tuple[str, dict[str, Any]]]:
+        with self.db.read() as s:
+            return convs.pending_outbox(s)
+
+
+def _notify_inbound(session: Any, rec: convs.Inbound) -> None:
+    kind = (
+        notifications.NotificationKind.NEW_CONVERSATION
+        if rec.new_conversation
+        else notifications.NotificationKind.NEW_MESSAGE
+    )
+    if rec.message.kind == "image":
+        kind = notifications.NotificationKind.PAYMENT_SLIP
+    notifications.notify(
+        session,
+        kind,
+        rec.conversation.display_name,
+        rec.message.text,
+        ref=f"conversation:{rec.conversation.id}",
+    )
+
+
+def _parse_at(value: str | None) -> dt.datetime | None:
+    if not value:
+        return None
+    try:
+        at = dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return at if at.tzinfo else at.replace(tzinfo=dt.UTC)
+
+
+def _describe(exc: BaseException) -> str:
+    if isinstance(exc, ConnectionRefusedError):
+        return "relay unreachable (connection refused)"
+    if isinstance(exc, OSError):
+        return f"relay unreachable ({exc.strerror or exc})"
+    if isinstance(exc, TimeoutError):
+        return "relay did not answer in time"
+    if isinstance(exc, websockets.InvalidStatus):
+        return f"relay answered HTTP {exc.response.status_code}"
+    if isinstance(exc, websockets.ConnectionClosed):
+        return "connection closed"
+    if isinstance(exc, p.ProtocolError):
+        return f"relay spoke an unexpected protocol: {exc}"
+    return str(exc)

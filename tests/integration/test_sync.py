@@ -1,0 +1,294 @@
+"""The desktop's relay client against a real relay process and a real shopper socket."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import AsyncIterator, Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+import websockets
+from support.relay_proc import Relay, add_shop
+
+from minichat_desktop.domain import conversations as convs
+from minichat_desktop.domain.db import Database
+from minichat_desktop.domain.models import ConversationMode
+from minichat_desktop.sync.client import LinkState, RelayClient, Status
+from relay import protocol as p
+
+
+class Recorder:
+    """Collects what the client reports (a real SyncEvents implementation for tests)."""
+
+    def __init__(self) -> None:
+        self.statuses: list[Status] = []
+        self.stored: list[convs.Inbound] = []
+        self.changed: list[int] = []
+        self.online = asyncio.Event()
+
+    def status_changed(self, status: Status) -> None:
+        self.statuses.append(status)
+        if status.state is LinkState.ONLINE:
+            self.online.set()
+        else:
+            self.online.clear()
+
+    def messages_stored(self, stored: list[convs.Inbound]) -> None:
+        self.stored.extend(stored)
+
+    def conversations_changed(self, ids: list[int]) -> None:
+        self.changed.extend(ids)
+
+    def welcomed(self, welcome: p.DesktopWelcome) -> None:
+        pass
+
+    def line_quota(self, quota: p.LineQuota) -> None:
+        pass
+
+    def shopper_typing(self, conversation: str, state: bool) -> None:
+        pass
+
+
+class Shopper:
+    """A widget shopper as a plain WebSocket client."""
+
+    def __init__(self, relay: Relay, shop_id: str) -> None:
+        self.relay, self.shop_id = relay, shop_id
+        self.session: str | None = None
+        self.conversation = ""
+        self.ws: Any = None
+        self.waiting: list[dict[str, Any]] = []
+        self.got: set[str] = set()
+
+    async def connect(self) -> None:
+        await self.close()
+        self.ws = await websockets.connect(f"{self.relay.ws}/ws/widget?shop={self.shop_id}")
+        await self.ws.send(p.encode(p.WidgetHello(session=self.session)))
+        welcome = json.loads(await self.ws.recv())
+        assert welcome["type"] == "welcome", welcome
+        self.session, self.conversation = welcome["session"], welcome["conversation"]
+        # What the shop sent while we were away comes as history.
+        self.waiting.extend(
+            dict(h["message"])
+            for h in welcome["history"]
+            if h["from"] == "shop" and h["message"]["id"] not in self.got
+        )
+
+    async def close(self) -> None:
+        if self.ws is not None:
+            await self.ws.close()
+            self.ws = None
+
+    async def say(self, uid: str, text: str) -> None:
+        await self.ws.send(p.encode(p.WidgetSend(p.Message(uid, p.Text(text)))))
+
+    async def next_message(self, timeout: float = 5) -> dict[str, Any]:
+        """The next message from the shop (from the history first), acknowledged."""
+
+        async def wait() -> dict[str, Any]:
+            while True:
+                frame = json.loads(await self.ws.recv())
+                if frame["type"] == "message":
+                    await self.ws.send(p.encode(p.Ack(frame["seq"])))
+                    return dict(frame["message"])
+
+        if self.waiting:
+            message = self.waiting.pop(0)
+        else:
+            message = await asyncio.wait_for(wait(), timeout)
+        self.got.add(message["id"])
+        return message
+
+
+@pytest.fixture
+def relay(tmp_path: Path) -> Any:
+    r = Relay(tmp_path / "relay")
+    r.data_dir.mkdir()
+    shop_id, token = add_shop(r.data_dir, "ร้านทดสอบ")
+    r.start()
+    yield r, shop_id, token
+    if r.proc is not None:
+        r.stop()
+
+
+@pytest.fixture
+async def shopper_for(relay: Any) -> AsyncIterator[Callable[[], Shopper]]:
+    r, shop_id, _ = relay
+    made: list[Shopper] = []
+
+    def make() -> Shopper:
+        made.append(Shopper(r, shop_id))
+        return made[-1]
+
+    yield make
+    for shopper in made:
+        await shopper.close()
+
+
+@pytest.fixture
+async def desktop(relay: Any, db: Database) -> AsyncIterator[Callable[..., Any]]:
+    r, _shop_id, token = relay
+    running: list[tuple[RelayClient, asyncio.Task[None]]] = []
+
+    async def start(database: Database = db) -> tuple[RelayClient, Recorder]:
+        rec = Recorder()
+        client = RelayClient(
+            database, r.url, lambda: token, rec, backoff_base=0.05, backoff_cap=0.3
+        )
+        running.append((client, asyncio.create_task(client.run())))
+        await asyncio.wait_for(rec.online.wait(), 10)
+        return client, rec
+
+    yield start
+    for client, task in running:
+        await client.stop()
+        await asyncio.wait_for(task, 10)
+
+
+async def _until(pred: Callable[[], bool], timeout: float = 5) -> None:
+    async def loop() -> None:
+        while not pred():
+            await asyncio.sleep(0.02)
+
+    await asyncio.wait_for(loop(), timeout)
+
+
+async def test_shopper_message_is_stored_and_reply_reaches_the_shopper(
+    shopper_for: Any, relay: Any, db: Database, desktop: Any
+) -> None:
+    _r, _shop_id, _ = relay
+    client, rec = await desktop()
+    shopper = shopper_for()
+    await shopper.connect()
+    await shopper.say("m1", "<img src=x> มีเสื้อสีแดงไหม")
+    await _until(lambda: len(rec.stored) == 1)
+    inbound = rec.stored[0]
+    assert inbound.message.text == "<img src=x> มีเสื้อสีแดงไหม"
+    assert inbound.conversation.ref == shopper.conversation and inbound.new_conversation
+    with db.write() as s:
+        convs.send_text(s, inbound.conversation.id, "มีค่ะ ราคา 259 บาท", "owner")
+    client.wake()
+    reply = await shopper.next_message()
+    assert (reply["kind"], reply["text"]) == ("text", "มีค่ะ ราคา 259 บาท")
+
+    def outbox_empty() -> bool:
+        with db.read() as s:
+            return not convs.pending_outbox(s)
+
+    await _until(outbox_empty)
+
+
+async def test_takeover_notice_reaches_the_shopper(
+    shopper_for: Any, relay: Any, db: Database, desktop: Any
+) -> None:
+    _r, _shop_id, _ = relay
+    client, rec = await desktop()
+    shopper = shopper_for()
+    await shopper.connect()
+    await shopper.say("m1", "สวัสดี")
+    await _until(lambda: len(rec.stored) == 1)
+    cid = rec.stored[0].conversation.id
+    with db.write() as s:
+        view = convs.take_over(s, cid, "เจ้าของร้าน")
+        assert view.mode == ConversationMode.HUMAN
+        assert not convs.bot_may_answer(s, cid, "ราคาเท่าไหร่?")
+    client.wake()
+    notice = await shopper.next_message()
+    assert notice["kind"] == "takeover" and notice["state"] == "started"
+    with db.write() as s:
+        convs.end_session(s, cid, "เจ้าของร้าน")
+        assert convs.bot_may_answer(s, cid, "ราคาเท่าไหร่")  # passive: a question
+        assert not convs.bot_may_answer(s, cid, "โอเคค่ะ")  # passive: not a question
+    client.wake()
+    ended = await shopper.next_message()
+    assert ended["kind"] == "takeover" and ended["state"] == "ended"
+
+
+async def test_reply_typed_while_relay_is_down_arrives_after_restart(
+    shopper_for: Any, relay: Any, db: Database, desktop: Any
+) -> None:
+    r, _shop_id, _ = relay
+    client, rec = await desktop()
+    shopper = shopper_for()
+    await shopper.connect()
+    await shopper.say("m1", "ฮัลโหล")
+    await _until(lambda: len(rec.stored) == 1)
+    cid = rec.stored[0].conversation.id
+    port = r.port
+    r.kill()
+    await _until(lambda: rec.statuses[-1].state is not LinkState.ONLINE)
+    with db.write() as s:
+        convs.send_text(s, cid, "ตอบตอนรีเลย์ล่ม", "owner")
+    client.wake()
+    await asyncio.sleep(0.2)
+    assert rec.statuses[-1].state is LinkState.OFFLINE
+    assert "unreachable" in rec.statuses[-1].reason or "closed" in rec.statuses[-1].reason
+    r.start(port)
+    await asyncio.wait_for(rec.online.wait(), 10)
+    await shopper.connect()
+    got = await shopper.next_message(10)
+    assert got["text"] == "ตอบตอนรีเลย์ล่ม"
+
+
+async def test_outbox_survives_a_desktop_restart(
+    shopper_for: Any, relay: Any, new_db: Any, tmp_path: Path, desktop: Any
+) -> None:
+    """A reply stored while the desktop had no link is sent by the next desktop process."""
+    _r, _shop_id, _ = relay
+    db = new_db()
+    client, rec = await desktop(db)
+    shopper = shopper_for()
+    await shopper.connect()
+    await shopper.say("m1", "อยู่ไหม")
+    await _until(lambda: len(rec.stored) == 1)
+    cid = rec.stored[0].conversation.id
+    await client.stop()  # the desktop quits...
+    with db.write() as s:  # ...right after the owner pressed send
+        convs.send_text(s, cid, "อยู่ค่ะ", "owner")
+    db.dispose()
+    reopened = Database.open(db.path.parent, backup=False)
+    try:
+        await desktop(reopened)
+        got = await shopper.next_message(10)
+        assert got["text"] == "อยู่ค่ะ"
+    finally:
+        reopened.dispose()
+
+
+async def test_messages_while_desktop_closed_arrive_in_order_once(
+    shopper_for: Any, relay: Any, db: Database, desktop: Any
+) -> None:
+    _r, _shop_id, _ = relay
+    shopper = shopper_for()
+    await shopper.connect()
+    for i in range(15):  # under the relay's per-shopper burst limit
+        await shopper.say(f"n{i}", f"ข้อความ {i}")
+    await shopper.say("n5", "ข้อความ 5 ซ้ำ")  # a resent id is dropped
+    await asyncio.sleep(0.3)
+    client, rec = await desktop()
+    await _until(lambda: len(rec.stored) == 15)
+    await client.stop()
+    _client2, rec2 = await desktop()  # reconnect: nothing comes twice
+    await asyncio.sleep(0.3)
+    assert rec2.stored == []
+    with db.read() as s:
+        conv = convs.find_conversation(s, shopper.conversation)
+        assert conv is not None and conv.unread == 15
+        texts = [m.text for m in convs.messages(s, conv.id, limit=100)]
+    assert texts == [f"ข้อความ {i}" for i in range(15)]
+
+
+async def test_bad_token_is_reported_and_not_hammered(
+    shopper_for: Any, relay: Any, db: Database
+) -> None:
+    r, _, _ = relay
+    rec = Recorder()
+    client = RelayClient(db, r.url, lambda: "wrong-token", rec, backoff_base=0.01)
+    task = asyncio.create_task(client.run())
+    await _until(lambda: any(s.state is LinkState.OFFLINE and s.reason for s in rec.statuses))
+    last = rec.statuses[-1]
+    assert last.reason == "the relay refused the shop token" and last.retry_in > 60
+    await client.stop()
+    await asyncio.wait_for(task, 5)

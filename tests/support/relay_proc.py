@@ -1,0 +1,104 @@
+"""The relay as a real subprocess on 127.0.0.1, port 0."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+PROJECT = Path(__file__).resolve().parents[2]
+PYTHON = sys.executable
+
+
+def relay_cli(data_dir: Path, *args: str,
+              env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([PYTHON, "-m", "relay", "--data-dir", str(data_dir), *args],
+                          capture_output=True, text=True, timeout=30, cwd=PROJECT,
+                          env={**os.environ, **(env or {})})
+
+
+def add_shop(data_dir: Path, name: str) -> tuple[str, str]:
+    """Create a shop; returns (shop_id, token)."""
+    res = relay_cli(data_dir, "shops", "add", name)
+    assert res.returncode == 0, res.stderr
+    obj = json.loads(res.stdout.strip().splitlines()[-1])
+    return obj["shop_id"], obj["token"]
+
+
+@dataclass
+class Relay:
+    """A relay subprocess. ``start`` (again) after ``kill``/``stop`` restarts it on a new port
+    (or on ``port`` when given)."""
+
+    data_dir: Path
+    extra_args: list[str] = field(default_factory=list)
+    env: dict[str, str] = field(default_factory=dict)
+    proc: subprocess.Popen[str] | None = None
+    port: int = 0
+    log_path: Path | None = None
+    _log_file: Any = None
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    @property
+    def ws(self) -> str:
+        return f"ws://127.0.0.1:{self.port}"
+
+    def start(self, port: int = 0) -> Relay:
+        self.log_path = self.data_dir / f"relay-{time.monotonic_ns()}.log"
+        log = self._log_file = open(self.log_path, "w")  # noqa: SIM115 - closed in _reap
+        self.proc = subprocess.Popen(
+            [PYTHON, "-m", "relay", "--data-dir", str(self.data_dir), "serve", "--port",
+             str(port), *self.extra_args],
+            stdout=subprocess.PIPE, stderr=log, text=True, cwd=PROJECT,
+            env={**os.environ, **self.env},
+        )
+        assert self.proc.stdout is not None
+        line = self.proc.stdout.readline()
+        if not line:
+            self.proc.wait(10)
+            self._reap()
+            raise RuntimeError(f"relay did not start: {self.log_path.read_text()}")
+        info = json.loads(line)
+        assert info["event"] == "listening"
+        self.port = int(info["port"])
+        return self
+
+    def _reap(self) -> None:
+        if self.proc is not None and self.proc.stdout is not None:
+            self.proc.stdout.close()
+        if self._log_file is not None:
+            self._log_file.close()
+            self._log_file = None
+        self.proc = None
+
+    def stop(self, timeout: float = 10) -> int:
+        assert self.proc is not None
+        self.proc.send_signal(signal.SIGTERM)
+        try:
+            rc = self.proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait(5)
+            raise
+        finally:
+            if self.proc.returncode is not None:
+                self._reap()
+        return rc
+
+    def kill(self) -> None:
+        assert self.proc is not None
+        self.proc.send_signal(signal.SIGKILL)
+        self.proc.wait(10)
+        self._reap()
+
+    def log(self) -> str:
+        return self.log_path.read_text() if self.log_path else ""
