@@ -651,8 +651,13 @@ def _map_headers(sheet: _Sheet, out: _Collector, warnings: list[str]) -> dict[st
     return index
 
 
+_TAG_SEPARATORS: Final = re.compile(r"[,،、，]")
+
+
 def _split_tags(text: str) -> list[str]:
-    parts = re.split(r"[,،、，]", text)
+    if not text:
+        return []
+    parts = _TAG_SEPARATORS.split(text)
     return list(dict.fromkeys(t.strip() for t in parts if t.strip()))
 
 
@@ -1030,9 +1035,21 @@ _RAW_VARIANTS: Final = _untyped(_VARIANTS)
 _RAW_MOVEMENTS: Final = _untyped(Base.metadata.tables["stock_movements"])
 
 
-def _json(value: Any) -> str:
-    # What SQLAlchemy's JSON type stores (json.dumps with default settings).
-    return json.dumps(value) if value else ("{}" if isinstance(value, dict) else "[]")
+_JSON_CACHE: dict[tuple[Any, ...], str] = {}
+
+
+def _json(value: list[str] | dict[str, str]) -> str:
+    # What SQLAlchemy's JSON type stores (json.dumps with default settings). Tag lists and
+    # options repeat across a file, and dumping Thai text (escaped) is not cheap: memoise.
+    if not value:
+        return "{}" if isinstance(value, dict) else "[]"
+    key = (type(value), *(value.items() if isinstance(value, dict) else value))
+    text = _JSON_CACHE.get(key)
+    if text is None:
+        if len(_JSON_CACHE) > 10_000:
+            _JSON_CACHE.clear()
+        text = _JSON_CACHE[key] = json.dumps(value)
+    return text
 
 
 def _stored_time(session: Session, when: dt.datetime) -> str:
