@@ -38,6 +38,12 @@ from relay import protocol as p
 log = logging.getLogger(__name__)
 
 AFTER_KEY = "sync.after"
+# Close codes after which reconnecting at once would be wrong (docs/protocol.md, close codes).
+FATAL_CLOSE_CODES = {
+    4000: "another MiniChat is connected for this shop",
+    4001: "the relay refused the shop token",
+    4002: "this MiniChat is too old for the relay; update it",
+}
 BATCH = 200
 T = TypeVar("T")
 
@@ -145,13 +151,14 @@ class RelayClient:
                 reason = "connection closed"
             except Fatal as exc:
                 reason, fatal = str(exc), True
-            except (
-                OSError,
-                websockets.InvalidHandshake,
-                websockets.ConnectionClosed,
-                TimeoutError,
-                p.ProtocolError,
-            ) as exc:
+            except websockets.ConnectionClosed as exc:
+                code = exc.rcvd.code if exc.rcvd is not None else None
+                if code in FATAL_CLOSE_CODES:
+                    reason, fatal = FATAL_CLOSE_CODES[code], True
+                else:
+                    reason = _describe(exc)
+                log.info("relay link down: %s", reason)
+            except (OSError, websockets.InvalidHandshake, TimeoutError, p.ProtocolError) as exc:
                 reason = _describe(exc)
                 log.info("relay link down: %s", reason)
             finally:
