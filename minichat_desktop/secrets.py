@@ -1,0 +1,53 @@
+"""Secrets (shop token, LINE credentials, AI keys) live in the OS keyring, never in SQLite or
+logs. Each data folder has its own namespace, so two shops on one computer do not mix."""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+from pathlib import Path
+
+import keyring
+from keyring.errors import KeyringError, PasswordDeleteError
+
+from minichat_desktop.domain.errors import EnvironmentProblem
+
+RELAY_TOKEN = "relay.token"
+LINE_SECRET = "line.channel_secret"
+LINE_TOKEN = "line.channel_token"
+
+
+def ai_key(provider: str) -> str:
+    return f"ai.{provider}.key"
+
+
+class Secrets:
+    """Read and write this data folder's secrets in the keyring."""
+
+    def __init__(self, data_dir: Path) -> None:
+        digest = hashlib.sha256(str(data_dir.resolve()).encode()).hexdigest()[:12]
+        self.service = f"MiniChat/{digest}"
+
+    def get(self, name: str) -> str | None:
+        try:
+            return keyring.get_password(self.service, name)
+        except KeyringError as exc:
+            raise EnvironmentProblem(
+                "env.keyring", f"the system keyring is not available ({exc}); secrets cannot be "
+                "read") from exc
+
+    def set(self, name: str, value: str | None) -> None:
+        """Store ``value`` (an empty value or None deletes the secret)."""
+        try:
+            if value:
+                keyring.set_password(self.service, name, value)
+            else:
+                with contextlib.suppress(PasswordDeleteError):
+                    keyring.delete_password(self.service, name)
+        except KeyringError as exc:
+            raise EnvironmentProblem(
+                "env.keyring", f"the system keyring is not available ({exc}); the secret was "
+                "not saved") from exc
+
+    def has(self, name: str) -> bool:
+        return bool(self.get(name))

@@ -1,0 +1,158 @@
+"""Starting the desktop app: logging, the database, Qt with the Thai font and translator, one
+qasync event loop for everything, the relay link, and (``--demo``) a local relay and test page.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import logging.handlers
+import os
+import sys
+from pathlib import Path
+
+from PySide6.QtCore import QUrl
+from PySide6.QtGui import QDesktopServices
+from PySide6.QtWidgets import QApplication, QMessageBox
+
+from minichat_desktop import paths
+from minichat_desktop.domain.db import Database
+from minichat_desktop.domain.errors import DomainError
+from minichat_desktop.secrets import RELAY_TOKEN, Secrets
+from minichat_desktop.sync.client import RelayClient
+from minichat_desktop.sync.qt_bridge import SyncSignals
+from minichat_desktop.ui import i18n, theme
+from minichat_desktop.ui.context import AppContext
+from minichat_desktop.ui.ops import Ops
+
+log = logging.getLogger(__name__)
+
+DEMO_DIR = paths.project_root() / ".data" / "demo"
+
+
+def setup_logging(data_dir: Path, verbose: bool = False) -> Path:
+    """English logs to ``logs/minichat.log`` in the data folder (rotated). No secrets or
+    message bodies are logged anywhere in the app."""
+    folder = data_dir / "logs"
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / "minichat.log"
+    handler = logging.handlers.RotatingFileHandler(
+        path, maxBytes=2_000_000, backupCount=3, encoding="utf-8"
+    )
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    root = logging.getLogger()
+    root.addHandler(handler)
+    root.setLevel(logging.DEBUG if verbose else logging.INFO)
+    logging.getLogger("websockets").setLevel(logging.WARNING)
+    return path
+
+
+def prepare_demo(db: Database) -> None:
+    """Fill an empty demo database with the demo shop."""
+    from minichat_desktop.domain import catalog, conversations, demo
+
+    with db.read() as s:
+        empty = not catalog.list_products(s, limit=1)
+    if empty:
+        demo.fill_demo_shop(db)
+    with db.write() as s:
+        conversations.ensure_default_canned(s)
+
+
+def build_context(data_dir: Path, db: Database) -> AppContext:
+    ops = Ops(db)
+    secrets = Secrets(data_dir)
+    settings = AppContext.settings_for(data_dir)
+    signals = SyncSignals()
+    return AppContext(
+        data_dir=data_dir, ops=ops, secrets=secrets, settings=settings, signals=signals
+    )
+
+
+def start_relay_link(ctx: AppContext) -> RelayClient:
+    def token() -> str | None:
+        try:
+            return ctx.secrets.get(RELAY_TOKEN)
+        except DomainError as exc:
+            log.warning("shop token unavailable: %s", exc.message)
+            return None
+
+    client = RelayClient(ctx.ops.db, ctx.relay_url, token, ctx.signals)
+    ctx.relay = client
+    return client
+
+
+def run_app(args: argparse.Namespace) -> int:
+    data_dir: Path = args.data_path
+    if args.demo and not args.data_dir and not os.environ.get("MINICHAT_DATA_DIR"):
+        data_dir = DEMO_DIR
+    log_path = setup_logging(data_dir, getattr(args, "verbose", False))
+    app = QApplication.instance() or QApplication(sys.argv[:1])
+    app.setApplicationName("MiniChat")
+    app.setOrganizationName("MiniChat")
+    try:
+        theme.apply(app)  # type: ignore[arg-type]
+    except RuntimeError as exc:
+        QMessageBox.critical(None, "MiniChat", str(exc))
+        return 1
+    try:
+        db = Database.open(data_dir)
+    except DomainError as exc:
+        QMessageBox.critical(None, "MiniChat", exc.message)
+        return 2 if exc.__class__.__name__ == "UserError" else 1
+    ctx = build_context(data_dir, db)
+    i18n.set_language(str(ctx.settings.value("ui/language", "th")))
+    relay = None
+    if args.demo:
+        from minichat_desktop.embedded_relay import EmbeddedRelay
+
+        prepare_demo(db)
+        relay = EmbeddedRelay(data_dir / "relay", "ร้านมินิแชท เซเลกต์").start()
+        ctx.settings.setValue("relay/url", relay.url)
+        try:
+            ctx.secrets.set(RELAY_TOKEN, relay.token)
+        except DomainError:
+            # No keyring on this machine: keep the demo token in memory for this run.
+            import keyring
+
+            from minichat_desktop.keyring_memory import MemoryKeyring
+
+            keyring.set_keyring(MemoryKeyring())
+            ctx.secrets.set(RELAY_TOKEN, relay.token)
+        ctx.test_page_url = relay.test_page
+        print(f"MiniChat demo: the shop's widget test page is {relay.test_page}", flush=True)
+    log.info("MiniChat starting with data in %s (log %s)", data_dir, log_path)
+    try:
+        return asyncio.run(
+            _main(app, ctx, open_page=args.demo),  # type: ignore[arg-type]
+            loop_factory=_loop_factory,
+        )
+    finally:
+        if relay is not None:
+            relay.stop()
+        ctx.ops.shutdown()
+        db.dispose()
+
+
+def _loop_factory() -> asyncio.AbstractEventLoop:
+    import qasync
+
+    return qasync.QEventLoop(QApplication.instance())
+
+
+async def _main(app: QApplication, ctx: AppContext, *, open_page: bool) -> int:
+    from minichat_desktop.ui.main_window import MainWindow
+
+    closing = asyncio.Event()
+    app.aboutToQuit.connect(closing.set)
+    window = MainWindow(ctx)
+    window.show()
+    client = start_relay_link(ctx)
+    link = asyncio.create_task(client.run())
+    if open_page and ctx.test_page_url and not os.environ.get("MINICHAT_NO_BROWSER"):
+        QDesktopServices.openUrl(QUrl(ctx.test_page_url))
+    await closing.wait()
+    await client.stop()
+    await asyncio.wait_for(link, 10)
+    return 0

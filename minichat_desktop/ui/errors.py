@@ -1,0 +1,83 @@
+"""What a person sees when something goes wrong: their mistake (what and how to fix it), the
+environment (retry, nothing lost) or our bug (a short apology with the log's path). Never a
+traceback in a dialog."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from PySide6.QtWidgets import QMessageBox, QWidget
+
+from minichat_desktop.domain.errors import DomainError, EnvironmentProblem, UserError
+from minichat_desktop.ui.i18n import current_language, t
+
+log = logging.getLogger(__name__)
+
+# Thai texts for error codes; {name} fields come from the error's params.
+THAI_ERRORS: dict[str, str] = {
+    "stock.insufficient": "สต็อก {sku} ไม่พอ: เหลือ {available} ต้องการ {requested}",
+    "stock.reason_required": "กรุณาระบุเหตุผลของการปรับสต็อก (นับใหม่ ของเสีย ฯลฯ)",
+    "stock.zero_change": "จำนวนที่ปรับต้องไม่เป็นศูนย์",
+    "stock.negative_count": "จำนวนที่นับได้ต้องไม่ติดลบ",
+    "product.sku_required": "กรุณาใส่รหัสสินค้า (SKU)",
+    "product.name_required": "กรุณาใส่ชื่อสินค้า",
+    "product.negative_money": "ราคา/ต้นทุนต้องไม่ติดลบ",
+    "variant.sku_taken": "รหัส {sku} ถูกใช้กับสินค้าอื่นแล้ว",
+    "variant.barcode_taken": "บาร์โค้ด {barcode} ถูกใช้กับสินค้าอื่นแล้ว",
+    "variant.duplicate_sku": "ตัวเลือกสินค้าสองรายการใช้รหัสซ้ำกัน",
+    "variant.duplicate_barcode": "ตัวเลือกสินค้าสองรายการใช้บาร์โค้ดซ้ำกัน",
+    "message.empty": "ข้อความว่างเปล่า",
+    "message.too_long": "ข้อความยาวเกิน {max} ตัวอักษร",
+    "shop.invalid_tax_id": "เลขประจำตัวผู้เสียภาษีไม่ถูกต้อง (ต้องมี 13 หลักและเลขตรวจสอบถูกต้อง)",
+    "shop.invalid_promptpay": "พร้อมเพย์ไม่ถูกต้อง: ใช้เบอร์มือถือ เลขบัตรประชาชน/เลขผู้เสียภาษี 13 หลัก หรือ e-Wallet 15 หลัก",
+    "shop.invalid_branch": "รหัสสาขาต้องเป็นตัวเลข 5 หลัก (สำนักงานใหญ่ใช้ 00000)",
+    "shop.invalid_prefix": "คำนำหน้าเลขออเดอร์ใช้ตัวอักษรอังกฤษหรือตัวเลข 1-6 ตัว",
+    "shop.vat_needs_tax_id": "ร้านที่จดทะเบียน VAT ต้องมีเลขประจำตัวผู้เสียภาษี",
+    "canned.empty": "ข้อความสำเร็จรูปต้องมีชื่อและข้อความ",
+    "canned.unknown_field": "ไม่รู้จักช่อง {{{{{field}}}}}",
+    "customer.invalid_phone": "เบอร์โทรไม่ถูกต้อง",
+    "customer.phone_taken": "เบอร์นี้เป็นของลูกค้าอีกคน ให้รวมรายชื่อแทน",
+    "env.db_locked": "ฐานข้อมูลกำลังถูกใช้งานโดยโปรแกรมอื่น ลองใหม่อีกครั้ง",
+    "env.disk_full": "ดิสก์เต็ม บันทึกไม่ได้ ข้อมูลเดิมยังอยู่ครบ",
+    "env.keyring": "ใช้ที่เก็บรหัสผ่านของระบบไม่ได้ ข้อมูลลับจึงยังไม่ถูกบันทึก",
+}
+
+
+def error_text(exc: DomainError) -> str:
+    if current_language() == "th" and exc.code in THAI_ERRORS:
+        params: dict[str, Any] = dict(exc.params)
+        try:
+            return THAI_ERRORS[exc.code].format(**params)
+        except (KeyError, IndexError, ValueError):
+            return THAI_ERRORS[exc.code]
+    return exc.message
+
+
+def show_error(parent: QWidget | None, exc: BaseException) -> None:
+    """Tell the person; log our bugs with their traceback (never shown)."""
+    if isinstance(exc, UserError):
+        QMessageBox.warning(parent, t("Please check"), error_text(exc))
+    elif isinstance(exc, EnvironmentProblem):
+        log.warning("environment problem: %s", exc.message)
+        QMessageBox.warning(
+            parent,
+            t("Could not finish"),
+            error_text(exc) + "\n\n" + t("Nothing was lost. Please try again."),
+        )
+    else:
+        log.error("unexpected error", exc_info=exc)
+        QMessageBox.critical(
+            parent,
+            t("Something went wrong"),
+            t("MiniChat hit a problem it did not expect. Details are in the log file.")
+            + f"\n\n{logging_path()}",
+        )
+
+
+def logging_path() -> str:
+    for handler in logging.getLogger().handlers:
+        filename = getattr(handler, "baseFilename", None)
+        if filename:
+            return str(filename)
+    return ""

@@ -1,0 +1,50 @@
+"""Thai by default, English on request: a QTranslator fed from :mod:`minichat_desktop.ui.th`.
+
+Source strings in the code are English (``self.tr("Inbox")``); the Thai translator maps them to
+Thai. Switching language re-installs (or removes) the translator and screens retranslate on
+``QEvent.LanguageChange``.
+"""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QCoreApplication, QTranslator
+
+from minichat_desktop.ui.th import THAI
+
+LANGUAGES = ("th", "en")
+
+
+class ThaiTranslator(QTranslator):
+    def translate(
+        self, context: str, source_text: str, disambiguation: str | None = None, n: int = -1
+    ) -> str:
+        return THAI.get(source_text, "")
+
+    def isEmpty(self) -> bool:
+        return False
+
+
+_installed: ThaiTranslator | None = None
+
+
+def set_language(lang: str) -> None:
+    """Install the Thai translator for ``th``; remove it for ``en``."""
+    global _installed
+    app = QCoreApplication.instance()
+    if app is None:
+        return
+    if _installed is not None:
+        app.removeTranslator(_installed)
+        _installed = None
+    if lang == "th":
+        _installed = ThaiTranslator(app)
+        app.installTranslator(_installed)
+
+
+def current_language() -> str:
+    return "th" if _installed is not None else "en"
+
+
+def t(text: str) -> str:
+    """Translate a string outside a QObject (same dictionary as ``tr``)."""
+    return QCoreApplication.translate("MiniChat", text)

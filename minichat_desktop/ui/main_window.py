@@ -1,0 +1,279 @@
+"""The main window: a sidebar of sections, the screens, and a status bar that always shows
+the relay link (online / connecting / offline, with the reason) and the notifications."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QByteArray, QEvent, QSize, Qt, QTimer, QUrl, Slot
+from PySide6.QtGui import QAction, QCloseEvent, QKeySequence, QShortcut
+from PySide6.QtWidgets import (
+    QHBoxLayout,
+    QLabel,
+    QListWidget,
+    QListWidgetItem,
+    QMainWindow,
+    QMenu,
+    QStackedWidget,
+    QSystemTrayIcon,
+    QToolButton,
+    QVBoxLayout,
+    QWidget,
+)
+from qasync import asyncSlot
+
+from minichat_desktop import paths
+from minichat_desktop.domain import conversations as convs
+from minichat_desktop.domain import notifications as notes
+from minichat_desktop.domain.shop import get_profile
+from minichat_desktop.sync.client import LinkState, Status
+from minichat_desktop.ui import i18n, theme
+from minichat_desktop.ui.catalog_screen import CatalogScreen
+from minichat_desktop.ui.context import AppContext
+from minichat_desktop.ui.inbox import InboxScreen
+from minichat_desktop.ui.notifications_panel import NotificationsPanel
+from minichat_desktop.ui.settings_screen import SettingsScreen
+
+
+class ConnectionIndicator(QWidget):
+    """Always-visible state of the relay link."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        layout = QHBoxLayout(self)
+        layout.setContentsMargins(8, 0, 8, 0)
+        self.dot = QLabel()
+        self.text = QLabel()
+        layout.addWidget(self.dot)
+        layout.addWidget(self.text)
+        self.status = Status(LinkState.OFFLINE, "not started")
+        self.show_status(self.status)
+
+    def show_status(self, status: Status) -> None:
+        self.status = status
+        color = {
+            LinkState.ONLINE: "#2F9E44",
+            LinkState.CONNECTING: theme.AMBER,
+            LinkState.OFFLINE: theme.RED,
+        }[status.state]
+        self.dot.setPixmap(theme.dot(color))
+        label = {
+            LinkState.ONLINE: self.tr("Online"),
+            LinkState.CONNECTING: self.tr("Connecting…"),
+            LinkState.OFFLINE: self.tr("Offline"),
+        }[status.state]
+        if status.state is LinkState.OFFLINE and status.reason:
+            label += f" — {status.reason}"
+        self.text.setText(label)
+        self.setToolTip(self.tr("Connection to the relay (chats from the web widget and LINE)"))
+
+
+class MainWindow(QMainWindow):
+    SECTIONS = ("inbox", "catalog", "settings")
+
+    def __init__(self, ctx: AppContext) -> None:
+        super().__init__()
+        self.ctx = ctx
+        self.setMinimumSize(1000, 640)
+
+        self.inbox = InboxScreen(ctx)
+        self.catalog = CatalogScreen(ctx)
+        self.settings_screen = SettingsScreen(ctx)
+        self.stack = QStackedWidget()
+        for screen in (self.inbox, self.catalog, self.settings_screen):
+            self.stack.addWidget(screen)
+
+        sidebar = QWidget(objectName="Sidebar")
+        sidebar.setFixedWidth(210)
+        side = QVBoxLayout(sidebar)
+        side.setContentsMargins(0, 0, 0, 8)
+        self.brand = QLabel("MiniChat", objectName="Brand")
+        self.shop_name = QLabel(objectName="ShopName")
+        self.shop_name.setWordWrap(True)
+        self.nav = QListWidget()
+        self.nav.setIconSize(QSize(20, 20))
+        for name in self.SECTIONS:
+            QListWidgetItem(theme.icon(name), "", self.nav)
+        self.nav.currentRowChanged.connect(self.stack.setCurrentIndex)
+        side.addWidget(self.brand)
+        side.addWidget(self.shop_name)
+        side.addWidget(self.nav, 1)
+
+        central = QWidget()
+        row = QHBoxLayout(central)
+        row.setContentsMargins(0, 0, 0, 0)
+        row.setSpacing(0)
+        row.addWidget(sidebar)
+        row.addWidget(self.stack, 1)
+        self.setCentralWidget(central)
+
+        self.indicator = ConnectionIndicator()
+        self.statusBar().addWidget(self.indicator)
+        self.bell = QToolButton()
+        self.bell.setIcon(theme.icon("bell"))
+        self.bell.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
+        self.bell.setAutoRaise(True)
+        self.bell.clicked.connect(self.show_notifications)
+        self.statusBar().addPermanentWidget(self.bell)
+        self.panel = NotificationsPanel(ctx, self)
+        self.panel.open_requested.connect(self.open_ref)
+        self.panel.changed.connect(self.refresh_counts)
+
+        self._make_shortcuts()
+        self._make_tray()
+        ctx.signals.status_changed_sig.connect(self.indicator.show_status)
+        ctx.signals.messages_stored_sig.connect(self.on_messages)
+        ctx.ops.changed.connect(self.on_changed)
+        self.retranslate()
+        self.restore_state()
+        self.nav.setCurrentRow(0)
+        self.refresh_counts()
+        self.refresh_shop_name()
+
+    # ------------------------------------------------------------------ setup
+
+    def _make_shortcuts(self) -> None:
+        for i in range(len(self.SECTIONS)):
+            QShortcut(
+                QKeySequence(f"Ctrl+{i + 1}"), self, activated=lambda i=i: self.nav.setCurrentRow(i)
+            )
+        QShortcut(QKeySequence("Ctrl+Shift+N"), self, activated=self.show_notifications)
+        QShortcut(QKeySequence.StandardKey.Find, self, activated=self.focus_search)
+        quit_action = QAction(self)
+        quit_action.setShortcut(QKeySequence.StandardKey.Quit)
+        quit_action.triggered.connect(self.close)
+        self.addAction(quit_action)
+
+    def _make_tray(self) -> None:
+        self.tray: QSystemTrayIcon | None = None
+        if not QSystemTrayIcon.isSystemTrayAvailable():
+            return
+        self.tray = QSystemTrayIcon(theme.icon("minichat"), self)
+        menu = QMenu(self)
+        self.tray_open = menu.addAction("", self.bring_to_front)
+        self.tray_quit = menu.addAction("", self.close)
+        self.tray.setContextMenu(menu)
+        self.tray.activated.connect(lambda *_: self.bring_to_front())
+        self.tray.messageClicked.connect(self.bring_to_front)
+        self.tray.show()
+
+    def retranslate(self) -> None:
+        self.setWindowTitle(self.tr("MiniChat — shop and chats"))
+        labels = (self.tr("Inbox"), self.tr("Catalog"), self.tr("Settings"))
+        for i, label in enumerate(labels):
+            self.nav.item(i).setText(label)
+            self.nav.item(i).setToolTip(f"{label} (Ctrl+{i + 1})")
+        self.indicator.show_status(self.indicator.status)
+        if self.tray is not None:
+            self.tray_open.setText(self.tr("Open MiniChat"))
+            self.tray_quit.setText(self.tr("Quit"))
+            self.tray.setToolTip("MiniChat")
+        self.refresh_counts()
+
+    def changeEvent(self, event: QEvent) -> None:
+        if event.type() == QEvent.Type.LanguageChange:
+            self.retranslate()
+        super().changeEvent(event)
+
+    def restore_state(self) -> None:
+        geometry = self.ctx.settings.value("window/geometry")
+        if isinstance(geometry, QByteArray):
+            self.restoreGeometry(geometry)
+        else:
+            self.resize(1280, 800)
+        state = self.ctx.settings.value("window/state")
+        if isinstance(state, QByteArray):
+            self.restoreState(state)
+
+    def closeEvent(self, event: QCloseEvent) -> None:
+        self.ctx.settings.setValue("window/geometry", self.saveGeometry())
+        self.ctx.settings.setValue("window/state", self.saveState())
+        self.ctx.settings.sync()
+        if self.tray is not None:
+            self.tray.hide()
+        super().closeEvent(event)
+
+    # ------------------------------------------------------------------ behaviour
+
+    def bring_to_front(self) -> None:
+        self.showNormal()
+        self.raise_()
+        self.activateWindow()
+
+    def focus_search(self) -> None:
+        screen = self.stack.currentWidget()
+        focus = getattr(screen, "focus_search", None)
+        if callable(focus):
+            focus()
+
+    def show_notifications(self) -> None:
+        self.panel.refresh()
+        pos = self.bell.mapToGlobal(self.bell.rect().topRight())
+        self.panel.popup_at(pos)
+
+    @Slot(str)
+    def open_ref(self, ref: str) -> None:
+        kind, _, ident = ref.partition(":")
+        if kind == "conversation" and ident.isdigit():
+            self.nav.setCurrentRow(0)
+            self.inbox.open_conversation(int(ident))
+        elif kind == "product":
+            self.nav.setCurrentRow(1)
+        self.bring_to_front()
+
+    def refresh_counts(self) -> None:
+        unread = self.ctx.ops.read_now(notes.unread_count)
+        self.bell.setText(str(unread) if unread else "")
+        self.bell.setToolTip(self.tr("Notifications (Ctrl+Shift+N)"))
+        waiting = sum(c.unread for c in self.ctx.ops.read_now(convs.list_conversations, limit=500))
+        label = self.tr("Inbox")
+        self.nav.item(0).setText(f"{label}  ({waiting})" if waiting else label)
+
+    def refresh_shop_name(self) -> None:
+        self.shop_name.setText(self.ctx.ops.read_now(get_profile).name)
+
+    @Slot(set)
+    def on_changed(self, topics: set[str]) -> None:
+        if topics & {"conversations", "notifications"}:
+            self.refresh_counts()
+        if "shop" in topics:
+            self.refresh_shop_name()
+
+    @asyncSlot(list)
+    async def on_messages(self, stored: list[convs.Inbound]) -> None:
+        self.refresh_counts()
+        looking = self.isActiveWindow() and self.stack.currentWidget() is self.inbox
+        fresh = [s for s in stored if not (looking and self.inbox.current_id == s.conversation.id)]
+        if not fresh:
+            return
+        last = fresh[-1]
+        title = last.conversation.display_name
+        if last.new_conversation:
+            title = self.tr("New chat: {name}").format(name=title)
+        self.notify(title, last.message.text)
+
+    def notify(self, title: str, body: str) -> None:
+        """A tray message with the sender and a preview, and a sound (each if enabled)."""
+        settings = self.ctx.settings
+        if self.tray is not None and settings.value("notify/tray", True, type=bool):
+            self.tray.showMessage(title, body[:200], QSystemTrayIcon.MessageIcon.Information, 6000)
+        if settings.value("notify/sound", True, type=bool):
+            QTimer.singleShot(0, self._play_sound)
+
+    def _play_sound(self) -> None:
+        effect = getattr(self, "_sound", None)
+        if effect is None:
+            from PySide6.QtMultimedia import QSoundEffect
+
+            effect = QSoundEffect(self)
+            effect.setSource(
+                QUrl.fromLocalFile(
+                    str(paths.project_root() / "resources" / "sounds" / "notify.wav")
+                )
+            )
+            effect.setVolume(0.6)
+            self._sound = effect
+        effect.play()
+
+
+def set_language(window: MainWindow, lang: str) -> None:
+    i18n.set_language(lang)
+    window.ctx.settings.setValue("ui/language", lang)

@@ -1,0 +1,70 @@
+"""Runs domain use cases off the UI thread and tells screens what changed.
+
+A screen never opens a session or writes SQL: it hands a use case (a function from
+``minichat_desktop.domain`` whose first argument is a session) to :meth:`Ops.read` or
+:meth:`Ops.write` and awaits the plain result. After a write, :attr:`Ops.changed` carries the
+topics it touched (``"catalog"``, ``"conversations"``…) so only the screens showing those
+refresh.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any, TypeVar
+
+from PySide6.QtCore import QObject, Signal
+
+from minichat_desktop.domain.db import Database
+
+T = TypeVar("T")
+
+
+class Ops(QObject):
+    changed = Signal(set)  # set[str] of topics
+
+    def __init__(self, db: Database, actor: str = "owner") -> None:
+        super().__init__()
+        self.db = db
+        self.actor = actor
+        self._pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="ops")
+
+    def _read(self, fn: Callable[..., T], args: tuple[Any, ...], kwargs: dict[str, Any]) -> T:
+        with self.db.read() as session:
+            return fn(session, *args, **kwargs)
+
+    def _write(self, fn: Callable[..., T], args: tuple[Any, ...], kwargs: dict[str, Any]) -> T:
+        with self.db.write() as session:
+            return fn(session, *args, **kwargs)
+
+    async def read(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self._pool, self._read, fn, args, kwargs)
+
+    async def write(
+        self, fn: Callable[..., T], *args: Any, topics: Iterable[str] = (), **kwargs: Any
+    ) -> T:
+        loop = asyncio.get_running_loop()
+        result = await loop.run_in_executor(self._pool, self._write, fn, args, kwargs)
+        topics = set(topics)
+        if topics:
+            self.changed.emit(topics)
+        return result
+
+    def read_now(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+        """Synchronous read, for the first paint of a screen (keep these small)."""
+        return self._read(fn, args, kwargs)
+
+    def write_now(
+        self, fn: Callable[..., T], *args: Any, topics: Iterable[str] = (), **kwargs: Any
+    ) -> T:
+        """Synchronous write for tiny changes made in answer to a click (a flag, a mark)."""
+        result = self._write(fn, args, kwargs)
+        topics = set(topics)
+        if topics:
+            self.changed.emit(topics)
+        return result
+
+    def shutdown(self) -> None:
+        self._pool.shutdown(wait=True)

@@ -1,0 +1,117 @@
+"""Look and feel: the bundled Thai font, colours, icons and the style sheet.
+
+Qt with no Thai font draws boxes, so Sarabun (OFL, from the ``fontpkg-sarabun`` package) is
+registered at start and made the application font.
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+from PySide6.QtCore import QSize, Qt
+from PySide6.QtGui import QColor, QFont, QFontDatabase, QIcon, QPainter, QPixmap
+from PySide6.QtWidgets import QApplication
+
+from minichat_desktop import paths
+
+log = logging.getLogger(__name__)
+
+FONT_FAMILY = "Sarabun"
+ICONS = paths.project_root() / "resources" / "icons"
+
+GREEN = "#0E8F6E"
+GREEN_DARK = "#0B6E55"
+INK = "#1F2933"
+MUTED = "#616E7C"
+LINE_COLOR = "#E4E7EB"
+BG = "#F5F7FA"
+RED = "#D64545"
+AMBER = "#C98A0B"
+
+
+def font_files() -> list[Path]:
+    import fontpkg_sarabun
+
+    folder = Path(fontpkg_sarabun.__file__).parent / "files"
+    wanted = ("Regular", "Medium", "SemiBold", "Bold", "Italic")
+    return [folder / f"Sarabun-{w}.ttf" for w in wanted if (folder / f"Sarabun-{w}.ttf").exists()]
+
+
+def register_fonts() -> str:
+    """Register the bundled Thai font; returns its family name. Raises RuntimeError when no
+    file could be loaded (Thai would draw as boxes)."""
+    families: set[str] = set()
+    for f in font_files():
+        fid = QFontDatabase.addApplicationFont(str(f))
+        if fid >= 0:
+            families.update(QFontDatabase.applicationFontFamilies(fid))
+    if FONT_FAMILY not in families:
+        raise RuntimeError("the bundled Thai font (Sarabun) could not be loaded")
+    return FONT_FAMILY
+
+
+def apply(app: QApplication) -> None:
+    family = register_fonts()
+    font = QFont(family, 10)
+    font.setHintingPreference(QFont.HintingPreference.PreferNoHinting)
+    app.setFont(font)
+    app.setStyle("Fusion")
+    app.setStyleSheet(STYLE)
+    app.setWindowIcon(icon("minichat"))
+
+
+def icon(name: str) -> QIcon:
+    return QIcon(str(ICONS / f"{name}.svg"))
+
+
+def dot(color: str, size: int = 10) -> QPixmap:
+    """A filled circle, e.g. the connection indicator."""
+    pm = QPixmap(QSize(size, size))
+    pm.fill(Qt.GlobalColor.transparent)
+    painter = QPainter(pm)
+    painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+    painter.setBrush(QColor(color))
+    painter.setPen(Qt.PenStyle.NoPen)
+    painter.drawEllipse(0, 0, size, size)
+    painter.end()
+    return pm
+
+
+STYLE = f"""
+QMainWindow, QDialog {{ background: {BG}; }}
+QWidget {{ color: {INK}; }}
+#Sidebar {{ background: #FFFFFF; border-right: 1px solid {LINE_COLOR}; }}
+#Sidebar QListWidget {{ border: none; background: transparent; font-size: 11pt; }}
+#Sidebar QListWidget::item {{ padding: 10px 12px; border-radius: 8px; margin: 2px 8px; }}
+#Sidebar QListWidget::item:selected {{ background: #E6F4EF; color: {GREEN_DARK}; }}
+#Sidebar QListWidget::item:hover:!selected {{ background: #F0F2F5; }}
+#Brand {{ font-size: 15pt; font-weight: 700; color: {GREEN_DARK}; padding: 14px 16px 6px 16px; }}
+#ShopName {{ color: {MUTED}; padding: 0 16px 12px 16px; }}
+QLineEdit, QPlainTextEdit, QTextEdit, QComboBox, QSpinBox, QDoubleSpinBox {{
+    background: #FFFFFF; border: 1px solid #CBD2D9; border-radius: 6px; padding: 5px 8px; }}
+QLineEdit:focus, QPlainTextEdit:focus, QTextEdit:focus, QComboBox:focus {{
+    border: 1px solid {GREEN}; }}
+QPushButton {{ background: #FFFFFF; border: 1px solid #CBD2D9; border-radius: 6px;
+    padding: 6px 14px; }}
+QPushButton:hover {{ background: #F0F2F5; }}
+QPushButton:disabled {{ color: #9AA5B1; }}
+QPushButton[primary="true"] {{ background: {GREEN}; color: white; border: 1px solid {GREEN}; }}
+QPushButton[primary="true"]:hover {{ background: {GREEN_DARK}; }}
+QPushButton[danger="true"] {{ color: {RED}; border-color: {RED}; }}
+QTableView, QListView, QTreeView {{ background: #FFFFFF; border: 1px solid {LINE_COLOR};
+    border-radius: 6px; gridline-color: {LINE_COLOR}; selection-background-color: #D9F0E8;
+    selection-color: {INK}; }}
+QHeaderView::section {{ background: #F0F2F5; border: none; border-bottom: 1px solid {LINE_COLOR};
+    padding: 6px; font-weight: 600; }}
+QTabWidget::pane {{ border: 1px solid {LINE_COLOR}; border-radius: 6px; background: #FFFFFF; }}
+QTabBar::tab {{ padding: 7px 14px; }}
+QTabBar::tab:selected {{ color: {GREEN_DARK}; border-bottom: 2px solid {GREEN}; }}
+QStatusBar {{ background: #FFFFFF; border-top: 1px solid {LINE_COLOR}; }}
+QGroupBox {{ border: 1px solid {LINE_COLOR}; border-radius: 8px; margin-top: 14px;
+    background: #FFFFFF; padding: 10px; }}
+QGroupBox::title {{ subcontrol-origin: margin; left: 10px; padding: 0 4px; font-weight: 600; }}
+#Muted {{ color: {MUTED}; }}
+#Title {{ font-size: 14pt; font-weight: 700; }}
+#Badge {{ background: {RED}; color: white; border-radius: 9px; padding: 0 6px; font-size: 8pt; }}
+"""

@@ -1,0 +1,47 @@
+"""Qt tests: real widgets offscreen, on a real database, inside one qasync event loop (the
+same kind of loop the app runs), so ``await asyncio.sleep`` in a test lets Qt and the app's
+async slots run."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Mapping
+from pathlib import Path
+
+import pytest
+import qasync
+from PySide6.QtWidgets import QApplication
+
+from minichat_desktop.domain.db import Database
+from minichat_desktop.ui import i18n
+from minichat_desktop.ui.app import build_context
+from minichat_desktop.ui.context import AppContext
+
+
+def _qt_loop() -> qasync.QEventLoop:
+    app = QApplication.instance() or QApplication([])
+    return qasync.QEventLoop(app)
+
+
+def pytest_asyncio_loop_factories(config: object, item: object) -> Mapping[str, Callable[[], object]]:
+    return {"qasync": _qt_loop}
+
+
+@pytest.fixture
+def make_ctx(qapp: QApplication, new_db: Callable[[], Database]) -> Iterator[Callable[..., AppContext]]:
+    """Builds an AppContext on a fresh database (Thai UI unless ``lang`` says otherwise)."""
+    from minichat_desktop.ui import theme
+
+    theme.apply(qapp)
+    made: list[AppContext] = []
+
+    def make(db: Database | None = None, lang: str = "th") -> AppContext:
+        database = db or new_db()
+        ctx = build_context(Path(database.path).parent, database)
+        i18n.set_language(lang)
+        made.append(ctx)
+        return ctx
+
+    yield make
+    for ctx in made:
+        ctx.ops.shutdown()
+    i18n.set_language("th")
