@@ -639,16 +639,14 @@ async def _widget_send(
         message = message.with_body(
             p.Image(m.id, None, m.mime, m.width, m.height, m.size, body.caption)
         )
-    cseq, is_new = hub.shopper_message(shop_id, conversation, message)
+    cseq, is_new, stored = hub.shopper_message(shop_id, conversation, message)
     accepted = p.encode(p.Accepted(message.id, None, cseq))
-    if is_new:
-        stored = hub.store.history(shop_id, conversation, cseq - 1, 1)
-        echo = p.encode(p.WidgetMessage(stored[0])) if stored else None
+    if is_new and len(hub.live(shop_id).widgets.get(sid, ())) > 1:
+        echo = p.encode(p.WidgetMessage(p.HistoryItem(cseq, p.Origin.SHOPPER, stored)))
 
         def done() -> None:
             conn.send(accepted)
-            if echo is not None:
-                hub.to_session(shop_id, sid, echo, skip=conn)
+            hub.to_session(shop_id, sid, echo, skip=conn)
 
         hub.after_commit(done)
     else:

@@ -37,6 +37,7 @@ CLOSE_POLICY = 4008  # rate limit or too many bad frames
 HELLO_TIMEOUT = 10.0
 MAX_OUT_QUEUE = 2000  # frames waiting for a slow widget before we drop it
 DESKTOP_PAGE = 500
+COMMIT_WINDOW = 0.002  # seconds: writes in this window share one COMMIT (group commit)
 
 
 @dataclass
@@ -172,7 +173,7 @@ class Hub:
     def _schedule_commit(self) -> None:
         if not self._commit_scheduled:
             self._commit_scheduled = True
-            asyncio.get_running_loop().call_soon(self._commit)
+            asyncio.get_running_loop().call_later(COMMIT_WINDOW, self._commit)
 
     def after_commit(self, fn: Callable[[], None]) -> None:
         """Run ``fn`` once everything written so far is committed (in registration order)."""
@@ -287,29 +288,28 @@ class Hub:
 
     def shopper_message(
         self, shop_id: str, conversation: str, message: p.Message
-    ) -> tuple[int, bool]:
-        """Store a shopper's message and queue it for the desktop. Returns (cseq, is_new)."""
-        existing = self.store.find_message(shop_id, conversation, p.Origin.SHOPPER, message.id)
-        if existing is not None:
-            return existing, False
+    ) -> tuple[int, bool, p.Message]:
+        """Store a shopper's message and queue it for the desktop.
+        Returns (cseq, is_new, the message as stored)."""
         message = self.with_media_url(message).with_at(now_iso())
-        cseq = self.store.add_history(shop_id, conversation, p.Origin.SHOPPER, message)
+        cseq, is_new = self.store.add_history(shop_id, conversation, p.Origin.SHOPPER, message)
+        if not is_new:
+            return cseq, False, message
         self.push_stream(
             shop_id,
             lambda seq: p.Inbound(seq, conversation, message),
             conversation if conversation.startswith("widget:") else None,
             message.id,
         )
-        return cseq, True
+        return cseq, True, message
 
     # ---- messages from the shop
 
     def shop_message(self, shop_id: str, conversation: str, message: p.Message) -> tuple[int, bool]:
-        existing = self.store.find_message(shop_id, conversation, p.Origin.SHOP, message.id)
-        if existing is not None:
-            return existing, False
         message = self.with_media_url(message).with_at(now_iso())
-        cseq = self.store.add_history(shop_id, conversation, p.Origin.SHOP, message)
+        cseq, is_new = self.store.add_history(shop_id, conversation, p.Origin.SHOP, message)
+        if not is_new:
+            return cseq, False
         if conversation.startswith("line:"):
             self.store.enqueue_line(shop_id, conversation, message)
             self.after_commit(lambda: self.wake_line(shop_id))
@@ -555,7 +555,7 @@ class Hub:
                 self.store.set_reply_token(
                     shop_id, ev.conversation, ev.reply_token, ev.timestamp or time.time()
                 )
-            _, is_new = self.shopper_message(shop_id, ev.conversation, message)
+            _, is_new, _ = self.shopper_message(shop_id, ev.conversation, message)
             if is_new and self.live(shop_id).presence is p.Presence.AWAY:
                 self._line_away_notice(shop_id, ev.conversation)
 

@@ -146,9 +146,17 @@ class NotFound(LookupError):
     """No such shop (or session, or media)."""
 
 
+_iso_cache: tuple[int, str] = (0, "")
+
+
 def now_iso() -> str:
-    """UTC now as ISO 8601 with milliseconds and a ``Z``."""
-    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
+    """UTC now as ISO 8601 with milliseconds and a ``Z`` (the second's prefix is cached)."""
+    global _iso_cache
+    now = time.time()
+    sec = int(now)
+    if _iso_cache[0] != sec:
+        _iso_cache = (sec, time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(sec)))
+    return f"{_iso_cache[1]}.{int((now - sec) * 1000):03d}Z"
 
 
 def hash_token(token: str) -> bytes:
@@ -248,7 +256,14 @@ class Store:
             raise StoreError(f"cannot open the database in {data_dir}: {exc}") from exc
         self._fernet = _load_key(data_dir)
         self._in_tx = False
-        self._seq_cache: dict[str, int] = {}
+        # Write-behind counters (this process is the only writer while it serves): changed in
+        # memory, written back in the same transaction just before COMMIT.
+        self._shop_seq: dict[str, list[int]] = {}  # shop -> [next_seq, desktop_ack]
+        self._dirty_shops: set[str] = set()
+        self._conv: dict[tuple[str, str], list[int]] = {}  # -> [next_cseq, widget_ack, widget_read]
+        self._dirty_conv: set[tuple[str, str]] = set()
+        self._sessions: set[tuple[str, str]] = set()
+        self._conv_flushed = 0.0
 
     # ---- transactions
 
@@ -264,16 +279,59 @@ class Store:
         return self._in_tx
 
     def commit(self) -> None:
-        if self._in_tx:
+        if not self._in_tx:
+            return
+        try:
+            self._flush_counters()
+            self._in_tx = False
+            self.db.execute("COMMIT")
+        except sqlite3.Error as exc:
             self._in_tx = False
             try:
-                self.db.execute("COMMIT")
-            except sqlite3.Error as exc:
-                with contextlib.suppress(sqlite3.Error):
-                    self.db.execute("ROLLBACK")
-                raise StoreError(f"commit failed: {exc}") from exc
+                self.db.execute("ROLLBACK")
+            except sqlite3.Error:
+                pass
+            self.forget_caches()
+            raise StoreError(f"commit failed: {exc}") from exc
+
+    def forget_caches(self) -> None:
+        """Drop the write-behind counters (after a rollback, or if another writer ran)."""
+        self._shop_seq.clear()
+        self._dirty_shops.clear()
+        self._conv.clear()
+        self._dirty_conv.clear()
+        self._sessions.clear()
+
+    def _flush_counters(self, conversations: bool = False) -> None:
+        """Write the shop counters back (every commit: a stream seq must never be reused) and,
+        at most once a second or when asked, the conversation counters (after a crash those
+        are rebuilt from the history, whose rows are committed with the messages)."""
+        db = self.db
+        for shop_id in self._dirty_shops:
+            nxt, ack = self._shop_seq[shop_id]
+            db.execute("UPDATE shops SET next_seq=?, desktop_ack=? WHERE id=?", (nxt, ack, shop_id))
+        self._dirty_shops.clear()
+        if not conversations and time.monotonic() - self._conv_flushed < 1.0:
+            return
+        self._conv_flushed = time.monotonic()
+        now = time.time()
+        for key in self._dirty_conv:
+            nxt, ack, read = self._conv[key]
+            db.execute(
+                "INSERT INTO conversations(shop_id, conversation, next_cseq, widget_ack, widget_read,"
+                " created_at) VALUES(?,?,?,?,?,?) ON CONFLICT(shop_id, conversation) DO UPDATE SET"
+                " next_cseq=excluded.next_cseq, widget_ack=excluded.widget_ack,"
+                " widget_read=excluded.widget_read",
+                (key[0], key[1], nxt, ack, read, now),
+            )
+        self._dirty_conv.clear()
+        if len(self._conv) > 200_000:  # bound memory on a long-running relay
+            self._conv.clear()
 
     def close(self) -> None:
+        if self._dirty_conv:
+            self._w()
+            self._flush_counters(conversations=True)
         self.commit()
         with contextlib.suppress(sqlite3.Error):
             self.db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
@@ -407,17 +465,24 @@ class Store:
 
     # ---- the desktop stream
 
+    def _shop_counters(self, shop_id: str) -> list[int]:
+        c = self._shop_seq.get(shop_id)
+        if c is None:
+            row = self.db.execute(
+                "SELECT next_seq, desktop_ack FROM shops WHERE id=?", (shop_id,)
+            ).fetchone()
+            if row is None:
+                raise NotFound(shop_id)
+            c = self._shop_seq[shop_id] = [int(row[0]), int(row[1])]
+        return c
+
     def _next_seq(self, shop_id: str) -> int:
-        row = (
-            self._w()
-            .execute(
-                "UPDATE shops SET next_seq=next_seq+1 WHERE id=? RETURNING next_seq-1", (shop_id,)
-            )
-            .fetchone()
-        )
-        if row is None:
-            raise NotFound(shop_id)
-        return int(row[0])
+        c = self._shop_counters(shop_id)
+        self._w()
+        seq = c[0]
+        c[0] += 1
+        self._dirty_shops.add(shop_id)
+        return seq
 
     def push_stream(
         self, shop_id: str, make: Any, conversation: str | None = None, msg_id: str | None = None
@@ -432,8 +497,10 @@ class Store:
         return seq
 
     def last_seq(self, shop_id: str) -> int:
-        row = self.db.execute("SELECT next_seq-1 FROM shops WHERE id=?", (shop_id,)).fetchone()
-        return 0 if row is None else int(row[0])
+        try:
+            return self._shop_counters(shop_id)[0] - 1
+        except NotFound:
+            return 0
 
     def stream_after(self, shop_id: str, after: int, limit: int = 500) -> list[tuple[int, str]]:
         return [
@@ -447,20 +514,26 @@ class Store:
     def ack_stream(self, shop_id: str, seq: int) -> tuple[int, dict[str, list[str]]]:
         """Forget items up to ``seq``. Returns the recorded ack (never moves backwards) and the
         shopper messages this delivered, by conversation."""
-        db = self._w()
+        c = self._shop_counters(shop_id)
+        new_ack = max(c[1], min(seq, c[0] - 1))
         delivered: dict[str, list[str]] = {}
-        for conv, msg_id in db.execute(
-            "SELECT conversation, msg_id FROM stream WHERE shop_id=? AND seq<=? AND msg_id IS NOT NULL"
-            " ORDER BY seq",
-            (shop_id, seq),
-        ).fetchall():
-            delivered.setdefault(conv, []).append(msg_id)
-        db.execute("DELETE FROM stream WHERE shop_id=? AND seq<=?", (shop_id, seq))
-        row = db.execute(
-            "UPDATE shops SET desktop_ack=MAX(desktop_ack, MIN(?, next_seq-1)) WHERE id=? RETURNING desktop_ack",
-            (seq, shop_id),
-        ).fetchone()
-        return (int(row[0]) if row else 0), delivered
+        if new_ack > c[1] or seq > c[1]:
+            rows = (
+                self._w()
+                .execute(
+                    "DELETE FROM stream WHERE shop_id=? AND seq<=? RETURNING seq, conversation, msg_id",
+                    (shop_id, new_ack),
+                )
+                .fetchall()
+            )
+            rows.sort()
+            for _, conv, msg_id in rows:
+                if msg_id is not None and conv is not None:
+                    delivered.setdefault(conv, []).append(msg_id)
+            if new_ack != c[1]:
+                c[1] = new_ack
+                self._dirty_shops.add(shop_id)
+        return new_ack, delivered
 
     # ---- sessions
 
@@ -472,12 +545,19 @@ class Store:
             "INSERT INTO sessions(token_hash, shop_id, sid, created_at) VALUES(?,?,?,?)",
             (hash_token(token), shop_id, sid, time.time()),
         )
+        self._sessions.add((shop_id, sid))
         return sid, token
 
     def has_session(self, shop_id: str, sid: str) -> bool:
+        if (shop_id, sid) in self._sessions:
+            return True
         row = self.db.execute(
             "SELECT 1 FROM sessions WHERE shop_id=? AND sid=?", (shop_id, sid)
         ).fetchone()
+        if row is not None:
+            if len(self._sessions) > 100_000:
+                self._sessions.clear()
+            self._sessions.add((shop_id, sid))
         return row is not None
 
     def session(self, shop_id: str, token: str) -> str | None:
@@ -492,17 +572,22 @@ class Store:
 
     # ---- conversations and history
 
-    def _next_cseq(self, shop_id: str, conversation: str) -> int:
-        row = (
-            self._w()
-            .execute(
-                "INSERT INTO conversations(shop_id, conversation, next_cseq, created_at) VALUES(?,?,2,?)"
-                " ON CONFLICT(shop_id, conversation) DO UPDATE SET next_cseq=next_cseq+1 RETURNING next_cseq-1",
-                (shop_id, conversation, time.time()),
-            )
-            .fetchone()
-        )
-        return int(row[0])
+    def _conv_counters(self, shop_id: str, conversation: str) -> list[int]:
+        key = (shop_id, conversation)
+        c = self._conv.get(key)
+        if c is None:
+            row = self.db.execute(
+                "SELECT next_cseq, widget_ack, widget_read FROM conversations"
+                " WHERE shop_id=? AND conversation=?",
+                key,
+            ).fetchone()
+            top = self.db.execute(
+                "SELECT MAX(cseq) FROM history WHERE shop_id=? AND conversation=?", key
+            ).fetchone()[0]
+            c = [int(row[0]), int(row[1]), int(row[2])] if row else [1, 0, 0]
+            c[0] = max(c[0], int(top or 0) + 1)
+            self._conv[key] = c
+        return c
 
     def find_message(
         self, shop_id: str, conversation: str, origin: p.Origin, msg_id: str
@@ -515,11 +600,14 @@ class Store:
 
     def add_history(
         self, shop_id: str, conversation: str, origin: p.Origin, message: p.Message
-    ) -> int:
-        cseq = self._next_cseq(shop_id, conversation)
-        self._w().execute(
-            "INSERT INTO history(shop_id, conversation, cseq, origin, msg_id, message, status, created_at)"
-            " VALUES(?,?,?,?,?,?,?,?)",
+    ) -> tuple[int, bool]:
+        """Store a message in its conversation. Returns (cseq, is_new); a message whose id is
+        already there is not stored again and its existing cseq is returned."""
+        c = self._conv_counters(shop_id, conversation)
+        cseq = c[0]
+        cur = self._w().execute(
+            "INSERT INTO history(shop_id, conversation, cseq, origin, msg_id, message, status,"
+            " created_at) VALUES(?,?,?,?,?,?,?,?) ON CONFLICT DO NOTHING",
             (
                 shop_id,
                 conversation,
@@ -531,7 +619,15 @@ class Store:
                 time.time(),
             ),
         )
-        return cseq
+        if cur.rowcount == 0:
+            existing = self.find_message(shop_id, conversation, origin, message.id)
+            if existing is None:  # the cseq was taken: counters are stale
+                self.forget_caches()
+                raise StoreError(f"history of {conversation} is out of step; retry")
+            return existing, False
+        c[0] += 1
+        self._dirty_conv.add((shop_id, conversation))
+        return cseq, True
 
     def history(
         self, shop_id: str, conversation: str, after: int, limit: int = p.MAX_HISTORY
@@ -557,40 +653,25 @@ class Store:
 
     def conversation_state(self, shop_id: str, conversation: str) -> tuple[int, int]:
         """(widget_ack, widget_read) of a conversation."""
-        row = self.db.execute(
-            "SELECT widget_ack, widget_read FROM conversations WHERE shop_id=? AND conversation=?",
-            (shop_id, conversation),
-        ).fetchone()
-        return (0, 0) if row is None else (int(row[0]), int(row[1]))
+        c = self._conv_counters(shop_id, conversation)
+        return c[1], c[2]
 
     def widget_ack(self, shop_id: str, conversation: str, seq: int, *, read: bool) -> list[str]:
         """Record that the widget has (or the shopper has read) shop messages up to ``seq``;
         returns the ids of shop messages that this newly covers."""
-        column = "widget_read" if read else "widget_ack"
-        db = self._w()
-        row = db.execute(
-            f"SELECT {column}, next_cseq FROM conversations WHERE shop_id=? AND conversation=?",
-            (shop_id, conversation),
-        ).fetchone()
-        if row is None:
-            return []
-        old, next_cseq = int(row[0]), int(row[1])
-        seq = min(seq, next_cseq - 1)
+        c = self._conv_counters(shop_id, conversation)
+        idx = 2 if read else 1
+        old = c[idx]
+        seq = min(seq, c[0] - 1)
         if seq <= old:
             return []
-        db.execute(
-            f"UPDATE conversations SET {column}=? WHERE shop_id=? AND conversation=?",
-            (seq, shop_id, conversation),
-        )
+        c[idx] = seq
         if read:
-            # reading implies having it
-            db.execute(
-                "UPDATE conversations SET widget_ack=MAX(widget_ack, ?) WHERE shop_id=? AND conversation=?",
-                (seq, shop_id, conversation),
-            )
+            c[1] = max(c[1], seq)  # reading implies having it
+        self._dirty_conv.add((shop_id, conversation))
         return [
             str(r[0])
-            for r in db.execute(
+            for r in self._w().execute(
                 "SELECT msg_id FROM history WHERE shop_id=? AND conversation=? AND origin='shop'"
                 " AND cseq>? AND cseq<=? ORDER BY cseq",
                 (shop_id, conversation, old, seq),
@@ -606,34 +687,30 @@ class Store:
         ids: list[str] | None = None,
     ) -> list[str]:
         """Set delivered/read on shopper messages (by ids, or all up to a cseq); returns the ids
-        whose status this moved forward."""
-        rank = {None: 0, "delivered": 1, "read": 2}
+        whose status this moved forward, in conversation order."""
+        older = (
+            "status IS NULL"
+            if status is p.ReceiptStatus.DELIVERED
+            else "(status IS NULL OR status='delivered')"
+        )
         db = self._w()
+        rows: list[Any] = []
         if ids is not None:
-            rows = []
-            for mid in ids:
-                r = db.execute(
-                    "SELECT cseq, msg_id, status FROM history WHERE shop_id=? AND conversation=?"
-                    " AND origin='shopper' AND msg_id=?",
-                    (shop_id, conversation, mid),
-                ).fetchone()
-                if r is not None:
-                    rows.append(r)
+            for i in range(0, len(ids), 400):
+                chunk = ids[i : i + 400]
+                marks = ",".join("?" * len(chunk))
+                rows += db.execute(
+                    f"UPDATE history SET status=? WHERE shop_id=? AND conversation=?"  # noqa: S608
+                    f" AND origin='shopper' AND msg_id IN ({marks}) AND {older} RETURNING cseq, msg_id",
+                    (status.value, shop_id, conversation, *chunk),
+                ).fetchall()
         else:
             rows = db.execute(
-                "SELECT cseq, msg_id, status FROM history WHERE shop_id=? AND conversation=?"
-                " AND origin='shopper' AND cseq<=? AND (status IS NULL OR status!='read')",
-                (shop_id, conversation, up_to_cseq or 0),
+                f"UPDATE history SET status=? WHERE shop_id=? AND conversation=?"  # noqa: S608
+                f" AND origin='shopper' AND cseq<=? AND {older} RETURNING cseq, msg_id",
+                (status.value, shop_id, conversation, up_to_cseq or 0),
             ).fetchall()
-        moved = []
-        for cseq, msg_id, old in rows:
-            if rank[status.value] > rank.get(old, 0):
-                db.execute(
-                    "UPDATE history SET status=? WHERE shop_id=? AND conversation=? AND cseq=?",
-                    (status.value, shop_id, conversation, cseq),
-                )
-                moved.append(str(msg_id))
-        return moved
+        return [str(r[1]) for r in sorted(rows)]
 
     def set_reply_token(self, shop_id: str, conversation: str, token: str, at: float) -> None:
         self._w().execute(

@@ -1,0 +1,268 @@
+"""1,000 concurrent shoppers whose messages a simulated desktop answers, against a bare
+`websockets` echo server measured in the same run (the Python floor).
+
+Targets (issue 3): round-trip p99 ≤ 3× the bare echo's p99; ≥ 3,000 relayed messages/s on
+2 cores. A round trip is shopper → relay → desktop → relay → shopper; "relayed messages" counts
+both directions (2 per round trip). Every shopper acks what it is shown and the desktop acks
+its stream, as the real ones do, so the relay does its full work (SQLite writes, receipts).
+
+The server runs on CPU 0 and this load generator on CPU 1 when there are 2 or more.
+Loopback only; about 40 s.
+
+    .venv/bin/python bench/relay/shoppers_roundtrip.py [--shoppers 1000] [--seconds 10]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import websockets
+
+from _common import PYTHON, ROOT, RelayProc, fmt_ms, pct, raise_nofile, uvloop_run
+
+ECHO_SERVER = r"""
+import asyncio, json, sys, uvloop
+from websockets.asyncio.server import serve
+async def echo(ws):
+    async for m in ws:
+        await ws.send(m)
+async def main():
+    async with serve(echo, "127.0.0.1", 0, compression=None, max_queue=64) as s:
+        print(json.dumps({"port": s.sockets[0].getsockname()[1]}), flush=True)
+        await asyncio.Future()
+uvloop.run(main())
+"""
+
+
+RELAY_CPU: list[float] = []
+LOAD_CPU: list[float] = []
+
+
+def cpu_seconds(pid: int) -> float:
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def pin(cpu: int) -> None:
+    if hasattr(os, "sched_setaffinity") and (os.cpu_count() or 1) >= 2:
+        os.sched_setaffinity(0, {cpu})
+
+
+async def connect_all(
+    urls: list[str], headers: dict[str, str] | None = None
+) -> list[websockets.ClientConnection]:
+    sem = asyncio.Semaphore(100)
+
+    async def one(u: str) -> websockets.ClientConnection:
+        async with sem:
+            return await websockets.connect(
+                u, compression=None, additional_headers=headers, open_timeout=30
+            )
+
+    return list(await asyncio.gather(*(one(u) for u in urls)))
+
+
+async def run_echo(port: int, n: int, warm: float, seconds: float) -> tuple[list[float], int]:
+    conns = await connect_all([f"ws://127.0.0.1:{port}/"] * n)
+    rtts: list[float] = []
+    start = time.perf_counter()
+    measure_from, stop_at = start + warm, start + warm + seconds
+    payload = json.dumps(
+        {"type": "send", "message": {"id": "x", "kind": "text", "text": "สวัสดีค่ะ มีเสื้อยืดสีแดงไหม"}},
+        ensure_ascii=False,
+    )
+
+    async def loop(ws: websockets.ClientConnection) -> int:
+        count = 0
+        while (now := time.perf_counter()) < stop_at:
+            await ws.send(payload)
+            await ws.recv()
+            done = time.perf_counter()
+            if now >= measure_from:
+                rtts.append(done - now)
+                count += 1
+        return count
+
+    counts = await asyncio.gather(*(loop(ws) for ws in conns))
+    await asyncio.gather(*(ws.close() for ws in conns))
+    return rtts, sum(counts)
+
+
+async def run_relay(
+    relay: RelayProc, n: int, warm: float, seconds: float
+) -> tuple[list[float], int]:
+    desk = await websockets.connect(
+        f"{relay.ws}/ws/desktop",
+        compression=None,
+        max_size=2**24,
+        additional_headers={"Authorization": f"Bearer {relay.token}"},
+    )
+    await desk.send(json.dumps({"type": "hello", "protocol": [1], "client": "bench"}))
+    json.loads(await desk.recv())
+    stop = asyncio.Event()
+    last_seq = 0
+
+    async def desktop() -> None:
+        nonlocal last_seq
+        acked = 0
+        next_ack = time.perf_counter() + 0.05
+        async for raw in desk:
+            f = json.loads(raw)
+            if f["type"] == "message":
+                m = f["message"]
+                await desk.send(
+                    json.dumps(
+                        {
+                            "type": "send",
+                            "conversation": f["conversation"],
+                            "message": {
+                                "id": "re-" + m["id"],
+                                "kind": "text",
+                                "text": "มีค่ะ ราคา 290 บาท",
+                            },
+                        },
+                        ensure_ascii=False,
+                    )
+                )
+            if "seq" in f:
+                last_seq = max(last_seq, f["seq"])
+            now = time.perf_counter()
+            if last_seq > acked and (now >= next_ack or last_seq - acked >= 200):
+                await desk.send(json.dumps({"type": "ack", "seq": last_seq}))
+                acked, next_ack = last_seq, now + 0.05
+
+    dtask = asyncio.create_task(desktop())
+    conns = await connect_all([f"{relay.ws}/ws/widget?shop={relay.shop_id}"] * n)
+    for ws in conns:
+        await ws.send('{"type":"hello","protocol":[1]}')
+    for ws in conns:
+        json.loads(await ws.recv())
+    rtts: list[float] = []
+    start = time.perf_counter()
+    measure_from, stop_at = start + warm, start + warm + seconds
+
+    async def loop(k: int, ws: websockets.ClientConnection) -> int:
+        count = 0
+        i = 0
+        while (now := time.perf_counter()) < stop_at:
+            mid = f"b{k}-{i}"
+            i += 1
+            await ws.send(
+                json.dumps(
+                    {
+                        "type": "send",
+                        "message": {"id": mid, "kind": "text", "text": "สวัสดีค่ะ มีเสื้อยืดสีแดงไหม"},
+                    },
+                    ensure_ascii=False,
+                )
+            )
+            while True:
+                raw = await ws.recv()
+                if raw.startswith('{"type":"message"') and '"from":"shop"' in raw[:60]:
+                    seq = json.loads(raw)["seq"]
+                    await ws.send(f'{{"type":"ack","seq":{seq}}}')
+                    break
+                if raw.startswith('{"type":"error"'):
+                    raise RuntimeError(raw)
+            done = time.perf_counter()
+            if now >= measure_from:
+                rtts.append(done - now)
+                count += 1
+        return count
+
+    async def cpu_probe() -> None:
+        await asyncio.sleep(max(0.0, measure_from - time.perf_counter()))
+        t0, l0 = cpu_seconds(relay.pid), time.process_time()
+        await asyncio.sleep(max(0.0, stop_at - time.perf_counter()))
+        cpu_used.append((cpu_seconds(relay.pid) - t0) / seconds)
+        LOAD_CPU.append((time.process_time() - l0) / seconds)
+
+    cpu_used: list[float] = []
+    probe = asyncio.create_task(cpu_probe())
+    counts = await asyncio.gather(*(loop(k, ws) for k, ws in enumerate(conns)))
+    await probe
+    RELAY_CPU.extend(cpu_used)
+    stop.set()
+    await asyncio.gather(*(ws.close() for ws in conns))
+    await desk.close()
+    dtask.cancel()
+    return rtts, sum(counts)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--shoppers", type=int, default=1000)
+    ap.add_argument("--seconds", type=float, default=10.0)
+    ap.add_argument("--warmup", type=float, default=2.0)
+    args = ap.parse_args()
+    raise_nofile(4 * args.shoppers + 1000)
+    two = (os.cpu_count() or 1) >= 2
+
+    echo = subprocess.Popen(
+        ["taskset", "-c", "0", PYTHON, "-c", ECHO_SERVER] if two else [PYTHON, "-c", ECHO_SERVER],
+        stdout=subprocess.PIPE,
+        text=True,
+        cwd=ROOT,
+    )
+    assert echo.stdout is not None
+    port = json.loads(echo.stdout.readline())["port"]
+    pin(1)
+    try:
+        e_rtts, e_n = uvloop_run(run_echo(port, args.shoppers, args.warmup, args.seconds))
+    finally:
+        echo.terminate()
+        echo.wait()
+        echo.stdout.close()
+
+    with tempfile.TemporaryDirectory() as tmp:
+        relay = RelayProc(Path(tmp), cpu=0 if two else None)
+        try:
+            r_rtts, r_n = uvloop_run(run_relay(relay, args.shoppers, args.warmup, args.seconds))
+        finally:
+            relay.stop()
+
+    e99, r99 = pct(e_rtts, 99), pct(r_rtts, 99)
+    print(
+        f"shoppers: {args.shoppers}, measured {args.seconds:.0f} s after {args.warmup:.0f} s warm-up, "
+        f"{'server on CPU 0, load on CPU 1' if two else 'one CPU'}"
+    )
+    print(
+        f"bare websockets echo : p50 {fmt_ms(pct(e_rtts, 50))}, p99 {fmt_ms(e99)}, "
+        f"{e_n / args.seconds:,.0f} round trips/s"
+    )
+    print(
+        f"relay round trip     : p50 {fmt_ms(pct(r_rtts, 50))}, p99 {fmt_ms(r99)}, "
+        f"{r_n / args.seconds:,.0f} round trips/s = {2 * r_n / args.seconds:,.0f} relayed messages/s"
+    )
+    busy = RELAY_CPU[0] if RELAY_CPU else float("nan")
+    print(
+        f"relay process CPU    : {busy * 100:.0f}% of one core during the measurement "
+        f"(=> about {2 * r_n / args.seconds / busy:,.0f} relayed messages/s at 100%)"
+    )
+    print(
+        f"load generator CPU   : {LOAD_CPU[0] * 100:.0f}% of one core (1,000 shoppers + the desktop)"
+    )
+    print(
+        f"machine load average : {os.getloadavg()[0]:.2f} (other work on the machine skews these figures)"
+    )
+    print(
+        f"p99 ratio relay/echo : {r99 / e99:.2f}x (target <= 3x)  "
+        f"{'OK' if r99 <= 3 * e99 else 'MISSED'}"
+    )
+    print(
+        f"relayed messages/s   : {2 * r_n / args.seconds:,.0f} (target >= 3,000)  "
+        f"{'OK' if 2 * r_n / args.seconds >= 3000 else 'MISSED'}"
+    )
+
+
+if __name__ == "__main__":
+    sys.path.insert(0, str(Path(__file__).parent))
+    main()
