@@ -59,13 +59,13 @@ class RelayProc:
         ]
         if cpu is not None and hasattr(os, "sched_setaffinity"):
             cmd = ["taskset", "-c", str(cpu), *cmd]
+        self._cmd = cmd
+        self._env = {**os.environ, **(env or {})}
+        self.restart()
+
+    def restart(self) -> None:
         self.proc = subprocess.Popen(
-            cmd,
-            stdout=subprocess.PIPE,
-            stderr=sys.stderr,
-            text=True,
-            cwd=ROOT,
-            env={**os.environ, **(env or {})},
+            self._cmd, stdout=subprocess.PIPE, stderr=sys.stderr, text=True, cwd=ROOT, env=self._env
         )
         assert self.proc.stdout is not None
         info = json.loads(self.proc.stdout.readline())
@@ -81,6 +81,8 @@ class RelayProc:
         return rss_kb(self.proc.pid)
 
     def stop(self) -> None:
+        if self.proc.returncode is not None:
+            return
         self.proc.send_signal(signal.SIGTERM)
         try:
             self.proc.wait(20)
