@@ -1,0 +1,128 @@
+"""minichat-relay's command line: outputs, exit codes, --help everywhere."""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        [],
+        ["serve"],
+        ["shops"],
+        ["shops", "add"],
+        ["shops", "list"],
+        ["shops", "rotate-token"],
+        ["shops", "line"],
+        ["shops", "origins"],
+        ["shops", "remove"],
+    ],
+)
+def test_help_everywhere(tmp_path: Path, clients: Any, args: list[str]) -> None:
+    res = clients.run_cli(tmp_path, *args, "--help")
+    assert res.returncode == 0
+    assert res.stdout.startswith("usage: minichat-relay")
+
+
+def test_shop_administration_round_trip(tmp_path: Path, clients: Any) -> None:
+    """add → list → line → origins → rotate-token → remove, with exact outputs and codes."""
+    res = clients.run_cli(tmp_path, "shops", "add", "ร้านป้าแดง")
+    assert res.returncode == 0
+    created = json.loads(res.stdout.strip().splitlines()[-1])
+    assert set(created) == {"shop_id", "token"}
+    assert created["token"].startswith("mcs_") and len(created["token"]) == 47
+    shop = created["shop_id"]
+
+    res = clients.run_cli(tmp_path, "shops", "list", "--json")
+    listed = json.loads(res.stdout)
+    assert (
+        listed["shop_id"],
+        listed["name"],
+        listed["line_configured"],
+        listed["allowed_origins"],
+        listed["pending_for_desktop"],
+    ) == (shop, "ร้านป้าแดง", False, [], 0)
+    assert "mcs_" not in res.stdout
+
+    res = clients.run_cli(tmp_path, "shops", "line", shop, "--channel-secret", "abc")
+    assert res.returncode == 2
+    assert (
+        res.stderr
+        == "minichat-relay: give both --channel-secret and --channel-token (or --clear)\n"
+    )
+    res = clients.run_cli(
+        tmp_path, "shops", "line", shop, "--channel-secret", "abc", "--channel-token", "def"
+    )
+    assert (res.returncode, json.loads(res.stdout)) == (
+        0,
+        {"shop_id": shop, "line_configured": True},
+    )
+
+    res = clients.run_cli(
+        tmp_path, "shops", "origins", shop, "https://Shop.Example/", "http://localhost:8000"
+    )
+    assert json.loads(res.stdout)["allowed_origins"] == [
+        "https://shop.example",
+        "http://localhost:8000",
+    ]
+    res = clients.run_cli(tmp_path, "shops", "origins", shop, "ftp://nope")
+    assert res.returncode == 2
+    assert (
+        res.stderr
+        == "minichat-relay: origins[0]: must be an origin like https://shop.example or *\n"
+    )
+
+    res = clients.run_cli(tmp_path, "shops", "rotate-token", shop)
+    rotated = json.loads(res.stdout.strip().splitlines()[-1])
+    assert rotated["shop_id"] == shop and rotated["token"] != created["token"]
+
+    res = clients.run_cli(tmp_path, "shops", "rotate-token", "shop_nope")
+    assert res.returncode == 2
+    assert (
+        res.stderr == "minichat-relay: no such shop: shop_nope (see: minichat-relay shops list)\n"
+    )
+    assert "Traceback" not in res.stderr
+
+    assert clients.run_cli(tmp_path, "shops", "remove", shop).returncode == 2
+    res = clients.run_cli(tmp_path, "shops", "remove", shop, "--yes")
+    assert (res.returncode, json.loads(res.stdout)) == (0, {"shop_id": shop, "removed": True})
+    assert (
+        clients.run_cli(tmp_path, "shops", "list").stdout
+        == "no shops yet: minichat-relay shops add NAME\n"
+    )
+
+
+def test_data_dir_from_env_and_serve_errors(tmp_path: Path, clients: Any) -> None:
+    """MINICHAT_RELAY_DATA_DIR picks the folder; a bad port is a user error (2); a port in use
+    is an environment error (1)."""
+    res = clients.run_cli(tmp_path / "unused", "serve", "--port", "70000")
+    assert (res.returncode, res.stderr) == (2, "minichat-relay: --port: must be 0-65535\n")
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        s.listen()
+        port = s.getsockname()[1]
+        res = clients.run_cli(tmp_path / "d", "serve", "--port", str(port))
+    assert res.returncode == 1
+    assert f"cannot listen on 127.0.0.1:{port}" in res.stderr
+    assert "Traceback" not in res.stderr
+
+    project = Path(__file__).resolve().parents[3]
+    env = {**os.environ, "MINICHAT_RELAY_DATA_DIR": str(tmp_path / "envdir")}
+    out = subprocess.run(
+        [str(project / ".venv" / "bin" / "python"), "-m", "relay", "shops", "add", "ร้านจาก env"],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=project,
+        check=True,
+    )
+    assert json.loads(out.stdout.strip().splitlines()[-1])["shop_id"].startswith("shop_")
+    assert (tmp_path / "envdir" / "relay.sqlite3").exists()
