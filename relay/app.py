@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import html
 import logging
 import signal
@@ -405,8 +406,9 @@ def _delivered_receipts(hub: Hub, shop_id: str, delivered: dict[str, list[str]])
         moved = hub.store.mark_shopper_messages(shop_id, conv, p.ReceiptStatus.DELIVERED, ids=ids)
         if moved and conv.startswith("widget:"):
             text = p.encode(p.WidgetReceipt(p.ReceiptStatus.DELIVERED, tuple(moved)))
-            sid = conv.split(":", 1)[1]
-            hub.after_commit(lambda sid=sid, text=text: hub.to_session(shop_id, sid, text))
+            hub.after_commit(
+                functools.partial(hub.to_session, shop_id, conv.split(":", 1)[1], text)
+            )
 
 
 def _conversation_ok(hub: Hub, shop_id: str, conversation: str) -> bool:

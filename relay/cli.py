@@ -37,7 +37,7 @@ def default_data_dir() -> Path:
 def _parser() -> argparse.ArgumentParser:
     ap = argparse.ArgumentParser(
         prog="minichat-relay",
-        description="The MiniChat relay: connects shoppers (web widget, LINE) to each shop's desktop.",
+        description="The MiniChat relay: connects shoppers (web widget, LINE) to shop desktops.",
     )
     ap.add_argument(
         "--data-dir",

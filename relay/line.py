@@ -100,23 +100,26 @@ def _parse_event(ev: Any) -> LineEvent | None:
     timestamp = (
         float(ts) / 1000.0 if isinstance(ts, int | float) and not isinstance(ts, bool) else 0.0
     )
-    base = {
-        "event_id": event_id[:100],
-        "conversation": conversation,
-        "reply_token": reply_token,
-        "timestamp": timestamp,
-    }
+    eid = event_id[:100]
+
+    def make(
+        message: p.Message | None = None,
+        image: str | None = None,
+        follow: p.ConversationEvent | None = None,
+    ) -> LineEvent:
+        return LineEvent(eid, conversation, reply_token, timestamp, message, image, follow)
+
     etype = ev.get("type")
     try:
         if etype == "follow":
-            return LineEvent(**base, follow=p.ConversationEvent.FOLLOW)
+            return make(follow=p.ConversationEvent.FOLLOW)
         if etype == "unfollow":
-            return LineEvent(**base, follow=p.ConversationEvent.UNFOLLOW)
+            return make(follow=p.ConversationEvent.UNFOLLOW)
         if etype == "postback":
             pb = ev.get("postback") or {}
             params = pb.get("params") if isinstance(pb.get("params"), dict) else {}
             body = p.Postback.from_obj({"data": pb.get("data"), "params": params}, "postback.")
-            return LineEvent(**base, message=p.Message(f"line-pb-{event_id[:50]}", body))
+            return make(message=p.Message(f"line-pb-{event_id[:50]}", body))
         if etype != "message":
             return None
         msg = ev.get("message") or {}
@@ -129,7 +132,7 @@ def _parse_event(ev: Any) -> LineEvent | None:
             text = msg.get("text")
             if not isinstance(text, str) or not text.strip():
                 return None
-            return LineEvent(**base, message=p.Message(msg_id, p.Text(text[: p.MAX_TEXT])))
+            return make(message=p.Message(msg_id, p.Text(text[: p.MAX_TEXT])))
         if mtype == "sticker":
             sticker = p.Sticker.from_obj(
                 {
@@ -140,7 +143,7 @@ def _parse_event(ev: Any) -> LineEvent | None:
                 },
                 "sticker.",
             )
-            return LineEvent(**base, message=p.Message(msg_id, sticker))
+            return make(message=p.Message(msg_id, sticker))
         if mtype == "location":
             loc = p.Location.from_obj(
                 {
@@ -151,14 +154,14 @@ def _parse_event(ev: Any) -> LineEvent | None:
                 },
                 "location.",
             )
-            return LineEvent(**base, message=p.Message(msg_id, loc))
+            return make(message=p.Message(msg_id, loc))
         if mtype == "image":
             provider = msg.get("contentProvider") or {}
             if provider.get("type") == "external":
                 url = provider.get("originalContentUrl")
                 image = p.Image.from_obj({"url": url}, "image.")
-                return LineEvent(**base, message=p.Message(msg_id, image))
-            return LineEvent(**base, image_message_id=mid)
+                return make(message=p.Message(msg_id, image))
+            return make(image=mid)
     except p.ProtocolError:
         return None
     return None

@@ -912,7 +912,8 @@ def negotiate(offered: tuple[int, ...]) -> int:
     common = SUPPORTED_VERSIONS.intersection(offered)
     if not common:
         raise ProtocolError(
-            f"protocol: none of {sorted(offered)} is supported (relay speaks {sorted(SUPPORTED_VERSIONS)})",
+            f"protocol: none of {sorted(offered)} is supported (relay speaks"
+            f" {sorted(SUPPORTED_VERSIONS)})",
             code="unsupported_version",
         )
     return max(common)

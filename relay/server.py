@@ -546,8 +546,7 @@ class Hub:
             if self.store.seen_line_event(shop_id, ev.event_id):
                 continue
             if ev.follow is not None:
-                conv, event, at = ev.conversation, ev.follow, now_iso()
-                self.push_stream(shop_id, lambda seq: p.ConversationNotice(seq, conv, event, at))
+                self._push_notice(shop_id, ev.conversation, ev.follow)
                 continue
             if message is None:
                 continue
@@ -558,6 +557,10 @@ class Hub:
             _, is_new, _ = self.shopper_message(shop_id, ev.conversation, message)
             if is_new and self.live(shop_id).presence is p.Presence.AWAY:
                 self._line_away_notice(shop_id, ev.conversation)
+
+    def _push_notice(self, shop_id: str, conversation: str, event: p.ConversationEvent) -> None:
+        at = now_iso()
+        self.push_stream(shop_id, lambda seq: p.ConversationNotice(seq, conversation, event, at))
 
     async def _fetch_line_image(
         self, shop_id: str, creds: LineCredentials, line_message_id: str

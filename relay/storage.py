@@ -24,7 +24,6 @@ import sqlite3
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -287,10 +286,8 @@ class Store:
             self.db.execute("COMMIT")
         except sqlite3.Error as exc:
             self._in_tx = False
-            try:
+            with contextlib.suppress(sqlite3.Error):
                 self.db.execute("ROLLBACK")
-            except sqlite3.Error:
-                pass
             self.forget_caches()
             raise StoreError(f"commit failed: {exc}") from exc
 
@@ -318,7 +315,8 @@ class Store:
         for key in self._dirty_conv:
             nxt, ack, read = self._conv[key]
             db.execute(
-                "INSERT INTO conversations(shop_id, conversation, next_cseq, widget_ack, widget_read,"
+                "INSERT INTO conversations(shop_id, conversation, next_cseq, widget_ack,"
+                " widget_read,"
                 " created_at) VALUES(?,?,?,?,?,?) ON CONFLICT(shop_id, conversation) DO UPDATE SET"
                 " next_cseq=excluded.next_cseq, widget_ack=excluded.widget_ack,"
                 " widget_read=excluded.widget_read",
@@ -460,7 +458,8 @@ class Store:
             )
         except InvalidToken as exc:
             raise StoreError(
-                f"cannot decrypt the LINE credentials of {shop_id}: wrong relay key (MINICHAT_RELAY_KEY or relay.key)"
+                f"cannot decrypt the LINE credentials of {shop_id}: wrong relay key"
+                " (MINICHAT_RELAY_KEY or relay.key)"
             ) from exc
 
     # ---- the desktop stream
@@ -521,7 +520,8 @@ class Store:
             rows = (
                 self._w()
                 .execute(
-                    "DELETE FROM stream WHERE shop_id=? AND seq<=? RETURNING seq, conversation, msg_id",
+                    "DELETE FROM stream WHERE shop_id=? AND seq<=? RETURNING seq, conversation,"
+                    " msg_id",
                     (shop_id, new_ack),
                 )
                 .fetchall()
@@ -633,7 +633,8 @@ class Store:
         self, shop_id: str, conversation: str, after: int, limit: int = p.MAX_HISTORY
     ) -> list[p.HistoryItem]:
         rows = self.db.execute(
-            "SELECT cseq, origin, message, status FROM history WHERE shop_id=? AND conversation=? AND cseq>?"
+            "SELECT cseq, origin, message, status FROM history WHERE shop_id=? AND"
+            " conversation=? AND cseq>?"
             " ORDER BY cseq DESC LIMIT ?",
             (shop_id, conversation, after, limit),
         ).fetchall()
@@ -700,13 +701,14 @@ class Store:
                 chunk = ids[i : i + 400]
                 marks = ",".join("?" * len(chunk))
                 rows += db.execute(
-                    f"UPDATE history SET status=? WHERE shop_id=? AND conversation=?"  # noqa: S608
-                    f" AND origin='shopper' AND msg_id IN ({marks}) AND {older} RETURNING cseq, msg_id",
+                    f"UPDATE history SET status=? WHERE shop_id=? AND conversation=?"
+                    f" AND origin='shopper' AND msg_id IN ({marks}) AND {older} RETURNING cseq,"
+                    " msg_id",
                     (status.value, shop_id, conversation, *chunk),
                 ).fetchall()
         else:
             rows = db.execute(
-                f"UPDATE history SET status=? WHERE shop_id=? AND conversation=?"  # noqa: S608
+                f"UPDATE history SET status=? WHERE shop_id=? AND conversation=?"
                 f" AND origin='shopper' AND cseq<=? AND {older} RETURNING cseq, msg_id",
                 (status.value, shop_id, conversation, up_to_cseq or 0),
             ).fetchall()
@@ -714,8 +716,10 @@ class Store:
 
     def set_reply_token(self, shop_id: str, conversation: str, token: str, at: float) -> None:
         self._w().execute(
-            "INSERT INTO conversations(shop_id, conversation, reply_token, reply_token_at, created_at)"
-            " VALUES(?,?,?,?,?) ON CONFLICT(shop_id, conversation) DO UPDATE SET reply_token=excluded.reply_token,"
+            "INSERT INTO conversations(shop_id, conversation, reply_token, reply_token_at,"
+            " created_at)"
+            " VALUES(?,?,?,?,?) ON CONFLICT(shop_id, conversation) DO UPDATE SET"
+            " reply_token=excluded.reply_token,"
             " reply_token_at=excluded.reply_token_at",
             (shop_id, conversation, token, at, time.time()),
         )
@@ -724,7 +728,8 @@ class Store:
         """The conversation's unused reply token if younger than ``max_age`` seconds; it is
         cleared (a reply token is single-use)."""
         row = self.db.execute(
-            "SELECT reply_token, reply_token_at FROM conversations WHERE shop_id=? AND conversation=?",
+            "SELECT reply_token, reply_token_at FROM conversations WHERE shop_id=? AND"
+            " conversation=?",
             (shop_id, conversation),
         ).fetchone()
         if row is None or row[0] is None:
@@ -747,8 +752,10 @@ class Store:
         if row is not None and row[0] is not None and now - float(row[0]) < every:
             return False
         self._w().execute(
-            "INSERT INTO conversations(shop_id, conversation, away_notice_at, created_at) VALUES(?,?,?,?)"
-            " ON CONFLICT(shop_id, conversation) DO UPDATE SET away_notice_at=excluded.away_notice_at",
+            "INSERT INTO conversations(shop_id, conversation, away_notice_at, created_at)"
+            " VALUES(?,?,?,?)"
+            " ON CONFLICT(shop_id, conversation) DO UPDATE SET"
+            " away_notice_at=excluded.away_notice_at",
             (shop_id, conversation, now, now),
         )
         return True
@@ -757,7 +764,8 @@ class Store:
 
     def enqueue_line(self, shop_id: str, conversation: str, message: p.Message) -> None:
         self._w().execute(
-            "INSERT INTO line_outbox(shop_id, conversation, msg_id, message, retry_key) VALUES(?,?,?,?,?)",
+            "INSERT INTO line_outbox(shop_id, conversation, msg_id, message, retry_key)"
+            " VALUES(?,?,?,?,?)",
             (shop_id, conversation, message.id, p.encode_obj(message.to_obj()), _uuid4()),
         )
 
@@ -819,7 +827,8 @@ class Store:
         row = (
             self._w()
             .execute(
-                "INSERT INTO line_quota(shop_id, month, pushed) VALUES(?,?,?) ON CONFLICT(shop_id, month)"
+                "INSERT INTO line_quota(shop_id, month, pushed) VALUES(?,?,?) ON"
+                " CONFLICT(shop_id, month)"
                 " DO UPDATE SET pushed=pushed+excluded.pushed RETURNING pushed, quota, notified",
                 (shop_id, month, n),
             )
@@ -832,7 +841,8 @@ class Store:
     ) -> None:
         db = self._w()
         db.execute(
-            "INSERT INTO line_quota(shop_id, month, quota) VALUES(?,?,?) ON CONFLICT(shop_id, month)"
+            "INSERT INTO line_quota(shop_id, month, quota) VALUES(?,?,?) ON CONFLICT(shop_id,"
+            " month)"
             " DO UPDATE SET quota=excluded.quota",
             (shop_id, month, quota),
         )
@@ -861,7 +871,8 @@ class Store:
     def add_media(self, shop_id: str, mime: str, width: int, height: int, data: bytes) -> Media:
         media_id = secrets.token_urlsafe(18)
         self._w().execute(
-            "INSERT INTO media(id, shop_id, mime, width, height, size, data, created_at) VALUES(?,?,?,?,?,?,?,?)",
+            "INSERT INTO media(id, shop_id, mime, width, height, size, data, created_at)"
+            " VALUES(?,?,?,?,?,?,?,?)",
             (media_id, shop_id, mime, width, height, len(data), data, time.time()),
         )
         return Media(media_id, shop_id, mime, width, height, len(data), data)

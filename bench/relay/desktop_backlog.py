@@ -20,9 +20,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-import websockets  # noqa: E402
-
-from _common import RelayProc, raise_nofile, uvloop_run  # noqa: E402
+import websockets
+from _common import RelayProc, raise_nofile, uvloop_run
 
 SESSIONS = 100
 
@@ -92,11 +91,13 @@ async def drain(relay: RelayProc, sent: dict[str, list[str]], total: int) -> Non
         await desk.send(json.dumps({"type": "ack", "seq": last_seq}))
     in_order = all(seen.get(conv) == ids for conv, ids in sent.items())
     print(
-        f"queued               : {welcome['pending']:,} messages from {len(sent)} shoppers while the desktop was away"
+        f"queued               : {welcome['pending']:,} messages from {len(sent)} shoppers"
+        " while the desktop was away"
     )
     print(f"first message after  : {(first_frame - t0) * 1000:.0f} ms")
     print(
-        f"all {total:,} delivered in: {took:.2f} s ({total / took:,.0f} msg/s), seq strictly 1..{last_seq}, "
+        f"all {total:,} delivered in: {took:.2f} s ({total / took:,.0f} msg/s), seq strictly"
+        f" 1..{last_seq}, "
         f"per-conversation order {'kept' if in_order else 'BROKEN'}"
     )
     print(f"target <= 5 s        : {'OK' if took <= 5 and in_order else 'MISSED'}")

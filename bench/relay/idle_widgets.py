@@ -20,9 +20,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from aiohttp import ClientSession, ClientTimeout, TCPConnector  # noqa: E402
-
-from _common import RelayProc, raise_nofile, uvloop_run  # noqa: E402
+from _common import RelayProc, raise_nofile, uvloop_run
+from aiohttp import ClientSession, ClientTimeout, TCPConnector
 
 
 async def open_all(relay: RelayProc, n: int) -> tuple[list[object], float]:
@@ -59,13 +58,15 @@ async def main_async(relay: RelayProc, n: int) -> None:
     after = relay.rss_kb()
     per = (after - before) * 1024 / n
     print(
-        f"connections          : {n:,} opened in {took:.1f} s ({n / took:,.0f}/s), each with hello/welcome"
+        f"connections          : {n:,} opened in {took:.1f} s ({n / took:,.0f}/s), each with"
+        " hello/welcome"
     )
     print(
         f"relay RSS            : {before / 1024:.1f} MB before, {after / 1024:.1f} MB with all open"
     )
     print(
-        f"memory per connection: {per / 1000:.1f} KB (target <= 60 KB)  {'OK' if per <= 60_000 else 'MISSED'}"
+        f"memory per connection: {per / 1000:.1f} KB (target <= 60 KB) "
+        f" {'OK' if per <= 60_000 else 'MISSED'}"
     )
     session = conns.pop()
     await asyncio.gather(*(ws.close() for ws in conns))  # type: ignore[attr-defined]

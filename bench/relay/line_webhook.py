@@ -25,11 +25,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-import aiohttp  # noqa: E402
-import websockets  # noqa: E402
-from aiohttp import web  # noqa: E402
-
-from _common import PYTHON, ROOT, RelayProc, fmt_ms, pct, uvloop_run  # noqa: E402
+import aiohttp
+import websockets
+from _common import PYTHON, ROOT, RelayProc, fmt_ms, pct, uvloop_run
+from aiohttp import web
 
 SECRET = "bench-channel-secret"
 USER = "U" + "ab" * 16
@@ -128,16 +127,19 @@ async def run(relay: RelayProc, posts: int, concurrency: int) -> None:
             await asyncio.sleep(0.05)
         dtask.cancel()
     print(
-        f"webhooks             : {posts:,} signed POSTs, {concurrency} at a time, {posts / took:,.0f}/s; "
+        f"webhooks             : {posts:,} signed POSTs, {concurrency} at a time,"
+        f" {posts / took:,.0f}/s; "
         f"statuses {statuses}"
     )
     print(
-        f"200 latency          : p50 {fmt_ms(pct(latencies, 50))}, p99 {fmt_ms(pct(latencies, 99))}, "
+        f"200 latency          : p50 {fmt_ms(pct(latencies, 50))}, p99"
+        f" {fmt_ms(pct(latencies, 99))}, "
         f"max {fmt_ms(max(latencies))}"
     )
     print(f"reached the desktop  : {received:,} of {posts:,}")
     print(
-        f"target p99 < 300 ms  : {'OK' if pct(latencies, 99) < 0.3 and statuses == {200: posts} else 'MISSED'}"
+        "target p99 < 300 ms  :"
+        f" {'OK' if pct(latencies, 99) < 0.3 and statuses == {200: posts} else 'MISSED'}"
     )
 
 

@@ -179,6 +179,7 @@ async def main(out: Path) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         proc, url, shop_id, token = start_relay(Path(tmp))
         stop = asyncio.Event()
+        desk: asyncio.Task[None] | None = None
         try:
             async with async_playwright() as pw:
                 browser = await pw.chromium.launch(
@@ -222,6 +223,8 @@ async def main(out: Path) -> None:
                 await browser.close()
         finally:
             stop.set()
+            if desk is not None:
+                await desk
             proc.send_signal(signal.SIGTERM)
             proc.wait(10)
             if proc.stdout:

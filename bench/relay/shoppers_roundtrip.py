@@ -25,7 +25,6 @@ import time
 from pathlib import Path
 
 import websockets
-
 from _common import PYTHON, ROOT, RelayProc, fmt_ms, pct, raise_nofile, uvloop_run
 
 ECHO_SERVER = r"""
@@ -231,7 +230,8 @@ def main() -> None:
 
     e99, r99 = pct(e_rtts, 99), pct(r_rtts, 99)
     print(
-        f"shoppers: {args.shoppers}, measured {args.seconds:.0f} s after {args.warmup:.0f} s warm-up, "
+        f"shoppers: {args.shoppers}, measured {args.seconds:.0f} s after {args.warmup:.0f} s"
+        " warm-up, "
         f"{'server on CPU 0, load on CPU 1' if two else 'one CPU'}"
     )
     print(
@@ -240,7 +240,8 @@ def main() -> None:
     )
     print(
         f"relay round trip     : p50 {fmt_ms(pct(r_rtts, 50))}, p99 {fmt_ms(r99)}, "
-        f"{r_n / args.seconds:,.0f} round trips/s = {2 * r_n / args.seconds:,.0f} relayed messages/s"
+        f"{r_n / args.seconds:,.0f} round trips/s = {2 * r_n / args.seconds:,.0f} relayed"
+        " messages/s"
     )
     busy = RELAY_CPU[0] if RELAY_CPU else float("nan")
     print(
@@ -248,10 +249,12 @@ def main() -> None:
         f"(=> about {2 * r_n / args.seconds / busy:,.0f} relayed messages/s at 100%)"
     )
     print(
-        f"load generator CPU   : {LOAD_CPU[0] * 100:.0f}% of one core (1,000 shoppers + the desktop)"
+        f"load generator CPU   : {LOAD_CPU[0] * 100:.0f}% of one core (1,000 shoppers + the"
+        " desktop)"
     )
     print(
-        f"machine load average : {os.getloadavg()[0]:.2f} (other work on the machine skews these figures)"
+        f"machine load average : {os.getloadavg()[0]:.2f} (other work on the machine skews"
+        " these figures)"
     )
     print(
         f"p99 ratio relay/echo : {r99 / e99:.2f}x (target <= 3x)  "
