@@ -22,16 +22,22 @@ def _qt_loop() -> qasync.QEventLoop:
     return qasync.QEventLoop(app)
 
 
-def pytest_asyncio_loop_factories(config: object, item: object) -> Mapping[str, Callable[[], object]]:
+def pytest_asyncio_loop_factories(
+    config: object, item: object
+) -> Mapping[str, Callable[[], object]]:
     return {"qasync": _qt_loop}
 
 
 @pytest.fixture
-def make_ctx(qapp: QApplication, new_db: Callable[[], Database]) -> Iterator[Callable[..., AppContext]]:
+def make_ctx(
+    qapp: QApplication, new_db: Callable[[], Database]
+) -> Iterator[Callable[..., AppContext]]:
     """Builds an AppContext on a fresh database (Thai UI unless ``lang`` says otherwise)."""
     from minichat_desktop.ui import theme
 
     theme.apply(qapp)
+    # Closing a test's only window must not end the event loop the test runs in.
+    qapp.setQuitOnLastWindowClosed(False)
     made: list[AppContext] = []
 
     def make(db: Database | None = None, lang: str = "th") -> AppContext:

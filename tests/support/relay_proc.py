@@ -16,11 +16,17 @@ PROJECT = Path(__file__).resolve().parents[2]
 PYTHON = sys.executable
 
 
-def relay_cli(data_dir: Path, *args: str,
-              env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([PYTHON, "-m", "relay", "--data-dir", str(data_dir), *args],
-                          capture_output=True, text=True, timeout=30, cwd=PROJECT,
-                          env={**os.environ, **(env or {})})
+def relay_cli(
+    data_dir: Path, *args: str, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [PYTHON, "-m", "relay", "--data-dir", str(data_dir), *args],
+        capture_output=True,
+        text=True,
+        timeout=30,
+        cwd=PROJECT,
+        env={**os.environ, **(env or {})},
+    )
 
 
 def add_shop(data_dir: Path, name: str) -> tuple[str, str]:
@@ -56,9 +62,21 @@ class Relay:
         self.log_path = self.data_dir / f"relay-{time.monotonic_ns()}.log"
         log = self._log_file = open(self.log_path, "w")  # noqa: SIM115 - closed in _reap
         self.proc = subprocess.Popen(
-            [PYTHON, "-m", "relay", "--data-dir", str(self.data_dir), "serve", "--port",
-             str(port), *self.extra_args],
-            stdout=subprocess.PIPE, stderr=log, text=True, cwd=PROJECT,
+            [
+                PYTHON,
+                "-m",
+                "relay",
+                "--data-dir",
+                str(self.data_dir),
+                "serve",
+                "--port",
+                str(port),
+                *self.extra_args,
+            ],
+            stdout=subprocess.PIPE,
+            stderr=log,
+            text=True,
+            cwd=PROJECT,
             env={**os.environ, **self.env},
         )
         assert self.proc.stdout is not None

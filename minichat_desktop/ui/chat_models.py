@@ -1,0 +1,414 @@
+"""Qt models and delegates of the inbox: the conversation list and the message list.
+
+Both are model/view with lazy loading (conversations in pages, older messages on scroll up),
+so an inbox of thousands of conversations and hundreds of thousands of messages stays quick.
+Everything a shopper wrote is painted as plain text with ``QPainter.drawText`` — never parsed
+as rich text — so ``<img src=x>`` shows literally.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from PySide6.QtCore import QAbstractListModel, QModelIndex, QPersistentModelIndex, QRect, QSize, Qt
+from PySide6.QtGui import QColor, QFont, QFontMetrics, QPainter, QPainterPath, QPen, QPixmap
+from PySide6.QtWidgets import QStyle, QStyledItemDelegate, QStyleOptionViewItem, QWidget
+
+from minichat_desktop.domain.conversations import ConversationView, MessageView
+from minichat_desktop.domain.shop import BANGKOK
+from minichat_desktop.domain.thai import format_baht
+from minichat_desktop.ui import theme
+from minichat_desktop.ui.i18n import t
+
+ROLE_ITEM = Qt.ItemDataRole.UserRole + 1
+Index = QModelIndex | QPersistentModelIndex
+
+
+def bangkok_time(when: dt.datetime | None, *, with_date: bool = False) -> str:
+    if when is None:
+        return ""
+    local = when.astimezone(BANGKOK)
+    today = dt.datetime.now(BANGKOK).date()
+    if with_date or local.date() != today:
+        return local.strftime("%d/%m %H:%M")
+    return local.strftime("%H:%M")
+
+
+# ---------------------------------------------------------------------------- conversations
+
+
+class ConversationListModel(QAbstractListModel):
+    """Conversations, newest activity first. ``fetcher(offset, limit)`` loads a page."""
+
+    PAGE = 100
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.rows: list[ConversationView] = []
+        self.more = False
+
+    def reset(self, rows: list[ConversationView], more: bool) -> None:
+        self.beginResetModel()
+        self.rows = rows
+        self.more = more
+        self.endResetModel()
+
+    def append(self, rows: list[ConversationView], more: bool) -> None:
+        known = {r.id for r in self.rows}
+        rows = [r for r in rows if r.id not in known]
+        if rows:
+            self.beginInsertRows(QModelIndex(), len(self.rows), len(self.rows) + len(rows) - 1)
+            self.rows.extend(rows)
+            self.endInsertRows()
+        self.more = more
+
+    def replace(self, view: ConversationView) -> None:
+        for i, row in enumerate(self.rows):
+            if row.id == view.id:
+                self.rows[i] = view
+                idx = self.index(i)
+                self.dataChanged.emit(idx, idx)
+                return
+
+    def row_of(self, conversation_id: int) -> int:
+        return next((i for i, r in enumerate(self.rows) if r.id == conversation_id), -1)
+
+    def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
+        return 0 if parent.isValid() else len(self.rows)
+
+    def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if not index.isValid():
+            return None
+        row = self.rows[index.row()]
+        if role == ROLE_ITEM:
+            return row
+        if role == Qt.ItemDataRole.DisplayRole:
+            return row.display_name
+        if role == Qt.ItemDataRole.ToolTipRole:
+            return f"{row.display_name}\n{row.ref}"
+        return None
+
+
+class ConversationDelegate(QStyledItemDelegate):
+    HEIGHT = 64
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.icons = {"widget": theme.icon("widget"), "line": theme.icon("line")}
+
+    def sizeHint(self, option: QStyleOptionViewItem, index: Index) -> QSize:
+        return QSize(option.rect.width(), self.HEIGHT)
+
+    def paint(self, painter: QPainter, option: QStyleOptionViewItem, index: Index) -> None:
+        conv: ConversationView = index.data(ROLE_ITEM)
+        painter.save()
+        rect = option.rect
+        selected = bool(option.state & QStyle.StateFlag.State_Selected)
+        painter.fillRect(rect, QColor("#E6F4EF") if selected else QColor("#FFFFFF"))
+        painter.setPen(QColor(theme.LINE_COLOR))
+        painter.drawLine(rect.bottomLeft(), rect.bottomRight())
+        self.icons.get(conv.channel, self.icons["widget"]).paint(
+            painter, QRect(rect.left() + 10, rect.top() + 12, 22, 22)
+        )
+        base = QFont(option.font)
+        bold = QFont(base)
+        bold.setBold(conv.unread > 0)
+        bold.setPointSizeF(base.pointSizeF() + 0.5)
+        left = rect.left() + 42
+        right = rect.right() - 10
+        when = bangkok_time(conv.last_message_at)
+        painter.setFont(base)
+        fm = QFontMetrics(base)
+        painter.setPen(QColor(theme.MUTED))
+        time_w = fm.horizontalAdvance(when)
+        painter.drawText(
+            QRect(right - time_w, rect.top() + 8, time_w, 20), Qt.AlignmentFlag.AlignRight, when
+        )
+        painter.setFont(bold)
+        painter.setPen(QColor(theme.INK))
+        name_rect = QRect(left, rect.top() + 8, right - left - time_w - 8, 22)
+        name = QFontMetrics(bold).elidedText(
+            conv.display_name, Qt.TextElideMode.ElideRight, name_rect.width()
+        )
+        painter.drawText(name_rect, Qt.AlignmentFlag.AlignLeft | Qt.TextFlag.TextSingleLine, name)
+        # Badges: human / escalated / unread.
+        x = right
+        if conv.unread:
+            text = str(conv.unread) if conv.unread < 100 else "99+"
+            w = max(20, fm.horizontalAdvance(text) + 10)
+            x -= w
+            self._pill(painter, QRect(x, rect.top() + 34, w, 18), theme.RED, text, base)
+            x -= 6
+        tag = None
+        if conv.status == "escalated":
+            tag = (t("needs you"), theme.AMBER)
+        elif conv.mode == "human":
+            tag = (t("human"), "#2563EB")
+        elif conv.bot_mode != "off":
+            tag = (t("bot"), theme.GREEN)
+        if tag:
+            w = fm.horizontalAdvance(tag[0]) + 12
+            x -= w
+            self._pill(painter, QRect(x, rect.top() + 34, w, 18), tag[1], tag[0], base)
+            x -= 6
+        painter.setFont(base)
+        painter.setPen(QColor(theme.MUTED))
+        preview_rect = QRect(left, rect.top() + 33, x - left, 20)
+        preview = fm.elidedText(
+            conv.last_preview, Qt.TextElideMode.ElideRight, preview_rect.width()
+        )
+        painter.drawText(
+            preview_rect, Qt.AlignmentFlag.AlignLeft | Qt.TextFlag.TextSingleLine, preview
+        )
+        painter.restore()
+
+    @staticmethod
+    def _pill(painter: QPainter, rect: QRect, color: str, text: str, font: QFont) -> None:
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+        painter.setPen(Qt.PenStyle.NoPen)
+        painter.setBrush(QColor(color))
+        painter.drawRoundedRect(rect, 9, 9)
+        small = QFont(font)
+        small.setPointSizeF(max(7.0, font.pointSizeF() - 1.5))
+        painter.setFont(small)
+        painter.setPen(QColor("#FFFFFF"))
+        painter.drawText(rect, Qt.AlignmentFlag.AlignCenter, text)
+
+
+# ---------------------------------------------------------------------------- messages
+
+
+class MessageListModel(QAbstractListModel):
+    """The open conversation's messages, oldest at the top; older ones are prepended."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.rows: list[MessageView] = []
+        self.has_older = False
+        self.images: dict[str, QPixmap] = {}
+
+    def reset(self, rows: list[MessageView], has_older: bool) -> None:
+        self.beginResetModel()
+        self.rows = rows
+        self.has_older = has_older
+        self.endResetModel()
+
+    def prepend(self, rows: list[MessageView], has_older: bool) -> None:
+        if rows:
+            self.beginInsertRows(QModelIndex(), 0, len(rows) - 1)
+            self.rows[0:0] = rows
+            self.endInsertRows()
+        self.has_older = has_older
+
+    def merge_new(self, rows: list[MessageView]) -> None:
+        """Add messages not shown yet and refresh changed ones (states, receipts)."""
+        by_id = {m.id: i for i, m in enumerate(self.rows)}
+        fresh = []
+        for m in rows:
+            if m.id in by_id:
+                i = by_id[m.id]
+                if self.rows[i] != m:
+                    self.rows[i] = m
+                    idx = self.index(i)
+                    self.dataChanged.emit(idx, idx)
+            elif not self.rows or m.id > self.rows[-1].id:
+                fresh.append(m)
+        if fresh:
+            self.beginInsertRows(QModelIndex(), len(self.rows), len(self.rows) + len(fresh) - 1)
+            self.rows.extend(fresh)
+            self.endInsertRows()
+
+    def set_image(self, uid: str, pixmap: QPixmap) -> None:
+        self.images[uid] = pixmap
+        for i, m in enumerate(self.rows):
+            if m.uid == uid:
+                idx = self.index(i)
+                self.dataChanged.emit(idx, idx)
+
+    def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
+        return 0 if parent.isValid() else len(self.rows)
+
+    def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if not index.isValid():
+            return None
+        m = self.rows[index.row()]
+        if role == ROLE_ITEM:
+            return m
+        if role == Qt.ItemDataRole.DisplayRole:
+            return message_lines(m)[0] if message_lines(m) else ""
+        return None
+
+
+def message_lines(m: MessageView) -> list[str]:
+    """The text lines a message shows (plain text; never markup)."""
+    b = m.body
+    kind = m.kind
+    if kind == "text":
+        return [str(b.get("text", ""))]
+    if kind == "image":
+        caption = str(b.get("caption") or "")
+        return [caption] if caption else []
+    if kind == "product_card":
+        c = b.get("card") or {}
+        return _card_lines(c)
+    if kind == "carousel":
+        lines = [str(b["text"])] if b.get("text") else []
+        for c in b.get("cards", []):
+            lines.append(f"• {c.get('title', '')} — {format_baht(int(c.get('price_satang', 0)))} ฿")
+        return lines
+    if kind == "buttons":
+        return [str(b.get("text", ""))] + [f"[{x.get('label', '')}]" for x in b.get("buttons", [])]
+    if kind == "cart":
+        lines = [t("Cart")]
+        for it in b.get("items", []):
+            variant = f" ({it['variant']})" if it.get("variant") else ""
+            lines.append(
+                f"{it.get('name', '')}{variant} × {it.get('quantity', 0)} = "
+                f"{format_baht(int(it.get('line_total_satang', 0)))}"
+            )
+        lines.append(f"{t('Total')} {format_baht(int(b.get('total_satang', 0)))} ฿")
+        return lines
+    if kind == "order_status":
+        lines = [
+            f"{t('Order')} {b.get('order_no', '')}: {b.get('status_label') or b.get('status')}",
+            f"{t('Total')} {format_baht(int(b.get('total_satang', 0)))} ฿",
+        ]
+        if b.get("tracking_no"):
+            lines.append(f"{b.get('carrier') or ''} {b['tracking_no']}".strip())
+        return lines
+    return [m.text]
+
+
+def _card_lines(c: dict[str, Any]) -> list[str]:
+    lines = [str(c.get("title", ""))]
+    if c.get("subtitle"):
+        lines.append(str(c["subtitle"]))
+    price = f"{format_baht(int(c.get('price_satang', 0)))} ฿"
+    if c.get("compare_at_satang"):
+        price += f"  ({t('was')} {format_baht(int(c['compare_at_satang']))})"
+    lines.append(price)
+    if not c.get("in_stock", True):
+        lines.append(t("out of stock"))
+    return lines
+
+
+STATE_MARKS = {"queued": "🕓", "sent": "✓", "delivered": "✓✓", "read": "✓✓", "failed": "!"}
+
+
+class MessageDelegate(QStyledItemDelegate):
+    """Chat bubbles: the shopper's on the left, the shop's on the right, notices centred."""
+
+    PAD = 10
+    MAX_FRACTION = 0.68
+    IMAGE_MAX = 220
+
+    def __init__(self, model: MessageListModel, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.model = model
+
+    def _layout(self, m: MessageView, width: int, font: QFont) -> tuple[int, int, list[str]]:
+        lines = message_lines(m)
+        text = "\n".join(lines)
+        max_w = max(120, int(width * self.MAX_FRACTION))
+        fm = QFontMetrics(font)
+        flags = int(Qt.TextFlag.TextWordWrap)
+        box = (
+            fm.boundingRect(QRect(0, 0, max_w - 2 * self.PAD, 100_000), flags, text)
+            if text
+            else QRect(0, 0, 0, 0)
+        )
+        w = box.width() + 2 * self.PAD
+        h = box.height() + 2 * self.PAD
+        if m.kind == "image":
+            pm = self.model.images.get(m.uid)
+            iw, ih = (pm.width(), pm.height()) if pm else (160, 100)
+            scale = min(1.0, self.IMAGE_MAX / max(iw, ih))
+            w = max(w, int(iw * scale) + 2 * self.PAD)
+            h += int(ih * scale)
+        meta = fm.height() + 2
+        return max(w, 90), h + meta, lines
+
+    def _image_size(self, pm: QPixmap) -> QSize:
+        scale = min(1.0, self.IMAGE_MAX / max(pm.width(), pm.height(), 1))
+        return QSize(int(pm.width() * scale), int(pm.height() * scale))
+
+    def sizeHint(self, option: QStyleOptionViewItem, index: Index) -> QSize:
+        m: MessageView = index.data(ROLE_ITEM)
+        width = option.rect.width() or 600
+        if m.kind == "takeover":
+            return QSize(width, QFontMetrics(option.font).height() + 20)
+        _, h, _ = self._layout(m, width, option.font)
+        return QSize(width, h + 12)
+
+    def paint(self, painter: QPainter, option: QStyleOptionViewItem, index: Index) -> None:
+        m: MessageView = index.data(ROLE_ITEM)
+        painter.save()
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+        rect = option.rect
+        font = QFont(option.font)
+        fm = QFontMetrics(font)
+        painter.setFont(font)
+        if m.kind == "takeover":
+            painter.setPen(QColor(theme.MUTED))
+            small = QFont(font)
+            small.setItalic(True)
+            painter.setFont(small)
+            painter.drawText(
+                rect, Qt.AlignmentFlag.AlignCenter, f"— {m.text} · {bangkok_time(m.created_at)} —"
+            )
+            painter.restore()
+            return
+        w, h, lines = self._layout(m, rect.width(), font)
+        incoming = m.direction == "in"
+        x = rect.left() + 12 if incoming else rect.right() - 12 - w
+        bubble = QRect(x, rect.top() + 6, w, h - fm.height() - 2)
+        path = QPainterPath()
+        path.addRoundedRect(bubble.toRectF(), 12, 12)
+        fill = (
+            QColor("#FFFFFF")
+            if incoming
+            else (QColor("#FFF4D6") if m.author == "bot" else QColor("#DCF5EA"))
+        )
+        painter.fillPath(path, fill)
+        painter.setPen(QPen(QColor(theme.LINE_COLOR)))
+        painter.drawPath(path)
+        inner = bubble.adjusted(self.PAD, self.PAD, -self.PAD, -self.PAD)
+        if m.kind == "image":
+            pm = self.model.images.get(m.uid)
+            if pm is not None:
+                scaled = pm.scaled(
+                    self._image_size(pm),
+                    Qt.AspectRatioMode.KeepAspectRatio,
+                    Qt.TransformationMode.SmoothTransformation,
+                )
+                painter.drawPixmap(inner.left(), inner.top(), scaled)
+                inner.setTop(inner.top() + scaled.height())
+            else:
+                painter.setPen(QColor(theme.MUTED))
+                painter.drawText(
+                    QRect(inner.left(), inner.top(), inner.width(), 100),
+                    Qt.AlignmentFlag.AlignCenter,
+                    t("[picture loading…]"),
+                )
+                inner.setTop(inner.top() + 100)
+        painter.setPen(QColor(theme.INK))
+        if lines:
+            painter.drawText(inner, int(Qt.TextFlag.TextWordWrap), "\n".join(lines))
+        # Meta line: time, who, delivery state.
+        meta = bangkok_time(m.created_at)
+        if not incoming:
+            who = t("bot") if m.author == "bot" else m.author
+            mark = STATE_MARKS.get(m.state, "")
+            meta = f"{who} · {meta} {mark}".strip()
+        painter.setPen(QColor(theme.RED if m.state == "failed" else theme.MUTED))
+        small = QFont(font)
+        small.setPointSizeF(max(7.0, font.pointSizeF() - 1.5))
+        painter.setFont(small)
+        meta_rect = QRect(bubble.left(), bubble.bottom() + 2, bubble.width(), fm.height())
+        painter.drawText(
+            meta_rect,
+            (Qt.AlignmentFlag.AlignLeft if incoming else Qt.AlignmentFlag.AlignRight),
+            meta,
+        )
+        painter.restore()

@@ -1,0 +1,815 @@
+"""The inbox: every conversation from the web widget and LINE, the chat, the composer, takeover
+and bot modes, and the customer beside it.
+
+Take over → the bot falls silent at once and the shopper is told a person is answering.
+End session → back to the bot, in passive mode (it answers questions only). The bot mode of a
+conversation (active / passive / off) can be changed here; the shop's default is in Settings.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import logging
+import time
+from pathlib import Path
+from typing import Any
+
+import httpx
+from PySide6.QtCore import QEvent, QModelIndex, Qt, QTimer, Signal
+from PySide6.QtGui import QKeyEvent, QPixmap
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QComboBox,
+    QDialog,
+    QDialogButtonBox,
+    QFileDialog,
+    QFormLayout,
+    QFrame,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QListView,
+    QListWidget,
+    QListWidgetItem,
+    QMenu,
+    QPlainTextEdit,
+    QPushButton,
+    QSplitter,
+    QToolButton,
+    QVBoxLayout,
+    QWidget,
+)
+from qasync import asyncSlot
+
+from minichat_desktop.domain import catalog, customers, orders
+from minichat_desktop.domain import conversations as convs
+from minichat_desktop.domain.errors import DomainError, UserError
+from minichat_desktop.domain.models import BotMode, ConversationStatus, PipelineStatus
+from minichat_desktop.domain.thai import format_baht
+from minichat_desktop.secrets import RELAY_TOKEN
+from minichat_desktop.ui.chat_models import (
+    ROLE_ITEM,
+    ConversationDelegate,
+    ConversationListModel,
+    MessageDelegate,
+    MessageListModel,
+)
+from minichat_desktop.ui.context import AppContext
+from minichat_desktop.ui.errors import show_error
+from relay import protocol as p
+
+log = logging.getLogger(__name__)
+
+MAX_IMAGE_BYTES = 5 * 1024 * 1024
+IMAGE_TYPES = {
+    b"\x89PNG": "image/png",
+    b"\xff\xd8\xff": "image/jpeg",
+    b"RIFF": "image/webp",
+    b"GIF8": "image/gif",
+}
+
+
+class Composer(QPlainTextEdit):
+    """Enter sends, Shift+Enter makes a new line."""
+
+    submitted = Signal()
+
+    def keyPressEvent(self, event: QKeyEvent) -> None:
+        if event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter) and not (
+            event.modifiers() & Qt.KeyboardModifier.ShiftModifier
+        ):
+            self.submitted.emit()
+            return
+        super().keyPressEvent(event)
+
+
+class ProductPicker(QDialog):
+    """Search the catalog and pick a product to send as a card."""
+
+    def __init__(self, ctx: AppContext, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.ctx = ctx
+        self.setWindowTitle(self.tr("Send a product"))
+        self.resize(460, 420)
+        layout = QVBoxLayout(self)
+        self.search = QLineEdit(placeholderText=self.tr("Search products (Thai, English, SKU)"))
+        self.list = QListWidget()
+        buttons = QDialogButtonBox(
+            QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel
+        )
+        buttons.accepted.connect(self.accept)
+        buttons.rejected.connect(self.reject)
+        layout.addWidget(self.search)
+        layout.addWidget(self.list, 1)
+        layout.addWidget(buttons)
+        self.timer = QTimer(self, singleShot=True, interval=150)
+        self.timer.timeout.connect(self.run_search)
+        self.search.textChanged.connect(lambda _t: self.timer.start())
+        self.list.itemDoubleClicked.connect(lambda _i: self.accept())
+        self._seq = 0
+        self.run_search()
+
+    @asyncSlot()
+    async def run_search(self) -> None:
+        self._seq += 1
+        seq = self._seq
+        hits = await self.ctx.ops.read(catalog.search_products, self.search.text(), limit=40)
+        if seq != self._seq:
+            return  # a newer query is on its way
+        self.list.clear()
+        for h in hits:
+            item = QListWidgetItem(
+                f"{h.name_th}  ·  {format_baht(h.price_satang)} ฿  ·  "
+                f"{self.tr('stock')} {h.stock}  ·  {h.sku}",
+                self.list,
+            )
+            item.setData(Qt.ItemDataRole.UserRole, h.product_id)
+        if self.list.count():
+            self.list.setCurrentRow(0)
+
+    def chosen(self) -> int | None:
+        item = self.list.currentItem()
+        return None if item is None else int(item.data(Qt.ItemDataRole.UserRole))
+
+
+def product_card(view: catalog.ProductView) -> p.ProductCard:
+    """A card made from catalog facts only (price and stock come from the database)."""
+    in_stock = (not view.track_inventory) or view.stock > 0
+    return p.ProductCard(
+        p.Card(
+            product_id=view.sku[:64],
+            title=view.name_th[:80],
+            price_satang=view.price_satang,
+            subtitle=(view.name_en or view.category)[:80] or None,
+            compare_at_satang=view.compare_at_satang,
+            in_stock=in_stock,
+            buttons=(
+                p.Button("สนใจสินค้านี้", p.ButtonAction.POSTBACK, data=f"product:{view.sku}"[:300]),
+            ),
+        )
+    )
+
+
+class CustomerPanel(QFrame):
+    """The customer of the open conversation: editable details, pipeline, orders; and the
+    conversation's own tags and notes."""
+
+    def __init__(self, ctx: AppContext) -> None:
+        super().__init__()
+        self.ctx = ctx
+        self.customer_id: int | None = None
+        self.conversation_id: int | None = None
+        self.setMinimumWidth(260)
+        layout = QVBoxLayout(self)
+        self.title = QLabel(objectName="Title")
+        layout.addWidget(self.title)
+        form = QFormLayout()
+        self.name = QLineEdit()
+        self.phone = QLineEdit()
+        self.tags = QLineEdit()
+        self.status = QComboBox()
+        for s in PipelineStatus:
+            self.status.addItem(s.value, s.value)
+        self.notes = QPlainTextEdit()
+        self.notes.setMaximumHeight(80)
+        self.name_label, self.phone_label = QLabel(), QLabel()
+        self.tags_label, self.status_label, self.notes_label = QLabel(), QLabel(), QLabel()
+        form.addRow(self.name_label, self.name)
+        form.addRow(self.phone_label, self.phone)
+        form.addRow(self.tags_label, self.tags)
+        form.addRow(self.status_label, self.status)
+        form.addRow(self.notes_label, self.notes)
+        layout.addLayout(form)
+        self.save = QPushButton()
+        self.save.setProperty("primary", True)
+        self.save.clicked.connect(self.on_save)
+        layout.addWidget(self.save)
+        self.orders_title = QLabel(objectName="Muted")
+        self.orders = QListWidget()
+        self.orders.setMaximumHeight(140)
+        layout.addWidget(self.orders_title)
+        layout.addWidget(self.orders)
+        self.conv_title = QLabel(objectName="Muted")
+        self.conv_tags = QLineEdit()
+        self.conv_notes = QPlainTextEdit()
+        self.conv_notes.setMaximumHeight(70)
+        self.conv_save = QPushButton()
+        self.conv_save.clicked.connect(self.on_save_conversation)
+        layout.addWidget(self.conv_title)
+        layout.addWidget(self.conv_tags)
+        layout.addWidget(self.conv_notes)
+        layout.addWidget(self.conv_save)
+        layout.addStretch(1)
+        self.retranslate()
+        self.setEnabled(False)
+
+    def retranslate(self) -> None:
+        self.title.setText(self.tr("Customer"))
+        self.name_label.setText(self.tr("Name"))
+        self.phone_label.setText(self.tr("Phone"))
+        self.tags_label.setText(self.tr("Tags"))
+        self.status_label.setText(self.tr("Pipeline"))
+        self.notes_label.setText(self.tr("Notes"))
+        self.save.setText(self.tr("Save customer"))
+        self.orders_title.setText(self.tr("Orders"))
+        self.conv_title.setText(self.tr("This chat: tags and notes"))
+        self.conv_tags.setPlaceholderText(self.tr("tags, comma separated"))
+        self.conv_save.setText(self.tr("Save chat notes"))
+        labels = {
+            "new": self.tr("new"),
+            "contacted": self.tr("contacted"),
+            "qualified": self.tr("qualified"),
+            "converted": self.tr("converted"),
+            "lost": self.tr("lost"),
+        }
+        for i in range(self.status.count()):
+            self.status.setItemText(i, labels[self.status.itemData(i)])
+
+    def show_for(self, conv: convs.ConversationView) -> None:
+        self.conversation_id = conv.id
+        self.customer_id = conv.customer_id
+        self.conv_tags.setText(", ".join(conv.tags))
+        self.conv_notes.setPlainText(conv.notes)
+        self.setEnabled(True)
+        if conv.customer_id is None:
+            return
+        c = self.ctx.ops.read_now(customers.get_customer, conv.customer_id)
+        self.customer_id = c.id
+        self.name.setText(c.name)
+        self.phone.setText(c.phone)
+        self.tags.setText(", ".join(c.tags))
+        self.status.setCurrentIndex(max(0, self.status.findData(c.status)))
+        self.notes.setPlainText(c.notes)
+        self.orders.clear()
+        rows = self.ctx.ops.read_now(
+            orders.list_orders, orders.OrderFilters(customer_id=c.id), limit=20
+        )
+        for o in rows:
+            QListWidgetItem(
+                f"{o.number} · {o.status} · {format_baht(o.total_satang)} ฿", self.orders
+            )
+        if not rows:
+            QListWidgetItem(self.tr("No orders yet"), self.orders)
+
+    @asyncSlot()
+    async def on_save(self) -> None:
+        if self.customer_id is None:
+            return
+        try:
+            await self.ctx.ops.write(
+                customers.update_customer,
+                self.customer_id,
+                self.ctx.ops.actor,
+                name=self.name.text(),
+                phone=self.phone.text(),
+                tags=[x for x in self.tags.text().split(",")],
+                status=self.status.currentData(),
+                notes=self.notes.toPlainText(),
+                topics={"customers", "conversations"},
+            )
+        except DomainError as exc:
+            show_error(self, exc)
+
+    @asyncSlot()
+    async def on_save_conversation(self) -> None:
+        if self.conversation_id is None:
+            return
+        await self.ctx.ops.write(
+            convs.update_details,
+            self.conversation_id,
+            tags=self.conv_tags.text().split(","),
+            notes=self.conv_notes.toPlainText(),
+            topics={"conversations"},
+        )
+
+
+class InboxScreen(QWidget):
+    PAGE = 100
+    MESSAGES = 60
+
+    def __init__(self, ctx: AppContext) -> None:
+        super().__init__()
+        self.ctx = ctx
+        self.current: convs.ConversationView | None = None
+        self._list_seq = 0
+        self._last_typing = 0.0
+        self._loading_older = False
+
+        # Left: filters, search, the conversation list.
+        left = QWidget()
+        lv = QVBoxLayout(left)
+        lv.setContentsMargins(8, 8, 0, 8)
+        self.filter = QComboBox()
+        self.filter_values = [
+            "",
+            ConversationStatus.ACTIVE,
+            ConversationStatus.PENDING,
+            ConversationStatus.RESOLVED,
+            ConversationStatus.ESCALATED,
+        ]
+        for _ in self.filter_values:
+            self.filter.addItem("")
+        self.search = QLineEdit()
+        self.search.setClearButtonEnabled(True)
+        self.list_model = ConversationListModel()
+        self.list = QListView()
+        self.list.setModel(self.list_model)
+        self.list.setItemDelegate(ConversationDelegate(self.list))
+        self.list.setUniformItemSizes(True)
+        self.list.setVerticalScrollMode(QAbstractItemView.ScrollMode.ScrollPerPixel)
+        self.list.clicked.connect(self.on_pick)
+        self.list.activated.connect(self.on_pick)
+        self.list.verticalScrollBar().valueChanged.connect(self.on_list_scrolled)
+        lv.addWidget(self.filter)
+        lv.addWidget(self.search)
+        lv.addWidget(self.list, 1)
+        self.search_timer = QTimer(self, singleShot=True, interval=200)
+        self.search_timer.timeout.connect(self.refresh_list)
+        self.search.textChanged.connect(lambda _t: self.search_timer.start())
+        self.filter.currentIndexChanged.connect(lambda _i: self.refresh_list())
+
+        # Centre: header, messages, composer.
+        centre = QWidget()
+        cv = QVBoxLayout(centre)
+        cv.setContentsMargins(8, 8, 8, 8)
+        head = QHBoxLayout()
+        self.who = QLabel(objectName="Title")
+        self.who.setTextFormat(Qt.TextFormat.PlainText)
+        self.where = QLabel(objectName="Muted")
+        self.where.setTextFormat(Qt.TextFormat.PlainText)
+        names = QVBoxLayout()
+        names.addWidget(self.who)
+        names.addWidget(self.where)
+        head.addLayout(names, 1)
+        self.takeover = QPushButton()
+        self.takeover.setProperty("primary", True)
+        self.takeover.clicked.connect(self.on_takeover)
+        self.bot_mode = QComboBox()
+        for mode in BotMode:
+            self.bot_mode.addItem("", mode.value)
+        self.bot_mode.activated.connect(self.on_bot_mode)
+        self.resolve = QPushButton()
+        self.resolve.clicked.connect(self.on_resolve)
+        head.addWidget(self.bot_mode)
+        head.addWidget(self.takeover)
+        head.addWidget(self.resolve)
+        cv.addLayout(head)
+        self.msg_model = MessageListModel()
+        self.messages = QListView()
+        self.messages.setModel(self.msg_model)
+        self.messages.setItemDelegate(MessageDelegate(self.msg_model, self.messages))
+        self.messages.setVerticalScrollMode(QAbstractItemView.ScrollMode.ScrollPerPixel)
+        self.messages.setSelectionMode(QAbstractItemView.SelectionMode.NoSelection)
+        self.messages.setWordWrap(True)
+        self.messages.setResizeMode(QListView.ResizeMode.Adjust)
+        self.messages.setStyleSheet("QListView { background: #F0F2F5; }")
+        self.messages.verticalScrollBar().valueChanged.connect(self.on_messages_scrolled)
+        cv.addWidget(self.messages, 1)
+        tools = QHBoxLayout()
+        self.canned = QToolButton()
+        self.canned.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
+        self.canned_menu = QMenu(self.canned)
+        self.canned_menu.aboutToShow.connect(self.fill_canned)
+        self.canned.setMenu(self.canned_menu)
+        self.send_product = QPushButton()
+        self.send_product.clicked.connect(self.on_send_product)
+        self.send_image = QPushButton()
+        self.send_image.clicked.connect(self.on_send_image)
+        tools.addWidget(self.canned)
+        tools.addWidget(self.send_product)
+        tools.addWidget(self.send_image)
+        tools.addStretch(1)
+        cv.addLayout(tools)
+        row = QHBoxLayout()
+        self.composer = Composer()
+        self.composer.setMaximumHeight(90)
+        self.composer.submitted.connect(self.on_send)
+        self.composer.textChanged.connect(self.on_typing)
+        self.send = QPushButton()
+        self.send.setProperty("primary", True)
+        self.send.clicked.connect(self.on_send)
+        row.addWidget(self.composer, 1)
+        row.addWidget(self.send)
+        cv.addLayout(row)
+
+        self.customer = CustomerPanel(ctx)
+        split = QSplitter()
+        split.addWidget(left)
+        split.addWidget(centre)
+        split.addWidget(self.customer)
+        split.setStretchFactor(0, 0)
+        split.setStretchFactor(1, 1)
+        split.setStretchFactor(2, 0)
+        split.setSizes([320, 640, 280])
+        outer = QHBoxLayout(self)
+        outer.setContentsMargins(0, 0, 0, 0)
+        outer.addWidget(split)
+
+        ctx.signals.messages_stored_sig.connect(self.on_messages_stored)
+        ctx.signals.conversations_changed_sig.connect(self.on_conversations_changed)
+        ctx.ops.changed.connect(self.on_data_changed)
+        self.retranslate()
+        self._set_enabled(False)
+        self._initial_load()
+
+    # ------------------------------------------------------------------ text
+
+    def retranslate(self) -> None:
+        labels = [
+            self.tr("All chats"),
+            self.tr("Active"),
+            self.tr("Waiting for reply"),
+            self.tr("Resolved"),
+            self.tr("Escalated"),
+        ]
+        for i, label in enumerate(labels):
+            self.filter.setItemText(i, label)
+        self.search.setPlaceholderText(self.tr("Search name, phone or message"))
+        modes = {
+            "active": self.tr("Bot: answers all"),
+            "passive": self.tr("Bot: questions only"),
+            "off": self.tr("Bot: off"),
+        }
+        for i in range(self.bot_mode.count()):
+            self.bot_mode.setItemText(i, modes[self.bot_mode.itemData(i)])
+        self.canned.setText(self.tr("Canned replies"))
+        self.send_product.setText(self.tr("Send product"))
+        self.send_image.setText(self.tr("Send picture"))
+        self.send.setText(self.tr("Send"))
+        self.composer.setPlaceholderText(
+            self.tr("Type a reply… (Enter sends, Shift+Enter for a new line)")
+        )
+        self.customer.retranslate()
+        self._show_header()
+
+    def changeEvent(self, event: QEvent) -> None:
+        if event.type() == QEvent.Type.LanguageChange:
+            self.retranslate()
+        super().changeEvent(event)
+
+    def focus_search(self) -> None:
+        self.search.setFocus()
+        self.search.selectAll()
+
+    @property
+    def current_id(self) -> int | None:
+        return self.current.id if self.current else None
+
+    # ------------------------------------------------------------------ list
+
+    def _filters(self) -> dict[str, Any]:
+        status = self.filter_values[self.filter.currentIndex()]
+        return {"status": str(status) or None, "search": self.search.text()}
+
+    def _initial_load(self) -> None:
+        rows = self.ctx.ops.read_now(convs.list_conversations, limit=self.PAGE, **self._filters())
+        self.list_model.reset(rows, len(rows) == self.PAGE)
+
+    @asyncSlot()
+    async def refresh_list(self) -> None:
+        self._list_seq += 1
+        seq = self._list_seq
+        shown = max(self.PAGE, self.list_model.rowCount())
+        rows = await self.ctx.ops.read(convs.list_conversations, limit=shown, **self._filters())
+        if seq != self._list_seq:
+            return
+        self.list_model.reset(rows, len(rows) == shown)
+        if self.current is not None:
+            row = self.list_model.row_of(self.current.id)
+            if row >= 0:
+                self.list.setCurrentIndex(self.list_model.index(row))
+                self.current = self.list_model.rows[row]
+                self._show_header()
+
+    @asyncSlot(int)
+    async def on_list_scrolled(self, value: int) -> None:
+        bar = self.list.verticalScrollBar()
+        if value < bar.maximum() - 40 or not self.list_model.more:
+            return
+        self.list_model.more = False  # one page at a time
+        offset = self.list_model.rowCount()
+        rows = await self.ctx.ops.read(
+            convs.list_conversations, limit=self.PAGE, offset=offset, **self._filters()
+        )
+        self.list_model.append(rows, len(rows) == self.PAGE)
+
+    def on_pick(self, index: QModelIndex) -> None:
+        conv = index.data(ROLE_ITEM)
+        if conv is not None:
+            self.open_conversation(conv.id)
+
+    # ------------------------------------------------------------------ conversation
+
+    def open_conversation(self, conversation_id: int) -> None:
+        """Show a conversation (its newest messages first paint synchronously: fast)."""
+        conv = self.ctx.ops.read_now(convs.get_conversation, conversation_id)
+        rows = self.ctx.ops.read_now(convs.messages, conversation_id, limit=self.MESSAGES)
+        self.current = conv
+        self.msg_model.reset(rows, len(rows) == self.MESSAGES)
+        self.messages.scrollToBottom()
+        row = self.list_model.row_of(conv.id)
+        if row >= 0:
+            self.list.setCurrentIndex(self.list_model.index(row))
+        self._show_header()
+        self._set_enabled(True)
+        self.customer.show_for(conv)
+        self.composer.setFocus()
+        self._fetch_images(rows)
+        if conv.unread:
+            self._mark_read(conv.id)
+
+    @asyncSlot()
+    async def _mark_read(self, conversation_id: int) -> None:
+        up_to = await self.ctx.ops.write(convs.mark_read, conversation_id, topics={"conversations"})
+        if up_to and self.current is not None and self.ctx.relay is not None:
+            await self.ctx.relay.send_live(p.Read(self.current.ref, up_to))
+        view = await self.ctx.ops.read(convs.get_conversation, conversation_id)
+        self.list_model.replace(view)
+
+    def _set_enabled(self, on: bool) -> None:
+        for w in (
+            self.takeover,
+            self.bot_mode,
+            self.resolve,
+            self.canned,
+            self.send_product,
+            self.send_image,
+            self.send,
+            self.composer,
+        ):
+            w.setEnabled(on)
+
+    def _show_header(self) -> None:
+        conv = self.current
+        if conv is None:
+            self.who.setText(self.tr("Choose a chat"))
+            self.where.setText(self.tr("Messages from the web widget and LINE appear here"))
+            return
+        channel = "LINE" if conv.channel == "line" else self.tr("Web widget")
+        phone = f" · {conv.customer_phone}" if conv.customer_phone else ""
+        if conv.mode == "human":
+            mode = self.tr("You are answering ({name})").format(name=conv.taken_over_by)
+        else:
+            mode = self.tr("The bot is answering")
+        self.who.setText(conv.display_name)
+        self.where.setText(f"{channel}{phone} · {mode}")
+        human = conv.mode == "human"
+        self.takeover.setText(self.tr("End session") if human else self.tr("Take over"))
+        self.takeover.setToolTip(
+            self.tr("Hand the chat back to the bot (it will answer questions only)")
+            if human
+            else self.tr("Answer yourself: the bot stops at once and the shopper is told")
+        )
+        self.bot_mode.setCurrentIndex(max(0, self.bot_mode.findData(conv.bot_mode)))
+        self.bot_mode.setEnabled(not human)
+        self.resolve.setText(
+            self.tr("Reopen") if conv.status == "resolved" else self.tr("Mark resolved")
+        )
+
+    async def _reload_current(self) -> None:
+        if self.current is None:
+            return
+        cid = self.current.id
+        conv = await self.ctx.ops.read(convs.get_conversation, cid)
+        rows = await self.ctx.ops.read(convs.messages, cid, limit=self.MESSAGES)
+        if self.current is None or self.current.id != cid:
+            return
+        self.current = conv
+        at_bottom = self._at_bottom()
+        self.msg_model.merge_new(rows)
+        if at_bottom:
+            self.messages.scrollToBottom()
+        self._show_header()
+        self.list_model.replace(conv)
+        self._fetch_images(rows)
+
+    def _at_bottom(self) -> bool:
+        bar = self.messages.verticalScrollBar()
+        return bar.value() >= bar.maximum() - 30
+
+    @asyncSlot(int)
+    async def on_messages_scrolled(self, value: int) -> None:
+        if (
+            value > 20
+            or not self.msg_model.has_older
+            or self._loading_older
+            or not self.msg_model.rows
+            or self.current is None
+        ):
+            return
+        self._loading_older = True
+        try:
+            first = self.msg_model.rows[0].id
+            bar = self.messages.verticalScrollBar()
+            before_max = bar.maximum()
+            rows = await self.ctx.ops.read(
+                convs.messages, self.current.id, before_id=first, limit=self.MESSAGES
+            )
+            self.msg_model.prepend(rows, len(rows) == self.MESSAGES)
+            QTimer.singleShot(0, lambda: bar.setValue(bar.value() + bar.maximum() - before_max))
+            self._fetch_images(rows)
+        finally:
+            self._loading_older = False
+
+    # ------------------------------------------------------------------ incoming
+
+    @asyncSlot(list)
+    async def on_messages_stored(self, stored: list[convs.Inbound]) -> None:
+        await self.refresh_list()
+        if self.current is not None and any(s.conversation.id == self.current.id for s in stored):
+            await self._reload_current()
+            if self.isVisible() and self.window().isActiveWindow():
+                self._mark_read(self.current.id)
+
+    @asyncSlot(list)
+    async def on_conversations_changed(self, ids: list[int]) -> None:
+        if self.current is not None and self.current.id in ids:
+            await self._reload_current()
+
+    @asyncSlot(set)
+    async def on_data_changed(self, topics: set[str]) -> None:
+        if "customers" in topics or "conversations" in topics:
+            await self.refresh_list()
+
+    # ------------------------------------------------------------------ sending
+
+    async def _queue(self, fn: Any, *args: Any) -> bool:
+        try:
+            await self.ctx.ops.write(fn, *args, topics={"conversations"})
+        except DomainError as exc:
+            show_error(self, exc)
+            return False
+        if self.ctx.relay is not None:
+            self.ctx.relay.wake()
+        await self._reload_current()
+        self.messages.scrollToBottom()
+        return True
+
+    @asyncSlot()
+    async def on_send(self) -> None:
+        if self.current is None:
+            return
+        text = self.composer.toPlainText()
+        if not text.strip():
+            return
+        if await self._queue(convs.send_text, self.current.id, text, self.ctx.ops.actor):
+            self.composer.clear()  # only once it is safely stored: nothing typed is lost
+
+    @asyncSlot()
+    async def on_typing(self) -> None:
+        now = time.monotonic()
+        if self.current is None or self.ctx.relay is None or now - self._last_typing < 3:
+            return
+        self._last_typing = now
+        await self.ctx.relay.send_live(p.Typing(self.current.ref, True))
+
+    @asyncSlot()
+    async def on_takeover(self) -> None:
+        if self.current is None:
+            return
+        # The notices to the shopper are the shop's Thai texts (shoppers read Thai first),
+        # whatever language the owner's screen is in.
+        if self.current.mode == "human":
+            await self._queue(convs.end_session, self.current.id, self.ctx.ops.actor)
+        else:
+            await self._queue(convs.take_over, self.current.id, self.ctx.ops.actor)
+
+    @asyncSlot(int)
+    async def on_bot_mode(self, index: int) -> None:
+        if self.current is None:
+            return
+        mode = BotMode(self.bot_mode.itemData(index))
+        self.current = await self.ctx.ops.write(
+            convs.set_bot_mode, self.current.id, mode, topics={"conversations"}
+        )
+        self._show_header()
+
+    @asyncSlot()
+    async def on_resolve(self) -> None:
+        if self.current is None:
+            return
+        status = (
+            ConversationStatus.ACTIVE
+            if self.current.status == "resolved"
+            else ConversationStatus.RESOLVED
+        )
+        self.current = await self.ctx.ops.write(
+            convs.set_status, self.current.id, status, topics={"conversations"}
+        )
+        self._show_header()
+
+    def fill_canned(self) -> None:
+        self.canned_menu.clear()
+        items = self.ctx.ops.read_now(convs.list_canned)
+        if not items:
+            self.canned_menu.addAction(
+                self.tr("No canned replies yet (add them in Settings)")
+            ).setEnabled(False)
+        for c in items:
+            action = self.canned_menu.addAction(c.title)
+            action.setToolTip(c.text)
+            action.triggered.connect(lambda _=False, text=c.text: self.use_canned(text))
+
+    def use_canned(self, text: str) -> None:
+        if self.current is None:
+            return
+        filled = self.ctx.ops.read_now(convs.render_canned, text, self.current.id)
+        self.composer.insertPlainText(filled)
+        self.composer.setFocus()
+
+    @asyncSlot()
+    async def on_send_product(self) -> None:
+        if self.current is None:
+            return
+        picker = ProductPicker(self.ctx, self)
+        if picker.exec() != QDialog.DialogCode.Accepted or picker.chosen() is None:
+            return
+        product_id = picker.chosen()
+        view = await self.ctx.ops.read(catalog.get_product, product_id)
+        await self._queue(
+            convs.queue_outgoing, self.current.id, product_card(view), self.ctx.ops.actor
+        )
+
+    @asyncSlot()
+    async def on_send_image(self) -> None:
+        if self.current is None:
+            return
+        path, _ = QFileDialog.getOpenFileName(
+            self, self.tr("Send a picture"), "", self.tr("Pictures (*.png *.jpg *.jpeg *.webp)")
+        )
+        if path:
+            await self.send_picture(Path(path))
+
+    async def send_picture(self, path: Path) -> None:
+        """Upload a picture to the relay and send it into the open conversation."""
+        if self.current is None:
+            return
+        try:
+            data = path.read_bytes()
+            mime = next((m for magic, m in IMAGE_TYPES.items() if data.startswith(magic)), None)
+            if mime is None:
+                raise UserError(
+                    "image.type", self.tr("Only PNG, JPEG, WebP or GIF pictures can be sent")
+                )
+            if len(data) > MAX_IMAGE_BYTES:
+                raise UserError("image.size", self.tr("The picture is larger than 5 MB"))
+            token = self.ctx.secrets.get(RELAY_TOKEN)
+            if self.ctx.relay is None or not self.ctx.relay.online or not token:
+                raise UserError(
+                    "image.offline", self.tr("Pictures can be sent when the relay is online")
+                )
+            async with httpx.AsyncClient(timeout=30) as client:
+                res = await client.post(
+                    f"{self.ctx.relay.url}/desktop/media",
+                    content=data,
+                    headers={"Authorization": f"Bearer {token}", "Content-Type": mime},
+                )
+            if res.status_code != 200:
+                raise UserError(
+                    "image.refused",
+                    self.tr("The relay refused the picture: {reason}").format(
+                        reason=res.text[:200]
+                    ),
+                )
+            media = res.json()
+            image = p.Image(media_id=media["media_id"], url=media.get("url"), mime=mime)
+        except DomainError as exc:
+            show_error(self, exc)
+            return
+        except (OSError, httpx.HTTPError) as exc:
+            show_error(self, UserError("image.io", str(exc)))
+            return
+        await self._queue(convs.queue_outgoing, self.current.id, image, self.ctx.ops.actor)
+
+    # ------------------------------------------------------------------ pictures
+
+    def _fetch_images(self, rows: list[convs.MessageView]) -> None:
+        wanted = [
+            m
+            for m in rows
+            if m.kind == "image" and m.uid not in self.msg_model.images and m.body.get("url")
+        ]
+        if wanted:
+            task = asyncio.ensure_future(self._download(wanted))
+            self._downloads = task
+
+    async def _download(self, rows: list[convs.MessageView]) -> None:
+        cache = self.ctx.data_dir / "media" / "chat"
+        cache.mkdir(parents=True, exist_ok=True)
+        async with httpx.AsyncClient(timeout=20) as client:
+            for m in rows:
+                url = str(m.body["url"])
+                target = cache / hashlib.sha256(url.encode()).hexdigest()[:32]
+                try:
+                    if not target.exists():
+                        res = await client.get(url)
+                        if res.status_code != 200:
+                            continue
+                        target.write_bytes(res.content)
+                except (httpx.HTTPError, OSError) as exc:
+                    log.info("picture %s not fetched: %s", m.uid, type(exc).__name__)
+                    continue
+                pm = QPixmap(str(target))
+                if not pm.isNull():
+                    self.msg_model.set_image(m.uid, pm)

@@ -1,0 +1,217 @@
+"""The inbox with a real database, a real relay process and a real shopper socket."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator, Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+from PySide6.QtCore import Qt
+from support.relay_proc import Relay, add_shop
+from support.shopper import Shopper
+
+from minichat_desktop.domain import conversations as convs
+from minichat_desktop.domain.db import Database
+from minichat_desktop.secrets import RELAY_TOKEN
+from minichat_desktop.sync.client import LinkState
+from minichat_desktop.ui.app import start_relay_link
+from minichat_desktop.ui.chat_models import message_lines
+from minichat_desktop.ui.context import AppContext
+from minichat_desktop.ui.inbox import InboxScreen
+
+
+async def until(pred: Callable[[], bool], timeout: float = 5.0) -> None:
+    end = asyncio.get_running_loop().time() + timeout
+    while not pred():
+        if asyncio.get_running_loop().time() > end:
+            raise AssertionError("condition not met in time")
+        await asyncio.sleep(0.02)
+
+
+@pytest.fixture
+def relay(tmp_path: Path) -> Any:
+    r = Relay(tmp_path / "relay")
+    r.data_dir.mkdir()
+    shop_id, token = add_shop(r.data_dir, "ร้านทดสอบ")
+    r.start()
+    yield r, shop_id, token
+    if r.proc is not None:
+        r.stop()
+
+
+@pytest.fixture
+def linked(relay: Any, make_ctx: Callable[..., AppContext], qtbot: Any) -> Any:
+    """An inbox on a real database, linked to the real relay, and a shopper on the widget
+    socket. Used as ``async with linked as (ctx, screen, shopper)`` so that everything async
+    is stopped inside the test's event loop (pytest-qt processes events after the test, when
+    no loop runs)."""
+    r, shop_id, token = relay
+
+    @contextlib.asynccontextmanager
+    async def session() -> AsyncIterator[tuple[AppContext, InboxScreen, Shopper]]:
+        ctx = make_ctx()
+        ctx.settings.setValue("relay/url", r.url)
+        ctx.secrets.set(RELAY_TOKEN, token)
+        client = start_relay_link(ctx)
+        task = asyncio.ensure_future(client.run())
+        screen = InboxScreen(ctx)
+        qtbot.addWidget(screen)
+        screen.resize(1200, 700)
+        screen.show()
+        shopper = Shopper(r, shop_id)
+        try:
+            await until(lambda: client.online)
+            await shopper.connect()
+            yield ctx, screen, shopper
+        finally:
+            await shopper.close()
+            await client.stop()
+            await asyncio.wait_for(task, 10)
+            await settle(screen)
+
+    return session()
+
+
+async def settle(screen: InboxScreen) -> None:
+    """Let pending async slots finish inside the loop, then drop the screen (and with it its
+    signal connections) before the test's event loop stops."""
+    await asyncio.sleep(0.2)
+    screen.close()
+    screen.deleteLater()
+    await asyncio.sleep(0.05)
+
+
+async def test_shopper_message_shows_within_a_second_literally(linked: Any) -> None:
+    """A shopper's message is in the list within a second; HTML is shown as typed."""
+    async with linked as (ctx, screen, shopper):
+        await shopper.say("m1", "<img src=x> มีเสื้อยืดสีแดงไหม")
+        loop = asyncio.get_running_loop()
+        start = loop.time()
+        await until(lambda: screen.list_model.rowCount() == 1, timeout=1.0)
+        assert loop.time() - start < 1.0
+        conv = screen.list_model.rows[0]
+        assert conv.last_preview == "<img src=x> มีเสื้อยืดสีแดงไหม" and conv.unread == 1
+        screen.open_conversation(conv.id)
+        shown = screen.msg_model.rows[-1]
+        assert message_lines(shown) == ["<img src=x> มีเสื้อยืดสีแดงไหม"]
+        assert screen.who.textFormat() == Qt.TextFormat.PlainText
+        await until(lambda: ctx.ops.read_now(convs.get_conversation, conv.id).unread == 0)
+
+
+async def test_owner_reply_reaches_the_shopper(linked: Any, qtbot: Any) -> None:
+    async with linked as (ctx, screen, shopper):
+        await shopper.say("m1", "สวัสดีค่ะ")
+        await until(lambda: screen.list_model.rowCount() == 1)
+        screen.open_conversation(screen.list_model.rows[0].id)
+        screen.composer.insertPlainText("สวัสดีค่ะ ยินดีต้อนรับ")  # QTest cannot type Thai keys
+        qtbot.keyClick(screen.composer, Qt.Key.Key_Return)
+        got = await shopper.next_message()
+        assert (got["kind"], got["text"]) == ("text", "สวัสดีค่ะ ยินดีต้อนรับ")
+        assert screen.composer.toPlainText() == ""
+        await until(lambda: screen.msg_model.rows[-1].state in ("sent", "delivered", "read"))
+        assert screen.msg_model.rows[-1].author == ctx.ops.actor
+
+
+async def test_take_over_silences_the_bot_and_tells_the_shopper(linked: Any, qtbot: Any) -> None:
+    async with linked as (ctx, screen, shopper):
+        await shopper.say("m1", "ขอคุยกับคนหน่อย")
+        await until(lambda: screen.list_model.rowCount() == 1)
+        cid = screen.list_model.rows[0].id
+        screen.open_conversation(cid)
+        assert ctx.ops.read_now(convs.bot_may_answer, cid, "ราคาเท่าไหร่") is True
+        qtbot.mouseClick(screen.takeover, Qt.MouseButton.LeftButton)
+        await until(lambda: screen.current is not None and screen.current.mode == "human")
+        # The bot may not answer anything now, not even a question.
+        assert ctx.ops.read_now(convs.bot_may_answer, cid, "ราคาเท่าไหร่?") is False
+        notice = await shopper.next_message()
+        assert notice["kind"] == "takeover" and notice["state"] == "started"
+        assert notice["text"] == "เจ้าหน้าที่กำลังตอบคุณค่ะ"
+        assert screen.takeover.text() == "จบการสนทนา"
+        qtbot.mouseClick(screen.takeover, Qt.MouseButton.LeftButton)
+        ended = await shopper.next_message()
+        assert ended["kind"] == "takeover" and ended["state"] == "ended"
+        await until(lambda: screen.current is not None and screen.current.mode == "bot")
+        assert screen.current is not None and screen.current.bot_mode == "passive"
+        assert screen.bot_mode.currentData() == "passive"
+        assert ctx.ops.read_now(convs.bot_may_answer, cid, "มีไซส์ L ไหม") is True
+        assert ctx.ops.read_now(convs.bot_may_answer, cid, "โอเคค่ะ") is False
+
+
+async def test_reply_typed_while_relay_down_arrives_later(
+    linked: Any, relay: Any, qtbot: Any
+) -> None:
+    async with linked as (ctx, screen, shopper):
+        r, _, _ = relay
+        await shopper.say("m1", "อยู่ไหมคะ")
+        await until(lambda: screen.list_model.rowCount() == 1)
+        screen.open_conversation(screen.list_model.rows[0].id)
+        port = r.port
+        r.kill()
+        assert ctx.relay is not None
+        await until(
+            lambda: ctx.relay is not None and ctx.relay.status.state is not LinkState.ONLINE
+        )
+        screen.composer.insertPlainText("อยู่ค่ะ รอสักครู่")  # QTest cannot type Thai keys
+        qtbot.mouseClick(screen.send, Qt.MouseButton.LeftButton)
+        await until(lambda: screen.msg_model.rows[-1].text == "อยู่ค่ะ รอสักครู่")
+        assert screen.msg_model.rows[-1].state == "queued"
+        r.start(port)
+        await until(lambda: ctx.relay is not None and ctx.relay.online, timeout=10)
+        await shopper.connect()
+        got = await shopper.next_message(10)
+        assert got["text"] == "อยู่ค่ะ รอสักครู่"
+
+
+async def test_long_conversation_loads_older_messages_on_scroll(
+    make_ctx: Callable[..., AppContext], qtbot: Any
+) -> None:
+    ctx = make_ctx()
+    with ctx.ops.db.write() as s:
+        for i in range(150):
+            convs.record_inbound(
+                s, "widget:longchat123", {"id": f"m{i}", "kind": "text", "text": f"ข้อความที่ {i}"}
+            )
+    screen = InboxScreen(ctx)
+    qtbot.addWidget(screen)
+    screen.resize(1100, 700)
+    screen.show()
+    screen.open_conversation(screen.list_model.rows[0].id)
+    assert screen.msg_model.rowCount() == InboxScreen.MESSAGES
+    assert screen.msg_model.rows[-1].text == "ข้อความที่ 149"
+    screen.messages.verticalScrollBar().setValue(0)
+    await until(lambda: screen.msg_model.rowCount() == 2 * InboxScreen.MESSAGES)
+    assert screen.msg_model.rows[0].text == f"ข้อความที่ {150 - 2 * InboxScreen.MESSAGES}"
+    await settle(screen)
+
+
+async def test_canned_reply_fills_in_the_customer(
+    make_ctx: Callable[..., AppContext], qtbot: Any
+) -> None:
+    ctx = make_ctx()
+    with ctx.ops.db.write() as s:
+        convs.ensure_default_canned(s)
+        rec = convs.record_inbound(
+            s, "widget:cannedtest1", {"id": "a", "kind": "text", "text": "hi"}
+        )
+        assert rec is not None
+        from minichat_desktop.domain import customers
+
+        assert rec.conversation.customer_id is not None
+        customers.update_customer(s, rec.conversation.customer_id, "owner", name="มาลี")
+    screen = InboxScreen(ctx)
+    qtbot.addWidget(screen)
+    screen.open_conversation(rec.conversation.id)
+    greeting = next(c for c in ctx.ops.read_now(convs.list_canned) if c.title == "ทักทาย")
+    screen.use_canned(greeting.text)
+    assert screen.composer.toPlainText().startswith("สวัสดีค่ะ คุณมาลี ยินดีต้อนรับสู่")
+    assert "{{" not in screen.composer.toPlainText()
+    await settle(screen)
+
+
+def test_database_path_is_a_file(make_ctx: Callable[..., AppContext]) -> None:
+    """The context points at the real SQLite file the screens use."""
+    ctx = make_ctx()
+    assert isinstance(ctx.ops.db, Database) and ctx.ops.db.path.is_file()
