@@ -175,6 +175,23 @@ def _local(when: dt.datetime | None) -> dt.datetime | None:
     return None if when is None else when.astimezone(BANGKOK).replace(tzinfo=None)
 
 
+def _formatted_cell(ws: Any, number_format: str) -> Any:
+    """A write-only cell carrying ``number_format``, reused for every row of its column."""
+    from openpyxl.cell.cell import Cell
+
+    class FormattedCell(Cell):  # type: ignore[misc]
+        # openpyxl tries each appended cell as a plain value first and formats the refusal's
+        # message with repr(cell) before catching it: keep that repr cheap.
+        __slots__ = ()
+
+        def __repr__(self) -> str:
+            return "<FormattedCell>"
+
+    cell = FormattedCell(ws, row=1, column=1)
+    cell.number_format = number_format
+    return cell
+
+
 class _XlsxSheet:
     """A write-only sheet with a styled header, frozen pane, widths and reusable styled cells
     (one per money/date column: a cell's style is set once, then only its value changes —
@@ -201,9 +218,8 @@ class _XlsxSheet:
         self.styled: dict[int, Any] = {}
         for i, col in enumerate(columns):
             if col.kind in ("money", "date"):
-                cell = WriteOnlyCell(self.ws)
-                cell.number_format = MONEY_FORMAT if col.kind == "money" else DATE_FORMAT
-                self.styled[i] = cell
+                fmt = MONEY_FORMAT if col.kind == "money" else DATE_FORMAT
+                self.styled[i] = _formatted_cell(self.ws, fmt)
         self.last_letter = get_column_letter(len(columns))
 
     def close(self) -> None:
