@@ -351,13 +351,14 @@ def queue_outgoing(
     body: p.Body,
     author: str,
     quick_replies: tuple[p.Button, ...] = (),
+    at: dt.datetime | None = None,
 ) -> MessageView:
     """Store a message to the shopper and put it in the outbox (same transaction)."""
     conv = _load(session, conversation_id)
     message = p.Message(new_uid(), body, quick_replies)
     frame = p.Send(conv.ref, message)
     obj = message.to_obj()
-    now = utcnow()
+    now = at or utcnow()
     msg = ChatMessage(
         conversation_id=conv.id,
         uid=message.id,

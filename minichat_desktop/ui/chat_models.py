@@ -38,6 +38,14 @@ def bangkok_time(when: dt.datetime | None, *, with_date: bool = False) -> str:
 # ---------------------------------------------------------------------------- conversations
 
 
+def conversation_title(conv: ConversationView) -> str:
+    """The name to show: the customer's, else "Web visitor #a1b2" / "LINE user #a1b2"."""
+    if conv.customer_name or conv.title:
+        return conv.customer_name or conv.title
+    who = t("LINE user") if conv.channel == "line" else t("Web visitor")
+    return f"{who} #{conv.ref[-4:]}"
+
+
 class ConversationListModel(QAbstractListModel):
     """Conversations, newest activity first. ``fetcher(offset, limit)`` loads a page."""
 
@@ -84,9 +92,9 @@ class ConversationListModel(QAbstractListModel):
         if role == ROLE_ITEM:
             return row
         if role == Qt.ItemDataRole.DisplayRole:
-            return row.display_name
+            return conversation_title(row)
         if role == Qt.ItemDataRole.ToolTipRole:
-            return f"{row.display_name}\n{row.ref}"
+            return f"{conversation_title(row)}\n{row.ref}"
         return None
 
 
@@ -129,7 +137,7 @@ class ConversationDelegate(QStyledItemDelegate):
         painter.setPen(QColor(theme.INK))
         name_rect = QRect(left, rect.top() + 8, right - left - time_w - 8, 22)
         name = QFontMetrics(bold).elidedText(
-            conv.display_name, Qt.TextElideMode.ElideRight, name_rect.width()
+            conversation_title(conv), Qt.TextElideMode.ElideRight, name_rect.width()
         )
         painter.drawText(name_rect, Qt.AlignmentFlag.AlignLeft | Qt.TextFlag.TextSingleLine, name)
         # Badges: human / escalated / unread.

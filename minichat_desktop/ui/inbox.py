@@ -54,6 +54,7 @@ from minichat_desktop.ui.chat_models import (
     ConversationListModel,
     MessageDelegate,
     MessageListModel,
+    conversation_title,
 )
 from minichat_desktop.ui.context import AppContext
 from minichat_desktop.ui.errors import show_error
@@ -552,7 +553,7 @@ class InboxScreen(QWidget):
             mode = self.tr("You are answering ({name})").format(name=conv.taken_over_by)
         else:
             mode = self.tr("The bot is answering")
-        self.who.setText(conv.display_name)
+        self.who.setText(conversation_title(conv))
         self.where.setText(f"{channel}{phone} · {mode}")
         human = conv.mode == "human"
         self.takeover.setText(self.tr("End session") if human else self.tr("Take over"))

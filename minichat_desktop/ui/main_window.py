@@ -27,6 +27,7 @@ from minichat_desktop.domain.shop import get_profile
 from minichat_desktop.sync.client import LinkState, Status
 from minichat_desktop.ui import i18n, theme
 from minichat_desktop.ui.catalog_screen import CatalogScreen
+from minichat_desktop.ui.chat_models import conversation_title
 from minichat_desktop.ui.context import AppContext
 from minichat_desktop.ui.inbox import InboxScreen
 from minichat_desktop.ui.notifications_panel import NotificationsPanel
@@ -245,7 +246,7 @@ class MainWindow(QMainWindow):
         if not fresh:
             return
         last = fresh[-1]
-        title = last.conversation.display_name
+        title = conversation_title(last.conversation)
         if last.new_conversation:
             title = self.tr("New chat: {name}").format(name=title)
         self.notify(title, last.message.text)

@@ -50,6 +50,8 @@ TEXTS = {
     "Type a reply… (Enter sends, Shift+Enter for a new line)": "พิมพ์ข้อความ… (Enter ส่ง, Shift+Enter ขึ้นบรรทัดใหม่)",
     "Waiting for reply": "รอตอบ",
     "Web widget": "วิดเจ็ตบนเว็บ",
+    "Web visitor": "ลูกค้าจากเว็บ",
+    "LINE user": "ผู้ใช้ LINE",
     "You are answering ({name})": "คุณกำลังตอบเอง ({name})",
     "[picture loading…]": "[กำลังโหลดรูป…]",
     "bot": "บอท",
