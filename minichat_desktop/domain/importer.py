@@ -62,6 +62,23 @@ Rules:
   entry per import with the counts.
 - CSV encodings: UTF-8 (with or without BOM), UTF-16 with BOM, else Windows-874 / TIS-620
   (Thai Excel's "CSV" export); the result says which was used. Delimiter ``,``, ``;`` or tab.
+
+Problem codes (:attr:`ImportProblem.code`; the UI translates them):
+
+- the file (row 0): ``import.unsupported_file`` (not .csv/.xlsx), ``import.corrupt_file``,
+  ``import.bad_encoding``, ``import.empty_file``, ``import.no_rows`` (header only),
+  ``import.too_many_rows`` (more than 100,000);
+- the header (row 1): ``import.missing_column`` (sku, name or price), ``import.duplicate_column``;
+- cells: ``import.sku_required``, ``import.sku_too_long`` (> 64), ``import.duplicate_sku``,
+  ``import.name_required``, ``import.name_too_long`` (> 300), ``import.text_too_long``,
+  ``import.price_required``, ``import.bad_price``, ``import.negative_price``,
+  ``import.too_many_decimals``, ``import.price_too_high`` (> 10,000,000 baht),
+  ``import.bad_stock`` (text, fraction, too large), ``import.negative_stock``,
+  ``import.bad_active``, ``import.bad_threshold``, ``import.duplicate_barcode`` (in the file),
+  ``import.option_name_required``, ``import.variant_mismatch``, ``import.duplicate_variant``;
+- against the shop's data: ``import.barcode_taken``, ``import.sku_taken`` (another product's).
+
+The exception itself is ``import.failed``; a missing file is ``import.no_file``.
 """
 
 from __future__ import annotations
