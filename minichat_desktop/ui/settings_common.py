@@ -1,0 +1,184 @@
+"""Pieces the settings pages share: a page frame with a title and a feedback line, a masked
+secret field with a show toggle, and a yes/no question."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import (
+    QFormLayout,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QMessageBox,
+    QPushButton,
+    QToolButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from minichat_desktop.domain.errors import DomainError
+from minichat_desktop.ui import theme
+from minichat_desktop.ui.context import AppContext
+from minichat_desktop.ui.errors import error_text, show_error
+from minichat_desktop.ui.i18n import t
+
+
+class Tone(StrEnum):
+    OK = "ok"
+    INFO = "info"
+    ERROR = "error"
+
+
+_TONE_COLORS = {Tone.OK: "#2F9E44", Tone.INFO: theme.AMBER, Tone.ERROR: theme.RED}
+
+
+class Feedback(QLabel):
+    """One line under a page's Save button saying what happened (saved, offline, error)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.setWordWrap(True)
+        self.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.tone: Tone | None = None
+
+    def say(self, text: str, tone: Tone = Tone.OK) -> None:
+        self.tone = tone
+        self.setStyleSheet(f"color: {_TONE_COLORS[tone]}; font-weight: 600;")
+        self.setText(("✓ " if tone is Tone.OK else "") + text)
+
+    def clear_message(self) -> None:
+        self.tone = None
+        self.setText("")
+
+
+class Page(QWidget):
+    """A settings page: a title, a muted intro line, the page's body and a feedback line.
+
+    Subclasses fill :attr:`body` and implement :meth:`retranslate` (called again when the
+    language changes)."""
+
+    def __init__(self, ctx: AppContext) -> None:
+        super().__init__()
+        self.ctx = ctx
+        outer = QVBoxLayout(self)
+        outer.setContentsMargins(24, 18, 24, 18)
+        outer.setSpacing(10)
+        self.title = QLabel(objectName="Title")
+        self.intro = QLabel(objectName="Muted")
+        self.intro.setWordWrap(True)
+        outer.addWidget(self.title)
+        outer.addWidget(self.intro)
+        self.body = QVBoxLayout()
+        self.body.setSpacing(10)
+        outer.addLayout(self.body, 1)
+        self.feedback = Feedback()
+        outer.addWidget(self.feedback)
+
+    def retranslate(self) -> None:  # pragma: no cover - every page overrides it
+        raise NotImplementedError
+
+
+def form() -> QFormLayout:
+    """A form with labels on the left, fields growing to the right."""
+    layout = QFormLayout()
+    layout.setLabelAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+    layout.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
+    layout.setHorizontalSpacing(14)
+    layout.setVerticalSpacing(8)
+    return layout
+
+
+def primary(button: QPushButton) -> QPushButton:
+    button.setProperty("primary", True)
+    return button
+
+
+def danger(button: QPushButton) -> QPushButton:
+    button.setProperty("danger", True)
+    return button
+
+
+def button_row(*buttons: QWidget, stretch_first: bool = True) -> QHBoxLayout:
+    row = QHBoxLayout()
+    if stretch_first:
+        row.addStretch(1)
+    for b in buttons:
+        row.addWidget(b)
+    return row
+
+
+class SecretField(QWidget):
+    """A masked line edit with a Show/Hide toggle. The text lives only in this widget and
+    the keyring: it is never written to logs or settings files."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        row = QHBoxLayout(self)
+        row.setContentsMargins(0, 0, 0, 0)
+        row.setSpacing(6)
+        self.edit = QLineEdit()
+        self.edit.setEchoMode(QLineEdit.EchoMode.Password)
+        self.edit.setInputMethodHints(
+            Qt.InputMethodHint.ImhHiddenText
+            | Qt.InputMethodHint.ImhNoPredictiveText
+            | Qt.InputMethodHint.ImhSensitiveData
+        )
+        self.toggle = QToolButton()
+        self.toggle.setCheckable(True)
+        self.toggle.toggled.connect(self._toggled)
+        row.addWidget(self.edit, 1)
+        row.addWidget(self.toggle)
+        self.retranslate()
+
+    def _toggled(self, shown: bool) -> None:
+        self.edit.setEchoMode(QLineEdit.EchoMode.Normal if shown else QLineEdit.EchoMode.Password)
+        self.retranslate()
+
+    def retranslate(self) -> None:
+        self.toggle.setText(self.tr("Hide") if self.toggle.isChecked() else self.tr("Show"))
+
+    def text(self) -> str:
+        return self.edit.text().strip()
+
+    def setText(self, text: str) -> None:
+        self.edit.setText(text)
+
+    def setPlaceholderText(self, text: str) -> None:
+        self.edit.setPlaceholderText(text)
+
+
+def confirm(parent: QWidget, title: str, text: str) -> bool:
+    answer = QMessageBox.question(
+        parent,
+        title,
+        text,
+        QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
+        QMessageBox.StandardButton.No,
+    )
+    return answer == QMessageBox.StandardButton.Yes
+
+
+def _local_texts() -> dict[str, str]:
+    """Texts for error codes the shared error table does not know yet (by UI language)."""
+    return {
+        "bank.required": t("Give the bank and the account name."),
+        "bank.invalid_number": t("A bank account number has 10 to 15 digits."),
+        "bank.not_found": t("That bank account was already removed."),
+        "vat.invalid_rate": t("A VAT rate is between 0 and 100 %."),
+        "canned.not_found": t("That canned response was already deleted."),
+    }
+
+
+def report(parent: QWidget, exc: BaseException) -> str:
+    """Show an error the usual way (:func:`show_error`) and return the text said, for the
+    page's feedback line."""
+    if isinstance(exc, DomainError):
+        text = _local_texts().get(exc.code)
+        if text is not None:
+            exc = type(exc)(exc.code, text, **dict(exc.params))
+        show_error(parent, exc)
+        return error_text(exc)
+    show_error(parent, exc)
+    return t("Something went wrong")

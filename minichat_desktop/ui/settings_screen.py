@@ -1,0 +1,1069 @@
+"""The Settings screen: a list of pages on the left (shop profile, relay, website widget, LINE,
+AI, chat, notifications and language), each saving on its own with a line saying what
+happened, and keeping what the person typed when something is wrong.
+
+Where things are kept: secrets (shop token, LINE credentials, AI keys) only in the keyring via
+``ctx.secrets``; this computer's preferences in ``ctx.settings``; the shop's settings in the
+shop database through domain use cases."""
+
+from __future__ import annotations
+
+import logging
+import secrets as pysecrets
+from typing import Any
+
+from PySide6.QtCore import QEvent, Qt, QUrl, Slot
+from PySide6.QtGui import QGuiApplication, QShowEvent
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QFrame,
+    QGroupBox,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QListWidget,
+    QListWidgetItem,
+    QPlainTextEdit,
+    QPushButton,
+    QScrollArea,
+    QStackedWidget,
+    QVBoxLayout,
+    QWidget,
+)
+from qasync import asyncSlot
+
+from minichat_desktop.domain import conversations as convs
+from minichat_desktop.domain import shop
+from minichat_desktop.domain.errors import DomainError, UserError
+from minichat_desktop.domain.models import BotMode
+from minichat_desktop.secrets import LINE_SECRET, LINE_TOKEN, RELAY_TOKEN, ai_key
+from minichat_desktop.sync.client import LinkState, Status
+from minichat_desktop.ui import i18n, theme
+from minichat_desktop.ui.context import AppContext
+from minichat_desktop.ui.settings_common import (
+    Page,
+    SecretField,
+    Tone,
+    button_row,
+    confirm,
+    danger,
+    form,
+    primary,
+    report,
+)
+from minichat_desktop.ui.settings_profile import ProfilePage
+from minichat_desktop.ui.settings_widget import WidgetPage
+from relay import protocol as p
+
+log = logging.getLogger(__name__)
+
+# Shop settings (non-secret) kept in the shop database.
+AI_PROVIDER_KEY = "ai.provider"
+AI_MODEL_KEY = "ai.model"
+AI_BASE_URL_KEY = "ai.base_url"
+AI_BRAND_VOICE_KEY = "ai.brand_voice"
+LINE_PENDING_KEY = "line.pending_push"  # "set" / "clear": to push on the next connection
+
+AI_PROVIDERS = ("none", "ollama", "openrouter", "groq", "anthropic")
+AI_PROVIDER_NAMES = {
+    "ollama": "Ollama",
+    "openrouter": "OpenRouter",
+    "groq": "Groq",
+    "anthropic": "Anthropic",
+}
+AI_MODEL_HINTS = {
+    "ollama": "llama3.1:8b",
+    "openrouter": "meta-llama/llama-3.1-8b-instruct",
+    "groq": "llama-3.1-8b-instant",
+    "anthropic": "claude-3-5-haiku-latest",
+}
+OLLAMA_DEFAULT_URL = "http://127.0.0.1:11434"
+
+
+def _ref(kind: str) -> str:
+    return f"{kind}-{pysecrets.token_hex(4)}"
+
+
+def _valid_http_url(text: str) -> bool:
+    url = QUrl(text, QUrl.ParsingMode.StrictMode)
+    return url.isValid() and url.scheme() in ("http", "https") and bool(url.host())
+
+
+def _status_text(widget: QWidget, status: Status) -> tuple[str, str]:
+    color = {
+        LinkState.ONLINE: "#2F9E44",
+        LinkState.CONNECTING: theme.AMBER,
+        LinkState.OFFLINE: theme.RED,
+    }[status.state]
+    label = {
+        LinkState.ONLINE: widget.tr("Online"),
+        LinkState.CONNECTING: widget.tr("Connecting…"),
+        LinkState.OFFLINE: widget.tr("Offline"),
+    }[status.state]
+    if status.state is LinkState.OFFLINE and status.reason:
+        label += f" — {status.reason}"
+    return color, label
+
+
+# ---------------------------------------------------------------------------- relay
+
+
+class RelayPage(Page):
+    """The relay's address and this shop's token; the live state of the link."""
+
+    def __init__(self, ctx: AppContext) -> None:
+        super().__init__(ctx)
+        self.box = QGroupBox()
+        f = form()
+        self.box.setLayout(f)
+        self.url = QLineEdit()
+        self.token = SecretField()
+        self.url_label, self.token_label, self.state_label = QLabel(), QLabel(), QLabel()
+        state_row = QHBoxLayout()
+        self.dot = QLabel()
+        self.state = QLabel()
+        self.state.setWordWrap(True)
+        state_row.addWidget(self.dot)
+        state_row.addWidget(self.state, 1)
+        f.addRow(self.url_label, self.url)
+        f.addRow(self.token_label, self.token)
+        f.addRow(self.state_label, state_row)
+        self.shop_label = QLabel()
+        self.shop = QLabel(objectName="Muted")
+        self.shop.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        f.addRow(self.shop_label, self.shop)
+        self.body.addWidget(self.box)
+        self.save = primary(QPushButton())
+        self.save.clicked.connect(self.on_save)
+        self.body.addLayout(button_row(self.save))
+        self.body.addStretch(1)
+
+        self.status = ctx.relay.status if ctx.relay else Status(LinkState.OFFLINE, "")
+        self.welcome: p.DesktopWelcome | None = ctx.relay.welcome if ctx.relay else None
+        ctx.signals.status_changed_sig.connect(self.show_status)
+        ctx.signals.welcomed_sig.connect(self.on_welcomed)
+        self.retranslate()
+        self.load()
+
+    def retranslate(self) -> None:
+        self.title.setText(self.tr("Relay connection"))
+        self.intro.setText(
+            self.tr(
+                "The relay carries chats between MiniChat, your website widget and LINE. "
+                "Your relay provider gives you its address and your shop's token."
+            )
+        )
+        self.box.setTitle(self.tr("Connection"))
+        self.url_label.setText(self.tr("Relay address"))
+        self.token_label.setText(self.tr("Shop token"))
+        self.state_label.setText(self.tr("Status"))
+        self.shop_label.setText(self.tr("Shop on the relay"))
+        self.url.setPlaceholderText("https://relay.example.com")
+        self.token.retranslate()
+        self.save.setText(self.tr("Save and reconnect"))
+        self.show_status(self.status)
+        self.show_welcome()
+
+    def load(self) -> None:
+        self.url.setText(self.ctx.relay_url)
+        try:
+            self.token.setText(self.ctx.secrets.get(RELAY_TOKEN) or "")
+        except DomainError as exc:
+            self.feedback.say(report(self, exc), Tone.ERROR)
+
+    @Slot(object)
+    def show_status(self, status: Status) -> None:
+        self.status = status
+        color, label = _status_text(self, status)
+        self.dot.setPixmap(theme.dot(color))
+        self.state.setText(label)
+
+    @Slot(object)
+    def on_welcomed(self, welcome: p.DesktopWelcome) -> None:
+        self.welcome = welcome
+        self.show_welcome()
+
+    def show_welcome(self) -> None:
+        if self.welcome is None:
+            self.shop.setText(self.tr("not connected yet"))
+        else:
+            self.shop.setText(f"{self.welcome.shop_name} ({self.welcome.shop_id})")
+
+    @Slot()
+    def on_save(self) -> None:
+        self.save_now()
+
+    def save_now(self) -> bool:
+        url = self.url.text().strip().rstrip("/")
+        if not _valid_http_url(url):
+            exc = UserError(
+                "relay.invalid_url",
+                self.tr("The relay address must start with https:// (or http://)."),
+            )
+            self.feedback.say(report(self, exc), Tone.ERROR)
+            self.url.setFocus()
+            return False
+        try:
+            self.ctx.secrets.set(RELAY_TOKEN, self.token.text())
+        except DomainError as exc:
+            self.feedback.say(report(self, exc), Tone.ERROR)
+            return False
+        self.ctx.settings.setValue("relay/url", url)
+        self.ctx.settings.sync()
+        self.url.setText(url)
+        if self.ctx.relay is not None:
+            self.ctx.relay.reconfigure(url)
+            self.feedback.say(self.tr("Saved. Connecting to the relay…"))
+        else:
+            self.feedback.say(self.tr("Saved. MiniChat connects with these at its next start."))
+        return True
+
+
+# ---------------------------------------------------------------------------- LINE
+
+
+class LinePage(Page):
+    """The LINE Official Account's channel secret and access token, pushed to the relay."""
+
+    def __init__(self, ctx: AppContext) -> None:
+        super().__init__(ctx)
+        self.state_box = QGroupBox()
+        sf = form()
+        self.state_box.setLayout(sf)
+        self.configured = QLabel()
+        self.configured.setWordWrap(True)
+        self.quota = QLabel()
+        self.refresh_quota = QPushButton()
+        self.refresh_quota.clicked.connect(self.on_refresh_quota)
+        quota_row = QHBoxLayout()
+        quota_row.addWidget(self.quota, 1)
+        quota_row.addWidget(self.refresh_quota)
+        self.webhook = QLineEdit()
+        self.webhook.setReadOnly(True)
+        self.copy_webhook = QPushButton()
+        self.copy_webhook.clicked.connect(self.on_copy_webhook)
+        hook_row = QHBoxLayout()
+        hook_row.addWidget(self.webhook, 1)
+        hook_row.addWidget(self.copy_webhook)
+        self.state_labels = [QLabel() for _ in range(3)]
+        for label, field in zip(
+            self.state_labels, (self.configured, quota_row, hook_row), strict=True
+        ):
+            sf.addRow(label, field)
+        self.body.addWidget(self.state_box)
+
+        self.creds_box = QGroupBox()
+        cf = form()
+        self.creds_box.setLayout(cf)
+        self.secret = SecretField()
+        self.token = SecretField()
+        self.cred_labels = [QLabel(), QLabel()]
+        cf.addRow(self.cred_labels[0], self.secret)
+        cf.addRow(self.cred_labels[1], self.token)
+        self.help = QLabel(objectName="Muted")
+        self.help.setWordWrap(True)
+        cf.addRow(self.help)
+        self.body.addWidget(self.creds_box)
+        self.disconnect = danger(QPushButton())
+        self.disconnect.clicked.connect(self.on_disconnect)
+        self.save = primary(QPushButton())
+        self.save.clicked.connect(self.on_save)
+        self.body.addLayout(button_row(self.disconnect, self.save))
+        self.body.addStretch(1)
+
+        self.welcome: p.DesktopWelcome | None = ctx.relay.welcome if ctx.relay else None
+        self.line_configured: bool | None = self.welcome.line_configured if self.welcome else None
+        self.last_quota: p.LineQuota | None = None
+        ctx.signals.welcomed_sig.connect(self.on_welcomed)
+        ctx.signals.line_quota_sig.connect(self.on_quota)
+        ctx.signals.status_changed_sig.connect(lambda _s: self.show_state())
+        self.retranslate()
+        self.load()
+
+    def retranslate(self) -> None:
+        self.title.setText(self.tr("LINE Official Account"))
+        self.intro.setText(
+            self.tr(
+                "Answer your LINE Official Account's chats in MiniChat. Copy the channel "
+                "secret and channel access token from the LINE Developers console."
+            )
+        )
+        self.state_box.setTitle(self.tr("Status"))
+        for label, text in zip(
+            self.state_labels,
+            (self.tr("LINE"), self.tr("Push messages this month"), self.tr("Webhook URL")),
+            strict=True,
+        ):
+            label.setText(text)
+        self.refresh_quota.setText(self.tr("Refresh"))
+        self.copy_webhook.setText(self.tr("Copy"))
+        self.creds_box.setTitle(self.tr("Channel"))
+        self.cred_labels[0].setText(self.tr("Channel secret"))
+        self.cred_labels[1].setText(self.tr("Channel access token"))
+        self.secret.retranslate()
+        self.token.retranslate()
+        self.help.setText(
+            self.tr(
+                "After saving, paste the webhook URL above into the LINE Developers console "
+                "(Messaging API → Webhook settings), turn on “Use webhook” and press Verify."
+            )
+        )
+        self.disconnect.setText(self.tr("Disconnect LINE"))
+        self.save.setText(self.tr("Save and connect"))
+        self.show_state()
+
+    def load(self) -> None:
+        try:
+            self.secret.setText(self.ctx.secrets.get(LINE_SECRET) or "")
+            self.token.setText(self.ctx.secrets.get(LINE_TOKEN) or "")
+        except DomainError as exc:
+            self.feedback.say(report(self, exc), Tone.ERROR)
+
+    def webhook_url(self) -> str:
+        if self.welcome is None:
+            return ""
+        base = (self.ctx.relay.url if self.ctx.relay else self.ctx.relay_url).rstrip("/")
+        return f"{base}/line/{self.welcome.shop_id}/webhook"
+
+    def show_state(self) -> None:
+        online = self.ctx.relay is not None and self.ctx.relay.online
+        if self.line_configured is None:
+            self.configured.setText(self.tr("unknown until MiniChat connects to the relay"))
+            self.configured.setStyleSheet(f"color: {theme.MUTED};")
+        elif self.line_configured:
+            self.configured.setText(self.tr("connected"))
+            self.configured.setStyleSheet("color: #2F9E44; font-weight: 600;")
+        else:
+            self.configured.setText(self.tr("not connected"))
+            self.configured.setStyleSheet(f"color: {theme.MUTED};")
+        q = self.last_quota
+        if q is None:
+            self.quota.setText("—")
+        else:
+            limit = self.tr("no limit") if q.limit is None else f"{q.limit:,}"
+            text = self.tr("{used} of {limit} ({month})").format(
+                used=f"{q.used:,}", limit=limit, month=q.month
+            )
+            if q.exceeded:
+                text += " — " + self.tr("quota used up: LINE replies still work, pushes do not")
+            self.quota.setText(text)
+            self.quota.setStyleSheet(f"color: {theme.RED};" if q.exceeded else "")
+        self.refresh_quota.setEnabled(online and bool(self.line_configured))
+        url = self.webhook_url()
+        self.webhook.setText(url)
+        self.webhook.setPlaceholderText(self.tr("shown once MiniChat has connected to the relay"))
+        self.copy_webhook.setEnabled(bool(url))
+
+    @asyncSlot(object)
+    async def on_welcomed(self, welcome: p.DesktopWelcome) -> None:
+        self.welcome = welcome
+        self.line_configured = welcome.line_configured
+        self.show_state()
+        pending = await self.ctx.ops.read(shop.get_setting, LINE_PENDING_KEY)
+        if pending:
+            await self.push(pending == "set", announce=False)
+        elif welcome.line_configured and self.isVisible():
+            await self.ask_quota()
+
+    @Slot(object)
+    def on_quota(self, quota: p.LineQuota) -> None:
+        self.last_quota = quota
+        self.show_state()
+
+    @asyncSlot()
+    async def on_refresh_quota(self) -> None:
+        await self.ask_quota()
+
+    async def ask_quota(self) -> bool:
+        if self.ctx.relay is None:
+            return False
+        return await self.ctx.relay.send_live(p.GetLineQuota(_ref("q")))
+
+    def showEvent(self, event: QShowEvent) -> None:
+        super().showEvent(event)
+        if self.line_configured and self.ctx.relay is not None and self.ctx.relay.online:
+            self.on_refresh_quota()
+
+    @Slot()
+    def on_copy_webhook(self) -> None:
+        QGuiApplication.clipboard().setText(self.webhook.text())
+        self.feedback.say(self.tr("Webhook URL copied."))
+
+    @asyncSlot()
+    async def on_save(self) -> None:
+        await self.save_now()
+
+    async def save_now(self) -> bool:
+        secret, token = self.secret.text(), self.token.text()
+        if not secret or not token:
+            exc = UserError(
+                "line.incomplete",
+                self.tr("Give both the channel secret and the channel access token."),
+            )
+            self.feedback.say(report(self, exc), Tone.ERROR)
+            (self.secret if not secret else self.token).edit.setFocus()
+            return False
+        try:
+            self.ctx.secrets.set(LINE_SECRET, secret)
+            self.ctx.secrets.set(LINE_TOKEN, token)
+        except DomainError as exc:
+            self.feedback.say(report(self, exc), Tone.ERROR)
+            return False
+        return await self.push(True)
+
+    @asyncSlot()
+    async def on_disconnect(self) -> None:
+        if confirm(
+            self,
+            self.tr("Disconnect LINE"),
+            self.tr(
+                "Stop receiving LINE chats in MiniChat? The credentials are removed from this "
+                "computer and from the relay."
+            ),
+        ):
+            await self.disconnect_now()
+
+    async def disconnect_now(self) -> bool:
+        try:
+            self.ctx.secrets.set(LINE_SECRET, None)
+            self.ctx.secrets.set(LINE_TOKEN, None)
+        except DomainError as exc:
+            self.feedback.say(report(self, exc), Tone.ERROR)
+            return False
+        self.secret.setText("")
+        self.token.setText("")
+        return await self.push(False)
+
+    async def push(self, connect: bool, *, announce: bool = True) -> bool:
+        """Send the credentials (or their removal) to the relay; when offline, remember to
+        do it on the next connection. Returns whether it went out now."""
+        frame = p.SetLineCredentials(_ref("line"), None, None)
+        if connect:
+            try:
+                secret, token = self.ctx.secrets.get(LINE_SECRET), self.ctx.secrets.get(LINE_TOKEN)
+            except DomainError as exc:
+                self.feedback.say(report(self, exc), Tone.ERROR)
+                return False
+            if not secret or not token:
+                return False
+            frame = p.SetLineCredentials(frame.ref, secret, token)
+        sent = False
+        if self.ctx.relay is not None and self.ctx.relay.online:
+            sent = await self.ctx.relay.send_live(frame)
+        await self.ctx.ops.write(
+            shop.put_setting, LINE_PENDING_KEY, None if sent else ("set" if connect else "clear")
+        )
+        if sent:
+            log.info("LINE credentials %s on the relay", "set" if connect else "cleared")
+            self.line_configured = connect
+            self.show_state()
+            if announce or self.feedback.tone is Tone.INFO:
+                self.feedback.say(
+                    self.tr("Saved and sent: LINE chats now come to MiniChat.")
+                    if connect
+                    else self.tr("LINE disconnected.")
+                )
+        elif announce:
+            self.feedback.say(
+                self.tr(
+                    "Saved on this computer. MiniChat is offline: the relay gets it when the "
+                    "connection is back."
+                ),
+                Tone.INFO,
+            )
+        return sent
+
+
+# ---------------------------------------------------------------------------- AI
+
+
+def _load_ai(session: Any) -> dict[str, Any]:
+    return {
+        "provider": shop.get_setting(session, AI_PROVIDER_KEY, "none"),
+        "model": shop.get_setting(session, AI_MODEL_KEY, ""),
+        "base_url": shop.get_setting(session, AI_BASE_URL_KEY, ""),
+        "brand_voice": shop.get_setting(session, AI_BRAND_VOICE_KEY, ""),
+    }
+
+
+def _store_ai(session: Any, values: dict[str, Any]) -> None:
+    for key, setting in (
+        ("provider", AI_PROVIDER_KEY),
+        ("model", AI_MODEL_KEY),
+        ("base_url", AI_BASE_URL_KEY),
+        ("brand_voice", AI_BRAND_VOICE_KEY),
+    ):
+        shop.put_setting(session, setting, values[key])
+
+
+class AiPage(Page):
+    """Which AI provider the bot may use, its model, and one API key per provider."""
+
+    def __init__(self, ctx: AppContext) -> None:
+        super().__init__(ctx)
+        self.box = QGroupBox()
+        f = form()
+        self.box.setLayout(f)
+        self.provider = QComboBox()
+        self.provider.setMaximumWidth(380)
+        for name in AI_PROVIDERS:
+            self.provider.addItem(AI_PROVIDER_NAMES.get(name, ""), name)
+        self.model = QLineEdit()
+        self.base_url = QLineEdit()
+        self.key = SecretField()
+        self.labels = [QLabel() for _ in range(4)]
+        for label, field in zip(
+            self.labels, (self.provider, self.model, self.base_url, self.key), strict=True
+        ):
+            f.addRow(label, field)
+        self.provider_help = QLabel(objectName="Muted")
+        self.provider_help.setWordWrap(True)
+        f.addRow(self.provider_help)
+        self.body.addWidget(self.box)
+        self.voice_box = QGroupBox()
+        vb = QVBoxLayout(self.voice_box)
+        self.voice_help = QLabel(objectName="Muted")
+        self.voice_help.setWordWrap(True)
+        self.brand_voice = QPlainTextEdit()
+        self.brand_voice.setTabChangesFocus(True)
+        self.brand_voice.setFixedHeight(110)
+        vb.addWidget(self.voice_help)
+        vb.addWidget(self.brand_voice)
+        self.body.addWidget(self.voice_box)
+        self.save = primary(QPushButton())
+        self.save.clicked.connect(self.on_save)
+        self.body.addLayout(button_row(self.save))
+        self.body.addStretch(1)
+
+        # Keys typed for each provider, so switching provider loses nothing typed.
+        self.keys: dict[str, str] = {}
+        self._shown_provider = "none"
+        self.provider.currentIndexChanged.connect(self.on_provider)
+        self.retranslate()
+        self.load()
+
+    def retranslate(self) -> None:
+        self.title.setText(self.tr("AI assistant"))
+        self.intro.setText(
+            self.tr(
+                "Optional: let the chat bot write friendlier answers with an AI model. Prices, "
+                "stock and orders always come from your shop's data. With no AI, the "
+                "rule-based bot still sells."
+            )
+        )
+        self.box.setTitle(self.tr("Provider"))
+        for label, text in zip(
+            self.labels,
+            (self.tr("Provider"), self.tr("Model"), self.tr("Server address"), self.tr("API key")),
+            strict=True,
+        ):
+            label.setText(text)
+        self.provider.setItemText(0, self.tr("None (rule-based bot only)"))
+        self.voice_box.setTitle(self.tr("Brand voice"))
+        self.voice_help.setText(
+            self.tr(
+                "How the bot should sound, in a few sentences. For example: friendly, polite, "
+                "ends sentences with ค่ะ, short answers, a few emoji."
+            )
+        )
+        self.key.retranslate()
+        self.save.setText(self.tr("Save AI settings"))
+        self.show_provider_fields()
+
+    def load(self) -> None:
+        values = self.ctx.ops.read_now(_load_ai)
+        provider = values["provider"] if values["provider"] in AI_PROVIDERS else "none"
+        self.model.setText(values["model"] or "")
+        self.base_url.setText(values["base_url"] or "")
+        self.brand_voice.setPlainText(values["brand_voice"] or "")
+        self.provider.blockSignals(True)
+        self.provider.setCurrentIndex(self.provider.findData(provider))
+        self.provider.blockSignals(False)
+        self._shown_provider = provider
+        self.key.setText(self._stored_key(provider))
+        self.show_provider_fields()
+
+    def _stored_key(self, provider: str) -> str:
+        if provider in self.keys:
+            return self.keys[provider]
+        if provider in ("none", "ollama"):
+            return ""
+        try:
+            return self.ctx.secrets.get(ai_key(provider)) or ""
+        except DomainError as exc:
+            self.feedback.say(report(self, exc), Tone.ERROR)
+            return ""
+
+    @Slot(int)
+    def on_provider(self, _index: int) -> None:
+        if self._shown_provider not in ("none", "ollama"):
+            self.keys[self._shown_provider] = self.key.text()
+        provider = str(self.provider.currentData())
+        self._shown_provider = provider
+        self.key.setText(self._stored_key(provider))
+        self.show_provider_fields()
+
+    def show_provider_fields(self) -> None:
+        provider = str(self.provider.currentData())
+        none = provider == "none"
+        ollama = provider == "ollama"
+        self.model.setEnabled(not none)
+        self.model.setPlaceholderText(AI_MODEL_HINTS.get(provider, ""))
+        self.base_url.setEnabled(ollama)
+        self.base_url.setPlaceholderText(OLLAMA_DEFAULT_URL if ollama else "")
+        self.key.setEnabled(not (none or ollama))
+        helps = {
+            "none": self.tr("The bot answers with rules and your shop's data only."),
+            "ollama": self.tr(
+                "Ollama runs models on this computer or your network: no API key, nothing "
+                "leaves your network."
+            ),
+            "openrouter": self.tr("Get an API key at openrouter.ai → Keys."),
+            "groq": self.tr("Get an API key at console.groq.com → API Keys."),
+            "anthropic": self.tr("Get an API key at console.anthropic.com → API Keys."),
+        }
+        self.provider_help.setText(helps.get(provider, ""))
+
+    @asyncSlot()
+    async def on_save(self) -> None:
+        await self.save_now()
+
+    async def save_now(self) -> bool:
+        provider = str(self.provider.currentData())
+        base_url = self.base_url.text().strip().rstrip("/")
+        if provider == "ollama" and base_url and not _valid_http_url(base_url):
+            exc = UserError(
+                "ai.invalid_url",
+                self.tr("The server address must look like http://127.0.0.1:11434."),
+            )
+            self.feedback.say(report(self, exc), Tone.ERROR)
+            self.base_url.setFocus()
+            return False
+        if provider not in ("none", "ollama"):
+            self.keys[provider] = self.key.text()
+        try:
+            for name, value in self.keys.items():
+                self.ctx.secrets.set(ai_key(name), value)
+        except DomainError as exc:
+            self.feedback.say(report(self, exc), Tone.ERROR)
+            return False
+        values = {
+            "provider": provider,
+            "model": self.model.text().strip(),
+            "base_url": base_url or (OLLAMA_DEFAULT_URL if provider == "ollama" else ""),
+            "brand_voice": self.brand_voice.toPlainText().strip(),
+        }
+        try:
+            await self.ctx.ops.write(_store_ai, values, topics={"shop", "ai"})
+        except DomainError as exc:
+            self.feedback.say(report(self, exc), Tone.ERROR)
+            return False
+        self.base_url.setText(values["base_url"])
+        if provider not in ("none", "ollama") and not self.key.text():
+            self.feedback.say(
+                self.tr("Saved. Add the API key, or the bot answers without AI."), Tone.INFO
+            )
+        else:
+            self.feedback.say(self.tr("AI settings saved."))
+        return True
+
+
+# ---------------------------------------------------------------------------- chat
+
+
+def _load_chat(session: Any) -> tuple[BotMode, list[str], list[convs.CannedView]]:
+    return (
+        convs.default_bot_mode(session),
+        list(shop.get_setting(session, convs.PASSIVE_KEYWORDS_KEY, []) or []),
+        convs.list_canned(session),
+    )
+
+
+def _store_chat(session: Any, mode: BotMode, keywords: list[str]) -> None:
+    convs.set_default_bot_mode(session, mode)
+    shop.put_setting(session, convs.PASSIVE_KEYWORDS_KEY, keywords)
+
+
+class ChatPage(Page):
+    """The bot's default mode, passive-mode keywords, and the canned responses."""
+
+    def __init__(self, ctx: AppContext) -> None:
+        super().__init__(ctx)
+        self.bot_box = QGroupBox()
+        f = form()
+        self.bot_box.setLayout(f)
+        self.mode = QComboBox()
+        self.mode.setMaximumWidth(380)
+        for mode in BotMode:
+            self.mode.addItem("", mode.value)
+        self.mode_help = QLabel(objectName="Muted")
+        self.mode_help.setWordWrap(True)
+        self.keywords = QLineEdit()
+        self.keywords_help = QLabel(objectName="Muted")
+        self.keywords_help.setWordWrap(True)
+        self.bot_labels = [QLabel(), QLabel()]
+        f.addRow(self.bot_labels[0], self.mode)
+        f.addRow("", self.mode_help)
+        f.addRow(self.bot_labels[1], self.keywords)
+        f.addRow("", self.keywords_help)
+        self.save_bot = primary(QPushButton())
+        self.save_bot.clicked.connect(self.on_save_bot)
+        f.addRow(button_row(self.save_bot))
+        self.body.addWidget(self.bot_box)
+
+        self.canned_box = QGroupBox()
+        row = QHBoxLayout(self.canned_box)
+        left = QVBoxLayout()
+        self.canned = QListWidget(objectName="CannedList")
+        self.canned.setFixedWidth(240)
+        self.canned.currentItemChanged.connect(self.on_pick_canned)
+        self.new_canned = QPushButton()
+        self.new_canned.clicked.connect(self.on_new_canned)
+        left.addWidget(self.canned, 1)
+        left.addWidget(self.new_canned)
+        row.addLayout(left)
+        right = QVBoxLayout()
+        ef = form()
+        self.canned_title = QLineEdit()
+        self.canned_text = QPlainTextEdit()
+        self.canned_text.setTabChangesFocus(True)
+        self.canned_text.setMinimumHeight(96)
+        self.canned_labels = [QLabel(), QLabel(), QLabel()]
+        ef.addRow(self.canned_labels[0], self.canned_title)
+        ef.addRow(self.canned_labels[1], self.canned_text)
+        fields = QHBoxLayout()
+        fields.setSpacing(4)
+        self.field_buttons: list[QPushButton] = []
+        for name in convs.TEMPLATE_FIELDS:
+            b = QPushButton("{{" + name + "}}")
+            b.setStyleSheet("padding: 3px 6px; font-size: 8.5pt;")
+            b.clicked.connect(lambda _c=False, n=name: self.insert_field(n))
+            self.field_buttons.append(b)
+        grid = QVBoxLayout()
+        grid.setSpacing(4)
+        for start in range(0, len(self.field_buttons), 3):
+            line = QHBoxLayout()
+            line.setSpacing(4)
+            for b in self.field_buttons[start : start + 3]:
+                line.addWidget(b)
+            line.addStretch(1)
+            grid.addLayout(line)
+        fields.addLayout(grid)
+        ef.addRow(self.canned_labels[2], fields)
+        right.addLayout(ef)
+        self.delete_canned = danger(QPushButton())
+        self.delete_canned.clicked.connect(self.on_delete_canned)
+        self.save_canned = primary(QPushButton())
+        self.save_canned.clicked.connect(self.on_save_canned)
+        right.addLayout(button_row(self.delete_canned, self.save_canned))
+        right.addStretch(1)
+        row.addLayout(right, 1)
+        self.body.addWidget(self.canned_box, 1)
+
+        self.editing_id: int | None = None
+        self.mode.currentIndexChanged.connect(lambda _i: self.show_mode_help())
+        self.retranslate()
+        self.load()
+
+    def retranslate(self) -> None:
+        self.title.setText(self.tr("Chat and bot"))
+        self.intro.setText(
+            self.tr("How the bot answers new chats, and ready-made replies for you and your staff.")
+        )
+        self.bot_box.setTitle(self.tr("Bot"))
+        self.bot_labels[0].setText(self.tr("Default bot mode"))
+        self.bot_labels[1].setText(self.tr("Extra question words"))
+        for i, text in enumerate(
+            (
+                self.tr("Active: answers every message"),
+                self.tr("Passive: answers questions only"),
+                self.tr("Off: never answers"),
+            )
+        ):
+            self.mode.setItemText(i, text)
+        self.keywords.setPlaceholderText(self.tr("e.g. ส่งไหม, มีสีอื่น, โปร"))
+        self.keywords_help.setText(
+            self.tr(
+                "In passive mode the bot answers messages with a question mark or a question "
+                "word (ไหม, เท่าไหร่, อะไร…). Add your own words, separated by commas."
+            )
+        )
+        self.save_bot.setText(self.tr("Save bot settings"))
+        self.canned_box.setTitle(self.tr("Canned responses"))
+        self.new_canned.setText(self.tr("New response"))
+        self.canned_labels[0].setText(self.tr("Title"))
+        self.canned_labels[1].setText(self.tr("Text"))
+        self.canned_labels[2].setText(self.tr("Insert"))
+        for b in self.field_buttons:
+            b.setToolTip(self.tr("Filled in from the chat's customer, order and shop"))
+        self.delete_canned.setText(self.tr("Delete"))
+        self.save_canned.setText(self.tr("Save response"))
+        self.show_mode_help()
+
+    def show_mode_help(self) -> None:
+        self.mode_help.setText(
+            self.tr(
+                "Used for new chats. You can change it in any chat, and taking a chat over "
+                "always silences the bot."
+            )
+        )
+
+    def load(self) -> None:
+        mode, keywords, canned = self.ctx.ops.read_now(_load_chat)
+        self.mode.setCurrentIndex(self.mode.findData(mode.value))
+        self.keywords.setText(", ".join(keywords))
+        self.show_canned(canned)
+
+    def show_canned(self, items: list[convs.CannedView], select: int | None = None) -> None:
+        self.canned.blockSignals(True)
+        self.canned.clear()
+        chosen = None
+        for c in items:
+            item = QListWidgetItem(c.title, self.canned)
+            item.setData(Qt.ItemDataRole.UserRole, (c.id, c.text))
+            item.setToolTip(c.text)
+            if c.id == select:
+                chosen = item
+        self.canned.blockSignals(False)
+        if chosen is None and select is None and self.canned.count():
+            chosen = self.canned.item(0)
+        if chosen is not None:
+            self.canned.setCurrentItem(chosen)
+        else:
+            self.start_new()
+
+    def start_new(self) -> None:
+        self.canned.blockSignals(True)
+        self.canned.setCurrentRow(-1)
+        self.canned.clearSelection()
+        self.canned.blockSignals(False)
+        self.editing_id = None
+        self.canned_title.clear()
+        self.canned_text.clear()
+        self.delete_canned.setEnabled(False)
+
+    @Slot()
+    def on_new_canned(self) -> None:
+        self.start_new()
+        self.canned_title.setFocus()
+
+    @Slot(QListWidgetItem, QListWidgetItem)
+    def on_pick_canned(self, item: QListWidgetItem | None, _prev: Any = None) -> None:
+        if item is None:
+            return
+        cid, text = item.data(Qt.ItemDataRole.UserRole)
+        self.editing_id = int(cid)
+        self.canned_title.setText(item.text())
+        self.canned_text.setPlainText(text)
+        self.delete_canned.setEnabled(True)
+
+    def insert_field(self, name: str) -> None:
+        self.canned_text.insertPlainText("{{" + name + "}}")
+        self.canned_text.setFocus()
+
+    @asyncSlot()
+    async def on_save_bot(self) -> None:
+        await self.save_bot_now()
+
+    async def save_bot_now(self) -> bool:
+        words = [w.strip() for w in self.keywords.text().replace("،", ",").split(",")]
+        keywords = list(dict.fromkeys(w for w in words if w))
+        mode = BotMode(str(self.mode.currentData()))
+        try:
+            await self.ctx.ops.write(_store_chat, mode, keywords, topics={"shop", "bot"})
+        except DomainError as exc:
+            self.feedback.say(report(self, exc), Tone.ERROR)
+            return False
+        self.keywords.setText(", ".join(keywords))
+        self.feedback.say(self.tr("Bot settings saved."))
+        return True
+
+    @asyncSlot()
+    async def on_save_canned(self) -> None:
+        await self.save_canned_now()
+
+    async def save_canned_now(self) -> bool:
+        try:
+            saved = await self.ctx.ops.write(
+                convs.save_canned,
+                self.canned_title.text(),
+                self.canned_text.toPlainText(),
+                self.editing_id,
+                topics={"canned"},
+            )
+        except DomainError as exc:
+            self.feedback.say(report(self, exc), Tone.ERROR)
+            return False
+        self.show_canned(await self.ctx.ops.read(convs.list_canned), select=saved.id)
+        self.feedback.say(self.tr("Canned response “{title}” saved.").format(title=saved.title))
+        return True
+
+    @asyncSlot()
+    async def on_delete_canned(self) -> None:
+        if self.editing_id is None:
+            return
+        if confirm(
+            self,
+            self.tr("Delete canned response"),
+            self.tr("Delete “{title}”?").format(title=self.canned_title.text()),
+        ):
+            await self.delete_canned_now()
+
+    async def delete_canned_now(self) -> bool:
+        if self.editing_id is None:
+            return False
+        title = self.canned_title.text()
+        try:
+            await self.ctx.ops.write(convs.delete_canned, self.editing_id, topics={"canned"})
+        except DomainError as exc:
+            self.feedback.say(report(self, exc), Tone.ERROR)
+            return False
+        self.show_canned(await self.ctx.ops.read(convs.list_canned))
+        self.feedback.say(self.tr("Canned response “{title}” deleted.").format(title=title))
+        return True
+
+
+# ---------------------------------------------------------------------------- notifications
+
+
+class NotificationsPage(Page):
+    """Sound and tray messages, and the UI language (applied at once)."""
+
+    def __init__(self, ctx: AppContext) -> None:
+        super().__init__(ctx)
+        self.notify_box = QGroupBox()
+        nb = QVBoxLayout(self.notify_box)
+        self.sound = QCheckBox()
+        self.tray = QCheckBox()
+        nb.addWidget(self.sound)
+        nb.addWidget(self.tray)
+        self.body.addWidget(self.notify_box)
+        self.lang_box = QGroupBox()
+        lf = form()
+        self.lang_box.setLayout(lf)
+        self.language = QComboBox()
+        self.language.addItem("ไทย", "th")
+        self.language.addItem("English", "en")
+        self.lang_label = QLabel()
+        lf.addRow(self.lang_label, self.language)
+        self.body.addWidget(self.lang_box)
+        self.body.addStretch(1)
+
+        settings = ctx.settings
+        self.sound.setChecked(bool(settings.value("notify/sound", True, type=bool)))
+        self.tray.setChecked(bool(settings.value("notify/tray", True, type=bool)))
+        lang = i18n.current_language()
+        self.language.setCurrentIndex(max(0, self.language.findData(lang)))
+        self.sound.toggled.connect(lambda on: self.store("notify/sound", on))
+        self.tray.toggled.connect(lambda on: self.store("notify/tray", on))
+        self.language.currentIndexChanged.connect(self.on_language)
+        self.retranslate()
+
+    def retranslate(self) -> None:
+        self.title.setText(self.tr("Notifications and language"))
+        self.intro.setText(self.tr("Changes here apply at once."))
+        self.notify_box.setTitle(self.tr("When a shopper writes"))
+        self.sound.setText(self.tr("Play a sound"))
+        self.tray.setText(self.tr("Show a message near the clock (system tray)"))
+        self.lang_box.setTitle(self.tr("Language"))
+        self.lang_label.setText(self.tr("Language of MiniChat"))
+
+    def store(self, key: str, value: bool) -> None:
+        self.ctx.settings.setValue(key, value)
+        self.ctx.settings.sync()
+        self.feedback.say(self.tr("Saved."))
+
+    @Slot(int)
+    def on_language(self, _index: int) -> None:
+        lang = str(self.language.currentData())
+        i18n.set_language(lang)
+        self.ctx.settings.setValue("ui/language", lang)
+        self.ctx.settings.sync()
+
+
+# ---------------------------------------------------------------------------- the screen
+
+
+# Group box titles sit above the frame (Thai vowels and tone marks need the height), and the
+# page list matches the main sidebar.
+STYLE = f"""
+#SettingsNav {{ background: #FFFFFF; border-right: 1px solid {theme.LINE_COLOR};
+    padding-top: 10px; outline: 0; font-size: 10.5pt; }}
+#SettingsNav::item {{ padding: 8px 12px; border-radius: 6px; margin: 1px 8px; }}
+#SettingsNav::item:selected {{ background: #E6F4EF; color: {theme.GREEN_DARK}; }}
+#SettingsNav::item:hover:!selected {{ background: #F0F2F5; }}
+QScrollArea, QScrollArea > QWidget > QWidget {{ background: {theme.BG}; }}
+QGroupBox {{ margin-top: 22px; padding: 10px 10px 8px 10px; }}
+QGroupBox::title {{ subcontrol-origin: margin; subcontrol-position: top left; left: 4px;
+    top: 0px; padding: 0 4px 2px 4px; }}
+QTableView::item {{ padding: 2px 8px; }}
+QListWidget#CannedList::item {{ padding: 6px 8px; }}
+"""
+
+
+class SettingsScreen(QWidget):
+    """All settings pages, listed on the left."""
+
+    def __init__(self, ctx: AppContext) -> None:
+        super().__init__()
+        self.ctx = ctx
+        self.profile = ProfilePage(ctx)
+        self.relay = RelayPage(ctx)
+        self.widget = WidgetPage(ctx)
+        self.line = LinePage(ctx)
+        self.ai = AiPage(ctx)
+        self.chat = ChatPage(ctx)
+        self.notifications = NotificationsPage(ctx)
+        self.pages: list[Page] = [
+            self.profile,
+            self.relay,
+            self.widget,
+            self.line,
+            self.ai,
+            self.chat,
+            self.notifications,
+        ]
+        self.nav = QListWidget(objectName="SettingsNav")
+        self.nav.setFixedWidth(210)
+        self.nav.setFrameShape(QFrame.Shape.NoFrame)
+        self.stack = QStackedWidget()
+        for page in self.pages:
+            QListWidgetItem("", self.nav)
+            scroll = QScrollArea()
+            scroll.setWidgetResizable(True)
+            scroll.setFrameShape(QFrame.Shape.NoFrame)
+            scroll.setWidget(page)
+            self.stack.addWidget(scroll)
+        self.nav.currentRowChanged.connect(self.stack.setCurrentIndex)
+        layout = QHBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(0)
+        layout.addWidget(self.nav)
+        layout.addWidget(self.stack, 1)
+        self.setStyleSheet(STYLE)
+        self.retranslate()
+        self.nav.setCurrentRow(0)
+
+    def retranslate(self) -> None:
+        names = (
+            self.tr("Shop profile"),
+            self.tr("Relay"),
+            self.tr("Website widget"),
+            self.tr("LINE"),
+            self.tr("AI assistant"),
+            self.tr("Chat and bot"),
+            self.tr("Notifications and language"),
+        )
+        for i, name in enumerate(names):
+            self.nav.item(i).setText(name)
+
+    def show_page(self, index: int) -> None:
+        self.nav.setCurrentRow(index)
+
+    def changeEvent(self, event: QEvent) -> None:
+        if event.type() == QEvent.Type.LanguageChange:
+            self.retranslate()
+            for page in self.pages:
+                page.retranslate()
+        super().changeEvent(event)
