@@ -37,7 +37,7 @@ CLOSE_POLICY = 4008  # rate limit or too many bad frames
 HELLO_TIMEOUT = 10.0
 MAX_OUT_QUEUE = 2000  # frames waiting for a slow widget before we drop it
 DESKTOP_PAGE = 500
-COMMIT_WINDOW = 0.002  # seconds: writes in this window share one COMMIT (group commit)
+COMMIT_WINDOW = 0.004  # seconds: writes in this window share one COMMIT (group commit)
 
 
 @dataclass
@@ -156,7 +156,7 @@ class Hub:
         self._commit_scheduled = False
         self._after_commit: list[Callable[[], None]] = []
         self._commit_waiters: list[asyncio.Future[None]] = []
-        self._uncommitted_seq: dict[str, int] = {}
+        self._uncommitted_seq: dict[str, list[tuple[int, str]]] = {}
         self._webhook_wake = asyncio.Event()
         self._tasks: set[asyncio.Task[Any]] = set()
         self.closing = False
@@ -202,10 +202,20 @@ class Hub:
                 if not w.done():
                     w.set_exception(exc)
             return  # callbacks dropped: nothing was acknowledged; peers will resend
-        for shop_id, seq in seqs.items():
+        for shop_id, items in seqs.items():
             live = self.live(shop_id)
-            live.committed_seq = max(live.committed_seq, seq)
-            self.pump_desktop(shop_id)
+            live.committed_seq = max(live.committed_seq, items[-1][0])
+            link = live.desktop
+            if (
+                link is not None
+                and link.cursor == items[0][0] - 1
+                and link.conn.backlog < DESKTOP_PAGE
+            ):
+                for seq, text in items:  # the live path: no need to read back what we just wrote
+                    link.conn.send(text)
+                link.cursor = items[-1][0]
+            else:
+                self.pump_desktop(shop_id)
         for fn in callbacks:
             try:
                 fn()
@@ -222,8 +232,8 @@ class Hub:
         conversation: str | None = None,
         msg_id: str | None = None,
     ) -> int:
-        seq = self.store.push_stream(shop_id, make, conversation, msg_id)
-        self._uncommitted_seq[shop_id] = seq
+        seq, text = self.store.append_stream(shop_id, make, conversation, msg_id)
+        self._uncommitted_seq.setdefault(shop_id, []).append((seq, text))
         self._schedule_commit()
         return seq
 

@@ -21,6 +21,7 @@ import logging
 import os
 import secrets
 import sqlite3
+import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -58,7 +59,7 @@ CREATE TABLE IF NOT EXISTS stream(
     conversation TEXT,  -- set on shopper messages, to tell the widget "delivered" on ack
     msg_id TEXT,
     PRIMARY KEY(shop_id, seq)
-) WITHOUT ROWID;
+);
 CREATE TABLE IF NOT EXISTS sessions(
     token_hash BLOB PRIMARY KEY,
     shop_id TEXT NOT NULL,
@@ -89,7 +90,7 @@ CREATE TABLE IF NOT EXISTS history(
     status TEXT,
     created_at REAL NOT NULL,
     PRIMARY KEY(shop_id, conversation, cseq)
-) WITHOUT ROWID;
+);
 CREATE UNIQUE INDEX IF NOT EXISTS history_msg ON history(shop_id, conversation, origin, msg_id);
 -- shop -> LINE: messages until LINE accepted them
 CREATE TABLE IF NOT EXISTS line_outbox(
@@ -246,6 +247,9 @@ class Store:
             # NORMAL survives a process crash (kill -9); only a power cut may lose the last commits.
             self.db.execute("PRAGMA synchronous=NORMAL")
             self.db.execute("PRAGMA busy_timeout=5000")
+            self.db.execute("PRAGMA cache_size=-32768")  # 32 MB of page cache
+            # checkpoints (the only fsyncs in WAL + NORMAL) run in a thread, not in the event loop
+            self.db.execute("PRAGMA wal_autocheckpoint=0")
             self.db.executescript(_SCHEMA)
             self.db.execute(
                 "INSERT OR IGNORE INTO meta(key, value) VALUES('schema_version', ?)",
@@ -254,6 +258,8 @@ class Store:
         except sqlite3.Error as exc:
             raise StoreError(f"cannot open the database in {data_dir}: {exc}") from exc
         self._fernet = _load_key(data_dir)
+        self._checkpointer = _Checkpointer(self.path)
+        self._checkpointer.start()
         self._in_tx = False
         # Write-behind counters (this process is the only writer while it serves): changed in
         # memory, written back in the same transaction just before COMMIT.
@@ -327,6 +333,7 @@ class Store:
             self._conv.clear()
 
     def close(self) -> None:
+        self._checkpointer.stop()
         if self._dirty_conv:
             self._w()
             self._flush_counters(conversations=True)
@@ -487,13 +494,19 @@ class Store:
         self, shop_id: str, make: Any, conversation: str | None = None, msg_id: str | None = None
     ) -> int:
         """Append a stream item; ``make(seq)`` returns the frame. Returns its seq."""
+        return self.append_stream(shop_id, make, conversation, msg_id)[0]
+
+    def append_stream(
+        self, shop_id: str, make: Any, conversation: str | None = None, msg_id: str | None = None
+    ) -> tuple[int, str]:
+        """Like push_stream; returns (seq, the frame's JSON text)."""
         seq = self._next_seq(shop_id)
         text = p.encode(make(seq))
         self._w().execute(
             "INSERT INTO stream(shop_id, seq, frame, conversation, msg_id) VALUES(?,?,?,?,?)",
             (shop_id, seq, text, conversation, msg_id),
         )
-        return seq
+        return seq, text
 
     def last_seq(self, shop_id: str) -> int:
         try:
@@ -899,6 +912,38 @@ class Store:
         db.execute("DELETE FROM history WHERE created_at<?", (now - history_days * 86400,))
         db.execute("DELETE FROM media WHERE created_at<?", (now - media_days * 86400,))
         self.commit()
+
+
+class _Checkpointer(threading.Thread):
+    """Copies the WAL back into the database once a second on its own connection (PASSIVE:
+    never blocks the writer), so the event loop never waits for a checkpoint's fsync."""
+
+    def __init__(self, path: Path, every: float = 1.0) -> None:
+        super().__init__(name="sqlite-checkpoint", daemon=True)
+        self.path = path
+        self.every = every
+        self._halt = threading.Event()
+
+    def run(self) -> None:
+        try:
+            db = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
+            db.execute("PRAGMA busy_timeout=1000")
+        except sqlite3.Error as exc:
+            log.error("checkpointer cannot open %s: %s", self.path, exc)
+            return
+        try:
+            while not self._halt.wait(self.every):
+                try:
+                    db.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
+                except sqlite3.Error as exc:
+                    log.warning("checkpoint failed: %s", exc)
+        finally:
+            db.close()
+
+    def stop(self) -> None:
+        self._halt.set()
+        if self.is_alive():
+            self.join(5)
 
 
 def _uuid4() -> str:

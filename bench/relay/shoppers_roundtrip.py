@@ -50,6 +50,15 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
+def cpu_pressure() -> str:
+    """Linux PSI: how much of the time runnable tasks waited for a CPU (other work skews us)."""
+    try:
+        some = Path("/proc/pressure/cpu").read_text().split()[1]
+        return f"CPU pressure {some.split('=')[1]}% (avg10: tasks waiting for a CPU)"
+    except (OSError, IndexError):
+        return "CPU pressure unknown"
+
+
 def pin(cpu: int) -> None:
     if hasattr(os, "sched_setaffinity") and (os.cpu_count() or 1) >= 2:
         os.sched_setaffinity(0, {cpu})
@@ -252,10 +261,7 @@ def main() -> None:
         f"load generator CPU   : {LOAD_CPU[0] * 100:.0f}% of one core (1,000 shoppers + the"
         " desktop)"
     )
-    print(
-        f"machine load average : {os.getloadavg()[0]:.2f} (other work on the machine skews"
-        " these figures)"
-    )
+    print(f"machine load average : {os.getloadavg()[0]:.2f}; {cpu_pressure()}")
     print(
         f"p99 ratio relay/echo : {r99 / e99:.2f}x (target <= 3x)  "
         f"{'OK' if r99 <= 3 * e99 else 'MISSED'}"
