@@ -5,6 +5,10 @@
 - One writer: every write transaction starts with ``BEGIN IMMEDIATE`` on the single writer
   connection, so writers queue up (also across processes) instead of deadlocking half-way.
 - Migrations run at start after a backup made with SQLite's backup API (never a file copy).
+
+Opening is cheap on purpose: the schema check reads the file's revision with plain ``sqlite3``,
+and SQLAlchemy (about 0.3 s to import) is loaded only when the first session or engine is
+asked for, so the app can draw its window meanwhile.
 """
 
 from __future__ import annotations
@@ -16,15 +20,15 @@ import sqlite3
 import threading
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
-
-from sqlalchemy import Engine, create_engine, event, text
-from sqlalchemy.exc import OperationalError
-from sqlalchemy.orm import Session, sessionmaker
-from sqlalchemy.pool import QueuePool
+from typing import TYPE_CHECKING, Any
 
 from minichat_desktop import paths
 from minichat_desktop.domain.errors import EnvironmentProblem, UserError
+
+if TYPE_CHECKING:
+    from sqlalchemy import Engine
+    from sqlalchemy.exc import OperationalError
+    from sqlalchemy.orm import Session, sessionmaker
 
 log = logging.getLogger(__name__)
 
@@ -46,6 +50,9 @@ def _configure(dbapi_conn: sqlite3.Connection, *, readonly: bool) -> None:
 
 
 def _make_engine(url: str, *, writer: bool) -> Engine:
+    from sqlalchemy import create_engine, event
+    from sqlalchemy.pool import QueuePool
+
     engine = create_engine(
         url,
         poolclass=QueuePool,
@@ -75,12 +82,40 @@ class Database:
 
     def __init__(self, path: Path) -> None:
         self.path = path
-        url = f"sqlite:///{path}"
-        self.writer = _make_engine(url, writer=True)
-        self.reader = _make_engine(url, writer=False)
-        self._write_sessions = sessionmaker(self.writer, expire_on_commit=False)
-        self._read_sessions = sessionmaker(self.reader, expire_on_commit=False)
         self._lock = threading.Lock()
+        # Made on first use (see the module docstring); _engines_lock guards that.
+        self._engines_lock = threading.Lock()
+        self._writer: Engine | None = None
+        self._reader: Engine | None = None
+        self._write_sessions: sessionmaker[Session] | None = None
+        self._read_sessions: sessionmaker[Session] | None = None
+
+    def _engines(self) -> tuple[sessionmaker[Session], sessionmaker[Session]]:
+        """The writer and reader session factories, creating the engines the first time."""
+        with self._engines_lock:
+            if self._write_sessions is None or self._read_sessions is None:
+                from sqlalchemy.orm import sessionmaker
+
+                url = f"sqlite:///{self.path}"
+                self._writer = _make_engine(url, writer=True)
+                self._reader = _make_engine(url, writer=False)
+                self._write_sessions = sessionmaker(self._writer, expire_on_commit=False)
+                self._read_sessions = sessionmaker(self._reader, expire_on_commit=False)
+            return self._write_sessions, self._read_sessions
+
+    @property
+    def writer(self) -> Engine:
+        """The engine of the single writer connection."""
+        self._engines()
+        assert self._writer is not None
+        return self._writer
+
+    @property
+    def reader(self) -> Engine:
+        """The engine of the reader connections."""
+        self._engines()
+        assert self._reader is not None
+        return self._reader
 
     @classmethod
     def open(cls, folder: Path, *, migrate: bool = True, backup: bool = True) -> Database:
@@ -107,7 +142,10 @@ class Database:
     @contextlib.contextmanager
     def write(self) -> Iterator[Session]:
         """A unit of work: commits when the block ends normally, rolls back on any exception."""
-        with self._lock, self._write_sessions() as session:
+        from sqlalchemy.exc import OperationalError
+
+        write_sessions, _ = self._engines()
+        with self._lock, write_sessions() as session:
             try:
                 yield session
                 session.commit()
@@ -121,7 +159,8 @@ class Database:
     @contextlib.contextmanager
     def read(self) -> Iterator[Session]:
         """A read-only session on a consistent snapshot."""
-        with self._read_sessions() as session:
+        _, read_sessions = self._engines()
+        with read_sessions() as session:
             try:
                 yield session
             finally:
@@ -151,8 +190,10 @@ class Database:
         return target
 
     def dispose(self) -> None:
-        self.writer.dispose()
-        self.reader.dispose()
+        with self._engines_lock:
+            for engine in (self._writer, self._reader):
+                if engine is not None:
+                    engine.dispose()
 
 
 def _environment_problem(exc: OperationalError, path: Path) -> EnvironmentProblem:
@@ -227,4 +268,4 @@ def restore_from(folder: Path, source: Path) -> Path:
 
 def check_integrity(db: Database) -> str:
     with db.reader.connect() as conn:
-        return str(conn.execute(text("PRAGMA integrity_check")).scalar_one())
+        return str(conn.exec_driver_sql("PRAGMA integrity_check").scalar_one())

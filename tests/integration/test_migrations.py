@@ -191,3 +191,10 @@ def test_backup_and_restore_round_trip(tmp_path: Path) -> None:
     with pytest.raises(UserError) as err:
         restore_from(folder, tmp_path / "missing.sqlite3")
     assert err.value.code == "restore.missing"
+
+
+def test_head_revision_constant_is_alembics_head() -> None:
+    """migrate.HEAD_REVISION (what start-up compares with, without Alembic) is the real head."""
+    head, known = migrate.known_revisions()
+    assert head == migrate.HEAD_REVISION
+    assert head in known
