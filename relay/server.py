@@ -211,7 +211,7 @@ class Hub:
                 and link.cursor == items[0][0] - 1
                 and link.conn.backlog < DESKTOP_PAGE
             ):
-                for seq, text in items:  # the live path: no need to read back what we just wrote
+                for _seq, text in items:  # the live path: no need to read back what we just wrote
                     link.conn.send(text)
                 link.cursor = items[-1][0]
             else:
