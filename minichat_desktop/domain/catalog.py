@@ -13,12 +13,14 @@ code or tag contains; within a tier, in-stock products first.
 
 from __future__ import annotations
 
+import functools
+import json
 import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import bindparam, column, exists, func, literal_column, or_, select, table
+from sqlalchemy import Connection, func, or_, select
 from sqlalchemy.orm import Session, selectinload
 
 from minichat_desktop.domain.errors import NotFound, UserError
@@ -277,16 +279,16 @@ def _check_codes_free(
                 "variant.sku_taken", f"SKU {clash.sku} is used by another product", sku=clash.sku
             )
     if barcodes:
-        clash = session.execute(
+        taken = session.execute(
             select(ProductVariant.barcode, ProductVariant.product_id).where(
                 ProductVariant.barcode.in_(barcodes)
             )
         ).first()
-        if clash is not None and clash.product_id != product_id:
+        if taken is not None and taken.product_id != product_id:
             raise UserError(
                 "variant.barcode_taken",
-                f"barcode {clash.barcode} is used by another product",
-                barcode=clash.barcode,
+                f"barcode {taken.barcode} is used by another product",
+                barcode=taken.barcode,
             )
 
 
@@ -547,18 +549,113 @@ class SearchFilters:
     active_only: bool = True
 
 
-_FTS = table("product_search", column("rowid"))
+# A tier ranks at most this many candidates (or ``limit``, if larger). A tier with fewer
+# matches is ranked exactly; one with more fills the whole page from its first candidates.
+SEARCH_CANDIDATES = 200
+# 1–2 character queries look for "contains" matches only among this many newest products.
+SHORT_QUERY_WINDOW = 5_000
+
+# Search runs on every keystroke, so its SQL is written once per shape (source × filters ×
+# number of words) and run on the driver connection: building SQLAlchemy statements cost
+# about 1.5 ms each, more than SQLite takes to answer.
+_SOURCES = {
+    # Exact SKU or barcode of any variant, or the product's own SKU (each an index lookup).
+    "code": (
+        "FROM products p WHERE p.id IN ("
+        "SELECT product_id FROM product_variants WHERE sku = :code"
+        " UNION ALL SELECT product_id FROM product_variants WHERE barcode = :code"
+        " UNION ALL SELECT id FROM products WHERE sku = :code)"
+    ),
+    # A range of the search_name index.
+    "prefix": "FROM products p WHERE p.search_name >= :lo AND p.search_name < :hi",
+    # The trigram index drives the loop, so the candidate LIMIT stops it early.
+    "fts": (
+        "FROM product_search CROSS JOIN products p ON p.id = product_search.rowid"
+        " WHERE product_search MATCH :fts"
+    ),
+    # 1–2 characters: trigrams cannot help; a bounded scan of the newest products.
+    "recent": (
+        "FROM products p WHERE p.id > (SELECT max(id) FROM products) - :window"
+        " AND (instr(p.search_name, :first) > 0 OR instr(p.search_codes, :first) > 0"
+        " OR instr(p.search_extra, :first) > 0)"
+    ),
+    "all": "FROM products p WHERE 1",
+}
+
+# The tier of a product that contains the first word, for steps that rank tiers together.
+_TIER = (
+    "CASE WHEN p.search_name >= :lo AND p.search_name < :hi THEN 0"
+    " WHEN instr(p.search_name, :first) > 0 THEN 1 ELSE 2 END"
+)
+_TIER_KINDS = ("prefix", "name", "other")
+
+# In stock (any variant) first, then the shorter — closer — name.
+_RANK = (
+    "EXISTS (SELECT 1 FROM product_variants v WHERE v.product_id = p.id AND v.stock > 0) DESC,"
+    " length(p.search_name), p.id"
+)
+
+_HITS_SQL = """
+SELECT p.id, p.sku, p.name_th, p.name_en, p.price_satang, p.active, p.track_inventory,
+       p.low_stock_threshold, coalesce(c.name, ''),
+       (SELECT coalesce(sum(v.stock), 0) FROM product_variants v
+        WHERE v.product_id = p.id AND v.active = 1)
+FROM products p LEFT JOIN categories c ON c.id = p.category_id
+WHERE p.id IN (SELECT value FROM json_each(:ids))
+"""
+
+
+@dataclass(frozen=True, slots=True)
+class _Shape:
+    """What decides a search statement's text (its parameter values aside)."""
+
+    source: str
+    order: str  # "rank", "tier" (tier, then rank), "id" or "name"
+    active_only: bool
+    category: bool
+    price_min: bool
+    price_max: bool
+    in_stock: bool
+    more_terms: int
+
+
+@functools.cache
+def _search_sql(shape: _Shape) -> str:
+    """SELECT id[, tier] of one search step; candidates are capped before they are ranked."""
+    where = []
+    if shape.active_only:
+        where.append("p.active = 1")
+    if shape.category:
+        where.append("p.category_id IN (SELECT id FROM categories WHERE name = :category)")
+    if shape.price_min:
+        where.append("p.price_satang >= :price_min")
+    if shape.price_max:
+        where.append("p.price_satang <= :price_max")
+    if shape.in_stock:
+        where.append(
+            "(p.track_inventory = 0 OR EXISTS (SELECT 1 FROM product_variants v"
+            " WHERE v.product_id = p.id AND v.active = 1 AND v.stock > 0))"
+        )
+    for k in range(shape.more_terms):
+        where.append(
+            f"(instr(p.search_name, :t{k}) > 0 OR instr(p.search_codes, :t{k}) > 0"
+            f" OR instr(p.search_extra, :t{k}) > 0)"
+        )
+    source = _SOURCES[shape.source] + "".join(f" AND {w}" for w in where)
+    if shape.order == "name":
+        return f"SELECT p.id, NULL {source} ORDER BY p.search_name LIMIT :n"
+    if shape.order == "id":
+        return f"SELECT p.id, NULL {source} ORDER BY p.id LIMIT :n"
+    tier = _TIER if shape.order == "tier" else "NULL"
+    order = f"tier, {_RANK}" if shape.order == "tier" else _RANK
+    return (
+        f"SELECT p.id, {tier} AS tier FROM (SELECT p.id {source} LIMIT :cap) c"
+        f" CROSS JOIN products p ON p.id = c.id ORDER BY {order} LIMIT :n"
+    )
 
 
 def _fts_phrase(term: str) -> str:
     return '"' + term.replace('"', '""') + '"'
-
-
-def _fts_ids(match: str) -> Any:
-    """Product ids whose index matches an FTS5 query (trigram: substring of 3+ characters)."""
-    return select(_FTS.c.rowid).where(
-        literal_column("product_search").op("MATCH")(bindparam("fts", match, unique=True))
-    )
 
 
 def search_products(
@@ -566,140 +663,107 @@ def search_products(
 ) -> list[SearchHit]:
     """Products whose name, SKU, barcode, tags or category contain ``query``, best first.
 
-    An empty query lists products (filtered) by name. Every word of the query must match
-    (in any field). ``limit`` is capped at :data:`MAX_SEARCH_LIMIT`.
+    Every word of the query must match (in any field); an empty query lists products
+    (filtered) by name. ``limit`` is capped at :data:`MAX_SEARCH_LIMIT`.
+
+    Ranking, in tiers: an exact SKU or barcode (when one matches, only those products are
+    returned: a scanned code means that product), then names starting with the first word,
+    then names containing it, then codes, tags or category containing it. Within a tier: in
+    stock first, then the shorter name.
+
+    Trade-offs that keep a keystroke within ~10 ms on 100k products:
+
+    - A tier ranks at most :data:`SEARCH_CANDIDATES` (200) of its matches — the first ones in
+      index order (alphabetical for prefixes, oldest first for the others) — so for a very
+      common word the page holds the best of those 200, not of all matches. A tier with that
+      many candidates fills the page by itself, so tiers do not mix out of order.
+    - Several words (the first of 3+ characters): the three text tiers are ranked together
+      among the first 200 products that contain every word, so a name-prefix match beyond
+      those 200 may be missing while a contains match is shown.
+    - A 1–2 character first word (too short for the trigram index) finds name prefixes among
+      all products, but "contains" matches only among the newest :data:`SHORT_QUERY_WINDOW`
+      (5,000) products, ranked together like several words: in a larger shop an older product
+      is found once a third character is typed.
     """
     limit = max(1, min(limit, MAX_SEARCH_LIMIT))
     q = normalize_text(query)
     terms = q.split(" ") if q else []
+    first, more = (terms[0], terms[1:]) if terms else ("", [])
+    params: dict[str, Any] = {
+        "category": filters.category,
+        "price_min": filters.price_min_satang,
+        "price_max": filters.price_max_satang,
+        "n": limit,
+        "cap": max(SEARCH_CANDIDATES, limit),
+        "window": SHORT_QUERY_WINDOW,
+        "first": first,
+        "lo": first,
+        "hi": first + "\U0010ffff",
+        "code": normalize_code(query) or "",
+        **{f"t{k}": t for k, t in enumerate(more)},
+    }
+    conn = session.connection()
     found: dict[int, str] = {}
 
-    def base(extra_where: Iterable[Any]) -> Any:
-        stmt = select(Product.id).where(*extra_where)
-        if filters.active_only:
-            stmt = stmt.where(Product.active.is_(True))
-        if filters.category:
-            stmt = stmt.join(Category, Category.id == Product.category_id).where(
-                Category.name == filters.category
-            )
-        if filters.price_min_satang is not None:
-            stmt = stmt.where(Product.price_satang >= filters.price_min_satang)
-        if filters.price_max_satang is not None:
-            stmt = stmt.where(Product.price_satang <= filters.price_max_satang)
-        if filters.in_stock:
-            stmt = stmt.where(
-                or_(
-                    Product.track_inventory.is_(False),
-                    exists().where(
-                        ProductVariant.product_id == Product.id,
-                        ProductVariant.active.is_(True),
-                        ProductVariant.stock > 0,
-                    ),
-                )
-            )
-        if found:
-            stmt = stmt.where(Product.id.not_in(list(found)))
-        # Every term beyond the first must appear somewhere.
-        for t in terms[1:]:
-            stmt = stmt.where(
-                or_(
-                    func.instr(Product.search_name, t) > 0,
-                    func.instr(Product.search_codes, t) > 0,
-                    func.instr(Product.search_extra, t) > 0,
-                )
-            )
-        return stmt
-
-    def take(kind: str, stmt: Any, in_stock_first: bool = True) -> bool:
-        if in_stock_first:
-            stock_rank = exists().where(
-                ProductVariant.product_id == Product.id, ProductVariant.stock > 0
-            )
-            stmt = stmt.order_by(stock_rank.desc(), func.length(Product.search_name), Product.id)
-        for pid in session.scalars(stmt.limit(limit - len(found))):
-            found.setdefault(pid, kind)
+    def take(kind: str, source: str, order: str = "rank", fts: str = "") -> bool:
+        """Add the step's best products not found yet; True once the page is full."""
+        shape = _Shape(
+            source,
+            order,
+            filters.active_only,
+            bool(filters.category),
+            filters.price_min_satang is not None,
+            filters.price_max_satang is not None,
+            filters.in_stock,
+            len(more),
+        )
+        # ``limit`` rows always suffice: at most len(found) of them are skipped.
+        for pid, tier in conn.exec_driver_sql(_search_sql(shape), {**params, "fts": fts}):
+            if len(found) < limit:
+                found.setdefault(pid, kind if tier is None else _TIER_KINDS[tier])
         return len(found) >= limit
 
     if not terms:
-        take("other", base([]).order_by(Product.search_name), in_stock_first=False)
+        take("other", "all", order="name")
+        return _hits(conn, found)
+    take("code", "code", order="id")
+    if found:  # a scanned or typed code names its product: nothing else is shown
+        return _hits(conn, found)
+    if len(first) >= 3 and more:
+        # Let the trigram index intersect the words (3+ characters) before rows are read.
+        words = " AND ".join(_fts_phrase(t) for t in [first, *more] if len(t) >= 3)
+        take("", "fts", order="tier", fts=words)
+    elif len(first) >= 3:
+        phrase = _fts_phrase(first)
+        _ = (
+            take("prefix", "prefix")
+            or take("name", "fts", fts="search_name : " + phrase)
+            or take("other", "fts", fts="{search_codes search_extra} : " + phrase)
+        )
     else:
-        first = terms[0]
-        code = normalize_code(query) or ""
-        exact = select(ProductVariant.product_id).where(
-            or_(ProductVariant.sku == code, ProductVariant.barcode == code)
-        )
-        exact_product = select(Product.id).where(Product.sku == code)
-        done = take(
-            "code",
-            base([or_(Product.id.in_(exact), Product.id.in_(exact_product))]),
-            in_stock_first=False,
-        )
-        if not done:
-            upper = first + "\U0010ffff"
-            done = take("prefix", base([Product.search_name >= first, Product.search_name < upper]))
-        if not done:
-            if len(first) >= 3:
-                done = take(
-                    "name", base([Product.id.in_(_fts_ids("search_name : " + _fts_phrase(first)))])
-                )
-                if not done:
-                    take("other", base([Product.id.in_(_fts_ids(_fts_phrase(first)))]))
-            else:
-                done = take(
-                    "name", base([func.instr(Product.search_name, first) > 0]), in_stock_first=False
-                )
-                if not done:
-                    take(
-                        "other",
-                        base(
-                            [
-                                or_(
-                                    func.instr(Product.search_codes, first) > 0,
-                                    func.instr(Product.search_extra, first) > 0,
-                                )
-                            ]
-                        ),
-                        in_stock_first=False,
-                    )
+        _ = take("prefix", "prefix") or take("", "recent", order="tier")
+    return _hits(conn, found)
+
+
+def _hits(conn: Connection, found: dict[int, str]) -> list[SearchHit]:
+    """The found products as hits, in the order found."""
     if not found:
         return []
-    level = (
-        select(func.coalesce(func.sum(ProductVariant.stock), 0))
-        .where(ProductVariant.product_id == Product.id, ProductVariant.active.is_(True))
-        .correlate(Product)
-        .scalar_subquery()
-    )
-    rows = session.execute(
-        select(
-            Product.id,
-            Product.sku,
-            Product.name_th,
-            Product.name_en,
-            Product.price_satang,
-            Product.active,
-            Product.track_inventory,
-            Product.low_stock_threshold,
-            Category.name.label("category"),
-            level.label("stock"),
-        )
-        .outerjoin(Category, Category.id == Product.category_id)
-        .where(Product.id.in_(list(found)))
-    ).all()
-    by_id = {r.id: r for r in rows}
+    rows = {r[0]: r for r in conn.exec_driver_sql(_HITS_SQL, {"ids": json.dumps(list(found))})}
     return [
         SearchHit(
             product_id=pid,
-            sku=r.sku,
-            name_th=r.name_th,
-            name_en=r.name_en,
-            price_satang=r.price_satang,
-            stock=int(r.stock),
-            category=r.category or "",
-            active=r.active,
-            track_inventory=r.track_inventory,
-            low_stock_threshold=r.low_stock_threshold,
+            sku=r[1],
+            name_th=r[2],
+            name_en=r[3],
+            price_satang=r[4],
+            active=bool(r[5]),
+            track_inventory=bool(r[6]),
+            low_stock_threshold=r[7],
+            category=r[8],
+            stock=int(r[9]),
             match=kind,
         )
         for pid, kind in found.items()
-        if (r := by_id.get(pid)) is not None
+        if (r := rows.get(pid)) is not None
     ]
