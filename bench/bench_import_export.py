@@ -30,7 +30,8 @@ import random
 import shutil
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -41,7 +42,7 @@ from sqlalchemy import insert
 
 from minichat_desktop.domain import exporter
 from minichat_desktop.domain.db import Database
-from minichat_desktop.domain.importer import import_products
+from minichat_desktop.domain.importer import ImportResult, import_products
 from minichat_desktop.domain.models import Order, OrderItem
 from minichat_desktop.domain.shop import BANGKOK
 
@@ -96,12 +97,25 @@ def write_files(folder: Path, rows: list[list[Any]], stem: str) -> tuple[Path, P
     return csv_path, xlsx_path
 
 
-def timed(fn: Callable[[], Any], repeat: int) -> tuple[float, Any]:
-    best, result = float("inf"), None
+@dataclass(frozen=True)
+class Took:
+    """Wall-clock and CPU seconds. Other work on a shared machine inflates the wall time; the
+    CPU time of this process says what the code itself costs."""
+
+    wall: float
+    cpu: float
+
+    def __str__(self) -> str:
+        return f"{self.wall:6.2f} s (cpu {self.cpu:5.2f} s)"
+
+
+def timed(fn: Callable[[], Any], repeat: int) -> tuple[Took, Any]:
+    best, result = Took(float("inf"), float("inf")), None
     for _ in range(repeat):
-        t = time.perf_counter()
+        w, c = time.perf_counter(), time.process_time()
         result = fn()
-        best = min(best, time.perf_counter() - t)
+        took = Took(time.perf_counter() - w, time.process_time() - c)
+        best = min(best, took, key=lambda t: t.wall)
     return best, result
 
 
@@ -114,24 +128,25 @@ def bench_import(work: Path, n: int, repeat: int) -> None:
         ("CSV ", csv_path, csv2, TARGET_CSV_S),
         ("XLSX", xlsx_path, xlsx2, TARGET_XLSX_S),
     ):
-        best = float("inf")
-        for k in range(repeat):
-            folder = work / f"db-{label.strip()}-{k}"
-            db = Database.open(folder, backup=False)
-            t = time.perf_counter()
-            result = import_products(db, path, "bench")
-            best = min(best, time.perf_counter() - t)
-            if k == repeat - 1:
-                t_same, same = timed(lambda db=db, p=path: import_products(db, p, "bench"), 1)
-                t_upd, upd = timed(lambda db=db, p=changed: import_products(db, p, "bench"), 1)
-            db.dispose()
-        ok = "ok" if best <= target else "MISSED"
+        dbs = [Database.open(work / f"db-{label.strip()}-{k}", backup=False) for k in range(repeat)]
+        fresh = iter(dbs)
+
+        def import_new(p: Path = path, fresh: Iterator[Database] = fresh) -> ImportResult:
+            return import_products(next(fresh), p, "bench")
+
+        took, result = timed(import_new, repeat)
+        db = dbs[0]
+        t_same, same = timed(lambda db=db, p=path: import_products(db, p, "bench"), 1)
+        t_upd, upd = timed(lambda db=db, p=changed: import_products(db, p, "bench"), 1)
+        for d in dbs:
+            d.dispose()
+        ok = "ok" if took.wall <= target else "MISSED"
         print(
-            f"  {label} new: {best:5.2f} s  (target ≤ {target:.0f} s: {ok}; "
-            f"{result.created:,} created, {result.stock_movements:,} stock movements)"
+            f"  {label} new:   {took}  target ≤ {target:.0f} s: {ok} "
+            f"({result.created:,} products, {result.stock_movements:,} stock movements)"
         )
-        print(f"  {label} same file again: {t_same:5.2f} s ({same.unchanged:,} unchanged)")
-        print(f"  {label} changed prices+stock: {t_upd:5.2f} s ({upd.updated:,} updated)")
+        print(f"  {label} again: {t_same}  ({same.unchanged:,} unchanged)")
+        print(f"  {label} changed prices and stock: {t_upd}  ({upd.updated:,} updated)")
 
 
 # ---------------------------------------------------------------------------- orders
@@ -280,20 +295,19 @@ def bench_export(work: Path, n: int, repeat: int) -> None:
     gc.unfreeze()
     orders_out.clear()
     items_out.clear()
-    ratio = t_export / t_bare
+    ratio, cpu_ratio = t_export.wall / t_bare.wall, t_export.cpu / t_bare.cpu
     ok = "ok" if ratio <= TARGET_RATIO else "MISSED"
-    print(f"  export_orders → XLSX: {t_export:5.2f} s", end=" ")
-    print(f"({result.rows:,} orders, {result.items:,} items)")
-    print(f"  bare write-only loop over the same rows: {t_bare:5.2f} s")
-    print(f"  ratio {ratio:.2f} (target ≤ {TARGET_RATIO}: {ok})")
-    print(f"  (the bare loop with the same number formats, set the usual way: {t_fmt:5.2f} s)")
+    print(f"  export_orders → XLSX: {t_export}  ({result.rows:,} orders, {result.items:,} items)")
+    print(f"  bare write-only loop over the same rows: {t_bare}")
+    print(f"  ratio {ratio:.2f} wall, {cpu_ratio:.2f} cpu (target ≤ {TARGET_RATIO}: {ok})")
+    print(f"  (the bare loop with the same number formats, set the usual way: {t_fmt})")
 
     def export_csv() -> exporter.ExportResult:
         with db.read() as s:
             return exporter.export_orders(s, work / "orders.csv")
 
     t_csv, _ = timed(export_csv, 1)
-    print(f"  export_orders → CSV: {t_csv:5.2f} s")
+    print(f"  export_orders → CSV: {t_csv}")
     db.dispose()
 
 
