@@ -277,7 +277,7 @@ class LinePage(Page):
         self.last_quota: p.LineQuota | None = None
         ctx.signals.welcomed_sig.connect(self.on_welcomed)
         ctx.signals.line_quota_sig.connect(self.on_quota)
-        ctx.signals.status_changed_sig.connect(lambda _s: self.show_state())
+        ctx.signals.status_changed_sig.connect(self.on_status)
         self.retranslate()
         self.load()
 
@@ -365,6 +365,10 @@ class LinePage(Page):
             await self.push(pending == "set", announce=False)
         elif welcome.line_configured and self.isVisible():
             await self.ask_quota()
+
+    @Slot(object)
+    def on_status(self, _status: Status) -> None:
+        self.show_state()
 
     @Slot(object)
     def on_quota(self, quota: p.LineQuota) -> None:
@@ -762,7 +766,6 @@ class ChatPage(Page):
         self.body.addWidget(self.canned_box, 1)
 
         self.editing_id: int | None = None
-        self.mode.currentIndexChanged.connect(lambda _i: self.show_mode_help())
         self.retranslate()
         self.load()
 

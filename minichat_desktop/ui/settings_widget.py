@@ -11,7 +11,7 @@ import logging
 import secrets as pysecrets
 from typing import Any
 
-from PySide6.QtCore import QPointF, QRect, QRectF, QSize, Qt, QUrl, Slot
+from PySide6.QtCore import QPoint, QPointF, QRect, QRectF, QSize, Qt, QUrl, Slot
 from PySide6.QtGui import (
     QColor,
     QFont,
@@ -105,6 +105,11 @@ class WidgetPreview(QWidget):
         y = self.height() - self.MARGIN - s
         x = self.MARGIN if self.config.position == "left" else self.width() - self.MARGIN - s
         return QRect(x, y, s, s)
+
+    def colour_point(self) -> QPoint:
+        """A point of the launcher that is always the shop's colour (left of the icon)."""
+        r = self.launcher_rect()
+        return QPoint(r.left() + 8, r.center().y())
 
     def panel_rect(self) -> QRect:
         launcher = self.launcher_rect()
@@ -246,7 +251,7 @@ class WidgetPreview(QWidget):
         painter.drawEllipse(r.translated(0, 2))
         painter.setBrush(color)
         painter.drawEllipse(r)
-        # a speech bubble icon, off-centre so the centre pixel stays the shop's colour
+        # a speech bubble icon
         icon = QPainterPath()
         ix, iy = r.x() + 15, r.y() + 15
         icon.addRoundedRect(QRectF(ix, iy, 22, 16), 6, 6)
