@@ -1455,12 +1455,13 @@ def _store(
 
 
 def _final_barcode(o: Any, p: _ProductPlan, present: set[str]) -> str | None:
-    if "barcode" not in present:
-        return o.barcode  # type: ignore[no-any-return]
-    for v in p.variants:
-        if v.sku == o.sku:
-            return v.barcode
-    return o.barcode  # type: ignore[no-any-return]
+    """The barcode a stored variant ``o`` has after the import."""
+    stored: str | None = o.barcode
+    if "barcode" in present:
+        for v in p.variants:
+            if v.sku == o.sku:
+                return v.barcode
+    return stored
 
 
 def _movement(vid: int, qty: int, actor: str, note: str, stamp: str) -> dict[str, Any]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import hashlib
 import os
 import signal
@@ -408,6 +409,13 @@ def test_new_products_get_opening_stock_as_import_movements_and_one_audit_entry(
     assert [(q, str(r), a) for q, r, a in moves] == [(10, "import", "owner")]
     assert [(a, e) for a, e, _ in audit] == [("product.import", "stock.csv")]
     assert audit[0].changes["created"] == [None, 1]
+    with db.read() as s:
+        created = s.execute(select(Product.created_at)).scalar_one()
+        moved = s.execute(select(StockMovement.created_at)).scalar_one()
+    # Bulk-written times read back through the models as aware UTC, like ORM-written ones.
+    assert created == moved
+    assert created.tzinfo is dt.UTC
+    assert abs((dt.datetime.now(dt.UTC) - created).total_seconds()) < 60
 
 
 def test_reimport_updates_by_sku_and_sets_stock_levels(db: Database, tmp_path: Path) -> None:
