@@ -694,6 +694,7 @@ async def serve(store: Store, config: RelayConfig, ready: Callable[[str, int], N
         shown = host if sock.family != socket.AF_INET6 else f"[{host}]"
         hub.public_url = f"http://{shown}:{port}"
     hub.spawn(hub.webhook_worker())
+    hub.spawn(hub.housekeeping())
     for shop_id in store.line_shops_pending():
         hub.wake_line(shop_id)
     ready(host, port)

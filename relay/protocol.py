@@ -1680,32 +1680,39 @@ _TO_WIDGET = _table(
 )
 
 
+def _no_constants(name: str) -> Any:
+    raise ProtocolError(f"json: {name} is not allowed")
+
+
+def _no_dupes(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    out = dict(pairs)
+    if len(out) != len(pairs):
+        seen: set[str] = set()
+        for k, _ in pairs:
+            if k in seen:
+                raise ProtocolError(f"json: duplicate key {k[:40]!r}")
+            seen.add(k)
+    return out
+
+
+_DECODER = json.JSONDecoder(parse_constant=_no_constants, object_pairs_hook=_no_dupes)
+
+
 def load_json(data: str | bytes) -> Any:
     """Parse JSON text, or raise ProtocolError. Rejects NaN/Infinity and duplicate keys."""
-
-    def no_constants(name: str) -> Any:
-        raise ProtocolError(f"json: {name} is not allowed")
-
-    def no_dupes(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-        out: dict[str, Any] = {}
-        for k, v in pairs:
-            if k in out:
-                raise ProtocolError(f"json: duplicate key {k[:40]!r}")
-            out[k] = v
-        return out
-
     try:
         if isinstance(data, bytes | bytearray | memoryview):
             data = bytes(data).decode("utf-8")
-        return json.loads(data, parse_constant=no_constants, object_pairs_hook=no_dupes)
+        return _DECODER.decode(data)
     except UnicodeDecodeError as exc:
         raise ProtocolError("json: not utf-8") from exc
     except RecursionError as exc:
         raise ProtocolError("json: nested too deeply") from exc
-    except ValueError as exc:  # JSONDecodeError is a ValueError; ProtocolError passes through
-        if isinstance(exc, ProtocolError):
-            raise
-        raise ProtocolError(f"json: {exc.msg if hasattr(exc, 'msg') else 'invalid'}") from exc
+    except ProtocolError:
+        raise
+    except ValueError as exc:  # JSONDecodeError
+        msg = exc.msg if isinstance(exc, json.JSONDecodeError) else "invalid"
+        raise ProtocolError(f"json: {msg}") from exc
 
 
 def _decode(
@@ -1757,10 +1764,13 @@ def decode_to_widget(data: str | bytes | Mapping[str, Any]) -> ToWidgetFrame:
     return result
 
 
+_ENCODER = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+
+
 def encode(frame: Frame) -> str:
     """Compact JSON text for a frame (UTF-8 kept as is, so Thai is not \\u-escaped)."""
-    return json.dumps(frame.to_obj(), ensure_ascii=False, separators=(",", ":"))
+    return _ENCODER.encode(frame.to_obj())
 
 
 def encode_obj(obj: Any) -> str:
-    return json.dumps(obj, ensure_ascii=False, separators=(",", ":"))
+    return _ENCODER.encode(obj)

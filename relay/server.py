@@ -160,6 +160,7 @@ class Hub:
         self._webhook_wake = asyncio.Event()
         self._tasks: set[asyncio.Task[Any]] = set()
         self.closing = False
+        self._closed = asyncio.Event()
         self.public_url = config.public_url or ""
 
     # ---- group commit
@@ -608,10 +609,25 @@ class Hub:
         )
         self.shop_message(shop_id, conversation, msg)
 
+    # ---- housekeeping
+
+    async def housekeeping(self, every: float = 3600.0) -> None:
+        """Hourly: forget history older than 90 days, LINE event ids older than 7, old media.
+        Queues (stream, LINE outbox, webhook inbox) are never purged."""
+        while not self.closing:
+            try:
+                await self.durable()
+                self.store.purge()
+            except StoreError as exc:
+                log.error("housekeeping failed: %s", exc)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._closed.wait(), every)
+
     # ---- shutdown
 
     async def close(self) -> None:
         self.closing = True
+        self._closed.set()
         self._webhook_wake.set()
         for live in self.shops.values():
             live.line_wake.set()

@@ -92,6 +92,7 @@ CREATE TABLE IF NOT EXISTS history(
     PRIMARY KEY(shop_id, conversation, cseq)
 );
 CREATE UNIQUE INDEX IF NOT EXISTS history_msg ON history(shop_id, conversation, origin, msg_id);
+CREATE INDEX IF NOT EXISTS history_age ON history(created_at);
 -- shop -> LINE: messages until LINE accepted them
 CREATE TABLE IF NOT EXISTS line_outbox(
     id INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -911,6 +912,11 @@ class Store:
         db.execute("DELETE FROM line_events WHERE received_at<?", (now - events_days * 86400,))
         db.execute("DELETE FROM history WHERE created_at<?", (now - history_days * 86400,))
         db.execute("DELETE FROM media WHERE created_at<?", (now - media_days * 86400,))
+        db.execute(
+            "DELETE FROM sessions WHERE created_at<? AND NOT EXISTS (SELECT 1 FROM history h"
+            " WHERE h.shop_id=sessions.shop_id AND h.conversation='widget:'||sessions.sid)",
+            (now - 30 * 86400,),
+        )
         self.commit()
 
 
