@@ -69,7 +69,7 @@ class Relay:
     def ws(self) -> str:
         return f"ws://127.0.0.1:{self.port}"
 
-    def start(self) -> Relay:
+    def start(self, port: int = 0) -> Relay:
         self.log_path = self.data_dir / f"relay-{time.monotonic_ns()}.log"
         log = self._log_file = open(self.log_path, "w")  # noqa: SIM115 - closed in _reap
         self.proc = subprocess.Popen(
@@ -81,7 +81,7 @@ class Relay:
                 str(self.data_dir),
                 "serve",
                 "--port",
-                "0",
+                str(port),
                 *self.extra_args,
             ],
             stdout=subprocess.PIPE,

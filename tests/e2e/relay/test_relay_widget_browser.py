@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import gzip
 import io
 import time
@@ -237,3 +238,79 @@ def test_upload_checks_content_not_name(
         headers={"Authorization": f"Bearer {session}"},
     )
     assert big.status_code == 413
+
+
+def test_widget_reconnects_after_relay_restart_and_sends_what_waited(
+    shop_relay: Any, clients: Any, arun: Any
+) -> None:
+    """The relay restarts on the same port: the widget shows it is reconnecting, comes back by
+    itself (backoff), resumes, and a message typed while it was down reaches the desktop once."""
+    r = shop_relay.relay
+
+    async def go() -> None:
+        async with async_playwright() as pw:
+            browser = await pw.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+            page = await browser.new_page(viewport={"width": 1280, "height": 800})
+            await page.goto(f"{r.url}/demo/{shop_relay.shop_id}")
+            await page.click(W + ".launch")
+            await page.fill(W + ".bar textarea", "ก่อนรีสตาร์ท")
+            await page.keyboard.press("Enter")
+            await page.locator(W + ".row.me .tick").filter(has_text="✓").wait_for()
+            port = r.port
+            await asyncio.get_running_loop().run_in_executor(None, r.stop)
+            await page.locator(W + ".conn").wait_for(state="visible")
+            assert await page.locator(W + ".conn").inner_text() == "กำลังเชื่อมต่อใหม่…"
+            await page.fill(W + ".bar textarea", "ระหว่างรีสตาร์ท")
+            await page.keyboard.press("Enter")
+            await asyncio.get_running_loop().run_in_executor(None, lambda: r.start(port))
+            await page.locator(W + ".conn").wait_for(state="hidden", timeout=15000)
+            desk, welcome = await clients.desktop(r, shop_relay.token)
+            assert welcome.pending == 2
+            got = [await desk.recv_type(p.Inbound) for _ in range(2)]
+            assert [g.message.body for g in got] == [p.Text("ก่อนรีสตาร์ท"), p.Text("ระหว่างรีสตาร์ท")]
+            await desk.send(p.Ack(2))
+            await desk.send(p.Send(got[0].conversation, clients.text("back", "กลับมาแล้วค่ะ")))
+            await _wait_text(page, "กลับมาแล้วค่ะ")
+            await desk.nothing(0.5, ignore=(p.Accepted, p.Receipt))
+            await desk.close()
+            await browser.close()
+
+    arun(go())
+
+
+def test_english_toggle_and_keyboard_only_use(shop_relay: Any, arun: Any) -> None:
+    """Tab reaches the launcher, Enter opens the panel with focus in the text box; the language
+    button switches every label to English and is remembered."""
+
+    async def go() -> None:
+        async with async_playwright() as pw:
+            browser = await pw.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+            page = await browser.new_page(viewport={"width": 1280, "height": 800})
+            await page.goto(f"{shop_relay.relay.url}/demo/{shop_relay.shop_id}")
+            await page.locator(W + ".launch").wait_for()
+            await page.keyboard.press("Tab")
+            active = "() => document.querySelector('[data-minichat]').shadowRoot.activeElement?.className"
+            assert await page.evaluate(active) == "launch"
+            await page.keyboard.press("Enter")
+            tag = "() => document.querySelector('[data-minichat]').shadowRoot.activeElement.tagName"
+            assert await page.evaluate(tag) == "TEXTAREA"
+            await page.keyboard.press("Escape")
+            assert await page.evaluate(active) == "launch"  # focus goes back to the launcher
+            await page.keyboard.press("Enter")
+            await page.click(W + ".head .hbtn >> text=EN")
+            assert (
+                await page.locator(W + ".bar textarea").get_attribute("placeholder")
+                == "Type a message…"
+            )
+            assert await page.locator(W + ".launch").get_attribute("aria-label") == (
+                "Chat with the shop — ร้านทดสอบ"
+            )
+            await page.reload()
+            await page.locator(W + ".launch").wait_for()
+            assert (
+                await page.locator(W + ".bar textarea").get_attribute("placeholder")
+                == "Type a message…"
+            )
+            await browser.close()
+
+    arun(go())
