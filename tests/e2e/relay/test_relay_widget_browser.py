@@ -289,10 +289,11 @@ def test_english_toggle_and_keyboard_only_use(shop_relay: Any, arun: Any) -> Non
             await page.goto(f"{shop_relay.relay.url}/demo/{shop_relay.shop_id}")
             await page.locator(W + ".launch").wait_for()
             await page.keyboard.press("Tab")
-            active = "() => document.querySelector('[data-minichat]').shadowRoot.activeElement?.className"
+            root = "document.querySelector('[data-minichat]').shadowRoot"
+            active = f"() => {root}.activeElement?.className"
             assert await page.evaluate(active) == "launch"
             await page.keyboard.press("Enter")
-            tag = "() => document.querySelector('[data-minichat]').shadowRoot.activeElement.tagName"
+            tag = f"() => {root}.activeElement.tagName"
             assert await page.evaluate(tag) == "TEXTAREA"
             await page.keyboard.press("Escape")
             assert await page.evaluate(active) == "launch"  # focus goes back to the launcher
