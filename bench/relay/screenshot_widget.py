@@ -220,6 +220,22 @@ async def main(out: Path) -> None:
                     await page.wait_for_selector("[data-minichat] >> .pill")
                     await shoot(page, out, f"{label}-cart-order")
                     await ctx.close()
+                # English, on a phone, after a reload (history comes back)
+                ctx = await browser.new_context(
+                    viewport={"width": 390, "height": 844}, is_mobile=True
+                )
+                page = await ctx.new_page()
+                await page.goto(f"{url}/demo/{shop_id}")
+                await page.click("[data-minichat] >> .launch")
+                await page.click("[data-minichat] >> .head .hbtn >> text=EN")
+                await page.fill("[data-minichat] >> .bar textarea", "Do you have a red T-shirt?")
+                await page.keyboard.press("Enter")
+                await page.wait_for_selector("[data-minichat] >> .card")
+                await page.reload()
+                await page.click("[data-minichat] >> .launch")
+                await page.wait_for_selector("[data-minichat] >> .card")
+                await shoot(page, out, "phone-english-history")
+                await ctx.close()
                 await browser.close()
         finally:
             stop.set()

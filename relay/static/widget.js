@@ -440,7 +440,7 @@
       render(); ackAndRead();
     } else if (f.type === "accepted") {
       var o = st.outbox.filter(function (x) { return x.message.id === f.id; })[0];
-      if (o) addItem({ seq: f.seq, from: "shopper", message: o.message, status: "sent" });
+      if (o) { if (!o.message.at) o.message.at = new Date().toISOString(); addItem({ seq: f.seq, from: "shopper", message: o.message, status: "sent" }); }
       save("outbox", st.outbox); render();
     } else if (f.type === "receipt") {
       st.order.forEach(function (s) {
