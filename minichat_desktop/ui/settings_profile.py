@@ -5,16 +5,16 @@ which validates it and records it in the audit log."""
 from __future__ import annotations
 
 import datetime as dt
+from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from PySide6.QtCore import QByteArray, QDate, Qt, QTimer, Slot
-from PySide6.QtGui import QImage, QPixmap
+from PySide6.QtCore import QByteArray, QDate, QRegularExpression, Qt, QTimer, Slot
+from PySide6.QtGui import QImage, QPixmap, QRegularExpressionValidator
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QCheckBox,
     QComboBox,
     QDateEdit,
-    QDoubleSpinBox,
     QGridLayout,
     QGroupBox,
     QHBoxLayout,
@@ -238,19 +238,27 @@ class ProfilePage(Page):
         self.vat_from.setCalendarPopup(True)
         self.vat_from.setDisplayFormat("dd/MM/yyyy")
         self.vat_from.setDate(QDate.currentDate())
-        self.vat_rate = QDoubleSpinBox()
-        self.vat_rate.setRange(0, 100)
-        self.vat_rate.setDecimals(2)
-        self.vat_rate.setSingleStep(0.5)
-        self.vat_rate.setSuffix(" %")
-        self.vat_rate.setValue(7.0)
+        self.vat_from.setMinimumWidth(130)
+        self.vat_rate = QLineEdit("7")
+        self.vat_rate.setFixedWidth(70)
+        self.vat_rate.setAlignment(Qt.AlignmentFlag.AlignRight)
+        self.vat_rate.setValidator(
+            QRegularExpressionValidator(QRegularExpression(r"\d{0,3}([.,]\d{0,2})?"))
+        )
+        rate_row = QHBoxLayout()
+        rate_row.setSpacing(4)
+        rate_row.addWidget(self.vat_rate)
+        rate_row.addWidget(QLabel("%"))
         self.vat_note = QLineEdit()
         self.vat_labels = [QLabel() for _ in range(3)]
         for i, (label, field) in enumerate(
-            zip(self.vat_labels, (self.vat_from, self.vat_rate, self.vat_note), strict=True)
+            zip(self.vat_labels, (self.vat_from, rate_row, self.vat_note), strict=True)
         ):
             grid.addWidget(label, 0, i * 2, Qt.AlignmentFlag.AlignRight)
-            grid.addWidget(field, 0, i * 2 + 1)
+            if isinstance(field, QHBoxLayout):
+                grid.addLayout(field, 0, i * 2 + 1)
+            else:
+                grid.addWidget(field, 0, i * 2 + 1)
         grid.setColumnStretch(5, 1)
         self.set_vat = primary(QPushButton())
         self.set_vat.clicked.connect(self.on_set_vat)
@@ -590,7 +598,10 @@ class ProfilePage(Page):
     async def set_vat_now(self) -> bool:
         qd = self.vat_from.date()
         since = dt.date(qd.year(), qd.month(), qd.day())
-        rate_bp = round(self.vat_rate.value() * 100)
+        try:
+            rate_bp = int(Decimal(self.vat_rate.text().replace(",", ".").strip()) * 100)
+        except InvalidOperation:
+            rate_bp = -1  # the domain refuses it with a message
         try:
             await self.ctx.ops.write(
                 shop.set_vat_rate,

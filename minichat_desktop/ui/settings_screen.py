@@ -946,6 +946,7 @@ class NotificationsPage(Page):
         lf = form()
         self.lang_box.setLayout(lf)
         self.language = QComboBox()
+        self.language.setMaximumWidth(260)
         self.language.addItem("ไทย", "th")
         self.language.addItem("English", "en")
         self.lang_label = QLabel()
@@ -1001,6 +1002,9 @@ QGroupBox {{ margin-top: 22px; padding: 10px 10px 8px 10px; }}
 QGroupBox::title {{ subcontrol-origin: margin; subcontrol-position: top left; left: 4px;
     top: 0px; padding: 0 4px 2px 4px; }}
 QTableView::item {{ padding: 2px 8px; }}
+QComboBox::drop-down, QDateEdit::drop-down {{ border: none; width: 24px; }}
+QDateEdit {{ background: #FFFFFF; border: 1px solid #CBD2D9; border-radius: 6px;
+    padding: 4px 6px; }}
 QListWidget#CannedList::item {{ padding: 6px 8px; }}
 """
 
@@ -1028,8 +1032,10 @@ class SettingsScreen(QWidget):
             self.notifications,
         ]
         self.nav = QListWidget(objectName="SettingsNav")
-        self.nav.setFixedWidth(210)
+        self.nav.setFixedWidth(220)
         self.nav.setFrameShape(QFrame.Shape.NoFrame)
+        self.nav.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.nav.setTextElideMode(Qt.TextElideMode.ElideRight)
         self.stack = QStackedWidget()
         for page in self.pages:
             QListWidgetItem("", self.nav)
