@@ -34,6 +34,7 @@ log = logging.getLogger("relay")
 
 HUB = web.AppKey("hub", Hub)
 MAX_BAD_FRAMES = 20
+MAX_WEBHOOK_BODY = 1024 * 1024
 
 
 def _json_error(
@@ -251,6 +252,11 @@ async def line_webhook(request: web.Request) -> web.Response:
         return _json_error(500, "internal", "cannot read line credentials")
     if creds is None:
         return _json_error(404, "not_found", "line is not configured for this shop")
+    # LINE always sends a Content-Length and its bodies are a few KB: refuse before hashing
+    if request.content_length is None:
+        return _json_error(411, "length_required", "content-length missing")
+    if request.content_length > MAX_WEBHOOK_BODY:
+        return _json_error(413, "too_large", f"body larger than {MAX_WEBHOOK_BODY} bytes")
     try:
         body = await request.read()
     except web.HTTPRequestEntityTooLarge:

@@ -558,6 +558,11 @@ class Hub:
                 continue
             if ev.follow is not None:
                 self._push_notice(shop_id, ev.conversation, ev.follow)
+                if ev.follow is p.ConversationEvent.FOLLOW and ev.reply_token:
+                    # the desktop may greet a new follower for free
+                    self.store.set_reply_token(
+                        shop_id, ev.conversation, ev.reply_token, ev.timestamp or time.time()
+                    )
                 continue
             if message is None:
                 continue
