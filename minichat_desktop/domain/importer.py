@@ -1093,6 +1093,7 @@ _PRODUCT_FIELDS: Final = (
     "search_codes",
     "search_extra",
 )
+_SEARCH_FIELDS: Final = ("search_name", "search_codes", "search_extra")
 _COLUMN_FIELDS: Final = {
     "name": ("name_th",),
     "name_en": ("name_en",),
@@ -1217,7 +1218,8 @@ def _store(
     # --- plan rows
     new_products: list[dict[str, Any]] = []
     new_product_plans: list[_ProductPlan] = []
-    product_updates: list[dict[str, Any]] = []
+    search_updates: list[dict[str, Any]] = []  # existing products whose search text changes
+    plain_updates: list[dict[str, Any]] = []
     variant_updates: list[dict[str, Any]] = []
     new_variants: list[tuple[dict[str, Any], int]] = []  # (row, opening stock)
     new_variants_of_new: list[tuple[int, list[_VariantPlan]]] = []
@@ -1348,11 +1350,17 @@ def _store(
         )
         if changed_variants or any(merged[f] != getattr(old, f) for f in _PRODUCT_FIELDS):
             updated += 1
-            product_updates.append({"_id": old.id, **merged, "updated_at": now})
+            merged["tags"] = _json(merged["tags"])
+            merged["option_names"] = _json(merged["option_names"])
+            changes = {"_id": old.id, **merged, "updated_at": stamp}
+            if all(merged[f] == getattr(old, f) for f in _SEARCH_FIELDS):
+                plain_updates.append(changes)
+            else:
+                search_updates.append(changes)
         else:
             unchanged += 1
 
-    total = len(new_products) + len(product_updates)
+    total = len(new_products) + len(search_updates) + len(plain_updates)
     done = 0
 
     # --- products. Ids are given explicitly (this unit of work holds the only write lock), so
@@ -1366,14 +1374,21 @@ def _store(
         done += len(chunk_rows)
         if progress is not None:
             progress(done, total)
-    if product_updates:
+    # Only rows whose search text changes name the search columns: naming them fires the
+    # full-text index trigger (a delete and an insert) even when the value stays the same.
+    for rows, fields in (
+        (search_updates, _PRODUCT_FIELDS),
+        (plain_updates, tuple(f for f in _PRODUCT_FIELDS if f not in _SEARCH_FIELDS)),
+    ):
         stmt = (
-            update(_PRODUCTS)
-            .where(_PRODUCTS.c.id == bindparam("_id"))
-            .values({f: bindparam(f) for f in (*_PRODUCT_FIELDS, "updated_at")})
+            update(_RAW_PRODUCTS)
+            .where(_RAW_PRODUCTS.c.id == bindparam("_id"))
+            .values({f: bindparam(f) for f in (*fields, "updated_at")})
         )
-        for upd_chunk in _chunks(product_updates, _CHUNK):
-            session.execute(stmt, upd_chunk)
+        for upd_chunk in _chunks(rows, _CHUNK):
+            session.execute(
+                stmt, [{k: r[k] for k in ("_id", *fields, "updated_at")} for r in upd_chunk]
+            )
             done += len(upd_chunk)
             if progress is not None:
                 progress(done, total)
@@ -1388,8 +1403,8 @@ def _store(
                 moving,
             )
         stmt = (
-            update(_VARIANTS)
-            .where(_VARIANTS.c.id == bindparam("_id"))
+            update(_RAW_VARIANTS)
+            .where(_RAW_VARIANTS.c.id == bindparam("_id"))
             .values(
                 {
                     f: bindparam(f)
@@ -1399,7 +1414,14 @@ def _store(
         )
         for vupd_chunk in _chunks(variant_updates, _CHUNK):
             session.execute(
-                stmt, [{k: v for k, v in u.items() if k != "_old_barcode"} for u in vupd_chunk]
+                stmt,
+                [
+                    {
+                        **{k: v for k, v in u.items() if k != "_old_barcode"},
+                        "options": _json(u["options"]),
+                    }
+                    for u in vupd_chunk
+                ],
             )
     for pid, variants in new_variants_of_new:
         for position, v in enumerate(variants):
