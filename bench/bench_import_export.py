@@ -88,10 +88,16 @@ def write_files(folder: Path, rows: list[list[Any]], stem: str) -> tuple[Path, P
     wb = openpyxl.Workbook()
     ws = wb.active
     assert ws is not None
-    for r in rows:
-        # XLSX as a person keeps it: prices and stock as number cells.
-        ws.append([float(v.replace(",", "")) if j == 2 and isinstance(v, str) and v[:1].isdigit()
-                   and r is not rows[0] else v for j, v in enumerate(r)])  # fmt: skip
+    ws.append(rows[0])
+    for r in rows[1:]:
+        # As Excel keeps it: prices as number cells (Decimal → the float Excel stores), stock
+        # as integers, and no cell at all where nothing was typed.
+        ws.append(
+            [
+                float(Decimal(v.replace(",", ""))) if j == 2 else (None if v == "" else v)
+                for j, v in enumerate(r)
+            ]
+        )
     xlsx_path = folder / f"{stem}.xlsx"
     wb.save(xlsx_path)
     return csv_path, xlsx_path
