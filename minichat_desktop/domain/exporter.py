@@ -244,8 +244,10 @@ def _xlsx_row_writer(sheet: _XlsxSheet) -> Callable[[list[Any]], None]:
 # ---------------------------------------------------------------------------- products
 
 
-def _product_rows(session: Session) -> Iterator[tuple[list[Any], bool]]:
-    """(importer-ordered values, money as satang) per product row, streamed."""
+def _product_rows(session: Session) -> Iterator[list[Any]]:
+    """Each product row's values in the importer's column order, money as satang and None for
+    blanks, streamed. A product with options gives a row per variant (its first two options:
+    the importer's columns)."""
     stmt = (
         select(
             Product.id,
@@ -276,7 +278,7 @@ def _product_rows(session: Session) -> Iterator[tuple[list[Any], bool]]:
     pending: list[Any] = []
     current: int | None = None
 
-    def emit(group: list[Any]) -> Iterator[tuple[list[Any], bool]]:
+    def emit(group: list[Any]) -> Iterator[list[Any]]:
         first = group[0]
         simple = len(group) == 1 and not first[10] and first[12] == first[1]
         for r in group:
@@ -309,7 +311,7 @@ def _product_rows(session: Session) -> Iterator[tuple[list[Any], bool]]:
                 "option2_value": opt[3],
                 "parent_sku": "" if simple else psku,
             }
-            yield [values[c.key] for c in COLUMNS], simple
+            yield [values[c.key] if values[c.key] != "" else None for c in COLUMNS]
 
     for r in rows:
         if r[0] != current and pending:
@@ -337,7 +339,7 @@ def export_products(session: Session, path: Path) -> ExportResult:
             with tmp.open("w", encoding="utf-8-sig", newline="") as f:
                 w = csv.writer(f)
                 w.writerow([c.header for c in PRODUCT_COLUMNS])
-                for values, _ in _product_rows(session):
+                for values in _product_rows(session):
                     for i in money_idx:
                         values[i] = _baht_text(values[i])
                     w.writerow(values)
@@ -348,7 +350,7 @@ def export_products(session: Session, path: Path) -> ExportResult:
             wb = Workbook(write_only=True)
             sheet = _XlsxSheet(wb, "สินค้า", PRODUCT_COLUMNS)
             write = _xlsx_row_writer(sheet)
-            for values, _ in _product_rows(session):
+            for values in _product_rows(session):
                 for i in money_idx:
                     values[i] = _baht(values[i])
                 write(values)
