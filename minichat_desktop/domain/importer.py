@@ -92,7 +92,7 @@ import math
 import re
 import unicodedata
 import zipfile
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
@@ -128,9 +128,12 @@ __all__ = [
     "ImportFailed",
     "ImportProblem",
     "ImportResult",
+    "cell_text",
+    "column_for_header",
     "import_products",
     "parse_count_cell",
     "parse_money_cell",
+    "search_fields",
     "write_template",
 ]
 
@@ -1675,8 +1678,3 @@ def write_template(path: Path) -> Path:
     help_ws.freeze_panes = "A2"
     wb.save(path)
     return path
-
-
-def template_columns() -> Iterable[tuple[str, str]]:
-    """(English key, Thai header) of each column, for the UI's help."""
-    return ((c.key, c.thai) for c in COLUMNS)
