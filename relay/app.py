@@ -13,7 +13,7 @@ from collections.abc import Awaitable, Callable
 from importlib import resources
 from typing import Any
 
-from aiohttp import WSMsgType, web
+from aiohttp import WSCloseCode, WSMsgType, web
 
 from relay import line as ln
 from relay import protocol as p
@@ -21,6 +21,7 @@ from relay.images import ImageRejected, check_image
 from relay.server import (
     CLOSE_POLICY,
     CLOSE_REPLACED,
+    CLOSE_UNAUTHORIZED,
     CLOSE_UNSUPPORTED,
     HELLO_TIMEOUT,
     Conn,
@@ -303,6 +304,14 @@ async def _frames(
             try:
                 await handle(msg.data)
                 bad = 0
+            except StoreError as exc:
+                log.error("%s: storage failed: %s", conn.label, exc)
+                conn.send_frame(p.Error(p.ErrorCode.INTERNAL, "storage unavailable; retry later"))
+                await conn.close(WSCloseCode.INTERNAL_ERROR, b"storage unavailable")
+                break
+            except NotFound:
+                await conn.close(CLOSE_UNAUTHORIZED, b"shop removed")
+                break
             except p.ProtocolError as exc:
                 bad += 1
                 conn.send_frame(

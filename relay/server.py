@@ -344,6 +344,12 @@ class Hub:
             live.line_task = self.spawn(self._line_worker(shop_id))
 
     async def _line_worker(self, shop_id: str) -> None:
+        try:
+            await self._line_loop(shop_id)
+        except StoreError as exc:
+            log.error("shop %s: line sending paused: %s", shop_id, exc)
+
+    async def _line_loop(self, shop_id: str) -> None:
         live = self.live(shop_id)
         backoff = 1.0
         while not self.closing:
@@ -384,7 +390,9 @@ class Hub:
                 batch.append(it)
             try:
                 outcome = await self._line_send(shop_id, creds, batch, messages)
-            except (aiohttp.ClientError, TimeoutError, OSError) as exc:
+            except StoreError:
+                raise
+            except Exception as exc:  # network errors, and anything unexpected: retry later
                 log.warning(
                     "shop %s: line send failed (%s), retrying in %.0fs",
                     shop_id,
@@ -523,19 +531,32 @@ class Hub:
         self._webhook_wake.set()
 
     async def webhook_worker(self) -> None:
+        """Process stored webhook bodies in order. A body is deleted only once processed; a
+        storage failure leaves it for a retry; a body that trips a bug is logged and skipped
+        (its events' effects are idempotent, so a retry after a fix would be safe too)."""
         while not self.closing:
             self._webhook_wake.clear()
             did = False
-            for wid, shop_id, body in list(self.store.webhooks()):
-                did = True
-                try:
-                    await self._process_webhook(shop_id, body)
-                except (StoreError, NotFound) as exc:
-                    log.error("webhook %d of shop %s: %s", wid, shop_id, exc)
-                self.store.webhook_done(wid)
-                await self.durable()
-                if self.closing:
-                    return
+            try:
+                for wid, shop_id, body in list(self.store.webhooks()):
+                    did = True
+                    try:
+                        await self._process_webhook(shop_id, body)
+                    except NotFound:
+                        log.warning("webhook %d: shop %s no longer exists", wid, shop_id)
+                    except StoreError:
+                        raise
+                    except Exception:
+                        log.exception("webhook %d of shop %s could not be processed", wid, shop_id)
+                    self.store.webhook_done(wid)
+                    await self.durable()
+                    if self.closing:
+                        return
+            except StoreError as exc:
+                log.error("webhook processing paused: %s", exc)
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._closed.wait(), 5)
+                continue
             if not did:
                 await self._webhook_wake.wait()
 
