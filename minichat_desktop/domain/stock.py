@@ -8,18 +8,18 @@ and becomes :class:`OutOfStock` here.
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
-from sqlalchemy import func, insert, select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from minichat_desktop.domain.db import DriverConnection
 from minichat_desktop.domain.errors import NotFound, OutOfStock, UserError
 from minichat_desktop.domain.models import (
     AuditEntry,
     MovementReason,
-    Product,
     ProductVariant,
     StockMovement,
     utcnow,
@@ -33,8 +33,24 @@ class StockLevel:
     stock: int
 
 
-def _is_stock_check(exc: IntegrityError) -> bool:
-    return "stock_nonnegative" in str(exc.orig)
+@dataclass(frozen=True, slots=True)
+class VariantStock:
+    """What :func:`record_movements` checks of a variant, as read in the same transaction."""
+
+    sku: str
+    stock: int
+    track_inventory: bool
+
+
+def variant_stock(raw: DriverConnection, variant_ids: Iterable[int]) -> dict[int, VariantStock]:
+    ids = list(variant_ids)
+    rows = raw.execute(
+        "SELECT v.id, v.sku, v.stock, p.track_inventory FROM product_variants v"
+        " JOIN products p ON p.id = v.product_id"
+        f" WHERE v.id IN ({', '.join('?' * len(ids))})",
+        ids,
+    )
+    return {vid: VariantStock(sku, stock, bool(track)) for vid, sku, stock, track in rows}
 
 
 def record_movements(
@@ -44,21 +60,21 @@ def record_movements(
     actor: str,
     note: str = "",
     order_id: int | None = None,
+    *,
+    current: Mapping[int, VariantStock] | None = None,
 ) -> None:
     """Apply ``{variant_id: quantity}`` (negative takes stock out) as one step.
 
-    Raises :class:`OutOfStock` (nothing applied) when any variant would go below zero.
-    Variants of products that do not track inventory are skipped.
+    ``current`` is the variants' stock if the caller has just read it in this transaction
+    (see :func:`variant_stock`); otherwise it is read here. Raises :class:`OutOfStock`
+    (nothing applied) when any variant would go below zero — also when another process took
+    the stock after that read. Variants of products that do not track inventory are skipped.
     """
     changes = {vid: qty for vid, qty in changes.items() if qty}
     if not changes:
         return
-    rows = session.execute(
-        select(ProductVariant.id, ProductVariant.sku, ProductVariant.stock, Product.track_inventory)
-        .join(Product, Product.id == ProductVariant.product_id)
-        .where(ProductVariant.id.in_(list(changes)))
-    ).all()
-    known = {r.id: r for r in rows}
+    raw = DriverConnection(session)
+    known = current if current is not None else variant_stock(raw, changes)
     missing = set(changes) - set(known)
     if missing:
         raise NotFound(
@@ -79,25 +95,25 @@ def record_movements(
         return
     now = utcnow()
     try:
-        with session.begin_nested():
-            session.execute(
-                insert(StockMovement),
-                [
-                    {
-                        "variant_id": vid,
-                        "quantity": qty,
-                        "reason": reason,
-                        "actor": actor,
-                        "note": note,
-                        "order_id": order_id,
-                        "created_at": now,
-                    }
-                    for vid, qty in tracked.items()
-                ],
-            )
-    except IntegrityError as exc:
-        # Another process took the stock between our read and our write.
-        if _is_stock_check(exc):
+        # One statement: if the CHECK fails for any row, SQLite stores none of them.
+        raw.insert_all(
+            StockMovement.__table__,
+            [
+                {
+                    "variant_id": vid,
+                    "quantity": qty,
+                    "reason": reason,
+                    "actor": actor,
+                    "note": note,
+                    "order_id": order_id,
+                    "created_at": now,
+                }
+                for vid, qty in tracked.items()
+            ],
+        )
+    except sqlite3.IntegrityError as exc:
+        # Another process took the stock between a read and this write.
+        if "stock_nonnegative" in str(exc):
             raise OutOfStock(
                 "stock.insufficient",
                 "not enough stock left (sold meanwhile)",
