@@ -1772,5 +1772,21 @@ def encode(frame: Frame) -> str:
     return _ENCODER.encode(frame.to_obj())
 
 
+def encode_message_frame(
+    seq: int, message_json: str, *, conversation: str | None = None, origin: Origin | None = None
+) -> str:
+    """The JSON text of an ``Inbound`` (``conversation`` given) or a ``WidgetMessage``
+    (``origin`` given) around an already encoded message, byte-identical to ``encode`` of the
+    same frame — the relay encodes each message once and stores that text."""
+    if conversation is not None:
+        if not _CONV_RE.match(conversation):
+            raise ProtocolError("conversation: must be widget:<session> or line:<userId>")
+        head = f'{{"type":"message","seq":{int(seq)},"conversation":"{conversation}"'
+        return f'{head},"message":{message_json}}}'
+    if origin is None:
+        raise ValueError("give conversation or origin")
+    return f'{{"type":"message","seq":{int(seq)},"from":"{origin.value}","message":{message_json}}}'
+
+
 def encode_obj(obj: Any) -> str:
     return _ENCODER.encode(obj)

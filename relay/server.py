@@ -303,12 +303,15 @@ class Hub:
         """Store a shopper's message and queue it for the desktop.
         Returns (cseq, is_new, the message as stored)."""
         message = self.with_media_url(message).with_at(now_iso())
-        cseq, is_new = self.store.add_history(shop_id, conversation, p.Origin.SHOPPER, message)
+        message_json = p.encode_obj(message.to_obj())
+        cseq, is_new = self.store.add_history(
+            shop_id, conversation, p.Origin.SHOPPER, message, message_json
+        )
         if not is_new:
             return cseq, False, message
         self.push_stream(
             shop_id,
-            lambda seq: p.Inbound(seq, conversation, message),
+            lambda seq: p.encode_message_frame(seq, message_json, conversation=conversation),
             conversation if conversation.startswith("widget:") else None,
             message.id,
         )
@@ -318,16 +321,19 @@ class Hub:
 
     def shop_message(self, shop_id: str, conversation: str, message: p.Message) -> tuple[int, bool]:
         message = self.with_media_url(message).with_at(now_iso())
-        cseq, is_new = self.store.add_history(shop_id, conversation, p.Origin.SHOP, message)
+        message_json = p.encode_obj(message.to_obj())
+        cseq, is_new = self.store.add_history(
+            shop_id, conversation, p.Origin.SHOP, message, message_json
+        )
         if not is_new:
             return cseq, False
         if conversation.startswith("line:"):
             self.store.enqueue_line(shop_id, conversation, message)
             self.after_commit(lambda: self.wake_line(shop_id))
         else:
-            item = p.WidgetMessage(p.HistoryItem(cseq, p.Origin.SHOP, message))
+            text = p.encode_message_frame(cseq, message_json, origin=p.Origin.SHOP)
             sid = conversation.split(":", 1)[1]
-            self.after_commit(lambda: self.to_session(shop_id, sid, p.encode(item)))
+            self.after_commit(lambda: self.to_session(shop_id, sid, text))
         return cseq, True
 
     def to_session(self, shop_id: str, sid: str, text: str, skip: Conn | None = None) -> None:

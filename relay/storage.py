@@ -502,7 +502,8 @@ class Store:
     ) -> tuple[int, str]:
         """Like push_stream; returns (seq, the frame's JSON text)."""
         seq = self._next_seq(shop_id)
-        text = p.encode(make(seq))
+        made = make(seq)
+        text = made if isinstance(made, str) else p.encode(made)
         self._w().execute(
             "INSERT INTO stream(shop_id, seq, frame, conversation, msg_id) VALUES(?,?,?,?,?)",
             (shop_id, seq, text, conversation, msg_id),
@@ -613,7 +614,12 @@ class Store:
         return None if row is None else int(row[0])
 
     def add_history(
-        self, shop_id: str, conversation: str, origin: p.Origin, message: p.Message
+        self,
+        shop_id: str,
+        conversation: str,
+        origin: p.Origin,
+        message: p.Message,
+        message_json: str | None = None,
     ) -> tuple[int, bool]:
         """Store a message in its conversation. Returns (cseq, is_new); a message whose id is
         already there is not stored again and its existing cseq is returned."""
@@ -628,7 +634,7 @@ class Store:
                 cseq,
                 origin.value,
                 message.id,
-                p.encode_obj(message.to_obj()),
+                message_json or p.encode_obj(message.to_obj()),
                 None,
                 time.time(),
             ),

@@ -325,3 +325,15 @@ def test_protocol_module_is_stdlib_only_and_relay_never_imports_the_desktop() ->
         mods = {a.name for n in ast.walk(t) if isinstance(n, ast.Import) for a in n.names}
         mods |= {n.module for n in ast.walk(t) if isinstance(n, ast.ImportFrom) and n.module}
         assert not any(m.startswith("minichat_desktop") for m in mods), path
+
+
+def test_pre_encoded_message_frames_are_byte_identical() -> None:
+    """The relay's encode-once shortcut gives exactly what encode() gives."""
+    msg = p.Message("m1", p.Text('สวัสดี "คุณ" \\ ok'), at="2026-11-23T17:30:00.123Z")
+    raw = p.encode_obj(msg.to_obj())
+    conv = "widget:AAAAAAAAAAAAAAAA"
+    assert p.encode_message_frame(5, raw, conversation=conv) == p.encode(p.Inbound(5, conv, msg))
+    item = p.HistoryItem(3, p.Origin.SHOP, msg)
+    assert p.encode_message_frame(3, raw, origin=p.Origin.SHOP) == p.encode(p.WidgetMessage(item))
+    with pytest.raises(p.ProtocolError):
+        p.encode_message_frame(1, raw, conversation='widget:"x"')
