@@ -24,10 +24,6 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Final
 
-import qrcode
-import qrcode.constants
-from qrcode.image.pil import PilImage
-
 from minichat_desktop.domain.thai import (
     ThaiFormatError,
     normalize_thai_mobile,
@@ -261,6 +257,11 @@ def promptpay_qr_png(payload: str, box_size: int = 8) -> bytes:
             drawn.
         ValueError: if ``box_size`` is less than 1.
     """
+    # qrcode and Pillow load only when a picture is made (they slow the app's start).
+    import qrcode
+    import qrcode.constants
+    from qrcode.image.pil import PilImage
+
     if not has_valid_crc(payload):
         raise PromptPayError(
             "promptpay.invalid_payload",

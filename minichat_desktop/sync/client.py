@@ -24,16 +24,16 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import Any, Protocol, TypeVar
-
-import websockets
-from websockets.asyncio.client import ClientConnection, connect
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 from minichat_desktop.domain import conversations as convs
 from minichat_desktop.domain import notifications
 from minichat_desktop.domain.db import Database
 from minichat_desktop.domain.shop import get_setting, put_setting
 from relay import protocol as p
+
+if TYPE_CHECKING:
+    from websockets.asyncio.client import ClientConnection
 
 log = logging.getLogger(__name__)
 
@@ -129,6 +129,8 @@ class RelayClient:
     async def send_live(self, frame: p.Frame) -> bool:
         """A frame that is not worth keeping if offline (typing, read, presence, config).
         Returns whether it went out."""
+        import websockets
+
         ws = self._ws
         if ws is None or not self.online:
             return False
@@ -140,6 +142,8 @@ class RelayClient:
 
     async def run(self) -> None:
         """Connect, stay connected, reconnect; returns after :meth:`stop`."""
+        import websockets  # loaded after the window is up
+
         attempt = 0
         while not self._stopping:
             self._set(Status(LinkState.CONNECTING))
@@ -196,6 +200,9 @@ class RelayClient:
         return await asyncio.get_running_loop().run_in_executor(self._pool, fn, *args)
 
     async def _session(self) -> None:
+        import websockets
+        from websockets.asyncio.client import connect
+
         token = self._token()
         if not token:
             raise Fatal("no shop token set (Settings → Relay)")
@@ -415,6 +422,8 @@ def _parse_at(value: str | None) -> dt.datetime | None:
 
 
 def _describe(exc: BaseException) -> str:
+    import websockets
+
     if isinstance(exc, ConnectionRefusedError):
         return "relay unreachable (connection refused)"
     if isinstance(exc, OSError):

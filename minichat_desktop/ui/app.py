@@ -6,13 +6,14 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import logging
 import logging.handlers
 import os
 import sys
 from pathlib import Path
 
-from PySide6.QtCore import QUrl
+from PySide6.QtCore import QTimer, QUrl
 from PySide6.QtGui import QDesktopServices
 from PySide6.QtWidgets import QApplication, QMessageBox
 
@@ -149,6 +150,13 @@ async def _main(app: QApplication, ctx: AppContext, *, open_page: bool) -> int:
     app.aboutToQuit.connect(closing.set)
     window = MainWindow(ctx)
     window.show()
+    if os.environ.get("MINICHAT_BENCH_STARTUP"):
+        # bench/bench_inbox.py: say when the window is up and the loop has turned, then quit.
+        def shown() -> None:
+            print(json.dumps({"event": "window-shown"}), flush=True)
+            app.quit()
+
+        QTimer.singleShot(0, shown)
     client = start_relay_link(ctx)
     link = asyncio.create_task(client.run())
     if open_page and ctx.test_page_url and not os.environ.get("MINICHAT_NO_BROWSER"):

@@ -314,8 +314,20 @@ class MessageDelegate(QStyledItemDelegate):
     def __init__(self, model: MessageListModel, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.model = model
+        # Laying out wrapped Thai text is the costly part of painting a long chat: remember
+        # each message's layout per width (a message's text never changes; a picture that
+        # arrives later drops its entry).
+        self._layouts: dict[tuple[int, int, bool], tuple[int, int, list[str]]] = {}
+        model.modelReset.connect(self._layouts.clear)
 
     def _layout(self, m: MessageView, width: int, font: QFont) -> tuple[int, int, list[str]]:
+        key = (m.id, width, m.uid in self.model.images)
+        cached = self._layouts.get(key)
+        if cached is None:
+            cached = self._layouts[key] = self._measure(m, width, font)
+        return cached
+
+    def _measure(self, m: MessageView, width: int, font: QFont) -> tuple[int, int, list[str]]:
         lines = message_lines(m)
         text = "\n".join(lines)
         max_w = max(120, int(width * self.MAX_FRACTION))

@@ -15,7 +15,6 @@ import time
 from pathlib import Path
 from typing import Any
 
-import httpx
 from PySide6.QtCore import QEvent, QModelIndex, Qt, QTimer, Signal
 from PySide6.QtGui import QKeyEvent, QPixmap
 from PySide6.QtWidgets import (
@@ -364,6 +363,8 @@ class InboxScreen(QWidget):
         self.messages.setSelectionMode(QAbstractItemView.SelectionMode.NoSelection)
         self.messages.setWordWrap(True)
         self.messages.setResizeMode(QListView.ResizeMode.Adjust)
+        self.messages.setLayoutMode(QListView.LayoutMode.Batched)
+        self.messages.setBatchSize(60)
         self.messages.setStyleSheet("QListView { background: #F0F2F5; }")
         self.messages.verticalScrollBar().valueChanged.connect(self.on_messages_scrolled)
         cv.addWidget(self.messages, 1)
@@ -744,6 +745,8 @@ class InboxScreen(QWidget):
 
     async def send_picture(self, path: Path) -> None:
         """Upload a picture to the relay and send it into the open conversation."""
+        import httpx
+
         if self.current is None:
             return
         try:
@@ -796,6 +799,8 @@ class InboxScreen(QWidget):
             self._downloads = task
 
     async def _download(self, rows: list[convs.MessageView]) -> None:
+        import httpx
+
         cache = self.ctx.data_dir / "media" / "chat"
         cache.mkdir(parents=True, exist_ok=True)
         async with httpx.AsyncClient(timeout=20) as client:

@@ -67,4 +67,5 @@ class Ops(QObject):
         return result
 
     def shutdown(self) -> None:
-        self._pool.shutdown(wait=True)
+        """Finish the work under way (a write must not be cut off); drop reads not started."""
+        self._pool.shutdown(wait=True, cancel_futures=True)
