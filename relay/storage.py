@@ -256,7 +256,7 @@ class Store:
                 "INSERT OR IGNORE INTO meta(key, value) VALUES('schema_version', ?)",
                 (str(SCHEMA_VERSION),),
             )
-        except sqlite3.Error as exc:
+        except (sqlite3.Error, OSError) as exc:
             raise StoreError(f"cannot open the database in {data_dir}: {exc}") from exc
         self._fernet = _load_key(data_dir)
         self._checkpointer = _Checkpointer(self.path)

@@ -126,3 +126,18 @@ def test_data_dir_from_env_and_serve_errors(tmp_path: Path, clients: Any) -> Non
     )
     assert json.loads(out.stdout.strip().splitlines()[-1])["shop_id"].startswith("shop_")
     assert (tmp_path / "envdir" / "relay.sqlite3").exists()
+
+
+def test_unusable_data_dir_is_an_environment_error(tmp_path: Path, clients: Any) -> None:
+    """A data folder that cannot be created → exit 1 with a message, no traceback."""
+    blocker = tmp_path / "file"
+    blocker.write_text("not a folder")
+    res = clients.run_cli(blocker / "sub", "shops", "list")
+    assert res.returncode == 1
+    assert res.stderr.startswith(f"minichat-relay: cannot open the database in {blocker / 'sub'}:")
+    assert "Traceback" not in res.stderr
+    res = clients.run_cli(tmp_path / "k", "shops", "list", env={"MINICHAT_RELAY_KEY": "short"})
+    assert (res.returncode, res.stderr) == (
+        1,
+        "minichat-relay: MINICHAT_RELAY_KEY is not a valid Fernet key (32 url-safe base64 bytes)\n",
+    )
