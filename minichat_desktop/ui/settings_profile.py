@@ -467,11 +467,10 @@ class ProfilePage(Page):
                 self.tr("Not a PromptPay ID yet: use a mobile number or a 13-digit ID.")
             )
             return
-        # Explicit QByteArray and format: PySide6 6.12's bytes overload of loadFromData
-        # sometimes misreads the length and rejects the image.
-        pm = QPixmap.fromImage(
-            QImage.fromData(QByteArray(promptpay_qr_png(payload, box_size=6)), "PNG")
-        )
+        # Name the format: left to guess, Qt sometimes hands these bytes to another image
+        # plugin, which reads a huge size and rejects them.
+        png = QByteArray(promptpay_qr_png(payload, box_size=6))
+        pm = QPixmap.fromImage(QImage.fromData(png, "PNG"))  # type: ignore[arg-type]
         self.qr_image.setPixmap(
             pm.scaled(
                 QR_SIZE - 8,
@@ -568,7 +567,8 @@ class ProfilePage(Page):
             return
         account_id = int(items[0].data(Qt.ItemDataRole.UserRole))
         row = items[0].row()
-        number = self.banks.item(row, 2).text()
+        cell = self.banks.item(row, 2)
+        number = cell.text() if cell is not None else ""
         if not confirm(
             self,
             self.tr("Remove bank account"),

@@ -130,9 +130,9 @@ class RelayPage(Page):
         f.addRow(self.token_label, self.token)
         f.addRow(self.state_label, state_row)
         self.shop_label = QLabel()
-        self.shop = QLabel(objectName="Muted")
-        self.shop.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        f.addRow(self.shop_label, self.shop)
+        self.shop_info = QLabel(objectName="Muted")
+        self.shop_info.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        f.addRow(self.shop_label, self.shop_info)
         self.body.addWidget(self.box)
         self.save = primary(QPushButton())
         self.save.clicked.connect(self.on_save)
@@ -186,9 +186,9 @@ class RelayPage(Page):
 
     def show_welcome(self) -> None:
         if self.welcome is None:
-            self.shop.setText(self.tr("not connected yet"))
+            self.shop_info.setText(self.tr("not connected yet"))
         else:
-            self.shop.setText(f"{self.welcome.shop_name} ({self.welcome.shop_id})")
+            self.shop_info.setText(f"{self.welcome.shop_name} ({self.welcome.shop_id})")
 
     @Slot()
     def on_save(self) -> None:
@@ -265,11 +265,11 @@ class LinePage(Page):
         self.help.setWordWrap(True)
         cf.addRow(self.help)
         self.body.addWidget(self.creds_box)
-        self.disconnect = danger(QPushButton())
-        self.disconnect.clicked.connect(self.on_disconnect)
+        self.disconnect_button = danger(QPushButton())
+        self.disconnect_button.clicked.connect(self.on_disconnect)
         self.save = primary(QPushButton())
         self.save.clicked.connect(self.on_save)
-        self.body.addLayout(button_row(self.disconnect, self.save))
+        self.body.addLayout(button_row(self.disconnect_button, self.save))
         self.body.addStretch(1)
 
         self.welcome: p.DesktopWelcome | None = ctx.relay.welcome if ctx.relay else None
@@ -309,7 +309,7 @@ class LinePage(Page):
                 "(Messaging API → Webhook settings), turn on “Use webhook” and press Verify."
             )
         )
-        self.disconnect.setText(self.tr("Disconnect LINE"))
+        self.disconnect_button.setText(self.tr("Disconnect LINE"))
         self.save.setText(self.tr("Save and connect"))
         self.show_state()
 
@@ -972,6 +972,10 @@ class NotificationsPage(Page):
         self.tray.setText(self.tr("Show a message near the clock (system tray)"))
         self.lang_box.setTitle(self.tr("Language"))
         self.lang_label.setText(self.tr("Language of MiniChat"))
+        # The language may have been switched elsewhere: show the one in use.
+        self.language.blockSignals(True)
+        self.language.setCurrentIndex(max(0, self.language.findData(i18n.current_language())))
+        self.language.blockSignals(False)
 
     def store(self, key: str, value: bool) -> None:
         self.ctx.settings.setValue(key, value)

@@ -46,8 +46,8 @@ async def _until(pred: Callable[[], bool], timeout: float = 5.0) -> None:
 
 @pytest.fixture
 def dialogs(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, str]]:
-    """Records the warning dialogs (Qt's modal boxes would block an offscreen test) and
-    answers Yes to questions."""
+    """Records the warning (and crash) dialogs, since Qt's modal boxes would block an
+    offscreen test, and answers Yes to questions."""
     shown: list[tuple[str, str]] = []
 
     def warning(_parent: Any, title: str, text: str, *_a: Any) -> QMessageBox.StandardButton:
@@ -58,6 +58,7 @@ def dialogs(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, str]]:
         return QMessageBox.StandardButton.Yes
 
     monkeypatch.setattr(QMessageBox, "warning", staticmethod(warning))
+    monkeypatch.setattr(QMessageBox, "critical", staticmethod(warning))
     monkeypatch.setattr(QMessageBox, "question", staticmethod(question))
     return shown
 
@@ -222,6 +223,20 @@ async def test_secrets_go_to_the_keyring_only(
     assert dialogs == []
 
 
+async def test_bad_relay_address_is_refused_and_kept(
+    make_ctx: Callable[..., AppContext], screen_for: Any, dialogs: list[Any]
+) -> None:
+    ctx = make_ctx()
+    page = screen_for(ctx).relay
+    page.url.setText("relay.example.com")
+    page.token.setText("tok-123")
+    assert not page.save_now()
+    assert dialogs == [("กรุณาตรวจสอบ", "ที่อยู่รีเลย์ต้องขึ้นต้นด้วย https:// (หรือ http://)")]
+    assert page.url.text() == "relay.example.com" and page.token.text() == "tok-123"
+    assert ctx.secrets.get(RELAY_TOKEN) is None
+    assert ctx.settings.value("relay/url") is None
+
+
 async def test_ai_keys_typed_for_two_providers_are_both_kept(
     make_ctx: Callable[..., AppContext], screen_for: Any, dialogs: list[Any]
 ) -> None:
@@ -383,9 +398,12 @@ def relay(tmp_path: Path) -> Iterator[tuple[Relay, str, str]]:
 
 @pytest.fixture
 async def linked(
-    relay: tuple[Relay, str, str], make_ctx: Callable[..., AppContext]
+    relay: tuple[Relay, str, str], make_ctx: Callable[..., AppContext], qtbot: Any
 ) -> AsyncIterator[tuple[AppContext, Callable[[], asyncio.Task[None]]]]:
-    """A context whose RelayClient points at the real relay; call ``start`` to connect."""
+    """A context whose RelayClient points at the real relay; call ``start`` to connect.
+
+    Asks for ``qtbot`` so that it is torn down after the client stops: pytest-qt's teardown
+    processes Qt events outside the event loop, where the client's tasks must not run."""
     r, _shop_id, token = relay
     ctx = make_ctx()
     ctx.secrets.set(RELAY_TOKEN, token)
@@ -422,6 +440,8 @@ async def test_widget_config_is_pushed_to_the_relay(
     screen = screen_for(ctx)
     start()
     await _until(lambda: ctx.relay.online, 10)
+    assert screen.relay.state.text() == "ออนไลน์"
+    assert screen.relay.shop_info.text() == f"ร้านทดสอบ ({shop_id})"
     page = screen.widget
     page.shop_name.setText("ร้านป้าแดง")
     page.color.setText("#e4572e")
