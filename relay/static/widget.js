@@ -505,8 +505,8 @@
     launch.setAttribute("aria-expanded", String(open));
     if (open) { st.stick = true; render(); ackAndRead(); input.focus(); } else { render(); launch.focus(); }
   }
-  function showNote(text) {
-    note.textContent = text; note.classList.remove("hidden");
+  function showNote(text, ok) {
+    note.textContent = text; note.classList.remove("hidden"); note.style.color = ok ? "#1f7a3f" : "";
     clearTimeout(st.noteTimer); st.noteTimer = setTimeout(function () { note.classList.add("hidden"); }, 6000);
   }
   function submitText() {
@@ -562,8 +562,7 @@
     var phone = fPhone.value.replace(/[\s-]/g, "");
     if (!/^(\+66|0)[0-9]{8,9}$/.test(phone)) { fErr.textContent = t("badPhone"); fPhone.focus(); return; }
     send({ kind: "contact", phone: phone, name: fName.value.trim().slice(0, 100), note: fNote.value.trim().slice(0, 1000) });
-    form.reset(); fErr.textContent = ""; form.classList.add("hidden"); showNote(t("thanks"));
-    note.style.color = "#1f7a3f";
+    form.reset(); fErr.textContent = ""; form.classList.add("hidden"); showNote(t("thanks"), true);
   });
   document.addEventListener("visibilitychange", ackAndRead);
 
