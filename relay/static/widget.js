@@ -430,6 +430,7 @@
     if (f.type === "welcome") {
       st.session = f.session; save("session", f.session);
       if (st.conv && st.conv !== f.conversation) { st.items = {}; st.order = []; st.lastSeq = st.lastShopSeq = 0; }
+      if (load("readconv", null) !== f.conversation) { st.readSeq = 0; save("read", 0); save("readconv", f.conversation); }
       st.conv = f.conversation; st.config = f.config; st.presence = f.presence; st.welcomed = true;
       f.history.forEach(addItem); st.backoff = 1000; st.stick = true;
       conn.classList.add("hidden");
