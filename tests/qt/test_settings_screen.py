@@ -5,6 +5,7 @@ from __future__ import annotations
 import ast
 import asyncio
 import datetime as dt
+import logging
 from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -170,9 +171,14 @@ async def test_bank_account_and_vat_rate_are_added(
 
 
 async def test_secrets_go_to_the_keyring_only(
-    make_ctx: Callable[..., AppContext], screen_for: Any, dialogs: list[Any]
+    make_ctx: Callable[..., AppContext],
+    screen_for: Any,
+    dialogs: list[Any],
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
-    """Shop token, LINE credentials and an AI key: in the keyring, not in SQLite or QSettings."""
+    """Shop token, LINE credentials and an AI key: in the keyring, not in SQLite, QSettings
+    or the log."""
+    caplog.set_level(logging.DEBUG)
     ctx = make_ctx()
     screen = screen_for(ctx)
     values = {
@@ -216,6 +222,7 @@ async def test_secrets_go_to_the_keyring_only(
     assert b"relay.example.com" in stored  # the non-secret setting is there
     for value in values.values():
         assert value.encode() not in stored
+        assert value not in caplog.text
     # The masked fields show dots until "show" is pressed.
     assert screen.line.secret.edit.displayText() != values[LINE_SECRET]
     screen.line.secret.toggle.click()
@@ -540,3 +547,37 @@ async def test_line_credentials_reach_the_relay_and_show_the_webhook(
     await _until(lambda: bool(welcomes), 10)
     assert welcomes[0].line_configured is False
     assert dialogs == []
+
+
+async def test_line_credentials_saved_offline_are_pushed_on_connect(
+    relay: tuple[Relay, str, str], linked: Any, screen_for: Any, dialogs: list[Any]
+) -> None:
+    """Saved with no relay link: pushed with the next welcome, then forgotten as pending."""
+    ctx, start = linked
+    page = screen_for(ctx).line
+    page.secret.setText("0123456789abcdef0123456789abcdef")
+    page.token.setText("line-access-token-for-the-test")
+    assert not await page.save_now()
+    assert page.feedback.tone is Tone.INFO
+    welcomes: list[p.DesktopWelcome] = []
+    ctx.signals.welcomed_sig.connect(welcomes.append)
+    start()
+    await _until(lambda: ctx.ops.read_now(shop.get_setting, "line.pending_push") is None, 10)
+    assert welcomes[0].line_configured is False  # the first welcome came before the push
+    ctx.relay.reconfigure()
+    await _until(lambda: len(welcomes) == 2, 10)
+    assert welcomes[1].line_configured is True
+    assert page.configured.text() == "เชื่อมต่อแล้ว"
+    assert dialogs == []
+
+
+async def test_line_quota_is_shown(make_ctx: Callable[..., AppContext], screen_for: Any) -> None:
+    """The push quota the relay reports is shown, and flagged when used up."""
+    ctx = make_ctx()
+    page = screen_for(ctx).line
+    ctx.signals.line_quota(p.LineQuota("2026-11", 1200, 5000, False))
+    assert page.quota.text() == "ใช้ไป 1,200 จาก 5,000 (2026-11)"
+    ctx.signals.line_quota(p.LineQuota("2026-11", 5000, 5000, True))
+    assert page.quota.text().startswith("ใช้ไป 5,000 จาก 5,000 (2026-11) — โควตาหมดแล้ว")
+    ctx.signals.line_quota(p.LineQuota("2026-11", 7, None, False))
+    assert page.quota.text() == "ใช้ไป 7 จาก ไม่จำกัด (2026-11)"
