@@ -105,6 +105,7 @@ class RelayClient:
         self._stopping = False
         self._in_flight: set[str] = set()
         self._closing: asyncio.Future[None] | None = None
+        self._task: asyncio.Task[None] | None = None
         self.presence = p.Presence.ONLINE
         self.welcome: p.DesktopWelcome | None = None
 
@@ -144,6 +145,15 @@ class RelayClient:
         """Connect, stay connected, reconnect; returns after :meth:`stop`."""
         import websockets  # loaded after the window is up
 
+        self._task = asyncio.current_task()
+        try:
+            await self._run(websockets)
+        except asyncio.CancelledError:
+            if not self._stopping:
+                raise
+        self._set(Status(LinkState.OFFLINE, "stopped"))
+
+    async def _run(self, websockets: Any) -> None:
         attempt = 0
         while not self._stopping:
             self._set(Status(LinkState.CONNECTING))
@@ -179,14 +189,23 @@ class RelayClient:
             self._reconnect_now.clear()
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._reconnect_now.wait(), delay)
-        self._set(Status(LinkState.OFFLINE, "stopped"))
 
     async def stop(self) -> None:
+        """Close the link and wait for :meth:`run` to return (work being stored finishes)."""
         self._stopping = True
         self._reconnect_now.set()
         self._outbox_wake.set()
         if self._ws is not None:
             await self._ws.close()
+        task = self._task
+        if task is not None and not task.done() and task is not asyncio.current_task():
+            await asyncio.wait({task}, timeout=2)
+            if not task.done():
+                # Whatever the session still waits for (a connect, a frame) is not worth
+                # waiting for now; a database write under way completes on its thread.
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
         self._pool.shutdown(wait=True)
 
     # ------------------------------------------------------------------ internals

@@ -146,15 +146,19 @@ def _loop_factory() -> asyncio.AbstractEventLoop:
 async def _main(app: QApplication, ctx: AppContext, *, open_page: bool) -> int:
     from minichat_desktop.ui.main_window import MainWindow
 
+    # The window closing ends the app through this coroutine (so the relay link and the
+    # database close in order); Qt must not stop the event loop under us.
+    app.setQuitOnLastWindowClosed(False)
     closing = asyncio.Event()
     app.aboutToQuit.connect(closing.set)
     window = MainWindow(ctx)
+    window.closed.connect(closing.set)
     window.show()
     if os.environ.get("MINICHAT_BENCH_STARTUP"):
         # bench/bench_inbox.py: say when the window is up and the loop has turned, then quit.
         def shown() -> None:
             print(json.dumps({"event": "window-shown"}), flush=True)
-            app.quit()
+            window.close()
 
         QTimer.singleShot(0, shown)
     client = start_relay_link(ctx)
@@ -163,5 +167,5 @@ async def _main(app: QApplication, ctx: AppContext, *, open_page: bool) -> int:
         QDesktopServices.openUrl(QUrl(ctx.test_page_url))
     await closing.wait()
     await client.stop()
-    await asyncio.wait_for(link, 10)
+    await link  # ends once stopped
     return 0

@@ -3,7 +3,7 @@ the relay link (online / connecting / offline, with the reason) and the notifica
 
 from __future__ import annotations
 
-from PySide6.QtCore import QByteArray, QEvent, QSize, Qt, QTimer, QUrl, Slot
+from PySide6.QtCore import QByteArray, QEvent, QSize, Qt, QTimer, QUrl, Signal, Slot
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QHBoxLayout,
@@ -69,6 +69,7 @@ class ConnectionIndicator(QWidget):
 
 class MainWindow(QMainWindow):
     SECTIONS = ("inbox", "catalog", "settings")
+    closed = Signal()
 
     def __init__(self, ctx: AppContext) -> None:
         super().__init__()
@@ -191,6 +192,7 @@ class MainWindow(QMainWindow):
         if self.tray is not None:
             self.tray.hide()
         super().closeEvent(event)
+        self.closed.emit()
 
     # ------------------------------------------------------------------ behaviour
 
