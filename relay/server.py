@@ -544,7 +544,7 @@ class Hub:
             self._webhook_wake.clear()
             did = False
             try:
-                for wid, shop_id, body in list(self.store.webhooks()):
+                for n, (wid, shop_id, body) in enumerate(list(self.store.webhooks()), 1):
                     did = True
                     try:
                         await self._process_webhook(shop_id, body)
@@ -555,9 +555,13 @@ class Hub:
                     except Exception:
                         log.exception("webhook %d of shop %s could not be processed", wid, shop_id)
                     self.store.webhook_done(wid)
-                    await self.durable()
+                    if n % 100 == 0:  # a body's effects and its deletion commit together
+                        await self.durable()
                     if self.closing:
-                        return
+                        break
+                await self.durable()
+                if self.closing:
+                    return
             except StoreError as exc:
                 log.error("webhook processing paused: %s", exc)
                 with contextlib.suppress(TimeoutError):
