@@ -258,6 +258,10 @@ def main() -> None:
         f"(=> about {2 * r_n / args.seconds / busy:,.0f} relayed messages/s at 100%)"
     )
     print(
+        f"relay CPU per round trip: {busy * args.seconds / max(r_n, 1) * 1e6:,.0f} us "
+        "(2 messages, 10 frames, SQLite writes and receipts included)"
+    )
+    print(
         f"load generator CPU   : {LOAD_CPU[0] * 100:.0f}% of one core (1,000 shoppers + the"
         " desktop)"
     )
