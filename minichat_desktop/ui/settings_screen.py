@@ -1006,7 +1006,7 @@ QGroupBox {{ margin-top: 22px; padding: 10px 10px 8px 10px; }}
 QGroupBox::title {{ subcontrol-origin: margin; subcontrol-position: top left; left: 4px;
     top: 0px; padding: 0 4px 2px 4px; }}
 QTableView::item {{ padding: 2px 8px; }}
-QComboBox::drop-down, QDateEdit::drop-down {{ border: none; width: 24px; }}
+QLineEdit:disabled, QComboBox:disabled {{ background: #F0F2F5; color: #9AA5B1; }}
 QDateEdit {{ background: #FFFFFF; border: 1px solid #CBD2D9; border-radius: 6px;
     padding: 4px 6px; }}
 QListWidget#CannedList::item {{ padding: 6px 8px; }}
