@@ -729,19 +729,24 @@ def search_products(
     take("code", "code", order="id")
     if found:  # a scanned or typed code names its product: nothing else is shown
         return _hits(conn, found)
+    # (kind, source, order, FTS query): the steps in rank order, until the page is full.
+    steps: list[tuple[str, str, str, str]]
     if len(first) >= 3 and more:
         # Let the trigram index intersect the words (3+ characters) before rows are read.
         words = " AND ".join(_fts_phrase(t) for t in [first, *more] if len(t) >= 3)
-        take("", "fts", order="tier", fts=words)
+        steps = [("", "fts", "tier", words)]
     elif len(first) >= 3:
         phrase = _fts_phrase(first)
-        _ = (
-            take("prefix", "prefix")
-            or take("name", "fts", fts="search_name : " + phrase)
-            or take("other", "fts", fts="{search_codes search_extra} : " + phrase)
-        )
+        steps = [
+            ("prefix", "prefix", "rank", ""),
+            ("name", "fts", "rank", "search_name : " + phrase),
+            ("other", "fts", "rank", "{search_codes search_extra} : " + phrase),
+        ]
     else:
-        _ = take("prefix", "prefix") or take("", "recent", order="tier")
+        steps = [("prefix", "prefix", "rank", ""), ("", "recent", "tier", "")]
+    for kind, source, order, fts in steps:
+        if take(kind, source, order, fts):
+            break
     return _hits(conn, found)
 
 
