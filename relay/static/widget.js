@@ -312,7 +312,13 @@
     if (k === "text") return el("div", "bub", m.text);
     if (k === "image") {
       b = el("div", "bub pic"); var u = m.url && safeUrl(m.url);
-      if (u) { var img = el("img"); img.src = u; img.alt = m.caption || t("slip"); b.appendChild(img); }
+      if (u) {
+        var img = el("img"); img.src = u; img.alt = m.caption || t("slip"); img.tabIndex = 0; img.style.cursor = "zoom-in";
+        var openFull = function () { window.open(u, "_blank", "noopener,noreferrer"); };
+        img.addEventListener("click", openFull);
+        img.addEventListener("keydown", function (e) { if (e.key === "Enter") openFull(); });
+        b.appendChild(img);
+      }
       else b.appendChild(el("span", null, "[" + t("slip") + "]"));
       if (m.caption) b.appendChild(el("div", null, m.caption));
       return b;

@@ -315,3 +315,17 @@ def test_english_toggle_and_keyboard_only_use(shop_relay: Any, arun: Any) -> Non
             await browser.close()
 
     arun(go())
+
+
+def test_widget_never_parses_html() -> None:
+    """widget.js has no HTML sinks at all: text is only ever set with textContent."""
+    source = WIDGET_JS.read_text()
+    for sink in (
+        "innerHTML",
+        "outerHTML",
+        "insertAdjacentHTML",
+        "document.write",
+        "eval(",
+        "new Function",
+    ):
+        assert sink not in source, sink
