@@ -8,8 +8,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from support.relay_proc import Relay, add_shop
+from support.relay_proc import one_shop_relay
 from support.shopper import Shopper
+from support.waiting import until
 
 from minichat_desktop.domain import conversations as convs
 from minichat_desktop.domain.db import Database
@@ -52,10 +53,7 @@ class Recorder:
 
 @pytest.fixture
 def relay(tmp_path: Path) -> Any:
-    r = Relay(tmp_path / "relay")
-    r.data_dir.mkdir()
-    shop_id, token = add_shop(r.data_dir, "ร้านทดสอบ")
-    r.start()
+    r, shop_id, token = one_shop_relay(tmp_path / "relay")
     yield r, shop_id, token
     if r.proc is not None:
         r.stop()
@@ -95,14 +93,6 @@ async def desktop(relay: Any, db: Database) -> AsyncIterator[Callable[..., Any]]
         await asyncio.wait_for(task, 10)
 
 
-async def _until(pred: Callable[[], bool], timeout: float = 5) -> None:
-    async def loop() -> None:
-        while not pred():
-            await asyncio.sleep(0.02)
-
-    await asyncio.wait_for(loop(), timeout)
-
-
 async def test_shopper_message_is_stored_and_reply_reaches_the_shopper(
     shopper_for: Any, relay: Any, db: Database, desktop: Any
 ) -> None:
@@ -111,7 +101,7 @@ async def test_shopper_message_is_stored_and_reply_reaches_the_shopper(
     shopper = shopper_for()
     await shopper.connect()
     await shopper.say("m1", "<img src=x> มีเสื้อสีแดงไหม")
-    await _until(lambda: len(rec.stored) == 1)
+    await until(lambda: len(rec.stored) == 1)
     inbound = rec.stored[0]
     assert inbound.message.text == "<img src=x> มีเสื้อสีแดงไหม"
     assert inbound.conversation.ref == shopper.conversation and inbound.new_conversation
@@ -125,7 +115,7 @@ async def test_shopper_message_is_stored_and_reply_reaches_the_shopper(
         with db.read() as s:
             return not convs.pending_outbox(s)
 
-    await _until(outbox_empty)
+    await until(outbox_empty)
 
 
 async def test_takeover_notice_reaches_the_shopper(
@@ -136,7 +126,7 @@ async def test_takeover_notice_reaches_the_shopper(
     shopper = shopper_for()
     await shopper.connect()
     await shopper.say("m1", "สวัสดี")
-    await _until(lambda: len(rec.stored) == 1)
+    await until(lambda: len(rec.stored) == 1)
     cid = rec.stored[0].conversation.id
     with db.write() as s:
         view = convs.take_over(s, cid, "เจ้าของร้าน")
@@ -162,11 +152,11 @@ async def test_reply_typed_while_relay_is_down_arrives_after_restart(
     shopper = shopper_for()
     await shopper.connect()
     await shopper.say("m1", "ฮัลโหล")
-    await _until(lambda: len(rec.stored) == 1)
+    await until(lambda: len(rec.stored) == 1)
     cid = rec.stored[0].conversation.id
     port = r.port
     r.kill()
-    await _until(lambda: rec.statuses[-1].state is not LinkState.ONLINE)
+    await until(lambda: rec.statuses[-1].state is not LinkState.ONLINE)
     with db.write() as s:
         convs.send_text(s, cid, "ตอบตอนรีเลย์ล่ม", "owner")
     client.wake()
@@ -190,7 +180,7 @@ async def test_outbox_survives_a_desktop_restart(
     shopper = shopper_for()
     await shopper.connect()
     await shopper.say("m1", "อยู่ไหม")
-    await _until(lambda: len(rec.stored) == 1)
+    await until(lambda: len(rec.stored) == 1)
     cid = rec.stored[0].conversation.id
     await client.stop()  # the desktop quits...
     with db.write() as s:  # ...right after the owner pressed send
@@ -216,7 +206,7 @@ async def test_messages_while_desktop_closed_arrive_in_order_once(
     await shopper.say("n5", "ข้อความ 5 ซ้ำ")  # a resent id is dropped
     await asyncio.sleep(0.3)
     client, rec = await desktop()
-    await _until(lambda: len(rec.stored) == 15)
+    await until(lambda: len(rec.stored) == 15)
     await client.stop()
     _client2, rec2 = await desktop()  # reconnect: nothing comes twice
     await asyncio.sleep(0.3)
@@ -235,7 +225,7 @@ async def test_bad_token_is_reported_and_not_hammered(
     rec = Recorder()
     client = RelayClient(db, r.url, lambda: "wrong-token", rec, backoff_base=0.01)
     task = asyncio.create_task(client.run())
-    await _until(lambda: any(s.state is LinkState.OFFLINE and s.reason for s in rec.statuses))
+    await until(lambda: any(s.state is LinkState.OFFLINE and s.reason for s in rec.statuses))
     last = rec.statuses[-1]
     assert last.reason == "the relay refused the shop token" and last.retry_in > 60
     await client.stop()

@@ -10,8 +10,9 @@ from typing import Any
 
 import pytest
 from PySide6.QtCore import Qt
-from support.relay_proc import Relay, add_shop
+from support.relay_proc import one_shop_relay
 from support.shopper import Shopper
+from support.waiting import until
 
 from minichat_desktop.domain import conversations as convs
 from minichat_desktop.domain.db import Database
@@ -23,20 +24,9 @@ from minichat_desktop.ui.context import AppContext
 from minichat_desktop.ui.inbox import InboxScreen
 
 
-async def until(pred: Callable[[], bool], timeout: float = 5.0) -> None:
-    end = asyncio.get_running_loop().time() + timeout
-    while not pred():
-        if asyncio.get_running_loop().time() > end:
-            raise AssertionError("condition not met in time")
-        await asyncio.sleep(0.02)
-
-
 @pytest.fixture
 def relay(tmp_path: Path) -> Any:
-    r = Relay(tmp_path / "relay")
-    r.data_dir.mkdir()
-    shop_id, token = add_shop(r.data_dir, "ร้านทดสอบ")
-    r.start()
+    r, shop_id, token = one_shop_relay(tmp_path / "relay")
     yield r, shop_id, token
     if r.proc is not None:
         r.stop()

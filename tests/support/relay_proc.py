@@ -120,3 +120,12 @@ class Relay:
 
     def log(self) -> str:
         return self.log_path.read_text() if self.log_path else ""
+
+
+def one_shop_relay(folder: Path) -> tuple[Relay, str, str]:
+    """A started relay with one shop: (relay, shop_id, token). Stop it with ``relay.stop()``."""
+    relay = Relay(folder)
+    relay.data_dir.mkdir(parents=True, exist_ok=True)
+    shop_id, token = add_shop(relay.data_dir, "ร้านทดสอบ")
+    relay.start()
+    return relay, shop_id, token
