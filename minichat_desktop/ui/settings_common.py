@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from enum import StrEnum
 
+import shiboken6
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
     QFormLayout,
@@ -147,6 +148,12 @@ class SecretField(QWidget):
 
     def setPlaceholderText(self, text: str) -> None:
         self.edit.setPlaceholderText(text)
+
+
+def alive(widget: QWidget) -> bool:
+    """Whether ``widget`` still exists: a slot that awaited may resume after the screen was
+    closed (at shutdown), and must not touch it then."""
+    return shiboken6.isValid(widget)
 
 
 def confirm(parent: QWidget, title: str, text: str) -> bool:

@@ -45,6 +45,7 @@ from minichat_desktop.ui.settings_common import (
     Page,
     SecretField,
     Tone,
+    alive,
     button_row,
     confirm,
     danger,
@@ -361,6 +362,8 @@ class LinePage(Page):
         self.line_configured = welcome.line_configured
         self.show_state()
         pending = await self.ctx.ops.read(shop.get_setting, LINE_PENDING_KEY)
+        if not alive(self):
+            return
         if pending:
             await self.push(pending == "set", announce=False)
         elif welcome.line_configured and self.isVisible():
@@ -458,6 +461,8 @@ class LinePage(Page):
         await self.ctx.ops.write(
             shop.put_setting, LINE_PENDING_KEY, None if sent else ("set" if connect else "clear")
         )
+        if not alive(self):
+            return sent
         if sent:
             log.info("LINE credentials %s on the relay", "set" if connect else "cleared")
             self.line_configured = connect

@@ -44,7 +44,15 @@ from minichat_desktop.domain import shop
 from minichat_desktop.domain.errors import DomainError, UserError
 from minichat_desktop.ui import theme
 from minichat_desktop.ui.context import AppContext
-from minichat_desktop.ui.settings_common import Page, Tone, button_row, form, primary, report
+from minichat_desktop.ui.settings_common import (
+    Page,
+    Tone,
+    alive,
+    button_row,
+    form,
+    primary,
+    report,
+)
 from relay import protocol as p
 
 log = logging.getLogger(__name__)
@@ -580,7 +588,7 @@ class WidgetPage(Page):
     async def on_welcomed(self, welcome: p.DesktopWelcome) -> None:
         """The relay's copy may be older than ours (saved while offline): push ours."""
         raw, origins = await self.ctx.ops.read(load_widget_settings)
-        if raw is None:
+        if raw is None or not alive(self):
             return
         try:
             config = p.WidgetConfig.from_obj(raw)
@@ -593,5 +601,5 @@ class WidgetPage(Page):
             return
         if await self.push(config, wanted):
             log.info("relay had an older widget config; pushed the stored one")
-            if self.feedback.tone is Tone.INFO:
+            if alive(self) and self.feedback.tone is Tone.INFO:
                 self.feedback.say(self.tr("The relay is back: the widget now has the new look."))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ast
 import asyncio
+import contextlib
 import datetime as dt
 import logging
 from collections.abc import AsyncIterator, Callable, Iterator
@@ -403,32 +404,49 @@ def relay(tmp_path: Path) -> Iterator[tuple[Relay, str, str]]:
         r.stop()
 
 
+Linked = Callable[
+    [],
+    contextlib.AbstractAsyncContextManager[tuple[AppContext, SettingsScreen, Callable[[], None]]],
+]
+
+
 @pytest.fixture
-async def linked(
+def linked(
     relay: tuple[Relay, str, str], make_ctx: Callable[..., AppContext], qtbot: Any
-) -> AsyncIterator[tuple[AppContext, Callable[[], asyncio.Task[None]]]]:
-    """A context whose RelayClient points at the real relay; call ``start`` to connect.
+) -> Linked:
+    """A settings screen whose RelayClient points at the real relay (``start()`` connects).
 
-    Asks for ``qtbot`` so that it is torn down after the client stops: pytest-qt's teardown
-    processes Qt events outside the event loop, where the client's tasks must not run."""
+    Used as ``async with linked() as (ctx, screen, start)`` so that the client stops inside
+    the test's event loop: pytest-qt processes Qt events after the test, when no loop runs,
+    and the client's tasks must not wake up then."""
     r, _shop_id, token = relay
-    ctx = make_ctx()
-    ctx.secrets.set(RELAY_TOKEN, token)
-    ctx.settings.setValue("relay/url", r.url)
-    client = RelayClient(
-        ctx.ops.db, r.url, lambda: ctx.secrets.get(RELAY_TOKEN), ctx.signals, backoff_base=0.05
-    )
-    ctx.relay = client
-    tasks: list[asyncio.Task[None]] = []
 
-    def start() -> asyncio.Task[None]:
-        tasks.append(asyncio.create_task(client.run()))
-        return tasks[-1]
+    @contextlib.asynccontextmanager
+    async def session() -> AsyncIterator[tuple[AppContext, SettingsScreen, Callable[[], None]]]:
+        ctx = make_ctx()
+        ctx.secrets.set(RELAY_TOKEN, token)
+        ctx.settings.setValue("relay/url", r.url)
+        client = RelayClient(
+            ctx.ops.db, r.url, lambda: ctx.secrets.get(RELAY_TOKEN), ctx.signals, backoff_base=0.05
+        )
+        ctx.relay = client
+        screen = SettingsScreen(ctx)
+        qtbot.addWidget(screen)
+        tasks: list[asyncio.Future[None]] = []
 
-    yield ctx, start
-    await client.stop()
-    for task in tasks:
-        await asyncio.wait_for(task, 10)
+        def start() -> None:
+            tasks.append(asyncio.ensure_future(client.run()))
+
+        try:
+            yield ctx, screen, start
+        finally:
+            await client.stop()
+            for task in tasks:
+                await asyncio.wait_for(task, 10)
+            # Let the screen's async slots that are still running finish in the loop.
+            await asyncio.sleep(0.2)
+
+    return session
 
 
 async def _served_config(relay: Relay, shop_id: str) -> dict[str, Any]:
@@ -439,136 +457,135 @@ async def _served_config(relay: Relay, shop_id: str) -> dict[str, Any]:
 
 
 async def test_widget_config_is_pushed_to_the_relay(
-    relay: tuple[Relay, str, str], linked: Any, screen_for: Any, dialogs: list[Any]
+    relay: tuple[Relay, str, str], linked: Linked, dialogs: list[Any]
 ) -> None:
     """Saved while online: the relay serves the new look at once."""
     r, shop_id, _ = relay
-    ctx, start = linked
-    screen = screen_for(ctx)
-    start()
-    await _until(lambda: ctx.relay.online, 10)
-    assert screen.relay.state.text() == "ออนไลน์"
-    assert screen.relay.shop_info.text() == f"ร้านทดสอบ ({shop_id})"
-    page = screen.widget
-    page.shop_name.setText("ร้านป้าแดง")
-    page.color.setText("#e4572e")
-    page.position.setCurrentIndex(page.position.findData("left"))
-    page.welcome_th.setPlainText("สวัสดีค่ะ ร้านป้าแดงยินดีต้อนรับ")
-    page.origins.setPlainText("https://daeng.example\nhttps://www.daeng.example/")
-    page.save.click()
-    await _until(lambda: page.feedback.tone is not None)
-    assert page.feedback.tone is Tone.OK, page.feedback.text()
+    async with linked() as (ctx, screen, start):
+        start()
+        await _until(lambda: ctx.relay.online, 10)
+        assert screen.relay.state.text() == "ออนไลน์"
+        assert screen.relay.shop_info.text() == f"ร้านทดสอบ ({shop_id})"
+        page = screen.widget
+        page.shop_name.setText("ร้านป้าแดง")
+        page.color.setText("#e4572e")
+        page.position.setCurrentIndex(page.position.findData("left"))
+        page.welcome_th.setPlainText("สวัสดีค่ะ ร้านป้าแดงยินดีต้อนรับ")
+        page.origins.setPlainText("https://daeng.example\nhttps://www.daeng.example/")
+        page.save.click()
+        await _until(lambda: page.feedback.tone is not None)
+        assert page.feedback.tone is Tone.OK, page.feedback.text()
 
-    async def served() -> dict[str, Any]:
-        while True:
-            config = await _served_config(r, shop_id)
-            if config["color"] == "#E4572E":
-                return config
-            await asyncio.sleep(0.05)
+        async def served() -> dict[str, Any]:
+            while True:
+                config = await _served_config(r, shop_id)
+                if config["color"] == "#E4572E":
+                    return config
+                await asyncio.sleep(0.05)
 
-    config = await asyncio.wait_for(served(), 5)
-    assert (config["shop_name"], config["position"], config["welcome_th"]) == (
-        "ร้านป้าแดง",
-        "left",
-        "สวัสดีค่ะ ร้านป้าแดงยินดีต้อนรับ",
-    )
-    stored = ctx.ops.read_now(shop.get_setting, "widget.config")
-    assert p.WidgetConfig.from_obj(stored) == p.WidgetConfig.from_obj(config)
-    assert ctx.ops.read_now(shop.get_setting, "widget.allowed_origins") == [
-        "https://daeng.example",
-        "https://www.daeng.example",
-    ]
-    # The relay now has the same origins: the next welcome says so.
-    welcomes: list[p.DesktopWelcome] = []
-    ctx.signals.welcomed_sig.connect(welcomes.append)
-    ctx.relay.reconfigure()
-    await _until(lambda: bool(welcomes), 10)
-    assert set(welcomes[0].allowed_origins) == {
-        "https://daeng.example",
-        "https://www.daeng.example",
-    }
-    assert dialogs == []
+        config = await asyncio.wait_for(served(), 5)
+        assert (config["shop_name"], config["position"], config["welcome_th"]) == (
+            "ร้านป้าแดง",
+            "left",
+            "สวัสดีค่ะ ร้านป้าแดงยินดีต้อนรับ",
+        )
+        stored = ctx.ops.read_now(shop.get_setting, "widget.config")
+        assert p.WidgetConfig.from_obj(stored) == p.WidgetConfig.from_obj(config)
+        assert ctx.ops.read_now(shop.get_setting, "widget.allowed_origins") == [
+            "https://daeng.example",
+            "https://www.daeng.example",
+        ]
+        # The relay now has the same origins: the next welcome says so.
+        welcomes: list[p.DesktopWelcome] = []
+        ctx.signals.welcomed_sig.connect(welcomes.append)
+        ctx.relay.reconfigure()
+        await _until(lambda: bool(welcomes), 10)
+        assert set(welcomes[0].allowed_origins) == {
+            "https://daeng.example",
+            "https://www.daeng.example",
+        }
+        assert dialogs == []
 
 
 async def test_widget_config_saved_offline_is_pushed_on_reconnect(
-    relay: tuple[Relay, str, str], linked: Any, screen_for: Any, dialogs: list[Any]
+    relay: tuple[Relay, str, str], linked: Linked, dialogs: list[Any]
 ) -> None:
     """Saved while offline: the screen says so, and the next welcome gets it to the relay."""
     r, shop_id, _ = relay
-    ctx, start = linked
-    page = screen_for(ctx).widget
-    page.color.setText("#1E88E5")
-    page.away_th.setPlainText("ร้านปิดแล้วค่ะ ฝากเบอร์ไว้นะคะ")
-    assert await page.save_now()
-    assert page.feedback.tone is Tone.INFO
-    assert "ออฟไลน์" in page.feedback.text()
-    assert (await _served_config(r, shop_id))["color"] != "#1E88E5"
+    async with linked() as (_ctx, screen, start):
+        page = screen.widget
+        page.color.setText("#1E88E5")
+        page.away_th.setPlainText("ร้านปิดแล้วค่ะ ฝากเบอร์ไว้นะคะ")
+        assert await page.save_now()
+        assert page.feedback.tone is Tone.INFO
+        assert "ออฟไลน์" in page.feedback.text()
+        assert (await _served_config(r, shop_id))["color"] != "#1E88E5"
 
-    start()
+        start()
 
-    async def served() -> dict[str, Any]:
-        while True:
-            config = await _served_config(r, shop_id)
-            if config["color"] == "#1E88E5":
-                return config
-            await asyncio.sleep(0.05)
+        async def served() -> dict[str, Any]:
+            while True:
+                config = await _served_config(r, shop_id)
+                if config["color"] == "#1E88E5":
+                    return config
+                await asyncio.sleep(0.05)
 
-    config = await asyncio.wait_for(served(), 10)
-    assert config["away_th"] == "ร้านปิดแล้วค่ะ ฝากเบอร์ไว้นะคะ"
-    await _until(lambda: page.feedback.tone is Tone.OK)
-    assert dialogs == []
+        config = await asyncio.wait_for(served(), 10)
+        assert config["away_th"] == "ร้านปิดแล้วค่ะ ฝากเบอร์ไว้นะคะ"
+        await _until(lambda: page.feedback.tone is Tone.OK)
+        assert dialogs == []
 
 
 async def test_line_credentials_reach_the_relay_and_show_the_webhook(
-    relay: tuple[Relay, str, str], linked: Any, screen_for: Any, dialogs: list[Any]
+    relay: tuple[Relay, str, str], linked: Linked, dialogs: list[Any]
 ) -> None:
     """Saved LINE credentials configure LINE on the relay; the webhook URL names the shop."""
     r, shop_id, _ = relay
-    ctx, start = linked
-    page = screen_for(ctx).line
-    start()
-    await _until(lambda: ctx.relay.online, 10)
-    assert page.line_configured is False
-    assert page.webhook.text() == f"{r.url}/line/{shop_id}/webhook"
-    page.secret.setText("0123456789abcdef0123456789abcdef")
-    page.token.setText("line-access-token-for-the-test")
-    assert await page.save_now()
-    welcomes: list[p.DesktopWelcome] = []
-    ctx.signals.welcomed_sig.connect(welcomes.append)
-    ctx.relay.reconfigure()
-    await _until(lambda: bool(welcomes), 10)
-    assert welcomes[0].line_configured is True
-    assert page.configured.text() == "เชื่อมต่อแล้ว"
+    async with linked() as (ctx, screen, start):
+        page = screen.line
+        start()
+        await _until(lambda: ctx.relay.online, 10)
+        assert page.line_configured is False
+        assert page.webhook.text() == f"{r.url}/line/{shop_id}/webhook"
+        page.secret.setText("0123456789abcdef0123456789abcdef")
+        page.token.setText("line-access-token-for-the-test")
+        assert await page.save_now()
+        welcomes: list[p.DesktopWelcome] = []
+        ctx.signals.welcomed_sig.connect(welcomes.append)
+        ctx.relay.reconfigure()
+        await _until(lambda: bool(welcomes), 10)
+        assert welcomes[0].line_configured is True
+        assert page.configured.text() == "เชื่อมต่อแล้ว"
 
-    assert await page.disconnect_now()
-    assert ctx.secrets.get(LINE_SECRET) is None and ctx.secrets.get(LINE_TOKEN) is None
-    welcomes.clear()
-    ctx.relay.reconfigure()
-    await _until(lambda: bool(welcomes), 10)
-    assert welcomes[0].line_configured is False
-    assert dialogs == []
+        assert await page.disconnect_now()
+        assert ctx.secrets.get(LINE_SECRET) is None and ctx.secrets.get(LINE_TOKEN) is None
+        welcomes.clear()
+        ctx.relay.reconfigure()
+        await _until(lambda: bool(welcomes), 10)
+        assert welcomes[0].line_configured is False
+        assert dialogs == []
 
 
 async def test_line_credentials_saved_offline_are_pushed_on_connect(
-    relay: tuple[Relay, str, str], linked: Any, screen_for: Any, dialogs: list[Any]
+    relay: tuple[Relay, str, str], linked: Linked, dialogs: list[Any]
 ) -> None:
     """Saved with no relay link: pushed with the next welcome, then forgotten as pending."""
-    ctx, start = linked
-    page = screen_for(ctx).line
-    page.secret.setText("0123456789abcdef0123456789abcdef")
-    page.token.setText("line-access-token-for-the-test")
-    assert not await page.save_now()
-    assert page.feedback.tone is Tone.INFO
-    welcomes: list[p.DesktopWelcome] = []
-    ctx.signals.welcomed_sig.connect(welcomes.append)
-    start()
-    await _until(lambda: ctx.ops.read_now(shop.get_setting, "line.pending_push") is None, 10)
-    assert welcomes[0].line_configured is False  # the first welcome came before the push
-    ctx.relay.reconfigure()
-    await _until(lambda: len(welcomes) == 2, 10)
-    assert welcomes[1].line_configured is True
-    assert page.configured.text() == "เชื่อมต่อแล้ว"
-    assert dialogs == []
+    async with linked() as (ctx, screen, start):
+        page = screen.line
+        page.secret.setText("0123456789abcdef0123456789abcdef")
+        page.token.setText("line-access-token-for-the-test")
+        assert not await page.save_now()
+        assert page.feedback.tone is Tone.INFO
+        welcomes: list[p.DesktopWelcome] = []
+        ctx.signals.welcomed_sig.connect(welcomes.append)
+        start()
+        await _until(lambda: ctx.ops.read_now(shop.get_setting, "line.pending_push") is None, 10)
+        assert welcomes[0].line_configured is False  # the first welcome came before the push
+        ctx.relay.reconfigure()
+        await _until(lambda: len(welcomes) == 2, 10)
+        assert welcomes[1].line_configured is True
+        assert page.configured.text() == "เชื่อมต่อแล้ว"
+        assert dialogs == []
 
 
 async def test_line_quota_is_shown(make_ctx: Callable[..., AppContext], screen_for: Any) -> None:
