@@ -47,7 +47,7 @@ class EmbeddedRelay:
             id_file.write_text(self.shop_id)
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "relay", "--data-dir", str(self.data_dir), "serve", "--host",
-             "127.0.0.1", "--port", "0"],
+             "127.0.0.1", "--port", "0", "--demo-page"],
             stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
             env={**os.environ, "PYTHONUNBUFFERED": "1"},
         )

@@ -10,12 +10,13 @@ import json
 import logging
 import logging.handlers
 import os
+import signal
 import sys
 from pathlib import Path
 
 from PySide6.QtCore import QTimer, QUrl
 from PySide6.QtGui import QDesktopServices
-from PySide6.QtWidgets import QApplication, QMessageBox
+from PySide6.QtWidgets import QApplication, QMessageBox, QWidget
 
 from minichat_desktop import paths
 from minichat_desktop.domain.db import Database
@@ -137,6 +138,18 @@ def run_app(args: argparse.Namespace) -> int:
         db.dispose()
 
 
+def _close_on_signals(window: QWidget) -> None:
+    """SIGTERM / SIGINT (a service manager, Ctrl+C in a terminal) close the window like the
+    person would, so the relay link, the embedded relay and the database shut down in order.
+    A timer wakes the interpreter now and then: Python runs signal handlers only between its
+    own bytecodes, never while Qt waits for events."""
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, lambda *_: QTimer.singleShot(0, window.close))
+    waker = QTimer(window)
+    waker.timeout.connect(lambda: None)
+    waker.start(300)
+
+
 def _loop_factory() -> asyncio.AbstractEventLoop:
     import qasync
 
@@ -154,6 +167,7 @@ async def _main(app: QApplication, ctx: AppContext, *, open_page: bool) -> int:
     window = MainWindow(ctx)
     window.closed.connect(closing.set)
     window.show()
+    _close_on_signals(window)
     if os.environ.get("MINICHAT_BENCH_STARTUP"):
         # bench/bench_inbox.py: say when the window is up and the loop has turned, then quit.
         def shown() -> None:
