@@ -8,7 +8,6 @@ import functools
 import html
 import logging
 import signal
-import socket
 from collections.abc import Awaitable, Callable
 from importlib import resources
 from typing import Any
@@ -294,6 +293,13 @@ async def _receive_hello(ws: web.WebSocketResponse) -> Any:
     return msg.data
 
 
+def _error_code(exc: p.ProtocolError) -> p.ErrorCode:
+    try:
+        return p.ErrorCode(exc.code)
+    except ValueError:
+        return p.ErrorCode.BAD_FRAME
+
+
 async def _frames(
     ws: web.WebSocketResponse, conn: Conn, handle: Callable[[str], Awaitable[None]]
 ) -> None:
@@ -314,14 +320,7 @@ async def _frames(
                 break
             except p.ProtocolError as exc:
                 bad += 1
-                conn.send_frame(
-                    p.Error(
-                        p.ErrorCode(exc.code)
-                        if exc.code in p.ErrorCode._value2member_map_
-                        else p.ErrorCode.BAD_FRAME,
-                        str(exc)[:500],
-                    )
-                )
+                conn.send_frame(p.Error(_error_code(exc), str(exc)[:500]))
                 if bad >= MAX_BAD_FRAMES:
                     await conn.close(CLOSE_POLICY, b"too many bad frames")
                     break
@@ -438,7 +437,7 @@ async def _desktop_frame(hub: Hub, shop_id: str, link: DesktopLink, frame: p.Des
     if isinstance(frame, p.Ack):
         _, delivered = hub.store.ack_stream(shop_id, frame.seq)
         _delivered_receipts(hub, shop_id, delivered)
-        hub._schedule_commit()
+        hub.commit_soon()
     elif isinstance(frame, p.Send):
         if not _conversation_ok(hub, shop_id, frame.conversation):
             conn.send_frame(
@@ -485,7 +484,7 @@ async def _desktop_frame(hub: Hub, shop_id: str, link: DesktopLink, frame: p.Des
         before = live.presence
         link.presence = frame.state
         hub.store.set_presence(shop_id, frame.state)
-        hub._schedule_commit()
+        hub.commit_soon()
         hub.presence_changed(shop_id, before)
     elif isinstance(frame, p.SetWidgetConfig):
         hub.store.set_widget_config(shop_id, frame.config)
@@ -612,7 +611,7 @@ async def widget_ws(request: web.Request) -> web.StreamResponse:
                     hub.push_stream(
                         shop_id, lambda seq: p.Receipt(conversation, status, ids_t, seq)
                     )
-                hub._schedule_commit()
+                hub.commit_soon()
         elif isinstance(frame, p.WidgetTyping):
             desk = live.desktop
             if desk is not None and hub.typing_limit.allow(limit_key):
@@ -701,12 +700,10 @@ async def serve(store: Store, config: RelayConfig, ready: Callable[[str, int], N
     await runner.setup()
     site = web.TCPSite(runner, config.host, config.port, reuse_address=True, backlog=4096)
     await site.start()
-    server = site._server
-    assert server is not None
-    sock = server.sockets[0]  # type: ignore[attr-defined]
-    host, port = sock.getsockname()[:2]
+    address = runner.addresses[0]  # the bound (host, port, ...) — port 0 resolved
+    host, port = str(address[0]), int(address[1])
     if not hub.public_url:
-        shown = host if sock.family != socket.AF_INET6 else f"[{host}]"
+        shown = f"[{host}]" if ":" in host else host
         hub.public_url = f"http://{shown}:{port}"
     hub.spawn(hub.webhook_worker())
     hub.spawn(hub.housekeeping())

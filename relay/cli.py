@@ -220,7 +220,8 @@ def _serve(args: argparse.Namespace) -> int:
     log.info("sqlite %s, data in %s", sqlite3.sqlite_version, store.data_dir)
 
     def ready(host: str, port: int) -> None:
-        url = config.public_url or f"http://{host}:{port}"
+        shown = f"[{host}]" if ":" in host else host
+        url = config.public_url or f"http://{shown}:{port}"
         print(
             json.dumps({"event": "listening", "host": host, "port": port, "url": url}), flush=True
         )

@@ -176,6 +176,10 @@ class Hub:
             self._commit_scheduled = True
             asyncio.get_running_loop().call_later(COMMIT_WINDOW, self._commit)
 
+    def commit_soon(self) -> None:
+        """Commit what was written within the group-commit window (nobody waits for it)."""
+        self._schedule_commit()
+
     def after_commit(self, fn: Callable[[], None]) -> None:
         """Run ``fn`` once everything written so far is committed (in registration order)."""
         self._after_commit.append(fn)
