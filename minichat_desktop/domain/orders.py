@@ -22,6 +22,7 @@ from typing import Any, NamedTuple
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session, selectinload
 
+from minichat_desktop.domain import notifications
 from minichat_desktop.domain import shop as shop_mod
 from minichat_desktop.domain.db import DriverConnection
 from minichat_desktop.domain.errors import InvalidTransition, NotFound, UserError
@@ -39,6 +40,7 @@ from minichat_desktop.domain.models import (
     utcnow,
 )
 from minichat_desktop.domain.stock import VariantStock, record_movements
+from minichat_desktop.domain.thai import format_baht
 
 S = OrderStatus
 
@@ -564,6 +566,16 @@ def place_order(session: Session, new: NewOrder, actor: str) -> OrderView:
             vid: VariantStock(r.sku, r.stock, r.track_inventory) for vid, r in sellables.items()
         },
     )
+    if not new.completed:
+        # A counter sale happens in front of the owner; an order from a chat needs their eyes.
+        who = order["customer_name"] or order["ship_name"] or ""
+        notifications.notify(
+            session,
+            notifications.NotificationKind.NEW_ORDER,
+            f"ออเดอร์ใหม่ {number}",
+            f"{who} · ฿{format_baht(totals.total)}".strip(" ·"),
+            ref=f"order:{order_id}",
+        )
     # The view from the values just stored (times as they read back: UTC).
     utc = now.astimezone(dt.UTC)
     return OrderView(

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from minichat_desktop.domain import notifications
 from minichat_desktop.domain.db import DriverConnection
 from minichat_desktop.domain.errors import NotFound, OutOfStock, UserError
 from minichat_desktop.domain.models import (
@@ -126,6 +127,36 @@ def record_movements(
     for obj in session.identity_map.values():
         if isinstance(obj, ProductVariant) and obj.id in tracked:
             session.expire(obj, ["stock"])
+    fell = {
+        vid: (known[vid].stock, known[vid].stock + qty) for vid, qty in tracked.items() if qty < 0
+    }
+    if fell:
+        _warn_low_stock(raw, session, fell)
+
+
+def _warn_low_stock(
+    raw: DriverConnection, session: Session, fell: Mapping[int, tuple[int, int]]
+) -> None:
+    """Tell the owner when a variant's stock falls to or below its product's threshold (once,
+    as it crosses — not on every later sale)."""
+    rows = raw.execute(
+        "SELECT v.id, v.sku, v.title, p.id, p.name_th, p.low_stock_threshold"
+        " FROM product_variants v JOIN products p ON p.id = v.product_id"
+        f" WHERE v.id IN ({', '.join('?' * len(fell))})",
+        list(fell),
+    ).fetchall()
+    for vid, sku, title, product_id, name, threshold in rows:
+        before, after = fell[vid]
+        if before > threshold >= after:
+            label = f"{name} ({title})" if title else name
+            body = f"เหลือ {after} ชิ้น · {sku}" if after else f"สินค้าหมด · {sku}"
+            notifications.notify(
+                session,
+                notifications.NotificationKind.LOW_STOCK,
+                f"สต็อกใกล้หมด: {label}",
+                body,
+                ref=f"product:{product_id}",
+            )
 
 
 def adjust_stock(
