@@ -264,3 +264,24 @@ def test_an_empty_shop_exports_headers_only(db: Database, tmp_path: Path) -> Non
     assert (result.rows, result.items) == (0, 0)
     ws = openpyxl.load_workbook(tmp_path / "o.xlsx").worksheets[0]
     assert len(sheet_rows(ws)) == 1 and ws.auto_filter.ref == "A1:P1"
+
+
+def test_text_that_looks_like_a_formula_stays_text_in_xlsx(db: Database, tmp_path: Path) -> None:
+    """A customer name starting with "=" (typed by a shopper) is exported as text, never as a
+    formula Excel would run."""
+    seed_products(db)
+    with db.write() as s:
+        orders.place_order(
+            s,
+            orders.NewOrder(
+                channel=Channel.LINE,
+                lines=[orders.LineInput(quantity=1, sku="TEA")],
+                customer_name='=HYPERLINK("http://x.example","click")',
+            ),
+            "owner",
+        )
+    with db.read() as s:
+        exporter.export_orders(s, tmp_path / "o.xlsx")
+    ws = openpyxl.load_workbook(tmp_path / "o.xlsx").worksheets[0]
+    assert ws["E2"].value == '=HYPERLINK("http://x.example","click")'
+    assert ws["E2"].data_type == "s"
