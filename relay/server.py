@@ -37,7 +37,7 @@ CLOSE_POLICY = 4008  # rate limit or too many bad frames
 HELLO_TIMEOUT = 10.0
 MAX_OUT_QUEUE = 2000  # frames waiting for a slow widget before we drop it
 DESKTOP_PAGE = 500
-COMMIT_WINDOW = 0.004  # seconds: writes in this window share one COMMIT (group commit)
+COMMIT_WINDOW = 0.004  # seconds: at most one COMMIT per window under load (group commit)
 
 
 @dataclass
@@ -154,6 +154,7 @@ class Hub:
             config.ip_rate / 4 if config.ip_rate > 0 else 0, max(5.0, config.ip_burst / 6)
         )
         self._commit_scheduled = False
+        self._last_commit = 0.0
         self._after_commit: list[Callable[[], None]] = []
         self._commit_waiters: list[asyncio.Future[None]] = []
         self._uncommitted_seq: dict[str, list[tuple[int, str]]] = {}
@@ -172,9 +173,17 @@ class Hub:
         return s
 
     def _schedule_commit(self) -> None:
+        """Commit on the next loop turn if the last commit is older than the window (low
+        latency when quiet), else when the window since the last commit ends (fewer, larger
+        commits under load)."""
         if not self._commit_scheduled:
             self._commit_scheduled = True
-            asyncio.get_running_loop().call_later(COMMIT_WINDOW, self._commit)
+            loop = asyncio.get_running_loop()
+            delay = self._last_commit + COMMIT_WINDOW - loop.time()
+            if delay <= 0:
+                loop.call_soon(self._commit)
+            else:
+                loop.call_later(delay, self._commit)
 
     def commit_soon(self) -> None:
         """Commit what was written within the group-commit window (nobody waits for it)."""
@@ -196,6 +205,7 @@ class Hub:
 
     def _commit(self) -> None:
         self._commit_scheduled = False
+        self._last_commit = asyncio.get_running_loop().time()
         callbacks, self._after_commit = self._after_commit, []
         waiters, self._commit_waiters = self._commit_waiters, []
         seqs, self._uncommitted_seq = self._uncommitted_seq, {}

@@ -18,6 +18,7 @@ import argparse
 import asyncio
 import json
 import os
+import random
 import subprocess
 import sys
 import tempfile
@@ -42,6 +43,7 @@ uvloop.run(main())
 
 
 RELAY_CPU: list[float] = []
+THINK = 0.0  # seconds a shopper waits between round trips (0: as fast as possible)
 LOAD_CPU: list[float] = []
 
 
@@ -97,6 +99,8 @@ async def run_echo(port: int, n: int, warm: float, seconds: float) -> tuple[list
             if now >= measure_from:
                 rtts.append(done - now)
                 count += 1
+            if THINK:
+                await asyncio.sleep(THINK * random.uniform(0.5, 1.5))
         return count
 
     counts = await asyncio.gather(*(loop(ws) for ws in conns))
@@ -184,6 +188,8 @@ async def run_relay(
             if now >= measure_from:
                 rtts.append(done - now)
                 count += 1
+            if THINK:
+                await asyncio.sleep(THINK * random.uniform(0.5, 1.5))
         return count
 
     async def cpu_probe() -> None:
@@ -210,7 +216,16 @@ def main() -> None:
     ap.add_argument("--shoppers", type=int, default=1000)
     ap.add_argument("--seconds", type=float, default=10.0)
     ap.add_argument("--warmup", type=float, default=2.0)
+    ap.add_argument(
+        "--think",
+        type=float,
+        default=0.0,
+        help="seconds each shopper waits between messages, jittered ±50%% "
+        "(0: saturate; 1.0 offers about 1,000 round trips/s)",
+    )
     args = ap.parse_args()
+    global THINK
+    THINK = args.think
     raise_nofile(4 * args.shoppers + 1000)
     two = (os.cpu_count() or 1) >= 2
 
@@ -238,6 +253,10 @@ def main() -> None:
             relay.stop()
 
     e99, r99 = pct(e_rtts, 99), pct(r_rtts, 99)
+    mode = (
+        f"think time {args.think:g} s" if args.think else "closed loop, no think time (saturating)"
+    )
+    print(f"mode: {mode}")
     print(
         f"shoppers: {args.shoppers}, measured {args.seconds:.0f} s after {args.warmup:.0f} s"
         " warm-up, "
