@@ -92,7 +92,7 @@ CREATE TABLE IF NOT EXISTS history(
     PRIMARY KEY(shop_id, conversation, cseq)
 );
 CREATE UNIQUE INDEX IF NOT EXISTS history_msg ON history(shop_id, conversation, origin, msg_id);
-CREATE INDEX IF NOT EXISTS history_age ON history(created_at);
+DROP INDEX IF EXISTS history_age;
 -- shop -> LINE: messages until LINE accepted them
 CREATE TABLE IF NOT EXISTS line_outbox(
     id INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -916,7 +916,16 @@ class Store:
         now = time.time()
         db = self._w()
         db.execute("DELETE FROM line_events WHERE received_at<?", (now - events_days * 86400,))
-        db.execute("DELETE FROM history WHERE created_at<?", (now - history_days * 86400,))
+        # rows are appended in time order, so the first young row's rowid is the cut-off (no
+        # index on created_at: it would cost every insert; this scan reads only old rows)
+        first_young = db.execute(
+            "SELECT rowid FROM history WHERE created_at>=? ORDER BY rowid LIMIT 1",
+            (now - history_days * 86400,),
+        ).fetchone()
+        if first_young is None:
+            db.execute("DELETE FROM history WHERE created_at<?", (now - history_days * 86400,))
+        else:
+            db.execute("DELETE FROM history WHERE rowid<?", (first_young[0],))
         db.execute("DELETE FROM media WHERE created_at<?", (now - media_days * 86400,))
         db.execute(
             "DELETE FROM sessions WHERE created_at<? AND NOT EXISTS (SELECT 1 FROM history h"

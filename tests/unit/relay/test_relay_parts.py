@@ -156,3 +156,27 @@ def test_store_stream_resumes_after_reopen(tmp_path: Path) -> None:
     assert [s for s, _ in again.stream_after(shop_id, 0)] == [4]
     assert now_iso().endswith("Z") and len(now_iso()) == 24
     again.close()
+
+
+def test_purge_forgets_only_old_history(tmp_path: Path) -> None:
+    store = Store(tmp_path)
+    shop_id, _ = store.add_shop("ร้าน")
+    conv = "widget:AAAAAAAAAAAAAAAA"
+    for i in range(5):
+        store.add_history(shop_id, conv, p.Origin.SHOPPER, p.Message(f"m{i}", p.Text("x")))
+    store.commit()
+    store.db.execute(
+        "UPDATE history SET created_at=created_at-100*86400 WHERE msg_id IN ('m0','m1')"
+    )
+    store.purge()
+    assert [r[0] for r in store.db.execute("SELECT msg_id FROM history ORDER BY cseq")] == [
+        "m2",
+        "m3",
+        "m4",
+    ]
+    # counters survive: the next message is number 6
+    assert store.add_history(shop_id, conv, p.Origin.SHOPPER, p.Message("m5", p.Text("x"))) == (
+        6,
+        True,
+    )
+    store.close()
