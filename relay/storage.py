@@ -244,6 +244,9 @@ class Store:
             data_dir.mkdir(parents=True, exist_ok=True)
             self.path = data_dir / "relay.sqlite3"
             self.db = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
+            # 1 KB pages: each small commit writes a quarter of the WAL bytes of 4 KB pages
+            # (only takes effect on a new, empty database)
+            self.db.execute("PRAGMA page_size=1024")
             self.db.execute("PRAGMA journal_mode=WAL")
             # NORMAL survives a process crash (kill -9); only a power cut may lose the last commits.
             self.db.execute("PRAGMA synchronous=NORMAL")
