@@ -385,3 +385,48 @@ def test_away_reply_credentials_from_desktop_and_quota(
         await desk.close()
 
     arun(go())
+
+
+def test_lost_line_image_and_takeover_notices(
+    line_shop: Any, clients: Any, line_api: Any, arun: Any
+) -> None:
+    """An image LINE no longer has reaches the desktop as a short notice; a takeover notice
+    without text sends nothing to LINE (and still gets its receipt), one with text is sent."""
+    ev = [
+        event(
+            "message",
+            "ev-gone",
+            reply_token="rt-gone",
+            message={"id": "9001", "type": "image", "contentProvider": {"type": "line"}},
+        )
+    ]
+    assert signed_post(clients, line_shop.hook, ev).status_code == 200
+
+    async def go() -> None:
+        desk, _ = await clients.desktop(line_shop.relay, line_shop.shop_token)
+        got = await desk.recv_type(p.Inbound, timeout=10)
+        assert (got.message.id, got.message.body) == (
+            "line-9001",
+            p.Text("[รูปภาพจาก LINE ดาวน์โหลดไม่ได้ / LINE image could not be downloaded]"),
+        )
+        await desk.send(p.Ack(got.seq))
+        conv = got.conversation
+        await desk.send(p.Send(conv, p.Message("to-1", p.Takeover(p.TakeoverState.STARTED, "แอน"))))
+        rec = await desk.recv_type(p.Receipt)
+        assert (rec.status, rec.ids) == (p.ReceiptStatus.SENT, ("to-1",))
+        assert line_api.calls_to("/v2/bot/message/reply") == []
+        await desk.send(
+            p.Send(
+                conv, p.Message("to-2", p.Takeover(p.TakeoverState.STARTED, "แอน", "แอนมาดูแลแล้วค่ะ"))
+            )
+        )
+        rec = await desk.recv_type(p.Receipt)
+        assert (rec.status, rec.ids) == (p.ReceiptStatus.SENT, ("to-2",))
+        reply = line_api.wait_for("/v2/bot/message/reply")[0]
+        assert reply["json"] == {
+            "replyToken": "rt-gone",
+            "messages": [{"type": "text", "text": "แอนมาดูแลแล้วค่ะ"}],
+        }
+        await desk.close()
+
+    arun(go())
