@@ -417,9 +417,9 @@ async def desktop_ws(request: web.Request) -> web.StreamResponse:
 def _delivered_receipts(hub: Hub, shop_id: str, delivered: dict[str, list[str]]) -> None:
     """The desktop has these shopper messages: tell the widgets (ticks)."""
     for conv, ids in delivered.items():
-        moved = hub.store.mark_shopper_messages(shop_id, conv, p.ReceiptStatus.DELIVERED, ids=ids)
-        if moved and conv.startswith("widget:"):
-            text = p.encode(p.WidgetReceipt(p.ReceiptStatus.DELIVERED, tuple(moved)))
+        # (not stored: history() derives "delivered" from the queue; see Store.history)
+        if ids and conv.startswith("widget:"):
+            text = p.encode(p.WidgetReceipt(p.ReceiptStatus.DELIVERED, tuple(ids)))
             hub.after_commit(
                 functools.partial(hub.to_session, shop_id, conv.split(":", 1)[1], text)
             )

@@ -273,6 +273,8 @@ class Store:
         self._dirty_conv: set[tuple[str, str]] = set()
         self._sessions: set[tuple[str, str]] = set()
         self._conv_flushed = 0.0
+        # widget conversations: the shop messages the widget has not acked yet, (cseq, id)
+        self._unacked: dict[tuple[str, str], list[tuple[int, str]]] = {}
 
     # ---- transactions
 
@@ -308,6 +310,7 @@ class Store:
         self._conv.clear()
         self._dirty_conv.clear()
         self._sessions.clear()
+        self._unacked.clear()
 
     def _flush_counters(self, conversations: bool = False) -> None:
         """Write the shop counters back (every commit: a stream seq must never be reused) and,
@@ -649,7 +652,14 @@ class Store:
                 raise StoreError(f"history of {conversation} is out of step; retry")
             return existing, False
         c[0] += 1
-        self._dirty_conv.add((shop_id, conversation))
+        key = (shop_id, conversation)
+        self._dirty_conv.add(key)
+        pending = self._unacked.get(key)
+        if pending is not None and origin is p.Origin.SHOP:
+            if len(pending) >= 1000:
+                del self._unacked[key]  # a widget that never acks: fall back to the database
+            else:
+                pending.append((cseq, message.id))
         return cseq, True
 
     def history(
@@ -661,18 +671,25 @@ class Store:
             " ORDER BY cseq DESC LIMIT ?",
             (shop_id, conversation, after, limit),
         ).fetchall()
+        # "delivered" is not stored: a shopper message is delivered once it has left the
+        # desktop's queue (acked); "read" is stored when the desktop says so
+        waiting = {
+            str(r[0])
+            for r in self.db.execute(
+                "SELECT msg_id FROM stream WHERE shop_id=? AND conversation=?"
+                " AND msg_id IS NOT NULL",
+                (shop_id, conversation),
+            )
+        }
         out = []
         for cseq, origin, message, status in reversed(rows):
             o = p.Origin(origin)
             kinds = p.SHOPPER_KINDS if o is p.Origin.SHOPPER else p.SHOP_KINDS
-            out.append(
-                p.HistoryItem(
-                    int(cseq),
-                    o,
-                    p.Message.from_obj(json.loads(message), kinds),
-                    p.ReceiptStatus(status) if status else None,
-                )
-            )
+            msg = p.Message.from_obj(json.loads(message), kinds)
+            state = p.ReceiptStatus(status) if status else None
+            if o is p.Origin.SHOPPER and state is None and msg.id not in waiting:
+                state = p.ReceiptStatus.DELIVERED
+            out.append(p.HistoryItem(int(cseq), o, msg, state))
         return out
 
     def conversation_state(self, shop_id: str, conversation: str) -> tuple[int, int]:
@@ -692,15 +709,31 @@ class Store:
         c[idx] = seq
         if read:
             c[1] = max(c[1], seq)  # reading implies having it
-        self._dirty_conv.add((shop_id, conversation))
-        return [
-            str(r[0])
-            for r in self._w().execute(
-                "SELECT msg_id FROM history WHERE shop_id=? AND conversation=? AND origin='shop'"
-                " AND cseq>? AND cseq<=? ORDER BY cseq",
-                (shop_id, conversation, old, seq),
-            )
-        ]
+        key = (shop_id, conversation)
+        self._dirty_conv.add(key)
+        self._w()
+        pending = self._unacked.get(key)
+        if pending is None or read:
+            if read:  # reads are rare: ask the database
+                return [
+                    str(r[0])
+                    for r in self.db.execute(
+                        "SELECT msg_id FROM history WHERE shop_id=? AND conversation=?"
+                        " AND origin='shop' AND cseq>? AND cseq<=? ORDER BY cseq",
+                        (shop_id, conversation, old, seq),
+                    )
+                ]
+            pending = self._unacked[key] = [
+                (int(r[0]), str(r[1]))
+                for r in self.db.execute(
+                    "SELECT cseq, msg_id FROM history WHERE shop_id=? AND conversation=?"
+                    " AND origin='shop' AND cseq>? ORDER BY cseq",
+                    (shop_id, conversation, old),
+                )
+            ]
+        ids = [mid for cseq, mid in pending if old < cseq <= seq]
+        self._unacked[key] = [(cseq, mid) for cseq, mid in pending if cseq > seq]
+        return ids
 
     def mark_shopper_messages(
         self,

@@ -231,3 +231,36 @@ def test_new_desktop_connection_replaces_old(shop_relay: Any, clients: Any, arun
         await w.close()
 
     arun(go())
+
+
+def test_history_carries_delivered_and_read_ticks(shop_relay: Any, clients: Any, arun: Any) -> None:
+    """After a reload the shopper's messages show what the shop has: delivered once the
+    desktop acknowledged them, read once it said so, nothing before."""
+
+    async def go() -> None:
+        r = shop_relay.relay
+        desk, _ = await clients.desktop(r, shop_relay.token)
+        w, ww = await clients.widget(r, shop_relay.shop_id)
+        for mid in ("a1", "a2"):
+            await w.send(p.WidgetSend(clients.text(mid, "ขอเลขบัญชีค่ะ")))
+        got = [await desk.recv_type(p.Inbound) for _ in range(2)]
+        await w.close()
+
+        async def ticks() -> list[tuple[str, p.ReceiptStatus | None]]:
+            again, welcome = await clients.widget(r, shop_relay.shop_id, session=ww.session)
+            await again.close()
+            return [(h.message.id, h.status) for h in welcome.history]
+
+        assert await ticks() == [("a1", None), ("a2", None)]
+        await desk.send(p.Ack(got[0].seq))
+        await asyncio.sleep(0.2)
+        assert await ticks() == [("a1", p.ReceiptStatus.DELIVERED), ("a2", None)]
+        await desk.send(p.Read(ww.conversation, "a1"))
+        await asyncio.sleep(0.2)
+        assert await ticks() == [("a1", p.ReceiptStatus.READ), ("a2", None)]
+        await desk.send(p.Ack(got[1].seq))
+        await asyncio.sleep(0.2)
+        assert await ticks() == [("a1", p.ReceiptStatus.READ), ("a2", p.ReceiptStatus.DELIVERED)]
+        await desk.close()
+
+    arun(go())
