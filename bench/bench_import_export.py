@@ -11,11 +11,17 @@
    conversion, formats). The orders are made with Core bulk inserts into a fresh database
    (realistic numbers, names, channels, statuses), not through ``place_order``.
 
+   For reference it also times that loop with the same number formats set the usual way (a
+   new ``WriteOnlyCell`` per formatted value).
+
 Targets (this 2-core machine): import 10k rows XLSX ≤ 5 s, CSV ≤ 2 s; export 100k orders to
 XLSX ≤ 1.2 × the bare openpyxl loop.
 
+Every figure is wall-clock and CPU time of this process: on a machine shared with other work
+the wall time swings by 2× between runs, the CPU time much less, so compare ratios by CPU.
+
 Bounded: one run of each (``--repeat`` for more, the best is reported), ``--orders`` (default
-100,000) and ``--rows`` (default 10,000).
+100,000; about 5 minutes on this machine) and ``--rows`` (default 10,000).
 
     .venv/bin/python bench/bench_import_export.py
 """
