@@ -194,7 +194,12 @@ def cmd_products_import(args: argparse.Namespace) -> int:
 
     db = _open_db(args)
     result = importer.import_products(db, Path(args.file), actor="cli")
-    print(result.describe() if hasattr(result, "describe") else str(result))
+    print(
+        f"imported {result.rows} rows from {args.file}: {result.created} products created, "
+        f"{result.updated} updated, {result.unchanged} unchanged"
+    )
+    for warning in result.warnings:
+        print(f"note: {warning}")
     return EXIT_OK
 
 
@@ -203,8 +208,8 @@ def cmd_products_export(args: argparse.Namespace) -> int:
 
     db = _open_db(args)
     with db.read() as session:
-        count = exporter.export_products(session, Path(args.file))
-    print(f"exported {count} products to {args.file}")
+        result = exporter.export_products(session, Path(args.file))
+    print(f"exported {result.rows} product rows to {result.path}")
     return EXIT_OK
 
 
@@ -270,8 +275,8 @@ def cmd_orders_export(args: argparse.Namespace) -> int:
     lo, hi = _bangkok_range(args.date_from, args.date_to)
     db = _open_db(args)
     with db.read() as session:
-        count = exporter.export_orders(session, Path(args.file), created_from=lo, created_to=hi)
-    print(f"exported {count} orders to {args.file}")
+        result = exporter.export_orders(session, Path(args.file), created_from=lo, created_to=hi)
+    print(f"exported {result.rows} orders ({result.items} items) to {result.path}")
     return EXIT_OK
 
 

@@ -214,13 +214,36 @@ def _variant_title(options: dict[str, str], option_names: Sequence[str]) -> str:
     return " / ".join(ordered)
 
 
+def search_fields(
+    name_th: str,
+    name_en: str,
+    sku: str,
+    variants: Sequence[tuple[str, str | None, str]],
+    tags: Sequence[str],
+    category: str,
+) -> tuple[str, str, str]:
+    """``(search_name, search_codes, search_extra)``: the text the search index is built from.
+    ``variants`` are ``(sku, barcode, title)`` in the product's variant order. The one formula
+    for every writer of products (the product form and the bulk import)."""
+    names = [name_th, name_en]
+    codes = [sku] + [v[0] for v in variants] + [v[1] or "" for v in variants]
+    extra = [*tags, category] + [v[2] for v in variants]
+    return (
+        normalize_text(" | ".join(n for n in names if n)),
+        normalize_text(" ".join(dict.fromkeys(c for c in codes if c))),
+        normalize_text(" | ".join(dict.fromkeys(e for e in extra if e))),
+    )
+
+
 def _refresh_search(p: Product) -> None:
-    names = [p.name_th, p.name_en]
-    codes = [p.sku] + [v.sku for v in p.variants] + [v.barcode or "" for v in p.variants]
-    extra = list(p.tags) + [p.category.name if p.category else ""] + [v.title for v in p.variants]
-    p.search_name = normalize_text(" | ".join(n for n in names if n))
-    p.search_codes = normalize_text(" ".join(dict.fromkeys(c for c in codes if c)))
-    p.search_extra = normalize_text(" | ".join(dict.fromkeys(e for e in extra if e)))
+    p.search_name, p.search_codes, p.search_extra = search_fields(
+        p.name_th,
+        p.name_en,
+        p.sku,
+        [(v.sku, v.barcode, v.title) for v in p.variants],
+        list(p.tags),
+        p.category.name if p.category else "",
+    )
 
 
 def get_or_create_category(session: Session, name: str) -> Category | None:

@@ -103,7 +103,7 @@ from sqlalchemy import Table, bindparam, column, func, insert, select, table, up
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.expression import TableClause
 
-from minichat_desktop.domain.catalog import normalize_code, normalize_text
+from minichat_desktop.domain.catalog import normalize_code, search_fields
 from minichat_desktop.domain.errors import EnvironmentProblem, UserError
 from minichat_desktop.domain.models import (
     AuditEntry,
@@ -133,7 +133,6 @@ __all__ = [
     "import_products",
     "parse_count_cell",
     "parse_money_cell",
-    "search_fields",
     "write_template",
 ]
 
@@ -1014,27 +1013,6 @@ def _variant_title(options: dict[str, str], option_names: Sequence[str]) -> str:
     ordered = [options[n] for n in option_names if options.get(n)]
     ordered += [v for k, v in options.items() if k not in option_names and v]
     return " / ".join(ordered)
-
-
-def search_fields(
-    name_th: str,
-    name_en: str,
-    sku: str,
-    variants: Sequence[tuple[str, str | None, str]],
-    tags: Sequence[str],
-    category: str,
-) -> tuple[str, str, str]:
-    """``(search_name, search_codes, search_extra)`` exactly as the catalog computes them when
-    saving a product (``catalog._refresh_search``); ``variants`` are ``(sku, barcode, title)``
-    in the product's variant order. A unit test checks the two stay identical."""
-    names = [name_th, name_en]
-    codes = [sku] + [v[0] for v in variants] + [v[1] or "" for v in variants]
-    extra = [*tags, category] + [v[2] for v in variants]
-    return (
-        normalize_text(" | ".join(n for n in names if n)),
-        normalize_text(" ".join(dict.fromkeys(c for c in codes if c))),
-        normalize_text(" | ".join(dict.fromkeys(e for e in extra if e))),
-    )
 
 
 # ---------------------------------------------------------------------------- storing

@@ -148,3 +148,31 @@ def test_backup_and_restore(shop_dir: Path, tmp_path: Path) -> None:
     assert result.returncode == 0, result.stderr
     rows = json.loads(run(other, "orders", "list", "--json").stdout)
     assert len(rows) == 1
+
+
+def test_import_export_template_round_trip(shop_dir: Path, tmp_path: Path) -> None:
+    template = tmp_path / "template.xlsx"
+    assert run(shop_dir, "products", "template", str(template)).returncode == 0
+    good = tmp_path / "good.csv"
+    good.write_text(
+        'sku,name,price,stock,category\nMUG-9,แก้วมัคลายช้าง,"1,250.00",7,ของใช้\n', encoding="utf-8"
+    )
+    result = run(shop_dir, "products", "import", str(good))
+    assert result.returncode == 0, result.stderr
+    assert "1 products created" in result.stdout
+    rows = json.loads(run(shop_dir, "products", "search", "ลายช้าง", "--json").stdout)
+    assert [(r["sku"], r["stock"]) for r in rows] == [("MUG-9", 7)]
+    assert '"price": 1250.00' in run(shop_dir, "products", "search", "MUG-9", "--json").stdout
+    out = tmp_path / "orders.xlsx"
+    exported = run(shop_dir, "orders", "export", str(out))
+    assert exported.returncode == 0 and "exported 1 orders" in exported.stdout
+
+
+def test_bad_import_lists_every_problem_and_stores_nothing(shop_dir: Path, tmp_path: Path) -> None:
+    bad = tmp_path / "bad.csv"
+    bad.write_text("sku,name,price\nA-1,ของดี,abc\n,ไม่มีรหัส,10\n", encoding="utf-8")
+    result = run(shop_dir, "products", "import", str(bad))
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+    assert "row 2, column price" in result.stderr
+    assert "row 3, column sku" in result.stderr
+    assert json.loads(run(shop_dir, "products", "search", "ของดี", "--json").stdout) == []
