@@ -11,6 +11,7 @@ import argparse
 import datetime as dt
 import json
 import logging
+import os
 import re
 import sys
 import traceback
@@ -135,11 +136,16 @@ def cmd_restore(args: argparse.Namespace) -> int:
 
 
 def cmd_demo_data(args: argparse.Namespace) -> int:
-    from minichat_desktop.domain.demo import fill_demo_shop
+    from minichat_desktop.domain.demo_chats import prepare_demo_shop
 
     db = _open_db(args)
-    summary = fill_demo_shop(db)
-    print(f"demo shop written to {db.path}: {summary}")
+    if not prepare_demo_shop(db):
+        raise UserError(
+            "demo.not_empty",
+            f"{db.path} already has products; the demo shop "
+            "goes into an empty data folder (choose one with --data-dir)",
+        )
+    print(f"demo shop written to {db.path}")
     return EXIT_OK
 
 
@@ -426,6 +432,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_ENV
     except KeyboardInterrupt:
         return 130
+    except BrokenPipeError:
+        # The reader went away (`minichat orders list | head`): not an error.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return EXIT_OK
     except Exception:
         path = _log_file(args.data_path)
         try:

@@ -13,29 +13,54 @@ from relay import protocol as p
 
 _CHATS: list[tuple[str, str, str, list[tuple[str, str]]]] = [
     # (conversation ref, customer name, state, [(who, text)])  who: in / bot / owner
-    ("widget:demoNokShop01", "นก", "active", [
-        ("in", "สวัสดีค่ะ มีเสื้อยืดสีแดงไหมคะ"),
-        ("bot", "สวัสดีค่ะ มีค่ะ เสื้อยืดสีแดง ลายช้างไทย ราคา 290 บาท มีไซส์ S ถึง XL ค่ะ"),
-        ("in", "ไซส์ M เหลือไหมคะ ราคาเท่าไหร่"),
-    ]),
-    ("line:U4af4980629dem0c0ffee0123456789ab", "Somchai J.", "human", [
-        ("in", "โอนแล้วนะครับ ออเดอร์ MC-2026-000210"),
-        ("in", "[slip]"),
-        ("owner", "ได้รับแล้วค่ะ ขอบคุณมากค่ะ จะจัดส่งพรุ่งนี้เช้านะคะ"),
-        ("in", "ขอบคุณครับ 🙏"),
-    ]),
-    ("widget:demoPloyShop02", "พลอย", "escalated", [
-        ("in", "ได้ของแล้วแต่ไซส์ผิดค่ะ สั่ง L ได้ M มา"),
-        ("bot", "ขออภัยค่ะ ส่งเรื่องให้เจ้าหน้าที่ดูแลต่อแล้วนะคะ"),
-    ]),
-    ("line:U9bd1c2e3f4a5b6c7d8e9f0a1b2c3d4e5", "Mint", "resolved", [
-        ("in", "ส่งของวันไหนคะ"),
-        ("bot", "ร้านจัดส่งทุกวันจันทร์ถึงเสาร์ ตัดรอบบ่ายสองโมงค่ะ"),
-        ("in", "โอเคค่ะ ขอบคุณค่ะ"),
-    ]),
-    ("widget:demoGuestShop03", "", "active", [
-        ("in", "<b>ลดราคา</b> ไหมคะ?"),
-    ]),
+    (
+        "widget:demoNokShop01",
+        "นก",
+        "active",
+        [
+            ("in", "สวัสดีค่ะ มีเสื้อยืดสีแดงไหมคะ"),
+            ("bot", "สวัสดีค่ะ มีค่ะ เสื้อยืดสีแดง ลายช้างไทย ราคา 290 บาท มีไซส์ S ถึง XL ค่ะ"),
+            ("in", "ไซส์ M เหลือไหมคะ ราคาเท่าไหร่"),
+        ],
+    ),
+    (
+        "line:U4af4980629dem0c0ffee0123456789ab",
+        "Somchai J.",
+        "human",
+        [
+            ("in", "โอนแล้วนะครับ ออเดอร์ MC-2026-000210"),
+            ("in", "[slip]"),
+            ("owner", "ได้รับแล้วค่ะ ขอบคุณมากค่ะ จะจัดส่งพรุ่งนี้เช้านะคะ"),
+            ("in", "ขอบคุณครับ 🙏"),
+        ],
+    ),
+    (
+        "widget:demoPloyShop02",
+        "พลอย",
+        "escalated",
+        [
+            ("in", "ได้ของแล้วแต่ไซส์ผิดค่ะ สั่ง L ได้ M มา"),
+            ("bot", "ขออภัยค่ะ ส่งเรื่องให้เจ้าหน้าที่ดูแลต่อแล้วนะคะ"),
+        ],
+    ),
+    (
+        "line:U9bd1c2e3f4a5b6c7d8e9f0a1b2c3d4e5",
+        "Mint",
+        "resolved",
+        [
+            ("in", "ส่งของวันไหนคะ"),
+            ("bot", "ร้านจัดส่งทุกวันจันทร์ถึงเสาร์ ตัดรอบบ่ายสองโมงค่ะ"),
+            ("in", "โอเคค่ะ ขอบคุณค่ะ"),
+        ],
+    ),
+    (
+        "widget:demoGuestShop03",
+        "",
+        "active",
+        [
+            ("in", "<b>ลดราคา</b> ไหมคะ?"),
+        ],
+    ),
 ]
 
 
@@ -55,20 +80,26 @@ def fill_demo_chats(db: Database, now: dt.datetime | None = None) -> int:
                 if who == "in":
                     body: dict[str, object] = {"id": f"demo{n}-{i}", "kind": "text", "text": text}
                     if text == "[slip]":
-                        body = {"id": f"demo{n}-{i}", "kind": "image", "caption": "สลิปโอนเงิน",
-                                "url": "https://example.invalid/slip.jpg"}
+                        body = {
+                            "id": f"demo{n}-{i}",
+                            "kind": "image",
+                            "caption": "สลิปโอนเงิน",
+                            "url": "https://example.invalid/slip.jpg",
+                        }
                     rec = convs.record_inbound(s, ref, body, at)
                     assert rec is not None
                     conv_id = rec.conversation.id
                     if name and rec.conversation.customer_id is not None and i == 0:
-                        customers.update_customer(s, rec.conversation.customer_id, "demo",
-                                                  name=name)
+                        customers.update_customer(
+                            s, rec.conversation.customer_id, "demo", name=name
+                        )
                 else:
                     assert conv_id is not None
                     if state == "human" and who == "owner":
                         convs.take_over(s, conv_id, "เจ้าของร้าน")
-                    msg = convs.queue_outgoing(s, conv_id, p.Text(text),
-                                               "bot" if who == "bot" else "เจ้าของร้าน", at=at)
+                    msg = convs.queue_outgoing(
+                        s, conv_id, p.Text(text), "bot" if who == "bot" else "เจ้าของร้าน", at=at
+                    )
                     convs.mark_accepted(s, [msg.uid])
                     convs.apply_receipt(s, ref, "read", [msg.uid])
             assert conv_id is not None
@@ -79,3 +110,19 @@ def fill_demo_chats(db: Database, now: dt.datetime | None = None) -> int:
         # Demo history is not for sending: nothing of it waits in the outbox.
         convs.mark_accepted(s, [uid for uid, _ in convs.pending_outbox(s)])
     return added
+
+
+def prepare_demo_shop(db: Database) -> bool:
+    """The whole demo: shop, catalog, customers, orders (``demo.fill_demo_shop``), the chats
+    above and the default canned replies. Does nothing to a database that has products;
+    returns whether it filled one."""
+    from minichat_desktop.domain import catalog, demo
+
+    with db.read() as s:
+        empty = not catalog.list_products(s, limit=1)
+    if empty:
+        demo.fill_demo_shop(db)
+        fill_demo_chats(db)
+    with db.write() as s:
+        convs.ensure_default_canned(s)
+    return empty

@@ -51,16 +51,10 @@ def setup_logging(data_dir: Path, verbose: bool = False) -> Path:
 
 
 def prepare_demo(db: Database) -> None:
-    """Fill an empty demo database with the demo shop."""
-    from minichat_desktop.domain import catalog, conversations, demo, demo_chats
+    """Fill an empty demo database with the demo shop and its chats."""
+    from minichat_desktop.domain.demo_chats import prepare_demo_shop
 
-    with db.read() as s:
-        empty = not catalog.list_products(s, limit=1)
-    if empty:
-        demo.fill_demo_shop(db)
-        demo_chats.fill_demo_chats(db)
-    with db.write() as s:
-        conversations.ensure_default_canned(s)
+    prepare_demo_shop(db)
 
 
 def build_context(data_dir: Path, db: Database) -> AppContext:
