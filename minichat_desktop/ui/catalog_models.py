@@ -1,0 +1,544 @@
+"""Qt models of the catalog screen: the product list (fetched lazily, a page at a time), a
+product's variants and its stock ledger, and the problems of a failed import.
+
+The product list never holds more than the pages a person scrolled to: a search shows its
+best matches (up to :data:`catalog.MAX_SEARCH_LIMIT`), browsing with no query walks the whole
+catalog in pages of :data:`PAGE_SIZE`. Every answer carries the generation of the query it was
+asked for, and an answer to an older query is dropped — only the latest query is ever shown.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+from typing import Any
+
+from PySide6.QtCore import (
+    QAbstractTableModel,
+    QModelIndex,
+    QPersistentModelIndex,
+    Qt,
+    Signal,
+)
+from PySide6.QtGui import QBrush, QColor, QFont
+
+from minichat_desktop.domain import catalog
+from minichat_desktop.domain.catalog import (
+    MovementView,
+    ProductView,
+    SearchFilters,
+    SearchHit,
+    VariantView,
+)
+from minichat_desktop.domain.importer import ImportProblem
+from minichat_desktop.domain.shop import BANGKOK
+from minichat_desktop.domain.thai import format_baht
+from minichat_desktop.ui import theme
+from minichat_desktop.ui.i18n import t
+from minichat_desktop.ui.ops import Ops
+
+log = logging.getLogger(__name__)
+
+Index = QModelIndex | QPersistentModelIndex
+PAGE_SIZE = 200
+ROLE_HIT = Qt.ItemDataRole.UserRole + 1
+RIGHT = Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter
+LOW_BG = QColor("#FFF4DB")
+OUT_BG = QColor("#FDECEC")
+GREY = QColor("#9AA5B1")
+
+
+# ---------------------------------------------------------------------------- loading
+
+
+@dataclass(frozen=True, slots=True)
+class Filters:
+    """What the filter bar says. ``category`` empty means every category."""
+
+    category: str = ""
+    in_stock: bool = False
+    low_stock: bool = False
+    include_inactive: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Page:
+    hits: tuple[SearchHit, ...]
+    next_offset: int
+    more: bool
+
+
+def is_out(hit: SearchHit) -> bool:
+    return hit.track_inventory and hit.stock <= 0
+
+
+def is_low(hit: SearchHit) -> bool:
+    """Low stock, out of stock included (what the “low stock only” filter shows)."""
+    return hit.track_inventory and hit.stock <= hit.low_stock_threshold
+
+
+def hit_of(view: ProductView) -> SearchHit:
+    return SearchHit(
+        product_id=view.id,
+        sku=view.sku,
+        name_th=view.name_th,
+        name_en=view.name_en,
+        price_satang=view.price_satang,
+        stock=view.stock,
+        category=view.category,
+        active=view.active,
+        track_inventory=view.track_inventory,
+        low_stock_threshold=view.low_stock_threshold,
+        match="other",
+    )
+
+
+def load_page(session: Any, query: str, filters: Filters, offset: int, size: int) -> Page:
+    """One page of the product list, for :meth:`Ops.read`.
+
+    With a query: the search's best matches from ``offset`` (the search has no offset, so the
+    page is cut from a longer answer; it stops at ``MAX_SEARCH_LIMIT``). Without: the catalog
+    in the order products were added, ``size`` at a time. Filters the domain cannot apply to
+    one path (low stock on a search, in stock when browsing) are applied to the page, so a
+    page may hold fewer than ``size`` rows while ``more`` is still true.
+    """
+    if query.strip():
+        limit = min(offset + size, catalog.MAX_SEARCH_LIMIT)
+        hits = catalog.search_products(
+            session,
+            query,
+            limit=limit,
+            filters=SearchFilters(
+                category=filters.category or None,
+                in_stock=filters.in_stock,
+                active_only=not filters.include_inactive,
+            ),
+        )
+        more = len(hits) == limit and limit < catalog.MAX_SEARCH_LIMIT
+        page = hits[offset:]
+        if filters.low_stock:
+            page = [h for h in page if is_low(h)]
+        return Page(tuple(page), limit, more)
+    views = catalog.list_products(
+        session,
+        active_only=not filters.include_inactive,
+        low_stock_only=filters.low_stock,
+        category=filters.category or None,
+        limit=size,
+        offset=offset,
+    )
+    rows = [hit_of(v) for v in views]
+    if filters.in_stock:
+        rows = [h for h in rows if not is_out(h)]
+    return Page(tuple(rows), offset + size, len(views) == size)
+
+
+# ---------------------------------------------------------------------------- products
+
+
+class ProductTableModel(QAbstractTableModel):
+    """The product list: SKU, name, category, price, stock; low stock amber, out of stock red,
+    inactive grey. Fed by :meth:`reload` (a new query) and Qt's ``fetchMore`` (scrolling)."""
+
+    COLUMNS = ("SKU", "Name", "Category", "Price (฿)", "Stock")
+    SKU, NAME, CATEGORY, PRICE, STOCK = range(5)
+
+    loaded = Signal(int)  # the generation whose rows are now shown
+    failed = Signal(object)  # an exception from loading
+
+    def __init__(self, ops: Ops, parent: Any = None) -> None:
+        super().__init__(parent)
+        self.ops = ops
+        self.rows: list[SearchHit] = []
+        self.query = ""
+        self.filters = Filters()
+        self.generation = 0
+        self._seen: set[int] = set()
+        self._next_offset = 0
+        self._more = False
+        self._fetching = False
+        self._task: asyncio.Future[None] | None = None
+
+    # --- loading
+
+    async def reload(self, query: str, filters: Filters) -> bool:
+        """Show the first page for ``query``; False when a newer reload overtook this one
+        (its answer is then dropped)."""
+        self.generation += 1
+        gen = self.generation
+        self._fetching = True
+        try:
+            pages = await self._read_pages(query, filters, 0)
+        except Exception as exc:
+            if gen == self.generation:
+                self._fetching = False
+                self._report(exc)
+            return False
+        if gen != self.generation:
+            return False
+        hits, next_offset, more = pages
+        self.beginResetModel()
+        self.query, self.filters = query, filters
+        self.rows = list(hits)
+        self._seen = {h.product_id for h in hits}
+        self._next_offset, self._more = next_offset, more
+        self._fetching = False
+        self.endResetModel()
+        self.loaded.emit(gen)
+        return True
+
+    async def _read_pages(
+        self, query: str, filters: Filters, offset: int
+    ) -> tuple[list[SearchHit], int, bool]:
+        """Pages from ``offset`` until one gives rows (client-side filters may empty a page)
+        or the list ends; at most a few pages per call so a sparse filter stays responsive."""
+        hits: list[SearchHit] = []
+        more = True
+        for _ in range(5):
+            page = await self.ops.read(load_page, query, filters, offset, PAGE_SIZE)
+            hits.extend(page.hits)
+            offset, more = page.next_offset, page.more
+            if hits or not more:
+                break
+        return hits, offset, more
+
+    def _report(self, exc: Exception) -> None:
+        if asyncio._get_running_loop() is None:
+            # The event loop has stopped (the app is closing) while a page was on its way:
+            # nobody is looking, and a dialog now would keep the app from quitting.
+            log.info("product list not loaded, the event loop has stopped: %r", exc)
+            return
+        self.failed.emit(exc)
+
+    def canFetchMore(self, parent: Index = QModelIndex()) -> bool:  # noqa: B008
+        return not parent.isValid() and self._more and not self._fetching
+
+    def fetchMore(self, parent: Index = QModelIndex()) -> None:  # noqa: B008
+        if not self.canFetchMore(parent):
+            return
+        self._fetching = True
+        self._task = asyncio.ensure_future(self._fetch_more(self.generation))
+
+    async def _fetch_more(self, gen: int) -> None:
+        try:
+            hits, next_offset, more = await self._read_pages(
+                self.query, self.filters, self._next_offset
+            )
+        except Exception as exc:
+            if gen == self.generation:
+                self._fetching = False
+                self._report(exc)
+            return
+        if gen != self.generation:
+            return
+        fresh = [h for h in hits if h.product_id not in self._seen]
+        self._next_offset, self._more = next_offset, more
+        self._fetching = False
+        if fresh:
+            self.beginInsertRows(QModelIndex(), len(self.rows), len(self.rows) + len(fresh) - 1)
+            self.rows.extend(fresh)
+            self._seen.update(h.product_id for h in fresh)
+            self.endInsertRows()
+        self.loaded.emit(gen)
+
+    @property
+    def has_more(self) -> bool:
+        return self._more
+
+    def row_of(self, product_id: int) -> int:
+        for i, h in enumerate(self.rows):
+            if h.product_id == product_id:
+                return i
+        return -1
+
+    def update_hit(self, view: ProductView) -> None:
+        """Show a product's new values in place (after an edit), keeping the scroll."""
+        row = self.row_of(view.id)
+        if row >= 0:
+            self.rows[row] = replace(hit_of(view), match=self.rows[row].match)
+            self.dataChanged.emit(self.index(row, 0), self.index(row, len(self.COLUMNS) - 1))
+
+    # --- Qt
+
+    def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
+        return 0 if parent.isValid() else len(self.rows)
+
+    def columnCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
+        return 0 if parent.isValid() else len(self.COLUMNS)
+
+    def headerData(
+        self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
+    ) -> Any:
+        if orientation != Qt.Orientation.Horizontal:
+            return None
+        if role == Qt.ItemDataRole.DisplayRole:
+            return t(self.COLUMNS[section])
+        if role == Qt.ItemDataRole.TextAlignmentRole and section in (self.PRICE, self.STOCK):
+            return RIGHT
+        return None
+
+    def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if not index.isValid():
+            return None
+        hit = self.rows[index.row()]
+        col = index.column()
+        if role == Qt.ItemDataRole.DisplayRole:
+            if col == self.SKU:
+                return hit.sku
+            if col == self.NAME:
+                return hit.name_th
+            if col == self.CATEGORY:
+                return hit.category
+            if col == self.PRICE:
+                return format_baht(hit.price_satang)
+            if col == self.STOCK:
+                return f"{hit.stock:,}" if hit.track_inventory else "–"
+            return None
+        if role == Qt.ItemDataRole.TextAlignmentRole:
+            if col in (self.PRICE, self.STOCK):
+                return RIGHT
+            return Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter
+        if role == Qt.ItemDataRole.ForegroundRole:
+            if not hit.active:
+                return QBrush(GREY)
+            if col == self.STOCK and is_out(hit):
+                return QBrush(QColor(theme.RED))
+            if col == self.STOCK and is_low(hit):
+                return QBrush(QColor(theme.AMBER))
+            return None
+        if role == Qt.ItemDataRole.BackgroundRole and hit.active:
+            if is_out(hit):
+                return QBrush(OUT_BG)
+            if is_low(hit):
+                return QBrush(LOW_BG)
+            return None
+        if role == Qt.ItemDataRole.FontRole:
+            if col == self.STOCK and hit.active and is_low(hit):
+                font = QFont()
+                font.setWeight(QFont.Weight.DemiBold)
+                return font
+            if not hit.active:
+                font = QFont()
+                font.setItalic(True)
+                return font
+            return None
+        if role == Qt.ItemDataRole.ToolTipRole:
+            return self._tooltip(hit, col)
+        if role == ROLE_HIT:
+            return hit
+        return None
+
+    @staticmethod
+    def _tooltip(hit: SearchHit, col: int) -> str | None:
+        if col == ProductTableModel.NAME:
+            return hit.name_en or None
+        if col != ProductTableModel.STOCK:
+            return None if hit.active else t("Not for sale (inactive)")
+        if not hit.track_inventory:
+            return t("Stock is not tracked for this product")
+        if is_out(hit):
+            return t("Out of stock")
+        if is_low(hit):
+            return t("Low stock: warn at {n} or fewer").format(n=hit.low_stock_threshold)
+        return None
+
+
+# ---------------------------------------------------------------------------- variants
+
+
+class VariantListModel(QAbstractTableModel):
+    """A product's variants as the detail pane shows them (read-only)."""
+
+    COLUMNS = ("SKU", "Options", "Barcode", "Price (฿)", "Stock")
+
+    def __init__(self, parent: Any = None) -> None:
+        super().__init__(parent)
+        self.rows: list[VariantView] = []
+        self.track = True
+        self.threshold = 0
+
+    def set_product(self, view: ProductView | None) -> None:
+        self.beginResetModel()
+        self.rows = list(view.variants) if view else []
+        self.rows.sort(key=lambda v: not v.active)
+        self.track = view.track_inventory if view else True
+        self.threshold = view.low_stock_threshold if view else 0
+        self.endResetModel()
+
+    def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
+        return 0 if parent.isValid() else len(self.rows)
+
+    def columnCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
+        return 0 if parent.isValid() else len(self.COLUMNS)
+
+    def headerData(
+        self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
+    ) -> Any:
+        if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole:
+            return t(self.COLUMNS[section])
+        if role == Qt.ItemDataRole.TextAlignmentRole and section in (3, 4):
+            return RIGHT
+        return None
+
+    def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if not index.isValid():
+            return None
+        v = self.rows[index.row()]
+        col = index.column()
+        if role == Qt.ItemDataRole.DisplayRole:
+            return (
+                v.sku,
+                v.title or "–",
+                v.barcode or "",
+                format_baht(v.price_satang),
+                f"{v.stock:,}" if self.track else "–",
+            )[col]
+        if role == Qt.ItemDataRole.TextAlignmentRole and col in (3, 4):
+            return RIGHT
+        if role == Qt.ItemDataRole.ForegroundRole:
+            if not v.active:
+                return QBrush(GREY)
+            if col == 4 and self.track and v.stock <= 0:
+                return QBrush(QColor(theme.RED))
+            if col == 4 and self.track and v.stock <= self.threshold:
+                return QBrush(QColor(theme.AMBER))
+        if role == Qt.ItemDataRole.ToolTipRole and not v.active:
+            return t("Not for sale (inactive)")
+        if role == ROLE_HIT:
+            return v
+        return None
+
+
+# ---------------------------------------------------------------------------- ledger
+
+REASONS = {
+    "import": "Import",
+    "adjustment": "Adjustment",
+    "reservation": "Order",
+    "cancellation": "Order cancelled",
+    "sale": "Sale",
+    "refund": "Refund",
+}
+
+
+def bangkok(when: dt.datetime | None) -> str:
+    """A stored (UTC) time as Bangkok wall time, ``23/11/2026 17:50``."""
+    if when is None:
+        return ""
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=dt.UTC)
+    return when.astimezone(BANGKOK).strftime("%d/%m/%Y %H:%M")
+
+
+class LedgerModel(QAbstractTableModel):
+    """A product's stock movements, newest first, in Bangkok time."""
+
+    COLUMNS = ("When", "Variant", "Change", "Reason", "By")
+
+    def __init__(self, parent: Any = None) -> None:
+        super().__init__(parent)
+        self.rows: list[MovementView] = []
+
+    def set_rows(self, rows: Sequence[MovementView]) -> None:
+        self.beginResetModel()
+        self.rows = list(rows)
+        self.endResetModel()
+
+    def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
+        return 0 if parent.isValid() else len(self.rows)
+
+    def columnCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
+        return 0 if parent.isValid() else len(self.COLUMNS)
+
+    def headerData(
+        self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
+    ) -> Any:
+        if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole:
+            return t(self.COLUMNS[section])
+        if role == Qt.ItemDataRole.TextAlignmentRole and section == 2:
+            return RIGHT
+        return None
+
+    def cell(self, row: int, col: int) -> str:
+        m = self.rows[row]
+        if col == 0:
+            return bangkok(m.created_at)
+        if col == 1:
+            return m.variant_sku
+        if col == 2:
+            return f"{m.quantity:+,}"
+        if col == 3:
+            reason = t(REASONS.get(str(m.reason), str(m.reason)))
+            if m.order_id:
+                reason = f"{reason} #{m.order_id}"
+            return f"{reason} · {m.note}" if m.note else reason
+        return m.actor
+
+    def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if not index.isValid():
+            return None
+        if role in (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.ToolTipRole):
+            return self.cell(index.row(), index.column())
+        if role == Qt.ItemDataRole.TextAlignmentRole and index.column() == 2:
+            return RIGHT
+        if role == Qt.ItemDataRole.ForegroundRole and index.column() == 2:
+            q = self.rows[index.row()].quantity
+            return QBrush(QColor(theme.GREEN_DARK if q > 0 else theme.RED))
+        return None
+
+
+# ---------------------------------------------------------------------------- import problems
+
+
+class ProblemsModel(QAbstractTableModel):
+    """Every problem of a failed import: row, column, what is wrong."""
+
+    COLUMNS = ("Row", "Column", "Problem")
+
+    def __init__(self, problems: Sequence[ImportProblem], parent: Any = None) -> None:
+        super().__init__(parent)
+        self.rows = list(problems)
+
+    def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
+        return 0 if parent.isValid() else len(self.rows)
+
+    def columnCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
+        return 0 if parent.isValid() else len(self.COLUMNS)
+
+    def headerData(
+        self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
+    ) -> Any:
+        if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole:
+            return t(self.COLUMNS[section])
+        return None
+
+    def cell(self, row: int, col: int) -> str:
+        p = self.rows[row]
+        if col == 0:
+            return str(p.row) if p.row else t("whole file")
+        if col == 1:
+            if not p.column:
+                return ""
+            return f"{p.letter} ({p.column})" if p.letter else p.column
+        return p.message
+
+    def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if not index.isValid():
+            return None
+        if role in (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.ToolTipRole):
+            return self.cell(index.row(), index.column())
+        if role == Qt.ItemDataRole.TextAlignmentRole and index.column() == 0:
+            return RIGHT
+        return None
+
+    def as_text(self) -> str:
+        """Tab-separated, for the clipboard (pastes into a spreadsheet)."""
+        lines = ["\t".join(t(c) for c in self.COLUMNS)]
+        lines += [
+            "\t".join(self.cell(r, c) for c in range(len(self.COLUMNS)))
+            for r in range(len(self.rows))
+        ]
+        return "\n".join(lines)
