@@ -8,129 +8,23 @@ import base64
 import hashlib
 import hmac
 import json
-import os
-import signal
-import subprocess
 import threading
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
 import websockets
 from aiohttp import web
+from support.relay_proc import Relay, add_shop, relay_cli
 from websockets.asyncio.client import ClientConnection
 
 from relay import protocol as p
 
-PROJECT = Path(__file__).resolve().parents[3]
-PYTHON = str(PROJECT / ".venv" / "bin" / "python")
-
-
-def run_cli(
-    data_dir: Path, *args: str, env: dict[str, str] | None = None
-) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [PYTHON, "-m", "relay", "--data-dir", str(data_dir), *args],
-        capture_output=True,
-        text=True,
-        timeout=30,
-        cwd=PROJECT,
-        env={**os.environ, **(env or {})},
-    )
-
-
-def add_shop(data_dir: Path, name: str) -> tuple[str, str]:
-    res = run_cli(data_dir, "shops", "add", name)
-    assert res.returncode == 0, res.stderr
-    obj = json.loads(res.stdout.strip().splitlines()[-1])
-    return obj["shop_id"], obj["token"]
-
-
-@dataclass
-class Relay:
-    """A relay subprocess. ``start`` (again) after ``kill``/``stop`` restarts it on a new port."""
-
-    data_dir: Path
-    extra_args: list[str] = field(default_factory=list)
-    env: dict[str, str] = field(default_factory=dict)
-    proc: subprocess.Popen[str] | None = None
-    port: int = 0
-    log_path: Path | None = None
-    _log_file: Any = None
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
-    @property
-    def ws(self) -> str:
-        return f"ws://127.0.0.1:{self.port}"
-
-    def start(self, port: int = 0) -> Relay:
-        self.log_path = self.data_dir / f"relay-{time.monotonic_ns()}.log"
-        log = self._log_file = open(self.log_path, "w")  # noqa: SIM115 - closed in _reap
-        self.proc = subprocess.Popen(
-            [
-                PYTHON,
-                "-m",
-                "relay",
-                "--data-dir",
-                str(self.data_dir),
-                "serve",
-                "--port",
-                str(port),
-                *self.extra_args,
-            ],
-            stdout=subprocess.PIPE,
-            stderr=log,
-            text=True,
-            cwd=PROJECT,
-            env={**os.environ, **self.env},
-        )
-        assert self.proc.stdout is not None
-        line = self.proc.stdout.readline()
-        if not line:
-            self.proc.wait(10)
-            self._reap()
-            raise RuntimeError(f"relay did not start: {self.log_path.read_text()}")
-        info = json.loads(line)
-        assert info["event"] == "listening"
-        self.port = int(info["port"])
-        return self
-
-    def _reap(self) -> None:
-        if self.proc is not None and self.proc.stdout is not None:
-            self.proc.stdout.close()
-        if self._log_file is not None:
-            self._log_file.close()
-            self._log_file = None
-        self.proc = None
-
-    def stop(self, timeout: float = 10) -> int:
-        assert self.proc is not None
-        self.proc.send_signal(signal.SIGTERM)
-        try:
-            rc = self.proc.wait(timeout)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            self.proc.wait(5)
-            raise
-        finally:
-            if self.proc.returncode is not None:
-                self._reap()
-        return rc
-
-    def kill(self) -> None:
-        assert self.proc is not None
-        self.proc.send_signal(signal.SIGKILL)
-        self.proc.wait(10)
-        self._reap()
-
-    def log(self) -> str:
-        return self.log_path.read_text() if self.log_path else ""
+# The relay process helpers are shared with the desktop's tests.
+run_cli = relay_cli
 
 
 @pytest.fixture
