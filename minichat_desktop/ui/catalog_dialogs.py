@@ -59,6 +59,12 @@ from minichat_desktop.ui.i18n import t
 
 log = logging.getLogger(__name__)
 
+# The app's style sheet pads inputs, which squeezes a spin box's arrows into slivers (and
+# with no arrows Qt draws no text at all): give the arrows room.
+SPIN_STYLE = (
+    "QSpinBox { padding-left: 8px; padding-right: 22px; }"
+    " QSpinBox::up-button, QSpinBox::down-button { width: 18px; }"
+)
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".webp", ".gif")
 MAX_IMAGE_BYTES = 10 * 1024 * 1024
 
@@ -383,6 +389,8 @@ class ProductDialog(QDialog):
         self.threshold = QSpinBox()
         self.threshold.setRange(0, 1_000_000)
         self.threshold.setMaximumWidth(160)
+        for spin in (self.opening, self.threshold):
+            spin.setStyleSheet(SPIN_STYLE)
         self.active = QCheckBox()
         self.labels: dict[str, QLabel] = {}
         for key, widget in (
@@ -405,6 +413,7 @@ class ProductDialog(QDialog):
             self.labels[key] = label
             form.addRow(label, widget)
         self.track.toggled.connect(self.threshold.setEnabled)
+        self.details_form = form
         return page
 
     def _variants_tab(self) -> QWidget:
@@ -477,6 +486,8 @@ class ProductDialog(QDialog):
         self.threshold.setValue(5)
         if view is None:
             return
+        # Stock of a saved product changes only through "Adjust stock" (with a reason).
+        self.details_form.setRowVisible(self.opening, False)
         self.sku.setText(view.sku)
         self.sku.setReadOnly(True)
         self.name_th.setText(view.name_th)
@@ -874,6 +885,7 @@ class StockDialog(QDialog):
         group.addButton(self.by_delta)
         group.addButton(self.by_count)
         self.quantity = QSpinBox()
+        self.quantity.setStyleSheet(SPIN_STYLE)
         self.quantity.setRange(-1_000_000, 1_000_000)
         self.quantity.setGroupSeparatorShown(True)
         self.quantity.setMinimumWidth(140)
@@ -920,7 +932,6 @@ class StockDialog(QDialog):
         self.by_delta.toggled.connect(self._mode_changed)
         self.reason.editTextChanged.connect(lambda _t: self.reason_error.hide())
         self.retranslate()
-        self.quantity.setFocus()
 
     def _variant_text(self, v: VariantView) -> str:
         name = v.title or v.sku
@@ -1037,13 +1048,14 @@ class ImportProblemsDialog(QDialog):
         self.table = QTableView()
         self.table.setModel(self.model)
         self.table.verticalHeader().hide()
-        self.table.setWordWrap(True)
+        self.table.setWordWrap(False)
+        self.table.verticalHeader().setDefaultSectionSize(30)
+        self.table.setFocusPolicy(Qt.FocusPolicy.NoFocus)
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         header = self.table.horizontalHeader()
         header.setSectionResizeMode(0, QHeaderView.ResizeMode.ResizeToContents)
         header.setSectionResizeMode(1, QHeaderView.ResizeMode.ResizeToContents)
         header.setSectionResizeMode(2, QHeaderView.ResizeMode.Stretch)
-        self.table.resizeRowsToContents()
         self.copy_button = QPushButton()
         self.copy_button.clicked.connect(self.copy)
         self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)

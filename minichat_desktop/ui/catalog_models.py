@@ -425,12 +425,12 @@ REASONS = {
 
 
 def bangkok(when: dt.datetime | None) -> str:
-    """A stored (UTC) time as Bangkok wall time, ``23/11/2026 17:50``."""
+    """A stored (UTC) time as Bangkok wall time, ``23/11/26 17:50``."""
     if when is None:
         return ""
     if when.tzinfo is None:
         when = when.replace(tzinfo=dt.UTC)
-    return when.astimezone(BANGKOK).strftime("%d/%m/%Y %H:%M")
+    return when.astimezone(BANGKOK).strftime("%d/%m/%y %H:%M")
 
 
 class LedgerModel(QAbstractTableModel):

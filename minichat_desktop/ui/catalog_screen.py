@@ -36,7 +36,6 @@ from PySide6.QtWidgets import (
     QScrollArea,
     QSplitter,
     QTableView,
-    QToolButton,
     QVBoxLayout,
     QWidget,
 )
@@ -332,8 +331,7 @@ class CatalogScreen(QWidget):
         self.new_button.clicked.connect(self.new_product)
         self.import_button = QPushButton()
         self.import_button.clicked.connect(self.choose_import)
-        self.more_button = QToolButton()
-        self.more_button.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
+        self.more_button = QPushButton()
         self.more_menu = QMenu(self)
         self.export_action = self.more_menu.addAction("", self.choose_export)
         self.template_action = self.more_menu.addAction("", self.choose_template)
@@ -392,6 +390,7 @@ class CatalogScreen(QWidget):
         self.splitter.setStretchFactor(0, 3)
         self.splitter.setStretchFactor(1, 2)
         self.splitter.setChildrenCollapsible(False)
+        self.splitter.setSizes([700, 500])  # kept as proportions when the window resizes
 
         layout = QVBoxLayout(self)
         layout.setContentsMargins(16, 12, 16, 12)
