@@ -3,6 +3,7 @@ secret field with a show toggle, and a yes/no question."""
 
 from __future__ import annotations
 
+import secrets
 from enum import StrEnum
 
 import shiboken6
@@ -148,6 +149,11 @@ class SecretField(QWidget):
 
     def setPlaceholderText(self, text: str) -> None:
         self.edit.setPlaceholderText(text)
+
+
+def frame_ref(kind: str) -> str:
+    """A fresh ``ref`` for a frame to the relay (its answer carries it back)."""
+    return f"{kind}-{secrets.token_hex(4)}"
 
 
 def alive(widget: QWidget) -> bool:

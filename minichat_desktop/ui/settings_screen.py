@@ -9,7 +9,6 @@ shop database through domain use cases."""
 from __future__ import annotations
 
 import logging
-import secrets as pysecrets
 from typing import Any
 
 from PySide6.QtCore import QEvent, Qt, QUrl, Slot
@@ -50,6 +49,7 @@ from minichat_desktop.ui.settings_common import (
     confirm,
     danger,
     form,
+    frame_ref,
     primary,
     report,
 )
@@ -82,10 +82,6 @@ AI_MODEL_HINTS = {
 OLLAMA_DEFAULT_URL = "http://127.0.0.1:11434"
 
 
-def _ref(kind: str) -> str:
-    return f"{kind}-{pysecrets.token_hex(4)}"
-
-
 def _valid_http_url(text: str) -> bool:
     url = QUrl(text, QUrl.ParsingMode.StrictMode)
     return url.isValid() and url.scheme() in ("http", "https") and bool(url.host())
@@ -103,7 +99,22 @@ def _status_text(widget: QWidget, status: Status) -> tuple[str, str]:
         LinkState.OFFLINE: widget.tr("Offline"),
     }[status.state]
     if status.state is LinkState.OFFLINE and status.reason:
-        label += f" — {status.reason}"
+        reasons = {
+            "not started": widget.tr("not connected yet"),
+            "stopped": widget.tr("stopped"),
+            "connection closed": widget.tr("connection closed"),
+            "no shop token set (Settings → Relay)": widget.tr("no shop token: enter it below"),
+            "the relay refused the shop token": widget.tr(
+                "the relay refused the shop token: check it below"
+            ),
+            "another MiniChat is connected for this shop": widget.tr(
+                "another MiniChat is connected for this shop"
+            ),
+            "relay unreachable (connection refused)": widget.tr(
+                "relay unreachable: check the address and the internet connection"
+            ),
+        }
+        label += " — " + reasons.get(status.reason, status.reason)
     return color, label
 
 
@@ -385,7 +396,7 @@ class LinePage(Page):
     async def ask_quota(self) -> bool:
         if self.ctx.relay is None:
             return False
-        return await self.ctx.relay.send_live(p.GetLineQuota(_ref("q")))
+        return await self.ctx.relay.send_live(p.GetLineQuota(frame_ref("q")))
 
     def showEvent(self, event: QShowEvent) -> None:
         super().showEvent(event)
@@ -445,7 +456,7 @@ class LinePage(Page):
     async def push(self, connect: bool, *, announce: bool = True) -> bool:
         """Send the credentials (or their removal) to the relay; when offline, remember to
         do it on the next connection. Returns whether it went out now."""
-        frame = p.SetLineCredentials(_ref("line"), None, None)
+        frame = p.SetLineCredentials(frame_ref("line"), None, None)
         if connect:
             try:
                 secret, token = self.ctx.secrets.get(LINE_SECRET), self.ctx.secrets.get(LINE_TOKEN)

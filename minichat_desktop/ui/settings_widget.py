@@ -8,7 +8,6 @@ relay is compared with the stored config and the stored one is pushed if they di
 from __future__ import annotations
 
 import logging
-import secrets as pysecrets
 from typing import Any
 
 from PySide6.QtCore import QPoint, QPointF, QRect, QRectF, QSize, Qt, QUrl, Slot
@@ -50,6 +49,7 @@ from minichat_desktop.ui.settings_common import (
     alive,
     button_row,
     form,
+    frame_ref,
     primary,
     report,
 )
@@ -72,10 +72,6 @@ def store_widget_settings(session: Any, config: dict[str, Any], origins: list[st
     shop.put_setting(session, CONFIG_KEY, config)
     if origins is not None:
         shop.put_setting(session, ORIGINS_KEY, origins)
-
-
-def _ref(kind: str) -> str:
-    return f"{kind}-{pysecrets.token_hex(4)}"
 
 
 def _readable_on(color: QColor) -> QColor:
@@ -579,7 +575,7 @@ class WidgetPage(Page):
         relay = self.ctx.relay
         if relay is None or not relay.online:
             return False
-        sent = await relay.send_live(p.SetWidgetConfig(_ref("cfg"), config, origins))
+        sent = await relay.send_live(p.SetWidgetConfig(frame_ref("cfg"), config, origins))
         if sent:
             log.info("widget config pushed to the relay")
         return sent

@@ -6,6 +6,7 @@ import ast
 import asyncio
 import contextlib
 import datetime as dt
+import gc
 import logging
 from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
@@ -13,8 +14,9 @@ from typing import Any
 
 import httpx
 import pytest
+import shiboken6
 from PySide6.QtGui import QColor, QTextCursor
-from PySide6.QtWidgets import QMessageBox
+from PySide6.QtWidgets import QMessageBox, QWidget
 from support.relay_proc import Relay, add_shop
 
 from minichat_desktop import paths
@@ -67,7 +69,7 @@ def dialogs(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, str]]:
 
 @pytest.fixture
 def screen_for(qtbot: Any) -> Iterator[Callable[[AppContext], SettingsScreen]]:
-    """Makes settings screens (kept alive for the test, closed by pytest-qt after it)."""
+    """Makes settings screens, kept alive for the test and deleted after it."""
     made: list[SettingsScreen] = []
 
     def make(ctx: AppContext) -> SettingsScreen:
@@ -78,6 +80,19 @@ def screen_for(qtbot: Any) -> Iterator[Callable[[AppContext], SettingsScreen]]:
         return screen
 
     yield make
+    for screen in made:
+        _delete(screen)
+    made.clear()
+    gc.collect()  # here, on the GUI thread (see _delete)
+
+
+def _delete(widget: QWidget) -> None:
+    """Delete a widget now, on this (the GUI) thread. Left to Python's garbage collector, a
+    widget caught in a reference cycle (slots that are lambdas over ``self``) may be freed
+    later on whatever thread runs the collection, e.g. a database worker, and Qt then fires
+    one of its timers into freed memory."""
+    if shiboken6.isValid(widget):
+        shiboken6.delete(widget)
 
 
 async def test_profile_save_round_trips_through_the_domain(
@@ -411,9 +426,7 @@ Linked = Callable[
 
 
 @pytest.fixture
-def linked(
-    relay: tuple[Relay, str, str], make_ctx: Callable[..., AppContext], qtbot: Any
-) -> Linked:
+def linked(relay: tuple[Relay, str, str], make_ctx: Callable[..., AppContext]) -> Linked:
     """A settings screen whose RelayClient points at the real relay (``start()`` connects).
 
     Used as ``async with linked() as (ctx, screen, start)`` so that the client stops inside
@@ -430,8 +443,7 @@ def linked(
             ctx.ops.db, r.url, lambda: ctx.secrets.get(RELAY_TOKEN), ctx.signals, backoff_base=0.05
         )
         ctx.relay = client
-        screen = SettingsScreen(ctx)
-        qtbot.addWidget(screen)
+        screen = SettingsScreen(ctx)  # deleted below, not by pytest-qt
         tasks: list[asyncio.Future[None]] = []
 
         def start() -> None:
@@ -445,6 +457,9 @@ def linked(
                 await asyncio.wait_for(task, 10)
             # Let the screen's async slots that are still running finish in the loop.
             await asyncio.sleep(0.2)
+            _delete(screen)
+            ctx.relay = None  # the client's token lambda holds ctx: break the cycle
+            gc.collect()  # here, on the GUI thread (see _delete)
 
     return session
 
