@@ -6,7 +6,7 @@ from __future__ import annotations
 import datetime as dt
 
 from minichat_desktop.domain import conversations as convs
-from minichat_desktop.domain import customers
+from minichat_desktop.domain import customers, notifications
 from minichat_desktop.domain.db import Database
 from minichat_desktop.domain.models import ConversationStatus
 from relay import protocol as p
@@ -123,6 +123,11 @@ def prepare_demo_shop(db: Database) -> bool:
     if empty:
         demo.fill_demo_shop(db)
         fill_demo_chats(db)
+        with db.write() as s:
+            # Sixty days of history made notifications; a new user starts with the latest few.
+            latest = [n.id for n in notifications.list_notifications(s, limit=5)]
+            notifications.mark_read(s)
+            notifications.mark_unread(s, latest)
     with db.write() as s:
         convs.ensure_default_canned(s)
     return empty

@@ -73,3 +73,7 @@ def mark_read(session: Session, ids: list[int] | None = None) -> None:
     if ids is not None:
         stmt = stmt.where(Notification.id.in_(ids))
     session.execute(stmt)
+
+
+def mark_unread(session: Session, ids: list[int]) -> None:
+    session.execute(update(Notification).where(Notification.id.in_(ids)).values(read_at=None))

@@ -29,9 +29,35 @@ from minichat_desktop.ui import i18n, theme
 from minichat_desktop.ui.catalog_screen import CatalogScreen
 from minichat_desktop.ui.chat_models import conversation_title
 from minichat_desktop.ui.context import AppContext
+from minichat_desktop.ui.i18n import t
 from minichat_desktop.ui.inbox import InboxScreen
 from minichat_desktop.ui.notifications_panel import NotificationsPanel
 from minichat_desktop.ui.settings_screen import SettingsScreen
+
+
+def reason_text(reason: str) -> str:
+    """The sync client's (English, logged) reason in the UI's language; details kept."""
+    known = {
+        "not started": t("not connected yet"),
+        "stopped": t("stopped"),
+        "connection closed": t("connection closed; reconnecting"),
+        "relay did not answer in time": t("the relay did not answer in time"),
+        "no shop token set (Settings → Relay)": t("no shop token yet (Settings → Relay)"),
+        "the relay refused the shop token": t(
+            "the relay refused the shop token (Settings → Relay)"
+        ),
+        "another MiniChat is connected for this shop": t(
+            "another MiniChat is connected for this shop"
+        ),
+        "this MiniChat is too old for the relay; update it": t(
+            "this MiniChat is too old for the relay; please update it"
+        ),
+    }
+    if reason in known:
+        return known[reason]
+    if reason.startswith("relay unreachable"):
+        return t("the relay cannot be reached") + reason[len("relay unreachable") :]
+    return reason
 
 
 class ConnectionIndicator(QWidget):
@@ -62,7 +88,7 @@ class ConnectionIndicator(QWidget):
             LinkState.OFFLINE: self.tr("Offline"),
         }[status.state]
         if status.state is LinkState.OFFLINE and status.reason:
-            label += f" — {status.reason}"
+            label += f" — {reason_text(status.reason)}"
         self.text.setText(label)
         self.setToolTip(self.tr("Connection to the relay (chats from the web widget and LINE)"))
 

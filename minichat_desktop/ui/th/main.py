@@ -21,4 +21,13 @@ TEXTS = {
     "Notifications": "การแจ้งเตือน",
     "Mark all read": "อ่านทั้งหมดแล้ว",
     "No notifications": "ไม่มีการแจ้งเตือน",
+    "not connected yet": "ยังไม่ได้เชื่อมต่อ",
+    "stopped": "หยุดแล้ว",
+    "connection closed; reconnecting": "การเชื่อมต่อหลุด กำลังเชื่อมต่อใหม่",
+    "the relay did not answer in time": "รีเลย์ไม่ตอบในเวลาที่กำหนด",
+    "no shop token yet (Settings → Relay)": "ยังไม่ได้ใส่โทเคนร้าน (ตั้งค่า → รีเลย์)",
+    "the relay refused the shop token (Settings → Relay)": "รีเลย์ไม่รับโทเคนร้าน (ตั้งค่า → รีเลย์)",
+    "another MiniChat is connected for this shop": "มี MiniChat อีกเครื่องเชื่อมต่อร้านนี้อยู่",
+    "this MiniChat is too old for the relay; please update it": "MiniChat รุ่นนี้เก่าเกินไปสำหรับรีเลย์ กรุณาอัปเดต",
+    "the relay cannot be reached": "ติดต่อรีเลย์ไม่ได้",
 }
