@@ -18,7 +18,7 @@ from minichat_desktop.domain import catalog, importer, stock
 from minichat_desktop.domain.catalog import ProductInput, VariantInput
 from minichat_desktop.domain.db import Database
 from minichat_desktop.domain.models import MovementReason
-from minichat_desktop.ui import i18n, theme
+from minichat_desktop.ui import catalog_labels, i18n, theme
 from minichat_desktop.ui.catalog_models import ProductTableModel
 from minichat_desktop.ui.catalog_screen import CatalogScreen
 from minichat_desktop.ui.context import AppContext
@@ -621,4 +621,17 @@ async def test_variant_input_round_trip_keeps_inactive_variants(shop: Any) -> No
         ("SK-1-BK", True, 2),
         ("SK-1-WH", False, 1),
     ]
+    await idle(screen)
+
+
+async def test_barcode_labels_sheet(shop: Any, tmp_path: Path) -> None:
+    """One Code 128 label per active variant (barcode, else SKU), 24 to an A4 page."""
+    ctx, screen, products = shop
+    views = [ctx.ops.read_now(catalog.get_product, p.id) for p in products.values()]
+    labels = catalog_labels.labels_for(views * 7)
+    assert labels[0] == catalog_labels.Label("เสื้อยืดคอกลม สีแดง", "TS-001", 29_000)
+    assert len(labels) == 28
+    path = tmp_path / "ฉลาก.pdf"
+    assert await asyncio.to_thread(catalog_labels.write_label_sheet, path, labels) == 2
+    assert path.read_bytes().startswith(b"%PDF")
     await idle(screen)

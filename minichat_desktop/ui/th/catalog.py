@@ -14,6 +14,8 @@ TEXTS = {
     "Export products…": "ส่งออกสินค้า…",
     "Download import template…": "ดาวน์โหลดแม่แบบนำเข้า…",
     "Print barcode labels…": "พิมพ์ฉลากบาร์โค้ด…",
+    "Print barcode labels": "พิมพ์ฉลากบาร์โค้ด",
+    "PDF (*.pdf)": "ไฟล์ PDF (*.pdf)",
     "Amber: low stock · Red: out of stock · Grey: not for sale": "สีส้ม: สต็อกต่ำ · สีแดง: ของหมด · สีเทา: ปิดขาย",
     "No products match": "ไม่พบสินค้าที่ตรงกัน",
     "No products yet": "ยังไม่มีสินค้า",
