@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import logging
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from typing import Any
@@ -37,7 +38,7 @@ from minichat_desktop.domain.importer import ImportProblem
 from minichat_desktop.domain.shop import BANGKOK
 from minichat_desktop.domain.thai import format_baht
 from minichat_desktop.ui import theme
-from minichat_desktop.ui.i18n import t
+from minichat_desktop.ui.i18n import current_language, t
 from minichat_desktop.ui.ops import Ops
 
 log = logging.getLogger(__name__)
@@ -493,6 +494,80 @@ class LedgerModel(QAbstractTableModel):
 # ---------------------------------------------------------------------------- import problems
 
 
+# Import problems in the person's language: (code, the English message's shape, the text to
+# translate). The importer's messages are English and carry the bad value in quotes; a
+# message of another shape is shown as it is.
+_PROBLEMS: tuple[tuple[str, re.Pattern[str], str], ...] = tuple(
+    (code, re.compile(pattern), text)
+    for code, pattern, text in (
+        ("import.name_required", r"the name is empty$", "The name is empty"),
+        ("import.sku_required", r"the SKU is empty$", "The SKU is empty"),
+        ("import.price_required", r"the price is empty$", "The price is empty"),
+        (
+            "import.bad_price",
+            r'^(?P<value>".*") is not a',
+            "{value} is not a price (write 1,250.00)",
+        ),
+        ("import.negative_price", r'\((?P<value>".*")\)$', "{value} cannot be negative"),
+        (
+            "import.too_many_decimals",
+            r'^(?P<value>".*") has more than 2 decimals',
+            "{value} has more than 2 decimals (satang are the smallest unit)",
+        ),
+        (
+            "import.price_too_high",
+            r'^(?P<value>".*") is more than',
+            "{value} is more than 10,000,000 baht",
+        ),
+        (
+            "import.negative_stock",
+            r'^(?P<value>".*") is negative',
+            "{value} is negative; use 0 or more",
+        ),
+        (
+            "import.bad_stock",
+            r'^(?P<value>".*") is not a whole number$',
+            "{value} is not a whole number",
+        ),
+        (
+            "import.bad_active",
+            r'^(?P<value>".*") is not yes/no',
+            "{value} is not yes/no (use ใช่ or ไม่)",
+        ),
+        (
+            "import.missing_column",
+            r"the required column (?P<value>\S+) is missing$",
+            "The required column {value} is missing",
+        ),
+        (
+            "import.duplicate_sku",
+            r"SKU (?P<value>.+) is already in row (?P<row>\d+)$",
+            "SKU {value} is already in row {row}",
+        ),
+        (
+            "import.duplicate_barcode",
+            r"barcode (?P<value>.+) is already in row (?P<row>\d+)$",
+            "Barcode {value} is already in row {row}",
+        ),
+        ("import.empty_file", r"^the file is empty$", "The file is empty"),
+        (
+            "import.no_rows",
+            r"^the file has a header but no products$",
+            "The file has a header but no products",
+        ),
+    )
+)
+
+
+def problem_text(problem: ImportProblem) -> str:
+    """A problem's message in the UI's language (English: the importer's own words)."""
+    if current_language() == "th":
+        for code, pattern, text in _PROBLEMS:
+            if problem.code == code and (m := pattern.search(problem.message)):
+                return t(text).format(**m.groupdict())
+    return problem.message
+
+
 class ProblemsModel(QAbstractTableModel):
     """Every problem of a failed import: row, column, what is wrong."""
 
@@ -523,13 +598,16 @@ class ProblemsModel(QAbstractTableModel):
             if not p.column:
                 return ""
             return f"{p.letter} ({p.column})" if p.letter else p.column
-        return p.message
+        return problem_text(p)
 
     def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
         if not index.isValid():
             return None
-        if role in (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.ToolTipRole):
+        if role == Qt.ItemDataRole.DisplayRole:
             return self.cell(index.row(), index.column())
+        if role == Qt.ItemDataRole.ToolTipRole:
+            p = self.rows[index.row()]
+            return p.message if index.column() == 2 else self.cell(index.row(), index.column())
         if role == Qt.ItemDataRole.TextAlignmentRole and index.column() == 0:
             return RIGHT
         return None

@@ -467,11 +467,21 @@ async def test_bad_csv_lists_every_problem_and_stores_nothing(shop: Any, tmp_pat
     model = dialog.model
     shown = [[model.cell(r, c) for c in range(3)] for r in range(model.rowCount())]
     assert shown == [
-        ["2", "price", '"12x" is not a price (write it like 1,250.00)'],
-        ["3", "name", "the name is empty"],
-        ["3", "stock", '"-1" is negative; use 0 or more'],
+        ["2", "price", '"12x" ไม่ใช่ราคา (เขียนแบบ 1,250.00)'],
+        ["3", "name", "ชื่อสินค้าว่าง"],
+        ["3", "stock", '"-1" ติดลบ ใช้ 0 ขึ้นไป'],
     ]
     assert dialog.heading.text() == "ไม่ได้นำเข้าข้อมูลใดจาก สินค้า.csv"
+    # In English the importer's own words; the English text is the tooltip either way.
+    assert model.data(model.index(0, 2), Qt.ItemDataRole.ToolTipRole) == (
+        '"12x" is not a price (write it like 1,250.00)'
+    )
+    i18n.set_language("en")
+    assert [model.cell(r, 2) for r in range(3)] == [
+        '"12x" is not a price (write it like 1,250.00)',
+        "the name is empty",
+        '"-1" is negative; use 0 or more',
+    ]
     assert ctx.ops.read_now(catalog.list_products) == before
     await idle(screen)
 
