@@ -393,6 +393,7 @@ class ProductDialog(QDialog):
             spin.setStyleSheet(SPIN_STYLE)
         self.active = QCheckBox()
         self.labels: dict[str, QLabel] = {}
+        self.barcode_box = self._with_error("barcode", self.barcode)
         for key, widget in (
             ("sku", self._with_error("sku", self.sku)),
             ("name_th", self._with_error("name_th", self.name_th)),
@@ -403,7 +404,7 @@ class ProductDialog(QDialog):
             ("price", self._with_error("price", self.price)),
             ("compare_at", self._with_error("compare_at", self.compare_at)),
             ("cost", self._with_error("cost", self.cost)),
-            ("barcode", self._with_error("barcode", self.barcode)),
+            ("barcode", self.barcode_box),
             ("opening", self.opening),
             ("track", self.track),
             ("threshold", self._with_error("threshold", self.threshold)),
@@ -486,8 +487,6 @@ class ProductDialog(QDialog):
         self.threshold.setValue(5)
         if view is None:
             return
-        # Stock of a saved product changes only through "Adjust stock" (with a reason).
-        self.details_form.setRowVisible(self.opening, False)
         self.sku.setText(view.sku)
         self.sku.setReadOnly(True)
         self.name_th.setText(view.name_th)
@@ -574,13 +573,11 @@ class ProductDialog(QDialog):
 
     def _variants_changed(self, *_: Any) -> None:
         has_rows = bool(self.variant_model.rows)
-        self.barcode.setEnabled(not has_rows)
-        self.opening.setEnabled(self.view is None and not has_rows)
+        # With variants, each has its own barcode and opening stock (Variants tab); the stock
+        # of a saved product changes only through "Adjust stock" (with a reason).
+        self.details_form.setRowVisible(self.barcode_box, not has_rows)
+        self.details_form.setRowVisible(self.opening, self.view is None and not has_rows)
         self.remove_variant_button.setEnabled(has_rows)
-        if has_rows:
-            self.barcode.setToolTip(self.tr("Each variant has its own barcode (Variants tab)"))
-        else:
-            self.barcode.setToolTip("")
 
     def add_variant(self, sku: str = "", values: list[str] | None = None) -> int:
         """Add a variant row (a product without options first gets its own variant as row
@@ -1053,6 +1050,7 @@ class ImportProblemsDialog(QDialog):
         self.table.setFocusPolicy(Qt.FocusPolicy.NoFocus)
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         header = self.table.horizontalHeader()
+        header.setDefaultAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter)
         header.setSectionResizeMode(0, QHeaderView.ResizeMode.ResizeToContents)
         header.setSectionResizeMode(1, QHeaderView.ResizeMode.ResizeToContents)
         header.setSectionResizeMode(2, QHeaderView.ResizeMode.Stretch)

@@ -73,7 +73,6 @@ TEXTS = {
     "For sale": "เปิดขาย",
     "Change stock with “Adjust stock” (a reason is kept in the ledger)": "เปลี่ยนสต็อกด้วย “ปรับสต็อก” (บันทึกเหตุผลไว้ในประวัติ)",
     "Opening stock of the new variant": "สต็อกเริ่มต้นของตัวเลือกใหม่",
-    "Each variant has its own barcode (Variants tab)": "แต่ละตัวเลือกมีบาร์โค้ดของตัวเอง (แท็บตัวเลือกสินค้า)",
     "Name the options first (e.g. Colour, Size)": "กรุณาตั้งชื่อตัวเลือกก่อน (เช่น สี, ไซส์)",
     "Variant {n} ({sku}), price: {problem}": "ตัวเลือกที่ {n} ({sku}) ราคา: {problem}",
     "Please enter a price": "กรุณาใส่ราคา",
