@@ -954,7 +954,9 @@ class StockDialog(QDialog):
         self.reason.clear()
         self.reason.addItems([self.tr(r) for r in REASON_SUGGESTIONS])
         self.reason.setCurrentText(current)
-        self.reason.lineEdit().setPlaceholderText(self.tr("Why does the stock change?"))
+        edit = self.reason.lineEdit()
+        if edit is not None:
+            edit.setPlaceholderText(self.tr("Why does the stock change?"))
         self.buttons.button(QDialogButtonBox.StandardButton.Save).setText(self.tr("Save"))
         self.buttons.button(QDialogButtonBox.StandardButton.Cancel).setText(self.tr("Cancel"))
         self._preview()

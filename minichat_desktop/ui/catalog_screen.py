@@ -182,12 +182,12 @@ class ProductDetail(QFrame):
         self.ledger.setMinimumHeight(140)
         col.addWidget(self.ledger, 3)
 
-        self.scroll = QScrollArea()
-        self.scroll.setWidgetResizable(True)
-        self.scroll.setFrameShape(QFrame.Shape.NoFrame)
-        self.scroll.setWidget(body)
+        self.body_scroll = QScrollArea()
+        self.body_scroll.setWidgetResizable(True)
+        self.body_scroll.setFrameShape(QFrame.Shape.NoFrame)
+        self.body_scroll.setWidget(body)
         outer.addWidget(self.empty, 1)
-        outer.addWidget(self.scroll, 1)
+        outer.addWidget(self.body_scroll, 1)
         self.retranslate()
         self.show_product(None)
 
@@ -218,7 +218,7 @@ class ProductDetail(QFrame):
     def show_product(self, view: ProductView | None, ledger: list[Any] | None = None) -> None:
         self.view = view
         self.empty.setVisible(view is None)
-        self.scroll.setVisible(view is not None)
+        self.body_scroll.setVisible(view is not None)
         if view is None:
             self.variant_model.set_product(None)
             self.ledger_model.set_rows([])
@@ -267,8 +267,9 @@ class ProductDetail(QFrame):
         self.description.setVisible(bool(view.description))
         while self.pictures.count():
             item = self.pictures.takeAt(0)
-            if item.widget() is not None:
-                item.widget().deleteLater()
+            widget = item.widget() if item is not None else None
+            if widget is not None:
+                widget.deleteLater()
         for stored in view.images[:6]:
             pic = QLabel()
             pic.setPixmap(thumbnail(self.ctx.data_dir, stored, 84))
@@ -405,7 +406,8 @@ class CatalogScreen(QWidget):
         self.category.currentIndexChanged.connect(lambda _i: self.refresh())
         for box in (self.in_stock, self.low_stock, self.include_inactive):
             box.toggled.connect(lambda _c: self.refresh())
-        QShortcut(QKeySequence.StandardKey.New, self, activated=self.new_product)
+        new_shortcut = QShortcut(QKeySequence(QKeySequence.StandardKey.New), self)
+        new_shortcut.activated.connect(self.new_product)
         ctx.ops.changed.connect(self.on_changed)
 
         self.retranslate()
