@@ -26,6 +26,7 @@ from minichat_desktop.sync.client import RelayClient
 from minichat_desktop.sync.qt_bridge import SyncSignals
 from minichat_desktop.ui import i18n, theme
 from minichat_desktop.ui.context import AppContext
+from minichat_desktop.ui.gc_thread import GuiThreadCollector
 from minichat_desktop.ui.ops import Ops
 
 log = logging.getLogger(__name__)
@@ -88,6 +89,7 @@ def run_app(args: argparse.Namespace) -> int:
     app = QApplication.instance() or QApplication(sys.argv[:1])
     app.setApplicationName("MiniChat")
     app.setOrganizationName("MiniChat")
+    collector = GuiThreadCollector(app)
     try:
         theme.apply(app)  # type: ignore[arg-type]
     except RuntimeError as exc:
@@ -130,6 +132,7 @@ def run_app(args: argparse.Namespace) -> int:
             relay.stop()
         ctx.ops.shutdown()
         db.dispose()
+        collector.stop()
 
 
 def _close_on_signals(window: QWidget) -> None:

@@ -637,6 +637,8 @@ class InboxScreen(QWidget):
     # ------------------------------------------------------------------ sending
 
     async def _queue(self, fn: Any, *args: Any) -> bool:
+        """Store something for the shopper (it goes to the outbox) and wake the relay link.
+        Returns whether it was stored; the chat view then refreshes."""
         try:
             await self.ctx.ops.write(fn, *args, topics={"conversations"})
         except DomainError as exc:
@@ -644,9 +646,12 @@ class InboxScreen(QWidget):
             return False
         if self.ctx.relay is not None:
             self.ctx.relay.wake()
+        self._after_queue = asyncio.ensure_future(self._show_queued())
+        return True
+
+    async def _show_queued(self) -> None:
         await self._reload_current()
         self.messages.scrollToBottom()
-        return True
 
     @asyncSlot()
     async def on_send(self) -> None:

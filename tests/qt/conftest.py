@@ -4,6 +4,7 @@ async slots run."""
 
 from __future__ import annotations
 
+import gc
 from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 
@@ -15,6 +16,7 @@ from minichat_desktop.domain.db import Database
 from minichat_desktop.ui import i18n
 from minichat_desktop.ui.app import build_context
 from minichat_desktop.ui.context import AppContext
+from minichat_desktop.ui.gc_thread import GuiThreadCollector
 
 
 def _qt_loop() -> qasync.QEventLoop:
@@ -26,6 +28,15 @@ def pytest_asyncio_loop_factories(
     config: object, item: object
 ) -> Mapping[str, Callable[[], object]]:
     return {"qasync": _qt_loop}
+
+
+@pytest.fixture(scope="package", autouse=True)
+def _collect_on_gui_thread(qapp: QApplication) -> Iterator[None]:
+    """As in the app: Python's cyclic GC runs on the GUI thread only (a widget freed on a
+    database worker thread crashes Qt later)."""
+    collector = GuiThreadCollector(qapp)
+    yield
+    collector.stop()
 
 
 @pytest.fixture
@@ -50,4 +61,5 @@ def make_ctx(
     yield make
     for ctx in made:
         ctx.ops.shutdown()
+    gc.collect()  # here, on the GUI thread
     i18n.set_language("th")

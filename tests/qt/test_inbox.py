@@ -47,8 +47,7 @@ def linked(relay: Any, make_ctx: Callable[..., AppContext], qtbot: Any) -> Any:
         ctx.secrets.set(RELAY_TOKEN, token)
         client = start_relay_link(ctx)
         task = asyncio.ensure_future(client.run())
-        screen = InboxScreen(ctx)
-        qtbot.addWidget(screen)
+        screen = InboxScreen(ctx)  # closed and deleted by settle(), inside the loop
         screen.resize(1200, 700)
         screen.show()
         shopper = Shopper(r, shop_id)
@@ -164,8 +163,7 @@ async def test_long_conversation_loads_older_messages_on_scroll(
             convs.record_inbound(
                 s, "widget:longchat123", {"id": f"m{i}", "kind": "text", "text": f"ข้อความที่ {i}"}
             )
-    screen = InboxScreen(ctx)
-    qtbot.addWidget(screen)
+    screen = InboxScreen(ctx)  # closed and deleted by settle(), inside the loop
     screen.resize(1100, 700)
     screen.show()
     screen.open_conversation(screen.list_model.rows[0].id)
@@ -191,8 +189,7 @@ async def test_canned_reply_fills_in_the_customer(
 
         assert rec.conversation.customer_id is not None
         customers.update_customer(s, rec.conversation.customer_id, "owner", name="มาลี")
-    screen = InboxScreen(ctx)
-    qtbot.addWidget(screen)
+    screen = InboxScreen(ctx)  # closed and deleted by settle(), inside the loop
     screen.open_conversation(rec.conversation.id)
     greeting = next(c for c in ctx.ops.read_now(convs.list_canned) if c.title == "ทักทาย")
     screen.use_canned(greeting.text)
