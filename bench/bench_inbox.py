@@ -189,10 +189,11 @@ async def measure_inbox(folder: Path, samples: int, conversations: int) -> dict[
     return result
 
 
-def cold_start(folder: Path, runs: int) -> list[float]:
-    """Wall time from starting the process to the app saying its window is shown and the
-    event loop has turned once (``MINICHAT_BENCH_STARTUP=1`` makes it say so and quit)."""
-    times = []
+def cold_start(folder: Path, runs: int) -> tuple[list[float], list[float]]:
+    """Wall time from starting the process to (1) the window painted with the inbox usable and
+    (2) every screen built (``MINICHAT_BENCH_STARTUP=1`` makes the app say so, then quit)."""
+    shown_ms: list[float] = []
+    ready_ms: list[float] = []
     env = {**os.environ, "MINICHAT_BENCH_STARTUP": "1", "MINICHAT_NO_BROWSER": "1"}
     for _ in range(runs):
         t0 = time.perf_counter()
@@ -204,16 +205,16 @@ def cold_start(folder: Path, runs: int) -> list[float]:
             env=env,
         )
         assert proc.stdout is not None
-        shown = None
         for line in proc.stdout:
             if line.startswith('{"event": "window-shown"'):
-                shown = time.perf_counter() - t0
+                shown_ms.append((time.perf_counter() - t0) * 1000)
+            elif line.startswith('{"event": "all-screens-ready"'):
+                ready_ms.append((time.perf_counter() - t0) * 1000)
                 break
         _, err = proc.communicate(timeout=60)
-        if shown is None:
+        if len(ready_ms) != len(shown_ms) or not ready_ms:
             raise SystemExit(f"app did not start: {err[-2000:]}")
-        times.append(shown * 1000)
-    return times
+    return shown_ms, ready_ms
 
 
 def main() -> int:
@@ -254,10 +255,11 @@ def main() -> int:
             f"worst step {res['long_chat_worst_step_ms']:.1f} ms"
         )
         print(f"resident memory: {res['rss_mb']:.0f} MB (target ≤ 300 MB)")
-        starts = cold_start(folder, 5)
+        shown, ready = cold_start(folder, 5)
         print(
-            f"cold start to window shown: median {statistics.median(starts):.0f} ms, "
-            f"max {max(starts):.0f} ms (target ≤ 1500 ms)"
+            f"cold start to the window shown with the inbox usable: median "
+            f"{statistics.median(shown):.0f} ms, max {max(shown):.0f} ms (target ≤ 1500 ms); "
+            f"all screens built: median {statistics.median(ready):.0f} ms"
         )
     return 0
 

@@ -7,9 +7,6 @@ import contextlib
 import hashlib
 from pathlib import Path
 
-import keyring
-from keyring.errors import KeyringError, PasswordDeleteError
-
 from minichat_desktop.domain.errors import EnvironmentProblem
 
 RELAY_TOKEN = "relay.token"
@@ -29,6 +26,9 @@ class Secrets:
         self.service = f"MiniChat/{digest}"
 
     def get(self, name: str) -> str | None:
+        import keyring  # loaded on first use: it costs the app's start ~80 ms
+        from keyring.errors import KeyringError
+
         try:
             return keyring.get_password(self.service, name)
         except KeyringError as exc:
@@ -38,6 +38,9 @@ class Secrets:
 
     def set(self, name: str, value: str | None) -> None:
         """Store ``value`` (an empty value or None deletes the secret)."""
+        import keyring
+        from keyring.errors import KeyringError, PasswordDeleteError
+
         try:
             if value:
                 keyring.set_password(self.service, name, value)

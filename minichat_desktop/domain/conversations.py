@@ -715,3 +715,8 @@ def ensure_default_canned(session: Session) -> None:
     if session.scalar(select(CannedResponse.id).limit(1)) is None:
         for title, text in DEFAULT_CANNED:
             save_canned(session, title, text)
+
+
+def unread_total(session: Session) -> int:
+    """Shopper messages not yet seen, over all conversations (the inbox's badge)."""
+    return int(session.scalar(select(func.coalesce(func.sum(Conversation.unread), 0))) or 0)

@@ -165,13 +165,16 @@ async def _main(app: QApplication, ctx: AppContext, *, open_page: bool) -> int:
     window.closed.connect(closing.set)
     window.show()
     _close_on_signals(window)
-    if os.environ.get("MINICHAT_BENCH_STARTUP"):
-        # bench/bench_inbox.py: say when the window is up and the loop has turned, then quit.
-        def shown() -> None:
-            print(json.dumps({"event": "window-shown"}), flush=True)
-            window.close()
-
-        QTimer.singleShot(0, shown)
+    bench = bool(os.environ.get("MINICHAT_BENCH_STARTUP"))
+    window.repaint()  # the first paint, now
+    await asyncio.sleep(0)
+    if bench:
+        # bench/bench_inbox.py: the window is up and the inbox usable.
+        print(json.dumps({"event": "window-shown"}), flush=True)
+    window.build_rest()
+    if bench:
+        print(json.dumps({"event": "all-screens-ready"}), flush=True)
+        QTimer.singleShot(0, window.close)
     client = start_relay_link(ctx)
     link = asyncio.create_task(client.run())
     if open_page and ctx.test_page_url and not os.environ.get("MINICHAT_NO_BROWSER"):

@@ -102,12 +102,17 @@ class MainWindow(QMainWindow):
         self.ctx = ctx
         self.setMinimumSize(1000, 640)
 
+        # The inbox is what the owner sees first; the other screens are built right after the
+        # window's first paint (build_rest), which keeps the cold start short.
         self.inbox = InboxScreen(ctx)
-        self.catalog = CatalogScreen(ctx)
-        self.settings_screen = SettingsScreen(ctx)
+        self.catalog: CatalogScreen | None = None
+        self.settings_screen: SettingsScreen | None = None
         self.stack = QStackedWidget()
-        for screen in (self.inbox, self.catalog, self.settings_screen):
-            self.stack.addWidget(screen)
+        self.stack.addWidget(self.inbox)
+        self._slots = [QWidget(), QWidget()]
+        for slot in self._slots:
+            QVBoxLayout(slot).setContentsMargins(0, 0, 0, 0)
+            self.stack.addWidget(slot)
 
         sidebar = QWidget(objectName="Sidebar")
         sidebar.setFixedWidth(210)
@@ -120,7 +125,7 @@ class MainWindow(QMainWindow):
         self.nav.setIconSize(QSize(20, 20))
         for name in self.SECTIONS:
             QListWidgetItem(theme.icon(name), "", self.nav)
-        self.nav.currentRowChanged.connect(self.stack.setCurrentIndex)
+        self.nav.currentRowChanged.connect(self._show_section)
         side.addWidget(self.brand)
         side.addWidget(self.shop_name)
         side.addWidget(self.nav, 1)
@@ -157,6 +162,24 @@ class MainWindow(QMainWindow):
         self.refresh_shop_name()
 
     # ------------------------------------------------------------------ setup
+
+    def build_rest(self) -> None:
+        """Build the catalog and settings screens (once). Called after the first paint; the
+        settings screen must exist before the relay link starts (it pushes the widget's look
+        and LINE credentials when the relay welcomes us)."""
+        if self.catalog is not None:
+            return
+        self.catalog = CatalogScreen(self.ctx)
+        self.settings_screen = SettingsScreen(self.ctx)
+        for slot, screen in zip(self._slots, (self.catalog, self.settings_screen), strict=True):
+            layout = slot.layout()
+            assert layout is not None
+            layout.addWidget(screen)
+
+    def screen_at(self, row: int) -> QWidget | None:
+        if row > 0:
+            self.build_rest()
+        return (self.inbox, self.catalog, self.settings_screen)[row]
 
     def _make_shortcuts(self) -> None:
         for i in range(len(self.SECTIONS)):
@@ -222,13 +245,17 @@ class MainWindow(QMainWindow):
 
     # ------------------------------------------------------------------ behaviour
 
+    def _show_section(self, row: int) -> None:
+        self.screen_at(row)
+        self.stack.setCurrentIndex(row)
+
     def bring_to_front(self) -> None:
         self.showNormal()
         self.raise_()
         self.activateWindow()
 
     def focus_search(self) -> None:
-        screen = self.stack.currentWidget()
+        screen = self.screen_at(self.nav.currentRow())
         focus = getattr(screen, "focus_search", None)
         if callable(focus):
             focus()
@@ -252,7 +279,7 @@ class MainWindow(QMainWindow):
         unread = self.ctx.ops.read_now(notes.unread_count)
         self.bell.setText(str(unread) if unread else "")
         self.bell.setToolTip(self.tr("Notifications (Ctrl+Shift+N)"))
-        waiting = sum(c.unread for c in self.ctx.ops.read_now(convs.list_conversations, limit=500))
+        waiting = self.ctx.ops.read_now(convs.unread_total)
         label = self.tr("Inbox")
         self.nav.item(0).setText(f"{label}  ({waiting})" if waiting else label)
 

@@ -184,6 +184,17 @@ def _local_texts() -> dict[str, str]:
     }
 
 
+def explain(exc: BaseException) -> str:
+    """The text of an error for a page's feedback line, with no dialog: loading a page (at the
+    app's start) must never stop the person with a popup, e.g. when the keyring is missing."""
+    if isinstance(exc, DomainError):
+        text = _local_texts().get(exc.code)
+        if text is not None:
+            exc = type(exc)(exc.code, text, **dict(exc.params))
+        return error_text(exc)
+    return t("Something went wrong")
+
+
 def report(parent: QWidget, exc: BaseException) -> str:
     """Show an error the usual way (:func:`show_error`) and return the text said, for the
     page's feedback line."""

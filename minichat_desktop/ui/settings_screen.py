@@ -48,6 +48,7 @@ from minichat_desktop.ui.settings_common import (
     button_row,
     confirm,
     danger,
+    explain,
     form,
     frame_ref,
     primary,
@@ -182,7 +183,7 @@ class RelayPage(Page):
         try:
             self.token.setText(self.ctx.secrets.get(RELAY_TOKEN) or "")
         except DomainError as exc:
-            self.feedback.say(report(self, exc), Tone.ERROR)
+            self.feedback.say(explain(exc), Tone.ERROR)
 
     @Slot(object)
     def show_status(self, status: Status) -> None:
@@ -330,7 +331,7 @@ class LinePage(Page):
             self.secret.setText(self.ctx.secrets.get(LINE_SECRET) or "")
             self.token.setText(self.ctx.secrets.get(LINE_TOKEN) or "")
         except DomainError as exc:
-            self.feedback.say(report(self, exc), Tone.ERROR)
+            self.feedback.say(explain(exc), Tone.ERROR)
 
     def webhook_url(self) -> str:
         if self.welcome is None:
@@ -612,7 +613,7 @@ class AiPage(Page):
         try:
             return self.ctx.secrets.get(ai_key(provider)) or ""
         except DomainError as exc:
-            self.feedback.say(report(self, exc), Tone.ERROR)
+            self.feedback.say(explain(exc), Tone.ERROR)
             return ""
 
     @Slot(int)
