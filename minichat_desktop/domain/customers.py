@@ -179,23 +179,30 @@ def find_or_create(
         if cid is not None:
             customer = _load(session, cid)
     if customer is None:
-        customer = Customer(name=name.strip(), phone=phone, identities=[])
-        session.add(customer)
-        session.flush()
-        session.add(
-            AuditEntry(
-                actor=actor,
-                action="customer.create",
-                entity="customer",
-                entity_id=str(customer.id),
-                changes={"name": [None, name]},
-            )
-        )
-        if phone and kind != IdentityKind.PHONE:
-            customer.identities.append(CustomerIdentity(kind=IdentityKind.PHONE, value=phone))
-    customer.identities.append(CustomerIdentity(kind=kind, value=value))
+        customer = _new_customer(session, actor, name, phone)
+    if not any(i.kind == kind and i.value == value for i in customer.identities):
+        customer.identities.append(CustomerIdentity(kind=kind, value=value))
     session.flush()
     return get_customer(session, customer.id)
+
+
+def _new_customer(session: Session, actor: str, name: str, phone: str) -> Customer:
+    """A new customer (with its phone as an identity when given), audited."""
+    customer = Customer(name=name.strip(), phone=phone, identities=[])
+    if phone:
+        customer.identities.append(CustomerIdentity(kind=IdentityKind.PHONE, value=phone))
+    session.add(customer)
+    session.flush()
+    session.add(
+        AuditEntry(
+            actor=actor,
+            action="customer.create",
+            entity="customer",
+            entity_id=str(customer.id),
+            changes={"name": [None, name]},
+        )
+    )
+    return customer
 
 
 def create_customer(
@@ -213,20 +220,8 @@ def create_customer(
                 field="phone",
                 customer_id=existing.id,
             )
-    customer = Customer(name=name.strip(), phone=phone, identities=[])
-    if phone:
-        customer.identities.append(CustomerIdentity(kind=IdentityKind.PHONE, value=phone))
-    session.add(customer)
+    customer = _new_customer(session, actor, name, phone)
     session.flush()
-    session.add(
-        AuditEntry(
-            actor=actor,
-            action="customer.create",
-            entity="customer",
-            entity_id=str(customer.id),
-            changes={"name": [None, name]},
-        )
-    )
     if fields:
         return update_customer(session, customer.id, actor, **fields)
     return get_customer(session, customer.id)

@@ -103,3 +103,10 @@ def test_duplicate_groups_by_phone(db: Database) -> None:
         assert err.value.code == "customer.phone_taken"
         assert customers.duplicate_groups(s) == []
         assert a.id != c.id
+
+
+def test_a_phone_identity_makes_one_customer(db: Database) -> None:
+    with db.write() as s:
+        first = customers.find_or_create(s, IdentityKind.PHONE, "081-999-0000", "pos", name="ก")
+        again = customers.find_or_create(s, IdentityKind.PHONE, "0819990000", "pos")
+    assert first.id == again.id and first.identities == (("phone", "0819990000"),)
