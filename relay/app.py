@@ -286,6 +286,29 @@ async def line_webhook(request: web.Request) -> web.Response:
 # WebSockets
 
 
+async def _handshake[H](
+    ws: web.WebSocketResponse, conn: Conn, decode: Callable[[str], object], kind: type[H]
+) -> tuple[H, int] | None:
+    """The first frame of a socket must be a hello of ``kind`` with a protocol version we
+    share. Returns (hello, version), or None after telling the peer why and closing."""
+    try:
+        raw = await _receive_hello(ws)
+        hello = decode(raw) if raw is not None else None
+        if not isinstance(hello, kind):
+            raise p.ProtocolError("type: the first frame must be hello")
+        version = p.negotiate(hello.protocol)  # type: ignore[attr-defined]
+    except TimeoutError:
+        await conn.close(CLOSE_POLICY, b"no hello")
+        return None
+    except p.ProtocolError as exc:
+        conn.send_frame(p.Error(p.ErrorCode(exc.code), str(exc)))
+        await conn.close(
+            CLOSE_UNSUPPORTED if exc.code == "unsupported_version" else CLOSE_POLICY, b"bad hello"
+        )
+        return None
+    return hello, version
+
+
 async def _receive_hello(ws: web.WebSocketResponse) -> Any:
     msg = await asyncio.wait_for(ws.receive(), HELLO_TIMEOUT)
     if msg.type is not WSMsgType.TEXT:
@@ -350,21 +373,10 @@ async def desktop_ws(request: web.Request) -> web.StreamResponse:
     )
     await ws.prepare(request)
     conn = Conn(ws, f"desktop {shop.id}")
-    try:
-        raw = await _receive_hello(ws)
-        hello = p.decode_desktop_frame(raw) if raw is not None else None
-        if not isinstance(hello, p.DesktopHello):
-            raise p.ProtocolError("type: the first frame must be hello")
-        version = p.negotiate(hello.protocol)
-    except TimeoutError:
-        await conn.close(CLOSE_POLICY, b"no hello")
+    shaken = await _handshake(ws, conn, p.decode_desktop_frame, p.DesktopHello)
+    if shaken is None:
         return ws
-    except p.ProtocolError as exc:
-        conn.send_frame(p.Error(p.ErrorCode(exc.code), str(exc)))
-        await conn.close(
-            CLOSE_UNSUPPORTED if exc.code == "unsupported_version" else CLOSE_POLICY, b"bad hello"
-        )
-        return ws
+    hello, version = shaken
 
     live = hub.live(shop.id)
     before = live.presence
@@ -566,21 +578,10 @@ async def widget_ws(request: web.Request) -> web.StreamResponse:
     )
     await ws.prepare(request)
     conn = Conn(ws, f"widget {shop.id}")
-    try:
-        raw = await _receive_hello(ws)
-        hello = p.decode_widget_frame(raw) if raw is not None else None
-        if not isinstance(hello, p.WidgetHello):
-            raise p.ProtocolError("type: the first frame must be hello")
-        version = p.negotiate(hello.protocol)
-    except TimeoutError:
-        await conn.close(CLOSE_POLICY, b"no hello")
+    shaken = await _handshake(ws, conn, p.decode_widget_frame, p.WidgetHello)
+    if shaken is None:
         return ws
-    except p.ProtocolError as exc:
-        conn.send_frame(p.Error(p.ErrorCode(exc.code), str(exc)))
-        await conn.close(
-            CLOSE_UNSUPPORTED if exc.code == "unsupported_version" else CLOSE_POLICY, b"bad hello"
-        )
-        return ws
+    hello, version = shaken
 
     token = hello.session
     sid = hub.store.session(shop.id, token) if token else None
