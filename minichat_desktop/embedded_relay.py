@@ -27,11 +27,16 @@ class EmbeddedRelay:
     token: str = ""
 
     def _cli(self, *args: str) -> dict[str, object]:
-        res = subprocess.run([sys.executable, "-m", "relay", "--data-dir", str(self.data_dir),
-                              *args], capture_output=True, text=True, timeout=60)
+        res = subprocess.run(
+            [sys.executable, "-m", "relay", "--data-dir", str(self.data_dir), *args],
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
         if res.returncode != 0:
-            raise EnvironmentProblem("env.relay_start",
-                                     f"the local relay could not be prepared: {res.stderr.strip()}")
+            raise EnvironmentProblem(
+                "env.relay_start", f"the local relay could not be prepared: {res.stderr.strip()}"
+            )
         return dict(json.loads(res.stdout.strip().splitlines()[-1]))
 
     def start(self) -> EmbeddedRelay:
@@ -46,9 +51,22 @@ class EmbeddedRelay:
             self.shop_id, self.token = str(made["shop_id"]), str(made["token"])
             id_file.write_text(self.shop_id)
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "relay", "--data-dir", str(self.data_dir), "serve", "--host",
-             "127.0.0.1", "--port", "0", "--demo-page"],
-            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
+            [
+                sys.executable,
+                "-m",
+                "relay",
+                "--data-dir",
+                str(self.data_dir),
+                "serve",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                "0",
+                "--demo-page",
+            ],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,
+            text=True,
             env={**os.environ, "PYTHONUNBUFFERED": "1"},
         )
         assert self.proc.stdout is not None

@@ -33,8 +33,9 @@ class Secrets:
             return keyring.get_password(self.service, name)
         except KeyringError as exc:
             raise EnvironmentProblem(
-                "env.keyring", f"the system keyring is not available ({exc}); secrets cannot be "
-                "read") from exc
+                "env.keyring",
+                f"the system keyring is not available ({exc}); secrets cannot be read",
+            ) from exc
 
     def set(self, name: str, value: str | None) -> None:
         """Store ``value`` (an empty value or None deletes the secret)."""
@@ -49,8 +50,9 @@ class Secrets:
                     keyring.delete_password(self.service, name)
         except KeyringError as exc:
             raise EnvironmentProblem(
-                "env.keyring", f"the system keyring is not available ({exc}); the secret was "
-                "not saved") from exc
+                "env.keyring",
+                f"the system keyring is not available ({exc}); the secret was not saved",
+            ) from exc
 
     def has(self, name: str) -> bool:
         return bool(self.get(name))

@@ -603,11 +603,6 @@ def list_conversations(
     ]
 
 
-def count_by_status(session: Session) -> dict[str, int]:
-    rows = session.execute(select(Conversation.status, func.count()).group_by(Conversation.status))
-    return {s: int(n) for s, n in rows}
-
-
 def messages(
     session: Session, conversation_id: int, *, before_id: int | None = None, limit: int = 50
 ) -> list[MessageView]:

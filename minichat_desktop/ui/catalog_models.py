@@ -140,12 +140,39 @@ def load_page(session: Any, query: str, filters: Filters, offset: int, size: int
 # ---------------------------------------------------------------------------- products
 
 
-class ProductTableModel(QAbstractTableModel):
+class RowsTableModel(QAbstractTableModel):
+    """A table over ``self.rows`` with translated ``COLUMNS`` headers; ``RIGHT_COLUMNS`` are
+    right-aligned (numbers)."""
+
+    COLUMNS: tuple[str, ...] = ()
+    RIGHT_COLUMNS: tuple[int, ...] = ()
+    rows: Sequence[Any]
+
+    def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
+        return 0 if parent.isValid() else len(self.rows)
+
+    def columnCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
+        return 0 if parent.isValid() else len(self.COLUMNS)
+
+    def headerData(
+        self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
+    ) -> Any:
+        if orientation != Qt.Orientation.Horizontal:
+            return None
+        if role == Qt.ItemDataRole.DisplayRole:
+            return t(self.COLUMNS[section])
+        if role == Qt.ItemDataRole.TextAlignmentRole and section in self.RIGHT_COLUMNS:
+            return RIGHT
+        return None
+
+
+class ProductTableModel(RowsTableModel):
     """The product list: SKU, name, category, price, stock; low stock amber, out of stock red,
     inactive grey. Fed by :meth:`reload` (a new query) and Qt's ``fetchMore`` (scrolling)."""
 
     COLUMNS = ("SKU", "Name", "Category", "Price (฿)", "Stock")
     SKU, NAME, CATEGORY, PRICE, STOCK = range(5)
+    RIGHT_COLUMNS = (PRICE, STOCK)
 
     loaded = Signal(int)  # the generation whose rows are now shown
     failed = Signal(object)  # an exception from loading
@@ -264,23 +291,6 @@ class ProductTableModel(QAbstractTableModel):
 
     # --- Qt
 
-    def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(self.rows)
-
-    def columnCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(self.COLUMNS)
-
-    def headerData(
-        self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
-    ) -> Any:
-        if orientation != Qt.Orientation.Horizontal:
-            return None
-        if role == Qt.ItemDataRole.DisplayRole:
-            return t(self.COLUMNS[section])
-        if role == Qt.ItemDataRole.TextAlignmentRole and section in (self.PRICE, self.STOCK):
-            return RIGHT
-        return None
-
     def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
         if not index.isValid():
             return None
@@ -350,10 +360,11 @@ class ProductTableModel(QAbstractTableModel):
 # ---------------------------------------------------------------------------- variants
 
 
-class VariantListModel(QAbstractTableModel):
+class VariantListModel(RowsTableModel):
     """A product's variants as the detail pane shows them (read-only)."""
 
     COLUMNS = ("SKU", "Options", "Barcode", "Price (฿)", "Stock")
+    RIGHT_COLUMNS = (3, 4)
 
     def __init__(self, parent: Any = None) -> None:
         super().__init__(parent)
@@ -368,21 +379,6 @@ class VariantListModel(QAbstractTableModel):
         self.track = view.track_inventory if view else True
         self.threshold = view.low_stock_threshold if view else 0
         self.endResetModel()
-
-    def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(self.rows)
-
-    def columnCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(self.COLUMNS)
-
-    def headerData(
-        self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
-    ) -> Any:
-        if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole:
-            return t(self.COLUMNS[section])
-        if role == Qt.ItemDataRole.TextAlignmentRole and section in (3, 4):
-            return RIGHT
-        return None
 
     def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
         if not index.isValid():
@@ -434,10 +430,11 @@ def bangkok(when: dt.datetime | None) -> str:
     return when.astimezone(BANGKOK).strftime("%d/%m/%y %H:%M")
 
 
-class LedgerModel(QAbstractTableModel):
+class LedgerModel(RowsTableModel):
     """A product's stock movements, newest first, in Bangkok time."""
 
     COLUMNS = ("When", "Variant", "Change", "Reason", "By")
+    RIGHT_COLUMNS = (2,)
 
     def __init__(self, parent: Any = None) -> None:
         super().__init__(parent)
@@ -447,21 +444,6 @@ class LedgerModel(QAbstractTableModel):
         self.beginResetModel()
         self.rows = list(rows)
         self.endResetModel()
-
-    def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(self.rows)
-
-    def columnCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(self.COLUMNS)
-
-    def headerData(
-        self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
-    ) -> Any:
-        if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole:
-            return t(self.COLUMNS[section])
-        if role == Qt.ItemDataRole.TextAlignmentRole and section == 2:
-            return RIGHT
-        return None
 
     def cell(self, row: int, col: int) -> str:
         m = self.rows[row]
@@ -568,7 +550,7 @@ def problem_text(problem: ImportProblem) -> str:
     return problem.message
 
 
-class ProblemsModel(QAbstractTableModel):
+class ProblemsModel(RowsTableModel):
     """Every problem of a failed import: row, column, what is wrong."""
 
     COLUMNS = ("Row", "Column", "Problem")
@@ -576,19 +558,6 @@ class ProblemsModel(QAbstractTableModel):
     def __init__(self, problems: Sequence[ImportProblem], parent: Any = None) -> None:
         super().__init__(parent)
         self.rows = list(problems)
-
-    def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(self.rows)
-
-    def columnCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(self.COLUMNS)
-
-    def headerData(
-        self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
-    ) -> Any:
-        if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole:
-            return t(self.COLUMNS[section])
-        return None
 
     def cell(self, row: int, col: int) -> str:
         p = self.rows[row]

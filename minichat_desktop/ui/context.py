@@ -6,7 +6,7 @@ Built once by :mod:`minichat_desktop.ui.app` and passed to screens through their
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 from PySide6.QtCore import QSettings
@@ -28,7 +28,6 @@ class AppContext:
     signals: SyncSignals
     relay: RelayClient | None = None
     test_page_url: str = ""
-    extra: dict[str, object] = field(default_factory=dict)
 
     @property
     def relay_url(self) -> str:

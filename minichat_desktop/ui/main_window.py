@@ -25,7 +25,7 @@ from minichat_desktop.domain import conversations as convs
 from minichat_desktop.domain import notifications as notes
 from minichat_desktop.domain.shop import get_profile
 from minichat_desktop.sync.client import LinkState, Status
-from minichat_desktop.ui import i18n, theme
+from minichat_desktop.ui import theme
 from minichat_desktop.ui.catalog_screen import CatalogScreen
 from minichat_desktop.ui.chat_models import conversation_title
 from minichat_desktop.ui.context import AppContext
@@ -328,8 +328,3 @@ class MainWindow(QMainWindow):
             effect.setVolume(0.6)
             self._sound = effect
         effect.play()
-
-
-def set_language(window: MainWindow, lang: str) -> None:
-    i18n.set_language(lang)
-    window.ctx.settings.setValue("ui/language", lang)

@@ -3,8 +3,7 @@
 TEXTS = {
     "Active": "กำลังคุย",
     "All chats": "แชททั้งหมด",
-    "Answer yourself: the bot stops at once and the shopper is told":
-        "ตอบเอง: บอทหยุดตอบทันที และแจ้งลูกค้าว่าเจ้าหน้าที่กำลังตอบ",
+    "Answer yourself: the bot stops at once and the shopper is told": "ตอบเอง: บอทหยุดตอบทันที และแจ้งลูกค้าว่าเจ้าหน้าที่กำลังตอบ",
     "Bot: answers all": "บอท: ตอบทุกข้อความ",
     "Bot: off": "บอท: ปิด",
     "Bot: questions only": "บอท: ตอบเฉพาะคำถาม",
@@ -14,8 +13,7 @@ TEXTS = {
     "Customer": "ลูกค้า",
     "End session": "จบการสนทนา",
     "Escalated": "ส่งต่อให้คน",
-    "Hand the chat back to the bot (it will answer questions only)":
-        "คืนแชทให้บอท (บอทจะตอบเฉพาะคำถาม)",
+    "Hand the chat back to the bot (it will answer questions only)": "คืนแชทให้บอท (บอทจะตอบเฉพาะคำถาม)",
     "Mark resolved": "ปิดเรื่องแล้ว",
     "Messages from the web widget and LINE appear here": "ข้อความจากวิดเจ็ตบนเว็บและ LINE จะแสดงที่นี่",
     "Name": "ชื่อ",
