@@ -617,3 +617,278 @@ class CannedResponse(Base):
     title: Mapped[str] = mapped_column(String(100))
     text: Mapped[str] = mapped_column(Text)
     position: Mapped[int] = mapped_column(Integer, default=0)
+
+
+# ---------------------------------------------------------------------------- the counter (POS)
+
+
+class Shift(Base):
+    """A cash-drawer session at the counter: opened with a float, closed with a count. The
+    expected cash is the float plus cash payments and cash-in, less change, refunds and
+    cash-out; it is frozen into ``expected_cash_satang`` when the shift closes (the Z report)."""
+
+    __tablename__ = "shifts"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    opened_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    opened_by: Mapped[str] = mapped_column(String(100), default="")
+    opening_float_satang: Mapped[int] = mapped_column(Integer, default=0)
+    closed_at: Mapped[dt.datetime | None] = mapped_column()
+    closed_by: Mapped[str] = mapped_column(String(100), default="")
+    expected_cash_satang: Mapped[int | None] = mapped_column(Integer)
+    counted_cash_satang: Mapped[int | None] = mapped_column(Integer)
+    note: Mapped[str] = mapped_column(Text, default="")
+    z_number: Mapped[int | None] = mapped_column(Integer, unique=True)  # given on close
+
+
+class CashMovement(Base):
+    """Cash put into or taken out of the drawer outside a sale (``amount`` > 0 in, < 0 out)."""
+
+    __tablename__ = "cash_movements"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    shift_id: Mapped[int] = mapped_column(ForeignKey("shifts.id", ondelete="CASCADE"), index=True)
+    amount_satang: Mapped[int] = mapped_column(Integer)
+    reason: Mapped[str] = mapped_column(Text, default="")
+    actor: Mapped[str] = mapped_column(String(100), default="")
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+
+class OrderPayment(Base):
+    """One tender of an order: a sale may be split across cash, PromptPay and card. Refunds are
+    negative amounts. ``shift_id`` ties counter tenders to the drawer session."""
+
+    __tablename__ = "order_payments"
+    __table_args__ = (Index("ix_order_payments_shift_id", "shift_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    order_id: Mapped[int] = mapped_column(ForeignKey("orders.id", ondelete="CASCADE"), index=True)
+    shift_id: Mapped[int | None] = mapped_column(ForeignKey("shifts.id", ondelete="SET NULL"))
+    method: Mapped[str] = mapped_column(_enum(PaymentMethod, "method"))
+    amount_satang: Mapped[int] = mapped_column(Integer)
+    tendered_satang: Mapped[int] = mapped_column(Integer, default=0)  # cash handed over
+    change_satang: Mapped[int] = mapped_column(Integer, default=0)
+    ref: Mapped[str] = mapped_column(String(100), default="")
+    actor: Mapped[str] = mapped_column(String(100), default="")
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+
+class HeldSale(Base):
+    """A counter sale put aside (the customer went to fetch something) to resume later."""
+
+    __tablename__ = "held_sales"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    label: Mapped[str] = mapped_column(String(100), default="")
+    cart: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    actor: Mapped[str] = mapped_column(String(100), default="")
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+
+class TaxDocument(Base):
+    """A numbered document issued for an order: a full tax invoice (``full``), an abbreviated
+    tax invoice (``abbreviated``), a receipt of a non-VAT shop (``receipt``) or a credit note
+    (``credit_note``). The number is issued once, from its own gap-free sequence, and reprints
+    show the same number and date."""
+
+    __tablename__ = "tax_documents"
+    __table_args__ = (UniqueConstraint("order_id", "kind", name="uq_tax_documents_order_kind"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(20))
+    number: Mapped[str] = mapped_column(String(40), unique=True)
+    order_id: Mapped[int] = mapped_column(ForeignKey("orders.id", ondelete="RESTRICT"))
+    issued_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    buyer: Mapped[dict[str, Any]] = mapped_column(default=dict)  # name, tax id, branch, address
+    issued_by: Mapped[str] = mapped_column(String(100), default="")
+
+
+# ---------------------------------------------------------------------------- the sales bot
+
+
+class BotContext(Base):
+    """What the bot remembers about a conversation (interested products, price range,
+    preferences, stage). Forgotten after ``expires_at`` (the TTL setting, 30 minutes)."""
+
+    __tablename__ = "bot_contexts"
+
+    conversation_id: Mapped[int] = mapped_column(
+        ForeignKey("conversations.id", ondelete="CASCADE"), primary_key=True
+    )
+    stage: Mapped[str] = mapped_column(String(20), default="browsing")
+    data: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+
+class Cart(Base):
+    """A shopper's cart inside a chat, with what checkout has collected so far."""
+
+    __tablename__ = "carts"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    conversation_id: Mapped[int] = mapped_column(
+        ForeignKey("conversations.id", ondelete="CASCADE"), unique=True
+    )
+    discount_code: Mapped[str] = mapped_column(String(40), default="")
+    checkout: Mapped[dict[str, Any]] = mapped_column(default=dict)  # name, phone, address, step…
+    updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow, index=True)
+    reminded_at: Mapped[dt.datetime | None] = mapped_column()
+
+
+class CartItem(Base):
+    __tablename__ = "cart_items"
+    __table_args__ = (UniqueConstraint("cart_id", "variant_id", name="uq_cart_items_variant"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    cart_id: Mapped[int] = mapped_column(ForeignKey("carts.id", ondelete="CASCADE"))
+    variant_id: Mapped[int] = mapped_column(
+        ForeignKey("product_variants.id", ondelete="CASCADE"), index=True
+    )
+    quantity: Mapped[int] = mapped_column(Integer)
+    added_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+
+class DiscountCode(Base):
+    """``kind`` is ``percent`` (``value`` in basis points: 1000 = 10%) or ``fixed`` (satang)."""
+
+    __tablename__ = "discount_codes"
+
+    code: Mapped[str] = mapped_column(String(40), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(10))
+    value: Mapped[int] = mapped_column(Integer)
+    min_subtotal_satang: Mapped[int] = mapped_column(Integer, default=0)
+    starts_at: Mapped[dt.datetime | None] = mapped_column()
+    ends_at: Mapped[dt.datetime | None] = mapped_column()
+    max_uses: Mapped[int | None] = mapped_column(Integer)
+    used_count: Mapped[int] = mapped_column(Integer, default=0)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    note: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+
+class ProductReview(Base):
+    """A shopper's rating (1–5) of a product, usually answered to the review-request flow."""
+
+    __tablename__ = "product_reviews"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    product_id: Mapped[int] = mapped_column(
+        ForeignKey("products.id", ondelete="CASCADE"), index=True
+    )
+    order_id: Mapped[int | None] = mapped_column(ForeignKey("orders.id", ondelete="SET NULL"))
+    customer_id: Mapped[int | None] = mapped_column(
+        ForeignKey("customers.id", ondelete="SET NULL")
+    )
+    rating: Mapped[int] = mapped_column(Integer)
+    text: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+
+class Flow(Base):
+    """A stored sales flow: ``trigger`` (keyword, intent, button or event) and ``nodes``
+    (message, question, action, condition, handoff) as JSON. ``builtin`` names the flows the
+    app ships (product discovery, abandoned cart, review request)."""
+
+    __tablename__ = "flows"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(100))
+    builtin: Mapped[str] = mapped_column(String(40), default="")
+    enabled: Mapped[bool] = mapped_column(Boolean, default=True)
+    trigger: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    nodes: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    position: Mapped[int] = mapped_column(Integer, default=0)
+    updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+class FlowRun(Base):
+    """A flow running in one conversation: where it stands and what it has collected."""
+
+    __tablename__ = "flow_runs"
+    __table_args__ = (Index("ix_flow_runs_status_wake_at", "status", "wake_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    flow_id: Mapped[int] = mapped_column(ForeignKey("flows.id", ondelete="CASCADE"))
+    conversation_id: Mapped[int] = mapped_column(
+        ForeignKey("conversations.id", ondelete="CASCADE"), index=True
+    )
+    node_id: Mapped[str] = mapped_column(String(60), default="")
+    status: Mapped[str] = mapped_column(String(12), default="running")  # running, waiting, done
+    state: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    wake_at: Mapped[dt.datetime | None] = mapped_column()
+    started_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+
+# ---------------------------------------------------------------------------- marketing, analytics
+
+
+class AnalyticsEvent(Base):
+    """An event the seed lists (message_sent, product_viewed, added_to_cart, order_created…),
+    kept for the retention setting's number of days."""
+
+    __tablename__ = "analytics_events"
+    __table_args__ = (Index("ix_analytics_events_kind_at", "kind", "at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(40))
+    at: Mapped[dt.datetime] = mapped_column(default=utcnow, index=True)
+    conversation_id: Mapped[int | None] = mapped_column(Integer)
+    customer_id: Mapped[int | None] = mapped_column(Integer)
+    order_id: Mapped[int | None] = mapped_column(Integer)
+    product_id: Mapped[int | None] = mapped_column(Integer)
+    data: Mapped[dict[str, Any]] = mapped_column(default=dict)
+
+
+class CustomerScore(Base):
+    """RFM scores (1–5 each) and the named segment, recomputed from orders."""
+
+    __tablename__ = "customer_scores"
+    __table_args__ = (Index("ix_customer_scores_segment", "segment"),)
+
+    customer_id: Mapped[int] = mapped_column(
+        ForeignKey("customers.id", ondelete="CASCADE"), primary_key=True
+    )
+    recency: Mapped[int] = mapped_column(Integer)
+    frequency: Mapped[int] = mapped_column(Integer)
+    monetary: Mapped[int] = mapped_column(Integer)
+    segment: Mapped[str] = mapped_column(String(30))
+    last_order_at: Mapped[dt.datetime | None] = mapped_column()
+    order_count: Mapped[int] = mapped_column(Integer, default=0)
+    spent_satang: Mapped[int] = mapped_column(Integer, default=0)
+    computed_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+
+class Broadcast(Base):
+    """A message (text and/or product cards) to a segment or tag, now or at ``scheduled_at``.
+    ``status``: draft, scheduled, sending, sent, cancelled."""
+
+    __tablename__ = "broadcasts"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    title: Mapped[str] = mapped_column(String(200), default="")
+    message: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    audience: Mapped[dict[str, Any]] = mapped_column(default=dict)  # segment, tags, channels
+    status: Mapped[str] = mapped_column(String(12), default="draft")
+    scheduled_at: Mapped[dt.datetime | None] = mapped_column()
+    sent_at: Mapped[dt.datetime | None] = mapped_column()
+    created_by: Mapped[str] = mapped_column(String(100), default="")
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+
+class BroadcastRecipient(Base):
+    __tablename__ = "broadcast_recipients"
+    __table_args__ = (
+        UniqueConstraint("broadcast_id", "customer_id", name="uq_broadcast_recipients_customer"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    broadcast_id: Mapped[int] = mapped_column(ForeignKey("broadcasts.id", ondelete="CASCADE"))
+    customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id", ondelete="CASCADE"))
+    conversation_ref: Mapped[str] = mapped_column(String(200), default="")
+    channel: Mapped[str] = mapped_column(String(14), default="")
+    status: Mapped[str] = mapped_column(String(12), default="pending")  # sent, skipped, failed
+    detail: Mapped[str] = mapped_column(Text, default="")
+    message_uid: Mapped[str] = mapped_column(String(64), default="")
+    updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
