@@ -398,6 +398,10 @@ def build_parser() -> argparse.ArgumentParser:
     pp.add_argument("--id", required=True, help="mobile number, 13-digit ID or e-wallet ID")
     pp.add_argument("--amount", help="exact amount in baht, e.g. 1250.50")
     pp.add_argument("--png", metavar="FILE", help="also write the QR code as a PNG image")
+
+    from minichat_desktop.commands import register_all
+
+    register_all(add, sub)
     return p
 
 
