@@ -549,9 +549,7 @@ def tenders_of(session: Session, order_id: int) -> list[Tender]:
     return [Tender(PaymentMethod(m), a, t, r) for m, a, t, r in rows]
 
 
-def refund_sale(
-    session: Session, order_id: int, actor: str, reason: str
-) -> orders_mod.OrderView:
+def refund_sale(session: Session, order_id: int, actor: str, reason: str) -> orders_mod.OrderView:
     """Refund a paid sale whole: stock comes back, and the money goes back the way it came
     (negative tenders in the open shift, so cash back leaves the drawer's count right)."""
     if not reason.strip():

@@ -93,7 +93,9 @@ def test_cash_sale_gives_change_takes_stock_and_records_the_tender(shopdb: Datab
     _open(shopdb)
     tea = _find(shopdb, "8850001000017")
     with shopdb.write() as s:
-        sale = pos.ring_up(s, [_line(tea, 3)], [Tender(CASH, 13500, tendered_satang=20000)], "staff")
+        sale = pos.ring_up(
+            s, [_line(tea, 3)], [Tender(CASH, 13500, tendered_satang=20000)], "staff"
+        )
     assert sale.change_satang == 6500
     assert sale.order.channel == Channel.POS
     assert (sale.order.status, sale.order.payment_status) == (
@@ -142,7 +144,9 @@ def test_line_and_order_discounts_reach_the_order(shopdb: Database) -> None:
         totals = pos.sale_totals(s, lines, 2000)
     assert (totals.subtotal, totals.discount, totals.total) == (33000, 2000, 31000)
     with shopdb.write() as s:
-        sale = pos.ring_up(s, lines, [Tender(CARD, 31000, ref="ap 123")], "staff", order_discount_satang=2000)
+        sale = pos.ring_up(
+            s, lines, [Tender(CARD, 31000, ref="ap 123")], "staff", order_discount_satang=2000
+        )
     assert sale.order.total_satang == 31000
     assert [i.discount_satang for i in sale.order.items] == [1000, 0]
     with pytest.raises(UserError) as err, shopdb.read() as s:
