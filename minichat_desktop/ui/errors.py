@@ -11,6 +11,7 @@ from PySide6.QtWidgets import QMessageBox, QWidget
 
 from minichat_desktop.domain.errors import DomainError, EnvironmentProblem, UserError
 from minichat_desktop.ui.i18n import current_language, t
+from minichat_desktop.ui.th import ERRORS as MORE_ERRORS
 
 log = logging.getLogger(__name__)
 
@@ -42,6 +43,7 @@ THAI_ERRORS: dict[str, str] = {
     "env.disk_full": "ดิสก์เต็ม บันทึกไม่ได้ ข้อมูลเดิมยังอยู่ครบ",
     "env.keyring": "ใช้ที่เก็บรหัสผ่านของระบบไม่ได้ ข้อมูลลับจึงยังไม่ถูกบันทึก",
 }
+THAI_ERRORS.update(MORE_ERRORS)  # each screen's own codes (ui/th/<screen>.py ERRORS)
 
 
 def error_text(exc: DomainError) -> str:
