@@ -22,7 +22,7 @@ from typing import Any
 from sqlalchemy import delete, func, or_, select, update
 from sqlalchemy.orm import Session
 
-from minichat_desktop.domain import customers
+from minichat_desktop.domain import analytics, customers
 from minichat_desktop.domain.errors import NotFound, UserError
 from minichat_desktop.domain.models import (
     BotMode,
@@ -301,6 +301,7 @@ def record_inbound(
         created_at=at,
     )
     session.add(msg)
+    analytics.record(session, analytics.MESSAGE_RECEIVED, at=at, conversation_id=conv.id, customer_id=conv.customer_id)  # noqa: E501
     conv.unread += 1
     conv.last_message_at = at
     conv.last_preview = text[:200]
@@ -372,6 +373,7 @@ def queue_outgoing(
     )
     session.add(msg)
     session.add(OutboxItem(uid=message.id, frame=frame.to_obj(), created_at=now))
+    analytics.record(session, analytics.MESSAGE_SENT, at=now, conversation_id=conv.id, customer_id=conv.customer_id, data={"author": analytics.author_role(author)})  # noqa: E501
     conv.last_message_at = now
     conv.last_preview = msg.text[:200]
     if author != "bot" and conv.status == ConversationStatus.PENDING:

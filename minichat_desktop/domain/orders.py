@@ -22,7 +22,7 @@ from typing import Any, NamedTuple
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session, selectinload
 
-from minichat_desktop.domain import notifications
+from minichat_desktop.domain import analytics, notifications
 from minichat_desktop.domain import shop as shop_mod
 from minichat_desktop.domain.db import DriverConnection
 from minichat_desktop.domain.errors import InvalidTransition, NotFound, UserError
@@ -536,6 +536,7 @@ def place_order(session: Session, new: NewOrder, actor: str) -> OrderView:
         "updated_at": now,
     }
     order_id = raw.insert(Order.__table__, order)
+    analytics.record_raw(raw, analytics.ORDER_CREATED, at=now, order_id=order_id, customer_id=customer_id, data={"channel": str(new.channel), "total_satang": totals.total})  # noqa: E501
     item_ids = [raw.insert(OrderItem.__table__, {"order_id": order_id, **i}) for i in items]
     event_note = "placed" if not new.completed else "counter sale"
     raw.insert(
