@@ -1,0 +1,107 @@
+"""``minichat bot …``: the sales bot from the command line.
+
+``minichat bot classify TEXT [--json]`` prints what the bot understands of one message;
+``minichat bot classify - [--json]`` reads one message a line from stdin and prints one result a
+line (a blank line gives ``{"intent": "unknown", "confidence": 0.0, "entities": {}}``, so output
+line N always answers input line N). Products are matched against the catalog of the data
+folder when it has a database (``--no-catalog`` skips it; a missing database is not created).
+
+Other modules add their own ``bot`` commands through :func:`bot_group`, which returns the
+``bot`` group's sub-parsers, creating the group on first use, whichever module runs first::
+
+    from minichat_desktop.commands.bot import bot_group
+
+    def register(add, sub):
+        chat = add("chat", cmd_bot_chat, "talk to the bot in the terminal", bot_group(add, sub))
+
+Exit codes as for every command: 0 done, 2 a usage error (empty TEXT), 1 the environment.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Callable
+from typing import Any
+
+_SUBPARSERS_ATTR = "_minichat_bot_subparsers"
+
+
+def bot_group(add: Callable[..., Any], sub: Any) -> Any:
+    """The sub-parsers of ``minichat bot`` (created once; later calls return the same)."""
+    existing = sub.choices.get("bot")
+    if existing is not None:
+        return getattr(existing, _SUBPARSERS_ATTR)
+    from minichat_desktop.cli import _help, _Parser
+
+    group: argparse.ArgumentParser = add(
+        "bot", lambda a: _help(group), "the sales bot: understanding, recommendations, chat"
+    )
+    subparsers = group.add_subparsers(title="commands", metavar="COMMAND", parser_class=_Parser)
+    setattr(group, _SUBPARSERS_ATTR, subparsers)
+    return subparsers
+
+
+def register(add: Callable[..., Any], sub: Any) -> None:
+    c = add(
+        "classify",
+        cmd_bot_classify,
+        "show the intent and entities the bot reads in TEXT (-: one message a line from stdin)",
+        bot_group(add, sub),
+    )
+    c.add_argument("text", metavar="TEXT", help="the message, or - for stdin")
+    c.add_argument("--json", action="store_true", help="print JSON")
+    c.add_argument(
+        "--no-catalog", action="store_true", help="do not match products against the catalog"
+    )
+
+
+def _catalog(args: argparse.Namespace) -> Any:
+    """The data folder's catalog matcher, or None when there is no database there."""
+    if args.no_catalog:
+        return None
+    from minichat_desktop import paths
+    from minichat_desktop.domain.bot.catalog_match import CatalogMatcher
+    from minichat_desktop.domain.db import Database
+
+    if not paths.database_path(args.data_path).exists():
+        return None
+    db = Database.open(args.data_path, backup=True)
+    try:
+        with db.read() as session:
+            return CatalogMatcher.load(session)
+    finally:
+        db.dispose()
+
+
+def _human(result: Any) -> str:
+    parts = [f"{result.intent} ({result.confidence:.2f})"]
+    for key, value in result.entities.items():
+        if key == "product":
+            value = ", ".join(f"{p['sku']} {p['name']} ({p['score']:.2f})" for p in value)
+        elif isinstance(value, list):
+            value = ", ".join(str(v) for v in value)
+        parts.append(f"  {key}: {value}")
+    return "\n".join(parts)
+
+
+def cmd_bot_classify(args: argparse.Namespace) -> int:
+    from minichat_desktop.cli import EXIT_OK, UsageError
+    from minichat_desktop.domain.bot import nlu
+
+    if args.text != "-" and not args.text.strip():
+        raise UsageError("bot.empty_text", "TEXT is empty; give a message or - to read stdin")
+    catalog = _catalog(args)
+    if hasattr(sys.stdout, "reconfigure"):
+        sys.stdout.reconfigure(encoding="utf-8")  # Thai, whatever the console's code page
+    if args.text != "-":
+        result = nlu.classify(args.text, catalog)
+        print(result.to_json() if args.json else _human(result))
+        return EXIT_OK
+    stdin = sys.stdin
+    if hasattr(stdin, "reconfigure"):
+        stdin.reconfigure(encoding="utf-8", errors="replace")
+    for line in stdin:
+        result = nlu.classify(line.rstrip("\r\n"), catalog)
+        print(result.to_json() if args.json else _human(result), flush=not args.json)
+    return EXIT_OK
