@@ -1,0 +1,118 @@
+"""``minichat invoice``, ``minichat receipt`` and ``minichat label``: an order's documents as
+PDF files. Several order numbers make one PDF. The file is written whole or not at all (a
+temporary file renamed into place)."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from minichat_desktop.domain.errors import EnvironmentProblem, UserError
+
+
+def write_atomically(path: Path, data: bytes) -> None:
+    """Write ``data`` to ``path`` through a temporary file in the same folder, renamed into
+    place: a reader never sees half a PDF. Raises :class:`EnvironmentProblem` when the folder
+    cannot be written."""
+    target = path.expanduser()
+    folder = target.parent if str(target.parent) else Path(".")
+    tmp = None
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=folder)
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, target)
+        tmp = None
+    except OSError as exc:
+        raise EnvironmentProblem(
+            "env.write_failed",
+            f"cannot write {target}: {exc.strerror or exc}",
+            path=str(target),
+        ) from exc
+    finally:
+        if tmp is not None:
+            Path(tmp).unlink(missing_ok=True)
+
+
+def _out(args: argparse.Namespace) -> Path:
+    out = Path(args.out)
+    if out.is_dir():
+        raise UserError(
+            "cli.out_is_folder", f"{out} is a folder; give the PDF file to write, e.g. {out}/x.pdf"
+        )
+    return out
+
+
+def _open(args: argparse.Namespace) -> Any:
+    from minichat_desktop.domain.db import Database
+
+    return Database.open(args.data_path)
+
+
+def _done(out: Path, what: str, n: int) -> int:
+    print(f"{what} for {n} order{'s' if n != 1 else ''} written to {out}")
+    return 0
+
+
+def cmd_invoice(args: argparse.Namespace) -> int:
+    from minichat_desktop.documents import api
+
+    out = _out(args)
+    pdf = api.invoices_pdf(_open(args), args.orders, actor="cli", copy=args.copy)
+    write_atomically(out, pdf)
+    return _done(out, "invoice", len(args.orders))
+
+
+def cmd_receipt(args: argparse.Namespace) -> int:
+    from minichat_desktop.documents import api
+
+    out = _out(args)
+    pdf = api.receipts_pdf(_open(args), args.orders, width=args.width, actor="cli")
+    write_atomically(out, pdf)
+    return _done(out, f"{args.width} mm receipt", len(args.orders))
+
+
+def cmd_label(args: argparse.Namespace) -> int:
+    from minichat_desktop.documents import api
+
+    out = _out(args)
+    pdf = api.labels_pdf(_open(args), args.orders, four_up=args.four_up)
+    write_atomically(out, pdf)
+    return _done(out, "shipping label" + (" (4 per A4)" if args.four_up else ""), len(args.orders))
+
+
+def _order_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("orders", nargs="+", metavar="ORDER_NUMBER", help="e.g. MC-2026-000123")
+    p.add_argument("out", metavar="OUT.pdf", help="the PDF file to write")
+
+
+def register(add: Callable[..., Any], sub: Any) -> None:
+    inv = add(
+        "invoice",
+        cmd_invoice,
+        "write the A4 tax invoice (or receipt, for a shop without VAT) of paid orders to a PDF; "
+        "a number is issued the first time, reprints keep it",
+    )
+    _order_args(inv)
+    inv.add_argument("--copy", action="store_true", help="mark it as a copy (สำเนา)")
+    rec = add(
+        "receipt",
+        cmd_receipt,
+        "write the counter receipt (abbreviated tax invoice for a VAT shop) of paid orders to a "
+        "PDF on an 80 or 58 mm roll",
+    )
+    _order_args(rec)
+    rec.add_argument("--width", type=int, choices=(80, 58), default=80, help="paper width, mm")
+    lab = add(
+        "label",
+        cmd_label,
+        "write 100 x 150 mm shipping labels of orders to one PDF",
+    )
+    _order_args(lab)
+    lab.add_argument("--four-up", action="store_true", help="four labels on each A4 sheet")

@@ -1,0 +1,181 @@
+"""Documents for screens and the command line: order ids or numbers in, PDF bytes out.
+
+Each function issues what must be issued (a tax invoice or receipt number) in one short write
+unit of work, then draws the PDF outside it, so the database's single writer is never held
+while reportlab works. They block for tens of milliseconds (labels: about 50 ms each): screens
+run them off the GUI thread (see ``ui/printing.py``).
+
+Orders are given as ids (``int``) or numbers (``"MC-2026-000123"``). Errors are the domain's:
+:class:`UserError` (unknown order, not paid, a full tax invoice without the buyer's address…)
+and :class:`EnvironmentProblem` (a printer that cannot be reached).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+from collections.abc import Sequence
+
+from minichat_desktop.documents import escpos
+from minichat_desktop.documents.invoice import render_invoice
+from minichat_desktop.documents.label import render_labels
+from minichat_desktop.documents.receipt import render_receipt, render_test_page
+from minichat_desktop.domain import documents as docs
+from minichat_desktop.domain import shop
+from minichat_desktop.domain.db import Database
+from minichat_desktop.domain.documents import Buyer, DocumentKind, PrinterSettings
+from minichat_desktop.domain.errors import UserError
+
+OrderRef = int | str
+
+
+def merge_pdfs(parts: Sequence[bytes]) -> bytes:
+    """One PDF of the pages of ``parts``, in order."""
+    if len(parts) == 1:
+        return parts[0]
+    import pypdfium2 as pdfium
+
+    out = pdfium.PdfDocument.new()
+    try:
+        for part in parts:
+            src = pdfium.PdfDocument(part)
+            try:
+                out.import_pages(src)
+            finally:
+                src.close()
+        buf = io.BytesIO()
+        out.save(buf)
+        return buf.getvalue()
+    finally:
+        out.close()
+
+
+def _need_orders(orders: Sequence[OrderRef]) -> None:
+    if not orders:
+        raise UserError("document.no_orders", "choose at least one order")
+
+
+def invoices_pdf(
+    db: Database,
+    orders: Sequence[OrderRef],
+    *,
+    actor: str = "owner",
+    kind: DocumentKind | str | None = None,
+    copy: bool = False,
+) -> bytes:
+    """A4 documents of ``orders`` in one PDF: the full tax invoice of a VAT-registered shop,
+    else the receipt (or the ``kind`` asked for). Numbers are issued for all the orders or,
+    when one cannot have its document, for none (the error names that order)."""
+    _need_orders(orders)
+    with db.write() as session:
+        data = [docs.issue_and_gather(session, ref, actor, kind=kind) for ref in orders]
+    return merge_pdfs([render_invoice(d, copy=copy) for d in data])
+
+
+def invoice_pdf(
+    db: Database,
+    order: OrderRef,
+    *,
+    actor: str = "owner",
+    kind: DocumentKind | str | None = None,
+    buyer: Buyer | None = None,
+    copy: bool = False,
+) -> bytes:
+    """The A4 document of one order (see :func:`invoices_pdf`). ``buyer`` sets the name,
+    address and tax ID printed on a full tax invoice issued now (a reprint keeps the first)."""
+    with db.write() as session:
+        data = docs.issue_and_gather(session, order, actor, kind=kind, buyer=buyer)
+    return render_invoice(data, copy=copy)
+
+
+def receipts_pdf(
+    db: Database,
+    orders: Sequence[OrderRef],
+    *,
+    width: int = 80,
+    actor: str = "owner",
+    printable_only: bool = False,
+) -> bytes:
+    """Counter receipts on a ``width`` (80 or 58) mm roll, one page each: the abbreviated tax
+    invoice of a VAT-registered shop, else the receipt."""
+    _need_orders(orders)
+    if width not in (80, 58):
+        raise UserError("printer.bad_width", f"receipt paper is 80 or 58 mm wide, not {width}")
+    with db.write() as session:
+        data = [docs.issue_and_gather(session, ref, actor, counter=True) for ref in orders]
+    return merge_pdfs([render_receipt(d, width, printable_only=printable_only) for d in data])
+
+
+def receipt_pdf(
+    db: Database,
+    order: OrderRef,
+    *,
+    width: int = 80,
+    actor: str = "owner",
+    printable_only: bool = False,
+) -> bytes:
+    """The counter receipt of one order (see :func:`receipts_pdf`)."""
+    return receipts_pdf(db, [order], width=width, actor=actor, printable_only=printable_only)
+
+
+def labels_pdf(db: Database, orders: Sequence[OrderRef], *, four_up: bool = False) -> bytes:
+    """Shipping labels (100 × 150 mm, or four to an A4 sheet) of ``orders`` in one PDF.
+    Nothing is issued: labels only read."""
+    _need_orders(orders)
+    with db.read() as session:
+        data = docs.label_data(session, orders)
+    return render_labels(data, four_up=four_up)
+
+
+def _now_text() -> str:
+    return docs.thai_date(dt.datetime.now(dt.UTC), with_time=True)
+
+
+def test_page_pdf(
+    width: int = 80, *, shop_name: str = "", printer: str = "", printable_only: bool = False
+) -> bytes:
+    """A printer test page for a ``width`` mm roll."""
+    if width not in (80, 58):
+        raise UserError("printer.bad_width", f"receipt paper is 80 or 58 mm wide, not {width}")
+    return render_test_page(
+        width, shop_name=shop_name, printer=printer, when=_now_text(), printable_only=printable_only
+    )
+
+
+def printer_settings(db: Database) -> PrinterSettings:
+    with db.read() as session:
+        return docs.get_printer_settings(session)
+
+
+def print_escpos(
+    db: Database,
+    order: OrderRef,
+    *,
+    settings: PrinterSettings | None = None,
+    actor: str = "owner",
+) -> None:
+    """Print an order's counter receipt on the ESC/POS printer of ``settings`` (default: the
+    shop's printer settings), as an image. Raises :class:`UserError` when no ESC/POS printer
+    is set, :class:`EnvironmentProblem` when it cannot be reached."""
+    chosen = settings or printer_settings(db)
+    escpos.open_printer(chosen)  # says clearly when no ESC/POS printer is set
+    pdf = receipt_pdf(db, order, width=chosen.receipt_width, actor=actor, printable_only=True)
+    escpos.print_pdf(chosen, pdf)
+
+
+def print_escpos_test_page(db: Database | None, settings: PrinterSettings) -> None:
+    """Print the test page on the ESC/POS printer of ``settings``."""
+    name = ""
+    if db is not None:
+        with db.read() as session:
+            name = shop.get_profile(session).name
+    pdf = test_page_pdf(
+        settings.receipt_width,
+        shop_name=name,
+        printer=f"{settings.receipt_kind.value} {settings.receipt_target}".strip(),
+        printable_only=True,
+    )
+    escpos.print_pdf(settings, pdf)
+
+
+test_page_pdf.__test__ = False  # type: ignore[attr-defined]  # a printer test page, not a pytest test

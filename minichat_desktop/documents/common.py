@@ -1,0 +1,173 @@
+"""What the document renderers share: shaped Thai paragraph styles, escaping, money."""
+
+from __future__ import annotations
+
+import functools
+from typing import Any
+from xml.sax.saxutils import escape
+
+from reportlab.lib import colors
+from reportlab.lib.enums import TA_CENTER, TA_LEFT, TA_RIGHT
+from reportlab.lib.styles import ParagraphStyle
+from reportlab.lib.utils import simpleSplit
+from reportlab.pdfbase.pdfmetrics import stringWidth
+from reportlab.platypus import BaseDocTemplate, Flowable, Frame, PageTemplate, Paragraph
+
+from minichat_desktop.documents import fonts
+from minichat_desktop.domain.thai import format_baht
+
+INK = colors.HexColor("#1F2933")
+MUTED = colors.HexColor("#52606D")
+RULE = colors.HexColor("#9AA5B1")
+SHADE = colors.HexColor("#EEF2F5")
+ACCENT = colors.HexColor("#0E8F6E")
+
+ALIGN = {"left": TA_LEFT, "right": TA_RIGHT, "center": TA_CENTER}
+
+
+def esc(text: str) -> str:
+    """Text for paragraph markup (``&``, ``<`` and ``>`` escaped, newlines as breaks)."""
+    return escape(text).replace("\n", "<br/>")
+
+
+def money(satang: int) -> str:
+    return format_baht(satang)
+
+
+@functools.lru_cache(maxsize=256)
+def style(
+    size: float = 10,
+    *,
+    bold: bool = False,
+    align: str = "left",
+    leading: float | None = None,
+    color: str = "ink",
+) -> ParagraphStyle:
+    """A shaped Sarabun style (cached: styles are immutable once made)."""
+    fonts.register()
+    return ParagraphStyle(
+        f"s{size}{'b' if bold else ''}{align}{leading}{color}",
+        fontName=fonts.BOLD if bold else fonts.REGULAR,
+        fontSize=size,
+        # Thai stacks marks above and below the line: give them room.
+        leading=leading if leading is not None else round(size * 1.38, 2),
+        alignment=ALIGN[align],
+        textColor={"ink": INK, "muted": MUTED, "white": colors.white, "accent": ACCENT}[color],
+        shaping=1,
+        splitLongWords=1,
+        wordWrap=None,
+    )
+
+
+# Thai marks that sit above or below a consonant: text with none of these looks the same shaped
+# or not, and is drawn without HarfBuzz (a tenth of the time; documents have many numbers).
+_MARKS = frozenset(chr(c) for c in (0x0E31, *range(0x0E34, 0x0E3B), *range(0x0E47, 0x0E4F)))
+
+
+def needs_shaping(text: str) -> bool:
+    return not _MARKS.isdisjoint(text)
+
+
+class Plain(Flowable):
+    """Text that needs no shaping (digits, Latin, Thai without marks), wrapped at spaces and
+    laid out like a :class:`Paragraph` of the same style."""
+
+    def __init__(self, text: str, st: ParagraphStyle) -> None:
+        super().__init__()
+        self.text = text
+        self.st = st
+        self.lines: list[str] = []
+
+    def wrap(self, availWidth: float, availHeight: float) -> tuple[float, float]:
+        st = self.st
+        self.width = availWidth
+        self.lines = []
+        for part in self.text.split("\n"):
+            self.lines += simpleSplit(part, st.fontName, st.fontSize, availWidth) or [""]
+        self.height = st.leading * len(self.lines)
+        return availWidth, self.height
+
+    def draw(self) -> None:
+        st = self.st
+        c = self.canv
+        c.setFont(st.fontName, st.fontSize)
+        c.setFillColor(st.textColor)
+        y = self.height - st.fontSize
+        for line in self.lines:
+            if st.alignment == TA_RIGHT:
+                c.drawRightString(self.width, y, line)
+            elif st.alignment == TA_CENTER:
+                c.drawCentredString(self.width / 2, y, line)
+            else:
+                c.drawString(0, y, line)
+            y -= st.leading
+
+    def minWidth(self) -> float:
+        st = self.st
+        return max(stringWidth(w, st.fontName, st.fontSize) for w in self.text.split() or [""])
+
+
+class ThaiParagraph(Paragraph):
+    """A paragraph that remembers its line breaks per width: tables wrap each cell several
+    times while sizing and drawing, and shaping Thai dominates the cost of a document."""
+
+    def wrap(self, availWidth: float, availHeight: float) -> tuple[float, float]:
+        cache: dict[float, tuple[Any, ...]] = self.__dict__.setdefault("_wraps", {})
+        hit = cache.get(availWidth)
+        if hit is not None:
+            self.width, self._wrapWidths, self.blPara, self.height = hit
+            return self.width, self.height
+        result = super().wrap(availWidth, availHeight)
+        if hasattr(self, "blPara"):
+            cache[availWidth] = (self.width, self._wrapWidths, self.blPara, self.height)
+        return result
+
+
+def para(text: str, size: float = 10, **kw: object) -> Flowable:
+    """Plain text as a flowable: a shaped :class:`Paragraph` when it has Thai marks, else the
+    cheaper :class:`Plain`."""
+    st = style(size, **kw)  # type: ignore[arg-type]
+    if needs_shaping(text):
+        return ThaiParagraph(esc(text), st)
+    return Plain(text, st)
+
+
+def markup(text: str, size: float = 10, **kw: object) -> Paragraph:
+    """A shaped paragraph of reportlab markup (the caller escapes the values)."""
+    return ThaiParagraph(text, style(size, **kw))  # type: ignore[arg-type]
+
+
+def make_doc(
+    out: Any,
+    pagesize: tuple[float, float],
+    *,
+    left: float,
+    right: float,
+    top: float,
+    bottom: float,
+    **info: Any,
+) -> BaseDocTemplate:
+    """A one-frame document whose frame is exactly the page less the margins (reportlab's
+    SimpleDocTemplate pads its frame by 6 points on every side)."""
+    doc = BaseDocTemplate(
+        out,
+        pagesize=pagesize,
+        leftMargin=left,
+        rightMargin=right,
+        topMargin=top,
+        bottomMargin=bottom,
+        **info,
+    )
+    frame = Frame(
+        left,
+        bottom,
+        pagesize[0] - left - right,
+        pagesize[1] - top - bottom,
+        leftPadding=0,
+        rightPadding=0,
+        topPadding=0,
+        bottomPadding=0,
+        id="body",
+    )
+    doc.addPageTemplates([PageTemplate(id="page", frames=[frame])])
+    return doc
