@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import socket
 from typing import Any
 
 from PIL import Image
@@ -94,7 +95,13 @@ def print_image(settings: PrinterSettings, image: Image.Image, *, cut: bool = Tr
 
     printer = open_printer(settings)
     try:
-        printer.open()
+        if settings.receipt_kind == ReceiptPrinterKind.NETWORK:
+            # Our own socket: python-escpos leaves its socket open when the connection fails.
+            printer.device = socket.create_connection(
+                (printer.host, printer.port), timeout=NETWORK_TIMEOUT_S
+            )
+        else:
+            printer.open()
         printer.hw("INIT")
         printer.image(image, impl="bitImageRaster", fragment_height=960)
         if cut:
