@@ -85,62 +85,90 @@ def _variant_map() -> dict[str, str]:
     for group in lexicon.SPELLING_VARIANTS:
         head = skeleton(group[0])
         for spelling in group:
-            out[skeleton(spelling)] = head
+            skel = skeleton(spelling)
+            if len(skel) >= 3 and skel != head:
+                out.setdefault(skel, head)
     return out
 
 
 _VARIANTS: Final = _variant_map()
-_THAI_RE: Final = re.compile(r"[\u0e00-\u0e7f]")
-_WORD_SPLIT: Final = re.compile(r"[\s|/,()\[\]]+")
+_VARIANT_RE: Final = re.compile(
+    "|".join(re.escape(v) for v in sorted(_VARIANTS, key=len, reverse=True))
+)
+_HEADS: Final = frozenset(skeleton(group[0]) for group in lexicon.SPELLING_VARIANTS)
 _THAI: Final = re.compile(r"[\u0e00-\u0e7f]")
+_WORD_SPLIT: Final = re.compile(r"[\s|/,()\[\]]+")
+_LATIN_WORD: Final = re.compile(r"[a-z][a-z0-9-]{3,}")
+# Latin words in product names that name no product in particular.
+_LATIN_STOP: Final = frozenset(
+    ("with", "from", "pack", "size", "free", "long", "short", "sleeve", "soft", "basic", "style")
+)
+
+# Score factors: a whole name counts fully, a part of a name a little less, a single word of
+# a name less again.
+_WHOLE, _PHRASE, _WORD = 1.0, 0.92, 0.88
 
 
-def _key_forms(name: str) -> list[str]:
-    """Skeleton keys of one name: the whole name and its first phrase, each also with spelling
-    variants folded to their group's head."""
+def fold_variants(skel: str) -> str:
+    """Every known spelling variant inside a skeleton replaced by its group's head spelling
+    (leftmost-longest, two passes so a folded word can complete a longer one)."""
+    if not skel:
+        return skel
+    for _ in range(2):
+        folded = _VARIANT_RE.sub(lambda m: _VARIANTS[m.group(0)], skel)
+        if folded == skel:
+            break
+        skel = folded
+    return skel
+
+
+def _type_heads() -> list[str]:
+    heads = {skeleton(s) for spellings in lexicon.PRODUCT_TYPES.values() for s in spellings}
+    heads |= {skeleton(w) for w in ("เสื้อ", "กางเกง", "กระเป๋า", "รองเท้า")}
+    return sorted((h for h in heads if _THAI.search(h)), key=len, reverse=True)
+
+
+_TYPE_HEADS: Final = _type_heads()
+_NOT_PRODUCT: Final = re.compile(
+    "|".join(re.escape(skeleton(w)) for w in lexicon.NOT_PRODUCT_WORDS if skeleton(w))
+)
+
+
+def _name_keys(name: str) -> list[tuple[str, float]]:
+    """(skeleton key, factor) pairs of one product name: the whole name; for Thai, each
+    phrase (Thai names put spaces between phrases, not words) and the first phrase without its
+    product-type word (``คอกลม`` of ``เสื้อยืดคอกลม``: "เสื้อคอกลม" finds it) unless what is left
+    is only a colour."""
     name = clean(name)
     if not name:
         return []
-    words = [w for w in _WORD_SPLIT.split(name) if w]
-    forms = {skeleton(name)}
-    first = skeleton(words[0]) if words else ""
-    if len(words) > 1 and len(first) >= 4:
-        forms.add(first)
-    # The first phrase without its product-type word ("คอกลม" of "เสื้อยืดคอกลม"), so
-    # "เสื้อคอกลม" finds it; not when what is left is only a colour ("สีแดง").
+    keys = [(skeleton(name), _WHOLE)]
+    if not _THAI.search(name):
+        return keys
+    phrases = [skeleton(w) for w in _WORD_SPLIT.split(name) if w]
+    if len(phrases) > 1:
+        keys += [(p, _PHRASE) for p in phrases if len(p) >= 4 and _THAI.search(p)]
+    first = phrases[0] if phrases else ""
     for head in _TYPE_HEADS:
         if first.startswith(head):
             rest = first[len(head) :]
             if len(rest) >= 4 and not rest.startswith("สี"):
-                forms.add(rest)
+                keys.append((rest, _PHRASE))
             break
-    return [f for f in forms if f]
+    return keys
 
 
-_TYPE_HEADS: Final = sorted(
-    {
-        skeleton(s)
-        for spellings in lexicon.PRODUCT_TYPES.values()
-        for s in spellings
-        if _THAI_RE.search(s)
-    }
-    | {skeleton(w) for w in ("เสื้อ", "กางเกง", "กระเป๋า", "รองเท้า")},
-    key=len,
-    reverse=True,
-)
-
-
-def fold_variants(skel: str) -> str:
-    """Replace every known spelling variant inside a skeleton by its group's head spelling."""
-    if not skel:
-        return skel
-    for variant, head in _SORTED_VARIANTS:
-        if variant in skel and variant != head:
-            skel = skel.replace(variant, head)
-    return skel
-
-
-_SORTED_VARIANTS: Final = sorted(_VARIANTS.items(), key=lambda kv: len(kv[0]), reverse=True)
+def _words_of(entry: CatalogEntry) -> set[str]:
+    """Distinctive-word candidates of a product: lexicon words (group heads) found in its Thai
+    name, and Latin words of four letters or more in either name."""
+    words: set[str] = set()
+    th = fold_variants(skeleton(entry.name_th))
+    words |= {h for h in _HEADS if h in th and len(h) >= 3}
+    for name in (entry.name_en, entry.name_th):
+        for w in _LATIN_WORD.findall(clean(name)):
+            if w not in _LATIN_STOP:
+                words.add(fold_variants(skeleton(w)))
+    return words
 
 
 class CatalogMatcher:
@@ -156,70 +184,106 @@ class CatalogMatcher:
         stamp: CatalogStamp | None = None,
     ) -> None:
         self.stamp = stamp
+        categories = list(categories)
         self._entries: dict[int, CatalogEntry] = {}
-        keys: list[tuple[int, dict[str, float]]] = []  # (product_id, trigram → weight)
-        raw_keys: list[tuple[int, set[str], int]] = []
-        df: dict[str, int] = defaultdict(int)
+        raw: list[tuple[int, str, float]] = []  # (product_id, skeleton key, factor)
+        latin_words: dict[str, re.Pattern[str]] = {}
+        word_owners: dict[str, set[int]] = defaultdict(set)
+        product_words: dict[int, set[str]] = {}
         for e in entries:
             if not e.active:
                 continue
             self._entries[e.product_id] = e
-            forms: set[str] = set()
+            forms: dict[str, float] = {}
             for name in (e.name_th, e.name_en):
-                for f in _key_forms(name):
-                    forms.add(f)
-                    forms.add(fold_variants(f))
+                for key, factor in _name_keys(name):
+                    for k in (key, fold_variants(key)):
+                        if k and factor > forms.get(k, 0.0):
+                            forms[k] = factor
             sku = skeleton(e.sku)
             if len(sku) >= 4:
-                forms.add(sku)
-            for f in forms:
-                grams = trigrams(f)
-                if grams:
-                    raw_keys.append((e.product_id, grams, len(f)))
-                    for g in grams:
-                        df[g] += 1
-        n = max(len(raw_keys), 1)
+                forms[sku] = _WHOLE
+            raw += [(e.product_id, k, f) for k, f in forms.items()]
+            product_words[e.product_id] = _words_of(e)
+            for w in product_words[e.product_id]:
+                word_owners[w].add(e.product_id)
+        # A word of a name is a key of its own when at most two products share it.
+        for product_id, words in product_words.items():
+            for w in words:
+                if len(word_owners[w]) <= 2:
+                    raw.append((product_id, w, _WORD))
+                    if not _THAI.search(w):
+                        latin_words[w] = re.compile(rf"(?<![a-z]){re.escape(w)}")
+        df: dict[str, int] = defaultdict(int)
+        grams_of = [trigrams(k) for _, k, _ in raw]
+        for grams in grams_of:
+            for g in grams:
+                df[g] += 1
+        n = max(len(raw), 1)
         self._idf = {g: math.log(1 + n / c) for g, c in df.items()}
+        # Trigrams of product-type words ("รองเท้า", "เสื้อยืด", the shop's category names) say
+        # what kind of thing, not which one: they count a quarter in a key's score, so "มี
+        # รองเท้าไหม" names no particular shoe.
+        type_words = [*_TYPE_HEADS, *(skeleton(c) for c in categories)]
+        type_grams = {g for w in type_words for g in trigrams(w) if len(w) >= 3}
         postings: dict[str, list[int]] = defaultdict(list)
+        self._keys: list[tuple[int, dict[str, float], float, re.Pattern[str] | None]] = []
         self._key_total: list[float] = []
-        self._key_len: list[int] = []
-        for product_id, grams, length in raw_keys:
-            kid = len(keys)
-            weights = {g: self._idf[g] for g in grams}
-            keys.append((product_id, weights))
+        for (product_id, key, factor), grams in zip(raw, grams_of, strict=True):
+            if not grams:
+                continue
+            kid = len(self._keys)
+            weights = {g: self._idf[g] * (0.25 if g in type_grams else 1.0) for g in grams}
+            if len(key) < 6:
+                factor *= 0.55 + 0.075 * len(key)  # a short key found by chance says little
+            # A Latin word key must start a word of the text: "rice" is not in "price".
+            self._keys.append((product_id, weights, factor, latin_words.get(key)))
             self._key_total.append(sum(weights.values()))
-            self._key_len.append(length)
             for g in grams:
                 postings[g].append(kid)
-        self._keys = keys
         self._postings = dict(postings)
         self._categories = self._category_index(categories)
 
     # ------------------------------------------------------------------ building
 
     @staticmethod
-    def _category_index(categories: Iterable[str]) -> list[tuple[str, str, re.Pattern[str] | None]]:
-        """(skeleton of a Thai spelling or "", category name, word pattern of a Latin spelling)
-        triples, longest first: the shop's own category names plus the lexicon's spellings of
-        the ones it knows. Latin spellings match as whole words ("hat" is not in "what")."""
-        spellings: dict[str, str] = {}
+    def _category_index(
+        categories: Iterable[str],
+    ) -> list[tuple[str, tuple[str, ...], re.Pattern[str] | None]]:
+        """(Thai skeleton or Latin spelling, category names, word pattern for Latin) triples,
+        longest first: the shop's own category names, the lexicon's spellings of the ones it
+        knows, and generic words naming several (``เสื้อ``). Latin spellings match as whole
+        words ("hat" is not in "what")."""
         names = list(categories)
+        spellings: dict[str, list[str]] = defaultdict(list)
+
+        def put(spelling: str, name: str) -> None:
+            if spelling and name not in spellings[spelling]:
+                spellings[spelling].append(name)
+
+        def shop_name(canon: str) -> str | None:
+            return next((n for n in names if skeleton(n) == skeleton(canon)), None)
+
         for name in names:
-            spellings.setdefault(clean(name), name)
+            put(clean(name), name)
         for canon, variants in lexicon.PRODUCT_TYPES.items():
-            target = next((n for n in names if skeleton(n) == skeleton(canon)), None)
-            if target is None:
-                continue
-            for v in variants:
-                spellings.setdefault(clean(v), target)
-        out: list[tuple[str, str, re.Pattern[str] | None]] = []
-        for spelling, name in spellings.items():
+            target = shop_name(canon)
+            if target is not None:
+                for v in variants:
+                    put(clean(v), target)
+        for word, canons in lexicon.GENERIC_TYPES.items():
+            for canon in canons:
+                target = shop_name(canon)
+                if target is not None:
+                    put(clean(word), target)
+        out: list[tuple[str, tuple[str, ...], re.Pattern[str] | None]] = []
+        for spelling, targets in spellings.items():
             if _THAI.search(spelling):
                 skel = skeleton(spelling)
                 if len(skel) >= 2:
-                    out.append((skel, name, None))
-            elif spelling:
-                out.append((spelling, name, re.compile(rf"\b{re.escape(spelling)}\b")))
+                    out.append((skel, tuple(targets), None))
+            else:
+                out.append((spelling, tuple(targets), re.compile(rf"\b{re.escape(spelling)}\b")))
         return sorted(out, key=lambda t: len(t[0]), reverse=True)
 
     @classmethod
@@ -265,12 +329,13 @@ class CatalogMatcher:
 
     def match_products(self, text: str, limit: int = MAX_PRODUCTS) -> list[ProductMatch]:
         """Products named in ``text``, best first: those scoring at least ``MIN_SCORE`` and
-        within ``KEEP_WITHIN`` of the best. An exact SKU in the text scores 1."""
-        skel = skeleton(text)
-        if not skel:
+        within ``KEEP_WITHIN`` of the best. A product in a category the text names (``เสื้อ``
+        …) gets a small lift, so "เสื้อลายช้าง" prefers the tee to the elephant pouch."""
+        skel = _NOT_PRODUCT.sub(" ", skeleton(text))
+        if not skel.strip():
             return []
-        folded = fold_variants(skel)
-        grams = trigrams(skel) | trigrams(folded)
+        grams = trigrams(skel) | trigrams(fold_variants(skel))
+        grams = {g for g in grams if " " not in g}
         partial: dict[int, float] = defaultdict(float)
         budget = _POSTINGS_BUDGET
         for g in sorted(grams, key=lambda g: len(self._postings.get(g, ()))):
@@ -286,22 +351,29 @@ class CatalogMatcher:
         if not partial:
             return []
         top = heapq.nlargest(_CANDIDATES, partial.items(), key=lambda kv: kv[1])
+        cleaned = clean(text)
         best: dict[int, float] = {}
         for kid, _ in top:
-            product_id, weights = self._keys[kid]
+            product_id, weights, factor, must = self._keys[kid]
+            if must is not None and not must.search(cleaned):
+                continue
             found = sum(w for g, w in weights.items() if g in grams)
-            score = found / self._key_total[kid]
-            length = self._key_len[kid]
-            if length < 6:
-                score *= 0.55 + 0.075 * length
+            score = factor * found / self._key_total[kid]
             if score > best.get(product_id, 0.0):
                 best[product_id] = score
-        ranked = sorted(best.items(), key=lambda kv: (-kv[1], kv[0]))
-        if not ranked or ranked[0][1] < MIN_SCORE:
+        categories = set(self.match_categories(cleaned))
+        scored: list[tuple[float, int]] = []
+        for product_id, score in best.items():
+            if categories:
+                # The text names a kind of product: prefer products of that kind.
+                score += 0.1 if self._entries[product_id].category in categories else -0.1
+            scored.append((score, product_id))
+        scored.sort(key=lambda sp: (-sp[0], sp[1]))
+        if not scored or scored[0][0] < MIN_SCORE:
             return []
-        floor = max(MIN_SCORE, ranked[0][1] - KEEP_WITHIN)
+        floor = max(MIN_SCORE, scored[0][0] - KEEP_WITHIN)
         out = []
-        for product_id, score in ranked[:limit]:
+        for score, product_id in scored[:limit]:
             if score < floor:
                 break
             e = self._entries[product_id]
@@ -314,16 +386,16 @@ class CatalogMatcher:
         cleaned = clean(text)
         skel = skeleton(cleaned)
         found: list[str] = []
-        for spelling, name, pattern in self._categories:
+        for spelling, targets, pattern in self._categories:
             if pattern is None:
-                if spelling in skel:
-                    skel = skel.replace(spelling, " ")
-                    if name not in found:
-                        found.append(name)
+                if spelling not in skel:
+                    continue
+                skel = skel.replace(spelling, " ")
             elif pattern.search(cleaned):
                 cleaned = pattern.sub(" ", cleaned)
-                if name not in found:
-                    found.append(name)
+            else:
+                continue
+            found += [t for t in targets if t not in found]
         return found
 
 

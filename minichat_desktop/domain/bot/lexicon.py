@@ -302,6 +302,19 @@ PRODUCT_TYPES: Final = MappingProxyType(
     }
 )
 
+# Words that contain a product word but are not about a product ("สลิป" holds "ลิป").
+NOT_PRODUCT_WORDS: Final = ("สลิป", "slip", "ลิปดา", "ฟิลิปปินส์", "price")
+
+# Words that name several product types at once: "เสื้อ" is any top.
+GENERIC_TYPES: Final = MappingProxyType(
+    {
+        "เสื้อ": ("เสื้อยืด", "เสื้อเชิ้ต"),
+        "เสื่อ": ("เสื้อยืด", "เสื้อเชิ้ต"),
+        "top": ("เสื้อยืด", "เสื้อเชิ้ต"),
+        "tops": ("เสื้อยืด", "เสื้อเชิ้ต"),
+    }
+)
+
 # Spelling variants of words inside product names: each group is one word; any spelling in a
 # message counts as the first. Used to widen the catalog matcher's keys.
 SPELLING_VARIANTS: Final = (
@@ -347,6 +360,8 @@ SPELLING_VARIANTS: Final = (
     ("ผ้าพันคอ", "scarf"),
     ("นาฬิกา", "watch"),
     ("เบญจรงค์", "เบญจรง", "benjarong"),
+    ("แก้วเซรามิก", "แก้วเซรามิค", "mug", "mugs"),
+    ("เครื่องสำอาง", "cosmetics"),
     ("เทียนหอม", "candle"),
     ("ตะไคร้", "lemongrass"),
     ("ผ้าขาวม้า", "ผ้าขาวม่า", "pha khao ma"),
@@ -425,14 +440,14 @@ INTENT_PATTERNS: Final = MappingProxyType(
                     r"สวัสดี",
                     r"สวัสดรี",
                     r"หวัดดี",
-                    r"ดีค่ะ",
-                    r"ดีคะ",
-                    r"ดีครับ",
-                    r"ดีคับ",
-                    r"ดีจ้า",
-                    r"ดีค่า",
-                    r"ดีงับ",
-                    r"ดีฮะ",
+                    r"(?<![ก-๙])ดีค่ะ",
+                    r"(?<![ก-๙])ดีคะ",
+                    r"(?<![ก-๙])ดีครับ",
+                    r"(?<![ก-๙])ดีคับ",
+                    r"(?<![ก-๙])ดีจ้า",
+                    r"(?<![ก-๙])ดีค่า",
+                    r"(?<![ก-๙])ดีงับ",
+                    r"(?<![ก-๙])ดีฮะ",
                 ),
                 3.0,
             ),
@@ -441,7 +456,7 @@ INTENT_PATTERNS: Final = MappingProxyType(
                 1.0,
             ),
             (
-                (r"\b(hello|hi|hey|hiya|heya|yo|good (morning|afternoon|evening))\b",),
+                (r"\b(hel+o+|hi+|hey+|hiya|heya|yo|good (morning|afternoon|evening))\b",),
                 3.0,
             ),
             (
@@ -533,6 +548,10 @@ INTENT_PATTERNS: Final = MappingProxyType(
         ),
         "price_check": (
             (
+                (r"ส่วนลด", r"ลด.{0,8}(ไหม|มั้ย|มั๊ย|ได้|ป่าว|ปะ)", r"\bdiscount", r"มีโปร"),
+                1.5,
+            ),
+            (
                 (
                     r"ราคา",
                     r"ราคาเท่า",
@@ -591,7 +610,18 @@ INTENT_PATTERNS: Final = MappingProxyType(
         ),
         "product_inquiry": (
             (
-                (r"มี.{0,30}(ไหม|มั้ย|มั๊ย|มัย|ไม|ป่าว|ปะ|ป่ะ|รึเปล่า|หรือเปล่า|หรือไม่|ม้าย|มะ)",),
+                (
+                    r"(ขนาด|ยาว|กว้าง|สูง|หนัก|ความจุ|จุ|ใหญ่|เล็ก|หนา)\s*(เท่า|กี่|แค่ไหน|ประมาณ)",
+                    r"\bhow (big|large|wide|heavy|tall)\b",
+                    r"\b(how long is (it|the)|what size is|dimensions?)\b",
+                ),
+                4.0,
+            ),
+            (
+                (
+                    r"มี(?!ใคร|ร้าน|หน้าร้าน|ตาราง|บริการ|ส่ง|เก็บ|ผ่อน|โปร|ส่วนลด)"
+                    r".{0,30}(ไหม|มั้ย|มั๊ย|มัย|ไม|ป่าว|ปะ|ป่ะ|รึเปล่า|หรือเปล่า|หรือไม่|ม้าย|มะ)",
+                ),
                 2.5,
             ),
             (
@@ -752,8 +782,6 @@ INTENT_PATTERNS: Final = MappingProxyType(
                     r"โอนยังไง",
                     r"ขอเลขบัญชี",
                     r"เลขบัญชี",
-                    r"เก็บปลายทาง",
-                    r"ปลายทางได้",
                 ),
                 3.0,
             ),
@@ -811,6 +839,14 @@ INTENT_PATTERNS: Final = MappingProxyType(
         "order_status": (
             (
                 (
+                    r"เมื่อไหร่จะ(ส่ง|ได้|ถึง)",
+                    r"จะส่ง(เมื่อไหร่|วันไหน|ตอนไหน|ให้เมื่อไหร่)",
+                    r"ส่ง(ให้)?(ยัง|หรือยัง|รึยัง)",
+                ),
+                3.0,
+            ),
+            (
+                (
                     r"ออเดอร์",
                     r"ออร์เดอร์",
                     r"ออเด้อ",
@@ -840,7 +876,6 @@ INTENT_PATTERNS: Final = MappingProxyType(
                     r"ได้ของวันไหน",
                     r"ของมาถึง",
                     r"เมื่อไหร่จะถึง",
-                    r"กี่วันถึง(แล้ว)?",
                 ),
                 3.0,
             ),
@@ -878,6 +913,16 @@ INTENT_PATTERNS: Final = MappingProxyType(
             ),
         ),
         "complaint": (
+            (
+                (
+                    r"เสีย(แล้ว|ค่ะ|ครับ|คับ|เลย)",
+                    r"ใช้ไม่ได้",
+                    r"ใช้ได้.{0,12}เดียว",
+                    r"ไม่ทน",
+                    r"หลุด",
+                ),
+                2.5,
+            ),
             (
                 (
                     r"ชำรุด",
@@ -1013,6 +1058,23 @@ INTENT_PATTERNS: Final = MappingProxyType(
             ),
         ),
         "general_question": (
+            (
+                (
+                    r"ตารางไซส์",
+                    r"size chart",
+                    r"shopee",
+                    r"lazada",
+                    r"ช้อปปี้",
+                    r"ลาซาด้า",
+                    r"tiktok",
+                    r"ติ๊กต็อก",
+                    r"ร้านเปิด",
+                    r"ร้านปิด",
+                    r"เปิด(ไหม|มั้ย|มั๊ย|ป่าว|หรือเปล่า|กี่โมง|วันไหน|ทุกวัน|กี่วัน)",
+                    r"(วันหยุด|วันเสาร์|วันอาทิตย์|เสาร์อาทิตย์|วันนี้).{0,8}(เปิด|หยุด|ปิด)",
+                ),
+                3.5,
+            ),
             (
                 (
                     r"ค่าส่ง",
@@ -1225,6 +1287,10 @@ INTENT_PATTERNS: Final = MappingProxyType(
             ),
         ),
         "provide_info": (
+            (
+                (r"^(ชื่อ|name)\s*[:：]?\s*\S", r"^(ที่อยู่|address|ส่งมาที่|ส่งที่)\s*[:：]?\s*\S"),
+                3.5,
+            ),
             (
                 (
                     r"^(ชื่อ|name)\s*[:：]?",

@@ -131,7 +131,7 @@ _QTY_EN: Final = re.compile(rf"\b(\d{{1,3}})\s*(?:{_EN_UNITS})\b")
 _QTY_WORDS_TH: Final = re.compile(rf"({THAI_NUMBER_WORD_RE.pattern})\s*(?:{_TH_UNITS})")
 _QTY_TIMES: Final = re.compile(r"(?:(?<![a-z0-9])[x×*]\s?(\d{1,3})(?![\d]|\s*(?:xl|l\b|cm|ซม)))")
 _QTY_VERB: Final = re.compile(
-    r"(?:เอา|รับ|สั่ง|จอง|cf|ซีเอฟ|จำนวน|qty|quantity|ซื้อ|take|buy|order|เพิ่ม|add)\s*"
+    r"(?:เอา|รับ|สั่ง|จอง|จำนวน|qty|quantity|ซื้อ|take|buy|order|เพิ่ม|add)\s*"
     r"(\d{1,2})(?![\d,.]|\s*(?:บาท|บ\.|฿|baht|bath|k\b|พัน|ร้อย|cm|ซม|นิ้ว|xl|l\b|m\b|s\b))"
 )
 _QTY_EN_WORDS: Final = re.compile(
@@ -177,10 +177,13 @@ _LETTER_SIZE: Final = re.compile(
     r"(?<![a-z0-9'’])(xxxl|xxl|3xl|2xl|4xl|5xl|xl|xs|s|m|l)(?![a-z0-9'’])"
 )
 _NUM_SIZE: Final = re.compile(
-    r"(?:ไซส์|ไซซ์|ไซด์|ไซท์|ไซ|size|sz|เบอร์|เอว|waist|ขนาด)\s*[:.]?\s*(\d{2})(?!\d)"
+    r"(?:ไซส์|ไซซ์|ไซด์|ไซท์|ไซ|size|sz|เบอร์|เบอ|เอว|waist|ขนาด)\s*[:.]?\s*(\d{2})(?!\d)"
 )
 _FREE_SIZE: Final = re.compile("|".join(re.escape(f) for f in lexicon.FREE_SIZE))
 _LATIN_WORD: Final = re.compile(r"[a-z]{2,}")
+_LETTER: Final = re.compile(r"[a-z\u0e01-\u0e2e]")
+_ASKS_PRICE: Final = re.compile(r"เท่าไ|เท่ารัย|เท่าหร|กี่บาท|กี่ตัง|how much|\bprice\?|ราคา\s*\?|ราคาเท่า")
+_QUESTION_WORDS: Final = re.compile(r"\?|ยัง|เมื่อไหร่|เมื่อไร|ไหม|มั้ย|วันไหน|when")
 
 
 def _colour_patterns() -> tuple[tuple[re.Pattern[str], str], ...]:
@@ -413,9 +416,10 @@ def _adjust(scores: dict[str, float], cleaned: str, entities: dict[str, Any]) ->
         scores["product_inquiry"] += 0.8 if question or has_product else 0.3
     if "quantity" in entities and (has_product or "color" in entities or "size" in entities):
         scores["make_purchase"] += 1.5
-    if ("price_min" in entities or "price_max" in entities) and scores["price_check"] < 3:
-        # A budget ("งบ 500 มีอะไรบ้าง") is shopping for products, not asking a price.
+    if ("price_min" in entities or "price_max" in entities) and not _ASKS_PRICE.search(cleaned):
+        # A budget ("งบ 500 มีอะไรบ้าง", "ราคาไม่เกิน 250") is shopping, not asking a price.
         scores["product_inquiry"] += 2
+        scores["price_check"] = max(0.0, scores["price_check"] - 3)
     if "phone" in entities or "email" in entities:
         contact_only = not any(scores[i] >= 2.5 for i in INTENTS if i != "provide_info")
         scores["provide_info"] += 3 if contact_only else 1
@@ -427,12 +431,18 @@ def _adjust(scores: dict[str, float], cleaned: str, entities: dict[str, Any]) ->
         scores["greeting"] *= 0.3
         if compact not in lexicon.ONLY_GOODBYE:
             scores["goodbye"] *= 0.4
+    if re.search(r"ส่วนลด|ลด.{0,8}(ไหม|มั้ย|มั๊ย|ได้|ป่าว|ปะ)|discount", cleaned):
+        scores["make_purchase"] *= 0.5  # "ซื้อ 2 ตัวมีส่วนลดไหม" asks a price
     if scores["complaint"] >= 3:
         scores["order_status"] *= 0.6
         scores["make_purchase"] *= 0.5
     if scores["payment_notice"] >= 3:
         scores["make_purchase"] *= 0.4
-        scores["order_status"] *= 0.7
+        if scores["order_status"] >= 3 and _QUESTION_WORDS.search(cleaned):
+            # "โอนไปแล้ว เมื่อไหร่จะส่ง": paid already, asking about the order.
+            scores["payment_notice"] *= 0.5
+        else:
+            scores["order_status"] *= 0.7
     if scores["ask_human"] >= 3:
         scores["greeting"] *= 0.3
     if scores["general_question"] >= 3 and scores["price_check"] >= 3 and not has_product:
@@ -464,8 +474,11 @@ def classify(
     """
     cleaned = clean(text)
     entities = extract_entities(text, catalog)
-    if not _bare(cleaned) and not EMOJI_RE.search(cleaned) and not entities:
+    if not _LETTER.search(cleaned) and not EMOJI_RE.search(cleaned) and not entities:
         return Classification(UNKNOWN, 0.0, {})
+    if not _bare(cleaned) and _LETTER.search(cleaned) and not entities:
+        # Only particles and a name for the shop ("แอดมินคะ", "ค่ะ"): calling for attention.
+        return Classification("greeting", 0.6, {})
     scores = _scores(cleaned)
     _adjust(scores, cleaned, entities)
     ranked = sorted(scores.items(), key=lambda kv: (-kv[1], INTENTS.index(kv[0])))
