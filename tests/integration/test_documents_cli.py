@@ -1,0 +1,212 @@
+"""`minichat invoice | receipt | label` as real processes on the demo shop (VAT-registered),
+their PDFs read back with poppler (pdftotext, pdfinfo, pdftoppm) and the barcodes with zbar."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import re
+import subprocess
+import sys
+import unicodedata
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from minichat_desktop.domain.demo import SHOP_PROFILE
+from minichat_desktop.domain.documents import format_tax_id
+from minichat_desktop.domain.shop import BANGKOK
+from minichat_desktop.domain.thai import bahttext
+
+_SCRIPT = Path(sys.executable).with_name("minichat")
+MINICHAT = [str(_SCRIPT)] if _SCRIPT.exists() else [sys.executable, "-m", "minichat_desktop.cli"]
+
+
+def run(data: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [*MINICHAT, "--data-dir", str(data), *args], capture_output=True, text=True, timeout=120
+    )
+
+
+def pdftext(path: Path) -> str:
+    """The PDF's text, compatibility-normalised (ำ is ํ + า in a PDF), whitespace collapsed."""
+    out = subprocess.run(["pdftotext", str(path), "-"], capture_output=True, text=True, check=True)
+    return " ".join(unicodedata.normalize("NFKC", out.stdout).split())
+
+
+def nfkc(text: str) -> str:
+    return unicodedata.normalize("NFKC", text)
+
+
+def pdfinfo(path: Path) -> dict[str, str]:
+    out = subprocess.run(["pdfinfo", str(path)], capture_output=True, text=True, check=True)
+    return dict(
+        (k.strip(), v.strip())
+        for k, _, v in (line.partition(":") for line in out.stdout.splitlines())
+    )
+
+
+def page_mm(path: Path) -> tuple[float, float]:
+    m = re.match(r"([\d.]+) x ([\d.]+) pts", pdfinfo(path)["Page size"])
+    assert m is not None
+    return round(float(m[1]) * 25.4 / 72, 1), round(float(m[2]) * 25.4 / 72, 1)
+
+
+def barcodes(path: Path, tmp: Path) -> list[str]:
+    """Every barcode zbar reads on the PDF's pages rendered at 300 dpi."""
+    prefix = tmp / f"{path.stem}-scan"
+    subprocess.run(["pdftoppm", "-r", "300", "-png", str(path), str(prefix)], check=True)
+    found: list[str] = []
+    for png in sorted(tmp.glob(f"{prefix.name}-*.png")):
+        out = subprocess.run(
+            ["zbarimg", "--quiet", "--raw", "-Sdisable", "-Scode128.enable", str(png)],
+            capture_output=True,
+            text=True,
+        )
+        found += out.stdout.split()
+    return found
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, list[dict[str, Any]]]:
+    data = tmp_path_factory.mktemp("demo")
+    done = run(data, "demo-data")
+    assert done.returncode == 0, done.stderr
+    listed = run(data, "orders", "list", "--json", "--limit", "1000")
+    assert listed.returncode == 0, listed.stderr
+    return data, json.loads(listed.stdout)
+
+
+def _pick(rows: list[dict[str, Any]], **want: Any) -> list[dict[str, Any]]:
+    return [r for r in rows if all(r[k] == v for k, v in want.items())]
+
+
+def _year() -> int:
+    return dt.datetime.now(BANGKOK).year
+
+
+def test_invoice_is_a_full_tax_invoice_with_a_running_number(
+    demo: tuple[Path, list[dict[str, Any]]], tmp_path: Path
+) -> None:
+    data, rows = demo
+    first, second = _pick(rows, status="delivered", channel="line")[:2]
+    out = tmp_path / "inv.pdf"
+    done = run(data, "invoice", first["number"], str(out))
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == f"invoice for 1 order written to {out}"
+    text = pdftext(out)
+    number = f"INV{_year()}-000001"
+    total = Decimal(str(first["total"]))
+    for expected in (
+        "ใบกำกับภาษี / ใบเสร็จรับเงิน",
+        str(SHOP_PROFILE["name"]),
+        f"เลขประจำตัวผู้เสียภาษี {format_tax_id(str(SHOP_PROFILE['tax_id']))}",
+        "สำนักงานใหญ่",
+        number,
+        first["number"],
+        first["customer"],
+        f"{total:,.2f}",
+        f"({bahttext(total)})",
+        "ภาษีมูลค่าเพิ่ม VAT 7%",
+    ):
+        assert nfkc(expected) in text, expected
+    assert page_mm(out) == (210.0, 297.0)
+    assert pdfinfo(out)["Pages"] == "1"
+
+    again = tmp_path / "again.pdf"
+    assert run(data, "invoice", first["number"], str(again)).returncode == 0
+    assert number in pdftext(again)  # a reprint keeps its number
+    other = tmp_path / "other.pdf"
+    assert run(data, "invoice", second["number"], str(other)).returncode == 0
+    assert f"INV{_year()}-000002" in pdftext(other)
+
+
+def test_several_orders_make_one_pdf(
+    demo: tuple[Path, list[dict[str, Any]]], tmp_path: Path
+) -> None:
+    data, rows = demo
+    numbers = [r["number"] for r in _pick(rows, status="delivered", channel="widget")[:3]]
+    out = tmp_path / "three.pdf"
+    done = run(data, "invoice", *numbers, str(out))
+    assert done.returncode == 0, done.stderr
+    assert pdfinfo(out)["Pages"] == "3"
+    text = pdftext(out)
+    assert all(n in text for n in numbers)
+
+
+@pytest.mark.parametrize("width", ["80", "58"])
+def test_receipt_on_a_roll(
+    demo: tuple[Path, list[dict[str, Any]]], tmp_path: Path, width: str
+) -> None:
+    data, rows = demo
+    sale = _pick(rows, channel="pos", status="delivered")[int(width) % 7]
+    out = tmp_path / f"r{width}.pdf"
+    done = run(data, "receipt", sale["number"], str(out), "--width", width)
+    assert done.returncode == 0, done.stderr
+    w, h = page_mm(out)
+    assert w == float(width) and 80 < h < 400
+    text = pdftext(out)
+    assert nfkc("ใบกำกับภาษีอย่างย่อ") in text
+    assert re.search(rf"ABB{_year()}-\d{{6}}", text)
+    assert sale["number"] in text
+    assert nfkc(bahttext(Decimal(str(sale["total"])))) in text
+
+
+def test_labels_barcodes_decode(demo: tuple[Path, list[dict[str, Any]]], tmp_path: Path) -> None:
+    """The tracking number when there is one, else the order number, scans as Code 128."""
+    data, rows = demo
+    tracked = [r for r in _pick(rows, status="shipped") if r["tracking_number"]][:2]
+    waiting = _pick(rows, status="processing", channel="line")[:1]
+    picked = tracked + waiting
+    out = tmp_path / "labels.pdf"
+    done = run(data, "label", *[r["number"] for r in picked], str(out))
+    assert done.returncode == 0, done.stderr
+    assert pdfinfo(out)["Pages"] == "3"
+    assert page_mm(out) == (100.0, 150.0)
+    expected = [r["tracking_number"] for r in tracked] + [waiting[0]["number"]]
+    assert barcodes(out, tmp_path) == expected
+    text = pdftext(out)
+    assert "(TO)" in text and "(FROM)" in text
+    assert nfkc(str(SHOP_PROFILE["name"])) in text
+    assert all(r["number"] in text for r in picked)
+
+    four = tmp_path / "four.pdf"
+    done = run(data, "label", "--four-up", *[r["number"] for r in picked], str(four))
+    assert done.returncode == 0, done.stderr
+    assert pdfinfo(four)["Pages"] == "1" and page_mm(four) == (210.0, 297.0)
+    assert sorted(barcodes(four, tmp_path)) == sorted(expected)
+
+
+def test_unknown_order_exits_2_and_writes_nothing(
+    demo: tuple[Path, list[dict[str, Any]]], tmp_path: Path
+) -> None:
+    data, _ = demo
+    for cmd in ("invoice", "receipt", "label"):
+        out = tmp_path / f"{cmd}.pdf"
+        done = run(data, cmd, "MC-2026-999999", str(out))
+        assert done.returncode == 2
+        assert done.stderr.strip() == "error: no order MC-2026-999999"
+        assert not out.exists()
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_unpaid_order_has_no_invoice_yet(
+    demo: tuple[Path, list[dict[str, Any]]], tmp_path: Path
+) -> None:
+    data, rows = demo
+    pending = _pick(rows, status="pending")[0]
+    done = run(data, "invoice", pending["number"], str(tmp_path / "x.pdf"))
+    assert done.returncode == 2
+    assert f"order {pending['number']} is not paid yet" in done.stderr
+
+
+def test_unwritable_output_is_an_environment_error(
+    demo: tuple[Path, list[dict[str, Any]]], tmp_path: Path
+) -> None:
+    data, rows = demo
+    order = _pick(rows, status="shipped")[0]
+    done = run(data, "label", order["number"], str(tmp_path / "missing" / "l.pdf"))
+    assert done.returncode == 1
+    assert done.stderr.startswith(f"error: cannot write {tmp_path / 'missing' / 'l.pdf'}")
