@@ -267,10 +267,10 @@ def start_checkout(session: Session, conversation_id: int, lang: str) -> list[Ou
     conv = _conversation(session, conversation_id)
     state = {"step": "name", "lang": lang, "saved": _prefill(session, conv)}
     carts.save_checkout(session, conversation_id, state)
-    return _prompt(session, conversation_id, state)
+    return prompt(session, conversation_id, state)
 
 
-def _prompt(session: Session, conversation_id: int, state: dict[str, Any]) -> list[Outgoing]:
+def prompt(session: Session, conversation_id: int, state: dict[str, Any]) -> list[Outgoing]:
     """The question for the current step (with the shopper's saved value as a quick reply)."""
     lang = state.get("lang", "th")
     step = state["step"]
@@ -413,9 +413,9 @@ def take_answer(
         cod = value in (t(lang, "pay_cod"), "cod")
         return choose_payment(session, conversation_id, cod)
     elif step == "confirm":
-        return _prompt(session, conversation_id, state)
+        return prompt(session, conversation_id, state)
     carts.save_checkout(session, conversation_id, state)
-    return _prompt(session, conversation_id, state)
+    return prompt(session, conversation_id, state)
 
 
 def _split_address(value: str) -> tuple[str, str, str | None]:
@@ -444,12 +444,12 @@ def choose_shipping(session: Session, conversation_id: int, method: str) -> list
     state = dict(view.checkout)
     rules = carts.shipping_rules(session)
     if rules.method(method) is None or state.get("step") not in ("shipping", "payment", "confirm"):
-        return _prompt(session, conversation_id, state)
+        return prompt(session, conversation_id, state)
     state["shipping"] = method
     state["cod"] = False
     state["step"] = "payment" if rules.cod_enabled else "confirm"
     carts.save_checkout(session, conversation_id, state)
-    return _prompt(session, conversation_id, state)
+    return prompt(session, conversation_id, state)
 
 
 def choose_payment(session: Session, conversation_id: int, cod: bool) -> list[Outgoing]:
@@ -458,11 +458,11 @@ def choose_payment(session: Session, conversation_id: int, cod: bool) -> list[Ou
         return []
     state = dict(view.checkout)
     if state.get("step") not in ("payment", "confirm") or not state.get("shipping"):
-        return _prompt(session, conversation_id, state)
+        return prompt(session, conversation_id, state)
     state["cod"] = bool(cod) and carts.shipping_rules(session).cod_enabled
     state["step"] = "confirm"
     carts.save_checkout(session, conversation_id, state)
-    return _prompt(session, conversation_id, state)
+    return prompt(session, conversation_id, state)
 
 
 def edit_checkout(session: Session, conversation_id: int) -> list[Outgoing]:
@@ -472,7 +472,7 @@ def edit_checkout(session: Session, conversation_id: int) -> list[Outgoing]:
     state = dict(view.checkout) or {"lang": "th", "saved": {}}
     state["step"] = "address"
     carts.save_checkout(session, conversation_id, state)
-    return _prompt(session, conversation_id, state)
+    return prompt(session, conversation_id, state)
 
 
 def cancel_checkout(session: Session, conversation_id: int, lang: str) -> list[Outgoing]:
@@ -491,7 +491,7 @@ def confirm_checkout(
     if view.empty:
         return [text(t(lang, "cart_empty"))]
     if state.get("step") != "confirm":
-        return _prompt(session, conversation_id, state) if state.get("step") else []
+        return prompt(session, conversation_id, state) if state.get("step") else []
     conv = _conversation(session, conversation_id)
     fee, _ = _totals(session, view, state)
     cod = bool(state.get("cod"))

@@ -1,0 +1,781 @@
+"""The dialogue engine: what the bot answers to one shopper message.
+
+:meth:`DialogueEngine.answer` takes a stored shopper message and returns the bot's replies
+(:class:`~minichat_desktop.domain.bot.replies.Outgoing`), changing the cart, the checkout or
+the conversation on the way; the caller queues the replies (and may let an AI reword the texts
+that invite it). It promises:
+
+- **Modes first** (the seed's takeover rules, :func:`conversations.bot_may_answer`): a
+  conversation in ``human`` mode gets nothing; bot mode ``off`` gets nothing; ``passive``
+  answers questions only (``?``, Thai question words, the shop's keywords) — and the buttons
+  of the bot's own messages, which the shopper pressed to get an answer.
+- **Escalation**: a complaint, or a request for a person (``ขอคุยกับแอดมิน``, ``พนักงาน``,
+  ``human``) marks the conversation escalated and notifies the owner once; the shopper is told
+  a person will answer. This happens in every bot mode (a shop that switched the bot off still
+  wants to know).
+- **Selling with no AI**: product questions get cards and a sentence with the price and stock
+  from the database; "เอา 2 ตัว" adds the product last shown (asking for the option when it
+  has several); the cart, checkout, payment, slips and order status run on rules
+  (:mod:`cart`, :mod:`checkout`).
+- **Grounded words only**: every price, stock level and order fact in a reply is read from
+  the database in this transaction. A reply an AI may reword carries its facts block
+  (:mod:`facts`); the guard sends the rule text when the model states anything else.
+
+Understanding comes from :func:`nlu.classify` over the shop's catalog. ``ai`` is
+``nlu.AiClassifier``: consulted when the rules are unsure. It is called inside the caller's
+transaction, so callers pass one that answers at once (the runner asks the model *before*
+opening the transaction and hands the answer in).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from minichat_desktop.domain import conversations as convs
+from minichat_desktop.domain import notifications
+from minichat_desktop.domain.bot import cart as carts
+from minichat_desktop.domain.bot import checkout, facts, nlu
+from minichat_desktop.domain.bot.catalog_match import CatalogMatcher
+from minichat_desktop.domain.bot.replies import (
+    Outgoing,
+    PhraseRequest,
+    lang_of,
+    postback,
+    say,
+    text,
+)
+from minichat_desktop.domain.errors import UserError
+from minichat_desktop.domain.models import (
+    BotMode,
+    Category,
+    ChatMessage,
+    Conversation,
+    ConversationMode,
+    ConversationStatus,
+    Direction,
+    Product,
+    ProductVariant,
+)
+from minichat_desktop.domain.shop import get_profile, get_setting
+from minichat_desktop.domain.thai import format_baht
+from relay import protocol as p
+
+ENABLED_KEY = "bot.enabled"
+ACTOR = "bot"
+MAX_CARDS = 6
+HUMAN_WORDS = re.compile(
+    r"ขอคุยกับ(คน|พนักงาน|แอดมิน|เจ้าหน้าที่|admin)|คุยกับ(คน|พนักงาน|แอดมิน|เจ้าหน้าที่)"
+    r"|ขอ(สาย)?(พนักงาน|แอดมิน|เจ้าหน้าที่)|เรียก(พนักงาน|แอดมิน|เจ้าหน้าที่)|ติดต่อ(แอดมิน|พนักงาน)"
+    r"|\b(admin|human|real person|agent|staff)\b",
+    re.IGNORECASE,
+)
+DISCOUNT = re.compile(
+    r"(?:โค้ด|โค๊ด|code|คูปอง|coupon)\s*(?:ส่วนลด|discount)?\s*[:：]?\s*([A-Za-z0-9]{3,40})",
+    re.IGNORECASE,
+)
+CART_WORDS = re.compile(r"ตะกร้า|ดูตะกร้า|\bcart\b|\bbasket\b", re.IGNORECASE)
+CHECKOUT_WORDS = re.compile(
+    r"สั่งเลย|สั่งซื้อเลย|ชำระเงิน|จ่ายเงิน|เช็คเอาท์|เช็คเอ้าท์|ยืนยันสั่ง|check ?out|pay now",
+    re.IGNORECASE,
+)
+
+W: dict[str, dict[str, str]] = {
+    "th": {
+        "greeting": "สวัสดีค่ะ ยินดีต้อนรับสู่{shop}ค่ะ 😊 สนใจสินค้าไหนบอกได้เลยนะคะ",
+        "goodbye": "ขอบคุณที่แวะมานะคะ มีอะไรทักมาได้ตลอดเลยค่ะ 🙏",
+        "escalated": "รับทราบค่ะ ส่งเรื่องให้เจ้าหน้าที่แล้ว จะรีบติดต่อกลับโดยเร็วที่สุดนะคะ 🙏",
+        "escalated_again": "เจ้าหน้าที่ได้รับเรื่องแล้วค่ะ กำลังรีบตอบนะคะ",
+        "found": "เจอสินค้าที่ตรงกับที่ถามค่ะ",
+        "found_one": "{name} ราคา {price} บาท{stock}",
+        "in_stock": " มีของพร้อมส่งค่ะ",
+        "stock_left": " เหลือ {stock} ชิ้นค่ะ",
+        "sold_out": " ตอนนี้สินค้าหมดค่ะ",
+        "variant": "{name} {title} ราคา {price} บาท{stock}",
+        "variant_missing": "{name} ไม่มีตัวเลือก {want} ค่ะ มี: {options}",
+        "nothing": ("ขออภัยค่ะ ยังไม่เจอสินค้าที่ตรงกับที่ถาม ลองบอกชื่อสินค้าหรือหมวดที่สนใจได้นะคะ"),
+        "ask_what": "สนใจสินค้าแบบไหนคะ เลือกหมวดหรือพิมพ์ชื่อสินค้ามาได้เลยค่ะ",
+        "pick_option": "{name} มีหลายตัวเลือกค่ะ เลือกแบบที่ต้องการได้เลย",
+        "added": "ใส่ {name}{title} {qty} ชิ้นลงตะกร้าแล้วค่ะ 🛒",
+        "which_product": ("ต้องการสินค้าตัวไหนคะ พิมพ์ชื่อสินค้าหรือกดปุ่มใส่ตะกร้าที่การ์ดได้เลยค่ะ"),
+        "cart_is_empty": "ตะกร้ายังว่างอยู่ค่ะ",
+        "cart_cleared": "ล้างตะกร้าแล้วค่ะ",
+        "discount_ok": "ใช้โค้ด {code} แล้ว ลด {amount} บาทค่ะ",
+        "pay_notice": "ขอบคุณค่ะ รบกวนส่งรูปสลิปการโอนในแชทนี้ได้เลยนะคะ",
+        "shipping": "ค่าจัดส่ง: {fees}",
+        "free_over": "ซื้อครบ {amount} บาท ส่งฟรีค่ะ",
+        "cod": "มีเก็บเงินปลายทาง (ค่าบริการ {fee} บาท)",
+        "payment": "ชำระเงินได้ทาง {ways}",
+        "general": "ทางร้านจะตอบคำถามนี้ให้เร็ว ๆ นี้นะคะ",
+        "unknown": ("ขออภัยค่ะ ไม่แน่ใจว่าหมายถึงอะไร เลือกจากปุ่มด้านล่างหรือพิมพ์ชื่อสินค้าได้เลยค่ะ"),
+        "q_products": "ดูสินค้า",
+        "q_cart": "ตะกร้า",
+        "q_order": "เช็คออเดอร์",
+        "q_human": "คุยกับแอดมิน",
+        "q_checkout": "สั่งซื้อเลย",
+        "q_more": "ดูสินค้าอื่น",
+        "btn_add": "ใส่ตะกร้า",
+        "btn_details": "รายละเอียด",
+        "order_words": "ออเดอร์ของฉันถึงไหนแล้ว",
+        "human_words": "ขอคุยกับแอดมิน",
+        "notify_human": "ลูกค้าขอคุยกับเจ้าหน้าที่",
+        "notify_complaint": "ลูกค้าแจ้งปัญหา",
+        "repeat_step": "ต่อจากเมื่อกี้นะคะ",
+    },
+    "en": {
+        "greeting": "Hello, welcome to {shop} 😊 Tell me what you are looking for.",
+        "goodbye": "Thank you for dropping by! Message us any time 🙏",
+        "escalated": "Got it — a staff member has been told and will reply as soon as possible 🙏",
+        "escalated_again": "Our staff already have your message and will reply soon.",
+        "found": "Here is what matches your question.",
+        "found_one": "{name}: ฿{price}.{stock}",
+        "in_stock": " In stock.",
+        "stock_left": " {stock} left.",
+        "sold_out": " Sold out right now.",
+        "variant": "{name} {title}: ฿{price}.{stock}",
+        "variant_missing": "{name} does not come in {want}. Options: {options}",
+        "nothing": "Sorry, I could not find that product. Try its name or a category.",
+        "ask_what": "What are you looking for? Pick a category or type a product name.",
+        "pick_option": "{name} comes in several options; pick one.",
+        "added": "Added {qty} × {name}{title} to your cart 🛒",
+        "which_product": "Which product would you like? Type its name or press Add to cart.",
+        "cart_is_empty": "Your cart is empty.",
+        "cart_cleared": "Cart emptied.",
+        "discount_ok": "Code {code} applied: ฿{amount} off.",
+        "pay_notice": "Thank you! Please send a picture of the transfer slip in this chat.",
+        "shipping": "Shipping: {fees}",
+        "free_over": "Free shipping from ฿{amount}.",
+        "cod": "Cash on delivery available (fee ฿{fee}).",
+        "payment": "You can pay by {ways}.",
+        "general": "The shop will answer this question shortly.",
+        "unknown": "Sorry, I am not sure what you mean. Use the buttons or type a product name.",
+        "q_products": "Products",
+        "q_cart": "Cart",
+        "q_order": "My order",
+        "q_human": "Talk to staff",
+        "q_checkout": "Check out",
+        "q_more": "More products",
+        "btn_add": "Add to cart",
+        "btn_details": "Details",
+        "order_words": "where is my order",
+        "human_words": "talk to staff",
+        "notify_human": "A shopper asks for a person",
+        "notify_complaint": "A shopper has a complaint",
+        "repeat_step": "Back to where we were:",
+    },
+}
+
+
+def w(lang: str, key: str, **values: Any) -> str:
+    return W.get(lang, W["th"]).get(key, W["th"][key]).format(**values)
+
+
+def bot_enabled(session: Session) -> bool:
+    """The owner's main switch (Settings → Bot); off until they switch it on."""
+    return bool(get_setting(session, ENABLED_KEY, False))
+
+
+@dataclass(frozen=True, slots=True)
+class _Sellable:
+    product_id: int
+    variant_id: int
+    name: str
+    title: str
+    options: dict[str, str]
+    price: int
+    stock: int
+    track: bool
+
+
+class DialogueEngine:
+    """One per shop (it caches the catalog matcher). ``media_dir``: where PromptPay QR images
+    are written (``<data>/media``); None sends payment details without the QR picture."""
+
+    def __init__(self, media_dir: Path | None = None) -> None:
+        self.media_dir = media_dir
+        self._matcher: CatalogMatcher | None = None
+
+    # ------------------------------------------------------------------ entry
+
+    def matcher(self, session: Session) -> CatalogMatcher:
+        self._matcher = (
+            CatalogMatcher.load(session)
+            if self._matcher is None
+            else self._matcher.refreshed(session)
+        )
+        return self._matcher
+
+    def answer(
+        self,
+        session: Session,
+        conversation_id: int,
+        message: dict[str, Any],
+        now: dt.datetime,
+        ai: nlu.AiClassifier | None = None,
+        *,
+        slip: str | None = None,
+    ) -> list[Outgoing]:
+        """The bot's replies to ``message`` (a protocol message object the shopper sent).
+        ``slip``: where a picture message was saved (else its URL is kept)."""
+        conv = session.get(Conversation, conversation_id)
+        if conv is None or conv.mode == ConversationMode.HUMAN:
+            return []
+        kind = str(message.get("kind", "text"))
+        if kind == "postback":
+            said = str(message.get("data", ""))
+        elif kind in ("text", "contact"):
+            said = str(message.get("text") or message.get("phone") or "")
+        else:
+            said = ""
+        lang = self._lang(session, conversation_id, str(message.get("label") or said))
+        result = None
+        if kind == "text" and said.strip():
+            result = nlu.classify(said, self.matcher(session), ai=ai)
+            wants_person = bool(HUMAN_WORDS.search(said)) or (
+                result.intent == "ask_human" and result.confidence >= nlu.UNSURE
+            )
+            complaint = result.intent == "complaint" and result.confidence >= nlu.UNSURE
+            if wants_person or (complaint and not self._in_checkout(session, conversation_id)):
+                return self._escalate(session, conv, said, lang, complaint=not wants_person)
+        if conv.bot_mode == BotMode.OFF:
+            return []
+        if kind == "postback":
+            return self._postback(session, conv, said, lang, now)
+        if kind == "image":
+            where = slip or str(message.get("url") or message.get("media_id") or "")
+            return checkout.receive_slip(session, conversation_id, where, lang)
+        if result is None:
+            return []
+        if not convs.bot_may_answer(session, conversation_id, said):
+            return []
+        return self._text(session, conv, said, lang, now, result)
+
+    # ------------------------------------------------------------------ helpers
+
+    def _lang(self, session: Session, conversation_id: int, said: str) -> str:
+        view = carts.get_cart(session, conversation_id)
+        stored = str(view.checkout.get("lang", "th")) if view.checkout else "th"
+        return lang_of(said, stored)
+
+    @staticmethod
+    def _in_checkout(session: Session, conversation_id: int) -> bool:
+        return checkout.in_checkout(carts.get_cart(session, conversation_id))
+
+    def _quick(self, lang: str, *keys: str) -> tuple[p.Button, ...]:
+        out = []
+        for key in keys:
+            if key == "q_products":
+                out.append(postback(w(lang, key), "browse"))
+            elif key == "q_cart":
+                out.append(postback(w(lang, key), "cart:view"))
+            elif key == "q_order":
+                out.append(say(w(lang, key), w(lang, "order_words")))
+            elif key == "q_human":
+                out.append(say(w(lang, key), w(lang, "human_words")))
+            elif key == "q_checkout":
+                out.append(postback(w(lang, key), "checkout:start"))
+            elif key == "q_more":
+                out.append(postback(w(lang, key), "browse"))
+        return tuple(out)
+
+    def _escalate(
+        self, session: Session, conv: Conversation, said: str, lang: str, *, complaint: bool
+    ) -> list[Outgoing]:
+        """Hand over to a person: status escalated, the owner notified once."""
+        if conv.status == ConversationStatus.ESCALATED:
+            reply = [text(w(lang, "escalated_again"))]
+        else:
+            convs.set_status(session, conv.id, ConversationStatus.ESCALATED)
+            view = convs.get_conversation(session, conv.id)
+            notifications.notify(
+                session,
+                notifications.NotificationKind.ESCALATED,
+                f"{w('th', 'notify_complaint' if complaint else 'notify_human')}: "
+                f"{view.display_name}",
+                said[:300],
+                ref=f"conversation:{conv.id}",
+            )
+            reply = [text(w(lang, "escalated"))]
+        return reply if conv.bot_mode != BotMode.OFF else []
+
+    # ------------------------------------------------------------------ postbacks
+
+    def _postback(
+        self, session: Session, conv: Conversation, data: str, lang: str, now: dt.datetime
+    ) -> list[Outgoing]:
+        head, _, rest = data.partition(":")
+        try:
+            if head == "add":
+                vid, _, qty = rest.partition(":")
+                return self._add(session, conv, int(vid), int(qty or 1), lang)
+            if head == "pick":
+                return self._pick(session, int(rest), lang)
+            if head == "product":
+                return self._describe(session, conv, [int(rest)], "", lang, {})
+            if head == "browse":
+                return self._browse(session, lang)
+            if head == "cat":
+                return self._category(session, conv, rest, lang)
+            if head == "cart":
+                return self._cart_action(session, conv, rest, lang)
+            if head == "checkout":
+                if rest == "start":
+                    return checkout.start_checkout(session, conv.id, lang)
+                if rest == "confirm":
+                    return checkout.confirm_checkout(session, conv.id, now, self.media_dir)
+                if rest == "edit":
+                    return checkout.edit_checkout(session, conv.id)
+                if rest == "cancel":
+                    return checkout.cancel_checkout(session, conv.id, lang)
+            if head == "ship":
+                return checkout.choose_shipping(session, conv.id, rest)
+            if head == "pay":
+                return checkout.choose_payment(session, conv.id, rest == "cod")
+        except ValueError:
+            pass  # a malformed postback (an old button): answer as unknown
+        except UserError as exc:
+            return [text(checkout.error_text(exc, lang))]
+        return [text(w(lang, "unknown"), self._quick(lang, "q_products", "q_cart", "q_human"))]
+
+    def _cart_action(
+        self, session: Session, conv: Conversation, action: str, lang: str
+    ) -> list[Outgoing]:
+        verb, _, vid = action.partition(":")
+        if verb == "clear":
+            carts.clear_cart(session, conv.id)
+            return [text(w(lang, "cart_cleared"), self._quick(lang, "q_products"))]
+        if verb in ("inc", "dec", "remove"):
+            view = carts.get_cart(session, conv.id)
+            line = next((ln for ln in view.lines if ln.variant_id == int(vid)), None)
+            if line is None:
+                raise UserError("cart.not_in_cart", "not in the cart")
+            qty = {"inc": line.quantity + 1, "dec": line.quantity - 1, "remove": 0}[verb]
+            carts.set_quantity(session, conv.id, line.variant_id, qty)
+        return self._show_cart(session, conv, lang)
+
+    def _show_cart(self, session: Session, conv: Conversation, lang: str) -> list[Outgoing]:
+        view = carts.get_cart(session, conv.id)
+        if view.empty:
+            return [text(w(lang, "cart_is_empty"), self._quick(lang, "q_products"))]
+        out = [Outgoing(carts.cart_message(view, lang=lang))]
+        if view.discount_problem:
+            problem = UserError(view.discount_problem, "", discount=view.discount_code)
+            out.insert(0, text(checkout.error_text(problem, lang)))
+        return out
+
+    # ------------------------------------------------------------------ products
+
+    def _sellables(self, session: Session, product_ids: list[int]) -> dict[int, list[_Sellable]]:
+        rows = session.execute(
+            select(
+                Product.id,
+                ProductVariant.id,
+                Product.name_th,
+                ProductVariant.title,
+                ProductVariant.options,
+                ProductVariant.price_satang,
+                Product.price_satang,
+                ProductVariant.stock,
+                Product.track_inventory,
+            )
+            .join(ProductVariant, ProductVariant.product_id == Product.id)
+            .where(Product.id.in_(product_ids), Product.active, ProductVariant.active)
+            .order_by(ProductVariant.position, ProductVariant.id)
+        )
+        out: dict[int, list[_Sellable]] = {}
+        for pid, vid, name, title, options, vprice, pprice, stock, track in rows:
+            out.setdefault(pid, []).append(
+                _Sellable(
+                    pid,
+                    vid,
+                    name,
+                    title,
+                    dict(options or {}),
+                    vprice if vprice is not None else pprice,
+                    stock,
+                    bool(track),
+                )
+            )
+        return out
+
+    @staticmethod
+    def _stock_words(lang: str, vs: list[_Sellable]) -> str:
+        if not vs[0].track:
+            return w(lang, "in_stock")
+        total = sum(v.stock for v in vs)
+        if total <= 0:
+            return w(lang, "sold_out")
+        return w(lang, "stock_left", stock=total)
+
+    @staticmethod
+    def _stock_label(lang: str, vs: list[_Sellable]) -> str:
+        """Stock as a card shows it (no sentence particles)."""
+        total = sum(v.stock for v in vs)
+        if not vs[0].track:
+            return "พร้อมส่ง" if lang != "en" else "available"
+        if total <= 0:
+            return "สินค้าหมด" if lang != "en" else "sold out"
+        return f"เหลือ {total} ชิ้น" if lang != "en" else f"{total} in stock"
+
+    def _card(self, session: Session, product: Product, vs: list[_Sellable], lang: str) -> p.Card:
+        prices = sorted({v.price for v in vs})
+        in_stock = any(v.stock > 0 or not v.track for v in vs)
+        first = vs[0]
+        add = (
+            postback(w(lang, "btn_add"), f"add:{first.variant_id}")
+            if len(vs) == 1
+            else postback(w(lang, "btn_add"), f"pick:{product.id}")
+        )
+        subtitle = " · ".join(
+            x
+            for x in (
+                ", ".join(v.title for v in vs[:6]) if len(vs) > 1 else "",
+                self._stock_label(lang, vs),
+            )
+            if x
+        )
+        image = next((i for i in product.images if i.startswith("https://")), None)
+        compare = product.compare_at_satang
+        return p.Card(
+            product_id=str(product.id),
+            title=product.name_th[:200],
+            price_satang=prices[0],
+            subtitle=subtitle[:300] or None,
+            image_url=image,
+            compare_at_satang=compare if compare and compare > prices[0] else None,
+            in_stock=in_stock,
+            buttons=(add, postback(w(lang, "btn_details"), f"product:{product.id}"))
+            if in_stock
+            else (postback(w(lang, "btn_details"), f"product:{product.id}"),),
+        )
+
+    def _describe(
+        self,
+        session: Session,
+        conv: Conversation,
+        product_ids: list[int],
+        said: str,
+        lang: str,
+        entities: dict[str, Any],
+    ) -> list[Outgoing]:
+        """Cards for these products and a sentence with price and stock from the database
+        (for the option the shopper named, when they named one)."""
+        product_ids = product_ids[:MAX_CARDS]
+        sell = self._sellables(session, product_ids)
+        products = {
+            pr.id: pr for pr in session.scalars(select(Product).where(Product.id.in_(product_ids)))
+        }
+        cards = [
+            self._card(session, products[pid], sell[pid], lang)
+            for pid in product_ids
+            if pid in sell and pid in products
+        ]
+        if not cards:
+            return [text(w(lang, "nothing"), self._quick(lang, "q_products", "q_human"))]
+        lines = []
+        for pid in product_ids[:3]:
+            vs = sell.get(pid)
+            if not vs:
+                continue
+            chosen = self._named_variants(vs, entities)
+            if chosen is None:
+                want = " ".join(
+                    str(entities[k]) for k in ("color", "size") if entities.get(k)
+                ).strip()
+                options = ", ".join(v.title for v in vs[:8])
+                lines.append(
+                    w(lang, "variant_missing", name=vs[0].name, want=want, options=options)
+                )
+            elif chosen and len(vs) > 1:
+                lines += [
+                    w(
+                        lang,
+                        "variant",
+                        name=v.name,
+                        title=v.title,
+                        price=format_baht(v.price),
+                        stock=self._stock_words(lang, [v]),
+                    )
+                    for v in chosen[:4]
+                ]
+            else:
+                lines.append(
+                    w(
+                        lang,
+                        "found_one",
+                        name=vs[0].name,
+                        price=format_baht(min(v.price for v in vs)),
+                        stock=self._stock_words(lang, vs),
+                    )
+                )
+        sentence = "\n".join(lines) or w(lang, "found")
+        fact_block = facts.build_facts(session, product_ids=product_ids, shop=False)
+        body: p.Body = p.ProductCard(cards[0]) if len(cards) == 1 else p.Carousel(tuple(cards))
+        return [
+            text(sentence, phrase=PhraseRequest(said, fact_block, lang, "recommend")),
+            Outgoing(body, self._quick(lang, "q_cart", "q_more")),
+        ]
+
+    @staticmethod
+    def _named_variants(vs: list[_Sellable], entities: dict[str, Any]) -> list[_Sellable] | None:
+        """The variants matching the colour/size named ([] when none was named; None when
+        the product has no such option)."""
+        wanted = [str(entities[k]).upper() for k in ("color", "size") if entities.get(k)]
+        if not wanted or len(vs) == 1:
+            return []
+        found = [
+            v
+            for v in vs
+            if all(any(x == str(o).upper() for o in v.options.values()) for x in wanted)
+        ]
+        return found or None
+
+    def _pick(self, session: Session, product_id: int, lang: str) -> list[Outgoing]:
+        vs = self._sellables(session, [product_id]).get(product_id, [])
+        if not vs:
+            return [text(w(lang, "nothing"))]
+        quick = tuple(
+            postback(f"{v.title} ฿{format_baht(v.price)}", f"add:{v.variant_id}")
+            for v in vs
+            if v.stock > 0 or not v.track
+        )
+        if not quick:
+            return [text(f"{vs[0].name}{w(lang, 'sold_out')}")]
+        return [text(w(lang, "pick_option", name=vs[0].name), quick)]
+
+    def _add(
+        self, session: Session, conv: Conversation, variant_id: int, qty: int, lang: str
+    ) -> list[Outgoing]:
+        line = carts.sellable(session, variant_id)
+        view = carts.add_item(session, conv.id, variant_id, qty)
+        title = f" ({line.variant_title})" if line.variant_title else ""
+        added = text(w(lang, "added", name=line.name, title=title, qty=qty))
+        return [added, Outgoing(carts.cart_message(view, lang=lang), self._quick(lang, "q_more"))]
+
+    def _browse(self, session: Session, lang: str) -> list[Outgoing]:
+        cats = session.scalars(
+            select(Category.name).order_by(Category.position, Category.name)
+        ).all()
+        quick = tuple(postback(c, f"cat:{c}") for c in cats[:12])
+        return [text(w(lang, "ask_what"), quick)]
+
+    def _category(
+        self, session: Session, conv: Conversation, category: str, lang: str
+    ) -> list[Outgoing]:
+        ids = list(
+            session.scalars(
+                select(Product.id)
+                .join(Category, Category.id == Product.category_id)
+                .where(Category.name == category, Product.active)
+                .order_by(Product.id.desc())
+                .limit(MAX_CARDS)
+            )
+        )
+        return self._describe(session, conv, ids, category, lang, {})
+
+    def _last_shown(self, session: Session, conversation_id: int) -> list[int]:
+        """Products of the bot's latest card message in this conversation."""
+        bodies = session.scalars(
+            select(ChatMessage.body)
+            .where(
+                ChatMessage.conversation_id == conversation_id,
+                ChatMessage.direction == Direction.OUT,
+                ChatMessage.kind.in_(("product_card", "carousel")),
+            )
+            .order_by(ChatMessage.id.desc())
+            .limit(1)
+        ).all()
+        if not bodies:
+            return []
+        body = bodies[0]
+        cards = [body["card"]] if "card" in body else body.get("cards", [])
+        return [int(c["product_id"]) for c in cards if str(c.get("product_id", "")).isdigit()]
+
+    # ------------------------------------------------------------------ text
+
+    def _text(
+        self,
+        session: Session,
+        conv: Conversation,
+        said: str,
+        lang: str,
+        now: dt.datetime,
+        result: nlu.Classification,
+    ) -> list[Outgoing]:
+        view = carts.get_cart(session, conv.id, now)
+        code = DISCOUNT.search(said)
+        if code and not view.empty:
+            try:
+                applied = carts.apply_discount(session, conv.id, code.group(1), now)
+            except UserError as exc:
+                return [text(checkout.error_text(exc, lang))]
+            done = text(
+                w(
+                    lang,
+                    "discount_ok",
+                    code=applied.discount_code,
+                    amount=format_baht(applied.discount_satang),
+                )
+            )
+            if checkout.in_checkout(applied):
+                return [done, *checkout.prompt(session, conv.id, dict(applied.checkout))]
+            return [done, *self._show_cart(session, conv, lang)]
+        intent, entities = result.intent, result.entities
+        if checkout.in_checkout(view) and intent not in ("order_status", "product_inquiry"):
+            if not (convs.is_question(said) and intent in ("price_check", "general_question")):
+                replies = checkout.take_answer(session, conv.id, said, now, self.media_dir)
+                if replies is not None:
+                    return replies
+        if CHECKOUT_WORDS.search(said) and not view.empty:
+            return checkout.start_checkout(session, conv.id, lang)
+        if CART_WORDS.search(said) and intent not in ("product_inquiry", "make_purchase"):
+            return self._show_cart(session, conv, lang)
+        products = [int(x["product_id"]) for x in entities.get("product", [])]
+        if intent == "greeting":
+            return self._greeting(session, lang, said)
+        if intent == "goodbye":
+            return [text(w(lang, "goodbye"))]
+        if intent == "order_status":
+            return checkout.order_status_replies(session, conv.id, said, lang)
+        if intent == "payment_notice":
+            return [text(w(lang, "pay_notice"))]
+        if intent == "make_purchase":
+            return self._purchase(session, conv, products, entities, said, lang)
+        if intent in ("product_inquiry", "price_check") and (products or entities.get("category")):
+            return self._inquiry(session, conv, products, entities, said, lang)
+        if intent == "price_check":
+            last = self._last_shown(session, conv.id)
+            if last:
+                return self._describe(session, conv, last[:1], said, lang, entities)
+        if intent == "general_question":
+            return self._general(session, said, lang)
+        if intent == "product_inquiry":
+            return self._browse(session, lang)
+        return [text(w(lang, "unknown"), self._quick(lang, "q_products", "q_cart", "q_human"))]
+
+    def _greeting(self, session: Session, lang: str, said: str) -> list[Outgoing]:
+        shop = get_profile(session).name
+        quick = self._quick(lang, "q_products", "q_cart", "q_order")
+        return [
+            text(
+                w(lang, "greeting", shop=shop or ""),
+                quick,
+                phrase=PhraseRequest(said, facts.build_facts(session), lang, "greeting"),
+            )
+        ]
+
+    def _inquiry(
+        self,
+        session: Session,
+        conv: Conversation,
+        products: list[int],
+        entities: dict[str, Any],
+        said: str,
+        lang: str,
+    ) -> list[Outgoing]:
+        if not products:
+            cats = entities.get("category") or []
+            ids = list(
+                session.scalars(
+                    select(Product.id)
+                    .join(Category, Category.id == Product.category_id)
+                    .where(Category.name.in_(cats), Product.active)
+                    .order_by(Product.id.desc())
+                    .limit(50)
+                )
+            )
+            products = self._filter(session, ids, entities)
+        return self._describe(session, conv, products, said, lang, entities)
+
+    def _filter(self, session: Session, ids: list[int], entities: dict[str, Any]) -> list[int]:
+        """Products with an option in stock matching the colour/size and price range named."""
+        sell = self._sellables(session, ids)
+        lo, hi = entities.get("price_min"), entities.get("price_max")
+        keep = []
+        for pid in ids:
+            vs = sell.get(pid, [])
+            named = self._named_variants(vs, entities)
+            cands = vs if named == [] else (named or [])
+            cands = [
+                v for v in cands if (lo is None or v.price >= lo) and (hi is None or v.price <= hi)
+            ]
+            if cands:
+                keep.append(pid)
+        return keep[:MAX_CARDS]
+
+    def _purchase(
+        self,
+        session: Session,
+        conv: Conversation,
+        products: list[int],
+        entities: dict[str, Any],
+        said: str,
+        lang: str,
+    ) -> list[Outgoing]:
+        target = products[:1] or self._last_shown(session, conv.id)[:1]
+        if not target:
+            view = carts.get_cart(session, conv.id)
+            if not view.empty:
+                return checkout.start_checkout(session, conv.id, lang)
+            return [text(w(lang, "which_product"), self._quick(lang, "q_products"))]
+        vs = self._sellables(session, target).get(target[0], [])
+        if not vs:
+            return [text(w(lang, "nothing"))]
+        qty = int(entities.get("quantity") or 1)
+        named = self._named_variants(vs, entities)
+        if len(vs) == 1:
+            chosen = vs[0]
+        elif named:
+            chosen = named[0]
+        else:
+            return self._pick(session, target[0], lang)
+        try:
+            return self._add(session, conv, chosen.variant_id, qty, lang)
+        except UserError as exc:
+            return [text(checkout.error_text(exc, lang))]
+
+    def _general(self, session: Session, said: str, lang: str) -> list[Outgoing]:
+        rules = carts.shipping_rules(session)
+        profile = get_profile(session)
+        fees = ", ".join(
+            f"{m.label(lang)} ฿{format_baht(m.fee_satang)}" for m in rules.enabled_methods
+        )
+        lines = [w(lang, "shipping", fees=fees)]
+        if rules.free_over_satang is not None:
+            lines.append(w(lang, "free_over", amount=format_baht(rules.free_over_satang)))
+        if rules.cod_enabled:
+            lines.append(w(lang, "cod", fee=format_baht(rules.cod_fee_satang)))
+        ways = []
+        if profile.promptpay_id:
+            ways.append("PromptPay")
+        ways += [a.bank for a in profile.bank_accounts]
+        if ways:
+            lines.append(w(lang, "payment", ways=", ".join(ways)))
+        return [
+            text(
+                "\n".join(lines),
+                self._quick(lang, "q_products", "q_human"),
+                phrase=PhraseRequest(said, facts.build_facts(session), lang, "answer"),
+            )
+        ]
+
+
+def answer(
+    session: Session,
+    conversation_id: int,
+    message: dict[str, Any],
+    now: dt.datetime,
+    ai: nlu.AiClassifier | None = None,
+    *,
+    media_dir: Path | None = None,
+    slip: str | None = None,
+) -> list[Outgoing]:
+    """One-off :meth:`DialogueEngine.answer` (builds the catalog matcher each time; keep a
+    :class:`DialogueEngine` to answer many messages)."""
+    return DialogueEngine(media_dir).answer(session, conversation_id, message, now, ai, slip=slip)
