@@ -233,8 +233,7 @@ def set_retention_days(session: Session, days: int) -> int:
     if not MIN_RETENTION_DAYS <= days <= MAX_RETENTION_DAYS:
         raise UserError(
             "analytics.bad_retention",
-            f"keep analytics events {MIN_RETENTION_DAYS} to {MAX_RETENTION_DAYS} days, "
-            f"not {days}",
+            f"keep analytics events {MIN_RETENTION_DAYS} to {MAX_RETENTION_DAYS} days, not {days}",
             days=days,
             min=MIN_RETENTION_DAYS,
             max=MAX_RETENTION_DAYS,
