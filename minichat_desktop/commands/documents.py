@@ -5,39 +5,11 @@ temporary file renamed into place)."""
 from __future__ import annotations
 
 import argparse
-import os
-import tempfile
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from minichat_desktop.domain.errors import EnvironmentProblem, UserError
-
-
-def write_atomically(path: Path, data: bytes) -> None:
-    """Write ``data`` to ``path`` through a temporary file in the same folder, renamed into
-    place: a reader never sees half a PDF. Raises :class:`EnvironmentProblem` when the folder
-    cannot be written."""
-    target = path.expanduser()
-    folder = target.parent if str(target.parent) else Path(".")
-    tmp = None
-    try:
-        fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=folder)
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, target)
-        tmp = None
-    except OSError as exc:
-        raise EnvironmentProblem(
-            "env.write_failed",
-            f"cannot write {target}: {exc.strerror or exc}",
-            path=str(target),
-        ) from exc
-    finally:
-        if tmp is not None:
-            Path(tmp).unlink(missing_ok=True)
+from minichat_desktop.domain.errors import UserError
 
 
 def _out(args: argparse.Namespace) -> Path:
@@ -65,7 +37,7 @@ def cmd_invoice(args: argparse.Namespace) -> int:
 
     out = _out(args)
     pdf = api.invoices_pdf(_open(args), args.orders, actor="cli", copy=args.copy)
-    write_atomically(out, pdf)
+    api.write_atomically(out, pdf)
     return _done(out, "invoice", len(args.orders))
 
 
@@ -74,7 +46,7 @@ def cmd_receipt(args: argparse.Namespace) -> int:
 
     out = _out(args)
     pdf = api.receipts_pdf(_open(args), args.orders, width=args.width, actor="cli")
-    write_atomically(out, pdf)
+    api.write_atomically(out, pdf)
     return _done(out, f"{args.width} mm receipt", len(args.orders))
 
 
@@ -83,7 +55,7 @@ def cmd_label(args: argparse.Namespace) -> int:
 
     out = _out(args)
     pdf = api.labels_pdf(_open(args), args.orders, four_up=args.four_up)
-    write_atomically(out, pdf)
+    api.write_atomically(out, pdf)
     return _done(out, "shipping label" + (" (4 per A4)" if args.four_up else ""), len(args.orders))
 
 

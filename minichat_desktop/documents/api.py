@@ -14,7 +14,10 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import os
+import tempfile
 from collections.abc import Sequence
+from pathlib import Path
 
 from minichat_desktop.documents import escpos
 from minichat_desktop.documents.invoice import render_invoice
@@ -24,7 +27,7 @@ from minichat_desktop.domain import documents as docs
 from minichat_desktop.domain import shop
 from minichat_desktop.domain.db import Database
 from minichat_desktop.domain.documents import Buyer, DocumentKind, PrinterSettings
-from minichat_desktop.domain.errors import UserError
+from minichat_desktop.domain.errors import EnvironmentProblem, UserError
 
 OrderRef = int | str
 
@@ -48,6 +51,32 @@ def merge_pdfs(parts: Sequence[bytes]) -> bytes:
         return buf.getvalue()
     finally:
         out.close()
+
+
+def write_atomically(path: Path, data: bytes) -> None:
+    """Write ``data`` to ``path`` through a temporary file in the same folder, renamed into
+    place: a reader never sees half a PDF. Raises :class:`EnvironmentProblem` when the folder
+    cannot be written."""
+    target = path.expanduser()
+    folder = target.parent if str(target.parent) else Path(".")
+    tmp = None
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=folder)
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, target)
+        tmp = None
+    except OSError as exc:
+        raise EnvironmentProblem(
+            "env.write_failed",
+            f"cannot write {target}: {exc.strerror or exc}",
+            path=str(target),
+        ) from exc
+    finally:
+        if tmp is not None:
+            Path(tmp).unlink(missing_ok=True)
 
 
 def _need_orders(orders: Sequence[OrderRef]) -> None:

@@ -1,0 +1,197 @@
+"""Printing from the app (PDF pages painted on a QPrinter, here one that writes a PDF file) and
+Settings → Printers on a real database."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pypdfium2 as pdfium
+import pytest
+from PySide6.QtPrintSupport import QPrinter
+from PySide6.QtWidgets import QMessageBox
+
+from minichat_desktop.documents import api
+from minichat_desktop.domain import catalog, orders, shop
+from minichat_desktop.domain import documents as docs
+from minichat_desktop.domain.catalog import ProductInput
+from minichat_desktop.domain.db import Database
+from minichat_desktop.domain.documents import PrinterSettings, ReceiptPrinterKind
+from minichat_desktop.domain.models import Channel
+from minichat_desktop.domain.orders import LineInput, NewOrder
+from minichat_desktop.ui.context import AppContext
+from minichat_desktop.ui.printing import print_pdf, print_receipt
+from minichat_desktop.ui.settings_common import Tone
+from minichat_desktop.ui.settings_printers import PrintersPage
+
+MM = 72 / 25.4
+
+
+def _sizes_mm(path: Path) -> list[tuple[float, float]]:
+    doc = pdfium.PdfDocument(path.read_bytes())
+    try:
+        return [(round(p.get_width() / MM), round(p.get_height() / MM)) for p in doc]
+    finally:
+        doc.close()
+
+
+def _file_printer(path: Path) -> QPrinter:
+    printer = QPrinter(QPrinter.PrinterMode.HighResolution)
+    printer.setOutputFormat(QPrinter.OutputFormat.PdfFormat)
+    printer.setOutputFileName(str(path))
+    return printer
+
+
+def _shop_with_orders(db: Database, n: int = 3) -> list[int]:
+    with db.write() as s:
+        shop.ensure_defaults(s)
+        shop.update_profile(
+            s, "owner", name="ร้านทดสอบ", tax_id="0105565123452", vat_registered=True
+        )
+        catalog.save_product(
+            s, ProductInput(sku="P1", name_th="เสื้อยืด", price_satang=29000, stock=50), "o"
+        )
+        return [
+            orders.place_order(
+                s,
+                NewOrder(
+                    channel=Channel.POS,
+                    lines=[LineInput(quantity=1, sku="P1")],
+                    completed=True,
+                    ship_name="สมศรี",
+                    ship_phone="0812345678",
+                    ship_address="1 ถนนสีลม",
+                    ship_district="บางรัก",
+                    ship_province="กรุงเทพมหานคร",
+                    ship_postcode="10500",
+                ),
+                "staff",
+            ).id
+            for _ in range(n)
+        ]
+
+
+@pytest.fixture
+def dialogs(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, str]]:
+    """Records warning dialogs (a modal box would block an offscreen test)."""
+    shown: list[tuple[str, str]] = []
+
+    def warning(_parent: Any, title: str, text: str, *_a: Any) -> QMessageBox.StandardButton:
+        shown.append((title, text))
+        return QMessageBox.StandardButton.Ok
+
+    monkeypatch.setattr(QMessageBox, "warning", staticmethod(warning))
+    monkeypatch.setattr(QMessageBox, "critical", staticmethod(warning))
+    return shown
+
+
+def test_print_pdf_paints_every_page_on_the_paper_size(
+    make_ctx: Callable[..., AppContext], tmp_path: Path
+) -> None:
+    ctx = make_ctx()
+    ids = _shop_with_orders(ctx.ops.db)
+    labels = api.labels_pdf(ctx.ops.db, ids)
+    out = tmp_path / "printed-labels.pdf"
+    assert print_pdf(None, labels, "labels", printer=_file_printer(out), ask=False)
+    assert _sizes_mm(out) == [(100, 150)] * 3
+
+    invoice = api.invoice_pdf(ctx.ops.db, ids[0], kind="abbreviated")
+    out2 = tmp_path / "printed-invoice.pdf"
+    assert print_pdf(None, invoice, "invoice", printer=_file_printer(out2), ask=False)
+    assert _sizes_mm(out2) == [(210, 297)]
+
+
+def test_print_pdf_honours_a_page_range(
+    make_ctx: Callable[..., AppContext], tmp_path: Path
+) -> None:
+    ctx = make_ctx()
+    ids = _shop_with_orders(ctx.ops.db, 4)
+    out = tmp_path / "range.pdf"
+    printer = _file_printer(out)
+    printer.setFromTo(2, 3)
+    assert print_pdf(None, api.labels_pdf(ctx.ops.db, ids), "labels", printer=printer, ask=False)
+    assert len(_sizes_mm(out)) == 2
+
+
+async def test_receipt_goes_to_the_escpos_printer_set(
+    make_ctx: Callable[..., AppContext], tmp_path: Path, dialogs: list[tuple[str, str]]
+) -> None:
+    ctx = make_ctx()
+    (oid,) = _shop_with_orders(ctx.ops.db, 1)
+    device = tmp_path / "lp0"
+    with ctx.ops.db.write() as s:
+        docs.save_printer_settings(
+            s, PrinterSettings(ReceiptPrinterKind.FILE, str(device), receipt_width=58)
+        )
+    changed: list[set[str]] = []
+    ctx.ops.changed.connect(changed.append)
+    assert await print_receipt(None, ctx, oid)  # type: ignore[arg-type]
+    assert b"\x1dv0\x00" + bytes([48, 0]) in device.read_bytes()  # 384 dots = 48 bytes a row
+    assert {"orders", "documents"} in changed
+    assert dialogs == []
+
+
+async def test_receipt_error_is_shown_in_thai(
+    make_ctx: Callable[..., AppContext], dialogs: list[tuple[str, str]]
+) -> None:
+    ctx = make_ctx()
+    with ctx.ops.db.write() as s:
+        shop.ensure_defaults(s)
+        docs.save_printer_settings(
+            s, PrinterSettings(ReceiptPrinterKind.NETWORK, "127.0.0.1:1", receipt_width=80)
+        )
+    assert not await print_receipt(None, ctx, "MC-2026-999999")  # type: ignore[arg-type]
+    assert [text for _, text in dialogs] == ["ไม่พบออเดอร์ MC-2026-999999"]
+
+
+async def test_printers_page_saves_checks_and_prints_a_test_page(
+    make_ctx: Callable[..., AppContext],
+    qtbot: Any,
+    tmp_path: Path,
+    dialogs: list[tuple[str, str]],
+) -> None:
+    ctx = make_ctx()
+    page = PrintersPage(ctx)
+    qtbot.addWidget(page)
+    page.resize(900, 700)
+    page.show()
+    assert page.current() == PrinterSettings()
+    assert not page.target.isEnabled() and not page.system_printer.isEnabled()
+
+    page.kind.setCurrentIndex(page.kind.findData("network"))
+    assert page.target.isEnabled()
+    assert page.target.placeholderText() == "192.168.1.50:9100"
+    page.target.setText("printer:99999")
+    assert not await page.save_now()
+    assert page.feedback.tone is Tone.ERROR
+    assert dialogs[-1][1] == "ที่อยู่เครื่องพิมพ์ควรเป็นแบบ 192.168.1.50 หรือ 192.168.1.50:9100"
+    assert page.target.text() == "printer:99999"  # what was typed stays
+    with ctx.ops.db.read() as s:
+        assert docs.get_printer_settings(s) == PrinterSettings()
+
+    page.target.setText("192.168.1.77")
+    page.paper.setCurrentIndex(page.paper.findData(58))
+    page.layout_combo.setCurrentIndex(page.layout_combo.findData(True))
+    assert await page.save_now()
+    assert page.feedback.text() == "✓ บันทึกการตั้งค่าเครื่องพิมพ์แล้ว"
+    assert page.target.text() == "192.168.1.77:9100"
+    with ctx.ops.db.read() as s:
+        assert docs.get_printer_settings(s) == PrinterSettings(
+            ReceiptPrinterKind.NETWORK, "192.168.1.77:9100", 58, True, ""
+        )
+    again = PrintersPage(ctx)
+    qtbot.addWidget(again)
+    assert again.current() == PrinterSettings(
+        ReceiptPrinterKind.NETWORK, "192.168.1.77:9100", 58, True, ""
+    )
+
+    device = tmp_path / "lp0"
+    page.kind.setCurrentIndex(page.kind.findData("file"))
+    page.target.setText(str(device))
+    assert await page.print_test_page()
+    assert b"\x1dv0\x00" + bytes([48, 0]) in device.read_bytes()
+    assert page.feedback.text() == "✓ ส่งหน้าทดสอบไปที่เครื่องพิมพ์แล้ว"
+    await asyncio.sleep(0)
+    page.grab().save(str(tmp_path / "printers-page.png"))
