@@ -30,6 +30,7 @@ from minichat_desktop.domain import conversations as convs
 from minichat_desktop.domain import notifications
 from minichat_desktop.domain.db import Database
 from minichat_desktop.domain.shop import get_setting, put_setting
+from minichat_desktop.sync.bot_runner import BotRunner
 from relay import protocol as p
 
 if TYPE_CHECKING:
@@ -89,6 +90,7 @@ class RelayClient:
         client_name: str = "minichat-desktop",
         backoff_base: float = 0.5,
         backoff_cap: float = 30.0,
+        bot: bool = True,
     ) -> None:
         self.db = db
         self.url = url.rstrip("/")
@@ -108,6 +110,18 @@ class RelayClient:
         self._task: asyncio.Task[None] | None = None
         self.presence = p.Presence.ONLINE
         self.welcome: p.DesktopWelcome | None = None
+        # The sales bot answers what was stored (when the owner has switched it on).
+        self.bot: BotRunner | None = (
+            BotRunner(
+                db,
+                relay_url=lambda: self.url,
+                token=self._token,
+                wake=self.wake,
+                changed=events.conversations_changed,
+            )
+            if bot
+            else None
+        )
 
     # ------------------------------------------------------------------ public
 
@@ -206,6 +220,8 @@ class RelayClient:
                 task.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
                     await task
+        if self.bot is not None:
+            await self.bot.stop()
         self._pool.shutdown(wait=True)
 
     # ------------------------------------------------------------------ internals
@@ -300,6 +316,8 @@ class RelayClient:
             await ws.send(p.encode(p.Ack(top)))
             if stored:
                 self.events.messages_stored(stored)
+                if self.bot is not None:
+                    self.bot.submit(stored)
             if touched:
                 self.events.conversations_changed(touched)
             for f in stream:

@@ -1,0 +1,259 @@
+"""The sales bot at work: answers the shopper messages the relay client has just stored.
+
+The client hands over each batch it stored (:meth:`BotRunner.submit`, after the relay's ack);
+a redelivered message is never stored twice, so it is never answered twice. Messages are
+answered one at a time, in order, on a task of the event loop; database work runs on the
+runner's own worker thread (the UI thread never waits on SQLite, and storing new messages does
+not wait on the bot), and network work (an AI provider, the relay's media upload and download)
+happens between two short transactions, never inside one:
+
+1. read: is the bot switched on (``bot.enabled``); is an AI configured; for an unsure text,
+   ask the AI for the intent *before* the transaction;
+2. for a picture, fetch it from the relay into ``<data>/media/slips/`` (the slip);
+3. write: the engine answers (cart, checkout, order placed…);
+4. the AI may reword the texts that invite it (a number not in the facts → the rule text);
+   PromptPay QR pictures are uploaded to the relay (``POST /desktop/media``);
+5. write: the replies go to the outbox in one transaction, and the client is woken to send.
+
+A failure in steps 2 or 4 degrades (the relay URL is kept as the slip; a QR that cannot be
+uploaded is replaced by its caption) and never loses the reply.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import datetime as dt
+import logging
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from minichat_desktop import paths
+from minichat_desktop.domain import conversations as convs
+from minichat_desktop.domain.db import Database
+from minichat_desktop.domain.models import utcnow
+from minichat_desktop.secrets import Secrets
+from relay import protocol as p
+
+if TYPE_CHECKING:
+    from minichat_desktop.domain.bot.engine import DialogueEngine
+    from minichat_desktop.domain.bot.replies import Outgoing
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+IMAGE_TYPES = {
+    b"\x89PNG": ("image/png", ".png"),
+    b"\xff\xd8\xff": ("image/jpeg", ".jpg"),
+    b"RIFF": ("image/webp", ".webp"),
+    b"GIF8": ("image/gif", ".gif"),
+}
+
+
+class BotRunner:
+    """Answers stored shopper messages. ``relay_url`` and ``token`` give the relay's address
+    and the shop token when needed (they may change); ``wake`` tells the client the outbox has
+    something; ``changed`` reports the conversations that got replies (the inbox refreshes)."""
+
+    def __init__(
+        self,
+        db: Database,
+        *,
+        relay_url: Callable[[], str],
+        token: Callable[[], str | None],
+        wake: Callable[[], None],
+        changed: Callable[[list[int]], None] | None = None,
+        data_dir: Path | None = None,
+        secrets: Secrets | None = None,
+    ) -> None:
+        self.db = db
+        self.data_dir = data_dir or db.path.parent
+        self._engine: DialogueEngine | None = None
+        self._relay_url = relay_url
+        self._token = token
+        self._wake = wake
+        self._changed = changed
+        self._secrets = secrets or Secrets(self.data_dir)
+        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="bot-db")
+        self._queue: asyncio.Queue[convs.Inbound] | None = None
+        self._task: asyncio.Task[None] | None = None
+        self.answered = 0
+
+    @property
+    def engine(self) -> DialogueEngine:
+        """Made on first use: the bot's modules load when the first message arrives, not
+        while the app starts."""
+        if self._engine is None:
+            from minichat_desktop.domain.bot.engine import DialogueEngine
+
+            self._engine = DialogueEngine(paths.media_dir(self.data_dir))
+        return self._engine
+
+    def submit(self, stored: list[convs.Inbound]) -> None:
+        """Answer these (just stored) messages, in order, soon."""
+        if not stored:
+            return
+        if self._queue is None:
+            self._queue = asyncio.Queue()
+        for rec in stored:
+            self._queue.put_nowait(rec)
+        if self._task is None or self._task.done():
+            self._task = asyncio.ensure_future(self._work())
+
+    async def idle(self) -> None:
+        """Wait until every submitted message is answered (tests, shutdown)."""
+        if self._queue is not None:
+            await self._queue.join()
+
+    async def stop(self) -> None:
+        if self._task is not None and not self._task.done():
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+        self._pool.shutdown(wait=True)
+
+    async def _work(self) -> None:
+        assert self._queue is not None
+        while not self._queue.empty():
+            rec = self._queue.get_nowait()
+            try:
+                await self.handle(rec.conversation.id, rec.message.body)
+            except Exception:
+                # One message the bot could not answer must not stop it answering the next.
+                log.exception(
+                    "bot: no answer to message %s of conversation %s",
+                    rec.message.uid,
+                    rec.conversation.id,
+                )
+            finally:
+                self._queue.task_done()
+
+    async def _db(self, fn: Callable[..., T], *args: Any) -> T:
+        return await asyncio.get_running_loop().run_in_executor(self._pool, fn, *args)
+
+    # ------------------------------------------------------------------ one message
+
+    async def handle(self, conversation_id: int, message: dict[str, Any]) -> list[Outgoing]:
+        """Answer one stored shopper message and queue the replies; returns them."""
+        from minichat_desktop.ai.assist import BotAI
+
+        kind = str(message.get("kind", ""))
+        said = str(message.get("text") or "")
+        enabled, ai, unsure = await self._db(self._prepare, kind, said)
+        if not enabled:
+            return []
+        hint: dict[str, Any] | None = None
+        if ai is not None and unsure:
+            hint = await ai.classify_fallback(said)
+        slip = None
+        if kind == "image" and message.get("url"):
+            slip = await self._fetch_slip(str(message["url"]), str(message.get("id", "")))
+        now = utcnow()
+        replies = await self._db(self._answer, conversation_id, message, now, hint, slip)
+        if not replies:
+            return []
+        if isinstance(ai, BotAI):
+            replies = await ai.finish(replies)
+        ready = [await self._upload(r) if r.image_path else r for r in replies]
+        await self._db(self._queue_replies, conversation_id, ready)
+        self.answered += 1
+        self._wake()
+        if self._changed is not None:
+            self._changed([conversation_id])
+        return ready
+
+    def _prepare(self, kind: str, said: str) -> tuple[bool, Any, bool]:
+        from minichat_desktop.ai.assist import BotAI
+        from minichat_desktop.domain.bot import nlu
+        from minichat_desktop.domain.bot.engine import bot_enabled
+
+        with self.db.read() as s:
+            if not bot_enabled(s):
+                return False, None, False
+            ai = BotAI.from_settings(s, self._secrets)
+            unsure = False
+            if ai is not None and kind == "text" and said.strip():
+                unsure = nlu.classify(said, self.engine.matcher(s)).confidence < nlu.UNSURE
+            return True, ai, unsure
+
+    def _answer(
+        self,
+        conversation_id: int,
+        message: dict[str, Any],
+        now: dt.datetime,
+        hint: dict[str, Any] | None,
+        slip: str | None,
+    ) -> list[Outgoing]:
+        ai = (lambda _text, _rules: hint) if hint is not None else None
+        with self.db.write() as s:
+            return self.engine.answer(s, conversation_id, message, now, ai, slip=slip)
+
+    def _queue_replies(self, conversation_id: int, replies: list[Outgoing]) -> None:
+        with self.db.write() as s:
+            for r in replies:
+                if r.body is not None:
+                    convs.queue_outgoing(s, conversation_id, r.body, "bot", r.quick_replies)
+
+    # ------------------------------------------------------------------ media
+
+    async def _fetch_slip(self, url: str, uid: str) -> str | None:
+        """Save a shopper's picture under ``media/slips``; its path relative to the data
+        folder, or None (the URL is kept instead) when it cannot be fetched."""
+        import httpx
+
+        try:
+            async with httpx.AsyncClient(timeout=20) as client:
+                res = await client.get(url)
+            if res.status_code != 200:
+                log.info("bot: slip %s not fetched: HTTP %d", uid, res.status_code)
+                return None
+            data = res.content
+            _, ext = next((v for k, v in IMAGE_TYPES.items() if data.startswith(k)), ("", ".bin"))
+            folder = paths.media_dir(self.data_dir) / "slips"
+            await self._db(folder.mkdir, 0o777, True, True)
+            safe = "".join(ch for ch in uid if ch.isalnum() or ch in "-_.") or "slip"
+            target = folder / f"{safe}{ext}"
+            await self._db(target.write_bytes, data)
+            return str(target.relative_to(self.data_dir))
+        except (httpx.HTTPError, OSError) as exc:
+            log.info("bot: slip %s not fetched: %s", uid, type(exc).__name__)
+            return None
+
+    async def _upload(self, reply: Outgoing) -> Outgoing:
+        """A local picture (the PromptPay QR) uploaded to the relay and sent as an image; its
+        caption as text if that fails (the bank accounts follow anyway)."""
+        import httpx
+
+        from minichat_desktop.domain.bot.replies import Outgoing, text
+
+        assert reply.image_path is not None
+        caption = reply.caption or ""
+        try:
+            data = await self._db(Path(reply.image_path).read_bytes)
+            mime = next((v[0] for k, v in IMAGE_TYPES.items() if data.startswith(k)), "image/png")
+            token = self._token()
+            if not token:
+                raise OSError("no shop token")
+            async with httpx.AsyncClient(timeout=20) as client:
+                res = await client.post(
+                    f"{self._relay_url().rstrip('/')}/desktop/media",
+                    content=data,
+                    headers={"Authorization": f"Bearer {token}", "Content-Type": mime},
+                )
+            if res.status_code not in (200, 201):
+                raise OSError(f"relay answered HTTP {res.status_code}")
+            media = res.json()
+            image = p.Image(
+                media_id=str(media["media_id"]),
+                url=media.get("url"),
+                mime=media.get("mime") or mime,
+                width=media.get("width"),
+                height=media.get("height"),
+                size=media.get("size"),
+                caption=caption[:1000] or None,
+            )
+            return Outgoing(image, reply.quick_replies)
+        except (httpx.HTTPError, OSError, KeyError, ValueError) as exc:
+            log.warning("bot: QR picture not uploaded (%s); sending its caption", exc)
+            return text(caption or "PromptPay", reply.quick_replies)
