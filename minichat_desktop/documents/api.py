@@ -79,6 +79,29 @@ def write_atomically(path: Path, data: bytes) -> None:
             Path(tmp).unlink(missing_ok=True)
 
 
+def _gather(
+    db: Database,
+    orders: Sequence[OrderRef],
+    actor: str,
+    *,
+    kind: DocumentKind | str | None = None,
+    counter: bool = False,
+    buyer: Buyer | None = None,
+) -> list[docs.DocumentData]:
+    """The documents of ``orders``: read as they are when all were issued before (a reprint),
+    else issued in one write unit of work (all or none)."""
+    if buyer is None:
+        with db.read() as session:
+            found = [docs.gather_issued(session, r, kind=kind, counter=counter) for r in orders]
+        if all(d is not None for d in found):
+            return [d for d in found if d is not None]
+    with db.write() as session:
+        return [
+            docs.issue_and_gather(session, r, actor, kind=kind, counter=counter, buyer=buyer)
+            for r in orders
+        ]
+
+
 def _need_orders(orders: Sequence[OrderRef]) -> None:
     if not orders:
         raise UserError("document.no_orders", "choose at least one order")
@@ -96,8 +119,7 @@ def invoices_pdf(
     else the receipt (or the ``kind`` asked for). Numbers are issued for all the orders or,
     when one cannot have its document, for none (the error names that order)."""
     _need_orders(orders)
-    with db.write() as session:
-        data = [docs.issue_and_gather(session, ref, actor, kind=kind) for ref in orders]
+    data = _gather(db, orders, actor, kind=kind)
     return merge_pdfs([render_invoice(d, copy=copy) for d in data])
 
 
@@ -112,8 +134,7 @@ def invoice_pdf(
 ) -> bytes:
     """The A4 document of one order (see :func:`invoices_pdf`). ``buyer`` sets the name,
     address and tax ID printed on a full tax invoice issued now (a reprint keeps the first)."""
-    with db.write() as session:
-        data = docs.issue_and_gather(session, order, actor, kind=kind, buyer=buyer)
+    (data,) = _gather(db, [order], actor, kind=kind, buyer=buyer)
     return render_invoice(data, copy=copy)
 
 
@@ -130,8 +151,7 @@ def receipts_pdf(
     _need_orders(orders)
     if width not in (80, 58):
         raise UserError("printer.bad_width", f"receipt paper is 80 or 58 mm wide, not {width}")
-    with db.write() as session:
-        data = [docs.issue_and_gather(session, ref, actor, counter=True) for ref in orders]
+    data = _gather(db, orders, actor, counter=True)
     return merge_pdfs([render_receipt(d, width, printable_only=printable_only) for d in data])
 
 

@@ -600,6 +600,21 @@ def issue_and_gather(
     return document_data(session, doc)
 
 
+def gather_issued(
+    session: Session,
+    order: int | str,
+    *,
+    kind: DocumentKind | str | None = None,
+    counter: bool = False,
+) -> DocumentData | None:
+    """What an order's already-issued document shows, or None when it has not been issued
+    (a reprint needs no write transaction)."""
+    order_id = resolve_order_id(session, order)
+    chosen = DocumentKind(kind) if kind is not None else default_kind(session, counter=counter)
+    doc = find_document(session, order_id, chosen)
+    return document_data(session, doc) if doc is not None else None
+
+
 def label_data(session: Session, orders: Sequence[int | str]) -> list[LabelData]:
     """Shipping labels of ``orders`` (ids or numbers), in the order given. Raises
     :class:`NotFound` naming the first unknown order, and :class:`UserError`
