@@ -779,3 +779,29 @@ def answer(
     """One-off :meth:`DialogueEngine.answer` (builds the catalog matcher each time; keep a
     :class:`DialogueEngine` to answer many messages)."""
     return DialogueEngine(media_dir).answer(session, conversation_id, message, now, ai, slip=slip)
+
+
+def record_local_replies(
+    session: Session, conversation_id: int, replies: list[Outgoing], at: dt.datetime
+) -> None:
+    """Keep the bot's replies in a conversation that has no relay behind it (``minichat bot
+    chat``): stored as sent messages, not put in the outbox. The engine reads them back (the
+    product last shown)."""
+    for n, reply in enumerate(replies):
+        if reply.body is None:
+            continue
+        message = p.Message(convs.new_uid(), reply.body, reply.quick_replies).to_obj()
+        session.add(
+            ChatMessage(
+                conversation_id=conversation_id,
+                uid=f"{message['id']}{n}"[:64],
+                direction=Direction.OUT,
+                author=ACTOR,
+                kind=reply.body.KIND.value,
+                text=convs.preview_text(message),
+                body=message,
+                state="sent",
+                created_at=at,
+            )
+        )
+    session.flush()
