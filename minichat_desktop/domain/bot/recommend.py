@@ -6,7 +6,8 @@ newest products), scores each and returns the best ``limit`` (default 3). The sc
 seed's ``calculateRelevanceScore``:
 
 ==========================  ===========================================================
-price fits the range        +30 when some active option's price is within the range
+price fits the range        +30 when some active option's price is within the range;
+                            else (ours) up to +15 by closeness: 15 × budget ÷ price
 colour among the options    +20 when an active option has the colour asked for
 size among the options      +20 when an active option has the size asked for (ours: the
                             seed scored colour only; the issue asks for colour *and* size)
@@ -196,15 +197,9 @@ def _has_size(options: dict[str, Any], size: str) -> bool:
 
 
 def _candidate_ids(session: Session, c: Criteria, now: dt.datetime) -> list[int]:
-    """Product ids worth scoring (bounded by MAX_CANDIDATES), named ones first."""
-    ids: list[int] = list(c.product_ids)
-    base = select(Product.id).where(Product.active)
-    if c.exclude_ids:
-        base = base.where(Product.id.not_in(c.exclude_ids))
-    if c.price_min is not None:
-        base = base.where(Product.price_satang >= c.price_min)
-    if c.price_max is not None:
-        base = base.where(Product.price_satang <= c.price_max)
+    """Product ids worth scoring (bounded by MAX_CANDIDATES), named ones first. Products in
+    the price range are looked for first; when none are, the range is dropped so the closest
+    can be offered."""
     category_ids: list[int] = []
     if c.category:
         category_ids = list(session.scalars(select(Category.id).where(Category.name == c.category)))
@@ -217,35 +212,54 @@ def _candidate_ids(session: Session, c: Criteria, now: dt.datetime) -> list[int]
             )
             if cid is not None
         ]
-    if category_ids:
-        ids += session.scalars(
-            base.where(Product.category_id.in_(category_ids))
-            .order_by(Product.id.desc())
-            .limit(MAX_CANDIDATES)
-        )
-    elif not c.product_ids:
-        since = now - dt.timedelta(days=POPULAR_DAYS)
-        popular = (
-            select(OrderItem.product_id)
-            .join(Order, Order.id == OrderItem.order_id)
-            .where(
-                Order.created_at >= since,
-                Order.status.not_in(_NOT_SOLD),
-                OrderItem.product_id.is_not(None),
+    found: list[int] = []
+    for with_price in (True, False) if c.has_price_range else (False,):
+        base = select(Product.id).where(Product.active)
+        if c.exclude_ids:
+            base = base.where(Product.id.not_in(c.exclude_ids))
+        if with_price and c.price_min is not None:
+            base = base.where(Product.price_satang >= c.price_min)
+        if with_price and c.price_max is not None:
+            base = base.where(Product.price_satang <= c.price_max)
+        if category_ids:
+            found = list(
+                session.scalars(
+                    base.where(Product.category_id.in_(category_ids))
+                    .order_by(Product.id.desc())
+                    .limit(MAX_CANDIDATES)
+                )
             )
-            .group_by(OrderItem.product_id)
-            .order_by(func.sum(OrderItem.quantity).desc())
-            .limit(MAX_CANDIDATES // 2)
-        )
-        ids += [i for i in session.scalars(popular) if i is not None]
-        ids += session.scalars(base.order_by(Product.id.desc()).limit(MAX_CANDIDATES // 2))
+        elif not c.product_ids:
+            found = _popular(session, now, c.exclude_ids) + list(
+                session.scalars(base.order_by(Product.id.desc()).limit(MAX_CANDIDATES // 2))
+            )
+        if found:
+            break
     seen = set(c.exclude_ids)
     out = []
-    for i in ids:
+    for i in [*c.product_ids, *found]:
         if i not in seen:
             seen.add(i)
             out.append(i)
     return out[: MAX_CANDIDATES + len(c.product_ids)]
+
+
+def _popular(session: Session, now: dt.datetime, exclude: tuple[int, ...]) -> list[int]:
+    """The best sellers of the last POPULAR_DAYS days (units, orders not cancelled)."""
+    since = now - dt.timedelta(days=POPULAR_DAYS)
+    stmt = (
+        select(OrderItem.product_id)
+        .join(Order, Order.id == OrderItem.order_id)
+        .where(
+            Order.created_at >= since,
+            Order.status.not_in(_NOT_SOLD),
+            OrderItem.product_id.is_not(None),
+        )
+        .group_by(OrderItem.product_id)
+        .order_by(func.sum(OrderItem.quantity).desc())
+        .limit(MAX_CANDIDATES // 2)
+    )
+    return [i for i in session.scalars(stmt) if i is not None and i not in exclude]
 
 
 # ---------------------------------------------------------------------------- scoring
@@ -392,6 +406,13 @@ def _one(
         if fits:
             score += POINTS_PRICE
             reasons.append("price")
+        else:
+            # Closeness, for when nothing fits: half the points times how near the price is.
+            cheapest, dearest = min(v.price for v in vs), max(v.price for v in vs)
+            if hi is not None and cheapest > hi:
+                score += POINTS_PRICE / 2 * hi / cheapest
+            elif lo and dearest < lo:
+                score += POINTS_PRICE / 2 * dearest / lo
     colour_vs = [v for v in vs if _has_colour(v.options, colour_words)] if colour_words else []
     # A product without colour options whose name says the colour ("เสื้อยืดสีแดง") has it.
     colour_in_name = bool(colour_words) and any(
