@@ -42,6 +42,7 @@ from minichat_desktop.domain.documents import (
     DocumentData,
     DocumentKind,
     branch_label,
+    format_phone,
     format_tax_id,
     thai_date,
 )
@@ -111,7 +112,7 @@ def _party_and_meta(d: DocumentData) -> Table:
                 tax += f"  ({branch_label(b.branch)})"
             left.append(_label_value("เลขประจำตัวผู้เสียภาษี\nTax ID", tax))
         if b.phone:
-            left.append(_label_value("โทร\nPhone", b.phone))
+            left.append(_label_value("โทร\nPhone", format_phone(b.phone)))
     buyer = Table(left, colWidths=[lw, vw])
     buyer.setStyle(
         TableStyle(
@@ -250,9 +251,17 @@ def _totals(d: DocumentData) -> Table:
         para("จำนวนเงินเป็นตัวอักษร (Amount in words)", 8.5, color="muted"),
         para(f"({d.amount_words})", 10.5, bold=True),
     ]
-    if d.is_tax_invoice and d.totals.prices_include_vat:
+    if d.is_tax_invoice and d.totals.vat_rate_bp:
         notes.append(Spacer(1, 2 * mm))
-        notes.append(para("ราคาสินค้ารวมภาษีมูลค่าเพิ่มแล้ว (VAT included)", 8.5, color="muted"))
+        notes.append(
+            para(
+                "ราคาสินค้ารวมภาษีมูลค่าเพิ่มแล้ว (VAT included)"
+                if d.totals.prices_include_vat
+                else "ราคาสินค้ายังไม่รวมภาษีมูลค่าเพิ่ม (VAT excluded)",
+                8.5,
+                color="muted",
+            )
+        )
     if not d.seller.vat_registered:
         notes.append(Spacer(1, 2 * mm))
         notes.append(para("ร้านไม่ได้จดทะเบียนภาษีมูลค่าเพิ่ม (not VAT-registered)", 8.5, color="muted"))

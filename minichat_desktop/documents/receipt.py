@@ -129,10 +129,7 @@ def _story(d: DocumentData, r: Roll, width: float) -> list[Flowable]:
     out.append(_rule())
     out.append(
         _two(
-            [
-                (label.split(" ")[0] if width < 60 * mm else _short(label), money(v), strong)
-                for label, v, strong in total_rows(d)
-            ],
+            [(_short(label, width), money(v), strong) for label, v, strong in total_rows(d)],
             width,
             z,
         )
@@ -156,10 +153,13 @@ def _story(d: DocumentData, r: Roll, width: float) -> list[Flowable]:
     return out
 
 
-def _short(label: str) -> str:
-    """The Thai part of a bilingual total label, and the English when it is short."""
+def _short(label: str, width: float) -> str:
+    """A bilingual total label for a roll: the Thai, with the VAT rate, and on an 80 mm roll
+    the English when it is short."""
     th, _, en = label.partition(" ")
-    return f"{th} {en}" if len(en) <= 10 else th
+    if en.startswith("VAT "):
+        return f"{th} {en.removeprefix('VAT ')}"
+    return f"{th} {en}" if len(en) <= 10 and width > 60 * mm else th
 
 
 class _Centered(Flowable):
