@@ -1,0 +1,1147 @@
+"""Reports for the owner and the accountant: sales, product performance, customers and the
+monthly VAT sales report (รายงานภาษีขาย), written to XLSX, CSV or PDF by the file's extension.
+
+What each report counts, for a range of Bangkok dates (both ends included):
+
+- **sales** (``sales``) — orders *placed* in the range, cancelled and refunded orders left
+  out (as on the dashboard). Tables: by day (every day of the range, zero days too), by
+  product (order lines; line totals before the order's own discount and shipping), by channel,
+  by payment method (the order's split tenders from ``order_payments`` when it has any, else
+  its ``payment_method`` with its total; paid and not yet paid apart), and the list of orders.
+  The PDF holds the summaries; the order list is in the XLSX and CSV only (a year of orders is
+  thousands of pages).
+- **products** (``products``) — every product: views and add-to-carts (analytics events),
+  quantity sold, orders, sales, cost and gross profit (when the cost is known), stock left and
+  the average review rating, best sellers first.
+- **customers** (``customers``) — customers who bought in the range or joined in it: orders
+  and spending in the range and in all time, the last order, the RFM segment.
+- **VAT sales report** (``vat``) — the Revenue Department's รายงานภาษีขาย: the shop's name,
+  tax ID and branch, the tax month and year in the Buddhist era, and per sale: the tax
+  invoice's date and number, the buyer's name, tax ID and branch, the value before VAT and
+  the VAT. Rules:
+
+  * an order that has a tax invoice (full, else abbreviated) is listed once, at the
+    invoice's date and number, with the buyer printed on it; an order without one is listed
+    at its own date and number (sales with no invoice yet still owe VAT);
+  * a cancelled order is left out — unless a tax invoice had been issued for it: that number
+    is listed with zero amounts and "ยกเลิก" so the invoice numbers stay without gaps;
+  * a refund is a credit note: a negative row at the credit note's date and number (or, with
+    no credit note issued, at the refund's date with the order number and "คืนเงิน"); the
+    original sale stays in the month it was made.
+
+Formats: XLSX made for people (Thai headers, the report's title, shop and period above the
+table, numbers in baht formatted ``#,##0.00``, dates as real dates shown ``dd/mm/yyyy``, a
+bold totals row, the header row frozen, an autofilter, column widths), one sheet per table;
+CSV in UTF-8 with a BOM (Excel then reads Thai), money as ``1250.00`` and dates as ISO, tables
+one after another under their titles; PDF in Sarabun with every Thai cell a shaped paragraph.
+
+Long reports take a ``progress(done, total)`` callback and a ``cancel`` (a callable or a
+:class:`threading.Event`); cancelling raises :class:`ReportCancelled` and, like any failure,
+leaves no file: the report is written beside the target and renamed when complete.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import csv
+import datetime as dt
+import os
+import threading
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from decimal import Decimal
+from pathlib import Path
+from typing import Any, Final
+
+from sqlalchemy.orm import Session
+
+from minichat_desktop.domain import shop as shop_mod
+from minichat_desktop.domain.db import Database, DriverConnection
+from minichat_desktop.domain.errors import DomainError, EnvironmentProblem, UserError
+from minichat_desktop.domain.shop import BANGKOK
+
+__all__ = [
+    "FORMATS",
+    "KINDS",
+    "Column",
+    "Report",
+    "ReportCancelled",
+    "ReportResult",
+    "Table",
+    "build_report",
+    "month_range",
+    "thai_month_year",
+    "write_report",
+]
+
+KINDS: Final = ("sales", "products", "customers", "vat")
+FORMATS: Final = ("xlsx", "csv", "pdf")
+MONEY_FORMAT: Final = "#,##0.00"
+DATE_FORMAT: Final = "dd/mm/yyyy"
+INT_FORMAT: Final = "#,##0"
+PERCENT_FORMAT: Final = "0.0%"
+MAX_DAYS: Final = 3 * 366
+_NOT_SALES: Final = "('cancelled', 'refunded')"
+_SHIFT: Final = "+7 hours"  # Bangkok: UTC+7, no daylight saving since 1920
+
+THAI_MONTHS: Final = (
+    "มกราคม", "กุมภาพันธ์", "มีนาคม", "เมษายน", "พฤษภาคม", "มิถุนายน",
+    "กรกฎาคม", "สิงหาคม", "กันยายน", "ตุลาคม", "พฤศจิกายน", "ธันวาคม",
+)  # fmt: skip
+CHANNEL_TH: Final = {"widget": "เว็บไซต์", "line": "LINE", "pos": "หน้าร้าน", "manual": "บันทึกเอง"}
+PAYMENT_TH: Final = {
+    "promptpay": "พร้อมเพย์",
+    "bank_transfer": "โอนเงิน",
+    "cash": "เงินสด",
+    "card": "บัตร",
+    "cod": "เก็บเงินปลายทาง",
+    "other": "อื่นๆ",
+}
+STATUS_TH: Final = {
+    "pending": "รอดำเนินการ",
+    "confirmed": "ยืนยันแล้ว",
+    "processing": "กำลังเตรียมสินค้า",
+    "shipped": "จัดส่งแล้ว",
+    "delivered": "ได้รับสินค้าแล้ว",
+    "cancelled": "ยกเลิก",
+    "refunded": "คืนเงินแล้ว",
+}
+TITLES: Final = {
+    "sales": "รายงานยอดขาย",
+    "products": "รายงานประสิทธิภาพสินค้า",
+    "customers": "รายงานลูกค้า",
+    "vat": "รายงานภาษีขาย",
+}
+
+
+class ReportCancelled(DomainError):
+    """The person stopped the report; no file was written."""
+
+    def __init__(self) -> None:
+        super().__init__("report.cancelled", "the report was cancelled; no file was written")
+
+
+# ---------------------------------------------------------------------------- the model
+
+
+@dataclass(frozen=True, slots=True)
+class Column:
+    """``kind``: ``text``, ``int``, ``money`` (satang → baht), ``date``, ``percent`` (a
+    Decimal fraction) or ``rating`` (a Decimal). ``total``: summed in the totals row."""
+
+    header: str
+    kind: str = "text"
+    width: int = 14
+    total: bool = False
+
+
+@dataclass
+class Table:
+    """One table of a report. ``rows`` is iterated once (streamed from SQL); ``count`` is how
+    many there will be (for progress). ``pdf``: shown in the PDF."""
+
+    title: str
+    columns: Sequence[Column]
+    rows: Iterable[Sequence[Any]]
+    count: int
+    pdf: bool = True
+    landscape: bool = False
+
+
+@dataclass
+class Report:
+    kind: str
+    title: str
+    lines: list[str]  # under the title: the shop, the period
+    tables: list[Table]
+    notes: list[str] = field(default_factory=list)
+    date_from: dt.date | None = None
+    date_to: dt.date | None = None
+    period: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class ReportResult:
+    path: Path
+    kind: str
+    rows: int  # data rows written, every table
+    tables: int
+
+
+# ---------------------------------------------------------------------------- dates
+
+
+def month_range(month: str) -> tuple[dt.date, dt.date]:
+    """``"2026-03"`` → (2026-03-01, 2026-03-31). Raises :class:`UserError`
+    ``report.bad_month``."""
+    try:
+        first = dt.datetime.strptime(month.strip(), "%Y-%m").date()
+    except ValueError as exc:
+        raise UserError(
+            "report.bad_month", f"month {month!r} is not a month; use YYYY-MM (e.g. 2026-03)"
+        ) from exc
+    nxt = (first.replace(day=28) + dt.timedelta(days=4)).replace(day=1)
+    return first, nxt - dt.timedelta(days=1)
+
+
+def thai_month_year(day: dt.date) -> str:
+    """``มีนาคม 2569`` (Buddhist era)."""
+    return f"{THAI_MONTHS[day.month - 1]} {day.year + 543}"
+
+
+def thai_date(day: dt.date) -> str:
+    """``31/03/2569`` (Buddhist era), as dates read in Thai documents."""
+    return f"{day.day:02d}/{day.month:02d}/{day.year + 543}"
+
+
+def _period_text(date_from: dt.date, date_to: dt.date) -> str:
+    last = (date_to.replace(day=28) + dt.timedelta(days=4)).replace(day=1) - dt.timedelta(days=1)
+    if (
+        date_from.day == 1
+        and date_to == last
+        and date_from.replace(day=1) == date_to.replace(day=1)
+    ):
+        return f"เดือน {thai_month_year(date_from)}"
+    if date_from == date_to:
+        return f"วันที่ {thai_date(date_from)}"
+    return f"วันที่ {thai_date(date_from)} ถึง {thai_date(date_to)}"
+
+
+def _bound(day: dt.date) -> str:
+    """The UTC instant a Bangkok day starts, as stored (naive UTC text, microseconds)."""
+    start = dt.datetime.combine(day, dt.time(), BANGKOK).astimezone(dt.UTC)
+    return start.replace(tzinfo=None).strftime("%Y-%m-%d %H:%M:%S.%f")
+
+
+def _local_date(stored: str) -> dt.date:
+    """A stored UTC timestamp's Bangkok date."""
+    return (dt.datetime.fromisoformat(stored) + dt.timedelta(hours=7)).date()
+
+
+def _check_range(date_from: dt.date, date_to: dt.date) -> None:
+    if date_from > date_to:
+        raise UserError(
+            "report.bad_range",
+            f"the range starts {date_from.isoformat()} after it ends {date_to.isoformat()}",
+            date_from=date_from.isoformat(),
+            date_to=date_to.isoformat(),
+        )
+    if (date_to - date_from).days + 1 > MAX_DAYS:
+        raise UserError(
+            "report.range_too_long", f"a report covers at most {MAX_DAYS} days", max=MAX_DAYS
+        )
+
+
+def _shop_lines(session: Session, *, tax: bool = False) -> list[str]:
+    profile = shop_mod.get_profile(session)
+    name = profile.name or "ร้านค้า"
+    if not tax:
+        return [name]
+    return [
+        f"ชื่อผู้ประกอบการ {name}",
+        f"เลขประจำตัวผู้เสียภาษีอากร {profile.tax_id or '-'}   {profile.branch_label}",
+        f"ชื่อสถานประกอบการ {name}" + (f"   {profile.address}" if profile.address else ""),
+    ]
+
+
+# ---------------------------------------------------------------------------- sales
+
+
+SALES_DAY: Final = (
+    Column("วันที่", "date", 12),
+    Column("จำนวนออเดอร์", "int", 13, total=True),
+    Column("ยอดสินค้า", "money", 14, total=True),
+    Column("ส่วนลด", "money", 12, total=True),
+    Column("ค่าจัดส่ง", "money", 12, total=True),
+    Column("มูลค่าก่อนภาษี", "money", 15, total=True),
+    Column("ภาษีมูลค่าเพิ่ม", "money", 15, total=True),
+    Column("ยอดขายรวม", "money", 15, total=True),
+)
+SALES_PRODUCT: Final = (
+    Column("รหัสสินค้า", "text", 14),
+    Column("ชื่อสินค้า", "text", 36),
+    Column("จำนวนที่ขาย", "int", 12, total=True),
+    Column("จำนวนออเดอร์", "int", 13, total=True),
+    Column("ยอดขาย", "money", 15, total=True),
+    Column("สัดส่วน", "percent", 10),
+)
+SALES_CHANNEL: Final = (
+    Column("ช่องทาง", "text", 16),
+    Column("จำนวนออเดอร์", "int", 13, total=True),
+    Column("ยอดขาย", "money", 15, total=True),
+    Column("สัดส่วน", "percent", 10),
+)
+SALES_PAYMENT: Final = (
+    Column("วิธีชำระเงิน", "text", 18),
+    Column("จำนวนรายการ", "int", 13, total=True),
+    Column("ชำระแล้ว", "money", 15, total=True),
+    Column("รอชำระ", "money", 15, total=True),
+    Column("รวม", "money", 15, total=True),
+)
+SALES_ORDERS: Final = (
+    Column("วันที่", "date", 12),
+    Column("เลขที่คำสั่งซื้อ", "text", 17),
+    Column("ลูกค้า", "text", 24),
+    Column("ช่องทาง", "text", 11),
+    Column("วิธีชำระเงิน", "text", 15),
+    Column("สถานะ", "text", 16),
+    Column("ยอดสินค้า", "money", 13, total=True),
+    Column("ส่วนลด", "money", 11, total=True),
+    Column("ค่าจัดส่ง", "money", 11, total=True),
+    Column("มูลค่าก่อนภาษี", "money", 14, total=True),
+    Column("ภาษีมูลค่าเพิ่ม", "money", 13, total=True),
+    Column("ยอดรวม", "money", 13, total=True),
+)
+
+
+def _share(part: int, whole: int) -> Decimal | None:
+    if not whole:
+        return None
+    return (Decimal(part) / Decimal(whole)).quantize(Decimal("0.0001"))
+
+
+def _sales(raw: DriverConnection, date_from: dt.date, date_to: dt.date) -> list[Table]:
+    lo, hi = _bound(date_from), _bound(date_to + dt.timedelta(days=1))
+    where = f"o.created_at >= ? AND o.created_at < ? AND o.status NOT IN {_NOT_SALES}"
+
+    days: dict[str, tuple[int, ...]] = {
+        d: tuple(v)
+        for d, *v in raw.execute(
+            f"SELECT date(o.created_at, '{_SHIFT}'), COUNT(*), SUM(o.subtotal_satang),"
+            " SUM(o.discount_satang), SUM(o.shipping_satang),"
+            " SUM(o.total_satang - o.vat_satang), SUM(o.vat_satang), SUM(o.total_satang)"
+            f" FROM orders o WHERE {where} GROUP BY 1",
+            (lo, hi),
+        )
+    }
+    day_rows = []
+    d = date_from
+    while d <= date_to:
+        day_rows.append([d, *days.get(d.isoformat(), (0, 0, 0, 0, 0, 0, 0))])
+        d += dt.timedelta(days=1)
+    total_sales = sum(v[-1] for v in days.values())
+
+    products = raw.execute(
+        "SELECT MAX(i.sku), MAX(COALESCE(p.name_th, i.name)), SUM(i.quantity),"
+        " COUNT(DISTINCT i.order_id), SUM(i.line_total_satang)"
+        " FROM orders o JOIN order_items i ON i.order_id = o.id"
+        " LEFT JOIN products p ON p.id = i.product_id"
+        f" WHERE {where}"
+        " GROUP BY i.product_id, CASE WHEN i.product_id IS NULL THEN i.sku END"
+        " ORDER BY 5 DESC, 3 DESC, 1",
+        (lo, hi),
+    ).fetchall()
+    line_sales = sum(r[4] for r in products)
+    product_rows = [[*r, _share(r[4], line_sales)] for r in products]
+
+    channels = {
+        ch: (n, total)
+        for ch, n, total in raw.execute(
+            f"SELECT o.channel, COUNT(*), SUM(o.total_satang) FROM orders o WHERE {where}"
+            " GROUP BY 1",
+            (lo, hi),
+        )
+    }
+    channel_rows = [
+        [CHANNEL_TH.get(ch, ch), n, total, _share(total, total_sales)]
+        for ch, (n, total) in sorted(channels.items(), key=lambda kv: -kv[1][1])
+    ]
+
+    payments = raw.execute(
+        f"""
+        SELECT method, COUNT(*), SUM(CASE WHEN paid THEN amount ELSE 0 END),
+            SUM(CASE WHEN paid THEN 0 ELSE amount END), SUM(amount)
+        FROM (
+            SELECT p.method AS method, p.amount_satang AS amount, 1 AS paid
+            FROM orders o JOIN order_payments p ON p.order_id = o.id WHERE {where}
+            UNION ALL
+            SELECT o.payment_method, o.total_satang, o.payment_status = 'paid'
+            FROM orders o WHERE {where}
+              AND NOT EXISTS (SELECT 1 FROM order_payments p WHERE p.order_id = o.id)
+        )
+        GROUP BY method ORDER BY 5 DESC
+        """,
+        (lo, hi, lo, hi),
+    ).fetchall()
+    payment_rows = [
+        [PAYMENT_TH.get(m, m), n, paid, unpaid, t] for m, n, paid, unpaid, t in payments
+    ]
+
+    (n_orders,) = raw.execute(f"SELECT COUNT(*) FROM orders o WHERE {where}", (lo, hi)).fetchone()
+
+    def order_rows() -> Iterator[list[Any]]:
+        for (
+            created,
+            number,
+            name,
+            channel,
+            method,
+            status,
+            subtotal,
+            discount,
+            shipping,
+            vat,
+            total,
+        ) in raw.execute(
+            "SELECT o.created_at, o.number, o.customer_name, o.channel, o.payment_method,"
+            " o.status, o.subtotal_satang, o.discount_satang, o.shipping_satang, o.vat_satang,"
+            f" o.total_satang FROM orders o WHERE {where} ORDER BY o.created_at, o.id",
+            (lo, hi),
+        ):
+            yield [
+                _local_date(created),
+                number,
+                name,
+                CHANNEL_TH.get(channel, channel),
+                PAYMENT_TH.get(method, method),
+                STATUS_TH.get(status, status),
+                subtotal,
+                discount,
+                shipping,
+                total - vat,
+                vat,
+                total,
+            ]
+
+    return [
+        Table("ยอดขายรายวัน", SALES_DAY, day_rows, len(day_rows)),
+        Table("ยอดขายตามสินค้า", SALES_PRODUCT, product_rows, len(product_rows)),
+        Table("ยอดขายตามช่องทาง", SALES_CHANNEL, channel_rows, len(channel_rows)),
+        Table("ยอดขายตามวิธีชำระเงิน", SALES_PAYMENT, payment_rows, len(payment_rows)),
+        Table("รายการคำสั่งซื้อ", SALES_ORDERS, order_rows(), n_orders, pdf=False, landscape=True),
+    ]
+
+
+# ---------------------------------------------------------------------------- products
+
+
+PRODUCT_COLUMNS: Final = (
+    Column("รหัสสินค้า", "text", 14),
+    Column("ชื่อสินค้า", "text", 34),
+    Column("หมวดหมู่", "text", 14),
+    Column("ยอดเข้าชม", "int", 11, total=True),
+    Column("เพิ่มลงตะกร้า", "int", 12, total=True),
+    Column("จำนวนที่ขาย", "int", 12, total=True),
+    Column("จำนวนออเดอร์", "int", 13, total=True),
+    Column("ยอดขาย", "money", 14, total=True),
+    Column("ต้นทุนขาย", "money", 14, total=True),
+    Column("กำไรขั้นต้น", "money", 14, total=True),
+    Column("สต็อกคงเหลือ", "int", 12, total=True),
+    Column("คะแนนรีวิว", "rating", 11),
+)
+
+
+def _products(raw: DriverConnection, date_from: dt.date, date_to: dt.date) -> list[Table]:
+    lo, hi = _bound(date_from), _bound(date_to + dt.timedelta(days=1))
+    events: dict[int, list[int]] = {}
+    for pid, kind, n in raw.execute(
+        "SELECT product_id, kind, COUNT(*) FROM analytics_events"
+        " WHERE kind IN ('product_viewed', 'added_to_cart') AND at >= ? AND at < ?"
+        " AND product_id IS NOT NULL GROUP BY 1, 2",
+        (lo, hi),
+    ):
+        events.setdefault(pid, [0, 0])[0 if kind == "product_viewed" else 1] = n
+    sold = {
+        pid: (qty, n, total)
+        for pid, qty, n, total in raw.execute(
+            "SELECT i.product_id, SUM(i.quantity), COUNT(DISTINCT i.order_id),"
+            " SUM(i.line_total_satang) FROM orders o JOIN order_items i ON i.order_id = o.id"
+            f" WHERE o.created_at >= ? AND o.created_at < ? AND o.status NOT IN {_NOT_SALES}"
+            " AND i.product_id IS NOT NULL GROUP BY 1",
+            (lo, hi),
+        )
+    }
+    ratings = {
+        pid: Decimal(total) / Decimal(n)
+        for pid, total, n in raw.execute(
+            "SELECT product_id, SUM(rating), COUNT(*) FROM product_reviews GROUP BY 1"
+        )
+    }
+    rows = []
+    for pid, sku, name, category, cost, stock in raw.execute(
+        "SELECT p.id, p.sku, p.name_th, c.name, p.cost_satang,"
+        " (SELECT COALESCE(SUM(v.stock), 0) FROM product_variants v WHERE v.product_id = p.id)"
+        " FROM products p LEFT JOIN categories c ON c.id = p.category_id"
+    ):
+        qty, n, total = sold.get(pid, (0, 0, 0))
+        views, carts = events.get(pid, (0, 0))
+        cost_total = cost * qty if cost is not None else None
+        rating = ratings.get(pid)
+        rows.append(
+            [
+                sku,
+                name,
+                category or "",
+                views,
+                carts,
+                qty,
+                n,
+                total,
+                cost_total,
+                total - cost_total if cost_total is not None else None,
+                stock,
+                rating.quantize(Decimal("0.1")) if rating is not None else None,
+            ]
+        )
+    rows.sort(key=lambda r: (-r[7], -r[5], -r[3], r[0]))
+    return [Table("ประสิทธิภาพสินค้า", PRODUCT_COLUMNS, rows, len(rows), landscape=True)]
+
+
+# ---------------------------------------------------------------------------- customers
+
+
+CUSTOMER_COLUMNS: Final = (
+    Column("ชื่อลูกค้า", "text", 26),
+    Column("โทรศัพท์", "text", 13),
+    Column("เป็นลูกค้าตั้งแต่", "date", 15),
+    Column("ออเดอร์ในช่วง", "int", 13, total=True),
+    Column("ยอดซื้อในช่วง", "money", 15, total=True),
+    Column("ยอดเฉลี่ยต่อออเดอร์", "money", 17),
+    Column("ซื้อล่าสุด", "date", 12),
+    Column("ออเดอร์ทั้งหมด", "int", 14, total=True),
+    Column("ยอดซื้อทั้งหมด", "money", 15, total=True),
+    Column("กลุ่มลูกค้า", "text", 16),
+)
+
+
+def _customers(raw: DriverConnection, date_from: dt.date, date_to: dt.date) -> list[Table]:
+    lo, hi = _bound(date_from), _bound(date_to + dt.timedelta(days=1))
+    rows = []
+    for name, phone, since, n, spent, last, n_all, spent_all, segment in raw.execute(
+        f"""
+        WITH life AS (
+            SELECT customer_id AS cid, COUNT(*) AS n, SUM(total_satang) AS spent,
+                MAX(created_at) AS last,
+                SUM(created_at >= :lo AND created_at < :hi) AS n_in,
+                SUM(CASE WHEN created_at >= :lo AND created_at < :hi THEN total_satang END)
+                    AS spent_in
+            FROM orders WHERE customer_id IS NOT NULL AND status NOT IN {_NOT_SALES}
+            GROUP BY customer_id
+        )
+        SELECT c.name, c.phone, c.created_at, COALESCE(l.n_in, 0), COALESCE(l.spent_in, 0),
+            l.last, COALESCE(l.n, 0), COALESCE(l.spent, 0), COALESCE(s.segment, '')
+        FROM customers c
+        LEFT JOIN life l ON l.cid = c.id
+        LEFT JOIN customer_scores s ON s.customer_id = c.id
+        WHERE c.merged_into_id IS NULL
+          AND (l.n_in > 0 OR (c.created_at >= :lo AND c.created_at < :hi))
+        ORDER BY 5 DESC, 4 DESC, c.name
+        """,
+        {"lo": lo, "hi": hi},
+    ):
+        rows.append(
+            [
+                name or "-",
+                phone,
+                _local_date(since),
+                n,
+                spent,
+                (2 * spent + n) // (2 * n) if n else None,
+                _local_date(last) if last else None,
+                n_all,
+                spent_all,
+                segment,
+            ]
+        )
+    return [Table("ลูกค้า", CUSTOMER_COLUMNS, rows, len(rows), landscape=True)]
+
+
+# ---------------------------------------------------------------------------- VAT
+
+
+VAT_COLUMNS: Final = (
+    Column("ลำดับที่", "int", 8),
+    Column("วันที่ใบกำกับภาษี", "date", 14),
+    Column("เลขที่ใบกำกับภาษี", "text", 19),
+    Column("ชื่อผู้ซื้อสินค้า/ผู้รับบริการ", "text", 32),
+    Column("เลขประจำตัวผู้เสียภาษีอากรของผู้ซื้อ", "text", 19),
+    Column("สถานประกอบการ", "text", 16),
+    Column("มูลค่าสินค้าหรือบริการ", "money", 18, total=True),
+    Column("จำนวนเงินภาษีมูลค่าเพิ่ม", "money", 18, total=True),
+)
+
+
+def _branch_text(tax_id: str, branch: str) -> str:
+    """The buyer's branch as the report shows it (blank without a tax ID)."""
+    b = branch.strip()
+    if not tax_id.strip():
+        return ""
+    if not b or b in ("00000", "0", "สำนักงานใหญ่", "head office"):
+        return "สำนักงานใหญ่"
+    if b.isdigit():
+        return f"สาขาที่ {b.zfill(5)}"
+    return b if b.startswith("สาขา") else f"สาขา {b}"
+
+
+def vat_rows(raw: DriverConnection, date_from: dt.date, date_to: dt.date) -> list[list[Any]]:
+    """The VAT report's rows (without the running number), sorted by date and number:
+    ``[date, number, buyer, buyer tax id, branch, value before VAT (satang), VAT (satang)]``.
+    See the module docstring for the rules."""
+    import json
+
+    lo, hi = _bound(date_from), _bound(date_to + dt.timedelta(days=1))
+    out: list[list[Any]] = []
+
+    def buyer_of(doc_buyer: str | None, name: str, tax_id: str, branch: str) -> tuple[str, ...]:
+        data: dict[str, Any] = {}
+        if doc_buyer:
+            with contextlib.suppress(ValueError, TypeError):
+                data = dict(json.loads(doc_buyer))
+        b_name = str(data.get("name") or name or "").strip()
+        b_tax = str(data.get("tax_id") or (tax_id if not data else "") or "").strip()
+        b_branch = str(data.get("branch") or (branch if not data else "") or "").strip()
+        return b_name or "ลูกค้าทั่วไป", b_tax, _branch_text(b_tax, b_branch)
+
+    # Sales: orders with an invoice at its date, others at their own date.
+    for (
+        status,
+        number,
+        created,
+        name,
+        tax_id,
+        branch,
+        total,
+        vat,
+        doc_number,
+        issued,
+        doc_buyer,
+    ) in raw.execute(
+        """
+        WITH doc AS (
+            SELECT order_id, number, issued_at, buyer,
+                ROW_NUMBER() OVER (
+                    PARTITION BY order_id ORDER BY CASE kind WHEN 'full' THEN 0 ELSE 1 END, id
+                ) AS pick
+            FROM tax_documents WHERE kind IN ('full', 'abbreviated')
+        )
+        SELECT o.status, o.number, o.created_at, o.customer_name, o.customer_tax_id,
+            o.customer_branch, o.total_satang, o.vat_satang, d.number, d.issued_at, d.buyer
+        FROM orders o LEFT JOIN doc d ON d.order_id = o.id AND d.pick = 1
+        WHERE (d.issued_at IS NOT NULL AND d.issued_at >= :lo AND d.issued_at < :hi)
+           OR (d.issued_at IS NULL AND o.created_at >= :lo AND o.created_at < :hi
+               AND o.status <> 'cancelled')
+        """,
+        {"lo": lo, "hi": hi},
+    ):
+        when = _local_date(issued or created)
+        b_name, b_tax, b_branch = buyer_of(doc_buyer, name, tax_id, branch)
+        if status == "cancelled":
+            out.append([when, doc_number or number, f"ยกเลิก ({b_name})", b_tax, b_branch, 0, 0])
+            continue
+        out.append([when, doc_number or number, b_name, b_tax, b_branch, total - vat, vat])
+
+    # Refunds: credit notes, or the refund's date when none was issued.
+    for (
+        number,
+        name,
+        tax_id,
+        branch,
+        total,
+        vat,
+        cn_number,
+        cn_at,
+        cn_buyer,
+        refunded_at,
+    ) in raw.execute(
+        """
+            SELECT o.number, o.customer_name, o.customer_tax_id, o.customer_branch,
+                o.total_satang, o.vat_satang, cn.number, cn.issued_at, cn.buyer,
+                (SELECT MAX(e.created_at) FROM order_events e
+                 WHERE e.order_id = o.id AND e.kind = 'status' AND e.status = 'refunded')
+            FROM orders o
+            LEFT JOIN tax_documents cn ON cn.order_id = o.id AND cn.kind = 'credit_note'
+            WHERE o.status = 'refunded' OR cn.id IS NOT NULL
+            """
+    ):
+        at = cn_at or refunded_at
+        if at is None or not lo <= at < hi:
+            continue
+        b_name, b_tax, b_branch = buyer_of(cn_buyer, name, tax_id, branch)
+        label = cn_number or number
+        if not cn_number:
+            b_name = f"คืนเงิน ({b_name})"
+        out.append([_local_date(at), label, b_name, b_tax, b_branch, -(total - vat), -vat])
+    out.sort(key=lambda r: (r[0], r[1]))
+    return out
+
+
+def _vat(raw: DriverConnection, date_from: dt.date, date_to: dt.date) -> list[Table]:
+    rows = [[n, *r] for n, r in enumerate(vat_rows(raw, date_from, date_to), start=1)]
+    return [Table("รายงานภาษีขาย", VAT_COLUMNS, rows, len(rows), landscape=True)]
+
+
+# ---------------------------------------------------------------------------- building
+
+
+def build_report(session: Session, kind: str, date_from: dt.date, date_to: dt.date) -> Report:
+    """The report ``kind`` (one of :data:`KINDS`) for the Bangkok dates ``date_from`` ..
+    ``date_to``. Its big table streams from ``session``: write it before the session closes.
+    Raises :class:`UserError` ``report.unknown_kind`` or ``report.bad_range``."""
+    if kind not in KINDS:
+        raise UserError(
+            "report.unknown_kind",
+            f"unknown report {kind!r}; choose one of {', '.join(KINDS)}",
+            kind=kind,
+        )
+    _check_range(date_from, date_to)
+    raw = DriverConnection(session)
+    period = _period_text(date_from, date_to)
+    if kind == "vat":
+        when = f"เดือนภาษี {period.removeprefix('เดือน ')}" if period.startswith("เดือน") else period
+        lines = [when, *_shop_lines(session, tax=True)]
+        notes = [
+            "รายการที่ออกใบกำกับภาษีแล้วแสดงตามวันที่และเลขที่ใบกำกับภาษี รายการที่ยังไม่ออก"
+            "แสดงตามวันที่และเลขที่คำสั่งซื้อ การคืนเงินแสดงเป็นยอดติดลบ (ใบลดหนี้)",
+        ]
+        tables = _vat(raw, date_from, date_to)
+    else:
+        lines = [*_shop_lines(session), period]
+        notes = (
+            ["ไม่รวมคำสั่งซื้อที่ยกเลิกหรือคืนเงิน"] if kind in ("sales", "products", "customers")
+            else []
+        )  # fmt: skip
+        tables = {"sales": _sales, "products": _products, "customers": _customers}[kind](
+            raw, date_from, date_to
+        )
+    return Report(kind, TITLES[kind], lines, tables, notes, date_from, date_to, period)
+
+
+# ---------------------------------------------------------------------------- writing
+
+Progress = Callable[[int, int], None]
+Cancel = Callable[[], bool] | threading.Event
+
+
+def _format_of(path: Path) -> str:
+    suffix = path.suffix.lower().lstrip(".")
+    if suffix not in FORMATS:
+        raise UserError(
+            "report.unsupported_format",
+            f"cannot write a report to {path.name}: use a .xlsx, .csv or .pdf file name",
+            path=str(path),
+        )
+    return suffix
+
+
+class _Tracker:
+    """Counts rows written, reports progress every few hundred rows, and stops on cancel."""
+
+    STEP = 500
+
+    def __init__(self, total: int, progress: Progress | None, cancel: Cancel | None) -> None:
+        self.total = max(total, 1)
+        self.done = 0
+        self.progress = progress
+        if isinstance(cancel, threading.Event):
+            self.cancelled: Callable[[], bool] = cancel.is_set
+        else:
+            self.cancelled = cancel or (lambda: False)
+        self._next = 0
+
+    def tick(self, n: int = 1) -> None:
+        self.done += n
+        if self.done >= self._next:
+            self._next = self.done + self.STEP
+            self.check()
+            if self.progress is not None:
+                self.progress(min(self.done, self.total), self.total)
+
+    def check(self) -> None:
+        if self.cancelled():
+            raise ReportCancelled()
+
+
+def _totals(table: Table, sums: list[int | None]) -> list[Any]:
+    out: list[Any] = ["รวม"] + [None] * (len(table.columns) - 1)
+    for i, col in enumerate(table.columns):
+        if col.total and i > 0:
+            out[i] = sums[i]
+    return out
+
+
+def _add(sums: list[int | None], cols: Sequence[Column], row: Sequence[Any]) -> None:
+    for i, col in enumerate(cols):
+        if col.total and row[i] is not None:
+            sums[i] = (sums[i] or 0) + row[i]
+
+
+@contextlib.contextmanager
+def _atomic(path: Path) -> Iterator[Path]:
+    """A temporary path beside ``path``, renamed onto it when the block succeeds; removed
+    whatever happens otherwise (a cancelled or failed report leaves nothing)."""
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}.part")
+    try:
+        yield tmp
+        os.replace(tmp, path)
+    except OSError as exc:
+        raise EnvironmentProblem(
+            "env.report_failed", f"cannot write {path}: {exc.strerror or exc}", path=str(path)
+        ) from exc
+    finally:
+        with contextlib.suppress(OSError):
+            tmp.unlink()
+
+
+def write_report(
+    session_or_db: Session | Database,
+    kind: str,
+    date_from: dt.date,
+    date_to: dt.date,
+    path: Path,
+    *,
+    progress: Progress | None = None,
+    cancel: Cancel | None = None,
+) -> ReportResult:
+    """Build the report ``kind`` and write it to ``path`` (``.xlsx``, ``.csv`` or ``.pdf``).
+
+    Raises :class:`UserError` (``report.unsupported_format``, ``report.unknown_kind``,
+    ``report.bad_range``), :class:`ReportCancelled` when ``cancel`` says stop, and
+    :class:`EnvironmentProblem` ``env.report_failed`` when the file cannot be written. In
+    every one of those cases no file is left at ``path``."""
+    path = Path(path)
+    fmt = _format_of(path)
+    if isinstance(session_or_db, Database):
+        with session_or_db.read() as session:
+            return write_report(
+                session, kind, date_from, date_to, path, progress=progress, cancel=cancel
+            )
+    report = build_report(session_or_db, kind, date_from, date_to)
+    tables = [t for t in report.tables if t.pdf] if fmt == "pdf" else report.tables
+    tracker = _Tracker(sum(t.count for t in tables), progress, cancel)
+    tracker.check()
+    if not path.parent.is_dir():
+        raise UserError(
+            "report.no_folder",
+            f"cannot write {path}: the folder {path.parent} does not exist; choose another",
+            path=str(path),
+        )
+    with _atomic(path) as tmp:
+        writer = {"xlsx": _write_xlsx, "csv": _write_csv, "pdf": _write_pdf}[fmt]
+        writer(report, tables, tmp, tracker)
+        tracker.check()
+    if progress is not None:
+        progress(tracker.total, tracker.total)
+    return ReportResult(path, kind, tracker.done, len(tables))
+
+
+# ---------------------------------------------------------------------------- XLSX
+
+
+def _baht(satang: int | None) -> Decimal | None:
+    return None if satang is None else Decimal(satang).scaleb(-2)
+
+
+class _Sheet:
+    """A write-only sheet: title lines, a bold header row (frozen, with an autofilter),
+    column widths, and a number format per column. Like the exporter's sheets, each row reuses
+    one pre-formatted cell per formatted column instead of openpyxl making (and refusing, with
+    an exception) a new styled cell for every value — the write-only loop's own speed."""
+
+    def __init__(self, wb: Any, title: str, table: Table, lines: list[str]) -> None:
+        from openpyxl.cell import WriteOnlyCell
+        from openpyxl.styles import Alignment, Font, PatternFill
+        from openpyxl.utils import get_column_letter
+
+        self.ws = ws = wb.create_sheet(title)
+        self.columns = table.columns
+        for i, col in enumerate(table.columns, start=1):
+            ws.column_dimensions[get_column_letter(i)].width = col.width
+        # Write-only sheets write their views with the first row: freeze before appending.
+        self.header_row = len(lines) + 2
+        ws.freeze_panes = f"A{self.header_row + 1}"
+        big, bold = Font(bold=True, size=14), Font(bold=True)
+        head = WriteOnlyCell(ws, table.title if len(lines) == 0 else lines[0])
+        head.font = big
+        ws.append([head])
+        for text in lines[1:]:
+            ws.append([text])
+        ws.append([])
+        fill = PatternFill("solid", fgColor="E6F4EF")
+        wrap = Alignment(wrap_text=True, vertical="center")
+        header = []
+        for col in table.columns:
+            cell = WriteOnlyCell(ws, col.header)
+            cell.font = bold
+            cell.fill = fill
+            cell.alignment = wrap
+            header.append(cell)
+        ws.append(header)
+        self.last_letter = get_column_letter(len(table.columns))
+        self.rows = 0
+
+        formats = {
+            "money": MONEY_FORMAT,
+            "date": DATE_FORMAT,
+            "int": INT_FORMAT,
+            "percent": PERCENT_FORMAT,
+            "rating": "0.0",
+        }
+        formatted: dict[int, Any] = {}
+        for i, col in enumerate(table.columns, start=1):
+            if col.kind in formats:
+                formatted[i] = WriteOnlyCell(ws)
+                formatted[i].number_format = formats[col.kind]
+        plain = [WriteOnlyCell(ws)]
+
+        def values_to_row(values: Sequence[Any], row_idx: int) -> Iterator[Any]:
+            for col_idx, value in enumerate(values, 1):
+                if value is None:
+                    continue
+                cell = formatted.get(col_idx)
+                if cell is None:
+                    cell = plain[0]
+                    if cell.has_style:
+                        cell = plain[0] = WriteOnlyCell(ws)
+                cell.value = value
+                if cell.data_type == "f":  # text stays text ("=..." is a name, not a formula)
+                    cell.data_type = "s"
+                cell.column = col_idx
+                cell.row = row_idx
+                yield cell
+
+        ws._values_to_row = values_to_row
+        self.append: Callable[[list[Any]], None] = ws.append
+        self._bold = bold
+        self._formats = formats
+        self._cell = WriteOnlyCell
+
+    def totals(self, values: list[Any]) -> None:
+        """The bold totals row (own cells: the shared ones are not bold)."""
+        cells = []
+        for col, value in zip(self.columns, values, strict=True):
+            cell = self._cell(self.ws, value)
+            cell.font = self._bold
+            if col.kind in self._formats and value is not None and not isinstance(value, str):
+                cell.number_format = self._formats[col.kind]
+            cells.append(cell)
+        del self.ws._values_to_row  # openpyxl's own conversion again, for these cells
+        self.ws.append(cells)
+
+    def close(self) -> None:
+        first = self.header_row
+        self.ws.auto_filter.ref = f"A{first}:{self.last_letter}{first + self.rows}"
+
+
+def _write_xlsx(report: Report, tables: list[Table], path: Path, tracker: _Tracker) -> None:
+    from openpyxl import Workbook
+
+    wb = Workbook(write_only=True)
+    used: set[str] = set()
+    for table in tables:
+        title = table.title[:31]
+        while title in used:
+            title = title[:28] + f" {len(used)}"
+        used.add(title)
+        lines = [f"{report.title} — {table.title}" if len(tables) > 1 else report.title]
+        lines += report.lines
+        sheet = _Sheet(wb, title, table, lines)
+        cols = table.columns
+        money_idx = [i for i, c in enumerate(cols) if c.kind == "money"]
+        sums: list[int | None] = [None] * len(cols)
+        total_idx = [i for i, c in enumerate(cols) if c.total]
+        write = sheet.append
+        n = 0
+        tick = tracker.tick
+        for row in table.rows:
+            values = list(row)
+            for i in total_idx:
+                v = values[i]
+                if v is not None:
+                    sums[i] = (sums[i] or 0) + v
+            for i in money_idx:
+                v = values[i]
+                if v is not None:
+                    values[i] = Decimal(v).scaleb(-2)
+            write(values)
+            n += 1
+            if n % 256 == 0:
+                tick(256)
+        tick(n % 256)
+        sheet.rows = n
+        sheet.close()
+        totals = _totals(table, sums)
+        sheet.totals(
+            [_baht(v) if c.kind == "money" else v for c, v in zip(cols, totals, strict=True)]
+        )
+        for note in report.notes:
+            sheet.ws.append([])
+            sheet.ws.append([f"หมายเหตุ: {note}"])
+    wb.save(path)
+
+
+# ---------------------------------------------------------------------------- CSV
+
+
+def _csv_text(col: Column, value: Any) -> Any:
+    if value is None:
+        return ""
+    if col.kind == "money":
+        sign = "-" if value < 0 else ""
+        whole, rest = divmod(abs(value), 100)
+        return f"{sign}{whole}.{rest:02d}"
+    if col.kind == "date":
+        return value.isoformat()
+    if col.kind == "percent":
+        return f"{value * 100:.1f}"
+    return value
+
+
+def _write_csv(report: Report, tables: list[Table], path: Path, tracker: _Tracker) -> None:
+    with path.open("w", encoding="utf-8-sig", newline="") as f:
+        w = csv.writer(f)
+        for k, table in enumerate(tables):
+            if len(tables) > 1:
+                if k:
+                    w.writerow([])
+                w.writerow([table.title])
+            w.writerow([c.header for c in table.columns])
+            cols = table.columns
+            sums: list[int | None] = [None] * len(cols)
+            for row in table.rows:
+                _add(sums, cols, row)
+                w.writerow([_csv_text(c, v) for c, v in zip(cols, row, strict=True)])
+                tracker.tick()
+            totals = _totals(table, sums)
+            w.writerow(
+                [
+                    _csv_text(c, v) if i else v
+                    for i, (c, v) in enumerate(zip(cols, totals, strict=True))
+                ]
+            )
+
+
+# ---------------------------------------------------------------------------- PDF
+
+
+def _pdf_text(col: Column, value: Any) -> str:
+    from minichat_desktop.domain.thai import format_baht
+
+    if value is None:
+        return ""
+    if col.kind == "money":
+        return format_baht(value)
+    if col.kind == "date":
+        return thai_date(value)
+    if col.kind == "int":
+        return f"{value:,}"
+    if col.kind == "percent":
+        return f"{value * 100:.1f}%"
+    if col.kind == "rating":
+        return f"{value:.1f}"
+    return str(value)
+
+
+def _write_pdf(report: Report, tables: list[Table], path: Path, tracker: _Tracker) -> None:
+    from reportlab.lib import colors
+    from reportlab.lib.pagesizes import A4, landscape
+    from reportlab.lib.units import mm
+    from reportlab.platypus import LongTable, Spacer, TableStyle
+    from reportlab.platypus.doctemplate import BaseDocTemplate, PageTemplate
+    from reportlab.platypus.frames import Frame
+
+    from minichat_desktop.documents import common, fonts
+
+    fonts.register()
+    margin = 12 * mm
+    wide = any(t.landscape for t in tables)
+    pagesize = landscape(A4) if wide else A4
+    printed = dt.datetime.now(BANGKOK)
+
+    def footer(canvas: Any, doc: Any) -> None:
+        canvas.saveState()
+        canvas.setFont(fonts.REGULAR, 8)
+        canvas.setFillColor(common.MUTED)
+        canvas.drawString(margin, 7 * mm, f"{report.title} · {report.period}"[:120])
+        canvas.drawRightString(
+            pagesize[0] - margin,
+            7 * mm,
+            f"หน้า {doc.page} · พิมพ์ {thai_date(printed.date())} {printed:%H:%M}",
+        )
+        canvas.restoreState()
+
+    doc = BaseDocTemplate(
+        str(path),
+        pagesize=pagesize,
+        leftMargin=margin,
+        rightMargin=margin,
+        topMargin=margin,
+        bottomMargin=14 * mm,
+        title=report.title,
+        author=report.lines[0],
+        creator="MiniChat",
+    )
+    frame = Frame(
+        margin, 14 * mm, pagesize[0] - 2 * margin, pagesize[1] - margin - 14 * mm, id="body",
+        leftPadding=0, rightPadding=0, topPadding=0, bottomPadding=0,
+    )  # fmt: skip
+    doc.addPageTemplates([PageTemplate(id="page", frames=[frame], onPage=footer)])
+    width = pagesize[0] - 2 * margin
+
+    story: list[Any] = [common.para(report.title, 16, bold=True, align="center")]
+    for line in report.lines:
+        story.append(common.para(line, 10, align="center"))
+    story.append(Spacer(1, 4 * mm))
+    for table in tables:
+        cols = table.columns
+        if len(tables) > 1:
+            story.append(common.para(table.title, 12, bold=True))
+            story.append(Spacer(1, 1.5 * mm))
+        weights = [c.width for c in cols]
+        col_widths = [width * w / sum(weights) for w in weights]
+        cell_styles = [
+            common.style(8.5, align="left" if c.kind == "text" else "right") for c in cols
+        ]
+        bold_styles = [
+            common.style(8.5, bold=True, align="left" if c.kind == "text" else "right")
+            for c in cols
+        ]
+        data: list[list[Any]] = [[common.markup(common.esc(c.header), 8.5, bold=True,
+                                                align="center") for c in cols]]  # fmt: skip
+        sums: list[int | None] = [None] * len(cols)
+        for row in table.rows:
+            _add(sums, cols, row)
+            data.append(
+                [
+                    _cell(_pdf_text(c, v), st)
+                    for c, v, st in zip(cols, row, cell_styles, strict=True)
+                ]
+            )
+            tracker.tick()
+        totals = _totals(table, sums)
+        data.append(
+            [_cell(_pdf_text(c, v) if i else v, st)
+             for i, (c, v, st) in enumerate(zip(cols, totals, bold_styles, strict=True))]
+        )  # fmt: skip
+        t = LongTable(data, colWidths=col_widths, repeatRows=1)
+        t.setStyle(
+            TableStyle(
+                [
+                    ("VALIGN", (0, 0), (-1, -1), "MIDDLE"),
+                    ("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#E6F4EF")),
+                    ("LINEBELOW", (0, 0), (-1, 0), 0.8, common.ACCENT),
+                    ("ROWBACKGROUNDS", (0, 1), (-1, -2), [colors.white, common.SHADE]),
+                    ("LINEABOVE", (0, -1), (-1, -1), 0.8, common.INK),
+                    ("LINEBELOW", (0, -1), (-1, -1), 0.8, common.INK),
+                    ("TOPPADDING", (0, 0), (-1, -1), 2),
+                    ("BOTTOMPADDING", (0, 0), (-1, -1), 3),
+                    ("LEFTPADDING", (0, 0), (-1, -1), 3),
+                    ("RIGHTPADDING", (0, 0), (-1, -1), 3),
+                ]
+            )
+        )
+        story.append(t)
+        story.append(Spacer(1, 6 * mm))
+    for note in report.notes:
+        story.append(common.para(f"หมายเหตุ: {note}", 8.5, color="muted"))
+    tracker.check()
+    doc.build(story)
+
+
+def _cell(text: str, st: Any) -> Any:
+    """A table cell: a shaped paragraph when the text has Thai marks, else cheap plain text
+    laid out the same way (see :mod:`minichat_desktop.documents.common`)."""
+    from minichat_desktop.documents import common
+
+    if common.needs_shaping(text):
+        return common.ThaiParagraph(common.esc(text), st)
+    return common.Plain(text, st)
