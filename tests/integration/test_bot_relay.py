@@ -91,7 +91,7 @@ async def test_shopper_buys_through_the_bot_and_gets_the_exact_qr(
     assert card["kind"] == "product_card"
     assert (card["card"]["title"], card["card"]["price_satang"]) == ("เสื้อยืดคอกลม", 29000)
 
-    await press(shopper, "w-2", f"add:{ids.tee_red_m}:2", "ใส่ตะกร้า")
+    await press(shopper, "w-2", f"cart:add:{ids.tee_red_m}:2", "ใส่ตะกร้า")
     _added, cart = await replies(shopper, 2)
     assert cart["kind"] == "cart" and cart["total_satang"] == 58000
     assert [b["data"] for b in cart["buttons"]] == ["checkout:start", "cart:clear"]

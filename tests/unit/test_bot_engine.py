@@ -76,7 +76,7 @@ def test_product_question_gets_cards_and_database_prices(chat: Chat) -> None:
         29000,
         True,
     )
-    assert card.card.buttons[0].data == f"pick:{card.card.product_id}"
+    assert card.card.buttons[0].data == f"product:options:{card.card.product_id}"
     assert out[0].phrase is not None and "฿310.00" in out[0].phrase.facts
 
 
@@ -106,7 +106,7 @@ def test_an_option_must_be_picked_when_there_are_several(chat: Chat) -> None:
 
 def test_whole_sale_by_buttons_ends_with_order_and_qr(chat: Chat, db: Database) -> None:
     chat.say("แก้วมัค")
-    chat.press(f"add:{_variant(db, 'MUG')}:3")
+    chat.press(f"cart:add:{_variant(db, 'MUG')}:3")
     chat.say("โค้ด SAVE10")  # unknown: a clear message, nothing applied
     with db.write() as s:
         carts.save_discount_code(s, "SAVE10", "percent", 1000)
@@ -229,7 +229,7 @@ def test_english_shopper_gets_english(chat: Chat) -> None:
 
 
 def test_slip_picture_after_an_order(chat: Chat, db: Database) -> None:
-    chat.press(f"add:{_variant(db, 'CAP')}")
+    chat.press(f"cart:add:{_variant(db, 'CAP')}")
     chat.press("checkout:start")
     for said in ("สมชาย ใจดี", "0891234567", "1 ถนนนิมมานเหมินท์ ต.สุเทพ อ.เมือง จ.เชียงใหม่ 50200"):
         chat.say(said)
@@ -281,3 +281,44 @@ def test_guard_rejects_invented_numbers() -> None:
     assert not facts.grounded("ราคาสองร้อยห้าสิบบาท", fact)
     assert facts.grounded("ราคาสองร้อยเก้าสิบบาท", fact)
     assert not facts.grounded("", fact)
+
+
+def test_the_colour_asked_earlier_is_remembered_when_buying(chat: Chat, db: Database) -> None:
+    """'มีเสื้อสีดำไหม' then 'เอา 1 ตัว ไซส์ M': the black M goes in the cart."""
+    chat.say("มีเสื้อยืดสีดำไหม")
+    out = chat.say("เอา 1 ตัว ไซส์ M")
+    cart = out[1].body
+    assert isinstance(cart, p.CartSummary)
+    assert [(i.variant, i.unit_price_satang) for i in cart.items] == [("ดำ / M", 31000)]
+    with db.read() as s:
+        from minichat_desktop.domain.bot import context
+
+        ctx = context.load_context(s, chat.conv, NOW)
+    assert ctx.stage == "ready_to_buy" and ctx.color == "ดำ"
+
+
+def test_browse_recommends_from_the_catalog_with_category_buttons(chat: Chat) -> None:
+    out = chat.press("browse")
+    assert kinds(out) == ["text", "carousel"]
+    cards = out[1].body.cards  # type: ignore[union-attr]
+    assert {c.title for c in cards} == {"เสื้อยืดคอกลม", "แก้วมัคเซรามิก", "หมวกแก๊ป"}
+    assert [b.data for b in out[1].quick_replies] == ["cat:เสื้อผ้า"]
+    shirts = chat.press("cat:เสื้อผ้า")
+    assert isinstance(shirts[1].body, p.ProductCard)
+    assert shirts[1].body.card.title == "เสื้อยืดคอกลม"
+
+
+def test_product_details_and_the_order_stage(chat: Chat, db: Database) -> None:
+    from minichat_desktop.domain.bot import context
+
+    out = chat.press("product:detail:2")
+    assert texts(out)[0] == "แก้วมัคเซรามิก ราคา 150.50 บาท เหลือ 10 ชิ้นค่ะ"
+    chat.press(f"cart:add:{_variant(db, 'MUG')}")
+    chat.press("checkout:start")
+    for said in ("สมชาย ใจดี", "0891234567", "1 ถนนนิมมานเหมินท์ ต.สุเทพ อ.เมือง จ.เชียงใหม่ 50200"):
+        chat.say(said)
+    chat.press("ship:kerry")
+    chat.press("pay:cod")
+    chat.press("checkout:confirm")
+    with db.read() as s:
+        assert context.load_context(s, chat.conv, NOW).stage == "purchased"

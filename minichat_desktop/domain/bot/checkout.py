@@ -28,6 +28,7 @@ from sqlalchemy.orm import Session
 
 from minichat_desktop.domain import customers, notifications, orders
 from minichat_desktop.domain.bot import cart as carts
+from minichat_desktop.domain.bot import context
 from minichat_desktop.domain.bot.replies import Outgoing, postback, say, text
 from minichat_desktop.domain.errors import UserError
 from minichat_desktop.domain.models import (
@@ -523,6 +524,7 @@ def confirm_checkout(
         # Sold or used up meanwhile: say so; the cart stays for the shopper to adjust.
         return [text(error_text(exc, lang)), Outgoing(carts.cart_message(view, lang=lang))]
     carts.clear_cart(session, conversation_id)
+    context.set_stage(session, conversation_id, "purchased", now)
     _remember_customer(session, conv, state)
     return payment_messages(session, order, lang, media_dir)
 

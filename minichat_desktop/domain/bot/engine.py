@@ -41,7 +41,7 @@ from sqlalchemy.orm import Session
 from minichat_desktop.domain import conversations as convs
 from minichat_desktop.domain import notifications
 from minichat_desktop.domain.bot import cart as carts
-from minichat_desktop.domain.bot import checkout, facts, nlu
+from minichat_desktop.domain.bot import checkout, context, facts, nlu, recommend, templates
 from minichat_desktop.domain.bot.catalog_match import CatalogMatcher
 from minichat_desktop.domain.bot.replies import (
     Outgoing,
@@ -85,6 +85,15 @@ CHECKOUT_WORDS = re.compile(
     r"สั่งเลย|สั่งซื้อเลย|ชำระเงิน|จ่ายเงิน|เช็คเอาท์|เช็คเอ้าท์|ยืนยันสั่ง|check ?out|pay now",
     re.IGNORECASE,
 )
+
+_SHOP_TOPIC = re.compile(
+    r"ค่าส่ง|ค่าจัดส่ง|ส่งฟรี|จัดส่ง|ขนส่ง|ปลายทาง|shipping|delivery|\bcod\b", re.IGNORECASE
+)
+
+
+def _has_wish(entities: dict[str, Any]) -> bool:
+    return any(k in entities for k in ("category", "color", "size", "price_min", "price_max"))
+
 
 W: dict[str, dict[str, str]] = {
     "th": {
@@ -233,7 +242,8 @@ class DialogueEngine:
             said = str(message.get("text") or message.get("phone") or "")
         else:
             said = ""
-        lang = self._lang(session, conversation_id, str(message.get("label") or said))
+        typed = said if kind == "text" else str(message.get("label") or "")
+        lang = self._lang(session, conversation_id, typed)
         result = None
         if kind == "text" and said.strip():
             result = nlu.classify(said, self.matcher(session), ai=ai)
@@ -259,9 +269,21 @@ class DialogueEngine:
     # ------------------------------------------------------------------ helpers
 
     def _lang(self, session: Session, conversation_id: int, said: str) -> str:
-        view = carts.get_cart(session, conversation_id)
-        stored = str(view.checkout.get("lang", "th")) if view.checkout else "th"
-        return lang_of(said, stored)
+        """The language of what the shopper wrote; for a button or a picture, of the last
+        thing they typed (Thai when nothing)."""
+        if said:
+            return lang_of(said)
+        last = session.scalar(
+            select(ChatMessage.text)
+            .where(
+                ChatMessage.conversation_id == conversation_id,
+                ChatMessage.direction == Direction.IN,
+                ChatMessage.kind == "text",
+            )
+            .order_by(ChatMessage.id.desc())
+            .limit(1)
+        )
+        return lang_of(last or "")
 
     @staticmethod
     def _in_checkout(session: Session, conversation_id: int) -> bool:
@@ -311,17 +333,17 @@ class DialogueEngine:
     ) -> list[Outgoing]:
         head, _, rest = data.partition(":")
         try:
-            if head == "add":
-                vid, _, qty = rest.partition(":")
+            if head == "cart" and rest.startswith("add:"):
+                vid, _, qty = rest[4:].partition(":")
                 return self._add(session, conv, int(vid), int(qty or 1), lang)
-            if head == "pick":
-                return self._pick(session, int(rest), lang)
-            if head == "product":
-                return self._describe(session, conv, [int(rest)], "", lang, {})
+            if head == "product" and rest.startswith("options:"):
+                return self._pick(session, int(rest[8:]), lang)
+            if head == "product" and rest.startswith("detail:"):
+                return self._describe(session, [int(rest[7:])], "", lang, {}, details=True)
             if head == "browse":
-                return self._browse(session, lang)
+                return self._browse(session, conv, lang, now)
             if head == "cat":
-                return self._category(session, conv, rest, lang)
+                return self._category(session, rest, lang)
             if head == "cart":
                 return self._cart_action(session, conv, rest, lang)
             if head == "checkout":
@@ -413,71 +435,32 @@ class DialogueEngine:
             return w(lang, "sold_out")
         return w(lang, "stock_left", stock=total)
 
-    @staticmethod
-    def _stock_label(lang: str, vs: list[_Sellable]) -> str:
-        """Stock as a card shows it (no sentence particles)."""
-        total = sum(v.stock for v in vs)
-        if not vs[0].track:
-            return "พร้อมส่ง" if lang != "en" else "available"
-        if total <= 0:
-            return "สินค้าหมด" if lang != "en" else "sold out"
-        return f"เหลือ {total} ชิ้น" if lang != "en" else f"{total} in stock"
-
-    def _card(self, session: Session, product: Product, vs: list[_Sellable], lang: str) -> p.Card:
-        prices = sorted({v.price for v in vs})
-        in_stock = any(v.stock > 0 or not v.track for v in vs)
-        first = vs[0]
-        add = (
-            postback(w(lang, "btn_add"), f"add:{first.variant_id}")
-            if len(vs) == 1
-            else postback(w(lang, "btn_add"), f"pick:{product.id}")
-        )
-        subtitle = " · ".join(
-            x
-            for x in (
-                ", ".join(v.title for v in vs[:6]) if len(vs) > 1 else "",
-                self._stock_label(lang, vs),
-            )
-            if x
-        )
-        image = next((i for i in product.images if i.startswith("https://")), None)
-        compare = product.compare_at_satang
-        return p.Card(
-            product_id=str(product.id),
-            title=product.name_th[:200],
-            price_satang=prices[0],
-            subtitle=subtitle[:300] or None,
-            image_url=image,
-            compare_at_satang=compare if compare and compare > prices[0] else None,
-            in_stock=in_stock,
-            buttons=(add, postback(w(lang, "btn_details"), f"product:{product.id}"))
-            if in_stock
-            else (postback(w(lang, "btn_details"), f"product:{product.id}"),),
-        )
-
-    def _describe(
+    def _recommend_reply(
         self,
         session: Session,
-        conv: Conversation,
-        product_ids: list[int],
+        recs: list[recommend.Recommendation],
+        sentence: str,
         said: str,
         lang: str,
-        entities: dict[str, Any],
     ) -> list[Outgoing]:
-        """Cards for these products and a sentence with price and stock from the database
-        (for the option the shopper named, when they named one)."""
-        product_ids = product_ids[:MAX_CARDS]
+        """The sentence (with its facts, for an AI to reword) and the cards."""
+        if not recs:
+            return [text(sentence, self._quick(lang, "q_products", "q_human"))]
+        fact_block = facts.build_facts(
+            session, product_ids=[r.product_id for r in recs], shop=False
+        )
+        body = recommend.to_message(recs, lang)
+        out = [text(sentence, phrase=PhraseRequest(said, fact_block, lang, "recommend"))]
+        if body is not None:
+            out.append(Outgoing(body, self._quick(lang, "q_cart", "q_more")))
+        return out
+
+    def _variant_lines(
+        self, session: Session, product_ids: list[int], entities: dict[str, Any], lang: str
+    ) -> list[str]:
+        """Price and stock from the database for each product — of the option the shopper
+        named, when they named one."""
         sell = self._sellables(session, product_ids)
-        products = {
-            pr.id: pr for pr in session.scalars(select(Product).where(Product.id.in_(product_ids)))
-        }
-        cards = [
-            self._card(session, products[pid], sell[pid], lang)
-            for pid in product_ids
-            if pid in sell and pid in products
-        ]
-        if not cards:
-            return [text(w(lang, "nothing"), self._quick(lang, "q_products", "q_human"))]
         lines = []
         for pid in product_ids[:3]:
             vs = sell.get(pid)
@@ -485,9 +468,7 @@ class DialogueEngine:
                 continue
             chosen = self._named_variants(vs, entities)
             if chosen is None:
-                want = " ".join(
-                    str(entities[k]) for k in ("color", "size") if entities.get(k)
-                ).strip()
+                want = " ".join(str(entities[k]) for k in ("color", "size") if entities.get(k))
                 options = ", ".join(v.title for v in vs[:8])
                 lines.append(
                     w(lang, "variant_missing", name=vs[0].name, want=want, options=options)
@@ -514,13 +495,42 @@ class DialogueEngine:
                         stock=self._stock_words(lang, vs),
                     )
                 )
-        sentence = "\n".join(lines) or w(lang, "found")
-        fact_block = facts.build_facts(session, product_ids=product_ids, shop=False)
-        body: p.Body = p.ProductCard(cards[0]) if len(cards) == 1 else p.Carousel(tuple(cards))
-        return [
-            text(sentence, phrase=PhraseRequest(said, fact_block, lang, "recommend")),
-            Outgoing(body, self._quick(lang, "q_cart", "q_more")),
+        return lines
+
+    def _describe(
+        self,
+        session: Session,
+        product_ids: list[int],
+        said: str,
+        lang: str,
+        entities: dict[str, Any],
+        *,
+        details: bool = False,
+    ) -> list[Outgoing]:
+        """Named products: a sentence with price and stock (of the option asked for) and
+        their cards."""
+        product_ids = product_ids[:3]
+        crit = recommend.Criteria(
+            product_ids=tuple(product_ids),
+            color=entities.get("color"),
+            size=entities.get("size"),
+        )
+        recs = [
+            r
+            for r in recommend.recommend(session, crit, limit=len(product_ids) or 1)
+            if r.product_id in product_ids
         ]
+        lines = self._variant_lines(session, product_ids, entities, lang)
+        if details:
+            for pid in product_ids[:1]:
+                product = session.get(Product, pid)
+                if product is not None and product.description:
+                    lines.append(" ".join(product.description.split())[:600])
+        if not recs:
+            return [text(w(lang, "nothing"), self._quick(lang, "q_products", "q_human"))]
+        return self._recommend_reply(
+            session, recs, "\n".join(lines) or w(lang, "found"), said, lang
+        )
 
     @staticmethod
     def _named_variants(vs: list[_Sellable], entities: dict[str, Any]) -> list[_Sellable] | None:
@@ -541,7 +551,7 @@ class DialogueEngine:
         if not vs:
             return [text(w(lang, "nothing"))]
         quick = tuple(
-            postback(f"{v.title} ฿{format_baht(v.price)}", f"add:{v.variant_id}")
+            postback(f"{v.title} ฿{format_baht(v.price)}", f"cart:add:{v.variant_id}")
             for v in vs
             if v.stock > 0 or not v.track
         )
@@ -558,26 +568,30 @@ class DialogueEngine:
         added = text(w(lang, "added", name=line.name, title=title, qty=qty))
         return [added, Outgoing(carts.cart_message(view, lang=lang), self._quick(lang, "q_more"))]
 
-    def _browse(self, session: Session, lang: str) -> list[Outgoing]:
+    def _browse(
+        self, session: Session, conv: Conversation, lang: str, now: dt.datetime
+    ) -> list[Outgoing]:
+        """What the shop recommends (best sellers, newest), with the categories to pick."""
         cats = session.scalars(
             select(Category.name).order_by(Category.position, Category.name)
         ).all()
         quick = tuple(postback(c, f"cat:{c}") for c in cats[:12])
-        return [text(w(lang, "ask_what"), quick)]
-
-    def _category(
-        self, session: Session, conv: Conversation, category: str, lang: str
-    ) -> list[Outgoing]:
-        ids = list(
-            session.scalars(
-                select(Product.id)
-                .join(Category, Category.id == Product.category_id)
-                .where(Category.name == category, Product.active)
-                .order_by(Product.id.desc())
-                .limit(MAX_CARDS)
-            )
+        ctx = context.load_context(session, conv.id, now)
+        crit = recommend.Criteria.from_context(ctx)
+        recs = recommend.recommend(session, crit, limit=MAX_CARDS, now=now)
+        if not recs:
+            return [text(w(lang, "ask_what"), quick)]
+        out = self._recommend_reply(
+            session, recs, templates.phrase_recommendations(recs, lang, crit), "", lang
         )
-        return self._describe(session, conv, ids, category, lang, {})
+        return [*out[:-1], Outgoing(out[-1].body, quick or out[-1].quick_replies)]
+
+    def _category(self, session: Session, category: str, lang: str) -> list[Outgoing]:
+        crit = recommend.Criteria(category=category)
+        recs = recommend.recommend(session, crit, limit=MAX_CARDS)
+        return self._recommend_reply(
+            session, recs, templates.phrase_recommendations(recs, lang, crit), category, lang
+        )
 
     def _last_shown(self, session: Session, conversation_id: int) -> list[int]:
         """Products of the bot's latest card message in this conversation."""
@@ -627,6 +641,7 @@ class DialogueEngine:
                 return [done, *checkout.prompt(session, conv.id, dict(applied.checkout))]
             return [done, *self._show_cart(session, conv, lang)]
         intent, entities = result.intent, result.entities
+        ctx = context.remember(session, conv.id, result, now)
         if checkout.in_checkout(view) and intent not in ("order_status", "product_inquiry"):
             if not (convs.is_question(said) and intent in ("price_check", "general_question")):
                 replies = checkout.take_answer(session, conv.id, said, now, self.media_dir)
@@ -646,17 +661,19 @@ class DialogueEngine:
         if intent == "payment_notice":
             return [text(w(lang, "pay_notice"))]
         if intent == "make_purchase":
-            return self._purchase(session, conv, products, entities, said, lang)
-        if intent in ("product_inquiry", "price_check") and (products or entities.get("category")):
-            return self._inquiry(session, conv, products, entities, said, lang)
-        if intent == "price_check":
-            last = self._last_shown(session, conv.id)
-            if last:
-                return self._describe(session, conv, last[:1], said, lang, entities)
-        if intent == "general_question":
+            return self._purchase(session, conv, products, ctx, entities, lang)
+        if products and intent in ("product_inquiry", "price_check", "general_question"):
+            return self._describe(session, products, said, lang, self._with_context(entities, ctx))
+        if intent == "price_check" and not _SHOP_TOPIC.search(said):
+            focus = list(ctx.focus) or self._last_shown(session, conv.id)
+            if focus:
+                return self._describe(
+                    session, focus[:1], said, lang, self._with_context(entities, ctx)
+                )
+        if intent == "product_inquiry" or (intent == "price_check" and _has_wish(entities)):
+            return self._inquiry(session, result, ctx, said, lang, now)
+        if intent in ("general_question", "price_check"):
             return self._general(session, said, lang)
-        if intent == "product_inquiry":
-            return self._browse(session, lang)
         return [text(w(lang, "unknown"), self._quick(lang, "q_products", "q_cart", "q_human"))]
 
     def _greeting(self, session: Session, lang: str, said: str) -> list[Outgoing]:
@@ -670,55 +687,46 @@ class DialogueEngine:
             )
         ]
 
+    @staticmethod
+    def _with_context(entities: dict[str, Any], ctx: context.ConversationContext) -> dict[str, Any]:
+        """The message's entities, with the colour and size remembered when it names none."""
+        merged = dict(entities)
+        for key in ("color", "size"):
+            remembered = getattr(ctx, key)
+            if key not in merged and remembered:
+                merged[key] = remembered
+        return merged
+
     def _inquiry(
         self,
         session: Session,
-        conv: Conversation,
-        products: list[int],
-        entities: dict[str, Any],
+        result: nlu.Classification,
+        ctx: context.ConversationContext,
         said: str,
         lang: str,
+        now: dt.datetime,
     ) -> list[Outgoing]:
-        if not products:
-            cats = entities.get("category") or []
-            ids = list(
-                session.scalars(
-                    select(Product.id)
-                    .join(Category, Category.id == Product.category_id)
-                    .where(Category.name.in_(cats), Product.active)
-                    .order_by(Product.id.desc())
-                    .limit(50)
-                )
-            )
-            products = self._filter(session, ids, entities)
-        return self._describe(session, conv, products, said, lang, entities)
-
-    def _filter(self, session: Session, ids: list[int], entities: dict[str, Any]) -> list[int]:
-        """Products with an option in stock matching the colour/size and price range named."""
-        sell = self._sellables(session, ids)
-        lo, hi = entities.get("price_min"), entities.get("price_max")
-        keep = []
-        for pid in ids:
-            vs = sell.get(pid, [])
-            named = self._named_variants(vs, entities)
-            cands = vs if named == [] else (named or [])
-            cands = [
-                v for v in cands if (lo is None or v.price >= lo) and (hi is None or v.price <= hi)
-            ]
-            if cands:
-                keep.append(pid)
-        return keep[:MAX_CARDS]
+        """A product question naming no product: the recommendation engine picks (category,
+        colour, size, budget, then best sellers)."""
+        crit = recommend.Criteria.from_classification(result, ctx)
+        recs = recommend.recommend(session, crit, limit=3, now=now)
+        return self._recommend_reply(
+            session, recs, templates.phrase_recommendations(recs, lang, crit), said, lang
+        )
 
     def _purchase(
         self,
         session: Session,
         conv: Conversation,
         products: list[int],
+        ctx: context.ConversationContext,
         entities: dict[str, Any],
-        said: str,
         lang: str,
     ) -> list[Outgoing]:
-        target = products[:1] or self._last_shown(session, conv.id)[:1]
+        """Add what the shopper wants: the product named, else the one in focus or last shown,
+        in the option named now or earlier (asking for it when the product has several)."""
+        target = products[:1] or list(ctx.focus[:1]) or self._last_shown(session, conv.id)[:1]
+        entities = self._with_context(entities, ctx)
         if not target:
             view = carts.get_cart(session, conv.id)
             if not view.empty:
