@@ -1,0 +1,232 @@
+"""The dashboard screen and the reports dialog on a real database: the figures of a range in
+the tiles and charts, a refresh when an order is placed elsewhere, English on request, and a
+report exported (and one cancelled, leaving no file)."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import threading
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import openpyxl
+from PySide6.QtCharts import QHorizontalBarSeries, QLineSeries, QPieSeries
+
+from minichat_desktop.domain import catalog, conversations, orders, shop
+from minichat_desktop.domain.catalog import ProductInput
+from minichat_desktop.domain.models import Channel, PaymentMethod
+from minichat_desktop.domain.orders import LineInput, NewOrder
+from minichat_desktop.domain.shop import BANGKOK, bangkok_today
+from minichat_desktop.ui import i18n
+from minichat_desktop.ui.context import AppContext
+from minichat_desktop.ui.dashboard_screen import DashboardScreen, preset_range
+from minichat_desktop.ui.reports_dialog import ReportsDialog
+from relay import protocol as p
+
+D1, D3 = dt.date(2026, 3, 10), dt.date(2026, 3, 12)
+
+
+async def until(pred: Callable[[], bool], timeout: float = 8.0) -> None:
+    end = asyncio.get_running_loop().time() + timeout
+    while not pred():
+        if asyncio.get_running_loop().time() > end:
+            raise AssertionError("condition not met in time")
+        await asyncio.sleep(0.02)
+
+
+async def settle(*widgets: Any) -> None:
+    """Nothing left on its way, then close and delete (inside the test's loop)."""
+    await asyncio.sleep(0.05)
+    for w in widgets:
+        if isinstance(w, DashboardScreen):
+            w._coalesce.stop()
+            w._fallback.stop()
+            await until(lambda w=w: w.busy == 0)
+        if isinstance(w, ReportsDialog):
+            await until(lambda w=w: not w.running)
+    for w in widgets:
+        w.close()
+        w.deleteLater()
+    await asyncio.sleep(0.05)
+
+
+def at(day: dt.date, hour: int) -> dt.datetime:
+    return dt.datetime.combine(day, dt.time(hour), BANGKOK)
+
+
+def fill(ctx: AppContext) -> None:
+    """Three sales in 10–12 March 2026 (500.00 LINE, 120.00 counter, 360.00 widget) and a
+    chat the bot answered in 30 s."""
+
+    def setup(s: Any) -> None:
+        shop.ensure_defaults(s)
+        catalog.save_product(
+            s, ProductInput(sku="P1", name_th="เสื้อยืดสีแดง", price_satang=25_000, stock=50), "o"
+        )
+        catalog.save_product(
+            s, ProductInput(sku="P2", name_th="แก้วน้ำลายช้าง", price_satang=12_000, stock=50), "o"
+        )
+        for when, channel, sku, qty, ref in (
+            (at(D1, 10), Channel.LINE, "P1", 2, "line:u1"),
+            (at(D1 + dt.timedelta(days=1), 14), Channel.POS, "P2", 1, ""),
+            (at(D3, 9), Channel.WIDGET, "P2", 3, ""),
+        ):
+            orders.place_order(
+                s,
+                NewOrder(channel=channel, lines=[LineInput(quantity=qty, sku=sku)],
+                         created_at=when, conversation_ref=ref,
+                         payment_method=PaymentMethod.PROMPTPAY),
+                "owner",
+            )  # fmt: skip
+        rec = conversations.record_inbound(
+            s, "line:u1", {"id": "m1", "kind": "text", "text": "มีไซส์ M ไหม"}, at=at(D1, 9)
+        )
+        assert rec is not None
+        conversations.queue_outgoing(
+            s, rec.conversation.id, p.Text("มีค่ะ"), "bot", at=at(D1, 9) + dt.timedelta(seconds=30)
+        )
+
+    ctx.ops.write_now(setup)
+
+
+async def test_the_range_figures_fill_tiles_and_charts(
+    make_ctx: Callable[..., AppContext], qtbot: Any
+) -> None:
+    ctx = make_ctx()
+    fill(ctx)
+    screen = DashboardScreen(ctx)
+    try:
+        screen.resize(1300, 1000)
+        screen.show()
+        screen.set_range("custom", D1, D3)
+        await until(lambda: screen.data is not None and screen.data.date_from == D1)
+        tiles = {k: (t.name.text(), t.value.text()) for k, t in screen.tiles.items()}
+        assert tiles == {
+            "sales": ("ยอดขาย", "฿980.00"),
+            "orders": ("ออเดอร์ใหม่", "3"),
+            "customers": ("ลูกค้าใหม่", "0"),
+            "conversion": ("อัตราการซื้อจากแชท", "100.0%"),
+            "aov": ("ยอดเฉลี่ยต่อออเดอร์", "฿326.67"),
+        }
+        assert screen.tiles["conversion"].change.text() == "1 จาก 1 แชทสั่งซื้อ"
+        assert screen.bot_tiles["response"].value.text() == "30 วินาที"
+        assert screen.bot_tiles["closed"].value.text() == "1"
+
+        (line,) = screen.sales_chart.series()
+        assert isinstance(line, QLineSeries)
+        assert [pt.y() for pt in line.points()] == [500.0, 120.0, 360.0]
+        (bars,) = screen.products_chart.series()
+        assert isinstance(bars, QHorizontalBarSeries)
+        bar_set = bars.barSets()[0]
+        assert [bar_set.at(i) for i in range(bar_set.count())] == [480.0, 500.0]
+        categories = screen.products_chart.axes()[0].categories()
+        assert categories == ["แก้วน้ำลายช้าง", "เสื้อยืดสีแดง"]
+        (pie,) = screen.channels_chart.series()
+        assert isinstance(pie, QPieSeries)
+        assert sorted(s.label() for s in pie.slices()) == [
+            "LINE 51%", "หน้าร้าน 12%", "เว็บไซต์ 37%",
+        ]  # fmt: skip
+
+        path = Path(ctx.data_dir) / "dashboard.png"
+        assert screen.grab().save(str(path))
+        assert path.stat().st_size > 10_000
+    finally:
+        await settle(screen)
+
+
+async def test_a_new_order_elsewhere_refreshes_today(
+    make_ctx: Callable[..., AppContext], qtbot: Any
+) -> None:
+    ctx = make_ctx()
+    fill(ctx)
+    screen = DashboardScreen(ctx)
+    try:
+        screen.show()
+        screen.set_range("today")
+        await until(lambda: screen.data is not None and screen.data.date_from == bangkok_today())
+        assert screen.tiles["sales"].value.text() == "฿0.00"
+        await ctx.ops.write(
+            orders.place_order,
+            NewOrder(channel=Channel.POS, lines=[LineInput(quantity=2, sku="P1")], completed=True),
+            "staff",
+            topics={"orders", "pos"},
+        )
+        await until(lambda: screen.tiles["sales"].value.text() == "฿500.00")
+        assert screen.tiles["orders"].value.text() == "1"
+    finally:
+        await settle(screen)
+
+
+async def test_english_on_request(make_ctx: Callable[..., AppContext], qtbot: Any) -> None:
+    ctx = make_ctx(lang="en")
+    screen = DashboardScreen(ctx)
+    try:
+        screen.show()
+        await until(lambda: screen.data is not None)
+        assert screen.title.text() == "Dashboard"
+        assert screen.range_box.currentText() == "Last 30 days"
+        assert screen.tiles["sales"].name.text() == "Sales"
+        i18n.set_language("th")
+        await until(lambda: screen.title.text() == "แดชบอร์ด")
+        assert screen.range_box.currentText() == "30 วันล่าสุด"
+    finally:
+        await settle(screen)
+
+
+def test_presets() -> None:
+    today = dt.date(2026, 3, 15)
+    assert preset_range("today", today) == (today, today)
+    assert preset_range("7d", today) == (dt.date(2026, 3, 9), today)
+    assert preset_range("30d", today) == (dt.date(2026, 2, 14), today)
+    assert preset_range("this_month", today) == (dt.date(2026, 3, 1), today)
+    assert preset_range("last_month", today) == (dt.date(2026, 2, 1), dt.date(2026, 2, 28))
+
+
+async def test_reports_dialog_exports_and_cancels(
+    make_ctx: Callable[..., AppContext], qtbot: Any, tmp_path: Path
+) -> None:
+    ctx = make_ctx()
+    fill(ctx)
+    screen = DashboardScreen(ctx)
+    screen.set_range("custom", D1, D3)
+    dialog = screen.open_reports()
+    try:
+        assert isinstance(dialog, ReportsDialog)
+        assert dialog.current_range() == (D1, D3)
+        out = tmp_path / "out"
+        out.mkdir()
+        dialog.path.setText(str(out / "sales.xlsx"))
+        result = await dialog.export()
+        assert result is not None and result.path == out / "sales.xlsx"
+        ws = openpyxl.load_workbook(result.path)["ยอดขายรายวัน"]
+        assert [ws.cell(row=r, column=2).value for r in range(6, 10)] == [1, 1, 1, 3]
+        assert dialog.progress.value() == 100
+        assert dialog.status.text().startswith("บันทึก ")
+        assert dialog.open_button.isVisible()
+
+        # Cancel while the report waits for a worker: it stops before writing anything.
+        gate = threading.Event()
+        blockers = [asyncio.ensure_future(ctx.ops.read(lambda _s: gate.wait(10))) for _ in "ab"]
+        await asyncio.sleep(0.05)
+        dialog.path.setText(str(out / "sales.pdf"))
+        task = asyncio.ensure_future(dialog.export())
+        await until(lambda: dialog.running)
+        assert dialog.close_button.text() == "ยกเลิก"
+        dialog.close_button.click()
+        assert dialog.status.text() == "กำลังหยุด…"
+        gate.set()
+        assert await task is None
+        await asyncio.gather(*blockers)
+        assert dialog.status.text() == "ยกเลิกแล้ว ไม่มีการสร้างไฟล์"
+        assert dialog.current_format() == "pdf"
+        assert sorted(f.name for f in out.iterdir()) == ["sales.xlsx"]
+        assert dialog.close_button.text() == "ปิด"
+
+        # A bad folder: the reason in Thai, no file.
+        dialog.path.setText(str(tmp_path / "missing" / "r.csv"))
+        assert await dialog.export() is None
+        assert "ไม่พบโฟลเดอร์" in dialog.status.text()
+    finally:
+        await settle(dialog, screen)
