@@ -141,7 +141,7 @@ class TerminalChat:
         self.db = db
         self.data_dir = data_dir
         self.ai = ai
-        self.engine = DialogueEngine(paths.media_dir(data_dir))
+        self.engine = DialogueEngine(paths.media_dir(data_dir), phrases=ai is not None)
         self.printer = Printer(out)
         self.conversation_id = self.new_conversation()
         self._n = 0

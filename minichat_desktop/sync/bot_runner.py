@@ -78,6 +78,7 @@ class BotRunner:
         self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="bot-db")
         self._queue: asyncio.Queue[convs.Inbound] | None = None
         self._task: asyncio.Task[None] | None = None
+        self._warming: asyncio.Future[None] | None = None
         self.answered = 0
 
     @property
@@ -89,6 +90,19 @@ class BotRunner:
 
             self._engine = DialogueEngine(paths.media_dir(self.data_dir))
         return self._engine
+
+    def warm(self) -> None:
+        """Build the catalog matcher now, in the background, when the bot is on — so the
+        first shopper does not wait for it (seconds on a large catalog)."""
+        if self._warming is None:
+            self._warming = asyncio.ensure_future(self._db(self._warm))
+
+    def _warm(self) -> None:
+        from minichat_desktop.domain.bot.engine import bot_enabled
+
+        with self.db.read() as s:
+            if bot_enabled(s):
+                self.engine.matcher(s)
 
     def submit(self, stored: list[convs.Inbound]) -> None:
         """Answer these (just stored) messages, in order, soon."""
@@ -107,6 +121,9 @@ class BotRunner:
             await self._queue.join()
 
     async def stop(self) -> None:
+        if self._warming is not None:
+            with contextlib.suppress(Exception):
+                await self._warming
         if self._task is not None and not self._task.done():
             self._task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
@@ -172,6 +189,7 @@ class BotRunner:
             if not bot_enabled(s):
                 return False, None, False
             ai = BotAI.from_settings(s, self._secrets)
+            self.engine.phrases = ai is not None
             unsure = False
             if ai is not None and kind == "text" and said.strip():
                 unsure = nlu.classify(said, self.engine.matcher(s)).confidence < nlu.UNSURE

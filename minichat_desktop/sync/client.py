@@ -272,6 +272,8 @@ class RelayClient:
             self.welcome = first
             self._set(Status(LinkState.ONLINE))
             self.events.welcomed(first)
+            if self.bot is not None:
+                self.bot.warm()
             log.info(
                 "relay link up: shop %s, resuming after %d, %d waiting",
                 first.shop_id,

@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -206,18 +207,33 @@ class DialogueEngine:
     """One per shop (it caches the catalog matcher). ``media_dir``: where PromptPay QR images
     are written (``<data>/media``); None sends payment details without the QR picture."""
 
-    def __init__(self, media_dir: Path | None = None) -> None:
+    def __init__(
+        self,
+        media_dir: Path | None = None,
+        refresh_seconds: float = 5.0,
+        *,
+        phrases: bool = False,
+    ) -> None:
         self.media_dir = media_dir
+        # Only an AI rewords texts: without one, the facts blocks are not worth building.
+        self.phrases = phrases
+        self.refresh_seconds = refresh_seconds
         self._matcher: CatalogMatcher | None = None
+        self._checked = 0.0
 
     # ------------------------------------------------------------------ entry
 
     def matcher(self, session: Session) -> CatalogMatcher:
-        self._matcher = (
-            CatalogMatcher.load(session)
-            if self._matcher is None
-            else self._matcher.refreshed(session)
-        )
+        """The catalog matcher, rebuilt when the catalog changed — checked at most every
+        ``refresh_seconds`` (the check itself costs a few milliseconds on 10,000 products;
+        a product added a moment ago is found a few seconds later)."""
+        now = time.monotonic()
+        if self._matcher is None:
+            self._matcher = CatalogMatcher.load(session)
+            self._checked = now
+        elif now - self._checked >= self.refresh_seconds:
+            self._matcher = self._matcher.refreshed(session)
+            self._checked = now
         return self._matcher
 
     def answer(
@@ -435,6 +451,23 @@ class DialogueEngine:
             return w(lang, "sold_out")
         return w(lang, "stock_left", stock=total)
 
+    def _phrase(
+        self,
+        session: Session,
+        said: str,
+        lang: str,
+        purpose: str,
+        recs: list[recommend.Recommendation] | None = None,
+    ) -> PhraseRequest | None:
+        """An invitation for the AI to reword, with the facts it may use (None without AI)."""
+        if not self.phrases:
+            return None
+        if recs is not None:
+            block = facts.build_facts(session, product_ids=[r.product_id for r in recs], shop=False)
+        else:
+            block = facts.build_facts(session)
+        return PhraseRequest(said, block, lang, purpose)
+
     def _recommend_reply(
         self,
         session: Session,
@@ -446,11 +479,8 @@ class DialogueEngine:
         """The sentence (with its facts, for an AI to reword) and the cards."""
         if not recs:
             return [text(sentence, self._quick(lang, "q_products", "q_human"))]
-        fact_block = facts.build_facts(
-            session, product_ids=[r.product_id for r in recs], shop=False
-        )
         body = recommend.to_message(recs, lang)
-        out = [text(sentence, phrase=PhraseRequest(said, fact_block, lang, "recommend"))]
+        out = [text(sentence, phrase=self._phrase(session, said, lang, "recommend", recs))]
         if body is not None:
             out.append(Outgoing(body, self._quick(lang, "q_cart", "q_more")))
         return out
@@ -534,9 +564,11 @@ class DialogueEngine:
 
     @staticmethod
     def _named_variants(vs: list[_Sellable], entities: dict[str, Any]) -> list[_Sellable] | None:
-        """The variants matching the colour/size named ([] when none was named; None when
-        the product has no such option)."""
+        """The variants matching the colour/size named ([] when none was named or the
+        product has one option; None when the product has no such option). A colour or size
+        that is part of the product's name (``เสื้อยืดสีแดง``) is not an option to match."""
         wanted = [str(entities[k]).upper() for k in ("color", "size") if entities.get(k)]
+        wanted = [x for x in wanted if x not in vs[0].name.upper()] if vs else wanted
         if not wanted or len(vs) == 1:
             return []
         found = [
@@ -683,7 +715,7 @@ class DialogueEngine:
             text(
                 w(lang, "greeting", shop=shop or ""),
                 quick,
-                phrase=PhraseRequest(said, facts.build_facts(session), lang, "greeting"),
+                phrase=self._phrase(session, said, lang, "greeting"),
             )
         ]
 
@@ -769,7 +801,7 @@ class DialogueEngine:
             text(
                 "\n".join(lines),
                 self._quick(lang, "q_products", "q_human"),
-                phrase=PhraseRequest(said, facts.build_facts(session), lang, "answer"),
+                phrase=self._phrase(session, said, lang, "answer"),
             )
         ]
 
