@@ -324,3 +324,16 @@ def test_product_details_and_the_order_stage(chat: Chat, db: Database) -> None:
     chat.press("checkout:confirm")
     with db.read() as s:
         assert context.load_context(s, chat.conv, NOW).stage == "purchased"
+
+
+def test_a_passive_bot_still_takes_the_answers_to_its_checkout_questions(
+    chat: Chat, db: Database
+) -> None:
+    chat.press(f"cart:add:{_variant(db, 'CAP')}")
+    chat.press("checkout:start")
+    with db.write() as s:
+        convs.set_bot_mode(s, chat.conv, BotMode.PASSIVE)
+    assert texts(chat.say("สมชาย ใจดี")) == ["ขอเบอร์มือถือผู้รับค่ะ (เช่น 0812345678)"]
+    with db.write() as s:
+        convs.take_over(s, chat.conv, "owner")
+    assert chat.say("0891234567") == []  # a person has it now

@@ -64,7 +64,7 @@ from minichat_desktop.domain.models import (
     Product,
     ProductVariant,
 )
-from minichat_desktop.domain.shop import get_profile, get_setting
+from minichat_desktop.domain.shop import get_profile, get_setting, put_setting
 from minichat_desktop.domain.thai import format_baht
 from relay import protocol as p
 
@@ -191,6 +191,11 @@ def bot_enabled(session: Session) -> bool:
     return bool(get_setting(session, ENABLED_KEY, False))
 
 
+def set_bot_enabled(session: Session, enabled: bool) -> None:
+    """Switch the bot on (it answers shoppers, each conversation by its mode) or off."""
+    put_setting(session, ENABLED_KEY, bool(enabled))
+
+
 @dataclass(frozen=True, slots=True)
 class _Sellable:
     product_id: int
@@ -278,7 +283,10 @@ class DialogueEngine:
             return checkout.receive_slip(session, conversation_id, where, lang)
         if result is None:
             return []
-        if not convs.bot_may_answer(session, conversation_id, said):
+        if not convs.bot_may_answer(session, conversation_id, said) and not (
+            # A passive bot still takes the answer to the checkout question it asked.
+            conv.bot_mode == BotMode.PASSIVE and self._in_checkout(session, conversation_id)
+        ):
             return []
         return self._text(session, conv, said, lang, now, result)
 
