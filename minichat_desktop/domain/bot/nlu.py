@@ -356,15 +356,17 @@ def extract_entities(text: str, catalog: CatalogMatcher | None = None) -> dict[s
     """The entities of one message (see the module docstring for their shapes)."""
     cleaned = clean(text)
     entities: dict[str, Any] = {}
+    # Contacts first, so the digits of a phone or an order number never match a product code.
+    rest = _extract_contacts(strip_emoji(cleaned), entities)
     if catalog is not None:
-        products = catalog.match_products(cleaned)
+        found: dict[str, Any] = {}
+        products = catalog.match_products(rest)
         if products:
-            entities["product"] = [p.to_obj() for p in products]
-        categories = catalog.match_categories(cleaned)
+            found["product"] = [p.to_obj() for p in products]
+        categories = catalog.match_categories(rest)
         if categories:
-            entities["category"] = categories
-    rest = strip_emoji(cleaned)
-    rest = _extract_contacts(rest, entities)
+            found["category"] = categories
+        entities = {**found, **entities}
     rest = _extract_prices(rest, entities)
     _extract_colours(rest, entities)
     _extract_sizes(rest, entities)

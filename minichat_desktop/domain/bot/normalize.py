@@ -14,16 +14,23 @@ match (see catalog_match).
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 from typing import Final
 
 from minichat_desktop.domain.bot import lexicon
-from minichat_desktop.domain.thai import thai_digits_to_arabic
 
 _ZERO_WIDTH: Final = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff\u00ad"))
 _FULLWIDTH: Final = {c: c - 0xFEE0 for c in range(0xFF01, 0xFF5F)}
 _FULLWIDTH[0x3000] = 0x20
+# One table for the character-by-character part of clean(): zero-width out, full-width ASCII
+# in, Thai digits as ASCII digits (thai.thai_digits_to_arabic's mapping).
+_CLEAN_TABLE: Final = {
+    **_ZERO_WIDTH,
+    **_FULLWIDTH,
+    **{ord(t): ord(a) for t, a in zip("๐๑๒๓๔๕๖๗๘๙", "0123456789", strict=True)},
+}
 # Thai letters repeated: any Thai character (not ๆ, the repetition mark) three times or more.
 _REPEAT_THAI: Final = re.compile(r"([\u0e01-\u0e45\u0e47-\u0e4e])\1{2,}")
 # Thai vowels/marks repeated twice ("ค่ะะ", "นะคะะ"): a doubled mark is never right.
@@ -76,13 +83,14 @@ EMOJI_RE: Final = re.compile(
 
 def clean(text: str) -> str:
     """The form every rule reads (see the module docstring). Never raises; ``""`` stays ``""``."""
-    text = unicodedata.normalize("NFC", text).translate(_ZERO_WIDTH).translate(_FULLWIDTH)
-    text = thai_digits_to_arabic(text)
-    # Typed forms of one letter: two sara e for sara ae, nikhahit + sara aa for sara am.
-    text = text.replace("เเ", "แ").replace("\u0e4d\u0e32", "\u0e33")
-    text = text.casefold()
-    text = _REPEAT_THAI.sub(r"\1", text)
-    text = _REPEAT_MARK.sub(r"\1", text)
+    if not text.isascii():
+        text = unicodedata.normalize("NFC", text).translate(_CLEAN_TABLE)
+        # Typed forms of one letter: two sara e for sara ae, nikhahit + sara aa for sara am.
+        text = text.replace("เเ", "แ").replace("\u0e4d\u0e32", "\u0e33")
+        text = _REPEAT_THAI.sub(r"\1", text.casefold())
+        text = _REPEAT_MARK.sub(r"\1", text)
+    else:
+        text = text.lower()
     text = _REPEAT_LATIN.sub(r"\1", text)
     return _SPACES.sub(" ", text).strip()
 
@@ -96,6 +104,7 @@ def emoji_signals(text: str) -> list[str]:
     return [lexicon.EMOJI_SIGNALS[ch] for ch in text if ch in lexicon.EMOJI_SIGNALS]
 
 
+@functools.lru_cache(maxsize=1 << 16)
 def skeleton(text: str) -> str:
     """A coarse spelling-insensitive key: cleaned, folded, only letters and digits, no spaces."""
     return _NOT_WORD.sub("", clean(text).translate(_SKELETON_FOLD))

@@ -39,6 +39,9 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import heapq
+import json
+import time
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from decimal import ROUND_HALF_UP, Decimal
@@ -50,14 +53,13 @@ from sqlalchemy.orm import Session
 from minichat_desktop.domain.bot.context import ConversationContext
 from minichat_desktop.domain.bot.lexicon import COLOURS
 from minichat_desktop.domain.bot.nlu import Classification
+from minichat_desktop.domain.db import DriverConnection
 from minichat_desktop.domain.models import (
     Category,
     Order,
     OrderItem,
     OrderStatus,
     Product,
-    ProductReview,
-    ProductVariant,
     utcnow,
 )
 from relay import protocol as p
@@ -270,180 +272,275 @@ def recommend(
     criteria: Criteria | ConversationContext | Classification,
     limit: int = 3,
     *,
+    index: RecommendIndex | None = None,
     now: dt.datetime | None = None,
 ) -> list[Recommendation]:
     """The best ``limit`` products for ``criteria`` (a context or a classified message is
-    turned into criteria), best first; ``[]`` when the catalog has nothing active to offer."""
+    turned into criteria), best first; ``[]`` when the catalog has nothing active to offer.
+
+    Without ``index``, candidates (at most MAX_CANDIDATES) are picked and scored from
+    aggregates computed in SQL now. With a :class:`RecommendIndex` (what a running bot
+    keeps), every product of the category — or the whole catalog — is ranked in memory, and
+    the index may be up to its ``max_age`` old. Either way only the ``limit`` best are then
+    read in full from the database, so the prices and stock shown are current."""
     if isinstance(criteria, ConversationContext):
         criteria = Criteria.from_context(criteria)
     elif isinstance(criteria, Classification):
         criteria = Criteria.from_classification(criteria)
     if limit < 1:
         return []
+    if index is not None:
+        return _details(session, criteria, index.rank(criteria, limit))
     now = now or utcnow()
     ids = _candidate_ids(session, criteria, now)
     if not ids:
         return []
-    recs = _score(session, criteria, ids)
-    if criteria.has_price_range and any(r.fits_price for r in recs):
-        named = set(criteria.product_ids)
-        recs = [r for r in recs if r.fits_price or r.product_id in named]
-    recs.sort(key=lambda r: (-r.score, r.price_satang, r.product_id))
-    return recs[:limit]
+    features = _features(session, criteria, ids)
+    if criteria.has_price_range and any(f.fits for f in features):
+        features = [f for f in features if f.fits or f.named_at is not None]
+    scored = [(_points(f, criteria), f) for f in features]
+    scored.sort(key=_rank_key)
+    return _details(session, criteria, scored[:limit])
 
 
-def _score(session: Session, c: Criteria, ids: Sequence[int]) -> list[Recommendation]:
-    rows = session.execute(
-        select(
-            Product.id,
-            Product.sku,
-            Product.name_th,
-            Product.name_en,
-            Category.name,
-            Product.price_satang,
-            Product.compare_at_satang,
-            Product.track_inventory,
-            Product.images,
-            Product.option_names,
+def _rank_key(sf: tuple[tuple[float, tuple[str, ...]], _Features]) -> tuple[float, int, int]:
+    return (-sf[0][0], sf[1].cheapest, sf[1].pid)
+
+
+@dataclasses.dataclass(slots=True)
+class _Features:
+    """What the score is computed from, for one product (aggregated over its active options)."""
+
+    pid: int
+    category: str
+    name_th: str
+    name_en: str
+    cheapest: int
+    dearest: int
+    fits: bool | None
+    colour: bool
+    size: bool
+    available: bool
+    units_sold: int
+    rating: Decimal | None
+    reviews: int
+    named_at: int | None
+
+
+def _points(f: _Features, c: Criteria) -> tuple[float, tuple[str, ...]]:
+    """The score (module docstring) and the reasons that made it."""
+    score = 0.0
+    reasons: list[str] = []
+    if f.named_at is not None:
+        score += POINTS_NAMED * (0.8**f.named_at)
+        reasons.append("named")
+    if c.category and f.category == c.category:
+        score += POINTS_CATEGORY
+        reasons.append("category")
+    if f.fits:
+        score += POINTS_PRICE
+        reasons.append("price")
+    elif f.fits is False:
+        # Closeness, for when nothing fits: half the points times how near the price is.
+        if c.price_max is not None and f.cheapest > c.price_max:
+            score += POINTS_PRICE / 2 * c.price_max / f.cheapest
+        elif c.price_min and f.dearest < c.price_min:
+            score += POINTS_PRICE / 2 * f.dearest / c.price_min
+    if f.colour:
+        score += POINTS_COLOUR
+        reasons.append("colour")
+    if f.size:
+        score += POINTS_SIZE
+        reasons.append("size")
+    if f.units_sold:
+        score += min(f.units_sold * POINTS_PER_SALE, MAX_SALES_POINTS)
+        reasons.append("sales")
+    if f.available:
+        score += POINTS_IN_STOCK
+        reasons.append("stock")
+    if f.rating is not None:
+        score += float(f.rating) * POINTS_PER_STAR
+        reasons.append("rating")
+    return round(score, 3), tuple(reasons)
+
+
+def _marks(n: int) -> str:
+    return ",".join("?" * n)
+
+
+def _colour_forms(colour: str) -> list[str]:
+    words = _colour_words(colour)
+    return sorted(words | {f"สี{w}" for w in words} | {f"สี {w}" for w in words})
+
+
+def _size_forms(size: str) -> list[str]:
+    size = size.upper()
+    return ["FREE", "FREE SIZE", "FREESIZE", "ฟรีไซส์"] if size == "FREE" else [size]
+
+
+def _features(session: Session, c: Criteria, ids: Sequence[int]) -> list[_Features]:
+    raw = DriverConnection(session)
+    ids = list(ids)
+    params: list[Any] = [
+        c.price_min if c.price_min is not None else 0,
+        c.price_max if c.price_max is not None else 1 << 62,
+    ]
+    colour_sql = size_sql = "0"
+    if c.color:
+        forms = _colour_forms(c.color)
+        colour_sql = (
+            "MAX(EXISTS (SELECT 1 FROM json_each(v.options) j "
+            f"WHERE lower(trim(j.value)) IN ({_marks(len(forms))})))"
         )
-        .outerjoin(Category, Category.id == Product.category_id)
-        .where(Product.id.in_(ids), Product.active)
-    ).all()
-    variants: dict[int, list[_Variant]] = defaultdict(list)
-    for vid, pid, options, price, stock, position in session.execute(
-        select(
-            ProductVariant.id,
-            ProductVariant.product_id,
-            ProductVariant.options,
-            ProductVariant.price_satang,
-            ProductVariant.stock,
-            ProductVariant.position,
-        ).where(ProductVariant.product_id.in_(ids), ProductVariant.active)
-    ):
-        variants[pid].append(_Variant(vid, dict(options or {}), price, stock, position))
-    sold: dict[int, int] = dict(
-        session.execute(  # type: ignore[arg-type]
-            select(OrderItem.product_id, func.sum(OrderItem.quantity))
-            .join(Order, Order.id == OrderItem.order_id)
-            .where(OrderItem.product_id.in_(ids), Order.status.not_in(_NOT_SOLD))
-            .group_by(OrderItem.product_id)
-        ).all()
+        params += forms
+    if c.size:
+        sizes = _size_forms(c.size)
+        size_sql = (
+            "MAX(EXISTS (SELECT 1 FROM json_each(v.options) j "
+            f"WHERE upper(trim(j.value)) IN ({_marks(len(sizes))})))"
+        )
+        params += sizes
+    rows = raw.execute(
+        f"""
+        SELECT p.id, COALESCE(c.name, ''), p.name_th, p.name_en,
+               MIN(COALESCE(v.price_satang, p.price_satang)),
+               MAX(COALESCE(v.price_satang, p.price_satang)),
+               MAX(COALESCE(v.price_satang, p.price_satang) BETWEEN ? AND ?),
+               MAX(v.stock > 0 OR p.track_inventory = 0),
+               {colour_sql}, {size_sql}
+        FROM products p
+        JOIN product_variants v ON v.product_id = p.id AND v.active = 1
+        LEFT JOIN categories c ON c.id = p.category_id
+        WHERE p.active = 1 AND p.id IN ({_marks(len(ids))})
+        GROUP BY p.id
+        """,
+        [*params, *ids],
+    ).fetchall()
+    sold = dict(
+        raw.execute(
+            f"""
+            SELECT oi.product_id, SUM(oi.quantity) FROM order_items oi
+            JOIN orders o ON o.id = oi.order_id
+            WHERE oi.product_id IN ({_marks(len(ids))})
+              AND o.status NOT IN ({_marks(len(_NOT_SOLD))})
+            GROUP BY oi.product_id
+            """,
+            [*ids, *_NOT_SOLD],
+        ).fetchall()
     )
     ratings = {
         pid: (avg, n)
-        for pid, avg, n in session.execute(
-            select(
-                ProductReview.product_id,
-                func.avg(ProductReview.rating),
-                func.count(ProductReview.id),
-            )
-            .where(ProductReview.product_id.in_(ids))
-            .group_by(ProductReview.product_id)
+        for pid, avg, n in raw.execute(
+            f"""
+            SELECT product_id, AVG(rating), COUNT(*) FROM product_reviews
+            WHERE product_id IN ({_marks(len(ids))}) GROUP BY product_id
+            """,
+            ids,
         )
     }
     named_rank = {pid: i for i, pid in enumerate(c.product_ids)}
     colour_words = _colour_words(c.color) if c.color else set()
     out = []
-    for pid, sku, th, en, category, price, compare_at, tracked, images, option_names in rows:
-        vs = sorted(variants.get(pid, []), key=lambda v: (v.position, v.id))
-        if not vs:
-            continue  # nothing sellable
-        for v in vs:
-            if v.price is None:
-                v.price = price
+    for pid, category, th, en, cheapest, dearest, fits, available, colour, size in rows:
+        avg, n = ratings.get(pid, (None, 0))
+        rating = Decimal(str(avg)).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP) if n else None
         out.append(
-            _one(
-                c,
-                pid,
-                sku,
-                th,
-                en or "",
-                category or "",
-                compare_at,
-                bool(tracked),
-                list(images or []),
-                list(option_names or []),
-                vs,
-                int(sold.get(pid) or 0),
-                ratings.get(pid),
-                named_rank.get(pid),
-                colour_words,
+            _Features(
+                pid=pid,
+                category=category,
+                name_th=th,
+                name_en=en or "",
+                cheapest=cheapest,
+                dearest=dearest,
+                fits=bool(fits) if c.has_price_range else None,
+                colour=bool(colour) or _colour_in_name(th, en or "", colour_words),
+                size=bool(size),
+                available=bool(available),
+                units_sold=int(sold.get(pid) or 0),
+                rating=rating,
+                reviews=int(n),
+                named_at=named_rank.get(pid),
             )
         )
     return out
 
 
+def _colour_in_name(name_th: str, name_en: str, colour_words: set[str]) -> bool:
+    """A product without colour options whose name says the colour ("เสื้อยืดสีแดง") has it."""
+    words = name_en.casefold().split()
+    return any(f"สี{w}" in name_th or w in words for w in colour_words)
+
+
+def _details(
+    session: Session, c: Criteria, scored: list[tuple[tuple[float, tuple[str, ...]], _Features]]
+) -> list[Recommendation]:
+    """Full recommendations for the chosen few: their product rows and options read now."""
+    if not scored:
+        return []
+    raw = DriverConnection(session)
+    ids = [f.pid for _, f in scored]
+    products: dict[int, _ProductRow] = {}
+    tracked: dict[int, bool] = {}
+    for row in raw.execute(
+        f"""
+        SELECT id, sku, name_th, name_en, price_satang, compare_at_satang,
+               images, option_names, track_inventory
+        FROM products WHERE id IN ({_marks(len(ids))})
+        """,
+        ids,
+    ):
+        products[row[0]] = _ProductRow(
+            *row[:6], json.loads(row[6] or "[]"), json.loads(row[7] or "[]")
+        )
+        tracked[row[0]] = bool(row[8])
+    variants: dict[int, list[_Variant]] = defaultdict(list)
+    for vid, pid, options, price, stock, position in raw.execute(
+        f"""
+        SELECT id, product_id, options, price_satang, stock, position FROM product_variants
+        WHERE active = 1 AND product_id IN ({_marks(len(ids))})
+        ORDER BY position, id
+        """,
+        ids,
+    ):
+        own = price if price is not None else products[pid].price_satang
+        variants[pid].append(_Variant(vid, json.loads(options or "{}"), own, stock, position))
+    colour_words = _colour_words(c.color) if c.color else set()
+    return [
+        _one(c, products[f.pid], tracked[f.pid], variants[f.pid], f, score, reasons, colour_words)
+        for (score, reasons), f in scored
+        if f.pid in products and variants.get(f.pid)
+    ]
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class _ProductRow:
+    id: int
+    sku: str
+    name_th: str
+    name_en: str | None
+    price_satang: int
+    compare_at_satang: int | None
+    images: list[str]
+    option_names: list[str]
+
+
 def _one(
     c: Criteria,
-    pid: int,
-    sku: str,
-    name_th: str,
-    name_en: str,
-    category: str,
-    compare_at: int | None,
+    product: _ProductRow,
     tracked: bool,
-    images: list[str],
-    option_names: list[str],
     vs: list[_Variant],
-    units_sold: int,
-    rating: tuple[Any, int] | None,
-    named_at: int | None,
+    f: _Features,
+    score: float,
+    reasons: tuple[str, ...],
     colour_words: set[str],
 ) -> Recommendation:
-    score = 0.0
-    reasons: list[str] = []
-    if named_at is not None:
-        score += POINTS_NAMED * (0.8**named_at)
-        reasons.append("named")
-    if c.category and category == c.category:
-        score += POINTS_CATEGORY
-        reasons.append("category")
     lo = c.price_min if c.price_min is not None else 0
-    hi = c.price_max if c.price_max is not None else None
-    fits: bool | None = None
-    if c.has_price_range:
-        fits = any(v.price >= lo and (hi is None or v.price <= hi) for v in vs)
-        if fits:
-            score += POINTS_PRICE
-            reasons.append("price")
-        else:
-            # Closeness, for when nothing fits: half the points times how near the price is.
-            cheapest, dearest = min(v.price for v in vs), max(v.price for v in vs)
-            if hi is not None and cheapest > hi:
-                score += POINTS_PRICE / 2 * hi / cheapest
-            elif lo and dearest < lo:
-                score += POINTS_PRICE / 2 * dearest / lo
-    colour_vs = [v for v in vs if _has_colour(v.options, colour_words)] if colour_words else []
-    # A product without colour options whose name says the colour ("เสื้อยืดสีแดง") has it.
-    colour_in_name = bool(colour_words) and any(
-        f"สี{w}" in name_th or w in name_en.casefold().split() for w in colour_words
-    )
-    if colour_vs or colour_in_name:
-        score += POINTS_COLOUR
-        reasons.append("colour")
-    size_vs = [v for v in vs if _has_size(v.options, c.size)] if c.size else []
-    if size_vs:
-        score += POINTS_SIZE
-        reasons.append("size")
-    if units_sold:
-        score += min(units_sold * POINTS_PER_SALE, MAX_SALES_POINTS)
-        reasons.append("sales")
-    stock = sum(v.stock for v in vs)
+    hi = c.price_max
     available = [v for v in vs if v.stock > 0 or not tracked]
-    if available:
-        score += POINTS_IN_STOCK
-        reasons.append("stock")
-    avg: Decimal | None = None
-    count = 0
-    if rating is not None and rating[1]:
-        avg = Decimal(str(rating[0])).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP)
-        count = int(rating[1])
-        score += float(avg) * POINTS_PER_STAR
-        reasons.append("rating")
-    # The option to sell: the one matching colour and size (in stock first), else the only one.
-    # A colour or size no option has (asked of a one-colour product) does not narrow the pick.
-    by_colour = bool(colour_vs)
-    by_size = bool(size_vs)
+    # The option to sell: the one matching colour and size (in stock first), else the only
+    # one. A colour or size no option has (asked of a one-colour product) does not narrow it.
+    by_colour = bool(colour_words) and any(_has_colour(v.options, colour_words) for v in vs)
+    by_size = bool(c.size) and any(_has_size(v.options, c.size or "") for v in vs)
     wanted = [
         v
         for v in vs
@@ -459,34 +556,337 @@ def _one(
         variant_id = vs[0].id
     elif (by_colour or by_size) and len(pick_from) == 1:
         variant_id = pick_from[0].id
-    shown = pick_from or vs
-    price = min(v.price for v in shown)
-    names = option_names or list(dict.fromkeys(k for v in vs for k in v.options))
+    price = min(v.price for v in (pick_from or vs))
+    names = list(product.option_names or []) or list(
+        dict.fromkeys(k for v in vs for k in v.options)
+    )
     options = {
         n: tuple(dict.fromkeys(str(v.options[n]) for v in available if v.options.get(n)))
         for n in names
     }
+    compare_at = product.compare_at_satang
     return Recommendation(
-        product_id=pid,
-        sku=sku,
-        name_th=name_th,
-        name_en=name_en,
-        category=category,
+        product_id=product.id,
+        sku=product.sku,
+        name_th=product.name_th,
+        name_en=product.name_en or "",
+        category=f.category,
         price_satang=price,
         price_max_satang=max(v.price for v in vs),
         compare_at_satang=compare_at if compare_at and compare_at > price else None,
         in_stock=bool(available),
-        stock=stock if tracked else None,
-        units_sold=units_sold,
-        rating=avg,
-        review_count=count,
-        score=round(score, 3),
-        reasons=tuple(reasons),
+        stock=sum(v.stock for v in vs) if tracked else None,
+        units_sold=f.units_sold,
+        rating=f.rating,
+        review_count=f.reviews,
+        score=score,
+        reasons=reasons,
         variant_id=variant_id,
         options={k: v for k, v in options.items() if v},
-        fits_price=fits,
-        image=images[0] if images else None,
+        fits_price=f.fits,
+        image=product.images[0] if product.images else None,
     )
+
+
+# ---------------------------------------------------------------------------- the index
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class _Static:
+    """What scoring needs of one product and does not depend on the shopper."""
+
+    pid: int
+    category: str
+    name_th: str
+    name_en: str
+    prices: tuple[int, ...]  # of active options
+    cheapest: int
+    dearest: int
+    colours: frozenset[str]  # option values, casefolded, without a leading สี
+    sizes: frozenset[str]  # option values, upper case
+    name_colours: frozenset[str]  # colour words its name states ("เสื้อยืดสีแดง": แดง)
+    available: bool
+    units_sold: int
+    rating: Decimal | None
+    reviews: int
+    base: float  # sales + stock + rating points: the part no criteria change
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class IndexStamp:
+    products: tuple[int, int, Any]  # count, last id, last update
+    variants: int  # last variant id
+    movements: int  # last stock movement id
+    items: int  # last order item id
+    orders: Any  # last order update
+    reviews: int  # last review id
+
+
+class RecommendIndex:
+    """Every active product's scoring facts in memory, ranked by the points no criteria change
+    (sales, stock, rating), so :func:`recommend` can rank a 10,000-product catalog in a few
+    milliseconds. Built with :meth:`load`; :meth:`refreshed` rebuilds it when products,
+    options, stock, orders or reviews have changed. The cards' prices and stock are read from
+    the database at answer time whatever the index's age (see :func:`recommend`)."""
+
+    def __init__(self, statics: Iterable[_Static], stamp: IndexStamp | None = None) -> None:
+        self.stamp = stamp
+        self._checked_at = time.monotonic()
+        self._all = sorted(statics, key=lambda x: (-x.base, x.cheapest, x.pid))
+        self._by_id = {x.pid: x for x in self._all}
+        by_category: dict[str, list[_Static]] = defaultdict(list)
+        for x in self._all:
+            by_category[x.category].append(x)
+        self._by_category = dict(by_category)
+
+    def __len__(self) -> int:
+        return len(self._all)
+
+    @classmethod
+    def load(cls, session: Session) -> RecommendIndex:
+        stamp = cls.current_stamp(session)
+        raw = DriverConnection(session)
+        options: dict[int, list[tuple[int, str, int, int]]] = defaultdict(list)
+        for pid, price, opts, stock in raw.execute(
+            """
+            SELECT v.product_id, COALESCE(v.price_satang, p.price_satang), v.options, v.stock
+            FROM product_variants v JOIN products p ON p.id = v.product_id
+            WHERE v.active = 1 AND p.active = 1
+            """
+        ):
+            options[pid].append((price, opts or "{}", stock, 0))
+        sold = dict(
+            raw.execute(
+                f"""
+                SELECT oi.product_id, SUM(oi.quantity) FROM order_items oi
+                JOIN orders o ON o.id = oi.order_id
+                WHERE oi.product_id IS NOT NULL AND o.status NOT IN ({_marks(len(_NOT_SOLD))})
+                GROUP BY oi.product_id
+                """,
+                list(_NOT_SOLD),
+            ).fetchall()
+        )
+        ratings = {
+            pid: (avg, n)
+            for pid, avg, n in raw.execute(
+                "SELECT product_id, AVG(rating), COUNT(*) FROM product_reviews GROUP BY product_id"
+            )
+        }
+        statics = []
+        for pid, category, th, en, tracked in raw.execute(
+            """
+            SELECT p.id, COALESCE(c.name, ''), p.name_th, p.name_en, p.track_inventory
+            FROM products p LEFT JOIN categories c ON c.id = p.category_id
+            WHERE p.active = 1
+            """
+        ):
+            rows = options.get(pid)
+            if not rows:
+                continue
+            colours: set[str] = set()
+            sizes: set[str] = set()
+            for _, opts, _, _ in rows:
+                for value in json.loads(opts).values():
+                    v = str(value).strip()
+                    colours.add(v.casefold().removeprefix("สี").strip())
+                    sizes.add(v.upper())
+            avg, n = ratings.get(pid, (None, 0))
+            rating = (
+                Decimal(str(avg)).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP) if n else None
+            )
+            units = int(sold.get(pid) or 0)
+            available = any(stock > 0 for _, _, stock, _ in rows) or not tracked
+            base = (
+                min(units * POINTS_PER_SALE, MAX_SALES_POINTS)
+                + (POINTS_IN_STOCK if available else 0.0)
+                + (float(rating) * POINTS_PER_STAR if rating is not None else 0.0)
+            )
+            statics.append(
+                _Static(
+                    pid,
+                    category,
+                    th,
+                    en or "",
+                    tuple(price for price, _, _, _ in rows),
+                    min(price for price, _, _, _ in rows),
+                    max(price for price, _, _, _ in rows),
+                    frozenset(colours),
+                    frozenset(sizes),
+                    _name_colours(th, en or ""),
+                    available,
+                    units,
+                    rating,
+                    int(n),
+                    base,
+                )
+            )
+        return cls(statics, stamp)
+
+    @staticmethod
+    def current_stamp(session: Session) -> IndexStamp:
+        raw = DriverConnection(session)
+
+        def one(sql: str) -> Any:
+            return raw.execute(sql).fetchone()
+
+        return IndexStamp(
+            tuple(one("SELECT COUNT(*), MAX(id), MAX(updated_at) FROM products")),  # type: ignore[arg-type]
+            one("SELECT MAX(id) FROM product_variants")[0] or 0,
+            one("SELECT MAX(id) FROM stock_movements")[0] or 0,
+            one("SELECT MAX(id) FROM order_items")[0] or 0,
+            one("SELECT MAX(updated_at) FROM orders")[0],
+            one("SELECT MAX(id) FROM product_reviews")[0] or 0,
+        )
+
+    def refreshed(self, session: Session, max_age: float = 0.0) -> RecommendIndex:
+        """This index if nothing it depends on changed, else a new one; a check made less
+        than ``max_age`` seconds ago is trusted (as :meth:`CatalogMatcher.refreshed`)."""
+        now = time.monotonic()
+        if max_age > 0 and now - self._checked_at < max_age:
+            return self
+        if self.stamp is not None and self.current_stamp(session) == self.stamp:
+            self._checked_at = now
+            return self
+        return self.load(session)
+
+    def _features(self, x: _Static, c: Criteria, named_at: int | None) -> _Features:
+        lo = c.price_min if c.price_min is not None else 0
+        hi = c.price_max
+        colour_forms = _colour_words(c.color) if c.color else set()
+        return _Features(
+            pid=x.pid,
+            category=x.category,
+            name_th=x.name_th,
+            name_en=x.name_en,
+            cheapest=x.cheapest,
+            dearest=x.dearest,
+            fits=any(lo <= p and (hi is None or p <= hi) for p in x.prices)
+            if c.has_price_range
+            else None,
+            colour=bool(
+                colour_forms and (x.colours & colour_forms or x.name_colours & colour_forms)
+            ),
+            size=bool(c.size and (x.sizes & set(_size_forms(c.size)))),
+            available=x.available,
+            units_sold=x.units_sold,
+            rating=x.rating,
+            reviews=x.reviews,
+            named_at=named_at,
+        )
+
+    def rank(
+        self, c: Criteria, limit: int
+    ) -> list[tuple[tuple[float, tuple[str, ...]], _Features]]:
+        """The ``limit`` best products for ``c``, scored as :func:`_points` scores them.
+
+        Walks the candidates in order of their criteria-free points, keeping the best few in
+        a heap, and stops once even the most the criteria could add cannot reach the current
+        ``limit``-th best."""
+        named = {pid: i for i, pid in enumerate(c.product_ids)}
+        excluded = set(c.exclude_ids)
+        categories = [c.category] if c.category and c.category in self._by_category else []
+        if not categories and c.product_ids:
+            categories = list(
+                dict.fromkeys(
+                    self._by_id[pid].category for pid in c.product_ids[:3] if pid in self._by_id
+                )
+            )
+        pool: Sequence[_Static] = self._all
+        if len(categories) == 1:
+            pool = self._by_category.get(categories[0], [])
+        elif categories:
+            pool = sorted(
+                (x for cat in categories for x in self._by_category.get(cat, [])),
+                key=lambda x: (-x.base, x.cheapest, x.pid),
+            )
+        has_range = c.has_price_range
+        lo = c.price_min if c.price_min is not None else 0
+        hi = c.price_max
+        colour_forms = frozenset(_colour_words(c.color)) if c.color else frozenset()
+        size_forms = frozenset(_size_forms(c.size)) if c.size else frozenset()
+        bonus = (
+            (POINTS_CATEGORY if c.category else 0.0)
+            + (POINTS_PRICE if has_range else 0.0)
+            + (POINTS_COLOUR if colour_forms else 0.0)
+            + (POINTS_SIZE if size_forms else 0.0)
+        )
+        # Min-heaps of (score, -cheapest, -pid, product): the worst of the best on top.
+        fitting: list[tuple[float, int, int, _Static]] = []
+        others: list[tuple[float, int, int, _Static]] = []
+        any_fit = False
+
+        def score_of(x: _Static) -> tuple[float, bool | None]:
+            score = x.base
+            if c.category and x.category == c.category:
+                score += POINTS_CATEGORY
+            fits: bool | None = None
+            if has_range:
+                if hi is not None and x.cheapest > hi:
+                    fits = False
+                    score += POINTS_PRICE / 2 * hi / x.cheapest
+                elif x.dearest < lo:
+                    fits = False
+                    if lo:
+                        score += POINTS_PRICE / 2 * x.dearest / lo
+                else:
+                    fits = any(lo <= p and (hi is None or p <= hi) for p in x.prices)
+                    score += POINTS_PRICE if fits else 0.0
+            if colour_forms and (x.colours & colour_forms or x.name_colours & colour_forms):
+                score += POINTS_COLOUR
+            if size_forms and x.sizes & size_forms:
+                score += POINTS_SIZE
+            return score, fits
+
+        def keep(
+            heap: list[tuple[float, int, int, _Static]], item: tuple[float, int, int, _Static]
+        ) -> None:
+            if len(heap) < limit:
+                heapq.heappush(heap, item)
+            elif item[:3] > heap[0][:3]:
+                heapq.heapreplace(heap, item)
+
+        for pid, i in named.items():
+            x = self._by_id.get(pid)
+            if x is None or pid in excluded:
+                continue
+            score, fits = score_of(x)
+            any_fit = any_fit or bool(fits)
+            keep(fitting, (score + POINTS_NAMED * (0.8**i), -x.cheapest, -pid, x))
+        for x in pool:
+            if (
+                len(fitting) >= limit
+                and (any_fit or not has_range)
+                and x.base + bonus < fitting[0][0]
+            ):
+                break
+            if x.pid in excluded or x.pid in named:
+                continue
+            score, fits = score_of(x)
+            item = (score, -x.cheapest, -x.pid, x)
+            if fits is False:
+                if not any_fit:
+                    keep(others, item)
+            else:
+                any_fit = any_fit or bool(fits)
+                keep(fitting, item)
+        # As without an index: those that fit the price range (and the named ones) when any
+        # fits; everything, scored by closeness, when none does.
+        chosen = fitting if any_fit or not has_range else fitting + others
+        out = []
+        for _, _, _, x in chosen:
+            f = self._features(x, c, named.get(x.pid))
+            out.append((_points(f, c), f))
+        out.sort(key=_rank_key)
+        return out[:limit]
+
+
+def _name_colours(name_th: str, name_en: str) -> frozenset[str]:
+    found: set[str] = set()
+    for canon in COLOURS:
+        words = _colour_words(canon)
+        if _colour_in_name(name_th, name_en, words):
+            found |= words
+    return frozenset(found)
 
 
 # ---------------------------------------------------------------------------- cards
