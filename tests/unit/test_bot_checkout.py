@@ -312,3 +312,38 @@ def test_error_words(code: str, params: dict[str, object], expected: str) -> Non
     from minichat_desktop.domain.errors import UserError
 
     assert checkout.error_text(UserError(code, "x", **params), "th") == expected
+
+
+def test_the_shopper_is_told_when_the_order_ships(db: Database, tmp_path: Path) -> None:
+    from minichat_desktop.domain import conversations as convs
+
+    conv, order = _placed_order(db, tmp_path)
+    with db.write() as s:
+        orders.mark_paid(s, order.id, "owner")
+        orders.change_status(s, order.id, OrderStatus.SHIPPED, "owner")
+        orders.set_shipping(s, order.id, "owner", carrier="Kerry", tracking_number="KEX123456789")
+        assert checkout.tell_shopper(s, order.id) == conv
+        (frame,) = [f for _, f in convs.pending_outbox(s)]
+    message = frame["message"]
+    assert (message["kind"], message["order_no"], message["status"]) == (
+        "order_status",
+        order.number,
+        "shipped",
+    )
+    assert (message["carrier"], message["tracking_no"]) == ("Kerry", "KEX123456789")
+    assert message["status_label"] == "จัดส่งแล้ว"
+
+
+def test_a_counter_sale_has_no_chat_to_tell(db: Database) -> None:
+    ids = make_shop(db)
+    with db.write() as s:
+        sale = orders.place_order(
+            s,
+            orders.NewOrder(
+                channel=orders.Channel.POS,
+                lines=[orders.LineInput(1, variant_id=ids.mug)],
+                completed=True,
+            ),
+            "staff",
+        )
+        assert checkout.tell_shopper(s, sale.id) is None

@@ -755,3 +755,21 @@ def order_status_replies(
     for o in chosen:
         out.append(Outgoing(status_body(o, lang)))
     return out
+
+
+def tell_shopper(
+    session: Session, order_id: int, lang: str = "th", actor: str = "system"
+) -> int | None:
+    """Send the order's status (and tracking, when it has one) into the chat it came from —
+    after the owner confirms the payment, ships or enters the tracking number. Returns the
+    conversation id, or None when the order did not come from a chat (a counter sale)."""
+    order = orders.get_order(session, order_id)
+    if not order.conversation_ref:
+        return None
+    conv = session.scalar(select(Conversation).where(Conversation.ref == order.conversation_ref))
+    if conv is None:
+        return None
+    from minichat_desktop.domain import conversations as convs
+
+    convs.queue_outgoing(session, conv.id, status_body(order, lang), actor)
+    return conv.id
