@@ -364,6 +364,11 @@ def buyer_from_order(order: Order) -> Buyer:
     )
 
 
+def suggested_buyer(session: Session, order: int | str) -> Buyer:
+    """The buyer a full tax invoice of ``order`` would get (to prefill a form)."""
+    return buyer_from_order(_order_row(session, resolve_order_id(session, order)))
+
+
 def _clean_buyer(buyer: Buyer, kind: DocumentKind) -> Buyer:
     name, address = buyer.name.strip(), " ".join(buyer.address.split())
     tax_id = buyer.tax_id.strip()

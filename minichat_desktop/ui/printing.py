@@ -26,12 +26,23 @@ from typing import Any
 from PySide6.QtCore import QMarginsF, QRectF, QSizeF, Qt
 from PySide6.QtGui import QGuiApplication, QImage, QPageLayout, QPageSize, QPainter
 from PySide6.QtPrintSupport import QPrintDialog, QPrinter, QPrinterInfo
-from PySide6.QtWidgets import QDialog, QFileDialog, QWidget
+from PySide6.QtWidgets import (
+    QDialog,
+    QDialogButtonBox,
+    QFileDialog,
+    QFormLayout,
+    QLabel,
+    QLineEdit,
+    QPlainTextEdit,
+    QVBoxLayout,
+    QWidget,
+)
 
 from minichat_desktop.documents import api
 from minichat_desktop.domain import documents as docs
-from minichat_desktop.domain.documents import PrinterSettings, ReceiptPrinterKind
-from minichat_desktop.domain.errors import DomainError, EnvironmentProblem
+from minichat_desktop.domain.documents import Buyer, PrinterSettings, ReceiptPrinterKind
+from minichat_desktop.domain.errors import DomainError, EnvironmentProblem, UserError
+from minichat_desktop.domain.thai import ThaiFormatError, validate_tax_id
 from minichat_desktop.ui.context import AppContext
 from minichat_desktop.ui.errors import show_error
 from minichat_desktop.ui.i18n import t
@@ -271,11 +282,113 @@ async def _settings(ctx: AppContext) -> PrinterSettings:
     return await ctx.ops.read(docs.get_printer_settings)
 
 
-async def print_invoice(parent: QWidget, ctx: AppContext, order_id: int | str) -> bool:
-    """Issue (once) and print an order's A4 tax invoice or receipt through the print dialog."""
+class BuyerDialog(QDialog):
+    """Who a full tax invoice is made out to: the buyer's name, address, tax ID and branch
+    (Revenue Code s.86/4). Keeps what was typed while something is missing."""
+
+    def __init__(self, parent: QWidget | None, buyer: Buyer) -> None:
+        super().__init__(parent)
+        self.setWindowTitle(self.tr("Buyer on the tax invoice"))
+        self.setMinimumWidth(520)
+        layout = QVBoxLayout(self)
+        intro = QLabel(
+            self.tr(
+                "A full tax invoice shows the buyer's name and address, and their tax ID and "
+                "branch when the buyer is a business."
+            )
+        )
+        intro.setWordWrap(True)
+        layout.addWidget(intro)
+        f = QFormLayout()
+        self.name = QLineEdit(buyer.name)
+        self.address = QPlainTextEdit(buyer.address)
+        self.address.setTabChangesFocus(True)
+        self.address.setFixedHeight(76)
+        self.tax_id = QLineEdit(buyer.tax_id)
+        self.tax_id.setPlaceholderText("0-1055-12345-67-8")
+        self.branch = QLineEdit(buyer.branch)
+        self.branch.setPlaceholderText(self.tr("00000 = head office"))
+        self.phone = buyer.phone
+        f.addRow(self.tr("Name or company"), self.name)
+        f.addRow(self.tr("Address"), self.address)
+        f.addRow(self.tr("Tax ID"), self.tax_id)
+        f.addRow(self.tr("Branch"), self.branch)
+        layout.addLayout(f)
+        self.problem = QLabel(objectName="Problem")
+        self.problem.setStyleSheet("color: #D64545; font-weight: 600;")
+        self.problem.setWordWrap(True)
+        layout.addWidget(self.problem)
+        buttons = QDialogButtonBox(
+            QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel
+        )
+        buttons.button(QDialogButtonBox.StandardButton.Ok).setText(self.tr("Issue tax invoice"))
+        buttons.button(QDialogButtonBox.StandardButton.Cancel).setText(self.tr("Cancel"))
+        buttons.accepted.connect(self.accept)
+        buttons.rejected.connect(self.reject)
+        layout.addWidget(buttons)
+
+    def buyer(self) -> Buyer:
+        return Buyer(
+            name=self.name.text().strip(),
+            tax_id=self.tax_id.text().strip(),
+            branch=self.branch.text().strip(),
+            address=" ".join(self.address.toPlainText().split()),
+            phone=self.phone,
+        )
+
+    def check(self) -> str:
+        """What is wrong with the form, or an empty string."""
+        b = self.buyer()
+        if not b.name:
+            self.name.setFocus()
+            return self.tr("Enter the buyer's name or company.")
+        if not b.address:
+            self.address.setFocus()
+            return self.tr("Enter the buyer's address.")
+        if b.tax_id:
+            try:
+                validate_tax_id(b.tax_id)
+            except ThaiFormatError:
+                self.tax_id.setFocus()
+                return self.tr("The tax ID has 13 digits and a check digit; please check it.")
+        return ""
+
+    def accept(self) -> None:
+        problem = self.check()
+        self.problem.setText(problem)
+        if not problem:
+            super().accept()
+
+
+async def print_invoice(
+    parent: QWidget | None,
+    ctx: AppContext,
+    order_id: int | str,
+    *,
+    copy: bool = False,
+    printer: QPrinter | None = None,
+) -> bool:
+    """Issue (once) and print an order's A4 tax invoice or receipt through the print dialog
+    (or straight to ``printer``). When a full tax invoice lacks the buyer's name or address (a
+    walk-in sale), asks for the buyer first."""
+    buyer: Buyer | None = None
     try:
-        pdf = await in_background(ctx, api.invoice_pdf, order_id, actor=ctx.ops.actor)
-        return print_pdf(parent, pdf, t("Tax invoice"))
+        while True:
+            try:
+                pdf = await in_background(
+                    ctx, api.invoice_pdf, order_id, actor=ctx.ops.actor, buyer=buyer, copy=copy
+                )
+                break
+            except UserError as exc:
+                if exc.code not in ("document.buyer_required", "document.invalid_buyer_tax_id"):
+                    raise
+                if buyer is None:
+                    buyer = await ctx.ops.read(docs.suggested_buyer, order_id)
+                dialog = BuyerDialog(parent, buyer)
+                if dialog.exec() != QDialog.DialogCode.Accepted:
+                    return False
+                buyer = dialog.buyer()
+        return print_pdf(parent, pdf, t("Tax invoice"), printer=printer, ask=printer is None)
     except DomainError as exc:
         show_document_error(parent, exc)
         return False

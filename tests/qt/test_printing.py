@@ -10,8 +10,9 @@ from typing import Any
 
 import pypdfium2 as pdfium
 import pytest
+from PySide6.QtCore import QTimer
 from PySide6.QtPrintSupport import QPrinter
-from PySide6.QtWidgets import QMessageBox
+from PySide6.QtWidgets import QApplication, QMessageBox
 
 from minichat_desktop.documents import api
 from minichat_desktop.domain import catalog, orders, shop
@@ -22,7 +23,7 @@ from minichat_desktop.domain.documents import PrinterSettings, ReceiptPrinterKin
 from minichat_desktop.domain.models import Channel
 from minichat_desktop.domain.orders import LineInput, NewOrder
 from minichat_desktop.ui.context import AppContext
-from minichat_desktop.ui.printing import print_pdf, print_receipt
+from minichat_desktop.ui.printing import BuyerDialog, print_invoice, print_pdf, print_receipt
 from minichat_desktop.ui.settings_common import Tone
 from minichat_desktop.ui.settings_printers import PrintersPage
 
@@ -195,3 +196,50 @@ async def test_printers_page_saves_checks_and_prints_a_test_page(
     assert page.feedback.text() == "✓ ส่งหน้าทดสอบไปที่เครื่องพิมพ์แล้ว"
     await asyncio.sleep(0)
     page.grab().save(str(tmp_path / "printers-page.png"))
+
+
+async def test_walk_in_full_tax_invoice_asks_for_the_buyer(
+    make_ctx: Callable[..., AppContext], tmp_path: Path, dialogs: list[tuple[str, str]]
+) -> None:
+    """A counter sale has no buyer: the form asks, refuses an empty name, then the invoice is
+    issued to the buyer typed and printed."""
+    ctx = make_ctx()
+    with ctx.ops.db.write() as s:
+        shop.ensure_defaults(s)
+        shop.update_profile(
+            s, "owner", name="ร้านทดสอบ", tax_id="0105565123452", vat_registered=True
+        )
+        catalog.save_product(
+            s, ProductInput(sku="P1", name_th="เสื้อยืด", price_satang=29000, stock=5), "o"
+        )
+        sale = orders.place_order(
+            s,
+            NewOrder(channel=Channel.POS, lines=[LineInput(quantity=1, sku="P1")], completed=True),
+            "staff",
+        )
+    seen: list[str] = []
+
+    def answer() -> None:
+        dialog = QApplication.activeModalWidget()
+        if not isinstance(dialog, BuyerDialog):  # not open yet: the PDF is being tried
+            QTimer.singleShot(20, answer)
+            return
+        dialog.accept()  # empty: refused, stays open
+        seen.append(dialog.problem.text())
+        dialog.name.setText("บริษัท ลูกค้า จำกัด")
+        dialog.address.setPlainText("9 ถนนสีลม\nบางรัก กรุงเทพมหานคร 10500")
+        dialog.tax_id.setText("1-1017-00230-70-8")
+        dialog.accept()
+
+    QTimer.singleShot(50, answer)
+    out = tmp_path / "invoice.pdf"
+    assert await print_invoice(None, ctx, sale.id, printer=_file_printer(out))
+    assert seen == ["กรุณาใส่ชื่อหรือบริษัทของผู้ซื้อ"]
+    assert _sizes_mm(out) == [(210, 297)]
+    with ctx.ops.db.read() as s:
+        (doc,) = docs.list_documents(s, sale.id)
+    assert doc.kind == "full"
+    assert doc.buyer == docs.Buyer(
+        "บริษัท ลูกค้า จำกัด", "1101700230708", "", "9 ถนนสีลม บางรัก กรุงเทพมหานคร 10500"
+    )
+    assert dialogs == []

@@ -58,4 +58,16 @@ TEXTS = {
     "The printer {printer} is not installed on this computer. Choose another one in Settings → Printers.": "ไม่พบเครื่องพิมพ์ {printer} ในคอมพิวเตอร์นี้ เลือกเครื่องอื่นได้ที่ ตั้งค่า → เครื่องพิมพ์",
     "The printer could not start printing. Check that it is on and connected.": "เครื่องพิมพ์เริ่มพิมพ์ไม่ได้ ตรวจดูว่าเปิดเครื่องและเชื่อมต่ออยู่",
     "Cannot write the file {path}.": "บันทึกไฟล์ {path} ไม่ได้",
+    # buyer of a full tax invoice
+    "Buyer on the tax invoice": "ผู้ซื้อในใบกำกับภาษี",
+    "A full tax invoice shows the buyer's name and address, and their tax ID and branch when the buyer is a business.": "ใบกำกับภาษีเต็มรูปต้องแสดงชื่อและที่อยู่ของผู้ซื้อ และเลขประจำตัวผู้เสียภาษีกับสาขาเมื่อผู้ซื้อเป็นนิติบุคคลหรือผู้ประกอบการ",
+    "00000 = head office": "00000 = สำนักงานใหญ่",
+    "Name or company": "ชื่อหรือบริษัท",
+    "Tax ID": "เลขประจำตัวผู้เสียภาษี",
+    "Branch": "สาขา",
+    "Issue tax invoice": "ออกใบกำกับภาษี",
+    "Cancel": "ยกเลิก",
+    "Enter the buyer's name or company.": "กรุณาใส่ชื่อหรือบริษัทของผู้ซื้อ",
+    "Enter the buyer's address.": "กรุณาใส่ที่อยู่ของผู้ซื้อ",
+    "The tax ID has 13 digits and a check digit; please check it.": "เลขประจำตัวผู้เสียภาษีต้องมี 13 หลักและเลขตรวจสอบถูกต้อง กรุณาตรวจสอบอีกครั้ง",
 }
