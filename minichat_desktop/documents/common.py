@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import functools
+import threading
+from collections.abc import Callable
 from typing import Any
 from xml.sax.saxutils import escape
 
@@ -15,6 +17,22 @@ from reportlab.platypus import BaseDocTemplate, Flowable, Frame, PageTemplate, P
 
 from minichat_desktop.documents import fonts
 from minichat_desktop.domain.thai import format_baht
+
+# reportlab keeps shared state in its fonts (glyph maps grown while shaping) and is not made for
+# threads: documents are drawn one at a time (they are CPU-bound under the GIL anyway).
+_render_lock = threading.RLock()
+
+
+def serialized[**P, R](fn: Callable[P, R]) -> Callable[P, R]:
+    """Run ``fn`` while holding the process's document-drawing lock."""
+
+    @functools.wraps(fn)
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+        with _render_lock:
+            return fn(*args, **kwargs)
+
+    return wrapper
+
 
 INK = colors.HexColor("#1F2933")
 MUTED = colors.HexColor("#52606D")

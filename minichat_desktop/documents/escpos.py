@@ -88,11 +88,24 @@ def _where(settings: PrinterSettings) -> str:
     return f"{settings.receipt_kind.value} printer {settings.receipt_target}"
 
 
+def _device_errors() -> tuple[type[BaseException], ...]:
+    """What talking to a printer raises when the device is missing, off or refuses."""
+    from escpos.exceptions import Error as EscposError
+
+    errors: list[type[BaseException]] = [OSError, EscposError]
+    try:
+        import usb.core
+
+        errors += [usb.core.USBError, usb.core.NoBackendError]
+    except ImportError:
+        pass
+    return tuple(errors)
+
+
 def print_image(settings: PrinterSettings, image: Image.Image, *, cut: bool = True) -> None:
     """Send a 1-bit image to the ESC/POS printer and cut the paper. Raises
     :class:`EnvironmentProblem` when the printer cannot be reached or refuses the data."""
-    from escpos.exceptions import Error as EscposError
-
+    errors = _device_errors()
     printer = open_printer(settings)
     try:
         if settings.receipt_kind == ReceiptPrinterKind.NETWORK:
@@ -106,7 +119,7 @@ def print_image(settings: PrinterSettings, image: Image.Image, *, cut: bool = Tr
         printer.image(image, impl="bitImageRaster", fragment_height=960)
         if cut:
             printer.cut()
-    except (OSError, EscposError) as exc:
+    except errors as exc:
         log.warning("ESC/POS printing to %s failed: %s", _where(settings), exc)
         raise EnvironmentProblem(
             "printer.unreachable",
@@ -115,7 +128,7 @@ def print_image(settings: PrinterSettings, image: Image.Image, *, cut: bool = Tr
             printer=settings.receipt_target,
         ) from exc
     finally:
-        with contextlib.suppress(OSError, EscposError, AttributeError):
+        with contextlib.suppress(*errors, AttributeError):
             printer.close()
 
 

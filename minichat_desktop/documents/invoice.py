@@ -36,6 +36,7 @@ from minichat_desktop.documents.common import (
     markup,
     money,
     para,
+    serialized,
     style,
 )
 from minichat_desktop.domain.documents import (
@@ -369,6 +370,7 @@ class _PagedCanvas(Canvas):
         super().save()
 
 
+@serialized
 def render_invoice(d: DocumentData, *, copy: bool = False) -> bytes:
     """The A4 PDF of a tax invoice, abbreviated tax invoice or receipt. ``copy`` marks it
     สำเนา (a copy) instead of ต้นฉบับ (the original)."""

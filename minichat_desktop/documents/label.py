@@ -18,7 +18,7 @@ from reportlab.lib.units import mm
 from reportlab.pdfgen.canvas import Canvas
 from reportlab.platypus import Flowable
 
-from minichat_desktop.documents.common import INK, esc, markup, money, para, style
+from minichat_desktop.documents.common import INK, esc, markup, money, para, serialized, style
 from minichat_desktop.domain.documents import LabelData, thai_date
 
 LABEL_W, LABEL_H = 100 * mm, 150 * mm
@@ -161,6 +161,7 @@ def draw_label(c: Canvas, d: LabelData) -> None:
     c.restoreState()
 
 
+@serialized
 def render_labels(labels: Sequence[LabelData], *, four_up: bool = False) -> bytes:
     """One PDF of shipping labels: a 100 × 150 mm page each, or four to an A4 sheet."""
     if not labels:

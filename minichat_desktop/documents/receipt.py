@@ -19,7 +19,7 @@ from reportlab.lib.units import mm
 from reportlab.platypus import Flowable, Spacer, Table, TableStyle
 from reportlab.platypus.flowables import HRFlowable
 
-from minichat_desktop.documents.common import INK, make_doc, money, para
+from minichat_desktop.documents.common import INK, make_doc, money, para, serialized
 from minichat_desktop.documents.invoice import total_rows
 from minichat_desktop.domain.documents import (
     DocumentData,
@@ -183,6 +183,7 @@ def _barcode(code: str, width: float) -> Flowable:
     return _Centered(bc, width)
 
 
+@serialized
 def render_receipt(d: DocumentData, width: int = 80, *, printable_only: bool = False) -> bytes:
     """The PDF of a receipt on a ``width`` (80 or 58) mm roll, one page as long as its content.
     ``printable_only`` leaves out the side margins (for ESC/POS printing)."""
@@ -240,6 +241,7 @@ class _EdgeRuler(Flowable):
 THAI_SAMPLE = "ที่นี่ขายน้ำปั่น ผู้ซื้อสั่งญี่ปุ่น ฎีกา ฐาน ปั่นจักรยาน กิ๊ก ฟ้า ป่า ฝั่ง ใบกำกับภาษีอย่างย่อ ๐๑๒๓๔๕๖๗๘๙"
 
 
+@serialized
 def render_test_page(
     width: int = 80,
     *,

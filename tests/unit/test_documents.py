@@ -548,6 +548,14 @@ def test_escpos_unreachable_printer_is_an_environment_problem() -> None:
     assert err.value.code == "printer.unreachable"
 
 
+def test_escpos_usb_printer_missing_is_an_environment_problem() -> None:
+    """No such USB printer here (or no pyusb/libusb): said plainly, never a crash."""
+    settings = PrinterSettings(ReceiptPrinterKind.USB, "04b8:0e15", 80)
+    with pytest.raises(EnvironmentProblem) as err:
+        api.print_escpos_test_page(None, settings)
+    assert err.value.code in ("printer.unreachable", "printer.usb_unavailable")
+
+
 def test_escpos_without_a_printer_set(db: Database) -> None:
     _shop(db)
     o = _order(db)
@@ -556,3 +564,21 @@ def test_escpos_without_a_printer_set(db: Database) -> None:
     assert err.value.code == "printer.not_escpos"
     with db.read() as s:
         assert docs.list_documents(s, o.id) == []  # nothing issued for a print that cannot be
+
+
+def test_documents_drawn_from_several_threads_read_right(db: Database) -> None:
+    """Screens draw documents on worker threads: each PDF still carries its own order and
+    readable Thai."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    _shop(db)
+    ids = [_order(db, **ADDRESS).id for _ in range(6)]
+    with ThreadPoolExecutor(4) as pool:
+        pdfs = list(pool.map(lambda oid: api.invoice_pdf(db, oid), ids))
+    y = _year()
+    numbers = set()
+    for pdf in pdfs:
+        text = _pdf_text(pdf)
+        assert "\ue000" not in text and _nfkc("น้ำปั่นญี่ปุ่น") in text
+        numbers.add(next(f"INV{y}-{n:06d}" for n in range(1, 7) if f"INV{y}-{n:06d}" in text))
+    assert len(numbers) == 6
