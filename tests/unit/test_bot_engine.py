@@ -337,3 +337,33 @@ def test_a_passive_bot_still_takes_the_answers_to_its_checkout_questions(
     with db.write() as s:
         convs.take_over(s, chat.conv, "owner")
     assert chat.say("0891234567") == []  # a person has it now
+
+
+def test_change_the_cart_by_words(chat: Chat, db: Database) -> None:
+    """Quantity, option and removal typed in the chat; stock still checked."""
+    chat.press(f"cart:add:{_variant(db, 'TEE-RED-M')}")
+    out = chat.say("ขอเปลี่ยนเป็น 3 ตัวค่ะ")
+    cart = out[-1].body
+    assert isinstance(cart, p.CartSummary)
+    assert [(i.variant, i.quantity) for i in cart.items] == [("แดง / M", 3)]
+    out = chat.say("เปลี่ยนเป็นสีดำได้ไหม")
+    cart = out[-1].body
+    assert isinstance(cart, p.CartSummary)
+    assert [(i.variant, i.quantity, i.unit_price_satang) for i in cart.items] == [
+        ("ดำ / M", 3, 31000)
+    ]
+    too_many = chat.say("เปลี่ยนเป็น 4 ตัว")
+    assert texts(too_many) == ["ขออภัยค่ะ เสื้อยืดคอกลม ดำ / M เหลือ 3 ชิ้น"]
+    chat.press(f"cart:add:{_variant(db, 'MUG')}")
+    assert [b.label for b in chat.say("ตะกร้า")[-1].quick_replies][:4] == [
+        "➕ เสื้อยืดคอกลม",
+        "➖ เสื้อยืดคอกลม",
+        "➕ แก้วมัคเซรามิก",
+        "➖ แก้วมัคเซรามิก",
+    ]
+    out = chat.say("ลบเสื้อยืดคอกลมออก")
+    cart = out[-1].body
+    assert isinstance(cart, p.CartSummary)
+    assert [i.name for i in cart.items] == ["แก้วมัคเซรามิก"]
+    emptied = chat.press(f"cart:dec:{_variant(db, 'MUG')}")
+    assert texts(emptied) == [w("th", "cart_is_empty")]

@@ -81,6 +81,8 @@ DISCOUNT = re.compile(
     r"(?:โค้ด|โค๊ด|code|คูปอง|coupon)\s*(?:ส่วนลด|discount)?\s*[:：]?\s*([A-Za-z0-9]{3,40})",
     re.IGNORECASE,
 )
+REMOVE_WORDS = re.compile(r"ลบ|เอาออก|เอา.{1,30}ออก|ไม่เอา.{1,30}แล้ว|\bremove\b|\bdelete\b", re.I)
+CHANGE_WORDS = re.compile(r"เปลี่ยน|แก้(เป็น|จำนวน)|ขอเป็น|\bchange\b|\bmake it\b|\bswitch\b", re.I)
 CART_WORDS = re.compile(r"ตะกร้า|ดูตะกร้า|\bcart\b|\bbasket\b", re.IGNORECASE)
 CHECKOUT_WORDS = re.compile(
     r"สั่งเลย|สั่งซื้อเลย|ชำระเงิน|จ่ายเงิน|เช็คเอาท์|เช็คเอ้าท์|ยืนยันสั่ง|check ?out|pay now",
@@ -272,7 +274,9 @@ class DialogueEngine:
                 result.intent == "ask_human" and result.confidence >= nlu.UNSURE
             )
             complaint = result.intent == "complaint" and result.confidence >= nlu.UNSURE
-            if wants_person or (complaint and not self._in_checkout(session, conversation_id)):
+            if wants_person or (
+                complaint and not self._busy_with_cart(session, conversation_id, said)
+            ):
                 return self._escalate(session, conv, said, lang, complaint=not wants_person)
         if conv.bot_mode == BotMode.OFF:
             return []
@@ -312,6 +316,15 @@ class DialogueEngine:
     @staticmethod
     def _in_checkout(session: Session, conversation_id: int) -> bool:
         return checkout.in_checkout(carts.get_cart(session, conversation_id))
+
+    @staticmethod
+    def _busy_with_cart(session: Session, conversation_id: int, said: str) -> bool:
+        """In checkout, or changing the cart ("ขอเปลี่ยนเป็นสีดำ" reads like an exchange
+        request, a complaint, to the rules): not something to hand to a person."""
+        view = carts.get_cart(session, conversation_id)
+        if checkout.in_checkout(view):
+            return True
+        return not view.empty and bool(CHANGE_WORDS.search(said) or REMOVE_WORDS.search(said))
 
     def _quick(self, lang: str, *keys: str) -> tuple[p.Button, ...]:
         out = []
@@ -409,7 +422,7 @@ class DialogueEngine:
         view = carts.get_cart(session, conv.id)
         if view.empty:
             return [text(w(lang, "cart_is_empty"), self._quick(lang, "q_products"))]
-        out = [Outgoing(carts.cart_message(view, lang=lang))]
+        out = [Outgoing(carts.cart_message(view, lang=lang), self._cart_quick(view, lang))]
         if view.discount_problem:
             problem = UserError(view.discount_problem, "", discount=view.discount_code)
             out.insert(0, text(checkout.error_text(problem, lang)))
@@ -606,7 +619,67 @@ class DialogueEngine:
         view = carts.add_item(session, conv.id, variant_id, qty)
         title = f" ({line.variant_title})" if line.variant_title else ""
         added = text(w(lang, "added", name=line.name, title=title, qty=qty))
-        return [added, Outgoing(carts.cart_message(view, lang=lang), self._quick(lang, "q_more"))]
+        return [added, Outgoing(carts.cart_message(view, lang=lang), self._cart_quick(view, lang))]
+
+    def _cart_quick(self, view: carts.CartView, lang: str) -> tuple[p.Button, ...]:
+        """One more / one less of each line (the latest four), and more products."""
+        quick: list[p.Button] = []
+        for line in view.lines[-4:]:
+            short = line.name[:14]
+            quick.append(postback(f"➕ {short}", f"cart:inc:{line.variant_id}"))
+            quick.append(postback(f"➖ {short}", f"cart:dec:{line.variant_id}"))
+        return (*quick, *self._quick(lang, "q_more"))
+
+    def _edit_cart(
+        self,
+        session: Session,
+        conv: Conversation,
+        view: carts.CartView,
+        said: str,
+        entities: dict[str, Any],
+        lang: str,
+    ) -> list[Outgoing] | None:
+        """ "ลบหมวกออก", "เปลี่ยนเป็น 3 ตัว", "ขอเปลี่ยนเป็นสีดำ ไซส์ L": the line of the product
+        named, else the only or the latest line. None when the message is not a cart edit."""
+        removing = bool(REMOVE_WORDS.search(said))
+        changing = bool(CHANGE_WORDS.search(said))
+        if not (removing or changing):
+            return None
+        named = {int(x["product_id"]) for x in entities.get("product", [])}
+        lines = [ln for ln in view.lines if ln.product_id in named] or list(view.lines[-1:])
+        if not lines:
+            return None
+        line = lines[-1]
+        if removing:
+            carts.remove_item(session, conv.id, line.variant_id)
+            return self._show_cart(session, conv, lang)
+        wanted = {k: entities[k] for k in ("color", "size") if entities.get(k)}
+        if wanted:
+            vs = self._sellables(session, [line.product_id]).get(line.product_id, [])
+            current = next((v for v in vs if v.variant_id == line.variant_id), None)
+            match = self._named_variants(vs, wanted)
+            if not match:
+                options = ", ".join(v.title for v in vs[:8])
+                return [
+                    text(
+                        w(
+                            lang,
+                            "variant_missing",
+                            name=line.name,
+                            want=" ".join(str(x) for x in wanted.values()),
+                            options=options,
+                        )
+                    )
+                ]
+            # Keep the other option (the size when only the colour changes), when it exists.
+            same = current.options if current else {}
+            best = max(match, key=lambda v: sum(v.options.get(k) == o for k, o in same.items()))
+            carts.change_variant(session, conv.id, line.variant_id, best.variant_id)
+        elif entities.get("quantity"):
+            carts.set_quantity(session, conv.id, line.variant_id, int(entities["quantity"]))
+        else:
+            return None
+        return self._show_cart(session, conv, lang)
 
     def _browse(
         self, session: Session, conv: Conversation, lang: str, now: dt.datetime
@@ -689,7 +762,14 @@ class DialogueEngine:
                     return replies
         if CHECKOUT_WORDS.search(said) and not view.empty:
             return checkout.start_checkout(session, conv.id, lang)
-        if CART_WORDS.search(said) and intent not in ("product_inquiry", "make_purchase"):
+        if not view.empty and intent != "order_status":
+            try:
+                edited = self._edit_cart(session, conv, view, said, entities, lang)
+            except UserError as exc:
+                return [text(checkout.error_text(exc, lang))]
+            if edited is not None:
+                return edited
+        if CART_WORDS.search(said) and not (entities.get("product") or entities.get("quantity")):
             return self._show_cart(session, conv, lang)
         products = [int(x["product_id"]) for x in entities.get("product", [])]
         if intent == "greeting":
