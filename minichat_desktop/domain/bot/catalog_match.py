@@ -25,6 +25,7 @@ import dataclasses
 import datetime as dt
 import functools
 import heapq
+import itertools
 import math
 import re
 import time
@@ -125,6 +126,12 @@ def fold_variants(skel: str) -> str:
     return skel
 
 
+def _code_tokens(cleaned: str) -> set[str]:
+    """Skeletons of each word of a text and of each two neighbours joined ("ts 001")."""
+    words = [skeleton(w) for w in cleaned.split()]
+    return {*words, *(a + b for a, b in itertools.pairwise(words))}
+
+
 def _type_heads() -> list[str]:
     heads = {skeleton(s) for spellings in lexicon.PRODUCT_TYPES.values() for s in spellings}
     heads |= {skeleton(w) for w in ("เสื้อ", "กางเกง", "กระเป๋า", "รองเท้า")}
@@ -193,6 +200,7 @@ class CatalogMatcher:
         raw: list[tuple[int, str, float]] = []  # (product_id, skeleton key, factor)
         # Keys that must also be found as written: Latin words and product codes.
         latin_words: dict[str, re.Pattern[str]] = {}
+        codes: set[str] = set()
         word_owners: dict[str, set[int]] = defaultdict(set)
         product_words: dict[int, set[str]] = {}
         for e in entries:
@@ -208,12 +216,8 @@ class CatalogMatcher:
             sku = skeleton(e.sku)
             if len(sku) >= 4:
                 forms[sku] = _WHOLE
-                # A code matches only as itself ("TS-001", "ts001"), never by a few digits.
-                latin_words[sku] = re.compile(
-                    r"(?<![a-z0-9])"
-                    + r"[\s\-_./]?".join(re.escape(ch) for ch in sku)
-                    + r"(?![a-z0-9])"
-                )
+                # A code matches only as itself ("TS-001", "ts 001"), never by a few digits.
+                codes.add(sku)
             raw += [(e.product_id, k, f) for k, f in forms.items()]
             product_words[e.product_id] = _words_of(e)
             for w in product_words[e.product_id]:
@@ -238,7 +242,7 @@ class CatalogMatcher:
         type_words = [*_TYPE_HEADS, *(skeleton(c) for c in categories)]
         type_grams = {g for w in type_words for g in trigrams(w) if len(w) >= 3}
         postings: dict[str, list[int]] = defaultdict(list)
-        self._keys: list[tuple[int, dict[str, float], float, re.Pattern[str] | None]] = []
+        self._keys: list[tuple[int, dict[str, float], float, re.Pattern[str] | str | None]] = []
         self._key_total: list[float] = []
         for (product_id, key, factor), grams in zip(raw, grams_of, strict=True):
             if not grams:
@@ -248,7 +252,8 @@ class CatalogMatcher:
             if len(key) < 6:
                 factor *= 0.55 + 0.075 * len(key)  # a short key found by chance says little
             # A Latin word key must start a word of the text: "rice" is not in "price".
-            self._keys.append((product_id, weights, factor, latin_words.get(key)))
+            must = key if key in codes else latin_words.get(key)
+            self._keys.append((product_id, weights, factor, must))
             self._key_total.append(sum(weights.values()))
             for g in grams:
                 postings[g].append(kid)
@@ -371,10 +376,14 @@ class CatalogMatcher:
             return []
         top = heapq.nlargest(_CANDIDATES, partial.items(), key=lambda kv: kv[1])
         cleaned = clean(text)
+        tokens = _code_tokens(cleaned)
         best: dict[int, float] = {}
         for kid, _ in top:
             product_id, weights, factor, must = self._keys[kid]
-            if must is not None and not must.search(cleaned):
+            if isinstance(must, str):
+                if must not in tokens:
+                    continue
+            elif must is not None and not must.search(cleaned):
                 continue
             found = sum(w for g, w in weights.items() if g in grams)
             score = factor * found / self._key_total[kid]

@@ -632,12 +632,16 @@ class RecommendIndex:
     def __init__(self, statics: Iterable[_Static], stamp: IndexStamp | None = None) -> None:
         self.stamp = stamp
         self._checked_at = time.monotonic()
-        self._all = sorted(statics, key=lambda x: (-x.base, x.cheapest, x.pid))
+        self._all = sorted(statics, key=_base_order)
         self._by_id = {x.pid: x for x in self._all}
         by_category: dict[str, list[_Static]] = defaultdict(list)
+        by_value: dict[str, list[_Static]] = defaultdict(list)  # colour or size → products
         for x in self._all:
             by_category[x.category].append(x)
+            for value in x.colours | x.sizes | x.name_colours:
+                by_value[value].append(x)
         self._by_category = dict(by_category)
+        self._by_value = dict(by_value)
 
     def __len__(self) -> int:
         return len(self._all)
@@ -797,7 +801,7 @@ class RecommendIndex:
         elif categories:
             pool = sorted(
                 (x for cat in categories for x in self._by_category.get(cat, [])),
-                key=lambda x: (-x.base, x.cheapest, x.pid),
+                key=_base_order,
             )
         has_range = c.has_price_range
         lo = c.price_min if c.price_min is not None else 0
@@ -852,15 +856,26 @@ class RecommendIndex:
             score, fits = score_of(x)
             any_fit = any_fit or bool(fits)
             keep(fitting, (score + POINTS_NAMED * (0.8**i), -x.cheapest, -pid, x))
-        for x in pool:
-            if (
+        # Products with the colour or size asked first (few: looked up, scored all), then the
+        # rest of the pool, which can gain only the category and price points.
+        in_pool = set(categories)
+        value_lists = [self._by_value[v] for v in colour_forms | size_forms if v in self._by_value]
+        rest_bonus = (
+            bonus - (POINTS_COLOUR if colour_forms else 0.0) - (POINTS_SIZE if size_forms else 0.0)
+        )
+
+        def full(most: float, x: _Static) -> bool:
+            """Whether the heap is full and ``x`` cannot enter it even with ``most`` points."""
+            return (
                 len(fitting) >= limit
                 and (any_fit or not has_range)
-                and x.base + bonus < fitting[0][0]
-            ):
-                break
+                and x.base + most < fitting[0][0]
+            )
+
+        def visit(x: _Static) -> None:
+            nonlocal any_fit
             if x.pid in excluded or x.pid in named:
-                continue
+                return
             score, fits = score_of(x)
             item = (score, -x.cheapest, -x.pid, x)
             if fits is False:
@@ -869,6 +884,22 @@ class RecommendIndex:
             else:
                 any_fit = any_fit or bool(fits)
                 keep(fitting, item)
+
+        # Products with the colour or size asked first (each list is already in order of
+        # base points), then the rest of the pool, which can gain only category and price.
+        seen: set[int] = set()
+        for x in heapq.merge(*value_lists, key=_base_order):
+            if x.pid in seen or (in_pool and x.category not in in_pool):
+                continue
+            if full(bonus, x):
+                break
+            seen.add(x.pid)
+            visit(x)
+        for x in pool:
+            if full(rest_bonus, x):
+                break
+            if x.pid not in seen:
+                visit(x)
         # As without an index: those that fit the price range (and the named ones) when any
         # fits; everything, scored by closeness, when none does.
         chosen = fitting if any_fit or not has_range else fitting + others
@@ -880,13 +911,21 @@ class RecommendIndex:
         return out[:limit]
 
 
+def _base_order(x: _Static) -> tuple[float, int, int]:
+    return (-x.base, x.cheapest, x.pid)
+
+
 def _name_colours(name_th: str, name_en: str) -> frozenset[str]:
+    """Every spelling of each colour the name states (as :func:`_colour_in_name` reads it)."""
     found: set[str] = set()
-    for canon in COLOURS:
-        words = _colour_words(canon)
-        if _colour_in_name(name_th, name_en, words):
-            found |= words
+    words = set(name_en.casefold().split())
+    for spellings in _COLOUR_SPELLINGS:
+        if words & spellings or any(f"สี{w}" in name_th for w in spellings):
+            found |= spellings
     return frozenset(found)
+
+
+_COLOUR_SPELLINGS: Final = tuple(frozenset(_colour_words(canon)) for canon in COLOURS)
 
 
 # ---------------------------------------------------------------------------- cards
