@@ -41,19 +41,24 @@ a year of 100k orders takes well under 300 ms (``bench/bench_dashboard.py``).
 from __future__ import annotations
 
 import datetime as dt
+import json
 import statistics
-from dataclasses import dataclass
-from typing import Final
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, Final
 
 from sqlalchemy.orm import Session
 
 from minichat_desktop.domain.db import Database, DriverConnection
 from minichat_desktop.domain.errors import UserError
-from minichat_desktop.domain.shop import BANGKOK
+from minichat_desktop.domain.shop import BANGKOK, bangkok_today
 
 __all__ = [
     "BotPerformance",
     "ChannelShare",
+    "DashboardCache",
     "DashboardData",
     "Kpis",
     "ProductRank",
@@ -69,6 +74,11 @@ MAX_DAYS: Final = 3 * 366
 # Bangkok has kept UTC+7 without daylight saving since 1920: a fixed shift is exact.
 _SHIFT: Final = "+7 hours"
 _NOT_SALES_SQL: Final = "('cancelled', 'refunded')"
+# message_sent events' data as stored (SQLAlchemy's JSON type writes json.dumps): compared as
+# text, a third of the time json_extract takes on every row.
+_BOT, _HUMAN, _SYSTEM = (
+    "'" + json.dumps({"author": role}) + "'" for role in ("bot", "human", "system")
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -186,15 +196,27 @@ def _check_range(date_from: dt.date, date_to: dt.date) -> None:
 
 
 def dashboard(
-    session_or_db: Session | Database, date_from: dt.date, date_to: dt.date
+    session_or_db: Session | Database,
+    date_from: dt.date,
+    date_to: dt.date,
+    *,
+    cache: DashboardCache | None = None,
+    today: dt.date | None = None,
 ) -> DashboardData:
     """Every dashboard figure for the Bangkok dates ``date_from``..``date_to`` (inclusive) and
     the period of the same length before. Raises :class:`UserError` ``dashboard.bad_range``
-    when the range ends before it starts."""
+    when the range ends before it starts.
+
+    With a :class:`DashboardCache` (a screen keeps one), the figures of days before ``today``
+    (default: the Bangkok date now) are kept between calls and only the days whose data
+    changed are read again: a refresh over a year costs what today's data costs. The result
+    is the same as without the cache."""
     _check_range(date_from, date_to)
     if isinstance(session_or_db, Database):
         with session_or_db.read() as session:
-            return _dashboard(session, date_from, date_to)
+            return dashboard(session, date_from, date_to, cache=cache, today=today)
+    if cache is not None and date_from != date_to:
+        return cache.dashboard(session_or_db, date_from, date_to, today or bangkok_today())
     return _dashboard(session_or_db, date_from, date_to)
 
 
@@ -289,7 +311,7 @@ def _top_products(raw: DriverConnection, lo: str, hi: str) -> tuple[ProductRank,
         " FROM orders o JOIN order_items i ON i.order_id = o.id"
         f" WHERE o.created_at >= ? AND o.created_at < ? AND o.status NOT IN {_NOT_SALES_SQL}"
         " GROUP BY i.product_id, CASE WHEN i.product_id IS NULL THEN i.sku END"
-        " ORDER BY 5 DESC, 4 DESC LIMIT ?",
+        " ORDER BY 5 DESC, 4 DESC, 2 LIMIT ?",
         (lo, hi, TOP_N),
     ).fetchall()
     ids = [r[0] for r in rows if r[0] is not None]
@@ -320,11 +342,11 @@ def _conversations(
     (wide rows: a year of messages takes seconds to aggregate on a small machine). So these
     figures cover the retention period of analytics events (a year by default)."""
     per = raw.execute(
-        """
+        f"""
         SELECT conversation_id, at >= :lo,
             MIN(CASE WHEN kind = 'message_received' THEN at END),
-            MAX(kind = 'message_sent' AND json_extract(data, '$.author') = 'bot'),
-            MAX(kind = 'message_sent' AND json_extract(data, '$.author') = 'human')
+            MAX(kind = 'message_sent' AND data = {_BOT}),
+            MAX(kind = 'message_sent' AND data = {_HUMAN})
         FROM analytics_events
         WHERE kind IN ('message_received', 'message_sent') AND at >= :plo AND at < :hi
           AND conversation_id IS NOT NULL
@@ -335,7 +357,7 @@ def _conversations(
     # The shop's first reply after the shopper's first message, per conversation of the range.
     replies = dict(
         raw.execute(
-            """
+            f"""
             WITH first_in AS (
                 SELECT conversation_id AS cid, MIN(at) AS at FROM analytics_events
                 WHERE kind = 'message_received' AND at >= :lo AND at < :hi
@@ -345,7 +367,7 @@ def _conversations(
             SELECT f.cid, MIN(e.at) FROM analytics_events e JOIN first_in f
               ON f.cid = e.conversation_id AND e.at >= f.at
             WHERE e.kind = 'message_sent' AND e.at >= :lo AND e.at < :hi
-              AND json_extract(e.data, '$.author') <> 'system'
+              AND e.data <> {_SYSTEM}
             GROUP BY 1
             """,
             {"lo": lo, "hi": hi},
@@ -407,3 +429,394 @@ def _conversations(
 
 def _parse(text: str) -> dt.datetime:
     return dt.datetime.fromisoformat(text)
+
+
+# ---------------------------------------------------------------------------- the day cache
+
+
+@dataclass(slots=True)
+class _Day:
+    """One Bangkok day's figures, the pieces every range is summed from."""
+
+    channels: dict[str, list[int]] = field(default_factory=dict)  # channel → [orders, sales]
+    # (product id, sku when the product is gone) → [quantity, sales, sku, name]
+    products: dict[tuple[int | None, str | None], list[Any]] = field(default_factory=dict)
+    # conversation → [first shopper message, first shop message (not system), first shop
+    # message after that day's first shopper message, the bot wrote, a person wrote]
+    convs: dict[int, list[Any]] = field(default_factory=dict)
+    refs: set[str] = field(default_factory=set)  # conversations with a sale that day
+
+
+class DashboardCache:
+    """The figures of closed days (before today), kept between refreshes.
+
+    Each call first reads four marks (the highest ids of orders, order events and analytics
+    events, the lowest analytics event id) and forgets exactly the days touched since the last
+    call: the days of new or changed orders (every change to an order writes an order event)
+    and of new messages (their events' dates, also late ones delivered after a night
+    offline). Purged events, or marks older than :attr:`MAX_AGE`, clear everything. Today is
+    always read afresh. Thread-safe (screens refresh from a worker pool)."""
+
+    MAX_AGE_S: Final = 1800.0
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._days: dict[dt.date, _Day] = {}
+        self._marks: tuple[int, ...] | None = None
+        self._since = 0.0
+        # Sums of runs of closed days (a period's closed part), valid while no day changes.
+        self._spans: dict[tuple[dt.date, dt.date], _Span] = {}
+        # Conversation refs never change: kept, and read only for conversations not seen yet.
+        self._refs: dict[int, str] = {}
+        self._refs_upto = 0
+
+    def clear(self) -> None:
+        with self._lock:
+            self._days.clear()
+            self._spans.clear()
+            self._marks = None
+
+    def _forget_changed(self, raw: DriverConnection) -> None:
+        marks = tuple(
+            raw.execute(
+                "SELECT (SELECT COALESCE(MAX(id), 0) FROM orders),"
+                " (SELECT COALESCE(MAX(id), 0) FROM order_events),"
+                " (SELECT COALESCE(MAX(id), 0) FROM analytics_events),"
+                " (SELECT COALESCE(MIN(id), 0) FROM analytics_events)"
+            ).fetchone()
+        )
+        old = self._marks
+        if old is None or marks[3] != old[3] or time.monotonic() - self._since > self.MAX_AGE_S:
+            self._days.clear()
+            self._spans.clear()
+            self._since = time.monotonic()
+        elif marks != old:
+            stale: set[str] = set()
+            if marks[0] > old[0]:
+                stale.update(r[0] for r in raw.execute(
+                    f"SELECT DISTINCT date(created_at, '{_SHIFT}') FROM orders WHERE id > ?",
+                    (old[0],),
+                ))  # fmt: skip
+            if marks[1] > old[1]:
+                stale.update(r[0] for r in raw.execute(
+                    f"SELECT DISTINCT date(o.created_at, '{_SHIFT}') FROM order_events e"
+                    " JOIN orders o ON o.id = e.order_id WHERE e.id > ?",
+                    (old[1],),
+                ))  # fmt: skip
+            if marks[2] > old[2]:
+                stale.update(r[0] for r in raw.execute(
+                    f"SELECT DISTINCT date(at, '{_SHIFT}') FROM analytics_events WHERE id > ?",
+                    (old[2],),
+                ))  # fmt: skip
+            dropped = [d for d in map(dt.date.fromisoformat, stale) if d in self._days]
+            for d in dropped:
+                del self._days[d]
+            if dropped:
+                self._spans = {k: v for k, v in self._spans.items() if not any(
+                    k[0] <= d <= k[1] for d in dropped)}  # fmt: skip
+        self._marks = marks
+
+    def _span(self, days: list[dt.date]) -> _Span:
+        """The sum of consecutive closed days (kept: do not change what is returned)."""
+        if not days:
+            return _Span()
+        key = (days[0], days[-1])
+        span = self._spans.get(key)
+        if span is None:
+            span = _Span()
+            for d in days:
+                span.add(d, self._days[d])
+            self._spans[key] = span
+        return span
+
+    def _refs_of(self, raw: DriverConnection, ids: list[int]) -> dict[int, str]:
+        if any(cid > self._refs_upto for cid in ids):
+            for cid, ref in raw.execute(
+                "SELECT id, ref FROM conversations WHERE id > ?", (self._refs_upto,)
+            ):
+                self._refs[cid] = ref
+                self._refs_upto = max(self._refs_upto, cid)
+        return self._refs
+
+    def dashboard(
+        self, session: Session, date_from: dt.date, date_to: dt.date, today: dt.date
+    ) -> DashboardData:
+        raw = DriverConnection(session)
+        prev_from, prev_to = previous_period(date_from, date_to)
+        wanted = [prev_from + dt.timedelta(days=k) for k in range((date_to - prev_from).days + 1)]
+        live = [d for d in wanted if d >= today]
+        got = _days(raw, live[0], live[-1]) if live else {}
+        with self._lock:
+            self._forget_changed(raw)
+            missing = [d for d in wanted if d < today and d not in self._days]
+            if missing:
+                read = _days(raw, missing[0], missing[-1])
+                for d in missing:
+                    self._days[d] = read.get(d) or _Day()
+            spans = []
+            for period in (
+                [d for d in wanted if d < date_from],
+                [d for d in wanted if d >= date_from],
+            ):
+                span = self._span([d for d in period if d < today])
+                fresh = [d for d in period if d >= today]
+                if fresh:
+                    span = span.copy()
+                    for d in fresh:
+                        span.add(d, got.get(d) or _Day())
+                spans.append(span)
+            before, now = spans
+            return _assemble(
+                raw, now, before, date_from, date_to, prev_from, prev_to,
+                lambda ids: self._refs_of(raw, ids),
+            )  # fmt: skip
+
+
+def _days(raw: DriverConnection, first: dt.date, last: dt.date) -> dict[dt.date, _Day]:
+    """The per-day figures of ``first``..``last`` (Bangkok dates), a statement per kind."""
+    lo, hi = _bound(first), _bound(last + dt.timedelta(days=1))
+    out: dict[dt.date, _Day] = {}
+
+    def day(text: str) -> _Day:
+        d = dt.date.fromisoformat(text)
+        got = out.get(d)
+        if got is None:
+            got = out[d] = _Day()
+        return got
+
+    sales = f"created_at >= ? AND created_at < ? AND status NOT IN {_NOT_SALES_SQL}"
+    for d, channel, n, total in raw.execute(
+        f"SELECT date(created_at, '{_SHIFT}'), channel, COUNT(*), SUM(total_satang) FROM orders"
+        f" WHERE {sales} GROUP BY 1, 2",
+        (lo, hi),
+    ):
+        day(d).channels[channel] = [n, total]
+    for d, pid, gone_sku, sku, name, qty, total in raw.execute(
+        f"SELECT date(o.created_at, '{_SHIFT}'), i.product_id,"
+        " CASE WHEN i.product_id IS NULL THEN i.sku END, MAX(i.sku), MAX(i.name),"
+        " SUM(i.quantity), SUM(i.line_total_satang)"
+        " FROM orders o JOIN order_items i ON i.order_id = o.id"
+        f" WHERE o.{sales.replace(' AND status', ' AND o.status')} GROUP BY 1, 2, 3",
+        (lo, hi),
+    ):
+        day(d).products[(pid, gone_sku)] = [qty, total, sku, name]
+    for d, ref in raw.execute(
+        f"SELECT date(created_at, '{_SHIFT}'), conversation_ref FROM orders"
+        f" WHERE {sales} AND conversation_ref <> ''",
+        (lo, hi),
+    ):
+        day(d).refs.add(ref)
+    for d, cid, first_in, first_out, bot, human in raw.execute(
+        f"""
+        SELECT date(at, '{_SHIFT}'), conversation_id,
+            MIN(CASE WHEN kind = 'message_received' THEN at END),
+            MIN(CASE WHEN kind = 'message_sent'
+                AND data <> {_SYSTEM} THEN at END),
+            MAX(kind = 'message_sent' AND data = {_BOT}),
+            MAX(kind = 'message_sent' AND data = {_HUMAN})
+        FROM analytics_events
+        WHERE kind IN ('message_received', 'message_sent') AND at >= ? AND at < ?
+          AND conversation_id IS NOT NULL
+        GROUP BY 1, 2
+        """,
+        (lo, hi),
+    ):
+        day(d).convs[cid] = [first_in, first_out, None, bool(bot), bool(human)]
+    for d, cid, reply in raw.execute(
+        f"""
+        WITH first_in AS (
+            SELECT date(at, '{_SHIFT}') AS d, conversation_id AS cid, MIN(at) AS at
+            FROM analytics_events
+            WHERE kind = 'message_received' AND at >= :lo AND at < :hi
+              AND conversation_id IS NOT NULL
+            GROUP BY 1, 2
+        )
+        SELECT f.d, f.cid, MIN(e.at) FROM analytics_events e JOIN first_in f
+          ON f.cid = e.conversation_id AND e.at >= f.at AND date(e.at, '{_SHIFT}') = f.d
+        WHERE e.kind = 'message_sent' AND e.at >= :lo AND e.at < :hi
+          AND e.data <> {_SYSTEM}
+        GROUP BY 1, 2
+        """,
+        {"lo": lo, "hi": hi},
+    ):
+        day(d).convs[cid][2] = reply
+    return out
+
+
+@dataclass(slots=True)
+class _Span:
+    """Days summed in order: what a period's figures are made of."""
+
+    series: list[SalesPoint] = field(default_factory=list)
+    channels: dict[str, list[int]] = field(default_factory=dict)
+    products: dict[tuple[int | None, str | None], list[Any]] = field(default_factory=dict)
+    # conversation → [first shopper message, the shop's first reply after it, bot, human]
+    convs: dict[int, list[Any]] = field(default_factory=dict)
+    waits: dict[int, float] = field(default_factory=dict)  # conversation → seconds to reply
+    refs: set[str] = field(default_factory=set)
+    shared: bool = False  # convs' lists belong to the span this was copied from
+    owned: set[int] = field(default_factory=set)  # …except these, copied since
+
+    def copy(self) -> _Span:
+        """A span to fold more days into, leaving this one as it is. Conversations are
+        copied when a later day changes them (a year holds tens of thousands)."""
+        return _Span(
+            list(self.series),
+            {k: list(v) for k, v in self.channels.items()},
+            {k: list(v) for k, v in self.products.items()},
+            dict(self.convs),
+            dict(self.waits),
+            set(self.refs),
+            shared=True,
+        )
+
+    def add(self, d: dt.date, day: _Day) -> None:
+        """Fold in the next day (days come in date order)."""
+        n = total = 0
+        for ch, (cn, ct) in day.channels.items():
+            n += cn
+            total += ct
+            c = self.channels.get(ch)
+            if c is None:
+                self.channels[ch] = [cn, ct]
+            else:
+                c[0] += cn
+                c[1] += ct
+        self.series.append(SalesPoint(dt.datetime.combine(d, dt.time(), BANGKOK), total, n))
+        products = self.products
+        for key, (qty, sales, sku, name) in day.products.items():
+            p = products.get(key)
+            if p is None:
+                products[key] = [qty, sales, sku, name]
+            else:
+                p[0] += qty
+                p[1] += sales
+                if sku > p[2]:
+                    p[2] = sku
+                if name > p[3]:
+                    p[3] = name
+        self.refs |= day.refs
+        convs = self.convs
+        for cid, (first_in, first_out, reply, bot, human) in day.convs.items():
+            c = convs.get(cid)
+            if c is None:
+                convs[cid] = c = [None, None, False, False]
+                self.owned.add(cid)
+            elif self.shared and cid not in self.owned:
+                convs[cid] = c = list(c)
+                self.owned.add(cid)
+            if c[0] is None:
+                if first_in is not None:
+                    c[0], c[1] = first_in, reply
+            elif c[1] is None:
+                c[1] = first_out
+            if c[1] is not None and cid not in self.waits and c[0] is not None:
+                wait = (_parse(c[1]) - _parse(c[0])).total_seconds()
+                self.waits[cid] = max(0.0, wait)
+            c[2] = c[2] or bot
+            c[3] = c[3] or human
+
+
+def _assemble(
+    raw: DriverConnection,
+    now: _Span,
+    before: _Span,
+    date_from: dt.date,
+    date_to: dt.date,
+    prev_from: dt.date,
+    prev_to: dt.date,
+    refs_of: Callable[[list[int]], dict[int, str]],
+) -> DashboardData:
+    """The dashboard from summed days: the same numbers :func:`_dashboard` reads directly."""
+    lo, hi = _bound(date_from), _bound(date_to + dt.timedelta(days=1))
+    plo = _bound(prev_from)
+    channels = tuple(
+        ChannelShare(ch, *now.channels.get(ch, (0, 0)))
+        for ch in (*CHANNELS, *sorted(set(now.channels) - set(CHANNELS)))
+    )
+    ranked = sorted(now.products.items(), key=lambda kv: (-kv[1][1], -kv[1][0], kv[1][2]))
+    ranked = ranked[:TOP_N]
+    ids = [key[0] for key, _ in ranked if key[0] is not None]
+    names: dict[int, tuple[str, str]] = {}
+    if ids:
+        marks = ", ".join("?" * len(ids))
+        names = {
+            pid: (sku, name)
+            for pid, sku, name in raw.execute(
+                f"SELECT id, sku, name_th FROM products WHERE id IN ({marks})", ids
+            )
+        }
+    top = tuple(
+        ProductRank(key[0], *names.get(key[0], (v[2], v[3])), v[0], v[1])
+        if key[0] is not None
+        else ProductRank(None, v[2], v[3], v[0], v[1])
+        for key, v in ranked
+    )
+
+    new_now = new_before = 0
+    for cur, n in raw.execute(
+        "SELECT created_at >= ?, COUNT(*) FROM customers"
+        " WHERE created_at >= ? AND created_at < ? AND merged_into_id IS NULL GROUP BY 1",
+        (lo, plo, hi),
+    ):
+        if cur:
+            new_now = n
+        else:
+            new_before = n
+
+    ids_now = [cid for cid, c in now.convs.items() if c[0] is not None]
+    ids_before = [cid for cid, c in before.convs.items() if c[0] is not None]
+    refs = refs_of(ids_now + ids_before)
+    get_ref = refs.get
+    now_refs, before_refs = now.refs, before.refs
+    converted_before = sum(get_ref(cid, "") in before_refs for cid in ids_before)
+    # Only what can make a chat handed off or closed: a status or a takeover in the range.
+    marked = {
+        cid: (status, taken)
+        for cid, status, taken in raw.execute(
+            "SELECT id, status, taken_over_at FROM conversations"
+            " WHERE status IN ('escalated', 'resolved')"
+            " OR (taken_over_at >= ? AND taken_over_at < ?)",
+            (lo, hi),
+        )
+    }
+    unmarked = ("", None)
+    converted_now = n_bot = closed = handed = 0
+    convs = now.convs
+    for cid in ids_now:
+        c = convs[cid]
+        converted = get_ref(cid, "") in now_refs
+        converted_now += converted
+        if not c[2]:
+            continue
+        n_bot += 1
+        status, taken = marked.get(cid, unmarked)
+        if c[3] or (taken is not None and lo <= taken < hi) or status == "escalated":
+            handed += 1
+        elif converted or status == "resolved":
+            closed += 1
+    waits = list(now.waits.values())
+    bot = BotPerformance(
+        conversations=n_bot,
+        closed_by_bot=closed,
+        handed_off=handed,
+        answered=len(waits),
+        unanswered=len(ids_now) - len(waits),
+        first_response_median_s=statistics.median(waits) if waits else None,
+    )
+    orders_before = sum(c[0] for c in before.channels.values())
+    sales_before = sum(c[1] for c in before.channels.values())
+    return DashboardData(
+        date_from=date_from,
+        date_to=date_to,
+        previous_from=prev_from,
+        previous_to=prev_to,
+        current=Kpis(sum(p.sales_satang for p in now.series), sum(p.orders for p in now.series),
+                     new_now, len(ids_now), converted_now),
+        previous=Kpis(sales_before, orders_before, new_before, len(ids_before), converted_before),
+        bucket="day",
+        series=tuple(now.series),
+        top_products=top,
+        channels=channels,
+        bot=bot,
+    )  # fmt: skip

@@ -3,7 +3,8 @@ customers, conversion and average order value against the period before; the dai
 line, the best sellers, the channel split, and how the bot is doing.
 
 The figures come from :func:`minichat_desktop.domain.dashboard.dashboard` through ``ctx.ops``
-(off the UI thread; only the latest answer is shown). The screen refreshes itself when
+(off the UI thread; only the latest answer is shown), with the screen's own day cache, so a
+refresh reads only the days whose data changed. The screen refreshes itself when
 orders, conversations, customers or the catalog change (``ops.changed`` topics and the relay's
 signals, coalesced), and once a minute as a fallback for changes made elsewhere (another
 process, the bot runner); while hidden it only notes that it is stale.
@@ -151,6 +152,8 @@ class DashboardScreen(QWidget):
         super().__init__(parent)
         self.ctx = ctx
         self.data: dash.DashboardData | None = None
+        # Closed days' figures kept between refreshes: a refresh reads what changed.
+        self.cache = dash.DashboardCache()
         self._generation = 0
         self._stale = False
         self.busy = 0
@@ -343,7 +346,7 @@ class DashboardScreen(QWidget):
         lo, hi = self.current_range()
         self.busy += 1
         try:
-            data = await self.ctx.ops.read(dash.dashboard, lo, hi)
+            data = await self.ctx.ops.read(dash.dashboard, lo, hi, cache=self.cache)
         except DomainError as exc:
             if generation == self._generation:
                 self.error.setText(error_text(exc))

@@ -182,3 +182,33 @@ def test_a_range_that_ends_before_it_starts_is_refused(db: Database) -> None:
     with pytest.raises(UserError) as err:
         dashboard.dashboard(db, D3, D1)
     assert err.value.code == "dashboard.bad_range"
+
+
+# ---------------------------------------------------------------------------- the day cache
+
+
+def test_the_cache_gives_the_same_figures_and_forgets_changed_days(shop_db: Database) -> None:
+    cache = dashboard.DashboardCache()
+    ranges = [(D1, D3), (dt.date(2026, 3, 1), dt.date(2026, 3, 31)), (D2, D3)]
+
+    def same(today: dt.date) -> None:
+        for lo, hi in ranges:
+            direct = dashboard.dashboard(shop_db, lo, hi)
+            cached = dashboard.dashboard(shop_db, lo, hi, cache=cache, today=today)
+            assert cached == direct, (lo, hi, today)
+
+    same(dt.date(2026, 4, 1))  # every day closed: all from the cache after the first call
+    same(D3)  # today is read afresh
+    # A past order cancelled, a late message on a past day, a backdated order and a customer
+    # merged: each changes closed days the cache holds.
+    with shop_db.write() as s:
+        first = orders.list_orders(s, orders.OrderFilters(channel="line"))[-1]
+        orders.change_status(s, first.id, OrderStatus.CANCELLED, "owner", "ลูกค้าขอยกเลิก")
+    same(dt.date(2026, 4, 1))
+    chat(shop_db, "widget:late", bkk(D2, 23), [("bot", 5), ("นุ่น", 50)])
+    same(dt.date(2026, 4, 1))
+    order(shop_db, bkk(D1, 15), Channel.WIDGET, {"P1": 1, "P2": 2}, conversation_ref="widget:w3")
+    same(dt.date(2026, 4, 1))
+    with shop_db.write() as s:
+        conversations.set_status(s, 1, ConversationStatus.ESCALATED)
+    same(dt.date(2026, 4, 1))
