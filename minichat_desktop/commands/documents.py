@@ -34,9 +34,33 @@ def _done(out: Path, what: str, n: int) -> int:
 
 def cmd_invoice(args: argparse.Namespace) -> int:
     from minichat_desktop.documents import api
+    from minichat_desktop.domain.documents import Buyer
 
     out = _out(args)
-    pdf = api.invoices_pdf(_open(args), args.orders, actor="cli", copy=args.copy)
+    given = [args.buyer_name, args.buyer_address, args.buyer_tax_id, args.buyer_branch]
+    if any(v is not None for v in given):
+        if len(args.orders) != 1:
+            raise UserError(
+                "cli.buyer_for_one", "--buyer-… options go with one order number at a time"
+            )
+        buyer = Buyer(
+            name=args.buyer_name or "",
+            address=args.buyer_address or "",
+            tax_id=args.buyer_tax_id or "",
+            branch=args.buyer_branch or "",
+        )
+        pdf = api.invoice_pdf(_open(args), args.orders[0], actor="cli", buyer=buyer, copy=args.copy)
+    else:
+        try:
+            pdf = api.invoices_pdf(_open(args), args.orders, actor="cli", copy=args.copy)
+        except UserError as exc:
+            if exc.code != "document.buyer_required":
+                raise
+            raise UserError(
+                exc.code,
+                f"{exc.message}; give them with --buyer-name and --buyer-address",
+                **dict(exc.params),
+            ) from exc
     api.write_atomically(out, pdf)
     return _done(out, "invoice", len(args.orders))
 
@@ -73,6 +97,12 @@ def register(add: Callable[..., Any], sub: Any) -> None:
     )
     _order_args(inv)
     inv.add_argument("--copy", action="store_true", help="mark it as a copy (สำเนา)")
+    inv.add_argument("--buyer-name", metavar="NAME", help="buyer on a full tax invoice issued now")
+    inv.add_argument("--buyer-address", metavar="ADDRESS", help="the buyer's address")
+    inv.add_argument("--buyer-tax-id", metavar="ID", help="the buyer's 13-digit tax ID")
+    inv.add_argument(
+        "--buyer-branch", metavar="BRANCH", help="the buyer's branch (00000: head office)"
+    )
     rec = add(
         "receipt",
         cmd_receipt,

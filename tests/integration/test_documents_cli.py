@@ -210,3 +210,33 @@ def test_unwritable_output_is_an_environment_error(
     done = run(data, "label", order["number"], str(tmp_path / "missing" / "l.pdf"))
     assert done.returncode == 1
     assert done.stderr.startswith(f"error: cannot write {tmp_path / 'missing' / 'l.pdf'}")
+
+
+def test_counter_sale_invoice_takes_the_buyer_from_options(
+    demo: tuple[Path, list[dict[str, Any]]], tmp_path: Path
+) -> None:
+    """A walk-in sale has no buyer: the full tax invoice asks for one, then prints it."""
+    data, rows = demo
+    sale = _pick(rows, channel="pos", status="delivered", customer="")[0]
+    out = tmp_path / "walkin.pdf"
+    done = run(data, "invoice", sale["number"], str(out))
+    assert done.returncode == 2
+    assert done.stderr.strip() == (
+        "error: a full tax invoice needs the buyer's name and address; the name is missing; "
+        "give them with --buyer-name and --buyer-address"
+    )
+    done = run(
+        data,
+        "invoice",
+        sale["number"],
+        str(out),
+        "--buyer-name",
+        "บริษัท ลูกค้าหน้าร้าน จำกัด",
+        "--buyer-address",
+        "9 ถนนสีลม บางรัก กรุงเทพมหานคร 10500",
+        "--buyer-tax-id",
+        "1-1017-00230-70-8",
+    )
+    assert done.returncode == 0, done.stderr
+    text = pdftext(out)
+    assert nfkc("บริษัท ลูกค้าหน้าร้าน จำกัด") in text and "1-1017-00230-70-8" in text
