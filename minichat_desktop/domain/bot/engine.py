@@ -208,6 +208,10 @@ class _Sellable:
     price: int
     stock: int
     track: bool
+    name_en: str = ""
+
+    def label(self, lang: str) -> str:
+        return self.name_en if lang == "en" and self.name_en else self.name
 
 
 class DialogueEngine:
@@ -442,13 +446,14 @@ class DialogueEngine:
                 Product.price_satang,
                 ProductVariant.stock,
                 Product.track_inventory,
+                Product.name_en,
             )
             .join(ProductVariant, ProductVariant.product_id == Product.id)
             .where(Product.id.in_(product_ids), Product.active, ProductVariant.active)
             .order_by(ProductVariant.position, ProductVariant.id)
         )
         out: dict[int, list[_Sellable]] = {}
-        for pid, vid, name, title, options, vprice, pprice, stock, track in rows:
+        for pid, vid, name, title, options, vprice, pprice, stock, track, name_en in rows:
             out.setdefault(pid, []).append(
                 _Sellable(
                     pid,
@@ -459,6 +464,7 @@ class DialogueEngine:
                     vprice if vprice is not None else pprice,
                     stock,
                     bool(track),
+                    name_en or "",
                 )
             )
         return out
@@ -522,14 +528,14 @@ class DialogueEngine:
                 want = " ".join(str(entities[k]) for k in ("color", "size") if entities.get(k))
                 options = ", ".join(v.title for v in vs[:8])
                 lines.append(
-                    w(lang, "variant_missing", name=vs[0].name, want=want, options=options)
+                    w(lang, "variant_missing", name=vs[0].label(lang), want=want, options=options)
                 )
             elif chosen and len(vs) > 1:
                 lines += [
                     w(
                         lang,
                         "variant",
-                        name=v.name,
+                        name=v.label(lang),
                         title=v.title,
                         price=format_baht(v.price),
                         stock=self._stock_words(lang, [v]),
@@ -541,7 +547,7 @@ class DialogueEngine:
                     w(
                         lang,
                         "found_one",
-                        name=vs[0].name,
+                        name=vs[0].label(lang),
                         price=format_baht(min(v.price for v in vs)),
                         stock=self._stock_words(lang, vs),
                     )
@@ -609,8 +615,8 @@ class DialogueEngine:
             if v.stock > 0 or not v.track
         )
         if not quick:
-            return [text(f"{vs[0].name}{w(lang, 'sold_out')}")]
-        return [text(w(lang, "pick_option", name=vs[0].name), quick)]
+            return [text(f"{vs[0].label(lang)}{w(lang, 'sold_out')}")]
+        return [text(w(lang, "pick_option", name=vs[0].label(lang)), quick)]
 
     def _add(
         self, session: Session, conv: Conversation, variant_id: int, qty: int, lang: str
@@ -760,7 +766,14 @@ class DialogueEngine:
                 replies = checkout.take_answer(session, conv.id, said, now, self.media_dir)
                 if replies is not None:
                     return replies
-        if CHECKOUT_WORDS.search(said) and not view.empty:
+        if CHECKOUT_WORDS.search(said):
+            if view.empty:
+                # "สั่งเลย" right after a product: that product, then the first question.
+                named = [int(x["product_id"]) for x in entities.get("product", [])]
+                added = self._purchase(session, conv, named, ctx, entities, lang)
+                if carts.get_cart(session, conv.id).empty:
+                    return added
+                return [*added[:1], *checkout.start_checkout(session, conv.id, lang)]
             return checkout.start_checkout(session, conv.id, lang)
         if not view.empty and intent != "order_status":
             try:
@@ -780,7 +793,13 @@ class DialogueEngine:
             return checkout.order_status_replies(session, conv.id, said, lang)
         if intent == "payment_notice":
             return [text(w(lang, "pay_notice"))]
-        if intent == "make_purchase":
+        wants_some = (
+            intent == "product_inquiry"
+            and entities.get("quantity")
+            and not products
+            and (ctx.focus or self._last_shown(session, conv.id))
+        )
+        if intent == "make_purchase" or wants_some:
             return self._purchase(session, conv, products, ctx, entities, lang)
         if products and intent in ("product_inquiry", "price_check", "general_question"):
             return self._describe(session, products, said, lang, self._with_context(entities, ctx))
