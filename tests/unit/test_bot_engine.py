@@ -367,3 +367,12 @@ def test_change_the_cart_by_words(chat: Chat, db: Database) -> None:
     assert [i.name for i in cart.items] == ["แก้วมัคเซรามิก"]
     emptied = chat.press(f"cart:dec:{_variant(db, 'MUG')}")
     assert texts(emptied) == [w("th", "cart_is_empty")]
+
+
+def test_order_now_right_after_a_product_adds_it_and_asks_the_name(chat: Chat) -> None:
+    chat.say("หมวกแก๊ปราคาเท่าไหร่")
+    out = chat.say("สั่งเลยค่ะ")
+    assert texts(out) == [
+        w("th", "added", name="หมวกแก๊ป", title="", qty=1),
+        "ขอชื่อ-นามสกุลผู้รับสินค้าค่ะ",
+    ]
