@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import logging
 import threading
 from collections.abc import Callable
 from typing import Any
@@ -17,6 +18,8 @@ from reportlab.platypus import BaseDocTemplate, Flowable, Frame, PageTemplate, P
 
 from minichat_desktop.documents import fonts
 from minichat_desktop.domain.thai import format_baht
+
+log = logging.getLogger(__name__)
 
 # reportlab keeps shared state in its fonts (glyph maps grown while shaping) and is not made for
 # threads: documents are drawn one at a time (they are CPU-bound under the GIL anyway).
@@ -189,3 +192,24 @@ def make_doc(
     )
     doc.addPageTemplates([PageTemplate(id="page", frames=[frame])])
     return doc
+
+
+def logo(path: str, max_w: float, max_h: float, *, align: str = "LEFT") -> Flowable | None:
+    """The shop's logo scaled to fit ``max_w`` × ``max_h``, or None when there is none or the
+    file cannot be read (a document still prints without it)."""
+    if not path:
+        return None
+    from reportlab.platypus import Image
+
+    try:
+        from PIL import Image as PILImage
+
+        with PILImage.open(path) as im:
+            w, h = im.size
+    except (OSError, ValueError):
+        log.warning("shop logo %s cannot be read; printing without it", path)
+        return None
+    scale = min(max_w / w, max_h / h)
+    flowable = Image(path, width=w * scale, height=h * scale)
+    flowable.hAlign = align
+    return flowable

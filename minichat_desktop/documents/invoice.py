@@ -32,6 +32,7 @@ from minichat_desktop.documents.common import (
     RULE,
     SHADE,
     esc,
+    logo,
     make_doc,
     markup,
     money,
@@ -54,7 +55,11 @@ WIDTH = A4[0] - 2 * MARGIN
 
 def _seller_block(d: DocumentData) -> list[Flowable]:
     s = d.seller
-    out: list[Flowable] = [para(s.name, 15, bold=True)]
+    out: list[Flowable] = []
+    picture = logo(s.logo_path, 60 * mm, 18 * mm)
+    if picture is not None:
+        out += [picture, Spacer(1, 1.5 * mm)]
+    out.append(para(s.name, 15, bold=True))
     if s.name_en:
         out.append(para(s.name_en, 9, color="muted"))
     if s.address:

@@ -19,7 +19,7 @@ from reportlab.lib.units import mm
 from reportlab.platypus import Flowable, Spacer, Table, TableStyle
 from reportlab.platypus.flowables import HRFlowable
 
-from minichat_desktop.documents.common import INK, make_doc, money, para, serialized
+from minichat_desktop.documents.common import INK, logo, make_doc, money, para, serialized
 from minichat_desktop.documents.invoice import total_rows
 from minichat_desktop.domain.documents import (
     DocumentData,
@@ -90,7 +90,11 @@ def _two(
 def _story(d: DocumentData, r: Roll, width: float) -> list[Flowable]:
     z = r.size
     s = d.seller
-    out: list[Flowable] = [para(s.name, z + 3, bold=True, align="center")]
+    out: list[Flowable] = []
+    picture = logo(s.logo_path, width * 0.6, 16 * mm, align="CENTER")
+    if picture is not None:
+        out += [picture, Spacer(1, 1 * mm)]
+    out.append(para(s.name, z + 3, bold=True, align="center"))
     if s.address:
         out.append(para(s.address, z - 0.6, align="center"))
     if s.tax_id:

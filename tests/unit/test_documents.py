@@ -582,3 +582,31 @@ def test_documents_drawn_from_several_threads_read_right(db: Database) -> None:
         assert "\ue000" not in text and _nfkc("น้ำปั่นญี่ปุ่น") in text
         numbers.add(next(f"INV{y}-{n:06d}" for n in range(1, 7) if f"INV{y}-{n:06d}" in text))
     assert len(numbers) == 6
+
+
+def _images_on_first_page(pdf: bytes) -> int:
+    doc = pdfium.PdfDocument(pdf)
+    try:
+        from pypdfium2 import raw
+
+        return sum(1 for o in doc[0].get_objects() if o.type == raw.FPDF_PAGEOBJ_IMAGE)
+    finally:
+        doc.close()
+
+
+def test_shop_logo_is_printed_and_a_missing_one_is_skipped(
+    db: Database, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    from PIL import Image
+
+    _shop(db)
+    o = _order(db, **ADDRESS)
+    path = tmp_path / "logo.png"
+    Image.new("RGB", (400, 120), "#0E8F6E").save(path)
+    with db.write() as s:
+        shop.update_profile(s, "owner", logo_path=str(path))
+    assert _images_on_first_page(api.invoice_pdf(db, o.id)) == 1
+    assert _images_on_first_page(api.receipt_pdf(db, o.id)) == 1
+    path.unlink()
+    assert _images_on_first_page(api.invoice_pdf(db, o.id)) == 0
+    assert "cannot be read; printing without it" in caplog.text
