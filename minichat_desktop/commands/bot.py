@@ -6,6 +6,11 @@ line (a blank line gives ``{"intent": "unknown", "confidence": 0.0, "entities": 
 line N always answers input line N). Products are matched against the catalog of the data
 folder when it has a database (``--no-catalog`` skips it; a missing database is not created).
 
+``minichat bot recommend TEXT [--limit N] [--lang th|en] [--json]`` shows what the bot would
+recommend for a message in this shop: the template text and the product cards (JSON: the
+protocol message body and each recommendation's score and reasons). It needs the data folder's
+database.
+
 Other modules add their own ``bot`` commands through :func:`bot_group`, which returns the
 ``bot`` group's sub-parsers, creating the group on first use, whichever module runs first::
 
@@ -54,6 +59,20 @@ def register(add: Callable[..., Any], sub: Any) -> None:
     c.add_argument(
         "--no-catalog", action="store_true", help="do not match products against the catalog"
     )
+    _recommend_parser(add, sub)
+
+
+def _recommend_parser(add: Callable[..., Any], sub: Any) -> None:
+    r = add(
+        "recommend",
+        cmd_bot_recommend,
+        "show the products the bot recommends for TEXT, with its words and cards",
+        bot_group(add, sub),
+    )
+    r.add_argument("text", metavar="TEXT", help="the shopper's message")
+    r.add_argument("--limit", type=int, default=3, help="how many products (1-12, default 3)")
+    r.add_argument("--lang", choices=["th", "en"], default="th", help="language of the words")
+    r.add_argument("--json", action="store_true", help="print JSON")
 
 
 def _catalog(args: argparse.Namespace) -> Any:
@@ -104,4 +123,74 @@ def cmd_bot_classify(args: argparse.Namespace) -> int:
     for line in stdin:
         result = nlu.classify(line.rstrip("\r\n"), catalog)
         print(result.to_json() if args.json else _human(result), flush=not args.json)
+    return EXIT_OK
+
+
+def cmd_bot_recommend(args: argparse.Namespace) -> int:
+    from minichat_desktop import paths
+    from minichat_desktop.cli import EXIT_OK, UsageError
+    from minichat_desktop.domain.bot import nlu
+    from minichat_desktop.domain.bot import recommend as rec
+    from minichat_desktop.domain.bot.catalog_match import CatalogMatcher
+    from minichat_desktop.domain.bot.templates import phrase_recommendations
+    from minichat_desktop.domain.db import Database
+    from minichat_desktop.domain.thai import format_baht
+
+    if not args.text.strip():
+        raise UsageError("bot.empty_text", "TEXT is empty; give the shopper's message")
+    if not 1 <= args.limit <= 12:
+        raise UsageError("bot.bad_limit", f"--limit {args.limit} is out of range (1 to 12)")
+    if not paths.database_path(args.data_path).exists():
+        raise UsageError(
+            "bot.no_database",
+            f"there is no shop database in {args.data_path}; choose the folder with --data-dir",
+        )
+    db = Database.open(args.data_path)
+    try:
+        with db.read() as session:
+            result = nlu.classify(args.text, CatalogMatcher.load(session))
+            criteria = rec.Criteria.from_classification(result)
+            recs = rec.recommend(session, criteria, args.limit)
+    finally:
+        db.dispose()
+    words = phrase_recommendations(recs, args.lang, criteria)
+    if hasattr(sys.stdout, "reconfigure"):
+        sys.stdout.reconfigure(encoding="utf-8")
+    if args.json:
+        import json
+
+        message = rec.to_message(recs, args.lang, words)
+        body = None
+        if message is not None:
+            body = {"kind": message.KIND.value, **message.to_obj()}
+        print(
+            json.dumps(
+                {
+                    "intent": result.intent,
+                    "text": words,
+                    "message": body,
+                    "recommendations": [
+                        {
+                            "product_id": r.product_id,
+                            "sku": r.sku,
+                            "name": r.name(args.lang),
+                            "price_satang": r.price_satang,
+                            "in_stock": r.in_stock,
+                            "score": r.score,
+                            "reasons": list(r.reasons),
+                        }
+                        for r in recs
+                    ],
+                },
+                ensure_ascii=False,
+            )
+        )
+        return EXIT_OK
+    print(words)
+    for r in recs:
+        stock = "" if r.stock is None else f"  stock {r.stock}"
+        print(
+            f"  {r.sku:<12} {format_baht(r.price_satang):>10}  score {r.score:6.1f}{stock}  "
+            f"({', '.join(r.reasons)})"
+        )
     return EXIT_OK

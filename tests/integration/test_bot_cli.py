@@ -140,3 +140,35 @@ def test_bot_group_lists_its_commands(shop_dir: Path) -> None:
     assert b"classify" in done.stdout
     bare = run(shop_dir, "bot")
     assert bare.returncode == 2 and b"classify" in bare.stdout
+
+
+def test_recommend_prints_words_and_cards(shop_dir: Path) -> None:
+    done = run(shop_dir, "bot", "recommend", "มีเสื้อยืดสีแดงไหม งบ 300", "--json")
+    assert done.returncode == 0, done.stderr
+    obj = json.loads(done.stdout.decode("utf-8"))
+    assert obj["intent"] == "product_inquiry"
+    assert obj["text"].splitlines()[:2] == [
+        "แนะนำตัวนี้ค่ะ (เสื้อยืด สีแดง งบไม่เกิน ฿300)",
+        "1. เสื้อยืดคอกลมสีแดง — ฿199",
+    ]
+    [r] = obj["recommendations"]
+    assert (r["sku"], r["price_satang"], r["in_stock"]) == ("TS-RED", 19_900, True)
+    assert obj["message"]["kind"] == "carousel"
+    assert obj["message"]["cards"][0]["price_satang"] == 19_900
+    plain = run(shop_dir, "bot", "recommend", "red tee", "--lang", "en")
+    assert plain.returncode == 0, plain.stderr
+    assert "Red crew neck tee — ฿199" in plain.stdout.decode("utf-8")
+
+
+def test_recommend_needs_a_database(tmp_path: Path) -> None:
+    done = run(tmp_path / "none", "bot", "recommend", "เสื้อ")
+    assert done.returncode == 2
+    assert b"no shop database" in done.stderr
+    assert not (tmp_path / "none").exists() or not paths.database_path(tmp_path / "none").exists()
+
+
+@pytest.mark.parametrize("limit", ["0", "13"])
+def test_recommend_limit_is_checked(shop_dir: Path, limit: str) -> None:
+    done = run(shop_dir, "bot", "recommend", "เสื้อ", "--limit", limit)
+    assert done.returncode == 2
+    assert b"--limit" in done.stderr

@@ -8,10 +8,14 @@ it comes from the :class:`~minichat_desktop.domain.bot.recommend.Recommendation`
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 
+from minichat_desktop.domain.bot.lexicon import COLOURS
 from minichat_desktop.domain.bot.recommend import Criteria, Recommendation
 from minichat_desktop.domain.thai import format_baht
+
+_THAI = re.compile(r"[\u0e00-\u0e7f]")
 
 
 def _baht(satang: int) -> str:
@@ -51,11 +55,12 @@ def _wanted_en(c: Criteria | None) -> str:
         return ""
     bits = []
     if c.color:
-        bits.append(c.color)
+        spellings = COLOURS.get(c.color)
+        bits.append(spellings[1][0] if spellings and spellings[1] else c.color)
     if c.size:
         bits.append(f"size {c.size}")
-    if c.category:
-        bits.append(c.category)
+    if c.category and not _THAI.search(c.category):
+        bits.append(c.category)  # a Thai category name would not read in an English sentence
     if c.price_min is not None and c.price_max is not None:
         bits.append(f"at ฿{_baht(c.price_min)}–{_baht(c.price_max)}")
     elif c.price_max is not None:
