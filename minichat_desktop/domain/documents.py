@@ -409,10 +409,13 @@ def issue_document(
     kind: DocumentKind | str,
     actor: str,
     buyer: Buyer | None = None,
+    *,
+    now: dt.datetime | None = None,
 ) -> DocumentView:
     """Issue the ``kind`` document of an order, or return the one already issued (same number,
     date and buyer: ``buyer`` is then ignored). Run it in a write unit of work: the number is
-    taken from the kind's counter in the same transaction, so numbers have no gaps.
+    taken from the kind's counter in the same transaction, so numbers have no gaps. ``now``
+    (aware; default the current time) dates it and picks the Bangkok year of its number.
 
     Raises :class:`UserError`: ``document.unknown_kind``; ``document.needs_vat`` (a tax
     invoice from a shop that is not VAT-registered); ``document.vat_shop_receipt`` (a
@@ -466,7 +469,7 @@ def issue_document(
             order=order.number,
         )
     chosen = _clean_buyer(buyer if buyer is not None else buyer_from_order(order), kind)
-    now = utcnow()
+    now = now or utcnow()
     number = _next_document_number(session, kind, now)
     doc = TaxDocument(
         kind=kind.value,

@@ -135,6 +135,54 @@ def test_numbers_run_per_kind_and_year_without_gaps(db: Database) -> None:
     assert _issue(db, a.id, DocumentKind.ABBREVIATED).number == f"ABB{y}-000001"
 
 
+def test_numbers_restart_with_the_bangkok_year(db: Database) -> None:
+    """New Year's Eve 23:59 in Bangkok is still 2026; a minute later the count starts again."""
+    _shop(db)
+    a, b, c = (_order(db, **ADDRESS) for _ in range(3))
+    eve = dt.datetime(2026, 12, 31, 16, 59, tzinfo=dt.UTC)  # 23:59 in Bangkok
+    with db.write() as s:
+        first = docs.issue_document(s, a.id, DocumentKind.FULL, "owner", now=eve)
+        second = docs.issue_document(
+            s, b.id, DocumentKind.FULL, "owner", now=eve + dt.timedelta(minutes=1)
+        )
+        third = docs.issue_document(
+            s, c.id, DocumentKind.FULL, "owner", now=eve + dt.timedelta(minutes=2)
+        )
+    assert [first.number, second.number, third.number] == [
+        "INV2026-000001",
+        "INV2027-000001",
+        "INV2027-000002",
+    ]
+    assert first.issued_at == eve
+    with db.read() as s:
+        d = docs.document_data(s, second)
+    assert docs.thai_date(d.issued_at) == "1 ม.ค. 2570"
+
+
+def test_split_tenders_and_change_on_the_receipt(db: Database) -> None:
+    """A sale paid part cash (with change) and part PromptPay shows both tenders."""
+    from minichat_desktop.domain.models import OrderPayment
+
+    _shop(db)
+    o = _order(db, qty=3)  # 321.00
+    with db.write() as s:
+        s.add_all(
+            [
+                OrderPayment(
+                    order_id=o.id,
+                    method="cash",
+                    amount_satang=20000,
+                    tendered_satang=50000,
+                    change_satang=30000,
+                ),
+                OrderPayment(order_id=o.id, method="promptpay", amount_satang=12100, ref="PP1"),
+            ]
+        )
+    text = _pdf_text(api.receipt_pdf(db, o.id))
+    for expected in ("เงินสด 200.00", "รับเงิน 500.00", "เงินทอน 300.00", "พร้อมเพย์ 121.00"):
+        assert _nfkc(expected) in text, expected
+
+
 def test_issuing_again_returns_the_same_document(db: Database) -> None:
     """A reprint keeps the number, date and buyer; a new buyer given later is ignored."""
     _shop(db)
