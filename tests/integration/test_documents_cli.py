@@ -240,3 +240,10 @@ def test_counter_sale_invoice_takes_the_buyer_from_options(
     assert done.returncode == 0, done.stderr
     text = pdftext(out)
     assert nfkc("บริษัท ลูกค้าหน้าร้าน จำกัด") in text and "1-1017-00230-70-8" in text
+
+
+@pytest.mark.parametrize("cmd", ["invoice", "receipt", "label"])
+def test_document_commands_have_help(tmp_path: Path, cmd: str) -> None:
+    done = run(tmp_path, cmd, "--help")
+    assert done.returncode == 0, done.stderr
+    assert f"usage: minichat {cmd}" in done.stdout and "OUT.pdf" in done.stdout
