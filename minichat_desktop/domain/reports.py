@@ -1086,17 +1086,14 @@ def _write_pdf(report: Report, tables: list[Table], path: Path, tracker: _Tracke
         if len(tables) > 1:
             story.append(common.para(table.title, 12, bold=True))
             story.append(Spacer(1, 1.5 * mm))
-        weights = [c.width for c in cols]
-        col_widths = [width * w / sum(weights) for w in weights]
-        cell_styles = [
-            common.style(8.5, align="left" if c.kind == "text" else "right") for c in cols
-        ]
+        headers = [PDF_HEADERS.get(c.header, c.header) for c in cols]
+        col_widths = _pdf_widths(cols, headers, width, fonts.BOLD)
+        cell_styles = [common.style(8.5, align=_PDF_ALIGN.get(c.kind, "right")) for c in cols]
         bold_styles = [
-            common.style(8.5, bold=True, align="left" if c.kind == "text" else "right")
-            for c in cols
+            common.style(8.5, bold=True, align=_PDF_ALIGN.get(c.kind, "right")) for c in cols
         ]
-        data: list[list[Any]] = [[common.markup(common.esc(c.header), 8.5, bold=True,
-                                                align="center") for c in cols]]  # fmt: skip
+        data: list[list[Any]] = [[common.markup(common.esc(h), 8.5, bold=True,
+                                                align="center") for h in headers]]  # fmt: skip
         sums: list[int | None] = [None] * len(cols)
         for row in table.rows:
             _add(sums, cols, row)
@@ -1135,6 +1132,52 @@ def _write_pdf(report: Report, tables: list[Table], path: Path, tracker: _Tracke
         story.append(common.para(f"หมายเหตุ: {note}", 8.5, color="muted"))
     tracker.check()
     doc.build(story)
+
+
+# Thai has no spaces to wrap at: long headers get their line break where a reader expects it.
+PDF_HEADERS: Final = {
+    "จำนวนออเดอร์": "จำนวน\nออเดอร์",
+    "มูลค่าก่อนภาษี": "มูลค่า\nก่อนภาษี",
+    "ภาษีมูลค่าเพิ่ม": "ภาษี\nมูลค่าเพิ่ม",
+    "จำนวนที่ขาย": "จำนวน\nที่ขาย",
+    "จำนวนรายการ": "จำนวน\nรายการ",
+    "ยอดเข้าชม": "ยอด\nเข้าชม",
+    "เพิ่มลงตะกร้า": "เพิ่ม\nลงตะกร้า",
+    "สต็อกคงเหลือ": "สต็อก\nคงเหลือ",
+    "คะแนนรีวิว": "คะแนน\nรีวิว",
+    "กำไรขั้นต้น": "กำไร\nขั้นต้น",
+    "เป็นลูกค้าตั้งแต่": "เป็นลูกค้า\nตั้งแต่",
+    "ออเดอร์ในช่วง": "ออเดอร์\nในช่วง",
+    "ยอดซื้อในช่วง": "ยอดซื้อ\nในช่วง",
+    "ยอดเฉลี่ยต่อออเดอร์": "ยอดเฉลี่ย\nต่อออเดอร์",
+    "ออเดอร์ทั้งหมด": "ออเดอร์\nทั้งหมด",
+    "ยอดซื้อทั้งหมด": "ยอดซื้อ\nทั้งหมด",
+    "วันที่ใบกำกับภาษี": "วันที่\nใบกำกับภาษี",
+    "เลขที่ใบกำกับภาษี": "เลขที่\nใบกำกับภาษี",
+    "ชื่อผู้ซื้อสินค้า/ผู้รับบริการ": "ชื่อผู้ซื้อสินค้า/\nผู้รับบริการ",
+    "เลขประจำตัวผู้เสียภาษีอากรของผู้ซื้อ": "เลขประจำตัวผู้เสียภาษีอากร\nของผู้ซื้อ",
+    "มูลค่าสินค้าหรือบริการ": "มูลค่าสินค้า\nหรือบริการ",
+    "จำนวนเงินภาษีมูลค่าเพิ่ม": "จำนวนเงิน\nภาษีมูลค่าเพิ่ม",
+}
+_PDF_ALIGN: Final = {"text": "left", "date": "center"}
+
+
+def _pdf_widths(cols: Sequence[Column], headers: list[str], width: float, bold: str) -> list[float]:
+    """Column widths: each at least its header's widest line, the rest shared by weight; when
+    that overflows, the text columns (names) give the room back."""
+    from reportlab.pdfbase.pdfmetrics import stringWidth
+
+    need = [max(stringWidth(line, bold, 8.5) for line in h.split("\n")) + 9 for h in headers]
+    weights = [c.width for c in cols]
+    widths = [max(n, width * w / sum(weights)) for n, w in zip(need, weights, strict=True)]
+    over = sum(widths) - width
+    text = [i for i, c in enumerate(cols) if c.kind == "text"]
+    room = sum(widths[i] - need[i] for i in text)
+    if over > 0 and room > 0:
+        for i in text:
+            widths[i] -= over * (widths[i] - need[i]) / room
+    total = sum(widths)
+    return [w * width / total for w in widths] if total > width else widths
 
 
 def _cell(text: str, st: Any) -> Any:
