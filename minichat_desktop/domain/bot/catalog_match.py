@@ -351,10 +351,14 @@ class CatalogMatcher:
     def entry(self, product_id: int) -> CatalogEntry | None:
         return self._entries.get(product_id)
 
-    def match_products(self, text: str, limit: int = MAX_PRODUCTS) -> list[ProductMatch]:
+    def match_products(
+        self, text: str, limit: int = MAX_PRODUCTS, *, categories: Sequence[str] | None = None
+    ) -> list[ProductMatch]:
         """Products named in ``text``, best first: those scoring at least ``MIN_SCORE`` and
         within ``KEEP_WITHIN`` of the best. A product in a category the text names (``เสื้อ``
-        …) gets a small lift, so "เสื้อลายช้าง" prefers the tee to the elephant pouch."""
+        …) gets a small lift, so "เสื้อลายช้าง" prefers the tee to the elephant pouch.
+        ``categories``: what :meth:`match_categories` found in the same text, when the caller
+        has it already."""
         skel = _NOT_PRODUCT.sub(" ", skeleton(text))
         if not skel.strip():
             return []
@@ -389,12 +393,12 @@ class CatalogMatcher:
             score = factor * found / self._key_total[kid]
             if score > best.get(product_id, 0.0):
                 best[product_id] = score
-        categories = set(self.match_categories(cleaned))
+        named_kinds = set(self.match_categories(cleaned) if categories is None else categories)
         scored: list[tuple[float, int]] = []
         for product_id, score in best.items():
-            if categories:
+            if named_kinds:
                 # The text names a kind of product: prefer products of that kind.
-                score += 0.1 if self._entries[product_id].category in categories else -0.1
+                score += 0.1 if self._entries[product_id].category in named_kinds else -0.1
             scored.append((score, product_id))
         scored.sort(key=lambda sp: (-sp[0], sp[1]))
         if not scored or scored[0][0] < MIN_SCORE:

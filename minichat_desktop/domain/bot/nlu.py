@@ -186,20 +186,26 @@ _ASKS_PRICE: Final = re.compile(r"เท่าไ|เท่ารัย|เท�
 _QUESTION_WORDS: Final = re.compile(r"\?|ยัง|เมื่อไหร่|เมื่อไร|ไหม|มั้ย|วันไหน|when")
 
 
-def _colour_patterns() -> tuple[tuple[re.Pattern[str], str], ...]:
-    pats: list[tuple[str, str, int]] = []
+def _colour_pattern() -> tuple[re.Pattern[str], dict[str, str]]:
+    """One pattern for every colour spelling (longest first, so "แดงอิฐ" wins over "แดง"),
+    and the canonical colour of each spelling."""
+    pats: list[tuple[str, int]] = []
+    canon_of: dict[str, str] = {}
     for canon, (thai, english) in lexicon.COLOURS.items():
         for t in thai:
-            pats.append((re.escape(t), canon, len(t)))
+            pats.append((re.escape(t), len(t)))
+            canon_of[t] = canon
         for e in english:
-            pats.append((rf"\b{re.escape(e)}\b", canon, len(e)))
+            pats.append((rf"\b{re.escape(e)}\b", len(e)))
+            canon_of[e] = canon
     for t, canon in lexicon.COLOURS_AFTER_SI_ONLY.items():
-        pats.append((rf"(?<=สี){re.escape(t)}", canon, len(t) + 2))
-    pats.sort(key=lambda p: p[2], reverse=True)
-    return tuple((re.compile(rx), canon) for rx, canon, _ in pats)
+        pats.append((rf"(?<=สี){re.escape(t)}", len(t) + 2))
+        canon_of[t] = canon
+    pats.sort(key=lambda p: p[1], reverse=True)
+    return re.compile("|".join(rx for rx, _ in pats)), canon_of
 
 
-_COLOURS: Final = _colour_patterns()
+_COLOURS, _COLOUR_OF = _colour_pattern()
 _FALSE_FRIENDS: Final = re.compile("|".join(re.escape(w) for w in lexicon.COLOUR_FALSE_FRIENDS))
 
 
@@ -313,12 +319,7 @@ def _extract_quantity(text: str, entities: dict[str, Any]) -> None:
 
 def _extract_colours(text: str, entities: dict[str, Any]) -> str:
     probe = _FALSE_FRIENDS.sub(" ", text)
-    found: list[tuple[int, str]] = []
-    for rx, canon in _COLOURS:
-        for m in rx.finditer(probe):
-            found.append((m.start(), canon))
-            probe = probe[: m.start()] + " " * (m.end() - m.start()) + probe[m.end() :]
-    names = list(dict.fromkeys(c for _, c in sorted(found)))
+    names = list(dict.fromkeys(_COLOUR_OF[m.group(0)] for m in _COLOURS.finditer(probe)))
     if names:
         entities["color"] = names[0]
         if len(names) > 1:
@@ -360,10 +361,10 @@ def extract_entities(text: str, catalog: CatalogMatcher | None = None) -> dict[s
     rest = _extract_contacts(strip_emoji(cleaned), entities)
     if catalog is not None:
         found: dict[str, Any] = {}
-        products = catalog.match_products(rest)
+        categories = catalog.match_categories(rest)
+        products = catalog.match_products(rest, categories=categories)
         if products:
             found["product"] = [p.to_obj() for p in products]
-        categories = catalog.match_categories(rest)
         if categories:
             found["category"] = categories
         entities = {**found, **entities}
