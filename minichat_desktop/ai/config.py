@@ -36,7 +36,7 @@ def load_config(session: Session) -> AIConfig | None:
         model=str(get_setting(session, MODEL_KEY, "") or ""),
         base_url=str(get_setting(session, BASE_URL_KEY, "") or ""),
         brand_voice=str(get_setting(session, BRAND_VOICE_KEY, DEFAULT_BRAND_VOICE) or ""),
-        timeout=float(get_setting(session, TIMEOUT_KEY, 25.0) or 25.0),
+        timeout=float(get_setting(session, TIMEOUT_KEY, 12.0) or 12.0),
     )
 
 

@@ -86,7 +86,7 @@ class AIConfig:
     provider: Provider
     model: str = ""
     base_url: str = ""
-    timeout: float = 25.0  # the whole call, retries included
+    timeout: float = 12.0  # the whole call, retries included: a shopper is waiting
     retries: int = 2
     max_tokens: int = 500
     temperature: float = 0.4

@@ -25,6 +25,7 @@ import asyncio
 import contextlib
 import datetime as dt
 import logging
+import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -79,6 +80,7 @@ class BotRunner:
         self._queue: asyncio.Queue[convs.Inbound] | None = None
         self._task: asyncio.Task[None] | None = None
         self._warming: asyncio.Future[None] | None = None
+        self._ai_cache: tuple[Any, Any, float] | None = None
         self.answered = 0
 
     @property
@@ -180,15 +182,29 @@ class BotRunner:
             self._changed([conversation_id])
         return ready
 
-    def _prepare(self, kind: str, said: str) -> tuple[bool, Any, bool]:
+    def _ai(self, session: Any) -> Any:
+        """The configured AI (None without one), kept for a minute: the keyring is not
+        asked for the key on every message."""
         from minichat_desktop.ai.assist import BotAI
+        from minichat_desktop.ai.config import load_config
+
+        config = load_config(session)
+        now = time.monotonic()
+        cached = self._ai_cache
+        if cached is not None and cached[0] == config and now - cached[2] < 60:
+            return cached[1]
+        ai = BotAI.from_settings(session, self._secrets) if config is not None else None
+        self._ai_cache = (config, ai, now)
+        return ai
+
+    def _prepare(self, kind: str, said: str) -> tuple[bool, Any, bool]:
         from minichat_desktop.domain.bot import nlu
         from minichat_desktop.domain.bot.engine import bot_enabled
 
         with self.db.read() as s:
             if not bot_enabled(s):
                 return False, None, False
-            ai = BotAI.from_settings(s, self._secrets)
+            ai = self._ai(s)
             self.engine.phrases = ai is not None
             unsure = False
             if ai is not None and kind == "text" and said.strip():
