@@ -202,14 +202,22 @@ def print_escpos(
     *,
     settings: PrinterSettings | None = None,
     actor: str = "owner",
+    open_drawer: bool | None = None,
 ) -> None:
     """Print an order's counter receipt on the ESC/POS printer of ``settings`` (default: the
-    shop's printer settings), as an image. Raises :class:`UserError` when no ESC/POS printer
-    is set, :class:`EnvironmentProblem` when it cannot be reached."""
+    shop's printer settings), as an image, and open the cash drawer wired to the printer when
+    ``open_drawer`` (default: when part of the sale was paid in cash). Raises
+    :class:`UserError` when no ESC/POS printer is set, :class:`EnvironmentProblem` when it
+    cannot be reached."""
     chosen = settings or printer_settings(db)
     escpos.open_printer(chosen)  # says clearly when no ESC/POS printer is set
-    pdf = receipt_pdf(db, order, width=chosen.receipt_width, actor=actor, printable_only=True)
-    escpos.print_pdf(chosen, pdf)
+    if chosen.receipt_width not in (80, 58):
+        raise UserError("printer.bad_width", "receipt paper is 80 or 58 mm wide")
+    (data,) = _gather(db, [order], actor, counter=True)
+    if open_drawer is None:
+        open_drawer = any(t.method == "cash" for t in data.tenders)
+    pdf = render_receipt(data, chosen.receipt_width, printable_only=True)
+    escpos.print_pdf(chosen, pdf, open_drawer=open_drawer)
 
 
 def print_escpos_test_page(db: Database | None, settings: PrinterSettings) -> None:

@@ -102,9 +102,16 @@ def _device_errors() -> tuple[type[BaseException], ...]:
     return tuple(errors)
 
 
-def print_image(settings: PrinterSettings, image: Image.Image, *, cut: bool = True) -> None:
-    """Send a 1-bit image to the ESC/POS printer and cut the paper. Raises
-    :class:`EnvironmentProblem` when the printer cannot be reached or refuses the data."""
+def print_image(
+    settings: PrinterSettings,
+    image: Image.Image,
+    *,
+    cut: bool = True,
+    open_drawer: bool = False,
+) -> None:
+    """Send a 1-bit image to the ESC/POS printer, cut the paper and, with ``open_drawer``,
+    kick the cash drawer plugged into the printer (pin 2). Raises :class:`EnvironmentProblem`
+    when the printer cannot be reached or refuses the data."""
     errors = _device_errors()
     printer = open_printer(settings)
     try:
@@ -119,6 +126,8 @@ def print_image(settings: PrinterSettings, image: Image.Image, *, cut: bool = Tr
         printer.image(image, impl="bitImageRaster", fragment_height=960)
         if cut:
             printer.cut()
+        if open_drawer:
+            printer.cashdraw(2)
     except errors as exc:
         log.warning("ESC/POS printing to %s failed: %s", _where(settings), exc)
         raise EnvironmentProblem(
@@ -132,7 +141,9 @@ def print_image(settings: PrinterSettings, image: Image.Image, *, cut: bool = Tr
             printer.close()
 
 
-def print_pdf(settings: PrinterSettings, pdf: bytes, *, cut: bool = True) -> None:
+def print_pdf(
+    settings: PrinterSettings, pdf: bytes, *, cut: bool = True, open_drawer: bool = False
+) -> None:
     """Print a receipt PDF (drawn at the roll's printable width) on the ESC/POS printer."""
     dots = DOTS[settings.receipt_width]
-    print_image(settings, pdf_to_raster(pdf, dots), cut=cut)
+    print_image(settings, pdf_to_raster(pdf, dots), cut=cut, open_drawer=open_drawer)

@@ -553,7 +553,11 @@ def test_escpos_to_a_file(db: Database, tmp_path: Path) -> None:
     data = out.read_bytes()
     assert data.startswith(b"\x1b@")  # initialise
     assert _raster_header(576) in data
-    assert b"\x1dV" in data[-8:]  # cut
+    cut = data.rindex(b"\x1dV")
+    assert data[cut:].find(b"\x1bp\x00") > 0  # a cash sale opens the drawer after the cut
+    out.unlink()
+    api.print_escpos(db, o.number, settings=settings, open_drawer=False)
+    assert b"\x1bp" not in out.read_bytes()[-16:]
 
 
 @pytest.fixture
