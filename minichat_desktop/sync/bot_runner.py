@@ -160,8 +160,8 @@ class BotRunner:
         kind = str(message.get("kind", ""))
         said = str(message.get("text") or "")
         enabled, ai, unsure = await self._db(self._prepare, kind, said)
-        if not enabled:
-            return []
+        if not enabled and kind != "image":
+            return []  # switched off; a slip is still put on its order (silently)
         hint: dict[str, Any] | None = None
         if ai is not None and unsure:
             hint = await ai.classify_fallback(said)
@@ -169,7 +169,9 @@ class BotRunner:
         if kind == "image" and message.get("url"):
             slip = await self._fetch_slip(str(message["url"]), str(message.get("id", "")))
         now = utcnow()
-        replies = await self._db(self._answer, conversation_id, message, now, hint, slip)
+        replies = await self._db(
+            self._answer, conversation_id, message, now, hint, slip, not enabled
+        )
         if not replies:
             return []
         if isinstance(ai, BotAI):
@@ -218,10 +220,13 @@ class BotRunner:
         now: dt.datetime,
         hint: dict[str, Any] | None,
         slip: str | None,
+        silent: bool,
     ) -> list[Outgoing]:
         ai = (lambda _text, _rules: hint) if hint is not None else None
         with self.db.write() as s:
-            return self.engine.answer(s, conversation_id, message, now, ai, slip=slip)
+            return self.engine.answer(
+                s, conversation_id, message, now, ai, slip=slip, silent=silent
+            )
 
     def _queue_replies(self, conversation_id: int, replies: list[Outgoing]) -> None:
         with self.db.write() as s:

@@ -376,3 +376,25 @@ def test_order_now_right_after_a_product_adds_it_and_asks_the_name(chat: Chat) -
         w("th", "added", name="หมวกแก๊ป", title="", qty=1),
         "ขอชื่อ-นามสกุลผู้รับสินค้าค่ะ",
     ]
+
+
+def test_a_slip_in_human_mode_goes_on_the_order_without_a_bot_reply(
+    chat: Chat, db: Database
+) -> None:
+    chat.press(f"cart:add:{_variant(db, 'CAP')}")
+    chat.press("checkout:start")
+    for said in ("สมชาย ใจดี", "0891234567", "1 ถนนนิมมานเหมินท์ ต.สุเทพ อ.เมือง จ.เชียงใหม่ 50200"):
+        chat.say(said)
+    chat.press("ship:kerry")
+    chat.press("pay:transfer")
+    chat.press("checkout:confirm")
+    with db.write() as s:
+        convs.take_over(s, chat.conv, "owner")
+    image = {"id": "w-slip2", "kind": "image", "media_id": "m2", "url": "http://relay/media/m2"}
+    with db.write() as s:
+        out = chat.engine.answer(s, chat.conv, image, NOW)
+        order = orders.get_order(s, orders.list_orders(s)[0].id)
+        note = notifications.list_notifications(s)[0]
+    assert out == []
+    assert order.slip_path == "http://relay/media/m2"
+    assert (note.kind, note.ref) == ("payment_slip", f"order:{order.id}")

@@ -256,13 +256,27 @@ class DialogueEngine:
         ai: nlu.AiClassifier | None = None,
         *,
         slip: str | None = None,
+        silent: bool = False,
     ) -> list[Outgoing]:
         """The bot's replies to ``message`` (a protocol message object the shopper sent).
-        ``slip``: where a picture message was saved (else its URL is kept)."""
+        ``slip``: where a picture message was saved (else its URL is kept). A picture is
+        attached to the conversation's unpaid order in every mode — also ``silent`` (the bot
+        switched off) — but answered only when the bot may speak."""
         conv = session.get(Conversation, conversation_id)
-        if conv is None or conv.mode == ConversationMode.HUMAN:
+        if conv is None:
             return []
         kind = str(message.get("kind", "text"))
+        if kind == "image":
+            # A transfer slip goes on the order whoever is answering; only the bot's words
+            # depend on the mode.
+            where = slip or str(message.get("url") or message.get("media_id") or "")
+            replies = checkout.receive_slip(
+                session, conversation_id, where, self._lang(session, conversation_id, "")
+            )
+            quiet = silent or conv.mode == ConversationMode.HUMAN or conv.bot_mode == BotMode.OFF
+            return [] if quiet else replies
+        if silent or conv.mode == ConversationMode.HUMAN:
+            return []
         if kind == "postback":
             said = str(message.get("data", ""))
         elif kind in ("text", "contact"):
@@ -286,9 +300,6 @@ class DialogueEngine:
             return []
         if kind == "postback":
             return self._postback(session, conv, said, lang, now)
-        if kind == "image":
-            where = slip or str(message.get("url") or message.get("media_id") or "")
-            return checkout.receive_slip(session, conversation_id, where, lang)
         if result is None:
             return []
         if not convs.bot_may_answer(session, conversation_id, said) and not (
