@@ -7,7 +7,8 @@ bot and sometimes the owner; most orders come from a chat). Everything is insert
 bulk inserts (not through the use cases) so the build takes seconds.
 
 Then for each range (the whole year, the last 30 days, the last 7 days, one day; "today" is
-2026-12-31), as the screen does: the first load with an empty ``DashboardCache``, then
+2026-12-31), as the screen does: the first load with an empty ``DashboardCache`` (answered
+directly), the cache's warm-up (the screen runs it in the background after showing), then
 ``--repeat`` refreshes (default 15), each after a change (a counter sale and a chat message
 today). Printed: refresh median and p95, the first load, and the same figures computed
 without the day cache (every row read again). Target: a refresh ≤ 300 ms for the whole
@@ -215,6 +216,10 @@ def run_ranges(db: Database, repeat: int) -> None:
         with db.read() as s:
             dashboard.dashboard(s, lo, hi, cache=cache, today=end)
         first = (time.perf_counter() - w) * 1000
+        w = time.perf_counter()
+        with db.read() as s:
+            cache.warm(s, lo, hi, end)  # the screen does this off the UI thread after showing
+        warm = (time.perf_counter() - w) * 1000
         refresh: list[float] = []
         for _ in range(repeat):
             n += 1
@@ -228,7 +233,8 @@ def run_ranges(db: Database, repeat: int) -> None:
         print(
             f"  {label:<13} refresh after a change {med:6.1f} ms median, p95 "
             f"{pct(refresh, 95):6.1f} ms (target ≤ {TARGET_MS:.0f} ms: {ok}); first load "
-            f"{first:6.0f} ms; without the day cache {statistics.median(direct):6.0f} ms "
+            f"{first:6.0f} ms, then the cache's warm-up {warm:6.0f} ms in the background; "
+            f"every refresh without the cache {statistics.median(direct):6.0f} ms "
             f"({data.current.orders:,} orders, {data.current.conversations:,} chats)"
         )
 

@@ -450,6 +450,9 @@ class _Day:
 class DashboardCache:
     """The figures of closed days (before today), kept between refreshes.
 
+    A cold cache answers directly (as without a cache) while more than :attr:`COLD_DAYS`
+    days are missing; :meth:`warm` then reads them, and later calls cost only what changed.
+
     Each call first reads four marks (the highest ids of orders, order events and analytics
     events, the lowest analytics event id) and forgets exactly the days touched since the last
     call: the days of new or changed orders (every change to an order writes an order event)
@@ -538,21 +541,59 @@ class DashboardCache:
                 self._refs_upto = max(self._refs_upto, cid)
         return self._refs
 
+    # Reading days one by one costs more than the direct statements: with more than this many
+    # days not cached, :meth:`dashboard` answers directly and :meth:`warm` fills the cache.
+    COLD_DAYS: Final = 7
+
+    def missing(self, date_from: dt.date, date_to: dt.date, today: dt.date) -> int:
+        """How many closed days of the range (and the period before) are not cached."""
+        prev_from, _ = previous_period(date_from, date_to)
+        with self._lock:
+            return sum(
+                1
+                for k in range((date_to - prev_from).days + 1)
+                if (d := prev_from + dt.timedelta(days=k)) < today and d not in self._days
+            )
+
+    def warm(
+        self, session: Session, date_from: dt.date, date_to: dt.date, today: dt.date | None = None
+    ) -> int:
+        """Read the closed days of the range (and the period before) not cached yet; returns
+        how many were read. For a screen to call off the UI thread after its first answer."""
+        raw = DriverConnection(session)
+        today = today or bangkok_today()
+        prev_from, _ = previous_period(date_from, date_to)
+        wanted = [prev_from + dt.timedelta(days=k) for k in range((date_to - prev_from).days + 1)]
+        with self._lock:
+            self._forget_changed(raw)
+            return self._fill(raw, [d for d in wanted if d < today and d not in self._days])
+
+    def _fill(self, raw: DriverConnection, missing: list[dt.date]) -> int:
+        if missing:
+            read = _days(raw, missing[0], missing[-1])
+            for d in missing:
+                self._days[d] = read.get(d) or _Day()
+        return len(missing)
+
     def dashboard(
         self, session: Session, date_from: dt.date, date_to: dt.date, today: dt.date
     ) -> DashboardData:
         raw = DriverConnection(session)
         prev_from, prev_to = previous_period(date_from, date_to)
         wanted = [prev_from + dt.timedelta(days=k) for k in range((date_to - prev_from).days + 1)]
+        with self._lock:
+            self._forget_changed(raw)
+            missing = [d for d in wanted if d < today and d not in self._days]
+            cold = len(missing) > self.COLD_DAYS
+            if not cold:
+                self._fill(raw, missing)
+        if cold:
+            return _dashboard(session, date_from, date_to)
         live = [d for d in wanted if d >= today]
         got = _days(raw, live[0], live[-1]) if live else {}
         with self._lock:
             self._forget_changed(raw)
-            missing = [d for d in wanted if d < today and d not in self._days]
-            if missing:
-                read = _days(raw, missing[0], missing[-1])
-                for d in missing:
-                    self._days[d] = read.get(d) or _Day()
+            self._fill(raw, [d for d in wanted if d < today and d not in self._days])
             spans = []
             for period in (
                 [d for d in wanted if d < date_from],

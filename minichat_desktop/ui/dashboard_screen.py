@@ -367,6 +367,15 @@ class DashboardScreen(QWidget):
         self.error.hide()
         self.show_data(data)
         self.refreshed.emit(data)
+        if self.cache.missing(lo, hi, bangkok_today()):
+            # The first look at a range was answered directly; read its days for the next.
+            self.busy += 1
+            try:
+                await self.ctx.ops.read(self.cache.warm, lo, hi)
+            except Exception:
+                log.exception("dashboard cache warm-up failed for %s..%s", lo, hi)
+            finally:
+                self.busy -= 1
 
     # ------------------------------------------------------------------ showing
 

@@ -194,6 +194,11 @@ def test_the_cache_gives_the_same_figures_and_forgets_changed_days(shop_db: Data
     def same(today: dt.date) -> None:
         for lo, hi in ranges:
             direct = dashboard.dashboard(shop_db, lo, hi)
+            # Cold, the cache answers directly; warmed, from its days.
+            assert dashboard.dashboard(shop_db, lo, hi, cache=cache, today=today) == direct
+            with shop_db.read() as s:
+                cache.warm(s, lo, hi, today)
+            assert cache.missing(lo, hi, today) == 0
             cached = dashboard.dashboard(shop_db, lo, hi, cache=cache, today=today)
             assert cached == direct, (lo, hi, today)
 
