@@ -58,6 +58,10 @@ from minichat_desktop.domain.models import (
 TARGET_P95_MS = 5.0
 TARGET_HOLDOUT = 0.90
 LABELLED = Path(__file__).resolve().parents[1] / "tests" / "data" / "bot_labelled.jsonl"
+BATCHES = {
+    1: "written before any tuning",
+    2: "written after the first tuning rounds, never tuned on",
+}
 ENTITY_KEYS = (
     "product",
     "quantity",
@@ -224,6 +228,7 @@ def labelled() -> list[dict[str, Any]]:
 def accuracy(rows: list[dict[str, Any]], matcher: CatalogMatcher, split: str) -> dict[str, Any]:
     rows = [r for r in rows if r["split"] == split]
     right = 0
+    by_batch: dict[int, list[int]] = defaultdict(lambda: [0, 0])
     by_intent: dict[str, list[int]] = defaultdict(lambda: [0, 0])
     tp: Counter[str] = Counter()
     fp: Counter[str] = Counter()
@@ -232,6 +237,8 @@ def accuracy(rows: list[dict[str, Any]], matcher: CatalogMatcher, split: str) ->
         c = nlu.classify(r["text"], matcher)
         ok = c.intent == r["intent"]
         right += ok
+        by_batch[r.get("batch", 1)][0] += ok
+        by_batch[r.get("batch", 1)][1] += 1
         by_intent[r["intent"]][0] += ok
         by_intent[r["intent"]][1] += 1
         for key in ENTITY_KEYS:
@@ -252,6 +259,7 @@ def accuracy(rows: list[dict[str, Any]], matcher: CatalogMatcher, split: str) ->
         "n": len(rows),
         "accuracy": right / len(rows),
         "by_intent": {k: v[0] / v[1] for k, v in sorted(by_intent.items())},
+        "by_batch": {k: tuple(v) for k, v in sorted(by_batch.items())},
         "entities": {
             k: (
                 tp[k] / (tp[k] + fp[k]) if tp[k] + fp[k] else None,
@@ -270,6 +278,14 @@ def _pct(x: float | None) -> str:
 def print_accuracy(title: str, result: dict[str, Any]) -> None:
     print(f"\n{title}: intent accuracy {_pct(result['accuracy'])} of {result['n']} messages")
     print("  per intent: " + ", ".join(f"{k} {_pct(v)}" for k, v in result["by_intent"].items()))
+    if len(result["by_batch"]) > 1:
+        print(
+            "  by batch: "
+            + ", ".join(
+                f"{k} ({BATCHES.get(k, '')}) {ok}/{n} = {_pct(ok / n)}"
+                for k, (ok, n) in result["by_batch"].items()
+            )
+        )
     print("  entity        precision  recall  (labelled)")
     for key, (precision, recall, n) in result["entities"].items():
         print(f"  {key:<13} {_pct(precision):>9}  {_pct(recall):>6}  ({n})")

@@ -377,6 +377,7 @@ def test_labelled_set_is_big_varied_and_held_out() -> None:
     assert len(rows) >= 300
     assert set(splits) == {"tune", "holdout"}
     assert splits["holdout"] / len(rows) >= 0.3
+    assert {r.get("batch", 1) for r in rows if r["split"] == "tune"} == {1}
     assert {r["intent"] for r in rows} == set(nlu.INTENTS)
     assert len({r["text"] for r in rows}) == len(rows)
     demo_skus = {p.sku for p in demo.PRODUCTS}

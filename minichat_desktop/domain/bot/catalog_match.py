@@ -296,7 +296,7 @@ class CatalogMatcher:
         for spelling, targets in spellings.items():
             if _THAI.search(spelling):
                 skel = skeleton(spelling)
-                if len(skel) >= 2:
+                if len(skel) >= 3:  # two letters ("เป" of "เป้") hide inside other words
                     out.append((skel, tuple(targets), None))
             else:
                 out.append((spelling, tuple(targets), re.compile(rf"\b{re.escape(spelling)}\b")))

@@ -482,6 +482,19 @@ INTENT_PATTERNS: Final = MappingProxyType(
         ),
         "goodbye": (
             (
+                (
+                    r"(เดี๋ยว|ไว้)(ค่อย)?(มา)?สั่ง",
+                    r"ได้รับ(ของ)?แล้ว",
+                    r"ของถึงแล้ว",
+                    r"สวยมาก",
+                    r"ชอบมาก",
+                    r"ถูกใจมาก",
+                    r"ประทับใจ",
+                    r"\b(love it|got it,? thanks|received it)\b",
+                ),
+                3.0,
+            ),
+            (
                 (r"บาย", r"ลาก่อน", r"แล้วเจอกัน", r"ไว้คุยกันใหม่", r"ไว้ทักมาใหม่", r"ไว้ทักใหม่", r"ไว้มาใหม่"),
                 3.0,
             ),
@@ -548,6 +561,10 @@ INTENT_PATTERNS: Final = MappingProxyType(
         ),
         "price_check": (
             (
+                (r"โค้ด", r"\bcode\b", r"คูปอง", r"\bcoupon", r"\bvoucher"),
+                3.0,
+            ),
+            (
                 (r"ส่วนลด", r"ลด.{0,8}(ไหม|มั้ย|มั๊ย|ได้|ป่าว|ปะ)", r"\bdiscount", r"มีโปร"),
                 1.5,
             ),
@@ -609,6 +626,17 @@ INTENT_PATTERNS: Final = MappingProxyType(
             ),
         ),
         "product_inquiry": (
+            (
+                (
+                    r"หมด(แล้ว)?(เหรอ|หรอ|หรือ|ยัง|ไหม|มั้ย|ป่าว|ปะ)",
+                    r"(อก|เอว|สะโพก|รอบอก|รอบเอว|ไหล่|ความยาว)\s*(เท่า|กี่|ประมาณ)",
+                ),
+                4.0,
+            ),
+            (
+                (r"\b(is it|is this|are they|are these|does it|do they)\b",),
+                2.0,
+            ),
             (
                 (
                     r"(ขนาด|ยาว|กว้าง|สูง|หนัก|ความจุ|จุ|ใหญ่|เล็ก|หนา)\s*(เท่า|กี่|แค่ไหน|ประมาณ)",
@@ -751,6 +779,25 @@ INTENT_PATTERNS: Final = MappingProxyType(
             ),
         ),
         "make_purchase": (
+            (
+                (
+                    r"อยากได้\s*(\d+|หนึ่ง|สอง|สาม|สี่|ห้า)\s*(ตัว|ชิ้น|อัน|คู่|ใบ|ชุด)",
+                    r"(รับ|เอา)เพิ่ม",
+                    r"เพิ่มอีก",
+                    r"อีก\s*(\d+\s*)?(ตัว|ชิ้น|อัน|คู่|ใบ)",
+                    r"เลข\s*บ\s*ช",
+                    r"เปิดบิล",
+                    r"สรุปยอด",
+                    r"ขอยอด",
+                    r"คิดเงิน",
+                    r"เช็คบิล",
+                ),
+                3.0,
+            ),
+            (
+                (r"เดี๋ยวโอน", r"จะโอน(ให้|เลย|ค่ะ|ครับ|นะ)?$", r"โอนเลย", r"ขอ(ยอด|ยอดโอน)"),
+                3.0,
+            ),
             (
                 (
                     r"(^|\s|[^a-z])cf(\b|\d|[^a-z])",
@@ -914,6 +961,14 @@ INTENT_PATTERNS: Final = MappingProxyType(
         ),
         "complaint": (
             (
+                (r"ยังไม่มา", r"ทำไม(ยัง)?ไม่(ส่ง|ตอบ|มา)", r"เปลี่ยนใจ", r"ไม่เอาแล้ว"),
+                3.0,
+            ),
+            (
+                (r"\b(never got|never received|did ?n[o']?t get|have ?n[o']?t got|not arrived)\b",),
+                3.0,
+            ),
+            (
                 (
                     r"เสีย(แล้ว|ค่ะ|ครับ|คับ|เลย)",
                     r"ใช้ไม่ได้",
@@ -1058,6 +1113,33 @@ INTENT_PATTERNS: Final = MappingProxyType(
             ),
         ),
         "general_question": (
+            (
+                (
+                    r"ใบเสร็จ",
+                    r"ใบกำกับ",
+                    r"tax invoice",
+                    r"\breceipt",
+                    r"ไลน์",
+                    r"\bline\b",
+                    r"\big\b",
+                    r"instagram",
+                    r"facebook",
+                    r"เฟส",
+                    r"how much is (the )?shipping",
+                    r"shipping (fee|cost|price)",
+                ),
+                3.5,
+            ),
+            (
+                (
+                    r"ส่งด่วน",
+                    r"\bexpress\b",
+                    r"ส่งเร็ว",
+                    r"\bcan i (return|exchange|change)\b",
+                    r"(เท่าไหร่|กี่บาท|ขั้นต่ำ).{0,6}ส่งฟรี",
+                ),
+                4.0,
+            ),
             (
                 (
                     r"ตารางไซส์",
@@ -1259,6 +1341,14 @@ INTENT_PATTERNS: Final = MappingProxyType(
             ),
         ),
         "payment_notice": (
+            (
+                (
+                    r"(จ่าย|ชำระ)(เงิน)?(ไป)?แล้ว",
+                    r"โอน(เงิน)?ไป(เมื่อกี้|เมื่อกี๊|แล้ว|ละ)",
+                    r"โอนเมื่อกี",
+                ),
+                3.5,
+            ),
             (
                 (
                     r"โอนแล้ว",

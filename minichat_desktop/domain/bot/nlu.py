@@ -164,7 +164,7 @@ _MAX: Final = re.compile(
 _MIN: Final = re.compile(
     rf"(?:เกิน|มากกว่า|สูงกว่า|แพงกว่า|ตั้งแต่|over|above|more than|at least|min(?:imum)?|>)\s*฿?{_NUM}"
 )
-_MIN_AFTER: Final = re.compile(rf"฿?{_NUM}{_CUR}\s*(?:ขึ้นไป|up|\+|or more|and up|and above)")
+_MIN_AFTER: Final = re.compile(rf"฿?{_NUM}{_CUR}\s*(?:ขึ้นไป|or more|and up|and above)")
 _MAX_AFTER: Final = re.compile(rf"฿?{_NUM}{_CUR}\s*(?:ลงมา|ลงไป|or less|and below|and under)")
 _ABOUT: Final = re.compile(
     rf"(?:ประมาณ|ราวๆ|ราว|สัก|around|about|approx(?:imately)?|~)\s*฿?{_NUM}\s*(?:บาท|บ\.|฿|baht|bath)"
@@ -183,6 +183,8 @@ _FREE_SIZE: Final = re.compile("|".join(re.escape(f) for f in lexicon.FREE_SIZE)
 _LATIN_WORD: Final = re.compile(r"[a-z]{2,}")
 _LETTER: Final = re.compile(r"[a-z\u0e01-\u0e2e]")
 _ASKS_PRICE: Final = re.compile(r"เท่าไ|เท่ารัย|เท่าหร|กี่บาท|กี่ตัง|how much|\bprice\?|ราคา\s*\?|ราคาเท่า")
+_PAST_ORDER: Final = re.compile(r"สั่งไป(แล้ว|เมื่อ|ตั้งแต่|อาทิตย์|วัน|นาน)|ที่สั่ง(ไป|ไว้)|สั่งตั้งแต่|สั่งเมื่อ")
+_LATER: Final = re.compile(r"(เดี๋ยว|ไว้)(ค่อย)?(มา)?สั่ง")
 _QUESTION_WORDS: Final = re.compile(r"\?|ยัง|เมื่อไหร่|เมื่อไร|ไหม|มั้ย|วันไหน|when")
 
 
@@ -400,6 +402,11 @@ def _adjust(scores: dict[str, float], cleaned: str, entities: dict[str, Any]) ->
     """Evidence from entities and from the message's shape."""
     bare = _bare(cleaned)
     compact = bare.replace(" ", "")
+    if _PAST_ORDER.search(cleaned):
+        # "สั่งไปอาทิตย์ที่แล้ว", "ที่สั่งไว้": an order made before, not one being made now.
+        scores["make_purchase"] *= 0.3
+    if scores["goodbye"] >= 3 and _LATER.search(cleaned):
+        scores["make_purchase"] *= 0.3  # "เดี๋ยวมาสั่ง": not now
     if compact in lexicon.ONLY_GREETING:
         scores["greeting"] += 4
     if compact in lexicon.ONLY_GOODBYE or bare in lexicon.ONLY_GOODBYE:
@@ -443,14 +450,14 @@ def _adjust(scores: dict[str, float], cleaned: str, entities: dict[str, Any]) ->
         scores["make_purchase"] *= 0.4
         if scores["order_status"] >= 3 and _QUESTION_WORDS.search(cleaned):
             # "โอนไปแล้ว เมื่อไหร่จะส่ง": paid already, asking about the order.
-            scores["payment_notice"] *= 0.5
+            scores["payment_notice"] *= 0.3
         else:
             scores["order_status"] *= 0.7
     if scores["ask_human"] >= 3:
         scores["greeting"] *= 0.3
     if scores["general_question"] >= 3 and scores["price_check"] >= 3 and not has_product:
         # "ค่าส่งเท่าไหร่": the price of shipping is a shop question.
-        if re.search(r"ค่าส่ง|ค่าจัดส่ง|shipping|delivery", cleaned):
+        if re.search(r"ค่าส่ง|ค่าจัดส่ง|ส่งฟรี|shipping|delivery", cleaned):
             scores["price_check"] -= 2
 
 
