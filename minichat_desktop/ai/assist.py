@@ -111,7 +111,8 @@ class BotAI:
             self.stats.failed += 1
             log.info("ai phrase failed: %s %s", exc.code, exc.message)
             return draft
-        if not grounded(answer, request.facts, draft, request.question):
+        # Not the shopper's own numbers: "ลดเหลือ 100 ได้ไหม" must not become a price.
+        if not grounded(answer, request.facts, draft):
             self.stats.rejected += 1
             log.info("ai answer rejected: a number not in the facts")
             return draft

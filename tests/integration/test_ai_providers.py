@@ -427,3 +427,10 @@ async def test_classify_fallback_reads_the_models_json(server: FakeProvider) -> 
     assert server.requests[0][2]["format"] == "json"
     server.script = [ndjson({"message": {"content": "I think it is a complaint"}, "done": True})]
     assert await bot.classify_fallback("?") is None
+
+
+async def test_a_price_the_shopper_proposes_is_not_agreed_to(server: FakeProvider) -> None:
+    server.script = [sse((None, openai_chunk("ได้ค่ะ ลดเหลือ 250 บาทให้เลยค่ะ")), (None, "[DONE]"))]
+    ai, _ = client(server, Provider.GROQ)
+    request = PhraseRequest("ลดเหลือ 250 ได้ไหมคะ", FACTS, "th")
+    assert await BotAI(ai).phrase(request, DRAFT) == DRAFT

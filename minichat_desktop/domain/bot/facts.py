@@ -6,7 +6,8 @@ total, carrier, tracking) and the shop (shipping fees, COD, payment) — to put 
 
 :func:`grounded` is the guard: every number in a model's answer (prices, stock counts, order
 and tracking numbers, phone numbers; Arabic or Thai digits, or Thai number words) must appear
-in the facts, in the rule answer it rewords, or in the shopper's own message. Anything else —
+in the facts or in the rule answer it rewords — not merely in the shopper's message (a
+shopper's "ลดเหลือ 100 ได้ไหม" must not become a price). Anything else —
 an invented price, a stock level, a date, a delivery time — rejects the answer and the rule
 answer is sent instead. The check is strict on purpose: a model that writes "ส่งภายใน 2 วัน"
 without the shop having said so is wrong even if it is often right.
@@ -172,8 +173,8 @@ def numbers_in(text: str) -> set[str]:
 
 
 def grounded(answer: str, *sources: str) -> bool:
-    """Whether every number in ``answer`` is in one of ``sources`` (the facts, the rule answer,
-    the shopper's message), and the answer is a sensible size."""
+    """Whether every number in ``answer`` is in one of ``sources`` (the facts and the rule
+    answer), and the answer is a sensible size."""
     if not answer.strip() or len(answer) > MAX_ANSWER:
         return False
     allowed: set[str] = set()
