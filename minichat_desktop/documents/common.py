@@ -149,8 +149,17 @@ def para(text: str, size: float = 10, **kw: object) -> Flowable:
     cheaper :class:`Plain`."""
     st = style(size, **kw)  # type: ignore[arg-type]
     if needs_shaping(text):
-        return ThaiParagraph(esc(text), st)
+        return _shaped(text, st)
     return Plain(text, st)
+
+
+@functools.lru_cache(maxsize=2048)
+def _shaped(text: str, st: ParagraphStyle) -> ThaiParagraph:
+    """Shaped paragraphs are kept and reused (labels, the shop's name and address, product
+    names recur on every document): their line breaks are remembered per width, so shaping,
+    the dearest part of a document, happens once per text. Safe because documents are drawn
+    one at a time (:func:`serialized`) and a paragraph keeps no state between drawings."""
+    return ThaiParagraph(esc(text), st)
 
 
 def markup(text: str, size: float = 10, **kw: object) -> Paragraph:
