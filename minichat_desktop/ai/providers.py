@@ -321,12 +321,12 @@ async def _ollama_chunks(lines: AsyncIterator[str]) -> AsyncIterator[str]:
 
 async def _sse(lines: AsyncIterator[str]) -> AsyncIterator[tuple[str, str]]:
     """(event, data) per server-sent event; comments and unknown fields skipped."""
-    event, data = "", []
+    event, data = "", list[str]()
     async for line in lines:
         if line == "":
             if data:
                 yield event or "message", "\n".join(data)
-            event, data = "", []
+            event, data = "", list[str]()
         elif line.startswith(":"):
             continue
         elif line.startswith("event:"):
