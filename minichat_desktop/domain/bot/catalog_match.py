@@ -27,6 +27,7 @@ import functools
 import heapq
 import itertools
 import math
+import operator
 import re
 import time
 from collections import defaultdict
@@ -43,7 +44,7 @@ from minichat_desktop.domain.models import Category, Product
 MIN_SCORE: Final = 0.62  # a product below this is not reported as mentioned
 KEEP_WITHIN: Final = 0.2  # report products scoring within this of the best one
 MAX_PRODUCTS: Final = 5
-_POSTINGS_BUDGET: Final = 1_500  # postings read per lookup, rarest trigrams first
+_POSTINGS_BUDGET: Final = 1_200  # postings read per lookup, rarest trigrams first
 _CANDIDATES: Final = 50
 
 
@@ -364,21 +365,21 @@ class CatalogMatcher:
             return []
         grams = trigrams(skel) | trigrams(fold_variants(skel))
         grams = {g for g in grams if " " not in g}
-        partial: dict[int, float] = defaultdict(float)
+        partial: dict[int, float] = {}
+        get = partial.get
         budget = _POSTINGS_BUDGET
-        for g in sorted(grams, key=lambda g: len(self._postings.get(g, ()))):
-            plist = self._postings.get(g)
-            if not plist:
-                continue
+        postings = self._postings
+        for g in sorted((g for g in grams if g in postings), key=lambda g: len(postings[g])):
+            plist = postings[g]
             if len(plist) > budget:
                 break
             budget -= len(plist)
             w = self._idf[g]
             for kid in plist:
-                partial[kid] += w
+                partial[kid] = get(kid, 0.0) + w
         if not partial:
             return []
-        top = heapq.nlargest(_CANDIDATES, partial.items(), key=lambda kv: kv[1])
+        top = heapq.nlargest(_CANDIDATES, partial.items(), key=operator.itemgetter(1))
         cleaned = clean(text)
         tokens = _code_tokens(cleaned)
         best: dict[int, float] = {}

@@ -635,11 +635,14 @@ class RecommendIndex:
         self._all = sorted(statics, key=_base_order)
         self._by_id = {x.pid: x for x in self._all}
         by_category: dict[str, list[_Static]] = defaultdict(list)
-        by_value: dict[str, list[_Static]] = defaultdict(list)  # colour or size → products
+        # Colour or size → products having it, overall and per category (in base order).
+        by_value: dict[tuple[str | None, str, str], list[_Static]] = defaultdict(list)
         for x in self._all:
             by_category[x.category].append(x)
-            for value in x.colours | x.sizes | x.name_colours:
-                by_value[value].append(x)
+            for kind, values in (("colour", x.colours | x.name_colours), ("size", x.sizes)):
+                for value in values:
+                    by_value[(None, kind, value)].append(x)
+                    by_value[(x.category, kind, value)].append(x)
         self._by_category = dict(by_category)
         self._by_value = dict(by_value)
 
@@ -858,18 +861,36 @@ class RecommendIndex:
             keep(fitting, (score + POINTS_NAMED * (0.8**i), -x.cheapest, -pid, x))
         # Products with the colour or size asked first (few: looked up, scored all), then the
         # rest of the pool, which can gain only the category and price points.
-        in_pool = set(categories)
-        value_lists = [self._by_value[v] for v in colour_forms | size_forms if v in self._by_value]
-        rest_bonus = (
-            bonus - (POINTS_COLOUR if colour_forms else 0.0) - (POINTS_SIZE if size_forms else 0.0)
-        )
+        # Products having a colour or size asked that few have come first (looked up), then
+        # the rest of the pool, which cannot gain those points.
+        value_lists: list[list[_Static]] = []
+        rest_bonus = bonus
+        for kind, forms, points in (
+            ("colour", colour_forms, POINTS_COLOUR),
+            ("size", size_forms, POINTS_SIZE),
+        ):
+            lists = [
+                self._by_value[(cat, kind, v)]
+                for cat in (categories or [None])
+                for v in forms
+                if (cat, kind, v) in self._by_value
+            ]
+            if forms and sum(map(len, lists)) <= max(64, len(pool) // 4):
+                value_lists += lists
+                rest_bonus -= points
 
         def full(most: float, x: _Static) -> bool:
-            """Whether the heap is full and ``x`` cannot enter it even with ``most`` points."""
-            return (
-                len(fitting) >= limit
-                and (any_fit or not has_range)
-                and x.base + most < fitting[0][0]
+            """Whether the heap is full and ``x`` — and so every product after it in base
+            order — cannot enter it even with ``most`` points (ties go to the cheaper)."""
+            if len(fitting) < limit or not (any_fit or not has_range):
+                return False
+            best_possible = x.base + most
+            worst_kept = fitting[0]
+            if best_possible < worst_kept[0] - 1e-9:
+                return True
+            return abs(best_possible - worst_kept[0]) <= 1e-9 and (-x.cheapest, -x.pid) <= (
+                worst_kept[1],
+                worst_kept[2],
             )
 
         def visit(x: _Static) -> None:
@@ -885,11 +906,9 @@ class RecommendIndex:
                 any_fit = any_fit or bool(fits)
                 keep(fitting, item)
 
-        # Products with the colour or size asked first (each list is already in order of
-        # base points), then the rest of the pool, which can gain only category and price.
         seen: set[int] = set()
-        for x in heapq.merge(*value_lists, key=_base_order):
-            if x.pid in seen or (in_pool and x.category not in in_pool):
+        for x in heapq.merge(*value_lists, key=_base_order):  # each list in base order
+            if x.pid in seen:
                 continue
             if full(bonus, x):
                 break
