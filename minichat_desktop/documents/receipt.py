@@ -48,6 +48,19 @@ def roll(width: int) -> Roll:
         raise ValueError(f"receipt paper is 80 or 58 mm wide, not {width}") from None
 
 
+# Inside the printable width, a little white: some printers sold as 80 mm print 512 dots
+# rather than 576, and nothing should touch the edge.
+ESCPOS_INSET = 1.5 * mm
+
+
+def _frame(r: Roll, printable_only: bool) -> tuple[float, float]:
+    """(content width, side margin) of a page: the paper's width with the non-printable
+    margins, or the printable width alone (for ESC/POS) with a small inset."""
+    if printable_only:
+        return r.printable_mm * mm - 2 * ESCPOS_INSET, ESCPOS_INSET
+    return r.printable_mm * mm, (r.paper_mm - r.printable_mm) / 2 * mm
+
+
 def _rule(dashed: bool = True) -> HRFlowable:
     return HRFlowable(
         width="100%",
@@ -181,9 +194,9 @@ class _Centered(Flowable):
 
 
 def _barcode(code: str, width: float) -> Flowable:
-    bc = Code128(code, barHeight=9 * mm, barWidth=0.3 * mm, quiet=False, humanReadable=False)
+    bc = Code128(code, barHeight=9 * mm, barWidth=0.3 * mm, quiet=True, humanReadable=False)
     if bc.width > width:
-        bc = Code128(code, barHeight=9 * mm, barWidth=0.3 * mm * width / bc.width, quiet=False)
+        bc = Code128(code, barHeight=9 * mm, barWidth=0.3 * mm * width / bc.width, quiet=True)
     return _Centered(bc, width)
 
 
@@ -192,8 +205,7 @@ def render_receipt(d: DocumentData, width: int = 80, *, printable_only: bool = F
     """The PDF of a receipt on a ``width`` (80 or 58) mm roll, one page as long as its content.
     ``printable_only`` leaves out the side margins (for ESC/POS printing)."""
     r = roll(width)
-    content = r.printable_mm * mm
-    side = 0.0 if printable_only else (r.paper_mm - r.printable_mm) / 2 * mm
+    content, side = _frame(r, printable_only)
     top, bottom = (2 * mm, 4 * mm) if printable_only else (5 * mm, 8 * mm)
     story = _story(d, r, content)
     height = 0.0
@@ -257,8 +269,7 @@ def render_test_page(
     """A printer test page for a ``width`` mm roll: Thai with stacked marks, digits, a ruler
     across the printable width and a barcode."""
     r = roll(width)
-    content = r.printable_mm * mm
-    side = 0.0 if printable_only else (r.paper_mm - r.printable_mm) / 2 * mm
+    content, side = _frame(r, printable_only)
     z = r.size
     story: list[Flowable] = [
         para("หน้าทดสอบเครื่องพิมพ์", z + 3, bold=True, align="center"),
