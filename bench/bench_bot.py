@@ -379,7 +379,7 @@ def main() -> int:
             f"\nrecommendation index: built in {index_ms:.0f} ms; "
             f"unchanged check {index_stamp_ms:.1f} ms"
         )
-        p95 = 0.0
+        p95 = p95_cpu = 0.0
         for label, idx in (("with the index (a running bot)", index), ("SQL only", None)):
             for text in texts[:20]:  # warm the connection pool and the statement cache
                 answer(db, big, idx, text)
@@ -392,7 +392,7 @@ def main() -> int:
                     cpu.append((time.thread_time() - c) * 1000)
                     times.append((time.perf_counter() - t) * 1000)
             if idx is not None:
-                p95 = percentile(times, 0.95)
+                p95, p95_cpu = percentile(times, 0.95), percentile(cpu, 0.95)
             print(
                 f"rule-path answer (classify + match + recommend + cards + text) {label}, "
                 f"{args.products:,} products, {len(times)} answers:"
@@ -411,9 +411,12 @@ def main() -> int:
         )
         ok_speed = p95 <= TARGET_P95_MS
         ok_acc = holdout["accuracy"] >= TARGET_HOLDOUT
+        ok_cpu = p95_cpu <= TARGET_P95_MS
         print(
-            f"\ntargets: p95 ≤ {TARGET_P95_MS} ms {'met' if ok_speed else 'MISSED'}; "
-            f"holdout intent accuracy ≥ {TARGET_HOLDOUT:.0%} {'met' if ok_acc else 'MISSED'}"
+            f"\ntargets: answer p95 ≤ {TARGET_P95_MS} ms: wall {p95:.2f} ms "
+            f"{'met' if ok_speed else 'MISSED'}, cpu {p95_cpu:.2f} ms "
+            f"{'met' if ok_cpu else 'MISSED'}; holdout intent accuracy ≥ {TARGET_HOLDOUT:.0%} "
+            f"{'met' if ok_acc else 'MISSED'}"
         )
         db.dispose()
         return 0 if ok_speed and ok_acc else 1
