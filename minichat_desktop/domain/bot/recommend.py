@@ -22,9 +22,14 @@ and two of ours, so the answer is about what the shopper asked: a product they *
 +60 (the first named; later ones 0.8× each), a product in the category they asked for +15.
 When some candidates fit the price range, those that do not are dropped (named ones stay).
 
-Every figure in a :class:`Recommendation` (price, stock, sales, rating) is read from the
-database in the same call: nothing is carried over from the conversation, so the bot never
-states a price or a stock level the database did not just give it.
+Two ways to rank, one formula (:func:`_points`): without an index, up to MAX_CANDIDATES
+candidates are scored from SQL aggregates computed in the call; with a :class:`RecommendIndex`
+(what a running bot should keep, like its catalog matcher) the whole category or catalog is
+ranked in memory in about a millisecond on 10,000 products. Either way the chosen few are then
+read from the database in the same call: the price, stock and options a
+:class:`Recommendation` states are never carried over from the conversation or the index, so
+the bot never states a price or a stock level the database did not just give it. (Sales and
+rating come from the index when one is used; it is rebuilt when orders or reviews change.)
 
 Cards (:func:`to_cards`, :func:`to_message`) follow docs/protocol.md §5. Their buttons are
 postbacks the dialogue engine answers:
