@@ -797,4 +797,5 @@ def save_printer_settings(session: Session, settings: PrinterSettings) -> Printe
 def order_numbers(session: Session, order_ids: Iterable[int]) -> dict[int, str]:
     """Order numbers by id (for file names and messages)."""
     ids = list(order_ids)
-    return dict(session.execute(select(Order.id, Order.number).where(Order.id.in_(ids))).tuples())
+    rows = session.execute(select(Order.id, Order.number).where(Order.id.in_(ids)))
+    return {int(oid): str(number) for oid, number in rows}

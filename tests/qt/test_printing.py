@@ -12,7 +12,7 @@ import pypdfium2 as pdfium
 import pytest
 from PySide6.QtCore import QTimer
 from PySide6.QtPrintSupport import QPrinter
-from PySide6.QtWidgets import QApplication, QMessageBox
+from PySide6.QtWidgets import QApplication, QFileDialog, QMessageBox
 
 from minichat_desktop.documents import api
 from minichat_desktop.domain import catalog, orders, shop
@@ -23,7 +23,13 @@ from minichat_desktop.domain.documents import PrinterSettings, ReceiptPrinterKin
 from minichat_desktop.domain.models import Channel
 from minichat_desktop.domain.orders import LineInput, NewOrder
 from minichat_desktop.ui.context import AppContext
-from minichat_desktop.ui.printing import BuyerDialog, print_invoice, print_pdf, print_receipt
+from minichat_desktop.ui.printing import (
+    BuyerDialog,
+    print_invoice,
+    print_pdf,
+    print_receipt,
+    save_document,
+)
 from minichat_desktop.ui.settings_common import Tone
 from minichat_desktop.ui.settings_printers import PrintersPage
 
@@ -242,4 +248,27 @@ async def test_walk_in_full_tax_invoice_asks_for_the_buyer(
     assert doc.buyer == docs.Buyer(
         "บริษัท ลูกค้า จำกัด", "1101700230708", "", "9 ถนนสีลม บางรัก กรุงเทพมหานคร 10500"
     )
+    assert dialogs == []
+
+
+async def test_save_document_writes_the_pdf_where_chosen(
+    make_ctx: Callable[..., AppContext],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    dialogs: list[tuple[str, str]],
+) -> None:
+    """Save as PDF: the file dialog suggests a name from the order; .pdf is added if left off."""
+    ctx = make_ctx()
+    ids = _shop_with_orders(ctx.ops.db, 2)
+    asked: list[str] = []
+
+    def choose(_parent: Any, _title: str, suggested: str, _filter: str) -> tuple[str, str]:
+        asked.append(suggested)
+        return str(tmp_path / "labels-today"), ""
+
+    monkeypatch.setattr(QFileDialog, "getSaveFileName", staticmethod(choose))
+    saved = await save_document(None, ctx, "labels", ids)  # type: ignore[arg-type]
+    assert saved == tmp_path / "labels-today.pdf"
+    assert _sizes_mm(saved) == [(100, 150)] * 2
+    assert asked == ["labels-MC-2026-000001-and-1-more.pdf"]
     assert dialogs == []
