@@ -370,6 +370,8 @@ def _sales(raw: DriverConnection, date_from: dt.date, date_to: dt.date) -> list[
     (n_orders,) = raw.execute(f"SELECT COUNT(*) FROM orders o WHERE {where}", (lo, hi)).fetchone()
 
     def order_rows() -> Iterator[list[Any]]:
+        fromiso = dt.date.fromisoformat
+        channel_th, payment_th, status_th = CHANNEL_TH.get, PAYMENT_TH.get, STATUS_TH.get
         for (
             created,
             number,
@@ -383,18 +385,19 @@ def _sales(raw: DriverConnection, date_from: dt.date, date_to: dt.date) -> list[
             vat,
             total,
         ) in raw.execute(
-            "SELECT o.created_at, o.number, o.customer_name, o.channel, o.payment_method,"
+            f"SELECT date(o.created_at, '{_SHIFT}'), o.number, o.customer_name, o.channel,"
+            " o.payment_method,"
             " o.status, o.subtotal_satang, o.discount_satang, o.shipping_satang, o.vat_satang,"
             f" o.total_satang FROM orders o WHERE {where} ORDER BY o.created_at, o.id",
             (lo, hi),
         ):
             yield [
-                _local_date(created),
+                fromiso(created),
                 number,
                 name,
-                CHANNEL_TH.get(channel, channel),
-                PAYMENT_TH.get(method, method),
-                STATUS_TH.get(status, status),
+                channel_th(channel, channel),
+                payment_th(method, method),
+                status_th(status, status),
                 subtotal,
                 discount,
                 shipping,
@@ -943,7 +946,7 @@ def _write_xlsx(report: Report, tables: list[Table], path: Path, tracker: _Track
         n = 0
         tick = tracker.tick
         for row in table.rows:
-            values = list(row)
+            values = row if type(row) is list else list(row)
             for i in total_idx:
                 v = values[i]
                 if v is not None:
