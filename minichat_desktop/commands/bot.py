@@ -11,6 +11,10 @@ recommend for a message in this shop: the template text and the product cards (J
 protocol message body and each recommendation's score and reasons). It needs the data folder's
 database.
 
+``minichat bot context-ttl [MINUTES]`` shows or sets how long the bot remembers a
+conversation (products, budget, colour, size, stage) after its last message: 1 to 1440
+minutes, default 30.
+
 Other modules add their own ``bot`` commands through :func:`bot_group`, which returns the
 ``bot`` group's sub-parsers, creating the group on first use, whichever module runs first::
 
@@ -60,6 +64,13 @@ def register(add: Callable[..., Any], sub: Any) -> None:
         "--no-catalog", action="store_true", help="do not match products against the catalog"
     )
     _recommend_parser(add, sub)
+    t = add(
+        "context-ttl",
+        cmd_bot_context_ttl,
+        "show or set how many minutes the bot remembers a conversation (default 30)",
+        bot_group(add, sub),
+    )
+    t.add_argument("minutes", metavar="MINUTES", nargs="?", help="1 to 1440")
 
 
 def _recommend_parser(add: Callable[..., Any], sub: Any) -> None:
@@ -193,4 +204,32 @@ def cmd_bot_recommend(args: argparse.Namespace) -> int:
             f"  {r.sku:<12} {format_baht(r.price_satang):>10}  score {r.score:6.1f}{stock}  "
             f"({', '.join(r.reasons)})"
         )
+    return EXIT_OK
+
+
+def cmd_bot_context_ttl(args: argparse.Namespace) -> int:
+    from minichat_desktop.cli import EXIT_OK, UsageError, _open_db
+    from minichat_desktop.domain.bot import context
+
+    minutes: int | None = None
+    if args.minutes is not None:
+        try:
+            minutes = int(args.minutes)
+        except ValueError as exc:
+            raise UsageError(
+                "bot.bad_ttl", f"MINUTES {args.minutes!r} is not a whole number (e.g. 30)"
+            ) from exc
+    db = _open_db(args)
+    try:
+        if minutes is None:
+            with db.read() as session:
+                print(
+                    f"the bot remembers a conversation for {context.ttl_minutes(session)} minutes"
+                )
+            return EXIT_OK
+        with db.write() as session:
+            context.set_ttl_minutes(session, minutes)
+    finally:
+        db.dispose()
+    print(f"the bot now remembers a conversation for {minutes} minutes")
     return EXIT_OK

@@ -172,3 +172,15 @@ def test_recommend_limit_is_checked(shop_dir: Path, limit: str) -> None:
     done = run(shop_dir, "bot", "recommend", "เสื้อ", "--limit", limit)
     assert done.returncode == 2
     assert b"--limit" in done.stderr
+
+
+def test_context_ttl_is_shown_and_set(shop_dir: Path) -> None:
+    assert run(shop_dir, "bot", "context-ttl").stdout == (
+        b"the bot remembers a conversation for 30 minutes\n"
+    )
+    assert run(shop_dir, "bot", "context-ttl", "45").returncode == 0
+    assert b"45 minutes" in run(shop_dir, "bot", "context-ttl").stdout
+    for bad, message in (("0", b"out of range"), ("1441", b"out of range"), ("x", b"whole")):
+        done = run(shop_dir, "bot", "context-ttl", bad)
+        assert done.returncode == 2 and message in done.stderr
+    assert b"45 minutes" in run(shop_dir, "bot", "context-ttl").stdout  # nothing half-stored
