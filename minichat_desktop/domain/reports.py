@@ -1134,7 +1134,8 @@ def _write_pdf(report: Report, tables: list[Table], path: Path, tracker: _Tracke
     for note in report.notes:
         story.append(common.para(f"หมายเหตุ: {note}", 8.5, color="muted"))
     tracker.check()
-    doc.build(story)
+    # reportlab's fonts are shared state: drawn under the documents' lock (see common).
+    common.serialized(doc.build)(story)
 
 
 # Thai has no spaces to wrap at: long headers get their line break where a reader expects it.
