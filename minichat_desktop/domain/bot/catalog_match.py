@@ -30,7 +30,7 @@ import math
 import operator
 import re
 import time
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
 from typing import Final
 
@@ -38,7 +38,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from minichat_desktop.domain.bot import lexicon
-from minichat_desktop.domain.bot.normalize import clean, skeleton, trigrams
+from minichat_desktop.domain.bot.normalize import clean, skeleton, skeleton_of_clean, trigrams
 from minichat_desktop.domain.models import Category, Product
 
 MIN_SCORE: Final = 0.62  # a product below this is not reported as mentioned
@@ -153,10 +153,10 @@ def _name_keys(name: str) -> list[tuple[str, float]]:
     name = clean(name)
     if not name:
         return []
-    keys = [(skeleton(name), _WHOLE)]
+    keys = [(skeleton_of_clean(name), _WHOLE)]
     if not _THAI.search(name):
         return keys
-    phrases = [skeleton(w) for w in _WORD_SPLIT.split(name) if w]
+    phrases = [skeleton_of_clean(w) for w in _WORD_SPLIT.split(name) if w]
     if len(phrases) > 1:
         keys += [(p, _PHRASE) for p in phrases if len(p) >= 4 and _THAI.search(p)]
     first = phrases[0] if phrases else ""
@@ -230,11 +230,10 @@ class CatalogMatcher:
                     raw.append((product_id, w, _WORD))
                     if not _THAI.search(w):
                         latin_words[w] = re.compile(rf"(?<![a-z]){re.escape(w)}")
-        df: dict[str, int] = defaultdict(int)
         grams_of = [trigrams(k) for _, k, _ in raw]
+        df: Counter[str] = Counter()
         for grams in grams_of:
-            for g in grams:
-                df[g] += 1
+            df.update(grams)
         n = max(len(raw), 1)
         self._idf = {g: math.log(1 + n / c) for g, c in df.items()}
         # Trigrams of product-type words ("รองเท้า", "เสื้อยืด", the shop's category names) say
@@ -242,20 +241,21 @@ class CatalogMatcher:
         # รองเท้าไหม" names no particular shoe.
         type_words = [*_TYPE_HEADS, *(skeleton(c) for c in categories)]
         type_grams = {g for w in type_words for g in trigrams(w) if len(w) >= 3}
+        self._weight = {g: w * (0.25 if g in type_grams else 1.0) for g, w in self._idf.items()}
+        weight = self._weight.__getitem__
         postings: dict[str, list[int]] = defaultdict(list)
-        self._keys: list[tuple[int, dict[str, float], float, re.Pattern[str] | str | None]] = []
+        self._keys: list[tuple[int, frozenset[str], float, re.Pattern[str] | str | None]] = []
         self._key_total: list[float] = []
         for (product_id, key, factor), grams in zip(raw, grams_of, strict=True):
             if not grams:
                 continue
             kid = len(self._keys)
-            weights = {g: self._idf[g] * (0.25 if g in type_grams else 1.0) for g in grams}
             if len(key) < 6:
                 factor *= 0.55 + 0.075 * len(key)  # a short key found by chance says little
             # A Latin word key must start a word of the text: "rice" is not in "price".
             must = key if key in codes else latin_words.get(key)
-            self._keys.append((product_id, weights, factor, must))
-            self._key_total.append(sum(weights.values()))
+            self._keys.append((product_id, frozenset(grams), factor, must))
+            self._key_total.append(sum(map(weight, grams)))
             for g in grams:
                 postings[g].append(kid)
         self._postings = dict(postings)
@@ -382,15 +382,16 @@ class CatalogMatcher:
         top = heapq.nlargest(_CANDIDATES, partial.items(), key=operator.itemgetter(1))
         cleaned = clean(text)
         tokens = _code_tokens(cleaned)
+        weight = self._weight.__getitem__
         best: dict[int, float] = {}
         for kid, _ in top:
-            product_id, weights, factor, must = self._keys[kid]
+            product_id, key_grams, factor, must = self._keys[kid]
             if isinstance(must, str):
                 if must not in tokens:
                     continue
             elif must is not None and not must.search(cleaned):
                 continue
-            found = sum(w for g, w in weights.items() if g in grams)
+            found = sum(map(weight, key_grams & grams))
             score = factor * found / self._key_total[kid]
             if score > best.get(product_id, 0.0):
                 best[product_id] = score

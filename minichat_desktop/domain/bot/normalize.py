@@ -107,7 +107,12 @@ def emoji_signals(text: str) -> list[str]:
 @functools.lru_cache(maxsize=1 << 16)
 def skeleton(text: str) -> str:
     """A coarse spelling-insensitive key: cleaned, folded, only letters and digits, no spaces."""
-    return _NOT_WORD.sub("", clean(text).translate(_SKELETON_FOLD))
+    return skeleton_of_clean(clean(text))
+
+
+def skeleton_of_clean(cleaned: str) -> str:
+    """:func:`skeleton` of a text already passed through :func:`clean`."""
+    return _NOT_WORD.sub("", cleaned.translate(_SKELETON_FOLD))
 
 
 def trigrams(skel: str) -> set[str]:
