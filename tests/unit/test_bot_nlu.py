@@ -309,6 +309,7 @@ def test_matcher_from_database_follows_catalog_changes(db: Database) -> None:
             "t",
         )
     with db.read() as s:
+        assert matcher.refreshed(s, max_age=60) is matcher  # a check that recent is trusted
         fresh = matcher.refreshed(s)
     assert fresh is not matcher
     assert skus(nlu.classify("กระเป๋าหนังจระเข้", fresh)) == ["BAG-9"]
