@@ -834,6 +834,25 @@ def _baht(satang: int | None) -> Decimal | None:
     return None if satang is None else Decimal(satang).scaleb(-2)
 
 
+def _fixed_style_cell(ws: Any, number_format: str) -> Any:
+    """A reusable write-only cell with a number format whose style id is looked up once:
+    openpyxl otherwise hashes the cell's style into the workbook's style list for every value
+    written (a tenth of a long export)."""
+    from openpyxl.cell.cell import Cell
+
+    class FixedStyleCell(Cell):
+        __slots__ = ("_style_id",)
+
+        @property
+        def style_id(self) -> int:
+            return self._style_id  # type: ignore[no-any-return]
+
+    cell = FixedStyleCell(worksheet=ws, column=1, row=1)
+    cell.number_format = number_format
+    cell._style_id = Cell.style_id.fget(cell)  # type: ignore[attr-defined]
+    return cell
+
+
 class _Sheet:
     """A write-only sheet: title lines, a bold header row (frozen, with an autofilter),
     column widths, and a number format per column. Like the exporter's sheets, each row reuses
@@ -882,8 +901,7 @@ class _Sheet:
         formatted: dict[int, Any] = {}
         for i, col in enumerate(table.columns, start=1):
             if col.kind in formats:
-                formatted[i] = WriteOnlyCell(ws)
-                formatted[i].number_format = formats[col.kind]
+                formatted[i] = _fixed_style_cell(ws, formats[col.kind])
         plain = [WriteOnlyCell(ws)]
 
         def values_to_row(values: Sequence[Any], row_idx: int) -> Iterator[Any]:
