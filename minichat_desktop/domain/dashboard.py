@@ -325,10 +325,11 @@ def _top_products(raw: DriverConnection, lo: str, hi: str) -> tuple[ProductRank,
             )
         }
     # The product's name today (a line keeps the name it was sold under, which may be old).
-    return tuple(
-        ProductRank(pid, *current.get(pid, (sku, name)), qty, total)
-        for pid, sku, name, qty, total in rows
-    )
+    ranks = []
+    for pid, sku, name, qty, total in rows:
+        shown_sku, shown_name = current.get(pid, (sku, name))
+        ranks.append(ProductRank(pid, shown_sku, shown_name, qty, total))
+    return tuple(ranks)
 
 
 def _conversations(
@@ -739,23 +740,31 @@ class _Span:
         self.refs |= day.refs
         convs = self.convs
         for cid, (first_in, first_out, reply, bot, human) in day.convs.items():
-            c = convs.get(cid)
-            if c is None:
-                convs[cid] = c = [None, None, False, False]
+            cv: list[Any] | None = convs.get(cid)
+            if cv is None:
+                cv = [None, None, False, False]
+                convs[cid] = cv
                 self.owned.add(cid)
             elif self.shared and cid not in self.owned:
-                convs[cid] = c = list(c)
+                convs[cid] = cv = list(cv)
                 self.owned.add(cid)
-            if c[0] is None:
+            if cv[0] is None:
                 if first_in is not None:
-                    c[0], c[1] = first_in, reply
-            elif c[1] is None:
-                c[1] = first_out
-            if c[1] is not None and cid not in self.waits and c[0] is not None:
-                wait = (_parse(c[1]) - _parse(c[0])).total_seconds()
+                    cv[0], cv[1] = first_in, reply
+            elif cv[1] is None:
+                cv[1] = first_out
+            if cv[1] is not None and cid not in self.waits and cv[0] is not None:
+                wait = (_parse(cv[1]) - _parse(cv[0])).total_seconds()
                 self.waits[cid] = max(0.0, wait)
-            c[2] = c[2] or bot
-            c[3] = c[3] or human
+            cv[2] = cv[2] or bot
+            cv[3] = cv[3] or human
+
+
+def _shown(
+    names: dict[int, tuple[str, str]], pid: int | None, sku: str, name: str
+) -> tuple[str, str]:
+    """A product's SKU and name as they are today (as sold, when it is gone)."""
+    return names.get(pid, (sku, name)) if pid is not None else (sku, name)
 
 
 def _assemble(
@@ -788,10 +797,7 @@ def _assemble(
             )
         }
     top = tuple(
-        ProductRank(key[0], *names.get(key[0], (v[2], v[3])), v[0], v[1])
-        if key[0] is not None
-        else ProductRank(None, v[2], v[3], v[0], v[1])
-        for key, v in ranked
+        ProductRank(key[0], *_shown(names, key[0], v[2], v[3]), v[0], v[1]) for key, v in ranked
     )
 
     new_now = new_before = 0

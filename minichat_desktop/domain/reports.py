@@ -840,7 +840,7 @@ def _fixed_style_cell(ws: Any, number_format: str) -> Any:
     written (a tenth of a long export)."""
     from openpyxl.cell.cell import Cell
 
-    class FixedStyleCell(Cell):
+    class FixedStyleCell(Cell):  # type: ignore[misc]
         __slots__ = ("_style_id",)
 
         @property
@@ -849,7 +849,7 @@ def _fixed_style_cell(ws: Any, number_format: str) -> Any:
 
     cell = FixedStyleCell(worksheet=ws, column=1, row=1)
     cell.number_format = number_format
-    cell._style_id = Cell.style_id.fget(cell)  # type: ignore[attr-defined]
+    cell._style_id = Cell.style_id.fget(cell)
     return cell
 
 
