@@ -41,6 +41,7 @@ from minichat_desktop.domain.models import (
     Shift,
     utcnow,
 )
+from minichat_desktop.domain.thai import ThaiFormatError, format_baht, validate_tax_id
 
 FAVOURITES_KEY = "pos.favourites"
 MAX_FAVOURITES = 24
@@ -201,6 +202,16 @@ def open_shift(session: Session, float_satang: int, actor: str) -> ShiftView:
     return _shift_view(row)
 
 
+def _cash_short(amount: int, available: int) -> UserError:
+    return UserError(
+        "pos.cash_short",
+        f"the drawer holds {format_baht(available, symbol=True)}, "
+        f"not {format_baht(amount, symbol=True)}",
+        amount=format_baht(amount, symbol=True),
+        available=format_baht(available, symbol=True),
+    )
+
+
 def cash_movement(session: Session, amount_satang: int, reason: str, actor: str) -> None:
     """Cash put in (positive) or taken out (negative) of the drawer, with a reason."""
     shift = _require_open(session)
@@ -211,12 +222,7 @@ def cash_movement(session: Session, amount_satang: int, reason: str, actor: str)
     if amount_satang < 0:
         available = _summary(session, shift).expected_cash_satang
         if -amount_satang > available:
-            raise UserError(
-                "pos.cash_short",
-                "the drawer does not hold that much cash",
-                amount=-amount_satang,
-                available=available,
-            )
+            raise _cash_short(-amount_satang, available)
     session.add(
         CashMovement(
             shift_id=shift.id,
@@ -481,6 +487,14 @@ def ring_up(
     shift = _require_open(session)
     totals = sale_totals(session, lines, order_discount_satang)
     change = _check_tenders(totals.total, tenders)
+    if customer_tax_id.strip():
+        try:
+            customer_tax_id = validate_tax_id(customer_tax_id)
+        except ThaiFormatError as exc:
+            raise UserError(
+                "pos.bad_buyer_tax_id",
+                "the customer's tax ID must be 13 digits with a valid check digit",
+            ) from exc
     methods = {t.method for t in tenders}
     main_method = max(tenders, key=lambda t: t.amount_satang).method
     view = orders_mod.place_order(
@@ -570,12 +584,7 @@ def refund_sale(session: Session, order_id: int, actor: str, reason: str) -> ord
     cash_in_drawer = _summary(session, shift).expected_cash_satang
     cash_back = sum(t.amount_satang for t in paid if t.method == PaymentMethod.CASH)
     if cash_back > cash_in_drawer:
-        raise UserError(
-            "pos.cash_short",
-            "the drawer does not hold that much cash",
-            amount=cash_back,
-            available=cash_in_drawer,
-        )
+        raise _cash_short(cash_back, cash_in_drawer)
     view = orders_mod.change_status(
         session, order_id, OrderStatus.REFUNDED, actor, note=reason.strip()
     )

@@ -1,0 +1,977 @@
+"""The counter (POS): keyboard first, made for a barcode scanner.
+
+The scan field always has the focus. A scanner types the code fast and ends with Enter: the code
+is looked up (barcode, then SKU) and the item added — the same item again adds one more. Text
+that is not a code searches the catalog; Enter picks the first hit (arrows move). Keys:
+
+- ``+`` / ``-`` one more / one less of the selected line, ``Del`` removes it,
+  ``F2`` quantity, ``F3`` line discount, ``F4`` discount on the whole sale,
+- ``F5`` hold the sale, ``F6`` resume a held one, ``F7`` customer (for a full tax invoice),
+- ``F8`` recent sales (reprint, refund), ``F12`` or ``Ctrl+Enter`` pay, ``Esc`` back to the
+  scan field.
+
+Everything here works with the relay unreachable: a sale is a local ``pos`` order.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import Any
+
+from PySide6.QtCore import QEvent, QObject, Qt, QTimer, Signal
+from PySide6.QtGui import QKeyEvent, QKeySequence, QShortcut
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QDialog,
+    QFrame,
+    QGridLayout,
+    QHBoxLayout,
+    QHeaderView,
+    QInputDialog,
+    QLabel,
+    QLineEdit,
+    QListWidget,
+    QListWidgetItem,
+    QMessageBox,
+    QPushButton,
+    QSplitter,
+    QTableView,
+    QVBoxLayout,
+    QWidget,
+)
+from qasync import asyncSlot
+
+from minichat_desktop.domain import catalog, documents, orders, pos, shop
+from minichat_desktop.domain.errors import DomainError
+from minichat_desktop.domain.models import Channel
+from minichat_desktop.domain.pos import Sellable
+from minichat_desktop.domain.thai import format_baht
+from minichat_desktop.ui.context import AppContext
+from minichat_desktop.ui.errors import show_error
+from minichat_desktop.ui.pos_dialogs import (
+    BuyerDialog,
+    MoneyDialog,
+    PayDialog,
+    PickDialog,
+    ReportDialog,
+    baht,
+    held_rows,
+    method_name,
+    report_html,
+    variant_rows,
+)
+from minichat_desktop.ui.pos_models import CartModel, TillLine
+
+log = logging.getLogger(__name__)
+
+SEARCH_LIMIT = 12
+
+
+def _code_like(text: str) -> bool:
+    """A scanned or typed code: no spaces and at least one digit (``8850001000017``,
+    ``TEA-1``)."""
+    return bool(text) and " " not in text and any(ch.isdigit() for ch in text)
+
+
+def _search_sellables(session: Any, query: str) -> list[Sellable]:
+    hits = catalog.search_products(
+        session, query, limit=SEARCH_LIMIT, filters=catalog.SearchFilters()
+    )
+    return pos.product_sellables(session, [h.product_id for h in hits])
+
+
+def _recent_sales(session: Any) -> list[orders.OrderSummary]:
+    return orders.list_orders(session, orders.OrderFilters(channel=Channel.POS), limit=30)
+
+
+class PosScreen(QWidget):
+    """The till. ``sale_completed`` carries the order id of each sale rung up."""
+
+    sale_completed = Signal(int)
+    line_added = Signal(int)  # row (tests and the bench wait on it)
+
+    def __init__(self, ctx: AppContext) -> None:
+        super().__init__()
+        self.ctx = ctx
+        self.busy = 0
+        self.order_discount = 0
+        self.buyer: dict[str, str] = {}
+        self.shift: pos.ShiftView | None = None
+        self.last_sale: pos.SaleResult | None = None
+        self.dialog: Any = None  # the dialog open now (tests drive it)
+
+        # ---- top: title, shift, actions
+        self.title = QLabel(objectName="Title")
+        self.shift_label = QLabel(objectName="Muted")
+        self.shift_button = QPushButton()
+        self.shift_button.clicked.connect(self.shift_action)
+        self.cash_button = QPushButton()
+        self.cash_button.clicked.connect(self.cash_in_out)
+        self.x_button = QPushButton()
+        self.x_button.clicked.connect(self.show_x_report)
+        self.held_button = QPushButton()
+        self.held_button.clicked.connect(self.resume)
+        self.recent_button = QPushButton()
+        self.recent_button.clicked.connect(self.recent_sales)
+        top = QHBoxLayout()
+        top.addWidget(self.title)
+        top.addSpacing(12)
+        top.addWidget(self.shift_label, 1)
+        for b in (self.recent_button, self.held_button, self.x_button, self.cash_button):
+            top.addWidget(b)
+        top.addWidget(self.shift_button)
+
+        # ---- left: scan field, hits, cart
+        self.scan = QLineEdit()
+        self.scan.setStyleSheet("font-size: 15pt; padding: 6px;")
+        self.scan.setClearButtonEnabled(True)
+        self.scan.returnPressed.connect(self.on_enter)
+        self.scan.textEdited.connect(lambda _t: self.search_timer.start())
+        self.scan.installEventFilter(self)
+        self.hits = QListWidget()
+        self.hits.setMaximumHeight(180)
+        self.hits.hide()
+        self.hits.itemActivated.connect(self._hit_chosen)
+        self.message = QLabel(objectName="Muted")
+        self.message.setWordWrap(True)
+
+        self.model = CartModel(self)
+        self.table = QTableView()
+        self.table.setModel(self.model)
+        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.table.setFocusPolicy(Qt.FocusPolicy.ClickFocus)
+        header = self.table.horizontalHeader()
+        header.setSectionResizeMode(CartModel.ITEM, QHeaderView.ResizeMode.Stretch)
+        for col, width in ((1, 100), (2, 60), (3, 100), (4, 110)):
+            header.setSectionResizeMode(col, QHeaderView.ResizeMode.Fixed)
+            header.resizeSection(col, width)
+        self.model.rowsInserted.connect(lambda *_a: self._totals_changed())
+        self.model.rowsRemoved.connect(lambda *_a: self._totals_changed())
+        self.model.dataChanged.connect(lambda *_a: self._totals_changed())
+        self.model.modelReset.connect(self._totals_changed)
+
+        self.buyer_label = QLabel(objectName="Muted")
+        self.sums = QLabel()
+        self.sums.setAlignment(Qt.AlignmentFlag.AlignRight)
+        self.total_label = QLabel()
+        self.total_label.setAlignment(Qt.AlignmentFlag.AlignRight)
+        self.total_label.setStyleSheet("font-size: 26pt; font-weight: 700;")
+        self.keys_help = QLabel(objectName="Muted")
+        self.keys_help.setWordWrap(True)
+
+        left = QWidget()
+        lcol = QVBoxLayout(left)
+        lcol.setContentsMargins(0, 0, 0, 0)
+        lcol.addWidget(self.scan)
+        lcol.addWidget(self.hits)
+        lcol.addWidget(self.message)
+        lcol.addWidget(self.table, 1)
+        lcol.addWidget(self.buyer_label)
+        lcol.addWidget(self.sums)
+        lcol.addWidget(self.total_label)
+        lcol.addWidget(self.keys_help)
+
+        # ---- right: quick grid and pay
+        self.grid_title = QLabel(objectName="Muted")
+        self.grid = QGridLayout()
+        self.grid.setSpacing(6)
+        grid_box = QFrame()
+        grid_box.setLayout(self.grid)
+        self.quick_buttons: list[QPushButton] = []
+        self.pay_button = QPushButton()
+        self.pay_button.setProperty("primary", True)
+        self.pay_button.setMinimumHeight(64)
+        self.pay_button.setStyleSheet("font-size: 16pt;")
+        self.pay_button.clicked.connect(self.pay)
+        self.hold_button = QPushButton()
+        self.hold_button.clicked.connect(self.hold)
+        self.customer_button = QPushButton()
+        self.customer_button.clicked.connect(self.edit_buyer)
+        self.discount_button = QPushButton()
+        self.discount_button.clicked.connect(self.set_order_discount)
+        self.clear_button = QPushButton()
+        self.clear_button.clicked.connect(self.void_sale)
+        self.receipt_button = QPushButton()
+        self.receipt_button.clicked.connect(self.print_last_receipt)
+        self.receipt_button.setEnabled(False)
+        right = QWidget()
+        rcol = QVBoxLayout(right)
+        rcol.setContentsMargins(0, 0, 0, 0)
+        rcol.addWidget(self.grid_title)
+        rcol.addWidget(grid_box, 1)
+        row = QHBoxLayout()
+        row.addWidget(self.customer_button)
+        row.addWidget(self.discount_button)
+        rcol.addLayout(row)
+        row = QHBoxLayout()
+        row.addWidget(self.hold_button)
+        row.addWidget(self.clear_button)
+        rcol.addLayout(row)
+        rcol.addWidget(self.receipt_button)
+        rcol.addWidget(self.pay_button)
+
+        splitter = QSplitter(Qt.Orientation.Horizontal)
+        splitter.addWidget(left)
+        splitter.addWidget(right)
+        splitter.setStretchFactor(0, 3)
+        splitter.setStretchFactor(1, 2)
+        splitter.setChildrenCollapsible(False)
+        splitter.setSizes([700, 420])
+
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(16, 12, 16, 12)
+        layout.addLayout(top)
+        layout.addWidget(splitter, 1)
+
+        self.search_timer = QTimer(self, singleShot=True, interval=150)
+        self.search_timer.timeout.connect(self.search)
+        self._search_seq = 0
+
+        keys = {
+            "F2": self.set_quantity,
+            "F3": self.set_line_discount,
+            "F4": self.set_order_discount,
+            "F5": self.hold,
+            "F6": self.resume,
+            "F7": self.edit_buyer,
+            "F8": self.recent_sales,
+            "F12": self.pay,
+            "Ctrl+Return": self.pay,
+            "Del": self.remove_line,
+        }
+        self.shortcuts = []
+        for key, slot in keys.items():
+            sc = QShortcut(QKeySequence(key), self, activated=slot)
+            sc.setContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
+            self.shortcuts.append(sc)
+
+        ctx.ops.changed.connect(self.on_changed)
+        self.retranslate()
+        self.shift = ctx.ops.read_now(pos.current_shift)
+        self._show_shift()
+        self._fill_grid(ctx.ops.read_now(pos.favourites))
+        self._held_count(len(ctx.ops.read_now(pos.list_held)))
+        self._totals_changed()
+
+    # ------------------------------------------------------------------ language
+
+    def retranslate(self) -> None:
+        self.title.setText(self.tr("Counter"))
+        self.scan.setPlaceholderText(self.tr("Scan a barcode, or type a name or SKU"))
+        self.cash_button.setText(self.tr("Cash in/out"))
+        self.x_button.setText(self.tr("X report"))
+        self.recent_button.setText(self.tr("Recent sales (F8)"))
+        self.grid_title.setText(self.tr("Quick items"))
+        self.pay_button.setText(self.tr("Pay (F12)"))
+        self.hold_button.setText(self.tr("Hold (F5)"))
+        self.customer_button.setText(self.tr("Customer (F7)"))
+        self.discount_button.setText(self.tr("Discount (F4)"))
+        self.clear_button.setText(self.tr("Void sale"))
+        self.receipt_button.setText(self.tr("Print last receipt"))
+        self.keys_help.setText(
+            self.tr(
+                "+/− quantity · Del remove · F2 quantity · F3 line discount · "
+                "F6 resume held sale · Esc back to scanning"
+            )
+        )
+        self.model.headerDataChanged.emit(Qt.Orientation.Horizontal, 0, 4)
+        self._show_shift()
+        self._totals_changed()
+
+    def changeEvent(self, event: QEvent) -> None:
+        if event.type() == QEvent.Type.LanguageChange:
+            self.retranslate()
+        super().changeEvent(event)
+
+    def showEvent(self, event: Any) -> None:
+        super().showEvent(event)
+        self.focus_scan()
+
+    def focus_scan(self) -> None:
+        self.scan.setFocus(Qt.FocusReason.OtherFocusReason)
+
+    # ------------------------------------------------------------------ keys
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if watched is self.scan and event.type() == QEvent.Type.KeyPress:
+            assert isinstance(event, QKeyEvent)
+            key = event.key()
+            if key in (Qt.Key.Key_Plus, Qt.Key.Key_Minus) and not self.scan.text():
+                self.bump(1 if key == Qt.Key.Key_Plus else -1)
+                return True
+            if key in (Qt.Key.Key_Down, Qt.Key.Key_Up):
+                if self.hits.isVisible() and self.hits.count():
+                    step = 1 if key == Qt.Key.Key_Down else -1
+                    row = max(0, min(self.hits.count() - 1, self.hits.currentRow() + step))
+                    self.hits.setCurrentRow(row)
+                elif self.model.rowCount():
+                    self._move_selection(1 if key == Qt.Key.Key_Down else -1)
+                return True
+            if key == Qt.Key.Key_Escape:
+                self.scan.clear()
+                self.hits.hide()
+                return True
+        return super().eventFilter(watched, event)
+
+    def _move_selection(self, step: int) -> None:
+        row = max(0, min(self.model.rowCount() - 1, self.selected_row() + step))
+        self.table.selectRow(row)
+
+    def selected_row(self) -> int:
+        rows = self.table.selectionModel().selectedRows()
+        if rows:
+            return rows[0].row()
+        return self.model.rowCount() - 1
+
+    # ------------------------------------------------------------------ dialogs
+
+    async def _ask(self, dialog: QDialog) -> bool:
+        """Show a dialog window-modal and wait for it without a nested event loop (``exec``
+        inside a coroutine would stall the app's other async work); ``self.dialog`` is the
+        one open now."""
+        future: asyncio.Future[int] = asyncio.get_running_loop().create_future()
+        dialog.finished.connect(lambda r: future.done() or future.set_result(r))
+        self.dialog = dialog
+        dialog.open()
+        try:
+            return bool(await future)
+        finally:
+            self.dialog = None
+            dialog.deleteLater()
+
+    async def _ask_text(self, title: str, label: str) -> str | None:
+        dialog = QInputDialog(self)
+        dialog.setWindowTitle(title)
+        dialog.setLabelText(label)
+        return dialog.textValue() if await self._ask(dialog) else None
+
+    async def _ask_int(self, title: str, label: str, value: int) -> int | None:
+        dialog = QInputDialog(self)
+        dialog.setWindowTitle(title)
+        dialog.setLabelText(label)
+        dialog.setInputMode(QInputDialog.InputMode.IntInput)
+        dialog.setIntRange(0, 100_000)
+        dialog.setIntValue(value)
+        return dialog.intValue() if await self._ask(dialog) else None
+
+    # ------------------------------------------------------------------ adding
+
+    @asyncSlot()
+    async def on_enter(self) -> None:
+        """Enter in the scan field: a chosen search hit, else a code, else a search."""
+        text = self.scan.text().strip()
+        self.search_timer.stop()
+        if self.hits.isVisible() and self.hits.currentItem() is not None:
+            await self._add_hit(self.hits.currentItem())
+            return
+        if not text:
+            if self.model.rowCount():
+                self.pay()
+            return
+        self.busy += 1
+        try:
+            # Any single word may be a code (two indexed lookups): SKUs need not have digits.
+            found = await self.ctx.ops.read(pos.lookup_code, text) if " " not in text else None
+            if found is None:
+                found_list = await self.ctx.ops.read(_search_sellables, text)
+                if not found_list:
+                    self._say(self.tr("Nothing matches “{text}”").format(text=text), warn=True)
+                    self.scan.selectAll()
+                    return
+                if _code_like(text) and len(found_list) > 1:
+                    self._show_hits(found_list)
+                    return
+                found = await self._pick_variant(found_list)
+                if found is None:
+                    return
+            self.scan.clear()
+            self.hits.hide()
+            self.add_item(found)
+        except DomainError as exc:
+            show_error(self, exc)
+        finally:
+            self.busy -= 1
+
+    def add_item(self, item: Sellable, quantity: int = 1) -> None:
+        row = self.model.add(item, quantity)
+        self.table.selectRow(row)
+        line = self.model.lines[row]
+        if item.track_inventory and line.quantity > item.stock:
+            self._say(
+                self.tr("Only {n} of {item} in stock").format(n=item.stock, item=item.label),
+                warn=True,
+            )
+        else:
+            self._say(f"{item.label} · {baht(item.price_satang)}")
+        self.line_added.emit(row)
+
+    @asyncSlot()
+    async def search(self) -> None:
+        text = self.scan.text().strip()
+        if len(text) < 2 or (_code_like(text) and text.isdigit()):
+            self.hits.hide()
+            return
+        self._search_seq += 1
+        seq = self._search_seq
+        self.busy += 1
+        try:
+            found = await self.ctx.ops.read(_search_sellables, text)
+        except DomainError as exc:
+            show_error(self, exc)
+            return
+        finally:
+            self.busy -= 1
+        if seq == self._search_seq and self.scan.text().strip() == text:
+            self._show_hits(found)
+
+    def _show_hits(self, found: list[Sellable]) -> None:
+        self.hits.clear()
+        for item in found:
+            stock = self.tr("in stock: {n}").format(n=item.stock) if item.track_inventory else ""
+            row = QListWidgetItem(f"{item.label} · {item.sku} · {baht(item.price_satang)} {stock}")
+            row.setData(Qt.ItemDataRole.UserRole, item)
+            self.hits.addItem(row)
+        self.hits.setVisible(bool(found))
+        if found:
+            self.hits.setCurrentRow(0)
+
+    @asyncSlot(QListWidgetItem)
+    async def _hit_chosen(self, item: QListWidgetItem) -> None:
+        await self._add_hit(item)
+
+    async def _add_hit(self, row: QListWidgetItem) -> None:
+        item: Sellable = row.data(Qt.ItemDataRole.UserRole)
+        self.scan.clear()
+        self.hits.hide()
+        self.add_item(item)
+        self.focus_scan()
+
+    async def _pick_variant(self, found: list[Sellable]) -> Sellable | None:
+        """The first product's variant: asked when it has several."""
+        first = [s for s in found if s.product_id == found[0].product_id]
+        if len(first) == 1:
+            return first[0]
+        dialog = PickDialog(self.tr("Which one?"), variant_rows(first), self)
+        ok = await self._ask(dialog)
+        chosen = dialog.chosen if ok else None
+        self.focus_scan()
+        return chosen if isinstance(chosen, Sellable) else None
+
+    def _fill_grid(self, items: list[Sellable]) -> None:
+        for b in self.quick_buttons:
+            self.grid.removeWidget(b)
+            b.deleteLater()
+        self.quick_buttons = []
+        for n, item in enumerate(items):
+            b = QPushButton(f"{item.label}\n{baht(item.price_satang)}")
+            b.setMinimumHeight(56)
+            b.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+            b.setToolTip(item.sku)
+            b.clicked.connect(lambda _c=False, it=item: self.add_item(it))
+            self.grid.addWidget(b, n // 3, n % 3)
+            self.quick_buttons.append(b)
+
+    # ------------------------------------------------------------------ lines
+
+    def bump(self, step: int) -> None:
+        if not self.model.rowCount():
+            return
+        row = self.selected_row()
+        self.model.set_quantity(row, self.model.lines[row].quantity + step)
+        if self.model.rowCount():
+            self.table.selectRow(min(row, self.model.rowCount() - 1))
+
+    @asyncSlot()
+    async def set_quantity(self) -> None:
+        if not self.model.rowCount():
+            return
+        row = self.selected_row()
+        qty = await self._ask_int(
+            self.tr("Quantity"), self.model.lines[row].item.label, self.model.lines[row].quantity
+        )
+        if qty is not None:
+            self.model.set_quantity(row, qty)
+        self.focus_scan()
+
+    @asyncSlot()
+    async def set_line_discount(self) -> None:
+        if not self.model.rowCount():
+            return
+        row = self.selected_row()
+        line = self.model.lines[row]
+        dialog = MoneyDialog(
+            self.tr("Line discount"),
+            self.tr("Discount on {item} (baht)").format(item=line.item.label),
+            self,
+        )
+        if await self._ask(dialog):
+            value = dialog.value_satang
+            if value > line.unit_price_satang * line.quantity:
+                self._say(self.tr("The discount is larger than the line"), warn=True)
+            else:
+                self.model.set_discount(row, value)
+        self.focus_scan()
+
+    @asyncSlot()
+    async def set_order_discount(self) -> None:
+        if not self.model.rowCount():
+            return
+        dialog = MoneyDialog(self.tr("Discount on the sale"), self.tr("Discount (baht)"), self)
+        dialog.amount.setText(format_baht(self.order_discount))
+        dialog.amount.selectAll()
+        if await self._ask(dialog):
+            value = dialog.value_satang
+            subtotal = sum(ln.total_satang for ln in self.model.lines)
+            if value > subtotal:
+                self._say(self.tr("The discount is larger than the sale"), warn=True)
+            else:
+                self.order_discount = value
+                self._totals_changed()
+        self.focus_scan()
+
+    def remove_line(self) -> None:
+        if self.model.rowCount():
+            self.model.remove(self.selected_row())
+        self.focus_scan()
+
+    def void_sale(self) -> None:
+        if not self.model.rowCount():
+            return
+        answer = QMessageBox.question(self, self.tr("Void sale"), self.tr("Clear this sale?"))
+        if answer == QMessageBox.StandardButton.Yes:
+            self.new_sale()
+
+    def new_sale(self) -> None:
+        self.model.clear()
+        self.order_discount = 0
+        self.buyer = {}
+        self._totals_changed()
+        self.focus_scan()
+
+    @asyncSlot()
+    async def edit_buyer(self) -> None:
+        dialog = BuyerDialog(self.buyer, self)
+        if await self._ask(dialog):
+            self.buyer = {k: v for k, v in dialog.values().items() if v}
+            self._totals_changed()
+        self.focus_scan()
+
+    # ------------------------------------------------------------------ totals
+
+    def _totals_changed(self) -> None:
+        lines = self.model.lines
+        subtotal = sum(ln.total_satang for ln in lines)
+        discount = min(self.order_discount, subtotal)
+        total = subtotal - discount
+        text = self.tr("{n} items · subtotal {subtotal}").format(
+            n=self.model.item_count(), subtotal=baht(subtotal)
+        )
+        if discount:
+            text += " · " + self.tr("discount {d}").format(d=baht(discount))
+        self.sums.setText(text)
+        self.total_label.setText(baht(total))
+        self.pay_button.setEnabled(bool(lines))
+        if self.buyer:
+            self.buyer_label.setText(
+                self.tr("Customer: {who}").format(
+                    who=" · ".join(v for k, v in self.buyer.items() if k != "customer_branch")
+                )
+            )
+        else:
+            self.buyer_label.setText("")
+
+    def _say(self, text: str, *, warn: bool = False) -> None:
+        self.message.setText(text)
+        self.message.setStyleSheet("color: #D64545;" if warn else "")
+
+    # ------------------------------------------------------------------ paying
+
+    @asyncSlot()
+    async def pay(self) -> None:
+        if not self.model.rowCount() or self.dialog is not None:
+            return
+        if self.shift is None:
+            self._say(self.tr("Open a shift before selling"), warn=True)
+            await self._open_shift()
+            if self.shift is None:
+                return
+        lines = self.model.cart_lines()
+        self.busy += 1
+        try:
+            totals = await self.ctx.ops.read(pos.sale_totals, lines, self.order_discount)
+            profile = await self.ctx.ops.read(shop.get_profile)
+        except DomainError as exc:
+            show_error(self, exc)
+            return
+        finally:
+            self.busy -= 1
+        dialog = PayDialog(totals.total, profile.promptpay_id, self)
+        accepted = await self._ask(dialog)
+        tenders = list(dialog.tenders)
+        change = dialog.change_satang
+        if not accepted:
+            self.focus_scan()
+            return
+        await self.complete_sale(tenders, change)
+
+    async def complete_sale(self, tenders: list[pos.Tender], change: int) -> bool:
+        """Ring the sale up with these tenders; a short stock or a changed price leaves the
+        bill on screen to fix."""
+        self.busy += 1
+        try:
+            result = await self.ctx.ops.write(
+                pos.ring_up,
+                self.model.cart_lines(),
+                tenders,
+                self.ctx.ops.actor,
+                order_discount_satang=self.order_discount,
+                topics={"orders", "catalog", "pos"},
+                **self.buyer,
+            )
+        except DomainError as exc:
+            show_error(self, exc)
+            return False
+        finally:
+            self.busy -= 1
+        self.last_sale = result
+        self.receipt_button.setEnabled(True)
+        self.new_sale()
+        parts = [self.tr("Sale {number} done").format(number=result.order.number)]
+        if result.change_satang:
+            parts.append(self.tr("CHANGE {amount}").format(amount=baht(result.change_satang)))
+        self._say(" · ".join(parts))
+        if result.change_satang:
+            self.total_label.setText(
+                self.tr("Change {amount}").format(amount=baht(result.change_satang))
+            )
+        self.sale_completed.emit(result.order.id)
+        await self._auto_print(result.order.id)
+        return True
+
+    @asyncSlot()
+    async def print_last_receipt(self) -> None:
+        if self.last_sale is not None:
+            await self.print_receipt(self.last_sale.order.id)
+
+    async def print_receipt(self, order_id: int) -> bool:
+        """Print through Settings → Printers: the thermal printer, a named printer, or the
+        print dialog."""
+        from minichat_desktop.ui import printing
+
+        self.busy += 1
+        try:
+            return await printing.print_receipt(self, self.ctx, order_id)
+        finally:
+            self.busy -= 1
+
+    async def _auto_print(self, order_id: int) -> None:
+        """A receipt printer is set up: every sale prints its receipt at once."""
+        settings = await self.ctx.ops.read(documents.get_printer_settings)
+        if settings.receipt_kind != documents.ReceiptPrinterKind.NONE:
+            await self.print_receipt(order_id)
+
+    # ------------------------------------------------------------------ held sales
+
+    @asyncSlot()
+    async def hold(self) -> None:
+        if not self.model.rowCount() or self.dialog is not None:
+            return
+        label = await self._ask_text(
+            self.tr("Hold sale"), self.tr("Name to find it again (optional)")
+        )
+        if label is None:
+            self.focus_scan()
+            return
+        await self.hold_as(label)
+
+    async def hold_as(self, label: str) -> None:
+        try:
+            await self.ctx.ops.write(
+                pos.hold_sale,
+                self.model.cart_lines(),
+                label or self.buyer.get("customer_name", ""),
+                self.ctx.ops.actor,
+                self.order_discount,
+                topics={"pos"},
+            )
+        except DomainError as exc:
+            show_error(self, exc)
+            return
+        self.new_sale()
+        self._say(self.tr("Sale held: press F6 to resume it"))
+
+    @asyncSlot()
+    async def resume(self) -> None:
+        if self.dialog is not None:
+            return
+        held = await self.ctx.ops.read(pos.list_held)
+        if not held:
+            self._say(self.tr("No held sales"))
+            return
+        if self.model.rowCount():
+            self._say(self.tr("Finish or hold the current sale first"), warn=True)
+            return
+        dialog = PickDialog(self.tr("Resume a held sale"), held_rows(held), self)
+        ok = await self._ask(dialog)
+        chosen = dialog.chosen
+        if not ok or chosen is None:
+            self.focus_scan()
+            return
+        await self.resume_held(int(chosen))  # type: ignore[call-overload]
+
+    async def resume_held(self, held_id: int) -> None:
+        try:
+            lines, discount = await self.ctx.ops.write(pos.resume_held, held_id, topics={"pos"})
+            items = {
+                s.variant_id: s
+                for s in await self.ctx.ops.read(pos.sellables, [ln.variant_id for ln in lines])
+            }
+        except DomainError as exc:
+            show_error(self, exc)
+            return
+        missing = [ln for ln in lines if ln.variant_id not in items]
+        self.model.load(
+            [
+                TillLine(
+                    items[ln.variant_id], ln.quantity, ln.unit_price_satang, ln.discount_satang
+                )
+                for ln in lines
+                if ln.variant_id in items
+            ]
+        )
+        self.order_discount = discount
+        self._totals_changed()
+        if missing:
+            self._say(self.tr("Some items are no longer for sale and were left out"), warn=True)
+        self.focus_scan()
+
+    def _held_count(self, n: int) -> None:
+        self.held_button.setText(
+            self.tr("Held sales ({n})").format(n=n) if n else self.tr("Held sales")
+        )
+
+    # ------------------------------------------------------------------ recent sales, refunds
+
+    @asyncSlot()
+    async def recent_sales(self) -> None:
+        if self.dialog is not None:
+            return
+        sales = await self.ctx.ops.read(_recent_sales)
+        if not sales:
+            self._say(self.tr("No counter sales yet"))
+            return
+        rows: list[tuple[str, object]] = [
+            (
+                f"{o.number} · {o.created_at.astimezone(shop.BANGKOK):%d/%m %H:%M} · "
+                f"{baht(o.total_satang)} · {method_name(o.payment_method)}"
+                + (f" · {self.tr('refunded')}" if o.status == "refunded" else ""),
+                o.id,
+            )
+            for o in sales
+        ]
+        dialog = PickDialog(self.tr("Recent sales"), rows, self)
+        ok = await self._ask(dialog)
+        chosen = dialog.chosen
+        if not ok or chosen is None:
+            self.focus_scan()
+            return
+        await self.sale_actions(int(chosen))  # type: ignore[call-overload]
+
+    async def sale_actions(self, order_id: int) -> None:
+        view = await self.ctx.ops.read(orders.get_order, order_id)
+        box = QMessageBox(self)
+        box.setWindowTitle(view.number)
+        box.setText(
+            self.tr("Sale {number}: {total}").format(
+                number=view.number, total=baht(view.total_satang)
+            )
+        )
+        reprint = box.addButton(self.tr("Print receipt"), QMessageBox.ButtonRole.ActionRole)
+        refund = box.addButton(self.tr("Refund…"), QMessageBox.ButtonRole.DestructiveRole)
+        refund.setEnabled(view.payment_status == "paid")
+        box.addButton(self.tr("Close"), QMessageBox.ButtonRole.RejectRole)
+        await self._ask(box)
+        clicked = box.clickedButton()
+        if clicked is reprint:
+            await self.print_receipt(order_id)
+        elif clicked is refund:
+            reason = await self._ask_text(self.tr("Refund"), self.tr("Why is this sale refunded?"))
+            if reason is not None:
+                await self.refund(order_id, reason)
+        self.focus_scan()
+
+    async def refund(self, order_id: int, reason: str) -> bool:
+        try:
+            view = await self.ctx.ops.write(
+                pos.refund_sale,
+                order_id,
+                self.ctx.ops.actor,
+                reason,
+                topics={"orders", "catalog", "pos"},
+            )
+        except DomainError as exc:
+            show_error(self, exc)
+            return False
+        self._say(
+            self.tr("Sale {number} refunded: give back {amount}").format(
+                number=view.number, amount=baht(view.total_satang)
+            )
+        )
+        return True
+
+    # ------------------------------------------------------------------ shifts
+
+    def _show_shift(self) -> None:
+        s = self.shift
+        if s is None:
+            self.shift_label.setText(self.tr("No shift open: open one to start selling"))
+            self.shift_button.setText(self.tr("Open shift"))
+        else:
+            self.shift_label.setText(
+                self.tr("Shift open since {time} by {who} · float {amount}").format(
+                    time=f"{s.opened_at.astimezone(shop.BANGKOK):%H:%M}",
+                    who=s.opened_by,
+                    amount=baht(s.opening_float_satang),
+                )
+            )
+            self.shift_button.setText(self.tr("Close shift (Z)"))
+        self.cash_button.setEnabled(s is not None)
+        self.x_button.setEnabled(s is not None)
+
+    @asyncSlot()
+    async def shift_action(self) -> None:
+        if self.shift is None:
+            await self._open_shift()
+        else:
+            await self._close_shift()
+
+    async def _open_shift(self) -> None:
+        dialog = MoneyDialog(
+            self.tr("Open shift"),
+            self.tr("Cash in the drawer now (baht)"),
+            self,
+            info=self.tr("Count the float: the cash you start the day with."),
+        )
+        ok = await self._ask(dialog)
+        value = dialog.value_satang
+        if not ok:
+            return
+        await self.open_shift(value)
+
+    async def open_shift(self, float_satang: int) -> bool:
+        try:
+            self.shift = await self.ctx.ops.write(
+                pos.open_shift, float_satang, self.ctx.ops.actor, topics={"pos"}
+            )
+        except DomainError as exc:
+            show_error(self, exc)
+            return False
+        self._show_shift()
+        self.focus_scan()
+        return True
+
+    @asyncSlot()
+    async def cash_in_out(self) -> None:
+        if self.shift is None:
+            return
+        dialog = MoneyDialog(
+            self.tr("Cash in or out"), self.tr("Amount (baht)"), self, reason=True, direction=True
+        )
+        ok = await self._ask(dialog)
+        value, reason = dialog.value_satang, dialog.reason.text()
+        if ok:
+            await self.move_cash(value, reason)
+        self.focus_scan()
+
+    async def move_cash(self, amount_satang: int, reason: str) -> bool:
+        try:
+            await self.ctx.ops.write(
+                pos.cash_movement, amount_satang, reason, self.ctx.ops.actor, topics={"pos"}
+            )
+        except DomainError as exc:
+            show_error(self, exc)
+            return False
+        self._say(
+            self.tr("{amount} recorded: {reason}").format(amount=baht(amount_satang), reason=reason)
+        )
+        return True
+
+    @asyncSlot()
+    async def show_x_report(self) -> None:
+        if self.shift is None:
+            return
+        report = await self.ctx.ops.read(pos.shift_report)
+        await self._show_report(report)
+
+    async def _close_shift(self) -> None:
+        if self.model.rowCount():
+            self._say(self.tr("Finish or hold the current sale first"), warn=True)
+            return
+        dialog = MoneyDialog(
+            self.tr("Close shift"),
+            self.tr("Cash counted in the drawer (baht)"),
+            self,
+            info=self.tr("Count the cash before looking at the expected amount."),
+        )
+        ok = await self._ask(dialog)
+        counted = dialog.value_satang
+        if ok:
+            await self.close_shift(counted)
+
+    async def close_shift(self, counted_satang: int) -> pos.ShiftReport | None:
+        try:
+            z = await self.ctx.ops.write(
+                pos.close_shift, counted_satang, self.ctx.ops.actor, topics={"pos"}
+            )
+        except DomainError as exc:
+            show_error(self, exc)
+            return None
+        self.shift = None
+        self._show_shift()
+        await self._show_report(z)
+        return z
+
+    async def _show_report(self, report: pos.ShiftReport) -> None:
+        profile = await self.ctx.ops.read(shop.get_profile)
+        page = report_html(report, profile.name)
+        title = self.tr("Z report") if report.z_number else self.tr("X report")
+        self.dialog = ReportDialog(title, page, self)
+        self.dialog.print_requested.connect(lambda: self._print_html(title, page))
+        self.dialog.show()
+        self.dialog.finished.connect(self._report_closed)
+
+    def _report_closed(self, _result: int) -> None:
+        self.dialog = None
+        self.focus_scan()
+
+    def _print_html(self, title: str, page: str) -> None:
+        """Print the X/Z report (short HTML) on the printer the person picks."""
+        from PySide6.QtGui import QTextDocument
+        from PySide6.QtPrintSupport import QPrintDialog, QPrinter
+
+        printer = QPrinter(QPrinter.PrinterMode.HighResolution)
+        printer.setDocName(title)
+        dialog = QPrintDialog(printer, self)
+        if dialog.exec() == QDialog.DialogCode.Accepted:
+            doc = QTextDocument()
+            doc.setDefaultFont(self.font())
+            doc.setHtml(page)
+            doc.print_(printer)
+
+    # ------------------------------------------------------------------ changes
+
+    @asyncSlot(set)
+    async def on_changed(self, topics: set[str]) -> None:
+        if not topics & {"catalog", "pos", "orders"}:
+            return
+        self.busy += 1
+        try:
+            self._fill_grid(await self.ctx.ops.read(pos.favourites))
+            self._held_count(len(await self.ctx.ops.read(pos.list_held)))
+            self.shift = await self.ctx.ops.read(pos.current_shift)
+            self._show_shift()
+        finally:
+            self.busy -= 1
