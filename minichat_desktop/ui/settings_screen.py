@@ -1,5 +1,5 @@
 """The Settings screen: a list of pages on the left (shop profile, relay, website widget, LINE,
-AI, chat, notifications and language), each saving on its own with a line saying what
+AI, chat, notifications and language, printers), each saving on its own with a line saying what
 happened, and keeping what the person typed when something is wrong.
 
 Where things are kept: secrets (shop token, LINE credentials, AI keys) only in the keyring via
@@ -54,6 +54,7 @@ from minichat_desktop.ui.settings_common import (
     primary,
     report,
 )
+from minichat_desktop.ui.settings_printers import PrintersPage
 from minichat_desktop.ui.settings_profile import ProfilePage
 from minichat_desktop.ui.settings_widget import WidgetPage
 from relay import protocol as p
@@ -1043,6 +1044,7 @@ class SettingsScreen(QWidget):
         self.ai = AiPage(ctx)
         self.chat = ChatPage(ctx)
         self.notifications = NotificationsPage(ctx)
+        self.printers = PrintersPage(ctx)
         self.pages: list[Page] = [
             self.profile,
             self.relay,
@@ -1051,6 +1053,7 @@ class SettingsScreen(QWidget):
             self.ai,
             self.chat,
             self.notifications,
+            self.printers,
         ]
         self.nav = QListWidget(objectName="SettingsNav")
         self.nav.setFixedWidth(220)
@@ -1084,6 +1087,7 @@ class SettingsScreen(QWidget):
             self.tr("AI assistant"),
             self.tr("Chat and bot"),
             self.tr("Notifications and language"),
+            self.tr("Printers"),
         )
         for i, name in enumerate(names):
             self.nav.item(i).setText(name)
