@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -13,7 +14,7 @@ from PySide6.QtCore import Qt, QTimer
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QDialog, QMessageBox
 
-from minichat_desktop.domain import catalog, orders, pos, shop, stock
+from minichat_desktop.domain import catalog, documents, orders, pos, shop, stock
 from minichat_desktop.domain.catalog import ProductInput, VariantInput
 from minichat_desktop.domain.models import Channel, OrderStatus, PaymentMethod
 from minichat_desktop.ui.context import AppContext
@@ -112,10 +113,18 @@ async def close(screen: PosScreen) -> None:
 
 
 async def test_scan_pay_cash_give_change_stock_drops(
-    make_ctx: Callable[..., AppContext], warnings: list[str]
+    make_ctx: Callable[..., AppContext], warnings: list[str], tmp_path: Path
 ) -> None:
     ctx = make_ctx()
     ids = fill(ctx)
+    # the receipt printer: ESC/POS into a file (as to /dev/usb/lp0)
+    receipt_file = tmp_path / "lp0"
+    ctx.ops.write_now(
+        documents.save_printer_settings,
+        documents.PrinterSettings(
+            receipt_kind=documents.ReceiptPrinterKind.FILE, receipt_target=str(receipt_file)
+        ),
+    )
     screen = PosScreen(ctx)
     screen.resize(1200, 760)
     screen.show()
@@ -153,6 +162,10 @@ async def test_scan_pay_cash_give_change_stock_drops(
             OrderStatus.DELIVERED,
             38_500,
         )
+        # the receipt came out of the printer by itself: ESC/POS, Thai as a raster image
+        await until(lambda: receipt_file.exists() and screen.busy == 0)
+        data = receipt_file.read_bytes()
+        assert data.startswith(b"\x1b@") and b"\x1dv0" in data
         assert warnings == []
     finally:
         await close(screen)
