@@ -1,0 +1,133 @@
+"""Order messages to the shopper: editable templates checked when saved, rendered from the
+order, queued in its chat with the change; Thailand Post numbers checked with S10."""
+
+from __future__ import annotations
+
+import pytest
+from support.bot_shop import make_shop, new_conversation
+
+from minichat_desktop.domain import conversations as convs
+from minichat_desktop.domain import order_actions, order_notify, orders, stock
+from minichat_desktop.domain.db import Database
+from minichat_desktop.domain.errors import UserError
+from minichat_desktop.domain.models import Channel, OrderStatus
+from minichat_desktop.domain.thai import is_valid_s10, s10_check_digit
+
+
+def _chat_order(db: Database, variant_id: int, ref: str = "widget:shopper0001") -> int:
+    new_conversation(db, ref)
+    with db.write() as s:
+        view = orders.place_order(
+            s,
+            orders.NewOrder(
+                channel=Channel.WIDGET,
+                lines=[orders.LineInput(2, variant_id=variant_id)],
+                customer_name="สมหญิง ใจดี",
+                conversation_ref=ref,
+            ),
+            "bot",
+        )
+    return view.id
+
+
+def _sent(db: Database) -> list[dict[str, object]]:
+    with db.read() as s:
+        return [frame["message"] for _uid, frame in convs.pending_outbox(s)]
+
+
+def test_defaults_are_thai_and_use_only_known_placeholders(db: Database) -> None:
+    with db.read() as s:
+        templates = order_notify.get_templates(s)
+    assert list(templates) == list(order_notify.EVENTS)
+    for event, text in templates.items():
+        assert order_notify.validate_template(event, text) == text.strip()
+    assert "จัดส่งแล้ว" in templates["shipped"] and "{tracking}" in templates["shipped"]
+
+
+def test_saved_template_is_used_and_default_kept_for_others(db: Database) -> None:
+    with db.write() as s:
+        order_notify.save_templates(s, {"shipped": "ส่งแล้วจ้า {order_number} เลข {tracking}"})
+    with db.read() as s:
+        templates = order_notify.get_templates(s)
+    assert templates["shipped"] == "ส่งแล้วจ้า {order_number} เลข {tracking}"
+    assert templates["paid"] == order_notify.DEFAULT_TEMPLATES["paid"]
+
+
+@pytest.mark.parametrize(
+    ("text", "code", "field"),
+    [
+        ("ส่งแล้ว {tracknig}", "order_notify.unknown_placeholder", "tracknig"),
+        ("ส่งแล้ว {order_number", "order_notify.bad_braces", None),
+        ("ยอด {total:>10}", "order_notify.bad_placeholder", None),
+        ("   ", "order_notify.empty", None),
+    ],
+)
+def test_a_bad_template_is_refused_and_nothing_stored(
+    db: Database, text: str, code: str, field: str | None
+) -> None:
+    with pytest.raises(UserError) as caught, db.write() as s:
+        order_notify.save_templates(s, {"paid": "ชำระแล้ว {order_number}", "shipped": text})
+    assert caught.value.code == code
+    assert caught.value.params["event"] == "shipped"
+    if field:
+        assert caught.value.params["field"] == field
+    with db.read() as s:
+        assert order_notify.get_templates(s)["paid"] == order_notify.DEFAULT_TEMPLATES["paid"]
+
+
+def test_render_drops_a_line_whose_placeholders_are_empty() -> None:
+    values = {"order_number": "MC-2026-000001", "tracking": "KEX1", "tracking_url": ""}
+    text = "ออเดอร์ {order_number}\nเลขพัสดุ: {tracking}\n{tracking_url}\nขอบคุณค่ะ"
+    assert order_notify.render(text, values) == "ออเดอร์ MC-2026-000001\nเลขพัสดุ: KEX1\nขอบคุณค่ะ"
+
+
+def test_shipping_with_tracking_queues_the_templated_text(db: Database) -> None:
+    ids = make_shop(db)
+    oid = _chat_order(db, ids.tee_red_m)
+    with db.write() as s:
+        order_notify.save_templates(
+            s, {"shipped": "{shop_name}: {order_number} {status} {carrier} {tracking}\n{tracking_url}"}
+        )
+        order_actions.mark_paid(s, oid, "owner")
+        changed = order_actions.ship(
+            s, oid, "owner", carrier="Thailand Post", tracking="ee 123456785 th", tell=True
+        )
+    assert changed.order.status == OrderStatus.SHIPPED
+    assert changed.order.tracking_number == "EE123456785TH"
+    assert changed.told is not None
+    (message,) = _sent(db)
+    expected = (
+        f"ร้านมินิ: {changed.order.number} จัดส่งแล้ว Thailand Post EE123456785TH\n"
+        "https://track.thailandpost.co.th/?trackNumber=EE123456785TH"
+    )
+    assert (message["kind"], message["text"]) == ("text", expected)
+
+
+def test_a_bad_thailand_post_number_is_refused_and_nothing_changes(db: Database) -> None:
+    ids = make_shop(db)
+    oid = _chat_order(db, ids.tee_red_m)
+    with db.write() as s:
+        orders.mark_paid(s, oid, "owner")
+    with pytest.raises(UserError) as caught, db.write() as s:
+        order_actions.ship(s, oid, "owner", carrier="Thailand Post", tracking="EE123456784TH", tell=True)
+    assert (caught.value.code, caught.value.params["tracking"]) == ("order.bad_s10", "EE123456784TH")
+    with db.read() as s:
+        view = orders.get_order(s, oid)
+    assert (view.status, view.tracking_number, view.carrier) == ("confirmed", "", "")
+    assert _sent(db) == []
+
+
+def test_other_carriers_numbers_are_not_s10_checked(db: Database) -> None:
+    assert order_actions.clean_tracking("Kerry Express", " kex 0012 3456 ") == "KEX00123456"
+    with pytest.raises(UserError) as caught:
+        order_actions.clean_tracking("Flash Express", "ก๊อก")
+    assert caught.value.code == "order.bad_tracking"
+
+
+def test_s10_check_digit() -> None:
+    assert s10_check_digit("12345678") == 5
+    assert is_valid_s10("EE123456785TH")
+    assert not is_valid_s10("EE123456784TH")
+    assert s10_check_digit("00000001") == 4  # 7 mod 11 = 7, 11 - 7
+    assert s10_check_digit("00000012") == 0  # 9 + 14 = 23, r = 1: 10 becomes 0
+    assert s10_check_digit("10001000") == 5  # 8 + 3 = 11, r = 0: 11 becomes 5
