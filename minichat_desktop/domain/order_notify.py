@@ -67,13 +67,16 @@ STATUS_TH: dict[str, str] = {
 
 DEFAULT_TEMPLATES: dict[str, str] = {
     "confirmed": "ร้านยืนยันออเดอร์ {order_number} แล้วค่ะ ยอดรวม {total} บาท ขอบคุณที่สั่งซื้อนะคะ 🙏",
-    "paid": "ได้รับชำระเงินออเดอร์ {order_number} จำนวน {total} บาท เรียบร้อยแล้วค่ะ ทางร้านจะรีบจัดส่งให้นะคะ 🙏",
+    "paid": (
+        "ได้รับชำระเงินออเดอร์ {order_number} จำนวน {total} บาท เรียบร้อยแล้วค่ะ ทางร้านจะรีบจัดส่งให้นะคะ 🙏"
+    ),
     "processing": "ออเดอร์ {order_number} กำลังแพ็กสินค้าค่ะ จัดส่งแล้วจะแจ้งเลขพัสดุให้นะคะ 📦",
     "shipped": (
-        "ออเดอร์ {order_number} จัดส่งแล้วค่ะ 🚚\nขนส่ง: {carrier}\nเลขพัสดุ: {tracking}\n"
-        "{tracking_url}"
+        "ออเดอร์ {order_number} จัดส่งแล้วค่ะ 🚚\nขนส่ง: {carrier}\nเลขพัสดุ: {tracking}\n{tracking_url}"
     ),
-    "tracking": "อัปเดตเลขพัสดุออเดอร์ {order_number} ค่ะ\nขนส่ง: {carrier}\nเลขพัสดุ: {tracking}\n{tracking_url}",
+    "tracking": (
+        "อัปเดตเลขพัสดุออเดอร์ {order_number} ค่ะ\nขนส่ง: {carrier}\nเลขพัสดุ: {tracking}\n{tracking_url}"
+    ),
     "delivered": "ออเดอร์ {order_number} ส่งถึงแล้วค่ะ ขอบคุณที่อุดหนุน {shop_name} นะคะ 💚",
     "cancelled": "ออเดอร์ {order_number} ถูกยกเลิกแล้วค่ะ หากมีข้อสงสัยทักแชทได้เลยนะคะ",
     "refunded": "คืนเงินออเดอร์ {order_number} จำนวน {total} บาท เรียบร้อยแล้วค่ะ",
@@ -232,9 +235,7 @@ def conversation_of(session: Session, order: orders.OrderView) -> int | None:
     """The chat the order came from, or None (a counter sale, a deleted chat)."""
     if not order.conversation_ref:
         return None
-    return session.scalar(
-        select(Conversation.id).where(Conversation.ref == order.conversation_ref)
-    )
+    return session.scalar(select(Conversation.id).where(Conversation.ref == order.conversation_ref))
 
 
 def tell_shopper(

@@ -7,7 +7,7 @@ import pytest
 from support.bot_shop import make_shop, new_conversation
 
 from minichat_desktop.domain import conversations as convs
-from minichat_desktop.domain import order_actions, order_notify, orders, stock
+from minichat_desktop.domain import order_actions, order_notify, orders
 from minichat_desktop.domain.db import Database
 from minichat_desktop.domain.errors import UserError
 from minichat_desktop.domain.models import Channel, OrderStatus
@@ -86,7 +86,12 @@ def test_shipping_with_tracking_queues_the_templated_text(db: Database) -> None:
     oid = _chat_order(db, ids.tee_red_m)
     with db.write() as s:
         order_notify.save_templates(
-            s, {"shipped": "{shop_name}: {order_number} {status} {carrier} {tracking}\n{tracking_url}"}
+            s,
+            {
+                "shipped": (
+                    "{shop_name}: {order_number} {status} {carrier} {tracking}\n{tracking_url}"
+                )
+            },
         )
         order_actions.mark_paid(s, oid, "owner")
         changed = order_actions.ship(
@@ -109,8 +114,13 @@ def test_a_bad_thailand_post_number_is_refused_and_nothing_changes(db: Database)
     with db.write() as s:
         orders.mark_paid(s, oid, "owner")
     with pytest.raises(UserError) as caught, db.write() as s:
-        order_actions.ship(s, oid, "owner", carrier="Thailand Post", tracking="EE123456784TH", tell=True)
-    assert (caught.value.code, caught.value.params["tracking"]) == ("order.bad_s10", "EE123456784TH")
+        order_actions.ship(
+            s, oid, "owner", carrier="Thailand Post", tracking="EE123456784TH", tell=True
+        )
+    assert (caught.value.code, caught.value.params["tracking"]) == (
+        "order.bad_s10",
+        "EE123456784TH",
+    )
     with db.read() as s:
         view = orders.get_order(s, oid)
     assert (view.status, view.tracking_number, view.carrier) == ("confirmed", "", "")
