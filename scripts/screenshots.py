@@ -12,6 +12,7 @@ import os
 import sys
 import tempfile
 from pathlib import Path
+from typing import Any
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 os.environ.setdefault("PYTHON_KEYRING_BACKEND", "minichat_desktop.keyring_memory.MemoryKeyring")
@@ -41,6 +42,8 @@ async def shoot(out: Path) -> list[Path]:
                 window.nav.setCurrentRow(row)
                 if name == "inbox" and window.inbox.list_model.rowCount():
                     window.inbox.open_conversation(window.inbox.list_model.rows[0].id)
+                if name == "pos":
+                    await _fill_till(window.screen("pos"), made, out, lang)
                 await asyncio.sleep(0.3)
                 path = out / f"{name}-{lang}.png"
                 window.grab().save(str(path))
@@ -51,6 +54,30 @@ async def shoot(out: Path) -> list[Path]:
         ctx.ops.shutdown()
         db.dispose()
     return made
+
+
+async def _fill_till(till: Any, made: list[Path], out: Path, lang: str) -> None:
+    """A sale in progress: a shift open, three items on the bill, a discount; and the
+    payment dialog over it."""
+    from minichat_desktop.ui.pos_dialogs import PayDialog
+
+    if till.shift is None:
+        await till.open_shift(200_000)
+    till.new_sale()
+    for button in till.quick_buttons[:3]:
+        button.click()
+    till.model.set_quantity(0, 2)
+    till.order_discount = 2_000
+    till._totals_changed()
+    dialog = PayDialog(sum(ln.total_satang for ln in till.model.lines) - 2_000, "0812345678", till)
+    dialog.show()
+    dialog.show_promptpay()
+    await asyncio.sleep(0.3)
+    path = out / f"pos-pay-{lang}.png"
+    dialog.grab().save(str(path))
+    made.append(path)
+    dialog.close()
+    dialog.deleteLater()
 
 
 def main() -> int:

@@ -3,6 +3,9 @@ the relay link (online / connecting / offline, with the reason) and the notifica
 
 from __future__ import annotations
 
+import importlib
+from typing import TYPE_CHECKING, ClassVar
+
 from PySide6.QtCore import QByteArray, QEvent, QSize, Qt, QTimer, QUrl, Signal, Slot
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
@@ -26,13 +29,15 @@ from minichat_desktop.domain import notifications as notes
 from minichat_desktop.domain.shop import get_profile
 from minichat_desktop.sync.client import LinkState, Status
 from minichat_desktop.ui import theme
-from minichat_desktop.ui.catalog_screen import CatalogScreen
 from minichat_desktop.ui.chat_models import conversation_title
 from minichat_desktop.ui.context import AppContext
 from minichat_desktop.ui.i18n import t
 from minichat_desktop.ui.inbox import InboxScreen
 from minichat_desktop.ui.notifications_panel import NotificationsPanel
-from minichat_desktop.ui.settings_screen import SettingsScreen
+
+if TYPE_CHECKING:
+    from minichat_desktop.ui.catalog_screen import CatalogScreen
+    from minichat_desktop.ui.settings_screen import SettingsScreen
 
 
 def reason_text(reason: str) -> str:
@@ -94,7 +99,16 @@ class ConnectionIndicator(QWidget):
 
 
 class MainWindow(QMainWindow):
-    SECTIONS = ("inbox", "catalog", "settings")
+    # name, then the screen's module and class (imported when first shown: cold start).
+    SECTIONS = ("inbox", "pos", "catalog", "dashboard", "settings")
+    SCREENS: ClassVar[dict[str, tuple[str, str]]] = {
+        "orders": ("minichat_desktop.ui.orders_screen", "OrdersScreen"),
+        "pos": ("minichat_desktop.ui.pos_screen", "PosScreen"),
+        "catalog": ("minichat_desktop.ui.catalog_screen", "CatalogScreen"),
+        "customers": ("minichat_desktop.ui.customers_screen", "CustomersScreen"),
+        "dashboard": ("minichat_desktop.ui.dashboard_screen", "DashboardScreen"),
+        "settings": ("minichat_desktop.ui.settings_screen", "SettingsScreen"),
+    }
     closed = Signal()
 
     def __init__(self, ctx: AppContext) -> None:
@@ -102,17 +116,19 @@ class MainWindow(QMainWindow):
         self.ctx = ctx
         self.setMinimumSize(1000, 640)
 
-        # The inbox is what the owner sees first; the other screens are built right after the
-        # window's first paint (build_rest), which keeps the cold start short.
+        # The inbox is what the owner sees first; the other screens are built when first
+        # shown, and catalog and settings right after the window's first paint (build_rest),
+        # which keeps the cold start short.
         self.inbox = InboxScreen(ctx)
-        self.catalog: CatalogScreen | None = None
-        self.settings_screen: SettingsScreen | None = None
+        self.screens: dict[str, QWidget] = {"inbox": self.inbox}
         self.stack = QStackedWidget()
         self.stack.addWidget(self.inbox)
-        self._slots = [QWidget(), QWidget()]
-        for slot in self._slots:
+        self._slots: dict[str, QWidget] = {}
+        for name in self.SECTIONS[1:]:
+            slot = QWidget()
             QVBoxLayout(slot).setContentsMargins(0, 0, 0, 0)
             self.stack.addWidget(slot)
+            self._slots[name] = slot
 
         sidebar = QWidget(objectName="Sidebar")
         sidebar.setFixedWidth(210)
@@ -163,23 +179,36 @@ class MainWindow(QMainWindow):
 
     # ------------------------------------------------------------------ setup
 
+    @property
+    def catalog(self) -> CatalogScreen | None:
+        return self.screens.get("catalog")  # type: ignore[return-value]
+
+    @property
+    def settings_screen(self) -> SettingsScreen | None:
+        return self.screens.get("settings")  # type: ignore[return-value]
+
     def build_rest(self) -> None:
         """Build the catalog and settings screens (once). Called after the first paint; the
         settings screen must exist before the relay link starts (it pushes the widget's look
         and LINE credentials when the relay welcomes us)."""
-        if self.catalog is not None:
-            return
-        self.catalog = CatalogScreen(self.ctx)
-        self.settings_screen = SettingsScreen(self.ctx)
-        for slot, screen in zip(self._slots, (self.catalog, self.settings_screen), strict=True):
-            layout = slot.layout()
-            assert layout is not None
-            layout.addWidget(screen)
+        self.screen("catalog")
+        self.screen("settings")
 
-    def screen_at(self, row: int) -> QWidget | None:
-        if row > 0:
-            self.build_rest()
-        return (self.inbox, self.catalog, self.settings_screen)[row]
+    def screen(self, name: str) -> QWidget:
+        """The section's screen, built the first time it is asked for."""
+        built = self.screens.get(name)
+        if built is None:
+            module_name, class_name = self.SCREENS[name]
+            cls = getattr(importlib.import_module(module_name), class_name)
+            built = cls(self.ctx)
+            layout = self._slots[name].layout()
+            assert layout is not None
+            layout.addWidget(built)
+            self.screens[name] = built
+        return built
+
+    def screen_at(self, row: int) -> QWidget:
+        return self.screen(self.SECTIONS[row])
 
     def _make_shortcuts(self) -> None:
         for i in range(len(self.SECTIONS)):
@@ -208,7 +237,16 @@ class MainWindow(QMainWindow):
 
     def retranslate(self) -> None:
         self.setWindowTitle(self.tr("MiniChat — shop and chats"))
-        labels = (self.tr("Inbox"), self.tr("Catalog"), self.tr("Settings"))
+        names = {
+            "inbox": self.tr("Inbox"),
+            "orders": self.tr("Orders"),
+            "pos": self.tr("Counter"),
+            "catalog": self.tr("Catalog"),
+            "customers": self.tr("Customers"),
+            "dashboard": self.tr("Dashboard"),
+            "settings": self.tr("Settings"),
+        }
+        labels = [names[name] for name in self.SECTIONS]
         for i, label in enumerate(labels):
             self.nav.item(i).setText(label)
             self.nav.item(i).setToolTip(f"{label} (Ctrl+{i + 1})")
@@ -249,6 +287,10 @@ class MainWindow(QMainWindow):
         self.screen_at(row)
         self.stack.setCurrentIndex(row)
 
+    def show_section(self, name: str) -> QWidget:
+        self.nav.setCurrentRow(self.SECTIONS.index(name))
+        return self.screen(name)
+
     def bring_to_front(self) -> None:
         self.showNormal()
         self.raise_()
@@ -272,7 +314,12 @@ class MainWindow(QMainWindow):
             self.nav.setCurrentRow(0)
             self.inbox.open_conversation(int(ident))
         elif kind == "product":
-            self.nav.setCurrentRow(1)
+            self.show_section("catalog")
+        elif kind == "order" and ident.isdigit():
+            screen = self.show_section("orders")
+            opener = getattr(screen, "open_order", None)
+            if callable(opener):
+                opener(int(ident))
         self.bring_to_front()
 
     def refresh_counts(self) -> None:

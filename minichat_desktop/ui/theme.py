@@ -98,6 +98,7 @@ QPushButton:hover {{ background: #F0F2F5; }}
 QPushButton:disabled {{ color: #9AA5B1; }}
 QPushButton[primary="true"] {{ background: {GREEN}; color: white; border: 1px solid {GREEN}; }}
 QPushButton[primary="true"]:hover {{ background: {GREEN_DARK}; }}
+QPushButton[primary="true"]:disabled {{ background: #9CC9BC; border-color: #9CC9BC; }}
 QPushButton[danger="true"] {{ color: {RED}; border-color: {RED}; }}
 QTableView, QListView, QTreeView {{ background: #FFFFFF; border: 1px solid {LINE_COLOR};
     border-radius: 6px; gridline-color: {LINE_COLOR}; selection-background-color: #D9F0E8;

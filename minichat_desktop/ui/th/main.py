@@ -30,4 +30,9 @@ TEXTS = {
     "another MiniChat is connected for this shop": "มี MiniChat อีกเครื่องเชื่อมต่อร้านนี้อยู่",
     "this MiniChat is too old for the relay; please update it": "MiniChat รุ่นนี้เก่าเกินไปสำหรับรีเลย์ กรุณาอัปเดต",
     "the relay cannot be reached": "ติดต่อรีเลย์ไม่ได้",
+    "Orders": "ออเดอร์",
+    "Customers": "ลูกค้า",
+    "Dashboard": "ภาพรวม",
+    "Broadcasts": "บรอดแคสต์",
+    "Bot flows": "โฟลว์บอท",
 }
