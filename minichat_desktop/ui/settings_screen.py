@@ -1,6 +1,6 @@
 """The Settings screen: a list of pages on the left (shop profile, relay, website widget, LINE,
-AI, chat, notifications and language, printers), each saving on its own with a line saying what
-happened, and keeping what the person typed when something is wrong.
+AI, chat, notifications and language, printers, sales bot), each saving on its own with a line
+saying what happened, and keeping what the person typed when something is wrong.
 
 Where things are kept: secrets (shop token, LINE credentials, AI keys) only in the keyring via
 ``ctx.secrets``; this computer's preferences in ``ctx.settings``; the shop's settings in the
@@ -40,6 +40,7 @@ from minichat_desktop.secrets import LINE_SECRET, LINE_TOKEN, RELAY_TOKEN, ai_ke
 from minichat_desktop.sync.client import LinkState, Status
 from minichat_desktop.ui import i18n, theme
 from minichat_desktop.ui.context import AppContext
+from minichat_desktop.ui.settings_bot import BotPage
 from minichat_desktop.ui.settings_common import (
     Page,
     SecretField,
@@ -1045,6 +1046,7 @@ class SettingsScreen(QWidget):
         self.chat = ChatPage(ctx)
         self.notifications = NotificationsPage(ctx)
         self.printers = PrintersPage(ctx)
+        self.bot = BotPage(ctx)
         self.pages: list[Page] = [
             self.profile,
             self.relay,
@@ -1054,6 +1056,7 @@ class SettingsScreen(QWidget):
             self.chat,
             self.notifications,
             self.printers,
+            self.bot,
         ]
         self.nav = QListWidget(objectName="SettingsNav")
         self.nav.setFixedWidth(220)
@@ -1088,6 +1091,7 @@ class SettingsScreen(QWidget):
             self.tr("Chat and bot"),
             self.tr("Notifications and language"),
             self.tr("Printers"),
+            self.tr("Sales bot"),
         )
         for i, name in enumerate(names):
             self.nav.item(i).setText(name)
