@@ -44,6 +44,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
+FLOW_TICK_SECONDS = 60.0  # how often the sales flows' timers run
 IMAGE_TYPES = {
     b"\x89PNG": ("image/png", ".png"),
     b"\xff\xd8\xff": ("image/jpeg", ".jpg"),
@@ -81,6 +82,7 @@ class BotRunner:
         self._task: asyncio.Task[None] | None = None
         self._warming: asyncio.Future[None] | None = None
         self._ai_cache: tuple[Any, Any, float] | None = None
+        self._timer: asyncio.Task[None] | None = None
         self.answered = 0
 
     @property
@@ -98,6 +100,41 @@ class BotRunner:
         first shopper does not wait for it (seconds on a large catalog)."""
         if self._warming is None:
             self._warming = asyncio.ensure_future(self._db(self._warm))
+        self.start_timers()
+
+    # ------------------------------------------------------------------ flow timers
+
+    def start_timers(self, interval: float = FLOW_TICK_SECONDS) -> None:
+        """Run the sales flows' timers (waits, abandoned carts, delivered orders) now and
+        every ``interval`` seconds until :meth:`stop`."""
+        if self._timer is None or self._timer.done():
+            self._timer = asyncio.ensure_future(self._timers(interval))
+
+    async def _timers(self, interval: float) -> None:
+        while True:
+            try:
+                await self.tick()
+            except Exception:
+                log.exception("bot: flow timers failed")
+            await asyncio.sleep(interval)
+
+    async def tick(self, now: dt.datetime | None = None) -> list[int]:
+        """One round of flow timers; the conversations that got messages."""
+        changed = await self._db(self._tick, now or utcnow())
+        if changed:
+            self._wake()
+            if self._changed is not None:
+                self._changed(changed)
+        return changed
+
+    def _tick(self, now: dt.datetime) -> list[int]:
+        from minichat_desktop.domain.bot import flows
+        from minichat_desktop.domain.bot.engine import bot_enabled
+
+        with self.db.write() as s:
+            if not bot_enabled(s):
+                return []
+            return flows.queue_replies(s, flows.tick(s, now))
 
     def _warm(self) -> None:
         from minichat_desktop.domain.bot.engine import bot_enabled
@@ -123,6 +160,10 @@ class BotRunner:
             await self._queue.join()
 
     async def stop(self) -> None:
+        if self._timer is not None and not self._timer.done():
+            self._timer.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._timer
         if self._warming is not None:
             with contextlib.suppress(Exception):
                 await self._warming

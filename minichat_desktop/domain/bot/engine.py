@@ -39,10 +39,18 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from minichat_desktop.domain import analytics, notifications
 from minichat_desktop.domain import conversations as convs
-from minichat_desktop.domain import notifications
 from minichat_desktop.domain.bot import cart as carts
-from minichat_desktop.domain.bot import checkout, context, facts, nlu, recommend, templates
+from minichat_desktop.domain.bot import (
+    checkout,
+    context,
+    facts,
+    flows,
+    nlu,
+    recommend,
+    templates,
+)
 from minichat_desktop.domain.bot.catalog_match import CatalogMatcher
 from minichat_desktop.domain.bot.replies import (
     Outgoing,
@@ -214,9 +222,25 @@ class _Sellable:
         return self.name_en if lang == "en" and self.name_en else self.name
 
 
+def _card_products(out: list[Outgoing]) -> list[int]:
+    """The products on the product cards among ``out``, in order."""
+    ids = []
+    for o in out:
+        cards = (
+            (o.body.card,)
+            if isinstance(o.body, p.ProductCard)
+            else o.body.cards
+            if isinstance(o.body, p.Carousel)
+            else ()
+        )
+        ids.extend(int(c.product_id) for c in cards if c.product_id.isdigit())
+    return ids
+
+
 class DialogueEngine:
-    """One per shop (it caches the catalog matcher). ``media_dir``: where PromptPay QR images
-    are written (``<data>/media``); None sends payment details without the QR picture."""
+    """One per shop (it caches the catalog matcher and the recommendation index).
+    ``media_dir``: where PromptPay QR images are written (``<data>/media``); None sends payment
+    details without the QR picture."""
 
     def __init__(
         self,
@@ -231,6 +255,7 @@ class DialogueEngine:
         self.refresh_seconds = refresh_seconds
         self._matcher: CatalogMatcher | None = None
         self._checked = 0.0
+        self._index: recommend.RecommendIndex | None = None
 
     # ------------------------------------------------------------------ entry
 
@@ -247,6 +272,27 @@ class DialogueEngine:
             self._checked = now
         return self._matcher
 
+    def recommend_index(self, session: Session) -> recommend.RecommendIndex:
+        """The recommendation index, rebuilt when products, stock, sales or reviews changed —
+        checked at most every ``refresh_seconds`` as the matcher (ranking in memory takes a
+        few milliseconds where the SQL aggregates take ~14 ms on 10,000 products)."""
+        if self._index is None:
+            self._index = recommend.RecommendIndex.load(session)
+        else:
+            self._index = self._index.refreshed(session, max_age=self.refresh_seconds)
+        return self._index
+
+    def _recommend(
+        self,
+        session: Session,
+        crit: recommend.Criteria,
+        limit: int,
+        now: dt.datetime | None = None,
+    ) -> list[recommend.Recommendation]:
+        return recommend.recommend(
+            session, crit, limit=limit, index=self.recommend_index(session), now=now
+        )
+
     def answer(
         self,
         session: Session,
@@ -261,7 +307,29 @@ class DialogueEngine:
         """The bot's replies to ``message`` (a protocol message object the shopper sent).
         ``slip``: where a picture message was saved (else its URL is kept). A picture is
         attached to the conversation's unpaid order in every mode — also ``silent`` (the bot
-        switched off) — but answered only when the bot may speak."""
+        switched off) — but answered only when the bot may speak. Each product shown on a
+        card is recorded as viewed (analytics)."""
+        out = self._answer(session, conversation_id, message, now, ai, slip=slip, silent=silent)
+        for product_id in _card_products(out):
+            analytics.record(
+                session,
+                analytics.PRODUCT_VIEWED,
+                conversation_id=conversation_id,
+                product_id=product_id,
+            )
+        return out
+
+    def _answer(
+        self,
+        session: Session,
+        conversation_id: int,
+        message: dict[str, Any],
+        now: dt.datetime,
+        ai: nlu.AiClassifier | None,
+        *,
+        slip: str | None,
+        silent: bool,
+    ) -> list[Outgoing]:
         conv = session.get(Conversation, conversation_id)
         if conv is None:
             return []
@@ -293,11 +361,22 @@ class DialogueEngine:
             )
             complaint = result.intent == "complaint" and result.confidence >= nlu.UNSURE
             if wants_person or (
-                complaint and not self._busy_with_cart(session, conversation_id, said)
+                complaint
+                and not self._busy_with_cart(session, conversation_id, said)
+                and not flows.waiting_for_answer(session, conversation_id)
             ):
                 return self._escalate(session, conv, said, lang, complaint=not wants_person)
         if conv.bot_mode == BotMode.OFF:
             return []
+        # Sales flows first: a run waiting for this answer, a flow button, a trigger.
+        may_start = conv.bot_mode != BotMode.PASSIVE or convs.bot_may_answer(
+            session, conversation_id, said
+        )
+        taken = flows.on_message(
+            session, conversation_id, kind, said, result, now, lang, may_start=may_start
+        )
+        if taken is not None:
+            return taken
         if kind == "postback":
             return self._postback(session, conv, said, lang, now)
         if result is None:
@@ -585,7 +664,7 @@ class DialogueEngine:
         )
         recs = [
             r
-            for r in recommend.recommend(session, crit, limit=len(product_ids) or 1)
+            for r in self._recommend(session, crit, len(product_ids) or 1)
             if r.product_id in product_ids
         ]
         lines = self._variant_lines(session, product_ids, entities, lang)
@@ -708,7 +787,7 @@ class DialogueEngine:
         quick = tuple(postback(c, f"cat:{c}") for c in cats[:12])
         ctx = context.load_context(session, conv.id, now)
         crit = recommend.Criteria.from_context(ctx)
-        recs = recommend.recommend(session, crit, limit=MAX_CARDS, now=now)
+        recs = self._recommend(session, crit, MAX_CARDS, now)
         if not recs:
             return [text(w(lang, "ask_what"), quick)]
         out = self._recommend_reply(
@@ -718,7 +797,7 @@ class DialogueEngine:
 
     def _category(self, session: Session, category: str, lang: str) -> list[Outgoing]:
         crit = recommend.Criteria(category=category)
-        recs = recommend.recommend(session, crit, limit=MAX_CARDS)
+        recs = self._recommend(session, crit, MAX_CARDS)
         return self._recommend_reply(
             session, recs, templates.phrase_recommendations(recs, lang, crit), category, lang
         )
@@ -859,7 +938,7 @@ class DialogueEngine:
         """A product question naming no product: the recommendation engine picks (category,
         colour, size, budget, then best sellers)."""
         crit = recommend.Criteria.from_classification(result, ctx)
-        recs = recommend.recommend(session, crit, limit=3, now=now)
+        recs = self._recommend(session, crit, 3, now)
         return self._recommend_reply(
             session, recs, templates.phrase_recommendations(recs, lang, crit), said, lang
         )
