@@ -26,8 +26,8 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
+from minichat_desktop.domain import broadcasts, notifications
 from minichat_desktop.domain import conversations as convs
-from minichat_desktop.domain import notifications
 from minichat_desktop.domain.db import Database
 from minichat_desktop.domain.shop import get_setting, put_setting
 from minichat_desktop.sync.bot_runner import BotRunner
@@ -340,6 +340,7 @@ class RelayClient:
             elif isinstance(f, p.Error):
                 await self._error(f)
             elif isinstance(f, p.LineQuota) and not f.seq:
+                await self._db(self._keep_quota, f)
                 self.events.line_quota(f)
 
     def _store_stream(self, items: list[Any]) -> tuple[list[convs.Inbound], list[int], int]:
@@ -372,6 +373,7 @@ class RelayClient:
                     )
                     touched.add(view.id)
                 elif isinstance(item, p.LineQuota):
+                    broadcasts.store_line_quota(s, item.month, item.used, item.limit, item.exceeded)
                     limit = item.limit if item.limit is not None else "∞"
                     notifications.notify(
                         s,
@@ -382,6 +384,10 @@ class RelayClient:
             if top > after:
                 put_setting(s, AFTER_KEY, top)
         return stored, sorted(touched), top
+
+    def _keep_quota(self, q: p.LineQuota) -> None:
+        with self.db.write() as s:
+            broadcasts.store_line_quota(s, q.month, q.used, q.limit, q.exceeded)
 
     def _accepted(self, uids: list[str]) -> list[int]:
         with self.db.write() as s:
