@@ -28,6 +28,7 @@ from typing import Any
 from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
+from minichat_desktop.domain import analytics
 from minichat_desktop.domain.errors import NotFound, OutOfStock, UserError
 from minichat_desktop.domain.models import (
     Cart,
@@ -505,6 +506,13 @@ def add_item(
         item.quantity = have + quantity
     _touch(cart)
     session.flush()
+    analytics.record(
+        session,
+        analytics.ADDED_TO_CART,
+        conversation_id=conversation_id,
+        product_id=line.product_id,
+        data={"variant_id": variant_id, "quantity": quantity},
+    )
     return get_cart(session, conversation_id)
 
 

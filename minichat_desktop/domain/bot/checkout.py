@@ -26,7 +26,7 @@ from typing import Any
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
-from minichat_desktop.domain import customers, notifications, orders
+from minichat_desktop.domain import analytics, customers, notifications, orders
 from minichat_desktop.domain.bot import cart as carts
 from minichat_desktop.domain.bot import context
 from minichat_desktop.domain.bot.replies import Outgoing, postback, say, text
@@ -268,6 +268,12 @@ def start_checkout(session: Session, conversation_id: int, lang: str) -> list[Ou
     conv = _conversation(session, conversation_id)
     state = {"step": "name", "lang": lang, "saved": _prefill(session, conv)}
     carts.save_checkout(session, conversation_id, state)
+    analytics.record(
+        session,
+        analytics.CHECKOUT_STARTED,
+        conversation_id=conversation_id,
+        data={"goods_satang": view.goods_satang, "items": view.count},
+    )
     return prompt(session, conversation_id, state)
 
 
