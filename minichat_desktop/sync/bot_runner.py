@@ -96,8 +96,9 @@ class BotRunner:
         return self._engine
 
     def warm(self) -> None:
-        """Build the catalog matcher now, in the background, when the bot is on — so the
-        first shopper does not wait for it (seconds on a large catalog)."""
+        """Build the catalog matcher and the recommendation index now, in the background, when
+        the bot is on — so the first shopper does not wait for them (seconds on a large
+        catalog)."""
         if self._warming is None:
             self._warming = asyncio.ensure_future(self._db(self._warm))
         self.start_timers()
@@ -142,6 +143,7 @@ class BotRunner:
         with self.db.read() as s:
             if bot_enabled(s):
                 self.engine.matcher(s)
+                self.engine.recommend_index(s)
 
     def submit(self, stored: list[convs.Inbound]) -> None:
         """Answer these (just stored) messages, in order, soon."""
