@@ -100,18 +100,19 @@ def change_status(
 
 def bulk_change_status(
     session: Session, order_ids: list[int], to: OrderStatus, actor: str, *, tell: bool = False
-) -> tuple[list[Changed], list[tuple[str, str]]]:
-    """Move several orders; each that cannot move is reported by number with the reason, the
-    others moved (and told, with ``tell``, when they have a chat)."""
+) -> tuple[list[Changed], list[tuple[str, UserError]]]:
+    """Move several orders; each that cannot move is reported by number with its error (to
+    be shown in the person's language), the others moved (and told, with ``tell``, when they
+    have a chat)."""
     done: list[Changed] = []
-    failed: list[tuple[str, str]] = []
+    failed: list[tuple[str, UserError]] = []
     for oid in order_ids:
         try:
             with session.begin_nested():
                 done.append(change_status(session, oid, to, actor, tell=tell))
         except UserError as exc:
             number = str(exc.params.get("order", "")) or _number(session, oid)
-            failed.append((number, exc.message))
+            failed.append((number, exc))
     return done, failed
 
 

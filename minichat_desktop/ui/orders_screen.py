@@ -1,0 +1,1107 @@
+"""The Orders screen: every order, newest first, filtered by status, payment, channel, date,
+customer and total, found by number, phone or name; one order in detail (items, payment and
+its slip, shipping, notes, timeline); and what the owner does to orders — confirm a payment,
+enter the carrier and tracking number, move the status (one order or many), cancel or refund
+(the stock comes back), print or save invoices, receipts and shipping labels.
+
+A change can tell the shopper in the chat the order came from, in the shop's own words (the
+message templates, edited here). Everything that touches the database runs off the UI thread
+through ``ctx.ops``; the screen refreshes when an operation anywhere reports ``"orders"`` or
+``"pos"``. Dialogs are opened with ``open()`` and awaited (never ``exec()`` in a coroutine);
+``self.dialog`` is the one open now.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import logging
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import QDate, QEvent, Qt, QTimer, QUrl, Signal
+from PySide6.QtGui import QDesktopServices
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QComboBox,
+    QDateEdit,
+    QDialog,
+    QFrame,
+    QGridLayout,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QLineEdit,
+    QMenu,
+    QMessageBox,
+    QPushButton,
+    QScrollArea,
+    QSplitter,
+    QTableView,
+    QVBoxLayout,
+    QWidget,
+)
+from qasync import asyncSlot
+
+from minichat_desktop.domain import order_actions, order_notify, orders
+from minichat_desktop.domain.errors import DomainError, EnvironmentProblem, UserError
+from minichat_desktop.domain.models import Channel, OrderStatus, PaymentStatus
+from minichat_desktop.domain.orders import OrderFilters, OrderView
+from minichat_desktop.domain.shop import BANGKOK
+from minichat_desktop.domain.thai import format_baht, parse_baht
+from minichat_desktop.ui import theme
+from minichat_desktop.ui.context import AppContext
+from minichat_desktop.ui.errors import error_text, logging_path
+from minichat_desktop.ui.i18n import t
+from minichat_desktop.ui.orders_dialogs import (
+    PaymentDialog,
+    ShippingDialog,
+    SlipDialog,
+    StatusDialog,
+    TemplatesDialog,
+)
+from minichat_desktop.ui.orders_models import (
+    STATUS_COLORS,
+    ItemsModel,
+    OrderTableModel,
+    TimelineModel,
+    bangkok,
+    channel_label,
+    method_label,
+    payment_label,
+    status_label,
+)
+
+log = logging.getLogger(__name__)
+
+SEARCH_DEBOUNCE_MS = 200
+TOPICS = frozenset({"orders", "pos"})
+DATE_RANGES = ("any", "today", "7d", "30d", "month", "custom")
+
+
+def _table(model: Any) -> QTableView:
+    view = QTableView()
+    view.setModel(model)
+    view.verticalHeader().hide()
+    view.verticalHeader().setDefaultSectionSize(30)
+    view.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+    view.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+    view.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+    view.setShowGrid(False)
+    view.setWordWrap(False)
+    view.setTextElideMode(Qt.TextElideMode.ElideRight)
+    header = view.horizontalHeader()
+    header.setHighlightSections(False)
+    header.setDefaultAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter)
+    return view
+
+
+def _label(*, muted: bool = False, bold: bool = False) -> QLabel:
+    label = QLabel(objectName="Muted" if muted else "")
+    label.setTextFormat(Qt.TextFormat.PlainText)
+    label.setWordWrap(True)
+    label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+    if bold:
+        label.setStyleSheet("font-weight: 600;")
+    return label
+
+
+def _money(satang: int) -> str:
+    return f"฿{format_baht(satang)}"
+
+
+# ---------------------------------------------------------------------------- detail
+
+
+class OrderDetail(QFrame):
+    """One order: who, what, payment, shipping, notes and what happened when."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.view: OrderView | None = None
+        self.setMinimumWidth(440)
+        outer = QVBoxLayout(self)
+        outer.setContentsMargins(0, 0, 0, 0)
+        self.empty = QLabel(objectName="Muted")
+        self.empty.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.empty.setWordWrap(True)
+
+        body = QWidget()
+        col = QVBoxLayout(body)
+        col.setContentsMargins(12, 4, 12, 8)
+        head = QHBoxLayout()
+        self.title = _label()
+        self.title.setObjectName("Title")
+        self.badge = QLabel()
+        head.addWidget(self.title, 1)
+        head.addWidget(self.badge)
+        col.addLayout(head)
+        self.subtitle = _label(muted=True)
+        col.addWidget(self.subtitle)
+
+        actions = QHBoxLayout()
+        self.pay_button = QPushButton()
+        self.ship_button = QPushButton()
+        self.status_button = QPushButton()
+        self.status_button.setProperty("primary", True)
+        self.more_button = QPushButton()
+        self.more_menu = QMenu(self)
+        self.cancel_action = self.more_menu.addAction("")
+        self.refund_action = self.more_menu.addAction("")
+        self.more_menu.addSeparator()
+        self.invoice_action = self.more_menu.addAction("")
+        self.receipt_action = self.more_menu.addAction("")
+        self.label_action = self.more_menu.addAction("")
+        self.more_menu.addSeparator()
+        self.save_invoice_action = self.more_menu.addAction("")
+        self.save_label_action = self.more_menu.addAction("")
+        self.more_button.setMenu(self.more_menu)
+        for b in (self.pay_button, self.ship_button, self.status_button, self.more_button):
+            actions.addWidget(b)
+        actions.addStretch(1)
+        col.addLayout(actions)
+
+        grid = QGridLayout()
+        grid.setHorizontalSpacing(16)
+        grid.setVerticalSpacing(6)
+        self.heads: list[QLabel] = []
+        self.customer = _label()
+        self.ship_to = _label()
+        self.payment = _label()
+        self.shipping = _label()
+        for n, value in enumerate((self.customer, self.ship_to, self.payment, self.shipping)):
+            head_label = _label(muted=True)
+            self.heads.append(head_label)
+            grid.addWidget(head_label, (n // 2) * 2, n % 2)
+            grid.addWidget(value, (n // 2) * 2 + 1, n % 2)
+        grid.setColumnStretch(0, 1)
+        grid.setColumnStretch(1, 1)
+        col.addLayout(grid)
+        slip_row = QHBoxLayout()
+        self.slip_button = QPushButton()
+        slip_row.addWidget(self.slip_button)
+        slip_row.addStretch(1)
+        col.addLayout(slip_row)
+
+        self.items_title = _label(bold=True)
+        col.addWidget(self.items_title)
+        self.items_model = ItemsModel(self)
+        self.items = _table(self.items_model)
+        ih = self.items.horizontalHeader()
+        ih.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
+        for c in (1, 2, 3, 4):
+            ih.setSectionResizeMode(c, QHeaderView.ResizeMode.ResizeToContents)
+        self.items.setMinimumHeight(120)
+        col.addWidget(self.items, 2)
+        self.totals = _label()
+        self.totals.setAlignment(Qt.AlignmentFlag.AlignRight)
+        col.addWidget(self.totals)
+
+        self.notes_title = _label(bold=True)
+        col.addWidget(self.notes_title)
+        self.notes = _label()
+        col.addWidget(self.notes)
+        note_row = QHBoxLayout()
+        self.note_edit = QLineEdit()
+        self.note_button = QPushButton()
+        note_row.addWidget(self.note_edit, 1)
+        note_row.addWidget(self.note_button)
+        col.addLayout(note_row)
+
+        self.timeline_title = _label(bold=True)
+        col.addWidget(self.timeline_title)
+        self.timeline_model = TimelineModel(self)
+        self.timeline = _table(self.timeline_model)
+        th = self.timeline.horizontalHeader()
+        th.setSectionResizeMode(0, QHeaderView.ResizeMode.ResizeToContents)
+        th.setSectionResizeMode(1, QHeaderView.ResizeMode.Stretch)
+        th.setSectionResizeMode(2, QHeaderView.ResizeMode.ResizeToContents)
+        self.timeline.setMinimumHeight(140)
+        col.addWidget(self.timeline, 2)
+
+        self.scroll = QScrollArea()
+        self.scroll.setWidgetResizable(True)
+        self.scroll.setFrameShape(QFrame.Shape.NoFrame)
+        self.scroll.setWidget(body)
+        outer.addWidget(self.empty, 1)
+        outer.addWidget(self.scroll, 1)
+        self.retranslate()
+        self.show_order(None)
+
+    def retranslate(self) -> None:
+        self.empty.setText(self.tr("Pick an order to see its items, payment and history."))
+        self.pay_button.setText(self.tr("Mark as paid…"))
+        self.ship_button.setText(self.tr("Shipping…"))
+        self.status_button.setText(self.tr("Change status…"))
+        self.more_button.setText(self.tr("More"))
+        self.cancel_action.setText(self.tr("Cancel order…"))
+        self.refund_action.setText(self.tr("Refund…"))
+        self.invoice_action.setText(self.tr("Print tax invoice / receipt (A4)…"))
+        self.receipt_action.setText(self.tr("Print short receipt"))
+        self.label_action.setText(self.tr("Print shipping label…"))
+        self.save_invoice_action.setText(self.tr("Save invoice as PDF…"))
+        self.save_label_action.setText(self.tr("Save shipping label as PDF…"))
+        for head, text in zip(
+            self.heads,
+            (self.tr("Customer"), self.tr("Ship to"), self.tr("Payment"), self.tr("Shipping")),
+            strict=True,
+        ):
+            head.setText(text)
+        self.slip_button.setText(self.tr("View payment slip"))
+        self.items_title.setText(self.tr("Items"))
+        self.notes_title.setText(self.tr("Notes"))
+        self.note_edit.setPlaceholderText(self.tr("Add a note for your team (not sent)"))
+        self.note_button.setText(self.tr("Add note"))
+        self.timeline_title.setText(self.tr("Timeline"))
+        self.items_model.retranslate()
+        self.timeline_model.retranslate()
+        if self.view is not None:
+            self._fill(self.view)
+
+    def show_order(self, view: OrderView | None) -> None:
+        self.view = view
+        self.empty.setVisible(view is None)
+        self.scroll.setVisible(view is not None)
+        if view is None:
+            self.items_model.set_rows([])
+            self.timeline_model.set_rows([])
+            return
+        self._fill(view)
+
+    def _fill(self, v: OrderView) -> None:
+        self.title.setText(v.number)
+        color = STATUS_COLORS.get(v.status, theme.INK)
+        self.badge.setText(status_label(v.status))
+        self.badge.setStyleSheet(
+            f"color: white; background: {color}; border-radius: 10px; padding: 2px 10px;"
+            " font-weight: 600;"
+        )
+        self.subtitle.setText(
+            " · ".join(
+                (bangkok(v.created_at), channel_label(v.channel), self.tr("by {who}").format(
+                    who=v.created_by))
+            )
+        )  # fmt: skip
+        self.customer.setText(
+            "\n".join(x for x in (v.customer_name, v.customer_phone, v.customer_email) if x) or "–"
+        )
+        address = " ".join(
+            x
+            for x in (
+                v.ship_address, v.ship_subdistrict, v.ship_district, v.ship_province,
+                v.ship_postcode,
+            )
+            if x
+        )  # fmt: skip
+        self.ship_to.setText(
+            "\n".join(x for x in (" ".join((v.ship_name, v.ship_phone)).strip(), address) if x)
+            or "–"
+        )
+        pay = [f"{method_label(v.payment_method)} · {payment_label(v.payment_status)}"]
+        if v.paid_at is not None:
+            pay.append(self.tr("Paid {when}").format(when=bangkok(v.paid_at)))
+        if v.payment_ref:
+            pay.append(self.tr("Ref. {ref}").format(ref=v.payment_ref))
+        if v.cod_satang:
+            pay.append(self.tr("Collect on delivery {amount}").format(amount=_money(v.cod_satang)))
+        self.payment.setText("\n".join(pay))
+        ship = [v.shipping_method] if v.shipping_method else []
+        if v.carrier or v.tracking_number:
+            if v.carrier == v.shipping_method:
+                ship.clear()
+            ship.append(f"{v.carrier} {v.tracking_number}".strip())
+        if v.shipped_at is not None:
+            ship.append(self.tr("Shipped {when}").format(when=bangkok(v.shipped_at)))
+        if v.delivered_at is not None and v.channel != Channel.POS:
+            ship.append(self.tr("Delivered {when}").format(when=bangkok(v.delivered_at)))
+        self.shipping.setText("\n".join(ship) or self.tr("Not shipped yet"))
+        self.slip_button.setVisible(bool(v.slip_path))
+
+        lines = [self.tr("Subtotal {amount}").format(amount=_money(v.subtotal_satang))]
+        if v.discount_satang:
+            code = f" ({v.discount_code})" if v.discount_code else ""
+            lines.append(
+                self.tr("Discount{code} −{amount}").format(
+                    code=code, amount=_money(v.discount_satang)
+                )
+            )
+        if v.shipping_satang:
+            lines.append(self.tr("Shipping {amount}").format(amount=_money(v.shipping_satang)))
+        if v.vat_satang:
+            lines.append(
+                self.tr("VAT {rate}% {amount}").format(
+                    rate=f"{v.vat_rate_bp / 100:g}", amount=_money(v.vat_satang)
+                )
+            )
+        lines.append(self.tr("Total {amount}").format(amount=_money(v.total_satang)))
+        self.totals.setText("\n".join(lines))
+        self.items_model.set_rows(v.items)
+        self.notes.setText(
+            "\n".join(f"{bangkok(n.created_at)} {n.author}: {n.text}" for n in v.notes)
+            or self.tr("No notes")
+        )
+        self.timeline_model.set_rows(v.timeline)
+
+        allowed = v.allowed_next
+        closed = v.status in (OrderStatus.CANCELLED, OrderStatus.REFUNDED)
+        self.pay_button.setEnabled(v.payment_status != PaymentStatus.PAID and not closed)
+        self.ship_button.setEnabled(not closed)
+        self.status_button.setEnabled(bool(allowed - {OrderStatus.CANCELLED, OrderStatus.REFUNDED}))
+        self.cancel_action.setEnabled(OrderStatus.CANCELLED in allowed)
+        self.refund_action.setEnabled(OrderStatus.REFUNDED in allowed)
+
+
+# ---------------------------------------------------------------------------- the screen
+
+
+class OrdersScreen(QWidget):
+    """Orders: the list with filters and search, the selected order beside it, and what the
+    owner does to orders (see the module's docstring)."""
+
+    order_shown = Signal(int)  # the order now in the detail pane
+    results_shown = Signal(int)  # generation of the list now shown
+
+    def __init__(self, ctx: AppContext) -> None:
+        super().__init__()
+        self.ctx = ctx
+        self.busy = 0  # async slots still running (tests wait for 0)
+        self.current_id: int | None = None
+        self.customer_id: int | None = None
+        self.customer_name = ""
+        self.dialog: QDialog | None = None
+        self.message: QMessageBox | None = None
+        self.filter_problem = ""
+        self._detail_seq = 0
+
+        self.title = QLabel(objectName="Title")
+        self.search = QLineEdit()
+        self.search.setClearButtonEnabled(True)
+        self.search.setMinimumWidth(260)
+        self.templates_button = QPushButton()
+        self.templates_button.clicked.connect(self.edit_templates)
+
+        self.status = QComboBox()
+        self.payment = QComboBox()
+        self.channel = QComboBox()
+        self.dates = QComboBox()
+        self.date_from = QDateEdit(calendarPopup=True)
+        self.date_to = QDateEdit(calendarPopup=True)
+        today = QDate.currentDate()
+        self.date_from.setDate(today.addDays(-30))
+        self.date_to.setDate(today)
+        for d in (self.date_from, self.date_to):
+            d.setDisplayFormat("dd/MM/yyyy")
+            d.setVisible(False)
+        self.min_total = QLineEdit()
+        self.max_total = QLineEdit()
+        for e in (self.min_total, self.max_total):
+            e.setFixedWidth(90)
+            e.setClearButtonEnabled(True)
+        self.customer_chip = QPushButton()
+        self.customer_chip.setVisible(False)
+        self.customer_chip.clicked.connect(lambda: self.show_customer(None))
+
+        self.model = OrderTableModel(ctx.ops, self)
+        self.model.loaded.connect(self._loaded)
+        self.model.failed.connect(self._report)
+        self.table = _table(self.model)
+        self.table.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
+        header = self.table.horizontalHeader()
+        header.setSectionResizeMode(OrderTableModel.CUSTOMER, QHeaderView.ResizeMode.Stretch)
+        for c, w in (
+            (OrderTableModel.NUMBER, 140), (OrderTableModel.DATE, 110),
+            (OrderTableModel.CHANNEL, 100), (OrderTableModel.STATUS, 100),
+            (OrderTableModel.PAYMENT, 90), (OrderTableModel.TOTAL, 90),
+        ):  # fmt: skip
+            header.resizeSection(c, w)
+        self.table.selectionModel().selectionChanged.connect(lambda _a, _b: self._selected())
+        self.count_label = QLabel(objectName="Muted")
+
+        self.selected_label = QLabel(objectName="Muted")
+        self.bulk_status_button = QPushButton()
+        self.bulk_status_button.clicked.connect(self.bulk_change_status)
+        self.bulk_labels_button = QPushButton()
+        self.bulk_labels_button.clicked.connect(self.print_selected_labels)
+        self.bulk_more = QPushButton()
+        self.bulk_menu = QMenu(self)
+        self.bulk_save_labels = self.bulk_menu.addAction("", lambda: self._save_selected("labels"))
+        self.bulk_save_invoices = self.bulk_menu.addAction(
+            "", lambda: self._save_selected("invoice")
+        )
+        self.bulk_more.setMenu(self.bulk_menu)
+
+        self.detail = OrderDetail()
+        d = self.detail
+        d.pay_button.clicked.connect(self.mark_paid)
+        d.ship_button.clicked.connect(self.edit_shipping)
+        d.status_button.clicked.connect(lambda: self.change_status())
+        d.cancel_action.triggered.connect(lambda: self.change_status(OrderStatus.CANCELLED))
+        d.refund_action.triggered.connect(lambda: self.change_status(OrderStatus.REFUNDED))
+        d.slip_button.clicked.connect(self.view_slip)
+        d.note_button.clicked.connect(self.add_note)
+        d.note_edit.returnPressed.connect(self.add_note)
+        d.invoice_action.triggered.connect(lambda: self._print("invoice"))
+        d.receipt_action.triggered.connect(lambda: self._print("receipt"))
+        d.label_action.triggered.connect(lambda: self._print("label"))
+        d.save_invoice_action.triggered.connect(lambda: self._print("save_invoice"))
+        d.save_label_action.triggered.connect(lambda: self._print("save_label"))
+
+        bar = QHBoxLayout()
+        bar.addWidget(self.title)
+        bar.addSpacing(12)
+        bar.addWidget(self.search, 1)
+        bar.addWidget(self.templates_button)
+        filters = QHBoxLayout()
+        filters.setSpacing(6)
+        for w in (self.status, self.payment, self.channel, self.dates, self.date_from):
+            filters.addWidget(w)
+        self.dash = QLabel("–")
+        self.dash.setVisible(False)
+        filters.addWidget(self.dash)
+        filters.addWidget(self.date_to)
+        self.total_label = QLabel()
+        filters.addSpacing(8)
+        filters.addWidget(self.total_label)
+        filters.addWidget(self.min_total)
+        filters.addWidget(QLabel("–"))
+        filters.addWidget(self.max_total)
+        filters.addWidget(self.customer_chip)
+        filters.addStretch(1)
+        bulk = QHBoxLayout()
+        bulk.addWidget(self.count_label)
+        bulk.addStretch(1)
+        bulk.addWidget(self.selected_label)
+        bulk.addWidget(self.bulk_status_button)
+        bulk.addWidget(self.bulk_labels_button)
+        bulk.addWidget(self.bulk_more)
+
+        left = QWidget()
+        lcol = QVBoxLayout(left)
+        lcol.setContentsMargins(0, 0, 0, 0)
+        lcol.addWidget(self.table, 1)
+        lcol.addLayout(bulk)
+        self.splitter = QSplitter(Qt.Orientation.Horizontal)
+        self.splitter.addWidget(left)
+        self.splitter.addWidget(self.detail)
+        self.splitter.setStretchFactor(0, 3)
+        self.splitter.setStretchFactor(1, 2)
+        self.splitter.setChildrenCollapsible(False)
+        self.splitter.setSizes([760, 520])
+
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(16, 12, 16, 12)
+        layout.addLayout(bar)
+        layout.addLayout(filters)
+        layout.addWidget(self.splitter, 1)
+
+        self.timer = QTimer(self, singleShot=True, interval=SEARCH_DEBOUNCE_MS)
+        self.timer.timeout.connect(self.refresh)
+        self.search.textChanged.connect(lambda _t: self.timer.start())
+        self.search.returnPressed.connect(self.refresh)
+        for e in (self.min_total, self.max_total):
+            e.textChanged.connect(lambda _t: self.timer.start())
+        for combo in (self.status, self.payment, self.channel):
+            combo.currentIndexChanged.connect(lambda _i: self.refresh())
+        self.dates.currentIndexChanged.connect(lambda _i: self._dates_changed())
+        self.date_from.dateChanged.connect(lambda _d: self.refresh())
+        self.date_to.dateChanged.connect(lambda _d: self.refresh())
+        ctx.ops.changed.connect(self.on_changed)
+
+        self._fill_combos()
+        self.retranslate()
+        self.refresh()
+
+    # ------------------------------------------------------------------ language
+
+    def _fill_combos(self) -> None:
+        self.status.addItem("", "")
+        self.status.addItem("", "open")
+        for s in OrderStatus:
+            self.status.addItem("", str(s))
+        self.payment.addItem("", "")
+        for p in PaymentStatus:
+            self.payment.addItem("", str(p))
+        self.channel.addItem("", "")
+        for c in Channel:
+            self.channel.addItem("", str(c))
+        for key in DATE_RANGES:
+            self.dates.addItem("", key)
+
+    def retranslate(self) -> None:
+        self.title.setText(self.tr("Orders"))
+        self.search.setPlaceholderText(self.tr("Search order number, phone or name"))
+        self.templates_button.setText(self.tr("Messages to customers…"))
+        self.status.setItemText(0, self.tr("All statuses"))
+        self.status.setItemText(1, self.tr("Open (not delivered or closed)"))
+        for i in range(2, self.status.count()):
+            self.status.setItemText(i, status_label(str(self.status.itemData(i))))
+        self.payment.setItemText(0, self.tr("Any payment"))
+        for i in range(1, self.payment.count()):
+            self.payment.setItemText(i, _payment_filter_label(str(self.payment.itemData(i))))
+        self.channel.setItemText(0, self.tr("All channels"))
+        for i in range(1, self.channel.count()):
+            self.channel.setItemText(i, channel_label(str(self.channel.itemData(i))))
+        for i, text in enumerate(
+            (
+                self.tr("Any date"),
+                self.tr("Today"),
+                self.tr("Last 7 days"),
+                self.tr("Last 30 days"),
+                self.tr("This month"),
+                self.tr("Choose dates…"),
+            )
+        ):
+            self.dates.setItemText(i, text)
+        self.total_label.setText(self.tr("Total ฿"))
+        self.min_total.setPlaceholderText(self.tr("from"))
+        self.max_total.setPlaceholderText(self.tr("to"))
+        self._show_customer_chip()
+        self.bulk_status_button.setText(self.tr("Change status…"))
+        self.bulk_labels_button.setText(self.tr("Print labels"))
+        self.bulk_more.setText(self.tr("More"))
+        self.bulk_save_labels.setText(self.tr("Save labels as PDF…"))
+        self.bulk_save_invoices.setText(self.tr("Save invoices as PDF…"))
+        self.model.retranslate()
+        self._show_count()
+        self._show_selected()
+        self.detail.retranslate()
+
+    def changeEvent(self, event: QEvent) -> None:
+        if event.type() == QEvent.Type.LanguageChange:
+            self.retranslate()
+        super().changeEvent(event)
+
+    # ------------------------------------------------------------------ list
+
+    def focus_search(self) -> None:
+        self.search.setFocus(Qt.FocusReason.ShortcutFocusReason)
+        self.search.selectAll()
+
+    def _dates_changed(self) -> None:
+        custom = self.dates.currentData() == "custom"
+        for w in (self.date_from, self.dash, self.date_to):
+            w.setVisible(custom)
+        self.refresh()
+
+    def _date_range(self) -> tuple[dt.datetime | None, dt.datetime | None]:
+        key = str(self.dates.currentData() or "any")
+        today = dt.datetime.now(BANGKOK).date()
+
+        def start(day: dt.date) -> dt.datetime:
+            return dt.datetime.combine(day, dt.time(), BANGKOK)
+
+        tomorrow = start(today + dt.timedelta(days=1))
+        if key == "today":
+            return start(today), tomorrow
+        if key == "7d":
+            return start(today - dt.timedelta(days=6)), tomorrow
+        if key == "30d":
+            return start(today - dt.timedelta(days=29)), tomorrow
+        if key == "month":
+            return start(today.replace(day=1)), tomorrow
+        if key == "custom":
+            first = self.date_from.date().toPython()
+            last = self.date_to.date().toPython()
+            if last < first:
+                first, last = last, first
+            return start(first), start(last + dt.timedelta(days=1))
+        return None, None
+
+    def _baht(self, edit: QLineEdit) -> int | None:
+        text = edit.text().strip()
+        if not text:
+            edit.setStyleSheet("")
+            return None
+        try:
+            value = parse_baht(text)
+        except ValueError:
+            edit.setStyleSheet(f"border: 1px solid {theme.RED};")
+            self.filter_problem = self.tr("“{text}” is not an amount in baht").format(text=text)
+            return None
+        edit.setStyleSheet("")
+        return value
+
+    def filters(self) -> OrderFilters:
+        """The filters as set on screen (a total that is not an amount is left out and
+        named in the count line)."""
+        self.filter_problem = ""
+        status = str(self.status.currentData() or "")
+        if status == "open":
+            status = "pending,confirmed,processing,shipped"
+        created_from, created_to = self._date_range()
+        return OrderFilters(
+            status=status or None,
+            channel=str(self.channel.currentData() or "") or None,
+            payment_status=str(self.payment.currentData() or "") or None,
+            customer_id=self.customer_id,
+            created_from=created_from,
+            created_to=created_to,
+            min_total_satang=self._baht(self.min_total),
+            max_total_satang=self._baht(self.max_total),
+            search=self.search.text(),
+        )
+
+    def show_customer(self, customer_id: int | None, name: str = "") -> None:
+        """Show only this customer's orders (None: everyone's)."""
+        self.customer_id = customer_id
+        self.customer_name = name
+        self._show_customer_chip()
+        self.refresh()
+
+    def _show_customer_chip(self) -> None:
+        self.customer_chip.setVisible(self.customer_id is not None)
+        self.customer_chip.setText(
+            self.tr("Customer: {name} ✕").format(name=self.customer_name or self.customer_id)
+        )
+
+    @asyncSlot()
+    async def refresh(self) -> None:
+        """Show the list for the filters now set; a newer refresh overtakes an older one."""
+        self.timer.stop()
+        self.busy += 1
+        try:
+            await self.model.reload(self.filters())
+        finally:
+            self.busy -= 1
+
+    def _loaded(self, generation: int) -> None:
+        self._show_count()
+        if self.current_id is not None:
+            row = self.model.row_of(self.current_id)
+            selected = {i.row() for i in self.table.selectionModel().selectedRows()}
+            if row >= 0 and row not in selected:
+                self.table.selectionModel().blockSignals(True)
+                self.table.selectRow(row)
+                self.table.selectionModel().blockSignals(False)
+        self._show_selected()
+        self.results_shown.emit(generation)
+
+    def _show_count(self) -> None:
+        n = self.model.rowCount()
+        if n == 0:
+            text = self.tr("No orders match")
+        elif self.model.has_more:
+            text = self.tr("{n} shown, more as you scroll").format(n=f"{n:,}")
+        else:
+            text = self.tr("{n} orders").format(n=f"{n:,}")
+        if self.filter_problem:
+            text = f"{text} · {self.filter_problem}"
+        self.count_label.setText(text)
+
+    def selected_ids(self) -> list[int]:
+        rows = sorted(i.row() for i in self.table.selectionModel().selectedRows())
+        return [self.model.rows[r].id for r in rows if r < len(self.model.rows)]
+
+    def _show_selected(self) -> None:
+        n = len(self.selected_ids())
+        self.selected_label.setText(self.tr("{n} selected").format(n=n) if n > 1 else "")
+        for w in (self.bulk_status_button, self.bulk_labels_button, self.bulk_more):
+            w.setEnabled(n > 0)
+
+    def _selected(self) -> None:
+        self._show_selected()
+        index = self.table.currentIndex()
+        ids = self.selected_ids()
+        if index.isValid() and index.row() < len(self.model.rows):
+            oid = self.model.rows[index.row()].id
+            if oid in ids and oid != self.current_id:
+                self.open_order(oid)
+        elif len(ids) == 1 and ids[0] != self.current_id:
+            self.open_order(ids[0])
+
+    @asyncSlot(int)
+    async def open_order(self, order_id: int) -> None:
+        """Show an order in the detail pane (for notifications and the inbox too)."""
+        self.current_id = order_id
+        self._detail_seq += 1
+        seq = self._detail_seq
+        self.busy += 1
+        try:
+            view = await self.ctx.ops.read(orders.get_order, order_id)
+        except DomainError as exc:
+            if seq == self._detail_seq:
+                self.current_id = None
+                self.detail.show_order(None)
+                log.info("order %s not shown: %s", order_id, exc.message)
+            return
+        finally:
+            self.busy -= 1
+        if seq != self._detail_seq:
+            return
+        self.detail.show_order(view)
+        row = self.model.row_of(order_id)
+        if row >= 0 and row not in {i.row() for i in self.table.selectionModel().selectedRows()}:
+            self.table.selectionModel().blockSignals(True)
+            self.table.selectRow(row)
+            self.table.selectionModel().blockSignals(False)
+            self._show_selected()
+        self.order_shown.emit(order_id)
+
+    @asyncSlot(set)
+    async def on_changed(self, topics: set[str]) -> None:
+        if not TOPICS & set(topics):
+            return
+        self.busy += 1
+        try:
+            await self.model.reload(self.filters())
+            if self.current_id is not None:
+                await self.open_order(self.current_id)
+        finally:
+            self.busy -= 1
+
+    # ------------------------------------------------------------------ dialogs and errors
+
+    async def _ask(self, dialog: QDialog) -> bool:
+        """Show a dialog window-modal and wait for it without a nested event loop."""
+        future: asyncio.Future[int] = asyncio.get_running_loop().create_future()
+        dialog.finished.connect(lambda r: future.done() or future.set_result(r))
+        self.dialog = dialog
+        dialog.open()
+        try:
+            return bool(await future)
+        finally:
+            self.dialog = None
+            dialog.deleteLater()
+
+    def _inform(self, title: str, text: str, *, warn: bool = False) -> QMessageBox:
+        box = QMessageBox(self)
+        box.setIcon(QMessageBox.Icon.Warning if warn else QMessageBox.Icon.Information)
+        box.setWindowTitle(title)
+        box.setTextFormat(Qt.TextFormat.PlainText)
+        box.setText(text)
+        box.finished.connect(box.deleteLater)
+        self.message = box
+        box.open()
+        return box
+
+    def _report(self, exc: BaseException) -> None:
+        """Say what went wrong without a modal loop: the person's mistake or the environment
+        in their words; our bug as an apology with the log's path (logged with traceback)."""
+        if isinstance(exc, UserError):
+            self._inform(t("Please check"), error_text(exc), warn=True)
+        elif isinstance(exc, EnvironmentProblem):
+            log.warning("environment problem: %s", exc.message)
+            self._inform(
+                t("Could not finish"),
+                error_text(exc) + "\n\n" + t("Nothing was lost. Please try again."),
+                warn=True,
+            )
+        else:
+            log.error("unexpected error in the orders screen", exc_info=exc)
+            self._inform(
+                t("Something went wrong"),
+                t("MiniChat hit a problem it did not expect. Details are in the log file.")
+                + f"\n\n{logging_path()}",
+                warn=True,
+            )
+
+    async def _write(self, fn: Any, *args: Any, topics: Iterable[str] = (), **kwargs: Any) -> Any:
+        """Run a change; report a failure (None is returned then). A message queued for a
+        shopper wakes the relay link."""
+        self.busy += 1
+        try:
+            result = await self.ctx.ops.write(fn, *args, topics=set(topics), **kwargs)
+        except Exception as exc:
+            self._report(exc)
+            return None
+        finally:
+            self.busy -= 1
+        told = [c.told for c in _changes(result) if c.told is not None]
+        if told:
+            self.ctx.ops.changed.emit({"conversations"})
+            if self.ctx.relay is not None:
+                self.ctx.relay.wake()
+        return result
+
+    async def _current(self) -> OrderView | None:
+        if self.current_id is None:
+            return None
+        try:
+            return await self.ctx.ops.read(orders.get_order, self.current_id)
+        except DomainError as exc:
+            self._report(exc)
+            return None
+
+    # ------------------------------------------------------------------ actions
+
+    @asyncSlot()
+    async def change_status(self, to: OrderStatus | None = None) -> order_actions.Changed | None:
+        """Move the order shown (``to``: cancel or refund straight away)."""
+        self.busy += 1
+        try:
+            view = await self._current()
+            if view is None:
+                return None
+            allowed = view.allowed_next
+            if to is not None:
+                choices = [to] if to in allowed else []
+            else:
+                choices = [
+                    s
+                    for s in OrderStatus
+                    if s in allowed and s not in (OrderStatus.CANCELLED, OrderStatus.REFUNDED)
+                ]
+            dialog = StatusDialog(
+                self, [view.number], choices, has_chat=bool(view.conversation_ref), chosen=to
+            )
+            if to is OrderStatus.CANCELLED:
+                dialog.setWindowTitle(self.tr("Cancel order"))
+            elif to is OrderStatus.REFUNDED:
+                dialog.setWindowTitle(self.tr("Refund order"))
+            if not await self._ask(dialog):
+                return None
+            result: order_actions.Changed | None = await self._write(
+                order_actions.change_status,
+                view.id,
+                dialog.chosen(),
+                self.ctx.ops.actor,
+                note=dialog.note.text(),
+                tell=dialog.tell.isChecked(),
+                topics=_topics_for(dialog.chosen()),
+            )
+            return result
+        finally:
+            self.busy -= 1
+
+    @asyncSlot()
+    async def bulk_change_status(self) -> tuple[list[Any], list[tuple[str, Any]]] | None:
+        """Move every selected order; those that cannot move are listed with the reason."""
+        ids = self.selected_ids()
+        if not ids:
+            return None
+        self.busy += 1
+        try:
+            numbers = [r.number for r in self.model.rows if r.id in set(ids)]
+            chats = await self.ctx.ops.read(_any_chat, ids)
+            choices = [s for s in OrderStatus if s != OrderStatus.PENDING]
+            dialog = StatusDialog(self, numbers, choices, has_chat=chats)
+            if not await self._ask(dialog):
+                return None
+            to = dialog.chosen()
+            result = await self._write(
+                order_actions.bulk_change_status,
+                ids,
+                to,
+                self.ctx.ops.actor,
+                tell=dialog.tell.isChecked(),
+                topics=_topics_for(to),
+            )
+            if result is None:
+                return None
+            done, failed = result
+            if failed:
+                lines = [
+                    self.tr("{done} of {total} orders are now “{status}”.").format(
+                        done=len(done), total=len(ids), status=status_label(to)
+                    ),
+                    self.tr("These could not change:"),
+                ]
+                lines += [f"• {number}: {error_text(exc)}" for number, exc in failed]
+                self._inform(self.tr("Change order status"), "\n".join(lines), warn=True)
+            return done, failed
+        finally:
+            self.busy -= 1
+
+    @asyncSlot()
+    async def mark_paid(self) -> order_actions.Changed | None:
+        self.busy += 1
+        try:
+            view = await self._current()
+            if view is None:
+                return None
+            dialog = PaymentDialog(
+                self,
+                view.number,
+                format_baht(view.total_satang),
+                view.payment_method,
+                has_chat=bool(view.conversation_ref),
+            )
+            if not await self._ask(dialog):
+                return None
+            result: order_actions.Changed | None = await self._write(
+                order_actions.mark_paid,
+                view.id,
+                self.ctx.ops.actor,
+                method=dialog.chosen_method(),
+                reference=dialog.reference.text(),
+                tell=dialog.tell.isChecked(),
+                topics={"orders"},
+            )
+            return result
+        finally:
+            self.busy -= 1
+
+    @asyncSlot()
+    async def edit_shipping(self) -> order_actions.Changed | None:
+        self.busy += 1
+        try:
+            view = await self._current()
+            if view is None:
+                return None
+            dialog = ShippingDialog(
+                self,
+                view.number,
+                view.carrier or view.shipping_method,
+                view.tracking_number,
+                can_ship=OrderStatus.SHIPPED in view.allowed_next,
+                has_chat=bool(view.conversation_ref),
+            )
+            if not await self._ask(dialog):
+                return None
+            result: order_actions.Changed | None = await self._write(
+                order_actions.ship,
+                view.id,
+                self.ctx.ops.actor,
+                carrier=dialog.carrier.currentText(),
+                tracking=dialog.tracking.text(),
+                mark_shipped=dialog.mark_shipped.isChecked(),
+                tell=dialog.tell.isChecked(),
+                topics={"orders"},
+            )
+            return result
+        finally:
+            self.busy -= 1
+
+    @asyncSlot()
+    async def add_note(self) -> OrderView | None:
+        text = self.detail.note_edit.text().strip()
+        if self.current_id is None or not text:
+            return None
+        result: OrderView | None = await self._write(
+            order_actions.add_note, self.current_id, text, self.ctx.ops.actor, topics={"orders"}
+        )
+        if result is not None:
+            self.detail.note_edit.clear()
+            self.detail.show_order(result)
+        return result
+
+    def slip_file(self, view: OrderView) -> Path | None:
+        """The slip's picture on disk (paths are kept relative to the data folder), or None
+        when it is only at a web address."""
+        stored = view.slip_path
+        if not stored or stored.startswith(("http://", "https://")):
+            return None
+        path = Path(stored)
+        return path if path.is_absolute() else self.ctx.data_dir / path
+
+    @asyncSlot()
+    async def view_slip(self) -> SlipDialog | None:
+        view = self.detail.view
+        if view is None or not view.slip_path:
+            return None
+        path = self.slip_file(view)
+        if path is None:
+            QDesktopServices.openUrl(QUrl(view.slip_path))
+            return None
+        dialog = SlipDialog(self, path, view.number)
+        self.busy += 1
+        try:
+            await self._ask(dialog)
+        finally:
+            self.busy -= 1
+        return dialog
+
+    @asyncSlot()
+    async def edit_templates(self) -> dict[str, str] | None:
+        """Edit the messages sent to shoppers when their orders move."""
+        self.busy += 1
+        try:
+            try:
+                templates = await self.ctx.ops.read(order_notify.get_templates)
+            except DomainError as exc:
+                self._report(exc)
+                return None
+            dialog = TemplatesDialog(self, templates)
+            if not await self._ask(dialog):
+                return None
+            saved: dict[str, str] | None = await self._write(
+                order_notify.save_templates, dialog.templates
+            )
+            return saved
+        finally:
+            self.busy -= 1
+
+    # ------------------------------------------------------------------ printing
+
+    @asyncSlot()
+    async def _print(self, what: str) -> None:
+        if self.current_id is None:
+            return
+        from minichat_desktop.ui import printing
+
+        oid = self.current_id
+        self.busy += 1
+        try:
+            if what == "invoice":
+                await printing.print_invoice(self, self.ctx, oid)
+            elif what == "receipt":
+                await printing.print_receipt(self, self.ctx, oid)
+            elif what == "label":
+                await printing.print_labels(self, self.ctx, [oid])
+            elif what == "save_invoice":
+                await printing.save_document(self, self.ctx, "invoice", [oid])
+            elif what == "save_label":
+                await printing.save_document(self, self.ctx, "labels", [oid])
+        except Exception as exc:
+            self._report(exc)
+        finally:
+            self.busy -= 1
+
+    @asyncSlot()
+    async def print_selected_labels(self) -> None:
+        """Shipping labels of every selected order, one print job."""
+        ids = self.selected_ids()
+        if not ids:
+            return
+        from minichat_desktop.ui import printing
+
+        self.busy += 1
+        try:
+            await printing.print_labels(self, self.ctx, ids)
+        except Exception as exc:
+            self._report(exc)
+        finally:
+            self.busy -= 1
+
+    @asyncSlot()
+    async def _save_selected(self, what: str) -> None:
+        ids = self.selected_ids()
+        if not ids:
+            return
+        from minichat_desktop.ui import printing
+
+        self.busy += 1
+        try:
+            await printing.save_document(self, self.ctx, what, ids)
+        except Exception as exc:
+            self._report(exc)
+        finally:
+            self.busy -= 1
+
+
+def _payment_filter_label(status: str) -> str:
+    return payment_label(status) if status != "refunded" else t("Payment refunded")
+
+
+def _topics_for(to: OrderStatus) -> set[str]:
+    # Cancelling and refunding put stock back: the catalog's numbers change too.
+    return (
+        {"orders", "catalog"} if to in (OrderStatus.CANCELLED, OrderStatus.REFUNDED) else {"orders"}
+    )
+
+
+def _changes(result: Any) -> list[order_actions.Changed]:
+    if isinstance(result, order_actions.Changed):
+        return [result]
+    if isinstance(result, tuple) and result and isinstance(result[0], list):
+        return [c for c in result[0] if isinstance(c, order_actions.Changed)]
+    return []
+
+
+def _any_chat(session: Any, order_ids: list[int]) -> bool:
+    """Whether any of the orders came from a chat (the "tell" box is then offered)."""
+    return any(orders.get_order(session, oid).conversation_ref for oid in order_ids)
+
+
+__all__ = ["OrderDetail", "OrdersScreen"]
