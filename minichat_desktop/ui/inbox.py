@@ -774,7 +774,7 @@ class InboxScreen(QWidget):
                     content=data,
                     headers={"Authorization": f"Bearer {token}", "Content-Type": mime},
                 )
-            if res.status_code != 200:
+            if res.status_code not in (200, 201):  # the relay answers 201 Created
                 raise UserError(
                     "image.refused",
                     self.tr("The relay refused the picture: {reason}").format(

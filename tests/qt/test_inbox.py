@@ -8,6 +8,7 @@ from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 from PySide6.QtCore import Qt
 from support.relay_proc import one_shop_relay
@@ -102,6 +103,29 @@ async def test_owner_reply_reaches_the_shopper(linked: Any, qtbot: Any) -> None:
         assert screen.composer.toPlainText() == ""
         await until(lambda: screen.msg_model.rows[-1].state in ("sent", "delivered", "read"))
         assert screen.msg_model.rows[-1].author == ctx.ops.actor
+
+
+async def test_owner_picture_is_uploaded_and_reaches_the_shopper(
+    linked: Any, tmp_path: Path, qtbot: Any
+) -> None:
+    """The relay stores the upload (201 Created) and the shopper gets the picture, fetchable."""
+    from PySide6.QtGui import QColor, QImage
+
+    image = QImage(8, 8, QImage.Format.Format_RGB32)
+    image.fill(QColor("#E4572E"))
+    picture = tmp_path / "promo.png"
+    assert image.save(str(picture))
+    async with linked as (_ctx, screen, shopper):
+        await shopper.say("m1", "ขอดูรูปสินค้าหน่อยค่ะ")
+        await until(lambda: screen.list_model.rowCount() == 1)
+        screen.open_conversation(screen.list_model.rows[0].id)
+        await screen.send_picture(picture)
+        got = await shopper.next_message()
+        assert (got["kind"], got["mime"]) == ("image", "image/png")
+        async with httpx.AsyncClient() as http:
+            res = await http.get(got["url"])
+        assert res.status_code == 200 and res.content == picture.read_bytes()
+        await until(lambda: screen.msg_model.rows[-1].kind == "image")
 
 
 async def test_take_over_silences_the_bot_and_tells_the_shopper(linked: Any, qtbot: Any) -> None:
