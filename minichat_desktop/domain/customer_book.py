@@ -1,0 +1,348 @@
+"""The customers screen's reads: the list with RFM segments and filters, a customer's whole
+profile (conversations on every channel, orders, spend, scores), the pipeline board's counts,
+and the export to Excel or CSV.
+
+A merged duplicate's conversations still point at the duplicate (merging moves identities
+and orders), so a profile gathers the conversations of every customer merged into it.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Final
+
+from sqlalchemy import func, or_, select
+from sqlalchemy.orm import Session, selectinload
+
+from minichat_desktop.domain import conversations as convs
+from minichat_desktop.domain import customers, rfm
+from minichat_desktop.domain.customers import CustomerView
+from minichat_desktop.domain.exporter import (
+    CHANNEL_TH,
+    ExportResult,
+    _atomic,
+    _baht,
+    _baht_text,
+    _Col,
+    _format_of,
+    _local,
+    _XlsxSheet,
+)
+from minichat_desktop.domain.models import (
+    Conversation,
+    Customer,
+    CustomerScore,
+    Order,
+    PipelineStatus,
+)
+
+SEGMENT_TH: Final = {
+    "champions": "ลูกค้าชั้นยอด",
+    "loyal": "ลูกค้าประจำ",
+    "potential_loyalist": "มีแวว",
+    "new": "ลูกค้าใหม่",
+    "at_risk": "เสี่ยงหาย",
+    "cant_lose": "ห้ามเสีย",
+    "hibernating": "เงียบหาย",
+    "lost": "หายไปแล้ว",
+}
+PIPELINE_TH: Final = {
+    "new": "ใหม่",
+    "contacted": "ติดต่อแล้ว",
+    "qualified": "สนใจจริง",
+    "converted": "เป็นลูกค้าแล้ว",
+    "lost": "ไม่สำเร็จ",
+}
+NO_SEGMENT: Final = "none"  # filter value: customers who never bought
+
+
+@dataclass(frozen=True, slots=True)
+class CustomerRow:
+    customer: CustomerView
+    segment: str  # "" when the customer has no counted order
+    recency: int
+    frequency: int
+    monetary: int
+    last_order_at: dt.datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class OrderLine:
+    id: int
+    number: str
+    created_at: dt.datetime
+    channel: str
+    status: str
+    payment_status: str
+    total_satang: int
+
+
+@dataclass(frozen=True, slots=True)
+class Profile:
+    row: CustomerRow
+    conversations: tuple[convs.ConversationView, ...]
+    orders: tuple[OrderLine, ...]
+    merged_ids: tuple[int, ...]  # duplicates folded into this customer
+
+
+def _tag_forms(tag: str) -> set[str]:
+    return {json.dumps(tag), json.dumps(tag, ensure_ascii=False)}
+
+
+def _filtered(search: str, status: str | None, tag: str | None, segment: str | None) -> Any:
+    stmt = select(Customer.id).where(Customer.merged_into_id.is_(None))
+    if status:
+        stmt = stmt.where(Customer.status == status)
+    if tag:
+        text = func.cast(Customer.tags, type_=Customer.notes.type)
+        stmt = stmt.where(or_(*(func.instr(text, f) > 0 for f in _tag_forms(tag))))
+    if segment == NO_SEGMENT:
+        stmt = stmt.where(
+            ~select(CustomerScore.customer_id)
+            .where(CustomerScore.customer_id == Customer.id)
+            .exists()
+        )
+    elif segment:
+        stmt = stmt.join(CustomerScore, CustomerScore.customer_id == Customer.id).where(
+            CustomerScore.segment == segment
+        )
+    q = search.strip()
+    if q:
+        digits = "".join(ch for ch in q if ch.isdigit())
+        conds = [Customer.name.contains(q), Customer.email.contains(q), Customer.notes.contains(q)]
+        if len(digits) >= 3:
+            conds.append(Customer.phone.contains(digits))
+        stmt = stmt.where(or_(*conds))
+    return stmt
+
+
+def _rows(session: Session, ids: list[int]) -> list[CustomerRow]:
+    if not ids:
+        return []
+    people = session.scalars(
+        select(Customer).where(Customer.id.in_(ids)).options(selectinload(Customer.identities))
+    ).all()
+    by_id = {v.id: v for v in customers._views(session, list(people))}
+    scores = rfm.scores_of(session, ids)
+    out = []
+    for cid in ids:
+        view = by_id.get(cid)
+        if view is None:
+            continue
+        sc = scores.get(cid)
+        out.append(
+            CustomerRow(
+                view,
+                sc.segment.value if sc else "",
+                sc.recency if sc else 0,
+                sc.frequency if sc else 0,
+                sc.monetary if sc else 0,
+                sc.last_order_at if sc else None,
+            )
+        )
+    return out
+
+
+def list_rows(
+    session: Session,
+    *,
+    search: str = "",
+    status: str | None = None,
+    tag: str | None = None,
+    segment: str | None = None,
+    limit: int = 500,
+    offset: int = 0,
+) -> list[CustomerRow]:
+    """Customers (newest first) matching every filter given; search looks in names, e-mail,
+    notes and phone digits."""
+    stmt = _filtered(search, status, tag, segment).order_by(Customer.id.desc())
+    ids = list(session.scalars(stmt.limit(limit).offset(offset)))
+    return _rows(session, ids)
+
+
+def count_rows(
+    session: Session,
+    *,
+    search: str = "",
+    status: str | None = None,
+    tag: str | None = None,
+    segment: str | None = None,
+) -> int:
+    sub = _filtered(search, status, tag, segment).subquery()
+    return int(session.scalar(select(func.count()).select_from(sub)) or 0)
+
+
+def pipeline_counts(session: Session) -> dict[str, int]:
+    rows = session.execute(
+        select(Customer.status, func.count())
+        .where(Customer.merged_into_id.is_(None))
+        .group_by(Customer.status)
+    )
+    counts = dict.fromkeys((s.value for s in PipelineStatus), 0)
+    counts.update({status: int(n) for status, n in rows})
+    return counts
+
+
+def known_tags(session: Session) -> list[str]:
+    seen: set[str] = set()
+    for tags in session.scalars(select(Customer.tags).where(Customer.merged_into_id.is_(None))):
+        seen.update(tags or ())
+    return sorted(seen)
+
+
+def profile(session: Session, customer_id: int) -> Profile:
+    """Everything about one customer (following a merge to the customer kept)."""
+    view = customers.get_customer(session, customer_id)
+    merged = list(session.scalars(select(Customer.id).where(Customer.merged_into_id == view.id)))
+    # duplicates of duplicates (merged before their keeper was merged)
+    frontier = list(merged)
+    while frontier:
+        more = list(
+            session.scalars(select(Customer.id).where(Customer.merged_into_id.in_(frontier)))
+        )
+        merged += more
+        frontier = more
+    owners = [view.id, *merged]
+    conv_ids = list(
+        session.scalars(
+            select(Conversation.id)
+            .where(Conversation.customer_id.in_(owners))
+            .order_by(func.coalesce(Conversation.last_message_at, Conversation.created_at).desc())
+        )
+    )
+    conversations = tuple(convs.get_conversation(session, cid) for cid in conv_ids)
+    orders = tuple(
+        OrderLine(
+            o.id, o.number, o.created_at, o.channel, o.status, o.payment_status, o.total_satang
+        )
+        for o in session.scalars(
+            select(Order)
+            .where(Order.customer_id.in_(owners))
+            .order_by(Order.created_at.desc())
+            .limit(200)
+        )
+    )
+    return Profile(_rows(session, [view.id])[0], conversations, orders, tuple(merged))
+
+
+def set_status(session: Session, customer_id: int, status: str, actor: str) -> CustomerView:
+    """Move a customer along the pipeline (the board's drag and drop)."""
+    return customers.update_customer(session, customer_id, actor, status=status)
+
+
+# ---------------------------------------------------------------------------- export
+
+
+CUSTOMER_COLUMNS: Final = (
+    _Col("รหัสลูกค้า", 10, "int"),
+    _Col("ชื่อ", 24),
+    _Col("โทรศัพท์", 13),
+    _Col("อีเมล", 24),
+    _Col("สถานะ", 14),
+    _Col("กลุ่มลูกค้า (RFM)", 16),
+    _Col("R", 4, "int"),
+    _Col("F", 4, "int"),
+    _Col("M", 4, "int"),
+    _Col("จำนวนออเดอร์", 12, "int"),
+    _Col("ยอดซื้อรวม", 14, "money"),
+    _Col("ซื้อล่าสุด (เวลาไทย)", 17, "date"),
+    _Col("ช่องทาง", 16),
+    _Col("แท็ก", 20),
+    _Col("ไม่รับข่าวสาร", 12),
+    _Col("จังหวัด", 14),
+    _Col("บันทึก", 30),
+    _Col("สร้างเมื่อ (เวลาไทย)", 17, "date"),
+)
+
+
+def _export_values(row: CustomerRow) -> list[Any]:
+    c = row.customer
+    channels = sorted({CHANNEL_TH.get(k, k) for k, _v in c.identities if k in ("line", "widget")})
+    return [
+        c.id,
+        c.name,
+        c.phone,
+        c.email,
+        PIPELINE_TH.get(c.status, c.status),
+        SEGMENT_TH.get(row.segment, ""),
+        row.recency or None,
+        row.frequency or None,
+        row.monetary or None,
+        c.order_count,
+        c.total_spent_satang,
+        _local(row.last_order_at),
+        ", ".join(channels),
+        ", ".join(c.tags),
+        "ใช่" if c.opted_out else "",
+        c.province,
+        c.notes,
+        _local(c.created_at),
+    ]
+
+
+def export_customers(
+    session: Session,
+    path: Path,
+    *,
+    search: str = "",
+    status: str | None = None,
+    tag: str | None = None,
+    segment: str | None = None,
+) -> ExportResult:
+    """Write the customers matching the filters to ``path`` (``.xlsx`` or ``.csv``, Thai
+    headers, money in baht, times in Bangkok). Raises ``export.unsupported_format`` for
+    another extension and ``env.export_failed`` when the file cannot be written."""
+    path = Path(path)
+    kind = _format_of(path)
+    ids = list(session.scalars(_filtered(search, status, tag, segment).order_by(Customer.id)))
+    money = [i for i, c in enumerate(CUSTOMER_COLUMNS) if c.kind == "money"]
+    dates = [i for i, c in enumerate(CUSTOMER_COLUMNS) if c.kind == "date"]
+    count = 0
+    with _atomic(path) as tmp:
+        if kind == "csv":
+            with tmp.open("w", encoding="utf-8-sig", newline="") as f:
+                w = csv.writer(f)
+                w.writerow([c.header for c in CUSTOMER_COLUMNS])
+                for start in range(0, len(ids), 500):
+                    for row in _rows(session, ids[start : start + 500]):
+                        values = _export_values(row)
+                        for i in money:
+                            values[i] = _baht_text(values[i])
+                        for i in dates:
+                            values[i] = values[i].strftime("%Y-%m-%d %H:%M") if values[i] else ""
+                        w.writerow(["" if v is None else v for v in values])
+                        count += 1
+        else:
+            from openpyxl import Workbook
+
+            wb = Workbook(write_only=True)
+            sheet = _XlsxSheet(wb, "ลูกค้า", CUSTOMER_COLUMNS)
+            for start in range(0, len(ids), 500):
+                for row in _rows(session, ids[start : start + 500]):
+                    values = _export_values(row)
+                    for i in money:
+                        values[i] = _baht(values[i])
+                    sheet.append(values)
+                    count += 1
+            sheet.rows = count
+            sheet.close()
+            wb.save(tmp)
+    return ExportResult(path, count)
+
+
+__all__ = [
+    "CustomerRow",
+    "OrderLine",
+    "Profile",
+    "count_rows",
+    "export_customers",
+    "known_tags",
+    "list_rows",
+    "pipeline_counts",
+    "profile",
+    "set_status",
+]
