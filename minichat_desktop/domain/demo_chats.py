@@ -114,9 +114,11 @@ def fill_demo_chats(db: Database, now: dt.datetime | None = None) -> int:
 
 def prepare_demo_shop(db: Database) -> bool:
     """The whole demo: shop, catalog, customers, orders (``demo.fill_demo_shop``), the chats
-    above and the default canned replies. Does nothing to a database that has products;
+    above and the default canned replies, with the sales bot switched on so the demo shows it
+    selling (a real shop starts with it off). Does nothing to a database that has products;
     returns whether it filled one."""
     from minichat_desktop.domain import catalog, demo
+    from minichat_desktop.domain.bot.engine import set_bot_enabled
 
     with db.read() as s:
         empty = not catalog.list_products(s, limit=1)
@@ -128,6 +130,7 @@ def prepare_demo_shop(db: Database) -> bool:
             latest = [n.id for n in notifications.list_notifications(s, limit=5)]
             notifications.mark_read(s)
             notifications.mark_unread(s, latest)
+            set_bot_enabled(s, True)
     with db.write() as s:
         convs.ensure_default_canned(s)
     return empty

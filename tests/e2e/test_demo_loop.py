@@ -2,8 +2,9 @@
 its embedded relay, the widget on the test page in headless Chromium, and the shop's database.
 
 A shopper types on the test page → the message is in the desktop's database and inbox; the
-shop's reply (stored in the outbox by another process, as a crash-safe reply would be) reaches
-the shopper's page; SIGTERM closes the app and its relay in order.
+demo shop's sales bot (switched on in the demo only) answers it on the page; the owner's reply
+(stored in the outbox by another process, as a crash-safe reply would be) reaches the
+shopper's page after the bot's; SIGTERM closes the app and its relay in order.
 """
 
 from __future__ import annotations
@@ -103,10 +104,24 @@ def test_demo_shopper_to_owner_and_back(demo_app: tuple[subprocess.Popen[str], s
             _wait(lambda: stored() is not None)
             conv = stored()
             assert conv is not None and conv.channel == "widget"
-            assert conv.last_preview == "มีเสื้อยืดสีแดงไหม ราคาเท่าไหร่"
+            with db.read() as s:
+                first = convs.messages(s, conv.id)[0]
+            assert (first.direction, first.text) == ("in", "มีเสื้อยืดสีแดงไหม ราคาเท่าไหร่")
+
+            def bot_texts() -> list[str]:
+                with db.read() as s:
+                    rows = convs.messages(s, conv.id)
+                return [m.text for m in rows if m.author == "bot" and m.kind == "text" and m.text]
+
+            # The demo's bot answers before anyone in the shop does, on the shopper's page.
+            _wait(lambda: bool(bot_texts()), timeout=20)
+            bot_said = bot_texts()[0]
+            _wait(lambda: bot_said in _bubbles(page), timeout=20)
             with db.write() as s:
                 convs.send_text(s, conv.id, "มีค่ะ เสื้อยืดสีแดง ลายช้างไทย 290 บาท", "owner")
             _wait(lambda: "มีค่ะ เสื้อยืดสีแดง ลายช้างไทย 290 บาท" in _bubbles(page), timeout=20)
+            shown = _bubbles(page)
+            assert shown.index(bot_said) < shown.index("มีค่ะ เสื้อยืดสีแดง ลายช้างไทย 290 บาท")
             browser.close()
     finally:
         db.dispose()
