@@ -153,6 +153,22 @@ def _loop_factory() -> asyncio.AbstractEventLoop:
     return qasync.QEventLoop(QApplication.instance())
 
 
+async def purge_analytics(ctx: AppContext) -> int:
+    """Apply the analytics retention once (at start, after the window is shown), on the
+    database thread; returns how many events went. A database problem is logged and left for
+    the next start: it must never stop the app."""
+    from minichat_desktop.domain import analytics
+
+    try:
+        gone = await ctx.ops.write(analytics.purge_expired)
+    except DomainError as exc:
+        log.warning("analytics: expired events not purged: %s", exc.message)
+        return 0
+    if gone:
+        log.info("analytics: %d expired events purged", gone)
+    return gone
+
+
 async def _main(app: QApplication, ctx: AppContext, *, open_page: bool) -> int:
     from minichat_desktop.ui.main_window import MainWindow
 
@@ -177,9 +193,11 @@ async def _main(app: QApplication, ctx: AppContext, *, open_page: bool) -> int:
         QTimer.singleShot(0, window.close)
     client = start_relay_link(ctx)
     link = asyncio.create_task(client.run())
+    purge = asyncio.create_task(purge_analytics(ctx))
     if open_page and ctx.test_page_url and not os.environ.get("MINICHAT_NO_BROWSER"):
         QDesktopServices.openUrl(QUrl(ctx.test_page_url))
     await closing.wait()
+    await purge  # a write is never cut off (short: one DELETE)
     await client.stop()
     await link  # ends once stopped
     return 0
