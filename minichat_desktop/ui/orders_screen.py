@@ -171,6 +171,7 @@ class OrderDetail(QFrame):
         self.payment = _label()
         self.shipping = _label()
         for n, value in enumerate((self.customer, self.ship_to, self.payment, self.shipping)):
+            value.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)
             head_label = _label(muted=True)
             self.heads.append(head_label)
             grid.addWidget(head_label, (n // 2) * 2, n % 2)
@@ -409,12 +410,12 @@ class OrdersScreen(QWidget):
         self.table.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
         header = self.table.horizontalHeader()
         header.setSectionResizeMode(OrderTableModel.CUSTOMER, QHeaderView.ResizeMode.Stretch)
-        for c, w in (
+        for c, width in (
             (OrderTableModel.NUMBER, 140), (OrderTableModel.DATE, 110),
             (OrderTableModel.CHANNEL, 100), (OrderTableModel.STATUS, 100),
             (OrderTableModel.PAYMENT, 90), (OrderTableModel.TOTAL, 90),
         ):  # fmt: skip
-            header.resizeSection(c, w)
+            header.resizeSection(c, width)
         self.table.selectionModel().selectionChanged.connect(lambda _a, _b: self._selected())
         self.count_label = QLabel(objectName="Muted")
 
@@ -779,7 +780,7 @@ class OrdersScreen(QWidget):
         """Say what went wrong without a modal loop: the person's mistake or the environment
         in their words; our bug as an apology with the log's path (logged with traceback)."""
         if isinstance(exc, UserError):
-            self._inform(t("Please check"), error_text(exc), warn=True)
+            self._inform(t("Please check"), why(exc, named=True), warn=True)
         elif isinstance(exc, EnvironmentProblem):
             log.warning("environment problem: %s", exc.message)
             self._inform(
@@ -897,7 +898,7 @@ class OrdersScreen(QWidget):
                     ),
                     self.tr("These could not change:"),
                 ]
-                lines += [f"• {number}: {error_text(exc)}" for number, exc in failed]
+                lines += [f"• {number}: {why(exc)}" for number, exc in failed]
                 self._inform(self.tr("Change order status"), "\n".join(lines), warn=True)
             return done, failed
         finally:
@@ -1078,6 +1079,24 @@ class OrdersScreen(QWidget):
             self._report(exc)
         finally:
             self.busy -= 1
+
+
+def why(exc: UserError, *, named: bool = False) -> str:
+    """Why an order could not change, in the UI's language. A refused status move names both
+    statuses as the owner reads them (and what to do instead); ``named`` puts the order
+    number first (a list of failures names it already)."""
+    if exc.code != "order.bad_transition":
+        return error_text(exc)
+    current, to = str(exc.params.get("current", "")), str(exc.params.get("to", ""))
+    text = t("it is “{current}” and cannot become “{to}”").format(
+        current=status_label(current), to=status_label(to)
+    )
+    # Those statuses may be cancelled unless paid: the refusal means it is paid.
+    if to == OrderStatus.CANCELLED and current in ("pending", "confirmed", "processing"):
+        text += t("; a paid order is refunded instead")
+    elif to == OrderStatus.REFUNDED and current not in ("cancelled", "refunded"):
+        text += t("; only a paid order can be refunded")
+    return f"{exc.params.get('order', '')}: {text}" if named else text
 
 
 def _payment_filter_label(status: str) -> str:

@@ -182,7 +182,7 @@ async def test_bulk_status_moves_what_it_can_and_names_the_failures(
     assert screen.message is not None
     text = screen.message.text()
     assert "1 จาก 2 ออเดอร์" in text and unpaid.number in text
-    assert "เปลี่ยนไปสถานะนี้ไม่ได้" in text
+    assert f"• {unpaid.number}: สถานะตอนนี้คือ “รอดำเนินการ” เปลี่ยนเป็น “จัดส่งแล้ว” ไม่ได้" in text
     await _close(screen)
 
 

@@ -86,6 +86,9 @@ TEXTS = {
     "Change order status": "เปลี่ยนสถานะออเดอร์",
     "{done} of {total} orders are now “{status}”.": "เปลี่ยนเป็น “{status}” แล้ว {done} จาก {total} ออเดอร์",
     "These could not change:": "ออเดอร์ที่เปลี่ยนไม่ได้:",
+    "it is “{current}” and cannot become “{to}”": "สถานะตอนนี้คือ “{current}” เปลี่ยนเป็น “{to}” ไม่ได้",
+    "; a paid order is refunded instead": " ออเดอร์ที่ชำระแล้วให้ใช้การคืนเงินแทน",
+    "; only a paid order can be refunded": " คืนเงินได้เฉพาะออเดอร์ที่ชำระแล้ว",
     # dialogs
     "New status": "สถานะใหม่",
     "Optional; for a cancellation, the reason": "ไม่บังคับ ถ้ายกเลิก ใส่เหตุผล",
