@@ -225,7 +225,14 @@ class BotRunner:
         self._wake()
         if self._changed is not None:
             self._changed([conversation_id])
+        # An answer may have changed stock or sales (an order): rebuild the recommendation
+        # index now, under a read transaction, rather than in the next answer's write one.
+        await self._db(self._refresh_index)
         return ready
+
+    def _refresh_index(self) -> None:
+        with self.db.read() as s:
+            self.engine.recommend_index(s, max_age=0)
 
     def _ai(self, session: Any) -> Any:
         """The configured AI (None without one), kept for a minute: the keyring is not

@@ -272,14 +272,19 @@ class DialogueEngine:
             self._checked = now
         return self._matcher
 
-    def recommend_index(self, session: Session) -> recommend.RecommendIndex:
+    def recommend_index(
+        self, session: Session, max_age: float | None = None
+    ) -> recommend.RecommendIndex:
         """The recommendation index, rebuilt when products, stock, sales or reviews changed —
-        checked at most every ``refresh_seconds`` as the matcher (ranking in memory takes a
-        few milliseconds where the SQL aggregates take ~14 ms on 10,000 products)."""
+        checked at most every ``max_age`` seconds (default ``refresh_seconds``, as the
+        matcher; 0 checks now). Ranking in memory takes a few milliseconds where the SQL
+        aggregates take ~14 ms on 10,000 products, but a rebuild takes about a second there:
+        the bot runner refreshes it after each answer, outside the write transaction."""
         if self._index is None:
             self._index = recommend.RecommendIndex.load(session)
         else:
-            self._index = self._index.refreshed(session, max_age=self.refresh_seconds)
+            age = self.refresh_seconds if max_age is None else max_age
+            self._index = self._index.refreshed(session, max_age=age)
         return self._index
 
     def _recommend(
