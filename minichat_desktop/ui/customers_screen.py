@@ -1,0 +1,1017 @@
+"""The customers screen: find customers (search, status, RFM segment, tag), see them as a list
+or as the pipeline board (drag a card to another column to move the customer along), and the
+selected customer's profile — every conversation across channels, orders, total spent, RFM
+scores, tags, notes and the opt-out from broadcasts, all editable. Merge duplicates (the same
+phone on LINE and the widget), recompute the RFM segments, export to Excel or CSV.
+
+Everything that touches the database runs off the UI thread through ``ctx.ops``; the screen
+refreshes when an operation reports a change to ``"customers"``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import logging
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import (
+    QAbstractTableModel,
+    QByteArray,
+    QEvent,
+    QMimeData,
+    QModelIndex,
+    QPersistentModelIndex,
+    Qt,
+    QTimer,
+    Signal,
+    Slot,
+)
+from PySide6.QtGui import QColor, QDropEvent
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QCheckBox,
+    QComboBox,
+    QDialog,
+    QDialogButtonBox,
+    QFileDialog,
+    QFrame,
+    QGridLayout,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QLineEdit,
+    QListWidget,
+    QListWidgetItem,
+    QMenu,
+    QMessageBox,
+    QPlainTextEdit,
+    QPushButton,
+    QRadioButton,
+    QScrollArea,
+    QSplitter,
+    QStackedWidget,
+    QTableView,
+    QTableWidget,
+    QTableWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
+from qasync import asyncSlot
+
+from minichat_desktop.domain import customer_book as book
+from minichat_desktop.domain import customers, rfm
+from minichat_desktop.domain.customer_book import CustomerRow, Profile
+from minichat_desktop.domain.customers import CustomerView
+from minichat_desktop.domain.errors import DomainError
+from minichat_desktop.domain.models import PipelineStatus
+from minichat_desktop.domain.shop import BANGKOK
+from minichat_desktop.domain.thai import format_baht
+from minichat_desktop.ui import theme
+from minichat_desktop.ui.context import AppContext
+from minichat_desktop.ui.errors import error_text, show_error
+from minichat_desktop.ui.i18n import t
+
+log = logging.getLogger(__name__)
+
+SEARCH_DEBOUNCE_MS = 150
+LIST_LIMIT = 1000
+BOARD_LIMIT = 300  # cards per column
+MIME = "application/x-minichat-customers"
+PIPELINE = tuple(s.value for s in PipelineStatus)
+SEGMENTS = tuple(s.value for s in rfm.Segment)
+
+
+def status_label(status: str) -> str:
+    return {
+        "new": t("New lead"),
+        "contacted": t("Contacted"),
+        "qualified": t("Qualified"),
+        "converted": t("Converted"),
+        "lost": t("Lost deal"),
+    }.get(status, status)
+
+
+def segment_label(segment: str) -> str:
+    return {
+        "champions": t("Champions"),
+        "loyal": t("Loyal"),
+        "potential_loyalist": t("Potential loyalist"),
+        "new": t("New customer"),
+        "at_risk": t("At risk"),
+        "cant_lose": t("Can't lose"),
+        "hibernating": t("Hibernating"),
+        "lost": t("Lost customer"),
+        "": t("No orders yet"),
+    }.get(segment, segment)
+
+
+def channel_label(channel: str) -> str:
+    return {"widget": t("Website"), "line": "LINE", "pos": t("Counter"), "manual": t("Manual")}.get(
+        channel, channel
+    )
+
+
+def local_time(when: dt.datetime | None) -> str:
+    return "" if when is None else when.astimezone(BANGKOK).strftime("%d/%m/%Y %H:%M")
+
+
+def _plain(text: str = "", object_name: str = "") -> QLabel:
+    label = QLabel(text)
+    label.setTextFormat(Qt.TextFormat.PlainText)  # names come from shoppers: never rich text
+    if object_name:
+        label.setObjectName(object_name)
+    return label
+
+
+# ---------------------------------------------------------------------------- list model
+
+
+class CustomerTableModel(QAbstractTableModel):
+    NAME, PHONE, STATUS, SEGMENT, ORDERS, SPENT, LAST, TAGS = range(8)
+
+    def __init__(self, parent: Any = None) -> None:
+        super().__init__(parent)
+        self.rows: list[CustomerRow] = []
+
+    def set_rows(self, rows: list[CustomerRow]) -> None:
+        self.beginResetModel()
+        self.rows = rows
+        self.endResetModel()
+
+    def row_of(self, customer_id: int) -> int:
+        return next((i for i, r in enumerate(self.rows) if r.customer.id == customer_id), -1)
+
+    def rowCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:  # noqa: B008
+        return 0 if parent.isValid() else len(self.rows)
+
+    def columnCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:  # noqa: B008
+        return 0 if parent.isValid() else 8
+
+    def headerData(self, section: int, orientation: Qt.Orientation, role: int = 0) -> Any:
+        if orientation != Qt.Orientation.Horizontal or role != Qt.ItemDataRole.DisplayRole:
+            return None
+        return (
+            t("Name"),
+            t("Phone"),
+            t("Status"),
+            t("Segment"),
+            t("Orders"),
+            t("Total spent"),
+            t("Last order"),
+            t("Tags"),
+        )[section]
+
+    def data(self, index: QModelIndex | QPersistentModelIndex, role: int = 0) -> Any:
+        if not index.isValid():
+            return None
+        row = self.rows[index.row()]
+        c = row.customer
+        col = index.column()
+        if role == Qt.ItemDataRole.DisplayRole:
+            if col == self.NAME:
+                return c.name or t("(no name)")
+            if col == self.PHONE:
+                return c.phone
+            if col == self.STATUS:
+                return status_label(c.status)
+            if col == self.SEGMENT:
+                return segment_label(row.segment)
+            if col == self.ORDERS:
+                return f"{c.order_count:,}"
+            if col == self.SPENT:
+                return format_baht(c.total_spent_satang)
+            if col == self.LAST:
+                return local_time(row.last_order_at)
+            return ", ".join(c.tags)
+        if role == Qt.ItemDataRole.TextAlignmentRole and col in (self.ORDERS, self.SPENT):
+            return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+        if role == Qt.ItemDataRole.ForegroundRole:
+            if col == self.NAME and c.opted_out:
+                return QColor(theme.MUTED)
+            if col == self.SEGMENT and row.segment in ("at_risk", "cant_lose"):
+                return QColor(theme.AMBER)
+            if col == self.SEGMENT and row.segment == "champions":
+                return QColor(theme.GREEN)
+        if role == Qt.ItemDataRole.ToolTipRole and col == self.NAME and c.opted_out:
+            return t("Opted out of broadcasts")
+        return None
+
+
+def _table(model: Any) -> QTableView:
+    view = QTableView()
+    view.setModel(model)
+    view.verticalHeader().hide()
+    view.verticalHeader().setDefaultSectionSize(30)
+    view.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+    view.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+    view.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+    view.setShowGrid(False)
+    view.setWordWrap(False)
+    header = view.horizontalHeader()
+    header.setHighlightSections(False)
+    header.setDefaultAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter)
+    return view
+
+
+# ---------------------------------------------------------------------------- the board
+
+
+class BoardColumn(QListWidget):
+    """One pipeline status. Cards carry customer ids in their own MIME type, so a drop from
+    another column names the customers moved (and a drop onto the same column does nothing)."""
+
+    dropped = Signal(list, str)  # customer ids, new status
+
+    def __init__(self, status: str) -> None:
+        super().__init__()
+        self.status = status
+        self.setDragDropMode(QAbstractItemView.DragDropMode.DragDrop)
+        self.setDefaultDropAction(Qt.DropAction.MoveAction)
+        self.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.setSpacing(3)
+        self.setWordWrap(True)
+        self.setTextElideMode(Qt.TextElideMode.ElideNone)
+        self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.setResizeMode(QListWidget.ResizeMode.Adjust)
+        self.setMinimumWidth(170)
+        self.setStyleSheet(
+            f"QListWidget {{ background: {theme.BG}; border: none; }}"
+            f"QListWidget::item {{ background: white; border: 1px solid {theme.LINE_COLOR};"
+            " border-radius: 6px; padding: 6px; margin: 1px 2px; }"
+            f"QListWidget::item:selected {{ border: 1px solid {theme.GREEN}; color: {theme.INK}; }}"
+        )
+
+    def mimeTypes(self) -> list[str]:
+        return [MIME]
+
+    def mimeData(self, items: Any) -> QMimeData:
+        mime = QMimeData()
+        ids = ",".join(str(i.data(Qt.ItemDataRole.UserRole)) for i in items)
+        mime.setData(MIME, QByteArray(f"{self.status}|{ids}".encode()))
+        return mime
+
+    def dragEnterEvent(self, event: Any) -> None:
+        if event.mimeData().hasFormat(MIME):
+            event.acceptProposedAction()
+        else:
+            event.ignore()
+
+    def dragMoveEvent(self, event: Any) -> None:
+        if event.mimeData().hasFormat(MIME):
+            event.acceptProposedAction()
+        else:
+            event.ignore()
+
+    def dropEvent(self, event: QDropEvent) -> None:
+        raw = bytes(event.mimeData().data(MIME).data()).decode()
+        source, _, ids = raw.partition("|")
+        event.setDropAction(Qt.DropAction.CopyAction)  # the board reloads; Qt must not remove
+        event.accept()
+        if source != self.status and ids:
+            self.dropped.emit([int(x) for x in ids.split(",")], self.status)
+
+
+class PipelineBoard(QWidget):
+    moved = Signal(list, str)
+    opened = Signal(int)
+
+    def __init__(self) -> None:
+        super().__init__()
+        row = QHBoxLayout(self)
+        row.setContentsMargins(0, 0, 0, 0)
+        row.setSpacing(8)
+        self.columns: dict[str, BoardColumn] = {}
+        self.heads: dict[str, QLabel] = {}
+        for status in PIPELINE:
+            col = QVBoxLayout()
+            head = QLabel()
+            head.setStyleSheet("font-weight: 600;")
+            column = BoardColumn(status)
+            column.dropped.connect(self.moved)
+            column.itemClicked.connect(
+                lambda item: self.opened.emit(int(item.data(Qt.ItemDataRole.UserRole)))
+            )
+            col.addWidget(head)
+            col.addWidget(column, 1)
+            row.addLayout(col, 1)
+            self.columns[status] = column
+            self.heads[status] = head
+
+    def show_rows(self, rows: list[CustomerRow], counts: dict[str, int]) -> None:
+        for column in self.columns.values():
+            column.clear()
+        for r in rows:
+            column = self.columns.get(r.customer.status)
+            if column is None or column.count() >= BOARD_LIMIT:
+                continue
+            c = r.customer
+            lines = [c.name or t("(no name)")]
+            if c.phone:
+                lines.append(c.phone)
+            money = format_baht(c.total_spent_satang, symbol=True) if c.total_spent_satang else ""
+            facts = [x for x in (segment_label(r.segment) if r.segment else "", money) if x]
+            if facts:
+                lines.append(" · ".join(facts))
+            item = QListWidgetItem("\n".join(lines))
+            item.setData(Qt.ItemDataRole.UserRole, c.id)
+            item.setToolTip(", ".join(c.tags))
+            column.addItem(item)
+        for status, head in self.heads.items():
+            head.setText(f"{status_label(status)} ({counts.get(status, 0):,})")
+
+
+# ---------------------------------------------------------------------------- profile
+
+
+class ProfilePane(QFrame):
+    """The selected customer: facts, scores, conversations, orders; tags, notes and the
+    opt-out edited in place."""
+
+    save_requested = Signal(dict)
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.profile: Profile | None = None
+        self.setMinimumWidth(380)
+        outer = QVBoxLayout(self)
+        outer.setContentsMargins(0, 0, 0, 0)
+        self.empty = QLabel(objectName="Muted")
+        self.empty.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.empty.setWordWrap(True)
+
+        body = QWidget()
+        col = QVBoxLayout(body)
+        col.setContentsMargins(12, 4, 12, 8)
+        self.title = _plain(object_name="Title")
+        self.subtitle = _plain(object_name="Muted")
+        self.subtitle.setWordWrap(True)
+        col.addWidget(self.title)
+        col.addWidget(self.subtitle)
+
+        grid = QGridLayout()
+        grid.setHorizontalSpacing(14)
+        self.fact_names: list[QLabel] = []
+        self.facts: list[QLabel] = []
+        for i in range(6):
+            name = QLabel(objectName="Muted")
+            value = _plain()
+            value.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+            grid.addWidget(name, i // 2, (i % 2) * 2)
+            grid.addWidget(value, i // 2, (i % 2) * 2 + 1)
+            self.fact_names.append(name)
+            self.facts.append(value)
+        grid.setColumnStretch(1, 1)
+        grid.setColumnStretch(3, 1)
+        col.addLayout(grid)
+
+        form = QGridLayout()
+        self.status_name = QLabel()
+        self.status = QComboBox()
+        for s in PIPELINE:
+            self.status.addItem("", s)
+        self.tags_name = QLabel()
+        self.tags = QLineEdit()
+        self.notes_name = QLabel()
+        self.notes = QPlainTextEdit()
+        self.notes.setFixedHeight(70)
+        self.opted_out = QCheckBox()
+        self.save_button = QPushButton()
+        self.save_button.setProperty("primary", True)
+        self.save_button.clicked.connect(self._save)
+        form.addWidget(self.status_name, 0, 0)
+        form.addWidget(self.status, 0, 1)
+        form.addWidget(self.tags_name, 1, 0)
+        form.addWidget(self.tags, 1, 1)
+        form.addWidget(self.notes_name, 2, 0, Qt.AlignmentFlag.AlignTop)
+        form.addWidget(self.notes, 2, 1)
+        save_row = QHBoxLayout()
+        save_row.addWidget(self.opted_out, 1)
+        save_row.addWidget(self.save_button)
+        form.addLayout(save_row, 3, 1)
+        form.setColumnStretch(1, 1)
+        col.addLayout(form)
+
+        self.conv_title = QLabel()
+        self.conv_title.setStyleSheet("font-weight: 600;")
+        col.addWidget(self.conv_title)
+        self.conversations = QListWidget()
+        self.conversations.setMinimumHeight(90)
+        col.addWidget(self.conversations, 1)
+        self.orders_title = QLabel()
+        self.orders_title.setStyleSheet("font-weight: 600;")
+        col.addWidget(self.orders_title)
+        self.orders = QTableWidget(0, 4)
+        self.orders.verticalHeader().hide()
+        self.orders.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.orders.setShowGrid(False)
+        self.orders.setMinimumHeight(120)
+        oh = self.orders.horizontalHeader()
+        oh.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        oh.setStretchLastSection(True)
+        col.addWidget(self.orders, 2)
+
+        scroll = QScrollArea()
+        scroll.setWidgetResizable(True)
+        scroll.setFrameShape(QFrame.Shape.NoFrame)
+        scroll.setWidget(body)
+        self.body = scroll
+        outer.addWidget(self.empty, 1)
+        outer.addWidget(scroll, 1)
+        self.retranslate()
+        self.show_profile(None)
+
+    def retranslate(self) -> None:
+        self.empty.setText(t("Pick a customer to see their chats, orders and notes."))
+        for label, text in zip(
+            self.fact_names,
+            (
+                t("Total spent"),
+                t("Orders"),
+                t("Segment"),
+                t("RFM"),
+                t("Last order"),
+                t("Customer since"),
+            ),
+            strict=True,
+        ):
+            label.setText(text)
+        for i, s in enumerate(PIPELINE):
+            self.status.setItemText(i, status_label(s))
+        self.status_name.setText(t("Pipeline"))
+        self.tags_name.setText(t("Tags"))
+        self.tags.setPlaceholderText(t("Separate tags with commas, e.g. vip, wholesale"))
+        self.notes_name.setText(t("Customer notes"))
+        self.opted_out.setText(t("Opted out of broadcasts"))
+        self.save_button.setText(t("Save"))
+        self.orders.setHorizontalHeaderLabels([t("Order"), t("Date"), t("Status"), t("Total")])
+        self.show_profile(self.profile)
+
+    def show_profile(self, prof: Profile | None) -> None:
+        self.profile = prof
+        self.empty.setVisible(prof is None)
+        self.body.setVisible(prof is not None)
+        if prof is None:
+            return
+        row = prof.row
+        c = row.customer
+        self.title.setText(c.name or t("(no name)"))
+        channels = sorted({channel_label(k) for k, _v in c.identities if k in ("line", "widget")})
+        bits = [x for x in (c.phone, c.email, " · ".join(channels)) if x]
+        if c.province:
+            bits.append(c.province)
+        self.subtitle.setText("  ·  ".join(bits))
+        facts = (
+            format_baht(c.total_spent_satang, symbol=True),
+            f"{c.order_count:,}",
+            segment_label(row.segment),
+            f"R{row.recency} F{row.frequency} M{row.monetary}" if row.segment else "—",
+            local_time(row.last_order_at) or "—",
+            local_time(c.created_at),
+        )
+        for label, text in zip(self.facts, facts, strict=True):
+            label.setText(text)
+        self.status.setCurrentIndex(max(0, self.status.findData(c.status)))
+        self.tags.setText(", ".join(c.tags))
+        self.notes.setPlainText(c.notes)
+        self.opted_out.setChecked(c.opted_out)
+        self.conv_title.setText(t("Conversations ({n})").format(n=len(prof.conversations)))
+        self.conversations.clear()
+        for conv in prof.conversations:
+            when = local_time(conv.last_message_at)
+            item = QListWidgetItem(
+                f"{channel_label(conv.channel)} · {when}\n{conv.last_preview or '—'}"
+            )
+            item.setData(Qt.ItemDataRole.UserRole, conv.id)
+            self.conversations.addItem(item)
+        self.orders_title.setText(t("Orders ({n})").format(n=len(prof.orders)))
+        self.orders.setRowCount(len(prof.orders))
+        for i, o in enumerate(prof.orders):
+            cells = (
+                o.number,
+                local_time(o.created_at),
+                _order_status(o.status),
+                format_baht(o.total_satang),
+            )
+            for j, text in enumerate(cells):
+                cell = QTableWidgetItem(text)
+                if j == 3:
+                    cell.setTextAlignment(
+                        Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter
+                    )
+                self.orders.setItem(i, j, cell)
+
+    def _save(self) -> None:
+        if self.profile is None:
+            return
+        tags = [x.strip() for x in self.tags.text().replace("،", ",").split(",") if x.strip()]
+        self.save_requested.emit(
+            {
+                "status": str(self.status.currentData()),
+                "tags": tags,
+                "notes": self.notes.toPlainText(),
+                "opted_out": self.opted_out.isChecked(),
+            }
+        )
+
+
+def _order_status(status: str) -> str:
+    return {
+        "pending": t("Pending"),
+        "confirmed": t("Confirmed"),
+        "processing": t("Processing"),
+        "shipped": t("Shipped"),
+        "delivered": t("Delivered"),
+        "cancelled": t("Cancelled"),
+        "refunded": t("Refunded"),
+    }.get(status, status)
+
+
+# ---------------------------------------------------------------------------- merging
+
+
+class MergeDialog(QDialog):
+    """Customers sharing a phone number, a group at a time: choose the one to keep; the
+    others are folded into it (chats, orders, tags, notes)."""
+
+    def __init__(self, groups: list[list[CustomerView]], parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setWindowTitle(t("Merge duplicate customers"))
+        self.setMinimumWidth(520)
+        self.groups = groups
+        layout = QVBoxLayout(self)
+        intro = QLabel(
+            t(
+                "These customers share a phone number. Choose the one to keep; the others are "
+                "merged into it with their chats, orders, tags and notes."
+            )
+        )
+        intro.setWordWrap(True)
+        layout.addWidget(intro)
+        self.group_list = QComboBox()
+        for g in groups:
+            self.group_list.addItem(t("{phone} — {n} customers").format(phone=g[0].phone, n=len(g)))
+        layout.addWidget(self.group_list)
+        self.choices = QVBoxLayout()
+        layout.addLayout(self.choices)
+        self.radios: list[QRadioButton] = []
+        buttons = QDialogButtonBox(
+            QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel
+        )
+        ok = buttons.button(QDialogButtonBox.StandardButton.Ok)
+        ok.setText(t("Merge"))
+        ok.setProperty("primary", True)
+        buttons.button(QDialogButtonBox.StandardButton.Cancel).setText(t("Cancel"))
+        buttons.accepted.connect(self.accept)
+        buttons.rejected.connect(self.reject)
+        layout.addWidget(buttons)
+        self.group_list.currentIndexChanged.connect(self._show_group)
+        self._show_group(0)
+
+    def _show_group(self, index: int) -> None:
+        for r in self.radios:
+            r.setParent(None)
+            r.deleteLater()
+        self.radios = []
+        if not self.groups:
+            return
+        for i, c in enumerate(self.groups[index]):
+            channels = sorted(
+                {channel_label(k) for k, _v in c.identities if k in ("line", "widget")}
+            )
+            text = t("{name} · {channels} · {orders} orders, {spent}").format(
+                name=c.name or t("(no name)"),
+                channels=", ".join(channels) or "—",
+                orders=c.order_count,
+                spent=format_baht(c.total_spent_satang, symbol=True),
+            )
+            radio = QRadioButton(text)
+            radio.setChecked(i == 0)
+            self.choices.addWidget(radio)
+            self.radios.append(radio)
+
+    def choice(self) -> tuple[int, list[int]]:
+        """(customer kept, duplicates to fold into it) for the group shown."""
+        group = self.groups[self.group_list.currentIndex()]
+        keep = next(i for i, r in enumerate(self.radios) if r.isChecked())
+        return group[keep].id, [c.id for i, c in enumerate(group) if i != keep]
+
+
+def _duplicate_views(session: Any) -> list[list[CustomerView]]:
+    return [
+        [customers.get_customer(session, cid) for cid in group]
+        for group in customers.duplicate_groups(session)
+    ]
+
+
+def _merge_all(session: Any, keep: int, duplicates: list[int], actor: str) -> CustomerView:
+    view = customers.get_customer(session, keep)
+    for dup in duplicates:
+        view = customers.merge_customers(session, keep, dup, actor)
+    return view
+
+
+def _list_and_counts(session: Any, **filters: Any) -> tuple[list[CustomerRow], int, dict[str, int]]:
+    rows = book.list_rows(session, limit=LIST_LIMIT, **filters)
+    total = book.count_rows(session, **filters) if len(rows) >= LIST_LIMIT else len(rows)
+    return rows, total, book.pipeline_counts(session)
+
+
+def _filter_choices(session: Any) -> tuple[list[str], dt.datetime | None]:
+    return book.known_tags(session), rfm.last_computed(session)
+
+
+def _save_profile(session: Any, customer_id: int, actor: str, changes: dict[str, Any]) -> Profile:
+    customers.update_customer(session, customer_id, actor, **changes)
+    return book.profile(session, customer_id)
+
+
+# ---------------------------------------------------------------------------- the screen
+
+
+class CustomersScreen(QWidget):
+    """Customers as a list or a pipeline board, with the selected customer's profile."""
+
+    results_shown = Signal()
+
+    def __init__(self, ctx: AppContext) -> None:
+        super().__init__()
+        self.ctx = ctx
+        self.busy = 0  # async slots still running (tests wait for 0)
+        self.current_id: int | None = None
+        self.dialog: QDialog | None = None
+        self.message: QMessageBox | None = None
+        self._seq = 0
+        self.last_export: Any = None
+
+        self.title = QLabel(objectName="Title")
+        self.search = QLineEdit()
+        self.search.setClearButtonEnabled(True)
+        self.search.setMinimumWidth(260)
+        self.recompute_button = QPushButton()
+        self.recompute_button.clicked.connect(self.recompute)
+        self.merge_button = QPushButton()
+        self.merge_button.clicked.connect(self.find_duplicates)
+        self.export_button = QPushButton()
+        self.export_menu = QMenu(self)
+        self.export_xlsx = self.export_menu.addAction("", lambda: self.choose_export("xlsx"))
+        self.export_csv = self.export_menu.addAction("", lambda: self.choose_export("csv"))
+        self.export_button.setMenu(self.export_menu)
+
+        self.status_filter = QComboBox()
+        self.segment_filter = QComboBox()
+        self.tag_filter = QComboBox()
+        self.tag_filter.setMinimumWidth(130)
+        self.status_name = QLabel()
+        self.segment_name = QLabel()
+        self.tag_name = QLabel()
+        self.list_button = QPushButton(checkable=True, checked=True)
+        self.board_button = QPushButton(checkable=True)
+        self.list_button.clicked.connect(lambda: self.set_view("list"))
+        self.board_button.clicked.connect(lambda: self.set_view("board"))
+        self.count_label = QLabel(objectName="Muted")
+        self.scores_label = QLabel(objectName="Muted")
+
+        self.model = CustomerTableModel(self)
+        self.table = _table(self.model)
+        header = self.table.horizontalHeader()
+        header.setSectionResizeMode(CustomerTableModel.TAGS, QHeaderView.ResizeMode.Stretch)
+        for c, w in ((0, 190), (1, 105), (2, 95), (3, 135), (4, 65), (5, 95), (6, 125)):
+            header.resizeSection(c, w)
+        self.table.selectionModel().selectionChanged.connect(self._selection_changed)
+        self.board = PipelineBoard()
+        self.board.moved.connect(self.move_customers)
+        self.board.opened.connect(self.open_customer)
+        self.stack = QStackedWidget()
+        self.stack.addWidget(self.table)
+        self.stack.addWidget(self.board)
+
+        self.profile = ProfilePane()
+        self.profile.save_requested.connect(self.save_profile)
+
+        bar = QHBoxLayout()
+        bar.addWidget(self.title)
+        bar.addSpacing(12)
+        bar.addWidget(self.search, 1)
+        bar.addWidget(self.recompute_button)
+        bar.addWidget(self.merge_button)
+        bar.addWidget(self.export_button)
+        filters = QHBoxLayout()
+        for name, box in (
+            (self.status_name, self.status_filter),
+            (self.segment_name, self.segment_filter),
+            (self.tag_name, self.tag_filter),
+        ):
+            filters.addWidget(name)
+            filters.addWidget(box)
+            filters.addSpacing(6)
+        filters.addStretch(1)
+        filters.addWidget(self.count_label)
+        filters.addSpacing(10)
+        filters.addWidget(self.list_button)
+        filters.addWidget(self.board_button)
+
+        left = QWidget()
+        lcol = QVBoxLayout(left)
+        lcol.setContentsMargins(0, 0, 0, 0)
+        lcol.addWidget(self.stack, 1)
+        lcol.addWidget(self.scores_label)
+        self.splitter = QSplitter(Qt.Orientation.Horizontal)
+        self.splitter.addWidget(left)
+        self.splitter.addWidget(self.profile)
+        self.splitter.setStretchFactor(0, 3)
+        self.splitter.setStretchFactor(1, 2)
+        self.splitter.setChildrenCollapsible(False)
+        self.splitter.setSizes([760, 460])
+
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(16, 12, 16, 12)
+        layout.addLayout(bar)
+        layout.addLayout(filters)
+        layout.addWidget(self.splitter, 1)
+
+        for s in ("", *PIPELINE):
+            self.status_filter.addItem("", s)
+        for s in ("", *SEGMENTS, book.NO_SEGMENT):
+            self.segment_filter.addItem("", s)
+        self.tag_filter.addItem("", "")
+
+        self.timer = QTimer(self, singleShot=True, interval=SEARCH_DEBOUNCE_MS)
+        self.timer.timeout.connect(self.refresh)
+        self.search.textChanged.connect(lambda _t: self.timer.start())
+        self.search.returnPressed.connect(self.refresh)
+        for box in (self.status_filter, self.segment_filter, self.tag_filter):
+            box.currentIndexChanged.connect(lambda _i: self.refresh())
+        ctx.ops.changed.connect(self.on_changed)
+
+        self.retranslate()
+        self._fill_choices(*ctx.ops.read_now(_filter_choices))
+        self.refresh()
+
+    # ------------------------------------------------------------------ language
+
+    def retranslate(self) -> None:
+        self.title.setText(self.tr("Customers"))
+        self.search.setPlaceholderText(self.tr("Search name, phone, e-mail or notes"))
+        self.recompute_button.setText(self.tr("Recompute segments"))
+        self.merge_button.setText(self.tr("Merge duplicates…"))
+        self.export_button.setText(self.tr("Export"))
+        self.export_xlsx.setText(self.tr("Excel (.xlsx)…"))
+        self.export_csv.setText(self.tr("CSV (.csv)…"))
+        self.status_name.setText(self.tr("Status"))
+        self.segment_name.setText(self.tr("Segment"))
+        self.tag_name.setText(self.tr("Tag"))
+        self.list_button.setText(self.tr("List"))
+        self.board_button.setText(self.tr("Board"))
+        self.status_filter.setItemText(0, self.tr("All statuses"))
+        for i, s in enumerate(PIPELINE, start=1):
+            self.status_filter.setItemText(i, status_label(s))
+        self.segment_filter.setItemText(0, self.tr("All segments"))
+        for i, s in enumerate(SEGMENTS, start=1):
+            self.segment_filter.setItemText(i, segment_label(s))
+        self.segment_filter.setItemText(len(SEGMENTS) + 1, segment_label(""))
+        self.tag_filter.setItemText(0, self.tr("All tags"))
+        self.model.headerDataChanged.emit(Qt.Orientation.Horizontal, 0, 7)
+        self.profile.retranslate()
+
+    def changeEvent(self, event: QEvent) -> None:
+        if event.type() == QEvent.Type.LanguageChange:
+            self.retranslate()
+        super().changeEvent(event)
+
+    # ------------------------------------------------------------------ list and board
+
+    def set_view(self, which: str) -> None:
+        board = which == "board"
+        self.stack.setCurrentWidget(self.board if board else self.table)
+        self.list_button.setChecked(not board)
+        self.board_button.setChecked(board)
+
+    def filters(self) -> dict[str, Any]:
+        return {
+            "search": self.search.text(),
+            "status": str(self.status_filter.currentData() or "") or None,
+            "segment": str(self.segment_filter.currentData() or "") or None,
+            "tag": str(self.tag_filter.currentData() or "") or None,
+        }
+
+    def _fill_choices(self, tags: list[str], computed: dt.datetime | None) -> None:
+        current = str(self.tag_filter.currentData() or "")
+        self.tag_filter.blockSignals(True)
+        while self.tag_filter.count() > 1:
+            self.tag_filter.removeItem(1)
+        for tag in tags:
+            self.tag_filter.addItem(tag, tag)
+        self.tag_filter.setCurrentIndex(max(0, self.tag_filter.findData(current)))
+        self.tag_filter.blockSignals(False)
+        self.scores_label.setText(
+            self.tr("Segments computed {when}").format(when=local_time(computed))
+            if computed
+            else self.tr("Segments not computed yet: press Recompute segments")
+        )
+
+    @asyncSlot()
+    async def refresh(self) -> None:
+        """Show the customers for the current search and filters (only the latest answer)."""
+        self.timer.stop()
+        self._seq += 1
+        seq = self._seq
+        self.busy += 1
+        try:
+            rows, total, counts = await self.ctx.ops.read(_list_and_counts, **self.filters())
+        except DomainError as exc:
+            show_error(self, exc)
+            return
+        finally:
+            self.busy -= 1
+        if seq != self._seq:
+            return
+        self.model.set_rows(rows)
+        self.board.show_rows(rows, counts)
+        if not rows:
+            text = self.tr("No customers match")
+        elif total > len(rows):
+            text = self.tr("{n} of {total} customers shown").format(
+                n=f"{len(rows):,}", total=f"{total:,}"
+            )
+        else:
+            text = self.tr("{n} customers").format(n=f"{len(rows):,}")
+        self.count_label.setText(text)
+        if self.current_id is not None:
+            row = self.model.row_of(self.current_id)
+            if row >= 0:
+                self.table.selectionModel().blockSignals(True)
+                self.table.selectRow(row)
+                self.table.selectionModel().blockSignals(False)
+        self.results_shown.emit()
+
+    def _selection_changed(self, *_args: Any) -> None:
+        rows = self.table.selectionModel().selectedRows()
+        if rows:
+            self.open_customer(self.model.rows[rows[0].row()].customer.id)
+
+    @asyncSlot(int)
+    async def open_customer(self, customer_id: int) -> None:
+        self.current_id = customer_id
+        self.busy += 1
+        try:
+            prof = await self.ctx.ops.read(book.profile, customer_id)
+        except DomainError as exc:
+            log.info("customer %s is gone: %s", customer_id, exc.message)
+            self.current_id = None
+            self.profile.show_profile(None)
+            return
+        finally:
+            self.busy -= 1
+        if self.current_id == customer_id:
+            self.profile.show_profile(prof)
+
+    @asyncSlot(set)
+    async def on_changed(self, topics: set[str]) -> None:
+        if not topics & {"customers", "orders", "conversations"}:
+            return
+        self.busy += 1
+        try:
+            self._fill_choices(*await self.ctx.ops.read(_filter_choices))
+            await self.refresh()
+            if self.current_id is not None:
+                await self.open_customer(self.current_id)
+        finally:
+            self.busy -= 1
+
+    # ------------------------------------------------------------------ editing
+
+    @asyncSlot(list, str)
+    async def move_customers(self, ids: list[int], status: str) -> None:
+        """A card dropped on another column of the board: the customers take that status."""
+        self.busy += 1
+        try:
+            for cid in ids:
+                await self.ctx.ops.write(book.set_status, cid, status, self.ctx.ops.actor)
+            self.ctx.ops.changed.emit({"customers"})
+        except DomainError as exc:
+            show_error(self, exc)
+        finally:
+            self.busy -= 1
+
+    @asyncSlot(dict)
+    async def save_profile(self, changes: dict[str, Any]) -> None:
+        if self.current_id is None:
+            return
+        self.busy += 1
+        try:
+            prof = await self.ctx.ops.write(
+                _save_profile, self.current_id, self.ctx.ops.actor, changes, topics={"customers"}
+            )
+        except DomainError as exc:
+            show_error(self, exc)  # the fields keep what was typed
+            return
+        finally:
+            self.busy -= 1
+        self.profile.show_profile(prof)
+
+    @asyncSlot()
+    async def recompute(self) -> rfm.RecomputeResult | None:
+        self.busy += 1
+        self.recompute_button.setEnabled(False)
+        try:
+            result = await self.ctx.ops.write(
+                rfm.recompute, dt.datetime.now(dt.UTC), topics={"customers"}
+            )
+        except DomainError as exc:
+            show_error(self, exc)
+            return None
+        finally:
+            self.recompute_button.setEnabled(True)
+            self.busy -= 1
+        self.last_recompute = result
+        return result
+
+    async def _ask(self, dialog: QDialog) -> bool:
+        """Show a dialog window-modal and wait for it without a nested event loop."""
+        future: asyncio.Future[int] = asyncio.get_running_loop().create_future()
+        dialog.finished.connect(lambda r: future.done() or future.set_result(r))
+        self.dialog = dialog
+        dialog.open()
+        try:
+            return bool(await future)
+        finally:
+            self.dialog = None
+            dialog.deleteLater()
+
+    def _inform(self, title: str, text: str, *, warn: bool = False) -> None:
+        box = QMessageBox(self)
+        box.setIcon(QMessageBox.Icon.Warning if warn else QMessageBox.Icon.Information)
+        box.setWindowTitle(title)
+        box.setTextFormat(Qt.TextFormat.PlainText)
+        box.setText(text)
+        box.finished.connect(box.deleteLater)
+        self.message = box
+        box.open()
+
+    @asyncSlot()
+    async def find_duplicates(self) -> None:
+        self.busy += 1
+        try:
+            groups = await self.ctx.ops.read(_duplicate_views)
+            if not groups:
+                self._inform(
+                    self.tr("Merge duplicates"), self.tr("No two customers share a phone number.")
+                )
+                return
+            dialog = MergeDialog(groups, self)
+            if not await self._ask(dialog):
+                return
+            keep, dups = dialog.choice()
+            try:
+                await self.ctx.ops.write(
+                    _merge_all, keep, dups, self.ctx.ops.actor, topics={"customers"}
+                )
+            except DomainError as exc:
+                show_error(self, exc)
+                return
+            self.current_id = keep
+            await self.open_customer(keep)
+        finally:
+            self.busy -= 1
+
+    @asyncSlot(str)
+    async def choose_export(self, kind: str) -> None:
+        filters = (
+            self.tr("Excel workbook (*.xlsx)") if kind == "xlsx" else self.tr("CSV, UTF-8 (*.csv)")
+        )
+        path, _ = QFileDialog.getSaveFileName(
+            self, self.tr("Export customers"), f"customers.{kind}", filters
+        )
+        if path:
+            target = Path(path)
+            if target.suffix.lower() != f".{kind}":
+                target = target.with_suffix(f".{kind}")
+            await self.export_to(target)
+
+    async def export_to(self, path: Path) -> Any:
+        """Write the customers matching the filters to ``path`` (.xlsx or .csv)."""
+        f = self.filters()
+        self.busy += 1
+        try:
+            result = await self.ctx.ops.read(book.export_customers, path, **f)
+        except DomainError as exc:
+            self._inform(self.tr("Export customers"), error_text(exc), warn=True)
+            return None
+        finally:
+            self.busy -= 1
+        self.last_export = result
+        self._inform(
+            self.tr("Export customers"),
+            self.tr("{n} customers written to {file}").format(n=f"{result.rows:,}", file=path.name),
+        )
+        return result
+
+    @Slot()
+    def focus_search(self) -> None:
+        self.search.setFocus(Qt.FocusReason.ShortcutFocusReason)
+        self.search.selectAll()
+
+
+__all__ = ["BoardColumn", "CustomersScreen", "MergeDialog", "ProfilePane"]
