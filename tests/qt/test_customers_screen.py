@@ -119,7 +119,7 @@ def names(w: CustomersScreen) -> list[str]:
 
 
 async def test_filters_by_tag_status_segment_and_search(screen: Any) -> None:
-    ctx, w, ids = screen
+    _ctx, w, _ids = screen
     w.tag_filter.setCurrentIndex(w.tag_filter.findData("ขายส่ง"))
     await idle(w)
     assert names(w) == ["พิม ขายส่ง"]
@@ -199,7 +199,7 @@ async def test_profile_edits_tags_notes_and_opt_out(screen: Any) -> None:
 
 
 async def test_merging_duplicates_shows_both_channels_in_one_profile(screen: Any) -> None:
-    ctx, w, ids = screen
+    _ctx, w, _ids = screen
     task = asyncio.ensure_future(w.find_duplicates())
     await until(lambda: isinstance(w.dialog, MergeDialog))
     dialog = w.dialog
@@ -218,7 +218,7 @@ async def test_merging_duplicates_shows_both_channels_in_one_profile(screen: Any
 
 
 async def test_export_follows_the_filters(screen: Any, tmp_path: Path) -> None:
-    ctx, w, ids = screen
+    ctx, w, _ids = screen
     w.status_filter.setCurrentIndex(w.status_filter.findData("qualified"))
     await idle(w)
     result = await w.export_to(tmp_path / "c.xlsx")
