@@ -54,7 +54,7 @@ from minichat_desktop.domain.models import BotMode
 from minichat_desktop.domain.thai import ThaiFormatError, format_baht, parse_baht
 from minichat_desktop.secrets import ai_key
 from minichat_desktop.ui import i18n, theme
-from minichat_desktop.ui.catalog_dialogs import money_error
+from minichat_desktop.ui.catalog_dialogs import SPIN_STYLE, money_error
 from minichat_desktop.ui.context import AppContext
 from minichat_desktop.ui.settings_common import (
     Page,
@@ -78,6 +78,10 @@ PROVIDER_NAMES = {
     Provider.ANTHROPIC: "Anthropic",
 }
 TEST_SYSTEM = "You check a connection. Answer with one short word."
+# Fields switched off (no AI chosen) look switched off, as the screen's line edits do.
+DISABLED_STYLE = (
+    "QPlainTextEdit:disabled, QSpinBox:disabled { background: #F0F2F5; color: #9AA5B1; }"
+)
 TEST_PROMPT = "Say OK."
 
 
@@ -223,6 +227,9 @@ class BotPage(Page):
         self.key_saved: dict[str, bool] = {}
         self.test_task: asyncio.Future[Any] | None = None
         self.provider.currentIndexChanged.connect(self.on_provider)
+        for spin in (self.ttl, self.timeout, self.max_uses):
+            spin.setStyleSheet(SPIN_STYLE)
+        self.setStyleSheet(DISABLED_STYLE)
         self.retranslate()
         self.load()
 
