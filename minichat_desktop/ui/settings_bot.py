@@ -358,6 +358,7 @@ class BotPage(Page):
         self.kind = QComboBox()
         self.kind.addItem("", "percent")
         self.kind.addItem("", "fixed")
+        self.kind.currentIndexChanged.connect(lambda _i: self.show_value_hint())
         self.value = _money_edit()
         self.min_order = _money_edit()
         self.max_uses = QSpinBox()
@@ -476,6 +477,7 @@ class BotPage(Page):
         self.code.setPlaceholderText(self.tr("e.g. NEWYEAR10"))
         self.max_uses.setSpecialValueText(self.tr("no limit"))
         self.add_code.setText(self.tr("Add code"))
+        self.show_value_hint()
         self.show_provider_fields()
         self.show_key_state()
         self.show_toggle()
@@ -578,13 +580,21 @@ class BotPage(Page):
             cells = (
                 _item(d.code, (d.code, d.active)),
                 _item(amount),
-                _item(format_baht(d.min_subtotal_satang, symbol=True)),
+                _item(
+                    format_baht(d.min_subtotal_satang, symbol=True)
+                    if d.min_subtotal_satang
+                    else "—"
+                ),
                 _item(used),
                 _item(self.tr("On") if d.active else self.tr("Off")),
             )
             for c, cell in enumerate(cells):
                 self.disc_table.setItem(r, c, cell)
         self.show_toggle()
+
+    def show_value_hint(self) -> None:
+        percent = self.kind.currentData() == "percent"
+        self.value.setPlaceholderText(self.tr("e.g. 10 %") if percent else self.tr("e.g. 50.00"))
 
     def show_provider_fields(self) -> None:
         name = str(self.provider.currentData() or "")

@@ -227,7 +227,7 @@ async def test_discount_codes_are_added_listed_and_switched_off(
         for r in range(page.disc_table.rowCount())
     ]
     assert table == [
-        ["LESS50", "฿50.00", "฿0.00", "0", "เปิด"],
+        ["LESS50", "฿50.00", "—", "0", "เปิด"],
         ["NEWYEAR10", "12.5 %", "฿500.00", "0 จาก 100", "เปิด"],
     ]
 

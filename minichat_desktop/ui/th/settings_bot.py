@@ -17,6 +17,8 @@ TEXTS = {
     "Baht off": "ลดเป็นจำนวนบาท",
     "e.g. NEWYEAR10": "เช่น NEWYEAR10",
     "Add code": "เพิ่มโค้ด",
+    "e.g. 10 %": "เช่น 10 %",
+    "e.g. 50.00": "เช่น 50.00",
     "Let the shopper choose": "ให้ลูกค้าเลือกเอง",
     "Free shipping from": "ส่งฟรีเมื่อซื้อครบ",
     "COD surcharge": "ค่าบริการเก็บเงินปลายทาง",
