@@ -77,6 +77,82 @@ TEXTS = {
     "{name} · {channels} · {orders} orders, {spent}": "{name} · {channels} · {orders} ออเดอร์ {spent}",
     "Merge": "รวมรายชื่อ",
     "No two customers share a phone number.": "ไม่มีลูกค้าที่ใช้เบอร์โทรซ้ำกัน",
+    # broadcasts_screen.py
+    "Broadcasts": "บรอดแคสต์",
+    "New broadcast": "สร้างข้อความใหม่",
+    "Edit broadcast": "แก้ไขข้อความ",
+    "Edit": "แก้ไข",
+    "Cancel broadcast": "ยกเลิกการส่ง",
+    "Title (only you see it)": "ชื่อเรื่อง (เห็นเฉพาะร้าน)",
+    "Message": "ข้อความ",
+    "e.g. 20% off everything this weekend only!": "เช่น ลดทั้งร้าน 20% เสาร์-อาทิตย์นี้เท่านั้น!",
+    "Products as cards": "การ์ดสินค้า",
+    "Find a product": "ค้นหาสินค้า",
+    "Who gets it": "ส่งถึงใคร",
+    "Segments": "กลุ่มลูกค้า",
+    "Send through": "ส่งทาง",
+    "Website chat": "แชทหน้าเว็บ",
+    "Nothing ticked in a box means everyone. Customers who opted out are always left out.": (
+        "ช่องที่ไม่ได้ติ๊กหมายถึงทุกคน ลูกค้าที่ขอไม่รับข่าวสารจะไม่ได้รับเสมอ"
+    ),
+    "Check quota": "เช็กโควตา",
+    "Send now": "ส่งทันที",
+    "Send at": "ตั้งเวลาส่ง",
+    "Save draft": "บันทึกร่าง",
+    "Send…": "ส่ง…",
+    "Schedule": "ตั้งเวลา",
+    "Not yet": "ยังไม่ส่ง",
+    "Send broadcast": "ส่งข้อความประชาสัมพันธ์",
+    "Draft": "ฉบับร่าง",
+    "Scheduled": "ตั้งเวลาไว้",
+    "Sending": "กำลังส่ง",
+    "Sent": "ส่งแล้ว",
+    "Waiting": "รอส่ง",
+    "Waiting for the relay": "รอเซิร์ฟเวอร์รับ",
+    "Read": "อ่านแล้ว",
+    "Failed": "ส่งไม่สำเร็จ",
+    "Skipped": "ข้าม",
+    "Skipped: opted out": "ข้าม: ขอไม่รับข่าวสาร",
+    "Skipped: blocked the shop on LINE": "ข้าม: บล็อกร้านใน LINE",
+    "Skipped: LINE quota used up": "ข้าม: โควตา LINE หมด",
+    "Skipped: broadcast cancelled": "ข้าม: ยกเลิกการส่ง",
+    "To": "ผู้รับ",
+    "Reached": "ส่งถึง",
+    "Via": "ช่องทาง",
+    "Result": "ผลการส่ง",
+    "No LINE pushes needed.": "ไม่ต้องใช้โควตา LINE",
+    "{n} / {max} characters": "{n} / {max} ตัวอักษร",
+    "{n} products picked (at most {max})": "เลือกแล้ว {n} รายการ (สูงสุด {max})",
+    "{n} recipients: {widget} on the website, {line} on LINE": (
+        "ผู้รับ {n} คน: หน้าเว็บ {widget} คน, LINE {line} คน"
+    ),
+    "Left out: {opted} opted out, {blocked} blocked the shop on LINE, {nochat} never chatted": (
+        "ไม่ได้รับ: ขอไม่รับข่าวสาร {opted} คน, บล็อกร้านใน LINE {blocked} คน, "
+        "ไม่เคยแชท {nochat} คน"
+    ),
+    "Needs {n} LINE pushes. The quota left is not known yet: press Check quota.": (
+        "ต้องใช้ข้อความ LINE {n} ข้อความ ยังไม่ทราบโควตาที่เหลือ: กด “เช็กโควตา”"
+    ),
+    "Needs {n} LINE pushes; {left} of {limit} left this month.": (
+        "ต้องใช้ข้อความ LINE {n} ข้อความ เดือนนี้เหลือ {left} จาก {limit}"
+    ),
+    "Needs {n} LINE pushes; your LINE plan has no monthly limit.": (
+        "ต้องใช้ข้อความ LINE {n} ข้อความ แพ็กเกจ LINE ของร้านไม่จำกัดจำนวน"
+    ),
+    "{over} LINE recipients will be skipped.": "ผู้รับทาง LINE {over} คนจะถูกข้ามเพราะโควตาไม่พอ",
+    "It will be sent on {when}.": "จะส่งเมื่อ {when}",
+    "Draft saved.": "บันทึกร่างแล้ว",
+    "Nobody matches: change who gets it.": "ไม่มีผู้รับที่ตรงเงื่อนไข: เปลี่ยนกลุ่มผู้รับ",
+    "Sent to the outbox: it goes out as the relay takes it.": (
+        "เข้าคิวส่งแล้ว ข้อความจะออกไปเมื่อเซิร์ฟเวอร์รับ"
+    ),
+    "Scheduled for {when}.": "ตั้งเวลาส่งไว้ {when}",
+    "Read {n}": "อ่านแล้ว {n}",
+    "Delivered {n}": "ส่งถึง {n}",
+    "Sent {n}": "ส่งแล้ว {n}",
+    "Waiting {n}": "รอส่ง {n}",
+    "Failed {n}": "ไม่สำเร็จ {n}",
+    "Skipped {n}": "ข้าม {n}",
 }
 
 ERRORS = {

@@ -1,0 +1,866 @@
+"""The broadcasts screen: write a message and/or pick products for cards, choose who gets it
+(RFM segments, tags, pipeline statuses, widget and/or LINE) with a live count of recipients
+and of the LINE pushes it needs against the quota left this month, send it now or at a set
+time, and follow each broadcast's delivery results.
+
+Sending goes through :mod:`minichat_desktop.domain.broadcasts`: "send now" makes it due and
+queues the first batches at once; the app's scheduler calls ``broadcasts.send_due`` for
+scheduled ones and for what is left of a large one.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import logging
+import secrets
+from typing import Any
+
+from PySide6.QtCore import QDateTime, QEvent, Qt, QTimer, QTimeZone, Signal
+from PySide6.QtGui import QColor
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QCheckBox,
+    QDateTimeEdit,
+    QDialog,
+    QFrame,
+    QGridLayout,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QLineEdit,
+    QListWidget,
+    QListWidgetItem,
+    QMessageBox,
+    QPlainTextEdit,
+    QPushButton,
+    QRadioButton,
+    QScrollArea,
+    QSplitter,
+    QTableWidget,
+    QTableWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
+from qasync import asyncSlot
+
+from minichat_desktop.domain import broadcasts as bc
+from minichat_desktop.domain import catalog
+from minichat_desktop.domain.broadcasts import Audience, AudiencePreview, BroadcastView
+from minichat_desktop.domain.errors import DomainError, UserError
+from minichat_desktop.domain.shop import BANGKOK
+from minichat_desktop.domain.thai import format_baht
+from minichat_desktop.ui import theme
+from minichat_desktop.ui.context import AppContext
+from minichat_desktop.ui.customers_screen import (
+    PIPELINE,
+    SEGMENTS,
+    channel_label,
+    local_time,
+    segment_label,
+    status_label,
+)
+from minichat_desktop.ui.errors import error_text, show_error
+from minichat_desktop.ui.i18n import t
+from relay import protocol as p
+
+log = logging.getLogger(__name__)
+
+PREVIEW_DEBOUNCE_MS = 200
+PRODUCT_LIMIT = 500
+
+
+def broadcast_status_label(status: str) -> str:
+    return {
+        "draft": t("Draft"),
+        "scheduled": t("Scheduled"),
+        "sending": t("Sending"),
+        "sent": t("Sent"),
+        "cancelled": t("Cancelled"),
+    }.get(status, status)
+
+
+def result_label(status: str, detail: str = "") -> str:
+    if status == "skipped":
+        return {
+            "opted_out": t("Skipped: opted out"),
+            "unfollowed": t("Skipped: blocked the shop on LINE"),
+            "line_quota": t("Skipped: LINE quota used up"),
+            "cancelled": t("Skipped: broadcast cancelled"),
+        }.get(detail, t("Skipped"))
+    return {
+        "pending": t("Waiting"),
+        "queued": t("Waiting for the relay"),
+        "sent": t("Sent"),
+        "delivered": t("Delivered"),
+        "read": t("Read"),
+        "failed": t("Failed"),
+    }.get(status, status)
+
+
+def _checkable(list_widget: QListWidget, text: str, data: Any, checked: bool = False) -> None:
+    item = QListWidgetItem(text)
+    item.setData(Qt.ItemDataRole.UserRole, data)
+    item.setFlags(item.flags() | Qt.ItemFlag.ItemIsUserCheckable)
+    item.setCheckState(Qt.CheckState.Checked if checked else Qt.CheckState.Unchecked)
+    list_widget.addItem(item)
+
+
+def _checked(list_widget: QListWidget) -> list[Any]:
+    return [
+        list_widget.item(i).data(Qt.ItemDataRole.UserRole)
+        for i in range(list_widget.count())
+        if list_widget.item(i).checkState() == Qt.CheckState.Checked
+    ]
+
+
+def _small_list(height: int = 110) -> QListWidget:
+    w = QListWidget()
+    w.setFixedHeight(height)
+    w.setSelectionMode(QAbstractItemView.SelectionMode.NoSelection)
+    return w
+
+
+def _table(columns: int) -> QTableWidget:
+    table = QTableWidget(0, columns)
+    table.verticalHeader().hide()
+    table.verticalHeader().setDefaultSectionSize(28)
+    table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+    table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+    table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+    table.setShowGrid(False)
+    header = table.horizontalHeader()
+    header.setDefaultAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter)
+    header.setHighlightSections(False)
+    return table
+
+
+def _screen_data(session: Any) -> tuple[list[BroadcastView], list[tuple[int, str, int]], list[str]]:
+    products = [
+        (pv.id, pv.name_th, pv.price_satang)
+        for pv in catalog.list_products(session, active_only=True, limit=PRODUCT_LIMIT)
+    ]
+    return bc.list_broadcasts(session), products, bc.known_tags(session)
+
+
+def _save(
+    session: Any, broadcast_id: int | None, actor: str, fields: dict[str, Any]
+) -> BroadcastView:
+    if broadcast_id is None:
+        return bc.create_broadcast(session, actor, **fields)
+    return bc.update_broadcast(session, broadcast_id, actor, **fields)
+
+
+def _send_now(session: Any, broadcast_id: int, actor: str) -> bc.SendReport:
+    now = dt.datetime.now(dt.UTC)
+    bc.send_now(session, broadcast_id, actor, now)
+    return bc.send_due(session, now)
+
+
+def _send_more(session: Any) -> bc.SendReport:
+    return bc.send_due(session, dt.datetime.now(dt.UTC))
+
+
+class BroadcastsScreen(QWidget):
+    """Broadcasts: the list with delivery results on the left, the composer on the right."""
+
+    sent = Signal(int)  # broadcast id queued (or scheduled)
+
+    def __init__(self, ctx: AppContext) -> None:
+        super().__init__()
+        self.ctx = ctx
+        self.busy = 0
+        self.editing_id: int | None = None
+        self.selected_id: int | None = None
+        self.preview: AudiencePreview | None = None
+        self.dialog: QDialog | None = None
+        self.message: QMessageBox | None = None
+        self.broadcasts: list[BroadcastView] = []
+        self._preview_seq = 0
+
+        self.title = QLabel(objectName="Title")
+        self.new_button = QPushButton()
+        self.new_button.clicked.connect(self.new_broadcast)
+
+        # ---- list and results
+        self.table = _table(5)
+        header = self.table.horizontalHeader()
+        header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
+        for c, w in ((1, 100), (2, 130), (3, 80), (4, 80)):
+            header.resizeSection(c, w)
+        self.table.itemSelectionChanged.connect(self._picked)
+        self.results_title = QLabel()
+        self.results_title.setStyleSheet("font-weight: 600;")
+        self.results_summary = QLabel(objectName="Muted")
+        self.results_summary.setWordWrap(True)
+        self.results = _table(3)
+        rh = self.results.horizontalHeader()
+        rh.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
+        rh.resizeSection(1, 90)
+        rh.resizeSection(2, 220)
+        self.cancel_button = QPushButton()
+        self.cancel_button.clicked.connect(self.cancel_selected)
+        self.edit_button = QPushButton()
+        self.edit_button.clicked.connect(self.edit_selected)
+        left = QWidget()
+        lcol = QVBoxLayout(left)
+        lcol.setContentsMargins(0, 0, 0, 0)
+        lcol.addWidget(self.table, 3)
+        head = QHBoxLayout()
+        head.addWidget(self.results_title, 1)
+        head.addWidget(self.edit_button)
+        head.addWidget(self.cancel_button)
+        lcol.addLayout(head)
+        lcol.addWidget(self.results_summary)
+        lcol.addWidget(self.results, 2)
+
+        # ---- composer
+        form = QWidget()
+        col = QVBoxLayout(form)
+        col.setContentsMargins(12, 0, 12, 8)
+        self.compose_title = QLabel()
+        self.compose_title.setStyleSheet("font-weight: 600; font-size: 15px;")
+        col.addWidget(self.compose_title)
+        self.name_label = QLabel()
+        self.name = QLineEdit()
+        self.text_label = QLabel()
+        self.text = QPlainTextEdit()
+        self.text.setFixedHeight(80)
+        self.text_count = QLabel(objectName="Muted")
+        self.products_label = QLabel()
+        self.product_search = QLineEdit()
+        self.product_search.setClearButtonEnabled(True)
+        self.products = _small_list(104)
+        self.products_count = QLabel(objectName="Muted")
+        col.addWidget(self.name_label)
+        col.addWidget(self.name)
+        col.addWidget(self.text_label)
+        col.addWidget(self.text)
+        col.addWidget(self.text_count, 0, Qt.AlignmentFlag.AlignRight)
+        prow = QHBoxLayout()
+        prow.addWidget(self.products_label)
+        prow.addWidget(self.product_search, 1)
+        col.addLayout(prow)
+        col.addWidget(self.products)
+        col.addWidget(self.products_count)
+
+        self.audience_title = QLabel()
+        self.audience_title.setStyleSheet("font-weight: 600;")
+        col.addWidget(self.audience_title)
+        grid = QGridLayout()
+        self.segments_label = QLabel()
+        self.statuses_label = QLabel()
+        self.tags_label = QLabel()
+        self.segments = _small_list(104)
+        self.statuses = _small_list(104)
+        self.tags = _small_list(104)
+        for s in SEGMENTS:
+            _checkable(self.segments, "", s)
+        for s in PIPELINE:
+            _checkable(self.statuses, "", s)
+        grid.addWidget(self.segments_label, 0, 0)
+        grid.addWidget(self.statuses_label, 0, 1)
+        grid.addWidget(self.tags_label, 0, 2)
+        grid.addWidget(self.segments, 1, 0)
+        grid.addWidget(self.statuses, 1, 1)
+        grid.addWidget(self.tags, 1, 2)
+        col.addLayout(grid)
+        chrow = QHBoxLayout()
+        self.via_label = QLabel()
+        self.via_widget = QCheckBox(checked=True)
+        self.via_line = QCheckBox(checked=True)
+        chrow.addWidget(self.via_label)
+        chrow.addWidget(self.via_widget)
+        chrow.addWidget(self.via_line)
+        chrow.addStretch(1)
+        col.addLayout(chrow)
+        self.audience_hint = QLabel(objectName="Muted")
+        self.audience_hint.setWordWrap(True)
+        col.addWidget(self.audience_hint)
+
+        box = QFrame()
+        box.setStyleSheet(
+            f"QFrame#Reach {{ background: white; border: 1px solid {theme.LINE_COLOR};"
+            " border-radius: 6px; }"
+        )
+        box.setObjectName("Reach")
+        bcol = QVBoxLayout(box)
+        self.reach = QLabel()
+        self.reach.setStyleSheet("font-weight: 600;")
+        self.left_out = QLabel(objectName="Muted")
+        self.left_out.setWordWrap(True)
+        qrow = QHBoxLayout()
+        self.quota = QLabel()
+        self.quota.setWordWrap(True)
+        self.refresh_quota = QPushButton()
+        self.refresh_quota.clicked.connect(self.ask_quota)
+        qrow.addWidget(self.quota, 1)
+        qrow.addWidget(self.refresh_quota)
+        bcol.addWidget(self.reach)
+        bcol.addWidget(self.left_out)
+        bcol.addLayout(qrow)
+        col.addWidget(box)
+
+        wrow = QHBoxLayout()
+        self.when_now = QRadioButton(checked=True)
+        self.when_later = QRadioButton()
+        self.when = QDateTimeEdit()
+        self.when.setDisplayFormat("dd/MM/yyyy HH:mm")
+        self.when.setCalendarPopup(True)
+        self.when.setTimeZone(_bangkok_zone())
+        self.when.setDateTime(QDateTime.currentDateTime().addSecs(3600))
+        self.when.setEnabled(False)
+        self.when_later.toggled.connect(self.when.setEnabled)
+        wrow.addWidget(self.when_now)
+        wrow.addWidget(self.when_later)
+        wrow.addWidget(self.when, 1)
+        col.addLayout(wrow)
+        brow = QHBoxLayout()
+        self.draft_button = QPushButton()
+        self.draft_button.clicked.connect(self.save_draft)
+        self.send_button = QPushButton()
+        self.send_button.setProperty("primary", True)
+        self.send_button.clicked.connect(self.send)
+        self.feedback = QLabel()
+        self.feedback.setWordWrap(True)
+        brow.addWidget(self.feedback, 1)
+        brow.addWidget(self.draft_button)
+        brow.addWidget(self.send_button)
+        col.addLayout(brow)
+        col.addStretch(1)
+        scroll = QScrollArea()
+        scroll.setWidgetResizable(True)
+        scroll.setFrameShape(QFrame.Shape.NoFrame)
+        scroll.setWidget(form)
+        scroll.setMinimumWidth(500)
+
+        self.splitter = QSplitter(Qt.Orientation.Horizontal)
+        self.splitter.addWidget(left)
+        self.splitter.addWidget(scroll)
+        self.splitter.setChildrenCollapsible(False)
+        self.splitter.setSizes([620, 620])
+        bar = QHBoxLayout()
+        bar.addWidget(self.title)
+        bar.addStretch(1)
+        bar.addWidget(self.new_button)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(16, 12, 16, 12)
+        layout.addLayout(bar)
+        layout.addWidget(self.splitter, 1)
+
+        self.timer = QTimer(self, singleShot=True, interval=PREVIEW_DEBOUNCE_MS)
+        self.timer.timeout.connect(self.refresh_preview)
+        for lw in (self.segments, self.statuses, self.tags):
+            lw.itemChanged.connect(lambda _i: self.timer.start())
+        for cb in (self.via_widget, self.via_line):
+            cb.toggled.connect(lambda _c: self.timer.start())
+        self.text.textChanged.connect(self._count_text)
+        self.products.itemChanged.connect(lambda _i: self._count_products())
+        self.product_search.textChanged.connect(self._filter_products)
+        ctx.ops.changed.connect(self.on_changed)
+        ctx.signals.line_quota_sig.connect(lambda _q: self.timer.start())
+
+        self.retranslate()
+        self._fill(*ctx.ops.read_now(_screen_data))
+        self.refresh_preview()
+
+    # ------------------------------------------------------------------ language
+
+    def retranslate(self) -> None:
+        self.title.setText(self.tr("Broadcasts"))
+        self.new_button.setText(self.tr("New broadcast"))
+        self.table.setHorizontalHeaderLabels(
+            [
+                self.tr("Title"),
+                self.tr("Status"),
+                self.tr("When"),
+                self.tr("To"),
+                self.tr("Sent"),
+            ]
+        )
+        self.results.setHorizontalHeaderLabels(
+            [self.tr("Customer"), self.tr("Via"), self.tr("Result")]
+        )
+        self.edit_button.setText(self.tr("Edit"))
+        self.cancel_button.setText(self.tr("Cancel broadcast"))
+        self.name_label.setText(self.tr("Title (only you see it)"))
+        self.text_label.setText(self.tr("Message"))
+        self.text.setPlaceholderText(self.tr("e.g. 20% off everything this weekend only!"))
+        self.products_label.setText(self.tr("Products as cards"))
+        self.product_search.setPlaceholderText(self.tr("Find a product"))
+        self.audience_title.setText(self.tr("Who gets it"))
+        self.segments_label.setText(self.tr("Segments"))
+        self.statuses_label.setText(self.tr("Pipeline"))
+        self.tags_label.setText(self.tr("Tags"))
+        for i, s in enumerate(SEGMENTS):
+            self.segments.item(i).setText(segment_label(s))
+        for i, s in enumerate(PIPELINE):
+            self.statuses.item(i).setText(status_label(s))
+        self.via_label.setText(self.tr("Send through"))
+        self.via_widget.setText(self.tr("Website chat"))
+        self.via_line.setText("LINE")
+        self.audience_hint.setText(
+            self.tr(
+                "Nothing ticked in a box means everyone. Customers who opted out are "
+                "always left out."
+            )
+        )
+        self.refresh_quota.setText(self.tr("Check quota"))
+        self.when_now.setText(self.tr("Send now"))
+        self.when_later.setText(self.tr("Send at"))
+        self.draft_button.setText(self.tr("Save draft"))
+        self._show_compose_title()
+        self._count_text()
+        self._count_products()
+        self._show_preview()
+        self._show_send_label()
+
+    def changeEvent(self, event: QEvent) -> None:
+        if event.type() == QEvent.Type.LanguageChange:
+            self.retranslate()
+        super().changeEvent(event)
+
+    def _show_compose_title(self) -> None:
+        self.compose_title.setText(
+            self.tr("New broadcast") if self.editing_id is None else self.tr("Edit broadcast")
+        )
+
+    def _show_send_label(self) -> None:
+        self.send_button.setText(self.tr("Send…"))
+
+    # ------------------------------------------------------------------ filling
+
+    def _fill(
+        self,
+        broadcasts: list[BroadcastView],
+        products: list[tuple[int, str, int]],
+        tags: list[str],
+    ) -> None:
+        self.broadcasts = broadcasts
+        self.table.setRowCount(len(broadcasts))
+        for r, b in enumerate(broadcasts):
+            when = b.sent_at or b.scheduled_at or b.created_at
+            to = sum(b.recipients.values())
+            reached = b.recipients.get("sent", 0)
+            cells = (
+                b.title,
+                broadcast_status_label(b.status),
+                local_time(when),
+                f"{to:,}" if to else "—",
+                f"{reached:,}" if to else "—",
+            )
+            for c, text in enumerate(cells):
+                item = QTableWidgetItem(text)
+                item.setData(Qt.ItemDataRole.UserRole, b.id)
+                if c == 1 and b.status == "cancelled":
+                    item.setForeground(QColor(theme.MUTED))
+                self.table.setItem(r, c, item)
+            if b.id == self.selected_id:
+                self.table.selectRow(r)
+        if self.products.count() == 0 or len(products) != self.products.count():
+            chosen = set(_checked(self.products))
+            self.products.blockSignals(True)
+            self.products.clear()
+            for pid, name, price in products:
+                _checkable(self.products, f"{name}  ·  ฿{format_baht(price)}", pid, pid in chosen)
+            self.products.blockSignals(False)
+        chosen_tags = set(_checked(self.tags))
+        self.tags.blockSignals(True)
+        self.tags.clear()
+        for tag in tags:
+            _checkable(self.tags, tag, tag, tag in chosen_tags)
+        self.tags.blockSignals(False)
+        self._count_products()
+
+    def _count_text(self) -> None:
+        n = len(self.text.toPlainText())
+        self.text_count.setText(self.tr("{n} / {max} characters").format(n=n, max=p.MAX_TEXT))
+        self.text_count.setStyleSheet(f"color: {theme.RED};" if n > p.MAX_TEXT else "")
+
+    def _count_products(self) -> None:
+        n = len(_checked(self.products))
+        self.products_count.setText(
+            self.tr("{n} products picked (at most {max})").format(n=n, max=p.MAX_CARDS)
+        )
+        self.products_count.setStyleSheet(f"color: {theme.RED};" if n > p.MAX_CARDS else "")
+
+    def _filter_products(self, text: str) -> None:
+        q = text.strip().casefold()
+        for i in range(self.products.count()):
+            item = self.products.item(i)
+            item.setHidden(bool(q) and q not in item.text().casefold())
+
+    @asyncSlot(set)
+    async def on_changed(self, topics: set[str]) -> None:
+        if not topics & {"broadcasts", "customers", "catalog", "conversations"}:
+            return
+        self.busy += 1
+        try:
+            self._fill(*await self.ctx.ops.read(_screen_data))
+            if self.selected_id is not None:
+                await self.show_results(self.selected_id)
+            self.timer.start()
+        finally:
+            self.busy -= 1
+
+    # ------------------------------------------------------------------ audience
+
+    def audience(self) -> Audience:
+        channels = tuple(
+            c
+            for c, box in (("widget", self.via_widget), ("line", self.via_line))
+            if box.isChecked()
+        )
+        return Audience(
+            tuple(_checked(self.segments)),
+            tuple(_checked(self.tags)),
+            tuple(_checked(self.statuses)),
+            channels,
+        )
+
+    @asyncSlot()
+    async def refresh_preview(self) -> None:
+        self.timer.stop()
+        self._preview_seq += 1
+        seq = self._preview_seq
+        self.busy += 1
+        try:
+            preview = await self.ctx.ops.read(bc.preview_audience, self.audience())
+        except DomainError as exc:
+            if seq == self._preview_seq:
+                self.preview = None
+                self.reach.setText(error_text(exc))
+                self.left_out.setText("")
+            return
+        finally:
+            self.busy -= 1
+        if seq == self._preview_seq:
+            self.preview = preview
+            self._show_preview()
+
+    def _show_preview(self) -> None:
+        pre = self.preview
+        if pre is None:
+            self.reach.setText("")
+            self.left_out.setText("")
+            self.quota.setText("")
+            return
+        self.reach.setText(
+            self.tr("{n} recipients: {widget} on the website, {line} on LINE").format(
+                n=f"{pre.recipients:,}", widget=f"{pre.widget:,}", line=f"{pre.line:,}"
+            )
+        )
+        self.left_out.setText(
+            self.tr(
+                "Left out: {opted} opted out, {blocked} blocked the shop on LINE, "
+                "{nochat} never chatted"
+            ).format(
+                opted=f"{pre.opted_out:,}",
+                blocked=f"{pre.unfollowed:,}",
+                nochat=f"{pre.unreachable:,}",
+            )
+        )
+        q = pre.quota
+        if pre.line == 0:
+            text, warn = self.tr("No LINE pushes needed."), False
+        elif q is None:
+            text, warn = (
+                self.tr(
+                    "Needs {n} LINE pushes. The quota left is not known yet: press Check quota."
+                ).format(n=f"{pre.line:,}"),
+                False,
+            )
+        elif q.limit is None:
+            text, warn = (
+                self.tr("Needs {n} LINE pushes; your LINE plan has no monthly limit.").format(
+                    n=f"{pre.line:,}"
+                ),
+                False,
+            )
+        else:
+            text = self.tr("Needs {n} LINE pushes; {left} of {limit} left this month.").format(
+                n=f"{pre.line:,}", left=f"{q.remaining:,}", limit=f"{q.limit:,}"
+            )
+            warn = pre.over_quota > 0
+            if warn:
+                text += " " + self.tr("{over} LINE recipients will be skipped.").format(
+                    over=f"{pre.over_quota:,}"
+                )
+        self.quota.setText(text)
+        self.quota.setStyleSheet(f"color: {theme.RED};" if warn else "")
+        online = self.ctx.relay is not None and self.ctx.relay.online
+        self.refresh_quota.setEnabled(online)
+
+    @asyncSlot()
+    async def ask_quota(self) -> bool:
+        """Ask the relay for the LINE quota (the answer arrives as a line_quota frame, is
+        stored by the sync client, and refreshes the preview)."""
+        if self.ctx.relay is None:
+            return False
+        return await self.ctx.relay.send_live(p.GetLineQuota(f"q-{secrets.token_hex(4)}"))
+
+    # ------------------------------------------------------------------ composing
+
+    def new_broadcast(self) -> None:
+        self.editing_id = None
+        self.name.clear()
+        self.text.clear()
+        for lw in (self.products, self.segments, self.statuses, self.tags):
+            for i in range(lw.count()):
+                lw.item(i).setCheckState(Qt.CheckState.Unchecked)
+        self.via_widget.setChecked(True)
+        self.via_line.setChecked(True)
+        self.when_now.setChecked(True)
+        self.feedback.setText("")
+        self._show_compose_title()
+        self.name.setFocus()
+
+    def _load_into_composer(self, b: BroadcastView) -> None:
+        self.editing_id = b.id
+        self.name.setText(b.title)
+        self.text.setPlainText(b.text)
+        for lw, chosen in (
+            (self.products, set(b.product_ids)),
+            (self.segments, set(b.audience.segments)),
+            (self.statuses, set(b.audience.statuses)),
+            (self.tags, set(b.audience.tags)),
+        ):
+            lw.blockSignals(True)
+            for i in range(lw.count()):
+                item = lw.item(i)
+                on = item.data(Qt.ItemDataRole.UserRole) in chosen
+                item.setCheckState(Qt.CheckState.Checked if on else Qt.CheckState.Unchecked)
+            lw.blockSignals(False)
+        self.via_widget.setChecked("widget" in b.audience.channels)
+        self.via_line.setChecked("line" in b.audience.channels)
+        if b.scheduled_at is not None and b.status == "scheduled":
+            self.when_later.setChecked(True)
+            self.when.setDateTime(QDateTime.fromSecsSinceEpoch(int(b.scheduled_at.timestamp())))
+        else:
+            self.when_now.setChecked(True)
+        self._show_compose_title()
+        self._count_products()
+        self.timer.start()
+
+    def _fields(self) -> dict[str, Any]:
+        return {
+            "title": self.name.text(),
+            "text": self.text.toPlainText(),
+            "product_ids": [int(x) for x in _checked(self.products)],
+            "audience": self.audience(),
+        }
+
+    def _say(self, text: str, *, warn: bool = False) -> None:
+        self.feedback.setText(text)
+        self.feedback.setStyleSheet(f"color: {theme.RED};" if warn else f"color: {theme.GREEN};")
+
+    async def _store(self) -> BroadcastView | None:
+        try:
+            view = await self.ctx.ops.write(
+                _save, self.editing_id, self.ctx.ops.actor, self._fields(), topics={"broadcasts"}
+            )
+        except DomainError as exc:
+            self._say(error_text(exc), warn=True)  # what was typed stays
+            return None
+        self.editing_id = view.id
+        self.selected_id = view.id
+        self._show_compose_title()
+        return view
+
+    @asyncSlot()
+    async def save_draft(self) -> BroadcastView | None:
+        self.busy += 1
+        try:
+            view = await self._store()
+            if view is not None:
+                self._say(self.tr("Draft saved."))
+            return view
+        finally:
+            self.busy -= 1
+
+    async def _ask(self, dialog: QDialog) -> bool:
+        """Show a dialog window-modal and wait for it without a nested event loop."""
+        future: asyncio.Future[int] = asyncio.get_running_loop().create_future()
+        dialog.finished.connect(lambda r: future.done() or future.set_result(r))
+        self.dialog = dialog
+        dialog.open()
+        try:
+            return bool(await future)
+        finally:
+            self.dialog = None
+            dialog.deleteLater()
+
+    def _confirm_text(self, pre: AudiencePreview, at: dt.datetime | None) -> str:
+        lines = [
+            self.tr("{n} recipients: {widget} on the website, {line} on LINE").format(
+                n=f"{pre.recipients:,}", widget=f"{pre.widget:,}", line=f"{pre.line:,}"
+            )
+        ]
+        if pre.over_quota:
+            lines.append(
+                self.tr("{over} LINE recipients will be skipped.").format(
+                    over=f"{pre.over_quota:,}"
+                )
+            )
+        if at is not None:
+            lines.append(self.tr("It will be sent on {when}.").format(when=local_time(at)))
+        return "\n".join(lines)
+
+    @asyncSlot()
+    async def send(self) -> bc.SendReport | BroadcastView | None:
+        """Save, confirm with the recipient count (and the LINE quota), then send now or
+        schedule."""
+        at: dt.datetime | None = None
+        if self.when_later.isChecked():
+            at = dt.datetime.fromtimestamp(self.when.dateTime().toSecsSinceEpoch(), dt.UTC)
+            if at <= dt.datetime.now(dt.UTC):
+                self._say(error_text(_past_time()), warn=True)
+                return None
+        self.busy += 1
+        try:
+            view = await self._store()
+            if view is None:
+                return None
+            pre = await self.ctx.ops.read(bc.preview_audience, view.audience)
+            self.preview = pre
+            self._show_preview()
+            if pre.recipients == 0:
+                self._say(self.tr("Nobody matches: change who gets it."), warn=True)
+                return None
+            box = QMessageBox(self)
+            box.setIcon(QMessageBox.Icon.Question)
+            box.setWindowTitle(self.tr("Send broadcast"))
+            box.setTextFormat(Qt.TextFormat.PlainText)
+            box.setText(self._confirm_text(pre, at))
+            box.setStandardButtons(
+                QMessageBox.StandardButton.Ok | QMessageBox.StandardButton.Cancel
+            )
+            box.button(QMessageBox.StandardButton.Ok).setText(
+                self.tr("Send now") if at is None else self.tr("Schedule")
+            )
+            box.button(QMessageBox.StandardButton.Cancel).setText(self.tr("Not yet"))
+            if not await self._ask(box):
+                return None
+            try:
+                if at is None:
+                    report = await self.ctx.ops.write(
+                        _send_now,
+                        view.id,
+                        self.ctx.ops.actor,
+                        topics={"broadcasts", "conversations"},
+                    )
+                    self._wake()
+                    while report.more:
+                        more = await self.ctx.ops.write(
+                            _send_more, topics={"broadcasts", "conversations"}
+                        )
+                        self._wake()
+                        report = more
+                    self._say(self.tr("Sent to the outbox: it goes out as the relay takes it."))
+                    result: bc.SendReport | BroadcastView = report
+                else:
+                    now = dt.datetime.now(dt.UTC)
+                    result = await self.ctx.ops.write(
+                        bc.schedule, view.id, self.ctx.ops.actor, at, now, topics={"broadcasts"}
+                    )
+                    self._say(self.tr("Scheduled for {when}.").format(when=local_time(at)))
+            except DomainError as exc:
+                show_error(self, exc)
+                return None
+            self.editing_id = None
+            self._show_compose_title()
+            self.sent.emit(view.id)
+            return result
+        finally:
+            self.busy -= 1
+
+    def _wake(self) -> None:
+        if self.ctx.relay is not None:
+            self.ctx.relay.wake()
+
+    # ------------------------------------------------------------------ results
+
+    def _picked(self) -> None:
+        rows = self.table.selectionModel().selectedRows()
+        if rows:
+            bid = int(self.table.item(rows[0].row(), 0).data(Qt.ItemDataRole.UserRole))
+            if bid != self.selected_id:
+                self.selected_id = bid
+                self.show_results(bid)
+
+    @asyncSlot(int)
+    async def show_results(self, broadcast_id: int) -> bc.BroadcastResults | None:
+        self.busy += 1
+        try:
+            res = await self.ctx.ops.read(bc.results, broadcast_id)
+        except DomainError as exc:
+            log.info("broadcast %s is gone: %s", broadcast_id, exc.message)
+            return None
+        finally:
+            self.busy -= 1
+        if self.selected_id != broadcast_id:
+            return None
+        b = res.broadcast
+        self.results_title.setText(b.title)
+        c = res.counts
+        parts = [
+            self.tr("Read {n}").format(n=c.get("read", 0)),
+            self.tr("Delivered {n}").format(n=c.get("delivered", 0)),
+            self.tr("Sent {n}").format(n=c.get("sent", 0)),
+            self.tr("Waiting {n}").format(n=c.get("queued", 0) + c.get("pending", 0)),
+            self.tr("Failed {n}").format(n=c.get("failed", 0)),
+            self.tr("Skipped {n}").format(n=c.get("skipped", 0)),
+        ]
+        self.results_summary.setText(" · ".join(parts))
+        self.results.setRowCount(len(res.recipients))
+        for r, rec in enumerate(res.recipients):
+            cells = (
+                rec.customer_name or t("(no name)"),
+                channel_label(rec.channel) or "—",
+                result_label(rec.status, rec.detail),
+            )
+            for col, text in enumerate(cells):
+                item = QTableWidgetItem(text)
+                if col == 2 and rec.status in ("failed", "skipped"):
+                    item.setForeground(QColor(theme.RED if rec.status == "failed" else theme.MUTED))
+                self.results.setItem(r, col, item)
+        self.cancel_button.setEnabled(b.status in ("draft", "scheduled", "sending"))
+        self.edit_button.setEnabled(b.status in ("draft", "scheduled"))
+        return res
+
+    @asyncSlot()
+    async def edit_selected(self) -> None:
+        if self.selected_id is None:
+            return
+        b = next((x for x in self.broadcasts if x.id == self.selected_id), None)
+        if b is not None:
+            self._load_into_composer(b)
+
+    @asyncSlot()
+    async def cancel_selected(self) -> BroadcastView | None:
+        if self.selected_id is None:
+            return None
+        self.busy += 1
+        try:
+            view = await self.ctx.ops.write(
+                bc.cancel, self.selected_id, self.ctx.ops.actor, topics={"broadcasts"}
+            )
+        except DomainError as exc:
+            show_error(self, exc)
+            return None
+        finally:
+            self.busy -= 1
+        if self.editing_id == view.id:
+            self.new_broadcast()
+        return view
+
+
+def _past_time() -> DomainError:
+    return UserError("broadcast.past_time", "the time set has passed")
+
+
+def _bangkok_zone() -> QTimeZone:
+    return QTimeZone(str(BANGKOK).encode())
+
+
+__all__ = ["BroadcastsScreen"]
