@@ -678,14 +678,15 @@ class BroadcastsScreen(QWidget):
         finally:
             self.busy -= 1
 
-    async def _ask(self, dialog: QDialog) -> bool:
-        """Show a dialog window-modal and wait for it without a nested event loop."""
+    async def _ask(self, dialog: QDialog) -> int:
+        """Show a dialog window-modal and wait for it without a nested event loop; its result
+        (for a message box: the standard button pressed)."""
         future: asyncio.Future[int] = asyncio.get_running_loop().create_future()
         dialog.finished.connect(lambda r: future.done() or future.set_result(r))
         self.dialog = dialog
         dialog.open()
         try:
-            return bool(await future)
+            return await future
         finally:
             self.dialog = None
             dialog.deleteLater()
@@ -739,7 +740,7 @@ class BroadcastsScreen(QWidget):
                 self.tr("Send now") if at is None else self.tr("Schedule")
             )
             box.button(QMessageBox.StandardButton.Cancel).setText(self.tr("Not yet"))
-            if not await self._ask(box):
+            if await self._ask(box) != QMessageBox.StandardButton.Ok.value:
                 return None
             try:
                 if at is None:
