@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import QDate, QEvent, Qt, QTimer, QUrl, Signal
-from PySide6.QtGui import QDesktopServices
+from PySide6.QtGui import QDesktopServices, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
@@ -181,7 +181,9 @@ class OrderDetail(QFrame):
         col.addLayout(grid)
         slip_row = QHBoxLayout()
         self.slip_button = QPushButton()
+        self.customer_button = QPushButton()
         slip_row.addWidget(self.slip_button)
+        slip_row.addWidget(self.customer_button)
         slip_row.addStretch(1)
         col.addLayout(slip_row)
 
@@ -250,6 +252,7 @@ class OrderDetail(QFrame):
         ):
             head.setText(text)
         self.slip_button.setText(self.tr("View payment slip"))
+        self.customer_button.setText(self.tr("This customer's orders"))
         self.items_title.setText(self.tr("Items"))
         self.notes_title.setText(self.tr("Notes"))
         self.note_edit.setPlaceholderText(self.tr("Add a note for your team (not sent)"))
@@ -318,6 +321,7 @@ class OrderDetail(QFrame):
             ship.append(self.tr("Delivered {when}").format(when=bangkok(v.delivered_at)))
         self.shipping.setText("\n".join(ship) or self.tr("Not shipped yet"))
         self.slip_button.setVisible(bool(v.slip_path))
+        self.customer_button.setVisible(v.customer_id is not None)
 
         lines = [self.tr("Subtotal {amount}").format(amount=_money(v.subtotal_satang))]
         if v.discount_satang:
@@ -440,6 +444,7 @@ class OrdersScreen(QWidget):
         d.cancel_action.triggered.connect(lambda: self.change_status(OrderStatus.CANCELLED))
         d.refund_action.triggered.connect(lambda: self.change_status(OrderStatus.REFUNDED))
         d.slip_button.clicked.connect(self.view_slip)
+        d.customer_button.clicked.connect(self._customer_orders)
         d.note_button.clicked.connect(self.add_note)
         d.note_edit.returnPressed.connect(self.add_note)
         d.invoice_action.triggered.connect(lambda: self._print("invoice"))
@@ -508,6 +513,8 @@ class OrdersScreen(QWidget):
         self.date_from.dateChanged.connect(lambda _d: self.refresh())
         self.date_to.dateChanged.connect(lambda _d: self.refresh())
         ctx.ops.changed.connect(self.on_changed)
+        find = QShortcut(QKeySequence(QKeySequence.StandardKey.Find), self)
+        find.activated.connect(self.focus_search)
 
         self._fill_combos()
         self.retranslate()
@@ -531,7 +538,7 @@ class OrdersScreen(QWidget):
 
     def retranslate(self) -> None:
         self.title.setText(self.tr("Orders"))
-        self.search.setPlaceholderText(self.tr("Search order number, phone or name"))
+        self.search.setPlaceholderText(self.tr("Search order number, phone or name (Ctrl+F)"))
         self.templates_button.setText(self.tr("Messages to customers…"))
         self.status.setItemText(0, self.tr("All statuses"))
         self.status.setItemText(1, self.tr("Open (not delivered or closed)"))
@@ -649,6 +656,11 @@ class OrdersScreen(QWidget):
         self.customer_name = name
         self._show_customer_chip()
         self.refresh()
+
+    def _customer_orders(self) -> None:
+        view = self.detail.view
+        if view is not None and view.customer_id is not None:
+            self.show_customer(view.customer_id, view.customer_name)
 
     def _show_customer_chip(self) -> None:
         self.customer_chip.setVisible(self.customer_id is not None)

@@ -14,7 +14,7 @@ from support.bot_shop import BotShop, make_shop, new_conversation
 from support.waiting import until
 
 from minichat_desktop.domain import conversations as convs
-from minichat_desktop.domain import order_notify, orders, stock
+from minichat_desktop.domain import customers, order_notify, orders, stock
 from minichat_desktop.domain.db import Database
 from minichat_desktop.domain.models import Channel, OrderStatus, PaymentMethod
 from minichat_desktop.ui.context import AppContext
@@ -38,6 +38,7 @@ def _place(
     ref: str = "",
     channel: Channel = Channel.WIDGET,
     method: PaymentMethod = PaymentMethod.PROMPTPAY,
+    customer_id: int | None = None,
 ) -> orders.OrderView:
     with db.write() as s:
         return orders.place_order(
@@ -49,9 +50,35 @@ def _place(
                 customer_phone=phone,
                 conversation_ref=ref,
                 payment_method=method,
+                customer_id=customer_id,
             ),
             "bot",
         )
+
+
+async def test_the_customer_button_shows_only_that_customers_orders(
+    make_ctx: Callable[..., AppContext],
+) -> None:
+    _ctx, db, ids, screen = await _shop(make_ctx)
+    with db.write() as s:
+        somying = customers.create_customer(s, "owner", name="สมหญิง ใจดี", phone="0812345678")
+    first = _place(db, ids.mug, 1, name="สมหญิง ใจดี", customer_id=somying.id)
+    _place(db, ids.mug, 1, name="คนอื่น")
+    second = _place(db, ids.tee_red_m, 1, name="สมหญิง ใจดี", customer_id=somying.id)
+    screen.refresh()
+    await _settled(screen)
+    assert len(_numbers(screen)) == 3
+    screen.open_order(first.id)
+    await _settled(screen)
+    assert screen.detail.customer_button.isVisible()
+    screen.detail.customer_button.click()
+    await _settled(screen)
+    assert _numbers(screen) == [second.number, first.number]
+    assert screen.customer_chip.text() == "ลูกค้า: สมหญิง ใจดี ✕"
+    screen.customer_chip.click()
+    await _settled(screen)
+    assert len(_numbers(screen)) == 3 and not screen.customer_chip.isVisible()
+    await _close(screen)
 
 
 def _level(db: Database, variant_id: int) -> int:

@@ -2,7 +2,7 @@
 
 TEXTS = {
     # list and filters
-    "Search order number, phone or name": "ค้นหาเลขออเดอร์ เบอร์โทร หรือชื่อ",
+    "Search order number, phone or name (Ctrl+F)": "ค้นหาเลขออเดอร์ เบอร์โทร หรือชื่อ (Ctrl+F)",
     "Messages to customers…": "ข้อความแจ้งลูกค้า…",
     "All statuses": "ทุกสถานะ",
     "Open (not delivered or closed)": "ยังไม่เสร็จ (ยังไม่ถึงมือลูกค้า)",
@@ -53,6 +53,7 @@ TEXTS = {
     "Save shipping label as PDF…": "บันทึกใบปะหน้าเป็น PDF…",
     "Ship to": "ที่อยู่จัดส่ง",
     "View payment slip": "ดูสลิปการโอนเงิน",
+    "This customer's orders": "ออเดอร์ทั้งหมดของลูกค้านี้",
     "Items": "รายการสินค้า",
     "Add a note for your team (not sent)": "เพิ่มบันทึกภายในร้าน (ลูกค้าไม่เห็น)",
     "Add note": "เพิ่มบันทึก",
