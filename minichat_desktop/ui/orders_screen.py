@@ -430,9 +430,9 @@ class OrdersScreen(QWidget):
         self.bulk_labels_button.clicked.connect(self.print_selected_labels)
         self.bulk_more = QPushButton()
         self.bulk_menu = QMenu(self)
-        self.bulk_save_labels = self.bulk_menu.addAction("", lambda: self._save_selected("labels"))
+        self.bulk_save_labels = self.bulk_menu.addAction("", lambda: self.save_selected("labels"))
         self.bulk_save_invoices = self.bulk_menu.addAction(
-            "", lambda: self._save_selected("invoice")
+            "", lambda: self.save_selected("invoice")
         )
         self.bulk_more.setMenu(self.bulk_menu)
 
@@ -1078,7 +1078,8 @@ class OrdersScreen(QWidget):
             self.busy -= 1
 
     @asyncSlot()
-    async def _save_selected(self, what: str) -> None:
+    async def save_selected(self, what: str) -> None:
+        """``"labels"`` or ``"invoice"`` of every selected order, as one PDF file."""
         ids = self.selected_ids()
         if not ids:
             return

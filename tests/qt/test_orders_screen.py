@@ -9,7 +9,9 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import pytest
 from PySide6.QtGui import QColor, QImage
+from PySide6.QtWidgets import QFileDialog
 from support.bot_shop import BotShop, make_shop, new_conversation
 from support.waiting import until
 
@@ -78,6 +80,51 @@ async def test_the_customer_button_shows_only_that_customers_orders(
     screen.customer_chip.click()
     await _settled(screen)
     assert len(_numbers(screen)) == 3 and not screen.customer_chip.isVisible()
+    await _close(screen)
+
+
+async def test_labels_of_the_selected_orders_are_saved_as_one_pdf(
+    make_ctx: Callable[..., AppContext], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import pypdfium2 as pdfium
+
+    _ctx, db, ids, screen = await _shop(make_ctx)
+    placed = []
+    with db.write() as s:
+        for name in ("สมศรี มีสุข", "มานะ ขยัน"):
+            placed.append(
+                orders.place_order(
+                    s,
+                    orders.NewOrder(
+                        channel=Channel.WIDGET,
+                        lines=[orders.LineInput(1, variant_id=ids.mug)],
+                        ship_name=name,
+                        ship_phone="0812345678",
+                        ship_address="1 ถนนสีลม",
+                        ship_district="บางรัก",
+                        ship_province="กรุงเทพมหานคร",
+                        ship_postcode="10500",
+                    ),
+                    "bot",
+                ).number
+            )
+    screen.refresh()
+    await _settled(screen)
+    screen.table.selectAll()
+    asked: list[str] = []
+
+    def choose(_parent: Any, _title: str, suggested: str, _filter: str) -> tuple[str, str]:
+        asked.append(suggested)
+        return str(tmp_path / "labels.pdf"), ""
+
+    monkeypatch.setattr(QFileDialog, "getSaveFileName", staticmethod(choose))
+    await screen.save_selected("labels")
+    assert asked == [f"labels-{placed[1]}-and-1-more.pdf"]  # the list is newest first
+    doc = pdfium.PdfDocument((tmp_path / "labels.pdf").read_bytes())
+    try:
+        assert len(doc) == 2
+    finally:
+        doc.close()
     await _close(screen)
 
 
