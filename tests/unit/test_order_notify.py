@@ -141,3 +141,37 @@ def test_s10_check_digit() -> None:
     assert s10_check_digit("00000001") == 4  # 7 mod 11 = 7, 11 - 7
     assert s10_check_digit("00000012") == 0  # 9 + 14 = 23, r = 1: 10 becomes 0
     assert s10_check_digit("10001000") == 5  # 8 + 3 = 11, r = 0: 11 becomes 5
+
+
+def test_a_new_tracking_number_on_a_shipped_order_sends_the_tracking_message(
+    db: Database,
+) -> None:
+    ids = make_shop(db)
+    oid = _chat_order(db, ids.mug)
+    with db.write() as s:
+        orders.mark_paid(s, oid, "owner")
+        order_actions.ship(s, oid, "owner", carrier="Kerry Express", tracking="KEX1111")
+    assert _sent(db) == []  # not asked to tell
+    with db.write() as s:
+        changed = order_actions.ship(
+            s, oid, "owner", carrier="Kerry Express", tracking="KEX2222", tell=True
+        )
+        number = changed.order.number
+        same = order_actions.ship(
+            s, oid, "owner", carrier="Kerry Express", tracking="kex 2222", tell=True
+        )
+    assert same.told is None  # nothing new to say
+    (message,) = _sent(db)
+    assert message["text"] == (
+        f"อัปเดตเลขพัสดุออเดอร์ {number} ค่ะ\nขนส่ง: Kerry Express\nเลขพัสดุ: KEX2222"
+    )
+
+
+def test_an_unpaid_pending_order_cannot_be_shipped_and_keeps_its_tracking(db: Database) -> None:
+    ids = make_shop(db)
+    oid = _chat_order(db, ids.mug)
+    with pytest.raises(UserError) as caught, db.write() as s:
+        order_actions.ship(s, oid, "owner", carrier="Flash Express", tracking="TH0123456789")
+    assert caught.value.code == "order.cannot_ship"
+    with db.read() as s:
+        assert orders.get_order(s, oid).tracking_number == ""
