@@ -35,13 +35,11 @@ from collections import Counter
 from dataclasses import dataclass
 from enum import StrEnum
 
-from sqlalchemy import delete, func, insert, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
 from minichat_desktop.domain.models import (
-    Customer,
     CustomerScore,
-    Order,
     OrderStatus,
     PaymentStatus,
 )
@@ -145,48 +143,62 @@ def score_rows(
     return scores, by_quintile
 
 
+_AGGREGATE = """
+    SELECT o.customer_id, MAX(o.created_at), COUNT(o.id), COALESCE(SUM(o.total_satang), 0)
+    FROM orders o JOIN customers c ON c.id = o.customer_id
+    WHERE c.merged_into_id IS NULL AND o.payment_status = ? AND o.status NOT IN (?, ?)
+    GROUP BY o.customer_id
+"""
+_INSERT = """
+    INSERT INTO customer_scores (customer_id, recency, frequency, monetary, segment,
+        last_order_at, order_count, spent_satang, computed_at)
+    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+"""
+
+
+def _stored(when: dt.datetime) -> str:
+    """A time as the UTCDateTime columns store it (naive UTC text)."""
+    return when.astimezone(dt.UTC).strftime("%Y-%m-%d %H:%M:%S.%f")
+
+
 def recompute(session: Session, now: dt.datetime) -> RecomputeResult:
     """Replace every customer's score from their counted orders (one aggregate query, one bulk
-    insert). Customers without a counted order get no score (no segment)."""
-    rows = session.execute(
-        select(
-            Order.customer_id,
-            func.max(Order.created_at),
-            func.count(Order.id),
-            func.coalesce(func.sum(Order.total_satang), 0),
-        )
-        .join(Customer, Customer.id == Order.customer_id)
-        .where(
-            Customer.merged_into_id.is_(None),
-            Order.payment_status == PaymentStatus.PAID,
-            Order.status.not_in([OrderStatus.CANCELLED, OrderStatus.REFUNDED]),
-        )
-        .group_by(Order.customer_id)
+    insert, both straight on the driver: 100k orders take well under a second). Customers
+    without a counted order get no score (no segment)."""
+    session.flush()  # the driver does not autoflush
+    conn = session.connection()
+    raw = conn.exec_driver_sql(
+        _AGGREGATE,
+        (PaymentStatus.PAID.value, OrderStatus.CANCELLED.value, OrderStatus.REFUNDED.value),
     ).all()
-    scores, by_quintile = score_rows(
-        [(int(c), last, int(n), int(s)) for c, last, n, s in rows], now
-    )
+    texts = {int(cid): last for cid, last, _n, _s in raw}
+    rows = [
+        (int(cid), dt.datetime.fromisoformat(last).replace(tzinfo=dt.UTC), int(n), int(spent))
+        for cid, last, n, spent in raw
+    ]
+    scores, by_quintile = score_rows(rows, now)
     session.execute(delete(CustomerScore))
     if scores:
-        session.execute(
-            insert(CustomerScore),
+        computed = _stored(now)
+        conn.exec_driver_sql(
+            _INSERT,
             [
-                {
-                    "customer_id": s.customer_id,
-                    "recency": s.recency,
-                    "frequency": s.frequency,
-                    "monetary": s.monetary,
-                    "segment": s.segment.value,
-                    "last_order_at": s.last_order_at,
-                    "order_count": s.order_count,
-                    "spent_satang": s.spent_satang,
-                    "computed_at": now,
-                }
-                for s in scores
+                (
+                    sc.customer_id,
+                    sc.recency,
+                    sc.frequency,
+                    sc.monetary,
+                    sc.segment.value,
+                    texts[sc.customer_id],
+                    sc.order_count,
+                    sc.spent_satang,
+                    computed,
+                )
+                for sc in scores
             ],
         )
-    session.flush()
-    counts = Counter(s.segment.value for s in scores)
+    session.expire_all()
+    counts = Counter(sc.segment.value for sc in scores)
     return RecomputeResult(len(scores), dict(counts), by_quintile)
 
 
