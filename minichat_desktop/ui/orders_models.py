@@ -85,6 +85,11 @@ def event_label(event: str) -> str:
     }.get(event, event)
 
 
+def actor_label(actor: str) -> str:
+    """Who did it: the app's own actors in the UI's language, a person's name as typed."""
+    return {"bot": t("the bot"), "owner": t("the owner"), "system": t("MiniChat")}.get(actor, actor)
+
+
 STATUS_COLORS = {
     "pending": theme.AMBER,
     "confirmed": theme.GREEN,
@@ -351,4 +356,4 @@ class TimelineModel(_Rows):
         if not index.isValid() or role != Qt.ItemDataRole.DisplayRole:
             return None
         e = self.rows[index.row()]
-        return (bangkok(e.created_at), timeline_text(e), e.actor)[index.column()]
+        return (bangkok(e.created_at), timeline_text(e), actor_label(e.actor))[index.column()]

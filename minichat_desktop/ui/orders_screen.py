@@ -66,6 +66,7 @@ from minichat_desktop.ui.orders_models import (
     ItemsModel,
     OrderTableModel,
     TimelineModel,
+    actor_label,
     bangkok,
     channel_label,
     method_label,
@@ -195,8 +196,7 @@ class OrderDetail(QFrame):
         ih.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
         for c in (1, 2, 3, 4):
             ih.setSectionResizeMode(c, QHeaderView.ResizeMode.ResizeToContents)
-        self.items.setMinimumHeight(120)
-        col.addWidget(self.items, 2)
+        col.addWidget(self.items)
         self.totals = _label()
         self.totals.setAlignment(Qt.AlignmentFlag.AlignRight)
         col.addWidget(self.totals)
@@ -284,7 +284,7 @@ class OrderDetail(QFrame):
         self.subtitle.setText(
             " · ".join(
                 (bangkok(v.created_at), channel_label(v.channel), self.tr("by {who}").format(
-                    who=v.created_by))
+                    who=actor_label(v.created_by)))
             )
         )  # fmt: skip
         self.customer.setText(
@@ -342,8 +342,11 @@ class OrderDetail(QFrame):
         lines.append(self.tr("Total {amount}").format(amount=_money(v.total_satang)))
         self.totals.setText("\n".join(lines))
         self.items_model.set_rows(v.items)
+        # As tall as its rows (up to eight), so the totals sit under the last item.
+        rows = max(1, min(len(v.items), 8))
+        self.items.setFixedHeight(self.items.horizontalHeader().sizeHint().height() + 30 * rows + 4)
         self.notes.setText(
-            "\n".join(f"{bangkok(n.created_at)} {n.author}: {n.text}" for n in v.notes)
+            "\n".join(f"{bangkok(n.created_at)} {actor_label(n.author)}: {n.text}" for n in v.notes)
             or self.tr("No notes")
         )
         self.timeline_model.set_rows(v.timeline)
