@@ -359,6 +359,11 @@ class BroadcastsScreen(QWidget):
         self.product_search.textChanged.connect(self._filter_products)
         ctx.ops.changed.connect(self.on_changed)
         ctx.signals.line_quota_sig.connect(lambda _q: self.timer.start())
+        # Receipts (sent, delivered, read) move the results of the broadcast shown.
+        self.results_timer = QTimer(self, singleShot=True, interval=500)
+        self.results_timer.timeout.connect(self._refresh_results)
+        ctx.signals.conversations_changed_sig.connect(lambda _ids: self.results_timer.start())
+        ctx.signals.status_changed_sig.connect(lambda _s: self._show_preview())
 
         self.retranslate()
         self._fill(*ctx.ops.read_now(_screen_data))
@@ -492,7 +497,7 @@ class BroadcastsScreen(QWidget):
 
     @asyncSlot(set)
     async def on_changed(self, topics: set[str]) -> None:
-        if not topics & {"broadcasts", "customers", "catalog", "conversations"}:
+        if not topics & {"broadcasts", "customers", "catalog"}:
             return
         self.busy += 1
         try:
@@ -828,6 +833,10 @@ class BroadcastsScreen(QWidget):
         self.cancel_button.setEnabled(b.status in ("draft", "scheduled", "sending"))
         self.edit_button.setEnabled(b.status in ("draft", "scheduled"))
         return res
+
+    def _refresh_results(self) -> None:
+        if self.selected_id is not None and self.isVisible():
+            self.show_results(self.selected_id)
 
     @asyncSlot()
     async def edit_selected(self) -> None:

@@ -869,7 +869,7 @@ class CustomersScreen(QWidget):
 
     @asyncSlot(set)
     async def on_changed(self, topics: set[str]) -> None:
-        if not topics & {"customers", "orders", "conversations"}:
+        if not topics & {"customers", "orders"}:
             return
         self.busy += 1
         try:
