@@ -100,7 +100,7 @@ class ConnectionIndicator(QWidget):
 
 class MainWindow(QMainWindow):
     # name, then the screen's module and class (imported when first shown: cold start).
-    SECTIONS = ("inbox", "pos", "catalog", "dashboard", "settings")
+    SECTIONS = ("inbox", "orders", "pos", "catalog", "dashboard", "settings")
     SCREENS: ClassVar[dict[str, tuple[str, str]]] = {
         "orders": ("minichat_desktop.ui.orders_screen", "OrdersScreen"),
         "pos": ("minichat_desktop.ui.pos_screen", "PosScreen"),
