@@ -11,6 +11,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import json
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Final
@@ -39,6 +40,7 @@ from minichat_desktop.domain.models import (
     Order,
     PipelineStatus,
 )
+from minichat_desktop.domain.thai import ThaiFormatError, normalize_phone
 
 SEGMENT_TH: Final = {
     "champions": "ลูกค้าชั้นยอด",
@@ -229,6 +231,40 @@ def profile(session: Session, customer_id: int) -> Profile:
     return Profile(_rows(session, [view.id])[0], conversations, orders, tuple(merged))
 
 
+_PHONE_IN_TEXT = re.compile(r"(?<!\d)(?:\+66|0)(?:[\s-]?\d){8,9}(?!\d)")
+
+
+def duplicate_groups(session: Session) -> list[list[int]]:
+    """Customers who are likely one person, oldest first in each group: the same phone
+    number, or a phone written in one customer's notes (a shopper who gave it in a chat) that
+    is another customer's phone."""
+    groups = [list(g) for g in customers.duplicate_groups(session)]
+    seen = {cid for g in groups for cid in g}
+    by_phone = {
+        phone: cid
+        for cid, phone in session.execute(
+            select(Customer.id, Customer.phone).where(
+                Customer.phone != "", Customer.merged_into_id.is_(None)
+            )
+        )
+    }
+    for cid, notes in session.execute(
+        select(Customer.id, Customer.notes).where(
+            Customer.notes != "", Customer.merged_into_id.is_(None)
+        )
+    ):
+        for found in _PHONE_IN_TEXT.findall(notes):
+            try:
+                phone = normalize_phone(found)
+            except ThaiFormatError:
+                continue
+            other = by_phone.get(phone)
+            if other is not None and other != cid and cid not in seen and other not in seen:
+                groups.append(sorted((cid, other)))
+                seen.update((cid, other))
+    return groups
+
+
 def set_status(session: Session, customer_id: int, status: str, actor: str) -> CustomerView:
     """Move a customer along the pipeline (the board's drag and drop)."""
     return customers.update_customer(session, customer_id, actor, status=status)
@@ -339,6 +375,7 @@ __all__ = [
     "OrderLine",
     "Profile",
     "count_rows",
+    "duplicate_groups",
     "export_customers",
     "known_tags",
     "list_rows",

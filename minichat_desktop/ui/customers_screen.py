@@ -551,7 +551,11 @@ class MergeDialog(QDialog):
         layout.addWidget(intro)
         self.group_list = QComboBox()
         for g in groups:
-            self.group_list.addItem(t("{phone} — {n} customers").format(phone=g[0].phone, n=len(g)))
+            self.group_list.addItem(
+                t("{phone} — {n} customers").format(
+                    phone=next((c.phone for c in g if c.phone), ""), n=len(g)
+                )
+            )
         layout.addWidget(self.group_list)
         self.choices = QVBoxLayout()
         layout.addLayout(self.choices)
@@ -601,7 +605,7 @@ class MergeDialog(QDialog):
 def _duplicate_views(session: Any) -> list[list[CustomerView]]:
     return [
         [customers.get_customer(session, cid) for cid in group]
-        for group in customers.duplicate_groups(session)
+        for group in book.duplicate_groups(session)
     ]
 
 
@@ -677,7 +681,7 @@ class CustomersScreen(QWidget):
         self.table = _table(self.model)
         header = self.table.horizontalHeader()
         header.setSectionResizeMode(CustomerTableModel.TAGS, QHeaderView.ResizeMode.Stretch)
-        for c, w in ((0, 190), (1, 105), (2, 95), (3, 135), (4, 65), (5, 95), (6, 125)):
+        for c, w in ((0, 170), (1, 100), (2, 90), (3, 125), (4, 60), (5, 90), (6, 120)):
             header.resizeSection(c, w)
         self.table.selectionModel().selectionChanged.connect(self._selection_changed)
         self.board = PipelineBoard()

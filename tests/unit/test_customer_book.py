@@ -123,3 +123,15 @@ def test_export_xlsx_and_csv(db: Database, tmp_path: Path) -> None:
     got = list(csv.reader(text.splitlines()))
     assert len(got) == 3 and got[1][1] == "นก" and got[1][10] == "2140.00"
     assert got[1][12] == "LINE, เว็บไซต์"
+
+
+def test_a_phone_in_the_notes_points_to_the_duplicate(db: Database) -> None:
+    """The widget shopper who wrote her number in the chat (kept in the notes) and the LINE
+    customer with that phone are offered for merging; so are two records with one phone."""
+    with db.write() as s:
+        web = customers.create_customer(
+            s, "owner", name="ธนวัฒน์", notes="แจ้งเบอร์ 084-699-3425 ในแชท"
+        )
+        line = customers.create_customer(s, "owner", name="ธนวัฒน์ รักไทย", phone="0846993425")
+        customers.create_customer(s, "owner", name="อื่น", notes="โทร 02-123-4567 ก่อนส่ง")
+        assert book.duplicate_groups(s) == [sorted((web.id, line.id))]
