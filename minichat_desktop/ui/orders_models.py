@@ -142,7 +142,7 @@ class OrderTableModel(_Rows):
     """The order list, newest first, a page at a time as the owner scrolls. :meth:`reload`
     shows a new query; an older answer still on its way is dropped."""
 
-    COLUMNS = ("Order", "Date", "Customer", "Channel", "Status", "Payment", "Total (฿)")
+    COLUMNS = ("Order", "Date", "Customer", "Sold via", "Status", "Payment", "Total (฿)")
     NUMBER, DATE, CUSTOMER, CHANNEL, STATUS, PAYMENT, TOTAL = range(7)
     RIGHT_COLUMNS = (TOTAL,)
 

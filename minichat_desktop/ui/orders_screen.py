@@ -417,10 +417,11 @@ class OrdersScreen(QWidget):
         self.table.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
         header = self.table.horizontalHeader()
         header.setSectionResizeMode(OrderTableModel.CUSTOMER, QHeaderView.ResizeMode.Stretch)
+        header.setMinimumSectionSize(60)
         for c, width in (
-            (OrderTableModel.NUMBER, 140), (OrderTableModel.DATE, 110),
-            (OrderTableModel.CHANNEL, 100), (OrderTableModel.STATUS, 100),
-            (OrderTableModel.PAYMENT, 90), (OrderTableModel.TOTAL, 90),
+            (OrderTableModel.NUMBER, 130), (OrderTableModel.DATE, 105),
+            (OrderTableModel.CHANNEL, 95), (OrderTableModel.STATUS, 95),
+            (OrderTableModel.PAYMENT, 85), (OrderTableModel.TOTAL, 85),
         ):  # fmt: skip
             header.resizeSection(c, width)
         self.table.selectionModel().selectionChanged.connect(lambda _a, _b: self._selected())
@@ -493,10 +494,10 @@ class OrdersScreen(QWidget):
         self.splitter = QSplitter(Qt.Orientation.Horizontal)
         self.splitter.addWidget(left)
         self.splitter.addWidget(self.detail)
-        self.splitter.setStretchFactor(0, 3)
-        self.splitter.setStretchFactor(1, 2)
+        self.splitter.setStretchFactor(0, 2)
+        self.splitter.setStretchFactor(1, 1)
         self.splitter.setChildrenCollapsible(False)
-        self.splitter.setSizes([760, 520])
+        self.splitter.setSizes([880, 440])
 
         layout = QVBoxLayout(self)
         layout.setContentsMargins(16, 12, 16, 12)

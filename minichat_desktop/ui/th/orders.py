@@ -1,6 +1,7 @@
 """Thai for the Orders screen and its dialogs."""
 
 TEXTS = {
+    "Sold via": "ช่องทาง",
     # list and filters
     "Search order number, phone or name (Ctrl+F)": "ค้นหาเลขออเดอร์ เบอร์โทร หรือชื่อ (Ctrl+F)",
     "Messages to customers…": "ข้อความแจ้งลูกค้า…",
