@@ -543,8 +543,9 @@ class MergeDialog(QDialog):
         layout = QVBoxLayout(self)
         intro = QLabel(
             t(
-                "These customers share a phone number. Choose the one to keep; the others are "
-                "merged into it with their chats, orders, tags and notes."
+                "These customers look like one person (the same phone, or a phone written in "
+                "the notes). Choose the one to keep; the others are merged into it with their "
+                "chats, orders, tags and notes."
             )
         )
         intro.setWordWrap(True)
@@ -960,9 +961,7 @@ class CustomersScreen(QWidget):
         try:
             groups = await self.ctx.ops.read(_duplicate_views)
             if not groups:
-                self._inform(
-                    self.tr("Merge duplicates"), self.tr("No two customers share a phone number.")
-                )
+                self._inform(self.tr("Merge duplicates"), self.tr("No duplicates found."))
                 return
             dialog = MergeDialog(groups, self)
             if not await self._ask(dialog):

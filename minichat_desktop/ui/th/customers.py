@@ -58,9 +58,7 @@ TEXTS = {
     "(no name)": "(ไม่มีชื่อ)",
     "Processing": "กำลังเตรียมของ",
     "Opted out of broadcasts": "ไม่รับข้อความประชาสัมพันธ์",
-    "Pick a customer to see their chats, orders and notes.": (
-        "เลือกลูกค้าเพื่อดูแชท ออเดอร์ และโน้ต"
-    ),
+    "Pick a customer to see their chats, orders and notes.": ("เลือกลูกค้าเพื่อดูแชท ออเดอร์ และโน้ต"),
     "Pipeline": "สถานะลูกค้า",
     "Separate tags with commas, e.g. vip, wholesale": "คั่นแท็กด้วยจุลภาค เช่น vip, ขายส่ง",
     "Customer notes": "โน้ต",
@@ -68,15 +66,16 @@ TEXTS = {
     "Conversations ({n})": "แชททุกช่องทาง ({n})",
     "Orders ({n})": "ออเดอร์ ({n})",
     "Merge duplicate customers": "รวมรายชื่อลูกค้าที่ซ้ำกัน",
-    "These customers share a phone number. Choose the one to keep; the others are merged "
-    "into it with their chats, orders, tags and notes.": (
-        "ลูกค้าเหล่านี้ใช้เบอร์โทรเดียวกัน เลือกรายชื่อที่จะเก็บไว้ "
-        "รายชื่ออื่นจะถูกรวมเข้าไปพร้อมแชท ออเดอร์ แท็ก และโน้ต"
+    "These customers look like one person (the same phone, or a phone written in the notes). "
+    "Choose the one to keep; the others are merged into it with their chats, orders, tags and "
+    "notes.": (
+        "รายชื่อเหล่านี้น่าจะเป็นคนเดียวกัน (เบอร์เดียวกัน หรือมีเบอร์นี้ในโน้ต) "
+        "เลือกรายชื่อที่จะเก็บไว้ รายชื่ออื่นจะถูกรวมเข้าไปพร้อมแชท ออเดอร์ แท็ก และโน้ต"
     ),
     "{phone} — {n} customers": "{phone} — {n} รายชื่อ",
     "{name} · {channels} · {orders} orders, {spent}": "{name} · {channels} · {orders} ออเดอร์ {spent}",
     "Merge": "รวมรายชื่อ",
-    "No two customers share a phone number.": "ไม่มีลูกค้าที่ใช้เบอร์โทรซ้ำกัน",
+    "No duplicates found.": "ไม่พบรายชื่อที่ซ้ำกัน",
     # broadcasts_screen.py
     "Broadcasts": "บรอดแคสต์",
     "New broadcast": "สร้างข้อความใหม่",
@@ -127,8 +126,7 @@ TEXTS = {
         "ผู้รับ {n} คน: หน้าเว็บ {widget} คน, LINE {line} คน"
     ),
     "Left out: {opted} opted out, {blocked} blocked the shop on LINE, {nochat} never chatted": (
-        "ไม่ได้รับ: ขอไม่รับข่าวสาร {opted} คน, บล็อกร้านใน LINE {blocked} คน, "
-        "ไม่เคยแชท {nochat} คน"
+        "ไม่ได้รับ: ขอไม่รับข่าวสาร {opted} คน, บล็อกร้านใน LINE {blocked} คน, ไม่เคยแชท {nochat} คน"
     ),
     "Needs {n} LINE pushes. The quota left is not known yet: press Check quota.": (
         "ต้องใช้ข้อความ LINE {n} ข้อความ ยังไม่ทราบโควตาที่เหลือ: กด “เช็กโควตา”"
