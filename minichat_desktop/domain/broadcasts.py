@@ -433,7 +433,7 @@ def schedule(
             "broadcast.not_editable", f"a {b.status} broadcast cannot be scheduled", status=b.status
         )
     b.status = BroadcastStatus.SCHEDULED
-    b.scheduled_at = max(at, now) if at < now else at
+    b.scheduled_at = max(at, now)
     _audit(session, actor, "broadcast.schedule", b, scheduled_at=b.scheduled_at.isoformat())
     session.flush()
     return get_broadcast(session, b.id)

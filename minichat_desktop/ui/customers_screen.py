@@ -330,6 +330,7 @@ class ProfilePane(QFrame):
     opt-out edited in place."""
 
     save_requested = Signal(dict)
+    conversation_opened = Signal(int)  # conversation id (double-click): the inbox shows it
 
     def __init__(self) -> None:
         super().__init__()
@@ -398,6 +399,9 @@ class ProfilePane(QFrame):
         col.addWidget(self.conv_title)
         self.conversations = QListWidget()
         self.conversations.setMinimumHeight(90)
+        self.conversations.itemDoubleClicked.connect(
+            lambda item: self.conversation_opened.emit(int(item.data(Qt.ItemDataRole.UserRole)))
+        )
         col.addWidget(self.conversations, 1)
         self.orders_title = QLabel()
         self.orders_title.setStyleSheet("font-weight: 600;")
@@ -639,6 +643,7 @@ class CustomersScreen(QWidget):
     """Customers as a list or a pipeline board, with the selected customer's profile."""
 
     results_shown = Signal()
+    conversation_opened = Signal(int)  # the lead connects this to the inbox
 
     def __init__(self, ctx: AppContext) -> None:
         super().__init__()
@@ -694,6 +699,7 @@ class CustomersScreen(QWidget):
 
         self.profile = ProfilePane()
         self.profile.save_requested.connect(self.save_profile)
+        self.profile.conversation_opened.connect(self.conversation_opened)
 
         bar = QHBoxLayout()
         bar.addWidget(self.title)

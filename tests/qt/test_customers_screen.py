@@ -231,3 +231,12 @@ async def test_export_follows_the_filters(screen: Any, tmp_path: Path) -> None:
     assert w.message is not None and w.message.text() == "ส่งออกได้เฉพาะไฟล์ .xlsx หรือ .csv"
     with ctx.ops.db.read() as s:
         assert book.count_rows(s) == 4
+
+
+async def test_double_clicking_a_chat_asks_to_open_it(screen: Any, qtbot: Any) -> None:
+    _ctx, w, ids = screen
+    await w.open_customer(ids["pim"])
+    item = w.profile.conversations.item(0)
+    with qtbot.waitSignal(w.conversation_opened, timeout=2000) as got:
+        w.profile.conversations.itemDoubleClicked.emit(item)
+    assert got.args == [int(item.data(Qt.ItemDataRole.UserRole))]
