@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session, selectinload
 from minichat_desktop.domain.errors import NotFound, UserError
 from minichat_desktop.domain.models import (
     AuditEntry,
+    Conversation,
     Customer,
     CustomerIdentity,
     IdentityKind,
@@ -344,6 +345,10 @@ def merge_customers(session: Session, keep_id: int, duplicate_id: int, actor: st
                 CustomerIdentity(kind=ident.kind, value=ident.value, created_at=ident.created_at)
             )
     session.execute(update(Order).where(Order.customer_id == dup.id).values(customer_id=keep.id))
+    # the duplicate's chats are the kept customer's now (the inbox shows their name)
+    session.execute(
+        update(Conversation).where(Conversation.customer_id == dup.id).values(customer_id=keep.id)
+    )
     for f in (
         "name",
         "phone",

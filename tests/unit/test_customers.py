@@ -8,7 +8,7 @@ from minichat_desktop.domain import catalog, customers, orders, shop
 from minichat_desktop.domain.catalog import ProductInput
 from minichat_desktop.domain.db import Database
 from minichat_desktop.domain.errors import UserError
-from minichat_desktop.domain.models import Channel, IdentityKind, PaymentMethod
+from minichat_desktop.domain.models import Channel, Conversation, IdentityKind, PaymentMethod
 from minichat_desktop.domain.orders import LineInput, NewOrder
 
 
@@ -77,7 +77,11 @@ def test_merge_moves_identities_orders_and_spend(db: Database) -> None:
             "bot",
         )
         orders.mark_paid(s, o.id, "owner")
+        chat = Conversation(ref="widget:web-9", channel=Channel.WIDGET, customer_id=dup.id)
+        s.add(chat)
+        s.flush()
         merged = customers.merge_customers(s, keep.id, dup.id, "owner")
+        assert chat.customer_id == keep.id  # the inbox shows the kept customer on the chat
         assert merged.id == keep.id
         assert merged.name == "Mai" and merged.phone == "0899999999"
         assert merged.tags == ("vip",) and merged.notes == "ชอบสีฟ้า"
