@@ -169,6 +169,41 @@ async def purge_analytics(ctx: AppContext) -> int:
     return gone
 
 
+BROADCAST_EVERY_S = 30.0
+
+
+async def send_due_broadcasts(ctx: AppContext) -> int:
+    """Queue the messages of scheduled broadcasts that are due (in batches, waking the relay
+    link after each); returns how many were queued. A database problem is logged and retried
+    on the next round."""
+    import datetime as dt
+
+    from minichat_desktop.domain import broadcasts
+
+    queued = 0
+    while True:
+        try:
+            report = await ctx.ops.write(
+                broadcasts.send_due, dt.datetime.now(dt.UTC), topics={"broadcasts"}
+            )
+        except DomainError as exc:
+            log.warning("broadcasts: not sent this round: %s", exc.message)
+            return queued
+        queued += report.queued
+        if report.queued:
+            ctx.ops.changed.emit({"conversations"})
+            if ctx.relay is not None:
+                ctx.relay.wake()
+        if not report.more:
+            return queued
+
+
+async def _broadcast_scheduler(ctx: AppContext) -> None:
+    while True:
+        await send_due_broadcasts(ctx)
+        await asyncio.sleep(BROADCAST_EVERY_S)
+
+
 async def _main(app: QApplication, ctx: AppContext, *, open_page: bool) -> int:
     from minichat_desktop.ui.main_window import MainWindow
 
@@ -194,9 +229,12 @@ async def _main(app: QApplication, ctx: AppContext, *, open_page: bool) -> int:
     client = start_relay_link(ctx)
     link = asyncio.create_task(client.run())
     purge = asyncio.create_task(purge_analytics(ctx))
+    scheduler = asyncio.create_task(_broadcast_scheduler(ctx))
     if open_page and ctx.test_page_url and not os.environ.get("MINICHAT_NO_BROWSER"):
         QDesktopServices.openUrl(QUrl(ctx.test_page_url))
     await closing.wait()
+    scheduler.cancel()  # between rounds or awaiting a write that completes on its thread
+    await asyncio.gather(scheduler, return_exceptions=True)
     await purge  # a write is never cut off (short: one DELETE)
     await client.stop()
     await link  # ends once stopped

@@ -100,12 +100,22 @@ class ConnectionIndicator(QWidget):
 
 class MainWindow(QMainWindow):
     # name, then the screen's module and class (imported when first shown: cold start).
-    SECTIONS = ("inbox", "orders", "pos", "catalog", "dashboard", "settings")
+    SECTIONS = (
+        "inbox",
+        "orders",
+        "pos",
+        "catalog",
+        "customers",
+        "broadcasts",
+        "dashboard",
+        "settings",
+    )
     SCREENS: ClassVar[dict[str, tuple[str, str]]] = {
         "orders": ("minichat_desktop.ui.orders_screen", "OrdersScreen"),
         "pos": ("minichat_desktop.ui.pos_screen", "PosScreen"),
         "catalog": ("minichat_desktop.ui.catalog_screen", "CatalogScreen"),
         "customers": ("minichat_desktop.ui.customers_screen", "CustomersScreen"),
+        "broadcasts": ("minichat_desktop.ui.broadcasts_screen", "BroadcastsScreen"),
         "dashboard": ("minichat_desktop.ui.dashboard_screen", "DashboardScreen"),
         "settings": ("minichat_desktop.ui.settings_screen", "SettingsScreen"),
     }
@@ -205,7 +215,14 @@ class MainWindow(QMainWindow):
             assert layout is not None
             layout.addWidget(built)
             self.screens[name] = built
+            opened = getattr(built, "conversation_opened", None)
+            if opened is not None:  # e.g. a chat double-clicked in a customer's profile
+                opened.connect(self.open_conversation)
         return built
+
+    def open_conversation(self, conversation_id: int) -> None:
+        self.nav.setCurrentRow(0)
+        self.inbox.open_conversation(conversation_id)
 
     def screen_at(self, row: int) -> QWidget:
         return self.screen(self.SECTIONS[row])
@@ -243,6 +260,7 @@ class MainWindow(QMainWindow):
             "pos": self.tr("Counter"),
             "catalog": self.tr("Catalog"),
             "customers": self.tr("Customers"),
+            "broadcasts": self.tr("Broadcasts"),
             "dashboard": self.tr("Dashboard"),
             "settings": self.tr("Settings"),
         }

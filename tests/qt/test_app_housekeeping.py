@@ -1,14 +1,17 @@
-"""What the app does once at start after its window is shown: expired analytics events go."""
+"""What the app does in the background once its window is shown: expired analytics events go,
+and scheduled broadcasts are sent when due."""
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 from collections.abc import Callable
 from typing import Any
 
-from minichat_desktop.domain import analytics
+from minichat_desktop.domain import analytics, broadcasts
+from minichat_desktop.domain import conversations as convs
 from minichat_desktop.domain.models import utcnow
-from minichat_desktop.ui.app import purge_analytics
+from minichat_desktop.ui.app import purge_analytics, send_due_broadcasts
 from minichat_desktop.ui.context import AppContext
 
 
@@ -33,3 +36,34 @@ async def test_start_purges_events_older_than_the_retention(
     kept = ctx.ops.read_now(analytics.events)
     assert [e.data["days"] for e in kept] == [89, 0]
     assert await purge_analytics(ctx) == 0
+
+
+async def test_a_scheduled_broadcast_is_queued_once_it_is_due(
+    make_ctx: Callable[..., AppContext],
+) -> None:
+    """The app's scheduler round: due broadcasts go to the outbox; early ones wait."""
+    ctx = make_ctx()
+    now = utcnow()
+
+    def seed(session: Any) -> tuple[int, int]:
+        for n in range(3):
+            convs.record_inbound(
+                session,
+                f"widget:shopper-{n}",
+                {"id": f"in{n}", "kind": "text", "text": "สวัสดีค่ะ"},
+                now - dt.timedelta(minutes=5),
+            )
+        due = broadcasts.create_broadcast(session, "owner", title="วันนี้", text="ลด 10% ค่ะ")
+        broadcasts.schedule(session, due.id, "owner", now + dt.timedelta(seconds=1), now)
+        later = broadcasts.create_broadcast(session, "owner", title="พรุ่งนี้", text="พรุ่งนี้")
+        broadcasts.schedule(session, later.id, "owner", now + dt.timedelta(days=1), now)
+        return due.id, later.id
+
+    due_id, later_id = ctx.ops.write_now(seed)
+    assert await send_due_broadcasts(ctx) == 0  # not yet
+    await asyncio.sleep(1.1)
+    assert await send_due_broadcasts(ctx) == 3
+    assert len(ctx.ops.read_now(convs.pending_outbox)) == 3
+    assert ctx.ops.read_now(broadcasts.get_broadcast, later_id).status == "scheduled"
+    assert ctx.ops.read_now(broadcasts.get_broadcast, due_id).status != "scheduled"
+    assert await send_due_broadcasts(ctx) == 0  # never twice
