@@ -41,3 +41,22 @@ def test_translations_keep_their_placeholders() -> None:
     }
     assert wrong == {}
 
+
+
+def test_screens_agree_on_the_thai_of_a_shared_string() -> None:
+    """Screens' Thai modules are merged into one dictionary: two screens giving one English
+    string different Thai would show one of them at random (whichever module loads last)."""
+    import importlib
+    import pkgutil
+
+    import minichat_desktop.ui.th as th
+
+    first: dict[str, tuple[str, str]] = {}
+    clashes = []
+    for info in pkgutil.iter_modules(th.__path__):
+        module = importlib.import_module(f"{th.__name__}.{info.name}")
+        for english, thai in getattr(module, "TEXTS", {}).items():
+            seen = first.setdefault(english, (info.name, thai))
+            if seen[1] != thai:
+                clashes.append(f"{english!r}: {seen} vs {(info.name, thai)}")
+    assert clashes == []

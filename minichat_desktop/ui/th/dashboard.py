@@ -2,7 +2,7 @@
 
 TEXTS = {
     # dashboard_screen.py
-    "Dashboard": "แดชบอร์ด",
+    "Dashboard": "ภาพรวม",
     "Today": "วันนี้",
     "Last 7 days": "7 วันล่าสุด",
     "Last 30 days": "30 วันล่าสุด",
@@ -57,7 +57,7 @@ TEXTS = {
     "Format": "รูปแบบไฟล์",
     "Save as": "บันทึกเป็น",
     "Choose…": "เลือก…",
-    "Export": "ออกรายงาน",
+    "Export": "ส่งออก",
     "Open file": "เปิดไฟล์",
     "Cancelled and refunded orders are left out. The PDF holds the summaries; the list of orders is in the Excel and CSV files.": "ไม่รวมออเดอร์ที่ยกเลิกหรือคืนเงิน ไฟล์ PDF มีเฉพาะตารางสรุป รายการออเดอร์ทั้งหมดอยู่ในไฟล์ Excel และ CSV",
     "Every product with its views, carts, units sold, sales, gross profit and stock.": "สินค้าทุกรายการ พร้อมยอดเข้าชม การเพิ่มลงตะกร้า จำนวนที่ขาย ยอดขาย กำไรขั้นต้น และสต็อก",

@@ -124,7 +124,7 @@ TEXTS = {
     "Use the standard text": "ใช้ข้อความมาตรฐาน",
     "Save messages": "บันทึกข้อความ",
     "Order confirmed": "ยืนยันออเดอร์",
-    "Payment received": "ได้รับชำระเงิน",
+    "Payment received": "ได้รับเงินแล้ว",
     "Shipped (with tracking)": "จัดส่งแล้ว (พร้อมเลขพัสดุ)",
     "Tracking number changed": "แก้ไขเลขพัสดุ",
 }
