@@ -169,7 +169,7 @@ async def test_english_on_request(make_ctx: Callable[..., AppContext], qtbot: An
         assert screen.range_box.currentText() == "Last 30 days"
         assert screen.tiles["sales"].name.text() == "Sales"
         i18n.set_language("th")
-        await until(lambda: screen.title.text() == "แดชบอร์ด")
+        await until(lambda: screen.title.text() == "ภาพรวม")
         assert screen.range_box.currentText() == "30 วันล่าสุด"
     finally:
         await settle(screen)
