@@ -39,6 +39,7 @@ product discovery, abandoned cart, review request.
 from __future__ import annotations
 
 import copy
+import dataclasses
 import datetime as dt
 import re
 import secrets
@@ -51,8 +52,8 @@ from sqlalchemy.orm import Session
 from minichat_desktop.domain import conversations as convs
 from minichat_desktop.domain import customers, notifications
 from minichat_desktop.domain.bot import cart as carts
-from minichat_desktop.domain.bot import checkout, nlu, recommend, templates
-from minichat_desktop.domain.bot.replies import Outgoing, postback, text
+from minichat_desktop.domain.bot import checkout, context, nlu, recommend, templates
+from minichat_desktop.domain.bot.replies import Outgoing, lang_of, postback, text
 from minichat_desktop.domain.errors import NotFound, UserError
 from minichat_desktop.domain.models import (
     BotMode,
@@ -577,17 +578,17 @@ def _builtin_definitions() -> list[tuple[str, str, dict[str, Any], list[dict[str
             "id": "remind",
             "type": "message",
             "text": "สินค้าที่เลือกไว้ยังรออยู่ในตะกร้านะคะ 🛒 สั่งต่อได้เลยค่ะ",
-            "next": "cart",
+            "next": "discount",
         },
-        {"id": "cart", "type": "action", "action": "show_cart", "next": "discount"},
         {
             "id": "discount",
             "type": "action",
             "action": "apply_discount",
             "percent": 5,
             "valid_hours": 24,
-            "next": "offer",
+            "next": "cart",
         },
+        {"id": "cart", "type": "action", "action": "show_cart", "next": "offer"},
         {
             "id": "offer",
             "type": "message",
@@ -790,6 +791,12 @@ def start_flow(
     return _advance(session, run, flow, now, lang)
 
 
+def flow_lang(flow: Flow, default: str = "th") -> str:
+    """The language a flow is written in (of its texts): its product cards and carts follow."""
+    words = " ".join(str(n.get("text", "")) for n in flow.nodes or [])
+    return lang_of(words, default)
+
+
 def _goto(run: FlowRun, node_id: str) -> None:
     if node_id:
         run.node_id = node_id
@@ -803,6 +810,7 @@ def _advance(
     session: Session, run: FlowRun, flow: Flow, now: dt.datetime, lang: str
 ) -> list[Outgoing]:
     """Run nodes from ``run.node_id`` until a question, a wait or the end."""
+    lang = flow_lang(flow, lang)
     out: list[Outgoing] = []
     for _ in range(MAX_STEPS):
         if run.status == DONE:
@@ -885,8 +893,6 @@ def _field(session: Session, run: FlowRun, field: str) -> Any:
         c = session.get(Customer, conv.customer_id) if conv and conv.customer_id else None
         return getattr(c, name, None) if c else None
     if head == "context":
-        from minichat_desktop.domain.bot import context
-
         ctx = context.load_context(session, run.conversation_id, utcnow())
         return getattr(ctx, name, None)
     return None
@@ -979,6 +985,17 @@ def _act(
         body = recommend.to_message(recs, lang)
         state["shown"] = [r.product_id for r in recs]
         run.state = state
+        # The engine carries on from here ("เอา 1 ตัว"): it remembers what the flow learnt.
+        ctx = context.load_context(session, cid, now)
+        ctx = dataclasses.replace(
+            ctx,
+            focus=tuple(state["shown"][:1]) or ctx.focus,
+            interested_products=tuple(dict.fromkeys([*state["shown"], *ctx.interested_products])),
+            price_max=crit.price_max if crit.price_max is not None else ctx.price_max,
+            color=color or ctx.color,
+            size=size or ctx.size,
+        )
+        context.save_context(session, ctx, now)
         if body is None:
             return [text(sentence, (more,))]
         cart_btn = postback("ตะกร้า" if lang != "en" else "Cart", "cart:view")
