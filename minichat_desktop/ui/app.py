@@ -198,9 +198,38 @@ async def send_due_broadcasts(ctx: AppContext) -> int:
             return queued
 
 
-async def _broadcast_scheduler(ctx: AppContext) -> None:
+SEGMENTS_MAX_AGE = 12 * 3600.0  # RFM recency moves with the calendar
+
+
+async def refresh_segments(ctx: AppContext, max_age_s: float = SEGMENTS_MAX_AGE) -> bool:
+    """Recompute the customers' RFM segments when they are older than ``max_age_s`` (or were
+    never computed); True when they were. Well under a second for 100k orders, off the UI
+    thread."""
+    import datetime as dt
+
+    from minichat_desktop.domain import rfm
+
+    now = dt.datetime.now(dt.UTC)
+    try:
+        last = await ctx.ops.read(rfm.last_computed)
+        if last is not None and (now - last).total_seconds() < max_age_s:
+            return False
+        await ctx.ops.write(rfm.recompute, now, topics={"customers"})
+    except DomainError as exc:
+        log.warning("customers: segments not recomputed: %s", exc.message)
+        return False
+    return True
+
+
+async def _housekeeping(ctx: AppContext) -> None:
+    """While the app runs: due broadcasts go out, and segments stay fresh."""
+    rounds_per_check = max(1, int(3600 / BROADCAST_EVERY_S))
+    n = 0
     while True:
+        if n % rounds_per_check == 0:  # at start, then hourly: recompute when stale
+            await refresh_segments(ctx)
         await send_due_broadcasts(ctx)
+        n += 1
         await asyncio.sleep(BROADCAST_EVERY_S)
 
 
@@ -229,7 +258,7 @@ async def _main(app: QApplication, ctx: AppContext, *, open_page: bool) -> int:
     client = start_relay_link(ctx)
     link = asyncio.create_task(client.run())
     purge = asyncio.create_task(purge_analytics(ctx))
-    scheduler = asyncio.create_task(_broadcast_scheduler(ctx))
+    scheduler = asyncio.create_task(_housekeeping(ctx))
     if open_page and ctx.test_page_url and not os.environ.get("MINICHAT_NO_BROWSER"):
         QDesktopServices.openUrl(QUrl(ctx.test_page_url))
     await closing.wait()

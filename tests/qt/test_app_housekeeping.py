@@ -1,5 +1,5 @@
 """What the app does in the background once its window is shown: expired analytics events go,
-and scheduled broadcasts are sent when due."""
+scheduled broadcasts are sent when due, and customer segments are kept fresh."""
 
 from __future__ import annotations
 
@@ -8,10 +8,10 @@ import datetime as dt
 from collections.abc import Callable
 from typing import Any
 
-from minichat_desktop.domain import analytics, broadcasts
+from minichat_desktop.domain import analytics, broadcasts, demo_chats, rfm
 from minichat_desktop.domain import conversations as convs
 from minichat_desktop.domain.models import utcnow
-from minichat_desktop.ui.app import purge_analytics, send_due_broadcasts
+from minichat_desktop.ui.app import purge_analytics, refresh_segments, send_due_broadcasts
 from minichat_desktop.ui.context import AppContext
 
 
@@ -67,3 +67,15 @@ async def test_a_scheduled_broadcast_is_queued_once_it_is_due(
     assert ctx.ops.read_now(broadcasts.get_broadcast, later_id).status == "scheduled"
     assert ctx.ops.read_now(broadcasts.get_broadcast, due_id).status != "scheduled"
     assert await send_due_broadcasts(ctx) == 0  # never twice
+
+
+async def test_segments_are_recomputed_when_stale(make_ctx: Callable[..., AppContext]) -> None:
+    ctx = make_ctx()
+    demo_chats.prepare_demo_shop(ctx.ops.db)
+    assert await refresh_segments(ctx)  # never computed
+    first = ctx.ops.read_now(rfm.last_computed)
+    assert first is not None
+    assert ctx.ops.read_now(rfm.segment_counts)  # the demo's buyers have segments
+    assert not await refresh_segments(ctx)  # fresh
+    assert await refresh_segments(ctx, max_age_s=0)
+    assert ctx.ops.read_now(rfm.last_computed) > first
