@@ -269,6 +269,18 @@ def save_pdf(parent: QWidget | None, pdf_bytes: bytes, suggested_name: str) -> P
 # ---------------------------------------------------------------------------- for screens
 
 
+async def ask(dialog: QDialog) -> bool:
+    """Show ``dialog`` window-modal and wait for it without a nested event loop (``exec()``
+    inside a coroutine would stall the app's other async work)."""
+    future: asyncio.Future[int] = asyncio.get_running_loop().create_future()
+    dialog.finished.connect(lambda r: future.done() or future.set_result(r))
+    dialog.open()
+    try:
+        return bool(await future)
+    finally:
+        dialog.deleteLater()
+
+
 async def in_background(ctx: AppContext, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
     """Run a documents function (whose first argument is the database) off the GUI thread.
     Issued documents change orders' timelines: screens showing orders refresh."""
@@ -385,7 +397,7 @@ async def print_invoice(
                 if buyer is None:
                     buyer = await ctx.ops.read(docs.suggested_buyer, order_id)
                 dialog = BuyerDialog(parent, buyer)
-                if dialog.exec() != QDialog.DialogCode.Accepted:
+                if not await ask(dialog):
                     return False
                 buyer = dialog.buyer()
         return print_pdf(parent, pdf, t("Tax invoice"), printer=printer, ask=printer is None)
