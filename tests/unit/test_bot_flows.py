@@ -516,3 +516,37 @@ def test_queue_replies_puts_timer_messages_in_the_outbox(
         done = flows.queue_replies(s, flows.tick(s, utcnow() + dt.timedelta(hours=2)))
         assert done == [chat.conv]
         assert len(convs.pending_outbox(s)) == before + 3  # reminder, cart, code
+
+
+async def test_runner_tick_sends_timer_messages_when_the_bot_is_on(
+    db: Database, chat: Chat, shop: BotShop
+) -> None:
+    from minichat_desktop.domain.bot.engine import set_bot_enabled
+    from minichat_desktop.sync.bot_runner import BotRunner
+
+    woken: list[int] = []
+    changed: list[list[int]] = []
+    runner = BotRunner(
+        db,
+        relay_url=lambda: "http://127.0.0.1:9",
+        token=lambda: None,
+        wake=lambda: woken.append(1),
+        changed=changed.append,
+    )
+    try:
+        with db.write() as s:
+            carts.add_item(s, chat.conv, shop.mug, 1)
+        later = utcnow() + dt.timedelta(hours=2)
+        assert await runner.tick(later) == []  # the bot is off: nothing, not even built-ins
+        with db.read() as s:
+            assert flows.list_flows(s) == []
+        with db.write() as s:
+            set_bot_enabled(s, True)
+        assert await runner.tick(later) == [chat.conv]
+        assert woken == [1] and changed == [[chat.conv]]
+        with db.read() as s:
+            texts_out = [m["message"].get("text", "") for _, m in convs.pending_outbox(s)]
+        assert any("ยังรออยู่ในตะกร้า" in x for x in texts_out)
+        assert await runner.tick(later) == []  # reminded once
+    finally:
+        await runner.stop()
