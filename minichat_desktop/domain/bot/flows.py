@@ -44,7 +44,7 @@ import datetime as dt
 import re
 import secrets
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeGuard
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -74,6 +74,7 @@ from minichat_desktop.domain.models import (
     ProductVariant,
     utcnow,
 )
+from minichat_desktop.domain.orders import MAX_QUANTITY
 from minichat_desktop.domain.shop import get_profile
 from minichat_desktop.domain.thai import format_baht
 from relay import protocol as p
@@ -166,7 +167,7 @@ def _problem(node: int | None, node_id: str, field: str, problem: str, detail: s
     )
 
 
-def _positive(value: Any) -> bool:
+def _positive(value: Any) -> TypeGuard[int]:
     return isinstance(value, int) and not isinstance(value, bool) and value > 0
 
 
@@ -323,7 +324,7 @@ def _validate_action(i: int, nid: str, node: dict[str, Any]) -> None:
     if action == "add_to_cart":
         _need_text(i, nid, node, "sku", 64)
         qty = node.setdefault("quantity", 1)
-        if not _positive(qty) or qty > carts.MAX_QUANTITY:
+        if not _positive(qty) or qty > MAX_QUANTITY:
             raise _problem(i, nid, "quantity", "invalid", "must be 1 or more")
     elif action == "tag_customer":
         _need_text(i, nid, node, "tag", 40)
@@ -418,9 +419,9 @@ def get_flow(session: Session, flow_id: int) -> FlowView:
 
 def save_flow(
     session: Session,
-    name: str,
-    trigger: dict[str, Any],
-    nodes: list[dict[str, Any]],
+    name: Any,
+    trigger: Any,
+    nodes: Any,
     *,
     flow_id: int | None = None,
     enabled: bool = True,
@@ -511,8 +512,8 @@ BUILTIN_ABANDONED = "abandoned_cart"
 BUILTIN_REVIEW = "review_request"
 
 
-def _builtin_definitions() -> list[tuple[str, str, dict[str, Any], list[dict[str, Any]]]]:
-    discovery = [
+def _builtin_definitions() -> list[tuple[str, str, dict[str, Any], list[Any]]]:
+    discovery: list[Any] = [
         {
             "id": "budget",
             "type": "question",
@@ -573,7 +574,7 @@ def _builtin_definitions() -> list[tuple[str, str, dict[str, Any], list[dict[str
         },
         {"id": "tag", "type": "action", "action": "set_status", "status": "qualified", "next": ""},
     ]
-    abandoned = [
+    abandoned: list[Any] = [
         {
             "id": "remind",
             "type": "message",
@@ -597,7 +598,7 @@ def _builtin_definitions() -> list[tuple[str, str, dict[str, Any], list[dict[str
             "next": "",
         },
     ]
-    review = [
+    review: list[Any] = [
         {
             "id": "ask",
             "type": "question",
@@ -1032,11 +1033,11 @@ def _act(
             customers.update_customer(session, customer_id, "bot", status=node["status"])
         return []
     if action == "notify_owner":
-        view = convs.get_conversation(session, cid)
+        conv_view = convs.get_conversation(session, cid)
         notifications.notify(
             session,
             notifications.NotificationKind.NEW_MESSAGE,
-            f"{_fill(session, run, str(node['title']))}: {view.display_name}",
+            f"{_fill(session, run, str(node['title']))}: {conv_view.display_name}",
             _fill(session, run, str(node.get("body") or "")),
             ref=f"conversation:{cid}",
         )
