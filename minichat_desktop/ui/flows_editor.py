@@ -448,6 +448,14 @@ class FlowsScreen(QWidget):
         self._text("id", self.tr("Step id"), node.get("id"))
         if kind in ("message", "question", "handoff"):
             self._text("text", self.tr("Text"), node.get("text"), multi=True)
+        if kind == "message":
+            lines = "\n".join(f"{b['label']} = {b['flow']}" for b in node.get("buttons") or [])
+            self._text(
+                "buttons", self.tr("Buttons that start flows (label = flow number)"), lines, True
+            )
+            self.fields["buttons"].setToolTip(
+                self.tr("Flow numbers: {ids}").format(ids=self._ids())
+            )
         if kind == "question":
             self._text("var", self.tr("Save answer as"), node.get("var"))
             box = _combo(question_kinds(), node.get("kind", "text"))
@@ -528,6 +536,12 @@ class FlowsScreen(QWidget):
             else:
                 continue
             node[key] = value
+        if node.get("type") == "message":
+            node["buttons"] = [
+                self._button(line)
+                for line in str(node.get("buttons", "")).splitlines()
+                if line.strip()
+            ]
         if node.get("type") == "question":
             node["choices"] = [
                 self._choice(line)
@@ -553,6 +567,17 @@ class FlowsScreen(QWidget):
         item = self.node_list.item(self.current)
         if item is not None:
             item.setText(node_summary(self.current + 1, node))
+
+    def _ids(self) -> str:
+        return ", ".join(f"{v.id} {v.name}" for v in self.flows)
+
+    @staticmethod
+    def _button(line: str) -> dict[str, Any]:
+        label, _, target = line.rpartition("=")
+        if not label:
+            label, target = target, ""
+        number = target.strip()
+        return {"label": label.strip(), "flow": int(number) if number.isdigit() else 0}
 
     @staticmethod
     def _choice(line: str) -> dict[str, str]:

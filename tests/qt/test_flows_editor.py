@@ -51,6 +51,8 @@ async def test_create_two_steps_save_reload(
     screen.keywords.setText("สมัครสมาชิก, member")
     # Step 1: a message (made by "new flow"); step 2: a phone question.
     screen.fields["text"].setPlainText("ยินดีต้อนรับค่ะ")
+    first = screen.flows[0].id
+    screen.fields["buttons"].setPlainText(f"ช่วยเลือกสินค้า = {first}")
     screen.add_kind.setCurrentIndex(screen.add_kind.findData("question"))
     screen.add_btn.click()
     assert screen.node_list.count() == 2 and screen.current == 1
@@ -68,6 +70,7 @@ async def test_create_two_steps_save_reload(
         ("question", "ขอเบอร์โทรค่ะ", ""),
     ]
     assert flow.nodes[1]["kind"] == "phone" and flow.nodes[1]["var"] == "phone"
+    assert flow.nodes[0]["buttons"] == [{"label": "ช่วยเลือกสินค้า", "flow": first}]
     # A fresh screen shows it as saved.
     again = make_screen(qtbot, ctx)
     row = next(i for i, v in enumerate(again.flows) if v.id == flow.id)
@@ -78,6 +81,8 @@ async def test_create_two_steps_save_reload(
     again.node_list.setCurrentRow(1)
     assert again.fields["text"].toPlainText() == "ขอเบอร์โทรค่ะ"
     assert again.fields["kind"].currentData() == "phone"
+    again.node_list.setCurrentRow(0)
+    assert again.fields["buttons"].toPlainText() == f"ช่วยเลือกสินค้า = {first}"
 
 
 async def test_validation_error_in_thai_on_the_step(

@@ -103,6 +103,8 @@ TEXTS = {
     "New code: valid for hours": "โค้ดใหม่: ใช้ได้กี่ชั่วโมง",
     "Minimum purchase (baht)": "ยอดซื้อขั้นต่ำ (บาท)",
     "Rating from answer": "คะแนนจากคำตอบ",
+    "Buttons that start flows (label = flow number)": "ปุ่มเริ่มโฟลว์อื่น (ข้อความปุ่ม = เลขโฟลว์)",
+    "Flow numbers: {ids}": "เลขโฟลว์: {ids}",
 }
 
 ERRORS = {
