@@ -486,7 +486,8 @@ class FlowsScreen(QWidget):
             self.form.addRow(self.tr("Does"), box)
             for key, label, fkind in action_fields().get(box.currentData(), []):
                 if fkind == "int":
-                    self.fields[key] = _spin(node.get(key))
+                    low = 1 if key in ("quantity", "limit", "valid_hours") else 0
+                    self.fields[key] = _spin(node.get(key) or low, low)
                     self.form.addRow(label, self.fields[key])
                 elif fkind == "status":
                     self.fields[key] = _combo(statuses(), node.get(key, "qualified"))
