@@ -107,6 +107,7 @@ class MainWindow(QMainWindow):
         "catalog",
         "customers",
         "broadcasts",
+        "flows",
         "dashboard",
         "settings",
     )
@@ -116,6 +117,7 @@ class MainWindow(QMainWindow):
         "catalog": ("minichat_desktop.ui.catalog_screen", "CatalogScreen"),
         "customers": ("minichat_desktop.ui.customers_screen", "CustomersScreen"),
         "broadcasts": ("minichat_desktop.ui.broadcasts_screen", "BroadcastsScreen"),
+        "flows": ("minichat_desktop.ui.flows_editor", "FlowsScreen"),
         "dashboard": ("minichat_desktop.ui.dashboard_screen", "DashboardScreen"),
         "settings": ("minichat_desktop.ui.settings_screen", "SettingsScreen"),
     }
@@ -261,6 +263,7 @@ class MainWindow(QMainWindow):
             "catalog": self.tr("Catalog"),
             "customers": self.tr("Customers"),
             "broadcasts": self.tr("Broadcasts"),
+            "flows": self.tr("Bot flows"),
             "dashboard": self.tr("Dashboard"),
             "settings": self.tr("Settings"),
         }
