@@ -102,14 +102,22 @@ class ThaiTTFont(TTFont):
             stream.content = _to_unicode_cmap(base, texts)
 
 
+def _ours() -> bool:
+    """Still our fonts under our names (nothing registered a plain TTFont over them)."""
+    try:
+        return all(isinstance(pdfmetrics.getFont(n), ThaiTTFont) for n in (REGULAR, BOLD))
+    except KeyError:
+        return False
+
+
 def register() -> None:
     """Register Sarabun (regular and bold) with reportlab, once per process. Raises
     RuntimeError when the font files are missing (Thai would not print)."""
     global _registered
-    if _registered:
+    if _registered and _ours():
         return
     with _lock:
-        if _registered:
+        if _registered and _ours():
             return
         folder = font_folder()
         files = {REGULAR: folder / "Sarabun-Regular.ttf", BOLD: folder / "Sarabun-Bold.ttf"}

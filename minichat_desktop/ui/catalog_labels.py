@@ -20,7 +20,6 @@ from minichat_desktop.domain import catalog
 from minichat_desktop.domain.catalog import ProductView
 from minichat_desktop.domain.errors import DomainError, EnvironmentProblem
 from minichat_desktop.domain.thai import format_baht
-from minichat_desktop.ui import theme
 
 log = logging.getLogger(__name__)
 
@@ -47,21 +46,13 @@ def labels_for(views: Iterable[ProductView]) -> list[Label]:
     return out
 
 
-_registered: list[str] = []
-
-
 def _fonts() -> tuple[str, str]:
-    """Register Sarabun with reportlab once; returns (regular, bold) font names."""
-    if not _registered:
-        from reportlab.pdfbase import pdfmetrics
-        from reportlab.pdfbase.ttfonts import TTFont
+    """Sarabun registered with reportlab once, the documents' way (shaped Thai that also
+    copies out right); returns (regular, bold) font names."""
+    from minichat_desktop.documents import fonts
 
-        files = {f.stem: f for f in theme.font_files()}
-        pdfmetrics.registerFont(TTFont("Sarabun", str(files["Sarabun-Regular"])))
-        bold = files.get("Sarabun-Bold") or files["Sarabun-Regular"]
-        pdfmetrics.registerFont(TTFont("Sarabun-Bold", str(bold)))
-        _registered.extend(["Sarabun", "Sarabun-Bold"])
-    return _registered[0], _registered[1]
+    fonts.register()
+    return fonts.REGULAR, fonts.BOLD
 
 
 def write_label_sheet(path: Path, labels: Sequence[Label]) -> int:
