@@ -26,8 +26,8 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
-from minichat_desktop.domain import broadcasts, notifications
 from minichat_desktop.domain import conversations as convs
+from minichat_desktop.domain import notifications
 from minichat_desktop.domain.db import Database
 from minichat_desktop.domain.shop import get_setting, put_setting
 from minichat_desktop.sync.bot_runner import BotRunner
@@ -373,7 +373,7 @@ class RelayClient:
                     )
                     touched.add(view.id)
                 elif isinstance(item, p.LineQuota):
-                    broadcasts.store_line_quota(s, item.month, item.used, item.limit, item.exceeded)
+                    _store_line_quota(s, item)
                     limit = item.limit if item.limit is not None else "∞"
                     notifications.notify(
                         s,
@@ -387,7 +387,7 @@ class RelayClient:
 
     def _keep_quota(self, q: p.LineQuota) -> None:
         with self.db.write() as s:
-            broadcasts.store_line_quota(s, q.month, q.used, q.limit, q.exceeded)
+            _store_line_quota(s, q)
 
     def _accepted(self, uids: list[str]) -> list[int]:
         with self.db.write() as s:
@@ -437,6 +437,14 @@ class RelayClient:
     def _pending(self) -> list[tuple[str, dict[str, Any]]]:
         with self.db.read() as s:
             return convs.pending_outbox(s)
+
+
+def _store_line_quota(session: Any, quota: p.LineQuota) -> None:
+    """Keep the relay's LINE push quota for the broadcasts screen (imported here, not at start:
+    broadcasts pulls in the bot's modules, which the cold start does not need)."""
+    from minichat_desktop.domain import broadcasts
+
+    broadcasts.store_line_quota(session, quota.month, quota.used, quota.limit, quota.exceeded)
 
 
 def _notify_inbound(session: Any, rec: convs.Inbound) -> None:
