@@ -10,7 +10,6 @@ scheduled ones and for what is left of a large one.
 
 from __future__ import annotations
 
-import asyncio
 import datetime as dt
 import logging
 import secrets
@@ -60,6 +59,7 @@ from minichat_desktop.ui.customers_screen import (
     segment_label,
     status_label,
 )
+from minichat_desktop.ui.dialogs import ask
 from minichat_desktop.ui.errors import error_text, show_error
 from minichat_desktop.ui.i18n import t
 from relay import protocol as p
@@ -683,18 +683,6 @@ class BroadcastsScreen(QWidget):
         finally:
             self.busy -= 1
 
-    async def _ask(self, dialog: QDialog) -> int:
-        """Show a dialog window-modal and wait for it without a nested event loop; its result
-        (for a message box: the standard button pressed)."""
-        future: asyncio.Future[int] = asyncio.get_running_loop().create_future()
-        dialog.finished.connect(lambda r: future.done() or future.set_result(r))
-        self.dialog = dialog
-        dialog.open()
-        try:
-            return await future
-        finally:
-            self.dialog = None
-            dialog.deleteLater()
 
     def _confirm_text(self, pre: AudiencePreview, at: dt.datetime | None) -> str:
         lines = [
@@ -745,7 +733,7 @@ class BroadcastsScreen(QWidget):
                 self.tr("Send now") if at is None else self.tr("Schedule")
             )
             box.button(QMessageBox.StandardButton.Cancel).setText(self.tr("Not yet"))
-            if await self._ask(box) != QMessageBox.StandardButton.Ok.value:
+            if await ask(box, self) != QMessageBox.StandardButton.Ok.value:
                 return None
             try:
                 if at is None:

@@ -10,7 +10,6 @@ refreshes when an operation reports a change to ``"customers"``.
 
 from __future__ import annotations
 
-import asyncio
 import datetime as dt
 import logging
 from pathlib import Path
@@ -70,6 +69,7 @@ from minichat_desktop.domain.shop import BANGKOK
 from minichat_desktop.domain.thai import format_baht
 from minichat_desktop.ui import theme
 from minichat_desktop.ui.context import AppContext
+from minichat_desktop.ui.dialogs import ask
 from minichat_desktop.ui.errors import error_text, show_error
 from minichat_desktop.ui.i18n import t
 
@@ -939,17 +939,6 @@ class CustomersScreen(QWidget):
         self.last_recompute = result
         return result
 
-    async def _ask(self, dialog: QDialog) -> bool:
-        """Show a dialog window-modal and wait for it without a nested event loop."""
-        future: asyncio.Future[int] = asyncio.get_running_loop().create_future()
-        dialog.finished.connect(lambda r: future.done() or future.set_result(r))
-        self.dialog = dialog
-        dialog.open()
-        try:
-            return bool(await future)
-        finally:
-            self.dialog = None
-            dialog.deleteLater()
 
     def _inform(self, title: str, text: str, *, warn: bool = False) -> None:
         box = QMessageBox(self)
@@ -970,7 +959,7 @@ class CustomersScreen(QWidget):
                 self._inform(self.tr("Merge duplicates"), self.tr("No duplicates found."))
                 return
             dialog = MergeDialog(groups, self)
-            if not await self._ask(dialog):
+            if not await ask(dialog, self):
                 return
             keep, dups = dialog.choice()
             try:

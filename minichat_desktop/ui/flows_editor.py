@@ -33,6 +33,7 @@ from minichat_desktop.domain.bot import flows
 from minichat_desktop.domain.bot.nlu import INTENTS
 from minichat_desktop.domain.errors import UserError
 from minichat_desktop.ui.context import AppContext
+from minichat_desktop.ui.dialogs import ask
 from minichat_desktop.ui.errors import error_text, show_error
 from minichat_desktop.ui.i18n import t
 
@@ -720,7 +721,7 @@ class FlowsScreen(QWidget):
             QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
             self,
         )
-        if not await self._ask(box) or box.result() != QMessageBox.StandardButton.Yes:
+        if await ask(box, self) != QMessageBox.StandardButton.Yes.value:
             return
         try:
             await self.ctx.ops.write(flows.delete_flow, self.flow_id, topics=[TOPIC])
@@ -730,20 +731,6 @@ class FlowsScreen(QWidget):
         self.flow_id = None
         self._fill_list(await self.ctx.ops.read(flows.list_flows))
 
-    async def _ask(self, dialog: QMessageBox) -> bool:
-        """Wait for a dialog without a nested event loop (see pos_screen._ask)."""
-        import asyncio
-
-        future: asyncio.Future[int] = asyncio.get_running_loop().create_future()
-        dialog.finished.connect(lambda r: future.done() or future.set_result(r))
-        self.dialog = dialog
-        dialog.open()
-        try:
-            await future
-            return True
-        finally:
-            self.dialog = None
-            dialog.deleteLater()
 
     @asyncSlot()
     async def move_flow(self, delta: int) -> None:

@@ -13,7 +13,6 @@ through ``ctx.ops``; the screen refreshes when an operation anywhere reports ``"
 
 from __future__ import annotations
 
-import asyncio
 import datetime as dt
 import logging
 from collections.abc import Iterable
@@ -52,6 +51,7 @@ from minichat_desktop.domain.shop import BANGKOK
 from minichat_desktop.domain.thai import format_baht, parse_baht
 from minichat_desktop.ui import theme
 from minichat_desktop.ui.context import AppContext
+from minichat_desktop.ui.dialogs import ask
 from minichat_desktop.ui.errors import error_text, logging_path
 from minichat_desktop.ui.i18n import t
 from minichat_desktop.ui.orders_dialogs import (
@@ -769,17 +769,6 @@ class OrdersScreen(QWidget):
 
     # ------------------------------------------------------------------ dialogs and errors
 
-    async def _ask(self, dialog: QDialog) -> bool:
-        """Show a dialog window-modal and wait for it without a nested event loop."""
-        future: asyncio.Future[int] = asyncio.get_running_loop().create_future()
-        dialog.finished.connect(lambda r: future.done() or future.set_result(r))
-        self.dialog = dialog
-        dialog.open()
-        try:
-            return bool(await future)
-        finally:
-            self.dialog = None
-            dialog.deleteLater()
 
     def _inform(self, title: str, text: str, *, warn: bool = False) -> QMessageBox:
         box = QMessageBox(self)
@@ -866,7 +855,7 @@ class OrdersScreen(QWidget):
                 dialog.setWindowTitle(self.tr("Cancel order"))
             elif to is OrderStatus.REFUNDED:
                 dialog.setWindowTitle(self.tr("Refund order"))
-            if not await self._ask(dialog):
+            if not await ask(dialog, self):
                 return None
             result: order_actions.Changed | None = await self._write(
                 order_actions.change_status,
@@ -893,7 +882,7 @@ class OrdersScreen(QWidget):
             chats = await self.ctx.ops.read(_any_chat, ids)
             choices = [s for s in OrderStatus if s != OrderStatus.PENDING]
             dialog = StatusDialog(self, numbers, choices, has_chat=chats)
-            if not await self._ask(dialog):
+            if not await ask(dialog, self):
                 return None
             to = dialog.chosen()
             result = await self._write(
@@ -934,7 +923,7 @@ class OrdersScreen(QWidget):
                 view.payment_method,
                 has_chat=bool(view.conversation_ref),
             )
-            if not await self._ask(dialog):
+            if not await ask(dialog, self):
                 return None
             result: order_actions.Changed | None = await self._write(
                 order_actions.mark_paid,
@@ -964,7 +953,7 @@ class OrdersScreen(QWidget):
                 can_ship=OrderStatus.SHIPPED in view.allowed_next,
                 has_chat=bool(view.conversation_ref),
             )
-            if not await self._ask(dialog):
+            if not await ask(dialog, self):
                 return None
             result: order_actions.Changed | None = await self._write(
                 order_actions.ship,
@@ -1014,7 +1003,7 @@ class OrdersScreen(QWidget):
         dialog = SlipDialog(self, path, view.number)
         self.busy += 1
         try:
-            await self._ask(dialog)
+            await ask(dialog, self)
         finally:
             self.busy -= 1
         return dialog
@@ -1030,7 +1019,7 @@ class OrdersScreen(QWidget):
                 self._report(exc)
                 return None
             dialog = TemplatesDialog(self, templates)
-            if not await self._ask(dialog):
+            if not await ask(dialog, self):
                 return None
             saved: dict[str, str] | None = await self._write(
                 order_notify.save_templates, dialog.templates

@@ -15,7 +15,6 @@ Everything here works with the relay unreachable: a sale is a local ``pos`` orde
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from typing import Any
 
@@ -48,6 +47,7 @@ from minichat_desktop.domain.models import Channel
 from minichat_desktop.domain.pos import Sellable
 from minichat_desktop.domain.thai import format_baht
 from minichat_desktop.ui.context import AppContext
+from minichat_desktop.ui.dialogs import ask
 from minichat_desktop.ui.errors import show_error
 from minichat_desktop.ui.pos_dialogs import (
     BuyerDialog,
@@ -329,25 +329,12 @@ class PosScreen(QWidget):
 
     # ------------------------------------------------------------------ dialogs
 
-    async def _ask(self, dialog: QDialog) -> bool:
-        """Show a dialog window-modal and wait for it without a nested event loop (``exec``
-        inside a coroutine would stall the app's other async work); ``self.dialog`` is the
-        one open now."""
-        future: asyncio.Future[int] = asyncio.get_running_loop().create_future()
-        dialog.finished.connect(lambda r: future.done() or future.set_result(r))
-        self.dialog = dialog
-        dialog.open()
-        try:
-            return bool(await future)
-        finally:
-            self.dialog = None
-            dialog.deleteLater()
 
     async def _ask_text(self, title: str, label: str) -> str | None:
         dialog = QInputDialog(self)
         dialog.setWindowTitle(title)
         dialog.setLabelText(label)
-        return dialog.textValue() if await self._ask(dialog) else None
+        return dialog.textValue() if await ask(dialog, self) else None
 
     async def _ask_int(self, title: str, label: str, value: int) -> int | None:
         dialog = QInputDialog(self)
@@ -356,7 +343,7 @@ class PosScreen(QWidget):
         dialog.setInputMode(QInputDialog.InputMode.IntInput)
         dialog.setIntRange(0, 100_000)
         dialog.setIntValue(value)
-        return dialog.intValue() if await self._ask(dialog) else None
+        return dialog.intValue() if await ask(dialog, self) else None
 
     # ------------------------------------------------------------------ adding
 
@@ -456,7 +443,7 @@ class PosScreen(QWidget):
         if len(first) == 1:
             return first[0]
         dialog = PickDialog(self.tr("Which one?"), variant_rows(first), self)
-        ok = await self._ask(dialog)
+        ok = await ask(dialog, self)
         chosen = dialog.chosen if ok else None
         self.focus_scan()
         return chosen if isinstance(chosen, Sellable) else None
@@ -511,7 +498,7 @@ class PosScreen(QWidget):
             self.tr("Discount on {item} (baht)").format(item=line.item.label),
             self,
         )
-        if await self._ask(dialog):
+        if await ask(dialog, self):
             value = dialog.value_satang
             if value > line.unit_price_satang * line.quantity:
                 self._say(self.tr("The discount is larger than the line"), warn=True)
@@ -526,7 +513,7 @@ class PosScreen(QWidget):
         dialog = MoneyDialog(self.tr("Discount on the sale"), self.tr("Discount (baht)"), self)
         dialog.amount.setText(format_baht(self.order_discount))
         dialog.amount.selectAll()
-        if await self._ask(dialog):
+        if await ask(dialog, self):
             value = dialog.value_satang
             subtotal = sum(ln.total_satang for ln in self.model.lines)
             if value > subtotal:
@@ -558,7 +545,7 @@ class PosScreen(QWidget):
     @asyncSlot()
     async def edit_buyer(self) -> None:
         dialog = BuyerDialog(self.buyer, self)
-        if await self._ask(dialog):
+        if await ask(dialog, self):
             self.buyer = {k: v for k, v in dialog.values().items() if v}
             self._totals_changed()
         self.focus_scan()
@@ -613,7 +600,7 @@ class PosScreen(QWidget):
         finally:
             self.busy -= 1
         dialog = PayDialog(totals.total, profile.promptpay_id, self)
-        accepted = await self._ask(dialog)
+        accepted = await ask(dialog, self)
         tenders = list(dialog.tenders)
         change = dialog.change_satang
         if not accepted:
@@ -719,7 +706,7 @@ class PosScreen(QWidget):
             self._say(self.tr("Finish or hold the current sale first"), warn=True)
             return
         dialog = PickDialog(self.tr("Resume a held sale"), held_rows(held), self)
-        ok = await self._ask(dialog)
+        ok = await ask(dialog, self)
         chosen = dialog.chosen
         if not ok or chosen is None:
             self.focus_scan()
@@ -777,7 +764,7 @@ class PosScreen(QWidget):
             for o in sales
         ]
         dialog = PickDialog(self.tr("Recent sales"), rows, self)
-        ok = await self._ask(dialog)
+        ok = await ask(dialog, self)
         chosen = dialog.chosen
         if not ok or chosen is None:
             self.focus_scan()
@@ -797,7 +784,7 @@ class PosScreen(QWidget):
         refund = box.addButton(self.tr("Refund…"), QMessageBox.ButtonRole.DestructiveRole)
         refund.setEnabled(view.payment_status == "paid")
         box.addButton(self.tr("Close"), QMessageBox.ButtonRole.RejectRole)
-        await self._ask(box)
+        await ask(box, self)
         clicked = box.clickedButton()
         if clicked is reprint:
             await self.print_receipt(order_id)
@@ -859,7 +846,7 @@ class PosScreen(QWidget):
             self,
             info=self.tr("Count the float: the cash you start the day with."),
         )
-        ok = await self._ask(dialog)
+        ok = await ask(dialog, self)
         value = dialog.value_satang
         if not ok:
             return
@@ -884,7 +871,7 @@ class PosScreen(QWidget):
         dialog = MoneyDialog(
             self.tr("Cash in or out"), self.tr("Amount (baht)"), self, reason=True, direction=True
         )
-        ok = await self._ask(dialog)
+        ok = await ask(dialog, self)
         value, reason = dialog.value_satang, dialog.reason.text()
         if ok:
             await self.move_cash(value, reason)
@@ -920,7 +907,7 @@ class PosScreen(QWidget):
             self,
             info=self.tr("Count the cash before looking at the expected amount."),
         )
-        ok = await self._ask(dialog)
+        ok = await ask(dialog, self)
         counted = dialog.value_satang
         if ok:
             await self.close_shift(counted)

@@ -44,6 +44,7 @@ from minichat_desktop.domain.documents import Buyer, PrinterSettings, ReceiptPri
 from minichat_desktop.domain.errors import DomainError, EnvironmentProblem, UserError
 from minichat_desktop.domain.thai import ThaiFormatError, validate_tax_id
 from minichat_desktop.ui.context import AppContext
+from minichat_desktop.ui.dialogs import ask
 from minichat_desktop.ui.errors import show_error
 from minichat_desktop.ui.i18n import t
 
@@ -268,17 +269,6 @@ def save_pdf(parent: QWidget | None, pdf_bytes: bytes, suggested_name: str) -> P
 
 # ---------------------------------------------------------------------------- for screens
 
-
-async def ask(dialog: QDialog) -> bool:
-    """Show ``dialog`` window-modal and wait for it without a nested event loop (``exec()``
-    inside a coroutine would stall the app's other async work)."""
-    future: asyncio.Future[int] = asyncio.get_running_loop().create_future()
-    dialog.finished.connect(lambda r: future.done() or future.set_result(r))
-    dialog.open()
-    try:
-        return bool(await future)
-    finally:
-        dialog.deleteLater()
 
 
 async def in_background(ctx: AppContext, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:

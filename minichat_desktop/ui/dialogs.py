@@ -1,0 +1,31 @@
+"""Waiting for a dialog from async code.
+
+A dialog's ``exec()`` runs a nested event loop; inside a coroutine on the qasync loop that
+stalls the app's other async work (and hung tests). Screens open dialogs with ``open()``
+(window-modal) and await :func:`ask` instead.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+from PySide6.QtWidgets import QDialog
+
+
+async def ask(dialog: QDialog, owner: Any = None) -> int:
+    """Show ``dialog`` window-modal and wait until it closes; returns its result (truthy when
+    accepted; for a message box, the standard button pressed). While it is open,
+    ``owner.dialog`` is the dialog (screens and tests look there); the dialog is deleted
+    after."""
+    future: asyncio.Future[int] = asyncio.get_running_loop().create_future()
+    dialog.finished.connect(lambda r: future.done() or future.set_result(r))
+    if owner is not None:
+        owner.dialog = dialog
+    dialog.open()
+    try:
+        return await future
+    finally:
+        if owner is not None:
+            owner.dialog = None
+        dialog.deleteLater()
