@@ -60,6 +60,7 @@ from minichat_desktop.ui.catalog_models import (
     VariantListModel,
 )
 from minichat_desktop.ui.context import AppContext
+from minichat_desktop.ui.dialogs import inform
 from minichat_desktop.ui.errors import error_text, show_error
 
 log = logging.getLogger(__name__)
@@ -683,15 +684,8 @@ class CatalogScreen(QWidget):
         dialog.open()
         return dialog
 
-    def _inform(self, title: str, text: str, *, warn: bool = False) -> None:
-        box = QMessageBox(self)
-        box.setIcon(QMessageBox.Icon.Warning if warn else QMessageBox.Icon.Information)
-        box.setWindowTitle(title)
-        box.setTextFormat(Qt.TextFormat.PlainText)
-        box.setText(text)
-        box.finished.connect(box.deleteLater)
-        self.message = box
-        box.open()
+    def _inform(self, title: str, text: str, *, warn: bool = False) -> QMessageBox:
+        return inform(self, title, text, warn=warn)
 
     @asyncSlot()
     async def choose_export(self) -> None:

@@ -69,7 +69,7 @@ from minichat_desktop.domain.shop import BANGKOK
 from minichat_desktop.domain.thai import format_baht
 from minichat_desktop.ui import theme
 from minichat_desktop.ui.context import AppContext
-from minichat_desktop.ui.dialogs import ask
+from minichat_desktop.ui.dialogs import ask, inform
 from minichat_desktop.ui.errors import error_text, show_error
 from minichat_desktop.ui.i18n import t
 
@@ -940,15 +940,8 @@ class CustomersScreen(QWidget):
         return result
 
 
-    def _inform(self, title: str, text: str, *, warn: bool = False) -> None:
-        box = QMessageBox(self)
-        box.setIcon(QMessageBox.Icon.Warning if warn else QMessageBox.Icon.Information)
-        box.setWindowTitle(title)
-        box.setTextFormat(Qt.TextFormat.PlainText)
-        box.setText(text)
-        box.finished.connect(box.deleteLater)
-        self.message = box
-        box.open()
+    def _inform(self, title: str, text: str, *, warn: bool = False) -> QMessageBox:
+        return inform(self, title, text, warn=warn)
 
     @asyncSlot()
     async def find_duplicates(self) -> None:

@@ -10,7 +10,8 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-from PySide6.QtWidgets import QDialog
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QDialog, QMessageBox
 
 
 async def ask(dialog: QDialog, owner: Any = None) -> int:
@@ -29,3 +30,17 @@ async def ask(dialog: QDialog, owner: Any = None) -> int:
         if owner is not None:
             owner.dialog = None
         dialog.deleteLater()
+
+
+def inform(parent: Any, title: str, text: str, *, warn: bool = False) -> QMessageBox:
+    """A plain-text message box opened without blocking (deleted when closed); kept on
+    ``parent.message`` so screens and tests can find it."""
+    box = QMessageBox(parent)
+    box.setIcon(QMessageBox.Icon.Warning if warn else QMessageBox.Icon.Information)
+    box.setWindowTitle(title)
+    box.setTextFormat(Qt.TextFormat.PlainText)
+    box.setText(text)
+    box.finished.connect(box.deleteLater)
+    parent.message = box
+    box.open()
+    return box

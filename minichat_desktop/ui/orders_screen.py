@@ -51,7 +51,7 @@ from minichat_desktop.domain.shop import BANGKOK
 from minichat_desktop.domain.thai import format_baht, parse_baht
 from minichat_desktop.ui import theme
 from minichat_desktop.ui.context import AppContext
-from minichat_desktop.ui.dialogs import ask
+from minichat_desktop.ui.dialogs import ask, inform
 from minichat_desktop.ui.errors import error_text, logging_path
 from minichat_desktop.ui.i18n import t
 from minichat_desktop.ui.orders_dialogs import (
@@ -771,15 +771,7 @@ class OrdersScreen(QWidget):
 
 
     def _inform(self, title: str, text: str, *, warn: bool = False) -> QMessageBox:
-        box = QMessageBox(self)
-        box.setIcon(QMessageBox.Icon.Warning if warn else QMessageBox.Icon.Information)
-        box.setWindowTitle(title)
-        box.setTextFormat(Qt.TextFormat.PlainText)
-        box.setText(text)
-        box.finished.connect(box.deleteLater)
-        self.message = box
-        box.open()
-        return box
+        return inform(self, title, text, warn=warn)
 
     def _report(self, exc: BaseException) -> None:
         """Say what went wrong without a modal loop: the person's mistake or the environment
