@@ -7,8 +7,10 @@ sheets (by day, by product, by channel, by payment method, and the ~85,000 order
 neither cancelled nor refunded).
 
 The baseline appends the very same values (built beforehand in memory, money as Decimal baht,
-dates as dates) to the same five write-only sheets with no styles; the ratio is what the report
-adds (SQL, conversion, number formats, title rows, totals).
+dates as dates) to the same five openpyxl write-only sheets with no styles. The report itself
+is written by our streaming writer (``domain/xlsx.py``, ADR 0006) with SQL, number formats,
+title rows and totals included, so the ratio is below 1 — openpyxl's loop alone misses 10 s
+on this machine.
 
 Targets: ≤ 10 s, and ≤ 1.2 × the bare loop. Wall and CPU seconds are printed (compare CPU on a
 shared machine).

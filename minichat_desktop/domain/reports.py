@@ -56,6 +56,7 @@ from typing import Any, Final
 from sqlalchemy.orm import Session
 
 from minichat_desktop.domain import shop as shop_mod
+from minichat_desktop.domain import xlsx
 from minichat_desktop.domain.db import Database, DriverConnection
 from minichat_desktop.domain.errors import DomainError, EnvironmentProblem, UserError
 from minichat_desktop.domain.shop import BANGKOK
@@ -834,160 +835,70 @@ def _baht(satang: int | None) -> Decimal | None:
     return None if satang is None else Decimal(satang).scaleb(-2)
 
 
-def _fixed_style_cell(ws: Any, number_format: str) -> Any:
-    """A reusable write-only cell with a number format whose style id is looked up once:
-    openpyxl otherwise hashes the cell's style into the workbook's style list for every value
-    written (a tenth of a long export)."""
-    from openpyxl.cell.cell import Cell
-
-    class FixedStyleCell(Cell):  # type: ignore[misc]
-        __slots__ = ("_style_id",)
-
-        @property
-        def style_id(self) -> int:
-            return self._style_id  # type: ignore[no-any-return]
-
-    cell = FixedStyleCell(worksheet=ws, column=1, row=1)
-    cell.number_format = number_format
-    cell._style_id = Cell.style_id.fget(cell)
-    return cell
-
-
-class _Sheet:
-    """A write-only sheet: title lines, a bold header row (frozen, with an autofilter),
-    column widths, and a number format per column. Like the exporter's sheets, each row reuses
-    one pre-formatted cell per formatted column instead of openpyxl making (and refusing, with
-    an exception) a new styled cell for every value — the write-only loop's own speed."""
-
-    def __init__(self, wb: Any, title: str, table: Table, lines: list[str]) -> None:
-        from openpyxl.cell import WriteOnlyCell
-        from openpyxl.styles import Alignment, Font, PatternFill
-        from openpyxl.utils import get_column_letter
-
-        self.ws = ws = wb.create_sheet(title)
-        self.columns = table.columns
-        for i, col in enumerate(table.columns, start=1):
-            ws.column_dimensions[get_column_letter(i)].width = col.width
-        # Write-only sheets write their views with the first row: freeze before appending.
-        self.header_row = len(lines) + 2
-        ws.freeze_panes = f"A{self.header_row + 1}"
-        big, bold = Font(bold=True, size=14), Font(bold=True)
-        head = WriteOnlyCell(ws, table.title if len(lines) == 0 else lines[0])
-        head.font = big
-        ws.append([head])
-        for text in lines[1:]:
-            ws.append([text])
-        ws.append([])
-        fill = PatternFill("solid", fgColor="E6F4EF")
-        wrap = Alignment(wrap_text=True, vertical="center")
-        header = []
-        for col in table.columns:
-            cell = WriteOnlyCell(ws, col.header)
-            cell.font = bold
-            cell.fill = fill
-            cell.alignment = wrap
-            header.append(cell)
-        ws.append(header)
-        self.last_letter = get_column_letter(len(table.columns))
-        self.rows = 0
-
-        formats = {
-            "money": MONEY_FORMAT,
-            "date": DATE_FORMAT,
-            "int": INT_FORMAT,
-            "percent": PERCENT_FORMAT,
-            "rating": "0.0",
-        }
-        formatted: dict[int, Any] = {}
-        for i, col in enumerate(table.columns, start=1):
-            if col.kind in formats:
-                formatted[i] = _fixed_style_cell(ws, formats[col.kind])
-        plain = [WriteOnlyCell(ws)]
-
-        def values_to_row(values: Sequence[Any], row_idx: int) -> Iterator[Any]:
-            for col_idx, value in enumerate(values, 1):
-                if value is None:
-                    continue
-                cell = formatted.get(col_idx)
-                if cell is None:
-                    cell = plain[0]
-                    if cell.has_style:
-                        cell = plain[0] = WriteOnlyCell(ws)
-                cell.value = value
-                if cell.data_type == "f":  # text stays text ("=..." is a name, not a formula)
-                    cell.data_type = "s"
-                cell.column = col_idx
-                cell.row = row_idx
-                yield cell
-
-        ws._values_to_row = values_to_row
-        self.append: Callable[[list[Any]], None] = ws.append
-        self._bold = bold
-        self._formats = formats
-        self._cell = WriteOnlyCell
-
-    def totals(self, values: list[Any]) -> None:
-        """The bold totals row (own cells: the shared ones are not bold)."""
-        cells = []
-        for col, value in zip(self.columns, values, strict=True):
-            cell = self._cell(self.ws, value)
-            cell.font = self._bold
-            if col.kind in self._formats and value is not None and not isinstance(value, str):
-                cell.number_format = self._formats[col.kind]
-            cells.append(cell)
-        del self.ws._values_to_row  # openpyxl's own conversion again, for these cells
-        self.ws.append(cells)
-
-    def close(self) -> None:
-        first = self.header_row
-        self.ws.auto_filter.ref = f"A{first}:{self.last_letter}{first + self.rows}"
+_FORMATS: Final = {
+    "money": MONEY_FORMAT,
+    "date": DATE_FORMAT,
+    "int": INT_FORMAT,
+    "percent": PERCENT_FORMAT,
+    "rating": "0.0",
+}
 
 
 def _write_xlsx(report: Report, tables: list[Table], path: Path, tracker: _Tracker) -> None:
-    from openpyxl import Workbook
-
-    wb = Workbook(write_only=True)
-    used: set[str] = set()
-    for table in tables:
-        title = table.title[:31]
-        while title in used:
-            title = title[:28] + f" {len(used)}"
-        used.add(title)
-        lines = [f"{report.title} — {table.title}" if len(tables) > 1 else report.title]
-        lines += report.lines
-        sheet = _Sheet(wb, title, table, lines)
-        cols = table.columns
-        money_idx = [i for i, c in enumerate(cols) if c.kind == "money"]
-        sums: list[int | None] = [None] * len(cols)
-        total_idx = [i for i, c in enumerate(cols) if c.total]
-        write = sheet.append
-        n = 0
-        tick = tracker.tick
-        for row in table.rows:
-            values = row if type(row) is list else list(row)
-            for i in total_idx:
-                v = values[i]
-                if v is not None:
-                    sums[i] = (sums[i] or 0) + v
-            for i in money_idx:
-                v = values[i]
-                if v is not None:
-                    values[i] = Decimal(v).scaleb(-2)
-            write(values)
-            n += 1
-            if n % 256 == 0:
-                tick(256)
-        tick(n % 256)
-        sheet.rows = n
-        sheet.close()
-        totals = _totals(table, sums)
-        sheet.totals(
-            [_baht(v) if c.kind == "money" else v for c, v in zip(cols, totals, strict=True)]
-        )
-        for note in report.notes:
-            sheet.ws.append([])
-            sheet.ws.append([f"หมายเหตุ: {note}"])
-    wb.save(path)
+    """One sheet per table: the title lines, a bold header row (frozen, with an autofilter),
+    column widths, a number format per column, a bold totals row and the notes. Written with
+    the streaming writer (``xlsx.py``): money goes in as satang and comes out as baht."""
+    with xlsx.XlsxBook(path) as book:
+        title_style = book.style(xlsx.Style(bold=True, size=14))
+        header_style = book.style(xlsx.Style(bold=True, fill="E6F4EF", wrap=True))
+        for table in tables:
+            cols = table.columns
+            lines = [f"{report.title} — {table.title}" if len(tables) > 1 else report.title]
+            lines += report.lines
+            header_row = len(lines) + 2
+            sheet = book.add_sheet(table.title, [c.width for c in cols], freeze_rows=header_row)
+            sheet.append([lines[0]], title_style)
+            for text in lines[1:]:
+                sheet.append([text])
+            sheet.append([])
+            sheet.append([c.header for c in cols], header_style)
+            formats = [_FORMATS.get(c.kind) for c in cols]
+            write = sheet.row_writer(
+                [book.style(xlsx.Style(number_format=f)) if f else None for f in formats],
+                [c.kind == "money" for c in cols],
+            )
+            sums: list[int | None] = [None] * len(cols)
+            total_idx = [i for i, c in enumerate(cols) if c.total]
+            n = 0
+            tick = tracker.tick
+            for row in table.rows:
+                for i in total_idx:
+                    v = row[i]
+                    if v is not None:
+                        sums[i] = (sums[i] or 0) + v
+                write(row)
+                n += 1
+                if n % 256 == 0:
+                    tick(256)
+            tick(n % 256)
+            sheet.auto_filter(header_row, header_row + n, len(cols))
+            totals = _totals(table, sums)
+            bold = [
+                book.style(
+                    xlsx.Style(
+                        bold=True,
+                        number_format=f if v is not None and not isinstance(v, str) else None,
+                    )
+                )
+                for f, v in zip(formats, totals, strict=True)
+            ]
+            sheet.append(
+                [_baht(v) if c.kind == "money" else v for c, v in zip(cols, totals, strict=True)],
+                bold,
+            )
+            for note in report.notes:
+                sheet.append([])
+                sheet.append([f"หมายเหตุ: {note}"])
 
 
 # ---------------------------------------------------------------------------- CSV
