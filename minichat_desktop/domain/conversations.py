@@ -19,11 +19,13 @@ import secrets
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import delete, func, or_, select, update
+from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
-from minichat_desktop.domain import analytics, customers
+from minichat_desktop.domain import analytics, customers, inbox_reads
+from minichat_desktop.domain.db import DriverConnection
 from minichat_desktop.domain.errors import NotFound, UserError
+from minichat_desktop.domain.inbox_reads import ConversationView, Inbound, MessageView
 from minichat_desktop.domain.models import (
     BotMode,
     CannedResponse,
@@ -81,54 +83,6 @@ _EN_QUESTION = re.compile(
 
 
 # ---------------------------------------------------------------------------- views
-
-
-@dataclass(frozen=True, slots=True)
-class ConversationView:
-    id: int
-    ref: str
-    channel: str
-    customer_id: int | None
-    customer_name: str
-    customer_phone: str
-    title: str
-    status: str
-    mode: str
-    bot_mode: str
-    taken_over_by: str
-    unread: int
-    tags: tuple[str, ...]
-    notes: str
-    last_message_at: dt.datetime | None
-    last_preview: str
-    following: bool
-
-    @property
-    def display_name(self) -> str:
-        return self.customer_name or self.title or self.ref
-
-
-@dataclass(frozen=True, slots=True)
-class MessageView:
-    id: int
-    conversation_id: int
-    uid: str
-    direction: str
-    author: str
-    kind: str
-    text: str
-    body: dict[str, Any]
-    state: str
-    created_at: dt.datetime
-
-
-@dataclass(frozen=True, slots=True)
-class Inbound:
-    """What :func:`record_inbound` stored."""
-
-    conversation: ConversationView
-    message: MessageView
-    new_conversation: bool
 
 
 @dataclass(frozen=True, slots=True)
@@ -301,7 +255,13 @@ def record_inbound(
         created_at=at,
     )
     session.add(msg)
-    analytics.record(session, analytics.MESSAGE_RECEIVED, at=at, conversation_id=conv.id, customer_id=conv.customer_id)  # noqa: E501
+    analytics.record(
+        session,
+        analytics.MESSAGE_RECEIVED,
+        at=at,
+        conversation_id=conv.id,
+        customer_id=conv.customer_id,
+    )
     conv.unread += 1
     conv.last_message_at = at
     conv.last_preview = text[:200]
@@ -373,7 +333,14 @@ def queue_outgoing(
     )
     session.add(msg)
     session.add(OutboxItem(uid=message.id, frame=frame.to_obj(), created_at=now))
-    analytics.record(session, analytics.MESSAGE_SENT, at=now, conversation_id=conv.id, customer_id=conv.customer_id, data={"author": analytics.author_role(author)})  # noqa: E501
+    analytics.record(
+        session,
+        analytics.MESSAGE_SENT,
+        at=now,
+        conversation_id=conv.id,
+        customer_id=conv.customer_id,
+        data={"author": analytics.author_role(author)},
+    )
     conv.last_message_at = now
     conv.last_preview = msg.text[:200]
     if author != "bot" and conv.status == ConversationStatus.PENDING:
@@ -582,27 +549,10 @@ def list_conversations(
     limit: int = 100,
     offset: int = 0,
 ) -> list[ConversationView]:
-    stmt = (
-        select(Conversation, Customer)
-        .outerjoin(Customer, Customer.id == Conversation.customer_id)
-        .order_by(Conversation.last_message_at.desc().nulls_last(), Conversation.id.desc())
+    """The inbox's list (see :func:`inbox_reads.conversation_page`)."""
+    return inbox_reads.conversation_page(
+        DriverConnection(session), status=status, search=search, limit=limit, offset=offset
     )
-    if status:
-        stmt = stmt.where(Conversation.status == status)
-    q = search.strip()
-    if q:
-        digits = "".join(ch for ch in q if ch.isdigit())
-        conds = [
-            Customer.name.contains(q),
-            Conversation.title.contains(q),
-            Conversation.last_preview.contains(q),
-        ]
-        if len(digits) >= 3:
-            conds.append(Customer.phone.contains(digits))
-        stmt = stmt.where(or_(*conds))
-    return [
-        _conversation_view(c, cu) for c, cu in session.execute(stmt.limit(limit).offset(offset))
-    ]
 
 
 def messages(
@@ -716,4 +666,4 @@ def ensure_default_canned(session: Session) -> None:
 
 def unread_total(session: Session) -> int:
     """Shopper messages not yet seen, over all conversations (the inbox's badge)."""
-    return int(session.scalar(select(func.coalesce(func.sum(Conversation.unread), 0))) or 0)
+    return inbox_reads.unread_total(DriverConnection(session))

@@ -172,6 +172,23 @@ class Database:
             finally:
                 session.rollback()
 
+    @contextlib.contextmanager
+    def peek(self) -> Iterator[sqlite3.Connection]:
+        """A plain ``sqlite3`` connection for a few reads made before SQLAlchemy is loaded
+        (the window's first paint, see ``inbox_reads``); queries only, closed after the
+        block. Raises :class:`EnvironmentProblem` when the file cannot be read."""
+        try:
+            conn = sqlite3.connect(self.path, timeout=BUSY_TIMEOUT_MS / 1000)
+        except sqlite3.OperationalError as exc:
+            raise _environment_problem(exc, self.path) from exc
+        try:
+            conn.execute("PRAGMA query_only = ON")
+            yield conn
+        except sqlite3.DatabaseError as exc:  # locked, busy, "not a database"…
+            raise _environment_problem(exc, self.path) from exc
+        finally:
+            conn.close()
+
     def backup_to(self, target: Path) -> Path:
         """Copy the live database to ``target`` with SQLite's backup API (consistent while in
         use). Raises :class:`EnvironmentProblem` if the target cannot be written."""
@@ -264,7 +281,7 @@ def _bind(row: Mapping[str, Any], names: tuple[str, ...], procs: tuple[Any, ...]
 
 
 def _environment_problem(
-    exc: OperationalError | sqlite3.OperationalError, path: Path
+    exc: OperationalError | sqlite3.DatabaseError, path: Path
 ) -> EnvironmentProblem:
     orig = getattr(exc, "orig", None)
     msg = str(orig) if orig is not None else str(exc)

@@ -30,6 +30,20 @@ from sqlalchemy import (
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
+from minichat_desktop.domain.enums import (
+    BotMode,
+    Channel,
+    ConversationMode,
+    ConversationStatus,
+    Direction,
+    IdentityKind,
+    MovementReason,
+    OrderStatus,
+    PaymentMethod,
+    PaymentStatus,
+    PipelineStatus,
+)
+
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
     "uq": "uq_%(table_name)s_%(column_0_name)s",
@@ -74,64 +88,6 @@ class Base(DeclarativeBase):
 
 
 # ---------------------------------------------------------------------------- enums
-
-
-class OrderStatus(StrEnum):
-    PENDING = "pending"
-    CONFIRMED = "confirmed"
-    PROCESSING = "processing"
-    SHIPPED = "shipped"
-    DELIVERED = "delivered"
-    CANCELLED = "cancelled"
-    REFUNDED = "refunded"
-
-
-class PaymentStatus(StrEnum):
-    PENDING = "pending"
-    PAID = "paid"
-    FAILED = "failed"
-    REFUNDED = "refunded"
-
-
-class PaymentMethod(StrEnum):
-    PROMPTPAY = "promptpay"
-    BANK_TRANSFER = "bank_transfer"
-    CASH = "cash"
-    CARD = "card"
-    COD = "cod"
-    OTHER = "other"
-
-
-class Channel(StrEnum):
-    WIDGET = "widget"
-    LINE = "line"
-    POS = "pos"
-    MANUAL = "manual"
-
-
-class MovementReason(StrEnum):
-    IMPORT = "import"
-    ADJUSTMENT = "adjustment"
-    RESERVATION = "reservation"
-    CANCELLATION = "cancellation"
-    SALE = "sale"
-    REFUND = "refund"
-
-
-class PipelineStatus(StrEnum):
-    NEW = "new"
-    CONTACTED = "contacted"
-    QUALIFIED = "qualified"
-    CONVERTED = "converted"
-    LOST = "lost"
-
-
-class IdentityKind(StrEnum):
-    PHONE = "phone"
-    LINE = "line"
-    WIDGET = "widget"
-    EMAIL = "email"
-    WALKIN = "walkin"
 
 
 def _enum(enum: type[StrEnum], name: str) -> String:
@@ -505,29 +461,6 @@ class OrderEvent(Base):
 # ---------------------------------------------------------------------------- conversations
 
 
-class ConversationStatus(StrEnum):
-    ACTIVE = "active"
-    PENDING = "pending"  # waiting for the shop to answer
-    RESOLVED = "resolved"
-    ESCALATED = "escalated"  # the bot handed over: a person must look
-
-
-class ConversationMode(StrEnum):
-    BOT = "bot"
-    HUMAN = "human"
-
-
-class BotMode(StrEnum):
-    ACTIVE = "active"  # answers every message
-    PASSIVE = "passive"  # answers questions only
-    OFF = "off"
-
-
-class Direction(StrEnum):
-    IN = "in"  # from the shopper
-    OUT = "out"  # from the shop (a person or the bot)
-
-
 class Conversation(Base):
     """A chat with one shopper on one channel. ``ref`` is the protocol's conversation id
     (``widget:<session>`` or ``line:<userId>``)."""
@@ -777,9 +710,7 @@ class ProductReview(Base):
         ForeignKey("products.id", ondelete="CASCADE"), index=True
     )
     order_id: Mapped[int | None] = mapped_column(ForeignKey("orders.id", ondelete="SET NULL"))
-    customer_id: Mapped[int | None] = mapped_column(
-        ForeignKey("customers.id", ondelete="SET NULL")
-    )
+    customer_id: Mapped[int | None] = mapped_column(ForeignKey("customers.id", ondelete="SET NULL"))
     rating: Mapped[int] = mapped_column(Integer)
     text: Mapped[str] = mapped_column(Text, default="")
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)

@@ -7,9 +7,11 @@ import datetime as dt
 from dataclasses import dataclass
 from enum import StrEnum
 
-from sqlalchemy import func, select, update
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
+from minichat_desktop.domain import inbox_reads
+from minichat_desktop.domain.db import DriverConnection
 from minichat_desktop.domain.models import Notification, utcnow
 
 
@@ -59,12 +61,7 @@ def list_notifications(
 
 
 def unread_count(session: Session) -> int:
-    return int(
-        session.scalar(
-            select(func.count()).select_from(Notification).where(Notification.read_at.is_(None))
-        )
-        or 0
-    )
+    return inbox_reads.unread_notifications(DriverConnection(session))
 
 
 def mark_read(session: Session, ids: list[int] | None = None) -> None:

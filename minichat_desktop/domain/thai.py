@@ -12,6 +12,9 @@ from __future__ import annotations
 import re
 from decimal import ROUND_HALF_UP, Decimal, localcontext
 from typing import Final
+from zoneinfo import ZoneInfo
+
+BANGKOK: Final = ZoneInfo("Asia/Bangkok")  # shops show Thai time; times are stored in UTC
 
 __all__ = [
     "ThaiFormatError",

@@ -22,8 +22,6 @@ import logging
 import random
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
-from enum import StrEnum
 from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 from minichat_desktop.domain import conversations as convs
@@ -31,6 +29,7 @@ from minichat_desktop.domain import notifications
 from minichat_desktop.domain.db import Database
 from minichat_desktop.domain.shop import get_setting, put_setting
 from minichat_desktop.sync.bot_runner import BotRunner
+from minichat_desktop.sync.status import LinkState, Status
 from relay import protocol as p
 
 if TYPE_CHECKING:
@@ -47,19 +46,6 @@ FATAL_CLOSE_CODES = {
 }
 BATCH = 200
 T = TypeVar("T")
-
-
-class LinkState(StrEnum):
-    OFFLINE = "offline"
-    CONNECTING = "connecting"
-    ONLINE = "online"
-
-
-@dataclass(frozen=True, slots=True)
-class Status:
-    state: LinkState
-    reason: str = ""  # why offline: "relay unreachable", "shop token refused", …
-    retry_in: float = 0.0
 
 
 class SyncEvents(Protocol):

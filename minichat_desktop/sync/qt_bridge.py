@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from PySide6.QtCore import QObject, Signal
 
-from minichat_desktop.domain import conversations as convs
-from minichat_desktop.sync.client import Status
-from relay import protocol as p
+if TYPE_CHECKING:
+    from minichat_desktop.domain.inbox_reads import Inbound
+    from minichat_desktop.sync.status import Status
+    from relay import protocol as p
 
 
 class SyncSignals(QObject):
@@ -22,7 +25,7 @@ class SyncSignals(QObject):
     def status_changed(self, status: Status) -> None:
         self.status_changed_sig.emit(status)
 
-    def messages_stored(self, stored: list[convs.Inbound]) -> None:
+    def messages_stored(self, stored: list[Inbound]) -> None:
         self.messages_stored_sig.emit(stored)
 
     def conversations_changed(self, ids: list[int]) -> None:

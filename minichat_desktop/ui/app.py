@@ -13,6 +13,7 @@ import os
 import signal
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QTimer, QUrl
 from PySide6.QtGui import QDesktopServices
@@ -22,12 +23,14 @@ from minichat_desktop import paths
 from minichat_desktop.domain.db import Database
 from minichat_desktop.domain.errors import DomainError
 from minichat_desktop.secrets import RELAY_TOKEN, Secrets
-from minichat_desktop.sync.client import RelayClient
 from minichat_desktop.sync.qt_bridge import SyncSignals
 from minichat_desktop.ui import i18n, theme
 from minichat_desktop.ui.context import AppContext
 from minichat_desktop.ui.gc_thread import GuiThreadCollector
 from minichat_desktop.ui.ops import Ops
+
+if TYPE_CHECKING:
+    from minichat_desktop.sync.client import RelayClient
 
 log = logging.getLogger(__name__)
 
@@ -69,6 +72,8 @@ def build_context(data_dir: Path, db: Database) -> AppContext:
 
 
 def start_relay_link(ctx: AppContext) -> RelayClient:
+    from minichat_desktop.sync.client import RelayClient
+
     def token() -> str | None:
         try:
             return ctx.secrets.get(RELAY_TOKEN)
@@ -233,6 +238,28 @@ async def _housekeeping(ctx: AppContext) -> None:
         await asyncio.sleep(BROADCAST_EVERY_S)
 
 
+# What the window paints first needs none of these (see domain/inbox_reads.py and lazy.py).
+AFTER_FIRST_PAINT = (
+    "minichat_desktop.domain.models",
+    "minichat_desktop.domain.conversations",
+    "minichat_desktop.domain.catalog",
+    "minichat_desktop.domain.orders",
+    "minichat_desktop.domain.customers",
+    "minichat_desktop.domain.notifications",
+    "minichat_desktop.sync.client",
+)
+
+
+def load_domain() -> None:
+    """Import SQLAlchemy, the models and the use cases the screens and the relay link need.
+    Run in a worker thread once the window is painted, so the window keeps answering (Python
+    imports are thread-safe; these modules make no Qt objects)."""
+    import importlib
+
+    for name in AFTER_FIRST_PAINT:
+        importlib.import_module(name)
+
+
 async def _main(app: QApplication, ctx: AppContext, *, open_page: bool) -> int:
     from minichat_desktop.ui.main_window import MainWindow
 
@@ -251,6 +278,7 @@ async def _main(app: QApplication, ctx: AppContext, *, open_page: bool) -> int:
     if bench:
         # bench/bench_inbox.py: the window is up and the inbox usable.
         print(json.dumps({"event": "window-shown"}), flush=True)
+    await asyncio.get_running_loop().run_in_executor(None, load_domain)
     window.build_rest()
     if bench:
         print(json.dumps({"event": "all-screens-ready"}), flush=True)

@@ -683,7 +683,6 @@ class BroadcastsScreen(QWidget):
         finally:
             self.busy -= 1
 
-
     def _confirm_text(self, pre: AudiencePreview, at: dt.datetime | None) -> str:
         lines = [
             self.tr("{n} recipients: {widget} on the website, {line} on LINE").format(

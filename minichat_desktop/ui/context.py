@@ -8,13 +8,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QSettings
 
 from minichat_desktop.secrets import Secrets
-from minichat_desktop.sync.client import RelayClient
 from minichat_desktop.sync.qt_bridge import SyncSignals
 from minichat_desktop.ui.ops import Ops
+
+if TYPE_CHECKING:
+    from minichat_desktop.sync.client import RelayClient
 
 DEFAULT_RELAY_URL = "http://127.0.0.1:8080"
 

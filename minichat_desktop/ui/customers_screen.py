@@ -939,7 +939,6 @@ class CustomersScreen(QWidget):
         self.last_recompute = result
         return result
 
-
     def _inform(self, title: str, text: str, *, warn: bool = False) -> QMessageBox:
         return inform(self, title, text, warn=warn)
 

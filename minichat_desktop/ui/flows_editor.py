@@ -731,7 +731,6 @@ class FlowsScreen(QWidget):
         self.flow_id = None
         self._fill_list(await self.ctx.ops.read(flows.list_flows))
 
-
     @asyncSlot()
     async def move_flow(self, delta: int) -> None:
         if self.flow_id is None:

@@ -13,7 +13,7 @@ import hashlib
 import logging
 import time
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QEvent, QModelIndex, Qt, QTimer, Signal
 from PySide6.QtGui import QKeyEvent, QPixmap
@@ -41,11 +41,11 @@ from PySide6.QtWidgets import (
 )
 from qasync import asyncSlot
 
-from minichat_desktop.domain import catalog, customers, orders
-from minichat_desktop.domain import conversations as convs
+from minichat_desktop.domain import inbox_reads
+from minichat_desktop.domain.enums import BotMode, ConversationStatus, PipelineStatus
 from minichat_desktop.domain.errors import DomainError, UserError
-from minichat_desktop.domain.models import BotMode, ConversationStatus, PipelineStatus
 from minichat_desktop.domain.thai import format_baht
+from minichat_desktop.lazy import lazy_module
 from minichat_desktop.secrets import RELAY_TOKEN
 from minichat_desktop.ui.chat_models import (
     ROLE_ITEM,
@@ -57,7 +57,17 @@ from minichat_desktop.ui.chat_models import (
 )
 from minichat_desktop.ui.context import AppContext
 from minichat_desktop.ui.errors import show_error
-from relay import protocol as p
+
+if TYPE_CHECKING:
+    from minichat_desktop.domain import catalog, customers, orders
+    from minichat_desktop.domain import conversations as convs
+    from relay import protocol as p
+else:  # loaded after the window's first paint (see minichat_desktop/lazy.py)
+    catalog = lazy_module("minichat_desktop.domain.catalog")
+    customers = lazy_module("minichat_desktop.domain.customers")
+    orders = lazy_module("minichat_desktop.domain.orders")
+    convs = lazy_module("minichat_desktop.domain.conversations")
+    p = lazy_module("relay.protocol")
 
 log = logging.getLogger(__name__)
 
@@ -226,7 +236,7 @@ class CustomerPanel(QFrame):
         for i in range(self.status.count()):
             self.status.setItemText(i, labels[self.status.itemData(i)])
 
-    def show_for(self, conv: convs.ConversationView) -> None:
+    def show_for(self, conv: inbox_reads.ConversationView) -> None:
         self.conversation_id = conv.id
         self.customer_id = conv.customer_id
         self.conv_tags.setText(", ".join(conv.tags))
@@ -291,7 +301,7 @@ class InboxScreen(QWidget):
     def __init__(self, ctx: AppContext) -> None:
         super().__init__()
         self.ctx = ctx
-        self.current: convs.ConversationView | None = None
+        self.current: inbox_reads.ConversationView | None = None
         self._list_seq = 0
         self._last_typing = 0.0
         self._loading_older = False
@@ -465,7 +475,7 @@ class InboxScreen(QWidget):
         return {"status": str(status) or None, "search": self.search.text()}
 
     def _initial_load(self) -> None:
-        rows = self.ctx.ops.read_now(convs.list_conversations, limit=self.PAGE, **self._filters())
+        rows = self.ctx.ops.peek(inbox_reads.conversation_page, limit=self.PAGE, **self._filters())
         self.list_model.reset(rows, len(rows) == self.PAGE)
 
     @asyncSlot()
@@ -617,7 +627,7 @@ class InboxScreen(QWidget):
     # ------------------------------------------------------------------ incoming
 
     @asyncSlot(list)
-    async def on_messages_stored(self, stored: list[convs.Inbound]) -> None:
+    async def on_messages_stored(self, stored: list[inbox_reads.Inbound]) -> None:
         await self.refresh_list()
         if self.current is not None and any(s.conversation.id == self.current.id for s in stored):
             await self._reload_current()
@@ -793,7 +803,7 @@ class InboxScreen(QWidget):
 
     # ------------------------------------------------------------------ pictures
 
-    def _fetch_images(self, rows: list[convs.MessageView]) -> None:
+    def _fetch_images(self, rows: list[inbox_reads.MessageView]) -> None:
         wanted = [
             m
             for m in rows
@@ -803,7 +813,7 @@ class InboxScreen(QWidget):
             task = asyncio.ensure_future(self._download(wanted))
             self._downloads = task
 
-    async def _download(self, rows: list[convs.MessageView]) -> None:
+    async def _download(self, rows: list[inbox_reads.MessageView]) -> None:
         import httpx
 
         cache = self.ctx.data_dir / "media" / "chat"

@@ -24,10 +24,8 @@ from PySide6.QtWidgets import (
 from qasync import asyncSlot
 
 from minichat_desktop import paths
-from minichat_desktop.domain import conversations as convs
-from minichat_desktop.domain import notifications as notes
-from minichat_desktop.domain.shop import get_profile
-from minichat_desktop.sync.client import LinkState, Status
+from minichat_desktop.domain import inbox_reads
+from minichat_desktop.sync.status import LinkState, Status
 from minichat_desktop.ui import theme
 from minichat_desktop.ui.chat_models import conversation_title
 from minichat_desktop.ui.context import AppContext
@@ -344,15 +342,15 @@ class MainWindow(QMainWindow):
         self.bring_to_front()
 
     def refresh_counts(self) -> None:
-        unread = self.ctx.ops.read_now(notes.unread_count)
+        unread = self.ctx.ops.peek(inbox_reads.unread_notifications)
         self.bell.setText(str(unread) if unread else "")
         self.bell.setToolTip(self.tr("Notifications (Ctrl+Shift+N)"))
-        waiting = self.ctx.ops.read_now(convs.unread_total)
+        waiting = self.ctx.ops.peek(inbox_reads.unread_total)
         label = self.tr("Inbox")
         self.nav.item(0).setText(f"{label}  ({waiting})" if waiting else label)
 
     def refresh_shop_name(self) -> None:
-        self.shop_name.setText(self.ctx.ops.read_now(get_profile).name)
+        self.shop_name.setText(self.ctx.ops.peek(inbox_reads.shop_name))
 
     @Slot(set)
     def on_changed(self, topics: set[str]) -> None:
@@ -362,7 +360,7 @@ class MainWindow(QMainWindow):
             self.refresh_shop_name()
 
     @asyncSlot(list)
-    async def on_messages(self, stored: list[convs.Inbound]) -> None:
+    async def on_messages(self, stored: list[inbox_reads.Inbound]) -> None:
         self.refresh_counts()
         looking = self.isActiveWindow() and self.stack.currentWidget() is self.inbox
         fresh = [s for s in stored if not (looking and self.inbox.current_id == s.conversation.id)]

@@ -3,6 +3,8 @@ slips), unread ones in bold; clicking one opens what it is about."""
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from PySide6.QtCore import QPoint, Qt, Signal
 from PySide6.QtGui import QFont
 from PySide6.QtWidgets import (
@@ -16,9 +18,14 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from minichat_desktop.domain import notifications as notes
-from minichat_desktop.domain.shop import BANGKOK
+from minichat_desktop.domain.thai import BANGKOK
+from minichat_desktop.lazy import lazy_module
 from minichat_desktop.ui.context import AppContext
+
+if TYPE_CHECKING:
+    from minichat_desktop.domain import notifications as notes
+else:
+    notes = lazy_module("minichat_desktop.domain.notifications")
 
 
 class NotificationsPanel(QFrame):

@@ -56,6 +56,12 @@ class Ops(QObject):
         """Synchronous read, for the first paint of a screen (keep these small)."""
         return self._read(fn, args, kwargs)
 
+    def peek(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+        """Synchronous read on a plain ``sqlite3`` connection (``fn(conn, …)``, from
+        ``domain.inbox_reads``): what the window paints before SQLAlchemy is loaded."""
+        with self.db.peek() as conn:
+            return fn(conn, *args, **kwargs)
+
     def write_now(
         self, fn: Callable[..., T], *args: Any, topics: Iterable[str] = (), **kwargs: Any
     ) -> T:

@@ -769,7 +769,6 @@ class OrdersScreen(QWidget):
 
     # ------------------------------------------------------------------ dialogs and errors
 
-
     def _inform(self, title: str, text: str, *, warn: bool = False) -> QMessageBox:
         return inform(self, title, text, warn=warn)
 

@@ -329,7 +329,6 @@ class PosScreen(QWidget):
 
     # ------------------------------------------------------------------ dialogs
 
-
     async def _ask_text(self, title: str, label: str) -> str | None:
         dialog = QInputDialog(self)
         dialog.setWindowTitle(title)

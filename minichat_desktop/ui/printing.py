@@ -270,7 +270,6 @@ def save_pdf(parent: QWidget | None, pdf_bytes: bytes, suggested_name: str) -> P
 # ---------------------------------------------------------------------------- for screens
 
 
-
 async def in_background(ctx: AppContext, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
     """Run a documents function (whose first argument is the database) off the GUI thread.
     Issued documents change orders' timelines: screens showing orders refresh."""

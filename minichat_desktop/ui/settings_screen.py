@@ -37,7 +37,7 @@ from minichat_desktop.domain import shop
 from minichat_desktop.domain.errors import DomainError, UserError
 from minichat_desktop.domain.models import BotMode
 from minichat_desktop.secrets import LINE_SECRET, LINE_TOKEN, RELAY_TOKEN, ai_key
-from minichat_desktop.sync.client import LinkState, Status
+from minichat_desktop.sync.status import LinkState, Status
 from minichat_desktop.ui import i18n, theme
 from minichat_desktop.ui.context import AppContext
 from minichat_desktop.ui.settings_bot import BotPage

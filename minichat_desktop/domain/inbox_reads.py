@@ -1,0 +1,169 @@
+"""What the main window shows first — the inbox's conversation list, the unread badges and
+the shop's name — as plain SQL on a ``sqlite3``-style connection, with the views they return.
+
+This module imports no SQLAlchemy on purpose: the window paints its first frame from these
+reads (``Ops.peek``) while SQLAlchemy and the models (~0.5 s to import on a small machine) are
+not loaded yet. The ORM use cases (``conversations.list_conversations``,
+``conversations.unread_total``, ``notifications.unread_count``) run these very queries through
+``DriverConnection``, so there is one implementation of each.
+
+``conn`` is anything with ``execute(sql, params) -> cursor``: a ``sqlite3.Connection`` or a
+``db.DriverConnection``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+# ---------------------------------------------------------------------------- views
+
+
+@dataclass(frozen=True, slots=True)
+class ConversationView:
+    id: int
+    ref: str
+    channel: str
+    customer_id: int | None
+    customer_name: str
+    customer_phone: str
+    title: str
+    status: str
+    mode: str
+    bot_mode: str
+    taken_over_by: str
+    unread: int
+    tags: tuple[str, ...]
+    notes: str
+    last_message_at: dt.datetime | None
+    last_preview: str
+    following: bool
+
+    @property
+    def display_name(self) -> str:
+        return self.customer_name or self.title or self.ref
+
+
+@dataclass(frozen=True, slots=True)
+class MessageView:
+    id: int
+    conversation_id: int
+    uid: str
+    direction: str
+    author: str
+    kind: str
+    text: str
+    body: dict[str, Any]
+    state: str
+    created_at: dt.datetime
+
+
+@dataclass(frozen=True, slots=True)
+class Inbound:
+    """What ``conversations.record_inbound`` stored."""
+
+    conversation: ConversationView
+    message: MessageView
+    new_conversation: bool
+
+
+# ---------------------------------------------------------------------------- reads
+
+
+class Runner(Protocol):
+    def execute(self, sql: str, params: Sequence[Any] | Mapping[str, Any] = ..., /) -> Any: ...
+
+
+def stored_time(value: str | None) -> dt.datetime | None:
+    """A time as the models store it (naive UTC text) → an aware UTC datetime."""
+    if value is None:
+        return None
+    return dt.datetime.fromisoformat(value).replace(tzinfo=dt.UTC)
+
+
+def _like(text: str) -> str:
+    """A LIKE pattern finding ``text`` anywhere, its ``%`` and ``_`` taken literally."""
+    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
+
+
+_LIST = """
+SELECT c.id, c.ref, c.channel, c.customer_id, coalesce(cu.name, ''), coalesce(cu.phone, ''),
+       c.title, c.status, c.mode, c.bot_mode, c.taken_over_by, c.unread, c.tags, c.notes,
+       c.last_message_at, c.last_preview, c.following
+FROM conversations AS c LEFT OUTER JOIN customers AS cu ON cu.id = c.customer_id
+"""
+
+
+def conversation_page(
+    conn: Runner,
+    *,
+    status: str | None = None,
+    search: str = "",
+    limit: int = 100,
+    offset: int = 0,
+) -> list[ConversationView]:
+    """Conversations, the latest message first (conversations without one last). ``status``
+    keeps one status; ``search`` finds text in the customer's name, the conversation's title
+    or its last message, and (three digits or more) in the customer's phone."""
+    where: list[str] = []
+    params: list[Any] = []
+    if status:
+        where.append("c.status = ?")
+        params.append(str(status))
+    q = search.strip()
+    if q:
+        pattern = _like(q)
+        conds = ["cu.name LIKE ? ESCAPE '\\'", "c.title LIKE ? ESCAPE '\\'"]
+        conds.append("c.last_preview LIKE ? ESCAPE '\\'")
+        params += [pattern, pattern, pattern]
+        digits = "".join(ch for ch in q if ch.isdigit())
+        if len(digits) >= 3:
+            conds.append("cu.phone LIKE ? ESCAPE '\\'")
+            params.append(_like(digits))
+        where.append(f"({' OR '.join(conds)})")
+    sql = _LIST + (f"WHERE {' AND '.join(where)}\n" if where else "")
+    sql += "ORDER BY c.last_message_at DESC NULLS LAST, c.id DESC LIMIT ? OFFSET ?"
+    params += [limit, offset]
+    return [
+        ConversationView(
+            id=r[0],
+            ref=r[1],
+            channel=r[2],
+            customer_id=r[3],
+            customer_name=r[4],
+            customer_phone=r[5] or "",
+            title=r[6],
+            status=r[7],
+            mode=r[8],
+            bot_mode=r[9],
+            taken_over_by=r[10],
+            unread=r[11],
+            tags=tuple(json.loads(r[12])) if r[12] else (),
+            notes=r[13],
+            last_message_at=stored_time(r[14]),
+            last_preview=r[15],
+            following=bool(r[16]),
+        )
+        for r in conn.execute(sql, params)
+    ]
+
+
+def unread_total(conn: Runner) -> int:
+    """Shopper messages not yet seen, over all conversations (the inbox's badge)."""
+    return int(conn.execute("SELECT coalesce(sum(unread), 0) FROM conversations").fetchone()[0])
+
+
+def unread_notifications(conn: Runner) -> int:
+    """Notifications not yet read (the bell's badge)."""
+    row = conn.execute("SELECT count(*) FROM notifications WHERE read_at IS NULL").fetchone()
+    return int(row[0])
+
+
+def shop_name(conn: Runner) -> str:
+    """The shop's name ("" before the profile is saved)."""
+    row = conn.execute("SELECT name FROM shop WHERE id = 1").fetchone()
+    return str(row[0]) if row else ""
