@@ -119,6 +119,7 @@ class MainWindow(QMainWindow):
         "dashboard": ("minichat_desktop.ui.dashboard_screen", "DashboardScreen"),
         "settings": ("minichat_desktop.ui.settings_screen", "SettingsScreen"),
     }
+    AFTER_PAINT: ClassVar[tuple[str, ...]] = ("catalog", "settings")  # see build_rest
     closed = Signal()
 
     def __init__(self, ctx: AppContext) -> None:
@@ -201,8 +202,8 @@ class MainWindow(QMainWindow):
         """Build the catalog and settings screens (once). Called after the first paint; the
         settings screen must exist before the relay link starts (it pushes the widget's look
         and LINE credentials when the relay welcomes us)."""
-        self.screen("catalog")
-        self.screen("settings")
+        for name in self.AFTER_PAINT:
+            self.screen(name)
 
     def screen(self, name: str) -> QWidget:
         """The section's screen, built the first time it is asked for."""

@@ -9,7 +9,7 @@ shop database through domain use cases."""
 from __future__ import annotations
 
 import logging
-from typing import Any
+from typing import Any, overload
 
 from PySide6.QtCore import QEvent, Qt, QUrl, Slot
 from PySide6.QtGui import QGuiApplication, QShowEvent
@@ -1032,46 +1032,64 @@ QListWidget#CannedList::item {{ padding: 6px 8px; }}
 """
 
 
+class _PageSlot[P: Page]:
+    """A settings page as an attribute of the screen, built the first time it is read."""
+
+    def __init__(self, cls: type[P]) -> None:
+        self.cls = cls
+        self.name = ""
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self.name = name
+
+    @overload
+    def __get__(self, screen: None, owner: type | None = None) -> _PageSlot[P]: ...
+    @overload
+    def __get__(self, screen: SettingsScreen, owner: type | None = None) -> P: ...
+    def __get__(self, screen: SettingsScreen | None, owner: type | None = None) -> P | _PageSlot[P]:
+        if screen is None:
+            return self
+        return screen.page(self.name)  # type: ignore[return-value]
+
+
 class SettingsScreen(QWidget):
-    """All settings pages, listed on the left."""
+    """All settings pages, listed on the left. A page is built when it is first shown or
+    used; the relay, widget and LINE pages (they answer the relay's welcome) and the first
+    page are built with the screen, so the screen costs the app's start less."""
+
+    profile = _PageSlot(ProfilePage)
+    relay = _PageSlot(RelayPage)
+    widget = _PageSlot(WidgetPage)
+    line = _PageSlot(LinePage)
+    ai = _PageSlot(AiPage)
+    chat = _PageSlot(ChatPage)
+    notifications = _PageSlot(NotificationsPage)
+    printers = _PageSlot(PrintersPage)
+    bot = _PageSlot(BotPage)
+    ORDER = ("profile", "relay", "widget", "line", "ai", "chat", "notifications", "printers", "bot")
+    AT_ONCE = ("profile", "relay", "widget", "line")
 
     def __init__(self, ctx: AppContext) -> None:
         super().__init__()
         self.ctx = ctx
-        self.profile = ProfilePage(ctx)
-        self.relay = RelayPage(ctx)
-        self.widget = WidgetPage(ctx)
-        self.line = LinePage(ctx)
-        self.ai = AiPage(ctx)
-        self.chat = ChatPage(ctx)
-        self.notifications = NotificationsPage(ctx)
-        self.printers = PrintersPage(ctx)
-        self.bot = BotPage(ctx)
-        self.pages: list[Page] = [
-            self.profile,
-            self.relay,
-            self.widget,
-            self.line,
-            self.ai,
-            self.chat,
-            self.notifications,
-            self.printers,
-            self.bot,
-        ]
+        self.built: dict[str, Page] = {}
         self.nav = QListWidget(objectName="SettingsNav")
         self.nav.setFixedWidth(220)
         self.nav.setFrameShape(QFrame.Shape.NoFrame)
         self.nav.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.nav.setTextElideMode(Qt.TextElideMode.ElideRight)
         self.stack = QStackedWidget()
-        for page in self.pages:
+        self._scrolls: list[QScrollArea] = []
+        for _ in self.ORDER:
             QListWidgetItem("", self.nav)
             scroll = QScrollArea()
             scroll.setWidgetResizable(True)
             scroll.setFrameShape(QFrame.Shape.NoFrame)
-            scroll.setWidget(page)
+            self._scrolls.append(scroll)
             self.stack.addWidget(scroll)
-        self.nav.currentRowChanged.connect(self.stack.setCurrentIndex)
+        for name in self.AT_ONCE:
+            self.page(name)
+        self.nav.currentRowChanged.connect(self._show_row)
         layout = QHBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.setSpacing(0)
@@ -1080,6 +1098,26 @@ class SettingsScreen(QWidget):
         self.setStyleSheet(STYLE)
         self.retranslate()
         self.nav.setCurrentRow(0)
+
+    def page(self, name: str) -> Page:
+        """The page ``name`` (one of :attr:`ORDER`), built now if it was not yet."""
+        built = self.built.get(name)
+        if built is None:
+            slot = getattr(type(self), name)
+            assert isinstance(slot, _PageSlot)
+            built = self.built[name] = slot.cls(self.ctx)
+            self._scrolls[self.ORDER.index(name)].setWidget(built)
+        return built
+
+    @property
+    def pages(self) -> list[Page]:
+        """Every page, in the list's order (building those not built yet)."""
+        return [self.page(name) for name in self.ORDER]
+
+    def _show_row(self, row: int) -> None:
+        if 0 <= row < len(self.ORDER):
+            self.page(self.ORDER[row])
+            self.stack.setCurrentIndex(row)
 
     def retranslate(self) -> None:
         names = (
@@ -1102,6 +1140,6 @@ class SettingsScreen(QWidget):
     def changeEvent(self, event: QEvent) -> None:
         if event.type() == QEvent.Type.LanguageChange:
             self.retranslate()
-            for page in self.pages:
+            for page in self.built.values():  # the others are made in the new language
                 page.retranslate()
         super().changeEvent(event)

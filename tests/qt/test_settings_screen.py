@@ -95,6 +95,21 @@ def _delete(widget: QWidget) -> None:
         shiboken6.delete(widget)
 
 
+async def test_pages_are_built_when_first_shown(
+    make_ctx: Callable[..., AppContext], screen_for: Any
+) -> None:
+    """The pages that answer the relay's welcome and the first page come with the screen;
+    the others are built when chosen in the list (or used), once."""
+    screen = screen_for(make_ctx())
+    assert set(screen.built) == {"profile", "relay", "widget", "line"}
+    assert screen.stack.widget(SettingsScreen.ORDER.index("printers")).widget() is None
+    screen.nav.setCurrentRow(SettingsScreen.ORDER.index("printers"))
+    printers = screen.built["printers"]
+    assert screen.stack.currentWidget().widget() is printers is screen.printers
+    assert screen.bot is screen.page("bot") and len(screen.pages) == len(SettingsScreen.ORDER)
+    assert set(screen.built) == set(SettingsScreen.ORDER)
+
+
 async def test_profile_save_round_trips_through_the_domain(
     make_ctx: Callable[..., AppContext], screen_for: Any, dialogs: list[Any]
 ) -> None:
