@@ -40,6 +40,7 @@ a year of 100k orders takes well under 300 ms (``bench/bench_dashboard.py``).
 
 from __future__ import annotations
 
+import bisect
 import datetime as dt
 import json
 import statistics
@@ -260,17 +261,7 @@ def _dashboard(session: Session, date_from: dt.date, date_to: dt.date) -> Dashbo
 
     top = _top_products(raw, lo, hi)
 
-    new_now = new_before = 0
-    for current, n in raw.execute(
-        "SELECT created_at >= ?, COUNT(*) FROM customers"
-        " WHERE created_at >= ? AND created_at < ? AND merged_into_id IS NULL GROUP BY 1",
-        (lo, plo, hi),
-    ):
-        if current:
-            new_now = n
-        else:
-            new_before = n
-
+    new_now, new_before = _new_customers(raw, plo, lo, hi)
     conv_now, conv_before, bot_now = _conversations(raw, plo, lo, hi)
     return DashboardData(
         date_from=date_from,
@@ -306,14 +297,29 @@ def _series(
 
 
 def _top_products(raw: DriverConnection, lo: str, hi: str) -> tuple[ProductRank, ...]:
+    # Numbers from the lines' covering index (no names: they are long and only the ten shown
+    # need one); the SKU is there, for lines of deleted products and to break ties.
     rows = raw.execute(
-        "SELECT i.product_id, MAX(i.sku), MAX(i.name), SUM(i.quantity), SUM(i.line_total_satang)"
+        "SELECT i.product_id, CASE WHEN i.product_id IS NULL THEN i.sku END, MAX(i.sku),"
+        " SUM(i.quantity), SUM(i.line_total_satang)"
         " FROM orders o JOIN order_items i ON i.order_id = o.id"
         f" WHERE o.created_at >= ? AND o.created_at < ? AND o.status NOT IN {_NOT_SALES_SQL}"
-        " GROUP BY i.product_id, CASE WHEN i.product_id IS NULL THEN i.sku END"
-        " ORDER BY 5 DESC, 4 DESC, 2 LIMIT ?",
+        " GROUP BY 1, 2 ORDER BY 5 DESC, 4 DESC, 3 LIMIT ?",
         (lo, hi, TOP_N),
     ).fetchall()
+    return _named(raw, rows, lo, hi)
+
+
+def _named(
+    raw: DriverConnection,
+    rows: list[tuple[int | None, str | None, str, int, int]],
+    lo: str,
+    hi: str,
+) -> tuple[ProductRank, ...]:
+    """Best sellers ``(product id, SKU when the product is gone, SKU, quantity, sales)`` with
+    the name they are shown under: the product's name today (a line keeps the name it was
+    sold under, which may be old); for a product that is gone, the (greatest) name its lines
+    of the range [lo, hi) were sold under."""
     ids = [r[0] for r in rows if r[0] is not None]
     current: dict[int, tuple[str, str]] = {}
     if ids:
@@ -324,12 +330,35 @@ def _top_products(raw: DriverConnection, lo: str, hi: str) -> tuple[ProductRank,
                 f"SELECT id, sku, name_th FROM products WHERE id IN ({marks})", ids
             )
         }
-    # The product's name today (a line keeps the name it was sold under, which may be old).
     ranks = []
-    for pid, sku, name, qty, total in rows:
-        shown_sku, shown_name = current.get(pid, (sku, name))
-        ranks.append(ProductRank(pid, shown_sku, shown_name, qty, total))
+    for pid, gone_sku, sku, qty, total in rows:
+        shown = current.get(pid) if pid is not None else None
+        if shown is None:
+            which = "i.product_id IS NULL AND i.sku = ?" if pid is None else "i.product_id = ?"
+            (name,) = raw.execute(
+                "SELECT MAX(i.name) FROM order_items i JOIN orders o ON o.id = i.order_id"
+                f" WHERE {which} AND o.created_at >= ? AND o.created_at < ?"
+                f" AND o.status NOT IN {_NOT_SALES_SQL}",
+                (gone_sku if pid is None else pid, lo, hi),
+            ).fetchone()
+            shown = (sku, name)
+        ranks.append(ProductRank(pid, *shown, qty, total))
     return tuple(ranks)
+
+
+def _new_customers(raw: DriverConnection, plo: str, lo: str, hi: str) -> tuple[int, int]:
+    """Customers created in [lo, hi) and in [plo, lo), merged duplicates left out."""
+    # Counted from the (created_at, merged_into_id) index ("+merged_into_id": not from the
+    # index of every customer never merged), a count per period (no grouping to sort).
+    count = (
+        "SELECT COUNT(*) FROM customers WHERE created_at >= {} AND created_at < {}"
+        " AND +merged_into_id IS NULL"
+    )
+    now, before = raw.execute(
+        f"SELECT ({count.format(':lo', ':hi')}), ({count.format(':plo', ':lo')})",
+        {"plo": plo, "lo": lo, "hi": hi},
+    ).fetchone()
+    return now, before
 
 
 def _conversations(
@@ -339,77 +368,96 @@ def _conversations(
     [plo, lo), and the range's bot performance.
 
     Read from the ``message_received``/``message_sent`` analytics events (recorded with every
-    stored message; narrow rows on the ``(kind, at)`` index), not from the messages table
-    (wide rows: a year of messages takes seconds to aggregate on a small machine). So these
-    figures cover the retention period of analytics events (a year by default)."""
-    per = raw.execute(
-        f"""
-        SELECT conversation_id, at >= :lo,
-            MIN(CASE WHEN kind = 'message_received' THEN at END),
-            MAX(kind = 'message_sent' AND data = {_BOT}),
-            MAX(kind = 'message_sent' AND data = {_HUMAN})
-        FROM analytics_events
-        WHERE kind IN ('message_received', 'message_sent') AND at >= :plo AND at < :hi
-          AND conversation_id IS NOT NULL
-        GROUP BY 1, 2
-        """,
-        {"plo": plo, "lo": lo, "hi": hi},
-    ).fetchall()
-    # The shop's first reply after the shopper's first message, per conversation of the range.
-    replies = dict(
+    stored message; narrow rows, and the dashboard's covering index holds every column read),
+    not from the messages table (wide rows: a year of messages takes seconds to aggregate on a
+    small machine). So these figures cover the retention period of analytics events (a year
+    by default)."""
+    # Per conversation of the range: the shopper's first message; the shop's first (not a
+    # system notice), and whether the bot and a person wrote. Two passes over the range's
+    # events, one per kind (cheaper for SQLite than one with a CASE per row).
+    first_ins = dict(
         raw.execute(
-            f"""
-            WITH first_in AS (
-                SELECT conversation_id AS cid, MIN(at) AS at FROM analytics_events
-                WHERE kind = 'message_received' AND at >= :lo AND at < :hi
-                  AND conversation_id IS NOT NULL
-                GROUP BY 1
-            )
-            SELECT f.cid, MIN(e.at) FROM analytics_events e JOIN first_in f
-              ON f.cid = e.conversation_id AND e.at >= f.at
-            WHERE e.kind = 'message_sent' AND e.at >= :lo AND e.at < :hi
-              AND e.data <> {_SYSTEM}
-            GROUP BY 1
-            """,
-            {"lo": lo, "hi": hi},
+            "SELECT conversation_id, MIN(at) FROM analytics_events"
+            " WHERE kind = 'message_received' AND at >= ? AND at < ?"
+            " AND conversation_id IS NOT NULL GROUP BY 1",
+            (lo, hi),
         ).fetchall()
     )
-    ids = sorted({r[0] for r in per})
-    facts: dict[int, tuple[str, str, str | None]] = {}
-    for k in range(0, len(ids), 900):
-        chunk = ids[k : k + 900]
-        marks = ", ".join("?" * len(chunk))
-        facts.update(
-            (cid, (ref, status, taken))
-            for cid, ref, status, taken in raw.execute(
-                f"SELECT id, ref, status, taken_over_at FROM conversations WHERE id IN ({marks})",
-                chunk,
-            )
+    sent = {
+        cid: (first_out, bot, human)
+        for cid, first_out, bot, human in raw.execute(
+            f"SELECT conversation_id, MIN(at), MAX(data = {_BOT}), MAX(data = {_HUMAN})"
+            " FROM analytics_events"
+            " WHERE kind = 'message_sent' AND at >= ? AND at < ?"
+            f" AND conversation_id IS NOT NULL AND data <> {_SYSTEM} GROUP BY 1",
+            (lo, hi),
         )
+    }
+    # Conversations (the shopper wrote) of the previous period: only how many and which.
+    before_ids = [
+        r[0]
+        for r in raw.execute(
+            "SELECT DISTINCT conversation_id FROM analytics_events"
+            " WHERE kind = 'message_received' AND at >= ? AND at < ?"
+            " AND conversation_id IS NOT NULL",
+            (plo, lo),
+        )
+    ]
+    # The shop's first reply after the shopper's first message: the shop's first message when
+    # it came after (nearly always); else, for those few, read their messages again.
+    replies: dict[int, str] = {}
+    again: dict[int, str] = {}
+    no_sent = (None, 0, 0)
+    for cid, first_in in first_ins.items():
+        first_out = sent.get(cid, no_sent)[0]
+        if first_out is None:
+            continue
+        if first_out >= first_in:
+            replies[cid] = first_out
+        else:
+            again[cid] = first_in
+    if again:
+        for cid, at in raw.execute(
+            "SELECT conversation_id, at FROM analytics_events"
+            " WHERE kind = 'message_sent' AND at >= ? AND at < ?"
+            f" AND data <> {_SYSTEM}"
+            " AND conversation_id IN (SELECT value FROM json_each(?))",
+            (min(again.values()), hi, json.dumps(list(again))),
+        ):
+            if at >= again[cid] and (cid not in replies or at < replies[cid]):
+                replies[cid] = at
+    now_ids = list(first_ins)
+    facts: dict[int, tuple[str, str, str | None]] = {
+        cid: (ref, status, taken)
+        for cid, ref, status, taken in raw.execute(
+            "SELECT id, ref, status, taken_over_at FROM conversations"
+            " WHERE id IN (SELECT value FROM json_each(?))",
+            (json.dumps(now_ids + before_ids),),
+        )
+    }
     ordered: dict[int, set[str]] = {0: set(), 1: set()}
     for ref, cur in raw.execute(
-        "SELECT conversation_ref, created_at >= ? FROM orders"
+        "SELECT DISTINCT conversation_ref, created_at >= ? FROM orders"
         " WHERE created_at >= ? AND created_at < ? AND conversation_ref <> ''"
         f" AND status NOT IN {_NOT_SALES_SQL}",
         (lo, plo, hi),
     ):
         ordered[cur].add(ref)
 
-    counts = {0: [0, 0], 1: [0, 0]}
-    n_bot = closed = handed = 0
+    no_facts = ("", "", None)
+    refs_before = ordered[0]
+    converted_before = sum(facts.get(cid, no_facts)[0] in refs_before for cid in before_ids)
+    refs_now = ordered[1]
+    converted_now = n_bot = closed = handed = 0
     waits: list[float] = []
-    for cid, cur, first_in, bot, human in per:
-        if first_in is None:
-            continue  # only the shop wrote (a broadcast, a late reply): not a conversation here
-        ref, status, taken = facts.get(cid, ("", "", None))
-        converted = ref in ordered[cur]
-        counts[cur][0] += 1
-        counts[cur][1] += converted
-        if not cur:
-            continue
+    for cid, first_in in first_ins.items():
+        ref, status, taken = facts.get(cid, no_facts)
+        converted = ref in refs_now
+        converted_now += converted
         reply = replies.get(cid)
         if reply is not None:
             waits.append(max(0.0, (_parse(reply) - _parse(first_in)).total_seconds()))
+        _first_out, bot, human = sent.get(cid, no_sent)
         if bot:
             n_bot += 1
             if human or (taken is not None and lo <= taken < hi) or status == "escalated":
@@ -417,15 +465,15 @@ def _conversations(
             elif converted or status == "resolved":
                 closed += 1
     answered = len(waits)
-    bot = BotPerformance(
+    bot_figures = BotPerformance(
         conversations=n_bot,
         closed_by_bot=closed,
         handed_off=handed,
         answered=answered,
-        unanswered=counts[1][0] - answered,
+        unanswered=len(now_ids) - answered,
         first_response_median_s=statistics.median(waits) if waits else None,
     )
-    return (counts[1][0], counts[1][1]), (counts[0][0], counts[0][1]), bot
+    return (len(now_ids), converted_now), (len(before_ids), converted_before), bot_figures
 
 
 def _parse(text: str) -> dt.datetime:
@@ -434,17 +482,23 @@ def _parse(text: str) -> dt.datetime:
 
 # ---------------------------------------------------------------------------- the day cache
 
+# A day's conversation: (first shopper message, first shop message (not system), first shop
+# message after that day's first shopper message, the bot wrote, a person wrote). Tuples, not
+# lists: a year holds tens of thousands, and tuples of plain values are left alone by the
+# garbage collector (lists would be walked by every full collection of the whole program).
+_DayConv = tuple[str | None, str | None, str | None, bool, bool]
+# A product of a day or a period: (product id, SKU when the product is gone).
+_ProductKey = tuple[int | None, str | None]
+
 
 @dataclass(slots=True)
 class _Day:
     """One Bangkok day's figures, the pieces every range is summed from."""
 
-    channels: dict[str, list[int]] = field(default_factory=dict)  # channel → [orders, sales]
-    # (product id, sku when the product is gone) → [quantity, sales, sku, name]
-    products: dict[tuple[int | None, str | None], list[Any]] = field(default_factory=dict)
-    # conversation → [first shopper message, first shop message (not system), first shop
-    # message after that day's first shopper message, the bot wrote, a person wrote]
-    convs: dict[int, list[Any]] = field(default_factory=dict)
+    channels: dict[str, tuple[int, int]] = field(default_factory=dict)  # → (orders, sales)
+    products: dict[_ProductKey, tuple[int, int, str]] = field(default_factory=dict)
+    # ↑ (quantity, sales, greatest SKU): names are read for the ten shown only
+    convs: dict[int, _DayConv] = field(default_factory=dict)
     refs: set[str] = field(default_factory=set)  # conversations with a sale that day
 
 
@@ -452,14 +506,16 @@ class DashboardCache:
     """The figures of closed days (before today), kept between refreshes.
 
     A cold cache answers directly (as without a cache) while more than :attr:`COLD_DAYS`
-    days are missing; :meth:`warm` then reads them, and later calls cost only what changed.
+    days are missing; :meth:`warm` then reads them (and sums them), and later calls cost only
+    what changed.
 
     Each call first reads four marks (the highest ids of orders, order events and analytics
     events, the lowest analytics event id) and forgets exactly the days touched since the last
     call: the days of new or changed orders (every change to an order writes an order event)
     and of new messages (their events' dates, also late ones delivered after a night
     offline). Purged events, or marks older than :attr:`MAX_AGE`, clear everything. Today is
-    always read afresh. Thread-safe (screens refresh from a worker pool)."""
+    always read afresh. Thread-safe (screens refresh from a worker pool); :meth:`warm` reads
+    without holding the lock, so a refresh meanwhile does not wait for it."""
 
     MAX_AGE_S: Final = 1800.0
 
@@ -471,7 +527,8 @@ class DashboardCache:
         # Sums of runs of closed days (a period's closed part), valid while no day changes.
         self._spans: dict[tuple[dt.date, dt.date], _Span] = {}
         # Conversation refs never change: kept, and read only for conversations not seen yet.
-        self._refs: dict[int, str] = {}
+        self._cid_of_ref: dict[str, int] = {}
+        self._ref_of: dict[int, str] = {}
         self._refs_upto = 0
 
     def clear(self) -> None:
@@ -533,14 +590,16 @@ class DashboardCache:
             self._spans[key] = span
         return span
 
-    def _refs_of(self, raw: DriverConnection, ids: list[int]) -> dict[int, str]:
-        if any(cid > self._refs_upto for cid in ids):
+    def _refs(self, raw: DriverConnection, upto: int) -> _Refs:
+        """Conversation ids by ref and refs by id, every conversation up to id ``upto``."""
+        if upto > self._refs_upto:
             for cid, ref in raw.execute(
                 "SELECT id, ref FROM conversations WHERE id > ?", (self._refs_upto,)
             ):
-                self._refs[cid] = ref
+                self._cid_of_ref[ref] = cid
+                self._ref_of[cid] = ref
                 self._refs_upto = max(self._refs_upto, cid)
-        return self._refs
+        return self._cid_of_ref, self._ref_of
 
     # Reading days one by one costs more than the direct statements: with more than this many
     # days not cached, :meth:`dashboard` answers directly and :meth:`warm` fills the cache.
@@ -559,15 +618,34 @@ class DashboardCache:
     def warm(
         self, session: Session, date_from: dt.date, date_to: dt.date, today: dt.date | None = None
     ) -> int:
-        """Read the closed days of the range (and the period before) not cached yet; returns
-        how many were read. For a screen to call off the UI thread after its first answer."""
+        """Read the closed days of the range (and the period before) not cached yet, and sum
+        them as the next :meth:`dashboard` of this range will; returns how many days were
+        read. For a screen to call off the UI thread after its first answer."""
         raw = DriverConnection(session)
         today = today or bangkok_today()
         prev_from, _ = previous_period(date_from, date_to)
         wanted = [prev_from + dt.timedelta(days=k) for k in range((date_to - prev_from).days + 1)]
         with self._lock:
             self._forget_changed(raw)
-            return self._fill(raw, [d for d in wanted if d < today and d not in self._days])
+            missing = [d for d in wanted if d < today and d not in self._days]
+        # Read without the lock: a refresh of another range meanwhile need not wait. The
+        # days read belong to this session's snapshot; taking its marks again below (older
+        # than another call's, perhaps) only makes the next call forget more.
+        read = _days(raw, missing[0], missing[-1]) if missing else {}
+        with self._lock:
+            self._forget_changed(raw)
+            for d in missing:
+                if d not in self._days:
+                    self._days[d] = read.get(d) or _Day()
+            for period in (
+                [d for d in wanted if d < date_from],
+                [d for d in wanted if d >= date_from],
+            ):
+                closed = [d for d in period if d < today]
+                if all(d in self._days for d in closed):
+                    span = self._span(closed)
+                    span.sold(self._refs(raw, span.figures().upto))
+        return len(missing)
 
     def _fill(self, raw: DriverConnection, missing: list[dt.date]) -> int:
         if missing:
@@ -610,20 +688,19 @@ class DashboardCache:
             before, now = spans
             return _assemble(
                 raw, now, before, date_from, date_to, prev_from, prev_to,
-                lambda ids: self._refs_of(raw, ids),
+                lambda upto: self._refs(raw, upto),
             )  # fmt: skip
 
 
 def _days(raw: DriverConnection, first: dt.date, last: dt.date) -> dict[dt.date, _Day]:
     """The per-day figures of ``first``..``last`` (Bangkok dates), a statement per kind."""
     lo, hi = _bound(first), _bound(last + dt.timedelta(days=1))
-    out: dict[dt.date, _Day] = {}
+    out: dict[str, _Day] = {}
 
     def day(text: str) -> _Day:
-        d = dt.date.fromisoformat(text)
-        got = out.get(d)
+        got = out.get(text)
         if got is None:
-            got = out[d] = _Day()
+            got = out[text] = _Day()
         return got
 
     sales = f"created_at >= ? AND created_at < ? AND status NOT IN {_NOT_SALES_SQL}"
@@ -632,57 +709,93 @@ def _days(raw: DriverConnection, first: dt.date, last: dt.date) -> dict[dt.date,
         f" WHERE {sales} GROUP BY 1, 2",
         (lo, hi),
     ):
-        day(d).channels[channel] = [n, total]
-    for d, pid, gone_sku, sku, name, qty, total in raw.execute(
+        day(d).channels[channel] = (n, total)
+    for d, pid, gone_sku, sku, qty, total in raw.execute(
         f"SELECT date(o.created_at, '{_SHIFT}'), i.product_id,"
-        " CASE WHEN i.product_id IS NULL THEN i.sku END, MAX(i.sku), MAX(i.name),"
+        " CASE WHEN i.product_id IS NULL THEN i.sku END, MAX(i.sku),"
         " SUM(i.quantity), SUM(i.line_total_satang)"
         " FROM orders o JOIN order_items i ON i.order_id = o.id"
         f" WHERE o.{sales.replace(' AND status', ' AND o.status')} GROUP BY 1, 2, 3",
         (lo, hi),
     ):
-        day(d).products[(pid, gone_sku)] = [qty, total, sku, name]
+        day(d).products[(pid, gone_sku)] = (qty, total, sku)
     for d, ref in raw.execute(
-        f"SELECT date(created_at, '{_SHIFT}'), conversation_ref FROM orders"
+        f"SELECT DISTINCT date(created_at, '{_SHIFT}'), conversation_ref FROM orders"
         f" WHERE {sales} AND conversation_ref <> ''",
         (lo, hi),
     ):
         day(d).refs.add(ref)
-    for d, cid, first_in, first_out, bot, human in raw.execute(
-        f"""
-        SELECT date(at, '{_SHIFT}'), conversation_id,
-            MIN(CASE WHEN kind = 'message_received' THEN at END),
-            MIN(CASE WHEN kind = 'message_sent'
-                AND data <> {_SYSTEM} THEN at END),
-            MAX(kind = 'message_sent' AND data = {_BOT}),
-            MAX(kind = 'message_sent' AND data = {_HUMAN})
-        FROM analytics_events
-        WHERE kind IN ('message_received', 'message_sent') AND at >= ? AND at < ?
-          AND conversation_id IS NOT NULL
-        GROUP BY 1, 2
-        """,
+    # Per day and conversation: the shopper's first message; the shop's first (not a system
+    # notice), whether the bot and a person wrote. Only conversations with one of these
+    # count for anything (a day with only system notices changes no figure).
+    convs: dict[tuple[str, int], list[Any]] = {}
+    for d, cid, first_in in raw.execute(
+        f"SELECT date(at, '{_SHIFT}'), conversation_id, MIN(at) FROM analytics_events"
+        " WHERE kind = 'message_received' AND at >= ? AND at < ?"
+        " AND conversation_id IS NOT NULL GROUP BY 1, 2",
         (lo, hi),
     ):
-        day(d).convs[cid] = [first_in, first_out, None, bool(bot), bool(human)]
-    for d, cid, reply in raw.execute(
-        f"""
-        WITH first_in AS (
-            SELECT date(at, '{_SHIFT}') AS d, conversation_id AS cid, MIN(at) AS at
-            FROM analytics_events
-            WHERE kind = 'message_received' AND at >= :lo AND at < :hi
-              AND conversation_id IS NOT NULL
-            GROUP BY 1, 2
-        )
-        SELECT f.d, f.cid, MIN(e.at) FROM analytics_events e JOIN first_in f
-          ON f.cid = e.conversation_id AND e.at >= f.at AND date(e.at, '{_SHIFT}') = f.d
-        WHERE e.kind = 'message_sent' AND e.at >= :lo AND e.at < :hi
-          AND e.data <> {_SYSTEM}
-        GROUP BY 1, 2
-        """,
-        {"lo": lo, "hi": hi},
+        convs[(d, cid)] = [first_in, None, False, False]
+    for d, cid, first_out, bot, human in raw.execute(
+        f"SELECT date(at, '{_SHIFT}'), conversation_id, MIN(at), MAX(data = {_BOT}),"
+        f" MAX(data = {_HUMAN}) FROM analytics_events"
+        " WHERE kind = 'message_sent' AND at >= ? AND at < ?"
+        f" AND conversation_id IS NOT NULL AND data <> {_SYSTEM} GROUP BY 1, 2",
+        (lo, hi),
     ):
-        day(d).convs[cid][2] = reply
-    return out
+        c = convs.get((d, cid))
+        if c is None:
+            convs[(d, cid)] = [None, first_out, bool(bot), bool(human)]
+        else:
+            c[1], c[2], c[3] = first_out, bool(bot), bool(human)
+    # That day's first reply after its first shopper message: the day's first shop message
+    # when it came after (nearly always); else read those conversations' messages again.
+    again = {
+        key: c[0]
+        for key, c in convs.items()
+        if c[0] is not None and c[1] is not None and c[1] < c[0]
+    }
+    replies: dict[tuple[str, int], str] = {}
+    if again:
+        for d, cid, at in raw.execute(
+            f"SELECT date(at, '{_SHIFT}'), conversation_id, at FROM analytics_events"
+            " WHERE kind = 'message_sent' AND at >= ? AND at < ?"
+            f" AND data <> {_SYSTEM}"
+            " AND conversation_id IN (SELECT value FROM json_each(?))",
+            (min(again.values()), hi, json.dumps(sorted({cid for _d, cid in again}))),
+        ):
+            first_in = again.get((d, cid))
+            if first_in is not None and at >= first_in:
+                best = replies.get((d, cid))
+                if best is None or at < best:
+                    replies[(d, cid)] = at
+    for (d, cid), (first_in, first_out, bot, human) in convs.items():
+        if first_in is None or first_out is None:
+            reply = None
+        elif first_out >= first_in:
+            reply = first_out
+        else:
+            reply = replies.get((d, cid))
+        day(d).convs[cid] = (first_in, first_out, reply, bot, human)
+    return {dt.date.fromisoformat(k): v for k, v in out.items()}
+
+
+# Conversation ids by ref, refs by conversation id.
+_Refs = tuple[dict[str, int], dict[int, str]]
+# A period's conversation: (first shopper message, the shop's first reply after it, the bot
+# wrote, a person wrote).
+_SpanConv = tuple[str | None, str | None, bool, bool]
+
+
+@dataclass(slots=True)
+class _Figures:
+    """What a span's conversations come to, kept with the span."""
+
+    ids: set[int]  # conversations (the shopper wrote)
+    bot: set[int]  # …of them, the bot wrote in
+    human: set[int]  # …a person wrote in
+    waits: list[float]  # seconds to the first reply, sorted
+    upto: int  # the highest conversation id
 
 
 @dataclass(slots=True)
@@ -691,17 +804,20 @@ class _Span:
 
     series: list[SalesPoint] = field(default_factory=list)
     channels: dict[str, list[int]] = field(default_factory=dict)
-    products: dict[tuple[int | None, str | None], list[Any]] = field(default_factory=dict)
-    # conversation → [first shopper message, the shop's first reply after it, bot, human]
-    convs: dict[int, list[Any]] = field(default_factory=dict)
+    products: dict[_ProductKey, list[Any]] = field(default_factory=dict)  # [qty, sales, sku]
+    convs: dict[int, _SpanConv] = field(default_factory=dict)
     waits: dict[int, float] = field(default_factory=dict)  # conversation → seconds to reply
     refs: set[str] = field(default_factory=set)
-    shared: bool = False  # convs' lists belong to the span this was copied from
-    owned: set[int] = field(default_factory=set)  # …except these, copied since
+    # A copy to fold today into: the kept span it was copied from, the conversations changed
+    # since; the figures, worked out once (kept spans do not change).
+    base: _Span | None = None
+    touched: set[int] = field(default_factory=set)
+    added_refs: set[str] = field(default_factory=set)
+    _figures: _Figures | None = None
+    _sold: set[int] | None = None
 
     def copy(self) -> _Span:
-        """A span to fold more days into, leaving this one as it is. Conversations are
-        copied when a later day changes them (a year holds tens of thousands)."""
+        """A span to fold more days into, leaving this one as it is."""
         return _Span(
             list(self.series),
             {k: list(v) for k, v in self.channels.items()},
@@ -709,7 +825,7 @@ class _Span:
             dict(self.convs),
             dict(self.waits),
             set(self.refs),
-            shared=True,
+            base=self,
         )
 
     def add(self, d: dt.date, day: _Day) -> None:
@@ -726,45 +842,104 @@ class _Span:
                 c[1] += ct
         self.series.append(SalesPoint(dt.datetime.combine(d, dt.time(), BANGKOK), total, n))
         products = self.products
-        for key, (qty, sales, sku, name) in day.products.items():
+        for key, (qty, sales, sku) in day.products.items():
             p = products.get(key)
             if p is None:
-                products[key] = [qty, sales, sku, name]
+                products[key] = [qty, sales, sku]
             else:
                 p[0] += qty
                 p[1] += sales
                 if sku > p[2]:
                     p[2] = sku
-                if name > p[3]:
-                    p[3] = name
         self.refs |= day.refs
-        convs = self.convs
+        convs, waits = self.convs, self.waits
         for cid, (first_in, first_out, reply, bot, human) in day.convs.items():
-            cv: list[Any] | None = convs.get(cid)
+            cv = convs.get(cid)
             if cv is None:
-                cv = [None, None, False, False]
-                convs[cid] = cv
-                self.owned.add(cid)
-            elif self.shared and cid not in self.owned:
-                convs[cid] = cv = list(cv)
-                self.owned.add(cid)
-            if cv[0] is None:
+                f, r, b, h = None, None, False, False
+            else:
+                f, r, b, h = cv
+            if f is None:
                 if first_in is not None:
-                    cv[0], cv[1] = first_in, reply
-            elif cv[1] is None:
-                cv[1] = first_out
-            if cv[1] is not None and cid not in self.waits and cv[0] is not None:
-                wait = (_parse(cv[1]) - _parse(cv[0])).total_seconds()
-                self.waits[cid] = max(0.0, wait)
-            cv[2] = cv[2] or bot
-            cv[3] = cv[3] or human
+                    f, r = first_in, reply
+            elif r is None:
+                r = first_out
+            if r is not None and f is not None and cid not in waits:
+                waits[cid] = max(0.0, (_parse(r) - _parse(f)).total_seconds())
+            convs[cid] = (f, r, b or bot, h or human)
+        if self.base is not None:
+            self.touched.update(day.convs)
+            self.added_refs |= day.refs
+        self._figures = self._sold = None
+
+    def figures(self) -> _Figures:
+        if self._figures is not None:
+            return self._figures
+        convs = self.convs
+        base = self.base
+        if base is None:
+            ids = {cid for cid, c in convs.items() if c[0] is not None}
+            fig = _Figures(
+                ids=ids,
+                bot={cid for cid in ids if convs[cid][2]},
+                human={cid for cid in ids if convs[cid][3]},
+                waits=sorted(self.waits.values()),
+                upto=max(convs, default=0),
+            )
+        else:
+            # The kept span's figures and the conversations today changed (a conversation's
+            # first message, the bot and a person writing are never undone by a later day).
+            kept = base.figures()
+            changed = [cid for cid in self.touched if convs[cid][0] is not None]
+            waits = list(kept.waits)
+            for cid in changed:
+                if cid not in base.waits and cid in self.waits:
+                    bisect.insort(waits, self.waits[cid])
+            fig = _Figures(
+                ids=kept.ids.union(changed),
+                bot=kept.bot.union(cid for cid in changed if convs[cid][2]),
+                human=kept.human.union(cid for cid in changed if convs[cid][3]),
+                waits=waits,
+                upto=max(kept.upto, max(self.touched, default=0)),
+            )
+        self._figures = fig
+        return fig
+
+    def sold(self, refs: _Refs) -> set[int]:
+        """The span's conversations with a sale (not cancelled or refunded) in the span
+        (``refs`` covers every conversation of the span)."""
+        if self._sold is not None:
+            return self._sold
+        cid_of_ref, ref_of = refs
+        ids = self.figures().ids
+        base = self.base
+        if base is None:
+            sold = ids.intersection([cid_of_ref[r] for r in self.refs if r in cid_of_ref])
+        else:
+            # The kept span's; conversations with a sale today; conversations that began
+            # today (in this period) with a sale on an earlier day of it.
+            kept_ids = base.figures().ids
+            sold = base.sold(refs).union(
+                ids.intersection(
+                    [cid_of_ref[r] for r in self.added_refs - base.refs if r in cid_of_ref]
+                ),
+                [
+                    cid
+                    for cid in self.touched
+                    if cid in ids and cid not in kept_ids and ref_of.get(cid) in self.refs
+                ],
+            )
+        self._sold = sold
+        return sold
 
 
-def _shown(
-    names: dict[int, tuple[str, str]], pid: int | None, sku: str, name: str
-) -> tuple[str, str]:
-    """A product's SKU and name as they are today (as sold, when it is gone)."""
-    return names.get(pid, (sku, name)) if pid is not None else (sku, name)
+def _median(values: list[float]) -> float | None:
+    """The median of sorted ``values`` (as :func:`statistics.median` computes it)."""
+    n = len(values)
+    if not n:
+        return None
+    i = n // 2
+    return values[i] if n % 2 else (values[i - 1] + values[i]) / 2
 
 
 def _assemble(
@@ -775,7 +950,7 @@ def _assemble(
     date_to: dt.date,
     prev_from: dt.date,
     prev_to: dt.date,
-    refs_of: Callable[[list[int]], dict[int, str]],
+    refs: Callable[[int], _Refs],
 ) -> DashboardData:
     """The dashboard from summed days: the same numbers :func:`_dashboard` reads directly."""
     lo, hi = _bound(date_from), _bound(date_to + dt.timedelta(days=1))
@@ -785,71 +960,32 @@ def _assemble(
         for ch in (*CHANNELS, *sorted(set(now.channels) - set(CHANNELS)))
     )
     ranked = sorted(now.products.items(), key=lambda kv: (-kv[1][1], -kv[1][0], kv[1][2]))
-    ranked = ranked[:TOP_N]
-    ids = [key[0] for key, _ in ranked if key[0] is not None]
-    names: dict[int, tuple[str, str]] = {}
-    if ids:
-        marks = ", ".join("?" * len(ids))
-        names = {
-            pid: (sku, name)
-            for pid, sku, name in raw.execute(
-                f"SELECT id, sku, name_th FROM products WHERE id IN ({marks})", ids
-            )
-        }
-    top = tuple(
-        ProductRank(key[0], *_shown(names, key[0], v[2], v[3]), v[0], v[1]) for key, v in ranked
-    )
+    top = _named(raw, [(*key, v[2], v[0], v[1]) for key, v in ranked[:TOP_N]], lo, hi)
+    new_now, new_before = _new_customers(raw, plo, lo, hi)
 
-    new_now = new_before = 0
-    for cur, n in raw.execute(
-        "SELECT created_at >= ?, COUNT(*) FROM customers"
-        " WHERE created_at >= ? AND created_at < ? AND merged_into_id IS NULL GROUP BY 1",
-        (lo, plo, hi),
-    ):
-        if cur:
-            new_now = n
-        else:
-            new_before = n
-
-    ids_now = [cid for cid, c in now.convs.items() if c[0] is not None]
-    ids_before = [cid for cid, c in before.convs.items() if c[0] is not None]
-    refs = refs_of(ids_now + ids_before)
-    get_ref = refs.get
-    now_refs, before_refs = now.refs, before.refs
-    converted_before = sum(get_ref(cid, "") in before_refs for cid in ids_before)
+    fig, fig_before = now.figures(), before.figures()
+    maps = refs(max(fig.upto, fig_before.upto))
+    sold = now.sold(maps)
     # Only what can make a chat handed off or closed: a status or a takeover in the range.
-    marked = {
-        cid: (status, taken)
-        for cid, status, taken in raw.execute(
-            "SELECT id, status, taken_over_at FROM conversations"
-            " WHERE status IN ('escalated', 'resolved')"
-            " OR (taken_over_at >= ? AND taken_over_at < ?)",
+    escalated, resolved, taken = (
+        set(json.loads(ids))
+        for ids in raw.execute(
+            "SELECT (SELECT json_group_array(id) FROM conversations WHERE status = 'escalated'),"
+            " (SELECT json_group_array(id) FROM conversations WHERE status = 'resolved'),"
+            " (SELECT json_group_array(id) FROM conversations"
+            "  WHERE taken_over_at >= ? AND taken_over_at < ?)",
             (lo, hi),
-        )
-    }
-    unmarked = ("", None)
-    converted_now = n_bot = closed = handed = 0
-    convs = now.convs
-    for cid in ids_now:
-        c = convs[cid]
-        converted = get_ref(cid, "") in now_refs
-        converted_now += converted
-        if not c[2]:
-            continue
-        n_bot += 1
-        status, taken = marked.get(cid, unmarked)
-        if c[3] or (taken is not None and lo <= taken < hi) or status == "escalated":
-            handed += 1
-        elif converted or status == "resolved":
-            closed += 1
-    waits = list(now.waits.values())
+        ).fetchone()
+    )
+    handed = fig.bot & (fig.human | taken | escalated)
+    closed = (fig.bot - handed) & (sold | resolved)
     bot = BotPerformance(
-        conversations=n_bot,
-        closed_by_bot=closed,
-        handed_off=handed,
-        answered=len(waits),
-        unanswered=len(ids_now) - len(waits),
-        first_response_median_s=statistics.median(waits) if waits else None,
+        conversations=len(fig.bot),
+        closed_by_bot=len(closed),
+        handed_off=len(handed),
+        answered=len(fig.waits),
+        unanswered=len(fig.ids) - len(fig.waits),
+        first_response_median_s=_median(fig.waits),
     )
     orders_before = sum(c[0] for c in before.channels.values())
     sales_before = sum(c[1] for c in before.channels.values())
@@ -859,8 +995,9 @@ def _assemble(
         previous_from=prev_from,
         previous_to=prev_to,
         current=Kpis(sum(p.sales_satang for p in now.series), sum(p.orders for p in now.series),
-                     new_now, len(ids_now), converted_now),
-        previous=Kpis(sales_before, orders_before, new_before, len(ids_before), converted_before),
+                     new_now, len(fig.ids), len(sold)),
+        previous=Kpis(sales_before, orders_before, new_before, len(fig_before.ids),
+                      len(before.sold(maps))),
         bucket="day",
         series=tuple(now.series),
         top_products=top,
