@@ -35,7 +35,7 @@ def render(ctx: AppContext, folder: Path, prefix: str = "settings") -> list[Path
     screen.show()
     app = QApplication.instance()
     assert app is not None
-    names = ("profile", "relay", "widget", "line", "ai", "chat", "notifications")
+    names = SettingsScreen.ORDER
     out = []
     for i, name in enumerate(names):
         screen.show_page(i)

@@ -225,6 +225,9 @@ class BotPage(Page):
         self.method_fee: list[QLineEdit] = []
         self.default_code = ""
         self.key_saved: dict[str, bool] = {}
+        # Keys typed but not saved yet, per provider: switching provider keeps them.
+        self.typed_keys: dict[str, str] = {}
+        self._key_provider = ""
         self.test_task: asyncio.Future[Any] | None = None
         self.provider.currentIndexChanged.connect(self.on_provider)
         for spin in (self.ttl, self.timeout, self.max_uses):
@@ -506,6 +509,8 @@ class BotPage(Page):
         self.brand_voice.setPlainText(s.brand_voice)
         self.key.setText("")
         self.key_saved = {}
+        self.typed_keys = {}
+        self._key_provider = provider
         self.show_provider_fields()
         self.show_key_state()
         self.show_methods(s.shipping)
@@ -648,7 +653,10 @@ class BotPage(Page):
 
     @Slot(int)
     def on_provider(self, _index: int) -> None:
-        self.key.setText("")
+        if self._key_provider:
+            self.typed_keys[self._key_provider] = self.key.text()
+        self._key_provider = str(self.provider.currentData() or "")
+        self.key.setText(self.typed_keys.get(self._key_provider, ""))
         self.test_result.setText("")
         self.show_provider_fields()
         self.show_key_state()
@@ -719,10 +727,13 @@ class BotPage(Page):
         try:
             changes = self._changes()
             await self.ctx.ops.write(store_bot_settings, changes, topics={"shop", "bot", "ai"})
-            typed = self.key.text()
-            if typed and changes.provider and Provider(changes.provider) in NEEDS_KEY:
-                self.ctx.secrets.set(ai_key(changes.provider), typed)
-                self.key_saved[changes.provider] = True
+            if changes.provider:
+                self.typed_keys[changes.provider] = self.key.text()
+            for name, typed in list(self.typed_keys.items()):
+                if typed and name and Provider(name) in NEEDS_KEY:
+                    self.ctx.secrets.set(ai_key(name), typed)
+                    self.key_saved[name] = True
+                    del self.typed_keys[name]
         except DomainError as exc:
             if alive(self):
                 self.feedback.say(report(self, exc), Tone.ERROR)

@@ -36,7 +36,7 @@ from minichat_desktop.domain import conversations as convs
 from minichat_desktop.domain import shop
 from minichat_desktop.domain.errors import DomainError, UserError
 from minichat_desktop.domain.models import BotMode
-from minichat_desktop.secrets import LINE_SECRET, LINE_TOKEN, RELAY_TOKEN, ai_key
+from minichat_desktop.secrets import LINE_SECRET, LINE_TOKEN, RELAY_TOKEN
 from minichat_desktop.sync.status import LinkState, Status
 from minichat_desktop.ui import i18n, theme
 from minichat_desktop.ui.context import AppContext
@@ -63,26 +63,7 @@ from relay import protocol as p
 log = logging.getLogger(__name__)
 
 # Shop settings (non-secret) kept in the shop database.
-AI_PROVIDER_KEY = "ai.provider"
-AI_MODEL_KEY = "ai.model"
-AI_BASE_URL_KEY = "ai.base_url"
-AI_BRAND_VOICE_KEY = "ai.brand_voice"
 LINE_PENDING_KEY = "line.pending_push"  # "set" / "clear": to push on the next connection
-
-AI_PROVIDERS = ("none", "ollama", "openrouter", "groq", "anthropic")
-AI_PROVIDER_NAMES = {
-    "ollama": "Ollama",
-    "openrouter": "OpenRouter",
-    "groq": "Groq",
-    "anthropic": "Anthropic",
-}
-AI_MODEL_HINTS = {
-    "ollama": "llama3.1:8b",
-    "openrouter": "meta-llama/llama-3.1-8b-instruct",
-    "groq": "llama-3.1-8b-instant",
-    "anthropic": "claude-3-5-haiku-latest",
-}
-OLLAMA_DEFAULT_URL = "http://127.0.0.1:11434"
 
 
 def _valid_http_url(text: str) -> bool:
@@ -501,200 +482,6 @@ class LinePage(Page):
 # ---------------------------------------------------------------------------- AI
 
 
-def _load_ai(session: Any) -> dict[str, Any]:
-    return {
-        "provider": shop.get_setting(session, AI_PROVIDER_KEY, "none"),
-        "model": shop.get_setting(session, AI_MODEL_KEY, ""),
-        "base_url": shop.get_setting(session, AI_BASE_URL_KEY, ""),
-        "brand_voice": shop.get_setting(session, AI_BRAND_VOICE_KEY, ""),
-    }
-
-
-def _store_ai(session: Any, values: dict[str, Any]) -> None:
-    for key, setting in (
-        ("provider", AI_PROVIDER_KEY),
-        ("model", AI_MODEL_KEY),
-        ("base_url", AI_BASE_URL_KEY),
-        ("brand_voice", AI_BRAND_VOICE_KEY),
-    ):
-        shop.put_setting(session, setting, values[key])
-
-
-class AiPage(Page):
-    """Which AI provider the bot may use, its model, and one API key per provider."""
-
-    def __init__(self, ctx: AppContext) -> None:
-        super().__init__(ctx)
-        self.box = QGroupBox()
-        f = form()
-        self.box.setLayout(f)
-        self.provider = QComboBox()
-        self.provider.setMaximumWidth(380)
-        for name in AI_PROVIDERS:
-            self.provider.addItem(AI_PROVIDER_NAMES.get(name, ""), name)
-        self.model = QLineEdit()
-        self.base_url = QLineEdit()
-        self.key = SecretField()
-        self.labels = [QLabel() for _ in range(4)]
-        for label, field in zip(
-            self.labels, (self.provider, self.model, self.base_url, self.key), strict=True
-        ):
-            f.addRow(label, field)
-        self.provider_help = QLabel(objectName="Muted")
-        self.provider_help.setWordWrap(True)
-        f.addRow(self.provider_help)
-        self.body.addWidget(self.box)
-        self.voice_box = QGroupBox()
-        vb = QVBoxLayout(self.voice_box)
-        self.voice_help = QLabel(objectName="Muted")
-        self.voice_help.setWordWrap(True)
-        self.brand_voice = QPlainTextEdit()
-        self.brand_voice.setTabChangesFocus(True)
-        self.brand_voice.setFixedHeight(110)
-        vb.addWidget(self.voice_help)
-        vb.addWidget(self.brand_voice)
-        self.body.addWidget(self.voice_box)
-        self.save = primary(QPushButton())
-        self.save.clicked.connect(self.on_save)
-        self.body.addLayout(button_row(self.save))
-        self.body.addStretch(1)
-
-        # Keys typed for each provider, so switching provider loses nothing typed.
-        self.keys: dict[str, str] = {}
-        self._shown_provider = "none"
-        self.provider.currentIndexChanged.connect(self.on_provider)
-        self.retranslate()
-        self.load()
-
-    def retranslate(self) -> None:
-        self.title.setText(self.tr("AI assistant"))
-        self.intro.setText(
-            self.tr(
-                "Optional: let the chat bot write friendlier answers with an AI model. Prices, "
-                "stock and orders always come from your shop's data. With no AI, the "
-                "rule-based bot still sells."
-            )
-        )
-        self.box.setTitle(self.tr("Provider"))
-        for label, text in zip(
-            self.labels,
-            (self.tr("Provider"), self.tr("Model"), self.tr("Server address"), self.tr("API key")),
-            strict=True,
-        ):
-            label.setText(text)
-        self.provider.setItemText(0, self.tr("None (rule-based bot only)"))
-        self.voice_box.setTitle(self.tr("Brand voice"))
-        self.voice_help.setText(
-            self.tr(
-                "How the bot should sound, in a few sentences. For example: friendly, polite, "
-                "ends sentences with ค่ะ, short answers, a few emoji."
-            )
-        )
-        self.key.retranslate()
-        self.save.setText(self.tr("Save AI settings"))
-        self.show_provider_fields()
-
-    def load(self) -> None:
-        values = self.ctx.ops.read_now(_load_ai)
-        provider = values["provider"] if values["provider"] in AI_PROVIDERS else "none"
-        self.model.setText(values["model"] or "")
-        self.base_url.setText(values["base_url"] or "")
-        self.brand_voice.setPlainText(values["brand_voice"] or "")
-        self.provider.blockSignals(True)
-        self.provider.setCurrentIndex(self.provider.findData(provider))
-        self.provider.blockSignals(False)
-        self._shown_provider = provider
-        self.key.setText(self._stored_key(provider))
-        self.show_provider_fields()
-
-    def _stored_key(self, provider: str) -> str:
-        if provider in self.keys:
-            return self.keys[provider]
-        if provider in ("none", "ollama"):
-            return ""
-        try:
-            return self.ctx.secrets.get(ai_key(provider)) or ""
-        except DomainError as exc:
-            self.feedback.say(explain(exc), Tone.ERROR)
-            return ""
-
-    @Slot(int)
-    def on_provider(self, _index: int) -> None:
-        if self._shown_provider not in ("none", "ollama"):
-            self.keys[self._shown_provider] = self.key.text()
-        provider = str(self.provider.currentData())
-        self._shown_provider = provider
-        self.key.setText(self._stored_key(provider))
-        self.show_provider_fields()
-
-    def show_provider_fields(self) -> None:
-        provider = str(self.provider.currentData())
-        none = provider == "none"
-        ollama = provider == "ollama"
-        self.model.setEnabled(not none)
-        self.model.setPlaceholderText(AI_MODEL_HINTS.get(provider, ""))
-        self.base_url.setEnabled(ollama)
-        self.base_url.setPlaceholderText(OLLAMA_DEFAULT_URL if ollama else "")
-        self.key.setEnabled(not (none or ollama))
-        helps = {
-            "none": self.tr("The bot answers with rules and your shop's data only."),
-            "ollama": self.tr(
-                "Ollama runs models on this computer or your network: no API key, nothing "
-                "leaves your network."
-            ),
-            "openrouter": self.tr("Get an API key at openrouter.ai → Keys."),
-            "groq": self.tr("Get an API key at console.groq.com → API Keys."),
-            "anthropic": self.tr("Get an API key at console.anthropic.com → API Keys."),
-        }
-        self.provider_help.setText(helps.get(provider, ""))
-
-    @asyncSlot()
-    async def on_save(self) -> None:
-        await self.save_now()
-
-    async def save_now(self) -> bool:
-        provider = str(self.provider.currentData())
-        base_url = self.base_url.text().strip().rstrip("/")
-        if provider == "ollama" and base_url and not _valid_http_url(base_url):
-            exc = UserError(
-                "ai.invalid_url",
-                self.tr("The server address must look like http://127.0.0.1:11434."),
-            )
-            self.feedback.say(report(self, exc), Tone.ERROR)
-            self.base_url.setFocus()
-            return False
-        if provider not in ("none", "ollama"):
-            self.keys[provider] = self.key.text()
-        try:
-            for name, value in self.keys.items():
-                self.ctx.secrets.set(ai_key(name), value)
-        except DomainError as exc:
-            self.feedback.say(report(self, exc), Tone.ERROR)
-            return False
-        values = {
-            "provider": provider,
-            "model": self.model.text().strip(),
-            "base_url": base_url or (OLLAMA_DEFAULT_URL if provider == "ollama" else ""),
-            "brand_voice": self.brand_voice.toPlainText().strip(),
-        }
-        try:
-            await self.ctx.ops.write(_store_ai, values, topics={"shop", "ai"})
-        except DomainError as exc:
-            self.feedback.say(report(self, exc), Tone.ERROR)
-            return False
-        self.base_url.setText(values["base_url"])
-        if provider not in ("none", "ollama") and not self.key.text():
-            self.feedback.say(
-                self.tr("Saved. Add the API key, or the bot answers without AI."), Tone.INFO
-            )
-        else:
-            self.feedback.say(self.tr("AI settings saved."))
-        return True
-
-
-# ---------------------------------------------------------------------------- chat
-
-
 def _load_chat(session: Any) -> tuple[BotMode, list[str], list[convs.CannedView]]:
     return (
         convs.default_bot_mode(session),
@@ -1061,12 +848,11 @@ class SettingsScreen(QWidget):
     relay = _PageSlot(RelayPage)
     widget = _PageSlot(WidgetPage)
     line = _PageSlot(LinePage)
-    ai = _PageSlot(AiPage)
     chat = _PageSlot(ChatPage)
     notifications = _PageSlot(NotificationsPage)
     printers = _PageSlot(PrintersPage)
     bot = _PageSlot(BotPage)
-    ORDER = ("profile", "relay", "widget", "line", "ai", "chat", "notifications", "printers", "bot")
+    ORDER = ("profile", "relay", "widget", "line", "chat", "notifications", "printers", "bot")
     AT_ONCE = ("profile", "relay", "widget", "line")
 
     def __init__(self, ctx: AppContext) -> None:
@@ -1125,11 +911,10 @@ class SettingsScreen(QWidget):
             self.tr("Relay"),
             self.tr("Website widget"),
             self.tr("LINE"),
-            self.tr("AI assistant"),
             self.tr("Chat and bot"),
             self.tr("Notifications and language"),
             self.tr("Printers"),
-            self.tr("Sales bot"),
+            self.tr("Sales bot and AI"),
         )
         for i, name in enumerate(names):
             self.nav.item(i).setText(name)

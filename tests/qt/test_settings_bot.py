@@ -311,6 +311,7 @@ async def test_settings_screen_lists_printers_and_sales_bot(
     screen = SettingsScreen(ctx)
     qtbot.addWidget(screen)
     names = [screen.nav.item(i).text() for i in range(screen.nav.count())]
-    assert names[-2:] == ["เครื่องพิมพ์", "บอทขายของ"]
+    assert names[-2:] == ["เครื่องพิมพ์", "บอทขายของและ AI"]
+    assert "ผู้ช่วย AI" not in names  # one place for the AI settings: the bot page
     screen.show_page(len(names) - 1)
     assert screen.stack.currentWidget().widget() is screen.bot

@@ -225,7 +225,7 @@ async def test_secrets_go_to_the_keyring_only(
     screen.line.token.setText(values[LINE_TOKEN])
     assert not await screen.line.save_now()  # offline: stored, pushed on the next connection
     assert screen.line.feedback.tone is Tone.INFO
-    ai = screen.ai
+    ai = screen.bot  # the AI provider, model, key and brand voice are on the bot page
     ai.provider.setCurrentIndex(ai.provider.findData("openrouter"))
     ai.model.setText("meta-llama/llama-3.1-8b-instruct")
     ai.key.setText(values[ai_key("openrouter")])
@@ -280,17 +280,21 @@ async def test_ai_keys_typed_for_two_providers_are_both_kept(
 ) -> None:
     """Switching provider does not lose a key typed for the previous one."""
     ctx = make_ctx()
-    ai = screen_for(ctx).ai
+    ai = screen_for(ctx).bot
     ai.provider.setCurrentIndex(ai.provider.findData("groq"))
     ai.key.setText("gsk_first")
     ai.provider.setCurrentIndex(ai.provider.findData("anthropic"))
     assert ai.key.text() == ""
+    ai.provider.setCurrentIndex(ai.provider.findData("groq"))
+    assert ai.key.text() == "gsk_first"  # typed, not saved yet: still there
+    ai.provider.setCurrentIndex(ai.provider.findData("anthropic"))
     ai.key.setText("sk-ant-second")
     assert await ai.save_now()
     assert ctx.secrets.get(ai_key("groq")) == "gsk_first"
     assert ctx.secrets.get(ai_key("anthropic")) == "sk-ant-second"
     ai.provider.setCurrentIndex(ai.provider.findData("groq"))
-    assert ai.key.text() == "gsk_first"
+    assert ai.key.text() == ""  # saved keys are never shown again, only that one is kept
+    assert ai.key_saved == {"groq": True, "anthropic": True}
 
 
 async def test_widget_preview_follows_colour_and_position(
@@ -389,12 +393,12 @@ async def test_language_switch_retranslates_and_is_remembered(
     screen.show()
     page = screen.notifications
     assert screen.profile.title.text() == "ข้อมูลร้าน"
-    assert screen.nav.item(6).text() == "การแจ้งเตือนและภาษา"
+    assert screen.nav.item(5).text() == "การแจ้งเตือนและภาษา"
     page.language.setCurrentIndex(page.language.findData("en"))
     await _until(lambda: screen.profile.title.text() == "Shop profile")
     assert i18n.current_language() == "en"
     assert ctx.settings.value("ui/language") == "en"
-    assert screen.nav.item(6).text() == "Notifications and language"
+    assert screen.nav.item(5).text() == "Notifications and language"
     assert screen.profile.labels["tax_id"].text() == "Tax ID (13 digits)"
     page.language.setCurrentIndex(page.language.findData("th"))
     await _until(lambda: screen.profile.title.text() == "ข้อมูลร้าน")

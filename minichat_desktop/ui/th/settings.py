@@ -7,7 +7,7 @@ TEXTS = {
     "Relay": "รีเลย์",
     "Website widget": "วิดเจ็ตบนเว็บไซต์",
     "LINE": "LINE",
-    "AI assistant": "ผู้ช่วย AI",
+    "Sales bot and AI": "บอทขายของและ AI",
     "Chat and bot": "แชทและบอท",
     "Notifications and language": "การแจ้งเตือนและภาษา",
     # shared
@@ -166,26 +166,13 @@ TEXTS = {
     "Saved on this computer. MiniChat is offline: the relay gets it when the connection is "
     "back.": "บันทึกไว้ในเครื่องนี้แล้ว ตอนนี้ MiniChat ออฟไลน์อยู่ จะส่งให้รีเลย์เมื่อเชื่อมต่อได้อีกครั้ง",
     # AI
-    "Optional: let the chat bot write friendlier answers with an AI model. Prices, stock and "
-    "orders always come from your shop's data. With no AI, the rule-based bot still sells.": "ไม่บังคับ: ให้บอทใช้โมเดล AI ช่วยตอบให้เป็นธรรมชาติขึ้น ราคา สต็อก และออเดอร์มาจากข้อมูลร้านเสมอ ถ้าไม่ใช้ AI บอทแบบกฎก็ยังขายได้",
     "Provider": "ผู้ให้บริการ",
     "Model": "โมเดล",
     "Server address": "ที่อยู่เซิร์ฟเวอร์",
     "API key": "API key",
     "None (rule-based bot only)": "ไม่ใช้ (บอทแบบกฎเท่านั้น)",
     "Brand voice": "น้ำเสียงของแบรนด์",
-    "How the bot should sound, in a few sentences. For example: friendly, polite, ends "
-    "sentences with ค่ะ, short answers, a few emoji.": "อธิบายสั้น ๆ ว่าบอทควรพูดแบบไหน เช่น เป็นกันเอง สุภาพ ลงท้ายด้วยค่ะ ตอบสั้น ใช้อีโมจิบ้าง",
-    "Save AI settings": "บันทึกการตั้งค่า AI",
-    "The bot answers with rules and your shop's data only.": "บอทตอบด้วยกฎและข้อมูลของร้านเท่านั้น",
-    "Ollama runs models on this computer or your network: no API key, nothing leaves your "
-    "network.": "Ollama รันโมเดลบนเครื่องนี้หรือในเครือข่ายของคุณ ไม่ต้องใช้ API key และข้อมูลไม่ออกนอกเครือข่าย",
-    "Get an API key at openrouter.ai → Keys.": "ขอ API key ได้ที่ openrouter.ai → Keys",
-    "Get an API key at console.groq.com → API Keys.": "ขอ API key ได้ที่ console.groq.com → API Keys",
-    "Get an API key at console.anthropic.com → API Keys.": "ขอ API key ได้ที่ console.anthropic.com → API Keys",
-    "The server address must look like http://127.0.0.1:11434.": "ที่อยู่เซิร์ฟเวอร์ต้องอยู่ในรูปแบบ http://127.0.0.1:11434",
     "Saved. Add the API key, or the bot answers without AI.": "บันทึกแล้ว กรุณาใส่ API key ไม่เช่นนั้นบอทจะตอบโดยไม่ใช้ AI",
-    "AI settings saved.": "บันทึกการตั้งค่า AI แล้ว",
     # chat
     "How the bot answers new chats, and ready-made replies for you and your staff.": "กำหนดวิธีที่บอทตอบแชทใหม่ และข้อความสำเร็จรูปสำหรับคุณและพนักงาน",
     "Bot": "บอท",
