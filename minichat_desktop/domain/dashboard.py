@@ -426,54 +426,59 @@ def _conversations(
         ):
             if at >= again[cid] and (cid not in replies or at < replies[cid]):
                 replies[cid] = at
-    now_ids = list(first_ins)
-    facts: dict[int, tuple[str, str, str | None]] = {
-        cid: (ref, status, taken)
-        for cid, ref, status, taken in raw.execute(
-            "SELECT id, ref, status, taken_over_at FROM conversations"
-            " WHERE id IN (SELECT value FROM json_each(?))",
-            (json.dumps(now_ids + before_ids),),
-        )
-    }
-    ordered: dict[int, set[str]] = {0: set(), 1: set()}
-    for ref, cur in raw.execute(
-        "SELECT DISTINCT conversation_ref, created_at >= ? FROM orders"
-        " WHERE created_at >= ? AND created_at < ? AND conversation_ref <> ''"
-        f" AND status NOT IN {_NOT_SALES_SQL}",
-        (lo, plo, hi),
-    ):
-        ordered[cur].add(ref)
-
-    no_facts = ("", "", None)
-    refs_before = ordered[0]
-    converted_before = sum(facts.get(cid, no_facts)[0] in refs_before for cid in before_ids)
-    refs_now = ordered[1]
-    converted_now = n_bot = closed = handed = 0
-    waits: list[float] = []
-    for cid, first_in in first_ins.items():
-        ref, status, taken = facts.get(cid, no_facts)
-        converted = ref in refs_now
-        converted_now += converted
-        reply = replies.get(cid)
-        if reply is not None:
-            waits.append(max(0.0, (_parse(reply) - _parse(first_in)).total_seconds()))
-        _first_out, bot, human = sent.get(cid, no_sent)
-        if bot:
-            n_bot += 1
-            if human or (taken is not None and lo <= taken < hi) or status == "escalated":
-                handed += 1
-            elif converted or status == "resolved":
-                closed += 1
-    answered = len(waits)
+    ids = set(first_ins)
+    sold_now, sold_before = _sold(raw, lo, hi), _sold(raw, plo, lo)
+    escalated, resolved, taken = _marked(raw, lo, hi)
+    bot = {cid for cid, (_first, wrote, _human) in sent.items() if wrote and cid in ids}
+    human = {cid for cid, (_first, _bot, wrote) in sent.items() if wrote}
+    handed = bot & (human | taken | escalated)
+    closed = (bot - handed) & (sold_now | resolved)
+    parse = dt.datetime.fromisoformat
+    waits = [
+        max(0.0, (parse(reply) - parse(first_ins[cid])).total_seconds())
+        for cid, reply in replies.items()
+    ]
     bot_figures = BotPerformance(
-        conversations=n_bot,
-        closed_by_bot=closed,
-        handed_off=handed,
-        answered=answered,
-        unanswered=len(now_ids) - answered,
+        conversations=len(bot),
+        closed_by_bot=len(closed),
+        handed_off=len(handed),
+        answered=len(waits),
+        unanswered=len(ids) - len(waits),
         first_response_median_s=statistics.median(waits) if waits else None,
     )
-    return (len(now_ids), converted_now), (len(before_ids), converted_before), bot_figures
+    return (
+        (len(ids), len(sold_now & ids)),
+        (len(before_ids), len(sold_before.intersection(before_ids))),
+        bot_figures,
+    )
+
+
+def _sold(raw: DriverConnection, lo: str, hi: str) -> set[int]:
+    """Conversations with an order (not cancelled or refunded) placed in [lo, hi) from them."""
+    (ids,) = raw.execute(
+        "SELECT json_group_array(DISTINCT c.id) FROM orders o"
+        " JOIN conversations c ON c.ref = o.conversation_ref"
+        " WHERE o.created_at >= ? AND o.created_at < ? AND o.conversation_ref <> ''"
+        f" AND o.status NOT IN {_NOT_SALES_SQL}",
+        (lo, hi),
+    ).fetchone()
+    return set(json.loads(ids))
+
+
+def _marked(raw: DriverConnection, lo: str, hi: str) -> tuple[set[int], set[int], set[int]]:
+    """Conversations escalated, resolved, and taken over by a person in [lo, hi): what can
+    make a chat handed off or closed (read from the (status, taken_over_at) index)."""
+    escalated, resolved, taken = (
+        set(json.loads(ids))
+        for ids in raw.execute(
+            "SELECT (SELECT json_group_array(id) FROM conversations WHERE status = 'escalated'),"
+            " (SELECT json_group_array(id) FROM conversations WHERE status = 'resolved'),"
+            " (SELECT json_group_array(id) FROM conversations"
+            "  WHERE taken_over_at >= ? AND taken_over_at < ?)",
+            (lo, hi),
+        ).fetchone()
+    )
+    return escalated, resolved, taken
 
 
 def _parse(text: str) -> dt.datetime:
@@ -966,17 +971,7 @@ def _assemble(
     fig, fig_before = now.figures(), before.figures()
     maps = refs(max(fig.upto, fig_before.upto))
     sold = now.sold(maps)
-    # Only what can make a chat handed off or closed: a status or a takeover in the range.
-    escalated, resolved, taken = (
-        set(json.loads(ids))
-        for ids in raw.execute(
-            "SELECT (SELECT json_group_array(id) FROM conversations WHERE status = 'escalated'),"
-            " (SELECT json_group_array(id) FROM conversations WHERE status = 'resolved'),"
-            " (SELECT json_group_array(id) FROM conversations"
-            "  WHERE taken_over_at >= ? AND taken_over_at < ?)",
-            (lo, hi),
-        ).fetchone()
-    )
+    escalated, resolved, taken = _marked(raw, lo, hi)
     handed = fig.bot & (fig.human | taken | escalated)
     closed = (fig.bot - handed) & (sold | resolved)
     bot = BotPerformance(
