@@ -1,6 +1,6 @@
-"""``minichat invoice``, ``minichat receipt`` and ``minichat label``: an order's documents as
-PDF files. Several order numbers make one PDF. The file is written whole or not at all (a
-temporary file renamed into place)."""
+"""``minichat invoice``, ``minichat credit-note``, ``minichat receipt`` and ``minichat label``:
+an order's documents as PDF files. Several order numbers make one PDF. The file is written
+whole or not at all (a temporary file renamed into place)."""
 
 from __future__ import annotations
 
@@ -65,6 +65,18 @@ def cmd_invoice(args: argparse.Namespace) -> int:
     return _done(out, "invoice", len(args.orders))
 
 
+def cmd_credit_note(args: argparse.Namespace) -> int:
+    from minichat_desktop.documents import api
+    from minichat_desktop.domain.documents import DocumentKind
+
+    out = _out(args)
+    pdf = api.invoices_pdf(
+        _open(args), args.orders, actor="cli", kind=DocumentKind.CREDIT_NOTE, copy=args.copy
+    )
+    api.write_atomically(out, pdf)
+    return _done(out, "credit note", len(args.orders))
+
+
 def cmd_receipt(args: argparse.Namespace) -> int:
     from minichat_desktop.documents import api
 
@@ -103,6 +115,14 @@ def register(add: Callable[..., Any], sub: Any) -> None:
     inv.add_argument(
         "--buyer-branch", metavar="BRANCH", help="the buyer's branch (00000: head office)"
     )
+    cn = add(
+        "credit-note",
+        cmd_credit_note,
+        "write the A4 credit note (ใบลดหนี้) of refunded orders that had a tax invoice to a PDF; "
+        "refunding such an order issues it",
+    )
+    _order_args(cn)
+    cn.add_argument("--copy", action="store_true", help="mark it as a copy (สำเนา)")
     rec = add(
         "receipt",
         cmd_receipt,

@@ -1,12 +1,14 @@
 """A4 documents: the full tax invoice (ใบกำกับภาษี/ใบเสร็จรับเงิน, every field of Revenue Code
-s.86/4), the abbreviated tax invoice (s.86/6) and the receipt of a shop that is not
-VAT-registered.
+s.86/4), the abbreviated tax invoice (s.86/6), the receipt of a shop that is not
+VAT-registered, and the credit note (ใบลดหนี้, s.86/10) of a refunded sale.
 
 What each shows: the title; the seller's name, address, tax ID and branch; the document's
 running number and date; the buyer's name, address, tax ID and branch (full tax invoice); each
 line's description, quantity, unit price and amount; VAT shown separately from the value before
 VAT (tax invoices), whether the shop's prices include VAT or not; the total in figures and in
-Thai words; how it was paid.
+Thai words; how it was paid. A credit note shows, instead of the payment, the tax invoice it
+reduces (number and date), the value on it, the right value, the difference, the VAT on the
+difference, the total credited in figures and words, and the reason.
 """
 
 from __future__ import annotations
@@ -137,6 +139,12 @@ def _party_and_meta(d: DocumentData) -> Table:
         ("อ้างอิงคำสั่งซื้อ\nOrder", d.order_number),
         ("ชำระเงิน\nPaid", thai_date(paid, with_time=True)),
     ]
+    if d.credit is not None:
+        c = d.credit
+        meta_rows[2:] = [
+            ("อ้างถึงใบกำกับภาษี\nInvoice", f"{c.invoice_number}\n{thai_date(c.invoice_date)}"),
+            ("อ้างอิงคำสั่งซื้อ\nOrder", d.order_number),
+        ]
     mw, mv = 27 * mm, 45 * mm
     meta = Table([_label_value(k, v) for k, v in meta_rows], colWidths=[mw, mv])
     meta.setStyle(
@@ -231,14 +239,29 @@ def total_rows(d: DocumentData) -> list[tuple[str, int, bool]]:
     return rows
 
 
+def credit_rows(d: DocumentData) -> list[tuple[str, int, bool]]:
+    """A credit note's money lines (s.86/10): value on the tax invoice, right value,
+    difference, VAT on it, total credited."""
+    c = d.credit
+    assert c is not None
+    return [
+        ("มูลค่าตามใบกำกับภาษีเดิม Original value", c.original_value, False),
+        ("มูลค่าที่ถูกต้อง Correct value", c.correct_value, False),
+        ("ผลต่าง Difference", c.difference, False),
+        (f"ภาษีมูลค่าเพิ่ม VAT {d.totals.vat_rate_text}", c.vat, False),
+        ("รวมลดหนี้ทั้งสิ้น Total credited", c.total, True),
+    ]
+
+
 def _totals(d: DocumentData) -> Table:
+    rows = credit_rows(d) if d.credit is not None else total_rows(d)
     sums = Table(
         [
             [
                 para(label, 9.5 if strong else 9, bold=strong),
                 para(money(value), 10 if strong else 9, bold=strong, align="right"),
             ]
-            for label, value, strong in total_rows(d)
+            for label, value, strong in rows
         ],
         colWidths=[58 * mm, 28 * mm],
     )
@@ -296,6 +319,15 @@ def _totals(d: DocumentData) -> Table:
 
 
 def _payment(d: DocumentData) -> list[Flowable]:
+    if d.credit is not None:
+        return [
+            para(f"เหตุที่ออกใบลดหนี้ (Reason): {d.credit.reason}", 9),
+            para(
+                f"ลดหนี้ตาม{d.credit.invoice_title} เลขที่ {d.credit.invoice_number} "
+                f"ลงวันที่ {thai_date(d.credit.invoice_date)}",
+                9,
+            ),
+        ]
     parts = []
     for t in d.tenders:
         text = f"{t.method_name} {money(t.amount_satang)} บาท"
@@ -317,8 +349,9 @@ def _signatures(d: DocumentData) -> Table:
             para("วันที่ ........../........../..........", 8.5, align="center", color="muted"),
         ]
 
+    first = "ผู้รับใบลดหนี้ / Received by" if d.credit is not None else "ผู้รับเงิน / Collector"
     t = Table(
-        [[box("ผู้รับเงิน / Collector"), box("ผู้มีอำนาจลงนาม / Authorized signature")]],
+        [[box(first), box("ผู้มีอำนาจลงนาม / Authorized signature")]],
         colWidths=[WIDTH / 2, WIDTH / 2],
     )
     t.setStyle(TableStyle([("VALIGN", (0, 0), (-1, -1), "TOP")]))
@@ -377,8 +410,8 @@ class _PagedCanvas(Canvas):
 
 @serialized
 def render_invoice(d: DocumentData, *, copy: bool = False) -> bytes:
-    """The A4 PDF of a tax invoice, abbreviated tax invoice or receipt. ``copy`` marks it
-    สำเนา (a copy) instead of ต้นฉบับ (the original)."""
+    """The A4 PDF of a tax invoice, abbreviated tax invoice, receipt or credit note.
+    ``copy`` marks it สำเนา (a copy) instead of ต้นฉบับ (the original)."""
     buf = io.BytesIO()
     doc = make_doc(
         buf,

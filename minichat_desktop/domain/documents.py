@@ -54,6 +54,10 @@ class DocumentKind(StrEnum):
     FULL = "full"
     ABBREVIATED = "abbreviated"
     RECEIPT = "receipt"
+    CREDIT_NOTE = "credit_note"  # issued only by refunding an order that had a tax invoice
+
+
+TAX_INVOICES = (DocumentKind.FULL, DocumentKind.ABBREVIATED)
 
 
 # Number prefixes: what an accountant reads at a glance.
@@ -61,12 +65,14 @@ PREFIXES: dict[DocumentKind, str] = {
     DocumentKind.FULL: "INV",
     DocumentKind.ABBREVIATED: "ABB",
     DocumentKind.RECEIPT: "RC",
+    DocumentKind.CREDIT_NOTE: "CN",
 }
 
 TITLES: dict[DocumentKind, tuple[str, str]] = {
     DocumentKind.FULL: ("ใบกำกับภาษี / ใบเสร็จรับเงิน", "TAX INVOICE / RECEIPT"),
     DocumentKind.ABBREVIATED: ("ใบกำกับภาษีอย่างย่อ", "ABBREVIATED TAX INVOICE"),
     DocumentKind.RECEIPT: ("ใบเสร็จรับเงิน", "RECEIPT"),
+    DocumentKind.CREDIT_NOTE: ("ใบลดหนี้", "CREDIT NOTE"),
 }
 
 PAYMENT_NAMES: dict[str, str] = {
@@ -235,8 +241,27 @@ class Tender:
 
 
 @dataclass(frozen=True, slots=True)
+class Credit:
+    """What a credit note adds (Revenue Code s.86/10): the tax invoice it reduces, the value
+    on it, the right value, the difference, the VAT on the difference, and why. Satang."""
+
+    invoice_number: str
+    invoice_date: dt.datetime
+    invoice_title: str
+    original_value: int  # before VAT, as on the tax invoice
+    correct_value: int
+    difference: int
+    vat: int
+    reason: str
+
+    @property
+    def total(self) -> int:
+        return self.difference + self.vat
+
+
+@dataclass(frozen=True, slots=True)
 class DocumentData:
-    """Everything a tax invoice or receipt shows."""
+    """Everything a tax invoice, receipt or credit note shows."""
 
     kind: DocumentKind
     number: str
@@ -254,10 +279,11 @@ class DocumentData:
     paid_at: dt.datetime | None
     tenders: tuple[Tender, ...]
     amount_words: str
+    credit: Credit | None = None  # a credit note's reference and amounts
 
     @property
     def is_tax_invoice(self) -> bool:
-        return self.kind in (DocumentKind.FULL, DocumentKind.ABBREVIATED)
+        return self.kind in TAX_INVOICES
 
 
 @dataclass(frozen=True, slots=True)
@@ -435,6 +461,12 @@ def issue_document(
     existing = find_document(session, order_id, kind)
     if existing is not None:
         return existing
+    if kind is DocumentKind.CREDIT_NOTE:
+        raise UserError(
+            "document.credit_note_by_refund",
+            "a credit note is issued by refunding an order that has a tax invoice",
+            kind=kind.value,
+        )
     order = _order_row(session, order_id)
     profile = shop_mod.get_profile(session)
     if kind is not DocumentKind.RECEIPT and not profile.vat_registered:
@@ -469,29 +501,107 @@ def issue_document(
             order=order.number,
         )
     chosen = _clean_buyer(buyer if buyer is not None else buyer_from_order(order), kind)
-    now = now or utcnow()
+    return _record(session, order.id, kind, chosen, actor, now or utcnow())
+
+
+def _record(
+    session: Session,
+    order_id: int,
+    kind: DocumentKind,
+    buyer: Buyer,
+    actor: str,
+    now: dt.datetime,
+    note: str = "",
+) -> DocumentView:
+    """Number and store a document, with its line in the order's timeline."""
     number = _next_document_number(session, kind, now)
     doc = TaxDocument(
         kind=kind.value,
         number=number,
-        order_id=order.id,
+        order_id=order_id,
         issued_at=now,
-        buyer=chosen.to_json(),
+        buyer=buyer.to_json(),
         issued_by=actor,
     )
     session.add(doc)
     session.add(
         OrderEvent(
-            order_id=order.id,
+            order_id=order_id,
             kind="document",
             status="",
-            note=f"{TITLES[kind][0]} {number}",
+            note=f"{TITLES[kind][0]} {number}{note}",
             actor=actor,
             created_at=now,
         )
     )
     session.flush()
     return _view(doc)
+
+
+def issue_credit_note(
+    session: Session, order_id: int, actor: str, *, now: dt.datetime | None = None
+) -> DocumentView | None:
+    """The credit note (ใบลดหนี้) of a refunded order that had a tax invoice, issued now from
+    its own gap-free sequence (``CN2026-000001``) with the tax invoice's buyer; the one
+    already issued when there is one. None when the order had no tax invoice (a non-VAT
+    shop's receipt, or a sale refunded before its invoice): there is no output tax to reduce.
+    Called by ``orders.change_status`` in the refund's own unit of work; a refund is always
+    the whole order, so the right value is zero and the difference the invoice's value."""
+    existing = find_document(session, order_id, DocumentKind.CREDIT_NOTE)
+    if existing is not None:
+        return existing
+    invoice = _tax_invoice(session, order_id)
+    if invoice is None:
+        return None
+    return _record(
+        session,
+        order_id,
+        DocumentKind.CREDIT_NOTE,
+        invoice.buyer,
+        actor,
+        now or utcnow(),
+        note=f" (อ้างอิง {invoice.number})",
+    )
+
+
+def _tax_invoice(session: Session, order_id: int) -> DocumentView | None:
+    """The order's tax invoice: the full one when both were issued (it names the buyer)."""
+    for kind in TAX_INVOICES:
+        found = find_document(session, order_id, kind)
+        if found is not None:
+            return found
+    return None
+
+
+def _credit(session: Session, order: Order) -> Credit:
+    invoice = _tax_invoice(session, order.id)
+    if invoice is None:  # a credit note is only issued against one; never deleted
+        raise NotFound(
+            "document.no_tax_invoice",
+            f"order {order.number} has no tax invoice",
+            order=order.number,
+        )
+    reason = session.scalar(
+        select(OrderEvent.note)
+        .where(
+            OrderEvent.order_id == order.id,
+            OrderEvent.kind == "status",
+            OrderEvent.status == OrderStatus.REFUNDED,
+        )
+        .order_by(OrderEvent.id.desc())
+        .limit(1)
+    )
+    value = order.total_satang - order.vat_satang
+    return Credit(
+        invoice_number=invoice.number,
+        invoice_date=invoice.issued_at,
+        invoice_title=TITLES[invoice.kind][0],
+        original_value=value,
+        correct_value=0,
+        difference=value,
+        vat=order.vat_satang,
+        reason=(reason or "").strip() or "คืนสินค้าและคืนเงินเต็มจำนวน",
+    )
 
 
 # ---------------------------------------------------------------------------- gathering
@@ -562,6 +672,7 @@ def document_data(session: Session, doc: DocumentView) -> DocumentData:
     if order is None:
         raise NotFound("order.not_found", f"no order {doc.order_id}", order=str(doc.order_id))
     title_th, title_en = TITLES[doc.kind]
+    credit = _credit(session, order) if doc.kind is DocumentKind.CREDIT_NOTE else None
     totals = DocTotals(
         subtotal=order.subtotal_satang,
         discount=order.discount_satang,
@@ -587,7 +698,8 @@ def document_data(session: Session, doc: DocumentView) -> DocumentData:
         totals=totals,
         paid_at=order.paid_at,
         tenders=_tenders(session, order),
-        amount_words=bahttext(satang_to_decimal(order.total_satang)),
+        amount_words=bahttext(satang_to_decimal(credit.total if credit else order.total_satang)),
+        credit=credit,
     )
 
 

@@ -536,7 +536,14 @@ def place_order(session: Session, new: NewOrder, actor: str) -> OrderView:
         "updated_at": now,
     }
     order_id = raw.insert(Order.__table__, order)
-    analytics.record_raw(raw, analytics.ORDER_CREATED, at=now, order_id=order_id, customer_id=customer_id, data={"channel": str(new.channel), "total_satang": totals.total})  # noqa: E501
+    analytics.record_raw(
+        raw,
+        analytics.ORDER_CREATED,
+        at=now,
+        order_id=order_id,
+        customer_id=customer_id,
+        data={"channel": str(new.channel), "total_satang": totals.total},
+    )
     item_ids = [raw.insert(OrderItem.__table__, {"order_id": order_id, **i}) for i in items]
     event_note = "placed" if not new.completed else "counter sale"
     raw.insert(
@@ -710,7 +717,8 @@ def change_status(
     session: Session, order_id: int, to: OrderStatus, actor: str, note: str = ""
 ) -> OrderView:
     """Move an order to ``to``. Cancelling gives reserved stock back; refunding gives the
-    stock back and marks the payment refunded. Raises :class:`InvalidTransition` naming both
+    stock back, marks the payment refunded and, when the order had a tax invoice, issues its
+    credit note (``documents.issue_credit_note``). Raises :class:`InvalidTransition` naming both
     statuses when the move is not allowed."""
     order = _load(session, order_id=order_id)
     current = OrderStatus(order.status)
@@ -757,6 +765,10 @@ def change_status(
     order.updated_at = now
     _event(session, order, "status", actor, note, status=to)
     session.flush()
+    if to == S.REFUNDED:  # a sale that had a tax invoice gets its credit note (ใบลดหนี้)
+        from minichat_desktop.domain import documents
+
+        documents.issue_credit_note(session, order.id, actor, now=now)
     session.expire(order, ["events"])
     return order_view(order)
 

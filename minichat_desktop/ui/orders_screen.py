@@ -152,6 +152,7 @@ class OrderDetail(QFrame):
         self.refund_action = self.more_menu.addAction("")
         self.more_menu.addSeparator()
         self.invoice_action = self.more_menu.addAction("")
+        self.credit_action = self.more_menu.addAction("")  # refunded orders
         self.receipt_action = self.more_menu.addAction("")
         self.label_action = self.more_menu.addAction("")
         self.more_menu.addSeparator()
@@ -241,6 +242,7 @@ class OrderDetail(QFrame):
         self.cancel_action.setText(self.tr("Cancel order…"))
         self.refund_action.setText(self.tr("Refund…"))
         self.invoice_action.setText(self.tr("Print tax invoice / receipt (A4)…"))
+        self.credit_action.setText(self.tr("Print credit note (A4)…"))
         self.receipt_action.setText(self.tr("Print short receipt"))
         self.label_action.setText(self.tr("Print shipping label…"))
         self.save_invoice_action.setText(self.tr("Save invoice as PDF…"))
@@ -321,6 +323,7 @@ class OrderDetail(QFrame):
             ship.append(self.tr("Delivered {when}").format(when=bangkok(v.delivered_at)))
         self.shipping.setText("\n".join(ship) or self.tr("Not shipped yet"))
         self.slip_button.setVisible(bool(v.slip_path))
+        self.credit_action.setVisible(v.status == OrderStatus.REFUNDED)
         self.customer_button.setVisible(v.customer_id is not None)
 
         lines = [self.tr("Subtotal {amount}").format(amount=_money(v.subtotal_satang))]
@@ -452,6 +455,7 @@ class OrdersScreen(QWidget):
         d.note_button.clicked.connect(self.add_note)
         d.note_edit.returnPressed.connect(self.add_note)
         d.invoice_action.triggered.connect(lambda: self._print("invoice"))
+        d.credit_action.triggered.connect(lambda: self._print("credit_note"))
         d.receipt_action.triggered.connect(lambda: self._print("receipt"))
         d.label_action.triggered.connect(lambda: self._print("label"))
         d.save_invoice_action.triggered.connect(lambda: self._print("save_invoice"))
@@ -1032,6 +1036,8 @@ class OrdersScreen(QWidget):
         try:
             if what == "invoice":
                 await printing.print_invoice(self, self.ctx, oid)
+            elif what == "credit_note":
+                await printing.print_credit_note(self, self.ctx, oid)
             elif what == "receipt":
                 await printing.print_receipt(self, self.ctx, oid)
             elif what == "label":

@@ -780,6 +780,8 @@ class PosScreen(QWidget):
             )
         )
         reprint = box.addButton(self.tr("Print receipt"), QMessageBox.ButtonRole.ActionRole)
+        credit = box.addButton(self.tr("Print credit note"), QMessageBox.ButtonRole.ActionRole)
+        credit.setVisible(view.status == "refunded")
         refund = box.addButton(self.tr("Refund…"), QMessageBox.ButtonRole.DestructiveRole)
         refund.setEnabled(view.payment_status == "paid")
         box.addButton(self.tr("Close"), QMessageBox.ButtonRole.RejectRole)
@@ -787,6 +789,10 @@ class PosScreen(QWidget):
         clicked = box.clickedButton()
         if clicked is reprint:
             await self.print_receipt(order_id)
+        elif clicked is credit:
+            from minichat_desktop.ui import printing
+
+            await printing.print_credit_note(self, self.ctx, order_id)
         elif clicked is refund:
             reason = await self._ask_text(self.tr("Refund"), self.tr("Why is this sale refunded?"))
             if reason is not None:
@@ -805,11 +811,17 @@ class PosScreen(QWidget):
         except DomainError as exc:
             show_error(self, exc)
             return False
-        self._say(
-            self.tr("Sale {number} refunded: give back {amount}").format(
-                number=view.number, amount=baht(view.total_satang)
-            )
+        text = self.tr("Sale {number} refunded: give back {amount}").format(
+            number=view.number, amount=baht(view.total_satang)
         )
+        note = await self.ctx.ops.read(
+            documents.find_document, order_id, documents.DocumentKind.CREDIT_NOTE
+        )
+        if note is not None:
+            text += " · " + self.tr("credit note {number} issued (print it from F8)").format(
+                number=note.number
+            )
+        self._say(text)
         return True
 
     # ------------------------------------------------------------------ shifts

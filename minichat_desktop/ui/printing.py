@@ -76,6 +76,10 @@ def _texts() -> dict[str, str]:
             "A VAT-registered shop issues tax invoices, not plain receipts."
         ),
         "document.no_orders": t("Choose at least one order."),
+        "document.credit_note_by_refund": t(
+            "This order has no credit note: one is issued when an order that had a tax invoice "
+            "is refunded."
+        ),
         "label.no_address": t("Order {order} has no recipient name and address to ship to."),
         "order.not_found": t("Order {order} was not found."),
         "printer.bad_network": t(
@@ -390,6 +394,21 @@ async def print_invoice(
                     return False
                 buyer = dialog.buyer()
         return print_pdf(parent, pdf, t("Tax invoice"), printer=printer, ask=printer is None)
+    except DomainError as exc:
+        show_document_error(parent, exc)
+        return False
+
+
+async def print_credit_note(
+    parent: QWidget | None, ctx: AppContext, order_id: int | str, *, printer: QPrinter | None = None
+) -> bool:
+    """Print the credit note (ใบลดหนี้) that refunding the order issued (when it had a tax
+    invoice) through the print dialog, or straight to ``printer``."""
+    try:
+        pdf = await in_background(
+            ctx, api.invoice_pdf, order_id, actor=ctx.ops.actor, kind=docs.DocumentKind.CREDIT_NOTE
+        )
+        return print_pdf(parent, pdf, t("Credit note"), printer=printer, ask=printer is None)
     except DomainError as exc:
         show_document_error(parent, exc)
         return False

@@ -244,8 +244,51 @@ def test_counter_sale_invoice_takes_the_buyer_from_options(
     assert nfkc("บริษัท ลูกค้าหน้าร้าน จำกัด") in text and "1-1017-00230-70-8" in text
 
 
-@pytest.mark.parametrize("cmd", ["invoice", "receipt", "label"])
+@pytest.mark.parametrize("cmd", ["invoice", "credit-note", "receipt", "label"])
 def test_document_commands_have_help(tmp_path: Path, cmd: str) -> None:
     done = run(tmp_path, cmd, "--help")
     assert done.returncode == 0, done.stderr
     assert f"usage: minichat {cmd}" in done.stdout and "OUT.pdf" in done.stdout
+
+
+def test_credit_note_of_a_refunded_invoiced_order(tmp_path: Path) -> None:
+    """Refunding an order that had its tax invoice issues a credit note the command prints;
+    an order refunded with no tax invoice has none (exit 2, nothing written)."""
+    from minichat_desktop.domain import orders
+    from minichat_desktop.domain.db import Database
+    from minichat_desktop.domain.models import OrderStatus
+
+    data = tmp_path / "shop"
+    assert run(data, "demo-data").returncode == 0
+    rows = json.loads(run(data, "orders", "list", "--json", "--limit", "1000").stdout)
+    invoiced, bare = _pick(rows, status="delivered", channel="line")[:2]
+    assert run(data, "invoice", invoiced["number"], str(tmp_path / "inv.pdf")).returncode == 0
+    db = Database.open(data, backup=False)
+    try:
+        with db.write() as s:
+            for row in (invoiced, bare):
+                oid = orders.get_order_by_number(s, row["number"]).id
+                orders.change_status(s, oid, OrderStatus.REFUNDED, "owner", "สินค้าชำรุด")
+    finally:
+        db.dispose()
+    out = tmp_path / "cn.pdf"
+    done = run(data, "credit-note", invoiced["number"], str(out))
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == f"credit note for 1 order written to {out}"
+    text = pdftext(out)
+    total = Decimal(str(invoiced["total"]))
+    for expected in (
+        "ใบลดหนี้",
+        f"CN{_year()}-000001",
+        f"INV{_year()}-000001",
+        invoiced["number"],
+        f"{total:,.2f}",
+        f"({bahttext(total)})",
+        "สินค้าชำรุด",
+    ):
+        assert nfkc(expected) in text, expected
+    missing = tmp_path / "none.pdf"
+    done = run(data, "credit-note", bare["number"], str(missing))
+    assert done.returncode == 2
+    assert "a credit note is issued by refunding an order that has a tax invoice" in done.stderr
+    assert not missing.exists()

@@ -20,11 +20,12 @@ from minichat_desktop.domain import documents as docs
 from minichat_desktop.domain.catalog import ProductInput
 from minichat_desktop.domain.db import Database
 from minichat_desktop.domain.documents import PrinterSettings, ReceiptPrinterKind
-from minichat_desktop.domain.models import Channel
+from minichat_desktop.domain.models import Channel, OrderStatus
 from minichat_desktop.domain.orders import LineInput, NewOrder
 from minichat_desktop.ui.context import AppContext
 from minichat_desktop.ui.printing import (
     BuyerDialog,
+    print_credit_note,
     print_invoice,
     print_pdf,
     print_receipt,
@@ -272,3 +273,25 @@ async def test_save_document_writes_the_pdf_where_chosen(
     assert _sizes_mm(saved) == [(100, 150)] * 2
     assert asked == ["labels-MC-2026-000001-and-1-more.pdf"]
     assert dialogs == []
+
+
+async def test_credit_note_prints_after_a_refund_and_is_explained_before(
+    make_ctx: Callable[..., AppContext], tmp_path: Path, dialogs: list[tuple[str, str]]
+) -> None:
+    """A refunded sale that had its tax invoice prints its credit note; one refunded before
+    any tax invoice has none, and the owner is told why in Thai."""
+    ctx = make_ctx()
+    invoiced, bare = _shop_with_orders(ctx.ops.db, 2)
+    with ctx.ops.db.write() as s:
+        docs.issue_document(s, invoiced, docs.DocumentKind.ABBREVIATED, "staff")
+        for oid in (invoiced, bare):
+            orders.change_status(s, oid, OrderStatus.REFUNDED, "owner", note="คืนสินค้า")
+    out = tmp_path / "credit.pdf"
+    assert await print_credit_note(None, ctx, invoiced, printer=_file_printer(out))
+    assert _sizes_mm(out) == [(210, 297)]
+    assert dialogs == []
+    assert not await print_credit_note(None, ctx, bare, printer=_file_printer(tmp_path / "x.pdf"))
+    assert dialogs == [
+        ("กรุณาตรวจสอบ", "ออเดอร์นี้ไม่มีใบลดหนี้ ใบลดหนี้ออกให้เมื่อคืนเงินออเดอร์ที่ออกใบกำกับภาษีไปแล้ว")
+    ]
+    assert not (tmp_path / "x.pdf").exists()

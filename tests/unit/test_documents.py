@@ -662,3 +662,88 @@ def test_shop_logo_is_printed_and_a_missing_one_is_skipped(
     path.unlink()
     assert _images_on_first_page(api.invoice_pdf(db, o.id)) == 0
     assert "cannot be read; printing without it" in caplog.text
+
+
+# ---------------------------------------------------------------------------- credit notes
+
+
+def test_refund_of_an_invoiced_sale_issues_a_credit_note(db: Database) -> None:
+    """Refunding a sale that had a tax invoice issues the next credit note number, naming the
+    invoice and its buyer; the PDF shows what s.86/10 asks and reprints the same."""
+    _shop(db, include=True, price=10700)
+    o = _order(db, qty=2, **ADDRESS, customer_tax_id=BUYER_TAX_ID)
+    invoice = _issue(db, o.id, DocumentKind.FULL)
+    with db.write() as s:
+        orders.change_status(s, o.id, OrderStatus.REFUNDED, "owner", note="สินค้าชำรุด")
+        note = docs.find_document(s, o.id, DocumentKind.CREDIT_NOTE)
+    y = _year()
+    assert note is not None and note.number == f"CN{y}-000001"
+    assert note.buyer == invoice.buyer and note.buyer.tax_id == BUYER_TAX_ID
+    with db.read() as s:
+        data = docs.gather_issued(s, o.number, kind=DocumentKind.CREDIT_NOTE)
+    assert data is not None and data.credit is not None
+    c = data.credit
+    assert (c.invoice_number, c.original_value, c.correct_value) == (invoice.number, 20000, 0)
+    assert (c.difference, c.vat, c.total, c.reason) == (20000, 1400, 21400, "สินค้าชำรุด")
+    assert data.amount_words == "สองร้อยสิบสี่บาทถ้วน"
+    pdf = api.invoice_pdf(db, o.number, kind=DocumentKind.CREDIT_NOTE)
+    text = _pdf_text(pdf)
+    for expected in (
+        "ใบลดหนี้",
+        "CREDIT NOTE",
+        f"CN{y}-000001",
+        f"INV{y}-000001",
+        "สมศรี ใจดี",
+        "1-1017-00230-70-8",
+        "เลขประจำตัวผู้เสียภาษี 0-1055-65123-45-2",
+        "มูลค่าตามใบกำกับภาษีเดิม",
+        "มูลค่าที่ถูกต้อง",
+        "ผลต่าง",
+        "200.00",
+        "14.00",
+        "214.00",
+        "(สองร้อยสิบสี่บาทถ้วน)",
+        "เหตุที่ออกใบลดหนี้ (Reason): สินค้าชำรุด",
+    ):
+        assert _nfkc(expected) in text, expected
+    reprint = api.invoice_pdf(db, o.number, kind=DocumentKind.CREDIT_NOTE)
+    assert _pdf_text(reprint) == text  # the same number, date and amounts
+
+
+def test_counter_sale_refund_credits_the_abbreviated_invoice(db: Database) -> None:
+    """A counter sale with only its abbreviated tax invoice gets a credit note against it;
+    numbers run on from the year's last credit note."""
+    _shop(db, include=True, price=10700)
+    first, second = _order(db), _order(db)
+    for o in (first, second):
+        _issue(db, o.id, DocumentKind.ABBREVIATED)
+        with db.write() as s:
+            orders.change_status(s, o.id, OrderStatus.REFUNDED, "staff", note="")
+    with db.read() as s:
+        notes = [
+            docs.gather_issued(s, o.id, kind=DocumentKind.CREDIT_NOTE) for o in (first, second)
+        ]
+    y = _year()
+    assert [n.number for n in notes if n] == [f"CN{y}-000001", f"CN{y}-000002"]
+    credit = notes[0].credit if notes[0] else None
+    assert credit is not None and credit.invoice_number == f"ABB{y}-000001"
+    assert credit.invoice_title == "ใบกำกับภาษีอย่างย่อ"
+    assert credit.reason == "คืนสินค้าและคืนเงินเต็มจำนวน"  # no reason typed
+
+
+def test_no_credit_note_without_a_tax_invoice(db: Database) -> None:
+    """A refund before any tax invoice, or in a shop without VAT, issues no credit note; one
+    cannot be issued by hand either."""
+    _shop(db, include=True)
+    o = _order(db)
+    with db.write() as s:
+        orders.change_status(s, o.id, OrderStatus.REFUNDED, "owner", note="ลูกค้าเปลี่ยนใจ")
+        assert docs.find_document(s, o.id, DocumentKind.CREDIT_NOTE) is None
+        assert s.scalar(select(func.count()).select_from(TaxDocument)) == 0
+    paid = _order(db)
+    with pytest.raises(UserError) as caught:
+        _issue(db, paid.id, DocumentKind.CREDIT_NOTE)
+    assert caught.value.code == "document.credit_note_by_refund"
+    with pytest.raises(UserError) as caught:
+        api.invoice_pdf(db, paid.number, kind=DocumentKind.CREDIT_NOTE)
+    assert caught.value.code == "document.credit_note_by_refund"

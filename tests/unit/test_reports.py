@@ -172,6 +172,29 @@ def test_vat_report_rows_follow_the_rules(shop_db: dict[str, Any]) -> None:
     assert [(r[1], r[5], r[6]) for r in feb] == [(o5.number, 15_000, 1_050)]
 
 
+
+def test_vat_report_lists_the_credit_note_of_a_refunded_invoice(shop_db: dict[str, Any]) -> None:
+    """Refunding O1 (full tax invoice in March) in April issues a credit note: April's report
+    has it as a negative row at its own date and number with the invoice's buyer; March still
+    has the sale."""
+    from minichat_desktop.domain.db import DriverConnection
+
+    db, o1, doc = shop_db["db"], shop_db["o1"], shop_db["doc"]
+    with db.write() as s:
+        orders.change_status(s, o1.id, OrderStatus.REFUNDED, "owner", "คืนสินค้าทั้งหมด")
+        cn = documents.find_document(s, o1.id, documents.DocumentKind.CREDIT_NOTE)
+        assert cn is not None and cn.number.startswith("CN")
+        s.execute(
+            update(TaxDocument).where(TaxDocument.id == cn.id).values(issued_at=bkk(4, 2, 10))
+        )
+    with db.read() as s:
+        april = reports.vat_rows(DriverConnection(s), *reports.month_range("2026-04"))
+        march = reports.vat_rows(DriverConnection(s), *MARCH)
+    assert [dt.date(2026, 4, 2), cn.number, "บริษัท ก้าวหน้า จำกัด", BUYER_TAX_ID,
+            "สาขาที่ 00001", -20_000, -1_400] in april  # fmt: skip
+    assert [r[1] for r in march if r[1] in (doc.number, cn.number)] == [doc.number]
+
+
 def test_vat_report_xlsx_reads_back(shop_db: dict[str, Any], tmp_path: Path) -> None:
     out = tmp_path / "vat.xlsx"
     result = reports.write_report(shop_db["db"], "vat", *MARCH, out)

@@ -48,6 +48,7 @@ TEXTS = {
     "Change status…": "เปลี่ยนสถานะ…",
     "Cancel order…": "ยกเลิกออเดอร์…",
     "Print tax invoice / receipt (A4)…": "พิมพ์ใบกำกับภาษี/ใบเสร็จ (A4)…",
+    "Print credit note (A4)…": "พิมพ์ใบลดหนี้ (A4)…",
     "Print short receipt": "พิมพ์ใบเสร็จอย่างย่อ",
     "Print shipping label…": "พิมพ์ใบปะหน้าพัสดุ…",
     "Save invoice as PDF…": "บันทึกใบกำกับภาษีเป็น PDF…",

@@ -26,6 +26,8 @@ TEXTS = {
     "Sale held: press F6 to resume it": "พักบิลแล้ว กด F6 เพื่อเรียกคืน",
     "Resume a held sale": "เรียกบิลที่พักไว้",
     "Print receipt": "พิมพ์ใบเสร็จ",
+    "Print credit note": "พิมพ์ใบลดหนี้",
+    "credit note {number} issued (print it from F8)": "ออกใบลดหนี้ {number} แล้ว (พิมพ์ได้จาก F8)",
     "Refund…": "คืนเงิน…",
     "Refund": "คืนเงิน",
     "Open shift": "เปิดกะ",

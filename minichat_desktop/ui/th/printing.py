@@ -5,6 +5,9 @@ TEXTS = {
     "Save as PDF": "บันทึกเป็น PDF",
     "PDF documents": "เอกสาร PDF",
     "Tax invoice": "ใบกำกับภาษี",
+    "Credit note": "ใบลดหนี้",
+    "This order has no credit note: one is issued when an order that had a tax invoice "
+    "is refunded.": "ออเดอร์นี้ไม่มีใบลดหนี้ ใบลดหนี้ออกให้เมื่อคืนเงินออเดอร์ที่ออกใบกำกับภาษีไปแล้ว",
     "Receipt": "ใบเสร็จ",
     "Shipping labels": "ใบปะหน้าพัสดุ",
     "Print": "พิมพ์",
