@@ -434,8 +434,8 @@ def _conversations(
                 replies[cid] = at
     ids = set(first_ins)
     sold_now, sold_before = _sold(raw, lo, hi), _sold(raw, plo, lo)
-    escalated, resolved, taken = _marked(raw, lo, hi)
     bot = {cid for cid, (_first, wrote, _human) in sent.items() if wrote and cid in ids}
+    escalated, resolved, taken = _marked(raw, lo, hi, bot)
     human = {cid for cid, (_first, _bot, wrote) in sent.items() if wrote}
     handed = bot & (human | taken | escalated)
     closed = (bot - handed) & (sold_now | resolved)
@@ -471,9 +471,34 @@ def _sold(raw: DriverConnection, lo: str, hi: str) -> set[int]:
     return set(json.loads(ids))
 
 
-def _marked(raw: DriverConnection, lo: str, hi: str) -> tuple[set[int], set[int], set[int]]:
-    """Conversations escalated, resolved, and taken over by a person in [lo, hi): what can
-    make a chat handed off or closed (read from the (status, taken_over_at) index)."""
+# Up to this many conversations, their status is read by id; more, as id lists from the
+# (status, taken_over_at) index (a year's worth: fewer rows to look up and hand to Python).
+_FEW_CONVERSATIONS: Final = 5000
+
+
+def _marked(
+    raw: DriverConnection, lo: str, hi: str, among: set[int]
+) -> tuple[set[int], set[int], set[int]]:
+    """Of the conversations ``among`` (or more): those escalated, resolved, and taken over by
+    a person in [lo, hi): what can make a chat handed off or closed."""
+    if len(among) <= _FEW_CONVERSATIONS:
+        escalated: set[int] = set()
+        resolved: set[int] = set()
+        taken: set[int] = set()
+        for cid, status, taken_at in raw.execute(
+            "SELECT id, status, taken_over_at FROM conversations"
+            " WHERE id IN (SELECT value FROM json_each(?))"
+            " AND (status IN ('escalated', 'resolved')"
+            "  OR (taken_over_at >= ? AND taken_over_at < ?))",
+            (json.dumps(sorted(among)), lo, hi),
+        ):
+            if status == "escalated":
+                escalated.add(cid)
+            elif status == "resolved":
+                resolved.add(cid)
+            if taken_at is not None and lo <= taken_at < hi:
+                taken.add(cid)
+        return escalated, resolved, taken
     escalated, resolved, taken = (
         set(json.loads(ids))
         for ids in raw.execute(
@@ -977,7 +1002,7 @@ def _assemble(
     fig, fig_before = now.figures(), before.figures()
     maps = refs(max(fig.upto, fig_before.upto))
     sold = now.sold(maps)
-    escalated, resolved, taken = _marked(raw, lo, hi)
+    escalated, resolved, taken = _marked(raw, lo, hi, fig.bot)
     handed = fig.bot & (fig.human | taken | escalated)
     closed = (fig.bot - handed) & (sold | resolved)
     bot = BotPerformance(

@@ -223,3 +223,28 @@ def test_the_cache_agrees_with_the_direct_figures_as_the_shop_goes_on(products: 
     shopper(db, "line:late", bkk(START + dt.timedelta(days=3), 23, 50))
     check(end)
     check(end + dt.timedelta(days=1))
+
+
+def test_statuses_read_by_id_or_from_the_index_give_the_same_figures(
+    products: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A few conversations' statuses are read by id, many from the status index's id lists
+    (a threshold tuned for speed): the figures do not depend on which."""
+    db = products
+    _busy_shop(db, 10, seed=3)
+    lo, hi = START, START + dt.timedelta(days=9)
+    today = START + dt.timedelta(days=12)
+
+    def figures() -> tuple[dashboard.DashboardData, dashboard.DashboardData]:
+        cache = dashboard.DashboardCache()
+        with db.read() as s:
+            cache.warm(s, lo, hi, today)
+        return dashboard.dashboard(db, lo, hi), dashboard.dashboard(
+            db, lo, hi, cache=cache, today=today
+        )
+
+    by_id = figures()
+    assert by_id[0].bot.conversations > 0
+    assert by_id[0] == by_id[1]
+    monkeypatch.setattr(dashboard, "_FEW_CONVERSATIONS", 0)
+    assert figures() == by_id
