@@ -557,6 +557,9 @@ class DashboardCache:
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
+        # One warm-up at a time: a second (a refresh during the first, answered directly,
+        # asks for one too) waits and then finds the days read.
+        self._warming = threading.Lock()
         self._days: dict[dt.date, _Day] = {}
         self._marks: tuple[int, ...] | None = None
         self._since = 0.0
@@ -657,7 +660,12 @@ class DashboardCache:
         """Read the closed days of the range (and the period before) not cached yet, and sum
         them as the next :meth:`dashboard` of this range will; returns how many days were
         read. For a screen to call off the UI thread after its first answer."""
-        raw = DriverConnection(session)
+        with self._warming:
+            return self._warm(DriverConnection(session), date_from, date_to, today)
+
+    def _warm(
+        self, raw: DriverConnection, date_from: dt.date, date_to: dt.date, today: dt.date | None
+    ) -> int:
         today = today or bangkok_today()
         prev_from, _ = previous_period(date_from, date_to)
         wanted = [prev_from + dt.timedelta(days=k) for k in range((date_to - prev_from).days + 1)]

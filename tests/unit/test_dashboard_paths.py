@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 import random
+import threading
 
 import pytest
 from sqlalchemy import text
@@ -248,3 +249,38 @@ def test_statuses_read_by_id_or_from_the_index_give_the_same_figures(
     assert by_id[0] == by_id[1]
     monkeypatch.setattr(dashboard, "_FEW_CONVERSATIONS", 0)
     assert figures() == by_id
+
+
+def test_warm_ups_and_refreshes_from_several_threads_agree_with_the_direct_figures(
+    products: Database,
+) -> None:
+    """The screen warms the cache on a worker thread while refreshes come from others and
+    the shop goes on: whatever the interleaving, a refresh afterwards gives the direct
+    figures (days read from an older snapshot are forgotten when they changed since)."""
+    db = products
+    _busy_shop(db, 12, seed=5)
+    lo, hi = START, START + dt.timedelta(days=11)
+    today = START + dt.timedelta(days=11)
+    cache = dashboard.DashboardCache()
+    errors: list[BaseException] = []
+
+    def warm() -> None:
+        try:
+            with db.read() as s:
+                cache.warm(s, lo, hi, today)
+        except BaseException as exc:  # reported below
+            errors.append(exc)
+
+    for k in range(3):
+        workers = [threading.Thread(target=warm) for _ in range(2)]
+        for w in workers:
+            w.start()
+        # Meanwhile: a sale on an old day, and a refresh.
+        sell(db, bkk(START + dt.timedelta(days=2 + k), 16), {"SOAP": 1})
+        dashboard.dashboard(db, lo, hi, cache=cache, today=today)
+        for w in workers:
+            w.join()
+        assert errors == []
+        assert dashboard.dashboard(db, lo, hi, cache=cache, today=today) == dashboard.dashboard(
+            db, lo, hi
+        )
