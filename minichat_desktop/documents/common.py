@@ -18,6 +18,7 @@ from reportlab.platypus import BaseDocTemplate, Flowable, Frame, PageTemplate, P
 
 from minichat_desktop.documents import fonts
 from minichat_desktop.domain.thai import format_baht
+from minichat_desktop.domain.thai_lines import break_lines, has_thai, words
 
 log = logging.getLogger(__name__)
 
@@ -89,9 +90,21 @@ def needs_shaping(text: str) -> bool:
     return not _MARKS.isdisjoint(text)
 
 
+def _thai_lines(text: str, st: ParagraphStyle, width: float) -> list[str]:
+    """Lines of ``text`` broken between Thai words to fit ``width`` (a hair narrower: shaped
+    glyph runs can be a fraction of a point wider than their unshaped advances)."""
+    font, size = st.fontName, st.fontSize
+    return break_lines(text, lambda t: stringWidth(t, font, size), width - 0.5)
+
+
+def _widest_word(text: str, st: ParagraphStyle) -> float:
+    pieces = [w for w in words(text.replace("\n", " ")) if not w.isspace()] or [""]
+    return max(stringWidth(w, st.fontName, st.fontSize) for w in pieces)
+
+
 class Plain(Flowable):
-    """Text that needs no shaping (digits, Latin, Thai without marks), wrapped at spaces and
-    laid out like a :class:`Paragraph` of the same style."""
+    """Text that needs no shaping (digits, Latin, Thai without marks), wrapped at spaces (and
+    between Thai words) and laid out like a :class:`Paragraph` of the same style."""
 
     def __init__(self, text: str, st: ParagraphStyle) -> None:
         super().__init__()
@@ -103,7 +116,9 @@ class Plain(Flowable):
         st = self.st
         self.width = availWidth
         self.lines = []
-        for part in self.text.split("\n"):
+        if has_thai(self.text):
+            self.lines = _thai_lines(self.text, st, availWidth)
+        for part in self.text.split("\n") if not self.lines else ():
             self.lines += simpleSplit(part, st.fontName, st.fontSize, availWidth) or [""]
         self.height = st.leading * len(self.lines)
         return availWidth, self.height
@@ -124,8 +139,7 @@ class Plain(Flowable):
             y -= st.leading
 
     def minWidth(self) -> float:
-        st = self.st
-        return max(stringWidth(w, st.fontName, st.fontSize) for w in self.text.split() or [""])
+        return _widest_word(self.text, self.st)
 
 
 class ThaiParagraph(Paragraph):
@@ -144,6 +158,45 @@ class ThaiParagraph(Paragraph):
         return result
 
 
+class ThaiText(Flowable):
+    """Plain text with Thai marks: broken into lines between words (``domain.thai_lines``:
+    reportlab breaks only at spaces, so it would cut a Thai word in two) and drawn as a
+    shaped :class:`ThaiParagraph` of those lines, one per width asked for."""
+
+    def __init__(self, text: str, st: ParagraphStyle) -> None:
+        super().__init__()
+        self.text = text
+        self.style = st
+        self._by_width: dict[float, ThaiParagraph] = {}
+        self._now: ThaiParagraph | None = None
+
+    def _paragraph(self, width: float) -> ThaiParagraph:
+        found = self._by_width.get(width)
+        if found is None:
+            lines = _thai_lines(self.text, self.style, width)
+            found = ThaiParagraph("<br/>".join(esc(line) for line in lines), self.style)
+            self._by_width[width] = found
+        return found
+
+    def wrap(self, availWidth: float, availHeight: float) -> tuple[float, float]:
+        self._now = self._paragraph(availWidth)
+        self.width, self.height = self._now.wrap(availWidth, availHeight)
+        return self.width, self.height
+
+    def split(self, availWidth: float, availHeight: float) -> list[Flowable]:
+        return self._paragraph(availWidth).split(availWidth, availHeight)  # type: ignore[no-any-return]
+
+    def draw(self) -> None:
+        assert self._now is not None, "wrap before drawing"
+        self._now.drawOn(self.canv, 0, 0)
+
+    def minWidth(self) -> float:
+        return _widest_word(self.text, self.style)
+
+    def getPlainText(self) -> str:
+        return self.text
+
+
 def para(text: str, size: float = 10, **kw: object) -> Flowable:
     """Plain text as a flowable: a shaped :class:`Paragraph` when it has Thai marks, else the
     cheaper :class:`Plain`."""
@@ -154,12 +207,12 @@ def para(text: str, size: float = 10, **kw: object) -> Flowable:
 
 
 @functools.lru_cache(maxsize=2048)
-def _shaped(text: str, st: ParagraphStyle) -> ThaiParagraph:
+def _shaped(text: str, st: ParagraphStyle) -> ThaiText:
     """Shaped paragraphs are kept and reused (labels, the shop's name and address, product
     names recur on every document): their line breaks are remembered per width, so shaping,
     the dearest part of a document, happens once per text. Safe because documents are drawn
-    one at a time (:func:`serialized`) and a paragraph keeps no state between drawings."""
-    return ThaiParagraph(esc(text), st)
+    one at a time (:func:`serialized`) and each drawing wraps the text before drawing it."""
+    return ThaiText(text, st)
 
 
 def markup(text: str, size: float = 10, **kw: object) -> Paragraph:

@@ -318,6 +318,10 @@ async def _main(app: QApplication, ctx: AppContext, *, open_page: bool) -> int:
         QTimer.singleShot(0, window.close)
     client = start_relay_link(ctx)
     link = asyncio.create_task(client.run())
+    # The Thai word list documents break lines with (~0.5 s to load), before the first print.
+    from minichat_desktop.domain import thai_lines
+
+    warm = asyncio.get_running_loop().run_in_executor(None, thai_lines.warm_up)
     purge = asyncio.create_task(purge_analytics(ctx))
     scheduler = asyncio.create_task(_housekeeping(ctx))
     if open_page and ctx.test_page_url and not os.environ.get("MINICHAT_NO_BROWSER"):
@@ -326,6 +330,7 @@ async def _main(app: QApplication, ctx: AppContext, *, open_page: bool) -> int:
     scheduler.cancel()  # between rounds or awaiting a write that completes on its thread
     await asyncio.gather(scheduler, return_exceptions=True)
     await purge  # a write is never cut off (short: one DELETE)
+    await warm
     await client.stop()
     await link  # ends once stopped
     return 0

@@ -18,7 +18,7 @@ from sqlalchemy import func, select
 from minichat_desktop.documents import api, escpos
 from minichat_desktop.documents.common import para
 from minichat_desktop.documents.invoice import total_rows
-from minichat_desktop.domain import catalog, orders, shop
+from minichat_desktop.domain import catalog, orders, shop, thai_lines
 from minichat_desktop.domain import documents as docs
 from minichat_desktop.domain.catalog import ProductInput
 from minichat_desktop.domain.db import Database
@@ -444,6 +444,46 @@ def test_roll_receipt_width_and_content(db: Database, width: int) -> None:
     assert _nfkc("สามร้อยยี่สิบเอ็ดบาทถ้วน") in text
     printable = api.receipt_pdf(db, o.number, width=width, printable_only=True)
     assert _page_sizes_mm(printable)[0][0] == {80: 72.0, 58: 48.0}[width]
+
+
+LONG_NAME = "เสื้อยืดคอกลมผ้าฝ้ายสีแดงเลือดหมูไซส์ใหญ่พิเศษสำหรับผู้ชาย"
+
+
+def _lines_of(pdf: bytes) -> list[str]:
+    doc = pdfium.PdfDocument(pdf)
+    try:
+        text = "\n".join(page.get_textpage().get_text_range() for page in doc)
+    finally:
+        doc.close()
+    return [_nfkc(line.strip()) for line in text.replace("\r", "").split("\n") if line.strip()]
+
+
+@pytest.mark.parametrize("width", [58, 80])
+def test_long_thai_names_wrap_between_words_on_rolls(db: Database, width: int) -> None:
+    """A product name longer than the roll is wide breaks between Thai words, never inside
+    one, and nothing of it is lost."""
+    _shop(db)
+    with db.write() as s:
+        catalog.save_product(
+            s, ProductInput(sku="P2", name_th=LONG_NAME, price_satang=29000, stock=9), "owner"
+        )
+        o = orders.place_order(
+            s,
+            NewOrder(channel=Channel.POS, lines=[LineInput(quantity=1, sku="P2")], completed=True),
+            "staff",
+        )
+    lines = _lines_of(api.receipt_pdf(db, o.number, width=width))
+    words = [_nfkc(w) for w in thai_lines.words(LONG_NAME)]
+    start = next(i for i, line in enumerate(lines) if line and _nfkc(LONG_NAME).startswith(line))
+    got, i = "", start
+    while got != _nfkc(LONG_NAME):
+        line = lines[i]
+        assert _nfkc(LONG_NAME).startswith(got + line), (got, line)
+        # the line is whole words: its end falls on a word boundary
+        ends = {len("".join(words[:k])) for k in range(len(words) + 1)}
+        assert len(got + line) in ends, line
+        got, i = got + line, i + 1
+    assert i - start >= (2 if width == 58 else 1)
 
 
 def test_thai_marks_copy_out_of_the_pdf_as_typed() -> None:
