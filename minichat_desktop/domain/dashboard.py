@@ -52,7 +52,7 @@ import json
 import statistics
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Final
 
@@ -563,8 +563,11 @@ class DashboardCache:
         self._days: dict[dt.date, _Day] = {}
         self._marks: tuple[int, ...] | None = None
         self._since = 0.0
-        # Sums of runs of closed days (a period's closed part), valid while no day changes.
+        # Sums of runs of closed days (a period's closed part), valid while no day changes;
+        # made of the sums of their calendar months (or parts), so that a day changing costs
+        # its month's days summed again, not the whole period's.
         self._spans: dict[tuple[dt.date, dt.date], _Span] = {}
+        self._months: dict[tuple[dt.date, dt.date], _Span] = {}
         # Conversation refs never change: kept, and read only for conversations not seen yet.
         self._cid_of_ref: dict[str, int] = {}
         self._ref_of: dict[int, str] = {}
@@ -574,6 +577,7 @@ class DashboardCache:
         with self._lock:
             self._days.clear()
             self._spans.clear()
+            self._months.clear()
             self._marks = None
 
     def _forget_changed(self, raw: DriverConnection) -> None:
@@ -589,6 +593,7 @@ class DashboardCache:
         if old is None or marks[3] != old[3] or time.monotonic() - self._since > self.MAX_AGE_S:
             self._days.clear()
             self._spans.clear()
+            self._months.clear()
             self._since = time.monotonic()
         elif marks != old:
             stale: set[str] = set()
@@ -614,6 +619,8 @@ class DashboardCache:
             if dropped:
                 self._spans = {k: v for k, v in self._spans.items() if not any(
                     k[0] <= d <= k[1] for d in dropped)}  # fmt: skip
+                self._months = {k: v for k, v in self._months.items() if not any(
+                    k[0] <= d <= k[1] for d in dropped)}  # fmt: skip
         self._marks = marks
 
     def _span(self, days: list[dt.date]) -> _Span:
@@ -624,8 +631,18 @@ class DashboardCache:
         span = self._spans.get(key)
         if span is None:
             span = _Span()
-            for d in days:
-                span.add(d, self._days[d])
+            start = 0
+            for end in range(1, len(days) + 1):
+                if end < len(days) and days[end].month == days[start].month:
+                    continue
+                part = days[start:end]
+                month = self._months.get((part[0], part[-1]))
+                if month is None:
+                    month = self._months[(part[0], part[-1])] = _Span()
+                    for d in part:
+                        month.add(d, self._days[d])
+                span.extend(month)
+                start = end
             self._spans[key] = span
         return span
 
@@ -827,8 +844,8 @@ def _days(raw: DriverConnection, first: dt.date, last: dt.date) -> dict[dt.date,
 # Conversation ids by ref, refs by conversation id.
 _Refs = tuple[dict[str, int], dict[int, str]]
 # A period's conversation: (first shopper message, the shop's first reply after it, the bot
-# wrote, a person wrote).
-_SpanConv = tuple[str | None, str | None, bool, bool]
+# wrote, a person wrote, the shop's first message (not system)).
+_SpanConv = tuple[str | None, str | None, bool, bool, str | None]
 
 
 @dataclass(slots=True)
@@ -896,25 +913,61 @@ class _Span:
                 if sku > p[2]:
                     p[2] = sku
         self.refs |= day.refs
-        convs, waits = self.convs, self.waits
-        for cid, (first_in, first_out, reply, bot, human) in day.convs.items():
-            cv = convs.get(cid)
-            if cv is None:
-                f, r, b, h = None, None, False, False
-            else:
-                f, r, b, h = cv
-            if f is None:
-                if first_in is not None:
-                    f, r = first_in, reply
-            elif r is None:
-                r = first_out
-            if r is not None and f is not None and cid not in waits:
-                waits[cid] = max(0.0, (_parse(r) - _parse(f)).total_seconds())
-            convs[cid] = (f, r, b or bot, h or human)
+        self._fold(day.convs, {})
         if self.base is not None:
             self.touched.update(day.convs)
             self.added_refs |= day.refs
         self._figures = self._sold = None
+
+    def extend(self, later: _Span) -> None:
+        """Fold in the sum of the days that follow (a kept span: not changed)."""
+        self.series.extend(later.series)
+        for ch, (cn, ct) in later.channels.items():
+            c = self.channels.get(ch)
+            if c is None:
+                self.channels[ch] = [cn, ct]
+            else:
+                c[0] += cn
+                c[1] += ct
+        products = self.products
+        for key, (qty, sales, sku) in later.products.items():
+            p = products.get(key)
+            if p is None:
+                products[key] = [qty, sales, sku]
+            else:
+                p[0] += qty
+                p[1] += sales
+                if sku > p[2]:
+                    p[2] = sku
+        self.refs |= later.refs
+        # The later days' conversations as one day's: (first shopper message, first shop
+        # message, first reply after that shopper message, bot, person).
+        self._fold(
+            {cid: (f, fo, r, b, h) for cid, (f, r, b, h, fo) in later.convs.items()},
+            later.waits,
+        )
+        self._figures = self._sold = None
+
+    def _fold(self, later: Mapping[int, _DayConv], waited: Mapping[int, float]) -> None:
+        """Fold in the conversations of the days that follow; ``waited`` has the seconds to
+        the first reply worked out there (for a conversation whose first message is there)."""
+        convs, waits = self.convs, self.waits
+        for cid, (first_in, first_out, reply, bot, human) in later.items():
+            cv = convs.get(cid)
+            if cv is None:
+                f, r, b, h, fo = None, None, False, False, None
+            else:
+                f, r, b, h, fo = cv
+            if f is None:
+                if first_in is not None:
+                    f, r = first_in, reply
+                    if r is not None and cid in waited and cid not in waits:
+                        waits[cid] = waited[cid]
+            elif r is None:
+                r = first_out
+            if r is not None and f is not None and cid not in waits:
+                waits[cid] = max(0.0, (_parse(r) - _parse(f)).total_seconds())
+            convs[cid] = (f, r, b or bot, h or human, fo if fo is not None else first_out)
 
     def figures(self) -> _Figures:
         if self._figures is not None:

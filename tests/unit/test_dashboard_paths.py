@@ -135,13 +135,13 @@ def test_best_sellers_show_todays_names_and_keep_lines_of_gone_products(
     assert cached.top_products == data.top_products
 
 
-def _busy_shop(db: Database, days: int, seed: int) -> list[int]:
-    """Chats and orders over ``days`` days from START: chats going on over several days,
+def _busy_shop(db: Database, days: int, seed: int, start: dt.date = START) -> list[int]:
+    """Chats and orders over ``days`` days from ``start``: chats going on over several days,
     the shop writing first, notices, sales from chats (some cancelled), counter sales."""
     rng = random.Random(seed)
     cids: list[int] = []
     for n in range(24):
-        day = START + dt.timedelta(days=rng.randrange(days))
+        day = start + dt.timedelta(days=rng.randrange(days))
         ref = f"{rng.choice(('line', 'widget'))}:s{n}"
         at = bkk(day, rng.randrange(7, 23), rng.randrange(60))
         if rng.random() < 0.2:  # the shop begins (a broadcast); the shopper answers later
@@ -166,25 +166,29 @@ def _busy_shop(db: Database, days: int, seed: int) -> list[int]:
                 status = rng.choice((ConversationStatus.RESOLVED, ConversationStatus.ESCALATED))
                 conversations.set_status(s, cid, status)
     for _ in range(30):
-        day = START + dt.timedelta(days=rng.randrange(days))
+        day = start + dt.timedelta(days=rng.randrange(days))
         sell(db, bkk(day, rng.randrange(24), rng.randrange(60)), {"MUG": 1, "SOAP": 2})
     return cids
 
 
-def test_the_cache_agrees_with_the_direct_figures_as_the_shop_goes_on(products: Database) -> None:
+# 1-14 May; 24 April - 7 May (the cache sums calendar months, then the months).
+@pytest.mark.parametrize("start", [START, dt.date(2026, 4, 24)])
+def test_the_cache_agrees_with_the_direct_figures_as_the_shop_goes_on(
+    products: Database, start: dt.date
+) -> None:
     db = products
-    cids = _busy_shop(db, 14, seed=7)
+    cids = _busy_shop(db, 14, seed=7, start=start)
     # A shopper of day 2 buys on day 6 (no message then) and writes again on the last day:
     # from then on, a conversation of the ranges from day 4 that converted.
-    returning = shopper(db, "line:returning", bkk(START + dt.timedelta(days=1), 9))
-    sell(db, bkk(START + dt.timedelta(days=5), 15), {"MUG": 2}, "line:returning")
+    returning = shopper(db, "line:returning", bkk(start + dt.timedelta(days=1), 9))
+    sell(db, bkk(start + dt.timedelta(days=5), 15), {"MUG": 2}, "line:returning")
     rng = random.Random(11)
     cache = dashboard.DashboardCache()
-    end = START + dt.timedelta(days=13)
+    end = start + dt.timedelta(days=13)
     ranges = [
-        (START, end),
-        (START + dt.timedelta(days=3), end),
-        (START + dt.timedelta(days=6), START + dt.timedelta(days=9)),
+        (start, end),
+        (start + dt.timedelta(days=3), end),
+        (start + dt.timedelta(days=6), start + dt.timedelta(days=9)),
         (end - dt.timedelta(days=1), end + dt.timedelta(days=2)),  # today and days to come
     ]
 
@@ -221,7 +225,7 @@ def test_the_cache_agrees_with_the_direct_figures_as_the_shop_goes_on(products: 
     with db.write() as s:
         first = orders.list_orders(s, orders.OrderFilters(channel="pos"))[-1]
         orders.change_status(s, first.id, OrderStatus.CANCELLED, "owner", "ลูกค้าขอยกเลิก")
-    shopper(db, "line:late", bkk(START + dt.timedelta(days=3), 23, 50))
+    shopper(db, "line:late", bkk(start + dt.timedelta(days=3), 23, 50))
     check(end)
     check(end + dt.timedelta(days=1))
 
