@@ -549,20 +549,26 @@ class DashboardCache:
     events, the lowest analytics event id) and forgets exactly the days touched since the last
     call: the days of new or changed orders (every change to an order writes an order event)
     and of new messages (their events' dates, also late ones delivered after a night
-    offline). Purged events, or marks older than :attr:`MAX_AGE`, clear everything. Today is
-    always read afresh. Thread-safe (screens refresh from a worker pool); :meth:`warm` reads
-    without holding the lock, so a refresh meanwhile does not wait for it."""
+    offline). Purged events clear everything. Today is always read afresh.
+
+    As a safeguard against a change no mark shows, a day read more than :attr:`MAX_AGE_S`
+    ago is due: still used, but counted by :meth:`missing` so that the screen's next
+    :meth:`warm` reads it again in the background (a refresh stays fast); one read more than
+    twice that long ago is forgotten. Thread-safe (screens refresh from a worker pool);
+    :meth:`warm` reads without holding the lock, so a refresh meanwhile does not wait for it.
+    ``clock`` (seconds, monotonic) is for tests."""
 
     MAX_AGE_S: Final = 1800.0
 
-    def __init__(self) -> None:
+    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
+        self._clock = clock
         self._lock = threading.Lock()
         # One warm-up at a time: a second (a refresh during the first, answered directly,
         # asks for one too) waits and then finds the days read.
         self._warming = threading.Lock()
         self._days: dict[dt.date, _Day] = {}
+        self._read_at: dict[dt.date, float] = {}  # when each day was read (clock)
         self._marks: tuple[int, ...] | None = None
-        self._since = 0.0
         # Sums of runs of closed days (a period's closed part), valid while no day changes;
         # made of the sums of their calendar months (or parts), so that a day changing costs
         # its month's days summed again, not the whole period's.
@@ -576,6 +582,7 @@ class DashboardCache:
     def clear(self) -> None:
         with self._lock:
             self._days.clear()
+            self._read_at.clear()
             self._spans.clear()
             self._months.clear()
             self._marks = None
@@ -590,11 +597,11 @@ class DashboardCache:
             ).fetchone()
         )
         old = self._marks
-        if old is None or marks[3] != old[3] or time.monotonic() - self._since > self.MAX_AGE_S:
+        if old is None or marks[3] != old[3]:
             self._days.clear()
+            self._read_at.clear()
             self._spans.clear()
             self._months.clear()
-            self._since = time.monotonic()
         elif marks != old:
             stale: set[str] = set()
             if marks[0] > old[0]:
@@ -613,15 +620,26 @@ class DashboardCache:
                     f"SELECT DISTINCT date(at, '{_SHIFT}') FROM analytics_events WHERE id > ?",
                     (old[2],),
                 ))  # fmt: skip
-            dropped = [d for d in map(dt.date.fromisoformat, stale) if d in self._days]
-            for d in dropped:
-                del self._days[d]
-            if dropped:
-                self._spans = {k: v for k, v in self._spans.items() if not any(
-                    k[0] <= d <= k[1] for d in dropped)}  # fmt: skip
-                self._months = {k: v for k, v in self._months.items() if not any(
-                    k[0] <= d <= k[1] for d in dropped)}  # fmt: skip
+            self._drop([d for d in map(dt.date.fromisoformat, stale) if d in self._days])
+        too_old = self._clock() - 2 * self.MAX_AGE_S
+        self._drop([d for d, at in self._read_at.items() if at < too_old])
         self._marks = marks
+
+    def _drop(self, days: list[dt.date]) -> None:
+        """Forget ``days`` and every sum made with them."""
+        if not days:
+            return
+        for d in days:
+            self._days.pop(d, None)
+            self._read_at.pop(d, None)
+        self._spans = {k: v for k, v in self._spans.items() if not any(
+            k[0] <= d <= k[1] for d in days)}  # fmt: skip
+        self._months = {k: v for k, v in self._months.items() if not any(
+            k[0] <= d <= k[1] for d in days)}  # fmt: skip
+
+    def _wanted(self, d: dt.date, today: dt.date, due: float) -> bool:
+        """Whether closed day ``d`` is to be read (not cached, or read before ``due``)."""
+        return d < today and (d not in self._days or self._read_at[d] < due)
 
     def _span(self, days: list[dt.date]) -> _Span:
         """The sum of consecutive closed days (kept: do not change what is returned)."""
@@ -662,13 +680,15 @@ class DashboardCache:
     COLD_DAYS: Final = 7
 
     def missing(self, date_from: dt.date, date_to: dt.date, today: dt.date) -> int:
-        """How many closed days of the range (and the period before) are not cached."""
+        """How many closed days of the range (and the period before) are not cached, or due
+        to be read again."""
         prev_from, _ = previous_period(date_from, date_to)
         with self._lock:
+            due = self._clock() - self.MAX_AGE_S
             return sum(
                 1
                 for k in range((date_to - prev_from).days + 1)
-                if (d := prev_from + dt.timedelta(days=k)) < today and d not in self._days
+                if self._wanted(prev_from + dt.timedelta(days=k), today, due)
             )
 
     def warm(
@@ -688,16 +708,22 @@ class DashboardCache:
         wanted = [prev_from + dt.timedelta(days=k) for k in range((date_to - prev_from).days + 1)]
         with self._lock:
             self._forget_changed(raw)
-            missing = [d for d in wanted if d < today and d not in self._days]
+            started = self._clock()
+            due = started - self.MAX_AGE_S
+            missing = [d for d in wanted if self._wanted(d, today, due)]
         # Read without the lock: a refresh of another range meanwhile need not wait. The
         # days read belong to this session's snapshot; taking its marks again below (older
         # than another call's, perhaps) only makes the next call forget more.
         read = _days(raw, missing[0], missing[-1]) if missing else {}
         with self._lock:
             self._forget_changed(raw)
+            # Days read again replace the kept ones (and the sums made with them) unless
+            # another call read them since.
+            self._drop([d for d in missing if self._read_at.get(d, started) < started])
             for d in missing:
                 if d not in self._days:
                     self._days[d] = read.get(d) or _Day()
+                    self._read_at[d] = started
             for period in (
                 [d for d in wanted if d < date_from],
                 [d for d in wanted if d >= date_from],
@@ -710,9 +736,11 @@ class DashboardCache:
 
     def _fill(self, raw: DriverConnection, missing: list[dt.date]) -> int:
         if missing:
+            now = self._clock()
             read = _days(raw, missing[0], missing[-1])
             for d in missing:
                 self._days[d] = read.get(d) or _Day()
+                self._read_at[d] = now
         return len(missing)
 
     def dashboard(

@@ -288,3 +288,38 @@ def test_warm_ups_and_refreshes_from_several_threads_agree_with_the_direct_figur
         assert dashboard.dashboard(db, lo, hi, cache=cache, today=today) == dashboard.dashboard(
             db, lo, hi
         )
+
+
+def test_days_read_long_ago_are_read_again_in_the_background(products: Database) -> None:
+    """A change no mark shows (here: an order's total edited by hand in the database) stays
+    unseen until the day is due (MAX_AGE_S after it was read): then the refresh still answers
+    at once from the kept days, the screen's warm-up reads them again, and the figures are
+    right; a day read more than twice MAX_AGE_S ago is not used at all."""
+    db = products
+    _busy_shop(db, 10, seed=9)
+    lo, hi = START, START + dt.timedelta(days=9)
+    today = START + dt.timedelta(days=20)
+    now = [1000.0]
+    cache = dashboard.DashboardCache(clock=lambda: now[0])
+    with db.read() as s:
+        cache.warm(s, lo, hi, today)
+    before = dashboard.dashboard(db, lo, hi)
+    assert cache.missing(lo, hi, today) == 0
+    with db.write() as s:
+        s.execute(text("UPDATE orders SET total_satang = total_satang + 100 WHERE id = 1"))
+    after = dashboard.dashboard(db, lo, hi)
+    assert after.current.sales_satang == before.current.sales_satang + 100
+    assert dashboard.dashboard(db, lo, hi, cache=cache, today=today) == before  # not seen
+
+    now[0] += cache.MAX_AGE_S + 1  # due: still used, and counted as missing
+    assert dashboard.dashboard(db, lo, hi, cache=cache, today=today) == before
+    assert cache.missing(lo, hi, today) == (hi - lo).days * 2 + 2
+    with db.read() as s:
+        assert cache.warm(s, lo, hi, today) == (hi - lo).days * 2 + 2
+    assert cache.missing(lo, hi, today) == 0
+    assert dashboard.dashboard(db, lo, hi, cache=cache, today=today) == after
+
+    with db.write() as s:
+        s.execute(text("UPDATE orders SET total_satang = total_satang - 100 WHERE id = 1"))
+    now[0] += 2 * cache.MAX_AGE_S + 1  # too old: forgotten, answered directly
+    assert dashboard.dashboard(db, lo, hi, cache=cache, today=today) == before
