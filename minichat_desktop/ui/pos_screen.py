@@ -452,11 +452,16 @@ class PosScreen(QWidget):
             self.grid.removeWidget(b)
             b.deleteLater()
         self.quick_buttons = []
-        b_metrics = self.fontMetrics()
+        metrics = self.fontMetrics()
+        elide = Qt.TextElideMode.ElideRight
         for n, item in enumerate(items):
-            name = b_metrics.elidedText(item.label, Qt.TextElideMode.ElideRight, 112)
-            b = QPushButton(f"{name}\n{baht(item.price_satang)}")
-            b.setMinimumHeight(56)
+            # Name, then the variant on its own line: tiles of one shirt in six colours must
+            # not all read "เสื้อเชิ้ตลินิน แขนสั้..."
+            lines = [metrics.elidedText(item.name, elide, 112)]
+            lines.append(metrics.elidedText(item.variant_title, elide, 112) or " ")
+            lines.append(baht(item.price_satang))
+            b = QPushButton("\n".join(lines))
+            b.setMinimumHeight(66)
             b.setMaximumWidth(150)
             b.setFocusPolicy(Qt.FocusPolicy.NoFocus)
             b.setToolTip(f"{item.label} · {item.sku}")

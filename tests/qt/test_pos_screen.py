@@ -310,3 +310,18 @@ def test_pay_dialog_shows_a_promptpay_qr_for_the_amount_due() -> None:
         (PaymentMethod.PROMPTPAY, 12_345)
     ]
     dialog.deleteLater()
+
+
+async def test_quick_tiles_name_the_variant_and_add_it(make_ctx: Callable[..., AppContext]) -> None:
+    """Two sizes of one shirt are two tiles that say which size; a tap adds that one."""
+    ctx = make_ctx()
+    ids = fill(ctx)
+    ctx.ops.write_now(pos.set_favourites, [ids["shirt_m"], ids["shirt_l"], ids["tea"]])
+    screen = PosScreen(ctx)
+    texts = [b.text().split("\n") for b in screen.quick_buttons]
+    assert [t[1:] for t in texts] == [["M", "฿250.00"], ["L", "฿250.00"], [" ", "฿45.00"]]
+    assert texts[0][0] == texts[1][0] == "เสื้อยืดคอกลม"
+    screen.quick_buttons[1].click()
+    await until(lambda: screen.model.item_count() == 1 and screen.busy == 0)
+    assert screen.model.lines[0].item.variant_id == ids["shirt_l"]
+    await close(screen)
