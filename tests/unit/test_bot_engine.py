@@ -230,6 +230,22 @@ def test_english_shopper_gets_english(chat: Chat) -> None:
     assert texts(out) == [w("en", "greeting", shop="ร้านมินิ")]
 
 
+def test_english_chat_shows_english_product_names_in_the_cart(
+    chat: Chat, db: Database, tmp_path: Path
+) -> None:
+    """A shopper writing English sees the product's English name (Thai when it has none)."""
+    chat.say("hello")
+    out = chat.press(f"cart:add:{_variant(db, 'TEE')}")
+    out += chat.press(f"cart:add:{_variant(db, 'CAP')}")
+    summary = [o.body for o in out if isinstance(o.body, p.CartSummary)][-1]
+    assert [item.name for item in summary.items] == ["Crew-neck T-shirt", "หมวกแก๊ป"]
+    assert any("Crew-neck T-shirt" in t for t in texts(out))
+    thai = Chat(db, tmp_path / "thai", ref="widget:thai")
+    out = thai.press(f"cart:add:{_variant(db, 'TEE')}")
+    summary = [o.body for o in out if isinstance(o.body, p.CartSummary)][-1]
+    assert [item.name for item in summary.items] == ["เสื้อยืดคอกลม"]
+
+
 def test_slip_picture_after_an_order(chat: Chat, db: Database) -> None:
     chat.press(f"cart:add:{_variant(db, 'CAP')}")
     chat.press("checkout:start")

@@ -322,6 +322,11 @@ class CartLine:
     stock: int
     track_inventory: bool
     available: bool  # product and variant active
+    name_en: str = ""
+
+    def display_name(self, lang: str) -> str:
+        """The product's name in the chat's language (Thai when it has no English name)."""
+        return self.name_en if lang == "en" and self.name_en else self.name
 
     @property
     def line_total_satang(self) -> int:
@@ -383,11 +388,12 @@ _LINE_COLUMNS = (
     Product.track_inventory,
     ProductVariant.active,
     Product.active,
+    Product.name_en,
 )
 
 
 def _line(row: Any, quantity: int) -> CartLine:
-    vid, pid, sku, name, title, vprice, pprice, stock, track, vact, pact = row
+    vid, pid, sku, name, title, vprice, pprice, stock, track, vact, pact, name_en = row
     return CartLine(
         vid,
         pid,
@@ -399,6 +405,7 @@ def _line(row: Any, quantity: int) -> CartLine:
         stock,
         bool(track),
         bool(vact and pact),
+        name_en or "",
     )
 
 
@@ -652,7 +659,7 @@ def cart_message(
         )
     items = tuple(
         p.CartItem(
-            name=line.name[:200],
+            name=line.display_name(lang)[:200],
             quantity=line.quantity,
             unit_price_satang=line.unit_price_satang,
             line_total_satang=line.line_total_satang,

@@ -264,7 +264,8 @@ def start_checkout(session: Session, conversation_id: int, lang: str) -> list[Ou
     short = [line for line in view.lines if line.short_of_stock or not line.available]
     if short:
         line = short[0]
-        return [text(t(lang, "stock_gone", name=line.name, available=max(line.stock, 0)))]
+        name = line.display_name(lang)
+        return [text(t(lang, "stock_gone", name=name, available=max(line.stock, 0)))]
     conv = _conversation(session, conversation_id)
     state = {"step": "name", "lang": lang, "saved": _prefill(session, conv)}
     carts.save_checkout(session, conversation_id, state)

@@ -719,14 +719,14 @@ class DialogueEngine:
         line = carts.sellable(session, variant_id)
         view = carts.add_item(session, conv.id, variant_id, qty)
         title = f" ({line.variant_title})" if line.variant_title else ""
-        added = text(w(lang, "added", name=line.name, title=title, qty=qty))
+        added = text(w(lang, "added", name=line.display_name(lang), title=title, qty=qty))
         return [added, Outgoing(carts.cart_message(view, lang=lang), self._cart_quick(view, lang))]
 
     def _cart_quick(self, view: carts.CartView, lang: str) -> tuple[p.Button, ...]:
         """One more / one less of each line (the latest four), and more products."""
         quick: list[p.Button] = []
         for line in view.lines[-4:]:
-            short = line.name[:14]
+            short = line.display_name(lang)[:14]
             quick.append(postback(f"➕ {short}", f"cart:inc:{line.variant_id}"))
             quick.append(postback(f"➖ {short}", f"cart:dec:{line.variant_id}"))
         return (*quick, *self._quick(lang, "q_more"))
@@ -766,7 +766,7 @@ class DialogueEngine:
                         w(
                             lang,
                             "variant_missing",
-                            name=line.name,
+                            name=line.display_name(lang),
                             want=" ".join(str(x) for x in wanted.values()),
                             options=options,
                         )
