@@ -1,6 +1,7 @@
 """Sales flows: the list of the shop's flows (switch on/off, built-in badge, order) and an
-editor for one — its trigger and its nodes as a list with a form per node kind, the links to
-the next node as drop-downs. Validation happens in the domain (:mod:`domain.bot.flows`); its
+editor for one — its trigger, its nodes as a list and as a diagram (boxes and arrows:
+``flow_diagram.py``; click a box to edit it) with a form per node kind, the links to the next
+node as drop-downs. Validation happens in the domain (:mod:`domain.bot.flows`); its
 error names the node and field, shown in the owner's language, and that node is selected."""
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from PySide6.QtWidgets import (
     QMessageBox,
     QPlainTextEdit,
     QPushButton,
+    QScrollArea,
     QSpinBox,
     QSplitter,
     QVBoxLayout,
@@ -35,6 +37,7 @@ from minichat_desktop.domain.errors import UserError
 from minichat_desktop.ui.context import AppContext
 from minichat_desktop.ui.dialogs import ask
 from minichat_desktop.ui.errors import error_text, show_error
+from minichat_desktop.ui.flow_diagram import FlowDiagram
 from minichat_desktop.ui.i18n import t
 
 TOPIC = "flows"
@@ -277,8 +280,16 @@ class FlowsScreen(QWidget):
         nv.setContentsMargins(0, 0, 0, 0)
         nv.addWidget(QLabel(self.tr("Steps (the first one starts the flow)")))
         self.node_list = QListWidget()
+        self.node_list.setMaximumHeight(150)
         self.node_list.currentRowChanged.connect(self._pick_node)
-        nv.addWidget(self.node_list, 1)
+        nv.addWidget(self.node_list)
+        self.diagram = FlowDiagram(lambda node: node_summary(0, node).split(" ", 1)[1])
+        self.diagram.picked.connect(self.node_list.setCurrentRow)
+        scroll = QScrollArea()
+        scroll.setWidgetResizable(True)
+        scroll.setFrameShape(QFrame.Shape.StyledPanel)
+        scroll.setWidget(self.diagram)
+        nv.addWidget(scroll, 1)
         nb = QHBoxLayout()
         self.add_kind = _combo(node_kinds(), "message")
         self.add_btn = QPushButton(self.tr("Add step"))
@@ -305,6 +316,7 @@ class FlowsScreen(QWidget):
         box_layout.addStretch(1)
         body.addWidget(self.form_box)
         body.setStretchFactor(1, 1)
+        body.setSizes([430, 520])
         rv.addWidget(body, 1)
 
         self.error = QLabel()
@@ -324,7 +336,7 @@ class FlowsScreen(QWidget):
         rv.addLayout(bottom)
         split.addWidget(right)
         split.setStretchFactor(1, 3)
-        split.setSizes([300, 900])
+        split.setSizes([230, 970])
 
         self.reload_now()
 
@@ -409,6 +421,7 @@ class FlowsScreen(QWidget):
             self._pick_node(select)
         else:
             self._clear_form()
+            self.diagram.show_nodes(self.nodes, -1)
 
     def _pick_node(self, row: int) -> None:
         if self._loading or row == self.current:
@@ -417,6 +430,7 @@ class FlowsScreen(QWidget):
         self.current = row
         if 0 <= row < len(self.nodes):
             self._build_form(self.nodes[row])
+        self.diagram.show_nodes(self.nodes, row)
 
     def _clear_form(self) -> None:
         while self.form.rowCount():
@@ -569,6 +583,7 @@ class FlowsScreen(QWidget):
         item = self.node_list.item(self.current)
         if item is not None:
             item.setText(node_summary(self.current + 1, node))
+        self.diagram.update()
 
     def _ids(self) -> str:
         return ", ".join(f"{v.id} {v.name}" for v in self.flows)

@@ -101,3 +101,38 @@ async def test_validation_error_in_thai_on_the_step(
     assert screen.current == 1  # the step at fault is shown
     await asyncio.sleep(0)
     assert ctx.ops.read_now(flows.list_flows) == before  # nothing stored
+
+
+async def test_the_diagram_draws_the_links_and_picks_a_step(
+    qtbot: Any, make_ctx: Callable[..., AppContext]
+) -> None:
+    """The review flow's diagram: a box per step, the condition's yes / no, the question's
+    no-answer link; a click on a box opens that step's form."""
+    from PySide6.QtTest import QTest
+
+    from minichat_desktop.ui.flow_diagram import links_of
+
+    ctx = make_ctx()
+    screen = make_screen(qtbot, ctx)
+    row = next(i for i, v in enumerate(screen.flows) if v.builtin == flows.BUILTIN_REVIEW)
+    screen.flow_list.setCurrentRow(row)
+    diagram = screen.diagram
+    assert diagram.nodes is screen.nodes and diagram.current == 0
+    kinds = [n["type"] for n in screen.nodes]
+    cond = kinds.index("condition")
+    assert [label for label, _ in links_of(screen.nodes[cond])] == ["ใช่", "ไม่ใช่"]
+    assert ("ไม่ตอบ", "") in links_of(screen.nodes[0])  # asked, no answer: the flow ends
+    side = diagram._side_links()
+    assert {(r, label) for r, label, _to, _o in side} >= {
+        (cond, "ใช่"),
+        (cond, "ไม่ใช่"),
+        (0, "ไม่ตอบ"),
+    }
+    image = diagram.grab().toImage()
+    box = diagram.box(cond)
+    stripe = image.pixelColor(int(box.left()) + 2, int(box.center().y()))
+    assert stripe.name().upper() == "#7C3AED"  # a condition's colour
+    QTest.mouseClick(diagram, Qt.MouseButton.LeftButton, pos=box.center().toPoint())
+    assert screen.node_list.currentRow() == cond and screen.current == cond
+    assert diagram.current == cond
+    assert "field" in screen.fields  # the condition's form

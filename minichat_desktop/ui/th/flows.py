@@ -6,6 +6,11 @@ TEXTS = {
     "Action": "การทำงาน",
     "Condition": "เงื่อนไข",
     "Wait": "รอเวลา",
+    "yes": "ใช่",
+    "no": "ไม่ใช่",
+    "no answer": "ไม่ตอบ",
+    "end": "จบ",
+    "No steps yet": "ยังไม่มีขั้นตอน",
     "Hand over to staff": "ส่งต่อให้เจ้าหน้าที่",
     # triggers
     "Keywords": "คำที่ใช้เริ่ม",
