@@ -27,7 +27,7 @@ from PySide6.QtCharts import (
     QPieSeries,
     QValueAxis,
 )
-from PySide6.QtCore import QDate, QDateTime, QEvent, QMargins, Qt, QTimer, Signal
+from PySide6.QtCore import QDate, QDateTime, QEvent, QLocale, QMargins, Qt, QTimer, Signal
 from PySide6.QtGui import QColor, QFont, QPainter, QPen, QShowEvent
 from PySide6.QtWidgets import (
     QComboBox,
@@ -134,6 +134,9 @@ def _chart(title: str) -> tuple[QChart, QChartView]:
     chart.setMargins(QMargins(6, 6, 6, 6))
     chart.legend().setFont(QFont(theme.FONT_FAMILY, 9))
     chart.setAnimationOptions(QChart.AnimationOption.NoAnimation)
+    # Axis numbers as people write money: 10,000 not 10000 (QLocale groups the thousands).
+    chart.setLocale(QLocale(QLocale.Language.English, QLocale.Country.Thailand))
+    chart.setLocalizeNumbers(True)
     view = QChartView(chart)
     view.setRenderHint(QPainter.RenderHint.Antialiasing)
     view.setMinimumHeight(260)
