@@ -6,14 +6,14 @@ Builds ``--products`` products (default 100,000) with ``bench_search.build``, op
 the search box (``--gap`` ms between keys, like a quick typist), then measures:
 
 - ``last key → shown``: from the last key press to the table holding that query's rows and
-  its viewport repainted. This includes the search debounce (``SEARCH_DEBOUNCE_MS``, 150 ms),
-  which waits for a pause in typing on purpose.
+  its viewport repainted. This includes the search debounce (``SEARCH_DEBOUNCE_MS``, 60 ms),
+  the pause the screen waits for so it does not search on every key of a quick typist.
 - ``after debounce``: from the debounce firing to the rows shown — the work the screen does
   (the search off the UI thread, the model reset, the paint).
 
-Target: ≤ 100 ms after the last key for the work after the debounce (the debounce itself is a
-chosen wait, so a plain "last key" figure cannot be under it). Prints p50/p95 per query kind
-and overall. Takes about a minute (most of it building the database).
+Target (the issue's words: "result ≤ 100 ms after the last key"): ``last key → shown`` p95
+≤ 100 ms, debounce included. Prints p50/p95 per query kind and overall. Takes about a minute
+(most of it building the database).
 """
 
 from __future__ import annotations
@@ -161,11 +161,11 @@ def main() -> int:
         f"{'all':<12} {len(every):>3}  {pct(total, 50):>9.1f} ms {pct(total, 95):>4.1f} ms"
         f"  {pct(work, 50):>15.1f} ms {pct(work, 95):>4.1f} ms"
     )
-    ok = pct(work, 95) <= TARGET_MS
+    ok = pct(total, 95) <= TARGET_MS
     print(
-        f"\ntarget: ≤ {TARGET_MS:.0f} ms after the debounce (p95): "
-        f"{'met' if ok else 'NOT met'} ({pct(work, 95):.1f} ms); with the {debounce} ms "
-        f"debounce the last key → shown p95 is {pct(total, 95):.1f} ms"
+        f"\ntarget: last key → shown ≤ {TARGET_MS:.0f} ms (p95, the {debounce} ms debounce "
+        f"included): {'met' if ok else 'NOT met'} ({pct(total, 95):.1f} ms; the work after "
+        f"the debounce p95 {pct(work, 95):.1f} ms)"
     )
     return 0
 

@@ -48,6 +48,9 @@ def setup_logging(data_dir: Path, verbose: bool = False) -> Path:
     )
     handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
     root = logging.getLogger()
+    for console in root.handlers:  # the terminal keeps to warnings; the file has the rest
+        if type(console) is logging.StreamHandler:
+            console.setLevel(logging.DEBUG if verbose else logging.WARNING)
     root.addHandler(handler)
     root.setLevel(logging.DEBUG if verbose else logging.INFO)
     logging.getLogger("websockets").setLevel(logging.WARNING)
