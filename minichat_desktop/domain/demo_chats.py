@@ -4,11 +4,16 @@ new user sees what the inbox looks like before the first real shopper writes."""
 from __future__ import annotations
 
 import datetime as dt
+import random
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, selectinload
 
 from minichat_desktop.domain import conversations as convs
 from minichat_desktop.domain import customers, notifications
 from minichat_desktop.domain.db import Database
-from minichat_desktop.domain.models import ConversationStatus
+from minichat_desktop.domain.models import ConversationStatus, Order, OrderStatus
+from minichat_desktop.domain.thai import format_baht
 from relay import protocol as p
 
 _CHATS: list[tuple[str, str, str, list[tuple[str, str]]]] = [
@@ -112,6 +117,93 @@ def fill_demo_chats(db: Database, now: dt.datetime | None = None) -> int:
     return added
 
 
+# The chats the demo's chat orders came from: the shopper asks, the bot answers, the shopper
+# confirms, the bot confirms the order. Orders of the last six hours get none, so the live
+# chats above stay at the top of the inbox.
+_ASKS = (
+    "สวัสดีค่ะ {name} ยังมีไหมคะ",
+    "{name} ราคาเท่าไหร่คะ",
+    "สนใจ {name} ค่ะ มีของพร้อมส่งไหม",
+    "Hi, is the {name} still available?",
+    "ขอดู {name} หน่อยครับ",
+)
+_CONFIRMS = ("CF {qty} ค่ะ", "เอา {qty} ชิ้นค่ะ", "สั่งเลยครับ {qty} ชิ้น", "I'll take {qty}, thanks")
+_QUIET_HOURS = 6
+
+
+def fill_order_chats(db: Database, now: dt.datetime | None = None, seed: int = 11) -> int:
+    """Give every demo order placed from a chat (``conversation_ref``) the few messages that
+    led to it, resolved and read, so the dashboard's chat conversion and bot figures and the
+    customers' histories have something to show. Returns how many orders got a chat."""
+    now = now or dt.datetime.now(dt.UTC)
+    rng = random.Random(seed)
+    quiet = now - dt.timedelta(hours=_QUIET_HOURS)
+    done = 0
+    with db.write() as s:
+        placed = s.scalars(
+            select(Order)
+            .where(Order.conversation_ref != "", Order.status != OrderStatus.CANCELLED)
+            .options(selectinload(Order.items))
+            .order_by(Order.created_at)
+        ).all()
+        touched: set[int] = set()
+        for order in placed:
+            at = order.created_at
+            if at >= quiet or not order.items or order.conversation_ref in _LIVE_REFS:
+                continue
+            item = order.items[0]
+            name = item.name.split(" (")[0]
+            start = at - dt.timedelta(minutes=rng.randint(3, 25))
+            ref = order.conversation_ref
+            english = rng.random() < 0.15
+            ask = _ASKS[3] if english else rng.choice([a for a in _ASKS if not a.startswith("Hi")])
+            rec = convs.record_inbound(
+                s,
+                ref,
+                {"id": f"o{order.id}-1", "kind": "text", "text": ask.format(name=name)},
+                start,
+            )
+            if rec is None:
+                continue
+            conv = rec.conversation.id
+            touched.add(conv)
+            price = format_baht(item.unit_price_satang)
+            reply = (
+                f"Yes, {name} is in stock: ฿{price}. How many would you like?"
+                if english
+                else f"มีค่ะ {name} ราคา {price} บาท รับกี่ชิ้นดีคะ"
+            )
+            _bot(s, conv, reply, start + dt.timedelta(seconds=rng.randint(2, 6)))
+            confirm = _CONFIRMS[3] if english else rng.choice(_CONFIRMS[:3])
+            convs.record_inbound(
+                s,
+                ref,
+                {"id": f"o{order.id}-2", "kind": "text", "text": confirm.format(qty=item.quantity)},
+                at - dt.timedelta(seconds=40),
+            )
+            total = format_baht(order.total_satang)
+            thanks = (
+                f"Thank you! Order {order.number}, ฿{total}. Pay by PromptPay or transfer."
+                if english
+                else f"ขอบคุณค่ะ ออเดอร์ {order.number} ยอด {total} บาท ชำระผ่านพร้อมเพย์หรือโอนได้เลยค่ะ"
+            )
+            _bot(s, conv, thanks, at + dt.timedelta(seconds=5))
+            done += 1
+        for conv in touched:
+            convs.set_status(s, conv, ConversationStatus.RESOLVED)
+            convs.mark_read(s, conv)
+        convs.mark_accepted(s, [uid for uid, _ in convs.pending_outbox(s)])
+    return done
+
+
+def _bot(s: Session, conversation_id: int, text: str, at: dt.datetime) -> None:
+    msg = convs.queue_outgoing(s, conversation_id, p.Text(text), "bot", at=at)
+    convs.mark_accepted(s, [msg.uid])
+
+
+_LIVE_REFS = frozenset(ref for ref, *_ in _CHATS)
+
+
 def prepare_demo_shop(db: Database) -> bool:
     """The whole demo: shop, catalog, customers, orders (``demo.fill_demo_shop``), the chats
     above and the default canned replies, with the sales bot switched on so the demo shows it
@@ -124,6 +216,7 @@ def prepare_demo_shop(db: Database) -> bool:
         empty = not catalog.list_products(s, limit=1)
     if empty:
         demo.fill_demo_shop(db)
+        fill_order_chats(db)
         fill_demo_chats(db)
         with db.write() as s:
             # Sixty days of history made notifications; a new user starts with the latest few.

@@ -232,3 +232,48 @@ def test_naive_now_is_rejected(tmp_path: Path) -> None:
             fill_demo_shop(db, now=dt.datetime(2026, 11, 23, 10, 0))
     finally:
         db.dispose()
+
+
+def test_chat_orders_come_with_the_chat_that_led_to_them(tmp_path: Path) -> None:
+    """Every demo order placed from a chat (but the last six hours') has its conversation —
+    the shopper's question and confirmation, the bot's answers with the order number —
+    resolved, read and with nothing left to send; so the dashboard's chat conversion and bot
+    figures are not empty."""
+    from sqlalchemy import func, select
+
+    from minichat_desktop.domain import conversations as convs
+    from minichat_desktop.domain import dashboard
+    from minichat_desktop.domain.demo_chats import fill_order_chats
+    from minichat_desktop.domain.models import ChatMessage, Order
+
+    db = Database.open(tmp_path)
+    try:
+        fill_demo_shop(db, seed=7, now=NOW)
+        made = fill_order_chats(db, now=NOW)
+        with db.read() as s:
+            chat_orders = s.scalars(
+                select(Order).where(
+                    Order.conversation_ref != "",
+                    Order.status != OrderStatus.CANCELLED,
+                    Order.created_at < NOW - dt.timedelta(hours=6),
+                )
+            ).all()
+            assert made == len(chat_orders) > 50
+            for order in chat_orders[:20]:
+                conv = convs.find_conversation(s, order.conversation_ref)
+                assert conv is not None and conv.status == "resolved" and conv.unread == 0
+                texts = [
+                    m.text
+                    for m in s.scalars(
+                        select(ChatMessage).where(ChatMessage.conversation_id == conv.id)
+                    )
+                ]
+                assert any(order.number in t for t in texts)
+            assert s.scalar(select(func.count()).select_from(ChatMessage)) >= 4 * made
+            assert convs.pending_outbox(s) == []
+            today = shop.bangkok_today(NOW)
+            data = dashboard.dashboard(s, today - dt.timedelta(days=29), today, today=today)
+        assert data.current.conversion is not None and data.current.conversion > 0.5
+        assert data.bot.closed_by_bot > 0 and data.bot.first_response_median_s is not None
+    finally:
+        db.dispose()
