@@ -25,7 +25,9 @@ from sqlalchemy.orm import Session
 from minichat_desktop.domain import analytics, customers, inbox_reads
 from minichat_desktop.domain.db import DriverConnection
 from minichat_desktop.domain.errors import NotFound, UserError
-from minichat_desktop.domain.inbox_reads import ConversationView, Inbound, MessageView
+from minichat_desktop.domain.inbox_reads import ConversationView as ConversationView
+from minichat_desktop.domain.inbox_reads import Inbound as Inbound
+from minichat_desktop.domain.inbox_reads import MessageView as MessageView
 from minichat_desktop.domain.models import (
     BotMode,
     CannedResponse,

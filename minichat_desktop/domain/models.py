@@ -31,19 +31,18 @@ from sqlalchemy import (
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
-from minichat_desktop.domain.enums import (
-    BotMode,
-    Channel,
-    ConversationMode,
-    ConversationStatus,
-    Direction,
-    IdentityKind,
-    MovementReason,
-    OrderStatus,
-    PaymentMethod,
-    PaymentStatus,
-    PipelineStatus,
-)
+# Re-exported: the stored enums live in enums.py (importable without SQLAlchemy).
+from minichat_desktop.domain.enums import BotMode as BotMode
+from minichat_desktop.domain.enums import Channel as Channel
+from minichat_desktop.domain.enums import ConversationMode as ConversationMode
+from minichat_desktop.domain.enums import ConversationStatus as ConversationStatus
+from minichat_desktop.domain.enums import Direction as Direction
+from minichat_desktop.domain.enums import IdentityKind as IdentityKind
+from minichat_desktop.domain.enums import MovementReason as MovementReason
+from minichat_desktop.domain.enums import OrderStatus as OrderStatus
+from minichat_desktop.domain.enums import PaymentMethod as PaymentMethod
+from minichat_desktop.domain.enums import PaymentStatus as PaymentStatus
+from minichat_desktop.domain.enums import PipelineStatus as PipelineStatus
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",

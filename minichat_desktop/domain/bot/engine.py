@@ -224,7 +224,7 @@ class _Sellable:
 
 def _card_products(out: list[Outgoing]) -> list[int]:
     """The products on the product cards among ``out``, in order."""
-    ids = []
+    ids: list[int] = []
     for o in out:
         cards = (
             (o.body.card,)
