@@ -333,7 +333,7 @@ async def _main(app: QApplication, ctx: AppContext, *, open_page: bool) -> int:
     scheduler.cancel()  # between rounds or awaiting a write that completes on its thread
     await asyncio.gather(scheduler, return_exceptions=True)
     await purge  # a write is never cut off (short: one DELETE)
-    await warm
+    await asyncio.gather(warm, return_exceptions=True)  # documents load it on use otherwise
     await client.stop()
     await link  # ends once stopped
     return 0
