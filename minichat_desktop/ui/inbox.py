@@ -297,6 +297,7 @@ class CustomerPanel(QFrame):
 class InboxScreen(QWidget):
     PAGE = 100
     MESSAGES = 60
+    settings_wanted = Signal()  # "set up the widget and LINE" from the empty inbox
 
     def __init__(self, ctx: AppContext) -> None:
         super().__init__()
@@ -334,6 +335,28 @@ class InboxScreen(QWidget):
         lv.addWidget(self.filter)
         lv.addWidget(self.search)
         lv.addWidget(self.list, 1)
+        # In the list's place while it is empty: what will appear here, or that nothing
+        # matches the search.
+        self.empty = QFrame(objectName="EmptyInbox")
+        ev = QVBoxLayout(self.empty)
+        ev.setContentsMargins(16, 28, 16, 16)
+        self.empty_title = QLabel(objectName="Title")
+        self.empty_title.setWordWrap(True)
+        self.empty_text = QLabel(objectName="Muted")
+        self.empty_text.setWordWrap(True)
+        self.empty_setup = QPushButton()
+        self.empty_setup.clicked.connect(self.settings_wanted.emit)
+        ev.addWidget(self.empty_title)
+        ev.addWidget(self.empty_text)
+        ev.addWidget(self.empty_setup, 0, Qt.AlignmentFlag.AlignLeft)
+        ev.addStretch(1)
+        lv.addWidget(self.empty, 1)
+        for sig in (
+            self.list_model.modelReset,
+            self.list_model.rowsInserted,
+            self.list_model.rowsRemoved,
+        ):
+            sig.connect(self._show_empty)
         self.search_timer = QTimer(self, singleShot=True, interval=200)
         self.search_timer.timeout.connect(self.refresh_list)
         self.search.textChanged.connect(lambda _t: self.search_timer.start())
@@ -454,6 +477,28 @@ class InboxScreen(QWidget):
         )
         self.customer.retranslate()
         self._show_header()
+        self._show_empty()
+
+    def _show_empty(self) -> None:
+        empty = self.list_model.rowCount() == 0
+        self.list.setVisible(not empty)
+        self.empty.setVisible(empty)
+        if not empty:
+            return
+        filtered = bool(self.search.text().strip()) or self.filter.currentIndex() > 0
+        if filtered:
+            self.empty_title.setText(self.tr("No chats match"))
+            self.empty_text.setText(self.tr("Try another name, phone number or word."))
+        else:
+            self.empty_title.setText(self.tr("No chats yet"))
+            self.empty_text.setText(
+                self.tr(
+                    "When shoppers write to you from the chat on your website or your LINE "
+                    "Official Account, their chats appear here at once."
+                )
+            )
+        self.empty_setup.setText(self.tr("Set up the website chat and LINE"))
+        self.empty_setup.setVisible(not filtered)
 
     def changeEvent(self, event: QEvent) -> None:
         if event.type() == QEvent.Type.LanguageChange:
@@ -554,6 +599,9 @@ class InboxScreen(QWidget):
 
     def _show_header(self) -> None:
         conv = self.current
+        for w in (self.takeover, self.bot_mode, self.resolve):
+            w.setVisible(conv is not None)  # no blank buttons before a chat is chosen
+        self.customer.setEnabled(conv is not None)
         if conv is None:
             self.who.setText(self.tr("Choose a chat"))
             self.where.setText(self.tr("Messages from the web widget and LINE appear here"))

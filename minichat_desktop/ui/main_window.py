@@ -131,6 +131,7 @@ class MainWindow(QMainWindow):
         # shown, and catalog and settings right after the window's first paint (build_rest),
         # which keeps the cold start short.
         self.inbox = InboxScreen(ctx)
+        self.inbox.settings_wanted.connect(self._setup_channels)
         self.screens: dict[str, QWidget] = {"inbox": self.inbox}
         self.stack = QStackedWidget()
         self.stack.addWidget(self.inbox)
@@ -306,6 +307,14 @@ class MainWindow(QMainWindow):
     def _show_section(self, row: int) -> None:
         self.screen_at(row)
         self.stack.setCurrentIndex(row)
+
+    def _setup_channels(self) -> None:
+        """From the empty inbox: Settings, at the website widget's page."""
+        screen = self.show_section("settings")
+        show_page = getattr(screen, "show_page", None)
+        order = getattr(screen, "ORDER", ())
+        if callable(show_page) and "widget" in order:
+            show_page(order.index("widget"))
 
     def show_section(self, name: str) -> QWidget:
         self.nav.setCurrentRow(self.SECTIONS.index(name))

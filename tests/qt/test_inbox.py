@@ -226,3 +226,38 @@ def test_database_path_is_a_file(make_ctx: Callable[..., AppContext]) -> None:
     """The context points at the real SQLite file the screens use."""
     ctx = make_ctx()
     assert isinstance(ctx.ops.db, Database) and ctx.ops.db.path.is_file()
+
+
+async def test_an_empty_inbox_says_what_will_appear_and_leads_to_settings(
+    make_ctx: Callable[..., AppContext], qtbot: Any
+) -> None:
+    """A new shop's inbox explains where chats come from, with a way to set the channels up
+    (the widget's settings page); a search that finds nothing says so; the first message
+    replaces the hint with the list. No blank header buttons before a chat is chosen."""
+    from minichat_desktop.ui.main_window import MainWindow
+
+    ctx = make_ctx()
+    window = MainWindow(ctx)
+    qtbot.addWidget(window)
+    window.show()
+    inbox = window.inbox
+    assert inbox.empty.isVisible() and not inbox.list.isVisible()
+    assert inbox.empty_title.text() == "ยังไม่มีแชท"
+    assert not inbox.takeover.isVisible() and not inbox.customer.isEnabled()
+    inbox.empty_setup.click()
+    settings = window.screens["settings"]
+    assert window.stack.currentWidget() is window._slots["settings"]
+    assert settings.stack.currentWidget().widget() is settings.widget  # type: ignore[attr-defined]
+    window.nav.setCurrentRow(0)
+    inbox.search.setText("ไม่มีแน่นอน")
+    await until(lambda: inbox.empty_title.text() == "ไม่พบแชทที่ตรงกัน")
+    assert not inbox.empty_setup.isVisible()
+    inbox.search.clear()
+    with ctx.ops.db.write() as s:
+        convs.record_inbound(
+            s, "widget:first-shopper", {"id": "m1", "kind": "text", "text": "สวัสดีค่ะ"}
+        )
+    await inbox.refresh_list()
+    assert inbox.list.isVisible() and not inbox.empty.isVisible()
+    assert inbox.list_model.rowCount() == 1
+    window.close()

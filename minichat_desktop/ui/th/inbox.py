@@ -10,6 +10,13 @@ TEXTS = {
     "Canned replies": "ข้อความสำเร็จรูป",
     "Cart": "ตะกร้าสินค้า",
     "Choose a chat": "เลือกแชท",
+    "No chats match": "ไม่พบแชทที่ตรงกัน",
+    "Try another name, phone number or word.": "ลองค้นด้วยชื่อ เบอร์โทร หรือคำอื่น",
+    "No chats yet": "ยังไม่มีแชท",
+    "When shoppers write to you from the chat on your website or your LINE "
+    "Official Account, their chats appear here at once.": "เมื่อลูกค้าทักมาทางแชทบนเว็บไซต์หรือ LINE "
+    "Official Account ของร้าน แชทจะขึ้นที่นี่ทันที",
+    "Set up the website chat and LINE": "ตั้งค่าแชทบนเว็บไซต์และ LINE",
     "Customer": "ลูกค้า",
     "End session": "จบการสนทนา",
     "Escalated": "ส่งต่อให้คน",
