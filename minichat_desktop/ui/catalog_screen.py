@@ -61,6 +61,7 @@ from minichat_desktop.ui.catalog_models import (
 )
 from minichat_desktop.ui.context import AppContext
 from minichat_desktop.ui.dialogs import inform
+from minichat_desktop.ui.empty_state import EmptyState
 from minichat_desktop.ui.errors import error_text, show_error
 
 log = logging.getLogger(__name__)
@@ -388,6 +389,10 @@ class CatalogScreen(QWidget):
         lcol = QVBoxLayout(left)
         lcol.setContentsMargins(0, 0, 0, 0)
         lcol.addWidget(self.table, 1)
+        self.empty = EmptyState()  # in the table's place while the shop has no products
+        self.empty.acted.connect(self.choose_import)
+        self.empty.setVisible(False)
+        lcol.addWidget(self.empty, 1)
         lcol.addWidget(self.legend)
         self.splitter = QSplitter(Qt.Orientation.Horizontal)
         self.splitter.addWidget(left)
@@ -498,12 +503,21 @@ class CatalogScreen(QWidget):
 
     def _show_count(self) -> None:
         n = self.model.rowCount()
-        if n == 0 and not self.model.has_more:
-            text = (
-                self.tr("No products match")
-                if self.search.text().strip() or self.filters() != Filters()
-                else self.tr("No products yet")
+        filtered = bool(self.search.text().strip()) or self.filters() != Filters()
+        none_at_all = n == 0 and not self.model.has_more and not filtered
+        self.table.setVisible(not none_at_all)
+        self.empty.setVisible(none_at_all)
+        if none_at_all:
+            self.empty.say(
+                self.tr("No products yet"),
+                self.tr(
+                    "Add products one by one with “New product”, or bring the whole catalog "
+                    "in from an Excel or CSV file (a template is in “More”)."
+                ),
+                self.tr("Import from a file…"),
             )
+        if n == 0 and not self.model.has_more:
+            text = self.tr("No products match") if filtered else self.tr("No products yet")
         elif self.model.has_more:
             text = self.tr("{n} shown, more as you scroll").format(n=f"{n:,}")
         else:

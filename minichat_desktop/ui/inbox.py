@@ -56,6 +56,7 @@ from minichat_desktop.ui.chat_models import (
     conversation_title,
 )
 from minichat_desktop.ui.context import AppContext
+from minichat_desktop.ui.empty_state import EmptyState
 from minichat_desktop.ui.errors import show_error
 
 if TYPE_CHECKING:
@@ -337,19 +338,8 @@ class InboxScreen(QWidget):
         lv.addWidget(self.list, 1)
         # In the list's place while it is empty: what will appear here, or that nothing
         # matches the search.
-        self.empty = QFrame(objectName="EmptyInbox")
-        ev = QVBoxLayout(self.empty)
-        ev.setContentsMargins(16, 28, 16, 16)
-        self.empty_title = QLabel(objectName="Title")
-        self.empty_title.setWordWrap(True)
-        self.empty_text = QLabel(objectName="Muted")
-        self.empty_text.setWordWrap(True)
-        self.empty_setup = QPushButton()
-        self.empty_setup.clicked.connect(self.settings_wanted.emit)
-        ev.addWidget(self.empty_title)
-        ev.addWidget(self.empty_text)
-        ev.addWidget(self.empty_setup, 0, Qt.AlignmentFlag.AlignLeft)
-        ev.addStretch(1)
+        self.empty = EmptyState()
+        self.empty.acted.connect(self.settings_wanted.emit)
         lv.addWidget(self.empty, 1)
         for sig in (
             self.list_model.modelReset,
@@ -485,20 +475,19 @@ class InboxScreen(QWidget):
         self.empty.setVisible(empty)
         if not empty:
             return
-        filtered = bool(self.search.text().strip()) or self.filter.currentIndex() > 0
-        if filtered:
-            self.empty_title.setText(self.tr("No chats match"))
-            self.empty_text.setText(self.tr("Try another name, phone number or word."))
+        if self.search.text().strip() or self.filter.currentIndex() > 0:
+            self.empty.say(
+                self.tr("No chats match"), self.tr("Try another name, phone number or word.")
+            )
         else:
-            self.empty_title.setText(self.tr("No chats yet"))
-            self.empty_text.setText(
+            self.empty.say(
+                self.tr("No chats yet"),
                 self.tr(
                     "When shoppers write to you from the chat on your website or your LINE "
                     "Official Account, their chats appear here at once."
-                )
+                ),
+                self.tr("Set up the website chat and LINE"),
             )
-        self.empty_setup.setText(self.tr("Set up the website chat and LINE"))
-        self.empty_setup.setVisible(not filtered)
 
     def changeEvent(self, event: QEvent) -> None:
         if event.type() == QEvent.Type.LanguageChange:

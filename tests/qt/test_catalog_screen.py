@@ -645,3 +645,24 @@ async def test_barcode_labels_sheet(shop: Any, tmp_path: Path) -> None:
     assert await asyncio.to_thread(catalog_labels.write_label_sheet, path, labels) == 2
     assert path.read_bytes().startswith(b"%PDF")
     await idle(screen)
+
+
+async def test_an_empty_catalog_points_to_adding_and_importing(
+    make_ctx: Callable[..., AppContext], qtbot: Any
+) -> None:
+    """A shop with no products sees how to add them or import a file, not an empty table; a
+    search finding nothing keeps the table; the first product replaces the hint."""
+    ctx = make_ctx()
+    screen = CatalogScreen(ctx)
+    screen.resize(1280, 760)
+    screen.show()
+    await idle(screen)
+    assert screen.empty.isVisible() and not screen.table.isVisible()
+    assert screen.empty.title.text() == "ยังไม่มีสินค้า"
+    assert screen.empty.button.text() == "นำเข้าจากไฟล์…"
+    fill(ctx)
+    ctx.ops.changed.emit({"catalog"})  # as a save through the screen would
+    await until(lambda: screen.model.rowCount() == 3)
+    await idle(screen)
+    assert screen.table.isVisible() and not screen.empty.isVisible()
+    await settle(screen)

@@ -242,16 +242,16 @@ async def test_an_empty_inbox_says_what_will_appear_and_leads_to_settings(
     window.show()
     inbox = window.inbox
     assert inbox.empty.isVisible() and not inbox.list.isVisible()
-    assert inbox.empty_title.text() == "ยังไม่มีแชท"
+    assert inbox.empty.title.text() == "ยังไม่มีแชท"
     assert not inbox.takeover.isVisible() and not inbox.customer.isEnabled()
-    inbox.empty_setup.click()
+    inbox.empty.button.click()
     settings = window.screens["settings"]
     assert window.stack.currentWidget() is window._slots["settings"]
     assert settings.stack.currentWidget().widget() is settings.widget  # type: ignore[attr-defined]
     window.nav.setCurrentRow(0)
     inbox.search.setText("ไม่มีแน่นอน")
-    await until(lambda: inbox.empty_title.text() == "ไม่พบแชทที่ตรงกัน")
-    assert not inbox.empty_setup.isVisible()
+    await until(lambda: inbox.empty.title.text() == "ไม่พบแชทที่ตรงกัน")
+    assert not inbox.empty.button.isVisible()
     inbox.search.clear()
     with ctx.ops.db.write() as s:
         convs.record_inbound(

@@ -11,6 +11,10 @@ TEXTS = {
     "New product": "เพิ่มสินค้า",
     "Import…": "นำเข้า…",
     "More": "เพิ่มเติม",
+    "Add products one by one with “New product”, or bring the whole catalog in from an Excel "
+    "or CSV file (a template is in “More”).": "เพิ่มสินค้าทีละรายการด้วยปุ่มเพิ่มสินค้า "
+    "หรือนำเข้าทั้งร้านจากไฟล์ Excel หรือ CSV (ดาวน์โหลดแม่แบบได้ที่เมนูเพิ่มเติม)",
+    "Import from a file…": "นำเข้าจากไฟล์…",
     "Export products…": "ส่งออกสินค้า…",
     "Download import template…": "ดาวน์โหลดแม่แบบนำเข้า…",
     "Print barcode labels…": "พิมพ์ฉลากบาร์โค้ด…",
