@@ -52,6 +52,7 @@ from minichat_desktop.domain.thai import format_baht, parse_baht
 from minichat_desktop.ui import theme
 from minichat_desktop.ui.context import AppContext
 from minichat_desktop.ui.dialogs import ask, inform
+from minichat_desktop.ui.empty_state import EmptyState
 from minichat_desktop.ui.errors import error_text, logging_path
 from minichat_desktop.ui.i18n import t
 from minichat_desktop.ui.orders_dialogs import (
@@ -494,6 +495,9 @@ class OrdersScreen(QWidget):
         lcol = QVBoxLayout(left)
         lcol.setContentsMargins(0, 0, 0, 0)
         lcol.addWidget(self.table, 1)
+        self.empty = EmptyState()  # in the table's place while the shop has no orders
+        self.empty.setVisible(False)
+        lcol.addWidget(self.empty, 1)
         lcol.addLayout(bulk)
         self.splitter = QSplitter(Qt.Orientation.Horizontal)
         self.splitter.addWidget(left)
@@ -700,8 +704,19 @@ class OrdersScreen(QWidget):
 
     def _show_count(self) -> None:
         n = self.model.rowCount()
+        none_at_all = n == 0 and not self.model.has_more and self.filters() == OrderFilters()
+        self.table.setVisible(not none_at_all)
+        self.empty.setVisible(none_at_all)
+        if none_at_all:
+            self.empty.say(
+                self.tr("No orders yet"),
+                self.tr(
+                    "Orders appear here as they are placed: by shoppers in the chat (the bot "
+                    "or you take them), and at the counter (POS)."
+                ),
+            )
         if n == 0:
-            text = self.tr("No orders match")
+            text = self.tr("No orders yet") if none_at_all else self.tr("No orders match")
         elif self.model.has_more:
             text = self.tr("{n} shown, more as you scroll").format(n=f"{n:,}")
         else:

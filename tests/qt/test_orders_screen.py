@@ -443,3 +443,22 @@ async def test_templates_refuse_an_unknown_placeholder_and_save_the_shops_words(
     with db.read() as s:
         assert order_notify.get_templates(s)["shipped"] == "ส่งแล้วค่ะ {order_number}\nเลข {tracking}"
     await _close(screen)
+
+
+async def test_no_orders_yet_says_where_they_will_come_from(
+    make_ctx: Callable[..., AppContext],
+) -> None:
+    """A shop with no orders sees where orders will come from; a filter that finds none keeps
+    the table and says "no orders match"; the first order replaces the hint."""
+    _ctx, db, ids, screen = await _shop(make_ctx)
+    assert screen.empty.isVisible() and not screen.table.isVisible()
+    assert screen.empty.title.text() == "ยังไม่มีออเดอร์"
+    screen.search.setText("MC-2099")
+    await until(lambda: screen.count_label.text().startswith("ไม่พบออเดอร์"), timeout=10)
+    assert screen.table.isVisible() and not screen.empty.isVisible()
+    screen.search.clear()
+    _place(db, ids.mug, 1, name="ก")
+    screen.refresh()
+    await until(lambda: screen.model.rowCount() == 1, timeout=10)
+    assert screen.table.isVisible() and not screen.empty.isVisible()
+    await _close(screen)

@@ -17,6 +17,10 @@ TEXTS = {
     "Customer: {name} ✕": "ลูกค้า: {name} ✕",
     "“{text}” is not an amount in baht": "“{text}” ไม่ใช่จำนวนเงินบาท",
     "No orders match": "ไม่พบออเดอร์ที่ตรงกับเงื่อนไข",
+    "No orders yet": "ยังไม่มีออเดอร์",
+    "Orders appear here as they are placed: by shoppers in the chat (the bot or you take "
+    "them), and at the counter (POS).": "ออเดอร์จะขึ้นที่นี่ทันทีที่มีการสั่ง ทั้งจากลูกค้าในแชท "
+    "(บอทหรือคุณรับออเดอร์) และจากการขายหน้าร้าน (POS)",
     "{n} orders": "{n} ออเดอร์",
     "{n} selected": "เลือกไว้ {n} รายการ",
     "Print labels": "พิมพ์ใบปะหน้า",
