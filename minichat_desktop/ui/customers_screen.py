@@ -70,6 +70,7 @@ from minichat_desktop.domain.thai import format_baht
 from minichat_desktop.ui import theme
 from minichat_desktop.ui.context import AppContext
 from minichat_desktop.ui.dialogs import ask, inform
+from minichat_desktop.ui.empty_state import EmptyState
 from minichat_desktop.ui.errors import error_text, show_error
 from minichat_desktop.ui.i18n import t
 
@@ -727,6 +728,9 @@ class CustomersScreen(QWidget):
         lcol = QVBoxLayout(left)
         lcol.setContentsMargins(0, 0, 0, 0)
         lcol.addWidget(self.stack, 1)
+        self.empty = EmptyState()  # in the list's place while the shop has no customers
+        self.empty.setVisible(False)
+        lcol.addWidget(self.empty, 1)
         lcol.addWidget(self.scores_label)
         self.splitter = QSplitter(Qt.Orientation.Horizontal)
         self.splitter.addWidget(left)
@@ -840,8 +844,19 @@ class CustomersScreen(QWidget):
             return
         self.model.set_rows(rows)
         self.board.show_rows(rows, counts)
+        none_at_all = not rows and not any(self.filters().values())
+        self.stack.setVisible(not none_at_all)
+        self.empty.setVisible(none_at_all)
+        if none_at_all:
+            self.empty.say(
+                self.tr("No customers yet"),
+                self.tr(
+                    "A shopper who writes in the chat or buys becomes a customer here by "
+                    "themselves, with their chats, orders and spending."
+                ),
+            )
         if not rows:
-            text = self.tr("No customers match")
+            text = self.tr("No customers yet") if none_at_all else self.tr("No customers match")
         elif total > len(rows):
             text = self.tr("{n} of {total} customers shown").format(
                 n=f"{len(rows):,}", total=f"{total:,}"

@@ -240,3 +240,27 @@ async def test_double_clicking_a_chat_asks_to_open_it(screen: Any, qtbot: Any) -
     with qtbot.waitSignal(w.conversation_opened, timeout=2000) as got:
         w.profile.conversations.itemDoubleClicked.emit(item)
     assert got.args == [int(item.data(Qt.ItemDataRole.UserRole))]
+
+
+async def test_a_shop_without_customers_says_how_they_come(
+    make_ctx: Callable[..., AppContext], qtbot: Any
+) -> None:
+    """No customers at all: a line saying they come by themselves from chats and sales, in the
+    list's place; once there is one, the list."""
+    ctx = make_ctx()
+    w = CustomersScreen(ctx)
+    w.resize(1300, 780)
+    w.show()
+    await until(lambda: w.empty.isVisible())
+    assert not w.stack.isVisible() and w.empty.title.text() == "ยังไม่มีลูกค้า"
+    assert not w.empty.button.isVisible()
+    fill(ctx)
+    ctx.ops.changed.emit({"customers"})
+    await until(lambda: w.model.rowCount() == 4)
+    await idle(w)
+    assert w.stack.isVisible() and not w.empty.isVisible()
+    w.timer.stop()
+    await idle(w)
+    w.close()
+    w.deleteLater()
+    await asyncio.sleep(0.05)

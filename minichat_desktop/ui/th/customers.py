@@ -20,6 +20,10 @@ TEXTS = {
     "All segments": "ทุกกลุ่ม",
     "All tags": "ทุกแท็ก",
     "No customers match": "ไม่พบลูกค้าที่ตรงเงื่อนไข",
+    "No customers yet": "ยังไม่มีลูกค้า",
+    "A shopper who writes in the chat or buys becomes a customer here by themselves, with "
+    "their chats, orders and spending.": "ลูกค้าที่ทักแชทหรือซื้อสินค้าจะขึ้นที่นี่เองโดยอัตโนมัติ "
+    "พร้อมแชท ออเดอร์ และยอดซื้อ",
     "{n} customers": "ลูกค้า {n} คน",
     "{n} of {total} customers shown": "แสดง {n} จาก {total} คน",
     "Export customers": "ส่งออกรายชื่อลูกค้า",
