@@ -82,7 +82,7 @@ STYLE = f"""
 QMainWindow, QDialog {{ background: {BG}; }}
 QWidget {{ color: {INK}; }}
 #Sidebar {{ background: #FFFFFF; border-right: 1px solid {LINE_COLOR}; }}
-#Sidebar QListWidget {{ border: none; background: transparent; font-size: 11pt; }}
+#Sidebar QListWidget {{ border: none; background: transparent; font-size: 11pt; outline: none; }}
 #Sidebar QListWidget::item {{ padding: 10px 12px; border-radius: 8px; margin: 2px 8px; }}
 #Sidebar QListWidget::item:selected {{ background: #E6F4EF; color: {GREEN_DARK}; }}
 #Sidebar QListWidget::item:hover:!selected {{ background: #F0F2F5; }}
