@@ -20,9 +20,11 @@ from pathlib import Path
 
 import pytest
 from playwright.sync_api import Page, sync_playwright
+from sqlalchemy import select
 
 from minichat_desktop.domain import conversations as convs
 from minichat_desktop.domain.db import Database
+from minichat_desktop.domain.models import ChatMessage
 
 CHROMIUM = "/usr/bin/chromium"
 ARGS = [
@@ -97,9 +99,15 @@ def test_demo_shopper_to_owner_and_back(demo_app: tuple[subprocess.Popen[str], s
             page.keyboard.press("Enter")
 
             def stored() -> convs.ConversationView | None:
+                # By the message itself: the bot may answer at once, and the inbox's search
+                # looks at a chat's last message (the answer by then), not the first.
                 with db.read() as s:
-                    rows = convs.list_conversations(s, search="มีเสื้อยืดสีแดงไหม")
-                return rows[0] if rows else None
+                    conv_id = s.scalar(
+                        select(ChatMessage.conversation_id).where(
+                            ChatMessage.text == "มีเสื้อยืดสีแดงไหม ราคาเท่าไหร่"
+                        )
+                    )
+                    return convs.get_conversation(s, conv_id) if conv_id else None
 
             _wait(lambda: stored() is not None)
             conv = stored()

@@ -86,7 +86,7 @@ def test_page_matches_the_orm_views_newest_first(db: Database) -> None:
 
 
 def test_filters_and_search(db: Database) -> None:
-    """Status keeps one status; search finds names, titles and last messages, and phone
+    """Status keeps one status; search finds names, titles and any message, and phone
     digits from three on; % and _ are plain characters."""
     ids = _fill(db)
     with db.write() as s:
@@ -104,6 +104,14 @@ def test_filters_and_search(db: Database) -> None:
         page = convs.list_conversations(s, limit=2, offset=2)
         assert [v.id for v in page] == [ids["line:Ub"], ids["widget:a"]]
         assert convs.list_conversations(s, status="resolved", search="ขอบคุณ") == []
+        # Any message, not only the last one: widget:a's first question, answered since.
+        convs.record_inbound(
+            s,
+            "widget:a",
+            {"id": "later", "kind": "text", "text": "โอเคค่ะ"},
+            T0 + dt.timedelta(hours=1),
+        )
+        assert [v.id for v in convs.list_conversations(s, search="สีแดงไหม")] == [ids["widget:a"]]
 
 
 def test_badges_and_shop_name(db: Database) -> None:
