@@ -56,6 +56,7 @@ from minichat_desktop.ui.catalog_models import Index, ProblemsModel
 from minichat_desktop.ui.context import AppContext
 from minichat_desktop.ui.errors import error_text, show_error
 from minichat_desktop.ui.i18n import t
+from minichat_desktop.ui.tables import plain_label
 
 log = logging.getLogger(__name__)
 
@@ -69,13 +70,6 @@ IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".webp", ".gif")
 MAX_IMAGE_BYTES = 10 * 1024 * 1024
 
 
-def plain_label(text: str = "", object_name: str = "") -> QLabel:
-    """A label for shop data: never interpreted as HTML."""
-    label = QLabel(text)
-    label.setTextFormat(Qt.TextFormat.PlainText)
-    if object_name:
-        label.setObjectName(object_name)
-    return label
 
 
 def error_label() -> QLabel:

@@ -18,9 +18,7 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from PySide6.QtCore import (
-    QAbstractTableModel,
     QModelIndex,
-    QPersistentModelIndex,
     Qt,
     Signal,
 )
@@ -40,13 +38,12 @@ from minichat_desktop.domain.thai import format_baht
 from minichat_desktop.ui import theme
 from minichat_desktop.ui.i18n import current_language, t
 from minichat_desktop.ui.ops import Ops
+from minichat_desktop.ui.tables import RIGHT, Index, RowsTableModel
 
 log = logging.getLogger(__name__)
 
-Index = QModelIndex | QPersistentModelIndex
 PAGE_SIZE = 200
 ROLE_HIT = Qt.ItemDataRole.UserRole + 1
-RIGHT = Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter
 LOW_BG = QColor("#FFF4DB")
 OUT_BG = QColor("#FDECEC")
 GREY = QColor("#9AA5B1")
@@ -138,32 +135,6 @@ def load_page(session: Any, query: str, filters: Filters, offset: int, size: int
 
 
 # ---------------------------------------------------------------------------- products
-
-
-class RowsTableModel(QAbstractTableModel):
-    """A table over ``self.rows`` with translated ``COLUMNS`` headers; ``RIGHT_COLUMNS`` are
-    right-aligned (numbers)."""
-
-    COLUMNS: tuple[str, ...] = ()
-    RIGHT_COLUMNS: tuple[int, ...] = ()
-    rows: Sequence[Any]
-
-    def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(self.rows)
-
-    def columnCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(self.COLUMNS)
-
-    def headerData(
-        self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
-    ) -> Any:
-        if orientation != Qt.Orientation.Horizontal:
-            return None
-        if role == Qt.ItemDataRole.DisplayRole:
-            return t(self.COLUMNS[section])
-        if role == Qt.ItemDataRole.TextAlignmentRole and section in self.RIGHT_COLUMNS:
-            return RIGHT
-        return None
 
 
 class ProductTableModel(RowsTableModel):

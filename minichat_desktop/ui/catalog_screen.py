@@ -19,7 +19,6 @@ from typing import Any
 from PySide6.QtCore import QEvent, QItemSelection, Qt, QTimer, Signal, Slot
 from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import (
-    QAbstractItemView,
     QCheckBox,
     QComboBox,
     QFileDialog,
@@ -35,7 +34,6 @@ from PySide6.QtWidgets import (
     QPushButton,
     QScrollArea,
     QSplitter,
-    QTableView,
     QVBoxLayout,
     QWidget,
 )
@@ -50,7 +48,6 @@ from minichat_desktop.ui.catalog_dialogs import (
     ImportProblemsDialog,
     ProductDialog,
     StockDialog,
-    plain_label,
     thumbnail,
 )
 from minichat_desktop.ui.catalog_models import (
@@ -63,6 +60,7 @@ from minichat_desktop.ui.context import AppContext
 from minichat_desktop.ui.dialogs import inform
 from minichat_desktop.ui.empty_state import EmptyState
 from minichat_desktop.ui.errors import error_text, show_error
+from minichat_desktop.ui.tables import list_table, plain_label
 
 log = logging.getLogger(__name__)
 
@@ -72,24 +70,6 @@ log = logging.getLogger(__name__)
 SEARCH_DEBOUNCE_MS = 60
 
 
-def _table(model: Any, *, stretch: int | None = None) -> QTableView:
-    view = QTableView()
-    view.setModel(model)
-    view.verticalHeader().hide()
-    view.verticalHeader().setDefaultSectionSize(30)
-    view.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-    view.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
-    view.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-    view.setShowGrid(False)
-    view.setAlternatingRowColors(False)
-    view.setWordWrap(False)
-    view.setTextElideMode(Qt.TextElideMode.ElideRight)
-    header = view.horizontalHeader()
-    header.setHighlightSections(False)
-    header.setDefaultAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter)
-    if stretch is not None:
-        header.setSectionResizeMode(stretch, QHeaderView.ResizeMode.Stretch)
-    return view
 
 
 # ---------------------------------------------------------------------------- detail pane
@@ -167,7 +147,7 @@ class ProductDetail(QFrame):
         head.addWidget(self.edit_button)
         col.addLayout(head)
         self.variant_model = VariantListModel(self)
-        self.variants = _table(self.variant_model, stretch=1)
+        self.variants = list_table(self.variant_model, stretch=1)
         self.variants.setMinimumHeight(120)
         self.variants.doubleClicked.connect(lambda _i: self._adjust())
         vh = self.variants.horizontalHeader()
@@ -179,7 +159,7 @@ class ProductDetail(QFrame):
         self.ledger_title.setStyleSheet("font-weight: 600;")
         col.addWidget(self.ledger_title)
         self.ledger_model = LedgerModel(self)
-        self.ledger = _table(self.ledger_model, stretch=3)
+        self.ledger = list_table(self.ledger_model, stretch=3)
         self.ledger.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         lh = self.ledger.horizontalHeader()
         for c in (0, 1, 2, 4):
@@ -348,7 +328,7 @@ class CatalogScreen(QWidget):
         self.model = ProductTableModel(ctx.ops, self)
         self.model.loaded.connect(self._loaded)
         self.model.failed.connect(lambda exc: show_error(self, exc))
-        self.table = _table(self.model, stretch=ProductTableModel.NAME)
+        self.table = list_table(self.model, stretch=ProductTableModel.NAME)
         header = self.table.horizontalHeader()
         header.setSectionResizeMode(ProductTableModel.SKU, QHeaderView.ResizeMode.Interactive)
         header.setSectionResizeMode(ProductTableModel.CATEGORY, QHeaderView.ResizeMode.Interactive)

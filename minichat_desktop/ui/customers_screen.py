@@ -16,7 +16,6 @@ from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import (
-    QAbstractTableModel,
     QByteArray,
     QEvent,
     QMimeData,
@@ -51,7 +50,6 @@ from PySide6.QtWidgets import (
     QScrollArea,
     QSplitter,
     QStackedWidget,
-    QTableView,
     QTableWidget,
     QTableWidgetItem,
     QVBoxLayout,
@@ -73,6 +71,7 @@ from minichat_desktop.ui.dialogs import ask, inform
 from minichat_desktop.ui.empty_state import EmptyState
 from minichat_desktop.ui.errors import error_text, show_error
 from minichat_desktop.ui.i18n import t
+from minichat_desktop.ui.tables import RowsTableModel, list_table, plain_label
 
 log = logging.getLogger(__name__)
 
@@ -118,18 +117,13 @@ def local_time(when: dt.datetime | None) -> str:
     return "" if when is None else when.astimezone(BANGKOK).strftime("%d/%m/%Y %H:%M")
 
 
-def _plain(text: str = "", object_name: str = "") -> QLabel:
-    label = QLabel(text)
-    label.setTextFormat(Qt.TextFormat.PlainText)  # names come from shoppers: never rich text
-    if object_name:
-        label.setObjectName(object_name)
-    return label
 
 
 # ---------------------------------------------------------------------------- list model
 
 
-class CustomerTableModel(QAbstractTableModel):
+class CustomerTableModel(RowsTableModel):
+    COLUMNS = ("Name", "Phone", "Status", "Segment", "Orders", "Total spent", "Last order", "Tags")
     NAME, PHONE, STATUS, SEGMENT, ORDERS, SPENT, LAST, TAGS = range(8)
 
     def __init__(self, parent: Any = None) -> None:
@@ -143,26 +137,6 @@ class CustomerTableModel(QAbstractTableModel):
 
     def row_of(self, customer_id: int) -> int:
         return next((i for i, r in enumerate(self.rows) if r.customer.id == customer_id), -1)
-
-    def rowCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(self.rows)
-
-    def columnCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else 8
-
-    def headerData(self, section: int, orientation: Qt.Orientation, role: int = 0) -> Any:
-        if orientation != Qt.Orientation.Horizontal or role != Qt.ItemDataRole.DisplayRole:
-            return None
-        return (
-            t("Name"),
-            t("Phone"),
-            t("Status"),
-            t("Segment"),
-            t("Orders"),
-            t("Total spent"),
-            t("Last order"),
-            t("Tags"),
-        )[section]
 
     def data(self, index: QModelIndex | QPersistentModelIndex, role: int = 0) -> Any:
         if not index.isValid():
@@ -200,20 +174,6 @@ class CustomerTableModel(QAbstractTableModel):
         return None
 
 
-def _table(model: Any) -> QTableView:
-    view = QTableView()
-    view.setModel(model)
-    view.verticalHeader().hide()
-    view.verticalHeader().setDefaultSectionSize(30)
-    view.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-    view.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
-    view.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-    view.setShowGrid(False)
-    view.setWordWrap(False)
-    header = view.horizontalHeader()
-    header.setHighlightSections(False)
-    header.setDefaultAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter)
-    return view
 
 
 # ---------------------------------------------------------------------------- the board
@@ -346,8 +306,8 @@ class ProfilePane(QFrame):
         body = QWidget()
         col = QVBoxLayout(body)
         col.setContentsMargins(12, 4, 12, 8)
-        self.title = _plain(object_name="Title")
-        self.subtitle = _plain(object_name="Muted")
+        self.title = plain_label(object_name="Title")
+        self.subtitle = plain_label(object_name="Muted")
         self.subtitle.setWordWrap(True)
         col.addWidget(self.title)
         col.addWidget(self.subtitle)
@@ -358,7 +318,7 @@ class ProfilePane(QFrame):
         self.facts: list[QLabel] = []
         for i in range(6):
             name = QLabel(objectName="Muted")
-            value = _plain()
+            value = plain_label()
             value.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
             grid.addWidget(name, i // 2, (i % 2) * 2)
             grid.addWidget(value, i // 2, (i % 2) * 2 + 1)
@@ -685,7 +645,7 @@ class CustomersScreen(QWidget):
         self.scores_label = QLabel(objectName="Muted")
 
         self.model = CustomerTableModel(self)
-        self.table = _table(self.model)
+        self.table = list_table(self.model)
         header = self.table.horizontalHeader()
         header.setSectionResizeMode(CustomerTableModel.TAGS, QHeaderView.ResizeMode.Stretch)
         for c, w in ((0, 170), (1, 100), (2, 90), (3, 125), (4, 60), (5, 90), (6, 120)):

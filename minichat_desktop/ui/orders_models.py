@@ -9,7 +9,7 @@ import logging
 from collections.abc import Sequence
 from typing import Any
 
-from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt, Signal
+from PySide6.QtCore import QModelIndex, Qt, Signal
 from PySide6.QtGui import QBrush, QColor
 
 from minichat_desktop.domain import orders
@@ -19,11 +19,10 @@ from minichat_desktop.domain.thai import format_baht
 from minichat_desktop.ui import theme
 from minichat_desktop.ui.i18n import t
 from minichat_desktop.ui.ops import Ops
+from minichat_desktop.ui.tables import RIGHT, Index, RowsTableModel
 
 log = logging.getLogger(__name__)
 
-Index = QModelIndex | QPersistentModelIndex
-RIGHT = Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter
 PAGE_SIZE = 200
 
 
@@ -108,37 +107,7 @@ def bangkok(when: dt.datetime | None, fmt: str = "%d/%m/%y %H:%M") -> str:
 # ---------------------------------------------------------------------------- tables
 
 
-class _Rows(QAbstractTableModel):
-    COLUMNS: tuple[str, ...] = ()
-    RIGHT_COLUMNS: tuple[int, ...] = ()
-    rows: Sequence[Any]
-
-    def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(self.rows)
-
-    def columnCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(self.COLUMNS)
-
-    def headerData(
-        self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
-    ) -> Any:
-        if orientation != Qt.Orientation.Horizontal:
-            return None
-        if role == Qt.ItemDataRole.DisplayRole:
-            return t(self.COLUMNS[section])
-        if role == Qt.ItemDataRole.TextAlignmentRole and section in self.RIGHT_COLUMNS:
-            return RIGHT
-        return None
-
-    def retranslate(self) -> None:
-        self.headerDataChanged.emit(Qt.Orientation.Horizontal, 0, len(self.COLUMNS) - 1)
-        if self.rows:
-            self.dataChanged.emit(
-                self.index(0, 0), self.index(len(self.rows) - 1, len(self.COLUMNS) - 1)
-            )
-
-
-class OrderTableModel(_Rows):
+class OrderTableModel(RowsTableModel):
     """The order list, newest first, a page at a time as the owner scrolls. :meth:`reload`
     shows a new query; an older answer still on its way is dropped."""
 
@@ -265,7 +234,7 @@ class OrderTableModel(_Rows):
         return None
 
 
-class ItemsModel(_Rows):
+class ItemsModel(RowsTableModel):
     COLUMNS = ("Item", "Unit price", "Qty", "Discount", "Amount")
     RIGHT_COLUMNS = (1, 2, 3, 4)
 
@@ -340,7 +309,7 @@ def _note_text(note: str) -> str:
     return ", ".join(parts)
 
 
-class TimelineModel(_Rows):
+class TimelineModel(RowsTableModel):
     COLUMNS = ("When", "What", "By")
 
     def __init__(self, parent: Any = None) -> None:

@@ -37,7 +37,6 @@ from PySide6.QtWidgets import (
     QPushButton,
     QScrollArea,
     QSplitter,
-    QTableView,
     QVBoxLayout,
     QWidget,
 )
@@ -74,6 +73,7 @@ from minichat_desktop.ui.orders_models import (
     payment_label,
     status_label,
 )
+from minichat_desktop.ui.tables import list_table
 
 log = logging.getLogger(__name__)
 
@@ -82,21 +82,6 @@ TOPICS = frozenset({"orders", "pos"})
 DATE_RANGES = ("any", "today", "7d", "30d", "month", "custom")
 
 
-def _table(model: Any) -> QTableView:
-    view = QTableView()
-    view.setModel(model)
-    view.verticalHeader().hide()
-    view.verticalHeader().setDefaultSectionSize(30)
-    view.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-    view.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
-    view.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-    view.setShowGrid(False)
-    view.setWordWrap(False)
-    view.setTextElideMode(Qt.TextElideMode.ElideRight)
-    header = view.horizontalHeader()
-    header.setHighlightSections(False)
-    header.setDefaultAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter)
-    return view
 
 
 def _label(*, muted: bool = False, bold: bool = False) -> QLabel:
@@ -193,7 +178,7 @@ class OrderDetail(QFrame):
         self.items_title = _label(bold=True)
         col.addWidget(self.items_title)
         self.items_model = ItemsModel(self)
-        self.items = _table(self.items_model)
+        self.items = list_table(self.items_model)
         ih = self.items.horizontalHeader()
         ih.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
         for c in (1, 2, 3, 4):
@@ -217,7 +202,7 @@ class OrderDetail(QFrame):
         self.timeline_title = _label(bold=True)
         col.addWidget(self.timeline_title)
         self.timeline_model = TimelineModel(self)
-        self.timeline = _table(self.timeline_model)
+        self.timeline = list_table(self.timeline_model)
         th = self.timeline.horizontalHeader()
         th.setSectionResizeMode(0, QHeaderView.ResizeMode.ResizeToContents)
         th.setSectionResizeMode(1, QHeaderView.ResizeMode.Stretch)
@@ -417,7 +402,7 @@ class OrdersScreen(QWidget):
         self.model = OrderTableModel(ctx.ops, self)
         self.model.loaded.connect(self._loaded)
         self.model.failed.connect(self._report)
-        self.table = _table(self.model)
+        self.table = list_table(self.model)
         self.table.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
         header = self.table.horizontalHeader()
         header.setSectionResizeMode(OrderTableModel.CUSTOMER, QHeaderView.ResizeMode.Stretch)
