@@ -70,8 +70,6 @@ IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".webp", ".gif")
 MAX_IMAGE_BYTES = 10 * 1024 * 1024
 
 
-
-
 def error_label() -> QLabel:
     label = plain_label()
     label.setStyleSheet(f"color: {theme.RED};")

@@ -70,8 +70,6 @@ log = logging.getLogger(__name__)
 SEARCH_DEBOUNCE_MS = 60
 
 
-
-
 # ---------------------------------------------------------------------------- detail pane
 
 

@@ -117,8 +117,6 @@ def local_time(when: dt.datetime | None) -> str:
     return "" if when is None else when.astimezone(BANGKOK).strftime("%d/%m/%Y %H:%M")
 
 
-
-
 # ---------------------------------------------------------------------------- list model
 
 
@@ -172,8 +170,6 @@ class CustomerTableModel(RowsTableModel):
         if role == Qt.ItemDataRole.ToolTipRole and col == self.NAME and c.opted_out:
             return t("Opted out of broadcasts")
         return None
-
-
 
 
 # ---------------------------------------------------------------------------- the board

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from collections.abc import Iterable
+from collections.abc import Awaitable, Callable, Iterable
 from pathlib import Path
 from typing import Any
 
@@ -80,8 +80,6 @@ log = logging.getLogger(__name__)
 SEARCH_DEBOUNCE_MS = 200
 TOPICS = frozenset({"orders", "pos"})
 DATE_RANGES = ("any", "today", "7d", "30d", "month", "custom")
-
-
 
 
 def _label(*, muted: bool = False, bold: bool = False) -> QLabel:
@@ -1032,52 +1030,39 @@ class OrdersScreen(QWidget):
         from minichat_desktop.ui import printing
 
         oid = self.current_id
-        self.busy += 1
-        try:
-            if what == "invoice":
-                await printing.print_invoice(self, self.ctx, oid)
-            elif what == "credit_note":
-                await printing.print_credit_note(self, self.ctx, oid)
-            elif what == "receipt":
-                await printing.print_receipt(self, self.ctx, oid)
-            elif what == "label":
-                await printing.print_labels(self, self.ctx, [oid])
-            elif what == "save_invoice":
-                await printing.save_document(self, self.ctx, "invoice", [oid])
-            elif what == "save_label":
-                await printing.save_document(self, self.ctx, "labels", [oid])
-        except Exception as exc:
-            self._report(exc)
-        finally:
-            self.busy -= 1
+        jobs: dict[str, Callable[[], Awaitable[Any]]] = {
+            "invoice": lambda: printing.print_invoice(self, self.ctx, oid),
+            "credit_note": lambda: printing.print_credit_note(self, self.ctx, oid),
+            "receipt": lambda: printing.print_receipt(self, self.ctx, oid),
+            "label": lambda: printing.print_labels(self, self.ctx, [oid]),
+            "save_invoice": lambda: printing.save_document(self, self.ctx, "invoice", [oid]),
+            "save_label": lambda: printing.save_document(self, self.ctx, "labels", [oid]),
+        }
+        await self._printing(jobs[what])
 
     @asyncSlot()
     async def print_selected_labels(self) -> None:
         """Shipping labels of every selected order, one print job."""
         ids = self.selected_ids()
-        if not ids:
-            return
-        from minichat_desktop.ui import printing
+        if ids:
+            from minichat_desktop.ui import printing
 
-        self.busy += 1
-        try:
-            await printing.print_labels(self, self.ctx, ids)
-        except Exception as exc:
-            self._report(exc)
-        finally:
-            self.busy -= 1
+            await self._printing(lambda: printing.print_labels(self, self.ctx, ids))
 
     @asyncSlot()
     async def save_selected(self, what: str) -> None:
         """``"labels"`` or ``"invoice"`` of every selected order, as one PDF file."""
         ids = self.selected_ids()
-        if not ids:
-            return
-        from minichat_desktop.ui import printing
+        if ids:
+            from minichat_desktop.ui import printing
 
+            await self._printing(lambda: printing.save_document(self, self.ctx, what, ids))
+
+    async def _printing(self, job: Callable[[], Awaitable[Any]]) -> None:
+        """Run a print or save job; what goes wrong is shown, not raised."""
         self.busy += 1
         try:
-            await printing.save_document(self, self.ctx, what, ids)
+            await job()
         except Exception as exc:
             self._report(exc)
         finally:
