@@ -35,7 +35,6 @@ from qasync import asyncSlot
 from minichat_desktop.domain import conversations as convs
 from minichat_desktop.domain import shop
 from minichat_desktop.domain.errors import DomainError, UserError
-from minichat_desktop.domain.models import BotMode
 from minichat_desktop.secrets import LINE_SECRET, LINE_TOKEN, RELAY_TOKEN
 from minichat_desktop.sync.status import LinkState, Status
 from minichat_desktop.ui import i18n, theme
@@ -482,46 +481,12 @@ class LinePage(Page):
 # ---------------------------------------------------------------------------- AI
 
 
-def _load_chat(session: Any) -> tuple[BotMode, list[str], list[convs.CannedView]]:
-    return (
-        convs.default_bot_mode(session),
-        list(shop.get_setting(session, convs.PASSIVE_KEYWORDS_KEY, []) or []),
-        convs.list_canned(session),
-    )
-
-
-def _store_chat(session: Any, mode: BotMode, keywords: list[str]) -> None:
-    convs.set_default_bot_mode(session, mode)
-    shop.put_setting(session, convs.PASSIVE_KEYWORDS_KEY, keywords)
-
-
 class ChatPage(Page):
-    """The bot's default mode, passive-mode keywords, and the canned responses."""
+    """The canned responses (ready-made replies). The bot's default mode and question words
+    are on the sales bot's page, with the rest of the bot."""
 
     def __init__(self, ctx: AppContext) -> None:
         super().__init__(ctx)
-        self.bot_box = QGroupBox()
-        f = form()
-        self.bot_box.setLayout(f)
-        self.mode = QComboBox()
-        self.mode.setMaximumWidth(380)
-        for mode in BotMode:
-            self.mode.addItem("", mode.value)
-        self.mode_help = QLabel(objectName="Muted")
-        self.mode_help.setWordWrap(True)
-        self.keywords = QLineEdit()
-        self.keywords_help = QLabel(objectName="Muted")
-        self.keywords_help.setWordWrap(True)
-        self.bot_labels = [QLabel(), QLabel()]
-        f.addRow(self.bot_labels[0], self.mode)
-        f.addRow("", self.mode_help)
-        f.addRow(self.bot_labels[1], self.keywords)
-        f.addRow("", self.keywords_help)
-        self.save_bot = primary(QPushButton())
-        self.save_bot.clicked.connect(self.on_save_bot)
-        f.addRow(button_row(self.save_bot))
-        self.body.addWidget(self.bot_box)
-
         self.canned_box = QGroupBox()
         row = QHBoxLayout(self.canned_box)
         left = QVBoxLayout()
@@ -576,30 +541,9 @@ class ChatPage(Page):
         self.load()
 
     def retranslate(self) -> None:
-        self.title.setText(self.tr("Chat and bot"))
-        self.intro.setText(
-            self.tr("How the bot answers new chats, and ready-made replies for you and your staff.")
-        )
-        self.bot_box.setTitle(self.tr("Bot"))
-        self.bot_labels[0].setText(self.tr("Default bot mode"))
-        self.bot_labels[1].setText(self.tr("Extra question words"))
-        for i, text in enumerate(
-            (
-                self.tr("Active: answers every message"),
-                self.tr("Passive: answers questions only"),
-                self.tr("Off: never answers"),
-            )
-        ):
-            self.mode.setItemText(i, text)
-        self.keywords.setPlaceholderText(self.tr("e.g. ส่งไหม, มีสีอื่น, โปร"))
-        self.keywords_help.setText(
-            self.tr(
-                "In passive mode the bot answers messages with a question mark or a question "
-                "word (ไหม, เท่าไหร่, อะไร…). Add your own words, separated by commas."
-            )
-        )
-        self.save_bot.setText(self.tr("Save bot settings"))
-        self.canned_box.setTitle(self.tr("Canned responses"))
+        self.title.setText(self.tr("Canned responses"))
+        self.intro.setText(self.tr("Ready-made replies for you and your staff."))
+        self.canned_box.setTitle("")  # the page is about them: its title says so
         self.new_canned.setText(self.tr("New response"))
         self.canned_labels[0].setText(self.tr("Title"))
         self.canned_labels[1].setText(self.tr("Text"))
@@ -608,21 +552,9 @@ class ChatPage(Page):
             b.setToolTip(self.tr("Filled in from the chat's customer, order and shop"))
         self.delete_canned.setText(self.tr("Delete"))
         self.save_canned.setText(self.tr("Save response"))
-        self.show_mode_help()
-
-    def show_mode_help(self) -> None:
-        self.mode_help.setText(
-            self.tr(
-                "Used for new chats. You can change it in any chat, and taking a chat over "
-                "always silences the bot."
-            )
-        )
 
     def load(self) -> None:
-        mode, keywords, canned = self.ctx.ops.read_now(_load_chat)
-        self.mode.setCurrentIndex(self.mode.findData(mode.value))
-        self.keywords.setText(", ".join(keywords))
-        self.show_canned(canned)
+        self.show_canned(self.ctx.ops.read_now(convs.list_canned))
 
     def show_canned(self, items: list[convs.CannedView], select: int | None = None) -> None:
         self.canned.blockSignals(True)
@@ -670,23 +602,6 @@ class ChatPage(Page):
     def insert_field(self, name: str) -> None:
         self.canned_text.insertPlainText("{{" + name + "}}")
         self.canned_text.setFocus()
-
-    @asyncSlot()
-    async def on_save_bot(self) -> None:
-        await self.save_bot_now()
-
-    async def save_bot_now(self) -> bool:
-        words = [w.strip() for w in self.keywords.text().replace("،", ",").split(",")]
-        keywords = list(dict.fromkeys(w for w in words if w))
-        mode = BotMode(str(self.mode.currentData()))
-        try:
-            await self.ctx.ops.write(_store_chat, mode, keywords, topics={"shop", "bot"})
-        except DomainError as exc:
-            self.feedback.say(report(self, exc), Tone.ERROR)
-            return False
-        self.keywords.setText(", ".join(keywords))
-        self.feedback.say(self.tr("Bot settings saved."))
-        return True
 
     @asyncSlot()
     async def on_save_canned(self) -> None:
@@ -911,7 +826,7 @@ class SettingsScreen(QWidget):
             self.tr("Relay"),
             self.tr("Website widget"),
             self.tr("LINE"),
-            self.tr("Chat and bot"),
+            self.tr("Canned responses"),
             self.tr("Notifications and language"),
             self.tr("Printers"),
             self.tr("Sales bot and AI"),

@@ -375,10 +375,10 @@ async def test_bot_mode_and_passive_keywords_are_saved(
     make_ctx: Callable[..., AppContext], screen_for: Any
 ) -> None:
     ctx = make_ctx()
-    page = screen_for(ctx).chat
+    page = screen_for(ctx).bot  # the one page for the bot (the canned page has none of it)
     page.mode.setCurrentIndex(page.mode.findData("passive"))
     page.keywords.setText(" ส่งไหม, โปร ,, ส่งไหม ")
-    assert await page.save_bot_now()
+    assert await page.save_now()
     assert ctx.ops.read_now(convs.default_bot_mode) is BotMode.PASSIVE
     assert ctx.ops.read_now(shop.get_setting, convs.PASSIVE_KEYWORDS_KEY) == ["ส่งไหม", "โปร"]
     assert page.keywords.text() == "ส่งไหม, โปร"

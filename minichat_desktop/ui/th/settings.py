@@ -8,7 +8,6 @@ TEXTS = {
     "Website widget": "วิดเจ็ตบนเว็บไซต์",
     "LINE": "LINE",
     "Sales bot and AI": "บอทขายของและ AI",
-    "Chat and bot": "แชทและบอท",
     "Notifications and language": "การแจ้งเตือนและภาษา",
     # shared
     "Hide": "ซ่อน",
@@ -174,20 +173,17 @@ TEXTS = {
     "Brand voice": "น้ำเสียงของแบรนด์",
     "Saved. Add the API key, or the bot answers without AI.": "บันทึกแล้ว กรุณาใส่ API key ไม่เช่นนั้นบอทจะตอบโดยไม่ใช้ AI",
     # chat
-    "How the bot answers new chats, and ready-made replies for you and your staff.": "กำหนดวิธีที่บอทตอบแชทใหม่ และข้อความสำเร็จรูปสำหรับคุณและพนักงาน",
+    "Ready-made replies for you and your staff.": "ข้อความสำเร็จรูปสำหรับคุณและพนักงาน",
     "Bot": "บอท",
     "Default bot mode": "โหมดบอทเริ่มต้น",
     "Extra question words": "คำถามเพิ่มเติม",
     "Active: answers every message": "ทำงานเต็มที่: ตอบทุกข้อความ",
     "Passive: answers questions only": "ตอบเฉพาะคำถาม",
     "Off: never answers": "ปิด: ไม่ตอบเลย",
-    "Used for new chats. You can change it in any chat, and taking a chat over always "
-    "silences the bot.": "ใช้กับแชทใหม่ เปลี่ยนได้ในแต่ละแชท และเมื่อคุณรับช่วงแชท บอทจะหยุดตอบเสมอ",
     "e.g. ส่งไหม, มีสีอื่น, โปร": "เช่น ส่งไหม, มีสีอื่น, โปร",
     "In passive mode the bot answers messages with a question mark or a question word (ไหม, "
     "เท่าไหร่, อะไร…). Add your own words, separated by commas.": "ในโหมดตอบเฉพาะคำถาม บอทจะตอบข้อความที่มีเครื่องหมาย ? หรือคำถาม (ไหม, เท่าไหร่, อะไร…) เพิ่มคำของคุณเองได้ คั่นด้วยจุลภาค",
     "Save bot settings": "บันทึกการตั้งค่าบอท",
-    "Bot settings saved.": "บันทึกการตั้งค่าบอทแล้ว",
     "Canned responses": "ข้อความสำเร็จรูป",
     "New response": "สร้างข้อความใหม่",
     "Title": "ชื่อ",
