@@ -115,11 +115,12 @@ class Plain(Flowable):
     def wrap(self, availWidth: float, availHeight: float) -> tuple[float, float]:
         st = self.st
         self.width = availWidth
-        self.lines = []
         if has_thai(self.text):
             self.lines = _thai_lines(self.text, st, availWidth)
-        for part in self.text.split("\n") if not self.lines else ():
-            self.lines += simpleSplit(part, st.fontName, st.fontSize, availWidth) or [""]
+        else:
+            self.lines = []
+            for part in self.text.split("\n"):
+                self.lines += simpleSplit(part, st.fontName, st.fontSize, availWidth) or [""]
         self.height = st.leading * len(self.lines)
         return availWidth, self.height
 

@@ -129,6 +129,7 @@ _ASKS = (
 )
 _CONFIRMS = ("CF {qty} ค่ะ", "เอา {qty} ชิ้นค่ะ", "สั่งเลยครับ {qty} ชิ้น", "I'll take {qty}, thanks")
 _QUIET_HOURS = 6
+_LIVE_REFS = frozenset(ref for ref, *_ in _CHATS)  # never given an order history
 
 
 def fill_order_chats(db: Database, now: dt.datetime | None = None, seed: int = 11) -> int:
@@ -199,9 +200,6 @@ def fill_order_chats(db: Database, now: dt.datetime | None = None, seed: int = 1
 def _bot(s: Session, conversation_id: int, text: str, at: dt.datetime) -> None:
     msg = convs.queue_outgoing(s, conversation_id, p.Text(text), "bot", at=at)
     convs.mark_accepted(s, [msg.uid])
-
-
-_LIVE_REFS = frozenset(ref for ref, *_ in _CHATS)
 
 
 def prepare_demo_shop(db: Database) -> bool:

@@ -22,7 +22,7 @@ from typing import Any, NamedTuple
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session, selectinload
 
-from minichat_desktop.domain import analytics, notifications
+from minichat_desktop.domain import analytics, documents, notifications
 from minichat_desktop.domain import shop as shop_mod
 from minichat_desktop.domain.db import DriverConnection
 from minichat_desktop.domain.errors import InvalidTransition, NotFound, UserError
@@ -766,8 +766,6 @@ def change_status(
     _event(session, order, "status", actor, note, status=to)
     session.flush()
     if to == S.REFUNDED:  # a sale that had a tax invoice gets its credit note (ใบลดหนี้)
-        from minichat_desktop.domain import documents
-
         documents.issue_credit_note(session, order.id, actor, now=now)
     session.expire(order, ["events"])
     return order_view(order)
