@@ -167,6 +167,12 @@ def unread_notifications(conn: Runner) -> int:
     return int(row[0])
 
 
+def badges(conn: Runner) -> tuple[int, int]:
+    """(shopper messages not yet seen, notifications not yet read): the window's two badges,
+    on one connection."""
+    return unread_total(conn), unread_notifications(conn)
+
+
 def shop_name(conn: Runner) -> str:
     """The shop's name ("" before the profile is saved)."""
     row = conn.execute("SELECT name FROM shop WHERE id = 1").fetchone()

@@ -352,10 +352,9 @@ class MainWindow(QMainWindow):
         self.bring_to_front()
 
     def refresh_counts(self) -> None:
-        unread = self.ctx.ops.peek(inbox_reads.unread_notifications)
+        waiting, unread = self.ctx.ops.peek(inbox_reads.badges)
         self.bell.setText(str(unread) if unread else "")
         self.bell.setToolTip(self.tr("Notifications (Ctrl+Shift+N)"))
-        waiting = self.ctx.ops.peek(inbox_reads.unread_total)
         label = self.tr("Inbox")
         self.nav.item(0).setText(f"{label}  ({waiting})" if waiting else label)
 
