@@ -4,20 +4,16 @@ and silence in human mode."""
 
 from __future__ import annotations
 
-import asyncio
 import io
 import json
-from collections.abc import AsyncIterator
-from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 from support.bot_shop import PROMPTPAY_ID, make_shop
-from support.relay_proc import one_shop_relay
+from support.recorder import Recorder
 from support.shopper import Shopper
 from support.waiting import until
-from test_sync import Recorder
 
 from minichat_desktop.domain import conversations as convs
 from minichat_desktop.domain import orders
@@ -28,35 +24,6 @@ from minichat_desktop.domain.shop import put_setting
 from minichat_desktop.domain.thai import satang_to_decimal
 from minichat_desktop.sync.client import RelayClient
 from relay import protocol as p
-
-
-@pytest.fixture
-def relay(tmp_path: Path) -> Any:
-    r, shop_id, token = one_shop_relay(tmp_path / "relay")
-    yield r, shop_id, token
-    if r.proc is not None:
-        r.stop()
-
-
-@pytest.fixture
-async def desktop(relay: Any, db: Database) -> AsyncIterator[tuple[RelayClient, Recorder]]:
-    r, _shop_id, token = relay
-    rec = Recorder()
-    client = RelayClient(db, r.url, lambda: token, rec, backoff_base=0.05, backoff_cap=0.3)
-    task = asyncio.create_task(client.run())
-    await asyncio.wait_for(rec.online.wait(), 10)
-    yield client, rec
-    await client.stop()
-    await asyncio.wait_for(task, 10)
-
-
-@pytest.fixture
-async def shopper(relay: Any) -> AsyncIterator[Shopper]:
-    r, shop_id, _ = relay
-    s = Shopper(r, shop_id)
-    await s.connect()
-    yield s
-    await s.close()
 
 
 async def press(shopper: Shopper, uid: str, data: str, label: str = "") -> None:

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from support.recorder import Recorder
 from support.relay_proc import one_shop_relay
 from support.shopper import Shopper
 from support.waiting import until
@@ -15,40 +16,7 @@ from support.waiting import until
 from minichat_desktop.domain import conversations as convs
 from minichat_desktop.domain.db import Database
 from minichat_desktop.domain.models import ConversationMode
-from minichat_desktop.sync.client import LinkState, RelayClient, Status
-from relay import protocol as p
-
-
-class Recorder:
-    """Collects what the client reports (a real SyncEvents implementation for tests)."""
-
-    def __init__(self) -> None:
-        self.statuses: list[Status] = []
-        self.stored: list[convs.Inbound] = []
-        self.changed: list[int] = []
-        self.online = asyncio.Event()
-
-    def status_changed(self, status: Status) -> None:
-        self.statuses.append(status)
-        if status.state is LinkState.ONLINE:
-            self.online.set()
-        else:
-            self.online.clear()
-
-    def messages_stored(self, stored: list[convs.Inbound]) -> None:
-        self.stored.extend(stored)
-
-    def conversations_changed(self, ids: list[int]) -> None:
-        self.changed.extend(ids)
-
-    def welcomed(self, welcome: p.DesktopWelcome) -> None:
-        pass
-
-    def line_quota(self, quota: p.LineQuota) -> None:
-        pass
-
-    def shopper_typing(self, conversation: str, state: bool) -> None:
-        pass
+from minichat_desktop.sync.client import LinkState, RelayClient
 
 
 @pytest.fixture

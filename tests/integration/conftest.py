@@ -1,0 +1,48 @@
+"""Fixtures of the integration tests that link a desktop to a relay: a one-shop relay
+process, the desktop's relay client on the test's database (online before the test starts),
+and a widget shopper's socket. A test module may define its own ``relay`` (e.g. with a LINE
+stand-in) or ``desktop``; those win."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from support.recorder import Recorder
+from support.relay_proc import one_shop_relay
+from support.shopper import Shopper
+
+from minichat_desktop.domain.db import Database
+from minichat_desktop.sync.client import RelayClient
+
+
+@pytest.fixture
+def relay(tmp_path: Path) -> Any:
+    r, shop_id, token = one_shop_relay(tmp_path / "relay")
+    yield r, shop_id, token
+    if r.proc is not None:
+        r.stop()
+
+
+@pytest.fixture
+async def desktop(relay: Any, db: Database) -> AsyncIterator[tuple[RelayClient, Recorder]]:
+    r, _shop_id, token = relay
+    rec = Recorder()
+    client = RelayClient(db, r.url, lambda: token, rec, backoff_base=0.05, backoff_cap=0.3)
+    task = asyncio.create_task(client.run())
+    await asyncio.wait_for(rec.online.wait(), 10)
+    yield client, rec
+    await client.stop()
+    await asyncio.wait_for(task, 10)
+
+
+@pytest.fixture
+async def shopper(relay: Any) -> AsyncIterator[Shopper]:
+    r, shop_id, _ = relay
+    s = Shopper(r, shop_id)
+    await s.connect()
+    yield s
+    await s.close()
