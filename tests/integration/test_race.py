@@ -39,13 +39,18 @@ def test_two_processes_never_oversell(tmp_path: Path) -> None:
     db = Database.open(folder)
     with db.write() as s:
         shop.ensure_defaults(s)
-        view = catalog.save_product(s, catalog.ProductInput(sku="LAST", name_th="ชิ้นสุดท้าย",
-                                                            price_satang=100, stock=60), "o")
+        view = catalog.save_product(
+            s, catalog.ProductInput(sku="LAST", name_th="ชิ้นสุดท้าย", price_satang=100, stock=60), "o"
+        )
     vid = view.variants[0].id
     attempts = 50  # 2 × 50 = 100 attempts for 60 units
     procs = [
-        subprocess.Popen([sys.executable, "-c", WORKER, str(folder), str(attempts), f"p{i}"],
-                         stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+        subprocess.Popen(
+            [sys.executable, "-c", WORKER, str(folder), str(attempts), f"p{i}"],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+        )
         for i in range(2)
     ]
     for p in procs:

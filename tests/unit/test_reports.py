@@ -172,7 +172,6 @@ def test_vat_report_rows_follow_the_rules(shop_db: dict[str, Any]) -> None:
     assert [(r[1], r[5], r[6]) for r in feb] == [(o5.number, 15_000, 1_050)]
 
 
-
 def test_vat_report_lists_the_credit_note_of_a_refunded_invoice(shop_db: dict[str, Any]) -> None:
     """Refunding O1 (full tax invoice in March) in April issues a credit note: April's report
     has it as a negative row at its own date and number with the invoice's buyer; March still

@@ -42,7 +42,6 @@ def test_translations_keep_their_placeholders() -> None:
     assert wrong == {}
 
 
-
 def test_screens_agree_on_the_thai_of_a_shared_string() -> None:
     """Screens' Thai modules are merged into one dictionary: two screens giving one English
     string different Thai would show one of them at random (whichever module loads last)."""
