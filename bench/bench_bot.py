@@ -40,12 +40,11 @@ from typing import Any
 
 from sqlalchemy import func, insert, select
 
-from minichat_desktop.domain import demo
+from minichat_desktop.demo import shop as demo
 from minichat_desktop.domain.bot import nlu
 from minichat_desktop.domain.bot import recommend as rec
 from minichat_desktop.domain.bot.catalog_match import CatalogMatcher
 from minichat_desktop.domain.bot.templates import phrase_recommendations
-from minichat_desktop.domain.db import Database
 from minichat_desktop.domain.models import (
     Category,
     MovementReason,
@@ -54,6 +53,7 @@ from minichat_desktop.domain.models import (
     ProductVariant,
     StockMovement,
 )
+from minichat_desktop.storage.db import Database
 
 TARGET_P95_MS = 5.0
 TARGET_HOLDOUT = 0.90

@@ -34,11 +34,11 @@ sys.path.insert(0, str(BENCH))
 
 from bench_bot import build, labelled, percentile  # noqa: E402
 
-from minichat_desktop.domain import conversations as convs  # noqa: E402
 from minichat_desktop.domain import shop  # noqa: E402
 from minichat_desktop.domain.bot.engine import DialogueEngine  # noqa: E402
-from minichat_desktop.domain.db import Database  # noqa: E402
+from minichat_desktop.domain.conversations import conversations as convs  # noqa: E402
 from minichat_desktop.domain.models import utcnow  # noqa: E402
+from minichat_desktop.storage.db import Database  # noqa: E402
 
 TARGET_ANSWER_P95_MS = 50.0
 TARGET_MESSAGE_P95_MS = 100.0
@@ -122,7 +122,7 @@ def sale(db: Database, engine: DialogueEngine, runs: int) -> None:
     for step, ms in steps.items():
         figures(step, ms)
     with db.read() as s:
-        from minichat_desktop.domain import orders
+        from minichat_desktop.domain.sales import orders
 
         everything = orders.list_orders(s, limit=100_000)
         placed = [o for o in everything if o.customer_name == "สมหญิง ใจดี"]

@@ -36,7 +36,7 @@ from PySide6.QtCore import QEvent, Qt
 from PySide6.QtGui import QKeyEvent
 from PySide6.QtWidgets import QApplication
 
-from minichat_desktop.domain.db import Database
+from minichat_desktop.storage.db import Database
 from minichat_desktop.ui import catalog_screen, i18n, theme
 from minichat_desktop.ui.app import build_context
 

@@ -26,10 +26,10 @@ from pathlib import Path
 
 from sqlalchemy import insert
 
-from minichat_desktop.domain import broadcasts as bc
-from minichat_desktop.domain import rfm
-from minichat_desktop.domain.db import Database
+from minichat_desktop.domain.customers import rfm
+from minichat_desktop.domain.marketing import broadcasts as bc
 from minichat_desktop.domain.models import Conversation, Customer, Order
+from minichat_desktop.storage.db import Database
 
 NOW = dt.datetime(2026, 12, 31, 5, 0, tzinfo=dt.UTC)
 

@@ -34,8 +34,6 @@ from typing import Any
 
 from sqlalchemy import insert
 
-from minichat_desktop.domain import dashboard
-from minichat_desktop.domain.db import Database
 from minichat_desktop.domain.models import (
     ChatMessage,
     Conversation,
@@ -45,8 +43,10 @@ from minichat_desktop.domain.models import (
     Product,
     ProductVariant,
 )
+from minichat_desktop.domain.reporting import dashboard
 from minichat_desktop.domain.shop import BANGKOK
 from minichat_desktop.paths import database_path
+from minichat_desktop.storage.db import Database
 
 TARGET_MS = 300.0
 YEAR_START = dt.datetime(2026, 1, 1, tzinfo=BANGKOK).astimezone(dt.UTC)

@@ -22,12 +22,12 @@ import tempfile
 import time
 from pathlib import Path
 
+from minichat_desktop.demo.shop import fill_demo_shop
 from minichat_desktop.documents import api
 from minichat_desktop.documents.invoice import render_invoice
-from minichat_desktop.domain import documents as docs
-from minichat_desktop.domain import orders
-from minichat_desktop.domain.db import Database
-from minichat_desktop.domain.demo import fill_demo_shop
+from minichat_desktop.domain.sales import orders
+from minichat_desktop.domain.sales import tax_documents as docs
+from minichat_desktop.storage.db import Database
 
 TARGET_INVOICE_MS = 50.0
 TARGET_LABELS_S = 10.0

@@ -46,11 +46,11 @@ import openpyxl
 from openpyxl.cell import WriteOnlyCell
 from sqlalchemy import insert
 
-from minichat_desktop.domain import exporter
-from minichat_desktop.domain.db import Database
-from minichat_desktop.domain.importer import ImportResult, import_products
 from minichat_desktop.domain.models import Order, OrderItem
 from minichat_desktop.domain.shop import BANGKOK
+from minichat_desktop.formats import exporter
+from minichat_desktop.formats.importer import ImportResult, import_products
+from minichat_desktop.storage.db import Database
 
 TARGET_XLSX_S = 5.0
 TARGET_CSV_S = 2.0

@@ -56,8 +56,8 @@ def build(folder: Path, conversations: int, messages: int, long_one: int) -> Non
     """Fill a shop database quickly with Core inserts (the shape the app writes)."""
     from sqlalchemy import insert
 
-    from minichat_desktop.domain.db import Database
     from minichat_desktop.domain.models import ChatMessage, Conversation, Customer
+    from minichat_desktop.storage.db import Database
 
     db = Database.open(folder)
     rng = random.Random(5)
@@ -129,7 +129,7 @@ def build(folder: Path, conversations: int, messages: int, long_one: int) -> Non
 
 
 async def measure_inbox(folder: Path, samples: int, conversations: int) -> dict[str, float]:
-    from minichat_desktop.domain.db import Database
+    from minichat_desktop.storage.db import Database
     from minichat_desktop.ui.app import build_context
     from minichat_desktop.ui.inbox import InboxScreen
 

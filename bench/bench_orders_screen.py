@@ -30,10 +30,11 @@ os.environ.setdefault("PYTHON_KEYRING_BACKEND", "minichat_desktop.keyring_memory
 
 from PySide6.QtWidgets import QApplication
 
-from minichat_desktop.domain import catalog, orders
-from minichat_desktop.domain.catalog import ProductInput
-from minichat_desktop.domain.db import Database
+from minichat_desktop.domain.catalog import products as catalog
+from minichat_desktop.domain.catalog.products import ProductInput
 from minichat_desktop.domain.models import Channel, OrderStatus, utcnow
+from minichat_desktop.domain.sales import orders
+from minichat_desktop.storage.db import Database
 from minichat_desktop.ui import i18n, theme
 
 TARGET_LIST_MS = 150.0

@@ -34,9 +34,9 @@ from PySide6.QtCore import QEvent, Qt
 from PySide6.QtGui import QKeyEvent
 from PySide6.QtWidgets import QApplication, QMessageBox
 
-from minichat_desktop.domain import pos
-from minichat_desktop.domain.db import Database
 from minichat_desktop.domain.models import PaymentMethod
+from minichat_desktop.domain.sales import pos
+from minichat_desktop.storage.db import Database
 from minichat_desktop.ui import i18n, theme
 from minichat_desktop.ui.app import build_context
 from minichat_desktop.ui.pos_screen import PosScreen

@@ -37,8 +37,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from bench_import_export import Took, make_orders, timed
 
-from minichat_desktop.domain import reports
-from minichat_desktop.domain.db import Database
+from minichat_desktop.domain.reporting import reports
+from minichat_desktop.storage.db import Database
 
 TARGET_S = 10.0
 TARGET_RATIO = 1.2

@@ -31,9 +31,8 @@ from typing import Any
 
 from sqlalchemy import insert, text
 
-from minichat_desktop.domain import catalog
-from minichat_desktop.domain.db import Database
-from minichat_desktop.domain.demo import ean13_check_digit
+from minichat_desktop.demo.shop import ean13_check_digit
+from minichat_desktop.domain.catalog import products as catalog
 from minichat_desktop.domain.models import (
     Category,
     MovementReason,
@@ -41,6 +40,7 @@ from minichat_desktop.domain.models import (
     ProductVariant,
     StockMovement,
 )
+from minichat_desktop.storage.db import Database
 
 TARGET_P95_MS = 10.0
 TARGET_RATIO = 20.0

@@ -31,7 +31,7 @@ CHILD = """
 import time
 t0 = time.perf_counter()
 from pathlib import Path
-from minichat_desktop.domain.db import Database
+from minichat_desktop.storage.db import Database
 t1 = time.perf_counter()
 db = Database.open(Path({folder!r}))
 t2 = time.perf_counter()
@@ -53,8 +53,8 @@ def main() -> int:
     root = Path(__file__).resolve().parent.parent
     folder = Path(tempfile.mkdtemp(prefix="minichat-bench-startup-"))
     try:
-        from minichat_desktop.domain.db import Database
-        from minichat_desktop.domain.demo import fill_demo_shop
+        from minichat_desktop.demo.shop import fill_demo_shop
+        from minichat_desktop.storage.db import Database
 
         t = time.perf_counter()
         db = Database.open(folder)

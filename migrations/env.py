@@ -1,6 +1,6 @@
 """Alembic environment for the shop database.
 
-Run through :mod:`minichat_desktop.domain.migrate` (which passes an open connection), or by hand
+Run through :mod:`minichat_desktop.storage.migrate` (which passes an open connection), or by hand
 with ``alembic -x db=PATH upgrade head`` from the project folder.
 """
 

@@ -42,7 +42,7 @@ class _Parser(argparse.ArgumentParser):
 
 
 def _open_db(args: argparse.Namespace) -> Any:
-    from minichat_desktop.domain.db import Database
+    from minichat_desktop.storage.db import Database
 
     return Database.open(args.data_path)
 
@@ -111,7 +111,7 @@ def _bangkok_text(when: dt.datetime) -> str:
 
 
 def cmd_db_upgrade(args: argparse.Namespace) -> int:
-    from minichat_desktop.domain import migrate
+    from minichat_desktop.storage import migrate
 
     db = _open_db(args)
     head, _ = migrate.known_revisions()
@@ -127,7 +127,7 @@ def cmd_backup(args: argparse.Namespace) -> int:
 
 
 def cmd_restore(args: argparse.Namespace) -> int:
-    from minichat_desktop.domain.db import restore_from
+    from minichat_desktop.storage.db import restore_from
 
     live = restore_from(args.data_path, Path(args.file))
     _open_db(args)  # a backup from an older MiniChat is brought up to date now
@@ -136,7 +136,7 @@ def cmd_restore(args: argparse.Namespace) -> int:
 
 
 def cmd_demo_data(args: argparse.Namespace) -> int:
-    from minichat_desktop.domain.demo_chats import prepare_demo_shop
+    from minichat_desktop.demo.chats import prepare_demo_shop
 
     db = _open_db(args)
     if not prepare_demo_shop(db):
@@ -150,7 +150,7 @@ def cmd_demo_data(args: argparse.Namespace) -> int:
 
 
 def cmd_products_search(args: argparse.Namespace) -> int:
-    from minichat_desktop.domain import catalog
+    from minichat_desktop.domain.catalog import products as catalog
     from minichat_desktop.domain.thai import decimal_to_satang, format_baht, satang_to_decimal
 
     if args.limit < 1:
@@ -196,7 +196,7 @@ def cmd_products_search(args: argparse.Namespace) -> int:
 
 
 def cmd_products_import(args: argparse.Namespace) -> int:
-    from minichat_desktop.domain import importer
+    from minichat_desktop.formats import importer
 
     db = _open_db(args)
     result = importer.import_products(db, Path(args.file), actor="cli")
@@ -210,7 +210,7 @@ def cmd_products_import(args: argparse.Namespace) -> int:
 
 
 def cmd_products_export(args: argparse.Namespace) -> int:
-    from minichat_desktop.domain import exporter
+    from minichat_desktop.formats import exporter
 
     db = _open_db(args)
     with db.read() as session:
@@ -220,7 +220,7 @@ def cmd_products_export(args: argparse.Namespace) -> int:
 
 
 def cmd_products_template(args: argparse.Namespace) -> int:
-    from minichat_desktop.domain import importer
+    from minichat_desktop.formats import importer
 
     importer.write_template(Path(args.file))
     print(f"import template written to {args.file}")
@@ -228,7 +228,7 @@ def cmd_products_template(args: argparse.Namespace) -> int:
 
 
 def cmd_orders_list(args: argparse.Namespace) -> int:
-    from minichat_desktop.domain import orders
+    from minichat_desktop.domain.sales import orders
     from minichat_desktop.domain.thai import format_baht, satang_to_decimal
 
     lo, hi = _bangkok_range(args.date_from, args.date_to)
@@ -276,7 +276,7 @@ def cmd_orders_list(args: argparse.Namespace) -> int:
 
 
 def cmd_orders_export(args: argparse.Namespace) -> int:
-    from minichat_desktop.domain import exporter
+    from minichat_desktop.formats import exporter
 
     lo, hi = _bangkok_range(args.date_from, args.date_to)
     db = _open_db(args)

@@ -4,7 +4,7 @@ heavy neighbours (SQLAlchemy and the models, the relay protocol) load after the 
     if TYPE_CHECKING:
         from minichat_desktop.domain import conversations as convs
     else:
-        convs = lazy_module("minichat_desktop.domain.conversations")
+        convs = lazy_module("minichat_desktop.domain.conversations.conversations")
 
 The first attribute read imports the module (under Python's import lock, so any thread may
 be first); later reads cost about a microsecond more than a plain module attribute.

@@ -18,12 +18,13 @@ import sys
 import tempfile
 from pathlib import Path
 
+from minichat_desktop.demo.shop import fill_demo_shop
 from minichat_desktop.documents import api
-from minichat_desktop.domain import orders, shop
-from minichat_desktop.domain.db import Database
-from minichat_desktop.domain.demo import fill_demo_shop
+from minichat_desktop.domain import shop
 from minichat_desktop.domain.models import Channel, PaymentMethod
-from minichat_desktop.domain.orders import LineInput, NewOrder
+from minichat_desktop.domain.sales import orders
+from minichat_desktop.domain.sales.orders import LineInput, NewOrder
+from minichat_desktop.storage.db import Database
 
 NOW = dt.datetime(2026, 11, 23, 5, 0, tzinfo=dt.UTC)
 
@@ -58,7 +59,7 @@ def _web_order(db: Database, skus: list[tuple[str, int]], **kw: object) -> str:
 
 
 def _skus(db: Database) -> list[str]:
-    from minichat_desktop.domain import catalog
+    from minichat_desktop.domain.catalog import products as catalog
 
     with db.read() as s:
         return [v.sku for p in catalog.list_products(s) if p.active for v in p.variants][:40]

@@ -19,7 +19,7 @@ os.environ.setdefault("PYTHON_KEYRING_BACKEND", "minichat_desktop.keyring_memory
 
 from PySide6.QtWidgets import QApplication, QWidget
 
-from minichat_desktop.domain import catalog
+from minichat_desktop.domain.catalog import products as catalog
 from minichat_desktop.ui.context import AppContext
 
 BAD_CSV = (
@@ -110,8 +110,8 @@ async def render(ctx: AppContext, out_dir: Path) -> list[Path]:
 def main() -> int:
     import qasync
 
-    from minichat_desktop.domain import demo
-    from minichat_desktop.domain.db import Database
+    from minichat_desktop.demo import shop as demo
+    from minichat_desktop.storage.db import Database
     from minichat_desktop.ui import i18n, theme
     from minichat_desktop.ui.app import build_context
 

@@ -62,8 +62,9 @@ def main() -> int:
     parser.add_argument("--lang", choices=("th", "en"), default="th")
     args = parser.parse_args()
 
-    from minichat_desktop.domain import conversations, demo
-    from minichat_desktop.domain.db import Database
+    from minichat_desktop.demo import shop as demo
+    from minichat_desktop.domain.conversations import conversations
+    from minichat_desktop.storage.db import Database
     from minichat_desktop.ui import i18n, theme
     from minichat_desktop.ui.app import build_context
 

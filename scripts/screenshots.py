@@ -19,7 +19,7 @@ os.environ.setdefault("PYTHON_KEYRING_BACKEND", "minichat_desktop.keyring_memory
 
 from PySide6.QtWidgets import QApplication
 
-from minichat_desktop.domain.db import Database
+from minichat_desktop.storage.db import Database
 from minichat_desktop.ui import i18n, theme
 from minichat_desktop.ui.app import build_context, prepare_demo
 

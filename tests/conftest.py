@@ -13,7 +13,7 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 os.environ.setdefault("PYTHON_KEYRING_BACKEND", "minichat_desktop.keyring_memory.MemoryKeyring")
 
 from minichat_desktop import paths
-from minichat_desktop.domain.db import Database
+from minichat_desktop.storage.db import Database
 
 PROJECT = Path(__file__).resolve().parent.parent
 PYTHON = str(PROJECT / ".venv" / "bin" / "python") if (PROJECT / ".venv").exists() else "python"

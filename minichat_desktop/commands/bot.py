@@ -92,7 +92,7 @@ def _catalog(args: argparse.Namespace) -> Any:
         return None
     from minichat_desktop import paths
     from minichat_desktop.domain.bot.catalog_match import CatalogMatcher
-    from minichat_desktop.domain.db import Database
+    from minichat_desktop.storage.db import Database
 
     if not paths.database_path(args.data_path).exists():
         return None
@@ -144,8 +144,8 @@ def cmd_bot_recommend(args: argparse.Namespace) -> int:
     from minichat_desktop.domain.bot import recommend as rec
     from minichat_desktop.domain.bot.catalog_match import CatalogMatcher
     from minichat_desktop.domain.bot.templates import phrase_recommendations
-    from minichat_desktop.domain.db import Database
     from minichat_desktop.domain.thai import format_baht
+    from minichat_desktop.storage.db import Database
 
     if not args.text.strip():
         raise UsageError("bot.empty_text", "TEXT is empty; give the shopper's message")

@@ -170,8 +170,8 @@ class TerminalChat:
 
     def send(self, message: dict[str, Any], slip: str | None = None) -> list[Any]:
         """Store the shopper's message, let the bot answer, keep and print its replies."""
-        from minichat_desktop.domain import conversations as convs
         from minichat_desktop.domain.bot.engine import record_local_replies
+        from minichat_desktop.domain.conversations import conversations as convs
         from minichat_desktop.domain.models import utcnow
 
         now = utcnow()

@@ -44,8 +44,8 @@ def _group(add: Callable[..., Any], sub: Any, name: str, help_: str) -> Any:
 
 
 def cmd_rfm(args: argparse.Namespace) -> int:
-    from minichat_desktop.domain import rfm
-    from minichat_desktop.domain.db import Database
+    from minichat_desktop.domain.customers import rfm
+    from minichat_desktop.storage.db import Database
 
     db = Database.open(args.data_path)
     try:
@@ -67,8 +67,8 @@ def cmd_rfm(args: argparse.Namespace) -> int:
 
 
 def cmd_export(args: argparse.Namespace) -> int:
-    from minichat_desktop.domain import customer_book
-    from minichat_desktop.domain.db import Database
+    from minichat_desktop.domain.customers import customer_book
+    from minichat_desktop.storage.db import Database
 
     out = Path(args.out)
     if out.is_dir():
@@ -92,8 +92,8 @@ def cmd_export(args: argparse.Namespace) -> int:
 
 
 def cmd_broadcasts_list(args: argparse.Namespace) -> int:
-    from minichat_desktop.domain import broadcasts
-    from minichat_desktop.domain.db import Database
+    from minichat_desktop.domain.marketing import broadcasts
+    from minichat_desktop.storage.db import Database
 
     db = Database.open(args.data_path)
     try:
@@ -119,8 +119,8 @@ def cmd_broadcasts_list(args: argparse.Namespace) -> int:
 
 
 def cmd_send_due(args: argparse.Namespace) -> int:
-    from minichat_desktop.domain import broadcasts
-    from minichat_desktop.domain.db import Database
+    from minichat_desktop.domain.marketing import broadcasts
+    from minichat_desktop.storage.db import Database
 
     db = Database.open(args.data_path)
     queued, started, finished = 0, [], []

@@ -22,7 +22,7 @@ def _out(args: argparse.Namespace) -> Path:
 
 
 def _open(args: argparse.Namespace) -> Any:
-    from minichat_desktop.domain.db import Database
+    from minichat_desktop.storage.db import Database
 
     return Database.open(args.data_path)
 
@@ -34,7 +34,7 @@ def _done(out: Path, what: str, n: int) -> int:
 
 def cmd_invoice(args: argparse.Namespace) -> int:
     from minichat_desktop.documents import api
-    from minichat_desktop.domain.documents import Buyer
+    from minichat_desktop.domain.sales.tax_documents import Buyer
 
     out = _out(args)
     given = [args.buyer_name, args.buyer_address, args.buyer_tax_id, args.buyer_branch]
@@ -67,7 +67,7 @@ def cmd_invoice(args: argparse.Namespace) -> int:
 
 def cmd_credit_note(args: argparse.Namespace) -> int:
     from minichat_desktop.documents import api
-    from minichat_desktop.domain.documents import DocumentKind
+    from minichat_desktop.domain.sales.tax_documents import DocumentKind
 
     out = _out(args)
     pdf = api.invoices_pdf(

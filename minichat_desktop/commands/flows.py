@@ -150,13 +150,14 @@ def _setup_shop(db: Any, data_dir: Path, spec: Any) -> None:
     ``options``, ``stock``, ``price``); also ``discount_codes``: ``code``, ``percent``."""
     from decimal import Decimal
 
-    from minichat_desktop.domain import catalog, shop
+    from minichat_desktop.domain import shop
     from minichat_desktop.domain.bot import cart as carts
-    from minichat_desktop.domain.catalog import ProductInput, VariantInput
+    from minichat_desktop.domain.catalog import products as catalog
+    from minichat_desktop.domain.catalog.products import ProductInput, VariantInput
     from minichat_desktop.domain.errors import UserError
 
     if spec == "demo":
-        from minichat_desktop.domain.demo_chats import prepare_demo_shop
+        from minichat_desktop.demo.chats import prepare_demo_shop
 
         prepare_demo_shop(db)
         return
@@ -257,9 +258,9 @@ class ScriptRun:
         return self._show(mine)
 
     def event(self, step: dict[str, Any]) -> str:
-        from minichat_desktop.domain import orders
         from minichat_desktop.domain.bot import flows
         from minichat_desktop.domain.models import Channel, Order, OrderStatus, utcnow
+        from minichat_desktop.domain.sales import orders
 
         kind = step["event"]
         later = utcnow() + dt.timedelta(minutes=float(step.get("after_minutes", 0)))
@@ -335,8 +336,8 @@ def run_script(script: Any, out: Any) -> tuple[int, int]:
     """Run a test script; (steps passed, steps). Raises UserError for a bad script or the
     first failing step."""
     from minichat_desktop.domain.bot import flows
-    from minichat_desktop.domain.db import Database
     from minichat_desktop.domain.errors import UserError
+    from minichat_desktop.storage.db import Database
 
     if not isinstance(script, dict) or not isinstance(script.get("steps"), list):
         raise UserError("flows.bad_script", 'script: an object with a "steps" list')

@@ -1,5 +1,5 @@
 """``minichat order-messages show|set|reset``: the messages a shopper gets in their chat when
-their order moves (see :mod:`minichat_desktop.domain.order_notify`). ``set EVENT TEXT`` checks
+their order moves (see :mod:`minichat_desktop.domain.sales.order_notify`). ``set EVENT TEXT`` checks
 the placeholders first: an unknown one (or a stray brace) exits 2 naming it, nothing stored."""
 
 from __future__ import annotations
@@ -10,8 +10,8 @@ from typing import Any
 
 
 def cmd_show(args: argparse.Namespace) -> int:
-    from minichat_desktop.domain import order_notify
-    from minichat_desktop.domain.db import Database
+    from minichat_desktop.domain.sales import order_notify
+    from minichat_desktop.storage.db import Database
 
     db = Database.open(args.data_path)
     try:
@@ -29,8 +29,8 @@ def cmd_show(args: argparse.Namespace) -> int:
 
 
 def cmd_set(args: argparse.Namespace) -> int:
-    from minichat_desktop.domain import order_notify
-    from minichat_desktop.domain.db import Database
+    from minichat_desktop.domain.sales import order_notify
+    from minichat_desktop.storage.db import Database
 
     text = args.text.replace("\\n", "\n")
     order_notify.validate_template(args.event, text)  # before opening the database
@@ -45,8 +45,8 @@ def cmd_set(args: argparse.Namespace) -> int:
 
 
 def cmd_reset(args: argparse.Namespace) -> int:
-    from minichat_desktop.domain import order_notify
-    from minichat_desktop.domain.db import Database
+    from minichat_desktop.domain.sales import order_notify
+    from minichat_desktop.storage.db import Database
 
     db = Database.open(args.data_path)
     try:

@@ -1,7 +1,7 @@
 """``minichat report sales|products|customers|vat --from D --to D OUT``: a report as XLSX, CSV
-or PDF, chosen by OUT's extension (see :mod:`minichat_desktop.domain.reports`). ``vat`` also
-takes ``--month YYYY-MM``. Bad dates, a range the wrong way round or another extension exit 2
-with the reason; the file is written whole or not at all."""
+or PDF, chosen by OUT's extension (see :mod:`minichat_desktop.domain.reporting.reports`).
+``vat`` also takes ``--month YYYY-MM``. Bad dates, a range the wrong way round or another
+extension exit 2 with the reason; the file is written whole or not at all."""
 
 from __future__ import annotations
 
@@ -34,7 +34,7 @@ def _date(text: str | None, option: str) -> dt.date | None:
 
 
 def _range(args: argparse.Namespace) -> tuple[dt.date, dt.date]:
-    from minichat_desktop.domain import reports
+    from minichat_desktop.domain.reporting import reports
 
     month = getattr(args, "month", None)
     if month is not None:
@@ -51,8 +51,8 @@ def _range(args: argparse.Namespace) -> tuple[dt.date, dt.date]:
 
 
 def cmd_report(args: argparse.Namespace) -> int:
-    from minichat_desktop.domain import reports
-    from minichat_desktop.domain.db import Database
+    from minichat_desktop.domain.reporting import reports
+    from minichat_desktop.storage.db import Database
 
     out = Path(args.out)
     if out.suffix.lower().lstrip(".") not in reports.FORMATS:

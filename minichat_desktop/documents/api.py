@@ -23,11 +23,11 @@ from minichat_desktop.documents import escpos
 from minichat_desktop.documents.invoice import render_invoice
 from minichat_desktop.documents.label import render_labels
 from minichat_desktop.documents.receipt import render_receipt, render_test_page
-from minichat_desktop.domain import documents as docs
 from minichat_desktop.domain import shop
-from minichat_desktop.domain.db import Database
-from minichat_desktop.domain.documents import Buyer, DocumentKind, PrinterSettings
 from minichat_desktop.domain.errors import EnvironmentProblem, UserError
+from minichat_desktop.domain.sales import tax_documents as docs
+from minichat_desktop.domain.sales.tax_documents import Buyer, DocumentKind, PrinterSettings
+from minichat_desktop.storage.db import Database
 
 OrderRef = int | str
 

@@ -42,7 +42,7 @@ from minichat_desktop.documents.common import (
     serialized,
     style,
 )
-from minichat_desktop.domain.documents import (
+from minichat_desktop.domain.sales.tax_documents import (
     DocumentData,
     DocumentKind,
     branch_label,

@@ -19,7 +19,7 @@ from reportlab.pdfgen.canvas import Canvas
 from reportlab.platypus import Flowable
 
 from minichat_desktop.documents.common import INK, esc, markup, money, para, serialized, style
-from minichat_desktop.domain.documents import LabelData, thai_date
+from minichat_desktop.domain.sales.tax_documents import LabelData, thai_date
 
 LABEL_W, LABEL_H = 100 * mm, 150 * mm
 PAD = 4 * mm

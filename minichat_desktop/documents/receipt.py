@@ -21,7 +21,7 @@ from reportlab.platypus.flowables import HRFlowable
 
 from minichat_desktop.documents.common import INK, logo, make_doc, money, para, serialized
 from minichat_desktop.documents.invoice import total_rows
-from minichat_desktop.domain.documents import (
+from minichat_desktop.domain.sales.tax_documents import (
     DocumentData,
     DocumentKind,
     branch_label,

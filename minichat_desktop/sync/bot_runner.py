@@ -32,10 +32,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from minichat_desktop import paths
-from minichat_desktop.domain import conversations as convs
-from minichat_desktop.domain.db import Database
+from minichat_desktop.domain.conversations import conversations as convs
 from minichat_desktop.domain.models import utcnow
 from minichat_desktop.secrets import Secrets
+from minichat_desktop.storage.db import Database
 from relay import protocol as p
 
 if TYPE_CHECKING:

@@ -24,10 +24,10 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
-from minichat_desktop.domain import conversations as convs
-from minichat_desktop.domain import notifications
-from minichat_desktop.domain.db import Database
+from minichat_desktop.domain.activity import notifications
+from minichat_desktop.domain.conversations import conversations as convs
 from minichat_desktop.domain.shop import get_setting, put_setting
+from minichat_desktop.storage.db import Database
 from minichat_desktop.sync.bot_runner import BotRunner
 from minichat_desktop.sync.status import LinkState, Status
 from relay import protocol as p
@@ -428,7 +428,7 @@ class RelayClient:
 def _store_line_quota(session: Any, quota: p.LineQuota) -> None:
     """Keep the relay's LINE push quota for the broadcasts screen (imported here, not at start:
     broadcasts pulls in the bot's modules, which the cold start does not need)."""
-    from minichat_desktop.domain import broadcasts
+    from minichat_desktop.domain.marketing import broadcasts
 
     broadcasts.store_line_quota(session, quota.month, quota.used, quota.limit, quota.exceeded)
 

@@ -20,9 +20,9 @@ from PySide6.QtGui import QDesktopServices
 from PySide6.QtWidgets import QApplication, QMessageBox, QWidget
 
 from minichat_desktop import paths
-from minichat_desktop.domain.db import Database
 from minichat_desktop.domain.errors import DomainError
 from minichat_desktop.secrets import RELAY_TOKEN, Secrets
+from minichat_desktop.storage.db import Database
 from minichat_desktop.sync.qt_bridge import SyncSignals
 from minichat_desktop.ui import i18n, theme
 from minichat_desktop.ui.context import AppContext
@@ -59,7 +59,7 @@ def setup_logging(data_dir: Path, verbose: bool = False) -> Path:
 
 def prepare_demo(db: Database) -> None:
     """Fill an empty demo database with the demo shop and its chats."""
-    from minichat_desktop.domain.demo_chats import prepare_demo_shop
+    from minichat_desktop.demo.chats import prepare_demo_shop
 
     prepare_demo_shop(db)
 
@@ -165,7 +165,7 @@ async def purge_analytics(ctx: AppContext) -> int:
     """Apply the analytics retention once (at start, after the window is shown), on the
     database thread; returns how many events went. A database problem is logged and left for
     the next start: it must never stop the app."""
-    from minichat_desktop.domain import analytics
+    from minichat_desktop.domain.activity import analytics
 
     try:
         gone = await ctx.ops.write(analytics.purge_expired)
@@ -186,7 +186,7 @@ async def send_due_broadcasts(ctx: AppContext) -> int:
     on the next round."""
     import datetime as dt
 
-    from minichat_desktop.domain import broadcasts
+    from minichat_desktop.domain.marketing import broadcasts
 
     queued = 0
     while True:
@@ -215,7 +215,7 @@ async def refresh_segments(ctx: AppContext, max_age_s: float = SEGMENTS_MAX_AGE)
     thread."""
     import datetime as dt
 
-    from minichat_desktop.domain import rfm
+    from minichat_desktop.domain.customers import rfm
 
     now = dt.datetime.now(dt.UTC)
     try:
@@ -269,11 +269,11 @@ class _StallMeter:
 # What the window paints first needs none of these (see domain/inbox_reads.py and lazy.py).
 AFTER_FIRST_PAINT = (
     "minichat_desktop.domain.models",
-    "minichat_desktop.domain.conversations",
-    "minichat_desktop.domain.catalog",
-    "minichat_desktop.domain.orders",
-    "minichat_desktop.domain.customers",
-    "minichat_desktop.domain.notifications",
+    "minichat_desktop.domain.conversations.conversations",
+    "minichat_desktop.domain.catalog.products",
+    "minichat_desktop.domain.sales.orders",
+    "minichat_desktop.domain.customers.customers",
+    "minichat_desktop.domain.activity.notifications",
     "minichat_desktop.sync.client",
     # and the Qt-free parts of the settings screen, built right after the first paint
     "minichat_desktop.ai.config",

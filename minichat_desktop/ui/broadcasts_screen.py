@@ -3,8 +3,8 @@
 and of the LINE pushes it needs against the quota left this month, send it now or at a set
 time, and follow each broadcast's delivery results.
 
-Sending goes through :mod:`minichat_desktop.domain.broadcasts`: "send now" makes it due and
-queues the first batches at once; the app's scheduler calls ``broadcasts.send_due`` for
+Sending goes through :mod:`minichat_desktop.domain.marketing.broadcasts`: "send now" makes it
+due and queues the first batches at once; the app's scheduler calls ``broadcasts.send_due`` for
 scheduled ones and for what is left of a large one.
 """
 
@@ -43,10 +43,10 @@ from PySide6.QtWidgets import (
 )
 from qasync import asyncSlot
 
-from minichat_desktop.domain import broadcasts as bc
-from minichat_desktop.domain import catalog
-from minichat_desktop.domain.broadcasts import Audience, AudiencePreview, BroadcastView
+from minichat_desktop.domain.catalog import products as catalog
 from minichat_desktop.domain.errors import DomainError, UserError
+from minichat_desktop.domain.marketing import broadcasts as bc
+from minichat_desktop.domain.marketing.broadcasts import Audience, AudiencePreview, BroadcastView
 from minichat_desktop.domain.shop import BANGKOK
 from minichat_desktop.domain.thai import format_baht
 from minichat_desktop.ui import theme

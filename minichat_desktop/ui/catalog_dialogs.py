@@ -45,12 +45,18 @@ from PySide6.QtWidgets import (
 from qasync import asyncSlot
 
 from minichat_desktop import paths
-from minichat_desktop.domain import catalog, stock
-from minichat_desktop.domain.catalog import ProductInput, ProductView, VariantInput, VariantView
+from minichat_desktop.domain.catalog import products as catalog
+from minichat_desktop.domain.catalog import stock
+from minichat_desktop.domain.catalog.products import (
+    ProductInput,
+    ProductView,
+    VariantInput,
+    VariantView,
+)
 from minichat_desktop.domain.errors import UserError
-from minichat_desktop.domain.importer import ImportProblem
 from minichat_desktop.domain.models import MovementReason
 from minichat_desktop.domain.thai import ThaiFormatError, format_baht, parse_baht
+from minichat_desktop.formats.importer import ImportProblem
 from minichat_desktop.ui import theme
 from minichat_desktop.ui.catalog_models import Index, ProblemsModel
 from minichat_desktop.ui.context import AppContext

@@ -16,8 +16,8 @@ from html import escape
 from pathlib import Path
 from typing import Any
 
-from minichat_desktop.domain import catalog
-from minichat_desktop.domain.catalog import ProductView
+from minichat_desktop.domain.catalog import products as catalog
+from minichat_desktop.domain.catalog.products import ProductView
 from minichat_desktop.domain.errors import DomainError, EnvironmentProblem
 from minichat_desktop.domain.thai import format_baht
 

@@ -24,17 +24,17 @@ from PySide6.QtCore import (
 )
 from PySide6.QtGui import QBrush, QColor, QFont
 
-from minichat_desktop.domain import catalog
-from minichat_desktop.domain.catalog import (
+from minichat_desktop.domain.catalog import products as catalog
+from minichat_desktop.domain.catalog.products import (
     MovementView,
     ProductView,
     SearchFilters,
     SearchHit,
     VariantView,
 )
-from minichat_desktop.domain.importer import ImportProblem
 from minichat_desktop.domain.shop import BANGKOK
 from minichat_desktop.domain.thai import format_baht
+from minichat_desktop.formats.importer import ImportProblem
 from minichat_desktop.ui import theme
 from minichat_desktop.ui.i18n import current_language, t
 from minichat_desktop.ui.ops import Ops

@@ -39,10 +39,11 @@ from PySide6.QtWidgets import (
 )
 from qasync import asyncSlot
 
-from minichat_desktop.domain import catalog, exporter, importer
-from minichat_desktop.domain.catalog import ProductView
+from minichat_desktop.domain.catalog import products as catalog
+from minichat_desktop.domain.catalog.products import ProductView
 from minichat_desktop.domain.errors import DomainError, UserError
 from minichat_desktop.domain.thai import format_baht
+from minichat_desktop.formats import exporter, importer
 from minichat_desktop.ui import theme
 from minichat_desktop.ui.catalog_dialogs import (
     ImportProblemsDialog,

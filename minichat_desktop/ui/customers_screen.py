@@ -57,10 +57,10 @@ from PySide6.QtWidgets import (
 )
 from qasync import asyncSlot
 
-from minichat_desktop.domain import customer_book as book
-from minichat_desktop.domain import customers, rfm
-from minichat_desktop.domain.customer_book import CustomerRow, Profile
-from minichat_desktop.domain.customers import CustomerView
+from minichat_desktop.domain.customers import customer_book as book
+from minichat_desktop.domain.customers import customers, rfm
+from minichat_desktop.domain.customers.customer_book import CustomerRow, Profile
+from minichat_desktop.domain.customers.customers import CustomerView
 from minichat_desktop.domain.errors import DomainError
 from minichat_desktop.domain.models import PipelineStatus
 from minichat_desktop.domain.shop import BANGKOK

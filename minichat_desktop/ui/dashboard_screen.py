@@ -2,9 +2,9 @@
 customers, conversion and average order value against the period before; the daily sales
 line, the best sellers, the channel split, and how the bot is doing.
 
-The figures come from :func:`minichat_desktop.domain.dashboard.dashboard` through ``ctx.ops``
-(off the UI thread; only the latest answer is shown), with the screen's own day cache, so a
-refresh reads only the days whose data changed. The screen refreshes itself when
+The figures come from :func:`minichat_desktop.domain.reporting.dashboard.dashboard` through
+``ctx.ops`` (off the UI thread; only the latest answer is shown), with the screen's own day
+cache, so a refresh reads only the days whose data changed. The screen refreshes itself when
 orders, conversations, customers or the catalog change (``ops.changed`` topics and the relay's
 signals, coalesced), and once a minute as a fallback for changes made elsewhere (another
 process, the bot runner); while hidden it only notes that it is stale.
@@ -44,8 +44,8 @@ from PySide6.QtWidgets import (
 )
 from qasync import asyncSlot
 
-from minichat_desktop.domain import dashboard as dash
 from minichat_desktop.domain.errors import DomainError
+from minichat_desktop.domain.reporting import dashboard as dash
 from minichat_desktop.domain.shop import bangkok_today
 from minichat_desktop.domain.thai import format_baht
 from minichat_desktop.ui import theme

@@ -41,7 +41,7 @@ from PySide6.QtWidgets import (
 )
 from qasync import asyncSlot
 
-from minichat_desktop.domain import inbox_reads
+from minichat_desktop.domain.conversations import inbox_reads
 from minichat_desktop.domain.enums import BotMode, ConversationStatus, PipelineStatus
 from minichat_desktop.domain.errors import DomainError, UserError
 from minichat_desktop.domain.thai import format_baht
@@ -60,14 +60,16 @@ from minichat_desktop.ui.empty_state import EmptyState
 from minichat_desktop.ui.errors import show_error
 
 if TYPE_CHECKING:
-    from minichat_desktop.domain import catalog, customers, orders
-    from minichat_desktop.domain import conversations as convs
+    from minichat_desktop.domain.catalog import products as catalog
+    from minichat_desktop.domain.conversations import conversations as convs
+    from minichat_desktop.domain.customers import customers
+    from minichat_desktop.domain.sales import orders
     from relay import protocol as p
 else:  # loaded after the window's first paint (see minichat_desktop/lazy.py)
-    catalog = lazy_module("minichat_desktop.domain.catalog")
-    customers = lazy_module("minichat_desktop.domain.customers")
-    orders = lazy_module("minichat_desktop.domain.orders")
-    convs = lazy_module("minichat_desktop.domain.conversations")
+    catalog = lazy_module("minichat_desktop.domain.catalog.products")
+    customers = lazy_module("minichat_desktop.domain.customers.customers")
+    orders = lazy_module("minichat_desktop.domain.sales.orders")
+    convs = lazy_module("minichat_desktop.domain.conversations.conversations")
     p = lazy_module("relay.protocol")
 
 log = logging.getLogger(__name__)

@@ -23,9 +23,9 @@ from minichat_desktop.lazy import lazy_module
 from minichat_desktop.ui.context import AppContext
 
 if TYPE_CHECKING:
-    from minichat_desktop.domain import notifications as notes
+    from minichat_desktop.domain.activity import notifications as notes
 else:
-    notes = lazy_module("minichat_desktop.domain.notifications")
+    notes = lazy_module("minichat_desktop.domain.activity.notifications")
 
 
 class NotificationsPanel(QFrame):

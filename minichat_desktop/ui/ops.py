@@ -16,7 +16,7 @@ from typing import Any, TypeVar
 
 from PySide6.QtCore import QObject, Signal
 
-from minichat_desktop.domain.db import Database
+from minichat_desktop.storage.db import Database
 
 T = TypeVar("T")
 

@@ -12,8 +12,13 @@ from typing import Any
 from PySide6.QtCore import QModelIndex, Qt, Signal
 from PySide6.QtGui import QBrush, QColor
 
-from minichat_desktop.domain import orders
-from minichat_desktop.domain.orders import OrderFilters, OrderItemView, OrderSummary, TimelineEntry
+from minichat_desktop.domain.sales import orders
+from minichat_desktop.domain.sales.orders import (
+    OrderFilters,
+    OrderItemView,
+    OrderSummary,
+    TimelineEntry,
+)
 from minichat_desktop.domain.shop import BANGKOK
 from minichat_desktop.domain.thai import format_baht
 from minichat_desktop.ui import theme

@@ -42,10 +42,10 @@ from PySide6.QtWidgets import (
 )
 from qasync import asyncSlot
 
-from minichat_desktop.domain import order_actions, order_notify, orders
 from minichat_desktop.domain.errors import DomainError, EnvironmentProblem, UserError
 from minichat_desktop.domain.models import Channel, OrderStatus, PaymentStatus
-from minichat_desktop.domain.orders import OrderFilters, OrderView
+from minichat_desktop.domain.sales import order_actions, order_notify, orders
+from minichat_desktop.domain.sales.orders import OrderFilters, OrderView
 from minichat_desktop.domain.shop import BANGKOK
 from minichat_desktop.domain.thai import format_baht, parse_baht
 from minichat_desktop.ui import theme

@@ -28,7 +28,7 @@ from PySide6.QtWidgets import (
 
 from minichat_desktop.domain import promptpay
 from minichat_desktop.domain.models import PaymentMethod
-from minichat_desktop.domain.pos import HeldView, Sellable, ShiftReport, Tender
+from minichat_desktop.domain.sales.pos import HeldView, Sellable, ShiftReport, Tender
 from minichat_desktop.domain.shop import BANGKOK
 from minichat_desktop.domain.thai import ThaiFormatError, format_baht, parse_baht
 from minichat_desktop.ui.i18n import t

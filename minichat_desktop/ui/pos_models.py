@@ -1,7 +1,7 @@
 """The till's cart as a Qt table model: lines of variants with quantity, price and discount.
 
 Plain data in, plain data out: :meth:`CartModel.cart_lines` gives the domain's
-:class:`~minichat_desktop.domain.pos.CartLine` list that :func:`pos.ring_up` sells.
+:class:`~minichat_desktop.domain.sales.pos.CartLine` list that :func:`pos.ring_up` sells.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from typing import Any
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
 from PySide6.QtGui import QColor
 
-from minichat_desktop.domain.pos import CartLine, Sellable
+from minichat_desktop.domain.sales.pos import CartLine, Sellable
 from minichat_desktop.domain.thai import format_baht
 from minichat_desktop.ui import theme
 from minichat_desktop.ui.i18n import t

@@ -41,10 +41,13 @@ from PySide6.QtWidgets import (
 )
 from qasync import asyncSlot
 
-from minichat_desktop.domain import catalog, documents, orders, pos, shop
+from minichat_desktop.domain import shop
+from minichat_desktop.domain.catalog import products as catalog
 from minichat_desktop.domain.errors import DomainError
 from minichat_desktop.domain.models import Channel
-from minichat_desktop.domain.pos import Sellable
+from minichat_desktop.domain.sales import orders, pos
+from minichat_desktop.domain.sales import tax_documents as documents
+from minichat_desktop.domain.sales.pos import Sellable
 from minichat_desktop.domain.thai import format_baht
 from minichat_desktop.ui.context import AppContext
 from minichat_desktop.ui.dialogs import ask

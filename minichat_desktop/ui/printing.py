@@ -39,9 +39,9 @@ from PySide6.QtWidgets import (
 )
 
 from minichat_desktop.documents import api
-from minichat_desktop.domain import documents as docs
-from minichat_desktop.domain.documents import Buyer, PrinterSettings, ReceiptPrinterKind
 from minichat_desktop.domain.errors import DomainError, EnvironmentProblem, UserError
+from minichat_desktop.domain.sales import tax_documents as docs
+from minichat_desktop.domain.sales.tax_documents import Buyer, PrinterSettings, ReceiptPrinterKind
 from minichat_desktop.domain.thai import ThaiFormatError, validate_tax_id
 from minichat_desktop.ui.context import AppContext
 from minichat_desktop.ui.dialogs import ask

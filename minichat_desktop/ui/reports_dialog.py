@@ -1,6 +1,6 @@
 """Export a report: choose the report, the dates (or the tax month for the VAT report), the
 format and where to save; a progress bar while it is written and a Cancel that stops it and
-leaves no file behind (:func:`minichat_desktop.domain.reports.write_report`)."""
+leaves no file behind (:func:`minichat_desktop.domain.reporting.reports.write_report`)."""
 
 from __future__ import annotations
 
@@ -29,8 +29,8 @@ from PySide6.QtWidgets import (
 )
 from qasync import asyncSlot
 
-from minichat_desktop.domain import reports
 from minichat_desktop.domain.errors import DomainError
+from minichat_desktop.domain.reporting import reports
 from minichat_desktop.domain.shop import bangkok_today
 from minichat_desktop.ui import theme
 from minichat_desktop.ui.context import AppContext
@@ -56,7 +56,7 @@ def _pydate(q: QDate) -> dt.date:
 
 class ReportsDialog(QDialog):
     """``ReportsDialog(ctx, parent, date_from=…, date_to=…)``. :attr:`saved` carries the
-    :class:`~minichat_desktop.domain.reports.ReportResult` of each report written."""
+    :class:`~minichat_desktop.domain.reporting.reports.ReportResult` of each report written."""
 
     saved = Signal(object)
 

@@ -46,9 +46,9 @@ from minichat_desktop.ai.providers import (
     AIError,
     Provider,
 )
-from minichat_desktop.domain import conversations as convs
 from minichat_desktop.domain import shop
 from minichat_desktop.domain.bot import cart, context, engine
+from minichat_desktop.domain.conversations import conversations as convs
 from minichat_desktop.domain.errors import DomainError, UserError
 from minichat_desktop.domain.models import BotMode
 from minichat_desktop.domain.thai import ThaiFormatError, format_baht, parse_baht

@@ -1,7 +1,7 @@
 """Settings → Printers: where counter receipts go (the print dialog, a system printer, or an
 ESC/POS thermal printer on the network, USB or a device path), the roll's width, how shipping
 labels are laid out, and a test page. Stored in the shop database through
-:mod:`minichat_desktop.domain.documents`."""
+:mod:`minichat_desktop.domain.sales.tax_documents`."""
 
 from __future__ import annotations
 
@@ -13,9 +13,9 @@ from PySide6.QtWidgets import QComboBox, QGroupBox, QLabel, QLineEdit, QPushButt
 from qasync import asyncSlot
 
 from minichat_desktop.documents import api
-from minichat_desktop.domain import documents as docs
-from minichat_desktop.domain.documents import PrinterSettings, ReceiptPrinterKind
 from minichat_desktop.domain.errors import DomainError, UserError
+from minichat_desktop.domain.sales import tax_documents as docs
+from minichat_desktop.domain.sales.tax_documents import PrinterSettings, ReceiptPrinterKind
 from minichat_desktop.ui.context import AppContext
 from minichat_desktop.ui.printing import named_printer, print_pdf, translated
 from minichat_desktop.ui.settings_common import (

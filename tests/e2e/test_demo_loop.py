@@ -22,9 +22,9 @@ import pytest
 from playwright.sync_api import Page, sync_playwright
 from sqlalchemy import select
 
-from minichat_desktop.domain import conversations as convs
-from minichat_desktop.domain.db import Database
+from minichat_desktop.domain.conversations import conversations as convs
 from minichat_desktop.domain.models import ChatMessage
+from minichat_desktop.storage.db import Database
 
 CHROMIUM = "/usr/bin/chromium"
 ARGS = [

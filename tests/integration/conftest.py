@@ -15,7 +15,7 @@ from support.recorder import Recorder
 from support.relay_proc import one_shop_relay
 from support.shopper import Shopper
 
-from minichat_desktop.domain.db import Database
+from minichat_desktop.storage.db import Database
 from minichat_desktop.sync.client import RelayClient
 
 

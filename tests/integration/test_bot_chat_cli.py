@@ -10,10 +10,10 @@ from pathlib import Path
 import pytest
 from support.bot_shop import make_shop
 
-from minichat_desktop.domain import orders
 from minichat_desktop.domain.bot.engine import ENABLED_KEY
-from minichat_desktop.domain.db import Database
+from minichat_desktop.domain.sales import orders
 from minichat_desktop.domain.shop import get_setting
+from minichat_desktop.storage.db import Database
 
 MINICHAT = [sys.executable, "-m", "minichat_desktop.cli"]
 ENV = {**os.environ, "PYTHON_KEYRING_BACKEND": "minichat_desktop.keyring_memory.MemoryKeyring"}

@@ -11,8 +11,9 @@ from pathlib import Path
 import pytest
 
 from minichat_desktop import paths
-from minichat_desktop.domain import catalog, shop
-from minichat_desktop.domain.db import Database
+from minichat_desktop.domain import shop
+from minichat_desktop.domain.catalog import products as catalog
+from minichat_desktop.storage.db import Database
 
 MINICHAT = [sys.executable, "-m", "minichat_desktop.cli"]
 

@@ -15,13 +15,13 @@ from support.recorder import Recorder
 from support.shopper import Shopper
 from support.waiting import until
 
-from minichat_desktop.domain import conversations as convs
-from minichat_desktop.domain import orders
 from minichat_desktop.domain.bot.engine import ENABLED_KEY
-from minichat_desktop.domain.db import Database
+from minichat_desktop.domain.conversations import conversations as convs
 from minichat_desktop.domain.promptpay import promptpay_payload, promptpay_qr_png
+from minichat_desktop.domain.sales import orders
 from minichat_desktop.domain.shop import put_setting
 from minichat_desktop.domain.thai import satang_to_decimal
+from minichat_desktop.storage.db import Database
 from minichat_desktop.sync.client import RelayClient
 from relay import protocol as p
 

@@ -13,10 +13,10 @@ from support.bot_shop import make_shop, new_conversation, shopper_says
 from test_ai_providers import FakeProvider, ndjson
 
 from minichat_desktop.ai.config import save_config
-from minichat_desktop.domain import conversations as convs
 from minichat_desktop.domain.bot import cart as carts
 from minichat_desktop.domain.bot.engine import set_bot_enabled
-from minichat_desktop.domain.db import Database
+from minichat_desktop.domain.conversations import conversations as convs
+from minichat_desktop.storage.db import Database
 from minichat_desktop.sync.bot_runner import BotRunner
 
 REF = "widget:runner00001"

@@ -17,12 +17,13 @@ from support.relay_proc import Relay, add_shop, relay_cli
 from support.shopper import Shopper
 from support.waiting import until
 
-from minichat_desktop.domain import broadcasts as bc
-from minichat_desktop.domain import catalog, customers
-from minichat_desktop.domain import conversations as convs
-from minichat_desktop.domain.broadcasts import Audience
-from minichat_desktop.domain.catalog import ProductInput
-from minichat_desktop.domain.db import Database
+from minichat_desktop.domain.catalog import products as catalog
+from minichat_desktop.domain.catalog.products import ProductInput
+from minichat_desktop.domain.conversations import conversations as convs
+from minichat_desktop.domain.customers import customers
+from minichat_desktop.domain.marketing import broadcasts as bc
+from minichat_desktop.domain.marketing.broadcasts import Audience
+from minichat_desktop.storage.db import Database
 from minichat_desktop.sync.client import RelayClient
 from relay import protocol as p
 

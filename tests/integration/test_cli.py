@@ -9,9 +9,11 @@ from pathlib import Path
 
 import pytest
 
-from minichat_desktop.domain import catalog, orders, shop
-from minichat_desktop.domain.db import Database
+from minichat_desktop.domain import shop
+from minichat_desktop.domain.catalog import products as catalog
 from minichat_desktop.domain.models import Channel
+from minichat_desktop.domain.sales import orders
+from minichat_desktop.storage.db import Database
 
 MINICHAT = [sys.executable, "-m", "minichat_desktop.cli"]
 

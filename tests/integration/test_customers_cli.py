@@ -10,9 +10,9 @@ import subprocess
 import sys
 from pathlib import Path
 
-from minichat_desktop.domain import broadcasts as bc
-from minichat_desktop.domain import conversations as convs
-from minichat_desktop.domain.db import Database
+from minichat_desktop.domain.conversations import conversations as convs
+from minichat_desktop.domain.marketing import broadcasts as bc
+from minichat_desktop.storage.db import Database
 
 MINICHAT = [sys.executable, "-m", "minichat_desktop.cli"]
 

@@ -15,8 +15,8 @@ from typing import Any
 
 import pytest
 
-from minichat_desktop.domain.demo import SHOP_PROFILE
-from minichat_desktop.domain.documents import format_tax_id
+from minichat_desktop.demo.shop import SHOP_PROFILE
+from minichat_desktop.domain.sales.tax_documents import format_tax_id
 from minichat_desktop.domain.shop import BANGKOK
 from minichat_desktop.domain.thai import bahttext
 
@@ -271,9 +271,9 @@ def test_document_commands_have_help(tmp_path: Path, cmd: str) -> None:
 def test_credit_note_of_a_refunded_invoiced_order(tmp_path: Path) -> None:
     """Refunding an order that had its tax invoice issues a credit note the command prints;
     an order refunded with no tax invoice has none (exit 2, nothing written)."""
-    from minichat_desktop.domain import orders
-    from minichat_desktop.domain.db import Database
     from minichat_desktop.domain.models import OrderStatus
+    from minichat_desktop.domain.sales import orders
+    from minichat_desktop.storage.db import Database
 
     data = tmp_path / "shop"
     assert run(data, "demo-data").returncode == 0

@@ -11,10 +11,10 @@ from alembic.migration import MigrationContext
 from sqlalchemy import create_engine
 
 from minichat_desktop import paths
-from minichat_desktop.domain import migrate
-from minichat_desktop.domain.db import Database, check_integrity, restore_from
 from minichat_desktop.domain.errors import EnvironmentProblem, UserError
 from minichat_desktop.domain.models import Base
+from minichat_desktop.storage import migrate
+from minichat_desktop.storage.db import Database, check_integrity, restore_from
 
 EXPECTED_TRIGGERS = {
     "products_search_ai",
@@ -129,7 +129,7 @@ def test_older_database_is_backed_up_then_upgraded(tmp_path: Path) -> None:
     folder = tmp_path / "data"
     db = Database.open(folder)
     with db.write() as s:
-        from minichat_desktop.domain import catalog
+        from minichat_desktop.domain.catalog import products as catalog
 
         catalog.save_product(
             s, catalog.ProductInput(sku="A", name_th="ก", price_satang=100, category="เก่า"), "o"
@@ -173,7 +173,7 @@ def test_backup_and_restore_round_trip(tmp_path: Path) -> None:
     folder = tmp_path / "data"
     db = Database.open(folder)
     with db.write() as s:
-        from minichat_desktop.domain import catalog
+        from minichat_desktop.domain.catalog import products as catalog
 
         catalog.save_product(s, catalog.ProductInput(sku="A", name_th="ก", price_satang=1), "o")
     backup = db.backup_to(tmp_path / "b.sqlite3")

@@ -8,10 +8,10 @@ from support.recorder import Recorder
 from support.shopper import Shopper
 from support.waiting import until
 
-from minichat_desktop.domain import conversations as convs
-from minichat_desktop.domain import order_actions, order_notify, orders
-from minichat_desktop.domain.db import Database
+from minichat_desktop.domain.conversations import conversations as convs
 from minichat_desktop.domain.models import Channel, OrderStatus
+from minichat_desktop.domain.sales import order_actions, order_notify, orders
+from minichat_desktop.storage.db import Database
 from minichat_desktop.sync.client import RelayClient
 
 

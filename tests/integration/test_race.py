@@ -7,13 +7,16 @@ import subprocess
 import sys
 from pathlib import Path
 
-from minichat_desktop.domain import catalog, orders, shop, stock
-from minichat_desktop.domain.db import Database
+from minichat_desktop.domain import shop
+from minichat_desktop.domain.catalog import products as catalog
+from minichat_desktop.domain.catalog import stock
+from minichat_desktop.domain.sales import orders
+from minichat_desktop.storage.db import Database
 
 WORKER = r"""
 import json, sys
 from pathlib import Path
-from minichat_desktop.domain.db import Database
+from minichat_desktop.storage.db import Database
 from minichat_desktop.domain import orders
 from minichat_desktop.domain.errors import OutOfStock
 from minichat_desktop.domain.models import Channel

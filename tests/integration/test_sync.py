@@ -13,9 +13,9 @@ from support.relay_proc import one_shop_relay
 from support.shopper import Shopper
 from support.waiting import until
 
-from minichat_desktop.domain import conversations as convs
-from minichat_desktop.domain.db import Database
+from minichat_desktop.domain.conversations import conversations as convs
 from minichat_desktop.domain.models import ConversationMode
+from minichat_desktop.storage.db import Database
 from minichat_desktop.sync.client import LinkState, RelayClient
 
 

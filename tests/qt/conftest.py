@@ -12,7 +12,7 @@ import pytest
 import qasync
 from PySide6.QtWidgets import QApplication
 
-from minichat_desktop.domain.db import Database
+from minichat_desktop.storage.db import Database
 from minichat_desktop.ui import i18n
 from minichat_desktop.ui.app import build_context
 from minichat_desktop.ui.context import AppContext

@@ -8,8 +8,11 @@ import datetime as dt
 from collections.abc import Callable
 from typing import Any
 
-from minichat_desktop.domain import analytics, broadcasts, demo_chats, rfm
-from minichat_desktop.domain import conversations as convs
+from minichat_desktop.demo import chats as demo_chats
+from minichat_desktop.domain.activity import analytics
+from minichat_desktop.domain.conversations import conversations as convs
+from minichat_desktop.domain.customers import rfm
+from minichat_desktop.domain.marketing import broadcasts
 from minichat_desktop.domain.models import utcnow
 from minichat_desktop.ui.app import purge_analytics, refresh_segments, send_due_broadcasts
 from minichat_desktop.ui.context import AppContext

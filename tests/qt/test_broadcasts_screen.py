@@ -12,9 +12,9 @@ import pytest
 from PySide6.QtCore import QDateTime, Qt
 from PySide6.QtWidgets import QMessageBox
 
-from minichat_desktop.domain import broadcasts as bc
-from minichat_desktop.domain import conversations as convs
-from minichat_desktop.domain import customers
+from minichat_desktop.domain.conversations import conversations as convs
+from minichat_desktop.domain.customers import customers
+from minichat_desktop.domain.marketing import broadcasts as bc
 from minichat_desktop.ui.broadcasts_screen import BroadcastsScreen
 from minichat_desktop.ui.context import AppContext
 

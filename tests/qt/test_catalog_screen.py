@@ -14,10 +14,12 @@ from PySide6.QtCore import QEvent, Qt
 from PySide6.QtGui import QColor, QImage, QKeyEvent
 from PySide6.QtWidgets import QApplication, QDialog
 
-from minichat_desktop.domain import catalog, importer, stock
-from minichat_desktop.domain.catalog import ProductInput, VariantInput
-from minichat_desktop.domain.db import Database
+from minichat_desktop.domain.catalog import products as catalog
+from minichat_desktop.domain.catalog import stock
+from minichat_desktop.domain.catalog.products import ProductInput, VariantInput
 from minichat_desktop.domain.models import MovementReason
+from minichat_desktop.formats import importer
+from minichat_desktop.storage.db import Database
 from minichat_desktop.ui import catalog_labels, i18n, theme
 from minichat_desktop.ui.catalog_models import ProductTableModel
 from minichat_desktop.ui.catalog_screen import CatalogScreen

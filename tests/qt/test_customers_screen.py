@@ -15,9 +15,9 @@ from PySide6.QtCore import QPointF, Qt
 from PySide6.QtGui import QDropEvent
 from PySide6.QtWidgets import QDialogButtonBox, QListWidgetItem
 
-from minichat_desktop.domain import conversations as convs
-from minichat_desktop.domain import customer_book as book
-from minichat_desktop.domain import customers
+from minichat_desktop.domain.conversations import conversations as convs
+from minichat_desktop.domain.customers import customer_book as book
+from minichat_desktop.domain.customers import customers
 from minichat_desktop.domain.models import Channel, Order, PaymentMethod, PaymentStatus
 from minichat_desktop.ui.context import AppContext
 from minichat_desktop.ui.customers_screen import CustomersScreen, MergeDialog

@@ -14,10 +14,13 @@ from typing import Any
 import openpyxl
 from PySide6.QtCharts import QHorizontalBarSeries, QLineSeries, QPieSeries
 
-from minichat_desktop.domain import catalog, conversations, orders, shop
-from minichat_desktop.domain.catalog import ProductInput
+from minichat_desktop.domain import shop
+from minichat_desktop.domain.catalog import products as catalog
+from minichat_desktop.domain.catalog.products import ProductInput
+from minichat_desktop.domain.conversations import conversations
 from minichat_desktop.domain.models import Channel, PaymentMethod
-from minichat_desktop.domain.orders import LineInput, NewOrder
+from minichat_desktop.domain.sales import orders
+from minichat_desktop.domain.sales.orders import LineInput, NewOrder
 from minichat_desktop.domain.shop import BANGKOK, bangkok_today
 from minichat_desktop.ui import i18n
 from minichat_desktop.ui.context import AppContext

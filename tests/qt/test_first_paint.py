@@ -11,9 +11,9 @@ import subprocess
 import sys
 from pathlib import Path
 
-from minichat_desktop.domain import conversations as convs
 from minichat_desktop.domain import shop
-from minichat_desktop.domain.db import Database
+from minichat_desktop.domain.conversations import conversations as convs
+from minichat_desktop.storage.db import Database
 
 SCRIPT = r"""
 import json, sys
@@ -21,7 +21,7 @@ from pathlib import Path
 
 from PySide6.QtWidgets import QApplication
 
-from minichat_desktop.domain.db import Database
+from minichat_desktop.storage.db import Database
 from minichat_desktop.ui import app as app_module, theme
 from minichat_desktop.ui.main_window import MainWindow
 

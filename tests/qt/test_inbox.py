@@ -15,9 +15,9 @@ from support.relay_proc import one_shop_relay
 from support.shopper import Shopper
 from support.waiting import until
 
-from minichat_desktop.domain import conversations as convs
-from minichat_desktop.domain.db import Database
+from minichat_desktop.domain.conversations import conversations as convs
 from minichat_desktop.secrets import RELAY_TOKEN
+from minichat_desktop.storage.db import Database
 from minichat_desktop.sync.client import LinkState
 from minichat_desktop.ui.app import start_relay_link
 from minichat_desktop.ui.chat_models import message_lines
@@ -209,7 +209,7 @@ async def test_canned_reply_fills_in_the_customer(
             s, "widget:cannedtest1", {"id": "a", "kind": "text", "text": "hi"}
         )
         assert rec is not None
-        from minichat_desktop.domain import customers
+        from minichat_desktop.domain.customers import customers
 
         assert rec.conversation.customer_id is not None
         customers.update_customer(s, rec.conversation.customer_id, "owner", name="มาลี")

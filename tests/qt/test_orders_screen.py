@@ -15,10 +15,12 @@ from PySide6.QtWidgets import QFileDialog
 from support.bot_shop import BotShop, make_shop, new_conversation
 from support.waiting import until
 
-from minichat_desktop.domain import conversations as convs
-from minichat_desktop.domain import customers, order_notify, orders, stock
-from minichat_desktop.domain.db import Database
+from minichat_desktop.domain.catalog import stock
+from minichat_desktop.domain.conversations import conversations as convs
+from minichat_desktop.domain.customers import customers
 from minichat_desktop.domain.models import Channel, OrderStatus, PaymentMethod
+from minichat_desktop.domain.sales import order_notify, orders
+from minichat_desktop.storage.db import Database
 from minichat_desktop.ui.context import AppContext
 from minichat_desktop.ui.orders_dialogs import (
     PaymentDialog,

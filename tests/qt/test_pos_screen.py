@@ -14,9 +14,13 @@ from PySide6.QtCore import Qt, QTimer
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QDialog, QMessageBox
 
-from minichat_desktop.domain import catalog, documents, orders, pos, shop, stock
-from minichat_desktop.domain.catalog import ProductInput, VariantInput
+from minichat_desktop.domain import shop
+from minichat_desktop.domain.catalog import products as catalog
+from minichat_desktop.domain.catalog import stock
+from minichat_desktop.domain.catalog.products import ProductInput, VariantInput
 from minichat_desktop.domain.models import Channel, OrderStatus, PaymentMethod
+from minichat_desktop.domain.sales import orders, pos
+from minichat_desktop.domain.sales import tax_documents as documents
 from minichat_desktop.ui.context import AppContext
 from minichat_desktop.ui.pos_dialogs import MoneyDialog, PayDialog, PickDialog
 from minichat_desktop.ui.pos_screen import PosScreen

@@ -15,13 +15,15 @@ from PySide6.QtPrintSupport import QPrinter
 from PySide6.QtWidgets import QApplication, QFileDialog, QMessageBox
 
 from minichat_desktop.documents import api
-from minichat_desktop.domain import catalog, orders, shop
-from minichat_desktop.domain import documents as docs
-from minichat_desktop.domain.catalog import ProductInput
-from minichat_desktop.domain.db import Database
-from minichat_desktop.domain.documents import PrinterSettings, ReceiptPrinterKind
+from minichat_desktop.domain import shop
+from minichat_desktop.domain.catalog import products as catalog
+from minichat_desktop.domain.catalog.products import ProductInput
 from minichat_desktop.domain.models import Channel, OrderStatus
-from minichat_desktop.domain.orders import LineInput, NewOrder
+from minichat_desktop.domain.sales import orders
+from minichat_desktop.domain.sales import tax_documents as docs
+from minichat_desktop.domain.sales.orders import LineInput, NewOrder
+from minichat_desktop.domain.sales.tax_documents import PrinterSettings, ReceiptPrinterKind
+from minichat_desktop.storage.db import Database
 from minichat_desktop.ui.context import AppContext
 from minichat_desktop.ui.printing import (
     BuyerDialog,

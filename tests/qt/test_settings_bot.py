@@ -14,9 +14,9 @@ from PySide6.QtWidgets import QMessageBox
 
 from minichat_desktop.ai import config as ai_config
 from minichat_desktop.ai.providers import Provider
-from minichat_desktop.domain import conversations as convs
 from minichat_desktop.domain import shop
 from minichat_desktop.domain.bot import cart, context, engine
+from minichat_desktop.domain.conversations import conversations as convs
 from minichat_desktop.domain.models import BotMode
 from minichat_desktop.secrets import ai_key
 from minichat_desktop.ui.context import AppContext

@@ -20,8 +20,8 @@ from PySide6.QtWidgets import QMessageBox, QWidget
 from support.relay_proc import Relay, add_shop
 
 from minichat_desktop import paths
-from minichat_desktop.domain import conversations as convs
 from minichat_desktop.domain import shop
+from minichat_desktop.domain.conversations import conversations as convs
 from minichat_desktop.domain.models import BotMode
 from minichat_desktop.domain.thai import thai_id_check_digit
 from minichat_desktop.secrets import LINE_SECRET, LINE_TOKEN, RELAY_TOKEN, ai_key

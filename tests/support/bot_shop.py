@@ -7,10 +7,11 @@ import datetime as dt
 import itertools
 from dataclasses import dataclass
 
-from minichat_desktop.domain import catalog, shop
-from minichat_desktop.domain import conversations as convs
-from minichat_desktop.domain.catalog import ProductInput, VariantInput
-from minichat_desktop.domain.db import Database
+from minichat_desktop.domain import shop
+from minichat_desktop.domain.catalog import products as catalog
+from minichat_desktop.domain.catalog.products import ProductInput, VariantInput
+from minichat_desktop.domain.conversations import conversations as convs
+from minichat_desktop.storage.db import Database
 
 NOW = dt.datetime(2026, 11, 20, 5, 0, tzinfo=dt.UTC)
 PROMPTPAY_ID = "0812345678"

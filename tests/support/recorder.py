@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 
-from minichat_desktop.domain import conversations as convs
+from minichat_desktop.domain.conversations import conversations as convs
 from minichat_desktop.sync.client import LinkState, Status
 from relay import protocol as p
 

@@ -7,12 +7,16 @@ import datetime as dt
 
 import pytest
 
-from minichat_desktop.domain import analytics, catalog, conversations, orders, shop
-from minichat_desktop.domain.catalog import ProductInput
-from minichat_desktop.domain.db import Database
+from minichat_desktop.domain import shop
+from minichat_desktop.domain.activity import analytics
+from minichat_desktop.domain.catalog import products as catalog
+from minichat_desktop.domain.catalog.products import ProductInput
+from minichat_desktop.domain.conversations import conversations
 from minichat_desktop.domain.errors import UserError
 from minichat_desktop.domain.models import Channel
-from minichat_desktop.domain.orders import LineInput, NewOrder
+from minichat_desktop.domain.sales import orders
+from minichat_desktop.domain.sales.orders import LineInput, NewOrder
+from minichat_desktop.storage.db import Database
 from relay import protocol as p
 
 T0 = dt.datetime(2026, 3, 10, 5, 0, tzinfo=dt.UTC)

@@ -10,12 +10,12 @@ from typing import Any
 import pytest
 from support.bot_shop import NOW, BotShop, make_shop, new_conversation, shopper_says
 
-from minichat_desktop.domain import analytics
+from minichat_desktop.domain.activity import analytics
 from minichat_desktop.domain.bot import cart as carts
 from minichat_desktop.domain.bot.engine import DialogueEngine
 from minichat_desktop.domain.bot.replies import Outgoing
-from minichat_desktop.domain.db import Database
 from minichat_desktop.domain.errors import OutOfStock
+from minichat_desktop.storage.db import Database
 from relay import protocol as p
 
 REF = "widget:analytic0001"

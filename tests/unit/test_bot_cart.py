@@ -7,11 +7,11 @@ import datetime as dt
 import pytest
 from support.bot_shop import NOW, make_shop, new_conversation
 
-from minichat_desktop.domain import stock
 from minichat_desktop.domain.bot import cart as carts
-from minichat_desktop.domain.db import Database
+from minichat_desktop.domain.catalog import stock
 from minichat_desktop.domain.errors import NotFound, OutOfStock, UserError
 from minichat_desktop.domain.models import MovementReason
+from minichat_desktop.storage.db import Database
 
 
 def test_add_items_reads_names_prices_and_merges_lines(db: Database) -> None:
@@ -84,8 +84,8 @@ def test_change_variant_keeps_quantity_and_checks_the_new_options_stock(db: Data
 
 def test_cart_shows_the_price_and_stock_of_now(db: Database) -> None:
     """A price change after adding shows in the cart; so does stock sold meanwhile."""
-    from minichat_desktop.domain import catalog
-    from minichat_desktop.domain.catalog import ProductInput
+    from minichat_desktop.domain.catalog import products as catalog
+    from minichat_desktop.domain.catalog.products import ProductInput
 
     ids = make_shop(db)
     conv = new_conversation(db)

@@ -8,14 +8,16 @@ from pathlib import Path
 import pytest
 from support.bot_shop import NOW, PROMPTPAY_ID, make_shop, new_conversation
 
-from minichat_desktop.domain import notifications, orders, stock
+from minichat_desktop.domain.activity import notifications
 from minichat_desktop.domain.bot import cart as carts
 from minichat_desktop.domain.bot import checkout
 from minichat_desktop.domain.bot.replies import Outgoing
-from minichat_desktop.domain.db import Database
+from minichat_desktop.domain.catalog import stock
 from minichat_desktop.domain.models import OrderStatus, PaymentStatus
 from minichat_desktop.domain.promptpay import promptpay_payload, promptpay_qr_png
+from minichat_desktop.domain.sales import orders
 from minichat_desktop.domain.thai import satang_to_decimal
+from minichat_desktop.storage.db import Database
 from relay import protocol as p
 
 
@@ -315,7 +317,7 @@ def test_error_words(code: str, params: dict[str, object], expected: str) -> Non
 
 
 def test_the_shopper_is_told_when_the_order_ships(db: Database, tmp_path: Path) -> None:
-    from minichat_desktop.domain import conversations as convs
+    from minichat_desktop.domain.conversations import conversations as convs
 
     conv, order = _placed_order(db, tmp_path)
     with db.write() as s:

@@ -10,14 +10,15 @@ from typing import Any
 import pytest
 from support.bot_shop import NOW, make_shop, new_conversation, shopper_says
 
-from minichat_desktop.domain import conversations as convs
-from minichat_desktop.domain import notifications, orders
+from minichat_desktop.domain.activity import notifications
 from minichat_desktop.domain.bot import cart as carts
 from minichat_desktop.domain.bot import facts
 from minichat_desktop.domain.bot.engine import DialogueEngine, w
 from minichat_desktop.domain.bot.replies import Outgoing
-from minichat_desktop.domain.db import Database
+from minichat_desktop.domain.conversations import conversations as convs
 from minichat_desktop.domain.models import BotMode, ConversationStatus
+from minichat_desktop.domain.sales import orders
+from minichat_desktop.storage.db import Database
 from relay import protocol as p
 
 REF = "widget:engine0001"
@@ -135,7 +136,7 @@ def test_whole_sale_by_buttons_ends_with_order_and_qr(chat: Chat, db: Database) 
 
 
 def _variant(db: Database, sku: str) -> int:
-    from minichat_desktop.domain import catalog
+    from minichat_desktop.domain.catalog import products as catalog
 
     with db.read() as s:
         return catalog.get_product_by_sku(s, sku).variants[0].id

@@ -11,13 +11,13 @@ import pytest
 from sqlalchemy import select
 from support.bot_shop import BotShop, make_shop, new_conversation, shopper_says
 
-from minichat_desktop.domain import conversations as convs
-from minichat_desktop.domain import customers, notifications, orders
+from minichat_desktop.domain.activity import notifications
 from minichat_desktop.domain.bot import cart as carts
 from minichat_desktop.domain.bot import flows
 from minichat_desktop.domain.bot.engine import DialogueEngine
 from minichat_desktop.domain.bot.replies import Outgoing
-from minichat_desktop.domain.db import Database
+from minichat_desktop.domain.conversations import conversations as convs
+from minichat_desktop.domain.customers import customers
 from minichat_desktop.domain.errors import UserError
 from minichat_desktop.domain.models import (
     BotMode,
@@ -32,6 +32,8 @@ from minichat_desktop.domain.models import (
     ProductReview,
     utcnow,
 )
+from minichat_desktop.domain.sales import orders
+from minichat_desktop.storage.db import Database
 from relay import protocol as p
 
 REF = "widget:flows0001"

@@ -9,11 +9,12 @@ from typing import Any
 
 import pytest
 
-from minichat_desktop.domain import catalog, demo
+from minichat_desktop.demo import shop as demo
 from minichat_desktop.domain.bot import nlu
 from minichat_desktop.domain.bot.catalog_match import CatalogEntry, CatalogMatcher
 from minichat_desktop.domain.bot.normalize import clean, parse_thai_number, skeleton
-from minichat_desktop.domain.db import Database
+from minichat_desktop.domain.catalog import products as catalog
+from minichat_desktop.storage.db import Database
 
 LABELLED = Path(__file__).resolve().parents[1] / "data" / "bot_labelled.jsonl"
 

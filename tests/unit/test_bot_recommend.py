@@ -9,14 +9,17 @@ from decimal import Decimal
 import pytest
 from sqlalchemy.orm import Session
 
-from minichat_desktop.domain import catalog, orders, shop, stock
+from minichat_desktop.domain import shop
 from minichat_desktop.domain.bot import recommend as rec
 from minichat_desktop.domain.bot.context import ConversationContext
 from minichat_desktop.domain.bot.nlu import classify
 from minichat_desktop.domain.bot.recommend import Criteria
 from minichat_desktop.domain.bot.templates import phrase_recommendations
-from minichat_desktop.domain.db import Database
+from minichat_desktop.domain.catalog import products as catalog
+from minichat_desktop.domain.catalog import stock
 from minichat_desktop.domain.models import Channel, MovementReason, OrderStatus, ProductReview
+from minichat_desktop.domain.sales import orders
+from minichat_desktop.storage.db import Database
 from relay import protocol as p
 
 COLOUR, SIZE = "สี", "ไซส์"

@@ -9,13 +9,13 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select
 
-from minichat_desktop.domain import broadcasts as bc
-from minichat_desktop.domain import catalog, customers, rfm
-from minichat_desktop.domain import conversations as convs
-from minichat_desktop.domain.broadcasts import Audience
-from minichat_desktop.domain.catalog import ProductInput
-from minichat_desktop.domain.db import Database
+from minichat_desktop.domain.catalog import products as catalog
+from minichat_desktop.domain.catalog.products import ProductInput
+from minichat_desktop.domain.conversations import conversations as convs
+from minichat_desktop.domain.customers import customers, rfm
 from minichat_desktop.domain.errors import UserError
+from minichat_desktop.domain.marketing import broadcasts as bc
+from minichat_desktop.domain.marketing.broadcasts import Audience
 from minichat_desktop.domain.models import (
     Channel,
     IdentityKind,
@@ -24,6 +24,7 @@ from minichat_desktop.domain.models import (
     PaymentMethod,
     PaymentStatus,
 )
+from minichat_desktop.storage.db import Database
 
 NOW = dt.datetime(2026, 11, 23, 5, 0, tzinfo=dt.UTC)
 _n = itertools.count(1)

@@ -5,11 +5,12 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import func, select
 
-from minichat_desktop.domain import catalog, shop
-from minichat_desktop.domain.catalog import ProductInput, SearchFilters, VariantInput
-from minichat_desktop.domain.db import Database
+from minichat_desktop.domain import shop
+from minichat_desktop.domain.catalog import products as catalog
+from minichat_desktop.domain.catalog.products import ProductInput, SearchFilters, VariantInput
 from minichat_desktop.domain.errors import NotFound, UserError
 from minichat_desktop.domain.models import AuditEntry, StockMovement
+from minichat_desktop.storage.db import Database
 
 
 def _tee(sku: str = "TS-1", **kw: object) -> ProductInput:

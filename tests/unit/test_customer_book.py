@@ -10,12 +10,12 @@ from pathlib import Path
 import pytest
 from openpyxl import load_workbook
 
-from minichat_desktop.domain import conversations as convs
-from minichat_desktop.domain import customer_book as book
-from minichat_desktop.domain import customers, rfm
-from minichat_desktop.domain.db import Database
+from minichat_desktop.domain.conversations import conversations as convs
+from minichat_desktop.domain.customers import customer_book as book
+from minichat_desktop.domain.customers import customers, rfm
 from minichat_desktop.domain.errors import UserError
 from minichat_desktop.domain.models import Channel, Order, PaymentMethod, PaymentStatus
+from minichat_desktop.storage.db import Database
 
 NOW = dt.datetime(2026, 11, 23, 5, 0, tzinfo=dt.UTC)
 

@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import pytest
 
-from minichat_desktop.domain import catalog, customers, orders, shop
-from minichat_desktop.domain.catalog import ProductInput
-from minichat_desktop.domain.db import Database
+from minichat_desktop.domain import shop
+from minichat_desktop.domain.catalog import products as catalog
+from minichat_desktop.domain.catalog.products import ProductInput
+from minichat_desktop.domain.customers import customers
 from minichat_desktop.domain.errors import UserError
 from minichat_desktop.domain.models import Channel, Conversation, IdentityKind, PaymentMethod
-from minichat_desktop.domain.orders import LineInput, NewOrder
+from minichat_desktop.domain.sales import orders
+from minichat_desktop.domain.sales.orders import LineInput, NewOrder
+from minichat_desktop.storage.db import Database
 
 
 def test_identity_links_to_an_existing_customer_by_phone(db: Database) -> None:

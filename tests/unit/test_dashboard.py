@@ -10,9 +10,10 @@ import datetime as dt
 import pytest
 from sqlalchemy import update
 
-from minichat_desktop.domain import catalog, conversations, dashboard, orders, shop
-from minichat_desktop.domain.catalog import ProductInput
-from minichat_desktop.domain.db import Database
+from minichat_desktop.domain import shop
+from minichat_desktop.domain.catalog import products as catalog
+from minichat_desktop.domain.catalog.products import ProductInput
+from minichat_desktop.domain.conversations import conversations
 from minichat_desktop.domain.errors import UserError
 from minichat_desktop.domain.models import (
     Channel,
@@ -21,8 +22,11 @@ from minichat_desktop.domain.models import (
     OrderStatus,
     PaymentMethod,
 )
-from minichat_desktop.domain.orders import LineInput, NewOrder
+from minichat_desktop.domain.reporting import dashboard
+from minichat_desktop.domain.sales import orders
+from minichat_desktop.domain.sales.orders import LineInput, NewOrder
 from minichat_desktop.domain.shop import BANGKOK
+from minichat_desktop.storage.db import Database
 from relay import protocol as p
 
 D1, D2, D3 = dt.date(2026, 3, 10), dt.date(2026, 3, 11), dt.date(2026, 3, 12)

@@ -12,12 +12,16 @@ import threading
 import pytest
 from sqlalchemy import text
 
-from minichat_desktop.domain import catalog, conversations, dashboard, orders, shop
-from minichat_desktop.domain.catalog import ProductInput
-from minichat_desktop.domain.db import Database
+from minichat_desktop.domain import shop
+from minichat_desktop.domain.catalog import products as catalog
+from minichat_desktop.domain.catalog.products import ProductInput
+from minichat_desktop.domain.conversations import conversations
 from minichat_desktop.domain.models import Channel, ConversationStatus, OrderStatus
-from minichat_desktop.domain.orders import LineInput, NewOrder
+from minichat_desktop.domain.reporting import dashboard
+from minichat_desktop.domain.sales import orders
+from minichat_desktop.domain.sales.orders import LineInput, NewOrder
 from minichat_desktop.domain.shop import BANGKOK
+from minichat_desktop.storage.db import Database
 from relay import protocol as p
 
 START = dt.date(2026, 5, 1)  # the shop's data: 1-20 May 2026

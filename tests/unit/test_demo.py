@@ -10,12 +10,16 @@ from pathlib import Path
 
 import pytest
 
-from minichat_desktop.domain import catalog, customers, orders, shop, stock
-from minichat_desktop.domain.db import Database
-from minichat_desktop.domain.demo import DemoSummary, fill_demo_shop, is_valid_ean13
+from minichat_desktop.demo.shop import DemoSummary, fill_demo_shop, is_valid_ean13
+from minichat_desktop.domain import shop
+from minichat_desktop.domain.catalog import products as catalog
+from minichat_desktop.domain.catalog import stock
+from minichat_desktop.domain.customers import customers
 from minichat_desktop.domain.errors import UserError
 from minichat_desktop.domain.models import Channel, OrderStatus, PaymentStatus, PipelineStatus
+from minichat_desktop.domain.sales import orders
 from minichat_desktop.domain.thai import is_valid_postcode, is_valid_s10, is_valid_thai_id
+from minichat_desktop.storage.db import Database
 
 NOW = dt.datetime(2026, 11, 23, 10, 0, tzinfo=dt.UTC)
 
@@ -241,10 +245,10 @@ def test_chat_orders_come_with_the_chat_that_led_to_them(tmp_path: Path) -> None
     figures are not empty."""
     from sqlalchemy import func, select
 
-    from minichat_desktop.domain import conversations as convs
-    from minichat_desktop.domain import dashboard
-    from minichat_desktop.domain.demo_chats import fill_order_chats
+    from minichat_desktop.demo.chats import fill_order_chats
+    from minichat_desktop.domain.conversations import conversations as convs
     from minichat_desktop.domain.models import ChatMessage, Order
+    from minichat_desktop.domain.reporting import dashboard
 
     db = Database.open(tmp_path)
     try:

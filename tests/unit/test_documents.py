@@ -18,20 +18,22 @@ from sqlalchemy import func, select
 from minichat_desktop.documents import api, escpos
 from minichat_desktop.documents.common import para
 from minichat_desktop.documents.invoice import total_rows
-from minichat_desktop.domain import catalog, orders, shop, thai_lines
-from minichat_desktop.domain import documents as docs
-from minichat_desktop.domain.catalog import ProductInput
-from minichat_desktop.domain.db import Database
-from minichat_desktop.domain.documents import (
+from minichat_desktop.domain import shop, thai_lines
+from minichat_desktop.domain.catalog import products as catalog
+from minichat_desktop.domain.catalog.products import ProductInput
+from minichat_desktop.domain.errors import EnvironmentProblem, NotFound, UserError
+from minichat_desktop.domain.models import Channel, OrderStatus, PaymentMethod, TaxDocument
+from minichat_desktop.domain.sales import orders
+from minichat_desktop.domain.sales import tax_documents as docs
+from minichat_desktop.domain.sales.orders import LineInput, NewOrder
+from minichat_desktop.domain.sales.tax_documents import (
     Buyer,
     DocumentKind,
     PrinterSettings,
     ReceiptPrinterKind,
 )
-from minichat_desktop.domain.errors import EnvironmentProblem, NotFound, UserError
-from minichat_desktop.domain.models import Channel, OrderStatus, PaymentMethod, TaxDocument
-from minichat_desktop.domain.orders import LineInput, NewOrder
 from minichat_desktop.domain.thai import bahttext
+from minichat_desktop.storage.db import Database
 
 SHOP_TAX_ID = "0105565123452"
 BUYER_TAX_ID = "1101700230708"

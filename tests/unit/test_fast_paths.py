@@ -6,12 +6,15 @@ import dataclasses
 
 import pytest
 
-from minichat_desktop.domain import catalog, orders, shop, stock
-from minichat_desktop.domain.catalog import ProductInput
-from minichat_desktop.domain.db import Database
+from minichat_desktop.domain import shop
+from minichat_desktop.domain.catalog import products as catalog
+from minichat_desktop.domain.catalog import stock
+from minichat_desktop.domain.catalog.products import ProductInput
 from minichat_desktop.domain.errors import OutOfStock
 from minichat_desktop.domain.models import Channel, MovementReason
-from minichat_desktop.domain.orders import LineInput, NewOrder
+from minichat_desktop.domain.sales import orders
+from minichat_desktop.domain.sales.orders import LineInput, NewOrder
+from minichat_desktop.storage.db import Database
 
 
 def test_an_exact_code_returns_only_its_product(db: Database) -> None:

@@ -23,17 +23,18 @@ from hypothesis import strategies as st
 from sqlalchemy import select, text
 
 from minichat_desktop import paths
-from minichat_desktop.domain import catalog, importer
-from minichat_desktop.domain.catalog import ProductInput, VariantInput
-from minichat_desktop.domain.db import Database, check_integrity
-from minichat_desktop.domain.importer import (
+from minichat_desktop.domain.catalog import products as catalog
+from minichat_desktop.domain.catalog.products import ProductInput, VariantInput
+from minichat_desktop.domain.models import AuditEntry, Product, ProductVariant, StockMovement
+from minichat_desktop.domain.thai import format_baht
+from minichat_desktop.formats import importer
+from minichat_desktop.formats.importer import (
     CellError,
     ImportFailed,
     import_products,
     parse_money_cell,
 )
-from minichat_desktop.domain.models import AuditEntry, Product, ProductVariant, StockMovement
-from minichat_desktop.domain.thai import format_baht
+from minichat_desktop.storage.db import Database, check_integrity
 
 HEADER = ["sku", "name", "price", "stock", "category", "barcode", "description"]
 
@@ -705,8 +706,8 @@ def test_money_cells_never_crash(text_value: str) -> None:
 _WORKER = """
 import sys
 from pathlib import Path
-from minichat_desktop.domain.db import Database
-from minichat_desktop.domain.importer import import_products
+from minichat_desktop.storage.db import Database
+from minichat_desktop.formats.importer import import_products
 db = Database.open(Path(sys.argv[1]), backup=False)
 def progress(done, total):
     print(done, total, flush=True)

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
-from minichat_desktop.domain import catalog, notifications, orders, shop, stock
-from minichat_desktop.domain.catalog import ProductInput
-from minichat_desktop.domain.db import Database
+from minichat_desktop.domain import shop
+from minichat_desktop.domain.activity import notifications
+from minichat_desktop.domain.catalog import products as catalog
+from minichat_desktop.domain.catalog import stock
+from minichat_desktop.domain.catalog.products import ProductInput
 from minichat_desktop.domain.models import Channel, MovementReason, PaymentMethod
+from minichat_desktop.domain.sales import orders
+from minichat_desktop.storage.db import Database
 
 
 def _shop(db: Database) -> int:

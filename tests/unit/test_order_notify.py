@@ -6,12 +6,12 @@ from __future__ import annotations
 import pytest
 from support.bot_shop import make_shop, new_conversation
 
-from minichat_desktop.domain import conversations as convs
-from minichat_desktop.domain import order_actions, order_notify, orders
-from minichat_desktop.domain.db import Database
+from minichat_desktop.domain.conversations import conversations as convs
 from minichat_desktop.domain.errors import UserError
 from minichat_desktop.domain.models import Channel, OrderStatus
+from minichat_desktop.domain.sales import order_actions, order_notify, orders
 from minichat_desktop.domain.thai import is_valid_s10, s10_check_digit
+from minichat_desktop.storage.db import Database
 
 
 def _chat_order(db: Database, variant_id: int, ref: str = "widget:shopper0001") -> int:

@@ -11,9 +11,10 @@ from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, precondition, rule
 from sqlalchemy import func, select
 
-from minichat_desktop.domain import catalog, orders, shop, stock
-from minichat_desktop.domain.catalog import ProductInput
-from minichat_desktop.domain.db import Database
+from minichat_desktop.domain import shop
+from minichat_desktop.domain.catalog import products as catalog
+from minichat_desktop.domain.catalog import stock
+from minichat_desktop.domain.catalog.products import ProductInput
 from minichat_desktop.domain.errors import InvalidTransition, NotFound, OutOfStock, UserError
 from minichat_desktop.domain.models import (
     Channel,
@@ -23,7 +24,9 @@ from minichat_desktop.domain.models import (
     PaymentStatus,
     StockMovement,
 )
-from minichat_desktop.domain.orders import LineInput, NewOrder, compute_totals
+from minichat_desktop.domain.sales import orders
+from minichat_desktop.domain.sales.orders import LineInput, NewOrder, compute_totals
+from minichat_desktop.storage.db import Database
 
 S = OrderStatus
 

@@ -5,9 +5,10 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import func, select
 
-from minichat_desktop.domain import catalog, orders, pos, shop, stock
-from minichat_desktop.domain.catalog import ProductInput, VariantInput
-from minichat_desktop.domain.db import Database
+from minichat_desktop.domain import shop
+from minichat_desktop.domain.catalog import products as catalog
+from minichat_desktop.domain.catalog import stock
+from minichat_desktop.domain.catalog.products import ProductInput, VariantInput
 from minichat_desktop.domain.errors import OutOfStock, UserError
 from minichat_desktop.domain.models import (
     Channel,
@@ -17,7 +18,9 @@ from minichat_desktop.domain.models import (
     PaymentMethod,
     PaymentStatus,
 )
-from minichat_desktop.domain.pos import CartLine, Tender
+from minichat_desktop.domain.sales import orders, pos
+from minichat_desktop.domain.sales.pos import CartLine, Tender
+from minichat_desktop.storage.db import Database
 
 CASH, PP, CARD = PaymentMethod.CASH, PaymentMethod.PROMPTPAY, PaymentMethod.CARD
 

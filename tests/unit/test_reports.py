@@ -16,17 +16,11 @@ import openpyxl
 import pytest
 from sqlalchemy import update
 
-from minichat_desktop.domain import (
-    analytics,
-    catalog,
-    customers,
-    documents,
-    orders,
-    reports,
-    shop,
-)
-from minichat_desktop.domain.catalog import ProductInput
-from minichat_desktop.domain.db import Database
+from minichat_desktop.domain import shop
+from minichat_desktop.domain.activity import analytics
+from minichat_desktop.domain.catalog import products as catalog
+from minichat_desktop.domain.catalog.products import ProductInput
+from minichat_desktop.domain.customers import customers
 from minichat_desktop.domain.errors import UserError
 from minichat_desktop.domain.models import (
     Channel,
@@ -36,8 +30,12 @@ from minichat_desktop.domain.models import (
     PaymentMethod,
     TaxDocument,
 )
-from minichat_desktop.domain.orders import LineInput, NewOrder
+from minichat_desktop.domain.reporting import reports
+from minichat_desktop.domain.sales import orders
+from minichat_desktop.domain.sales import tax_documents as documents
+from minichat_desktop.domain.sales.orders import LineInput, NewOrder
 from minichat_desktop.domain.shop import BANGKOK
+from minichat_desktop.storage.db import Database
 
 MARCH = (dt.date(2026, 3, 1), dt.date(2026, 3, 31))
 BUYER_TAX_ID = "1101700230708"
@@ -155,7 +153,7 @@ def sheet_rows(ws: Any, header_row: int) -> tuple[list[Any], list[list[Any]], li
 def test_vat_report_rows_follow_the_rules(shop_db: dict[str, Any]) -> None:
     db = shop_db["db"]
     with db.read() as s:
-        from minichat_desktop.domain.db import DriverConnection
+        from minichat_desktop.domain.sql import DriverConnection
 
         rows = reports.vat_rows(DriverConnection(s), *MARCH)
     o2, o3, o5, o6, doc = (shop_db[k] for k in ("o2", "o3", "o5", "o6", "doc"))
@@ -176,7 +174,7 @@ def test_vat_report_lists_the_credit_note_of_a_refunded_invoice(shop_db: dict[st
     """Refunding O1 (full tax invoice in March) in April issues a credit note: April's report
     has it as a negative row at its own date and number with the invoice's buyer; March still
     has the sale."""
-    from minichat_desktop.domain.db import DriverConnection
+    from minichat_desktop.domain.sql import DriverConnection
 
     db, o1, doc = shop_db["db"], shop_db["o1"], shop_db["doc"]
     with db.write() as s:

@@ -5,8 +5,8 @@ from __future__ import annotations
 import datetime as dt
 import itertools
 
-from minichat_desktop.domain import customers, rfm
-from minichat_desktop.domain.db import Database
+from minichat_desktop.domain.customers import customers, rfm
+from minichat_desktop.domain.customers.rfm import Segment
 from minichat_desktop.domain.models import (
     Channel,
     Order,
@@ -14,7 +14,7 @@ from minichat_desktop.domain.models import (
     PaymentMethod,
     PaymentStatus,
 )
-from minichat_desktop.domain.rfm import Segment
+from minichat_desktop.storage.db import Database
 
 NOW = dt.datetime(2026, 11, 23, 12, 0, tzinfo=dt.UTC)
 _numbers = itertools.count(1)

@@ -7,8 +7,8 @@ import datetime as dt
 import pytest
 
 from minichat_desktop.domain import shop
-from minichat_desktop.domain.db import Database
 from minichat_desktop.domain.errors import UserError
+from minichat_desktop.storage.db import Database
 
 
 def test_profile_changes_are_validated_and_audited(db: Database) -> None:

@@ -10,11 +10,12 @@ from hypothesis import strategies as st
 from sqlalchemy import select
 
 from minichat_desktop import paths
-from minichat_desktop.domain import catalog, stock
-from minichat_desktop.domain.catalog import ProductInput
-from minichat_desktop.domain.db import Database
+from minichat_desktop.domain.catalog import products as catalog
+from minichat_desktop.domain.catalog import stock
+from minichat_desktop.domain.catalog.products import ProductInput
 from minichat_desktop.domain.errors import NotFound, OutOfStock, UserError
 from minichat_desktop.domain.models import MovementReason, StockMovement
+from minichat_desktop.storage.db import Database
 
 
 def _variant(db: Database, qty: int = 5, track: bool = True) -> int:

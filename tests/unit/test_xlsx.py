@@ -14,8 +14,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 from lxml import etree
 
-from minichat_desktop.domain import xlsx
-from minichat_desktop.domain.xlsx import Style, XlsxBook
+from minichat_desktop.formats import xlsx
+from minichat_desktop.formats.xlsx import Style, XlsxBook
 
 
 def test_values_come_back_with_their_types(tmp_path: Path) -> None:

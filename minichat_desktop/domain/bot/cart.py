@@ -28,7 +28,7 @@ from typing import Any
 from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
-from minichat_desktop.domain import analytics
+from minichat_desktop.domain.activity import analytics
 from minichat_desktop.domain.errors import NotFound, OutOfStock, UserError
 from minichat_desktop.domain.models import (
     Cart,
@@ -39,7 +39,7 @@ from minichat_desktop.domain.models import (
     ProductVariant,
     utcnow,
 )
-from minichat_desktop.domain.orders import MAX_QUANTITY, round_half_up_div
+from minichat_desktop.domain.sales.orders import MAX_QUANTITY, round_half_up_div
 from minichat_desktop.domain.shop import get_setting, put_setting
 from relay import protocol as p
 

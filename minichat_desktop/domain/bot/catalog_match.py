@@ -37,7 +37,7 @@ from typing import Final
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from minichat_desktop.domain.bot import lexicon
+from minichat_desktop import lexicon
 from minichat_desktop.domain.bot.normalize import clean, skeleton, skeleton_of_clean, trigrams
 from minichat_desktop.domain.models import Category, Product
 

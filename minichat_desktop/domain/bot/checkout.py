@@ -26,10 +26,11 @@ from typing import Any
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
-from minichat_desktop.domain import analytics, customers, notifications, orders
+from minichat_desktop.domain.activity import analytics, notifications
 from minichat_desktop.domain.bot import cart as carts
 from minichat_desktop.domain.bot import context
 from minichat_desktop.domain.bot.replies import Outgoing, postback, say, text
+from minichat_desktop.domain.customers import customers
 from minichat_desktop.domain.errors import UserError
 from minichat_desktop.domain.models import (
     Channel,
@@ -44,6 +45,7 @@ from minichat_desktop.domain.promptpay import (
     promptpay_payload,
     write_promptpay_qr_png,
 )
+from minichat_desktop.domain.sales import orders
 from minichat_desktop.domain.shop import get_profile
 from minichat_desktop.domain.thai import (
     ThaiFormatError,
@@ -776,7 +778,7 @@ def tell_shopper(
     conv = session.scalar(select(Conversation).where(Conversation.ref == order.conversation_ref))
     if conv is None:
         return None
-    from minichat_desktop.domain import conversations as convs
+    from minichat_desktop.domain.conversations import conversations as convs
 
     convs.queue_outgoing(session, conv.id, status_body(order, lang), actor)
     return conv.id

@@ -39,8 +39,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from minichat_desktop.domain import analytics, notifications
-from minichat_desktop.domain import conversations as convs
+from minichat_desktop.domain.activity import analytics, notifications
 from minichat_desktop.domain.bot import cart as carts
 from minichat_desktop.domain.bot import (
     checkout,
@@ -60,6 +59,7 @@ from minichat_desktop.domain.bot.replies import (
     say,
     text,
 )
+from minichat_desktop.domain.conversations import conversations as convs
 from minichat_desktop.domain.errors import UserError
 from minichat_desktop.domain.models import (
     BotMode,

@@ -21,10 +21,10 @@ from collections.abc import Iterable
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from minichat_desktop.domain import orders
 from minichat_desktop.domain.bot import cart as carts
 from minichat_desktop.domain.bot.normalize import THAI_NUMBER_WORD_RE, parse_thai_number
 from minichat_desktop.domain.models import Product, ProductVariant
+from minichat_desktop.domain.sales import orders
 from minichat_desktop.domain.shop import get_profile
 from minichat_desktop.domain.thai import format_baht, thai_digits_to_arabic
 

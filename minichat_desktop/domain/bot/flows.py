@@ -49,11 +49,12 @@ from typing import Any, TypeGuard
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from minichat_desktop.domain import conversations as convs
-from minichat_desktop.domain import customers, notifications
+from minichat_desktop.domain.activity import notifications
 from minichat_desktop.domain.bot import cart as carts
 from minichat_desktop.domain.bot import checkout, context, nlu, recommend, templates
 from minichat_desktop.domain.bot.replies import Outgoing, lang_of, postback, text
+from minichat_desktop.domain.conversations import conversations as convs
+from minichat_desktop.domain.customers import customers
 from minichat_desktop.domain.errors import NotFound, UserError
 from minichat_desktop.domain.models import (
     BotMode,
@@ -74,7 +75,7 @@ from minichat_desktop.domain.models import (
     ProductVariant,
     utcnow,
 )
-from minichat_desktop.domain.orders import MAX_QUANTITY
+from minichat_desktop.domain.sales.orders import MAX_QUANTITY
 from minichat_desktop.domain.shop import get_profile
 from minichat_desktop.domain.thai import format_baht
 from relay import protocol as p

@@ -62,7 +62,7 @@ import re
 from collections.abc import Callable, Mapping
 from typing import Any, Final
 
-from minichat_desktop.domain.bot import lexicon
+from minichat_desktop import lexicon
 from minichat_desktop.domain.bot.catalog_match import CatalogMatcher
 from minichat_desktop.domain.bot.normalize import (
     EMOJI_RE,

@@ -19,7 +19,7 @@ import re
 import unicodedata
 from typing import Final
 
-from minichat_desktop.domain.bot import lexicon
+from minichat_desktop import lexicon
 
 _ZERO_WIDTH: Final = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff\u00ad"))
 _FULLWIDTH: Final = {c: c - 0xFEE0 for c in range(0xFF01, 0xFF5F)}

@@ -56,9 +56,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from minichat_desktop.domain.bot.context import ConversationContext
-from minichat_desktop.domain.bot.lexicon import COLOURS
 from minichat_desktop.domain.bot.nlu import Classification
-from minichat_desktop.domain.db import DriverConnection
 from minichat_desktop.domain.models import (
     Category,
     Order,
@@ -67,6 +65,8 @@ from minichat_desktop.domain.models import (
     Product,
     utcnow,
 )
+from minichat_desktop.domain.sql import DriverConnection
+from minichat_desktop.lexicon import COLOURS
 from relay import protocol as p
 
 POINTS_PRICE: Final = 30.0

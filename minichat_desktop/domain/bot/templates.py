@@ -11,9 +11,9 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
-from minichat_desktop.domain.bot.lexicon import COLOURS
 from minichat_desktop.domain.bot.recommend import Criteria, Recommendation
 from minichat_desktop.domain.thai import format_baht
+from minichat_desktop.lexicon import COLOURS
 
 _THAI = re.compile(r"[\u0e00-\u0e7f]")
 

@@ -15,9 +15,9 @@ from dataclasses import dataclass
 
 from sqlalchemy.orm import Session
 
-from minichat_desktop.domain import order_notify, orders
 from minichat_desktop.domain.errors import UserError
 from minichat_desktop.domain.models import OrderStatus, PaymentMethod
+from minichat_desktop.domain.sales import order_notify, orders
 from minichat_desktop.domain.thai import is_valid_s10
 
 THAILAND_POST = "Thailand Post"

@@ -58,9 +58,9 @@ from typing import Any, Final
 
 from sqlalchemy.orm import Session
 
-from minichat_desktop.domain.db import Database, DriverConnection
 from minichat_desktop.domain.errors import UserError
 from minichat_desktop.domain.shop import BANGKOK, bangkok_today
+from minichat_desktop.domain.sql import DriverConnection, UnitOfWork
 
 __all__ = [
     "BotPerformance",
@@ -203,7 +203,7 @@ def _check_range(date_from: dt.date, date_to: dt.date) -> None:
 
 
 def dashboard(
-    session_or_db: Session | Database,
+    session_or_db: Session | UnitOfWork,
     date_from: dt.date,
     date_to: dt.date,
     *,
@@ -219,7 +219,7 @@ def dashboard(
     changed are read again: a refresh over a year costs what today's data costs. The result
     is the same as without the cache."""
     _check_range(date_from, date_to)
-    if isinstance(session_or_db, Database):
+    if not isinstance(session_or_db, Session):
         with session_or_db.read() as session:
             return dashboard(session, date_from, date_to, cache=cache, today=today)
     if cache is not None and date_from != date_to:

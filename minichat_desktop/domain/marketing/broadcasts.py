@@ -29,9 +29,10 @@ from typing import Any
 from sqlalchemy import func, or_, select, update
 from sqlalchemy.orm import Session, aliased
 
-from minichat_desktop.domain import catalog
-from minichat_desktop.domain import conversations as convs
 from minichat_desktop.domain.bot import recommend
+from minichat_desktop.domain.catalog import products as catalog
+from minichat_desktop.domain.conversations import conversations as convs
+from minichat_desktop.domain.customers.rfm import Segment
 from minichat_desktop.domain.errors import NotFound, UserError
 from minichat_desktop.domain.models import (
     AuditEntry,
@@ -45,7 +46,6 @@ from minichat_desktop.domain.models import (
     PipelineStatus,
     utcnow,
 )
-from minichat_desktop.domain.rfm import Segment
 from minichat_desktop.domain.shop import get_setting, put_setting
 from relay import protocol as p
 

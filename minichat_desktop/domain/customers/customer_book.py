@@ -19,10 +19,18 @@ from typing import Any, Final
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session, selectinload
 
-from minichat_desktop.domain import conversations as convs
-from minichat_desktop.domain import customers, rfm
-from minichat_desktop.domain.customers import CustomerView
-from minichat_desktop.domain.exporter import (
+from minichat_desktop.domain.conversations import conversations as convs
+from minichat_desktop.domain.customers import customers, rfm
+from minichat_desktop.domain.customers.customers import CustomerView
+from minichat_desktop.domain.models import (
+    Conversation,
+    Customer,
+    CustomerScore,
+    Order,
+    PipelineStatus,
+)
+from minichat_desktop.domain.thai import ThaiFormatError, normalize_phone
+from minichat_desktop.formats.exporter import (
     CHANNEL_TH,
     ExportResult,
     _atomic,
@@ -33,14 +41,6 @@ from minichat_desktop.domain.exporter import (
     _local,
     _XlsxSheet,
 )
-from minichat_desktop.domain.models import (
-    Conversation,
-    Customer,
-    CustomerScore,
-    Order,
-    PipelineStatus,
-)
-from minichat_desktop.domain.thai import ThaiFormatError, normalize_phone
 
 SEGMENT_TH: Final = {
     "champions": "ลูกค้าชั้นยอด",

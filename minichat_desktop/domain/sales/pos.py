@@ -23,10 +23,8 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from minichat_desktop.domain import orders as orders_mod
 from minichat_desktop.domain import shop as shop_mod
-from minichat_desktop.domain.catalog import normalize_code
-from minichat_desktop.domain.db import DriverConnection
+from minichat_desktop.domain.catalog.products import normalize_code
 from minichat_desktop.domain.errors import UserError
 from minichat_desktop.domain.models import (
     CashMovement,
@@ -41,6 +39,8 @@ from minichat_desktop.domain.models import (
     Shift,
     utcnow,
 )
+from minichat_desktop.domain.sales import orders as orders_mod
+from minichat_desktop.domain.sql import DriverConnection
 from minichat_desktop.domain.thai import ThaiFormatError, format_baht, validate_tax_id
 
 FAVOURITES_KEY = "pos.favourites"

@@ -103,7 +103,7 @@ from sqlalchemy import Table, bindparam, column, func, insert, select, table, up
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.expression import TableClause
 
-from minichat_desktop.domain.catalog import normalize_code, search_fields
+from minichat_desktop.domain.catalog.products import normalize_code, search_fields
 from minichat_desktop.domain.errors import EnvironmentProblem, UserError
 from minichat_desktop.domain.models import (
     AuditEntry,
@@ -117,7 +117,7 @@ from minichat_desktop.domain.models import (
 from minichat_desktop.domain.thai import ThaiFormatError, parse_baht, thai_digits_to_arabic
 
 if TYPE_CHECKING:
-    from minichat_desktop.domain.db import Database
+    from minichat_desktop.storage.db import Database
 
 __all__ = [
     "COLUMNS",

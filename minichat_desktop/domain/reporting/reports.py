@@ -56,10 +56,10 @@ from typing import Any, Final
 from sqlalchemy.orm import Session
 
 from minichat_desktop.domain import shop as shop_mod
-from minichat_desktop.domain import xlsx
-from minichat_desktop.domain.db import Database, DriverConnection
 from minichat_desktop.domain.errors import DomainError, EnvironmentProblem, UserError
 from minichat_desktop.domain.shop import BANGKOK
+from minichat_desktop.domain.sql import DriverConnection, UnitOfWork
+from minichat_desktop.formats import xlsx
 
 __all__ = [
     "FORMATS",
@@ -787,7 +787,7 @@ def _atomic(path: Path) -> Iterator[Path]:
 
 
 def write_report(
-    session_or_db: Session | Database,
+    session_or_db: Session | UnitOfWork,
     kind: str,
     date_from: dt.date,
     date_to: dt.date,
@@ -804,7 +804,7 @@ def write_report(
     every one of those cases no file is left at ``path``."""
     path = Path(path)
     fmt = _format_of(path)
-    if isinstance(session_or_db, Database):
+    if not isinstance(session_or_db, Session):
         with session_or_db.read() as session:
             return write_report(
                 session, kind, date_from, date_to, path, progress=progress, cancel=cancel

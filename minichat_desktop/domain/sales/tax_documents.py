@@ -30,7 +30,6 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
 from minichat_desktop.domain import shop as shop_mod
-from minichat_desktop.domain.db import DriverConnection
 from minichat_desktop.domain.errors import NotFound, UserError
 from minichat_desktop.domain.models import (
     Order,
@@ -42,6 +41,7 @@ from minichat_desktop.domain.models import (
     TaxDocument,
     utcnow,
 )
+from minichat_desktop.domain.sql import DriverConnection
 from minichat_desktop.domain.thai import (
     ThaiFormatError,
     bahttext,

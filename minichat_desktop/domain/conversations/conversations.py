@@ -22,12 +22,13 @@ from typing import Any
 from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
-from minichat_desktop.domain import analytics, customers, inbox_reads
-from minichat_desktop.domain.db import DriverConnection
+from minichat_desktop.domain.activity import analytics
+from minichat_desktop.domain.conversations import inbox_reads
+from minichat_desktop.domain.conversations.inbox_reads import ConversationView as ConversationView
+from minichat_desktop.domain.conversations.inbox_reads import Inbound as Inbound
+from minichat_desktop.domain.conversations.inbox_reads import MessageView as MessageView
+from minichat_desktop.domain.customers import customers
 from minichat_desktop.domain.errors import NotFound, UserError
-from minichat_desktop.domain.inbox_reads import ConversationView as ConversationView
-from minichat_desktop.domain.inbox_reads import Inbound as Inbound
-from minichat_desktop.domain.inbox_reads import MessageView as MessageView
 from minichat_desktop.domain.models import (
     BotMode,
     CannedResponse,
@@ -44,6 +45,7 @@ from minichat_desktop.domain.models import (
     utcnow,
 )
 from minichat_desktop.domain.shop import get_setting, put_setting
+from minichat_desktop.domain.sql import DriverConnection
 from minichat_desktop.domain.thai import format_baht
 from relay import protocol as p
 

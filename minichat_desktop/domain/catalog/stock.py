@@ -15,8 +15,7 @@ from dataclasses import dataclass
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from minichat_desktop.domain import notifications
-from minichat_desktop.domain.db import DriverConnection
+from minichat_desktop.domain.activity import notifications
 from minichat_desktop.domain.errors import NotFound, OutOfStock, UserError
 from minichat_desktop.domain.models import (
     AuditEntry,
@@ -25,6 +24,7 @@ from minichat_desktop.domain.models import (
     StockMovement,
     utcnow,
 )
+from minichat_desktop.domain.sql import DriverConnection
 
 
 @dataclass(frozen=True, slots=True)

@@ -31,7 +31,6 @@ from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
 from minichat_desktop.domain.errors import EnvironmentProblem, UserError
-from minichat_desktop.domain.importer import COLUMNS
 from minichat_desktop.domain.models import (
     Category,
     Order,
@@ -40,6 +39,7 @@ from minichat_desktop.domain.models import (
     ProductVariant,
 )
 from minichat_desktop.domain.shop import BANGKOK
+from minichat_desktop.formats.importer import COLUMNS
 
 __all__ = ["ExportResult", "export_orders", "export_products"]
 

@@ -22,9 +22,9 @@ from typing import Any, NamedTuple
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session, selectinload
 
-from minichat_desktop.domain import analytics, documents, notifications
 from minichat_desktop.domain import shop as shop_mod
-from minichat_desktop.domain.db import DriverConnection
+from minichat_desktop.domain.activity import analytics, notifications
+from minichat_desktop.domain.catalog.stock import VariantStock, record_movements
 from minichat_desktop.domain.errors import InvalidTransition, NotFound, UserError
 from minichat_desktop.domain.models import (
     Channel,
@@ -39,7 +39,8 @@ from minichat_desktop.domain.models import (
     ProductVariant,
     utcnow,
 )
-from minichat_desktop.domain.stock import VariantStock, record_movements
+from minichat_desktop.domain.sales import tax_documents as documents
+from minichat_desktop.domain.sql import DriverConnection
 from minichat_desktop.domain.thai import format_baht
 
 S = OrderStatus

@@ -23,9 +23,11 @@ from types import MappingProxyType
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from minichat_desktop.domain import catalog, customers, orders, shop, stock
-from minichat_desktop.domain.catalog import ProductInput, VariantInput
-from minichat_desktop.domain.db import Database
+from minichat_desktop.domain import shop
+from minichat_desktop.domain.catalog import products as catalog
+from minichat_desktop.domain.catalog import stock
+from minichat_desktop.domain.catalog.products import ProductInput, VariantInput
+from minichat_desktop.domain.customers import customers
 from minichat_desktop.domain.errors import UserError
 from minichat_desktop.domain.models import (
     Channel,
@@ -37,8 +39,10 @@ from minichat_desktop.domain.models import (
     PipelineStatus,
     Product,
 )
-from minichat_desktop.domain.orders import LineInput, NewOrder
+from minichat_desktop.domain.sales import orders
+from minichat_desktop.domain.sales.orders import LineInput, NewOrder
 from minichat_desktop.domain.thai import s10_check_digit, thai_id_check_digit
+from minichat_desktop.storage.db import Database
 
 ACTOR = "demo"
 OWNER = "เจ้าของร้าน"

@@ -9,11 +9,12 @@ import random
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
-from minichat_desktop.domain import conversations as convs
-from minichat_desktop.domain import customers, notifications
-from minichat_desktop.domain.db import Database
+from minichat_desktop.domain.activity import notifications
+from minichat_desktop.domain.conversations import conversations as convs
+from minichat_desktop.domain.customers import customers
 from minichat_desktop.domain.models import ConversationStatus, Order, OrderStatus
 from minichat_desktop.domain.thai import format_baht
+from minichat_desktop.storage.db import Database
 from relay import protocol as p
 
 _CHATS: list[tuple[str, str, str, list[tuple[str, str]]]] = [
@@ -207,8 +208,9 @@ def prepare_demo_shop(db: Database) -> bool:
     above and the default canned replies, with the sales bot switched on so the demo shows it
     selling (a real shop starts with it off). Does nothing to a database that has products;
     returns whether it filled one."""
-    from minichat_desktop.domain import catalog, demo
+    from minichat_desktop.demo import shop as demo
     from minichat_desktop.domain.bot.engine import set_bot_enabled
+    from minichat_desktop.domain.catalog import products as catalog
 
     with db.read() as s:
         empty = not catalog.list_products(s, limit=1)

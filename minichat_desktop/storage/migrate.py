@@ -21,7 +21,7 @@ from minichat_desktop.domain.errors import EnvironmentProblem, UserError
 if TYPE_CHECKING:
     from alembic.config import Config
 
-    from minichat_desktop.domain.db import Database
+    from minichat_desktop.storage.db import Database
 
 log = logging.getLogger(__name__)
 

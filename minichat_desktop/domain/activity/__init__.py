@@ -1,0 +1,1 @@
+"""What happened in the shop: the owner's notifications and analytics events."""

@@ -1,0 +1,1 @@
+"""The catalog: products, variants, categories, Thai search, and the stock ledger."""

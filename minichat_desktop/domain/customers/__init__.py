@@ -1,0 +1,1 @@
+"""Customers across channels, their profile and RFM segments."""

@@ -1,0 +1,1 @@
+"""Reaching customers on purpose: broadcasts to segments."""

@@ -1,0 +1,1 @@
+"""Figures for the owner and the accountant: the dashboard and reports."""
