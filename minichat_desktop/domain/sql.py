@@ -9,6 +9,7 @@ layer, the CLI, tests) gets one from a :class:`UnitOfWork` — in the app, the s
 from __future__ import annotations
 
 import functools
+import re
 import sqlite3
 from collections.abc import Mapping, Sequence
 from contextlib import AbstractContextManager
@@ -18,6 +19,23 @@ if TYPE_CHECKING:
     from sqlalchemy import FromClause
     from sqlalchemy.engine import Dialect
     from sqlalchemy.orm import Session
+
+
+# The table a data-changing statement writes: ``INSERT [OR x] INTO t``, ``UPDATE [OR x] t``,
+# ``DELETE FROM t``, ``REPLACE INTO t`` (leading comments and blanks allowed).
+_WRITES = re.compile(
+    r"^\s*(?:INSERT(?:\s+OR\s+\w+)?\s+INTO|UPDATE(?:\s+OR\s+\w+)?|DELETE\s+FROM|REPLACE\s+INTO)"
+    r"\s+[\"`\[]?(\w+)",
+    re.IGNORECASE,
+)
+# Where a session keeps the tables written through a DriverConnection until its commit.
+WRITTEN_KEY = "minichat.written"
+
+
+def table_written(sql: str) -> str | None:
+    """The table a statement changes, or None for a query (or DDL)."""
+    m = _WRITES.match(sql)
+    return m.group(1).lower() if m else None
 
 
 class UnitOfWork(Protocol):
@@ -48,13 +66,19 @@ class DriverConnection:
         dbapi = conn.connection.driver_connection
         assert isinstance(dbapi, sqlite3.Connection)
         self.dbapi = dbapi
+        # What this unit of work changed (read by the database after the commit).
+        self.written: set[str] = session.info.setdefault(WRITTEN_KEY, set())
 
     def execute(self, sql: str, params: Sequence[Any] | Mapping[str, Any] = ()) -> sqlite3.Cursor:
+        table = table_written(sql)
+        if table is not None:
+            self.written.add(table)
         return self.dbapi.execute(sql, params)
 
     def insert(self, table: FromClause, row: Mapping[str, Any]) -> int:
         """Insert one row (every column but the integer key ``id``); returns its id."""
         sql, names, procs = _insert_plan(table, self.dialect, 1)
+        self.written.add(table.name)  # type: ignore[attr-defined]  # a Table (see _insert_plan)
         cur = self.dbapi.execute(sql + " RETURNING id", _bind(row, names, procs))
         return int(cur.fetchone()[0])
 
@@ -64,6 +88,7 @@ class DriverConnection:
         if not rows:
             return
         sql, names, procs = _insert_plan(table, self.dialect, len(rows))
+        self.written.add(table.name)  # type: ignore[attr-defined]  # a Table (see _insert_plan)
         self.dbapi.execute(sql, [v for row in rows for v in _bind(row, names, procs)])
 
 

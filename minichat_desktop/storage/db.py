@@ -5,6 +5,11 @@
 - One writer: every write transaction starts with ``BEGIN IMMEDIATE`` on the single writer
   connection, so writers queue up (also across processes) instead of deadlocking half-way.
 - Migrations run at start after a backup made with SQLite's backup API (never a file copy).
+- Every committed unit of work says what it changed: the tables it wrote, seen on the writer
+  connection's statements and :class:`~minichat_desktop.domain.sql.DriverConnection`'s, are
+  left in ``session.info[CHANGED]`` for whoever ran it and passed to every subscriber
+  (:meth:`Database.subscribe`) — screens refresh and the relay link wakes from that, so no
+  caller has to remember to say it.
 
 Opening is cheap on purpose: the schema check reads the file's revision with plain ``sqlite3``,
 and SQLAlchemy (about 0.3 s to import) is loaded only when the first session or engine is
@@ -18,12 +23,13 @@ import datetime as dt
 import logging
 import sqlite3
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from minichat_desktop import paths
 from minichat_desktop.domain.errors import EnvironmentProblem, UserError
+from minichat_desktop.domain.sql import WRITTEN_KEY, table_written
 
 if TYPE_CHECKING:
     from sqlalchemy import Engine
@@ -33,6 +39,8 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 BUSY_TIMEOUT_MS = 10_000
+# session.info key of the tables a committed unit of work changed (a frozenset[str]).
+CHANGED = "minichat.changed"
 
 
 def _configure(dbapi_conn: sqlite3.Connection, *, readonly: bool) -> None:
@@ -86,6 +94,9 @@ class Database:
     def __init__(self, path: Path) -> None:
         self.path = path
         self._lock = threading.Lock()
+        # The tables written by the unit of work running on this thread (None outside one).
+        self._tracking = threading.local()
+        self._subscribers: list[Callable[[frozenset[str]], None]] = []
         # Made on first use (see the module docstring); _engines_lock guards that.
         self._engines_lock = threading.Lock()
         self._writer: Engine | None = None
@@ -97,10 +108,12 @@ class Database:
         """The writer and reader session factories, creating the engines the first time."""
         with self._engines_lock:
             if self._write_sessions is None or self._read_sessions is None:
+                from sqlalchemy import event
                 from sqlalchemy.orm import sessionmaker
 
                 url = f"sqlite:///{self.path}"
                 self._writer = _make_engine(url, writer=True)
+                event.listen(self._writer, "before_cursor_execute", self._saw_statement)
                 self._reader = _make_engine(url, writer=False)
                 self._write_sessions = sessionmaker(self._writer, expire_on_commit=False)
                 self._read_sessions = sessionmaker(self._reader, expire_on_commit=False)
@@ -142,13 +155,31 @@ class Database:
             migrations.upgrade_at_start(db, backup=backup)
         return db
 
+    def subscribe(self, callback: Callable[[frozenset[str]], None]) -> Callable[[], None]:
+        """Call ``callback(tables)`` after every unit of work that changed something, on the
+        thread that committed it (hand it on to your own thread). Returns the unsubscribe
+        function. A callback's exception is logged, never passed to the writer."""
+        self._subscribers.append(callback)
+        return lambda: self._subscribers.remove(callback)
+
+    def _saw_statement(
+        self, _conn: Any, _cursor: Any, statement: str, *_args: Any, **_kw: Any
+    ) -> None:
+        tables = getattr(self._tracking, "tables", None)
+        if tables is not None:
+            table = table_written(statement)
+            if table is not None:
+                tables.add(table)
+
     @contextlib.contextmanager
     def write(self) -> Iterator[Session]:
-        """A unit of work: commits when the block ends normally, rolls back on any exception."""
+        """A unit of work: commits when the block ends normally, rolls back on any exception.
+        After the commit, ``session.info[CHANGED]`` holds the tables it changed."""
         from sqlalchemy.exc import OperationalError
 
         write_sessions, _ = self._engines()
         with self._lock, write_sessions() as session:
+            self._tracking.tables = set()
             try:
                 yield session
                 session.commit()
@@ -159,6 +190,20 @@ class Database:
             except BaseException:
                 session.rollback()
                 raise
+            finally:
+                tables = self._tracking.tables | session.info.pop(WRITTEN_KEY, set())
+                self._tracking.tables = None
+            changed = frozenset(tables)
+            session.info[CHANGED] = changed
+        if changed:
+            self._tell(changed)
+
+    def _tell(self, changed: frozenset[str]) -> None:
+        for callback in list(self._subscribers):
+            try:
+                callback(changed)
+            except Exception:
+                log.exception("a change subscriber failed on %s", sorted(changed))
 
     @contextlib.contextmanager
     def read(self) -> Iterator[Session]:

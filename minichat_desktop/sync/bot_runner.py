@@ -55,8 +55,9 @@ IMAGE_TYPES = {
 
 class BotRunner:
     """Answers stored shopper messages. ``relay_url`` and ``token`` give the relay's address
-    and the shop token when needed (they may change); ``wake`` tells the client the outbox has
-    something; ``changed`` reports the conversations that got replies (the inbox refreshes)."""
+    and the shop token when needed (they may change); ``changed`` reports the conversations
+    that got replies (the inbox refreshes). What the bot puts in the outbox wakes the relay
+    link by itself (the database tells its subscribers)."""
 
     def __init__(
         self,
@@ -64,7 +65,6 @@ class BotRunner:
         *,
         relay_url: Callable[[], str],
         token: Callable[[], str | None],
-        wake: Callable[[], None],
         changed: Callable[[list[int]], None] | None = None,
         data_dir: Path | None = None,
         secrets: Secrets | None = None,
@@ -74,7 +74,6 @@ class BotRunner:
         self._engine: DialogueEngine | None = None
         self._relay_url = relay_url
         self._token = token
-        self._wake = wake
         self._changed = changed
         self._secrets = secrets or Secrets(self.data_dir)
         self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="bot-db")
@@ -123,7 +122,6 @@ class BotRunner:
         """One round of flow timers; the conversations that got messages."""
         changed = await self._db(self._tick, now or utcnow())
         if changed:
-            self._wake()
             if self._changed is not None:
                 self._changed(changed)
         return changed
@@ -222,7 +220,6 @@ class BotRunner:
         ready = [await self._upload(r) if r.image_path else r for r in replies]
         await self._db(self._queue_replies, conversation_id, ready)
         self.answered += 1
-        self._wake()
         if self._changed is not None:
             self._changed([conversation_id])
         # An answer may have changed stock or sales (an order): rebuild the recommendation

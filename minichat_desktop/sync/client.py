@@ -6,6 +6,8 @@
   new position saved in the same transaction. A repeated message id is dropped.
 - Sends what is in the outbox (replies typed while offline, or just before a crash) and drops
   an item only when the relay answers ``accepted``.
+- Wakes by itself when anything — a screen, the bot, a broadcast, the CLI in this process —
+  commits a unit of work that put something in the outbox (:meth:`Database.subscribe`).
 - Reconnects with capped, jittered exponential backoff. A refused token is fatal until the
   settings change (:meth:`RelayClient.reconfigure`).
 
@@ -102,7 +104,6 @@ class RelayClient:
                 db,
                 relay_url=lambda: self.url,
                 token=self._token,
-                wake=self.wake,
                 changed=events.conversations_changed,
             )
             if bot
@@ -146,11 +147,20 @@ class RelayClient:
         import websockets  # loaded after the window is up
 
         self._task = asyncio.current_task()
+        loop = asyncio.get_running_loop()
+
+        def outbox_changed(tables: frozenset[str]) -> None:
+            if "outbox" in tables and not loop.is_closed():
+                loop.call_soon_threadsafe(self.wake)
+
+        unsubscribe = self.db.subscribe(outbox_changed)
         try:
             await self._run(websockets)
         except asyncio.CancelledError:
             if not self._stopping:
                 raise
+        finally:
+            unsubscribe()
         self._set(Status(LinkState.OFFLINE, "stopped"))
 
     async def _run(self, websockets: Any) -> None:

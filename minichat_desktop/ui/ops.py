@@ -1,10 +1,11 @@
 """Runs domain use cases off the UI thread and tells screens what changed.
 
 A screen never opens a session or writes SQL: it hands a use case (a function from
-``minichat_desktop.domain`` whose first argument is a session) to :meth:`Ops.read` or
-:meth:`Ops.write` and awaits the plain result. After a write, :attr:`Ops.changed` carries the
-topics it touched (``"catalog"``, ``"conversations"``…) so only the screens showing those
-refresh.
+``minichat_desktop.app`` or ``minichat_desktop.domain`` whose first argument is a session) to
+:meth:`Ops.read` or :meth:`Ops.write` and awaits the plain result. After a write,
+:attr:`Ops.changed` carries the topics of what it changed (``"catalog"``, ``"conversations"``…,
+from the tables the unit of work wrote: :mod:`minichat_desktop.app.changes`), so only the
+screens showing those refresh; the caller names nothing.
 """
 
 from __future__ import annotations
@@ -16,7 +17,8 @@ from typing import Any, TypeVar
 
 from PySide6.QtCore import QObject, Signal
 
-from minichat_desktop.storage.db import Database
+from minichat_desktop.app.changes import topics_of
+from minichat_desktop.storage.db import CHANGED, Database
 
 T = TypeVar("T")
 
@@ -34,9 +36,12 @@ class Ops(QObject):
         with self.db.read() as session:
             return fn(session, *args, **kwargs)
 
-    def _write(self, fn: Callable[..., T], args: tuple[Any, ...], kwargs: dict[str, Any]) -> T:
+    def _write(
+        self, fn: Callable[..., T], args: tuple[Any, ...], kwargs: dict[str, Any]
+    ) -> tuple[T, frozenset[str]]:
         with self.db.write() as session:
-            return fn(session, *args, **kwargs)
+            result = fn(session, *args, **kwargs)
+        return result, session.info.get(CHANGED, frozenset())
 
     async def read(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
         loop = asyncio.get_running_loop()
@@ -46,10 +51,8 @@ class Ops(QObject):
         self, fn: Callable[..., T], *args: Any, topics: Iterable[str] = (), **kwargs: Any
     ) -> T:
         loop = asyncio.get_running_loop()
-        result = await loop.run_in_executor(self._pool, self._write, fn, args, kwargs)
-        topics = set(topics)
-        if topics:
-            self.changed.emit(topics)
+        result, tables = await loop.run_in_executor(self._pool, self._write, fn, args, kwargs)
+        self._tell(tables, topics)
         return result
 
     def read_now(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
@@ -66,11 +69,14 @@ class Ops(QObject):
         self, fn: Callable[..., T], *args: Any, topics: Iterable[str] = (), **kwargs: Any
     ) -> T:
         """Synchronous write for tiny changes made in answer to a click (a flag, a mark)."""
-        result = self._write(fn, args, kwargs)
-        topics = set(topics)
+        result, tables = self._write(fn, args, kwargs)
+        self._tell(tables, topics)
+        return result
+
+    def _tell(self, tables: frozenset[str], extra: Iterable[str]) -> None:
+        topics = set(topics_of(tables)) | set(extra)
         if topics:
             self.changed.emit(topics)
-        return result
 
     def shutdown(self) -> None:
         """Finish the work under way (a write must not be cut off); drop reads not started."""

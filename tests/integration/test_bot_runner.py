@@ -32,12 +32,10 @@ async def server() -> AsyncIterator[FakeProvider]:
 
 @pytest.fixture
 async def runner(db: Database, tmp_path: Path) -> AsyncIterator[BotRunner]:
-    woken: list[int] = []
     r = BotRunner(
         db,
         relay_url=lambda: "http://127.0.0.1:9",
         token=lambda: None,
-        wake=lambda: woken.append(1),
         data_dir=tmp_path,
     )
     yield r

@@ -526,13 +526,13 @@ async def test_runner_tick_sends_timer_messages_when_the_bot_is_on(
     from minichat_desktop.domain.bot.engine import set_bot_enabled
     from minichat_desktop.sync.bot_runner import BotRunner
 
-    woken: list[int] = []
+    woken: list[int] = []  # what the relay link would hear: an outbox row committed
+    db.subscribe(lambda tables: woken.append(1) if "outbox" in tables else None)
     changed: list[list[int]] = []
     runner = BotRunner(
         db,
         relay_url=lambda: "http://127.0.0.1:9",
         token=lambda: None,
-        wake=lambda: woken.append(1),
         changed=changed.append,
     )
     try:
