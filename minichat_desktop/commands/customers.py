@@ -67,7 +67,7 @@ def cmd_rfm(args: argparse.Namespace) -> int:
 
 
 def cmd_export(args: argparse.Namespace) -> int:
-    from minichat_desktop.domain.customers import customer_book
+    from minichat_desktop.app import customer_book
     from minichat_desktop.storage.db import Database
 
     out = Path(args.out)

@@ -427,3 +427,11 @@ def bahttext(amount: Decimal) -> str:
     if baht:
         text += _number_words(baht) + "บาท"
     return text + (_number_words(rest) + "สตางค์" if rest else "ถ้วน")
+
+
+def tracking_url(carrier: str, tracking: str) -> str | None:
+    """Thailand Post's public tracking page for its (UPU S10) numbers; other carriers' pages
+    change too often to link."""
+    if tracking and re.fullmatch(r"[A-Z]{2}\d{9}TH", tracking):
+        return f"https://track.thailandpost.co.th/?trackNumber={tracking}"
+    return None

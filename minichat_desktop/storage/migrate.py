@@ -13,7 +13,7 @@ import functools
 import logging
 import sqlite3
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 from minichat_desktop import paths
 from minichat_desktop.domain.errors import EnvironmentProblem, UserError
@@ -21,7 +21,16 @@ from minichat_desktop.domain.errors import EnvironmentProblem, UserError
 if TYPE_CHECKING:
     from alembic.config import Config
 
-    from minichat_desktop.storage.db import Database
+    from minichat_desktop.domain.sql import UnitOfWork
+
+    class Database(UnitOfWork, Protocol):
+        """What upgrading needs of :class:`minichat_desktop.storage.db.Database` (which
+        imports this module: a protocol keeps the two acyclic)."""
+
+        path: Path
+
+        def backup_to(self, target: Path) -> Path: ...
+
 
 log = logging.getLogger(__name__)
 

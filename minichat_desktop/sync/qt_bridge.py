@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 from PySide6.QtCore import QObject, Signal
 
 if TYPE_CHECKING:
-    from minichat_desktop.domain.conversations.inbox_reads import Inbound
+    from minichat_desktop.domain.inbox_reads import Inbound
     from minichat_desktop.sync.status import Status
     from relay import protocol as p
 

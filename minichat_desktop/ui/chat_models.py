@@ -15,7 +15,7 @@ from PySide6.QtCore import QAbstractListModel, QModelIndex, QPersistentModelInde
 from PySide6.QtGui import QColor, QFont, QFontMetrics, QPainter, QPainterPath, QPen, QPixmap
 from PySide6.QtWidgets import QStyle, QStyledItemDelegate, QStyleOptionViewItem, QWidget
 
-from minichat_desktop.domain.conversations.inbox_reads import ConversationView, MessageView
+from minichat_desktop.domain.inbox_reads import ConversationView, MessageView
 from minichat_desktop.domain.thai import BANGKOK, format_baht
 from minichat_desktop.ui import theme
 from minichat_desktop.ui.i18n import t

@@ -57,9 +57,9 @@ from PySide6.QtWidgets import (
 )
 from qasync import asyncSlot
 
-from minichat_desktop.domain.customers import customer_book as book
+from minichat_desktop.app import customer_book as book
+from minichat_desktop.app.customer_book import CustomerRow, Profile
 from minichat_desktop.domain.customers import customers, rfm
-from minichat_desktop.domain.customers.customer_book import CustomerRow, Profile
 from minichat_desktop.domain.customers.customers import CustomerView
 from minichat_desktop.domain.errors import DomainError
 from minichat_desktop.domain.models import PipelineStatus

@@ -41,7 +41,7 @@ from PySide6.QtWidgets import (
 )
 from qasync import asyncSlot
 
-from minichat_desktop.domain.conversations import inbox_reads
+from minichat_desktop.domain import inbox_reads
 from minichat_desktop.domain.enums import BotMode, ConversationStatus, PipelineStatus
 from minichat_desktop.domain.errors import DomainError, UserError
 from minichat_desktop.domain.thai import format_baht

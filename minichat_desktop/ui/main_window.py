@@ -24,7 +24,7 @@ from PySide6.QtWidgets import (
 from qasync import asyncSlot
 
 from minichat_desktop import paths
-from minichat_desktop.domain.conversations import inbox_reads
+from minichat_desktop.domain import inbox_reads
 from minichat_desktop.sync.status import LinkState, Status
 from minichat_desktop.ui import theme
 from minichat_desktop.ui.chat_models import conversation_title

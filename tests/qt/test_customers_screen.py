@@ -15,8 +15,8 @@ from PySide6.QtCore import QPointF, Qt
 from PySide6.QtGui import QDropEvent
 from PySide6.QtWidgets import QDialogButtonBox, QListWidgetItem
 
+from minichat_desktop.app import customer_book as book
 from minichat_desktop.domain.conversations import conversations as convs
-from minichat_desktop.domain.customers import customer_book as book
 from minichat_desktop.domain.customers import customers
 from minichat_desktop.domain.models import Channel, Order, PaymentMethod, PaymentStatus
 from minichat_desktop.ui.context import AppContext

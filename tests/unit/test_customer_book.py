@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 from openpyxl import load_workbook
 
+from minichat_desktop.app import customer_book as book
 from minichat_desktop.domain.conversations import conversations as convs
-from minichat_desktop.domain.customers import customer_book as book
 from minichat_desktop.domain.customers import customers, rfm
 from minichat_desktop.domain.errors import UserError
 from minichat_desktop.domain.models import Channel, Order, PaymentMethod, PaymentStatus

@@ -10,9 +10,9 @@ import sqlite3
 import pytest
 from sqlalchemy import select
 
+from minichat_desktop.domain import inbox_reads
 from minichat_desktop.domain.activity import notifications
 from minichat_desktop.domain.conversations import conversations as convs
-from minichat_desktop.domain.conversations import inbox_reads
 from minichat_desktop.domain.errors import EnvironmentProblem
 from minichat_desktop.domain.models import Conversation, ConversationStatus, Customer
 from minichat_desktop.storage.db import Database

@@ -10,7 +10,7 @@ from enum import StrEnum
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from minichat_desktop.domain.conversations import inbox_reads
+from minichat_desktop.domain import inbox_reads
 from minichat_desktop.domain.models import Notification, utcnow
 from minichat_desktop.domain.sql import DriverConnection
 

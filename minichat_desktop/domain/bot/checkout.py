@@ -54,6 +54,7 @@ from minichat_desktop.domain.thai import (
     normalize_thai_mobile,
     satang_to_decimal,
     thai_digits_to_arabic,
+    tracking_url,
 )
 from relay import protocol as p
 
@@ -687,14 +688,6 @@ def order_state(order: orders.OrderView) -> tuple[p.OrderState, str]:
     if order.payment_method == PaymentMethod.COD or s == OrderStatus.CONFIRMED:
         return p.OrderState.PENDING, "pending"
     return p.OrderState.AWAITING_PAYMENT, "awaiting_payment"
-
-
-def tracking_url(carrier: str, tracking: str) -> str | None:
-    """Thailand Post's public tracking page for its (UPU S10) numbers; other carriers' pages
-    change too often to link."""
-    if tracking and re.fullmatch(r"[A-Z]{2}\d{9}TH", tracking):
-        return f"https://track.thailandpost.co.th/?trackNumber={tracking}"
-    return None
 
 
 def status_body(order: orders.OrderView, lang: str) -> p.OrderStatus:

@@ -22,13 +22,13 @@ from typing import Any
 from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
+from minichat_desktop.domain import inbox_reads
 from minichat_desktop.domain.activity import analytics
-from minichat_desktop.domain.conversations import inbox_reads
-from minichat_desktop.domain.conversations.inbox_reads import ConversationView as ConversationView
-from minichat_desktop.domain.conversations.inbox_reads import Inbound as Inbound
-from minichat_desktop.domain.conversations.inbox_reads import MessageView as MessageView
 from minichat_desktop.domain.customers import customers
 from minichat_desktop.domain.errors import NotFound, UserError
+from minichat_desktop.domain.inbox_reads import ConversationView as ConversationView
+from minichat_desktop.domain.inbox_reads import Inbound as Inbound
+from minichat_desktop.domain.inbox_reads import MessageView as MessageView
 from minichat_desktop.domain.models import (
     BotMode,
     CannedResponse,
