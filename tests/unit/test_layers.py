@@ -35,8 +35,10 @@ def offenders(folder: str, banned: tuple[str, ...], allowed: tuple[str, ...] = (
     [
         # The domain is the business: no Qt, no network.
         ("minichat_desktop/domain", ("PySide6", "qasync", "websockets", "httpx", "aiohttp"), ()),
-        # Screens call domain use cases through ops; they never touch SQLAlchemy.
+        # Screens call use cases through ops; they never touch SQLAlchemy.
         ("minichat_desktop/ui", ("sqlalchemy",), ()),
+        # The application layer serves the screens, the CLI and the sync client: no Qt, no UI.
+        ("minichat_desktop/app", ("PySide6", "qasync", "minichat_desktop.ui"), ()),
         # The sync layer has no widgets (one bridge module turns events into signals).
         ("minichat_desktop/sync", ("PySide6.QtWidgets",), ()),
         # Documents are drawn from plain data: no Qt, no SQL (the domain gathers the data).
