@@ -2,7 +2,7 @@
 heavy neighbours (SQLAlchemy and the models, the relay protocol) load after the window shows.
 
     if TYPE_CHECKING:
-        from minichat_desktop.domain import conversations as convs
+        from minichat_desktop.domain.conversations import conversations as convs
     else:
         convs = lazy_module("minichat_desktop.domain.conversations.conversations")
 

@@ -32,8 +32,8 @@ from PySide6.QtWidgets import (
 )
 from qasync import asyncSlot
 
-from minichat_desktop.domain import conversations as convs
 from minichat_desktop.domain import shop
+from minichat_desktop.domain.conversations import conversations as convs
 from minichat_desktop.domain.errors import DomainError, UserError
 from minichat_desktop.secrets import LINE_SECRET, LINE_TOKEN, RELAY_TOKEN
 from minichat_desktop.sync.status import LinkState, Status
