@@ -43,7 +43,7 @@ from PySide6.QtWidgets import (
 )
 from qasync import asyncSlot
 
-from minichat_desktop.domain.catalog import products as catalog
+from minichat_desktop.app import marketing
 from minichat_desktop.domain.errors import DomainError, UserError
 from minichat_desktop.domain.marketing import broadcasts as bc
 from minichat_desktop.domain.marketing.broadcasts import Audience, AudiencePreview, BroadcastView
@@ -67,7 +67,6 @@ from relay import protocol as p
 log = logging.getLogger(__name__)
 
 PREVIEW_DEBOUNCE_MS = 200
-PRODUCT_LIMIT = 500
 
 
 def broadcast_status_label(status: str) -> str:
@@ -133,32 +132,6 @@ def _table(columns: int) -> QTableWidget:
     header.setDefaultAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter)
     header.setHighlightSections(False)
     return table
-
-
-def _screen_data(session: Any) -> tuple[list[BroadcastView], list[tuple[int, str, int]], list[str]]:
-    products = [
-        (pv.id, pv.name_th, pv.price_satang)
-        for pv in catalog.list_products(session, active_only=True, limit=PRODUCT_LIMIT)
-    ]
-    return bc.list_broadcasts(session), products, bc.known_tags(session)
-
-
-def _save(
-    session: Any, broadcast_id: int | None, actor: str, fields: dict[str, Any]
-) -> BroadcastView:
-    if broadcast_id is None:
-        return bc.create_broadcast(session, actor, **fields)
-    return bc.update_broadcast(session, broadcast_id, actor, **fields)
-
-
-def _send_now(session: Any, broadcast_id: int, actor: str) -> bc.SendReport:
-    now = dt.datetime.now(dt.UTC)
-    bc.send_now(session, broadcast_id, actor, now)
-    return bc.send_due(session, now)
-
-
-def _send_more(session: Any) -> bc.SendReport:
-    return bc.send_due(session, dt.datetime.now(dt.UTC))
 
 
 class BroadcastsScreen(QWidget):
@@ -366,7 +339,7 @@ class BroadcastsScreen(QWidget):
         ctx.signals.status_changed_sig.connect(lambda _s: self._show_preview())
 
         self.retranslate()
-        self._fill(*ctx.ops.read_now(_screen_data))
+        self._fill(ctx.ops.read_now(marketing.broadcasts_overview))
         self.refresh_preview()
 
     # ------------------------------------------------------------------ language
@@ -435,12 +408,8 @@ class BroadcastsScreen(QWidget):
 
     # ------------------------------------------------------------------ filling
 
-    def _fill(
-        self,
-        broadcasts: list[BroadcastView],
-        products: list[tuple[int, str, int]],
-        tags: list[str],
-    ) -> None:
+    def _fill(self, overview: marketing.BroadcastsOverview) -> None:
+        broadcasts, products, tags = list(overview.broadcasts), overview.products, overview.tags
         self.broadcasts = broadcasts
         self.table.setRowCount(len(broadcasts))
         for r, b in enumerate(broadcasts):
@@ -501,7 +470,7 @@ class BroadcastsScreen(QWidget):
             return
         self.busy += 1
         try:
-            self._fill(*await self.ctx.ops.read(_screen_data))
+            self._fill(await self.ctx.ops.read(marketing.broadcasts_overview))
             if self.selected_id is not None:
                 await self.show_results(self.selected_id)
             self.timer.start()
@@ -662,7 +631,11 @@ class BroadcastsScreen(QWidget):
     async def _store(self) -> BroadcastView | None:
         try:
             view = await self.ctx.ops.write(
-                _save, self.editing_id, self.ctx.ops.actor, self._fields(), topics={"broadcasts"}
+                marketing.save_broadcast,
+                self.editing_id,
+                self.ctx.ops.actor,
+                **self._fields(),
+                topics={"broadcasts"},
             )
         except DomainError as exc:
             self._say(error_text(exc), warn=True)  # what was typed stays
@@ -737,7 +710,7 @@ class BroadcastsScreen(QWidget):
             try:
                 if at is None:
                     report = await self.ctx.ops.write(
-                        _send_now,
+                        marketing.send_now,
                         view.id,
                         self.ctx.ops.actor,
                         topics={"broadcasts", "conversations"},
@@ -745,7 +718,7 @@ class BroadcastsScreen(QWidget):
                     self._wake()
                     while report.more:
                         more = await self.ctx.ops.write(
-                            _send_more, topics={"broadcasts", "conversations"}
+                            marketing.send_more, topics={"broadcasts", "conversations"}
                         )
                         self._wake()
                         report = more

@@ -16,7 +16,7 @@ from html import escape
 from pathlib import Path
 from typing import Any
 
-from minichat_desktop.domain.catalog import products as catalog
+from minichat_desktop.app import catalog
 from minichat_desktop.domain.catalog.products import ProductView
 from minichat_desktop.domain.errors import DomainError, EnvironmentProblem
 from minichat_desktop.domain.thai import format_baht
@@ -147,14 +147,10 @@ async def print_labels_dialog(screen: Any) -> Path | None:
         return None
     path = Path(name).with_suffix(".pdf")
     try:
-        views = await screen.ctx.ops.read(_views, ids)
+        views = await screen.ctx.ops.read(catalog.get_products, ids)
         await asyncio.to_thread(write_label_sheet, path, labels_for(views))
     except DomainError as exc:
         show_error(screen, exc)
         return None
     QDesktopServices.openUrl(QUrl.fromLocalFile(str(path)))
     return path
-
-
-def _views(session: Any, ids: list[int]) -> list[ProductView]:
-    return [catalog.get_product(session, i) for i in ids]

@@ -14,7 +14,7 @@ import datetime as dt
 import logging
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from typing import Any
 
 from PySide6.QtCore import (
@@ -24,11 +24,10 @@ from PySide6.QtCore import (
 )
 from PySide6.QtGui import QBrush, QColor, QFont
 
-from minichat_desktop.domain.catalog import products as catalog
+from minichat_desktop.app.catalog import Filters, hit_of, is_low, is_out, load_page
 from minichat_desktop.domain.catalog.products import (
     MovementView,
     ProductView,
-    SearchFilters,
     SearchHit,
     VariantView,
 )
@@ -47,91 +46,6 @@ ROLE_HIT = Qt.ItemDataRole.UserRole + 1
 LOW_BG = QColor("#FFF4DB")
 OUT_BG = QColor("#FDECEC")
 GREY = QColor("#9AA5B1")
-
-
-# ---------------------------------------------------------------------------- loading
-
-
-@dataclass(frozen=True, slots=True)
-class Filters:
-    """What the filter bar says. ``category`` empty means every category."""
-
-    category: str = ""
-    in_stock: bool = False
-    low_stock: bool = False
-    include_inactive: bool = False
-
-
-@dataclass(frozen=True, slots=True)
-class Page:
-    hits: tuple[SearchHit, ...]
-    next_offset: int
-    more: bool
-
-
-def is_out(hit: SearchHit) -> bool:
-    return hit.track_inventory and hit.stock <= 0
-
-
-def is_low(hit: SearchHit) -> bool:
-    """Low stock, out of stock included (what the “low stock only” filter shows)."""
-    return hit.track_inventory and hit.stock <= hit.low_stock_threshold
-
-
-def hit_of(view: ProductView) -> SearchHit:
-    return SearchHit(
-        product_id=view.id,
-        sku=view.sku,
-        name_th=view.name_th,
-        name_en=view.name_en,
-        price_satang=view.price_satang,
-        stock=view.stock,
-        category=view.category,
-        active=view.active,
-        track_inventory=view.track_inventory,
-        low_stock_threshold=view.low_stock_threshold,
-        match="other",
-    )
-
-
-def load_page(session: Any, query: str, filters: Filters, offset: int, size: int) -> Page:
-    """One page of the product list, for :meth:`Ops.read`.
-
-    With a query: the search's best matches from ``offset`` (the search has no offset, so the
-    page is cut from a longer answer; it stops at ``MAX_SEARCH_LIMIT``). Without: the catalog
-    in the order products were added, ``size`` at a time. Filters the domain cannot apply to
-    one path (low stock on a search, in stock when browsing) are applied to the page, so a
-    page may hold fewer than ``size`` rows while ``more`` is still true.
-    """
-    if query.strip():
-        limit = min(offset + size, catalog.MAX_SEARCH_LIMIT)
-        hits = catalog.search_products(
-            session,
-            query,
-            limit=limit,
-            filters=SearchFilters(
-                category=filters.category or None,
-                in_stock=filters.in_stock,
-                active_only=not filters.include_inactive,
-            ),
-        )
-        more = len(hits) == limit and limit < catalog.MAX_SEARCH_LIMIT
-        page = hits[offset:]
-        if filters.low_stock:
-            page = [h for h in page if is_low(h)]
-        return Page(tuple(page), limit, more)
-    views = catalog.list_products(
-        session,
-        active_only=not filters.include_inactive,
-        low_stock_only=filters.low_stock,
-        category=filters.category or None,
-        limit=size,
-        offset=offset,
-    )
-    rows = [hit_of(v) for v in views]
-    if filters.in_stock:
-        rows = [h for h in rows if not is_out(h)]
-    return Page(tuple(rows), offset + size, len(views) == size)
 
 
 # ---------------------------------------------------------------------------- products

@@ -39,6 +39,8 @@ from PySide6.QtWidgets import (
 )
 from qasync import asyncSlot
 
+from minichat_desktop.app import catalog as app_catalog
+from minichat_desktop.app.catalog import Filters
 from minichat_desktop.domain.catalog import products as catalog
 from minichat_desktop.domain.catalog.products import ProductView
 from minichat_desktop.domain.errors import DomainError, UserError
@@ -52,7 +54,6 @@ from minichat_desktop.ui.catalog_dialogs import (
     thumbnail,
 )
 from minichat_desktop.ui.catalog_models import (
-    Filters,
     LedgerModel,
     ProductTableModel,
     VariantListModel,
@@ -516,7 +517,7 @@ class CatalogScreen(QWidget):
         seq = self._detail_seq
         self.busy += 1
         try:
-            view, ledger = await self.ctx.ops.read(_product_and_ledger, product_id)
+            found = await self.ctx.ops.read(app_catalog.get_product_with_ledger, product_id)
         except DomainError as exc:
             if seq == self._detail_seq:
                 self.current_id = None
@@ -527,7 +528,7 @@ class CatalogScreen(QWidget):
             self.busy -= 1
         if seq != self._detail_seq:
             return
-        self.detail.show_product(view, ledger)
+        self.detail.show_product(found.product, list(found.ledger))
 
     @asyncSlot(set)
     async def on_changed(self, topics: set[str]) -> None:
@@ -733,11 +734,6 @@ class CatalogScreen(QWidget):
         from minichat_desktop.ui import catalog_labels
 
         await catalog_labels.print_labels_dialog(self)
-
-
-def _product_and_ledger(session: Any, product_id: int) -> tuple[ProductView, list[Any]]:
-    """One read for the detail pane: the product and its newest stock movements."""
-    return catalog.get_product(session, product_id), catalog.movements(session, product_id)
 
 
 __all__ = ["CatalogScreen", "ProductDetail"]

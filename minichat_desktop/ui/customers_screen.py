@@ -58,8 +58,10 @@ from PySide6.QtWidgets import (
 from qasync import asyncSlot
 
 from minichat_desktop.app import customer_book as book
+from minichat_desktop.app import customers as app_customers
 from minichat_desktop.app.customer_book import CustomerRow, Profile
-from minichat_desktop.domain.customers import customers, rfm
+from minichat_desktop.app.customers import FilterChoices
+from minichat_desktop.domain.customers import rfm
 from minichat_desktop.domain.customers.customers import CustomerView
 from minichat_desktop.domain.errors import DomainError
 from minichat_desktop.domain.models import PipelineStatus
@@ -76,7 +78,6 @@ from minichat_desktop.ui.tables import RowsTableModel, list_table, plain_label
 log = logging.getLogger(__name__)
 
 SEARCH_DEBOUNCE_MS = 150
-LIST_LIMIT = 1000
 BOARD_LIMIT = 300  # cards per column
 MIME = "application/x-minichat-customers"
 PIPELINE = tuple(s.value for s in PipelineStatus)
@@ -564,35 +565,6 @@ class MergeDialog(QDialog):
         return group[keep].id, [c.id for i, c in enumerate(group) if i != keep]
 
 
-def _duplicate_views(session: Any) -> list[list[CustomerView]]:
-    return [
-        [customers.get_customer(session, cid) for cid in group]
-        for group in book.duplicate_groups(session)
-    ]
-
-
-def _merge_all(session: Any, keep: int, duplicates: list[int], actor: str) -> CustomerView:
-    view = customers.get_customer(session, keep)
-    for dup in duplicates:
-        view = customers.merge_customers(session, keep, dup, actor)
-    return view
-
-
-def _list_and_counts(session: Any, **filters: Any) -> tuple[list[CustomerRow], int, dict[str, int]]:
-    rows = book.list_rows(session, limit=LIST_LIMIT, **filters)
-    total = book.count_rows(session, **filters) if len(rows) >= LIST_LIMIT else len(rows)
-    return rows, total, book.pipeline_counts(session)
-
-
-def _filter_choices(session: Any) -> tuple[list[str], dt.datetime | None]:
-    return book.known_tags(session), rfm.last_computed(session)
-
-
-def _save_profile(session: Any, customer_id: int, actor: str, changes: dict[str, Any]) -> Profile:
-    customers.update_customer(session, customer_id, actor, **changes)
-    return book.profile(session, customer_id)
-
-
 # ---------------------------------------------------------------------------- the screen
 
 
@@ -717,7 +689,7 @@ class CustomersScreen(QWidget):
         ctx.ops.changed.connect(self.on_changed)
 
         self.retranslate()
-        self._fill_choices(*ctx.ops.read_now(_filter_choices))
+        self._fill_choices(ctx.ops.read_now(app_customers.filter_choices))
         self.refresh()
 
     # ------------------------------------------------------------------ language
@@ -767,7 +739,8 @@ class CustomersScreen(QWidget):
             "tag": str(self.tag_filter.currentData() or "") or None,
         }
 
-    def _fill_choices(self, tags: list[str], computed: dt.datetime | None) -> None:
+    def _fill_choices(self, choices: FilterChoices) -> None:
+        tags, computed = choices.tags, choices.segments_computed_at
         current = str(self.tag_filter.currentData() or "")
         self.tag_filter.blockSignals(True)
         while self.tag_filter.count() > 1:
@@ -790,7 +763,7 @@ class CustomersScreen(QWidget):
         seq = self._seq
         self.busy += 1
         try:
-            rows, total, counts = await self.ctx.ops.read(_list_and_counts, **self.filters())
+            found = await self.ctx.ops.read(app_customers.list_customers, **self.filters())
         except DomainError as exc:
             show_error(self, exc)
             return
@@ -798,6 +771,7 @@ class CustomersScreen(QWidget):
             self.busy -= 1
         if seq != self._seq:
             return
+        rows, total, counts = list(found.rows), found.total, found.pipeline_counts
         self.model.set_rows(rows)
         self.board.show_rows(rows, counts)
         none_at_all = not rows and not any(self.filters().values())
@@ -855,7 +829,7 @@ class CustomersScreen(QWidget):
             return
         self.busy += 1
         try:
-            self._fill_choices(*await self.ctx.ops.read(_filter_choices))
+            self._fill_choices(await self.ctx.ops.read(app_customers.filter_choices))
             await self.refresh()
             if self.current_id is not None:
                 await self.open_customer(self.current_id)
@@ -884,7 +858,11 @@ class CustomersScreen(QWidget):
         self.busy += 1
         try:
             prof = await self.ctx.ops.write(
-                _save_profile, self.current_id, self.ctx.ops.actor, changes, topics={"customers"}
+                app_customers.save_profile,
+                self.current_id,
+                self.ctx.ops.actor,
+                changes,
+                topics={"customers"},
             )
         except DomainError as exc:
             show_error(self, exc)  # the fields keep what was typed
@@ -917,7 +895,7 @@ class CustomersScreen(QWidget):
     async def find_duplicates(self) -> None:
         self.busy += 1
         try:
-            groups = await self.ctx.ops.read(_duplicate_views)
+            groups = await self.ctx.ops.read(app_customers.find_duplicates)
             if not groups:
                 self._inform(self.tr("Merge duplicates"), self.tr("No duplicates found."))
                 return
@@ -927,7 +905,11 @@ class CustomersScreen(QWidget):
             keep, dups = dialog.choice()
             try:
                 await self.ctx.ops.write(
-                    _merge_all, keep, dups, self.ctx.ops.actor, topics={"customers"}
+                    app_customers.merge_duplicates,
+                    keep,
+                    dups,
+                    self.ctx.ops.actor,
+                    topics={"customers"},
                 )
             except DomainError as exc:
                 show_error(self, exc)

@@ -42,6 +42,7 @@ from PySide6.QtWidgets import (
 )
 from qasync import asyncSlot
 
+from minichat_desktop.app import sales
 from minichat_desktop.domain.errors import DomainError, EnvironmentProblem, UserError
 from minichat_desktop.domain.models import Channel, OrderStatus, PaymentStatus
 from minichat_desktop.domain.sales import order_actions, order_notify, orders
@@ -872,7 +873,7 @@ class OrdersScreen(QWidget):
         self.busy += 1
         try:
             numbers = [r.number for r in self.model.rows if r.id in set(ids)]
-            chats = await self.ctx.ops.read(_any_chat, ids)
+            chats = await self.ctx.ops.read(sales.any_from_chat, ids)
             choices = [s for s in OrderStatus if s != OrderStatus.PENDING]
             dialog = StatusDialog(self, numbers, choices, has_chat=chats)
             if not await ask(dialog, self):
@@ -1104,11 +1105,6 @@ def _changes(result: Any) -> list[order_actions.Changed]:
     if isinstance(result, tuple) and result and isinstance(result[0], list):
         return [c for c in result[0] if isinstance(c, order_actions.Changed)]
     return []
-
-
-def _any_chat(session: Any, order_ids: list[int]) -> bool:
-    """Whether any of the orders came from a chat (the "tell" box is then offered)."""
-    return any(orders.get_order(session, oid).conversation_ref for oid in order_ids)
 
 
 __all__ = ["OrderDetail", "OrdersScreen"]

@@ -41,10 +41,9 @@ from PySide6.QtWidgets import (
 )
 from qasync import asyncSlot
 
+from minichat_desktop.app import sales as app_sales
 from minichat_desktop.domain import shop
-from minichat_desktop.domain.catalog import products as catalog
 from minichat_desktop.domain.errors import DomainError
-from minichat_desktop.domain.models import Channel
 from minichat_desktop.domain.sales import orders, pos
 from minichat_desktop.domain.sales import tax_documents as documents
 from minichat_desktop.domain.sales.pos import Sellable
@@ -68,24 +67,11 @@ from minichat_desktop.ui.pos_models import CartModel, TillLine
 
 log = logging.getLogger(__name__)
 
-SEARCH_LIMIT = 12
-
 
 def _code_like(text: str) -> bool:
     """A scanned or typed code: no spaces and at least one digit (``8850001000017``,
     ``TEA-1``)."""
     return bool(text) and " " not in text and any(ch.isdigit() for ch in text)
-
-
-def _search_sellables(session: Any, query: str) -> list[Sellable]:
-    hits = catalog.search_products(
-        session, query, limit=SEARCH_LIMIT, filters=catalog.SearchFilters()
-    )
-    return pos.product_sellables(session, [h.product_id for h in hits])
-
-
-def _recent_sales(session: Any) -> list[orders.OrderSummary]:
-    return orders.list_orders(session, orders.OrderFilters(channel=Channel.POS), limit=30)
 
 
 class PosScreen(QWidget):
@@ -366,7 +352,7 @@ class PosScreen(QWidget):
             # Any single word may be a code (two indexed lookups): SKUs need not have digits.
             found = await self.ctx.ops.read(pos.lookup_code, text) if " " not in text else None
             if found is None:
-                found_list = await self.ctx.ops.read(_search_sellables, text)
+                found_list = await self.ctx.ops.read(app_sales.search_sellables, text)
                 if not found_list:
                     self._say(self.tr("Nothing matches “{text}”").format(text=text), warn=True)
                     self.scan.selectAll()
@@ -408,7 +394,7 @@ class PosScreen(QWidget):
         seq = self._search_seq
         self.busy += 1
         try:
-            found = await self.ctx.ops.read(_search_sellables, text)
+            found = await self.ctx.ops.read(app_sales.search_sellables, text)
         except DomainError as exc:
             show_error(self, exc)
             return
@@ -757,7 +743,7 @@ class PosScreen(QWidget):
     async def recent_sales(self) -> None:
         if self.dialog is not None:
             return
-        sales = await self.ctx.ops.read(_recent_sales)
+        sales = await self.ctx.ops.read(app_sales.recent_sales)
         if not sales:
             self._say(self.tr("No counter sales yet"))
             return

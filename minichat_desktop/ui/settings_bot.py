@@ -4,8 +4,8 @@ connection test), the shipping fees it quotes and the discount codes shoppers ma
 
 The AI key is kept only in the keyring (``ctx.secrets`` under :func:`secrets.ai_key`): the page
 shows whether one is saved, never the key itself. Everything else is in the shop database
-through the bot's domain functions; one Save stores the switch, the AI and the shipping rules
-in one transaction, so a bad value anywhere stores nothing."""
+through :mod:`minichat_desktop.app.settings`; one Save stores the switch, the AI and the
+shipping rules in one transaction, so a bad value anywhere stores nothing."""
 
 from __future__ import annotations
 
@@ -36,7 +36,6 @@ from PySide6.QtWidgets import (
 )
 from qasync import asyncSlot
 
-from minichat_desktop.ai import config as ai_config
 from minichat_desktop.ai.providers import (
     DEFAULT_BASE_URL,
     DEFAULT_MODEL,
@@ -46,9 +45,9 @@ from minichat_desktop.ai.providers import (
     AIError,
     Provider,
 )
-from minichat_desktop.domain import shop
-from minichat_desktop.domain.bot import cart, context, engine
-from minichat_desktop.domain.conversations import conversations as convs
+from minichat_desktop.app import settings
+from minichat_desktop.app.settings import BotChanges, BotSettings
+from minichat_desktop.domain.bot import cart, context
 from minichat_desktop.domain.errors import DomainError, UserError
 from minichat_desktop.domain.models import BotMode
 from minichat_desktop.domain.thai import ThaiFormatError, format_baht, parse_baht
@@ -85,86 +84,7 @@ DISABLED_STYLE = (
 TEST_PROMPT = "Say OK."
 
 
-# ---------------------------------------------------------------------------- domain calls
-
-
-@dataclasses.dataclass(frozen=True, slots=True)
-class BotSettings:
-    """What the page shows, read in one transaction."""
-
-    enabled: bool
-    mode: BotMode
-    keywords: list[str]
-    ttl_minutes: int
-    ai: AIConfig | None
-    brand_voice: str
-    shipping: cart.ShippingRules
-    discounts: list[cart.DiscountView]
-
-
-def load_bot_settings(session: Any) -> BotSettings:
-    ai = ai_config.load_config(session)
-    voice = shop.get_setting(session, ai_config.BRAND_VOICE_KEY, ai_config.DEFAULT_BRAND_VOICE)
-    return BotSettings(
-        enabled=engine.bot_enabled(session),
-        mode=convs.default_bot_mode(session),
-        keywords=list(shop.get_setting(session, convs.PASSIVE_KEYWORDS_KEY, []) or []),
-        ttl_minutes=context.ttl_minutes(session),
-        ai=ai,
-        brand_voice=str(voice or ""),
-        shipping=cart.shipping_rules(session),
-        discounts=cart.list_discount_codes(session),
-    )
-
-
-@dataclasses.dataclass(frozen=True, slots=True)
-class BotChanges:
-    enabled: bool
-    mode: BotMode
-    keywords: list[str]
-    ttl_minutes: int
-    provider: str
-    model: str
-    base_url: str
-    timeout_s: float
-    brand_voice: str
-    shipping: cart.ShippingRules
-
-
-def store_bot_settings(session: Any, c: BotChanges) -> None:
-    """All of the page's form in one unit of work (the caller's transaction)."""
-    engine.set_bot_enabled(session, c.enabled)
-    convs.set_default_bot_mode(session, c.mode)
-    shop.put_setting(session, convs.PASSIVE_KEYWORDS_KEY, c.keywords)
-    context.set_ttl_minutes(session, c.ttl_minutes)
-    ai_config.save_config(
-        session,
-        c.provider,
-        model=c.model,
-        base_url=c.base_url,
-        brand_voice=c.brand_voice,
-        timeout_s=c.timeout_s,
-    )
-    cart.save_shipping_rules(session, c.shipping)
-
-
-def set_discount_active(session: Any, code: str, active: bool) -> cart.DiscountView:
-    """Switch a code on or off, keeping the rest of it (and its use count)."""
-    found = next((d for d in cart.list_discount_codes(session) if d.code == code), None)
-    if found is None:
-        raise UserError("discount.unknown", f"no discount code {code!r}", discount=code)
-    return cart.save_discount_code(
-        session,
-        found.code,
-        found.kind,
-        found.value,
-        min_subtotal_satang=found.min_subtotal_satang,
-        starts_at=found.starts_at,
-        ends_at=found.ends_at,
-        max_uses=found.max_uses,
-        active=active,
-        note=found.note,
-    )
+# ---------------------------------------------------------------------------- the AI test
 
 
 def probe_provider(config: AIConfig, key: str | None) -> str:
@@ -492,7 +412,7 @@ class BotPage(Page):
     # ------------------------------------------------------------------ loading
 
     def load(self) -> None:
-        self.show_settings(self.ctx.ops.read_now(load_bot_settings))
+        self.show_settings(self.ctx.ops.read_now(settings.load_bot_settings))
 
     def show_settings(self, s: BotSettings) -> None:
         self.enabled.setChecked(s.enabled)
@@ -726,7 +646,9 @@ class BotPage(Page):
     async def save_now(self) -> bool:
         try:
             changes = self._changes()
-            await self.ctx.ops.write(store_bot_settings, changes, topics={"shop", "bot", "ai"})
+            await self.ctx.ops.write(
+                settings.store_bot_settings, changes, topics={"shop", "bot", "ai"}
+            )
             if changes.provider:
                 self.typed_keys[changes.provider] = self.key.text()
             for name, typed in list(self.typed_keys.items()):
@@ -910,7 +832,9 @@ class BotPage(Page):
 
     async def set_code_active(self, code: str, active: bool) -> bool:
         try:
-            await self.ctx.ops.write(set_discount_active, code, active, topics={"discounts"})
+            await self.ctx.ops.write(
+                settings.set_discount_active, code, active, topics={"discounts"}
+            )
             codes = await self.ctx.ops.read(cart.list_discount_codes)
         except DomainError as exc:
             if alive(self):

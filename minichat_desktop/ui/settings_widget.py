@@ -1,7 +1,8 @@
 """Settings → Website widget: its look and texts with a live preview, the sites allowed to embed
 it, and keeping the relay's copy in step with the one stored in the shop.
 
-The shop database is the source of truth (``widget.config``, ``widget.allowed_origins``).
+The shop database is the source of truth (``widget.config``, ``widget.allowed_origins``, read
+and written through :mod:`minichat_desktop.app.settings`).
 Saving pushes the config to the relay when online; when offline, the next ``welcome`` from the
 relay is compared with the stored config and the stored one is pushed if they differ."""
 
@@ -39,6 +40,7 @@ from PySide6.QtWidgets import (
 )
 from qasync import asyncSlot
 
+from minichat_desktop.app import settings
 from minichat_desktop.domain import shop
 from minichat_desktop.domain.errors import DomainError, UserError
 from minichat_desktop.ui import theme
@@ -56,22 +58,6 @@ from minichat_desktop.ui.settings_common import (
 from relay import protocol as p
 
 log = logging.getLogger(__name__)
-
-CONFIG_KEY = "widget.config"
-ORIGINS_KEY = "widget.allowed_origins"
-
-
-def load_widget_settings(session: Any) -> tuple[dict[str, Any] | None, list[str] | None]:
-    """The stored widget config (a dict, or None if never saved) and allowed origins.
-    ``session`` is the unit of work :class:`~minichat_desktop.ui.ops.Ops` passes in."""
-    return shop.get_setting(session, CONFIG_KEY), shop.get_setting(session, ORIGINS_KEY)
-
-
-def store_widget_settings(session: Any, config: dict[str, Any], origins: list[str] | None) -> None:
-    """Store the widget config and allowed origins in one transaction."""
-    shop.put_setting(session, CONFIG_KEY, config)
-    if origins is not None:
-        shop.put_setting(session, ORIGINS_KEY, origins)
 
 
 def _readable_on(color: QColor) -> QColor:
@@ -431,7 +417,8 @@ class WidgetPage(Page):
     # ------------------------------------------------------------------ loading
 
     def load(self) -> None:
-        raw, origins = self.ctx.ops.read_now(load_widget_settings)
+        stored = self.ctx.ops.read_now(settings.load_widget_settings)
+        raw, origins = stored.config, stored.origins
         if raw is None:
             config = p.WidgetConfig(
                 shop_name=self.ctx.ops.read_now(shop.get_profile).name or "ร้านค้า"
@@ -550,7 +537,10 @@ class WidgetPage(Page):
         self.save.setEnabled(False)
         try:
             await self.ctx.ops.write(
-                store_widget_settings, config.to_obj(), list(origins), topics={"shop", "widget"}
+                settings.store_widget_settings,
+                config.to_obj(),
+                list(origins),
+                topics={"shop", "widget"},
             )
         except DomainError as exc:
             self.feedback.say(report(self, exc), Tone.ERROR)
@@ -583,7 +573,8 @@ class WidgetPage(Page):
     @asyncSlot(object)
     async def on_welcomed(self, welcome: p.DesktopWelcome) -> None:
         """The relay's copy may be older than ours (saved while offline): push ours."""
-        raw, origins = await self.ctx.ops.read(load_widget_settings)
+        stored = await self.ctx.ops.read(settings.load_widget_settings)
+        raw, origins = stored.config, stored.origins
         if raw is None or not alive(self):
             return
         try:
