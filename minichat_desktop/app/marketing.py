@@ -1,5 +1,6 @@
-"""Marketing use cases for the screens: what the broadcasts screen shows, saving a broadcast,
-and sending one now."""
+"""Marketing use cases: what the broadcasts screen shows, saving a broadcast, sending one now,
+and the one place that sends what is due (the app's scheduler, the screen and
+``minichat broadcasts send-due`` all call :func:`send_due_broadcasts`)."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from sqlalchemy.orm import Session
 from minichat_desktop.domain.catalog import products as catalog
 from minichat_desktop.domain.marketing import broadcasts as bc
 from minichat_desktop.domain.marketing.broadcasts import Audience, BroadcastView, SendReport
+from minichat_desktop.domain.sql import UnitOfWork
 
 PRODUCT_LIMIT = 500  # active products offered as cards
 
@@ -63,14 +65,37 @@ def save_broadcast(
     )
 
 
-def send_now(session: Session, broadcast_id: int, actor: str) -> SendReport:
-    """Make the broadcast due now and queue its first batch (``more``: call
-    :func:`send_more`)."""
-    now = dt.datetime.now(dt.UTC)
-    bc.send_now(session, broadcast_id, actor, now)
-    return bc.send_due(session, now)
+def send_now(uow: UnitOfWork, broadcast_id: int, actor: str, now: dt.datetime) -> SendReport:
+    """Make the broadcast due now and queue all its messages (see :func:`send_due_broadcasts`;
+    other broadcasts already due go out too). Raises :class:`UserError` when it cannot be sent
+    (a sent or cancelled broadcast); nothing is queued then."""
+    with uow.write() as session:
+        bc.send_now(session, broadcast_id, actor, now)
+        first = bc.send_due(session, now)
+    return _sum(first, send_due_broadcasts(uow, now) if first.more else None)
 
 
-def send_more(session: Session) -> SendReport:
-    """Queue the next batch of the broadcasts that are due."""
-    return bc.send_due(session, dt.datetime.now(dt.UTC))
+def send_due_broadcasts(uow: UnitOfWork, now: dt.datetime) -> SendReport:
+    """Queue the messages of every broadcast due at ``now``, one batch (``broadcasts.BATCH``
+    messages) per unit of work, so the write lock is never held long and the relay link sends
+    each batch while the next is made; returns what was queued in all. A failing batch raises
+    (what earlier batches queued stays queued; the next call goes on from there)."""
+    total: SendReport | None = None
+    while True:
+        with uow.write() as session:
+            report = bc.send_due(session, now)
+        total = _sum(total, report) if total is not None else report
+        if not report.more:
+            return total
+
+
+def _sum(a: SendReport, b: SendReport | None) -> SendReport:
+    if b is None:
+        return a
+    return SendReport(
+        queued=a.queued + b.queued,
+        conversation_ids=a.conversation_ids + b.conversation_ids,
+        started=a.started + b.started,
+        finished=a.finished + b.finished,
+        more=b.more,
+    )

@@ -119,23 +119,23 @@ def cmd_broadcasts_list(args: argparse.Namespace) -> int:
 
 
 def cmd_send_due(args: argparse.Namespace) -> int:
-    from minichat_desktop.domain.marketing import broadcasts
+    from minichat_desktop.app import marketing
     from minichat_desktop.storage.db import Database
 
     db = Database.open(args.data_path)
-    queued, started, finished = 0, [], []
     try:
-        more = True
-        while more:
-            with db.write() as s:
-                report = broadcasts.send_due(s, dt.datetime.now(dt.UTC))
-            queued += report.queued
-            started += report.started
-            finished += report.finished
-            more = report.more
+        report = marketing.send_due_broadcasts(db, dt.datetime.now(dt.UTC))
     finally:
         db.dispose()
-    print(json.dumps({"queued": queued, "started": started, "finished": finished}))
+    print(
+        json.dumps(
+            {
+                "queued": report.queued,
+                "started": list(report.started),
+                "finished": list(report.finished),
+            }
+        )
+    )
     return 0
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import datetime as dt
 import json
 import logging
 import logging.handlers
@@ -180,30 +181,18 @@ async def purge_analytics(ctx: AppContext) -> int:
 BROADCAST_EVERY_S = 30.0
 
 
-async def send_due_broadcasts(ctx: AppContext) -> int:
-    """Queue the messages of scheduled broadcasts that are due (in batches, waking the relay
-    link after each); returns how many were queued. A database problem is logged and retried
-    on the next round."""
-    import datetime as dt
+async def send_due_broadcasts(ctx: AppContext, now: dt.datetime | None = None) -> int:
+    """Queue the messages of scheduled broadcasts due at ``now`` (default: now), batch by
+    batch (the relay link wakes as each is committed); returns how many were queued. A
+    database problem is logged and retried on the next round."""
+    from minichat_desktop.app import marketing
 
-    from minichat_desktop.domain.marketing import broadcasts
-
-    queued = 0
-    while True:
-        try:
-            report = await ctx.ops.write(
-                broadcasts.send_due, dt.datetime.now(dt.UTC), topics={"broadcasts"}
-            )
-        except DomainError as exc:
-            log.warning("broadcasts: not sent this round: %s", exc.message)
-            return queued
-        queued += report.queued
-        if report.queued:
-            ctx.ops.changed.emit({"conversations"})
-            if ctx.relay is not None:
-                ctx.relay.wake()
-        if not report.more:
-            return queued
+    try:
+        report = await ctx.ops.run(marketing.send_due_broadcasts, now or dt.datetime.now(dt.UTC))
+    except DomainError as exc:
+        log.warning("broadcasts: not sent this round: %s", exc.message)
+        return 0
+    return report.queued
 
 
 SEGMENTS_MAX_AGE = 12 * 3600.0  # RFM recency moves with the calendar

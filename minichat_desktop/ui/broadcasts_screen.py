@@ -709,19 +709,9 @@ class BroadcastsScreen(QWidget):
                 return None
             try:
                 if at is None:
-                    report = await self.ctx.ops.write(
-                        marketing.send_now,
-                        view.id,
-                        self.ctx.ops.actor,
-                        topics={"broadcasts", "conversations"},
+                    report = await self.ctx.ops.run(
+                        marketing.send_now, view.id, self.ctx.ops.actor, dt.datetime.now(dt.UTC)
                     )
-                    self._wake()
-                    while report.more:
-                        more = await self.ctx.ops.write(
-                            marketing.send_more, topics={"broadcasts", "conversations"}
-                        )
-                        self._wake()
-                        report = more
                     self._say(self.tr("Sent to the outbox: it goes out as the relay takes it."))
                     result: bc.SendReport | BroadcastView = report
                 else:
@@ -739,10 +729,6 @@ class BroadcastsScreen(QWidget):
             return result
         finally:
             self.busy -= 1
-
-    def _wake(self) -> None:
-        if self.ctx.relay is not None:
-            self.ctx.relay.wake()
 
     # ------------------------------------------------------------------ results
 
