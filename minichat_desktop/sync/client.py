@@ -6,6 +6,8 @@
   new position saved in the same transaction. A repeated message id is dropped.
 - Sends what is in the outbox (replies typed while offline, or just before a crash) and drops
   an item only when the relay answers ``accepted``.
+- Catches the relay up after its ``welcome``: the widget's look and LINE credentials saved
+  while offline (or lost by the relay) are sent again (:mod:`minichat_desktop.app.relay_link`).
 - Wakes by itself when anything — a screen, the bot, a broadcast, the CLI in this process —
   commits a unit of work that put something in the outbox (:meth:`Database.subscribe`).
 - Reconnects with capped, jittered exponential backoff. A refused token is fatal until the
@@ -22,10 +24,12 @@ import contextlib
 import datetime as dt
 import logging
 import random
+import secrets
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
+from minichat_desktop.app import relay_link
 from minichat_desktop.domain.activity import notifications
 from minichat_desktop.domain.conversations import conversations as convs
 from minichat_desktop.domain.shop import get_setting, put_setting
@@ -59,6 +63,7 @@ class SyncEvents(Protocol):
     def welcomed(self, welcome: p.DesktopWelcome) -> None: ...
     def line_quota(self, quota: p.LineQuota) -> None: ...
     def shopper_typing(self, conversation: str, state: bool) -> None: ...
+    def caught_up(self, sent: tuple[str, ...]) -> None: ...
 
 
 class Fatal(Exception):
@@ -75,6 +80,7 @@ class RelayClient:
         token: Callable[[], str | None],
         events: SyncEvents,
         *,
+        line_credentials: Callable[[], tuple[str | None, str | None]] | None = None,
         client_name: str = "minichat-desktop",
         backoff_base: float = 0.5,
         backoff_cap: float = 30.0,
@@ -85,6 +91,7 @@ class RelayClient:
         self._token = token
         self.events = events
         self.client_name = client_name
+        self._line_credentials = line_credentials
         self.backoff_base = backoff_base
         self.backoff_cap = backoff_cap
         self.status = Status(LinkState.OFFLINE, "not started")
@@ -268,6 +275,7 @@ class RelayClient:
             self.welcome = first
             self._set(Status(LinkState.ONLINE))
             self.events.welcomed(first)
+            await self._catch_up(ws, first)
             if self.bot is not None:
                 self.bot.warm()
             log.info(
@@ -285,6 +293,44 @@ class RelayClient:
                     await sender
         finally:
             await ws.close()
+
+    async def _catch_up(self, ws: ClientConnection, welcome: p.DesktopWelcome) -> None:
+        """Send what the relay's copy lacks (see :mod:`minichat_desktop.app.relay_link`);
+        tells :meth:`SyncEvents.caught_up` what went out: ``widget``, ``line_set`` or
+        ``line_cleared``."""
+        plan = await self._db(self._read_catch_up, welcome)
+        sent: list[str] = []
+        if plan.widget is not None:
+            config, origins = plan.widget
+            await ws.send(p.encode(p.SetWidgetConfig(_ref("cfg"), config, origins)))
+            log.info("relay had an older widget config; sent the shop's")
+            sent.append("widget")
+        if plan.line is not None:
+            frame = p.SetLineCredentials(_ref("line"), None, None)
+            if plan.line == "set":
+                secret, token = self._line_credentials() if self._line_credentials else (None, None)
+                if not secret or not token:
+                    log.warning("LINE credentials to send are not in the keyring any more")
+                    await self._db(self._line_sent)
+                    return self._tell_caught_up(sent)
+                frame = p.SetLineCredentials(frame.ref, secret, token)
+            await ws.send(p.encode(frame))
+            await self._db(self._line_sent)
+            log.info("LINE credentials %s on the relay", "set" if plan.line == "set" else "cleared")
+            sent.append("line_set" if plan.line == "set" else "line_cleared")
+        self._tell_caught_up(sent)
+
+    def _tell_caught_up(self, sent: list[str]) -> None:
+        if sent:
+            self.events.caught_up(tuple(sent))
+
+    def _read_catch_up(self, welcome: p.DesktopWelcome) -> relay_link.CatchUp:
+        with self.db.read() as s:
+            return relay_link.catch_up(s, welcome)
+
+    def _line_sent(self) -> None:
+        with self.db.write() as s:
+            relay_link.line_pending(s, None)
 
     def _stored_after(self) -> int:
         with self.db.read() as s:
@@ -458,6 +504,11 @@ def _notify_inbound(session: Any, rec: convs.Inbound) -> None:
         rec.message.text,
         ref=f"conversation:{rec.conversation.id}",
     )
+
+
+def _ref(kind: str) -> str:
+    """A fresh ``ref`` for a frame to the relay (its answer carries it back)."""
+    return f"{kind}-{secrets.token_hex(4)}"
 
 
 def _parse_at(value: str | None) -> dt.datetime | None:

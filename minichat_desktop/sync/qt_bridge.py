@@ -21,6 +21,7 @@ class SyncSignals(QObject):
     welcomed_sig = Signal(object)  # DesktopWelcome
     line_quota_sig = Signal(object)  # LineQuota
     shopper_typing_sig = Signal(str, bool)
+    caught_up_sig = Signal(object)  # tuple[str, ...]: what was sent again after a welcome
 
     def status_changed(self, status: Status) -> None:
         self.status_changed_sig.emit(status)
@@ -39,3 +40,6 @@ class SyncSignals(QObject):
 
     def shopper_typing(self, conversation: str, state: bool) -> None:
         self.shopper_typing_sig.emit(conversation, state)
+
+    def caught_up(self, sent: tuple[str, ...]) -> None:
+        self.caught_up_sig.emit(sent)

@@ -14,7 +14,7 @@ import os
 import signal
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QTimer, QUrl
 from PySide6.QtGui import QDesktopServices
@@ -22,7 +22,7 @@ from PySide6.QtWidgets import QApplication, QMessageBox, QWidget
 
 from minichat_desktop import paths
 from minichat_desktop.domain.errors import DomainError
-from minichat_desktop.secrets import RELAY_TOKEN, Secrets
+from minichat_desktop.secrets import LINE_SECRET, LINE_TOKEN, RELAY_TOKEN, Secrets
 from minichat_desktop.storage.db import Database
 from minichat_desktop.sync.qt_bridge import SyncSignals
 from minichat_desktop.ui import i18n, theme
@@ -75,7 +75,10 @@ def build_context(data_dir: Path, db: Database) -> AppContext:
     )
 
 
-def start_relay_link(ctx: AppContext) -> RelayClient:
+def start_relay_link(ctx: AppContext, **options: Any) -> RelayClient:
+    """The shop's relay link, with the shop token and LINE credentials from the keyring, set as
+    ``ctx.relay`` (``options`` go to :class:`RelayClient`, e.g. a test's short backoff); the
+    caller runs it."""
     from minichat_desktop.sync.client import RelayClient
 
     def token() -> str | None:
@@ -85,7 +88,16 @@ def start_relay_link(ctx: AppContext) -> RelayClient:
             log.warning("shop token unavailable: %s", exc.message)
             return None
 
-    client = RelayClient(ctx.ops.db, ctx.relay_url, token, ctx.signals)
+    def line_credentials() -> tuple[str | None, str | None]:
+        try:
+            return ctx.secrets.get(LINE_SECRET), ctx.secrets.get(LINE_TOKEN)
+        except DomainError as exc:
+            log.warning("LINE credentials unavailable: %s", exc.message)
+            return None, None
+
+    client = RelayClient(
+        ctx.ops.db, ctx.relay_url, token, ctx.signals, line_credentials=line_credentials, **options
+    )
     ctx.relay = client
     return client
 
@@ -264,7 +276,7 @@ AFTER_FIRST_PAINT = (
     "minichat_desktop.domain.customers.customers",
     "minichat_desktop.domain.activity.notifications",
     "minichat_desktop.sync.client",
-    # and the Qt-free parts of the settings screen, built right after the first paint
+    # and the Qt-free parts of the settings screen and printing, so they open at once
     "minichat_desktop.ai.config",
     "minichat_desktop.domain.bot.engine",
     "minichat_desktop.documents.api",

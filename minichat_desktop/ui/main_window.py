@@ -119,7 +119,7 @@ class MainWindow(QMainWindow):
         "dashboard": ("minichat_desktop.ui.dashboard_screen", "DashboardScreen"),
         "settings": ("minichat_desktop.ui.settings_screen", "SettingsScreen"),
     }
-    AFTER_PAINT: ClassVar[tuple[str, ...]] = ("catalog", "settings")  # see build_rest
+    AFTER_PAINT: ClassVar[tuple[str, ...]] = ("catalog",)  # see build_rest
     closed = Signal()
 
     def __init__(self, ctx: AppContext) -> None:
@@ -128,7 +128,7 @@ class MainWindow(QMainWindow):
         self.setMinimumSize(1000, 640)
 
         # The inbox is what the owner sees first; the other screens are built when first
-        # shown, and catalog and settings right after the window's first paint (build_rest),
+        # shown, and the catalog right after the window's first paint (build_rest),
         # which keeps the cold start short.
         self.inbox = InboxScreen(ctx)
         self.inbox.settings_wanted.connect(self._setup_channels)
@@ -200,9 +200,9 @@ class MainWindow(QMainWindow):
         return self.screens.get("settings")  # type: ignore[return-value]
 
     def build_rest(self) -> None:
-        """Build the catalog and settings screens (once). Called after the first paint; the
-        settings screen must exist before the relay link starts (it pushes the widget's look
-        and LINE credentials when the relay welcomes us)."""
+        """Build the screens worth having ready before they are asked for (the catalog: the
+        counter and the inbox's product picker read it). Called after the first paint. No
+        screen has to exist for the relay link: it catches the relay up by itself."""
         for name in self.AFTER_PAINT:
             self.screen(name)
 

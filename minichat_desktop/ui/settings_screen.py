@@ -32,7 +32,7 @@ from PySide6.QtWidgets import (
 )
 from qasync import asyncSlot
 
-from minichat_desktop.domain import shop
+from minichat_desktop.app import relay_link
 from minichat_desktop.domain.conversations import conversations as convs
 from minichat_desktop.domain.errors import DomainError, UserError
 from minichat_desktop.secrets import LINE_SECRET, LINE_TOKEN, RELAY_TOKEN
@@ -62,7 +62,6 @@ from relay import protocol as p
 log = logging.getLogger(__name__)
 
 # Shop settings (non-secret) kept in the shop database.
-LINE_PENDING_KEY = "line.pending_push"  # "set" / "clear": to push on the next connection
 
 
 def _valid_http_url(text: str) -> bool:
@@ -272,6 +271,7 @@ class LinePage(Page):
         self.last_quota: p.LineQuota | None = None
         ctx.signals.welcomed_sig.connect(self.on_welcomed)
         ctx.signals.line_quota_sig.connect(self.on_quota)
+        ctx.signals.caught_up_sig.connect(self.on_caught_up)
         ctx.signals.status_changed_sig.connect(self.on_status)
         self.retranslate()
         self.load()
@@ -355,13 +355,22 @@ class LinePage(Page):
         self.welcome = welcome
         self.line_configured = welcome.line_configured
         self.show_state()
-        pending = await self.ctx.ops.read(shop.get_setting, LINE_PENDING_KEY)
-        if not alive(self):
-            return
-        if pending:
-            await self.push(pending == "set", announce=False)
-        elif welcome.line_configured and self.isVisible():
+        if welcome.line_configured and self.isVisible():
             await self.ask_quota()
+
+    @Slot(object)
+    def on_caught_up(self, sent: tuple[str, ...]) -> None:
+        """The relay link sent a LINE change saved while offline (app.relay_link)."""
+        if not ({"line_set", "line_cleared"} & set(sent)) or not alive(self):
+            return
+        self.line_configured = "line_set" in sent
+        self.show_state()
+        if self.feedback.tone is Tone.INFO:
+            self.feedback.say(
+                self.tr("Saved and sent: LINE chats now come to MiniChat.")
+                if self.line_configured
+                else self.tr("LINE disconnected.")
+            )
 
     @Slot(object)
     def on_status(self, _status: Status) -> None:
@@ -436,9 +445,10 @@ class LinePage(Page):
         self.token.setText("")
         return await self.push(False)
 
-    async def push(self, connect: bool, *, announce: bool = True) -> bool:
-        """Send the credentials (or their removal) to the relay; when offline, remember to
-        do it on the next connection. Returns whether it went out now."""
+    async def push(self, connect: bool) -> bool:
+        """Send the credentials (or their removal) to the relay; when offline, remember that
+        they wait (the relay link sends them on its next connection: app.relay_link).
+        Returns whether it went out now."""
         frame = p.SetLineCredentials(frame_ref("line"), None, None)
         if connect:
             try:
@@ -453,7 +463,7 @@ class LinePage(Page):
         if self.ctx.relay is not None and self.ctx.relay.online:
             sent = await self.ctx.relay.send_live(frame)
         await self.ctx.ops.write(
-            shop.put_setting, LINE_PENDING_KEY, None if sent else ("set" if connect else "clear")
+            relay_link.line_pending, None if sent else ("set" if connect else "clear")
         )
         if not alive(self):
             return sent
@@ -461,13 +471,12 @@ class LinePage(Page):
             log.info("LINE credentials %s on the relay", "set" if connect else "cleared")
             self.line_configured = connect
             self.show_state()
-            if announce or self.feedback.tone is Tone.INFO:
-                self.feedback.say(
-                    self.tr("Saved and sent: LINE chats now come to MiniChat.")
-                    if connect
-                    else self.tr("LINE disconnected.")
-                )
-        elif announce:
+            self.feedback.say(
+                self.tr("Saved and sent: LINE chats now come to MiniChat.")
+                if connect
+                else self.tr("LINE disconnected.")
+            )
+        else:
             self.feedback.say(
                 self.tr(
                     "Saved on this computer. MiniChat is offline: the relay gets it when the "

@@ -3,8 +3,9 @@ it, and keeping the relay's copy in step with the one stored in the shop.
 
 The shop database is the source of truth (``widget.config``, ``widget.allowed_origins``, read
 and written through :mod:`minichat_desktop.app.settings`).
-Saving pushes the config to the relay when online; when offline, the next ``welcome`` from the
-relay is compared with the stored config and the stored one is pushed if they differ."""
+Saving pushes the config to the relay when online; when offline, the relay link sends the
+stored one after the relay's next ``welcome`` if the relay's copy differs
+(:mod:`minichat_desktop.app.relay_link`), and this page says so."""
 
 from __future__ import annotations
 
@@ -365,7 +366,7 @@ class WidgetPage(Page):
 
         self.retranslate()
         self.load()
-        ctx.signals.welcomed_sig.connect(self.on_welcomed)
+        ctx.signals.caught_up_sig.connect(self.on_caught_up)
 
     @staticmethod
     def _text_edit() -> QPlainTextEdit:
@@ -570,23 +571,8 @@ class WidgetPage(Page):
             log.info("widget config pushed to the relay")
         return sent
 
-    @asyncSlot(object)
-    async def on_welcomed(self, welcome: p.DesktopWelcome) -> None:
-        """The relay's copy may be older than ours (saved while offline): push ours."""
-        stored = await self.ctx.ops.read(settings.load_widget_settings)
-        raw, origins = stored.config, stored.origins
-        if raw is None or not alive(self):
-            return
-        try:
-            config = p.WidgetConfig.from_obj(raw)
-            wanted = None if origins is None else p.parse_origins(list(origins))
-        except p.ProtocolError:
-            log.warning("stored widget config is invalid; not pushing it")
-            return
-        same_origins = wanted is None or set(wanted) == set(welcome.allowed_origins)
-        if config == welcome.widget_config and same_origins:
-            return
-        if await self.push(config, wanted):
-            log.info("relay had an older widget config; pushed the stored one")
-            if alive(self) and self.feedback.tone is Tone.INFO:
-                self.feedback.say(self.tr("The relay is back: the widget now has the new look."))
+    @Slot(object)
+    def on_caught_up(self, sent: tuple[str, ...]) -> None:
+        """The relay link sent the stored config after the relay welcomed it back."""
+        if "widget" in sent and alive(self) and self.feedback.tone is Tone.INFO:
+            self.feedback.say(self.tr("The relay is back: the widget now has the new look."))

@@ -109,6 +109,9 @@ class Events:
     def shopper_typing(self, conversation: str, state: bool) -> None:
         pass
 
+    def caught_up(self, sent: tuple[str, ...]) -> None:
+        pass
+
 
 @pytest.fixture
 async def line() -> AsyncIterator[LineStandIn]:

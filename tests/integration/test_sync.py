@@ -14,7 +14,7 @@ from support.shopper import Shopper
 from support.waiting import until
 
 from minichat_desktop.domain.conversations import conversations as convs
-from minichat_desktop.domain.models import ConversationMode
+from minichat_desktop.domain.models import ConversationMode, Setting
 from minichat_desktop.storage.db import Database
 from minichat_desktop.sync.client import LinkState, RelayClient
 
@@ -198,3 +198,44 @@ async def test_bad_token_is_reported_and_not_hammered(
     assert last.reason == "the relay refused the shop token" and last.retry_in > 60
     await client.stop()
     await asyncio.wait_for(task, 5)
+
+
+async def test_the_link_catches_the_relay_up_with_no_screen_open(relay: Any, db: Database) -> None:
+    """The widget's look and LINE credentials saved while offline reach the relay on the next
+    welcome from the relay link alone (no settings screen exists), once."""
+    from minichat_desktop.app import relay_link
+    from minichat_desktop.app.settings import store_widget_settings
+    from relay import protocol as p
+
+    r, _shop_id, token = relay
+    look = p.WidgetConfig(shop_name="ร้านฟ้าใส", color="#1C7ED6", position="left")
+    with db.write() as s:
+        store_widget_settings(s, look.to_obj(), ["https://fahsai.example"])
+        relay_link.line_pending(s, "set")
+    rec = Recorder()
+    client = RelayClient(
+        db,
+        r.url,
+        lambda: token,
+        rec,
+        line_credentials=lambda: ("0123456789abcdef0123456789abcdef", "line-token-for-the-test"),
+        backoff_base=0.05,
+        backoff_cap=0.3,
+    )
+    task = asyncio.create_task(client.run())
+    try:
+        await until(lambda: rec.caught_up_with == [("widget", "line_set")], 10)
+        first = client.welcome
+        assert first is not None and not first.line_configured
+        with db.read() as s:
+            assert s.get(Setting, relay_link.LINE_PENDING_KEY).value == {"v": None}
+        client.reconfigure()  # a new connection: the relay's welcome now has what we sent
+        await until(lambda: client.welcome is not first and client.online, 10)
+        again = client.welcome
+        assert again is not None and again.line_configured
+        assert again.widget_config == look and again.allowed_origins == ("https://fahsai.example",)
+        await asyncio.sleep(0.2)  # would a second catch-up go out? (nothing differs now)
+        assert rec.caught_up_with == [("widget", "line_set")]
+    finally:
+        await client.stop()
+        await asyncio.wait_for(task, 10)

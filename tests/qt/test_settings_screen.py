@@ -25,8 +25,8 @@ from minichat_desktop.domain.conversations import conversations as convs
 from minichat_desktop.domain.models import BotMode
 from minichat_desktop.domain.thai import thai_id_check_digit
 from minichat_desktop.secrets import LINE_SECRET, LINE_TOKEN, RELAY_TOKEN, ai_key
-from minichat_desktop.sync.client import RelayClient
 from minichat_desktop.ui import i18n
+from minichat_desktop.ui.app import start_relay_link
 from minichat_desktop.ui.context import AppContext
 from minichat_desktop.ui.settings_common import Tone
 from minichat_desktop.ui.settings_screen import SettingsScreen
@@ -458,10 +458,7 @@ def linked(relay: tuple[Relay, str, str], make_ctx: Callable[..., AppContext]) -
         ctx = make_ctx()
         ctx.secrets.set(RELAY_TOKEN, token)
         ctx.settings.setValue("relay/url", r.url)
-        client = RelayClient(
-            ctx.ops.db, r.url, lambda: ctx.secrets.get(RELAY_TOKEN), ctx.signals, backoff_base=0.05
-        )
-        ctx.relay = client
+        client = start_relay_link(ctx, backoff_base=0.05)  # as the app does
         screen = SettingsScreen(ctx)  # deleted below, not by pytest-qt
         tasks: list[asyncio.Future[None]] = []
 

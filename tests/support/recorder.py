@@ -16,6 +16,7 @@ class Recorder:
         self.statuses: list[Status] = []
         self.stored: list[convs.Inbound] = []
         self.changed: list[int] = []
+        self.caught_up_with: list[tuple[str, ...]] = []
         self.online = asyncio.Event()
 
     def status_changed(self, status: Status) -> None:
@@ -39,3 +40,6 @@ class Recorder:
 
     def shopper_typing(self, conversation: str, state: bool) -> None:
         pass
+
+    def caught_up(self, sent: tuple[str, ...]) -> None:
+        self.caught_up_with.append(sent)
