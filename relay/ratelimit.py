@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 
 
 class RateLimiter:
@@ -11,8 +12,15 @@ class RateLimiter:
     Memory stays bounded: full buckets are forgotten when the table grows past ``max_keys``.
     """
 
-    def __init__(self, rate: float, burst: float, max_keys: int = 100_000) -> None:
+    def __init__(
+        self,
+        rate: float,
+        burst: float,
+        max_keys: int = 100_000,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
         self.rate = rate
+        self._clock = clock
         self.burst = max(burst, 1.0)
         self.max_keys = max_keys
         self._buckets: dict[str, tuple[float, float]] = {}
@@ -24,7 +32,7 @@ class RateLimiter:
     def allow(self, key: str, cost: float = 1.0) -> bool:
         if self.rate <= 0:
             return True
-        now = time.monotonic()
+        now = self._clock()
         tokens, last = self._buckets.get(key, (self.burst, now))
         tokens = min(self.burst, tokens + (now - last) * self.rate)
         if tokens < cost:

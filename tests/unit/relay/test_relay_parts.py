@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import io
 import json
-import time
 from pathlib import Path
 
 import pytest
@@ -56,10 +55,13 @@ def test_png_named_jpeg_and_pixel_bombs_are_refused() -> None:
 
 
 def test_rate_limiter_allows_burst_then_refills() -> None:
-    rl = RateLimiter(rate=10, burst=3)
+    now = [100.0]
+    rl = RateLimiter(rate=10, burst=3, clock=lambda: now[0])
     assert [rl.allow("a") for _ in range(4)] == [True, True, True, False]
     assert rl.allow("b") is True  # keys are independent
-    time.sleep(0.12)
+    now[0] += 0.09  # 0.9 of a token: not yet
+    assert rl.allow("a") is False
+    now[0] += 0.02
     assert rl.allow("a") is True
     assert RateLimiter(0, 1).allow("x") is True
 
