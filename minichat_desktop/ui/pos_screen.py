@@ -50,7 +50,7 @@ from minichat_desktop.domain.sales.pos import Sellable
 from minichat_desktop.domain.thai import format_baht
 from minichat_desktop.ui.context import AppContext
 from minichat_desktop.ui.dialogs import ask
-from minichat_desktop.ui.errors import show_error
+from minichat_desktop.ui.errors import error_text, show_error
 from minichat_desktop.ui.pos_dialogs import (
     BuyerDialog,
     MoneyDialog,
@@ -79,6 +79,9 @@ class PosScreen(QWidget):
 
     sale_completed = Signal(int)
     line_added = Signal(int)  # row (tests and the bench wait on it)
+    # The shop's VAT terms the till totals on: read when first needed, again when the shop's
+    # settings change and before each payment.
+    terms: pos.SaleTerms | None = None
 
     def __init__(self, ctx: AppContext) -> None:
         super().__init__()
@@ -546,18 +549,32 @@ class PosScreen(QWidget):
     # ------------------------------------------------------------------ totals
 
     def _totals_changed(self) -> None:
-        lines = self.model.lines
-        subtotal = sum(ln.total_satang for ln in lines)
-        discount = min(self.order_discount, subtotal)
-        total = subtotal - discount
+        """Show the sale's totals as the domain computes them (:func:`pos.totals_of` on the
+        shop's terms, what the payment dialog asks): VAT is a line of its own when the prices
+        exclude it."""
+        self.pay_button.setEnabled(bool(self.model.lines))
+        self._show_buyer()
+        try:
+            if self.terms is None:
+                self.terms = self.ctx.ops.read_now(pos.sale_terms)
+            totals = pos.totals_of(self.model.cart_lines(), self.order_discount, self.terms)
+        except DomainError as exc:  # paying shows the same error in a dialog
+            self.sums.setText(error_text(exc))
+            self.total_label.setText("—")
+            return
         text = self.tr("{n} items · subtotal {subtotal}").format(
-            n=self.model.item_count(), subtotal=baht(subtotal)
+            n=self.model.item_count(), subtotal=baht(totals.subtotal)
         )
-        if discount:
-            text += " · " + self.tr("discount {d}").format(d=baht(discount))
+        if totals.discount:
+            text += " · " + self.tr("discount {d}").format(d=baht(totals.discount))
+        if totals.vat and not self.terms.prices_include_vat:
+            text += "\n" + self.tr("VAT {rate}% {amount}").format(
+                rate=f"{totals.vat_rate_bp / 100:g}", amount=baht(totals.vat)
+            )
         self.sums.setText(text)
-        self.total_label.setText(baht(total))
-        self.pay_button.setEnabled(bool(lines))
+        self.total_label.setText(baht(totals.total))
+
+    def _show_buyer(self) -> None:
         if self.buyer:
             self.buyer_label.setText(
                 self.tr("Customer: {who}").format(
@@ -585,13 +602,16 @@ class PosScreen(QWidget):
         lines = self.model.cart_lines()
         self.busy += 1
         try:
-            totals = await self.ctx.ops.read(pos.sale_totals, lines, self.order_discount)
+            # pos.sale_totals in two steps: today's terms also refresh the till's total
+            self.terms = await self.ctx.ops.read(pos.sale_terms)
+            totals = pos.totals_of(lines, self.order_discount, self.terms)
             profile = await self.ctx.ops.read(shop.get_profile)
         except DomainError as exc:
             show_error(self, exc)
             return
         finally:
             self.busy -= 1
+        self._totals_changed()
         dialog = PayDialog(totals.total, profile.promptpay_id, self)
         accepted = await ask(dialog, self)
         tenders = list(dialog.tenders)
@@ -961,6 +981,9 @@ class PosScreen(QWidget):
 
     @asyncSlot(set)
     async def on_changed(self, topics: set[str]) -> None:
+        if "shop" in topics:  # VAT registration, prices with or without VAT, the rate
+            self.terms = None
+            self._totals_changed()
         if not topics & {"catalog", "pos", "orders"}:
             return
         self.busy += 1

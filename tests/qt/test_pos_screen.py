@@ -329,3 +329,97 @@ async def test_quick_tiles_name_the_variant_and_add_it(make_ctx: Callable[..., A
     await until(lambda: screen.model.item_count() == 1 and screen.busy == 0)
     assert screen.model.lines[0].item.variant_id == ids["shirt_l"]
     await close(screen)
+
+
+async def pay_exact_cash(screen: PosScreen) -> str:
+    """Pay the amount due in cash through the real dialog; returns what the dialog asked."""
+    asked: list[str] = []
+
+    def take(dialog: PayDialog) -> None:
+        asked.append(dialog.due.text())
+        QTest.keyClick(dialog.amount, Qt.Key.Key_Return)  # the amount due, in cash
+
+    before = screen.last_sale
+    when_dialog(screen, PayDialog, take)
+    screen.pay()
+    await until(lambda: screen.last_sale is not before and screen.busy == 0)
+    return asked[0]
+
+
+@pytest.mark.parametrize(
+    ("prices_include_vat", "till", "vat_line", "stored"),
+    [
+        (False, "฿107.00", "ภาษีมูลค่าเพิ่ม 7% ฿7.00", (10_000, 700, 10_700)),
+        (True, "฿100.00", None, (10_000, 654, 10_000)),
+    ],
+)
+async def test_the_till_shows_what_the_payment_dialog_asks_with_vat(
+    make_ctx: Callable[..., AppContext],
+    warnings: list[str],
+    prices_include_vat: bool,
+    till: str,
+    vat_line: str | None,
+    stored: tuple[int, int, int],
+) -> None:
+    """A VAT-registered shop: a ฿100.00 item costs ฿107.00 on the till, in the payment dialog
+    and in the stored sale when prices exclude VAT (VAT a line of its own), and ฿100.00 when
+    they include it (no VAT line)."""
+    ctx = make_ctx()
+    ctx.ops.write_now(
+        shop.update_profile,
+        ACTOR,
+        tax_id="0105565123452",
+        vat_registered=True,
+        prices_include_vat=prices_include_vat,
+    )
+    ctx.ops.write_now(
+        catalog.save_product,
+        ProductInput(
+            sku="SOAP",
+            name_th="สบู่",
+            price_satang=10_000,
+            variants=[VariantInput(sku="SOAP-1", stock=5)],
+        ),
+        ACTOR,
+    )
+    screen = PosScreen(ctx)
+    screen.show()
+    try:
+        assert await screen.open_shift(100_000)
+        await scan(screen, "SOAP-1")
+        assert screen.total_label.text() == till
+        lines = screen.sums.text().split("\n")
+        assert lines[1:] == ([vat_line] if vat_line else [])
+        assert await pay_exact_cash(screen) == till
+        assert screen.last_sale is not None
+        view = ctx.ops.read_now(orders.get_order, screen.last_sale.order.id)
+        assert (view.subtotal_satang, view.vat_satang, view.total_satang) == stored
+        assert warnings == []
+    finally:
+        await close(screen)
+
+
+async def test_the_till_follows_the_shop_switching_to_prices_without_vat(
+    make_ctx: Callable[..., AppContext], warnings: list[str]
+) -> None:
+    """Saving the shop's VAT terms re-totals the sale on the till at once."""
+    ctx = make_ctx()
+    fill(ctx)
+    screen = PosScreen(ctx)
+    screen.show()
+    try:
+        await scan(screen, "TEA-1")
+        assert screen.total_label.text() == "฿45.00"
+        await ctx.ops.write(
+            shop.update_profile,
+            ACTOR,
+            tax_id="0105565123452",
+            vat_registered=True,
+            prices_include_vat=False,
+            topics={"shop"},
+        )
+        await until(lambda: screen.total_label.text() == "฿48.15")
+        assert screen.sums.text().endswith("ภาษีมูลค่าเพิ่ม 7% ฿3.15")
+        assert warnings == []
+    finally:
+        await close(screen)

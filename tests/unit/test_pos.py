@@ -157,6 +157,28 @@ def test_line_and_order_discounts_reach_the_order(shopdb: Database) -> None:
     assert err.value.code == "order.line_discount_too_big"
 
 
+def test_a_sale_is_totalled_on_the_shops_terms_without_vat_in_the_prices(
+    shopdb: Database,
+) -> None:
+    """Prices excluding VAT: ฿100.00 of goods less a ฿10.00 discount is ฿96.30 (VAT ฿6.30) in
+    the pure totals the till shows, in sale_totals and in the stored sale."""
+    _open(shopdb)
+    with shopdb.write() as s:
+        shop.update_profile(s, "owner", prices_include_vat=False)
+    shirt = _find(shopdb, "SHIRT")
+    lines = [CartLine(shirt.variant_id, 1, 10000)]
+    with shopdb.read() as s:
+        terms = pos.sale_terms(s)
+        via_session = pos.sale_totals(s, lines, 1000)
+    assert terms == pos.SaleTerms(vat_registered=True, prices_include_vat=False, vat_rate_bp=700)
+    totals = pos.totals_of(lines, 1000, terms)
+    assert totals == via_session
+    assert (totals.subtotal, totals.discount, totals.vat, totals.total) == (10000, 1000, 630, 9630)
+    with shopdb.write() as s:
+        sale = pos.ring_up(s, lines, [Tender(CASH, 9630)], "staff", order_discount_satang=1000)
+    assert (sale.order.vat_satang, sale.order.total_satang) == (630, 9630)
+
+
 def test_selling_more_than_the_stock_stores_nothing(shopdb: Database) -> None:
     _open(shopdb)
     shirt = _find(shopdb, "SHIRT")

@@ -408,11 +408,31 @@ class SaleResult:
     tenders: tuple[Tender, ...]
 
 
-def sale_totals(
-    session: Session, lines: Sequence[CartLine], order_discount_satang: int = 0
-) -> orders_mod.Totals:
-    """What the till shows while ringing up: the same arithmetic place_order stores."""
+@dataclass(frozen=True, slots=True)
+class SaleTerms:
+    """The shop's terms a counter sale is totalled on: whether it charges VAT, whether its
+    prices include it, and the rate in force today (basis points; 0 when not registered)."""
+
+    vat_registered: bool
+    prices_include_vat: bool
+    vat_rate_bp: int
+
+
+def sale_terms(session: Session) -> SaleTerms:
+    """The terms a sale rung up now is totalled on, as :func:`orders.place_order` reads them.
+    Raises :class:`UserError` ``vat.no_rate`` when the shop charges VAT and no rate is set for
+    today."""
     profile = shop_mod.get_profile(session)
+    rate = shop_mod.vat_rate_bp(session, shop_mod.bangkok_today()) if profile.vat_registered else 0
+    return SaleTerms(profile.vat_registered, profile.prices_include_vat, rate)
+
+
+def totals_of(
+    lines: Sequence[CartLine], order_discount_satang: int, terms: SaleTerms
+) -> orders_mod.Totals:
+    """What a sale of ``lines`` comes to on ``terms``: the arithmetic place_order stores, with
+    no I/O, so the till can total every scan at once. Raises :class:`UserError` for a line
+    discount larger than its line or an order discount larger than the subtotal."""
     subtotal = 0
     for ln in lines:
         line_gross = ln.unit_price_satang * ln.quantity
@@ -428,10 +448,18 @@ def sale_totals(
         subtotal,
         order_discount_satang,
         0,
-        vat_registered=profile.vat_registered,
-        prices_include_vat=profile.prices_include_vat,
-        rate_bp=shop_mod.vat_rate_bp(session, shop_mod.bangkok_today()),
+        vat_registered=terms.vat_registered,
+        prices_include_vat=terms.prices_include_vat,
+        rate_bp=terms.vat_rate_bp,
     )
+
+
+def sale_totals(
+    session: Session, lines: Sequence[CartLine], order_discount_satang: int = 0
+) -> orders_mod.Totals:
+    """What the sale comes to now (what the payment dialog asks and :func:`ring_up` takes):
+    :func:`totals_of` on :func:`sale_terms`."""
+    return totals_of(lines, order_discount_satang, sale_terms(session))
 
 
 def _check_tenders(total: int, tenders: Sequence[Tender]) -> int:
