@@ -369,6 +369,20 @@ class OrdersScreen(QWidget):
         self.filter_problem = ""
         self._detail_seq = 0
 
+        self._build_toolbar()
+        self._build_filters()
+        self._build_table()
+        self._build_bulk()
+        self._build_detail()
+        self._lay_out()
+        self._connect()
+        self._fill_combos()
+        self.retranslate()
+        self.refresh()
+
+    # ------------------------------------------------------------------ building
+
+    def _build_toolbar(self) -> None:
         self.title = QLabel(objectName="Title")
         self.search = QLineEdit()
         self.search.setClearButtonEnabled(True)
@@ -376,6 +390,7 @@ class OrdersScreen(QWidget):
         self.templates_button = QPushButton()
         self.templates_button.clicked.connect(self.edit_templates)
 
+    def _build_filters(self) -> None:
         self.status = QComboBox()
         self.payment = QComboBox()
         self.channel = QComboBox()
@@ -397,7 +412,8 @@ class OrdersScreen(QWidget):
         self.customer_chip.setVisible(False)
         self.customer_chip.clicked.connect(lambda: self.show_customer(None))
 
-        self.model = OrderTableModel(ctx.ops, self)
+    def _build_table(self) -> None:
+        self.model = OrderTableModel(self.ctx.ops, self)
         self.model.loaded.connect(self._loaded)
         self.model.failed.connect(self._report)
         self.table = list_table(self.model)
@@ -414,6 +430,8 @@ class OrdersScreen(QWidget):
         self.table.selectionModel().selectionChanged.connect(lambda _a, _b: self._selected())
         self.count_label = QLabel(objectName="Muted")
 
+    def _build_bulk(self) -> None:
+        """What is done to every selected order at once."""
         self.selected_label = QLabel(objectName="Muted")
         self.bulk_status_button = QPushButton()
         self.bulk_status_button.clicked.connect(self.bulk_change_status)
@@ -427,6 +445,7 @@ class OrdersScreen(QWidget):
         )
         self.bulk_more.setMenu(self.bulk_menu)
 
+    def _build_detail(self) -> None:
         self.detail = OrderDetail()
         d = self.detail
         d.pay_button.clicked.connect(self.mark_paid)
@@ -445,35 +464,12 @@ class OrdersScreen(QWidget):
         d.save_invoice_action.triggered.connect(lambda: self._print("save_invoice"))
         d.save_label_action.triggered.connect(lambda: self._print("save_label"))
 
-        bar = QHBoxLayout()
-        bar.addWidget(self.title)
-        bar.addSpacing(12)
-        bar.addWidget(self.search, 1)
-        bar.addWidget(self.templates_button)
-        filters = QHBoxLayout()
-        filters.setSpacing(6)
-        for w in (self.status, self.payment, self.channel, self.dates, self.date_from):
-            filters.addWidget(w)
-        self.dash = QLabel("–")
-        self.dash.setVisible(False)
-        filters.addWidget(self.dash)
-        filters.addWidget(self.date_to)
-        self.total_label = QLabel()
-        filters.addSpacing(8)
-        filters.addWidget(self.total_label)
-        filters.addWidget(self.min_total)
-        filters.addWidget(QLabel("–"))
-        filters.addWidget(self.max_total)
-        filters.addWidget(self.customer_chip)
-        filters.addStretch(1)
-        bulk = QHBoxLayout()
-        bulk.addWidget(self.count_label)
-        bulk.addStretch(1)
-        bulk.addWidget(self.selected_label)
-        bulk.addWidget(self.bulk_status_button)
-        bulk.addWidget(self.bulk_labels_button)
-        bulk.addWidget(self.bulk_more)
-
+    def _lay_out(self) -> None:
+        """The search bar and the filters above the list (with the bulk bar) and the order
+        beside it."""
+        bar = self._toolbar_row()
+        filters = self._filter_row()
+        bulk = self._bulk_row()
         left = QWidget()
         lcol = QVBoxLayout(left)
         lcol.setContentsMargins(0, 0, 0, 0)
@@ -496,6 +492,46 @@ class OrdersScreen(QWidget):
         layout.addLayout(filters)
         layout.addWidget(self.splitter, 1)
 
+    def _toolbar_row(self) -> QHBoxLayout:
+        bar = QHBoxLayout()
+        bar.addWidget(self.title)
+        bar.addSpacing(12)
+        bar.addWidget(self.search, 1)
+        bar.addWidget(self.templates_button)
+        return bar
+
+    def _filter_row(self) -> QHBoxLayout:
+        filters = QHBoxLayout()
+        filters.setSpacing(6)
+        for w in (self.status, self.payment, self.channel, self.dates, self.date_from):
+            filters.addWidget(w)
+        self.dash = QLabel("–")
+        self.dash.setVisible(False)
+        filters.addWidget(self.dash)
+        filters.addWidget(self.date_to)
+        self.total_label = QLabel()
+        filters.addSpacing(8)
+        filters.addWidget(self.total_label)
+        filters.addWidget(self.min_total)
+        filters.addWidget(QLabel("–"))
+        filters.addWidget(self.max_total)
+        filters.addWidget(self.customer_chip)
+        filters.addStretch(1)
+        return filters
+
+    def _bulk_row(self) -> QHBoxLayout:
+        bulk = QHBoxLayout()
+        bulk.addWidget(self.count_label)
+        bulk.addStretch(1)
+        bulk.addWidget(self.selected_label)
+        bulk.addWidget(self.bulk_status_button)
+        bulk.addWidget(self.bulk_labels_button)
+        bulk.addWidget(self.bulk_more)
+        return bulk
+
+    def _connect(self) -> None:
+        """A new search or filter reloads the list (typing waits for a pause), so does a
+        change to orders anywhere; Ctrl+F goes to the search."""
         self.timer = QTimer(self, singleShot=True, interval=SEARCH_DEBOUNCE_MS)
         self.timer.timeout.connect(self.refresh)
         self.search.textChanged.connect(lambda _t: self.timer.start())
@@ -507,13 +543,9 @@ class OrdersScreen(QWidget):
         self.dates.currentIndexChanged.connect(lambda _i: self._dates_changed())
         self.date_from.dateChanged.connect(lambda _d: self.refresh())
         self.date_to.dateChanged.connect(lambda _d: self.refresh())
-        ctx.ops.changed.connect(self.on_changed)
+        self.ctx.ops.changed.connect(self.on_changed)
         find = QShortcut(QKeySequence(QKeySequence.StandardKey.Find), self)
         find.activated.connect(self.focus_search)
-
-        self._fill_combos()
-        self.retranslate()
-        self.refresh()
 
     # ------------------------------------------------------------------ language
 
