@@ -42,7 +42,7 @@ from PySide6.QtWidgets import (
 )
 from qasync import asyncSlot
 
-from minichat_desktop.domain.errors import DomainError, EnvironmentProblem, UserError
+from minichat_desktop.domain.errors import DomainError, UserError
 from minichat_desktop.domain.models import Channel, OrderStatus, PaymentStatus
 from minichat_desktop.domain.sales import order_actions, order_notify, orders
 from minichat_desktop.domain.sales.orders import OrderFilters, OrderView
@@ -52,7 +52,7 @@ from minichat_desktop.ui import theme
 from minichat_desktop.ui.context import AppContext
 from minichat_desktop.ui.dialogs import ask, inform
 from minichat_desktop.ui.empty_state import EmptyState
-from minichat_desktop.ui.errors import error_text, logging_path
+from minichat_desktop.ui.errors import error_text, report_error
 from minichat_desktop.ui.i18n import t
 from minichat_desktop.ui.orders_dialogs import (
     PaymentDialog,
@@ -807,25 +807,9 @@ class OrdersScreen(QWidget):
         return inform(self, title, text, warn=warn)
 
     def _report(self, exc: BaseException) -> None:
-        """Say what went wrong without a modal loop: the person's mistake or the environment
-        in their words; our bug as an apology with the log's path (logged with traceback)."""
-        if isinstance(exc, UserError):
-            self._inform(t("Please check"), why(exc, named=True), warn=True)
-        elif isinstance(exc, EnvironmentProblem):
-            log.warning("environment problem: %s", exc.message)
-            self._inform(
-                t("Could not finish"),
-                error_text(exc) + "\n\n" + t("Nothing was lost. Please try again."),
-                warn=True,
-            )
-        else:
-            log.error("unexpected error in the orders screen", exc_info=exc)
-            self._inform(
-                t("Something went wrong"),
-                t("MiniChat hit a problem it did not expect. Details are in the log file.")
-                + f"\n\n{logging_path()}",
-                warn=True,
-            )
+        """Say what went wrong the usual way, without a modal loop; a refused change names
+        the order and why (:func:`why`)."""
+        report_error(self, exc, explain=lambda e: why(e, named=True))
 
     async def _write(self, fn: Any, *args: Any, topics: Iterable[str] = (), **kwargs: Any) -> Any:
         """Run a change; report a failure (None is returned then). A message queued for a
