@@ -13,6 +13,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import secrets
+from collections.abc import Callable
 from typing import Any
 
 from PySide6.QtCore import QDateTime, QEvent, Qt, QTimer, QTimeZone, Signal
@@ -179,8 +180,7 @@ class BroadcastsScreen(QWidget):
         self._preview_seq = 0
 
         self.title = QLabel(objectName="Title")
-        self.new_button = QPushButton()
-        self.new_button.clicked.connect(self.new_broadcast)
+        self.new_button = self._push_button(self.new_broadcast)
         left = self._build_list()
         scroll = self._build_composer()
 
@@ -204,6 +204,14 @@ class BroadcastsScreen(QWidget):
         self.refresh_preview()
 
     # ------------------------------------------------------------------ building
+
+    @staticmethod
+    def _push_button(slot: Callable[[], object], *, primary: bool = False) -> QPushButton:
+        button = QPushButton()
+        if primary:
+            button.setProperty("primary", True)
+        button.clicked.connect(slot)
+        return button
 
     @staticmethod
     def _bold_label() -> QLabel:
@@ -232,10 +240,8 @@ class BroadcastsScreen(QWidget):
         rh.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
         rh.resizeSection(1, 90)
         rh.resizeSection(2, 220)
-        self.cancel_button = QPushButton()
-        self.cancel_button.clicked.connect(self.cancel_selected)
-        self.edit_button = QPushButton()
-        self.edit_button.clicked.connect(self.edit_selected)
+        self.cancel_button = self._push_button(self.cancel_selected)
+        self.edit_button = self._push_button(self.edit_selected)
         left = QWidget()
         lcol = QVBoxLayout(left)
         lcol.setContentsMargins(0, 0, 0, 0)
@@ -341,8 +347,7 @@ class BroadcastsScreen(QWidget):
         qrow = QHBoxLayout()
         self.quota = QLabel()
         self.quota.setWordWrap(True)
-        self.refresh_quota = QPushButton()
-        self.refresh_quota.clicked.connect(self.ask_quota)
+        self.refresh_quota = self._push_button(self.ask_quota)
         qrow.addWidget(self.quota, 1)
         qrow.addWidget(self.refresh_quota)
         bcol.addWidget(self.reach)
@@ -367,11 +372,8 @@ class BroadcastsScreen(QWidget):
         wrow.addWidget(self.when, 1)
         col.addLayout(wrow)
         brow = QHBoxLayout()
-        self.draft_button = QPushButton()
-        self.draft_button.clicked.connect(self.save_draft)
-        self.send_button = QPushButton()
-        self.send_button.setProperty("primary", True)
-        self.send_button.clicked.connect(self.send)
+        self.draft_button = self._push_button(self.save_draft)
+        self.send_button = self._push_button(self.send, primary=True)
         self.feedback = QLabel()
         self.feedback.setWordWrap(True)
         brow.addWidget(self.feedback, 1)
