@@ -137,7 +137,7 @@ class PosScreen(QWidget):
     # ------------------------------------------------------------------ building
 
     @staticmethod
-    def _button(slot: Callable[[], object]) -> QPushButton:
+    def _push_button(slot: Callable[[], object]) -> QPushButton:
         button = QPushButton()
         button.clicked.connect(slot)
         return button
@@ -146,11 +146,11 @@ class PosScreen(QWidget):
         """The title, the shift, and what is done to the shift and past sales."""
         self.title = QLabel(objectName="Title")
         self.shift_label = QLabel(objectName="Muted")
-        self.shift_button = self._button(self.shift_action)
-        self.cash_button = self._button(self.cash_in_out)
-        self.x_button = self._button(self.show_x_report)
-        self.held_button = self._button(self.resume)
-        self.recent_button = self._button(self.recent_sales)
+        self.shift_button = self._push_button(self.shift_action)
+        self.cash_button = self._push_button(self.cash_in_out)
+        self.x_button = self._push_button(self.show_x_report)
+        self.held_button = self._push_button(self.resume)
+        self.recent_button = self._push_button(self.recent_sales)
         top = QHBoxLayout()
         top.addWidget(self.title)
         top.addSpacing(12)
@@ -229,11 +229,11 @@ class PosScreen(QWidget):
         self.pay_button.setMinimumHeight(64)
         self.pay_button.setStyleSheet("font-size: 16pt;")
         self.pay_button.clicked.connect(self.pay)
-        self.hold_button = self._button(self.hold)
-        self.customer_button = self._button(self.edit_buyer)
-        self.discount_button = self._button(self.set_order_discount)
-        self.clear_button = self._button(self.void_sale)
-        self.receipt_button = self._button(self.print_last_receipt)
+        self.hold_button = self._push_button(self.hold)
+        self.customer_button = self._push_button(self.edit_buyer)
+        self.discount_button = self._push_button(self.set_order_discount)
+        self.clear_button = self._push_button(self.void_sale)
+        self.receipt_button = self._push_button(self.print_last_receipt)
         self.receipt_button.setEnabled(False)
         right = QWidget()
         right.setMaximumWidth(500)
