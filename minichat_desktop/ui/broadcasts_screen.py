@@ -221,7 +221,8 @@ class BroadcastsScreen(QWidget):
 
     @staticmethod
     def _note_label() -> QLabel:
-        label = QLabel(objectName="Muted")
+        label = QLabel()
+        label.setObjectName("Muted")
         label.setWordWrap(True)
         return label
 
