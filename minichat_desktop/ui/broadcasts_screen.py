@@ -13,6 +13,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import secrets
+from collections.abc import Callable
 from typing import Any
 
 from PySide6.QtCore import QDateTime, QEvent, Qt, QTimer, QTimeZone, Signal
@@ -152,29 +153,69 @@ class BroadcastsScreen(QWidget):
         self._preview_seq = 0
 
         self.title = QLabel(objectName="Title")
-        self.new_button = QPushButton()
-        self.new_button.clicked.connect(self.new_broadcast)
+        self.new_button = self._push_button(self.new_broadcast)
+        left = self._build_list()
+        scroll = self._build_composer()
 
-        # ---- list and results
+        self.splitter = QSplitter(Qt.Orientation.Horizontal)
+        self.splitter.addWidget(left)
+        self.splitter.addWidget(scroll)
+        self.splitter.setChildrenCollapsible(False)
+        self.splitter.setSizes([620, 620])
+        bar = QHBoxLayout()
+        bar.addWidget(self.title)
+        bar.addStretch(1)
+        bar.addWidget(self.new_button)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(16, 12, 16, 12)
+        layout.addLayout(bar)
+        layout.addWidget(self.splitter, 1)
+
+        self._connect()
+        self.retranslate()
+        self._fill(ctx.ops.read_now(marketing.broadcasts_overview))
+        self.refresh_preview()
+
+    # ------------------------------------------------------------------ building
+
+    @staticmethod
+    def _push_button(slot: Callable[[], object], *, primary: bool = False) -> QPushButton:
+        button = QPushButton()
+        if primary:
+            button.setProperty("primary", True)
+        button.clicked.connect(slot)
+        return button
+
+    @staticmethod
+    def _bold_label() -> QLabel:
+        label = QLabel()
+        label.setStyleSheet("font-weight: 600;")
+        return label
+
+    @staticmethod
+    def _note_label() -> QLabel:
+        label = QLabel()
+        label.setObjectName("Muted")
+        label.setWordWrap(True)
+        return label
+
+    def _build_list(self) -> QWidget:
+        """The broadcasts, and the delivery results of the one selected."""
         self.table = _table(5)
         header = self.table.horizontalHeader()
         header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
         for c, w in ((1, 100), (2, 130), (3, 80), (4, 80)):
             header.resizeSection(c, w)
         self.table.itemSelectionChanged.connect(self._picked)
-        self.results_title = QLabel()
-        self.results_title.setStyleSheet("font-weight: 600;")
-        self.results_summary = QLabel(objectName="Muted")
-        self.results_summary.setWordWrap(True)
+        self.results_title = self._bold_label()
+        self.results_summary = self._note_label()
         self.results = _table(3)
         rh = self.results.horizontalHeader()
         rh.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
         rh.resizeSection(1, 90)
         rh.resizeSection(2, 220)
-        self.cancel_button = QPushButton()
-        self.cancel_button.clicked.connect(self.cancel_selected)
-        self.edit_button = QPushButton()
-        self.edit_button.clicked.connect(self.edit_selected)
+        self.cancel_button = self._push_button(self.cancel_selected)
+        self.edit_button = self._push_button(self.edit_selected)
         left = QWidget()
         lcol = QVBoxLayout(left)
         lcol.setContentsMargins(0, 0, 0, 0)
@@ -186,11 +227,26 @@ class BroadcastsScreen(QWidget):
         lcol.addLayout(head)
         lcol.addWidget(self.results_summary)
         lcol.addWidget(self.results, 2)
+        return left
 
-        # ---- composer
+    def _build_composer(self) -> QScrollArea:
+        """The message, its audience, how many it reaches, and when it goes."""
         form = QWidget()
         col = QVBoxLayout(form)
         col.setContentsMargins(12, 0, 12, 8)
+        self._build_message(col)
+        self._build_audience(col)
+        col.addWidget(self._build_reach())
+        self._build_when(col)
+        col.addStretch(1)
+        scroll = QScrollArea()
+        scroll.setWidgetResizable(True)
+        scroll.setFrameShape(QFrame.Shape.NoFrame)
+        scroll.setWidget(form)
+        scroll.setMinimumWidth(500)
+        return scroll
+
+    def _build_message(self, col: QVBoxLayout) -> None:
         self.compose_title = QLabel()
         self.compose_title.setStyleSheet("font-weight: 600; font-size: 15px;")
         col.addWidget(self.compose_title)
@@ -217,8 +273,9 @@ class BroadcastsScreen(QWidget):
         col.addWidget(self.products)
         col.addWidget(self.products_count)
 
-        self.audience_title = QLabel()
-        self.audience_title.setStyleSheet("font-weight: 600;")
+    def _build_audience(self, col: QVBoxLayout) -> None:
+        """Who gets it: segments, pipeline statuses and tags, and through which channels."""
+        self.audience_title = self._bold_label()
         col.addWidget(self.audience_title)
         grid = QGridLayout()
         self.segments_label = QLabel()
@@ -247,10 +304,11 @@ class BroadcastsScreen(QWidget):
         chrow.addWidget(self.via_line)
         chrow.addStretch(1)
         col.addLayout(chrow)
-        self.audience_hint = QLabel(objectName="Muted")
-        self.audience_hint.setWordWrap(True)
+        self.audience_hint = self._note_label()
         col.addWidget(self.audience_hint)
 
+    def _build_reach(self) -> QFrame:
+        """How many the audience reaches, who is left out, and the LINE quota."""
         box = QFrame()
         box.setStyleSheet(
             f"QFrame#Reach {{ background: white; border: 1px solid {theme.LINE_COLOR};"
@@ -258,22 +316,21 @@ class BroadcastsScreen(QWidget):
         )
         box.setObjectName("Reach")
         bcol = QVBoxLayout(box)
-        self.reach = QLabel()
-        self.reach.setStyleSheet("font-weight: 600;")
-        self.left_out = QLabel(objectName="Muted")
-        self.left_out.setWordWrap(True)
+        self.reach = self._bold_label()
+        self.left_out = self._note_label()
         qrow = QHBoxLayout()
         self.quota = QLabel()
         self.quota.setWordWrap(True)
-        self.refresh_quota = QPushButton()
-        self.refresh_quota.clicked.connect(self.ask_quota)
+        self.refresh_quota = self._push_button(self.ask_quota)
         qrow.addWidget(self.quota, 1)
         qrow.addWidget(self.refresh_quota)
         bcol.addWidget(self.reach)
         bcol.addWidget(self.left_out)
         bcol.addLayout(qrow)
-        col.addWidget(box)
+        return box
 
+    def _build_when(self, col: QVBoxLayout) -> None:
+        """Now or at a time, and the buttons that save or send."""
         wrow = QHBoxLayout()
         self.when_now = QRadioButton(checked=True)
         self.when_later = QRadioButton()
@@ -289,38 +346,18 @@ class BroadcastsScreen(QWidget):
         wrow.addWidget(self.when, 1)
         col.addLayout(wrow)
         brow = QHBoxLayout()
-        self.draft_button = QPushButton()
-        self.draft_button.clicked.connect(self.save_draft)
-        self.send_button = QPushButton()
-        self.send_button.setProperty("primary", True)
-        self.send_button.clicked.connect(self.send)
+        self.draft_button = self._push_button(self.save_draft)
+        self.send_button = self._push_button(self.send, primary=True)
         self.feedback = QLabel()
         self.feedback.setWordWrap(True)
         brow.addWidget(self.feedback, 1)
         brow.addWidget(self.draft_button)
         brow.addWidget(self.send_button)
         col.addLayout(brow)
-        col.addStretch(1)
-        scroll = QScrollArea()
-        scroll.setWidgetResizable(True)
-        scroll.setFrameShape(QFrame.Shape.NoFrame)
-        scroll.setWidget(form)
-        scroll.setMinimumWidth(500)
 
-        self.splitter = QSplitter(Qt.Orientation.Horizontal)
-        self.splitter.addWidget(left)
-        self.splitter.addWidget(scroll)
-        self.splitter.setChildrenCollapsible(False)
-        self.splitter.setSizes([620, 620])
-        bar = QHBoxLayout()
-        bar.addWidget(self.title)
-        bar.addStretch(1)
-        bar.addWidget(self.new_button)
-        layout = QVBoxLayout(self)
-        layout.setContentsMargins(16, 12, 16, 12)
-        layout.addLayout(bar)
-        layout.addWidget(self.splitter, 1)
-
+    def _connect(self) -> None:
+        """A changed audience recounts the reach (after a pause); the message's length and
+        the products chosen are counted as they change."""
         self.timer = QTimer(self, singleShot=True, interval=PREVIEW_DEBOUNCE_MS)
         self.timer.timeout.connect(self.refresh_preview)
         for lw in (self.segments, self.statuses, self.tags):
@@ -330,17 +367,13 @@ class BroadcastsScreen(QWidget):
         self.text.textChanged.connect(self._count_text)
         self.products.itemChanged.connect(lambda _i: self._count_products())
         self.product_search.textChanged.connect(self._filter_products)
-        ctx.ops.changed.connect(self.on_changed)
-        ctx.signals.line_quota_sig.connect(lambda _q: self.timer.start())
+        self.ctx.ops.changed.connect(self.on_changed)
+        self.ctx.signals.line_quota_sig.connect(lambda _q: self.timer.start())
         # Receipts (sent, delivered, read) move the results of the broadcast shown.
         self.results_timer = QTimer(self, singleShot=True, interval=500)
         self.results_timer.timeout.connect(self._refresh_results)
-        ctx.signals.conversations_changed_sig.connect(lambda _ids: self.results_timer.start())
-        ctx.signals.status_changed_sig.connect(lambda _s: self._show_preview())
-
-        self.retranslate()
-        self._fill(ctx.ops.read_now(marketing.broadcasts_overview))
-        self.refresh_preview()
+        self.ctx.signals.conversations_changed_sig.connect(lambda _ids: self.results_timer.start())
+        self.ctx.signals.status_changed_sig.connect(lambda _s: self._show_preview())
 
     # ------------------------------------------------------------------ language
 

@@ -61,7 +61,7 @@ from minichat_desktop.ui.catalog_models import (
 from minichat_desktop.ui.context import AppContext
 from minichat_desktop.ui.dialogs import inform
 from minichat_desktop.ui.empty_state import EmptyState
-from minichat_desktop.ui.errors import error_text, show_error
+from minichat_desktop.ui.errors import report_error, show_error
 from minichat_desktop.ui.tables import list_table, plain_label
 
 log = logging.getLogger(__name__)
@@ -642,7 +642,7 @@ class CatalogScreen(QWidget):
             self.show_import_problems(path.name, list(exc.problems))
             return None
         except DomainError as exc:
-            self._inform(self.tr("Import products"), error_text(exc), warn=True)
+            report_error(self, exc)
             return None
         except Exception as exc:
             show_error(self, exc)

@@ -71,7 +71,7 @@ from minichat_desktop.ui import theme
 from minichat_desktop.ui.context import AppContext
 from minichat_desktop.ui.dialogs import ask, inform
 from minichat_desktop.ui.empty_state import EmptyState
-from minichat_desktop.ui.errors import error_text, show_error
+from minichat_desktop.ui.errors import report_error, show_error
 from minichat_desktop.ui.i18n import t
 from minichat_desktop.ui.tables import RowsTableModel, list_table, plain_label
 
@@ -940,7 +940,7 @@ class CustomersScreen(QWidget):
         try:
             result = await self.ctx.ops.read(book.export_customers, path, **f)
         except DomainError as exc:
-            self._inform(self.tr("Export customers"), error_text(exc), warn=True)
+            report_error(self, exc)
             return None
         finally:
             self.busy -= 1

@@ -1,15 +1,21 @@
 """What a person sees when something goes wrong: their mistake (what and how to fix it), the
 environment (retry, nothing lost) or our bug (a short apology with the log's path). Never a
-traceback in a dialog."""
+traceback in a dialog.
+
+The one error path of the UI: :func:`show_error` waits in a modal message box (for plain
+slots); :func:`report_error` says the same without a modal loop (for async slots, which must
+not ``exec()``), keeping the box on ``parent.message``."""
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from typing import Any
 
 from PySide6.QtWidgets import QMessageBox, QWidget
 
 from minichat_desktop.domain.errors import DomainError, EnvironmentProblem, UserError
+from minichat_desktop.ui.dialogs import inform
 from minichat_desktop.ui.i18n import current_language, t
 from minichat_desktop.ui.th import ERRORS as MORE_ERRORS
 
@@ -57,24 +63,50 @@ def error_text(exc: DomainError) -> str:
 
 
 def show_error(parent: QWidget | None, exc: BaseException) -> None:
-    """Tell the person; log our bugs with their traceback (never shown)."""
+    """Tell the person and wait until they close the box; log our bugs with their traceback
+    (never shown)."""
+    title, text, bug = _said(parent, exc, error_text)
+    if bug:
+        QMessageBox.critical(parent, title, text)
+    else:
+        QMessageBox.warning(parent, title, text)
+
+
+def report_error(
+    parent: QWidget, exc: BaseException, *, explain: Callable[[UserError], str] = error_text
+) -> QMessageBox:
+    """Tell the person as :func:`show_error` does, without a modal loop: the box is opened
+    and returned at once, and kept on ``parent.message``. ``explain`` words the person's own
+    mistakes where a screen says more than the error's text (e.g. naming the order)."""
+    title, text, bug = _said(parent, exc, explain)
+    box = inform(parent, title, text, warn=True)
+    if bug:
+        box.setIcon(QMessageBox.Icon.Critical)
+    return box
+
+
+def _said(
+    parent: QWidget | None, exc: BaseException, explain: Callable[[UserError], str]
+) -> tuple[str, str, bool]:
+    """The title and text for ``exc``, and whether it is our bug; logs what is not the
+    person's mistake."""
     if isinstance(exc, UserError):
-        QMessageBox.warning(parent, t("Please check"), error_text(exc))
-    elif isinstance(exc, EnvironmentProblem):
+        return t("Please check"), explain(exc), False
+    if isinstance(exc, EnvironmentProblem):
         log.warning("environment problem: %s", exc.message)
-        QMessageBox.warning(
-            parent,
+        return (
             t("Could not finish"),
             error_text(exc) + "\n\n" + t("Nothing was lost. Please try again."),
+            False,
         )
-    else:
-        log.error("unexpected error", exc_info=exc)
-        QMessageBox.critical(
-            parent,
-            t("Something went wrong"),
-            t("MiniChat hit a problem it did not expect. Details are in the log file.")
-            + f"\n\n{logging_path()}",
-        )
+    where = type(parent).__name__ if parent is not None else "the app"
+    log.error("unexpected error in %s", where, exc_info=exc)
+    return (
+        t("Something went wrong"),
+        t("MiniChat hit a problem it did not expect. Details are in the log file.")
+        + f"\n\n{logging_path()}",
+        True,
+    )
 
 
 def logging_path() -> str:

@@ -7,6 +7,7 @@ error names the node and field, shown in the owner's language, and that node is 
 from __future__ import annotations
 
 import copy
+from collections.abc import Callable
 from typing import Any
 
 from PySide6.QtCore import Qt
@@ -206,8 +207,23 @@ class FlowsScreen(QWidget):
         outer = QHBoxLayout(self)
         outer.setContentsMargins(12, 12, 12, 12)
         outer.addWidget(split)
+        split.addWidget(self._build_flow_list())
+        split.addWidget(self._build_editor())
+        split.setStretchFactor(1, 3)
+        split.setSizes([230, 970])
 
-        # ---- left: the flows
+        self.reload_now()
+
+    # ------------------------------------------------------------------ building
+
+    @staticmethod
+    def _push_button(text: str, slot: Callable[[], object]) -> QPushButton:
+        button = QPushButton(text)
+        button.clicked.connect(slot)
+        return button
+
+    def _build_flow_list(self) -> QWidget:
+        """The flows in the order they are tried, ticked when on, and what moves them."""
         left = QWidget()
         lv = QVBoxLayout(left)
         lv.setContentsMargins(0, 0, 0, 0)
@@ -224,25 +240,55 @@ class FlowsScreen(QWidget):
         self.flow_list.itemChanged.connect(self._toggled)
         lv.addWidget(self.flow_list, 1)
         row = QHBoxLayout()
-        self.new_btn = QPushButton(self.tr("New flow"))
-        self.new_btn.clicked.connect(self.new_flow)
-        self.delete_btn = QPushButton(self.tr("Delete"))
-        self.delete_btn.clicked.connect(self.delete_flow)
-        self.up_btn = QPushButton("▲")
+        self.new_btn = self._push_button(self.tr("New flow"), self.new_flow)
+        self.delete_btn = self._push_button(self.tr("Delete"), self.delete_flow)
+        self.up_btn = self._push_button("▲", lambda: self.move_flow(-1))
         self.up_btn.setToolTip(self.tr("Move up"))
-        self.up_btn.clicked.connect(lambda: self.move_flow(-1))
-        self.down_btn = QPushButton("▼")
+        self.down_btn = self._push_button("▼", lambda: self.move_flow(1))
         self.down_btn.setToolTip(self.tr("Move down"))
-        self.down_btn.clicked.connect(lambda: self.move_flow(1))
         for b in (self.new_btn, self.delete_btn, self.up_btn, self.down_btn):
             row.addWidget(b)
         lv.addLayout(row)
-        split.addWidget(left)
+        return left
 
-        # ---- right: the editor
+    def _build_editor(self) -> QWidget:
+        """The flow shown: its name and trigger, its steps beside the step's form, and the
+        buttons that save or restore it."""
         right = QWidget()
         rv = QVBoxLayout(right)
         rv.setContentsMargins(8, 0, 0, 0)
+        rv.addLayout(self._build_head())
+        body = QSplitter(Qt.Orientation.Horizontal)
+        body.addWidget(self._build_steps())
+        self.form_box = QFrame()
+        self.form_box.setFrameShape(QFrame.Shape.StyledPanel)
+        box_layout = QVBoxLayout(self.form_box)
+        self.form = QFormLayout()
+        box_layout.addLayout(self.form)
+        box_layout.addStretch(1)
+        body.addWidget(self.form_box)
+        body.setStretchFactor(1, 1)
+        body.setSizes([430, 520])
+        rv.addWidget(body, 1)
+
+        self.error = QLabel()
+        self.error.setWordWrap(True)
+        self.error.setStyleSheet("color: #b42318;")
+        rv.addWidget(self.error)
+        bottom = QHBoxLayout()
+        self.status = QLabel()
+        bottom.addWidget(self.status, 1)
+        self.reset_btn = self._push_button(self.tr("Restore as shipped"), self.reset_builtin)
+        bottom.addWidget(self.reset_btn)
+        self.save_btn = QPushButton(self.tr("Save flow"))
+        self.save_btn.setDefault(True)
+        self.save_btn.clicked.connect(self.save)
+        bottom.addWidget(self.save_btn)
+        rv.addLayout(bottom)
+        return right
+
+    def _build_head(self) -> QFormLayout:
+        """The flow's name, whether it is on, and what starts it."""
         head = QFormLayout()
         self.name = QLineEdit()
         self.name.setPlaceholderText(self.tr("e.g. Help me choose"))
@@ -272,9 +318,10 @@ class FlowsScreen(QWidget):
         self.minutes.setSuffix(" " + self.tr("min"))
         head.addRow(self.tr("Untouched for"), self.minutes)
         self.head = head
-        rv.addLayout(head)
+        return head
 
-        body = QSplitter(Qt.Orientation.Horizontal)
+    def _build_steps(self) -> QWidget:
+        """The steps as a list and as a diagram, and what adds, removes and moves them."""
         nodes_box = QWidget()
         nv = QVBoxLayout(nodes_box)
         nv.setContentsMargins(0, 0, 0, 0)
@@ -292,53 +339,18 @@ class FlowsScreen(QWidget):
         nv.addWidget(scroll, 1)
         nb = QHBoxLayout()
         self.add_kind = _combo(node_kinds(), "message")
-        self.add_btn = QPushButton(self.tr("Add step"))
-        self.add_btn.clicked.connect(self.add_node)
+        self.add_btn = self._push_button(self.tr("Add step"), self.add_node)
         nb.addWidget(self.add_kind, 1)
         nb.addWidget(self.add_btn)
         nv.addLayout(nb)
         nb2 = QHBoxLayout()
-        self.remove_btn = QPushButton(self.tr("Remove step"))
-        self.remove_btn.clicked.connect(self.remove_node)
-        self.node_up = QPushButton("▲")
-        self.node_up.clicked.connect(lambda: self.move_node(-1))
-        self.node_down = QPushButton("▼")
-        self.node_down.clicked.connect(lambda: self.move_node(1))
+        self.remove_btn = self._push_button(self.tr("Remove step"), self.remove_node)
+        self.node_up = self._push_button("▲", lambda: self.move_node(-1))
+        self.node_down = self._push_button("▼", lambda: self.move_node(1))
         for b in (self.remove_btn, self.node_up, self.node_down):
             nb2.addWidget(b)
         nv.addLayout(nb2)
-        body.addWidget(nodes_box)
-        self.form_box = QFrame()
-        self.form_box.setFrameShape(QFrame.Shape.StyledPanel)
-        box_layout = QVBoxLayout(self.form_box)
-        self.form = QFormLayout()
-        box_layout.addLayout(self.form)
-        box_layout.addStretch(1)
-        body.addWidget(self.form_box)
-        body.setStretchFactor(1, 1)
-        body.setSizes([430, 520])
-        rv.addWidget(body, 1)
-
-        self.error = QLabel()
-        self.error.setWordWrap(True)
-        self.error.setStyleSheet("color: #b42318;")
-        rv.addWidget(self.error)
-        bottom = QHBoxLayout()
-        self.status = QLabel()
-        bottom.addWidget(self.status, 1)
-        self.reset_btn = QPushButton(self.tr("Restore as shipped"))
-        self.reset_btn.clicked.connect(self.reset_builtin)
-        bottom.addWidget(self.reset_btn)
-        self.save_btn = QPushButton(self.tr("Save flow"))
-        self.save_btn.setDefault(True)
-        self.save_btn.clicked.connect(self.save)
-        bottom.addWidget(self.save_btn)
-        rv.addLayout(bottom)
-        split.addWidget(right)
-        split.setStretchFactor(1, 3)
-        split.setSizes([230, 970])
-
-        self.reload_now()
+        return nodes_box
 
     # ------------------------------------------------------------------ loading
 

@@ -12,6 +12,7 @@ import asyncio
 import hashlib
 import logging
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -310,7 +311,41 @@ class InboxScreen(QWidget):
         self._last_typing = 0.0
         self._loading_older = False
 
-        # Left: filters, search, the conversation list.
+        left = self._build_list()
+        centre = self._build_chat()
+        self.customer = CustomerPanel(ctx)
+        split = QSplitter()
+        split.addWidget(left)
+        split.addWidget(centre)
+        split.addWidget(self.customer)
+        split.setStretchFactor(0, 0)
+        split.setStretchFactor(1, 1)
+        split.setStretchFactor(2, 0)
+        split.setSizes([320, 640, 280])
+        outer = QHBoxLayout(self)
+        outer.setContentsMargins(0, 0, 0, 0)
+        outer.addWidget(split)
+
+        ctx.signals.messages_stored_sig.connect(self.on_messages_stored)
+        ctx.signals.conversations_changed_sig.connect(self.on_conversations_changed)
+        ctx.ops.changed.connect(self.on_data_changed)
+        self.retranslate()
+        self._set_enabled(False)
+        self._initial_load()
+
+    # ------------------------------------------------------------------ building
+
+    @staticmethod
+    def _push_button(slot: Callable[[], object], *, primary: bool = False) -> QPushButton:
+        button = QPushButton()
+        if primary:
+            button.setProperty("primary", True)
+        button.clicked.connect(slot)
+        return button
+
+    def _build_list(self) -> QWidget:
+        """Left: the status filter, the search and the conversation list (or what will
+        appear there)."""
         left = QWidget()
         lv = QVBoxLayout(left)
         lv.setContentsMargins(8, 8, 0, 8)
@@ -353,11 +388,30 @@ class InboxScreen(QWidget):
         self.search_timer.timeout.connect(self.refresh_list)
         self.search.textChanged.connect(lambda _t: self.search_timer.start())
         self.filter.currentIndexChanged.connect(lambda _i: self.refresh_list())
+        return left
 
-        # Centre: header, messages, composer.
+    def _build_chat(self) -> QWidget:
+        """Centre: who the conversation is with and who answers it, the messages, and the
+        composer with its tools."""
         centre = QWidget()
         cv = QVBoxLayout(centre)
         cv.setContentsMargins(8, 8, 8, 8)
+        cv.addLayout(self._build_chat_head())
+        self._build_messages()
+        cv.addWidget(self.messages, 1)
+        cv.addLayout(self._build_tools())
+        row = QHBoxLayout()
+        self.composer = Composer()
+        self.composer.setMaximumHeight(90)
+        self.composer.submitted.connect(self.on_send)
+        self.composer.textChanged.connect(self.on_typing)
+        self.send = self._push_button(self.on_send, primary=True)
+        row.addWidget(self.composer, 1)
+        row.addWidget(self.send)
+        cv.addLayout(row)
+        return centre
+
+    def _build_chat_head(self) -> QHBoxLayout:
         head = QHBoxLayout()
         self.who = QLabel(objectName="Title")
         self.who.setTextFormat(Qt.TextFormat.PlainText)
@@ -367,19 +421,18 @@ class InboxScreen(QWidget):
         names.addWidget(self.who)
         names.addWidget(self.where)
         head.addLayout(names, 1)
-        self.takeover = QPushButton()
-        self.takeover.setProperty("primary", True)
-        self.takeover.clicked.connect(self.on_takeover)
+        self.takeover = self._push_button(self.on_takeover, primary=True)
         self.bot_mode = QComboBox()
         for mode in BotMode:
             self.bot_mode.addItem("", mode.value)
         self.bot_mode.activated.connect(self.on_bot_mode)
-        self.resolve = QPushButton()
-        self.resolve.clicked.connect(self.on_resolve)
+        self.resolve = self._push_button(self.on_resolve)
         head.addWidget(self.bot_mode)
         head.addWidget(self.takeover)
         head.addWidget(self.resolve)
-        cv.addLayout(head)
+        return head
+
+    def _build_messages(self) -> None:
         self.msg_model = MessageListModel()
         self.messages = QListView()
         self.messages.setModel(self.msg_model)
@@ -392,53 +445,22 @@ class InboxScreen(QWidget):
         self.messages.setBatchSize(60)
         self.messages.setStyleSheet("QListView { background: #F0F2F5; }")
         self.messages.verticalScrollBar().valueChanged.connect(self.on_messages_scrolled)
-        cv.addWidget(self.messages, 1)
+
+    def _build_tools(self) -> QHBoxLayout:
+        """Canned responses, a product card and a picture, above the composer."""
         tools = QHBoxLayout()
         self.canned = QToolButton()
         self.canned.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
         self.canned_menu = QMenu(self.canned)
         self.canned_menu.aboutToShow.connect(self.fill_canned)
         self.canned.setMenu(self.canned_menu)
-        self.send_product = QPushButton()
-        self.send_product.clicked.connect(self.on_send_product)
-        self.send_image = QPushButton()
-        self.send_image.clicked.connect(self.on_send_image)
+        self.send_product = self._push_button(self.on_send_product)
+        self.send_image = self._push_button(self.on_send_image)
         tools.addWidget(self.canned)
         tools.addWidget(self.send_product)
         tools.addWidget(self.send_image)
         tools.addStretch(1)
-        cv.addLayout(tools)
-        row = QHBoxLayout()
-        self.composer = Composer()
-        self.composer.setMaximumHeight(90)
-        self.composer.submitted.connect(self.on_send)
-        self.composer.textChanged.connect(self.on_typing)
-        self.send = QPushButton()
-        self.send.setProperty("primary", True)
-        self.send.clicked.connect(self.on_send)
-        row.addWidget(self.composer, 1)
-        row.addWidget(self.send)
-        cv.addLayout(row)
-
-        self.customer = CustomerPanel(ctx)
-        split = QSplitter()
-        split.addWidget(left)
-        split.addWidget(centre)
-        split.addWidget(self.customer)
-        split.setStretchFactor(0, 0)
-        split.setStretchFactor(1, 1)
-        split.setStretchFactor(2, 0)
-        split.setSizes([320, 640, 280])
-        outer = QHBoxLayout(self)
-        outer.setContentsMargins(0, 0, 0, 0)
-        outer.addWidget(split)
-
-        ctx.signals.messages_stored_sig.connect(self.on_messages_stored)
-        ctx.signals.conversations_changed_sig.connect(self.on_conversations_changed)
-        ctx.ops.changed.connect(self.on_data_changed)
-        self.retranslate()
-        self._set_enabled(False)
-        self._initial_load()
+        return tools
 
     # ------------------------------------------------------------------ text
 

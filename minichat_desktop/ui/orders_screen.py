@@ -43,7 +43,7 @@ from PySide6.QtWidgets import (
 from qasync import asyncSlot
 
 from minichat_desktop.app import sales
-from minichat_desktop.domain.errors import DomainError, EnvironmentProblem, UserError
+from minichat_desktop.domain.errors import DomainError, UserError
 from minichat_desktop.domain.models import Channel, OrderStatus, PaymentStatus
 from minichat_desktop.domain.sales import order_actions, order_notify, orders
 from minichat_desktop.domain.sales.orders import OrderFilters, OrderView
@@ -53,7 +53,7 @@ from minichat_desktop.ui import theme
 from minichat_desktop.ui.context import AppContext
 from minichat_desktop.ui.dialogs import ask, inform
 from minichat_desktop.ui.empty_state import EmptyState
-from minichat_desktop.ui.errors import error_text, logging_path
+from minichat_desktop.ui.errors import error_text, report_error
 from minichat_desktop.ui.i18n import t
 from minichat_desktop.ui.orders_dialogs import (
     PaymentDialog,
@@ -370,13 +370,33 @@ class OrdersScreen(QWidget):
         self.filter_problem = ""
         self._detail_seq = 0
 
+        self._build_toolbar()
+        self._build_filters()
+        self._build_table()
+        self._build_bulk()
+        self._build_detail()
+        self._lay_out()
+        self._connect()
+        self._fill_combos()
+        self.retranslate()
+        self.refresh()
+
+    # ------------------------------------------------------------------ building
+
+    @staticmethod
+    def _push_button(slot: Callable[[], object]) -> QPushButton:
+        button = QPushButton()
+        button.clicked.connect(slot)
+        return button
+
+    def _build_toolbar(self) -> None:
         self.title = QLabel(objectName="Title")
         self.search = QLineEdit()
         self.search.setClearButtonEnabled(True)
         self.search.setMinimumWidth(260)
-        self.templates_button = QPushButton()
-        self.templates_button.clicked.connect(self.edit_templates)
+        self.templates_button = self._push_button(self.edit_templates)
 
+    def _build_filters(self) -> None:
         self.status = QComboBox()
         self.payment = QComboBox()
         self.channel = QComboBox()
@@ -398,7 +418,8 @@ class OrdersScreen(QWidget):
         self.customer_chip.setVisible(False)
         self.customer_chip.clicked.connect(lambda: self.show_customer(None))
 
-        self.model = OrderTableModel(ctx.ops, self)
+    def _build_table(self) -> None:
+        self.model = OrderTableModel(self.ctx.ops, self)
         self.model.loaded.connect(self._loaded)
         self.model.failed.connect(self._report)
         self.table = list_table(self.model)
@@ -415,11 +436,11 @@ class OrdersScreen(QWidget):
         self.table.selectionModel().selectionChanged.connect(lambda _a, _b: self._selected())
         self.count_label = QLabel(objectName="Muted")
 
+    def _build_bulk(self) -> None:
+        """What is done to every selected order at once."""
         self.selected_label = QLabel(objectName="Muted")
-        self.bulk_status_button = QPushButton()
-        self.bulk_status_button.clicked.connect(self.bulk_change_status)
-        self.bulk_labels_button = QPushButton()
-        self.bulk_labels_button.clicked.connect(self.print_selected_labels)
+        self.bulk_status_button = self._push_button(self.bulk_change_status)
+        self.bulk_labels_button = self._push_button(self.print_selected_labels)
         self.bulk_more = QPushButton()
         self.bulk_menu = QMenu(self)
         self.bulk_save_labels = self.bulk_menu.addAction("", lambda: self.save_selected("labels"))
@@ -428,6 +449,7 @@ class OrdersScreen(QWidget):
         )
         self.bulk_more.setMenu(self.bulk_menu)
 
+    def _build_detail(self) -> None:
         self.detail = OrderDetail()
         d = self.detail
         d.pay_button.clicked.connect(self.mark_paid)
@@ -446,35 +468,12 @@ class OrdersScreen(QWidget):
         d.save_invoice_action.triggered.connect(lambda: self._print("save_invoice"))
         d.save_label_action.triggered.connect(lambda: self._print("save_label"))
 
-        bar = QHBoxLayout()
-        bar.addWidget(self.title)
-        bar.addSpacing(12)
-        bar.addWidget(self.search, 1)
-        bar.addWidget(self.templates_button)
-        filters = QHBoxLayout()
-        filters.setSpacing(6)
-        for w in (self.status, self.payment, self.channel, self.dates, self.date_from):
-            filters.addWidget(w)
-        self.dash = QLabel("–")
-        self.dash.setVisible(False)
-        filters.addWidget(self.dash)
-        filters.addWidget(self.date_to)
-        self.total_label = QLabel()
-        filters.addSpacing(8)
-        filters.addWidget(self.total_label)
-        filters.addWidget(self.min_total)
-        filters.addWidget(QLabel("–"))
-        filters.addWidget(self.max_total)
-        filters.addWidget(self.customer_chip)
-        filters.addStretch(1)
-        bulk = QHBoxLayout()
-        bulk.addWidget(self.count_label)
-        bulk.addStretch(1)
-        bulk.addWidget(self.selected_label)
-        bulk.addWidget(self.bulk_status_button)
-        bulk.addWidget(self.bulk_labels_button)
-        bulk.addWidget(self.bulk_more)
-
+    def _lay_out(self) -> None:
+        """The search bar and the filters above the list (with the bulk bar) and the order
+        beside it."""
+        bar = self._toolbar_row()
+        filters = self._filter_row()
+        bulk = self._bulk_row()
         left = QWidget()
         lcol = QVBoxLayout(left)
         lcol.setContentsMargins(0, 0, 0, 0)
@@ -497,6 +496,46 @@ class OrdersScreen(QWidget):
         layout.addLayout(filters)
         layout.addWidget(self.splitter, 1)
 
+    def _toolbar_row(self) -> QHBoxLayout:
+        bar = QHBoxLayout()
+        bar.addWidget(self.title)
+        bar.addSpacing(12)
+        bar.addWidget(self.search, 1)
+        bar.addWidget(self.templates_button)
+        return bar
+
+    def _filter_row(self) -> QHBoxLayout:
+        filters = QHBoxLayout()
+        filters.setSpacing(6)
+        for w in (self.status, self.payment, self.channel, self.dates, self.date_from):
+            filters.addWidget(w)
+        self.dash = QLabel("–")
+        self.dash.setVisible(False)
+        filters.addWidget(self.dash)
+        filters.addWidget(self.date_to)
+        self.total_label = QLabel()
+        filters.addSpacing(8)
+        filters.addWidget(self.total_label)
+        filters.addWidget(self.min_total)
+        filters.addWidget(QLabel("–"))
+        filters.addWidget(self.max_total)
+        filters.addWidget(self.customer_chip)
+        filters.addStretch(1)
+        return filters
+
+    def _bulk_row(self) -> QHBoxLayout:
+        bulk = QHBoxLayout()
+        bulk.addWidget(self.count_label)
+        bulk.addStretch(1)
+        bulk.addWidget(self.selected_label)
+        bulk.addWidget(self.bulk_status_button)
+        bulk.addWidget(self.bulk_labels_button)
+        bulk.addWidget(self.bulk_more)
+        return bulk
+
+    def _connect(self) -> None:
+        """A new search or filter reloads the list (typing waits for a pause), so does a
+        change to orders anywhere; Ctrl+F goes to the search."""
         self.timer = QTimer(self, singleShot=True, interval=SEARCH_DEBOUNCE_MS)
         self.timer.timeout.connect(self.refresh)
         self.search.textChanged.connect(lambda _t: self.timer.start())
@@ -508,13 +547,9 @@ class OrdersScreen(QWidget):
         self.dates.currentIndexChanged.connect(lambda _i: self._dates_changed())
         self.date_from.dateChanged.connect(lambda _d: self.refresh())
         self.date_to.dateChanged.connect(lambda _d: self.refresh())
-        ctx.ops.changed.connect(self.on_changed)
+        self.ctx.ops.changed.connect(self.on_changed)
         find = QShortcut(QKeySequence(QKeySequence.StandardKey.Find), self)
         find.activated.connect(self.focus_search)
-
-        self._fill_combos()
-        self.retranslate()
-        self.refresh()
 
     # ------------------------------------------------------------------ language
 
@@ -776,25 +811,9 @@ class OrdersScreen(QWidget):
         return inform(self, title, text, warn=warn)
 
     def _report(self, exc: BaseException) -> None:
-        """Say what went wrong without a modal loop: the person's mistake or the environment
-        in their words; our bug as an apology with the log's path (logged with traceback)."""
-        if isinstance(exc, UserError):
-            self._inform(t("Please check"), why(exc, named=True), warn=True)
-        elif isinstance(exc, EnvironmentProblem):
-            log.warning("environment problem: %s", exc.message)
-            self._inform(
-                t("Could not finish"),
-                error_text(exc) + "\n\n" + t("Nothing was lost. Please try again."),
-                warn=True,
-            )
-        else:
-            log.error("unexpected error in the orders screen", exc_info=exc)
-            self._inform(
-                t("Something went wrong"),
-                t("MiniChat hit a problem it did not expect. Details are in the log file.")
-                + f"\n\n{logging_path()}",
-                warn=True,
-            )
+        """Say what went wrong the usual way, without a modal loop; a refused change names
+        the order and why (:func:`why`)."""
+        report_error(self, exc, explain=lambda e: why(e, named=True))
 
     async def _write(self, fn: Any, *args: Any, topics: Iterable[str] = (), **kwargs: Any) -> Any:
         """Run a change; report a failure (None is returned then). A message queued for a

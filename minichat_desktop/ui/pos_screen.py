@@ -16,6 +16,7 @@ Everything here works with the relay unreachable: a sale is a local ``pos`` orde
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from typing import Any
 
 from PySide6.QtCore import QEvent, QObject, Qt, QTimer, Signal
@@ -93,19 +94,52 @@ class PosScreen(QWidget):
         self.last_sale: pos.SaleResult | None = None
         self.dialog: Any = None  # the dialog open now (tests drive it)
 
-        # ---- top: title, shift, actions
+        top = self._build_top()
+        left = self._build_sale()
+        right = self._build_pay_side()
+        splitter = QSplitter(Qt.Orientation.Horizontal)
+        splitter.addWidget(left)
+        splitter.addWidget(right)
+        splitter.setStretchFactor(0, 3)
+        splitter.setStretchFactor(1, 2)
+        splitter.setChildrenCollapsible(False)
+        splitter.setSizes([700, 420])
+
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(16, 12, 16, 12)
+        layout.addLayout(top)
+        layout.addWidget(splitter, 1)
+
+        self.search_timer = QTimer(self, singleShot=True, interval=150)
+        self.search_timer.timeout.connect(self.search)
+        self._search_seq = 0
+        self._add_shortcuts()
+        ctx.ops.changed.connect(self.on_changed)
+
+        self.retranslate()
+        self.shift = ctx.ops.read_now(pos.current_shift)
+        self._show_shift()
+        self._fill_grid(ctx.ops.read_now(pos.favourites))
+        self._held_count(len(ctx.ops.read_now(pos.list_held)))
+        self._totals_changed()
+
+    # ------------------------------------------------------------------ building
+
+    @staticmethod
+    def _push_button(slot: Callable[[], object]) -> QPushButton:
+        button = QPushButton()
+        button.clicked.connect(slot)
+        return button
+
+    def _build_top(self) -> QHBoxLayout:
+        """The title, the shift, and what is done to the shift and past sales."""
         self.title = QLabel(objectName="Title")
         self.shift_label = QLabel(objectName="Muted")
-        self.shift_button = QPushButton()
-        self.shift_button.clicked.connect(self.shift_action)
-        self.cash_button = QPushButton()
-        self.cash_button.clicked.connect(self.cash_in_out)
-        self.x_button = QPushButton()
-        self.x_button.clicked.connect(self.show_x_report)
-        self.held_button = QPushButton()
-        self.held_button.clicked.connect(self.resume)
-        self.recent_button = QPushButton()
-        self.recent_button.clicked.connect(self.recent_sales)
+        self.shift_button = self._push_button(self.shift_action)
+        self.cash_button = self._push_button(self.cash_in_out)
+        self.x_button = self._push_button(self.show_x_report)
+        self.held_button = self._push_button(self.resume)
+        self.recent_button = self._push_button(self.recent_sales)
         top = QHBoxLayout()
         top.addWidget(self.title)
         top.addSpacing(12)
@@ -113,8 +147,10 @@ class PosScreen(QWidget):
         for b in (self.recent_button, self.held_button, self.x_button, self.cash_button):
             top.addWidget(b)
         top.addWidget(self.shift_button)
+        return top
 
-        # ---- left: scan field, hits, cart
+    def _build_sale(self) -> QWidget:
+        """The scan field with its hits, the cart and the totals."""
         self.scan = QLineEdit()
         self.scan.setStyleSheet("font-size: 15pt; padding: 6px;")
         self.scan.setClearButtonEnabled(True)
@@ -127,23 +163,7 @@ class PosScreen(QWidget):
         self.hits.itemActivated.connect(self._hit_chosen)
         self.message = QLabel(objectName="Muted")
         self.message.setWordWrap(True)
-
-        self.model = CartModel(self)
-        self.table = QTableView()
-        self.table.setModel(self.model)
-        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
-        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-        self.table.setFocusPolicy(Qt.FocusPolicy.ClickFocus)
-        header = self.table.horizontalHeader()
-        header.setSectionResizeMode(CartModel.ITEM, QHeaderView.ResizeMode.Stretch)
-        for col, width in ((1, 100), (2, 60), (3, 100), (4, 110)):
-            header.setSectionResizeMode(col, QHeaderView.ResizeMode.Fixed)
-            header.resizeSection(col, width)
-        self.model.rowsInserted.connect(lambda *_a: self._totals_changed())
-        self.model.rowsRemoved.connect(lambda *_a: self._totals_changed())
-        self.model.dataChanged.connect(lambda *_a: self._totals_changed())
-        self.model.modelReset.connect(self._totals_changed)
+        self._build_cart()
 
         self.buyer_label = QLabel(objectName="Muted")
         self.sums = QLabel()
@@ -165,8 +185,28 @@ class PosScreen(QWidget):
         lcol.addWidget(self.sums)
         lcol.addWidget(self.total_label)
         lcol.addWidget(self.keys_help)
+        return left
 
-        # ---- right: quick grid and pay
+    def _build_cart(self) -> None:
+        self.model = CartModel(self)
+        self.table = QTableView()
+        self.table.setModel(self.model)
+        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.table.setFocusPolicy(Qt.FocusPolicy.ClickFocus)
+        header = self.table.horizontalHeader()
+        header.setSectionResizeMode(CartModel.ITEM, QHeaderView.ResizeMode.Stretch)
+        for col, width in ((1, 100), (2, 60), (3, 100), (4, 110)):
+            header.setSectionResizeMode(col, QHeaderView.ResizeMode.Fixed)
+            header.resizeSection(col, width)
+        self.model.rowsInserted.connect(lambda *_a: self._totals_changed())
+        self.model.rowsRemoved.connect(lambda *_a: self._totals_changed())
+        self.model.dataChanged.connect(lambda *_a: self._totals_changed())
+        self.model.modelReset.connect(self._totals_changed)
+
+    def _build_pay_side(self) -> QWidget:
+        """The quick-item grid (filled by _fill_grid) and the buttons that finish a sale."""
         self.grid_title = QLabel(objectName="Muted")
         self.grid = QGridLayout()
         self.grid.setSpacing(6)
@@ -178,16 +218,11 @@ class PosScreen(QWidget):
         self.pay_button.setMinimumHeight(64)
         self.pay_button.setStyleSheet("font-size: 16pt;")
         self.pay_button.clicked.connect(self.pay)
-        self.hold_button = QPushButton()
-        self.hold_button.clicked.connect(self.hold)
-        self.customer_button = QPushButton()
-        self.customer_button.clicked.connect(self.edit_buyer)
-        self.discount_button = QPushButton()
-        self.discount_button.clicked.connect(self.set_order_discount)
-        self.clear_button = QPushButton()
-        self.clear_button.clicked.connect(self.void_sale)
-        self.receipt_button = QPushButton()
-        self.receipt_button.clicked.connect(self.print_last_receipt)
+        self.hold_button = self._push_button(self.hold)
+        self.customer_button = self._push_button(self.edit_buyer)
+        self.discount_button = self._push_button(self.set_order_discount)
+        self.clear_button = self._push_button(self.void_sale)
+        self.receipt_button = self._push_button(self.print_last_receipt)
         self.receipt_button.setEnabled(False)
         right = QWidget()
         right.setMaximumWidth(500)
@@ -205,24 +240,10 @@ class PosScreen(QWidget):
         rcol.addLayout(row)
         rcol.addWidget(self.receipt_button)
         rcol.addWidget(self.pay_button)
+        return right
 
-        splitter = QSplitter(Qt.Orientation.Horizontal)
-        splitter.addWidget(left)
-        splitter.addWidget(right)
-        splitter.setStretchFactor(0, 3)
-        splitter.setStretchFactor(1, 2)
-        splitter.setChildrenCollapsible(False)
-        splitter.setSizes([700, 420])
-
-        layout = QVBoxLayout(self)
-        layout.setContentsMargins(16, 12, 16, 12)
-        layout.addLayout(top)
-        layout.addWidget(splitter, 1)
-
-        self.search_timer = QTimer(self, singleShot=True, interval=150)
-        self.search_timer.timeout.connect(self.search)
-        self._search_seq = 0
-
+    def _add_shortcuts(self) -> None:
+        """The till's function keys, live anywhere in the screen."""
         keys = {
             "F2": self.set_quantity,
             "F3": self.set_line_discount,
@@ -240,14 +261,6 @@ class PosScreen(QWidget):
             sc = QShortcut(QKeySequence(key), self, activated=slot)
             sc.setContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
             self.shortcuts.append(sc)
-
-        ctx.ops.changed.connect(self.on_changed)
-        self.retranslate()
-        self.shift = ctx.ops.read_now(pos.current_shift)
-        self._show_shift()
-        self._fill_grid(ctx.ops.read_now(pos.favourites))
-        self._held_count(len(ctx.ops.read_now(pos.list_held)))
-        self._totals_changed()
 
     # ------------------------------------------------------------------ language
 
