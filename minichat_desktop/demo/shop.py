@@ -1104,6 +1104,9 @@ def _street(rng: random.Random) -> str:
 
 
 def _fill_customers(session: Session, rng: random.Random, now: dt.datetime) -> list[_Cust]:
+    """The demo's 40 customers: 36 people across the channels and pipeline stages, two
+    companies that ask for tax invoices, and two people who wrote on LINE and on the widget.
+    Draws from ``rng`` in a fixed order, so a seed gives the same customers."""
     used_phones: set[str] = set()
     names = [f"{f} {ln}" for f, ln in zip(FIRST_NAMES, itertools.cycle(LAST_NAMES), strict=False)]
     rng.shuffle(names)
@@ -1119,59 +1122,77 @@ def _fill_customers(session: Session, rng: random.Random, now: dt.datetime) -> l
         [Channel.LINE] * 15 + [Channel.WIDGET] * 11 + [Channel.MANUAL] * 6 + [Channel.POS] * 4
     )
     rng.shuffle(channels)
-    out: list[_Cust] = []
-    for i, name in enumerate(names[:36]):
-        channel = channels[i]
-        status = statuses[i]
-        phone = _phone(rng, used_phones) if channel != Channel.WIDGET or rng.random() < 0.6 else ""
-        if channel == Channel.LINE:
-            ref = "U" + f"{rng.getrandbits(128):032x}"
-            view = customers.find_or_create(
-                session, IdentityKind.LINE, ref, ACTOR, name=name, phone=phone
-            )
-        elif channel == Channel.WIDGET:
-            ref = f"ws_{rng.getrandbits(64):016x}"
-            view = customers.find_or_create(
-                session, IdentityKind.WIDGET, ref, ACTOR, name=name, phone=phone
-            )
-        else:
-            ref = ""
-            view = customers.create_customer(session, ACTOR, name=name, phone=phone)
-        place = rng.choice(PLACES)
-        street = _street(rng)
-        tags = [t for t in CUSTOMER_TAGS if rng.random() < 0.15]
-        if status == PipelineStatus.CONVERTED and rng.random() < 0.3:
-            tags = ["ลูกค้าประจำ", *tags]
-        fields: dict[str, object] = {
-            "status": status,
-            "tags": tags,
-            "address": street,
-            "subdistrict": place[0],
-            "district": place[1],
-            "province": place[2],
-            "postcode": place[3],
-        }
-        if rng.random() < 0.4:
-            fields["email"] = f"customer{i + 1:02d}@example.co.th"
-        if status == PipelineStatus.LOST:
-            fields["notes"] = "ถามราคาแล้วเงียบ ไม่ตอบแชตเกิน 2 สัปดาห์"
-        elif status == PipelineStatus.QUALIFIED:
-            fields["notes"] = "สนใจสินค้า ถามไซส์และค่าส่งแล้ว รอตัดสินใจ"
-        customers.update_customer(session, view.id, ACTOR, **fields)
-        customers.touch_contacted(session, view.id, now - dt.timedelta(days=rng.randint(0, DAYS)))
-        out.append(
-            _Cust(
-                view.id,
-                name,
-                phone,
-                channel,
-                place,
-                street,
-                status in (PipelineStatus.CONVERTED, PipelineStatus.QUALIFIED),
-                ref=ref,
-            )
+    people = [
+        _add_person(session, rng, now, i, name, channels[i], statuses[i], used_phones)
+        for i, name in enumerate(names[:36])
+    ]
+    companies = _add_companies(session, rng, used_phones)
+    return [*people, *companies, *_add_twins(session, rng, used_phones)]
+
+
+def _add_person(
+    session: Session,
+    rng: random.Random,
+    now: dt.datetime,
+    i: int,
+    name: str,
+    channel: Channel,
+    status: PipelineStatus,
+    used_phones: set[str],
+) -> _Cust:
+    """The ``i``-th demo person: an identity by channel, an address, tags, notes by pipeline
+    stage and a last contact in the demo's months."""
+    phone = _phone(rng, used_phones) if channel != Channel.WIDGET or rng.random() < 0.6 else ""
+    if channel == Channel.LINE:
+        ref = "U" + f"{rng.getrandbits(128):032x}"
+        view = customers.find_or_create(
+            session, IdentityKind.LINE, ref, ACTOR, name=name, phone=phone
         )
-    # Two companies that ask for full tax invoices.
+    elif channel == Channel.WIDGET:
+        ref = f"ws_{rng.getrandbits(64):016x}"
+        view = customers.find_or_create(
+            session, IdentityKind.WIDGET, ref, ACTOR, name=name, phone=phone
+        )
+    else:
+        ref = ""
+        view = customers.create_customer(session, ACTOR, name=name, phone=phone)
+    place = rng.choice(PLACES)
+    street = _street(rng)
+    tags = [t for t in CUSTOMER_TAGS if rng.random() < 0.15]
+    if status == PipelineStatus.CONVERTED and rng.random() < 0.3:
+        tags = ["ลูกค้าประจำ", *tags]
+    fields: dict[str, object] = {
+        "status": status,
+        "tags": tags,
+        "address": street,
+        "subdistrict": place[0],
+        "district": place[1],
+        "province": place[2],
+        "postcode": place[3],
+    }
+    if rng.random() < 0.4:
+        fields["email"] = f"customer{i + 1:02d}@example.co.th"
+    if status == PipelineStatus.LOST:
+        fields["notes"] = "ถามราคาแล้วเงียบ ไม่ตอบแชตเกิน 2 สัปดาห์"
+    elif status == PipelineStatus.QUALIFIED:
+        fields["notes"] = "สนใจสินค้า ถามไซส์และค่าส่งแล้ว รอตัดสินใจ"
+    customers.update_customer(session, view.id, ACTOR, **fields)
+    customers.touch_contacted(session, view.id, now - dt.timedelta(days=rng.randint(0, DAYS)))
+    return _Cust(
+        view.id,
+        name,
+        phone,
+        channel,
+        place,
+        street,
+        status in (PipelineStatus.CONVERTED, PipelineStatus.QUALIFIED),
+        ref=ref,
+    )
+
+
+def _add_companies(session: Session, rng: random.Random, used_phones: set[str]) -> list[_Cust]:
+    """Two companies that ask for full tax invoices."""
+    out: list[_Cust] = []
     for (company, first12), place in zip(COMPANIES, (PLACES[4], PLACES[5]), strict=True):
         phone = _phone(rng, used_phones)
         street = _street(rng)
@@ -1204,9 +1225,14 @@ def _fill_customers(session: Session, rng: random.Random, now: dt.datetime) -> l
                 "สำนักงานใหญ่",
             )
         )
-    # Two people who wrote on LINE and, as someone new, on the website widget: the same phone
-    # is in both chats. The domain links a phone to one customer only, so the widget twin keeps
-    # the phone in its notes and order; the owner merges them.
+    return out
+
+
+def _add_twins(session: Session, rng: random.Random, used_phones: set[str]) -> list[_Cust]:
+    """Two people who wrote on LINE and, as someone new, on the website widget: the same phone
+    is in both chats. The domain links a phone to one customer only, so the widget twin keeps
+    the phone in its notes and order; the owner merges them."""
+    out: list[_Cust] = []
     for first, last in (("ปิยะนุช", "แสงทอง"), ("ธนวัฒน์", "รักไทย")):
         phone = _phone(rng, used_phones)
         place = rng.choice(PLACES)

@@ -794,145 +794,204 @@ class RecommendIndex:
         Walks the candidates in order of their criteria-free points, keeping the best few in
         a heap, and stops once even the most the criteria could add cannot reach the current
         ``limit``-th best."""
-        named = {pid: i for i, pid in enumerate(c.product_ids)}
-        excluded = set(c.exclude_ids)
-        categories = [c.category] if c.category and c.category in self._by_category else []
-        if not categories and c.product_ids:
-            categories = list(
-                dict.fromkeys(
-                    self._by_id[pid].category for pid in c.product_ids[:3] if pid in self._by_id
-                )
-            )
-        pool: Sequence[_Static] = self._all
-        if len(categories) == 1:
-            pool = self._by_category.get(categories[0], [])
-        elif categories:
-            pool = sorted(
-                (x for cat in categories for x in self._by_category.get(cat, [])),
-                key=_base_order,
-            )
-        has_range = c.has_price_range
-        lo = c.price_min if c.price_min is not None else 0
-        hi = c.price_max
-        colour_forms = frozenset(_colour_words(c.color)) if c.color else frozenset()
-        size_forms = frozenset(_size_forms(c.size)) if c.size else frozenset()
-        bonus = (
-            (POINTS_CATEGORY if c.category else 0.0)
-            + (POINTS_PRICE if has_range else 0.0)
-            + (POINTS_COLOUR if colour_forms else 0.0)
-            + (POINTS_SIZE if size_forms else 0.0)
-        )
-        # Min-heaps of (score, -cheapest, -pid, product): the worst of the best on top.
-        fitting: list[tuple[float, int, int, _Static]] = []
-        others: list[tuple[float, int, int, _Static]] = []
-        any_fit = False
-
-        def score_of(x: _Static) -> tuple[float, bool | None]:
-            score = x.base
-            if c.category and x.category == c.category:
-                score += POINTS_CATEGORY
-            fits: bool | None = None
-            if has_range:
-                if hi is not None and x.cheapest > hi:
-                    fits = False
-                    score += POINTS_PRICE / 2 * hi / x.cheapest
-                elif x.dearest < lo:
-                    fits = False
-                    if lo:
-                        score += POINTS_PRICE / 2 * x.dearest / lo
-                else:
-                    fits = any(lo <= p and (hi is None or p <= hi) for p in x.prices)
-                    score += POINTS_PRICE if fits else 0.0
-            if colour_forms and (x.colours & colour_forms or x.name_colours & colour_forms):
-                score += POINTS_COLOUR
-            if size_forms and x.sizes & size_forms:
-                score += POINTS_SIZE
-            return score, fits
-
-        def keep(
-            heap: list[tuple[float, int, int, _Static]], item: tuple[float, int, int, _Static]
-        ) -> None:
-            if len(heap) < limit:
-                heapq.heappush(heap, item)
-            elif item[:3] > heap[0][:3]:
-                heapq.heapreplace(heap, item)
-
-        for pid, i in named.items():
+        walk = _Ranking(c, limit)
+        categories = self._categories(c)
+        pool = self._pool(categories)
+        for pid, i in walk.named.items():
             x = self._by_id.get(pid)
-            if x is None or pid in excluded:
-                continue
-            score, fits = score_of(x)
-            any_fit = any_fit or bool(fits)
-            keep(fitting, (score + POINTS_NAMED * (0.8**i), -x.cheapest, -pid, x))
-        # Products with the colour or size asked first (few: looked up, scored all), then the
-        # rest of the pool, which can gain only the category and price points.
+            if x is not None and pid not in walk.excluded:
+                walk.take_named(x, i)
         # Products having a colour or size asked that few have come first (looked up), then
         # the rest of the pool, which cannot gain those points.
-        value_lists: list[list[_Static]] = []
-        rest_bonus = bonus
-        for kind, forms, points in (
-            ("colour", colour_forms, POINTS_COLOUR),
-            ("size", size_forms, POINTS_SIZE),
-        ):
-            lists = [
-                self._by_value[(cat, kind, v)]
-                for cat in (categories or [None])
-                for v in forms
-                if (cat, kind, v) in self._by_value
-            ]
-            if forms and sum(map(len, lists)) <= max(64, len(pool) // 4):
-                value_lists += lists
-                rest_bonus -= points
-
-        def full(most: float, x: _Static) -> bool:
-            """Whether the heap is full and ``x`` — and so every product after it in base
-            order — cannot enter it even with ``most`` points (ties go to the cheaper)."""
-            if len(fitting) < limit or not (any_fit or not has_range):
-                return False
-            best_possible = x.base + most
-            worst_kept = fitting[0]
-            if best_possible < worst_kept[0] - 1e-9:
-                return True
-            return abs(best_possible - worst_kept[0]) <= 1e-9 and (-x.cheapest, -x.pid) <= (
-                worst_kept[1],
-                worst_kept[2],
-            )
-
-        def visit(x: _Static) -> None:
-            nonlocal any_fit
-            if x.pid in excluded or x.pid in named:
-                return
-            score, fits = score_of(x)
-            item = (score, -x.cheapest, -x.pid, x)
-            if fits is False:
-                if not any_fit:
-                    keep(others, item)
-            else:
-                any_fit = any_fit or bool(fits)
-                keep(fitting, item)
-
+        value_lists, rest_bonus = self._value_lists(walk, categories, len(pool))
         seen: set[int] = set()
         for x in heapq.merge(*value_lists, key=_base_order):  # each list in base order
             if x.pid in seen:
                 continue
-            if full(bonus, x):
+            if walk.full(walk.bonus, x):
                 break
             seen.add(x.pid)
-            visit(x)
+            walk.visit(x)
         for x in pool:
-            if full(rest_bonus, x):
+            if walk.full(rest_bonus, x):
                 break
             if x.pid not in seen:
-                visit(x)
-        # As without an index: those that fit the price range (and the named ones) when any
-        # fits; everything, scored by closeness, when none does.
-        chosen = fitting if any_fit or not has_range else fitting + others
+                walk.visit(x)
         out = []
-        for _, _, _, x in chosen:
-            f = self._features(x, c, named.get(x.pid))
+        for _, _, _, x in walk.chosen():
+            f = self._features(x, c, walk.named.get(x.pid))
             out.append((_points(f, c), f))
         out.sort(key=_rank_key)
         return out[:limit]
+
+    def _categories(self, c: Criteria) -> list[str]:
+        """The categories to look in: the one asked for, else those of the first three
+        products named; empty for the whole catalog."""
+        if c.category and c.category in self._by_category:
+            return [c.category]
+        if not c.product_ids:
+            return []
+        return list(
+            dict.fromkeys(
+                self._by_id[pid].category for pid in c.product_ids[:3] if pid in self._by_id
+            )
+        )
+
+    def _pool(self, categories: list[str]) -> Sequence[_Static]:
+        """The products of ``categories`` (all when empty), in base order."""
+        if not categories:
+            return self._all
+        if len(categories) == 1:
+            return self._by_category.get(categories[0], [])
+        return sorted(
+            (x for cat in categories for x in self._by_category.get(cat, [])),
+            key=_base_order,
+        )
+
+    def _value_lists(
+        self, walk: _Ranking, categories: list[str], pool_size: int
+    ) -> tuple[list[list[_Static]], float]:
+        """The lists of products having the colour or size asked, for each of those few
+        enough to look up (each list in base order), and the most the criteria can add to a
+        product on none of them."""
+        value_lists: list[list[_Static]] = []
+        rest_bonus = walk.bonus
+        cats: Sequence[str | None] = categories or [None]  # None: the whole catalog
+        for kind, forms, points in (
+            ("colour", walk.colour_forms, POINTS_COLOUR),
+            ("size", walk.size_forms, POINTS_SIZE),
+        ):
+            lists = [
+                self._by_value[(cat, kind, v)]
+                for cat in cats
+                for v in forms
+                if (cat, kind, v) in self._by_value
+            ]
+            if forms and sum(map(len, lists)) <= max(64, pool_size // 4):
+                value_lists += lists
+                rest_bonus -= points
+        return value_lists, rest_bonus
+
+
+_Kept = tuple[float, int, int, _Static]  # (score, -cheapest, -pid, product)
+
+
+class _Ranking:
+    """One :meth:`RecommendIndex.rank` walk: the criteria's scoring and the best ``limit``
+    products met so far, in min-heaps of :data:`_Kept` (the worst of the best on top):
+    ``fitting`` those in the price range (or all, without one) and the named ones,
+    ``others`` the rest, scored by closeness, kept only while none fits."""
+
+    __slots__ = (
+        "any_fit",
+        "bonus",
+        "c",
+        "colour_forms",
+        "excluded",
+        "fitting",
+        "has_range",
+        "hi",
+        "limit",
+        "lo",
+        "named",
+        "others",
+        "size_forms",
+    )
+
+    def __init__(self, c: Criteria, limit: int) -> None:
+        self.c = c
+        self.limit = limit
+        self.named = {pid: i for i, pid in enumerate(c.product_ids)}
+        self.excluded = set(c.exclude_ids)
+        self.has_range = c.has_price_range
+        self.lo = c.price_min if c.price_min is not None else 0
+        self.hi = c.price_max
+        self.colour_forms = frozenset(_colour_words(c.color)) if c.color else frozenset()
+        self.size_forms = frozenset(_size_forms(c.size)) if c.size else frozenset()
+        # The most the criteria can add to a product's base points (naming aside).
+        self.bonus = (
+            (POINTS_CATEGORY if c.category else 0.0)
+            + (POINTS_PRICE if self.has_range else 0.0)
+            + (POINTS_COLOUR if self.colour_forms else 0.0)
+            + (POINTS_SIZE if self.size_forms else 0.0)
+        )
+        self.fitting: list[_Kept] = []
+        self.others: list[_Kept] = []
+        self.any_fit = False
+
+    def score_of(self, x: _Static) -> tuple[float, bool | None]:
+        """``x``'s score without naming, and whether it fits the price range (None: no
+        range asked)."""
+        c, lo, hi = self.c, self.lo, self.hi
+        score = x.base
+        if c.category and x.category == c.category:
+            score += POINTS_CATEGORY
+        fits: bool | None = None
+        if self.has_range:
+            if hi is not None and x.cheapest > hi:
+                fits = False
+                score += POINTS_PRICE / 2 * hi / x.cheapest
+            elif x.dearest < lo:
+                fits = False
+                if lo:
+                    score += POINTS_PRICE / 2 * x.dearest / lo
+            else:
+                fits = any(lo <= p and (hi is None or p <= hi) for p in x.prices)
+                score += POINTS_PRICE if fits else 0.0
+        colour_forms = self.colour_forms
+        if colour_forms and (x.colours & colour_forms or x.name_colours & colour_forms):
+            score += POINTS_COLOUR
+        if self.size_forms and x.sizes & self.size_forms:
+            score += POINTS_SIZE
+        return score, fits
+
+    def _keep(self, heap: list[_Kept], item: _Kept) -> None:
+        if len(heap) < self.limit:
+            heapq.heappush(heap, item)
+        elif item[:3] > heap[0][:3]:
+            heapq.heapreplace(heap, item)
+
+    def take_named(self, x: _Static, i: int) -> None:
+        """Keep a product the shopper named (``i``-th), whatever its price."""
+        score, fits = self.score_of(x)
+        self.any_fit = self.any_fit or bool(fits)
+        self._keep(self.fitting, (score + POINTS_NAMED * (0.8**i), -x.cheapest, -x.pid, x))
+
+    def visit(self, x: _Static) -> None:
+        """Score ``x`` and keep it if it is among the best so far (named and excluded
+        products are skipped)."""
+        if x.pid in self.excluded or x.pid in self.named:
+            return
+        score, fits = self.score_of(x)
+        item = (score, -x.cheapest, -x.pid, x)
+        if fits is False:
+            if not self.any_fit:
+                self._keep(self.others, item)
+        else:
+            self.any_fit = self.any_fit or bool(fits)
+            self._keep(self.fitting, item)
+
+    def full(self, most: float, x: _Static) -> bool:
+        """Whether the heap is full and ``x`` — and so every product after it in base
+        order — cannot enter it even with ``most`` points (ties go to the cheaper)."""
+        fitting = self.fitting
+        if len(fitting) < self.limit or not (self.any_fit or not self.has_range):
+            return False
+        best_possible = x.base + most
+        worst_kept = fitting[0]
+        if best_possible < worst_kept[0] - 1e-9:
+            return True
+        return abs(best_possible - worst_kept[0]) <= 1e-9 and (-x.cheapest, -x.pid) <= (
+            worst_kept[1],
+            worst_kept[2],
+        )
+
+    def chosen(self) -> list[_Kept]:
+        """As without an index: those that fit the price range (and the named ones) when any
+        fits; everything, scored by closeness, when none does."""
+        if self.any_fit or not self.has_range:
+            return self.fitting
+        return self.fitting + self.others
 
 
 def _base_order(x: _Static) -> tuple[float, int, int]:
