@@ -291,134 +291,15 @@ def to_line_messages(message: p.Message, color: str = "#06C755") -> list[dict[st
     if isinstance(b, p.Text):
         out = [{"type": "text", "text": b.text[: p.MAX_TEXT]}]
     elif isinstance(b, p.Image):
-        if not b.url or not b.url.startswith(("https://", "http://")):
-            return []
-        out = [{"type": "image", "originalContentUrl": b.url, "previewImageUrl": b.url}]
-        if b.caption:
-            out.append({"type": "text", "text": b.caption})
+        out = _image_messages(b)
     elif isinstance(b, p.ProductCard | p.Carousel):
-        cards = (b.card,) if isinstance(b, p.ProductCard) else b.cards
-        alt = (
-            cards[0].title
-            if len(cards) == 1
-            else f"สินค้า {len(cards)} รายการ / {len(cards)} products"
-        )
-        out = []
-        if isinstance(b, p.Carousel) and b.text:
-            out.append({"type": "text", "text": b.text})
-        out.append(
-            {
-                "type": "flex",
-                "altText": alt[:400],
-                "contents": {
-                    "type": "carousel",
-                    "contents": [_card_bubble(c, color) for c in cards],
-                },
-            }
-        )
+        out = _card_messages(b, color)
     elif isinstance(b, p.Buttons):
-        out = [
-            {
-                "type": "flex",
-                "altText": b.text[:400],
-                "contents": {
-                    "type": "bubble",
-                    "body": {
-                        "type": "box",
-                        "layout": "vertical",
-                        "contents": [{"type": "text", "text": b.text, "wrap": True}],
-                    },
-                    "footer": _button_box(b.buttons, color),
-                },
-            }
-        ]
+        out = [_buttons_message(b, color)]
     elif isinstance(b, p.CartSummary):
-        rows: list[dict[str, Any]] = [
-            {"type": "text", "text": "ตะกร้าสินค้า / Cart", "weight": "bold", "size": "md"}
-        ]
-        for it in b.items[:20]:
-            name = it.name + (f" ({it.variant})" if it.variant else "")
-            rows.append(
-                {
-                    "type": "box",
-                    "layout": "horizontal",
-                    "contents": [
-                        {
-                            "type": "text",
-                            "text": f"{name} × {it.quantity}",
-                            "size": "sm",
-                            "wrap": True,
-                            "flex": 3,
-                        },
-                        {
-                            "type": "text",
-                            "text": _baht(it.line_total_satang),
-                            "size": "sm",
-                            "align": "end",
-                            "flex": 2,
-                        },
-                    ],
-                }
-            )
-        rows.append({"type": "separator"})
-
-        def line(label: str, satang: int, bold: bool = False) -> dict[str, Any]:
-            return {
-                "type": "box",
-                "layout": "horizontal",
-                "contents": [
-                    {
-                        "type": "text",
-                        "text": label,
-                        "size": "sm",
-                        "weight": "bold" if bold else "regular",
-                    },
-                    {
-                        "type": "text",
-                        "text": _baht(satang),
-                        "size": "sm",
-                        "align": "end",
-                        "weight": "bold" if bold else "regular",
-                    },
-                ],
-            }
-
-        rows.append(line("รวม / Subtotal", b.subtotal_satang))
-        if b.discount_satang:
-            rows.append(
-                line(
-                    "ส่วนลด / Discount",
-                    -b.discount_satang if b.discount_satang < 0 else b.discount_satang,
-                )
-            )
-        if b.shipping_satang:
-            rows.append(line("ค่าส่ง / Shipping", b.shipping_satang))
-        rows.append(line("ยอดสุทธิ / Total", b.total_satang, bold=True))
-        bubble: dict[str, Any] = {
-            "type": "bubble",
-            "body": {"type": "box", "layout": "vertical", "spacing": "sm", "contents": rows},
-        }
-        if b.buttons:
-            bubble["footer"] = _button_box(b.buttons, color)
-        out = [
-            {
-                "type": "flex",
-                "altText": f"ตะกร้า {b.count} ชิ้น ยอด {_baht(b.total_satang)}",
-                "contents": bubble,
-            }
-        ]
+        out = [_cart_message(b, color)]
     elif isinstance(b, p.OrderStatus):
-        parts = [
-            f"คำสั่งซื้อ {b.order_no}: {b.status_label or b.status.value}",
-            f"ยอด {_baht(b.total_satang)}",
-        ]
-        if b.tracking_no:
-            parts.append(f"เลขพัสดุ {b.carrier + ' ' if b.carrier else ''}{b.tracking_no}")
-        if b.tracking_url:
-            parts.append(b.tracking_url)
-        if b.note:
-            parts.append(b.note)
-        out = [{"type": "text", "text": "\n".join(parts)[: p.MAX_TEXT]}]
+        out = [{"type": "text", "text": _order_status_text(b)[: p.MAX_TEXT]}]
     elif isinstance(b, p.Takeover):
         out = [{"type": "text", "text": b.text}] if b.text else []
     else:  # shopper-only kinds never go to LINE
@@ -427,6 +308,125 @@ def to_line_messages(message: p.Message, color: str = "#06C755") -> list[dict[st
     if quick and out:
         out[-1]["quickReply"] = quick
     return [_clean(m) for m in out]
+
+
+def _image_messages(b: p.Image) -> list[dict[str, Any]]:
+    if not b.url or not b.url.startswith(("https://", "http://")):
+        return []
+    out: list[dict[str, Any]] = [
+        {"type": "image", "originalContentUrl": b.url, "previewImageUrl": b.url}
+    ]
+    if b.caption:
+        out.append({"type": "text", "text": b.caption})
+    return out
+
+
+def _card_messages(b: p.ProductCard | p.Carousel, color: str) -> list[dict[str, Any]]:
+    cards = (b.card,) if isinstance(b, p.ProductCard) else b.cards
+    alt = cards[0].title if len(cards) == 1 else f"สินค้า {len(cards)} รายการ / {len(cards)} products"
+    out: list[dict[str, Any]] = []
+    if isinstance(b, p.Carousel) and b.text:
+        out.append({"type": "text", "text": b.text})
+    out.append(
+        {
+            "type": "flex",
+            "altText": alt[:400],
+            "contents": {"type": "carousel", "contents": [_card_bubble(c, color) for c in cards]},
+        }
+    )
+    return out
+
+
+def _buttons_message(b: p.Buttons, color: str) -> dict[str, Any]:
+    return {
+        "type": "flex",
+        "altText": b.text[:400],
+        "contents": {
+            "type": "bubble",
+            "body": {
+                "type": "box",
+                "layout": "vertical",
+                "contents": [{"type": "text", "text": b.text, "wrap": True}],
+            },
+            "footer": _button_box(b.buttons, color),
+        },
+    }
+
+
+def _cart_item_row(it: p.CartItem) -> dict[str, Any]:
+    name = it.name + (f" ({it.variant})" if it.variant else "")
+    return {
+        "type": "box",
+        "layout": "horizontal",
+        "contents": [
+            {
+                "type": "text",
+                "text": f"{name} × {it.quantity}",
+                "size": "sm",
+                "wrap": True,
+                "flex": 3,
+            },
+            {
+                "type": "text",
+                "text": _baht(it.line_total_satang),
+                "size": "sm",
+                "align": "end",
+                "flex": 2,
+            },
+        ],
+    }
+
+
+def _sum_row(label: str, satang: int, bold: bool = False) -> dict[str, Any]:
+    weight = "bold" if bold else "regular"
+    return {
+        "type": "box",
+        "layout": "horizontal",
+        "contents": [
+            {"type": "text", "text": label, "size": "sm", "weight": weight},
+            {"type": "text", "text": _baht(satang), "size": "sm", "align": "end", "weight": weight},
+        ],
+    }
+
+
+def _cart_message(b: p.CartSummary, color: str) -> dict[str, Any]:
+    rows: list[dict[str, Any]] = [
+        {"type": "text", "text": "ตะกร้าสินค้า / Cart", "weight": "bold", "size": "md"}
+    ]
+    rows += [_cart_item_row(it) for it in b.items[:20]]
+    rows.append({"type": "separator"})
+    rows.append(_sum_row("รวม / Subtotal", b.subtotal_satang))
+    if b.discount_satang:
+        discount = -b.discount_satang if b.discount_satang < 0 else b.discount_satang
+        rows.append(_sum_row("ส่วนลด / Discount", discount))
+    if b.shipping_satang:
+        rows.append(_sum_row("ค่าส่ง / Shipping", b.shipping_satang))
+    rows.append(_sum_row("ยอดสุทธิ / Total", b.total_satang, bold=True))
+    bubble: dict[str, Any] = {
+        "type": "bubble",
+        "body": {"type": "box", "layout": "vertical", "spacing": "sm", "contents": rows},
+    }
+    if b.buttons:
+        bubble["footer"] = _button_box(b.buttons, color)
+    return {
+        "type": "flex",
+        "altText": f"ตะกร้า {b.count} ชิ้น ยอด {_baht(b.total_satang)}",
+        "contents": bubble,
+    }
+
+
+def _order_status_text(b: p.OrderStatus) -> str:
+    parts = [
+        f"คำสั่งซื้อ {b.order_no}: {b.status_label or b.status.value}",
+        f"ยอด {_baht(b.total_satang)}",
+    ]
+    if b.tracking_no:
+        parts.append(f"เลขพัสดุ {b.carrier + ' ' if b.carrier else ''}{b.tracking_no}")
+    if b.tracking_url:
+        parts.append(b.tracking_url)
+    if b.note:
+        parts.append(b.note)
+    return "\n".join(parts)
 
 
 # ---------------------------------------------------------------------------------------------
