@@ -123,7 +123,9 @@ def cmd_send_due(args: argparse.Namespace) -> int:
     from minichat_desktop.storage.db import Database
 
     db = Database.open(args.data_path)
-    queued, started, finished = 0, [], []
+    queued = 0
+    started: list[int] = []
+    finished: list[int] = []
     try:
         more = True
         while more:

@@ -99,10 +99,11 @@ def _thai_lines(text: str, st: ParagraphStyle, width: float) -> list[str]:
 
 def _widest_word(text: str, st: ParagraphStyle) -> float:
     pieces = [w for w in words(text.replace("\n", " ")) if not w.isspace()] or [""]
-    return max(stringWidth(w, st.fontName, st.fontSize) for w in pieces)
+    widest: float = max(stringWidth(w, st.fontName, st.fontSize) for w in pieces)
+    return widest
 
 
-class Plain(Flowable):
+class Plain(Flowable):  # type: ignore[misc]  # reportlab ships no types
     """Text that needs no shaping (digits, Latin, Thai without marks), wrapped at spaces (and
     between Thai words) and laid out like a :class:`Paragraph` of the same style."""
 
@@ -143,7 +144,7 @@ class Plain(Flowable):
         return _widest_word(self.text, self.st)
 
 
-class ThaiParagraph(Paragraph):
+class ThaiParagraph(Paragraph):  # type: ignore[misc]  # reportlab ships no types
     """A paragraph that remembers its line breaks per width: tables wrap each cell several
     times while sizing and drawing, and shaping Thai dominates the cost of a document."""
 
@@ -153,13 +154,13 @@ class ThaiParagraph(Paragraph):
         if hit is not None:
             self.width, self._wrapWidths, self.blPara, self.height = hit
             return self.width, self.height
-        result = super().wrap(availWidth, availHeight)
+        result: tuple[float, float] = super().wrap(availWidth, availHeight)
         if hasattr(self, "blPara"):
             cache[availWidth] = (self.width, self._wrapWidths, self.blPara, self.height)
         return result
 
 
-class ThaiText(Flowable):
+class ThaiText(Flowable):  # type: ignore[misc]  # reportlab ships no types
     """Plain text with Thai marks: broken into lines between words (``domain.thai_lines``:
     reportlab breaks only at spaces, so it would cut a Thai word in two) and drawn as a
     shaped :class:`ThaiParagraph` of those lines, one per width asked for."""
@@ -201,7 +202,7 @@ class ThaiText(Flowable):
 def para(text: str, size: float = 10, **kw: object) -> Flowable:
     """Plain text as a flowable: a shaped :class:`Paragraph` when it has Thai marks, else the
     cheaper :class:`Plain`."""
-    st = style(size, **kw)  # type: ignore[arg-type]
+    st = style(size, **kw)
     if needs_shaping(text):
         return _shaped(text, st)
     return Plain(text, st)
@@ -218,7 +219,7 @@ def _shaped(text: str, st: ParagraphStyle) -> ThaiText:
 
 def markup(text: str, size: float = 10, **kw: object) -> Paragraph:
     """A shaped paragraph of reportlab markup (the caller escapes the values)."""
-    return ThaiParagraph(text, style(size, **kw))  # type: ignore[arg-type]
+    return ThaiParagraph(text, style(size, **kw))
 
 
 def make_doc(

@@ -382,7 +382,7 @@ def _story(d: DocumentData, copy: bool) -> list[Flowable]:
     ]
 
 
-class _PagedCanvas(Canvas):
+class _PagedCanvas(Canvas):  # type: ignore[misc]  # reportlab ships no types
     """Holds pages back until the end so each can say ``หน้า 1/2`` (shaped text)."""
 
     def __init__(self, *args: Any, footer: str = "", **kwargs: Any) -> None:

@@ -28,9 +28,9 @@ INNER = LABEL_W - 2 * PAD
 
 def _place(c: Canvas, f: Flowable, x: float, top: float, width: float) -> float:
     """Draw ``f`` with its top at ``top``; returns the y under it."""
-    _, h = f.wrap(width, 1000)
-    f.drawOn(c, x, top - h)
-    return top - h
+    height: float = f.wrap(width, 1000)[1]
+    f.drawOn(c, x, top - height)
+    return top - height
 
 
 def _fit(text: str, size: float, width: float, max_lines: int, **kw: object) -> Flowable:
@@ -39,7 +39,7 @@ def _fit(text: str, size: float, width: float, max_lines: int, **kw: object) -> 
     while True:
         f = para(text, s, **kw)
         _, h = f.wrap(width, 1000)
-        if h <= style(s, **kw).leading * max_lines + 0.1 or s <= size * 0.6:  # type: ignore[arg-type]
+        if h <= style(s, **kw).leading * max_lines + 0.1 or s <= size * 0.6:
             return f
         s = round(s - 0.5, 1)
 

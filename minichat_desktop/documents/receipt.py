@@ -111,8 +111,8 @@ def _story(d: DocumentData, r: Roll, width: float) -> list[Flowable]:
     if s.address:
         out.append(para(s.address, z - 0.6, align="center"))
     if s.tax_id:
-        line = f"เลขประจำตัวผู้เสียภาษี {format_tax_id(s.tax_id)}"
-        out.append(para(line, z - 0.6, align="center"))
+        tax_line = f"เลขประจำตัวผู้เสียภาษี {format_tax_id(s.tax_id)}"
+        out.append(para(tax_line, z - 0.6, align="center"))
         if s.vat_registered:
             out.append(para(s.branch, z - 0.6, align="center"))
     if s.phone:
@@ -179,7 +179,7 @@ def _short(label: str, width: float) -> str:
     return f"{th} {en}" if len(en) <= 10 and width > 60 * mm else th
 
 
-class _Centered(Flowable):
+class _Centered(Flowable):  # type: ignore[misc]  # reportlab ships no types
     def __init__(self, inner: Any, width: float) -> None:
         super().__init__()
         self.inner = inner
@@ -228,7 +228,7 @@ def render_receipt(d: DocumentData, width: int = 80, *, printable_only: bool = F
     return buf.getvalue()
 
 
-class _EdgeRuler(Flowable):
+class _EdgeRuler(Flowable):  # type: ignore[misc]  # reportlab ships no types
     """A frame the full printable width with ticks every 5 mm: shows at once whether the
     printer cuts off an edge."""
 
