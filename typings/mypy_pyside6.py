@@ -7,7 +7,7 @@ the class's own properties and signals and for inherited ones
 properties, so every inherited one was a false ``call-overload`` error. This plugin adds,
 to each overload of a PySide6 class's constructor, the keyword-only properties of its
 PySide6 base classes' constructors (with their stub types) and one ``Callable[..., object]``
-keyword per signal. Keywords a signature already has are left as the stubs declare them.
+keyword per signal (its slot). Keywords a signature already has are left as the stubs declare them.
 """
 
 from collections.abc import Callable
@@ -99,6 +99,7 @@ class PySide6KeywordsPlugin(Plugin):
             [None, None],
             ctx.api.named_generic_type("builtins.object", []),
             ctx.api.named_generic_type("builtins.function", []),
+            is_ellipsis_args=True,
         )
         present = set(sig.arg_names)
         extra = [

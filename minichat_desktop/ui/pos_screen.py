@@ -230,7 +230,7 @@ class PosScreen(QWidget):
         layout.addLayout(top)
         layout.addWidget(splitter, 1)
 
-        self.search_timer = QTimer(self, singleShot=True, interval=150)
+        self.search_timer: QTimer = QTimer(self, singleShot=True, interval=150)
         self.search_timer.timeout.connect(self.search)
         self._search_seq = 0
 
