@@ -6,7 +6,7 @@ import functools
 import logging
 import threading
 from collections.abc import Callable
-from typing import Any
+from typing import Any, Literal
 from xml.sax.saxutils import escape
 
 from reportlab.lib import colors
@@ -44,7 +44,7 @@ RULE = colors.HexColor("#9AA5B1")
 SHADE = colors.HexColor("#EEF2F5")
 ACCENT = colors.HexColor("#0E8F6E")
 
-ALIGN = {"left": TA_LEFT, "right": TA_RIGHT, "center": TA_CENTER}
+ALIGN: dict[str, Literal[0, 1, 2]] = {"left": TA_LEFT, "right": TA_RIGHT, "center": TA_CENTER}
 
 
 def esc(text: str) -> str:
@@ -99,11 +99,10 @@ def _thai_lines(text: str, st: ParagraphStyle, width: float) -> list[str]:
 
 def _widest_word(text: str, st: ParagraphStyle) -> float:
     pieces = [w for w in words(text.replace("\n", " ")) if not w.isspace()] or [""]
-    widest: float = max(stringWidth(w, st.fontName, st.fontSize) for w in pieces)
-    return widest
+    return max(stringWidth(w, st.fontName, st.fontSize) for w in pieces)
 
 
-class Plain(Flowable):  # type: ignore[misc]  # reportlab ships no types
+class Plain(Flowable):
     """Text that needs no shaping (digits, Latin, Thai without marks), wrapped at spaces (and
     between Thai words) and laid out like a :class:`Paragraph` of the same style."""
 
@@ -144,7 +143,7 @@ class Plain(Flowable):  # type: ignore[misc]  # reportlab ships no types
         return _widest_word(self.text, self.st)
 
 
-class ThaiParagraph(Paragraph):  # type: ignore[misc]  # reportlab ships no types
+class ThaiParagraph(Paragraph):
     """A paragraph that remembers its line breaks per width: tables wrap each cell several
     times while sizing and drawing, and shaping Thai dominates the cost of a document."""
 
@@ -154,13 +153,13 @@ class ThaiParagraph(Paragraph):  # type: ignore[misc]  # reportlab ships no type
         if hit is not None:
             self.width, self._wrapWidths, self.blPara, self.height = hit
             return self.width, self.height
-        result: tuple[float, float] = super().wrap(availWidth, availHeight)
+        result = super().wrap(availWidth, availHeight)
         if hasattr(self, "blPara"):
             cache[availWidth] = (self.width, self._wrapWidths, self.blPara, self.height)
         return result
 
 
-class ThaiText(Flowable):  # type: ignore[misc]  # reportlab ships no types
+class ThaiText(Flowable):
     """Plain text with Thai marks: broken into lines between words (``domain.thai_lines``:
     reportlab breaks only at spaces, so it would cut a Thai word in two) and drawn as a
     shaped :class:`ThaiParagraph` of those lines, one per width asked for."""
@@ -186,7 +185,7 @@ class ThaiText(Flowable):  # type: ignore[misc]  # reportlab ships no types
         return self.width, self.height
 
     def split(self, availWidth: float, availHeight: float) -> list[Flowable]:
-        return self._paragraph(availWidth).split(availWidth, availHeight)  # type: ignore[no-any-return]
+        return self._paragraph(availWidth).split(availWidth, availHeight)
 
     def draw(self) -> None:
         assert self._now is not None, "wrap before drawing"
@@ -258,7 +257,9 @@ def make_doc(
     return doc
 
 
-def logo(path: str, max_w: float, max_h: float, *, align: str = "LEFT") -> Flowable | None:
+def logo(
+    path: str, max_w: float, max_h: float, *, align: Literal["LEFT", "CENTER", "RIGHT"] = "LEFT"
+) -> Flowable | None:
     """The shop's logo scaled to fit ``max_w`` × ``max_h``, or None when there is none or the
     file cannot be read (a document still prints without it)."""
     if not path:

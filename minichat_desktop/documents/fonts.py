@@ -77,7 +77,7 @@ def _to_unicode_cmap(fontname: str, texts: list[str]) -> str:
     )
 
 
-class ThaiTTFont(TTFont):  # type: ignore[misc]  # reportlab ships no types
+class ThaiTTFont(TTFont):
     """A TrueType font whose shaped-only glyphs copy out of the PDF as the right text."""
 
     def addObjects(self, doc: Any) -> None:

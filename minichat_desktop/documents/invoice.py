@@ -382,7 +382,7 @@ def _story(d: DocumentData, copy: bool) -> list[Flowable]:
     ]
 
 
-class _PagedCanvas(Canvas):  # type: ignore[misc]  # reportlab ships no types
+class _PagedCanvas(Canvas):
     """Holds pages back until the end so each can say ``หน้า 1/2`` (shaped text)."""
 
     def __init__(self, *args: Any, footer: str = "", **kwargs: Any) -> None:
@@ -392,7 +392,7 @@ class _PagedCanvas(Canvas):  # type: ignore[misc]  # reportlab ships no types
 
     def showPage(self) -> None:
         self._pages.append(dict(self.__dict__))
-        self._startPage()
+        self._startPage()  # type: ignore[attr-defined]  # reportlab's own, not in its stubs
 
     def save(self) -> None:
         total = len(self._pages)

@@ -28,9 +28,9 @@ INNER = LABEL_W - 2 * PAD
 
 def _place(c: Canvas, f: Flowable, x: float, top: float, width: float) -> float:
     """Draw ``f`` with its top at ``top``; returns the y under it."""
-    height: float = f.wrap(width, 1000)[1]
-    f.drawOn(c, x, top - height)
-    return top - height
+    _, h = f.wrap(width, 1000)
+    f.drawOn(c, x, top - h)
+    return top - h
 
 
 def _fit(text: str, size: float, width: float, max_lines: int, **kw: object) -> Flowable:

@@ -179,7 +179,7 @@ def _short(label: str, width: float) -> str:
     return f"{th} {en}" if len(en) <= 10 and width > 60 * mm else th
 
 
-class _Centered(Flowable):  # type: ignore[misc]  # reportlab ships no types
+class _Centered(Flowable):
     def __init__(self, inner: Any, width: float) -> None:
         super().__init__()
         self.inner = inner
@@ -228,7 +228,7 @@ def render_receipt(d: DocumentData, width: int = 80, *, printable_only: bool = F
     return buf.getvalue()
 
 
-class _EdgeRuler(Flowable):  # type: ignore[misc]  # reportlab ships no types
+class _EdgeRuler(Flowable):
     """A frame the full printable width with ticks every 5 mm: shows at once whether the
     printer cuts off an edge."""
 
