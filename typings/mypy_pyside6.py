@@ -7,7 +7,9 @@ the class's own properties and signals and for inherited ones
 properties, so every inherited one was a false ``call-overload`` error. This plugin adds,
 to each overload of a PySide6 class's constructor, the keyword-only properties of its
 PySide6 base classes' constructors (with their stub types) and one ``Callable[..., object]``
-keyword per signal (its slot). Keywords a signature already has are left as the stubs declare them.
+keyword (the slot) per signal. Keywords a signature already has stay as the stubs declare
+them. Only calls of a PySide6 class itself are widened: ``super().__init__(...)`` and our
+own subclasses keep their declared signatures.
 """
 
 from collections.abc import Callable
