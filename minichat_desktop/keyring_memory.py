@@ -14,10 +14,10 @@ from keyring.errors import PasswordDeleteError
 class MemoryKeyring(KeyringBackend):
     """Secrets held in a dict for the life of the process."""
 
-    priority = 0.1  # type: ignore[assignment]  # never auto-selected over a real backend
+    priority = 0.1  # never auto-selected over a real backend
 
     def __init__(self) -> None:
-        super().__init__()
+        super().__init__()  # type: ignore[no-untyped-call]  # keyring leaves it unannotated
         self._store: dict[tuple[str, str], str] = {}
 
     def get_password(self, service: str, username: str) -> str | None:

@@ -43,7 +43,7 @@ async def shoot(out: Path) -> list[Path]:
                 if name == "inbox" and window.inbox.list_model.rowCount():
                     window.inbox.open_conversation(window.inbox.list_model.rows[0].id)
                 if name == "pos":
-                    await _fill_till(window.screen("pos"), made, out, lang)
+                    await _fill_till(window.section_screen("pos"), made, out, lang)
                 await asyncio.sleep(0.3)
                 path = out / f"{name}-{lang}.png"
                 window.grab().save(str(path))

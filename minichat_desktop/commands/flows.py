@@ -24,7 +24,9 @@ from typing import Any
 
 
 def register(add: Callable[..., Any], sub: Any) -> None:
-    group = add("flows", lambda a: _help(group), "sales flows: list, export, import, test")
+    group: argparse.ArgumentParser = add(
+        "flows", lambda a: _help(group), "sales flows: list, export, import, test"
+    )
     fsub = group.add_subparsers(title="commands", metavar="COMMAND", parser_class=type(group))
     ls = add("list", cmd_flows_list, "list the shop's sales flows", fsub)
     ls.add_argument("--json", action="store_true", help="print JSON")

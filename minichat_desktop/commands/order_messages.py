@@ -67,7 +67,9 @@ def cmd_reset(args: argparse.Namespace) -> int:
 def register(add: Callable[..., Any], sub: Any) -> None:
     from minichat_desktop.cli import _help, _Parser
 
-    top = add("order-messages", lambda a: _help(top), "messages sent to shoppers as orders move")
+    top: argparse.ArgumentParser = add(
+        "order-messages", lambda a: _help(top), "messages sent to shoppers as orders move"
+    )
     msub = top.add_subparsers(title="commands", metavar="COMMAND", parser_class=_Parser)
     add("show", cmd_show, "print every event's message", msub)
     sp = add("set", cmd_set, "set one event's message (\\n for a new line)", msub)

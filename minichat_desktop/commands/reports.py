@@ -90,7 +90,9 @@ def cmd_report(args: argparse.Namespace) -> int:
 def register(add: Callable[..., Any], sub: Any) -> None:
     from minichat_desktop.cli import _help, _Parser
 
-    report = add("report", lambda a: _help(report), "reports as XLSX, CSV or PDF")
+    report: argparse.ArgumentParser = add(
+        "report", lambda a: _help(report), "reports as XLSX, CSV or PDF"
+    )
     rsub = report.add_subparsers(title="reports", metavar="REPORT", parser_class=_Parser)
     for kind, text in HELP.items():
         sp = add(kind, cmd_report, text, rsub)

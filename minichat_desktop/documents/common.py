@@ -6,7 +6,7 @@ import functools
 import logging
 import threading
 from collections.abc import Callable
-from typing import Any
+from typing import Any, Literal
 from xml.sax.saxutils import escape
 
 from reportlab.lib import colors
@@ -44,7 +44,7 @@ RULE = colors.HexColor("#9AA5B1")
 SHADE = colors.HexColor("#EEF2F5")
 ACCENT = colors.HexColor("#0E8F6E")
 
-ALIGN = {"left": TA_LEFT, "right": TA_RIGHT, "center": TA_CENTER}
+ALIGN: dict[str, Literal[0, 1, 2]] = {"left": TA_LEFT, "right": TA_RIGHT, "center": TA_CENTER}
 
 
 def esc(text: str) -> str:
@@ -185,7 +185,7 @@ class ThaiText(Flowable):
         return self.width, self.height
 
     def split(self, availWidth: float, availHeight: float) -> list[Flowable]:
-        return self._paragraph(availWidth).split(availWidth, availHeight)  # type: ignore[no-any-return]
+        return self._paragraph(availWidth).split(availWidth, availHeight)
 
     def draw(self) -> None:
         assert self._now is not None, "wrap before drawing"
@@ -201,7 +201,7 @@ class ThaiText(Flowable):
 def para(text: str, size: float = 10, **kw: object) -> Flowable:
     """Plain text as a flowable: a shaped :class:`Paragraph` when it has Thai marks, else the
     cheaper :class:`Plain`."""
-    st = style(size, **kw)  # type: ignore[arg-type]
+    st = style(size, **kw)
     if needs_shaping(text):
         return _shaped(text, st)
     return Plain(text, st)
@@ -218,7 +218,7 @@ def _shaped(text: str, st: ParagraphStyle) -> ThaiText:
 
 def markup(text: str, size: float = 10, **kw: object) -> Paragraph:
     """A shaped paragraph of reportlab markup (the caller escapes the values)."""
-    return ThaiParagraph(text, style(size, **kw))  # type: ignore[arg-type]
+    return ThaiParagraph(text, style(size, **kw))
 
 
 def make_doc(
@@ -257,7 +257,9 @@ def make_doc(
     return doc
 
 
-def logo(path: str, max_w: float, max_h: float, *, align: str = "LEFT") -> Flowable | None:
+def logo(
+    path: str, max_w: float, max_h: float, *, align: Literal["LEFT", "CENTER", "RIGHT"] = "LEFT"
+) -> Flowable | None:
     """The shop's logo scaled to fit ``max_w`` × ``max_h``, or None when there is none or the
     file cannot be read (a document still prints without it)."""
     if not path:

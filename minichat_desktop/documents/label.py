@@ -39,7 +39,7 @@ def _fit(text: str, size: float, width: float, max_lines: int, **kw: object) -> 
     while True:
         f = para(text, s, **kw)
         _, h = f.wrap(width, 1000)
-        if h <= style(s, **kw).leading * max_lines + 0.1 or s <= size * 0.6:  # type: ignore[arg-type]
+        if h <= style(s, **kw).leading * max_lines + 0.1 or s <= size * 0.6:
             return f
         s = round(s - 0.5, 1)
 

@@ -111,8 +111,8 @@ def _story(d: DocumentData, r: Roll, width: float) -> list[Flowable]:
     if s.address:
         out.append(para(s.address, z - 0.6, align="center"))
     if s.tax_id:
-        line = f"เลขประจำตัวผู้เสียภาษี {format_tax_id(s.tax_id)}"
-        out.append(para(line, z - 0.6, align="center"))
+        tax_line = f"เลขประจำตัวผู้เสียภาษี {format_tax_id(s.tax_id)}"
+        out.append(para(tax_line, z - 0.6, align="center"))
         if s.vat_registered:
             out.append(para(s.branch, z - 0.6, align="center"))
     if s.phone:

@@ -97,7 +97,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from types import SimpleNamespace
-from typing import TYPE_CHECKING, Any, Final
+from typing import TYPE_CHECKING, Any, Final, cast
 
 from sqlalchemy import Table, bindparam, column, func, insert, select, table, update
 from sqlalchemy.orm import Session
@@ -152,7 +152,9 @@ DEFAULT_THRESHOLD: Final = 5
 _CHUNK: Final = 2_000  # rows per bulk statement (and per progress report)
 _IN_CHUNK: Final = 5_000  # values per IN (...) lookup
 
-CellValue = str | int | float | bool | Decimal | dt.datetime | dt.date | dt.time | None
+CellValue = (
+    str | int | float | bool | Decimal | dt.datetime | dt.date | dt.time | dt.timedelta | None
+)
 Progress = Callable[[int, int], None]
 
 
@@ -544,7 +546,8 @@ def _read_xlsx(path: Path) -> tuple[_Sheet, Callable[[], None]]:
         wb.close()
         raise _FileProblem("import.empty_file", "the workbook has no sheets")
     ws = wb.worksheets[0]
-    rows_iter = ws.iter_rows(values_only=True)
+    # data_only and no rich_text: openpyxl yields values, never formula or rich-text objects
+    rows_iter = cast(Iterator[tuple[CellValue, ...]], ws.iter_rows(values_only=True))
     try:
         first = next(rows_iter, None)
     except Exception as exc:

@@ -364,9 +364,9 @@ class RelayClient:
                     self.bot.submit(stored)
             if touched:
                 self.events.conversations_changed(touched)
-            for f in stream:
-                if isinstance(f, p.LineQuota):
-                    self.events.line_quota(f)
+            for frame in stream:
+                if isinstance(frame, p.LineQuota):
+                    self.events.line_quota(frame)
         accepted = [f.id for f in frames if isinstance(f, p.Accepted)]
         if accepted:
             touched = await self._db(self._accepted, accepted)

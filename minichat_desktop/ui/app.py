@@ -314,7 +314,7 @@ async def _main(app: QApplication, ctx: AppContext, *, open_page: bool) -> int:
         print(json.dumps({"event": "window-shown"}), flush=True)
     await asyncio.get_running_loop().run_in_executor(None, load_domain)
     for name in window.AFTER_PAINT:  # one at a time, input handled in between
-        window.screen(name)
+        window.section_screen(name)
         await asyncio.sleep(0)
     if stalls is not None:
         worst = stalls.stop()

@@ -63,6 +63,7 @@ from minichat_desktop.ui.customers_screen import (
 from minichat_desktop.ui.dialogs import ask
 from minichat_desktop.ui.errors import error_text, show_error
 from minichat_desktop.ui.i18n import t
+from minichat_desktop.ui.tables import cell_item
 from relay import protocol as p
 
 log = logging.getLogger(__name__)
@@ -768,7 +769,7 @@ class BroadcastsScreen(QWidget):
     def _picked(self) -> None:
         rows = self.table.selectionModel().selectedRows()
         if rows:
-            bid = int(self.table.item(rows[0].row(), 0).data(Qt.ItemDataRole.UserRole))
+            bid = int(cell_item(self.table, rows[0].row(), 0).data(Qt.ItemDataRole.UserRole))
             if bid != self.selected_id:
                 self.selected_id = bid
                 self.show_results(bid)

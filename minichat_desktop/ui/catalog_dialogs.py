@@ -58,11 +58,11 @@ from minichat_desktop.domain.models import MovementReason
 from minichat_desktop.domain.thai import ThaiFormatError, format_baht, parse_baht
 from minichat_desktop.formats.importer import ImportProblem
 from minichat_desktop.ui import theme
-from minichat_desktop.ui.catalog_models import Index, ProblemsModel
+from minichat_desktop.ui.catalog_models import ProblemsModel
 from minichat_desktop.ui.context import AppContext
 from minichat_desktop.ui.errors import error_text, show_error
 from minichat_desktop.ui.i18n import t
-from minichat_desktop.ui.tables import plain_label
+from minichat_desktop.ui.tables import Index, plain_label
 
 log = logging.getLogger(__name__)
 

@@ -258,8 +258,8 @@ class PipelineBoard(QWidget):
             self.heads[status] = head
 
     def show_rows(self, rows: list[CustomerRow], counts: dict[str, int]) -> None:
-        for column in self.columns.values():
-            column.clear()
+        for shown in self.columns.values():
+            shown.clear()
         for r in rows:
             column = self.columns.get(r.customer.status)
             if column is None or column.count() >= BOARD_LIMIT:

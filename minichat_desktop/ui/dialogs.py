@@ -20,7 +20,12 @@ async def ask(dialog: QDialog, owner: Any = None) -> int:
     ``owner.dialog`` is the dialog (screens and tests look there); the dialog is deleted
     after."""
     future: asyncio.Future[int] = asyncio.get_running_loop().create_future()
-    dialog.finished.connect(lambda r: future.done() or future.set_result(r))
+
+    def settle(result: int) -> None:
+        if not future.done():
+            future.set_result(result)
+
+    dialog.finished.connect(settle)
     if owner is not None:
         owner.dialog = dialog
     dialog.open()

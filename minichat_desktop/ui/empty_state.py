@@ -14,7 +14,8 @@ class EmptyState(QFrame):
     acted = Signal()
 
     def __init__(self, parent: QWidget | None = None) -> None:
-        super().__init__(parent, objectName="EmptyState")
+        super().__init__(parent)
+        self.setObjectName("EmptyState")
         box = QVBoxLayout(self)
         box.setContentsMargins(16, 28, 16, 16)
         self.title = QLabel(objectName="Title")

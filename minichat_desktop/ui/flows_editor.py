@@ -311,9 +311,9 @@ class FlowsScreen(QWidget):
         head.addRow(self.tr("Keywords"), self.keywords)
         self.intent = _combo({i: i for i in INTENTS}, "product_inquiry")
         head.addRow(self.tr("Intent"), self.intent)
-        self.event = _combo(events(), "cart_abandoned")
-        self.event.currentIndexChanged.connect(self._trigger_changed)
-        head.addRow(self.tr("Event"), self.event)
+        self.trigger_event = _combo(events(), "cart_abandoned")
+        self.trigger_event.currentIndexChanged.connect(self._trigger_changed)
+        head.addRow(self.tr("Event"), self.trigger_event)
         self.minutes = _spin(60, 1, 10080)
         self.minutes.setSuffix(" " + self.tr("min"))
         head.addRow(self.tr("Untouched for"), self.minutes)
@@ -395,11 +395,11 @@ class FlowsScreen(QWidget):
         self.badge.setVisible(bool(self.builtin))
         self.reset_btn.setVisible(bool(self.builtin))
         self.delete_btn.setEnabled(not self.builtin)
-        trig = v.trigger if v else {"type": "keyword", "keywords": []}
+        trig: dict[str, Any] = v.trigger if v else {"type": "keyword", "keywords": []}
         self.trigger_type.setCurrentIndex(max(self.trigger_type.findData(trig.get("type")), 0))
         self.keywords.setText(", ".join(trig.get("keywords", [])))
         self.intent.setCurrentIndex(max(self.intent.findData(trig.get("intent")), 0))
-        self.event.setCurrentIndex(max(self.event.findData(trig.get("event")), 0))
+        self.trigger_event.setCurrentIndex(max(self.trigger_event.findData(trig.get("event")), 0))
         self.minutes.setValue(int(trig.get("minutes", 60)))
         self._trigger_changed()
         self.nodes = (
@@ -412,10 +412,10 @@ class FlowsScreen(QWidget):
 
     def _trigger_changed(self) -> None:
         kind = self.trigger_type.currentData()
-        event = self.event.currentData()
+        event = self.trigger_event.currentData()
         self.head.setRowVisible(self.keywords, kind == "keyword")
         self.head.setRowVisible(self.intent, kind == "intent")
-        self.head.setRowVisible(self.event, kind == "event")
+        self.head.setRowVisible(self.trigger_event, kind == "event")
         self.head.setRowVisible(self.minutes, kind == "event" and event == "cart_abandoned")
 
     # ------------------------------------------------------------------ nodes
@@ -686,7 +686,7 @@ class FlowsScreen(QWidget):
         elif kind == "intent":
             trigger["intent"] = self.intent.currentData()
         elif kind == "event":
-            trigger["event"] = self.event.currentData()
+            trigger["event"] = self.trigger_event.currentData()
             if trigger["event"] == "cart_abandoned":
                 trigger["minutes"] = self.minutes.value()
         return self.name.text(), trigger, copy.deepcopy(self.nodes)

@@ -204,9 +204,9 @@ class MainWindow(QMainWindow):
         counter and the inbox's product picker read it). Called after the first paint. No
         screen has to exist for the relay link: it catches the relay up by itself."""
         for name in self.AFTER_PAINT:
-            self.screen(name)
+            self.section_screen(name)
 
-    def screen(self, name: str) -> QWidget:
+    def section_screen(self, name: str) -> QWidget:
         """The section's screen, built the first time it is asked for."""
         built = self.screens.get(name)
         if built is None:
@@ -227,7 +227,7 @@ class MainWindow(QMainWindow):
         self.inbox.open_conversation(conversation_id)
 
     def screen_at(self, row: int) -> QWidget:
-        return self.screen(self.SECTIONS[row])
+        return self.section_screen(self.SECTIONS[row])
 
     def _make_shortcuts(self) -> None:
         for i in range(len(self.SECTIONS)):
@@ -318,7 +318,7 @@ class MainWindow(QMainWindow):
 
     def show_section(self, name: str) -> QWidget:
         self.nav.setCurrentRow(self.SECTIONS.index(name))
-        return self.screen(name)
+        return self.section_screen(name)
 
     def bring_to_front(self) -> None:
         self.showNormal()

@@ -11,8 +11,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtCore import QEvent, Qt, Signal
-from PySide6.QtGui import QPixmap, QWheelEvent
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QPixmap, QShowEvent, QWheelEvent
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -306,13 +306,14 @@ class SlipDialog(QDialog):
         bar.addWidget(close)
         layout.addLayout(bar)
         if self.ok:
-            self.view: ZoomView | None = ZoomView(pixmap)
-            self.view.zoomed.connect(lambda f: self.scale_label.setText(f"{f * 100:.0f}%"))
-            self.zoom_in.clicked.connect(lambda: self.view and self.view.zoom(1.25))
-            self.zoom_out.clicked.connect(lambda: self.view and self.view.zoom(0.8))
-            self.fit_button.clicked.connect(lambda: self.view and self.view.fit())
-            self.actual_button.clicked.connect(lambda: self.view and self.view.actual_size())
-            layout.addWidget(self.view, 1)
+            view = ZoomView(pixmap)
+            self.view: ZoomView | None = view
+            view.zoomed.connect(lambda f: self.scale_label.setText(f"{f * 100:.0f}%"))
+            self.zoom_in.clicked.connect(lambda: view.zoom(1.25))
+            self.zoom_out.clicked.connect(lambda: view.zoom(0.8))
+            self.fit_button.clicked.connect(lambda: view.fit())
+            self.actual_button.clicked.connect(lambda: view.actual_size())
+            layout.addWidget(view, 1)
         else:
             self.view = None
             missing = QLabel(
@@ -325,8 +326,8 @@ class SlipDialog(QDialog):
                 b.setEnabled(False)
         self._fitted = False
 
-    def showEvent(self, event: QEvent) -> None:  # type: ignore[override]
-        super().showEvent(event)  # type: ignore[arg-type]
+    def showEvent(self, event: QShowEvent) -> None:
+        super().showEvent(event)
         if self.view is not None and not self._fitted:
             self._fitted = True
             self.view.fit()

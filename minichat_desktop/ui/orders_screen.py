@@ -17,7 +17,7 @@ import datetime as dt
 import logging
 from collections.abc import Awaitable, Callable, Iterable
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from PySide6.QtCore import QDate, QEvent, Qt, QTimer, QUrl, Signal
 from PySide6.QtGui import QDesktopServices, QKeySequence, QShortcut
@@ -209,12 +209,12 @@ class OrderDetail(QFrame):
         self.timeline.setMinimumHeight(140)
         col.addWidget(self.timeline, 2)
 
-        self.scroll = QScrollArea()
-        self.scroll.setWidgetResizable(True)
-        self.scroll.setFrameShape(QFrame.Shape.NoFrame)
-        self.scroll.setWidget(body)
+        self.scroll_area = QScrollArea()
+        self.scroll_area.setWidgetResizable(True)
+        self.scroll_area.setFrameShape(QFrame.Shape.NoFrame)
+        self.scroll_area.setWidget(body)
         outer.addWidget(self.empty, 1)
-        outer.addWidget(self.scroll, 1)
+        outer.addWidget(self.scroll_area, 1)
         self.retranslate()
         self.show_order(None)
 
@@ -253,7 +253,7 @@ class OrderDetail(QFrame):
     def show_order(self, view: OrderView | None) -> None:
         self.view = view
         self.empty.setVisible(view is None)
-        self.scroll.setVisible(view is not None)
+        self.scroll_area.setVisible(view is not None)
         if view is None:
             self.items_model.set_rows([])
             self.timeline_model.set_rows([])
@@ -406,9 +406,9 @@ class OrdersScreen(QWidget):
         today = QDate.currentDate()
         self.date_from.setDate(today.addDays(-30))
         self.date_to.setDate(today)
-        for d in (self.date_from, self.date_to):
-            d.setDisplayFormat("dd/MM/yyyy")
-            d.setVisible(False)
+        for edit in (self.date_from, self.date_to):
+            edit.setDisplayFormat("dd/MM/yyyy")
+            edit.setVisible(False)
         self.min_total = QLineEdit()
         self.max_total = QLineEdit()
         for e in (self.min_total, self.max_total):
@@ -640,8 +640,8 @@ class OrdersScreen(QWidget):
         if key == "month":
             return start(today.replace(day=1)), tomorrow
         if key == "custom":
-            first = self.date_from.date().toPython()
-            last = self.date_to.date().toPython()
+            first = cast(dt.date, self.date_from.date().toPython())  # the stubs say object
+            last = cast(dt.date, self.date_to.date().toPython())
             if last < first:
                 first, last = last, first
             return start(first), start(last + dt.timedelta(days=1))
@@ -893,7 +893,7 @@ class OrdersScreen(QWidget):
         try:
             numbers = [r.number for r in self.model.rows if r.id in set(ids)]
             chats = await self.ctx.ops.read(sales.any_from_chat, ids)
-            choices = [s for s in OrderStatus if s != OrderStatus.PENDING]
+            choices: list[OrderStatus] = [s for s in OrderStatus if s != OrderStatus.PENDING]
             dialog = StatusDialog(self, numbers, choices, has_chat=chats)
             if not await ask(dialog, self):
                 return None

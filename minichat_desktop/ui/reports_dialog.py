@@ -71,7 +71,7 @@ class ReportsDialog(QDialog):
     ) -> None:
         super().__init__(parent)
         self.ctx = ctx
-        self.result: reports.ReportResult | None = None
+        self.written: reports.ReportResult | None = None
         self.running = False
         self._cancel = threading.Event()
         self._folder = Path(
@@ -330,7 +330,7 @@ class ReportsDialog(QDialog):
             return None
         self._set_running(False)
         self.progress.setValue(100)
-        self.result = result
+        self.written = result
         self._folder = path.parent
         self.status.setText(
             self.tr("Saved {file} ({n} rows).").format(file=str(result.path), n=f"{result.rows:,}")
@@ -340,8 +340,8 @@ class ReportsDialog(QDialog):
         return result
 
     def open_file(self) -> None:
-        if self.result is not None:
-            QDesktopServices.openUrl(QUrl.fromLocalFile(str(self.result.path)))
+        if self.written is not None:
+            QDesktopServices.openUrl(QUrl.fromLocalFile(str(self.written.path)))
 
 
 __all__ = ["ReportsDialog"]

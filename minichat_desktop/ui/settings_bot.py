@@ -25,6 +25,7 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QHeaderView,
     QLabel,
+    QLayout,
     QLineEdit,
     QPlainTextEdit,
     QPushButton,
@@ -66,6 +67,7 @@ from minichat_desktop.ui.settings_common import (
     primary,
     report,
 )
+from minichat_desktop.ui.tables import cell_item
 
 log = logging.getLogger(__name__)
 
@@ -255,9 +257,8 @@ class BotPage(Page):
         self.default_method = QComboBox()
         self.default_method.setMaximumWidth(380)
         self.ship_labels = [QLabel() for _ in range(3)]
-        for label, field in zip(
-            self.ship_labels, (free_row, cod_row, self.default_method), strict=True
-        ):
+        ship_fields: tuple[QWidget | QLayout, ...] = (free_row, cod_row, self.default_method)
+        for label, field in zip(self.ship_labels, ship_fields, strict=True):
             f.addRow(label, field)
         col.addLayout(f)
         self.cod.toggled.connect(self.cod_fee.setEnabled)
@@ -406,7 +407,7 @@ class BotPage(Page):
         self.show_toggle()
         lang = i18n.current_language()
         for r, m in enumerate(self.methods):
-            self.ship_table.item(r, 1).setText(m.label(lang))
+            cell_item(self.ship_table, r, 1).setText(m.label(lang))
         self.show_default_methods()
 
     # ------------------------------------------------------------------ loading
@@ -565,7 +566,7 @@ class BotPage(Page):
             self.toggle_code.setEnabled(False)
             self.toggle_code.setText(self.tr("Switch the code off"))
             return
-        _code, active = self.disc_table.item(row, 0).data(Qt.ItemDataRole.UserRole)
+        _code, active = cell_item(self.disc_table, row, 0).data(Qt.ItemDataRole.UserRole)
         self.toggle_code.setEnabled(True)
         self.toggle_code.setText(
             self.tr("Switch the code off") if active else self.tr("Switch the code on")
@@ -827,7 +828,7 @@ class BotPage(Page):
     async def on_toggle_code(self) -> None:
         row = self.disc_table.currentRow()
         if row >= 0:
-            code, active = self.disc_table.item(row, 0).data(Qt.ItemDataRole.UserRole)
+            code, active = cell_item(self.disc_table, row, 0).data(Qt.ItemDataRole.UserRole)
             await self.set_code_active(code, not active)
 
     async def set_code_active(self, code: str, active: bool) -> bool:

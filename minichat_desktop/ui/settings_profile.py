@@ -20,6 +20,7 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QHeaderView,
     QLabel,
+    QLayout,
     QLineEdit,
     QPlainTextEdit,
     QPushButton,
@@ -251,11 +252,10 @@ class ProfilePage(Page):
         rate_row.addWidget(QLabel("%"))
         self.vat_note = QLineEdit()
         self.vat_labels = [QLabel() for _ in range(3)]
-        for i, (label, field) in enumerate(
-            zip(self.vat_labels, (self.vat_from, rate_row, self.vat_note), strict=True)
-        ):
+        vat_fields: tuple[QWidget | QLayout, ...] = (self.vat_from, rate_row, self.vat_note)
+        for i, (label, field) in enumerate(zip(self.vat_labels, vat_fields, strict=True)):
             grid.addWidget(label, 0, i * 2, Qt.AlignmentFlag.AlignRight)
-            if isinstance(field, QHBoxLayout):
+            if isinstance(field, QLayout):
                 grid.addLayout(field, 0, i * 2 + 1)
             else:
                 grid.addWidget(field, 0, i * 2 + 1)

@@ -20,6 +20,7 @@ from PySide6.QtWidgets import (
     QGroupBox,
     QHBoxLayout,
     QLabel,
+    QLayout,
     QLineEdit,
     QListWidget,
     QListWidgetItem,
@@ -241,9 +242,8 @@ class LinePage(Page):
         hook_row.addWidget(self.webhook, 1)
         hook_row.addWidget(self.copy_webhook)
         self.state_labels = [QLabel() for _ in range(3)]
-        for label, field in zip(
-            self.state_labels, (self.configured, quota_row, hook_row), strict=True
-        ):
+        state_fields: tuple[QWidget | QLayout, ...] = (self.configured, quota_row, hook_row)
+        for label, field in zip(self.state_labels, state_fields, strict=True):
             sf.addRow(label, field)
         self.body.addWidget(self.state_box)
 

@@ -31,6 +31,7 @@ from PySide6.QtWidgets import (
     QGroupBox,
     QHBoxLayout,
     QLabel,
+    QLayout,
     QLineEdit,
     QPlainTextEdit,
     QPushButton,
@@ -291,11 +292,14 @@ class WidgetPage(Page):
         self.language.addItem("English", "en")
         self.logo_url = QLineEdit()
         self.look_labels = [QLabel() for _ in range(5)]
-        for label, field in zip(
-            self.look_labels,
-            (self.shop_name, color_row, self.position, self.language, self.logo_url),
-            strict=True,
-        ):
+        look_fields: tuple[QWidget | QLayout, ...] = (
+            self.shop_name,
+            color_row,
+            self.position,
+            self.language,
+            self.logo_url,
+        )
+        for label, field in zip(self.look_labels, look_fields, strict=True):
             f.addRow(label, field)
         left.addWidget(self.look_box)
 

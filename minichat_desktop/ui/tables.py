@@ -1,6 +1,6 @@
 """What the list screens (catalog, orders, customers) share: a read-only row table view, a
-table model over a list of rows with translated headers, and a plain-text label for shop
-data."""
+table model over a list of rows with translated headers, a plain-text label for shop data,
+and the item of a filled ``QTableWidget`` cell."""
 
 from __future__ import annotations
 
@@ -8,7 +8,14 @@ from collections.abc import Sequence
 from typing import Any
 
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
-from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QLabel, QTableView
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QHeaderView,
+    QLabel,
+    QTableView,
+    QTableWidget,
+    QTableWidgetItem,
+)
 
 from minichat_desktop.ui.i18n import t
 
@@ -23,6 +30,15 @@ def plain_label(text: str = "", object_name: str = "") -> QLabel:
     if object_name:
         label.setObjectName(object_name)
     return label
+
+
+def cell_item(table: QTableWidget, row: int, column: int) -> QTableWidgetItem:
+    """The item of a cell the screen filled itself; raises ``LookupError`` for an empty cell
+    (a bug: Qt returns None there)."""
+    item = table.item(row, column)
+    if item is None:
+        raise LookupError(f"table {table.objectName()!r} has no item at ({row}, {column})")
+    return item
 
 
 def list_table(model: Any, *, stretch: int | None = None) -> QTableView:

@@ -310,9 +310,9 @@ def _extract_quantity(text: str, entities: dict[str, Any]) -> None:
                 return
     m = _QTY_WORDS_TH.search(text)
     if m:
-        n = parse_thai_number(m.group(1))
-        if n and 0 < n <= 999:
-            entities["quantity"] = n
+        qty = parse_thai_number(m.group(1))
+        if qty and 0 < qty <= 999:
+            entities["quantity"] = qty
             return
     m = _QTY_EN_WORDS.search(text)
     if m:

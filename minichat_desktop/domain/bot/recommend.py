@@ -494,8 +494,16 @@ def _details(
         """,
         ids,
     ):
+        product_id, sku, name_th, name_en, price_satang, compare_at_satang = row[:6]
         products[row[0]] = _ProductRow(
-            *row[:6], json.loads(row[6] or "[]"), json.loads(row[7] or "[]")
+            product_id,
+            sku,
+            name_th,
+            name_en,
+            price_satang,
+            compare_at_satang,
+            json.loads(row[6] or "[]"),
+            json.loads(row[7] or "[]"),
         )
         tracked[row[0]] = bool(row[8])
     variants: dict[int, list[_Variant]] = defaultdict(list)
@@ -742,7 +750,7 @@ class RecommendIndex:
             return raw.execute(sql).fetchone()
 
         return IndexStamp(
-            tuple(one("SELECT COUNT(*), MAX(id), MAX(updated_at) FROM products")),  # type: ignore[arg-type]
+            tuple(one("SELECT COUNT(*), MAX(id), MAX(updated_at) FROM products")),
             one("SELECT MAX(id) FROM product_variants")[0] or 0,
             one("SELECT MAX(id) FROM stock_movements")[0] or 0,
             one("SELECT MAX(id) FROM order_items")[0] or 0,

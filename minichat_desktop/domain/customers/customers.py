@@ -88,7 +88,7 @@ def _spent(session: Session, ids: list[int]) -> dict[int, tuple[int, int]]:
         )
         .group_by(Order.customer_id)
     )
-    return {cid: (int(total), int(n)) for cid, total, n in rows}
+    return {cid: (int(total), int(n)) for cid, total, n in rows if cid is not None}
 
 
 def _views(session: Session, customers: list[Customer]) -> list[CustomerView]:
