@@ -262,6 +262,24 @@ class Database:
                     engine.dispose()
 
 
+class Recording:
+    """The database as a unit of work that remembers what all of its writes changed (for a
+    use case that opens several, e.g. a broadcast queued batch by batch)."""
+
+    def __init__(self, db: Database) -> None:
+        self.db = db
+        self.changed: set[str] = set()
+
+    @contextlib.contextmanager
+    def write(self) -> Iterator[Session]:
+        with self.db.write() as session:
+            yield session
+        self.changed |= session.info.get(CHANGED, frozenset())
+
+    def read(self) -> contextlib.AbstractContextManager[Session]:
+        return self.db.read()
+
+
 def _environment_problem(
     exc: OperationalError | sqlite3.DatabaseError, path: Path
 ) -> EnvironmentProblem:

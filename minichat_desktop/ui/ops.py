@@ -11,18 +11,14 @@ screens showing those refresh; the caller names nothing.
 from __future__ import annotations
 
 import asyncio
-import contextlib
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import Any, TypeVar
 
 from PySide6.QtCore import QObject, Signal
 
 from minichat_desktop.app.changes import topics_of
-from minichat_desktop.storage.db import CHANGED, Database
-
-if TYPE_CHECKING:
-    from sqlalchemy.orm import Session
+from minichat_desktop.storage.db import CHANGED, Database, Recording
 
 T = TypeVar("T")
 
@@ -63,7 +59,7 @@ class Ops(QObject):
         """Run ``fn(unit_of_work, *args)`` off the UI thread, for a use case that opens
         several units of work itself (a broadcast queued batch by batch); afterwards
         :attr:`changed` carries what all of them changed."""
-        uow = _Recording(self.db)
+        uow = Recording(self.db)
         loop = asyncio.get_running_loop()
         try:
             return await loop.run_in_executor(self._pool, lambda: fn(uow, *args, **kwargs))
@@ -96,20 +92,3 @@ class Ops(QObject):
     def shutdown(self) -> None:
         """Finish the work under way (a write must not be cut off); drop reads not started."""
         self._pool.shutdown(wait=True, cancel_futures=True)
-
-
-class _Recording:
-    """The database as a unit of work that remembers what its writes changed."""
-
-    def __init__(self, db: Database) -> None:
-        self.db = db
-        self.changed: set[str] = set()
-
-    @contextlib.contextmanager
-    def write(self) -> Iterator[Session]:
-        with self.db.write() as session:
-            yield session
-        self.changed |= session.info.get(CHANGED, frozenset())
-
-    def read(self) -> contextlib.AbstractContextManager[Session]:
-        return self.db.read()
