@@ -37,6 +37,7 @@ from minichat_desktop.domain.models import (
     ProductVariant,
 )
 from minichat_desktop.domain.shop import BANGKOK
+from minichat_desktop.domain.thai import format_baht, satang_to_decimal
 from minichat_desktop.files import atomic_write
 from minichat_desktop.formats.importer import COLUMNS
 
@@ -143,15 +144,13 @@ def _format_of(path: Path) -> str:
 
 
 def _baht(satang: int | None) -> Decimal | None:
-    return None if satang is None else Decimal(satang).scaleb(-2)
+    """An XLSX cell's baht (an empty cell for no amount)."""
+    return None if satang is None else satang_to_decimal(satang)
 
 
 def _baht_text(satang: int | None) -> str:
-    if satang is None:
-        return ""
-    sign = "-" if satang < 0 else ""
-    whole, rest = divmod(abs(satang), 100)
-    return f"{sign}{whole}.{rest:02d}"
+    """A CSV cell's baht: ``1250.00``, no separators (empty for no amount)."""
+    return "" if satang is None else format_baht(satang, grouping=False)
 
 
 def _local(when: dt.datetime | None) -> dt.datetime | None:

@@ -107,7 +107,7 @@ def write_label_sheet(path: Path, labels: Sequence[Label]) -> int:
             text = Paragraph(escape(label.code), small)
             text.wrap(inner, 5 * mm)
             text.drawOn(canvas, x + 4 * mm, top - 31 * mm)
-            price = Paragraph(f"฿{format_baht(label.price_satang)}", price_style)
+            price = Paragraph(format_baht(label.price_satang, symbol=True), price_style)
             price.wrap(inner, 6 * mm)
             price.drawOn(canvas, x + 4 * mm, top - 36 * mm)
         canvas.save()

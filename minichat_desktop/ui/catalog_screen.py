@@ -239,7 +239,7 @@ class ProductDetail(QFrame):
             f"color: {color if view.active else theme.MUTED}; font-weight: 600;"
         )
         money = (view.price_satang, view.compare_at_satang, view.cost_satang)
-        values = [f"฿{format_baht(m)}" if m is not None else "–" for m in money]
+        values = [format_baht(m, symbol=True) if m is not None else "–" for m in money]
         values += [
             view.category or "–",
             ", ".join(view.tags) or "–",

@@ -92,10 +92,6 @@ def _label(*, muted: bool = False, bold: bool = False) -> QLabel:
     return label
 
 
-def _money(satang: int) -> str:
-    return f"฿{format_baht(satang)}"
-
-
 # ---------------------------------------------------------------------------- detail
 
 
@@ -294,7 +290,11 @@ class OrderDetail(QFrame):
         if v.payment_ref:
             pay.append(self.tr("Ref. {ref}").format(ref=v.payment_ref))
         if v.cod_satang:
-            pay.append(self.tr("Collect on delivery {amount}").format(amount=_money(v.cod_satang)))
+            pay.append(
+                self.tr("Collect on delivery {amount}").format(
+                    amount=format_baht(v.cod_satang, symbol=True)
+                )
+            )
         self.payment.setText("\n".join(pay))
         ship = [v.shipping_method] if v.shipping_method else []
         if v.carrier or v.tracking_number:
@@ -310,23 +310,31 @@ class OrderDetail(QFrame):
         self.credit_action.setVisible(v.status == OrderStatus.REFUNDED)
         self.customer_button.setVisible(v.customer_id is not None)
 
-        lines = [self.tr("Subtotal {amount}").format(amount=_money(v.subtotal_satang))]
+        lines = [
+            self.tr("Subtotal {amount}").format(amount=format_baht(v.subtotal_satang, symbol=True))
+        ]
         if v.discount_satang:
             code = f" ({v.discount_code})" if v.discount_code else ""
             lines.append(
                 self.tr("Discount{code} −{amount}").format(
-                    code=code, amount=_money(v.discount_satang)
+                    code=code, amount=format_baht(v.discount_satang, symbol=True)
                 )
             )
         if v.shipping_satang:
-            lines.append(self.tr("Shipping {amount}").format(amount=_money(v.shipping_satang)))
+            lines.append(
+                self.tr("Shipping {amount}").format(
+                    amount=format_baht(v.shipping_satang, symbol=True)
+                )
+            )
         if v.vat_satang:
             lines.append(
                 self.tr("VAT {rate}% {amount}").format(
-                    rate=f"{v.vat_rate_bp / 100:g}", amount=_money(v.vat_satang)
+                    rate=f"{v.vat_rate_bp / 100:g}", amount=format_baht(v.vat_satang, symbol=True)
                 )
             )
-        lines.append(self.tr("Total {amount}").format(amount=_money(v.total_satang)))
+        lines.append(
+            self.tr("Total {amount}").format(amount=format_baht(v.total_satang, symbol=True))
+        )
         self.totals.setText("\n".join(lines))
         self.items_model.set_rows(v.items)
         # As tall as its rows (up to eight), so the totals sit under the last item.

@@ -58,6 +58,7 @@ from minichat_desktop.domain import shop as shop_mod
 from minichat_desktop.domain.errors import DomainError, UserError
 from minichat_desktop.domain.shop import BANGKOK
 from minichat_desktop.domain.sql import DriverConnection, UnitOfWork
+from minichat_desktop.domain.thai import format_baht, satang_to_decimal
 from minichat_desktop.files import atomic_write
 from minichat_desktop.formats import xlsx
 
@@ -815,7 +816,7 @@ def write_report(
 
 
 def _baht(satang: int | None) -> Decimal | None:
-    return None if satang is None else Decimal(satang).scaleb(-2)
+    return None if satang is None else satang_to_decimal(satang)
 
 
 _FORMATS: Final = {
@@ -891,9 +892,7 @@ def _csv_text(col: Column, value: Any) -> Any:
     if value is None:
         return ""
     if col.kind == "money":
-        sign = "-" if value < 0 else ""
-        whole, rest = divmod(abs(value), 100)
-        return f"{sign}{whole}.{rest:02d}"
+        return format_baht(value, grouping=False)
     if col.kind == "date":
         return value.isoformat()
     if col.kind == "percent":
@@ -929,8 +928,6 @@ def _write_csv(report: Report, tables: list[Table], path: Path, tracker: _Tracke
 
 
 def _pdf_text(col: Column, value: Any) -> str:
-    from minichat_desktop.domain.thai import format_baht
-
     if value is None:
         return ""
     if col.kind == "money":
