@@ -26,8 +26,6 @@ from PySide6.QtWidgets import (
     QComboBox,
     QDateEdit,
     QDialog,
-    QFrame,
-    QGridLayout,
     QHBoxLayout,
     QHeaderView,
     QLabel,
@@ -35,7 +33,6 @@ from PySide6.QtWidgets import (
     QMenu,
     QMessageBox,
     QPushButton,
-    QScrollArea,
     QSplitter,
     QVBoxLayout,
     QWidget,
@@ -50,6 +47,7 @@ from minichat_desktop.domain.shop import BANGKOK
 from minichat_desktop.domain.thai import format_baht, parse_baht
 from minichat_desktop.ui import theme
 from minichat_desktop.ui.context import AppContext
+from minichat_desktop.ui.detail_pane import DetailPane, FactGrid, section_title, value_label
 from minichat_desktop.ui.dialogs import ask, inform
 from minichat_desktop.ui.empty_state import EmptyState
 from minichat_desktop.ui.errors import error_text, logging_path
@@ -82,44 +80,18 @@ TOPICS = frozenset({"orders", "pos"})
 DATE_RANGES = ("any", "today", "7d", "30d", "month", "custom")
 
 
-def _label(*, muted: bool = False, bold: bool = False) -> QLabel:
-    label = QLabel(objectName="Muted" if muted else "")
-    label.setTextFormat(Qt.TextFormat.PlainText)
-    label.setWordWrap(True)
-    label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-    if bold:
-        label.setStyleSheet("font-weight: 600;")
-    return label
-
-
 # ---------------------------------------------------------------------------- detail
 
 
-class OrderDetail(QFrame):
+class OrderDetail(DetailPane):
     """One order: who, what, payment, shipping, notes and what happened when."""
 
     def __init__(self) -> None:
-        super().__init__()
+        super().__init__(min_width=440)
         self.view: OrderView | None = None
-        self.setMinimumWidth(440)
-        outer = QVBoxLayout(self)
-        outer.setContentsMargins(0, 0, 0, 0)
-        self.empty = QLabel(objectName="Muted")
-        self.empty.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        self.empty.setWordWrap(True)
-
-        body = QWidget()
-        col = QVBoxLayout(body)
-        col.setContentsMargins(12, 4, 12, 8)
-        head = QHBoxLayout()
-        self.title = _label()
-        self.title.setObjectName("Title")
+        col = self.column
         self.badge = QLabel()
-        head.addWidget(self.title, 1)
-        head.addWidget(self.badge)
-        col.addLayout(head)
-        self.subtitle = _label(muted=True)
-        col.addWidget(self.subtitle)
+        self.title_row.addWidget(self.badge)
 
         actions = QHBoxLayout()
         self.pay_button = QPushButton()
@@ -144,23 +116,9 @@ class OrderDetail(QFrame):
         actions.addStretch(1)
         col.addLayout(actions)
 
-        grid = QGridLayout()
-        grid.setHorizontalSpacing(16)
-        grid.setVerticalSpacing(6)
-        self.heads: list[QLabel] = []
-        self.customer = _label()
-        self.ship_to = _label()
-        self.payment = _label()
-        self.shipping = _label()
-        for n, value in enumerate((self.customer, self.ship_to, self.payment, self.shipping)):
-            value.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)
-            head_label = _label(muted=True)
-            self.heads.append(head_label)
-            grid.addWidget(head_label, (n // 2) * 2, n % 2)
-            grid.addWidget(value, (n // 2) * 2 + 1, n % 2)
-        grid.setColumnStretch(0, 1)
-        grid.setColumnStretch(1, 1)
-        col.addLayout(grid)
+        self.facts = FactGrid(4, names_above=True)
+        self.customer, self.ship_to, self.payment, self.shipping = self.facts.values
+        col.addLayout(self.facts)
         slip_row = QHBoxLayout()
         self.slip_button = QPushButton()
         self.customer_button = QPushButton()
@@ -169,7 +127,7 @@ class OrderDetail(QFrame):
         slip_row.addStretch(1)
         col.addLayout(slip_row)
 
-        self.items_title = _label(bold=True)
+        self.items_title = section_title()
         col.addWidget(self.items_title)
         self.items_model = ItemsModel(self)
         self.items = list_table(self.items_model)
@@ -178,13 +136,13 @@ class OrderDetail(QFrame):
         for c in (1, 2, 3, 4):
             ih.setSectionResizeMode(c, QHeaderView.ResizeMode.ResizeToContents)
         col.addWidget(self.items)
-        self.totals = _label()
+        self.totals = value_label()
         self.totals.setAlignment(Qt.AlignmentFlag.AlignRight)
         col.addWidget(self.totals)
 
-        self.notes_title = _label(bold=True)
+        self.notes_title = section_title()
         col.addWidget(self.notes_title)
-        self.notes = _label()
+        self.notes = value_label()
         col.addWidget(self.notes)
         note_row = QHBoxLayout()
         self.note_edit = QLineEdit()
@@ -193,7 +151,7 @@ class OrderDetail(QFrame):
         note_row.addWidget(self.note_button)
         col.addLayout(note_row)
 
-        self.timeline_title = _label(bold=True)
+        self.timeline_title = section_title()
         col.addWidget(self.timeline_title)
         self.timeline_model = TimelineModel(self)
         self.timeline = list_table(self.timeline_model)
@@ -203,13 +161,6 @@ class OrderDetail(QFrame):
         th.setSectionResizeMode(2, QHeaderView.ResizeMode.ResizeToContents)
         self.timeline.setMinimumHeight(140)
         col.addWidget(self.timeline, 2)
-
-        self.scroll = QScrollArea()
-        self.scroll.setWidgetResizable(True)
-        self.scroll.setFrameShape(QFrame.Shape.NoFrame)
-        self.scroll.setWidget(body)
-        outer.addWidget(self.empty, 1)
-        outer.addWidget(self.scroll, 1)
         self.retranslate()
         self.show_order(None)
 
@@ -227,12 +178,9 @@ class OrderDetail(QFrame):
         self.label_action.setText(self.tr("Print shipping label…"))
         self.save_invoice_action.setText(self.tr("Save invoice as PDF…"))
         self.save_label_action.setText(self.tr("Save shipping label as PDF…"))
-        for head, text in zip(
-            self.heads,
-            (self.tr("Customer"), self.tr("Ship to"), self.tr("Payment"), self.tr("Shipping")),
-            strict=True,
-        ):
-            head.setText(text)
+        self.facts.set_names(
+            (self.tr("Customer"), self.tr("Ship to"), self.tr("Payment"), self.tr("Shipping"))
+        )
         self.slip_button.setText(self.tr("View payment slip"))
         self.customer_button.setText(self.tr("This customer's orders"))
         self.items_title.setText(self.tr("Items"))
@@ -247,8 +195,7 @@ class OrderDetail(QFrame):
 
     def show_order(self, view: OrderView | None) -> None:
         self.view = view
-        self.empty.setVisible(view is None)
-        self.scroll.setVisible(view is not None)
+        self.show_body(view is not None)
         if view is None:
             self.items_model.set_rows([])
             self.timeline_model.set_rows([])

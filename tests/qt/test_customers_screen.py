@@ -214,7 +214,7 @@ async def test_merging_duplicates_shows_both_channels_in_one_profile(screen: Any
     assert p.title.text() == "นก ใจดี"
     assert p.conversations.count() == 2
     assert p.orders.rowCount() == 2
-    assert p.facts[0].text() == "฿3,700.00"
+    assert p.facts.values[0].text() == "฿3,700.00"
 
 
 async def test_export_follows_the_filters(screen: Any, tmp_path: Path) -> None:
