@@ -14,6 +14,7 @@ from openpyxl import load_workbook
 from PySide6.QtCore import QPointF, Qt
 from PySide6.QtGui import QDropEvent
 from PySide6.QtWidgets import QDialogButtonBox, QListWidgetItem
+from support.waiting import until
 
 from minichat_desktop.domain.conversations import conversations as convs
 from minichat_desktop.domain.customers import customer_book as book
@@ -21,15 +22,6 @@ from minichat_desktop.domain.customers import customers
 from minichat_desktop.domain.models import Channel, Order, PaymentMethod, PaymentStatus
 from minichat_desktop.ui.context import AppContext
 from minichat_desktop.ui.customers_screen import CustomersScreen, MergeDialog
-
-
-async def until(pred: Callable[[], bool], timeout: float = 5.0) -> None:
-    loop = asyncio.get_running_loop()
-    end = loop.time() + timeout
-    while not pred():
-        if loop.time() > end:
-            raise AssertionError("condition not met in time")
-        await asyncio.sleep(0.02)
 
 
 async def idle(screen: CustomersScreen) -> None:
