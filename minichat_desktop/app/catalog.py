@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 from sqlalchemy.orm import Session
 
+from minichat_desktop.app.paging import Page
 from minichat_desktop.domain.catalog import products as catalog
 from minichat_desktop.domain.catalog.products import (
     MovementView,
@@ -24,15 +25,6 @@ class Filters:
     in_stock: bool = False
     low_stock: bool = False
     include_inactive: bool = False
-
-
-@dataclass(frozen=True, slots=True)
-class Page:
-    """One page of the product list; ``next_offset`` is where the next page starts."""
-
-    hits: tuple[SearchHit, ...]
-    next_offset: int
-    more: bool
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,7 +62,9 @@ def hit_of(view: ProductView) -> SearchHit:
     )
 
 
-def load_page(session: Session, query: str, filters: Filters, offset: int, size: int) -> Page:
+def load_page(
+    session: Session, query: str, filters: Filters, offset: int, size: int
+) -> Page[SearchHit]:
     """One page of the product list.
 
     With a query: the search's best matches from ``offset`` (the search has no offset, so the

@@ -30,10 +30,10 @@ from minichat_desktop.domain.models import (
     PipelineStatus,
 )
 from minichat_desktop.domain.thai import ThaiFormatError, normalize_phone
+from minichat_desktop.files import atomic_write
 from minichat_desktop.formats.exporter import (
     CHANNEL_TH,
     ExportResult,
-    _atomic,
     _baht,
     _baht_text,
     _Col,
@@ -338,7 +338,7 @@ def export_customers(
     money = [i for i, c in enumerate(CUSTOMER_COLUMNS) if c.kind == "money"]
     dates = [i for i, c in enumerate(CUSTOMER_COLUMNS) if c.kind == "date"]
     count = 0
-    with _atomic(path) as tmp:
+    with atomic_write(path, problem="env.export_failed") as tmp:
         if kind == "csv":
             with tmp.open("w", encoding="utf-8-sig", newline="") as f:
                 w = csv.writer(f)

@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from minichat_desktop.commands.bot import bot_group
+from minichat_desktop.domain.thai import format_baht
 
 
 def register(add: Callable[..., Any], sub: Any) -> None:
@@ -50,12 +51,6 @@ def register(add: Callable[..., Any], sub: Any) -> None:
 
 
 # ---------------------------------------------------------------------------- rendering
-
-
-def _money(satang: int) -> str:
-    from minichat_desktop.domain.thai import format_baht
-
-    return f"฿{format_baht(satang)}"
 
 
 class Printer:
@@ -94,9 +89,15 @@ class Printer:
                 if isinstance(body, p.Carousel) and body.text:
                     self.line(f"🤖 {body.text}")
                 for c in cards:
-                    was = f" (ปกติ {_money(c.compare_at_satang)})" if c.compare_at_satang else ""
+                    was = (
+                        f" (ปกติ {format_baht(c.compare_at_satang, symbol=True)})"
+                        if c.compare_at_satang
+                        else ""
+                    )
                     stock = "" if c.in_stock else " — หมด"
-                    self.line(f"🛍  {c.title}  {_money(c.price_satang)}{was}{stock}")
+                    self.line(
+                        f"🛍  {c.title}  {format_baht(c.price_satang, symbol=True)}{was}{stock}"
+                    )
                     if c.subtitle:
                         self.line(f"   {c.subtitle}")
                     if c.buttons:
@@ -105,20 +106,19 @@ class Printer:
                 self.line("🛒 ตะกร้า / cart")
                 for it in body.items:
                     variant = f" ({it.variant})" if it.variant else ""
-                    self.line(
-                        f"   {it.name}{variant} × {it.quantity}  {_money(it.line_total_satang)}"
-                    )
-                self.line(f"   รวมสินค้า {_money(body.subtotal_satang)}")
+                    amount = format_baht(it.line_total_satang, symbol=True)
+                    self.line(f"   {it.name}{variant} × {it.quantity}  {amount}")
+                self.line(f"   รวมสินค้า {format_baht(body.subtotal_satang, symbol=True)}")
                 if body.discount_satang:
-                    self.line(f"   ส่วนลด -{_money(body.discount_satang)}")
+                    self.line(f"   ส่วนลด -{format_baht(body.discount_satang, symbol=True)}")
                 if body.shipping_satang:
-                    self.line(f"   ค่าส่ง {_money(body.shipping_satang)}")
-                self.line(f"   ยอดรวม {_money(body.total_satang)}")
+                    self.line(f"   ค่าส่ง {format_baht(body.shipping_satang, symbol=True)}")
+                self.line(f"   ยอดรวม {format_baht(body.total_satang, symbol=True)}")
                 if body.buttons:
                     self.line("   " + " ".join(self._button(b) for b in body.buttons))
             elif isinstance(body, p.OrderStatus):
                 parts = [f"📦 {body.order_no}: {body.status_label or body.status.value}"]
-                parts.append(_money(body.total_satang))
+                parts.append(format_baht(body.total_satang, symbol=True))
                 if body.tracking_no:
                     parts.append(f"{body.carrier or ''} {body.tracking_no}".strip())
                 self.line(" · ".join(parts))

@@ -22,6 +22,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from minichat_desktop.files import atomic_write_bytes
+
 
 def register(add: Callable[..., Any], sub: Any) -> None:
     group: argparse.ArgumentParser = add(
@@ -116,9 +118,8 @@ def cmd_flows_export(args: argparse.Namespace) -> int:
             view = flows.get_flow(s, args.id)
     finally:
         db.dispose()
-    Path(args.file).write_text(
-        json.dumps(view.to_obj(), ensure_ascii=False, indent=2) + "\n", encoding="utf-8"
-    )
+    text = json.dumps(view.to_obj(), ensure_ascii=False, indent=2) + "\n"
+    atomic_write_bytes(args.file, text.encode())
     print(f"flow {view.id} ({view.name}) written to {args.file}")
     return 0
 

@@ -14,8 +14,6 @@ from __future__ import annotations
 
 import datetime as dt
 import io
-import os
-import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -24,9 +22,10 @@ from minichat_desktop.documents.invoice import render_invoice
 from minichat_desktop.documents.label import render_labels
 from minichat_desktop.documents.receipt import render_receipt, render_test_page
 from minichat_desktop.domain import shop
-from minichat_desktop.domain.errors import EnvironmentProblem, UserError
+from minichat_desktop.domain.errors import UserError
 from minichat_desktop.domain.sales import tax_documents as docs
 from minichat_desktop.domain.sales.tax_documents import Buyer, DocumentKind, PrinterSettings
+from minichat_desktop.files import atomic_write_bytes
 from minichat_desktop.storage.db import Database
 
 OrderRef = int | str
@@ -54,29 +53,10 @@ def merge_pdfs(parts: Sequence[bytes]) -> bytes:
 
 
 def write_atomically(path: Path, data: bytes) -> None:
-    """Write ``data`` to ``path`` through a temporary file in the same folder, renamed into
-    place: a reader never sees half a PDF. Raises :class:`EnvironmentProblem` when the folder
-    cannot be written."""
-    target = path.expanduser()
-    folder = target.parent if str(target.parent) else Path(".")
-    tmp = None
-    try:
-        fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=folder)
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, target)
-        tmp = None
-    except OSError as exc:
-        raise EnvironmentProblem(
-            "env.write_failed",
-            f"cannot write {target}: {exc.strerror or exc}",
-            path=str(target),
-        ) from exc
-    finally:
-        if tmp is not None:
-            Path(tmp).unlink(missing_ok=True)
+    """Write ``data`` to ``path`` through :func:`~minichat_desktop.files.atomic_write`: a
+    reader never sees half a PDF. Raises :class:`EnvironmentProblem` ``env.write_failed`` when
+    the folder cannot be written."""
+    atomic_write_bytes(path.expanduser(), data, problem="env.write_failed")
 
 
 def _gather(

@@ -1,4 +1,5 @@
-"""What the document renderers share: shaped Thai paragraph styles, escaping, money."""
+"""What the document renderers share: shaped Thai paragraph styles and escaping (money is
+:func:`minichat_desktop.domain.thai.format_baht`)."""
 
 from __future__ import annotations
 
@@ -17,7 +18,6 @@ from reportlab.pdfbase.pdfmetrics import stringWidth
 from reportlab.platypus import BaseDocTemplate, Flowable, Frame, PageTemplate, Paragraph
 
 from minichat_desktop.documents import fonts
-from minichat_desktop.domain.thai import format_baht
 from minichat_desktop.domain.thai_lines import break_lines, has_thai, words
 
 log = logging.getLogger(__name__)
@@ -50,10 +50,6 @@ ALIGN: dict[str, Literal[0, 1, 2]] = {"left": TA_LEFT, "right": TA_RIGHT, "cente
 def esc(text: str) -> str:
     """Text for paragraph markup (``&``, ``<`` and ``>`` escaped, newlines as breaks)."""
     return escape(text).replace("\n", "<br/>")
-
-
-def money(satang: int) -> str:
-    return format_baht(satang)
 
 
 @functools.lru_cache(maxsize=256)

@@ -37,7 +37,6 @@ from minichat_desktop.documents.common import (
     logo,
     make_doc,
     markup,
-    money,
     para,
     serialized,
     style,
@@ -50,6 +49,7 @@ from minichat_desktop.domain.sales.tax_documents import (
     format_tax_id,
     thai_date,
 )
+from minichat_desktop.domain.thai import format_baht
 
 MARGIN = 14 * mm
 WIDTH = A4[0] - 2 * MARGIN
@@ -197,11 +197,13 @@ def _items(d: DocumentData) -> Table:
                 para(str(n), 9, align="center"),
                 markup(desc, 9),
                 para(f"{line.quantity:,}", 9, align="right"),
-                para(money(line.unit_price_satang), 9, align="right"),
+                para(format_baht(line.unit_price_satang), 9, align="right"),
                 para(
-                    money(line.discount_satang) if line.discount_satang else "-", 9, align="right"
+                    format_baht(line.discount_satang) if line.discount_satang else "-",
+                    9,
+                    align="right",
                 ),
-                para(money(line.amount_satang), 9, align="right"),
+                para(format_baht(line.amount_satang), 9, align="right"),
             ]
         )
     t = Table(rows, colWidths=_COLS, repeatRows=1)
@@ -259,7 +261,7 @@ def _totals(d: DocumentData) -> Table:
         [
             [
                 para(label, 9.5 if strong else 9, bold=strong),
-                para(money(value), 10 if strong else 9, bold=strong, align="right"),
+                para(format_baht(value), 10 if strong else 9, bold=strong, align="right"),
             ]
             for label, value, strong in rows
         ],
@@ -330,9 +332,9 @@ def _payment(d: DocumentData) -> list[Flowable]:
         ]
     parts = []
     for t in d.tenders:
-        text = f"{t.method_name} {money(t.amount_satang)} บาท"
+        text = f"{t.method_name} {format_baht(t.amount_satang)} บาท"
         if t.tendered_satang:
-            text += f" (รับเงิน {money(t.tendered_satang)} ทอน {money(t.change_satang)})"
+            text += f" (รับเงิน {format_baht(t.tendered_satang)} ทอน {format_baht(t.change_satang)})"
         if t.ref:
             text += f" อ้างอิง {t.ref}"
         parts.append(text)

@@ -18,8 +18,9 @@ from reportlab.lib.units import mm
 from reportlab.pdfgen.canvas import Canvas
 from reportlab.platypus import Flowable
 
-from minichat_desktop.documents.common import INK, esc, markup, money, para, serialized, style
+from minichat_desktop.documents.common import INK, esc, markup, para, serialized, style
 from minichat_desktop.domain.sales.tax_documents import LabelData, thai_date
+from minichat_desktop.domain.thai import format_baht
 
 LABEL_W, LABEL_H = 100 * mm, 150 * mm
 PAD = 4 * mm
@@ -88,7 +89,9 @@ def draw_label(c: Canvas, d: LabelData) -> None:
         )
         _place(
             c,
-            para(f"฿{money(d.cod_satang)}", 15, bold=True, color="white", align="center"),
+            para(
+                format_baht(d.cod_satang, symbol=True), 15, bold=True, color="white", align="center"
+            ),
             bx,
             top - 5.8 * mm,
             box_w,

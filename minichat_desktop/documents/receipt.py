@@ -19,7 +19,7 @@ from reportlab.lib.units import mm
 from reportlab.platypus import Flowable, Spacer, Table, TableStyle
 from reportlab.platypus.flowables import HRFlowable
 
-from minichat_desktop.documents.common import INK, logo, make_doc, money, para, serialized
+from minichat_desktop.documents.common import INK, logo, make_doc, para, serialized
 from minichat_desktop.documents.invoice import total_rows
 from minichat_desktop.domain.sales.tax_documents import (
     DocumentData,
@@ -28,6 +28,7 @@ from minichat_desktop.domain.sales.tax_documents import (
     format_tax_id,
     thai_date,
 )
+from minichat_desktop.domain.thai import format_baht
 
 
 @dataclass(frozen=True, slots=True)
@@ -139,14 +140,14 @@ def _story(d: DocumentData, r: Roll, width: float) -> list[Flowable]:
     out.append(_rule())
     for line in d.lines:
         out.append(para(line.description, z))
-        detail = f"  {line.quantity:,} x {money(line.unit_price_satang)}"
+        detail = f"  {line.quantity:,} x {format_baht(line.unit_price_satang)}"
         if line.discount_satang:
-            detail += f"  ลด {money(line.discount_satang)}"
-        out.append(_two([(detail, money(line.amount_satang), False)], width, z))
+            detail += f"  ลด {format_baht(line.discount_satang)}"
+        out.append(_two([(detail, format_baht(line.amount_satang), False)], width, z))
     out.append(_rule())
     out.append(
         _two(
-            [(_short(label, width), money(v), strong) for label, v, strong in total_rows(d)],
+            [(_short(label, width), format_baht(v), strong) for label, v, strong in total_rows(d)],
             width,
             z,
         )
@@ -154,10 +155,10 @@ def _story(d: DocumentData, r: Roll, width: float) -> list[Flowable]:
     out.append(_rule())
     tender_rows: list[tuple[str, str, bool]] = []
     for t in d.tenders:
-        tender_rows.append((t.method_name, money(t.amount_satang), False))
+        tender_rows.append((t.method_name, format_baht(t.amount_satang), False))
         if t.tendered_satang:
-            tender_rows.append(("  รับเงิน", money(t.tendered_satang), False))
-            tender_rows.append(("  เงินทอน", money(t.change_satang), False))
+            tender_rows.append(("  รับเงิน", format_baht(t.tendered_satang), False))
+            tender_rows.append(("  เงินทอน", format_baht(t.change_satang), False))
     out.append(_two(tender_rows, width, z))
     out.append(Spacer(1, 1.5 * mm))
     out.append(para(f"({d.amount_words})", z - 0.4, align="center"))

@@ -18,10 +18,8 @@ from __future__ import annotations
 import io
 import os
 import re
-import tempfile
 from decimal import ROUND_HALF_UP, Decimal
 from enum import StrEnum
-from pathlib import Path
 from typing import Final
 
 from minichat_desktop.domain.thai import (
@@ -30,6 +28,7 @@ from minichat_desktop.domain.thai import (
     thai_digits_to_arabic,
     validate_tax_id,
 )
+from minichat_desktop.files import atomic_write_bytes
 
 __all__ = [
     "MAX_AMOUNT",
@@ -293,15 +292,4 @@ def write_promptpay_qr_png(payload: str, path: str | os.PathLike[str], box_size:
         PromptPayError, ValueError: as :func:`promptpay_qr_png`.
         OSError: if the file cannot be written (the directory is missing, the disk is full).
     """
-    data = promptpay_qr_png(payload, box_size)
-    destination = Path(path)
-    fd, tmp_name = tempfile.mkstemp(
-        dir=destination.parent, prefix=f".{destination.name}.", suffix=".tmp"
-    )
-    try:
-        with os.fdopen(fd, "wb") as tmp:
-            tmp.write(data)
-        os.replace(tmp_name, destination)
-    except BaseException:
-        Path(tmp_name).unlink(missing_ok=True)
-        raise
+    atomic_write_bytes(path, promptpay_qr_png(payload, box_size))

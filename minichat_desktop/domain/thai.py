@@ -287,26 +287,49 @@ def satang_to_decimal(satang: int) -> Decimal:
     """
     if not isinstance(satang, int) or isinstance(satang, bool):
         raise TypeError(f"satang must be an int, got {type(satang).__name__}")
-    with localcontext() as ctx:
-        ctx.prec = max(28, len(str(abs(satang))) + 2)
-        return Decimal(satang).scaleb(-2)
+    # Built from text, which is exact whatever the context's precision (scaleb would round).
+    return Decimal(f"{satang}e-2")
 
 
-def format_baht(satang: int, symbol: bool = False) -> str:
-    """Format integer satang as baht with thousands separators and two decimals.
+def format_baht(
+    satang: int,
+    symbol: bool = False,
+    *,
+    grouping: bool = True,
+    plus: bool = False,
+    trim_zero: bool = False,
+) -> str:
+    """Format integer satang as baht with two decimals: the one money formatter.
 
     ``format_baht(125000)`` is ``"1,250.00"``, ``format_baht(125000, symbol=True)`` is
-    ``"฿1,250.00"``, and a negative amount gets a leading minus (``"-฿5.00"``).
-    :func:`parse_baht` reads every output back (with ``allow_negative=True`` for negatives).
+    ``"฿1,250.00"``, and a negative amount gets a leading minus (``"-฿5.00"``). The options:
+
+    - ``grouping=False`` leaves out the thousands separators (``"1250.00"``), as CSV files
+      and spreadsheet XML want them;
+    - ``plus=True`` puts ``+`` before a positive amount (``"+฿5.00"``; zero gets no sign), for
+      differences such as counted minus expected cash;
+    - ``trim_zero=True`` drops ``.00`` from a whole amount (``"฿1,290"`` but ``"฿1,290.50"``),
+      the way prices read in a chat.
+
+    Never goes through float. :func:`parse_baht` reads back every output made without
+    ``plus`` (with ``allow_negative=True`` for negatives).
 
     Raises:
         TypeError: if ``satang`` is not an int (bool included).
     """
-    if not isinstance(satang, int) or isinstance(satang, bool):
+    # The exact type test first: this runs for every money cell of a 100k-row export.
+    if type(satang) is not int and (not isinstance(satang, int) or isinstance(satang, bool)):
         raise TypeError(f"satang must be an int, got {type(satang).__name__}")
-    baht, rest = divmod(abs(satang), 100)
-    sign = "-" if satang < 0 else ""
-    return f"{sign}{'฿' if symbol else ''}{baht:,}.{rest:02d}"
+    if satang < 0:
+        sign = "-"
+        baht, rest = divmod(-satang, 100)
+    else:
+        sign = "+" if plus and satang else ""
+        baht, rest = divmod(satang, 100)
+    whole = f"{baht:,}" if grouping else baht
+    if trim_zero and not rest:
+        return f"{sign}{'฿' if symbol else ''}{whole}"
+    return f"{sign}{'฿' if symbol else ''}{whole}.{rest:02d}"
 
 
 _MONEY: Final = re.compile(

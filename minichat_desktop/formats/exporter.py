@@ -17,10 +17,8 @@ exported here imports back unchanged (a product with options: one row per varian
 
 from __future__ import annotations
 
-import contextlib
 import csv
 import datetime as dt
-import os
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
@@ -30,7 +28,7 @@ from typing import Any, Final
 from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
-from minichat_desktop.domain.errors import EnvironmentProblem, UserError
+from minichat_desktop.domain.errors import UserError
 from minichat_desktop.domain.models import (
     Category,
     Order,
@@ -39,6 +37,8 @@ from minichat_desktop.domain.models import (
     ProductVariant,
 )
 from minichat_desktop.domain.shop import BANGKOK
+from minichat_desktop.domain.thai import format_baht, satang_to_decimal
+from minichat_desktop.files import atomic_write
 from minichat_desktop.formats.importer import COLUMNS
 
 __all__ = ["ExportResult", "export_orders", "export_products"]
@@ -143,32 +143,14 @@ def _format_of(path: Path) -> str:
     return suffix[1:]
 
 
-@contextlib.contextmanager
-def _atomic(path: Path) -> Iterator[Path]:
-    """A temporary path beside ``path``, renamed onto it when the block succeeds."""
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.part")
-    try:
-        yield tmp
-        os.replace(tmp, path)
-    except OSError as exc:
-        raise EnvironmentProblem(
-            "env.export_failed", f"cannot write {path}: {exc.strerror or exc}", path=str(path)
-        ) from exc
-    finally:
-        with contextlib.suppress(OSError):
-            tmp.unlink()
-
-
 def _baht(satang: int | None) -> Decimal | None:
-    return None if satang is None else Decimal(satang).scaleb(-2)
+    """An XLSX cell's baht (an empty cell for no amount)."""
+    return None if satang is None else satang_to_decimal(satang)
 
 
 def _baht_text(satang: int | None) -> str:
-    if satang is None:
-        return ""
-    sign = "-" if satang < 0 else ""
-    whole, rest = divmod(abs(satang), 100)
-    return f"{sign}{whole}.{rest:02d}"
+    """A CSV cell's baht: ``1250.00``, no separators (empty for no amount)."""
+    return "" if satang is None else format_baht(satang, grouping=False)
 
 
 def _local(when: dt.datetime | None) -> dt.datetime | None:
@@ -331,7 +313,7 @@ def export_products(session: Session, path: Path) -> ExportResult:
     kind = _format_of(path)
     money_idx = [i for i, c in enumerate(PRODUCT_COLUMNS) if c.kind == "money"]
     count = 0
-    with _atomic(path) as tmp:
+    with atomic_write(path, problem="env.export_failed") as tmp:
         if kind == "csv":
             with tmp.open("w", encoding="utf-8-sig", newline="") as f:
                 w = csv.writer(f)
@@ -449,7 +431,7 @@ def export_orders(
     count = item_count = 0
     money_text = kind == "csv"
 
-    with _atomic(path) as tmp:
+    with atomic_write(path, problem="env.export_failed") as tmp:
         if kind == "csv":
             f = tmp.open("w", encoding="utf-8-sig", newline="")
             w = csv.writer(f)

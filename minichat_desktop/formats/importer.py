@@ -115,6 +115,7 @@ from minichat_desktop.domain.models import (
     utcnow,
 )
 from minichat_desktop.domain.thai import ThaiFormatError, parse_baht, thai_digits_to_arabic
+from minichat_desktop.files import atomic_write
 
 if TYPE_CHECKING:
     from minichat_desktop.storage.db import Database
@@ -1603,7 +1604,7 @@ def write_template(path: Path) -> Path:
     rows = [[r.get(c.key, "") for c in COLUMNS] for r in _TEMPLATE_ROWS]
     suffix = path.suffix.lower()
     if suffix == ".csv":
-        with path.open("w", encoding="utf-8-sig", newline="") as f:
+        with atomic_write(path) as tmp, tmp.open("w", encoding="utf-8-sig", newline="") as f:
             w = csv.writer(f)
             w.writerow(headers)
             w.writerows(rows)
@@ -1657,5 +1658,6 @@ def write_template(path: Path) -> Path:
         for cell in row:
             cell.alignment = Alignment(wrap_text=True, vertical="top")
     help_ws.freeze_panes = "A2"
-    wb.save(path)
+    with atomic_write(path) as tmp:
+        wb.save(tmp)
     return path

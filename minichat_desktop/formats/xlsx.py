@@ -37,6 +37,8 @@ from types import TracebackType
 from typing import IO, Any, Final
 from xml.sax.saxutils import escape, quoteattr
 
+from minichat_desktop.domain.thai import format_baht
+
 MAX_ROWS: Final = 1_048_576
 MAX_TEXT: Final = 32_767
 _EXCEL_EPOCH: Final = dt.date(1899, 12, 30).toordinal()
@@ -94,11 +96,6 @@ def _number_text(value: Any) -> str:
     if kind is float and math.isfinite(value):
         return repr(value)
     raise ValueError(f"cannot write {value!r} to a cell as a number")
-
-
-def _baht_text(satang: int) -> str:
-    whole, rest = divmod(abs(satang), 100)
-    return f"{'-' if satang < 0 else ''}{whole}.{rest:02d}"
 
 
 class XlsxSheet:
@@ -219,7 +216,7 @@ class XlsxSheet:
                     continue
                 kind = type(value)
                 if kind is int:
-                    text = _baht_text(value) if is_money else str(value)
+                    text = format_baht(value, grouping=False) if is_money else str(value)
                     add(f'<c r="{letter}{row}"{s}><v>{text}</v></c>')
                 elif kind is str:
                     if not value:  # an empty text is an empty cell

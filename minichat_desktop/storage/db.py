@@ -30,6 +30,7 @@ from typing import TYPE_CHECKING, Any
 from minichat_desktop import paths
 from minichat_desktop.domain.errors import EnvironmentProblem, UserError
 from minichat_desktop.domain.sql import WRITTEN_KEY, table_written
+from minichat_desktop.files import atomic_write
 
 if TYPE_CHECKING:
     from sqlalchemy import Engine
@@ -234,21 +235,22 @@ class Database:
 
     def backup_to(self, target: Path) -> Path:
         """Copy the live database to ``target`` with SQLite's backup API (consistent while in
-        use). Raises :class:`EnvironmentProblem` if the target cannot be written."""
+        use), written beside it and renamed into place: a file already at ``target`` is
+        replaced only by a complete backup. Raises :class:`EnvironmentProblem` if the target
+        cannot be written."""
         target = target.expanduser().resolve()
         try:
             target.parent.mkdir(parents=True, exist_ok=True)
-            if target.exists():
-                target.unlink()
-            src = sqlite3.connect(self.path, timeout=BUSY_TIMEOUT_MS / 1000)
-            try:
-                dst = sqlite3.connect(target)
+            with atomic_write(target) as tmp:
+                src = sqlite3.connect(self.path, timeout=BUSY_TIMEOUT_MS / 1000)
                 try:
-                    src.backup(dst)
+                    dst = sqlite3.connect(tmp)
+                    try:
+                        src.backup(dst)
+                    finally:
+                        dst.close()
                 finally:
-                    dst.close()
-            finally:
-                src.close()
+                    src.close()
         except (OSError, sqlite3.Error) as exc:
             raise EnvironmentProblem(
                 "env.backup_failed", f"cannot write the backup {target}: {exc}", path=str(target)

@@ -34,6 +34,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from minichat_desktop import paths
 from minichat_desktop.domain.conversations import conversations as convs
 from minichat_desktop.domain.models import utcnow
+from minichat_desktop.files import atomic_write_bytes
 from minichat_desktop.secrets import Secrets
 from minichat_desktop.storage.db import Database
 from relay import protocol as p
@@ -300,7 +301,7 @@ class BotRunner:
             await self._db(folder.mkdir, 0o777, True, True)
             safe = "".join(ch for ch in uid if ch.isalnum() or ch in "-_.") or "slip"
             target = folder / f"{safe}{ext}"
-            await self._db(target.write_bytes, data)
+            await self._db(atomic_write_bytes, target, data)
             return str(target.relative_to(self.data_dir))
         except (httpx.HTTPError, OSError) as exc:
             log.info("bot: slip %s not fetched: %s", uid, type(exc).__name__)

@@ -470,7 +470,12 @@ class BroadcastsScreen(QWidget):
             self.products.blockSignals(True)
             self.products.clear()
             for pid, name, price in products:
-                _checkable(self.products, f"{name}  ·  ฿{format_baht(price)}", pid, pid in chosen)
+                _checkable(
+                    self.products,
+                    f"{name}  ·  {format_baht(price, symbol=True)}",
+                    pid,
+                    pid in chosen,
+                )
             self.products.blockSignals(False)
         chosen_tags = set(_checked(self.tags))
         self.tags.blockSignals(True)

@@ -56,6 +56,7 @@ from minichat_desktop.domain.catalog.products import (
 from minichat_desktop.domain.errors import UserError
 from minichat_desktop.domain.models import MovementReason
 from minichat_desktop.domain.thai import ThaiFormatError, format_baht, parse_baht
+from minichat_desktop.files import atomic_write
 from minichat_desktop.formats.importer import ImportProblem
 from minichat_desktop.ui import theme
 from minichat_desktop.ui.catalog_models import ProblemsModel
@@ -115,9 +116,8 @@ def store_image(data_dir: Path, source: Path) -> str:
     name = f"{digest}{'.jpg' if suffix == '.jpeg' else suffix}"
     target = folder / name
     if not target.exists():
-        tmp = target.with_suffix(target.suffix + ".part")
-        shutil.copyfile(source, tmp)
-        tmp.replace(target)
+        with atomic_write(target) as tmp:
+            shutil.copyfile(source, tmp)
     return f"media/products/{name}"
 
 

@@ -18,8 +18,9 @@ from typing import Any
 
 from minichat_desktop.app import catalog
 from minichat_desktop.domain.catalog.products import ProductView
-from minichat_desktop.domain.errors import DomainError, EnvironmentProblem
+from minichat_desktop.domain.errors import DomainError
 from minichat_desktop.domain.thai import format_baht
+from minichat_desktop.files import atomic_write
 
 log = logging.getLogger(__name__)
 
@@ -82,8 +83,7 @@ def write_label_sheet(path: Path, labels: Sequence[Label]) -> int:
     margin_y = (page_h - ROWS * label_h) / 2
     per_page = COLUMNS * ROWS
     pages = max(1, -(-len(labels) // per_page))
-    tmp = path.with_name(f".{path.name}.part")
-    try:
+    with atomic_write(path, problem="env.export_failed") as tmp:
         canvas = Canvas(str(tmp), pagesize=A4)
         canvas.setTitle("MiniChat labels")
         for i, label in enumerate(labels):
@@ -107,16 +107,10 @@ def write_label_sheet(path: Path, labels: Sequence[Label]) -> int:
             text = Paragraph(escape(label.code), small)
             text.wrap(inner, 5 * mm)
             text.drawOn(canvas, x + 4 * mm, top - 31 * mm)
-            price = Paragraph(f"฿{format_baht(label.price_satang)}", price_style)
+            price = Paragraph(format_baht(label.price_satang, symbol=True), price_style)
             price.wrap(inner, 6 * mm)
             price.drawOn(canvas, x + 4 * mm, top - 36 * mm)
         canvas.save()
-        tmp.replace(path)
-    except OSError as exc:
-        tmp.unlink(missing_ok=True)
-        raise EnvironmentProblem(
-            "env.export_failed", f"cannot write {path}: {exc.strerror or exc}", path=str(path)
-        ) from exc
     return pages
 
 

@@ -3,28 +3,24 @@ product's variants and its stock ledger, and the problems of a failed import.
 
 The product list never holds more than the pages a person scrolled to: a search shows its
 best matches (up to :data:`catalog.MAX_SEARCH_LIMIT`), browsing with no query walks the whole
-catalog in pages of :data:`PAGE_SIZE`. Every answer carries the generation of the query it was
-asked for, and an answer to an older query is dropped — only the latest query is ever shown.
+catalog a page at a time. Every answer carries the generation of the query it was asked for,
+and an answer to an older query is dropped — only the latest query is ever shown (the paging
+is :class:`~minichat_desktop.ui.tables.PagedTableModel`'s).
 """
 
 from __future__ import annotations
 
-import asyncio
 import datetime as dt
-import logging
 import re
-from collections.abc import Sequence
+from collections.abc import Hashable, Sequence
 from dataclasses import replace
 from typing import Any
 
-from PySide6.QtCore import (
-    QModelIndex,
-    Qt,
-    Signal,
-)
+from PySide6.QtCore import Qt
 from PySide6.QtGui import QBrush, QColor, QFont
 
 from minichat_desktop.app.catalog import Filters, hit_of, is_low, is_out, load_page
+from minichat_desktop.app.paging import Page
 from minichat_desktop.domain.catalog.products import (
     MovementView,
     ProductView,
@@ -37,21 +33,23 @@ from minichat_desktop.formats.importer import ImportProblem
 from minichat_desktop.ui import theme
 from minichat_desktop.ui.i18n import current_language, t
 from minichat_desktop.ui.ops import Ops
-from minichat_desktop.ui.tables import RIGHT, Index, RowsTableModel
+from minichat_desktop.ui.tables import (
+    RIGHT,
+    Index,
+    PagedTableModel,
+    RowsTableModel,
+)
 
-log = logging.getLogger(__name__)
-
-PAGE_SIZE = 200
 ROLE_HIT = Qt.ItemDataRole.UserRole + 1
 LOW_BG = QColor("#FFF4DB")
 OUT_BG = QColor("#FDECEC")
 GREY = QColor("#9AA5B1")
 
 
-# ---------------------------------------------------------------------------- products
+# ---------------------------------------------------------------------------- product list
 
 
-class ProductTableModel(RowsTableModel):
+class ProductTableModel(PagedTableModel[tuple[str, Filters], SearchHit]):
     """The product list: SKU, name, category, price, stock; low stock amber, out of stock red,
     inactive grey. Fed by :meth:`reload` (a new query) and Qt's ``fetchMore`` (scrolling)."""
 
@@ -59,113 +57,31 @@ class ProductTableModel(RowsTableModel):
     SKU, NAME, CATEGORY, PRICE, STOCK = range(5)
     RIGHT_COLUMNS = (PRICE, STOCK)
 
-    loaded = Signal(int)  # the generation whose rows are now shown
-    failed = Signal(object)  # an exception from loading
-
     def __init__(self, ops: Ops, parent: Any = None) -> None:
-        super().__init__(parent)
+        super().__init__(("", Filters()), parent)
         self.ops = ops
-        self.rows: list[SearchHit] = []
-        self.query = ""
-        self.filters = Filters()
-        self.generation = 0
-        self._seen: set[int] = set()
-        self._next_offset = 0
-        self._more = False
-        self._fetching = False
-        self._task: asyncio.Future[None] | None = None
-
-    # --- loading
 
     async def reload(self, query: str, filters: Filters) -> bool:
         """Show the first page for ``query``; False when a newer reload overtook this one
         (its answer is then dropped)."""
-        self.generation += 1
-        gen = self.generation
-        self._fetching = True
-        try:
-            pages = await self._read_pages(query, filters, 0)
-        except Exception as exc:
-            if gen == self.generation:
-                self._fetching = False
-                self._report(exc)
-            return False
-        if gen != self.generation:
-            return False
-        hits, next_offset, more = pages
-        self.beginResetModel()
-        self.query, self.filters = query, filters
-        self.rows = list(hits)
-        self._seen = {h.product_id for h in hits}
-        self._next_offset, self._more = next_offset, more
-        self._fetching = False
-        self.endResetModel()
-        self.loaded.emit(gen)
-        return True
+        return await self.load((query, filters))
 
-    async def _read_pages(
-        self, query: str, filters: Filters, offset: int
-    ) -> tuple[list[SearchHit], int, bool]:
-        """Pages from ``offset`` until one gives rows (client-side filters may empty a page)
-        or the list ends; at most a few pages per call so a sparse filter stays responsive."""
-        hits: list[SearchHit] = []
-        more = True
-        for _ in range(5):
-            page = await self.ops.read(load_page, query, filters, offset, PAGE_SIZE)
-            hits.extend(page.hits)
-            offset, more = page.next_offset, page.more
-            if hits or not more:
-                break
-        return hits, offset, more
+    async def read_page(self, request: tuple[str, Filters], offset: int) -> Page[SearchHit]:
+        query, filters = request
+        return await self.ops.read(load_page, query, filters, offset, self.PAGE_SIZE)
 
-    def _report(self, exc: Exception) -> None:
-        if asyncio._get_running_loop() is None:
-            # The event loop has stopped (the app is closing) while a page was on its way:
-            # nobody is looking, and a dialog now would keep the app from quitting.
-            log.info("product list not loaded, the event loop has stopped: %r", exc)
-            return
-        self.failed.emit(exc)
-
-    def canFetchMore(self, parent: Index = QModelIndex()) -> bool:  # noqa: B008
-        return not parent.isValid() and self._more and not self._fetching
-
-    def fetchMore(self, parent: Index = QModelIndex()) -> None:  # noqa: B008
-        if not self.canFetchMore(parent):
-            return
-        self._fetching = True
-        self._task = asyncio.ensure_future(self._fetch_more(self.generation))
-
-    async def _fetch_more(self, gen: int) -> None:
-        try:
-            hits, next_offset, more = await self._read_pages(
-                self.query, self.filters, self._next_offset
-            )
-        except Exception as exc:
-            if gen == self.generation:
-                self._fetching = False
-                self._report(exc)
-            return
-        if gen != self.generation:
-            return
-        fresh = [h for h in hits if h.product_id not in self._seen]
-        self._next_offset, self._more = next_offset, more
-        self._fetching = False
-        if fresh:
-            self.beginInsertRows(QModelIndex(), len(self.rows), len(self.rows) + len(fresh) - 1)
-            self.rows.extend(fresh)
-            self._seen.update(h.product_id for h in fresh)
-            self.endInsertRows()
-        self.loaded.emit(gen)
+    def key(self, row: SearchHit) -> Hashable:
+        return row.product_id
 
     @property
-    def has_more(self) -> bool:
-        return self._more
+    def query(self) -> str:
+        """The search text of the rows shown."""
+        return self.request[0]
 
-    def row_of(self, product_id: int) -> int:
-        for i, h in enumerate(self.rows):
-            if h.product_id == product_id:
-                return i
-        return -1
+    @property
+    def filters(self) -> Filters:
+        """The filters of the rows shown."""
+        return self.request[1]
 
     def update_hit(self, view: ProductView) -> None:
         """Show a product's new values in place (after an edit), keeping the scroll."""

@@ -22,8 +22,6 @@ from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
     QFileDialog,
-    QFrame,
-    QGridLayout,
     QHBoxLayout,
     QHeaderView,
     QLabel,
@@ -32,7 +30,6 @@ from PySide6.QtWidgets import (
     QMessageBox,
     QProgressDialog,
     QPushButton,
-    QScrollArea,
     QSplitter,
     QVBoxLayout,
     QWidget,
@@ -59,6 +56,7 @@ from minichat_desktop.ui.catalog_models import (
     VariantListModel,
 )
 from minichat_desktop.ui.context import AppContext
+from minichat_desktop.ui.detail_pane import DetailPane, FactGrid, section_title
 from minichat_desktop.ui.dialogs import inform
 from minichat_desktop.ui.empty_state import EmptyState
 from minichat_desktop.ui.errors import report_error, show_error
@@ -75,7 +73,7 @@ SEARCH_DEBOUNCE_MS = 60
 # ---------------------------------------------------------------------------- detail pane
 
 
-class ProductDetail(QFrame):
+class ProductDetail(DetailPane):
     """The selected product: names, prices, pictures, variants with their stock, and the
     stock ledger (newest first, Bangkok time)."""
 
@@ -83,27 +81,11 @@ class ProductDetail(QFrame):
     adjust_requested = Signal(int)  # variant id
 
     def __init__(self, ctx: AppContext) -> None:
-        super().__init__()
+        super().__init__(min_width=400)
         self.ctx = ctx
         self.view: ProductView | None = None
-        self.setMinimumWidth(400)
-        outer = QVBoxLayout(self)
-        outer.setContentsMargins(0, 0, 0, 0)
-
-        self.empty = QLabel(objectName="Muted")
-        self.empty.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        self.empty.setWordWrap(True)
-
-        body = QWidget()
-        col = QVBoxLayout(body)
-        col.setContentsMargins(12, 4, 12, 8)
-        self.title = plain_label(object_name="Title")
-        self.title.setWordWrap(True)
-        self.subtitle = plain_label(object_name="Muted")
-        self.subtitle.setWordWrap(True)
+        col = self.column
         self.status = plain_label()
-        col.addWidget(self.title)
-        col.addWidget(self.subtitle)
         col.addWidget(self.status)
 
         self.pictures = QHBoxLayout()
@@ -113,30 +95,15 @@ class ProductDetail(QFrame):
         self.pictures.setContentsMargins(0, 4, 0, 4)
         col.addWidget(pics)
 
-        grid = QGridLayout()
-        grid.setHorizontalSpacing(16)
-        self.fact_labels: list[QLabel] = []
-        self.facts: list[QLabel] = []
-        for i in range(6):
-            name = QLabel(objectName="Muted")
-            value = plain_label()
-            value.setWordWrap(True)
-            value.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-            grid.addWidget(name, i // 2, (i % 2) * 2)
-            grid.addWidget(value, i // 2, (i % 2) * 2 + 1)
-            self.fact_labels.append(name)
-            self.facts.append(value)
-        grid.setColumnStretch(1, 1)
-        grid.setColumnStretch(3, 1)
-        col.addLayout(grid)
+        self.facts = FactGrid(6)
+        col.addLayout(self.facts)
 
         self.description = plain_label()
         self.description.setWordWrap(True)
         col.addWidget(self.description)
 
         head = QHBoxLayout()
-        self.variants_title = QLabel()
-        self.variants_title.setStyleSheet("font-weight: 600;")
+        self.variants_title = section_title()
         self.edit_button = QPushButton()
         self.edit_button.setProperty("primary", True)
         self.edit_button.clicked.connect(self.edit_requested)
@@ -155,8 +122,7 @@ class ProductDetail(QFrame):
             vh.setSectionResizeMode(c, QHeaderView.ResizeMode.ResizeToContents)
         col.addWidget(self.variants, 2)
 
-        self.ledger_title = QLabel()
-        self.ledger_title.setStyleSheet("font-weight: 600;")
+        self.ledger_title = section_title()
         col.addWidget(self.ledger_title)
         self.ledger_model = LedgerModel(self)
         self.ledger = list_table(self.ledger_model, stretch=3)
@@ -166,20 +132,12 @@ class ProductDetail(QFrame):
             lh.setSectionResizeMode(c, QHeaderView.ResizeMode.ResizeToContents)
         self.ledger.setMinimumHeight(140)
         col.addWidget(self.ledger, 3)
-
-        self.body_scroll = QScrollArea()
-        self.body_scroll.setWidgetResizable(True)
-        self.body_scroll.setFrameShape(QFrame.Shape.NoFrame)
-        self.body_scroll.setWidget(body)
-        outer.addWidget(self.empty, 1)
-        outer.addWidget(self.body_scroll, 1)
         self.retranslate()
         self.show_product(None)
 
     def retranslate(self) -> None:
         self.empty.setText(self.tr("Pick a product to see its variants, stock and history."))
-        for label, text in zip(
-            self.fact_labels,
+        self.facts.set_names(
             (
                 self.tr("Price"),
                 self.tr("Compare-at"),
@@ -187,10 +145,8 @@ class ProductDetail(QFrame):
                 self.tr("Category"),
                 self.tr("Tags"),
                 self.tr("Low-stock warning at"),
-            ),
-            strict=True,
-        ):
-            label.setText(text)
+            )
+        )
         self.variants_title.setText(self.tr("Variants and stock"))
         self.ledger_title.setText(self.tr("Stock history"))
         self.edit_button.setText(self.tr("Edit…"))
@@ -202,8 +158,7 @@ class ProductDetail(QFrame):
 
     def show_product(self, view: ProductView | None, ledger: list[Any] | None = None) -> None:
         self.view = view
-        self.empty.setVisible(view is None)
-        self.body_scroll.setVisible(view is not None)
+        self.show_body(view is not None)
         if view is None:
             self.variant_model.set_product(None)
             self.ledger_model.set_rows([])
@@ -240,14 +195,13 @@ class ProductDetail(QFrame):
             f"color: {color if view.active else theme.MUTED}; font-weight: 600;"
         )
         money = (view.price_satang, view.compare_at_satang, view.cost_satang)
-        values = [f"฿{format_baht(m)}" if m is not None else "–" for m in money]
+        values = [format_baht(m, symbol=True) if m is not None else "–" for m in money]
         values += [
             view.category or "–",
             ", ".join(view.tags) or "–",
             f"{view.low_stock_threshold:,}" if view.track_inventory else "–",
         ]
-        for label, value in zip(self.facts, values, strict=True):
-            label.setText(value)
+        self.facts.set_values(values)
         self.description.setText(view.description)
         self.description.setVisible(bool(view.description))
         while self.pictures.count():

@@ -34,7 +34,6 @@ from PySide6.QtWidgets import (
     QDialog,
     QDialogButtonBox,
     QFileDialog,
-    QFrame,
     QGridLayout,
     QHBoxLayout,
     QHeaderView,
@@ -47,7 +46,6 @@ from PySide6.QtWidgets import (
     QPlainTextEdit,
     QPushButton,
     QRadioButton,
-    QScrollArea,
     QSplitter,
     QStackedWidget,
     QTableWidget,
@@ -69,11 +67,12 @@ from minichat_desktop.domain.shop import BANGKOK
 from minichat_desktop.domain.thai import format_baht
 from minichat_desktop.ui import theme
 from minichat_desktop.ui.context import AppContext
+from minichat_desktop.ui.detail_pane import DetailPane, FactGrid, section_title
 from minichat_desktop.ui.dialogs import ask, inform
 from minichat_desktop.ui.empty_state import EmptyState
 from minichat_desktop.ui.errors import report_error, show_error
 from minichat_desktop.ui.i18n import t
-from minichat_desktop.ui.tables import RowsTableModel, list_table, plain_label
+from minichat_desktop.ui.tables import RowsTableModel, list_table
 
 log = logging.getLogger(__name__)
 
@@ -283,7 +282,7 @@ class PipelineBoard(QWidget):
 # ---------------------------------------------------------------------------- profile
 
 
-class ProfilePane(QFrame):
+class ProfilePane(DetailPane):
     """The selected customer: facts, scores, conversations, orders; tags, notes and the
     opt-out edited in place."""
 
@@ -291,39 +290,11 @@ class ProfilePane(QFrame):
     conversation_opened = Signal(int)  # conversation id (double-click): the inbox shows it
 
     def __init__(self) -> None:
-        super().__init__()
+        super().__init__(min_width=380)
         self.profile: Profile | None = None
-        self.setMinimumWidth(380)
-        outer = QVBoxLayout(self)
-        outer.setContentsMargins(0, 0, 0, 0)
-        self.empty = QLabel(objectName="Muted")
-        self.empty.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        self.empty.setWordWrap(True)
-
-        body = QWidget()
-        col = QVBoxLayout(body)
-        col.setContentsMargins(12, 4, 12, 8)
-        self.title = plain_label(object_name="Title")
-        self.subtitle = plain_label(object_name="Muted")
-        self.subtitle.setWordWrap(True)
-        col.addWidget(self.title)
-        col.addWidget(self.subtitle)
-
-        grid = QGridLayout()
-        grid.setHorizontalSpacing(14)
-        self.fact_names: list[QLabel] = []
-        self.facts: list[QLabel] = []
-        for i in range(6):
-            name = QLabel(objectName="Muted")
-            value = plain_label()
-            value.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-            grid.addWidget(name, i // 2, (i % 2) * 2)
-            grid.addWidget(value, i // 2, (i % 2) * 2 + 1)
-            self.fact_names.append(name)
-            self.facts.append(value)
-        grid.setColumnStretch(1, 1)
-        grid.setColumnStretch(3, 1)
-        col.addLayout(grid)
+        col = self.column
+        self.facts = FactGrid(6, spacing=14)
+        col.addLayout(self.facts)
 
         form = QGridLayout()
         self.status_name = QLabel()
@@ -352,8 +323,7 @@ class ProfilePane(QFrame):
         form.setColumnStretch(1, 1)
         col.addLayout(form)
 
-        self.conv_title = QLabel()
-        self.conv_title.setStyleSheet("font-weight: 600;")
+        self.conv_title = section_title()
         col.addWidget(self.conv_title)
         self.conversations = QListWidget()
         self.conversations.setMinimumHeight(90)
@@ -361,8 +331,7 @@ class ProfilePane(QFrame):
             lambda item: self.conversation_opened.emit(int(item.data(Qt.ItemDataRole.UserRole)))
         )
         col.addWidget(self.conversations, 1)
-        self.orders_title = QLabel()
-        self.orders_title.setStyleSheet("font-weight: 600;")
+        self.orders_title = section_title()
         col.addWidget(self.orders_title)
         self.orders = QTableWidget(0, 4)
         self.orders.verticalHeader().hide()
@@ -373,21 +342,12 @@ class ProfilePane(QFrame):
         oh.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
         oh.setStretchLastSection(True)
         col.addWidget(self.orders, 2)
-
-        scroll = QScrollArea()
-        scroll.setWidgetResizable(True)
-        scroll.setFrameShape(QFrame.Shape.NoFrame)
-        scroll.setWidget(body)
-        self.body = scroll
-        outer.addWidget(self.empty, 1)
-        outer.addWidget(scroll, 1)
         self.retranslate()
         self.show_profile(None)
 
     def retranslate(self) -> None:
         self.empty.setText(t("Pick a customer to see their chats, orders and notes."))
-        for label, text in zip(
-            self.fact_names,
+        self.facts.set_names(
             (
                 t("Total spent"),
                 t("Orders"),
@@ -395,10 +355,8 @@ class ProfilePane(QFrame):
                 t("RFM"),
                 t("Last order"),
                 t("Customer since"),
-            ),
-            strict=True,
-        ):
-            label.setText(text)
+            )
+        )
         for i, s in enumerate(PIPELINE):
             self.status.setItemText(i, status_label(s))
         self.status_name.setText(t("Pipeline"))
@@ -412,8 +370,7 @@ class ProfilePane(QFrame):
 
     def show_profile(self, prof: Profile | None) -> None:
         self.profile = prof
-        self.empty.setVisible(prof is None)
-        self.body.setVisible(prof is not None)
+        self.show_body(prof is not None)
         if prof is None:
             return
         row = prof.row
@@ -432,8 +389,7 @@ class ProfilePane(QFrame):
             local_time(row.last_order_at) or "—",
             local_time(c.created_at),
         )
-        for label, text in zip(self.facts, facts, strict=True):
-            label.setText(text)
+        self.facts.set_values(facts)
         self.status.setCurrentIndex(max(0, self.status.findData(c.status)))
         self.tags.setText(", ".join(c.tags))
         self.notes.setPlainText(c.notes)

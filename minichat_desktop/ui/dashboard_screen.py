@@ -400,7 +400,7 @@ class DashboardScreen(QWidget):
             text, tone = change_text(delta)
             self.tiles[key].show_value(name, value, text, tone)
 
-        show("sales", self.tr("Sales"), "฿" + format_baht(now.sales_satang),
+        show("sales", self.tr("Sales"), format_baht(now.sales_satang, symbol=True),
              ch(now.sales_satang, before.sales_satang))  # fmt: skip
         show("orders", self.tr("New orders"), f"{now.orders:,}", ch(now.orders, before.orders))
         show("customers", self.tr("New customers"), f"{now.new_customers:,}",
@@ -422,7 +422,7 @@ class DashboardScreen(QWidget):
         self.tiles["conversion"].show_value(
             self.tr("Conversion"), percent(now.conversion), conv_text, tone
         )
-        show("aov", self.tr("Average order"), "฿" + format_baht(now.average_order_satang),
+        show("aov", self.tr("Average order"), format_baht(now.average_order_satang, symbol=True),
              ch(now.average_order_satang, before.average_order_satang))  # fmt: skip
 
         bot = data.bot

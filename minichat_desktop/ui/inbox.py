@@ -46,6 +46,7 @@ from minichat_desktop.domain import inbox_reads
 from minichat_desktop.domain.enums import BotMode, ConversationStatus, PipelineStatus
 from minichat_desktop.domain.errors import DomainError, UserError
 from minichat_desktop.domain.thai import format_baht
+from minichat_desktop.files import atomic_write_bytes
 from minichat_desktop.lazy import lazy_module
 from minichat_desktop.secrets import RELAY_TOKEN
 from minichat_desktop.ui.chat_models import (
@@ -888,7 +889,7 @@ class InboxScreen(QWidget):
                         res = await client.get(url)
                         if res.status_code != 200:
                             continue
-                        target.write_bytes(res.content)
+                        atomic_write_bytes(target, res.content)
                 except (httpx.HTTPError, OSError) as exc:
                     log.info("picture %s not fetched: %s", m.uid, type(exc).__name__)
                     continue

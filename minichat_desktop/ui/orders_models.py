@@ -3,15 +3,14 @@ items and its timeline; and the words for statuses, payments and channels."""
 
 from __future__ import annotations
 
-import asyncio
 import datetime as dt
-import logging
-from collections.abc import Sequence
+from collections.abc import Hashable, Sequence
 from typing import Any
 
-from PySide6.QtCore import QModelIndex, Qt, Signal
+from PySide6.QtCore import Qt
 from PySide6.QtGui import QBrush, QColor
 
+from minichat_desktop.app.paging import Page
 from minichat_desktop.domain.sales import orders
 from minichat_desktop.domain.sales.orders import (
     OrderFilters,
@@ -24,12 +23,7 @@ from minichat_desktop.domain.thai import format_baht
 from minichat_desktop.ui import theme
 from minichat_desktop.ui.i18n import t
 from minichat_desktop.ui.ops import Ops
-from minichat_desktop.ui.tables import RIGHT, Index, RowsTableModel
-
-log = logging.getLogger(__name__)
-
-PAGE_SIZE = 200
-
+from minichat_desktop.ui.tables import RIGHT, Index, PagedTableModel, RowsTableModel
 
 # ---------------------------------------------------------------------------- words
 
@@ -112,7 +106,7 @@ def bangkok(when: dt.datetime | None, fmt: str = "%d/%m/%y %H:%M") -> str:
 # ---------------------------------------------------------------------------- tables
 
 
-class OrderTableModel(RowsTableModel):
+class OrderTableModel(PagedTableModel[OrderFilters, OrderSummary]):
     """The order list, newest first, a page at a time as the owner scrolls. :meth:`reload`
     shows a new query; an older answer still on its way is dropped."""
 
@@ -120,87 +114,26 @@ class OrderTableModel(RowsTableModel):
     NUMBER, DATE, CUSTOMER, CHANNEL, STATUS, PAYMENT, TOTAL = range(7)
     RIGHT_COLUMNS = (TOTAL,)
 
-    loaded = Signal(int)  # generation now shown
-    failed = Signal(object)
-
     def __init__(self, ops: Ops, parent: Any = None) -> None:
-        super().__init__(parent)
+        super().__init__(OrderFilters(), parent)
         self.ops = ops
-        self.rows: list[OrderSummary] = []
-        self.filters = OrderFilters()
-        self.generation = 0
-        self._more = False
-        self._fetching = False
-        self._task: asyncio.Future[None] | None = None
 
     async def reload(self, filters: OrderFilters) -> bool:
-        self.generation += 1
-        gen = self.generation
-        self._fetching = True
-        try:
-            rows = await self.ops.read(orders.list_orders, filters, limit=PAGE_SIZE, offset=0)
-        except Exception as exc:
-            if gen == self.generation:
-                self._fetching = False
-                self._report(exc)
-            return False
-        if gen != self.generation:
-            return False
-        self.beginResetModel()
-        self.filters = filters
-        self.rows = rows
-        self._more = len(rows) == PAGE_SIZE
-        self._fetching = False
-        self.endResetModel()
-        self.loaded.emit(gen)
-        return True
+        """Show the first page of the orders ``filters`` match; False when a newer reload
+        overtook this one."""
+        return await self.load(filters)
 
-    def _report(self, exc: Exception) -> None:
-        if asyncio._get_running_loop() is None:
-            log.info("order list not loaded, the event loop has stopped: %r", exc)
-            return
-        self.failed.emit(exc)
+    async def read_page(self, request: OrderFilters, offset: int) -> Page[OrderSummary]:
+        rows = await self.ops.read(orders.list_orders, request, limit=self.PAGE_SIZE, offset=offset)
+        return Page(rows, offset + len(rows), len(rows) == self.PAGE_SIZE)
 
-    def canFetchMore(self, parent: Index = QModelIndex()) -> bool:  # noqa: B008
-        return not parent.isValid() and self._more and not self._fetching
-
-    def fetchMore(self, parent: Index = QModelIndex()) -> None:  # noqa: B008
-        if not self.canFetchMore(parent):
-            return
-        self._fetching = True
-        self._task = asyncio.ensure_future(self._fetch_more(self.generation))
-
-    async def _fetch_more(self, gen: int) -> None:
-        try:
-            rows = await self.ops.read(
-                orders.list_orders, self.filters, limit=PAGE_SIZE, offset=len(self.rows)
-            )
-        except Exception as exc:
-            if gen == self.generation:
-                self._fetching = False
-                self._report(exc)
-            return
-        if gen != self.generation:
-            return
-        seen = {r.id for r in self.rows}
-        fresh = [r for r in rows if r.id not in seen]
-        self._more = len(rows) == PAGE_SIZE
-        self._fetching = False
-        if fresh:
-            self.beginInsertRows(QModelIndex(), len(self.rows), len(self.rows) + len(fresh) - 1)
-            self.rows.extend(fresh)
-            self.endInsertRows()
-        self.loaded.emit(gen)
+    def key(self, row: OrderSummary) -> Hashable:
+        return row.id
 
     @property
-    def has_more(self) -> bool:
-        return self._more
-
-    def row_of(self, order_id: int) -> int:
-        for i, r in enumerate(self.rows):
-            if r.id == order_id:
-                return i
-        return -1
+    def filters(self) -> OrderFilters:
+        """The filters of the rows shown."""
+        return self.request
 
     def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
         if not index.isValid():

@@ -26,8 +26,6 @@ from PySide6.QtWidgets import (
     QComboBox,
     QDateEdit,
     QDialog,
-    QFrame,
-    QGridLayout,
     QHBoxLayout,
     QHeaderView,
     QLabel,
@@ -35,7 +33,6 @@ from PySide6.QtWidgets import (
     QMenu,
     QMessageBox,
     QPushButton,
-    QScrollArea,
     QSplitter,
     QVBoxLayout,
     QWidget,
@@ -51,6 +48,7 @@ from minichat_desktop.domain.shop import BANGKOK
 from minichat_desktop.domain.thai import format_baht, parse_baht
 from minichat_desktop.ui import theme
 from minichat_desktop.ui.context import AppContext
+from minichat_desktop.ui.detail_pane import DetailPane, FactGrid, section_title, value_label
 from minichat_desktop.ui.dialogs import ask, inform
 from minichat_desktop.ui.empty_state import EmptyState
 from minichat_desktop.ui.errors import error_text, report_error
@@ -83,48 +81,18 @@ TOPICS = frozenset({"orders", "pos"})
 DATE_RANGES = ("any", "today", "7d", "30d", "month", "custom")
 
 
-def _label(*, muted: bool = False, bold: bool = False) -> QLabel:
-    label = QLabel(objectName="Muted" if muted else "")
-    label.setTextFormat(Qt.TextFormat.PlainText)
-    label.setWordWrap(True)
-    label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-    if bold:
-        label.setStyleSheet("font-weight: 600;")
-    return label
-
-
-def _money(satang: int) -> str:
-    return f"฿{format_baht(satang)}"
-
-
 # ---------------------------------------------------------------------------- detail
 
 
-class OrderDetail(QFrame):
+class OrderDetail(DetailPane):
     """One order: who, what, payment, shipping, notes and what happened when."""
 
     def __init__(self) -> None:
-        super().__init__()
+        super().__init__(min_width=440)
         self.view: OrderView | None = None
-        self.setMinimumWidth(440)
-        outer = QVBoxLayout(self)
-        outer.setContentsMargins(0, 0, 0, 0)
-        self.empty = QLabel(objectName="Muted")
-        self.empty.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        self.empty.setWordWrap(True)
-
-        body = QWidget()
-        col = QVBoxLayout(body)
-        col.setContentsMargins(12, 4, 12, 8)
-        head = QHBoxLayout()
-        self.title = _label()
-        self.title.setObjectName("Title")
+        col = self.column
         self.badge = QLabel()
-        head.addWidget(self.title, 1)
-        head.addWidget(self.badge)
-        col.addLayout(head)
-        self.subtitle = _label(muted=True)
-        col.addWidget(self.subtitle)
+        self.title_row.addWidget(self.badge)
 
         actions = QHBoxLayout()
         self.pay_button = QPushButton()
@@ -149,23 +117,9 @@ class OrderDetail(QFrame):
         actions.addStretch(1)
         col.addLayout(actions)
 
-        grid = QGridLayout()
-        grid.setHorizontalSpacing(16)
-        grid.setVerticalSpacing(6)
-        self.heads: list[QLabel] = []
-        self.customer = _label()
-        self.ship_to = _label()
-        self.payment = _label()
-        self.shipping = _label()
-        for n, value in enumerate((self.customer, self.ship_to, self.payment, self.shipping)):
-            value.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)
-            head_label = _label(muted=True)
-            self.heads.append(head_label)
-            grid.addWidget(head_label, (n // 2) * 2, n % 2)
-            grid.addWidget(value, (n // 2) * 2 + 1, n % 2)
-        grid.setColumnStretch(0, 1)
-        grid.setColumnStretch(1, 1)
-        col.addLayout(grid)
+        self.facts = FactGrid(4, names_above=True)
+        self.customer, self.ship_to, self.payment, self.shipping = self.facts.values
+        col.addLayout(self.facts)
         slip_row = QHBoxLayout()
         self.slip_button = QPushButton()
         self.customer_button = QPushButton()
@@ -174,7 +128,7 @@ class OrderDetail(QFrame):
         slip_row.addStretch(1)
         col.addLayout(slip_row)
 
-        self.items_title = _label(bold=True)
+        self.items_title = section_title()
         col.addWidget(self.items_title)
         self.items_model = ItemsModel(self)
         self.items = list_table(self.items_model)
@@ -183,13 +137,13 @@ class OrderDetail(QFrame):
         for c in (1, 2, 3, 4):
             ih.setSectionResizeMode(c, QHeaderView.ResizeMode.ResizeToContents)
         col.addWidget(self.items)
-        self.totals = _label()
+        self.totals = value_label()
         self.totals.setAlignment(Qt.AlignmentFlag.AlignRight)
         col.addWidget(self.totals)
 
-        self.notes_title = _label(bold=True)
+        self.notes_title = section_title()
         col.addWidget(self.notes_title)
-        self.notes = _label()
+        self.notes = value_label()
         col.addWidget(self.notes)
         note_row = QHBoxLayout()
         self.note_edit = QLineEdit()
@@ -198,7 +152,7 @@ class OrderDetail(QFrame):
         note_row.addWidget(self.note_button)
         col.addLayout(note_row)
 
-        self.timeline_title = _label(bold=True)
+        self.timeline_title = section_title()
         col.addWidget(self.timeline_title)
         self.timeline_model = TimelineModel(self)
         self.timeline = list_table(self.timeline_model)
@@ -208,13 +162,6 @@ class OrderDetail(QFrame):
         th.setSectionResizeMode(2, QHeaderView.ResizeMode.ResizeToContents)
         self.timeline.setMinimumHeight(140)
         col.addWidget(self.timeline, 2)
-
-        self.scroll_area = QScrollArea()
-        self.scroll_area.setWidgetResizable(True)
-        self.scroll_area.setFrameShape(QFrame.Shape.NoFrame)
-        self.scroll_area.setWidget(body)
-        outer.addWidget(self.empty, 1)
-        outer.addWidget(self.scroll_area, 1)
         self.retranslate()
         self.show_order(None)
 
@@ -232,12 +179,9 @@ class OrderDetail(QFrame):
         self.label_action.setText(self.tr("Print shipping label…"))
         self.save_invoice_action.setText(self.tr("Save invoice as PDF…"))
         self.save_label_action.setText(self.tr("Save shipping label as PDF…"))
-        for head, text in zip(
-            self.heads,
-            (self.tr("Customer"), self.tr("Ship to"), self.tr("Payment"), self.tr("Shipping")),
-            strict=True,
-        ):
-            head.setText(text)
+        self.facts.set_names(
+            (self.tr("Customer"), self.tr("Ship to"), self.tr("Payment"), self.tr("Shipping"))
+        )
         self.slip_button.setText(self.tr("View payment slip"))
         self.customer_button.setText(self.tr("This customer's orders"))
         self.items_title.setText(self.tr("Items"))
@@ -252,8 +196,7 @@ class OrderDetail(QFrame):
 
     def show_order(self, view: OrderView | None) -> None:
         self.view = view
-        self.empty.setVisible(view is None)
-        self.scroll_area.setVisible(view is not None)
+        self.show_body(view is not None)
         if view is None:
             self.items_model.set_rows([])
             self.timeline_model.set_rows([])
@@ -295,7 +238,11 @@ class OrderDetail(QFrame):
         if v.payment_ref:
             pay.append(self.tr("Ref. {ref}").format(ref=v.payment_ref))
         if v.cod_satang:
-            pay.append(self.tr("Collect on delivery {amount}").format(amount=_money(v.cod_satang)))
+            pay.append(
+                self.tr("Collect on delivery {amount}").format(
+                    amount=format_baht(v.cod_satang, symbol=True)
+                )
+            )
         self.payment.setText("\n".join(pay))
         ship = [v.shipping_method] if v.shipping_method else []
         if v.carrier or v.tracking_number:
@@ -311,23 +258,31 @@ class OrderDetail(QFrame):
         self.credit_action.setVisible(v.status == OrderStatus.REFUNDED)
         self.customer_button.setVisible(v.customer_id is not None)
 
-        lines = [self.tr("Subtotal {amount}").format(amount=_money(v.subtotal_satang))]
+        lines = [
+            self.tr("Subtotal {amount}").format(amount=format_baht(v.subtotal_satang, symbol=True))
+        ]
         if v.discount_satang:
             code = f" ({v.discount_code})" if v.discount_code else ""
             lines.append(
                 self.tr("Discount{code} −{amount}").format(
-                    code=code, amount=_money(v.discount_satang)
+                    code=code, amount=format_baht(v.discount_satang, symbol=True)
                 )
             )
         if v.shipping_satang:
-            lines.append(self.tr("Shipping {amount}").format(amount=_money(v.shipping_satang)))
+            lines.append(
+                self.tr("Shipping {amount}").format(
+                    amount=format_baht(v.shipping_satang, symbol=True)
+                )
+            )
         if v.vat_satang:
             lines.append(
                 self.tr("VAT {rate}% {amount}").format(
-                    rate=f"{v.vat_rate_bp / 100:g}", amount=_money(v.vat_satang)
+                    rate=f"{v.vat_rate_bp / 100:g}", amount=format_baht(v.vat_satang, symbol=True)
                 )
             )
-        lines.append(self.tr("Total {amount}").format(amount=_money(v.total_satang)))
+        lines.append(
+            self.tr("Total {amount}").format(amount=format_baht(v.total_satang, symbol=True))
+        )
         self.totals.setText("\n".join(lines))
         self.items_model.set_rows(v.items)
         # As tall as its rows (up to eight), so the totals sit under the last item.

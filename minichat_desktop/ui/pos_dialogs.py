@@ -50,10 +50,6 @@ def method_name(method: str) -> str:
         return method
 
 
-def baht(satang: int) -> str:
-    return ("-" if satang < 0 else "") + "฿" + format_baht(abs(satang))
-
-
 def read_money(edit: QLineEdit, *, allow_zero: bool = True) -> int | None:
     """The amount typed in ``edit`` in satang, or None (the field is marked) when it is not
     an amount."""
@@ -171,7 +167,7 @@ class PayDialog(QDialog):
 
     def _refresh(self) -> None:
         due = self.remaining
-        self.due.setText(baht(due))
+        self.due.setText(format_baht(due, symbol=True))
         self.amount.setText(format_baht(due))
         self.amount.selectAll()
         self.amount.setFocus()
@@ -180,7 +176,8 @@ class PayDialog(QDialog):
             self.paid_list.setText(
                 t("Paid so far: {list}").format(
                     list=", ".join(
-                        f"{method_name(tn.method)} {baht(tn.amount_satang)}" for tn in self.tenders
+                        f"{method_name(tn.method)} {format_baht(tn.amount_satang, symbol=True)}"
+                        for tn in self.tenders
                     )
                 )
             )
@@ -195,7 +192,7 @@ class PayDialog(QDialog):
                 options.append(step)
         for b, amount in zip(self.quick_buttons, options + [0] * 4, strict=False):
             b.setVisible(amount > 0)
-            b.setText(t("Exact") if amount == due else baht(amount))
+            b.setText(t("Exact") if amount == due else format_baht(amount, symbol=True))
             b.setProperty("amount", amount)
 
     def _quick(self, button: QPushButton) -> None:
@@ -240,7 +237,9 @@ class PayDialog(QDialog):
         payload = promptpay.promptpay_payload(self.promptpay_id, Decimal(amount) / Decimal(100))
         png = promptpay.promptpay_qr_png(payload, box_size=6)
         self.qr.setPixmap(QPixmap.fromImage(QImage.fromData(png, "PNG")))  # type: ignore[arg-type]
-        self.qr_caption.setText(t("Scan to pay {amount} by PromptPay").format(amount=baht(amount)))
+        self.qr_caption.setText(
+            t("Scan to pay {amount} by PromptPay").format(amount=format_baht(amount, symbol=True))
+        )
         self.qr_box.show()
         self.qr_received.setFocus()
 
@@ -326,27 +325,36 @@ def report_html(report: ShiftReport, shop_name: str) -> str:
         (t("Receipts"), f"{report.first_order} – {report.last_order}")
         if report.first_order
         else None,
-        (t("Sales"), f"{report.sales_count} · {baht(report.sales_total_satang)}"),
-        (t("Discounts given"), baht(report.discounts_satang)),
-        (t("VAT in sales"), baht(report.vat_satang)),
-        (t("Refunds"), f"{report.refunds_count} · {baht(report.refunds_total_satang)}"),
-        (t("Net sales"), f"<b>{baht(report.net_sales_satang)}</b>"),
+        (
+            t("Sales"),
+            f"{report.sales_count} · {format_baht(report.sales_total_satang, symbol=True)}",
+        ),
+        (t("Discounts given"), format_baht(report.discounts_satang, symbol=True)),
+        (t("VAT in sales"), format_baht(report.vat_satang, symbol=True)),
+        (
+            t("Refunds"),
+            f"{report.refunds_count} · {format_baht(report.refunds_total_satang, symbol=True)}",
+        ),
+        (t("Net sales"), f"<b>{format_baht(report.net_sales_satang, symbol=True)}</b>"),
     ]
-    rows += [(method_name(m), baht(v)) for m, v in report.by_method.items()]
+    rows += [(method_name(m), format_baht(v, symbol=True)) for m, v in report.by_method.items()]
     rows += [
-        (t("Opening float"), baht(report.opening_float_satang)),
-        (t("Cash in"), baht(report.cash_in_satang)),
-        (t("Cash out"), baht(report.cash_out_satang)),
-        (t("Expected cash in drawer"), f"<b>{baht(report.expected_cash_satang)}</b>"),
+        (t("Opening float"), format_baht(report.opening_float_satang, symbol=True)),
+        (t("Cash in"), format_baht(report.cash_in_satang, symbol=True)),
+        (t("Cash out"), format_baht(report.cash_out_satang, symbol=True)),
+        (
+            t("Expected cash in drawer"),
+            f"<b>{format_baht(report.expected_cash_satang, symbol=True)}</b>",
+        ),
     ]
     if report.counted_cash_satang is not None:
         diff = report.difference_satang or 0
         colour = "#D64545" if diff < 0 else "#0E8F6E"
         rows += [
-            (t("Counted cash"), baht(report.counted_cash_satang)),
+            (t("Counted cash"), format_baht(report.counted_cash_satang, symbol=True)),
             (
                 t("Over / short"),
-                f"<b style='color:{colour}'>{'+' if diff > 0 else ''}{baht(diff)}</b>",
+                f"<b style='color:{colour}'>{format_baht(diff, symbol=True, plus=True)}</b>",
             ),
         ]
     body = "".join(
@@ -355,7 +363,7 @@ def report_html(report: ShiftReport, shop_name: str) -> str:
     )
     moves = "".join(
         f"<tr><td>{when(at)} {html.escape(reason)} ({html.escape(actor)})</td>"
-        f"<td align='right'>{baht(amount)}</td></tr>"
+        f"<td align='right'>{format_baht(amount, symbol=True)}</td></tr>"
         for at, amount, reason, actor in report.movements
     )
     if moves:
@@ -427,7 +435,7 @@ def variant_rows(items: list[Sellable]) -> list[tuple[str, object]]:
     rows: list[tuple[str, object]] = []
     for s in items:
         stock = t("in stock: {n}").format(n=s.stock) if s.track_inventory else ""
-        rows.append((f"{s.label} · {baht(s.price_satang)} · {stock}", s))
+        rows.append((f"{s.label} · {format_baht(s.price_satang, symbol=True)} · {stock}", s))
     return rows
 
 
@@ -436,7 +444,8 @@ def held_rows(held: list[HeldView]) -> list[tuple[str, object]]:
         (
             f"{h.label or t('(no name)')} · "
             + t("{n} items").format(n=h.item_count)
-            + f" · {baht(h.total_satang)} · {h.created_at.astimezone(BANGKOK):%H:%M}",
+            + f" · {format_baht(h.total_satang, symbol=True)}"
+            + f" · {h.created_at.astimezone(BANGKOK):%H:%M}",
             h.id,
         )
         for h in held

@@ -58,7 +58,6 @@ from minichat_desktop.ui.pos_dialogs import (
     PayDialog,
     PickDialog,
     ReportDialog,
-    baht,
     held_rows,
     method_name,
     report_html,
@@ -397,7 +396,7 @@ class PosScreen(QWidget):
                 warn=True,
             )
         else:
-            self._say(f"{item.label} · {baht(item.price_satang)}")
+            self._say(f"{item.label} · {format_baht(item.price_satang, symbol=True)}")
         self.line_added.emit(row)
 
     @asyncSlot()
@@ -423,7 +422,9 @@ class PosScreen(QWidget):
         self.hits.clear()
         for item in found:
             stock = self.tr("in stock: {n}").format(n=item.stock) if item.track_inventory else ""
-            row = QListWidgetItem(f"{item.label} · {item.sku} · {baht(item.price_satang)} {stock}")
+            row = QListWidgetItem(
+                f"{item.label} · {item.sku} · {format_baht(item.price_satang, symbol=True)} {stock}"
+            )
             row.setData(Qt.ItemDataRole.UserRole, item)
             self.hits.addItem(row)
         self.hits.setVisible(bool(found))
@@ -464,7 +465,7 @@ class PosScreen(QWidget):
             # not all read "เสื้อเชิ้ตลินิน แขนสั้..."
             lines = [metrics.elidedText(item.name, elide, 112)]
             lines.append(metrics.elidedText(item.variant_title, elide, 112) or " ")
-            lines.append(baht(item.price_satang))
+            lines.append(format_baht(item.price_satang, symbol=True))
             b = QPushButton("\n".join(lines))
             b.setMinimumHeight(66)
             b.setMaximumWidth(150)
@@ -576,16 +577,18 @@ class PosScreen(QWidget):
             self.total_label.setText("—")
             return
         text = self.tr("{n} items · subtotal {subtotal}").format(
-            n=self.model.item_count(), subtotal=baht(totals.subtotal)
+            n=self.model.item_count(), subtotal=format_baht(totals.subtotal, symbol=True)
         )
         if totals.discount:
-            text += " · " + self.tr("discount {d}").format(d=baht(totals.discount))
+            text += " · " + self.tr("discount {d}").format(
+                d=format_baht(totals.discount, symbol=True)
+            )
         if totals.vat and not self.terms.prices_include_vat:
             text += "\n" + self.tr("VAT {rate}% {amount}").format(
-                rate=f"{totals.vat_rate_bp / 100:g}", amount=baht(totals.vat)
+                rate=f"{totals.vat_rate_bp / 100:g}", amount=format_baht(totals.vat, symbol=True)
             )
         self.sums.setText(text)
-        self.total_label.setText(baht(totals.total))
+        self.total_label.setText(format_baht(totals.total, symbol=True))
 
     def _show_buyer(self) -> None:
         if self.buyer:
@@ -658,11 +661,17 @@ class PosScreen(QWidget):
         self.new_sale()
         parts = [self.tr("Sale {number} done").format(number=result.order.number)]
         if result.change_satang:
-            parts.append(self.tr("CHANGE {amount}").format(amount=baht(result.change_satang)))
+            parts.append(
+                self.tr("CHANGE {amount}").format(
+                    amount=format_baht(result.change_satang, symbol=True)
+                )
+            )
         self._say(" · ".join(parts))
         if result.change_satang:
             self.total_label.setText(
-                self.tr("Change {amount}").format(amount=baht(result.change_satang))
+                self.tr("Change {amount}").format(
+                    amount=format_baht(result.change_satang, symbol=True)
+                )
             )
         self.sale_completed.emit(result.order.id)
         await self._auto_print(result.order.id)
@@ -783,7 +792,7 @@ class PosScreen(QWidget):
         rows: list[tuple[str, object]] = [
             (
                 f"{o.number} · {o.created_at.astimezone(shop.BANGKOK):%d/%m %H:%M} · "
-                f"{baht(o.total_satang)} · {method_name(o.payment_method)}"
+                f"{format_baht(o.total_satang, symbol=True)} · {method_name(o.payment_method)}"
                 + (f" · {self.tr('refunded')}" if o.status == "refunded" else ""),
                 o.id,
             )
@@ -803,7 +812,7 @@ class PosScreen(QWidget):
         box.setWindowTitle(view.number)
         box.setText(
             self.tr("Sale {number}: {total}").format(
-                number=view.number, total=baht(view.total_satang)
+                number=view.number, total=format_baht(view.total_satang, symbol=True)
             )
         )
         reprint = box.addButton(self.tr("Print receipt"), QMessageBox.ButtonRole.ActionRole)
@@ -839,7 +848,7 @@ class PosScreen(QWidget):
             show_error(self, exc)
             return False
         text = self.tr("Sale {number} refunded: give back {amount}").format(
-            number=view.number, amount=baht(view.total_satang)
+            number=view.number, amount=format_baht(view.total_satang, symbol=True)
         )
         note = await self.ctx.ops.read(
             documents.find_document, order_id, documents.DocumentKind.CREDIT_NOTE
@@ -863,7 +872,7 @@ class PosScreen(QWidget):
                 self.tr("Shift open since {time} by {who} · float {amount}").format(
                     time=f"{s.opened_at.astimezone(shop.BANGKOK):%H:%M}",
                     who=s.opened_by,
-                    amount=baht(s.opening_float_satang),
+                    amount=format_baht(s.opening_float_satang, symbol=True),
                 )
             )
             self.shift_button.setText(self.tr("Close shift (Z)"))
@@ -924,7 +933,9 @@ class PosScreen(QWidget):
             show_error(self, exc)
             return False
         self._say(
-            self.tr("{amount} recorded: {reason}").format(amount=baht(amount_satang), reason=reason)
+            self.tr("{amount} recorded: {reason}").format(
+                amount=format_baht(amount_satang, symbol=True), reason=reason
+            )
         )
         return True
 

@@ -11,21 +11,13 @@ from typing import Any
 import pytest
 from PySide6.QtCore import QDateTime, Qt
 from PySide6.QtWidgets import QMessageBox
+from support.waiting import until
 
 from minichat_desktop.domain.conversations import conversations as convs
 from minichat_desktop.domain.customers import customers
 from minichat_desktop.domain.marketing import broadcasts as bc
 from minichat_desktop.ui.broadcasts_screen import BroadcastsScreen
 from minichat_desktop.ui.context import AppContext
-
-
-async def until(pred: Callable[[], bool], timeout: float = 5.0) -> None:
-    loop = asyncio.get_running_loop()
-    end = loop.time() + timeout
-    while not pred():
-        if loop.time() > end:
-            raise AssertionError("condition not met in time")
-        await asyncio.sleep(0.02)
 
 
 async def idle(w: BroadcastsScreen) -> None:

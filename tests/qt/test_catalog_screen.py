@@ -13,6 +13,7 @@ import pytest
 from PySide6.QtCore import QEvent, Qt
 from PySide6.QtGui import QColor, QImage, QKeyEvent
 from PySide6.QtWidgets import QApplication, QDialog
+from support.waiting import until
 
 from minichat_desktop.domain.catalog import products as catalog
 from minichat_desktop.domain.catalog import stock
@@ -26,14 +27,6 @@ from minichat_desktop.ui.catalog_screen import CatalogScreen
 from minichat_desktop.ui.context import AppContext
 
 ACTOR = "owner"
-
-
-async def until(pred: Callable[[], bool], timeout: float = 5.0) -> None:
-    end = asyncio.get_running_loop().time() + timeout
-    while not pred():
-        if asyncio.get_running_loop().time() > end:
-            raise AssertionError("condition not met in time")
-        await asyncio.sleep(0.02)
 
 
 def cells(screen: CatalogScreen) -> list[list[str]]:

@@ -14,6 +14,7 @@ from openpyxl import load_workbook
 from PySide6.QtCore import QPointF, Qt
 from PySide6.QtGui import QDropEvent
 from PySide6.QtWidgets import QDialogButtonBox, QListWidgetItem
+from support.waiting import until
 
 from minichat_desktop.app import customer_book as book
 from minichat_desktop.domain.conversations import conversations as convs
@@ -21,15 +22,6 @@ from minichat_desktop.domain.customers import customers
 from minichat_desktop.domain.models import Channel, Order, PaymentMethod, PaymentStatus
 from minichat_desktop.ui.context import AppContext
 from minichat_desktop.ui.customers_screen import CustomersScreen, MergeDialog
-
-
-async def until(pred: Callable[[], bool], timeout: float = 5.0) -> None:
-    loop = asyncio.get_running_loop()
-    end = loop.time() + timeout
-    while not pred():
-        if loop.time() > end:
-            raise AssertionError("condition not met in time")
-        await asyncio.sleep(0.02)
 
 
 async def idle(screen: CustomersScreen) -> None:
@@ -214,7 +206,7 @@ async def test_merging_duplicates_shows_both_channels_in_one_profile(screen: Any
     assert p.title.text() == "นก ใจดี"
     assert p.conversations.count() == 2
     assert p.orders.rowCount() == 2
-    assert p.facts[0].text() == "฿3,700.00"
+    assert p.facts.values[0].text() == "฿3,700.00"
 
 
 async def test_export_follows_the_filters(screen: Any, tmp_path: Path) -> None:

@@ -13,6 +13,7 @@ from typing import Any
 
 import openpyxl
 from PySide6.QtCharts import QHorizontalBarSeries, QLineSeries, QPieSeries
+from support.waiting import until
 
 from minichat_desktop.domain import shop
 from minichat_desktop.domain.catalog import products as catalog
@@ -29,14 +30,6 @@ from minichat_desktop.ui.reports_dialog import ReportsDialog
 from relay import protocol as p
 
 D1, D3 = dt.date(2026, 3, 10), dt.date(2026, 3, 12)
-
-
-async def until(pred: Callable[[], bool], timeout: float = 8.0) -> None:
-    end = asyncio.get_running_loop().time() + timeout
-    while not pred():
-        if asyncio.get_running_loop().time() > end:
-            raise AssertionError("condition not met in time")
-        await asyncio.sleep(0.02)
 
 
 async def settle(*widgets: Any) -> None:

@@ -13,6 +13,7 @@ import pytest
 from PySide6.QtCore import Qt, QTimer
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QDialog, QMessageBox
+from support.waiting import until
 
 from minichat_desktop.domain import shop
 from minichat_desktop.domain.catalog import products as catalog
@@ -26,14 +27,6 @@ from minichat_desktop.ui.pos_dialogs import MoneyDialog, PayDialog, PickDialog
 from minichat_desktop.ui.pos_screen import PosScreen
 
 ACTOR = "owner"
-
-
-async def until(pred: Callable[[], bool], timeout: float = 10.0) -> None:
-    end = asyncio.get_running_loop().time() + timeout
-    while not pred():
-        if asyncio.get_running_loop().time() > end:
-            raise AssertionError("condition not met in time")
-        await asyncio.sleep(0.02)
 
 
 @pytest.fixture

@@ -18,6 +18,7 @@ import shiboken6
 from PySide6.QtGui import QColor, QTextCursor
 from PySide6.QtWidgets import QMessageBox, QWidget
 from support.relay_proc import Relay, add_shop
+from support.waiting import until
 
 from minichat_desktop import paths
 from minichat_desktop.domain import shop
@@ -38,14 +39,6 @@ UI = Path(__file__).resolve().parents[2] / "minichat_desktop" / "ui"
 
 def _tax_id(twelve: str) -> str:
     return twelve + str(thai_id_check_digit(twelve))
-
-
-async def _until(pred: Callable[[], bool], timeout: float = 5.0) -> None:
-    async def loop() -> None:
-        while not pred():
-            await asyncio.sleep(0.02)
-
-    await asyncio.wait_for(loop(), timeout)
 
 
 @pytest.fixture
@@ -130,7 +123,7 @@ async def test_profile_save_round_trips_through_the_domain(
     page.promptpay_id.setText("081-234-5678")
     page.order_prefix.setText("dg")
     page.save_profile.click()
-    await _until(lambda: page.feedback.tone is not None)
+    await until(lambda: page.feedback.tone is not None)
 
     assert dialogs == []
     assert page.feedback.tone is Tone.OK
@@ -163,7 +156,7 @@ async def test_bad_tax_id_shows_the_error_and_keeps_what_was_typed(
     page.tax_id.setText(bad)
     assert page.tax_hint.text() == "เลขตรวจสอบไม่ตรง"
     page.save_profile.click()
-    await _until(lambda: page.feedback.tone is not None)
+    await until(lambda: page.feedback.tone is not None)
 
     text = "เลขประจำตัวผู้เสียภาษีไม่ถูกต้อง (ต้องมี 13 หลักและเลขตรวจสอบถูกต้อง)"
     assert dialogs == [("กรุณาตรวจสอบ", text)]
@@ -350,7 +343,7 @@ async def test_canned_responses_add_edit_delete(
     page.canned_text.moveCursor(QTextCursor.MoveOperation.End)
     page.insert_field("total")
     page.save_canned.click()
-    await _until(lambda: page.feedback.tone is not None)
+    await until(lambda: page.feedback.tone is not None)
     assert [(c.title, c.text) for c in ctx.ops.read_now(convs.list_canned)] == [
         ("แจ้งยอด", "ยอดชำระ {{total}}")
     ]
@@ -367,8 +360,8 @@ async def test_canned_responses_add_edit_delete(
     assert page.canned_text.toPlainText() == "สวัสดี {{nickname}}"
 
     page.on_delete_canned()
-    await _until(lambda: not ctx.ops.read_now(convs.list_canned))
-    await _until(lambda: page.canned.count() == 0)
+    await until(lambda: not ctx.ops.read_now(convs.list_canned))
+    await until(lambda: page.canned.count() == 0)
 
 
 async def test_bot_mode_and_passive_keywords_are_saved(
@@ -395,13 +388,13 @@ async def test_language_switch_retranslates_and_is_remembered(
     assert screen.profile.title.text() == "ข้อมูลร้าน"
     assert screen.nav.item(5).text() == "การแจ้งเตือนและภาษา"
     page.language.setCurrentIndex(page.language.findData("en"))
-    await _until(lambda: screen.profile.title.text() == "Shop profile")
+    await until(lambda: screen.profile.title.text() == "Shop profile")
     assert i18n.current_language() == "en"
     assert ctx.settings.value("ui/language") == "en"
     assert screen.nav.item(5).text() == "Notifications and language"
     assert screen.profile.labels["tax_id"].text() == "Tax ID (13 digits)"
     page.language.setCurrentIndex(page.language.findData("th"))
-    await _until(lambda: screen.profile.title.text() == "ข้อมูลร้าน")
+    await until(lambda: screen.profile.title.text() == "ข้อมูลร้าน")
     assert screen.profile.labels["tax_id"].text() == "เลขผู้เสียภาษี (13 หลัก)"
     assert ctx.settings.value("ui/language") == "th"
 
@@ -494,7 +487,7 @@ async def test_widget_config_is_pushed_to_the_relay(
     r, shop_id, _ = relay
     async with linked() as (ctx, screen, start):
         start()
-        await _until(lambda: ctx.relay.online, 10)
+        await until(lambda: ctx.relay.online, 10)
         assert screen.relay.state.text() == "ออนไลน์"
         assert screen.relay.shop_info.text() == f"ร้านทดสอบ ({shop_id})"
         page = screen.widget
@@ -504,7 +497,7 @@ async def test_widget_config_is_pushed_to_the_relay(
         page.welcome_th.setPlainText("สวัสดีค่ะ ร้านป้าแดงยินดีต้อนรับ")
         page.origins.setPlainText("https://daeng.example\nhttps://www.daeng.example/")
         page.save.click()
-        await _until(lambda: page.feedback.tone is not None)
+        await until(lambda: page.feedback.tone is not None)
         assert page.feedback.tone is Tone.OK, page.feedback.text()
 
         async def served() -> dict[str, Any]:
@@ -530,7 +523,7 @@ async def test_widget_config_is_pushed_to_the_relay(
         welcomes: list[p.DesktopWelcome] = []
         ctx.signals.welcomed_sig.connect(welcomes.append)
         ctx.relay.reconfigure()
-        await _until(lambda: bool(welcomes), 10)
+        await until(lambda: bool(welcomes), 10)
         assert set(welcomes[0].allowed_origins) == {
             "https://daeng.example",
             "https://www.daeng.example",
@@ -563,7 +556,7 @@ async def test_widget_config_saved_offline_is_pushed_on_reconnect(
 
         config = await asyncio.wait_for(served(), 10)
         assert config["away_th"] == "ร้านปิดแล้วค่ะ ฝากเบอร์ไว้นะคะ"
-        await _until(lambda: page.feedback.tone is Tone.OK)
+        await until(lambda: page.feedback.tone is Tone.OK)
         assert dialogs == []
 
 
@@ -575,7 +568,7 @@ async def test_line_credentials_reach_the_relay_and_show_the_webhook(
     async with linked() as (ctx, screen, start):
         page = screen.line
         start()
-        await _until(lambda: ctx.relay.online, 10)
+        await until(lambda: ctx.relay.online, 10)
         assert page.line_configured is False
         assert page.webhook.text() == f"{r.url}/line/{shop_id}/webhook"
         page.secret.setText("0123456789abcdef0123456789abcdef")
@@ -584,7 +577,7 @@ async def test_line_credentials_reach_the_relay_and_show_the_webhook(
         welcomes: list[p.DesktopWelcome] = []
         ctx.signals.welcomed_sig.connect(welcomes.append)
         ctx.relay.reconfigure()
-        await _until(lambda: bool(welcomes), 10)
+        await until(lambda: bool(welcomes), 10)
         assert welcomes[0].line_configured is True
         assert page.configured.text() == "เชื่อมต่อแล้ว"
 
@@ -592,7 +585,7 @@ async def test_line_credentials_reach_the_relay_and_show_the_webhook(
         assert ctx.secrets.get(LINE_SECRET) is None and ctx.secrets.get(LINE_TOKEN) is None
         welcomes.clear()
         ctx.relay.reconfigure()
-        await _until(lambda: bool(welcomes), 10)
+        await until(lambda: bool(welcomes), 10)
         assert welcomes[0].line_configured is False
         assert dialogs == []
 
@@ -610,10 +603,10 @@ async def test_line_credentials_saved_offline_are_pushed_on_connect(
         welcomes: list[p.DesktopWelcome] = []
         ctx.signals.welcomed_sig.connect(welcomes.append)
         start()
-        await _until(lambda: ctx.ops.read_now(shop.get_setting, "line.pending_push") is None, 10)
+        await until(lambda: ctx.ops.read_now(shop.get_setting, "line.pending_push") is None, 10)
         assert welcomes[0].line_configured is False  # the first welcome came before the push
         ctx.relay.reconfigure()
-        await _until(lambda: len(welcomes) == 2, 10)
+        await until(lambda: len(welcomes) == 2, 10)
         assert welcomes[1].line_configured is True
         assert page.configured.text() == "เชื่อมต่อแล้ว"
         assert dialogs == []

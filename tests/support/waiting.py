@@ -6,8 +6,11 @@ import asyncio
 from collections.abc import Callable
 
 
-async def until(pred: Callable[[], bool], timeout: float = 5.0) -> None:
-    """Return as soon as ``pred()`` is true; fail the test after ``timeout`` seconds."""
+async def until(pred: Callable[[], bool], timeout: float = 10.0) -> None:
+    """Return as soon as ``pred()`` is true; fail the test after ``timeout`` seconds.
+
+    The deadline is generous because a busy CI machine is slow; a passing test does not
+    wait for it."""
     loop = asyncio.get_running_loop()
     end = loop.time() + timeout
     while not pred():

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from decimal import Decimal
+from decimal import Decimal, localcontext
 
 import pytest
 from hypothesis import given
@@ -331,6 +331,44 @@ def test_format_baht(satang: int, symbol: bool, text: str) -> None:
 def test_format_then_parse_round_trips(satang: int, symbol: bool) -> None:
     """parse_baht reads back whatever format_baht writes."""
     assert parse_baht(format_baht(satang, symbol=symbol), allow_negative=True) == satang
+
+
+@pytest.mark.parametrize(
+    ("satang", "options", "text"),
+    [
+        (125000, {"grouping": False}, "1250.00"),
+        (-125005, {"grouping": False}, "-1250.05"),
+        (123456789, {"symbol": True, "grouping": False}, "฿1234567.89"),
+        (500, {"symbol": True, "plus": True}, "+฿5.00"),
+        (-500, {"symbol": True, "plus": True}, "-฿5.00"),
+        (0, {"symbol": True, "plus": True}, "฿0.00"),
+        (129000, {"symbol": True, "trim_zero": True}, "฿1,290"),
+        (129050, {"symbol": True, "trim_zero": True}, "฿1,290.50"),
+        (129005, {"trim_zero": True}, "1,290.05"),
+        (0, {"trim_zero": True}, "0"),
+        (-100, {"trim_zero": True}, "-1"),
+    ],
+)
+def test_format_baht_options(satang: int, options: dict[str, bool], text: str) -> None:
+    """No separators for files, + for a positive difference, no .00 on whole baht in chat."""
+    assert format_baht(satang, **options) == text
+
+
+@given(st.integers(min_value=-(10**24), max_value=10**24), st.booleans(), st.booleans())
+def test_format_baht_is_exact_without_grouping(satang: int, symbol: bool, trim: bool) -> None:
+    """Whatever the amount, the text is exactly satang / 100 (no float on the way), and
+    parse_baht reads it back."""
+    text = format_baht(satang, symbol=symbol, grouping=False, trim_zero=trim)
+    assert Decimal(text.replace("฿", "")) == Decimal(satang) / 100
+    assert parse_baht(text, allow_negative=True) == satang
+
+
+def test_satang_to_decimal_ignores_a_low_context_precision() -> None:
+    """A caller's narrow decimal context does not round the amount."""
+    with localcontext() as ctx:
+        ctx.prec = 3
+        assert satang_to_decimal(123456789) == Decimal("1234567.89")
+        assert str(satang_to_decimal(-5)) == "-0.05"
 
 
 @given(st.integers(min_value=-(10**30), max_value=10**30))

@@ -320,7 +320,7 @@ def _shipping_prompt(session: Session, conversation_id: int, lang: str) -> Outgo
     quick = []
     for m in rules.enabled_methods:
         fee = carts.shipping_fee(rules, m.code, view.goods_satang, cod=False)
-        price = t(lang, "free_shipping") if fee == 0 else f"฿{format_baht(fee)}"
+        price = t(lang, "free_shipping") if fee == 0 else format_baht(fee, symbol=True)
         quick.append(postback(f"{m.label(lang)} {price}", f"ship:{m.code}"))
     return text(t(lang, "ask_shipping"), tuple(quick))
 
@@ -638,7 +638,7 @@ def receive_slip(session: Session, conversation_id: int, slip: str, lang: str) -
         session,
         notifications.NotificationKind.PAYMENT_SLIP,
         f"สลิปโอนเงิน ออเดอร์ {view.number}",
-        f"{view.customer_name} · ฿{format_baht(view.total_satang)}".strip(" ·"),
+        f"{view.customer_name} · {format_baht(view.total_satang, symbol=True)}".strip(" ·"),
         ref=f"order:{view.id}",
     )
     return [text(t(lang, "slip_ok", number=view.number))]

@@ -705,7 +705,7 @@ class DialogueEngine:
         if not vs:
             return [text(w(lang, "nothing"))]
         quick = tuple(
-            postback(f"{v.title} ฿{format_baht(v.price)}", f"cart:add:{v.variant_id}")
+            postback(f"{v.title} {format_baht(v.price, symbol=True)}", f"cart:add:{v.variant_id}")
             for v in vs
             if v.stock > 0 or not v.track
         )
@@ -986,7 +986,8 @@ class DialogueEngine:
         rules = carts.shipping_rules(session)
         profile = get_profile(session)
         fees = ", ".join(
-            f"{m.label(lang)} ฿{format_baht(m.fee_satang)}" for m in rules.enabled_methods
+            f"{m.label(lang)} {format_baht(m.fee_satang, symbol=True)}"
+            for m in rules.enabled_methods
         )
         lines = [w(lang, "shipping", fees=fees)]
         if rules.free_over_satang is not None:

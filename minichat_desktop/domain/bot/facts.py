@@ -33,10 +33,6 @@ MAX_ANSWER = 1200
 _NUMBER = re.compile(r"\d[\d,]*(?:\.\d+)?")
 
 
-def _baht(satang: int) -> str:
-    return f"฿{format_baht(satang)}"
-
-
 def product_facts(session: Session, product_ids: Iterable[int]) -> list[str]:
     """One line per product (active ones only), with every active option."""
     ids = list(dict.fromkeys(product_ids))[:MAX_PRODUCTS]
@@ -60,9 +56,9 @@ def product_facts(session: Session, product_ids: Iterable[int]) -> list[str]:
         line = f"- {p.name_th}"
         if p.name_en:
             line += f" ({p.name_en})"
-        line += f": price {_baht(p.price_satang)}"
+        line += f": price {format_baht(p.price_satang, symbol=True)}"
         if p.compare_at_satang and p.compare_at_satang > p.price_satang:
-            line += f", was {_baht(p.compare_at_satang)}"
+            line += f", was {format_baht(p.compare_at_satang, symbol=True)}"
         vs = variants.get(pid, [])
         if p.option_names and vs:
             opts = []
@@ -73,7 +69,7 @@ def product_facts(session: Session, product_ids: Iterable[int]) -> list[str]:
                     if p.track_inventory
                     else "available"
                 )
-                opts.append(f"{v.title} {_baht(price)} {stock}")
+                opts.append(f"{v.title} {format_baht(price, symbol=True)} {stock}")
             line += "; options: " + "; ".join(opts)
         elif p.track_inventory:
             total = sum(v.stock for v in vs)
@@ -88,12 +84,15 @@ def cart_facts(view: carts.CartView) -> list[str]:
     if view.empty:
         return ["- the cart is empty"]
     lines = [
-        f"- cart: {ln.name} {ln.variant_title} x{ln.quantity} = {_baht(ln.line_total_satang)}"
+        f"- cart: {ln.name} {ln.variant_title} x{ln.quantity}"
+        f" = {format_baht(ln.line_total_satang, symbol=True)}"
         for ln in view.lines
     ]
-    lines.append(f"- cart subtotal {_baht(view.subtotal_satang)}")
+    lines.append(f"- cart subtotal {format_baht(view.subtotal_satang, symbol=True)}")
     if view.discount_satang:
-        lines.append(f"- discount {view.discount_code} -{_baht(view.discount_satang)}")
+        lines.append(
+            f"- discount {view.discount_code} -{format_baht(view.discount_satang, symbol=True)}"
+        )
     return lines
 
 
@@ -102,7 +101,7 @@ def order_facts(views: Iterable[orders.OrderView]) -> list[str]:
     for o in views:
         line = (
             f"- order {o.number}: status {o.status}, payment {o.payment_status}, "
-            f"total {_baht(o.total_satang)}"
+            f"total {format_baht(o.total_satang, symbol=True)}"
         )
         if o.tracking_number:
             line += f", carrier {o.carrier or '-'}, tracking {o.tracking_number}"
@@ -114,12 +113,15 @@ def shop_facts(session: Session) -> list[str]:
     profile = get_profile(session)
     rules = carts.shipping_rules(session)
     lines = [f"- shop: {profile.name}"] if profile.name else []
-    fees = ", ".join(f"{m.label_th} {_baht(m.fee_satang)}" for m in rules.enabled_methods)
+    fees = ", ".join(
+        f"{m.label_th} {format_baht(m.fee_satang, symbol=True)}" for m in rules.enabled_methods
+    )
     lines.append(f"- shipping: {fees}")
     if rules.free_over_satang is not None:
-        lines.append(f"- free shipping from {_baht(rules.free_over_satang)}")
+        lines.append(f"- free shipping from {format_baht(rules.free_over_satang, symbol=True)}")
     if rules.cod_enabled:
-        lines.append(f"- cash on delivery available, surcharge {_baht(rules.cod_fee_satang)}")
+        fee = format_baht(rules.cod_fee_satang, symbol=True)
+        lines.append(f"- cash on delivery available, surcharge {fee}")
     pay = []
     if profile.promptpay_id:
         pay.append("PromptPay QR")

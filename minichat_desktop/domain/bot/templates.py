@@ -18,17 +18,15 @@ from minichat_desktop.lexicon import COLOURS
 _THAI = re.compile(r"[\u0e00-\u0e7f]")
 
 
-def _baht(satang: int) -> str:
-    """``1,290`` for whole baht, ``1,290.50`` otherwise (chat style: no ``.00``)."""
-    text = format_baht(satang)
-    return text[:-3] if text.endswith(".00") else text
+def _price_range(low: int, high: int) -> str:
+    """``฿290–450``: chat-style baht, the symbol once."""
+    return f"{format_baht(low, symbol=True, trim_zero=True)}–{format_baht(high, trim_zero=True)}"
 
 
 def _price(r: Recommendation) -> str:
-    low = f"฿{_baht(r.price_satang)}"
     if r.price_max_satang > r.price_satang and r.variant_id is None:
-        return f"{low}–{_baht(r.price_max_satang)}"
-    return low
+        return _price_range(r.price_satang, r.price_max_satang)
+    return format_baht(r.price_satang, symbol=True, trim_zero=True)
 
 
 def _wanted_th(c: Criteria | None) -> str:
@@ -42,11 +40,11 @@ def _wanted_th(c: Criteria | None) -> str:
     if c.size:
         bits.append(f"ไซส์ {c.size}")
     if c.price_min is not None and c.price_max is not None:
-        bits.append(f"ราคา ฿{_baht(c.price_min)}–{_baht(c.price_max)}")
+        bits.append(f"ราคา {_price_range(c.price_min, c.price_max)}")
     elif c.price_max is not None:
-        bits.append(f"งบไม่เกิน ฿{_baht(c.price_max)}")
+        bits.append(f"งบไม่เกิน {format_baht(c.price_max, symbol=True, trim_zero=True)}")
     elif c.price_min is not None:
-        bits.append(f"ราคาตั้งแต่ ฿{_baht(c.price_min)}")
+        bits.append(f"ราคาตั้งแต่ {format_baht(c.price_min, symbol=True, trim_zero=True)}")
     return " ".join(bits)
 
 
@@ -62,18 +60,18 @@ def _wanted_en(c: Criteria | None) -> str:
     if c.category and not _THAI.search(c.category):
         bits.append(c.category)  # a Thai category name would not read in an English sentence
     if c.price_min is not None and c.price_max is not None:
-        bits.append(f"at ฿{_baht(c.price_min)}–{_baht(c.price_max)}")
+        bits.append(f"at {_price_range(c.price_min, c.price_max)}")
     elif c.price_max is not None:
-        bits.append(f"up to ฿{_baht(c.price_max)}")
+        bits.append(f"up to {format_baht(c.price_max, symbol=True, trim_zero=True)}")
     elif c.price_min is not None:
-        bits.append(f"from ฿{_baht(c.price_min)}")
+        bits.append(f"from {format_baht(c.price_min, symbol=True, trim_zero=True)}")
     return " ".join(bits)
 
 
 def _line_th(i: int, r: Recommendation) -> str:
     line = f"{i}. {r.name_th} — {_price(r)}"
     if r.compare_at_satang:
-        line += f" (จากปกติ ฿{_baht(r.compare_at_satang)})"
+        line += f" (จากปกติ {format_baht(r.compare_at_satang, symbol=True, trim_zero=True)})"
     if not r.in_stock:
         line += " · สินค้าหมดชั่วคราว"
     elif r.fits_price is False:
@@ -86,7 +84,7 @@ def _line_th(i: int, r: Recommendation) -> str:
 def _line_en(i: int, r: Recommendation) -> str:
     line = f"{i}. {r.name('en')} — {_price(r)}"
     if r.compare_at_satang:
-        line += f" (was ฿{_baht(r.compare_at_satang)})"
+        line += f" (was {format_baht(r.compare_at_satang, symbol=True, trim_zero=True)})"
     if not r.in_stock:
         line += " · out of stock for now"
     elif r.fits_price is False:

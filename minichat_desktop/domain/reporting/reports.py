@@ -45,7 +45,6 @@ from __future__ import annotations
 import contextlib
 import csv
 import datetime as dt
-import os
 import threading
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -56,9 +55,11 @@ from typing import Any, Final
 from sqlalchemy.orm import Session
 
 from minichat_desktop.domain import shop as shop_mod
-from minichat_desktop.domain.errors import DomainError, EnvironmentProblem, UserError
+from minichat_desktop.domain.errors import DomainError, UserError
 from minichat_desktop.domain.shop import BANGKOK
 from minichat_desktop.domain.sql import DriverConnection, UnitOfWork
+from minichat_desktop.domain.thai import format_baht, satang_to_decimal
+from minichat_desktop.files import atomic_write
 from minichat_desktop.formats import xlsx
 
 __all__ = [
@@ -769,23 +770,6 @@ def _add(sums: list[int | None], cols: Sequence[Column], row: Sequence[Any]) -> 
             sums[i] = (sums[i] or 0) + row[i]
 
 
-@contextlib.contextmanager
-def _atomic(path: Path) -> Iterator[Path]:
-    """A temporary path beside ``path``, renamed onto it when the block succeeds; removed
-    whatever happens otherwise (a cancelled or failed report leaves nothing)."""
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}.part")
-    try:
-        yield tmp
-        os.replace(tmp, path)
-    except OSError as exc:
-        raise EnvironmentProblem(
-            "env.report_failed", f"cannot write {path}: {exc.strerror or exc}", path=str(path)
-        ) from exc
-    finally:
-        with contextlib.suppress(OSError):
-            tmp.unlink()
-
-
 def write_report(
     session_or_db: Session | UnitOfWork,
     kind: str,
@@ -819,7 +803,7 @@ def write_report(
             f"cannot write {path}: the folder {path.parent} does not exist; choose another",
             path=str(path),
         )
-    with _atomic(path) as tmp:
+    with atomic_write(path, problem="env.report_failed") as tmp:
         writer = {"xlsx": _write_xlsx, "csv": _write_csv, "pdf": _write_pdf}[fmt]
         writer(report, tables, tmp, tracker)
         tracker.check()
@@ -832,7 +816,7 @@ def write_report(
 
 
 def _baht(satang: int | None) -> Decimal | None:
-    return None if satang is None else Decimal(satang).scaleb(-2)
+    return None if satang is None else satang_to_decimal(satang)
 
 
 _FORMATS: Final = {
@@ -908,9 +892,7 @@ def _csv_text(col: Column, value: Any) -> Any:
     if value is None:
         return ""
     if col.kind == "money":
-        sign = "-" if value < 0 else ""
-        whole, rest = divmod(abs(value), 100)
-        return f"{sign}{whole}.{rest:02d}"
+        return format_baht(value, grouping=False)
     if col.kind == "date":
         return value.isoformat()
     if col.kind == "percent":
@@ -946,8 +928,6 @@ def _write_csv(report: Report, tables: list[Table], path: Path, tracker: _Tracke
 
 
 def _pdf_text(col: Column, value: Any) -> str:
-    from minichat_desktop.domain.thai import format_baht
-
     if value is None:
         return ""
     if col.kind == "money":

@@ -582,7 +582,7 @@ def place_order(session: Session, new: NewOrder, actor: str) -> OrderView:
             session,
             notifications.NotificationKind.NEW_ORDER,
             f"ออเดอร์ใหม่ {number}",
-            f"{who} · ฿{format_baht(totals.total)}".strip(" ·"),
+            f"{who} · {format_baht(totals.total, symbol=True)}".strip(" ·"),
             ref=f"order:{order_id}",
         )
     # The view from the values just stored (times as they read back: UTC).
