@@ -67,7 +67,7 @@ def cmd_rfm(args: argparse.Namespace) -> int:
 
 
 def cmd_export(args: argparse.Namespace) -> int:
-    from minichat_desktop.domain.customers import customer_book
+    from minichat_desktop.formats import exporter
     from minichat_desktop.storage.db import Database
 
     out = Path(args.out)
@@ -81,7 +81,7 @@ def cmd_export(args: argparse.Namespace) -> int:
     db = Database.open(args.data_path)
     try:
         with db.read() as s:
-            result = customer_book.export_customers(
+            result = exporter.export_customers(
                 s, out, search=args.search, status=args.status, tag=args.tag,
                 segment=args.segment,
             )  # fmt: skip

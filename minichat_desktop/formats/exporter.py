@@ -1,4 +1,4 @@
-"""Export products and orders to XLSX or CSV, chosen by the file's extension.
+"""Export products, orders and customers to XLSX or CSV, chosen by the file's extension.
 
 - XLSX is written in openpyxl's write-only mode (rows streamed to disk): Thai headers, baht as
   numbers formatted ``#,##0.00``, dates in Asia/Bangkok formatted ``yyyy-mm-dd hh:mm``, a
@@ -6,8 +6,11 @@
   per item.
 - CSV is UTF-8 *with* a BOM (Excel opens it as Thai only then), money as plain decimals
   (``1250.00``), dates as Bangkok ``YYYY-MM-DD HH:MM``.
-- Rows are streamed from SQL (Core, ``yield_per``), never loaded as ORM objects, so 100k
-  orders export in about the time openpyxl itself needs to write them.
+- Products and orders are streamed from SQL (Core, ``yield_per``), never loaded as ORM
+  objects, so 100k orders export in about the time openpyxl itself needs to write them.
+  Customers come from the customers screen's own rows
+  (:func:`minichat_desktop.domain.customers.customer_book.export_rows`, 500 at a time), so
+  the file holds what the screen lists under the same filters.
 - The file appears complete or not at all: it is written beside the target and renamed.
 
 The products export has the importer's columns (headers ``ชื่อสินค้า (name)``), so a file
@@ -30,6 +33,7 @@ from typing import Any, Final
 from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
+from minichat_desktop.domain.customers import customer_book
 from minichat_desktop.domain.errors import EnvironmentProblem, UserError
 from minichat_desktop.domain.models import (
     Category,
@@ -41,7 +45,7 @@ from minichat_desktop.domain.models import (
 from minichat_desktop.domain.shop import BANGKOK
 from minichat_desktop.formats.importer import COLUMNS
 
-__all__ = ["ExportResult", "export_orders", "export_products"]
+__all__ = ["ExportResult", "export_customers", "export_orders", "export_products"]
 
 MONEY_FORMAT: Final = "#,##0.00"
 DATE_FORMAT: Final = "yyyy-mm-dd hh:mm"
@@ -531,3 +535,121 @@ def export_orders(
             if kind == "csv":
                 f.close()
     return ExportResult(path, count, item_count)
+
+
+# ---------------------------------------------------------------------------- customers
+
+SEGMENT_TH: Final = {
+    "champions": "ลูกค้าชั้นยอด",
+    "loyal": "ลูกค้าประจำ",
+    "potential_loyalist": "มีแวว",
+    "new": "ลูกค้าใหม่",
+    "at_risk": "เสี่ยงหาย",
+    "cant_lose": "ห้ามเสีย",
+    "hibernating": "เงียบหาย",
+    "lost": "หายไปแล้ว",
+}
+PIPELINE_TH: Final = {
+    "new": "ใหม่",
+    "contacted": "ติดต่อแล้ว",
+    "qualified": "สนใจจริง",
+    "converted": "เป็นลูกค้าแล้ว",
+    "lost": "ไม่สำเร็จ",
+}
+
+CUSTOMER_COLUMNS: Final = (
+    _Col("รหัสลูกค้า", 10, "int"),
+    _Col("ชื่อ", 24),
+    _Col("โทรศัพท์", 13),
+    _Col("อีเมล", 24),
+    _Col("สถานะ", 14),
+    _Col("กลุ่มลูกค้า (RFM)", 16),
+    _Col("R", 4, "int"),
+    _Col("F", 4, "int"),
+    _Col("M", 4, "int"),
+    _Col("จำนวนออเดอร์", 12, "int"),
+    _Col("ยอดซื้อรวม", 14, "money"),
+    _Col("ซื้อล่าสุด (เวลาไทย)", 17, "date"),
+    _Col("ช่องทาง", 16),
+    _Col("แท็ก", 20),
+    _Col("ไม่รับข่าวสาร", 12),
+    _Col("จังหวัด", 14),
+    _Col("บันทึก", 30),
+    _Col("สร้างเมื่อ (เวลาไทย)", 17, "date"),
+)
+
+
+def _customer_values(row: customer_book.CustomerRow) -> list[Any]:
+    c = row.customer
+    channels = sorted({CHANNEL_TH.get(k, k) for k, _v in c.identities if k in ("line", "widget")})
+    return [
+        c.id,
+        c.name,
+        c.phone,
+        c.email,
+        PIPELINE_TH.get(c.status, c.status),
+        SEGMENT_TH.get(row.segment, ""),
+        row.recency or None,
+        row.frequency or None,
+        row.monetary or None,
+        c.order_count,
+        c.total_spent_satang,
+        _local(row.last_order_at),
+        ", ".join(channels),
+        ", ".join(c.tags),
+        "ใช่" if c.opted_out else "",
+        c.province,
+        c.notes,
+        _local(c.created_at),
+    ]
+
+
+def export_customers(
+    session: Session,
+    path: Path,
+    *,
+    search: str = "",
+    status: str | None = None,
+    tag: str | None = None,
+    segment: str | None = None,
+) -> ExportResult:
+    """Write the customers matching the filters (as the customers screen lists them, oldest
+    first) to ``path`` (``.xlsx`` or ``.csv``, Thai headers, money in baht, times in Bangkok).
+    Raises ``export.unsupported_format`` for another extension and ``env.export_failed`` when
+    the file cannot be written."""
+    path = Path(path)
+    kind = _format_of(path)
+    rows = customer_book.export_rows(
+        session, search=search, status=status, tag=tag, segment=segment
+    )
+    money = [i for i, c in enumerate(CUSTOMER_COLUMNS) if c.kind == "money"]
+    dates = [i for i, c in enumerate(CUSTOMER_COLUMNS) if c.kind == "date"]
+    count = 0
+    with _atomic(path) as tmp:
+        if kind == "csv":
+            with tmp.open("w", encoding="utf-8-sig", newline="") as f:
+                w = csv.writer(f)
+                w.writerow([c.header for c in CUSTOMER_COLUMNS])
+                for row in rows:
+                    values = _customer_values(row)
+                    for i in money:
+                        values[i] = _baht_text(values[i])
+                    for i in dates:
+                        values[i] = values[i].strftime("%Y-%m-%d %H:%M") if values[i] else ""
+                    w.writerow(["" if v is None else v for v in values])
+                    count += 1
+        else:
+            from openpyxl import Workbook
+
+            wb = Workbook(write_only=True)
+            sheet = _XlsxSheet(wb, "ลูกค้า", CUSTOMER_COLUMNS)
+            for row in rows:
+                values = _customer_values(row)
+                for i in money:
+                    values[i] = _baht(values[i])
+                sheet.append(values)
+                count += 1
+            sheet.rows = count
+            sheet.close()
+            wb.save(tmp)
+    return ExportResult(path, count)

@@ -65,6 +65,7 @@ from minichat_desktop.domain.errors import DomainError
 from minichat_desktop.domain.models import PipelineStatus
 from minichat_desktop.domain.shop import BANGKOK
 from minichat_desktop.domain.thai import format_baht
+from minichat_desktop.formats import exporter
 from minichat_desktop.ui import theme
 from minichat_desktop.ui.context import AppContext
 from minichat_desktop.ui.dialogs import ask, inform
@@ -956,7 +957,7 @@ class CustomersScreen(QWidget):
         f = self.filters()
         self.busy += 1
         try:
-            result = await self.ctx.ops.read(book.export_customers, path, **f)
+            result = await self.ctx.ops.read(exporter.export_customers, path, **f)
         except DomainError as exc:
             self._inform(self.tr("Export customers"), error_text(exc), warn=True)
             return None

@@ -15,6 +15,7 @@ from minichat_desktop.domain.customers import customer_book as book
 from minichat_desktop.domain.customers import customers, rfm
 from minichat_desktop.domain.errors import UserError
 from minichat_desktop.domain.models import Channel, Order, PaymentMethod, PaymentStatus
+from minichat_desktop.formats import exporter
 from minichat_desktop.storage.db import Database
 
 NOW = dt.datetime(2026, 11, 23, 5, 0, tzinfo=dt.UTC)
@@ -106,11 +107,11 @@ def test_filters_by_segment_tag_status_and_search(db: Database) -> None:
 def test_export_xlsx_and_csv(db: Database, tmp_path: Path) -> None:
     nok, _pim = _setup(db)
     with db.read() as s:
-        res = book.export_customers(s, tmp_path / "c.xlsx", tag="ลูกค้าประจำ")
+        res = exporter.export_customers(s, tmp_path / "c.xlsx", tag="ลูกค้าประจำ")
         assert res.rows == 1
-        book.export_customers(s, tmp_path / "c.csv")
+        exporter.export_customers(s, tmp_path / "c.csv")
         with pytest.raises(UserError) as err:
-            book.export_customers(s, tmp_path / "c.pdf")
+            exporter.export_customers(s, tmp_path / "c.pdf")
     assert err.value.code == "export.unsupported_format"
     ws = load_workbook(tmp_path / "c.xlsx").active
     assert ws is not None
