@@ -24,7 +24,7 @@ import contextlib
 import csv
 import datetime as dt
 import os
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
@@ -245,83 +245,84 @@ class _XlsxSheet:
 # ---------------------------------------------------------------------------- products
 
 
+_PRODUCT_ROWS: Final = (
+    select(
+        Product.id,
+        Product.sku,
+        Product.name_th,
+        Product.name_en,
+        Product.description,
+        Product.price_satang,
+        Product.compare_at_satang,
+        Product.cost_satang,
+        Category.name,
+        Product.tags,
+        Product.option_names,
+        Product.low_stock_threshold,
+        ProductVariant.sku,
+        ProductVariant.barcode,
+        ProductVariant.options,
+        ProductVariant.price_satang,
+        ProductVariant.stock,
+        ProductVariant.active,
+        Product.active,
+    )
+    .join(ProductVariant, ProductVariant.product_id == Product.id)
+    .outerjoin(Category, Category.id == Product.category_id)
+    .order_by(Product.id, ProductVariant.position, ProductVariant.id)
+)
+
+
 def _product_rows(session: Session) -> Iterator[list[Any]]:
     """Each product row's values in the importer's column order, money as satang and None for
     blanks, streamed. A product with options gives a row per variant (its first two options:
     the importer's columns)."""
-    stmt = (
-        select(
-            Product.id,
-            Product.sku,
-            Product.name_th,
-            Product.name_en,
-            Product.description,
-            Product.price_satang,
-            Product.compare_at_satang,
-            Product.cost_satang,
-            Category.name,
-            Product.tags,
-            Product.option_names,
-            Product.low_stock_threshold,
-            ProductVariant.sku,
-            ProductVariant.barcode,
-            ProductVariant.options,
-            ProductVariant.price_satang,
-            ProductVariant.stock,
-            ProductVariant.active,
-            Product.active,
-        )
-        .join(ProductVariant, ProductVariant.product_id == Product.id)
-        .outerjoin(Category, Category.id == Product.category_id)
-        .order_by(Product.id, ProductVariant.position, ProductVariant.id)
-    )
-    rows = session.execute(stmt.execution_options(yield_per=_YIELD))
+    rows = session.execute(_PRODUCT_ROWS.execution_options(yield_per=_YIELD))
     pending: list[Any] = []
     current: int | None = None
-
-    def emit(group: list[Any]) -> Iterator[list[Any]]:
-        first = group[0]
-        simple = len(group) == 1 and not first[10] and first[12] == first[1]
-        for r in group:
-            (_, psku, name, name_en, desc, price, compare, cost, category, tags, option_names) = r[
-                :11
-            ]
-            threshold, vsku, barcode, options, vprice, stock, vactive, pactive = r[11:]
-            names = list(option_names)[:2]
-            opt: list[str] = []
-            for i in range(2):
-                oname = names[i] if i < len(names) else ""
-                opt += [oname, options.get(oname, "") if oname else ""]
-            values: dict[str, Any] = {
-                "sku": vsku if not simple else psku,
-                "name": name,
-                "price": price if simple or vprice is None else vprice,
-                "stock": stock,
-                "category": category or "",
-                "barcode": barcode or "",
-                "description": desc,
-                "name_en": name_en,
-                "compare_at_price": compare,
-                "cost": cost,
-                "tags": ",".join(tags),
-                "active": "ใช่" if (pactive if simple else vactive and pactive) else "ไม่",
-                "low_stock_threshold": threshold,
-                "option1_name": opt[0],
-                "option1_value": opt[1],
-                "option2_name": opt[2],
-                "option2_value": opt[3],
-                "parent_sku": "" if simple else psku,
-            }
-            yield [values[c.key] if values[c.key] != "" else None for c in COLUMNS]
-
     for r in rows:
         if r[0] != current and pending:
-            yield from emit(pending)
+            yield from _product_group(pending)
             pending = []
         current = r[0]
         pending.append(r)
     if pending:
-        yield from emit(pending)
+        yield from _product_group(pending)
+
+
+def _product_group(group: list[Any]) -> Iterator[list[Any]]:
+    """The rows of one product (one per variant; one row for a product without options)."""
+    first = group[0]
+    simple = len(group) == 1 and not first[10] and first[12] == first[1]
+    for r in group:
+        (_, psku, name, name_en, desc, price, compare, cost, category, tags, option_names) = r[:11]
+        threshold, vsku, barcode, options, vprice, stock, vactive, pactive = r[11:]
+        names = list(option_names)[:2]
+        opt: list[str] = []
+        for i in range(2):
+            oname = names[i] if i < len(names) else ""
+            opt += [oname, options.get(oname, "") if oname else ""]
+        values: dict[str, Any] = {
+            "sku": vsku if not simple else psku,
+            "name": name,
+            "price": price if simple or vprice is None else vprice,
+            "stock": stock,
+            "category": category or "",
+            "barcode": barcode or "",
+            "description": desc,
+            "name_en": name_en,
+            "compare_at_price": compare,
+            "cost": cost,
+            "tags": ",".join(tags),
+            "active": "ใช่" if (pactive if simple else vactive and pactive) else "ไม่",
+            "low_stock_threshold": threshold,
+            "option1_name": opt[0],
+            "option1_value": opt[1],
+            "option2_name": opt[2],
+            "option2_value": opt[3],
+            "parent_sku": "" if simple else psku,
+        }
+        yield [values[c.key] if values[c.key] != "" else None for c in COLUMNS]
 
 
 def export_products(session: Session, path: Path) -> ExportResult:
@@ -407,134 +408,133 @@ def export_orders(
     """
     path = Path(path)
     kind = _format_of(path)
-    orders_q = _range(
-        select(
-            Order.id,
-            Order.number,
-            Order.created_at,
-            Order.channel,
-            Order.status,
-            Order.customer_name,
-            Order.customer_phone,
-            Order.subtotal_satang,
-            Order.discount_satang,
-            Order.shipping_satang,
-            Order.vat_satang,
-            Order.total_satang,
-            Order.payment_method,
-            Order.payment_status,
-            Order.carrier,
-            Order.tracking_number,
-        ).order_by(Order.id),
-        created_from,
-        created_to,
-    )
-    items_q = _range(
-        select(
-            OrderItem.order_id,
-            OrderItem.sku,
-            OrderItem.name,
-            OrderItem.variant_title,
-            OrderItem.quantity,
-            OrderItem.unit_price_satang,
-            OrderItem.discount_satang,
-            OrderItem.line_total_satang,
-        )
-        .join(Order, Order.id == OrderItem.order_id)
-        .order_by(OrderItem.order_id, OrderItem.id),
-        created_from,
-        created_to,
-    )
+    orders_q = _range(_ORDERS, created_from, created_to)
+    items_q = _range(_ITEMS, created_from, created_to)
     conn = session.connection()
     orders = conn.execute(orders_q.execution_options(stream_results=True, yield_per=_YIELD))
-    items = iter(conn.execute(items_q.execution_options(stream_results=True, yield_per=_YIELD)))
-    sentinel = (None,)
-    nxt: Any = next(items, sentinel)
-    count = item_count = 0
-    money_text = kind == "csv"
-
+    items = conn.execute(items_q.execution_options(stream_results=True, yield_per=_YIELD))
     with _atomic(path) as tmp:
-        if kind == "csv":
-            f = tmp.open("w", encoding="utf-8-sig", newline="")
-            w = csv.writer(f)
-            w.writerow([c.header for c in ORDER_COLUMNS])
-            write_order: Callable[[list[Any]], Any] = w.writerow
-            write_item: Callable[[list[Any]], Any] | None = None
-            wb = None
-        else:
-            from openpyxl import Workbook
+        write = _orders_csv if kind == "csv" else _orders_xlsx
+        count, item_count = write(tmp, orders, items)
+    return ExportResult(path, count, item_count)
 
-            wb = Workbook(write_only=True)
-            order_sheet = _XlsxSheet(wb, "คำสั่งซื้อ", ORDER_COLUMNS)
-            item_sheet = _XlsxSheet(wb, "รายการสินค้า", ITEM_COLUMNS)
-            write_order = order_sheet.append
-            write_item = item_sheet.append
-        try:
-            money = _baht_text if money_text else _baht
-            for (
-                oid,
+
+_ORDERS: Final = select(
+    Order.id,
+    Order.number,
+    Order.created_at,
+    Order.channel,
+    Order.status,
+    Order.customer_name,
+    Order.customer_phone,
+    Order.subtotal_satang,
+    Order.discount_satang,
+    Order.shipping_satang,
+    Order.vat_satang,
+    Order.total_satang,
+    Order.payment_method,
+    Order.payment_status,
+    Order.carrier,
+    Order.tracking_number,
+).order_by(Order.id)
+_ITEMS: Final = (
+    select(
+        OrderItem.order_id,
+        OrderItem.sku,
+        OrderItem.name,
+        OrderItem.variant_title,
+        OrderItem.quantity,
+        OrderItem.unit_price_satang,
+        OrderItem.discount_satang,
+        OrderItem.line_total_satang,
+    )
+    .join(Order, Order.id == OrderItem.order_id)
+    .order_by(OrderItem.order_id, OrderItem.id)
+)
+
+
+def _orders_csv(tmp: Path, orders: Iterable[Any], items: Iterable[Any]) -> tuple[int, int]:
+    """The orders as CSV (no item rows: the summary column lists them)."""
+    with tmp.open("w", encoding="utf-8-sig", newline="") as f:
+        w = csv.writer(f)
+        w.writerow([c.header for c in ORDER_COLUMNS])
+        return _write_orders(orders, items, w.writerow, None, text=True)
+
+
+def _orders_xlsx(tmp: Path, orders: Iterable[Any], items: Iterable[Any]) -> tuple[int, int]:
+    """The orders and, on a second sheet, their items, as XLSX."""
+    from openpyxl import Workbook
+
+    wb = Workbook(write_only=True)
+    order_sheet = _XlsxSheet(wb, "คำสั่งซื้อ", ORDER_COLUMNS)
+    item_sheet = _XlsxSheet(wb, "รายการสินค้า", ITEM_COLUMNS)
+    count, item_count = _write_orders(
+        orders, items, order_sheet.append, item_sheet.append, text=False
+    )
+    order_sheet.rows = count
+    item_sheet.rows = item_count
+    order_sheet.close()
+    item_sheet.close()
+    wb.save(tmp)
+    return count, item_count
+
+
+def _write_orders(
+    orders: Iterable[Any],
+    items: Iterable[Any],
+    write_order: Callable[[list[Any]], Any],
+    write_item: Callable[[list[Any]], Any] | None,
+    *,
+    text: bool,
+) -> tuple[int, int]:
+    """Write each order (and with ``write_item``, each of its items), walking both streams
+    in order id order. ``text``: money and dates as CSV text, else baht and naive Bangkok
+    datetimes for XLSX. Returns the orders and items written."""
+    money = _baht_text if text else _baht
+    item_rows = iter(items)
+    sentinel = (None,)
+    nxt: Any = next(item_rows, sentinel)
+    count = item_count = 0
+    for (
+        oid, number, created, channel, status, cname, cphone, subtotal, discount, shipping,
+        vat, total, pmethod, pstatus, carrier, tracking,
+    ) in orders:  # fmt: skip
+        local = created.astimezone(BANGKOK).replace(tzinfo=None)
+        when: Any = local.strftime("%Y-%m-%d %H:%M") if text else local
+        parts: list[str] = []
+        while nxt[0] is not None and nxt[0] < oid:  # items of orders out of range
+            nxt = next(item_rows, sentinel)
+        while nxt[0] == oid:
+            _, sku, name, title, qty, unit, idisc, line = nxt
+            parts.append(_item_text(name, title, qty))
+            if write_item is not None:
+                write_item(
+                    [number, when, sku, name, title, qty, money(unit), money(idisc), money(line)]
+                )
+            item_count += 1
+            nxt = next(item_rows, sentinel)
+        write_order(
+            [
                 number,
-                created,
-                channel,
-                status,
+                when,
+                CHANNEL_TH.get(channel, channel),
+                STATUS_TH.get(status, status),
                 cname,
                 cphone,
-                subtotal,
-                discount,
-                shipping,
-                vat,
-                total,
-                pmethod,
-                pstatus,
+                ", ".join(parts),
+                money(subtotal),
+                money(discount),
+                money(shipping),
+                money(vat),
+                money(total),
+                PAYMENT_METHOD_TH.get(pmethod, pmethod),
+                PAYMENT_STATUS_TH.get(pstatus, pstatus),
                 carrier,
                 tracking,
-            ) in orders:
-                local = created.astimezone(BANGKOK).replace(tzinfo=None)
-                when: Any = local.strftime("%Y-%m-%d %H:%M") if money_text else local
-                parts: list[str] = []
-                while nxt[0] is not None and nxt[0] < oid:  # items of orders out of range
-                    nxt = next(items, sentinel)
-                while nxt[0] == oid:
-                    _, sku, name, title, qty, unit, idisc, line = nxt
-                    parts.append(_item_text(name, title, qty))
-                    if write_item is not None:
-                        write_item(
-                            [number, when, sku, name, title, qty, money(unit), money(idisc),
-                             money(line)]
-                        )  # fmt: skip
-                    item_count += 1
-                    nxt = next(items, sentinel)
-                write_order(
-                    [
-                        number,
-                        when,
-                        CHANNEL_TH.get(channel, channel),
-                        STATUS_TH.get(status, status),
-                        cname,
-                        cphone,
-                        ", ".join(parts),
-                        money(subtotal),
-                        money(discount),
-                        money(shipping),
-                        money(vat),
-                        money(total),
-                        PAYMENT_METHOD_TH.get(pmethod, pmethod),
-                        PAYMENT_STATUS_TH.get(pstatus, pstatus),
-                        carrier,
-                        tracking,
-                    ]
-                )
-                count += 1
-            if wb is not None:
-                order_sheet.rows = count
-                item_sheet.rows = item_count
-                order_sheet.close()
-                item_sheet.close()
-                wb.save(tmp)
-        finally:
-            if kind == "csv":
-                f.close()
-    return ExportResult(path, count, item_count)
+            ]
+        )
+        count += 1
+    return count, item_count
 
 
 # ---------------------------------------------------------------------------- customers
