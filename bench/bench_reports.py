@@ -1,5 +1,5 @@
-"""The sales report over 100,000 orders to XLSX: ``reports.write_report`` against openpyxl's own
-write-only loop over the same rows.
+"""The sales report over 100,000 orders to XLSX: ``documents.reports.write_report`` against
+openpyxl's own write-only loop over the same rows.
 
 The orders are made as in ``bench_import_export.py`` (Core bulk inserts, ~2.5 items each,
 every channel and status, a year from 2026-01-01). The report covers the whole year: five
@@ -8,7 +8,7 @@ neither cancelled nor refunded).
 
 The baseline appends the very same values (built beforehand in memory, money as Decimal baht,
 dates as dates) to the same five openpyxl write-only sheets with no styles. The report itself
-is written by our streaming writer (``domain/xlsx.py``, ADR 0006) with SQL, number formats,
+is written by our streaming writer (``formats/xlsx.py``, ADR 0006) with SQL, number formats,
 title rows and totals included, so the ratio is below 1 — openpyxl's loop alone misses 10 s
 on this machine.
 
@@ -37,6 +37,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from bench_import_export import Took, make_orders, timed
 
+from minichat_desktop.documents import reports as report_files
 from minichat_desktop.domain.reporting import reports
 from minichat_desktop.storage.db import Database
 
@@ -85,7 +86,7 @@ def main() -> None:
         print(f"{args.orders:,} orders made in {time.perf_counter() - t:.1f} s")
         gc.collect()
         took, result = timed(
-            lambda: reports.write_report(db, "sales", *YEAR, work / "sales.xlsx"), args.repeat
+            lambda: report_files.write_report(db, "sales", *YEAR, work / "sales.xlsx"), args.repeat
         )
         sheets = same_rows(db)
         n = sum(len(rows) for _, _, rows in sheets)
@@ -103,9 +104,9 @@ def main() -> None:
         print(
             f"  ratio {ratio:.2f} wall, {cpu_ratio:.2f} cpu (target ≤ {TARGET_RATIO}: {ok_ratio})"
         )
-        t_csv, _ = timed(lambda: reports.write_report(db, "sales", *YEAR, work / "s.csv"), 1)
+        t_csv, _ = timed(lambda: report_files.write_report(db, "sales", *YEAR, work / "s.csv"), 1)
         print(f"  sales report → CSV: {t_csv}")
-        t_pdf, _ = timed(lambda: reports.write_report(db, "sales", *YEAR, work / "s.pdf"), 1)
+        t_pdf, _ = timed(lambda: report_files.write_report(db, "sales", *YEAR, work / "s.pdf"), 1)
         print(f"  sales report → PDF (summaries): {t_pdf}")
         db.dispose()
     finally:

@@ -1,6 +1,7 @@
 """The customers screen's reads: the list with RFM segments and filters, a customer's whole
 profile (conversations on every channel, orders, spend, scores), the pipeline board's counts,
-and the export to Excel or CSV.
+and the export to Excel or CSV (:func:`export_customers`: the rows here, the file written by
+``formats.exporter``).
 
 A merged duplicate's conversations still point at the duplicate (merging moves identities
 and orders), so a profile gathers the conversations of every customer merged into it.
@@ -8,10 +9,10 @@ and orders), so a profile gathers the conversations of every customer merged int
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
 import json
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Final
@@ -30,36 +31,10 @@ from minichat_desktop.domain.models import (
     PipelineStatus,
 )
 from minichat_desktop.domain.thai import ThaiFormatError, normalize_phone
-from minichat_desktop.files import atomic_write
-from minichat_desktop.formats.exporter import (
-    CHANNEL_TH,
-    ExportResult,
-    _baht,
-    _baht_text,
-    _Col,
-    _format_of,
-    _local,
-    _XlsxSheet,
-)
+from minichat_desktop.formats import exporter
 
-SEGMENT_TH: Final = {
-    "champions": "ลูกค้าชั้นยอด",
-    "loyal": "ลูกค้าประจำ",
-    "potential_loyalist": "มีแวว",
-    "new": "ลูกค้าใหม่",
-    "at_risk": "เสี่ยงหาย",
-    "cant_lose": "ห้ามเสีย",
-    "hibernating": "เงียบหาย",
-    "lost": "หายไปแล้ว",
-}
-PIPELINE_TH: Final = {
-    "new": "ใหม่",
-    "contacted": "ติดต่อแล้ว",
-    "qualified": "สนใจจริง",
-    "converted": "เป็นลูกค้าแล้ว",
-    "lost": "ไม่สำเร็จ",
-}
 NO_SEGMENT: Final = "none"  # filter value: customers who never bought
+_EXPORT_BATCH: Final = 500
 
 
 @dataclass(frozen=True, slots=True)
@@ -270,53 +245,61 @@ def set_status(session: Session, customer_id: int, status: str, actor: str) -> C
     return customers.update_customer(session, customer_id, actor, status=status)
 
 
-# ---------------------------------------------------------------------------- export
+def export_rows(
+    session: Session,
+    *,
+    search: str = "",
+    status: str | None = None,
+    tag: str | None = None,
+    segment: str | None = None,
+) -> Iterator[CustomerRow]:
+    """Every customer matching the filters (as :func:`list_rows`), oldest first, read 500 at
+    a time: what an export writes, without holding a big shop's whole list in memory."""
+    ids = list(session.scalars(_filtered(search, status, tag, segment).order_by(Customer.id)))
+    for start in range(0, len(ids), _EXPORT_BATCH):
+        yield from _rows(session, ids[start : start + _EXPORT_BATCH])
 
 
-CUSTOMER_COLUMNS: Final = (
-    _Col("รหัสลูกค้า", 10, "int"),
-    _Col("ชื่อ", 24),
-    _Col("โทรศัพท์", 13),
-    _Col("อีเมล", 24),
-    _Col("สถานะ", 14),
-    _Col("กลุ่มลูกค้า (RFM)", 16),
-    _Col("R", 4, "int"),
-    _Col("F", 4, "int"),
-    _Col("M", 4, "int"),
-    _Col("จำนวนออเดอร์", 12, "int"),
-    _Col("ยอดซื้อรวม", 14, "money"),
-    _Col("ซื้อล่าสุด (เวลาไทย)", 17, "date"),
-    _Col("ช่องทาง", 16),
-    _Col("แท็ก", 20),
-    _Col("ไม่รับข่าวสาร", 12),
-    _Col("จังหวัด", 14),
-    _Col("บันทึก", 30),
-    _Col("สร้างเมื่อ (เวลาไทย)", 17, "date"),
-)
+__all__ = [
+    "CustomerRow",
+    "OrderLine",
+    "Profile",
+    "count_rows",
+    "duplicate_groups",
+    "export_rows",
+    "known_tags",
+    "list_rows",
+    "pipeline_counts",
+    "profile",
+    "set_status",
+]
 
 
-def _export_values(row: CustomerRow) -> list[Any]:
+def customer_values(row: CustomerRow) -> list[Any]:
+    """A customer's row of the export, in ``exporter.CUSTOMER_COLUMNS``' order."""
     c = row.customer
-    channels = sorted({CHANNEL_TH.get(k, k) for k, _v in c.identities if k in ("line", "widget")})
+    channels = sorted(
+        {exporter.CHANNEL_TH.get(k, k) for k, _v in c.identities if k in ("line", "widget")}
+    )
     return [
         c.id,
         c.name,
         c.phone,
         c.email,
-        PIPELINE_TH.get(c.status, c.status),
-        SEGMENT_TH.get(row.segment, ""),
+        exporter.PIPELINE_TH.get(c.status, c.status),
+        exporter.SEGMENT_TH.get(row.segment, ""),
         row.recency or None,
         row.frequency or None,
         row.monetary or None,
         c.order_count,
         c.total_spent_satang,
-        _local(row.last_order_at),
+        row.last_order_at,
         ", ".join(channels),
         ", ".join(c.tags),
         "ใช่" if c.opted_out else "",
         c.province,
         c.notes,
-        _local(c.created_at),
+        c.created_at,
     ]
 
 
@@ -328,58 +311,9 @@ def export_customers(
     status: str | None = None,
     tag: str | None = None,
     segment: str | None = None,
-) -> ExportResult:
-    """Write the customers matching the filters to ``path`` (``.xlsx`` or ``.csv``, Thai
-    headers, money in baht, times in Bangkok). Raises ``export.unsupported_format`` for
+) -> exporter.ExportResult:
+    """Write the customers matching the filters (as the customers screen lists them, oldest
+    first) to ``path`` (``.xlsx`` or ``.csv``). Raises ``export.unsupported_format`` for
     another extension and ``env.export_failed`` when the file cannot be written."""
-    path = Path(path)
-    kind = _format_of(path)
-    ids = list(session.scalars(_filtered(search, status, tag, segment).order_by(Customer.id)))
-    money = [i for i, c in enumerate(CUSTOMER_COLUMNS) if c.kind == "money"]
-    dates = [i for i, c in enumerate(CUSTOMER_COLUMNS) if c.kind == "date"]
-    count = 0
-    with atomic_write(path, problem="env.export_failed") as tmp:
-        if kind == "csv":
-            with tmp.open("w", encoding="utf-8-sig", newline="") as f:
-                w = csv.writer(f)
-                w.writerow([c.header for c in CUSTOMER_COLUMNS])
-                for start in range(0, len(ids), 500):
-                    for row in _rows(session, ids[start : start + 500]):
-                        values = _export_values(row)
-                        for i in money:
-                            values[i] = _baht_text(values[i])
-                        for i in dates:
-                            values[i] = values[i].strftime("%Y-%m-%d %H:%M") if values[i] else ""
-                        w.writerow(["" if v is None else v for v in values])
-                        count += 1
-        else:
-            from openpyxl import Workbook
-
-            wb = Workbook(write_only=True)
-            sheet = _XlsxSheet(wb, "ลูกค้า", CUSTOMER_COLUMNS)
-            for start in range(0, len(ids), 500):
-                for row in _rows(session, ids[start : start + 500]):
-                    values = _export_values(row)
-                    for i in money:
-                        values[i] = _baht(values[i])
-                    sheet.append(values)
-                    count += 1
-            sheet.rows = count
-            sheet.close()
-            wb.save(tmp)
-    return ExportResult(path, count)
-
-
-__all__ = [
-    "CustomerRow",
-    "OrderLine",
-    "Profile",
-    "count_rows",
-    "duplicate_groups",
-    "export_customers",
-    "known_tags",
-    "list_rows",
-    "pipeline_counts",
-    "profile",
-    "set_status",
-]
+    rows = export_rows(session, search=search, status=status, tag=tag, segment=segment)
+    return exporter.write_customers((customer_values(r) for r in rows), path)

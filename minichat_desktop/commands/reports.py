@@ -1,5 +1,5 @@
 """``minichat report sales|products|customers|vat --from D --to D OUT``: a report as XLSX, CSV
-or PDF, chosen by OUT's extension (see :mod:`minichat_desktop.domain.reporting.reports`).
+or PDF, chosen by OUT's extension (see :mod:`minichat_desktop.documents.reports`).
 ``vat`` also takes ``--month YYYY-MM``. Bad dates, a range the wrong way round or another
 extension exit 2 with the reason; the file is written whole or not at all."""
 
@@ -51,11 +51,12 @@ def _range(args: argparse.Namespace) -> tuple[dt.date, dt.date]:
 
 
 def cmd_report(args: argparse.Namespace) -> int:
+    from minichat_desktop.documents import reports as report_files
     from minichat_desktop.domain.reporting import reports
     from minichat_desktop.storage.db import Database
 
     out = Path(args.out)
-    if out.suffix.lower().lstrip(".") not in reports.FORMATS:
+    if out.suffix.lower().lstrip(".") not in report_files.FORMATS:
         raise UserError(
             "report.unsupported_format",
             f"cannot write a report to {out.name}: use a .xlsx, .csv or .pdf file name",
@@ -75,7 +76,7 @@ def cmd_report(args: argparse.Namespace) -> int:
             print(f"\r{pct:3d}%", end="", file=sys.stderr, flush=True)
 
     try:
-        result = reports.write_report(db, args.kind, lo, hi, out, progress=progress)
+        result = report_files.write_report(db, args.kind, lo, hi, out, progress=progress)
     finally:
         if shown[0] >= 0:
             print(file=sys.stderr)

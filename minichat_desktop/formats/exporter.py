@@ -1,4 +1,4 @@
-"""Export products and orders to XLSX or CSV, chosen by the file's extension.
+"""Export products, orders and customers to XLSX or CSV, chosen by the file's extension.
 
 - XLSX is written in openpyxl's write-only mode (rows streamed to disk): Thai headers, baht as
   numbers formatted ``#,##0.00``, dates in Asia/Bangkok formatted ``yyyy-mm-dd hh:mm``, a
@@ -6,8 +6,10 @@
   per item.
 - CSV is UTF-8 *with* a BOM (Excel opens it as Thai only then), money as plain decimals
   (``1250.00``), dates as Bangkok ``YYYY-MM-DD HH:MM``.
-- Rows are streamed from SQL (Core, ``yield_per``), never loaded as ORM objects, so 100k
-  orders export in about the time openpyxl itself needs to write them.
+- Products and orders are streamed from SQL (Core, ``yield_per``), never loaded as ORM
+  objects, so 100k orders export in about the time openpyxl itself needs to write them.
+  Customers' rows are given (:func:`minichat_desktop.app.customer_book.export_customers`
+  reads them as the customers screen lists them, 500 at a time).
 - The file appears complete or not at all: it is written beside the target and renamed.
 
 The products export has the importer's columns (headers ``ชื่อสินค้า (name)``), so a file
@@ -19,7 +21,7 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
@@ -41,7 +43,7 @@ from minichat_desktop.domain.thai import format_baht, satang_to_decimal
 from minichat_desktop.files import atomic_write
 from minichat_desktop.formats.importer import COLUMNS
 
-__all__ = ["ExportResult", "export_orders", "export_products"]
+__all__ = ["ExportResult", "export_orders", "export_products", "write_customers"]
 
 MONEY_FORMAT: Final = "#,##0.00"
 DATE_FORMAT: Final = "yyyy-mm-dd hh:mm"
@@ -223,83 +225,84 @@ class _XlsxSheet:
 # ---------------------------------------------------------------------------- products
 
 
+_PRODUCT_ROWS: Final = (
+    select(
+        Product.id,
+        Product.sku,
+        Product.name_th,
+        Product.name_en,
+        Product.description,
+        Product.price_satang,
+        Product.compare_at_satang,
+        Product.cost_satang,
+        Category.name,
+        Product.tags,
+        Product.option_names,
+        Product.low_stock_threshold,
+        ProductVariant.sku,
+        ProductVariant.barcode,
+        ProductVariant.options,
+        ProductVariant.price_satang,
+        ProductVariant.stock,
+        ProductVariant.active,
+        Product.active,
+    )
+    .join(ProductVariant, ProductVariant.product_id == Product.id)
+    .outerjoin(Category, Category.id == Product.category_id)
+    .order_by(Product.id, ProductVariant.position, ProductVariant.id)
+)
+
+
 def _product_rows(session: Session) -> Iterator[list[Any]]:
     """Each product row's values in the importer's column order, money as satang and None for
     blanks, streamed. A product with options gives a row per variant (its first two options:
     the importer's columns)."""
-    stmt = (
-        select(
-            Product.id,
-            Product.sku,
-            Product.name_th,
-            Product.name_en,
-            Product.description,
-            Product.price_satang,
-            Product.compare_at_satang,
-            Product.cost_satang,
-            Category.name,
-            Product.tags,
-            Product.option_names,
-            Product.low_stock_threshold,
-            ProductVariant.sku,
-            ProductVariant.barcode,
-            ProductVariant.options,
-            ProductVariant.price_satang,
-            ProductVariant.stock,
-            ProductVariant.active,
-            Product.active,
-        )
-        .join(ProductVariant, ProductVariant.product_id == Product.id)
-        .outerjoin(Category, Category.id == Product.category_id)
-        .order_by(Product.id, ProductVariant.position, ProductVariant.id)
-    )
-    rows = session.execute(stmt.execution_options(yield_per=_YIELD))
+    rows = session.execute(_PRODUCT_ROWS.execution_options(yield_per=_YIELD))
     pending: list[Any] = []
     current: int | None = None
-
-    def emit(group: list[Any]) -> Iterator[list[Any]]:
-        first = group[0]
-        simple = len(group) == 1 and not first[10] and first[12] == first[1]
-        for r in group:
-            (_, psku, name, name_en, desc, price, compare, cost, category, tags, option_names) = r[
-                :11
-            ]
-            threshold, vsku, barcode, options, vprice, stock, vactive, pactive = r[11:]
-            names = list(option_names)[:2]
-            opt: list[str] = []
-            for i in range(2):
-                oname = names[i] if i < len(names) else ""
-                opt += [oname, options.get(oname, "") if oname else ""]
-            values: dict[str, Any] = {
-                "sku": vsku if not simple else psku,
-                "name": name,
-                "price": price if simple or vprice is None else vprice,
-                "stock": stock,
-                "category": category or "",
-                "barcode": barcode or "",
-                "description": desc,
-                "name_en": name_en,
-                "compare_at_price": compare,
-                "cost": cost,
-                "tags": ",".join(tags),
-                "active": "ใช่" if (pactive if simple else vactive and pactive) else "ไม่",
-                "low_stock_threshold": threshold,
-                "option1_name": opt[0],
-                "option1_value": opt[1],
-                "option2_name": opt[2],
-                "option2_value": opt[3],
-                "parent_sku": "" if simple else psku,
-            }
-            yield [values[c.key] if values[c.key] != "" else None for c in COLUMNS]
-
     for r in rows:
         if r[0] != current and pending:
-            yield from emit(pending)
+            yield from _product_group(pending)
             pending = []
         current = r[0]
         pending.append(r)
     if pending:
-        yield from emit(pending)
+        yield from _product_group(pending)
+
+
+def _product_group(group: list[Any]) -> Iterator[list[Any]]:
+    """The rows of one product (one per variant; one row for a product without options)."""
+    first = group[0]
+    simple = len(group) == 1 and not first[10] and first[12] == first[1]
+    for r in group:
+        (_, psku, name, name_en, desc, price, compare, cost, category, tags, option_names) = r[:11]
+        threshold, vsku, barcode, options, vprice, stock, vactive, pactive = r[11:]
+        names = list(option_names)[:2]
+        opt: list[str] = []
+        for i in range(2):
+            oname = names[i] if i < len(names) else ""
+            opt += [oname, options.get(oname, "") if oname else ""]
+        values: dict[str, Any] = {
+            "sku": vsku if not simple else psku,
+            "name": name,
+            "price": price if simple or vprice is None else vprice,
+            "stock": stock,
+            "category": category or "",
+            "barcode": barcode or "",
+            "description": desc,
+            "name_en": name_en,
+            "compare_at_price": compare,
+            "cost": cost,
+            "tags": ",".join(tags),
+            "active": "ใช่" if (pactive if simple else vactive and pactive) else "ไม่",
+            "low_stock_threshold": threshold,
+            "option1_name": opt[0],
+            "option1_value": opt[1],
+            "option2_name": opt[2],
+            "option2_value": opt[3],
+            "parent_sku": "" if simple else psku,
+        }
+        yield [values[c.key] if values[c.key] != "" else None for c in COLUMNS]
 
 
 def export_products(session: Session, path: Path) -> ExportResult:
@@ -385,131 +388,215 @@ def export_orders(
     """
     path = Path(path)
     kind = _format_of(path)
-    orders_q = _range(
-        select(
-            Order.id,
-            Order.number,
-            Order.created_at,
-            Order.channel,
-            Order.status,
-            Order.customer_name,
-            Order.customer_phone,
-            Order.subtotal_satang,
-            Order.discount_satang,
-            Order.shipping_satang,
-            Order.vat_satang,
-            Order.total_satang,
-            Order.payment_method,
-            Order.payment_status,
-            Order.carrier,
-            Order.tracking_number,
-        ).order_by(Order.id),
-        created_from,
-        created_to,
-    )
-    items_q = _range(
-        select(
-            OrderItem.order_id,
-            OrderItem.sku,
-            OrderItem.name,
-            OrderItem.variant_title,
-            OrderItem.quantity,
-            OrderItem.unit_price_satang,
-            OrderItem.discount_satang,
-            OrderItem.line_total_satang,
-        )
-        .join(Order, Order.id == OrderItem.order_id)
-        .order_by(OrderItem.order_id, OrderItem.id),
-        created_from,
-        created_to,
-    )
+    orders_q = _range(_ORDERS, created_from, created_to)
+    items_q = _range(_ITEMS, created_from, created_to)
     conn = session.connection()
     orders = conn.execute(orders_q.execution_options(stream_results=True, yield_per=_YIELD))
-    items = iter(conn.execute(items_q.execution_options(stream_results=True, yield_per=_YIELD)))
-    sentinel = (None,)
-    nxt: Any = next(items, sentinel)
-    count = item_count = 0
-    money_text = kind == "csv"
+    items = conn.execute(items_q.execution_options(stream_results=True, yield_per=_YIELD))
+    with atomic_write(path, problem="env.export_failed") as tmp:
+        write = _orders_csv if kind == "csv" else _orders_xlsx
+        count, item_count = write(tmp, orders, items)
+    return ExportResult(path, count, item_count)
 
+
+_ORDERS: Final = select(
+    Order.id,
+    Order.number,
+    Order.created_at,
+    Order.channel,
+    Order.status,
+    Order.customer_name,
+    Order.customer_phone,
+    Order.subtotal_satang,
+    Order.discount_satang,
+    Order.shipping_satang,
+    Order.vat_satang,
+    Order.total_satang,
+    Order.payment_method,
+    Order.payment_status,
+    Order.carrier,
+    Order.tracking_number,
+).order_by(Order.id)
+_ITEMS: Final = (
+    select(
+        OrderItem.order_id,
+        OrderItem.sku,
+        OrderItem.name,
+        OrderItem.variant_title,
+        OrderItem.quantity,
+        OrderItem.unit_price_satang,
+        OrderItem.discount_satang,
+        OrderItem.line_total_satang,
+    )
+    .join(Order, Order.id == OrderItem.order_id)
+    .order_by(OrderItem.order_id, OrderItem.id)
+)
+
+
+def _orders_csv(tmp: Path, orders: Iterable[Any], items: Iterable[Any]) -> tuple[int, int]:
+    """The orders as CSV (no item rows: the summary column lists them)."""
+    with tmp.open("w", encoding="utf-8-sig", newline="") as f:
+        w = csv.writer(f)
+        w.writerow([c.header for c in ORDER_COLUMNS])
+        return _write_orders(orders, items, w.writerow, None, text=True)
+
+
+def _orders_xlsx(tmp: Path, orders: Iterable[Any], items: Iterable[Any]) -> tuple[int, int]:
+    """The orders and, on a second sheet, their items, as XLSX."""
+    from openpyxl import Workbook
+
+    wb = Workbook(write_only=True)
+    order_sheet = _XlsxSheet(wb, "คำสั่งซื้อ", ORDER_COLUMNS)
+    item_sheet = _XlsxSheet(wb, "รายการสินค้า", ITEM_COLUMNS)
+    count, item_count = _write_orders(
+        orders, items, order_sheet.append, item_sheet.append, text=False
+    )
+    order_sheet.rows = count
+    item_sheet.rows = item_count
+    order_sheet.close()
+    item_sheet.close()
+    wb.save(tmp)
+    return count, item_count
+
+
+def _write_orders(
+    orders: Iterable[Any],
+    items: Iterable[Any],
+    write_order: Callable[[list[Any]], Any],
+    write_item: Callable[[list[Any]], Any] | None,
+    *,
+    text: bool,
+) -> tuple[int, int]:
+    """Write each order (and with ``write_item``, each of its items), walking both streams
+    in order id order. ``text``: money and dates as CSV text, else baht and naive Bangkok
+    datetimes for XLSX. Returns the orders and items written."""
+    money = _baht_text if text else _baht
+    item_rows = iter(items)
+    sentinel = (None,)
+    nxt: Any = next(item_rows, sentinel)
+    count = item_count = 0
+    for (
+        oid, number, created, channel, status, cname, cphone, subtotal, discount, shipping,
+        vat, total, pmethod, pstatus, carrier, tracking,
+    ) in orders:  # fmt: skip
+        local = created.astimezone(BANGKOK).replace(tzinfo=None)
+        when: Any = local.strftime("%Y-%m-%d %H:%M") if text else local
+        parts: list[str] = []
+        while nxt[0] is not None and nxt[0] < oid:  # items of orders out of range
+            nxt = next(item_rows, sentinel)
+        while nxt[0] == oid:
+            _, sku, name, title, qty, unit, idisc, line = nxt
+            parts.append(_item_text(name, title, qty))
+            if write_item is not None:
+                write_item(
+                    [number, when, sku, name, title, qty, money(unit), money(idisc), money(line)]
+                )
+            item_count += 1
+            nxt = next(item_rows, sentinel)
+        write_order(
+            [
+                number,
+                when,
+                CHANNEL_TH.get(channel, channel),
+                STATUS_TH.get(status, status),
+                cname,
+                cphone,
+                ", ".join(parts),
+                money(subtotal),
+                money(discount),
+                money(shipping),
+                money(vat),
+                money(total),
+                PAYMENT_METHOD_TH.get(pmethod, pmethod),
+                PAYMENT_STATUS_TH.get(pstatus, pstatus),
+                carrier,
+                tracking,
+            ]
+        )
+        count += 1
+    return count, item_count
+
+
+# ---------------------------------------------------------------------------- customers
+
+SEGMENT_TH: Final = {
+    "champions": "ลูกค้าชั้นยอด",
+    "loyal": "ลูกค้าประจำ",
+    "potential_loyalist": "มีแวว",
+    "new": "ลูกค้าใหม่",
+    "at_risk": "เสี่ยงหาย",
+    "cant_lose": "ห้ามเสีย",
+    "hibernating": "เงียบหาย",
+    "lost": "หายไปแล้ว",
+}
+PIPELINE_TH: Final = {
+    "new": "ใหม่",
+    "contacted": "ติดต่อแล้ว",
+    "qualified": "สนใจจริง",
+    "converted": "เป็นลูกค้าแล้ว",
+    "lost": "ไม่สำเร็จ",
+}
+
+CUSTOMER_COLUMNS: Final = (
+    _Col("รหัสลูกค้า", 10, "int"),
+    _Col("ชื่อ", 24),
+    _Col("โทรศัพท์", 13),
+    _Col("อีเมล", 24),
+    _Col("สถานะ", 14),
+    _Col("กลุ่มลูกค้า (RFM)", 16),
+    _Col("R", 4, "int"),
+    _Col("F", 4, "int"),
+    _Col("M", 4, "int"),
+    _Col("จำนวนออเดอร์", 12, "int"),
+    _Col("ยอดซื้อรวม", 14, "money"),
+    _Col("ซื้อล่าสุด (เวลาไทย)", 17, "date"),
+    _Col("ช่องทาง", 16),
+    _Col("แท็ก", 20),
+    _Col("ไม่รับข่าวสาร", 12),
+    _Col("จังหวัด", 14),
+    _Col("บันทึก", 30),
+    _Col("สร้างเมื่อ (เวลาไทย)", 17, "date"),
+)
+
+
+def write_customers(rows: Iterable[Sequence[Any]], path: Path) -> ExportResult:
+    """Write customers' rows — values in :data:`CUSTOMER_COLUMNS`' order, money in satang,
+    times aware — to ``path`` (``.xlsx`` or ``.csv``, Thai headers, money in baht, times in
+    Bangkok). Raises ``export.unsupported_format`` for another extension and
+    ``env.export_failed`` when the file cannot be written (no file is left then)."""
+    path = Path(path)
+    kind = _format_of(path)
+    money = [i for i, c in enumerate(CUSTOMER_COLUMNS) if c.kind == "money"]
+    dates = [i for i, c in enumerate(CUSTOMER_COLUMNS) if c.kind == "date"]
+    count = 0
     with atomic_write(path, problem="env.export_failed") as tmp:
         if kind == "csv":
-            f = tmp.open("w", encoding="utf-8-sig", newline="")
-            w = csv.writer(f)
-            w.writerow([c.header for c in ORDER_COLUMNS])
-            write_order: Callable[[list[Any]], Any] = w.writerow
-            write_item: Callable[[list[Any]], Any] | None = None
-            wb = None
+            with tmp.open("w", encoding="utf-8-sig", newline="") as f:
+                w = csv.writer(f)
+                w.writerow([c.header for c in CUSTOMER_COLUMNS])
+                for row in rows:
+                    values = list(row)
+                    for i in money:
+                        values[i] = _baht_text(values[i])
+                    for i in dates:
+                        values[i] = _local(values[i])
+                        values[i] = values[i].strftime("%Y-%m-%d %H:%M") if values[i] else ""
+                    w.writerow(["" if v is None else v for v in values])
+                    count += 1
         else:
             from openpyxl import Workbook
 
             wb = Workbook(write_only=True)
-            order_sheet = _XlsxSheet(wb, "คำสั่งซื้อ", ORDER_COLUMNS)
-            item_sheet = _XlsxSheet(wb, "รายการสินค้า", ITEM_COLUMNS)
-            write_order = order_sheet.append
-            write_item = item_sheet.append
-        try:
-            money = _baht_text if money_text else _baht
-            for (
-                oid,
-                number,
-                created,
-                channel,
-                status,
-                cname,
-                cphone,
-                subtotal,
-                discount,
-                shipping,
-                vat,
-                total,
-                pmethod,
-                pstatus,
-                carrier,
-                tracking,
-            ) in orders:
-                local = created.astimezone(BANGKOK).replace(tzinfo=None)
-                when: Any = local.strftime("%Y-%m-%d %H:%M") if money_text else local
-                parts: list[str] = []
-                while nxt[0] is not None and nxt[0] < oid:  # items of orders out of range
-                    nxt = next(items, sentinel)
-                while nxt[0] == oid:
-                    _, sku, name, title, qty, unit, idisc, line = nxt
-                    parts.append(_item_text(name, title, qty))
-                    if write_item is not None:
-                        write_item(
-                            [number, when, sku, name, title, qty, money(unit), money(idisc),
-                             money(line)]
-                        )  # fmt: skip
-                    item_count += 1
-                    nxt = next(items, sentinel)
-                write_order(
-                    [
-                        number,
-                        when,
-                        CHANNEL_TH.get(channel, channel),
-                        STATUS_TH.get(status, status),
-                        cname,
-                        cphone,
-                        ", ".join(parts),
-                        money(subtotal),
-                        money(discount),
-                        money(shipping),
-                        money(vat),
-                        money(total),
-                        PAYMENT_METHOD_TH.get(pmethod, pmethod),
-                        PAYMENT_STATUS_TH.get(pstatus, pstatus),
-                        carrier,
-                        tracking,
-                    ]
-                )
+            sheet = _XlsxSheet(wb, "ลูกค้า", CUSTOMER_COLUMNS)
+            for row in rows:
+                values = list(row)
+                for i in money:
+                    values[i] = _baht(values[i])
+                for i in dates:
+                    values[i] = _local(values[i])
+                sheet.append(values)
                 count += 1
-            if wb is not None:
-                order_sheet.rows = count
-                item_sheet.rows = item_count
-                order_sheet.close()
-                item_sheet.close()
-                wb.save(tmp)
-        finally:
-            if kind == "csv":
-                f.close()
-    return ExportResult(path, count, item_count)
+            sheet.rows = count
+            sheet.close()
+            wb.save(tmp)
+    return ExportResult(path, count)

@@ -1,6 +1,6 @@
 """Export a report: choose the report, the dates (or the tax month for the VAT report), the
 format and where to save; a progress bar while it is written and a Cancel that stops it and
-leaves no file behind (:func:`minichat_desktop.domain.reporting.reports.write_report`)."""
+leaves no file behind (:mod:`minichat_desktop.documents.reports`)."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ import datetime as dt
 import logging
 import threading
 from pathlib import Path
+from typing import Any
 
 from PySide6.QtCore import QDate, QStandardPaths, Qt, QUrl, Signal
 from PySide6.QtGui import QDesktopServices
@@ -29,6 +30,7 @@ from PySide6.QtWidgets import (
 )
 from qasync import asyncSlot
 
+from minichat_desktop.documents import reports as report_files
 from minichat_desktop.domain.errors import DomainError
 from minichat_desktop.domain.reporting import reports
 from minichat_desktop.domain.shop import bangkok_today
@@ -52,6 +54,14 @@ def _qdate(d: dt.date) -> QDate:
 
 def _pydate(q: QDate) -> dt.date:
     return dt.date(q.year(), q.month(), q.day())
+
+
+def _write_report(
+    session: Any, kind: str, date_from: dt.date, date_to: dt.date, path: Path, **kw: Any
+) -> reports.ReportResult:
+    """One read on the ops workers: the report built and written while its rows stream."""
+    report = reports.build_report(session, kind, date_from, date_to)
+    return report_files.write_built_report(report, path, **kw)
 
 
 class ReportsDialog(QDialog):
@@ -94,7 +104,7 @@ class ReportsDialog(QDialog):
         self.month = QDateEdit(_qdate(last_month.replace(day=1)))
         self.month.setDisplayFormat("MM/yyyy")
         self.format = QComboBox()
-        for key in reports.FORMATS:
+        for key in report_files.FORMATS:
             self.format.addItem("", key)
         self.path = QLineEdit()
         self.browse = QPushButton()
@@ -174,7 +184,7 @@ class ReportsDialog(QDialog):
             "csv": self.tr("CSV, UTF-8 (.csv)"),
             "pdf": self.tr("PDF for printing (.pdf)"),
         }
-        for i, key in enumerate(reports.FORMATS):
+        for i, key in enumerate(report_files.FORMATS):
             self.format.setItemText(i, formats[key])
         self.kind_label.setText(self.tr("Report"))
         self.range_label.setText(self.tr("Dates"))
@@ -243,10 +253,12 @@ class ReportsDialog(QDialog):
         )
         if path:
             chosen = Path(path)
-            if chosen.suffix.lower().lstrip(".") not in reports.FORMATS:
+            if chosen.suffix.lower().lstrip(".") not in report_files.FORMATS:
                 chosen = chosen.with_suffix("." + self.current_format())
             self.format.blockSignals(True)
-            self.format.setCurrentIndex(reports.FORMATS.index(chosen.suffix.lower().lstrip(".")))
+            self.format.setCurrentIndex(
+                report_files.FORMATS.index(chosen.suffix.lower().lstrip("."))
+            )
             self.format.blockSignals(False)
             self.path.setText(str(chosen))
 
@@ -283,10 +295,10 @@ class ReportsDialog(QDialog):
             return None
         path = Path(text).expanduser()
         suffix = path.suffix.lower().lstrip(".")
-        if suffix in reports.FORMATS and suffix != self.current_format():
+        if suffix in report_files.FORMATS and suffix != self.current_format():
             # The name typed decides the format (the file must be what its name says).
             self.format.blockSignals(True)
-            self.format.setCurrentIndex(reports.FORMATS.index(suffix))
+            self.format.setCurrentIndex(report_files.FORMATS.index(suffix))
             self.format.blockSignals(False)
         self._cancel = threading.Event()
         self.open_button.hide()
@@ -306,7 +318,7 @@ class ReportsDialog(QDialog):
         lo, hi = self.current_range()
         try:
             result = await self.ctx.ops.read(
-                reports.write_report, self.current_kind(), lo, hi, path,
+                _write_report, self.current_kind(), lo, hi, path,
                 progress=report, cancel=self._cancel,
             )  # fmt: skip
         except reports.ReportCancelled:

@@ -16,6 +16,7 @@ import openpyxl
 import pytest
 from sqlalchemy import update
 
+from minichat_desktop.documents import reports as report_files
 from minichat_desktop.domain import shop
 from minichat_desktop.domain.activity import analytics
 from minichat_desktop.domain.catalog import products as catalog
@@ -194,7 +195,7 @@ def test_vat_report_lists_the_credit_note_of_a_refunded_invoice(shop_db: dict[st
 
 def test_vat_report_xlsx_reads_back(shop_db: dict[str, Any], tmp_path: Path) -> None:
     out = tmp_path / "vat.xlsx"
-    result = reports.write_report(shop_db["db"], "vat", *MARCH, out)
+    result = report_files.write_report(shop_db["db"], "vat", *MARCH, out)
     assert (result.rows, result.tables) == (5, 1)
     wb = openpyxl.load_workbook(out)
     assert wb.sheetnames == ["รายงานภาษีขาย"]
@@ -232,7 +233,7 @@ def test_vat_report_csv_has_a_bom_and_plain_numbers(
     shop_db: dict[str, Any], tmp_path: Path
 ) -> None:
     out = tmp_path / "vat.csv"
-    reports.write_report(shop_db["db"], "vat", *MARCH, out)
+    report_files.write_report(shop_db["db"], "vat", *MARCH, out)
     raw = out.read_bytes()
     assert raw.startswith(b"\xef\xbb\xbf")
     rows = list(csv.reader(raw.decode("utf-8-sig").splitlines()))
@@ -251,7 +252,7 @@ def test_vat_report_pdf_has_the_header_and_thai_text(
     import pypdfium2 as pdfium
 
     out = tmp_path / "vat.pdf"
-    reports.write_report(shop_db["db"], "vat", *MARCH, out)
+    report_files.write_report(shop_db["db"], "vat", *MARCH, out)
     pdf = pdfium.PdfDocument(str(out))
     try:
         page = pdf[0]
@@ -288,7 +289,7 @@ def test_sales_report_xlsx_sheets_values_and_totals(
     shop_db: dict[str, Any], tmp_path: Path
 ) -> None:
     out = tmp_path / "sales.xlsx"
-    result = reports.write_report(shop_db["db"], "sales", *MARCH, out)
+    result = report_files.write_report(shop_db["db"], "sales", *MARCH, out)
     wb = openpyxl.load_workbook(out)
     assert wb.sheetnames == [
         "ยอดขายรายวัน", "ยอดขายตามสินค้า", "ยอดขายตามช่องทาง", "ยอดขายตามวิธีชำระเงิน",
@@ -344,7 +345,7 @@ def test_sales_report_xlsx_sheets_values_and_totals(
 
 def test_sales_csv_stacks_the_tables(shop_db: dict[str, Any], tmp_path: Path) -> None:
     out = tmp_path / "sales.csv"
-    reports.write_report(shop_db["db"], "sales", *MARCH, out)
+    report_files.write_report(shop_db["db"], "sales", *MARCH, out)
     text = out.read_bytes()
     assert text.startswith(b"\xef\xbb\xbf")
     rows = list(csv.reader(text.decode("utf-8-sig").splitlines()))
@@ -362,7 +363,7 @@ def test_sales_csv_stacks_the_tables(shop_db: dict[str, Any], tmp_path: Path) ->
 
 def test_products_report(shop_db: dict[str, Any], tmp_path: Path) -> None:
     out = tmp_path / "products.xlsx"
-    reports.write_report(shop_db["db"], "products", *MARCH, out)
+    report_files.write_report(shop_db["db"], "products", *MARCH, out)
     ws = openpyxl.load_workbook(out)["ประสิทธิภาพสินค้า"]
     _, body, totals = sheet_rows(ws, 5)
     p1, p2 = body
@@ -379,7 +380,7 @@ def test_products_report(shop_db: dict[str, Any], tmp_path: Path) -> None:
 
 def test_customers_report(shop_db: dict[str, Any], tmp_path: Path) -> None:
     out = tmp_path / "customers.csv"
-    reports.write_report(shop_db["db"], "customers", *MARCH, out)
+    report_files.write_report(shop_db["db"], "customers", *MARCH, out)
     rows = list(csv.reader(out.read_text(encoding="utf-8-sig").splitlines()))
     assert rows[0][:5] == ["ชื่อลูกค้า", "โทรศัพท์", "เป็นลูกค้าตั้งแต่", "ออเดอร์ในช่วง",
                            "ยอดซื้อในช่วง"]  # fmt: skip
@@ -396,7 +397,7 @@ def test_customers_report(shop_db: dict[str, Any], tmp_path: Path) -> None:
 
 def test_progress_is_reported_up_to_the_total(shop_db: dict[str, Any], tmp_path: Path) -> None:
     seen: list[tuple[int, int]] = []
-    reports.write_report(
+    report_files.write_report(
         shop_db["db"],
         "sales",
         *MARCH,
@@ -421,7 +422,9 @@ def test_cancel_leaves_no_file(shop_db: dict[str, Any], tmp_path: Path, fmt: str
         stop.set()
 
     with pytest.raises(reports.ReportCancelled):
-        reports.write_report(shop_db["db"], "sales", *MARCH, out, progress=progress, cancel=stop)
+        report_files.write_report(
+            shop_db["db"], "sales", *MARCH, out, progress=progress, cancel=stop
+        )
     assert out.read_bytes() == b"the previous report"
     assert sorted(p.name for p in folder.iterdir()) == [f"sales.{fmt}"]
 
@@ -429,7 +432,7 @@ def test_cancel_leaves_no_file(shop_db: dict[str, Any], tmp_path: Path, fmt: str
 def test_a_cancel_callable_is_accepted(shop_db: dict[str, Any], tmp_path: Path) -> None:
     out = tmp_path / "vat.xlsx"
     with pytest.raises(reports.ReportCancelled):
-        reports.write_report(shop_db["db"], "vat", *MARCH, out, cancel=lambda: True)
+        report_files.write_report(shop_db["db"], "vat", *MARCH, out, cancel=lambda: True)
     assert not out.exists()
 
 
@@ -447,7 +450,7 @@ def test_bad_input_is_refused_with_a_code(db: Database, tmp_path: Path) -> None:
     ]
     for kind, (lo, hi), out, code in cases:
         with pytest.raises(UserError) as err:
-            reports.write_report(db, kind, lo, hi, out)
+            report_files.write_report(db, kind, lo, hi, out)
         assert err.value.code == code
     assert list(tmp_path.iterdir()) == []
     with pytest.raises(UserError) as err:

@@ -208,7 +208,8 @@ def product_view(p: Product) -> ProductView:
     )
 
 
-def _variant_title(options: dict[str, str], option_names: Sequence[str]) -> str:
+def variant_title(options: dict[str, str], option_names: Sequence[str]) -> str:
+    """A variant's title: its option values in the product's option order (``แดง / M``)."""
     ordered = [options[n] for n in option_names if options.get(n)]
     ordered += [v for k, v in options.items() if k not in option_names and v]
     return " / ".join(ordered)
@@ -389,7 +390,7 @@ def save_product(
                 opening.append((variant, vin.stock))
         variant.barcode = normalize_code(vin.barcode)
         variant.options = options
-        variant.title = _variant_title(options, product.option_names)
+        variant.title = variant_title(options, product.option_names)
         variant.price_satang = vin.price_satang
         variant.position = position
         variant.active = vin.active
