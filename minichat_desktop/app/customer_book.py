@@ -245,6 +245,13 @@ def set_status(session: Session, customer_id: int, status: str, actor: str) -> C
     return customers.update_customer(session, customer_id, actor, status=status)
 
 
+def set_statuses(
+    session: Session, customer_ids: list[int], status: str, actor: str
+) -> list[CustomerView]:
+    """Move several customers (cards dropped together) in one unit of work: all or none."""
+    return [set_status(session, cid, status, actor) for cid in customer_ids]
+
+
 def export_rows(
     session: Session,
     *,
@@ -272,6 +279,7 @@ __all__ = [
     "pipeline_counts",
     "profile",
     "set_status",
+    "set_statuses",
 ]
 
 

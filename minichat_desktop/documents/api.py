@@ -25,8 +25,8 @@ from minichat_desktop.domain import shop
 from minichat_desktop.domain.errors import UserError
 from minichat_desktop.domain.sales import tax_documents as docs
 from minichat_desktop.domain.sales.tax_documents import Buyer, DocumentKind, PrinterSettings
+from minichat_desktop.domain.sql import UnitOfWork
 from minichat_desktop.files import atomic_write_bytes
-from minichat_desktop.storage.db import Database
 
 OrderRef = int | str
 
@@ -60,7 +60,7 @@ def write_atomically(path: Path, data: bytes) -> None:
 
 
 def _gather(
-    db: Database,
+    db: UnitOfWork,
     orders: Sequence[OrderRef],
     actor: str,
     *,
@@ -88,7 +88,7 @@ def _need_orders(orders: Sequence[OrderRef]) -> None:
 
 
 def invoices_pdf(
-    db: Database,
+    db: UnitOfWork,
     orders: Sequence[OrderRef],
     *,
     actor: str = "owner",
@@ -104,7 +104,7 @@ def invoices_pdf(
 
 
 def invoice_pdf(
-    db: Database,
+    db: UnitOfWork,
     order: OrderRef,
     *,
     actor: str = "owner",
@@ -119,7 +119,7 @@ def invoice_pdf(
 
 
 def receipts_pdf(
-    db: Database,
+    db: UnitOfWork,
     orders: Sequence[OrderRef],
     *,
     width: int = 80,
@@ -136,7 +136,7 @@ def receipts_pdf(
 
 
 def receipt_pdf(
-    db: Database,
+    db: UnitOfWork,
     order: OrderRef,
     *,
     width: int = 80,
@@ -147,7 +147,7 @@ def receipt_pdf(
     return receipts_pdf(db, [order], width=width, actor=actor, printable_only=printable_only)
 
 
-def labels_pdf(db: Database, orders: Sequence[OrderRef], *, four_up: bool = False) -> bytes:
+def labels_pdf(db: UnitOfWork, orders: Sequence[OrderRef], *, four_up: bool = False) -> bytes:
     """Shipping labels (100 × 150 mm, or four to an A4 sheet) of ``orders`` in one PDF.
     Nothing is issued: labels only read."""
     _need_orders(orders)
@@ -171,13 +171,13 @@ def test_page_pdf(
     )
 
 
-def printer_settings(db: Database) -> PrinterSettings:
+def printer_settings(db: UnitOfWork) -> PrinterSettings:
     with db.read() as session:
         return docs.get_printer_settings(session)
 
 
 def print_escpos(
-    db: Database,
+    db: UnitOfWork,
     order: OrderRef,
     *,
     settings: PrinterSettings | None = None,
@@ -200,7 +200,7 @@ def print_escpos(
     escpos.print_pdf(chosen, pdf, open_drawer=open_drawer)
 
 
-def print_escpos_test_page(db: Database | None, settings: PrinterSettings) -> None:
+def print_escpos_test_page(db: UnitOfWork | None, settings: PrinterSettings) -> None:
     """Print the test page on the ESC/POS printer of ``settings``."""
     name = ""
     if db is not None:

@@ -223,7 +223,7 @@ async def refresh_segments(ctx: AppContext, max_age_s: float = SEGMENTS_MAX_AGE)
         last = await ctx.ops.read(rfm.last_computed)
         if last is not None and (now - last).total_seconds() < max_age_s:
             return False
-        await ctx.ops.write(rfm.recompute, now, topics={"customers"})
+        await ctx.ops.write(rfm.recompute, now)
     except DomainError as exc:
         log.warning("customers: segments not recomputed: %s", exc.message)
         return False

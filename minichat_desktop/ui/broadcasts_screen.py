@@ -674,7 +674,6 @@ class BroadcastsScreen(QWidget):
                 self.editing_id,
                 self.ctx.ops.actor,
                 **self._fields(),
-                topics={"broadcasts"},
             )
         except DomainError as exc:
             self._say(error_text(exc), warn=True)  # what was typed stays
@@ -756,7 +755,7 @@ class BroadcastsScreen(QWidget):
                 else:
                     now = dt.datetime.now(dt.UTC)
                     result = await self.ctx.ops.write(
-                        bc.schedule, view.id, self.ctx.ops.actor, at, now, topics={"broadcasts"}
+                        bc.schedule, view.id, self.ctx.ops.actor, at, now
                     )
                     self._say(self.tr("Scheduled for {when}.").format(when=local_time(at)))
             except DomainError as exc:
@@ -837,9 +836,7 @@ class BroadcastsScreen(QWidget):
             return None
         self.busy += 1
         try:
-            view = await self.ctx.ops.write(
-                bc.cancel, self.selected_id, self.ctx.ops.actor, topics={"broadcasts"}
-            )
+            view = await self.ctx.ops.write(bc.cancel, self.selected_id, self.ctx.ops.actor)
         except DomainError as exc:
             show_error(self, exc)
             return None

@@ -772,9 +772,7 @@ class ProductDialog(QDialog):
         self.saving = True
         self.save_button.setEnabled(False)
         try:
-            view = await self.ctx.ops.write(
-                catalog.save_product, data, self.ctx.ops.actor, topics={"catalog"}
-            )
+            view = await self.ctx.ops.write(catalog.save_product, data, self.ctx.ops.actor)
         except UserError as exc:
             self._show_domain_error(exc)
             return
@@ -1004,12 +1002,9 @@ class StockDialog(QDialog):
             if self.by_delta.isChecked():
                 level = await self.ctx.ops.write(
                     stock.adjust_stock, vid, qty, MovementReason.ADJUSTMENT, actor, reason,
-                    topics={"catalog"},
                 )  # fmt: skip
             else:
-                level = await self.ctx.ops.write(
-                    stock.set_stock, vid, qty, actor, reason, topics={"catalog"}
-                )
+                level = await self.ctx.ops.write(stock.set_stock, vid, qty, actor, reason)
         except UserError as exc:
             self.form_error.setText(error_text(exc))
             self.form_error.show()

@@ -588,10 +588,9 @@ class CatalogScreen(QWidget):
 
         self.import_button.setEnabled(False)
         try:
-            result = await asyncio.to_thread(
-                importer.import_products, self.ctx.ops.db, path, self.ctx.ops.actor,
-                progress=report,
-            )  # fmt: skip
+            result = await self.ctx.ops.run(
+                importer.import_products, path, self.ctx.ops.actor, progress=report
+            )
         except importer.ImportFailed as exc:
             self.show_import_problems(path.name, list(exc.problems))
             return None
@@ -607,7 +606,6 @@ class CatalogScreen(QWidget):
             progress.deleteLater()
             self.import_button.setEnabled(True)
         self.last_import = result
-        self.ctx.ops.changed.emit({"catalog"})
         lines = [
             self.tr("{created} new, {updated} updated, {unchanged} unchanged.").format(
                 created=f"{result.created:,}",

@@ -799,9 +799,7 @@ class CustomersScreen(QWidget):
         """A card dropped on another column of the board: the customers take that status."""
         self.busy += 1
         try:
-            for cid in ids:
-                await self.ctx.ops.write(book.set_status, cid, status, self.ctx.ops.actor)
-            self.ctx.ops.changed.emit({"customers"})
+            await self.ctx.ops.write(book.set_statuses, ids, status, self.ctx.ops.actor)
         except DomainError as exc:
             show_error(self, exc)
         finally:
@@ -818,7 +816,6 @@ class CustomersScreen(QWidget):
                 self.current_id,
                 self.ctx.ops.actor,
                 changes,
-                topics={"customers"},
             )
         except DomainError as exc:
             show_error(self, exc)  # the fields keep what was typed
@@ -832,9 +829,7 @@ class CustomersScreen(QWidget):
         self.busy += 1
         self.recompute_button.setEnabled(False)
         try:
-            result = await self.ctx.ops.write(
-                rfm.recompute, dt.datetime.now(dt.UTC), topics={"customers"}
-            )
+            result = await self.ctx.ops.write(rfm.recompute, dt.datetime.now(dt.UTC))
         except DomainError as exc:
             show_error(self, exc)
             return None
@@ -865,7 +860,6 @@ class CustomersScreen(QWidget):
                     keep,
                     dups,
                     self.ctx.ops.actor,
-                    topics={"customers"},
                 )
             except DomainError as exc:
                 show_error(self, exc)

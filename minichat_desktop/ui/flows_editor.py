@@ -41,8 +41,6 @@ from minichat_desktop.ui.errors import error_text, show_error
 from minichat_desktop.ui.flow_diagram import FlowDiagram
 from minichat_desktop.ui.i18n import t
 
-TOPIC = "flows"
-
 
 def node_kinds() -> dict[str, str]:
     return {
@@ -703,7 +701,6 @@ class FlowsScreen(QWidget):
                 nodes,
                 flow_id=self.flow_id,
                 enabled=self.enabled.isChecked(),
-                topics=[TOPIC],
             )
         except UserError as exc:
             self.show_problem(exc)
@@ -751,7 +748,7 @@ class FlowsScreen(QWidget):
         if await ask(box, self) != QMessageBox.StandardButton.Yes.value:
             return
         try:
-            await self.ctx.ops.write(flows.delete_flow, self.flow_id, topics=[TOPIC])
+            await self.ctx.ops.write(flows.delete_flow, self.flow_id)
         except UserError as exc:
             self.show_problem(exc)
             return
@@ -762,14 +759,14 @@ class FlowsScreen(QWidget):
     async def move_flow(self, delta: int) -> None:
         if self.flow_id is None:
             return
-        views = await self.ctx.ops.write(flows.move_flow, self.flow_id, delta, topics=[TOPIC])
+        views = await self.ctx.ops.write(flows.move_flow, self.flow_id, delta)
         self._fill_list(views, self.flow_id)
 
     @asyncSlot()
     async def reset_builtin(self) -> None:
         if self.flow_id is None or not self.builtin:
             return
-        view = await self.ctx.ops.write(flows.reset_builtin, self.flow_id, topics=[TOPIC])
+        view = await self.ctx.ops.write(flows.reset_builtin, self.flow_id)
         self._fill_list(await self.ctx.ops.read(flows.list_flows), view.id)
         self.status.setText(self.tr("Restored as shipped."))
 
@@ -778,6 +775,6 @@ class FlowsScreen(QWidget):
             return
         fid = int(item.data(Qt.ItemDataRole.UserRole))
         on = item.checkState() == Qt.CheckState.Checked
-        self.ctx.ops.write_now(flows.set_enabled, fid, on, topics=[TOPIC])
+        self.ctx.ops.write_now(flows.set_enabled, fid, on)
         if fid == self.flow_id:
             self.enabled.setChecked(on)

@@ -281,7 +281,6 @@ class CustomerPanel(QFrame):
                 tags=[x for x in self.tags.text().split(",")],
                 status=self.status.currentData(),
                 notes=self.notes.toPlainText(),
-                topics={"customers", "conversations"},
             )
         except DomainError as exc:
             show_error(self, exc)
@@ -295,7 +294,6 @@ class CustomerPanel(QFrame):
             self.conversation_id,
             tags=self.conv_tags.text().split(","),
             notes=self.conv_notes.toPlainText(),
-            topics={"conversations"},
         )
 
 
@@ -592,7 +590,7 @@ class InboxScreen(QWidget):
 
     @asyncSlot()
     async def _mark_read(self, conversation_id: int) -> None:
-        up_to = await self.ctx.ops.write(convs.mark_read, conversation_id, topics={"conversations"})
+        up_to = await self.ctx.ops.write(convs.mark_read, conversation_id)
         if up_to and self.current is not None and self.ctx.relay is not None:
             await self.ctx.relay.send_live(p.Read(self.current.ref, up_to))
         view = await self.ctx.ops.read(convs.get_conversation, conversation_id)
@@ -709,15 +707,13 @@ class InboxScreen(QWidget):
     # ------------------------------------------------------------------ sending
 
     async def _queue(self, fn: Any, *args: Any) -> bool:
-        """Store something for the shopper (it goes to the outbox) and wake the relay link.
-        Returns whether it was stored; the chat view then refreshes."""
+        """Store something for the shopper (it goes to the outbox: the relay link wakes by
+        itself). Returns whether it was stored; the chat view then refreshes."""
         try:
-            await self.ctx.ops.write(fn, *args, topics={"conversations"})
+            await self.ctx.ops.write(fn, *args)
         except DomainError as exc:
             show_error(self, exc)
             return False
-        if self.ctx.relay is not None:
-            self.ctx.relay.wake()
         self._after_queue = asyncio.ensure_future(self._show_queued())
         return True
 
@@ -759,9 +755,7 @@ class InboxScreen(QWidget):
         if self.current is None:
             return
         mode = BotMode(self.bot_mode.itemData(index))
-        self.current = await self.ctx.ops.write(
-            convs.set_bot_mode, self.current.id, mode, topics={"conversations"}
-        )
+        self.current = await self.ctx.ops.write(convs.set_bot_mode, self.current.id, mode)
         self._show_header()
 
     @asyncSlot()
@@ -773,9 +767,7 @@ class InboxScreen(QWidget):
             if self.current.status == "resolved"
             else ConversationStatus.RESOLVED
         )
-        self.current = await self.ctx.ops.write(
-            convs.set_status, self.current.id, status, topics={"conversations"}
-        )
+        self.current = await self.ctx.ops.write(convs.set_status, self.current.id, status)
         self._show_header()
 
     def fill_canned(self) -> None:

@@ -95,5 +95,5 @@ class NotificationsPanel(QFrame):
         self.refresh()
 
     def _mark(self, ids: list[int] | None) -> None:
-        self.ctx.ops.write_now(notes.mark_read, ids, topics={"notifications"})
+        self.ctx.ops.write_now(notes.mark_read, ids)
         self.changed.emit()

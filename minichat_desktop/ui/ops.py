@@ -11,7 +11,7 @@ screens showing those refresh; the caller names nothing.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, TypeVar
 
@@ -47,12 +47,10 @@ class Ops(QObject):
         loop = asyncio.get_running_loop()
         return await loop.run_in_executor(self._pool, self._read, fn, args, kwargs)
 
-    async def write(
-        self, fn: Callable[..., T], *args: Any, topics: Iterable[str] = (), **kwargs: Any
-    ) -> T:
+    async def write(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
         loop = asyncio.get_running_loop()
         result, tables = await loop.run_in_executor(self._pool, self._write, fn, args, kwargs)
-        self._tell(tables, topics)
+        self._tell(tables)
         return result
 
     async def run(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
@@ -64,7 +62,7 @@ class Ops(QObject):
         try:
             return await loop.run_in_executor(self._pool, lambda: fn(uow, *args, **kwargs))
         finally:
-            self._tell(frozenset(uow.changed), ())
+            self._tell(frozenset(uow.changed))
 
     def read_now(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
         """Synchronous read, for the first paint of a screen (keep these small)."""
@@ -76,16 +74,14 @@ class Ops(QObject):
         with self.db.peek() as conn:
             return fn(conn, *args, **kwargs)
 
-    def write_now(
-        self, fn: Callable[..., T], *args: Any, topics: Iterable[str] = (), **kwargs: Any
-    ) -> T:
+    def write_now(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
         """Synchronous write for tiny changes made in answer to a click (a flag, a mark)."""
         result, tables = self._write(fn, args, kwargs)
-        self._tell(tables, topics)
+        self._tell(tables)
         return result
 
-    def _tell(self, tables: frozenset[str], extra: Iterable[str]) -> None:
-        topics = set(topics_of(tables)) | set(extra)
+    def _tell(self, tables: frozenset[str]) -> None:
+        topics = set(topics_of(tables))
         if topics:
             self.changed.emit(topics)
 

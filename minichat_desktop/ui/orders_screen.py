@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any, cast
 
@@ -770,22 +770,17 @@ class OrdersScreen(QWidget):
         the order and why (:func:`why`)."""
         report_error(self, exc, explain=lambda e: why(e, named=True))
 
-    async def _write(self, fn: Any, *args: Any, topics: Iterable[str] = (), **kwargs: Any) -> Any:
-        """Run a change; report a failure (None is returned then). A message queued for a
-        shopper wakes the relay link."""
+    async def _write(self, fn: Any, *args: Any, **kwargs: Any) -> Any:
+        """Run a change; report a failure (None is returned then). What it changed — a
+        message queued for the shopper included — is told by the unit of work."""
         self.busy += 1
         try:
-            result = await self.ctx.ops.write(fn, *args, topics=set(topics), **kwargs)
+            result = await self.ctx.ops.write(fn, *args, **kwargs)
         except Exception as exc:
             self._report(exc)
             return None
         finally:
             self.busy -= 1
-        told = [c.told for c in _changes(result) if c.told is not None]
-        if told:
-            self.ctx.ops.changed.emit({"conversations"})
-            if self.ctx.relay is not None:
-                self.ctx.relay.wake()
         return result
 
     async def _current(self) -> OrderView | None:
@@ -832,7 +827,6 @@ class OrdersScreen(QWidget):
                 self.ctx.ops.actor,
                 note=dialog.note.text(),
                 tell=dialog.tell.isChecked(),
-                topics=_topics_for(dialog.chosen()),
             )
             return result
         finally:
@@ -859,7 +853,6 @@ class OrdersScreen(QWidget):
                 to,
                 self.ctx.ops.actor,
                 tell=dialog.tell.isChecked(),
-                topics=_topics_for(to),
             )
             if result is None:
                 return None
@@ -900,7 +893,6 @@ class OrdersScreen(QWidget):
                 method=dialog.chosen_method(),
                 reference=dialog.reference.text(),
                 tell=dialog.tell.isChecked(),
-                topics={"orders"},
             )
             return result
         finally:
@@ -931,7 +923,6 @@ class OrdersScreen(QWidget):
                 tracking=dialog.tracking.text(),
                 mark_shipped=dialog.mark_shipped.isChecked(),
                 tell=dialog.tell.isChecked(),
-                topics={"orders"},
             )
             return result
         finally:
@@ -943,7 +934,7 @@ class OrdersScreen(QWidget):
         if self.current_id is None or not text:
             return None
         result: OrderView | None = await self._write(
-            order_actions.add_note, self.current_id, text, self.ctx.ops.actor, topics={"orders"}
+            order_actions.add_note, self.current_id, text, self.ctx.ops.actor
         )
         if result is not None:
             self.detail.note_edit.clear()
@@ -1064,21 +1055,6 @@ def why(exc: UserError, *, named: bool = False) -> str:
 
 def _payment_filter_label(status: str) -> str:
     return payment_label(status) if status != "refunded" else t("Payment refunded")
-
-
-def _topics_for(to: OrderStatus) -> set[str]:
-    # Cancelling and refunding put stock back: the catalog's numbers change too.
-    return (
-        {"orders", "catalog"} if to in (OrderStatus.CANCELLED, OrderStatus.REFUNDED) else {"orders"}
-    )
-
-
-def _changes(result: Any) -> list[order_actions.Changed]:
-    if isinstance(result, order_actions.Changed):
-        return [result]
-    if isinstance(result, tuple) and result and isinstance(result[0], list):
-        return [c for c in result[0] if isinstance(c, order_actions.Changed)]
-    return []
 
 
 __all__ = ["OrderDetail", "OrdersScreen"]

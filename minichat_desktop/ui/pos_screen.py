@@ -648,7 +648,6 @@ class PosScreen(QWidget):
                 tenders,
                 self.ctx.ops.actor,
                 order_discount_satang=self.order_discount,
-                topics={"orders", "catalog", "pos"},
                 **self.buyer,
             )
         except DomainError as exc:
@@ -721,7 +720,6 @@ class PosScreen(QWidget):
                 label or self.buyer.get("customer_name", ""),
                 self.ctx.ops.actor,
                 self.order_discount,
-                topics={"pos"},
             )
         except DomainError as exc:
             show_error(self, exc)
@@ -750,7 +748,7 @@ class PosScreen(QWidget):
 
     async def resume_held(self, held_id: int) -> None:
         try:
-            lines, discount = await self.ctx.ops.write(pos.resume_held, held_id, topics={"pos"})
+            lines, discount = await self.ctx.ops.write(pos.resume_held, held_id)
             items = {
                 s.variant_id: s
                 for s in await self.ctx.ops.read(pos.sellables, [ln.variant_id for ln in lines])
@@ -842,7 +840,6 @@ class PosScreen(QWidget):
                 order_id,
                 self.ctx.ops.actor,
                 reason,
-                topics={"orders", "catalog", "pos"},
             )
         except DomainError as exc:
             show_error(self, exc)
@@ -901,9 +898,7 @@ class PosScreen(QWidget):
 
     async def open_shift(self, float_satang: int) -> bool:
         try:
-            self.shift = await self.ctx.ops.write(
-                pos.open_shift, float_satang, self.ctx.ops.actor, topics={"pos"}
-            )
+            self.shift = await self.ctx.ops.write(pos.open_shift, float_satang, self.ctx.ops.actor)
         except DomainError as exc:
             show_error(self, exc)
             return False
@@ -926,9 +921,7 @@ class PosScreen(QWidget):
 
     async def move_cash(self, amount_satang: int, reason: str) -> bool:
         try:
-            await self.ctx.ops.write(
-                pos.cash_movement, amount_satang, reason, self.ctx.ops.actor, topics={"pos"}
-            )
+            await self.ctx.ops.write(pos.cash_movement, amount_satang, reason, self.ctx.ops.actor)
         except DomainError as exc:
             show_error(self, exc)
             return False
@@ -963,9 +956,7 @@ class PosScreen(QWidget):
 
     async def close_shift(self, counted_satang: int) -> pos.ShiftReport | None:
         try:
-            z = await self.ctx.ops.write(
-                pos.close_shift, counted_satang, self.ctx.ops.actor, topics={"pos"}
-            )
+            z = await self.ctx.ops.write(pos.close_shift, counted_satang, self.ctx.ops.actor)
         except DomainError as exc:
             show_error(self, exc)
             return None

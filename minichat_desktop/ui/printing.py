@@ -16,8 +16,6 @@ What screens call (each shows its own errors and returns whether it printed):
 
 from __future__ import annotations
 
-import asyncio
-import functools
 import logging
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -275,12 +273,10 @@ def save_pdf(parent: QWidget | None, pdf_bytes: bytes, suggested_name: str) -> P
 
 
 async def in_background(ctx: AppContext, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
-    """Run a documents function (whose first argument is the database) off the GUI thread.
-    Issued documents change orders' timelines: screens showing orders refresh."""
-    loop = asyncio.get_running_loop()
-    result = await loop.run_in_executor(None, functools.partial(fn, ctx.ops.db, *args, **kwargs))
-    ctx.ops.changed.emit({"orders", "documents"})
-    return result
+    """Run a documents function (whose first argument is the unit of work) off the GUI thread;
+    what it issued (document numbers, orders' timelines) is told to the screens by
+    :meth:`Ops.run`."""
+    return await ctx.ops.run(fn, *args, **kwargs)
 
 
 async def _settings(ctx: AppContext) -> PrinterSettings:

@@ -647,9 +647,7 @@ class BotPage(Page):
     async def save_now(self) -> bool:
         try:
             changes = self._changes()
-            await self.ctx.ops.write(
-                settings.store_bot_settings, changes, topics={"shop", "bot", "ai"}
-            )
+            await self.ctx.ops.write(settings.store_bot_settings, changes)
             if changes.provider:
                 self.typed_keys[changes.provider] = self.key.text()
             for name, typed in list(self.typed_keys.items()):
@@ -796,7 +794,6 @@ class BotPage(Page):
                 value,
                 min_subtotal_satang=minimum,
                 max_uses=max_uses,
-                topics={"discounts"},
             )
             codes = await self.ctx.ops.read(cart.list_discount_codes)
         except DomainError as exc:
@@ -833,9 +830,7 @@ class BotPage(Page):
 
     async def set_code_active(self, code: str, active: bool) -> bool:
         try:
-            await self.ctx.ops.write(
-                settings.set_discount_active, code, active, topics={"discounts"}
-            )
+            await self.ctx.ops.write(settings.set_discount_active, code, active)
             codes = await self.ctx.ops.read(cart.list_discount_codes)
         except DomainError as exc:
             if alive(self):

@@ -230,9 +230,7 @@ class PrintersPage(Page):
         if settings is None:
             return False
         try:
-            stored = await self.ctx.ops.write(
-                docs.save_printer_settings, settings, topics={"printing"}
-            )
+            stored = await self.ctx.ops.write(docs.save_printer_settings, settings)
         except DomainError as exc:
             self.feedback.say(report(self, translated(exc)), Tone.ERROR)
             return False

@@ -511,7 +511,7 @@ class ProfilePage(Page):
         self.save_profile.setEnabled(False)
         try:
             prof = await self.ctx.ops.write(
-                shop.update_profile, self.ctx.ops.actor, **self.profile_changes(), topics={"shop"}
+                shop.update_profile, self.ctx.ops.actor, **self.profile_changes()
             )
         except DomainError as exc:
             self.feedback.say(report(self, exc), Tone.ERROR)
@@ -548,7 +548,6 @@ class ProfilePage(Page):
                 account_name=self.bank_account_name.text(),
                 account_number=self.bank_number.text(),
                 branch=self.bank_branch.text(),
-                topics={"shop"},
             )
         except DomainError as exc:
             self.feedback.say(report(self, exc), Tone.ERROR)
@@ -581,9 +580,7 @@ class ProfilePage(Page):
 
     async def remove_bank_now(self, account_id: int) -> bool:
         try:
-            await self.ctx.ops.write(
-                shop.remove_bank_account, self.ctx.ops.actor, account_id, topics={"shop"}
-            )
+            await self.ctx.ops.write(shop.remove_bank_account, self.ctx.ops.actor, account_id)
         except DomainError as exc:
             self.feedback.say(report(self, exc), Tone.ERROR)
             return False
@@ -609,7 +606,6 @@ class ProfilePage(Page):
                 rate_bp,
                 since,
                 self.vat_note.text().strip(),
-                topics={"shop"},
             )
         except DomainError as exc:
             self.feedback.say(report(self, exc), Tone.ERROR)

@@ -623,7 +623,6 @@ class ChatPage(Page):
                 self.canned_title.text(),
                 self.canned_text.toPlainText(),
                 self.editing_id,
-                topics={"canned"},
             )
         except DomainError as exc:
             self.feedback.say(report(self, exc), Tone.ERROR)
@@ -648,7 +647,7 @@ class ChatPage(Page):
             return False
         title = self.canned_title.text()
         try:
-            await self.ctx.ops.write(convs.delete_canned, self.editing_id, topics={"canned"})
+            await self.ctx.ops.write(convs.delete_canned, self.editing_id)
         except DomainError as exc:
             self.feedback.say(report(self, exc), Tone.ERROR)
             return False

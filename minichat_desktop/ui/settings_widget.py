@@ -545,7 +545,6 @@ class WidgetPage(Page):
                 settings.store_widget_settings,
                 config.to_obj(),
                 list(origins),
-                topics={"shop", "widget"},
             )
         except DomainError as exc:
             self.feedback.say(report(self, exc), Tone.ERROR)

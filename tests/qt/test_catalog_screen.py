@@ -592,7 +592,6 @@ async def test_changes_from_elsewhere_refresh_the_list(shop: Any) -> None:
         MovementReason.ADJUSTMENT,
         ACTOR,
         "ขายหน้าร้าน",
-        topics={"catalog"},
     )
     await until(lambda: cells(screen)[skus(screen).index("TS-001")][4] == "5")
     await idle(screen)

@@ -147,7 +147,6 @@ async def test_a_new_order_elsewhere_refreshes_today(
             orders.place_order,
             NewOrder(channel=Channel.POS, lines=[LineInput(quantity=2, sku="P1")], completed=True),
             "staff",
-            topics={"orders", "pos"},
         )
         await until(lambda: screen.tiles["sales"].value.text() == "฿500.00")
         assert screen.tiles["orders"].value.text() == "1"

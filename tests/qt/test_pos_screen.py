@@ -409,7 +409,6 @@ async def test_the_till_follows_the_shop_switching_to_prices_without_vat(
             tax_id="0105565123452",
             vat_registered=True,
             prices_include_vat=False,
-            topics={"shop"},
         )
         await until(lambda: screen.total_label.text() == "฿48.15")
         assert screen.sums.text().endswith("ภาษีมูลค่าเพิ่ม 7% ฿3.15")

@@ -119,7 +119,7 @@ from minichat_desktop.formats.importer.store import Progress, store
 from minichat_desktop.formats.importer.template import write_template
 
 if TYPE_CHECKING:
-    from minichat_desktop.storage.db import Database
+    from minichat_desktop.domain.sql import UnitOfWork
 
 __all__ = [
     "COLUMNS",
@@ -145,7 +145,7 @@ log = logging.getLogger(__name__)
 
 
 def import_products(
-    db: Database,
+    db: UnitOfWork,
     path: Path,
     actor: str,
     *,
