@@ -17,7 +17,7 @@ WORKER = r"""
 import json, sys
 from pathlib import Path
 from minichat_desktop.storage.db import Database
-from minichat_desktop.domain import orders
+from minichat_desktop.domain.sales import orders
 from minichat_desktop.domain.errors import OutOfStock
 from minichat_desktop.domain.models import Channel
 
