@@ -41,17 +41,22 @@ class VariantStock:
     sku: str
     stock: int
     track_inventory: bool
+    # The product's; when known, a sale that does not cross it is not looked at again.
+    low_stock_threshold: int | None = None
 
 
 def variant_stock(raw: DriverConnection, variant_ids: Iterable[int]) -> dict[int, VariantStock]:
     ids = list(variant_ids)
     rows = raw.execute(
-        "SELECT v.id, v.sku, v.stock, p.track_inventory FROM product_variants v"
-        " JOIN products p ON p.id = v.product_id"
+        "SELECT v.id, v.sku, v.stock, p.track_inventory, p.low_stock_threshold"
+        " FROM product_variants v JOIN products p ON p.id = v.product_id"
         f" WHERE v.id IN ({', '.join('?' * len(ids))})",
         ids,
     )
-    return {vid: VariantStock(sku, stock, bool(track)) for vid, sku, stock, track in rows}
+    return {
+        vid: VariantStock(sku, stock, bool(track), threshold)
+        for vid, sku, stock, track, threshold in rows
+    }
 
 
 def record_movements(
@@ -115,11 +120,19 @@ def record_movements_raw(
         return set()
     _insert_movements(raw, tracked, reason, actor, note, order_id)
     fell = {
-        vid: (known[vid].stock, known[vid].stock + qty) for vid, qty in tracked.items() if qty < 0
+        vid: (known[vid].stock, known[vid].stock + qty)
+        for vid, qty in tracked.items()
+        if qty < 0 and _may_cross(known[vid], known[vid].stock + qty)
     }
     if fell:
         _warn_low_stock(raw, fell)
     return set(tracked)
+
+
+def _may_cross(row: VariantStock, after: int) -> bool:
+    """Whether falling to ``after`` may cross the low-stock threshold (unknown: maybe)."""
+    threshold = row.low_stock_threshold
+    return threshold is None or row.stock > threshold >= after
 
 
 def _insert_movements(

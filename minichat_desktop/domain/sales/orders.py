@@ -385,21 +385,24 @@ class _Sellable(NamedTuple):
     product_active: bool
     stock: int
     track_inventory: bool
+    low_stock_threshold: int
 
 
 def _sellables(raw: DriverConnection, variant_ids: list[int]) -> dict[int, _Sellable]:
     unique = list(dict.fromkeys(variant_ids))
     rows = raw.execute(
         "SELECT v.id, v.sku, v.title, v.price_satang, v.active, v.product_id, p.name_th,"
-        " p.price_satang, p.active, v.stock, p.track_inventory"
+        " p.price_satang, p.active, v.stock, p.track_inventory, p.low_stock_threshold"
         " FROM product_variants v JOIN products p ON p.id = v.product_id"
         f" WHERE v.id IN ({', '.join('?' * len(unique))})",
         unique,
     )
-    return {
-        vid: _Sellable(sku, title, own, bool(on), pid, name, pprice, bool(pon), stock, bool(track))
-        for vid, sku, title, own, on, pid, name, pprice, pon, stock, track in rows
-    }
+    sellables: dict[int, _Sellable] = {}
+    for vid, sku, title, own, on, pid, name, pprice, pon, stock, track, threshold in rows:
+        sellables[vid] = _Sellable(
+            sku, title, own, bool(on), pid, name, pprice, bool(pon), stock, bool(track), threshold
+        )
+    return sellables
 
 
 def _customer_exists(raw: DriverConnection, customer_id: int) -> bool:
@@ -436,7 +439,8 @@ def place_order(session: Session, new: NewOrder, actor: str) -> OrderView:
         note=number,
         order_id=view.id,
         current={
-            vid: VariantStock(r.sku, r.stock, r.track_inventory) for vid, r in sellables.items()
+            vid: VariantStock(r.sku, r.stock, r.track_inventory, r.low_stock_threshold)
+            for vid, r in sellables.items()
         },
     )
     expire_loaded_stock(session, moved)
