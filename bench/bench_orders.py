@@ -5,8 +5,8 @@ disk database (WAL, ``synchronous=FULL``, as the app runs it). Each order has 2�
 its own ``Database.write()`` transaction (BEGIN IMMEDIATE … COMMIT with an fsync).
 
 0. The disk's ceiling: bare synced commits/s — one small row per ``BEGIN IMMEDIATE … COMMIT``
-   on a plain ``sqlite3`` connection with the same pragmas, in the same folder. The disk is
-   shared and noisy; read the order figures against this one from the same run.
+   on a plain ``sqlite3`` connection with the same pragmas, in the same folder. Disks differ,
+   and a shared one is noisy: read the order figures against this one from the same run.
 1. One process: orders/s and p50/p95/p99 latency per order (the whole unit of work, commit
    included; out-of-stock refusals are counted in the latencies, not in orders/s), and the
    process's CPU time per order — what the code costs, apart from the disk and the machine.
