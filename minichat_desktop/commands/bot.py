@@ -15,13 +15,8 @@ database.
 conversation (products, budget, colour, size, stage) after its last message: 1 to 1440
 minutes, default 30.
 
-Other modules add their own ``bot`` commands through :func:`bot_group`, which returns the
-``bot`` group's sub-parsers, creating the group on first use, whichever module runs first::
-
-    from minichat_desktop.commands.bot import bot_group
-
-    def register(add, sub):
-        chat = add("chat", cmd_bot_chat, "talk to the bot in the terminal", bot_group(add, sub))
+:mod:`~minichat_desktop.commands.bot_chat` adds ``chat``, ``switch`` and ``ai`` to the same
+group (it comes after this module in :data:`minichat_desktop.commands.REGISTRY`).
 
 Exit codes as for every command: 0 done, 2 a usage error (empty TEXT), 1 the environment.
 """
@@ -30,60 +25,41 @@ from __future__ import annotations
 
 import argparse
 import sys
-from collections.abc import Callable
 from typing import Any
 
-_SUBPARSERS_ATTR = "_minichat_bot_subparsers"
+from minichat_desktop.commands.common import EXIT_OK, CommandSet, UsageError, open_db
 
 
-def bot_group(add: Callable[..., Any], sub: Any) -> Any:
-    """The sub-parsers of ``minichat bot`` (created once; later calls return the same)."""
-    existing = sub.choices.get("bot")
-    if existing is not None:
-        return getattr(existing, _SUBPARSERS_ATTR)
-    from minichat_desktop.cli import _help, _Parser
-
-    group: argparse.ArgumentParser = add(
-        "bot", lambda a: _help(group), "the sales bot: understanding, recommendations, chat"
-    )
-    subparsers = group.add_subparsers(title="commands", metavar="COMMAND", parser_class=_Parser)
-    setattr(group, _SUBPARSERS_ATTR, subparsers)
-    return subparsers
-
-
-def register(add: Callable[..., Any], sub: Any) -> None:
-    c = add(
+def register(commands: CommandSet) -> None:
+    bot = commands.group("bot", "the sales bot: understanding, recommendations, chat")
+    c = commands.add(
         "classify",
         cmd_bot_classify,
         "show the intent and entities the bot reads in TEXT (-: one message a line from stdin)",
-        bot_group(add, sub),
+        bot,
     )
     c.add_argument("text", metavar="TEXT", help="the message, or - for stdin")
     c.add_argument("--json", action="store_true", help="print JSON")
     c.add_argument(
         "--no-catalog", action="store_true", help="do not match products against the catalog"
     )
-    _recommend_parser(add, sub)
-    t = add(
-        "context-ttl",
-        cmd_bot_context_ttl,
-        "show or set how many minutes the bot remembers a conversation (default 30)",
-        bot_group(add, sub),
-    )
-    t.add_argument("minutes", metavar="MINUTES", nargs="?", help="1 to 1440")
-
-
-def _recommend_parser(add: Callable[..., Any], sub: Any) -> None:
-    r = add(
+    r = commands.add(
         "recommend",
         cmd_bot_recommend,
         "show the products the bot recommends for TEXT, with its words and cards",
-        bot_group(add, sub),
+        bot,
     )
     r.add_argument("text", metavar="TEXT", help="the shopper's message")
     r.add_argument("--limit", type=int, default=3, help="how many products (1-12, default 3)")
     r.add_argument("--lang", choices=["th", "en"], default="th", help="language of the words")
     r.add_argument("--json", action="store_true", help="print JSON")
+    t = commands.add(
+        "context-ttl",
+        cmd_bot_context_ttl,
+        "show or set how many minutes the bot remembers a conversation (default 30)",
+        bot,
+    )
+    t.add_argument("minutes", metavar="MINUTES", nargs="?", help="1 to 1440")
 
 
 def _catalog(args: argparse.Namespace) -> Any:
@@ -116,7 +92,6 @@ def _human(result: Any) -> str:
 
 
 def cmd_bot_classify(args: argparse.Namespace) -> int:
-    from minichat_desktop.cli import EXIT_OK, UsageError
     from minichat_desktop.domain.bot import nlu
 
     if args.text != "-" and not args.text.strip():
@@ -139,7 +114,6 @@ def cmd_bot_classify(args: argparse.Namespace) -> int:
 
 def cmd_bot_recommend(args: argparse.Namespace) -> int:
     from minichat_desktop import paths
-    from minichat_desktop.cli import EXIT_OK, UsageError
     from minichat_desktop.domain.bot import nlu
     from minichat_desktop.domain.bot import recommend as rec
     from minichat_desktop.domain.bot.catalog_match import CatalogMatcher
@@ -208,7 +182,6 @@ def cmd_bot_recommend(args: argparse.Namespace) -> int:
 
 
 def cmd_bot_context_ttl(args: argparse.Namespace) -> int:
-    from minichat_desktop.cli import EXIT_OK, UsageError, _open_db
     from minichat_desktop.domain.bot import context
 
     minutes: int | None = None
@@ -219,7 +192,7 @@ def cmd_bot_context_ttl(args: argparse.Namespace) -> int:
             raise UsageError(
                 "bot.bad_ttl", f"MINUTES {args.minutes!r} is not a whole number (e.g. 30)"
             ) from exc
-    db = _open_db(args)
+    db = open_db(args)
     try:
         if minutes is None:
             with db.read() as session:

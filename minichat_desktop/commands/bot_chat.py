@@ -22,16 +22,17 @@ import asyncio
 import secrets
 import shutil
 import sys
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from minichat_desktop.commands.bot import bot_group
+from minichat_desktop.commands.common import EXIT_OK, CommandSet, UsageError, open_db
 from minichat_desktop.domain.thai import format_baht
 
 
-def register(add: Callable[..., Any], sub: Any) -> None:
-    group = bot_group(add, sub)
+def register(commands: CommandSet) -> None:
+    """``chat``, ``switch`` and ``ai`` in the ``bot`` group :mod:`.bot` made."""
+    group = commands.group_named("bot")
+    add = commands.add
     chat = add("chat", cmd_bot_chat, "talk to the sales bot in the terminal (the real shop)", group)
     chat.add_argument("--ai", action="store_true", help="use the configured AI provider")
     chat.add_argument(
@@ -256,7 +257,6 @@ HELP_EN = (
 
 
 def cmd_bot_chat(args: argparse.Namespace) -> int:
-    from minichat_desktop.cli import EXIT_OK, _open_db
     from minichat_desktop.domain.errors import UserError
 
     if hasattr(sys.stdout, "reconfigure"):
@@ -264,7 +264,7 @@ def cmd_bot_chat(args: argparse.Namespace) -> int:
     stdin = sys.stdin
     if hasattr(stdin, "reconfigure"):
         stdin.reconfigure(encoding="utf-8", errors="replace")
-    db = _open_db(args)
+    db = open_db(args)
     try:
         ai = None
         if args.ai:
@@ -309,11 +309,10 @@ def cmd_bot_chat(args: argparse.Namespace) -> int:
 
 
 def cmd_bot_switch(args: argparse.Namespace) -> int:
-    from minichat_desktop.cli import EXIT_OK, _open_db
     from minichat_desktop.domain.bot.engine import ENABLED_KEY
     from minichat_desktop.domain.shop import put_setting
 
-    db = _open_db(args)
+    db = open_db(args)
     try:
         with db.write() as s:
             put_setting(s, ENABLED_KEY, args.state == "on")
@@ -325,7 +324,6 @@ def cmd_bot_switch(args: argparse.Namespace) -> int:
 
 def cmd_bot_ai(args: argparse.Namespace) -> int:
     from minichat_desktop.ai.config import save_config
-    from minichat_desktop.cli import EXIT_OK, UsageError, _open_db
     from minichat_desktop.secrets import Secrets, ai_key
 
     provider = "" if args.provider == "none" else args.provider
@@ -334,7 +332,7 @@ def cmd_bot_ai(args: argparse.Namespace) -> int:
         key = sys.stdin.readline().strip()
         if not key:
             raise UsageError("bot.empty_key", "--key-stdin: the first line of stdin is empty")
-    db = _open_db(args)
+    db = open_db(args)
     try:
         with db.write() as s:
             config = save_config(

@@ -17,10 +17,9 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import json
-from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
+from minichat_desktop.commands.common import CommandSet
 from minichat_desktop.domain.errors import UserError
 
 _SEGMENTS = (
@@ -34,13 +33,6 @@ _SEGMENTS = (
     "lost",
     "none",
 )
-
-
-def _group(add: Callable[..., Any], sub: Any, name: str, help_: str) -> Any:
-    from minichat_desktop.cli import _help, _Parser
-
-    group: argparse.ArgumentParser = add(name, lambda a: _help(group), help_)
-    return group.add_subparsers(title="commands", metavar="COMMAND", parser_class=_Parser)
 
 
 def cmd_rfm(args: argparse.Namespace) -> int:
@@ -139,8 +131,9 @@ def cmd_send_due(args: argparse.Namespace) -> int:
     return 0
 
 
-def register(add: Callable[..., Any], sub: Any) -> None:
-    cust = _group(add, sub, "customers", "customers: RFM segments and export")
+def register(commands: CommandSet) -> None:
+    add = commands.add
+    cust = commands.group("customers", "customers: RFM segments and export")
     add("rfm", cmd_rfm, "recompute RFM scores and segments from the orders", cust)
     e = add("export", cmd_export, "write the customers to an .xlsx or .csv file", cust)
     e.add_argument("out", metavar="OUT", help="the file to write (.xlsx or .csv)")
@@ -148,6 +141,6 @@ def register(add: Callable[..., Any], sub: Any) -> None:
     e.add_argument("--segment", help="RFM segment (none: never bought)")
     e.add_argument("--tag", help="customers with this tag")
     e.add_argument("--search", default="", help="name, phone, e-mail or notes")
-    bro = _group(add, sub, "broadcasts", "broadcasts to customers through the widget and LINE")
+    bro = commands.group("broadcasts", "broadcasts to customers through the widget and LINE")
     add("list", cmd_broadcasts_list, "every broadcast with its recipient counts (JSON)", bro)
     add("send-due", cmd_send_due, "queue the messages of broadcasts that are due", bro)

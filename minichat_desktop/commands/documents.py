@@ -5,10 +5,9 @@ whole or not at all (a temporary file renamed into place)."""
 from __future__ import annotations
 
 import argparse
-from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
+from minichat_desktop.commands.common import CommandSet, open_db
 from minichat_desktop.domain.errors import UserError
 
 
@@ -19,12 +18,6 @@ def _out(args: argparse.Namespace) -> Path:
             "cli.out_is_folder", f"{out} is a folder; give the PDF file to write, e.g. {out}/x.pdf"
         )
     return out
-
-
-def _open(args: argparse.Namespace) -> Any:
-    from minichat_desktop.storage.db import Database
-
-    return Database.open(args.data_path)
 
 
 def _done(out: Path, what: str, n: int) -> int:
@@ -49,10 +42,12 @@ def cmd_invoice(args: argparse.Namespace) -> int:
             tax_id=args.buyer_tax_id or "",
             branch=args.buyer_branch or "",
         )
-        pdf = api.invoice_pdf(_open(args), args.orders[0], actor="cli", buyer=buyer, copy=args.copy)
+        pdf = api.invoice_pdf(
+            open_db(args), args.orders[0], actor="cli", buyer=buyer, copy=args.copy
+        )
     else:
         try:
-            pdf = api.invoices_pdf(_open(args), args.orders, actor="cli", copy=args.copy)
+            pdf = api.invoices_pdf(open_db(args), args.orders, actor="cli", copy=args.copy)
         except UserError as exc:
             if exc.code != "document.buyer_required":
                 raise
@@ -71,7 +66,7 @@ def cmd_credit_note(args: argparse.Namespace) -> int:
 
     out = _out(args)
     pdf = api.invoices_pdf(
-        _open(args), args.orders, actor="cli", kind=DocumentKind.CREDIT_NOTE, copy=args.copy
+        open_db(args), args.orders, actor="cli", kind=DocumentKind.CREDIT_NOTE, copy=args.copy
     )
     api.write_atomically(out, pdf)
     return _done(out, "credit note", len(args.orders))
@@ -81,7 +76,7 @@ def cmd_receipt(args: argparse.Namespace) -> int:
     from minichat_desktop.documents import api
 
     out = _out(args)
-    pdf = api.receipts_pdf(_open(args), args.orders, width=args.width, actor="cli")
+    pdf = api.receipts_pdf(open_db(args), args.orders, width=args.width, actor="cli")
     api.write_atomically(out, pdf)
     return _done(out, f"{args.width} mm receipt", len(args.orders))
 
@@ -90,7 +85,7 @@ def cmd_label(args: argparse.Namespace) -> int:
     from minichat_desktop.documents import api
 
     out = _out(args)
-    pdf = api.labels_pdf(_open(args), args.orders, four_up=args.four_up)
+    pdf = api.labels_pdf(open_db(args), args.orders, four_up=args.four_up)
     api.write_atomically(out, pdf)
     return _done(out, "shipping label" + (" (4 per A4)" if args.four_up else ""), len(args.orders))
 
@@ -100,7 +95,8 @@ def _order_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("out", metavar="OUT.pdf", help="the PDF file to write")
 
 
-def register(add: Callable[..., Any], sub: Any) -> None:
+def register(commands: CommandSet) -> None:
+    add = commands.add
     inv = add(
         "invoice",
         cmd_invoice,

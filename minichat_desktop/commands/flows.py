@@ -18,18 +18,16 @@ import json
 import re
 import sys
 import tempfile
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from minichat_desktop.commands.common import CommandSet, open_db
 from minichat_desktop.files import atomic_write_bytes
 
 
-def register(add: Callable[..., Any], sub: Any) -> None:
-    group: argparse.ArgumentParser = add(
-        "flows", lambda a: _help(group), "sales flows: list, export, import, test"
-    )
-    fsub = group.add_subparsers(title="commands", metavar="COMMAND", parser_class=type(group))
+def register(commands: CommandSet) -> None:
+    add = commands.add
+    fsub = commands.group("flows", "sales flows: list, export, import, test")
     ls = add("list", cmd_flows_list, "list the shop's sales flows", fsub)
     ls.add_argument("--json", action="store_true", help="print JSON")
     ex = add("export", cmd_flows_export, "write one flow to a JSON file", fsub)
@@ -40,11 +38,6 @@ def register(add: Callable[..., Any], sub: Any) -> None:
     te = add("test", cmd_flows_test, "run a scripted conversation and check the answers", fsub)
     te.add_argument("file", metavar="FILE")
     te.add_argument("--quiet", action="store_true", help="print only the result")
-
-
-def _help(parser: argparse.ArgumentParser) -> int:
-    parser.print_help()
-    return 2
 
 
 def _utf8() -> None:
@@ -75,11 +68,10 @@ def _read_json(path: str) -> Any:
 
 
 def cmd_flows_list(args: argparse.Namespace) -> int:
-    from minichat_desktop.cli import _open_db
     from minichat_desktop.domain.bot import flows
 
     _utf8()
-    db = _open_db(args)
+    db = open_db(args)
     try:
         with db.write() as s:
             views = flows.ensure_builtin_flows(s)
@@ -109,10 +101,9 @@ def cmd_flows_list(args: argparse.Namespace) -> int:
 
 
 def cmd_flows_export(args: argparse.Namespace) -> int:
-    from minichat_desktop.cli import _open_db
     from minichat_desktop.domain.bot import flows
 
-    db = _open_db(args)
+    db = open_db(args)
     try:
         with db.read() as s:
             view = flows.get_flow(s, args.id)
@@ -125,12 +116,11 @@ def cmd_flows_export(args: argparse.Namespace) -> int:
 
 
 def cmd_flows_import(args: argparse.Namespace) -> int:
-    from minichat_desktop.cli import _open_db
     from minichat_desktop.domain.bot import flows
 
     _utf8()
     obj = _read_json(args.file)
-    db = _open_db(args)
+    db = open_db(args)
     try:
         with db.write() as s:
             view = flows.import_flow(s, obj)

@@ -5,8 +5,8 @@ the placeholders first: an unknown one (or a stray brace) exits 2 naming it, not
 from __future__ import annotations
 
 import argparse
-from collections.abc import Callable
-from typing import Any
+
+from minichat_desktop.commands.common import CommandSet
 
 
 def cmd_show(args: argparse.Namespace) -> int:
@@ -64,13 +64,9 @@ def cmd_reset(args: argparse.Namespace) -> int:
     return 0
 
 
-def register(add: Callable[..., Any], sub: Any) -> None:
-    from minichat_desktop.cli import _help, _Parser
-
-    top: argparse.ArgumentParser = add(
-        "order-messages", lambda a: _help(top), "messages sent to shoppers as orders move"
-    )
-    msub = top.add_subparsers(title="commands", metavar="COMMAND", parser_class=_Parser)
+def register(commands: CommandSet) -> None:
+    add = commands.add
+    msub = commands.group("order-messages", "messages sent to shoppers as orders move")
     add("show", cmd_show, "print every event's message", msub)
     sp = add("set", cmd_set, "set one event's message (\\n for a new line)", msub)
     sp.add_argument("event", help="confirmed, paid, processing, shipped, tracking, …")

@@ -8,10 +8,9 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import sys
-from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
+from minichat_desktop.commands.common import CommandSet
 from minichat_desktop.domain.errors import UserError
 
 HELP = {
@@ -88,15 +87,12 @@ def cmd_report(args: argparse.Namespace) -> int:
     return 0
 
 
-def register(add: Callable[..., Any], sub: Any) -> None:
-    from minichat_desktop.cli import _help, _Parser
-
-    report: argparse.ArgumentParser = add(
-        "report", lambda a: _help(report), "reports as XLSX, CSV or PDF"
+def register(commands: CommandSet) -> None:
+    rsub = commands.group(
+        "report", "reports as XLSX, CSV or PDF", title="reports", metavar="REPORT"
     )
-    rsub = report.add_subparsers(title="reports", metavar="REPORT", parser_class=_Parser)
     for kind, text in HELP.items():
-        sp = add(kind, cmd_report, text, rsub)
+        sp = commands.add(kind, cmd_report, text, rsub)
         sp.set_defaults(kind=kind)
         sp.add_argument("--from", dest="date_from", metavar="YYYY-MM-DD", help="first day")
         sp.add_argument("--to", dest="date_to", metavar="YYYY-MM-DD", help="last day")

@@ -79,37 +79,48 @@ class DriverConnection:
         """Insert one row (every column but the integer key ``id``); returns its id."""
         sql, names, procs = _insert_plan(table, self.dialect, 1)
         self.written.add(table.name)  # type: ignore[attr-defined]  # a Table (see _insert_plan)
-        cur = self.dbapi.execute(sql + " RETURNING id", _bind(row, names, procs))
+        cur = self.dbapi.execute(sql, _bind(row, names, procs))
         return int(cur.fetchone()[0])
 
-    def insert_all(self, table: FromClause, rows: Sequence[Mapping[str, Any]]) -> None:
+    def insert_all(self, table: FromClause, rows: Sequence[Mapping[str, Any]]) -> list[int]:
         """Insert ``rows`` as one statement, so a failing row (a CHECK, a trigger) leaves none
-        stored — no savepoint needed."""
+        stored — no savepoint needed. Returns their ids in the order of ``rows``."""
         if not rows:
-            return
+            return []
         sql, names, procs = _insert_plan(table, self.dialect, len(rows))
         self.written.add(table.name)  # type: ignore[attr-defined]  # a Table (see _insert_plan)
-        self.dbapi.execute(sql, [v for row in rows for v in _bind(row, names, procs)])
+        cur = self.dbapi.execute(sql, [v for row in rows for v in _bind(row, names, procs)])
+        # RETURNING lists rows in no promised order, but one statement gives its rows rising
+        # integer keys in the order of its VALUES: sorted, the ids are in the order of rows.
+        return sorted(int(r[0]) for r in cur.fetchall())
 
 
 @functools.lru_cache(maxsize=256)
 def _insert_plan(
     table: FromClause, dialect: Dialect, n_rows: int
-) -> tuple[str, tuple[str, ...], tuple[Any, ...]]:
+) -> tuple[str, tuple[str, ...], tuple[tuple[int, Any], ...]]:
+    """The INSERT … RETURNING id of ``n_rows`` rows, the column names, and (position, bind
+    processor) of the columns whose type converts values."""
     from sqlalchemy import Table
 
     assert isinstance(table, Table), table
     cols = [c for c in table.columns if c.name != "id"]
     names = tuple(c.name for c in cols)
     # What SQLAlchemy itself applies: the dialect-specific implementation of each type.
-    procs = tuple(c.type.dialect_impl(dialect).bind_processor(dialect) for c in cols)
+    procs = tuple(
+        (i, proc)
+        for i, c in enumerate(cols)
+        if (proc := c.type.dialect_impl(dialect).bind_processor(dialect)) is not None
+    )
     values = "(" + ", ".join("?" * len(cols)) + ")"
     sql = f"INSERT INTO {table.name} ({', '.join(names)}) VALUES " + ", ".join([values] * n_rows)
-    return sql, names, procs
+    return sql + " RETURNING id", names, procs
 
 
-def _bind(row: Mapping[str, Any], names: tuple[str, ...], procs: tuple[Any, ...]) -> list[Any]:
-    return [
-        value if proc is None else proc(value)
-        for proc, value in zip(procs, (row[n] for n in names), strict=True)
-    ]
+def _bind(
+    row: Mapping[str, Any], names: tuple[str, ...], procs: tuple[tuple[int, Any], ...]
+) -> list[Any]:
+    values = [row[n] for n in names]
+    for i, proc in procs:
+        values[i] = proc(values[i])
+    return values

@@ -14,6 +14,8 @@ from minichat_desktop.domain import inbox_reads
 from minichat_desktop.domain.models import Notification, utcnow
 from minichat_desktop.domain.sql import DriverConnection
 
+_TABLE = Notification.__table__
+
 
 class NotificationKind(StrEnum):
     NEW_CONVERSATION = "new_conversation"
@@ -49,6 +51,30 @@ def notify(
     session.add(n)
     session.flush()
     return _view(n)
+
+
+def notify_raw(
+    raw: DriverConnection,
+    kind: NotificationKind,
+    title: str,
+    body: str = "",
+    ref: str = "",
+) -> None:
+    """:func:`notify` for the hot paths that already write through a
+    :class:`DriverConnection` (placing an order): one plain INSERT in the same transaction."""
+    raw.insert_all(
+        _TABLE,
+        [
+            {
+                "kind": kind,
+                "title": title[:200],
+                "body": body[:500],
+                "ref": ref,
+                "created_at": utcnow(),
+                "read_at": None,
+            }
+        ],
+    )
 
 
 def list_notifications(

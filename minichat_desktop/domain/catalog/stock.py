@@ -9,7 +9,7 @@ and becomes :class:`OutOfStock` here.
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Set
 from dataclasses import dataclass
 
 from sqlalchemy import func, select
@@ -41,17 +41,22 @@ class VariantStock:
     sku: str
     stock: int
     track_inventory: bool
+    # The product's; when known, a sale that does not cross it is not looked at again.
+    low_stock_threshold: int | None = None
 
 
 def variant_stock(raw: DriverConnection, variant_ids: Iterable[int]) -> dict[int, VariantStock]:
     ids = list(variant_ids)
     rows = raw.execute(
-        "SELECT v.id, v.sku, v.stock, p.track_inventory FROM product_variants v"
-        " JOIN products p ON p.id = v.product_id"
+        "SELECT v.id, v.sku, v.stock, p.track_inventory, p.low_stock_threshold"
+        " FROM product_variants v JOIN products p ON p.id = v.product_id"
         f" WHERE v.id IN ({', '.join('?' * len(ids))})",
         ids,
     )
-    return {vid: VariantStock(sku, stock, bool(track)) for vid, sku, stock, track in rows}
+    return {
+        vid: VariantStock(sku, stock, bool(track), threshold)
+        for vid, sku, stock, track, threshold in rows
+    }
 
 
 def record_movements(
@@ -71,10 +76,29 @@ def record_movements(
     (nothing applied) when any variant would go below zero — also when another process took
     the stock after that read. Variants of products that do not track inventory are skipped.
     """
+    moved = record_movements_raw(
+        DriverConnection(session), changes, reason, actor, note, order_id, current=current
+    )
+    expire_loaded_stock(session, moved)
+
+
+def record_movements_raw(
+    raw: DriverConnection,
+    changes: Mapping[int, int],
+    reason: MovementReason,
+    actor: str,
+    note: str = "",
+    order_id: int | None = None,
+    *,
+    current: Mapping[int, VariantStock] | None = None,
+) -> set[int]:
+    """:func:`record_movements` for the hot paths that already write through a
+    :class:`DriverConnection` (placing an order). Returns the ids of the variants whose stock
+    moved: variants the caller's session has loaded must be expired
+    (:func:`expire_loaded_stock`)."""
     changes = {vid: qty for vid, qty in changes.items() if qty}
     if not changes:
-        return
-    raw = DriverConnection(session)
+        return set()
     known = current if current is not None else variant_stock(raw, changes)
     missing = set(changes) - set(known)
     if missing:
@@ -93,7 +117,32 @@ def record_movements(
                 requested=-qty,
             )
     if not tracked:
-        return
+        return set()
+    _insert_movements(raw, tracked, reason, actor, note, order_id)
+    fell = {
+        vid: (known[vid].stock, known[vid].stock + qty)
+        for vid, qty in tracked.items()
+        if qty < 0 and _may_cross(known[vid], known[vid].stock + qty)
+    }
+    if fell:
+        _warn_low_stock(raw, fell)
+    return set(tracked)
+
+
+def _may_cross(row: VariantStock, after: int) -> bool:
+    """Whether falling to ``after`` may cross the low-stock threshold (unknown: maybe)."""
+    threshold = row.low_stock_threshold
+    return threshold is None or row.stock > threshold >= after
+
+
+def _insert_movements(
+    raw: DriverConnection,
+    tracked: Mapping[int, int],
+    reason: MovementReason,
+    actor: str,
+    note: str,
+    order_id: int | None,
+) -> None:
     now = utcnow()
     try:
         # One statement: if the CHECK fails for any row, SQLite stores none of them.
@@ -123,20 +172,19 @@ def record_movements(
                 requested=0,
             ) from exc
         raise
-    # Loaded variants must see the trigger's change.
+
+
+def expire_loaded_stock(session: Session, variant_ids: Set[int]) -> None:
+    """Make variants the session has loaded read their stock again: the trigger changed it
+    behind the ORM's back."""
+    if not variant_ids:
+        return
     for obj in session.identity_map.values():
-        if isinstance(obj, ProductVariant) and obj.id in tracked:
+        if isinstance(obj, ProductVariant) and obj.id in variant_ids:
             session.expire(obj, ["stock"])
-    fell = {
-        vid: (known[vid].stock, known[vid].stock + qty) for vid, qty in tracked.items() if qty < 0
-    }
-    if fell:
-        _warn_low_stock(raw, session, fell)
 
 
-def _warn_low_stock(
-    raw: DriverConnection, session: Session, fell: Mapping[int, tuple[int, int]]
-) -> None:
+def _warn_low_stock(raw: DriverConnection, fell: Mapping[int, tuple[int, int]]) -> None:
     """Tell the owner when a variant's stock falls to or below its product's threshold (once,
     as it crosses — not on every later sale)."""
     rows = raw.execute(
@@ -150,8 +198,8 @@ def _warn_low_stock(
         if before > threshold >= after:
             label = f"{name} ({title})" if title else name
             body = f"เหลือ {after} ชิ้น · {sku}" if after else f"สินค้าหมด · {sku}"
-            notifications.notify(
-                session,
+            notifications.notify_raw(
+                raw,
                 notifications.NotificationKind.LOW_STOCK,
                 f"สต็อกใกล้หมด: {label}",
                 body,
