@@ -42,10 +42,10 @@ from sqlalchemy import func, select
 from minichat_desktop.domain.catalog import products as catalog
 from minichat_desktop.domain.catalog import stock
 from minichat_desktop.domain.catalog.products import ProductInput, VariantInput
-from minichat_desktop.domain.errors import OutOfStock
 from minichat_desktop.domain.models import Channel, OrderItem, ProductVariant
 from minichat_desktop.domain.sales import orders
 from minichat_desktop.domain.sales.orders import LineInput, NewOrder
+from minichat_desktop.errors import OutOfStock
 from minichat_desktop.storage.db import Database
 
 TARGET_RATE = 1500.0

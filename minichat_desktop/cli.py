@@ -22,7 +22,7 @@ from pathlib import Path
 
 from minichat_desktop import commands, paths
 from minichat_desktop.commands.common import EXIT_ENV, EXIT_OK, EXIT_USER, CommandSet, Parser
-from minichat_desktop.domain.errors import EnvironmentProblem, UserError
+from minichat_desktop.errors import EnvironmentProblem, UserError
 
 log = logging.getLogger("minichat")
 

@@ -13,7 +13,7 @@ import os
 from collections.abc import Iterator
 from pathlib import Path
 
-from minichat_desktop.domain.errors import EnvironmentProblem
+from minichat_desktop.errors import EnvironmentProblem
 
 __all__ = ["atomic_write", "atomic_write_bytes"]
 

@@ -7,7 +7,7 @@ import contextlib
 import hashlib
 from pathlib import Path
 
-from minichat_desktop.domain.errors import EnvironmentProblem
+from minichat_desktop.errors import EnvironmentProblem
 
 RELAY_TOKEN = "relay.token"
 LINE_SECRET = "line.channel_secret"

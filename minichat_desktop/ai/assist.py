@@ -19,7 +19,7 @@ from minichat_desktop.ai.providers import NEEDS_KEY, AIClient, AIError, TokenCal
 from minichat_desktop.domain.bot import nlu
 from minichat_desktop.domain.bot.facts import grounded
 from minichat_desktop.domain.bot.replies import Outgoing, PhraseRequest
-from minichat_desktop.domain.errors import EnvironmentProblem
+from minichat_desktop.errors import EnvironmentProblem
 from minichat_desktop.secrets import Secrets, ai_key
 
 log = logging.getLogger(__name__)

@@ -11,8 +11,8 @@ from __future__ import annotations
 from sqlalchemy.orm import Session
 
 from minichat_desktop.ai.providers import AIConfig, Provider
-from minichat_desktop.domain.errors import UserError
 from minichat_desktop.domain.shop import get_setting, put_setting
+from minichat_desktop.errors import UserError
 
 PROVIDER_KEY = "ai.provider"
 MODEL_KEY = "ai.model"

@@ -17,8 +17,8 @@ from minichat_desktop.ai.providers import AIConfig
 from minichat_desktop.domain import shop
 from minichat_desktop.domain.bot import cart, context, engine
 from minichat_desktop.domain.conversations import conversations as convs
-from minichat_desktop.domain.errors import UserError
 from minichat_desktop.domain.models import BotMode
+from minichat_desktop.errors import UserError
 
 WIDGET_CONFIG_KEY = "widget.config"
 WIDGET_ORIGINS_KEY = "widget.allowed_origins"

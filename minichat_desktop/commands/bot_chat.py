@@ -257,7 +257,7 @@ HELP_EN = (
 
 
 def cmd_bot_chat(args: argparse.Namespace) -> int:
-    from minichat_desktop.domain.errors import UserError
+    from minichat_desktop.errors import UserError
 
     if hasattr(sys.stdout, "reconfigure"):
         sys.stdout.reconfigure(encoding="utf-8")

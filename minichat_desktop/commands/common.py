@@ -17,7 +17,7 @@ from collections.abc import Callable
 from decimal import Decimal, InvalidOperation
 from typing import TYPE_CHECKING, Any, NoReturn
 
-from minichat_desktop.domain.errors import UserError
+from minichat_desktop.errors import UserError
 
 if TYPE_CHECKING:
     from minichat_desktop.storage.db import Database

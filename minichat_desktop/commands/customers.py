@@ -20,7 +20,7 @@ import json
 from pathlib import Path
 
 from minichat_desktop.commands.common import CommandSet
-from minichat_desktop.domain.errors import UserError
+from minichat_desktop.errors import UserError
 
 _SEGMENTS = (
     "champions",

@@ -11,7 +11,7 @@ import argparse
 from pathlib import Path
 
 from minichat_desktop.commands.common import EXIT_OK, CommandSet, open_db
-from minichat_desktop.domain.errors import UserError
+from minichat_desktop.errors import UserError
 
 
 def register(commands: CommandSet) -> None:

@@ -8,7 +8,7 @@ import argparse
 from pathlib import Path
 
 from minichat_desktop.commands.common import CommandSet, open_db
-from minichat_desktop.domain.errors import UserError
+from minichat_desktop.errors import UserError
 
 
 def _out(args: argparse.Namespace) -> Path:

@@ -46,7 +46,7 @@ def _utf8() -> None:
 
 
 def _read_json(path: str) -> Any:
-    from minichat_desktop.domain.errors import UserError
+    from minichat_desktop.errors import UserError
 
     file = Path(path)
     try:
@@ -147,7 +147,7 @@ def _setup_shop(db: Any, data_dir: Path, spec: Any) -> None:
     from minichat_desktop.domain.bot import cart as carts
     from minichat_desktop.domain.catalog import products as catalog
     from minichat_desktop.domain.catalog.products import ProductInput, VariantInput
-    from minichat_desktop.domain.errors import UserError
+    from minichat_desktop.errors import UserError
 
     if spec == "demo":
         from minichat_desktop.demo.chats import prepare_demo_shop
@@ -329,7 +329,7 @@ def run_script(script: Any, out: Any) -> tuple[int, int]:
     """Run a test script; (steps passed, steps). Raises UserError for a bad script or the
     first failing step."""
     from minichat_desktop.domain.bot import flows
-    from minichat_desktop.domain.errors import UserError
+    from minichat_desktop.errors import UserError
     from minichat_desktop.storage.db import Database
 
     if not isinstance(script, dict) or not isinstance(script.get("steps"), list):

@@ -10,7 +10,7 @@ import argparse
 import sys
 
 from minichat_desktop.commands.common import EXIT_OK, CommandSet, UsageError, parse_amount
-from minichat_desktop.domain.errors import EnvironmentProblem
+from minichat_desktop.errors import EnvironmentProblem
 
 
 def register(commands: CommandSet) -> None:

@@ -11,7 +11,7 @@ import sys
 from pathlib import Path
 
 from minichat_desktop.commands.common import CommandSet
-from minichat_desktop.domain.errors import UserError
+from minichat_desktop.errors import UserError
 
 HELP = {
     "sales": "sales by day, product, channel and payment method, and the orders",

@@ -28,7 +28,6 @@ from minichat_desktop.domain.catalog import products as catalog
 from minichat_desktop.domain.catalog import stock
 from minichat_desktop.domain.catalog.products import ProductInput, VariantInput
 from minichat_desktop.domain.customers import customers
-from minichat_desktop.domain.errors import UserError
 from minichat_desktop.domain.models import (
     Channel,
     IdentityKind,
@@ -42,6 +41,7 @@ from minichat_desktop.domain.models import (
 from minichat_desktop.domain.sales import orders
 from minichat_desktop.domain.sales.orders import LineInput, NewOrder
 from minichat_desktop.domain.thai import s10_check_digit, thai_id_check_digit
+from minichat_desktop.errors import UserError
 from minichat_desktop.storage.db import Database
 
 ACTOR = "demo"

@@ -22,10 +22,10 @@ from minichat_desktop.documents.invoice import render_invoice
 from minichat_desktop.documents.label import render_labels
 from minichat_desktop.documents.receipt import render_receipt, render_test_page
 from minichat_desktop.domain import shop
-from minichat_desktop.domain.errors import UserError
 from minichat_desktop.domain.sales import tax_documents as docs
 from minichat_desktop.domain.sales.tax_documents import Buyer, DocumentKind, PrinterSettings
 from minichat_desktop.domain.sql import UnitOfWork
+from minichat_desktop.errors import UserError
 from minichat_desktop.files import atomic_write_bytes
 
 OrderRef = int | str

@@ -19,13 +19,13 @@ from typing import Any
 
 from PIL import Image
 
-from minichat_desktop.domain.errors import EnvironmentProblem, UserError
 from minichat_desktop.domain.sales.tax_documents import (
     PrinterSettings,
     ReceiptPrinterKind,
     parse_network_target,
     parse_usb_target,
 )
+from minichat_desktop.errors import EnvironmentProblem, UserError
 
 log = logging.getLogger(__name__)
 

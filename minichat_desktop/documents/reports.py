@@ -27,7 +27,6 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any, Final
 
-from minichat_desktop.domain.errors import UserError
 from minichat_desktop.domain.reporting.reports import (
     Column,
     Report,
@@ -40,6 +39,7 @@ from minichat_desktop.domain.reporting.reports import (
 from minichat_desktop.domain.shop import BANGKOK
 from minichat_desktop.domain.sql import UnitOfWork
 from minichat_desktop.domain.thai import format_baht, satang_to_decimal
+from minichat_desktop.errors import UserError
 from minichat_desktop.files import atomic_write
 from minichat_desktop.formats import xlsx
 

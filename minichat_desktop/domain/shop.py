@@ -13,11 +13,11 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from minichat_desktop.domain.errors import NotFound, UserError
 from minichat_desktop.domain.models import AuditEntry, BankAccount, Setting, Shop, VatRate
 from minichat_desktop.domain.promptpay import PromptPayError, normalize_promptpay_id
 from minichat_desktop.domain.thai import BANGKOK as BANGKOK
 from minichat_desktop.domain.thai import ThaiFormatError, validate_tax_id
+from minichat_desktop.errors import NotFound, UserError
 
 # VAT in Thailand is 10 % by statute, cut to 7 % by a Royal Decree renewed every year. A new
 # database starts with the reduced rate; the owner records a change with set_vat_rate().

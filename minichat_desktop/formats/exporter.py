@@ -30,7 +30,6 @@ from typing import Any, Final
 from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
-from minichat_desktop.domain.errors import UserError
 from minichat_desktop.domain.models import (
     Category,
     Order,
@@ -40,6 +39,7 @@ from minichat_desktop.domain.models import (
 )
 from minichat_desktop.domain.shop import BANGKOK
 from minichat_desktop.domain.thai import format_baht, satang_to_decimal
+from minichat_desktop.errors import UserError
 from minichat_desktop.files import atomic_write
 from minichat_desktop.formats.importer import COLUMNS
 

@@ -28,8 +28,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from minichat_desktop import paths
-from minichat_desktop.domain.errors import EnvironmentProblem, UserError
 from minichat_desktop.domain.sql import WRITTEN_KEY, table_written
+from minichat_desktop.errors import EnvironmentProblem, UserError
 from minichat_desktop.files import atomic_write
 
 if TYPE_CHECKING:

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
 from minichat_desktop import paths
-from minichat_desktop.domain.errors import EnvironmentProblem, UserError
+from minichat_desktop.errors import EnvironmentProblem, UserError
 
 if TYPE_CHECKING:
     from alembic.config import Config

@@ -21,7 +21,7 @@ from PySide6.QtGui import QDesktopServices
 from PySide6.QtWidgets import QApplication, QMessageBox, QWidget
 
 from minichat_desktop import paths
-from minichat_desktop.domain.errors import DomainError
+from minichat_desktop.errors import DomainError
 from minichat_desktop.secrets import LINE_SECRET, LINE_TOKEN, RELAY_TOKEN, Secrets
 from minichat_desktop.storage.db import Database
 from minichat_desktop.sync.qt_bridge import SyncSignals

@@ -45,11 +45,11 @@ from PySide6.QtWidgets import (
 from qasync import asyncSlot
 
 from minichat_desktop.app import marketing
-from minichat_desktop.domain.errors import DomainError, UserError
 from minichat_desktop.domain.marketing import broadcasts as bc
 from minichat_desktop.domain.marketing.broadcasts import Audience, AudiencePreview, BroadcastView
 from minichat_desktop.domain.shop import BANGKOK
 from minichat_desktop.domain.thai import format_baht
+from minichat_desktop.errors import DomainError, UserError
 from minichat_desktop.ui import theme
 from minichat_desktop.ui.context import AppContext
 from minichat_desktop.ui.customers_screen import (

@@ -53,9 +53,9 @@ from minichat_desktop.domain.catalog.products import (
     VariantInput,
     VariantView,
 )
-from minichat_desktop.domain.errors import UserError
 from minichat_desktop.domain.models import MovementReason
 from minichat_desktop.domain.thai import ThaiFormatError, format_baht, parse_baht
+from minichat_desktop.errors import UserError
 from minichat_desktop.files import atomic_write
 from minichat_desktop.formats.importer import ImportProblem
 from minichat_desktop.ui import theme

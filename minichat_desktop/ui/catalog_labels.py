@@ -18,8 +18,8 @@ from typing import Any
 
 from minichat_desktop.app import catalog
 from minichat_desktop.domain.catalog.products import ProductView
-from minichat_desktop.domain.errors import DomainError
 from minichat_desktop.domain.thai import format_baht
+from minichat_desktop.errors import DomainError
 from minichat_desktop.files import atomic_write
 
 log = logging.getLogger(__name__)

@@ -40,8 +40,8 @@ from minichat_desktop.app import catalog as app_catalog
 from minichat_desktop.app.catalog import Filters
 from minichat_desktop.domain.catalog import products as catalog
 from minichat_desktop.domain.catalog.products import ProductView
-from minichat_desktop.domain.errors import DomainError, UserError
 from minichat_desktop.domain.thai import format_baht
+from minichat_desktop.errors import DomainError, UserError
 from minichat_desktop.formats import exporter, importer
 from minichat_desktop.ui import theme
 from minichat_desktop.ui.catalog_dialogs import (

@@ -61,10 +61,10 @@ from minichat_desktop.app.customer_book import CustomerRow, Profile
 from minichat_desktop.app.customers import FilterChoices
 from minichat_desktop.domain.customers import rfm
 from minichat_desktop.domain.customers.customers import CustomerView
-from minichat_desktop.domain.errors import DomainError
 from minichat_desktop.domain.models import PipelineStatus
 from minichat_desktop.domain.shop import BANGKOK
 from minichat_desktop.domain.thai import format_baht
+from minichat_desktop.errors import DomainError
 from minichat_desktop.ui import theme
 from minichat_desktop.ui.context import AppContext
 from minichat_desktop.ui.detail_pane import DetailPane, FactGrid, section_title

@@ -44,10 +44,10 @@ from PySide6.QtWidgets import (
 )
 from qasync import asyncSlot
 
-from minichat_desktop.domain.errors import DomainError
 from minichat_desktop.domain.reporting import dashboard as dash
 from minichat_desktop.domain.shop import bangkok_today
 from minichat_desktop.domain.thai import format_baht
+from minichat_desktop.errors import DomainError
 from minichat_desktop.ui import theme
 from minichat_desktop.ui.context import AppContext
 from minichat_desktop.ui.errors import error_text

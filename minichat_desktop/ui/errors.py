@@ -14,7 +14,7 @@ from typing import Any
 
 from PySide6.QtWidgets import QMessageBox, QWidget
 
-from minichat_desktop.domain.errors import DomainError, EnvironmentProblem, UserError
+from minichat_desktop.errors import DomainError, EnvironmentProblem, UserError
 from minichat_desktop.ui.dialogs import inform
 from minichat_desktop.ui.i18n import current_language, t
 from minichat_desktop.ui.th import ERRORS as MORE_ERRORS

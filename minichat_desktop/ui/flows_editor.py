@@ -34,7 +34,7 @@ from qasync import asyncSlot
 
 from minichat_desktop.domain.bot import flows
 from minichat_desktop.domain.bot.nlu import INTENTS
-from minichat_desktop.domain.errors import UserError
+from minichat_desktop.errors import UserError
 from minichat_desktop.ui.context import AppContext
 from minichat_desktop.ui.dialogs import ask
 from minichat_desktop.ui.errors import error_text, show_error

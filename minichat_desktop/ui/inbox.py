@@ -44,8 +44,8 @@ from qasync import asyncSlot
 
 from minichat_desktop.domain import inbox_reads
 from minichat_desktop.domain.enums import BotMode, ConversationStatus, PipelineStatus
-from minichat_desktop.domain.errors import DomainError, UserError
 from minichat_desktop.domain.thai import format_baht
+from minichat_desktop.errors import DomainError, UserError
 from minichat_desktop.files import atomic_write_bytes
 from minichat_desktop.lazy import lazy_module
 from minichat_desktop.secrets import RELAY_TOKEN

@@ -33,9 +33,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from minichat_desktop.domain.errors import DomainError, UserError
 from minichat_desktop.domain.models import OrderStatus, PaymentMethod
 from minichat_desktop.domain.sales import order_actions, order_notify
+from minichat_desktop.errors import DomainError, UserError
 from minichat_desktop.ui import theme
 from minichat_desktop.ui.errors import error_text
 from minichat_desktop.ui.orders_models import event_label, method_label, status_label

@@ -40,12 +40,12 @@ from PySide6.QtWidgets import (
 from qasync import asyncSlot
 
 from minichat_desktop.app import sales
-from minichat_desktop.domain.errors import DomainError, UserError
 from minichat_desktop.domain.models import Channel, OrderStatus, PaymentStatus
 from minichat_desktop.domain.sales import order_actions, order_notify, orders
 from minichat_desktop.domain.sales.orders import OrderFilters, OrderView
 from minichat_desktop.domain.shop import BANGKOK
 from minichat_desktop.domain.thai import format_baht, parse_baht
+from minichat_desktop.errors import DomainError, UserError
 from minichat_desktop.ui import theme
 from minichat_desktop.ui.context import AppContext
 from minichat_desktop.ui.detail_pane import DetailPane, FactGrid, section_title, value_label

@@ -44,11 +44,11 @@ from qasync import asyncSlot
 
 from minichat_desktop.app import sales as app_sales
 from minichat_desktop.domain import shop
-from minichat_desktop.domain.errors import DomainError
 from minichat_desktop.domain.sales import orders, pos
 from minichat_desktop.domain.sales import tax_documents as documents
 from minichat_desktop.domain.sales.pos import Sellable
 from minichat_desktop.domain.thai import format_baht
+from minichat_desktop.errors import DomainError
 from minichat_desktop.ui.context import AppContext
 from minichat_desktop.ui.dialogs import ask
 from minichat_desktop.ui.errors import error_text, show_error

@@ -37,10 +37,10 @@ from PySide6.QtWidgets import (
 )
 
 from minichat_desktop.documents import api
-from minichat_desktop.domain.errors import DomainError, EnvironmentProblem, UserError
 from minichat_desktop.domain.sales import tax_documents as docs
 from minichat_desktop.domain.sales.tax_documents import Buyer, PrinterSettings, ReceiptPrinterKind
 from minichat_desktop.domain.thai import ThaiFormatError, validate_tax_id
+from minichat_desktop.errors import DomainError, EnvironmentProblem, UserError
 from minichat_desktop.ui.context import AppContext
 from minichat_desktop.ui.dialogs import ask
 from minichat_desktop.ui.errors import show_error

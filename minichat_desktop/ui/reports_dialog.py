@@ -31,9 +31,9 @@ from PySide6.QtWidgets import (
 from qasync import asyncSlot
 
 from minichat_desktop.documents import reports as report_files
-from minichat_desktop.domain.errors import DomainError
 from minichat_desktop.domain.reporting import reports
 from minichat_desktop.domain.shop import bangkok_today
+from minichat_desktop.errors import DomainError
 from minichat_desktop.ui import theme
 from minichat_desktop.ui.context import AppContext
 from minichat_desktop.ui.errors import error_text

@@ -49,9 +49,9 @@ from minichat_desktop.ai.providers import (
 from minichat_desktop.app import settings
 from minichat_desktop.app.settings import BotChanges, BotSettings
 from minichat_desktop.domain.bot import cart, context
-from minichat_desktop.domain.errors import DomainError, UserError
 from minichat_desktop.domain.models import BotMode
 from minichat_desktop.domain.thai import ThaiFormatError, format_baht, parse_baht
+from minichat_desktop.errors import DomainError, UserError
 from minichat_desktop.secrets import ai_key
 from minichat_desktop.ui import i18n, theme
 from minichat_desktop.ui.catalog_dialogs import SPIN_STYLE, money_error

@@ -20,7 +20,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from minichat_desktop.domain.errors import DomainError
+from minichat_desktop.errors import DomainError
 from minichat_desktop.ui import theme
 from minichat_desktop.ui.context import AppContext
 from minichat_desktop.ui.errors import error_text, show_error

@@ -13,9 +13,9 @@ from PySide6.QtWidgets import QComboBox, QGroupBox, QLabel, QLineEdit, QPushButt
 from qasync import asyncSlot
 
 from minichat_desktop.documents import api
-from minichat_desktop.domain.errors import DomainError, UserError
 from minichat_desktop.domain.sales import tax_documents as docs
 from minichat_desktop.domain.sales.tax_documents import PrinterSettings, ReceiptPrinterKind
+from minichat_desktop.errors import DomainError, UserError
 from minichat_desktop.ui.context import AppContext
 from minichat_desktop.ui.printing import named_printer, print_pdf, translated
 from minichat_desktop.ui.settings_common import (

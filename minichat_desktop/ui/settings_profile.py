@@ -33,9 +33,9 @@ from PySide6.QtWidgets import (
 from qasync import asyncSlot
 
 from minichat_desktop.domain import shop
-from minichat_desktop.domain.errors import DomainError
 from minichat_desktop.domain.promptpay import PromptPayError, promptpay_payload, promptpay_qr_png
 from minichat_desktop.domain.thai import is_valid_thai_id
+from minichat_desktop.errors import DomainError
 from minichat_desktop.ui import theme
 from minichat_desktop.ui.context import AppContext
 from minichat_desktop.ui.settings_common import (

@@ -35,7 +35,7 @@ from qasync import asyncSlot
 
 from minichat_desktop.app import relay_link
 from minichat_desktop.domain.conversations import conversations as convs
-from minichat_desktop.domain.errors import DomainError, UserError
+from minichat_desktop.errors import DomainError, UserError
 from minichat_desktop.secrets import LINE_SECRET, LINE_TOKEN, RELAY_TOKEN
 from minichat_desktop.sync.status import LinkState, Status
 from minichat_desktop.ui import i18n, theme

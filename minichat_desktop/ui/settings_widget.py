@@ -44,7 +44,7 @@ from qasync import asyncSlot
 
 from minichat_desktop.app import settings
 from minichat_desktop.domain import shop
-from minichat_desktop.domain.errors import DomainError, UserError
+from minichat_desktop.errors import DomainError, UserError
 from minichat_desktop.ui import theme
 from minichat_desktop.ui.context import AppContext
 from minichat_desktop.ui.settings_common import (

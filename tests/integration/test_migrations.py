@@ -11,8 +11,8 @@ from alembic.migration import MigrationContext
 from sqlalchemy import create_engine
 
 from minichat_desktop import paths
-from minichat_desktop.domain.errors import EnvironmentProblem, UserError
 from minichat_desktop.domain.models import Base
+from minichat_desktop.errors import EnvironmentProblem, UserError
 from minichat_desktop.storage import migrate
 from minichat_desktop.storage.db import Database, check_integrity, restore_from
 

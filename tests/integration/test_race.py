@@ -20,7 +20,7 @@ import json, sys
 from pathlib import Path
 from minichat_desktop.storage.db import Database
 from minichat_desktop.domain.sales import orders
-from minichat_desktop.domain.errors import OutOfStock
+from minichat_desktop.errors import OutOfStock
 from minichat_desktop.domain.models import Channel
 
 db = Database.open(Path(sys.argv[1]), backup=False)

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from PySide6.QtWidgets import QMessageBox, QWidget
 
-from minichat_desktop.domain.errors import EnvironmentProblem, UserError
+from minichat_desktop.errors import EnvironmentProblem, UserError
 from minichat_desktop.ui import i18n
 from minichat_desktop.ui.errors import report_error
 

@@ -12,10 +12,10 @@ from minichat_desktop.domain.activity import analytics
 from minichat_desktop.domain.catalog import products as catalog
 from minichat_desktop.domain.catalog.products import ProductInput
 from minichat_desktop.domain.conversations import conversations
-from minichat_desktop.domain.errors import UserError
 from minichat_desktop.domain.models import Channel
 from minichat_desktop.domain.sales import orders
 from minichat_desktop.domain.sales.orders import LineInput, NewOrder
+from minichat_desktop.errors import UserError
 from minichat_desktop.storage.db import Database
 from relay import protocol as p
 

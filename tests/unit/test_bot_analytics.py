@@ -14,7 +14,7 @@ from minichat_desktop.domain.activity import analytics
 from minichat_desktop.domain.bot import cart as carts
 from minichat_desktop.domain.bot.engine import DialogueEngine
 from minichat_desktop.domain.bot.replies import Outgoing
-from minichat_desktop.domain.errors import OutOfStock
+from minichat_desktop.errors import OutOfStock
 from minichat_desktop.storage.db import Database
 from relay import protocol as p
 

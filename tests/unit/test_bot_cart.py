@@ -9,8 +9,8 @@ from support.bot_shop import NOW, make_shop, new_conversation
 
 from minichat_desktop.domain.bot import cart as carts
 from minichat_desktop.domain.catalog import stock
-from minichat_desktop.domain.errors import NotFound, OutOfStock, UserError
 from minichat_desktop.domain.models import MovementReason
+from minichat_desktop.errors import NotFound, OutOfStock, UserError
 from minichat_desktop.storage.db import Database
 
 

@@ -311,7 +311,7 @@ def test_another_shoppers_order_number_reveals_nothing(db: Database, tmp_path: P
     ],
 )
 def test_error_words(code: str, params: dict[str, object], expected: str) -> None:
-    from minichat_desktop.domain.errors import UserError
+    from minichat_desktop.errors import UserError
 
     assert checkout.error_text(UserError(code, "x", **params), "th") == expected
 

@@ -11,8 +11,8 @@ from minichat_desktop.domain.bot import context as ctxmod
 from minichat_desktop.domain.bot.context import ConversationContext
 from minichat_desktop.domain.bot.nlu import Classification
 from minichat_desktop.domain.conversations import conversations
-from minichat_desktop.domain.errors import UserError
 from minichat_desktop.domain.models import BotContext, Conversation
+from minichat_desktop.errors import UserError
 from minichat_desktop.storage.db import Database
 
 T0 = dt.datetime(2026, 11, 20, 3, 0, tzinfo=dt.UTC)

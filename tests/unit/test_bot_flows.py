@@ -18,7 +18,6 @@ from minichat_desktop.domain.bot.engine import DialogueEngine
 from minichat_desktop.domain.bot.replies import Outgoing
 from minichat_desktop.domain.conversations import conversations as convs
 from minichat_desktop.domain.customers import customers
-from minichat_desktop.domain.errors import UserError
 from minichat_desktop.domain.models import (
     BotMode,
     Cart,
@@ -33,6 +32,7 @@ from minichat_desktop.domain.models import (
     utcnow,
 )
 from minichat_desktop.domain.sales import orders
+from minichat_desktop.errors import UserError
 from minichat_desktop.storage.db import Database
 from relay import protocol as p
 

@@ -13,7 +13,6 @@ from minichat_desktop.domain.catalog import products as catalog
 from minichat_desktop.domain.catalog.products import ProductInput
 from minichat_desktop.domain.conversations import conversations as convs
 from minichat_desktop.domain.customers import customers, rfm
-from minichat_desktop.domain.errors import UserError
 from minichat_desktop.domain.marketing import broadcasts as bc
 from minichat_desktop.domain.marketing.broadcasts import Audience
 from minichat_desktop.domain.models import (
@@ -24,6 +23,7 @@ from minichat_desktop.domain.models import (
     PaymentMethod,
     PaymentStatus,
 )
+from minichat_desktop.errors import UserError
 from minichat_desktop.storage.db import Database
 
 NOW = dt.datetime(2026, 11, 23, 5, 0, tzinfo=dt.UTC)

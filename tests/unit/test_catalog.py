@@ -8,8 +8,8 @@ from sqlalchemy import func, select
 from minichat_desktop.domain import shop
 from minichat_desktop.domain.catalog import products as catalog
 from minichat_desktop.domain.catalog.products import ProductInput, SearchFilters, VariantInput
-from minichat_desktop.domain.errors import NotFound, UserError
 from minichat_desktop.domain.models import AuditEntry, StockMovement
+from minichat_desktop.errors import NotFound, UserError
 from minichat_desktop.storage.db import Database
 
 

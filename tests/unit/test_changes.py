@@ -11,11 +11,11 @@ from minichat_desktop.app.changes import topics_of
 from minichat_desktop.domain import shop
 from minichat_desktop.domain.catalog import products as catalog
 from minichat_desktop.domain.catalog.products import ProductInput
-from minichat_desktop.domain.errors import OutOfStock
 from minichat_desktop.domain.models import Channel, OrderStatus
 from minichat_desktop.domain.sales import orders
 from minichat_desktop.domain.sales.orders import LineInput, NewOrder
 from minichat_desktop.domain.sql import DriverConnection, table_written
+from minichat_desktop.errors import OutOfStock
 from minichat_desktop.storage.db import CHANGED, Database
 
 

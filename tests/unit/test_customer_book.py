@@ -13,8 +13,8 @@ from openpyxl import load_workbook
 from minichat_desktop.app import customer_book as book
 from minichat_desktop.domain.conversations import conversations as convs
 from minichat_desktop.domain.customers import customers, rfm
-from minichat_desktop.domain.errors import UserError
 from minichat_desktop.domain.models import Channel, Order, PaymentMethod, PaymentStatus
+from minichat_desktop.errors import UserError
 from minichat_desktop.storage.db import Database
 
 NOW = dt.datetime(2026, 11, 23, 5, 0, tzinfo=dt.UTC)

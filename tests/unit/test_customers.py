@@ -8,10 +8,10 @@ from minichat_desktop.domain import shop
 from minichat_desktop.domain.catalog import products as catalog
 from minichat_desktop.domain.catalog.products import ProductInput
 from minichat_desktop.domain.customers import customers
-from minichat_desktop.domain.errors import UserError
 from minichat_desktop.domain.models import Channel, Conversation, IdentityKind, PaymentMethod
 from minichat_desktop.domain.sales import orders
 from minichat_desktop.domain.sales.orders import LineInput, NewOrder
+from minichat_desktop.errors import UserError
 from minichat_desktop.storage.db import Database
 
 

@@ -14,7 +14,6 @@ from minichat_desktop.domain import shop
 from minichat_desktop.domain.catalog import products as catalog
 from minichat_desktop.domain.catalog.products import ProductInput
 from minichat_desktop.domain.conversations import conversations
-from minichat_desktop.domain.errors import UserError
 from minichat_desktop.domain.models import (
     Channel,
     ConversationStatus,
@@ -26,6 +25,7 @@ from minichat_desktop.domain.reporting import dashboard
 from minichat_desktop.domain.sales import orders
 from minichat_desktop.domain.sales.orders import LineInput, NewOrder
 from minichat_desktop.domain.shop import BANGKOK
+from minichat_desktop.errors import UserError
 from minichat_desktop.storage.db import Database
 from relay import protocol as p
 

@@ -15,10 +15,10 @@ from minichat_desktop.domain import shop
 from minichat_desktop.domain.catalog import products as catalog
 from minichat_desktop.domain.catalog import stock
 from minichat_desktop.domain.customers import customers
-from minichat_desktop.domain.errors import UserError
 from minichat_desktop.domain.models import Channel, OrderStatus, PaymentStatus, PipelineStatus
 from minichat_desktop.domain.sales import orders
 from minichat_desktop.domain.thai import is_valid_postcode, is_valid_s10, is_valid_thai_id
+from minichat_desktop.errors import UserError
 from minichat_desktop.storage.db import Database
 
 NOW = dt.datetime(2026, 11, 23, 10, 0, tzinfo=dt.UTC)

@@ -21,7 +21,6 @@ from minichat_desktop.documents.invoice import total_rows
 from minichat_desktop.domain import shop, thai_lines
 from minichat_desktop.domain.catalog import products as catalog
 from minichat_desktop.domain.catalog.products import ProductInput
-from minichat_desktop.domain.errors import EnvironmentProblem, NotFound, UserError
 from minichat_desktop.domain.models import Channel, OrderStatus, PaymentMethod, TaxDocument
 from minichat_desktop.domain.sales import orders
 from minichat_desktop.domain.sales import tax_documents as docs
@@ -33,6 +32,7 @@ from minichat_desktop.domain.sales.tax_documents import (
     ReceiptPrinterKind,
 )
 from minichat_desktop.domain.thai import bahttext
+from minichat_desktop.errors import EnvironmentProblem, NotFound, UserError
 from minichat_desktop.storage.db import Database
 
 SHOP_TAX_ID = "0105565123452"

@@ -12,9 +12,9 @@ import pytest
 
 from minichat_desktop.domain.catalog import products as catalog
 from minichat_desktop.domain.catalog.products import ProductInput, VariantInput
-from minichat_desktop.domain.errors import UserError
 from minichat_desktop.domain.models import Channel, PaymentMethod
 from minichat_desktop.domain.sales import orders
+from minichat_desktop.errors import UserError
 from minichat_desktop.formats import exporter
 from minichat_desktop.formats.importer import COLUMNS, import_products
 from minichat_desktop.storage.db import Database

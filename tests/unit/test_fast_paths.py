@@ -10,10 +10,10 @@ from minichat_desktop.domain import shop
 from minichat_desktop.domain.catalog import products as catalog
 from minichat_desktop.domain.catalog import stock
 from minichat_desktop.domain.catalog.products import ProductInput
-from minichat_desktop.domain.errors import OutOfStock
 from minichat_desktop.domain.models import Channel, MovementReason
 from minichat_desktop.domain.sales import orders
 from minichat_desktop.domain.sales.orders import LineInput, NewOrder
+from minichat_desktop.errors import OutOfStock
 from minichat_desktop.storage.db import Database
 
 

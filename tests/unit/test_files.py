@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from minichat_desktop.domain.errors import EnvironmentProblem
+from minichat_desktop.errors import EnvironmentProblem
 from minichat_desktop.files import atomic_write, atomic_write_bytes
 
 

@@ -13,8 +13,8 @@ from sqlalchemy import select
 from minichat_desktop.domain import inbox_reads
 from minichat_desktop.domain.activity import notifications
 from minichat_desktop.domain.conversations import conversations as convs
-from minichat_desktop.domain.errors import EnvironmentProblem
 from minichat_desktop.domain.models import Conversation, ConversationStatus, Customer
+from minichat_desktop.errors import EnvironmentProblem
 from minichat_desktop.storage.db import Database
 
 T0 = dt.datetime(2026, 5, 1, 9, 0, tzinfo=dt.UTC)

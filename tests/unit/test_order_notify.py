@@ -7,10 +7,10 @@ import pytest
 from support.bot_shop import make_shop, new_conversation
 
 from minichat_desktop.domain.conversations import conversations as convs
-from minichat_desktop.domain.errors import UserError
 from minichat_desktop.domain.models import Channel, OrderStatus
 from minichat_desktop.domain.sales import order_actions, order_notify, orders
 from minichat_desktop.domain.thai import is_valid_s10, s10_check_digit
+from minichat_desktop.errors import UserError
 from minichat_desktop.storage.db import Database
 
 

@@ -15,7 +15,6 @@ from minichat_desktop.domain import shop
 from minichat_desktop.domain.catalog import products as catalog
 from minichat_desktop.domain.catalog import stock
 from minichat_desktop.domain.catalog.products import ProductInput
-from minichat_desktop.domain.errors import InvalidTransition, NotFound, OutOfStock, UserError
 from minichat_desktop.domain.models import (
     Channel,
     Order,
@@ -26,6 +25,7 @@ from minichat_desktop.domain.models import (
 )
 from minichat_desktop.domain.sales import orders
 from minichat_desktop.domain.sales.orders import LineInput, NewOrder, compute_totals
+from minichat_desktop.errors import InvalidTransition, NotFound, OutOfStock, UserError
 from minichat_desktop.storage.db import Database
 
 S = OrderStatus

@@ -9,7 +9,6 @@ from minichat_desktop.domain import shop
 from minichat_desktop.domain.catalog import products as catalog
 from minichat_desktop.domain.catalog import stock
 from minichat_desktop.domain.catalog.products import ProductInput, VariantInput
-from minichat_desktop.domain.errors import OutOfStock, UserError
 from minichat_desktop.domain.models import (
     Channel,
     Order,
@@ -20,6 +19,7 @@ from minichat_desktop.domain.models import (
 )
 from minichat_desktop.domain.sales import orders, pos
 from minichat_desktop.domain.sales.pos import CartLine, Tender
+from minichat_desktop.errors import OutOfStock, UserError
 from minichat_desktop.storage.db import Database
 
 CASH, PP, CARD = PaymentMethod.CASH, PaymentMethod.PROMPTPAY, PaymentMethod.CARD

@@ -22,7 +22,6 @@ from minichat_desktop.domain.activity import analytics
 from minichat_desktop.domain.catalog import products as catalog
 from minichat_desktop.domain.catalog.products import ProductInput
 from minichat_desktop.domain.customers import customers
-from minichat_desktop.domain.errors import UserError
 from minichat_desktop.domain.models import (
     Channel,
     OrderEvent,
@@ -36,6 +35,7 @@ from minichat_desktop.domain.sales import orders
 from minichat_desktop.domain.sales import tax_documents as documents
 from minichat_desktop.domain.sales.orders import LineInput, NewOrder
 from minichat_desktop.domain.shop import BANGKOK
+from minichat_desktop.errors import UserError
 from minichat_desktop.storage.db import Database
 
 MARCH = (dt.date(2026, 3, 1), dt.date(2026, 3, 31))

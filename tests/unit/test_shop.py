@@ -7,7 +7,7 @@ import datetime as dt
 import pytest
 
 from minichat_desktop.domain import shop
-from minichat_desktop.domain.errors import UserError
+from minichat_desktop.errors import UserError
 from minichat_desktop.storage.db import Database
 
 

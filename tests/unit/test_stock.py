@@ -13,8 +13,8 @@ from minichat_desktop import paths
 from minichat_desktop.domain.catalog import products as catalog
 from minichat_desktop.domain.catalog import stock
 from minichat_desktop.domain.catalog.products import ProductInput
-from minichat_desktop.domain.errors import NotFound, OutOfStock, UserError
 from minichat_desktop.domain.models import MovementReason, StockMovement
+from minichat_desktop.errors import NotFound, OutOfStock, UserError
 from minichat_desktop.storage.db import Database
 
 

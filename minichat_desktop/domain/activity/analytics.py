@@ -28,10 +28,10 @@ from typing import Any, Final
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
-from minichat_desktop.domain.errors import UserError
 from minichat_desktop.domain.models import AnalyticsEvent, utcnow
 from minichat_desktop.domain.shop import get_setting, put_setting
 from minichat_desktop.domain.sql import DriverConnection
+from minichat_desktop.errors import UserError
 
 # ---------------------------------------------------------------------------- the kinds
 

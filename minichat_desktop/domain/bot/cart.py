@@ -29,7 +29,6 @@ from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
 from minichat_desktop.domain.activity import analytics
-from minichat_desktop.domain.errors import NotFound, OutOfStock, UserError
 from minichat_desktop.domain.models import (
     Cart,
     CartItem,
@@ -41,6 +40,7 @@ from minichat_desktop.domain.models import (
 )
 from minichat_desktop.domain.sales.orders import MAX_QUANTITY, round_half_up_div
 from minichat_desktop.domain.shop import get_setting, put_setting
+from minichat_desktop.errors import NotFound, OutOfStock, UserError
 from relay import protocol as p
 
 SHIPPING_KEY = "bot.shipping"

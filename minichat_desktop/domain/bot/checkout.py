@@ -31,7 +31,6 @@ from minichat_desktop.domain.bot import cart as carts
 from minichat_desktop.domain.bot import context
 from minichat_desktop.domain.bot.replies import Outgoing, postback, say, text
 from minichat_desktop.domain.customers import customers
-from minichat_desktop.domain.errors import UserError
 from minichat_desktop.domain.models import (
     Channel,
     Conversation,
@@ -56,6 +55,7 @@ from minichat_desktop.domain.thai import (
     thai_digits_to_arabic,
     tracking_url,
 )
+from minichat_desktop.errors import UserError
 from relay import protocol as p
 
 ACTOR = "bot"

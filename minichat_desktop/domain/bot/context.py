@@ -34,9 +34,9 @@ from sqlalchemy import delete
 from sqlalchemy.orm import Session
 
 from minichat_desktop.domain.bot.nlu import Classification
-from minichat_desktop.domain.errors import UserError
 from minichat_desktop.domain.models import BotContext, utcnow
 from minichat_desktop.domain.shop import get_setting, put_setting
+from minichat_desktop.errors import UserError
 
 TTL_SETTING: Final = "bot.context_ttl_minutes"
 DEFAULT_TTL_MINUTES: Final = 30

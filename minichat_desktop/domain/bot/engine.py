@@ -60,7 +60,6 @@ from minichat_desktop.domain.bot.replies import (
     text,
 )
 from minichat_desktop.domain.conversations import conversations as convs
-from minichat_desktop.domain.errors import UserError
 from minichat_desktop.domain.models import (
     BotMode,
     Category,
@@ -74,6 +73,7 @@ from minichat_desktop.domain.models import (
 )
 from minichat_desktop.domain.shop import get_profile, get_setting, put_setting
 from minichat_desktop.domain.thai import format_baht
+from minichat_desktop.errors import UserError
 from relay import protocol as p
 
 ENABLED_KEY = "bot.enabled"

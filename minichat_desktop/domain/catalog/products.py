@@ -23,7 +23,6 @@ from typing import Any
 from sqlalchemy import Connection, func, or_, select
 from sqlalchemy.orm import Session, selectinload
 
-from minichat_desktop.domain.errors import NotFound, UserError
 from minichat_desktop.domain.models import (
     AuditEntry,
     Category,
@@ -32,6 +31,7 @@ from minichat_desktop.domain.models import (
     ProductVariant,
     StockMovement,
 )
+from minichat_desktop.errors import NotFound, UserError
 
 MAX_SEARCH_LIMIT = 500
 

@@ -16,7 +16,6 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from minichat_desktop.domain.activity import notifications
-from minichat_desktop.domain.errors import NotFound, OutOfStock, UserError
 from minichat_desktop.domain.models import (
     AuditEntry,
     MovementReason,
@@ -25,6 +24,7 @@ from minichat_desktop.domain.models import (
     utcnow,
 )
 from minichat_desktop.domain.sql import DriverConnection
+from minichat_desktop.errors import NotFound, OutOfStock, UserError
 
 
 @dataclass(frozen=True, slots=True)

@@ -25,7 +25,6 @@ from sqlalchemy.orm import Session
 from minichat_desktop.domain import inbox_reads
 from minichat_desktop.domain.activity import analytics
 from minichat_desktop.domain.customers import customers
-from minichat_desktop.domain.errors import NotFound, UserError
 from minichat_desktop.domain.inbox_reads import ConversationView as ConversationView
 from minichat_desktop.domain.inbox_reads import Inbound as Inbound
 from minichat_desktop.domain.inbox_reads import MessageView as MessageView
@@ -47,6 +46,7 @@ from minichat_desktop.domain.models import (
 from minichat_desktop.domain.shop import get_setting, put_setting
 from minichat_desktop.domain.sql import DriverConnection
 from minichat_desktop.domain.thai import format_baht
+from minichat_desktop.errors import NotFound, UserError
 from relay import protocol as p
 
 DEFAULT_BOT_MODE_KEY = "bot.default_mode"

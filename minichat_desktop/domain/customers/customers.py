@@ -15,7 +15,6 @@ from typing import Any
 from sqlalchemy import func, or_, select, update
 from sqlalchemy.orm import Session, selectinload
 
-from minichat_desktop.domain.errors import NotFound, UserError
 from minichat_desktop.domain.models import (
     AuditEntry,
     Conversation,
@@ -29,6 +28,7 @@ from minichat_desktop.domain.models import (
     utcnow,
 )
 from minichat_desktop.domain.thai import ThaiFormatError, normalize_phone
+from minichat_desktop.errors import NotFound, UserError
 
 
 @dataclass(frozen=True, slots=True)

@@ -33,7 +33,6 @@ from minichat_desktop.domain.bot import recommend
 from minichat_desktop.domain.catalog import products as catalog
 from minichat_desktop.domain.conversations import conversations as convs
 from minichat_desktop.domain.customers.rfm import Segment
-from minichat_desktop.domain.errors import NotFound, UserError
 from minichat_desktop.domain.models import (
     AuditEntry,
     Broadcast,
@@ -47,6 +46,7 @@ from minichat_desktop.domain.models import (
     utcnow,
 )
 from minichat_desktop.domain.shop import get_setting, put_setting
+from minichat_desktop.errors import NotFound, UserError
 from relay import protocol as p
 
 QUOTA_KEY = "line.quota"

@@ -58,9 +58,9 @@ from typing import Any, Final
 
 from sqlalchemy.orm import Session
 
-from minichat_desktop.domain.errors import UserError
 from minichat_desktop.domain.shop import BANGKOK, bangkok_today
 from minichat_desktop.domain.sql import DriverConnection, UnitOfWork
+from minichat_desktop.errors import UserError
 
 __all__ = [
     "BotPerformance",

@@ -49,9 +49,9 @@ from typing import Any, Final
 from sqlalchemy.orm import Session
 
 from minichat_desktop.domain import shop as shop_mod
-from minichat_desktop.domain.errors import DomainError, UserError
 from minichat_desktop.domain.shop import BANGKOK
 from minichat_desktop.domain.sql import DriverConnection
+from minichat_desktop.errors import DomainError, UserError
 
 __all__ = [
     "KINDS",

@@ -15,10 +15,10 @@ from dataclasses import dataclass
 
 from sqlalchemy.orm import Session
 
-from minichat_desktop.domain.errors import UserError
 from minichat_desktop.domain.models import OrderStatus, PaymentMethod
 from minichat_desktop.domain.sales import order_notify, orders
 from minichat_desktop.domain.thai import is_valid_s10
+from minichat_desktop.errors import UserError
 
 THAILAND_POST = "Thailand Post"
 CARRIERS: tuple[str, ...] = (

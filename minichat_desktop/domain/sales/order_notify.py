@@ -22,11 +22,11 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from minichat_desktop.domain.conversations import conversations as convs
-from minichat_desktop.domain.errors import UserError
 from minichat_desktop.domain.models import Conversation
 from minichat_desktop.domain.sales import orders
 from minichat_desktop.domain.shop import get_profile, get_setting, put_setting
 from minichat_desktop.domain.thai import format_baht, tracking_url
+from minichat_desktop.errors import UserError
 from relay import protocol as p
 
 SETTINGS_KEY = "orders.notify_templates"

@@ -30,7 +30,6 @@ from minichat_desktop.domain.catalog.stock import (
     record_movements,
     record_movements_raw,
 )
-from minichat_desktop.domain.errors import InvalidTransition, NotFound, UserError
 from minichat_desktop.domain.models import (
     Channel,
     MovementReason,
@@ -47,6 +46,7 @@ from minichat_desktop.domain.models import (
 from minichat_desktop.domain.sales import tax_documents as documents
 from minichat_desktop.domain.sql import DriverConnection
 from minichat_desktop.domain.thai import format_baht
+from minichat_desktop.errors import InvalidTransition, NotFound, UserError
 
 S = OrderStatus
 

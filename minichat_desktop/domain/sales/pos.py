@@ -25,7 +25,6 @@ from sqlalchemy.orm import Session
 
 from minichat_desktop.domain import shop as shop_mod
 from minichat_desktop.domain.catalog.products import normalize_code
-from minichat_desktop.domain.errors import UserError
 from minichat_desktop.domain.models import (
     CashMovement,
     Channel,
@@ -42,6 +41,7 @@ from minichat_desktop.domain.models import (
 from minichat_desktop.domain.sales import orders as orders_mod
 from minichat_desktop.domain.sql import DriverConnection
 from minichat_desktop.domain.thai import ThaiFormatError, format_baht, validate_tax_id
+from minichat_desktop.errors import UserError
 
 FAVOURITES_KEY = "pos.favourites"
 MAX_FAVOURITES = 24

@@ -30,7 +30,6 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
 from minichat_desktop.domain import shop as shop_mod
-from minichat_desktop.domain.errors import NotFound, UserError
 from minichat_desktop.domain.models import (
     Order,
     OrderEvent,
@@ -48,6 +47,7 @@ from minichat_desktop.domain.thai import (
     satang_to_decimal,
     validate_tax_id,
 )
+from minichat_desktop.errors import NotFound, UserError
 
 
 class DocumentKind(StrEnum):

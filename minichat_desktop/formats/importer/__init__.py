@@ -93,7 +93,7 @@ import logging
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from minichat_desktop.domain.errors import UserError
+from minichat_desktop.errors import UserError
 from minichat_desktop.formats.importer.cells import (
     CellValue,
     cell_text,

@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import cast
 
 from minichat_desktop.domain.catalog.products import normalize_code
-from minichat_desktop.domain.errors import EnvironmentProblem, UserError
+from minichat_desktop.errors import EnvironmentProblem, UserError
 from minichat_desktop.formats.importer.cells import (
     CellValue,
     cell_text,

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from minichat_desktop.domain.errors import UserError
+from minichat_desktop.errors import UserError
 
 
 @dataclass(frozen=True, slots=True)

@@ -8,7 +8,7 @@ import csv
 from pathlib import Path
 from typing import Any, Final
 
-from minichat_desktop.domain.errors import UserError
+from minichat_desktop.errors import UserError
 from minichat_desktop.files import atomic_write
 from minichat_desktop.formats.importer.columns import COLUMNS
 

@@ -4,7 +4,7 @@ and filling ``{names}`` into a node's text.
 
 Each takes the run it works for and may change its state; none moves the run along (that
 is :mod:`.runtime`). An action that cannot be done raises
-:class:`~minichat_desktop.domain.errors.UserError` (``cart.unknown_item``,
+:class:`~minichat_desktop.errors.UserError` (``cart.unknown_item``,
 ``discount.unknown``, …), which the runtime turns into a reply.
 """
 
@@ -25,7 +25,6 @@ from minichat_desktop.domain.bot.flows.definition import DONE, number
 from minichat_desktop.domain.bot.replies import Outgoing, postback, text
 from minichat_desktop.domain.conversations import conversations as convs
 from minichat_desktop.domain.customers import customers
-from minichat_desktop.domain.errors import UserError
 from minichat_desktop.domain.models import (
     Cart,
     Conversation,
@@ -41,6 +40,7 @@ from minichat_desktop.domain.models import (
 )
 from minichat_desktop.domain.shop import get_profile
 from minichat_desktop.domain.thai import format_baht
+from minichat_desktop.errors import UserError
 
 
 class _Safe(dict[str, Any]):

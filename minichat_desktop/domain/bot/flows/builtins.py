@@ -16,8 +16,8 @@ from sqlalchemy.orm import Session
 from minichat_desktop.domain.bot.flows.definition import FlowView
 from minichat_desktop.domain.bot.flows.storage import list_flows, load_flow, view_of
 from minichat_desktop.domain.bot.flows.validation import validate_flow
-from minichat_desktop.domain.errors import UserError
 from minichat_desktop.domain.models import Flow, utcnow
+from minichat_desktop.errors import UserError
 
 BUILTIN_DISCOVERY = "product_discovery"
 BUILTIN_ABANDONED = "abandoned_cart"

@@ -30,7 +30,6 @@ from minichat_desktop.domain.bot.flows.definition import (
 )
 from minichat_desktop.domain.bot.flows.storage import load_flow
 from minichat_desktop.domain.bot.replies import Outgoing, lang_of, postback, text
-from minichat_desktop.domain.errors import UserError
 from minichat_desktop.domain.models import (
     BotMode,
     Conversation,
@@ -38,6 +37,7 @@ from minichat_desktop.domain.models import (
     Flow,
     FlowRun,
 )
+from minichat_desktop.errors import UserError
 
 MAX_STEPS = 60  # nodes one message may run through (a loop of conditions stops here)
 MAX_TRIES = 2  # wrong answers in a row before the flow lets the engine answer

@@ -3,7 +3,7 @@ delete, and import from the portable form (:meth:`FlowView.to_obj`).
 
 Saving or switching off a flow ends its runs that could no longer go on; a built-in flow
 cannot be deleted (:mod:`.builtins`). A missing flow raises
-:class:`~minichat_desktop.domain.errors.NotFound` ``flow.not_found``.
+:class:`~minichat_desktop.errors.NotFound` ``flow.not_found``.
 """
 
 from __future__ import annotations
@@ -16,8 +16,8 @@ from sqlalchemy.orm import Session
 
 from minichat_desktop.domain.bot.flows.definition import DONE, FlowView
 from minichat_desktop.domain.bot.flows.validation import flow_error, validate_flow
-from minichat_desktop.domain.errors import NotFound, UserError
 from minichat_desktop.domain.models import Flow, FlowRun, utcnow
+from minichat_desktop.errors import NotFound, UserError
 
 
 def view_of(f: Flow, runs: int = 0) -> FlowView:

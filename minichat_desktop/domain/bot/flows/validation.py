@@ -2,7 +2,7 @@
 that name the node (position and id) and the field, in English and Thai, for the editor to
 point at.
 
-Every function here raises :class:`~minichat_desktop.domain.errors.UserError`: code
+Every function here raises :class:`~minichat_desktop.errors.UserError`: code
 ``flow.invalid`` for the flow's name or trigger, ``flow.bad_node`` for a node, with the
 details ``node`` (1-based, 0 for the flow), ``node_id``, ``field``, ``field_th``,
 ``problem`` (missing, invalid, unknown_node, duplicate, too_long) and ``problem_th``.
@@ -25,9 +25,9 @@ from minichat_desktop.domain.bot.flows.definition import (
     TRIGGERS,
     number,
 )
-from minichat_desktop.domain.errors import UserError
 from minichat_desktop.domain.models import PipelineStatus
 from minichat_desktop.domain.sales.orders import MAX_QUANTITY
+from minichat_desktop.errors import UserError
 from relay import protocol as p
 
 _FIELD_TH = {

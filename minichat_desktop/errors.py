@@ -1,11 +1,13 @@
-"""Errors the domain raises, sorted the way a person needs them.
+"""Errors every layer raises — the domain's rules, storage, files, the relay link — sorted the
+way a person needs them (one vocabulary, at the bottom of the layers: anything may raise them,
+the screens and the CLI turn them into words and exit codes).
 
 - :class:`UserError` — something the person can fix (bad input, not enough stock, an illegal
   status change). Carries a stable ``code`` the UI translates and ``params`` to fill in.
 - :class:`EnvironmentProblem` — the machine or the world (disk full, database locked by another
   program, file unreadable). Retry or tell the person; nothing is lost.
 
-Anything else escaping the domain is our bug.
+Anything else escaping a use case is our bug.
 """
 
 from __future__ import annotations
