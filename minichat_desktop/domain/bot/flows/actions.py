@@ -39,7 +39,7 @@ from minichat_desktop.domain.models import (
     utcnow,
 )
 from minichat_desktop.domain.shop import get_profile
-from minichat_desktop.domain.thai import format_baht
+from minichat_desktop.domain.thai import format_baht, satang_to_decimal
 from minichat_desktop.errors import UserError
 
 
@@ -77,7 +77,7 @@ def _field(session: Session, run: FlowRun, field: str) -> Any:
     if head == "cart":
         view = carts.get_cart(session, run.conversation_id)
         return {
-            "total": view.goods_satang / 100,
+            "total": satang_to_decimal(view.goods_satang),
             "count": view.count,
             "empty": view.empty,
         }[name]

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any
 
 TRIGGERS = ("keyword", "intent", "button", "event")
@@ -55,18 +56,23 @@ class FlowView:
         }
 
 
-def number(value: Any) -> float | None:
+def number(value: Any) -> Decimal | None:
     """The number in a node's value or a shopper's answer ("1,500 บาท", Thai digits), or None
-    when there is none; a bool is not a number."""
+    when there is none; a bool is not a number. Exact (a Decimal): budgets and cart totals
+    are money."""
     if isinstance(value, bool):
         return None
-    if isinstance(value, int | float):
-        return float(value)
+    if isinstance(value, int):
+        return Decimal(value)
+    if isinstance(value, float):
+        return Decimal(repr(value))
+    if isinstance(value, Decimal):
+        return value
     if isinstance(value, str):
         digits = value.replace(",", "").strip()
         thai = str.maketrans("๐๑๒๓๔๕๖๗๘๙", "0123456789")
         digits = digits.translate(thai)
         m = re.search(r"-?\d+(\.\d+)?", digits)
         if m:
-            return float(m.group(0))
+            return Decimal(m.group(0))
     return None

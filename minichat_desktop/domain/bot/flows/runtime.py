@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import select
@@ -200,13 +201,13 @@ def _parse_answer(node: dict[str, Any], said: str) -> tuple[bool, Any]:
         n = number(said)
         if n is None or n < 0:
             return False, None
-        return True, int(n) if n == int(n) else n
+        return True, int(n) if n == int(n) else str(n)  # state is JSON: no Decimal
     if kind == "rating":
         stars = said.count("⭐")
-        n = stars or number(said)
-        if n is None or not 1 <= n <= 5 or n != int(n):
+        rating = Decimal(stars) if stars else number(said)
+        if rating is None or not 1 <= rating <= 5 or rating != int(rating):
             return False, None
-        return True, int(n)
+        return True, int(rating)
     if kind == "phone":
         digits = re.sub(r"[\s\-()]", "", said).replace("+66", "0")
         if not PHONE.match(digits):
