@@ -44,6 +44,14 @@ async def shoot(out: Path) -> list[Path]:
                     window.inbox.open_conversation(window.inbox.list_model.rows[0].id)
                 if name == "pos":
                     await _fill_till(window.section_screen("pos"), made, out, lang)
+                if name in ("orders", "catalog", "customers"):
+                    # a row chosen: its detail pane beside the list
+                    table = getattr(window.section_screen(name), "table")  # noqa: B009
+                    for _ in range(50):
+                        if table.model().rowCount():
+                            break
+                        await asyncio.sleep(0.05)
+                    table.selectRow(0)
                 await asyncio.sleep(0.3)
                 path = out / f"{name}-{lang}.png"
                 window.grab().save(str(path))
