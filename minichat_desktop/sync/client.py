@@ -157,8 +157,19 @@ class RelayClient:
 
     def check(self) -> Status:
         """Report the status to the events if it changed since last reported (the window asks
-        every few seconds: a link that fell silent says so without any frame arriving)."""
+        every few seconds: a link that fell silent says so without any frame arriving).
+
+        A link silent for twice the liveness bound is stuck (its own keepalive would have
+        dropped a dead socket long before): its task is cancelled, for whoever runs it (the
+        app's supervisor) to start it again."""
         status = self.status
+        silent = self.liveness.silent_for()
+        task = self._task
+        if silent > 2 * self.liveness.bound and task is not None and not task.done():
+            if not self._stopping:
+                log.warning("relay link: nothing from the relay for %.0f s; restarting it", silent)
+                self.liveness.closed()  # once
+                task.cancel()
         if status != self._shown:
             self._shown = status
             self.events.status_changed(status)

@@ -129,3 +129,28 @@ async def test_a_link_that_dies_says_so_is_logged_and_comes_back_under_the_super
     finally:
         await client.stop()
         await sup.stop()
+
+
+async def test_a_stuck_link_is_restarted_by_its_supervisor(relay: Any, db: Database) -> None:
+    """Silent for twice the bound (a task that cannot run any more, as after a nested event
+    loop): the next check cancels the link's task and the supervisor starts it again."""
+    r, _shop_id, token = relay
+    rec, clock = Recorder(), Clock()
+    told: list[Crash] = []
+    sup = Supervisor(told.append, sleep=no_wait)
+    client = RelayClient(db, r.url, lambda: token, rec, backoff_base=0.01, clock=clock)
+    sup.start("relay link", client.run)
+    try:
+        await asyncio.wait_for(rec.online.wait(), 10)
+        clock.skipped += 2 * BOUND - 1
+        assert client.check() == Status(LinkState.CONNECTING, SILENT)
+        assert not told  # silent, not yet stuck
+        clock.skipped += 2
+        client.check()
+        await until(lambda: len(told) == 1)
+        assert (told[0].job, type(told[0].error).__name__) == ("relay link", "CancelledError")
+        await until(lambda: client.online)
+        assert rec.statuses[-1] == Status(LinkState.ONLINE)
+    finally:
+        await client.stop()
+        await sup.stop()
