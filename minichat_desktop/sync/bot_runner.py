@@ -37,6 +37,7 @@ from minichat_desktop.domain.models import utcnow
 from minichat_desktop.files import atomic_write_bytes
 from minichat_desktop.secrets import Secrets
 from minichat_desktop.storage.db import Database
+from minichat_desktop.sync.supervisor import Spawn, Supervisor
 from relay import protocol as p
 
 if TYPE_CHECKING:
@@ -58,7 +59,9 @@ class BotRunner:
     """Answers stored shopper messages. ``relay_url`` and ``token`` give the relay's address
     and the shop token when needed (they may change); ``changed`` reports the conversations
     that got replies (the inbox refreshes). What the bot puts in the outbox wakes the relay
-    link by itself (the database tells its subscribers)."""
+    link by itself (the database tells its subscribers). ``spawn`` runs the flow timers under
+    the app's :class:`~minichat_desktop.sync.supervisor.Supervisor` (default: one of the
+    runner's own, which logs and restarts but tells no one)."""
 
     def __init__(
         self,
@@ -69,6 +72,7 @@ class BotRunner:
         changed: Callable[[list[int]], None] | None = None,
         data_dir: Path | None = None,
         secrets: Secrets | None = None,
+        spawn: Spawn | None = None,
     ) -> None:
         self.db = db
         self.data_dir = data_dir or db.path.parent
@@ -83,6 +87,7 @@ class BotRunner:
         self._warming: asyncio.Future[None] | None = None
         self._ai_cache: tuple[Any, Any, float] | None = None
         self._timer: asyncio.Task[None] | None = None
+        self._spawn = spawn
         self.answered = 0
 
     @property
@@ -109,14 +114,14 @@ class BotRunner:
         """Run the sales flows' timers (waits, abandoned carts, delivered orders) now and
         every ``interval`` seconds until :meth:`stop`."""
         if self._timer is None or self._timer.done():
-            self._timer = asyncio.ensure_future(self._timers(interval))
+            spawn = self._spawn or Supervisor().start
+            self._timer = spawn("bot flow timers", lambda: self._timers(interval))
 
     async def _timers(self, interval: float) -> None:
+        """A round that fails ends this run: the supervisor logs it and starts the timers
+        again after a backoff."""
         while True:
-            try:
-                await self.tick()
-            except Exception:
-                log.exception("bot: flow timers failed")
+            await self.tick()
             await asyncio.sleep(interval)
 
     async def tick(self, now: dt.datetime | None = None) -> list[int]:

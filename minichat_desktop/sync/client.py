@@ -12,6 +12,10 @@
   commits a unit of work that put something in the outbox (:meth:`Database.subscribe`).
 - Reconnects with capped, jittered exponential backoff. A refused token is fatal until the
   settings change (:meth:`RelayClient.reconfigure`).
+- Never says it is online when it is not: :attr:`RelayClient.status` is online only while
+  :meth:`RelayClient.run` is running and the relay was heard from (a frame, or the pong to a
+  ping sent every 10 s) within :data:`~minichat_desktop.sync.liveness.BOUND` seconds; see
+  :mod:`minichat_desktop.sync.liveness`. :meth:`RelayClient.check` reports a change to it.
 
 Database work runs on a worker thread so the Qt event loop (qasync) never blocks on SQLite.
 Events reach the UI through a :class:`SyncEvents` implementation (see ``qt_bridge``).
@@ -25,6 +29,7 @@ import datetime as dt
 import logging
 import random
 import secrets
+import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any, Protocol, TypeVar
@@ -35,7 +40,9 @@ from minichat_desktop.domain.conversations import conversations as convs
 from minichat_desktop.domain.shop import get_setting, put_setting
 from minichat_desktop.storage.db import Database
 from minichat_desktop.sync.bot_runner import BotRunner
+from minichat_desktop.sync.liveness import PING_INTERVAL, PING_TIMEOUT, Liveness, Proof
 from minichat_desktop.sync.status import LinkState, Status
+from minichat_desktop.sync.supervisor import Spawn
 from relay import protocol as p
 
 if TYPE_CHECKING:
@@ -51,6 +58,9 @@ FATAL_CLOSE_CODES = {
     4002: "this MiniChat is too old for the relay; update it",
 }
 BATCH = 200
+# Reasons :attr:`RelayClient.status` gives when it overrules what the session last said.
+SILENT = "no answer from the relay lately"
+DIED = "the relay link stopped after an error (see the log)"
 T = TypeVar("T")
 
 
@@ -71,7 +81,9 @@ class Fatal(Exception):
 
 
 class RelayClient:
-    """One shop's link to the relay. ``token`` returns the current shop token (from keyring)."""
+    """One shop's link to the relay. ``token`` returns the current shop token (from keyring);
+    ``clock`` is what the liveness rule reads; ``spawn`` runs the bot's timers under the app's
+    supervisor."""
 
     def __init__(
         self,
@@ -85,6 +97,8 @@ class RelayClient:
         backoff_base: float = 0.5,
         backoff_cap: float = 30.0,
         bot: bool = True,
+        clock: Callable[[], float] = time.monotonic,
+        spawn: Spawn | None = None,
     ) -> None:
         self.db = db
         self.url = url.rstrip("/")
@@ -94,7 +108,11 @@ class RelayClient:
         self._line_credentials = line_credentials
         self.backoff_base = backoff_base
         self.backoff_cap = backoff_cap
-        self.status = Status(LinkState.OFFLINE, "not started")
+        # What the session last said, and what was last reported (see ``status``).
+        self._said = Status(LinkState.OFFLINE, "not started")
+        self._shown = self._said
+        self.liveness = Liveness(clock)
+        self._running = False
         self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="sync-db")
         self._ws: ClientConnection | None = None
         self._outbox_wake = asyncio.Event()
@@ -112,6 +130,7 @@ class RelayClient:
                 relay_url=lambda: self.url,
                 token=self._token,
                 changed=events.conversations_changed,
+                spawn=spawn,
             )
             if bot
             else None
@@ -120,8 +139,41 @@ class RelayClient:
     # ------------------------------------------------------------------ public
 
     @property
+    def status(self) -> Status:
+        """The link's state as it is now: what the session said, unless :meth:`run` is not
+        running any more or the relay has been silent for longer than the liveness bound."""
+        said = self._said
+        if said.state is not LinkState.ONLINE:
+            return said
+        if not self._running:
+            return Status(LinkState.OFFLINE, DIED)
+        if self.liveness.state() is Proof.SILENT:
+            return Status(LinkState.CONNECTING, SILENT)
+        return said
+
+    @property
     def online(self) -> bool:
         return self.status.state is LinkState.ONLINE
+
+    def check(self) -> Status:
+        """Report the status to the events if it changed since last reported (the window asks
+        every few seconds: a link that fell silent says so without any frame arriving).
+
+        A link silent for twice the liveness bound is stuck (its own keepalive would have
+        dropped a dead socket long before): its task is cancelled, for whoever runs it (the
+        app's supervisor) to start it again."""
+        status = self.status
+        silent = self.liveness.silent_for()
+        task = self._task
+        if silent > 2 * self.liveness.bound and task is not None and not task.done():
+            if not self._stopping:
+                log.warning("relay link: nothing from the relay for %.0f s; restarting it", silent)
+                self.liveness.closed()  # once
+                task.cancel()
+        if status != self._shown:
+            self._shown = status
+            self.events.status_changed(status)
+        return status
 
     def reconfigure(self, url: str | None = None) -> None:
         """Settings changed (relay address or token): drop the link and connect again now."""
@@ -161,12 +213,21 @@ class RelayClient:
                 loop.call_soon_threadsafe(self.wake)
 
         unsubscribe = self.db.subscribe(outbox_changed)
+        self._running = True
         try:
             await self._run(websockets)
         except asyncio.CancelledError:
             if not self._stopping:
+                self._set(Status(LinkState.OFFLINE, "stopped"))
                 raise
+        except BaseException:
+            # A bug or an environment problem nobody caught: whoever runs this (the app's
+            # supervisor) logs it and starts the link again; until then it is not online.
+            self._set(Status(LinkState.OFFLINE, DIED))
+            raise
         finally:
+            self._running = False
+            self.liveness.closed()
             unsubscribe()
         self._set(Status(LinkState.OFFLINE, "stopped"))
 
@@ -194,6 +255,7 @@ class RelayClient:
                 log.info("relay link down: %s", reason)
             finally:
                 self._ws = None
+                self.liveness.closed()
                 self._in_flight.clear()
             if self._stopping:
                 break
@@ -230,9 +292,8 @@ class RelayClient:
     # ------------------------------------------------------------------ internals
 
     def _set(self, status: Status) -> None:
-        if status != self.status:
-            self.status = status
-            self.events.status_changed(status)
+        self._said = status
+        self.check()
 
     async def _db(self, fn: Callable[..., T], *args: Any) -> T:
         return await asyncio.get_running_loop().run_in_executor(self._pool, fn, *args)
@@ -252,8 +313,7 @@ class RelayClient:
                 compression=None,
                 open_timeout=10,
                 max_size=4 * 1024 * 1024,
-                ping_interval=20,
-                ping_timeout=20,
+                ping_interval=None,  # our own keepalive proves the link (see _keepalive)
             )
         except websockets.InvalidStatus as exc:
             if exc.response.status_code == 401:
@@ -273,6 +333,7 @@ class RelayClient:
             if not isinstance(first, p.DesktopWelcome):
                 raise p.ProtocolError("type: expected welcome")
             self.welcome = first
+            self.liveness.opened()
             self._set(Status(LinkState.ONLINE))
             self.events.welcomed(first)
             await self._catch_up(ws, first)
@@ -284,15 +345,34 @@ class RelayClient:
                 first.after,
                 first.pending,
             )
-            sender = asyncio.create_task(self._send_outbox(ws))
+            helpers = [
+                asyncio.create_task(self._send_outbox(ws)),
+                asyncio.create_task(self._keepalive(ws)),
+            ]
             try:
                 await self._receive(ws)
             finally:
-                sender.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await sender
+                for helper in helpers:
+                    helper.cancel()
+                    with contextlib.suppress(asyncio.CancelledError):
+                        await helper
         finally:
             await ws.close()
+
+    async def _keepalive(self, ws: ClientConnection) -> None:
+        """Ping every ``PING_INTERVAL`` seconds after the last pong; a pong is proof the link
+        and this task work (:mod:`~minichat_desktop.sync.liveness`). No pong within
+        ``PING_TIMEOUT``: the link is closed, and :meth:`_run` connects again."""
+        while True:
+            await asyncio.sleep(PING_INTERVAL)
+            pong = await ws.ping()
+            try:
+                await asyncio.wait_for(pong, PING_TIMEOUT)
+            except TimeoutError:
+                log.info("relay link: no pong within %.0f s; reconnecting", PING_TIMEOUT)
+                await ws.close(1011, "keepalive ping timeout")
+                return
+            self.liveness.saw_frame()
 
     async def _catch_up(self, ws: ClientConnection, welcome: p.DesktopWelcome) -> None:
         """Send what the relay's copy lacks (see :mod:`minichat_desktop.app.relay_link`);
@@ -338,7 +418,9 @@ class RelayClient:
 
     async def _receive(self, ws: ClientConnection) -> None:
         while True:
-            batch = [p.decode_to_desktop(await ws.recv())]
+            raw = await ws.recv()
+            self.liveness.saw_frame()
+            batch = [p.decode_to_desktop(raw)]
             # Take what has already arrived, to store it in one transaction.
             while len(batch) < BATCH:
                 try:

@@ -32,6 +32,9 @@ from minichat_desktop.ui.ops import Ops
 
 if TYPE_CHECKING:
     from minichat_desktop.sync.client import RelayClient
+    from minichat_desktop.sync.supervisor import Supervisor
+    from minichat_desktop.ui.main_window import MainWindow
+    from minichat_desktop.ui.problems import CrashHooks
 
 log = logging.getLogger(__name__)
 
@@ -230,6 +233,49 @@ async def refresh_segments(ctx: AppContext, max_age_s: float = SEGMENTS_MAX_AGE)
     return True
 
 
+def watch_for_problems(window: MainWindow) -> tuple[Supervisor, CrashHooks]:
+    """What nobody caught (a slot, an async slot, a thread, the event loop) and background
+    work that dies: logged with the traceback and shown in the window's status bar, never a
+    modal box; the app keeps running. Returns the supervisor to run the app's long-lived work
+    under, and the hooks (installed)."""
+    from minichat_desktop.sync.supervisor import Supervisor
+    from minichat_desktop.ui.problems import CrashHooks
+
+    hooks = CrashHooks(window.problems.show_crash)
+    hooks.install(asyncio.get_running_loop())
+    return Supervisor(window.problems.show_job_crash), hooks
+
+
+def start_background(ctx: AppContext, supervisor: Supervisor) -> RelayClient:
+    """Start the app's long-lived work, each under ``supervisor`` (a job that dies is
+    logged, told and started again after a backoff): the relay link (and its bot's flow
+    timers), the housekeeping rounds, the analytics purge and the Thai word list (documents
+    break lines with it; ~0.5 s to load, before the first print). Returns the relay link
+    (also ``ctx.relay``)."""
+    from minichat_desktop.domain import thai_lines
+
+    client = start_relay_link(ctx, spawn=supervisor.start)
+    supervisor.start("relay link", client.run)
+
+    async def warm_up() -> None:
+        await asyncio.get_running_loop().run_in_executor(None, thai_lines.warm_up)
+
+    async def purge() -> None:
+        await purge_analytics(ctx)
+
+    supervisor.start("thai word list", warm_up)
+    supervisor.start("analytics purge", purge)
+    supervisor.start("housekeeping", lambda: _housekeeping(ctx))
+    return client
+
+
+async def stop_background(client: RelayClient, supervisor: Supervisor) -> None:
+    """The relay link first (what it is storing completes), then whatever else still runs
+    (a write under way completes on its thread: ``Ops.shutdown`` waits for it)."""
+    await client.stop()
+    await supervisor.stop()
+
+
 async def _housekeeping(ctx: AppContext) -> None:
     """While the app runs: due broadcasts go out, and segments stay fresh."""
     rounds_per_check = max(1, int(3600 / BROADCAST_EVERY_S))
@@ -305,6 +351,7 @@ async def _main(app: QApplication, ctx: AppContext, *, open_page: bool) -> int:
     window.closed.connect(closing.set)
     window.show()
     _close_on_signals(window)
+    supervisor, _hooks = watch_for_problems(window)
     bench = bool(os.environ.get("MINICHAT_BENCH_STARTUP"))
     window.repaint()  # the first paint, now
     await asyncio.sleep(0)
@@ -320,21 +367,9 @@ async def _main(app: QApplication, ctx: AppContext, *, open_page: bool) -> int:
         worst = stalls.stop()
         print(json.dumps({"event": "all-screens-ready", "worst_stall_ms": worst}), flush=True)
         QTimer.singleShot(0, window.close)
-    client = start_relay_link(ctx)
-    link = asyncio.create_task(client.run())
-    # The Thai word list documents break lines with (~0.5 s to load), before the first print.
-    from minichat_desktop.domain import thai_lines
-
-    warm = asyncio.get_running_loop().run_in_executor(None, thai_lines.warm_up)
-    purge = asyncio.create_task(purge_analytics(ctx))
-    scheduler = asyncio.create_task(_housekeeping(ctx))
+    client = start_background(ctx, supervisor)
     if open_page and ctx.test_page_url and not os.environ.get("MINICHAT_NO_BROWSER"):
         QDesktopServices.openUrl(QUrl(ctx.test_page_url))
     await closing.wait()
-    scheduler.cancel()  # between rounds or awaiting a write that completes on its thread
-    await asyncio.gather(scheduler, return_exceptions=True)
-    await purge  # a write is never cut off (short: one DELETE)
-    await asyncio.gather(warm, return_exceptions=True)  # documents load it on use otherwise
-    await client.stop()
-    await link  # ends once stopped
+    await stop_background(client, supervisor)
     return 0

@@ -9,6 +9,7 @@ not ``exec()``), keeping the box on ``parent.message``."""
 from __future__ import annotations
 
 import logging
+import os
 from collections.abc import Callable
 from typing import Any
 
@@ -110,8 +111,9 @@ def _said(
 
 
 def logging_path() -> str:
+    """The app's log file ("" when it logs to no file; a log thrown away is no file)."""
     for handler in logging.getLogger().handlers:
         filename = getattr(handler, "baseFilename", None)
-        if filename:
+        if filename and filename != os.devnull:
             return str(filename)
     return ""

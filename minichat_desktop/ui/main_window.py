@@ -1,5 +1,6 @@
 """The main window: a sidebar of sections, the screens, and a status bar that always shows
-the relay link (online / connecting / offline, with the reason) and the notifications."""
+the relay link (online / connecting / offline, with the reason), the notifications, and a
+notice when something went wrong in the background (:mod:`minichat_desktop.ui.problems`)."""
 
 from __future__ import annotations
 
@@ -32,6 +33,7 @@ from minichat_desktop.ui.context import AppContext
 from minichat_desktop.ui.i18n import t
 from minichat_desktop.ui.inbox import InboxScreen
 from minichat_desktop.ui.notifications_panel import NotificationsPanel
+from minichat_desktop.ui.problems import ProblemNotice
 
 if TYPE_CHECKING:
     from minichat_desktop.ui.catalog_screen import CatalogScreen
@@ -54,6 +56,10 @@ def reason_text(reason: str) -> str:
         ),
         "this MiniChat is too old for the relay; update it": t(
             "this MiniChat is too old for the relay; please update it"
+        ),
+        "no answer from the relay lately": t("no answer from the relay lately"),
+        "the relay link stopped after an error (see the log)": t(
+            "the relay link stopped after an error; restarting"
         ),
     }
     if reason in known:
@@ -90,7 +96,7 @@ class ConnectionIndicator(QWidget):
             LinkState.CONNECTING: self.tr("Connecting…"),
             LinkState.OFFLINE: self.tr("Offline"),
         }[status.state]
-        if status.state is LinkState.OFFLINE and status.reason:
+        if status.state is not LinkState.ONLINE and status.reason:
             label += f" — {reason_text(status.reason)}"
         self.text.setText(label)
         self.setToolTip(self.tr("Connection to the relay (chats from the web widget and LINE)"))
@@ -120,6 +126,10 @@ class MainWindow(QMainWindow):
         "settings": ("minichat_desktop.ui.settings_screen", "SettingsScreen"),
     }
     AFTER_PAINT: ClassVar[tuple[str, ...]] = ("catalog",)  # see build_rest
+    # How often the status bar asks the relay link for its state: a link that fell silent
+    # (sync/liveness.py) shows so within this much after the liveness bound, with no frame
+    # or asyncio task needed (a Qt timer runs even while the event loop's tasks are stuck).
+    LINK_CHECK_MS = 5000
     closed = Signal()
 
     def __init__(self, ctx: AppContext) -> None:
@@ -174,6 +184,11 @@ class MainWindow(QMainWindow):
         self.bell.setAutoRaise(True)
         self.bell.clicked.connect(self.show_notifications)
         self.statusBar().addPermanentWidget(self.bell)
+        self.problems = ProblemNotice(ctx.data_dir / "logs")
+        self.statusBar().addWidget(self.problems)
+        self._link_check = QTimer(self)
+        self._link_check.timeout.connect(self.check_link)
+        self._link_check.start(self.LINK_CHECK_MS)
         self.panel = NotificationsPanel(ctx, self)
         self.panel.open_requested.connect(self.open_ref)
         self.panel.changed.connect(self.refresh_counts)
@@ -315,6 +330,12 @@ class MainWindow(QMainWindow):
         order = getattr(screen, "ORDER", ())
         if callable(show_page) and "widget" in order:
             show_page(order.index("widget"))
+
+    @Slot()
+    def check_link(self) -> None:
+        """Ask the relay link for its state now (it reports a change to the status bar)."""
+        if self.ctx.relay is not None:
+            self.ctx.relay.check()
 
     def show_section(self, name: str) -> QWidget:
         self.nav.setCurrentRow(self.SECTIONS.index(name))

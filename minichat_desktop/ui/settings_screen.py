@@ -81,7 +81,7 @@ def _status_text(widget: QWidget, status: Status) -> tuple[str, str]:
         LinkState.CONNECTING: widget.tr("Connecting…"),
         LinkState.OFFLINE: widget.tr("Offline"),
     }[status.state]
-    if status.state is LinkState.OFFLINE and status.reason:
+    if status.state is not LinkState.ONLINE and status.reason:
         reasons = {
             "not started": widget.tr("not connected yet"),
             "stopped": widget.tr("stopped"),
@@ -95,6 +95,10 @@ def _status_text(widget: QWidget, status: Status) -> tuple[str, str]:
             ),
             "relay unreachable (connection refused)": widget.tr(
                 "relay unreachable: check the address and the internet connection"
+            ),
+            "no answer from the relay lately": widget.tr("no answer from the relay lately"),
+            "the relay link stopped after an error (see the log)": widget.tr(
+                "the relay link stopped after an error; restarting"
             ),
         }
         label += " — " + reasons.get(status.reason, status.reason)
