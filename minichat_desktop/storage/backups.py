@@ -728,9 +728,9 @@ def run(
     (the same failure again at most once a day); a backup that did not verify is told too."""
     data_dir = db.path.parent
     folder = folder_of(state, data_dir)
-    if state.folder is None:
-        folder.mkdir(parents=True, exist_ok=True)  # our own folder, not a drive that went away
     try:
+        if state.folder is None:  # our own folder (not a drive that went away): made here
+            _make_own_folder(folder)
         key = load_key(secrets)
         result = make_backup(db, folder, key, now, progress)
     except (EnvironmentProblem, UserError) as exc:
@@ -761,6 +761,17 @@ def run(
             f"{result.path}: {result.check}",
         )
     return done, result
+
+
+def _make_own_folder(folder: Path) -> None:
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise EnvironmentProblem(
+            WRITE_FAILED,
+            f"cannot create the backup folder {folder}: {exc.strerror}",
+            path=str(folder),
+        ) from exc
 
 
 def _notify(db: Database, title: str, body: str) -> None:

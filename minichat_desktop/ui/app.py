@@ -230,14 +230,36 @@ async def refresh_segments(ctx: AppContext, max_age_s: float = SEGMENTS_MAX_AGE)
     return True
 
 
+async def back_up_when_due(ctx: AppContext, now: dt.datetime | None = None) -> bool:
+    """The daily encrypted backup (:mod:`minichat_desktop.storage.backups`) when it is due,
+    off the UI thread; True when one was written. A failure is kept in the state and told to
+    the owner as a notification by ``backups.run``, never raised here."""
+    from minichat_desktop.storage import backups
+    from minichat_desktop.ui.context import load_backup_state, save_backup_state
+
+    now = now or dt.datetime.now(dt.UTC)
+    state = load_backup_state(ctx.settings)
+    if not backups.due(state, now):
+        return False
+    loop = asyncio.get_running_loop()
+    new_state, result = await loop.run_in_executor(
+        None, backups.run, ctx.ops.db, ctx.secrets, state, now
+    )
+    save_backup_state(ctx.settings, new_state)
+    if result is None or not result.verified:
+        ctx.ops.changed.emit({"notifications"})
+    return result is not None
+
+
 async def _housekeeping(ctx: AppContext) -> None:
-    """While the app runs: due broadcasts go out, and segments stay fresh."""
+    """While the app runs: due broadcasts go out, segments stay fresh, the daily backup."""
     rounds_per_check = max(1, int(3600 / BROADCAST_EVERY_S))
     n = 0
     while True:
         if n % rounds_per_check == 0:  # at start, then hourly: recompute when stale
             await refresh_segments(ctx)
         await send_due_broadcasts(ctx)
+        await back_up_when_due(ctx)
         n += 1
         await asyncio.sleep(BROADCAST_EVERY_S)
 
@@ -334,6 +356,7 @@ async def _main(app: QApplication, ctx: AppContext, *, open_page: bool) -> int:
     scheduler.cancel()  # between rounds or awaiting a write that completes on its thread
     await asyncio.gather(scheduler, return_exceptions=True)
     await purge  # a write is never cut off (short: one DELETE)
+    await back_up_when_due(ctx)  # at quit, when the last backup is a day old
     await asyncio.gather(warm, return_exceptions=True)  # documents load it on use otherwise
     await client.stop()
     await link  # ends once stopped
