@@ -621,9 +621,26 @@ def restore(folder: Path, path: Path, key: bytes) -> tuple[Path, Manifest]:
     folder.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix=".restore-", dir=folder) as tmp:
         plain, manifest = open_backup(path, key, Path(tmp))
+        _check_schema(path, plain)
         live = restore_from(folder, plain)
     log.info("backups: %s restored into %s (%s)", path, live, manifest.taken_at.isoformat())
     return live, manifest
+
+
+def _check_schema(path: Path, plain: Path) -> None:
+    """Refuse a backup this MiniChat cannot open (made by a newer one) before anything is
+    replaced: the app would refuse the restored file at its next start."""
+    from minichat_desktop.storage import migrate
+
+    revision = migrate.current_revision(plain)
+    _, known = migrate.known_revisions()
+    if revision is not None and revision not in known:
+        raise UserError(
+            NEWER_FORMAT,
+            f"{path} was made by a newer MiniChat (schema {revision}); update MiniChat, then "
+            "restore it",
+            path=str(path),
+        )
 
 
 # ---------------------------------------------------------------------------- the schedule

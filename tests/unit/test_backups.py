@@ -197,6 +197,27 @@ def test_a_damaged_backup_is_refused_with_a_clear_message(
         assert backups.verify(result.path, key, tmp) != "ok"
 
 
+def test_a_backup_from_a_newer_minichat_is_refused_before_anything_changes(
+    new_db: Callable[[], Database], folder: Path
+) -> None:
+    db = new_db()
+    fill(db)
+    db.dispose()
+    con = sqlite3.connect(db.path)
+    con.execute("UPDATE alembic_version SET version_num = '9999'")
+    con.commit()
+    con.close()
+    key = backups.new_key()
+    result = backups.make_backup(db, folder, key, NOW)
+    other = new_db()
+    other.dispose()
+    before = other.path.read_bytes()
+    with pytest.raises(UserError) as exc:
+        backups.restore(other.path.parent, result.path, key)
+    assert exc.value.code == backups.NEWER_FORMAT and "schema 9999" in exc.value.message
+    assert other.path.read_bytes() == before
+
+
 def test_a_file_that_is_not_a_backup_is_named_so(tmp_path: Path) -> None:
     junk = tmp_path / "photo.mcbak"
     junk.write_bytes(b"\x89PNG\r\n" + b"x" * 100)
