@@ -18,6 +18,7 @@ from PySide6.QtWidgets import (
     QDialogButtonBox,
     QFileDialog,
     QGroupBox,
+    QHBoxLayout,
     QLabel,
     QLineEdit,
     QListWidget,
@@ -34,7 +35,7 @@ from minichat_desktop.domain.sales.tax_documents import thai_date
 from minichat_desktop.domain.thai import BANGKOK
 from minichat_desktop.errors import DomainError, UserError
 from minichat_desktop.storage import backups
-from minichat_desktop.ui import i18n
+from minichat_desktop.ui import i18n, theme
 from minichat_desktop.ui.context import AppContext, load_backup_state, save_backup_state
 from minichat_desktop.ui.dialogs import ask
 from minichat_desktop.ui.settings_common import (
@@ -158,8 +159,10 @@ class BackupsPage(Page):
         self.choose = QPushButton()
         self.choose.clicked.connect(self.on_choose)
         self.folder_label, self.last_label = QLabel(), QLabel()
-        f.addRow(self.folder_label, self.folder)
-        f.addRow("", self.choose)
+        folder_row = QHBoxLayout()
+        folder_row.addWidget(self.folder, 1)
+        folder_row.addWidget(self.choose)
+        f.addRow(self.folder_label, folder_row)
         self.folder_hint = QLabel(objectName="Muted")
         self.folder_hint.setWordWrap(True)
         f.addRow(self.folder_hint)
@@ -168,7 +171,7 @@ class BackupsPage(Page):
         f.addRow(self.last_label, self.last)
         self.problem = QLabel()
         self.problem.setWordWrap(True)
-        self.problem.setStyleSheet("color: #C92A2A; font-weight: 600;")
+        self.problem.setStyleSheet(f"color: {theme.RED}; font-weight: 600;")
         f.addRow(self.problem)
         self.body.addWidget(self.folder_box)
         self.progress = QProgressBar()
@@ -243,6 +246,7 @@ class BackupsPage(Page):
         else:
             self.folder.setText(str(s.folder))
             self.folder_hint.setText("")
+        self.folder_hint.setHidden(not self.folder_hint.text())
         if s.last_at is None:
             self.last.setText(self.tr("No backup yet."))
         else:
@@ -260,6 +264,7 @@ class BackupsPage(Page):
             )
         else:
             self.problem.setText("")
+        self.problem.setHidden(not self.problem.text())
 
     def failure(self, s: backups.BackupState) -> UserError:
         """The last failure as an error to word (its text was kept, in English)."""
