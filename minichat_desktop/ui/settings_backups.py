@@ -400,6 +400,8 @@ class BackupsPage(Page):
             QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
             self,
         )
+        box.button(QMessageBox.StandardButton.Yes).setText(self.tr("Restore"))
+        box.button(QMessageBox.StandardButton.No).setText(self.tr("Cancel"))
         box.setDefaultButton(QMessageBox.StandardButton.No)
         if await ask(box, self) != QMessageBox.StandardButton.Yes:
             return False

@@ -29,6 +29,7 @@ TEXTS = {
     "No backups in this folder yet.": "ยังไม่มีข้อมูลสำรองในโฟลเดอร์นี้",
     "{shop}, taken {when}: {products} products, {orders} orders, {customers} customers": "{shop} สำรองเมื่อ {when}: สินค้า {products} รายการ ออเดอร์ {orders} รายการ ลูกค้า {customers} ราย",
     "Restore this backup?": "กู้คืนจากข้อมูลสำรองนี้?",
+    "Restore": "กู้คืน",
     "{holds}\n\nThe shop's data now will be replaced by this backup. The current data is kept aside first. MiniChat closes after restoring: open it again.": "{holds}\n\nข้อมูลร้านตอนนี้จะถูกแทนที่ด้วยข้อมูลสำรองนี้ โดยข้อมูลปัจจุบันจะถูกเก็บแยกไว้ก่อน เมื่อกู้คืนเสร็จ MiniChat จะปิดตัว กรุณาเปิดใหม่อีกครั้ง",
     "Restoring…": "กำลังกู้คืนข้อมูล…",
     "Restored. MiniChat closes now: open it again.": "กู้คืนข้อมูลแล้ว MiniChat จะปิดตัวเดี๋ยวนี้ กรุณาเปิดใหม่อีกครั้ง",
