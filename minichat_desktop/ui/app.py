@@ -276,14 +276,36 @@ async def stop_background(client: RelayClient, supervisor: Supervisor) -> None:
     await supervisor.stop()
 
 
+async def back_up_when_due(ctx: AppContext, now: dt.datetime | None = None) -> bool:
+    """The daily encrypted backup (:mod:`minichat_desktop.storage.backups`) when it is due,
+    off the UI thread; True when one was written. A failure is kept in the state and told to
+    the owner as a notification by ``backups.run``, never raised here."""
+    from minichat_desktop.storage import backups
+    from minichat_desktop.ui.context import load_backup_state, save_backup_state
+
+    now = now or dt.datetime.now(dt.UTC)
+    state = load_backup_state(ctx.settings)
+    if not backups.due(state, now):
+        return False
+    loop = asyncio.get_running_loop()
+    new_state, result = await loop.run_in_executor(
+        None, backups.run, ctx.ops.db, ctx.secrets, state, now
+    )
+    save_backup_state(ctx.settings, new_state)
+    if result is None or not result.verified:
+        ctx.ops.changed.emit({"notifications"})
+    return result is not None
+
+
 async def _housekeeping(ctx: AppContext) -> None:
-    """While the app runs: due broadcasts go out, and segments stay fresh."""
+    """While the app runs: due broadcasts go out, segments stay fresh, the daily backup."""
     rounds_per_check = max(1, int(3600 / BROADCAST_EVERY_S))
     n = 0
     while True:
         if n % rounds_per_check == 0:  # at start, then hourly: recompute when stale
             await refresh_segments(ctx)
         await send_due_broadcasts(ctx)
+        await back_up_when_due(ctx)
         n += 1
         await asyncio.sleep(BROADCAST_EVERY_S)
 
@@ -372,4 +394,5 @@ async def _main(app: QApplication, ctx: AppContext, *, open_page: bool) -> int:
         QDesktopServices.openUrl(QUrl(ctx.test_page_url))
     await closing.wait()
     await stop_background(client, supervisor)
+    await back_up_when_due(ctx)  # at quit, when the last backup is a day old
     return 0

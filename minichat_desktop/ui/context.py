@@ -17,6 +17,7 @@ from minichat_desktop.sync.qt_bridge import SyncSignals
 from minichat_desktop.ui.ops import Ops
 
 if TYPE_CHECKING:
+    from minichat_desktop.storage.backups import BackupState
     from minichat_desktop.sync.client import RelayClient
 
 DEFAULT_RELAY_URL = "http://127.0.0.1:8080"
@@ -39,3 +40,24 @@ class AppContext:
     @staticmethod
     def settings_for(data_dir: Path) -> QSettings:
         return QSettings(str(data_dir / "desktop.ini"), QSettings.Format.IniFormat)
+
+
+# The backup folder and the last backup's result are this computer's preferences: a folder is
+# a path on this machine (a USB drive, another disk), and what happened last must survive a
+# restore of the shop database (which would rewind anything kept in it).
+BACKUP_GROUP = "backup"
+
+
+def load_backup_state(settings: QSettings) -> BackupState:
+    from minichat_desktop.storage.backups import BackupState
+
+    values = {
+        name: str(settings.value(f"{BACKUP_GROUP}/{name}", "") or "") for name in BackupState.FIELDS
+    }
+    return BackupState.from_strings(values)
+
+
+def save_backup_state(settings: QSettings, state: BackupState) -> None:
+    for name, value in state.to_strings().items():
+        settings.setValue(f"{BACKUP_GROUP}/{name}", value)
+    settings.sync()

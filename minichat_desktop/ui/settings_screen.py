@@ -1,6 +1,6 @@
 """The Settings screen: a list of pages on the left (shop profile, relay, website widget, LINE,
-AI, chat, notifications and language, printers, sales bot), each saving on its own with a line
-saying what happened, and keeping what the person typed when something is wrong.
+AI, chat, notifications and language, printers, sales bot, backups), each saving on its own
+with a line saying what happened, and keeping what the person typed when something is wrong.
 
 Where things are kept: secrets (shop token, LINE credentials, AI keys) only in the keyring via
 ``ctx.secrets``; this computer's preferences in ``ctx.settings``; the shop's settings in the
@@ -40,6 +40,7 @@ from minichat_desktop.secrets import LINE_SECRET, LINE_TOKEN, RELAY_TOKEN
 from minichat_desktop.sync.status import LinkState, Status
 from minichat_desktop.ui import i18n, theme
 from minichat_desktop.ui.context import AppContext
+from minichat_desktop.ui.settings_backups import BackupsPage
 from minichat_desktop.ui.settings_bot import BotPage
 from minichat_desktop.ui.settings_common import (
     Page,
@@ -779,7 +780,18 @@ class SettingsScreen(QWidget):
     notifications = _PageSlot(NotificationsPage)
     printers = _PageSlot(PrintersPage)
     bot = _PageSlot(BotPage)
-    ORDER = ("profile", "relay", "widget", "line", "chat", "notifications", "printers", "bot")
+    backups = _PageSlot(BackupsPage)
+    ORDER = (
+        "profile",
+        "relay",
+        "widget",
+        "line",
+        "chat",
+        "notifications",
+        "printers",
+        "bot",
+        "backups",
+    )
     AT_ONCE = ("profile", "relay", "widget", "line")
 
     def __init__(self, ctx: AppContext) -> None:
@@ -842,6 +854,7 @@ class SettingsScreen(QWidget):
             self.tr("Notifications and language"),
             self.tr("Printers"),
             self.tr("Sales bot and AI"),
+            self.tr("Backups"),
         )
         for i, name in enumerate(names):
             self.nav.item(i).setText(name)

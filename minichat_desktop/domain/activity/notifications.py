@@ -25,6 +25,7 @@ class NotificationKind(StrEnum):
     PAYMENT_SLIP = "payment_slip"
     ESCALATED = "escalated"
     LINE_QUOTA = "line_quota"
+    BACKUP = "backup"  # a backup failed or did not verify (storage/backups.py)
 
 
 @dataclass(frozen=True, slots=True)
