@@ -2,7 +2,8 @@
 restore FILE``: the data folder's database — the demo shop, its schema, backups.
 
 Exit codes as for every command: 0 done, 2 a user error (the demo shop into a folder that has
-products), 1 the environment (disk, locks, a file that is not a backup).
+products, a restore while the app is open on the folder), 1 the environment (disk, locks, a
+file that is not a backup).
 """
 
 from __future__ import annotations
@@ -48,9 +49,19 @@ def cmd_backup(args: argparse.Namespace) -> int:
 
 def cmd_restore(args: argparse.Namespace) -> int:
     from minichat_desktop.storage.db import restore_from
+    from minichat_desktop.storage.folder_lock import FolderLock
 
-    live = restore_from(args.data_path, Path(args.file))
-    open_db(args)  # a backup from an older MiniChat is brought up to date now
+    # Held while restoring: the app cannot start on the folder halfway through either.
+    with FolderLock(args.data_path) as lock:
+        if not lock.acquire():
+            raise UserError(
+                "restore.app_running",
+                f"MiniChat is open on the data folder {args.data_path}: quit MiniChat first, "
+                "then restore",
+                path=str(args.data_path),
+            )
+        live = restore_from(args.data_path, Path(args.file))
+        open_db(args)  # a backup from an older MiniChat is brought up to date now
     print(f"restored {args.file} into {live}")
     return EXIT_OK
 
