@@ -29,8 +29,11 @@ log = logging.getLogger(__name__)
 SHOW = b"show"
 SHOWN = b"ok"
 EXIT_HANDED_OVER, EXIT_IN_USE = 0, 2
-# How long a second launch waits for the running app to answer: it may itself be starting (its
-# event loop runs only once the database is open and the demo relay started).
+# The running app listens right after taking the lock, so a second launch that cannot connect
+# within CONNECT_WITHIN_S is facing no app (``minichat restore`` holds the lock). Once connected
+# it waits up to ANSWER_WITHIN_S for the answer: the app may itself be starting (its event loop
+# runs only once the database is open and the demo relay started).
+CONNECT_WITHIN_S = 3.0
 ANSWER_WITHIN_S = 10.0
 
 
@@ -84,9 +87,9 @@ class InstanceServer(QObject):
         self._server.close()
 
 
-def hand_over(folder: Path, within_s: float = ANSWER_WITHIN_S) -> bool:
+def hand_over(folder: Path) -> bool:
     """Ask the app running on ``folder`` to show its window; True once it said it did."""
-    deadline = time.monotonic() + within_s
+    deadline = time.monotonic() + CONNECT_WITHIN_S
     sock = QLocalSocket()
     while True:
         sock.connectToServer(server_name(folder))
@@ -95,6 +98,7 @@ def hand_over(folder: Path, within_s: float = ANSWER_WITHIN_S) -> bool:
         if time.monotonic() >= deadline:
             return False
         time.sleep(0.2)  # the app may be between taking the lock and listening
+    deadline = time.monotonic() + ANSWER_WITHIN_S
     sock.write(SHOW + b"\n")
     sock.waitForBytesWritten(1000)
     answer = b""
@@ -126,7 +130,8 @@ def claim(folder: Path) -> tuple[FolderLock, InstanceServer] | int:
         print(f"MiniChat is already open on {folder}: its window was brought to the front.")
         return EXIT_HANDED_OVER
     message = folder_in_use_message(folder)
-    log.error("second launch refused: data folder %s in use and the app did not answer", folder)
+    # INFO: the person is told on the terminal (and a dialog); nothing of ours went wrong.
+    log.info("second launch refused: data folder %s in use and no app answered", folder)
     print(message, file=sys.stderr)
     if _seen_on_screen():
         QMessageBox.warning(None, "MiniChat", message)
