@@ -123,13 +123,18 @@ class EmbeddedRelay:
         return f"{self.url}/demo/{self.shop_id}"
 
     def stop(self, timeout: float = 3.0) -> None:
-        """Stop the relay: SIGTERM (it closes its sockets and commits), killed if it has not
-        ended within ``timeout`` seconds."""
+        """Stop the relay the orderly way (it closes its sockets and commits): its pipe closed,
+        and SIGTERM where there is one; killed if it has not ended within ``timeout``
+        seconds."""
         proc, self.proc = self.proc, None
         if proc is None:
             return
         if proc.poll() is None:
-            proc.terminate()
+            if proc.stdin is not None:
+                with contextlib.suppress(OSError):
+                    proc.stdin.close()
+            if sys.platform != "win32":  # there terminate() is a kill
+                proc.terminate()
             try:
                 proc.wait(timeout)
             except subprocess.TimeoutExpired:
