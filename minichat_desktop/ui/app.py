@@ -148,6 +148,7 @@ def run_app(args: argparse.Namespace) -> int:
             relay.stop()
         ctx.ops.shutdown()
         _close_database(db)
+        ctx.settings.sync()
         instance.close()
         folder_lock.release()
         collector.stop()
