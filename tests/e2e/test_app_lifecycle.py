@@ -314,3 +314,58 @@ def test_demo_with_a_separate_relay_starts_none_of_its_own(tmp_path: Path, apps:
         assert app.proc.returncode == 0
     finally:
         relay.stop()
+
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run"]
+WIDGET = "[data-minichat] >> "
+
+
+def test_an_open_widget_page_reconnects_after_the_demo_restarts(
+    tmp_path: Path, apps: list[App]
+) -> None:
+    """A shopper's page left open while the app restarts reconnects by itself (the relay is
+    back on the same port): what they typed meanwhile reaches the shop's database."""
+    from playwright.sync_api import sync_playwright
+
+    said = "ยังเปิดอยู่ไหมคะ สั่งเสื้อได้ไหม"
+    data = tmp_path / "demo"
+    first = App(data)
+    apps.append(first)
+    first.wait_up()
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        page = browser.new_page()
+        page.goto(first.test_page())
+        page.click(WIDGET + ".launch")
+        page.wait_for_selector(WIDGET + ".bar textarea")
+        first.terminate()
+        page.fill(WIDGET + ".bar textarea", said)  # kept in the page's outbox meanwhile
+        page.keyboard.press("Enter")
+        second = App(data)
+        apps.append(second)
+        second.wait_up()
+        query = f"SELECT count(*) FROM messages WHERE text = '{said}'"
+        _wait(lambda: _count(data, query) == 1, 40, "the page's message reached the shop")
+        browser.close()
+    second.terminate()
+
+
+def test_a_stuck_quit_is_ended_by_the_deadline(tmp_path: Path) -> None:
+    """Once quitting starts, the process ends within the deadline even when the orderly way
+    never finishes (here the main thread waits forever), and says so in the log."""
+    code = (
+        "import logging, sys, threading\n"
+        "logging.basicConfig(stream=sys.stderr)\n"
+        "from minichat_desktop.ui.app import _QuitDeadline\n"
+        "_QuitDeadline(0.5).arm()\n"
+        "threading.Event().wait()\n"
+    )
+    start = time.monotonic()
+    res = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, env=_env(), timeout=30
+    )
+    took = time.monotonic() - start
+    assert res.returncode == 1
+    assert "quit: not finished within 0.5 s; ending the process" in res.stderr
+    assert took < QUIT_WITHIN_S
