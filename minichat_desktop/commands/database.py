@@ -11,7 +11,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from minichat_desktop.commands.common import EXIT_OK, CommandSet, open_db
+from minichat_desktop.commands.common import EXIT_OK, CommandSet, holding_the_folder, open_db
 from minichat_desktop.errors import UserError
 
 
@@ -47,21 +47,12 @@ def cmd_backup(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+@holding_the_folder("restore")
 def cmd_restore(args: argparse.Namespace) -> int:
     from minichat_desktop.storage.db import restore_from
-    from minichat_desktop.storage.folder_lock import FolderLock
 
-    # Held while restoring: the app cannot start on the folder halfway through either.
-    with FolderLock(args.data_path) as lock:
-        if not lock.acquire():
-            raise UserError(
-                "restore.app_running",
-                f"MiniChat is open on the data folder {args.data_path}: quit MiniChat first, "
-                "then restore",
-                path=str(args.data_path),
-            )
-        live = restore_from(args.data_path, Path(args.file))
-        open_db(args)  # a backup from an older MiniChat is brought up to date now
+    live = restore_from(args.data_path, Path(args.file))
+    open_db(args)  # a backup from an older MiniChat is brought up to date now
     print(f"restored {args.file} into {live}")
     return EXIT_OK
 

@@ -17,7 +17,7 @@ import threading
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from PySide6.QtCore import QTimer, QUrl, SignalInstance
+from PySide6.QtCore import QObject, QTimer, QUrl, SignalInstance
 from PySide6.QtGui import QDesktopServices
 from PySide6.QtWidgets import QApplication, QMessageBox, QWidget
 
@@ -26,7 +26,7 @@ from minichat_desktop.errors import DomainError
 from minichat_desktop.secrets import LINE_SECRET, LINE_TOKEN, RELAY_TOKEN, Secrets
 from minichat_desktop.storage.db import Database
 from minichat_desktop.sync.qt_bridge import SyncSignals
-from minichat_desktop.ui import i18n, theme
+from minichat_desktop.ui import i18n, single_instance, theme
 from minichat_desktop.ui.context import AppContext
 from minichat_desktop.ui.gc_thread import GuiThreadCollector
 from minichat_desktop.ui.ops import Ops
@@ -35,7 +35,6 @@ if TYPE_CHECKING:
     from minichat_desktop.embedded_relay import EmbeddedRelay
     from minichat_desktop.storage.folder_lock import FolderLock
     from minichat_desktop.sync.client import RelayClient
-    from minichat_desktop.ui.single_instance import InstanceServer
 
 log = logging.getLogger(__name__)
 
@@ -154,11 +153,9 @@ def run_app(args: argparse.Namespace) -> int:
         collector.stop()
 
 
-def _claim_folder(data_dir: Path) -> tuple[FolderLock, InstanceServer] | int:
+def _claim_folder(data_dir: Path) -> tuple[FolderLock, single_instance.InstanceServer] | int:
     """The folder's lock and the socket a second launch talks to, or that launch's exit code
     (its message in the UI language the folder's settings name)."""
-    from minichat_desktop.ui import single_instance
-
     i18n.set_language(str(AppContext.settings_for(data_dir).value("ui/language", "th")))
     return single_instance.claim(data_dir)
 
@@ -207,16 +204,23 @@ def _start_demo_relay(ctx: AppContext, data_dir: Path) -> EmbeddedRelay:
 QUIT_WITHIN_S = 4.5
 
 
-class _QuitDeadline:
+class _QuitDeadline(QObject):
     """Once quitting starts, the process ends within :data:`QUIT_WITHIN_S` seconds. The
     orderly way (relay link, embedded relay, database, in order) takes well under a second;
     if it has not finished by then — a stuck task, a nested event loop — a watchdog thread
     ends the process: SQLite's journal keeps the database whole, and the embedded relay stops
-    when its pipe from this process closes."""
+    when its pipe from this process closes. One per window (:meth:`of`)."""
 
-    def __init__(self, seconds: float = QUIT_WITHIN_S) -> None:
+    def __init__(self, seconds: float = QUIT_WITHIN_S, parent: QObject | None = None) -> None:
+        super().__init__(parent)
         self.seconds = seconds
         self._timer: threading.Timer | None = None
+
+    @classmethod
+    def of(cls, window: QWidget) -> _QuitDeadline:
+        """The window's deadline, made on first use."""
+        found = window.findChild(cls)
+        return found if isinstance(found, cls) else cls(parent=window)
 
     def arm(self) -> None:
         if self._timer is None:
@@ -231,20 +235,22 @@ class _QuitDeadline:
 
 
 def _wire_quit(app: QApplication, window: QWidget, closed: SignalInstance) -> None:
-    """Every way of quitting — the window closed, SIGTERM/SIGINT, the session ending (logout)
-    — closes the window, which ends :func:`_main`, and arms the quit deadline."""
-    deadline = _QuitDeadline()
+    """Every way of quitting — the window closed, SIGTERM/SIGINT (:func:`_close_on_signals`),
+    the session ending (logout) — closes the window, which ends :func:`_main`, and arms the
+    quit deadline."""
+    deadline = _QuitDeadline.of(window)
     closed.connect(deadline.arm)
     app.aboutToQuit.connect(deadline.arm)
     app.commitDataRequest.connect(lambda _manager: QTimer.singleShot(0, window.close))
-    _close_on_signals(window, deadline)
 
 
-def _close_on_signals(window: QWidget, deadline: _QuitDeadline) -> None:
+def _close_on_signals(window: QWidget) -> None:
     """SIGTERM / SIGINT (a service manager, Ctrl+C in a terminal) close the window like the
     person would, so the relay link, the embedded relay and the database shut down in order.
     A timer wakes the interpreter now and then: Python runs signal handlers only between its
     own bytecodes, never while Qt waits for events."""
+
+    deadline = _QuitDeadline.of(window)
 
     def on_signal(*_: object) -> None:
         deadline.arm()
@@ -387,7 +393,7 @@ async def _main(
     ctx: AppContext,
     *,
     open_page: bool,
-    instance: InstanceServer | None = None,
+    instance: single_instance.InstanceServer | None = None,
 ) -> int:
     from minichat_desktop.ui.main_window import MainWindow
 
@@ -398,10 +404,11 @@ async def _main(
     app.aboutToQuit.connect(closing.set)
     window = MainWindow(ctx)
     window.closed.connect(closing.set)
-    window.show()
     _wire_quit(app, window, window.closed)
     if instance is not None:  # a second launch on this folder brings this window up
         instance.show_requested.connect(window.bring_to_front)
+    window.show()
+    _close_on_signals(window)
     bench = bool(os.environ.get("MINICHAT_BENCH_STARTUP"))
     window.repaint()  # the first paint, now
     await asyncio.sleep(0)
