@@ -20,6 +20,7 @@ import socket
 import sqlite3
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -28,6 +29,7 @@ import pytest
 from support.relay_proc import PROJECT, Relay, add_shop
 
 from minichat_desktop.storage.folder_lock import FolderLock
+from minichat_desktop.ui.single_instance import server_name
 
 QUIT_WITHIN_S = 5.0
 START_WITHIN_S = 90.0
@@ -201,6 +203,9 @@ def test_kill_9_of_the_app_leaves_no_relay(tmp_path: Path, apps: list[App]) -> N
     app.proc.kill()
     app.proc.wait(10)
     _wait(lambda: not _alive(relay), 5, "the orphaned relay stopped")
+    # What a killed app does leave: its local socket's file (the next app on the folder
+    # replaces it). Not littered by the tests.
+    (Path(tempfile.gettempdir()) / server_name(app.data)).unlink(missing_ok=True)
 
 
 def test_second_launch_hands_over_and_restore_is_refused(tmp_path: Path, apps: list[App]) -> None:
