@@ -44,6 +44,13 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="open the demo shop with a local relay and a widget test page",
     )
+    p.add_argument(
+        "--relay-url",
+        metavar="URL",
+        help="the relay to connect to (kept in the settings); with --demo, a relay started "
+        "separately instead of the demo's own (the shop token from MINICHAT_RELAY_TOKEN or "
+        "the keyring)",
+    )
     p.add_argument("-v", "--verbose", action="store_true", help="log more")
     p.set_defaults(func=commands.DEFAULT)
     sub = p.add_subparsers(title="commands", metavar="COMMAND", parser_class=Parser)

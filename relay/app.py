@@ -7,7 +7,10 @@ import contextlib
 import functools
 import html
 import logging
+import os
 import signal
+import sys
+import threading
 from collections.abc import Awaitable, Callable
 from importlib import resources
 from typing import Any
@@ -693,8 +696,35 @@ def make_app(hub: Hub) -> web.Application:
     return app
 
 
-async def serve(store: Store, config: RelayConfig, ready: Callable[[str, int], None]) -> None:
-    """Run until SIGTERM/SIGINT, then shut down gracefully."""
+def _stop_at_stdin_eof(loop: asyncio.AbstractEventLoop, stop: asyncio.Event) -> None:
+    """Set ``stop`` once standard input reaches its end: the parent that started this relay
+    holds the pipe's other end, and the OS closes it when the parent exits, even by SIGKILL
+    (a blocking read on a thread: portable to Windows, where the loop cannot watch a pipe)."""
+
+    fd = sys.stdin.fileno()
+
+    def watch() -> None:
+        # os.read, not sys.stdin: a daemon thread must hold no lock of the io objects, which
+        # the interpreter takes at exit.
+        with contextlib.suppress(OSError):
+            while os.read(fd, 4096):
+                pass
+        log.info("parent gone (stdin closed): stopping")
+        with contextlib.suppress(RuntimeError):  # the loop already closed
+            loop.call_soon_threadsafe(stop.set)
+
+    threading.Thread(target=watch, name="stdin-watch", daemon=True).start()
+
+
+async def serve(
+    store: Store,
+    config: RelayConfig,
+    ready: Callable[[str, int], None],
+    *,
+    stop_at_stdin_eof: bool = False,
+) -> None:
+    """Run until SIGTERM/SIGINT (or, with ``stop_at_stdin_eof``, until standard input closes:
+    a relay started by an app dies with it), then shut down gracefully."""
     hub = Hub(store, config)
     app = make_app(hub)
     runner = web.AppRunner(app, handle_signals=False, access_log=None, shutdown_timeout=5)
@@ -717,6 +747,8 @@ async def serve(store: Store, config: RelayConfig, ready: Callable[[str, int], N
     for sig in (signal.SIGTERM, signal.SIGINT):
         with contextlib.suppress(NotImplementedError):
             loop.add_signal_handler(sig, stop.set)
+    if stop_at_stdin_eof:
+        _stop_at_stdin_eof(loop, stop)
     await stop.wait()
     log.info("shutting down")
     await site.stop()  # stop accepting

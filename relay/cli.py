@@ -85,6 +85,11 @@ def _parser() -> argparse.ArgumentParser:
         "--ip-burst", type=float, default=60.0, help="burst of widget connections per IP"
     )
     s.add_argument(
+        "--stop-at-stdin-eof",
+        action="store_true",
+        help="stop when standard input closes (a relay started by an app, on a pipe, dies with it)",
+    )
+    s.add_argument(
         "--trust-proxy",
         action="store_true",
         help="take the client IP from X-Forwarded-For (only behind your own proxy)",
@@ -233,7 +238,7 @@ def _serve(args: argparse.Namespace) -> int:
     except ImportError:  # Windows
         runner = asyncio.run
     try:
-        runner(serve(store, config, ready))
+        runner(serve(store, config, ready, stop_at_stdin_eof=args.stop_at_stdin_eof))
     except OSError as exc:
         print(
             f"minichat-relay: cannot listen on {args.host}:{args.port}: {exc.strerror or exc}",

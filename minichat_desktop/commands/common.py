@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import functools
 import json
 import re
 import sys
@@ -88,6 +89,32 @@ class CommandSet:
 
 
 # ---------------------------------------------------------------------------- shared helpers
+
+
+def holding_the_folder(action: str) -> Callable[[Handler], Handler]:
+    """A command run holding the data folder's lock (:mod:`minichat_desktop.storage.folder_lock`,
+    the lock the app holds while it runs): refused with :class:`UserError`
+    ``folder.app_running`` (exit 2) while the app is open on the folder, whose message ends
+    "quit MiniChat first, then ``action``"; and the app cannot start on the folder meanwhile."""
+
+    def wrap(command: Handler) -> Handler:
+        @functools.wraps(command)
+        def run(args: argparse.Namespace) -> int:
+            from minichat_desktop.storage.folder_lock import FolderLock
+
+            with FolderLock(args.data_path) as lock:
+                if not lock.acquire():
+                    raise UserError(
+                        "folder.app_running",
+                        f"MiniChat is open on the data folder {args.data_path}: quit MiniChat "
+                        f"first, then {action}",
+                        path=str(args.data_path),
+                    )
+                return command(args)
+
+        return run
+
+    return wrap
 
 
 def open_db(args: argparse.Namespace) -> Database:

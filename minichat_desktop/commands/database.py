@@ -8,7 +8,8 @@ one is opened with the key in this computer's keyring or, with ``--recovery-phra
 recovery phrase read from standard input (see :mod:`minichat_desktop.storage.backups`).
 
 Exit codes as for every command: 0 done, 2 a user error (the demo shop into a folder that has
-products), 1 the environment (disk, locks, a file that is not a backup).
+products, a restore while the app is open on the folder), 1 the environment (disk, locks, a
+file that is not a backup).
 """
 
 from __future__ import annotations
@@ -18,7 +19,14 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from minichat_desktop.commands.common import EXIT_OK, CommandSet, UsageError, open_db, print_json
+from minichat_desktop.commands.common import (
+    EXIT_OK,
+    CommandSet,
+    UsageError,
+    holding_the_folder,
+    open_db,
+    print_json,
+)
 from minichat_desktop.errors import UserError
 
 if TYPE_CHECKING:
@@ -176,6 +184,7 @@ def _list_backups(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+@holding_the_folder("restore")
 def cmd_restore(args: argparse.Namespace) -> int:
     from minichat_desktop.storage import backups
     from minichat_desktop.storage.db import restore_from

@@ -749,7 +749,8 @@ class ProductReview(Base):
 class Flow(Base):
     """A stored sales flow: ``trigger`` (keyword, intent, button or event) and ``nodes``
     (message, question, action, condition, handoff) as JSON. ``builtin`` names the flows the
-    app ships (product discovery, abandoned cart, review request)."""
+    app ships (product discovery, abandoned cart, review request). ``enabled_at`` is when it was
+    last switched on."""
 
     __tablename__ = "flows"
 
@@ -761,6 +762,13 @@ class Flow(Base):
     nodes: Mapped[list[Any]] = mapped_column(JSON, default=list)
     position: Mapped[int] = mapped_column(Integer, default=0)
     updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+    # When the flow was last switched on: an event flow acts only on events after it, never
+    # on imported or demo history (an order delivered last week, a cart left yesterday).
+    enabled_at: Mapped[dt.datetime | None] = mapped_column(default=utcnow)
+
+    def acts_since(self) -> dt.datetime:
+        """The moment from which this flow's events count."""
+        return self.enabled_at or self.updated_at
 
 
 class FlowRun(Base):

@@ -257,6 +257,29 @@ class Database:
             ) from exc
         return target
 
+    def checkpoint(self, busy_ms: int = 1000) -> bool:
+        """Fold the WAL into the database file and truncate it (``wal_checkpoint(TRUNCATE)``
+        on the writer), for quitting after the last write. True when done; False (logged)
+        when a reader elsewhere kept it from finishing within ``busy_ms`` — the WAL is then
+        folded in on the next open, nothing is lost."""
+        if self._writer is None:
+            return True  # nothing was opened, so nothing written
+        raw = self._writer.raw_connection()
+        try:
+            conn = raw.driver_connection
+            assert conn is not None
+            conn.execute(f"PRAGMA busy_timeout = {busy_ms}")
+            busy, _, _ = conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
+            conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+        except sqlite3.Error as exc:
+            log.info("database %s: WAL not checkpointed: %s", self.path, exc)
+            return False
+        finally:
+            raw.close()
+        if busy:
+            log.info("database %s: WAL checkpoint not finished (a reader is open)", self.path)
+        return not busy
+
     def dispose(self) -> None:
         with self._engines_lock:
             for engine in (self._writer, self._reader):

@@ -13,10 +13,11 @@ import logging.handlers
 import os
 import signal
 import sys
+import threading
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from PySide6.QtCore import QTimer, QUrl
+from PySide6.QtCore import QObject, QTimer, QUrl, SignalInstance
 from PySide6.QtGui import QDesktopServices
 from PySide6.QtWidgets import QApplication, QMessageBox, QWidget
 
@@ -25,12 +26,14 @@ from minichat_desktop.errors import DomainError
 from minichat_desktop.secrets import LINE_SECRET, LINE_TOKEN, RELAY_TOKEN, Secrets
 from minichat_desktop.storage.db import Database
 from minichat_desktop.sync.qt_bridge import SyncSignals
-from minichat_desktop.ui import i18n, theme
+from minichat_desktop.ui import i18n, single_instance, theme
 from minichat_desktop.ui.context import AppContext
 from minichat_desktop.ui.gc_thread import GuiThreadCollector
 from minichat_desktop.ui.ops import Ops
 
 if TYPE_CHECKING:
+    from minichat_desktop.embedded_relay import EmbeddedRelay
+    from minichat_desktop.storage.folder_lock import FolderLock
     from minichat_desktop.sync.client import RelayClient
     from minichat_desktop.sync.supervisor import Supervisor
     from minichat_desktop.ui.main_window import MainWindow
@@ -119,6 +122,10 @@ def run_app(args: argparse.Namespace) -> int:
     except RuntimeError as exc:
         QMessageBox.critical(None, "MiniChat", str(exc))
         return 1
+    claimed = _claim_folder(data_dir)
+    if isinstance(claimed, int):
+        return claimed  # another app runs on this folder: handed over, or refused
+    folder_lock, instance = claimed
     try:
         db = Database.open(data_dir)
     except DomainError as exc:
@@ -126,37 +133,118 @@ def run_app(args: argparse.Namespace) -> int:
         return 2 if exc.__class__.__name__ == "UserError" else 1
     ctx = build_context(data_dir, db)
     i18n.set_language(str(ctx.settings.value("ui/language", "th")))
-    relay = None
+    relay_url = getattr(args, "relay_url", None)
+    if relay_url:
+        _use_relay(ctx, relay_url)
     if args.demo:
-        from minichat_desktop.embedded_relay import EmbeddedRelay
-
         prepare_demo(db)
-        relay = EmbeddedRelay(data_dir / "relay", "ร้านมินิแชท เซเลกต์").start()
-        ctx.settings.setValue("relay/url", relay.url)
-        try:
-            ctx.secrets.set(RELAY_TOKEN, relay.token)
-        except DomainError:
-            # No keyring on this machine: keep the demo token in memory for this run.
-            import keyring
-
-            from minichat_desktop.keyring_memory import MemoryKeyring
-
-            keyring.set_keyring(MemoryKeyring())
-            ctx.secrets.set(RELAY_TOKEN, relay.token)
-        ctx.test_page_url = relay.test_page
-        print(f"MiniChat demo: the shop's widget test page is {relay.test_page}", flush=True)
+    relay = _start_demo_relay(ctx, data_dir) if args.demo and not relay_url else None
     log.info("MiniChat starting with data in %s (log %s)", data_dir, log_path)
     try:
         return asyncio.run(
-            _main(app, ctx, open_page=args.demo),  # type: ignore[arg-type]
+            _main(app, ctx, open_page=args.demo, instance=instance),  # type: ignore[arg-type]
             loop_factory=_loop_factory,
         )
     finally:
         if relay is not None:
             relay.stop()
         ctx.ops.shutdown()
-        db.dispose()
+        _close_database(db)
+        ctx.settings.sync()
+        instance.close()
+        folder_lock.release()
         collector.stop()
+
+
+def _claim_folder(data_dir: Path) -> tuple[FolderLock, single_instance.InstanceServer] | int:
+    """The folder's lock and the socket a second launch talks to, or that launch's exit code
+    (its message in the UI language the folder's settings name)."""
+    i18n.set_language(str(AppContext.settings_for(data_dir).value("ui/language", "th")))
+    return single_instance.claim(data_dir)
+
+
+def _close_database(db: Database) -> None:
+    """After the last write: fold the WAL into the database file (a copy of the folder is then
+    the one file) and close every connection."""
+    db.checkpoint()
+    db.dispose()
+
+
+def _use_relay(ctx: AppContext, url: str) -> None:
+    """``--relay-url``: this relay (e.g. one started separately for the demo), its shop token
+    from ``MINICHAT_RELAY_TOKEN`` when given (kept in the keyring) or the keyring's."""
+    ctx.settings.setValue("relay/url", url.rstrip("/"))
+    token = os.environ.get("MINICHAT_RELAY_TOKEN")
+    if token:
+        _keep_token(ctx, token)
+
+
+def _keep_token(ctx: AppContext, token: str) -> None:
+    try:
+        ctx.secrets.set(RELAY_TOKEN, token)
+    except DomainError:
+        # No keyring on this machine: keep the token in memory for this run.
+        import keyring
+
+        from minichat_desktop.keyring_memory import MemoryKeyring
+
+        keyring.set_keyring(MemoryKeyring())
+        ctx.secrets.set(RELAY_TOKEN, token)
+
+
+def _start_demo_relay(ctx: AppContext, data_dir: Path) -> EmbeddedRelay:
+    """The demo's own relay (on the port it had last time), its address and token set."""
+    from minichat_desktop.embedded_relay import EmbeddedRelay
+
+    relay = EmbeddedRelay(data_dir / "relay", "ร้านมินิแชท เซเลกต์").start()
+    ctx.settings.setValue("relay/url", relay.url)
+    _keep_token(ctx, relay.token)
+    ctx.test_page_url = relay.test_page
+    print(f"MiniChat demo: the shop's widget test page is {relay.test_page}", flush=True)
+    return relay
+
+
+QUIT_WITHIN_S = 4.5
+
+
+class _QuitDeadline(QObject):
+    """Once quitting starts, the process ends within :data:`QUIT_WITHIN_S` seconds. The
+    orderly way (relay link, embedded relay, database, in order) takes well under a second;
+    if it has not finished by then — a stuck task, a nested event loop — a watchdog thread
+    ends the process: SQLite's journal keeps the database whole, and the embedded relay stops
+    when its pipe from this process closes. One per window (:meth:`of`)."""
+
+    def __init__(self, seconds: float = QUIT_WITHIN_S, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.seconds = seconds
+        self._timer: threading.Timer | None = None
+
+    @classmethod
+    def of(cls, window: QWidget) -> _QuitDeadline:
+        """The window's deadline, made on first use."""
+        found = window.findChild(cls)
+        return found if isinstance(found, cls) else cls(parent=window)
+
+    def arm(self) -> None:
+        if self._timer is None:
+            self._timer = threading.Timer(self.seconds, self._expire)
+            self._timer.daemon = True
+            self._timer.start()
+
+    def _expire(self) -> None:
+        log.error("quit: not finished within %.1f s; ending the process", self.seconds)
+        logging.shutdown()
+        os._exit(1)
+
+
+def _wire_quit(app: QApplication, window: QWidget, closed: SignalInstance) -> None:
+    """Every way of quitting — the window closed, SIGTERM/SIGINT (:func:`_close_on_signals`),
+    the session ending (logout) — closes the window, which ends :func:`_main`, and arms the
+    quit deadline."""
+    deadline = _QuitDeadline.of(window)
+    closed.connect(deadline.arm)
+    app.aboutToQuit.connect(deadline.arm)
+    app.commitDataRequest.connect(lambda _manager: QTimer.singleShot(0, window.close))
 
 
 def _close_on_signals(window: QWidget) -> None:
@@ -164,8 +252,15 @@ def _close_on_signals(window: QWidget) -> None:
     person would, so the relay link, the embedded relay and the database shut down in order.
     A timer wakes the interpreter now and then: Python runs signal handlers only between its
     own bytecodes, never while Qt waits for events."""
+
+    deadline = _QuitDeadline.of(window)
+
+    def on_signal(*_: object) -> None:
+        deadline.arm()
+        QTimer.singleShot(0, window.close)
+
     for sig in (signal.SIGTERM, signal.SIGINT):
-        signal.signal(sig, lambda *_: QTimer.singleShot(0, window.close))
+        signal.signal(sig, on_signal)
     waker = QTimer(window)
     waker.timeout.connect(lambda: None)
     waker.start(300)
@@ -297,6 +392,18 @@ async def back_up_when_due(ctx: AppContext, now: dt.datetime | None = None) -> b
     return result is not None
 
 
+# A backup at quit must fit in the quit deadline (QUIT_WITHIN_S): about 0.45 s for a 24 MB
+# shop here (bench/bench_backups.py). A larger shop's is made at the next start instead.
+QUIT_BACKUP_MAX_BYTES = 100 * 1024 * 1024
+
+
+def _backs_up_in_time(db: Database) -> bool:
+    try:
+        return db.path.stat().st_size <= QUIT_BACKUP_MAX_BYTES
+    except OSError:
+        return False
+
+
 async def _housekeeping(ctx: AppContext) -> None:
     """While the app runs: due broadcasts go out, segments stay fresh, the daily backup."""
     rounds_per_check = max(1, int(3600 / BROADCAST_EVERY_S))
@@ -361,7 +468,13 @@ def load_domain() -> None:
         importlib.import_module(name)
 
 
-async def _main(app: QApplication, ctx: AppContext, *, open_page: bool) -> int:
+async def _main(
+    app: QApplication,
+    ctx: AppContext,
+    *,
+    open_page: bool,
+    instance: single_instance.InstanceServer | None = None,
+) -> int:
     from minichat_desktop.ui.main_window import MainWindow
 
     # The window closing ends the app through this coroutine (so the relay link and the
@@ -371,6 +484,9 @@ async def _main(app: QApplication, ctx: AppContext, *, open_page: bool) -> int:
     app.aboutToQuit.connect(closing.set)
     window = MainWindow(ctx)
     window.closed.connect(closing.set)
+    _wire_quit(app, window, window.closed)
+    if instance is not None:  # a second launch on this folder brings this window up
+        instance.show_requested.connect(window.bring_to_front)
     window.show()
     _close_on_signals(window)
     supervisor, _hooks = watch_for_problems(window)
@@ -394,5 +510,6 @@ async def _main(app: QApplication, ctx: AppContext, *, open_page: bool) -> int:
         QDesktopServices.openUrl(QUrl(ctx.test_page_url))
     await closing.wait()
     await stop_background(client, supervisor)
-    await back_up_when_due(ctx)  # at quit, when the last backup is a day old
+    if _backs_up_in_time(ctx.ops.db):  # at quit, when the last backup is a day old
+        await back_up_when_due(ctx)
     return 0

@@ -17,8 +17,11 @@ LANGUAGES = ("th", "en")
 class ThaiTranslator(QTranslator):
     def translate(
         self, context: str, source_text: str, disambiguation: str | None = None, n: int = -1
-    ) -> str:
-        return THAI.get(source_text, "")
+    ) -> str | None:
+        # None (a null QString) for a text we do not have: Qt then keeps its own. An empty
+        # string would count as the translation, blanking Qt's texts ("%1: …" error formats
+        # then warn "QString::arg: Argument missing" on stderr).
+        return THAI.get(source_text)
 
     def isEmpty(self) -> bool:
         return False

@@ -25,7 +25,9 @@ from minichat_desktop.domain.models import (
     ConversationMode,
     ConversationStatus,
     DiscountCode,
+    Flow,
     FlowRun,
+    Order,
     OrderStatus,
     PaymentMethod,
     ProductReview,
@@ -483,6 +485,58 @@ def test_review_request_when_delivered(db: Database, chat: Chat, shop: BotShop) 
         assert len(list(s.scalars(select(FlowRun)))) == 1
 
 
+def _delivered_order(s: Any, shop: BotShop) -> Any:
+    order = orders.place_order(
+        s,
+        orders.NewOrder(
+            channel=Channel.WIDGET,
+            lines=[orders.LineInput(1, shop.mug)],
+            payment_method=PaymentMethod.BANK_TRANSFER,
+            conversation_ref=REF,
+        ),
+        "bot",
+    )
+    for to in (OrderStatus.CONFIRMED, OrderStatus.SHIPPED, OrderStatus.DELIVERED):
+        orders.change_status(s, order.id, to, "owner")
+    return order
+
+
+def test_history_before_a_flow_is_switched_on_is_left_alone(
+    db: Database, chat: Chat, shop: BotShop
+) -> None:
+    """An order delivered and a cart left before the flows existed (imported or demo history)
+    get no review request and no reminder, now or later; events after switching on do."""
+    with db.write() as s:
+        old = _delivered_order(s, shop)
+        carts.add_item(s, chat.conv, shop.mug, 1)
+    with db.write() as s:
+        flows.ensure_builtin_flows(s)
+    with db.write() as s:
+        assert flows.tick(s, utcnow() + dt.timedelta(minutes=1)) == []
+        assert flows.on_order_delivered(s, old.id, utcnow()) == []
+        assert flows.scan_abandoned_carts(s, utcnow() + dt.timedelta(hours=2)) == []
+    with db.write() as s:
+        new = _delivered_order(s, shop)
+        sent = flows.scan_delivered_orders(s, utcnow() + dt.timedelta(minutes=1))
+    assert [(cid, new.number in r[0].text) for cid, r in sent] == [(chat.conv, True)]
+
+
+def test_a_flow_switched_back_on_ignores_what_happened_while_off(
+    db: Database, chat: Chat, shop: BotShop
+) -> None:
+    """Switching a flow off and on again starts its events from the moment it is on."""
+    with db.write() as s:
+        views = flows.ensure_builtin_flows(s)
+        review = next(v.id for v in views if v.builtin == "review_request")
+        flows.set_enabled(s, review, False)
+        order = _delivered_order(s, shop)
+        flows.set_enabled(s, review, True)
+    with db.write() as s:
+        assert flows.on_order_delivered(s, order.id, utcnow()) == []
+        delivered = s.scalar(select(Order.delivered_at).where(Order.id == order.id))
+        assert s.scalar(select(Flow.enabled_at).where(Flow.id == review)) > delivered
+
+
 def test_low_review_hands_over(db: Database, chat: Chat, shop: BotShop) -> None:
     with db.write() as s:
         flows.ensure_builtin_flows(s)
@@ -536,14 +590,15 @@ async def test_runner_tick_sends_timer_messages_when_the_bot_is_on(
         changed=changed.append,
     )
     try:
-        with db.write() as s:
-            carts.add_item(s, chat.conv, shop.mug, 1)
         later = utcnow() + dt.timedelta(hours=2)
         assert await runner.tick(later) == []  # the bot is off: nothing, not even built-ins
         with db.read() as s:
             assert flows.list_flows(s) == []
         with db.write() as s:
             set_bot_enabled(s, True)
+        assert await runner.tick() == []  # built-ins installed; no cart yet
+        with db.write() as s:
+            carts.add_item(s, chat.conv, shop.mug, 1)
         assert await runner.tick(later) == [chat.conv]
         assert woken == [1] and changed == [[chat.conv]]
         with db.read() as s:

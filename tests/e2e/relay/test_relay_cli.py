@@ -6,6 +6,7 @@ import json
 import os
 import socket
 import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -141,3 +142,36 @@ def test_unusable_data_dir_is_an_environment_error(tmp_path: Path, clients: Any)
         1,
         "minichat-relay: MINICHAT_RELAY_KEY is not a valid Fernet key (32 url-safe base64 bytes)\n",
     )
+
+
+def test_serve_stops_when_its_stdin_closes(tmp_path: Path) -> None:
+    """``serve --stop-at-stdin-eof`` (how an app starts its relay): the pipe closing — the
+    parent exiting, even killed — stops the relay the orderly way, exit 0."""
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            *("-m", "relay", "--data-dir", str(tmp_path)),
+            *("serve", "--port", "0", "--stop-at-stdin-eof"),
+        ],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        cwd=Path(__file__).resolve().parents[3],
+    )
+    try:
+        assert proc.stdout is not None and proc.stdin is not None
+        assert json.loads(proc.stdout.readline())["event"] == "listening"
+        proc.stdin.close()
+        assert proc.wait(10) == 0
+        assert proc.stderr is not None
+        err = proc.stderr.read()
+        assert "parent gone (stdin closed): stopping" in err
+        assert err.rstrip().endswith("relay: stopped")
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait(10)
+        for pipe in (proc.stdout, proc.stderr):
+            if pipe is not None:
+                pipe.close()

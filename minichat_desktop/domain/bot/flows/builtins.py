@@ -187,6 +187,7 @@ def ensure_builtin_flows(session: Session) -> list[FlowView]:
                 name=name,
                 builtin=key,
                 enabled=True,
+                enabled_at=utcnow(),
                 trigger=trigger,
                 nodes=nodes,
                 position=last,

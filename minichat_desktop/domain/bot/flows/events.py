@@ -4,7 +4,9 @@ and :func:`tick`, everything time-driven that the bot runner calls every minute.
 They return ``(conversation_id, replies)`` batches for the caller to send
 (:func:`queue_replies` puts them in the outbox). The bot writes only where it may speak
 first (:func:`.runtime.may_speak`); a cart reminder does not interrupt a waiting run, and
-each cart is reminded and each order asked once.
+each cart is reminded and each order asked once. A flow acts only on events after it was
+switched on (:meth:`Flow.acts_since`): imported or demo history — orders delivered, carts
+left before — never starts it.
 """
 
 from __future__ import annotations
@@ -66,7 +68,7 @@ def scan_abandoned_carts(
         .where(
             Cart.reminded_at.is_(None),
             Cart.updated_at <= now - wait,
-            Cart.updated_at >= now - wait - ABANDONED_MAX_AGE,
+            Cart.updated_at >= max(now - wait - ABANDONED_MAX_AGE, flow.acts_since()),
             has_items,
         )
         .order_by(Cart.updated_at)
@@ -100,16 +102,20 @@ def _active_waiting(session: Session, conversation_id: int) -> bool:
 def on_order_delivered(
     session: Session, order_id: int, now: dt.datetime
 ) -> list[tuple[int, list[Outgoing]]]:
-    """Start the order-delivered flows in the chat the order came from (once per order)."""
+    """Start the order-delivered flows in the chat the order came from (once per order), when
+    it was delivered after the flow was switched on."""
     order = session.get(Order, order_id)
     if order is None or order.status != OrderStatus.DELIVERED or not order.conversation_ref:
         return []
+    delivered = order.delivered_at
     conv = session.scalar(select(Conversation).where(Conversation.ref == order.conversation_ref))
     if not may_speak(conv):
         return []
     assert conv is not None
     out: list[tuple[int, list[Outgoing]]] = []
     for flow in _event_flows(session, "order_delivered"):
+        if delivered is None or delivered < flow.acts_since():
+            continue  # history: delivered before the flow was on
         if _started_for_order(session, flow.id, conv.id, order.id):
             continue
         replies = start_flow(
@@ -135,14 +141,17 @@ def _started_for_order(session: Session, flow_id: int, conversation_id: int, ord
 
 
 def scan_delivered_orders(session: Session, now: dt.datetime) -> list[tuple[int, list[Outgoing]]]:
-    """Orders from a chat delivered in the last day that have not had their flow yet."""
-    if not _event_flows(session, "order_delivered"):
+    """Orders from a chat delivered in the last day, after a flow was switched on, that have
+    not had their flow yet."""
+    flows = _event_flows(session, "order_delivered")
+    if not flows:
         return []
+    since = max(now - DELIVERED_WINDOW, min(f.acts_since() for f in flows))
     ids = session.scalars(
         select(Order.id).where(
             Order.status == OrderStatus.DELIVERED,
             Order.delivered_at.is_not(None),
-            Order.delivered_at >= now - DELIVERED_WINDOW,
+            Order.delivered_at >= since,
             Order.delivered_at <= now,
             Order.conversation_ref != "",
         )

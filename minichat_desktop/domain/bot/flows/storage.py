@@ -74,7 +74,8 @@ def save_flow(
         session.add(f)
     else:
         f = load_flow(session, flow_id)
-    f.name, f.trigger, f.nodes, f.enabled = name, trigger, clean, bool(enabled)
+    _switch(f, enabled)
+    f.name, f.trigger, f.nodes = name, trigger, clean
     f.updated_at = utcnow()
     session.flush()
     if flow_id is not None:
@@ -91,7 +92,7 @@ def save_flow(
 def set_enabled(session: Session, flow_id: int, enabled: bool) -> FlowView:
     """Switch a flow on or off; switching off ends its runs."""
     f = load_flow(session, flow_id)
-    f.enabled = bool(enabled)
+    _switch(f, enabled)
     f.updated_at = utcnow()
     if not enabled:
         for run in session.scalars(
@@ -100,6 +101,13 @@ def set_enabled(session: Session, flow_id: int, enabled: bool) -> FlowView:
             run.status = DONE
     session.flush()
     return view_of(f)
+
+
+def _switch(f: Flow, enabled: bool) -> None:
+    """Switch on or off; switching on (from off, or a new flow) starts its events from now."""
+    if enabled and (not f.enabled or f.enabled_at is None):
+        f.enabled_at = utcnow()
+    f.enabled = bool(enabled)
 
 
 def delete_flow(session: Session, flow_id: int) -> None:
