@@ -23,7 +23,6 @@ from PySide6.QtCore import QEvent, QObject, Qt, QTimer, Signal
 from PySide6.QtGui import QKeyEvent, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QAbstractItemView,
-    QDialog,
     QFrame,
     QGridLayout,
     QHBoxLayout,
@@ -50,7 +49,7 @@ from minichat_desktop.domain.sales.pos import Sellable
 from minichat_desktop.domain.thai import format_baht
 from minichat_desktop.errors import DomainError
 from minichat_desktop.ui.context import AppContext
-from minichat_desktop.ui.dialogs import ask
+from minichat_desktop.ui.dialogs import ask, confirm
 from minichat_desktop.ui.errors import error_text, show_error
 from minichat_desktop.ui.pos_dialogs import (
     BuyerDialog,
@@ -538,11 +537,11 @@ class PosScreen(QWidget):
             self.model.remove(self.selected_row())
         self.focus_scan()
 
-    def void_sale(self) -> None:
+    @asyncSlot()
+    async def void_sale(self) -> None:
         if not self.model.rowCount():
             return
-        answer = QMessageBox.question(self, self.tr("Void sale"), self.tr("Clear this sale?"))
-        if answer == QMessageBox.StandardButton.Yes:
+        if await confirm(self, self.tr("Void sale"), self.tr("Clear this sale?")):
             self.new_sale()
 
     def new_sale(self) -> None:
@@ -978,15 +977,16 @@ class PosScreen(QWidget):
         self.dialog = None
         self.focus_scan()
 
-    def _print_html(self, title: str, page: str) -> None:
+    @asyncSlot(str, str)
+    async def _print_html(self, title: str, page: str) -> None:
         """Print the X/Z report (short HTML) on the printer the person picks."""
         from PySide6.QtGui import QTextDocument
         from PySide6.QtPrintSupport import QPrintDialog, QPrinter
 
         printer = QPrinter(QPrinter.PrinterMode.HighResolution)
         printer.setDocName(title)
-        dialog = QPrintDialog(printer, self)
-        if dialog.exec() == QDialog.DialogCode.Accepted:
+        dialog = QPrintDialog(printer, self.dialog or self)
+        if await ask(dialog):
             doc = QTextDocument()
             doc.setDefaultFont(self.font())
             doc.setHtml(page)

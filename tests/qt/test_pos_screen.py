@@ -5,14 +5,15 @@ the Z report's sums match the sales."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 from PySide6.QtCore import Qt, QTimer
 from PySide6.QtTest import QTest
-from PySide6.QtWidgets import QDialog, QMessageBox
+from PySide6.QtWidgets import QDialog
+from support.boxes import Boxes
 from support.waiting import until
 
 from minichat_desktop.domain import shop
@@ -30,17 +31,12 @@ ACTOR = "owner"
 
 
 @pytest.fixture
-def warnings(monkeypatch: pytest.MonkeyPatch) -> list[str]:
-    """Qt's message boxes answer at once and are recorded (a modal box would block the loop)."""
-    seen: list[str] = []
-
-    def warning(_parent: Any, _title: str, text: str, *_a: Any) -> QMessageBox.StandardButton:
-        seen.append(text)
-        return QMessageBox.StandardButton.Ok
-
-    monkeypatch.setattr(QMessageBox, "warning", staticmethod(warning))
-    monkeypatch.setattr(QMessageBox, "critical", staticmethod(warning))
-    return seen
+def warnings(qapp: Any) -> Iterator[list[str]]:
+    """The warning and crash boxes shown (each closed as a person would); questions are
+    answered Yes."""
+    boxes = Boxes().start()
+    yield boxes.texts
+    boxes.stop()
 
 
 def fill(ctx: AppContext) -> dict[str, int]:
