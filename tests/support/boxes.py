@@ -57,7 +57,7 @@ def _answer(box: QMessageBox, button: QMessageBox.StandardButton) -> None:
 async def choose_file(owner: object, path: str) -> str:
     """Wait for the file dialog ``owner.dialog`` (opened by ``ui.dialogs``), pick ``path`` in
     it as a person would and accept; returns the file name the dialog suggested."""
-    from PySide6.QtWidgets import QFileDialog
+    from PySide6.QtWidgets import QFileDialog, QLineEdit
 
     from support.waiting import until
 
@@ -65,6 +65,9 @@ async def choose_file(owner: object, path: str) -> str:
     dialog = owner.dialog  # type: ignore[attr-defined]
     selected = dialog.selectedFiles()
     suggested = Path(selected[0]).name if selected else ""
-    dialog.selectFile(path)
+    # As a person types it: selectFile() leaves a focused name field as it was.
+    typed = dialog.findChild(QLineEdit, "fileNameEdit")
+    dialog.setDirectory(str(Path(path).parent))
+    typed.setText(Path(path).name)
     dialog.accept()
     return suggested
