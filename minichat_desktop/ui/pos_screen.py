@@ -159,8 +159,9 @@ class PosScreen(QWidget):
         self.hits.setMaximumHeight(180)
         self.hits.hide()
         self.hits.itemActivated.connect(self._hit_chosen)
-        self.message = QLabel(objectName="Muted")
-        self.message.setWordWrap(True)
+        self.notice = QLabel(objectName="Muted")  # one line; a box is kept on .message
+        self.notice.setWordWrap(True)
+        self.message: QMessageBox | None = None  # the box an error opened, while open
         self._build_cart()
 
         self.buyer_label = QLabel(objectName="Muted")
@@ -177,7 +178,7 @@ class PosScreen(QWidget):
         lcol.setContentsMargins(0, 0, 0, 0)
         lcol.addWidget(self.scan)
         lcol.addWidget(self.hits)
-        lcol.addWidget(self.message)
+        lcol.addWidget(self.notice)
         lcol.addWidget(self.table, 1)
         lcol.addWidget(self.buyer_label)
         lcol.addWidget(self.sums)
@@ -600,8 +601,8 @@ class PosScreen(QWidget):
             self.buyer_label.setText("")
 
     def _say(self, text: str, *, warn: bool = False) -> None:
-        self.message.setText(text)
-        self.message.setStyleSheet("color: #D64545;" if warn else "")
+        self.notice.setText(text)
+        self.notice.setStyleSheet("color: #D64545;" if warn else "")
 
     # ------------------------------------------------------------------ paying
 

@@ -146,7 +146,7 @@ async def test_scan_pay_cash_give_change_stock_drops(
         assert sale is not None
         assert due == ["฿385.00"]
         assert sale.change_satang == 11_500
-        assert "฿115.00" in screen.message.text()
+        assert "฿115.00" in screen.notice.text()
         assert screen.model.rowCount() == 0  # a new, empty sale
         assert (level(ctx, ids["tea"]), level(ctx, ids["shirt_l"])) == (17, 4)
         view = ctx.ops.read_now(orders.get_order, sale.order.id)
