@@ -193,6 +193,8 @@ async def test_a_product_name_asks_which_variant_and_short_stock_keeps_the_bill(
         assert any("SHIRT-M" in w for w in warnings)
         assert screen.model.rowCount() == 1  # the bill stays to fix
         assert level(ctx, ids["shirt_m"]) == 2
+        await scan(screen, "TEA-1")  # the refusal's box is not the screen's notice line
+        assert screen.notice.text().endswith(" · ฿45.00")
     finally:
         await close(screen)
 
