@@ -18,6 +18,7 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
+import shiboken6
 from PySide6.QtCore import QPoint, Qt
 from PySide6.QtGui import QAction, QColor
 from PySide6.QtWidgets import QColorDialog, QDialog, QFileDialog, QMenu, QMessageBox, QWidget
@@ -51,7 +52,7 @@ async def ask(dialog: QDialog, owner: Any = None) -> int:
 
 def inform(parent: Any, title: str, text: str, *, warn: bool = False) -> QMessageBox:
     """A plain-text message box opened without blocking (deleted when closed); kept on
-    ``parent.message`` so screens and tests can find it."""
+    ``parent.message`` while it is open, so screens and tests can find it."""
     box = QMessageBox(parent)
     box.setIcon(QMessageBox.Icon.Warning if warn else QMessageBox.Icon.Information)
     box.setWindowTitle(title)
@@ -60,6 +61,12 @@ def inform(parent: Any, title: str, text: str, *, warn: bool = False) -> QMessag
     box.finished.connect(box.deleteLater)
     if parent is not None:
         parent.message = box
+
+        def forget(_result: int) -> None:
+            if shiboken6.isValid(parent) and getattr(parent, "message", None) is box:
+                parent.message = None
+
+        box.finished.connect(forget)
     else:
         _unowned.add(box)
         box.finished.connect(lambda _result: _unowned.discard(box))

@@ -181,6 +181,23 @@ def test_no_coroutine_reaches_a_nested_event_loop() -> None:
     assert list(index.problems()) == []
 
 
+# Functions that run before the event loop does (a nested loop cannot stop a task there).
+BEFORE_THE_LOOP = {("minichat_desktop.ui.app", "run_app")}
+
+
+def test_no_nested_loop_outside_the_start_up() -> None:
+    """Plain slots too ask without exec(): a signal can carry a coroutine's call to them where
+    no name can be followed. Only the start-up, before the loop runs, may still block."""
+    index = Index(package_sources())
+    found = [
+        f"{fn.path}:{line} {call} in {name}"
+        for (module, name), fn in index.functions.items()
+        if (module, name) not in BEFORE_THE_LOOP
+        for line, call in fn.loops
+    ]
+    assert found == []
+
+
 # The path of issue 13 as it was: the orders screen's async slot awaited printing's
 # save_document, whose error path showed the "not paid" warning with Qt's static getter.
 KNOWN_CASE = {
