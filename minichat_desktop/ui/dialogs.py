@@ -38,10 +38,17 @@ async def ask(dialog: QDialog, owner: Any = None) -> int:
         if not future.done():
             future.set_result(result)
 
+    def show() -> None:
+        # Opened from a plain callback, not from this coroutine's step: where open() itself
+        # blocks (Windows' native print dialog runs PrintDlgEx modally inside it), the loop it
+        # nests then stops no task.
+        if not future.done() and shiboken6.isValid(dialog):
+            dialog.open()
+
     dialog.finished.connect(settle)
     if owner is not None:
         owner.dialog = dialog
-    dialog.open()
+    asyncio.get_running_loop().call_soon(show)
     try:
         return await future
     finally:
