@@ -369,12 +369,22 @@ class BroadcastsScreen(QWidget):
         self.products.itemChanged.connect(lambda _i: self._count_products())
         self.product_search.textChanged.connect(self._filter_products)
         self.ctx.ops.changed.connect(self.on_changed)
-        self.ctx.signals.line_quota_sig.connect(lambda _q: self.timer.start())
+        # Bound methods, not lambdas: Qt drops them with the screen (the link outlives it).
+        self.ctx.signals.line_quota_sig.connect(self._quota_changed)
         # Receipts (sent, delivered, read) move the results of the broadcast shown.
         self.results_timer = QTimer(self, singleShot=True, interval=500)
         self.results_timer.timeout.connect(self._refresh_results)
-        self.ctx.signals.conversations_changed_sig.connect(lambda _ids: self.results_timer.start())
-        self.ctx.signals.status_changed_sig.connect(lambda _s: self._show_preview())
+        self.ctx.signals.conversations_changed_sig.connect(self._conversations_changed)
+        self.ctx.signals.status_changed_sig.connect(self._link_changed)
+
+    def _quota_changed(self, _quota: object) -> None:
+        self.timer.start()
+
+    def _conversations_changed(self, _ids: object) -> None:
+        self.results_timer.start()
+
+    def _link_changed(self, _status: object) -> None:
+        self._show_preview()
 
     # ------------------------------------------------------------------ language
 

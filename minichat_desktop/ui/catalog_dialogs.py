@@ -24,7 +24,6 @@ from PySide6.QtWidgets import (
     QComboBox,
     QDialog,
     QDialogButtonBox,
-    QFileDialog,
     QFormLayout,
     QHBoxLayout,
     QHeaderView,
@@ -61,6 +60,7 @@ from minichat_desktop.formats.importer import ImportProblem
 from minichat_desktop.ui import theme
 from minichat_desktop.ui.catalog_models import ProblemsModel
 from minichat_desktop.ui.context import AppContext
+from minichat_desktop.ui.dialogs import choose_files_to_open
 from minichat_desktop.ui.errors import error_text, show_error
 from minichat_desktop.ui.i18n import t
 from minichat_desktop.ui.tables import Index, plain_label
@@ -605,8 +605,9 @@ class ProductDialog(QDialog):
 
     # --- images
 
-    def pick_images(self) -> None:
-        files, _ = QFileDialog.getOpenFileNames(
+    @asyncSlot()
+    async def pick_images(self) -> None:
+        files = await choose_files_to_open(
             self,
             self.tr("Add pictures"),
             "",

@@ -21,6 +21,7 @@ from minichat_desktop.domain.catalog.products import ProductView
 from minichat_desktop.domain.thai import format_baht
 from minichat_desktop.errors import DomainError
 from minichat_desktop.files import atomic_write
+from minichat_desktop.ui.dialogs import choose_file_to_save
 
 log = logging.getLogger(__name__)
 
@@ -123,7 +124,6 @@ async def print_labels_dialog(screen: Any) -> Path | None:
     the products in the list) and write the PDF off the UI thread."""
     from PySide6.QtCore import QUrl
     from PySide6.QtGui import QDesktopServices
-    from PySide6.QtWidgets import QFileDialog
 
     from minichat_desktop.ui.errors import show_error
 
@@ -134,7 +134,7 @@ async def print_labels_dialog(screen: Any) -> Path | None:
     )
     if not ids:
         return None
-    name, _ = QFileDialog.getSaveFileName(
+    name, _ = await choose_file_to_save(
         screen, screen.tr("Print barcode labels"), "labels.pdf", screen.tr("PDF (*.pdf)")
     )
     if not name:

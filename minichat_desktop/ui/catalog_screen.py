@@ -21,7 +21,6 @@ from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
-    QFileDialog,
     QHBoxLayout,
     QHeaderView,
     QLabel,
@@ -57,7 +56,7 @@ from minichat_desktop.ui.catalog_models import (
 )
 from minichat_desktop.ui.context import AppContext
 from minichat_desktop.ui.detail_pane import DetailPane, FactGrid, section_title
-from minichat_desktop.ui.dialogs import inform
+from minichat_desktop.ui.dialogs import choose_file_to_open, choose_file_to_save, inform
 from minichat_desktop.ui.empty_state import EmptyState
 from minichat_desktop.ui.errors import report_error, show_error
 from minichat_desktop.ui.tables import list_table, plain_label
@@ -540,12 +539,12 @@ class CatalogScreen(QWidget):
 
     # ------------------------------------------------------------------ files
 
-    def _ask_open(self, title: str, filters: str) -> Path | None:
-        path, _ = QFileDialog.getOpenFileName(self, title, "", filters)
+    async def _ask_open(self, title: str, filters: str) -> Path | None:
+        path = await choose_file_to_open(self, title, "", filters)
         return Path(path) if path else None
 
-    def _ask_save(self, title: str, name: str, filters: str) -> Path | None:
-        path, chosen = QFileDialog.getSaveFileName(self, title, name, filters)
+    async def _ask_save(self, title: str, name: str, filters: str) -> Path | None:
+        path, chosen = await choose_file_to_save(self, title, name, filters)
         if not path:
             return None
         result = Path(path)
@@ -555,7 +554,7 @@ class CatalogScreen(QWidget):
 
     @asyncSlot()
     async def choose_import(self) -> None:
-        path = self._ask_open(
+        path = await self._ask_open(
             self.tr("Import products"), self.tr("Spreadsheets (*.xlsx *.csv);;All files (*)")
         )
         if path is not None:
@@ -635,7 +634,7 @@ class CatalogScreen(QWidget):
 
     @asyncSlot()
     async def choose_export(self) -> None:
-        path = self._ask_save(
+        path = await self._ask_save(
             self.tr("Export products"),
             "products.xlsx",
             self.tr("Excel workbook (*.xlsx);;CSV, UTF-8 (*.csv)"),
@@ -661,7 +660,7 @@ class CatalogScreen(QWidget):
 
     @asyncSlot()
     async def choose_template(self) -> None:
-        path = self._ask_save(
+        path = await self._ask_save(
             self.tr("Download import template"),
             "minichat-products-template.xlsx",
             self.tr("Excel workbook (*.xlsx);;CSV, UTF-8 (*.csv)"),

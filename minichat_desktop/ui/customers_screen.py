@@ -33,7 +33,6 @@ from PySide6.QtWidgets import (
     QComboBox,
     QDialog,
     QDialogButtonBox,
-    QFileDialog,
     QGridLayout,
     QHBoxLayout,
     QHeaderView,
@@ -68,7 +67,7 @@ from minichat_desktop.errors import DomainError
 from minichat_desktop.ui import theme
 from minichat_desktop.ui.context import AppContext
 from minichat_desktop.ui.detail_pane import DetailPane, FactGrid, section_title
-from minichat_desktop.ui.dialogs import ask, inform
+from minichat_desktop.ui.dialogs import ask, choose_file_to_save, inform
 from minichat_desktop.ui.empty_state import EmptyState
 from minichat_desktop.ui.errors import report_error, show_error
 from minichat_desktop.ui.i18n import t
@@ -874,7 +873,7 @@ class CustomersScreen(QWidget):
         filters = (
             self.tr("Excel workbook (*.xlsx)") if kind == "xlsx" else self.tr("CSV, UTF-8 (*.csv)")
         )
-        path, _ = QFileDialog.getSaveFileName(
+        path, _ = await choose_file_to_save(
             self, self.tr("Export customers"), f"customers.{kind}", filters
         )
         if path:

@@ -2,9 +2,10 @@
 environment (retry, nothing lost) or our bug (a short apology with the log's path). Never a
 traceback in a dialog.
 
-The one error path of the UI: :func:`show_error` waits in a modal message box (for plain
-slots); :func:`report_error` says the same without a modal loop (for async slots, which must
-not ``exec()``), keeping the box on ``parent.message``."""
+The one error path of the UI: :func:`show_error` (or :func:`report_error`, which can word the
+person's mistakes its own way) opens a message box without a modal loop — a nested loop inside
+a coroutine stops every other task, see ``ui/dialogs.py`` — and keeps it on ``parent.message``.
+"""
 
 from __future__ import annotations
 
@@ -63,21 +64,19 @@ def error_text(exc: DomainError) -> str:
     return exc.message
 
 
-def show_error(parent: QWidget | None, exc: BaseException) -> None:
-    """Tell the person and wait until they close the box; log our bugs with their traceback
-    (never shown)."""
-    title, text, bug = _said(parent, exc, error_text)
-    if bug:
-        QMessageBox.critical(parent, title, text)
-    else:
-        QMessageBox.warning(parent, title, text)
+def show_error(parent: QWidget | None, exc: BaseException) -> QMessageBox:
+    """Tell the person, without waiting: the box is opened and returned at once, and kept on
+    ``parent.message``; our bugs are logged with their traceback (never shown)."""
+    return report_error(parent, exc)
 
 
 def report_error(
-    parent: QWidget, exc: BaseException, *, explain: Callable[[UserError], str] = error_text
+    parent: QWidget | None,
+    exc: BaseException,
+    *,
+    explain: Callable[[UserError], str] = error_text,
 ) -> QMessageBox:
-    """Tell the person as :func:`show_error` does, without a modal loop: the box is opened
-    and returned at once, and kept on ``parent.message``. ``explain`` words the person's own
+    """Tell the person as :func:`show_error` does; ``explain`` words the person's own
     mistakes where a screen says more than the error's text (e.g. naming the order)."""
     title, text, bug = _said(parent, exc, explain)
     box = inform(parent, title, text, warn=True)

@@ -23,7 +23,6 @@ from PySide6.QtWidgets import (
     QComboBox,
     QDialog,
     QDialogButtonBox,
-    QFileDialog,
     QFormLayout,
     QFrame,
     QHBoxLayout,
@@ -58,6 +57,7 @@ from minichat_desktop.ui.chat_models import (
     conversation_title,
 )
 from minichat_desktop.ui.context import AppContext
+from minichat_desktop.ui.dialogs import ask, choose_file_to_open
 from minichat_desktop.ui.empty_state import EmptyState
 from minichat_desktop.ui.errors import show_error
 
@@ -794,9 +794,10 @@ class InboxScreen(QWidget):
         if self.current is None:
             return
         picker = ProductPicker(self.ctx, self)
-        if picker.exec() != QDialog.DialogCode.Accepted or picker.chosen() is None:
-            return
+        accepted = await ask(picker, self)
         product_id = picker.chosen()
+        if not accepted or product_id is None or self.current is None:
+            return
         view = await self.ctx.ops.read(catalog.get_product, product_id)
         await self._queue(
             convs.queue_outgoing, self.current.id, product_card(view), self.ctx.ops.actor
@@ -806,7 +807,7 @@ class InboxScreen(QWidget):
     async def on_send_image(self) -> None:
         if self.current is None:
             return
-        path, _ = QFileDialog.getOpenFileName(
+        path = await choose_file_to_open(
             self, self.tr("Send a picture"), "", self.tr("Pictures (*.png *.jpg *.jpeg *.webp)")
         )
         if path:

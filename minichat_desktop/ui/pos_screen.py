@@ -23,7 +23,6 @@ from PySide6.QtCore import QEvent, QObject, Qt, QTimer, Signal
 from PySide6.QtGui import QKeyEvent, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QAbstractItemView,
-    QDialog,
     QFrame,
     QGridLayout,
     QHBoxLayout,
@@ -50,7 +49,7 @@ from minichat_desktop.domain.sales.pos import Sellable
 from minichat_desktop.domain.thai import format_baht
 from minichat_desktop.errors import DomainError
 from minichat_desktop.ui.context import AppContext
-from minichat_desktop.ui.dialogs import ask
+from minichat_desktop.ui.dialogs import ask, confirm
 from minichat_desktop.ui.errors import error_text, show_error
 from minichat_desktop.ui.pos_dialogs import (
     BuyerDialog,
@@ -160,8 +159,9 @@ class PosScreen(QWidget):
         self.hits.setMaximumHeight(180)
         self.hits.hide()
         self.hits.itemActivated.connect(self._hit_chosen)
-        self.message = QLabel(objectName="Muted")
-        self.message.setWordWrap(True)
+        self.notice = QLabel(objectName="Muted")  # one line; a box is kept on .message
+        self.notice.setWordWrap(True)
+        self.message: QMessageBox | None = None  # the box an error opened, while open
         self._build_cart()
 
         self.buyer_label = QLabel(objectName="Muted")
@@ -178,7 +178,7 @@ class PosScreen(QWidget):
         lcol.setContentsMargins(0, 0, 0, 0)
         lcol.addWidget(self.scan)
         lcol.addWidget(self.hits)
-        lcol.addWidget(self.message)
+        lcol.addWidget(self.notice)
         lcol.addWidget(self.table, 1)
         lcol.addWidget(self.buyer_label)
         lcol.addWidget(self.sums)
@@ -538,11 +538,11 @@ class PosScreen(QWidget):
             self.model.remove(self.selected_row())
         self.focus_scan()
 
-    def void_sale(self) -> None:
+    @asyncSlot()
+    async def void_sale(self) -> None:
         if not self.model.rowCount():
             return
-        answer = QMessageBox.question(self, self.tr("Void sale"), self.tr("Clear this sale?"))
-        if answer == QMessageBox.StandardButton.Yes:
+        if await confirm(self, self.tr("Void sale"), self.tr("Clear this sale?")):
             self.new_sale()
 
     def new_sale(self) -> None:
@@ -601,8 +601,8 @@ class PosScreen(QWidget):
             self.buyer_label.setText("")
 
     def _say(self, text: str, *, warn: bool = False) -> None:
-        self.message.setText(text)
-        self.message.setStyleSheet("color: #D64545;" if warn else "")
+        self.notice.setText(text)
+        self.notice.setStyleSheet("color: #D64545;" if warn else "")
 
     # ------------------------------------------------------------------ paying
 
@@ -978,15 +978,16 @@ class PosScreen(QWidget):
         self.dialog = None
         self.focus_scan()
 
-    def _print_html(self, title: str, page: str) -> None:
+    @asyncSlot(str, str)
+    async def _print_html(self, title: str, page: str) -> None:
         """Print the X/Z report (short HTML) on the printer the person picks."""
         from PySide6.QtGui import QTextDocument
         from PySide6.QtPrintSupport import QPrintDialog, QPrinter
 
         printer = QPrinter(QPrinter.PrinterMode.HighResolution)
         printer.setDocName(title)
-        dialog = QPrintDialog(printer, self)
-        if dialog.exec() == QDialog.DialogCode.Accepted:
+        dialog = QPrintDialog(printer, self.dialog or self)
+        if await ask(dialog):
             doc = QTextDocument()
             doc.setDefaultFont(self.font())
             doc.setHtml(page)

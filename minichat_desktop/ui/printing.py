@@ -27,7 +27,6 @@ from PySide6.QtPrintSupport import QPrintDialog, QPrinter, QPrinterInfo
 from PySide6.QtWidgets import (
     QDialog,
     QDialogButtonBox,
-    QFileDialog,
     QFormLayout,
     QLabel,
     QLineEdit,
@@ -41,8 +40,8 @@ from minichat_desktop.domain.sales import tax_documents as docs
 from minichat_desktop.domain.sales.tax_documents import Buyer, PrinterSettings, ReceiptPrinterKind
 from minichat_desktop.domain.thai import ThaiFormatError, validate_tax_id
 from minichat_desktop.errors import DomainError, EnvironmentProblem, UserError
+from minichat_desktop.ui import dialogs
 from minichat_desktop.ui.context import AppContext
-from minichat_desktop.ui.dialogs import ask
 from minichat_desktop.ui.errors import show_error
 from minichat_desktop.ui.i18n import t
 
@@ -211,7 +210,7 @@ def paint_pdf(printer: QPrinter, pdf: bytes, title: str) -> int:
     return len(pages)
 
 
-def print_pdf(
+async def print_pdf(
     parent: QWidget | None,
     pdf_bytes: bytes,
     title: str,
@@ -231,7 +230,7 @@ def print_pdf(
         dialog.setWindowTitle(t("Print") + f" — {title}")
         dialog.setMinMax(1, count)
         dialog.setOption(QPrintDialog.PrintDialogOption.PrintPageRange, count > 1)
-        if dialog.exec() != QDialog.DialogCode.Accepted:
+        if not await dialogs.ask(dialog, parent):
             return False
     return paint_pdf(target, pdf_bytes, title) > 0
 
@@ -250,10 +249,10 @@ def named_printer(name: str) -> QPrinter:
     return QPrinter(info, QPrinter.PrinterMode.HighResolution)
 
 
-def save_pdf(parent: QWidget | None, pdf_bytes: bytes, suggested_name: str) -> Path | None:
+async def save_pdf(parent: QWidget | None, pdf_bytes: bytes, suggested_name: str) -> Path | None:
     """Ask where to save the PDF and write it there whole (or not at all). Returns the path,
     or None when the person cancelled."""
-    path, _ = QFileDialog.getSaveFileName(
+    path, _ = await dialogs.choose_file_to_save(
         parent, t("Save as PDF"), suggested_name, t("PDF documents") + " (*.pdf)"
     )
     if not path:
@@ -386,10 +385,10 @@ async def print_invoice(
                 if buyer is None:
                     buyer = await ctx.ops.read(docs.suggested_buyer, order_id)
                 dialog = BuyerDialog(parent, buyer)
-                if not await ask(dialog):
+                if not await dialogs.ask(dialog, parent):
                     return False
                 buyer = dialog.buyer()
-        return print_pdf(parent, pdf, t("Tax invoice"), printer=printer, ask=printer is None)
+        return await print_pdf(parent, pdf, t("Tax invoice"), printer=printer, ask=printer is None)
     except DomainError as exc:
         show_document_error(parent, exc)
         return False
@@ -404,7 +403,7 @@ async def print_credit_note(
         pdf = await in_background(
             ctx, api.invoice_pdf, order_id, actor=ctx.ops.actor, kind=docs.DocumentKind.CREDIT_NOTE
         )
-        return print_pdf(parent, pdf, t("Credit note"), printer=printer, ask=printer is None)
+        return await print_pdf(parent, pdf, t("Credit note"), printer=printer, ask=printer is None)
     except DomainError as exc:
         show_document_error(parent, exc)
         return False
@@ -429,8 +428,8 @@ async def print_receipt(parent: QWidget, ctx: AppContext, order_id: int | str) -
         )
         if settings.receipt_kind == ReceiptPrinterKind.SYSTEM:
             printer = named_printer(settings.receipt_target)
-            return print_pdf(parent, pdf, t("Receipt"), printer=printer, ask=False)
-        return print_pdf(parent, pdf, t("Receipt"))
+            return await print_pdf(parent, pdf, t("Receipt"), printer=printer, ask=False)
+        return await print_pdf(parent, pdf, t("Receipt"))
     except DomainError as exc:
         show_document_error(parent, exc)
         return False
@@ -444,7 +443,7 @@ async def print_labels(parent: QWidget, ctx: AppContext, order_ids: Sequence[int
             ctx, api.labels_pdf, list(order_ids), four_up=settings.label_four_up
         )
         printer = named_printer(settings.label_printer) if settings.label_printer else None
-        return print_pdf(parent, pdf, t("Shipping labels"), printer=printer)
+        return await print_pdf(parent, pdf, t("Shipping labels"), printer=printer)
     except DomainError as exc:
         show_document_error(parent, exc)
         return False
@@ -470,7 +469,7 @@ async def save_document(
         numbers = await ctx.ops.read(docs.order_numbers, [r for r in refs if isinstance(r, int)])
         first = str(refs[0]) if not isinstance(refs[0], int) else numbers.get(refs[0], "orders")
         name = f"{what}-{first}" + (f"-and-{len(refs) - 1}-more" if len(refs) > 1 else "")
-        return save_pdf(parent, pdf, name + ".pdf")
+        return await save_pdf(parent, pdf, name + ".pdf")
     except DomainError as exc:
         show_document_error(parent, exc)
         return None

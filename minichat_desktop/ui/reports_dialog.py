@@ -18,7 +18,6 @@ from PySide6.QtWidgets import (
     QDateEdit,
     QDialog,
     QDialogButtonBox,
-    QFileDialog,
     QFormLayout,
     QHBoxLayout,
     QLabel,
@@ -36,6 +35,7 @@ from minichat_desktop.domain.shop import bangkok_today
 from minichat_desktop.errors import DomainError
 from minichat_desktop.ui import theme
 from minichat_desktop.ui.context import AppContext
+from minichat_desktop.ui.dialogs import choose_file_to_save
 from minichat_desktop.ui.errors import error_text
 
 log = logging.getLogger(__name__)
@@ -242,13 +242,14 @@ class ReportsDialog(QDialog):
         folder = Path(current).parent if current else self._folder
         self.path.setText(str(folder / name))
 
-    def choose_path(self) -> None:
+    @asyncSlot()
+    async def choose_path(self) -> None:
         filters = {
             "xlsx": self.tr("Excel workbook (*.xlsx)"),
             "csv": self.tr("CSV, UTF-8 (*.csv)"),
             "pdf": self.tr("PDF (*.pdf)"),
         }
-        path, _ = QFileDialog.getSaveFileName(
+        path, _ = await choose_file_to_save(
             self, self.tr("Save the report as"), self.path.text(), filters[self.current_format()]
         )
         if path:

@@ -13,7 +13,6 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QLineEdit,
-    QMessageBox,
     QPushButton,
     QToolButton,
     QVBoxLayout,
@@ -160,17 +159,6 @@ def alive(widget: QWidget) -> bool:
     """Whether ``widget`` still exists: a slot that awaited may resume after the screen was
     closed (at shutdown), and must not touch it then."""
     return shiboken6.isValid(widget)
-
-
-def confirm(parent: QWidget, title: str, text: str) -> bool:
-    answer = QMessageBox.question(
-        parent,
-        title,
-        text,
-        QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
-        QMessageBox.StandardButton.No,
-    )
-    return answer == QMessageBox.StandardButton.Yes
 
 
 def _local_texts() -> dict[str, str]:

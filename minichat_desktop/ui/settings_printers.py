@@ -263,7 +263,7 @@ class PrintersPage(Page):
                     if settings.receipt_kind == K.SYSTEM
                     else None
                 )
-                if not print_pdf(
+                if not await print_pdf(
                     self, pdf, self.tr("Printer test page"), printer=printer, ask=printer is None
                 ):
                     return False

@@ -38,11 +38,11 @@ from minichat_desktop.domain.thai import is_valid_thai_id
 from minichat_desktop.errors import DomainError
 from minichat_desktop.ui import theme
 from minichat_desktop.ui.context import AppContext
+from minichat_desktop.ui.dialogs import confirm
 from minichat_desktop.ui.settings_common import (
     Page,
     Tone,
     button_row,
-    confirm,
     danger,
     form,
     primary,
@@ -568,7 +568,7 @@ class ProfilePage(Page):
         row = items[0].row()
         cell = self.banks.item(row, 2)
         number = cell.text() if cell is not None else ""
-        if not confirm(
+        if not await confirm(
             self,
             self.tr("Remove bank account"),
             self.tr("Remove account {number}? Shoppers will no longer see it.").format(

@@ -40,6 +40,7 @@ from minichat_desktop.secrets import LINE_SECRET, LINE_TOKEN, RELAY_TOKEN
 from minichat_desktop.sync.status import LinkState, Status
 from minichat_desktop.ui import i18n, theme
 from minichat_desktop.ui.context import AppContext
+from minichat_desktop.ui.dialogs import confirm
 from minichat_desktop.ui.settings_backups import BackupsPage
 from minichat_desktop.ui.settings_bot import BotPage
 from minichat_desktop.ui.settings_common import (
@@ -48,7 +49,6 @@ from minichat_desktop.ui.settings_common import (
     Tone,
     alive,
     button_row,
-    confirm,
     danger,
     explain,
     form,
@@ -429,7 +429,7 @@ class LinePage(Page):
 
     @asyncSlot()
     async def on_disconnect(self) -> None:
-        if confirm(
+        if await confirm(
             self,
             self.tr("Disconnect LINE"),
             self.tr(
@@ -640,7 +640,7 @@ class ChatPage(Page):
     async def on_delete_canned(self) -> None:
         if self.editing_id is None:
             return
-        if confirm(
+        if await confirm(
             self,
             self.tr("Delete canned response"),
             self.tr("Delete “{title}”?").format(title=self.canned_title.text()),

@@ -25,7 +25,6 @@ from PySide6.QtGui import (
     QPixmap,
 )
 from PySide6.QtWidgets import (
-    QColorDialog,
     QComboBox,
     QGridLayout,
     QGroupBox,
@@ -47,6 +46,7 @@ from minichat_desktop.domain import shop
 from minichat_desktop.errors import DomainError, UserError
 from minichat_desktop.ui import theme
 from minichat_desktop.ui.context import AppContext
+from minichat_desktop.ui.dialogs import choose_color
 from minichat_desktop.ui.settings_common import (
     Page,
     Tone,
@@ -487,15 +487,15 @@ class WidgetPage(Page):
         self.pick_color.setIcon(QIcon(swatch))
         self.preview.set_config(config)
 
-    @Slot()
-    def on_pick_color(self) -> None:
+    @asyncSlot()
+    async def on_pick_color(self) -> None:
         start = QColor(self.color.text().strip())
-        chosen = QColorDialog.getColor(
-            start if start.isValid() else QColor(p.WidgetConfig().color),
+        chosen = await choose_color(
             self,
+            start if start.isValid() else QColor(p.WidgetConfig().color),
             self.tr("Widget colour"),
         )
-        if chosen.isValid():
+        if chosen is not None and chosen.isValid():
             self.color.setText(chosen.name().upper())
 
     # ------------------------------------------------------------------ saving and pushing

@@ -9,10 +9,9 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-import pytest
 from PySide6.QtGui import QColor, QImage
-from PySide6.QtWidgets import QFileDialog
 from support.bot_shop import BotShop, make_shop, new_conversation
+from support.boxes import choose_file
 from support.waiting import until
 
 from minichat_desktop.domain.catalog import stock
@@ -86,7 +85,7 @@ async def test_the_customer_button_shows_only_that_customers_orders(
 
 
 async def test_labels_of_the_selected_orders_are_saved_as_one_pdf(
-    make_ctx: Callable[..., AppContext], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    make_ctx: Callable[..., AppContext], tmp_path: Path
 ) -> None:
     import pypdfium2 as pdfium
 
@@ -113,15 +112,10 @@ async def test_labels_of_the_selected_orders_are_saved_as_one_pdf(
     screen.refresh()
     await _settled(screen)
     screen.table.selectAll()
-    asked: list[str] = []
-
-    def choose(_parent: Any, _title: str, suggested: str, _filter: str) -> tuple[str, str]:
-        asked.append(suggested)
-        return str(tmp_path / "labels.pdf"), ""
-
-    monkeypatch.setattr(QFileDialog, "getSaveFileName", staticmethod(choose))
-    await screen.save_selected("labels")
-    assert asked == [f"labels-{placed[1]}-and-1-more.pdf"]  # the list is newest first
+    saving = asyncio.ensure_future(screen.save_selected("labels"))
+    suggested = await choose_file(screen, str(tmp_path / "labels.pdf"))
+    await saving
+    assert suggested == f"labels-{placed[1]}-and-1-more.pdf"  # the list is newest first
     doc = pdfium.PdfDocument((tmp_path / "labels.pdf").read_bytes())
     try:
         assert len(doc) == 2

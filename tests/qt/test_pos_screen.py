@@ -5,14 +5,15 @@ the Z report's sums match the sales."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 from PySide6.QtCore import Qt, QTimer
 from PySide6.QtTest import QTest
-from PySide6.QtWidgets import QDialog, QMessageBox
+from PySide6.QtWidgets import QDialog
+from support.boxes import Boxes
 from support.waiting import until
 
 from minichat_desktop.domain import shop
@@ -30,17 +31,12 @@ ACTOR = "owner"
 
 
 @pytest.fixture
-def warnings(monkeypatch: pytest.MonkeyPatch) -> list[str]:
-    """Qt's message boxes answer at once and are recorded (a modal box would block the loop)."""
-    seen: list[str] = []
-
-    def warning(_parent: Any, _title: str, text: str, *_a: Any) -> QMessageBox.StandardButton:
-        seen.append(text)
-        return QMessageBox.StandardButton.Ok
-
-    monkeypatch.setattr(QMessageBox, "warning", staticmethod(warning))
-    monkeypatch.setattr(QMessageBox, "critical", staticmethod(warning))
-    return seen
+def warnings(qapp: Any) -> Iterator[list[str]]:
+    """The warning and crash boxes shown (each closed as a person would); questions are
+    answered Yes."""
+    boxes = Boxes().start()
+    yield boxes.texts
+    boxes.stop()
 
 
 def fill(ctx: AppContext) -> dict[str, int]:
@@ -150,7 +146,7 @@ async def test_scan_pay_cash_give_change_stock_drops(
         assert sale is not None
         assert due == ["฿385.00"]
         assert sale.change_satang == 11_500
-        assert "฿115.00" in screen.message.text()
+        assert "฿115.00" in screen.notice.text()
         assert screen.model.rowCount() == 0  # a new, empty sale
         assert (level(ctx, ids["tea"]), level(ctx, ids["shirt_l"])) == (17, 4)
         view = ctx.ops.read_now(orders.get_order, sale.order.id)
@@ -197,6 +193,8 @@ async def test_a_product_name_asks_which_variant_and_short_stock_keeps_the_bill(
         assert any("SHIRT-M" in w for w in warnings)
         assert screen.model.rowCount() == 1  # the bill stays to fix
         assert level(ctx, ids["shirt_m"]) == 2
+        await scan(screen, "TEA-1")  # the refusal's box is not the screen's notice line
+        assert screen.notice.text().endswith(" · ฿45.00")
     finally:
         await close(screen)
 

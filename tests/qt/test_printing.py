@@ -4,7 +4,7 @@ Settings → Printers on a real database."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -12,7 +12,8 @@ import pypdfium2 as pdfium
 import pytest
 from PySide6.QtCore import QTimer
 from PySide6.QtPrintSupport import QPrinter
-from PySide6.QtWidgets import QApplication, QFileDialog, QMessageBox
+from PySide6.QtWidgets import QApplication, QWidget
+from support.boxes import Boxes, choose_file
 
 from minichat_desktop.documents import api
 from minichat_desktop.domain import shop
@@ -37,6 +38,12 @@ from minichat_desktop.ui.settings_common import Tone
 from minichat_desktop.ui.settings_printers import PrintersPage
 
 MM = 72 / 25.4
+
+
+class Owner(QWidget):
+    """A window the dialogs belong to (``dialog`` is the one open)."""
+
+    dialog: Any = None
 
 
 def _sizes_mm(path: Path) -> list[tuple[float, float]]:
@@ -84,36 +91,31 @@ def _shop_with_orders(db: Database, n: int = 3) -> list[int]:
 
 
 @pytest.fixture
-def dialogs(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, str]]:
-    """Records warning dialogs (a modal box would block an offscreen test)."""
-    shown: list[tuple[str, str]] = []
-
-    def warning(_parent: Any, title: str, text: str, *_a: Any) -> QMessageBox.StandardButton:
-        shown.append((title, text))
-        return QMessageBox.StandardButton.Ok
-
-    monkeypatch.setattr(QMessageBox, "warning", staticmethod(warning))
-    monkeypatch.setattr(QMessageBox, "critical", staticmethod(warning))
-    return shown
+def dialogs(qapp: Any) -> Iterator[list[tuple[str, str]]]:
+    """The warning and crash boxes shown (each closed as a person would); questions are
+    answered Yes."""
+    boxes = Boxes().start()
+    yield boxes.shown
+    boxes.stop()
 
 
-def test_print_pdf_paints_every_page_on_the_paper_size(
+async def test_print_pdf_paints_every_page_on_the_paper_size(
     make_ctx: Callable[..., AppContext], tmp_path: Path
 ) -> None:
     ctx = make_ctx()
     ids = _shop_with_orders(ctx.ops.db)
     labels = api.labels_pdf(ctx.ops.db, ids)
     out = tmp_path / "printed-labels.pdf"
-    assert print_pdf(None, labels, "labels", printer=_file_printer(out), ask=False)
+    assert await print_pdf(None, labels, "labels", printer=_file_printer(out), ask=False)
     assert _sizes_mm(out) == [(100, 150)] * 3
 
     invoice = api.invoice_pdf(ctx.ops.db, ids[0], kind="abbreviated")
     out2 = tmp_path / "printed-invoice.pdf"
-    assert print_pdf(None, invoice, "invoice", printer=_file_printer(out2), ask=False)
+    assert await print_pdf(None, invoice, "invoice", printer=_file_printer(out2), ask=False)
     assert _sizes_mm(out2) == [(210, 297)]
 
 
-def test_print_pdf_honours_a_page_range(
+async def test_print_pdf_honours_a_page_range(
     make_ctx: Callable[..., AppContext], tmp_path: Path
 ) -> None:
     ctx = make_ctx()
@@ -121,7 +123,9 @@ def test_print_pdf_honours_a_page_range(
     out = tmp_path / "range.pdf"
     printer = _file_printer(out)
     printer.setFromTo(2, 3)
-    assert print_pdf(None, api.labels_pdf(ctx.ops.db, ids), "labels", printer=printer, ask=False)
+    assert await print_pdf(
+        None, api.labels_pdf(ctx.ops.db, ids), "labels", printer=printer, ask=False
+    )
     assert len(_sizes_mm(out)) == 2
 
 
@@ -257,23 +261,19 @@ async def test_walk_in_full_tax_invoice_asks_for_the_buyer(
 async def test_save_document_writes_the_pdf_where_chosen(
     make_ctx: Callable[..., AppContext],
     tmp_path: Path,
-    monkeypatch: pytest.MonkeyPatch,
     dialogs: list[tuple[str, str]],
 ) -> None:
     """Save as PDF: the file dialog suggests a name from the order; .pdf is added if left off."""
     ctx = make_ctx()
     ids = _shop_with_orders(ctx.ops.db, 2)
-    asked: list[str] = []
-
-    def choose(_parent: Any, _title: str, suggested: str, _filter: str) -> tuple[str, str]:
-        asked.append(suggested)
-        return str(tmp_path / "labels-today"), ""
-
-    monkeypatch.setattr(QFileDialog, "getSaveFileName", staticmethod(choose))
-    saved = await save_document(None, ctx, "labels", ids)  # type: ignore[arg-type]
+    owner = Owner()
+    saving = asyncio.ensure_future(save_document(owner, ctx, "labels", ids))
+    suggested = await choose_file(owner, str(tmp_path / "labels-today"))
+    saved = await saving
     assert saved == tmp_path / "labels-today.pdf"
     assert _sizes_mm(saved) == [(100, 150)] * 2
-    assert asked == ["labels-MC-2026-000001-and-1-more.pdf"]
+    assert suggested == "labels-MC-2026-000001-and-1-more.pdf"
+    owner.deleteLater()
     assert dialogs == []
 
 

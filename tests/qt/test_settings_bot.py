@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 from aiohttp import web
-from PySide6.QtWidgets import QMessageBox
+from support.boxes import Boxes
 
 from minichat_desktop.ai import config as ai_config
 from minichat_desktop.ai.providers import Provider
@@ -28,17 +28,12 @@ SECRET = "sk-or-v1-THIS-KEY-MUST-NEVER-BE-IN-SQLITE-4242"
 
 
 @pytest.fixture
-def dialogs(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, str]]:
-    """Records warning dialogs (a modal box would block an offscreen test)."""
-    shown: list[tuple[str, str]] = []
-
-    def warning(_parent: Any, title: str, text: str, *_a: Any) -> QMessageBox.StandardButton:
-        shown.append((title, text))
-        return QMessageBox.StandardButton.Ok
-
-    monkeypatch.setattr(QMessageBox, "warning", staticmethod(warning))
-    monkeypatch.setattr(QMessageBox, "critical", staticmethod(warning))
-    return shown
+def dialogs(qapp: Any) -> Iterator[list[tuple[str, str]]]:
+    """The warning and crash boxes shown (each closed as a person would); questions are
+    answered Yes."""
+    boxes = Boxes().start()
+    yield boxes.shown
+    boxes.stop()
 
 
 @pytest.fixture

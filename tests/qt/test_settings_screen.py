@@ -16,7 +16,8 @@ import httpx
 import pytest
 import shiboken6
 from PySide6.QtGui import QColor, QTextCursor
-from PySide6.QtWidgets import QMessageBox, QWidget
+from PySide6.QtWidgets import QWidget
+from support.boxes import Boxes
 from support.relay_proc import Relay, add_shop
 from support.waiting import until
 
@@ -42,22 +43,12 @@ def _tax_id(twelve: str) -> str:
 
 
 @pytest.fixture
-def dialogs(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, str]]:
-    """Records the warning (and crash) dialogs, since Qt's modal boxes would block an
-    offscreen test, and answers Yes to questions."""
-    shown: list[tuple[str, str]] = []
-
-    def warning(_parent: Any, title: str, text: str, *_a: Any) -> QMessageBox.StandardButton:
-        shown.append((title, text))
-        return QMessageBox.StandardButton.Ok
-
-    def question(*_a: Any) -> QMessageBox.StandardButton:
-        return QMessageBox.StandardButton.Yes
-
-    monkeypatch.setattr(QMessageBox, "warning", staticmethod(warning))
-    monkeypatch.setattr(QMessageBox, "critical", staticmethod(warning))
-    monkeypatch.setattr(QMessageBox, "question", staticmethod(question))
-    return shown
+def dialogs(qapp: Any) -> Iterator[list[tuple[str, str]]]:
+    """The warning and crash boxes shown (each closed as a person would); questions are
+    answered Yes."""
+    boxes = Boxes().start()
+    yield boxes.shown
+    boxes.stop()
 
 
 @pytest.fixture
