@@ -63,3 +63,18 @@ def make_ctx(
         ctx.ops.shutdown()
     gc.collect()  # here, on the GUI thread
     i18n.set_language("th")
+
+
+@pytest.fixture(autouse=True)
+def _no_box_left_open() -> Iterator[None]:
+    """A test closes the message boxes it opened: one left showing would stand in front of the
+    next test's window (and a person's)."""
+    yield
+    from PySide6.QtWidgets import QApplication, QMessageBox
+
+    left = [
+        w.text()
+        for w in QApplication.topLevelWidgets()
+        if isinstance(w, QMessageBox) and w.isVisible()
+    ]
+    assert left == [], f"message boxes left open: {left}"

@@ -253,6 +253,7 @@ async def test_bulk_status_moves_what_it_can_and_names_the_failures(
     text = screen.message.text()
     assert "1 จาก 2 ออเดอร์" in text and unpaid.number in text
     assert f"• {unpaid.number}: สถานะตอนนี้คือ “รอดำเนินการ” เปลี่ยนเป็น “จัดส่งแล้ว” ไม่ได้" in text
+    screen.message.close()  # the owner has read it
     await _close(screen)
 
 

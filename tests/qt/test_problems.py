@@ -57,7 +57,10 @@ def log_file(tmp_path: Path) -> Iterator[Path]:
 
 
 def modal_boxes() -> list[Any]:
-    return [w for w in QApplication.topLevelWidgets() if isinstance(w, QMessageBox)]
+    """Message boxes showing now (one another test left behind, hidden, is not ours)."""
+    return [
+        w for w in QApplication.topLevelWidgets() if isinstance(w, QMessageBox) and w.isVisible()
+    ]
 
 
 async def test_errors_nobody_caught_are_logged_told_and_the_app_goes_on(
