@@ -42,8 +42,14 @@ async def ask(dialog: QDialog, owner: Any = None) -> int:
         # Opened from a plain callback, not from this coroutine's step: where open() itself
         # blocks (Windows' native print dialog runs PrintDlgEx modally inside it), the loop it
         # nests then stops no task.
-        if not future.done() and shiboken6.isValid(dialog):
-            dialog.open()
+        if future.done() or not shiboken6.isValid(dialog):
+            return
+        try:
+            # QDialog's own open(): QPrintDialog, QFileDialog… overload open(receiver, member)
+            # and PySide6 then refuses a call without arguments.
+            QDialog.open(dialog)
+        except Exception as exc:  # the awaiting coroutine gets it, never a silent hang
+            future.set_exception(exc)
 
     dialog.finished.connect(settle)
     if owner is not None:

@@ -84,3 +84,19 @@ async def test_pop_menu_gives_the_action_chosen_or_none(owner: Owner) -> None:
     await until(menu.isVisible)
     menu.hide()
     assert await asking is None
+
+
+async def test_ask_opens_a_print_dialog(owner: Owner) -> None:
+    """QPrintDialog overloads open(receiver, member): ask still opens it (it once raised in a
+    loop callback and left "Print shipping label…" waiting for ever, found by hand)."""
+    from PySide6.QtPrintSupport import QPrintDialog, QPrinter
+
+    from minichat_desktop.ui.dialogs import ask
+
+    printer = QPrinter()
+    asking = asyncio.ensure_future(ask(QPrintDialog(printer, owner), owner))
+    dialog = await opened(owner, QPrintDialog)
+    await until(dialog.isVisible)
+    dialog.reject()
+    assert await asyncio.wait_for(asking, 5) == 0
+    assert owner.dialog is None
