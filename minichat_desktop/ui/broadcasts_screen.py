@@ -13,7 +13,6 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import secrets
-from collections.abc import Callable
 from typing import Any
 
 from PySide6.QtCore import QDateTime, QEvent, Qt, QTimer, QTimeZone, Signal
@@ -33,7 +32,6 @@ from PySide6.QtWidgets import (
     QListWidgetItem,
     QMessageBox,
     QPlainTextEdit,
-    QPushButton,
     QRadioButton,
     QScrollArea,
     QSplitter,
@@ -64,6 +62,7 @@ from minichat_desktop.ui.dialogs import ask
 from minichat_desktop.ui.errors import error_text, show_error
 from minichat_desktop.ui.i18n import t
 from minichat_desktop.ui.tables import cell_item
+from minichat_desktop.ui.theme import push_button
 from relay import protocol as p
 
 log = logging.getLogger(__name__)
@@ -154,7 +153,7 @@ class BroadcastsScreen(QWidget):
         self._preview_seq = 0
 
         self.title = QLabel(objectName="Title")
-        self.new_button = self._push_button(self.new_broadcast)
+        self.new_button = push_button(self.new_broadcast)
         left = self._build_list()
         scroll = self._build_composer()
 
@@ -178,14 +177,6 @@ class BroadcastsScreen(QWidget):
         self.refresh_preview()
 
     # ------------------------------------------------------------------ building
-
-    @staticmethod
-    def _push_button(slot: Callable[[], object], *, primary: bool = False) -> QPushButton:
-        button = QPushButton()
-        if primary:
-            button.setProperty("primary", True)
-        button.clicked.connect(slot)
-        return button
 
     @staticmethod
     def _bold_label() -> QLabel:
@@ -215,8 +206,8 @@ class BroadcastsScreen(QWidget):
         rh.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
         rh.resizeSection(1, 90)
         rh.resizeSection(2, 220)
-        self.cancel_button = self._push_button(self.cancel_selected)
-        self.edit_button = self._push_button(self.edit_selected)
+        self.cancel_button = push_button(self.cancel_selected)
+        self.edit_button = push_button(self.edit_selected)
         left = QWidget()
         lcol = QVBoxLayout(left)
         lcol.setContentsMargins(0, 0, 0, 0)
@@ -322,7 +313,7 @@ class BroadcastsScreen(QWidget):
         qrow = QHBoxLayout()
         self.quota = QLabel()
         self.quota.setWordWrap(True)
-        self.refresh_quota = self._push_button(self.ask_quota)
+        self.refresh_quota = push_button(self.ask_quota)
         qrow.addWidget(self.quota, 1)
         qrow.addWidget(self.refresh_quota)
         bcol.addWidget(self.reach)
@@ -347,8 +338,8 @@ class BroadcastsScreen(QWidget):
         wrow.addWidget(self.when, 1)
         col.addLayout(wrow)
         brow = QHBoxLayout()
-        self.draft_button = self._push_button(self.save_draft)
-        self.send_button = self._push_button(self.send, primary=True)
+        self.draft_button = push_button(self.save_draft)
+        self.send_button = push_button(self.send, primary=True)
         self.feedback = QLabel()
         self.feedback.setWordWrap(True)
         brow.addWidget(self.feedback, 1)

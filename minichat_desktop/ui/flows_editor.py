@@ -7,7 +7,6 @@ error names the node and field, shown in the owner's language, and that node is 
 from __future__ import annotations
 
 import copy
-from collections.abc import Callable
 from typing import Any
 
 from PySide6.QtCore import Qt
@@ -40,6 +39,7 @@ from minichat_desktop.ui.dialogs import ask
 from minichat_desktop.ui.errors import error_text, show_error
 from minichat_desktop.ui.flow_diagram import FlowDiagram
 from minichat_desktop.ui.i18n import t
+from minichat_desktop.ui.theme import push_button
 
 
 def node_kinds() -> dict[str, str]:
@@ -214,12 +214,6 @@ class FlowsScreen(QWidget):
 
     # ------------------------------------------------------------------ building
 
-    @staticmethod
-    def _push_button(text: str, slot: Callable[[], object]) -> QPushButton:
-        button = QPushButton(text)
-        button.clicked.connect(slot)
-        return button
-
     def _build_flow_list(self) -> QWidget:
         """The flows in the order they are tried, ticked when on, and what moves them."""
         left = QWidget()
@@ -238,11 +232,11 @@ class FlowsScreen(QWidget):
         self.flow_list.itemChanged.connect(self._toggled)
         lv.addWidget(self.flow_list, 1)
         row = QHBoxLayout()
-        self.new_btn = self._push_button(self.tr("New flow"), self.new_flow)
-        self.delete_btn = self._push_button(self.tr("Delete"), self.delete_flow)
-        self.up_btn = self._push_button("▲", lambda: self.move_flow(-1))
+        self.new_btn = push_button(self.new_flow, self.tr("New flow"))
+        self.delete_btn = push_button(self.delete_flow, self.tr("Delete"))
+        self.up_btn = push_button(lambda: self.move_flow(-1), "▲")
         self.up_btn.setToolTip(self.tr("Move up"))
-        self.down_btn = self._push_button("▼", lambda: self.move_flow(1))
+        self.down_btn = push_button(lambda: self.move_flow(1), "▼")
         self.down_btn.setToolTip(self.tr("Move down"))
         for b in (self.new_btn, self.delete_btn, self.up_btn, self.down_btn):
             row.addWidget(b)
@@ -276,7 +270,7 @@ class FlowsScreen(QWidget):
         bottom = QHBoxLayout()
         self.status = QLabel()
         bottom.addWidget(self.status, 1)
-        self.reset_btn = self._push_button(self.tr("Restore as shipped"), self.reset_builtin)
+        self.reset_btn = push_button(self.reset_builtin, self.tr("Restore as shipped"))
         bottom.addWidget(self.reset_btn)
         self.save_btn = QPushButton(self.tr("Save flow"))
         self.save_btn.setDefault(True)
@@ -337,14 +331,14 @@ class FlowsScreen(QWidget):
         nv.addWidget(scroll, 1)
         nb = QHBoxLayout()
         self.add_kind = _combo(node_kinds(), "message")
-        self.add_btn = self._push_button(self.tr("Add step"), self.add_node)
+        self.add_btn = push_button(self.add_node, self.tr("Add step"))
         nb.addWidget(self.add_kind, 1)
         nb.addWidget(self.add_btn)
         nv.addLayout(nb)
         nb2 = QHBoxLayout()
-        self.remove_btn = self._push_button(self.tr("Remove step"), self.remove_node)
-        self.node_up = self._push_button("▲", lambda: self.move_node(-1))
-        self.node_down = self._push_button("▼", lambda: self.move_node(1))
+        self.remove_btn = push_button(self.remove_node, self.tr("Remove step"))
+        self.node_up = push_button(lambda: self.move_node(-1), "▲")
+        self.node_down = push_button(lambda: self.move_node(1), "▼")
         for b in (self.remove_btn, self.node_up, self.node_down):
             nb2.addWidget(b)
         nv.addLayout(nb2)

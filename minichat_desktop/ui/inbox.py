@@ -12,7 +12,6 @@ import asyncio
 import hashlib
 import logging
 import time
-from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -73,6 +72,8 @@ else:  # loaded after the window's first paint (see minichat_desktop/lazy.py)
     orders = lazy_module("minichat_desktop.domain.sales.orders")
     convs = lazy_module("minichat_desktop.domain.conversations.conversations")
     p = lazy_module("relay.protocol")
+
+from minichat_desktop.ui.theme import push_button
 
 log = logging.getLogger(__name__)
 
@@ -334,14 +335,6 @@ class InboxScreen(QWidget):
 
     # ------------------------------------------------------------------ building
 
-    @staticmethod
-    def _push_button(slot: Callable[[], object], *, primary: bool = False) -> QPushButton:
-        button = QPushButton()
-        if primary:
-            button.setProperty("primary", True)
-        button.clicked.connect(slot)
-        return button
-
     def _build_list(self) -> QWidget:
         """Left: the status filter, the search and the conversation list (or what will
         appear there)."""
@@ -404,7 +397,7 @@ class InboxScreen(QWidget):
         self.composer.setMaximumHeight(90)
         self.composer.submitted.connect(self.on_send)
         self.composer.textChanged.connect(self.on_typing)
-        self.send = self._push_button(self.on_send, primary=True)
+        self.send = push_button(self.on_send, primary=True)
         row.addWidget(self.composer, 1)
         row.addWidget(self.send)
         cv.addLayout(row)
@@ -420,12 +413,12 @@ class InboxScreen(QWidget):
         names.addWidget(self.who)
         names.addWidget(self.where)
         head.addLayout(names, 1)
-        self.takeover = self._push_button(self.on_takeover, primary=True)
+        self.takeover = push_button(self.on_takeover, primary=True)
         self.bot_mode = QComboBox()
         for mode in BotMode:
             self.bot_mode.addItem("", mode.value)
         self.bot_mode.activated.connect(self.on_bot_mode)
-        self.resolve = self._push_button(self.on_resolve)
+        self.resolve = push_button(self.on_resolve)
         head.addWidget(self.bot_mode)
         head.addWidget(self.takeover)
         head.addWidget(self.resolve)
@@ -453,8 +446,8 @@ class InboxScreen(QWidget):
         self.canned_menu = QMenu(self.canned)
         self.canned_menu.aboutToShow.connect(self.fill_canned)
         self.canned.setMenu(self.canned_menu)
-        self.send_product = self._push_button(self.on_send_product)
-        self.send_image = self._push_button(self.on_send_image)
+        self.send_product = push_button(self.on_send_product)
+        self.send_image = push_button(self.on_send_image)
         tools.addWidget(self.canned)
         tools.addWidget(self.send_product)
         tools.addWidget(self.send_image)

@@ -73,6 +73,7 @@ from minichat_desktop.ui.orders_models import (
     status_label,
 )
 from minichat_desktop.ui.tables import list_table
+from minichat_desktop.ui.theme import push_button
 
 log = logging.getLogger(__name__)
 
@@ -338,18 +339,12 @@ class OrdersScreen(QWidget):
 
     # ------------------------------------------------------------------ building
 
-    @staticmethod
-    def _push_button(slot: Callable[[], object]) -> QPushButton:
-        button = QPushButton()
-        button.clicked.connect(slot)
-        return button
-
     def _build_toolbar(self) -> None:
         self.title = QLabel(objectName="Title")
         self.search = QLineEdit()
         self.search.setClearButtonEnabled(True)
         self.search.setMinimumWidth(260)
-        self.templates_button = self._push_button(self.edit_templates)
+        self.templates_button = push_button(self.edit_templates)
 
     def _build_filters(self) -> None:
         self.status = QComboBox()
@@ -394,8 +389,8 @@ class OrdersScreen(QWidget):
     def _build_bulk(self) -> None:
         """What is done to every selected order at once."""
         self.selected_label = QLabel(objectName="Muted")
-        self.bulk_status_button = self._push_button(self.bulk_change_status)
-        self.bulk_labels_button = self._push_button(self.print_selected_labels)
+        self.bulk_status_button = push_button(self.bulk_change_status)
+        self.bulk_labels_button = push_button(self.print_selected_labels)
         self.bulk_more = QPushButton()
         self.bulk_menu = QMenu(self)
         self.bulk_save_labels = self.bulk_menu.addAction("", lambda: self.save_selected("labels"))

@@ -16,7 +16,6 @@ Everything here works with the relay unreachable: a sale is a local ``pos`` orde
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
 from typing import Any
 
 from PySide6.QtCore import QEvent, QObject, Qt, QTimer, Signal
@@ -63,6 +62,7 @@ from minichat_desktop.ui.pos_dialogs import (
     variant_rows,
 )
 from minichat_desktop.ui.pos_models import CartModel, TillLine
+from minichat_desktop.ui.theme import push_button
 
 log = logging.getLogger(__name__)
 
@@ -123,21 +123,15 @@ class PosScreen(QWidget):
 
     # ------------------------------------------------------------------ building
 
-    @staticmethod
-    def _push_button(slot: Callable[[], object]) -> QPushButton:
-        button = QPushButton()
-        button.clicked.connect(slot)
-        return button
-
     def _build_top(self) -> QHBoxLayout:
         """The title, the shift, and what is done to the shift and past sales."""
         self.title = QLabel(objectName="Title")
         self.shift_label = QLabel(objectName="Muted")
-        self.shift_button = self._push_button(self.shift_action)
-        self.cash_button = self._push_button(self.cash_in_out)
-        self.x_button = self._push_button(self.show_x_report)
-        self.held_button = self._push_button(self.resume)
-        self.recent_button = self._push_button(self.recent_sales)
+        self.shift_button = push_button(self.shift_action)
+        self.cash_button = push_button(self.cash_in_out)
+        self.x_button = push_button(self.show_x_report)
+        self.held_button = push_button(self.resume)
+        self.recent_button = push_button(self.recent_sales)
         top = QHBoxLayout()
         top.addWidget(self.title)
         top.addSpacing(12)
@@ -217,11 +211,11 @@ class PosScreen(QWidget):
         self.pay_button.setMinimumHeight(64)
         self.pay_button.setStyleSheet("font-size: 16pt;")
         self.pay_button.clicked.connect(self.pay)
-        self.hold_button = self._push_button(self.hold)
-        self.customer_button = self._push_button(self.edit_buyer)
-        self.discount_button = self._push_button(self.set_order_discount)
-        self.clear_button = self._push_button(self.void_sale)
-        self.receipt_button = self._push_button(self.print_last_receipt)
+        self.hold_button = push_button(self.hold)
+        self.customer_button = push_button(self.edit_buyer)
+        self.discount_button = push_button(self.set_order_discount)
+        self.clear_button = push_button(self.void_sale)
+        self.receipt_button = push_button(self.print_last_receipt)
         self.receipt_button.setEnabled(False)
         right = QWidget()
         right.setMaximumWidth(500)

@@ -7,11 +7,12 @@ registered at start and made the application font.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from pathlib import Path
 
 from PySide6.QtCore import QSize, Qt
 from PySide6.QtGui import QColor, QFont, QFontDatabase, QIcon, QPainter, QPixmap
-from PySide6.QtWidgets import QApplication
+from PySide6.QtWidgets import QApplication, QPushButton
 
 from minichat_desktop import paths
 
@@ -116,3 +117,15 @@ QGroupBox::title {{ subcontrol-origin: margin; left: 10px; padding: 0 4px; font-
 #Title {{ font-size: 14pt; font-weight: 700; }}
 #Badge {{ background: {RED}; color: white; border-radius: 9px; padding: 0 6px; font-size: 8pt; }}
 """
+
+
+def push_button(
+    slot: Callable[[], object], text: str = "", *, primary: bool = False
+) -> QPushButton:
+    """A button that runs ``slot`` when clicked; ``primary`` gives it the style of the one
+    action a screen or dialog leads with."""
+    button = QPushButton(text)
+    if primary:
+        button.setProperty("primary", True)
+    button.clicked.connect(slot)
+    return button
