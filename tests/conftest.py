@@ -8,6 +8,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+from support.relay_proc import Relay, one_shop_relay
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 os.environ.setdefault("PYTHON_KEYRING_BACKEND", "minichat_desktop.keyring_memory.MemoryKeyring")
@@ -50,3 +51,13 @@ def new_db(_migrated_template: Path, tmp_path: Path) -> Iterator[Callable[[], Da
 @pytest.fixture
 def db(new_db: Callable[[], Database]) -> Database:
     return new_db()
+
+
+@pytest.fixture
+def relay(tmp_path: Path) -> Iterator[tuple[Relay, str, str]]:
+    """A relay process on port 0 with one shop: (relay, shop_id, token). A test module may
+    define its own ``relay`` (e.g. with a LINE stand-in); that one wins."""
+    r, shop_id, token = one_shop_relay(tmp_path / "relay")
+    yield r, shop_id, token
+    if r.proc is not None:
+        r.stop()

@@ -158,7 +158,7 @@ def parse_date(text: str, option: str) -> dt.date:
         return dt.date.fromisoformat(text)
     except ValueError as exc:
         raise UsageError(
-            "cli.bad_date", f"{option} {text!r} is not a date; use YYYY-MM-DD"
+            "cli.bad_date", f"{option} {text!r} is not a date; use YYYY-MM-DD (e.g. 2026-03-31)"
         ) from exc
 
 

@@ -10,7 +10,7 @@ import datetime as dt
 import sys
 from pathlib import Path
 
-from minichat_desktop.commands.common import CommandSet
+from minichat_desktop.commands.common import CommandSet, parse_date
 from minichat_desktop.errors import UserError
 
 HELP = {
@@ -22,14 +22,7 @@ HELP = {
 
 
 def _date(text: str | None, option: str) -> dt.date | None:
-    if text is None:
-        return None
-    try:
-        return dt.date.fromisoformat(text)
-    except ValueError as exc:
-        raise UserError(
-            "cli.bad_date", f"{option} {text!r} is not a date; use YYYY-MM-DD (e.g. 2026-03-31)"
-        ) from exc
+    return None if text is None else parse_date(text, option)
 
 
 def _range(args: argparse.Namespace) -> tuple[dt.date, dt.date]:

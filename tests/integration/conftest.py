@@ -1,30 +1,20 @@
-"""Fixtures of the integration tests that link a desktop to a relay: a one-shop relay
-process, the desktop's relay client on the test's database (online before the test starts),
-and a widget shopper's socket. A test module may define its own ``relay`` (e.g. with a LINE
-stand-in) or ``desktop``; those win."""
+"""Fixtures of the integration tests that link a desktop to a relay (the one-shop relay
+process is ``tests/conftest.py``'s ``relay``): the desktop's relay client on the test's
+database (online before the test starts) and a widget shopper's socket. A test module may
+define its own ``relay`` (e.g. with a LINE stand-in) or ``desktop``; those win."""
 
 from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
-from pathlib import Path
 from typing import Any
 
 import pytest
 from support.recorder import Recorder
-from support.relay_proc import one_shop_relay
 from support.shopper import Shopper
 
 from minichat_desktop.storage.db import Database
 from minichat_desktop.sync.client import RelayClient
-
-
-@pytest.fixture
-def relay(tmp_path: Path) -> Any:
-    r, shop_id, token = one_shop_relay(tmp_path / "relay")
-    yield r, shop_id, token
-    if r.proc is not None:
-        r.stop()
 
 
 @pytest.fixture

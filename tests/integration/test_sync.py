@@ -9,7 +9,6 @@ from typing import Any
 
 import pytest
 from support.recorder import Recorder
-from support.relay_proc import one_shop_relay
 from support.shopper import Shopper
 from support.waiting import until
 
@@ -17,14 +16,6 @@ from minichat_desktop.domain.conversations import conversations as convs
 from minichat_desktop.domain.models import ConversationMode, Setting
 from minichat_desktop.storage.db import Database
 from minichat_desktop.sync.client import LinkState, RelayClient
-
-
-@pytest.fixture
-def relay(tmp_path: Path) -> Any:
-    r, shop_id, token = one_shop_relay(tmp_path / "relay")
-    yield r, shop_id, token
-    if r.proc is not None:
-        r.stop()
 
 
 @pytest.fixture

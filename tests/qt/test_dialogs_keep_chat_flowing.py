@@ -24,7 +24,6 @@ from PySide6.QtWidgets import QApplication, QDialog, QFileDialog, QMessageBox, Q
 from shiboken6 import isValid
 from support.bot_shop import BotShop, make_shop
 from support.boxes import choose_file
-from support.relay_proc import one_shop_relay
 from support.shopper import Shopper
 from support.waiting import until
 
@@ -73,14 +72,6 @@ def stored(ctx: AppContext, uid: str) -> bool:
             for c in convs.list_conversations(s)
             for m in convs.messages(s, c.id)
         )
-
-
-@pytest.fixture
-def relay(tmp_path: Path) -> Any:
-    r, shop_id, token = one_shop_relay(tmp_path / "relay")
-    yield r, shop_id, token
-    if r.proc is not None:
-        r.stop()
 
 
 @pytest.fixture

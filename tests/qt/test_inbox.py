@@ -11,7 +11,6 @@ from typing import Any
 import httpx
 import pytest
 from PySide6.QtCore import Qt
-from support.relay_proc import one_shop_relay
 from support.shopper import Shopper
 from support.waiting import until
 
@@ -23,14 +22,6 @@ from minichat_desktop.ui.app import start_relay_link
 from minichat_desktop.ui.chat_models import message_lines
 from minichat_desktop.ui.context import AppContext
 from minichat_desktop.ui.inbox import InboxScreen
-
-
-@pytest.fixture
-def relay(tmp_path: Path) -> Any:
-    r, shop_id, token = one_shop_relay(tmp_path / "relay")
-    yield r, shop_id, token
-    if r.proc is not None:
-        r.stop()
 
 
 @pytest.fixture

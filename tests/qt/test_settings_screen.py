@@ -18,7 +18,7 @@ import shiboken6
 from PySide6.QtGui import QColor, QTextCursor
 from PySide6.QtWidgets import QWidget
 from support.boxes import Boxes
-from support.relay_proc import Relay, add_shop
+from support.relay_proc import Relay
 from support.waiting import until
 
 from minichat_desktop import paths
@@ -409,17 +409,6 @@ def test_every_settings_string_has_thai() -> None:
 
 
 # ---------------------------------------------------------------------------- real relay
-
-
-@pytest.fixture
-def relay(tmp_path: Path) -> Iterator[tuple[Relay, str, str]]:
-    r = Relay(tmp_path / "relay")
-    r.data_dir.mkdir()
-    shop_id, token = add_shop(r.data_dir, "ร้านทดสอบ")
-    r.start()
-    yield r, shop_id, token
-    if r.proc is not None:
-        r.stop()
 
 
 Linked = Callable[
