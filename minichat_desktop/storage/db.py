@@ -288,8 +288,9 @@ class Database:
 
 
 class Recording:
-    """The database as a unit of work that remembers what all of its writes changed (for a
-    use case that opens several, e.g. a broadcast queued batch by batch)."""
+    """The database, remembering what all of its writes changed (for a use case that opens
+    several units of work, e.g. a broadcast queued batch by batch, or a backup that tells the
+    owner it failed). Everything else — ``path``, ``backup_to``… — is the database's own."""
 
     def __init__(self, db: Database) -> None:
         self.db = db
@@ -303,6 +304,9 @@ class Recording:
 
     def read(self) -> contextlib.AbstractContextManager[Session]:
         return self.db.read()
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.db, name)
 
 
 def _environment_problem(

@@ -382,13 +382,9 @@ async def back_up_when_due(ctx: AppContext, now: dt.datetime | None = None) -> b
     state = load_backup_state(ctx.settings)
     if not backups.due(state, now):
         return False
-    loop = asyncio.get_running_loop()
-    new_state, result = await loop.run_in_executor(
-        None, backups.run, ctx.ops.db, ctx.secrets, state, now
-    )
+    # Through Ops.run: a failure's notification reaches the screens like any other write.
+    new_state, result = await ctx.ops.run(backups.run, ctx.secrets, state, now)
     save_backup_state(ctx.settings, new_state)
-    if result is None or not result.verified:
-        ctx.ops.changed.emit({"notifications"})
     return result is not None
 
 

@@ -316,10 +316,8 @@ class BackupsPage(Page):
         self.progress.show()
         self.feedback.say(self.tr("Backing up…"), Tone.INFO)
         try:
-            new_state, result = await loop.run_in_executor(
-                None,
+            new_state, result = await self.ctx.ops.run(
                 backups.run,
-                self.ctx.ops.db,
                 self.ctx.secrets,
                 self.state(),
                 dt.datetime.now(dt.UTC),
@@ -331,8 +329,6 @@ class BackupsPage(Page):
                 self.restore.setEnabled(True)
                 self.progress.hide()
         save_backup_state(self.ctx.settings, new_state)
-        if result is None or not result.verified:
-            self.ctx.ops.changed.emit({"notifications"})
         if not alive(self):
             return False
         self.show_state()
