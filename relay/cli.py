@@ -20,6 +20,10 @@ from relay.storage import LineCredentials, NotFound, Store, StoreError
 
 EXIT_OK, EXIT_ENV, EXIT_USER = 0, 1, 2
 
+ENV_LINE_SECRET = "MINICHAT_LINE_CHANNEL_SECRET"
+ENV_LINE_TOKEN = "MINICHAT_LINE_CHANNEL_TOKEN"
+MAX_CREDENTIAL = 1000  # LINE's secrets are 32 characters and its long-lived tokens about 172
+
 
 class UserError(Exception):
     """Something the operator can fix; the message says what."""
@@ -106,11 +110,18 @@ def _parser() -> argparse.ArgumentParser:
     r = ss.add_parser("rotate-token", help="issue a new token (the old one stops working at once)")
     r.add_argument("shop_id")
     ln = ss.add_parser(
-        "line", help="set (or clear) the shop's LINE channel secret and access token"
+        "line",
+        help="set (or clear) the shop's LINE channel secret and access token",
+        description="Set the shop's LINE channel secret and channel access token. They are read "
+        f"from ${ENV_LINE_SECRET} and ${ENV_LINE_TOKEN}, or, when those are unset, from "
+        "standard input (asked for without echo on a terminal; else two lines: the secret, "
+        "then the token). Never from the command line, where `ps` and the shell history "
+        "would show them.",
     )
     ln.add_argument("shop_id")
-    ln.add_argument("--channel-secret", help="the channel secret (Basic settings)")
-    ln.add_argument("--channel-token", help="the long-lived channel access token (Messaging API)")
+    # The old options are kept only to refuse them with a message saying what to do instead.
+    ln.add_argument("--channel-secret", help=argparse.SUPPRESS)
+    ln.add_argument("--channel-token", help=argparse.SUPPRESS)
     ln.add_argument("--clear", action="store_true", help="disconnect LINE")
     o = ss.add_parser("origins", help="show or set the web origins allowed to embed the widget")
     o.add_argument("shop_id")
@@ -165,17 +176,15 @@ def _shops(args: argparse.Namespace) -> int:
             print(f"New token for {args.shop_id}; the old one no longer works.")
             print(json.dumps({"shop_id": args.shop_id, "token": token}))
         elif cmd == "line":
-            if args.clear:
-                if args.channel_secret or args.channel_token:
-                    raise UserError("give --clear alone, or --channel-secret and --channel-token")
-                store.set_line(args.shop_id, None)
-            else:
-                if not args.channel_secret or not args.channel_token:
-                    raise UserError("give both --channel-secret and --channel-token (or --clear)")
-                store.set_line(
-                    args.shop_id,
-                    LineCredentials(args.channel_secret.strip(), args.channel_token.strip()),
+            if args.channel_secret is not None or args.channel_token is not None:
+                raise UserError(
+                    "--channel-secret and --channel-token are no longer taken: on the command "
+                    f"line they show in `ps` and the shell history. Set ${ENV_LINE_SECRET} and "
+                    f"${ENV_LINE_TOKEN}, or leave them unset and type the two values when asked "
+                    "(or pipe them in, one per line)"
                 )
+            store.shop(args.shop_id)  # an unknown shop is refused before asking for secrets
+            store.set_line(args.shop_id, None if args.clear else _line_credentials())
             store.commit()
             print(json.dumps({"shop_id": args.shop_id, "line_configured": not args.clear}))
         elif cmd == "origins":
@@ -198,6 +207,46 @@ def _shops(args: argparse.Namespace) -> int:
         raise UserError(f"no such shop: {exc.args[0]} (see: minichat-relay shops list)") from exc
     finally:
         store.close()
+
+
+def _credential(name: str, env: str, value: str) -> str:
+    value = value.strip()
+    if not value:
+        raise UserError(f"LINE {name}: empty (set ${env}, or type it when asked)")
+    if len(value) > MAX_CREDENTIAL or any(c.isspace() or not c.isprintable() for c in value):
+        raise UserError(
+            f"LINE {name}: not a LINE {name} (it has spaces or is over {MAX_CREDENTIAL} "
+            "characters); copy it again from the LINE Developers console"
+        )
+    return value
+
+
+def _line_credentials() -> LineCredentials:
+    """The channel secret and token from the environment, else from standard input."""
+    secret, token = os.environ.get(ENV_LINE_SECRET), os.environ.get(ENV_LINE_TOKEN)
+    if (secret is None) != (token is None):
+        missing = ENV_LINE_TOKEN if token is None else ENV_LINE_SECRET
+        raise UserError(f"${missing} is not set: set both variables, or neither to type them")
+    if secret is None or token is None:
+        if sys.stdin is None:
+            raise UserError(f"set ${ENV_LINE_SECRET} and ${ENV_LINE_TOKEN}")
+        if sys.stdin.isatty():
+            import getpass
+
+            secret = getpass.getpass("LINE channel secret (Basic settings): ")
+            token = getpass.getpass("LINE channel access token (Messaging API): ")
+        else:
+            lines = sys.stdin.read(4 * MAX_CREDENTIAL).splitlines()
+            if len(lines) < 2:
+                raise UserError(
+                    "standard input: expected two lines, the channel secret then the channel "
+                    f"access token (or set ${ENV_LINE_SECRET} and ${ENV_LINE_TOKEN})"
+                )
+            secret, token = lines[0], lines[1]
+    return LineCredentials(
+        _credential("channel secret", ENV_LINE_SECRET, secret),
+        _credential("channel access token", ENV_LINE_TOKEN, token),
+    )
 
 
 def _serve(args: argparse.Namespace) -> int:

@@ -17,6 +17,7 @@ import base64
 import hashlib
 import hmac
 import json
+import os
 import subprocess
 import sys
 import tempfile
@@ -160,14 +161,15 @@ async def main_async(args: argparse.Namespace, tmp: Path) -> None:
                 "shops",
                 "line",
                 relay.shop_id,
-                "--channel-secret",
-                SECRET,
-                "--channel-token",
-                "bench-token",
             ],
             check=True,
             capture_output=True,
             cwd=ROOT,
+            env={
+                **os.environ,
+                "MINICHAT_LINE_CHANNEL_SECRET": SECRET,
+                "MINICHAT_LINE_CHANNEL_TOKEN": "bench-token",
+            },
         )
         await run(relay, args.posts, args.concurrency)
     finally:

@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 from aiohttp import web
-from support.relay_proc import Relay, add_shop, relay_cli
+from support.relay_proc import Relay, add_shop, line_env, relay_cli
 from support.shopper import Shopper
 from support.waiting import until
 
@@ -128,17 +128,7 @@ def relay(tmp_path: Path, line: LineStandIn) -> Any:
     env = {"MINICHAT_LINE_API_BASE": line.url}
     r = Relay(folder, [], env)
     shop_id, token = add_shop(folder, "ร้านบรอดแคสต์")
-    res = relay_cli(
-        folder,
-        "shops",
-        "line",
-        shop_id,
-        "--channel-secret",
-        SECRET,
-        "--channel-token",
-        TOKEN,
-        env=env,
-    )
+    res = relay_cli(folder, "shops", "line", shop_id, env={**env, **line_env(SECRET, TOKEN)})
     assert res.returncode == 0, res.stderr
     r.start()
     yield r, shop_id, token

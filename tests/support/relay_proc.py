@@ -17,16 +17,22 @@ PYTHON = sys.executable
 
 
 def relay_cli(
-    data_dir: Path, *args: str, env: dict[str, str] | None = None
+    data_dir: Path, *args: str, env: dict[str, str] | None = None, stdin: str = ""
 ) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [PYTHON, "-m", "relay", "--data-dir", str(data_dir), *args],
+        input=stdin,
         capture_output=True,
         text=True,
         timeout=30,
         cwd=PROJECT,
         env={**os.environ, **(env or {})},
     )
+
+
+def line_env(secret: str, token: str) -> dict[str, str]:
+    """The environment ``minichat-relay shops line`` reads the LINE credentials from."""
+    return {"MINICHAT_LINE_CHANNEL_SECRET": secret, "MINICHAT_LINE_CHANNEL_TOKEN": token}
 
 
 def add_shop(data_dir: Path, name: str) -> tuple[str, str]:

@@ -11,6 +11,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from support.relay_proc import line_env
+
+from relay.storage import LineCredentials, Store
 
 
 @pytest.mark.parametrize(
@@ -53,15 +56,7 @@ def test_shop_administration_round_trip(tmp_path: Path, clients: Any) -> None:
     ) == (shop, "ร้านป้าแดง", False, [], 0)
     assert "mcs_" not in res.stdout
 
-    res = clients.run_cli(tmp_path, "shops", "line", shop, "--channel-secret", "abc")
-    assert res.returncode == 2
-    assert (
-        res.stderr
-        == "minichat-relay: give both --channel-secret and --channel-token (or --clear)\n"
-    )
-    res = clients.run_cli(
-        tmp_path, "shops", "line", shop, "--channel-secret", "abc", "--channel-token", "def"
-    )
+    res = clients.run_cli(tmp_path, "shops", "line", shop, env=line_env("abc", "def"))
     assert (res.returncode, json.loads(res.stdout)) == (
         0,
         {"shop_id": shop, "line_configured": True},
@@ -99,6 +94,73 @@ def test_shop_administration_round_trip(tmp_path: Path, clients: Any) -> None:
         clients.run_cli(tmp_path, "shops", "list").stdout
         == "no shops yet: minichat-relay shops add NAME\n"
     )
+
+
+SECRET = "0123456789abcdef0123456789abcdef"  # the shape of a LINE channel secret
+TOKEN = "eyJhbGciOiJIUzI1NiJ9.long-lived/token+with=chars"
+
+
+def _stored_line(data_dir: Path, shop: str) -> Any:
+    store = Store(data_dir)
+    try:
+        return store.line_credentials(shop)
+    finally:
+        store.close()
+
+
+def test_line_credentials_never_come_from_the_command_line(tmp_path: Path, clients: Any) -> None:
+    shop, _ = clients.add_shop(tmp_path, "ร้านไลน์")
+    # the old options are refused, saying how to pass the values now; nothing is stored
+    res = clients.run_cli(
+        tmp_path, "shops", "line", shop, "--channel-secret", SECRET, "--channel-token", TOKEN
+    )
+    assert res.returncode == 2
+    assert "MINICHAT_LINE_CHANNEL_SECRET" in res.stderr and "ps" in res.stderr
+    assert SECRET not in res.stderr and "Traceback" not in res.stderr
+    assert _stored_line(tmp_path, shop) is None
+
+    # from the environment
+    res = clients.run_cli(tmp_path, "shops", "line", shop, env=line_env(SECRET, TOKEN))
+    assert res.returncode == 0, res.stderr
+    assert SECRET not in res.stdout + res.stderr and TOKEN not in res.stdout + res.stderr
+    assert _stored_line(tmp_path, shop) == LineCredentials(SECRET, TOKEN)
+
+    # from standard input (a pipe: two lines), when the variables are unset
+    env = {k: v for k, v in os.environ.items() if not k.startswith("MINICHAT_LINE_CHANNEL_")}
+    res = subprocess.run(
+        [sys.executable, "-m", "relay", "--data-dir", str(tmp_path), "shops", "line", shop],
+        input=f"  {SECRET[::-1]}\r\n{TOKEN}-2\n",
+        capture_output=True,
+        text=True,
+        timeout=30,
+        env=env,
+        cwd=Path(__file__).resolve().parents[3],
+    )
+    assert res.returncode == 0, res.stderr
+    assert _stored_line(tmp_path, shop) == LineCredentials(SECRET[::-1], f"{TOKEN}-2")
+
+    # bad input: one line only, one variable only, a value with spaces; what was stored stays
+    for kwargs, needle in (
+        ({"stdin": SECRET + "\n"}, "expected two lines"),
+        ({"env": {"MINICHAT_LINE_CHANNEL_SECRET": SECRET}}, "MINICHAT_LINE_CHANNEL_TOKEN is not"),
+        ({"env": line_env("two words", TOKEN)}, "LINE channel secret: not a LINE channel secret"),
+        ({"env": line_env(SECRET, "")}, "LINE channel access token: empty"),
+    ):
+        res = clients.run_cli(tmp_path, "shops", "line", shop, **kwargs)
+        assert res.returncode == 2, (kwargs, res.stderr)
+        assert needle in res.stderr and "Traceback" not in res.stderr
+        assert _stored_line(tmp_path, shop) == LineCredentials(SECRET[::-1], f"{TOKEN}-2")
+
+    # an unknown shop is refused before anything is read
+    res = clients.run_cli(tmp_path, "shops", "line", "shop_nope", env=line_env(SECRET, TOKEN))
+    assert (res.returncode, res.stderr) == (
+        2,
+        "minichat-relay: no such shop: shop_nope (see: minichat-relay shops list)\n",
+    )
+
+    res = clients.run_cli(tmp_path, "shops", "line", shop, "--clear")
+    assert (res.returncode, json.loads(res.stdout)["line_configured"]) == (0, False)
+    assert _stored_line(tmp_path, shop) is None
 
 
 def test_data_dir_from_env_and_serve_errors(tmp_path: Path, clients: Any) -> None:

@@ -12,6 +12,7 @@ from typing import Any
 import httpx
 import pytest
 from PIL import Image
+from support.relay_proc import line_env
 
 from relay import protocol as p
 
@@ -25,9 +26,7 @@ FIXTURE = Path("/work/shared/fixtures/line-webhook-sample.json")
 def line_shop(relay_factory: Any, clients: Any) -> Any:
     r = relay_factory()
     shop_id, token = clients.add_shop(r.data_dir, "ร้าน LINE")
-    res = clients.run_cli(
-        r.data_dir, "shops", "line", shop_id, "--channel-secret", SECRET, "--channel-token", TOKEN
-    )
+    res = clients.run_cli(r.data_dir, "shops", "line", shop_id, env=line_env(SECRET, TOKEN))
     assert res.returncode == 0, res.stderr
     r.start()
 
