@@ -31,7 +31,7 @@ from relay.server import (
     Hub,
     RelayConfig,
 )
-from relay.storage import LineCredentials, NotFound, Shop, Store, StoreError
+from relay.storage import LineCredentials, NotFound, Shop, Store, StoreError, hash_token
 
 log = logging.getLogger("relay")
 
@@ -366,7 +366,7 @@ async def desktop_ws(request: web.Request) -> web.StreamResponse:
     hub = request.app[HUB]
     token = _bearer(request)
     shop = hub.store.shop_by_token(token) if token else None
-    if shop is None:
+    if shop is None or token is None:
         log.warning("desktop socket refused: bad token from %s", request.remote)
         return _json_error(401, "unauthorized", "shop token missing or wrong")
     if hub.closing:
@@ -392,7 +392,7 @@ async def desktop_ws(request: web.Request) -> web.StreamResponse:
     hub.store.set_presence(shop.id, hello.presence)
     await hub.durable()
     shop = hub.store.shop(shop.id)
-    link = DesktopLink(conn, hello.presence, acked)
+    link = DesktopLink(conn, hello.presence, acked, hash_token(token))
     live.desktop = link
     live.committed_seq = max(live.committed_seq, hub.store.last_seq(shop.id))
     conn.send_frame(
@@ -738,6 +738,7 @@ async def serve(
         hub.public_url = f"http://{shown}:{port}"
     hub.spawn(hub.webhook_worker())
     hub.spawn(hub.housekeeping())
+    hub.spawn(hub.watch_shops())
     for shop_id in store.line_shops_pending():
         hub.wake_line(shop_id)
     ready(host, port)

@@ -121,6 +121,7 @@ class DesktopLink:
     conn: Conn
     presence: p.Presence
     cursor: int  # last stream seq queued to this connection
+    token_hash: bytes = b""  # the token it connected with: a rotation closes the link
 
 
 @dataclass
@@ -672,6 +673,38 @@ class Hub:
                 log.error("housekeeping failed: %s", exc)
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._closed.wait(), every)
+
+    async def watch_shops(self, every: float = 1.0) -> None:
+        """Close desktop links whose shop token was rotated or whose shop was removed by
+        ``minichat-relay shops …`` (another process), at once rather than at their next
+        reconnect: 4001, so the desktop asks the owner for the new token."""
+        version = self.store.data_version()
+        while not self.closing:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._closed.wait(), every)
+            try:
+                now = self.store.data_version()
+                if now != version:
+                    version = now
+                    self._close_stale_links()
+            except StoreError as exc:
+                log.error("checking shop tokens failed: %s", exc)
+
+    def _close_stale_links(self) -> None:
+        for shop_id, live in self.shops.items():
+            link = live.desktop
+            if link is None:
+                continue
+            current = self.store.token_hash(shop_id)
+            if current == link.token_hash:
+                continue
+            why = b"shop removed" if current is None else b"shop token rotated"
+            log.info("shop %s: closing the desktop link: %s", shop_id, why.decode())
+            self.spawn(link.conn.close(CLOSE_UNAUTHORIZED, why))
+            if current is None:
+                for conns in live.widgets.values():
+                    for c in conns:
+                        self.spawn(c.close(CLOSE_UNAUTHORIZED, why))
 
     # ---- shutdown
 

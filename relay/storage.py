@@ -426,6 +426,16 @@ class Store:
         ids = [r[0] for r in self.db.execute("SELECT id FROM shops ORDER BY created_at, id")]
         return [self.shop(i) for i in ids]
 
+    def token_hash(self, shop_id: str) -> bytes | None:
+        """The hash of the shop's current token; None when the shop is gone."""
+        row = self.db.execute("SELECT token_hash FROM shops WHERE id=?", (shop_id,)).fetchone()
+        return None if row is None else bytes(row[0])
+
+    def data_version(self) -> int:
+        """Changes whenever another connection (``minichat-relay shops …`` in another process)
+        committed to the database since the last call (SQLite's ``PRAGMA data_version``)."""
+        return int(self.db.execute("PRAGMA data_version").fetchone()[0])
+
     def pending_count(self, shop_id: str) -> int:
         row = self.db.execute("SELECT COUNT(*) FROM stream WHERE shop_id=?", (shop_id,)).fetchone()
         return int(row[0])
