@@ -13,6 +13,7 @@ environment.
 from __future__ import annotations
 
 import argparse
+import sys
 from pathlib import Path
 
 from minichat_desktop.commands.common import (
@@ -43,7 +44,14 @@ def register(commands: CommandSet) -> None:
         "search", cmd_products_search, "search products (Thai or English, SKU, barcode)", products
     )
     s.add_argument("query", metavar="QUERY")
-    s.add_argument("--limit", type=int, default=20)
+    s.add_argument(
+        "--limit",
+        type=int,
+        default=20,
+        metavar="N",
+        help="show the best N matches (default 20, at most 500); standard error says when "
+        "more products match",
+    )
     s.add_argument("--json", action="store_true", help="print JSON")
     s.add_argument("--category")
     s.add_argument("--min-price", metavar="BAHT")
@@ -56,8 +64,10 @@ def cmd_products_search(args: argparse.Namespace) -> int:
     from minichat_desktop.domain.catalog import products as catalog
     from minichat_desktop.domain.thai import decimal_to_satang, format_baht, satang_to_decimal
 
-    if args.limit < 1:
-        raise UsageError("cli.bad_limit", "--limit must be at least 1")
+    if not 1 <= args.limit <= catalog.MAX_SEARCH_LIMIT:
+        raise UsageError(
+            "cli.bad_limit", f"--limit must be between 1 and {catalog.MAX_SEARCH_LIMIT}"
+        )
     filters = catalog.SearchFilters(
         category=args.category,
         price_min_satang=decimal_to_satang(parse_amount(args.min_price))
@@ -71,7 +81,14 @@ def cmd_products_search(args: argparse.Namespace) -> int:
     )
     db = open_db(args)
     with db.read() as session:
-        hits = catalog.search_products(session, args.query, limit=args.limit, filters=filters)
+        hits = catalog.search_products(session, args.query, limit=args.limit + 1, filters=filters)
+    if len(hits) > args.limit:
+        hits = hits[: args.limit]
+        print(
+            f"showing the best {args.limit} matches; more products match "
+            "(--limit N shows more, or narrow the search)",
+            file=sys.stderr,
+        )
     if args.json:
         print_json(
             [

@@ -12,16 +12,20 @@ status), 1 the environment.
 from __future__ import annotations
 
 import argparse
+import sys
 from pathlib import Path
 
 from minichat_desktop.commands.common import (
     EXIT_OK,
     CommandSet,
+    UsageError,
     bangkok_range,
     bangkok_text,
     open_db,
     print_json,
 )
+
+DEFAULT_LIMIT = 200
 
 
 def register(commands: CommandSet) -> None:
@@ -32,7 +36,14 @@ def register(commands: CommandSet) -> None:
     ol.add_argument("--from", dest="date_from", metavar="YYYY-MM-DD")
     ol.add_argument("--to", dest="date_to", metavar="YYYY-MM-DD")
     ol.add_argument("--search", help="order number, phone or name")
-    ol.add_argument("--limit", type=int, default=200)
+    ol.add_argument(
+        "--limit",
+        type=int,
+        default=DEFAULT_LIMIT,
+        metavar="N",
+        help=f"show the newest N orders (default {DEFAULT_LIMIT}; 0 = all). When more orders "
+        "match, standard error says how many were left out",
+    )
     ol.add_argument("--json", action="store_true", help="print JSON")
     oe = commands.add("export", cmd_orders_export, "export orders to XLSX or CSV", ords)
     oe.add_argument("file", metavar="FILE")
@@ -44,20 +55,27 @@ def cmd_orders_list(args: argparse.Namespace) -> int:
     from minichat_desktop.domain.sales import orders
     from minichat_desktop.domain.thai import format_baht, satang_to_decimal
 
+    if args.limit < 0:
+        raise UsageError("cli.bad_limit", "--limit must be 0 (all) or more")
     lo, hi = bangkok_range(args.date_from, args.date_to)
+    filters = orders.OrderFilters(
+        status=args.status,
+        channel=args.channel,
+        created_from=lo,
+        created_to=hi,
+        search=args.search or "",
+    )
     db = open_db(args)
     with db.read() as session:
-        rows = orders.list_orders(
-            session,
-            orders.OrderFilters(
-                status=args.status,
-                channel=args.channel,
-                created_from=lo,
-                created_to=hi,
-                search=args.search or "",
-            ),
-            limit=args.limit,
-        )
+        rows = orders.list_orders(session, filters, limit=args.limit + 1 if args.limit else None)
+        if args.limit and len(rows) > args.limit:
+            rows = rows[: args.limit]
+            total = orders.count_orders(session, filters)
+            print(
+                f"showing the newest {args.limit} of {total:,} orders; "
+                "--limit 0 shows all (or --limit N, --from/--to, --status to narrow)",
+                file=sys.stderr,
+            )
     if args.json:
         print_json(
             [

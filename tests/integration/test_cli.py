@@ -88,6 +88,20 @@ def test_products_search_limit_and_bad_limit(shop_dir: Path) -> None:
     assert json.loads(run(shop_dir, "products", "search", "zzz", "--json").stdout) == []
     bad = run(shop_dir, "products", "search", "x", "--limit", "0")
     assert bad.returncode == 2 and "--limit" in bad.stderr and "Traceback" not in bad.stderr
+    catalog_db = Database.open(shop_dir)
+    with catalog_db.write() as s:
+        catalog.save_product(
+            s,
+            catalog.ProductInput(sku="TS-RED-2", name_th="เสื้อยืดสีแดงเข้ม", price_satang=9900),
+            "o",
+        )
+    catalog_db.dispose()
+    one = run(shop_dir, "products", "search", "เสื้อยืดสีแดง", "--limit", "1", "--json")
+    assert one.returncode == 0, one.stderr
+    assert len(json.loads(one.stdout)) == 1
+    assert "showing the best 1 matches; more products match" in one.stderr
+    both = run(shop_dir, "products", "search", "เสื้อยืดสีแดง", "--limit", "2", "--json")
+    assert (len(json.loads(both.stdout)), both.stderr) == (2, "")
 
 
 def test_orders_list_json(shop_dir: Path) -> None:
@@ -100,6 +114,48 @@ def test_orders_list_json(shop_dir: Path) -> None:
     assert row["customer"] == "สมชาย" and row["created_at"].endswith("+07:00")
     assert '"total": 2501.00' in result.stdout
     assert json.loads(run(shop_dir, "orders", "list", "--status", "shipped", "--json").stdout) == []
+
+
+def test_orders_list_never_stops_silently(tmp_path: Path) -> None:
+    """More orders than the limit: the newest N are listed and standard error says how many
+    were left out; --limit 0 lists them all (was: a silent stop at 200)."""
+    folder = tmp_path / "busy"
+    db = Database.open(folder)
+    with db.write() as s:
+        shop.ensure_defaults(s)
+        catalog.save_product(
+            s,
+            catalog.ProductInput(sku="CUP", name_th="แก้วกาแฟ", price_satang=5900, stock=1000),
+            "o",
+        )
+        for i in range(203):
+            orders.place_order(
+                s,
+                orders.NewOrder(
+                    channel=Channel.POS,
+                    customer_name=f"ลูกค้า {i}",
+                    lines=[orders.LineInput(quantity=1, sku="CUP")],
+                ),
+                "owner",
+            )
+    db.dispose()
+
+    default = run(folder, "orders", "list", "--json")
+    assert default.returncode == 0, default.stderr
+    listed = json.loads(default.stdout)
+    assert len(listed) == 200 and listed[0]["customer"] == "ลูกค้า 202"
+    assert "showing the newest 200 of 203 orders" in default.stderr
+    assert "--limit 0" in default.stderr
+
+    every = run(folder, "orders", "list", "--json", "--limit", "0")
+    assert (every.returncode, every.stderr) == (0, "")
+    assert len(json.loads(every.stdout)) == 203
+
+    exact = run(folder, "orders", "list", "--limit", "203")
+    assert (exact.returncode, exact.stderr, len(exact.stdout.splitlines())) == (0, "", 203)
+
+    bad = run(folder, "orders", "list", "--limit", "-1")
+    assert bad.returncode == 2 and "--limit" in bad.stderr and "Traceback" not in bad.stderr
 
 
 @pytest.mark.parametrize(

@@ -19,7 +19,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import Select, func, or_, select
 from sqlalchemy.orm import Session, selectinload
 
 from minichat_desktop.domain import shop as shop_mod
@@ -713,9 +713,13 @@ class OrderFilters:
 
 
 def list_orders(
-    session: Session, filters: OrderFilters = OrderFilters(), *, limit: int = 200, offset: int = 0
+    session: Session,
+    filters: OrderFilters = OrderFilters(),
+    *,
+    limit: int | None = 200,
+    offset: int = 0,
 ) -> list[OrderSummary]:
-    """Orders newest first, filtered."""
+    """Orders newest first, filtered; at most ``limit`` of them (None: all)."""
     count = (
         select(func.coalesce(func.sum(OrderItem.quantity), 0))
         .where(OrderItem.order_id == Order.id)
@@ -738,6 +742,19 @@ def list_orders(
         Order.tracking_number,
         Order.created_at,
     )
+    stmt = _filtered(stmt, filters)
+    stmt = stmt.order_by(Order.created_at.desc(), Order.id.desc()).limit(limit).offset(offset)
+    return [OrderSummary(**r._mapping) for r in session.execute(stmt)]
+
+
+def count_orders(session: Session, filters: OrderFilters = OrderFilters()) -> int:
+    """How many orders :func:`list_orders` would list without a limit."""
+    stmt = _filtered(select(func.count(Order.id)), filters)
+    return int(session.execute(stmt).scalar_one())
+
+
+def _filtered[S: Select[*tuple[Any, ...]]](stmt: S, filters: OrderFilters) -> S:
+    """``stmt`` narrowed by ``filters``."""
     if filters.status:
         statuses = [s.strip() for s in filters.status.split(",") if s.strip()]
         for s in statuses:
@@ -773,8 +790,7 @@ def list_orders(
         if len(digits) >= 3:
             conds += [Order.customer_phone.contains(digits), Order.ship_phone.contains(digits)]
         stmt = stmt.where(or_(*conds))
-    stmt = stmt.order_by(Order.created_at.desc(), Order.id.desc()).limit(limit).offset(offset)
-    return [OrderSummary(**r._mapping) for r in session.execute(stmt)]
+    return stmt
 
 
 # ---------------------------------------------------------------------------- changes
