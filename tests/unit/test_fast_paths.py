@@ -48,6 +48,27 @@ def test_several_words_rank_prefix_then_name_then_other(db: Database) -> None:
     assert [(h.sku, h.match) for h in hits] == [("A", "prefix"), ("B", "name"), ("C", "other")]
 
 
+def test_the_whole_phrase_in_a_name_ranks_above_words_spread_over_fields(db: Database) -> None:
+    """Seen: "ไซส์ M" listed size-S jeans (the "m" matched their SKU) above the T-shirt whose
+    name says "ไซส์ M", because only the first word was ranked."""
+    with db.write() as s:
+        for sku, name, stock in [
+            ("JEAN-M01", "ยีนส์ ไซส์ S", 5),  # shorter name, "m" only in the SKU
+            ("TS-WHITE", "เสื้อยืดคอกลมสีขาว ไซส์ M", 5),
+            ("TS-GREY", "เสื้อยืดไซส์ใหญ่ M สีเทา", 5),  # both words, not the phrase
+        ]:
+            catalog.save_product(
+                s, ProductInput(sku=sku, name_th=name, price_satang=1, stock=stock), "o"
+            )
+    with db.read() as s:
+        hits = catalog.search_products(s, "ไซส์ M")
+    assert [(h.sku, h.match) for h in hits] == [
+        ("TS-WHITE", "name"),
+        ("TS-GREY", "name"),
+        ("JEAN-M01", "name"),
+    ]
+
+
 def test_movements_are_all_or_nothing_when_sqlite_refuses_one(db: Database) -> None:
     """With a stale read (another process sold meanwhile), the CHECK stops the insert inside
     SQLite: OutOfStock, and no variant's stock moved."""

@@ -613,6 +613,24 @@ _TIER = (
 )
 _TIER_KINDS = ("prefix", "name", "other")
 
+
+def _words_tier(more_terms: int) -> str:
+    """The tier for several words: the whole phrase in the name first, then names holding
+    every word (starting with the first, then anywhere), then names holding the first word
+    only, then matches spread over other fields (SKU, tags, category)."""
+    every = " AND ".join(f"instr(p.search_name, :t{k}) > 0" for k in range(more_terms))
+    prefix = "p.search_name >= :lo AND p.search_name < :hi"
+    return (
+        "CASE WHEN instr(p.search_name, :phrase) > 0 THEN 0"
+        f" WHEN {prefix} AND {every} THEN 1"
+        f" WHEN instr(p.search_name, :first) > 0 AND {every} THEN 2"
+        f" WHEN {prefix} THEN 3"
+        " WHEN instr(p.search_name, :first) > 0 THEN 4 ELSE 5 END"
+    )
+
+
+_WORDS_TIER_KINDS = ("name", "prefix", "name", "prefix", "name", "other")
+
 # In stock (any variant) first, then the shorter — closer — name.
 _RANK = (
     "EXISTS (SELECT 1 FROM product_variants v WHERE v.product_id = p.id AND v.stock > 0) DESC,"
@@ -670,7 +688,9 @@ def _search_sql(shape: _Shape) -> str:
         return f"SELECT p.id, NULL {source} ORDER BY p.search_name LIMIT :n"
     if shape.order == "id":
         return f"SELECT p.id, NULL {source} ORDER BY p.id LIMIT :n"
-    tier = _TIER if shape.order == "tier" else "NULL"
+    tier = "NULL"
+    if shape.order == "tier":
+        tier = _words_tier(shape.more_terms) if shape.more_terms else _TIER
     order = f"tier, {_RANK}" if shape.order == "tier" else _RANK
     return (
         f"SELECT p.id, {tier} AS tier FROM (SELECT p.id {source} LIMIT :cap) c"
@@ -692,8 +712,9 @@ def search_products(
 
     Ranking, in tiers: an exact SKU or barcode (when one matches, only those products are
     returned: a scanned code means that product), then names starting with the first word,
-    then names containing it, then codes, tags or category containing it. Within a tier: in
-    stock first, then the shorter name.
+    then names containing it, then codes, tags or category containing it. With several words,
+    a name holding the whole phrase ranks first, then names holding every word, before words
+    spread over other fields. Within a tier: in stock first, then the shorter name.
 
     Trade-offs that keep a keystroke within ~10 ms on 100k products:
 
@@ -721,6 +742,7 @@ def search_products(
         "cap": max(SEARCH_CANDIDATES, limit),
         "window": SHORT_QUERY_WINDOW,
         "first": first,
+        "phrase": q,
         "lo": first,
         "hi": first + "\U0010ffff",
         "code": normalize_code(query) or "",
@@ -741,10 +763,11 @@ def search_products(
             filters.in_stock,
             len(more),
         )
+        kinds = _WORDS_TIER_KINDS if more else _TIER_KINDS
         # ``limit`` rows always suffice: at most len(found) of them are skipped.
         for pid, tier in conn.exec_driver_sql(_search_sql(shape), {**params, "fts": fts}):
             if len(found) < limit:
-                found.setdefault(pid, kind if tier is None else _TIER_KINDS[tier])
+                found.setdefault(pid, kind if tier is None else kinds[tier])
         return len(found) >= limit
 
     if not terms:
