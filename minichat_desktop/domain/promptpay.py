@@ -55,8 +55,8 @@ class PromptPayError(ValueError):
 
     ``code`` is one of ``"promptpay.invalid_id"`` (not a mobile number, 13-digit ID or
     15-digit e-wallet ID), ``"promptpay.invalid_check_digit"`` (a 13-digit ID whose check
-    digit is wrong: a typo), ``"promptpay.invalid_amount"`` (zero, negative, too large, not a
-    number) or ``"promptpay.invalid_payload"`` (a payload whose CRC does not match). ``value``
+    digit is wrong: a typo), ``"promptpay.invalid_amount"`` (zero, negative, too large, more
+    than two decimals, not a number) or ``"promptpay.invalid_payload"`` (a payload whose CRC does not match). ``value``
     is the offending input as given. The English message names it and says what is expected.
     """
 
@@ -170,6 +170,13 @@ def _format_amount(amount: object) -> str:
         if amount.is_finite() and amount.adjusted() < 20
         else None
     )
+    if rounded is not None and rounded != amount:
+        raise PromptPayError(
+            "promptpay.invalid_amount",
+            f"invalid promptpay amount {amount!s}: more than two decimals "
+            "(satang are the smallest unit)",
+            amount,
+        )
     if rounded is None or not (0 < rounded <= MAX_AMOUNT):
         raise PromptPayError(
             "promptpay.invalid_amount",
@@ -230,13 +237,14 @@ def promptpay_payload(target: str, amount: Decimal | None = None) -> str:
 
     ``target`` is what a person typed: see :func:`normalize_promptpay_id`. Without an amount
     the QR is static (``010211``: the buyer types the amount); with one it is dynamic
-    (``010212``) and carries the amount rounded half up to satang, written ``%.2f``. The
+    (``010212``) and carries the amount, in baht and satang, written ``%.2f``. The
     payload ends in ``6304`` and its CRC-16/CCITT-FALSE as 4 upper-case hex digits.
 
     Raises:
         PromptPayError: ``promptpay.invalid_id`` / ``promptpay.invalid_check_digit`` for a
-            bad target; ``promptpay.invalid_amount`` if the rounded amount is not more than
-            0.00 and at most 9,999,999.99, or is NaN or infinite.
+            bad target; ``promptpay.invalid_amount`` if the amount has more than two decimals
+            (as everywhere money is typed), is not more than 0.00 and at most 9,999,999.99,
+            or is NaN or infinite.
         TypeError: if ``amount`` is neither a Decimal nor None (a float is refused: money
             never goes through float).
     """

@@ -129,15 +129,13 @@ def test_valid_national_id_goes_in_tag_02_and_amount_makes_it_dynamic() -> None:
         ("4.22", "4.22"),
         ("100", "100.00"),
         ("1E+2", "100.00"),
-        ("0.005", "0.01"),
-        ("12.345", "12.35"),
-        ("12.3449", "12.34"),
+        ("0.01", "0.01"),
+        ("12.3400", "12.34"),
         ("9999999.99", "9999999.99"),
-        ("9999999.994", "9999999.99"),
     ],
 )
-def test_amount_is_rounded_half_up_and_written_with_two_decimals(amount: str, text: str) -> None:
-    """Tag 54 holds the amount rounded half up to satang, as %.2f."""
+def test_amount_is_written_with_two_decimals(amount: str, text: str) -> None:
+    """Tag 54 holds the amount in baht and satang, as %.2f."""
     assert parse_tlv(promptpay_payload("0812345678", Decimal(amount)))["54"] == text
 
 
@@ -190,15 +188,24 @@ def test_bad_targets_raise_with_code_and_name_the_value(raw: str, code: str) -> 
 
 @pytest.mark.parametrize(
     "amount",
-    ["0", "0.00", "0.004", "-1", "10000000", "9999999.995", "1E+40", "NaN", "-Infinity", "sNaN"],
+    ["0", "0.00", "-1", "10000000", "1E+40", "NaN", "-Infinity", "sNaN"],
 )
 def test_bad_amounts_raise_invalid_amount(amount: str) -> None:
-    """Zero (after rounding), negatives, more than 9,999,999.99 and non-numbers are refused."""
+    """Zero, negatives, more than 9,999,999.99 and non-numbers are refused."""
     with pytest.raises(PromptPayError) as info:
         promptpay_payload("0812345678", Decimal(amount))
     assert info.value.code == "promptpay.invalid_amount"
     assert amount in str(info.value)
     assert "9,999,999.99" in str(info.value)
+
+
+@pytest.mark.parametrize("amount", ["0.004", "0.005", "12.345", "12.3449", "9999999.994"])
+def test_amounts_with_more_than_two_decimals_are_refused(amount: str) -> None:
+    """As everywhere money is typed: satang are the smallest unit, nothing is rounded away."""
+    with pytest.raises(PromptPayError) as info:
+        promptpay_payload("0812345678", Decimal(amount))
+    assert info.value.code == "promptpay.invalid_amount"
+    assert f"{amount}: more than two decimals" in str(info.value)
 
 
 def test_float_amount_is_a_type_error() -> None:
