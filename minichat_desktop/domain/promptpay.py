@@ -56,8 +56,9 @@ class PromptPayError(ValueError):
     ``code`` is one of ``"promptpay.invalid_id"`` (not a mobile number, 13-digit ID or
     15-digit e-wallet ID), ``"promptpay.invalid_check_digit"`` (a 13-digit ID whose check
     digit is wrong: a typo), ``"promptpay.invalid_amount"`` (zero, negative, too large, more
-    than two decimals, not a number) or ``"promptpay.invalid_payload"`` (a payload whose CRC does not match). ``value``
-    is the offending input as given. The English message names it and says what is expected.
+    than two decimals, not a number) or ``"promptpay.invalid_payload"`` (a payload whose CRC
+    does not match). ``value`` is the offending input as given. The English message names it
+    and says what is expected.
     """
 
     def __init__(self, code: str, message: str, value: object = None) -> None:
