@@ -6,8 +6,9 @@ so the data obeys every rule the app enforces: the stock ledger adds up, stock n
 zero, order numbers have no gaps, tax IDs, barcodes and Thailand Post tracking numbers carry
 valid check digits. The same ``seed`` and ``now`` give the same shop, order for order.
 
-What the domain does not let a use case backdate is left at the time of the fill: stock
-movements, order timeline events after placing, and ``shipped_at``/``delivered_at``.
+Status changes (packed, shipped, delivered, cancelled, refunded, with their credit notes) are
+recorded at their own believable times after the order; what the domain does not let a use
+case backdate is left at the time of the fill: stock movements and notes.
 """
 
 from __future__ import annotations
@@ -1433,7 +1434,7 @@ def _fill_orders(
                 )
         lines = [LineInput(quantity=q, variant_id=variant_ids[s]) for s, q in picks.items()]
         if plan.channel == Channel.POS:
-            _counter_sale(session, rng, plan, lines, shop_customers)
+            _counter_sale(session, rng, now, plan, lines, shop_customers)
             continue
         candidates = [c for c in online_buyers if c.channel == plan.channel] or online_buyers
         cust = rng.choice(candidates)
@@ -1444,9 +1445,19 @@ def _fill_orders(
         _online_order(session, rng, now, plan, lines, subtotal, cust, tp_serial)
 
 
+def _later(
+    order_id: int, step: int, after: dt.datetime, now: dt.datetime, *, hours: tuple[int, int]
+) -> dt.datetime:
+    """A time some hours after ``after`` (in the range given), never past ``now``. Drawn from
+    the order id and step, not the shop's generator, so the rest of the demo stays the same."""
+    minutes = random.Random(order_id * 16 + step).randint(hours[0] * 60, hours[1] * 60)
+    return min(after + dt.timedelta(minutes=minutes), now)
+
+
 def _counter_sale(
     session: Session,
     rng: random.Random,
+    now: dt.datetime,
     plan: _Plan,
     lines: list[LineInput],
     regulars: Sequence[_Cust],
@@ -1470,7 +1481,12 @@ def _counter_sale(
     )
     if rng.random() < 0.04:
         orders.change_status(
-            session, view.id, OrderStatus.REFUNDED, OWNER, note="ลูกค้านำสินค้ามาคืนที่หน้าร้าน"
+            session,
+            view.id,
+            OrderStatus.REFUNDED,
+            OWNER,
+            note="ลูกค้านำสินค้ามาคืนที่หน้าร้าน",
+            at=_later(view.id, 0, plan.at, now, hours=(2, 72)),
         )
 
 
@@ -1539,32 +1555,52 @@ def _online_order(
     if status == OrderStatus.PENDING:
         return
     if status == OrderStatus.CANCELLED:
-        orders.change_status(session, oid, OrderStatus.CANCELLED, OWNER, rng.choice(CANCEL_REASONS))
+        orders.change_status(
+            session,
+            oid,
+            OrderStatus.CANCELLED,
+            OWNER,
+            rng.choice(CANCEL_REASONS),
+            at=_later(oid, 0, plan.at, now, hours=(1, 48)),
+        )
         return
     if not cod:
         pay()
     else:
-        orders.change_status(session, oid, OrderStatus.CONFIRMED, OWNER, "ยืนยันเก็บเงินปลายทาง")
+        orders.change_status(
+            session, oid, OrderStatus.CONFIRMED, OWNER, "ยืนยันเก็บเงินปลายทาง", at=paid_at
+        )
     if status == OrderStatus.CONFIRMED:
         return
-    orders.change_status(session, oid, OrderStatus.PROCESSING, OWNER)
+    packed_at = _later(oid, 1, paid_at, now, hours=(1, 20))
+    orders.change_status(session, oid, OrderStatus.PROCESSING, OWNER, at=packed_at)
     if rng.random() < 0.15:
         orders.add_note(session, oid, rng.choice(STAFF_NOTES), STAFF)
     if status == OrderStatus.PROCESSING:
         return
+    done_at = packed_at
     if status != OrderStatus.REFUNDED or rng.random() < 0.5:
         if carrier == "Thailand Post":
             tracking = _s10(rng.choice(("EF", "EG", "ED", "RB")), next(tp_serial) % 10**8)
         else:
             tracking = _tracking(rng, carrier)
         orders.set_shipping(session, oid, STAFF, carrier=carrier, tracking_number=tracking)
-        orders.change_status(session, oid, OrderStatus.SHIPPED, STAFF)
+        done_at = _later(oid, 2, packed_at, now, hours=(2, 30))
+        orders.change_status(session, oid, OrderStatus.SHIPPED, STAFF, at=done_at)
         if status in (OrderStatus.DELIVERED, OrderStatus.REFUNDED):
-            orders.change_status(session, oid, OrderStatus.DELIVERED, STAFF)
+            done_at = _later(oid, 3, done_at, now, hours=(18, 96))
+            orders.change_status(session, oid, OrderStatus.DELIVERED, STAFF, at=done_at)
             if cod:
                 pay()
     if status == OrderStatus.REFUNDED:
-        orders.change_status(session, oid, OrderStatus.REFUNDED, OWNER, rng.choice(REFUND_REASONS))
+        orders.change_status(
+            session,
+            oid,
+            OrderStatus.REFUNDED,
+            OWNER,
+            rng.choice(REFUND_REASONS),
+            at=_later(oid, 4, done_at, now, hours=(24, 24 * 7)),
+        )
 
 
 def _final_counts(session: Session) -> None:

@@ -192,6 +192,33 @@ def test_customers_span_channels_provinces_and_pipeline(
     assert all(dict(t.identities).keys() == {"widget"} for t in twins)
 
 
+def test_status_changes_happen_at_their_own_times(filled: tuple[Database, DemoSummary]) -> None:
+    """Refunds, shipping and delivery are stamped after their order and spread over the two
+    months, not all at the moment the demo was made (which put every refund in one month)."""
+    from sqlalchemy import select
+
+    from minichat_desktop.domain.models import Order, OrderEvent
+
+    db, _ = filled
+    with db.read() as s:
+        refunds = s.execute(
+            select(Order.created_at, OrderEvent.created_at)
+            .join(OrderEvent, OrderEvent.order_id == Order.id)
+            .where(OrderEvent.kind == "status", OrderEvent.status == OrderStatus.REFUNDED)
+        ).all()
+        trips = s.execute(
+            select(Order.created_at, Order.shipped_at, Order.delivered_at).where(
+                Order.delivered_at.is_not(None), Order.shipped_at.is_not(None)
+            )
+        ).all()
+    assert len(refunds) >= 5
+    assert all(placed < refunded <= NOW for placed, refunded in refunds)
+    months = Counter(f"{r.astimezone(shop.BANGKOK):%Y-%m}" for _, r in refunds)
+    assert len(months) >= 2, months
+    assert len({r for _, r in refunds}) == len(refunds)
+    assert trips and all(placed < out < there <= NOW for placed, out, there in trips)
+
+
 def test_search_finds_red_tees(filled: tuple[Database, DemoSummary]) -> None:
     """Searching เสื้อยืด, แดง and เสื้อยืดสีแดง finds products (design scenario 1)."""
     db, _ = filled

@@ -752,6 +752,20 @@ def test_refund_of_an_invoiced_sale_issues_a_credit_note(db: Database) -> None:
     assert _pdf_text(reprint) == text  # the same number, date and amounts
 
 
+def test_a_refund_recorded_at_its_own_time_dates_its_credit_note_then(db: Database) -> None:
+    """``change_status(at=…)`` (the demo shop's past refunds): the refund event and the credit
+    note carry that time, not the moment it was recorded."""
+    _shop(db, include=True, price=10700)
+    o = _order(db, **ADDRESS, customer_tax_id=BUYER_TAX_ID)
+    _issue(db, o.id, DocumentKind.FULL)
+    at = dt.datetime.now(dt.UTC).replace(microsecond=0) - dt.timedelta(hours=5)
+    with db.write() as s:
+        view = orders.change_status(s, o.id, OrderStatus.REFUNDED, "owner", note="คืน", at=at)
+        note = docs.find_document(s, o.id, DocumentKind.CREDIT_NOTE)
+    assert note is not None and note.issued_at == at
+    assert [e.created_at for e in view.timeline if e.status == OrderStatus.REFUNDED] == [at]
+
+
 def test_counter_sale_refund_credits_the_abbreviated_invoice(db: Database) -> None:
     """A counter sale with only its abbreviated tax invoice gets a credit note against it;
     numbers run on from the year's last credit note."""

@@ -797,22 +797,40 @@ def _filtered[S: Select[*tuple[Any, ...]]](stmt: S, filters: OrderFilters) -> S:
 
 
 def _event(
-    session: Session, order: Order, kind: str, actor: str, note: str = "", status: str = ""
+    session: Session,
+    order: Order,
+    kind: str,
+    actor: str,
+    note: str = "",
+    status: str = "",
+    at: dt.datetime | None = None,
 ) -> None:
     session.add(
         OrderEvent(
-            order_id=order.id, kind=kind, status=status, note=note, actor=actor, created_at=utcnow()
+            order_id=order.id,
+            kind=kind,
+            status=status,
+            note=note,
+            actor=actor,
+            created_at=at or utcnow(),
         )
     )
 
 
 def change_status(
-    session: Session, order_id: int, to: OrderStatus, actor: str, note: str = ""
+    session: Session,
+    order_id: int,
+    to: OrderStatus,
+    actor: str,
+    note: str = "",
+    *,
+    at: dt.datetime | None = None,
 ) -> OrderView:
     """Move an order to ``to``. Cancelling gives reserved stock back; refunding gives the
     stock back, marks the payment refunded and, when the order had a tax invoice, issues its
     credit note (``documents.issue_credit_note``). Raises :class:`InvalidTransition` naming both
-    statuses when the move is not allowed."""
+    statuses when the move is not allowed. ``at`` (aware; default now) is when it happened:
+    the demo shop records past changes at their own times."""
     order = _load(session, order_id=order_id)
     current = OrderStatus(order.status)
     to = OrderStatus(to)
@@ -830,6 +848,10 @@ def change_status(
             to=to,
         )
     now = utcnow()
+    if at is not None:
+        if at.tzinfo is None:
+            raise ValueError("at must be an aware datetime")
+        now = at.astimezone(dt.UTC)
     if to in (S.CANCELLED, S.REFUNDED):
         back: dict[int, int] = defaultdict(int)
         for item in order.items:
@@ -856,7 +878,7 @@ def change_status(
         order.delivered_at = now
     order.status = to
     order.updated_at = now
-    _event(session, order, "status", actor, note, status=to)
+    _event(session, order, "status", actor, note, status=to, at=now)
     session.flush()
     if to == S.REFUNDED:  # a sale that had a tax invoice gets its credit note (ใบลดหนี้)
         documents.issue_credit_note(session, order.id, actor, now=now)
