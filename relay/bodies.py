@@ -12,6 +12,8 @@ from __future__ import annotations
 
 from aiohttp import StreamReader
 
+PIECE = 64 * 1024
+
 
 class BodyTooLarge(Exception):
     """The body is (or says it is) larger than the limit."""
@@ -41,7 +43,8 @@ async def read_limited(stream: StreamReader, limit: int, declared: int | None = 
     if declared is not None and declared > limit:
         raise BodyTooLarge(limit, declared)
     body = bytearray()
-    while chunk := await stream.readany():
+    # never more than one byte past the limit is taken from the stream
+    while chunk := await stream.read(min(PIECE, limit + 1 - len(body))):
         body += chunk
         if len(body) > limit:
             raise BodyTooLarge(limit, len(body))
