@@ -15,10 +15,12 @@ from collections.abc import Awaitable, Callable
 from importlib import resources
 from typing import Any
 
+import aiohttp
 from aiohttp import WSCloseCode, WSMsgType, web
 
 from relay import line as ln
 from relay import protocol as p
+from relay.bodies import BodyIncomplete, BodyTooLarge, read_limited
 from relay.images import ImageRejected, check_image
 from relay.server import (
     CLOSE_POLICY,
@@ -162,25 +164,18 @@ async def media_get(request: web.Request) -> web.Response:
     )
 
 
-async def _read_upload(request: web.Request, hub: Hub) -> bytes:
-    limit = hub.config.max_upload
-    if request.content_length is not None and request.content_length > limit:
-        raise web.HTTPRequestEntityTooLarge(max_size=limit, actual_size=request.content_length)
-    data = await request.content.read(limit + 1)
-    if len(data) > limit:
-        raise web.HTTPRequestEntityTooLarge(max_size=limit, actual_size=len(data))
-    return data
-
-
 async def _store_upload(
     request: web.Request, hub: Hub, shop_id: str, headers: dict[str, str]
 ) -> web.Response:
+    limit = hub.config.max_upload
+    declared = request.content_length if "Content-Encoding" not in request.headers else None
     try:
-        data = await _read_upload(request, hub)
-    except web.HTTPRequestEntityTooLarge:
-        return _json_error(
-            413, "too_large", f"image: too large (max {hub.config.max_upload} bytes)", headers
-        )
+        data = await read_limited(request.content, limit, declared)
+    except BodyTooLarge:
+        return _json_error(413, "too_large", f"image: too large (max {limit} bytes)", headers)
+    except (BodyIncomplete, ConnectionError, aiohttp.ClientPayloadError) as exc:
+        log.info("shop %s: upload not stored: %s", shop_id, exc)
+        return _json_error(400, "incomplete", "image: the upload ended early", headers)
     try:
         info = check_image(data, hub.config.max_upload)
     except ImageRejected as exc:

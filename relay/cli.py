@@ -74,7 +74,7 @@ def _parser() -> argparse.ArgumentParser:
         "--demo-page", action="store_true", help="serve GET /demo/{shop_id}, a page with the widget"
     )
     s.add_argument(
-        "--max-upload", type=int, default=5 * 1024 * 1024, help="largest image upload in bytes"
+        "--max-upload", type=int, default=p.MAX_IMAGE_BYTES, help="largest image in bytes"
     )
     s.add_argument(
         "--shopper-rate", type=float, default=2.0, help="messages/s per shopper (0 = no limit)"

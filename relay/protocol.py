@@ -43,6 +43,7 @@ MAX_QUICK_REPLIES = 13  # LINE's quick reply limit
 MAX_CART_ITEMS = 100
 MAX_RECEIPT_IDS = 500
 MAX_HISTORY = 200
+MAX_IMAGE_BYTES = 10 * 1024 * 1024  # a picture up or down: slips 0.2-5 MB, phone photos ~8 MB
 
 _ID_RE = re.compile(r"^[A-Za-z0-9._:~-]{1,64}$")
 _CONV_RE = re.compile(r"^(widget:[A-Za-z0-9_-]{8,64}|line:U[0-9a-f]{32})$")

@@ -24,6 +24,7 @@ from aiohttp import WSCloseCode, web
 
 from relay import line as ln
 from relay import protocol as p
+from relay.bodies import BodyTooLarge
 from relay.images import ImageRejected, check_image
 from relay.ratelimit import RateLimiter
 from relay.storage import LineCredentials, NotFound, OutboxItem, Store, StoreError, now_iso
@@ -48,7 +49,7 @@ class RelayConfig:
     demo_page: bool = False
     max_widget_frame: int = 32 * 1024
     max_desktop_frame: int = 1024 * 1024
-    max_upload: int = 5 * 1024 * 1024
+    max_upload: int = p.MAX_IMAGE_BYTES
     shopper_rate: float = 2.0  # messages per second per shopper session
     shopper_burst: float = 20.0
     ip_rate: float = 2.0  # widget connections and uploads per second per IP
@@ -637,7 +638,7 @@ class Hub:
                 m = self.store.add_media(shop_id, info.mime, info.width, info.height, data)
                 body = p.Image(m.id, self.media_url(m.id), m.mime, m.width, m.height, m.size)
                 return p.Message(msg_id, body)
-            except ImageRejected as exc:
+            except (ImageRejected, BodyTooLarge) as exc:
                 log.warning("shop %s: line image %s rejected: %s", shop_id, line_message_id, exc)
                 break
             except (LookupError, aiohttp.ClientError, TimeoutError, OSError) as exc:

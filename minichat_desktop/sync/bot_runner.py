@@ -37,8 +37,8 @@ from minichat_desktop.domain.models import utcnow
 from minichat_desktop.files import atomic_write_bytes
 from minichat_desktop.secrets import Secrets
 from minichat_desktop.storage.db import Database
+from minichat_desktop.sync import media
 from minichat_desktop.sync.supervisor import Spawn, Supervisor
-from relay import protocol as p
 
 if TYPE_CHECKING:
     from minichat_desktop.domain.bot.engine import DialogueEngine
@@ -47,12 +47,6 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 FLOW_TICK_SECONDS = 60.0  # how often the sales flows' timers run
-IMAGE_TYPES = {
-    b"\x89PNG": ("image/png", ".png"),
-    b"\xff\xd8\xff": ("image/jpeg", ".jpg"),
-    b"RIFF": ("image/webp", ".webp"),
-    b"GIF8": ("image/gif", ".gif"),
-}
 
 
 class BotRunner:
@@ -291,61 +285,34 @@ class BotRunner:
 
     async def _fetch_slip(self, url: str, uid: str) -> str | None:
         """Save a shopper's picture under ``media/slips``; its path relative to the data
-        folder, or None (the URL is kept instead) when it cannot be fetched."""
-        import httpx
-
+        folder, or None (the URL is kept instead) when it cannot be fetched whole."""
         try:
-            async with httpx.AsyncClient(timeout=20) as client:
-                res = await client.get(url)
-            if res.status_code != 200:
-                log.info("bot: slip %s not fetched: HTTP %d", uid, res.status_code)
-                return None
-            data = res.content
-            _, ext = next((v for k, v in IMAGE_TYPES.items() if data.startswith(k)), ("", ".bin"))
+            data = await media.download(url)
+            _, ext = media.sniff(data) or ("", ".bin")
             folder = paths.media_dir(self.data_dir) / "slips"
             await self._db(folder.mkdir, 0o777, True, True)
             safe = "".join(ch for ch in uid if ch.isalnum() or ch in "-_.") or "slip"
             target = folder / f"{safe}{ext}"
             await self._db(atomic_write_bytes, target, data)
             return str(target.relative_to(self.data_dir))
-        except (httpx.HTTPError, OSError) as exc:
-            log.info("bot: slip %s not fetched: %s", uid, type(exc).__name__)
+        except (media.MediaError, OSError) as exc:
+            log.info("bot: slip %s not fetched: %s", uid, exc)
             return None
 
     async def _upload(self, reply: Outgoing) -> Outgoing:
         """A local picture (the PromptPay QR) uploaded to the relay and sent as an image; its
         caption as text if that fails (the bank accounts follow anyway)."""
-        import httpx
-
         from minichat_desktop.domain.bot.replies import Outgoing, text
 
         assert reply.image_path is not None
         caption = reply.caption or ""
         try:
             data = await self._db(Path(reply.image_path).read_bytes)
-            mime = next((v[0] for k, v in IMAGE_TYPES.items() if data.startswith(k)), "image/png")
             token = self._token()
             if not token:
                 raise OSError("no shop token")
-            async with httpx.AsyncClient(timeout=20) as client:
-                res = await client.post(
-                    f"{self._relay_url().rstrip('/')}/desktop/media",
-                    content=data,
-                    headers={"Authorization": f"Bearer {token}", "Content-Type": mime},
-                )
-            if res.status_code not in (200, 201):
-                raise OSError(f"relay answered HTTP {res.status_code}")
-            media = res.json()
-            image = p.Image(
-                media_id=str(media["media_id"]),
-                url=media.get("url"),
-                mime=media.get("mime") or mime,
-                width=media.get("width"),
-                height=media.get("height"),
-                size=media.get("size"),
-                caption=caption[:1000] or None,
-            )
-            return Outgoing(image, reply.quick_replies)
-        except (httpx.HTTPError, OSError, KeyError, ValueError) as exc:
+            uploaded = await media.upload(self._relay_url(), token, data)
+            return Outgoing(uploaded.image(caption[:1000] or None), reply.quick_replies)
+        except (media.MediaError, OSError) as exc:
             log.warning("bot: QR picture not uploaded (%s); sending its caption", exc)
             return text(caption or "PromptPay", reply.quick_replies)

@@ -9,7 +9,6 @@ conversation (active / passive / off) can be changed here; the shop's default is
 from __future__ import annotations
 
 import asyncio
-import hashlib
 import logging
 import time
 from pathlib import Path
@@ -44,7 +43,6 @@ from minichat_desktop.domain import inbox_reads
 from minichat_desktop.domain.enums import BotMode, ConversationStatus, PipelineStatus
 from minichat_desktop.domain.thai import format_baht
 from minichat_desktop.errors import DomainError, UserError
-from minichat_desktop.files import atomic_write_bytes
 from minichat_desktop.lazy import lazy_module
 from minichat_desktop.secrets import RELAY_TOKEN
 from minichat_desktop.ui.chat_models import (
@@ -65,25 +63,19 @@ if TYPE_CHECKING:
     from minichat_desktop.domain.conversations import conversations as convs
     from minichat_desktop.domain.customers import customers
     from minichat_desktop.domain.sales import orders
+    from minichat_desktop.sync import media
     from relay import protocol as p
 else:  # loaded after the window's first paint (see minichat_desktop/lazy.py)
     catalog = lazy_module("minichat_desktop.domain.catalog.products")
     customers = lazy_module("minichat_desktop.domain.customers.customers")
     orders = lazy_module("minichat_desktop.domain.sales.orders")
     convs = lazy_module("minichat_desktop.domain.conversations.conversations")
+    media = lazy_module("minichat_desktop.sync.media")
     p = lazy_module("relay.protocol")
 
 from minichat_desktop.ui.theme import push_button
 
 log = logging.getLogger(__name__)
-
-MAX_IMAGE_BYTES = 5 * 1024 * 1024
-IMAGE_TYPES = {
-    b"\x89PNG": "image/png",
-    b"\xff\xd8\xff": "image/jpeg",
-    b"RIFF": "image/webp",
-    b"GIF8": "image/gif",
-}
 
 
 class Composer(QPlainTextEdit):
@@ -808,46 +800,43 @@ class InboxScreen(QWidget):
 
     async def send_picture(self, path: Path) -> None:
         """Upload a picture to the relay and send it into the open conversation."""
-        import httpx
-
         if self.current is None:
             return
         try:
             data = path.read_bytes()
-            mime = next((m for magic, m in IMAGE_TYPES.items() if data.startswith(magic)), None)
-            if mime is None:
-                raise UserError(
-                    "image.type", self.tr("Only PNG, JPEG, WebP or GIF pictures can be sent")
-                )
-            if len(data) > MAX_IMAGE_BYTES:
-                raise UserError("image.size", self.tr("The picture is larger than 5 MB"))
+            media.check(data)
             token = self.ctx.secrets.get(RELAY_TOKEN)
             if self.ctx.relay is None or not self.ctx.relay.online or not token:
                 raise UserError(
                     "image.offline", self.tr("Pictures can be sent when the relay is online")
                 )
-            async with httpx.AsyncClient(timeout=30) as client:
-                res = await client.post(
-                    f"{self.ctx.relay.url}/desktop/media",
-                    content=data,
-                    headers={"Authorization": f"Bearer {token}", "Content-Type": mime},
-                )
-            if res.status_code not in (200, 201):  # the relay answers 201 Created
-                raise UserError(
-                    "image.refused",
-                    self.tr("The relay refused the picture: {reason}").format(
-                        reason=res.text[:200]
-                    ),
-                )
-            media = res.json()
-            image = p.Image(media_id=media["media_id"], url=media.get("url"), mime=mime)
+            uploaded = await media.upload(self.ctx.relay.url, token, data)
         except DomainError as exc:
             show_error(self, exc)
             return
-        except (OSError, httpx.HTTPError) as exc:
+        except media.MediaError as exc:
+            show_error(self, UserError(f"image.{exc.problem.value}", self._picture_problem(exc)))
+            return
+        except OSError as exc:
             show_error(self, UserError("image.io", str(exc)))
             return
-        await self._queue(convs.queue_outgoing, self.current.id, image, self.ctx.ops.actor)
+        await self._queue(
+            convs.queue_outgoing, self.current.id, uploaded.image(), self.ctx.ops.actor
+        )
+
+    def _picture_problem(self, exc: media.MediaError) -> str:
+        match exc.problem:
+            case media.Problem.NOT_AN_IMAGE:
+                return self.tr("Only PNG, JPEG, WebP or GIF pictures can be sent")
+            case media.Problem.TOO_LARGE:
+                return self.tr("The picture is larger than 10 MB")
+            case media.Problem.REFUSED:
+                return self.tr("The relay refused the picture: {reason}").format(reason=exc.detail)
+            case _:
+                return self.tr(
+                    "The picture did not reach the relay ({reason}). "
+                    "Check the connection and try again."
+                ).format(reason=exc.detail)
 
     # ------------------------------------------------------------------ pictures
 
@@ -862,23 +851,13 @@ class InboxScreen(QWidget):
             self._downloads = task
 
     async def _download(self, rows: list[inbox_reads.MessageView]) -> None:
-        import httpx
-
         cache = self.ctx.data_dir / "media" / "chat"
-        cache.mkdir(parents=True, exist_ok=True)
-        async with httpx.AsyncClient(timeout=20) as client:
-            for m in rows:
-                url = str(m.body["url"])
-                target = cache / hashlib.sha256(url.encode()).hexdigest()[:32]
-                try:
-                    if not target.exists():
-                        res = await client.get(url)
-                        if res.status_code != 200:
-                            continue
-                        atomic_write_bytes(target, res.content)
-                except (httpx.HTTPError, OSError) as exc:
-                    log.info("picture %s not fetched: %s", m.uid, type(exc).__name__)
-                    continue
-                pm = QPixmap(str(target))
-                if not pm.isNull():
-                    self.msg_model.set_image(m.uid, pm)
+        for m in rows:
+            try:
+                target = await media.cached(str(m.body["url"]), cache)
+            except (media.MediaError, OSError) as exc:
+                log.info("picture %s not fetched: %s", m.uid, exc)
+                continue
+            pm = QPixmap(str(target))
+            if not pm.isNull():
+                self.msg_model.set_image(m.uid, pm)

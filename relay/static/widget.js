@@ -10,7 +10,7 @@
   var BASE = new URL(script.src, location.href).origin;
   var WS_URL = BASE.replace(/^http/, "ws") + "/ws/widget?shop=" + encodeURIComponent(SHOP);
   var KEY = "minichat:" + SHOP;
-  var MAX_UPLOAD = 5 * 1024 * 1024;
+  var MAX_UPLOAD = 10 * 1024 * 1024;  // the relay's limit (protocol MAX_IMAGE_BYTES)
   var IMAGE_TYPES = { "image/jpeg": 1, "image/png": 1, "image/webp": 1 };
 
   var T = {
@@ -20,7 +20,7 @@
       reconnecting: "กำลังเชื่อมต่อใหม่…", leavePhone: "ฝากเบอร์โทรให้ร้านติดต่อกลับ",
       name: "ชื่อ (ไม่บังคับ)", phone: "เบอร์โทรศัพท์", note: "ข้อความถึงร้าน (ไม่บังคับ)", submit: "ส่งเบอร์โทร",
       cancel: "ยกเลิก", thanks: "ขอบคุณค่ะ ร้านจะติดต่อกลับโดยเร็วที่สุด", badPhone: "กรุณากรอกเบอร์โทร เช่น 0812345678",
-      badType: "รองรับเฉพาะรูป JPG, PNG หรือ WEBP", tooBig: "รูปใหญ่เกิน 5 MB", uploadFail: "อัปโหลดรูปไม่สำเร็จ ลองอีกครั้ง",
+      badType: "รองรับเฉพาะรูป JPG, PNG หรือ WEBP", tooBig: "รูปใหญ่เกิน 10 MB", uploadFail: "อัปโหลดรูปไม่สำเร็จ ลองอีกครั้ง",
       sent: "ส่งแล้ว", delivered: "ร้านได้รับแล้ว", read: "ร้านอ่านแล้ว", failed: "ส่งไม่สำเร็จ", retry: "ส่งใหม่",
       cart: "ตะกร้า", subtotal: "รวม", discount: "ส่วนลด", shipping: "ค่าส่ง", total: "ยอดสุทธิ", pieces: "ชิ้น",
       order: "คำสั่งซื้อ", tracking: "เลขพัสดุ", track: "ติดตามพัสดุ", outOfStock: "สินค้าหมด",
@@ -35,7 +35,7 @@
       reconnecting: "Reconnecting…", leavePhone: "Leave your phone number for a call back",
       name: "Name (optional)", phone: "Phone number", note: "Message (optional)", submit: "Send number",
       cancel: "Cancel", thanks: "Thank you! The shop will call you back soon.", badPhone: "Enter a phone number like 0812345678",
-      badType: "Only JPG, PNG or WEBP pictures", tooBig: "Picture is larger than 5 MB", uploadFail: "Upload failed, please try again",
+      badType: "Only JPG, PNG or WEBP pictures", tooBig: "Picture is larger than 10 MB", uploadFail: "Upload failed, please try again",
       sent: "Sent", delivered: "Delivered", read: "Read", failed: "Not sent", retry: "Retry",
       cart: "Cart", subtotal: "Subtotal", discount: "Discount", shipping: "Shipping", total: "Total", pieces: "pcs",
       order: "Order", tracking: "Tracking no.", track: "Track parcel", outOfStock: "Out of stock",

@@ -119,6 +119,56 @@ async def test_owner_picture_is_uploaded_and_reaches_the_shopper(
         await until(lambda: screen.msg_model.rows[-1].kind == "image")
 
 
+async def test_shoppers_five_mb_photo_is_shown_whole(linked: Any, qtbot: Any) -> None:
+    """A 5 MB photo a shopper sends is downloaded whole (sync/media) and shown in the chat."""
+    import hashlib
+    import io
+    import random
+
+    from PIL import Image
+
+    from relay import protocol as p
+
+    pixels = random.Random(14).randbytes(2400 * 1800 * 3)
+    out = io.BytesIO()
+    Image.frombytes("RGB", (2400, 1800), pixels).save(out, "JPEG", quality=95)
+    data = out.getvalue()
+    assert len(data) > 4_500_000
+    async with linked as (ctx, screen, shopper):
+        async with httpx.AsyncClient() as http:
+            res = await http.post(
+                f"{shopper.relay.url}/widget/{shopper.shop_id}/upload",
+                content=data,
+                headers={"Authorization": f"Bearer {shopper.session}"},
+            )
+        assert res.status_code == 201, res.text
+        image = p.Image(media_id=res.json()["media_id"])
+        await shopper.ws.send(p.encode(p.WidgetSend(p.Message("slip-1", image))))
+        await until(lambda: screen.list_model.rowCount() == 1)
+        screen.open_conversation(screen.list_model.rows[0].id)
+        await until(lambda: "slip-1" in screen.msg_model.images)
+        pixmap = screen.msg_model.images["slip-1"]
+        assert (pixmap.width(), pixmap.height()) == (2400, 1800)
+        [cached] = (ctx.data_dir / "media" / "chat").iterdir()
+        assert hashlib.sha256(cached.read_bytes()).digest() == hashlib.sha256(data).digest()
+
+
+async def test_picture_over_ten_mb_is_refused_in_thai(
+    linked: Any, tmp_path: Path, qtbot: Any
+) -> None:
+    from relay import protocol as p
+
+    big = tmp_path / "huge.jpg"
+    big.write_bytes(b"\xff\xd8\xff\xe0" + b"\0" * p.MAX_IMAGE_BYTES)
+    async with linked as (_ctx, screen, shopper):
+        await shopper.say("m1", "ขอดูรูปหน่อยค่ะ")
+        await until(lambda: screen.list_model.rowCount() == 1)
+        screen.open_conversation(screen.list_model.rows[0].id)
+        await screen.send_picture(big)
+        assert screen.message is not None
+        assert screen.message.text() == "รูปใหญ่เกิน 10 MB"
+
+
 async def test_take_over_silences_the_bot_and_tells_the_shopper(linked: Any, qtbot: Any) -> None:
     async with linked as (ctx, screen, shopper):
         await shopper.say("m1", "ขอคุยกับคนหน่อย")

@@ -75,6 +75,12 @@ class FakeLine:
     def __init__(self) -> None:
         self.calls: list[dict[str, Any]] = []
         self.content: dict[str, bytes] = {}
+        # served in pieces of this many bytes with a pause between them (None: in one write),
+        # with a Content-Length or chunked; a cut-off after ``content_cut`` bytes
+        self.content_chunk: int | None = None
+        self.content_pause = 0.002
+        self.content_chunked = False
+        self.content_cut: int | None = None
         self.push_status: list[tuple[int, dict[str, Any]]] = []  # queued answers for pushes
         self.reply_status: list[tuple[int, dict[str, Any]]] = []
         self.accepted_retry_keys: set[str] = set()
@@ -140,12 +146,14 @@ class FakeLine:
             await record(request)
             return web.json_response({"totalUsage": self.usage})
 
-        async def content(request: web.Request) -> web.Response:
+        async def content(request: web.Request) -> web.StreamResponse:
             await record(request)
             data = self.content.get(request.match_info["mid"])
             if data is None:
                 return web.json_response({"message": "Not found"}, status=404)
-            return web.Response(body=data, content_type="image/jpeg")
+            if self.content_chunk is None and self.content_cut is None:
+                return web.Response(body=data, content_type="image/jpeg")
+            return await self._dribble(request, data)
 
         app.router.add_post("/v2/bot/message/reply", reply)
         app.router.add_post("/v2/bot/message/push", push)
@@ -154,6 +162,29 @@ class FakeLine:
         app.router.add_get("/v2/bot/message/quota/consumption", consumption)
         app.router.add_get("/v2/bot/message/{mid}/content", content)
         return app
+
+    async def _dribble(self, request: web.Request, data: bytes) -> web.StreamResponse:
+        """``data`` slowly, as a far-away server sends it; cut off after ``content_cut``."""
+        res = web.StreamResponse(headers={"Content-Type": "image/jpeg"})
+        if self.content_chunked:
+            res.enable_chunked_encoding()
+        else:
+            res.content_length = len(data)
+        await res.prepare(request)
+        step = self.content_chunk or len(data)
+        end = len(data) if self.content_cut is None else self.content_cut
+        for at in range(0, end, step):
+            try:
+                await res.write(data[at : min(at + step, end)])
+            except ConnectionResetError:
+                return res  # the client stopped reading (e.g. past its size limit)
+            await asyncio.sleep(self.content_pause)  # the pieces arrive apart, as over a network
+        if self.content_cut is not None:
+            assert request.transport is not None
+            request.transport.close()  # the connection drops mid-body
+            return res
+        await res.write_eof()
+        return res
 
     def _run(self) -> None:
         asyncio.set_event_loop(self._loop)

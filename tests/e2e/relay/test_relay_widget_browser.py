@@ -234,7 +234,7 @@ def test_upload_checks_content_not_name(
     assert (ok.json()["mime"], ok.json()["width"], ok.json()["height"]) == ("image/jpeg", 10, 10)
     big = httpx.post(
         url,
-        content=b"\xff\xd8\xff" + b"0" * (5 * 1024 * 1024),
+        content=b"\xff\xd8\xff" + b"0" * p.MAX_IMAGE_BYTES,
         headers={"Authorization": f"Bearer {session}"},
     )
     assert big.status_code == 413
