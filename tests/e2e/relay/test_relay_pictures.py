@@ -29,7 +29,7 @@ from urllib.parse import urlsplit
 import httpx
 import pytest
 from PIL import Image
-from support.relay_proc import Relay
+from support.relay_proc import Relay, line_env
 
 from minichat_desktop.sync import media
 from relay import protocol as p
@@ -175,21 +175,8 @@ def shop(relay_factory: Any, clients: Any) -> Shop:
 
 
 def _set_line(clients: Any, relay: Relay, shop_id: str) -> None:
-    """The shop's LINE channel: from the environment (issue 14 item 8), or with the options
-    the relay took before that."""
-    env = {"MINICHAT_LINE_CHANNEL_SECRET": SECRET, "MINICHAT_LINE_CHANNEL_TOKEN": TOKEN}
-    res = clients.run_cli(relay.data_dir, "shops", "line", shop_id, env=env)
-    if res.returncode != 0:
-        res = clients.run_cli(
-            relay.data_dir,
-            "shops",
-            "line",
-            shop_id,
-            "--channel-secret",
-            SECRET,
-            "--channel-token",
-            TOKEN,
-        )
+    """The shop's LINE channel, from the environment as the relay takes it."""
+    res = clients.run_cli(relay.data_dir, "shops", "line", shop_id, env=line_env(SECRET, TOKEN))
     assert res.returncode == 0, res.stderr
 
 
