@@ -41,6 +41,7 @@ from minichat_desktop.domain.models import (
 )
 from minichat_desktop.domain.sales import orders
 from minichat_desktop.domain.sales.orders import LineInput, NewOrder
+from minichat_desktop.domain.sales.tax_documents import Buyer
 from minichat_desktop.domain.thai import s10_check_digit, thai_id_check_digit
 from minichat_desktop.errors import UserError
 from minichat_desktop.storage.db import Database
@@ -1479,7 +1480,8 @@ def _counter_sale(
         ),
         STAFF,
     )
-    if rng.random() < 0.04:
+    # A walk-in returns goods to a regular the shop knows: the credit note names the buyer.
+    if rng.random() < 0.04 and cust is not None:
         orders.change_status(
             session,
             view.id,
@@ -1487,6 +1489,13 @@ def _counter_sale(
             OWNER,
             note="ลูกค้านำสินค้ามาคืนที่หน้าร้าน",
             at=_later(view.id, 0, plan.at, now, hours=(2, 72)),
+            buyer=Buyer(
+                name=cust.name,
+                tax_id=cust.tax_id,
+                branch=cust.branch,
+                address=" ".join((cust.address, *cust.place)),
+                phone=cust.phone,
+            ),
         )
 
 

@@ -400,6 +400,11 @@ class Order(Base):
     cod_satang: Mapped[int] = mapped_column(Integer, default=0)
     shipped_at: Mapped[dt.datetime | None] = mapped_column()
     delivered_at: Mapped[dt.datetime | None] = mapped_column()
+    # The VAT tax point (Revenue Code s.78(1)): recorded once, by the first of the sale at the
+    # counter, the payment, the tax invoice or the delivery; never changed afterwards. The VAT
+    # sales report counts the sale in the month of this time (docs/adr/0008-tax-point.md).
+    tax_point_at: Mapped[dt.datetime | None] = mapped_column(index=True)
+    tax_point_basis: Mapped[str] = mapped_column(String(20), default="")
     conversation_ref: Mapped[str] = mapped_column(String(200), default="", index=True)
     cancel_reason: Mapped[str] = mapped_column(Text, default="")
     created_by: Mapped[str] = mapped_column(String(100), default="")
@@ -664,6 +669,14 @@ class TaxDocument(Base):
     issued_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     buyer: Mapped[dict[str, Any]] = mapped_column(default=dict)  # name, tax id, branch, address
     issued_by: Mapped[str] = mapped_column(String(100), default="")
+    # Its life: the one original is printed (or saved) once; later prints are copies; a lost
+    # original is replaced by a ใบแทน (s.86/12); a full tax invoice cancels the abbreviated one
+    # it replaces, which keeps its number and shows in the VAT report as cancelled.
+    original_at: Mapped[dt.datetime | None] = mapped_column()
+    reissues: Mapped[int] = mapped_column(Integer, default=0)  # ใบแทน printed
+    replaces: Mapped[str] = mapped_column(String(40), default="")  # the number it cancels
+    cancelled_at: Mapped[dt.datetime | None] = mapped_column()
+    cancel_note: Mapped[str] = mapped_column(Text, default="")
 
 
 # ---------------------------------------------------------------------------- the sales bot

@@ -14,7 +14,6 @@ from typing import Any
 
 import openpyxl
 import pytest
-from sqlalchemy import update
 
 from minichat_desktop.documents import reports as report_files
 from minichat_desktop.domain import shop
@@ -24,11 +23,9 @@ from minichat_desktop.domain.catalog.products import ProductInput
 from minichat_desktop.domain.customers import customers
 from minichat_desktop.domain.models import (
     Channel,
-    OrderEvent,
     OrderPayment,
     OrderStatus,
     PaymentMethod,
-    TaxDocument,
 )
 from minichat_desktop.domain.reporting import reports
 from minichat_desktop.domain.sales import orders
@@ -64,11 +61,13 @@ def place(db: Database, when: dt.datetime, channel: Channel, lines: dict[str, in
 def shop_db(db: Database) -> dict[str, Any]:
     """March 2026 (Bangkok), prices include 7 % VAT:
 
-    - O1 03-02 LINE 2×P1 = 214.00, paid; full tax invoice dated 03-03 (buyer with tax ID);
+    - O1 03-02 LINE 2×P1 = 214.00, paid 11:00; its full tax invoice (buyer with tax ID) is
+      dated at that tax point;
     - O2 03-05 counter 1×P2 = 53.50, split cash 30.00 + PromptPay 23.50;
     - O3 03-10 widget 1×P1 = 107.00, not paid;
     - O4 03-12 LINE 1×P2, cancelled;
-    - O5 02-20 LINE 3×P2 = 160.50, paid, refunded 03-15;
+    - O5 02-20 LINE 3×P2 = 160.50, paid, refunded 03-15 (no tax invoice printed: the refund
+      issues the abbreviated one it owed, dated 02-20, and the credit note, dated 03-15);
     - O6 03-31 23:30 counter 1×P1 = 107.00 cash (16:30 UTC: still March in Bangkok);
     - O7 04-01 00:10 counter 1×P1 (17:10 UTC on 03-31: April in Bangkok).
     """
@@ -108,9 +107,6 @@ def shop_db(db: Database) -> dict[str, Any]:
             documents.Buyer(name="บริษัท ก้าวหน้า จำกัด", tax_id=BUYER_TAX_ID, branch="00001",
                             address="99 ถนนพระราม 4 กรุงเทพฯ 10500"),
         )  # fmt: skip
-        s.execute(
-            update(TaxDocument).where(TaxDocument.id == doc.id).values(issued_at=bkk(3, 3, 9))
-        )
         s.add_all(
             [
                 OrderPayment(order_id=o2.id, method="cash", amount_satang=3_000),
@@ -119,12 +115,10 @@ def shop_db(db: Database) -> dict[str, Any]:
         )
         orders.change_status(s, o4.id, OrderStatus.CANCELLED, "owner", "ลูกค้ายกเลิก")
         orders.mark_paid(s, o5.id, "owner", paid_at=bkk(2, 20, 12))
-        orders.change_status(s, o5.id, OrderStatus.REFUNDED, "owner", "สินค้าชำรุด")
-        s.execute(
-            update(OrderEvent)
-            .where(OrderEvent.order_id == o5.id, OrderEvent.status == "refunded")
-            .values(created_at=bkk(3, 15))
-        )
+        orders.change_status(
+            s, o5.id, OrderStatus.REFUNDED, "owner", "สินค้าชำรุด", at=bkk(3, 15),
+            buyer=documents.Buyer(name="สมหญิง ใจดี", address="5 ถนนสีลม กรุงเทพฯ 10500"),
+        )  # fmt: skip
         p1 = catalog.get_product_by_sku(s, "P1").id
         for when in (bkk(3, 1), bkk(3, 9), bkk(2, 1)):
             analytics.record(s, analytics.PRODUCT_VIEWED, at=when, product_id=p1)
@@ -157,18 +151,25 @@ def test_vat_report_rows_follow_the_rules(shop_db: dict[str, Any]) -> None:
         from minichat_desktop.domain.sql import DriverConnection
 
         rows = reports.vat_rows(DriverConnection(s), *MARCH)
-    o2, o3, o5, o6, doc = (shop_db[k] for k in ("o2", "o3", "o5", "o6", "doc"))
+    o2, o5, o6, doc = (shop_db[k] for k in ("o2", "o5", "o6", "doc"))
+    with db.read() as s:
+        owed = documents.find_document(s, o5.id, documents.DocumentKind.ABBREVIATED)
+        cn = documents.find_document(s, o5.id, documents.DocumentKind.CREDIT_NOTE)
+    assert owed is not None and cn is not None
+    # O3 (not paid, not delivered) has no tax point: it owes no VAT yet and is not listed.
     assert rows == [
-        [dt.date(2026, 3, 3), doc.number, "บริษัท ก้าวหน้า จำกัด", BUYER_TAX_ID, "สาขาที่ 00001",
+        [dt.date(2026, 3, 2), doc.number, "บริษัท ก้าวหน้า จำกัด", BUYER_TAX_ID, "สาขาที่ 00001",
          20_000, 1_400],
         [dt.date(2026, 3, 5), o2.number, "ลูกค้าทั่วไป", "", "", 5_000, 350],
-        [dt.date(2026, 3, 10), o3.number, "สมหญิง ใจดี", "", "", 10_000, 700],
-        [dt.date(2026, 3, 15), o5.number, "คืนเงิน (สมหญิง ใจดี)", "", "", -15_000, -1_050],
+        [dt.date(2026, 3, 15), cn.number, "สมหญิง ใจดี", "", "", -15_000, -1_050],
         [dt.date(2026, 3, 31), o6.number, "ลูกค้าทั่วไป", "", "", 10_000, 700],
     ]  # fmt: skip
     with db.read() as s:
         feb = reports.vat_rows(DriverConnection(s), *reports.month_range("2026-02"))
-    assert [(r[1], r[5], r[6]) for r in feb] == [(o5.number, 15_000, 1_050)]
+    assert [(r[0], r[1], r[5], r[6]) for r in feb] == [
+        (dt.date(2026, 2, 20), owed.number, 15_000, 1_050)
+    ]
+    assert owed.number == "ABB2026-000001" and cn.number == "CN2026-000001"
 
 
 def test_vat_report_lists_the_credit_note_of_a_refunded_invoice(shop_db: dict[str, Any]) -> None:
@@ -179,12 +180,11 @@ def test_vat_report_lists_the_credit_note_of_a_refunded_invoice(shop_db: dict[st
 
     db, o1, doc = shop_db["db"], shop_db["o1"], shop_db["doc"]
     with db.write() as s:
-        orders.change_status(s, o1.id, OrderStatus.REFUNDED, "owner", "คืนสินค้าทั้งหมด")
+        orders.change_status(
+            s, o1.id, OrderStatus.REFUNDED, "owner", "คืนสินค้าทั้งหมด", at=bkk(4, 2, 10)
+        )
         cn = documents.find_document(s, o1.id, documents.DocumentKind.CREDIT_NOTE)
         assert cn is not None and cn.number.startswith("CN")
-        s.execute(
-            update(TaxDocument).where(TaxDocument.id == cn.id).values(issued_at=bkk(4, 2, 10))
-        )
     with db.read() as s:
         april = reports.vat_rows(DriverConnection(s), *reports.month_range("2026-04"))
         march = reports.vat_rows(DriverConnection(s), *MARCH)
@@ -196,7 +196,7 @@ def test_vat_report_lists_the_credit_note_of_a_refunded_invoice(shop_db: dict[st
 def test_vat_report_xlsx_reads_back(shop_db: dict[str, Any], tmp_path: Path) -> None:
     out = tmp_path / "vat.xlsx"
     result = report_files.write_report(shop_db["db"], "vat", *MARCH, out)
-    assert (result.rows, result.tables) == (5, 1)
+    assert (result.rows, result.tables) == (4, 1)
     wb = openpyxl.load_workbook(out)
     assert wb.sheetnames == ["รายงานภาษีขาย"]
     ws = wb["รายงานภาษีขาย"]
@@ -213,20 +213,19 @@ def test_vat_report_xlsx_reads_back(shop_db: dict[str, Any], tmp_path: Path) -> 
     assert header == [c.header for c in reports.VAT_COLUMNS]
     assert all(ws.cell(row=7, column=c).font.b for c in range(1, 9))
     assert ws.freeze_panes == "A8"
-    assert ws.auto_filter.ref == "A7:H12"
+    assert ws.auto_filter.ref == "A7:H11"
     assert [ws.column_dimensions[c].width for c in "ABCD"] == [8, 14, 19, 32]
-    assert [r[0] for r in body] == [1, 2, 3, 4, 5]
-    assert body[0][1] == dt.datetime(2026, 3, 3)
+    assert [r[0] for r in body] == [1, 2, 3, 4]
+    assert body[0][1] == dt.datetime(2026, 3, 2)
     assert ws["B8"].number_format == "dd/mm/yyyy"
     assert [money(r[6]) for r in body] == [
-        Decimal("200.00"), Decimal("50.00"), Decimal("100.00"), Decimal("-150.00"),
-        Decimal("100.00"),
+        Decimal("200.00"), Decimal("50.00"), Decimal("-150.00"), Decimal("100.00"),
     ]  # fmt: skip
     assert ws["G8"].number_format == "#,##0.00" and ws["H8"].number_format == "#,##0.00"
     assert totals[0] == "รวม" and totals[1:6] == [None] * 5
-    assert (money(totals[6]), money(totals[7])) == (Decimal("300.00"), Decimal("21.00"))
-    assert ws.cell(row=13, column=7).font.b
-    assert ws.cell(row=13, column=7).number_format == "#,##0.00"
+    assert (money(totals[6]), money(totals[7])) == (Decimal("200.00"), Decimal("14.00"))
+    assert ws.cell(row=12, column=7).font.b
+    assert ws.cell(row=12, column=7).number_format == "#,##0.00"
 
 
 def test_vat_report_csv_has_a_bom_and_plain_numbers(
@@ -239,11 +238,11 @@ def test_vat_report_csv_has_a_bom_and_plain_numbers(
     rows = list(csv.reader(raw.decode("utf-8-sig").splitlines()))
     assert rows[0][0] == "ลำดับที่"
     assert rows[1] == [
-        "1", "2026-03-03", shop_db["doc"].number, "บริษัท ก้าวหน้า จำกัด", BUYER_TAX_ID,
+        "1", "2026-03-02", shop_db["doc"].number, "บริษัท ก้าวหน้า จำกัด", BUYER_TAX_ID,
         "สาขาที่ 00001", "200.00", "14.00",
     ]  # fmt: skip
-    assert rows[4][6:] == ["-150.00", "-10.50"]
-    assert rows[-1] == ["รวม", "", "", "", "", "", "300.00", "21.00"]
+    assert rows[3][6:] == ["-150.00", "-10.50"] and rows[3][2].startswith("CN")
+    assert rows[-1] == ["รวม", "", "", "", "", "", "200.00", "14.00"]
 
 
 def test_vat_report_pdf_has_the_header_and_thai_text(
@@ -267,11 +266,11 @@ def test_vat_report_pdf_has_the_header_and_thai_text(
             "เลขประจำตัวผู้เสียภาษีอากร 0105565123452",
             "สำนักงานใหญ่",
             "บริษัท ก้าวหน้า จำกัด",
-            "คืนเงิน (สมหญิง ใจดี)",
+            "สมหญิง ใจดี",
             "-150.00",
-            "300.00",
-            "21.00",
-            "03/03/2569",
+            "200.00",
+            "14.00",
+            "02/03/2569",
         ):
             assert expected in text, expected
         image = page.render(scale=1).to_pil().convert("L")

@@ -21,14 +21,18 @@ What each report counts, for a range of Bangkok dates (both ends included):
   invoice's date and number, the buyer's name, tax ID and branch, the value before VAT and
   the VAT. Rules:
 
-  * an order that has a tax invoice (full, else abbreviated) is listed once, at the
-    invoice's date and number, with the buyer printed on it; an order without one is listed
-    at its own date and number (sales with no invoice yet still owe VAT);
-  * a cancelled order is left out — unless a tax invoice had been issued for it: that number
-    is listed with zero amounts and "ยกเลิก" so the invoice numbers stay without gaps;
-  * a refund is a credit note: a negative row at the credit note's date and number (or, with
-    no credit note issued, at the refund's date with the order number and "คืนเงิน"); the
-    original sale stays in the month it was made.
+  * a sale is listed once, in the month of its **tax point** (``sales/tax_point.py``,
+    Revenue Code s.78(1): the counter sale, else the first of payment, tax invoice and
+    delivery), at that date, with its tax invoice's number and buyer (the full one, else the
+    abbreviated one) or, before any was printed, its order number (it owes VAT all the same);
+    a sale with no tax point yet (not paid, not delivered) is not listed;
+  * a cancelled tax invoice (an abbreviated one replaced by a full one) keeps its row, at its
+    date and number, with zero amounts and "ยกเลิก", so the numbers stay without gaps;
+  * a refund reduces VAT only through its credit note (s.82/10, s.86/10): a negative row at
+    the credit note's date and number; the sale stays in its own month.
+
+  The tax point is recorded once, when it happens, and documents are dated at it: printing,
+  reprinting or exporting later never moves a figure between months.
 
 A :class:`Report` is a title, the lines under it (the shop, the period), notes and
 :class:`Table` values whose columns say how to show each value (:class:`Column` ``kind``):
@@ -583,75 +587,58 @@ def vat_rows(raw: DriverConnection, date_from: dt.date, date_to: dt.date) -> lis
         b_branch = str(data.get("branch") or (branch if not data else "") or "").strip()
         return b_name or "ลูกค้าทั่วไป", b_tax, _branch_text(b_tax, b_branch)
 
-    # Sales: orders with an invoice at its date, others at their own date.
-    for (
-        status,
-        number,
-        created,
-        name,
-        tax_id,
-        branch,
-        total,
-        vat,
-        doc_number,
-        issued,
-        doc_buyer,
-    ) in raw.execute(
+    # Sales, at their tax point, under their tax invoice when one was printed.
+    for number, tax_point, name, tax_id, branch, total, vat, doc_number, doc_buyer in raw.execute(
         """
         WITH doc AS (
-            SELECT order_id, number, issued_at, buyer,
+            SELECT order_id, number, buyer,
                 ROW_NUMBER() OVER (
                     PARTITION BY order_id ORDER BY CASE kind WHEN 'full' THEN 0 ELSE 1 END, id
                 ) AS pick
-            FROM tax_documents WHERE kind IN ('full', 'abbreviated')
+            FROM tax_documents
+            WHERE kind IN ('full', 'abbreviated') AND cancelled_at IS NULL
         )
-        SELECT o.status, o.number, o.created_at, o.customer_name, o.customer_tax_id,
-            o.customer_branch, o.total_satang, o.vat_satang, d.number, d.issued_at, d.buyer
+        SELECT o.number, o.tax_point_at, o.customer_name, o.customer_tax_id,
+            o.customer_branch, o.total_satang, o.vat_satang, d.number, d.buyer
         FROM orders o LEFT JOIN doc d ON d.order_id = o.id AND d.pick = 1
-        WHERE (d.issued_at IS NOT NULL AND d.issued_at >= :lo AND d.issued_at < :hi)
-           OR (d.issued_at IS NULL AND o.created_at >= :lo AND o.created_at < :hi
-               AND o.status <> 'cancelled')
+        WHERE o.tax_point_at >= :lo AND o.tax_point_at < :hi
         """,
         {"lo": lo, "hi": hi},
     ):
-        when = _local_date(issued or created)
         b_name, b_tax, b_branch = buyer_of(doc_buyer, name, tax_id, branch)
-        if status == "cancelled":
-            out.append([when, doc_number or number, f"ยกเลิก ({b_name})", b_tax, b_branch, 0, 0])
-            continue
-        out.append([when, doc_number or number, b_name, b_tax, b_branch, total - vat, vat])
+        out.append(
+            [
+                _local_date(tax_point),
+                doc_number or number,
+                b_name,
+                b_tax,
+                b_branch,
+                total - vat,
+                vat,
+            ]
+        )
 
-    # Refunds: credit notes, or the refund's date when none was issued.
-    for (
-        number,
-        name,
-        tax_id,
-        branch,
-        total,
-        vat,
-        cn_number,
-        cn_at,
-        cn_buyer,
-        refunded_at,
-    ) in raw.execute(
+    # Cancelled tax invoices keep their number, with nothing to pay; credit notes reduce.
+    for kind, doc_number, issued, doc_buyer, name, tax_id, branch, total, vat in raw.execute(
         """
-            SELECT o.number, o.customer_name, o.customer_tax_id, o.customer_branch,
-                o.total_satang, o.vat_satang, cn.number, cn.issued_at, cn.buyer,
-                (SELECT MAX(e.created_at) FROM order_events e
-                 WHERE e.order_id = o.id AND e.kind = 'status' AND e.status = 'refunded')
-            FROM orders o
-            LEFT JOIN tax_documents cn ON cn.order_id = o.id AND cn.kind = 'credit_note'
-            WHERE o.status = 'refunded' OR cn.id IS NOT NULL
-            """
+        SELECT d.kind, d.number, d.issued_at, d.buyer, o.customer_name, o.customer_tax_id,
+            o.customer_branch, o.total_satang, o.vat_satang
+        FROM tax_documents d JOIN orders o ON o.id = d.order_id
+        WHERE d.issued_at >= :lo AND d.issued_at < :hi
+          AND (d.kind = 'credit_note'
+               OR (d.kind IN ('full', 'abbreviated') AND d.cancelled_at IS NOT NULL))
+        """,
+        {"lo": lo, "hi": hi},
     ):
-        at = cn_at or refunded_at
-        if at is None or not lo <= at < hi:
-            continue
-        b_name, b_tax, b_branch = buyer_of(cn_buyer, name, tax_id, branch)
-        label = cn_number or number
-        if not cn_number:
-            b_name = f"คืนเงิน ({b_name})"
-        out.append([_local_date(at), label, b_name, b_tax, b_branch, -(total - vat), -vat])
+        b_name, b_tax, b_branch = buyer_of(doc_buyer, name, tax_id, branch)
+        if kind == "credit_note":
+            out.append(
+                [_local_date(issued), doc_number, b_name, b_tax, b_branch, -(total - vat), -vat]
+            )
+        else:
+            out.append(
+                [_local_date(issued), doc_number, f"ยกเลิก ({b_name})", b_tax, b_branch, 0, 0]
+            )
     out.sort(key=lambda r: (r[0], r[1]))
     return out
 
@@ -681,8 +668,9 @@ def build_report(session: Session, kind: str, date_from: dt.date, date_to: dt.da
         when = f"เดือนภาษี {period.removeprefix('เดือน ')}" if period.startswith("เดือน") else period
         lines = [when, *_shop_lines(session, tax=True)]
         notes = [
-            "รายการที่ออกใบกำกับภาษีแล้วแสดงตามวันที่และเลขที่ใบกำกับภาษี รายการที่ยังไม่ออก"
-            "แสดงตามวันที่และเลขที่คำสั่งซื้อ การคืนเงินแสดงเป็นยอดติดลบ (ใบลดหนี้)",
+            "รายการขายแสดงตามวันที่ความรับผิดในการเสียภาษีเกิดขึ้น (มาตรา 78) พร้อมเลขที่ใบกำกับภาษี"
+            " รายการที่ยังไม่ได้พิมพ์ใบกำกับภาษีแสดงเลขที่คำสั่งซื้อ ใบกำกับภาษีที่ยกเลิกแสดงยอดเป็นศูนย์"
+            " การคืนเงินลดภาษีได้ด้วยใบลดหนี้เท่านั้น แสดงเป็นยอดติดลบ",
         ]
         tables = _vat(raw, date_from, date_to)
     else:

@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 
 from minichat_desktop.domain.models import OrderStatus, PaymentMethod
 from minichat_desktop.domain.sales import order_notify, orders
+from minichat_desktop.domain.sales.tax_documents import Buyer
 from minichat_desktop.domain.thai import is_valid_s10
 from minichat_desktop.errors import UserError
 
@@ -91,10 +92,13 @@ def change_status(
     *,
     note: str = "",
     tell: bool = False,
+    buyer: Buyer | None = None,
 ) -> Changed:
     """Move the order (cancel and refund give its stock back) and, with ``tell``, send the
-    status's message to its chat."""
-    view = orders.change_status(session, order_id, OrderStatus(to), actor, note.strip())
+    status's message to its chat. ``buyer``: who a refund's credit note names."""
+    view = orders.change_status(
+        session, order_id, OrderStatus(to), actor, note.strip(), buyer=buyer
+    )
     return Changed(view, _tell(session, order_id, str(view.status), actor, tell))
 
 

@@ -44,6 +44,7 @@ from minichat_desktop.domain.models import (
     utcnow,
 )
 from minichat_desktop.domain.sales import tax_documents as documents
+from minichat_desktop.domain.sales.tax_point import TaxPointBasis, record_tax_point
 from minichat_desktop.domain.sql import DriverConnection
 from minichat_desktop.domain.thai import format_baht
 from minichat_desktop.errors import InvalidTransition, NotFound, UserError
@@ -251,6 +252,8 @@ class OrderView:
     cod_satang: int
     shipped_at: dt.datetime | None
     delivered_at: dt.datetime | None
+    tax_point_at: dt.datetime | None
+    tax_point_basis: str
     conversation_ref: str
     cancel_reason: str
     created_by: str
@@ -613,6 +616,8 @@ def _order_row(
         "cod_satang": totals.total if new.cod else 0,
         "shipped_at": None,
         "delivered_at": now if completed else None,
+        "tax_point_at": now if completed else None,
+        "tax_point_basis": TaxPointBasis.SALE.value if completed else "",
         "conversation_ref": new.conversation_ref,
         "cancel_reason": "",
         "created_by": actor,
@@ -825,12 +830,14 @@ def change_status(
     note: str = "",
     *,
     at: dt.datetime | None = None,
+    buyer: documents.Buyer | None = None,
 ) -> OrderView:
     """Move an order to ``to``. Cancelling gives reserved stock back; refunding gives the
     stock back, marks the payment refunded and, when the order had a tax invoice, issues its
     credit note (``documents.issue_credit_note``). Raises :class:`InvalidTransition` naming both
     statuses when the move is not allowed. ``at`` (aware; default now) is when it happened:
-    the demo shop records past changes at their own times."""
+    the demo shop records past changes at their own times. ``buyer``: who the refund's credit
+    note names when its tax invoice names nobody (``document.credit_note_buyer_required``)."""
     order = _load(session, order_id=order_id)
     current = OrderStatus(order.status)
     to = OrderStatus(to)
@@ -876,12 +883,13 @@ def change_status(
         order.shipped_at = now
     if to == S.DELIVERED:
         order.delivered_at = now
+        record_tax_point(order, now, TaxPointBasis.DELIVERY)
     order.status = to
     order.updated_at = now
     _event(session, order, "status", actor, note, status=to, at=now)
     session.flush()
     if to == S.REFUNDED:  # a sale that had a tax invoice gets its credit note (ใบลดหนี้)
-        documents.issue_credit_note(session, order.id, actor, now=now)
+        documents.issue_credit_note(session, order.id, actor, now=now, buyer=buyer)
     session.expire(order, ["events"])
     return order_view(order)
 
@@ -908,6 +916,7 @@ def mark_paid(
         )
     order.payment_status = PaymentStatus.PAID
     order.paid_at = paid_at or utcnow()
+    record_tax_point(order, order.paid_at, TaxPointBasis.PAYMENT)
     if method is not None:
         order.payment_method = method
     order.payment_ref = reference.strip()

@@ -14,7 +14,16 @@ A document is issued once per order and kind. Its number comes from its own gap-
 per kind and Bangkok calendar year (``INV2026-000001``, ``ABB…``, ``RC…``), taken inside the
 writer's transaction like order numbers; issuing again returns the same number, date and buyer,
 so a reprint reads exactly as the original. Documents are issued for paid orders only (the
-receipt says the money was received).
+receipt says the money was received), and a sale's document is **dated at its tax point**
+(``tax_point.py``: the sale, payment or delivery), however late it is printed; a credit note
+is dated at the refund.
+
+Each number's life (docs/adr/0008-tax-point.md): the first print or save is the one original
+(ต้นฉบับ); every later one is a copy (สำเนา); a lost original is replaced by a ใบแทน (Revenue
+Code s.86/12: same number and date, marked, with the reason in the timeline and audit log).
+A full tax invoice issued for a sale that had an abbreviated one cancels it (s.86/6 is the
+counter's slip; the buyer asked for the full one): the full invoice names the abbreviated
+number, which keeps its number and shows in the VAT report as cancelled.
 """
 
 from __future__ import annotations
@@ -31,6 +40,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from minichat_desktop.domain import shop as shop_mod
 from minichat_desktop.domain.models import (
+    AuditEntry,
     Order,
     OrderEvent,
     OrderPayment,
@@ -40,6 +50,7 @@ from minichat_desktop.domain.models import (
     TaxDocument,
     utcnow,
 )
+from minichat_desktop.domain.sales.tax_point import TaxPointBasis, record_tax_point
 from minichat_desktop.domain.sql import DriverConnection
 from minichat_desktop.domain.thai import (
     ThaiFormatError,
@@ -58,6 +69,15 @@ class DocumentKind(StrEnum):
 
 
 TAX_INVOICES = (DocumentKind.FULL, DocumentKind.ABBREVIATED)
+
+
+class Mark(StrEnum):
+    """What a printed document says it is."""
+
+    ORIGINAL = "original"  # ต้นฉบับ: the first print or save of the number
+    COPY = "copy"  # สำเนา: every later print
+    REPLACEMENT = "replacement"  # ใบแทน: replaces a lost original (s.86/12)
+    CANCELLED = "cancelled"  # ยกเลิก: a cancelled document printed again
 
 
 # Number prefixes: what an accountant reads at a glance.
@@ -173,9 +193,18 @@ class DocumentView:
     kind: DocumentKind
     number: str
     order_id: int
-    issued_at: dt.datetime
+    issued_at: dt.datetime  # the date it carries: the sale's tax point (a credit note: refund)
     buyer: Buyer
     issued_by: str
+    original_at: dt.datetime | None = None  # when the original was printed or saved
+    reissues: int = 0  # ใบแทน printed
+    replaces: str = ""  # the abbreviated tax invoice a full one cancelled
+    cancelled_at: dt.datetime | None = None
+    cancel_note: str = ""
+
+    @property
+    def cancelled(self) -> bool:
+        return self.cancelled_at is not None
 
 
 @dataclass(frozen=True, slots=True)
@@ -280,6 +309,10 @@ class DocumentData:
     tenders: tuple[Tender, ...]
     amount_words: str
     credit: Credit | None = None  # a credit note's reference and amounts
+    mark: Mark = Mark.ORIGINAL
+    replaces: str = ""  # a full invoice: the abbreviated number it cancels
+    reason: str = ""  # a ใบแทน: why it replaces the original; cancelled: why
+    pos_number: str = ""  # the registered cash register's number (abbreviated invoices)
 
     @property
     def is_tax_invoice(self) -> bool:
@@ -321,6 +354,11 @@ def _view(doc: TaxDocument) -> DocumentView:
         issued_at=doc.issued_at,
         buyer=Buyer.from_json(doc.buyer or {}),
         issued_by=doc.issued_by,
+        original_at=doc.original_at,
+        reissues=doc.reissues or 0,
+        replaces=doc.replaces or "",
+        cancelled_at=doc.cancelled_at,
+        cancel_note=doc.cancel_note or "",
     )
 
 
@@ -408,11 +446,12 @@ def _clean_buyer(buyer: Buyer, kind: DocumentKind) -> Buyer:
                 field="tax_id",
                 value=buyer.tax_id,
             ) from exc
-    if kind is DocumentKind.FULL and not (name and address):
+    if kind in (DocumentKind.FULL, DocumentKind.CREDIT_NOTE) and not (name and address):
         missing = "name" if not name else "address"
+        what = "a full tax invoice" if kind is DocumentKind.FULL else "a credit note"
         raise UserError(
             "document.buyer_required",
-            f"a full tax invoice needs the buyer's name and address; the {missing} is missing",
+            f"{what} needs the buyer's name and address; the {missing} is missing",
             field=missing,
         )
     return Buyer(name, tax_id, buyer.branch.strip(), address, buyer.phone.strip())
@@ -500,8 +539,82 @@ def issue_document(
             f"order {order.number} was refunded; no new document can be issued for it",
             order=order.number,
         )
+    if kind is DocumentKind.ABBREVIATED:
+        full = find_document(session, order.id, DocumentKind.FULL)
+        if full is not None:
+            raise UserError(
+                "document.full_issued",
+                f"order {order.number} has the full tax invoice {full.number}; print it (or "
+                "its copy) instead of an abbreviated one",
+                order=order.number,
+                number=full.number,
+            )
     chosen = _clean_buyer(buyer if buyer is not None else buyer_from_order(order), kind)
-    return _record(session, order.id, kind, chosen, actor, now or utcnow())
+    recorded = now or utcnow()
+    if kind in TAX_INVOICES:
+        record_tax_point(order, recorded, TaxPointBasis.INVOICE)
+    # s.86: the tax invoice is due at the tax point; printed later, it still carries that date.
+    dated = order.tax_point_at if order.tax_point_at is not None else recorded
+    if dated.tzinfo is None:
+        dated = dated.replace(tzinfo=dt.UTC)
+    abbreviated = (
+        find_document(session, order.id, DocumentKind.ABBREVIATED)
+        if kind is DocumentKind.FULL
+        else None
+    )
+    if abbreviated is not None and abbreviated.cancelled:
+        abbreviated = None
+    doc = _record(
+        session,
+        order.id,
+        kind,
+        chosen,
+        actor,
+        recorded,
+        dated=dated,
+        replaces=abbreviated.number if abbreviated else "",
+        note=f" (ยกเลิกและออกแทน {abbreviated.number})" if abbreviated else "",
+    )
+    if abbreviated is not None:
+        _cancel(
+            session,
+            abbreviated,
+            actor,
+            recorded,
+            f"ออกใบกำกับภาษีเต็มรูป {doc.number} แทน",
+        )
+    return doc
+
+
+def _cancel(
+    session: Session, doc: DocumentView, actor: str, when: dt.datetime, note: str
+) -> None:
+    """Cancel a document: it keeps its number and date, and is listed as cancelled."""
+    row = session.get(TaxDocument, doc.id)
+    assert row is not None
+    row.cancelled_at = when
+    row.cancel_note = note
+    session.add(
+        OrderEvent(
+            order_id=doc.order_id,
+            kind="document",
+            status="",
+            note=f"ยกเลิก{TITLES[doc.kind][0]} {doc.number}: {note}",
+            actor=actor,
+            created_at=when,
+        )
+    )
+    session.add(
+        AuditEntry(
+            at=when,
+            actor=actor,
+            action="document.cancel",
+            entity="tax_document",
+            entity_id=doc.number,
+            changes={"cancelled": [None, note]},
+        )
+    )
+    session.flush()
 
 
 def _record(
@@ -512,16 +625,22 @@ def _record(
     actor: str,
     now: dt.datetime,
     note: str = "",
+    *,
+    dated: dt.datetime | None = None,
+    replaces: str = "",
 ) -> DocumentView:
-    """Number and store a document, with its line in the order's timeline."""
-    number = _next_document_number(session, kind, now)
+    """Number and store a document dated ``dated`` (default ``now``; its number's year is
+    that date's Bangkok year), with its line in the order's timeline at ``now``."""
+    when = dated or now
+    number = _next_document_number(session, kind, when)
     doc = TaxDocument(
         kind=kind.value,
         number=number,
         order_id=order_id,
-        issued_at=now,
+        issued_at=when,
         buyer=buyer.to_json(),
         issued_by=actor,
+        replaces=replaces,
     )
     session.add(doc)
     session.add(
@@ -539,33 +658,85 @@ def _record(
 
 
 def issue_credit_note(
-    session: Session, order_id: int, actor: str, *, now: dt.datetime | None = None
+    session: Session,
+    order_id: int,
+    actor: str,
+    *,
+    now: dt.datetime | None = None,
+    buyer: Buyer | None = None,
 ) -> DocumentView | None:
-    """The credit note (ใบลดหนี้) of a refunded order that had a tax invoice, issued now from
-    its own gap-free sequence (``CN2026-000001``) with the tax invoice's buyer; the one
-    already issued when there is one. None when the order had no tax invoice (a non-VAT
-    shop's receipt, or a sale refunded before its invoice): there is no output tax to reduce.
-    Called by ``orders.change_status`` in the refund's own unit of work; a refund is always
-    the whole order, so the right value is zero and the difference the invoice's value."""
+    """The credit note (ใบลดหนี้, s.86/10) of a refunded sale, dated at the refund, from its
+    own gap-free sequence (``CN2026-000001``); the one already issued when there is one.
+
+    Output tax is reduced only through a credit note against a tax invoice (s.82/10): a
+    VAT-registered shop's sale whose tax point has passed but whose tax invoice was never
+    printed gets it now (dated at its tax point; full when the order names the buyer and
+    address, else abbreviated), then the credit note. None when there is no output tax to
+    reduce: a shop that is not VAT-registered, or a sale without a tax point.
+
+    The credit note names the buyer: ``buyer``, else the tax invoice's, else the order's. A
+    credit note against an abbreviated invoice that names nobody needs ``buyer`` (name and
+    address): :class:`UserError` ``document.credit_note_buyer_required`` asks for it. Called by
+    ``orders.change_status`` in the refund's own unit of work; a refund is the whole order, so
+    the right value is zero and the difference the invoice's value."""
     existing = find_document(session, order_id, DocumentKind.CREDIT_NOTE)
     if existing is not None:
         return existing
-    invoice = _tax_invoice(session, order_id)
+    when = now or utcnow()
+    order = _order_row(session, order_id)
+    invoice = _tax_invoice(session, order_id) or _owed_invoice(session, order, actor, when)
     if invoice is None:
         return None
+    chosen = _credit_buyer(order, invoice, buyer)
     return _record(
         session,
         order_id,
         DocumentKind.CREDIT_NOTE,
-        invoice.buyer,
+        chosen,
         actor,
-        now or utcnow(),
+        when,
         note=f" (อ้างอิง {invoice.number})",
     )
 
 
+def _owed_invoice(
+    session: Session, order: Order, actor: str, when: dt.datetime
+) -> DocumentView | None:
+    """The tax invoice a VAT-registered shop owed since the sale's tax point, issued now
+    (dated at the tax point) so that a refund can be credited against it."""
+    if order.tax_point_at is None or not shop_mod.get_profile(session).vat_registered:
+        return None
+    named = buyer_from_order(order)
+    kind = DocumentKind.FULL if named.name and named.address else DocumentKind.ABBREVIATED
+    dated = order.tax_point_at
+    if dated.tzinfo is None:
+        dated = dated.replace(tzinfo=dt.UTC)
+    return _record(session, order.id, kind, named, actor, when, dated=dated)
+
+
+def _credit_buyer(order: Order, invoice: DocumentView, given: Buyer | None) -> Buyer:
+    """Who a credit note names (s.86/10 asks for the buyer's name and address)."""
+    if given is not None:
+        chosen = _clean_buyer(given, DocumentKind.CREDIT_NOTE)
+    elif invoice.buyer.name and invoice.buyer.address:
+        chosen = invoice.buyer
+    else:
+        chosen = buyer_from_order(order)
+    if not (chosen.name and chosen.address):
+        missing = "name" if not chosen.name else "address"
+        raise UserError(
+            "document.credit_note_buyer_required",
+            f"a credit note for order {order.number} needs the buyer's name and address "
+            f"(its tax invoice {invoice.number} names none); the {missing} is missing",
+            order=order.number,
+            field=missing,
+        )
+    return chosen
+
+
 def _tax_invoice(session: Session, order_id: int) -> DocumentView | None:
-    """The order's tax invoice: the full one when both were issued (it names the buyer)."""
+    """The order's tax invoice: the full one when both were issued (it names the buyer, and
+    cancelled the abbreviated one)."""
     for kind in TAX_INVOICES:
         found = find_document(session, order_id, kind)
         if found is not None:
