@@ -209,15 +209,20 @@ def graphemes(text: str) -> list[str]:
 
 
 def shorten(text: str, limit: int) -> str:
-    """``text`` cut to at most ``limit`` graphemes, ending in "…" when cut; the cut falls on a
-    space when one is in the last half, else between graphemes (never inside a cluster)."""
+    """``text`` cut to at most ``limit`` graphemes (the "…" counts), ending in "…" when cut.
+
+    The cut falls, in the last half, on a space, else before a Thai leading vowel, else
+    between any two graphemes: never inside a cluster (a Thai consonant keeps its marks).
+    """
     parts = graphemes(text)
     if len(parts) <= limit:
         return text
     keep = parts[: limit - 1]
-    spaces = [i for i, g in enumerate(keep) if g.isspace()]
-    if spaces and spaces[-1] >= len(keep) // 2:
-        keep = keep[: spaces[-1]]
+    for ok in (lambda g: g.isspace(), lambda g: g[:1] in _THAI_LEADING):
+        at = [i for i in range(len(keep) // 2, len(keep) + 1) if i < len(parts) and ok(parts[i])]
+        if at:
+            keep = keep[: at[-1]]
+            break
     return "".join(keep).rstrip() + ELLIPSIS
 
 

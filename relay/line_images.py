@@ -61,10 +61,9 @@ def _flat(img: Image.Image) -> Image.Image:
     return img.convert("RGBA" if has_alpha else "RGB")
 
 
-def _encode(img: Image.Image, limit: int) -> Picture:
-    """JPEG (PNG when the picture has transparency) of at most ``limit`` bytes, halving the
+def _encode(img: Image.Image, limit: int, quality: int) -> Picture:
+    """JPEG (PNG when the picture has transparency) of at most ``limit`` bytes, lowering the
     quality, then the size, until it fits."""
-    quality = 90
     while True:
         buf = io.BytesIO()
         if img.mode == "RGBA":
@@ -82,10 +81,10 @@ def _encode(img: Image.Image, limit: int) -> Picture:
 
 
 def _convert(img: Image.Image) -> Picture:
-    return _encode(_flat(img), MAX_ORIGINAL)
+    return _encode(_flat(img), MAX_ORIGINAL, 90)
 
 
 def _preview(img: Image.Image) -> Picture:
     small = ImageOps.exif_transpose(_flat(img))
     small.thumbnail((PREVIEW_SIDE, PREVIEW_SIDE))
-    return _encode(small, MAX_PREVIEW)
+    return _encode(small, MAX_PREVIEW, 75)  # a preview is seen small: lighter is better
