@@ -268,7 +268,8 @@ def _cut(parts: list[str], limit: int) -> int:
         if used > limit:
             break
         fit += 1
-    fit = max(fit, 1)  # one grapheme longer than the limit (never in practice) still moves on
+    if fit == 0:  # one grapheme longer than the limit (never in practice) goes alone
+        return 1
     low = fit // 2  # cut no earlier than half way: few, full parts
     for ok in (
         lambda i: parts[i - 1] in ("\n", "\r\n"),
