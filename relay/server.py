@@ -437,6 +437,11 @@ class Hub:
         one with nothing to show on LINE is done at once."""
         color = self.store.shop(shop_id).widget_config.color
         conversation = items[0].conversation
+        # Tried by a relay before schema 2, under its own key: it goes alone under that key,
+        # so a 409 (LINE took it then) is not sent twice. Newer items are never tried unbatched.
+        legacy_key = items[0].retry_key if items[0].attempts > 0 else None
+        if legacy_key:
+            items = items[:1]
         messages: list[dict[str, Any]] = []
         parts: list[tuple[int, int]] = []
         for it in items:
@@ -457,7 +462,7 @@ class Hub:
         if parts:
             user_id = conversation.split(":", 1)[1]
             body = ln.encode_body({"to": user_id, "messages": messages})
-            batch = self.store.line_add_batch(shop_id, conversation, body, parts)
+            batch = self.store.line_add_batch(shop_id, conversation, body, parts, legacy_key)
             log.info(
                 "shop %s: line request %s: %d message(s) to %s",
                 shop_id,

@@ -871,11 +871,16 @@ class Store:
         self._w().execute("DELETE FROM line_outbox WHERE id=?", (item_id,))
 
     def line_add_batch(
-        self, shop_id: str, conversation: str, body: bytes, parts: list[tuple[int, int]]
+        self,
+        shop_id: str,
+        conversation: str,
+        body: bytes,
+        parts: list[tuple[int, int]],
+        retry_key: str | None = None,
     ) -> LineBatch:
-        """Store a request before its first attempt, with a new retry key, and tie its
-        messages to it (same transaction)."""
-        key = _uuid4()
+        """Store a request before its first attempt, with a new retry key (or ``retry_key``),
+        and tie its messages to it (same transaction)."""
+        key = retry_key or _uuid4()
         db = self._w()
         db.execute(
             "INSERT INTO line_batches(retry_key, shop_id, conversation, body, parts, created_at)"

@@ -6,6 +6,8 @@ from __future__ import annotations
 import hashlib
 import io
 import json
+import sqlite3
+import uuid
 from typing import Any
 
 import httpx
@@ -304,3 +306,47 @@ def _fetch(relay: Any, public_url: str) -> bytes:
     res = httpx.get(relay.url + public_url.removeprefix(PUBLIC), timeout=10)
     assert res.status_code == 200
     return res.content
+
+
+def test_a_message_a_version_1_relay_had_pushed_is_not_sent_twice(
+    line_relay: Any, clients: Any, line_api: Any, arun: Any
+) -> None:
+    """Upgrading a relay whose outbox holds a message it had pushed (LINE took it, the answer
+    was lost): the database is migrated, the message goes alone under its old key, LINE says
+    409, and it is SENT without a second delivery."""
+    relay, token = line_relay
+
+    async def configure() -> None:
+        desk = await _desktop(clients, relay, token)
+        await desk.close()
+
+    arun(configure())
+    relay.stop()
+    db = sqlite3.connect(relay.data_dir / "relay.sqlite3")
+    shop_id = db.execute("SELECT id FROM shops").fetchone()[0]
+    db.execute("DROP TABLE line_batches")
+    db.execute("ALTER TABLE line_outbox DROP COLUMN batch_key")
+    db.execute("UPDATE meta SET value='1' WHERE key='schema_version'")
+    old_key = str(uuid.uuid4())
+    message = p.encode_obj(p.Message("v1-1", p.Text("จากรุ่นเก่า")).to_obj())
+    db.execute(
+        "INSERT INTO line_outbox(shop_id, conversation, msg_id, message, retry_key, attempts)"
+        " VALUES(?,?,?,?,?,1)",
+        (shop_id, CONV, "v1-1", message, old_key),
+    )
+    db.commit()
+    db.close()
+    line_api.accepted_retry_keys[old_key] = ("req-v1", [{"id": "1", "quoteToken": "q"}])
+    relay.start()
+
+    async def go() -> None:
+        desk, _ = await clients.desktop(relay, token)
+        got = await _receipts(desk, {"v1-1"})
+        assert got["v1-1"].status is p.ReceiptStatus.SENT
+        await desk.close()
+
+    arun(go())
+    (push,) = _pushes(line_api)
+    assert push["retry_key"] == old_key
+    assert line_api.delivered == []
+    assert "accepted as req-v1" in relay.log()

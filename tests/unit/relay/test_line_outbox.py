@@ -56,12 +56,14 @@ def test_a_version_1_database_is_migrated(tmp_path: Path) -> None:
     db.execute("DROP TABLE line_batches")
     db.execute("ALTER TABLE line_outbox DROP COLUMN batch_key")
     db.execute("UPDATE meta SET value='1' WHERE key='schema_version'")
+    db.execute("UPDATE line_outbox SET attempts=2")  # a version 1 relay had tried it
     db.commit()
     db.close()
 
     again = Store(tmp_path)
     version = again.db.execute("SELECT value FROM meta WHERE key='schema_version'").fetchone()
     assert int(version[0]) == SCHEMA_VERSION == 2
-    assert [i.msg_id for i in again.line_unbatched(shop_id)] == ["old"]
+    (old,) = again.line_unbatched(shop_id)
+    assert (old.msg_id, old.attempts) == ("old", 2)
     assert again.line_open_batch(shop_id) is None
     again.close()
