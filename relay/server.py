@@ -43,6 +43,7 @@ CLOSE_REPLACED = 4000  # another desktop connection for the same shop took over
 CLOSE_UNAUTHORIZED = 4001
 CLOSE_UNSUPPORTED = 4002
 CLOSE_POLICY = 4008  # rate limit or too many bad frames
+NO_LINE = "ร้านนี้ยังไม่ได้ตั้งค่า LINE / LINE is not set up for this shop"
 HELLO_TIMEOUT = 10.0
 MAX_OUT_QUEUE = 2000  # frames waiting for a slow widget before we drop it
 DESKTOP_PAGE = 500
@@ -445,7 +446,7 @@ class Hub:
         messages: list[dict[str, Any]] = []
         parts: list[tuple[int, int]] = []
         for it in items:
-            if it.conversation != conversation:
+            if it.conversation != conversation or len(messages) == ln.MAX_MESSAGES:
                 break
             try:
                 more = await self._line_messages(shop_id, it, color)
@@ -511,7 +512,7 @@ class Hub:
         valid, else pushed with its X-Line-Retry-Key. Returns "done", "retry" or "held"."""
         items = self.store.line_batch_items(batch)
         if creds is None:
-            self._line_close(shop_id, batch, items, "line is not configured for this shop")
+            self._line_close(shop_id, batch, items, NO_LINE)
             return "done"
         messages = json.loads(batch.body)["messages"]
         if batch.attempts == 0:
@@ -551,7 +552,8 @@ class Hub:
             return "retry"
         if res.status == 400 and res.refused_messages():
             return self._line_refused(shop_id, batch, items, res)
-        self._line_close(shop_id, batch, items, f"line refused the message ({res.describe()})")
+        refused = f"LINE ไม่รับข้อความ / LINE refused the message ({res.describe()})"
+        self._line_close(shop_id, batch, items, refused)
         return "done"
 
     def _line_refused(
