@@ -566,6 +566,7 @@ class Hub:
             "shop %s: line refused request %s: %s", shop_id, batch.retry_key, res.describe()
         )
         start = 0
+        failed = 0
         for item_id, count in batch.parts:
             said = [refused[i] for i in range(start, start + count) if i in refused]
             start += count
@@ -573,6 +574,11 @@ class Hub:
             if said and it is not None:
                 reason = f"LINE ไม่รับข้อความนี้ / LINE refused this message: {'; '.join(said)}"
                 self._line_failed(shop_id, it, reason)
+                failed += 1
+        if not failed:  # LINE named no message of ours: resending would only loop
+            refusal = f"LINE ไม่รับข้อความ / LINE refused the message ({res.describe()})"
+            self._line_close(shop_id, batch, items, refusal)
+            return "done"
         self.store.line_batch_close(batch.retry_key)
         return "done"
 

@@ -350,3 +350,37 @@ def test_a_message_a_version_1_relay_had_pushed_is_not_sent_twice(
     assert push["retry_key"] == old_key
     assert line_api.delivered == []
     assert "accepted as req-v1" in relay.log()
+
+
+def test_a_refusal_naming_no_message_of_the_request_fails_it_whole_with_lines_words(
+    line_relay: Any, clients: Any, line_api: Any, arun: Any
+) -> None:
+    """LINE answers 400 whose details name no message of the request (or 403): the request's
+    messages fail with LINE's status, message and details, and are not resent in a loop."""
+    relay, token = line_relay
+    odd = {
+        "message": "The request body has 1 error(s)",
+        "details": [{"message": "must be a valid user ID", "property": "messages[7].to"}],
+    }
+    line_api.push_status += [(400, odd), (403, {"message": "Not authorized to use this API"})]
+
+    async def go() -> None:
+        desk = await _desktop(clients, relay, token)
+        await _send(desk, clients.text("w-1", "หนึ่ง"))
+        first = await _receipts(desk, {"w-1"})
+        await _send(desk, clients.text("w-2", "สอง"))
+        second = await _receipts(desk, {"w-2"})
+        assert (first["w-1"].status, first["w-1"].reason) == (
+            p.ReceiptStatus.FAILED,
+            "LINE ไม่รับข้อความ / LINE refused the message (http 400: The request body has 1"
+            " error(s) [messages[7].to: must be a valid user ID])",
+        )
+        assert (second["w-2"].status, second["w-2"].reason) == (
+            p.ReceiptStatus.FAILED,
+            "LINE ไม่รับข้อความ / LINE refused the message (http 403: Not authorized to use this API)",
+        )
+        await desk.close()
+
+    arun(go())
+    assert len(_pushes(line_api)) == 2
+    assert line_api.delivered == []
