@@ -384,3 +384,72 @@ def test_a_refusal_naming_no_message_of_the_request_fails_it_whole_with_lines_wo
     arun(go())
     assert len(_pushes(line_api)) == 2
     assert line_api.delivered == []
+
+
+def _webhook(clients: Any, relay: Any, shop_id: str, event_id: str, reply_token: str) -> None:
+    body = json.dumps(
+        {
+            "destination": "U0",
+            "events": [
+                {
+                    "type": "message",
+                    "mode": "active",
+                    "timestamp": 1_800_000_000_000,
+                    "source": {"type": "user", "userId": USER},
+                    "webhookEventId": event_id,
+                    "deliveryContext": {"isRedelivery": False},
+                    "replyToken": reply_token,
+                    "message": {"id": event_id[3:], "type": "text", "text": "ถามราคา"},
+                }
+            ],
+        }
+    ).encode()
+    res = httpx.post(
+        f"{relay.url}/line/{shop_id}/webhook",
+        content=body,
+        headers={
+            "Content-Type": "application/json",
+            "X-Line-Signature": clients.sign(SECRET, body),
+        },
+        timeout=10,
+    )
+    assert res.status_code == 200
+
+
+def test_reply_token_path_refused_message_fails_alone_and_a_failed_reply_is_pushed(
+    relay_factory: Any, clients: Any, line_api: Any, arun: Any
+) -> None:
+    """A reply LINE refuses for one message fails that message (no push); a reply that fails
+    with 500 is pushed under a retry key instead, and delivered once."""
+    relay = relay_factory("--public-url", PUBLIC)
+    shop_id, token = clients.add_shop(relay.data_dir, "ร้านตอบกลับ")
+    relay.start()
+    line_api.refuse_text = "ห้ามส่ง"
+
+    async def go() -> None:
+        desk = await _desktop(clients, relay, token)
+        _webhook(clients, relay, shop_id, "ev-9101", "reply-1")
+        await desk.send(p.Ack((await desk.recv_type(p.Inbound)).seq))
+        await _send(desk, clients.text("t-1", "ห้ามส่ง"))
+        refused = await _receipts(desk, {"t-1"})
+        assert refused["t-1"].status is p.ReceiptStatus.FAILED
+        assert refused["t-1"].reason is not None
+        assert refused["t-1"].reason.endswith(
+            "messages[0].text: The text has an invalid LINE emoji"
+        )
+
+        line_api.reply_status.append((500, {"message": "An error occurred in the server"}))
+        _webhook(clients, relay, shop_id, "ev-9102", "reply-2")
+        await desk.send(p.Ack((await desk.recv_type(p.Inbound)).seq))
+        await _send(desk, clients.text("t-2", "ตอบแล้วค่ะ"))
+        sent = await _receipts(desk, {"t-2"})
+        assert sent["t-2"].status is p.ReceiptStatus.SENT
+        await desk.close()
+
+    arun(go())
+    replies = line_api.calls_to("/v2/bot/message/reply")
+    assert [c["json"]["replyToken"] for c in replies] == ["reply-1", "reply-2"]
+    assert all("X-Line-Retry-Key" not in c["headers"] for c in replies)
+    (push,) = _pushes(line_api)
+    assert push["json"]["messages"] == [{"type": "text", "text": "ตอบแล้วค่ะ"}]
+    assert line_api.delivered == [(USER, {"type": "text", "text": "ตอบแล้วค่ะ"})]
