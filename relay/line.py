@@ -245,8 +245,9 @@ def split_text(text: str, limit: int = MAX_TEXT_UNITS) -> list[str]:
     """``text`` in parts of at most ``limit`` UTF-16 units that join back to ``text``.
 
     Each cut falls, by preference, after a line break, after a space, before a Thai leading
-    vowel, else between two graphemes: never inside a surrogate pair or a Thai cluster. No part
-    is only whitespace (a cut moves back so the last part keeps something to show).
+    vowel, else between two graphemes: never inside a surrogate pair or a Thai cluster. A cut
+    moves back rather than leave a part of only whitespace (LINE shows nothing for it), unless
+    the text ends in more whitespace than a whole part.
     """
     out: list[str] = []
     rest = graphemes(text)
