@@ -7,11 +7,14 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+import json
 import os
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 import aiohttp
+import regex
 
 from relay import protocol as p
 from relay.bodies import BodyIncomplete, read_limited
@@ -19,7 +22,7 @@ from relay.bodies import BodyIncomplete, read_limited
 API_BASE = "https://api.line.me"
 DATA_BASE = "https://api-data.line.me"
 REPLY_TOKEN_MAX_AGE = 50.0  # LINE says "about a minute"; leave a margin
-TIMEOUT = aiohttp.ClientTimeout(total=15, connect=5)
+TIMEOUT = 15.0  # seconds for one API call; ``MINICHAT_LINE_TIMEOUT`` replaces it (tests)
 
 
 def api_bases() -> tuple[str, str]:
@@ -169,6 +172,120 @@ def _parse_event(ev: Any) -> LineEvent | None:
 
 
 # ---------------------------------------------------------------------------------------------
+# LINE's limits, counted the way LINE counts
+# (developers.line.biz/en/docs/messaging-api/text-character-count: UTF-16 code units, except
+# action labels, displayText and message-action text, which are grapheme clusters, UAX #29)
+
+MAX_MESSAGES = 5  # message objects per reply or push request
+MAX_TEXT_UNITS = 5000  # text message text, UTF-16 units
+MAX_ALT_TEXT = 1500  # flex altText, UTF-16 units
+MAX_LABEL = 20  # action label, graphemes
+MAX_DISPLAY_TEXT = 300  # postback displayText / message action text, graphemes
+MAX_DATA = 300  # postback data, UTF-16 units
+MAX_URI = 1000  # uri action
+MAX_IMAGE_URL = 2000  # image originalContentUrl / previewImageUrl, https only
+MAX_FLEX_BYTES = 50_000  # a flex container as JSON
+MAX_QUICK_REPLY = 13
+ELLIPSIS = "…"
+
+_GRAPHEME = regex.compile(r"\X", regex.DOTALL)
+# a Thai leading vowel (เ แ โ ใ ไ) always starts a syllable: a break before one never splits
+# a word's sound, which is the best a relay without a dictionary can do
+_THAI_LEADING = frozenset("เแโใไ")
+
+
+class LineRefused(ValueError):
+    """A message LINE would refuse and the relay cannot fix; ``str`` is the reason a person
+    reads (Thai and English)."""
+
+
+def utf16_len(text: str) -> int:
+    """The length LINE counts for text: UTF-16 code units (an emoji outside the BMP is 2)."""
+    return len(text) + sum(1 for ch in text if ord(ch) > 0xFFFF)
+
+
+def graphemes(text: str) -> list[str]:
+    """The grapheme clusters of ``text`` (a Thai consonant with its marks is one)."""
+    return list(_GRAPHEME.findall(text))
+
+
+def shorten(text: str, limit: int) -> str:
+    """``text`` cut to at most ``limit`` graphemes (the "…" counts), ending in "…" when cut.
+
+    The cut falls, in the last half, on a space, else before a Thai leading vowel, else
+    between any two graphemes: never inside a cluster (a Thai consonant keeps its marks).
+    """
+    parts = graphemes(text)
+    if len(parts) <= limit:
+        return text
+    keep = parts[: limit - 1]
+    for ok in (lambda g: g.isspace(), lambda g: g[:1] in _THAI_LEADING):
+        at = [i for i in range(len(keep) // 2, len(keep) + 1) if i < len(parts) and ok(parts[i])]
+        if at:
+            keep = keep[: at[-1]]
+            break
+    return "".join(keep).rstrip() + ELLIPSIS
+
+
+def shorten_units(text: str, limit: int, measure: Callable[[str], int] = utf16_len) -> str:
+    """``text`` cut to at most ``limit`` units (UTF-16 by default; ``len`` for code points) at
+    a grapheme boundary, ending in "…" when cut."""
+    if measure(text) <= limit:
+        return text
+    out: list[str] = []
+    used = 1  # the ellipsis
+    for g in graphemes(text):
+        used += measure(g)
+        if used > limit:
+            break
+        out.append(g)
+    return "".join(out).rstrip() + ELLIPSIS
+
+
+def split_text(text: str, limit: int = MAX_TEXT_UNITS) -> list[str]:
+    """``text`` in parts of at most ``limit`` UTF-16 units that join back to ``text``.
+
+    Each cut falls, by preference, after a line break, after a space, before a Thai leading
+    vowel, else between two graphemes: never inside a surrogate pair or a Thai cluster. A cut
+    moves back rather than leave a part of only whitespace (LINE shows nothing for it), unless
+    the text ends in more whitespace than a whole part.
+    """
+    out: list[str] = []
+    rest = graphemes(text)
+    while sum(utf16_len(g) for g in rest) > limit:
+        cut = _cut(rest, limit)
+        out.append("".join(rest[:cut]))
+        rest = rest[cut:]
+    if rest or not out:
+        out.append("".join(rest))
+    return out
+
+
+def _cut(parts: list[str], limit: int) -> int:
+    """How many of ``parts`` (graphemes) go in the next piece of at most ``limit`` units."""
+    used = 0
+    fit = 0
+    for g in parts:
+        used += utf16_len(g)
+        if used > limit:
+            break
+        fit += 1
+    if fit == 0:  # one grapheme longer than the limit (never in practice) goes alone
+        return 1
+    low = fit // 2  # cut no earlier than half way: few, full parts
+    for ok in (
+        lambda i: parts[i - 1] in ("\n", "\r\n"),
+        lambda i: parts[i - 1].isspace(),
+        lambda i: parts[i][:1] in _THAI_LEADING,
+        lambda i: True,
+    ):
+        for i in range(fit, low, -1):
+            if ok(i) and "".join(parts[i:]).strip():
+                return i
+    return fit
+
+
+# ---------------------------------------------------------------------------------------------
 # Messages out
 
 
@@ -178,12 +295,25 @@ def _baht(satang: int) -> str:
 
 
 def _action(b: p.Button) -> dict[str, Any]:
-    label = b.label[:20]  # LINE's limit for action labels
+    label = shorten(b.label, MAX_LABEL)
     if b.action is p.ButtonAction.POSTBACK:
-        return {"type": "postback", "label": label, "data": b.data, "displayText": b.label[:300]}
+        data = b.data or ""
+        if utf16_len(data) > MAX_DATA:
+            raise LineRefused(
+                f"ข้อมูลของปุ่ม “{label}” ยาวเกิน {MAX_DATA} ตัวอักษร"
+                f" / button “{label}”: postback data longer than {MAX_DATA} characters"
+            )
+        display = shorten(b.label, MAX_DISPLAY_TEXT)
+        return {"type": "postback", "label": label, "data": data, "displayText": display}
     if b.action is p.ButtonAction.MESSAGE:
-        return {"type": "message", "label": label, "text": b.text}
-    return {"type": "uri", "label": label, "uri": b.url}
+        return {"type": "message", "label": label, "text": shorten(b.text or "", MAX_DISPLAY_TEXT)}
+    url = b.url or ""
+    if len(url) > MAX_URI:
+        raise LineRefused(
+            f"ลิงก์ของปุ่ม “{label}” ยาวเกิน {MAX_URI} ตัวอักษร"
+            f" / button “{label}”: link longer than {MAX_URI} characters"
+        )
+    return {"type": "uri", "label": label, "uri": url}
 
 
 def _button_box(buttons: tuple[p.Button, ...], color: str) -> dict[str, Any]:
@@ -282,17 +412,33 @@ def _card_bubble(card: p.Card, color: str) -> dict[str, Any]:
 def _quick(qr: tuple[p.Button, ...]) -> dict[str, Any] | None:
     if not qr:
         return None
-    return {"items": [{"type": "action", "action": _action(b)} for b in qr[: p.MAX_QUICK_REPLIES]]}
+    return {"items": [{"type": "action", "action": _action(b)} for b in qr[:MAX_QUICK_REPLY]]}
 
 
-def to_line_messages(message: p.Message, color: str = "#06C755") -> list[dict[str, Any]]:
-    """LINE message objects for one protocol message (empty: nothing to send on LINE)."""
+@dataclass(frozen=True, slots=True)
+class ImageUrls:
+    """Where LINE fetches a picture: the original (JPEG or PNG, ≤ 10 MB) and its preview
+    (≤ 1 MB), both https."""
+
+    original: str
+    preview: str
+
+
+def to_line_messages(
+    message: p.Message, color: str = "#06C755", image: ImageUrls | None = None
+) -> list[dict[str, Any]]:
+    """LINE message objects for one protocol message (empty: nothing to send on LINE), made
+    to LINE's limits: long text split, long labels shortened with "…".
+
+    ``image`` is where LINE fetches the picture of an image message (the relay prepares it).
+    Raises :class:`LineRefused` for what cannot be made to fit (the reason names it).
+    """
     b = message.body
     out: list[dict[str, Any]]
     if isinstance(b, p.Text):
-        out = [{"type": "text", "text": b.text[: p.MAX_TEXT]}]
+        out = _texts(b.text)
     elif isinstance(b, p.Image):
-        out = _image_messages(b)
+        out = _image_messages(b, image)
     elif isinstance(b, p.ProductCard | p.Carousel):
         out = _card_messages(b, color)
     elif isinstance(b, p.Buttons):
@@ -300,25 +446,65 @@ def to_line_messages(message: p.Message, color: str = "#06C755") -> list[dict[st
     elif isinstance(b, p.CartSummary):
         out = [_cart_message(b, color)]
     elif isinstance(b, p.OrderStatus):
-        out = [{"type": "text", "text": _order_status_text(b)[: p.MAX_TEXT]}]
+        out = _texts(_order_status_text(b))
     elif isinstance(b, p.Takeover):
-        out = [{"type": "text", "text": b.text}] if b.text else []
+        out = _texts(b.text) if b.text else []
     else:  # shopper-only kinds never go to LINE
         return []
     quick = _quick(message.quick_replies)
     if quick and out:
         out[-1]["quickReply"] = quick
-    return [_clean(m) for m in out]
+    out = [_clean(m) for m in out]
+    if len(out) > MAX_MESSAGES:
+        raise LineRefused(
+            f"ข้อความยาวเกินกว่าที่ LINE รับได้ในครั้งเดียว ({len(out)} ส่วน, สูงสุด {MAX_MESSAGES})"
+            f" / too long for LINE: {len(out)} parts, at most {MAX_MESSAGES}"
+        )
+    for m in out:
+        check_message(m)
+    return out
 
 
-def _image_messages(b: p.Image) -> list[dict[str, Any]]:
-    if not b.url or not b.url.startswith(("https://", "http://")):
-        return []
+def _texts(text: str) -> list[dict[str, Any]]:
+    return [{"type": "text", "text": part} for part in split_text(text)]
+
+
+def check_message(m: dict[str, Any]) -> None:
+    """Raise :class:`LineRefused` when ``m`` breaks a LINE limit this module does not fix."""
+    kind = m.get("type")
+    if kind == "text" and utf16_len(m["text"]) > MAX_TEXT_UNITS:
+        raise LineRefused(f"text longer than {MAX_TEXT_UNITS} UTF-16 units")
+    if kind == "flex":
+        size = len(json.dumps(m["contents"], ensure_ascii=False, separators=(",", ":")).encode())
+        if size > MAX_FLEX_BYTES:
+            raise LineRefused(
+                f"การ์ดสินค้าใหญ่เกินที่ LINE รับได้ ({size // 1000} KB, สูงสุด 50 KB)"
+                f" / card too large for LINE ({size // 1000} KB, at most 50 KB)"
+            )
+    if kind == "image":
+        for key in ("originalContentUrl", "previewImageUrl"):
+            url = m[key]
+            if not url.startswith("https://") or len(url) > MAX_IMAGE_URL:
+                raise LineRefused(f"{key} must be https and at most {MAX_IMAGE_URL} characters")
+
+
+NO_HTTPS = (
+    "ส่งรูปทาง LINE ไม่ได้: LINE รับรูปจากที่อยู่ https เท่านั้น ให้ผู้ดูแลรีเลย์ตั้ง --public-url"
+    " เป็นที่อยู่ https / Cannot send the picture to LINE: LINE takes pictures only from an https"
+    " address; ask the relay's admin to set --public-url https://..."
+)
+
+
+def _image_messages(b: p.Image, image: ImageUrls | None) -> list[dict[str, Any]]:
+    if image is None:
+        if not b.url or not b.url.startswith("https://"):
+            raise LineRefused(NO_HTTPS)
+        image = ImageUrls(b.url, b.url)  # hosted elsewhere: the shop vouches for it
     out: list[dict[str, Any]] = [
-        {"type": "image", "originalContentUrl": b.url, "previewImageUrl": b.url}
+        {"type": "image", "originalContentUrl": image.original, "previewImageUrl": image.preview}
     ]
     if b.caption:
-        out.append({"type": "text", "text": b.caption})
+        out.extend(_texts(b.caption))
     return out
 
 
@@ -327,11 +513,11 @@ def _card_messages(b: p.ProductCard | p.Carousel, color: str) -> list[dict[str, 
     alt = cards[0].title if len(cards) == 1 else f"สินค้า {len(cards)} รายการ / {len(cards)} products"
     out: list[dict[str, Any]] = []
     if isinstance(b, p.Carousel) and b.text:
-        out.append({"type": "text", "text": b.text})
+        out.extend(_texts(b.text))
     out.append(
         {
             "type": "flex",
-            "altText": alt[:400],
+            "altText": shorten_units(alt, MAX_ALT_TEXT),
             "contents": {"type": "carousel", "contents": [_card_bubble(c, color) for c in cards]},
         }
     )
@@ -341,7 +527,7 @@ def _card_messages(b: p.ProductCard | p.Carousel, color: str) -> list[dict[str, 
 def _buttons_message(b: p.Buttons, color: str) -> dict[str, Any]:
     return {
         "type": "flex",
-        "altText": b.text[:400],
+        "altText": shorten_units(b.text, MAX_ALT_TEXT),
         "contents": {
             "type": "bubble",
             "body": {
@@ -434,10 +620,18 @@ def _order_status_text(b: p.OrderStatus) -> str:
 # The client
 
 
+_MESSAGE_INDEX = regex.compile(r"^messages\[(\d+)\]")
+
+
 @dataclass(frozen=True, slots=True)
 class LineResult:
+    """LINE's answer: status, JSON body (``{"message", "details": [{"message", "property"}]}``
+    on errors) and the request ids LINE sends back as headers."""
+
     status: int
     body: Any
+    request_id: str = ""
+    accepted_request_id: str = ""  # on 409: the earlier request that used this retry key
 
     @property
     def ok(self) -> bool:
@@ -449,6 +643,48 @@ class LineResult:
             return str(self.body["message"])[:200]
         return ""
 
+    @property
+    def details(self) -> list[tuple[str, str]]:
+        """(property, message) for each detail LINE gave, e.g. ("messages[2].text", "...")."""
+        raw = self.body.get("details") if isinstance(self.body, dict) else None
+        out = []
+        for d in raw if isinstance(raw, list) else []:
+            if isinstance(d, dict):
+                out.append((str(d.get("property") or "")[:100], str(d.get("message") or "")[:200]))
+        return out
+
+    def refused_messages(self) -> dict[int, str]:
+        """Index in the request's ``messages`` → what LINE said about it (from ``details``)."""
+        out: dict[int, str] = {}
+        for prop, msg in self.details:
+            m = _MESSAGE_INDEX.match(prop)
+            if m:
+                i = int(m.group(1))
+                out[i] = f"{out[i]}; {prop}: {msg}" if i in out else f"{prop}: {msg}"
+        return out
+
+    def describe(self) -> str:
+        """LINE's whole error in one line: status, message and every detail."""
+        text = f"http {self.status}"
+        if self.message:
+            text += f": {self.message}"
+        if self.details:
+            text += " [" + "; ".join(f"{prop}: {msg}" for prop, msg in self.details) + "]"
+        return text
+
+
+def _timeout() -> aiohttp.ClientTimeout:
+    try:
+        total = float(os.environ.get("MINICHAT_LINE_TIMEOUT", "") or TIMEOUT)
+    except ValueError:
+        total = TIMEOUT
+    return aiohttp.ClientTimeout(total=total, connect=min(5.0, total))
+
+
+def encode_body(obj: Any) -> bytes:
+    """A request body as LINE gets it (compact UTF-8 JSON); a retry resends these bytes."""
+    return json.dumps(obj, ensure_ascii=False, separators=(",", ":")).encode()
+
 
 class LineClient:
     """A thin async client for one relay process (one HTTP connection pool for all shops)."""
@@ -459,7 +695,7 @@ class LineClient:
 
     def _http(self) -> aiohttp.ClientSession:
         if self._session is None or self._session.closed:
-            self._session = aiohttp.ClientSession(timeout=TIMEOUT)
+            self._session = aiohttp.ClientSession(timeout=_timeout())
         return self._session
 
     async def close(self) -> None:
@@ -473,16 +709,26 @@ class LineClient:
         token: str,
         json_body: Any = None,
         headers: dict[str, str] | None = None,
+        raw: bytes | None = None,
     ) -> LineResult:
         h = {"Authorization": f"Bearer {token}"}
         if headers:
             h.update(headers)
-        async with self._http().request(method, url, json=json_body, headers=h) as resp:
+        if json_body is not None:
+            raw = encode_body(json_body)
+        if raw is not None:
+            h["Content-Type"] = "application/json"
+        async with self._http().request(method, url, data=raw, headers=h) as resp:
             try:
                 body = await resp.json(content_type=None)
             except (ValueError, aiohttp.ContentTypeError):
                 body = None
-            return LineResult(resp.status, body)
+            return LineResult(
+                resp.status,
+                body,
+                resp.headers.get("x-line-request-id", ""),
+                resp.headers.get("x-line-accepted-request-id", ""),
+            )
 
     async def reply(
         self, token: str, reply_token: str, messages: list[dict[str, Any]]
@@ -494,15 +740,15 @@ class LineClient:
             {"replyToken": reply_token, "messages": messages},
         )
 
-    async def push(
-        self, token: str, to: str, messages: list[dict[str, Any]], retry_key: str
-    ) -> LineResult:
+    async def push(self, token: str, body: bytes, retry_key: str) -> LineResult:
+        """Push ``body`` (``{"to", "messages"}`` as bytes: a retry must resend the very same
+        request) under ``retry_key``; LINE answers 409 if that key was already accepted."""
         return await self._call(
             "POST",
             f"{self.api}/v2/bot/message/push",
             token,
-            {"to": to, "messages": messages},
             headers={"X-Line-Retry-Key": retry_key},
+            raw=body,
         )
 
     async def start_loading(self, token: str, chat_id: str, seconds: int = 20) -> LineResult:

@@ -23,11 +23,20 @@ import aiohttp
 from aiohttp import WSCloseCode, web
 
 from relay import line as ln
+from relay import line_images as li
 from relay import protocol as p
 from relay.bodies import BodyTooLarge
 from relay.images import ImageRejected, check_image
 from relay.ratelimit import RateLimiter
-from relay.storage import LineCredentials, NotFound, OutboxItem, Store, StoreError, now_iso
+from relay.storage import (
+    LineBatch,
+    LineCredentials,
+    NotFound,
+    OutboxItem,
+    Store,
+    StoreError,
+    now_iso,
+)
 
 log = logging.getLogger("relay")
 
@@ -35,6 +44,7 @@ CLOSE_REPLACED = 4000  # another desktop connection for the same shop took over
 CLOSE_UNAUTHORIZED = 4001
 CLOSE_UNSUPPORTED = 4002
 CLOSE_POLICY = 4008  # rate limit or too many bad frames
+NO_LINE = "ร้านนี้ยังไม่ได้ตั้งค่า LINE / LINE is not set up for this shop"
 HELLO_TIMEOUT = 10.0
 MAX_OUT_QUEUE = 2000  # frames waiting for a slow widget before we drop it
 DESKTOP_PAGE = 500
@@ -372,19 +382,29 @@ class Hub:
             log.error("shop %s: line sending paused: %s", shop_id, exc)
 
     async def _line_loop(self, shop_id: str) -> None:
+        """Send the shop's LINE outbox in order, one request at a time.
+
+        A request is stored whole (body bytes, retry key, its messages) before its first
+        attempt; until LINE answers it for good, every retry sends those very bytes under that
+        key, and newer messages wait for a request of their own.
+        """
         live = self.live(shop_id)
         backoff = 1.0
         while not self.closing:
             live.line_wake.clear()
-            items = self.store.line_due(shop_id)
-            if not items:
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(live.line_wake.wait(), 60)
-                if not self.store.line_due(shop_id):
-                    return
+            batch = self.store.line_open_batch(shop_id)
+            if batch is None:
+                items = self.store.line_unbatched(shop_id)
+                if not items:
+                    with contextlib.suppress(TimeoutError):
+                        await asyncio.wait_for(live.line_wake.wait(), 60)
+                    if not self.store.line_unbatched(shop_id):
+                        return
+                    continue
+                await self._line_batch(shop_id, items)
+                await self.durable()  # stored before the first attempt: a restart resends it
                 continue
-            head = items[0]
-            wait = head.next_at - time.time()
+            wait = batch.next_at - time.time()
             if wait > 0:
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(live.line_wake.wait(), min(wait, 60))
@@ -394,99 +414,191 @@ class Hub:
             except StoreError as exc:
                 log.error("shop %s: %s", shop_id, exc)
                 return
-            if creds is None:
-                for it in items:
-                    self._line_failed(shop_id, it, "line is not configured for this shop")
-                await self.durable()
-                continue
-            color = self.store.shop(shop_id).widget_config.color
-            batch = [head]
-            messages = ln.to_line_messages(_load_shop_message(head.message), color)
-            for it in items[1:]:
-                if it.conversation != head.conversation or it.next_at > time.time():
-                    break
-                more = ln.to_line_messages(_load_shop_message(it.message), color)
-                if len(messages) + len(more) > 5:  # LINE takes at most 5 messages a request
-                    break
-                messages.extend(more)
-                batch.append(it)
             try:
-                outcome = await self._line_send(shop_id, creds, batch, messages)
+                outcome = await self._line_send(shop_id, creds, batch)
             except StoreError:
                 raise
-            except Exception as exc:  # network errors, and anything unexpected: retry later
+            except Exception as exc:  # timeouts, network errors: LINE may have it; resend as is
                 log.warning(
-                    "shop %s: line send failed (%s), retrying in %.0fs",
+                    "shop %s: line request %s failed (%s), resending it in %.0fs",
                     shop_id,
+                    batch.retry_key,
                     type(exc).__name__,
                     backoff,
                 )
                 outcome = "retry"
             if outcome == "retry":
-                for it in batch:
-                    self.store.line_retry_later(it.id, time.time() + backoff)
+                self.store.line_batch_retry_later(batch.retry_key, time.time() + backoff)
                 backoff = min(backoff * 2, 300)
             else:
                 backoff = 1.0
             await self.durable()
 
+    async def _line_batch(self, shop_id: str, items: list[OutboxItem]) -> None:
+        """Turn the oldest waiting messages of one conversation into one stored request (at
+        most 5 LINE messages). A message LINE would refuse fails at once with the reason;
+        one with nothing to show on LINE is done at once."""
+        color = self.store.shop(shop_id).widget_config.color
+        conversation = items[0].conversation
+        # Tried by a relay before schema 2, under its own key: it goes alone under that key,
+        # so a 409 (LINE took it then) is not sent twice. Newer items are never tried unbatched.
+        legacy_key = items[0].retry_key if items[0].attempts > 0 else None
+        if legacy_key:
+            items = items[:1]
+        messages: list[dict[str, Any]] = []
+        parts: list[tuple[int, int]] = []
+        for it in items:
+            if it.conversation != conversation or len(messages) == ln.MAX_MESSAGES:
+                break
+            try:
+                more = await self._line_messages(shop_id, it, color)
+            except ln.LineRefused as exc:
+                self._line_failed(shop_id, it, str(exc))
+                continue
+            if not more:  # nothing LINE can show (a takeover notice without text)
+                self._line_sent(shop_id, conversation, [it])
+                continue
+            if len(messages) + len(more) > ln.MAX_MESSAGES:
+                break
+            messages.extend(more)
+            parts.append((it.id, len(more)))
+        if parts:
+            user_id = conversation.split(":", 1)[1]
+            body = ln.encode_body({"to": user_id, "messages": messages})
+            batch = self.store.line_add_batch(shop_id, conversation, body, parts, legacy_key)
+            log.info(
+                "shop %s: line request %s: %d message(s) to %s",
+                shop_id,
+                batch.retry_key,
+                len(messages),
+                conversation,
+            )
+
+    async def _line_messages(
+        self, shop_id: str, item: OutboxItem, color: str
+    ) -> list[dict[str, Any]]:
+        message = _load_shop_message(item.message)
+        image = None
+        b = message.body
+        if isinstance(b, p.Image) and b.media_id:
+            image = await self._line_image(shop_id, b.media_id)
+        return ln.to_line_messages(message, color, image)
+
+    async def _line_image(self, shop_id: str, media_id: str) -> ln.ImageUrls:
+        """https URLs of a stored picture as LINE takes it: JPEG/PNG (others converted and
+        stored as new media) and a separate preview ≤ 1 MB. Raises LineRefused."""
+        if not self.public_url.startswith("https://"):
+            raise ln.LineRefused(ln.NO_HTTPS)
+        media = self.store.media(media_id)
+        if media is None or media.shop_id != shop_id:
+            raise ln.LineRefused(
+                "ไม่พบรูปนี้บนรีเลย์แล้ว ส่งรูปใหม่อีกครั้ง"
+                " / the picture is no longer on the relay: send it again"
+            )
+        try:
+            ready = await asyncio.to_thread(li.prepare, media.data, media.mime)
+        except li.NotAPicture as exc:
+            raise ln.LineRefused(f"อ่านรูปไม่ได้ / cannot read the picture: {exc}") from exc
+        original = media.id
+        if ready.original is not None:
+            o = ready.original
+            original = self.store.add_media(shop_id, o.mime, o.width, o.height, o.data).id
+        pv = ready.preview
+        preview = self.store.add_media(shop_id, pv.mime, pv.width, pv.height, pv.data).id
+        return ln.ImageUrls(self.media_url(original), self.media_url(preview))
+
     async def _line_send(
-        self,
-        shop_id: str,
-        creds: LineCredentials,
-        batch: list[OutboxItem],
-        messages: list[dict[str, Any]],
+        self, shop_id: str, creds: LineCredentials | None, batch: LineBatch
     ) -> str:
-        """Send one batch (same conversation, ≤ 5 LINE messages): the free reply token while it
-        is valid, else a push whose X-Line-Retry-Key makes a retry harmless."""
-        head = batch[0]
-        user_id = head.conversation.split(":", 1)[1]
-        if not messages:  # nothing LINE can show (e.g. a takeover notice without text)
-            self._line_sent(shop_id, head.conversation, batch)
+        """Send one stored request: by the free reply token on its first attempt while one is
+        valid, else pushed with its X-Line-Retry-Key. Returns "done", "retry" or "held"."""
+        items = self.store.line_batch_items(batch)
+        if creds is None:
+            self._line_close(shop_id, batch, items, NO_LINE)
             return "done"
-        if head.attempts == 0:
+        messages = json.loads(batch.body)["messages"]
+        if batch.attempts == 0:
             reply_token = self.store.take_reply_token(
-                shop_id, head.conversation, ln.REPLY_TOKEN_MAX_AGE
+                shop_id, batch.conversation, ln.REPLY_TOKEN_MAX_AGE
             )
             if reply_token is not None:
+                # A reply has no retry key: it is tried once. If its outcome is unknown
+                # (timeout), the push that follows may show the messages twice, never zero times.
                 res = await self.line.reply(creds.channel_token, reply_token, messages)
                 if res.ok:
-                    log.info(
-                        "shop %s: replied %d message(s) to %s",
-                        shop_id,
-                        len(messages),
-                        head.conversation,
-                    )
-                    self._line_sent(shop_id, head.conversation, batch)
+                    log.info("shop %s: replied request %s", shop_id, batch.retry_key)
+                    self._line_close(shop_id, batch, items)
                     return "done"
-                log.info("shop %s: reply refused (http %d), pushing instead", shop_id, res.status)
-        res = await self.line.push(creds.channel_token, user_id, messages, head.retry_key)
-        if res.ok or res.status == 409:  # 409: this retry key was already accepted
+                log.info("shop %s: reply refused (%s), pushing instead", shop_id, res.describe())
+                if res.status == 400 and res.refused_messages():
+                    return self._line_refused(shop_id, batch, items, res)
+        res = await self.line.push(creds.channel_token, batch.body, batch.retry_key)
+        if res.ok or res.status == 409:  # 409: LINE accepted this very request before
             log.info(
-                "shop %s: pushed %d message(s) to %s (http %d)",
+                "shop %s: pushed request %s (http %d%s)",
                 shop_id,
-                len(messages),
-                head.conversation,
+                batch.retry_key,
                 res.status,
+                f", accepted as {res.accepted_request_id}" if res.accepted_request_id else "",
             )
-            self._line_sent(shop_id, head.conversation, batch)
-            if res.ok:
-                self._count_push(shop_id)
+            self._line_close(shop_id, batch, items)
+            self._count_push(shop_id)  # a 409 means our earlier, uncounted attempt went
             return "done"
         if res.status == 429:
             if "monthly limit" in res.message.lower() or "quota" in res.message.lower():
                 self._quota_exceeded(shop_id)
-                for it in batch:
-                    self.store.line_retry_later(it.id, time.time() + 3600)
+                self.store.line_batch_retry_later(batch.retry_key, time.time() + 3600)
                 return "held"
             return "retry"
         if res.status >= 500:
             return "retry"
-        for it in batch:
-            self._line_failed(
-                shop_id, it, f"line refused the message (http {res.status}: {res.message})"
-            )
+        if res.status == 400 and res.refused_messages():
+            return self._line_refused(shop_id, batch, items, res)
+        refused = f"LINE ไม่รับข้อความ / LINE refused the message ({res.describe()})"
+        self._line_close(shop_id, batch, items, refused)
         return "done"
+
+    def _line_refused(
+        self, shop_id: str, batch: LineBatch, items: dict[int, OutboxItem], res: ln.LineResult
+    ) -> str:
+        """LINE refused some messages of a request (400, ``details`` naming messages[i]):
+        those fail alone, with LINE's words; the others go again in a new request."""
+        refused = res.refused_messages()
+        log.warning(
+            "shop %s: line refused request %s: %s", shop_id, batch.retry_key, res.describe()
+        )
+        start = 0
+        failed = 0
+        for item_id, count in batch.parts:
+            said = [refused[i] for i in range(start, start + count) if i in refused]
+            start += count
+            it = items.get(item_id)
+            if said and it is not None:
+                reason = f"LINE ไม่รับข้อความนี้ / LINE refused this message: {'; '.join(said)}"
+                self._line_failed(shop_id, it, reason)
+                failed += 1
+        if not failed:  # LINE named no message of ours: resending would only loop
+            refusal = f"LINE ไม่รับข้อความ / LINE refused the message ({res.describe()})"
+            self._line_close(shop_id, batch, items, refusal)
+            return "done"
+        self.store.line_batch_close(batch.retry_key)
+        return "done"
+
+    def _line_close(
+        self,
+        shop_id: str,
+        batch: LineBatch,
+        items: dict[int, OutboxItem],
+        failure: str | None = None,
+    ) -> None:
+        """A request answered for good: all its messages sent, or all failed with ``failure``."""
+        ordered = [items[i] for i, _ in batch.parts if i in items]
+        if failure is None:
+            self._line_sent(shop_id, batch.conversation, ordered)
+        else:
+            for it in ordered:
+                self._line_failed(shop_id, it, failure)
+        self.store.line_batch_close(batch.retry_key)
 
     def _line_sent(self, shop_id: str, conversation: str, batch: list[OutboxItem]) -> None:
         for it in batch:
@@ -503,10 +615,11 @@ class Hub:
         )
         self.store.line_done(item.id)
         if not item.msg_id.startswith("relay-"):
+            short = ln.shorten_units(reason, 300, len)  # the receipt's limit, code points
             self.push_stream(
                 shop_id,
                 lambda seq: p.Receipt(
-                    item.conversation, p.ReceiptStatus.FAILED, (item.msg_id,), seq, reason[:300]
+                    item.conversation, p.ReceiptStatus.FAILED, (item.msg_id,), seq, short
                 ),
             )
 

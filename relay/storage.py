@@ -34,7 +34,7 @@ from relay import protocol as p
 
 log = logging.getLogger(__name__)
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2  # 2: LINE requests kept whole for their retries (line_batches)
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -102,9 +102,23 @@ CREATE TABLE IF NOT EXISTS line_outbox(
     message TEXT NOT NULL,
     retry_key TEXT NOT NULL,
     attempts INTEGER NOT NULL DEFAULT 0,
-    next_at REAL NOT NULL DEFAULT 0
+    next_at REAL NOT NULL DEFAULT 0,
+    batch_key TEXT  -- the LINE request (line_batches.retry_key) this message went into
 );
 CREATE INDEX IF NOT EXISTS line_outbox_shop ON line_outbox(shop_id, id);
+-- one LINE request, stored before its first attempt: every retry sends these very bytes under
+-- this X-Line-Retry-Key; ``parts`` is [[line_outbox.id, how many LINE messages], ...] in order
+CREATE TABLE IF NOT EXISTS line_batches(
+    retry_key TEXT PRIMARY KEY,
+    shop_id TEXT NOT NULL,
+    conversation TEXT NOT NULL,
+    body BLOB NOT NULL,
+    parts TEXT NOT NULL,
+    attempts INTEGER NOT NULL DEFAULT 0,
+    next_at REAL NOT NULL DEFAULT 0,
+    created_at REAL NOT NULL
+);
+CREATE INDEX IF NOT EXISTS line_batches_shop ON line_batches(shop_id);
 -- LINE webhook bodies, stored (after the signature check) before the 200
 CREATE TABLE IF NOT EXISTS webhook_inbox(
     id INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -201,6 +215,19 @@ class Media:
 
 
 @dataclass(frozen=True, slots=True)
+class LineBatch:
+    """One LINE request as first attempted; see the ``line_batches`` table."""
+
+    retry_key: str
+    shop_id: str
+    conversation: str
+    body: bytes
+    parts: tuple[tuple[int, int], ...]  # (outbox item id, LINE messages it became)
+    attempts: int
+    next_at: float
+
+
+@dataclass(frozen=True, slots=True)
 class OutboxItem:
     id: int
     shop_id: str
@@ -254,6 +281,7 @@ class Store:
             self.db.execute("PRAGMA cache_size=-32768")  # 32 MB of page cache
             # checkpoints (the only fsyncs in WAL + NORMAL) run in a thread, not in the event loop
             self.db.execute("PRAGMA wal_autocheckpoint=0")
+            _migrate(self.db)
             self.db.executescript(_SCHEMA)
             self.db.execute(
                 "INSERT OR IGNORE INTO meta(key, value) VALUES('schema_version', ?)",
@@ -835,12 +863,13 @@ class Store:
             (shop_id, conversation, message.id, p.encode_obj(message.to_obj()), _uuid4()),
         )
 
-    def line_due(self, shop_id: str, limit: int = 50) -> list[OutboxItem]:
+    def line_unbatched(self, shop_id: str, limit: int = 50) -> list[OutboxItem]:
+        """The shop's LINE messages not yet put in a request, oldest first."""
         return [
             OutboxItem(*r)
             for r in self.db.execute(
                 "SELECT id, shop_id, conversation, msg_id, message, retry_key, attempts, next_at"
-                " FROM line_outbox WHERE shop_id=? ORDER BY id LIMIT ?",
+                " FROM line_outbox WHERE shop_id=? AND batch_key IS NULL ORDER BY id LIMIT ?",
                 (shop_id, limit),
             )
         ]
@@ -851,10 +880,62 @@ class Store:
     def line_done(self, item_id: int) -> None:
         self._w().execute("DELETE FROM line_outbox WHERE id=?", (item_id,))
 
-    def line_retry_later(self, item_id: int, next_at: float) -> None:
-        self._w().execute(
-            "UPDATE line_outbox SET attempts=attempts+1, next_at=? WHERE id=?", (next_at, item_id)
+    def line_add_batch(
+        self,
+        shop_id: str,
+        conversation: str,
+        body: bytes,
+        parts: list[tuple[int, int]],
+        retry_key: str | None = None,
+    ) -> LineBatch:
+        """Store a request before its first attempt, with a new retry key (or ``retry_key``),
+        and tie its messages to it (same transaction)."""
+        key = retry_key or _uuid4()
+        db = self._w()
+        db.execute(
+            "INSERT INTO line_batches(retry_key, shop_id, conversation, body, parts, created_at)"
+            " VALUES(?,?,?,?,?,?)",
+            (key, shop_id, conversation, body, json.dumps(parts), time.time()),
         )
+        db.executemany(
+            "UPDATE line_outbox SET batch_key=? WHERE id=?", [(key, i) for i, _ in parts]
+        )
+        return LineBatch(key, shop_id, conversation, body, tuple(parts), 0, 0.0)
+
+    def line_open_batch(self, shop_id: str) -> LineBatch | None:
+        """The shop's oldest request LINE has not answered for good, if any."""
+        row = self.db.execute(
+            "SELECT retry_key, shop_id, conversation, body, parts, attempts, next_at"
+            " FROM line_batches WHERE shop_id=? ORDER BY rowid LIMIT 1",
+            (shop_id,),
+        ).fetchone()
+        if row is None:
+            return None
+        parts = tuple((int(i), int(n)) for i, n in json.loads(row[4]))
+        return LineBatch(row[0], row[1], row[2], bytes(row[3]), parts, row[5], row[6])
+
+    def line_batch_items(self, batch: LineBatch) -> dict[int, OutboxItem]:
+        ids = [i for i, _ in batch.parts]
+        marks = ",".join("?" * len(ids))
+        rows = self.db.execute(
+            "SELECT id, shop_id, conversation, msg_id, message, retry_key, attempts, next_at"
+            f" FROM line_outbox WHERE id IN ({marks})",
+            ids,
+        )
+        return {int(r[0]): OutboxItem(*r) for r in rows}
+
+    def line_batch_retry_later(self, retry_key: str, next_at: float) -> None:
+        self._w().execute(
+            "UPDATE line_batches SET attempts=attempts+1, next_at=? WHERE retry_key=?",
+            (next_at, retry_key),
+        )
+
+    def line_batch_close(self, retry_key: str) -> None:
+        """Forget a request; its messages still in the outbox go into a new request (with a
+        new retry key) on the next round."""
+        db = self._w()
+        db.execute("DELETE FROM line_batches WHERE retry_key=?", (retry_key,))
+        db.execute("UPDATE line_outbox SET batch_key=NULL WHERE batch_key=?", (retry_key,))
 
     def find_line_event(self, shop_id: str, event_id: str) -> bool:
         row = self.db.execute(
@@ -979,6 +1060,21 @@ class Store:
             (now - 30 * 86400,),
         )
         self.commit()
+
+
+def _migrate(db: sqlite3.Connection) -> None:
+    """Bring a database made by an older relay up to :data:`SCHEMA_VERSION` (a new one is
+    made whole by ``_SCHEMA``)."""
+    if db.execute("SELECT name FROM sqlite_master WHERE name='meta'").fetchone() is None:
+        return
+    row = db.execute("SELECT value FROM meta WHERE key='schema_version'").fetchone()
+    version = int(row[0]) if row else SCHEMA_VERSION
+    if version < 2:
+        # v2: a LINE message remembers the request it went into (retried byte for byte)
+        cols = {r[1] for r in db.execute("PRAGMA table_info(line_outbox)")}
+        if "batch_key" not in cols:
+            db.execute("ALTER TABLE line_outbox ADD COLUMN batch_key TEXT")
+        db.execute("UPDATE meta SET value='2' WHERE key='schema_version'")
 
 
 class _Checkpointer(threading.Thread):

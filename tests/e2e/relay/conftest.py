@@ -10,6 +10,7 @@ import hmac
 import json
 import threading
 import time
+import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,6 +19,7 @@ from typing import Any
 import pytest
 import websockets
 from aiohttp import web
+from support import line_rules
 from support.relay_proc import Relay, add_shop, relay_cli
 from websockets.asyncio.client import ClientConnection
 
@@ -70,7 +72,14 @@ def shop_relay(relay_factory: Any) -> ShopRelay:
 
 
 class FakeLine:
-    """Stands in for api.line.me and api-data.line.me: records calls, answers like LINE."""
+    """Stands in for api.line.me and api-data.line.me: records calls, answers like LINE.
+
+    Every reply and push body is checked against LINE's schema and limits
+    (``support.line_rules``, with the official line-bot-sdk models): a bad one gets LINE's 400
+    body. A push's X-Line-Retry-Key is honoured: once a request under a key was accepted, any
+    request under that key gets 409 with ``x-line-accepted-request-id``, as LINE does.
+    ``delivered`` lists what a LINE user would see, (to, message object), in order.
+    """
 
     def __init__(self) -> None:
         self.calls: list[dict[str, Any]] = []
@@ -83,19 +92,45 @@ class FakeLine:
         self.content_cut: int | None = None
         self.push_status: list[tuple[int, dict[str, Any]]] = []  # queued answers for pushes
         self.reply_status: list[tuple[int, dict[str, Any]]] = []
-        self.accepted_retry_keys: set[str] = set()
+        self.accepted_retry_keys: dict[str, tuple[str, Any]] = {}  # key -> (request id, sent)
+        self.delivered: list[tuple[str, dict[str, Any]]] = []
+        self.refuse_text: str | None = None  # LINE refuses text messages containing this
+        self.hold_pushes = 0  # accept this many pushes but answer only after release()
         self.quota_value: int | None = None
         self.usage = 0
         self.lock = threading.Lock()
         self.url = ""
         self._loop = asyncio.new_event_loop()
+        self._release: asyncio.Event | None = None
         self._ready = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
         self._thread.start()
         self._ready.wait(10)
 
+    def release(self) -> None:
+        """Let held push answers go (the relay has long stopped waiting for them)."""
+        if self._release is not None:
+            self._loop.call_soon_threadsafe(self._release.set)
+
+    def delivered_texts(self) -> list[str]:
+        with self.lock:
+            return [m.get("text", "") for _, m in self.delivered if m["type"] == "text"]
+
+    def _refused(self, messages: list[dict[str, Any]]) -> tuple[int, dict[str, Any]] | None:
+        if self.refuse_text is None:
+            return None
+        details = [
+            {"message": "The text has an invalid LINE emoji", "property": f"messages[{i}].text"}
+            for i, m in enumerate(messages)
+            if m["type"] == "text" and self.refuse_text in m["text"]
+        ]
+        if not details:
+            return None
+        return 400, {"message": f"The request body has {len(details)} error(s)", "details": details}
+
     def _app(self) -> web.Application:
         app = web.Application()
+        self._release = asyncio.Event()
 
         async def record(request: web.Request) -> dict[str, Any]:
             body = await request.read()
@@ -105,32 +140,70 @@ class FakeLine:
                 "auth": request.headers.get("Authorization"),
                 "retry_key": request.headers.get("X-Line-Retry-Key"),
                 "json": json.loads(body) if body else None,
+                "raw": body,
+                "headers": dict(request.headers),
             }
             with self.lock:
                 self.calls.append(call)
             return call
 
+        def answer(status: int, obj: dict[str, Any], **headers: str) -> web.Response:
+            return web.json_response(
+                obj, status=status, headers={"x-line-request-id": str(uuid.uuid4()), **headers}
+            )
+
+        def accept(call: dict[str, Any], to: str) -> dict[str, Any]:
+            sent = []
+            for m in call["json"]["messages"]:
+                self.delivered.append((to, m))
+                sent.append({"id": str(len(self.delivered)), "quoteToken": "q"})
+            return {"sentMessages": sent}
+
         async def reply(request: web.Request) -> web.Response:
-            await record(request)
+            call = await record(request)
+            status, obj = line_rules.problems(request.path, call["headers"], call["raw"])
+            if status != 200:
+                return answer(status, obj)
             with self.lock:
-                status, obj = self.reply_status.pop(0) if self.reply_status else (200, {})
-            return web.json_response(obj, status=status)
+                if self.reply_status:
+                    return answer(*self.reply_status.pop(0))
+                refused = self._refused(call["json"]["messages"])
+                if refused:
+                    return answer(*refused)
+                return answer(200, accept(call, "reply:" + call["json"]["replyToken"]))
 
         async def push(request: web.Request) -> web.Response:
             call = await record(request)
+            status, obj = line_rules.problems(request.path, call["headers"], call["raw"])
+            if status != 200:
+                return answer(status, obj)
+            key = call["retry_key"]
+            request_id = str(uuid.uuid4())
             with self.lock:
+                if key in self.accepted_retry_keys:
+                    accepted_id, sent = self.accepted_retry_keys[key]
+                    return answer(
+                        409,
+                        {"message": "The retry key is already accepted", "sentMessages": sent},
+                        **{"x-line-accepted-request-id": accepted_id},
+                    )
                 if self.push_status:
                     status, obj = self.push_status.pop(0)
-                    if status == 200:
-                        self.accepted_retry_keys.add(call["retry_key"])
-                    return web.json_response(obj, status=status)
-                if call["retry_key"] in self.accepted_retry_keys:
-                    return web.json_response(
-                        {"message": "The retry key is already accepted"}, status=409
-                    )
-                self.accepted_retry_keys.add(call["retry_key"])
+                    if status != 200:
+                        return answer(status, obj)
+                refused = self._refused(call["json"]["messages"])
+                if refused:
+                    return answer(*refused)
                 self.usage += 1
-            return web.json_response({"sentMessages": [{"id": "1", "quoteToken": "q"}]})
+                result = accept(call, call["json"]["to"])
+                if key is not None:
+                    self.accepted_retry_keys[key] = (request_id, result["sentMessages"])
+                hold = self.hold_pushes > 0
+                self.hold_pushes -= 1 if hold else 0
+            if hold:
+                assert self._release is not None
+                await self._release.wait()
+            return answer(200, result, **{"x-line-request-id": request_id})
 
         async def loading(request: web.Request) -> web.Response:
             await record(request)
@@ -200,6 +273,7 @@ class FakeLine:
         self._loop.run_until_complete(runner.cleanup())
 
     def close(self) -> None:
+        self.release()
         self._loop.call_soon_threadsafe(self._loop.stop)
         self._thread.join(10)
         self._loop.close()
