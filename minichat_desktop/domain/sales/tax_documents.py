@@ -586,9 +586,7 @@ def issue_document(
     return doc
 
 
-def _cancel(
-    session: Session, doc: DocumentView, actor: str, when: dt.datetime, note: str
-) -> None:
+def _cancel(session: Session, doc: DocumentView, actor: str, when: dt.datetime, note: str) -> None:
     """Cancel a document: it keeps its number and date, and is listed as cancelled."""
     row = session.get(TaxDocument, doc.id)
     assert row is not None
