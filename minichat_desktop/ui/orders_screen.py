@@ -42,7 +42,9 @@ from qasync import asyncSlot
 from minichat_desktop.app import sales
 from minichat_desktop.domain.models import Channel, OrderStatus, PaymentStatus
 from minichat_desktop.domain.sales import order_actions, order_notify, orders
+from minichat_desktop.domain.sales import tax_documents as docs
 from minichat_desktop.domain.sales.orders import OrderFilters, OrderView
+from minichat_desktop.domain.sales.tax_documents import Buyer
 from minichat_desktop.domain.shop import BANGKOK
 from minichat_desktop.domain.thai import format_baht, parse_baht
 from minichat_desktop.errors import DomainError, UserError
@@ -815,17 +817,49 @@ class OrdersScreen(QWidget):
                 dialog.setWindowTitle(self.tr("Refund order"))
             if not await ask(dialog, self):
                 return None
-            result: order_actions.Changed | None = await self._write(
-                order_actions.change_status,
-                view.id,
-                dialog.chosen(),
-                self.ctx.ops.actor,
-                note=dialog.note.text(),
-                tell=dialog.tell.isChecked(),
+            return await self._move(
+                view.id, dialog.chosen(), dialog.note.text(), tell=dialog.tell.isChecked()
             )
-            return result
         finally:
             self.busy -= 1
+
+    async def _move(
+        self, order_id: int, to: OrderStatus, note: str, *, tell: bool
+    ) -> order_actions.Changed | None:
+        """Change the status; a refund whose credit note must name a buyer the sale's
+        abbreviated tax invoice lacks asks for the name and address, then tries again."""
+        from minichat_desktop.ui.printing import BuyerDialog
+
+        buyer: Buyer | None = None
+        while True:
+            try:
+                result: order_actions.Changed = await self.ctx.ops.write(
+                    order_actions.change_status,
+                    order_id,
+                    to,
+                    self.ctx.ops.actor,
+                    note=note,
+                    tell=tell,
+                    buyer=buyer,
+                )
+                return result
+            except UserError as exc:
+                if exc.code not in (
+                    "document.credit_note_buyer_required",
+                    "document.buyer_required",
+                    "document.invalid_buyer_tax_id",
+                ):
+                    self._report(exc)
+                    return None
+                if buyer is None:
+                    buyer = await self.ctx.ops.read(docs.suggested_buyer, order_id)
+                form = BuyerDialog(self, buyer, credit=True)
+                if not await ask(form, self):
+                    return None
+                buyer = form.buyer()
+            except Exception as exc:
+                self._report(exc)
+                return None
 
     @asyncSlot()
     async def bulk_change_status(self) -> tuple[list[Any], list[tuple[str, Any]]] | None:

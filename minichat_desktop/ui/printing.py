@@ -73,6 +73,19 @@ def _texts() -> dict[str, str]:
             "A VAT-registered shop issues tax invoices, not plain receipts."
         ),
         "document.no_orders": t("Choose at least one order."),
+        "document.full_issued": t(
+            "Order {order} has the full tax invoice {number}. Print it, or its copy, instead of "
+            "an abbreviated one."
+        ),
+        "document.credit_note_buyer_required": t(
+            "The credit note for order {order} needs the buyer's name and address."
+        ),
+        "document.replacement_reason": t(
+            "Say why the original is replaced (for example: the customer lost it)."
+        ),
+        "document.no_original_yet": t(
+            "The original of {number} has not been printed yet: print it instead of a replacement."
+        ),
         "document.credit_note_by_refund": t(
             "This order has no credit note: one is issued when an order that had a tax invoice "
             "is refunded."
@@ -283,16 +296,24 @@ async def _settings(ctx: AppContext) -> PrinterSettings:
 
 
 class BuyerDialog(QDialog):
-    """Who a full tax invoice is made out to: the buyer's name, address, tax ID and branch
-    (Revenue Code s.86/4). Keeps what was typed while something is missing."""
+    """Who a full tax invoice (Revenue Code s.86/4) or a credit note (s.86/10, ``credit``) is
+    made out to: the buyer's name, address, tax ID and branch. Keeps what was typed while
+    something is missing."""
 
-    def __init__(self, parent: QWidget | None, buyer: Buyer) -> None:
+    def __init__(self, parent: QWidget | None, buyer: Buyer, *, credit: bool = False) -> None:
         super().__init__(parent)
-        self.setWindowTitle(self.tr("Buyer on the tax invoice"))
+        self.setWindowTitle(
+            self.tr("Buyer on the credit note") if credit else self.tr("Buyer on the tax invoice")
+        )
         self.setMinimumWidth(520)
         layout = QVBoxLayout(self)
         intro = QLabel(
             self.tr(
+                "The refund issues a credit note, which shows the buyer's name and address. "
+                "The sale's abbreviated tax invoice has none: enter them."
+            )
+            if credit
+            else self.tr(
                 "A full tax invoice shows the buyer's name and address, and their tax ID and "
                 "branch when the buyer is a business."
             )
@@ -321,7 +342,9 @@ class BuyerDialog(QDialog):
         buttons = QDialogButtonBox(
             QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel
         )
-        buttons.button(QDialogButtonBox.StandardButton.Ok).setText(self.tr("Issue tax invoice"))
+        buttons.button(QDialogButtonBox.StandardButton.Ok).setText(
+            self.tr("Refund and issue credit note") if credit else self.tr("Issue tax invoice")
+        )
         buttons.button(QDialogButtonBox.StandardButton.Cancel).setText(self.tr("Cancel"))
         buttons.accepted.connect(self.accept)
         buttons.rejected.connect(self.reject)

@@ -390,6 +390,47 @@ async def test_refund_of_a_paid_order_returns_the_goods_to_stock(
     await _close(screen)
 
 
+async def test_refunding_a_walk_in_sale_asks_who_the_credit_note_names(
+    make_ctx: Callable[..., AppContext],
+) -> None:
+    """A VAT shop's paid sale without a printed tax invoice: the refund issues the invoice it
+    owed and a credit note, which must name the buyer (s.86/10). The order names nobody's
+    address, so the screen asks, keeps the refund undone until the form is complete, then
+    refunds."""
+    from minichat_desktop.domain import shop
+    from minichat_desktop.domain.sales import tax_documents as docs
+    from minichat_desktop.ui.printing import BuyerDialog
+
+    _ctx, db, ids, screen = await _shop(make_ctx)
+    with db.write() as s:
+        shop.update_profile(s, "owner", vat_registered=True, tax_id="0105565123452")
+    order = _place(db, ids.mug, 1, name="คุณเอ")
+    with db.write() as s:
+        orders.mark_paid(s, order.id, "owner")
+    screen.open_order(order.id)
+    await _settled(screen)
+    task = screen.change_status(OrderStatus.REFUNDED)
+    status: StatusDialog = await _dialog(screen, StatusDialog)
+    status.note.setText("สินค้าชำรุด")
+    status.accept()
+    form: BuyerDialog = await _dialog(screen, BuyerDialog)
+    assert form.windowTitle() == "ผู้ซื้อในใบลดหนี้"
+    assert form.name.text() == "คุณเอ" and form.address.toPlainText() == ""
+    form.accept()  # no address yet: the form stays and says so
+    assert form.isVisible() and form.problem.text() != ""
+    assert _get(db, order.id).status != OrderStatus.REFUNDED
+    form.address.setPlainText("12 ถนนนิมมานเหมินท์ เชียงใหม่ 50200")
+    form.accept()
+    await task
+    assert _get(db, order.id).status == OrderStatus.REFUNDED
+    with db.read() as s:
+        note = docs.find_document(s, order.id, docs.DocumentKind.CREDIT_NOTE)
+        owed = docs.find_document(s, order.id, docs.DocumentKind.ABBREVIATED)
+    assert owed is not None and note is not None
+    assert (note.buyer.name, note.buyer.address) == ("คุณเอ", "12 ถนนนิมมานเหมินท์ เชียงใหม่ 50200")
+    await _close(screen)
+
+
 async def test_the_slip_opens_scaled_and_zooms(
     make_ctx: Callable[..., AppContext], tmp_path: Path
 ) -> None:

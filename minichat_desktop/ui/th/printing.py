@@ -63,6 +63,13 @@ TEXTS = {
     "Cannot write the file {path}.": "บันทึกไฟล์ {path} ไม่ได้",
     # buyer of a full tax invoice
     "Buyer on the tax invoice": "ผู้ซื้อในใบกำกับภาษี",
+    "Buyer on the credit note": "ผู้ซื้อในใบลดหนี้",
+    "The refund issues a credit note, which shows the buyer's name and address. The sale's abbreviated tax invoice has none: enter them.": "การคืนเงินจะออกใบลดหนี้ ซึ่งต้องแสดงชื่อและที่อยู่ของผู้ซื้อ ใบกำกับภาษีอย่างย่อของการขายนี้ไม่มีข้อมูลนี้ กรุณากรอก",
+    "Refund and issue credit note": "คืนเงินและออกใบลดหนี้",
+    "Order {order} has the full tax invoice {number}. Print it, or its copy, instead of an abbreviated one.": "ออเดอร์ {order} มีใบกำกับภาษีเต็มรูป {number} แล้ว กรุณาพิมพ์ใบนั้นหรือสำเนาแทนใบกำกับภาษีอย่างย่อ",
+    "The credit note for order {order} needs the buyer's name and address.": "ใบลดหนี้ของออเดอร์ {order} ต้องมีชื่อและที่อยู่ของผู้ซื้อ",
+    "Say why the original is replaced (for example: the customer lost it).": "กรุณาระบุเหตุผลที่ออกใบแทน (เช่น ลูกค้าทำต้นฉบับหาย)",
+    "The original of {number} has not been printed yet: print it instead of a replacement.": "ยังไม่ได้พิมพ์ต้นฉบับของ {number} กรุณาพิมพ์ต้นฉบับแทนการออกใบแทน",
     "A full tax invoice shows the buyer's name and address, and their tax ID and branch when the buyer is a business.": "ใบกำกับภาษีเต็มรูปต้องแสดงชื่อและที่อยู่ของผู้ซื้อ และเลขประจำตัวผู้เสียภาษีกับสาขาเมื่อผู้ซื้อเป็นนิติบุคคลหรือผู้ประกอบการ",
     "00000 = head office": "00000 = สำนักงานใหญ่",
     "Name or company": "ชื่อหรือบริษัท",
