@@ -6,7 +6,8 @@ recorded once and never changed; the VAT sales report groups by it (docs/adr/000
 Existing orders get the earliest of what they already record: a counter sale's time, the
 payment, a tax invoice (full or abbreviated), the delivery.
 
-``tax_documents``: ``original_at`` (the original was printed; existing documents were),
+``shop.pos_number``: the cash register's registration number, printed on abbreviated tax
+invoices. ``tax_documents``: ``original_at`` (the original was printed; existing documents were),
 ``reissues`` (ใบแทน printed, s.86/12), ``replaces`` (the abbreviated invoice a full one
 cancels), ``cancelled_at``/``cancel_note``.
 
@@ -45,6 +46,7 @@ def upgrade() -> None:
     op.add_column(
         "tax_documents", sa.Column("cancel_note", sa.Text(), nullable=False, server_default="")
     )
+    op.add_column("shop", sa.Column("pos_number", sa.String(40), nullable=False, server_default=""))
     op.execute("UPDATE tax_documents SET original_at = issued_at")
     # The earliest recorded event of each sale, with what it was. Times are stored as
     # naive UTC text of one format, so text order is time order.
@@ -76,6 +78,7 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    op.drop_column("shop", "pos_number")
     for column in ("cancel_note", "cancelled_at", "replaces", "reissues", "original_at"):
         op.drop_column("tax_documents", column)
     op.drop_index("ix_orders_tax_point_at", "orders")

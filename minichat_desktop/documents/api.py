@@ -15,6 +15,7 @@ from __future__ import annotations
 import datetime as dt
 import io
 from collections.abc import Sequence
+from dataclasses import replace
 from pathlib import Path
 
 from minichat_desktop.documents import escpos
@@ -67,17 +68,34 @@ def _gather(
     kind: DocumentKind | str | None = None,
     counter: bool = False,
     buyer: Buyer | None = None,
+    copy: bool = False,
+    replacement: str | None = None,
 ) -> list[docs.DocumentData]:
-    """The documents of ``orders``: read as they are when all were issued before (a reprint),
-    else issued in one write unit of work (all or none)."""
-    if buyer is None:
+    """The documents of ``orders``, marked as what this print is. Read only when every one
+    was issued and printed before (or ``copy`` is asked): copies. Otherwise issued and their
+    print recorded in one write unit of work (all or none): the first print of a number is
+    its original, a ``replacement`` (the reason) its ใบแทน."""
+    if buyer is None and replacement is None:
         with db.read() as session:
             found = [docs.gather_issued(session, r, kind=kind, counter=counter) for r in orders]
-        if all(d is not None for d in found):
-            return [d for d in found if d is not None]
+        if all(d is not None and (copy or d.mark is not docs.Mark.ORIGINAL) for d in found):
+            return [
+                replace(d, mark=docs.Mark.COPY) if copy and d.mark is docs.Mark.ORIGINAL else d
+                for d in found
+                if d is not None
+            ]
     with db.write() as session:
         return [
-            docs.issue_and_gather(session, r, actor, kind=kind, counter=counter, buyer=buyer)
+            docs.issue_and_gather(
+                session,
+                r,
+                actor,
+                kind=kind,
+                counter=counter,
+                buyer=buyer,
+                copy=copy,
+                replacement=replacement,
+            )
             for r in orders
         ]
 
@@ -97,10 +115,11 @@ def invoices_pdf(
 ) -> bytes:
     """A4 documents of ``orders`` in one PDF: the full tax invoice of a VAT-registered shop,
     else the receipt (or the ``kind`` asked for). Numbers are issued for all the orders or,
-    when one cannot have its document, for none (the error names that order)."""
+    when one cannot have its document, for none (the error names that order). Each is marked
+    original the first time it is printed or saved, copy afterwards (or with ``copy``)."""
     _need_orders(orders)
-    data = _gather(db, orders, actor, kind=kind)
-    return merge_pdfs([render_invoice(d, copy=copy) for d in data])
+    data = _gather(db, orders, actor, kind=kind, copy=copy)
+    return merge_pdfs([render_invoice(d) for d in data])
 
 
 def invoice_pdf(
@@ -111,11 +130,16 @@ def invoice_pdf(
     kind: DocumentKind | str | None = None,
     buyer: Buyer | None = None,
     copy: bool = False,
+    replacement: str | None = None,
 ) -> bytes:
     """The A4 document of one order (see :func:`invoices_pdf`). ``buyer`` sets the name,
-    address and tax ID printed on a full tax invoice issued now (a reprint keeps the first)."""
-    (data,) = _gather(db, [order], actor, kind=kind, buyer=buyer)
-    return render_invoice(data, copy=copy)
+    address and tax ID printed on a full tax invoice issued now (a reprint keeps the first).
+    The first print of a number is its original (ต้นฉบับ), later ones copies (สำเนา);
+    ``replacement`` (the reason) prints a ใบแทน of a lost original."""
+    (data,) = _gather(
+        db, [order], actor, kind=kind, buyer=buyer, copy=copy, replacement=replacement
+    )
+    return render_invoice(data)
 
 
 def receipts_pdf(

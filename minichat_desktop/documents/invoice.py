@@ -44,6 +44,7 @@ from minichat_desktop.documents.common import (
 from minichat_desktop.domain.sales.tax_documents import (
     DocumentData,
     DocumentKind,
+    Mark,
     branch_label,
     format_phone,
     format_tax_id,
@@ -79,11 +80,19 @@ def _seller_block(d: DocumentData) -> list[Flowable]:
     return out
 
 
-def _title_block(d: DocumentData, copy: bool) -> Table:
+MARKS: dict[Mark, str] = {
+    Mark.ORIGINAL: "ต้นฉบับ (ORIGINAL)",
+    Mark.COPY: "สำเนา (COPY)",
+    Mark.REPLACEMENT: "ใบแทน (REPLACEMENT)",
+    Mark.CANCELLED: "ยกเลิก (CANCELLED)",
+}
+
+
+def _title_block(d: DocumentData) -> Table:
     rows = [
         [para(d.title_th, 14, bold=True, align="center")],
         [para(d.title_en, 8.5, align="center", color="muted")],
-        [para("สำเนา (COPY)" if copy else "ต้นฉบับ (ORIGINAL)", 8.5, align="center")],
+        [para(MARKS[d.mark], 8.5, bold=d.mark is not Mark.ORIGINAL, align="center")],
     ]
     t = Table(rows, colWidths=[70 * mm])
     t.setStyle(
@@ -139,6 +148,12 @@ def _party_and_meta(d: DocumentData) -> Table:
         ("อ้างอิงคำสั่งซื้อ\nOrder", d.order_number),
         ("ชำระเงิน\nPaid", thai_date(paid, with_time=True)),
     ]
+    if d.replaces:
+        meta_rows.insert(2, ("ยกเลิกและออกแทน\nReplaces", d.replaces))
+    if d.mark is Mark.REPLACEMENT:
+        meta_rows.append(("ออกใบแทนเพราะ\nReplacement", d.reason))
+    if d.mark is Mark.CANCELLED and d.reason:
+        meta_rows.append(("ยกเลิกแล้ว\nCancelled", d.reason))
     if d.credit is not None:
         c = d.credit
         meta_rows[2:] = [
@@ -360,10 +375,8 @@ def _signatures(d: DocumentData) -> Table:
     return t
 
 
-def _story(d: DocumentData, copy: bool) -> list[Flowable]:
-    header = Table(
-        [[_seller_block(d), _title_block(d, copy)]], colWidths=[WIDTH - 72 * mm, 72 * mm]
-    )
+def _story(d: DocumentData) -> list[Flowable]:
+    header = Table([[_seller_block(d), _title_block(d)]], colWidths=[WIDTH - 72 * mm, 72 * mm])
     header.setStyle(
         TableStyle(
             [
@@ -411,9 +424,9 @@ class _PagedCanvas(Canvas):
 
 
 @serialized
-def render_invoice(d: DocumentData, *, copy: bool = False) -> bytes:
-    """The A4 PDF of a tax invoice, abbreviated tax invoice, receipt or credit note.
-    ``copy`` marks it สำเนา (a copy) instead of ต้นฉบับ (the original)."""
+def render_invoice(d: DocumentData) -> bytes:
+    """The A4 PDF of a tax invoice, abbreviated tax invoice, receipt or credit note, marked
+    as ``d.mark`` says: ต้นฉบับ, สำเนา, ใบแทน or ยกเลิก."""
     buf = io.BytesIO()
     doc = make_doc(
         buf,
@@ -432,5 +445,5 @@ def render_invoice(d: DocumentData, *, copy: bool = False) -> bytes:
     def canvasmaker(*args: Any, **kwargs: Any) -> _PagedCanvas:
         return _PagedCanvas(*args, footer=footer, **kwargs)
 
-    doc.build(_story(d, copy), canvasmaker=canvasmaker)
+    doc.build(_story(d), canvasmaker=canvasmaker)
     return buf.getvalue()

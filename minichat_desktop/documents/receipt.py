@@ -24,6 +24,7 @@ from minichat_desktop.documents.invoice import total_rows
 from minichat_desktop.domain.sales.tax_documents import (
     DocumentData,
     DocumentKind,
+    Mark,
     branch_label,
     format_tax_id,
     thai_date,
@@ -101,6 +102,13 @@ def _two(
     return t
 
 
+SLIP_MARKS = {
+    Mark.COPY: "สำเนา (COPY)",
+    Mark.REPLACEMENT: "ใบแทน (REPLACEMENT)",
+    Mark.CANCELLED: "ยกเลิก (CANCELLED)",
+}
+
+
 def _story(d: DocumentData, r: Roll, width: float) -> list[Flowable]:
     z = r.size
     s = d.seller
@@ -120,11 +128,17 @@ def _story(d: DocumentData, r: Roll, width: float) -> list[Flowable]:
         out.append(para(f"โทร {s.phone}", z - 0.6, align="center"))
     out.append(_rule(False))
     out.append(para(d.title_th, z + 1.5, bold=True, align="center"))
+    if d.mark is not Mark.ORIGINAL:
+        out.append(para(SLIP_MARKS[d.mark], z, bold=True, align="center"))
     meta = [
         ("เลขที่", d.number, False),
         ("วันที่", thai_date(d.issued_at, with_time=True), False),
         ("ออเดอร์", d.order_number, False),
     ]
+    if d.pos_number:
+        meta.append(("POS No.", d.pos_number, False))
+    if d.mark is Mark.REPLACEMENT and d.reason:
+        meta.append(("ใบแทน", d.reason, False))
     out.append(_two(meta, width, z, split=0.28))
     b = d.buyer
     if d.kind is DocumentKind.FULL or b.tax_id:

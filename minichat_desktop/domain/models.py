@@ -118,6 +118,9 @@ class Shop(Base):
     promptpay_id: Mapped[str] = mapped_column(String(20), default="")
     order_prefix: Mapped[str] = mapped_column(String(10), default="MC")
     logo_path: Mapped[str] = mapped_column(String(500), default="")
+    # The registration number of the counter's cash register (the Revenue Department's
+    # approval to print abbreviated tax invoices from it), printed on each of them.
+    pos_number: Mapped[str] = mapped_column(String(40), default="")
     updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
 
 

@@ -7,6 +7,7 @@ each field's value before and after.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from dataclasses import dataclass, fields
 from typing import Any
 
@@ -53,6 +54,7 @@ class ShopProfile:
     order_prefix: str
     logo_path: str
     bank_accounts: tuple[BankAccountView, ...]
+    pos_number: str = ""  # the cash register's registration number (abbreviated invoices)
 
     @property
     def branch_label(self) -> str:
@@ -76,6 +78,7 @@ _EDITABLE = {
     "promptpay_id",
     "order_prefix",
     "logo_path",
+    "pos_number",
 }
 
 
@@ -113,6 +116,7 @@ def get_profile(session: Session) -> ShopProfile:
         promptpay_id="",
         order_prefix="MC",
         logo_path="",
+        pos_number="",
     )
     accounts = session.scalars(select(BankAccount).order_by(BankAccount.position, BankAccount.id))
     return ShopProfile(
@@ -147,6 +151,17 @@ def _clean(field: str, value: Any) -> Any:
                 field="branch_code",
                 value=value,
             )
+    if field == "pos_number":
+        text = "".join(str(value).split()).upper()
+        if text and not re.fullmatch(r"[A-Z0-9][A-Z0-9/-]{0,39}", text):
+            raise UserError(
+                "shop.invalid_pos_number",
+                "the cash register's registration number is letters and digits "
+                "(as the Revenue Department issued it, e.g. E0123456789012)",
+                field="pos_number",
+                value=value,
+            )
+        return text
     if field == "order_prefix":
         if not (
             isinstance(value, str) and 1 <= len(value) <= 6 and value.isalnum() and value.isascii()

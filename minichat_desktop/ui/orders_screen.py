@@ -42,7 +42,6 @@ from qasync import asyncSlot
 from minichat_desktop.app import sales
 from minichat_desktop.domain.models import Channel, OrderStatus, PaymentStatus
 from minichat_desktop.domain.sales import order_actions, order_notify, orders
-from minichat_desktop.domain.sales import tax_documents as docs
 from minichat_desktop.domain.sales.orders import OrderFilters, OrderView
 from minichat_desktop.domain.sales.tax_documents import Buyer
 from minichat_desktop.domain.shop import BANGKOK
@@ -828,38 +827,26 @@ class OrdersScreen(QWidget):
     ) -> order_actions.Changed | None:
         """Change the status; a refund whose credit note must name a buyer the sale's
         abbreviated tax invoice lacks asks for the name and address, then tries again."""
-        from minichat_desktop.ui.printing import BuyerDialog
+        from minichat_desktop.ui.printing import with_credit_buyer
 
-        buyer: Buyer | None = None
-        while True:
-            try:
-                result: order_actions.Changed = await self.ctx.ops.write(
-                    order_actions.change_status,
-                    order_id,
-                    to,
-                    self.ctx.ops.actor,
-                    note=note,
-                    tell=tell,
-                    buyer=buyer,
-                )
-                return result
-            except UserError as exc:
-                if exc.code not in (
-                    "document.credit_note_buyer_required",
-                    "document.buyer_required",
-                    "document.invalid_buyer_tax_id",
-                ):
-                    self._report(exc)
-                    return None
-                if buyer is None:
-                    buyer = await self.ctx.ops.read(docs.suggested_buyer, order_id)
-                form = BuyerDialog(self, buyer, credit=True)
-                if not await ask(form, self):
-                    return None
-                buyer = form.buyer()
-            except Exception as exc:
-                self._report(exc)
-                return None
+        async def run(buyer: Buyer | None) -> order_actions.Changed:
+            result: order_actions.Changed = await self.ctx.ops.write(
+                order_actions.change_status,
+                order_id,
+                to,
+                self.ctx.ops.actor,
+                note=note,
+                tell=tell,
+                buyer=buyer,
+            )
+            return result
+
+        try:
+            _done, changed = await with_credit_buyer(self, self.ctx, order_id, run)
+        except Exception as exc:
+            self._report(exc)
+            return None
+        return changed
 
     @asyncSlot()
     async def bulk_change_status(self) -> tuple[list[Any], list[tuple[str, Any]]] | None:

@@ -828,15 +828,21 @@ class PosScreen(QWidget):
         self.focus_scan()
 
     async def refund(self, order_id: int, reason: str) -> bool:
-        try:
-            view = await self.ctx.ops.write(
-                pos.refund_sale,
-                order_id,
-                self.ctx.ops.actor,
-                reason,
+        """Refund a sale whole; its credit note names the buyer, asked for when the sale's
+        abbreviated tax invoice names nobody (s.86/10)."""
+        from minichat_desktop.ui.printing import with_credit_buyer
+
+        async def run(buyer: documents.Buyer | None) -> Any:
+            return await self.ctx.ops.write(
+                pos.refund_sale, order_id, self.ctx.ops.actor, reason, buyer=buyer
             )
+
+        try:
+            done, view = await with_credit_buyer(self, self.ctx, order_id, run)
         except DomainError as exc:
             show_error(self, exc)
+            return False
+        if not done or view is None:
             return False
         text = self.tr("Sale {number} refunded: give back {amount}").format(
             number=view.number, amount=format_baht(view.total_satang, symbol=True)

@@ -17,7 +17,7 @@ What screens call (each shows its own errors and returns whether it printed):
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -381,6 +381,39 @@ class BuyerDialog(QDialog):
         self.problem.setText(problem)
         if not problem:
             super().accept()
+
+
+_BUYER_CODES = frozenset(
+    {
+        "document.credit_note_buyer_required",
+        "document.buyer_required",
+        "document.invalid_buyer_tax_id",
+    }
+)
+
+
+async def with_credit_buyer[T](
+    parent: QWidget | None,
+    ctx: AppContext,
+    order_id: int,
+    run: Callable[[Buyer | None], Awaitable[T]],
+) -> tuple[bool, T | None]:
+    """Run a refund (``run(buyer)``); when its credit note must name a buyer the sale's tax
+    invoice lacks (s.86/10), ask for the name and address and run it again. (False, None)
+    when the person cancelled the form; other errors propagate."""
+    buyer: Buyer | None = None
+    while True:
+        try:
+            return True, await run(buyer)
+        except UserError as exc:
+            if exc.code not in _BUYER_CODES:
+                raise
+            if buyer is None:
+                buyer = await ctx.ops.read(docs.suggested_buyer, order_id)
+            form = BuyerDialog(parent, buyer, credit=True)
+            if not await dialogs.ask(form, parent):
+                return False, None
+            buyer = form.buyer()
 
 
 async def print_invoice(

@@ -25,10 +25,13 @@ from minichat_desktop.domain.models import (
 )
 from minichat_desktop.domain.sales import orders
 from minichat_desktop.domain.sales.orders import LineInput, NewOrder, compute_totals
+from minichat_desktop.domain.sales.tax_documents import Buyer
 from minichat_desktop.errors import InvalidTransition, NotFound, OutOfStock, UserError
 from minichat_desktop.storage.db import Database
 
 S = OrderStatus
+# Who a refund's credit note names (s.86/10) when the order names nobody's address.
+BUYER = Buyer(name="สมชาย ใจดี", address="1 ถนนสีลม กรุงเทพฯ 10500")
 
 
 def _setup(db: Database, *, vat: bool = True, include: bool = True, stock_qty: int = 10) -> int:
@@ -253,7 +256,7 @@ def test_paid_order_is_refunded_not_cancelled_and_stock_returns(db: Database) ->
     with db.write() as s:
         orders.change_status(s, o.id, S.PROCESSING, "owner")
         orders.change_status(s, o.id, S.SHIPPED, "owner")
-        o = orders.change_status(s, o.id, S.REFUNDED, "owner", "สินค้าชำรุด")
+        o = orders.change_status(s, o.id, S.REFUNDED, "owner", "สินค้าชำรุด", buyer=BUYER)
     assert (o.status, o.payment_status) == ("refunded", "refunded")
     assert o.shipped_at is not None
     assert _level(db, vid) == 10
@@ -359,7 +362,7 @@ class OrderLifecycle(RuleBasedStateMachine):
         )
         try:
             with self.db.write() as s:
-                o = orders.change_status(s, oid, to, "owner")
+                o = orders.change_status(s, oid, to, "owner", buyer=BUYER)
         except InvalidTransition:
             assert to not in allowed
             return

@@ -19,6 +19,7 @@ from minichat_desktop.domain.models import (
 )
 from minichat_desktop.domain.sales import orders, pos
 from minichat_desktop.domain.sales.pos import CartLine, Tender
+from minichat_desktop.domain.sales.tax_documents import Buyer
 from minichat_desktop.errors import OutOfStock, UserError
 from minichat_desktop.storage.db import Database
 
@@ -200,8 +201,14 @@ def test_refund_returns_stock_and_pays_back_the_way_it_came(shopdb: Database) ->
     with pytest.raises(UserError) as err, shopdb.write() as s:
         pos.refund_sale(s, sale.order.id, "staff", "  ")
     assert err.value.code == "pos.refund_reason"
+    # A VAT sale's credit note names the buyer; this walk-in left no name: asked for first.
+    with pytest.raises(UserError) as err, shopdb.write() as s:
+        pos.refund_sale(s, sale.order.id, "staff", "wrong size")
+    assert err.value.code == "document.credit_note_buyer_required"
+    assert _stock(shopdb, shirt.variant_id) == 2  # nothing happened
+    buyer = Buyer(name="สมใจ ดีมาก", address="3 ถนนราชดำเนิน กรุงเทพฯ 10200")
     with shopdb.write() as s:
-        view = pos.refund_sale(s, sale.order.id, "staff", "wrong size")
+        view = pos.refund_sale(s, sale.order.id, "staff", "wrong size", buyer=buyer)
     assert (view.status, view.payment_status) == (OrderStatus.REFUNDED, PaymentStatus.REFUNDED)
     assert _stock(shopdb, shirt.variant_id) == 3
     with shopdb.read() as s:

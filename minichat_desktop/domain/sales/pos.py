@@ -39,6 +39,7 @@ from minichat_desktop.domain.models import (
     utcnow,
 )
 from minichat_desktop.domain.sales import orders as orders_mod
+from minichat_desktop.domain.sales import tax_documents as documents
 from minichat_desktop.domain.sql import DriverConnection
 from minichat_desktop.domain.thai import ThaiFormatError, format_baht, validate_tax_id
 from minichat_desktop.errors import UserError
@@ -591,9 +592,17 @@ def tenders_of(session: Session, order_id: int) -> list[Tender]:
     return [Tender(PaymentMethod(m), a, t, r) for m, a, t, r in rows]
 
 
-def refund_sale(session: Session, order_id: int, actor: str, reason: str) -> orders_mod.OrderView:
+def refund_sale(
+    session: Session,
+    order_id: int,
+    actor: str,
+    reason: str,
+    *,
+    buyer: documents.Buyer | None = None,
+) -> orders_mod.OrderView:
     """Refund a paid sale whole: stock comes back, and the money goes back the way it came
-    (negative tenders in the open shift, so cash back leaves the drawer's count right)."""
+    (negative tenders in the open shift, so cash back leaves the drawer's count right).
+    ``buyer``: who the credit note names when the sale's tax invoice names nobody."""
     if not reason.strip():
         raise UserError("pos.refund_reason", "say why the sale is refunded")
     shift = _require_open(session)
@@ -614,7 +623,7 @@ def refund_sale(session: Session, order_id: int, actor: str, reason: str) -> ord
     if cash_back > cash_in_drawer:
         raise _cash_short(cash_back, cash_in_drawer)
     view = orders_mod.change_status(
-        session, order_id, OrderStatus.REFUNDED, actor, note=reason.strip()
+        session, order_id, OrderStatus.REFUNDED, actor, note=reason.strip(), buyer=buyer
     )
     now = utcnow()
     for t in paid:

@@ -31,7 +31,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from collections.abc import Iterable, Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from enum import StrEnum
 from typing import Any
 
@@ -869,7 +869,83 @@ def document_data(session: Session, doc: DocumentView) -> DocumentData:
         tenders=_tenders(session, order),
         amount_words=bahttext(satang_to_decimal(credit.total if credit else order.total_satang)),
         credit=credit,
+        mark=_mark_of(doc),
+        replaces=doc.replaces,
+        reason=doc.cancel_note,
+        pos_number=(
+            shop_mod.get_profile(session).pos_number if doc.kind is DocumentKind.ABBREVIATED else ""
+        ),
     )
+
+
+def _mark_of(doc: DocumentView) -> Mark:
+    """What printing ``doc`` now would make, without recording it."""
+    if doc.cancelled:
+        return Mark.CANCELLED
+    return Mark.COPY if doc.original_at is not None else Mark.ORIGINAL
+
+
+def record_print(
+    session: Session,
+    doc: DocumentView,
+    actor: str,
+    *,
+    replacement: str | None = None,
+    now: dt.datetime | None = None,
+) -> Mark:
+    """Record that ``doc`` is printed (or saved) now and say what the print is: the one
+    original the first time, a copy afterwards, ยกเลิก for a cancelled document; with
+    ``replacement`` (the reason), a ใบแทน of a lost original (Revenue Code s.86/12: the same
+    number and date, marked, the reason in the order's timeline and the audit log).
+
+    Raises :class:`UserError` ``document.replacement_reason`` (no reason given) and
+    ``document.no_original_yet`` (nothing to replace: print the original)."""
+    when = now or utcnow()
+    row = session.get(TaxDocument, doc.id)
+    if row is None:
+        raise NotFound("document.not_found", f"no document {doc.number}", number=doc.number)
+    if replacement is None:
+        mark = _mark_of(doc)
+        if mark is Mark.ORIGINAL:
+            row.original_at = when
+            session.flush()
+        return mark
+    reason = " ".join(replacement.split())
+    if not reason:
+        raise UserError(
+            "document.replacement_reason",
+            "say why the original is replaced (e.g. the customer lost it)",
+            number=doc.number,
+        )
+    if row.original_at is None:
+        raise UserError(
+            "document.no_original_yet",
+            f"the original of {doc.number} has not been printed yet; print it instead",
+            number=doc.number,
+        )
+    row.reissues = (row.reissues or 0) + 1
+    session.add(
+        OrderEvent(
+            order_id=doc.order_id,
+            kind="document",
+            status="",
+            note=f"ใบแทน {TITLES[doc.kind][0]} {doc.number} ครั้งที่ {row.reissues}: {reason}",
+            actor=actor,
+            created_at=when,
+        )
+    )
+    session.add(
+        AuditEntry(
+            at=when,
+            actor=actor,
+            action="document.replacement",
+            entity="tax_document",
+            entity_id=doc.number,
+            changes={"reissues": [row.reissues - 1, row.reissues], "reason": [None, reason]},
+        )
+    )
+    session.flush()
+    return Mark.REPLACEMENT
 
 
 def issue_and_gather(
@@ -880,13 +956,21 @@ def issue_and_gather(
     kind: DocumentKind | str | None = None,
     counter: bool = False,
     buyer: Buyer | None = None,
+    copy: bool = False,
+    replacement: str | None = None,
 ) -> DocumentData:
-    """Issue (or find) an order's document and gather what it shows, in one write unit of
-    work. ``kind`` defaults to :func:`default_kind` (``counter`` picks the counter slip)."""
+    """Issue (or find) an order's document, record its print (:func:`record_print`; ``copy``
+    prints a copy and leaves the original unprinted) and gather what it shows, in one write
+    unit of work. ``kind`` defaults to :func:`default_kind` (``counter``: the counter slip)."""
     order_id = resolve_order_id(session, order)
     chosen = DocumentKind(kind) if kind is not None else default_kind(session, counter=counter)
     doc = issue_document(session, order_id, chosen, actor, buyer)
-    return document_data(session, doc)
+    if copy and replacement is None:
+        mark = Mark.CANCELLED if doc.cancelled else Mark.COPY
+    else:
+        mark = record_print(session, doc, actor, replacement=replacement)
+    data = document_data(session, doc)
+    return replace(data, mark=mark, reason=replacement or data.reason)
 
 
 def gather_issued(
@@ -897,7 +981,9 @@ def gather_issued(
     counter: bool = False,
 ) -> DocumentData | None:
     """What an order's already-issued document shows, or None when it has not been issued
-    (a reprint needs no write transaction)."""
+    (a reprint needs no write transaction). Its ``mark`` says what printing it now would be:
+    :attr:`Mark.ORIGINAL` means the original is still to be printed (record it with
+    :func:`issue_and_gather`)."""
     order_id = resolve_order_id(session, order)
     chosen = DocumentKind(kind) if kind is not None else default_kind(session, counter=counter)
     doc = find_document(session, order_id, chosen)
