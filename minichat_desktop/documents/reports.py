@@ -51,7 +51,7 @@ __all__ = ["FORMATS", "Cancel", "Progress", "write_built_report", "write_report"
 
 FORMATS: Final = ("xlsx", "csv", "pdf")
 MONEY_FORMAT: Final = "#,##0.00"
-DATE_FORMAT: Final = "dd/mm/yyyy"
+DATE_FORMAT: Final = xlsx.BE_DATE  # Thai reports; English ones use xlsx.CE_DATE (see _WORDS)
 INT_FORMAT: Final = "#,##0"
 PERCENT_FORMAT: Final = "0.0%"
 
