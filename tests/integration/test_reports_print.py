@@ -114,15 +114,17 @@ def test_the_vat_dates_are_dates_an_accountant_can_sort(demo: Database, tmp_path
     ws = openpyxl.load_workbook(path).active
     assert ws is not None
     header = header_row(ws)
-    assert ws.cell(row=header, column=2).value == "วันที่ใบกำกับภาษี"
+    col = next(i for i, c in enumerate(reports.VAT_COLUMNS, start=1) if c.kind == "date")
+    assert ws.cell(row=header, column=col).value == reports.VAT_COLUMNS[col - 1].header
     days = [
-        ws.cell(row=r, column=2).value
+        ws.cell(row=r, column=col).value
         for r in range(header + 1, ws.max_row + 1)
-        if isinstance(ws.cell(row=r, column=2).value, dt.datetime)
+        if isinstance(ws.cell(row=r, column=col).value, dt.datetime)
     ]
     assert len(days) > 30
     assert all(NOVEMBER[0] <= d.date() <= NOVEMBER[1] for d in days)  # stored in the C.E.
-    assert ws.cell(row=header + 1, column=2).is_date
+    assert days == sorted(days)
+    assert ws.cell(row=header + 1, column=col).is_date
 
 
 def test_an_english_report_keeps_the_christian_era(demo: Database, tmp_path: Path) -> None:
@@ -133,7 +135,8 @@ def test_an_english_report_keeps_the_christian_era(demo: Database, tmp_path: Pat
     ws = openpyxl.load_workbook(path).active
     assert ws is not None
     header = header_row(ws)
-    assert ws.cell(row=header + 1, column=2).number_format == xlsx.CE_DATE
+    col = next(i for i, c in enumerate(reports.VAT_COLUMNS, start=1) if c.kind == "date")
+    assert ws.cell(row=header + 1, column=col).number_format == xlsx.CE_DATE
     assert ws.oddFooter.right.text == xlsx.PAGE_EN
     labels = [ws.cell(row=r, column=1).value for r in range(header + 1, ws.max_row + 1)]
     assert "Total" in labels and "รวม" not in labels
