@@ -201,6 +201,7 @@ def _page(report: Report, table: Table, header_row: int) -> xlsx.PageSetup:
     return xlsx.PageSetup(
         landscape=wide,
         title_rows=(header_row, header_row),
+        columns=len(table.columns),
         footer_left=left,
         page_text=_words(report)["page"],
     )
@@ -217,6 +218,7 @@ def _write_xlsx(report: Report, tables: list[Table], path: Path, tracker: _Track
     with xlsx.XlsxBook(path) as book:
         title_style = book.style(xlsx.Style(bold=True, size=14))
         header_style = book.style(xlsx.Style(bold=True, fill="E6F4EF", wrap=True, border=True))
+        line_style = book.style(xlsx.Style(wrap=True))
         for table in tables:
             cols = table.columns
             lines = [f"{report.title} — {table.title}" if len(tables) > 1 else report.title]
@@ -230,7 +232,7 @@ def _write_xlsx(report: Report, tables: list[Table], path: Path, tracker: _Track
             )
             sheet.append([lines[0]], title_style)
             for text in lines[1:]:
-                sheet.append([text])
+                _wide_line(sheet, text, cols, line_style)
             sheet.append([])
             sheet.append([c.header for c in cols], header_style, height=_header_height(cols))
             formats = [words["date"] if c.kind == "date" else _FORMATS.get(c.kind) for c in cols]
@@ -254,17 +256,30 @@ def _write_xlsx(report: Report, tables: list[Table], path: Path, tracker: _Track
             )
             for note in report.notes:
                 sheet.append([])
-                sheet.append([f"{words['note']}: {note}"])
+                _wide_line(sheet, f"{words['note']}: {note}", cols, line_style)
+
+
+def _wide_line(sheet: xlsx.XlsxSheet, text: str, cols: Sequence[Column], style: int) -> None:
+    """A line of text above or under the table, wrapped within the table's width (cells
+    merged): overflowing the table, it would widen the printed page and shrink the table."""
+    width = sum(c.width for c in cols)
+    lines = math.ceil(_text_width(text) / max(width - 2, 1))
+    row = sheet.append([text], style, height=15.0 * lines + 2 if lines > 1 else None)
+    sheet.merge(row, len(cols))
+
+
+def _text_width(text: str) -> float:
+    """About how many character widths ``text`` takes: Thai vowel and tone marks sit above
+    or below a letter and take none."""
+    return sum(1 for ch in text if unicodedata.category(ch) != "Mn") * 1.0
 
 
 def _header_height(cols: Sequence[Column]) -> float:
     """Points for the header row: enough lines for the longest header wrapped in its column
-    (spreadsheets do not grow a row for wrapped text they did not lay out themselves). Thai
-    vowel and tone marks sit above or below a letter and take no width."""
+    (spreadsheets do not grow a row for wrapped text they did not lay out themselves)."""
     lines = 1
     for c in cols:
-        width = sum(1 for ch in c.header if unicodedata.category(ch) != "Mn") * 1.1
-        lines = max(lines, math.ceil(width / max(c.width - 1, 1)))
+        lines = max(lines, math.ceil(_text_width(c.header) * 1.1 / max(c.width - 1, 1)))
     return 17.0 * lines
 
 

@@ -19,7 +19,8 @@ small exports; this module only writes, and only what our reports need:
 - per sheet: column widths, frozen rows, an autofilter (with Excel's hidden
   ``_xlnm._FilterDatabase`` name), and how it prints (:class:`PageSetup`: A4, landscape or
   portrait, scaled to one page wide, title rows repeated on every page through the
-  ``_xlnm.Print_Titles`` name, a footer with page numbers, margins).
+  ``_xlnm.Print_Titles`` name, a print area ``_xlnm.Print_Area``, a footer with page numbers,
+  margins), cells merged across a row (a title or note as wide as the table).
 
 Buddhist-era dates: :data:`BE_DATE` is a real date (sorts, filters, takes formulas) whose
 format asks for the Thai Buddhist calendar with the locale code ``[$-1070000]`` (numerals 01 =
@@ -117,10 +118,13 @@ class PageSetup:
     many pages tall as it takes; rows ``title_rows`` (first, last; counted from 1) repeated
     at the top of every page; a footer with ``footer_left`` on the left and ``page_text``
     (``&P`` this page, ``&N`` the pages) on the right; margins in inches (left, right, top,
-    bottom, header, footer), the table centred across the page."""
+    bottom, header, footer), the table centred across the page. ``columns``: print only the
+    first columns (a long line overflowing the table would otherwise widen the page and
+    shrink the table to fit)."""
 
     landscape: bool = False
     title_rows: tuple[int, int] | None = None
+    columns: int | None = None  # the print area: columns A.. (text overflowing them is cut)
     footer_left: str = ""
     page_text: str = PAGE_EN
     margins: tuple[float, float, float, float, float, float] = (0.4, 0.4, 0.5, 0.6, 0.3, 0.3)
@@ -189,6 +193,7 @@ class XlsxSheet:
         self.rows = 0
         self.filter_ref: str | None = None
         self.page = page
+        self.merged: list[str] = []
         self._stream = stream
         self._buffer: list[str] = []
         self._closed = False
@@ -315,6 +320,12 @@ class XlsxSheet:
 
         return write_row
 
+    def merge(self, row: int, columns: int) -> None:
+        """Merge row ``row``'s first ``columns`` cells into one (a title or a note as wide as
+        the table; give its cell a wrapping style and the row a height)."""
+        if columns > 1:
+            self.merged.append(f"A{row}:{column_letter(columns)}{row}")
+
     def auto_filter(self, first_row: int, last_row: int, columns: int) -> None:
         """An autofilter over ``columns`` columns, header at ``first_row``."""
         self.filter_ref = f"A{first_row}:{column_letter(columns)}{max(last_row, first_row)}"
@@ -332,6 +343,9 @@ class XlsxSheet:
         tail = ["</sheetData>"]
         if self.filter_ref:
             tail.append(f'<autoFilter ref="{self.filter_ref}"/>')
+        if self.merged:
+            refs = "".join(f'<mergeCell ref="{ref}"/>' for ref in self.merged)
+            tail.append(f'<mergeCells count="{len(self.merged)}">{refs}</mergeCells>')
         if self.page is not None:
             tail.append(self.page.tail())
         else:
@@ -476,6 +490,12 @@ class XlsxBook:
                 names.append(
                     f'<definedName name="_xlnm._FilterDatabase" localSheetId="{s.index - 1}" '
                     f'hidden="1">{escape(ref)}</definedName>'
+                )
+            if s.page is not None and s.page.columns is not None:
+                area = f"$A$1:${column_letter(s.page.columns)}${max(s.rows, 1)}"
+                names.append(
+                    f'<definedName name="_xlnm.Print_Area" localSheetId="{s.index - 1}">'
+                    f"{escape(quoted)}!{area}</definedName>"
                 )
             if s.page is not None and s.page.title_rows is not None:
                 top, bottom = s.page.title_rows

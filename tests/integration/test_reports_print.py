@@ -70,13 +70,13 @@ def worksheet_order_errors(path: Path) -> list[str]:
     return errors
 
 
-def print_titles(path: Path) -> dict[str, str]:
+def print_titles(path: Path, name: str = "_xlnm.Print_Titles") -> dict[str, str]:
     with zipfile.ZipFile(path) as z:
         book = ET.fromstring(z.read("xl/workbook.xml"))
     return {
         str(n.get("localSheetId")): n.text or ""
         for n in book.iter(f"{MAIN}definedName")
-        if n.get("name") == "_xlnm.Print_Titles"
+        if n.get("name") == name
     }
 
 
@@ -106,6 +106,15 @@ def test_thai_reports_show_be_dates_and_print_one_page_wide(
     assert (dates > 0) == (kind != "products")  # products has no date column
     assert worksheet_order_errors(path) == []
     assert len(print_titles(path)) == len(wb.sheetnames)
+    # Printed: the table's columns only, the lines above and the notes under it wrapped
+    # within them (a long note must not widen the page and shrink the table).
+    areas = print_titles(path, "_xlnm.Print_Area")
+    for i, ws in enumerate(wb):
+        right = re.search(r"!\$A\$1:\$([A-Z]+)\$\d+$", areas[str(i)])
+        assert right is not None
+        assert ws.cell(row=header_row(ws), column=ws.max_column).value is not None
+        assert right[1] == openpyxl.utils.get_column_letter(ws.max_column)
+        assert all(str(m).startswith("A") for m in ws.merged_cells.ranges)
 
 
 def test_the_vat_dates_are_dates_an_accountant_can_sort(demo: Database, tmp_path: Path) -> None:

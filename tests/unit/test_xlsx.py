@@ -183,12 +183,16 @@ def test_page_setup_prints_one_page_wide_with_titles_and_page_numbers(tmp_path: 
     worksheet's elements in the schema's order (Excel refuses them out of order)."""
     out = tmp_path / "p.xlsx"
     page = xlsx.PageSetup(
-        landscape=True, title_rows=(3, 3), footer_left="ขาย & คืน", page_text=xlsx.PAGE_TH
+        landscape=True,
+        title_rows=(3, 3),
+        columns=2,
+        footer_left="ขาย & คืน",
+        page_text=xlsx.PAGE_TH,
     )
     with XlsxBook(out) as book:
         boxed = book.style(Style(border=True, number_format=xlsx.BE_DATE))
         sheet = book.add_sheet("ภาษี 'ขาย' 11", [10, 12], freeze_rows=3, page=page)
-        sheet.append(["หัว"])
+        sheet.merge(sheet.append(["หัวรายงานที่ยาวกว่าตาราง"], book.style(Style(wrap=True))), 2)
         sheet.append([])
         sheet.append(["วันที่", "เลขที่"], book.style(Style(bold=True, border=True)))
         sheet.row_writer([boxed, boxed])([dt.date(2026, 12, 6), None])
@@ -209,8 +213,12 @@ def test_page_setup_prints_one_page_wide_with_titles_and_page_numbers(tmp_path: 
         plain = etree.fromstring(z.read(ws_path(2)))
     titles = [n.text for n in names if n.get("name") == "_xlnm.Print_Titles"]
     assert titles == ["'ภาษี ''ขาย'' 11'!$3:$3"]  # the plain sheet has none
+    areas = [n.text for n in names if n.get("name") == "_xlnm.Print_Area"]
+    assert areas == ["'ภาษี ''ขาย'' 11'!$A$1:$B$4"]
+    assert [str(m) for m in ws.merged_cells.ranges] == ["A1:B1"]
     assert tags == ["sheetPr", "sheetViews", "sheetFormatPr", "cols", "sheetData", "autoFilter",
-                    "printOptions", "pageMargins", "pageSetup", "headerFooter"]  # fmt: skip
+                    "mergeCells", "printOptions", "pageMargins", "pageSetup",
+                    "headerFooter"]  # fmt: skip
     assert [xlsx.WORKSHEET_ORDER.index(t) for t in tags] == sorted(
         xlsx.WORKSHEET_ORDER.index(t) for t in tags
     )
