@@ -230,7 +230,7 @@ def _write_xlsx(report: Report, tables: list[Table], path: Path, tracker: _Track
                 freeze_rows=header_row,
                 page=_page(report, table, header_row),
             )
-            sheet.append([lines[0]], title_style)
+            sheet.merge(sheet.append([lines[0]], title_style), len(cols))
             for text in lines[1:]:
                 _wide_line(sheet, text, cols, line_style)
             sheet.append([])
