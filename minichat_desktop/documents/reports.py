@@ -3,8 +3,10 @@
 there).
 
 Formats: XLSX made for people (Thai headers, the report's title, shop and period above the
-table, numbers in baht formatted ``#,##0.00``, dates as real dates shown ``dd/mm/yyyy``, a
-bold totals row, the header row frozen, an autofilter, column widths), one sheet per table;
+table, numbers in baht formatted ``#,##0.00``, dates as real dates shown ``dd/mm/yyyy`` in the
+Buddhist era for a Thai report, a bold totals row, bordered cells, the header row frozen, an
+autofilter, column widths; printed on A4 one page wide, landscape for wide tables, the header
+row on every page, page numbers in the footer), one sheet per table;
 CSV in UTF-8 with a BOM (Excel then reads Thai), money as ``1250.00`` and dates as ISO, tables
 one after another under their titles; PDF in Sarabun with every Thai cell a shaped paragraph
 (the sales report's order list is in the XLSX and CSV only: a year of orders is thousands of
@@ -21,7 +23,9 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import math
 import threading
+import unicodedata
 from collections.abc import Callable, Sequence
 from decimal import Decimal
 from pathlib import Path
@@ -47,7 +51,7 @@ __all__ = ["FORMATS", "Cancel", "Progress", "write_built_report", "write_report"
 
 FORMATS: Final = ("xlsx", "csv", "pdf")
 MONEY_FORMAT: Final = "#,##0.00"
-DATE_FORMAT: Final = "dd/mm/yyyy"
+DATE_FORMAT: Final = xlsx.BE_DATE  # Thai reports; English ones use xlsx.CE_DATE (see _WORDS)
 INT_FORMAT: Final = "#,##0"
 PERCENT_FORMAT: Final = "0.0%"
 
@@ -178,52 +182,70 @@ _FORMATS: Final = {
     "percent": PERCENT_FORMAT,
     "rating": "0.0",
 }
+# What the sheet says around the table, by the report's language.
+_WORDS: Final = {
+    "th": {"total": "รวม", "note": "หมายเหตุ", "page": xlsx.PAGE_TH, "date": xlsx.BE_DATE},
+    "en": {"total": "Total", "note": "Note", "page": xlsx.PAGE_EN, "date": xlsx.CE_DATE},
+}
+
+
+def _words(report: Report) -> dict[str, str]:
+    return _WORDS.get(report.language, _WORDS["th"])
+
+
+def _page(report: Report, table: Table, header_row: int) -> xlsx.PageSetup:
+    """A4, landscape when the table says so or is too wide for portrait, one page wide,
+    the header row on top of every page, the report and page numbers in the footer."""
+    wide = table.landscape or sum(c.width for c in table.columns) > xlsx.PORTRAIT_WIDTH
+    left = " · ".join(t for t in (report.title, report.period) if t)
+    return xlsx.PageSetup(
+        landscape=wide,
+        title_rows=(header_row, header_row),
+        columns=len(table.columns),
+        footer_left=left,
+        page_text=_words(report)["page"],
+    )
 
 
 def _write_xlsx(report: Report, tables: list[Table], path: Path, tracker: _Tracker) -> None:
-    """One sheet per table: the title lines, a bold header row (frozen, with an autofilter),
-    column widths, a number format per column, a bold totals row and the notes. Written with
-    the streaming writer (``xlsx.py``): money goes in as satang and comes out as baht."""
+    """One sheet per table: the title lines, a bold header row (frozen, with an autofilter,
+    repeated on every printed page), bordered cells, column widths, a number format per
+    column, a bold totals row and the notes; printed on A4 one page wide. Dates are real
+    dates shown in the Buddhist era when the report is Thai (``06/12/2569``), in the
+    Christian era otherwise. Written with the streaming writer (``xlsx.py``): money goes in
+    as satang and comes out as baht."""
+    words = _words(report)
     with xlsx.XlsxBook(path) as book:
         title_style = book.style(xlsx.Style(bold=True, size=14))
-        header_style = book.style(xlsx.Style(bold=True, fill="E6F4EF", wrap=True))
+        header_style = book.style(xlsx.Style(bold=True, fill="E6F4EF", wrap=True, border=True))
+        line_style = book.style(xlsx.Style(wrap=True))
         for table in tables:
             cols = table.columns
             lines = [f"{report.title} — {table.title}" if len(tables) > 1 else report.title]
             lines += report.lines
             header_row = len(lines) + 2
-            sheet = book.add_sheet(table.title, [c.width for c in cols], freeze_rows=header_row)
-            sheet.append([lines[0]], title_style)
-            for text in lines[1:]:
-                sheet.append([text])
-            sheet.append([])
-            sheet.append([c.header for c in cols], header_style)
-            formats = [_FORMATS.get(c.kind) for c in cols]
-            write = sheet.row_writer(
-                [book.style(xlsx.Style(number_format=f)) if f else None for f in formats],
-                [c.kind == "money" for c in cols],
+            sheet = book.add_sheet(
+                table.title,
+                [c.width for c in cols],
+                freeze_rows=header_row,
+                page=_page(report, table, header_row),
             )
-            sums: list[int | None] = [None] * len(cols)
-            total_idx = [i for i, c in enumerate(cols) if c.total]
-            n = 0
-            tick = tracker.tick
-            for row in table.rows:
-                for i in total_idx:
-                    v = row[i]
-                    if v is not None:
-                        sums[i] = (sums[i] or 0) + v
-                write(row)
-                n += 1
-                if n % 256 == 0:
-                    tick(256)
-            tick(n % 256)
+            sheet.merge(sheet.append([lines[0]], title_style), len(cols))
+            for text in lines[1:]:
+                _wide_line(sheet, text, cols, line_style)
+            sheet.append([])
+            sheet.append([c.header for c in cols], header_style, height=_header_height(cols))
+            formats = [words["date"] if c.kind == "date" else _FORMATS.get(c.kind) for c in cols]
+            n, sums = _xlsx_rows(book, sheet, table, formats, tracker)
             sheet.auto_filter(header_row, header_row + n, len(cols))
             totals = _totals(table, sums)
+            totals[0] = words["total"]
             bold = [
                 book.style(
                     xlsx.Style(
                         bold=True,
                         number_format=f if v is not None and not isinstance(v, str) else None,
+                        border=True,
                     )
                 )
                 for f, v in zip(formats, totals, strict=True)
@@ -234,7 +256,62 @@ def _write_xlsx(report: Report, tables: list[Table], path: Path, tracker: _Track
             )
             for note in report.notes:
                 sheet.append([])
-                sheet.append([f"หมายเหตุ: {note}"])
+                _wide_line(sheet, f"{words['note']}: {note}", cols, line_style)
+
+
+def _wide_line(sheet: xlsx.XlsxSheet, text: str, cols: Sequence[Column], style: int) -> None:
+    """A line of text above or under the table, wrapped within the table's width (cells
+    merged): overflowing the table, it would widen the printed page and shrink the table."""
+    width = sum(c.width for c in cols)
+    lines = math.ceil(_text_width(text) / max(width - 2, 1))
+    row = sheet.append([text], style, height=15.0 * lines + 2 if lines > 1 else None)
+    sheet.merge(row, len(cols))
+
+
+def _text_width(text: str) -> float:
+    """About how many character widths ``text`` takes: Thai vowel and tone marks sit above
+    or below a letter and take none."""
+    return sum(1 for ch in text if unicodedata.category(ch) != "Mn") * 1.0
+
+
+def _header_height(cols: Sequence[Column]) -> float:
+    """Points for the header row: enough lines for the longest header wrapped in its column
+    (spreadsheets do not grow a row for wrapped text they did not lay out themselves)."""
+    lines = 1
+    for c in cols:
+        lines = max(lines, math.ceil(_text_width(c.header) * 1.1 / max(c.width - 1, 1)))
+    return 17.0 * lines
+
+
+def _xlsx_rows(
+    book: xlsx.XlsxBook,
+    sheet: xlsx.XlsxSheet,
+    table: Table,
+    formats: list[str | None],
+    tracker: _Tracker,
+) -> tuple[int, list[int | None]]:
+    """Write the table's rows, bordered, each column in its format; return how many rows
+    and the sums of the columns that have a total."""
+    cols = table.columns
+    write = sheet.row_writer(
+        [book.style(xlsx.Style(number_format=f, border=True)) for f in formats],
+        [c.kind == "money" for c in cols],
+    )
+    sums: list[int | None] = [None] * len(cols)
+    total_idx = [i for i, c in enumerate(cols) if c.total]
+    n = 0
+    tick = tracker.tick
+    for row in table.rows:
+        for i in total_idx:
+            v = row[i]
+            if v is not None:
+                sums[i] = (sums[i] or 0) + v
+        write(row)
+        n += 1
+        if n % 256 == 0:
+            tick(256)
+    tick(n % 256)
+    return n, sums
 
 
 # ---------------------------------------------------------------------------- CSV

@@ -1,9 +1,11 @@
 """Export products, orders and customers to XLSX or CSV, chosen by the file's extension.
 
 - XLSX is written in openpyxl's write-only mode (rows streamed to disk): Thai headers, baht as
-  numbers formatted ``#,##0.00``, dates in Asia/Bangkok formatted ``yyyy-mm-dd hh:mm``, a
-  frozen header row, an autofilter and column widths. Orders get a second sheet with one row
-  per item.
+  numbers formatted ``#,##0.00``, times in Asia/Bangkok as real dates shown in the Buddhist
+  era ``06/12/2569 14:30`` (the format :data:`~minichat_desktop.formats.xlsx.BE_DATE_TIME`,
+  read as B.E. by Excel and LibreOffice alike), a frozen header row, an autofilter and column
+  widths. Every sheet prints on A4 one page wide (landscape when wide), the header row on
+  every page, gridlines and page numbers. Orders get a second sheet with one row per item.
 - CSV is UTF-8 *with* a BOM (Excel opens it as Thai only then), money as plain decimals
   (``1250.00``), dates as Bangkok ``YYYY-MM-DD HH:MM``.
 - Products and orders are streamed from SQL (Core, ``yield_per``), never loaded as ORM
@@ -41,12 +43,13 @@ from minichat_desktop.domain.shop import BANGKOK
 from minichat_desktop.domain.thai import format_baht, satang_to_decimal
 from minichat_desktop.errors import UserError
 from minichat_desktop.files import atomic_write
+from minichat_desktop.formats import xlsx
 from minichat_desktop.formats.importer import COLUMNS
 
 __all__ = ["ExportResult", "export_orders", "export_products", "write_customers"]
 
 MONEY_FORMAT: Final = "#,##0.00"
-DATE_FORMAT: Final = "yyyy-mm-dd hh:mm"
+DATE_FORMAT: Final = xlsx.BE_DATE_TIME
 _YIELD: Final = 5_000
 
 STATUS_TH: Final = {
@@ -182,6 +185,7 @@ class _XlsxSheet:
         for i, col in enumerate(columns, start=1):
             self.ws.column_dimensions[get_column_letter(i)].width = col.width
         self.ws.freeze_panes = "A2"
+        _print_setup(self.ws, title, sum(c.width for c in columns) > xlsx.PORTRAIT_WIDTH)
         bold = Font(bold=True)
         header = []
         for col in columns:
@@ -220,6 +224,27 @@ class _XlsxSheet:
 
     def close(self) -> None:
         self.ws.auto_filter.ref = f"A1:{self.last_letter}{self.rows + 1}"
+
+
+def _print_setup(ws: Any, title: str, wide: bool) -> None:
+    """How the sheet prints (set before its first row is written): A4, landscape when
+    ``wide``, one page wide, the header row at the top of every page, gridlines, the sheet's
+    title and "หน้า 1 / 3" in the footer — as :class:`~minichat_desktop.formats.xlsx.PageSetup`
+    does for reports."""
+    from openpyxl.worksheet.page import PageMargins
+    from openpyxl.worksheet.properties import PageSetupProperties
+
+    ws.sheet_properties.pageSetUpPr = PageSetupProperties(fitToPage=True)
+    ws.page_setup.paperSize = "9"  # A4
+    ws.page_setup.orientation = "landscape" if wide else "portrait"
+    ws.page_setup.fitToWidth = 1
+    ws.page_setup.fitToHeight = 0
+    ws.print_title_rows = "1:1"
+    ws.print_options.gridLines = True
+    ws.print_options.horizontalCentered = True
+    ws.page_margins = PageMargins(left=0.4, right=0.4, top=0.5, bottom=0.6, header=0.3, footer=0.3)
+    ws.oddFooter.left.text = title.replace("&", "&&")
+    ws.oddFooter.right.text = xlsx.PAGE_TH
 
 
 # ---------------------------------------------------------------------------- products

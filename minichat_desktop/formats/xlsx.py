@@ -10,13 +10,30 @@ small exports; this module only writes, and only what our reports need:
 - values: ``str`` (shared strings; characters XML 1.0 forbids are dropped, text is cut at
   Excel's 32,767 characters), ``int``, ``bool``, ``Decimal``, ``float``, ``date`` and naive
   ``datetime`` (Excel serial numbers, shown as dates when the cell has no style of its own);
-  ``None`` and ``""`` are empty cells. A column can be
+  ``None`` and ``""`` are empty cells (written only when styled, e.g. bordered). A column can be
   declared ``satang``: integer satang are written as baht (``12345`` → ``123.45``) with no
   Decimal made.
-- styles: bold, font size, a solid fill, wrapped text vertically centred, a number format —
-  each combination is one ``cellXfs`` entry, made once (:meth:`XlsxBook.style`).
+- styles: bold, font size, a solid fill, wrapped text vertically centred, a thin grey border,
+  a number format — each combination is one ``cellXfs`` entry, made once
+  (:meth:`XlsxBook.style`).
 - per sheet: column widths, frozen rows, an autofilter (with Excel's hidden
-  ``_xlnm._FilterDatabase`` name).
+  ``_xlnm._FilterDatabase`` name), and how it prints (:class:`PageSetup`: A4, landscape or
+  portrait, scaled to one page wide, title rows repeated on every page through the
+  ``_xlnm.Print_Titles`` name, a print area ``_xlnm.Print_Area``, a footer with page numbers,
+  margins), cells merged across a row (a title or note as wide as the table).
+
+Buddhist-era dates: :data:`BE_DATE` is a real date (sorts, filters, takes formulas) whose
+format asks for the Thai Buddhist calendar with the locale code ``[$-1070000]`` (numerals 01 =
+Western digits, calendar 07 = Thai Buddhist, language 0000 = as the reader's). Excel writes
+that code itself when one picks Calendar type "Thai Buddhist"; LibreOffice (7.4) reads it as
+its Buddhist calendar. Both then show 6 Dec 2026 as ``06/12/2569``. Tried and refused: Excel's
+``bbbb`` year (LibreOffice prints the letters), ``[$-th-TH,107]`` (LibreOffice shows the serial
+number), LibreOffice's ``[~buddhist]`` (Excel does not know it; LibreOffice alone ignores it
+without a Thai locale), ``[$-D07041E]`` (Thai digits, which accountants' sheets do not use).
+
+The elements of a worksheet are written in the order ECMA-376 (§18.3.1.99 ``CT_Worksheet``)
+fixes — Excel refuses a file with them out of order, LibreOffice does not mind, so the tests
+check the order (:data:`WORKSHEET_ORDER`).
 
 Sheets are written one after another (a ZIP member is open for writing one at a time); the
 workbook parts that list them are written by :meth:`XlsxBook.close`. Anything unsupported
@@ -70,10 +87,67 @@ class Style:
     fill: str | None = None
     wrap: bool = False
     number_format: str | None = None
+    border: bool = False
 
 
 DATE: Final = Style(number_format="yyyy-mm-dd")  # for dates written with no style
 DATE_TIME: Final = Style(number_format="yyyy-mm-dd hh:mm:ss")
+BE_DATE: Final = "[$-1070000]dd/mm/yyyy"  # 06/12/2569 in Excel and LibreOffice, see above
+BE_DATE_TIME: Final = "[$-1070000]dd/mm/yyyy hh:mm"
+CE_DATE: Final = "dd/mm/yyyy"
+CE_DATE_TIME: Final = "dd/mm/yyyy hh:mm"
+PAGE_TH: Final = "หน้า &P / &N"  # &P this page, &N how many pages
+PAGE_EN: Final = "Page &P of &N"
+PORTRAIT_WIDTH: Final = 100  # columns wider than this (in characters) print in landscape
+
+# CT_Worksheet's children, in the order the schema requires (ECMA-376 Part 1, 18.3.1.99).
+WORKSHEET_ORDER: Final = (
+    "sheetPr", "dimension", "sheetViews", "sheetFormatPr", "cols", "sheetData",
+    "sheetCalcPr", "sheetProtection", "protectedRanges", "scenarios", "autoFilter",
+    "sortState", "dataConsolidate", "customSheetViews", "mergeCells", "phoneticPr",
+    "conditionalFormatting", "dataValidations", "hyperlinks", "printOptions", "pageMargins",
+    "pageSetup", "headerFooter", "rowBreaks", "colBreaks", "customProperties", "cellWatches",
+    "ignoredErrors", "smartTags", "drawing", "legacyDrawing", "legacyDrawingHF", "picture",
+    "oleObjects", "controls", "webPublishItems", "tableParts", "extLst",
+)  # fmt: skip
+
+
+@dataclass(frozen=True, slots=True)
+class PageSetup:
+    """How a sheet prints: on A4, ``landscape`` or portrait, scaled to one page wide and as
+    many pages tall as it takes; rows ``title_rows`` (first, last; counted from 1) repeated
+    at the top of every page; a footer with ``footer_left`` on the left and ``page_text``
+    (``&P`` this page, ``&N`` the pages) on the right; margins in inches (left, right, top,
+    bottom, header, footer), the table centred across the page. ``columns``: print only the
+    first columns (a long line overflowing the table would otherwise widen the page and
+    shrink the table to fit)."""
+
+    landscape: bool = False
+    title_rows: tuple[int, int] | None = None
+    columns: int | None = None  # the print area: columns A.. (text overflowing them is cut)
+    footer_left: str = ""
+    page_text: str = PAGE_EN
+    margins: tuple[float, float, float, float, float, float] = (0.4, 0.4, 0.5, 0.6, 0.3, 0.3)
+
+    def footer(self) -> str:
+        """The ``oddFooter`` text: an ``&`` in the left text is doubled (a literal
+        ampersand there), and the whole is cut to Excel's 255 characters."""
+        left = _ILLEGAL_XML.sub("", self.footer_left).replace("&", "&&")
+        right = f"&R{self.page_text}"
+        return (f"&L{left[: 250 - len(right)]}" if left else "") + right
+
+    def tail(self) -> str:
+        """``printOptions``, ``pageMargins``, ``pageSetup`` and ``headerFooter``, in order."""
+        left, right, top, bottom, header, footer = self.margins
+        orientation = "landscape" if self.landscape else "portrait"
+        return (
+            '<printOptions horizontalCentered="1"/>'
+            f'<pageMargins left="{left:g}" right="{right:g}" top="{top:g}" '
+            f'bottom="{bottom:g}" header="{header:g}" footer="{footer:g}"/>'
+            f'<pageSetup paperSize="9" orientation="{orientation}" fitToWidth="1" '
+            'fitToHeight="0"/>'
+            f"<headerFooter><oddFooter>{escape(self.footer())}</oddFooter></headerFooter>"
+        )
 
 
 def column_letter(n: int) -> str:
@@ -111,12 +185,15 @@ class XlsxSheet:
         stream: IO[bytes],
         widths: Sequence[float],
         freeze_rows: int,
+        page: PageSetup | None = None,
     ) -> None:
         self.book = book
         self.index = index
         self.title = title
         self.rows = 0
         self.filter_ref: str | None = None
+        self.page = page
+        self.merged: list[str] = []
         self._stream = stream
         self._buffer: list[str] = []
         self._closed = False
@@ -128,7 +205,10 @@ class XlsxSheet:
                 f'state="frozen"/><selection pane="bottomLeft" activeCell="{top}" '
                 f'sqref="{top}"/>'
             )
-        head = [_HEAD, f"<worksheet {_NS}>", f"<sheetViews>{view}</sheetView></sheetViews>"]
+        head = [_HEAD, f"<worksheet {_NS}>"]
+        if page is not None:  # without fitToPage, Excel ignores fitToWidth
+            head.append('<sheetPr><pageSetUpPr fitToPage="1"/></sheetPr>')
+        head.append(f"<sheetViews>{view}</sheetView></sheetViews>")
         head.append('<sheetFormatPr defaultRowHeight="15"/>')
         if widths:
             head.append("<cols>")
@@ -172,17 +252,24 @@ class XlsxSheet:
         raise TypeError(f"cannot write a {kind.__name__} to a cell: {value!r}")
 
     def append(
-        self, values: Sequence[Any], styles: Sequence[int | None] | int | None = None
+        self,
+        values: Sequence[Any],
+        styles: Sequence[int | None] | int | None = None,
+        *,
+        height: float | None = None,
     ) -> int:
-        """Write one row; ``styles`` is one style id for every cell or one per cell. Returns
-        the row's number."""
+        """Write one row; ``styles`` is one style id for every cell or one per cell;
+        ``height`` in points (else the default). Returns the row's number."""
         row = self._next_row()
-        parts = [f'<row r="{row}">']
+        ht = f' ht="{height:g}" customHeight="1"' if height else ""
+        parts = [f'<row r="{row}"{ht}>']
         for i, value in enumerate(values):
-            if value is None or value == "":
-                continue
             sid = styles if isinstance(styles, int) or styles is None else styles[i]
             s = f' s="{sid}"' if sid else ""
+            if value is None or value == "":
+                if s:  # an empty cell keeps its look (a border)
+                    parts.append(f'<c r="{column_letter(i + 1)}{row}"{s}/>')
+                continue
             parts.append(self._cell(f"{column_letter(i + 1)}{row}", value, s))
         parts.append("</row>")
         self._write("".join(parts))
@@ -213,6 +300,8 @@ class XlsxSheet:
             add = parts.append
             for (letter, s, is_money), value in zip(columns, values, strict=True):
                 if value is None:
+                    if s:  # an empty cell keeps its look (a border)
+                        add(f'<c r="{letter}{row}"{s}/>')
                     continue
                 kind = type(value)
                 if kind is int:
@@ -220,6 +309,8 @@ class XlsxSheet:
                     add(f'<c r="{letter}{row}"{s}><v>{text}</v></c>')
                 elif kind is str:
                     if not value:  # an empty text is an empty cell
+                        if s:
+                            add(f'<c r="{letter}{row}"{s}/>')
                         continue
                     add(f'<c r="{letter}{row}"{s} t="s"><v>{string(value)}</v></c>')
                 else:
@@ -228,6 +319,12 @@ class XlsxSheet:
             write("".join(parts))
 
         return write_row
+
+    def merge(self, row: int, columns: int) -> None:
+        """Merge row ``row``'s first ``columns`` cells into one (a title or a note as wide as
+        the table; give its cell a wrapping style and the row a height)."""
+        if columns > 1:
+            self.merged.append(f"A{row}:{column_letter(columns)}{row}")
 
     def auto_filter(self, first_row: int, last_row: int, columns: int) -> None:
         """An autofilter over ``columns`` columns, header at ``first_row``."""
@@ -246,10 +343,17 @@ class XlsxSheet:
         tail = ["</sheetData>"]
         if self.filter_ref:
             tail.append(f'<autoFilter ref="{self.filter_ref}"/>')
-        tail.append(
-            '<pageMargins left="0.7" right="0.7" top="0.75" bottom="0.75" header="0.3" '
-            'footer="0.3"/></worksheet>'
-        )
+        if self.merged:
+            refs = "".join(f'<mergeCell ref="{ref}"/>' for ref in self.merged)
+            tail.append(f'<mergeCells count="{len(self.merged)}">{refs}</mergeCells>')
+        if self.page is not None:
+            tail.append(self.page.tail())
+        else:
+            tail.append(
+                '<pageMargins left="0.7" right="0.7" top="0.75" bottom="0.75" header="0.3" '
+                'footer="0.3"/>'
+            )
+        tail.append("</worksheet>")
         self._buffer.append("".join(tail))
         self._stream.write("".join(self._buffer).encode())
         self._buffer.clear()
@@ -296,10 +400,16 @@ class XlsxBook:
         return sid
 
     def add_sheet(
-        self, title: str, widths: Sequence[float] = (), *, freeze_rows: int = 0
+        self,
+        title: str,
+        widths: Sequence[float] = (),
+        *,
+        freeze_rows: int = 0,
+        page: PageSetup | None = None,
     ) -> XlsxSheet:
-        """Start the next sheet (closing the one before). The title is made valid for Excel
-        (no ``[]:*?/\\``, at most 31 characters, unique in the book)."""
+        """Start the next sheet (closing the one before), printed as ``page`` says (Excel's
+        defaults without one). The title is made valid for Excel (no ``[]:*?/\\``, at most 31
+        characters, unique in the book)."""
         if self._open is not None:
             self._open.close()
         name = _BAD_SHEET_CHARS.sub(" ", _ILLEGAL_XML.sub("", title)).strip(" '")[:31] or "Sheet"
@@ -311,7 +421,7 @@ class XlsxBook:
             name = base[: 31 - len(suffix)] + suffix
         index = len(self._sheets) + 1
         stream = self._zip.open(f"xl/worksheets/sheet{index}.xml", "w")
-        sheet = XlsxSheet(self, index, name, stream, widths, freeze_rows)
+        sheet = XlsxSheet(self, index, name, stream, widths, freeze_rows, page)
         self._sheets.append(sheet)
         self._open = sheet
         return sheet
@@ -373,14 +483,25 @@ class XlsxBook:
         )
         names = []
         for s in self._sheets:
+            quoted = "'{}'".format(s.title.replace("'", "''"))
             if s.filter_ref:
                 first, last = s.filter_ref.split(":")
-                ref = "'{}'!{}:{}".format(
-                    s.title.replace("'", "''"), _absolute(first), _absolute(last)
-                )
+                ref = f"{quoted}!{_absolute(first)}:{_absolute(last)}"
                 names.append(
                     f'<definedName name="_xlnm._FilterDatabase" localSheetId="{s.index - 1}" '
                     f'hidden="1">{escape(ref)}</definedName>'
+                )
+            if s.page is not None and s.page.columns is not None:
+                area = f"$A$1:${column_letter(s.page.columns)}${max(s.rows, 1)}"
+                names.append(
+                    f'<definedName name="_xlnm.Print_Area" localSheetId="{s.index - 1}">'
+                    f"{escape(quoted)}!{area}</definedName>"
+                )
+            if s.page is not None and s.page.title_rows is not None:
+                top, bottom = s.page.title_rows
+                names.append(
+                    f'<definedName name="_xlnm.Print_Titles" localSheetId="{s.index - 1}">'
+                    f"{escape(quoted)}!${top}:${bottom}</definedName>"
                 )
         defined = f"<definedNames>{''.join(names)}</definedNames>" if names else ""
         return (
@@ -415,6 +536,7 @@ class XlsxBook:
         fonts: dict[tuple[bool, float], int] = {(False, 11.0): 0}
         fills: dict[str, int] = {}
         xfs = []
+        any_border = any(style.border for style in self._styles)
         for style in self._styles:  # insertion order is id order
             fmt_id = 0
             if style.number_format:
@@ -424,8 +546,10 @@ class XlsxBook:
             font_key = (style.bold, float(style.size or 11))
             font_id = fonts.setdefault(font_key, len(fonts))
             fill_id = fills.setdefault(style.fill.upper(), 2 + len(fills)) if style.fill else 0
+            border_id = 1 if style.border else 0
             attrs = (
-                f'numFmtId="{fmt_id}" fontId="{font_id}" fillId="{fill_id}" borderId="0" xfId="0"'
+                f'numFmtId="{fmt_id}" fontId="{font_id}" fillId="{fill_id}" '
+                f'borderId="{border_id}" xfId="0"'
             )
             if fmt_id:
                 attrs += ' applyNumberFormat="1"'
@@ -433,6 +557,8 @@ class XlsxBook:
                 attrs += ' applyFont="1"'
             if fill_id:
                 attrs += ' applyFill="1"'
+            if border_id:
+                attrs += ' applyBorder="1"'
             if style.wrap:
                 wrap = '<alignment wrapText="1" vertical="center"/>'
                 xfs.append(f'<xf {attrs} applyAlignment="1">{wrap}</xf>')
@@ -460,9 +586,8 @@ class XlsxBook:
             + (f'<numFmts count="{len(formats)}">{num_fmts}</numFmts>' if formats else "")
             + f'<fonts count="{len(fonts)}">{font_xml}</fonts>'
             + f'<fills count="{2 + len(fills)}">{fill_xml}</fills>'
-            '<borders count="1"><border><left/><right/><top/><bottom/><diagonal/></border>'
-            "</borders>"
-            '<cellStyleXfs count="1"><xf numFmtId="0" fontId="0" fillId="0" borderId="0"/>'
+            + (_BORDERS_THIN if any_border else _BORDERS_NONE)
+            + '<cellStyleXfs count="1"><xf numFmtId="0" fontId="0" fillId="0" borderId="0"/>'
             "</cellStyleXfs>"
             f'<cellXfs count="{len(xfs)}">{"".join(xfs)}</cellXfs>'
             '<cellStyles count="1"><cellStyle name="Normal" xfId="0" builtinId="0"/></cellStyles>'
@@ -482,6 +607,16 @@ class XlsxBook:
             + "".join(items)
             + "</sst>"
         )
+
+
+_NO_BORDER: Final = "<border><left/><right/><top/><bottom/><diagonal/></border>"
+_THIN: Final = '<{0} style="thin"><color rgb="FFA6A6A6"/></{0}>'
+_BORDERS_NONE: Final = f'<borders count="1">{_NO_BORDER}</borders>'
+_BORDERS_THIN: Final = (
+    f'<borders count="2">{_NO_BORDER}<border>'
+    + "".join(_THIN.format(side) for side in ("left", "right", "top", "bottom"))
+    + "<diagonal/></border></borders>"
+)
 
 
 def _absolute(ref: str) -> str:

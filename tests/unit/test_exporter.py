@@ -189,7 +189,7 @@ def test_orders_xlsx_has_one_row_per_order_and_an_items_sheet(db: Database, tmp_
     assert first[7:12] == [1360, 0, 50, first[10], 1410]
     assert first[12:] == ["พร้อมเพย์", "รอชำระ", None, None]
     assert [r[0] for r in rows[1:]] == numbers
-    assert ws["B2"].number_format == "yyyy-mm-dd hh:mm"
+    assert ws["B2"].number_format == "[$-1070000]dd/mm/yyyy hh:mm"  # B.E.
     assert all(ws.cell(row=2, column=c).number_format == "#,##0.00" for c in range(8, 13))
     assert ws.freeze_panes == "A2" and ws.auto_filter.ref == "A1:P4"
     assert ws.column_dimensions["G"].width == 48

@@ -217,7 +217,7 @@ def test_vat_report_xlsx_reads_back(shop_db: dict[str, Any], tmp_path: Path) -> 
     assert [ws.column_dimensions[c].width for c in "ABCD"] == [8, 14, 19, 32]
     assert [r[0] for r in body] == [1, 2, 3, 4]
     assert body[0][1] == dt.datetime(2026, 3, 2)
-    assert ws["B8"].number_format == "dd/mm/yyyy"
+    assert ws["B8"].number_format == "[$-1070000]dd/mm/yyyy"  # shown 02/03/2569
     assert [money(r[6]) for r in body] == [
         Decimal("200.00"), Decimal("50.00"), Decimal("-150.00"), Decimal("100.00"),
     ]  # fmt: skip

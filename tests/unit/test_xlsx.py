@@ -175,3 +175,55 @@ def test_column_letters() -> None:
     ]  # fmt: skip
     with pytest.raises(ValueError):
         xlsx.column_letter(0)
+
+
+def test_page_setup_prints_one_page_wide_with_titles_and_page_numbers(tmp_path: Path) -> None:
+    """A4 landscape fitted to one page wide, the header row on every page (a Print_Titles
+    name per sheet), a footer whose literal "&" is doubled, bordered empty cells, and the
+    worksheet's elements in the schema's order (Excel refuses them out of order)."""
+    out = tmp_path / "p.xlsx"
+    page = xlsx.PageSetup(
+        landscape=True,
+        title_rows=(3, 3),
+        columns=2,
+        footer_left="ขาย & คืน",
+        page_text=xlsx.PAGE_TH,
+    )
+    with XlsxBook(out) as book:
+        boxed = book.style(Style(border=True, number_format=xlsx.BE_DATE))
+        sheet = book.add_sheet("ภาษี 'ขาย' 11", [10, 12], freeze_rows=3, page=page)
+        sheet.merge(sheet.append(["หัวรายงานที่ยาวกว่าตาราง"], book.style(Style(wrap=True))), 2)
+        sheet.append([])
+        sheet.append(["วันที่", "เลขที่"], book.style(Style(bold=True, border=True)))
+        sheet.row_writer([boxed, boxed])([dt.date(2026, 12, 6), None])
+        sheet.auto_filter(3, 4, 2)
+        book.add_sheet("plain").append([1])
+    ws = openpyxl.load_workbook(out)["ภาษี 'ขาย' 11"]
+    assert (ws.page_setup.orientation, ws.page_setup.paperSize) == ("landscape", 9)
+    assert (ws.page_setup.fitToWidth, ws.page_setup.fitToHeight) == (1, 0)
+    assert ws.sheet_properties.pageSetUpPr.fitToPage
+    assert ws.print_title_rows == "$3:$3"
+    assert (ws.oddFooter.left.text, ws.oddFooter.right.text) == ("ขาย && คืน", "หน้า &P / &N")
+    assert ws["A4"].value == dt.datetime(2026, 12, 6) and ws["A4"].is_date
+    assert ws["A4"].number_format == "[$-1070000]dd/mm/yyyy"
+    assert ws["B4"].value is None and ws["B4"].border.left.style == "thin"
+    with zipfile.ZipFile(out) as z:
+        names = etree.fromstring(z.read("xl/workbook.xml")).findall(".//{*}definedName")
+        tags = [etree.QName(e).localname for e in etree.fromstring(z.read(ws_path(1)))]
+        plain = etree.fromstring(z.read(ws_path(2)))
+    titles = [n.text for n in names if n.get("name") == "_xlnm.Print_Titles"]
+    assert titles == ["'ภาษี ''ขาย'' 11'!$3:$3"]  # the plain sheet has none
+    areas = [n.text for n in names if n.get("name") == "_xlnm.Print_Area"]
+    assert areas == ["'ภาษี ''ขาย'' 11'!$A$1:$B$4"]
+    assert [str(m) for m in ws.merged_cells.ranges] == ["A1:B1"]
+    assert tags == ["sheetPr", "sheetViews", "sheetFormatPr", "cols", "sheetData", "autoFilter",
+                    "mergeCells", "printOptions", "pageMargins", "pageSetup",
+                    "headerFooter"]  # fmt: skip
+    assert [xlsx.WORKSHEET_ORDER.index(t) for t in tags] == sorted(
+        xlsx.WORKSHEET_ORDER.index(t) for t in tags
+    )
+    assert plain.find("{*}pageSetup") is None and plain.find("{*}pageMargins") is not None
+
+
+def ws_path(n: int) -> str:
+    return f"xl/worksheets/sheet{n}.xml"

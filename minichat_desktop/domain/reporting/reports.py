@@ -150,6 +150,7 @@ class Report:
     date_from: dt.date | None = None
     date_to: dt.date | None = None
     period: str = ""
+    language: str = "th"  # "th": dates in the Buddhist era, Thai labels; "en": Christian era
 
 
 @dataclass(frozen=True, slots=True)
