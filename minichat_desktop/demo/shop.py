@@ -1552,13 +1552,13 @@ def _online_order(
     oid = view.id
     paid_at = min(plan.at + dt.timedelta(minutes=rng.randint(3, 240)), now)
 
-    def pay() -> None:
+    def pay(at: dt.datetime) -> None:
         orders.mark_paid(
             session,
             oid,
             OWNER,
-            reference=f"{paid_at.astimezone(shop.BANGKOK):%Y%m%d}{rng.randrange(10**12):012d}",
-            paid_at=paid_at,
+            reference=f"{at.astimezone(shop.BANGKOK):%Y%m%d}{rng.randrange(10**12):012d}",
+            paid_at=at,
         )
 
     if status == OrderStatus.PENDING:
@@ -1574,7 +1574,7 @@ def _online_order(
         )
         return
     if not cod:
-        pay()
+        pay(paid_at)
     else:
         orders.change_status(
             session, oid, OrderStatus.CONFIRMED, OWNER, "ยืนยันเก็บเงินปลายทาง", at=paid_at
@@ -1599,8 +1599,8 @@ def _online_order(
         if status in (OrderStatus.DELIVERED, OrderStatus.REFUNDED):
             done_at = _later(oid, 3, done_at, now, hours=(18, 96))
             orders.change_status(session, oid, OrderStatus.DELIVERED, STAFF, at=done_at)
-            if cod:
-                pay()
+            if cod:  # the carrier hands the cash over on delivery
+                pay(done_at)
     if status == OrderStatus.REFUNDED:
         orders.change_status(
             session,

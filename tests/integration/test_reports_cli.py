@@ -51,23 +51,30 @@ def _busiest_month(data: Path) -> str:
 
 
 def _expected_vat(data: Path, month: str) -> tuple[int, int]:
-    """(value before VAT, VAT) of the month by the report's rules, straight from SQL (the
-    demo shop issues no tax invoices: every sale is at its order's date)."""
+    """(value before VAT, VAT) of the month by the Revenue Code's rules, straight from SQL:
+    each sale in the month of its tax point — the first of its payment and its delivery (a
+    counter sale is both at once; the demo prints no tax invoice before either) — less the
+    credit notes issued in the month."""
     con = sqlite3.connect(data / "minichat.sqlite3")
     try:
+        point = "min(coalesce(paid_at, '9999'), coalesce(delivered_at, '9999'))"
         sales = con.execute(
             "SELECT COALESCE(SUM(total_satang - vat_satang), 0), COALESCE(SUM(vat_satang), 0)"
-            " FROM orders WHERE status <> 'cancelled'"
-            " AND strftime('%Y-%m', created_at, '+7 hours') = ?",
+            f" FROM orders WHERE {point} < '9999'"
+            f" AND strftime('%Y-%m', {point}, '+7 hours') = ?",
             (month,),
         ).fetchone()
         refunds = con.execute(
             "SELECT COALESCE(SUM(o.total_satang - o.vat_satang), 0), COALESCE(SUM(o.vat_satang), 0)"
-            " FROM orders o WHERE o.status = 'refunded' AND strftime('%Y-%m',"
-            " (SELECT MAX(e.created_at) FROM order_events e WHERE e.order_id = o.id"
-            "  AND e.status = 'refunded'), '+7 hours') = ?",
+            " FROM tax_documents d JOIN orders o ON o.id = d.order_id"
+            " WHERE d.kind = 'credit_note' AND strftime('%Y-%m', d.issued_at, '+7 hours') = ?",
             (month,),
         ).fetchone()
+        # the recorded tax point is that first event, for every sale
+        (moved,) = con.execute(
+            f"SELECT COUNT(*) FROM orders WHERE {point} < '9999' AND tax_point_at <> {point}"
+        ).fetchone()
+        assert moved == 0
     finally:
         con.close()
     return sales[0] - refunds[0], sales[1] - refunds[1]
