@@ -20,21 +20,17 @@ from datetime import UTC, datetime
 from typing import Any
 
 import aiohttp
-from aiohttp import WSCloseCode, web
+from aiohttp import web
 
 from relay import line as ln
 from relay import protocol as p
 from relay.images import ImageRejected, check_image
+from relay.protocol.connection import CloseCode, RelaySide
 from relay.ratelimit import RateLimiter
 from relay.storage import LineCredentials, NotFound, OutboxItem, Store, StoreError, now_iso
 
 log = logging.getLogger("relay")
 
-CLOSE_REPLACED = 4000  # another desktop connection for the same shop took over
-CLOSE_UNAUTHORIZED = 4001
-CLOSE_UNSUPPORTED = 4002
-CLOSE_POLICY = 4008  # rate limit or too many bad frames
-HELLO_TIMEOUT = 10.0
 MAX_OUT_QUEUE = 2000  # frames waiting for a slow widget before we drop it
 DESKTOP_PAGE = 500
 COMMIT_WINDOW = 0.004  # seconds: at most one COMMIT per window under load (group commit)
@@ -76,7 +72,7 @@ class Conn:
             log.warning("%s: outgoing queue full, closing", self.label)
             self._q.clear()
             asyncio.get_running_loop().create_task(
-                self.ws.close(code=CLOSE_POLICY, message=b"too slow")
+                self.ws.close(code=CloseCode.POLICY, message=b"too slow")
             )
             return
         self._q.append(text)
@@ -102,7 +98,7 @@ class Conn:
         except (ConnectionError, RuntimeError, aiohttp.ClientError):
             pass  # the reader side notices and cleans up
 
-    async def close(self, code: int = WSCloseCode.GOING_AWAY, message: bytes = b"") -> None:
+    async def close(self, code: int = CloseCode.GOING_AWAY, message: bytes = b"") -> None:
         # let queued frames go out first (bounded), then close
         for _ in range(50):
             if not self._q or self.ws.closed:
@@ -121,6 +117,7 @@ class DesktopLink:
     conn: Conn
     presence: p.Presence
     cursor: int  # last stream seq queued to this connection
+    machine: RelaySide  # the socket's protocol state (relay.protocol.connection)
 
 
 @dataclass
@@ -688,7 +685,7 @@ class Hub:
             for cs in live.widgets.values():
                 conns.extend(cs)
         await asyncio.gather(
-            *(c.close(WSCloseCode.GOING_AWAY, b"relay shutting down") for c in conns),
+            *(c.close(CloseCode.GOING_AWAY, b"relay shutting down") for c in conns),
             return_exceptions=True,
         )
         pending = [t for t in self._tasks if not t.done()]
