@@ -263,7 +263,12 @@ class Decision:
 
 
 class WelcomeRefused(Exception):
-    """The relay answered ``hello`` with an ``error`` (its close code follows)."""
+    """The relay answered ``hello`` with an ``error``; its close follows, and ``code`` (set
+    by whoever saw the close) decides what comes next."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.code: int | None = None
 
 
 class ClientSide:
