@@ -17,7 +17,9 @@ from relay.protocol.connection import (
     ClientSide,
     CloseCode,
     LinkPhase,
+    Outcome,
     Phase,
+    Received,
     RelaySide,
     WelcomeRefused,
     action_for,
@@ -147,7 +149,7 @@ def test_unknown_frame_types_are_skipped_not_refused_not_counted() -> None:
     machine = relay_side()
     for i in range(3 * MAX_BAD_FRAMES):
         out = machine.receive(json.dumps({"type": "future_thing", "n": i}))
-        assert out == type(out)(skipped="future_thing")
+        assert out == Outcome(skipped="future_thing")
     assert machine.skipped == 3 * MAX_BAD_FRAMES and machine.bad_in_a_row == 0
     assert machine.phase is Phase.OPEN
 
@@ -171,9 +173,11 @@ def test_acks_only_move_forward_and_replacement_is_4000() -> None:
     machine.receive(p.encode(p.Ack(3)))
     assert machine.acked == 5
     assert machine.replaced().code is CloseCode.REPLACED
-    assert machine.storage_failed().close == machine.storage_failed().close
-    assert machine.shop_removed().close is not None
-    assert machine.shop_removed().close.code is CloseCode.UNAUTHORIZED  # type: ignore[union-attr]
+    failed = machine.storage_failed()
+    assert failed.close is not None and failed.close.code is CloseCode.INTERNAL_ERROR
+    assert failed.reply is not None and failed.reply.code is p.ErrorCode.INTERNAL
+    removed = machine.shop_removed().close
+    assert removed is not None and removed.code is CloseCode.UNAUTHORIZED
 
 
 def test_text_limits_count_utf16_units_like_line() -> None:
@@ -237,7 +241,7 @@ def test_client_skips_what_it_cannot_read_and_keeps_the_position() -> None:
     client.hello(0, p.Presence.ONLINE, None)
     client.receive(welcome())
     assert client.receive('{"type":"future","seq":7,"x":1}').seq == 7
-    assert client.receive('{"type":"future"}') == type(client.receive("{}"))(None, None)
+    assert client.receive('{"type":"future"}') == Received(None, None)
     bad_item = {
         "type": "message",
         "seq": 8,
@@ -247,7 +251,7 @@ def test_client_skips_what_it_cannot_read_and_keeps_the_position() -> None:
     got = client.receive(json.dumps(bad_item))
     assert got.frame is None and got.seq == 8
     assert client.receive(welcome()).frame is None
-    assert client.skipped == 5 and client.phase is LinkPhase.OPEN
+    assert client.skipped == 4 and client.phase is LinkPhase.OPEN
     ok = client.receive(p.encode(p.Accepted("m1", CONV)))
     assert ok.frame == p.Accepted("m1", CONV)
 
