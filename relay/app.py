@@ -20,7 +20,7 @@ from aiohttp import WSMsgType, web
 from relay import line as ln
 from relay import protocol as p
 from relay.images import ImageRejected, check_image
-from relay.protocol.connection import HELLO_TIMEOUT, Outcome, RelaySide
+from relay.protocol.connection import HELLO_TIMEOUT, TRANSPORT_FACTOR, Outcome, RelaySide
 from relay.server import (
     Conn,
     DesktopLink,
@@ -349,11 +349,13 @@ async def desktop_ws(request: web.Request) -> web.StreamResponse:
     if hub.closing:
         return _json_error(503, "unavailable", "relay shutting down")
     ws = web.WebSocketResponse(
-        max_msg_size=hub.config.max_desktop_frame, compress=False, heartbeat=30
+        max_msg_size=hub.config.max_desktop_frame * TRANSPORT_FACTOR, compress=False, heartbeat=30
     )
     await ws.prepare(request)
     conn = Conn(ws, f"desktop {shop.id}")
-    machine = RelaySide(p.decode_desktop_frame, p.DesktopHello, conn.label)
+    machine = RelaySide(
+        p.decode_desktop_frame, p.DesktopHello, conn.label, max_frame=hub.config.max_desktop_frame
+    )
     hello = await _handshake(ws, conn, machine)
     if hello is None or machine.version is None:
         return ws
@@ -554,11 +556,13 @@ async def widget_ws(request: web.Request) -> web.StreamResponse:
     if hub.closing:
         return _json_error(503, "unavailable", "relay shutting down")
     ws = web.WebSocketResponse(
-        max_msg_size=hub.config.max_widget_frame, compress=False, heartbeat=45
+        max_msg_size=hub.config.max_widget_frame * TRANSPORT_FACTOR, compress=False, heartbeat=45
     )
     await ws.prepare(request)
     conn = Conn(ws, f"widget {shop.id}")
-    machine = RelaySide(p.decode_widget_frame, p.WidgetHello, conn.label)
+    machine = RelaySide(
+        p.decode_widget_frame, p.WidgetHello, conn.label, max_frame=hub.config.max_widget_frame
+    )
     hello = await _handshake(ws, conn, machine)
     if hello is None or machine.version is None:
         return ws

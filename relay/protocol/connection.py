@@ -37,6 +37,9 @@ MAX_BAD_FRAMES = 20
 """Refused frames in a row after which the relay closes the socket with 4008."""
 HELLO_TIMEOUT = 10.0
 """Seconds the relay waits for ``hello`` before closing with 4008."""
+TRANSPORT_FACTOR = 4
+"""The socket itself takes frames up to this many times the frame limit (bigger: close 1009),
+so that a frame over the limit but under that is answered ``too_large`` with its id."""
 
 
 class CloseCode(IntEnum):
@@ -128,11 +131,17 @@ class RelaySide:
     acted (:meth:`handled`: the run of refused frames is broken)."""
 
     def __init__(
-        self, decode: Callable[[str], Any], hello: type[Any], label: str = "socket"
+        self,
+        decode: Callable[[str], Any],
+        hello: type[Any],
+        label: str = "socket",
+        *,
+        max_frame: int | None = None,
     ) -> None:
         self._decode = decode
         self._hello = hello
         self.label = label
+        self.max_frame = max_frame  # bytes of UTF-8; None: no limit here
         self.phase = Phase.HELLO
         self.version: int | None = None
         self.bad_in_a_row = 0
@@ -175,6 +184,10 @@ class RelaySide:
         """A text frame after the handshake."""
         if self.phase is not Phase.OPEN:
             return Outcome()
+        limit = self.max_frame
+        if limit is not None and len(data) > limit // 4 and _utf8_len(data) > limit:
+            too_large = p.ProtocolError(f"frame: too large (max {limit} bytes)", "too_large")
+            return self.refuse(too_large, data)
         try:
             frame = self._decode(data)
         except p.UnknownFrame as exc:
@@ -224,6 +237,10 @@ class RelaySide:
         """A newer desktop connection for the same shop takes over this one."""
         self.phase = Phase.CLOSED
         return Close(CloseCode.REPLACED, "replaced by a newer connection")
+
+
+def _utf8_len(text: str) -> int:
+    return len(text.encode("utf-8", "surrogatepass"))
 
 
 def _error_code(exc: p.ProtocolError) -> p.ErrorCode:

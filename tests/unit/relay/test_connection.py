@@ -318,3 +318,13 @@ def test_a_welcome_resets_the_backoff() -> None:
     client.hello(0, p.Presence.ONLINE, None)
     client.receive(welcome())
     assert client.attempt == 0 and client.closed(1001).delay == 2.0
+
+
+def test_a_frame_over_the_limit_is_too_large_with_its_id() -> None:
+    """The limit counts UTF-8 bytes: 100 Thai letters are 300 bytes."""
+    machine = RelaySide(p.decode_desktop_frame, p.DesktopHello, max_frame=300)
+    machine.receive_hello(HELLO)
+    out = machine.receive(send_text("m-big", "ก" * 100))
+    assert out.reply == p.Error(p.ErrorCode.TOO_LARGE, "frame: too large (max 300 bytes)", "m-big")
+    assert out.close is None and machine.bad_in_a_row == 1
+    assert isinstance(machine.receive(send_text("m-ok", "ก" * 10)).frame, p.Send)
