@@ -50,7 +50,14 @@ from minichat_desktop.sync.liveness import PING_INTERVAL, PING_TIMEOUT, Liveness
 from minichat_desktop.sync.status import LinkState, Status
 from minichat_desktop.sync.supervisor import Spawn
 from relay import protocol as p
-from relay.protocol.connection import Action, ClientSide, Decision, Received, WelcomeRefused
+from relay.protocol.connection import (
+    Action,
+    ClientSide,
+    CloseCode,
+    Decision,
+    Received,
+    WelcomeRefused,
+)
 
 if TYPE_CHECKING:
     from websockets.asyncio.client import ClientConnection
@@ -405,7 +412,7 @@ class RelayClient:
                 await asyncio.wait_for(pong, PING_TIMEOUT)
             except TimeoutError:
                 log.info("relay link: no pong within %.0f s; reconnecting", PING_TIMEOUT)
-                await ws.close(1011, "keepalive ping timeout")
+                await ws.close(CloseCode.INTERNAL_ERROR, "keepalive ping timeout")
                 return
             self.liveness.saw_frame()
 

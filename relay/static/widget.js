@@ -514,7 +514,7 @@
     ws.onmessage = function (ev) { var f; try { f = JSON.parse(ev.data); } catch (e) { return; } onFrame(f); };
     ws.onclose = function (ev) {
       st.ws = null; st.welcomed = false;
-      if (ev.code === 4001 || ev.code === 4002 || ev.code === 4003) { st.stopped = true; return; }
+      if (ev.code === 4001 || ev.code === 4002) { st.stopped = true; return; } // shop removed; too old: reloading helps, retrying does not
       conn.classList.remove("hidden"); retry();
     };
   }
