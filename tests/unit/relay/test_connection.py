@@ -328,3 +328,20 @@ def test_a_frame_over_the_limit_is_too_large_with_its_id() -> None:
     assert out.reply == p.Error(p.ErrorCode.TOO_LARGE, "frame: too large (max 300 bytes)", "m-big")
     assert out.close is None and machine.bad_in_a_row == 1
     assert isinstance(machine.receive(send_text("m-ok", "ก" * 10)).frame, p.Send)
+
+
+@given(st.text(max_size=200) | st.from_regex(r'\{"type":"(send|ack|typing|x)",.{0,80}\}'))
+def test_the_relay_side_never_raises_whatever_arrives(raw: str) -> None:
+    """Any text at all: a frame to act on, a refusal, or a skip — never an exception."""
+    out = relay_side().receive(raw)
+    assert (out.frame is not None) + (out.reply is not None) + (out.skipped is not None) == 1
+
+
+@given(st.text(max_size=200))
+def test_the_client_side_never_raises_after_welcome(raw: str) -> None:
+    """Whatever the relay sends after the welcome, the session stays open."""
+    client = ClientSide()
+    client.hello(0, p.Presence.ONLINE, None)
+    client.receive(welcome())
+    client.receive(raw)
+    assert client.phase is LinkPhase.OPEN
