@@ -148,6 +148,7 @@ class RelaySide:
         self.refused = 0
         self.skipped = 0
         self.acked = 0  # the highest cumulative ``ack`` received
+        self._logged_types: set[str] = set()
 
     # ---- the handshake
 
@@ -192,7 +193,9 @@ class RelaySide:
             frame = self._decode(data)
         except p.UnknownFrame as exc:
             self.skipped += 1
-            log.info("%s: skipped a frame of unknown type %r", self.label, exc.type)
+            if exc.type not in self._logged_types and len(self._logged_types) < 20:
+                self._logged_types.add(exc.type)  # once per type: a peer cannot flood the log
+                log.info("%s: skipping frames of unknown type %r", self.label, exc.type)
             return Outcome(skipped=exc.type)
         except p.ProtocolError as exc:
             return self.refuse(exc, data)
@@ -212,7 +215,8 @@ class RelaySide:
         self.refused += 1
         ref = p.ref_of(data) if data is not None else None
         reply = p.Error(_error_code(exc), str(exc)[:500], ref)
-        log.info("%s: refused a frame (ref %s): %s", self.label, ref, exc)
+        if self.refused <= MAX_BAD_FRAMES:  # enough to diagnose; a peer cannot flood the log
+            log.info("%s: refused a frame (ref %s): %s", self.label, ref, exc)
         if self.bad_in_a_row >= MAX_BAD_FRAMES:
             self.phase = Phase.CLOSED
             return Outcome(reply=reply, close=Close(CloseCode.POLICY, "too many bad frames"))
