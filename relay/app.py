@@ -20,7 +20,12 @@ from aiohttp import WSMsgType, web
 from relay import line as ln
 from relay import protocol as p
 from relay.images import ImageRejected, check_image
-from relay.protocol.connection import HELLO_TIMEOUT, TRANSPORT_FACTOR, Outcome, RelaySide
+from relay.protocol.connection import (
+    HELLO_TIMEOUT,
+    TRANSPORT_FACTOR,
+    Outcome,
+    RelaySide,
+)
 from relay.server import (
     Conn,
     DesktopLink,
@@ -352,10 +357,11 @@ async def desktop_ws(request: web.Request) -> web.StreamResponse:
         max_msg_size=hub.config.max_desktop_frame * TRANSPORT_FACTOR, compress=False, heartbeat=30
     )
     await ws.prepare(request)
-    conn = Conn(ws, f"desktop {shop.id}")
+    label = f"desktop {shop.id}"
     machine = RelaySide(
-        p.decode_desktop_frame, p.DesktopHello, conn.label, max_frame=hub.config.max_desktop_frame
+        p.decode_desktop_frame, p.DesktopHello, label, max_frame=hub.config.max_desktop_frame
     )
+    conn = Conn(ws, label, machine)
     hello = await _handshake(ws, conn, machine)
     if hello is None or machine.version is None:
         return ws
@@ -366,14 +372,14 @@ async def desktop_ws(request: web.Request) -> web.StreamResponse:
     if live.desktop is not None:
         old = live.desktop.conn
         log.info("shop %s: a new desktop connection replaces the old one", shop.id)
-        close = live.desktop.machine.replaced()
+        close = old.machine.replaced()
         hub.spawn(old.close(close.code, close.reason.encode()))
     acked, delivered = hub.store.ack_stream(shop.id, hello.after)
     _delivered_receipts(hub, shop.id, delivered)
     hub.store.set_presence(shop.id, hello.presence)
     await hub.durable()
     shop = hub.store.shop(shop.id)
-    link = DesktopLink(conn, hello.presence, acked, machine)
+    link = DesktopLink(conn, hello.presence, acked)
     live.desktop = link
     live.committed_seq = max(live.committed_seq, hub.store.last_seq(shop.id))
     conn.send_frame(
@@ -559,10 +565,11 @@ async def widget_ws(request: web.Request) -> web.StreamResponse:
         max_msg_size=hub.config.max_widget_frame * TRANSPORT_FACTOR, compress=False, heartbeat=45
     )
     await ws.prepare(request)
-    conn = Conn(ws, f"widget {shop.id}")
+    label = f"widget {shop.id}"
     machine = RelaySide(
-        p.decode_widget_frame, p.WidgetHello, conn.label, max_frame=hub.config.max_widget_frame
+        p.decode_widget_frame, p.WidgetHello, label, max_frame=hub.config.max_widget_frame
     )
+    conn = Conn(ws, label, machine)
     hello = await _handshake(ws, conn, machine)
     if hello is None or machine.version is None:
         return ws

@@ -31,6 +31,12 @@ from relay.storage import LineCredentials, NotFound, OutboxItem, Store, StoreErr
 
 log = logging.getLogger("relay")
 
+# Names kept for the code that closes sockets outside a connection machine; the codes are
+# relay.protocol.connection.CloseCode, the one list both sides use.
+CLOSE_REPLACED = CloseCode.REPLACED
+CLOSE_UNAUTHORIZED = CloseCode.UNAUTHORIZED
+CLOSE_UNSUPPORTED = CloseCode.UNSUPPORTED
+CLOSE_POLICY = CloseCode.POLICY
 MAX_OUT_QUEUE = 2000  # frames waiting for a slow widget before we drop it
 DESKTOP_PAGE = 500
 COMMIT_WINDOW = 0.004  # seconds: at most one COMMIT per window under load (group commit)
@@ -57,9 +63,10 @@ class Conn:
     """One WebSocket with an ordered outgoing queue drained by its own writer task, so any
     code may ``send`` without awaiting and frames keep their order."""
 
-    def __init__(self, ws: web.WebSocketResponse, label: str) -> None:
+    def __init__(self, ws: web.WebSocketResponse, label: str, machine: RelaySide) -> None:
         self.ws = ws
         self.label = label
+        self.machine = machine  # what the socket's frames mean (relay.protocol.connection)
         self._q: collections.deque[str] = collections.deque()
         self._wake = asyncio.Event()
         self._task = asyncio.get_running_loop().create_task(self._writer())
@@ -117,7 +124,6 @@ class DesktopLink:
     conn: Conn
     presence: p.Presence
     cursor: int  # last stream seq queued to this connection
-    machine: RelaySide  # the socket's protocol state (relay.protocol.connection)
 
 
 @dataclass

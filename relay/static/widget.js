@@ -11,8 +11,8 @@
   var WS_URL = BASE.replace(/^http/, "ws") + "/ws/widget?shop=" + encodeURIComponent(SHOP);
   var KEY = "minichat:" + SHOP;
   var MAX_UPLOAD = 5 * 1024 * 1024;
-  var MAX_TEXT = 5000; // UTF-16 units (String.length), as the relay and LINE count
   var IMAGE_TYPES = { "image/jpeg": 1, "image/png": 1, "image/webp": 1 };
+  var MAX_TEXT = 5000; // UTF-16 units (String.length), as the relay and LINE count
 
   var T = {
     th: {
