@@ -56,8 +56,6 @@ _ID_RE = re.compile(r"^[A-Za-z0-9._:~-]{1,64}$")
 _CONV_RE = re.compile(r"^(widget:[A-Za-z0-9_-]{8,64}|line:U[0-9a-f]{32})$")
 _PHONE_RE = re.compile(r"^(\+66|0)[0-9]{8,9}$")
 _COLOR_RE = re.compile(r"^#[0-9a-fA-F]{6}$")
-_ASTRAL_RE = re.compile("[\U00010000-\U0010ffff]")
-_SURROGATE_RE = re.compile("[\ud800-\udfff]")
 _ORIGIN_RE = re.compile(r"^(\*|https?://[A-Za-z0-9.-]+(:[0-9]{1,5})?)$")
 
 
@@ -85,13 +83,19 @@ def utf16_len(text: str) -> int:
     and LINE count (an emoji outside the BMP counts 2). Every length limit here uses it."""
     if text.isascii():
         return len(text)
-    return len(text) + len(_ASTRAL_RE.findall(text))
+    return len(text.encode("utf-16-le", "surrogatepass")) // 2
 
 
 def lone_surrogate(text: str) -> bool:
     """Whether ``text`` holds a UTF-16 surrogate code point (half of a pair, alone): not
     Unicode text — it cannot be stored, encoded as UTF-8 or shown."""
-    return not text.isascii() and _SURROGATE_RE.search(text) is not None
+    if text.isascii():
+        return False
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return True
+    return False
 
 
 # --------------------------------------------------------------------------------------------
