@@ -16,18 +16,19 @@ from importlib import resources
 from typing import Any
 
 import aiohttp
-from aiohttp import WSCloseCode, WSMsgType, web
+from aiohttp import WSMsgType, web
 
 from relay import line as ln
 from relay import protocol as p
 from relay.bodies import BodyIncomplete, BodyTooLarge, read_limited
 from relay.images import ImageRejected, check_image
-from relay.server import (
-    CLOSE_POLICY,
-    CLOSE_REPLACED,
-    CLOSE_UNAUTHORIZED,
-    CLOSE_UNSUPPORTED,
+from relay.protocol.connection import (
     HELLO_TIMEOUT,
+    TRANSPORT_FACTOR,
+    Outcome,
+    RelaySide,
+)
+from relay.server import (
     Conn,
     DesktopLink,
     Hub,
@@ -38,7 +39,6 @@ from relay.storage import LineCredentials, NotFound, Shop, Store, StoreError, ha
 log = logging.getLogger("relay")
 
 HUB = web.AppKey("hub", Hub)
-MAX_BAD_FRAMES = 20
 MAX_WEBHOOK_BODY = 1024 * 1024
 
 
@@ -284,76 +284,58 @@ async def line_webhook(request: web.Request) -> web.Response:
 # WebSockets
 
 
-async def _handshake[H](
-    ws: web.WebSocketResponse, conn: Conn, decode: Callable[[str], object], kind: type[H]
-) -> tuple[H, int] | None:
-    """The first frame of a socket must be a hello of ``kind`` with a protocol version we
-    share. Returns (hello, version), or None after telling the peer why and closing."""
+async def _handshake(ws: web.WebSocketResponse, conn: Conn, machine: RelaySide) -> Any:
+    """The first frame of a socket, through ``machine``: the hello, or None after telling the
+    peer why and closing."""
     try:
-        raw = await _receive_hello(ws)
-        hello = decode(raw) if raw is not None else None
-        if not isinstance(hello, kind):
-            raise p.ProtocolError("type: the first frame must be hello")
-        version = p.negotiate(hello.protocol)  # type: ignore[attr-defined]
+        msg = await asyncio.wait_for(ws.receive(), HELLO_TIMEOUT)
     except TimeoutError:
-        await conn.close(CLOSE_POLICY, b"no hello")
+        await _obey(conn, machine.hello_timeout())
         return None
-    except p.ProtocolError as exc:
-        conn.send_frame(p.Error(p.ErrorCode(exc.code), str(exc)))
-        await conn.close(
-            CLOSE_UNSUPPORTED if exc.code == "unsupported_version" else CLOSE_POLICY, b"bad hello"
-        )
-        return None
-    return hello, version
+    out = machine.receive_hello(msg.data if msg.type is WSMsgType.TEXT else None)
+    await _obey(conn, out)
+    return out.frame
 
 
-async def _receive_hello(ws: web.WebSocketResponse) -> Any:
-    msg = await asyncio.wait_for(ws.receive(), HELLO_TIMEOUT)
-    if msg.type is not WSMsgType.TEXT:
-        return None
-    return msg.data
-
-
-def _error_code(exc: p.ProtocolError) -> p.ErrorCode:
-    try:
-        return p.ErrorCode(exc.code)
-    except ValueError:
-        return p.ErrorCode.BAD_FRAME
+async def _obey(conn: Conn, out: Outcome) -> bool:
+    """Send the machine's reply and make its close; True when the socket is to end."""
+    if out.reply is not None:
+        conn.send_frame(out.reply)
+    if out.close is not None:
+        await conn.close(out.close.code, out.close.reason.encode())
+        return True
+    return False
 
 
 async def _frames(
-    ws: web.WebSocketResponse, conn: Conn, handle: Callable[[str], Awaitable[None]]
+    ws: web.WebSocketResponse,
+    conn: Conn,
+    machine: RelaySide,
+    handle: Callable[[Any], Awaitable[None]],
 ) -> None:
-    """Read frames until the socket closes; protocol errors answer ``error`` and go on."""
-    bad = 0
+    """Read frames until the socket closes, feeding ``machine``; ``handle`` acts on each frame
+    it lets through and may refuse one by raising ProtocolError."""
     async for msg in ws:
         if msg.type is WSMsgType.TEXT:
+            out = machine.receive(msg.data)
+        elif msg.type is WSMsgType.BINARY:
+            out = machine.receive_binary()
+        elif msg.type is WSMsgType.ERROR:
+            break
+        else:
+            continue
+        if out.frame is not None:
             try:
-                await handle(msg.data)
-                bad = 0
+                await handle(out.frame)
+                machine.handled()
             except StoreError as exc:
                 log.error("%s: storage failed: %s", conn.label, exc)
-                conn.send_frame(p.Error(p.ErrorCode.INTERNAL, "storage unavailable; retry later"))
-                await conn.close(WSCloseCode.INTERNAL_ERROR, b"storage unavailable")
-                break
+                out = machine.storage_failed()
             except NotFound:
-                await conn.close(CLOSE_UNAUTHORIZED, b"shop removed")
-                break
+                out = machine.shop_removed()
             except p.ProtocolError as exc:
-                bad += 1
-                conn.send_frame(p.Error(_error_code(exc), str(exc)[:500]))
-                if bad >= MAX_BAD_FRAMES:
-                    await conn.close(CLOSE_POLICY, b"too many bad frames")
-                    break
-        elif msg.type is WSMsgType.BINARY:
-            bad += 1
-            conn.send_frame(
-                p.Error(p.ErrorCode.BAD_FRAME, "frame: binary frames are not supported")
-            )
-            if bad >= MAX_BAD_FRAMES:
-                await conn.close(CLOSE_POLICY, b"too many bad frames")
-                break
-        elif msg.type is WSMsgType.ERROR:
+                out = machine.refuse(exc, msg.data)
+        if await _obey(conn, out):
             break
 
 
@@ -367,21 +349,26 @@ async def desktop_ws(request: web.Request) -> web.StreamResponse:
     if hub.closing:
         return _json_error(503, "unavailable", "relay shutting down")
     ws = web.WebSocketResponse(
-        max_msg_size=hub.config.max_desktop_frame, compress=False, heartbeat=30
+        max_msg_size=hub.config.max_desktop_frame * TRANSPORT_FACTOR, compress=False, heartbeat=30
     )
     await ws.prepare(request)
-    conn = Conn(ws, f"desktop {shop.id}")
-    shaken = await _handshake(ws, conn, p.decode_desktop_frame, p.DesktopHello)
-    if shaken is None:
+    label = f"desktop {shop.id}"
+    machine = RelaySide(
+        p.decode_desktop_frame, p.DesktopHello, label, max_frame=hub.config.max_desktop_frame
+    )
+    conn = Conn(ws, label, machine)
+    hello = await _handshake(ws, conn, machine)
+    if hello is None or machine.version is None:
         return ws
-    hello, version = shaken
+    version = machine.version
 
     live = hub.live(shop.id)
     before = live.presence
     if live.desktop is not None:
         old = live.desktop.conn
         log.info("shop %s: a new desktop connection replaces the old one", shop.id)
-        hub.spawn(old.close(CLOSE_REPLACED, b"replaced by a newer connection"))
+        close = old.machine.replaced()
+        hub.spawn(old.close(close.code, close.reason.encode()))
     acked, delivered = hub.store.ack_stream(shop.id, hello.after)
     _delivered_receipts(hub, shop.id, delivered)
     hub.store.set_presence(shop.id, hello.presence)
@@ -409,11 +396,11 @@ async def desktop_ws(request: web.Request) -> web.StreamResponse:
     if shop.line_configured:
         hub.wake_line(shop.id)
 
-    async def handle(text: str) -> None:
-        await _desktop_frame(hub, shop.id, link, p.decode_desktop_frame(text))
+    async def handle(frame: p.DesktopFrame) -> None:
+        await _desktop_frame(hub, shop.id, link, frame)
 
     try:
-        await _frames(ws, conn, handle)
+        await _frames(ws, conn, machine, handle)
     finally:
         conn.stop()
         if live.desktop is link:
@@ -521,8 +508,6 @@ async def _desktop_frame(hub: Hub, shop_id: str, link: DesktopLink, frame: p.Des
         await hub.durable()
         if q is not None:
             conn.send_frame(p.LineQuota(q.month, q.used, q.limit, q.exceeded, 0, frame.ref))
-    elif isinstance(frame, p.DesktopHello):
-        raise p.ProtocolError("type: hello was already received")
 
 
 async def _line_loading(hub: Hub, shop_id: str, conversation: str) -> None:
@@ -572,14 +557,18 @@ async def widget_ws(request: web.Request) -> web.StreamResponse:
     if hub.closing:
         return _json_error(503, "unavailable", "relay shutting down")
     ws = web.WebSocketResponse(
-        max_msg_size=hub.config.max_widget_frame, compress=False, heartbeat=45
+        max_msg_size=hub.config.max_widget_frame * TRANSPORT_FACTOR, compress=False, heartbeat=45
     )
     await ws.prepare(request)
-    conn = Conn(ws, f"widget {shop.id}")
-    shaken = await _handshake(ws, conn, p.decode_widget_frame, p.WidgetHello)
-    if shaken is None:
+    label = f"widget {shop.id}"
+    machine = RelaySide(
+        p.decode_widget_frame, p.WidgetHello, label, max_frame=hub.config.max_widget_frame
+    )
+    conn = Conn(ws, label, machine)
+    hello = await _handshake(ws, conn, machine)
+    if hello is None or machine.version is None:
         return ws
-    hello, version = shaken
+    version = machine.version
 
     token = hello.session
     sid = hub.store.session(shop.id, token) if token else None
@@ -596,8 +585,7 @@ async def widget_ws(request: web.Request) -> web.StreamResponse:
     limit_key = f"{shop.id}:{sid}"
     shop_id = shop.id
 
-    async def handle(text: str) -> None:
-        frame = p.decode_widget_frame(text)
+    async def handle(frame: p.WidgetFrame) -> None:
         if isinstance(frame, p.WidgetSend):
             await _widget_send(hub, shop_id, sid, conn, frame.message, limit_key)
         elif isinstance(frame, p.Ack | p.WidgetRead):
@@ -615,11 +603,9 @@ async def widget_ws(request: web.Request) -> web.StreamResponse:
             desk = live.desktop
             if desk is not None and hub.typing_limit.allow(limit_key):
                 desk.conn.send_frame(p.ShopperTyping(conversation, frame.state))
-        elif isinstance(frame, p.WidgetHello):
-            raise p.ProtocolError("type: hello was already received")
 
     try:
-        await _frames(ws, conn, handle)
+        await _frames(ws, conn, machine, handle)
     finally:
         conn.stop()
         conns = live.widgets.get(sid)

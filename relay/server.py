@@ -20,13 +20,14 @@ from datetime import UTC, datetime
 from typing import Any
 
 import aiohttp
-from aiohttp import WSCloseCode, web
+from aiohttp import web
 
 from relay import line as ln
 from relay import line_images as li
 from relay import protocol as p
 from relay.bodies import BodyTooLarge
 from relay.images import ImageRejected, check_image
+from relay.protocol.connection import CloseCode, RelaySide
 from relay.ratelimit import RateLimiter
 from relay.storage import (
     LineBatch,
@@ -40,12 +41,13 @@ from relay.storage import (
 
 log = logging.getLogger("relay")
 
-CLOSE_REPLACED = 4000  # another desktop connection for the same shop took over
-CLOSE_UNAUTHORIZED = 4001
-CLOSE_UNSUPPORTED = 4002
-CLOSE_POLICY = 4008  # rate limit or too many bad frames
+# Names kept for the code that closes sockets outside a connection machine; the codes are
+# relay.protocol.connection.CloseCode, the one list both sides use.
+CLOSE_REPLACED = CloseCode.REPLACED
+CLOSE_UNAUTHORIZED = CloseCode.UNAUTHORIZED
+CLOSE_UNSUPPORTED = CloseCode.UNSUPPORTED
+CLOSE_POLICY = CloseCode.POLICY
 NO_LINE = "ร้านนี้ยังไม่ได้ตั้งค่า LINE / LINE is not set up for this shop"
-HELLO_TIMEOUT = 10.0
 MAX_OUT_QUEUE = 2000  # frames waiting for a slow widget before we drop it
 DESKTOP_PAGE = 500
 COMMIT_WINDOW = 0.004  # seconds: at most one COMMIT per window under load (group commit)
@@ -72,9 +74,10 @@ class Conn:
     """One WebSocket with an ordered outgoing queue drained by its own writer task, so any
     code may ``send`` without awaiting and frames keep their order."""
 
-    def __init__(self, ws: web.WebSocketResponse, label: str) -> None:
+    def __init__(self, ws: web.WebSocketResponse, label: str, machine: RelaySide) -> None:
         self.ws = ws
         self.label = label
+        self.machine = machine  # what the socket's frames mean (relay.protocol.connection)
         self._q: collections.deque[str] = collections.deque()
         self._wake = asyncio.Event()
         self._task = asyncio.get_running_loop().create_task(self._writer())
@@ -87,7 +90,7 @@ class Conn:
             log.warning("%s: outgoing queue full, closing", self.label)
             self._q.clear()
             asyncio.get_running_loop().create_task(
-                self.ws.close(code=CLOSE_POLICY, message=b"too slow")
+                self.ws.close(code=CloseCode.POLICY, message=b"too slow")
             )
             return
         self._q.append(text)
@@ -113,7 +116,7 @@ class Conn:
         except (ConnectionError, RuntimeError, aiohttp.ClientError):
             pass  # the reader side notices and cleans up
 
-    async def close(self, code: int = WSCloseCode.GOING_AWAY, message: bytes = b"") -> None:
+    async def close(self, code: int = CloseCode.GOING_AWAY, message: bytes = b"") -> None:
         # let queued frames go out first (bounded), then close
         for _ in range(50):
             if not self._q or self.ws.closed:
@@ -835,7 +838,7 @@ class Hub:
             for cs in live.widgets.values():
                 conns.extend(cs)
         await asyncio.gather(
-            *(c.close(WSCloseCode.GOING_AWAY, b"relay shutting down") for c in conns),
+            *(c.close(CloseCode.GOING_AWAY, b"relay shutting down") for c in conns),
             return_exceptions=True,
         )
         pending = [t for t in self._tasks if not t.done()]

@@ -10,8 +10,14 @@
   while offline (or lost by the relay) are sent again (:mod:`minichat_desktop.app.relay_link`).
 - Wakes by itself when anything — a screen, the bot, a broadcast, the CLI in this process —
   commits a unit of work that put something in the outbox (:meth:`Database.subscribe`).
-- Reconnects with capped, jittered exponential backoff. A refused token is fatal until the
-  settings change (:meth:`RelayClient.reconfigure`).
+- Drives the protocol's sans-I/O :class:`~relay.protocol.connection.ClientSide`: it decides
+  what a frame is (a frame this version cannot read — a newer relay's — is skipped and its
+  stream position acknowledged; it never ends the session) and what to do after a close:
+  reconnect with capped exponential backoff × 0.5–1.5; stop after a refused token (4001), a
+  too old MiniChat (4002) or another MiniChat taking the link (4000) until the owner asks
+  again (Settings → Relay → Save and reconnect: :meth:`RelayClient.reconfigure`).
+- A message the relay refuses (``error`` with its id in ``ref``) is marked failed, taken out
+  of the outbox (never offered again) and the owner is told why (a notification).
 - Never says it is online when it is not: :attr:`RelayClient.status` is online only while
   :meth:`RelayClient.run` is running and the relay was heard from (a frame, or the pong to a
   ping sent every 10 s) within :data:`~minichat_desktop.sync.liveness.BOUND` seconds; see
@@ -27,7 +33,7 @@ import asyncio
 import contextlib
 import datetime as dt
 import logging
-import random
+import random as _random
 import secrets
 import time
 from collections.abc import Callable
@@ -44,6 +50,14 @@ from minichat_desktop.sync.liveness import PING_INTERVAL, PING_TIMEOUT, Liveness
 from minichat_desktop.sync.status import LinkState, Status
 from minichat_desktop.sync.supervisor import Spawn
 from relay import protocol as p
+from relay.protocol.connection import (
+    Action,
+    ClientSide,
+    CloseCode,
+    Decision,
+    Received,
+    WelcomeRefused,
+)
 
 if TYPE_CHECKING:
     from websockets.asyncio.client import ClientConnection
@@ -51,13 +65,36 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 AFTER_KEY = "sync.after"
-# Close codes after which reconnecting at once would be wrong (docs/protocol.md, close codes).
-FATAL_CLOSE_CODES = {
-    4000: "another MiniChat is connected for this shop",
-    4001: "the relay refused the shop token",
-    4002: "this MiniChat is too old for the relay; update it",
-}
+NO_TOKEN = "no shop token set (Settings → Relay)"
 BATCH = 200
+_NOT_SENT = "ส่งข้อความไม่สำเร็จ · Message not sent"
+# Why the relay refused a message, for the owner (Thai · English); never the protocol text.
+FAILED_REASONS: dict[p.ErrorCode, tuple[str, str]] = {
+    p.ErrorCode.BAD_FRAME: (
+        _NOT_SENT,
+        "ข้อความมีตัวอักษรหรือข้อมูลที่รีเลย์รับไม่ได้ แก้ไขแล้วส่งใหม่ · The message holds "
+        "characters or data the relay cannot take; edit it and send it again.",
+    ),
+    p.ErrorCode.TOO_LARGE: (
+        _NOT_SENT,
+        "ข้อความหรือรูปใหญ่เกินไป ทำให้สั้นหรือเล็กลงแล้วส่งใหม่ · The message or picture is too "
+        "large; make it shorter or smaller and send it again.",
+    ),
+    p.ErrorCode.NOT_FOUND: (
+        _NOT_SENT,
+        "รีเลย์ไม่รู้จักบทสนทนาหรือรูปนี้ (อาจหมดอายุแล้ว) · The relay does not know this "
+        "conversation or picture (it may have expired).",
+    ),
+    p.ErrorCode.FORBIDDEN: (
+        _NOT_SENT,
+        "บทสนทนานี้ไม่ใช่ของร้านนี้บนรีเลย์ · This conversation belongs to another shop on the relay.",
+    ),
+    p.ErrorCode.UNAVAILABLE: (
+        _NOT_SENT,
+        "ช่องทางนี้ยังไม่พร้อมบนรีเลย์ (เช่น ยังไม่ได้ตั้งค่า LINE) · This channel is not ready "
+        "on the relay (LINE not set up, for example).",
+    ),
+}
 # Reasons :attr:`RelayClient.status` gives when it overrules what the session last said.
 SILENT = "no answer from the relay lately"
 DIED = "the relay link stopped after an error (see the log)"
@@ -76,14 +113,19 @@ class SyncEvents(Protocol):
     def caught_up(self, sent: tuple[str, ...]) -> None: ...
 
 
-class Fatal(Exception):
-    """The relay refused us for a reason retrying will not fix (token, version)."""
+class Stop(Exception):
+    """Connecting again will not help until the owner acts (no token, token refused)."""
+
+    def __init__(self, action: Action, reason: str | None = None) -> None:
+        super().__init__(reason or action.value)
+        self.action = action
+        self.reason = reason
 
 
 class RelayClient:
     """One shop's link to the relay. ``token`` returns the current shop token (from keyring);
     ``clock`` is what the liveness rule reads; ``spawn`` runs the bot's timers under the app's
-    supervisor."""
+    supervisor; ``random`` (a float in [0, 1)) draws the reconnect jitter."""
 
     def __init__(
         self,
@@ -99,6 +141,7 @@ class RelayClient:
         bot: bool = True,
         clock: Callable[[], float] = time.monotonic,
         spawn: Spawn | None = None,
+        random: Callable[[], float] = _random.random,
     ) -> None:
         self.db = db
         self.url = url.rstrip("/")
@@ -106,8 +149,7 @@ class RelayClient:
         self.events = events
         self.client_name = client_name
         self._line_credentials = line_credentials
-        self.backoff_base = backoff_base
-        self.backoff_cap = backoff_cap
+        self.machine = ClientSide(base=backoff_base, cap=backoff_cap, random=random)
         # What the session last said, and what was last reported (see ``status``).
         self._said = Status(LinkState.OFFLINE, "not started")
         self._shown = self._said
@@ -232,42 +274,41 @@ class RelayClient:
         self._set(Status(LinkState.OFFLINE, "stopped"))
 
     async def _run(self, websockets: Any) -> None:
-        attempt = 0
         while not self._stopping:
             self._set(Status(LinkState.CONNECTING))
-            reason = ""
-            fatal = False
             try:
-                await self._session()
-                attempt = 0
-                reason = "connection closed"
-            except Fatal as exc:
-                reason, fatal = str(exc), True
-            except websockets.ConnectionClosed as exc:
-                code = exc.rcvd.code if exc.rcvd is not None else None
-                if code in FATAL_CLOSE_CODES:
-                    reason, fatal = FATAL_CLOSE_CODES[code], True
-                else:
-                    reason = _describe(exc)
-                log.info("relay link down: %s", reason)
-            except (OSError, websockets.InvalidHandshake, TimeoutError, p.ProtocolError) as exc:
-                reason = _describe(exc)
-                log.info("relay link down: %s", reason)
+                decision = await self._one_session(websockets)
             finally:
                 self._ws = None
                 self.liveness.closed()
                 self._in_flight.clear()
             if self._stopping:
                 break
-            attempt += 1
-            delay = (
-                300.0 if fatal else min(self.backoff_cap, self.backoff_base * 2 ** min(attempt, 16))
-            )
-            delay = delay * random.uniform(0.5, 1.0)
-            self._set(Status(LinkState.OFFLINE, reason, delay))
+            log.info("relay link down: %s (%s)", decision.reason, decision.action.value)
+            self._set(Status(LinkState.OFFLINE, decision.reason, decision.delay or 0.0))
             self._reconnect_now.clear()
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._reconnect_now.wait(), delay)
+            if decision.delay is None:  # stopped: only the owner starts it again
+                await self._reconnect_now.wait()
+            else:
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._reconnect_now.wait(), decision.delay)
+            if self._reconnect_now.is_set():
+                self.machine.resume()
+
+    async def _one_session(self, websockets: Any) -> Decision:
+        """One socket, from connecting to its end, and what the machine decides after it."""
+        try:
+            await self._session()
+        except Stop as exc:
+            return self.machine.stop(exc.action, exc.reason)
+        except WelcomeRefused as exc:
+            log.info("relay link: %s", exc)
+            return self.machine.closed(exc.code)
+        except websockets.ConnectionClosed as exc:
+            return self.machine.closed(exc.rcvd.code if exc.rcvd is not None else None)
+        except (OSError, websockets.InvalidHandshake, TimeoutError, p.ProtocolError) as exc:
+            return self.machine.failed(_describe(exc))
+        return self.machine.closed(None)
 
     async def stop(self) -> None:
         """Close the link and wait for :meth:`run` to return (work being stored finishes)."""
@@ -304,7 +345,7 @@ class RelayClient:
 
         token = self._token()
         if not token:
-            raise Fatal("no shop token set (Settings → Relay)")
+            raise Stop(Action.ASK_TOKEN, NO_TOKEN)
         url = self.url.replace("http://", "ws://").replace("https://", "wss://") + "/ws/desktop"
         try:
             ws = await connect(
@@ -317,20 +358,21 @@ class RelayClient:
             )
         except websockets.InvalidStatus as exc:
             if exc.response.status_code == 401:
-                raise Fatal("the relay refused the shop token") from exc
+                raise Stop(Action.ASK_TOKEN) from exc
             raise
         self._ws = ws
         try:
             after = await self._db(self._stored_after)
-            await ws.send(
-                p.encode(
-                    p.DesktopHello(client=self.client_name, after=after, presence=self.presence)
-                )
-            )
-            first = p.decode_to_desktop(await asyncio.wait_for(ws.recv(), 15))
-            if isinstance(first, p.Error):
-                raise Fatal(f"the relay refused us: {first.message}")
-            if not isinstance(first, p.DesktopWelcome):
+            await ws.send(self.machine.hello(after, self.presence, self.client_name))
+            try:
+                first = self.machine.receive(await asyncio.wait_for(ws.recv(), 15)).frame
+            except WelcomeRefused as exc:
+                # the relay says why, then closes: the close code decides what comes next
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(ws.wait_closed(), 5)
+                exc.code = ws.close_code
+                raise
+            if not isinstance(first, p.DesktopWelcome):  # the machine lets nothing else through
                 raise p.ProtocolError("type: expected welcome")
             self.welcome = first
             self.liveness.opened()
@@ -370,7 +412,7 @@ class RelayClient:
                 await asyncio.wait_for(pong, PING_TIMEOUT)
             except TimeoutError:
                 log.info("relay link: no pong within %.0f s; reconnecting", PING_TIMEOUT)
-                await ws.close(1011, "keepalive ping timeout")
+                await ws.close(CloseCode.INTERNAL_ERROR, "keepalive ping timeout")
                 return
             self.liveness.saw_frame()
 
@@ -420,26 +462,31 @@ class RelayClient:
         while True:
             raw = await ws.recv()
             self.liveness.saw_frame()
-            batch = [p.decode_to_desktop(raw)]
+            batch = [self.machine.receive(raw)]
             # Take what has already arrived, to store it in one transaction.
             while len(batch) < BATCH:
                 try:
                     raw = await asyncio.wait_for(ws.recv(), 0.005)
                 except TimeoutError:
                     break
-                batch.append(p.decode_to_desktop(raw))
+                batch.append(self.machine.receive(raw))
             await self._handle(ws, batch)
 
-    async def _handle(self, ws: ClientConnection, frames: list[p.ToDesktopFrame]) -> None:
+    async def _handle(self, ws: ClientConnection, received: list[Received]) -> None:
+        frames = [r.frame for r in received if r.frame is not None]
+        # a stream item this version cannot read is skipped: acknowledged past, not stored
+        skipped_top = max((r.seq or 0 for r in received if r.frame is None), default=0)
         stream = [
             f
             for f in frames
             if getattr(f, "seq", 0)
             and isinstance(f, p.Inbound | p.Receipt | p.ConversationNotice | p.LineQuota)
         ]
-        if stream:
-            stored, touched, top = await self._db(self._store_stream, stream)
-            await ws.send(p.encode(p.Ack(top)))
+        if stream or skipped_top:
+            stored, touched, top = await self._db(self._store_stream, stream, skipped_top)
+            ack = self.machine.ack(top)
+            if ack is not None:
+                await ws.send(ack)
             if stored:
                 self.events.messages_stored(stored)
                 if self.bot is not None:
@@ -467,12 +514,14 @@ class RelayClient:
                 await self._db(self._keep_quota, f)
                 self.events.line_quota(f)
 
-    def _store_stream(self, items: list[Any]) -> tuple[list[convs.Inbound], list[int], int]:
+    def _store_stream(
+        self, items: list[Any], skipped_top: int = 0
+    ) -> tuple[list[convs.Inbound], list[int], int]:
         stored: list[convs.Inbound] = []
         touched: set[int] = set()
         with self.db.write() as s:
             after = int(get_setting(s, AFTER_KEY, 0))
-            top = after
+            top = max(after, skipped_top)
             for item in items:
                 top = max(top, item.seq)
                 if item.seq <= after:
@@ -526,22 +575,30 @@ class RelayClient:
 
     async def _error(self, err: p.Error) -> None:
         log.warning("relay error %s: %s (ref %s)", err.code, err.message, err.ref)
-        if err.ref and err.code in (
-            p.ErrorCode.NOT_FOUND,
-            p.ErrorCode.FORBIDDEN,
-            p.ErrorCode.BAD_FRAME,
-            p.ErrorCode.TOO_LARGE,
-            p.ErrorCode.UNAVAILABLE,
-        ):
-            # This message can never be delivered: fail it instead of retrying forever.
+        if not err.ref:
+            return
+        if err.code in FAILED_REASONS:
+            # This message can never be delivered: fail it instead of offering it again.
             ref = err.ref
-            touched = await self._db(self._failed, ref)
+            touched = await self._db(self._failed, ref, err.code)
             self._in_flight.discard(ref)
             self.events.conversations_changed(touched)
+        else:
+            self._in_flight.discard(err.ref)  # offered again later (rate limited, internal)
 
-    def _failed(self, uid: str) -> list[int]:
+    def _failed(self, uid: str, code: p.ErrorCode) -> list[int]:
         with self.db.write() as s:
-            return convs.mark_failed(s, uid)
+            touched = convs.mark_failed(s, uid)
+            if touched:
+                title, body = FAILED_REASONS[code]
+                notifications.notify(
+                    s,
+                    notifications.NotificationKind.MESSAGE_FAILED,
+                    title,
+                    body,
+                    ref=f"conversation:{touched[0]}",
+                )
+            return touched
 
     async def _send_outbox(self, ws: ClientConnection) -> None:
         while True:

@@ -487,7 +487,7 @@ class BroadcastsScreen(QWidget):
         self._count_products()
 
     def _count_text(self) -> None:
-        n = len(self.text.toPlainText())
+        n = p.utf16_len(self.text.toPlainText())  # as the relay and LINE count
         self.text_count.setText(self.tr("{n} / {max} characters").format(n=n, max=p.MAX_TEXT))
         self.text_count.setStyleSheet(f"color: {theme.RED};" if n > p.MAX_TEXT else "")
 

@@ -244,6 +244,8 @@ class MessageListModel(QAbstractListModel):
             return m
         if role == Qt.ItemDataRole.DisplayRole:
             return message_lines(m)[0] if message_lines(m) else ""
+        if role == Qt.ItemDataRole.ToolTipRole and m.state == "failed":
+            return t("Not sent: the relay refused this message. Notifications (the bell) say why.")
         return None
 
 

@@ -52,7 +52,8 @@ def reason_text(reason: str) -> str:
             "the relay refused the shop token (Settings → Relay)"
         ),
         "another MiniChat is connected for this shop": t(
-            "another MiniChat is connected for this shop"
+            "another MiniChat is connected for this shop; to use this one: Settings → Relay →"
+            " Save and reconnect"
         ),
         "this MiniChat is too old for the relay; update it": t(
             "this MiniChat is too old for the relay; please update it"

@@ -92,7 +92,8 @@ def _status_text(widget: QWidget, status: Status) -> tuple[str, str]:
                 "the relay refused the shop token: check it below"
             ),
             "another MiniChat is connected for this shop": widget.tr(
-                "another MiniChat is connected for this shop"
+                "another MiniChat is connected for this shop; to use this one, press Save and"
+                " reconnect"
             ),
             "relay unreachable (connection refused)": widget.tr(
                 "relay unreachable: check the address and the internet connection"

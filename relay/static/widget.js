@@ -12,6 +12,7 @@
   var KEY = "minichat:" + SHOP;
   var MAX_UPLOAD = 10 * 1024 * 1024;  // the relay's limit (protocol MAX_IMAGE_BYTES)
   var IMAGE_TYPES = { "image/jpeg": 1, "image/png": 1, "image/webp": 1 };
+  var MAX_TEXT = 5000; // UTF-16 units (String.length), as the relay and LINE count
 
   var T = {
     th: {
@@ -22,6 +23,8 @@
       cancel: "ยกเลิก", thanks: "ขอบคุณค่ะ ร้านจะติดต่อกลับโดยเร็วที่สุด", badPhone: "กรุณากรอกเบอร์โทร เช่น 0812345678",
       badType: "รองรับเฉพาะรูป JPG, PNG หรือ WEBP", tooBig: "รูปใหญ่เกิน 10 MB", uploadFail: "อัปโหลดรูปไม่สำเร็จ ลองอีกครั้ง",
       sent: "ส่งแล้ว", delivered: "ร้านได้รับแล้ว", read: "ร้านอ่านแล้ว", failed: "ส่งไม่สำเร็จ", retry: "ส่งใหม่",
+      why: { bad_frame: "ข้อความนี้มีตัวอักษรที่ส่งไม่ได้", too_large: "ข้อความยาวเกินไป", not_found: "รูปหายไป กรุณาแนบใหม่",
+        forbidden: "ส่งถึงร้านนี้ไม่ได้", unavailable: "ร้านยังไม่พร้อมรับข้อความ", other: "ระบบขัดข้อง" },
       cart: "ตะกร้า", subtotal: "รวม", discount: "ส่วนลด", shipping: "ค่าส่ง", total: "ยอดสุทธิ", pieces: "ชิ้น",
       order: "คำสั่งซื้อ", tracking: "เลขพัสดุ", track: "ติดตามพัสดุ", outOfStock: "สินค้าหมด",
       takeoverStarted: "แอดมินเข้ามาดูแลคุณแล้ว", takeoverEnded: "แอดมินออกจากการสนทนา ผู้ช่วยอัตโนมัติดูแลต่อ",
@@ -37,6 +40,8 @@
       cancel: "Cancel", thanks: "Thank you! The shop will call you back soon.", badPhone: "Enter a phone number like 0812345678",
       badType: "Only JPG, PNG or WEBP pictures", tooBig: "Picture is larger than 10 MB", uploadFail: "Upload failed, please try again",
       sent: "Sent", delivered: "Delivered", read: "Read", failed: "Not sent", retry: "Retry",
+      why: { bad_frame: "it holds characters that can't be sent", too_large: "it is too long", not_found: "the picture is gone, attach it again",
+        forbidden: "this shop can't take it", unavailable: "the shop can't take messages yet", other: "something went wrong" },
       cart: "Cart", subtotal: "Subtotal", discount: "Discount", shipping: "Shipping", total: "Total", pieces: "pcs",
       order: "Order", tracking: "Tracking no.", track: "Track parcel", outOfStock: "Out of stock",
       takeoverStarted: "A shop assistant has joined the chat", takeoverEnded: "The assistant left; the shop's bot continues",
@@ -167,6 +172,26 @@
     if (window.crypto && crypto.randomUUID) return "w-" + crypto.randomUUID();
     return "w-" + Date.now().toString(36) + "-" + Math.random().toString(36).slice(2, 12);
   }
+  // Text as the relay takes it: no lone surrogates (a broken emoji becomes U+FFFD), and at most
+  // `max` UTF-16 units cut between graphemes (Intl.Segmenter), else between code points.
+  function wellFormed(s) {
+    if (s.toWellFormed) return s.toWellFormed();
+    return s.replace(/[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(^|[^\uD800-\uDBFF])[\uDC00-\uDFFF]/g, function (m, before) {
+      return (before || "") + "\uFFFD";
+    });
+  }
+  function cut(s, max) {
+    s = wellFormed(s);
+    if (s.length <= max) return s;
+    if (window.Intl && Intl.Segmenter && window.Symbol) {
+      var it = new Intl.Segmenter(undefined, { granularity: "grapheme" }).segment(s)[Symbol.iterator](), n = 0, r;
+      while (!(r = it.next()).done && n + r.value.segment.length <= max) n += r.value.segment.length;
+      return s.slice(0, n);
+    }
+    var end = max, c = s.charCodeAt(end - 1);
+    if (c >= 0xD800 && c <= 0xDBFF) end--;
+    return s.slice(0, end);
+  }
   function load(k, d) { try { var v = localStorage.getItem(KEY + ":" + k); return v == null ? d : JSON.parse(v); } catch (e) { return d; } }
   function save(k, v) { try { localStorage.setItem(KEY + ":" + k, JSON.stringify(v)); } catch (e) { /* private mode */ } }
   function contrast(hex) {
@@ -218,7 +243,7 @@
   var bar = el("div", "bar");
   var file = el("input"); file.type = "file"; file.accept = "image/jpeg,image/png,image/webp"; file.className = "hidden";
   var attach = el("button", "ibtn"); attach.type = "button"; attach.appendChild(svg(ICON.clip));
-  var input = el("textarea"); input.rows = 1; input.maxLength = 5000;
+  var input = el("textarea"); input.rows = 1; input.maxLength = MAX_TEXT;
   var sendBtn = el("button", "ibtn send"); sendBtn.type = "button"; sendBtn.appendChild(svg(ICON.send));
   bar.appendChild(file); bar.appendChild(attach); bar.appendChild(input); bar.appendChild(sendBtn);
   var foot = el("div", "foot");
@@ -369,8 +394,14 @@
     if (m.at) { var d = new Date(m.at); if (!isNaN(d)) meta.appendChild(el("span", null, d.toLocaleTimeString(lang() === "th" ? "th-TH" : "en-GB", { hour: "2-digit", minute: "2-digit" }))); }
     if (item.from === "shopper") {
       if (item.failed) {
-        var f = el("span", "fail", t("failed") + " · "), r = el("button", null, t("retry")); r.type = "button";
-        r.addEventListener("click", function () { item.failed = false; flush(); render(); }); f.appendChild(r); meta.appendChild(f);
+        var why = item.failed === true ? "" : (t("why")[item.failed] || t("why").other);
+        var f = el("span", "fail", t("failed") + (why ? ": " + why : ""));
+        meta.appendChild(f);
+        if (item.failed !== "bad_frame" && item.failed !== "too_large") { // sending again can help
+          var r = el("button", null, t("retry")); r.type = "button"; f.appendChild(document.createTextNode(" · "));
+          r.addEventListener("click", function () { item.out.failed = false; save("outbox", st.outbox); flush(); render(); });
+          f.appendChild(r);
+        }
       } else {
         var s = item.status || (item.seq ? "sent" : "pending");
         var tick = el("span", "tick" + (s === "read" ? " read" : ""), s === "pending" ? "🕓" : (s === "sent" ? "✓" : "✓✓"));
@@ -386,7 +417,7 @@
     var w = welcomeText();
     if (w) { var wr = el("div", "row"); wr.appendChild(el("div", "bub", w)); log.appendChild(wr); }
     var list = st.order.map(function (s) { return st.items[s]; }).concat(st.outbox.map(function (o) {
-      return { seq: 0, from: "shopper", message: o.message, failed: o.failed, status: "pending" };
+      return { seq: 0, from: "shopper", message: o.message, failed: o.failed, status: "pending", out: o };
     }));
     var lastShop = null;
     list.forEach(function (item) {
@@ -467,7 +498,7 @@
     } else if (f.type === "error") {
       var bad = f.ref && st.outbox.filter(function (x) { return x.message.id === f.ref; })[0];
       if (bad && f.code === "rate_limited") { setTimeout(flush, 3000); }
-      else if (bad) { bad.failed = true; save("outbox", st.outbox); render(); }
+      else if (bad) { bad.failed = f.code || true; save("outbox", st.outbox); render(); }
     }
   }
   function connect() {
@@ -483,7 +514,7 @@
     ws.onmessage = function (ev) { var f; try { f = JSON.parse(ev.data); } catch (e) { return; } onFrame(f); };
     ws.onclose = function (ev) {
       st.ws = null; st.welcomed = false;
-      if (ev.code === 4001 || ev.code === 4002 || ev.code === 4003) { st.stopped = true; return; }
+      if (ev.code === 4001 || ev.code === 4002) { st.stopped = true; return; } // shop removed; too old: reloading helps, retrying does not
       conn.classList.remove("hidden"); retry();
     };
   }
@@ -519,7 +550,7 @@
   function submitText() {
     var v = input.value.replace(/\s+$/, "");
     if (!v.trim()) return;
-    send({ kind: "text", text: v.slice(0, 5000) });
+    send({ kind: "text", text: cut(v, MAX_TEXT) });
     input.value = ""; autosize();
     if (st.sentTyping) { wsSend({ type: "typing", state: false }); st.sentTyping = 0; }
   }
@@ -568,7 +599,7 @@
     e.preventDefault();
     var phone = fPhone.value.replace(/[\s-]/g, "");
     if (!/^(\+66|0)[0-9]{8,9}$/.test(phone)) { fErr.textContent = t("badPhone"); fPhone.focus(); return; }
-    send({ kind: "contact", phone: phone, name: fName.value.trim().slice(0, 100), note: fNote.value.trim().slice(0, 1000) });
+    send({ kind: "contact", phone: phone, name: cut(fName.value.trim(), 100), note: cut(fNote.value.trim(), 1000) });
     form.reset(); fErr.textContent = ""; form.classList.add("hidden"); showNote(t("thanks"), true);
   });
   document.addEventListener("visibilitychange", ackAndRead);

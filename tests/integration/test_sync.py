@@ -180,13 +180,20 @@ async def test_messages_while_desktop_closed_arrive_in_order_once(
 async def test_bad_token_is_reported_and_not_hammered(
     shopper_for: Any, relay: Any, db: Database
 ) -> None:
+    """A refused token stops the link (no retry timer) until the owner saves the settings."""
+    from relay.protocol.connection import LinkPhase
+
     r, _, _ = relay
     rec = Recorder()
     client = RelayClient(db, r.url, lambda: "wrong-token", rec, backoff_base=0.01)
     task = asyncio.create_task(client.run())
     await until(lambda: any(s.state is LinkState.OFFLINE and s.reason for s in rec.statuses))
     last = rec.statuses[-1]
-    assert last.reason == "the relay refused the shop token" and last.retry_in > 60
+    assert last.reason == "the relay refused the shop token" and last.retry_in == 0
+    assert client.machine.phase is LinkPhase.STOPPED  # waits for the owner, no timer
+    assert sum(s.state is LinkState.CONNECTING for s in rec.statuses) == 1
+    client.reconfigure()  # the owner saved the settings: one more try
+    await until(lambda: sum(s.state is LinkState.CONNECTING for s in rec.statuses) == 2)
     await client.stop()
     await asyncio.wait_for(task, 5)
 

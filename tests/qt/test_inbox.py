@@ -96,6 +96,33 @@ async def test_owner_reply_reaches_the_shopper(linked: Any, qtbot: Any) -> None:
         assert screen.msg_model.rows[-1].author == ctx.ops.actor
 
 
+async def test_a_message_the_relay_refuses_shows_failed_with_where_to_read_why(
+    linked: Any,
+) -> None:
+    """2,600 emoji (5,200 UTF-16 units) queued by the bot: the relay refuses it by its id; the
+    chat shows it failed ("!" and a tooltip pointing at the notifications), and the
+    notification says why in Thai and English."""
+    from minichat_desktop.domain.activity import notifications
+    from minichat_desktop.ui.i18n import t
+    from relay import protocol as p
+
+    async with linked as (ctx, screen, shopper):
+        await shopper.say("m1", "สวัสดีค่ะ")
+        await until(lambda: screen.list_model.rowCount() == 1)
+        conv_id = screen.list_model.rows[0].id
+        screen.open_conversation(conv_id)
+        await ctx.ops.write(convs.queue_outgoing, conv_id, p.Text("😀" * 2600), "bot")
+        await until(lambda: screen.msg_model.rows[-1].state == "failed")
+        model = screen.msg_model
+        tip = model.data(model.index(model.rowCount() - 1), Qt.ItemDataRole.ToolTipRole)
+        assert tip == t(
+            "Not sent: the relay refused this message. Notifications (the bell) say why."
+        )
+        notes = ctx.ops.read_now(notifications.list_notifications)
+        assert notes[0].kind == notifications.NotificationKind.MESSAGE_FAILED
+        assert "The message holds characters or data the relay cannot take" in notes[0].body
+
+
 async def test_owner_picture_is_uploaded_and_reaches_the_shopper(
     linked: Any, tmp_path: Path, qtbot: Any
 ) -> None:

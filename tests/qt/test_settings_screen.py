@@ -511,6 +511,36 @@ async def test_widget_config_is_pushed_to_the_relay(
         assert dialogs == []
 
 
+async def test_a_replaced_link_waits_for_save_and_reconnect(
+    relay: tuple[Relay, str, str], linked: Linked, dialogs: list[Any]
+) -> None:
+    """Another MiniChat takes the shop's link (4000): this one says so, with how to take it
+    back, and stays offline; "Save and reconnect" takes the link back."""
+    import websockets
+
+    r, _shop_id, token = relay
+    async with linked() as (ctx, screen, start):
+        start()
+        await until(lambda: ctx.relay.online, 10)
+        other = await websockets.connect(
+            f"{r.ws}/ws/desktop", additional_headers={"Authorization": f"Bearer {token}"}
+        )
+        await other.send(p.encode(p.DesktopHello((1,), "other MiniChat")))
+        assert isinstance(p.decode_to_desktop(await other.recv()), p.DesktopWelcome)
+        page = screen.relay
+        await until(lambda: "MiniChat อีกเครื่อง" in page.state.text(), 10)
+        assert page.state.text() == (
+            "ออฟไลน์ — มี MiniChat อีกเครื่องเชื่อมต่อร้านนี้อยู่ หากจะใช้เครื่องนี้ กด บันทึกและเชื่อมต่อใหม่"
+        )
+        assert ctx.relay.status.retry_in == 0  # no timer: it waits for the owner
+        page.save.click()
+        await until(lambda: ctx.relay.online, 10)
+        with pytest.raises(websockets.ConnectionClosed):
+            await asyncio.wait_for(other.recv(), 10)
+        assert other.close_code == 4000
+        assert dialogs == []
+
+
 async def test_widget_config_saved_offline_is_pushed_on_reconnect(
     relay: tuple[Relay, str, str], linked: Linked, dialogs: list[Any]
 ) -> None:

@@ -249,6 +249,7 @@ def test_scheduled_waits_and_cancel_stops_it(db: Database, shop: dict[str, int])
     [
         ({"text": "  "}, "broadcast.empty"),
         ({"text": "x" * 5001}, "broadcast.too_long"),
+        ({"text": "😀" * 2501}, "broadcast.too_long"),  # 5,002 UTF-16 units, as LINE counts
         ({"text": "x", "audience": Audience(segments=("vip",))}, "broadcast.bad_segment"),
         ({"text": "x", "audience": Audience(statuses=("hot",))}, "broadcast.bad_status"),
         ({"text": "x", "audience": Audience(channels=())}, "broadcast.no_channel"),

@@ -26,6 +26,7 @@ class NotificationKind(StrEnum):
     ESCALATED = "escalated"
     LINE_QUOTA = "line_quota"
     BACKUP = "backup"  # a backup failed or did not verify (storage/backups.py)
+    MESSAGE_FAILED = "message_failed"  # the relay refused an outgoing message (sync/client.py)
 
 
 @dataclass(frozen=True, slots=True)

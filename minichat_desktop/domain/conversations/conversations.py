@@ -357,7 +357,7 @@ def send_text(session: Session, conversation_id: int, text: str, author: str) ->
     text = text.strip()
     if not text:
         raise UserError("message.empty", "the message is empty")
-    if len(text) > p.MAX_TEXT:
+    if p.utf16_len(text) > p.MAX_TEXT:  # counted as the relay and LINE count
         raise UserError(
             "message.too_long", f"a message has at most {p.MAX_TEXT} characters", max=p.MAX_TEXT
         )

@@ -276,7 +276,7 @@ def _clean_content(
     ids = tuple(dict.fromkeys(int(i) for i in product_ids))
     if not text and not ids:
         raise UserError("broadcast.empty", "write a message or pick products", field="text")
-    if len(text) > p.MAX_TEXT:
+    if p.utf16_len(text) > p.MAX_TEXT:  # counted as the relay and LINE count
         raise UserError(
             "broadcast.too_long",
             f"a message has at most {p.MAX_TEXT} characters",

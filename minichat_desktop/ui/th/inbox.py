@@ -60,6 +60,9 @@ TEXTS = {
     "LINE user": "ผู้ใช้ LINE",
     "You are answering ({name})": "คุณกำลังตอบเอง ({name})",
     "[picture loading…]": "[กำลังโหลดรูป…]",
+    "Not sent: the relay refused this message. Notifications (the bell) say why.": (
+        "ส่งไม่สำเร็จ: รีเลย์ไม่รับข้อความนี้ ดูสาเหตุได้ที่การแจ้งเตือน (รูปกระดิ่ง)"
+    ),
     "bot": "บอท",
     "contacted": "ติดต่อแล้ว",
     "converted": "ซื้อแล้ว",

@@ -27,7 +27,9 @@ TEXTS = {
     "the relay did not answer in time": "รีเลย์ไม่ตอบในเวลาที่กำหนด",
     "no shop token yet (Settings → Relay)": "ยังไม่ได้ใส่โทเคนร้าน (ตั้งค่า → รีเลย์)",
     "the relay refused the shop token (Settings → Relay)": "รีเลย์ไม่รับโทเคนร้าน (ตั้งค่า → รีเลย์)",
-    "another MiniChat is connected for this shop": "มี MiniChat อีกเครื่องเชื่อมต่อร้านนี้อยู่",
+    "another MiniChat is connected for this shop; to use this one: Settings → Relay → Save and reconnect": (
+        "มี MiniChat อีกเครื่องเชื่อมต่อร้านนี้อยู่ หากจะใช้เครื่องนี้: ตั้งค่า → รีเลย์ → บันทึกและเชื่อมต่อใหม่"
+    ),
     "this MiniChat is too old for the relay; please update it": "MiniChat รุ่นนี้เก่าเกินไปสำหรับรีเลย์ กรุณาอัปเดต",
     "the relay cannot be reached": "ติดต่อรีเลย์ไม่ได้",
     "Orders": "ออเดอร์",

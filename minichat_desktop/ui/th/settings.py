@@ -94,7 +94,9 @@ TEXTS = {
     "connection closed": "การเชื่อมต่อถูกปิด",
     "no shop token: enter it below": "ยังไม่มีโทเคนของร้าน: ใส่ด้านล่าง",
     "the relay refused the shop token: check it below": "รีเลย์ไม่รับโทเคนของร้าน: ตรวจสอบด้านล่าง",
-    "another MiniChat is connected for this shop": "มี MiniChat อีกเครื่องเชื่อมต่อร้านนี้อยู่",
+    "another MiniChat is connected for this shop; to use this one, press Save and reconnect": (
+        "มี MiniChat อีกเครื่องเชื่อมต่อร้านนี้อยู่ หากจะใช้เครื่องนี้ กด บันทึกและเชื่อมต่อใหม่"
+    ),
     "relay unreachable: check the address and the internet connection": "ติดต่อรีเลย์ไม่ได้: ตรวจสอบที่อยู่และการเชื่อมต่ออินเทอร์เน็ต",
     "Save and reconnect": "บันทึกและเชื่อมต่อใหม่",
     "The relay address must start with https:// (or http://).": "ที่อยู่รีเลย์ต้องขึ้นต้นด้วย https:// (หรือ http://)",

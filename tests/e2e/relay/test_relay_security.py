@@ -138,14 +138,27 @@ def test_rate_limits_answer_429(relay_factory: Any, clients: Any, arun: Any) -> 
     arun(go())
 
 
-def test_oversized_frame_closes_with_1009(shop_relay: Any, clients: Any, arun: Any) -> None:
-    """A widget frame over 32 KB closes the socket with 1009; the relay keeps serving."""
+def test_oversized_frame_is_refused_by_id_and_a_huge_one_closes_with_1009(
+    shop_relay: Any, clients: Any, arun: Any
+) -> None:
+    """A widget frame over 32 KB is answered too_large with its message id and the socket
+    stays open; one over 4 × 32 KB closes the socket with 1009; the relay keeps serving."""
 
     async def go() -> None:
         w, _ = await clients.widget(shop_relay.relay, shop_relay.shop_id)
-        await w.ws.send("x" * (33 * 1024))
+        big = p.WidgetSend(p.Message("w-big", p.Text("ก" * 4000), (), "x" * 30_000))
+        raw = json.dumps(big.to_obj(), ensure_ascii=False)
+        assert 32 * 1024 < len(raw.encode()) < 4 * 32 * 1024
+        await w.send(raw)
+        err = await w.recv_type(p.Error)
+        assert (err.code, err.ref) == (p.ErrorCode.TOO_LARGE, "w-big")
+        assert err.message == "frame: too large (max 32768 bytes)"
+        await w.send(p.WidgetSend(p.Message("w-ok", p.Text("ok"))))
+        assert (await w.recv_type(p.Accepted)).id == "w-ok"
+        await w.ws.send("x" * (4 * 32 * 1024 + 1))
         with pytest.raises(websockets.ConnectionClosed):
-            await w.ws.recv()
+            while True:
+                await w.ws.recv()
         assert w.ws.close_code == 1009
         w2, _ = await clients.widget(shop_relay.relay, shop_relay.shop_id)
         await w2.close()

@@ -329,3 +329,97 @@ def test_widget_never_parses_html() -> None:
         "new Function",
     ):
         assert sink not in source, sink
+
+
+ROOT = "document.querySelector('[data-minichat]').shadowRoot"
+FAMILY = "\U0001f468\u200d\U0001f469\u200d\U0001f467"  # one grapheme, 8 UTF-16 units
+
+
+async def _type_and_send(page: Page, js_text: str) -> None:
+    """Put ``js_text`` (a JavaScript string expression) in the text box as if pasted, and
+    press Enter (the box's maxlength does not limit a paste done by script)."""
+    await page.evaluate(f"() => {{ {ROOT}.querySelector('.bar textarea').value = {js_text}; }}")
+    await page.focus(W + ".bar textarea")
+    await page.keyboard.press("Enter")
+
+
+def test_widget_cuts_text_between_graphemes_and_never_sends_a_lone_surrogate(
+    shop_relay: Any, clients: Any, arun: Any
+) -> None:
+    """Over-long text is cut to 5,000 UTF-16 units without splitting an emoji or a ZWJ family
+    (Intl.Segmenter); without Segmenter the cut still keeps surrogate pairs whole; a lone
+    surrogate typed or pasted becomes U+FFFD. The relay accepts every one of them."""
+
+    async def go() -> None:
+        r = shop_relay.relay
+        desk, _ = await clients.desktop(r, shop_relay.token)
+        async with async_playwright() as pw:
+            browser = await pw.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+            page = await browser.new_page(viewport={"width": 1280, "height": 800})
+            await page.goto(f"{r.url}/demo/{shop_relay.shop_id}")
+            await page.click(W + ".launch")
+            await _type_and_send(page, f"'a'.repeat(4995) + '{FAMILY}' + 'z'")
+            got = await desk.recv_type(p.Inbound, timeout=10)
+            assert got.message.body == p.Text("a" * 4995)
+            await _type_and_send(page, "'b'.repeat(4998) + '\U0001f600' + 'c'")
+            got = await desk.recv_type(p.Inbound)
+            assert got.message.body == p.Text("b" * 4998 + "\U0001f600")
+            await page.close()
+
+            # an older browser: no Intl.Segmenter, no String.prototype.toWellFormed
+            old = await browser.new_page(viewport={"width": 1280, "height": 800})
+            await old.add_init_script(
+                "delete Intl.Segmenter; delete String.prototype.toWellFormed;"
+            )
+            await old.goto(f"{r.url}/demo/{shop_relay.shop_id}")
+            await old.click(W + ".launch")
+            await _type_and_send(old, "'d'.repeat(4999) + '\U0001f600' + 'e'")
+            got = await desk.recv_type(p.Inbound, timeout=10)
+            assert got.message.body == p.Text("d" * 4999)
+            await _type_and_send(old, "'x\\ud83dy'")
+            got = await desk.recv_type(p.Inbound)
+            assert got.message.body == p.Text("x\ufffdy")
+            await old.locator(W + ".row.me .tick").last.wait_for()
+            assert await old.locator(W + ".fail").count() == 0
+            await browser.close()
+        await desk.close()
+
+    arun(go())
+
+
+def test_a_refused_message_shows_not_sent_with_the_reason(
+    shop_relay: Any, clients: Any, arun: Any
+) -> None:
+    """A message an older widget left in the browser's outbox with a broken emoji: the relay
+    refuses it by its id, and the widget shows it as not sent, with why, and no Retry."""
+
+    async def go() -> None:
+        r = shop_relay.relay
+        desk, _ = await clients.desktop(r, shop_relay.token)
+        key = f"minichat:{shop_relay.shop_id}:outbox"
+        stored = "[{message: {id: 'w-old', kind: 'text', text: 'ok \\ud83d'}}]"
+        async with async_playwright() as pw:
+            browser = await pw.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+            page = await browser.new_page(viewport={"width": 1280, "height": 800})
+            await page.add_init_script(
+                f"if (!sessionStorage.seeded) {{ sessionStorage.seeded = 1;"
+                f" localStorage.setItem('{key}', JSON.stringify({stored})); }}"
+            )
+            await page.goto(f"{r.url}/demo/{shop_relay.shop_id}")
+            await page.click(W + ".launch")
+            fail = page.locator(W + ".row.me .fail")
+            await fail.wait_for(timeout=10000)
+            assert await fail.inner_text() == "ส่งไม่สำเร็จ: ข้อความนี้มีตัวอักษรที่ส่งไม่ได้"
+            assert await fail.locator("button").count() == 0
+            await desk.nothing(0.3, ignore=(p.ShopperTyping,))
+            # the widget still works: the next message goes through
+            await page.fill(W + ".bar textarea", "ส่งใหม่นะคะ")
+            await page.keyboard.press("Enter")
+            got = await desk.recv_type(p.Inbound, timeout=10)
+            assert got.message.body == p.Text("ส่งใหม่นะคะ")
+            await page.click(W + ".head .hbtn >> text=EN")
+            assert await fail.inner_text() == "Not sent: it holds characters that can't be sent"
+            await browser.close()
+        await desk.close()
+
+    arun(go())

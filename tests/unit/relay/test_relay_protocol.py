@@ -309,17 +309,18 @@ def test_structured_garbage_raises_only_protocol_error(ftype: str, body: dict[st
 
 
 def test_protocol_module_is_stdlib_only_and_relay_never_imports_the_desktop() -> None:
-    """protocol.py imports only the stdlib; nothing in relay/ imports minichat_desktop."""
+    """relay/protocol/ imports only the stdlib and itself; nothing in relay/ imports
+    minichat_desktop."""
     import sys
 
-    tree = ast.parse((RELAY / "protocol.py").read_text())
-    names = {
-        a.name.split(".")[0] for n in ast.walk(tree) if isinstance(n, ast.Import) for a in n.names
-    }
-    names |= {
-        n.module.split(".")[0] for n in ast.walk(tree) if isinstance(n, ast.ImportFrom) and n.module
-    }
-    assert names <= set(sys.stdlib_module_names) | {"__future__"}, names
+    for module in (RELAY / "protocol").glob("*.py"):
+        tree = ast.parse(module.read_text())
+        names = {a.name for n in ast.walk(tree) if isinstance(n, ast.Import) for a in n.names}
+        names |= {n.module for n in ast.walk(tree) if isinstance(n, ast.ImportFrom) and n.module}
+        outside = {
+            m for m in names if m.split(".")[0] not in sys.stdlib_module_names | {"__future__"}
+        }
+        assert outside <= {"relay", "relay.protocol"}, (module, outside)
     for path in RELAY.rglob("*.py"):
         t = ast.parse(path.read_text())
         mods = {a.name for n in ast.walk(t) if isinstance(n, ast.Import) for a in n.names}

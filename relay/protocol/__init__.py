@@ -13,7 +13,15 @@ accepting a frame that only the other side may send:
 - :func:`decode_to_widget` — what the relay sends to the widget.
 
 Every decoder raises :class:`ProtocolError` (never ``KeyError``/``TypeError``) with a short
-lower-case message naming the bad field, e.g. ``"message.text: too long (max 5000)"``.
+lower-case message naming the bad field, e.g. ``"message.text: too long (max 5000)"``. A frame
+of a type this version does not know raises its subclass :class:`UnknownFrame`, which a peer
+skips (docs/protocol.md §9). Every string anywhere in a frame must be valid Unicode: a lone
+UTF-16 surrogate (JSON ``"\\ud800"``) is a ``bad_frame``. String lengths count UTF-16 code
+units, as JavaScript's ``String.length`` and LINE do (:func:`utf16_len`), so an emoji counts 2.
+:func:`ref_of` finds the id a refused frame carried, to answer it by that id.
+
+How a connection behaves (handshake, bad-frame policy, close codes, reconnecting) lives in
+:mod:`relay.protocol.connection`, sans-I/O as well.
 """
 
 from __future__ import annotations
@@ -60,6 +68,37 @@ class ProtocolError(ValueError):
         self.code = code
 
 
+class UnknownFrame(ProtocolError):
+    """A well-formed frame of a type this direction does not know (a newer peer's): skipped,
+    never fatal. ``type`` is the frame's type (cut to 40 characters); ``seq`` its stream
+    position when it carried one (a stream item the receiver may acknowledge past)."""
+
+    def __init__(self, ftype: str, seq: int | None = None) -> None:
+        super().__init__(f"type: unknown frame type {ftype!r}")
+        self.type = ftype
+        self.seq = seq
+
+
+def utf16_len(text: str) -> int:
+    """The length of ``text`` in UTF-16 code units: how JavaScript, the widget's ``maxlength``
+    and LINE count (an emoji outside the BMP counts 2). Every length limit here uses it."""
+    if text.isascii():
+        return len(text)
+    return len(text.encode("utf-16-le", "surrogatepass")) // 2
+
+
+def lone_surrogate(text: str) -> bool:
+    """Whether ``text`` holds a UTF-16 surrogate code point (half of a pair, alone): not
+    Unicode text — it cannot be stored, encoded as UTF-8 or shown."""
+    if text.isascii():
+        return False
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return True
+    return False
+
+
 # --------------------------------------------------------------------------------------------
 # Small validators. ``where`` is the dotted path used in error messages.
 
@@ -86,7 +125,7 @@ def _str(
         raise ProtocolError(f"{where}{key}: must be a string")
     if not allow_empty and not value.strip():
         raise ProtocolError(f"{where}{key}: must not be empty")
-    if len(value) > max_len:
+    if utf16_len(value) > max_len:
         raise ProtocolError(f"{where}{key}: too long (max {max_len})")
     return value
 
@@ -1722,12 +1761,18 @@ def _decode(
     obj = data if isinstance(data, Mapping) else load_json(data)
     if not isinstance(obj, dict):
         raise ProtocolError("frame: must be a json object")
+    try:
+        _check_unicode(obj, "")
+    except RecursionError as exc:
+        raise ProtocolError("json: nested too deeply") from exc
     ftype = obj.get("type")
     if not isinstance(ftype, str):
         raise ProtocolError("type: missing")
     parse = table.get(ftype)
     if parse is None:
-        raise ProtocolError(f"type: unknown frame type {ftype[:40]!r}")
+        seq = obj.get("seq")
+        ok_seq = isinstance(seq, int) and not isinstance(seq, bool) and 0 < seq <= 2**53
+        raise UnknownFrame(ftype[:40], seq if ok_seq else None)
     try:
         return parse(obj)
     except ProtocolError:
@@ -1739,6 +1784,51 @@ def _decode(
         KeyError,
     ) as exc:  # a validator gap: still a protocol error
         raise ProtocolError(f"{ftype}: malformed") from exc
+
+
+def _check_unicode(value: Any, where: str) -> None:
+    """Every string in a decoded frame, keys included, must be Unicode text: a lone
+    surrogate ("\\ud800" in JSON) is refused here, before any field is looked at, so nothing
+    downstream (storage, UTF-8 encoding, the screens) ever meets one."""
+    if isinstance(value, str):
+        if lone_surrogate(value):
+            raise ProtocolError(f"{where or 'frame'}: not valid unicode (a lone surrogate)")
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            path = f"{where}.{str(key)[:40]}" if where else str(key)[:40]
+            if isinstance(key, str) and lone_surrogate(key):
+                raise ProtocolError(f"{where or 'frame'}: a key is not valid unicode")
+            _check_unicode(item, path)
+    elif isinstance(value, list):
+        for i, item in enumerate(value):
+            _check_unicode(item, f"{where}[{i}]")
+
+
+_REF_RE = re.compile(r'"(?:ref|id)"\s*:\s*"([A-Za-z0-9._:~-]{1,64})"')
+
+
+def ref_of(data: str | bytes | Mapping[str, Any]) -> str | None:
+    """The id a frame carried — its ``ref``, else its message's ``id`` — found best-effort
+    even when the frame does not decode (bad JSON, a lone surrogate, a bad field), so that a
+    refusal can name the message it refuses. None when there is no well-formed id."""
+    obj: Any = data
+    if not isinstance(data, Mapping):
+        try:
+            obj = load_json(data)
+        except ProtocolError:
+            text = data if isinstance(data, str) else bytes(data).decode("utf-8", "replace")
+            found = _REF_RE.search(text[:100_000])
+            return found.group(1) if found else None
+    if not isinstance(obj, Mapping):
+        return None
+    for candidate in (obj.get("ref"), _message_id(obj.get("message"))):
+        if isinstance(candidate, str) and _ID_RE.match(candidate):
+            return candidate
+    return None
+
+
+def _message_id(message: Any) -> Any:
+    return message.get("id") if isinstance(message, Mapping) else None
 
 
 def decode_desktop_frame(data: str | bytes | Mapping[str, Any]) -> DesktopFrame:
