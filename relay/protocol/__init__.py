@@ -29,6 +29,7 @@ from __future__ import annotations
 import json
 import math
 import re
+import unicodedata
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from enum import StrEnum
@@ -85,6 +86,23 @@ def utf16_len(text: str) -> int:
     if text.isascii():
         return len(text)
     return len(text.encode("utf-16-le", "surrogatepass")) // 2
+
+
+def fit_text(text: str, max_units: int = MAX_TEXT) -> str:
+    """``text`` cut to at most ``max_units`` UTF-16 units (default :data:`MAX_TEXT`), between
+    code points (never inside a surrogate pair), with no combining mark left without its
+    letter at the cut."""
+    if utf16_len(text) <= max_units:
+        return text
+    units, end = 0, 0
+    for i, ch in enumerate(text):
+        units += 2 if ord(ch) > 0xFFFF else 1
+        if units > max_units:
+            end = i
+            break
+    while end > 0 and unicodedata.category(text[end]) in ("Mn", "Mc", "Me"):
+        end -= 1  # keep a letter and its marks together
+    return text[:end]
 
 
 def lone_surrogate(text: str) -> bool:

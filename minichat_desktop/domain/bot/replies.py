@@ -75,7 +75,7 @@ def text(
     quick: tuple[p.Button, ...] = (),
     phrase: PhraseRequest | None = None,
 ) -> Outgoing:
-    return Outgoing(p.Text(message[: p.MAX_TEXT]), quick[: p.MAX_QUICK_REPLIES], phrase=phrase)
+    return Outgoing(p.Text(p.fit_text(message)), quick[: p.MAX_QUICK_REPLIES], phrase=phrase)
 
 
 def postback(label: str, data: str) -> p.Button:

@@ -255,6 +255,6 @@ def tell_shopper(
         return None
     chosen = templates if templates is not None else get_templates(session)
     template = validate_template(event, chosen.get(event, DEFAULT_TEMPLATES[event]))
-    text = render(template, values_for(order, get_profile(session).name))[: p.MAX_TEXT]
+    text = p.fit_text(render(template, values_for(order, get_profile(session).name)))
     convs.queue_outgoing(session, conversation_id, p.Text(text), actor)
     return Told(conversation_id, text)

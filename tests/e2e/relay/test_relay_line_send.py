@@ -129,35 +129,41 @@ def test_request_stored_before_its_first_attempt_survives_a_restart(
     assert line_api.delivered_texts() == ["ก่อนดับ"]
 
 
-def test_emoji_text_of_5000_code_points_is_split_and_goes_with_its_batch_mates(
+def test_emoji_text_of_5000_code_points_is_refused_alone_and_its_batch_mates_go(
     line_relay: Any, clients: Any, line_api: Any, arun: Any
 ) -> None:
-    """A 5,000-code-point text with emoji is 5,000+ UTF-16 units: it goes as parts of at most
-    5,000 units that join back to it, and the carousel, buttons and cart sent with it go too."""
+    """A 5,000-code-point text with emoji is over 5,000 UTF-16 units, as LINE counts: the
+    relay refuses it at once with its id (it was sent to LINE and failed the whole push), and
+    the carousel, buttons and cart sent with it go. A text of exactly 5,000 units with emoji
+    goes whole."""
     relay, token = line_relay
     text = ("ราคาพิเศษ 😀🍎 วันนี้เท่านั้น\n" * 300)[:5000]
     assert len(text) == 5000 and line_rules.utf16(text) > 5000
+    fits = text[: len(text) - (line_rules.utf16(text) - 5000)]
+    while line_rules.utf16(fits) > 5000 or fits[-1] in "😀🍎":
+        fits = fits[:-1]
     button = p.Button("ใส่ตะกร้า", p.ButtonAction.POSTBACK, data="add=p-1")
     card = p.Card("p-1", "เสื้อยืด", 29000, None, None, None, True, (button,))
     cart = p.CartSummary((p.CartItem("เสื้อยืด", 2, 29000, 58000),), 58000, 58000, buttons=(button,))
 
     async def go() -> None:
         desk = await _desktop(clients, relay, token)
-        await _send(desk, clients.text("e-1", text))
+        await desk.send(p.Send(CONV, clients.text("e-1", text)))
+        refused = await desk.recv_type(p.Error)
+        assert (refused.code, refused.ref) == (p.ErrorCode.BAD_FRAME, "e-1")
+        assert "too long (max 5000)" in refused.message
+        await _send(desk, clients.text("e-0", fits))
         await _send(desk, p.Message("e-2", p.Carousel((card, card))))
         await _send(desk, p.Message("e-3", p.Buttons("เลือกเลย", (button,))))
         await _send(desk, p.Message("e-4", cart))
-        got = await _receipts(desk, {"e-1", "e-2", "e-3", "e-4"})
+        got = await _receipts(desk, {"e-0", "e-2", "e-3", "e-4"})
         assert {r.status for r in got.values()} == {p.ReceiptStatus.SENT}
         await desk.close()
 
     arun(go())
-    parts = line_api.delivered_texts()
-    assert len(parts) == 2
-    assert all(line_rules.utf16(t) <= 5000 for t in parts)
-    assert "".join(parts) == text
+    assert line_api.delivered_texts() == [fits]
     kinds = [m["type"] for _, m in line_api.delivered]
-    assert kinds == ["text", "text", "flex", "flex", "flex"]
+    assert kinds == ["text", "flex", "flex", "flex"]
     assert all(len(c["json"]["messages"]) <= 5 for c in _pushes(line_api))
 
 

@@ -4,6 +4,7 @@ with no socket: handshake, bad-frame policy, unknown frames, close-code actions,
 from __future__ import annotations
 
 import json
+import unicodedata
 
 import pytest
 from hypothesis import given
@@ -345,3 +346,22 @@ def test_the_client_side_never_raises_after_welcome(raw: str) -> None:
     client.receive(welcome())
     client.receive(raw)
     assert client.phase is LinkPhase.OPEN
+
+
+@given(st.text(min_size=0, max_size=60), st.integers(0, 40))
+def test_fit_text_cuts_within_the_limit_between_code_points(text: str, limit: int) -> None:
+    """What the desktop cuts (templates, bot replies) fits the relay's UTF-16 count and is a
+    prefix of the text that splits no surrogate pair and strands no combining mark."""
+    cut = p.fit_text(text, limit)
+    assert text.startswith(cut) and p.utf16_len(cut) <= limit
+    assert not p.lone_surrogate(cut)
+    if p.utf16_len(text) <= limit:
+        assert cut == text
+    elif cut:
+        assert unicodedata.category(text[len(cut)]) not in ("Mn", "Mc", "Me")
+
+
+def test_fit_text_counts_an_emoji_as_two() -> None:
+    assert p.fit_text("😀😀😀", 5) == "😀😀"
+    assert p.fit_text("ก้าว", 2) == "ก้"  # the tone mark stays with its letter
+    assert p.fit_text("ก้าว", 1) == ""  # never a letter without its mark

@@ -178,7 +178,7 @@ def queue_replies(session: Session, batches: list[tuple[int, list[Outgoing]]]) -
     done: list[int] = []
     for cid, replies in batches:
         for r in replies:
-            body = r.body if r.body is not None else p.Text((r.caption or "")[: p.MAX_TEXT] or " ")
+            body = r.body if r.body is not None else p.Text(p.fit_text(r.caption or "") or " ")
             convs.queue_outgoing(session, cid, body, "bot", r.quick_replies)
         done.append(cid)
     return list(dict.fromkeys(done))
