@@ -149,7 +149,7 @@ def _party_and_meta(d: DocumentData) -> Table:
         ("ชำระเงิน\nPaid", thai_date(paid, with_time=True)),
     ]
     if d.replaces:
-        meta_rows.insert(2, ("ยกเลิกและออกแทน\nReplaces", d.replaces))
+        meta_rows.insert(2, ("ออกแทน\nReplaces", f"{d.replaces} (ยกเลิก)"))
     if d.mark is Mark.REPLACEMENT:
         meta_rows.append(("ออกใบแทนเพราะ\nReplacement", d.reason))
     if d.mark is Mark.CANCELLED and d.reason:

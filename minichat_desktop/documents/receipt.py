@@ -137,8 +137,8 @@ def _story(d: DocumentData, r: Roll, width: float) -> list[Flowable]:
     ]
     if d.pos_number:
         meta.append(("POS No.", d.pos_number, False))
-    if d.mark is Mark.REPLACEMENT and d.reason:
-        meta.append(("ใบแทน", d.reason, False))
+    if d.mark in (Mark.REPLACEMENT, Mark.CANCELLED) and d.reason:
+        meta.append(("ใบแทน" if d.mark is Mark.REPLACEMENT else "ยกเลิก", d.reason, False))
     out.append(_two(meta, width, z, split=0.28))
     b = d.buyer
     if d.kind is DocumentKind.FULL or b.tax_id:

@@ -107,6 +107,7 @@ class OrderDetail(DetailPane):
         self.refund_action = self.more_menu.addAction("")
         self.more_menu.addSeparator()
         self.invoice_action = self.more_menu.addAction("")
+        self.replacement_action = self.more_menu.addAction("")  # a lost original: ใบแทน
         self.credit_action = self.more_menu.addAction("")  # refunded orders
         self.receipt_action = self.more_menu.addAction("")
         self.label_action = self.more_menu.addAction("")
@@ -177,6 +178,7 @@ class OrderDetail(DetailPane):
         self.refund_action.setText(self.tr("Refund…"))
         self.invoice_action.setText(self.tr("Print tax invoice / receipt (A4)…"))
         self.credit_action.setText(self.tr("Print credit note (A4)…"))
+        self.replacement_action.setText(self.tr("Print a replacement for a lost original…"))
         self.receipt_action.setText(self.tr("Print short receipt"))
         self.label_action.setText(self.tr("Print shipping label…"))
         self.save_invoice_action.setText(self.tr("Save invoice as PDF…"))
@@ -258,6 +260,7 @@ class OrderDetail(DetailPane):
         self.shipping.setText("\n".join(ship) or self.tr("Not shipped yet"))
         self.slip_button.setVisible(bool(v.slip_path))
         self.credit_action.setVisible(v.status == OrderStatus.REFUNDED)
+        self.replacement_action.setEnabled(v.payment_status != PaymentStatus.PENDING)
         self.customer_button.setVisible(v.customer_id is not None)
 
         lines = [
@@ -414,6 +417,7 @@ class OrdersScreen(QWidget):
         d.note_edit.returnPressed.connect(self.add_note)
         d.invoice_action.triggered.connect(lambda: self._print("invoice"))
         d.credit_action.triggered.connect(lambda: self._print("credit_note"))
+        d.replacement_action.triggered.connect(lambda: self._print("replacement"))
         d.receipt_action.triggered.connect(lambda: self._print("receipt"))
         d.label_action.triggered.connect(lambda: self._print("label"))
         d.save_invoice_action.triggered.connect(lambda: self._print("save_invoice"))
@@ -1015,6 +1019,7 @@ class OrdersScreen(QWidget):
         jobs: dict[str, Callable[[], Awaitable[Any]]] = {
             "invoice": lambda: printing.print_invoice(self, self.ctx, oid),
             "credit_note": lambda: printing.print_credit_note(self, self.ctx, oid),
+            "replacement": lambda: printing.print_replacement(self, self.ctx, oid),
             "receipt": lambda: printing.print_receipt(self, self.ctx, oid),
             "label": lambda: printing.print_labels(self, self.ctx, [oid]),
             "save_invoice": lambda: printing.save_document(self, self.ctx, "invoice", [oid]),

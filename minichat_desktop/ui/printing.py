@@ -416,12 +416,66 @@ async def with_credit_buyer[T](
             buyer = form.buyer()
 
 
+class ReplacementDialog(QDialog):
+    """Why a ใบแทน replaces the original (Revenue Code s.86/12); the reason is printed on it
+    and kept in the order's timeline and the audit log."""
+
+    def __init__(self, parent: QWidget | None) -> None:
+        super().__init__(parent)
+        self.setWindowTitle(self.tr("Replacement for a lost original"))
+        self.setMinimumWidth(480)
+        layout = QVBoxLayout(self)
+        intro = QLabel(
+            self.tr(
+                "A replacement (ใบแทน) has the original's number and date and says it replaces "
+                "it. Print one only when the customer lost or damaged the original."
+            )
+        )
+        intro.setWordWrap(True)
+        layout.addWidget(intro)
+        f = QFormLayout()
+        self.reason = QLineEdit()
+        self.reason.setPlaceholderText(self.tr("e.g. the customer lost the original"))
+        f.addRow(self.tr("Reason"), self.reason)
+        layout.addLayout(f)
+        self.problem = QLabel(objectName="Problem")
+        self.problem.setStyleSheet("color: #D64545; font-weight: 600;")
+        layout.addWidget(self.problem)
+        buttons = QDialogButtonBox(
+            QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel
+        )
+        buttons.button(QDialogButtonBox.StandardButton.Ok).setText(self.tr("Print replacement"))
+        buttons.button(QDialogButtonBox.StandardButton.Cancel).setText(self.tr("Cancel"))
+        buttons.accepted.connect(self.accept)
+        buttons.rejected.connect(self.reject)
+        layout.addWidget(buttons)
+
+    def accept(self) -> None:
+        if not self.reason.text().strip():
+            self.problem.setText(self.tr("Say why the original is replaced."))
+            self.reason.setFocus()
+            return
+        super().accept()
+
+
+async def print_replacement(
+    parent: QWidget | None, ctx: AppContext, order_id: int | str, *, printer: QPrinter | None = None
+) -> bool:
+    """Ask why, then print a ใบแทน of the order's A4 tax invoice or receipt."""
+    dialog = ReplacementDialog(parent)
+    if not await dialogs.ask(dialog, parent):
+        return False
+    reason = dialog.reason.text().strip()
+    return await print_invoice(parent, ctx, order_id, replacement=reason, printer=printer)
+
+
 async def print_invoice(
     parent: QWidget | None,
     ctx: AppContext,
     order_id: int | str,
     *,
     copy: bool = False,
+    replacement: str | None = None,
     printer: QPrinter | None = None,
 ) -> bool:
     """Issue (once) and print an order's A4 tax invoice or receipt through the print dialog
@@ -432,7 +486,13 @@ async def print_invoice(
         while True:
             try:
                 pdf = await in_background(
-                    ctx, api.invoice_pdf, order_id, actor=ctx.ops.actor, buyer=buyer, copy=copy
+                    ctx,
+                    api.invoice_pdf,
+                    order_id,
+                    actor=ctx.ops.actor,
+                    buyer=buyer,
+                    copy=copy,
+                    replacement=replacement,
                 )
                 break
             except UserError as exc:

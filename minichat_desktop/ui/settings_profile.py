@@ -139,6 +139,8 @@ class ProfilePage(Page):
         self.order_prefix = QLineEdit()
         self.order_prefix.setMaxLength(6)
         self.order_prefix.setFixedWidth(90)
+        self.pos_number = QLineEdit()
+        self.pos_number.setMaxLength(40)
         self.labels: dict[str, QLabel] = {}
         rows: list[tuple[str, Any]] = [
             ("name", self.name),
@@ -152,6 +154,7 @@ class ProfilePage(Page):
             ("prices", self.prices_include_vat),
             ("promptpay_id", self.promptpay_id),
             ("order_prefix", self.order_prefix),
+            ("pos_number", self.pos_number),
         ]
         for key, field in rows:
             label = QLabel()
@@ -314,6 +317,7 @@ class ProfilePage(Page):
             "prices": self.tr("Prices"),
             "promptpay_id": self.tr("PromptPay ID"),
             "order_prefix": self.tr("Order number prefix"),
+            "pos_number": self.tr("POS registration no."),
         }
         for key, text in texts.items():
             self.labels[key].setText(text)
@@ -322,6 +326,13 @@ class ProfilePage(Page):
         self.branch_code.setPlaceholderText("00000")
         self.branch_name.setPlaceholderText(self.tr("Head office: leave empty"))
         self.promptpay_id.setPlaceholderText(self.tr("Mobile number or 13-digit ID"))
+        self.pos_number.setPlaceholderText(self.tr("Printed on abbreviated tax invoices"))
+        self.pos_number.setToolTip(
+            self.tr(
+                "The number the Revenue Department gave the cash register that prints "
+                "abbreviated tax invoices (ใบกำกับภาษีอย่างย่อ)."
+            )
+        )
         self.save_profile.setText(self.tr("Save profile"))
         self.qr_box.setTitle(self.tr("PromptPay QR"))
         self.update_tax_hint()
@@ -394,6 +405,7 @@ class ProfilePage(Page):
         self.prices_include_vat.setChecked(prof.prices_include_vat)
         self.promptpay_id.setText(prof.promptpay_id)
         self.order_prefix.setText(prof.order_prefix)
+        self.pos_number.setText(prof.pos_number)
         self.update_qr()
         self.banks.setRowCount(0)
         for acc in prof.bank_accounts:
@@ -499,6 +511,7 @@ class ProfilePage(Page):
             "prices_include_vat": self.prices_include_vat.isChecked(),
             "promptpay_id": self.promptpay_id.text(),
             "order_prefix": self.order_prefix.text(),
+            "pos_number": self.pos_number.text(),
         }
 
     @asyncSlot()
@@ -529,6 +542,7 @@ class ProfilePage(Page):
             "promptpay_id": self.promptpay_id,
             "branch_code": self.branch_code,
             "order_prefix": self.order_prefix,
+            "pos_number": self.pos_number,
         }
         widget = fields.get(str(exc.params.get("field", "")))
         if widget is not None:

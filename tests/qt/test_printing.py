@@ -280,20 +280,60 @@ async def test_save_document_writes_the_pdf_where_chosen(
 async def test_credit_note_prints_after_a_refund_and_is_explained_before(
     make_ctx: Callable[..., AppContext], tmp_path: Path, dialogs: list[tuple[str, str]]
 ) -> None:
-    """A refunded sale that had its tax invoice prints its credit note; one refunded before
-    any tax invoice has none, and the owner is told why in Thai."""
+    """A refunded VAT sale prints its credit note — also one whose tax invoice was never
+    printed (the refund issued the invoice it owed). A shop that is not VAT-registered issues
+    none, and the owner is told why in Thai."""
     ctx = make_ctx()
-    invoiced, bare = _shop_with_orders(ctx.ops.db, 2)
+    invoiced, bare, plain = _shop_with_orders(ctx.ops.db, 3)
     with ctx.ops.db.write() as s:
         docs.issue_document(s, invoiced, docs.DocumentKind.ABBREVIATED, "staff")
         for oid in (invoiced, bare):
             orders.change_status(s, oid, OrderStatus.REFUNDED, "owner", note="คืนสินค้า")
-    out = tmp_path / "credit.pdf"
-    assert await print_credit_note(None, ctx, invoiced, printer=_file_printer(out))
-    assert _sizes_mm(out) == [(210, 297)]
+        shop.update_profile(s, "owner", vat_registered=False)
+        orders.change_status(s, plain, OrderStatus.REFUNDED, "owner", note="คืนสินค้า")
+    for oid in (invoiced, bare):
+        out = tmp_path / f"credit-{oid}.pdf"
+        assert await print_credit_note(None, ctx, oid, printer=_file_printer(out))
+        assert _sizes_mm(out) == [(210, 297)]
     assert dialogs == []
-    assert not await print_credit_note(None, ctx, bare, printer=_file_printer(tmp_path / "x.pdf"))
+    assert not await print_credit_note(None, ctx, plain, printer=_file_printer(tmp_path / "x.pdf"))
     assert dialogs == [
         ("กรุณาตรวจสอบ", "ออเดอร์นี้ไม่มีใบลดหนี้ ใบลดหนี้ออกให้เมื่อคืนเงินออเดอร์ที่ออกใบกำกับภาษีไปแล้ว")
     ]
     assert not (tmp_path / "x.pdf").exists()
+
+
+async def test_a_replacement_asks_why_and_is_recorded(
+    make_ctx: Callable[..., AppContext], tmp_path: Path, dialogs: list[tuple[str, str]]
+) -> None:
+    """Orders → More → "Print a replacement for a lost original…": the form will not print
+    without a reason; with one, the ใบแทน is printed and recorded with the reason."""
+    from minichat_desktop.ui.printing import ReplacementDialog, print_replacement
+
+    ctx = make_ctx()
+    (oid,) = _shop_with_orders(ctx.ops.db, 1)
+    assert await print_invoice(None, ctx, oid, printer=_file_printer(tmp_path / "original.pdf"))
+    seen: list[str] = []
+
+    def answer() -> None:
+        dialog = QApplication.activeModalWidget()
+        if not isinstance(dialog, ReplacementDialog):
+            QTimer.singleShot(20, answer)
+            return
+        assert dialog.windowTitle() == "ออกใบแทนต้นฉบับที่สูญหาย"
+        dialog.accept()  # no reason: refused, stays open
+        seen.append(dialog.problem.text())
+        dialog.reason.setText("ลูกค้าทำต้นฉบับหาย")
+        dialog.accept()
+
+    QTimer.singleShot(50, answer)
+    out = tmp_path / "replacement.pdf"
+    assert await print_replacement(None, ctx, oid, printer=_file_printer(out))
+    assert seen == ["กรุณาระบุเหตุผลที่ออกใบแทน"]
+    assert _sizes_mm(out) == [(210, 297)]
+    with ctx.ops.db.read() as s:
+        (doc,) = docs.list_documents(s, oid)
+        notes = [e.note for e in orders.get_order(s, oid).timeline]
+    assert doc.reissues == 1
+    assert any(n.endswith("ครั้งที่ 1: ลูกค้าทำต้นฉบับหาย") for n in notes)
+    assert dialogs == []

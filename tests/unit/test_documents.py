@@ -826,3 +826,77 @@ def test_a_refund_before_the_invoice_was_printed_issues_the_invoice_it_owed(db: 
         before = s.scalar(select(func.count()).select_from(TaxDocument))
         orders.change_status(s, paid.id, OrderStatus.REFUNDED, "owner", note="")
         assert s.scalar(select(func.count()).select_from(TaxDocument)) == before
+
+
+# ---------------------------------------------------------------------------- the life of a number
+
+
+def test_one_original_then_copies_and_a_replacement_with_its_reason(db: Database) -> None:
+    """The first print (or save) of a number is its original; every later print says สำเนา;
+    a lost original is replaced by a ใบแทน that needs a reason, keeps the number and date, and
+    is written in the order's timeline and the audit log (s.86/12)."""
+    _shop(db)
+    o = _order(db, **ADDRESS)
+    original, copy_mark = _nfkc("ต้นฉบับ (ORIGINAL)"), _nfkc("สำเนา (COPY)")
+    first = _pdf_text(api.invoice_pdf(db, o.id))
+    second = _pdf_text(api.invoice_pdf(db, o.id))
+    assert original in first and copy_mark not in first
+    assert copy_mark in second and original not in second
+    with pytest.raises(UserError) as caught:
+        api.invoice_pdf(db, o.id, replacement="   ")
+    assert caught.value.code == "document.replacement_reason"
+    again = _pdf_text(api.invoice_pdf(db, o.id, replacement="ลูกค้าทำต้นฉบับหาย"))
+    assert _nfkc("ใบแทน (REPLACEMENT)") in again and _nfkc("ลูกค้าทำต้นฉบับหาย") in again
+    number = f"INV{_year()}-000001"
+    assert all(number in t for t in (first, second, again))
+    with db.read() as s:
+        doc = docs.find_document(s, o.id, DocumentKind.FULL)
+        timeline = [e.note for e in orders.get_order(s, o.id).timeline]
+        audit = shop.audit_log(s, entity="tax_document")
+    assert doc is not None and doc.reissues == 1 and doc.original_at is not None
+    assert any(n.startswith(f"ใบแทน ใบกำกับภาษี / ใบเสร็จรับเงิน {number}") for n in timeline)
+    assert [(a.action, a.entity_id) for a in audit] == [("document.replacement", number)]
+
+
+def test_a_replacement_before_the_original_is_refused(db: Database) -> None:
+    _shop(db)
+    o = _order(db, **ADDRESS)
+    _issue(db, o.id, DocumentKind.FULL)  # issued (e.g. by a refund) but never printed
+    with pytest.raises(UserError) as caught:
+        api.invoice_pdf(db, o.id, replacement="หาย")
+    assert caught.value.code == "document.no_original_yet"
+    assert _nfkc("ต้นฉบับ (ORIGINAL)") in _pdf_text(api.invoice_pdf(db, o.id))
+
+
+def test_a_full_invoice_cancels_the_abbreviated_one_it_replaces(db: Database) -> None:
+    """The counter printed the abbreviated invoice; the buyer then asks for a full one: the
+    full invoice names the abbreviated number, which is cancelled (kept, reprinted as ยกเลิก),
+    and an abbreviated one cannot be asked for again. The POS number is on the slip."""
+    _shop(db)
+    with db.write() as s:
+        shop.update_profile(s, "owner", pos_number=" e0123456789012 ")
+    o = _order(db)
+    y = _year()
+    slip = _pdf_text(api.receipt_pdf(db, o.id))
+    assert f"ABB{y}-000001" in slip and "POS No. E0123456789012" in slip
+    assert _nfkc("สำเนา") not in slip
+    full = _pdf_text(api.invoice_pdf(db, o.id, buyer=WALK_IN))
+    assert f"INV{y}-000001" in full and f"ABB{y}-000001" in full
+    assert _nfkc(f"ออกแทน Replaces ABB{y}-000001 (ยกเลิก)") in full
+    with db.read() as s:
+        abb = docs.find_document(s, o.id, DocumentKind.ABBREVIATED)
+    assert abb is not None and abb.cancelled and f"INV{y}-000001" in abb.cancel_note
+    reprint = _pdf_text(api.receipt_pdf(db, o.id))
+    assert _nfkc("ยกเลิก (CANCELLED)") in reprint
+    other = _order(db, **ADDRESS)
+    api.invoice_pdf(db, other.id)  # the full invoice first: no abbreviated one after it
+    with pytest.raises(UserError) as caught:
+        api.receipt_pdf(db, other.id)
+    assert caught.value.code == "document.full_issued"
+
+
+def test_the_pos_number_is_checked(db: Database) -> None:
+    _shop(db)
+    with pytest.raises(UserError) as caught, db.write() as s:
+        shop.update_profile(s, "owner", pos_number="POS #12")
+    assert caught.value.code == "shop.invalid_pos_number"

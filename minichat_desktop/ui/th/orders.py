@@ -53,6 +53,7 @@ TEXTS = {
     "Cancel order…": "ยกเลิกออเดอร์…",
     "Print tax invoice / receipt (A4)…": "พิมพ์ใบกำกับภาษี/ใบเสร็จ (A4)…",
     "Print credit note (A4)…": "พิมพ์ใบลดหนี้ (A4)…",
+    "Print a replacement for a lost original…": "พิมพ์ใบแทน (ต้นฉบับสูญหาย)…",
     "Print short receipt": "พิมพ์ใบเสร็จอย่างย่อ",
     "Print shipping label…": "พิมพ์ใบปะหน้าพัสดุ…",
     "Save invoice as PDF…": "บันทึกใบกำกับภาษีเป็น PDF…",

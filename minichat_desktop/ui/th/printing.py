@@ -64,6 +64,12 @@ TEXTS = {
     # buyer of a full tax invoice
     "Buyer on the tax invoice": "ผู้ซื้อในใบกำกับภาษี",
     "Buyer on the credit note": "ผู้ซื้อในใบลดหนี้",
+    "Replacement for a lost original": "ออกใบแทนต้นฉบับที่สูญหาย",
+    "A replacement (ใบแทน) has the original's number and date and says it replaces it. Print one only when the customer lost or damaged the original.": "ใบแทนมีเลขที่และวันที่เดียวกับต้นฉบับ และระบุว่าเป็นใบแทน ออกเมื่อลูกค้าทำต้นฉบับหายหรือชำรุดเท่านั้น",
+    "e.g. the customer lost the original": "เช่น ลูกค้าทำต้นฉบับหาย",
+    "Reason": "เหตุผล",
+    "Print replacement": "พิมพ์ใบแทน",
+    "Say why the original is replaced.": "กรุณาระบุเหตุผลที่ออกใบแทน",
     "The refund issues a credit note, which shows the buyer's name and address. The sale's abbreviated tax invoice has none: enter them.": "การคืนเงินจะออกใบลดหนี้ ซึ่งต้องแสดงชื่อและที่อยู่ของผู้ซื้อ ใบกำกับภาษีอย่างย่อของการขายนี้ไม่มีข้อมูลนี้ กรุณากรอก",
     "Refund and issue credit note": "คืนเงินและออกใบลดหนี้",
     "Order {order} has the full tax invoice {number}. Print it, or its copy, instead of an abbreviated one.": "ออเดอร์ {order} มีใบกำกับภาษีเต็มรูป {number} แล้ว กรุณาพิมพ์ใบนั้นหรือสำเนาแทนใบกำกับภาษีอย่างย่อ",
