@@ -534,9 +534,7 @@ class RelayClient:
                         stored.append(rec)
                         _notify_inbound(s, rec)
                 elif isinstance(item, p.Receipt):
-                    touched.update(
-                        convs.apply_receipt(s, item.conversation, item.status.value, list(item.ids))
-                    )
+                    touched.update(_apply_receipt(s, item))
                 elif isinstance(item, p.ConversationNotice):
                     view = convs.record_notice(
                         s,
@@ -569,9 +567,7 @@ class RelayClient:
 
     def _receipt(self, receipt: p.Receipt) -> list[int]:
         with self.db.write() as s:
-            return convs.apply_receipt(
-                s, receipt.conversation, receipt.status.value, list(receipt.ids)
-            )
+            return _apply_receipt(s, receipt)
 
     async def _error(self, err: p.Error) -> None:
         log.warning("relay error %s: %s (ref %s)", err.code, err.message, err.ref)
@@ -618,6 +614,25 @@ class RelayClient:
     def _pending(self) -> list[tuple[str, dict[str, Any]]]:
         with self.db.read() as s:
             return convs.pending_outbox(s)
+
+
+def _apply_receipt(session: Any, receipt: p.Receipt) -> list[int]:
+    """What happened to the shop's messages; a failure is told to the owner in the relay's
+    words (Thai and English, with LINE's own message and details when LINE refused it), once:
+    a receipt delivered again moves nothing and tells nothing."""
+    moved: list[str] = []
+    touched = convs.apply_receipt(
+        session, receipt.conversation, receipt.status.value, list(receipt.ids), moved
+    )
+    if receipt.status is p.ReceiptStatus.FAILED and moved:
+        notifications.notify(
+            session,
+            notifications.NotificationKind.MESSAGE_FAILED,
+            _NOT_SENT,
+            receipt.reason or "ส่งไม่สำเร็จ · It could not be delivered.",
+            ref=f"conversation:{touched[0]}",
+        )
+    return touched
 
 
 def _store_line_quota(session: Any, quota: p.LineQuota) -> None:

@@ -71,6 +71,17 @@ class LineStandIn:
             return web.json_response({"message": "The retry key is already accepted"}, status=409)
         if len(self.pushes) >= self.limit:
             return web.json_response({"message": "You have reached your monthly limit."}, 429)
+        body = json.loads(await request.read())
+        texts = [m.get("text") for m in body.get("messages", [])]
+        if "ห้ามส่ง" in texts:  # LINE's 400, naming the message it refuses
+            i = texts.index("ห้ามส่ง")
+            return web.json_response(
+                {
+                    "message": "The request body has 1 error(s)",
+                    "details": [{"message": "Not allowed here", "property": f"messages[{i}].text"}],
+                },
+                status=400,
+            )
         self.retry_keys.add(key)
         self.pushes.append(json.loads(await request.read()))
         return web.json_response({"sentMessages": [{"id": "1", "quoteToken": "q"}]})
@@ -218,5 +229,49 @@ async def test_broadcast_reaches_widget_and_line_and_skips_opt_outs(
     finally:
         for shopper in shoppers:
             await shopper.close()
+        await client.stop()
+        await asyncio.wait_for(task, 10)
+
+
+async def test_a_message_line_refuses_tells_the_owner_why(
+    relay: Any, line: LineStandIn, db: Database
+) -> None:
+    """LINE refuses a push (400 naming the message): the desktop's message turns failed and
+    the owner gets a notification carrying LINE's own words, once."""
+    from minichat_desktop.domain.activity import notifications
+
+    r, _shop_id, token = relay
+    events = Events()
+    client = RelayClient(db, r.url, lambda: token, events, backoff_base=0.05, bot=False)
+    task = asyncio.create_task(client.run())
+    try:
+        await asyncio.wait_for(events.online.wait(), 10)
+        with db.write() as s:
+            conv = convs.record_inbound(
+                s,
+                f"line:{LINE_USERS[0]}",
+                {"id": "l0", "kind": "text", "text": "ดีค่ะ"},
+                dt.datetime.now(dt.UTC),
+            )
+            conv_id = conv.conversation.id
+            bad = convs.send_text(s, conv_id, "ห้ามส่ง", "owner")
+        client.wake()
+
+        def state() -> str:
+            with db.read() as s:
+                return {m.uid: m.state for m in convs.messages(s, conv_id, limit=5)}[bad.uid]
+
+        await until(lambda: state() == "failed", timeout=15)
+        with db.read() as s:
+            notes = [
+                n
+                for n in notifications.list_notifications(s)
+                if n.kind == notifications.NotificationKind.MESSAGE_FAILED
+            ]
+        assert len(notes) == 1
+        assert notes[0].title == "ส่งข้อความไม่สำเร็จ · Message not sent"
+        assert "LINE" in notes[0].body and "Not allowed here" in notes[0].body
+        assert notes[0].ref == f"conversation:{conv_id}"
+    finally:
         await client.stop()
         await asyncio.wait_for(task, 10)

@@ -418,9 +418,12 @@ def mark_failed(session: Session, uid: str) -> list[int]:
 _STATE_RANK = {"queued": 0, "sent": 1, "delivered": 2, "read": 3, "failed": 4}
 
 
-def apply_receipt(session: Session, ref: str, status: str, uids: list[str]) -> list[int]:
+def apply_receipt(
+    session: Session, ref: str, status: str, uids: list[str], moved: list[str] | None = None
+) -> list[int]:
     """Delivered/read/failed for outgoing messages; states only move forward. Returns the
-    conversation ids touched."""
+    conversation ids touched; ``moved`` (when given) gets the uids whose state changed (a
+    receipt delivered twice moves nothing the second time)."""
     conv = session.scalar(select(Conversation).where(Conversation.ref == ref))
     if conv is None or not uids:
         return []
@@ -434,6 +437,8 @@ def apply_receipt(session: Session, ref: str, status: str, uids: list[str]) -> l
     for m in rows:
         if _STATE_RANK.get(status, 0) > _STATE_RANK.get(m.state, 0):
             m.state = status
+            if moved is not None:
+                moved.append(m.uid)
     session.flush()
     return [conv.id]
 
