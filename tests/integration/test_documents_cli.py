@@ -92,6 +92,28 @@ def _pick(rows: list[dict[str, Any]], **want: Any) -> list[dict[str, Any]]:
     return [r for r in rows if all(r[k] == v for k, v in want.items())]
 
 
+def _documents(data: Path, order_number: str) -> dict[str, str]:
+    """The numbers of an order's documents by kind, read straight from the database file."""
+    import sqlite3
+
+    con = sqlite3.connect(data / "minichat.sqlite3")
+    try:
+        rows = con.execute(
+            "SELECT d.kind, d.number FROM tax_documents d JOIN orders o ON o.id = d.order_id"
+            " WHERE o.number = ?",
+            (order_number,),
+        ).fetchall()
+    finally:
+        con.close()
+    return dict(rows)
+
+
+def _next(number: str) -> str:
+    """The number after ``number`` in its kind and year (INV2026-000007 → INV2026-000008)."""
+    head, tail = number.rsplit("-", 1)
+    return f"{head}-{int(tail) + 1:06d}"
+
+
 def _year() -> int:
     return dt.datetime.now(BANGKOK).year
 
@@ -106,7 +128,8 @@ def test_invoice_is_a_full_tax_invoice_with_a_running_number(
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == f"invoice for 1 order written to {out}"
     text = pdftext(out)
-    number = f"INV{_year()}-000001"
+    number = _documents(data, first["number"])["full"]  # the demo's refunds issued some before
+    assert re.fullmatch(r"INV\d{4}-\d{6}", number)
     total = Decimal(str(first["total"]))
     for expected in (
         "ใบกำกับภาษี / ใบเสร็จรับเงิน",
@@ -129,7 +152,10 @@ def test_invoice_is_a_full_tax_invoice_with_a_running_number(
     assert number in pdftext(again)  # a reprint keeps its number
     other = tmp_path / "other.pdf"
     assert run(data, "invoice", second["number"], str(other)).returncode == 0
-    assert f"INV{_year()}-000002" in pdftext(other)
+    following = _documents(data, second["number"])["full"]
+    assert following in pdftext(other)
+    if following[3:7] == number[3:7]:  # the same year: the very next number
+        assert following == _next(number)
 
 
 def test_several_orders_make_one_pdf(
@@ -270,7 +296,9 @@ def test_document_commands_have_help(tmp_path: Path, cmd: str) -> None:
 
 def test_credit_note_of_a_refunded_invoiced_order(tmp_path: Path) -> None:
     """Refunding an order that had its tax invoice issues a credit note the command prints;
-    an order refunded with no tax invoice has none (exit 2, nothing written)."""
+    a VAT sale refunded before its invoice was printed gets the invoice it owed and a credit
+    note too; a shop that is not VAT-registered issues none (exit 2, nothing written)."""
+    from minichat_desktop.domain import shop
     from minichat_desktop.domain.models import OrderStatus
     from minichat_desktop.domain.sales import orders
     from minichat_desktop.storage.db import Database
@@ -278,7 +306,7 @@ def test_credit_note_of_a_refunded_invoiced_order(tmp_path: Path) -> None:
     data = tmp_path / "shop"
     assert run(data, "demo-data").returncode == 0
     rows = json.loads(run(data, "orders", "list", "--json", "--limit", "1000").stdout)
-    invoiced, bare = _pick(rows, status="delivered", channel="line")[:2]
+    invoiced, bare, plain = _pick(rows, status="delivered", channel="line")[:3]
     assert run(data, "invoice", invoiced["number"], str(tmp_path / "inv.pdf")).returncode == 0
     db = Database.open(data, backup=False)
     try:
@@ -286,6 +314,9 @@ def test_credit_note_of_a_refunded_invoiced_order(tmp_path: Path) -> None:
             for row in (invoiced, bare):
                 oid = orders.get_order_by_number(s, row["number"]).id
                 orders.change_status(s, oid, OrderStatus.REFUNDED, "owner", "สินค้าชำรุด")
+            shop.update_profile(s, "owner", vat_registered=False)
+            oid = orders.get_order_by_number(s, plain["number"]).id
+            orders.change_status(s, oid, OrderStatus.REFUNDED, "owner", "สินค้าชำรุด")
     finally:
         db.dispose()
     out = tmp_path / "cn.pdf"
@@ -294,18 +325,23 @@ def test_credit_note_of_a_refunded_invoiced_order(tmp_path: Path) -> None:
     assert done.stdout.strip() == f"credit note for 1 order written to {out}"
     text = pdftext(out)
     total = Decimal(str(invoiced["total"]))
+    numbers = _documents(data, invoiced["number"])
     for expected in (
         "ใบลดหนี้",
-        f"CN{_year()}-000001",
-        f"INV{_year()}-000001",
+        numbers["credit_note"],
+        numbers["full"],
         invoiced["number"],
         f"{total:,.2f}",
         f"({bahttext(total)})",
         "สินค้าชำรุด",
     ):
         assert nfkc(expected) in text, expected
+    owed = _documents(data, bare["number"])
+    assert set(owed) == {"full", "credit_note"}
+    assert run(data, "credit-note", bare["number"], str(tmp_path / "owed.pdf")).returncode == 0
+    assert owed["credit_note"] in pdftext(tmp_path / "owed.pdf")
     missing = tmp_path / "none.pdf"
-    done = run(data, "credit-note", bare["number"], str(missing))
+    done = run(data, "credit-note", plain["number"], str(missing))
     assert done.returncode == 2
     assert "a credit note is issued by refunding an order that has a tax invoice" in done.stderr
     assert not missing.exists()
