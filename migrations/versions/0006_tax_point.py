@@ -48,8 +48,9 @@ def upgrade() -> None:
     )
     op.add_column("shop", sa.Column("pos_number", sa.String(40), nullable=False, server_default=""))
     op.execute("UPDATE tax_documents SET original_at = issued_at")
-    # The earliest recorded event of each sale, with what it was. Times are stored as
-    # naive UTC text of one format, so text order is time order.
+    # The earliest recorded event of each sale, with what it was (at the same moment: a
+    # cash-on-delivery parcel is delivered and paid at once — the delivery, as the app records
+    # it). Times are stored as naive UTC text of one format, so text order is time order.
     op.execute(
         """
         WITH events(order_id, at, basis) AS (
@@ -66,8 +67,8 @@ def upgrade() -> None:
             SELECT order_id, at, basis,
                    ROW_NUMBER() OVER (
                        PARTITION BY order_id ORDER BY at,
-                       CASE basis WHEN 'sale' THEN 0 WHEN 'payment' THEN 1
-                                  WHEN 'invoice' THEN 2 ELSE 3 END
+                       CASE basis WHEN 'sale' THEN 0 WHEN 'delivery' THEN 1
+                                  WHEN 'payment' THEN 2 ELSE 3 END
                    ) AS n
             FROM events
         )

@@ -198,3 +198,34 @@ def test_head_revision_constant_is_alembics_head() -> None:
     head, known = migrate.known_revisions()
     assert head == migrate.HEAD_REVISION
     assert head in known
+
+
+def test_the_tax_point_backfill_finds_what_the_app_records(tmp_path: Path) -> None:
+    """Migration 0006 gives existing orders the tax point the app would have recorded: on the
+    demo shop (counter sales, paid and COD orders, refunds with their owed invoices), going
+    back to 0005 and up again rebuilds every order's tax point and its basis exactly."""
+    import datetime as dt
+
+    from minichat_desktop.demo.shop import fill_demo_shop
+
+    folder = tmp_path / "data"
+    db = Database.open(folder)
+    fill_demo_shop(db, seed=7, now=dt.datetime(2026, 11, 23, 10, 0, tzinfo=dt.UTC))
+    db.dispose()
+    path = paths.database_path(folder)
+
+    def points() -> list[tuple[str, str | None, str]]:
+        con = sqlite3.connect(path)
+        try:
+            return con.execute(
+                "SELECT number, tax_point_at, tax_point_basis FROM orders ORDER BY id"
+            ).fetchall()
+        finally:
+            con.close()
+
+    recorded = points()
+    bases = {basis for _n, _at, basis in recorded}
+    assert {"sale", "payment", "delivery", ""} <= bases  # COD orders: at the delivery
+    migrate.downgrade(path, "0005")
+    migrate.upgrade(path)
+    assert points() == recorded
