@@ -9,12 +9,57 @@ can fix), whose ``code`` the UI translates.
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from decimal import ROUND_HALF_UP, Decimal, localcontext
 from typing import Final
 from zoneinfo import ZoneInfo
 
 BANGKOK: Final = ZoneInfo("Asia/Bangkok")  # shops show Thai time; times are stored in UTC
+
+THAI_MONTHS: Final = (
+    "ม.ค.", "ก.พ.", "มี.ค.", "เม.ย.", "พ.ค.", "มิ.ย.",
+    "ก.ค.", "ส.ค.", "ก.ย.", "ต.ค.", "พ.ย.", "ธ.ค.",
+)  # fmt: skip
+ENGLISH_MONTHS: Final = (
+    "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+)  # fmt: skip
+
+
+def format_when(
+    when: dt.datetime | dt.date | None,
+    lang: str = "th",
+    *,
+    time: bool = True,
+    short: bool = False,
+    today: dt.date | None = None,
+) -> str:
+    """The one way a date or time reads on a screen: ``6 ธ.ค. 2569 14:05`` in Thai (Buddhist
+    era), ``6 Dec 2026 14:05`` in English, in Bangkok time (a datetime must be aware).
+    ``time=False`` leaves the time out (a date is shown without one anyway); ``short`` drops
+    the year within the current year (``6 ธ.ค. 14:05``) and the day for today (``14:05``)
+    — for lists. None reads as a dash."""
+    if when is None:
+        return "–"
+    clock = ""
+    if isinstance(when, dt.datetime):
+        if when.tzinfo is None:
+            raise ValueError("a time to show must be aware (stored times are UTC)")
+        local = when.astimezone(BANGKOK)
+        day = local.date()
+        clock = f"{local:%H:%M}" if time else ""
+    else:
+        day = when
+    if short:
+        now = today or dt.datetime.now(BANGKOK).date()
+        if day == now and clock:
+            return clock
+    months = THAI_MONTHS if lang == "th" else ENGLISH_MONTHS
+    text = f"{day.day} {months[day.month - 1]}"
+    if not (short and day.year == (today or dt.datetime.now(BANGKOK).date()).year):
+        text += f" {day.year + 543 if lang == 'th' else day.year}"
+    return f"{text} {clock}" if clock else text
+
 
 __all__ = [
     "ThaiFormatError",

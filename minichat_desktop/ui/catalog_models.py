@@ -27,10 +27,9 @@ from minichat_desktop.domain.catalog.products import (
     SearchHit,
     VariantView,
 )
-from minichat_desktop.domain.shop import BANGKOK
 from minichat_desktop.domain.thai import format_baht
 from minichat_desktop.formats.importer import ImportProblem
-from minichat_desktop.ui import theme
+from minichat_desktop.ui import i18n, theme
 from minichat_desktop.ui.i18n import current_language, t
 from minichat_desktop.ui.ops import Ops
 from minichat_desktop.ui.tables import (
@@ -223,12 +222,9 @@ REASONS = {
 
 
 def bangkok(when: dt.datetime | None) -> str:
-    """A stored (UTC) time as Bangkok wall time, ``23/11/26 17:50``."""
-    if when is None:
-        return ""
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=dt.UTC)
-    return when.astimezone(BANGKOK).strftime("%d/%m/%y %H:%M")
+    """A stored (UTC) time as the ledger lists it: ``23 พ.ย. 17:50`` (the year when not this
+    one)."""
+    return "" if when is None else i18n.when(when, short=True)
 
 
 class LedgerModel(RowsTableModel):

@@ -16,8 +16,8 @@ from PySide6.QtGui import QColor, QFont, QFontMetrics, QPainter, QPainterPath, Q
 from PySide6.QtWidgets import QStyle, QStyledItemDelegate, QStyleOptionViewItem, QWidget
 
 from minichat_desktop.domain.inbox_reads import ConversationView, MessageView
-from minichat_desktop.domain.thai import BANGKOK, format_baht
-from minichat_desktop.ui import theme
+from minichat_desktop.domain.thai import format_baht
+from minichat_desktop.ui import i18n, theme
 from minichat_desktop.ui.i18n import t
 
 ROLE_ITEM = Qt.ItemDataRole.UserRole + 1
@@ -25,13 +25,11 @@ Index = QModelIndex | QPersistentModelIndex
 
 
 def bangkok_time(when: dt.datetime | None, *, with_date: bool = False) -> str:
+    """A chat time: ``14:05`` today, ``5 ธ.ค. 14:05`` earlier this year, with the year
+    before that (``with_date``: never the time alone)."""
     if when is None:
         return ""
-    local = when.astimezone(BANGKOK)
-    today = dt.datetime.now(BANGKOK).date()
-    if with_date or local.date() != today:
-        return local.strftime("%d/%m %H:%M")
-    return local.strftime("%H:%M")
+    return i18n.when(when, short=not with_date)
 
 
 # ---------------------------------------------------------------------------- conversations

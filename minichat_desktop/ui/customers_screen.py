@@ -61,10 +61,9 @@ from minichat_desktop.app.customers import FilterChoices
 from minichat_desktop.domain.customers import rfm
 from minichat_desktop.domain.customers.customers import CustomerView
 from minichat_desktop.domain.models import PipelineStatus
-from minichat_desktop.domain.shop import BANGKOK
 from minichat_desktop.domain.thai import format_baht
 from minichat_desktop.errors import DomainError
-from minichat_desktop.ui import theme
+from minichat_desktop.ui import i18n, theme
 from minichat_desktop.ui.context import AppContext
 from minichat_desktop.ui.detail_pane import DetailPane, FactGrid, section_title
 from minichat_desktop.ui.dialogs import ask, choose_file_to_save, inform
@@ -113,7 +112,7 @@ def channel_label(channel: str) -> str:
 
 
 def local_time(when: dt.datetime | None) -> str:
-    return "" if when is None else when.astimezone(BANGKOK).strftime("%d/%m/%Y %H:%M")
+    return "" if when is None else i18n.when(when)
 
 
 # ---------------------------------------------------------------------------- list model

@@ -7,8 +7,11 @@ Thai. Switching language re-installs (or removes) the translator and screens ret
 
 from __future__ import annotations
 
+import datetime as dt
+
 from PySide6.QtCore import QCoreApplication, QTranslator
 
+from minichat_desktop.domain.thai import format_when
 from minichat_desktop.ui.th import THAI
 
 LANGUAGES = ("th", "en")
@@ -46,6 +49,15 @@ def set_language(lang: str) -> None:
 
 def current_language() -> str:
     return "th" if _installed is not None else "en"
+
+
+def when(value: dt.datetime | dt.date | None, *, time: bool = True, short: bool = False) -> str:
+    """A date or time as this screen's language reads it, the same everywhere:
+    ``6 ธ.ค. 2569 14:05`` / ``6 Dec 2026 14:05``; ``short`` (lists) drops this year and
+    today's date (see :func:`~minichat_desktop.domain.thai.format_when`)."""
+    if isinstance(value, dt.datetime) and value.tzinfo is None:
+        value = value.replace(tzinfo=dt.UTC)  # stored times are UTC
+    return format_when(value, current_language(), time=time, short=short)
 
 
 def t(text: str) -> str:

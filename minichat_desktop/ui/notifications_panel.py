@@ -18,8 +18,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from minichat_desktop.domain.thai import BANGKOK
 from minichat_desktop.lazy import lazy_module
+from minichat_desktop.ui import i18n
 from minichat_desktop.ui.context import AppContext
 
 if TYPE_CHECKING:
@@ -66,7 +66,7 @@ class NotificationsPanel(QFrame):
             )
             return
         for n in items:
-            when = n.created_at.astimezone(BANGKOK).strftime("%d/%m %H:%M")
+            when = i18n.when(n.created_at, short=True)
             text = f"{n.title}\n{n.body}\n{when}" if n.body else f"{n.title}\n{when}"
             item = QListWidgetItem(text, self.list)
             item.setData(Qt.ItemDataRole.UserRole, (n.id, n.ref))

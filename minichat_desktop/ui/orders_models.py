@@ -18,9 +18,8 @@ from minichat_desktop.domain.sales.orders import (
     OrderSummary,
     TimelineEntry,
 )
-from minichat_desktop.domain.shop import BANGKOK
 from minichat_desktop.domain.thai import format_baht
-from minichat_desktop.ui import theme
+from minichat_desktop.ui import i18n, theme
 from minichat_desktop.ui.i18n import t
 from minichat_desktop.ui.ops import Ops
 from minichat_desktop.ui.tables import RIGHT, Index, PagedTableModel, RowsTableModel
@@ -99,8 +98,9 @@ STATUS_COLORS = {
 }
 
 
-def bangkok(when: dt.datetime | None, fmt: str = "%d/%m/%y %H:%M") -> str:
-    return when.astimezone(BANGKOK).strftime(fmt) if when is not None else "–"
+def bangkok(when: dt.datetime | None, *, short: bool = False) -> str:
+    """A stored time as the order screens show it (``6 ธ.ค. 2569 14:05``; ``short`` in lists)."""
+    return i18n.when(when, short=short)
 
 
 # ---------------------------------------------------------------------------- tables
@@ -144,7 +144,7 @@ class OrderTableModel(PagedTableModel[OrderFilters, OrderSummary]):
             if c == self.NUMBER:
                 return r.number
             if c == self.DATE:
-                return bangkok(r.created_at)
+                return bangkok(r.created_at, short=True)
             if c == self.CUSTOMER:
                 return " · ".join(x for x in (r.customer_name, r.customer_phone) if x) or "–"
             if c == self.CHANNEL:
@@ -263,4 +263,6 @@ class TimelineModel(RowsTableModel):
         if not index.isValid() or role != Qt.ItemDataRole.DisplayRole:
             return None
         e = self.rows[index.row()]
-        return (bangkok(e.created_at), timeline_text(e), actor_label(e.actor))[index.column()]
+        return (bangkok(e.created_at, short=True), timeline_text(e), actor_label(e.actor))[
+            index.column()
+        ]

@@ -5,6 +5,7 @@ full tax invoice. Keyboard first: every dialog opens with the cursor where the n
 
 from __future__ import annotations
 
+import datetime as dt
 import html
 from decimal import Decimal
 
@@ -32,6 +33,7 @@ from minichat_desktop.domain.sales.pos import HeldView, Sellable, ShiftReport, T
 from minichat_desktop.domain.shop import BANGKOK
 from minichat_desktop.domain.thai import ThaiFormatError, format_baht, parse_baht
 from minichat_desktop.ui.i18n import t
+from minichat_desktop.ui.i18n import when as when_text
 
 METHOD_NAMES = {
     PaymentMethod.CASH: "Cash",
@@ -315,7 +317,7 @@ def report_html(report: ShiftReport, shop_name: str) -> str:
     )
 
     def when(value: object) -> str:
-        return value.astimezone(BANGKOK).strftime("%d/%m/%Y %H:%M") if value else "—"  # type: ignore[attr-defined]
+        return when_text(value) if isinstance(value, dt.datetime) else "—"
 
     rows = [
         (t("Opened"), f"{when(report.opened_at)} · {html.escape(report.opened_by)}"),

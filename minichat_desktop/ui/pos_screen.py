@@ -47,6 +47,7 @@ from minichat_desktop.domain.sales import tax_documents as documents
 from minichat_desktop.domain.sales.pos import Sellable
 from minichat_desktop.domain.thai import format_baht
 from minichat_desktop.errors import DomainError
+from minichat_desktop.ui import i18n
 from minichat_desktop.ui.context import AppContext
 from minichat_desktop.ui.dialogs import ask, confirm
 from minichat_desktop.ui.errors import error_text, show_error
@@ -783,7 +784,7 @@ class PosScreen(QWidget):
             return
         rows: list[tuple[str, object]] = [
             (
-                f"{o.number} · {o.created_at.astimezone(shop.BANGKOK):%d/%m %H:%M} · "
+                f"{o.number} · {i18n.when(o.created_at, short=True)} · "
                 f"{format_baht(o.total_satang, symbol=True)} · {method_name(o.payment_method)}"
                 + (f" · {self.tr('refunded')}" if o.status == "refunded" else ""),
                 o.id,

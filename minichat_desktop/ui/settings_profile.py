@@ -36,7 +36,7 @@ from minichat_desktop.domain import shop
 from minichat_desktop.domain.promptpay import PromptPayError, promptpay_payload, promptpay_qr_png
 from minichat_desktop.domain.thai import is_valid_thai_id
 from minichat_desktop.errors import DomainError
-from minichat_desktop.ui import theme
+from minichat_desktop.ui import i18n, theme
 from minichat_desktop.ui.context import AppContext
 from minichat_desktop.ui.dialogs import confirm
 from minichat_desktop.ui.settings_common import (
@@ -421,7 +421,7 @@ class ProfilePage(Page):
         for since, rate_bp, note in self.ctx.ops.read_now(shop.vat_rates):
             r = self.vat_table.rowCount()
             self.vat_table.insertRow(r)
-            self.vat_table.setItem(r, 0, _cell(since.strftime("%d/%m/%Y")))
+            self.vat_table.setItem(r, 0, _cell(i18n.when(since)))
             self.vat_table.setItem(r, 1, _cell(f"{rate_bp / 100:g} %"))
             self.vat_table.setItem(r, 2, _cell(note))
 
@@ -442,7 +442,7 @@ class ProfilePage(Page):
             r = self.audit.rowCount()
             self.audit.insertRow(r)
             at = e.at if e.at.tzinfo else e.at.replace(tzinfo=dt.UTC)
-            self.audit.setItem(r, 0, _cell(at.astimezone(shop.BANGKOK).strftime("%d/%m/%Y %H:%M")))
+            self.audit.setItem(r, 0, _cell(i18n.when(at)))
             self.audit.setItem(r, 1, _cell(e.actor))
             self.audit.setItem(r, 2, _cell(actions.get(e.action, e.action)))
             self.audit.setItem(r, 3, _cell(_describe_changes(e.changes)))
@@ -628,7 +628,7 @@ class ProfilePage(Page):
         self.vat_note.clear()
         self.feedback.say(
             self.tr("VAT {rate} % from {date} saved.").format(
-                rate=f"{rate_bp / 100:g}", date=since.strftime("%d/%m/%Y")
+                rate=f"{rate_bp / 100:g}", date=i18n.when(since)
             )
         )
         return True

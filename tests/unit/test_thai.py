@@ -477,3 +477,28 @@ def test_bahttext_is_never_empty_and_ends_properly(satang: int) -> None:
     assert ("บาท" in words) is (abs(satang) >= 100 or satang == 0)
     assert "หนึ่งหนึ่ง" not in words
     assert "ศูนย์" not in words or satang == 0
+
+
+def test_format_when_is_the_one_way_a_time_reads() -> None:
+    """Thai: Buddhist era and Thai month abbreviations; English: Christian era; Bangkok time
+    (16:59 UTC on 31 Dec is 23:59 in Bangkok, 17:00 UTC is already next year); lists drop this
+    year and, for today, the date."""
+    import datetime as dt
+
+    from minichat_desktop.domain.thai import format_when
+
+    t = dt.datetime(2026, 12, 6, 7, 5, tzinfo=dt.UTC)
+    assert format_when(t) == "6 ธ.ค. 2569 14:05"
+    assert format_when(t, "en") == "6 Dec 2026 14:05"
+    assert format_when(t, time=False) == "6 ธ.ค. 2569"
+    assert format_when(dt.date(2026, 3, 1), "th") == "1 มี.ค. 2569"
+    today = dt.date(2026, 12, 6)
+    assert format_when(t, short=True, today=today) == "14:05"
+    assert format_when(t, short=True, today=dt.date(2026, 12, 7)) == "6 ธ.ค. 14:05"
+    assert format_when(t, "en", short=True, today=dt.date(2027, 1, 2)) == "6 Dec 2026 14:05"
+    eve = dt.datetime(2026, 12, 31, 16, 59, tzinfo=dt.UTC)
+    assert format_when(eve) == "31 ธ.ค. 2569 23:59"
+    assert format_when(eve + dt.timedelta(minutes=1)) == "1 ม.ค. 2570 00:00"
+    assert format_when(None) == "–"
+    with pytest.raises(ValueError):
+        format_when(dt.datetime(2026, 1, 1, 12, 0))
