@@ -7,7 +7,8 @@ Existing orders get the earliest of what they already record: a counter sale's t
 payment, a tax invoice (full or abbreviated), the delivery.
 
 ``shop.pos_number``: the cash register's registration number, printed on abbreviated tax
-invoices. ``tax_documents``: ``original_at`` (the original was printed; existing documents were),
+invoices. The built-in product-finder flow's doubled word is corrected where the owner left it as
+shipped. ``tax_documents``: ``original_at`` (the original was printed; existing documents were),
 ``reissues`` (ใบแทน printed, s.86/12), ``replaces`` (the abbreviated invoice a full one
 cancels), ``cancelled_at``/``cancel_note``.
 
@@ -76,6 +77,30 @@ def upgrade() -> None:
         FROM first WHERE first.order_id = orders.id AND first.n = 1
         """
     )
+
+    _fix_builtin_typo()
+
+
+TYPO = "งบประมาณประมาณเท่าไหร่คะ"
+
+
+def _fix_builtin_typo() -> None:
+    """The built-in product-finder flow asked "งบประมาณประมาณ…" (a doubled word); shops that
+    have it unedited get the corrected question (their own edits are kept)."""
+    import json
+
+    bind = op.get_bind()
+    for flow_id, nodes in bind.execute(
+        sa.text("SELECT id, nodes FROM flows WHERE builtin <> ''")
+    ).fetchall():
+        text = nodes if isinstance(nodes, str) else json.dumps(nodes)
+        data = json.loads(text)
+        fixed = json.loads(json.dumps(data, ensure_ascii=False).replace(TYPO, "งบประมาณเท่าไหร่คะ"))
+        if fixed != data:
+            bind.execute(
+                sa.text("UPDATE flows SET nodes = :nodes WHERE id = :id"),
+                {"nodes": json.dumps(fixed), "id": flow_id},
+            )
 
 
 def downgrade() -> None:

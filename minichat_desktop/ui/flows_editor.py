@@ -219,7 +219,7 @@ class FlowsScreen(QWidget):
         left = QWidget()
         lv = QVBoxLayout(left)
         lv.setContentsMargins(0, 0, 0, 0)
-        title = QLabel(self.tr("Sales flows"))
+        title = QLabel(self.tr("Bot flows"))
         title.setStyleSheet("font-size: 16pt; font-weight: 600;")
         lv.addWidget(title)
         hint = QLabel(

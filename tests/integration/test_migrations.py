@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import sqlite3
 from pathlib import Path
 
@@ -229,3 +230,43 @@ def test_the_tax_point_backfill_finds_what_the_app_records(tmp_path: Path) -> No
     migrate.downgrade(path, "0005")
     migrate.upgrade(path)
     assert points() == recorded
+
+
+def test_the_builtin_flow_typo_is_fixed_by_the_upgrade(tmp_path: Path) -> None:
+    """A shop upgraded from 0005 with the shipped product-finder flow gets its doubled word
+    ("งบประมาณประมาณ") corrected; the rest of the flow is untouched."""
+    from minichat_desktop.domain.bot.flows import builtins
+    from minichat_desktop.domain.bot.flows.storage import list_flows
+
+    folder = tmp_path / "data"
+    db = Database.open(folder)
+    with db.write() as s:
+        builtins.ensure_builtin_flows(s)
+    db.dispose()
+    path = paths.database_path(folder)
+    migrate.downgrade(path, "0005")
+    con = sqlite3.connect(path)
+    try:
+        rows = con.execute("SELECT id, nodes FROM flows WHERE builtin <> ''").fetchall()
+        for flow_id, nodes in rows:  # as 0.1 shipped it
+            old = nodes.replace("งบประมาณเท่าไหร่คะ", "งบประมาณประมาณเท่าไหร่คะ").replace(
+                "\\u0e07\\u0e1a\\u0e1b\\u0e23\\u0e30\\u0e21\\u0e32\\u0e13\\u0e40",
+                "\\u0e07\\u0e1a\\u0e1b\\u0e23\\u0e30\\u0e21\\u0e32\\u0e13"
+                "\\u0e1b\\u0e23\\u0e30\\u0e21\\u0e32\\u0e13\\u0e40",
+            )
+            con.execute("UPDATE flows SET nodes = ? WHERE id = ?", (old, flow_id))
+        con.commit()
+        assert any(
+            "งบประมาณประมาณ" in json.dumps(json.loads(n), ensure_ascii=False)
+            for (n,) in con.execute("SELECT nodes FROM flows")
+        )
+    finally:
+        con.close()
+    migrate.upgrade(path)
+    db = Database.open(folder)
+    try:
+        with db.read() as s:
+            texts = json.dumps([f.nodes for f in list_flows(s)], ensure_ascii=False, default=str)
+    finally:
+        db.dispose()
+    assert "งบประมาณประมาณ" not in texts and "งบประมาณเท่าไหร่คะ" in texts

@@ -49,7 +49,6 @@ TEXTS = {
     "New lead": "ลูกค้าใหม่",
     "Lost lead": "ไม่ซื้อแล้ว",
     # the screen
-    "Sales flows": "โฟลว์การขาย",
     "Tick to switch a flow on. Flows higher in the list are tried first.": (
         "ติ๊กเพื่อเปิดใช้โฟลว์ โฟลว์ที่อยู่สูงกว่าจะถูกตรวจก่อน"
     ),
