@@ -46,11 +46,10 @@ from minichat_desktop.domain.sales.tax_documents import (
     DocumentKind,
     Mark,
     branch_label,
-    format_phone,
     format_tax_id,
     thai_date,
 )
-from minichat_desktop.domain.thai import format_baht
+from minichat_desktop.domain.thai import format_baht, format_phone
 
 MARGIN = 14 * mm
 WIDTH = A4[0] - 2 * MARGIN

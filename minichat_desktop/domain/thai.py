@@ -225,6 +225,21 @@ def normalize_thai_mobile(s: str) -> str:
     return digits
 
 
+def format_phone(phone: str) -> str:
+    """A Thai phone number grouped for reading: ``081-234-5678``, ``02-123-4567``,
+    ``053-123-456``. Anything else is returned as given."""
+    digits = re.sub(r"\D", "", phone)
+    if phone.strip().startswith("+66") and len(digits) in (10, 11):
+        digits = "0" + digits[2:]  # +66 81 234 5678 reads as 081-234-5678 in Thailand
+    if len(digits) == 10 and digits[0] == "0":
+        return f"{digits[:3]}-{digits[3:6]}-{digits[6:]}"
+    if len(digits) == 9 and digits.startswith("02"):
+        return f"{digits[:2]}-{digits[2:5]}-{digits[5:]}"
+    if len(digits) == 9 and digits[0] == "0":
+        return f"{digits[:3]}-{digits[3:6]}-{digits[6:]}"
+    return phone.strip()
+
+
 def normalize_phone(s: str) -> str:
     """Return any Thai phone number as digits in national form.
 

@@ -61,7 +61,7 @@ from minichat_desktop.app.customers import FilterChoices
 from minichat_desktop.domain.customers import rfm
 from minichat_desktop.domain.customers.customers import CustomerView
 from minichat_desktop.domain.models import PipelineStatus
-from minichat_desktop.domain.thai import format_baht
+from minichat_desktop.domain.thai import format_baht, format_phone
 from minichat_desktop.errors import DomainError
 from minichat_desktop.ui import i18n, theme
 from minichat_desktop.ui.context import AppContext
@@ -144,7 +144,7 @@ class CustomerTableModel(RowsTableModel):
             if col == self.NAME:
                 return c.name or t("(no name)")
             if col == self.PHONE:
-                return c.phone
+                return format_phone(c.phone) if c.phone else ""
             if col == self.STATUS:
                 return status_label(c.status)
             if col == self.SEGMENT:
@@ -264,7 +264,7 @@ class PipelineBoard(QWidget):
             c = r.customer
             lines = [c.name or t("(no name)")]
             if c.phone:
-                lines.append(c.phone)
+                lines.append(format_phone(c.phone))
             money = format_baht(c.total_spent_satang, symbol=True) if c.total_spent_satang else ""
             facts = [x for x in (segment_label(r.segment) if r.segment else "", money) if x]
             if facts:
@@ -375,7 +375,8 @@ class ProfilePane(DetailPane):
         c = row.customer
         self.title.setText(c.name or t("(no name)"))
         channels = sorted({channel_label(k) for k, _v in c.identities if k in ("line", "widget")})
-        bits = [x for x in (c.phone, c.email, " · ".join(channels)) if x]
+        phone = format_phone(c.phone) if c.phone else ""
+        bits = [x for x in (phone, c.email, " · ".join(channels)) if x]
         if c.province:
             bits.append(c.province)
         self.subtitle.setText("  ·  ".join(bits))

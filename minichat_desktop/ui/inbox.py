@@ -41,7 +41,7 @@ from qasync import asyncSlot
 
 from minichat_desktop.domain import inbox_reads
 from minichat_desktop.domain.enums import BotMode, ConversationStatus, PipelineStatus
-from minichat_desktop.domain.thai import format_baht
+from minichat_desktop.domain.thai import format_baht, format_phone
 from minichat_desktop.errors import DomainError, UserError
 from minichat_desktop.lazy import lazy_module
 from minichat_desktop.secrets import RELAY_TOKEN
@@ -604,7 +604,7 @@ class InboxScreen(QWidget):
             self.where.setText(self.tr("Messages from the web widget and LINE appear here"))
             return
         channel = "LINE" if conv.channel == "line" else self.tr("Web widget")
-        phone = f" · {conv.customer_phone}" if conv.customer_phone else ""
+        phone = f" · {format_phone(conv.customer_phone)}" if conv.customer_phone else ""
         if conv.mode == "human":
             mode = self.tr("You are answering ({name})").format(name=conv.taken_over_by)
         else:

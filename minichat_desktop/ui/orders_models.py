@@ -18,7 +18,7 @@ from minichat_desktop.domain.sales.orders import (
     OrderSummary,
     TimelineEntry,
 )
-from minichat_desktop.domain.thai import format_baht
+from minichat_desktop.domain.thai import format_baht, format_phone
 from minichat_desktop.ui import i18n, theme
 from minichat_desktop.ui.i18n import t
 from minichat_desktop.ui.ops import Ops
@@ -146,7 +146,8 @@ class OrderTableModel(PagedTableModel[OrderFilters, OrderSummary]):
             if c == self.DATE:
                 return bangkok(r.created_at, short=True)
             if c == self.CUSTOMER:
-                return " · ".join(x for x in (r.customer_name, r.customer_phone) if x) or "–"
+                phone = format_phone(r.customer_phone)
+                return " · ".join(x for x in (r.customer_name, phone) if x) or "–"
             if c == self.CHANNEL:
                 return channel_label(r.channel)
             if c == self.STATUS:

@@ -45,7 +45,7 @@ from minichat_desktop.domain.sales import order_actions, order_notify, orders
 from minichat_desktop.domain.sales.orders import OrderFilters, OrderView
 from minichat_desktop.domain.sales.tax_documents import Buyer
 from minichat_desktop.domain.shop import BANGKOK
-from minichat_desktop.domain.thai import format_baht, parse_baht
+from minichat_desktop.domain.thai import format_baht, format_phone, parse_baht
 from minichat_desktop.errors import DomainError, UserError
 from minichat_desktop.ui import theme
 from minichat_desktop.ui.context import AppContext
@@ -222,7 +222,10 @@ class OrderDetail(DetailPane):
             )
         )  # fmt: skip
         self.customer.setText(
-            "\n".join(x for x in (v.customer_name, v.customer_phone, v.customer_email) if x) or "–"
+            "\n".join(
+                x for x in (v.customer_name, format_phone(v.customer_phone), v.customer_email) if x
+            )
+            or "–"
         )
         address = " ".join(
             x
@@ -233,7 +236,9 @@ class OrderDetail(DetailPane):
             if x
         )  # fmt: skip
         self.ship_to.setText(
-            "\n".join(x for x in (" ".join((v.ship_name, v.ship_phone)).strip(), address) if x)
+            "\n".join(
+                x for x in (f"{v.ship_name} {format_phone(v.ship_phone)}".strip(), address) if x
+            )
             or "–"
         )
         pay = [f"{method_label(v.payment_method)} · {payment_label(v.payment_status)}"]

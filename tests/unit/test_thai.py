@@ -502,3 +502,22 @@ def test_format_when_is_the_one_way_a_time_reads() -> None:
     assert format_when(None) == "–"
     with pytest.raises(ValueError):
         format_when(dt.datetime(2026, 1, 1, 12, 0))
+
+
+@pytest.mark.parametrize(
+    ("raw", "shown"),
+    [
+        ("0812345678", "081-234-5678"),
+        ("081 234 5678", "081-234-5678"),
+        ("021234567", "02-123-4567"),
+        ("053123456", "053-123-456"),
+        ("+66812345678", "081-234-5678"),
+        ("+66 2 123 4567", "02-123-4567"),
+        ("12345", "12345"),  # not a Thai number: as given
+        ("", ""),
+    ],
+)
+def test_phone_numbers_are_grouped_for_reading(raw: str, shown: str) -> None:
+    from minichat_desktop.domain.thai import format_phone
+
+    assert format_phone(raw) == shown

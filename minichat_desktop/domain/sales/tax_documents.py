@@ -55,6 +55,7 @@ from minichat_desktop.domain.sql import DriverConnection
 from minichat_desktop.domain.thai import (
     ThaiFormatError,
     bahttext,
+    format_phone,
     satang_to_decimal,
     validate_tax_id,
 )
@@ -132,19 +133,6 @@ def thai_date(when: dt.datetime | dt.date, *, with_time: bool = False) -> str:
     if with_time and local is not None:
         text += f" {local:%H:%M}"
     return text
-
-
-def format_phone(phone: str) -> str:
-    """A Thai phone number grouped for reading: ``081-234-5678``, ``02-123-4567``,
-    ``053-123-456``. Anything else is returned as given."""
-    digits = re.sub(r"\D", "", phone)
-    if len(digits) == 10 and digits[0] == "0":
-        return f"{digits[:3]}-{digits[3:6]}-{digits[6:]}"
-    if len(digits) == 9 and digits.startswith("02"):
-        return f"{digits[:2]}-{digits[2:5]}-{digits[5:]}"
-    if len(digits) == 9 and digits[0] == "0":
-        return f"{digits[:3]}-{digits[3:6]}-{digits[6:]}"
-    return phone.strip()
 
 
 def format_tax_id(tax_id: str) -> str:
