@@ -262,6 +262,11 @@ class OrderDetail(DetailPane):
             ship.append(self.tr("Shipped {when}").format(when=bangkok(v.shipped_at)))
         if v.delivered_at is not None and v.channel != Channel.POS:
             ship.append(self.tr("Delivered {when}").format(when=bangkok(v.delivered_at)))
+        if not ship and v.channel == Channel.POS and v.delivered_at is not None:
+            # a counter sale: the goods left with the buyer, nothing is shipped
+            ship.append(
+                self.tr("Handed over at the counter {when}").format(when=bangkok(v.delivered_at))
+            )
         self.shipping.setText("\n".join(ship) or self.tr("Not shipped yet"))
         self.slip_button.setVisible(bool(v.slip_path))
         self.credit_action.setVisible(v.status == OrderStatus.REFUNDED)

@@ -83,6 +83,9 @@ def _texts() -> dict[str, str]:
         "document.replacement_reason": t(
             "Say why the original is replaced (for example: the customer lost it)."
         ),
+        "document.cancelled": t(
+            "{number} was cancelled, so it has no replacement. Print the document that replaced it."
+        ),
         "document.no_original_yet": t(
             "The original of {number} has not been printed yet: print it instead of a replacement."
         ),

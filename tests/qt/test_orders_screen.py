@@ -368,6 +368,30 @@ async def test_cancel_gives_the_reserved_stock_back(make_ctx: Callable[..., AppC
     await _close(screen)
 
 
+async def test_a_counter_sale_reads_as_handed_over_not_unshipped(
+    make_ctx: Callable[..., AppContext],
+) -> None:
+    """A counter sale is delivered on the spot: its detail says so instead of "not shipped
+    yet" beside the delivered badge (seen by the outside review)."""
+    _ctx, db, ids, screen = await _shop(make_ctx)
+    with db.write() as s:
+        sale = orders.place_order(
+            s,
+            orders.NewOrder(
+                channel=Channel.POS,
+                lines=[orders.LineInput(1, variant_id=ids.mug)],
+                payment_method=PaymentMethod.CASH,
+                completed=True,
+            ),
+            "staff",
+        )
+    screen.open_order(sale.id)
+    await _settled(screen)
+    shipping = screen.detail.shipping.text()
+    assert shipping.startswith("ส่งมอบที่หน้าร้าน ") and "ยังไม่จัดส่ง" not in shipping
+    await _close(screen)
+
+
 async def test_refund_of_a_paid_order_returns_the_goods_to_stock(
     make_ctx: Callable[..., AppContext],
 ) -> None:

@@ -888,11 +888,21 @@ def test_a_full_invoice_cancels_the_abbreviated_one_it_replaces(db: Database) ->
     assert abb is not None and abb.cancelled and f"INV{y}-000001" in abb.cancel_note
     reprint = _pdf_text(api.receipt_pdf(db, o.id))
     assert _nfkc("ยกเลิก (CANCELLED)") in reprint
+    with pytest.raises(UserError) as caught:  # a cancelled slip has no replacement
+        _replace_slip(db, o.id)
+    assert caught.value.code == "document.cancelled"
     other = _order(db, **ADDRESS)
     api.invoice_pdf(db, other.id)  # the full invoice first: no abbreviated one after it
     with pytest.raises(UserError) as caught:
         api.receipt_pdf(db, other.id)
     assert caught.value.code == "document.full_issued"
+
+
+def _replace_slip(db: Database, order_id: int) -> None:
+    with db.write() as s:
+        doc = docs.find_document(s, order_id, DocumentKind.ABBREVIATED)
+        assert doc is not None
+        docs.record_print(s, doc, "owner", replacement="หาย")
 
 
 def test_the_pos_number_is_checked(db: Database) -> None:

@@ -886,8 +886,9 @@ def record_print(
     ``replacement`` (the reason), a ใบแทน of a lost original (Revenue Code s.86/12: the same
     number and date, marked, the reason in the order's timeline and the audit log).
 
-    Raises :class:`UserError` ``document.replacement_reason`` (no reason given) and
-    ``document.no_original_yet`` (nothing to replace: print the original)."""
+    Raises :class:`UserError` ``document.replacement_reason`` (no reason given),
+    ``document.no_original_yet`` (nothing to replace: print the original) and
+    ``document.cancelled`` (a cancelled document is not replaced)."""
     when = now or utcnow()
     row = session.get(TaxDocument, doc.id)
     if row is None:
@@ -898,6 +899,12 @@ def record_print(
             row.original_at = when
             session.flush()
         return mark
+    if doc.cancelled:
+        raise UserError(
+            "document.cancelled",
+            f"{doc.number} was cancelled ({doc.cancel_note}); it has no replacement",
+            number=doc.number,
+        )
     reason = " ".join(replacement.split())
     if not reason:
         raise UserError(

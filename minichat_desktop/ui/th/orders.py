@@ -67,6 +67,7 @@ TEXTS = {
     "Timeline": "ประวัติออเดอร์",
     "No notes": "ยังไม่มีบันทึก",
     "Not shipped yet": "ยังไม่จัดส่ง",
+    "Handed over at the counter {when}": "ส่งมอบที่หน้าร้าน {when}",
     "by {who}": "โดย {who}",
     "the bot": "บอท",
     "the owner": "เจ้าของร้าน",

@@ -65,6 +65,7 @@ TEXTS = {
     "Buyer on the tax invoice": "ผู้ซื้อในใบกำกับภาษี",
     "Buyer on the credit note": "ผู้ซื้อในใบลดหนี้",
     "Replacement for a lost original": "ออกใบแทนต้นฉบับที่สูญหาย",
+    "{number} was cancelled, so it has no replacement. Print the document that replaced it.": "{number} ถูกยกเลิกแล้ว จึงออกใบแทนไม่ได้ กรุณาพิมพ์เอกสารที่ออกแทน",
     "A replacement (ใบแทน) has the original's number and date and says it replaces it. Print one only when the customer lost or damaged the original.": "ใบแทนมีเลขที่และวันที่เดียวกับต้นฉบับ และระบุว่าเป็นใบแทน ออกเมื่อลูกค้าทำต้นฉบับหายหรือชำรุดเท่านั้น",
     "e.g. the customer lost the original": "เช่น ลูกค้าทำต้นฉบับหาย",
     "Reason": "เหตุผล",
