@@ -74,7 +74,8 @@ def test_low_stock_is_told_once_as_it_crosses_the_threshold(db: Database) -> Non
             ),
             "staff",
         )
-    assert _kinds(db)[-1] == ("low_stock", "สต็อกใกล้หมด: แก้วมัค", "สินค้าหมด · MUG")
+    # out of stock is said as such, not "running low" (seen by the outside review)
+    assert _kinds(db)[-1] == ("low_stock", "สินค้าหมด: แก้วมัค", "ไม่เหลือในสต็อก · MUG")
 
 
 def test_read_and_unread(db: Database) -> None:

@@ -197,11 +197,12 @@ def _warn_low_stock(raw: DriverConnection, fell: Mapping[int, tuple[int, int]]) 
         before, after = fell[vid]
         if before > threshold >= after:
             label = f"{name} ({title})" if title else name
-            body = f"เหลือ {after} ชิ้น · {sku}" if after else f"สินค้าหมด · {sku}"
+            out = after <= 0  # out of stock is not "running low"
+            body = f"ไม่เหลือในสต็อก · {sku}" if out else f"เหลือ {after} ชิ้น · {sku}"
             notifications.notify_raw(
                 raw,
                 notifications.NotificationKind.LOW_STOCK,
-                f"สต็อกใกล้หมด: {label}",
+                f"สินค้าหมด: {label}" if out else f"สต็อกใกล้หมด: {label}",
                 body,
                 ref=f"product:{product_id}",
             )
