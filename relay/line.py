@@ -199,11 +199,6 @@ class LineRefused(ValueError):
     reads (Thai and English)."""
 
 
-def utf16_len(text: str) -> int:
-    """The length LINE counts for text: UTF-16 code units (an emoji outside the BMP is 2)."""
-    return len(text) + sum(1 for ch in text if ord(ch) > 0xFFFF)
-
-
 def graphemes(text: str) -> list[str]:
     """The grapheme clusters of ``text`` (a Thai consonant with its marks is one)."""
     return list(_GRAPHEME.findall(text))
@@ -227,7 +222,7 @@ def shorten(text: str, limit: int) -> str:
     return "".join(keep).rstrip() + ELLIPSIS
 
 
-def shorten_units(text: str, limit: int, measure: Callable[[str], int] = utf16_len) -> str:
+def shorten_units(text: str, limit: int, measure: Callable[[str], int] = p.utf16_len) -> str:
     """``text`` cut to at most ``limit`` units (UTF-16 by default; ``len`` for code points) at
     a grapheme boundary, ending in "…" when cut."""
     if measure(text) <= limit:
@@ -252,7 +247,7 @@ def split_text(text: str, limit: int = MAX_TEXT_UNITS) -> list[str]:
     """
     out: list[str] = []
     rest = graphemes(text)
-    while sum(utf16_len(g) for g in rest) > limit:
+    while sum(p.utf16_len(g) for g in rest) > limit:
         cut = _cut(rest, limit)
         out.append("".join(rest[:cut]))
         rest = rest[cut:]
@@ -266,7 +261,7 @@ def _cut(parts: list[str], limit: int) -> int:
     used = 0
     fit = 0
     for g in parts:
-        used += utf16_len(g)
+        used += p.utf16_len(g)
         if used > limit:
             break
         fit += 1
@@ -298,7 +293,7 @@ def _action(b: p.Button) -> dict[str, Any]:
     label = shorten(b.label, MAX_LABEL)
     if b.action is p.ButtonAction.POSTBACK:
         data = b.data or ""
-        if utf16_len(data) > MAX_DATA:
+        if p.utf16_len(data) > MAX_DATA:
             raise LineRefused(
                 f"ข้อมูลของปุ่ม “{label}” ยาวเกิน {MAX_DATA} ตัวอักษร"
                 f" / button “{label}”: postback data longer than {MAX_DATA} characters"
@@ -472,7 +467,7 @@ def _texts(text: str) -> list[dict[str, Any]]:
 def check_message(m: dict[str, Any]) -> None:
     """Raise :class:`LineRefused` when ``m`` breaks a LINE limit this module does not fix."""
     kind = m.get("type")
-    if kind == "text" and utf16_len(m["text"]) > MAX_TEXT_UNITS:
+    if kind == "text" and p.utf16_len(m["text"]) > MAX_TEXT_UNITS:
         raise LineRefused(f"text longer than {MAX_TEXT_UNITS} UTF-16 units")
     if kind == "flex":
         size = len(json.dumps(m["contents"], ensure_ascii=False, separators=(",", ":")).encode())

@@ -135,8 +135,8 @@ def _story(d: DocumentData, r: Roll, width: float) -> list[Flowable]:
         ("วันที่", thai_date(d.issued_at, with_time=True), False),
         ("ออเดอร์", d.order_number, False),
     ]
-    if d.pos_number:
-        meta.append(("POS No.", d.pos_number, False))
+    if d.kind is DocumentKind.ABBREVIATED and s.pos_number:
+        meta.append(("POS No.", s.pos_number, False))
     if d.mark in (Mark.REPLACEMENT, Mark.CANCELLED) and d.reason:
         meta.append(("ใบแทน" if d.mark is Mark.REPLACEMENT else "ยกเลิก", d.reason, False))
     out.append(_two(meta, width, z, split=0.28))

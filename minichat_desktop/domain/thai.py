@@ -50,13 +50,12 @@ def format_when(
         clock = f"{local:%H:%M}" if time else ""
     else:
         day = when
-    if short:
-        now = today or dt.datetime.now(BANGKOK).date()
-        if day == now and clock:
-            return clock
+    now = today or dt.datetime.now(BANGKOK).date()
+    if short and day == now and clock:
+        return clock
     months = THAI_MONTHS if lang == "th" else ENGLISH_MONTHS
     text = f"{day.day} {months[day.month - 1]}"
-    if not (short and day.year == (today or dt.datetime.now(BANGKOK).date()).year):
+    if not (short and day.year == now.year):
         text += f" {day.year + 543 if lang == 'th' else day.year}"
     return f"{text} {clock}" if clock else text
 

@@ -206,6 +206,7 @@ class Seller:
     branch: str  # as printed: สำนักงานใหญ่ / สาขาที่ 00001
     vat_registered: bool
     logo_path: str
+    pos_number: str = ""  # the registered cash register's number (on abbreviated invoices)
 
 
 @dataclass(frozen=True, slots=True)
@@ -300,7 +301,6 @@ class DocumentData:
     mark: Mark = Mark.ORIGINAL
     replaces: str = ""  # a full invoice: the abbreviated number it cancels
     reason: str = ""  # a ใบแทน: why it replaces the original; cancelled: why
-    pos_number: str = ""  # the registered cash register's number (abbreviated invoices)
 
     @property
     def is_tax_invoice(self) -> bool:
@@ -542,9 +542,7 @@ def issue_document(
     if kind in TAX_INVOICES:
         record_tax_point(order, recorded, TaxPointBasis.INVOICE)
     # s.86: the tax invoice is due at the tax point; printed later, it still carries that date.
-    dated = order.tax_point_at if order.tax_point_at is not None else recorded
-    if dated.tzinfo is None:
-        dated = dated.replace(tzinfo=dt.UTC)
+    dated = _tax_point(order) or recorded
     abbreviated = (
         find_document(session, order.id, DocumentKind.ABBREVIATED)
         if kind is DocumentKind.FULL
@@ -574,31 +572,54 @@ def issue_document(
     return doc
 
 
+def _log(
+    session: Session,
+    order_id: int,
+    actor: str,
+    when: dt.datetime,
+    note: str,
+    audit: tuple[str, str, dict[str, Any]] | None = None,
+) -> None:
+    """A document's line in the order's timeline and, with ``audit`` (action, document
+    number, changes), in the audit log."""
+    session.add(
+        OrderEvent(
+            order_id=order_id, kind="document", status="", note=note, actor=actor, created_at=when
+        )
+    )
+    if audit is not None:
+        action, number, changes = audit
+        session.add(
+            AuditEntry(
+                at=when,
+                actor=actor,
+                action=action,
+                entity="tax_document",
+                entity_id=number,
+                changes=changes,
+            )
+        )
+
+
+def _tax_point(order: Order) -> dt.datetime | None:
+    """The order's tax point as an aware time (None before it has one)."""
+    at = order.tax_point_at
+    return at.replace(tzinfo=dt.UTC) if at is not None and at.tzinfo is None else at
+
+
 def _cancel(session: Session, doc: DocumentView, actor: str, when: dt.datetime, note: str) -> None:
     """Cancel a document: it keeps its number and date, and is listed as cancelled."""
     row = session.get(TaxDocument, doc.id)
     assert row is not None
     row.cancelled_at = when
     row.cancel_note = note
-    session.add(
-        OrderEvent(
-            order_id=doc.order_id,
-            kind="document",
-            status="",
-            note=f"ยกเลิก{TITLES[doc.kind][0]} {doc.number}: {note}",
-            actor=actor,
-            created_at=when,
-        )
-    )
-    session.add(
-        AuditEntry(
-            at=when,
-            actor=actor,
-            action="document.cancel",
-            entity="tax_document",
-            entity_id=doc.number,
-            changes={"cancelled": [None, note]},
-        )
+    _log(
+        session,
+        doc.order_id,
+        actor,
+        when,
+        f"ยกเลิก{TITLES[doc.kind][0]} {doc.number}: {note}",
+        ("document.cancel", doc.number, {"cancelled": [None, note]}),
     )
     session.flush()
 
@@ -629,16 +650,7 @@ def _record(
         replaces=replaces,
     )
     session.add(doc)
-    session.add(
-        OrderEvent(
-            order_id=order_id,
-            kind="document",
-            status="",
-            note=f"{TITLES[kind][0]} {number}{note}",
-            actor=actor,
-            created_at=now,
-        )
-    )
+    _log(session, order_id, actor, now, f"{TITLES[kind][0]} {number}{note}")
     session.flush()
     return _view(doc)
 
@@ -690,13 +702,11 @@ def _owed_invoice(
 ) -> DocumentView | None:
     """The tax invoice a VAT-registered shop owed since the sale's tax point, issued now
     (dated at the tax point) so that a refund can be credited against it."""
-    if order.tax_point_at is None or not shop_mod.get_profile(session).vat_registered:
+    dated = _tax_point(order)
+    if dated is None or not shop_mod.get_profile(session).vat_registered:
         return None
     named = buyer_from_order(order)
     kind = DocumentKind.FULL if named.name and named.address else DocumentKind.ABBREVIATED
-    dated = order.tax_point_at
-    if dated.tzinfo is None:
-        dated = dated.replace(tzinfo=dt.UTC)
     return _record(session, order.id, kind, named, actor, when, dated=dated)
 
 
@@ -776,6 +786,7 @@ def _seller(session: Session) -> Seller:
         branch=p.branch_label,
         vat_registered=p.vat_registered,
         logo_path=p.logo_path,
+        pos_number=p.pos_number,
     )
 
 
@@ -860,9 +871,6 @@ def document_data(session: Session, doc: DocumentView) -> DocumentData:
         mark=_mark_of(doc),
         replaces=doc.replaces,
         reason=doc.cancel_note,
-        pos_number=(
-            shop_mod.get_profile(session).pos_number if doc.kind is DocumentKind.ABBREVIATED else ""
-        ),
     )
 
 
@@ -919,25 +927,17 @@ def record_print(
             number=doc.number,
         )
     row.reissues = (row.reissues or 0) + 1
-    session.add(
-        OrderEvent(
-            order_id=doc.order_id,
-            kind="document",
-            status="",
-            note=f"ใบแทน {TITLES[doc.kind][0]} {doc.number} ครั้งที่ {row.reissues}: {reason}",
-            actor=actor,
-            created_at=when,
-        )
-    )
-    session.add(
-        AuditEntry(
-            at=when,
-            actor=actor,
-            action="document.replacement",
-            entity="tax_document",
-            entity_id=doc.number,
-            changes={"reissues": [row.reissues - 1, row.reissues], "reason": [None, reason]},
-        )
+    _log(
+        session,
+        doc.order_id,
+        actor,
+        when,
+        f"ใบแทน {TITLES[doc.kind][0]} {doc.number} ครั้งที่ {row.reissues}: {reason}",
+        (
+            "document.replacement",
+            doc.number,
+            {"reissues": [row.reissues - 1, row.reissues], "reason": [None, reason]},
+        ),
     )
     session.flush()
     return Mark.REPLACEMENT
