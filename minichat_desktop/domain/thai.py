@@ -402,6 +402,13 @@ _MONEY: Final = re.compile(
 )
 
 
+def chat_baht(satang: int) -> str:
+    """Money as a shopper reads it in a chat: the symbol first, whole baht without ``.00``
+    (``"฿259"``, ``"฿1,290.50"``), never "259.00 บาท". Every amount the bot and the order
+    messages write goes through this one function."""
+    return format_baht(satang, symbol=True, trim_zero=True)
+
+
 def parse_baht(text: str, *, allow_negative: bool = False) -> int:
     """Read an amount of baht a person typed and return it as integer satang.
 

@@ -89,5 +89,5 @@ def test_switch_and_ai_settings(shop_dir: Path) -> None:
     # Nothing listens on port 9: the bot answers on rules all the same.
     res = run(shop_dir, "bot", "chat", "--ai", stdin="หมวกแก๊ปราคาเท่าไหร่\n/quit\n")
     assert res.returncode == 0, res.stderr
-    assert "หมวกแก๊ป ราคา 199.00 บาท เหลือ 1 ชิ้นค่ะ" in res.stdout
+    assert "หมวกแก๊ป ราคา ฿199 เหลือ 1 ชิ้นค่ะ" in res.stdout
     assert "failed 1)" in res.stdout

@@ -54,7 +54,7 @@ async def test_shopper_buys_through_the_bot_and_gets_the_exact_qr(
 
     await shopper.say("w-1", "มีเสื้อยืดสีแดงไหม ราคาเท่าไหร่")
     answer, card = await replies(shopper, 2)
-    assert answer["kind"] == "text" and "290.00 บาท" in answer["text"]
+    assert answer["kind"] == "text" and "ราคา ฿290 " in answer["text"]
     assert card["kind"] == "product_card"
     assert (card["card"]["title"], card["card"]["price_satang"]) == ("เสื้อยืดคอกลม", 29000)
 
@@ -90,7 +90,7 @@ async def test_shopper_buys_through_the_bot_and_gets_the_exact_qr(
         picture = (await http.get(qr["url"])).content
     payload = promptpay_payload(PROMPTPAY_ID, satang_to_decimal(order.total_satang))
     assert picture == promptpay_qr_png(payload)
-    assert "630.00" in qr["caption"]
+    assert "฿630 " in qr["caption"]
     assert "123-4-56789-0" in banks["text"]
 
     # The slip: the widget uploads the picture, then sends it as an image message.
@@ -151,4 +151,4 @@ async def test_no_reply_in_human_mode_and_none_when_the_bot_is_switched_off(
     assert (await shopper.next_message())["state"] == "ended"
     await shopper.say("w-3", "หมวกแก๊ปราคาเท่าไหร่คะ")
     reply = await shopper.next_message(timeout=10)
-    assert "199.00" in json.dumps(reply, ensure_ascii=False)
+    assert "ราคา ฿199 " in json.dumps(reply, ensure_ascii=False)

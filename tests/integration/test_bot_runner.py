@@ -89,8 +89,8 @@ async def test_invented_numbers_never_reach_the_shopper(
     server.script = [_ollama("มีค่ะ ลดเหลือ 199 บาทวันนี้วันเดียว เหลือ 1 ตัวสุดท้าย!")]
     conv = await _ask(db, runner, "มีเสื้อยืดคอกลมสีแดงไหม")
     assert _sent(db, conv)[0].splitlines() == [
-        "เสื้อยืดคอกลม แดง / M ราคา 290.00 บาท เหลือ 5 ชิ้นค่ะ",
-        "เสื้อยืดคอกลม แดง / L ราคา 290.00 บาท เหลือ 2 ชิ้นค่ะ",
+        "เสื้อยืดคอกลม แดง / M ราคา ฿290 เหลือ 5 ชิ้นค่ะ",
+        "เสื้อยืดคอกลม แดง / L ราคา ฿290 เหลือ 2 ชิ้นค่ะ",
     ]
 
 
@@ -115,7 +115,7 @@ async def test_provider_down_the_rule_answer_goes_out(db: Database, runner: BotR
         set_bot_enabled(s, True)
         save_config(s, "ollama", base_url="http://127.0.0.1:9", timeout_s=3)
     conv = await _ask(db, runner, "หมวกแก๊ปราคาเท่าไหร่")
-    assert _sent(db, conv)[0] == "หมวกแก๊ป ราคา 199.00 บาท เหลือ 1 ชิ้นค่ะ"
+    assert _sent(db, conv)[0] == "หมวกแก๊ป ราคา ฿199 เหลือ 1 ชิ้นค่ะ"
 
 
 async def test_switched_off_bot_answers_nothing(db: Database, runner: BotRunner) -> None:
@@ -147,5 +147,5 @@ async def test_qr_without_a_relay_is_sent_as_its_caption(db: Database, runner: B
         await runner.handle(conv, message)
     sent = _sent(db, conv)
     qr = [t for t in sent if t.startswith("สแกนจ่ายพร้อมเพย์")]
-    assert qr == ["สแกนจ่ายพร้อมเพย์ 249.00 บาท (ออเดอร์ MC-2026-000001)"]
+    assert qr == ["สแกนจ่ายพร้อมเพย์ ฿249 (ออเดอร์ MC-2026-000001)"]
     assert json.dumps(sent, ensure_ascii=False).count("MC-2026-000001") >= 2

@@ -47,7 +47,7 @@ async def test_shipping_with_tracking_reaches_the_shoppers_chat_in_the_shops_wor
     paid = await shopper.next_message(timeout=10)
     assert paid["kind"] == "text"
     assert paid["text"] == (
-        f"ได้รับชำระเงินออเดอร์ {order.number} จำนวน 580.00 บาท เรียบร้อยแล้วค่ะ ทางร้านจะรีบจัดส่งให้นะคะ 🙏"
+        f"ได้รับชำระเงินออเดอร์ {order.number} จำนวน ฿580 เรียบร้อยแล้วค่ะ ทางร้านจะรีบจัดส่งให้นะคะ 🙏"
     )
     shipped = await shopper.next_message(timeout=10)
     assert (shipped["kind"], shipped["text"]) == (

@@ -289,7 +289,7 @@ async def test_detail_shows_the_order_and_mark_paid_tells_the_chat(
         "paid", "confirmed", "bank_transfer", "REF-778",
     )  # fmt: skip
     assert _outbox_texts(db) == [
-        f"ได้รับชำระเงินออเดอร์ {order.number} จำนวน 580.00 บาท เรียบร้อยแล้วค่ะ ทางร้านจะรีบจัดส่งให้นะคะ 🙏"
+        f"ได้รับชำระเงินออเดอร์ {order.number} จำนวน ฿580 เรียบร้อยแล้วค่ะ ทางร้านจะรีบจัดส่งให้นะคะ 🙏"
     ]
     assert d.badge.text() == "ยืนยันแล้ว" and not d.pay_button.isEnabled()
     assert "อ้างอิง REF-778" in d.payment.text()

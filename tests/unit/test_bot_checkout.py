@@ -94,7 +94,7 @@ def test_full_checkout_places_the_order_reserves_stock_and_sends_the_exact_qr(
     assert order.conversation_ref == "widget:shopper0001"
     assert "new_order" in kinds
     texts = _texts(placed)
-    assert texts[0] == checkout.t("th", "placed", number=order.number, total="707.45")
+    assert texts[0] == checkout.t("th", "placed", number=order.number, total="฿707.45")
     (qr,) = [o for o in placed if o.image_path]
     payload = promptpay_payload(PROMPTPAY_ID, satang_to_decimal(order.total_satang))
     assert "5406707.45" in payload  # tag 54, length 6: the exact amount
@@ -306,7 +306,7 @@ def test_another_shoppers_order_number_reveals_nothing(db: Database, tmp_path: P
         (
             "discount.min_subtotal",
             {"discount": "X", "min_subtotal": 50000},
-            "โค้ด X ใช้ได้เมื่อซื้อครบ 500.00 บาทค่ะ",
+            "โค้ด X ใช้ได้เมื่อซื้อครบ ฿500 ค่ะ",
         ),
     ],
 )

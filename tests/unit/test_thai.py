@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 from minichat_desktop.domain.thai import (
     ThaiFormatError,
     bahttext,
+    chat_baht,
     decimal_to_satang,
     format_baht,
     is_valid_postcode,
@@ -521,3 +522,12 @@ def test_phone_numbers_are_grouped_for_reading(raw: str, shown: str) -> None:
     from minichat_desktop.domain.thai import format_phone
 
     assert format_phone(raw) == shown
+
+
+@pytest.mark.parametrize(
+    ("satang", "written"),
+    [(25900, "฿259"), (129050, "฿1,290.50"), (100000000, "฿1,000,000"), (5, "฿0.05"), (0, "฿0")],
+)
+def test_chat_money_reads_like_a_shop_writes_it(satang: int, written: str) -> None:
+    """In a chat the symbol comes first and whole baht drop .00 (issue 16 item 3)."""
+    assert chat_baht(satang) == written

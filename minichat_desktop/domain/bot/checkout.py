@@ -48,6 +48,7 @@ from minichat_desktop.domain.sales import orders
 from minichat_desktop.domain.shop import get_profile
 from minichat_desktop.domain.thai import (
     ThaiFormatError,
+    chat_baht,
     format_baht,
     is_valid_postcode,
     normalize_thai_mobile,
@@ -94,12 +95,12 @@ T: dict[str, dict[str, str]] = {
         "btn_edit": "แก้ที่อยู่",
         "btn_cancel": "ยกเลิก",
         "cancelled": "ยกเลิกการสั่งซื้อแล้วค่ะ สินค้ายังอยู่ในตะกร้านะคะ",
-        "placed": "สั่งซื้อสำเร็จค่ะ 🎉 เลขที่ออเดอร์ {number}\nยอดชำระ {total} บาท",
+        "placed": "สั่งซื้อสำเร็จค่ะ 🎉 เลขที่ออเดอร์ {number}\nยอดชำระ {total}",
         "placed_cod": (
-            "สั่งซื้อสำเร็จค่ะ 🎉 เลขที่ออเดอร์ {number}\nยอดเก็บเงินปลายทาง {total} บาท "
+            "สั่งซื้อสำเร็จค่ะ 🎉 เลขที่ออเดอร์ {number}\nยอดเก็บเงินปลายทาง {total} "
             "ทางร้านจะแจ้งเลขพัสดุเมื่อจัดส่งค่ะ"
         ),
-        "qr_caption": "สแกนจ่ายพร้อมเพย์ {total} บาท (ออเดอร์ {number})",
+        "qr_caption": "สแกนจ่ายพร้อมเพย์ {total} (ออเดอร์ {number})",
         "banks": "หรือโอนเข้าบัญชี:\n{accounts}",
         "after_pay": "โอนแล้วส่งสลิปในแชทนี้ได้เลยค่ะ",
         "no_payment_info": "ทางร้านจะส่งช่องทางชำระเงินให้เร็ว ๆ นี้ค่ะ",
@@ -107,7 +108,7 @@ T: dict[str, dict[str, str]] = {
         "slip_no_order": "ได้รับรูปแล้วค่ะ ทางร้านจะตรวจสอบให้นะคะ",
         "no_orders": ("ยังไม่พบออเดอร์ในแชทนี้ค่ะ ถ้ามีเลขที่ออเดอร์ พิมพ์มาได้เลยนะคะ (เช่น MC-2026-000123)"),
         "not_yours": "ไม่พบออเดอร์ {number} ในแชทนี้ค่ะ เจ้าหน้าที่จะช่วยตรวจสอบให้นะคะ",
-        "status_text": "ออเดอร์ {number}: {label} ยอด {total} บาท",
+        "status_text": "ออเดอร์ {number}: {label} ยอด {total}",
         "tracking": "\nขนส่ง {carrier} เลขพัสดุ {tracking}",
         "stock_gone": "ขออภัยค่ะ {name} เหลือ {available} ชิ้น ปรับจำนวนในตะกร้าก่อนนะคะ",
         "order_failed": "สั่งซื้อไม่สำเร็จค่ะ: {reason}",
@@ -145,12 +146,12 @@ T: dict[str, dict[str, str]] = {
         "btn_edit": "Edit address",
         "btn_cancel": "Cancel",
         "cancelled": "Checkout cancelled. Your items are still in the cart.",
-        "placed": "Order placed 🎉 Number {number}\nAmount due: ฿{total}",
+        "placed": "Order placed 🎉 Number {number}\nAmount due: {total}",
         "placed_cod": (
-            "Order placed 🎉 Number {number}\nCash on delivery: ฿{total}. We will send the "
+            "Order placed 🎉 Number {number}\nCash on delivery: {total}. We will send the "
             "tracking number when it ships."
         ),
-        "qr_caption": "Scan to pay ฿{total} by PromptPay (order {number})",
+        "qr_caption": "Scan to pay {total} by PromptPay (order {number})",
         "banks": "Or transfer to:\n{accounts}",
         "after_pay": "Send the transfer slip in this chat once paid.",
         "no_payment_info": "The shop will send you the payment details shortly.",
@@ -163,7 +164,7 @@ T: dict[str, dict[str, str]] = {
             "MC-2026-000123)."
         ),
         "not_yours": "Order {number} is not in this chat; a staff member will check it for you.",
-        "status_text": "Order {number}: {label}, ฿{total}",
+        "status_text": "Order {number}: {label}, {total}",
         "tracking": "\n{carrier} tracking number {tracking}",
         "stock_gone": (
             "Sorry, only {available} of {name} left; please change the quantity in your cart."
@@ -191,7 +192,7 @@ ERRORS: dict[str, dict[str, str]] = {
         "discount.not_started": "โค้ด {discount} ยังไม่เริ่มใช้ค่ะ",
         "discount.expired": "โค้ด {discount} หมดอายุแล้วค่ะ",
         "discount.used_up": "โค้ด {discount} ถูกใช้ครบแล้วค่ะ",
-        "discount.min_subtotal": "โค้ด {discount} ใช้ได้เมื่อซื้อครบ {min_subtotal} บาทค่ะ",
+        "discount.min_subtotal": "โค้ด {discount} ใช้ได้เมื่อซื้อครบ {min_subtotal} ค่ะ",
     },
     "en": {
         "cart.out_of_stock": "Sorry, only {available} of {name} {variant} left.",
@@ -210,7 +211,7 @@ ERRORS: dict[str, dict[str, str]] = {
         "discount.not_started": "Code {discount} is not valid yet.",
         "discount.expired": "Code {discount} has expired.",
         "discount.used_up": "Code {discount} has been used up.",
-        "discount.min_subtotal": "Code {discount} needs a purchase of at least ฿{min_subtotal}.",
+        "discount.min_subtotal": "Code {discount} needs a purchase of at least {min_subtotal}.",
     },
 }
 
@@ -228,7 +229,7 @@ def error_text(exc: UserError, lang: str) -> str:
         return t(lang, "order_failed", reason=exc.message)
     params = {k: v for k, v in exc.params.items()}
     if "min_subtotal" in params:
-        params["min_subtotal"] = format_baht(int(params["min_subtotal"]))
+        params["min_subtotal"] = chat_baht(int(params["min_subtotal"]))
     params.setdefault("variant", "")
     params.setdefault("name", "")
     params.setdefault("discount", "")
@@ -296,8 +297,8 @@ def prompt(session: Session, conversation_id: int, state: dict[str, Any]) -> lis
         return [_shipping_prompt(session, conversation_id, lang)]
     if step == "payment":
         rules = carts.shipping_rules(session)
-        fee = format_baht(rules.cod_fee_satang)
-        cod_label = t(lang, "pay_cod") + (f" +฿{fee}" if rules.cod_fee_satang else "")
+        fee = chat_baht(rules.cod_fee_satang)
+        cod_label = t(lang, "pay_cod") + (f" +{fee}" if rules.cod_fee_satang else "")
         return [
             Outgoing(
                 p.Buttons(
@@ -320,7 +321,7 @@ def _shipping_prompt(session: Session, conversation_id: int, lang: str) -> Outgo
     quick = []
     for m in rules.enabled_methods:
         fee = carts.shipping_fee(rules, m.code, view.goods_satang, cod=False)
-        price = t(lang, "free_shipping") if fee == 0 else format_baht(fee, symbol=True)
+        price = t(lang, "free_shipping") if fee == 0 else chat_baht(fee)
         quick.append(postback(f"{m.label(lang)} {price}", f"ship:{m.code}"))
     return text(t(lang, "ask_shipping"), tuple(quick))
 
@@ -571,7 +572,7 @@ def payment_messages(
     """What a shopper needs to pay an order: the order, the PromptPay QR for the exact total
     (written under ``media_dir/qr``; skipped without a PromptPay ID or folder) and the bank
     accounts."""
-    total = format_baht(order.total_satang)
+    total = chat_baht(order.total_satang)
     if order.payment_method == PaymentMethod.COD:
         return [
             text(t(lang, "placed_cod", number=order.number, total=total)),
@@ -710,7 +711,7 @@ def status_text(order: orders.OrderView, lang: str) -> str:
         "status_text",
         number=order.number,
         label=STATUS_LABELS.get(lang, STATUS_LABELS["th"])[key],
-        total=format_baht(order.total_satang),
+        total=chat_baht(order.total_satang),
     )
     if order.tracking_number:
         out += t(lang, "tracking", carrier=order.carrier or "-", tracking=order.tracking_number)

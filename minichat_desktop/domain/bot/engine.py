@@ -72,7 +72,7 @@ from minichat_desktop.domain.models import (
     ProductVariant,
 )
 from minichat_desktop.domain.shop import get_profile, get_setting, put_setting
-from minichat_desktop.domain.thai import format_baht
+from minichat_desktop.domain.thai import chat_baht
 from minichat_desktop.errors import UserError
 from relay import protocol as p
 
@@ -113,11 +113,11 @@ W: dict[str, dict[str, str]] = {
         "escalated": "รับทราบค่ะ ส่งเรื่องให้เจ้าหน้าที่แล้ว จะรีบติดต่อกลับโดยเร็วที่สุดนะคะ 🙏",
         "escalated_again": "เจ้าหน้าที่ได้รับเรื่องแล้วค่ะ กำลังรีบตอบนะคะ",
         "found": "เจอสินค้าที่ตรงกับที่ถามค่ะ",
-        "found_one": "{name} ราคา {price} บาท{stock}",
+        "found_one": "{name} ราคา {price}{stock}",
         "in_stock": " มีของพร้อมส่งค่ะ",
         "stock_left": " เหลือ {stock} ชิ้นค่ะ",
         "sold_out": " ตอนนี้สินค้าหมดค่ะ",
-        "variant": "{name} {title} ราคา {price} บาท{stock}",
+        "variant": "{name} {title} ราคา {price}{stock}",
         "variant_missing": "{name} ไม่มีตัวเลือก {want} ค่ะ มี: {options}",
         "nothing": ("ขออภัยค่ะ ยังไม่เจอสินค้าที่ตรงกับที่ถาม ลองบอกชื่อสินค้าหรือหมวดที่สนใจได้นะคะ"),
         "ask_what": "สนใจสินค้าแบบไหนคะ เลือกหมวดหรือพิมพ์ชื่อสินค้ามาได้เลยค่ะ",
@@ -126,11 +126,11 @@ W: dict[str, dict[str, str]] = {
         "which_product": ("ต้องการสินค้าตัวไหนคะ พิมพ์ชื่อสินค้าหรือกดปุ่มใส่ตะกร้าที่การ์ดได้เลยค่ะ"),
         "cart_is_empty": "ตะกร้ายังว่างอยู่ค่ะ",
         "cart_cleared": "ล้างตะกร้าแล้วค่ะ",
-        "discount_ok": "ใช้โค้ด {code} แล้ว ลด {amount} บาทค่ะ",
+        "discount_ok": "ใช้โค้ด {code} แล้ว ลด {amount} ค่ะ",
         "pay_notice": "ขอบคุณค่ะ รบกวนส่งรูปสลิปการโอนในแชทนี้ได้เลยนะคะ",
         "shipping": "ค่าจัดส่ง: {fees}",
-        "free_over": "ซื้อครบ {amount} บาท ส่งฟรีค่ะ",
-        "cod": "มีเก็บเงินปลายทาง (ค่าบริการ {fee} บาท)",
+        "free_over": "ซื้อครบ {amount} ส่งฟรีค่ะ",
+        "cod": "มีเก็บเงินปลายทาง (ค่าบริการ {fee})",
         "payment": "ชำระเงินได้ทาง {ways}",
         "general": "ทางร้านจะตอบคำถามนี้ให้เร็ว ๆ นี้นะคะ",
         "unknown": ("ขออภัยค่ะ ไม่แน่ใจว่าหมายถึงอะไร เลือกจากปุ่มด้านล่างหรือพิมพ์ชื่อสินค้าได้เลยค่ะ"),
@@ -154,11 +154,11 @@ W: dict[str, dict[str, str]] = {
         "escalated": "Got it — a staff member has been told and will reply as soon as possible 🙏",
         "escalated_again": "Our staff already have your message and will reply soon.",
         "found": "Here is what matches your question.",
-        "found_one": "{name}: ฿{price}.{stock}",
+        "found_one": "{name}: {price}.{stock}",
         "in_stock": " In stock.",
         "stock_left": " {stock} left.",
         "sold_out": " Sold out right now.",
-        "variant": "{name} {title}: ฿{price}.{stock}",
+        "variant": "{name} {title}: {price}.{stock}",
         "variant_missing": "{name} does not come in {want}. Options: {options}",
         "nothing": "Sorry, I could not find that product. Try its name or a category.",
         "ask_what": "What are you looking for? Pick a category or type a product name.",
@@ -167,11 +167,11 @@ W: dict[str, dict[str, str]] = {
         "which_product": "Which product would you like? Type its name or press Add to cart.",
         "cart_is_empty": "Your cart is empty.",
         "cart_cleared": "Cart emptied.",
-        "discount_ok": "Code {code} applied: ฿{amount} off.",
+        "discount_ok": "Code {code} applied: {amount} off.",
         "pay_notice": "Thank you! Please send a picture of the transfer slip in this chat.",
         "shipping": "Shipping: {fees}",
-        "free_over": "Free shipping from ฿{amount}.",
-        "cod": "Cash on delivery available (fee ฿{fee}).",
+        "free_over": "Free shipping from {amount}.",
+        "cod": "Cash on delivery available (fee {fee}).",
         "payment": "You can pay by {ways}.",
         "general": "The shop will answer this question shortly.",
         "unknown": "Sorry, I am not sure what you mean. Use the buttons or type a product name.",
@@ -632,7 +632,7 @@ class DialogueEngine:
                         "variant",
                         name=v.label(lang),
                         title=v.title,
-                        price=format_baht(v.price),
+                        price=chat_baht(v.price),
                         stock=self._stock_words(lang, [v]),
                     )
                     for v in chosen[:4]
@@ -643,7 +643,7 @@ class DialogueEngine:
                         lang,
                         "found_one",
                         name=vs[0].label(lang),
-                        price=format_baht(min(v.price for v in vs)),
+                        price=chat_baht(min(v.price for v in vs)),
                         stock=self._stock_words(lang, vs),
                     )
                 )
@@ -705,7 +705,7 @@ class DialogueEngine:
         if not vs:
             return [text(w(lang, "nothing"))]
         quick = tuple(
-            postback(f"{v.title} {format_baht(v.price, symbol=True)}", f"cart:add:{v.variant_id}")
+            postback(f"{v.title} {chat_baht(v.price)}", f"cart:add:{v.variant_id}")
             for v in vs
             if v.stock > 0 or not v.track
         )
@@ -848,7 +848,7 @@ class DialogueEngine:
                     lang,
                     "discount_ok",
                     code=applied.discount_code,
-                    amount=format_baht(applied.discount_satang),
+                    amount=chat_baht(applied.discount_satang),
                 )
             )
             if checkout.in_checkout(applied):
@@ -986,14 +986,13 @@ class DialogueEngine:
         rules = carts.shipping_rules(session)
         profile = get_profile(session)
         fees = ", ".join(
-            f"{m.label(lang)} {format_baht(m.fee_satang, symbol=True)}"
-            for m in rules.enabled_methods
+            f"{m.label(lang)} {chat_baht(m.fee_satang)}" for m in rules.enabled_methods
         )
         lines = [w(lang, "shipping", fees=fees)]
         if rules.free_over_satang is not None:
-            lines.append(w(lang, "free_over", amount=format_baht(rules.free_over_satang)))
+            lines.append(w(lang, "free_over", amount=chat_baht(rules.free_over_satang)))
         if rules.cod_enabled:
-            lines.append(w(lang, "cod", fee=format_baht(rules.cod_fee_satang)))
+            lines.append(w(lang, "cod", fee=chat_baht(rules.cod_fee_satang)))
         ways = []
         if profile.promptpay_id:
             ways.append("PromptPay")

@@ -25,7 +25,7 @@ from minichat_desktop.domain.conversations import conversations as convs
 from minichat_desktop.domain.models import Conversation
 from minichat_desktop.domain.sales import orders
 from minichat_desktop.domain.shop import get_profile, get_setting, put_setting
-from minichat_desktop.domain.thai import format_baht, tracking_url
+from minichat_desktop.domain.thai import chat_baht, tracking_url
 from minichat_desktop.errors import UserError
 from relay import protocol as p
 
@@ -65,10 +65,8 @@ STATUS_TH: dict[str, str] = {
 }
 
 DEFAULT_TEMPLATES: dict[str, str] = {
-    "confirmed": "ร้านยืนยันออเดอร์ {order_number} แล้วค่ะ ยอดรวม {total} บาท ขอบคุณที่สั่งซื้อนะคะ 🙏",
-    "paid": (
-        "ได้รับชำระเงินออเดอร์ {order_number} จำนวน {total} บาท เรียบร้อยแล้วค่ะ ทางร้านจะรีบจัดส่งให้นะคะ 🙏"
-    ),
+    "confirmed": "ร้านยืนยันออเดอร์ {order_number} แล้วค่ะ ยอดรวม {total} ขอบคุณที่สั่งซื้อนะคะ 🙏",
+    "paid": ("ได้รับชำระเงินออเดอร์ {order_number} จำนวน {total} เรียบร้อยแล้วค่ะ ทางร้านจะรีบจัดส่งให้นะคะ 🙏"),
     "processing": "ออเดอร์ {order_number} กำลังแพ็กสินค้าค่ะ จัดส่งแล้วจะแจ้งเลขพัสดุให้นะคะ 📦",
     "shipped": (
         "ออเดอร์ {order_number} จัดส่งแล้วค่ะ 🚚\nขนส่ง: {carrier}\nเลขพัสดุ: {tracking}\n{tracking_url}"
@@ -78,7 +76,7 @@ DEFAULT_TEMPLATES: dict[str, str] = {
     ),
     "delivered": "ออเดอร์ {order_number} ส่งถึงแล้วค่ะ ขอบคุณที่อุดหนุน {shop_name} นะคะ 💚",
     "cancelled": "ออเดอร์ {order_number} ถูกยกเลิกแล้วค่ะ หากมีข้อสงสัยทักแชทได้เลยนะคะ",
-    "refunded": "คืนเงินออเดอร์ {order_number} จำนวน {total} บาท เรียบร้อยแล้วค่ะ",
+    "refunded": "คืนเงินออเดอร์ {order_number} จำนวน {total} เรียบร้อยแล้วค่ะ",
 }
 
 MAX_LENGTH = min(p.MAX_TEXT, 2000)
@@ -186,7 +184,7 @@ def values_for(order: orders.OrderView, shop_name: str = "") -> dict[str, str]:
         "carrier": order.carrier,
         "tracking": order.tracking_number,
         "tracking_url": tracking_url(order.carrier, order.tracking_number) or "",
-        "total": format_baht(order.total_satang),
+        "total": chat_baht(order.total_satang),
         "customer_name": order.customer_name or order.ship_name,
         "shop_name": shop_name,
     }
@@ -220,7 +218,7 @@ def preview(session: Session, event: str, template: str, order_id: int | None = 
         "carrier": "Thailand Post",
         "tracking": "EE123456785TH",
         "tracking_url": "https://track.thailandpost.co.th/?trackNumber=EE123456785TH",
-        "total": "1,250.00",
+        "total": chat_baht(125000),
         "customer_name": "สมหญิง ใจดี",
         "shop_name": shop,
     }
