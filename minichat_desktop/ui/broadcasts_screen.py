@@ -15,6 +15,7 @@ import logging
 import secrets
 from typing import Any
 
+import shiboken6
 from PySide6.QtCore import QDateTime, QEvent, Qt, QTimer, QTimeZone, Signal
 from PySide6.QtGui import QColor
 from PySide6.QtWidgets import (
@@ -61,7 +62,7 @@ from minichat_desktop.ui.customers_screen import (
 from minichat_desktop.ui.dialogs import ask
 from minichat_desktop.ui.errors import error_text, show_error
 from minichat_desktop.ui.i18n import t
-from minichat_desktop.ui.tables import cell_item
+from minichat_desktop.ui.tables import ColumnFitter, cell_item
 from minichat_desktop.ui.theme import push_button
 from relay import protocol as p
 
@@ -198,6 +199,7 @@ class BroadcastsScreen(QWidget):
         header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
         for c, w in ((1, 100), (2, 130), (3, 80), (4, 80)):
             header.resizeSection(c, w)
+        self.column_fitter = ColumnFitter(self.table, 0, (3, 2), min_stretch=120)  # to, when
         self.table.itemSelectionChanged.connect(self._picked)
         self.results_title = self._bold_label()
         self.results_summary = self._note_label()
@@ -206,6 +208,7 @@ class BroadcastsScreen(QWidget):
         rh.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
         rh.resizeSection(1, 90)
         rh.resizeSection(2, 220)
+        self.results_fitter = ColumnFitter(self.results, 0, (1,), min_stretch=120)  # via
         self.cancel_button = push_button(self.cancel_selected)
         self.edit_button = push_button(self.edit_selected)
         left = QWidget()
@@ -534,6 +537,8 @@ class BroadcastsScreen(QWidget):
 
     @asyncSlot()
     async def refresh_preview(self) -> None:
+        if not shiboken6.isValid(self.timer):
+            return  # the screen was closed before this ran (it is asked for on opening)
         self.timer.stop()
         self._preview_seq += 1
         seq = self._preview_seq
@@ -548,7 +553,7 @@ class BroadcastsScreen(QWidget):
             return
         finally:
             self.busy -= 1
-        if seq == self._preview_seq:
+        if seq == self._preview_seq and shiboken6.isValid(self.reach):
             self.preview = preview
             self._show_preview()
 

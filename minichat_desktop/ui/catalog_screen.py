@@ -59,7 +59,7 @@ from minichat_desktop.ui.detail_pane import DetailPane, FactGrid, section_title
 from minichat_desktop.ui.dialogs import choose_file_to_open, choose_file_to_save, inform
 from minichat_desktop.ui.empty_state import EmptyState
 from minichat_desktop.ui.errors import report_error, show_error
-from minichat_desktop.ui.tables import list_table, plain_label
+from minichat_desktop.ui.tables import ColumnFitter, list_table, plain_label
 
 log = logging.getLogger(__name__)
 
@@ -291,6 +291,9 @@ class CatalogScreen(QWidget):
         header.resizeSection(ProductTableModel.CATEGORY, 150)
         header.resizeSection(ProductTableModel.PRICE, 110)
         header.resizeSection(ProductTableModel.STOCK, 80)
+        self.column_fitter = ColumnFitter(
+            self.table, ProductTableModel.NAME, (ProductTableModel.CATEGORY,)
+        )
         self.table.selectionModel().selectionChanged.connect(self._selection_changed)
         self.table.doubleClicked.connect(lambda _i: self.edit_current())
         self.count_label = QLabel(objectName="Muted")

@@ -97,13 +97,17 @@ class ConversationListModel(QAbstractListModel):
 
 class ConversationDelegate(QStyledItemDelegate):
     HEIGHT = 64
+    MIN_WIDTH = 200
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.icons = {"widget": theme.icon("widget"), "line": theme.icon("line")}
 
     def sizeHint(self, option: QStyleOptionViewItem, index: Index) -> QSize:
-        return QSize(option.rect.width(), self.HEIGHT)
+        # Only the height: a list in ListMode gives each row the viewport's width (a width
+        # taken from option.rect was that of the first layout and pushed the time and the
+        # badges behind a horizontal scrollbar once the list got narrower).
+        return QSize(self.MIN_WIDTH, self.HEIGHT)
 
     def paint(self, painter: QPainter, option: QStyleOptionViewItem, index: Index) -> None:
         conv: ConversationView = index.data(ROLE_ITEM)

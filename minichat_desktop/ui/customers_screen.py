@@ -47,6 +47,7 @@ from PySide6.QtWidgets import (
     QRadioButton,
     QSplitter,
     QStackedWidget,
+    QTableView,
     QTableWidget,
     QTableWidgetItem,
     QVBoxLayout,
@@ -70,7 +71,7 @@ from minichat_desktop.ui.dialogs import ask, choose_file_to_save, inform
 from minichat_desktop.ui.empty_state import EmptyState
 from minichat_desktop.ui.errors import report_error, show_error
 from minichat_desktop.ui.i18n import t
-from minichat_desktop.ui.tables import RowsTableModel, list_table
+from minichat_desktop.ui.tables import ColumnFitter, RowsTableModel, list_table
 
 log = logging.getLogger(__name__)
 
@@ -523,6 +524,13 @@ class MergeDialog(QDialog):
 # ---------------------------------------------------------------------------- the screen
 
 
+def fit_customer_columns(table: QTableView) -> ColumnFitter:
+    """On a narrow window the tags, then the last order's date, then the status give way to
+    the name (the profile beside the list shows them)."""
+    m = CustomerTableModel
+    return ColumnFitter(table, m.NAME, (m.TAGS, m.LAST, m.STATUS))
+
+
 class CustomersScreen(QWidget):
     """Customers as a list or a pipeline board, with the selected customer's profile."""
 
@@ -570,9 +578,10 @@ class CustomersScreen(QWidget):
         self.model = CustomerTableModel(self)
         self.table = list_table(self.model)
         header = self.table.horizontalHeader()
-        header.setSectionResizeMode(CustomerTableModel.TAGS, QHeaderView.ResizeMode.Stretch)
-        for c, w in ((0, 170), (1, 100), (2, 90), (3, 125), (4, 60), (5, 90), (6, 120)):
+        header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)  # the name
+        for c, w in ((1, 110), (2, 90), (3, 125), (4, 60), (5, 95), (6, 120), (7, 140)):
             header.resizeSection(c, w)
+        self.column_fitter = fit_customer_columns(self.table)
         self.table.selectionModel().selectionChanged.connect(self._selection_changed)
         self.board = PipelineBoard()
         self.board.moved.connect(self.move_customers)

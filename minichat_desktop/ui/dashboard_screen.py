@@ -115,6 +115,10 @@ class Tile(QFrame):
         self.change.setTextFormat(Qt.TextFormat.PlainText)
         for w in (self.name, self.value, self.change):
             col.addWidget(w)
+        # The name and the change wrap: five tiles side by side fit a window at its minimum
+        # size (a one-line "▲ 12% from the previous period" made the row wider than it).
+        self.name.setWordWrap(True)
+        self.change.setWordWrap(True)
 
     def show_value(self, name: str, value: str, change: str = "", tone: str = "muted") -> None:
         self.name.setText(name)

@@ -228,6 +228,8 @@ class FlowsScreen(QWidget):
         hint.setWordWrap(True)
         lv.addWidget(hint)
         self.flow_list = QListWidget()
+        self.flow_list.setWordWrap(True)  # a long flow name wraps (no sideways scrolling)
+        self.flow_list.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.flow_list.currentRowChanged.connect(self._pick_flow)
         self.flow_list.itemChanged.connect(self._toggled)
         lv.addWidget(self.flow_list, 1)
@@ -256,11 +258,21 @@ class FlowsScreen(QWidget):
         self.form_box.setFrameShape(QFrame.Shape.StyledPanel)
         box_layout = QVBoxLayout(self.form_box)
         self.form = QFormLayout()
+        self.form.setRowWrapPolicy(
+            QFormLayout.RowWrapPolicy.WrapLongRows
+        )  # labels above, if narrow
         box_layout.addLayout(self.form)
         box_layout.addStretch(1)
-        body.addWidget(self.form_box)
+        # The step's form scrolls rather than squeezing its rows onto each other on a
+        # laptop screen (a message box drawn over the field below it).
+        form_scroll = QScrollArea()
+        form_scroll.setWidgetResizable(True)
+        form_scroll.setFrameShape(QFrame.Shape.NoFrame)
+        form_scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        form_scroll.setWidget(self.form_box)
+        body.addWidget(form_scroll)
         body.setStretchFactor(1, 1)
-        body.setSizes([430, 520])
+        body.setSizes([300, 520])  # the form gets the room first (it cannot wrap)
         rv.addWidget(body, 1)
 
         self.error = QLabel()
@@ -319,6 +331,8 @@ class FlowsScreen(QWidget):
         nv.setContentsMargins(0, 0, 0, 0)
         nv.addWidget(QLabel(self.tr("Steps (the first one starts the flow)")))
         self.node_list = QListWidget()
+        self.node_list.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.node_list.setTextElideMode(Qt.TextElideMode.ElideRight)
         self.node_list.setMaximumHeight(150)
         self.node_list.currentRowChanged.connect(self._pick_node)
         nv.addWidget(self.node_list)

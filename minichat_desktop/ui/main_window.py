@@ -8,7 +8,7 @@ import importlib
 from typing import TYPE_CHECKING, ClassVar
 
 from PySide6.QtCore import QByteArray, QEvent, QSize, Qt, QTimer, QUrl, Signal, Slot
-from PySide6.QtGui import QAction, QCloseEvent, QKeySequence, QShortcut
+from PySide6.QtGui import QAction, QCloseEvent, QKeySequence, QResizeEvent, QShortcut
 from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
@@ -131,6 +131,11 @@ class MainWindow(QMainWindow):
     # (sync/liveness.py) shows so within this much after the liveness bound, with no frame
     # or asyncio task needed (a Qt timer runs even while the event loop's tasks are stuck).
     LINK_CHECK_MS = 5000
+    # Below this window width the sidebar shows icons only (names in tooltips), so that a
+    # screen at the minimum size gets the 150 px the names would take.
+    COMPACT_BELOW = 1200
+    SIDEBAR_WIDTH = 210
+    SIDEBAR_COMPACT_WIDTH = 64
     closed = Signal()
 
     def __init__(self, ctx: AppContext) -> None:
@@ -154,7 +159,11 @@ class MainWindow(QMainWindow):
             self._slots[name] = slot
 
         sidebar = QWidget(objectName="Sidebar")
-        sidebar.setFixedWidth(210)
+        sidebar.setFixedWidth(self.SIDEBAR_WIDTH)
+        self.sidebar = sidebar
+        self.compact = False
+        self._labels: list[str] = [""] * len(self.SECTIONS)
+        self._waiting = 0
         side = QVBoxLayout(sidebar)
         side.setContentsMargins(0, 0, 0, 8)
         self.brand = QLabel("MiniChat", objectName="Brand")
@@ -162,6 +171,7 @@ class MainWindow(QMainWindow):
         self.shop_name.setWordWrap(True)
         self.nav = QListWidget()
         self.nav.setIconSize(QSize(20, 20))
+        self.nav.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         for name in self.SECTIONS:
             QListWidgetItem(theme.icon(name), "", self.nav)
         self.nav.currentRowChanged.connect(self._show_section)
@@ -283,10 +293,8 @@ class MainWindow(QMainWindow):
             "dashboard": self.tr("Dashboard"),
             "settings": self.tr("Settings"),
         }
-        labels = [names[name] for name in self.SECTIONS]
-        for i, label in enumerate(labels):
-            self.nav.item(i).setText(label)
-            self.nav.item(i).setToolTip(f"{label} (Ctrl+{i + 1})")
+        self._labels = [names[name] for name in self.SECTIONS]
+        self._name_sections()
         self.indicator.show_status(self.indicator.status)
         if self.tray is not None:
             self.tray_open.setText(self.tr("Open MiniChat"))
@@ -377,8 +385,32 @@ class MainWindow(QMainWindow):
         waiting, unread = self.ctx.ops.peek(inbox_reads.badges)
         self.bell.setText(str(unread) if unread else "")
         self.bell.setToolTip(self.tr("Notifications (Ctrl+Shift+N)"))
-        label = self.tr("Inbox")
-        self.nav.item(0).setText(f"{label}  ({waiting})" if waiting else label)
+        self._waiting = waiting
+        self._name_sections()
+
+    def _name_sections(self) -> None:
+        """The sidebar's names (only the inbox's waiting count when compact); every name, with
+        its shortcut, in the tooltip."""
+        for i, label in enumerate(self._labels):
+            item = self.nav.item(i)
+            count = self._waiting if i == 0 else 0
+            if self.compact:
+                item.setText(str(count) if count else "")
+            else:
+                item.setText(f"{label}  ({count})" if count else label)
+            tip = f"{label} ({count})" if count else label
+            item.setToolTip(f"{tip} (Ctrl+{i + 1})")
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        compact = event.size().width() < self.COMPACT_BELOW
+        if compact != self.compact:
+            self.compact = compact
+            width = self.SIDEBAR_COMPACT_WIDTH if compact else self.SIDEBAR_WIDTH
+            self.sidebar.setFixedWidth(width)
+            self.brand.setVisible(not compact)
+            self.shop_name.setVisible(not compact)
+            self._name_sections()
 
     def refresh_shop_name(self) -> None:
         self.shop_name.setText(self.ctx.ops.peek(inbox_reads.shop_name))

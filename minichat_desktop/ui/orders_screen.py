@@ -73,8 +73,9 @@ from minichat_desktop.ui.orders_models import (
     payment_label,
     status_label,
 )
-from minichat_desktop.ui.tables import list_table
+from minichat_desktop.ui.tables import ColumnFitter, list_table
 from minichat_desktop.ui.theme import push_button
+from minichat_desktop.ui.wrap_layout import WrapLayout
 
 log = logging.getLogger(__name__)
 
@@ -96,7 +97,7 @@ class OrderDetail(DetailPane):
         self.badge = QLabel()
         self.title_row.addWidget(self.badge)
 
-        actions = QHBoxLayout()
+        actions = WrapLayout()  # wraps in a narrow pane instead of widening it
         self.pay_button = QPushButton()
         self.ship_button = QPushButton()
         self.status_button = QPushButton()
@@ -115,20 +116,16 @@ class OrderDetail(DetailPane):
         self.save_invoice_action = self.more_menu.addAction("")
         self.save_label_action = self.more_menu.addAction("")
         self.more_button.setMenu(self.more_menu)
-        for b in (self.pay_button, self.ship_button, self.status_button, self.more_button):
-            actions.addWidget(b)
-        actions.addStretch(1)
+        actions.add_widgets(self.pay_button, self.ship_button, self.status_button, self.more_button)
         col.addLayout(actions)
 
         self.facts = FactGrid(4, names_above=True)
         self.customer, self.ship_to, self.payment, self.shipping = self.facts.values
         col.addLayout(self.facts)
-        slip_row = QHBoxLayout()
+        slip_row = WrapLayout()
         self.slip_button = QPushButton()
         self.customer_button = QPushButton()
-        slip_row.addWidget(self.slip_button)
-        slip_row.addWidget(self.customer_button)
-        slip_row.addStretch(1)
+        slip_row.add_widgets(self.slip_button, self.customer_button)
         col.addLayout(slip_row)
 
         self.items_title = section_title()
@@ -397,6 +394,13 @@ class OrdersScreen(QWidget):
             (OrderTableModel.PAYMENT, 85), (OrderTableModel.TOTAL, 85),
         ):  # fmt: skip
             header.resizeSection(c, width)
+        # On a narrow window the channel, then the payment state, then the date give way
+        # to the customer's name (the detail pane shows them).
+        self.column_fitter = ColumnFitter(
+            self.table,
+            OrderTableModel.CUSTOMER,
+            (OrderTableModel.CHANNEL, OrderTableModel.PAYMENT, OrderTableModel.DATE),
+        )
         self.table.selectionModel().selectionChanged.connect(lambda _a, _b: self._selected())
         self.count_label = QLabel(objectName="Muted")
 

@@ -22,8 +22,6 @@ from PySide6.QtCore import QEvent, QObject, Qt, QTimer, Signal
 from PySide6.QtGui import QKeyEvent, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QAbstractItemView,
-    QFrame,
-    QGridLayout,
     QHBoxLayout,
     QHeaderView,
     QInputDialog,
@@ -63,6 +61,7 @@ from minichat_desktop.ui.pos_dialogs import (
     variant_rows,
 )
 from minichat_desktop.ui.pos_models import CartModel, TillLine
+from minichat_desktop.ui.pos_tiles import QuickGrid, QuickTile, picture_loader
 from minichat_desktop.ui.theme import push_button
 
 log = logging.getLogger(__name__)
@@ -202,11 +201,8 @@ class PosScreen(QWidget):
     def _build_pay_side(self) -> QWidget:
         """The quick-item grid (filled by _fill_grid) and the buttons that finish a sale."""
         self.grid_title = QLabel(objectName="Muted")
-        self.grid = QGridLayout()
-        self.grid.setSpacing(6)
-        grid_box = QFrame()
-        grid_box.setLayout(self.grid)
-        self.quick_buttons: list[QPushButton] = []
+        self.tiles = QuickGrid(picture_loader(self.ctx.data_dir))
+        self.tiles.picked.connect(self.add_item)
         self.pay_button = QPushButton()
         self.pay_button.setProperty("primary", True)
         self.pay_button.setMinimumHeight(64)
@@ -223,7 +219,7 @@ class PosScreen(QWidget):
         rcol = QVBoxLayout(right)
         rcol.setContentsMargins(0, 0, 0, 0)
         rcol.addWidget(self.grid_title)
-        rcol.addWidget(grid_box, 1)
+        rcol.addWidget(self.tiles, 1)
         row = QHBoxLayout()
         row.addWidget(self.customer_button)
         row.addWidget(self.discount_button)
@@ -265,6 +261,7 @@ class PosScreen(QWidget):
         self.x_button.setText(self.tr("X report"))
         self.recent_button.setText(self.tr("Recent sales (F8)"))
         self.grid_title.setText(self.tr("Quick items"))
+        self.tiles.set_all_label(self.tr("All"))
         self.pay_button.setText(self.tr("Pay (F12)"))
         self.hold_button.setText(self.tr("Hold (F5)"))
         self.customer_button.setText(self.tr("Customer (F7)"))
@@ -449,26 +446,14 @@ class PosScreen(QWidget):
         return chosen if isinstance(chosen, Sellable) else None
 
     def _fill_grid(self, items: list[Sellable]) -> None:
-        for b in self.quick_buttons:
-            self.grid.removeWidget(b)
-            b.deleteLater()
-        self.quick_buttons = []
-        metrics = self.fontMetrics()
-        elide = Qt.TextElideMode.ElideRight
-        for n, item in enumerate(items):
-            # Name, then the variant on its own line: tiles of one shirt in six colours must
-            # not all read "เสื้อเชิ้ตลินิน แขนสั้..."
-            lines = [metrics.elidedText(item.name, elide, 112)]
-            lines.append(metrics.elidedText(item.variant_title, elide, 112) or " ")
-            lines.append(format_baht(item.price_satang, symbol=True))
-            b = QPushButton("\n".join(lines))
-            b.setMinimumHeight(66)
-            b.setMaximumWidth(150)
-            b.setFocusPolicy(Qt.FocusPolicy.NoFocus)
-            b.setToolTip(f"{item.label} · {item.sku}")
-            b.clicked.connect(lambda _c=False, it=item: self.add_item(it))
-            self.grid.addWidget(b, n // 3, n % 3)
-            self.quick_buttons.append(b)
+        # Name, then the variant on its own line: tiles of one shirt in six colours must
+        # not all read "เสื้อเชิ้ตลินิน แขนสั้..."
+        self.tiles.set_items(items)
+
+    @property
+    def quick_buttons(self) -> list[QuickTile]:
+        """The quick tiles shown (of the chosen category)."""
+        return self.tiles.shown_tiles()
 
     # ------------------------------------------------------------------ lines
 

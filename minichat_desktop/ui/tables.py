@@ -10,7 +10,15 @@ import logging
 from collections.abc import Hashable, Sequence
 from typing import Any
 
-from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt, Signal
+from PySide6.QtCore import (
+    QAbstractTableModel,
+    QEvent,
+    QModelIndex,
+    QObject,
+    QPersistentModelIndex,
+    Qt,
+    Signal,
+)
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QHeaderView,
@@ -66,6 +74,43 @@ def list_table(model: Any, *, stretch: int | None = None) -> QTableView:
     if stretch is not None:
         header.setSectionResizeMode(stretch, QHeaderView.ResizeMode.Stretch)
     return view
+
+
+class ColumnFitter(QObject):
+    """Keeps a list without a horizontal scrollbar on a narrow window: while the fixed-width
+    columns leave the stretched column less than ``min_stretch`` px, the ``optional``
+    columns are hidden, first ones first (and shown again when the list widens). What they
+    showed stays in the record's detail pane."""
+
+    def __init__(
+        self, view: QTableView, stretch: int, optional: Sequence[int], *, min_stretch: int = 140
+    ) -> None:
+        super().__init__(view)
+        self.view, self.stretch, self.optional = view, stretch, tuple(optional)
+        self.min_stretch = min_stretch
+        self.widths: dict[int, int] = {}
+        view.viewport().installEventFilter(self)
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if event.type() == QEvent.Type.Resize:
+            self.fit()
+        return False
+
+    def fit(self) -> None:
+        header = self.view.horizontalHeader()
+        model = self.view.model()
+        for c in range(model.columnCount()):  # a hidden section's size reads 0: remember it
+            if not header.isSectionHidden(c):
+                self.widths[c] = header.sectionSize(c)
+        fixed = [c for c in range(model.columnCount()) if c != self.stretch]
+        spare = self.view.viewport().width() - self.min_stretch
+        hidden: set[int] = set()
+        for column in self.optional:
+            if sum(self.widths.get(c, 0) for c in fixed if c not in hidden) <= spare:
+                break
+            hidden.add(column)
+        for column in self.optional:
+            header.setSectionHidden(column, column in hidden)
 
 
 class RowsTableModel(QAbstractTableModel):

@@ -60,7 +60,7 @@ class Chat:
         answer = await self.shopper.next_message(timeout=10)
         card = await self.shopper.next_message(timeout=10)
         assert stored(self.ctx, uid)
-        assert answer["kind"] == "text" and "290.00 บาท" in answer["text"]
+        assert answer["kind"] == "text" and "ราคา ฿290 " in answer["text"]
         assert (card["kind"], card["card"]["title"]) == ("product_card", "เสื้อยืดคอกลม")
         assert self.client.online
 

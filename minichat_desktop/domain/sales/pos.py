@@ -63,6 +63,8 @@ class Sellable:
     price_satang: int
     stock: int
     track_inventory: bool
+    image: str = ""  # the product's first picture, relative to the data folder
+    category: str = ""
 
     @property
     def label(self) -> str:
@@ -71,7 +73,8 @@ class Sellable:
 
 _SELLABLE_SQL = """
 SELECT v.id, v.product_id, v.sku, v.barcode, p.name_th, v.title,
-       COALESCE(v.price_satang, p.price_satang), v.stock, p.track_inventory
+       COALESCE(v.price_satang, p.price_satang), v.stock, p.track_inventory,
+       json_extract(p.images, '$[0]'), (SELECT c.name FROM categories c WHERE c.id = p.category_id)
 FROM product_variants v JOIN products p ON p.id = v.product_id
 WHERE v.active = 1 AND p.active = 1 AND {where}
 """
@@ -79,8 +82,9 @@ WHERE v.active = 1 AND p.active = 1 AND {where}
 
 def _sellable(row: Sequence[Any]) -> Sellable:
     return Sellable(
-        row[0], row[1], row[2], row[3], row[4], row[5] or "", row[6], row[7], bool(row[8])
-    )
+        row[0], row[1], row[2], row[3], row[4], row[5] or "", row[6], row[7], bool(row[8]),
+        row[9] or "", row[10] or "",
+    )  # fmt: skip
 
 
 def lookup_code(session: Session, code: str) -> Sellable | None:

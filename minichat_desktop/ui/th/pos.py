@@ -9,6 +9,7 @@ TEXTS = {
     "Recent sales (F8)": "บิลล่าสุด (F8)",
     "Recent sales": "บิลล่าสุด",
     "Quick items": "สินค้าขายด่วน",
+    "All": "ทั้งหมด",
     "Pay (F12)": "ชำระเงิน (F12)",
     "Hold (F5)": "พักบิล (F5)",
     "Customer (F7)": "ลูกค้า (F7)",
