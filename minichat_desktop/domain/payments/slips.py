@@ -236,6 +236,15 @@ def classify(payloads: Sequence[str]) -> SlipReading:
 # ---------------------------------------------------------------------------- stored slips
 
 
+@dataclass(frozen=True, slots=True)
+class SlipPicture:
+    """What was read from a received picture's file (by ``formats.qr_read``, off the UI
+    thread): its SHA-256 and the texts of the QRs in it. Empty when there is no file."""
+
+    sha256: str = ""
+    payloads: tuple[str, ...] = ()
+
+
 class VerifyStatus(StrEnum):
     """What a slip-verification service said (the online check); "" = not checked."""
 
