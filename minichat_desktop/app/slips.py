@@ -1,0 +1,76 @@
+"""A payment slip the owner attaches from a file (the shopper sent it elsewhere: e-mail, another
+chat app, a printout scanned): the picture is read, copied into the data folder and recorded on
+the order with what its check found — the same check as a slip arriving in the chat.
+
+The picture is read before the unit of work opens (reading a 5 MB photo takes a fraction of a
+second, bounded by ``formats.qr_read``), so the database's writer waits only for the insert.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from minichat_desktop import paths
+from minichat_desktop.domain.sales import orders
+from minichat_desktop.domain.sql import UnitOfWork
+from minichat_desktop.errors import EnvironmentProblem, UserError
+from minichat_desktop.files import atomic_write_bytes
+from minichat_desktop.formats import qr_read
+
+PICTURE_SUFFIXES = (".jpg", ".jpeg", ".png", ".webp", ".gif", ".bmp", ".tif", ".tiff")
+SLIPS_FOLDER = "slips"  # under <data>/media/, as the chat's slips
+
+
+def attach_slip_file(
+    uow: UnitOfWork, data_dir: Path, order_id: int, source: Path, actor: str
+) -> orders.OrderView:
+    """Copy the picture at ``source`` to ``<data>/media/slips/`` and attach it to the order
+    with its check (``orders.attach_slip``). The order is not marked paid.
+
+    Raises :class:`UserError` ``slip.not_image`` (not a picture, or damaged) or
+    ``slip.too_large``, :class:`EnvironmentProblem` ``slip.unreadable`` when the file cannot be
+    read, and what ``orders.attach_slip`` raises (an unknown order)."""
+    name = source.name
+    try:
+        if source.stat().st_size > qr_read.MAX_BYTES:
+            raise _too_large(name)
+        data = source.read_bytes()
+    except OSError as exc:
+        raise EnvironmentProblem(
+            "slip.unreadable", f"cannot read the slip picture {name}: {exc.strerror}", file=name
+        ) from exc
+    scan = qr_read.read_qr_codes(data)
+    if scan.problem == "too_large":
+        raise _too_large(name)
+    if scan.problem:
+        raise UserError(
+            "slip.not_image",
+            f"{name} is not a picture that can be opened: choose a JPEG, PNG or WebP file",
+            file=name,
+        )
+    suffix = source.suffix.lower() if source.suffix.lower() in PICTURE_SUFFIXES else ".jpg"
+    folder = paths.media_dir(data_dir) / SLIPS_FOLDER
+    target = folder / f"order-{order_id}-{scan.sha256[:16]}{suffix}"
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise EnvironmentProblem(
+            "slip.unwritable", f"cannot write {folder}: {exc.strerror}", path=str(folder)
+        ) from exc
+    if not target.exists():  # the same picture again: one copy
+        atomic_write_bytes(target, data, problem="slip.unwritable")
+    relative = str(target.relative_to(data_dir))
+    with uow.write() as session:
+        return orders.attach_slip(
+            session, order_id, relative, actor, sha256=scan.sha256, payloads=scan.texts
+        )
+
+
+def _too_large(name: str) -> UserError:
+    limit = qr_read.MAX_BYTES // (1024 * 1024)
+    return UserError(
+        "slip.too_large",
+        f"{name} is larger than a slip picture can be ({limit} MB): choose the picture itself",
+        file=name,
+        limit=limit,
+    )
