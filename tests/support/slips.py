@@ -162,8 +162,9 @@ def slip_files(payload: str = KBANK_QR) -> list[SlipFile]:
     ]
 
 
-def big_photo(payload: str = KBANK_QR) -> bytes:
-    """A ~5 MB JPEG phone photo (3000×4000) of the slip on a screen."""
+def big_photo(payload: str | None = KBANK_QR) -> bytes:
+    """A ~5 MB JPEG phone photo (3000×4000) of the slip on a screen (None: a slip without
+    its QR)."""
     photo = add_noise(phone_photo(slip_screen(payload)), 14)
     return encode(photo, "JPEG", quality=92)
 
