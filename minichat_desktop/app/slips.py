@@ -11,6 +11,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from minichat_desktop import paths
+from minichat_desktop.domain.payments import slips
 from minichat_desktop.domain.sales import orders
 from minichat_desktop.domain.sql import UnitOfWork
 from minichat_desktop.errors import EnvironmentProblem, UserError
@@ -64,6 +65,33 @@ def attach_slip_file(
         return orders.attach_slip(
             session, order_id, relative, actor, sha256=scan.sha256, payloads=scan.texts
         )
+
+
+def check_attached_slip(uow: UnitOfWork, data_dir: Path, order_id: int) -> orders.OrderView:
+    """Check the slip an order already has but that was never checked (attached before slips
+    were checked): its picture, when it is a file in the data folder, is read and recorded.
+    The order as it is now is returned either way; nothing is raised for a missing or
+    unreadable picture (the check then says no QR was read)."""
+    with uow.read() as session:
+        view = orders.get_order(session, order_id)
+    stored = view.slip_path
+    if view.slip_check is not None or not stored or stored.startswith(("http://", "https://")):
+        return view
+    path = Path(stored) if Path(stored).is_absolute() else data_dir / stored
+    scan = qr_read.read_qr_file(path)
+    with uow.write() as session:
+        current = orders.get_order(session, order_id)
+        if current.slip_check is not None or current.slip_path != stored:
+            return current  # checked meanwhile (a new slip arrived)
+        slips.record_slip(
+            session,
+            order_id,
+            stored,
+            sha256=scan.sha256,
+            payloads=scan.texts,
+            conversation_ref=current.conversation_ref,
+        )
+        return orders.get_order(session, order_id)
 
 
 def _too_large(name: str) -> UserError:

@@ -999,7 +999,8 @@ class OrdersScreen(QWidget):
     @asyncSlot()
     async def view_slip(self) -> SlipDialog | None:
         """The slip beside its check and the amount due; its one button records the payment
-        (by transfer, the slip's reference as the payment's)."""
+        (by transfer, the slip's reference as the payment's). A slip from before slips were
+        checked is checked first."""
         view = self.detail.view
         if view is None or not view.slip_path:
             return None
@@ -1007,6 +1008,25 @@ class OrdersScreen(QWidget):
         if path is None and view.slip_check is None:
             QDesktopServices.openUrl(QUrl(view.slip_path))
             return None
+        self.busy += 1
+        try:
+            if view.slip_check is None:
+                view = await self.ctx.ops.run(
+                    app_slips.check_attached_slip, self.ctx.data_dir, view.id
+                )
+            dialog = self._slip_dialog(view, path)
+            await ask(dialog, self)
+            confirmed, tell = dialog.confirmed, dialog.tell.isChecked()
+            if confirmed:
+                await self._confirm_payment(view, tell)
+            return dialog
+        except Exception as exc:
+            self._report(exc)
+            return None
+        finally:
+            self.busy -= 1
+
+    def _slip_dialog(self, view: OrderView, path: Path | None) -> SlipDialog:
         payable = view.payment_status == PaymentStatus.PENDING and view.status not in (
             OrderStatus.CANCELLED,
             OrderStatus.REFUNDED,
@@ -1014,7 +1034,7 @@ class OrdersScreen(QWidget):
         paid = ""
         if view.paid_at is not None:
             paid = self.tr("Paid {when}").format(when=bangkok(view.paid_at))
-        dialog = SlipDialog(
+        return SlipDialog(
             self,
             path,
             view.number,
@@ -1024,28 +1044,24 @@ class OrdersScreen(QWidget):
             paid_note=paid,
             has_chat=bool(view.conversation_ref),
         )
-        self.busy += 1
-        try:
-            await ask(dialog, self)
-            confirmed, tell = dialog.confirmed, dialog.tell.isChecked()
-            if confirmed:
-                check = view.slip_check
-                method = (
-                    PaymentMethod.PROMPTPAY
-                    if view.payment_method == PaymentMethod.PROMPTPAY
-                    else PaymentMethod.BANK_TRANSFER
-                )
-                await self._write(
-                    order_actions.mark_paid,
-                    view.id,
-                    self.ctx.ops.actor,
-                    method=method,
-                    reference=check.trans_ref if check is not None else "",
-                    tell=tell,
-                )
-        finally:
-            self.busy -= 1
-        return dialog
+
+    async def _confirm_payment(self, view: OrderView, tell: bool) -> None:
+        """The owner confirmed the slip: paid by transfer (PromptPay stays PromptPay), the
+        slip's transfer reference as the payment's."""
+        check = view.slip_check
+        method = (
+            PaymentMethod.PROMPTPAY
+            if view.payment_method == PaymentMethod.PROMPTPAY
+            else PaymentMethod.BANK_TRANSFER
+        )
+        await self._write(
+            order_actions.mark_paid,
+            view.id,
+            self.ctx.ops.actor,
+            method=method,
+            reference=check.trans_ref if check is not None else "",
+            tell=tell,
+        )
 
     @asyncSlot()
     async def attach_slip(self) -> OrderView | None:

@@ -55,10 +55,10 @@ async def test_the_confirm_button_marks_paid_with_the_slips_reference(
     assert dialog.amount.text() == "฿1,505.00"
     assert dialog.amount.font().pointSizeF() >= 20  # large type
     assert (dialog.bank.text(), dialog.reference.text()) == ("กสิกรไทย", "016340141523ATF05798")
-    assert dialog.confirm_button.isVisible()
+    assert not dialog.confirm_button.isHidden()
     assert dialog.confirm_button.text() == "ยืนยันรับชำระ ฿1,505"
     assert dialog.confirm_button.property("primary") is True
-    assert not dialog.warning.isVisible()
+    assert dialog.warning.isHidden()
     assert _get(db, order.id).payment_status == PaymentStatus.PENDING  # not without the click
     dialog.confirm_button.click()
     await task
@@ -122,7 +122,7 @@ async def test_a_slip_attached_from_a_file_is_checked_and_a_reused_one_warned(
     await choose_file(screen, str(source))
     dialog: SlipDialog = await _dialog(screen, SlipDialog)
     assert dialog.chip.text() == "สลิปซ้ำ" and dialog.chip.property("chip") == "danger"
-    assert dialog.warning.isVisible()
+    assert not dialog.warning.isHidden()
     assert dialog.warning_text == (f"สลิปนี้เคยใช้กับออเดอร์ {first.number} — ตรวจสอบกับลูกค้าก่อนยืนยัน")
     dialog.reject()
     view = await task
@@ -167,6 +167,43 @@ async def test_a_picture_without_a_qr_says_check_the_amount_yourself(
     finally:
         boxes.stop()
     assert boxes.texts == ["notes.jpg ไม่ใช่รูปภาพที่เปิดได้ กรุณาเลือกไฟล์ JPEG, PNG หรือ WebP"]
+    await _close(screen)
+
+
+async def test_a_slip_from_before_checks_is_checked_when_first_viewed(
+    make_ctx: Callable[..., AppContext],
+) -> None:
+    """An order whose slip was attached before slips were checked (no check row, as after
+    the upgrade) gets its picture read when the owner opens it; the chip follows."""
+    from sqlalchemy import delete
+
+    from minichat_desktop.domain.models import PaymentSlip
+
+    ctx, db, ids, screen = await _shop(make_ctx)
+    order = _place(db, ids.mug, 1)
+    folder = ctx.data_dir / "media" / "slips"
+    folder.mkdir(parents=True)
+    _slip_file(folder, "old.jpg", KBANK_QR)
+    with db.write() as s:
+        orders.attach_slip(s, order.id, "media/slips/old.jpg", "bot")
+        s.execute(delete(PaymentSlip))  # as a slip attached by version 0006
+    assert _get(db, order.id).slip_check is None
+    screen.open_order(order.id)
+    await _settled(screen)
+    assert screen.detail.slip_chip.text() == "ยังไม่ได้ตรวจสลิป"
+    task = asyncio.ensure_future(screen.view_slip())
+    dialog: SlipDialog = await _dialog(screen, SlipDialog)
+    assert dialog.chip.text() == "อ่าน QR สลิปแล้ว"
+    assert dialog.reference.text() == "016340141523ATF05798"
+    dialog.reject()
+    await task
+    check = _get(db, order.id).slip_check
+    assert check is not None and (check.check, check.path) == (
+        SlipCheck.READ,
+        "media/slips/old.jpg",
+    )
+    await _settled(screen)
+    assert screen.detail.slip_chip.text() == "อ่าน QR สลิปแล้ว"
     await _close(screen)
 
 
