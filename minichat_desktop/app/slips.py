@@ -10,11 +10,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from sqlalchemy.orm import Session
+
 from minichat_desktop import paths
+from minichat_desktop.domain.models import PaymentMethod
 from minichat_desktop.domain.payments import slips
-from minichat_desktop.domain.sales import orders
+from minichat_desktop.domain.sales import order_actions, orders
 from minichat_desktop.domain.sql import UnitOfWork
-from minichat_desktop.errors import EnvironmentProblem, UserError
+from minichat_desktop.errors import EnvironmentProblem, NotFound, UserError
 from minichat_desktop.files import atomic_write_bytes
 from minichat_desktop.formats import qr_read
 
@@ -92,6 +95,33 @@ def check_attached_slip(uow: UnitOfWork, data_dir: Path, order_id: int) -> order
             conversation_ref=current.conversation_ref,
         )
         return orders.get_order(session, order_id)
+
+
+def confirm_slip_payment(
+    session: Session, order_id: int, slip_id: int | None, actor: str, *, tell: bool = False
+) -> order_actions.Changed:
+    """The owner looked at the slip ``slip_id`` beside the amount due and confirmed: the order
+    is paid by transfer — PromptPay when it was to be paid by PromptPay (a PromptPay payment is
+    a transfer too) — with the slip's transaction reference as the payment's, and with ``tell``
+    the shopper is thanked. ``slip_id`` None (a slip never recorded): no reference. Raises
+    what ``order_actions.mark_paid`` raises (already paid, cancelled) and ``slip.not_found``
+    for a slip of another order."""
+    reference = ""
+    if slip_id is not None:
+        slip = slips.get_slip(session, slip_id)
+        if slip.order_id != order_id:
+            raise NotFound("slip.not_found", f"no payment slip {slip_id} on order {order_id}",
+                           slip=str(slip_id))  # fmt: skip
+        reference = slip.trans_ref
+    view = orders.get_order(session, order_id)
+    method = (
+        PaymentMethod.PROMPTPAY
+        if view.payment_method == PaymentMethod.PROMPTPAY
+        else PaymentMethod.BANK_TRANSFER
+    )
+    return order_actions.mark_paid(
+        session, order_id, actor, method=method, reference=reference, tell=tell
+    )
 
 
 def _too_large(name: str) -> UserError:

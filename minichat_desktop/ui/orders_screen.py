@@ -41,7 +41,7 @@ from qasync import asyncSlot
 
 from minichat_desktop.app import sales
 from minichat_desktop.app import slips as app_slips
-from minichat_desktop.domain.models import Channel, OrderStatus, PaymentMethod, PaymentStatus
+from minichat_desktop.domain.models import Channel, OrderStatus, PaymentStatus
 from minichat_desktop.domain.sales import order_actions, order_notify, orders
 from minichat_desktop.domain.sales.orders import OrderFilters, OrderView
 from minichat_desktop.domain.sales.tax_documents import Buyer
@@ -1046,20 +1046,13 @@ class OrdersScreen(QWidget):
         )
 
     async def _confirm_payment(self, view: OrderView, tell: bool) -> None:
-        """The owner confirmed the slip: paid by transfer (PromptPay stays PromptPay), the
-        slip's transfer reference as the payment's."""
+        """The owner confirmed the slip shown: paid, with the slip's reference."""
         check = view.slip_check
-        method = (
-            PaymentMethod.PROMPTPAY
-            if view.payment_method == PaymentMethod.PROMPTPAY
-            else PaymentMethod.BANK_TRANSFER
-        )
         await self._write(
-            order_actions.mark_paid,
+            app_slips.confirm_slip_payment,
             view.id,
+            check.id if check is not None else None,
             self.ctx.ops.actor,
-            method=method,
-            reference=check.trans_ref if check is not None else "",
             tell=tell,
         )
 

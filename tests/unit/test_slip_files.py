@@ -87,3 +87,41 @@ def test_an_unchecked_slip_is_checked_on_demand_once(db: Database) -> None:
         "media/slips/old.jpg",
     )
     assert again.slip_check == checked.slip_check
+
+
+def test_confirming_a_slip_pays_by_transfer_with_its_reference(db: Database) -> None:
+    """Confirmed from the slip: paid, the slip's reference kept; a PromptPay order stays
+    PromptPay, one to be paid another way becomes a bank transfer; a slip of another order
+    is refused."""
+    from minichat_desktop.domain.models import PaymentMethod, PaymentStatus
+
+    order = _order(db)
+    with db.write() as s:
+        other = orders.place_order(
+            s,
+            NewOrder(
+                channel=Channel.LINE,
+                lines=[LineInput(quantity=1, sku="P1")],
+                payment_method=PaymentMethod.OTHER,
+            ),
+            "bot",
+        )
+        first = orders.attach_slip(s, order.id, "a.jpg", "bot", payloads=(KBANK_QR,)).slip_check
+        second = orders.attach_slip(s, other.id, "b.jpg", "bot", payloads=()).slip_check
+    assert first is not None and second is not None
+    with db.write() as s, pytest.raises(UserError) as err:
+        app_slips.confirm_slip_payment(s, order.id, second.id, "owner")
+    assert err.value.code == "slip.not_found"
+    with db.write() as s:
+        paid = app_slips.confirm_slip_payment(s, order.id, first.id, "owner").order
+        transfer = app_slips.confirm_slip_payment(s, other.id, second.id, "owner").order
+    assert (paid.payment_status, paid.payment_method, paid.payment_ref) == (
+        PaymentStatus.PAID,
+        PaymentMethod.PROMPTPAY,  # the order's own method (NewOrder's default)
+        "016340141523ATF05798",
+    )
+    assert (transfer.payment_status, transfer.payment_method, transfer.payment_ref) == (
+        PaymentStatus.PAID,
+        PaymentMethod.BANK_TRANSFER,
+        "",
+    )

@@ -376,6 +376,14 @@ def record_slip(
     return slip_view(row)
 
 
+def get_slip(session: Session, slip_id: int) -> SlipCheckView:
+    """A recorded slip; :class:`NotFound` ``slip.not_found`` when there is none."""
+    row = session.get(PaymentSlip, slip_id)
+    if row is None:
+        raise NotFound("slip.not_found", f"no payment slip {slip_id}", slip=str(slip_id))
+    return slip_view(row)
+
+
 def latest_check(session: Session, order_id: int) -> SlipCheckView | None:
     """The check of the order's latest slip, or None when none was recorded."""
     row = session.scalar(
