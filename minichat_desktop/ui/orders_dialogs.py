@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QPixmap, QShowEvent, QWheelEvent
+from PySide6.QtGui import QImageReader, QPixmap, QShowEvent, QWheelEvent
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -334,6 +334,14 @@ def _online_text(check: SlipCheckView) -> str:
     return f"{said}\n{check.verify_note}".strip()
 
 
+def _upright(path: Path) -> QPixmap:
+    """The picture as it is meant to be seen: a phone photo stored sideways with an EXIF
+    orientation is turned upright (QPixmap alone ignores the tag)."""
+    reader = QImageReader(str(path))
+    reader.setAutoTransform(True)
+    return QPixmap.fromImage(reader.read())
+
+
 def chip_label() -> QLabel:
     label = QLabel()
     label.setProperty("chip", "ok")
@@ -362,7 +370,7 @@ class SlipDialog(QDialog):
         self.setWindowModality(Qt.WindowModality.WindowModal)
         self.resize(940, 700)
         self.confirmed = False
-        pixmap = QPixmap(str(path)) if path is not None else QPixmap()
+        pixmap = _upright(path) if path is not None else QPixmap()
         self.ok = not pixmap.isNull()
         layout = QHBoxLayout(self)
         layout.setSpacing(16)

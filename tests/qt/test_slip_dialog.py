@@ -246,6 +246,20 @@ async def test_the_dialog_at_the_shop_pcs_sizes_in_thai_and_english(
             dialog.deleteLater()
 
 
+async def test_a_phone_photo_stored_sideways_is_shown_upright(
+    make_ctx: Callable[..., AppContext], tmp_path: Path
+) -> None:
+    """A JPEG whose pixels lie sideways with EXIF orientation 6 is shown standing up."""
+    make_ctx()
+    path = tmp_path / "sideways.jpg"
+    path.write_bytes(encode(slip_screen(KBANK_QR), "JPEG", exif_rotated=True))
+    dialog = SlipDialog(None, path, "MC-2026-000001", total_satang=104000)
+    assert dialog.ok and dialog.view is not None
+    pixmap = dialog.view.item.pixmap()
+    assert (pixmap.width(), pixmap.height()) == (1080, 2340)
+    dialog.deleteLater()
+
+
 def test_every_slip_string_has_thai() -> None:
     """Each tr("…")/t("…") of the slip dialog's module and the orders screen has Thai."""
     missing = []
