@@ -33,6 +33,7 @@ TOPICS_OF_TABLE: dict[str, frozenset[str]] = {
         "order_notes": {"orders"},
         "order_events": {"orders"},
         "order_payments": {"orders", "pos"},
+        "payment_slips": {"orders"},  # a slip recorded or checked (online too)
         "shifts": {"pos"},
         "cash_movements": {"pos"},
         "held_sales": {"pos"},

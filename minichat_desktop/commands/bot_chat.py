@@ -23,10 +23,13 @@ import secrets
 import shutil
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from minichat_desktop.commands.common import EXIT_OK, CommandSet, UsageError, open_db
 from minichat_desktop.domain.thai import format_baht
+
+if TYPE_CHECKING:
+    pass
 
 
 def register(commands: CommandSet) -> None:
@@ -169,7 +172,7 @@ class TerminalChat:
         self._n += 1
         return f"cli-{secrets.token_hex(4)}-{self._n}"
 
-    def send(self, message: dict[str, Any], slip: str | None = None) -> list[Any]:
+    def send(self, message: dict[str, Any], slip: str | None = None, read: Any = None) -> list[Any]:
         """Store the shopper's message, let the bot answer, keep and print its replies."""
         from minichat_desktop.domain.bot.engine import record_local_replies
         from minichat_desktop.domain.conversations import conversations as convs
@@ -188,7 +191,7 @@ class TerminalChat:
         with self.db.write() as s:
             convs.record_inbound(s, self.ref, message, now)
             replies = self.engine.answer(
-                s, self.conversation_id, message, now, classifier, slip=slip
+                s, self.conversation_id, message, now, classifier, slip=slip, slip_read=read
             )
         if self.ai is not None and replies:
             replies = asyncio.run(self.ai.finish(replies))
@@ -243,7 +246,12 @@ class TerminalChat:
         target = folder / f"{uid}{source.suffix.lower()}"
         shutil.copyfile(source, target)
         rel = str(target.relative_to(self.data_dir))
-        self.send({"id": uid, "kind": "image", "url": f"file://{target}"}, slip=rel)
+        from minichat_desktop.domain.payments.slips import SlipPicture
+        from minichat_desktop.formats.qr_read import read_qr_file
+
+        scan = read_qr_file(target)
+        read = SlipPicture(scan.sha256, scan.texts)
+        self.send({"id": uid, "kind": "image", "url": f"file://{target}"}, slip=rel, read=read)
 
 
 HELP_TH = (

@@ -85,3 +85,12 @@ class BotMode(StrEnum):
 class Direction(StrEnum):
     IN = "in"  # from the shopper
     OUT = "out"  # from the shop (a person or the bot)
+
+
+class SlipCheck(StrEnum):
+    """What the offline check of a payment slip's picture found (domain/payments/slips.py)."""
+
+    READ = "read"  # the banks' slip-verification QR, read and its CRC right
+    NO_QR = "no_qr"  # no readable QR in the picture (or the picture never arrived)
+    NOT_SLIP = "not_slip"  # a QR, but not a slip's (e.g. the shop's own PromptPay QR)
+    REUSED = "reused"  # the same transfer (or the same file) is on another order already

@@ -43,6 +43,7 @@ from minichat_desktop.domain.enums import OrderStatus as OrderStatus
 from minichat_desktop.domain.enums import PaymentMethod as PaymentMethod
 from minichat_desktop.domain.enums import PaymentStatus as PaymentStatus
 from minichat_desktop.domain.enums import PipelineStatus as PipelineStatus
+from minichat_desktop.domain.enums import SlipCheck as SlipCheck
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -423,6 +424,10 @@ class Order(Base):
     events: Mapped[list[OrderEvent]] = relationship(
         cascade="all, delete-orphan", order_by="OrderEvent.id"
     )
+    # Every slip picture received for the order, oldest first (the last one is slip_path's).
+    slips: Mapped[list[PaymentSlip]] = relationship(
+        foreign_keys="PaymentSlip.order_id", order_by="PaymentSlip.id", viewonly=True
+    )
 
 
 class OrderItem(Base):
@@ -484,6 +489,42 @@ class OrderEvent(Base):
     note: Mapped[str] = mapped_column(Text, default="")
     actor: Mapped[str] = mapped_column(String(100), default="")
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+
+class PaymentSlip(Base):
+    """A payment slip's picture received for an order, with what the offline check found
+    (its QR read, the transfer reference already used for another order) and, filled in by the
+    optional online check, the slip-verification service's answer."""
+
+    __tablename__ = "payment_slips"
+    __table_args__ = (
+        # The reuse check: the same transfer, or (without a QR) the same file, on another order.
+        Index("ix_payment_slips_transfer", "bank_code", "trans_ref"),
+        Index("ix_payment_slips_sha256", "sha256"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    order_id: Mapped[int] = mapped_column(ForeignKey("orders.id", ondelete="CASCADE"), index=True)
+    conversation_ref: Mapped[str] = mapped_column(String(200), default="")
+    # Relative to the data folder (like orders.slip_path); the relay's URL when not fetched.
+    path: Mapped[str] = mapped_column(String(500), default="")
+    sha256: Mapped[str] = mapped_column(String(64), default="")
+    received_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    qr_payload: Mapped[str] = mapped_column(Text, default="")
+    bank_code: Mapped[str] = mapped_column(String(3), default="")
+    trans_ref: Mapped[str] = mapped_column(String(100), default="")
+    check: Mapped[str] = mapped_column(_enum(SlipCheck, "slip_check"))
+    reused_order_id: Mapped[int | None] = mapped_column(
+        ForeignKey("orders.id", ondelete="SET NULL")
+    )
+    # The online check (a slip-verification service): "" = not checked, else passed / failed /
+    # error, with the service's words and the amount it reports.
+    verify_status: Mapped[str] = mapped_column(String(20), default="")
+    verify_note: Mapped[str] = mapped_column(Text, default="")
+    verified_at: Mapped[dt.datetime | None] = mapped_column()
+    verified_amount_satang: Mapped[int | None] = mapped_column(Integer)
+
+    reused_order: Mapped[Order | None] = relationship(foreign_keys=[reused_order_id], viewonly=True)
 
 
 # ---------------------------------------------------------------------------- conversations

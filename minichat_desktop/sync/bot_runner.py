@@ -9,7 +9,9 @@ happens between two short transactions, never inside one:
 
 1. read: is the bot switched on (``bot.enabled``); is an AI configured; for an unsure text,
    ask the AI for the intent *before* the transaction;
-2. for a picture, fetch it from the relay into ``<data>/media/slips/`` (the slip);
+2. for a picture, fetch it from the relay into ``<data>/media/slips/`` (the slip) and read
+   its QRs for the slip check (``formats.qr_read``, on a thread of its own: seconds at worst
+   for a large photo, during which neither the UI nor the database waits);
 3. write: the engine answers (cart, checkout, order placed…);
 4. the AI may reword the texts that invite it (a number not in the facts → the rule text);
    PromptPay QR pictures are uploaded to the relay (``POST /desktop/media``);
@@ -34,6 +36,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from minichat_desktop import paths
 from minichat_desktop.domain.conversations import conversations as convs
 from minichat_desktop.domain.models import utcnow
+from minichat_desktop.domain.payments.slips import SlipPicture
 from minichat_desktop.files import atomic_write_bytes
 from minichat_desktop.secrets import Secrets
 from minichat_desktop.storage.db import Database
@@ -206,12 +209,13 @@ class BotRunner:
         hint: dict[str, Any] | None = None
         if ai is not None and unsure:
             hint = await ai.classify_fallback(said)
-        slip = None
+        slip: str | None = None
+        read: SlipPicture | None = None
         if kind == "image" and message.get("url"):
-            slip = await self._fetch_slip(str(message["url"]), str(message.get("id", "")))
+            slip, read = await self._fetch_slip(str(message["url"]), str(message.get("id", "")))
         now = utcnow()
         replies = await self._db(
-            self._answer, conversation_id, message, now, hint, slip, not enabled
+            self._answer, conversation_id, message, now, hint, slip, read, not enabled
         )
         if not replies:
             return []
@@ -267,12 +271,13 @@ class BotRunner:
         now: dt.datetime,
         hint: dict[str, Any] | None,
         slip: str | None,
+        read: SlipPicture | None,
         silent: bool,
     ) -> list[Outgoing]:
         ai = (lambda _text, _rules: hint) if hint is not None else None
         with self.db.write() as s:
             return self.engine.answer(
-                s, conversation_id, message, now, ai, slip=slip, silent=silent
+                s, conversation_id, message, now, ai, slip=slip, slip_read=read, silent=silent
             )
 
     def _queue_replies(self, conversation_id: int, replies: list[Outgoing]) -> None:
@@ -283,9 +288,12 @@ class BotRunner:
 
     # ------------------------------------------------------------------ media
 
-    async def _fetch_slip(self, url: str, uid: str) -> str | None:
-        """Save a shopper's picture under ``media/slips``; its path relative to the data
-        folder, or None (the URL is kept instead) when it cannot be fetched whole."""
+    async def _fetch_slip(self, url: str, uid: str) -> tuple[str | None, SlipPicture | None]:
+        """Save a shopper's picture under ``media/slips`` and read its QRs: its path relative
+        to the data folder and what was read, or (None, None) when it cannot be fetched whole
+        (the URL is kept instead; the check then says no QR was read)."""
+        from minichat_desktop.formats import qr_read  # zxing and Pillow load with the first slip
+
         try:
             data = await media.download(url)
             _, ext = media.sniff(data) or ("", ".bin")
@@ -294,10 +302,13 @@ class BotRunner:
             safe = "".join(ch for ch in uid if ch.isalnum() or ch in "-_.") or "slip"
             target = folder / f"{safe}{ext}"
             await self._db(atomic_write_bytes, target, data)
-            return str(target.relative_to(self.data_dir))
         except (media.MediaError, OSError) as exc:
             log.info("bot: slip %s not fetched: %s", uid, exc)
-            return None
+            return None, None
+        scan = await asyncio.to_thread(qr_read.read_qr_codes, data)
+        if scan.problem:
+            log.info("bot: slip %s not read as a picture: %s", uid, scan.problem)
+        return str(target.relative_to(self.data_dir)), SlipPicture(scan.sha256, scan.texts)
 
     async def _upload(self, reply: Outgoing) -> Outgoing:
         """A local picture (the PromptPay QR) uploaded to the relay and sent as an image; its

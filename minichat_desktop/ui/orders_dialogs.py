@@ -9,16 +9,19 @@ screen then runs the change. Dialogs are opened with ``open()`` and awaited by t
 
 from __future__ import annotations
 
+import html
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QPixmap, QShowEvent, QWheelEvent
+from PySide6.QtGui import QImageReader, QPixmap, QShowEvent, QWheelEvent
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
     QDialog,
     QDialogButtonBox,
     QFormLayout,
+    QFrame,
     QGraphicsPixmapItem,
     QGraphicsScene,
     QGraphicsView,
@@ -33,12 +36,18 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from minichat_desktop.domain.enums import SlipCheck
 from minichat_desktop.domain.models import OrderStatus, PaymentMethod
 from minichat_desktop.domain.sales import order_actions, order_notify
+from minichat_desktop.domain.thai import format_baht
 from minichat_desktop.errors import DomainError, UserError
-from minichat_desktop.ui import theme
+from minichat_desktop.ui import i18n, theme
 from minichat_desktop.ui.errors import error_text
+from minichat_desktop.ui.i18n import current_language, t
 from minichat_desktop.ui.orders_models import event_label, method_label, status_label
+
+if TYPE_CHECKING:
+    from minichat_desktop.domain.payments.slips import SlipCheckView
 
 
 def _problem_label() -> QLabel:
@@ -277,34 +286,97 @@ class ZoomView(QGraphicsView):
         event.accept()
 
 
-class SlipDialog(QDialog):
-    """The payment slip the shopper sent, to check the amount and the transfer's time."""
+def slip_chip(check: SlipCheckView | None) -> tuple[str, str]:
+    """What a slip's check found, as a chip's words and tone (``ok`` / ``warn`` / ``danger``)."""
+    if check is None:
+        return t("Slip not checked"), "warn"
+    if check.check == SlipCheck.REUSED:
+        return t("Slip used before"), "danger"
+    if check.check == SlipCheck.NO_QR:
+        return t("QR not read"), "warn"
+    if check.check == SlipCheck.NOT_SLIP:
+        return t("Not a slip QR"), "warn"
+    return t("Slip QR read"), "ok"
 
-    def __init__(self, parent: QWidget | None, path: Path, number: str) -> None:
+
+def slip_warning(check: SlipCheckView | None) -> str:
+    """What the owner should do about a slip whose check found a problem, or ``""``."""
+    if check is None:
+        return t("This slip was received before slips were checked: check the amount yourself.")
+    if check.check == SlipCheck.REUSED:
+        return t(
+            "This slip was already used for order {number}. Check with the customer before "
+            "confirming."
+        ).format(number=check.reused_order_number or "?")
+    if check.check == SlipCheck.NO_QR:
+        return t(
+            "The QR on this slip could not be read — check the amount yourself before confirming."
+        )
+    if check.check == SlipCheck.NOT_SLIP:
+        return t(
+            "The QR in this picture is not a bank slip's (a payment QR, or an edited slip) — "
+            "check the amount yourself before confirming."
+        )
+    return ""
+
+
+def _online_text(check: SlipCheckView) -> str:
+    words = {
+        "passed": t("Online check: passed"),
+        "failed": t("Online check: failed"),
+        "error": t("Online check: no answer"),
+    }
+    said = words.get(check.verify_status, "")
+    if not said:
+        return ""
+    if check.verified_amount_satang is not None:
+        said += f" · {format_baht(check.verified_amount_satang, symbol=True)}"
+    return f"{said}\n{check.verify_note}".strip()
+
+
+def _upright(path: Path) -> QPixmap:
+    """The picture as it is meant to be seen: a phone photo stored sideways with an EXIF
+    orientation is turned upright (QPixmap alone ignores the tag)."""
+    reader = QImageReader(str(path))
+    reader.setAutoTransform(True)
+    return QPixmap.fromImage(reader.read())
+
+
+def chip_label() -> QLabel:
+    label = QLabel()
+    label.setProperty("chip", "ok")
+    return label
+
+
+def set_chip(label: QLabel, text: str, tone: str) -> None:
+    label.setText(text)
+    if label.property("chip") != tone:
+        label.setProperty("chip", tone)
+        label.style().unpolish(label)
+        label.style().polish(label)
+
+
+class SlipDialog(QDialog):
+    """The payment slip the shopper sent beside what its check found and the amount the
+    order expects, in large type. One primary button confirms the payment (``confirmed`` is
+    then True and the dialog is accepted; the screen records it): nothing is paid without it."""
+
+    def __init__(self, parent: QWidget | None, path: Path | None, number: str,
+                 *, total_satang: int = 0, check: SlipCheckView | None = None,
+                 payable: bool = False, paid_note: str = "",
+                 has_chat: bool = False) -> None:  # fmt: skip
         super().__init__(parent)
         self.setWindowTitle(self.tr("Payment slip · {number}").format(number=number))
-        self.resize(560, 760)
-        pixmap = QPixmap(str(path))
+        self.setWindowModality(Qt.WindowModality.WindowModal)
+        self.resize(940, 700)
+        self.confirmed = False
+        pixmap = _upright(path) if path is not None else QPixmap()
         self.ok = not pixmap.isNull()
-        layout = QVBoxLayout(self)
-        bar = QHBoxLayout()
-        self.zoom_out = QPushButton("−")
-        self.zoom_in = QPushButton("+")
-        self.fit_button = QPushButton(self.tr("Fit"))
-        self.actual_button = QPushButton("100%")
-        self.scale_label = QLabel(objectName="Muted")
-        for b in (self.zoom_out, self.zoom_in):
-            b.setFixedWidth(40)
-        bar.addWidget(self.zoom_out)
-        bar.addWidget(self.zoom_in)
-        bar.addWidget(self.fit_button)
-        bar.addWidget(self.actual_button)
-        bar.addWidget(self.scale_label)
-        bar.addStretch(1)
-        close = QPushButton(self.tr("Close"))
-        close.clicked.connect(self.accept)
-        bar.addWidget(close)
-        layout.addLayout(bar)
+        layout = QHBoxLayout(self)
+        layout.setSpacing(16)
+        left = QVBoxLayout()
+        layout.addLayout(left, 3)
+        left.addLayout(self._zoom_bar())
         if self.ok:
             view = ZoomView(pixmap)
             self.view: ZoomView | None = view
@@ -313,18 +385,110 @@ class SlipDialog(QDialog):
             self.zoom_out.clicked.connect(lambda: view.zoom(0.8))
             self.fit_button.clicked.connect(lambda: view.fit())
             self.actual_button.clicked.connect(lambda: view.actual_size())
-            layout.addWidget(view, 1)
+            left.addWidget(view, 1)
         else:
             self.view = None
             missing = QLabel(
-                self.tr("The slip picture cannot be opened: {file}").format(file=str(path))
+                self.tr("The slip picture cannot be opened: {file}").format(file=str(path or ""))
             )
             missing.setWordWrap(True)
             missing.setAlignment(Qt.AlignmentFlag.AlignCenter)
-            layout.addWidget(missing, 1)
+            left.addWidget(missing, 1)
             for b in (self.zoom_in, self.zoom_out, self.fit_button, self.actual_button):
                 b.setEnabled(False)
+        layout.addWidget(self._panel(total_satang, check, payable, paid_note, has_chat), 2)
         self._fitted = False
+
+    def _zoom_bar(self) -> QHBoxLayout:
+        bar = QHBoxLayout()
+        self.zoom_out = QPushButton("−")
+        self.zoom_in = QPushButton("+")
+        self.fit_button = QPushButton(self.tr("Fit"))
+        self.actual_button = QPushButton("100%")
+        self.scale_label = QLabel(objectName="Muted")
+        for b in (self.zoom_out, self.zoom_in):
+            b.setFixedWidth(40)
+        for w in (self.zoom_out, self.zoom_in, self.fit_button, self.actual_button):
+            bar.addWidget(w)
+        bar.addWidget(self.scale_label)
+        bar.addStretch(1)
+        return bar
+
+    def _panel(self, total: int, check: SlipCheckView | None, payable: bool, paid_note: str,
+               has_chat: bool) -> QFrame:  # fmt: skip
+        """The card beside the picture: the amount due, the check, the one action."""
+        card = QFrame(objectName="Card")
+        card.setMinimumWidth(300)
+        card.setMaximumWidth(440)
+        col = QVBoxLayout(card)
+        col.setContentsMargins(20, 20, 20, 20)
+        col.setSpacing(8)
+        due = QLabel(self.tr("Amount due"), objectName="Muted")
+        self.amount = QLabel(format_baht(total, symbol=True), objectName="BigAmount")
+        self.amount.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.chip = chip_label()
+        set_chip(self.chip, *slip_chip(check))
+        chip_row = QHBoxLayout()
+        chip_row.addWidget(self.chip)
+        chip_row.addStretch(1)
+        for w in (due, self.amount):
+            col.addWidget(w)
+        col.addLayout(chip_row)
+        facts = QFormLayout()
+        facts.setVerticalSpacing(6)
+        self.bank = QLabel("–")
+        self.reference = QLabel("–")
+        self.reference.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.received = QLabel("–")
+        if check is not None:
+            if check.bank_code:
+                self.bank.setText(
+                    check.bank_name_th if current_language() == "th" else check.bank_name_en
+                )
+            self.reference.setText(check.trans_ref or "–")
+            self.received.setText(i18n.when(check.received_at))
+        facts.addRow(self.tr("Sent from"), self.bank)
+        facts.addRow(self.tr("Transfer ref."), self.reference)
+        facts.addRow(self.tr("Received"), self.received)
+        col.addLayout(facts)
+        said = slip_warning(check)
+        self.warning = QLabel(objectName="WarningBox")
+        self.warning.setWordWrap(True)
+        # Thai stacks marks above and below the line: wrapped lines need 1.5 line height.
+        self.warning.setTextFormat(Qt.TextFormat.RichText)
+        self.warning.setText(f'<p style="line-height: 150%;">{html.escape(said)}</p>')
+        self.warning.setAccessibleDescription(said)
+        self.warning_text = said
+        self.warning.setVisible(bool(said))
+        col.addWidget(self.warning)
+        self.online = QLabel(_online_text(check) if check else "", objectName="Muted")
+        self.online.setWordWrap(True)
+        self.online.setVisible(bool(self.online.text()))
+        col.addWidget(self.online)
+        col.addStretch(1)
+        self.paid_label = QLabel(paid_note, objectName="Muted")
+        self.paid_label.setWordWrap(True)
+        self.paid_label.setVisible(bool(paid_note))
+        col.addWidget(self.paid_label)
+        self.tell = _tell_box(has_chat)
+        self.tell.setText(self.tr("Tell the customer in chat"))
+        self.tell.setVisible(payable)
+        col.addWidget(self.tell)
+        amount = format_baht(total, symbol=True, trim_zero=True)
+        self.confirm_button = QPushButton(self.tr("Confirm payment {amount}").format(amount=amount))
+        self.confirm_button.setProperty("primary", True)
+        self.confirm_button.setVisible(payable)
+        self.confirm_button.setMinimumHeight(44)
+        self.confirm_button.clicked.connect(self._confirm)
+        col.addWidget(self.confirm_button)
+        close = QPushButton(self.tr("Close"))
+        close.clicked.connect(self.reject)
+        col.addWidget(close)
+        return card
+
+    def _confirm(self) -> None:
+        self.confirmed = True
+        self.accept()
 
     def showEvent(self, event: QShowEvent) -> None:
         super().showEvent(event)

@@ -40,6 +40,7 @@ from PySide6.QtWidgets import (
 from qasync import asyncSlot
 
 from minichat_desktop.app import sales
+from minichat_desktop.app import slips as app_slips
 from minichat_desktop.domain.models import Channel, OrderStatus, PaymentStatus
 from minichat_desktop.domain.sales import order_actions, order_notify, orders
 from minichat_desktop.domain.sales.orders import OrderFilters, OrderView
@@ -50,7 +51,7 @@ from minichat_desktop.errors import DomainError, UserError
 from minichat_desktop.ui import theme
 from minichat_desktop.ui.context import AppContext
 from minichat_desktop.ui.detail_pane import DetailPane, FactGrid, section_title, value_label
-from minichat_desktop.ui.dialogs import ask, inform
+from minichat_desktop.ui.dialogs import ask, choose_file_to_open, inform
 from minichat_desktop.ui.empty_state import EmptyState
 from minichat_desktop.ui.errors import error_text, report_error
 from minichat_desktop.ui.i18n import t
@@ -60,6 +61,9 @@ from minichat_desktop.ui.orders_dialogs import (
     SlipDialog,
     StatusDialog,
     TemplatesDialog,
+    chip_label,
+    set_chip,
+    slip_chip,
 )
 from minichat_desktop.ui.orders_models import (
     STATUS_COLORS,
@@ -106,6 +110,7 @@ class OrderDetail(DetailPane):
         self.more_menu = QMenu(self)
         self.cancel_action = self.more_menu.addAction("")
         self.refund_action = self.more_menu.addAction("")
+        self.attach_slip_action = self.more_menu.addAction("")  # a slip that came some other way
         self.more_menu.addSeparator()
         self.invoice_action = self.more_menu.addAction("")
         self.replacement_action = self.more_menu.addAction("")  # a lost original: ใบแทน
@@ -124,8 +129,9 @@ class OrderDetail(DetailPane):
         col.addLayout(self.facts)
         slip_row = WrapLayout()
         self.slip_button = QPushButton()
+        self.slip_chip = chip_label()  # what the slip's check found
         self.customer_button = QPushButton()
-        slip_row.add_widgets(self.slip_button, self.customer_button)
+        slip_row.add_widgets(self.slip_button, self.slip_chip, self.customer_button)
         col.addLayout(slip_row)
 
         self.items_title = section_title()
@@ -173,6 +179,7 @@ class OrderDetail(DetailPane):
         self.more_button.setText(self.tr("More"))
         self.cancel_action.setText(self.tr("Cancel order…"))
         self.refund_action.setText(self.tr("Refund…"))
+        self.attach_slip_action.setText(self.tr("Attach a slip…"))
         self.invoice_action.setText(self.tr("Print tax invoice / receipt (A4)…"))
         self.credit_action.setText(self.tr("Print credit note (A4)…"))
         self.replacement_action.setText(self.tr("Print a replacement for a lost original…"))
@@ -266,6 +273,12 @@ class OrderDetail(DetailPane):
             )
         self.shipping.setText("\n".join(ship) or self.tr("Not shipped yet"))
         self.slip_button.setVisible(bool(v.slip_path))
+        self.slip_chip.setVisible(bool(v.slip_path))
+        if v.slip_path:
+            set_chip(self.slip_chip, *slip_chip(v.slip_check))
+        self.attach_slip_action.setEnabled(
+            v.status not in (OrderStatus.CANCELLED, OrderStatus.REFUNDED)
+        )
         self.credit_action.setVisible(v.status == OrderStatus.REFUNDED)
         self.replacement_action.setEnabled(v.payment_status != PaymentStatus.PENDING)
         self.customer_button.setVisible(v.customer_id is not None)
@@ -426,6 +439,7 @@ class OrdersScreen(QWidget):
         d.cancel_action.triggered.connect(lambda: self.change_status(OrderStatus.CANCELLED))
         d.refund_action.triggered.connect(lambda: self.change_status(OrderStatus.REFUNDED))
         d.slip_button.clicked.connect(self.view_slip)
+        d.attach_slip_action.triggered.connect(self.attach_slip)
         d.customer_button.clicked.connect(self._customer_orders)
         d.note_button.clicked.connect(self.add_note)
         d.note_edit.returnPressed.connect(self.add_note)
@@ -986,20 +1000,98 @@ class OrdersScreen(QWidget):
 
     @asyncSlot()
     async def view_slip(self) -> SlipDialog | None:
+        """The slip beside its check and the amount due; its one button records the payment
+        (by transfer, the slip's reference as the payment's). A slip from before slips were
+        checked is checked first."""
         view = self.detail.view
         if view is None or not view.slip_path:
             return None
         path = self.slip_file(view)
-        if path is None:
+        if path is None and view.slip_check is None:
             QDesktopServices.openUrl(QUrl(view.slip_path))
             return None
-        dialog = SlipDialog(self, path, view.number)
         self.busy += 1
         try:
+            if view.slip_check is None:
+                view = await self.ctx.ops.run(
+                    app_slips.check_attached_slip, self.ctx.data_dir, view.id
+                )
+            dialog = self._slip_dialog(view, path)
             await ask(dialog, self)
+            confirmed, tell = dialog.confirmed, dialog.tell.isChecked()
+            if confirmed:
+                await self._confirm_payment(view, tell)
+            return dialog
+        except Exception as exc:
+            self._report(exc)
+            return None
         finally:
             self.busy -= 1
-        return dialog
+
+    def _slip_dialog(self, view: OrderView, path: Path | None) -> SlipDialog:
+        payable = view.payment_status == PaymentStatus.PENDING and view.status not in (
+            OrderStatus.CANCELLED,
+            OrderStatus.REFUNDED,
+        )
+        paid = ""
+        if view.paid_at is not None:
+            paid = self.tr("Paid {when}").format(when=bangkok(view.paid_at))
+        return SlipDialog(
+            self,
+            path,
+            view.number,
+            total_satang=view.total_satang,
+            check=view.slip_check,
+            payable=payable,
+            paid_note=paid,
+            has_chat=bool(view.conversation_ref),
+        )
+
+    async def _confirm_payment(self, view: OrderView, tell: bool) -> None:
+        """The owner confirmed the slip shown: paid, with the slip's reference."""
+        check = view.slip_check
+        await self._write(
+            app_slips.confirm_slip_payment,
+            view.id,
+            check.id if check is not None else None,
+            self.ctx.ops.actor,
+            tell=tell,
+        )
+
+    @asyncSlot()
+    async def attach_slip(self) -> OrderView | None:
+        """A slip picture from a file (the shopper sent it some other way): copied into the
+        data folder, checked as a chat slip is, then shown beside the amount due."""
+        order_id = self.current_id
+        if order_id is None:
+            return None
+        self.busy += 1
+        try:
+            name = await choose_file_to_open(
+                self,
+                self.tr("Choose the payment slip picture"),
+                "",
+                self.tr("Pictures (*.jpg *.jpeg *.png *.webp *.gif *.bmp *.tif *.tiff)"),
+            )
+            if not name:
+                return None
+            try:
+                result: OrderView = await self.ctx.ops.run(
+                    app_slips.attach_slip_file,
+                    self.ctx.data_dir,
+                    order_id,
+                    Path(name),
+                    self.ctx.ops.actor,
+                )
+            except Exception as exc:
+                self._report(exc)
+                return None
+            if self.current_id == order_id:
+                self.detail.show_order(result)
+                await self.view_slip()
+            return result
+        finally:
+            self.busy -= 1
 
     @asyncSlot()
     async def edit_templates(self) -> dict[str, str] | None:

@@ -116,6 +116,15 @@ QGroupBox::title {{ subcontrol-origin: margin; left: 10px; padding: 0 4px; font-
 #Muted {{ color: {MUTED}; }}
 #Title {{ font-size: 14pt; font-weight: 700; }}
 #Badge {{ background: {RED}; color: white; border-radius: 9px; padding: 0 6px; font-size: 8pt; }}
+#Card {{ background: #FFFFFF; border: 1px solid {LINE_COLOR}; border-radius: 8px; }}
+#BigAmount {{ font-size: 26pt; font-weight: 700; }}
+#WarningBox {{ color: {RED}; background: #FCE8E8; border-radius: 8px; padding: 8px 12px; }}
+QLabel[chip="ok"] {{ background: #E6F4EF; color: {GREEN_DARK}; border-radius: 11px;
+    padding: 3px 12px; font-weight: 600; }}
+QLabel[chip="warn"] {{ background: #FDF3DC; color: #8A5D00; border-radius: 11px;
+    padding: 3px 12px; font-weight: 600; }}
+QLabel[chip="danger"] {{ background: #FCE8E8; color: {RED}; border-radius: 11px;
+    padding: 3px 12px; font-weight: 600; }}
 """
 
 

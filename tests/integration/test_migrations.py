@@ -270,3 +270,53 @@ def test_the_builtin_flow_typo_is_fixed_by_the_upgrade(tmp_path: Path) -> None:
     finally:
         db.dispose()
     assert "งบประมาณประมาณ" not in texts and "งบประมาณเท่าไหร่คะ" in texts
+
+
+def test_payment_slips_upgrade_from_0006_keeps_the_orders_slips(tmp_path: Path) -> None:
+    """A shop at 0006 with a slip on an order upgrades to payment_slips (indexed for the
+    reuse check): the order keeps its slip path, shows "not checked" (no row: its picture was
+    never read), and the next slip is recorded and checked."""
+    from minichat_desktop.domain.catalog import products as catalog
+    from minichat_desktop.domain.models import Channel, SlipCheck
+    from minichat_desktop.domain.payments.slips import build_slip_qr
+    from minichat_desktop.domain.sales import orders
+
+    folder = tmp_path / "data"
+    db = Database.open(folder)
+    with db.write() as s:
+        catalog.save_product(
+            s, catalog.ProductInput(sku="A", name_th="ก", price_satang=100, stock=5), "o"
+        )
+        order = orders.place_order(
+            s, orders.NewOrder(channel=Channel.LINE, lines=[orders.LineInput(1, sku="A")]), "bot"
+        )
+    db.dispose()
+    path = paths.database_path(folder)
+    migrate.downgrade(path, "0006")
+    assert ("table", "payment_slips") not in _objects(path)
+    con = sqlite3.connect(path)
+    con.execute("UPDATE orders SET slip_path = 'media/slips/old.jpg' WHERE id = ?", (order.id,))
+    con.commit()
+    con.close()
+
+    db = Database.open(folder)  # backs up, then upgrades to head
+    try:
+        objects = _objects(path)
+        assert {
+            ("table", "payment_slips"),
+            ("index", "ix_payment_slips_transfer"),
+            ("index", "ix_payment_slips_sha256"),
+            ("index", "ix_payment_slips_order_id"),
+        } <= objects
+        with db.read() as s:
+            before = orders.get_order(s, order.id)
+        assert (before.slip_path, before.slip_check) == ("media/slips/old.jpg", None)
+        payload = build_slip_qr("014", "REF0001")
+        with db.write() as s:
+            after = orders.attach_slip(
+                s, order.id, "media/slips/new.jpg", "bot", payloads=(payload,)
+            )
+        assert after.slip_check is not None
+        assert (after.slip_check.check, after.slip_check.trans_ref) == (SlipCheck.READ, "REF0001")
+    finally:
+        db.dispose()

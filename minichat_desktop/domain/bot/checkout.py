@@ -38,7 +38,9 @@ from minichat_desktop.domain.models import (
     OrderStatus,
     PaymentMethod,
     PaymentStatus,
+    SlipCheck,
 )
+from minichat_desktop.domain.payments import slips
 from minichat_desktop.domain.promptpay import (
     PromptPayError,
     promptpay_payload,
@@ -618,9 +620,17 @@ def _orders_of(session: Session, conv: Conversation) -> Any:
     return select(Order).where(cond)
 
 
-def receive_slip(session: Session, conversation_id: int, slip: str, lang: str) -> list[Outgoing]:
+def receive_slip(
+    session: Session,
+    conversation_id: int,
+    slip: str,
+    lang: str,
+    read: slips.SlipPicture | None = None,
+) -> list[Outgoing]:
     """A picture from the shopper: attach it (a local path, or the relay URL when it could not
-    be fetched) to the conversation's latest unpaid order and notify the owner."""
+    be fetched) to the conversation's latest unpaid order, with what was ``read`` from it (its
+    QRs and hash) checked, and notify the owner of what the check found. The shopper's reply
+    stays neutral whatever it found: the owner looks and decides."""
     conv = _conversation(session, conversation_id)
     order = session.scalar(
         _orders_of(session, conv)
@@ -634,12 +644,20 @@ def receive_slip(session: Session, conversation_id: int, slip: str, lang: str) -
     )
     if order is None:
         return [text(t(lang, "slip_no_order"))]
-    view = orders.attach_slip(session, order.id, slip, ACTOR)
+    read = read or slips.SlipPicture()
+    view = orders.attach_slip(
+        session, order.id, slip, ACTOR, sha256=read.sha256, payloads=read.payloads
+    )
+    who = f"{view.customer_name} · {format_baht(view.total_satang, symbol=True)}".strip(" ·")
+    check = view.slip_check
+    found = slips.owner_note(check) if check is not None else ""
+    # A warning comes first: the tray shows the start of the body.
+    warn = check is not None and check.check != SlipCheck.READ
     notifications.notify(
         session,
         notifications.NotificationKind.PAYMENT_SLIP,
         f"สลิปโอนเงิน ออเดอร์ {view.number}",
-        f"{view.customer_name} · {format_baht(view.total_satang, symbol=True)}".strip(" ·"),
+        " · ".join(part for part in ((found, who) if warn else (who, found)) if part),
         ref=f"order:{view.id}",
     )
     return [text(t(lang, "slip_ok", number=view.number))]

@@ -71,6 +71,7 @@ from minichat_desktop.domain.models import (
     Product,
     ProductVariant,
 )
+from minichat_desktop.domain.payments.slips import SlipPicture
 from minichat_desktop.domain.shop import get_profile, get_setting, put_setting
 from minichat_desktop.domain.thai import chat_baht
 from minichat_desktop.errors import UserError
@@ -307,14 +308,18 @@ class DialogueEngine:
         ai: nlu.AiClassifier | None = None,
         *,
         slip: str | None = None,
+        slip_read: SlipPicture | None = None,
         silent: bool = False,
     ) -> list[Outgoing]:
         """The bot's replies to ``message`` (a protocol message object the shopper sent).
-        ``slip``: where a picture message was saved (else its URL is kept). A picture is
+        ``slip``: where a picture message was saved (else its URL is kept); ``slip_read``: what
+        was read from that file (its QRs, its hash) for the slip check. A picture is
         attached to the conversation's unpaid order in every mode — also ``silent`` (the bot
         switched off) — but answered only when the bot may speak. Each product shown on a
         card is recorded as viewed (analytics)."""
-        out = self._answer(session, conversation_id, message, now, ai, slip=slip, silent=silent)
+        out = self._answer(
+            session, conversation_id, message, now, ai, slip=slip, read=slip_read, silent=silent
+        )
         for product_id in _card_products(out):
             analytics.record(
                 session,
@@ -333,6 +338,7 @@ class DialogueEngine:
         ai: nlu.AiClassifier | None,
         *,
         slip: str | None,
+        read: SlipPicture | None,
         silent: bool,
     ) -> list[Outgoing]:
         conv = session.get(Conversation, conversation_id)
@@ -344,7 +350,7 @@ class DialogueEngine:
             # depend on the mode.
             where = slip or str(message.get("url") or message.get("media_id") or "")
             replies = checkout.receive_slip(
-                session, conversation_id, where, self._lang(session, conversation_id, "")
+                session, conversation_id, where, self._lang(session, conversation_id, ""), read
             )
             quiet = silent or conv.mode == ConversationMode.HUMAN or conv.bot_mode == BotMode.OFF
             return [] if quiet else replies

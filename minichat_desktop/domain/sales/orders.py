@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
@@ -43,6 +44,7 @@ from minichat_desktop.domain.models import (
     ProductVariant,
     utcnow,
 )
+from minichat_desktop.domain.payments import slips
 from minichat_desktop.domain.sales import tax_documents as documents
 from minichat_desktop.domain.sales.tax_point import TaxPointBasis, record_tax_point
 from minichat_desktop.domain.sql import DriverConnection
@@ -262,6 +264,8 @@ class OrderView:
     items: tuple[OrderItemView, ...] = field(default=())
     notes: tuple[NoteView, ...] = field(default=())
     timeline: tuple[TimelineEntry, ...] = field(default=())
+    # What the check of the latest slip found (None: no slip recorded since checks began).
+    slip_check: slips.SlipCheckView | None = None
 
     @property
     def allowed_next(self) -> frozenset[OrderStatus]:
@@ -284,7 +288,9 @@ def allowed_transitions(status: OrderStatus, payment: PaymentStatus) -> frozense
 
 
 _VIEW_FIELDS = [
-    f for f in OrderView.__dataclass_fields__ if f not in ("items", "notes", "timeline")
+    f
+    for f in OrderView.__dataclass_fields__
+    if f not in ("items", "notes", "timeline", "slip_check")
 ]
 
 
@@ -310,6 +316,7 @@ def order_view(o: Order) -> OrderView:
         timeline=tuple(
             TimelineEntry(e.kind, e.status, e.note, e.actor, e.created_at) for e in o.events
         ),
+        slip_check=slips.slip_view(o.slips[-1]) if o.slips else None,
     )
 
 
@@ -682,7 +689,10 @@ def _store_order(
 
 def _load(session: Session, order_id: int | None = None, number: str | None = None) -> Order:
     stmt = select(Order).options(
-        selectinload(Order.items), selectinload(Order.notes), selectinload(Order.events)
+        selectinload(Order.items),
+        selectinload(Order.notes),
+        selectinload(Order.events),
+        selectinload(Order.slips),
     )
     stmt = (
         stmt.where(Order.id == order_id)
@@ -930,13 +940,32 @@ def mark_paid(
     return order_view(order)
 
 
-def attach_slip(session: Session, order_id: int, path: str, actor: str) -> OrderView:
-    """Keep the payment slip's image path on the order (the owner then checks and marks paid)."""
+def attach_slip(
+    session: Session,
+    order_id: int,
+    path: str,
+    actor: str,
+    *,
+    sha256: str = "",
+    payloads: Sequence[str] = (),
+) -> OrderView:
+    """Keep the payment slip's picture on the order (``slip_path``: the latest) and record it
+    with what its check finds (:func:`~minichat_desktop.domain.payments.slips.record_slip`:
+    the QR ``payloads`` read from the file, its ``sha256``), in this unit of work. The owner
+    then looks and marks the order paid; nothing here does."""
     order = _load(session, order_id=order_id)
     order.slip_path = path
+    slips.record_slip(
+        session,
+        order.id,
+        path,
+        sha256=sha256,
+        payloads=payloads,
+        conversation_ref=order.conversation_ref,
+    )
     _event(session, order, "slip", actor, "payment slip received")
     session.flush()
-    session.expire(order, ["events"])
+    session.expire(order, ["events", "slips"])
     return order_view(order)
 
 

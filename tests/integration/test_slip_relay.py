@@ -1,0 +1,98 @@
+"""A slip through the bot end to end: a real relay process, the desktop's relay client with
+its bot, a widget shopper uploading a generated slip picture. The bot fetches it, reads its QR
+off the UI thread, records the check on the order, tells the owner what it found (a transfer
+already used for another order, named) and answers the shopper without accusing anyone."""
+
+from __future__ import annotations
+
+import hashlib
+from typing import Any
+
+import httpx
+from support.bot_shop import make_shop
+from support.recorder import Recorder
+from support.shopper import Shopper
+from support.slips import KBANK_QR, add_noise, encode, slip_screen
+from support.waiting import until
+
+from minichat_desktop.domain.activity import notifications
+from minichat_desktop.domain.bot.engine import ENABLED_KEY
+from minichat_desktop.domain.models import Channel, PaymentMethod, SlipCheck
+from minichat_desktop.domain.sales import orders
+from minichat_desktop.domain.sales.orders import LineInput, NewOrder
+from minichat_desktop.domain.shop import put_setting
+from minichat_desktop.storage.db import Database
+from minichat_desktop.sync.client import RelayClient
+from relay import protocol as p
+
+
+def _order(db: Database, ref: str) -> orders.OrderView:
+    with db.write() as s:
+        return orders.place_order(
+            s,
+            NewOrder(
+                channel=Channel.WIDGET,
+                lines=[LineInput(quantity=1, sku="MUG")],
+                payment_method=PaymentMethod.BANK_TRANSFER,
+                customer_name="สมหญิง ใจดี",
+                conversation_ref=ref,
+            ),
+            "bot",
+        )
+
+
+async def _send_picture(relay: Any, shopper: Shopper, uid: str, data: bytes, mime: str) -> None:
+    r, shop_id, _ = relay
+    async with httpx.AsyncClient() as http:
+        up = await http.post(
+            f"{r.url}/widget/{shop_id}/upload",
+            content=data,
+            headers={"Authorization": f"Bearer {shopper.session}", "Content-Type": mime},
+        )
+    assert up.status_code == 201, up.text
+    media_id = up.json()["media_id"]
+    await shopper.ws.send(p.encode(p.WidgetSend(p.Message(uid, p.Image(media_id, mime=mime)))))
+
+
+async def test_a_reused_slip_is_read_flagged_to_the_owner_and_answered_neutrally(
+    relay: Any, db: Database, desktop: tuple[RelayClient, Recorder], shopper: Shopper
+) -> None:
+    """The shopper's slip carries a transfer already attached to another order: the order
+    gets the slip with check 'reused' naming that order, the owner's notification says so,
+    and the shopper is only thanked."""
+    _client, rec = desktop
+    make_shop(db)
+    await shopper.say("w-1", "โอนแล้วค่ะ")
+    await until(lambda: len(rec.stored) == 1)
+    ref = rec.stored[0].conversation.ref
+    earlier = _order(db, "line:Uother")
+    with db.write() as s:  # the same transfer, sent earlier for another shopper's order
+        orders.attach_slip(s, earlier.id, "media/slips/old.jpg", "bot", payloads=(KBANK_QR,))
+        put_setting(s, ENABLED_KEY, True)
+    order = _order(db, ref)
+
+    picture = encode(add_noise(slip_screen(KBANK_QR), 3), "JPEG", quality=80)
+    await _send_picture(relay, shopper, "w-2", picture, "image/jpeg")
+    thanks = await shopper.next_message(timeout=15)
+    assert thanks["text"] == (
+        f"ได้รับสลิปของออเดอร์ {order.number} แล้วค่ะ ทางร้านจะตรวจสอบและยืนยันให้เร็วที่สุดนะคะ 🙏"
+    )
+
+    with db.read() as s:
+        after = orders.get_order(s, order.id)
+        (note,) = notifications.list_notifications(s, limit=1)
+    check = after.slip_check
+    assert check is not None
+    assert (check.check, check.bank_code, check.trans_ref, check.reused_order_number) == (
+        SlipCheck.REUSED,
+        "004",
+        "016340141523ATF05798",
+        earlier.number,
+    )
+    assert check.sha256 == hashlib.sha256(picture).hexdigest()
+    assert (db.path.parent / after.slip_path).read_bytes() == picture
+    assert after.payment_status == "pending"  # nothing is paid without the owner
+    assert note.title == f"สลิปโอนเงิน ออเดอร์ {order.number}"
+    assert note.body == (
+        f"⚠ สลิปนี้เคยใช้กับออเดอร์ {earlier.number} — ตรวจก่อนยืนยัน · สมหญิง ใจดี · ฿150.50"
+    )
