@@ -62,13 +62,16 @@ async def test_a_reused_slip_is_read_flagged_to_the_owner_and_answered_neutrally
     and the shopper is only thanked."""
     _client, rec = desktop
     make_shop(db)
+    with db.write() as s:
+        put_setting(s, ENABLED_KEY, True)
     await shopper.say("w-1", "โอนแล้วค่ะ")
     await until(lambda: len(rec.stored) == 1)
     ref = rec.stored[0].conversation.ref
+    asked = await shopper.next_message(timeout=15)  # the bot asks for the slip
+    assert "สลิป" in asked["text"]
     earlier = _order(db, "line:Uother")
     with db.write() as s:  # the same transfer, sent earlier for another shopper's order
         orders.attach_slip(s, earlier.id, "media/slips/old.jpg", "bot", payloads=(KBANK_QR,))
-        put_setting(s, ENABLED_KEY, True)
     order = _order(db, ref)
 
     picture = encode(add_noise(slip_screen(KBANK_QR), 3), "JPEG", quality=80)
