@@ -264,7 +264,7 @@ def easyslip_check(outcome: Outcome, code: Code, data: dict[str, Any], raw: str)
     )
 
 
-def _status_fallback(service: Service, status: int, raw: str) -> OnlineCheck:
+def _status_fallback(service: Service, status: int, message: str) -> OnlineCheck:
     """An answer without a code we know, sorted by its HTTP status."""
     if status in (401, 403):
         code = Code.BAD_KEY
@@ -274,7 +274,7 @@ def _status_fallback(service: Service, status: int, raw: str) -> OnlineCheck:
         code = Code.UNAVAILABLE
     else:
         code = Code.BAD_ANSWER
-    return OnlineCheck(Outcome.ERROR, code, service, raw, message=f"http {status}")
+    return OnlineCheck(Outcome.ERROR, code, service, f"http {status}", message=message[:200])
 
 
 def read_slipok(status: int, text: str) -> OnlineCheck:
@@ -297,7 +297,7 @@ def read_slipok(status: int, text: str) -> OnlineCheck:
         else:
             check = OnlineCheck(outcome, neutral, Service.SLIPOK, str(code))
         return _with_message(check, _str(body.get("message")))
-    return _status_fallback(Service.SLIPOK, status, f"http {status}")
+    return _status_fallback(Service.SLIPOK, status, _str(body.get("message")))
 
 
 def read_easyslip(status: int, text: str) -> OnlineCheck:
@@ -315,7 +315,7 @@ def read_easyslip(status: int, text: str) -> OnlineCheck:
         if data.get("transRef"):
             return easyslip_check(outcome, neutral, data, message)
         return OnlineCheck(outcome, neutral, Service.EASYSLIP, message)
-    return _status_fallback(Service.EASYSLIP, status, f"http {status}")
+    return _status_fallback(Service.EASYSLIP, status, message)
 
 
 def _with_message(check: OnlineCheck, message: str) -> OnlineCheck:
@@ -465,6 +465,9 @@ class SlipChecker:
         try:
             check: OnlineCheck = reader(response.status_code, text)
         except _BadAnswer as exc:
+            if response.status_code >= 500:  # a proxy's error page: the service is down
+                log.info("slip service %s: http %s", service, response.status_code)
+                return _status_fallback(service, response.status_code, "")
             log.warning(
                 "slip service %s answered http %s in an unknown form: %s",
                 service,

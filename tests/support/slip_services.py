@@ -55,7 +55,7 @@ class Seen:
 
 def _json(obj: Any, status: int = 200) -> web.Response:
     """JSON with Decimal amounts written as exact numbers (as a JS service would)."""
-    marker = "\u0000DEC:"
+    marker = "@@decimal@@"
 
     def default(o: Any) -> Any:
         if isinstance(o, Decimal):
