@@ -91,6 +91,7 @@ DEFAULT_BASE_URL = {
     Service.EASYSLIP: "https://developer.easyslip.com/api/v1",
 }
 DEFAULT_TIMEOUT = 15.0
+MAX_SATANG = 10**15  # ten trillion baht: anything larger is not a transfer but a broken answer
 
 # SlipOK's error codes → (outcome, neutral code). See the module docstring for the sources.
 SLIPOK_CODES: dict[int, tuple[Outcome, Code]] = {
@@ -164,7 +165,8 @@ def _loads(text: str) -> Any:
 
 def _satang(value: Any) -> int | None:
     """A JSON amount in baht as exact satang; None when absent. Raises :class:`_BadAnswer`
-    for anything else (a bool, text that is no number, a fraction of a satang, a negative)."""
+    for anything else (a bool, text that is no number, a fraction of a satang, a negative,
+    Infinity, an absurd size)."""
     if value is None:
         return None
     if isinstance(value, bool) or not isinstance(value, int | Decimal | str):
@@ -176,6 +178,8 @@ def _satang(value: Any) -> int | None:
         raise _BadAnswer(f"amount {value!r} is not a number") from exc
     if not satang.is_finite() or satang != satang.to_integral_value() or satang < 0:
         raise _BadAnswer(f"amount {value!r} is not whole satang")
+    if satang > MAX_SATANG:
+        raise _BadAnswer(f"amount {value!r} is beyond any transfer")
     return int(satang)
 
 

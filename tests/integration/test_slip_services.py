@@ -322,8 +322,11 @@ async def test_the_use_case_passes_a_good_slip_and_allows_auto_confirm_only_when
 
 
 async def test_the_use_case_fails_a_slip_from_before_the_order_to_another_account(
-    db: Database, tmp_path: Path, easyslip: FakeEasySlip
+    db: Database, tmp_path: Path, easyslip: FakeEasySlip, caplog: pytest.LogCaptureFixture
 ) -> None:
+    """EasySlip end to end: both reasons, no auto-confirm; the Bearer key in no log line
+    and no file of the data folder."""
+    caplog.set_level(logging.DEBUG)
     order_id = _shop_with_order(db)
     with db.read() as s:
         placed = orders.get_order(s, order_id).created_at
@@ -350,6 +353,8 @@ async def test_the_use_case_fails_a_slip_from_before_the_order_to_another_accoun
     assert result.note.splitlines()[0] == (
         "บัญชีผู้รับ xxx-x-x9999-x ไม่ใช่บัญชีของร้าน (ตรวจเลขบัญชีในหน้าข้อมูลร้าน)"
     )
+    assert ES_KEY not in caplog.text
+    assert ES_KEY.encode() not in _file_bytes(db)
 
 
 async def test_the_use_case_without_a_service_is_an_error_not_a_pass(
