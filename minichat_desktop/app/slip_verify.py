@@ -151,6 +151,9 @@ class SlipCheckJob:
     order: OrderToPay
     targets: ShopTargets
     settings: SlipCheckSettings
+    # Transaction refs already checked for this order (from the payments area's records):
+    # the service's "duplicate" about one of them is our own earlier check, not a reuse.
+    checked_refs: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True, slots=True)
@@ -192,9 +195,16 @@ def shop_targets(session: Session) -> ShopTargets:
     )
 
 
-def prepare_check(session: Session, order_id: int, payload: str) -> SlipCheckJob:
+def prepare_check(
+    session: Session,
+    order_id: int,
+    payload: str,
+    *,
+    checked_refs: frozenset[str] = frozenset(),
+) -> SlipCheckJob:
     """Read the order (its number, total, when placed), the shop's accounts and the
-    settings. Raises ``NotFound`` ``order.not_found``."""
+    settings. ``checked_refs``: see :attr:`SlipCheckJob.checked_refs`. Raises ``NotFound``
+    ``order.not_found``."""
     order = get_order(session, order_id)
     return SlipCheckJob(
         payload=payload.strip(),
@@ -202,6 +212,7 @@ def prepare_check(session: Session, order_id: int, payload: str) -> SlipCheckJob
         order=OrderToPay(order.number, order.total_satang, order.created_at),
         targets=shop_targets(session),
         settings=load_settings(session),
+        checked_refs=checked_refs,
     )
 
 
@@ -222,7 +233,7 @@ async def run_check(
         checker = SlipChecker(config, key, transport=transport)
         check = await checker.verify(job.payload, job.order.total_satang)
     at = now or dt.datetime.now(dt.UTC)
-    verdict = judge(check, job.order, job.targets, now=at)
+    verdict = judge(check, job.order, job.targets, now=at, checked_refs=job.checked_refs)
     return SlipCheckResult(
         order_id=job.order_id,
         verdict=verdict,
@@ -241,11 +252,12 @@ async def check_slip(
     payload: str,
     *,
     now: dt.datetime | None = None,
+    checked_refs: frozenset[str] = frozenset(),
     transport: httpx.AsyncBaseTransport | None = None,
 ) -> SlipCheckResult:
     """:func:`prepare_check` then :func:`run_check`, with the key from ``secrets``."""
     with db.read() as session:
-        job = prepare_check(session, order_id, payload)
+        job = prepare_check(session, order_id, payload, checked_refs=checked_refs)
     key = secrets.get(slip_key(job.settings.provider)) if job.settings.provider else None
     return await run_check(job, key, now=now, transport=transport)
 

@@ -381,3 +381,27 @@ def test_settings_refuse_what_cannot_work(db: Database) -> None:
         assert caught.value.code == code
     with db.read() as s:
         assert slip_verify.load_settings(s) == slip_verify.SlipCheckSettings()
+
+
+async def test_checking_the_same_slip_again_for_its_order_is_not_called_a_reuse(
+    db: Database, tmp_path: Path, slipok: FakeSlipOK
+) -> None:
+    """SlipOK answers 1012 to a second check of a logged slip: with the reference recorded
+    for this order it still passes; for another order it is a reuse."""
+    order_id = _shop_with_order(db)
+    with db.read() as s:
+        placed = orders.get_order(s, order_id).created_at
+    slipok.slips.clear()
+    slipok.add(Slip(PAYLOAD, "014242082547BPM04988", Decimal("1040.50"), placed))
+    secrets = Secrets(tmp_path)
+    secrets.set(slip_key("slipok"), KEY)
+    with db.write() as s:
+        slip_verify.save_settings(s, "slipok", branch_id="12345", base_url=slipok.base_url)
+    now = placed + dt.timedelta(minutes=3)
+    first = await slip_verify.check_slip(db, secrets, order_id, PAYLOAD, now=now)
+    ours = frozenset({first.check.trans_ref})
+    again = await slip_verify.check_slip(db, secrets, order_id, PAYLOAD, now=now, checked_refs=ours)
+    reused = await slip_verify.check_slip(db, secrets, order_id, PAYLOAD, now=now)
+    assert (first.status, again.status, reused.status) == ("passed", "passed", "failed")
+    assert again.check.provider_code == "1012"
+    assert [r.code for r in reused.reasons] == [Code.DUPLICATE]

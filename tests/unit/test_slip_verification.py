@@ -124,6 +124,17 @@ def test_the_services_duplicate_answer_fails_and_the_slip_data_is_still_judged()
     assert "016340141545BOR01234" in verdict.reasons[0].th
 
 
+def test_a_duplicate_of_our_own_earlier_check_of_this_order_is_not_a_reuse() -> None:
+    """The service says "duplicate" about a reference this shop already checked for this
+    order (a second check, or an answer lost to a timeout): judged as found."""
+    dup = dataclasses.replace(GOOD, outcome=Outcome.FAILED, code=Code.DUPLICATE)
+    ours = frozenset({"016340141545BOR01234"})
+    assert judge(dup, ORDER, SHOP, now=NOW, checked_refs=ours).passed
+    other = frozenset({"SOMETHING-ELSE"})
+    reasons = judge(dup, ORDER, SHOP, now=NOW, checked_refs=other).reasons
+    assert [r.code for r in reasons] == [Code.DUPLICATE]
+
+
 def test_the_services_amount_answer_is_replaced_by_ours_with_the_figures() -> None:
     wrong = dataclasses.replace(
         GOOD, outcome=Outcome.FAILED, code=Code.AMOUNT_MISMATCH, amount_satang=100000

@@ -22,6 +22,7 @@ service found the slip and no reason stands against it.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import re
 from collections.abc import Iterable
@@ -358,16 +359,29 @@ def _own_reasons(
 
 
 def judge(
-    check: OnlineCheck, order: OrderToPay, targets: ShopTargets, *, now: dt.datetime
+    check: OnlineCheck,
+    order: OrderToPay,
+    targets: ShopTargets,
+    *,
+    now: dt.datetime,
+    checked_refs: frozenset[str] = frozenset(),
 ) -> Verdict:
     """Hold ``check`` against ``order`` and the shop's ``targets`` at ``now`` (aware).
 
     An ERROR check is passed through with the reason it could not be made. A FAILED check
     keeps the service's own reason first, then whatever the order shows wrong in the data the
     service still sent (a duplicate's slip data, say). A PASSED check becomes FAILED when any
-    of the rules above finds a reason. Never raises for what a service sent."""
+    of the rules above finds a reason. Never raises for what a service sent.
+
+    ``checked_refs`` are the transaction references this shop already checked *for this
+    order*: the service's "duplicate" about one of them is our own earlier check (the owner
+    pressed "check again", or an answer was lost to a timeout after the service logged it),
+    not a slip reused, and the slip is judged as found (the verdict's check then reads
+    PASSED/``slip.ok``, its ``provider_code`` still the service's own, e.g. "1012")."""
     if now.tzinfo is None or order.placed_at.tzinfo is None:
         raise ValueError("judge needs aware times")
+    if check.code is Code.DUPLICATE and check.trans_ref and check.trans_ref in checked_refs:
+        check = dataclasses.replace(check, outcome=Outcome.PASSED, code=Code.OK)
     if check.outcome is Outcome.ERROR:
         return Verdict(Outcome.ERROR, check, (reason_for(check.code, check),))
     reasons: list[Reason] = []
