@@ -1,5 +1,6 @@
-"""Secrets (shop token, LINE credentials, AI keys) live in the OS keyring, never in SQLite or
-logs. Each data folder has its own namespace, so two shops on one computer do not mix."""
+"""Secrets (shop token, LINE credentials, AI and slip-check keys) live in the OS keyring, never
+in SQLite or logs. Each data folder has its own namespace, so two shops on one computer do not
+mix."""
 
 from __future__ import annotations
 
@@ -16,6 +17,11 @@ LINE_TOKEN = "line.channel_token"
 
 def ai_key(provider: str) -> str:
     return f"ai.{provider}.key"
+
+
+def slip_key(provider: str) -> str:
+    """The API key of a slip-verification service (``slipok``, ``easyslip``)."""
+    return f"slipcheck.{provider}.key"
 
 
 class Secrets:

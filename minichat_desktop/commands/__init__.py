@@ -25,6 +25,7 @@ from minichat_desktop.commands import (
     orders,
     promptpay,
     reports,
+    slip_check,
 )
 from minichat_desktop.commands.app import cmd_app
 from minichat_desktop.commands.common import CommandSet
@@ -41,6 +42,7 @@ REGISTRY: tuple[Callable[[CommandSet], None], ...] = (
     flows.register,  # flows list|export|import|test
     order_messages.register,  # order-messages show|set|reset
     reports.register,  # report sales|products|customers|vat
+    slip_check.register,  # slip-check setup|show|test|verify
 )
 
 # Without a command, ``minichat`` opens the app.

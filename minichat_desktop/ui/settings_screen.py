@@ -1,10 +1,11 @@
 """The Settings screen: a list of pages on the left (shop profile, relay, website widget, LINE,
-AI, chat, notifications and language, printers, sales bot, backups), each saving on its own
-with a line saying what happened, and keeping what the person typed when something is wrong.
+AI, chat, notifications and language, printers, sales bot, payment slips, backups), each saving
+on its own with a line saying what happened, and keeping what the person typed when something
+is wrong.
 
-Where things are kept: secrets (shop token, LINE credentials, AI keys) only in the keyring via
-``ctx.secrets``; this computer's preferences in ``ctx.settings``; the shop's settings in the
-shop database through domain use cases."""
+Where things are kept: secrets (shop token, LINE credentials, AI and slip-check keys) only in
+the keyring via ``ctx.secrets``; this computer's preferences in ``ctx.settings``; the shop's
+settings in the shop database through domain use cases."""
 
 from __future__ import annotations
 
@@ -58,6 +59,7 @@ from minichat_desktop.ui.settings_common import (
 )
 from minichat_desktop.ui.settings_printers import PrintersPage
 from minichat_desktop.ui.settings_profile import ProfilePage
+from minichat_desktop.ui.settings_slips import SlipCheckPage
 from minichat_desktop.ui.settings_widget import WidgetPage
 from relay import protocol as p
 
@@ -781,6 +783,7 @@ class SettingsScreen(QWidget):
     notifications = _PageSlot(NotificationsPage)
     printers = _PageSlot(PrintersPage)
     bot = _PageSlot(BotPage)
+    slips = _PageSlot(SlipCheckPage)
     backups = _PageSlot(BackupsPage)
     ORDER = (
         "profile",
@@ -791,6 +794,7 @@ class SettingsScreen(QWidget):
         "notifications",
         "printers",
         "bot",
+        "slips",
         "backups",
     )
     AT_ONCE = ("profile", "relay", "widget", "line")
@@ -855,6 +859,7 @@ class SettingsScreen(QWidget):
             self.tr("Notifications and language"),
             self.tr("Printers"),
             self.tr("Sales bot and AI"),
+            self.tr("Payment slips"),
             self.tr("Backups"),
         )
         for i, name in enumerate(names):

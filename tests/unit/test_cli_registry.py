@@ -74,4 +74,5 @@ def test_top_level_commands_in_help_order() -> None:
         "flows",
         "order-messages",
         "report",
+        "slip-check",
     ]
