@@ -142,6 +142,29 @@ class Refundable:
         """The order's whole value in price terms (lines after discount, plus shipping)."""
         return sum(ln.value_satang for ln in self.lines) + self.shipping_satang
 
+    def line_by_sku(self, sku: str) -> RefundableLine:
+        """The order's line with ``sku`` (any case). Raises :class:`NotFound`
+        ``refund.unknown_sku``, or :class:`UserError` ``refund.ambiguous_sku`` when two lines
+        share it."""
+        found = [ln for ln in self.lines if ln.sku.casefold() == sku.strip().casefold()]
+        if len(found) > 1:
+            raise UserError(
+                "refund.ambiguous_sku",
+                f"order {self.order_number} has {len(found)} lines with SKU {sku}; refund them "
+                "from the orders screen",
+                order=self.order_number,
+                sku=sku,
+            )
+        if not found:
+            raise NotFound(
+                "refund.unknown_sku",
+                f"order {self.order_number} has no line with SKU {sku}; its lines are "
+                + ", ".join(ln.sku for ln in self.lines),
+                order=self.order_number,
+                sku=sku,
+            )
+        return found[0]
+
     def line(self, item_id: int) -> RefundableLine:
         for ln in self.lines:
             if ln.item_id == item_id:
