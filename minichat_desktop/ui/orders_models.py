@@ -217,6 +217,8 @@ def timeline_text(entry: TimelineEntry) -> str:
         what = t("Payment slip received")
     elif entry.kind == "shipping":
         what = t("Shipping updated")
+    elif entry.kind == "refund":
+        what = t("Refund")
     else:
         what = entry.kind
     note = _note_text(entry.note)
