@@ -120,6 +120,7 @@ class RefundDialog(QDialog):
         table.verticalHeader().setVisible(False)
         table.setSelectionMode(QAbstractItemView.SelectionMode.NoSelection)
         table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        table.setFocusPolicy(Qt.FocusPolicy.NoFocus)  # the spin boxes and amounts take focus
         header = table.horizontalHeader()
         header.setSectionResizeMode(_ITEM, QHeaderView.ResizeMode.Stretch)
         for col in (_ORDERED, _LEFT_QTY, _LEFT_MONEY, _BACK, _OFF):
@@ -180,7 +181,7 @@ class RefundDialog(QDialog):
         return RefundRequest(
             quantities=quantities,
             amounts=amounts,
-            shipping=self.shipping.isVisible() and self.shipping.isChecked(),
+            shipping=self.left.shipping_left > 0 and self.shipping.isChecked(),
             reason=self.reason.text().strip(),
             restock=self.restock.isChecked() and bool(quantities),
         )
