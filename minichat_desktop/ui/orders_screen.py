@@ -207,6 +207,33 @@ class OrderDetail(DetailPane):
             return
         self._fill(view)
 
+    def _payment_lines(self, v: OrderView) -> list[str]:
+        """How it was paid, when, the reference, cash on delivery, and each refund."""
+        pay = [f"{method_label(v.payment_method)} · {payment_label(v.payment_status)}"]
+        if v.paid_at is not None:
+            pay.append(self.tr("Paid {when}").format(when=bangkok(v.paid_at)))
+        if v.payment_ref:
+            pay.append(self.tr("Ref. {ref}").format(ref=v.payment_ref))
+        if v.cod_satang:
+            pay.append(
+                self.tr("Collect on delivery {amount}").format(
+                    amount=format_baht(v.cod_satang, symbol=True)
+                )
+            )
+        for r in v.refunds:
+            pay.append(
+                self.tr("Refunded {amount} {when}").format(
+                    amount=format_baht(r.amount_satang, symbol=True), when=bangkok(r.at)
+                )
+            )
+        if v.partly_refunded:
+            pay.append(
+                self.tr("Partly refunded {amount}").format(
+                    amount=format_baht(v.refunded_satang, symbol=True)
+                )
+            )
+        return pay
+
     def _fill(self, v: OrderView) -> None:
         self.title.setText(v.number)
         color = STATUS_COLORS.get(v.status, theme.INK)
@@ -241,30 +268,7 @@ class OrderDetail(DetailPane):
             )
             or "–"
         )
-        pay = [f"{method_label(v.payment_method)} · {payment_label(v.payment_status)}"]
-        if v.paid_at is not None:
-            pay.append(self.tr("Paid {when}").format(when=bangkok(v.paid_at)))
-        if v.payment_ref:
-            pay.append(self.tr("Ref. {ref}").format(ref=v.payment_ref))
-        if v.cod_satang:
-            pay.append(
-                self.tr("Collect on delivery {amount}").format(
-                    amount=format_baht(v.cod_satang, symbol=True)
-                )
-            )
-        for r in v.refunds:
-            pay.append(
-                self.tr("Refunded {amount} {when}").format(
-                    amount=format_baht(r.amount_satang, symbol=True), when=bangkok(r.at)
-                )
-            )
-        if v.partly_refunded:
-            pay.append(
-                self.tr("Partly refunded {amount}").format(
-                    amount=format_baht(v.refunded_satang, symbol=True)
-                )
-            )
-        self.payment.setText("\n".join(pay))
+        self.payment.setText("\n".join(self._payment_lines(v)))
         ship = [v.shipping_method] if v.shipping_method else []
         if v.carrier or v.tracking_number:
             if v.carrier == v.shipping_method:

@@ -10,13 +10,14 @@ Which document an order gets:
 - a shop that is not VAT-registered may not issue tax invoices: it issues a **receipt**
   (``receipt``, ใบเสร็จรับเงิน) only.
 
-A document is issued once per order and kind. Its number comes from its own gap-free counter
-per kind and Bangkok calendar year (``INV2026-000001``, ``ABB…``, ``RC…``), taken inside the
-writer's transaction like order numbers; issuing again returns the same number, date and buyer,
-so a reprint reads exactly as the original. Documents are issued for paid orders only (the
-receipt says the money was received), and a sale's document is **dated at its tax point**
-(``tax_point.py``: the sale, payment or delivery), however late it is printed; a credit note
-is dated at the refund.
+A document is issued once per order and kind — except credit notes, one per refund
+(``refunds.py``: a sale refunded in parts has several). Its number comes from its own
+gap-free counter per kind and Bangkok calendar year (``INV2026-000001``, ``ABB…``, ``RC…``),
+taken inside the writer's transaction like order numbers; issuing again returns the same
+number, date and buyer, so a reprint reads exactly as the original. Documents are issued for
+paid orders only (the receipt says the money was received), and a sale's document is **dated
+at its tax point** (``tax_point.py``: the sale, payment or delivery), however late it is
+printed; a credit note is dated at its refund and credits exactly that refund.
 
 Each number's life (docs/adr/0008-tax-point.md): the first print or save is the one original
 (ต้นฉบับ); every later one is a copy (สำเนา); a lost original is replaced by a ใบแทน (Revenue
