@@ -251,6 +251,7 @@ def cmd_orders_list(args: argparse.Namespace) -> int:
                     "phone": o.customer_phone,
                     "channel": o.channel,
                     "payment_status": o.payment_status,
+                    "refunded": satang_to_decimal(o.refunded_satang),
                     "items": o.item_count,
                     "tracking_number": o.tracking_number,
                     "created_at": bangkok_text(o.created_at),

@@ -128,6 +128,11 @@ def test_a_sale_refunded_in_steps_credits_exactly_its_vat(data: Path, tmp_path: 
     assert second.stdout.strip() == (
         "refunded ฿70.00 (VAT ฿4.58) on MC-2026-000001; credit note CN2026-000002"
     )
+    listed = run(data, "orders", "list", "--json")
+    assert [(o["number"], o["status"], o["refunded"]) for o in json.loads(listed.stdout)] == [
+        ("MC-2026-000002", "delivered", 0),
+        ("MC-2026-000001", "confirmed", 174.46),  # partly refunded: still open
+    ]
     rest = run(data, "orders", "refund", "MC-2026-000001", "--all", "--reason", "คืนทั้งหมด")
     assert rest.returncode == 0, rest.stderr
     assert rest.stdout.strip() == (

@@ -125,6 +125,13 @@ async def test_live_totals_refuse_an_over_refund_then_refund_part_and_the_rest(
     assert _level(db, ids.mug) == mugs_before + 2
     await _settled(screen)
     assert "คืนเงินบางส่วน ฿321.00" in screen.detail.payment.text()
+    model = screen.model
+
+    def payment_cell() -> str:
+        row = next(i for i, r in enumerate(model.rows) if r.id == order.id)
+        return str(model.data(model.index(row, model.PAYMENT)))
+
+    await until(lambda: payment_cell() == "คืนเงินบางส่วน ฿321.00", timeout=10)
     assert screen.message is not None and "ใบลดหนี้ CN" in screen.message.text()
     screen.message.done(0)
 

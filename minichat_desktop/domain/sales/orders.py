@@ -41,6 +41,7 @@ from minichat_desktop.domain.models import (
     PaymentMethod,
     PaymentStatus,
     ProductVariant,
+    Refund,
     utcnow,
 )
 from minichat_desktop.domain.sales import refunds
@@ -226,6 +227,11 @@ class OrderSummary:
     carrier: str
     tracking_number: str
     created_at: dt.datetime
+    refunded_satang: int = 0  # money given back so far (a partly refunded order stays open)
+
+    @property
+    def partly_refunded(self) -> bool:
+        return self.refunded_satang > 0 and self.payment_status != PaymentStatus.REFUNDED
 
 
 @dataclass(frozen=True, slots=True)
@@ -762,6 +768,12 @@ def list_orders(
         .correlate(Order)
         .scalar_subquery()
     )
+    refunded = (
+        select(func.coalesce(func.sum(Refund.amount_satang), 0))
+        .where(Refund.order_id == Order.id)
+        .correlate(Order)
+        .scalar_subquery()
+    )
     stmt = select(
         Order.id,
         Order.number,
@@ -777,6 +789,7 @@ def list_orders(
         Order.carrier,
         Order.tracking_number,
         Order.created_at,
+        refunded.label("refunded_satang"),
     )
     stmt = _filtered(stmt, filters)
     stmt = stmt.order_by(Order.created_at.desc(), Order.id.desc()).limit(limit).offset(offset)
