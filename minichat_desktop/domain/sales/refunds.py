@@ -313,25 +313,21 @@ def refundable(session: Session, order: int | str) -> Refundable:
 # ---------------------------------------------------------------------------- planning
 
 
-def _refuse(code: str, message: str, **details: object) -> UserError:
-    return UserError(code, message, **details)
-
-
 def _check_open(r: Refundable) -> None:
     if r.status == OrderStatus.CANCELLED:
-        raise _refuse(
+        raise UserError(
             "refund.cancelled",
             f"order {r.order_number} was cancelled, so nothing was paid to refund",
             order=r.order_number,
         )
     if r.status == OrderStatus.REFUNDED or r.payment_status == PaymentStatus.REFUNDED:
-        raise _refuse(
+        raise UserError(
             "refund.already_refunded",
             f"order {r.order_number} is already refunded in full",
             order=r.order_number,
         )
     if r.payment_status != PaymentStatus.PAID:
-        raise _refuse(
+        raise UserError(
             "refund.not_paid",
             f"order {r.order_number} is not paid, so there is nothing to refund; cancel it instead",
             order=r.order_number,
@@ -341,7 +337,7 @@ def _check_open(r: Refundable) -> None:
 def _plan_quantity(r: Refundable, item_id: int, quantity: int) -> PlannedLine:
     ln = r.line(item_id)
     if quantity <= 0 or quantity > ln.quantity_left:
-        raise _refuse(
+        raise UserError(
             "refund.too_many",
             f"order {r.order_number}, {ln.sku}: {quantity} units asked back but "
             f"{ln.quantity_left} of {ln.quantity} can still be refunded",
@@ -361,7 +357,7 @@ def _plan_quantity(r: Refundable, item_id: int, quantity: int) -> PlannedLine:
 def _plan_amount(r: Refundable, item_id: int, amount: int) -> PlannedLine:
     ln = r.line(item_id)
     if amount <= 0 or amount > ln.satang_left:
-        raise _refuse(
+        raise UserError(
             "refund.too_much",
             f"order {r.order_number}, {ln.sku}: {format_baht(amount, symbol=True)} asked back "
             f"but {format_baht(ln.satang_left, symbol=True)} can still be refunded on it",
@@ -385,7 +381,7 @@ def plan_refund(r: Refundable, request: RefundRequest) -> RefundPlan:
     for item_id in sorted(set(request.quantities) | set(request.amounts)):
         q, a = request.quantities.get(item_id, 0), request.amounts.get(item_id, 0)
         if q and a:
-            raise _refuse(
+            raise UserError(
                 "refund.both",
                 f"order {r.order_number}, {r.line(item_id).sku}: give back units or an amount "
                 "off the line, not both in one refund",
@@ -398,14 +394,14 @@ def plan_refund(r: Refundable, request: RefundRequest) -> RefundPlan:
             lines.append(_plan_amount(r, item_id, a))
     if request.shipping:
         if r.shipping_left <= 0:
-            raise _refuse(
+            raise UserError(
                 "refund.shipping_refunded",
                 f"order {r.order_number} has no shipping left to refund",
                 order=r.order_number,
             )
         lines.append(PlannedLine(None, 0, r.shipping_left))
     if not lines:
-        raise _refuse(
+        raise UserError(
             "refund.empty",
             f"choose what to refund on order {r.order_number}: units of a line, an amount off "
             "a line, or the shipping",
@@ -470,7 +466,7 @@ def refund_order(
     state = _refundable(row, _refund_rows(session, row.id))
     plan = plan_refund(state, request)
     if not reason:
-        raise _refuse(
+        raise UserError(
             "refund.reason",
             f"say why order {row.number} is refunded (it is printed on the credit note)",
             order=row.number,
