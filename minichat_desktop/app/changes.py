@@ -38,6 +38,8 @@ TOPICS_OF_TABLE: dict[str, frozenset[str]] = {
         "cash_movements": {"pos"},
         "held_sales": {"pos"},
         "tax_documents": {"documents", "orders"},
+        "refunds": {"orders", "pos"},
+        "refund_lines": {"orders"},
         "conversations": {"conversations"},
         "messages": {"conversations"},
         "outbox": {"conversations", "outbox"},

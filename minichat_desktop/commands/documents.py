@@ -65,10 +65,14 @@ def cmd_credit_note(args: argparse.Namespace) -> int:
     from minichat_desktop.domain.sales.tax_documents import DocumentKind
 
     out = _out(args)
-    pdf = api.invoices_pdf(
-        open_db(args), args.orders, actor="cli", kind=DocumentKind.CREDIT_NOTE, copy=args.copy
-    )
-    api.write_atomically(out, pdf)
+    db = open_db(args)
+    parts = [
+        api.credit_note_pdf(db, ref, actor="cli", copy=args.copy)
+        if ref.strip().upper().startswith("CN")  # by number; else the order's newest
+        else api.invoice_pdf(db, ref, actor="cli", kind=DocumentKind.CREDIT_NOTE, copy=args.copy)
+        for ref in args.orders
+    ]
+    api.write_atomically(out, api.merge_pdfs(parts))
     return _done(out, "credit note", len(args.orders))
 
 
@@ -114,10 +118,16 @@ def register(commands: CommandSet) -> None:
     cn = add(
         "credit-note",
         cmd_credit_note,
-        "write the A4 credit note (ใบลดหนี้) of refunded orders that had a tax invoice to a PDF; "
-        "refunding such an order issues it",
+        "write A4 credit notes (ใบลดหนี้) to a PDF: by number (CN2026-000002), or an order's "
+        "newest; each refund of a sale that had a tax invoice issues one",
     )
-    _order_args(cn)
+    cn.add_argument(
+        "orders",
+        nargs="+",
+        metavar="NUMBER",
+        help="a credit note number (CN…) or an order number (its newest credit note)",
+    )
+    cn.add_argument("out", metavar="OUT.pdf", help="the PDF file to write")
     cn.add_argument("--copy", action="store_true", help="mark it as a copy (สำเนา)")
     rec = add(
         "receipt",

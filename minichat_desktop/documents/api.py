@@ -142,6 +142,26 @@ def invoice_pdf(
     return render_invoice(data)
 
 
+def credit_note_pdf(
+    db: UnitOfWork, number: str, *, actor: str = "owner", copy: bool = False
+) -> bytes:
+    """The A4 credit note numbered ``number`` (``CN2026-000002``: an order refunded in parts
+    has one per refund), recorded as printed: the original the first time, a copy after (or
+    with ``copy``). Raises :class:`UserError` ``document.not_found`` or
+    ``document.not_credit_note``."""
+    with db.write() as session:
+        doc = docs.find_by_number(session, number)
+        if doc.kind is not DocumentKind.CREDIT_NOTE:
+            raise UserError(
+                "document.not_credit_note",
+                f"{doc.number} is not a credit note; print it with `minichat invoice`",
+                number=doc.number,
+            )
+        mark = docs.Mark.COPY if copy else docs.record_print(session, doc, actor)
+        data = replace(docs.document_data(session, doc), mark=mark)
+    return render_invoice(data)
+
+
 def receipts_pdf(
     db: UnitOfWork,
     orders: Sequence[OrderRef],

@@ -210,8 +210,13 @@ def _items(d: DocumentData) -> Table:
             [
                 para(str(n), 9, align="center"),
                 markup(desc, 9),
-                para(f"{line.quantity:,}", 9, align="right"),
-                para(format_baht(line.unit_price_satang), 9, align="right"),
+                # A price reduction or the shipping on a credit note gives back no units.
+                para(f"{line.quantity:,}" if line.quantity else "-", 9, align="right"),
+                para(
+                    format_baht(line.unit_price_satang) if line.quantity else "-",
+                    9,
+                    align="right",
+                ),
                 para(
                     format_baht(line.discount_satang) if line.discount_satang else "-",
                     9,
@@ -256,12 +261,19 @@ def total_rows(d: DocumentData) -> list[tuple[str, int, bool]]:
 
 
 def credit_rows(d: DocumentData) -> list[tuple[str, int, bool]]:
-    """A credit note's money lines (s.86/10): value on the tax invoice, right value,
-    difference, VAT on it, total credited."""
+    """A credit note's money lines (s.86/10): value on the tax invoice, less the credit notes
+    before this one (a sale refunded in parts), right value, difference, VAT on it, total
+    credited."""
     c = d.credit
     assert c is not None
+    earlier = (
+        [("หักใบลดหนี้ฉบับก่อน Earlier credit notes", -c.earlier_credits, False)]
+        if c.earlier_credits
+        else []
+    )
     return [
         ("มูลค่าตามใบกำกับภาษีเดิม Original value", c.original_value, False),
+        *earlier,
         ("มูลค่าที่ถูกต้อง Correct value", c.correct_value, False),
         ("ผลต่าง Difference", c.difference, False),
         (f"ภาษีมูลค่าเพิ่ม VAT {d.totals.vat_rate_text}", c.vat, False),

@@ -428,6 +428,7 @@ class Order(Base):
     slips: Mapped[list[PaymentSlip]] = relationship(
         foreign_keys="PaymentSlip.order_id", order_by="PaymentSlip.id", viewonly=True
     )
+    refunds: Mapped[list[Refund]] = relationship(viewonly=True, order_by="Refund.id")
 
 
 class OrderItem(Base):
@@ -704,7 +705,16 @@ class TaxDocument(Base):
     show the same number and date."""
 
     __tablename__ = "tax_documents"
-    __table_args__ = (UniqueConstraint("order_id", "kind", name="uq_tax_documents_order_kind"),)
+    __table_args__ = (
+        # One tax invoice (full, abbreviated) or receipt per order; a credit note per refund.
+        Index(
+            "uq_tax_documents_order_kind",
+            "order_id",
+            "kind",
+            unique=True,
+            sqlite_where=text("kind <> 'credit_note'"),
+        ),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     kind: Mapped[str] = mapped_column(String(20))
@@ -721,6 +731,56 @@ class TaxDocument(Base):
     replaces: Mapped[str] = mapped_column(String(40), default="")  # the number it cancels
     cancelled_at: Mapped[dt.datetime | None] = mapped_column()
     cancel_note: Mapped[str] = mapped_column(Text, default="")
+
+
+class Refund(Base):
+    """Money given back on a paid order: some lines, part of a line's quantity, an amount off
+    a line (a price reduction) or the shipping; the whole order when it is the last of them.
+    ``amount_satang`` is what the buyer gets back (VAT included), ``vat_satang`` the output tax
+    it reduces through its credit note (``credit_note_id``, when the sale had a tax invoice).
+    ``restocked``: the returned goods went back into stock."""
+
+    __tablename__ = "refunds"
+    __table_args__ = (
+        CheckConstraint(
+            "amount_satang >= 0 AND vat_satang >= 0 AND vat_satang <= amount_satang",
+            name="money",
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    order_id: Mapped[int] = mapped_column(ForeignKey("orders.id", ondelete="RESTRICT"), index=True)
+    at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    reason: Mapped[str] = mapped_column(Text, default="")
+    amount_satang: Mapped[int] = mapped_column(Integer)
+    vat_satang: Mapped[int] = mapped_column(Integer, default=0)
+    restocked: Mapped[bool] = mapped_column(Boolean, default=False)
+    actor: Mapped[str] = mapped_column(String(100), default="")
+    credit_note_id: Mapped[int | None] = mapped_column(
+        ForeignKey("tax_documents.id", ondelete="RESTRICT"), unique=True
+    )
+
+    lines: Mapped[list[RefundLine]] = relationship(
+        cascade="all, delete-orphan", order_by="RefundLine.id"
+    )
+
+
+class RefundLine(Base):
+    """One line of a refund: ``quantity`` units of an order line given back (0 for a price
+    reduction) and ``amount_satang``, its value as the order priced it (VAT inside when the
+    order's prices include VAT, else before VAT; the order discount's share taken off). The
+    shipping is a line with no ``order_item_id``."""
+
+    __tablename__ = "refund_lines"
+    __table_args__ = (CheckConstraint("quantity >= 0 AND amount_satang >= 0", name="nonnegative"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    refund_id: Mapped[int] = mapped_column(ForeignKey("refunds.id", ondelete="CASCADE"), index=True)
+    order_item_id: Mapped[int | None] = mapped_column(
+        ForeignKey("order_items.id", ondelete="RESTRICT"), index=True
+    )
+    quantity: Mapped[int] = mapped_column(Integer, default=0)
+    amount_satang: Mapped[int] = mapped_column(Integer)
 
 
 # ---------------------------------------------------------------------------- the sales bot

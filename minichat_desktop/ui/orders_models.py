@@ -153,6 +153,10 @@ class OrderTableModel(PagedTableModel[OrderFilters, OrderSummary]):
             if c == self.STATUS:
                 return status_label(r.status)
             if c == self.PAYMENT:
+                if r.partly_refunded:
+                    return t("Partly refunded {amount}").format(
+                        amount=format_baht(r.refunded_satang, symbol=True)
+                    )
                 return payment_label(r.payment_status)
             if c == self.TOTAL:
                 return format_baht(r.total_satang)
@@ -163,7 +167,7 @@ class OrderTableModel(PagedTableModel[OrderFilters, OrderSummary]):
                 return QBrush(QColor(STATUS_COLORS.get(r.status, theme.INK)))
             if c == self.PAYMENT:
                 color = theme.GREEN_DARK if r.payment_status == "paid" else theme.AMBER
-                if r.payment_status == "refunded":
+                if r.payment_status == "refunded" or r.partly_refunded:
                     color = theme.RED
                 return QBrush(QColor(color))
         if role == Qt.ItemDataRole.ToolTipRole and r.tracking_number:
@@ -217,6 +221,8 @@ def timeline_text(entry: TimelineEntry) -> str:
         what = t("Payment slip received")
     elif entry.kind == "shipping":
         what = t("Shipping updated")
+    elif entry.kind == "refund":
+        what = t("Refund")
     else:
         what = entry.kind
     note = _note_text(entry.note)

@@ -42,7 +42,7 @@ from qasync import asyncSlot
 from minichat_desktop.app import sales
 from minichat_desktop.app import slips as app_slips
 from minichat_desktop.domain.models import Channel, OrderStatus, PaymentStatus
-from minichat_desktop.domain.sales import order_actions, order_notify, orders
+from minichat_desktop.domain.sales import order_actions, order_notify, orders, refunds
 from minichat_desktop.domain.sales.orders import OrderFilters, OrderView
 from minichat_desktop.domain.sales.tax_documents import Buyer
 from minichat_desktop.domain.shop import BANGKOK
@@ -211,6 +211,33 @@ class OrderDetail(DetailPane):
             return
         self._fill(view)
 
+    def _payment_lines(self, v: OrderView) -> list[str]:
+        """How it was paid, when, the reference, cash on delivery, and each refund."""
+        pay = [f"{method_label(v.payment_method)} · {payment_label(v.payment_status)}"]
+        if v.paid_at is not None:
+            pay.append(self.tr("Paid {when}").format(when=bangkok(v.paid_at)))
+        if v.payment_ref:
+            pay.append(self.tr("Ref. {ref}").format(ref=v.payment_ref))
+        if v.cod_satang:
+            pay.append(
+                self.tr("Collect on delivery {amount}").format(
+                    amount=format_baht(v.cod_satang, symbol=True)
+                )
+            )
+        for r in v.refunds:
+            pay.append(
+                self.tr("Refunded {amount} {when}").format(
+                    amount=format_baht(r.amount_satang, symbol=True), when=bangkok(r.at)
+                )
+            )
+        if v.partly_refunded:
+            pay.append(
+                self.tr("Partly refunded {amount}").format(
+                    amount=format_baht(v.refunded_satang, symbol=True)
+                )
+            )
+        return pay
+
     def _fill(self, v: OrderView) -> None:
         self.title.setText(v.number)
         color = STATUS_COLORS.get(v.status, theme.INK)
@@ -245,18 +272,7 @@ class OrderDetail(DetailPane):
             )
             or "–"
         )
-        pay = [f"{method_label(v.payment_method)} · {payment_label(v.payment_status)}"]
-        if v.paid_at is not None:
-            pay.append(self.tr("Paid {when}").format(when=bangkok(v.paid_at)))
-        if v.payment_ref:
-            pay.append(self.tr("Ref. {ref}").format(ref=v.payment_ref))
-        if v.cod_satang:
-            pay.append(
-                self.tr("Collect on delivery {amount}").format(
-                    amount=format_baht(v.cod_satang, symbol=True)
-                )
-            )
-        self.payment.setText("\n".join(pay))
+        self.payment.setText("\n".join(self._payment_lines(v)))
         ship = [v.shipping_method] if v.shipping_method else []
         if v.carrier or v.tracking_number:
             if v.carrier == v.shipping_method:
@@ -279,7 +295,7 @@ class OrderDetail(DetailPane):
         self.attach_slip_action.setEnabled(
             v.status not in (OrderStatus.CANCELLED, OrderStatus.REFUNDED)
         )
-        self.credit_action.setVisible(v.status == OrderStatus.REFUNDED)
+        self.credit_action.setVisible(v.status == OrderStatus.REFUNDED or bool(v.refunds))
         self.replacement_action.setEnabled(v.payment_status != PaymentStatus.PENDING)
         self.customer_button.setVisible(v.customer_id is not None)
 
@@ -437,7 +453,7 @@ class OrdersScreen(QWidget):
         d.ship_button.clicked.connect(self.edit_shipping)
         d.status_button.clicked.connect(lambda: self.change_status())
         d.cancel_action.triggered.connect(lambda: self.change_status(OrderStatus.CANCELLED))
-        d.refund_action.triggered.connect(lambda: self.change_status(OrderStatus.REFUNDED))
+        d.refund_action.triggered.connect(lambda: self.refund())
         d.slip_button.clicked.connect(self.view_slip)
         d.attach_slip_action.triggered.connect(self.attach_slip)
         d.customer_button.clicked.connect(self._customer_orders)
@@ -853,6 +869,58 @@ class OrdersScreen(QWidget):
             )
         finally:
             self.busy -= 1
+
+    @asyncSlot()
+    async def refund(self) -> order_actions.Refunded | None:
+        """Refund part or all of the order shown through the refund dialog; its credit note
+        names the buyer, asked for when the sale's tax invoice names nobody (s.86/10)."""
+        from minichat_desktop.ui.printing import with_credit_buyer
+        from minichat_desktop.ui.refund_dialog import RefundDialog
+
+        self.busy += 1
+        try:
+            view = await self._current()
+            if view is None:
+                return None
+            try:
+                left = await self.ctx.ops.read(refunds.refundable, view.id)
+            except DomainError as exc:
+                self._report(exc)
+                return None
+            dialog = RefundDialog(self, left, has_chat=bool(view.conversation_ref))
+            if not await ask(dialog, self):
+                return None
+            request, tell = dialog.request(), dialog.tell.isChecked()
+
+            async def run(buyer: Buyer | None) -> order_actions.Refunded:
+                result: order_actions.Refunded = await self.ctx.ops.write(
+                    order_actions.refund,
+                    view.id,
+                    request,
+                    self.ctx.ops.actor,
+                    tell=tell,
+                    buyer=buyer,
+                )
+                return result
+
+            try:
+                _done, refunded = await with_credit_buyer(self, self.ctx, view.id, run)
+            except Exception as exc:
+                self._report(exc)
+                return None
+            if refunded is not None:
+                self._said_refund(refunded.refund)
+            return refunded
+        finally:
+            self.busy -= 1
+
+    def _said_refund(self, done: refunds.RefundView) -> None:
+        text = self.tr("Refunded {amount} on {number}").format(
+            amount=format_baht(done.amount_satang, symbol=True), number=done.order_number
+        )
+        if done.credit_note:
+            text += " · " + self.tr("credit note {number}").format(number=done.credit_note)
+        self._inform(self.tr("Refund"), text)
 
     async def _move(
         self, order_id: int, to: OrderStatus, note: str, *, tell: bool

@@ -40,7 +40,7 @@ from qasync import asyncSlot
 
 from minichat_desktop.app import sales as app_sales
 from minichat_desktop.domain import shop
-from minichat_desktop.domain.sales import orders, pos
+from minichat_desktop.domain.sales import orders, pos, refunds
 from minichat_desktop.domain.sales import tax_documents as documents
 from minichat_desktop.domain.sales.pos import Sellable
 from minichat_desktop.domain.thai import format_baht
@@ -795,7 +795,7 @@ class PosScreen(QWidget):
         )
         reprint = box.addButton(self.tr("Print receipt"), QMessageBox.ButtonRole.ActionRole)
         credit = box.addButton(self.tr("Print credit note"), QMessageBox.ButtonRole.ActionRole)
-        credit.setVisible(view.status == "refunded")
+        credit.setVisible(bool(view.refunds))  # the newest credit note of a refunded sale
         refund = box.addButton(self.tr("Refund…"), QMessageBox.ButtonRole.DestructiveRole)
         refund.setEnabled(view.payment_status == "paid")
         box.addButton(self.tr("Close"), QMessageBox.ButtonRole.RejectRole)
@@ -808,19 +808,43 @@ class PosScreen(QWidget):
 
             await printing.print_credit_note(self, self.ctx, order_id)
         elif clicked is refund:
-            reason = await self._ask_text(self.tr("Refund"), self.tr("Why is this sale refunded?"))
-            if reason is not None:
-                await self.refund(order_id, reason)
+            await self.choose_refund(order_id)
         self.focus_scan()
 
-    async def refund(self, order_id: int, reason: str) -> bool:
-        """Refund a sale whole; its credit note names the buyer, asked for when the sale's
-        abbreviated tax invoice names nobody (s.86/10)."""
+    async def choose_refund(self, order_id: int) -> bool:
+        """The refund dialog (the orders screen's): some units, an amount off a line, or
+        everything; then :meth:`refund`."""
+        from minichat_desktop.ui.refund_dialog import RefundDialog
+
+        try:
+            left = await self.ctx.ops.read(refunds.refundable, order_id)
+        except DomainError as exc:
+            show_error(self, exc)
+            return False
+        dialog = RefundDialog(self, left)
+        if not await ask(dialog, self):
+            return False
+        request = dialog.request()
+        return await self.refund(order_id, request.reason, request)
+
+    async def refund(
+        self, order_id: int, reason: str, request: refunds.RefundRequest | None = None
+    ) -> bool:
+        """Refund a sale — what ``request`` says, else whole — paying back the way it was
+        paid; its credit note names the buyer, asked for when the sale's abbreviated tax
+        invoice names nobody (s.86/10)."""
         from minichat_desktop.ui.printing import with_credit_buyer
+
+        before = await self.ctx.ops.read(refunds.refundable, order_id)
 
         async def run(buyer: documents.Buyer | None) -> Any:
             return await self.ctx.ops.write(
-                pos.refund_sale, order_id, self.ctx.ops.actor, reason, buyer=buyer
+                pos.refund_sale,
+                order_id,
+                self.ctx.ops.actor,
+                reason,
+                buyer=buyer,
+                request=request,
             )
 
         try:
@@ -830,8 +854,9 @@ class PosScreen(QWidget):
             return False
         if not done or view is None:
             return False
+        back = view.refunded_satang - before.refunded_satang
         text = self.tr("Sale {number} refunded: give back {amount}").format(
-            number=view.number, amount=format_baht(view.total_satang, symbol=True)
+            number=view.number, amount=format_baht(back, symbol=True)
         )
         note = await self.ctx.ops.read(
             documents.find_document, order_id, documents.DocumentKind.CREDIT_NOTE

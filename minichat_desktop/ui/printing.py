@@ -40,7 +40,7 @@ from minichat_desktop.domain.sales import tax_documents as docs
 from minichat_desktop.domain.sales.tax_documents import Buyer, PrinterSettings, ReceiptPrinterKind
 from minichat_desktop.domain.thai import ThaiFormatError, validate_tax_id
 from minichat_desktop.errors import DomainError, EnvironmentProblem, UserError
-from minichat_desktop.ui import dialogs
+from minichat_desktop.ui import dialogs, i18n
 from minichat_desktop.ui.context import AppContext
 from minichat_desktop.ui.errors import show_error
 from minichat_desktop.ui.i18n import t
@@ -514,18 +514,59 @@ async def print_invoice(
 
 
 async def print_credit_note(
-    parent: QWidget | None, ctx: AppContext, order_id: int | str, *, printer: QPrinter | None = None
+    parent: QWidget | None,
+    ctx: AppContext,
+    order_id: int | str,
+    *,
+    printer: QPrinter | None = None,
+    number: str | None = None,
 ) -> bool:
-    """Print the credit note (ใบลดหนี้) that refunding the order issued (when it had a tax
-    invoice) through the print dialog, or straight to ``printer``."""
+    """Print a credit note (ใบลดหนี้) a refund of the order issued (when it had a tax
+    invoice) through the print dialog, or straight to ``printer``: ``number``, else the only
+    one, else the one chosen from the list (an order refunded in parts has one per refund)."""
     try:
-        pdf = await in_background(
-            ctx, api.invoice_pdf, order_id, actor=ctx.ops.actor, kind=docs.DocumentKind.CREDIT_NOTE
-        )
+        if number is None:
+            number = await _choose_credit_note(parent, ctx, order_id)
+            if number == "":
+                return False
+        if number is None:
+            pdf = await in_background(
+                ctx,
+                api.invoice_pdf,
+                order_id,
+                actor=ctx.ops.actor,
+                kind=docs.DocumentKind.CREDIT_NOTE,
+            )
+        else:
+            pdf = await in_background(ctx, api.credit_note_pdf, number, actor=ctx.ops.actor)
         return await print_pdf(parent, pdf, t("Credit note"), printer=printer, ask=printer is None)
     except DomainError as exc:
         show_document_error(parent, exc)
         return False
+
+
+async def _choose_credit_note(
+    parent: QWidget | None, ctx: AppContext, order_id: int | str
+) -> str | None:
+    """The credit note to print when the order has several (newest first); None when it has
+    one or none (the order's own is printed, or explained), "" when the person cancelled."""
+    from minichat_desktop.ui.pos_dialogs import PickDialog
+
+    oid = await ctx.ops.read(docs.resolve_order_id, order_id)
+    notes = [
+        d
+        for d in await ctx.ops.read(docs.list_documents, oid)
+        if d.kind is docs.DocumentKind.CREDIT_NOTE
+    ]
+    if len(notes) < 2:
+        return None
+    rows: list[tuple[str, object]] = [
+        (f"{d.number} · {i18n.when(d.issued_at, short=True)}", d.number) for d in reversed(notes)
+    ]
+    dialog = PickDialog(t("Which credit note?"), rows, parent)
+    if not await dialogs.ask(dialog, parent) or dialog.chosen is None:
+        return ""
+    return str(dialog.chosen)
 
 
 async def print_receipt(parent: QWidget, ctx: AppContext, order_id: int | str) -> bool:

@@ -320,3 +320,140 @@ def test_payment_slips_upgrade_from_0006_keeps_the_orders_slips(tmp_path: Path) 
         assert (after.slip_check.check, after.slip_check.trans_ref) == (SlipCheck.READ, "REF0001")
     finally:
         db.dispose()
+
+
+def test_a_whole_refund_becomes_one_refund_row_on_upgrade(tmp_path: Path) -> None:
+    """A 0006 database whose order was refunded whole (with its credit note) upgrades to one
+    refund at the time of the refund, its lines with the discount shared by the largest
+    remainder, its shipping, and the credit note; the VAT report reads the same numbers, and
+    a second credit note per order is now allowed while a second tax invoice still is not."""
+    import datetime as dt
+
+    from minichat_desktop.domain import shop
+    from minichat_desktop.domain.catalog import products as catalog
+    from minichat_desktop.domain.catalog.products import ProductInput
+    from minichat_desktop.domain.models import Channel, PaymentMethod
+    from minichat_desktop.domain.reporting import reports
+    from minichat_desktop.domain.sales import orders
+    from minichat_desktop.domain.sales.orders import LineInput, NewOrder
+    from minichat_desktop.domain.sql import DriverConnection
+
+    folder = tmp_path / "data"
+    db = Database.open(folder)
+    paid = dt.datetime(2026, 10, 10, 3, 0, tzinfo=dt.UTC)
+    with db.write() as s:
+        shop.ensure_defaults(s)
+        shop.update_profile(
+            s, "owner", name="ร้านภาษี", tax_id="0105565123452", vat_registered=True,
+            prices_include_vat=True, address="1 ถนนสีลม",
+        )  # fmt: skip
+        for sku, price in (("P1", 10_700), ("P2", 9_999)):
+            catalog.save_product(
+                s, ProductInput(sku=sku, name_th=sku, price_satang=price, stock=9), "o"
+            )
+        view = orders.place_order(
+            s,
+            NewOrder(
+                channel=Channel.LINE,
+                lines=[LineInput(quantity=3, sku="P1"), LineInput(quantity=1, sku="P2")],
+                payment_method=PaymentMethod.BANK_TRANSFER,
+                discount_satang=1_001,
+                shipping_satang=5_000,
+                created_at=paid,
+                customer_name="สมศรี",
+                ship_address="99 สุขุมวิท",
+            ),
+            "staff",
+        )
+        orders.mark_paid(s, view.id, "owner", paid_at=paid)
+    db.dispose()
+    path = paths.database_path(folder)
+    migrate.downgrade(path, "0006")
+    con = sqlite3.connect(path)
+    try:  # refunded as 0006 did it: status, payment, timeline, one credit note
+        con.executescript(
+            """
+            UPDATE orders SET status = 'refunded', payment_status = 'refunded' WHERE id = 1;
+            INSERT INTO order_events (order_id, kind, status, note, actor, created_at)
+            VALUES (1, 'status', 'refunded', 'ของชำรุด', 'owner', '2026-11-05 03:00:00.000000');
+            INSERT INTO tax_documents (kind, number, order_id, issued_at, buyer, issued_by,
+                reissues, replaces, cancel_note)
+            VALUES ('full', 'INV2026-000001', 1, '2026-10-10 03:00:00', '{}', 'o', 0, '', ''),
+                   ('credit_note', 'CN2026-000001', 1, '2026-11-05 03:00:00.000000',
+                    '{"name": "สมศรี", "address": "99 สุขุมวิท"}', 'owner', 0, '', '');
+            """
+        )
+        con.commit()
+    finally:
+        con.close()
+    migrate.upgrade(path)
+    con = sqlite3.connect(path)
+    try:
+        assert con.execute(
+            "SELECT order_id, at, reason, amount_satang, vat_satang, restocked, actor,"
+            " credit_note_id FROM refunds"
+        ).fetchall() == [(1, "2026-11-05 03:00:00.000000", "ของชำรุด", 46_098, 3_016, 1, "owner", 2)]
+        assert con.execute(
+            "SELECT order_item_id, quantity, amount_satang FROM refund_lines ORDER BY id"
+        ).fetchall() == [(1, 3, 32_100 - 763), (2, 1, 9_999 - 238), (None, 0, 5_000)]
+        con.execute(  # a second credit note on the order is allowed now…
+            "INSERT INTO tax_documents (kind, number, order_id, issued_at, buyer, issued_by,"
+            " reissues, replaces, cancel_note) VALUES ('credit_note', 'CN2026-000002', 1,"
+            " '2026-11-06 03:00:00', '{}', 'o', 0, '', '')"
+        )
+        with pytest.raises(sqlite3.IntegrityError):  # …a second tax invoice still is not
+            con.execute(
+                "INSERT INTO tax_documents (kind, number, order_id, issued_at, buyer, issued_by,"
+                " reissues, replaces, cancel_note) VALUES ('full', 'INV2026-000002', 1,"
+                " '2026-11-06 03:00:00', '{}', 'o', 0, '', '')"
+            )
+        con.rollback()
+    finally:
+        con.close()
+    db = Database.open(folder)
+    try:
+        with db.read() as s:
+            rows = reports.vat_rows(DriverConnection(s), *reports.month_range("2026-11"))
+    finally:
+        db.dispose()
+    assert [(r[1], r[5], r[6]) for r in rows] == [("CN2026-000001", -(46_098 - 3_016), -3_016)]
+
+
+def test_reworded_order_messages_stop_saying_baht_twice(tmp_path: Path) -> None:
+    """An owner's saved template "{total} บาท" (written when {total} was "1,040.00") reads
+    "{total}" after 0009, now that {total} is "฿1,040"; the owner's other words stay."""
+    from minichat_desktop.domain.sales import order_notify
+    from minichat_desktop.domain.shop import get_setting
+
+    folder = tmp_path / "data"
+    Database.open(folder).dispose()
+    path = paths.database_path(folder)
+    migrate.downgrade(path, "0008")
+    saved = {
+        "paid": "รับเงิน {order_number} แล้ว {total} บาท ขอบคุณจ้า",
+        "confirmed": "ยืนยัน {order_number} ยอด ฿{total}",
+        "refunded": "คืน {total}บาท ให้แล้วนะคะ",
+        "shipped": "ส่งแล้ว {tracking}",
+    }
+    con = sqlite3.connect(path)
+    con.execute(
+        "INSERT INTO settings (key, value) VALUES (?, ?)",
+        (order_notify.SETTINGS_KEY, json.dumps({"v": saved}, ensure_ascii=False)),
+    )
+    con.commit()
+    con.close()
+    migrate.upgrade(path)
+    db = Database.open(folder)
+    try:
+        with db.read() as s:
+            now = get_setting(s, order_notify.SETTINGS_KEY, {})
+            templates = order_notify.get_templates(s)
+    finally:
+        db.dispose()
+    assert now == {
+        "paid": "รับเงิน {order_number} แล้ว {total} ขอบคุณจ้า",
+        "confirmed": "ยืนยัน {order_number} ยอด {total}",
+        "refunded": "คืน {total} ให้แล้วนะคะ",
+        "shipped": "ส่งแล้ว {tracking}",
+    }
+    assert templates["paid"] == now["paid"]

@@ -413,3 +413,45 @@ async def test_the_till_follows_the_shop_switching_to_prices_without_vat(
         assert warnings == []
     finally:
         await close(screen)
+
+
+async def test_the_counter_refunds_part_of_a_sale_through_the_refund_dialog(
+    make_ctx: Callable[..., AppContext], warnings: list[str]
+) -> None:
+    """F8's refund opens the orders screen's refund dialog: one of three teas back, into
+    stock, 45.00 cash out of the drawer; the sale stays a sale, partly refunded."""
+    from minichat_desktop.ui.refund_dialog import RefundDialog
+
+    ctx = make_ctx()
+    ids = fill(ctx)
+    screen = PosScreen(ctx)
+    screen.show()
+    try:
+        assert await screen.open_shift(50_000)
+        for _ in range(3):
+            await scan(screen, "TEA-1")
+        await screen.complete_sale([pos.Tender(PaymentMethod.CASH, 13_500)], 0)
+        sale = screen.last_sale
+        assert sale is not None
+        task = asyncio.ensure_future(screen.choose_refund(sale.order.id))
+        await until(lambda: isinstance(screen.dialog, RefundDialog))
+        dialog = screen.dialog
+        assert isinstance(dialog, RefundDialog)
+        dialog.units[0].setValue(1)
+        dialog.units[0].setValue(4)  # more than bought: the spin box stops at what is left
+        assert dialog.units[0].value() == 3
+        dialog.units[0].setValue(1)
+        dialog.reason.setText("ชาหก")
+        assert dialog.summary.text() == "คืนเงิน ฿45.00"  # this shop is not VAT-registered
+        dialog.accept()
+        assert await task
+        assert screen.notice.text().startswith(f"คืนเงินบิล {sale.order.number}")
+        assert "฿45.00" in screen.notice.text()
+        assert level(ctx, ids["tea"]) == 18
+        view = ctx.ops.read_now(orders.get_order, sale.order.id)
+        assert (view.status, view.refunded_satang) == (OrderStatus.DELIVERED, 4_500)
+        report = ctx.ops.read_now(pos.shift_report)
+        assert (report.refunds_total_satang, report.expected_cash_satang) == (4_500, 59_000)
+        assert warnings == []
+    finally:
+        await close(screen)

@@ -303,6 +303,50 @@ async def test_credit_note_prints_after_a_refund_and_is_explained_before(
     assert not (tmp_path / "x.pdf").exists()
 
 
+async def test_an_order_refunded_in_parts_asks_which_credit_note(
+    make_ctx: Callable[..., AppContext], tmp_path: Path, dialogs: list[tuple[str, str]]
+) -> None:
+    """A sale refunded in two parts has two credit notes: printing asks which (newest first)
+    and prints the one chosen as its original; a number given prints that one straight."""
+    from minichat_desktop.domain.sales import refunds
+    from minichat_desktop.ui.pos_dialogs import PickDialog
+
+    ctx = make_ctx()
+    (oid,) = _shop_with_orders(ctx.ops.db, 1)
+    with ctx.ops.db.write() as s:
+        item = orders.get_order(s, oid).items[0].id
+        buyer = docs.Buyer(name="สมศรี", address="1 ถนนสีลม")
+        ask = refunds.RefundRequest(amounts={item: 1_000}, reason="ลดราคา")
+        first = refunds.refund_order(s, oid, ask, "owner", buyer=buyer)
+        second = refunds.refund_order(s, oid, ask, "owner")
+    shown: list[list[str]] = []
+
+    def answer() -> None:
+        dialog = QApplication.activeModalWidget()
+        if not isinstance(dialog, PickDialog):
+            QTimer.singleShot(20, answer)
+            return
+        shown.append([dialog.list.item(i).text()[:13] for i in range(dialog.list.count())])
+        dialog.list.setCurrentRow(1)  # the older one
+        dialog._choose(dialog.list.currentItem())
+
+    QTimer.singleShot(50, answer)
+    assert await print_credit_note(None, ctx, oid, printer=_file_printer(tmp_path / "a.pdf"))
+    assert shown == [[second.credit_note, first.credit_note]]
+
+    def printed() -> dict[str, bool]:
+        with ctx.ops.db.read() as s:
+            return {d.number: d.original_at is not None for d in docs.list_documents(s, oid)}
+
+    assert printed()[first.credit_note] and not printed()[second.credit_note]
+    out = tmp_path / "b.pdf"
+    assert await print_credit_note(
+        None, ctx, oid, printer=_file_printer(out), number=second.credit_note
+    )
+    assert printed()[second.credit_note] and _sizes_mm(out) == [(210, 297)]
+    assert dialogs == []
+
+
 async def test_a_replacement_asks_why_and_is_recorded(
     make_ctx: Callable[..., AppContext], tmp_path: Path, dialogs: list[tuple[str, str]]
 ) -> None:

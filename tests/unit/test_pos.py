@@ -17,7 +17,7 @@ from minichat_desktop.domain.models import (
     PaymentMethod,
     PaymentStatus,
 )
-from minichat_desktop.domain.sales import orders, pos
+from minichat_desktop.domain.sales import orders, pos, refunds
 from minichat_desktop.domain.sales.pos import CartLine, Tender
 from minichat_desktop.domain.sales.tax_documents import Buyer
 from minichat_desktop.errors import OutOfStock, UserError
@@ -219,6 +219,43 @@ def test_refund_returns_stock_and_pays_back_the_way_it_came(shopdb: Database) ->
     with pytest.raises(UserError) as err, shopdb.write() as s:
         pos.refund_sale(s, sale.order.id, "staff", "again")
     assert err.value.code == "pos.not_refundable"
+
+
+def test_a_partial_counter_refund_pays_back_from_the_first_tenders(shopdb: Database) -> None:
+    """One of three teas back (45.00) from a cash + PromptPay sale: the cash goes back first
+    and the drawer and the Z report count 45.00 refunded; the rest later empties the cash
+    tender and then the PromptPay one, and the sale is refunded."""
+    _open(shopdb, 50000)
+    tea = _find(shopdb, "TEA-1")
+    buyer = Buyer(name="สมใจ ดีมาก", address="3 ถนนราชดำเนิน กรุงเทพฯ 10200")
+    with shopdb.write() as s:
+        sale = pos.ring_up(s, [_line(tea, 3)], [Tender(CASH, 6000), Tender(PP, 7500)], "staff")
+        item = sale.order.items[0]
+        view = pos.refund_sale(
+            s,
+            sale.order.id,
+            "staff",
+            "ชาหก",
+            buyer=buyer,
+            request=refunds.RefundRequest({item.id: 1}, restock=True),
+        )
+    assert (view.status, view.payment_status, view.refunded_satang) == (
+        OrderStatus.DELIVERED,
+        PaymentStatus.PAID,
+        4500,
+    )
+    assert _stock(shopdb, tea.variant_id) == 18
+    with shopdb.read() as s:
+        report = pos.shift_report(s)
+    assert report.by_method == {"cash": 1500, "promptpay": 7500}
+    assert (report.refunds_count, report.refunds_total_satang) == (1, 4500)
+    assert report.expected_cash_satang == 51500
+    with shopdb.write() as s:
+        view = pos.refund_sale(s, sale.order.id, "staff", "คืนที่เหลือ")
+        back = [t.amount_satang for t in pos.tenders_of(s, sale.order.id) if t.amount_satang < 0]
+    assert (view.status, view.refunded_satang) == (OrderStatus.REFUNDED, 13500)
+    assert back == [-4500, -1500, -7500]
+    assert _stock(shopdb, tea.variant_id) == 20
 
 
 def test_cash_refund_cannot_take_more_than_the_drawer_holds(shopdb: Database) -> None:

@@ -1,15 +1,18 @@
 """The tax point and the VAT report over any sequence of what a shop does (hypothesis).
 
-Sales are placed, paid, shipped, delivered, printed (full or abbreviated tax invoices),
-reprinted, replaced by a full invoice and refunded, each at a time that only moves forward
-(hours, days or weeks apart, so months change). After every step:
+Sales (one or two lines, with discounts and shipping) are placed, paid, shipped, delivered,
+printed (full or abbreviated tax invoices), reprinted, replaced by a full invoice, refunded in
+part (units of a line, an amount off a line, the shipping) and in full, each at a time that
+only moves forward (hours, days or weeks apart, so months change). After every step:
 
 - every month's VAT report figures (value before VAT, VAT, and each non-zero row) are what
   they were before, except the month the step happened in — printing, reprinting or issuing a
   full invoice late never moves money between months, and a refund reduces VAT only through
   a credit note dated when it happened (Revenue Code s.78(1), s.82/10, s.86/10);
 - a sale is in the report of exactly one month once it has a tax point, and in none before;
-- document numbers run 1, 2, 3… per kind and year with no gap, cancelled ones kept.
+- document numbers run 1, 2, 3… per kind and year with no gap, cancelled ones kept;
+- a sale's credit notes (one per refund) never credit more VAT than it was charged, and
+  exactly that VAT once it is refunded in full.
 """
 
 from __future__ import annotations
@@ -28,11 +31,18 @@ from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, 
 from minichat_desktop.domain import shop
 from minichat_desktop.domain.catalog import products as catalog
 from minichat_desktop.domain.catalog.products import ProductInput
-from minichat_desktop.domain.models import Channel, OrderStatus, PaymentMethod, TaxDocument
+from minichat_desktop.domain.models import (
+    Channel,
+    OrderStatus,
+    PaymentMethod,
+    Refund,
+    TaxDocument,
+)
 from minichat_desktop.domain.reporting import reports
-from minichat_desktop.domain.sales import orders
+from minichat_desktop.domain.sales import orders, refunds
 from minichat_desktop.domain.sales import tax_documents as docs
 from minichat_desktop.domain.sales.orders import LineInput, NewOrder
+from minichat_desktop.domain.sales.refunds import RefundRequest
 from minichat_desktop.domain.sales.tax_documents import Buyer, DocumentKind
 from minichat_desktop.domain.shop import BANGKOK
 from minichat_desktop.domain.sql import DriverConnection
@@ -69,6 +79,9 @@ class ShopDays(RuleBasedStateMachine):
             )  # fmt: skip
             catalog.save_product(
                 s, ProductInput(sku="P1", name_th="เสื้อ", price_satang=10_700, stock=10_000), "o"
+            )
+            catalog.save_product(
+                s, ProductInput(sku="P2", name_th="หมวก", price_satang=9_999, stock=10_000), "o"
             )
         self.now = START
         self.ids: list[int] = []
@@ -114,15 +127,35 @@ class ShopDays(RuleBasedStateMachine):
 
     # ---- what the shop does
 
-    @rule(gap=GAPS, counter=st.booleans(), named=st.booleans())
-    def place(self, gap: int, counter: bool, named: bool) -> None:
+    @rule(
+        gap=GAPS,
+        counter=st.booleans(),
+        named=st.booleans(),
+        quantities=st.lists(st.integers(1, 3), min_size=1, max_size=2),
+        discount=st.sampled_from([0, 1, 333, 1_001]),
+        shipping=st.sampled_from([0, 5_000, 3_333]),
+    )
+    def place(
+        self,
+        gap: int,
+        counter: bool,
+        named: bool,
+        quantities: list[int],
+        discount: int,
+        shipping: int,
+    ) -> None:
         def go(s: Any) -> None:
             new = NewOrder(
                 channel=Channel.POS if counter else Channel.LINE,
-                lines=[LineInput(quantity=1, sku="P1")],
+                lines=[
+                    LineInput(quantity=q, sku=sku)
+                    for q, sku in zip(quantities, ("P1", "P2"), strict=False)
+                ],
                 payment_method=PaymentMethod.CASH if counter else PaymentMethod.BANK_TRANSFER,
                 completed=counter,
                 created_at=self.now,
+                discount_satang=discount,
+                shipping_satang=0 if counter else shipping,
                 **(ADDRESS if named else {}),
             )
             self.ids.append(orders.place_order(s, new, "staff").id)
@@ -184,7 +217,58 @@ class ShopDays(RuleBasedStateMachine):
             ),
         )
 
+    @precondition(lambda self: self.ids)
+    @rule(
+        gap=GAPS,
+        data=st.data(),
+        named=st.booleans(),
+        how=st.sampled_from(["units", "amount", "shipping"]),
+    )
+    def partial_refund(self, gap: int, data: st.DataObject, named: bool, how: str) -> None:
+        oid = self._pick(data)
+        with self.db.read() as s:
+            left = refunds.refundable(s, oid)
+        line = data.draw(st.sampled_from(left.lines))
+        if how == "units":
+            ask = RefundRequest(
+                quantities={line.item_id: data.draw(st.integers(1, max(1, line.quantity_left)))},
+                reason="คืนบางชิ้น",
+                restock=data.draw(st.booleans()),
+            )
+        elif how == "amount":
+            most = max(1, line.satang_left)
+            ask = RefundRequest(
+                amounts={line.item_id: data.draw(st.integers(1, most))}, reason="ลดราคาให้"
+            )
+        else:
+            ask = RefundRequest(shipping=True, reason="คืนค่าส่ง")
+        buyer = BUYER if named else None
+        self._step(
+            gap,
+            lambda s: refunds.refund_order(s, oid, ask, "owner", at=self.now, buyer=buyer),
+        )
+
     # ---- what must always hold
+
+    @invariant()
+    def credit_notes_never_credit_more_than_the_invoice(self) -> None:
+        """The credit notes of a sale credit at most its VAT and money; a sale refunded in
+        full (in one step or many) credits exactly its VAT, and gives back exactly its total."""
+        with self.db.read() as s:
+            for oid in self.ids:
+                order = orders.get_order(s, oid)
+                rows = s.query(Refund).filter(Refund.order_id == oid).all()
+                credited_vat = sum(r.vat_satang for r in rows if r.credit_note_id is not None)
+                notes = s.query(TaxDocument).filter(
+                    TaxDocument.order_id == oid, TaxDocument.kind == "credit_note"
+                )
+                assert notes.count() == sum(1 for r in rows if r.credit_note_id is not None)
+                assert credited_vat <= order.vat_satang
+                assert sum(r.amount_satang for r in rows) <= order.total_satang
+                if order.payment_status == "refunded":
+                    assert sum(r.amount_satang for r in rows) == order.total_satang
+                    if notes.count():
+                        assert credited_vat == order.vat_satang
 
     @invariant()
     def each_sale_with_a_tax_point_is_in_one_month(self) -> None:

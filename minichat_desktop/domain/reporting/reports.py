@@ -619,12 +619,15 @@ def vat_rows(raw: DriverConnection, date_from: dt.date, date_to: dt.date) -> lis
             ]
         )
 
-    # Cancelled tax invoices keep their number, with nothing to pay; credit notes reduce.
+    # Cancelled tax invoices keep their number, with nothing to pay; each credit note reduces
+    # by exactly its refund (one per refund: a sale refunded in parts has several).
     for kind, doc_number, issued, doc_buyer, name, tax_id, branch, total, vat in raw.execute(
         """
         SELECT d.kind, d.number, d.issued_at, d.buyer, o.customer_name, o.customer_tax_id,
-            o.customer_branch, o.total_satang, o.vat_satang
+            o.customer_branch, COALESCE(r.amount_satang, o.total_satang),
+            COALESCE(r.vat_satang, o.vat_satang)
         FROM tax_documents d JOIN orders o ON o.id = d.order_id
+        LEFT JOIN refunds r ON r.credit_note_id = d.id
         WHERE d.issued_at >= :lo AND d.issued_at < :hi
           AND (d.kind = 'credit_note'
                OR (d.kind IN ('full', 'abbreviated') AND d.cancelled_at IS NOT NULL))

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from sqlalchemy.orm import Session
 
 from minichat_desktop.domain.models import OrderStatus, PaymentMethod
-from minichat_desktop.domain.sales import order_notify, orders
+from minichat_desktop.domain.sales import order_notify, orders, refunds
 from minichat_desktop.domain.sales.tax_documents import Buyer
 from minichat_desktop.domain.thai import is_valid_s10
 from minichat_desktop.errors import UserError
@@ -100,6 +100,34 @@ def change_status(
         session, order_id, OrderStatus(to), actor, note.strip(), buyer=buyer
     )
     return Changed(view, _tell(session, order_id, str(view.status), actor, tell))
+
+
+@dataclass(frozen=True, slots=True)
+class Refunded:
+    """An order after a refund, the refund (its credit note number) and the message queued
+    for its shopper when the refund made the order refunded in full and ``tell`` was asked."""
+
+    order: orders.OrderView
+    refund: refunds.RefundView
+    told: order_notify.Told | None
+
+
+def refund(
+    session: Session,
+    order_id: int,
+    request: refunds.RefundRequest,
+    actor: str,
+    *,
+    tell: bool = False,
+    buyer: Buyer | None = None,
+) -> Refunded:
+    """Refund what ``request`` says (``refunds.refund_order``: some units, an amount off a
+    line, the shipping) and, with ``tell``, send the ``refunded`` message once nothing is
+    left to refund (a partial refund is the owner's conversation, not a template's)."""
+    done = refunds.refund_order(session, order_id, request, actor, buyer=buyer)
+    view = orders.get_order(session, order_id)
+    told = _tell(session, order_id, "refunded", actor, tell and done.completes)
+    return Refunded(view, done, told)
 
 
 def bulk_change_status(

@@ -42,9 +42,11 @@ from minichat_desktop.domain.models import (
     PaymentMethod,
     PaymentStatus,
     ProductVariant,
+    Refund,
     utcnow,
 )
 from minichat_desktop.domain.payments import slips
+from minichat_desktop.domain.sales import refunds
 from minichat_desktop.domain.sales import tax_documents as documents
 from minichat_desktop.domain.sales.tax_point import TaxPointBasis, record_tax_point
 from minichat_desktop.domain.sql import DriverConnection
@@ -199,6 +201,19 @@ class NoteView:
 
 
 @dataclass(frozen=True, slots=True)
+class RefundBrief:
+    """A refund as the order's detail lists it (``refunds.list_refunds`` has its lines)."""
+
+    id: int
+    at: dt.datetime
+    amount_satang: int
+    vat_satang: int
+    reason: str
+    actor: str
+    restocked: bool
+
+
+@dataclass(frozen=True, slots=True)
 class OrderSummary:
     id: int
     number: str
@@ -214,6 +229,11 @@ class OrderSummary:
     carrier: str
     tracking_number: str
     created_at: dt.datetime
+    refunded_satang: int = 0  # money given back so far (a partly refunded order stays open)
+
+    @property
+    def partly_refunded(self) -> bool:
+        return self.refunded_satang > 0 and self.payment_status != PaymentStatus.REFUNDED
 
 
 @dataclass(frozen=True, slots=True)
@@ -266,6 +286,16 @@ class OrderView:
     timeline: tuple[TimelineEntry, ...] = field(default=())
     # What the check of the latest slip found (None: no slip recorded since checks began).
     slip_check: slips.SlipCheckView | None = None
+    refunds: tuple[RefundBrief, ...] = field(default=())
+
+    @property
+    def refunded_satang(self) -> int:
+        """Money given back so far (a partly refunded order keeps its status)."""
+        return sum(r.amount_satang for r in self.refunds)
+
+    @property
+    def partly_refunded(self) -> bool:
+        return bool(self.refunds) and self.payment_status != PaymentStatus.REFUNDED
 
     @property
     def allowed_next(self) -> frozenset[OrderStatus]:
@@ -290,7 +320,7 @@ def allowed_transitions(status: OrderStatus, payment: PaymentStatus) -> frozense
 _VIEW_FIELDS = [
     f
     for f in OrderView.__dataclass_fields__
-    if f not in ("items", "notes", "timeline", "slip_check")
+    if f not in ("items", "notes", "timeline", "slip_check", "refunds")
 ]
 
 
@@ -317,6 +347,10 @@ def order_view(o: Order) -> OrderView:
             TimelineEntry(e.kind, e.status, e.note, e.actor, e.created_at) for e in o.events
         ),
         slip_check=slips.slip_view(o.slips[-1]) if o.slips else None,
+        refunds=tuple(
+            RefundBrief(r.id, r.at, r.amount_satang, r.vat_satang, r.reason, r.actor, r.restocked)
+            for r in o.refunds
+        ),
     )
 
 
@@ -693,6 +727,7 @@ def _load(session: Session, order_id: int | None = None, number: str | None = No
         selectinload(Order.notes),
         selectinload(Order.events),
         selectinload(Order.slips),
+        selectinload(Order.refunds),
     )
     stmt = (
         stmt.where(Order.id == order_id)
@@ -741,6 +776,12 @@ def list_orders(
         .correlate(Order)
         .scalar_subquery()
     )
+    refunded = (
+        select(func.coalesce(func.sum(Refund.amount_satang), 0))
+        .where(Refund.order_id == Order.id)
+        .correlate(Order)
+        .scalar_subquery()
+    )
     stmt = select(
         Order.id,
         Order.number,
@@ -756,6 +797,7 @@ def list_orders(
         Order.carrier,
         Order.tracking_number,
         Order.created_at,
+        refunded.label("refunded_satang"),
     )
     stmt = _filtered(stmt, filters)
     stmt = stmt.order_by(Order.created_at.desc(), Order.id.desc()).limit(limit).offset(offset)
@@ -842,12 +884,14 @@ def change_status(
     at: dt.datetime | None = None,
     buyer: documents.Buyer | None = None,
 ) -> OrderView:
-    """Move an order to ``to``. Cancelling gives reserved stock back; refunding gives the
-    stock back, marks the payment refunded and, when the order had a tax invoice, issues its
-    credit note (``documents.issue_credit_note``). Raises :class:`InvalidTransition` naming both
-    statuses when the move is not allowed. ``at`` (aware; default now) is when it happened:
-    the demo shop records past changes at their own times. ``buyer``: who the refund's credit
-    note names when its tax invoice names nobody (``document.credit_note_buyer_required``)."""
+    """Move an order to ``to``. Cancelling gives reserved stock back; refunding refunds
+    everything still refundable (``refunds.refund_rest``: the whole order, or the rest after
+    partial refunds), gives that stock back, marks the payment refunded and, when the order
+    had a tax invoice, issues the refund's credit note. Raises :class:`InvalidTransition`
+    naming both statuses when the move is not allowed. ``at`` (aware; default now) is when it
+    happened: the demo shop records past changes at their own times. ``buyer``: who the
+    refund's credit note names when its tax invoice names nobody
+    (``document.credit_note_buyer_required``)."""
     order = _load(session, order_id=order_id)
     current = OrderStatus(order.status)
     to = OrderStatus(to)
@@ -869,7 +913,7 @@ def change_status(
         if at.tzinfo is None:
             raise ValueError("at must be an aware datetime")
         now = at.astimezone(dt.UTC)
-    if to in (S.CANCELLED, S.REFUNDED):
+    if to == S.CANCELLED:
         back: dict[int, int] = defaultdict(int)
         for item in order.items:
             if item.variant_id is not None:
@@ -880,15 +924,14 @@ def change_status(
         record_movements(
             session,
             {vid: qty for vid, qty in back.items() if vid in alive},
-            MovementReason.CANCELLATION if to == S.CANCELLED else MovementReason.REFUND,
+            MovementReason.CANCELLATION,
             actor,
             note=order.number,
             order_id=order.id,
         )
-        if to == S.CANCELLED:
-            order.cancel_reason = note
-        else:
-            order.payment_status = PaymentStatus.REFUNDED
+        order.cancel_reason = note
+    if to == S.REFUNDED:  # the rest of the order, with its credit note when it had a tax invoice
+        refunds.refund_rest(session, order, actor, note, at=now, buyer=buyer)
     if to == S.SHIPPED and order.shipped_at is None:
         order.shipped_at = now
     if to == S.DELIVERED:
@@ -898,9 +941,7 @@ def change_status(
     order.updated_at = now
     _event(session, order, "status", actor, note, status=to, at=now)
     session.flush()
-    if to == S.REFUNDED:  # a sale that had a tax invoice gets its credit note (ใบลดหนี้)
-        documents.issue_credit_note(session, order.id, actor, now=now, buyer=buyer)
-    session.expire(order, ["events"])
+    session.expire(order, ["events", "refunds"])
     return order_view(order)
 
 

@@ -17,7 +17,7 @@ from __future__ import annotations
 import datetime as dt
 from collections import defaultdict
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from sqlalchemy import func, select
@@ -39,6 +39,7 @@ from minichat_desktop.domain.models import (
     utcnow,
 )
 from minichat_desktop.domain.sales import orders as orders_mod
+from minichat_desktop.domain.sales import refunds
 from minichat_desktop.domain.sales import tax_documents as documents
 from minichat_desktop.domain.sql import DriverConnection
 from minichat_desktop.domain.thai import ThaiFormatError, format_baht, validate_tax_id
@@ -286,14 +287,14 @@ def _summary(session: Session, shift: Shift) -> ShiftReport:
     ).all()
     by_method: dict[str, int] = defaultdict(int)
     sold: list[int] = []
-    refunded: set[int] = set()
+    refunded: dict[int, int] = defaultdict(int)  # money given back, by order (some in part)
     for order_id, method, amount in payments:
         by_method[str(method)] += amount
         if amount >= 0:
             if order_id not in sold:
                 sold.append(order_id)
         else:
-            refunded.add(order_id)
+            refunded[order_id] -= amount
     sales = (
         session.execute(
             select(
@@ -301,11 +302,6 @@ def _summary(session: Session, shift: Shift) -> ShiftReport:
             ).where(Order.id.in_(sold))
         ).all()
         if sold
-        else []
-    )
-    refunds = (
-        session.execute(select(Order.total_satang).where(Order.id.in_(refunded))).scalars().all()
-        if refunded
         else []
     )
     by_number = sorted(r.number for r in sales)
@@ -336,8 +332,8 @@ def _summary(session: Session, shift: Shift) -> ShiftReport:
         sales_total_satang=sum(r.total_satang for r in sales),
         discounts_satang=sum(r.discount_satang for r in sales),
         vat_satang=sum(r.vat_satang for r in sales),
-        refunds_count=len(refunds),
-        refunds_total_satang=sum(refunds),
+        refunds_count=len(refunded),
+        refunds_total_satang=sum(refunded.values()),
         by_method=dict(sorted(by_method.items())),
         cash_in_satang=cash_in,
         cash_out_satang=cash_out,
@@ -603,10 +599,17 @@ def refund_sale(
     reason: str,
     *,
     buyer: documents.Buyer | None = None,
+    request: refunds.RefundRequest | None = None,
 ) -> orders_mod.OrderView:
-    """Refund a paid sale whole: stock comes back, and the money goes back the way it came
-    (negative tenders in the open shift, so cash back leaves the drawer's count right).
-    ``buyer``: who the credit note names when the sale's tax invoice names nobody."""
+    """Refund a paid sale — what ``request`` says (some units, an amount off a line), or
+    everything still refundable without it — and give the money back the way it came:
+    negative tenders in the open shift, taken from the sale's tenders in the order they were
+    paid, each up to what it still holds, so cash back leaves the drawer's count right.
+    ``buyer``: who the credit note names when the sale's tax invoice names nobody.
+
+    Raises :class:`UserError` ``pos.refund_reason``, ``pos.not_refundable`` (not paid),
+    ``pos.cash_short`` (the drawer holds less cash than goes back) and what
+    ``refunds.plan_refund`` raises."""
     if not reason.strip():
         raise UserError("pos.refund_reason", "say why the sale is refunded")
     shift = _require_open(session)
@@ -619,18 +622,26 @@ def refund_sale(
             f"order {order.number} is not paid, so there is nothing to refund",
             order=order.number,
         )
-    paid = [t for t in tenders_of(session, order_id) if t.amount_satang > 0]
-    if not paid:  # an order paid outside the till (transfer, COD): refund it the same way
-        paid = [Tender(PaymentMethod(order.payment_method), order.total_satang)]
+    left = refunds.refundable(session, order_id)
+    plan = (
+        refunds.plan_refund(left, replace(request, reason=reason))
+        if request is not None
+        else refunds.plan_rest(left)
+    )
+    back = _money_back(session, order, plan.amount_satang)
     cash_in_drawer = _summary(session, shift).expected_cash_satang
-    cash_back = sum(t.amount_satang for t in paid if t.method == PaymentMethod.CASH)
+    cash_back = sum(t.amount_satang for t in back if t.method == PaymentMethod.CASH)
     if cash_back > cash_in_drawer:
         raise _cash_short(cash_back, cash_in_drawer)
-    view = orders_mod.change_status(
-        session, order_id, OrderStatus.REFUNDED, actor, note=reason.strip(), buyer=buyer
-    )
+    if request is None or (plan.completes and request.restock):
+        view = orders_mod.change_status(
+            session, order_id, OrderStatus.REFUNDED, actor, note=reason.strip(), buyer=buyer
+        )
+    else:
+        refunds.refund_order(session, order_id, replace(request, reason=reason), actor, buyer=buyer)
+        view = orders_mod.get_order(session, order_id)
     now = utcnow()
-    for t in paid:
+    for t in back:
         session.add(
             OrderPayment(
                 order_id=order_id,
@@ -646,6 +657,31 @@ def refund_sale(
         )
     session.flush()
     return view
+
+
+def _money_back(session: Session, order: Order, amount: int) -> list[Tender]:
+    """Where ``amount`` goes back: the sale's tenders in the order they were paid, each up to
+    what it still holds after earlier refunds (an order paid outside the till — transfer,
+    COD — goes back the way it was paid)."""
+    rows = tenders_of(session, order.id)
+    paid = [t for t in rows if t.amount_satang > 0]
+    if not paid:
+        paid = [Tender(PaymentMethod(order.payment_method), order.total_satang)]
+    given_back: dict[PaymentMethod, int] = defaultdict(int)
+    for t in rows:
+        if t.amount_satang < 0:
+            given_back[t.method] -= t.amount_satang
+    out: list[Tender] = []
+    for t in paid:
+        holds = t.amount_satang - min(given_back[t.method], t.amount_satang)
+        given_back[t.method] -= t.amount_satang - holds
+        take = min(holds, amount)
+        if take:
+            out.append(Tender(t.method, take, ref=t.ref))
+            amount -= take
+    if amount:  # paid outside the till in part: the rest goes back the order's own way
+        out.append(Tender(PaymentMethod(order.payment_method), amount))
+    return out
 
 
 # ---------------------------------------------------------------------------- held sales

@@ -10,13 +10,14 @@ Which document an order gets:
 - a shop that is not VAT-registered may not issue tax invoices: it issues a **receipt**
   (``receipt``, ใบเสร็จรับเงิน) only.
 
-A document is issued once per order and kind. Its number comes from its own gap-free counter
-per kind and Bangkok calendar year (``INV2026-000001``, ``ABB…``, ``RC…``), taken inside the
-writer's transaction like order numbers; issuing again returns the same number, date and buyer,
-so a reprint reads exactly as the original. Documents are issued for paid orders only (the
-receipt says the money was received), and a sale's document is **dated at its tax point**
-(``tax_point.py``: the sale, payment or delivery), however late it is printed; a credit note
-is dated at the refund.
+A document is issued once per order and kind — except credit notes, one per refund
+(``refunds.py``: a sale refunded in parts has several). Its number comes from its own
+gap-free counter per kind and Bangkok calendar year (``INV2026-000001``, ``ABB…``, ``RC…``),
+taken inside the writer's transaction like order numbers; issuing again returns the same
+number, date and buyer, so a reprint reads exactly as the original. Documents are issued for
+paid orders only (the receipt says the money was received), and a sale's document is **dated
+at its tax point** (``tax_point.py``: the sale, payment or delivery), however late it is
+printed; a credit note is dated at its refund and credits exactly that refund.
 
 Each number's life (docs/adr/0008-tax-point.md): the first print or save is the one original
 (ต้นฉบับ); every later one is a copy (สำเนา); a lost original is replaced by a ใบแทน (Revenue
@@ -35,7 +36,7 @@ from dataclasses import asdict, dataclass, replace
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
 from minichat_desktop.domain import shop as shop_mod
@@ -47,6 +48,7 @@ from minichat_desktop.domain.models import (
     OrderStatus,
     PaymentMethod,
     PaymentStatus,
+    Refund,
     TaxDocument,
     utcnow,
 )
@@ -271,6 +273,7 @@ class Credit:
     difference: int
     vat: int
     reason: str
+    earlier_credits: int = 0  # before VAT: the credit notes issued before this one
 
     @property
     def total(self) -> int:
@@ -379,10 +382,22 @@ def default_kind(session: Session, *, counter: bool = False) -> DocumentKind:
 
 
 def find_document(session: Session, order_id: int, kind: DocumentKind) -> DocumentView | None:
+    """The order's ``kind`` document; for credit notes (one per refund) the newest."""
     doc = session.scalar(
-        select(TaxDocument).where(TaxDocument.order_id == order_id, TaxDocument.kind == kind)
+        select(TaxDocument)
+        .where(TaxDocument.order_id == order_id, TaxDocument.kind == kind)
+        .order_by(TaxDocument.id.desc())
+        .limit(1)
     )
     return _view(doc) if doc is not None else None
+
+
+def find_by_number(session: Session, number: str) -> DocumentView:
+    """A document by its number (``CN2026-000002``, any case). Raises :class:`NotFound`."""
+    doc = session.scalar(select(TaxDocument).where(TaxDocument.number == number.strip().upper()))
+    if doc is None:
+        raise NotFound("document.not_found", f"no document {number}", number=number)
+    return _view(doc)
 
 
 def list_documents(session: Session, order_id: int) -> list[DocumentView]:
@@ -660,11 +675,14 @@ def issue_credit_note(
     order_id: int,
     actor: str,
     *,
+    refund_id: int,
     now: dt.datetime | None = None,
     buyer: Buyer | None = None,
 ) -> DocumentView | None:
-    """The credit note (ใบลดหนี้, s.86/10) of a refunded sale, dated at the refund, from its
-    own gap-free sequence (``CN2026-000001``); the one already issued when there is one.
+    """The credit note (ใบลดหนี้, s.86/10) of one refund (``refunds.refund_order`` and
+    ``refund_rest`` call it in the refund's unit of work), dated at the refund, from its own
+    gap-free sequence (``CN2026-000001``); an order refunded in parts has one per refund.
+    What it credits is the refund's: its lines, their value and VAT (``_credit``).
 
     Output tax is reduced only through a credit note against a tax invoice (s.82/10): a
     VAT-registered shop's sale whose tax point has passed but whose tax invoice was never
@@ -672,20 +690,17 @@ def issue_credit_note(
     address, else abbreviated), then the credit note. None when there is no output tax to
     reduce: a shop that is not VAT-registered, or a sale without a tax point.
 
-    The credit note names the buyer: ``buyer``, else the tax invoice's, else the order's. A
-    credit note against an abbreviated invoice that names nobody needs ``buyer`` (name and
-    address): :class:`UserError` ``document.credit_note_buyer_required`` asks for it. Called by
-    ``orders.change_status`` in the refund's own unit of work; a refund is the whole order, so
-    the right value is zero and the difference the invoice's value."""
-    existing = find_document(session, order_id, DocumentKind.CREDIT_NOTE)
-    if existing is not None:
-        return existing
+    The credit note names the buyer: ``buyer``, else the one an earlier credit note of the
+    sale named, else the tax invoice's, else the order's. A credit note against an
+    abbreviated invoice that names nobody needs ``buyer`` (name and address):
+    :class:`UserError` ``document.credit_note_buyer_required`` asks for it."""
     when = now or utcnow()
     order = _order_row(session, order_id)
     invoice = _tax_invoice(session, order_id) or _owed_invoice(session, order, actor, when)
     if invoice is None:
         return None
-    chosen = _credit_buyer(order, invoice, buyer)
+    earlier = find_document(session, order_id, DocumentKind.CREDIT_NOTE)
+    chosen = _credit_buyer(order, invoice, buyer, earlier.buyer if earlier else None)
     return _record(
         session,
         order_id,
@@ -693,7 +708,21 @@ def issue_credit_note(
         chosen,
         actor,
         when,
-        note=f" (อ้างอิง {invoice.number})",
+        note=f" (อ้างอิง {invoice.number}, การคืนเงินครั้งที่ {_refund_ordinal(session, refund_id)})",
+    )
+
+
+def _refund_ordinal(session: Session, refund_id: int) -> int:
+    """The refund's place among its order's refunds (1 for the first)."""
+    refund = session.get(Refund, refund_id)
+    assert refund is not None
+    return int(
+        session.scalar(
+            select(func.count(Refund.id)).where(
+                Refund.order_id == refund.order_id, Refund.id <= refund_id
+            )
+        )
+        or 0
     )
 
 
@@ -710,10 +739,14 @@ def _owed_invoice(
     return _record(session, order.id, kind, named, actor, when, dated=dated)
 
 
-def _credit_buyer(order: Order, invoice: DocumentView, given: Buyer | None) -> Buyer:
+def _credit_buyer(
+    order: Order, invoice: DocumentView, given: Buyer | None, earlier: Buyer | None = None
+) -> Buyer:
     """Who a credit note names (s.86/10 asks for the buyer's name and address)."""
     if given is not None:
         chosen = _clean_buyer(given, DocumentKind.CREDIT_NOTE)
+    elif earlier is not None and earlier.name and earlier.address:
+        chosen = earlier
     elif invoice.buyer.name and invoice.buyer.address:
         chosen = invoice.buyer
     else:
@@ -740,7 +773,20 @@ def _tax_invoice(session: Session, order_id: int) -> DocumentView | None:
     return None
 
 
-def _credit(session: Session, order: Order) -> Credit:
+def _credited(session: Session, doc: DocumentView) -> Refund:
+    refund = session.scalar(
+        select(Refund).where(Refund.credit_note_id == doc.id).options(selectinload(Refund.lines))
+    )
+    if refund is None:  # every credit note is issued by a refund; never deleted
+        raise NotFound(
+            "document.no_refund", f"credit note {doc.number} has no refund", number=doc.number
+        )
+    return refund
+
+
+def _credit(session: Session, order: Order, doc: DocumentView, refund: Refund) -> Credit:
+    """What credit note ``doc`` credits: exactly its refund, against the sale's tax invoice
+    (whose value it shows, less the credit notes before it)."""
     invoice = _tax_invoice(session, order.id)
     if invoice is None:  # a credit note is only issued against one; never deleted
         raise NotFound(
@@ -748,27 +794,58 @@ def _credit(session: Session, order: Order) -> Credit:
             f"order {order.number} has no tax invoice",
             order=order.number,
         )
-    reason = session.scalar(
-        select(OrderEvent.note)
-        .where(
-            OrderEvent.order_id == order.id,
-            OrderEvent.kind == "status",
-            OrderEvent.status == OrderStatus.REFUNDED,
+    earlier = session.execute(
+        select(
+            func.coalesce(func.sum(Refund.amount_satang), 0),
+            func.coalesce(func.sum(Refund.vat_satang), 0),
+        ).where(
+            Refund.order_id == order.id,
+            Refund.credit_note_id.is_not(None),
+            Refund.id < refund.id,
         )
-        .order_by(OrderEvent.id.desc())
-        .limit(1)
-    )
+    ).one()
     value = order.total_satang - order.vat_satang
+    before = int(earlier[0]) - int(earlier[1])
+    difference = refund.amount_satang - refund.vat_satang
     return Credit(
         invoice_number=invoice.number,
         invoice_date=invoice.issued_at,
         invoice_title=TITLES[invoice.kind][0],
         original_value=value,
-        correct_value=0,
-        difference=value,
-        vat=order.vat_satang,
-        reason=(reason or "").strip() or "คืนสินค้าและคืนเงินเต็มจำนวน",
+        correct_value=value - before - difference,
+        difference=difference,
+        vat=refund.vat_satang,
+        reason=refund.reason.strip() or "คืนสินค้าและคืนเงิน",
+        earlier_credits=before,
     )
+
+
+def _credit_lines(order: Order, refund: Refund) -> tuple[DocLine, ...]:
+    """A credit note's lines: exactly what its refund gave back (a price reduction has no
+    units; the shipping is a line of its own)."""
+    items = {i.id: i for i in order.items}
+    out: list[DocLine] = []
+    for ln in refund.lines:
+        item = items.get(ln.order_item_id) if ln.order_item_id is not None else None
+        if item is None:
+            out.append(DocLine("", "ค่าจัดส่ง (Shipping)", 0, 0, 0, ln.amount_satang))
+            continue
+        name = item.name + (f" ({item.variant_title})" if item.variant_title else "")
+        if ln.quantity == 0:
+            out.append(DocLine(item.sku, f"{name} — ลดราคา", 0, 0, 0, ln.amount_satang))
+            continue
+        gross = item.unit_price_satang * ln.quantity
+        out.append(
+            DocLine(
+                item.sku,
+                name,
+                ln.quantity,
+                item.unit_price_satang,
+                max(0, gross - ln.amount_satang),
+                ln.amount_satang,
+            )
+        )
+    return tuple(out)
 
 
 # ---------------------------------------------------------------------------- gathering
@@ -840,7 +917,10 @@ def document_data(session: Session, doc: DocumentView) -> DocumentData:
     if order is None:
         raise NotFound("order.not_found", f"no order {doc.order_id}", order=str(doc.order_id))
     title_th, title_en = TITLES[doc.kind]
-    credit = _credit(session, order) if doc.kind is DocumentKind.CREDIT_NOTE else None
+    credit, lines = None, _lines(order)
+    if doc.kind is DocumentKind.CREDIT_NOTE:
+        refund = _credited(session, doc)
+        credit, lines = _credit(session, order, doc, refund), _credit_lines(order, refund)
     totals = DocTotals(
         subtotal=order.subtotal_satang,
         discount=order.discount_satang,
@@ -862,7 +942,7 @@ def document_data(session: Session, doc: DocumentView) -> DocumentData:
         order_number=order.number,
         order_date=order.created_at,
         channel=order.channel,
-        lines=_lines(order),
+        lines=lines,
         totals=totals,
         paid_at=order.paid_at,
         tenders=_tenders(session, order),

@@ -134,6 +134,33 @@ TEXTS = {
     "Payment received": "ได้รับเงินแล้ว",
     "Shipped (with tracking)": "จัดส่งแล้ว (พร้อมเลขพัสดุ)",
     "Tracking number changed": "แก้ไขเลขพัสดุ",
+    # the refund dialog and what a refund shows
+    "Refund {number}": "คืนเงิน {number}",
+    "Give back units of a line, or take an amount off a line (a price reduction: nothing "
+    "comes back). A sale with a tax invoice gets a credit note for exactly this refund.": (
+        "คืนสินค้าบางชิ้นของรายการ หรือลดราคาให้บางรายการ (ลดราคา: ไม่มีสินค้าคืน) "
+        "ถ้าออกใบกำกับภาษีไว้แล้ว ระบบจะออกใบลดหนี้ตามยอดคืนนี้พอดี"
+    ),
+    "Refund the shipping ({amount})": "คืนค่าจัดส่ง ({amount})",
+    "e.g. damaged in transit; printed on the credit note": "เช่น สินค้าเสียหายระหว่างขนส่ง (พิมพ์ในใบลดหนี้)",
+    "The goods came back: return the units to stock": "ได้รับสินค้าคืนแล้ว: นำกลับเข้าสต็อก",
+    "Tell the customer in chat when the order is fully refunded": "แจ้งลูกค้าในแชทเมื่อคืนเงินครบทั้งออเดอร์",
+    "Refund everything": "คืนทั้งหมด",
+    "Ordered": "สั่ง",
+    "Can return": "คืนได้ (ชิ้น)",
+    "Can refund": "คืนเงินได้",
+    "Units back": "จำนวนที่คืน",
+    "Or amount off (฿)": "หรือลดราคา (฿)",
+    "Choose what to refund.": "เลือกรายการที่จะคืน",
+    "Give back {amount}": "คืนเงิน {amount}",
+    "VAT {amount}": "ภาษีมูลค่าเพิ่ม {amount}",
+    "the whole order is then refunded": "คืนเงินครบทั้งออเดอร์",
+    "Refund {amount}": "คืนเงิน {amount}",
+    "Say why (it is printed on the credit note).": "กรุณาระบุเหตุผล (พิมพ์ในใบลดหนี้)",
+    "Refunded {amount} on {number}": "คืนเงิน {amount} ออเดอร์ {number} แล้ว",
+    "credit note {number}": "ใบลดหนี้ {number}",
+    "Refunded {amount} {when}": "คืนเงิน {amount} {when}",
+    "Partly refunded {amount}": "คืนเงินบางส่วน {amount}",
 }
 
 ERRORS = {
@@ -166,4 +193,18 @@ ERRORS = {
     "order_notify.empty": "ข้อความ “{event}” ว่างเปล่า กรุณาพิมพ์ข้อความ",
     "order_notify.too_long": "ข้อความ “{event}” ยาวเกิน {max} ตัวอักษร",
     "order_notify.unknown_event": "ไม่รู้จักเหตุการณ์ {event}",
+    "refund.cancelled": "ออเดอร์ {order} ถูกยกเลิกแล้ว ไม่มีเงินที่ต้องคืน",
+    "refund.already_refunded": "ออเดอร์ {order} คืนเงินครบแล้ว",
+    "refund.not_paid": "ออเดอร์ {order} ยังไม่ได้ชำระเงิน จึงไม่มีเงินให้คืน ให้ยกเลิกออเดอร์แทน",
+    "refund.too_many": "ออเดอร์ {order} รายการ {sku}: ขอคืน {asked} ชิ้น แต่คืนได้อีกเพียง {left} ชิ้น",
+    "refund.too_much": "ออเดอร์ {order} รายการ {sku}: ขอคืน {asked} แต่คืนได้อีกเพียง {left}",
+    "refund.both": "ออเดอร์ {order} รายการ {sku}: เลือกคืนเป็นจำนวนชิ้นหรือเป็นจำนวนเงินอย่างใดอย่างหนึ่งในครั้งเดียว",
+    "refund.shipping_refunded": "ออเดอร์ {order} คืนค่าจัดส่งไปแล้ว",
+    "refund.empty": "เลือกสิ่งที่จะคืนของออเดอร์ {order}: จำนวนชิ้น ส่วนลดราคา หรือค่าจัดส่ง",
+    "refund.reason": "กรุณาระบุเหตุผลที่คืนเงินออเดอร์ {order} (พิมพ์ในใบลดหนี้)",
+    "refund.unknown_line": "ออเดอร์ {order} ไม่มีรายการนี้",
+    "refund.unknown_sku": "ออเดอร์ {order} ไม่มีรายการรหัส {sku}",
+    "refund.ambiguous_sku": "ออเดอร์ {order} มีหลายรายการที่ใช้รหัส {sku} กรุณาคืนจากหน้าออเดอร์",
+    "refund.bad_amount": "{sku}: “{text}” ไม่ใช่จำนวนเงินบาท (เช่น 50 หรือ 49.50)",
+    "document.not_credit_note": "{number} ไม่ใช่ใบลดหนี้",
 }

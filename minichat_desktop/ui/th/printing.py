@@ -6,6 +6,7 @@ TEXTS = {
     "PDF documents": "เอกสาร PDF",
     "Tax invoice": "ใบกำกับภาษี",
     "Credit note": "ใบลดหนี้",
+    "Which credit note?": "พิมพ์ใบลดหนี้ฉบับไหน",
     "This order has no credit note: one is issued when an order that had a tax invoice "
     "is refunded.": "ออเดอร์นี้ไม่มีใบลดหนี้ ใบลดหนี้ออกให้เมื่อคืนเงินออเดอร์ที่ออกใบกำกับภาษีไปแล้ว",
     "Receipt": "ใบเสร็จ",
