@@ -32,7 +32,10 @@ from dataclasses import dataclass
 import httpx
 from sqlalchemy.orm import Session
 
+from minichat_desktop.app.slips import confirm_slip_payment
 from minichat_desktop.domain import shop
+from minichat_desktop.domain.models import OrderStatus, PaymentStatus, SlipCheck
+from minichat_desktop.domain.payments import slips
 from minichat_desktop.domain.payments.verification import (
     Code,
     OnlineCheck,
@@ -274,3 +277,61 @@ async def test_connection(
     if config is None:
         return OnlineCheck(Outcome.ERROR, Code.NOT_SET_UP, "", "no provider")
     return await SlipChecker(config, key, transport=transport).test_connection()
+
+
+# ---------------------------------------------------------------------------- a recorded slip
+
+AUTO_ACTOR = "slip check"  # who confirmed a payment the owner let the check confirm
+
+
+@dataclass(frozen=True, slots=True)
+class RecordedSlipJob:
+    """The online check of one recorded slip, read in one unit of work: the job and the key
+    (from the keyring) to run it with."""
+
+    slip_id: int
+    job: SlipCheckJob
+    key: str | None
+
+
+def job_for_slip(session: Session, secrets: Secrets, slip_id: int) -> RecordedSlipJob | None:
+    """What to ask the service about the recorded slip ``slip_id``, or None when there is
+    nothing to ask: no service set up, no slip QR read from the picture, or the order is not
+    waiting for its money any more. Transfers already checked online for the same order are
+    passed along (the service's "duplicate" about them is our own earlier check)."""
+    settings = load_settings(session)
+    slip = slips.get_slip(session, slip_id)
+    if not settings.provider or slip.check != SlipCheck.READ or not slip.qr_payload:
+        return None
+    order = get_order(session, slip.order_id)
+    if order.payment_status != PaymentStatus.PENDING or order.status in (
+        OrderStatus.CANCELLED,
+        OrderStatus.REFUNDED,
+    ):
+        return None
+    checked = frozenset(
+        other.trans_ref
+        for other in slips.slips_of(session, slip.order_id)
+        if other.id != slip_id and other.verify_status and other.trans_ref
+    )
+    job = prepare_check(session, slip.order_id, slip.qr_payload, checked_refs=checked)
+    return RecordedSlipJob(slip_id, job, secrets.get(slip_key(settings.provider)))
+
+
+def record_check(session: Session, slip_id: int, result: SlipCheckResult) -> bool:
+    """Keep the service's answer on the slip; when the owner allowed it and the check passed,
+    confirm the payment (and thank the shopper) as the owner's click would. True when the
+    order was confirmed. A payment recorded meanwhile is left as it is."""
+    slips.record_verification(
+        session, slip_id, result.status, result.note, result.amount_satang, result.at
+    )
+    if not result.auto_confirm:
+        return False
+    order = get_order(session, result.order_id)
+    if order.payment_status != PaymentStatus.PENDING or order.status in (
+        OrderStatus.CANCELLED,
+        OrderStatus.REFUNDED,
+    ):
+        return False
+    confirm_slip_payment(session, result.order_id, slip_id, AUTO_ACTOR, tell=True)
+    return True

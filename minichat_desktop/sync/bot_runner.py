@@ -37,6 +37,7 @@ from minichat_desktop import paths
 from minichat_desktop.domain.conversations import conversations as convs
 from minichat_desktop.domain.models import utcnow
 from minichat_desktop.domain.payments.slips import SlipPicture
+from minichat_desktop.errors import DomainError
 from minichat_desktop.files import atomic_write_bytes
 from minichat_desktop.secrets import Secrets
 from minichat_desktop.storage.db import Database
@@ -217,12 +218,16 @@ class BotRunner:
         replies = await self._db(
             self._answer, conversation_id, message, now, hint, slip, read, not enabled
         )
-        if not replies:
+        ready: list[Outgoing] = []
+        if replies:
+            if isinstance(ai, BotAI):
+                replies = await ai.finish(replies)
+            ready = [await self._upload(r) if r.image_path else r for r in replies]
+            await self._db(self._queue_replies, conversation_id, ready)
+        if slip is not None:  # after the thanks: an automatic confirmation then follows it
+            await self._check_online(slip)
+        if not ready:
             return []
-        if isinstance(ai, BotAI):
-            replies = await ai.finish(replies)
-        ready = [await self._upload(r) if r.image_path else r for r in replies]
-        await self._db(self._queue_replies, conversation_id, ready)
         self.answered += 1
         if self._changed is not None:
             self._changed([conversation_id])
@@ -279,6 +284,36 @@ class BotRunner:
             return self.engine.answer(
                 s, conversation_id, message, now, ai, slip=slip, slip_read=read, silent=silent
             )
+
+    async def _check_online(self, path: str) -> None:
+        """The online slip check the owner set up (none: nothing happens): read what to ask,
+        ask the service (no database meanwhile), keep its answer on the slip and, when the
+        owner allowed it and the check passed, confirm the payment. A failure is logged and
+        leaves the slip for the owner to check by eye."""
+        from minichat_desktop.app import slip_verify
+
+        try:
+            found = await self._db(self._slip_job, path)
+            if found is None:
+                return
+            result = await slip_verify.run_check(found.job, found.key)
+            await self._db(self._record_check, found.slip_id, result)
+        except DomainError as exc:
+            log.warning("bot: online slip check not recorded: %s", exc.code)
+
+    def _slip_job(self, path: str) -> Any:
+        from minichat_desktop.app import slip_verify
+        from minichat_desktop.domain.payments import slips
+
+        with self.db.read() as s:
+            view = slips.slip_at_path(s, path)
+            return None if view is None else slip_verify.job_for_slip(s, self._secrets, view.id)
+
+    def _record_check(self, slip_id: int, result: Any) -> bool:
+        from minichat_desktop.app import slip_verify
+
+        with self.db.write() as s:
+            return slip_verify.record_check(s, slip_id, result)
 
     def _queue_replies(self, conversation_id: int, replies: list[Outgoing]) -> None:
         with self.db.write() as s:

@@ -5,22 +5,28 @@ already used for another order, named) and answers the shopper without accusing 
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
+from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 import httpx
 from support.bot_shop import make_shop
 from support.recorder import Recorder
 from support.shopper import Shopper
+from support.slip_services import FakeSlipOK, Slip
 from support.slips import KBANK_QR, add_noise, encode, slip_screen
 from support.waiting import until
 
+from minichat_desktop.app import slip_verify
 from minichat_desktop.domain.activity import notifications
 from minichat_desktop.domain.bot.engine import ENABLED_KEY
 from minichat_desktop.domain.models import Channel, PaymentMethod, SlipCheck
 from minichat_desktop.domain.sales import orders
 from minichat_desktop.domain.sales.orders import LineInput, NewOrder
 from minichat_desktop.domain.shop import put_setting
+from minichat_desktop.secrets import Secrets, slip_key
 from minichat_desktop.storage.db import Database
 from minichat_desktop.sync.client import RelayClient
 from relay import protocol as p
@@ -99,3 +105,44 @@ async def test_a_reused_slip_is_read_flagged_to_the_owner_and_answered_neutrally
     assert note.body == (
         f"⚠ สลิปนี้เคยใช้กับออเดอร์ {earlier.number} — ตรวจก่อนยืนยัน · สมหญิง ใจดี · ฿150.50"
     )
+
+
+async def test_a_slip_the_bank_confirms_pays_the_order_when_the_owner_allowed_it(
+    relay: Any, db: Database, desktop: tuple[RelayClient, Recorder], shopper: Shopper
+) -> None:
+    """With an online check set up (SlipOK's stand-in) and "confirm automatically" on, the
+    slip's transfer for exactly the amount due to the shop's account pays the order: the check
+    is kept on the slip, the reference is the bank's, and the shopper is told after the thanks."""
+    _client, rec = desktop
+    make_shop(db)
+    with db.write() as s:
+        put_setting(s, ENABLED_KEY, True)
+    await shopper.say("w-1", "โอนแล้วค่ะ")
+    await until(lambda: len(rec.stored) == 1)
+    await shopper.next_message(timeout=15)  # the bot asks for the slip
+    order = _order(db, rec.stored[0].conversation.ref)
+    service = FakeSlipOK("sk-test-0001")
+    service.add(
+        Slip(KBANK_QR, "016340141523ATF05798", Decimal(order.total_satang) / 100,
+             dt.datetime.now(dt.UTC), receiver_account="xxx-x-x6789-x")
+    )  # fmt: skip
+    await service.start()
+    try:
+        Secrets(Path(db.path).parent).set(slip_key("slipok"), "sk-test-0001")
+        with db.write() as s:
+            slip_verify.save_settings(
+                s, "slipok", branch_id="12345", base_url=service.base_url, auto_confirm=True
+            )
+        picture = encode(add_noise(slip_screen(KBANK_QR), 3), "JPEG", quality=80)
+        await _send_picture(relay, shopper, "w-2", picture, "image/jpeg")
+        thanks = await shopper.next_message(timeout=15)
+        assert thanks["text"].startswith(f"ได้รับสลิปของออเดอร์ {order.number}")
+        told = await shopper.next_message(timeout=15)
+        assert told["text"].startswith(f"ได้รับชำระเงินออเดอร์ {order.number}")
+    finally:
+        await service.stop()
+    with db.read() as s:
+        paid = orders.get_order(s, order.id)
+    assert (paid.payment_status, paid.payment_ref) == ("paid", "016340141523ATF05798")
+    assert paid.slip_check is not None and paid.slip_check.verify_status == "passed"
+    assert [e.actor for e in paid.timeline if e.kind == "payment"] == [slip_verify.AUTO_ACTOR]

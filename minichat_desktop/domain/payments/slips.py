@@ -395,6 +395,23 @@ def latest_check(session: Session, order_id: int) -> SlipCheckView | None:
     return slip_view(row) if row is not None else None
 
 
+def slips_of(session: Session, order_id: int) -> list[SlipCheckView]:
+    """Every slip recorded for the order, oldest first."""
+    rows = session.scalars(
+        select(PaymentSlip).where(PaymentSlip.order_id == order_id).order_by(PaymentSlip.id)
+    )
+    return [slip_view(r) for r in rows]
+
+
+def slip_at_path(session: Session, path: str) -> SlipCheckView | None:
+    """The latest slip recorded with the picture at ``path`` (as stored: relative to the data
+    folder), or None."""
+    row = session.scalar(
+        select(PaymentSlip).where(PaymentSlip.path == path).order_by(PaymentSlip.id.desc()).limit(1)
+    )
+    return slip_view(row) if row is not None else None
+
+
 def record_verification(
     session: Session,
     slip_id: int,
