@@ -294,6 +294,12 @@ class RecordedSlipJob:
     key: str | None
 
 
+def _awaits_payment(session: Session, order_id: int) -> bool:
+    order = get_order(session, order_id)
+    closed = order.status in (OrderStatus.CANCELLED, OrderStatus.REFUNDED)
+    return order.payment_status == PaymentStatus.PENDING and not closed
+
+
 def job_for_slip(session: Session, secrets: Secrets, slip_id: int) -> RecordedSlipJob | None:
     """What to ask the service about the recorded slip ``slip_id``, or None when there is
     nothing to ask: no service set up, no slip QR read from the picture, or the order is not
@@ -303,11 +309,7 @@ def job_for_slip(session: Session, secrets: Secrets, slip_id: int) -> RecordedSl
     slip = slips.get_slip(session, slip_id)
     if not settings.provider or slip.check != SlipCheck.READ or not slip.qr_payload:
         return None
-    order = get_order(session, slip.order_id)
-    if order.payment_status != PaymentStatus.PENDING or order.status in (
-        OrderStatus.CANCELLED,
-        OrderStatus.REFUNDED,
-    ):
+    if not _awaits_payment(session, slip.order_id):
         return None
     checked = frozenset(
         other.trans_ref
@@ -327,11 +329,7 @@ def record_check(session: Session, slip_id: int, result: SlipCheckResult) -> boo
     )
     if not result.auto_confirm:
         return False
-    order = get_order(session, result.order_id)
-    if order.payment_status != PaymentStatus.PENDING or order.status in (
-        OrderStatus.CANCELLED,
-        OrderStatus.REFUNDED,
-    ):
+    if not _awaits_payment(session, result.order_id):
         return False
     confirm_slip_payment(session, result.order_id, slip_id, AUTO_ACTOR, tell=True)
     return True

@@ -60,21 +60,29 @@ async def _send_picture(relay: Any, shopper: Shopper, uid: str, data: bytes, mim
     await shopper.ws.send(p.encode(p.WidgetSend(p.Message(uid, p.Image(media_id, mime=mime)))))
 
 
-async def test_a_reused_slip_is_read_flagged_to_the_owner_and_answered_neutrally(
-    relay: Any, db: Database, desktop: tuple[RelayClient, Recorder], shopper: Shopper
-) -> None:
-    """The shopper's slip carries a transfer already attached to another order: the order
-    gets the slip with check 'reused' naming that order, the owner's notification says so,
-    and the shopper is only thanked."""
+async def _shopper_says_paid(
+    db: Database, desktop: tuple[RelayClient, Recorder], shopper: Shopper
+) -> str:
+    """The demo shop with its bot on; a shopper says they paid and is asked for the slip.
+    Returns the chat's ref."""
     _client, rec = desktop
     make_shop(db)
     with db.write() as s:
         put_setting(s, ENABLED_KEY, True)
     await shopper.say("w-1", "โอนแล้วค่ะ")
     await until(lambda: len(rec.stored) == 1)
-    ref = rec.stored[0].conversation.ref
-    asked = await shopper.next_message(timeout=15)  # the bot asks for the slip
+    asked = await shopper.next_message(timeout=15)
     assert "สลิป" in asked["text"]
+    return rec.stored[0].conversation.ref
+
+
+async def test_a_reused_slip_is_read_flagged_to_the_owner_and_answered_neutrally(
+    relay: Any, db: Database, desktop: tuple[RelayClient, Recorder], shopper: Shopper
+) -> None:
+    """The shopper's slip carries a transfer already attached to another order: the order
+    gets the slip with check 'reused' naming that order, the owner's notification says so,
+    and the shopper is only thanked."""
+    ref = await _shopper_says_paid(db, desktop, shopper)
     earlier = _order(db, "line:Uother")
     with db.write() as s:  # the same transfer, sent earlier for another shopper's order
         orders.attach_slip(s, earlier.id, "media/slips/old.jpg", "bot", payloads=(KBANK_QR,))
@@ -113,14 +121,7 @@ async def test_a_slip_the_bank_confirms_pays_the_order_when_the_owner_allowed_it
     """With an online check set up (SlipOK's stand-in) and "confirm automatically" on, the
     slip's transfer for exactly the amount due to the shop's account pays the order: the check
     is kept on the slip, the reference is the bank's, and the shopper is told after the thanks."""
-    _client, rec = desktop
-    make_shop(db)
-    with db.write() as s:
-        put_setting(s, ENABLED_KEY, True)
-    await shopper.say("w-1", "โอนแล้วค่ะ")
-    await until(lambda: len(rec.stored) == 1)
-    await shopper.next_message(timeout=15)  # the bot asks for the slip
-    order = _order(db, rec.stored[0].conversation.ref)
+    order = _order(db, await _shopper_says_paid(db, desktop, shopper))
     service = FakeSlipOK("sk-test-0001")
     service.add(
         Slip(KBANK_QR, "016340141523ATF05798", Decimal(order.total_satang) / 100,
