@@ -39,7 +39,7 @@ from PySide6.QtWidgets import (
 )
 from qasync import asyncSlot
 
-from minichat_desktop.app import sales
+from minichat_desktop.app import sales, slip_verify
 from minichat_desktop.app import slips as app_slips
 from minichat_desktop.domain.models import Channel, OrderStatus, PaymentStatus
 from minichat_desktop.domain.sales import order_actions, order_notify, orders, refunds
@@ -1084,6 +1084,7 @@ class OrdersScreen(QWidget):
                 view = await self.ctx.ops.run(
                     app_slips.check_attached_slip, self.ctx.data_dir, view.id
                 )
+            view = await self._check_online(view)
             dialog = self._slip_dialog(view, path)
             await ask(dialog, self)
             confirmed, tell = dialog.confirmed, dialog.tell.isChecked()
@@ -1095,6 +1096,21 @@ class OrdersScreen(QWidget):
             return None
         finally:
             self.busy -= 1
+
+    async def _check_online(self, view: OrderView) -> OrderView:
+        """The owner's online slip check for a slip not yet checked online (none set up, or
+        nothing to ask: the order as it is). With "confirm automatically" on, a passing check
+        records the payment as the chat path does."""
+        check = view.slip_check
+        if check is None or check.verify_status:
+            return view
+        found = await self.ctx.ops.read(slip_verify.job_for_slip, self.ctx.secrets, check.id)
+        if found is None:
+            return view
+        result = await slip_verify.run_check(found.job, found.key)  # the network, no database
+        await self._write(slip_verify.record_check, found.slip_id, result)
+        current: OrderView = await self.ctx.ops.read(orders.get_order, view.id)
+        return current
 
     def _slip_dialog(self, view: OrderView, path: Path | None) -> SlipDialog:
         payable = view.payment_status == PaymentStatus.PENDING and view.status not in (

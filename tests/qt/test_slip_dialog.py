@@ -7,15 +7,22 @@ from __future__ import annotations
 
 import ast
 import asyncio
+import datetime as dt
 from collections.abc import Callable
+from decimal import Decimal
 from pathlib import Path
 
 from support.boxes import choose_file
+from support.slip_services import FakeSlipOK, Slip
 from support.slips import KBANK_QR, add_noise, encode, no_qr, slip_screen
 from test_orders_screen import _close, _dialog, _get, _place, _settled, _shop
 
+from minichat_desktop.app import slip_verify
+from minichat_desktop.domain import shop
 from minichat_desktop.domain.models import PaymentMethod, PaymentStatus, SlipCheck
+from minichat_desktop.domain.payments.slips import build_slip_qr
 from minichat_desktop.domain.sales import orders
+from minichat_desktop.secrets import slip_key
 from minichat_desktop.ui.context import AppContext
 from minichat_desktop.ui.orders_dialogs import SlipDialog
 from minichat_desktop.ui.th import THAI
@@ -274,3 +281,61 @@ def test_every_slip_string_has_thai() -> None:
             if isinstance(arg.value, str) and arg.value not in THAI:
                 missing.append(f"{name}: {arg.value}")
     assert missing == []
+
+
+async def test_the_owners_online_check_is_shown_and_confirms_only_when_allowed(
+    make_ctx: Callable[..., AppContext], tmp_path: Path
+) -> None:
+    """With SlipOK set up (its stand-in), opening the slip asks the service once: the dialog
+    shows "passed" and the amount the bank saw, and the order waits for the owner's click. A
+    second slip's check, with "confirm automatically" on, records the payment by itself."""
+    ctx, db, ids, screen = await _shop(make_ctx)
+    with db.write() as s:
+        shop.add_bank_account(s, "owner", bank="กสิกรไทย", account_name="ร้าน",
+                              account_number="123-4-51234-5")  # fmt: skip
+    first = _place(db, ids.mug, 4, name="สมหญิง", method=PaymentMethod.BANK_TRANSFER)
+    second = _place(db, ids.mug, 2, name="สมชาย", method=PaymentMethod.BANK_TRANSFER)
+    other_qr = build_slip_qr("014", "SCB0000000000000002")
+    service = FakeSlipOK("sk-qt-0001")
+    for order, qr, ref in ((first, KBANK_QR, "016340141523ATF05798"),
+                           (second, other_qr, "SCB0000000000000002")):  # fmt: skip
+        service.add(Slip(qr, ref, Decimal(order.total_satang) / 100, dt.datetime.now(dt.UTC)))
+    await service.start()
+    try:
+        ctx.secrets.set(slip_key("slipok"), "sk-qt-0001")
+        with db.write() as s:
+            slip_verify.save_settings(s, "slipok", branch_id="12345", base_url=service.base_url)
+        folder = ctx.data_dir / "media" / "slips"
+        folder.mkdir(parents=True)
+        for order, qr in ((first, KBANK_QR), (second, other_qr)):
+            _slip_file(folder, f"{order.id}.jpg", qr)
+            with db.write() as s:
+                orders.attach_slip(s, order.id, f"media/slips/{order.id}.jpg", "bot",
+                                   payloads=(qr,))  # fmt: skip
+
+        screen.open_order(first.id)
+        await _settled(screen)
+        task = asyncio.ensure_future(screen.view_slip())
+        dialog: SlipDialog = await _dialog(screen, SlipDialog)
+        assert dialog.online.text().startswith("ตรวจสลิปออนไลน์: ผ่าน · ฿602.00")
+        assert _get(db, first.id).payment_status == PaymentStatus.PENDING
+        dialog.reject()
+        await task
+        assert len(service.requests) == 1  # asked once
+
+        with db.write() as s:
+            slip_verify.save_settings(
+                s, "slipok", branch_id="12345", base_url=service.base_url, auto_confirm=True
+            )
+        screen.open_order(second.id)
+        await _settled(screen)
+        task = asyncio.ensure_future(screen.view_slip())
+        dialog = await _dialog(screen, SlipDialog)
+        assert dialog.confirm_button.isHidden()  # already paid by the check
+        dialog.reject()
+        await task
+    finally:
+        await service.stop()
+    paid = _get(db, second.id)
+    assert (paid.payment_status, paid.payment_ref) == (PaymentStatus.PAID, "SCB0000000000000002")
+    await _close(screen)
