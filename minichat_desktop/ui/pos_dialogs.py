@@ -34,6 +34,7 @@ from minichat_desktop.domain.shop import BANGKOK
 from minichat_desktop.domain.thai import ThaiFormatError, format_baht, parse_baht
 from minichat_desktop.ui.i18n import t
 from minichat_desktop.ui.i18n import when as when_text
+from minichat_desktop.ui.theme import AMBER, GREEN
 
 METHOD_NAMES = {
     PaymentMethod.CASH: "Cash",
@@ -161,7 +162,30 @@ class PayDialog(QDialog):
         QShortcut(QKeySequence("F10"), self, activated=self.show_promptpay)
         QShortcut(QKeySequence("F11"), self, activated=lambda: self.take(PaymentMethod.CARD))
         self.amount.returnPressed.connect(self.take_cash)
+        self.amount.textChanged.connect(lambda _t: self._live())
         self._refresh()
+
+    def _live(self) -> None:
+        """While the amount is typed: the change to give back, or what is still short."""
+        try:
+            received = parse_baht(self.amount.text())
+        except ThaiFormatError:
+            self.change.setText("")
+            return
+        due = self.remaining
+        if received >= due:
+            said, colour = t("Change {amount}"), GREEN
+        else:
+            said, colour = t("Short {amount}"), AMBER
+        self.change.setText(said.format(amount=format_baht(abs(received - due), symbol=True)))
+        self.change.setStyleSheet(f"color: {colour};")
+
+    def _primary(self, button: QPushButton) -> None:
+        """One primary action at a time: the QR's "received" while it shows, else cash."""
+        for b in (self.cash_button, self.qr_received):
+            b.setProperty("primary", b is button)
+            b.style().unpolish(b)
+            b.style().polish(b)
 
     @property
     def remaining(self) -> int:
@@ -223,6 +247,7 @@ class PayDialog(QDialog):
         self.tenders.append(Tender(method, amount, 0, self.ref.text().strip()))
         self.ref.clear()
         self.qr_box.hide()
+        self._primary(self.cash_button)
         if self.remaining == 0:
             self.accept()
         else:
@@ -243,6 +268,7 @@ class PayDialog(QDialog):
             t("Scan to pay {amount} by PromptPay").format(amount=format_baht(amount, symbol=True))
         )
         self.qr_box.show()
+        self._primary(self.qr_received)
         self.qr_received.setFocus()
 
 

@@ -886,6 +886,11 @@ class PosScreen(QWidget):
             self.shift_button.setText(self.tr("Close shift (Z)"))
         self.cash_button.setEnabled(s is not None)
         self.x_button.setEnabled(s is not None)
+        # With no shift open, opening one is the thing to do: the button says so in green.
+        if bool(self.shift_button.property("primary")) != (s is None):
+            self.shift_button.setProperty("primary", s is None)
+            self.shift_button.style().unpolish(self.shift_button)
+            self.shift_button.style().polish(self.shift_button)
 
     @asyncSlot()
     async def shift_action(self) -> None:

@@ -20,6 +20,7 @@ log = logging.getLogger(__name__)
 
 FONT_FAMILY = "Sarabun"
 ICONS = paths.project_root() / "resources" / "icons"
+_ICON_URL = ICONS.as_posix()  # style sheets want forward slashes, on Windows too
 
 GREEN = "#0E8F6E"
 GREEN_DARK = "#0B6E55"
@@ -89,10 +90,36 @@ QWidget {{ color: {INK}; }}
 #Sidebar QListWidget::item:hover:!selected {{ background: #F0F2F5; }}
 #Brand {{ font-size: 15pt; font-weight: 700; color: {GREEN_DARK}; padding: 14px 16px 6px 16px; }}
 #ShopName {{ color: {MUTED}; padding: 0 16px 12px 16px; }}
-QLineEdit, QPlainTextEdit, QTextEdit, QComboBox, QSpinBox, QDoubleSpinBox {{
+QLineEdit, QPlainTextEdit, QTextEdit, QComboBox {{
     background: #FFFFFF; border: 1px solid #CBD2D9; border-radius: 6px; padding: 5px 8px; }}
 QLineEdit:focus, QPlainTextEdit:focus, QTextEdit:focus, QComboBox:focus {{
     border: 1px solid {GREEN}; }}
+QAbstractSpinBox {{ background: #FFFFFF; border: 1px solid #CBD2D9; border-radius: 6px;
+    padding: 5px 26px 5px 8px; }}
+QAbstractSpinBox:focus {{ border: 1px solid {GREEN}; }}
+QComboBox {{ padding-right: 28px; }}
+QComboBox::drop-down, QDateTimeEdit::drop-down {{ subcontrol-origin: padding;
+    subcontrol-position: center right; width: 26px; border: none; }}
+QComboBox::down-arrow, QDateTimeEdit::down-arrow {{ image: url({_ICON_URL}/chevron-down.svg);
+    width: 12px; height: 12px; }}
+QComboBox::down-arrow:disabled, QDateTimeEdit::down-arrow:disabled {{
+    image: url({_ICON_URL}/chevron-down-disabled.svg); }}
+QComboBox QAbstractItemView {{ background: #FFFFFF; border: 1px solid {LINE_COLOR};
+    selection-background-color: #D9F0E8; selection-color: {INK}; outline: none; }}
+QAbstractSpinBox::up-button {{ subcontrol-origin: border; subcontrol-position: top right;
+    width: 22px; border: none; border-left: 1px solid {LINE_COLOR};
+    border-top-right-radius: 6px; }}
+QAbstractSpinBox::down-button {{ subcontrol-origin: border; subcontrol-position: bottom right;
+    width: 22px; border: none; border-left: 1px solid {LINE_COLOR};
+    border-bottom-right-radius: 6px; }}
+QAbstractSpinBox::up-button:hover, QAbstractSpinBox::down-button:hover {{
+    background: #F0F2F5; }}
+QAbstractSpinBox::up-arrow {{ image: url({_ICON_URL}/chevron-up.svg); width: 10px;
+    height: 10px; }}
+QAbstractSpinBox::down-arrow {{ image: url({_ICON_URL}/chevron-down.svg); width: 10px;
+    height: 10px; }}
+QAbstractSpinBox::up-arrow:disabled, QAbstractSpinBox::up-arrow:off {{ image: none; }}
+QAbstractSpinBox::down-arrow:disabled, QAbstractSpinBox::down-arrow:off {{ image: none; }}
 QPushButton {{ background: #FFFFFF; border: 1px solid #CBD2D9; border-radius: 6px;
     padding: 6px 14px; }}
 QPushButton:hover {{ background: #F0F2F5; }}
@@ -107,8 +134,11 @@ QTableView, QListView, QTreeView {{ background: #FFFFFF; border: 1px solid {LINE
 QHeaderView::section {{ background: #F0F2F5; border: none; border-bottom: 1px solid {LINE_COLOR};
     padding: 6px; font-weight: 600; }}
 QTabWidget::pane {{ border: 1px solid {LINE_COLOR}; border-radius: 6px; background: #FFFFFF; }}
-QTabBar::tab {{ padding: 7px 14px; }}
-QTabBar::tab:selected {{ color: {GREEN_DARK}; border-bottom: 2px solid {GREEN}; }}
+QTabBar::tab {{ padding: 7px 14px; background: transparent; border: none;
+    border-bottom: 2px solid transparent; color: {MUTED}; }}
+QTabBar::tab:hover {{ color: {INK}; }}
+QTabBar::tab:selected {{ color: {GREEN_DARK}; border-bottom: 2px solid {GREEN};
+    font-weight: 600; }}
 QStatusBar {{ background: #FFFFFF; border-top: 1px solid {LINE_COLOR}; }}
 QGroupBox {{ border: 1px solid {LINE_COLOR}; border-radius: 8px; margin-top: 14px;
     background: #FFFFFF; padding: 10px; }}

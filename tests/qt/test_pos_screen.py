@@ -251,6 +251,7 @@ async def test_selling_without_a_shift_asks_to_open_one(
     screen.show()
     try:
         assert "เปิดกะ" in screen.shift_label.text()
+        assert screen.shift_button.property("primary") is True  # the thing to do first
         await scan(screen, "TEA-1")
 
         refused: list[bool] = []
@@ -271,6 +272,7 @@ async def test_selling_without_a_shift_asks_to_open_one(
         await until(lambda: screen.last_sale is not None and screen.busy == 0)
         assert refused == [True]
         assert screen.shift is not None and screen.shift.opening_float_satang == 100_000
+        assert screen.shift_button.property("primary") is False  # now it closes the shift
         assert ctx.ops.read_now(pos.shift_report).by_method == {"cash": 4_500}
         assert warnings == []
     finally:
@@ -295,9 +297,27 @@ def test_pay_dialog_splits_cash_then_card() -> None:
     dialog.deleteLater()
 
 
+def test_pay_dialog_shows_change_or_shortfall_while_typing() -> None:
+    """฿123.45 due: typing 500 shows the change, 100 what is still short, nonsense nothing."""
+    dialog = PayDialog(12_345, "0812345678")
+    dialog.amount.setText("500")
+    assert dialog.change.text() == "ทอน ฿376.55"
+    dialog.amount.setText("100")
+    assert dialog.change.text() == "ยังขาด ฿23.45"
+    dialog.amount.setText("abc")
+    assert dialog.change.text() == ""
+    dialog.deleteLater()
+
+
 def test_pay_dialog_shows_a_promptpay_qr_for_the_amount_due() -> None:
     dialog = PayDialog(12_345, "0812345678")
+    assert dialog.cash_button.property("primary") is True
     dialog.show_promptpay()
+    # With the QR up, "payment received" is the one primary button.
+    assert (dialog.qr_received.property("primary"), dialog.cash_button.property("primary")) == (
+        True,
+        False,
+    )
     assert not dialog.qr.pixmap().isNull()
     assert "123.45" in dialog.qr_caption.text()
     dialog.qr_received.click()

@@ -64,6 +64,7 @@ TEXTS = {
     "Customer: {who}": "ลูกค้า: {who}",
     "CHANGE {amount}": "เงินทอน {amount}",
     "Change {amount}": "ทอน {amount}",
+    "Short {amount}": "ยังขาด {amount}",
     "Shift open since {time} by {who} · float {amount}": "เปิดกะตั้งแต่ {time} โดย {who} · เงินทอนตั้งต้น {amount}",
     "Nothing matches “{text}”": "ไม่พบสินค้า “{text}”",
     "refunded": "คืนเงินแล้ว",
