@@ -25,6 +25,7 @@ from PySide6.QtWidgets import (
     QDialog,
     QDialogButtonBox,
     QFormLayout,
+    QFrame,
     QHBoxLayout,
     QHeaderView,
     QLabel,
@@ -35,6 +36,7 @@ from PySide6.QtWidgets import (
     QPlainTextEdit,
     QPushButton,
     QRadioButton,
+    QScrollArea,
     QSpinBox,
     QTableView,
     QTabWidget,
@@ -69,10 +71,6 @@ log = logging.getLogger(__name__)
 
 # The app's style sheet pads inputs, which squeezes a spin box's arrows into slivers (and
 # with no arrows Qt draws no text at all): give the arrows room.
-SPIN_STYLE = (
-    "QSpinBox { padding-left: 8px; padding-right: 22px; }"
-    " QSpinBox::up-button, QSpinBox::down-button { width: 18px; }"
-)
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".webp", ".gif")
 MAX_IMAGE_BYTES = 10 * 1024 * 1024
 
@@ -306,11 +304,18 @@ class ProductDialog(QDialog):
         self.ctx = ctx
         self.view = view
         self.images: list[str] = list(view.images) if view else []
-        self.setMinimumSize(720, 600)
+        # Fits a 1366×768 laptop's 728 px above the taskbar; the details scroll when shorter.
+        self.setMinimumSize(640, 480)
+        self.resize(760, 680)
         self.saving = False
 
         self.tabs = QTabWidget()
-        self.tabs.addTab(self._details_tab(categories), "")
+        details = QScrollArea(objectName="Plain")
+        details.setWidgetResizable(True)
+        details.setFrameShape(QFrame.Shape.NoFrame)
+        details.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        details.setWidget(self._details_tab(categories))
+        self.tabs.addTab(details, "")
         self.tabs.addTab(self._variants_tab(), "")
         self.tabs.addTab(self._images_tab(), "")
         self.form_error = error_label()
@@ -387,8 +392,6 @@ class ProductDialog(QDialog):
         self.threshold = QSpinBox()
         self.threshold.setRange(0, 1_000_000)
         self.threshold.setMaximumWidth(160)
-        for spin in (self.opening, self.threshold):
-            spin.setStyleSheet(SPIN_STYLE)
         self.active = QCheckBox()
         self.labels: dict[str, QLabel] = {}
         self.barcode_box = self._with_error("barcode", self.barcode)
@@ -879,7 +882,6 @@ class StockDialog(QDialog):
         group.addButton(self.by_delta)
         group.addButton(self.by_count)
         self.quantity = QSpinBox()
-        self.quantity.setStyleSheet(SPIN_STYLE)
         self.quantity.setRange(-1_000_000, 1_000_000)
         self.quantity.setGroupSeparatorShown(True)
         self.quantity.setMinimumWidth(140)

@@ -54,7 +54,7 @@ from minichat_desktop.domain.thai import ThaiFormatError, format_baht, parse_bah
 from minichat_desktop.errors import DomainError, UserError
 from minichat_desktop.secrets import ai_key
 from minichat_desktop.ui import i18n, theme
-from minichat_desktop.ui.catalog_dialogs import SPIN_STYLE, money_error
+from minichat_desktop.ui.catalog_dialogs import money_error
 from minichat_desktop.ui.context import AppContext
 from minichat_desktop.ui.settings_common import (
     Page,
@@ -152,8 +152,6 @@ class BotPage(Page):
         self._key_provider = ""
         self.test_task: asyncio.Future[Any] | None = None
         self.provider.currentIndexChanged.connect(self.on_provider)
-        for spin in (self.ttl, self.timeout, self.max_uses):
-            spin.setStyleSheet(SPIN_STYLE)
         self.setStyleSheet(DISABLED_STYLE)
         self.retranslate()
         self.load()

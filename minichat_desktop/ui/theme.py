@@ -144,6 +144,8 @@ QGroupBox {{ border: 1px solid {LINE_COLOR}; border-radius: 8px; margin-top: 14p
     background: #FFFFFF; padding: 10px; }}
 QGroupBox::title {{ subcontrol-origin: margin; left: 10px; padding: 0 4px; font-weight: 600; }}
 #Muted {{ color: {MUTED}; }}
+/* A scroll area that only makes room (a form in a tab): it takes its container's colour. */
+QScrollArea#Plain, QScrollArea#Plain > QWidget > QWidget {{ background: transparent; }}
 #Title {{ font-size: 14pt; font-weight: 700; }}
 #Badge {{ background: {RED}; color: white; border-radius: 9px; padding: 0 6px; font-size: 8pt; }}
 #Card {{ background: #FFFFFF; border: 1px solid {LINE_COLOR}; border-radius: 8px; }}
