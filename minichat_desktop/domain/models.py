@@ -615,6 +615,9 @@ class Notification(Base):
     kind: Mapped[str] = mapped_column(String(30))
     title: Mapped[str] = mapped_column(String(200))
     body: Mapped[str] = mapped_column(Text, default="")
+    # The same in English (empty on notifications made before 0010: they show in Thai).
+    title_en: Mapped[str] = mapped_column(String(200), default="", server_default="")
+    body_en: Mapped[str] = mapped_column(Text, default="", server_default="")
     ref: Mapped[str] = mapped_column(String(200), default="")  # what to open on click
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     read_at: Mapped[dt.datetime | None] = mapped_column()

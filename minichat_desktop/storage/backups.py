@@ -757,7 +757,7 @@ def run(
             state.notified_at is not None and now - state.notified_at < RENOTIFY_AFTER
         )
         if not told:
-            _notify(db, "สำรองข้อมูลไม่สำเร็จ / Backup failed", exc.message)
+            _notify(db, ("สำรองข้อมูลไม่สำเร็จ", "Backup failed"), exc.message)
             failed = replace(failed, notified_at=now)
         return failed, None
     done = replace(
@@ -774,7 +774,7 @@ def run(
     if not result.verified:
         _notify(
             db,
-            "สำรองข้อมูลแล้วแต่ตรวจสอบไม่ผ่าน / Backup did not verify",
+            ("สำรองข้อมูลแล้วแต่ตรวจสอบไม่ผ่าน", "Backup did not verify"),
             f"{result.path}: {result.check}",
         )
     return done, result
@@ -791,11 +791,15 @@ def _make_own_folder(folder: Path) -> None:
         ) from exc
 
 
-def _notify(db: Database, title: str, body: str) -> None:
+def _notify(db: Database, title: tuple[str, str], body: str) -> None:
+    """Tell the owner; ``title`` in Thai and in English (the body is the problem's own text)."""
     from minichat_desktop.domain.activity import notifications
 
     try:
         with db.write() as s:
-            notifications.notify(s, notifications.NotificationKind.BACKUP, title, body, "backups")
+            notifications.notify(
+                s, notifications.NotificationKind.BACKUP, title[0], body, "backups",
+                en=(title[1], body),
+            )  # fmt: skip
     except EnvironmentProblem as exc:
         log.warning("backups: the owner could not be notified: %s", exc.message)

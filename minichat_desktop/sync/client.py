@@ -67,32 +67,28 @@ log = logging.getLogger(__name__)
 AFTER_KEY = "sync.after"
 NO_TOKEN = "no shop token set (Settings → Relay)"
 BATCH = 200
-_NOT_SENT = "ส่งข้อความไม่สำเร็จ · Message not sent"
-# Why the relay refused a message, for the owner (Thai · English); never the protocol text.
+_NOT_SENT = ("ส่งข้อความไม่สำเร็จ", "Message not sent")
+# Why the relay refused a message, for the owner (Thai, English); never the protocol text.
 FAILED_REASONS: dict[p.ErrorCode, tuple[str, str]] = {
     p.ErrorCode.BAD_FRAME: (
-        _NOT_SENT,
-        "ข้อความมีตัวอักษรหรือข้อมูลที่รีเลย์รับไม่ได้ แก้ไขแล้วส่งใหม่ · The message holds "
-        "characters or data the relay cannot take; edit it and send it again.",
+        "ข้อความมีตัวอักษรหรือข้อมูลที่รีเลย์รับไม่ได้ แก้ไขแล้วส่งใหม่",
+        "The message holds characters or data the relay cannot take; edit it and send it again.",
     ),
     p.ErrorCode.TOO_LARGE: (
-        _NOT_SENT,
-        "ข้อความหรือรูปใหญ่เกินไป ทำให้สั้นหรือเล็กลงแล้วส่งใหม่ · The message or picture is too "
-        "large; make it shorter or smaller and send it again.",
+        "ข้อความหรือรูปใหญ่เกินไป ทำให้สั้นหรือเล็กลงแล้วส่งใหม่",
+        "The message or picture is too large; make it shorter or smaller and send it again.",
     ),
     p.ErrorCode.NOT_FOUND: (
-        _NOT_SENT,
-        "รีเลย์ไม่รู้จักบทสนทนาหรือรูปนี้ (อาจหมดอายุแล้ว) · The relay does not know this "
-        "conversation or picture (it may have expired).",
+        "รีเลย์ไม่รู้จักบทสนทนาหรือรูปนี้ (อาจหมดอายุแล้ว)",
+        "The relay does not know this conversation or picture (it may have expired).",
     ),
     p.ErrorCode.FORBIDDEN: (
-        _NOT_SENT,
-        "บทสนทนานี้ไม่ใช่ของร้านนี้บนรีเลย์ · This conversation belongs to another shop on the relay.",
+        "บทสนทนานี้ไม่ใช่ของร้านนี้บนรีเลย์",
+        "This conversation belongs to another shop on the relay.",
     ),
     p.ErrorCode.UNAVAILABLE: (
-        _NOT_SENT,
-        "ช่องทางนี้ยังไม่พร้อมบนรีเลย์ (เช่น ยังไม่ได้ตั้งค่า LINE) · This channel is not ready "
-        "on the relay (LINE not set up, for example).",
+        "ช่องทางนี้ยังไม่พร้อมบนรีเลย์ (เช่น ยังไม่ได้ตั้งค่า LINE)",
+        "This channel is not ready on the relay (LINE not set up, for example).",
     ),
 }
 # Reasons :attr:`RelayClient.status` gives when it overrules what the session last said.
@@ -549,8 +545,14 @@ class RelayClient:
                     notifications.notify(
                         s,
                         notifications.NotificationKind.LINE_QUOTA,
-                        f"LINE push {item.used}/{limit} ({item.month})",
-                        "exceeded" if item.exceeded else "",
+                        f"ข้อความ LINE เดือน {item.month}: ใช้ไป {item.used}/{limit}",
+                        "ใช้ครบโควตาแล้ว ข้อความต่อไปจะส่งไม่ได้" if item.exceeded else "",
+                        en=(
+                            f"LINE messages in {item.month}: {item.used}/{limit} used",
+                            "The quota is used up: further messages cannot be sent"
+                            if item.exceeded
+                            else "",
+                        ),
                     )
             if top > after:
                 put_setting(s, AFTER_KEY, top)
@@ -586,13 +588,14 @@ class RelayClient:
         with self.db.write() as s:
             touched = convs.mark_failed(s, uid)
             if touched:
-                title, body = FAILED_REASONS[code]
+                thai, english = FAILED_REASONS[code]
                 notifications.notify(
                     s,
                     notifications.NotificationKind.MESSAGE_FAILED,
-                    title,
-                    body,
+                    _NOT_SENT[0],
+                    thai,
                     ref=f"conversation:{touched[0]}",
+                    en=(_NOT_SENT[1], english),
                 )
             return touched
 
@@ -628,9 +631,10 @@ def _apply_receipt(session: Any, receipt: p.Receipt) -> list[int]:
         notifications.notify(
             session,
             notifications.NotificationKind.MESSAGE_FAILED,
-            _NOT_SENT,
-            receipt.reason or "ส่งไม่สำเร็จ · It could not be delivered.",
+            _NOT_SENT[0],
+            receipt.reason or "ส่งไม่สำเร็จ",
             ref=f"conversation:{touched[0]}",
+            en=(_NOT_SENT[1], receipt.reason or "It could not be delivered."),
         )
     return touched
 
@@ -651,13 +655,8 @@ def _notify_inbound(session: Any, rec: convs.Inbound) -> None:
     )
     if rec.message.kind == "image":
         kind = notifications.NotificationKind.PAYMENT_SLIP
-    notifications.notify(
-        session,
-        kind,
-        rec.conversation.display_name,
-        rec.message.text,
-        ref=f"conversation:{rec.conversation.id}",
-    )
+    said = (rec.conversation.display_name, rec.message.text)  # the shopper's own words
+    notifications.notify(session, kind, *said, ref=f"conversation:{rec.conversation.id}", en=said)
 
 
 def _ref(kind: str) -> str:

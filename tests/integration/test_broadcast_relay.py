@@ -269,7 +269,7 @@ async def test_a_message_line_refuses_tells_the_owner_why(
                 if n.kind == notifications.NotificationKind.MESSAGE_FAILED
             ]
         assert len(notes) == 1
-        assert notes[0].title == "ส่งข้อความไม่สำเร็จ · Message not sent"
+        assert (notes[0].title, notes[0].title_en) == ("ส่งข้อความไม่สำเร็จ", "Message not sent")
         assert "LINE" in notes[0].body and "Not allowed here" in notes[0].body
         assert notes[0].ref == f"conversation:{conv_id}"
     finally:

@@ -68,8 +68,8 @@ async def test_a_refused_send_is_failed_with_a_reason_and_never_offered_again(
         assert convs.pending_outbox(s) == []  # nothing left to offer again
         notes = notifications.list_notifications(s)
     note = next(n for n in notes if n.kind == notifications.NotificationKind.MESSAGE_FAILED)
-    assert note.title == "ส่งข้อความไม่สำเร็จ · Message not sent"
-    assert "edit it and send it again" in note.body and "แก้ไขแล้วส่งใหม่" in note.body
+    assert (note.title, note.title_en) == ("ส่งข้อความไม่สำเร็จ", "Message not sent")
+    assert "แก้ไขแล้วส่งใหม่" in note.body and "edit it and send it again" in note.body_en
     assert "bad_frame" not in note.body and note.ref == f"conversation:{conv_id}"
     assert conv_id in rec.changed
     # the link is still up and the next message goes through

@@ -380,7 +380,7 @@ def test_a_missing_folder_is_a_notification_not_a_silent_skip(
     with db.read() as s:
         told = notifications.list_notifications(s)
     told = [n for n in told if n.kind == "backup"]
-    assert [n.title for n in told] == ["สำรองข้อมูลไม่สำเร็จ / Backup failed"]
+    assert [(n.title, n.title_en) for n in told] == [("สำรองข้อมูลไม่สำเร็จ", "Backup failed")]
     assert "unplugged" in told[0].body and "Settings → Backups" in told[0].body
     (tmp_path / "unplugged").mkdir()
     state, result = backups.run(db, secrets, state, NOW + dt.timedelta(hours=2))

@@ -88,3 +88,29 @@ def test_read_and_unread(db: Database) -> None:
         assert [n.read for n in notifications.list_notifications(s)] == [False, True]
         notifications.mark_read(s)
         assert notifications.unread_count(s) == 0
+
+
+def test_notifications_keep_english_words_for_an_owner_reading_in_english(db: Database) -> None:
+    """A new order and stock running out read in English too (issue 16: the panel stayed Thai
+    in English mode); a notification made before, with no English, shows its Thai."""
+    vid = _shop(db)
+    with db.write() as s:
+        o = orders.place_order(
+            s,
+            orders.NewOrder(
+                channel=Channel.LINE, customer_name="สมชาย", lines=[orders.LineInput(8, sku="MUG")]
+            ),
+            "bot",
+        )
+        notifications.notify(s, notifications.NotificationKind.BACKUP, "แบบเก่า", "ไทยเท่านั้น")
+    del vid
+    with db.read() as s:
+        seen = {n.kind: n for n in notifications.list_notifications(s)}
+    new_order, out, old = seen["new_order"], seen["low_stock"], seen["backup"]
+    assert (new_order.title_in("en"), new_order.body_in("en")) == (
+        f"New order {o.number}",
+        "สมชาย · ฿1,200.00",
+    )
+    assert new_order.title_in("th") == f"ออเดอร์ใหม่ {o.number}"
+    assert (out.title_in("en"), out.body_in("en")) == ("Out of stock: แก้วมัค", "None left · MUG")
+    assert (old.title_in("en"), old.body_in("en")) == ("แบบเก่า", "ไทยเท่านั้น")

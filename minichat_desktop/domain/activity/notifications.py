@@ -38,18 +38,50 @@ class NotificationView:
     ref: str
     created_at: dt.datetime
     read: bool
+    title_en: str = ""
+    body_en: str = ""
+
+    def title_in(self, lang: str) -> str:
+        """The title in ``lang`` ("th" or "en"); Thai when no English was kept."""
+        return self.title_en if lang == "en" and self.title_en else self.title
+
+    def body_in(self, lang: str) -> str:
+        return self.body_en if lang == "en" and self.title_en else self.body
 
 
 def _view(n: Notification) -> NotificationView:
     return NotificationView(
-        n.id, n.kind, n.title, n.body, n.ref, n.created_at, n.read_at is not None
-    )
+        n.id, n.kind, n.title, n.body, n.ref, n.created_at, n.read_at is not None,
+        n.title_en or "", n.body_en or "",
+    )  # fmt: skip
+
+
+def _row(kind: NotificationKind, title: str, body: str, ref: str,
+         en: tuple[str, str] | None) -> dict[str, object]:  # fmt: skip
+    title_en, body_en = en if en is not None else ("", "")
+    return {
+        "kind": kind,
+        "title": title[:200],
+        "body": body[:500],
+        "title_en": title_en[:200],
+        "body_en": body_en[:500],
+        "ref": ref,
+        "created_at": utcnow(),
+    }
 
 
 def notify(
-    session: Session, kind: NotificationKind, title: str, body: str = "", ref: str = ""
+    session: Session,
+    kind: NotificationKind,
+    title: str,
+    body: str = "",
+    ref: str = "",
+    *,
+    en: tuple[str, str] | None = None,
 ) -> NotificationView:
-    n = Notification(kind=kind, title=title[:200], body=body[:500], ref=ref, created_at=utcnow())
+    """Keep a notification for the owner: ``title`` and ``body`` in Thai, ``en`` the same
+    (title, body) in English for an owner who reads the app in English."""
+    n = Notification(**_row(kind, title, body, ref, en))
     session.add(n)
     session.flush()
     return _view(n)
@@ -61,22 +93,12 @@ def notify_raw(
     title: str,
     body: str = "",
     ref: str = "",
+    *,
+    en: tuple[str, str] | None = None,
 ) -> None:
     """:func:`notify` for the hot paths that already write through a
     :class:`DriverConnection` (placing an order): one plain INSERT in the same transaction."""
-    raw.insert_all(
-        _TABLE,
-        [
-            {
-                "kind": kind,
-                "title": title[:200],
-                "body": body[:500],
-                "ref": ref,
-                "created_at": utcnow(),
-                "read_at": None,
-            }
-        ],
-    )
+    raw.insert_all(_TABLE, [{**_row(kind, title, body, ref, en), "read_at": None}])
 
 
 def list_notifications(

@@ -650,15 +650,20 @@ def receive_slip(
     )
     who = f"{view.customer_name} · {format_baht(view.total_satang, symbol=True)}".strip(" ·")
     check = view.slip_check
-    found = slips.owner_note(check) if check is not None else ""
     # A warning comes first: the tray shows the start of the body.
     warn = check is not None and check.check != SlipCheck.READ
+
+    def body(lang: str) -> str:
+        found = slips.owner_note(check, lang) if check is not None else ""
+        return " · ".join(part for part in ((found, who) if warn else (who, found)) if part)
+
     notifications.notify(
         session,
         notifications.NotificationKind.PAYMENT_SLIP,
         f"สลิปโอนเงิน ออเดอร์ {view.number}",
-        " · ".join(part for part in ((found, who) if warn else (who, found)) if part),
+        body("th"),
         ref=f"order:{view.id}",
+        en=(f"Payment slip, order {view.number}", body("en")),
     )
     return [text(t(lang, "slip_ok", number=view.number))]
 

@@ -457,13 +457,14 @@ class DialogueEngine:
         else:
             convs.set_status(session, conv.id, ConversationStatus.ESCALATED)
             view = convs.get_conversation(session, conv.id)
+            key = "notify_complaint" if complaint else "notify_human"
             notifications.notify(
                 session,
                 notifications.NotificationKind.ESCALATED,
-                f"{w('th', 'notify_complaint' if complaint else 'notify_human')}: "
-                f"{view.display_name}",
+                f"{w('th', key)}: {view.display_name}",
                 said[:300],
                 ref=f"conversation:{conv.id}",
+                en=(f"{w('en', key)}: {view.display_name}", said[:300]),
             )
             reply = [text(w(lang, "escalated"))]
         return reply if conv.bot_mode != BotMode.OFF else []

@@ -199,12 +199,18 @@ def _warn_low_stock(raw: DriverConnection, fell: Mapping[int, tuple[int, int]]) 
             label = f"{name} ({title})" if title else name
             out = after <= 0  # out of stock is not "running low"
             body = f"ไม่เหลือในสต็อก · {sku}" if out else f"เหลือ {after} ชิ้น · {sku}"
+            english = (
+                (f"Out of stock: {label}", f"None left · {sku}")
+                if out
+                else (f"Running low: {label}", f"{after} left · {sku}")
+            )
             notifications.notify_raw(
                 raw,
                 notifications.NotificationKind.LOW_STOCK,
                 f"สินค้าหมด: {label}" if out else f"สต็อกใกล้หมด: {label}",
                 body,
                 ref=f"product:{product_id}",
+                en=english,
             )
 
 

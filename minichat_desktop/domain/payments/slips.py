@@ -440,13 +440,31 @@ def record_verification(
     return slip_view(row)
 
 
-def owner_note(view: SlipCheckView) -> str:
-    """One line for the owner's notification (Thai, as the notifications are): what the check
+# What a check found, for the owner's notification: Thai, then English.
+_OWNER_NOTES: dict[str, tuple[str, str]] = {
+    SlipCheck.REUSED: (
+        "⚠ สลิปนี้เคยใช้กับออเดอร์ {other} — ตรวจก่อนยืนยัน",
+        "⚠ This slip was already used for order {other}: check it",
+    ),
+    SlipCheck.NO_QR: (
+        "อ่าน QR บนสลิปไม่ได้ — ตรวจยอดเองก่อนยืนยัน",
+        "The slip's QR could not be read: check the amount yourself",
+    ),
+    SlipCheck.NOT_SLIP: (
+        "QR บนรูปไม่ใช่ QR ของสลิปโอนเงิน — ตรวจยอดเองก่อนยืนยัน",
+        "The QR in the picture is not a bank slip's: check the amount yourself",
+    ),
+    SlipCheck.READ: ("QR สลิป {bank_th} เลขอ้างอิง {ref}", "{bank_en} slip QR, ref. {ref}"),
+}
+
+
+def owner_note(view: SlipCheckView, lang: str = "th") -> str:
+    """One line for the owner's notification, in ``lang`` ("th" or "en"): what the check
     found and, where it found a problem, what to do."""
-    if view.check == SlipCheck.REUSED:
-        return f"⚠ สลิปนี้เคยใช้กับออเดอร์ {view.reused_order_number} — ตรวจก่อนยืนยัน"
-    if view.check == SlipCheck.NO_QR:
-        return "อ่าน QR บนสลิปไม่ได้ — ตรวจยอดเองก่อนยืนยัน"
-    if view.check == SlipCheck.NOT_SLIP:
-        return "QR บนรูปไม่ใช่ QR ของสลิปโอนเงิน — ตรวจยอดเองก่อนยืนยัน"
-    return f"QR สลิป {view.bank_name_th} เลขอ้างอิง {view.trans_ref}"
+    thai, english = _OWNER_NOTES[view.check]
+    return (english if lang == "en" else thai).format(
+        other=view.reused_order_number,
+        bank_th=view.bank_name_th,
+        bank_en=view.bank_name_en,
+        ref=view.trans_ref,
+    )

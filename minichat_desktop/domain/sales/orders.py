@@ -491,12 +491,14 @@ def place_order(session: Session, new: NewOrder, actor: str) -> OrderView:
     if not new.completed:
         # A counter sale happens in front of the owner; an order from a chat needs their eyes.
         who = view.customer_name or view.ship_name
+        body = f"{who} · {format_baht(view.total_satang, symbol=True)}".strip(" ·")
         notifications.notify_raw(
             raw,
             notifications.NotificationKind.NEW_ORDER,
             f"ออเดอร์ใหม่ {number}",
-            f"{who} · {format_baht(view.total_satang, symbol=True)}".strip(" ·"),
+            body,
             ref=f"order:{view.id}",
+            en=(f"New order {number}", body),
         )
     return view
 
