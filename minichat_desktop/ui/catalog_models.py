@@ -27,6 +27,7 @@ from minichat_desktop.domain.catalog.products import (
     SearchHit,
     VariantView,
 )
+from minichat_desktop.domain.glossary import actor_name, stock_note
 from minichat_desktop.domain.thai import format_baht
 from minichat_desktop.formats.importer import ImportProblem
 from minichat_desktop.ui import i18n, theme
@@ -254,8 +255,9 @@ class LedgerModel(RowsTableModel):
             reason = t(REASONS.get(str(m.reason), str(m.reason)))
             if m.order_id:
                 reason = f"{reason} #{m.order_id}"
-            return f"{reason} · {m.note}" if m.note else reason
-        return m.actor
+            note = stock_note(m.note, current_language())
+            return f"{reason} · {note}" if note else reason
+        return actor_name(m.actor, current_language())
 
     def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
         if not index.isValid():

@@ -11,6 +11,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QBrush, QColor
 
 from minichat_desktop.app.paging import Page
+from minichat_desktop.domain.glossary import actor_name
 from minichat_desktop.domain.sales import orders
 from minichat_desktop.domain.sales.orders import (
     OrderFilters,
@@ -20,7 +21,7 @@ from minichat_desktop.domain.sales.orders import (
 )
 from minichat_desktop.domain.thai import format_baht, format_phone
 from minichat_desktop.ui import i18n, theme
-from minichat_desktop.ui.i18n import t
+from minichat_desktop.ui.i18n import current_language, t
 from minichat_desktop.ui.ops import Ops
 from minichat_desktop.ui.tables import RIGHT, Index, PagedTableModel, RowsTableModel
 
@@ -83,8 +84,9 @@ def event_label(event: str) -> str:
 
 
 def actor_label(actor: str) -> str:
-    """Who did it: the app's own actors in the UI's language, a person's name as typed."""
-    return {"bot": t("the bot"), "owner": t("the owner"), "system": t("MiniChat")}.get(actor, actor)
+    """Who did it: the app's own actors in the UI's language (domain.glossary), a person's
+    name as typed."""
+    return actor_name(actor, current_language())
 
 
 STATUS_COLORS = {

@@ -33,12 +33,14 @@ from PySide6.QtWidgets import (
 from qasync import asyncSlot
 
 from minichat_desktop.domain import shop
+from minichat_desktop.domain.glossary import actor_name
 from minichat_desktop.domain.promptpay import PromptPayError, promptpay_payload, promptpay_qr_png
 from minichat_desktop.domain.thai import is_valid_thai_id
 from minichat_desktop.errors import DomainError
 from minichat_desktop.ui import i18n, theme
 from minichat_desktop.ui.context import AppContext
 from minichat_desktop.ui.dialogs import confirm
+from minichat_desktop.ui.i18n import current_language
 from minichat_desktop.ui.settings_common import (
     Page,
     Tone,
@@ -443,7 +445,7 @@ class ProfilePage(Page):
             self.audit.insertRow(r)
             at = e.at if e.at.tzinfo else e.at.replace(tzinfo=dt.UTC)
             self.audit.setItem(r, 0, _cell(i18n.when(at)))
-            self.audit.setItem(r, 1, _cell(e.actor))
+            self.audit.setItem(r, 1, _cell(actor_name(e.actor, current_language())))
             self.audit.setItem(r, 2, _cell(actions.get(e.action, e.action)))
             self.audit.setItem(r, 3, _cell(_describe_changes(e.changes)))
 

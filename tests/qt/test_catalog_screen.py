@@ -409,9 +409,9 @@ async def test_stock_adjustment_needs_a_reason_and_shows_in_the_ledger(shop: Any
         "TS-001",
         "-4",
         "ปรับสต็อก · สินค้าชำรุด ขาดที่ตะเข็บ",
-        ACTOR,
+        "เจ้าของร้าน",  # the owner, named in Thai (it read "owner")
     ]
-    assert ledger.cell(1, 3) == "ปรับสต็อก · opening stock"
+    assert ledger.cell(1, 3) == "ปรับสต็อก · สต็อกตั้งต้น"  # the app's own words, in Thai
     await until(lambda: cells(screen)[skus(screen).index("TS-001")][4] == "21")
     await idle(screen)
 

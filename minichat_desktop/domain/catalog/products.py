@@ -23,6 +23,7 @@ from typing import Any
 from sqlalchemy import Connection, func, or_, select
 from sqlalchemy.orm import Session, selectinload
 
+from minichat_desktop.domain.glossary import OPENING_STOCK
 from minichat_desktop.domain.models import (
     AuditEntry,
     Category,
@@ -406,7 +407,7 @@ def save_product(
                 quantity=qty,
                 reason=stock_reason,
                 actor=actor,
-                note="opening stock",
+                note=OPENING_STOCK,
             )
         )
     after = _audit_fields(product)

@@ -21,6 +21,7 @@ from sqlalchemy import Table, bindparam, column, func, insert, select, table, up
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.expression import TableClause
 
+from minichat_desktop.domain.glossary import OPENING_STOCK
 from minichat_desktop.domain.models import (
     AuditEntry,
     Base,
@@ -302,7 +303,7 @@ def _insert_variants(
     for vid, (row, opening) in enumerate(new_variants, next_vid):
         row["id"] = vid
         if opening:
-            movements.append(_movement(vid, opening, actor, "opening stock", stamp))
+            movements.append(_movement(vid, opening, actor, OPENING_STOCK, stamp))
     for chunk in _chunks(new_variants, _CHUNK):
         session.execute(insert(_RAW_VARIANTS), [r for r, _ in chunk])
     return movements

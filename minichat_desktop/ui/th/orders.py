@@ -69,8 +69,6 @@ TEXTS = {
     "Not shipped yet": "ยังไม่จัดส่ง",
     "Handed over at the counter {when}": "ส่งมอบที่หน้าร้าน {when}",
     "by {who}": "โดย {who}",
-    "the bot": "บอท",
-    "the owner": "เจ้าของร้าน",
     "MiniChat": "MiniChat",
     "Paid {when}": "ชำระเมื่อ {when}",
     "Ref. {ref}": "อ้างอิง {ref}",
