@@ -297,7 +297,9 @@ class PipelineBoard(QScrollArea):
             column = self.columns.get(r.customer.status)
             if column is None or column.count() >= BOARD_LIMIT:
                 continue
-            column.add_card(r.customer.id, card_of(r), ", ".join(r.customer.tags))
+            card = card_of(r)
+            tip = "\n".join(x for x in (card.name, ", ".join(r.customer.tags)) if x)
+            column.add_card(r.customer.id, card, tip)
         for status, label in self.counts.items():
             label.setText(f"{counts.get(status, 0):,}")
 

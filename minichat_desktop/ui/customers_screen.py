@@ -284,6 +284,7 @@ class ProfilePane(DetailPane):
         self.opted_out.setChecked(c.opted_out)
         self.conv_title.setText(t("Conversations ({n})").format(n=len(prof.conversations)))
         self.conversations.clear()
+        self.conversations.setVisible(bool(prof.conversations))  # no empty box
         for conv in prof.conversations:
             when = local_time(conv.last_message_at)
             item = QListWidgetItem(
@@ -298,7 +299,7 @@ class ProfilePane(DetailPane):
                 o.number,
                 local_time(o.created_at, short=True),
                 _order_status(o.status),
-                format_baht(o.total_satang),
+                format_baht(o.total_satang, symbol=True),
             )
             for j, text in enumerate(cells):
                 cell = QTableWidgetItem(text)
