@@ -303,6 +303,15 @@ class PipelineBoard(QScrollArea):
         for status, label in self.counts.items():
             label.setText(f"{counts.get(status, 0):,}")
 
+    def select(self, customer_id: int | None) -> None:
+        """Highlight this customer's card (the one the profile shows), and no other."""
+        for column in self.columns.values():
+            column.clearSelection()
+            for i in range(column.count()):
+                item = column.item(i)
+                if customer_id is not None and item.data(Qt.ItemDataRole.UserRole) == customer_id:
+                    item.setSelected(True)
+
     def _scroll_near_edge(self, where: QPoint) -> None:
         at = self.viewport().mapFromGlobal(where).x()
         bar = self.horizontalScrollBar()

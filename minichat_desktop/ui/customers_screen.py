@@ -437,7 +437,8 @@ class CustomersScreen(QWidget):
         self.last_export: Any = None
         self.last_recompute: rfm.RecomputeResult | None = None
         self.computing = False  # the segments are being recomputed
-        self._fresh_from: int | None = None  # the first refresh showing recomputed segments
+        self._fresh_from: int | None = None
+        self.board_counts: dict[str, int] = {}  # the first refresh showing recomputed segments
         self.segments_computed_at: dt.datetime | None = None
 
         self.title = QLabel(objectName="Title")
@@ -573,6 +574,8 @@ class CustomersScreen(QWidget):
         self.tag_filter.setItemText(0, self.tr("All tags"))
         self.model.headerDataChanged.emit(Qt.Orientation.Horizontal, 0, 7)
         self.board.retranslate()
+        self.board.show_rows(self.model.rows, self.board_counts)  # "Last order …" on cards
+        self.board.select(self.current_id)
         self.profile.retranslate()
         self._say_segments()
 
@@ -642,7 +645,9 @@ class CustomersScreen(QWidget):
             self._set_computing(False, profile=False)  # these rows carry the new segments
         if any(self.filters().values()):  # a lane counts the cards it shows
             counts = {s: sum(r.customer.status == s for r in rows) for s in PIPELINE}
+        self.board_counts = counts
         self.board.show_rows(rows, counts)
+        self.board.select(self.current_id)
         none_at_all = not rows and not any(self.filters().values())
         self.stack.setVisible(not none_at_all)
         self.empty.setVisible(none_at_all)
@@ -679,6 +684,7 @@ class CustomersScreen(QWidget):
     @asyncSlot(int)
     async def open_customer(self, customer_id: int) -> None:
         self.current_id = customer_id
+        self.board.select(customer_id)
         self.busy += 1
         try:
             prof = await self.ctx.ops.read(book.profile, customer_id)

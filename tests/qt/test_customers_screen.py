@@ -29,6 +29,7 @@ from minichat_desktop.domain.models import (
     PaymentStatus,
 )
 from minichat_desktop.storage.db import Database
+from minichat_desktop.ui import i18n
 from minichat_desktop.ui.app import prepare_demo
 from minichat_desktop.ui.context import AppContext
 from minichat_desktop.ui.customers_board import CARD_ROLE, PIPELINE, Card
@@ -434,3 +435,38 @@ async def test_every_lane_fits_beside_the_profile_at_laptop_sizes(
     window.close()
     window.deleteLater()
     await asyncio.sleep(0.05)
+
+
+async def test_a_clicked_card_opens_the_profile_and_the_board_follows_the_language(
+    screen: Any,
+) -> None:
+    """Clicking Nok's card shows her profile and highlights that card alone; in English the
+    lanes and cards speak English."""
+    _ctx, w, ids = screen
+    w.set_view("board")
+    await idle(w)
+    lane = w.board.columns["new"]
+    item = next(
+        lane.item(i)
+        for i in range(lane.count())
+        if lane.item(i).data(Qt.ItemDataRole.UserRole) == ids["nok_line"]
+    )
+    lane.itemClicked.emit(item)
+    await idle(w)
+    assert w.profile.title.text() == "Nok LINE"
+    selected = [
+        i.data(Qt.ItemDataRole.UserRole)
+        for c in w.board.columns.values()
+        for i in c.selectedItems()
+    ]
+    assert selected == [ids["nok_line"]]
+    i18n.set_language("en")
+    await idle(w)
+    assert w.board.heads["new"].text() == "New lead"
+    card = next(
+        lane.item(i).data(CARD_ROLE)
+        for i in range(lane.count())
+        if lane.item(i).data(Qt.ItemDataRole.UserRole) == ids["nok_line"]
+    )
+    assert card.last_order.startswith("Last order ") and card.spent == "฿3,700.00"
+    assert [i.data(Qt.ItemDataRole.UserRole) for i in lane.selectedItems()] == [ids["nok_line"]]
