@@ -437,8 +437,8 @@ class CustomersScreen(QWidget):
         self.last_export: Any = None
         self.last_recompute: rfm.RecomputeResult | None = None
         self.computing = False  # the segments are being recomputed
-        self._fresh_from: int | None = None
-        self.board_counts: dict[str, int] = {}  # the first refresh showing recomputed segments
+        self._fresh_from: int | None = None  # the first refresh showing recomputed segments
+        self.board_counts: dict[str, int] = {}  # the lanes' counts last shown
         self.segments_computed_at: dt.datetime | None = None
 
         self.title = QLabel(objectName="Title")
@@ -486,6 +486,31 @@ class CustomersScreen(QWidget):
         self.profile.save_requested.connect(self.save_profile)
         self.profile.conversation_opened.connect(self.conversation_opened)
 
+        self._lay_out()
+
+        for s in ("", *PIPELINE):
+            self.status_filter.addItem("", s)
+        for s in ("", *SEGMENTS, book.NO_SEGMENT):
+            self.segment_filter.addItem("", s)
+        self.tag_filter.addItem("", "")
+
+        self.segments_timer = QTimer(self, singleShot=True, interval=SEGMENTS_DEBOUNCE_MS)
+        self.segments_timer.timeout.connect(self.refresh_segments)
+        self.timer = QTimer(self, singleShot=True, interval=SEARCH_DEBOUNCE_MS)
+        self.timer.timeout.connect(self.refresh)
+        self.search.textChanged.connect(lambda _t: self.timer.start())
+        self.search.returnPressed.connect(self.refresh)
+        for box in (self.status_filter, self.segment_filter, self.tag_filter):
+            box.currentIndexChanged.connect(lambda _i: self.refresh())
+        ctx.ops.changed.connect(self.on_changed)
+
+        self.retranslate()
+        self._fill_choices(ctx.ops.read_now(app_customers.filter_choices))
+        self.refresh()
+        self.refresh_segments()  # in the background: the list shows "Computing…" meanwhile
+
+    def _lay_out(self) -> None:
+        """The search bar, the filters, and the list or board beside the profile."""
         bar = QHBoxLayout()
         bar.addWidget(self.title)
         bar.addSpacing(12)
@@ -528,27 +553,6 @@ class CustomersScreen(QWidget):
         layout.addLayout(bar)
         layout.addLayout(filters)
         layout.addWidget(self.splitter, 1)
-
-        for s in ("", *PIPELINE):
-            self.status_filter.addItem("", s)
-        for s in ("", *SEGMENTS, book.NO_SEGMENT):
-            self.segment_filter.addItem("", s)
-        self.tag_filter.addItem("", "")
-
-        self.segments_timer = QTimer(self, singleShot=True, interval=SEGMENTS_DEBOUNCE_MS)
-        self.segments_timer.timeout.connect(self.refresh_segments)
-        self.timer = QTimer(self, singleShot=True, interval=SEARCH_DEBOUNCE_MS)
-        self.timer.timeout.connect(self.refresh)
-        self.search.textChanged.connect(lambda _t: self.timer.start())
-        self.search.returnPressed.connect(self.refresh)
-        for box in (self.status_filter, self.segment_filter, self.tag_filter):
-            box.currentIndexChanged.connect(lambda _i: self.refresh())
-        ctx.ops.changed.connect(self.on_changed)
-
-        self.retranslate()
-        self._fill_choices(ctx.ops.read_now(app_customers.filter_choices))
-        self.refresh()
-        self.refresh_segments()  # in the background: the list shows "Computing…" meanwhile
 
     # ------------------------------------------------------------------ language
 
