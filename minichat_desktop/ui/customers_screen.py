@@ -759,7 +759,10 @@ class CustomersScreen(QWidget):
         self._set_computing(True)
         result = None
         try:
-            result = await self.ctx.ops.write(rfm.refresh, dt.datetime.now(dt.UTC))
+            now = dt.datetime.now(dt.UTC)
+            # Asked on a reader first: the write lock is taken only when there is work.
+            if await self.ctx.ops.read(rfm.stale, now):
+                result = await self.ctx.ops.write(rfm.refresh, now)
             if result is not None:
                 # "Computing…" stays until rows read from now on are shown (refresh), and the
                 # profile until it is read again.
