@@ -432,6 +432,10 @@ async def test_every_lane_fits_beside_the_profile_at_laptop_sizes(
             if cards.count():
                 assert cards.visualItemRect(cards.item(0)).width() >= cards.viewport().width() - 8
             assert not cards.horizontalScrollBar().isVisible()
+        # 19 customers bought: their lane scrolls them; the board scrolls sideways at 1000 px
+        assert board.columns["converted"].verticalScrollBar().maximum() > 0
+        if width == 1000:
+            assert board.horizontalScrollBar().maximum() > 0
     window.close()
     window.deleteLater()
     await asyncio.sleep(0.05)
@@ -470,3 +474,25 @@ async def test_a_clicked_card_opens_the_profile_and_the_board_follows_the_langua
     )
     assert card.last_order.startswith("Last order ") and card.spent == "฿3,700.00"
     assert [i.data(Qt.ItemDataRole.UserRole) for i in lane.selectedItems()] == [ids["nok_line"]]
+
+
+async def test_dragging_a_card_near_the_boards_edge_scrolls_it(screen: Any) -> None:
+    """On a narrow window the lanes do not all fit: a card dragged to the board's right edge
+    scrolls it towards the last lanes, to its left edge back."""
+    _ctx, w, _ids = screen
+    w.resize(900, 640)
+    w.set_view("board")
+    await idle(w)
+    board = w.board
+    bar = board.horizontalScrollBar()
+    assert bar.maximum() > 0 and bar.value() == 0
+    viewport = board.viewport()
+    lane = board.columns["new"]
+    right = viewport.mapToGlobal(QPoint(viewport.width() - 10, 40))
+    lane.dragged_over.emit(right)
+    lane.dragged_over.emit(right)
+    assert bar.value() == 48
+    lane.dragged_over.emit(viewport.mapToGlobal(QPoint(10, 40)))
+    assert bar.value() == 24
+    lane.dragged_over.emit(viewport.mapToGlobal(QPoint(viewport.width() // 2, 40)))
+    assert bar.value() == 24
