@@ -16,9 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import (
-    QByteArray,
     QEvent,
-    QMimeData,
     QModelIndex,
     QPersistentModelIndex,
     Qt,
@@ -26,14 +24,13 @@ from PySide6.QtCore import (
     Signal,
     Slot,
 )
-from PySide6.QtGui import QColor, QDropEvent
+from PySide6.QtGui import QColor
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QCheckBox,
     QComboBox,
     QDialog,
     QDialogButtonBox,
-    QGridLayout,
     QHBoxLayout,
     QHeaderView,
     QLabel,
@@ -64,8 +61,16 @@ from minichat_desktop.domain.customers.customers import CustomerView
 from minichat_desktop.domain.models import PipelineStatus
 from minichat_desktop.domain.thai import format_baht, format_phone
 from minichat_desktop.errors import DomainError
-from minichat_desktop.ui import i18n, theme
+from minichat_desktop.ui import theme
 from minichat_desktop.ui.context import AppContext
+from minichat_desktop.ui.customers_board import BoardColumn, PipelineBoard
+from minichat_desktop.ui.customers_labels import (
+    channel_label,
+    local_time,
+    segment_label,
+    segment_text,
+    status_label,
+)
 from minichat_desktop.ui.detail_pane import DetailPane, FactGrid, section_title
 from minichat_desktop.ui.dialogs import ask, choose_file_to_save, inform
 from minichat_desktop.ui.empty_state import EmptyState
@@ -76,44 +81,9 @@ from minichat_desktop.ui.tables import ColumnFitter, RowsTableModel, list_table
 log = logging.getLogger(__name__)
 
 SEARCH_DEBOUNCE_MS = 150
-BOARD_LIMIT = 300  # cards per column
-MIME = "application/x-minichat-customers"
+SEGMENTS_DEBOUNCE_MS = 500  # orders change in bursts (a sale writes several rows)
 PIPELINE = tuple(s.value for s in PipelineStatus)
 SEGMENTS = tuple(s.value for s in rfm.Segment)
-
-
-def status_label(status: str) -> str:
-    return {
-        "new": t("New lead"),
-        "contacted": t("Contacted"),
-        "qualified": t("Qualified"),
-        "converted": t("Converted"),
-        "lost": t("Lost deal"),
-    }.get(status, status)
-
-
-def segment_label(segment: str) -> str:
-    return {
-        "champions": t("Champions"),
-        "loyal": t("Loyal"),
-        "potential_loyalist": t("Potential loyalist"),
-        "new": t("New customer"),
-        "at_risk": t("At risk"),
-        "cant_lose": t("Can't lose"),
-        "hibernating": t("Hibernating"),
-        "lost": t("Lost customer"),
-        "": t("No orders yet"),
-    }.get(segment, segment)
-
-
-def channel_label(channel: str) -> str:
-    return {"widget": t("Website"), "line": "LINE", "pos": t("Counter"), "manual": t("Manual")}.get(
-        channel, channel
-    )
-
-
-def local_time(when: dt.datetime | None) -> str:
-    return "" if when is None else i18n.when(when)
 
 
 # ---------------------------------------------------------------------------- list model
@@ -126,6 +96,17 @@ class CustomerTableModel(RowsTableModel):
     def __init__(self, parent: Any = None) -> None:
         super().__init__(parent)
         self.rows: list[CustomerRow] = []
+        self.computing = False  # segments being computed: a missing one says so
+
+    def set_computing(self, computing: bool) -> None:
+        if computing != self.computing:
+            self.computing = computing
+            if self.rows:
+                top, bottom = (
+                    self.index(0, self.SEGMENT),
+                    self.index(len(self.rows) - 1, self.SEGMENT),
+                )
+                self.dataChanged.emit(top, bottom)
 
     def set_rows(self, rows: list[CustomerRow]) -> None:
         self.beginResetModel()
@@ -149,7 +130,7 @@ class CustomerTableModel(RowsTableModel):
             if col == self.STATUS:
                 return status_label(c.status)
             if col == self.SEGMENT:
-                return segment_label(row.segment)
+                return segment_text(row.segment, c.order_count, self.computing)[0]
             if col == self.ORDERS:
                 return f"{c.order_count:,}"
             if col == self.SPENT:
@@ -162,6 +143,8 @@ class CustomerTableModel(RowsTableModel):
         if role == Qt.ItemDataRole.ForegroundRole:
             if col == self.NAME and c.opted_out:
                 return QColor(theme.MUTED)
+            if col == self.SEGMENT and segment_text(row.segment, c.order_count, False)[1]:
+                return QColor(theme.MUTED)
             if col == self.SEGMENT and row.segment in ("at_risk", "cant_lose"):
                 return QColor(theme.AMBER)
             if col == self.SEGMENT and row.segment == "champions":
@@ -169,113 +152,6 @@ class CustomerTableModel(RowsTableModel):
         if role == Qt.ItemDataRole.ToolTipRole and col == self.NAME and c.opted_out:
             return t("Opted out of broadcasts")
         return None
-
-
-# ---------------------------------------------------------------------------- the board
-
-
-class BoardColumn(QListWidget):
-    """One pipeline status. Cards carry customer ids in their own MIME type, so a drop from
-    another column names the customers moved (and a drop onto the same column does nothing)."""
-
-    dropped = Signal(list, str)  # customer ids, new status
-
-    def __init__(self, status: str) -> None:
-        super().__init__()
-        self.status = status
-        self.setDragDropMode(QAbstractItemView.DragDropMode.DragDrop)
-        self.setDefaultDropAction(Qt.DropAction.MoveAction)
-        self.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
-        self.setSpacing(3)
-        self.setWordWrap(True)
-        self.setTextElideMode(Qt.TextElideMode.ElideNone)
-        self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
-        self.setResizeMode(QListWidget.ResizeMode.Adjust)
-        self.setMinimumWidth(170)
-        self.setStyleSheet(
-            f"QListWidget {{ background: {theme.BG}; border: none; }}"
-            f"QListWidget::item {{ background: white; border: 1px solid {theme.LINE_COLOR};"
-            " border-radius: 6px; padding: 6px; margin: 1px 2px; }"
-            f"QListWidget::item:selected {{ border: 1px solid {theme.GREEN}; color: {theme.INK}; }}"
-        )
-
-    def mimeTypes(self) -> list[str]:
-        return [MIME]
-
-    def mimeData(self, items: Any) -> QMimeData:
-        mime = QMimeData()
-        ids = ",".join(str(i.data(Qt.ItemDataRole.UserRole)) for i in items)
-        mime.setData(MIME, QByteArray(f"{self.status}|{ids}".encode()))
-        return mime
-
-    def dragEnterEvent(self, event: Any) -> None:
-        if event.mimeData().hasFormat(MIME):
-            event.acceptProposedAction()
-        else:
-            event.ignore()
-
-    def dragMoveEvent(self, event: Any) -> None:
-        if event.mimeData().hasFormat(MIME):
-            event.acceptProposedAction()
-        else:
-            event.ignore()
-
-    def dropEvent(self, event: QDropEvent) -> None:
-        raw = bytes(event.mimeData().data(MIME).data()).decode()
-        source, _, ids = raw.partition("|")
-        event.setDropAction(Qt.DropAction.CopyAction)  # the board reloads; Qt must not remove
-        event.accept()
-        if source != self.status and ids:
-            self.dropped.emit([int(x) for x in ids.split(",")], self.status)
-
-
-class PipelineBoard(QWidget):
-    moved = Signal(list, str)
-    opened = Signal(int)
-
-    def __init__(self) -> None:
-        super().__init__()
-        row = QHBoxLayout(self)
-        row.setContentsMargins(0, 0, 0, 0)
-        row.setSpacing(8)
-        self.columns: dict[str, BoardColumn] = {}
-        self.heads: dict[str, QLabel] = {}
-        for status in PIPELINE:
-            col = QVBoxLayout()
-            head = QLabel()
-            head.setStyleSheet("font-weight: 600;")
-            column = BoardColumn(status)
-            column.dropped.connect(self.moved)
-            column.itemClicked.connect(
-                lambda item: self.opened.emit(int(item.data(Qt.ItemDataRole.UserRole)))
-            )
-            col.addWidget(head)
-            col.addWidget(column, 1)
-            row.addLayout(col, 1)
-            self.columns[status] = column
-            self.heads[status] = head
-
-    def show_rows(self, rows: list[CustomerRow], counts: dict[str, int]) -> None:
-        for shown in self.columns.values():
-            shown.clear()
-        for r in rows:
-            column = self.columns.get(r.customer.status)
-            if column is None or column.count() >= BOARD_LIMIT:
-                continue
-            c = r.customer
-            lines = [c.name or t("(no name)")]
-            if c.phone:
-                lines.append(format_phone(c.phone))
-            money = format_baht(c.total_spent_satang, symbol=True) if c.total_spent_satang else ""
-            facts = [x for x in (segment_label(r.segment) if r.segment else "", money) if x]
-            if facts:
-                lines.append(" · ".join(facts))
-            item = QListWidgetItem("\n".join(lines))
-            item.setData(Qt.ItemDataRole.UserRole, c.id)
-            item.setToolTip(", ".join(c.tags))
-            column.addItem(item)
-        for status, head in self.heads.items():
-            head.setText(f"{status_label(status)} ({counts.get(status, 0):,})")
 
 
 # ---------------------------------------------------------------------------- profile
@@ -291,11 +167,15 @@ class ProfilePane(DetailPane):
     def __init__(self) -> None:
         super().__init__(min_width=380)
         self.profile: Profile | None = None
+        self.computing = False  # segments being computed (see segment_text)
         col = self.column
-        self.facts = FactGrid(6, spacing=14)
+        col.setSpacing(8)
+        # names above values: a value that needs two lines wraps under its own name
+        self.facts = FactGrid(6, names_above=True, spacing=14)
         col.addLayout(self.facts)
 
-        form = QGridLayout()
+        form = QVBoxLayout()
+        form.setSpacing(4)
         self.status_name = QLabel()
         self.status = QComboBox()
         for s in PIPELINE:
@@ -309,23 +189,27 @@ class ProfilePane(DetailPane):
         self.save_button = QPushButton()
         self.save_button.setProperty("primary", True)
         self.save_button.clicked.connect(self._save)
-        form.addWidget(self.status_name, 0, 0)
-        form.addWidget(self.status, 0, 1)
-        form.addWidget(self.tags_name, 1, 0)
-        form.addWidget(self.tags, 1, 1)
-        form.addWidget(self.notes_name, 2, 0, Qt.AlignmentFlag.AlignTop)
-        form.addWidget(self.notes, 2, 1)
+        for name, field in (
+            (self.status_name, self.status),
+            (self.tags_name, self.tags),
+            (self.notes_name, self.notes),
+        ):
+            name.setObjectName("Muted")
+            form.addWidget(name)
+            form.addWidget(field)
+            form.addSpacing(4)
         save_row = QHBoxLayout()
         save_row.addWidget(self.opted_out, 1)
         save_row.addWidget(self.save_button)
-        form.addLayout(save_row, 3, 1)
-        form.setColumnStretch(1, 1)
+        form.addLayout(save_row)
         col.addLayout(form)
 
         self.conv_title = section_title()
         col.addWidget(self.conv_title)
         self.conversations = QListWidget()
         self.conversations.setMinimumHeight(90)
+        self.conversations.setWordWrap(True)
+        self.conversations.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.conversations.itemDoubleClicked.connect(
             lambda item: self.conversation_opened.emit(int(item.data(Qt.ItemDataRole.UserRole)))
         )
@@ -337,9 +221,13 @@ class ProfilePane(DetailPane):
         self.orders.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.orders.setShowGrid(False)
         self.orders.setMinimumHeight(120)
+        self.orders.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.orders.setWordWrap(False)
+        self.orders.setTextElideMode(Qt.TextElideMode.ElideRight)
         oh = self.orders.horizontalHeader()
         oh.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
-        oh.setStretchLastSection(True)
+        oh.setSectionResizeMode(2, QHeaderView.ResizeMode.Stretch)  # the status gives way
+        oh.setStretchLastSection(False)
         col.addWidget(self.orders, 2)
         self.retranslate()
         self.show_profile(None)
@@ -384,7 +272,7 @@ class ProfilePane(DetailPane):
         facts = (
             format_baht(c.total_spent_satang, symbol=True),
             f"{c.order_count:,}",
-            segment_label(row.segment),
+            segment_text(row.segment, c.order_count, self.computing)[0],
             f"R{row.recency} F{row.frequency} M{row.monetary}" if row.segment else "—",
             local_time(row.last_order_at) or "—",
             local_time(c.created_at),
@@ -396,6 +284,7 @@ class ProfilePane(DetailPane):
         self.opted_out.setChecked(c.opted_out)
         self.conv_title.setText(t("Conversations ({n})").format(n=len(prof.conversations)))
         self.conversations.clear()
+        self.conversations.setVisible(bool(prof.conversations))  # no empty box
         for conv in prof.conversations:
             when = local_time(conv.last_message_at)
             item = QListWidgetItem(
@@ -408,9 +297,9 @@ class ProfilePane(DetailPane):
         for i, o in enumerate(prof.orders):
             cells = (
                 o.number,
-                local_time(o.created_at),
+                local_time(o.created_at, short=True),
                 _order_status(o.status),
-                format_baht(o.total_satang),
+                format_baht(o.total_satang, symbol=True),
             )
             for j, text in enumerate(cells):
                 cell = QTableWidgetItem(text)
@@ -546,13 +435,16 @@ class CustomersScreen(QWidget):
         self.message: QMessageBox | None = None
         self._seq = 0
         self.last_export: Any = None
+        self.last_recompute: rfm.RecomputeResult | None = None
+        self.computing = False  # the segments are being recomputed
+        self._fresh_from: int | None = None  # the first refresh showing recomputed segments
+        self.board_counts: dict[str, int] = {}  # the lanes' counts last shown
+        self.segments_computed_at: dt.datetime | None = None
 
         self.title = QLabel(objectName="Title")
         self.search = QLineEdit()
         self.search.setClearButtonEnabled(True)
         self.search.setMinimumWidth(260)
-        self.recompute_button = QPushButton()
-        self.recompute_button.clicked.connect(self.recompute)
         self.merge_button = QPushButton()
         self.merge_button.clicked.connect(self.find_duplicates)
         self.export_button = QPushButton()
@@ -594,11 +486,35 @@ class CustomersScreen(QWidget):
         self.profile.save_requested.connect(self.save_profile)
         self.profile.conversation_opened.connect(self.conversation_opened)
 
+        self._lay_out()
+
+        for s in ("", *PIPELINE):
+            self.status_filter.addItem("", s)
+        for s in ("", *SEGMENTS, book.NO_SEGMENT):
+            self.segment_filter.addItem("", s)
+        self.tag_filter.addItem("", "")
+
+        self.segments_timer = QTimer(self, singleShot=True, interval=SEGMENTS_DEBOUNCE_MS)
+        self.segments_timer.timeout.connect(self.refresh_segments)
+        self.timer = QTimer(self, singleShot=True, interval=SEARCH_DEBOUNCE_MS)
+        self.timer.timeout.connect(self.refresh)
+        self.search.textChanged.connect(lambda _t: self.timer.start())
+        self.search.returnPressed.connect(self.refresh)
+        for box in (self.status_filter, self.segment_filter, self.tag_filter):
+            box.currentIndexChanged.connect(lambda _i: self.refresh())
+        ctx.ops.changed.connect(self.on_changed)
+
+        self.retranslate()
+        self._fill_choices(ctx.ops.read_now(app_customers.filter_choices))
+        self.refresh()
+        self.refresh_segments()  # in the background: the list shows "Computing…" meanwhile
+
+    def _lay_out(self) -> None:
+        """The search bar, the filters, and the list or board beside the profile."""
         bar = QHBoxLayout()
         bar.addWidget(self.title)
         bar.addSpacing(12)
         bar.addWidget(self.search, 1)
-        bar.addWidget(self.recompute_button)
         bar.addWidget(self.merge_button)
         bar.addWidget(self.export_button)
         filters = QHBoxLayout()
@@ -638,30 +554,11 @@ class CustomersScreen(QWidget):
         layout.addLayout(filters)
         layout.addWidget(self.splitter, 1)
 
-        for s in ("", *PIPELINE):
-            self.status_filter.addItem("", s)
-        for s in ("", *SEGMENTS, book.NO_SEGMENT):
-            self.segment_filter.addItem("", s)
-        self.tag_filter.addItem("", "")
-
-        self.timer = QTimer(self, singleShot=True, interval=SEARCH_DEBOUNCE_MS)
-        self.timer.timeout.connect(self.refresh)
-        self.search.textChanged.connect(lambda _t: self.timer.start())
-        self.search.returnPressed.connect(self.refresh)
-        for box in (self.status_filter, self.segment_filter, self.tag_filter):
-            box.currentIndexChanged.connect(lambda _i: self.refresh())
-        ctx.ops.changed.connect(self.on_changed)
-
-        self.retranslate()
-        self._fill_choices(ctx.ops.read_now(app_customers.filter_choices))
-        self.refresh()
-
     # ------------------------------------------------------------------ language
 
     def retranslate(self) -> None:
         self.title.setText(self.tr("Customers"))
         self.search.setPlaceholderText(self.tr("Search name, phone, e-mail or notes"))
-        self.recompute_button.setText(self.tr("Recompute segments"))
         self.merge_button.setText(self.tr("Merge duplicates…"))
         self.export_button.setText(self.tr("Export"))
         self.export_xlsx.setText(self.tr("Excel (.xlsx)…"))
@@ -680,7 +577,11 @@ class CustomersScreen(QWidget):
         self.segment_filter.setItemText(len(SEGMENTS) + 1, segment_label(""))
         self.tag_filter.setItemText(0, self.tr("All tags"))
         self.model.headerDataChanged.emit(Qt.Orientation.Horizontal, 0, 7)
+        self.board.retranslate()
+        self.board.show_rows(self.model.rows, self.board_counts)  # "Last order …" on cards
+        self.board.select(self.current_id)
         self.profile.retranslate()
+        self._say_segments()
 
     def changeEvent(self, event: QEvent) -> None:
         if event.type() == QEvent.Type.LanguageChange:
@@ -704,7 +605,8 @@ class CustomersScreen(QWidget):
         }
 
     def _fill_choices(self, choices: FilterChoices) -> None:
-        tags, computed = choices.tags, choices.segments_computed_at
+        tags = choices.tags
+        self.segments_computed_at = choices.segments_computed_at
         current = str(self.tag_filter.currentData() or "")
         self.tag_filter.blockSignals(True)
         while self.tag_filter.count() > 1:
@@ -713,11 +615,17 @@ class CustomersScreen(QWidget):
             self.tag_filter.addItem(tag, tag)
         self.tag_filter.setCurrentIndex(max(0, self.tag_filter.findData(current)))
         self.tag_filter.blockSignals(False)
-        self.scores_label.setText(
-            self.tr("Segments computed {when}").format(when=local_time(computed))
-            if computed
-            else self.tr("Segments not computed yet: press Recompute segments")
-        )
+        self._say_segments()
+
+    def _say_segments(self) -> None:
+        computed = self.segments_computed_at
+        if self.computing:
+            text = self.tr("Computing customer segments from the orders…")
+        elif computed:
+            text = self.tr("Segments computed {when}").format(when=local_time(computed))
+        else:
+            text = self.tr("Segments appear once customers have paid orders")
+        self.scores_label.setText(text)
 
     @asyncSlot()
     async def refresh(self) -> None:
@@ -737,7 +645,13 @@ class CustomersScreen(QWidget):
             return
         rows, total, counts = list(found.rows), found.total, found.pipeline_counts
         self.model.set_rows(rows)
+        if self._fresh_from is not None and seq >= self._fresh_from:
+            self._set_computing(False, profile=False)  # these rows carry the new segments
+        if any(self.filters().values()):  # a lane counts the cards it shows
+            counts = {s: sum(r.customer.status == s for r in rows) for s in PIPELINE}
+        self.board_counts = counts
         self.board.show_rows(rows, counts)
+        self.board.select(self.current_id)
         none_at_all = not rows and not any(self.filters().values())
         self.stack.setVisible(not none_at_all)
         self.empty.setVisible(none_at_all)
@@ -774,6 +688,7 @@ class CustomersScreen(QWidget):
     @asyncSlot(int)
     async def open_customer(self, customer_id: int) -> None:
         self.current_id = customer_id
+        self.board.select(customer_id)
         self.busy += 1
         try:
             prof = await self.ctx.ops.read(book.profile, customer_id)
@@ -789,6 +704,8 @@ class CustomersScreen(QWidget):
 
     @asyncSlot(set)
     async def on_changed(self, topics: set[str]) -> None:
+        if "orders" in topics:  # what someone bought moves them between segments
+            self.segments_timer.start()
         if not topics & {"customers", "orders"}:
             return
         self.busy += 1
@@ -833,19 +750,50 @@ class CustomersScreen(QWidget):
         self.profile.show_profile(prof)
 
     @asyncSlot()
-    async def recompute(self) -> rfm.RecomputeResult | None:
+    async def refresh_segments(self) -> rfm.RecomputeResult | None:
+        """Recompute the RFM segments off the UI thread if orders changed since (or they are
+        old); while it runs a customer with orders but no segment shows "Computing…", never
+        "No orders yet". A recompute writes the scores, so the list refreshes by itself."""
+        self.segments_timer.stop()
         self.busy += 1
-        self.recompute_button.setEnabled(False)
+        self._set_computing(True)
+        result = None
         try:
-            result = await self.ctx.ops.write(rfm.recompute, dt.datetime.now(dt.UTC))
+            now = dt.datetime.now(dt.UTC)
+            # Asked on a reader first: the write lock is taken only when there is work.
+            if await self.ctx.ops.read(rfm.stale, now):
+                result = await self.ctx.ops.write(rfm.refresh, now)
+            if result is not None:
+                # "Computing…" stays until rows read from now on are shown (refresh), and the
+                # profile until it is read again.
+                self._fresh_from = self._seq + 1
+                self._fill_choices(await self.ctx.ops.read(app_customers.filter_choices))
+                await self.refresh()
+                if self.current_id is not None:
+                    await self.open_customer(self.current_id)
         except DomainError as exc:
-            show_error(self, exc)
-            return None
+            log.warning("customers: segments not recomputed: %s", exc.message)
         finally:
-            self.recompute_button.setEnabled(True)
+            # Nothing changed (or it failed): the rows shown are current. Else the rows went
+            # back to plain when the refresh above (or a later one) showed the new segments.
+            self._set_computing(False, rows=result is None)
             self.busy -= 1
         self.last_recompute = result
         return result
+
+    def _set_computing(self, computing: bool, *, rows: bool = True, profile: bool = True) -> None:
+        """Whether a missing segment is being computed, for the list and the board (``rows``)
+        and for the profile."""
+        if rows:
+            if not computing:
+                self._fresh_from = None
+            self.computing = computing
+            self.model.set_computing(computing)
+            self._say_segments()
+        if profile and self.profile.computing != computing:
+            self.profile.computing = computing
+            if self.profile.profile is not None:
+                self.profile.show_profile(self.profile.profile)
 
     def _inform(self, title: str, text: str, *, warn: bool = False) -> QMessageBox:
         return inform(self, title, text, warn=warn)
@@ -915,4 +863,15 @@ class CustomersScreen(QWidget):
         self.search.selectAll()
 
 
-__all__ = ["BoardColumn", "CustomersScreen", "MergeDialog", "ProfilePane"]
+__all__ = [
+    "BoardColumn",
+    "CustomersScreen",
+    "MergeDialog",
+    "PipelineBoard",
+    "ProfilePane",
+    # the names broadcasts_screen shares with this screen
+    "channel_label",
+    "local_time",
+    "segment_label",
+    "status_label",
+]

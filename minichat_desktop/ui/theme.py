@@ -149,6 +149,23 @@ QScrollArea#Plain, QScrollArea#Plain > QWidget > QWidget {{ background: transpar
 #Title {{ font-size: 14pt; font-weight: 700; }}
 #Badge {{ background: {RED}; color: white; border-radius: 9px; padding: 0 6px; font-size: 8pt; }}
 #Card {{ background: #FFFFFF; border: 1px solid {LINE_COLOR}; border-radius: 8px; }}
+#Lane {{ background: #EBEEF2; border-radius: 8px; }}
+#Lane QListView {{ background: transparent; border: none; }}
+#LaneTitle {{ font-weight: 600; }}
+QLabel[chip="count"] {{ background: #FFFFFF; color: {MUTED}; border-radius: 9px;
+    padding: 1px 8px; font-weight: 600; }}
+#Board, #BoardLanes {{ background: transparent; }}
+#Lane QScrollBar:vertical, #Board > QScrollBar:horizontal {{ background: transparent;
+    border: none; margin: 0; }}
+#Lane QScrollBar:vertical {{ width: 8px; }}
+#Board > QScrollBar:horizontal {{ height: 10px; }}
+#Lane QScrollBar::handle:vertical {{ background: #C3CAD2; border-radius: 4px; min-height: 28px; }}
+#Board > QScrollBar::handle:horizontal {{ background: #C3CAD2; border-radius: 5px;
+    min-width: 40px; }}
+#Lane QScrollBar::add-line, #Lane QScrollBar::sub-line, #Board > QScrollBar::add-line,
+#Board > QScrollBar::sub-line {{ width: 0; height: 0; border: none; }}
+#Lane QScrollBar::add-page, #Lane QScrollBar::sub-page, #Board > QScrollBar::add-page,
+#Board > QScrollBar::sub-page {{ background: transparent; }}
 #BigAmount {{ font-size: 26pt; font-weight: 700; }}
 #WarningBox {{ color: {RED}; background: #FCE8E8; border-radius: 8px; padding: 8px 12px; }}
 QLabel[chip="ok"] {{ background: #E6F4EF; color: {GREEN_DARK}; border-radius: 11px;

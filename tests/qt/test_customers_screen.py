@@ -11,22 +11,41 @@ from typing import Any
 
 import pytest
 from openpyxl import load_workbook
-from PySide6.QtCore import QPointF, Qt
+from PySide6.QtCore import QPoint, QPointF, QRect, Qt
 from PySide6.QtGui import QDropEvent
 from PySide6.QtWidgets import QDialogButtonBox, QListWidgetItem
+from sqlalchemy import delete
+from support.geometry import layout_problems, overlaps
 from support.waiting import until
 
 from minichat_desktop.app import customer_book as book
 from minichat_desktop.domain.conversations import conversations as convs
 from minichat_desktop.domain.customers import customers
-from minichat_desktop.domain.models import Channel, Order, PaymentMethod, PaymentStatus
+from minichat_desktop.domain.models import (
+    Channel,
+    CustomerScore,
+    Order,
+    PaymentMethod,
+    PaymentStatus,
+)
+from minichat_desktop.storage.db import Database
+from minichat_desktop.ui import i18n
+from minichat_desktop.ui.app import prepare_demo
 from minichat_desktop.ui.context import AppContext
-from minichat_desktop.ui.customers_screen import CustomersScreen, MergeDialog
+from minichat_desktop.ui.customers_board import CARD_ROLE, PIPELINE, Card
+from minichat_desktop.ui.customers_screen import CustomersScreen, CustomerTableModel, MergeDialog
+from minichat_desktop.ui.main_window import MainWindow
 
 
 async def idle(screen: CustomersScreen) -> None:
     await asyncio.sleep(0.05)
-    await until(lambda: screen.busy == 0 and not screen.timer.isActive())
+    await until(
+        lambda: (
+            screen.busy == 0
+            and not screen.timer.isActive()
+            and not screen.segments_timer.isActive()
+        )
+    )
     await asyncio.sleep(0.02)
 
 
@@ -120,7 +139,6 @@ async def test_filters_by_tag_status_segment_and_search(screen: Any) -> None:
     await idle(w)
     assert sorted(names(w)) == sorted(["จอย หน้าร้าน", "Nok LINE", "นก ใจดี"])
     w.status_filter.setCurrentIndex(0)
-    await w.recompute()
     await idle(w)
     w.segment_filter.setCurrentIndex(w.segment_filter.findData("potential_loyalist"))
     await idle(w)
@@ -153,7 +171,11 @@ async def test_dropping_a_card_on_another_column_moves_the_customer(screen: Any)
     await until(lambda: w.board.columns["converted"].count() == 1)
     await idle(w)
     assert w.board.columns["qualified"].count() == 0
-    assert w.board.heads["converted"].text() == "ซื้อแล้ว (1)"
+    assert (w.board.heads["converted"].text(), w.board.counts["converted"].text()) == (
+        "ซื้อแล้ว",
+        "1",
+    )
+    assert w.board.counts["qualified"].text() == "0"
     with ctx.ops.db.read() as s:
         assert customers.get_customer(s, ids["pim"]).status == "converted"
     # a drop back on its own column changes nothing
@@ -256,3 +278,221 @@ async def test_a_shop_without_customers_says_how_they_come(
     w.close()
     w.deleteLater()
     await asyncio.sleep(0.05)
+
+
+def segment_of(w: CustomersScreen, name: str) -> str:
+    return str(w.model.index(names(w).index(name), CustomerTableModel.SEGMENT).data())
+
+
+async def test_the_first_view_shows_real_segments_computed_in_the_background(
+    make_ctx: Callable[..., AppContext], qtbot: Any
+) -> None:
+    """Segments were never computed: the screen computes them by itself, off the UI thread;
+    a customer with orders is never shown as having none (meanwhile "Computing…"), and the
+    first rows a person can see settle on the real segment."""
+    ctx = make_ctx()
+    fill(ctx)
+    shown: list[str] = []
+    w = CustomersScreen(ctx)
+    w.model.modelReset.connect(lambda: shown.append(segment_of(w, "Nok LINE")))
+    w.model.dataChanged.connect(lambda *_a: shown.append(segment_of(w, "Nok LINE")))
+    w.resize(1300, 780)
+    w.show()
+    await until(lambda: w.model.rowCount() == 4)
+    await idle(w)
+    assert segment_of(w, "Nok LINE") == "มีแววเป็นขาประจำ"
+    assert segment_of(w, "จอย หน้าร้าน") == "ยังไม่มีออเดอร์"  # she really has none
+    assert "ยังไม่มีออเดอร์" not in shown and shown[-1] == "มีแววเป็นขาประจำ"
+    assert set(shown) <= {"กำลังคำนวณ…", "มีแววเป็นขาประจำ"}
+    assert w.scores_label.text().startswith("คำนวณกลุ่มลูกค้าล่าสุดเมื่อ")
+    assert w.last_recompute is not None and w.last_recompute.customers == 1
+    # Opened again with nothing changed: nothing is recomputed.
+    again = CustomersScreen(ctx)
+    await until(lambda: again.model.rowCount() == 4)
+    await idle(again)
+    assert again.last_recompute is None
+    for screen in (w, again):
+        screen.close()
+        screen.deleteLater()
+    await asyncio.sleep(0.05)
+
+
+async def test_a_missing_segment_says_computing_never_no_orders(screen: Any) -> None:
+    """The rows as read before any segment exists: a buyer's cell says "Computing…" while
+    the segments are computed and "—" if that failed; one who never bought says so."""
+    ctx, _w, _ids = screen
+    with ctx.ops.db.write() as s:
+        s.execute(delete(CustomerScore))
+    model = CustomerTableModel()
+    model.set_rows(ctx.ops.read_now(book.list_rows))
+    by_name = {model.index(r, 0).data(): r for r in range(model.rowCount())}
+
+    def cell(name: str) -> tuple[str, Any]:
+        index = model.index(by_name[name], CustomerTableModel.SEGMENT)
+        return index.data(), index.data(Qt.ItemDataRole.ForegroundRole)
+
+    model.set_computing(True)
+    assert cell("Nok LINE")[0] == "กำลังคำนวณ…"
+    assert cell("Nok LINE")[1] is not None  # muted
+    assert cell("จอย หน้าร้าน")[0] == "ยังไม่มีออเดอร์"
+    model.set_computing(False)
+    assert cell("Nok LINE")[0] == "—"
+
+
+async def test_segments_follow_an_order_paid_later(screen: Any) -> None:
+    """Joy buys: the orders changed, so her segment is recomputed without anyone asking."""
+    ctx, w, ids = screen
+    assert segment_of(w, "จอย หน้าร้าน") == "ยังไม่มีออเดอร์"
+
+    def buy(s: Any) -> None:
+        s.add(
+            Order(
+                number="J1",
+                channel=Channel.POS,
+                customer_id=ids["joy"],
+                subtotal_satang=25_900,
+                total_satang=25_900,
+                payment_method=PaymentMethod.CASH,
+                payment_status=PaymentStatus.PAID,
+            )
+        )
+
+    ctx.ops.write_now(buy)
+    await until(lambda: segment_of(w, "จอย หน้าร้าน") == "เพิ่งซื้อครั้งแรก")
+    await idle(w)
+    assert w.model.index(names(w).index("จอย หน้าร้าน"), CustomerTableModel.ORDERS).data() == "1"
+
+
+async def test_the_board_has_lanes_with_names_counts_and_cards(screen: Any) -> None:
+    """Each stage is a lane headed by its name and count; a card shows the name, the phone
+    as 081-234-5678, the last order and what was spent."""
+    _ctx, w, _ids = screen
+    w.set_view("board")
+    await idle(w)
+    board = w.board
+    assert [board.heads[s].text() for s in PIPELINE] == [
+        "ลูกค้าใหม่",
+        "ติดต่อแล้ว",
+        "สนใจจริง",
+        "ซื้อแล้ว",
+        "ไม่สำเร็จ",
+    ]
+    assert [board.counts[s].text() for s in PIPELINE] == ["3", "0", "1", "0", "0"]
+    cards = {
+        c.name: c
+        for c in (
+            board.columns["new"].item(i).data(CARD_ROLE)
+            for i in range(board.columns["new"].count())
+        )
+    }
+    assert isinstance(cards["Nok LINE"], Card)
+    assert cards["Nok LINE"].phone == "081-234-5678"
+    assert cards["Nok LINE"].spent == "฿3,700.00"
+    assert cards["Nok LINE"].last_order.startswith("ซื้อล่าสุด ")
+    assert cards["จอย หน้าร้าน"] == Card("จอย หน้าร้าน", "", "", "")
+    # a filter: each lane counts the cards it shows
+    w.search.setText("พิม")
+    await idle(w)
+    assert [board.counts[s].text() for s in PIPELINE] == ["0", "0", "1", "0", "0"]
+
+
+@pytest.mark.parametrize("lang", ["th", "en"])
+async def test_every_lane_fits_beside_the_profile_at_laptop_sizes(
+    make_ctx: Callable[..., AppContext], new_db: Callable[[], Database], lang: str
+) -> None:
+    """The demo shop's board at 1366×728 and 1000×640: nothing cut off or overlapping
+    (support/geometry), cards as wide as their lane, and every lane, scrolled to, is whole
+    inside the board beside the profile, never under it."""
+    db = new_db()
+    prepare_demo(db)
+    window = MainWindow(make_ctx(db, lang=lang))
+    window.show()
+    window.nav.setCurrentRow(window.SECTIONS.index("customers"))
+    w = window.section_screen("customers")
+    assert isinstance(w, CustomersScreen)
+    await until(lambda: w.model.rowCount() > 0)
+    w.table.selectRow(0)
+    w.set_view("board")
+    await idle(w)
+    for width, height in ((1366, 728), (1000, 640)):
+        window.resize(width, height)
+        await asyncio.sleep(0.2)
+        assert layout_problems(window) + overlaps(window) == []
+        board = w.board
+        view = QRect(board.viewport().mapTo(window, QPoint(0, 0)), board.viewport().size())
+        profile = QRect(w.profile.mapTo(window, QPoint(0, 0)), w.profile.size())
+        assert not view.intersects(profile) and window.rect().contains(view)
+        for status, lane in board.lanes.items():
+            board.ensureWidgetVisible(lane, 0, 0)
+            await asyncio.sleep(0.02)
+            seen = QRect(lane.mapTo(window, QPoint(0, 0)), lane.size())
+            assert view.contains(seen), f"{status} at {width}×{height}"
+            cards = lane.cards
+            assert cards.count() > 0 or status == "lost"
+            if cards.count():
+                assert cards.visualItemRect(cards.item(0)).width() >= cards.viewport().width() - 8
+            assert not cards.horizontalScrollBar().isVisible()
+        # 19 customers bought: their lane scrolls them; the board scrolls sideways at 1000 px
+        assert board.columns["converted"].verticalScrollBar().maximum() > 0
+        if width == 1000:
+            assert board.horizontalScrollBar().maximum() > 0
+    window.close()
+    window.deleteLater()
+    await asyncio.sleep(0.05)
+
+
+async def test_a_clicked_card_opens_the_profile_and_the_board_follows_the_language(
+    screen: Any,
+) -> None:
+    """Clicking Nok's card shows her profile and highlights that card alone; in English the
+    lanes and cards speak English."""
+    _ctx, w, ids = screen
+    w.set_view("board")
+    await idle(w)
+    lane = w.board.columns["new"]
+    item = next(
+        lane.item(i)
+        for i in range(lane.count())
+        if lane.item(i).data(Qt.ItemDataRole.UserRole) == ids["nok_line"]
+    )
+    lane.itemClicked.emit(item)
+    await idle(w)
+    assert w.profile.title.text() == "Nok LINE"
+    selected = [
+        i.data(Qt.ItemDataRole.UserRole)
+        for c in w.board.columns.values()
+        for i in c.selectedItems()
+    ]
+    assert selected == [ids["nok_line"]]
+    i18n.set_language("en")
+    await idle(w)
+    assert w.board.heads["new"].text() == "New lead"
+    card = next(
+        lane.item(i).data(CARD_ROLE)
+        for i in range(lane.count())
+        if lane.item(i).data(Qt.ItemDataRole.UserRole) == ids["nok_line"]
+    )
+    assert card.last_order.startswith("Last order ") and card.spent == "฿3,700.00"
+    assert [i.data(Qt.ItemDataRole.UserRole) for i in lane.selectedItems()] == [ids["nok_line"]]
+
+
+async def test_dragging_a_card_near_the_boards_edge_scrolls_it(screen: Any) -> None:
+    """On a narrow window the lanes do not all fit: a card dragged to the board's right edge
+    scrolls it towards the last lanes, to its left edge back."""
+    _ctx, w, _ids = screen
+    w.resize(900, 640)
+    w.set_view("board")
+    await idle(w)
+    board = w.board
+    bar = board.horizontalScrollBar()
+    assert bar.maximum() > 0 and bar.value() == 0
+    viewport = board.viewport()
+    lane = board.columns["new"]
+    right = viewport.mapToGlobal(QPoint(viewport.width() - 10, 40))
+    lane.dragged_over.emit(right)
+    lane.dragged_over.emit(right)
+    assert bar.value() == 48
+    lane.dragged_over.emit(viewport.mapToGlobal(QPoint(10, 40)))
+    assert bar.value() == 24
+    lane.dragged_over.emit(viewport.mapToGlobal(QPoint(viewport.width() // 2, 40)))
+    assert bar.value() == 24

@@ -4,7 +4,8 @@
 
 - a visible widget that reaches outside its parent's area (a pane pushed past the window's
   edge, a button half under the next one) — the contents of a scroll area may be taller
-  than its viewport, never wider;
+  than its viewport, never wider (unless the area says it scrolls sideways by design with
+  the property ``sideways``, as the customers' pipeline board does);
 - a table or list showing a horizontal scrollbar (the main lists must fit their width);
 - a push button narrower than its text (the "ลี่ยนสถานะ" of a clipped "เปลี่ยนสถานะ").
 
@@ -32,11 +33,11 @@ def _name(w: QWidget) -> str:
     return " ".join(b for b in bits if b)
 
 
-def _scroll_contents(w: QWidget) -> bool:
-    """The widget a scroll area scrolls (it may be taller than the viewport by design)."""
+def _scroll_area_of(w: QWidget) -> QScrollArea | None:
+    """The scroll area that scrolls ``w`` (it may be taller than the viewport by design)."""
     parent = w.parentWidget()
     area = parent.parentWidget() if parent is not None else None
-    return isinstance(area, QScrollArea) and area.widget() is w
+    return area if isinstance(area, QScrollArea) and area.widget() is w else None
 
 
 def layout_problems(window: QWidget) -> list[str]:
@@ -48,8 +49,9 @@ def layout_problems(window: QWidget) -> list[str]:
         if parent is None:
             continue
         g, area = w.geometry(), parent.rect()
-        if _scroll_contents(w):
-            if g.width() > area.width() + SLACK:
+        scroller = _scroll_area_of(w)
+        if scroller is not None:
+            if g.width() > area.width() + SLACK and not scroller.property("sideways"):
                 problems.append(
                     f"{_name(w)} is wider than its scroll area ({g.width()} > "
                     f"{area.width()}): a horizontal scrollbar on a pane"

@@ -5,6 +5,8 @@ from __future__ import annotations
 import datetime as dt
 import itertools
 
+from sqlalchemy import select
+
 from minichat_desktop.domain.customers import customers, rfm
 from minichat_desktop.domain.customers.rfm import Segment
 from minichat_desktop.domain.models import (
@@ -158,3 +160,34 @@ def test_recompute_replaces_old_scores(db: Database) -> None:
         rfm.recompute(s, NOW + dt.timedelta(days=800))
         assert rfm.segment_counts(s) == {"lost": 1}
         assert rfm.last_computed(s) == NOW + dt.timedelta(days=800)
+
+
+def test_segments_are_refreshed_only_when_stale(db: Database) -> None:
+    """Never computed with a buyer, an order written since, or older than the maximum age:
+    stale and recomputed; otherwise nothing is written. A shop without orders is never
+    stale."""
+    with db.write() as s:
+        assert not rfm.stale(s, NOW)
+        assert rfm.refresh(s, NOW) is None
+        a = _customer(s, "A")
+        _order(s, a, 1, 500)
+        s.flush()
+        for order in s.scalars(select(Order)):
+            order.updated_at = NOW - dt.timedelta(hours=1)
+    with db.write() as s:
+        assert rfm.stale(s, NOW)
+        done = rfm.refresh(s, NOW)
+        assert done is not None and done.segments == {"new": 1}
+    with db.write() as s:
+        assert not rfm.stale(s, NOW + dt.timedelta(hours=11))
+        assert rfm.refresh(s, NOW + dt.timedelta(hours=11)) is None
+        assert rfm.last_computed(s) == NOW
+        assert rfm.stale(s, NOW + dt.timedelta(hours=13))
+        _order(s, a, 0, 2_000)
+        s.flush()
+        s.scalars(select(Order)).all()[-1].updated_at = NOW + dt.timedelta(minutes=5)
+    with db.write() as s:
+        assert rfm.stale(s, NOW + dt.timedelta(minutes=10))
+        done = rfm.refresh(s, NOW + dt.timedelta(minutes=10))
+        assert done is not None and done.customers == 1
+        assert rfm.scores_of(s, [a])[a].order_count == 2

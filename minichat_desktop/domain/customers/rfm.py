@@ -40,6 +40,7 @@ from sqlalchemy.orm import Session
 
 from minichat_desktop.domain.models import (
     CustomerScore,
+    Order,
     OrderStatus,
     PaymentStatus,
 )
@@ -200,6 +201,30 @@ def recompute(session: Session, now: dt.datetime) -> RecomputeResult:
     session.expire_all()
     counts = Counter(sc.segment.value for sc in scores)
     return RecomputeResult(len(scores), dict(counts), by_quintile)
+
+
+# Recency moves with the calendar: scores older than this are recomputed even if no order changed.
+MAX_AGE = dt.timedelta(hours=12)
+
+
+def stale(session: Session, now: dt.datetime, max_age: dt.timedelta = MAX_AGE) -> bool:
+    """Whether the stored scores no longer tell the truth: never computed while someone has
+    an order, an order written (placed, paid, cancelled, refunded, moved by a merge) since
+    they were computed, or computed longer than ``max_age`` before ``now``."""
+    computed = last_computed(session)
+    changed = session.scalar(select(func.max(Order.updated_at)))
+    if computed is None:
+        return changed is not None
+    return (changed is not None and changed > computed) or now - computed > max_age
+
+
+def refresh(
+    session: Session, now: dt.datetime, max_age: dt.timedelta = MAX_AGE
+) -> RecomputeResult | None:
+    """:func:`recompute` when the scores are :func:`stale`, else nothing (and nothing is
+    written, so no screen refreshes for it); what a screen calls when it first shows the
+    segments and after orders change."""
+    return recompute(session, now) if stale(session, now, max_age) else None
 
 
 def scores_of(session: Session, customer_ids: list[int]) -> dict[int, Score]:

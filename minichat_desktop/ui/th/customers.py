@@ -4,7 +4,6 @@ TEXTS = {
     # customers_screen.py
     "Customers": "ลูกค้า",
     "Search name, phone, e-mail or notes": "ค้นหาชื่อ เบอร์โทร อีเมล หรือโน้ต",
-    "Recompute segments": "คำนวณกลุ่มลูกค้าใหม่",
     "Merge duplicates…": "รวมรายชื่อซ้ำ…",
     "Merge duplicates": "รวมรายชื่อซ้ำ",
     "Export": "ส่งออก",
@@ -29,9 +28,10 @@ TEXTS = {
     "Export customers": "ส่งออกรายชื่อลูกค้า",
     "{n} customers written to {file}": "บันทึกลูกค้า {n} คนลงไฟล์ {file} แล้ว",
     "Segments computed {when}": "คำนวณกลุ่มลูกค้าล่าสุดเมื่อ {when}",
-    "Segments not computed yet: press Recompute segments": (
-        "ยังไม่ได้คำนวณกลุ่มลูกค้า: กด “คำนวณกลุ่มลูกค้าใหม่”"
-    ),
+    "Computing customer segments from the orders…": "กำลังจัดกลุ่มลูกค้าจากยอดสั่งซื้อ…",
+    "Segments appear once customers have paid orders": "กลุ่มลูกค้าจะแสดงเมื่อมีออเดอร์ที่ชำระเงินแล้ว",
+    "Computing…": "กำลังคำนวณ…",
+    "Last order {when}": "ซื้อล่าสุด {when}",
     "New lead": "ลูกค้าใหม่",
     "Contacted": "ติดต่อแล้ว",
     "Qualified": "สนใจจริง",

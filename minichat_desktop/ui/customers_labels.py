@@ -1,0 +1,55 @@
+"""The names the customers screen, its board and its profile give to pipeline stages, RFM
+segments and channels, in the screen's language (Thai from :mod:`minichat_desktop.ui.th`)."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from minichat_desktop.ui import i18n
+from minichat_desktop.ui.i18n import t
+
+__all__ = ["channel_label", "local_time", "segment_label", "segment_text", "status_label"]
+
+
+def status_label(status: str) -> str:
+    return {
+        "new": t("New lead"),
+        "contacted": t("Contacted"),
+        "qualified": t("Qualified"),
+        "converted": t("Converted"),
+        "lost": t("Lost deal"),
+    }.get(status, status)
+
+
+def segment_label(segment: str) -> str:
+    return {
+        "champions": t("Champions"),
+        "loyal": t("Loyal"),
+        "potential_loyalist": t("Potential loyalist"),
+        "new": t("New customer"),
+        "at_risk": t("At risk"),
+        "cant_lose": t("Can't lose"),
+        "hibernating": t("Hibernating"),
+        "lost": t("Lost customer"),
+        "": t("No orders yet"),
+    }.get(segment, segment)
+
+
+def segment_text(segment: str, order_count: int, computing: bool) -> tuple[str, bool]:
+    """What a customer's segment cell says, and whether it is a placeholder (drawn muted).
+
+    A customer without a segment who has orders is never called "No orders yet": their
+    segment is being computed ("Computing…") or, if computing failed, not known ("—")."""
+    if segment or order_count == 0:
+        return segment_label(segment), False
+    return (t("Computing…") if computing else "—"), True
+
+
+def channel_label(channel: str) -> str:
+    return {"widget": t("Website"), "line": "LINE", "pos": t("Counter"), "manual": t("Manual")}.get(
+        channel, channel
+    )
+
+
+def local_time(when: dt.datetime | None, *, short: bool = False) -> str:
+    return "" if when is None else i18n.when(when, short=short)
