@@ -22,8 +22,8 @@ from enum import StrEnum
 from typing import TYPE_CHECKING, Final
 
 import regex
-from PySide6.QtCore import QDate, QDateTime, QEvent, QLocale, QObject, Qt, QTime
-from PySide6.QtGui import QKeyEvent, QValidator
+from PySide6.QtCore import QDate, QDateTime, QEvent, QLocale, QObject, QSize, Qt, QTime
+from PySide6.QtGui import QFontMetrics, QKeyEvent, QValidator
 from PySide6.QtWidgets import (
     QAbstractSpinBox,
     QBoxLayout,
@@ -44,6 +44,8 @@ from minichat_desktop.domain.thai import (
 from minichat_desktop.ui import i18n
 
 BUDDHIST_ERA_OFFSET: Final = 543
+# Thai stacks marks above and below the line: measure rows on this, not on "Ag".
+THAI_HEIGHT_SAMPLE: Final = "ปั้ญญ์ฤๅ"
 # A four-digit year above this is a Buddhist-era year: 2400 B.E. is 1857, long before any
 # order, and no one types a Christian year past 2400.
 BUDDHIST_YEAR_ABOVE: Final = 2400
@@ -222,6 +224,12 @@ class EraCalendar(QCalendarWidget):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setVerticalHeaderFormat(QCalendarWidget.VerticalHeaderFormat.NoVerticalHeader)
+        # Qt draws the month menu's arrow over the month's last letters.
+        self.setStyleSheet(
+            "QToolButton#qt_calendar_monthbutton { padding-right: 16px; }"
+            "QToolButton#qt_calendar_monthbutton::menu-indicator"
+            " { subcontrol-position: right center; }"
+        )
         button = self.findChild(QToolButton, "qt_calendar_yearbutton")
         bar = self.findChild(QWidget, "qt_calendar_navigationbar")
         layout = bar.layout() if bar is not None else None
@@ -239,6 +247,16 @@ class EraCalendar(QCalendarWidget):
         layout.insertWidget(layout.indexOf(button) + 1, self.year_spin)
         self.currentPageChanged.connect(lambda _y, _m: self._show_year())
         self.apply_language()
+
+    def sizeHint(self) -> QSize:
+        # Qt sizes the rows to Latin metrics and its popup to this hint, and the table's
+        # frame takes the rest: the sixth week was cut off. Rows as tall as Thai with its
+        # marks above and below need, and a little air.
+        hint = super().sizeHint()
+        bar = self.findChild(QWidget, "qt_calendar_navigationbar")
+        bar_height = bar.sizeHint().height() if bar is not None else 0
+        row = QFontMetrics(self.font()).boundingRect(THAI_HEIGHT_SAMPLE).height() + 8
+        return hint.expandedTo(QSize(hint.width(), bar_height + 7 * row + 4))
 
     def apply_language(self) -> None:
         """Month and weekday names and the year in the UI language."""

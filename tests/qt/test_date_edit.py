@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 from PySide6.QtCore import QCalendar, QDate, QDateTime, QEvent, QPoint, Qt, QTime
 from PySide6.QtGui import QKeyEvent
 from PySide6.QtTest import QTest
-from PySide6.QtWidgets import QApplication, QSpinBox, QToolButton, QWidget
+from PySide6.QtWidgets import QApplication, QSpinBox, QTableView, QToolButton, QWidget
 from support.bot_shop import make_shop
 from support.waiting import until
 
@@ -217,6 +217,10 @@ def test_the_calendar_counts_years_in_buddhist_era_with_thai_months(thai: QWidge
     editor; in English the header is ``December 2026``."""
     edit = DateEdit(DEC_6, thai)
     calendar = open_popup(edit)
+    grid = calendar.findChild(QTableView, "qt_calendar_calendarview")
+    assert grid is not None  # the weekday names and six weeks, none cut off at the bottom
+    assert sum(grid.rowHeight(r) for r in range(7)) <= grid.viewport().height()
+    assert min(grid.rowHeight(r) for r in range(7)) >= grid.fontMetrics().height() + 6
     qt_year = calendar.findChild(QSpinBox, "qt_calendar_yearedit")
     assert qt_year is not None
     assert (month_button(calendar).text(), calendar.year_button.text()) == ("ธันวาคม", "2569")
