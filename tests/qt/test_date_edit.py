@@ -275,6 +275,26 @@ def test_what_a_picker_shows_reads_back_as_the_same_day(
     assert read_clock == (clock if shape is Shape.DATE_TIME else None)
 
 
+@given(
+    day=st.dates(min_value=dt.date(1900, 1, 1), max_value=dt.date(2400, 12, 31)),
+    lang=st.sampled_from(["th", "en"]),
+    shape=st.sampled_from(list(Shape)),
+)
+def test_typing_a_date_key_by_key_is_never_refused_on_the_way(
+    day: dt.date, lang: str, shape: Shape
+) -> None:
+    """Every start of a shown or numeric date is taken (Qt drops a key refused as WRONG)."""
+    shown = show_text(day, dt.time(9, 5), shape, lang)
+    numeric = f"{day.month}/{day.year + 543}"
+    if shape is not Shape.MONTH:
+        numeric = f"{day.day}/{numeric}"
+    if shape is Shape.DATE_TIME:
+        numeric += " 9:05"
+    for text in (shown, numeric):
+        for end in range(len(text)):
+            assert read_text(text[:end], shape)[0] is not Reading.WRONG, text[:end]
+
+
 @given(day=st.dates(min_value=dt.date(1900, 1, 1), max_value=dt.date(2400, 12, 31)))
 def test_a_numeric_date_reads_the_same_in_either_era(day: dt.date) -> None:
     for year in (day.year, day.year + 543):
