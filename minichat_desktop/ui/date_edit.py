@@ -208,9 +208,6 @@ class YearSpin(QSpinBox):
             return QValidator.State.Intermediate, input, pos
         return QValidator.State.Acceptable, input, pos
 
-    def fixup(self, text: str) -> str:
-        return text
-
 
 class EraCalendar(QCalendarWidget):
     """A month calendar whose header shows the year in Buddhist era in Thai (2569) and the
