@@ -21,7 +21,6 @@ from PySide6.QtGui import QColor
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QCheckBox,
-    QDateTimeEdit,
     QDialog,
     QFrame,
     QGridLayout,
@@ -59,6 +58,7 @@ from minichat_desktop.ui.customers_screen import (
     segment_label,
     status_label,
 )
+from minichat_desktop.ui.date_edit import DateTimeEdit
 from minichat_desktop.ui.dialogs import ask
 from minichat_desktop.ui.errors import error_text, show_error
 from minichat_desktop.ui.i18n import t
@@ -329,9 +329,7 @@ class BroadcastsScreen(QWidget):
         wrow = QHBoxLayout()
         self.when_now = QRadioButton(checked=True)
         self.when_later = QRadioButton()
-        self.when = QDateTimeEdit()
-        self.when.setDisplayFormat("dd/MM/yyyy HH:mm")
-        self.when.setCalendarPopup(True)
+        self.when = DateTimeEdit()
         self.when.setTimeZone(_bangkok_zone())
         self.when.setDateTime(QDateTime.currentDateTime().addSecs(3600))
         self.when.setEnabled(False)

@@ -31,7 +31,6 @@ from PySide6.QtCore import QDate, QDateTime, QEvent, QLocale, QMargins, Qt, QTim
 from PySide6.QtGui import QColor, QFont, QPainter, QPen, QShowEvent
 from PySide6.QtWidgets import (
     QComboBox,
-    QDateEdit,
     QFrame,
     QGridLayout,
     QHBoxLayout,
@@ -50,6 +49,7 @@ from minichat_desktop.domain.thai import format_baht
 from minichat_desktop.errors import DomainError
 from minichat_desktop.ui import theme
 from minichat_desktop.ui.context import AppContext
+from minichat_desktop.ui.date_edit import DateEdit
 from minichat_desktop.ui.errors import error_text
 
 log = logging.getLogger(__name__)
@@ -171,11 +171,9 @@ class DashboardScreen(QWidget):
             self.range_box.addItem("", key)
         self.range_box.setCurrentIndex(PRESETS.index("30d"))
         today = bangkok_today()
-        self.date_from = QDateEdit(_qdate(today - dt.timedelta(days=29)))
-        self.date_to = QDateEdit(_qdate(today))
+        self.date_from = DateEdit(today - dt.timedelta(days=29))
+        self.date_to = DateEdit(today)
         for edit in (self.date_from, self.date_to):
-            edit.setCalendarPopup(True)
-            edit.setDisplayFormat("dd/MM/yyyy")
             edit.dateChanged.connect(lambda _d: self._custom_changed())
         self.dash = QLabel("–")
         self.refresh_button = QPushButton()

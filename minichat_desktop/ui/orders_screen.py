@@ -24,7 +24,6 @@ from PySide6.QtGui import QDesktopServices, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
-    QDateEdit,
     QDialog,
     QHBoxLayout,
     QHeaderView,
@@ -50,6 +49,7 @@ from minichat_desktop.domain.thai import format_baht, format_phone, parse_baht
 from minichat_desktop.errors import DomainError, UserError
 from minichat_desktop.ui import theme
 from minichat_desktop.ui.context import AppContext
+from minichat_desktop.ui.date_edit import DateEdit
 from minichat_desktop.ui.detail_pane import DetailPane, FactGrid, section_title, value_label
 from minichat_desktop.ui.dialogs import ask, choose_file_to_open, inform
 from minichat_desktop.ui.empty_state import EmptyState
@@ -391,13 +391,10 @@ class OrdersScreen(QWidget):
         self.payment = QComboBox()
         self.channel = QComboBox()
         self.dates = QComboBox()
-        self.date_from = QDateEdit(calendarPopup=True)
-        self.date_to = QDateEdit(calendarPopup=True)
         today = QDate.currentDate()
-        self.date_from.setDate(today.addDays(-30))
-        self.date_to.setDate(today)
+        self.date_from = DateEdit(today.addDays(-30))
+        self.date_to = DateEdit(today)
         for edit in (self.date_from, self.date_to):
-            edit.setDisplayFormat("dd/MM/yyyy")
             edit.setVisible(False)
         self.min_total = QLineEdit()
         self.max_total = QLineEdit()

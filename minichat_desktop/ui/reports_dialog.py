@@ -15,7 +15,6 @@ from PySide6.QtCore import QDate, QStandardPaths, Qt, QUrl, Signal
 from PySide6.QtGui import QDesktopServices
 from PySide6.QtWidgets import (
     QComboBox,
-    QDateEdit,
     QDialog,
     QDialogButtonBox,
     QFormLayout,
@@ -35,6 +34,7 @@ from minichat_desktop.domain.shop import bangkok_today
 from minichat_desktop.errors import DomainError
 from minichat_desktop.ui import theme
 from minichat_desktop.ui.context import AppContext
+from minichat_desktop.ui.date_edit import DateEdit, MonthEdit
 from minichat_desktop.ui.dialogs import choose_file_to_save
 from minichat_desktop.ui.errors import error_text
 
@@ -46,10 +46,6 @@ FILE_NAMES = {
     "customers": "customer-report",
     "vat": "vat-sales-report",
 }
-
-
-def _qdate(d: dt.date) -> QDate:
-    return QDate(d.year, d.month, d.day)
 
 
 def _pydate(q: QDate) -> dt.date:
@@ -95,14 +91,10 @@ class ReportsDialog(QDialog):
         for key in reports.KINDS:
             self.kind.addItem("", key)
         self.kind.setCurrentIndex(reports.KINDS.index(kind))
-        self.date_from = QDateEdit(_qdate(date_from or today.replace(day=1)))
-        self.date_to = QDateEdit(_qdate(date_to or today))
-        for edit in (self.date_from, self.date_to):
-            edit.setCalendarPopup(True)
-            edit.setDisplayFormat("dd/MM/yyyy")
+        self.date_from = DateEdit(date_from or today.replace(day=1))
+        self.date_to = DateEdit(date_to or today)
         last_month = today.replace(day=1) - dt.timedelta(days=1)
-        self.month = QDateEdit(_qdate(last_month.replace(day=1)))
-        self.month.setDisplayFormat("MM/yyyy")
+        self.month = MonthEdit(last_month.replace(day=1))
         self.format = QComboBox()
         for key in report_files.FORMATS:
             self.format.addItem("", key)

@@ -14,7 +14,6 @@ from PySide6.QtWidgets import (
     QAbstractItemView,
     QCheckBox,
     QComboBox,
-    QDateEdit,
     QGridLayout,
     QGroupBox,
     QHBoxLayout,
@@ -39,6 +38,7 @@ from minichat_desktop.domain.thai import is_valid_thai_id
 from minichat_desktop.errors import DomainError
 from minichat_desktop.ui import i18n, theme
 from minichat_desktop.ui.context import AppContext
+from minichat_desktop.ui.date_edit import DateEdit
 from minichat_desktop.ui.dialogs import confirm
 from minichat_desktop.ui.i18n import current_language
 from minichat_desktop.ui.settings_common import (
@@ -240,10 +240,7 @@ class ProfilePage(Page):
         col.addWidget(self.vat_table, 1)
         self.vat_box = QGroupBox()
         grid = QGridLayout(self.vat_box)
-        self.vat_from = QDateEdit()
-        self.vat_from.setCalendarPopup(True)
-        self.vat_from.setDisplayFormat("dd/MM/yyyy")
-        self.vat_from.setDate(QDate.currentDate())
+        self.vat_from = DateEdit(QDate.currentDate())
         self.vat_from.setMinimumWidth(130)
         self.vat_rate = QLineEdit("7")
         self.vat_rate.setFixedWidth(70)
