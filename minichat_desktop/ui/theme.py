@@ -120,6 +120,11 @@ QAbstractSpinBox::down-arrow {{ image: url({_ICON_URL}/chevron-down.svg); width:
     height: 10px; }}
 QAbstractSpinBox::up-arrow:disabled, QAbstractSpinBox::up-arrow:off {{ image: none; }}
 QAbstractSpinBox::down-arrow:disabled, QAbstractSpinBox::down-arrow:off {{ image: none; }}
+QDateTimeEdit[calendarPopup="true"]::drop-down {{ subcontrol-origin: padding;
+    subcontrol-position: center right; width: 26px; border: none; }}
+QDateTimeEdit[calendarPopup="true"]::down-arrow,
+QDateTimeEdit[calendarPopup="true"]::down-arrow:off {{
+    image: url({_ICON_URL}/chevron-down.svg); width: 12px; height: 12px; }}
 QPushButton {{ background: #FFFFFF; border: 1px solid #CBD2D9; border-radius: 6px;
     padding: 6px 14px; }}
 QPushButton:hover {{ background: #F0F2F5; }}
