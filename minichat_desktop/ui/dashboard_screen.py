@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import math
 from typing import Any
 
 from PySide6.QtCharts import (
@@ -25,6 +26,7 @@ from PySide6.QtCharts import (
     QHorizontalBarSeries,
     QLineSeries,
     QPieSeries,
+    QPieSlice,
     QValueAxis,
 )
 from PySide6.QtCore import QDate, QDateTime, QEvent, QLocale, QMargins, Qt, QTimer, Signal
@@ -60,6 +62,30 @@ COALESCE_MS = 400
 FALLBACK_MS = 60_000
 CHANNEL_COLORS = {"line": "#06C755", "widget": "#2D7FF9", "pos": "#C98A0B", "manual": "#9AA5B1"}
 PRESETS = ("today", "7d", "30d", "this_month", "last_month", "custom")
+
+
+def nice_scale(top: float, most_ticks: int = 5) -> tuple[float, int]:
+    """An axis from 0 that ends just above ``top`` on a round step (1, 2, 2.5 or 5 times a
+    power of ten), in at most ``most_ticks`` steps: (the end, the number of steps).
+    ``nice_scale(19_700)`` is ``(20_000, 4)`` — not an axis to 30,000."""
+    if top <= 0:
+        return 100.0, 4
+    power = 10 ** math.floor(math.log10(top / most_ticks))
+    for factor in (1, 2, 2.5, 5, 10):
+        step = factor * power
+        steps = math.ceil(top / step - 1e-9)
+        if steps <= most_ticks:
+            return steps * step, max(steps, 1)
+    return most_ticks * 10 * power, most_ticks  # not reached: factor 10 always fits
+
+
+def even_ticks(points: int, most: int = 8) -> tuple[int, int]:
+    """Ticks at a whole number of buckets apart for ``points`` buckets (days or hours):
+    (buckets between two ticks, the number of intervals). The axis may run past the last
+    bucket to the next tick; labels then fall on whole days or hours, never 3.3 apart."""
+    span = max(points - 1, 1)
+    step = math.ceil(span / (most - 1))
+    return step, math.ceil(span / step)
 
 
 def preset_range(preset: str, today: dt.date) -> tuple[dt.date, dt.date]:
@@ -480,31 +506,52 @@ class DashboardScreen(QWidget):
         pen.setWidth(3)
         series.setPen(pen)
         series.setPointsVisible(len(data.series) <= 45)
-        top = 0.0
-        for pt in data.series:
+        # The bucket still running (today, this hour) is drawn apart, dashed: its low value is
+        # "so far", not a fall.
+        now = dt.datetime.now(dt.UTC)
+        size = dt.timedelta(hours=1) if data.bucket == "hour" else dt.timedelta(days=1)
+        done = [pt for pt in data.series if pt.start + size <= now]
+        running = [pt for pt in data.series if pt.start + size > now and pt.start <= now]
+        for pt in done:
             # Plotting only: the chart needs a number; money stays exact everywhere else.
-            baht = pt.sales_satang / 100
-            top = max(top, baht)
-            series.append(QDateTime(pt.start).toMSecsSinceEpoch(), baht)
+            series.append(QDateTime(pt.start).toMSecsSinceEpoch(), pt.sales_satang / 100)
         chart.addSeries(series)
-        x = QDateTimeAxis()
-        x.setFormat("HH:00" if data.bucket == "hour" else "dd/MM")
-        x.setTickCount(min(len(data.series), 8) if len(data.series) > 1 else 2)
-        x.setLabelsFont(self._axis_font())
-        if data.series:
-            first = QDateTime(data.series[0].start)
-            last = QDateTime(data.series[-1].start)
-            x.setRange(first, last if last > first else first.addSecs(3600))
+        so_far = QLineSeries()
+        so_far.setName(self.tr("So far"))
+        dashed = QPen(QColor(theme.GREEN), 2, Qt.PenStyle.DashLine)
+        so_far.setPen(dashed)
+        so_far.setPointsVisible(True)
+        for pt in ([done[-1]] if done and running else []) + running[:1]:
+            so_far.append(QDateTime(pt.start).toMSecsSinceEpoch(), pt.sales_satang / 100)
+        chart.addSeries(so_far)
+        top = max((pt.sales_satang / 100 for pt in data.series), default=0.0)
+        x = self._time_axis(data)
         y = QValueAxis()
-        y.setRange(0, top * 1.1 if top else 100)
+        end, steps = nice_scale(top)
+        y.setRange(0, end)
+        y.setTickCount(steps + 1)
         y.setLabelFormat("%.0f")
         y.setLabelsFont(self._axis_font())
-        y.applyNiceNumbers()
         chart.addAxis(x, Qt.AlignmentFlag.AlignBottom)
         chart.addAxis(y, Qt.AlignmentFlag.AlignLeft)
-        series.attachAxis(x)
-        series.attachAxis(y)
+        for line in (series, so_far):
+            line.attachAxis(x)
+            line.attachAxis(y)
         chart.legend().hide()
+
+    def _time_axis(self, data: dash.DashboardData) -> QDateTimeAxis:
+        """Days (or hours) on whole-bucket ticks (even_ticks)."""
+        x = QDateTimeAxis()
+        hourly = data.bucket == "hour"
+        x.setFormat("HH:00" if hourly else "dd/MM")
+        x.setLabelsFont(self._axis_font())
+        if data.series:
+            step, intervals = even_ticks(len(data.series))
+            first = QDateTime(data.series[0].start)
+            seconds = step * (3600 if hourly else 86400)
+            x.setRange(first, first.addSecs(seconds * intervals))
+            x.setTickCount(intervals + 1)
+        return x
 
     def _draw_products(self, data: dash.DashboardData) -> None:
         chart = self.products_chart
@@ -526,11 +573,11 @@ class DashboardScreen(QWidget):
         y.setLabelsFont(QFont(theme.FONT_FAMILY, 9))
         y.setTruncateLabels(False)
         x = QValueAxis()
-        top = max((r.sales_satang / 100 for r in ranks), default=0.0)
-        x.setRange(0, top * 1.1 if top else 100)
+        end, steps = nice_scale(max((r.sales_satang / 100 for r in ranks), default=0.0))
+        x.setRange(0, end)
+        x.setTickCount(steps + 1)
         x.setLabelFormat("%.0f")
         x.setLabelsFont(self._axis_font())
-        x.applyNiceNumbers()
         chart.addAxis(y, Qt.AlignmentFlag.AlignLeft)
         chart.addAxis(x, Qt.AlignmentFlag.AlignBottom)
         series.attachAxis(x)
@@ -554,17 +601,23 @@ class DashboardScreen(QWidget):
             if c.sales_satang <= 0:
                 continue
             share = c.sales_satang / total
-            label = f"{self.channel_name(c.channel)} {share * 100:.0f}%"
-            piece = series.append(label, c.sales_satang / 100)
+            # The share inside the ring (every slice of 6 % or more: a label outside it was cut
+            # off at the chart's edge); the channel's name with its share in the legend.
+            piece = series.append(f"{share * 100:.0f}%", c.sales_satang / 100)
             piece.setColor(QColor(CHANNEL_COLORS.get(c.channel, theme.MUTED)))
-            piece.setLabelFont(QFont(theme.FONT_FAMILY, 9))
-            piece.setLabelVisible(share >= 0.08)  # small slices: the legend names them
+            piece.setLabelFont(QFont(theme.FONT_FAMILY, 9, QFont.Weight.DemiBold))
+            piece.setLabelColor(QColor("#FFFFFF"))
+            piece.setLabelPosition(QPieSlice.LabelPosition.LabelInsideHorizontal)
+            piece.setLabelVisible(share >= 0.06)
+            piece.setProperty("legend", f"{self.channel_name(c.channel)} {share * 100:.0f}%")
         series.setHoleSize(0.45)
-        series.setPieSize(0.7)
+        series.setPieSize(0.8)
         chart.addSeries(series)
         legend = chart.legend()
         legend.setVisible(series.count() > 0)
         legend.setAlignment(Qt.AlignmentFlag.AlignBottom)
+        for marker, piece in zip(legend.markers(series), series.slices(), strict=True):
+            marker.setLabel(str(piece.property("legend")))
         if series.count() == 0:
             chart.setTitle(self.tr("Sales by channel") + " — " + self.tr("No sales yet"))
         else:

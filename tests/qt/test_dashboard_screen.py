@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import openpyxl
+import pytest
 from PySide6.QtCharts import QHorizontalBarSeries, QLineSeries, QPieSeries
 from support.waiting import until
 
@@ -25,7 +26,12 @@ from minichat_desktop.domain.sales.orders import LineInput, NewOrder
 from minichat_desktop.domain.shop import BANGKOK, bangkok_today
 from minichat_desktop.ui import i18n
 from minichat_desktop.ui.context import AppContext
-from minichat_desktop.ui.dashboard_screen import DashboardScreen, preset_range
+from minichat_desktop.ui.dashboard_screen import (
+    DashboardScreen,
+    even_ticks,
+    nice_scale,
+    preset_range,
+)
 from minichat_desktop.ui.reports_dialog import ReportsDialog
 from relay import protocol as p
 
@@ -110,9 +116,10 @@ async def test_the_range_figures_fill_tiles_and_charts(
         assert screen.bot_tiles["response"].value.text() == "30 วินาที"
         assert screen.bot_tiles["closed"].value.text() == "1"
 
-        (line,) = screen.sales_chart.series()
-        assert isinstance(line, QLineSeries)
+        line, so_far = screen.sales_chart.series()  # past days, and today "so far" (dashed)
+        assert isinstance(line, QLineSeries) and isinstance(so_far, QLineSeries)
         assert [pt.y() for pt in line.points()] == [500.0, 120.0, 360.0]
+        assert so_far.points() == []  # the range is in the past: nothing still running
         (bars,) = screen.products_chart.series()
         assert isinstance(bars, QHorizontalBarSeries)
         bar_set = bars.barSets()[0]
@@ -121,9 +128,9 @@ async def test_the_range_figures_fill_tiles_and_charts(
         assert categories == ["แก้วน้ำลายช้าง", "เสื้อยืดสีแดง"]
         (pie,) = screen.channels_chart.series()
         assert isinstance(pie, QPieSeries)
-        assert sorted(s.label() for s in pie.slices()) == [
-            "LINE 51%", "หน้าร้าน 12%", "เว็บไซต์ 37%",
-        ]  # fmt: skip
+        assert sorted(s.label() for s in pie.slices()) == ["12%", "37%", "51%"]  # in the ring
+        names = [m.label() for m in screen.channels_chart.legend().markers(pie)]
+        assert sorted(names) == ["LINE 51%", "หน้าร้าน 12%", "เว็บไซต์ 37%"]
 
         path = Path(ctx.data_dir) / "dashboard.png"
         assert screen.grab().save(str(path))
@@ -225,3 +232,21 @@ async def test_reports_dialog_exports_and_cancels(
         assert "ไม่พบโฟลเดอร์" in dialog.status.text()
     finally:
         await settle(dialog, screen)
+
+
+@pytest.mark.parametrize(
+    ("top", "end", "steps"),
+    [(19_700, 20_000, 4), (8_123.5, 10_000, 5), (450, 500, 5), (1, 1, 5), (0, 100, 4)],
+)
+def test_axes_end_just_above_the_top_on_round_steps(top: float, end: float, steps: int) -> None:
+    """The review saw an axis to 30,000 for a top bar of 19,700."""
+    assert nice_scale(top) == (end, steps)
+
+
+@pytest.mark.parametrize(
+    ("points", "step", "intervals"), [(30, 5, 6), (24, 4, 6), (7, 1, 6), (1, 1, 1)]
+)
+def test_time_ticks_fall_on_whole_days_or_hours(points: int, step: int, intervals: int) -> None:
+    """30 days: a label every 5 days (not every 4.3); 24 hours: every 4 hours."""
+    assert even_ticks(points) == (step, intervals)
+    assert step * intervals >= points - 1
