@@ -43,6 +43,7 @@ from PySide6.QtWidgets import (
 from qasync import asyncSlot
 
 from minichat_desktop.app import marketing
+from minichat_desktop.domain import inbox_reads
 from minichat_desktop.domain.marketing import broadcasts as bc
 from minichat_desktop.domain.marketing.broadcasts import Audience, AudiencePreview, BroadcastView
 from minichat_desktop.domain.shop import BANGKOK
@@ -60,8 +61,10 @@ from minichat_desktop.ui.customers_screen import (
 )
 from minichat_desktop.ui.date_edit import DateTimeEdit
 from minichat_desktop.ui.dialogs import ask
+from minichat_desktop.ui.empty_state import EmptyState
 from minichat_desktop.ui.errors import error_text, show_error
 from minichat_desktop.ui.i18n import t
+from minichat_desktop.ui.line_preview import LinePreview
 from minichat_desktop.ui.tables import ColumnFitter, cell_item
 from minichat_desktop.ui.theme import push_button
 from relay import protocol as p
@@ -211,35 +214,55 @@ class BroadcastsScreen(QWidget):
         self.results_fitter = ColumnFitter(self.results, 0, (1,), min_stretch=120)  # via
         self.cancel_button = push_button(self.cancel_selected)
         self.edit_button = push_button(self.edit_selected)
+        for b in (self.cancel_button, self.edit_button):
+            b.setEnabled(False)  # until a broadcast that can be changed is picked
         left = QWidget()
         lcol = QVBoxLayout(left)
         lcol.setContentsMargins(0, 0, 0, 0)
         lcol.addWidget(self.table, 3)
+        # In the list's place while the shop has sent nothing: what will appear here.
+        self.empty = EmptyState()
+        self.empty.setVisible(False)
+        lcol.addWidget(self.empty, 3)
+        self.results_box = QWidget()
+        rcol = QVBoxLayout(self.results_box)
+        rcol.setContentsMargins(0, 0, 0, 0)
         head = QHBoxLayout()
         head.addWidget(self.results_title, 1)
         head.addWidget(self.edit_button)
         head.addWidget(self.cancel_button)
-        lcol.addLayout(head)
-        lcol.addWidget(self.results_summary)
-        lcol.addWidget(self.results, 2)
+        rcol.addLayout(head)
+        rcol.addWidget(self.results_summary)
+        rcol.addWidget(self.results, 1)
+        self.results_box.setVisible(False)  # until a broadcast is picked
+        lcol.addWidget(self.results_box, 2)
         return left
 
-    def _build_composer(self) -> QScrollArea:
-        """The message, its audience, how many it reaches, and when it goes."""
+    def _build_composer(self) -> QWidget:
+        """The message, its audience and how many it reaches (scrolling), and under them,
+        always in sight, when it goes and the buttons that save or send it."""
         form = QWidget()
         col = QVBoxLayout(form)
         col.setContentsMargins(12, 0, 12, 8)
         self._build_message(col)
         self._build_audience(col)
         col.addWidget(self._build_reach())
-        self._build_when(col)
         col.addStretch(1)
-        scroll = QScrollArea()
+        scroll = QScrollArea(objectName="Plain")
         scroll.setWidgetResizable(True)
         scroll.setFrameShape(QFrame.Shape.NoFrame)
+        scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         scroll.setWidget(form)
-        scroll.setMinimumWidth(500)
-        return scroll
+        composer = QWidget()
+        composer.setMinimumWidth(500)
+        outer = QVBoxLayout(composer)
+        outer.setContentsMargins(0, 0, 0, 0)
+        outer.addWidget(scroll, 1)
+        footer = QVBoxLayout()
+        footer.setContentsMargins(12, 6, 12, 0)
+        self._build_when(footer)
+        outer.addLayout(footer)
+        return composer
 
     def _build_message(self, col: QVBoxLayout) -> None:
         self.compose_title = QLabel()
@@ -261,6 +284,10 @@ class BroadcastsScreen(QWidget):
         col.addWidget(self.text_label)
         col.addWidget(self.text)
         col.addWidget(self.text_count, 0, Qt.AlignmentFlag.AlignRight)
+        self.line_title = QLabel(objectName="Muted")
+        self.line_preview = LinePreview()
+        col.addWidget(self.line_title)
+        col.addWidget(self.line_preview)
         prow = QHBoxLayout()
         prow.addWidget(self.products_label)
         prow.addWidget(self.product_search, 1)
@@ -383,6 +410,15 @@ class BroadcastsScreen(QWidget):
     def retranslate(self) -> None:
         self.title.setText(self.tr("Broadcasts"))
         self.new_button.setText(self.tr("New broadcast"))
+        self.line_title.setText(self.tr("How it looks in LINE"))
+        self._show_line_preview()
+        self.empty.say(
+            self.tr("No broadcasts yet"),
+            self.tr(
+                "Write a message on the right, pick who gets it and send it now or at a time: "
+                "what you send, and who read it, will be listed here."
+            ),
+        )
         self.table.setHorizontalHeaderLabels(
             [
                 self.tr("Title"),
@@ -447,6 +483,8 @@ class BroadcastsScreen(QWidget):
     def _fill(self, overview: marketing.BroadcastsOverview) -> None:
         broadcasts, products, tags = list(overview.broadcasts), overview.products, overview.tags
         self.broadcasts = broadcasts
+        self.table.setVisible(bool(broadcasts))
+        self.empty.setVisible(not broadcasts)
         self.table.setRowCount(len(broadcasts))
         for r, b in enumerate(broadcasts):
             when = b.sent_at or b.scheduled_at or b.created_at
@@ -488,11 +526,28 @@ class BroadcastsScreen(QWidget):
         self._count_products()
 
     def _count_text(self) -> None:
+        self._show_line_preview()
         n = p.utf16_len(self.text.toPlainText())  # as the relay and LINE count
         self.text_count.setText(self.tr("{n} / {max} characters").format(n=n, max=p.MAX_TEXT))
         self.text_count.setStyleSheet(f"color: {theme.RED};" if n > p.MAX_TEXT else "")
 
+    def _show_line_preview(self) -> None:
+        """The message as a shopper will see it in LINE (text, then the picked cards)."""
+        picked = set(_checked(self.products))
+        cards = []
+        for i in range(self.products.count()):
+            item = self.products.item(i)
+            if item.data(Qt.ItemDataRole.UserRole) in picked:
+                cards.append(item.text().replace("  ·  ", "\n"))
+        self.line_preview.show_message(
+            self.ctx.ops.peek(inbox_reads.shop_name),
+            self.text.toPlainText(),
+            cards,
+            self.tr("Your message shows here as your customers will see it in LINE."),
+        )
+
     def _count_products(self) -> None:
+        self._show_line_preview()
         n = len(_checked(self.products))
         self.products_count.setText(
             self.tr("{n} products picked (at most {max})").format(n=n, max=p.MAX_CARDS)
@@ -795,6 +850,7 @@ class BroadcastsScreen(QWidget):
         if self.selected_id != broadcast_id:
             return None
         b = res.broadcast
+        self.results_box.setVisible(True)
         self.results_title.setText(b.title)
         c = res.counts
         parts = [

@@ -13,6 +13,7 @@ from PySide6.QtCore import QDateTime, Qt
 from PySide6.QtWidgets import QMessageBox
 from support.waiting import until
 
+from minichat_desktop.domain.catalog import products as catalog
 from minichat_desktop.domain.conversations import conversations as convs
 from minichat_desktop.domain.customers import customers
 from minichat_desktop.domain.marketing import broadcasts as bc
@@ -157,3 +158,33 @@ async def test_answering_not_yet_keeps_a_draft(screen: Any) -> None:
     with ctx.ops.db.read() as s:
         (b,) = bc.list_broadcasts(s)
     assert (b.status, b.text) == ("draft", "ร่างไว้ก่อน")
+
+
+async def test_first_view_says_what_will_appear_and_previews_the_message_in_line(
+    screen: Any,
+) -> None:
+    """Nothing sent yet: a sentence in the list's place (not two blank tables), nothing to
+    edit or cancel; the message and the picked cards show as a LINE chat would; the send
+    button is in sight at a laptop's height, not below the fold."""
+    _ctx, w, _ids = screen
+    assert w.empty.isVisible() and not w.table.isVisible() and not w.results_box.isVisible()
+    assert w.empty.title.text() == "ยังไม่มีบรอดแคสต์"
+    assert not w.edit_button.isEnabled() and not w.cancel_button.isEnabled()
+    assert "แบบที่ลูกค้าเห็นใน LINE" in w.line_preview.bubble.text()  # the hint
+
+    with _ctx.ops.db.write() as s:
+        catalog.save_product(
+            s, catalog.ProductInput(sku="MUG", name_th="แก้วมัค", price_satang=15_000), "owner"
+        )
+    await w.on_changed({"catalog"})
+    await idle(w)
+    w.text.setPlainText("ลด 10% วันนี้ค่ะ 🎉\nถึงเที่ยงคืน")
+    tick(w.products, w.products.item(0).data(Qt.ItemDataRole.UserRole))
+    assert w.line_preview.bubble.text() == "ลด 10% วันนี้ค่ะ 🎉\nถึงเที่ยงคืน"
+    name, price = w.products.item(0).text().split("  ·  ")
+    assert [c.text() for c in w.line_preview.cards] == [f"{name}\n{price}"]
+
+    w.resize(1150, 690)  # the screen's room in a 1366×728 window
+    await asyncio.sleep(0.1)
+    corner = w.send_button.mapTo(w, w.send_button.rect().bottomRight())
+    assert w.send_button.isVisible() and w.rect().contains(corner)

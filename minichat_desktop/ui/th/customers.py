@@ -83,6 +83,10 @@ TEXTS = {
     # broadcasts_screen.py
     "Broadcasts": "บรอดแคสต์",
     "New broadcast": "สร้างข้อความใหม่",
+    "No broadcasts yet": "ยังไม่มีบรอดแคสต์",
+    "How it looks in LINE": "ตัวอย่างที่ลูกค้าเห็นใน LINE",
+    "Your message shows here as your customers will see it in LINE.": "ข้อความของคุณจะแสดงตรงนี้ แบบที่ลูกค้าเห็นใน LINE",
+    "Write a message on the right, pick who gets it and send it now or at a time: what you send, and who read it, will be listed here.": "เขียนข้อความทางขวา เลือกผู้รับ แล้วส่งทันทีหรือตั้งเวลาส่ง ข้อความที่ส่งและจำนวนคนที่อ่านจะแสดงที่นี่",
     "Edit broadcast": "แก้ไขข้อความ",
     "Edit": "แก้ไข",
     "Cancel broadcast": "ยกเลิกการส่ง",
