@@ -20,15 +20,19 @@ import os
 import re
 from decimal import ROUND_HALF_UP, Decimal
 from enum import StrEnum
-from typing import Final
+from typing import TYPE_CHECKING, Final
 
 from minichat_desktop.domain.thai import (
     ThaiFormatError,
+    format_baht,
     normalize_thai_mobile,
     thai_digits_to_arabic,
     validate_tax_id,
 )
 from minichat_desktop.files import atomic_write_bytes
+
+if TYPE_CHECKING:
+    from PIL.ImageFont import FreeTypeFont
 
 __all__ = [
     "MAX_AMOUNT",
@@ -38,8 +42,10 @@ __all__ = [
     "crc16_ccitt_false",
     "has_valid_crc",
     "normalize_promptpay_id",
+    "promptpay_card_png",
     "promptpay_payload",
     "promptpay_qr_png",
+    "write_promptpay_card_png",
     "write_promptpay_qr_png",
 ]
 
@@ -302,3 +308,57 @@ def write_promptpay_qr_png(payload: str, path: str | os.PathLike[str], box_size:
         OSError: if the file cannot be written (the directory is missing, the disk is full).
     """
     atomic_write_bytes(path, promptpay_qr_png(payload, box_size))
+
+
+# The Thai QR Payment look (the standard's navy header band over the code).
+CARD_NAVY = (14, 61, 100)
+CARD_WIDTH = 560
+
+
+def _card_font(size: int, bold: bool = False) -> FreeTypeFont:
+    """Sarabun (the font the app ships for Thai), laid out by Raqm so tone marks sit right."""
+    from pathlib import Path
+
+    import fontpkg_sarabun
+    from PIL import ImageFont
+
+    name = "Sarabun-Bold.ttf" if bold else "Sarabun-Regular.ttf"
+    path = Path(fontpkg_sarabun.__file__).parent / "files" / name
+    return ImageFont.truetype(str(path), size, layout_engine=ImageFont.Layout.RAQM)
+
+
+def promptpay_card_png(payload: str, shop: str, amount_satang: int | None = None) -> bytes:
+    """The QR of ``payload`` on a Thai QR Payment card: the navy "THAI QR PAYMENT" band, the
+    code, the shop's name and, for a fixed amount, the amount — what a shopper expects to scan
+    (the bot sends it in the chat; the counter shows it). Raises as :func:`promptpay_qr_png`."""
+    from PIL import Image, ImageDraw
+
+    code = Image.open(io.BytesIO(promptpay_qr_png(payload, box_size=9))).convert("RGB")
+    side = min(code.width, CARD_WIDTH - 80)
+    code = code.resize((side, side), Image.Resampling.NEAREST)
+    band, below = 78, 130 if amount_satang is not None else 86
+    card = Image.new("RGB", (CARD_WIDTH, band + side + below), "white")
+    draw = ImageDraw.Draw(card)
+    draw.rectangle((0, 0, CARD_WIDTH, band), fill=CARD_NAVY)
+    draw.text((CARD_WIDTH // 2, band // 2), "THAI QR PAYMENT", fill="white",
+              font=_card_font(30, bold=True), anchor="mm")  # fmt: skip
+    card.paste(code, ((CARD_WIDTH - side) // 2, band))
+    y = band + side + 18
+    draw.text((CARD_WIDTH // 2, y), "PromptPay · พร้อมเพย์", fill=CARD_NAVY,
+              font=_card_font(22), anchor="mt")  # fmt: skip
+    draw.text((CARD_WIDTH // 2, y + 34), shop[:40], fill=(31, 41, 51),
+              font=_card_font(26, bold=True), anchor="mt")  # fmt: skip
+    if amount_satang is not None:
+        draw.text((CARD_WIDTH // 2, y + 74), format_baht(amount_satang, symbol=True),
+                  fill=CARD_NAVY, font=_card_font(34, bold=True), anchor="mt")  # fmt: skip
+    draw.rectangle((0, 0, card.width - 1, card.height - 1), outline=(203, 210, 217), width=2)
+    buffer = io.BytesIO()
+    card.save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
+def write_promptpay_card_png(
+    payload: str, path: str | os.PathLike[str], shop: str, amount_satang: int | None = None
+) -> None:
+    """Write :func:`promptpay_card_png` to ``path`` whole (atomically)."""
+    atomic_write_bytes(path, promptpay_card_png(payload, shop, amount_satang))

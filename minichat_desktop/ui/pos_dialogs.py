@@ -80,15 +80,27 @@ def _big(text: str = "", size: int = 22) -> QLabel:
 # ---------------------------------------------------------------------------- paying
 
 
+QR_CARD_WIDTH = 300  # px on screen: the Thai QR Payment card beside the amounts
+PAY_WIDTH = 520
+
+
 class PayDialog(QDialog):
     """Take the money for ``total_satang``: the amount field holds what is still due; Enter
     (or F9) takes it as cash, F10 shows the PromptPay QR, F11 takes a card. A part payment
     leaves the rest due for the next method (a split payment)."""
 
-    def __init__(self, total_satang: int, promptpay_id: str, parent: QWidget | None = None) -> None:
+    def __init__(
+        self,
+        total_satang: int,
+        promptpay_id: str,
+        parent: QWidget | None = None,
+        *,
+        shop_name: str = "",
+    ) -> None:
         super().__init__(parent)
+        self.shop_name = shop_name
         self.setWindowTitle(t("Take payment"))
-        self.setMinimumWidth(520)
+        self.setMinimumWidth(PAY_WIDTH)
         self.total = total_satang
         self.promptpay_id = promptpay_id
         self.tenders: list[Tender] = []
@@ -145,7 +157,11 @@ class PayDialog(QDialog):
         cancel = QPushButton(t("Back to the sale (Esc)"))
         cancel.clicked.connect(self.reject)
 
-        layout = QVBoxLayout(self)
+        # The QR card shows beside the amounts (a laptop has width to spare, not height).
+        outer = QHBoxLayout(self)
+        layout = QVBoxLayout()
+        outer.addLayout(layout, 1)
+        outer.addWidget(self.qr_box)
         layout.addWidget(self.due_label)
         layout.addWidget(self.due)
         layout.addWidget(self.paid_list)
@@ -154,7 +170,6 @@ class PayDialog(QDialog):
         layout.addLayout(quick)
         layout.addWidget(self.ref)
         layout.addLayout(methods)
-        layout.addWidget(self.qr_box)
         layout.addWidget(self.change)
         layout.addWidget(cancel)
 
@@ -247,6 +262,7 @@ class PayDialog(QDialog):
         self.tenders.append(Tender(method, amount, 0, self.ref.text().strip()))
         self.ref.clear()
         self.qr_box.hide()
+        self.setMinimumWidth(PAY_WIDTH)
         self._primary(self.cash_button)
         if self.remaining == 0:
             self.accept()
@@ -262,12 +278,16 @@ class PayDialog(QDialog):
         amount = min(amount, self.remaining)
         self.amount.setText(format_baht(amount))
         payload = promptpay.promptpay_payload(self.promptpay_id, Decimal(amount) / Decimal(100))
-        png = promptpay.promptpay_qr_png(payload, box_size=6)
-        self.qr.setPixmap(QPixmap.fromImage(QImage.fromData(png, "PNG")))  # type: ignore[arg-type]
+        png = promptpay.promptpay_card_png(payload, self.shop_name, amount)
+        card = QPixmap.fromImage(QImage.fromData(png, "PNG"))  # type: ignore[arg-type]
+        self.qr.setPixmap(
+            card.scaledToWidth(QR_CARD_WIDTH, Qt.TransformationMode.SmoothTransformation)
+        )
         self.qr_caption.setText(
             t("Scan to pay {amount} by PromptPay").format(amount=format_baht(amount, symbol=True))
         )
         self.qr_box.show()
+        self.setMinimumWidth(PAY_WIDTH + QR_CARD_WIDTH + 40)  # the card beside the amounts
         self._primary(self.qr_received)
         self.qr_received.setFocus()
 
@@ -291,6 +311,7 @@ class MoneyDialog(QDialog):
     ) -> None:
         super().__init__(parent)
         self.setWindowTitle(title)
+        self.setMinimumWidth(440)
         self.value_satang = 0
         self.amount = QLineEdit("0.00")
         self.amount.setAlignment(Qt.AlignmentFlag.AlignRight)
@@ -305,6 +326,8 @@ class MoneyDialog(QDialog):
             form.addRow(t("Reason"), self.reason)
         self.reason.setVisible(reason)
         layout = QVBoxLayout(self)
+        layout.setContentsMargins(20, 18, 20, 16)
+        layout.setSpacing(12)
         if info:
             layout.addWidget(self.note_label)
         layout.addLayout(form)
@@ -318,6 +341,7 @@ class MoneyDialog(QDialog):
             self.out_button.clicked.connect(lambda: self._done(-1))
         else:
             ok = buttons.addButton(t("OK"), QDialogButtonBox.ButtonRole.AcceptRole)
+            ok.setProperty("primary", True)
             ok.clicked.connect(lambda: self._done(1))
         cancel = buttons.addButton(t("Cancel"), QDialogButtonBox.ButtonRole.RejectRole)
         cancel.clicked.connect(self.reject)
@@ -487,6 +511,7 @@ class BuyerDialog(QDialog):
     def __init__(self, current: dict[str, str], parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setWindowTitle(t("Customer"))
+        self.setMinimumWidth(480)
         self.fields = {
             "customer_name": QLineEdit(current.get("customer_name", "")),
             "customer_phone": QLineEdit(current.get("customer_phone", "")),
@@ -504,10 +529,19 @@ class BuyerDialog(QDialog):
             QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel
         )
         buttons.button(QDialogButtonBox.StandardButton.Ok).setText(t("OK"))
+        buttons.button(QDialogButtonBox.StandardButton.Ok).setProperty("primary", True)
         buttons.button(QDialogButtonBox.StandardButton.Cancel).setText(t("Cancel"))
         buttons.accepted.connect(self.accept)
         buttons.rejected.connect(self.reject)
+        intro = QLabel(
+            t("A name and phone find the customer later; a full tax invoice also needs the tax ID.")
+        )
+        intro.setObjectName("Muted")
+        intro.setWordWrap(True)
         layout = QVBoxLayout(self)
+        layout.setContentsMargins(20, 18, 20, 16)
+        layout.setSpacing(12)
+        layout.addWidget(intro)
         layout.addLayout(form)
         layout.addWidget(buttons)
 

@@ -608,7 +608,7 @@ class PosScreen(QWidget):
         finally:
             self.busy -= 1
         self._totals_changed()
-        dialog = PayDialog(totals.total, profile.promptpay_id, self)
+        dialog = PayDialog(totals.total, profile.promptpay_id, self, shop_name=profile.name)
         accepted = await ask(dialog, self)
         tenders = list(dialog.tenders)
         change = dialog.change_satang

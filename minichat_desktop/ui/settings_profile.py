@@ -323,7 +323,9 @@ class ProfilePage(Page):
         self.vat_registered.setText(self.tr("VAT registered"))
         self.prices_include_vat.setText(self.tr("Prices include VAT"))
         self.branch_code.setPlaceholderText("00000")
-        self.branch_name.setPlaceholderText(self.tr("Head office: leave empty"))
+        # Empty means the head office: the hint says so in one word, the tooltip in full.
+        self.branch_name.setPlaceholderText(self.tr("Head office"))
+        self.branch_name.setToolTip(self.tr("Head office: leave empty"))
         self.promptpay_id.setPlaceholderText(self.tr("Mobile number or 13-digit ID"))
         self.pos_number.setPlaceholderText(self.tr("Printed on abbreviated tax invoices"))
         self.pos_number.setToolTip(

@@ -7,6 +7,7 @@
   than its viewport, never wider (unless the area says it scrolls sideways by design with
   the property ``sideways``, as the customers' pipeline board does);
 - a table or list showing a horizontal scrollbar (the main lists must fit their width);
+- a line edit whose grey hint (placeholder) is cut off;
 - a push button narrower than its text (the "ลี่ยนสถานะ" of a clipped "เปลี่ยนสถานะ").
 
 Each problem names the widget by its class, object name and text, so a failing test says
@@ -19,12 +20,14 @@ from PySide6.QtWidgets import (
     QAbstractButton,
     QAbstractItemView,
     QAbstractScrollArea,
+    QLineEdit,
     QPushButton,
     QScrollArea,
     QWidget,
 )
 
 SLACK = 1  # px: rounding in Qt's layouts
+PLACEHOLDER_PADDING = 20  # a line edit's frame and text margins
 
 
 def _name(w: QWidget) -> str:
@@ -71,6 +74,13 @@ def layout_problems(window: QWidget) -> list[str]:
             and w.horizontalScrollBar().isVisible()
         ):
             problems.append(f"{_name(w)} shows a horizontal scrollbar")
+        if isinstance(w, QLineEdit) and not w.text() and w.placeholderText():
+            needs = w.fontMetrics().horizontalAdvance(w.placeholderText()) + PLACEHOLDER_PADDING
+            if needs > w.width() + SLACK:
+                problems.append(
+                    f"{_name(w)} cuts its hint {w.placeholderText()!r} "
+                    f"({w.width()} px, it needs {needs})"
+                )
         if isinstance(w, QPushButton) and w.text() and w.width() + SLACK < w.sizeHint().width():
             problems.append(
                 f"{_name(w)} is {w.width()} px wide, its text needs {w.sizeHint().width()}"

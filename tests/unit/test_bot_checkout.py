@@ -6,6 +6,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+import zxingcpp
+from PIL import Image
 from support.bot_shop import NOW, PROMPTPAY_ID, make_shop, new_conversation
 
 from minichat_desktop.domain.activity import notifications
@@ -14,7 +16,7 @@ from minichat_desktop.domain.bot import checkout
 from minichat_desktop.domain.bot.replies import Outgoing
 from minichat_desktop.domain.catalog import stock
 from minichat_desktop.domain.models import OrderStatus, PaymentStatus
-from minichat_desktop.domain.promptpay import promptpay_payload, promptpay_qr_png
+from minichat_desktop.domain.promptpay import promptpay_payload
 from minichat_desktop.domain.sales import orders
 from minichat_desktop.domain.thai import satang_to_decimal
 from minichat_desktop.storage.db import Database
@@ -98,7 +100,8 @@ def test_full_checkout_places_the_order_reserves_stock_and_sends_the_exact_qr(
     (qr,) = [o for o in placed if o.image_path]
     payload = promptpay_payload(PROMPTPAY_ID, satang_to_decimal(order.total_satang))
     assert "5406707.45" in payload  # tag 54, length 6: the exact amount
-    assert Path(qr.image_path or "").read_bytes() == promptpay_qr_png(payload)
+    with Image.open(Path(qr.image_path or "")) as card:  # the Thai QR Payment card, scanned
+        assert [r.text for r in zxingcpp.read_barcodes(card)] == [payload]
     assert "707.45" in (qr.caption or "")
     assert any("กสิกรไทย 123-4-56789-0" in t for t in texts)
 

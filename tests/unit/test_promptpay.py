@@ -20,6 +20,7 @@ from minichat_desktop.domain.promptpay import (
     normalize_promptpay_id,
     promptpay_payload,
     promptpay_qr_png,
+    write_promptpay_card_png,
     write_promptpay_qr_png,
 )
 from minichat_desktop.domain.thai import thai_id_check_digit
@@ -359,3 +360,18 @@ def parse_tlv(data: str) -> dict[str, str]:
         fields[tag] = value
         i += 4 + length
     return fields
+
+
+def test_the_thai_qr_payment_card_scans_to_the_same_payload(tmp_path: Path) -> None:
+    """The card a shopper scans (navy band, code, shop, amount) still reads as the exact
+    payload, read by a real decoder from the PNG written to disk."""
+    import zxingcpp
+    from PIL import Image
+
+    payload = promptpay_payload("0812345678", Decimal("1040.50"))
+    path = tmp_path / "card.png"
+    write_promptpay_card_png(payload, path, "ร้านมินิแชท เซเลกต์", 104_050)
+    with Image.open(path) as card:
+        assert card.width == 560 and card.height > card.width
+        assert card.getpixel((5, 5)) == (14, 61, 100)  # the Thai QR Payment band
+        assert [r.text for r in zxingcpp.read_barcodes(card)] == [payload]

@@ -44,7 +44,7 @@ from minichat_desktop.domain.payments import slips
 from minichat_desktop.domain.promptpay import (
     PromptPayError,
     promptpay_payload,
-    write_promptpay_qr_png,
+    write_promptpay_card_png,
 )
 from minichat_desktop.domain.sales import orders
 from minichat_desktop.domain.shop import get_profile
@@ -591,7 +591,7 @@ def payment_messages(
             folder = media_dir / "qr"
             folder.mkdir(parents=True, exist_ok=True)
             path = folder / f"{order.number}.png"
-            write_promptpay_qr_png(payload, path)
+            write_promptpay_card_png(payload, path, profile.name, order.total_satang)
             out.append(
                 Outgoing(
                     None,

@@ -65,6 +65,7 @@ TEXTS = {
     "CHANGE {amount}": "เงินทอน {amount}",
     "Change {amount}": "ทอน {amount}",
     "Short {amount}": "ยังขาด {amount}",
+    "A name and phone find the customer later; a full tax invoice also needs the tax ID.": "ชื่อและเบอร์โทรช่วยให้ค้นหาลูกค้าได้ภายหลัง ถ้าต้องการใบกำกับภาษีเต็มรูปต้องกรอกเลขประจำตัวผู้เสียภาษีด้วย",
     "Shift open since {time} by {who} · float {amount}": "เปิดกะตั้งแต่ {time} โดย {who} · เงินทอนตั้งต้น {amount}",
     "Nothing matches “{text}”": "ไม่พบสินค้า “{text}”",
     "refunded": "คืนเงินแล้ว",

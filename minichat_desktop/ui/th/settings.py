@@ -42,6 +42,7 @@ TEXTS = {
     "VAT registered": "จดทะเบียนภาษีมูลค่าเพิ่ม (VAT)",
     "Prices include VAT": "ราคาสินค้ารวม VAT แล้ว",
     "Head office: leave empty": "สำนักงานใหญ่: เว้นว่างไว้",
+    "Head office": "สำนักงานใหญ่",
     "Mobile number or 13-digit ID": "เบอร์มือถือ หรือเลขประจำตัว 13 หลัก",
     "Save profile": "บันทึกข้อมูลร้าน",
     "PromptPay QR": "QR พร้อมเพย์",
