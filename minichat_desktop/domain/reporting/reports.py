@@ -305,7 +305,7 @@ SALES_REFUNDS: Final = (
     Column("เลขที่คำสั่งซื้อ", "text", 17),
     Column("วันที่สั่งซื้อ", "date", 12),
     Column("ลูกค้า", "text", 22),
-    Column("เหตุผล", "text", 28),
+    Column("เหตุผล", "text", 38),
     Column("เลขที่ใบลดหนี้", "text", 16),
     Column("จำนวนที่คืน", "int", 11, total=True),
     Column("มูลค่าก่อนภาษี", "money", 13, total=True),
