@@ -482,11 +482,12 @@ class DashboardScreen(QWidget):
         pen.setWidth(3)
         series.setPen(pen)
         series.setPointsVisible(len(data.series) <= 45)
-        top = 0.0
+        top = bottom = 0.0
         for pt in data.series:
             # Plotting only: the chart needs a number; money stays exact everywhere else.
             baht = pt.sales_satang / 100
             top = max(top, baht)
+            bottom = min(bottom, baht)  # a day whose refunds were more than its sales
             series.append(QDateTime(pt.start).toMSecsSinceEpoch(), baht)
         chart.addSeries(series)
         x = QDateTimeAxis()
@@ -498,7 +499,7 @@ class DashboardScreen(QWidget):
             last = QDateTime(data.series[-1].start)
             x.setRange(first, last if last > first else first.addSecs(3600))
         y = QValueAxis()
-        y.setRange(0, top * 1.1 if top else 100)
+        y.setRange(bottom * 1.1, top * 1.1 if top or bottom else 100)
         y.setLabelFormat("%.0f")
         y.setLabelsFont(self._axis_font())
         y.applyNiceNumbers()
@@ -529,7 +530,8 @@ class DashboardScreen(QWidget):
         y.setTruncateLabels(False)
         x = QValueAxis()
         top = max((r.sales_satang / 100 for r in ranks), default=0.0)
-        x.setRange(0, top * 1.1 if top else 100)
+        low = min((r.sales_satang / 100 for r in ranks), default=0.0)  # more refunded than sold
+        x.setRange(min(0.0, low * 1.1), top * 1.1 if top else 100)
         x.setLabelFormat("%.0f")
         x.setLabelsFont(self._axis_font())
         x.applyNiceNumbers()
@@ -551,7 +553,8 @@ class DashboardScreen(QWidget):
         chart = self.channels_chart
         self._clear(chart)
         series = QPieSeries()
-        total = sum(c.sales_satang for c in data.channels)
+        # Shares of the channels that sold more than they refunded (a slice cannot be less).
+        total = sum(c.sales_satang for c in data.channels if c.sales_satang > 0)
         for c in data.channels:
             if c.sales_satang <= 0:
                 continue
