@@ -2,12 +2,12 @@
 openpyxl's own write-only loop over the same rows.
 
 The orders are made as in ``bench_import_export.py`` (Core bulk inserts, ~2.5 items each,
-every channel and status, a year from 2026-01-01). The report covers the whole year: five
-sheets (by day, by product, by channel, by payment method, and the ~85,000 orders that are
-neither cancelled nor refunded).
+every channel and status, a year from 2026-01-01). The report covers the whole year: six
+sheets (by day, by product, by channel, by payment method, the ~91,000 orders that are not
+cancelled, and the refunds — none here: bulk-made orders have no refund records).
 
 The baseline appends the very same values (built beforehand in memory, money as Decimal baht,
-dates as dates) to the same five openpyxl write-only sheets with no styles. The report itself
+dates as dates) to the same six openpyxl write-only sheets with no styles. The report itself
 is written by our streaming writer (``formats/xlsx.py``, ADR 0006) with SQL, number formats,
 title rows and totals included, so the ratio is below 1 — openpyxl's loop alone misses 10 s
 on this machine.

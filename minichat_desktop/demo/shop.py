@@ -7,12 +7,15 @@ zero, order numbers have no gaps, tax IDs, barcodes and Thailand Post tracking n
 valid check digits. The same ``seed`` and ``now`` give the same shop, order for order.
 
 Status changes (packed, shipped, delivered, cancelled, refunded, with their credit notes) are
-recorded at their own believable times after the order; what the domain does not let a use
-case backdate is left at the time of the fill: stock movements and notes.
+recorded at their own believable times after the order, and so are two partial refunds of
+delivered orders (:func:`_partial_refunds`: an amount off after a complaint, early in the two
+months; one unit sent back and restocked, lately), each with its credit note; what the domain
+does not let a use case backdate is left at the time of the fill: stock movements and notes.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import itertools
 import random
@@ -39,8 +42,8 @@ from minichat_desktop.domain.models import (
     PipelineStatus,
     Product,
 )
-from minichat_desktop.domain.sales import orders
-from minichat_desktop.domain.sales.orders import LineInput, NewOrder
+from minichat_desktop.domain.sales import orders, refunds
+from minichat_desktop.domain.sales.orders import LineInput, NewOrder, OrderFilters
 from minichat_desktop.domain.sales.tax_documents import Buyer
 from minichat_desktop.domain.thai import s10_check_digit, thai_id_check_digit
 from minichat_desktop.errors import UserError
@@ -64,7 +67,7 @@ class DemoSummary:
     orders: int
     orders_by_status: Mapping[str, int] = field(default_factory=dict)
     orders_by_channel: Mapping[str, int] = field(default_factory=dict)
-    revenue_satang: int = 0  # paid orders, less refunds
+    revenue_satang: int = 0  # paid orders, less their partial refunds
     stock_units: int = 0
     first_order_number: str = ""
     last_order_number: str = ""
@@ -1612,6 +1615,89 @@ def _online_order(
         )
 
 
+PARTIAL_REFUND_REASONS = (
+    "ลูกค้าแจ้งว่าสินค้ามีตำหนิเล็กน้อย ร้านลดราคาให้ 20%",
+    "ลูกค้าส่งคืน 1 ชิ้น ไซส์ไม่พอดี รับสินค้าคืนเข้าสต็อกแล้ว",
+)
+
+
+def _partial_refunds(session: Session, now: dt.datetime) -> None:
+    """Two partial refunds of delivered online orders, at their own dates: 20 % off the first
+    line of the oldest one (a complaint, two days after delivery: the first month), and one
+    unit of the latest order of two or more units placed at least ten days ago sent back and
+    restocked (four days after delivery: lately). Each gets its credit note (the shop is VAT
+    registered: a sale with no tax invoice printed gets the one it owed first). Chosen from
+    the orders as they are, drawing nothing from the shop's generator, so the rest of the demo
+    stays as it was."""
+    delivered = sorted(
+        (
+            o
+            for o in orders.list_orders(
+                session, OrderFilters(status=OrderStatus.DELIVERED), limit=None
+            )
+            if o.payment_status == PaymentStatus.PAID
+            and o.channel != Channel.POS
+            and not o.refunded_satang
+        ),
+        key=lambda o: (o.created_at, o.id),
+    )
+    if not delivered:
+        return
+    complaint = orders.get_order(session, delivered[0].id)
+    returned = next(
+        (
+            orders.get_order(session, o.id)
+            for o in reversed(delivered)
+            if o.item_count >= 2 and now - o.created_at >= dt.timedelta(days=10)
+        ),
+        None,
+    )
+    first = refunds.refundable(session, complaint.id).lines[0]
+    off = max(1000, first.satang_left // 5 // 1000 * 1000)  # whole tens of baht
+    _refund_part(session, complaint, refunds.RefundRequest(amounts={first.item_id: off}), 0, 2, now)
+    if returned is not None and returned.id != complaint.id:
+        line = max(returned.items, key=lambda i: (i.quantity, -i.id))
+        request = refunds.RefundRequest(quantities={line.id: 1}, restock=True)
+        _refund_part(session, returned, request, 1, 4, now)
+
+
+def _refund_part(
+    session: Session,
+    order: orders.OrderView,
+    request: refunds.RefundRequest,
+    reason: int,
+    days: int,
+    now: dt.datetime,
+) -> None:
+    after = order.delivered_at or order.created_at
+    at = min(after + dt.timedelta(days=days, hours=3), now - dt.timedelta(minutes=1))
+    address = " ".join(
+        part
+        for part in (
+            order.ship_address,
+            order.ship_subdistrict,
+            order.ship_district,
+            order.ship_province,
+            order.ship_postcode,
+        )
+        if part
+    )
+    refunds.refund_order(
+        session,
+        order.id,
+        dataclasses.replace(request, reason=PARTIAL_REFUND_REASONS[reason]),
+        OWNER,
+        at=at,
+        buyer=Buyer(
+            name=order.customer_name or order.ship_name,
+            tax_id=order.customer_tax_id,
+            branch=order.customer_branch,
+            address=address,
+            phone=order.customer_phone,
+        ),
+    )
+
+
 def _final_counts(session: Session) -> None:
     """Leave a few products low and a couple out of stock, as after a stock count."""
     for pv in catalog.list_products(session):
@@ -1654,6 +1740,7 @@ def fill_demo_shop(db: Database, *, seed: int = 7, now: dt.datetime | None = Non
         _fill_catalog(session, rng)
         people = _fill_customers(session, rng, now)
         _fill_orders(session, rng, now, people)
+        _partial_refunds(session, now)
         _final_counts(session)
         return _summary(session)
 
@@ -1661,7 +1748,11 @@ def fill_demo_shop(db: Database, *, seed: int = 7, now: dt.datetime | None = Non
 def _summary(session: Session) -> DemoSummary:
     products = catalog.list_products(session)
     all_orders = orders.list_orders(session, limit=1_000_000)
-    revenue = sum(o.total_satang for o in all_orders if o.payment_status == PaymentStatus.PAID)
+    revenue = sum(
+        o.total_satang - o.refunded_satang
+        for o in all_orders
+        if o.payment_status == PaymentStatus.PAID
+    )
     numbers = sorted(o.number for o in all_orders)
     return DemoSummary(
         products=len(products),

@@ -65,7 +65,7 @@ PRESETS = ("today", "7d", "30d", "this_month", "last_month", "custom")
 
 
 def nice_scale(top: float, most_ticks: int = 5) -> tuple[float, int]:
-    """An axis from 0 that ends just above ``top`` on a round step (1, 2, 2.5 or 5 times a
+    """An axis from 0 that ends above ``top`` on a round step (1, 2, 2.5 or 5 times a
     power of ten), in at most ``most_ticks`` steps: (the end, the number of steps).
     ``nice_scale(19_700)`` is ``(20_000, 4)`` — not an axis to 30,000."""
     if top <= 0:
@@ -73,10 +73,21 @@ def nice_scale(top: float, most_ticks: int = 5) -> tuple[float, int]:
     power = 10 ** math.floor(math.log10(top / most_ticks))
     for factor in (1, 2, 2.5, 5, 10):
         step = factor * power
-        steps = math.ceil(top / step - 1e-9)
+        steps = (
+            math.floor(top / step + 1e-9) + 1
+        )  # room above the top: a point never sits on the edge
         if steps <= most_ticks:
             return steps * step, max(steps, 1)
     return most_ticks * 10 * power, most_ticks  # not reached: factor 10 always fits
+
+
+def value_range(low: float, high: float) -> tuple[float, float, int]:
+    """An axis that takes in ``low`` (below zero on a day refunds outweighed sales) and
+    ``high`` on :func:`nice_scale`'s round steps, with a tick at zero: (start, end, ticks)."""
+    end, steps = nice_scale(max(high, 0.0))
+    step = end / steps
+    below = math.ceil(-low / step - 1e-9) if low < 0 else 0
+    return -below * step, end, steps + below + 1
 
 
 def even_ticks(points: int, most: int = 8) -> tuple[int, int]:
@@ -527,9 +538,10 @@ class DashboardScreen(QWidget):
         top = max((pt.sales_satang / 100 for pt in data.series), default=0.0)
         x = self._time_axis(data)
         y = QValueAxis()
-        end, steps = nice_scale(top)
-        y.setRange(0, end)
-        y.setTickCount(steps + 1)
+        low = min((pt.sales_satang / 100 for pt in data.series), default=0.0)  # refunds > sales
+        start, end, ticks = value_range(low, top)
+        y.setRange(start, end)
+        y.setTickCount(ticks)
         y.setLabelFormat("%.0f")
         y.setLabelsFont(self._axis_font())
         chart.addAxis(x, Qt.AlignmentFlag.AlignBottom)
@@ -573,9 +585,10 @@ class DashboardScreen(QWidget):
         y.setLabelsFont(QFont(theme.FONT_FAMILY, 9))
         y.setTruncateLabels(False)
         x = QValueAxis()
-        end, steps = nice_scale(max((r.sales_satang / 100 for r in ranks), default=0.0))
-        x.setRange(0, end)
-        x.setTickCount(steps + 1)
+        values = [r.sales_satang / 100 for r in ranks]
+        start, end, ticks = value_range(min(values, default=0.0), max(values, default=0.0))
+        x.setRange(start, end)  # below zero for a product refunded more than sold
+        x.setTickCount(ticks)
         x.setLabelFormat("%.0f")
         x.setLabelsFont(self._axis_font())
         chart.addAxis(y, Qt.AlignmentFlag.AlignLeft)
@@ -596,7 +609,8 @@ class DashboardScreen(QWidget):
         chart = self.channels_chart
         self._clear(chart)
         series = QPieSeries()
-        total = sum(c.sales_satang for c in data.channels)
+        # Shares of the channels that sold more than they refunded (a slice cannot be less).
+        total = sum(c.sales_satang for c in data.channels if c.sales_satang > 0)
         for c in data.channels:
             if c.sales_satang <= 0:
                 continue

@@ -642,7 +642,8 @@ _EXAMPLE = {
     "carrier": "Thailand Post",
     "tracking": "EE123456785TH",
     "tracking_url": "https://track.thailandpost.co.th/?trackNumber=EE123456785TH",
-    "total": "1,250.00",
+    "total": "฿1,250",
+    "refunded": "฿150",
     "customer_name": "สมหญิง ใจดี",
     "shop_name": "ร้านของฉัน",
 }

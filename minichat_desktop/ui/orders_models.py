@@ -79,6 +79,7 @@ def event_label(event: str) -> str:
         "tracking": t("Tracking number changed"),
         "delivered": t("Delivered"),
         "cancelled": t("Cancelled"),
+        "partly_refunded": t("Partly refunded"),
         "refunded": t("Refunded"),
     }.get(event, event)
 

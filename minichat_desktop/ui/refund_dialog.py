@@ -66,7 +66,7 @@ class RefundDialog(QDialog):
         )
         self.restock = QCheckBox(self.tr("The goods came back: return the units to stock"))
         self.restock.setChecked(True)
-        self.tell = QCheckBox(self.tr("Tell the customer in chat when the order is fully refunded"))
+        self.tell = QCheckBox(self.tr("Tell the customer in chat"))
         self.tell.setChecked(has_chat)
         self.tell.setVisible(has_chat)
         self.summary = QLabel(objectName="RefundSummary")

@@ -209,14 +209,17 @@ class ReportsDialog(QDialog):
         self.form.setRowVisible(2, vat)
         hints = {
             "sales": self.tr(
-                "Cancelled and refunded orders are left out. The PDF holds the summaries;"
-                " the list of orders is in the Excel and CSV files."
+                "Net of refunds: an order counts on the day it was placed (cancelled ones left"
+                " out), a refund on the day it was made, as a credit note does. The list of"
+                " orders is in the Excel and CSV files only."
             ),
             "products": self.tr(
-                "Every product with its views, carts, units sold, sales, gross profit and stock."
+                "Every product with its views, carts, units sold and sales net of refunds,"
+                " gross profit and stock."
             ),
             "customers": self.tr(
-                "Customers who bought or joined in these dates, with their all-time totals."
+                "Customers who bought, got money back or joined in these dates, with their"
+                " spending net of refunds."
             ),
             "vat": self.tr(
                 "In the Revenue Department's layout: tax invoice date and number, buyer,"

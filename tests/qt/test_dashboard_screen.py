@@ -21,7 +21,7 @@ from minichat_desktop.domain.catalog import products as catalog
 from minichat_desktop.domain.catalog.products import ProductInput
 from minichat_desktop.domain.conversations import conversations
 from minichat_desktop.domain.models import Channel, PaymentMethod
-from minichat_desktop.domain.sales import orders
+from minichat_desktop.domain.sales import orders, refunds
 from minichat_desktop.domain.sales.orders import LineInput, NewOrder
 from minichat_desktop.domain.shop import BANGKOK, bangkok_today
 from minichat_desktop.ui import i18n
@@ -31,6 +31,7 @@ from minichat_desktop.ui.dashboard_screen import (
     even_ticks,
     nice_scale,
     preset_range,
+    value_range,
 )
 from minichat_desktop.ui.reports_dialog import ReportsDialog
 from relay import protocol as p
@@ -139,6 +140,47 @@ async def test_the_range_figures_fill_tiles_and_charts(
         await settle(screen)
 
 
+async def test_a_refund_counts_on_its_day_below_zero_when_it_is_more_than_the_sales(
+    make_ctx: Callable[..., AppContext], qtbot: Any
+) -> None:
+    """One unit of the LINE order (250.00) given back on 11 March, a day that sold 120.00:
+    the day shows -130.00 below the axis's zero, the tiles and the best sellers are net, and
+    the channel shares are of the channels that sold."""
+    ctx = make_ctx()
+    fill(ctx)
+
+    def refund(s: Any) -> None:
+        line = orders.list_orders(s, orders.OrderFilters(channel=Channel.LINE))[0]
+        orders.mark_paid(s, line.id, "owner", paid_at=at(D1, 11))
+        item = orders.get_order(s, line.id).items[0].id
+        refunds.refund_order(
+            s, line.id, refunds.RefundRequest(quantities={item: 1}, reason="ไซส์ไม่พอดี"),
+            "owner", at=at(D1 + dt.timedelta(days=1), 18),
+        )  # fmt: skip
+
+    ctx.ops.write_now(refund)
+    screen = DashboardScreen(ctx)
+    try:
+        screen.resize(1300, 1000)
+        screen.show()
+        screen.set_range("custom", D1, D3)
+        await until(lambda: screen.data is not None and screen.data.date_from == D1)
+        assert screen.tiles["sales"].value.text() == "฿730.00"
+        assert screen.tiles["orders"].value.text() == "3"
+        line, _so_far = screen.sales_chart.series()
+        assert [pt.y() for pt in line.points()] == [500.0, -130.0, 360.0]
+        y_axis = line.attachedAxes()[1]
+        assert y_axis.min() < -130.0 and y_axis.max() > 500.0
+        (bars,) = screen.products_chart.series()
+        bar_set = bars.barSets()[0]
+        assert [bar_set.at(i) for i in range(bar_set.count())] == [250.0, 480.0]
+        (pie,) = screen.channels_chart.series()
+        names = [m.label() for m in screen.channels_chart.legend().markers(pie)]
+        assert sorted(names) == ["LINE 34%", "หน้าร้าน 16%", "เว็บไซต์ 49%"]
+    finally:
+        await settle(screen)
+
+
 async def test_a_new_order_elsewhere_refreshes_today(
     make_ctx: Callable[..., AppContext], qtbot: Any
 ) -> None:
@@ -236,7 +278,14 @@ async def test_reports_dialog_exports_and_cancels(
 
 @pytest.mark.parametrize(
     ("top", "end", "steps"),
-    [(19_700, 20_000, 4), (8_123.5, 10_000, 5), (450, 500, 5), (1, 1, 5), (0, 100, 4)],
+    [
+        (19_700, 20_000, 4),
+        (8_123.5, 10_000, 5),
+        (450, 500, 5),
+        (1, 1.25, 5),
+        (500, 600, 3),
+        (0, 100, 4),
+    ],
 )
 def test_axes_end_just_above_the_top_on_round_steps(top: float, end: float, steps: int) -> None:
     """The review saw an axis to 30,000 for a top bar of 19,700."""
@@ -250,3 +299,8 @@ def test_time_ticks_fall_on_whole_days_or_hours(points: int, step: int, interval
     """30 days: a label every 5 days (not every 4.3); 24 hours: every 4 hours."""
     assert even_ticks(points) == (step, intervals)
     assert step * intervals >= points - 1
+
+
+def test_a_day_of_more_refunds_than_sales_goes_below_zero_on_round_steps() -> None:
+    assert value_range(-1_200, 19_700) == (-5_000, 20_000, 6)
+    assert value_range(0, 19_700) == (0, 20_000, 5)

@@ -507,6 +507,30 @@ async def test_templates_refuse_an_unknown_placeholder_and_save_the_shops_words(
     await _close(screen)
 
 
+async def test_the_partly_refunded_message_is_edited_with_the_others(
+    make_ctx: Callable[..., AppContext],
+) -> None:
+    """The templates dialog lists "คืนเงินบางส่วน" among the events; {refunded} has its button
+    and previews as an amount (฿150); the shop's words are saved."""
+    _ctx, db, _ids, screen = await _shop(make_ctx)
+    task = screen.edit_templates()
+    dialog: TemplatesDialog = await _dialog(screen, TemplatesDialog)
+    row = order_notify.EVENTS.index("partly_refunded")
+    assert dialog.events.item(row).text() == "คืนเงินบางส่วน"
+    dialog.events.setCurrentRow(row)
+    assert dialog.editor.toPlainText() == order_notify.DEFAULT_TEMPLATES["partly_refunded"]
+    assert "{refunded}" in [b.text() for b in dialog.field_buttons]
+    dialog.editor.setPlainText("คืนเงิน {refunded} ของออเดอร์ {order_number} แล้วค่ะ")
+    assert dialog.problem.text() == ""
+    assert dialog.preview.text() == "คืนเงิน ฿150 ของออเดอร์ MC-2026-000123 แล้วค่ะ"
+    dialog.accept()
+    assert await task is not None
+    with db.read() as s:
+        saved = order_notify.get_templates(s)["partly_refunded"]
+    assert saved == "คืนเงิน {refunded} ของออเดอร์ {order_number} แล้วค่ะ"
+    await _close(screen)
+
+
 async def test_no_orders_yet_says_where_they_will_come_from(
     make_ctx: Callable[..., AppContext],
 ) -> None:

@@ -219,6 +219,60 @@ def test_status_changes_happen_at_their_own_times(filled: tuple[Database, DemoSu
     assert trips and all(placed < out < there <= NOW for placed, out, there in trips)
 
 
+def test_two_partial_refunds_at_their_own_dates_with_credit_notes(
+    filled: tuple[Database, DemoSummary],
+) -> None:
+    """An amount off after a complaint (early: October) and one unit sent back into stock
+    (lately: November), each after its order's delivery, with its credit note in the VAT
+    report of its own month and taken out of that month's sales; the orders stay delivered
+    and paid."""
+    from sqlalchemy import select
+
+    from minichat_desktop.domain.models import Order, Refund
+    from minichat_desktop.domain.reporting import reports
+    from minichat_desktop.domain.sales import refunds as refunds_mod
+    from minichat_desktop.domain.sql import DriverConnection
+
+    db, summary = filled
+    with db.read() as s:
+        partial = s.execute(
+            select(Refund, Order)
+            .join(Order, Order.id == Refund.order_id)
+            .where(Order.status != OrderStatus.REFUNDED)
+            .order_by(Refund.at)
+        ).all()
+        made = [
+            (
+                r.at.astimezone(shop.BANGKOK).strftime("%Y-%m"),
+                r.restocked,
+                [(ln.quantity, ln.amount_satang > 0) for ln in r.lines],
+                o.status,
+                o.payment_status,
+                o.delivered_at is not None and o.delivered_at < r.at < NOW,
+                refunds_mod.list_refunds(s, o.id)[0].credit_note,
+                r.amount_satang,
+            )
+            for r, o in partial
+        ]
+        vat = {
+            m: reports.vat_rows(DriverConnection(s), *reports.month_range(m))
+            for m in ("2026-10", "2026-11")
+        }
+        paid = sum(
+            o.total_satang for o in orders.list_orders(s, limit=10_000)
+            if o.payment_status == PaymentStatus.PAID
+        )  # fmt: skip
+    assert [m[:6] for m in made] == [
+        ("2026-10", False, [(0, True)], "delivered", "paid", True),
+        ("2026-11", True, [(1, True)], "delivered", "paid", True),
+    ]
+    for month, *_rest, credit, amount in made:
+        assert credit.startswith("CN")
+        (row,) = [r for r in vat[month] if r[1] == credit]
+        assert row[5] + row[6] == -amount
+    assert summary.revenue_satang == paid - sum(m[-1] for m in made)
+
+
 def test_search_finds_red_tees(filled: tuple[Database, DemoSummary]) -> None:
     """Searching เสื้อยืด, แดง and เสื้อยืดสีแดง finds products (design scenario 1)."""
     db, _ = filled

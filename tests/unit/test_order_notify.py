@@ -8,7 +8,7 @@ from support.bot_shop import make_shop, new_conversation
 
 from minichat_desktop.domain.conversations import conversations as convs
 from minichat_desktop.domain.models import Channel, OrderStatus
-from minichat_desktop.domain.sales import order_actions, order_notify, orders
+from minichat_desktop.domain.sales import order_actions, order_notify, orders, refunds
 from minichat_desktop.domain.thai import is_valid_s10, s10_check_digit
 from minichat_desktop.errors import UserError
 from minichat_desktop.storage.db import Database
@@ -175,3 +175,87 @@ def test_an_unpaid_pending_order_cannot_be_shipped_and_keeps_its_tracking(db: Da
     assert caught.value.code == "order.cannot_ship"
     with db.read() as s:
         assert orders.get_order(s, oid).tracking_number == ""
+
+
+# ---------------------------------------------------------------------------- partial refunds
+
+
+def _paid_chat_order(db: Database) -> tuple[int, int]:
+    """2 × TEE-RED-M (580.00) from a chat, paid: (order id, its line id)."""
+    ids = make_shop(db)
+    oid = _chat_order(db, ids.tee_red_m)
+    with db.write() as s:
+        order_actions.mark_paid(s, oid, "owner")
+        line = orders.get_order(s, oid).items[0].id
+    return oid, line
+
+
+def test_a_partial_refund_tells_the_shopper_the_money_given_back(db: Database) -> None:
+    """150.00 off a line after a complaint: the shopper reads ฿150 (this refund, not the
+    order's total); refunding the rest then sends the ``refunded`` message."""
+    oid, line = _paid_chat_order(db)
+    with db.write() as s:
+        partly = order_actions.refund(
+            s, oid, refunds.RefundRequest(amounts={line: 15_000}, reason="สินค้ามีตำหนิ"),
+            "owner", tell=True,
+        )  # fmt: skip
+    assert partly.told is not None and not partly.refund.completes
+    number = partly.order.number
+    with db.write() as s:
+        rest = order_actions.refund(
+            s, oid, refunds.RefundRequest(quantities={line: 2}, reason="คืนสินค้า"),
+            "owner", tell=True,
+        )  # fmt: skip
+    assert rest.refund.completes
+    assert [m["text"] for m in _sent(db)] == [
+        f"ร้านคืนเงินบางส่วนของออเดอร์ {number} จำนวน ฿150 ให้เรียบร้อยแล้วค่ะ"
+        " ขออภัยในความไม่สะดวกนะคะ หากมีข้อสงสัยทักแชทได้เลยค่ะ 🙏",
+        f"คืนเงินออเดอร์ {number} จำนวน ฿580 เรียบร้อยแล้วค่ะ",
+    ]
+
+
+def test_the_shops_own_partly_refunded_words_and_no_message_without_asking(
+    db: Database,
+) -> None:
+    oid, line = _paid_chat_order(db)
+    with db.write() as s:
+        order_notify.save_templates(
+            s, {"partly_refunded": "{customer_name} ได้รับเงินคืน {refunded} จากยอด {total}"}
+        )
+        quiet = order_actions.refund(
+            s, oid, refunds.RefundRequest(amounts={line: 5_050}, reason="ลดราคา"), "owner"
+        )
+        told = order_actions.refund(
+            s, oid, refunds.RefundRequest(quantities={line: 1}, reason="คืนหนึ่งตัว"), "owner",
+            tell=True,
+        )  # fmt: skip
+    assert quiet.told is None
+    # One of two units left after 50.50 off the line: half of 529.50, 264.75.
+    assert told.refund.amount_satang == 26_475
+    assert [m["text"] for m in _sent(db)] == ["สมหญิง ใจดี ได้รับเงินคืน ฿264.75 จากยอด ฿580"]
+
+
+def test_a_partial_refund_of_a_counter_sale_tells_no_one(db: Database) -> None:
+    ids = make_shop(db)
+    with db.write() as s:
+        view = orders.place_order(
+            s,
+            orders.NewOrder(
+                channel=Channel.POS,
+                lines=[orders.LineInput(1, variant_id=ids.tee_red_m)],
+                completed=True,
+            ),
+            "owner",
+        )
+        done = order_actions.refund(
+            s, view.id, refunds.RefundRequest(amounts={view.items[0].id: 1_000}, reason="ลด"),
+            "owner", tell=True,
+        )  # fmt: skip
+    assert done.told is None and _sent(db) == []
+
+
+def test_refunded_is_a_placeholder_and_the_preview_shows_an_amount(db: Database) -> None:
+    with db.read() as s:
+        text = order_notify.preview(s, "partly_refunded", "คืน {refunded} ออเดอร์ {order_number}")
+    assert text == "คืน ฿150 ออเดอร์ MC-2026-000123"
+    assert "{refunded}" in order_notify.DEFAULT_TEMPLATES["partly_refunded"]

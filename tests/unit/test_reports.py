@@ -292,54 +292,70 @@ def test_sales_report_xlsx_sheets_values_and_totals(
     wb = openpyxl.load_workbook(out)
     assert wb.sheetnames == [
         "ยอดขายรายวัน", "ยอดขายตามสินค้า", "ยอดขายตามช่องทาง", "ยอดขายตามวิธีชำระเงิน",
-        "รายการคำสั่งซื้อ",
+        "รายการคำสั่งซื้อ", "รายการคืนเงิน",
     ]  # fmt: skip
-    assert result.rows == 31 + 2 + 3 + 2 + 4
+    assert result.rows == 31 + 2 + 3 + 3 + 4 + 1
 
     days = wb["ยอดขายรายวัน"]
     assert days["A1"].value == "รายงานยอดขาย — ยอดขายรายวัน"
     assert days["A3"].value == "เดือน มีนาคม 2569"
     _, body, totals = sheet_rows(days, 5)
-    assert days.freeze_panes == "A6" and days.auto_filter.ref == "A5:H36"
+    assert days.freeze_panes == "A6" and days.auto_filter.ref == "A5:J36"
     assert len(body) == 31 and body[0][0] == dt.datetime(2026, 3, 1)
-    sold = {r[0].day: (r[1], money(r[7])) for r in body if r[1]}
-    assert sold == {
-        2: (1, Decimal("214.00")), 5: (1, Decimal("53.50")), 10: (1, Decimal("107.00")),
-        31: (1, Decimal("107.00")),
+    # O5 (placed in February) was refunded on 03-15: the refund is March's, at its date.
+    moved = {r[0].day: (r[1], money(r[5]), money(r[6]), money(r[7])) for r in body if any(r[1:])}
+    assert moved == {
+        2: (1, Decimal("214.00"), Decimal("0"), Decimal("214.00")),
+        5: (1, Decimal("53.50"), Decimal("0"), Decimal("53.50")),
+        10: (1, Decimal("107.00"), Decimal("0"), Decimal("107.00")),
+        15: (0, Decimal("0"), Decimal("-160.50"), Decimal("-160.50")),
+        31: (1, Decimal("107.00"), Decimal("0"), Decimal("107.00")),
     }  # fmt: skip
     assert totals[1] == 4
     assert [money(v) for v in totals[2:]] == [
-        Decimal("481.50"), Decimal("0"), Decimal("0"), Decimal("450.00"), Decimal("31.50"),
-        Decimal("481.50"),
+        Decimal("481.50"), Decimal("0"), Decimal("0"), Decimal("481.50"), Decimal("-160.50"),
+        Decimal("321.00"), Decimal("300.00"), Decimal("21.00"),
     ]  # fmt: skip
     assert days["B6"].number_format == "#,##0" and days["H6"].number_format == "#,##0.00"
 
     _, products, ptotals = sheet_rows(wb["ยอดขายตามสินค้า"], 5)
-    assert [(r[0], r[1], r[2], r[3], money(r[4])) for r in products] == [
-        ("P1", "เสื้อยืดสีแดง", 4, 3, Decimal("428.00")),
-        ("P2", "แก้วน้ำ", 1, 1, Decimal("53.50")),
-    ]
-    assert money(products[0][5]) == Decimal("0.8889")
-    assert wb["ยอดขายตามสินค้า"]["F6"].number_format == "0.0%"
-    assert (ptotals[2], money(ptotals[4])) == (5, Decimal("481.50"))
+    assert [(*r[:6], *(money(v) for v in r[6:9])) for r in products] == [
+        ("P1", "เสื้อยืดสีแดง", 4, 0, 4, 3, Decimal("428.00"), Decimal("0"), Decimal("428.00")),
+        ("P2", "แก้วน้ำ", 1, -3, -2, 1, Decimal("53.50"), Decimal("-160.50"),
+         Decimal("-107.00")),
+    ]  # fmt: skip
+    assert [money(r[9]) for r in products] == [Decimal("1.3333"), Decimal("-0.3333")]
+    assert wb["ยอดขายตามสินค้า"]["J6"].number_format == "0.0%"
+    assert (ptotals[2], ptotals[3], ptotals[4]) == (5, -3, 2)
+    assert money(ptotals[8]) == Decimal("321.00")
 
     _, channels, _ = sheet_rows(wb["ยอดขายตามช่องทาง"], 5)
-    assert [(r[0], r[1], money(r[2])) for r in channels] == [
-        ("LINE", 1, Decimal("214.00")),
-        ("หน้าร้าน", 2, Decimal("160.50")),
-        ("เว็บไซต์", 1, Decimal("107.00")),
+    assert [(r[0], r[1], *(money(v) for v in r[2:5])) for r in channels] == [
+        ("หน้าร้าน", 2, Decimal("160.50"), Decimal("0"), Decimal("160.50")),
+        ("เว็บไซต์", 1, Decimal("107.00"), Decimal("0"), Decimal("107.00")),
+        ("LINE", 1, Decimal("214.00"), Decimal("-160.50"), Decimal("53.50")),
     ]
 
     _, pays, pay_totals = sheet_rows(wb["ยอดขายตามวิธีชำระเงิน"], 5)
     assert [(r[0], r[1], *(money(v) for v in r[2:])) for r in pays] == [
         ("พร้อมเพย์", 3, Decimal("237.50"), Decimal("107.00"), Decimal("344.50")),
         ("เงินสด", 2, Decimal("137.00"), Decimal("0"), Decimal("137.00")),
+        ("คืนเงินให้ลูกค้า", 1, Decimal("-160.50"), Decimal("0"), Decimal("-160.50")),
     ]
-    assert money(pay_totals[4]) == Decimal("481.50")
+    assert money(pay_totals[4]) == Decimal("321.00")
 
     _, listed, _ = sheet_rows(wb["รายการคำสั่งซื้อ"], 5)
     assert [r[1] for r in listed] == [shop_db[k].number for k in ("o1", "o2", "o3", "o6")]
     assert listed[3][0] == dt.datetime(2026, 3, 31)
+
+    _, refunds, _ = sheet_rows(wb["รายการคืนเงิน"], 5)
+    assert [(*r[:7], *(money(v) for v in r[7:])) for r in refunds] == [
+        (dt.datetime(2026, 3, 15), shop_db["o5"].number, dt.datetime(2026, 2, 20), "สมหญิง ใจดี",
+         "สินค้าชำรุด", "CN2026-000001", 3, Decimal("150.00"), Decimal("10.50"),
+         Decimal("160.50")),
+    ]  # fmt: skip
+    notes = [c.value for row in wb["ยอดขายรายวัน"].iter_rows() for c in row if c.value]
+    assert f"หมายเหตุ: {reports.NET_NOTE}" in notes
 
 
 def test_sales_csv_stacks_the_tables(shop_db: dict[str, Any], tmp_path: Path) -> None:
@@ -351,10 +367,15 @@ def test_sales_csv_stacks_the_tables(shop_db: dict[str, Any], tmp_path: Path) ->
     titles = [r[0] for i, r in enumerate(rows) if len(r) == 1 and (i == 0 or rows[i - 1] == [])]
     assert titles == [
         "ยอดขายรายวัน", "ยอดขายตามสินค้า", "ยอดขายตามช่องทาง", "ยอดขายตามวิธีชำระเงิน",
-        "รายการคำสั่งซื้อ",
+        "รายการคำสั่งซื้อ", "รายการคืนเงิน",
     ]  # fmt: skip
-    assert ["2026-03-02", "1", "214.00", "0.00", "0.00", "200.00", "14.00", "214.00"] in rows
-    assert ["รวม", "4", "481.50", "0.00", "0.00", "450.00", "31.50", "481.50"] in rows
+    assert [
+        "2026-03-02", "1", "214.00", "0.00", "0.00", "214.00", "0.00", "214.00", "200.00",
+        "14.00",
+    ] in rows  # fmt: skip
+    assert [
+        "รวม", "4", "481.50", "0.00", "0.00", "481.50", "-160.50", "321.00", "300.00", "21.00",
+    ] in rows  # fmt: skip
 
 
 # ---------------------------------------------------------------------------- products, customers
@@ -366,15 +387,17 @@ def test_products_report(shop_db: dict[str, Any], tmp_path: Path) -> None:
     ws = openpyxl.load_workbook(out)["ประสิทธิภาพสินค้า"]
     _, body, totals = sheet_rows(ws, 5)
     p1, p2 = body
-    assert p1[:7] == ["P1", "เสื้อยืดสีแดง", "เสื้อผ้า", 2, 1, 4, 3]
-    assert [money(v) for v in p1[7:10]] == [
-        Decimal("428.00"), Decimal("200.00"), Decimal("228.00"),
+    assert p1[:8] == ["P1", "เสื้อยืดสีแดง", "เสื้อผ้า", 2, 1, 4, 0, 3]
+    assert [money(v) for v in p1[8:12]] == [
+        Decimal("428.00"), Decimal("0"), Decimal("200.00"), Decimal("228.00"),
     ]  # fmt: skip
-    assert p1[10] == 95  # 100 less O1, O3, O6, O7
-    assert p2[:7] == ["P2", "แก้วน้ำ", None, 0, 0, 1, 1]
-    assert p2[8] is None and p2[9] is None  # no cost known: no profit shown
-    assert p2[10] == 99  # the cancelled and refunded orders gave theirs back
-    assert (totals[3], totals[5], money(totals[7])) == (2, 5, Decimal("481.50"))
+    assert p1[12] == 95  # 100 less O1, O3, O6, O7
+    # O2 sold one in March; O5's three (sold in February) came back on 03-15.
+    assert p2[:8] == ["P2", "แก้วน้ำ", None, 0, 0, -2, -3, 1]
+    assert [money(v) for v in p2[8:10]] == [Decimal("-107.00"), Decimal("-160.50")]
+    assert p2[10] is None and p2[11] is None  # no cost known: no profit shown
+    assert p2[12] == 99  # the cancelled and refunded orders gave theirs back
+    assert (totals[3], totals[5], totals[6], money(totals[8])) == (2, 2, -3, Decimal("321.00"))
 
 
 def test_customers_report(shop_db: dict[str, Any], tmp_path: Path) -> None:
@@ -382,13 +405,15 @@ def test_customers_report(shop_db: dict[str, Any], tmp_path: Path) -> None:
     report_files.write_report(shop_db["db"], "customers", *MARCH, out)
     rows = list(csv.reader(out.read_text(encoding="utf-8-sig").splitlines()))
     assert rows[0][:5] == ["ชื่อลูกค้า", "โทรศัพท์", "เป็นลูกค้าตั้งแต่", "ออเดอร์ในช่วง",
-                           "ยอดซื้อในช่วง"]  # fmt: skip
+                           "ยอดซื้อสุทธิในช่วง"]  # fmt: skip
     body = rows[1:-1]
+    # สมหญิง: O3 in March (107.00) less O5's refund on 03-15 (160.50); in all time O3 and O5
+    # (refunded, so it adds nothing).
     assert [(r[0], r[3], r[4], r[5], r[6], r[7], r[8]) for r in body] == [
         ("บริษัท ก้าวหน้า จำกัด", "1", "214.00", "214.00", "2026-03-02", "1", "214.00"),
-        ("สมหญิง ใจดี", "1", "107.00", "107.00", "2026-03-10", "1", "107.00"),
+        ("สมหญิง ใจดี", "1", "-53.50", "-53.50", "2026-03-10", "2", "107.00"),
     ]
-    assert rows[-1][:5] == ["รวม", "", "", "2", "321.00"]
+    assert rows[-1][:5] == ["รวม", "", "", "2", "160.50"]
 
 
 # ---------------------------------------------------------------------------- progress, cancel
@@ -403,7 +428,7 @@ def test_progress_is_reported_up_to_the_total(shop_db: dict[str, Any], tmp_path:
         tmp_path / "s.pdf",
         progress=lambda d, t: seen.append((d, t)),
     )
-    total = 31 + 2 + 3 + 2  # the PDF has the summaries only
+    total = 31 + 2 + 3 + 3 + 1  # the PDF has all but the order list
     assert seen[-1] == (total, total)
     assert all(t == total for _, t in seen)
     assert [d for d, _ in seen] == sorted(d for d, _ in seen)

@@ -2,22 +2,26 @@
 
 What the numbers mean (the same everywhere on the screen):
 
-- **Sales** — the total (VAT included, after discounts, with shipping) of the orders *placed*
-  in the range, cancelled and refunded orders left out. Pending (not yet paid) orders count:
-  the dashboard shows the business coming in; the VAT report (:mod:`.reports`) is where only
+- **Sales** — net sales: the total (VAT included, after discounts, with shipping) of the
+  orders *placed* in the range, cancelled orders left out, less the money given back by the
+  refunds *made* in the range (a refund counts at its own date, as in the reports and as a
+  credit note in the VAT report: see :mod:`.returns`; a day already closed never moves). A
+  refunded order was a sale of its own day. Pending (not yet paid) orders count: the
+  dashboard shows the business coming in; the VAT report (:mod:`.reports`) is where only
   issued tax invoices count.
-- **Orders** — how many orders those are; **average order value** = sales / orders (satang,
-  rounded half up).
+- **Orders** — how many orders were placed (not cancelled); **average order value** = net
+  sales / orders (satang, rounded half up).
 - **New customers** — customers created in the range (merged duplicates left out).
 - **Conversations** — conversations in which the shopper wrote at least once in the range.
-  **Converted** — those of them with an order (not cancelled or refunded) placed in the range
+  **Converted** — those of them with an order (not cancelled) placed in the range
   from that conversation (``orders.conversation_ref`` = the conversation's ref).
   **Conversion** = converted / conversations.
 - **Daily sales** — sales and orders per Bangkok day (per hour when the range is one day),
   every day of the range present (zero when nothing sold).
-- **Top products** — by sales of their order lines (line totals, before the order's own
-  discount and shipping), ten at most; lines of deleted products are grouped by SKU.
-- **Channels** — sales and orders per channel (widget, LINE, counter, manual).
+- **Top products** — by net sales of their order lines (line totals, before the order's own
+  discount and shipping, less what the range's refunds gave back on them in the same terms)
+  and net units, ten at most; lines of deleted products are grouped by SKU.
+- **Channels** — net sales and orders per channel (widget, LINE, counter, manual).
 - **Bot performance**, over the conversations of the range in which the bot wrote (a message
   with author ``bot`` in the range):
 
@@ -58,6 +62,7 @@ from typing import Any, Final
 
 from sqlalchemy.orm import Session
 
+from minichat_desktop.domain.reporting.returns import NOT_SALES_SQL, returned_lines
 from minichat_desktop.domain.shop import BANGKOK, bangkok_today
 from minichat_desktop.domain.sql import DriverConnection, UnitOfWork
 from minichat_desktop.errors import UserError
@@ -74,13 +79,13 @@ __all__ = [
     "previous_period",
 ]
 
-NOT_SALES: Final = ("cancelled", "refunded")
+NOT_SALES: Final = ("cancelled",)
 CHANNELS: Final = ("widget", "line", "pos", "manual")
 TOP_N: Final = 10
 MAX_DAYS: Final = 3 * 366
 # Bangkok has kept UTC+7 without daylight saving since 1920: a fixed shift is exact.
 _SHIFT: Final = "+7 hours"
-_NOT_SALES_SQL: Final = "('cancelled', 'refunded')"
+_NOT_SALES_SQL: Final = NOT_SALES_SQL
 # message_sent events' data as stored (SQLAlchemy's JSON type writes json.dumps): compared as
 # text, a third of the time json_extract takes on every row.
 _BOT, _HUMAN, _SYSTEM = (
@@ -251,6 +256,13 @@ def _dashboard(session: Session, date_from: dt.date, date_to: dt.date) -> Dashbo
         c = by_channel.setdefault(channel, [0, 0])
         c[0] += n
         c[1] += total
+    for key, channel, back in raw.execute(
+        f"SELECT {bucket_sql.replace('created_at', 'r.at')}, o.channel, SUM(r.amount_satang)"
+        f" {_REFUNDED} GROUP BY 1, 2",
+        (lo, hi),
+    ):
+        by_bucket.setdefault(key, [0, 0])[1] -= back
+        by_channel.setdefault(channel, [0, 0])[1] -= back
     orders_now = sum(v[0] for v in by_bucket.values())
     sales_now = sum(v[1] for v in by_bucket.values())
     orders_before, sales_before = raw.execute(
@@ -258,6 +270,10 @@ def _dashboard(session: Session, date_from: dt.date, date_to: dt.date) -> Dashbo
         f" WHERE created_at >= ? AND created_at < ? AND status NOT IN {_NOT_SALES_SQL}",
         (plo, lo),
     ).fetchone()
+    (back_before,) = raw.execute(
+        f"SELECT COALESCE(SUM(r.amount_satang), 0) {_REFUNDED}", (plo, lo)
+    ).fetchone()
+    sales_before -= back_before
 
     series = _series(date_from, date_to, hourly, by_bucket)
     channels = tuple(
@@ -282,6 +298,13 @@ def _dashboard(session: Session, date_from: dt.date, date_to: dt.date) -> Dashbo
         channels=channels,
         bot=bot_now,
     )
+
+
+# Refunds made in [?, ?) on orders that are sales (``returns.py``: at their own dates).
+_REFUNDED: Final = (
+    "FROM refunds r JOIN orders o ON o.id = r.order_id"
+    f" WHERE r.at >= ? AND r.at < ? AND o.status NOT IN {_NOT_SALES_SQL}"
+)
 
 
 def _series(
@@ -310,10 +333,22 @@ def _top_products(raw: DriverConnection, lo: str, hi: str) -> tuple[ProductRank,
         " SUM(i.quantity), SUM(i.line_total_satang)"
         " FROM orders o JOIN order_items i ON i.order_id = o.id"
         f" WHERE o.created_at >= ? AND o.created_at < ? AND o.status NOT IN {_NOT_SALES_SQL}"
-        " GROUP BY 1, 2 ORDER BY 5 DESC, 4 DESC, 3 LIMIT ?",
-        (lo, hi, TOP_N),
+        " GROUP BY 1, 2",
+        (lo, hi),
     ).fetchall()
-    return _named(raw, rows, lo, hi)
+    returned = returned_lines(raw, lo, hi)
+    if not returned:
+        rows.sort(key=lambda r: (-r[4], -r[3], r[2]))
+        return _named(raw, rows[:TOP_N], lo, hi)
+    found = {(pid, gone): [sku, qty, total] for pid, gone, sku, qty, total in rows}
+    for ln in returned:
+        key = (ln.product_id, ln.sku if ln.product_id is None else None)
+        got = found.setdefault(key, [ln.sku, 0, 0])
+        got[0] = max(got[0], ln.sku)
+        got[1] -= ln.quantity
+        got[2] -= ln.gross_satang
+    net = sorted(found.items(), key=lambda kv: (-kv[1][2], -kv[1][1], kv[1][0]))
+    return _named(raw, [(*key, *v) for key, v in net[:TOP_N]], lo, hi)
 
 
 def _named(
@@ -347,7 +382,7 @@ def _named(
                 f" AND o.status NOT IN {_NOT_SALES_SQL}",
                 (gone_sku if pid is None else pid, lo, hi),
             ).fetchone()
-            shown = (sku, name)
+            shown = (sku, name or sku)
         ranks.append(ProductRank(pid, *shown, qty, total))
     return tuple(ranks)
 
@@ -620,6 +655,13 @@ class DashboardCache:
                     " JOIN orders o ON o.id = e.order_id WHERE e.id > ?",
                     (old[1],),
                 ))  # fmt: skip
+                # A refund writes an order event too; it counts on its own day, as do the
+                # refunds of an order whose status changed (a cancelled order has none).
+                stale.update(r[0] for r in raw.execute(
+                    f"SELECT DISTINCT date(r.at, '{_SHIFT}') FROM refunds r"
+                    " WHERE r.order_id IN (SELECT order_id FROM order_events WHERE id > ?)",
+                    (old[1],),
+                ))  # fmt: skip
             if marks[2] > old[2]:
                 stale.update(r[0] for r in raw.execute(
                     f"SELECT DISTINCT date(at, '{_SHIFT}') FROM analytics_events WHERE id > ?",
@@ -813,6 +855,7 @@ def _days(raw: DriverConnection, first: dt.date, last: dt.date) -> dict[dt.date,
         (lo, hi),
     ):
         day(d).products[(pid, gone_sku)] = (qty, total, sku)
+    _take_refunds(raw, lo, hi, day)
     for d, ref in raw.execute(
         f"SELECT DISTINCT date(created_at, '{_SHIFT}'), conversation_ref FROM orders"
         f" WHERE {sales} AND conversation_ref <> ''",
@@ -872,6 +915,28 @@ def _days(raw: DriverConnection, first: dt.date, last: dt.date) -> dict[dt.date,
             reply = replies.get((d, cid))
         day(d).convs[cid] = (first_in, first_out, reply, bot, human)
     return {dt.date.fromisoformat(k): v for k, v in out.items()}
+
+
+def _take_refunds(raw: DriverConnection, lo: str, hi: str, day: Callable[[str], _Day]) -> None:
+    """Take the refunds made in [lo, hi) out of the days they were made on: the money from
+    their orders' channels, the units and money from their products."""
+    for d, channel, back in raw.execute(
+        f"SELECT date(r.at, '{_SHIFT}'), o.channel, SUM(r.amount_satang) {_REFUNDED} GROUP BY 1, 2",
+        (lo, hi),
+    ):
+        channels = day(d).channels
+        n, total = channels.get(channel, (0, 0))
+        channels[channel] = (n, total - back)
+    for ln in returned_lines(raw, lo, hi):
+        products = day(_local_day(ln.at)).products
+        key = (ln.product_id, ln.sku if ln.product_id is None else None)
+        qty, total, sku = products.get(key, (0, 0, ln.sku))
+        products[key] = (qty - ln.quantity, total - ln.gross_satang, max(sku, ln.sku))
+
+
+def _local_day(stored: str) -> str:
+    """A stored UTC timestamp's Bangkok date, as SQLite's ``date(…, '+7 hours')`` writes it."""
+    return (dt.datetime.fromisoformat(stored) + dt.timedelta(hours=7)).date().isoformat()
 
 
 # Conversation ids by ref, refs by conversation id.

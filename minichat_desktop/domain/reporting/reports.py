@@ -4,18 +4,25 @@ monthly VAT sales report (รายงานภาษีขาย), as tables of
 
 What each report counts, for a range of Bangkok dates (both ends included):
 
-- **sales** (``sales``) — orders *placed* in the range, cancelled and refunded orders left
-  out (as on the dashboard). Tables: by day (every day of the range, zero days too), by
-  product (order lines; line totals before the order's own discount and shipping), by channel,
-  by payment method (the order's split tenders from ``order_payments`` when it has any, else
-  its ``payment_method`` with its total; paid and not yet paid apart), and the list of orders.
-  The PDF holds the summaries; the order list is in the XLSX and CSV only (a year of orders is
-  thousands of pages).
+Sales are **net of refunds**, and a refund counts at its own date (``returns.py`` says why:
+the way the VAT report counts a credit note, so a closed period never moves): the orders placed
+in the range (cancelled ones left out; a refunded order was a sale of its own period) less the
+refunds made in the range. Every sales-like report says so in its note.
+
+- **sales** (``sales``) — tables: by day (every day of the range, zero days too: the orders,
+  their gross, the refunds of the day, the net and its VAT), by product (order lines, line
+  totals before the order's own discount and shipping, less the units and money refunded on
+  them), by channel, by payment method (the order's split tenders from ``order_payments`` when
+  it has any, else its ``payment_method`` with its total; paid and not yet paid apart; the
+  refunds as one negative row), the list of orders (a partly refunded one says so in its
+  status) and the list of refunds (with the credit note of each). The PDF holds all but the
+  order list (a year of orders is thousands of pages).
 - **products** (``products``) — every product: views and add-to-carts (analytics events),
-  quantity sold, orders, sales, cost and gross profit (when the cost is known), stock left and
-  the average review rating, best sellers first.
-- **customers** (``customers``) — customers who bought in the range or joined in it: orders
-  and spending in the range and in all time, the last order, the RFM segment.
+  units sold net of units given back, orders, sales net of refunds, cost of the net units and
+  gross profit (when the cost is known), stock left and the average review rating, best
+  sellers first.
+- **customers** (``customers``) — customers who bought, got a refund or joined in the range:
+  orders and net spending in the range and in all time, the last order, the RFM segment.
 - **VAT sales report** (``vat``) — the Revenue Department's รายงานภาษีขาย: the shop's name,
   tax ID and branch, the tax month and year in the Buddhist era, and per sale: the tax
   invoice's date and number, the buyer's name, tax ID and branch, the value before VAT and
@@ -53,6 +60,7 @@ from typing import Any, Final
 from sqlalchemy.orm import Session
 
 from minichat_desktop.domain import shop as shop_mod
+from minichat_desktop.domain.reporting.returns import NOT_SALES_SQL, returned_lines
 from minichat_desktop.domain.shop import BANGKOK
 from minichat_desktop.domain.sql import DriverConnection
 from minichat_desktop.errors import DomainError, UserError
@@ -73,7 +81,6 @@ __all__ = [
 
 KINDS: Final = ("sales", "products", "customers", "vat")
 MAX_DAYS: Final = 3 * 366
-_NOT_SALES: Final = "('cancelled', 'refunded')"
 _SHIFT: Final = "+7 hours"  # Bangkok: UTC+7, no daylight saving since 1920
 
 THAI_MONTHS: Final = (
@@ -242,26 +249,34 @@ def _shop_lines(session: Session, *, tax: bool = False) -> list[str]:
 
 SALES_DAY: Final = (
     Column("วันที่", "date", 12),
-    Column("จำนวนออเดอร์", "int", 13, total=True),
-    Column("ยอดสินค้า", "money", 14, total=True),
-    Column("ส่วนลด", "money", 12, total=True),
-    Column("ค่าจัดส่ง", "money", 12, total=True),
-    Column("มูลค่าก่อนภาษี", "money", 15, total=True),
-    Column("ภาษีมูลค่าเพิ่ม", "money", 15, total=True),
-    Column("ยอดขายรวม", "money", 15, total=True),
+    Column("จำนวนออเดอร์", "int", 12, total=True),
+    Column("ยอดสินค้า", "money", 13, total=True),
+    Column("ส่วนลด", "money", 11, total=True),
+    Column("ค่าจัดส่ง", "money", 11, total=True),
+    Column("ยอดขายรวม", "money", 13, total=True),
+    Column("คืนเงิน", "money", 12, total=True),
+    Column("ยอดขายสุทธิ", "money", 13, total=True),
+    Column("มูลค่าก่อนภาษี (สุทธิ)", "money", 14, total=True),
+    Column("ภาษีมูลค่าเพิ่ม (สุทธิ)", "money", 14, total=True),
 )
 SALES_PRODUCT: Final = (
     Column("รหัสสินค้า", "text", 14),
-    Column("ชื่อสินค้า", "text", 36),
-    Column("จำนวนที่ขาย", "int", 12, total=True),
-    Column("จำนวนออเดอร์", "int", 13, total=True),
-    Column("ยอดขาย", "money", 15, total=True),
-    Column("สัดส่วน", "percent", 10),
+    Column("ชื่อสินค้า", "text", 32),
+    Column("จำนวนที่ขาย", "int", 11, total=True),
+    Column("จำนวนที่คืน", "int", 11, total=True),
+    Column("จำนวนสุทธิ", "int", 11, total=True),
+    Column("จำนวนออเดอร์", "int", 12, total=True),
+    Column("ยอดขาย", "money", 13, total=True),
+    Column("คืนเงิน", "money", 12, total=True),
+    Column("ยอดขายสุทธิ", "money", 13, total=True),
+    Column("สัดส่วน", "percent", 9),
 )
 SALES_CHANNEL: Final = (
     Column("ช่องทาง", "text", 16),
     Column("จำนวนออเดอร์", "int", 13, total=True),
     Column("ยอดขาย", "money", 15, total=True),
+    Column("คืนเงิน", "money", 14, total=True),
+    Column("ยอดขายสุทธิ", "money", 15, total=True),
     Column("สัดส่วน", "percent", 10),
 )
 SALES_PAYMENT: Final = (
@@ -285,6 +300,26 @@ SALES_ORDERS: Final = (
     Column("ภาษีมูลค่าเพิ่ม", "money", 13, total=True),
     Column("ยอดรวม", "money", 13, total=True),
 )
+SALES_REFUNDS: Final = (
+    Column("วันที่คืนเงิน", "date", 12),
+    Column("เลขที่คำสั่งซื้อ", "text", 17),
+    Column("วันที่สั่งซื้อ", "date", 12),
+    Column("ลูกค้า", "text", 22),
+    Column("เหตุผล", "text", 38),
+    Column("เลขที่ใบลดหนี้", "text", 16),
+    Column("จำนวนที่คืน", "int", 11, total=True),
+    Column("มูลค่าก่อนภาษี", "money", 13, total=True),
+    Column("ภาษีมูลค่าเพิ่ม", "money", 13, total=True),
+    Column("ยอดคืนเงิน", "money", 13, total=True),
+)
+REFUND_ROW_TH: Final = "คืนเงินให้ลูกค้า"
+PARTLY_REFUNDED_TH: Final = "คืนเงินบางส่วน"
+NET_NOTE: Final = (
+    "ยอดขายเป็นยอดสุทธิหลังหักการคืนเงิน: คำสั่งซื้อนับตามวันที่สั่งซื้อ (ไม่รวมที่ยกเลิก)"
+    " ส่วนการคืนเงินนับตามวันที่คืนเงิน เช่นเดียวกับใบลดหนี้ในรายงานภาษีขาย"
+    " ตัวเลขของงวดที่ปิดแล้วจึงไม่เปลี่ยนเมื่อมีการคืนเงินภายหลัง"
+    " (คืนเงินแสดงเป็นยอดติดลบ ยอดคืนเงินของสินค้าคิดตามยอดสินค้าก่อนส่วนลดท้ายบิล)"
+)
 
 
 def _share(part: int, whole: int) -> Decimal | None:
@@ -293,118 +328,212 @@ def _share(part: int, whole: int) -> Decimal | None:
     return (Decimal(part) / Decimal(whole)).quantize(Decimal("0.0001"))
 
 
-def _sales(raw: DriverConnection, date_from: dt.date, date_to: dt.date) -> list[Table]:
-    lo, hi = _bound(date_from), _bound(date_to + dt.timedelta(days=1))
-    where = f"o.created_at >= ? AND o.created_at < ? AND o.status NOT IN {_NOT_SALES}"
+# Orders placed in [lo, hi) that are sales; refunds made in [lo, hi) on such orders.
+_PLACED: Final = f"o.created_at >= ? AND o.created_at < ? AND o.status NOT IN {NOT_SALES_SQL}"
+_REFUNDED: Final = (
+    "FROM refunds r JOIN orders o ON o.id = r.order_id"
+    f" WHERE r.at >= ? AND r.at < ? AND o.status NOT IN {NOT_SALES_SQL}"
+)
 
-    days: dict[str, tuple[int, ...]] = {
-        d: tuple(v)
+
+def _sales_days(
+    raw: DriverConnection, date_from: dt.date, date_to: dt.date, lo: str, hi: str
+) -> list[list[Any]]:
+    days: dict[str, list[int]] = {
+        d: [*v, 0, 0]
         for d, *v in raw.execute(
             f"SELECT date(o.created_at, '{_SHIFT}'), COUNT(*), SUM(o.subtotal_satang),"
-            " SUM(o.discount_satang), SUM(o.shipping_satang),"
-            " SUM(o.total_satang - o.vat_satang), SUM(o.vat_satang), SUM(o.total_satang)"
-            f" FROM orders o WHERE {where} GROUP BY 1",
+            " SUM(o.discount_satang), SUM(o.shipping_satang), SUM(o.total_satang),"
+            f" SUM(o.vat_satang) FROM orders o WHERE {_PLACED} GROUP BY 1",
             (lo, hi),
         )
     }
-    day_rows = []
+    for d, amount, vat in raw.execute(
+        f"SELECT date(r.at, '{_SHIFT}'), SUM(r.amount_satang), SUM(r.vat_satang) {_REFUNDED}"
+        " GROUP BY 1",
+        (lo, hi),
+    ):
+        day = days.setdefault(d, [0, 0, 0, 0, 0, 0, 0, 0])
+        day[6], day[7] = amount, vat
+    rows: list[list[Any]] = []
     d = date_from
     while d <= date_to:
-        day_rows.append([d, *days.get(d.isoformat(), (0, 0, 0, 0, 0, 0, 0))])
+        n, goods, disc, ship, total, vat, back, back_vat = days.get(d.isoformat(), [0] * 8)
+        net, net_vat = total - back, vat - back_vat
+        rows.append([d, n, goods, disc, ship, total, -back, net, net - net_vat, net_vat])
         d += dt.timedelta(days=1)
-    total_sales = sum(v[-1] for v in days.values())
+    return rows
 
-    products = raw.execute(
-        "SELECT MAX(i.sku), MAX(COALESCE(p.name_th, i.name)), SUM(i.quantity),"
-        " COUNT(DISTINCT i.order_id), SUM(i.line_total_satang)"
+
+def _product_key(pid: int | None, sku: str) -> tuple[int | None, str | None]:
+    return pid, (sku if pid is None else None)
+
+
+def _sales_products(raw: DriverConnection, lo: str, hi: str) -> list[list[Any]]:
+    # key → [sku, name, sold, returned, orders, sales, refunded]
+    found: dict[tuple[int | None, str | None], list[Any]] = {}
+    for pid, gone, sku, name, qty, n, total in raw.execute(
+        "SELECT i.product_id, CASE WHEN i.product_id IS NULL THEN i.sku END, MAX(i.sku),"
+        " MAX(COALESCE(p.name_th, i.name)), SUM(i.quantity), COUNT(DISTINCT i.order_id),"
+        " SUM(i.line_total_satang)"
         " FROM orders o JOIN order_items i ON i.order_id = o.id"
         " LEFT JOIN products p ON p.id = i.product_id"
-        f" WHERE {where}"
-        " GROUP BY i.product_id, CASE WHEN i.product_id IS NULL THEN i.sku END"
-        " ORDER BY 5 DESC, 3 DESC, 1",
+        f" WHERE {_PLACED} GROUP BY 1, 2",
         (lo, hi),
-    ).fetchall()
-    line_sales = sum(r[4] for r in products)
-    product_rows = [[*r, _share(r[4], line_sales)] for r in products]
+    ):
+        found[(pid, gone)] = [sku, name, qty, 0, n, total, 0]
+    for ln in returned_lines(raw, lo, hi):
+        row = found.setdefault(
+            _product_key(ln.product_id, ln.sku), [ln.sku, ln.name, 0, 0, 0, 0, 0]
+        )
+        row[3] += ln.quantity
+        row[6] += ln.gross_satang
+    net_sales = sum(r[5] - r[6] for r in found.values())
+    rows = [
+        [sku, name, sold, -back, sold - back, n, sales, -refunded, sales - refunded]
+        for sku, name, sold, back, n, sales, refunded in found.values()
+    ]
+    rows.sort(key=lambda r: (-r[8], -r[4], r[0]))
+    return [[*r, _share(r[8], net_sales)] for r in rows]
 
-    channels = {
-        ch: (n, total)
+
+def _sales_channels(raw: DriverConnection, lo: str, hi: str) -> list[list[Any]]:
+    found: dict[str, list[int]] = {
+        ch: [n, total, 0]
         for ch, n, total in raw.execute(
-            f"SELECT o.channel, COUNT(*), SUM(o.total_satang) FROM orders o WHERE {where}"
+            f"SELECT o.channel, COUNT(*), SUM(o.total_satang) FROM orders o WHERE {_PLACED}"
             " GROUP BY 1",
             (lo, hi),
         )
     }
-    channel_rows = [
-        [CHANNEL_TH.get(ch, ch), n, total, _share(total, total_sales)]
-        for ch, (n, total) in sorted(channels.items(), key=lambda kv: -kv[1][1])
+    for ch, amount in raw.execute(
+        f"SELECT o.channel, SUM(r.amount_satang) {_REFUNDED} GROUP BY 1", (lo, hi)
+    ):
+        found.setdefault(ch, [0, 0, 0])[2] = amount
+    net_sales = sum(total - back for _, total, back in found.values())
+    ranked = sorted(found.items(), key=lambda kv: (-(kv[1][1] - kv[1][2]), kv[0]))
+    return [
+        [CHANNEL_TH.get(ch, ch), n, total, -back, total - back, _share(total - back, net_sales)]
+        for ch, (n, total, back) in ranked
     ]
 
+
+def _sales_payments(raw: DriverConnection, lo: str, hi: str) -> list[list[Any]]:
     payments = raw.execute(
         f"""
         SELECT method, COUNT(*), SUM(CASE WHEN paid THEN amount ELSE 0 END),
             SUM(CASE WHEN paid THEN 0 ELSE amount END), SUM(amount)
         FROM (
             SELECT p.method AS method, p.amount_satang AS amount, 1 AS paid
-            FROM orders o JOIN order_payments p ON p.order_id = o.id WHERE {where}
+            FROM orders o JOIN order_payments p ON p.order_id = o.id WHERE {_PLACED}
             UNION ALL
-            SELECT o.payment_method, o.total_satang, o.payment_status = 'paid'
-            FROM orders o WHERE {where}
+            SELECT o.payment_method, o.total_satang, o.payment_status IN ('paid', 'refunded')
+            FROM orders o WHERE {_PLACED}
               AND NOT EXISTS (SELECT 1 FROM order_payments p WHERE p.order_id = o.id)
         )
         GROUP BY method ORDER BY 5 DESC
         """,
         (lo, hi, lo, hi),
     ).fetchall()
-    payment_rows = [
+    rows: list[list[Any]] = [
         [PAYMENT_TH.get(m, m), n, paid, unpaid, t] for m, n, paid, unpaid, t in payments
     ]
+    n, back = raw.execute(
+        f"SELECT COUNT(*), COALESCE(SUM(r.amount_satang), 0) {_REFUNDED}", (lo, hi)
+    ).fetchone()
+    if n:
+        rows.append([REFUND_ROW_TH, n, -back, 0, -back])
+    return rows
 
-    (n_orders,) = raw.execute(f"SELECT COUNT(*) FROM orders o WHERE {where}", (lo, hi)).fetchone()
 
-    def order_rows() -> Iterator[list[Any]]:
-        fromiso = dt.date.fromisoformat
-        channel_th, payment_th, status_th = CHANNEL_TH.get, PAYMENT_TH.get, STATUS_TH.get
-        for (
-            created,
+def _sales_orders(raw: DriverConnection, lo: str, hi: str) -> Iterator[list[Any]]:
+    fromiso = dt.date.fromisoformat
+    channel_th, payment_th, status_th = CHANNEL_TH.get, PAYMENT_TH.get, STATUS_TH.get
+    for (
+        created,
+        number,
+        name,
+        channel,
+        method,
+        status,
+        partly,
+        subtotal,
+        discount,
+        shipping,
+        vat,
+        total,
+    ) in raw.execute(
+        f"SELECT date(o.created_at, '{_SHIFT}'), o.number, o.customer_name, o.channel,"
+        " o.payment_method, o.status,"
+        " o.status <> 'refunded' AND EXISTS (SELECT 1 FROM refunds r WHERE r.order_id = o.id),"
+        " o.subtotal_satang, o.discount_satang, o.shipping_satang, o.vat_satang,"
+        f" o.total_satang FROM orders o WHERE {_PLACED} ORDER BY o.created_at, o.id",
+        (lo, hi),
+    ):
+        shown = status_th(status, status)
+        yield [
+            fromiso(created),
             number,
             name,
-            channel,
-            method,
-            status,
+            channel_th(channel, channel),
+            payment_th(method, method),
+            f"{shown} · {PARTLY_REFUNDED_TH}" if partly else shown,
             subtotal,
             discount,
             shipping,
+            total - vat,
             vat,
             total,
-        ) in raw.execute(
-            f"SELECT date(o.created_at, '{_SHIFT}'), o.number, o.customer_name, o.channel,"
-            " o.payment_method,"
-            " o.status, o.subtotal_satang, o.discount_satang, o.shipping_satang, o.vat_satang,"
-            f" o.total_satang FROM orders o WHERE {where} ORDER BY o.created_at, o.id",
-            (lo, hi),
-        ):
-            yield [
-                fromiso(created),
-                number,
-                name,
-                channel_th(channel, channel),
-                payment_th(method, method),
-                status_th(status, status),
-                subtotal,
-                discount,
-                shipping,
-                total - vat,
-                vat,
-                total,
-            ]
+        ]
 
+
+def _sales_refunds(raw: DriverConnection, lo: str, hi: str) -> list[list[Any]]:
     return [
-        Table("ยอดขายรายวัน", SALES_DAY, day_rows, len(day_rows)),
-        Table("ยอดขายตามสินค้า", SALES_PRODUCT, product_rows, len(product_rows)),
+        [
+            _local_date(at),
+            number,
+            _local_date(created),
+            name or "-",
+            reason,
+            credit or "",
+            units,
+            amount - vat,
+            vat,
+            amount,
+        ]
+        for at, number, created, name, reason, credit, units, amount, vat in raw.execute(
+            "SELECT r.at, o.number, o.created_at, o.customer_name, r.reason,"
+            " (SELECT d.number FROM tax_documents d WHERE d.id = r.credit_note_id),"
+            " (SELECT COALESCE(SUM(l.quantity), 0) FROM refund_lines l"
+            "  WHERE l.refund_id = r.id), r.amount_satang, r.vat_satang"
+            f" {_REFUNDED} ORDER BY r.at, r.id",
+            (lo, hi),
+        )
+    ]
+
+
+def _sales(raw: DriverConnection, date_from: dt.date, date_to: dt.date) -> list[Table]:
+    lo, hi = _bound(date_from), _bound(date_to + dt.timedelta(days=1))
+    day_rows = _sales_days(raw, date_from, date_to, lo, hi)
+    product_rows = _sales_products(raw, lo, hi)
+    channel_rows = _sales_channels(raw, lo, hi)
+    payment_rows = _sales_payments(raw, lo, hi)
+    refund_rows = _sales_refunds(raw, lo, hi)
+    (n_orders,) = raw.execute(f"SELECT COUNT(*) FROM orders o WHERE {_PLACED}", (lo, hi)).fetchone()
+    return [
+        Table("ยอดขายรายวัน", SALES_DAY, day_rows, len(day_rows), landscape=True),
+        Table("ยอดขายตามสินค้า", SALES_PRODUCT, product_rows, len(product_rows), landscape=True),
         Table("ยอดขายตามช่องทาง", SALES_CHANNEL, channel_rows, len(channel_rows)),
         Table("ยอดขายตามวิธีชำระเงิน", SALES_PAYMENT, payment_rows, len(payment_rows)),
-        Table("รายการคำสั่งซื้อ", SALES_ORDERS, order_rows(), n_orders, pdf=False, landscape=True),
+        Table(
+            "รายการคำสั่งซื้อ",
+            SALES_ORDERS,
+            _sales_orders(raw, lo, hi),
+            n_orders,
+            pdf=False,
+            landscape=True,
+        ),
+        Table("รายการคืนเงิน", SALES_REFUNDS, refund_rows, len(refund_rows), landscape=True),
     ]
 
 
@@ -412,22 +541,26 @@ def _sales(raw: DriverConnection, date_from: dt.date, date_to: dt.date) -> list[
 
 
 PRODUCT_COLUMNS: Final = (
-    Column("รหัสสินค้า", "text", 14),
-    Column("ชื่อสินค้า", "text", 34),
-    Column("หมวดหมู่", "text", 14),
-    Column("ยอดเข้าชม", "int", 11, total=True),
-    Column("เพิ่มลงตะกร้า", "int", 12, total=True),
-    Column("จำนวนที่ขาย", "int", 12, total=True),
-    Column("จำนวนออเดอร์", "int", 13, total=True),
-    Column("ยอดขาย", "money", 14, total=True),
-    Column("ต้นทุนขาย", "money", 14, total=True),
-    Column("กำไรขั้นต้น", "money", 14, total=True),
-    Column("สต็อกคงเหลือ", "int", 12, total=True),
-    Column("คะแนนรีวิว", "rating", 11),
+    Column("รหัสสินค้า", "text", 13),
+    Column("ชื่อสินค้า", "text", 30),
+    Column("หมวดหมู่", "text", 13),
+    Column("ยอดเข้าชม", "int", 10, total=True),
+    Column("เพิ่มลงตะกร้า", "int", 11, total=True),
+    Column("จำนวนขายสุทธิ", "int", 12, total=True),
+    Column("จำนวนที่คืน", "int", 11, total=True),
+    Column("จำนวนออเดอร์", "int", 12, total=True),
+    Column("ยอดขายสุทธิ", "money", 13, total=True),
+    Column("คืนเงิน", "money", 12, total=True),
+    Column("ต้นทุนขาย", "money", 13, total=True),
+    Column("กำไรขั้นต้น", "money", 13, total=True),
+    Column("สต็อกคงเหลือ", "int", 11, total=True),
+    Column("คะแนนรีวิว", "rating", 10),
 )
 
 
 def _products(raw: DriverConnection, date_from: dt.date, date_to: dt.date) -> list[Table]:
+    """Quantities and sales net of the refunds made in the range (at their dates); the cost
+    of sales is the cost of the units sold less those given back."""
     lo, hi = _bound(date_from), _bound(date_to + dt.timedelta(days=1))
     events: dict[int, list[int]] = {}
     for pid, kind, n in raw.execute(
@@ -437,16 +570,20 @@ def _products(raw: DriverConnection, date_from: dt.date, date_to: dt.date) -> li
         (lo, hi),
     ):
         events.setdefault(pid, [0, 0])[0 if kind == "product_viewed" else 1] = n
-    sold = {
-        pid: (qty, n, total)
+    sold: dict[int, list[int]] = {
+        pid: [qty, n, total, 0, 0]
         for pid, qty, n, total in raw.execute(
             "SELECT i.product_id, SUM(i.quantity), COUNT(DISTINCT i.order_id),"
             " SUM(i.line_total_satang) FROM orders o JOIN order_items i ON i.order_id = o.id"
-            f" WHERE o.created_at >= ? AND o.created_at < ? AND o.status NOT IN {_NOT_SALES}"
-            " AND i.product_id IS NOT NULL GROUP BY 1",
+            f" WHERE {_PLACED} AND i.product_id IS NOT NULL GROUP BY 1",
             (lo, hi),
         )
     }
+    for ln in returned_lines(raw, lo, hi):
+        if ln.product_id is not None:
+            got = sold.setdefault(ln.product_id, [0, 0, 0, 0, 0])
+            got[3] += ln.quantity
+            got[4] += ln.gross_satang
     ratings = {
         pid: Decimal(total) / Decimal(n)
         for pid, total, n in raw.execute(
@@ -459,9 +596,10 @@ def _products(raw: DriverConnection, date_from: dt.date, date_to: dt.date) -> li
         " (SELECT COALESCE(SUM(v.stock), 0) FROM product_variants v WHERE v.product_id = p.id)"
         " FROM products p LEFT JOIN categories c ON c.id = p.category_id"
     ):
-        qty, n, total = sold.get(pid, (0, 0, 0))
+        qty, n, total, back, refunded = sold.get(pid, (0, 0, 0, 0, 0))
         views, carts = events.get(pid, (0, 0))
-        cost_total = cost * qty if cost is not None else None
+        net_qty, net = qty - back, total - refunded
+        cost_total = cost * net_qty if cost is not None else None
         rating = ratings.get(pid)
         rows.append(
             [
@@ -470,16 +608,18 @@ def _products(raw: DriverConnection, date_from: dt.date, date_to: dt.date) -> li
                 category or "",
                 views,
                 carts,
-                qty,
+                net_qty,
+                -back,
                 n,
-                total,
+                net,
+                -refunded,
                 cost_total,
-                total - cost_total if cost_total is not None else None,
+                net - cost_total if cost_total is not None else None,
                 stock,
                 rating.quantize(Decimal("0.1")) if rating is not None else None,
             ]
         )
-    rows.sort(key=lambda r: (-r[7], -r[5], -r[3], r[0]))
+    rows.sort(key=lambda r: (-r[8], -r[5], -r[3], r[0]))
     return [Table("ประสิทธิภาพสินค้า", PRODUCT_COLUMNS, rows, len(rows), landscape=True)]
 
 
@@ -491,16 +631,20 @@ CUSTOMER_COLUMNS: Final = (
     Column("โทรศัพท์", "text", 13),
     Column("เป็นลูกค้าตั้งแต่", "date", 15),
     Column("ออเดอร์ในช่วง", "int", 13, total=True),
-    Column("ยอดซื้อในช่วง", "money", 15, total=True),
+    Column("ยอดซื้อสุทธิในช่วง", "money", 15, total=True),
     Column("ยอดเฉลี่ยต่อออเดอร์", "money", 17),
     Column("ซื้อล่าสุด", "date", 12),
     Column("ออเดอร์ทั้งหมด", "int", 14, total=True),
-    Column("ยอดซื้อทั้งหมด", "money", 15, total=True),
+    Column("ยอดซื้อสุทธิทั้งหมด", "money", 15, total=True),
     Column("กลุ่มลูกค้า", "text", 16),
 )
 
 
 def _customers(raw: DriverConnection, date_from: dt.date, date_to: dt.date) -> list[Table]:
+    """Spending net of refunds: in the range, the orders placed in it less the refunds made
+    in it (on any of the customer's orders); in all time, every order less every refund. A
+    customer with only a refund in the range is listed too (the rows add up to the sales
+    report's net sales of customers' orders)."""
     lo, hi = _bound(date_from), _bound(date_to + dt.timedelta(days=1))
     rows = []
     for name, phone, since, n, spent, last, n_all, spent_all, segment in raw.execute(
@@ -511,16 +655,26 @@ def _customers(raw: DriverConnection, date_from: dt.date, date_to: dt.date) -> l
                 SUM(created_at >= :lo AND created_at < :hi) AS n_in,
                 SUM(CASE WHEN created_at >= :lo AND created_at < :hi THEN total_satang END)
                     AS spent_in
-            FROM orders WHERE customer_id IS NOT NULL AND status NOT IN {_NOT_SALES}
+            FROM orders WHERE customer_id IS NOT NULL AND status NOT IN {NOT_SALES_SQL}
             GROUP BY customer_id
+        ), back AS (
+            SELECT o.customer_id AS cid, SUM(r.amount_satang) AS back,
+                SUM(CASE WHEN r.at >= :lo AND r.at < :hi THEN r.amount_satang END) AS back_in
+            FROM refunds r JOIN orders o ON o.id = r.order_id
+            WHERE o.customer_id IS NOT NULL AND o.status NOT IN {NOT_SALES_SQL}
+            GROUP BY o.customer_id
         )
-        SELECT c.name, c.phone, c.created_at, COALESCE(l.n_in, 0), COALESCE(l.spent_in, 0),
-            l.last, COALESCE(l.n, 0), COALESCE(l.spent, 0), COALESCE(s.segment, '')
+        SELECT c.name, c.phone, c.created_at, COALESCE(l.n_in, 0),
+            COALESCE(l.spent_in, 0) - COALESCE(b.back_in, 0),
+            l.last, COALESCE(l.n, 0), COALESCE(l.spent, 0) - COALESCE(b.back, 0),
+            COALESCE(s.segment, '')
         FROM customers c
         LEFT JOIN life l ON l.cid = c.id
+        LEFT JOIN back b ON b.cid = c.id
         LEFT JOIN customer_scores s ON s.customer_id = c.id
         WHERE c.merged_into_id IS NULL
-          AND (l.n_in > 0 OR (c.created_at >= :lo AND c.created_at < :hi))
+          AND (l.n_in > 0 OR b.back_in IS NOT NULL
+               OR (c.created_at >= :lo AND c.created_at < :hi))
         ORDER BY 5 DESC, 4 DESC, c.name
         """,
         {"lo": lo, "hi": hi},
@@ -532,7 +686,7 @@ def _customers(raw: DriverConnection, date_from: dt.date, date_to: dt.date) -> l
                 _local_date(since),
                 n,
                 spent,
-                (2 * spent + n) // (2 * n) if n else None,
+                _average(spent, n),
                 _local_date(last) if last else None,
                 n_all,
                 spent_all,
@@ -540,6 +694,14 @@ def _customers(raw: DriverConnection, date_from: dt.date, date_to: dt.date) -> l
             ]
         )
     return [Table("ลูกค้า", CUSTOMER_COLUMNS, rows, len(rows), landscape=True)]
+
+
+def _average(spent: int, n: int) -> int | None:
+    """Net spending per order, rounded half away from zero (None without orders)."""
+    if not n:
+        return None
+    sign = -1 if spent < 0 else 1
+    return sign * ((2 * abs(spent) + n) // (2 * n))
 
 
 # ---------------------------------------------------------------------------- VAT
@@ -680,7 +842,7 @@ def build_report(session: Session, kind: str, date_from: dt.date, date_to: dt.da
     else:
         lines = [*_shop_lines(session), period]
         notes = (
-            ["ไม่รวมคำสั่งซื้อที่ยกเลิกหรือคืนเงิน"] if kind in ("sales", "products", "customers")
+            [NET_NOTE] if kind in ("sales", "products", "customers")
             else []
         )  # fmt: skip
         tables = {"sales": _sales, "products": _products, "customers": _customers}[kind](

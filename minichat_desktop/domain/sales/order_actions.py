@@ -79,9 +79,18 @@ def clean_tracking(carrier: str, tracking: str) -> str:
 
 
 def _tell(
-    session: Session, order_id: int, event: str, actor: str, tell: bool
+    session: Session,
+    order_id: int,
+    event: str,
+    actor: str,
+    tell: bool,
+    refunded_satang: int | None = None,
 ) -> order_notify.Told | None:
-    return order_notify.tell_shopper(session, order_id, event, actor) if tell else None
+    if not tell:
+        return None
+    return order_notify.tell_shopper(
+        session, order_id, event, actor, refunded_satang=refunded_satang
+    )
 
 
 def change_status(
@@ -105,7 +114,7 @@ def change_status(
 @dataclass(frozen=True, slots=True)
 class Refunded:
     """An order after a refund, the refund (its credit note number) and the message queued
-    for its shopper when the refund made the order refunded in full and ``tell`` was asked."""
+    for its shopper when ``tell`` was asked."""
 
     order: orders.OrderView
     refund: refunds.RefundView
@@ -122,11 +131,12 @@ def refund(
     buyer: Buyer | None = None,
 ) -> Refunded:
     """Refund what ``request`` says (``refunds.refund_order``: some units, an amount off a
-    line, the shipping) and, with ``tell``, send the ``refunded`` message once nothing is
-    left to refund (a partial refund is the owner's conversation, not a template's)."""
+    line, the shipping) and, with ``tell``, send the ``partly_refunded`` message with this
+    refund's money (``{refunded}``), or the ``refunded`` one when nothing is left to refund."""
     done = refunds.refund_order(session, order_id, request, actor, buyer=buyer)
     view = orders.get_order(session, order_id)
-    told = _tell(session, order_id, "refunded", actor, tell and done.completes)
+    event = "refunded" if done.completes else "partly_refunded"
+    told = _tell(session, order_id, event, actor, tell, done.amount_satang)
     return Refunded(view, done, told)
 
 

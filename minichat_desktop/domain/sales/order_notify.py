@@ -1,8 +1,10 @@
 """Telling the shopper, in their chat, that their order moved: editable message templates.
 
 One template per event: a status the owner moves an order to (``confirmed``, ``processing``,
-``shipped``, ``delivered``, ``cancelled``, ``refunded``), the payment confirmed (``paid``) and a
-tracking number entered or changed without a status change (``tracking``). The shop keeps its
+``shipped``, ``delivered``, ``cancelled``, ``refunded``), the payment confirmed (``paid``), a
+tracking number entered or changed without a status change (``tracking``) and a partial refund
+recorded (``partly_refunded``: some units, an amount off a line or the shipping given back
+while the order stays open; ``{refunded}`` is that refund's money, ``฿150``). The shop keeps its
 own words in the settings table under :data:`SETTINGS_KEY`; an event it never edited uses the
 Thai default. Templates name order facts in braces — :data:`PLACEHOLDERS` — and are checked
 when saved, so a typo (``{tracknig}``) is refused with the placeholder named, never sent.
@@ -39,6 +41,7 @@ EVENTS: tuple[str, ...] = (
     "tracking",
     "delivered",
     "cancelled",
+    "partly_refunded",
     "refunded",
 )
 
@@ -49,6 +52,7 @@ PLACEHOLDERS: tuple[str, ...] = (
     "tracking",
     "tracking_url",
     "total",
+    "refunded",
     "customer_name",
     "shop_name",
 )
@@ -76,6 +80,10 @@ DEFAULT_TEMPLATES: dict[str, str] = {
     ),
     "delivered": "ออเดอร์ {order_number} ส่งถึงแล้วค่ะ ขอบคุณที่อุดหนุน {shop_name} นะคะ 💚",
     "cancelled": "ออเดอร์ {order_number} ถูกยกเลิกแล้วค่ะ หากมีข้อสงสัยทักแชทได้เลยนะคะ",
+    "partly_refunded": (
+        "ร้านคืนเงินบางส่วนของออเดอร์ {order_number} จำนวน {refunded} ให้เรียบร้อยแล้วค่ะ"
+        " ขออภัยในความไม่สะดวกนะคะ หากมีข้อสงสัยทักแชทได้เลยค่ะ 🙏"
+    ),
     "refunded": "คืนเงินออเดอร์ {order_number} จำนวน {total} เรียบร้อยแล้วค่ะ",
 }
 
@@ -177,7 +185,13 @@ def reset_templates(session: Session) -> dict[str, str]:
     return get_templates(session)
 
 
-def values_for(order: orders.OrderView, shop_name: str = "") -> dict[str, str]:
+def values_for(
+    order: orders.OrderView, shop_name: str = "", refunded_satang: int | None = None
+) -> dict[str, str]:
+    """The placeholders' values for ``order``. ``{refunded}``: ``refunded_satang`` (the
+    refund being told about), else all the order's refunds so far; empty when nothing went
+    back."""
+    back = order.refunded_satang if refunded_satang is None else refunded_satang
     return {
         "order_number": order.number,
         "status": STATUS_TH.get(order.status, order.status),
@@ -185,6 +199,7 @@ def values_for(order: orders.OrderView, shop_name: str = "") -> dict[str, str]:
         "tracking": order.tracking_number,
         "tracking_url": tracking_url(order.carrier, order.tracking_number) or "",
         "total": chat_baht(order.total_satang),
+        "refunded": chat_baht(back) if back else "",
         "customer_name": order.customer_name or order.ship_name,
         "shop_name": shop_name,
     }
@@ -219,6 +234,7 @@ def preview(session: Session, event: str, template: str, order_id: int | None = 
         "tracking": "EE123456785TH",
         "tracking_url": "https://track.thailandpost.co.th/?trackNumber=EE123456785TH",
         "total": chat_baht(125000),
+        "refunded": chat_baht(15000),
         "customer_name": "สมหญิง ใจดี",
         "shop_name": shop,
     }
@@ -241,10 +257,13 @@ def tell_shopper(
     event: str,
     actor: str,
     templates: Mapping[str, str] | None = None,
+    *,
+    refunded_satang: int | None = None,
 ) -> Told | None:
     """Queue the event's message for the order's chat (in the caller's transaction). None
     when the order has no chat. ``templates`` overrides the stored ones (a preview of unsaved
-    edits); raises :class:`UserError` for an unknown event."""
+    edits); ``refunded_satang``: the refund a ``partly_refunded`` message is about (default:
+    every refund so far). Raises :class:`UserError` for an unknown event."""
     if event not in EVENTS:
         raise UserError("order_notify.unknown_event", f"no order event {event!r}", event=event)
     order = orders.get_order(session, order_id)
@@ -253,6 +272,7 @@ def tell_shopper(
         return None
     chosen = templates if templates is not None else get_templates(session)
     template = validate_template(event, chosen.get(event, DEFAULT_TEMPLATES[event]))
-    text = p.fit_text(render(template, values_for(order, get_profile(session).name)))
+    values = values_for(order, get_profile(session).name, refunded_satang)
+    text = p.fit_text(render(template, values))
     convs.queue_outgoing(session, conversation_id, p.Text(text), actor)
     return Told(conversation_id, text)

@@ -132,6 +132,7 @@ TEXTS = {
     "Payment received": "ได้รับเงินแล้ว",
     "Shipped (with tracking)": "จัดส่งแล้ว (พร้อมเลขพัสดุ)",
     "Tracking number changed": "แก้ไขเลขพัสดุ",
+    "Partly refunded": "คืนเงินบางส่วน",
     # the refund dialog and what a refund shows
     "Refund {number}": "คืนเงิน {number}",
     "Give back units of a line, or take an amount off a line (a price reduction: nothing "
@@ -142,7 +143,6 @@ TEXTS = {
     "Refund the shipping ({amount})": "คืนค่าจัดส่ง ({amount})",
     "e.g. damaged in transit; printed on the credit note": "เช่น สินค้าเสียหายระหว่างขนส่ง (พิมพ์ในใบลดหนี้)",
     "The goods came back: return the units to stock": "ได้รับสินค้าคืนแล้ว: นำกลับเข้าสต็อก",
-    "Tell the customer in chat when the order is fully refunded": "แจ้งลูกค้าในแชทเมื่อคืนเงินครบทั้งออเดอร์",
     "Refund everything": "คืนทั้งหมด",
     "Ordered": "สั่ง",
     "Can return": "คืนได้ (ชิ้น)",
