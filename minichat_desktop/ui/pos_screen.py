@@ -919,6 +919,7 @@ class PosScreen(QWidget):
             show_error(self, exc)
             return False
         self._show_shift()
+        self._say("")  # "open a shift first" is answered: it goes
         self.focus_scan()
         return True
 

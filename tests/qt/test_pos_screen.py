@@ -475,3 +475,16 @@ async def test_the_counter_refunds_part_of_a_sale_through_the_refund_dialog(
         assert warnings == []
     finally:
         await close(screen)
+
+
+async def test_the_warning_to_open_a_shift_goes_once_one_is_open(
+    make_ctx: Callable[..., AppContext],
+) -> None:
+    """The review saw the red "open a shift first" stay after the shift was opened."""
+    ctx = make_ctx()
+    fill(ctx)
+    screen = PosScreen(ctx)
+    screen._say("เปิดกะก่อนขาย", warn=True)
+    assert await screen.open_shift(50_000)
+    assert screen.notice.text() == ""
+    await close(screen)
