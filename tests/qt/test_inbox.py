@@ -210,7 +210,7 @@ async def test_take_over_silences_the_bot_and_tells_the_shopper(linked: Any, qtb
         notice = await shopper.next_message()
         assert notice["kind"] == "takeover" and notice["state"] == "started"
         assert notice["text"] == "เจ้าหน้าที่กำลังตอบคุณค่ะ"
-        assert screen.takeover.text() == "จบการสนทนา"
+        assert screen.takeover.text() == "ส่งคืนให้บอท"
         qtbot.mouseClick(screen.takeover, Qt.MouseButton.LeftButton)
         ended = await shopper.next_message()
         assert ended["kind"] == "takeover" and ended["state"] == "ended"

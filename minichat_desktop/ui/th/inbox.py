@@ -18,9 +18,7 @@ TEXTS = {
     "Official Account ของร้าน แชทจะขึ้นที่นี่ทันที",
     "Set up the website chat and LINE": "ตั้งค่าแชทบนเว็บไซต์และ LINE",
     "Customer": "ลูกค้า",
-    "End session": "จบการสนทนา",
     "Escalated": "ส่งต่อให้คน",
-    "Hand the chat back to the bot (it will answer questions only)": "คืนแชทให้บอท (บอทจะตอบเฉพาะคำถาม)",
     "Mark resolved": "ปิดเรื่องแล้ว",
     "Messages from the web widget and LINE appear here": "ข้อความจากวิดเจ็ตบนเว็บและ LINE จะแสดงที่นี่",
     "Name": "ชื่อ",
@@ -47,7 +45,6 @@ TEXTS = {
     "Send": "ส่ง",
     "Tags": "แท็ก",
     "Take over": "รับช่วงตอบเอง",
-    "The bot is answering": "บอทกำลังตอบ",
     "The picture did not reach the relay ({reason}). Check the connection and try again.": "รูปยังไม่ถึงรีเลย์ ({reason}) ตรวจสอบการเชื่อมต่อแล้วลองอีกครั้ง",
     "The picture is larger than 10 MB": "รูปใหญ่เกิน 10 MB",
     "The relay refused the picture: {reason}": "รีเลย์ไม่รับรูปนี้: {reason}",
@@ -58,7 +55,6 @@ TEXTS = {
     "Web widget": "วิดเจ็ตบนเว็บ",
     "Web visitor": "ลูกค้าจากเว็บ",
     "LINE user": "ผู้ใช้ LINE",
-    "You are answering ({name})": "คุณกำลังตอบเอง ({name})",
     "[picture loading…]": "[กำลังโหลดรูป…]",
     "Not sent: the relay refused this message. Notifications (the bell) say why.": (
         "ส่งไม่สำเร็จ: รีเลย์ไม่รับข้อความนี้ ดูสาเหตุได้ที่การแจ้งเตือน (รูปกระดิ่ง)"
@@ -75,4 +71,22 @@ TEXTS = {
     "stock": "สต็อก",
     "tags, comma separated": "แท็ก คั่นด้วยจุลภาค",
     "was": "ปกติ",
+    "Hand back to the bot": "ส่งคืนให้บอท",
+    "The bot answers this chat again (questions only) and the shopper is told "
+    "that the bot is back": "บอทกลับมาตอบแชทนี้ (ตอบเฉพาะคำถาม) และแจ้งลูกค้าว่าบอทดูแลต่อแล้ว",
+    "Bot": "บอท",
+    "Needs you": "รอคุณ",
+    "You are answering": "คุณตอบอยู่",
+    "Taken over by {name}; the bot is silent": "{name}รับช่วงตอบเอง บอทหยุดตอบแล้ว",
+    "The shopper asked for a person": "ลูกค้าขอคุยกับคน",
+    "The bot is off: nobody answers until you do": "บอทปิดอยู่ ไม่มีใครตอบจนกว่าคุณจะตอบ",
+    "The bot answers questions only": "บอทตอบเฉพาะคำถาม",
+    "The bot answers every message": "บอทตอบทุกข้อความ",
+    "Call-back request": "ขอให้โทรกลับ",
+    "Note": "หมายเหตุ",
+    "[picture not available]": "[แสดงรูปนี้ไม่ได้]",
+    "Choose a chat on the left": "เลือกแชททางซ้าย",
+    "Read it and answer here; the customer's details and orders show beside it.": (
+        "อ่านและตอบได้ที่นี่ ข้อมูลลูกค้าและออเดอร์จะแสดงอยู่ข้าง ๆ"
+    ),
 }
