@@ -148,11 +148,10 @@ def preview_text(body: dict[str, Any]) -> str:
     elif kind == "postback":
         text = str(body.get("label") or body.get("data") or "")
     elif kind == "contact":
+        name, note = str(body.get("name") or "").strip(), str(body.get("note") or "").strip()
         text = f"[{CONTACT_NOTE}] {format_phone(str(body.get('phone', '')))}"
-        if body.get("name"):
-            text += f" {body['name']}"
-        if body.get("note"):
-            text += f": {body['note']}"
+        text += f" {name}" if name else ""
+        text += f": {note}" if note else ""
     elif kind == "product_card":
         text = "[สินค้า] " + str((body.get("card") or {}).get("title", ""))
     elif kind == "carousel":
