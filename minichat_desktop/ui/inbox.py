@@ -11,6 +11,7 @@ shop's default is in Settings. The header and the list's chips say who answers n
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import time
 from pathlib import Path
@@ -1039,6 +1040,8 @@ class InboxScreen(QWidget):
                 if not pm.isNull():
                     break
                 log.warning("picture %s from %s is not a picture Qt can read", m.uid, url)
+                with contextlib.suppress(OSError):
+                    target.unlink()  # fetched again next time, not read from the cache
             if pm.isNull():
                 self.msg_model.set_unavailable(m.uid)
             else:
