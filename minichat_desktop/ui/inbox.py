@@ -82,6 +82,7 @@ else:  # loaded after the window's first paint (see minichat_desktop/lazy.py)
     p = lazy_module("relay.protocol")
 
 from minichat_desktop.ui.theme import push_button
+from minichat_desktop.ui.wrap_layout import WrapLayout
 
 log = logging.getLogger(__name__)
 
@@ -89,6 +90,8 @@ log = logging.getLogger(__name__)
 class ElidedLabel(QLabel):
     """One line of plain text cut with "…" to the width it is given (a long customer name
     never pushes the chat's buttons off the page); the whole text is the tooltip."""
+
+    WIDEST = 260  # a longer text asks for no more room than this; it is cut with "…"
 
     def __init__(self, text: str = "", **kwargs: Any) -> None:
         super().__init__(**kwargs)
@@ -108,9 +111,8 @@ class ElidedLabel(QLabel):
         return QSize(40, super().minimumSizeHint().height())
 
     def sizeHint(self) -> QSize:
-        return QSize(
-            self.fontMetrics().horizontalAdvance(self._full) + 4, super().sizeHint().height()
-        )
+        wanted = self.fontMetrics().horizontalAdvance(self._full) + 4
+        return QSize(min(wanted, self.WIDEST), super().sizeHint().height())
 
     def resizeEvent(self, event: QResizeEvent) -> None:
         super().resizeEvent(event)
@@ -515,11 +517,11 @@ class InboxScreen(QWidget):
             self.bot_mode.addItem("", mode.value)
         self.bot_mode.activated.connect(self.on_bot_mode)
         self.resolve = push_button(self.on_resolve)
-        top = QHBoxLayout()
-        top.addWidget(self.who, 1)
-        top.addWidget(self.bot_mode)
-        top.addWidget(self.takeover)
-        top.addWidget(self.resolve)
+        # The buttons go under the name when the chat is narrow (the minimum window) rather
+        # than cutting the name to a few letters.
+        top = WrapLayout()
+        for w in (self.who, self.bot_mode, self.takeover, self.resolve):
+            top.addWidget(w)
         self.answer_chip = QLabel()
         self.answer_chip.setTextFormat(Qt.TextFormat.PlainText)
         self.where = QLabel(objectName="Muted")

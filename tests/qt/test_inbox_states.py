@@ -139,6 +139,31 @@ async def test_hand_back_says_the_bot_takes_over_again(
     await settle(screen)
 
 
+async def test_the_chat_header_fits_the_smallest_window(
+    make_ctx: Callable[..., AppContext], qtbot: Any
+) -> None:
+    """At 1366x728 and the 1000x640 minimum, Thai and English, a taken-over chat's header
+    shows the whole name, the chip and every button inside the page, nothing drawn over
+    anything (the buttons go under the name when the chat is narrow)."""
+    from support.geometry import layout_problems, overlaps
+
+    for lang in ("th", "en"):
+        ctx = make_ctx(lang=lang)
+        cid = _chat(ctx.ops.db, "widget:narrowHead001", name="สมหญิง ใจดี")
+        with ctx.ops.db.write() as s:
+            convs.take_over(s, cid, "owner")
+        for size in ((1366, 728), (1000, 640)):
+            screen = await _screen(ctx, (size[0] - 64, size[1] - 24))  # beside the sidebar
+            screen.open_conversation(cid)
+            await asyncio.sleep(0.05)
+            assert screen.who.text() == "สมหญิง ใจดี", (lang, size)
+            for w in (screen.who, screen.answer_chip, screen.takeover, screen.resolve):
+                box = w.geometry().translated(w.parentWidget().mapTo(screen, w.pos()) - w.pos())
+                assert screen.rect().contains(box), (lang, size, w)
+            assert layout_problems(screen) == [] and overlaps(screen) == [], (lang, size)
+            await settle(screen)
+
+
 async def test_english_header_names_who_answers(
     make_ctx: Callable[..., AppContext], qtbot: Any
 ) -> None:
