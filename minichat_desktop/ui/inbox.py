@@ -175,7 +175,7 @@ class ProductPicker(QDialog):
         self.list.clear()
         for h in hits:
             item = QListWidgetItem(
-                f"{h.name_th}  ·  {format_baht(h.price_satang)} ฿  ·  "
+                f"{h.name_th}  ·  {format_baht(h.price_satang, symbol=True)}  ·  "
                 f"{self.tr('stock')} {h.stock}  ·  {h.sku}",
                 self.list,
             )

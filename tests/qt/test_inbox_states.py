@@ -136,6 +136,9 @@ async def test_hand_back_says_the_bot_takes_over_again(
     assert screen.bot_mode.isVisible() and screen.bot_mode.currentData() == "passive"
     told = screen.msg_model.rows[-1]
     assert (told.kind, told.body["state"]) == ("takeover", "ended")
+    # The list keeps the customer's name through taking over and handing back.
+    model = screen.list_model
+    assert model.data(model.index(model.row_of(cid))) == "มาลี"
     await settle(screen)
 
 
