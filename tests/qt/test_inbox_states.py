@@ -134,8 +134,10 @@ async def test_hand_back_says_the_bot_takes_over_again(
     assert screen.where.text() == "วิดเจ็ตบนเว็บ · บอทตอบเฉพาะคำถาม"
     assert screen.takeover.text() == "รับช่วงตอบเอง"
     assert screen.bot_mode.isVisible() and screen.bot_mode.currentData() == "passive"
-    told = screen.msg_model.rows[-1]
-    assert (told.kind, told.body["state"]) == ("takeover", "ended")
+    # The shopper is told (the list's refresh may name the new mode before the chat shows
+    # the notice: wait for it).
+    await until(lambda: screen.msg_model.rows[-1].body.get("state") == "ended")
+    assert screen.msg_model.rows[-1].kind == "takeover"
     # The list keeps the customer's name through taking over and handing back.
     model = screen.list_model
     assert model.data(model.index(model.row_of(cid))) == "มาลี"
