@@ -284,11 +284,12 @@ class CustomerPanel(QFrame):
         self.conv_tags.setPlaceholderText(self.tr("tags, comma separated"))
         self.conv_save.setText(self.tr("Save chat notes"))
         labels = {
-            "new": self.tr("new"),
-            "contacted": self.tr("contacted"),
-            "qualified": self.tr("qualified"),
-            "converted": self.tr("converted"),
-            "lost": self.tr("lost"),
+            # The Customers screen's words for the pipeline (one vocabulary).
+            "new": self.tr("New lead"),
+            "contacted": self.tr("Contacted"),
+            "qualified": self.tr("Qualified"),
+            "converted": self.tr("Converted"),
+            "lost": self.tr("Lost deal"),
         }
         for i in range(self.status.count()):
             self.status.setItemText(i, labels[self.status.itemData(i)])

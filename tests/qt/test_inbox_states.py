@@ -209,6 +209,7 @@ async def test_before_a_chat_is_chosen_the_middle_says_what_to_do(
         screen.open_conversation(cid)
         assert screen.centre.currentWidget() is screen.chat
         assert screen.customer.isVisible() and screen.customer.name.text() == "นก"
+        assert screen.customer.status.currentText() == "ลูกค้าใหม่"  # the Customers screen's word
         await settle(screen)
 
 
