@@ -105,7 +105,7 @@ async def test_header_and_chip_say_who_answers_from_the_chats_state(
         assert screen.current is not None
         assert answering(screen.current) is state
         assert screen.answer_chip.text() == chip
-        assert screen.where.text() == f"วิดเจ็ตบนเว็บ · {detail}"
+        assert screen.where.text() == f"แชทหน้าเว็บ · {detail}"
         assert screen.takeover.text() == button
         assert screen.bot_mode.isVisible() is (state is not Answering.YOU)
         row = screen.list_model.rows[screen.list_model.row_of(cid)]
@@ -131,7 +131,7 @@ async def test_hand_back_says_the_bot_takes_over_again(
     qtbot.mouseClick(screen.takeover, Qt.MouseButton.LeftButton)
     await until(lambda: screen.current is not None and screen.current.mode == "bot")
     assert screen.answer_chip.text() == "บอท"
-    assert screen.where.text() == "วิดเจ็ตบนเว็บ · บอทตอบเฉพาะคำถาม"
+    assert screen.where.text() == "แชทหน้าเว็บ · บอทตอบเฉพาะคำถาม"
     assert screen.takeover.text() == "รับช่วงตอบเอง"
     assert screen.bot_mode.isVisible() and screen.bot_mode.currentData() == "passive"
     # The shopper is told (the list's refresh may name the new mode before the chat shows

@@ -52,7 +52,6 @@ TEXTS = {
     "Total": "รวม",
     "Type a reply… (Enter sends, Shift+Enter for a new line)": "พิมพ์ข้อความ… (Enter ส่ง, Shift+Enter ขึ้นบรรทัดใหม่)",
     "Waiting for reply": "รอตอบ",
-    "Web widget": "วิดเจ็ตบนเว็บ",
     "Web visitor": "ลูกค้าจากเว็บ",
     "LINE user": "ผู้ใช้ LINE",
     "[picture loading…]": "[กำลังโหลดรูป…]",
