@@ -182,10 +182,14 @@ def check(data: bytes) -> str:
 
 async def cached(url: str, folder: Path) -> Path:
     """The picture at ``url`` as a file in ``folder`` (named by the URL's hash), downloaded
-    whole the first time. Raises :class:`MediaError`, ``OSError``."""
+    whole the first time. What is not a JPEG, PNG, WebP or GIF by its bytes (a proxy's page,
+    an error answered with 200) is refused and not kept, so it cannot stand in for the
+    picture later. Raises :class:`MediaError`, ``OSError``."""
     target = folder / hashlib.sha256(url.encode()).hexdigest()[:32]
     if not target.exists():
         data = await download(url)
+        if sniff(data) is None:
+            raise MediaError(Problem.NOT_AN_IMAGE, f"{url} is not a picture ({len(data)} bytes)")
         await asyncio.to_thread(_save, target, data)
     return target
 

@@ -9,6 +9,7 @@ as rich text — so ``<img src=x>`` shows literally.
 from __future__ import annotations
 
 import datetime as dt
+import enum
 from typing import Any
 
 from PySide6.QtCore import QAbstractListModel, QModelIndex, QPersistentModelIndex, QRect, QSize, Qt
@@ -16,7 +17,7 @@ from PySide6.QtGui import QColor, QFont, QFontMetrics, QPainter, QPainterPath, Q
 from PySide6.QtWidgets import QStyle, QStyledItemDelegate, QStyleOptionViewItem, QWidget
 
 from minichat_desktop.domain.inbox_reads import ConversationView, MessageView
-from minichat_desktop.domain.thai import format_baht
+from minichat_desktop.domain.thai import format_baht, format_phone
 from minichat_desktop.ui import i18n, theme
 from minichat_desktop.ui.i18n import t
 
@@ -41,6 +42,34 @@ def conversation_title(conv: ConversationView) -> str:
         return conv.customer_name or conv.title
     who = t("LINE user") if conv.channel == "line" else t("Web visitor")
     return f"{who} #{conv.ref[-4:]}"
+
+
+class Answering(enum.StrEnum):
+    """Who answers the shopper now, from the conversation's real state (one answer for the
+    list's chip and the open chat's header)."""
+
+    BOT = "bot"  # the bot answers (everything, or questions only)
+    NEEDS_YOU = "needs_you"  # the shopper asked for a person, or the bot is off: nobody answers
+    YOU = "you"  # taken over: a person answers and the bot is silent
+
+
+def answering(conv: ConversationView) -> Answering:
+    """Taken over wins (a person answers, even in a chat escalated before); then an escalated
+    chat or a bot switched off waits for the owner; else the bot answers."""
+    if conv.mode == "human":
+        return Answering.YOU
+    if conv.status == "escalated" or conv.bot_mode == "off":
+        return Answering.NEEDS_YOU
+    return Answering.BOT
+
+
+def answering_chip(state: Answering) -> str:
+    """The chip's word: บอท / รอคุณ / คนตอบ."""
+    return {
+        Answering.BOT: t("bot"),
+        Answering.NEEDS_YOU: t("needs you"),
+        Answering.YOU: t("human"),
+    }[state]
 
 
 class ConversationListModel(QAbstractListModel):
@@ -141,7 +170,7 @@ class ConversationDelegate(QStyledItemDelegate):
             conversation_title(conv), Qt.TextElideMode.ElideRight, name_rect.width()
         )
         painter.drawText(name_rect, Qt.AlignmentFlag.AlignLeft | Qt.TextFlag.TextSingleLine, name)
-        # Badges: human / escalated / unread.
+        # Badges: who answers now, and the unread count.
         x = right
         if conv.unread:
             text = str(conv.unread) if conv.unread < 100 else "99+"
@@ -149,18 +178,15 @@ class ConversationDelegate(QStyledItemDelegate):
             x -= w
             self._pill(painter, QRect(x, rect.top() + 34, w, 18), theme.RED, text, base)
             x -= 6
-        tag = None
-        if conv.status == "escalated":
-            tag = (t("needs you"), theme.AMBER)
-        elif conv.mode == "human":
-            tag = (t("human"), "#2563EB")
-        elif conv.bot_mode != "off":
-            tag = (t("bot"), theme.GREEN)
-        if tag:
-            w = fm.horizontalAdvance(tag[0]) + 12
-            x -= w
-            self._pill(painter, QRect(x, rect.top() + 34, w, 18), tag[1], tag[0], base)
-            x -= 6
+        state = answering(conv)
+        colour = {Answering.BOT: theme.GREEN, Answering.NEEDS_YOU: theme.AMBER}.get(
+            state, "#2563EB"
+        )
+        chip = answering_chip(state)
+        w = fm.horizontalAdvance(chip) + 12
+        x -= w
+        self._pill(painter, QRect(x, rect.top() + 34, w, 18), colour, chip, base)
+        x -= 6
         painter.setFont(base)
         painter.setPen(QColor(theme.MUTED))
         preview_rect = QRect(left, rect.top() + 33, x - left, 20)
@@ -196,6 +222,7 @@ class MessageListModel(QAbstractListModel):
         self.rows: list[MessageView] = []
         self.has_older = False
         self.images: dict[str, QPixmap] = {}
+        self.unavailable: set[str] = set()  # pictures that could not be fetched or read
 
     def reset(self, rows: list[MessageView], has_older: bool) -> None:
         self.beginResetModel()
@@ -235,6 +262,15 @@ class MessageListModel(QAbstractListModel):
                 idx = self.index(i)
                 self.dataChanged.emit(idx, idx)
 
+    def set_unavailable(self, uid: str) -> None:
+        """The picture will not come (gone from the relay, not a picture): the bubble says so
+        instead of "loading" for ever."""
+        self.unavailable.add(uid)
+        for i, m in enumerate(self.rows):
+            if m.uid == uid:
+                idx = self.index(i)
+                self.dataChanged.emit(idx, idx)
+
     def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
         return 0 if parent.isValid() else len(self.rows)
 
@@ -266,7 +302,8 @@ def message_lines(m: MessageView) -> list[str]:
     if kind == "carousel":
         lines = [str(b["text"])] if b.get("text") else []
         for c in b.get("cards", []):
-            lines.append(f"• {c.get('title', '')} — {format_baht(int(c.get('price_satang', 0)))} ฿")
+            price = format_baht(int(c.get("price_satang", 0)), symbol=True)
+            lines.append(f"• {c.get('title', '')} — {price}")
         return lines
     if kind == "buttons":
         return [str(b.get("text", ""))] + [f"[{x.get('label', '')}]" for x in b.get("buttons", [])]
@@ -276,28 +313,41 @@ def message_lines(m: MessageView) -> list[str]:
             variant = f" ({it['variant']})" if it.get("variant") else ""
             lines.append(
                 f"{it.get('name', '')}{variant} × {it.get('quantity', 0)} = "
-                f"{format_baht(int(it.get('line_total_satang', 0)))}"
+                f"{format_baht(int(it.get('line_total_satang', 0)), symbol=True)}"
             )
-        lines.append(f"{t('Total')} {format_baht(int(b.get('total_satang', 0)))} ฿")
+        lines.append(f"{t('Total')} {format_baht(int(b.get('total_satang', 0)), symbol=True)}")
         return lines
     if kind == "order_status":
         lines = [
             f"{t('Order')} {b.get('order_no', '')}: {b.get('status_label') or b.get('status')}",
-            f"{t('Total')} {format_baht(int(b.get('total_satang', 0)))} ฿",
+            f"{t('Total')} {format_baht(int(b.get('total_satang', 0)), symbol=True)}",
         ]
         if b.get("tracking_no"):
             lines.append(f"{b.get('carrier') or ''} {b['tracking_no']}".strip())
         return lines
+    if kind == "contact":
+        return contact_lines(b)
     return [m.text]
+
+
+def contact_lines(b: dict[str, Any]) -> list[str]:
+    """The widget's away form: the number to call back, the name and the note the shopper
+    typed (each only when given)."""
+    lines = [f"{t('Call-back request')}: {format_phone(str(b.get('phone', '')))}"]
+    if b.get("name"):
+        lines.append(f"{t('Name')}: {b['name']}")
+    if b.get("note"):
+        lines.append(f"{t('Note')}: {b['note']}")
+    return lines
 
 
 def _card_lines(c: dict[str, Any]) -> list[str]:
     lines = [str(c.get("title", ""))]
     if c.get("subtitle"):
         lines.append(str(c["subtitle"]))
-    price = f"{format_baht(int(c.get('price_satang', 0)))} ฿"
+    price = format_baht(int(c.get("price_satang", 0)), symbol=True)
     if c.get("compare_at_satang"):
-        price += f"  ({t('was')} {format_baht(int(c['compare_at_satang']))})"
+        price += f"  ({t('was')} {format_baht(int(c['compare_at_satang']), symbol=True)})"
     lines.append(price)
     if not c.get("in_stock", True):
         lines.append(t("out of stock"))
@@ -409,10 +459,11 @@ class MessageDelegate(QStyledItemDelegate):
                 inner.setTop(inner.top() + scaled.height())
             else:
                 painter.setPen(QColor(theme.MUTED))
+                gone = m.uid in self.model.unavailable
                 painter.drawText(
                     QRect(inner.left(), inner.top(), inner.width(), 100),
-                    Qt.AlignmentFlag.AlignCenter,
-                    t("[picture loading…]"),
+                    Qt.AlignmentFlag.AlignCenter | Qt.TextFlag.TextWordWrap,
+                    t("[picture not available]") if gone else t("[picture loading…]"),
                 )
                 inner.setTop(inner.top() + 100)
         painter.setPen(QColor(theme.INK))

@@ -2,20 +2,23 @@
 and bot modes, and the customer beside it.
 
 Take over → the bot falls silent at once and the shopper is told a person is answering.
-End session → back to the bot, in passive mode (it answers questions only). The bot mode of a
-conversation (active / passive / off) can be changed here; the shop's default is in Settings.
+Hand back to the bot → the bot answers again, in passive mode (questions only), and the shopper
+is told. The bot mode of a conversation (active / passive / off) can be changed here; the
+shop's default is in Settings. The header and the list's chips say who answers now
+(:func:`chat_models.answering`): บอท, รอคุณ (asked for a person, or the bot is off) or คุณตอบอยู่.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from PySide6.QtCore import QEvent, QModelIndex, Qt, QTimer, Signal
-from PySide6.QtGui import QKeyEvent, QPixmap
+from PySide6.QtCore import QEvent, QModelIndex, QSize, Qt, QTimer, Signal
+from PySide6.QtGui import QImageReader, QKeyEvent, QPixmap, QResizeEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
@@ -33,6 +36,7 @@ from PySide6.QtWidgets import (
     QPlainTextEdit,
     QPushButton,
     QSplitter,
+    QStackedWidget,
     QToolButton,
     QVBoxLayout,
     QWidget,
@@ -47,10 +51,12 @@ from minichat_desktop.lazy import lazy_module
 from minichat_desktop.secrets import RELAY_TOKEN
 from minichat_desktop.ui.chat_models import (
     ROLE_ITEM,
+    Answering,
     ConversationDelegate,
     ConversationListModel,
     MessageDelegate,
     MessageListModel,
+    answering,
     conversation_title,
 )
 from minichat_desktop.ui.context import AppContext
@@ -64,8 +70,10 @@ if TYPE_CHECKING:
     from minichat_desktop.domain.customers import customers
     from minichat_desktop.domain.sales import orders
     from minichat_desktop.sync import media
+    from minichat_desktop.ui import orders_models as order_words
     from relay import protocol as p
 else:  # loaded after the window's first paint (see minichat_desktop/lazy.py)
+    order_words = lazy_module("minichat_desktop.ui.orders_models")
     catalog = lazy_module("minichat_desktop.domain.catalog.products")
     customers = lazy_module("minichat_desktop.domain.customers.customers")
     orders = lazy_module("minichat_desktop.domain.sales.orders")
@@ -74,8 +82,47 @@ else:  # loaded after the window's first paint (see minichat_desktop/lazy.py)
     p = lazy_module("relay.protocol")
 
 from minichat_desktop.ui.theme import push_button
+from minichat_desktop.ui.wrap_layout import WrapLayout
 
 log = logging.getLogger(__name__)
+
+
+class ElidedLabel(QLabel):
+    """One line of plain text cut with "…" to the width it is given (a long customer name
+    never pushes the chat's buttons off the page); the whole text is the tooltip."""
+
+    WIDEST = 260  # a longer text asks for no more room than this; it is cut with "…"
+
+    def __init__(self, text: str = "", **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.setTextFormat(Qt.TextFormat.PlainText)
+        self._full = ""
+        self.setText(text)
+
+    def setText(self, text: str) -> None:
+        self._full = text
+        self.setToolTip(text)
+        self._elide()
+
+    def full_text(self) -> str:
+        return self._full
+
+    def minimumSizeHint(self) -> QSize:
+        return QSize(40, super().minimumSizeHint().height())
+
+    def sizeHint(self) -> QSize:
+        wanted = self.fontMetrics().horizontalAdvance(self._full) + 4
+        return QSize(min(wanted, self.WIDEST), super().sizeHint().height())
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        self._elide()
+
+    def _elide(self) -> None:
+        shown = self.fontMetrics().elidedText(
+            self._full, Qt.TextElideMode.ElideRight, max(self.width(), 40)
+        )
+        super().setText(shown)
 
 
 class Composer(QPlainTextEdit):
@@ -128,7 +175,7 @@ class ProductPicker(QDialog):
         self.list.clear()
         for h in hits:
             item = QListWidgetItem(
-                f"{h.name_th}  ·  {format_baht(h.price_satang)} ฿  ·  "
+                f"{h.name_th}  ·  {format_baht(h.price_satang, symbol=True)}  ·  "
                 f"{self.tr('stock')} {h.stock}  ·  {h.sku}",
                 self.list,
             )
@@ -157,6 +204,16 @@ def product_card(view: catalog.ProductView) -> p.ProductCard:
             ),
         )
     )
+
+
+def order_line(o: orders.OrderSummary) -> str:
+    """An order in the customer panel, in the Orders screen's words, on two lines:
+    ``MC-2026-000209`` then ``รอดำเนินการ · ยังไม่ชำระ · ฿1,040.00``."""
+    parts = [order_words.status_label(o.status)]
+    if o.status not in ("cancelled", "refunded"):
+        parts.append(order_words.payment_label(o.payment_status))
+    parts.append(format_baht(o.total_satang, symbol=True))
+    return f"{o.number}\n{' · '.join(parts)}"
 
 
 class CustomerPanel(QFrame):
@@ -196,6 +253,8 @@ class CustomerPanel(QFrame):
         self.orders_title = QLabel(objectName="Muted")
         self.orders = QListWidget()
         self.orders.setMaximumHeight(140)
+        self.orders.setWordWrap(True)  # an order is two lines: never a sideways scrollbar
+        self.orders.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         layout.addWidget(self.orders_title)
         layout.addWidget(self.orders)
         self.conv_title = QLabel(objectName="Muted")
@@ -225,16 +284,18 @@ class CustomerPanel(QFrame):
         self.conv_tags.setPlaceholderText(self.tr("tags, comma separated"))
         self.conv_save.setText(self.tr("Save chat notes"))
         labels = {
-            "new": self.tr("new"),
-            "contacted": self.tr("contacted"),
-            "qualified": self.tr("qualified"),
-            "converted": self.tr("converted"),
-            "lost": self.tr("lost"),
+            # The Customers screen's words for the pipeline (one vocabulary).
+            "new": self.tr("New lead"),
+            "contacted": self.tr("Contacted"),
+            "qualified": self.tr("Qualified"),
+            "converted": self.tr("Converted"),
+            "lost": self.tr("Lost deal"),
         }
         for i in range(self.status.count()):
             self.status.setItemText(i, labels[self.status.itemData(i)])
 
     def show_for(self, conv: inbox_reads.ConversationView) -> None:
+        """Fill the panel for the chat just opened (read now: it paints with the chat)."""
         self.conversation_id = conv.id
         self.customer_id = conv.customer_id
         self.conv_tags.setText(", ".join(conv.tags))
@@ -243,20 +304,45 @@ class CustomerPanel(QFrame):
         if conv.customer_id is None:
             return
         c = self.ctx.ops.read_now(customers.get_customer, conv.customer_id)
-        self.customer_id = c.id
-        self.name.setText(c.name)
-        self.phone.setText(c.phone)
-        self.tags.setText(", ".join(c.tags))
-        self.status.setCurrentIndex(max(0, self.status.findData(c.status)))
-        self.notes.setPlainText(c.notes)
-        self.orders.clear()
         rows = self.ctx.ops.read_now(
             orders.list_orders, orders.OrderFilters(customer_id=c.id), limit=20
         )
+        self._fill(c, rows, keep_typing=False)
+
+    async def refresh(self) -> None:
+        """Read the customer and their orders again (an order paid on the Orders screen, a
+        name left through the widget's contact form). What the owner is typing here is kept."""
+        customer_id = self.customer_id
+        if customer_id is None:
+            return
+        c = await self.ctx.ops.read(customers.get_customer, customer_id)
+        rows = await self.ctx.ops.read(
+            orders.list_orders, orders.OrderFilters(customer_id=customer_id), limit=20
+        )
+        if self.customer_id == customer_id:
+            self._fill(c, rows, keep_typing=True)
+
+    def _fill(
+        self, c: customers.CustomerView, rows: list[orders.OrderSummary], *, keep_typing: bool
+    ) -> None:
+        self.customer_id = c.id
+        edited = keep_typing and (
+            self.name.isModified()
+            or self.phone.isModified()
+            or self.tags.isModified()
+            or self.notes.document().isModified()
+        )
+        if not edited:
+            self.name.setText(c.name)
+            self.phone.setText(c.phone)
+            self.tags.setText(", ".join(c.tags))
+            self.status.setCurrentIndex(max(0, self.status.findData(c.status)))
+            self.notes.setPlainText(c.notes)
+            self.notes.document().setModified(False)
+        self.orders.clear()
         for o in rows:
-            QListWidgetItem(
-                f"{o.number} · {o.status} · {format_baht(o.total_satang)} ฿", self.orders
-            )
+            item = QListWidgetItem(order_line(o), self.orders)
+            item.setData(Qt.ItemDataRole.UserRole, o.id)
         if not rows:
             QListWidgetItem(self.tr("No orders yet"), self.orders)
 
@@ -277,6 +363,10 @@ class CustomerPanel(QFrame):
             )
         except DomainError as exc:
             show_error(self, exc)
+            return
+        for field in (self.name, self.phone, self.tags):
+            field.setModified(False)
+        self.notes.document().setModified(False)
 
     @asyncSlot()
     async def on_save_conversation(self) -> None:
@@ -304,7 +394,12 @@ class InboxScreen(QWidget):
         self._loading_older = False
 
         left = self._build_list()
-        centre = self._build_chat()
+        centre = QStackedWidget()
+        self.pick_hint = self._build_pick_hint()
+        self.chat = self._build_chat()
+        centre.addWidget(self.pick_hint)
+        centre.addWidget(self.chat)
+        self.centre = centre
         self.customer = CustomerPanel(ctx)
         split = QSplitter()
         split.addWidget(left)
@@ -374,6 +469,24 @@ class InboxScreen(QWidget):
         self.filter.currentIndexChanged.connect(lambda _i: self.refresh_list())
         return left
 
+    def _build_pick_hint(self) -> QWidget:
+        """Centre, before a chat is chosen: what to do, in the middle of the page (no empty
+        chat, composer or customer form)."""
+        page = QWidget()
+        self.pick_empty = EmptyState()
+        self.pick_empty.setMaximumWidth(460)
+        for label in (self.pick_empty.title, self.pick_empty.text):
+            label.setAlignment(Qt.AlignmentFlag.AlignHCenter)
+        row = QHBoxLayout()
+        row.addStretch(1)
+        row.addWidget(self.pick_empty, 4)
+        row.addStretch(1)
+        box = QVBoxLayout(page)
+        box.addStretch(1)
+        box.addLayout(row, 2)
+        box.addStretch(1)
+        return page
+
     def _build_chat(self) -> QWidget:
         """Centre: who the conversation is with and who answers it, the messages, and the
         composer with its tools."""
@@ -395,25 +508,33 @@ class InboxScreen(QWidget):
         cv.addLayout(row)
         return centre
 
-    def _build_chat_head(self) -> QHBoxLayout:
-        head = QHBoxLayout()
-        self.who = QLabel(objectName="Title")
-        self.who.setTextFormat(Qt.TextFormat.PlainText)
-        self.where = QLabel(objectName="Muted")
-        self.where.setTextFormat(Qt.TextFormat.PlainText)
-        names = QVBoxLayout()
-        names.addWidget(self.who)
-        names.addWidget(self.where)
-        head.addLayout(names, 1)
+    def _build_chat_head(self) -> QVBoxLayout:
+        """The name and the chat's actions on one row; under them who answers now (บอท /
+        รอคุณ / คุณตอบอยู่, from the chat's state) and where the chat comes from."""
+        self.who = ElidedLabel(objectName="Title")
         self.takeover = push_button(self.on_takeover, primary=True)
         self.bot_mode = QComboBox()
         for mode in BotMode:
             self.bot_mode.addItem("", mode.value)
         self.bot_mode.activated.connect(self.on_bot_mode)
         self.resolve = push_button(self.on_resolve)
-        head.addWidget(self.bot_mode)
-        head.addWidget(self.takeover)
-        head.addWidget(self.resolve)
+        # The buttons go under the name when the chat is narrow (the minimum window) rather
+        # than cutting the name to a few letters.
+        top = WrapLayout()
+        for w in (self.who, self.bot_mode, self.takeover, self.resolve):
+            top.addWidget(w)
+        self.answer_chip = QLabel()
+        self.answer_chip.setTextFormat(Qt.TextFormat.PlainText)
+        self.where = QLabel(objectName="Muted")
+        self.where.setTextFormat(Qt.TextFormat.PlainText)
+        self.where.setWordWrap(True)
+        state = QHBoxLayout()
+        state.addWidget(self.answer_chip, 0, Qt.AlignmentFlag.AlignTop)
+        state.addWidget(self.where, 1)
+        head = QVBoxLayout()
+        head.setSpacing(4)
+        head.addLayout(top)
+        head.addLayout(state)
         return head
 
     def _build_messages(self) -> None:
@@ -472,6 +593,10 @@ class InboxScreen(QWidget):
         self.send.setText(self.tr("Send"))
         self.composer.setPlaceholderText(
             self.tr("Type a reply… (Enter sends, Shift+Enter for a new line)")
+        )
+        self.pick_empty.say(
+            self.tr("Choose a chat on the left"),
+            self.tr("Read it and answer here; the customer's details and orders show beside it."),
         )
         self.customer.retranslate()
         self._show_header()
@@ -569,7 +694,7 @@ class InboxScreen(QWidget):
         self._set_enabled(True)
         self.customer.show_for(conv)
         self.composer.setFocus()
-        self._fetch_images(rows)
+        self._fetch_images(rows, retry=True)
         if conv.unread:
             self._mark_read(conv.id)
 
@@ -599,30 +724,58 @@ class InboxScreen(QWidget):
         for w in (self.takeover, self.bot_mode, self.resolve):
             w.setVisible(conv is not None)  # no blank buttons before a chat is chosen
         self.customer.setEnabled(conv is not None)
+        self.customer.setVisible(conv is not None)
+        self.centre.setCurrentWidget(self.chat if conv is not None else self.pick_hint)
         if conv is None:
             self.who.setText(self.tr("Choose a chat"))
             self.where.setText(self.tr("Messages from the web widget and LINE appear here"))
             return
-        channel = "LINE" if conv.channel == "line" else self.tr("Web widget")
+        channel = "LINE" if conv.channel == "line" else self.tr("Website chat")  # as on orders
         phone = f" · {format_phone(conv.customer_phone)}" if conv.customer_phone else ""
-        if conv.mode == "human":
-            mode = self.tr("You are answering ({name})").format(name=conv.taken_over_by)
-        else:
-            mode = self.tr("The bot is answering")
+        state = answering(conv)
         self.who.setText(conversation_title(conv))
-        self.where.setText(f"{channel}{phone} · {mode}")
-        human = conv.mode == "human"
-        self.takeover.setText(self.tr("End session") if human else self.tr("Take over"))
+        self.answer_chip.setText(self._answer_chip_text(state))
+        self.answer_chip.setProperty("chip", "warn" if state is Answering.NEEDS_YOU else "ok")
+        self.answer_chip.style().unpolish(self.answer_chip)
+        self.answer_chip.style().polish(self.answer_chip)
+        self.where.setText(f"{channel}{phone} · {self._answer_detail(conv, state)}")
+        human = state is Answering.YOU
+        self.takeover.setText(self.tr("Hand back to the bot") if human else self.tr("Take over"))
         self.takeover.setToolTip(
-            self.tr("Hand the chat back to the bot (it will answer questions only)")
+            self.tr(
+                "The bot answers this chat again (questions only) and the shopper is told "
+                "that the bot is back"
+            )
             if human
             else self.tr("Answer yourself: the bot stops at once and the shopper is told")
         )
+        # The bot's mode means nothing while a person answers: not shown then.
         self.bot_mode.setCurrentIndex(max(0, self.bot_mode.findData(conv.bot_mode)))
-        self.bot_mode.setEnabled(not human)
+        self.bot_mode.setVisible(not human)
         self.resolve.setText(
             self.tr("Reopen") if conv.status == "resolved" else self.tr("Mark resolved")
         )
+
+    def _answer_chip_text(self, state: Answering) -> str:
+        return {
+            Answering.BOT: self.tr("Bot"),
+            Answering.NEEDS_YOU: self.tr("Needs you"),
+            Answering.YOU: self.tr("You are answering"),
+        }[state]
+
+    def _answer_detail(self, conv: inbox_reads.ConversationView, state: Answering) -> str:
+        """What the chip means for this chat, in a few words."""
+        if state is Answering.YOU:
+            return self.tr("Taken over by {name}; the bot is silent").format(
+                name=order_words.actor_label(conv.taken_over_by or "owner")
+            )
+        if state is Answering.NEEDS_YOU:
+            if conv.status == "escalated":
+                return self.tr("The shopper asked for a person")
+            return self.tr("The bot is off: nobody answers until you do")
+        if conv.bot_mode == "passive":
+            return self.tr("The bot answers questions only")
+        return self.tr("The bot answers every message")
 
     async def _reload_current(self) -> None:
         if self.current is None:
@@ -640,6 +793,7 @@ class InboxScreen(QWidget):
         self._show_header()
         self.list_model.replace(conv)
         self._fetch_images(rows)
+        await self.customer.refresh()  # e.g. the name and note of the widget's contact form
 
     def _at_bottom(self) -> bool:
         bar = self.messages.verticalScrollBar()
@@ -686,8 +840,15 @@ class InboxScreen(QWidget):
 
     @asyncSlot(set)
     async def on_data_changed(self, topics: set[str]) -> None:
+        """Whoever changed it (the Orders screen marking an order paid and thanking the
+        shopper, the Customers screen renaming someone): the list, the open chat and its
+        customer panel follow."""
         if "customers" in topics or "conversations" in topics:
             await self.refresh_list()
+        if "conversations" in topics:
+            await self._reload_current()
+        if self.current is not None and topics & {"orders", "customers"}:
+            await self.customer.refresh()
 
     # ------------------------------------------------------------------ sending
 
@@ -840,24 +1001,73 @@ class InboxScreen(QWidget):
 
     # ------------------------------------------------------------------ pictures
 
-    def _fetch_images(self, rows: list[inbox_reads.MessageView]) -> None:
+    def _fetch_images(self, rows: list[inbox_reads.MessageView], *, retry: bool = False) -> None:
+        """Fetch the pictures of ``rows`` not shown yet (``retry``: also those that failed
+        before, e.g. while the relay was down: opening the chat again tries again)."""
+        model = self.msg_model
         wanted = [
             m
             for m in rows
-            if m.kind == "image" and m.uid not in self.msg_model.images and m.body.get("url")
+            if m.kind == "image"
+            and m.uid not in model.images
+            and (retry or m.uid not in model.unavailable)
         ]
+        for m in wanted:
+            model.unavailable.discard(m.uid)
         if wanted:
             task = asyncio.ensure_future(self._download(wanted))
             self._downloads = task
 
+    def _picture_urls(self, body: dict[str, Any]) -> list[str]:
+        """Where a picture may be fetched: the URL it was sent with, then the relay the app
+        is linked to now (the demo's relay may have moved to another port since)."""
+        urls = [str(body["url"])] if body.get("url") else []
+        media_id = body.get("media_id")
+        if media_id and self.ctx.relay is not None and self.ctx.relay.url:
+            here = f"{self.ctx.relay.url.rstrip('/')}/media/{media_id}"
+            if here not in urls:
+                urls.append(here)
+        return urls
+
     async def _download(self, rows: list[inbox_reads.MessageView]) -> None:
         cache = self.ctx.data_dir / "media" / "chat"
         for m in rows:
-            try:
-                target = await media.cached(str(m.body["url"]), cache)
-            except (media.MediaError, OSError) as exc:
-                log.info("picture %s not fetched: %s", m.uid, exc)
-                continue
-            pm = QPixmap(str(target))
-            if not pm.isNull():
+            pm = QPixmap()
+            for url in self._picture_urls(m.body):
+                try:
+                    target = await media.cached(url, cache)
+                except (media.MediaError, OSError) as exc:
+                    log.info("picture %s not fetched from %s: %s", m.uid, url, exc)
+                    continue
+                pm = read_picture(target)
+                if not pm.isNull():
+                    break
+                log.warning("picture %s from %s is not a picture Qt can read", m.uid, url)
+                with contextlib.suppress(OSError):
+                    target.unlink()  # fetched again next time, not read from the cache
+            if pm.isNull():
+                self.msg_model.set_unavailable(m.uid)
+            else:
                 self.msg_model.set_image(m.uid, pm)
+
+
+def read_picture(path: Path) -> QPixmap:
+    """A picture file read as the type its bytes say (PNG, JPEG, WebP, GIF), upright.
+
+    The format is named on purpose: the chat's cache files have no suffix, and a reader left
+    to guess asks every image plugin whether it can read the bytes; one that says yes reads a
+    wrong size from a small PNG and Qt refuses it ("Rejecting image as it exceeds the current
+    allocation limit"), and the PromptPay QR stayed "loading" in the chat. A null pixmap when
+    the file is not a picture or cannot be read."""
+    try:
+        with path.open("rb") as fh:
+            kind = media.sniff(fh.read(16))
+    except OSError:
+        return QPixmap()
+    if kind is None:
+        return QPixmap()
+    reader = QImageReader(str(path), kind[1].lstrip(".").encode())
+    reader.setAutoDetectImageFormat(False)  # this format only: no other plugin guesses
+    reader.setAutoTransform(True)  # a phone photo's EXIF orientation
+    image = reader.read()
+    return QPixmap() if image.isNull() else QPixmap.fromImage(image)

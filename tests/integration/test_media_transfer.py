@@ -43,6 +43,17 @@ async def test_a_five_mb_photo_goes_up_and_comes_back_identical(relay: Any, tmp_
     assert await media.cached(up.url, cache) == first
 
 
+async def test_the_cache_keeps_only_pictures(relay: Any, tmp_path: Path) -> None:
+    """A 200 answer that is no picture (here the relay's widget script) is refused as not a
+    picture and not kept: it cannot stand in for the picture later."""
+    r, _shop_id, _token = relay
+    cache = tmp_path / "cache"
+    with pytest.raises(media.MediaError) as page:
+        await media.cached(f"{r.url}/widget.js", cache)
+    assert page.value.problem is media.Problem.NOT_AN_IMAGE
+    assert not cache.exists() or list(cache.iterdir()) == []
+
+
 async def test_each_failure_is_named(relay: Any) -> None:
     r, _shop_id, token = relay
     jpeg = noisy_jpeg(40, 30)

@@ -210,7 +210,7 @@ async def test_take_over_silences_the_bot_and_tells_the_shopper(linked: Any, qtb
         notice = await shopper.next_message()
         assert notice["kind"] == "takeover" and notice["state"] == "started"
         assert notice["text"] == "เจ้าหน้าที่กำลังตอบคุณค่ะ"
-        assert screen.takeover.text() == "จบการสนทนา"
+        assert screen.takeover.text() == "ส่งคืนให้บอท"
         qtbot.mouseClick(screen.takeover, Qt.MouseButton.LeftButton)
         ended = await shopper.next_message()
         assert ended["kind"] == "takeover" and ended["state"] == "ended"
@@ -329,3 +329,99 @@ async def test_an_empty_inbox_says_what_will_appear_and_leads_to_settings(
     assert inbox.list.isVisible() and not inbox.empty.isVisible()
     assert inbox.list_model.rowCount() == 1
     window.close()
+
+
+async def test_the_promptpay_qr_the_bot_sends_shows_in_its_bubble(linked: Any, qtbot: Any) -> None:
+    """The checkout's QR (a 1-bit PNG of a few hundred bytes, uploaded to the relay and sent
+    as a picture) is fetched, read as a PNG and painted — never left "[กำลังโหลดรูป…]"."""
+    from decimal import Decimal
+
+    from minichat_desktop.domain.promptpay import promptpay_payload, promptpay_qr_png
+    from minichat_desktop.sync import media
+
+    data = promptpay_qr_png(promptpay_payload("0891234567", Decimal("1040.00")))
+    assert len(data) < 1000
+    async with linked as (ctx, screen, shopper):
+        await shopper.say("m1", "ขอ QR หน่อยค่ะ")
+        await until(lambda: screen.list_model.rowCount() == 1)
+        cid = screen.list_model.rows[0].id
+        screen.open_conversation(cid)
+        assert ctx.relay is not None
+        uploaded = await media.upload(ctx.relay.url, ctx.secrets.get(RELAY_TOKEN) or "", data)
+        caption = "สแกนจ่ายพร้อมเพย์ ฿1,040"
+        await ctx.ops.write(convs.queue_outgoing, cid, uploaded.image(caption), "bot")
+        sent = await shopper.next_message()
+        await until(lambda: sent["id"] in screen.msg_model.images)
+        pixmap = screen.msg_model.images[sent["id"]]
+        assert (pixmap.width(), pixmap.height()) == (uploaded.width, uploaded.height)
+        assert sent["id"] not in screen.msg_model.unavailable
+
+
+async def test_a_picture_is_fetched_from_the_relay_it_moved_to(linked: Any, qtbot: Any) -> None:
+    """A picture stored with an address that answers no more (the demo relay came back on
+    another port) is fetched by its media id from the relay the app is linked to now."""
+    from minichat_desktop.sync import media
+
+    async with linked as (ctx, screen, shopper):
+        await shopper.say("m1", "สวัสดีค่ะ")
+        await until(lambda: screen.list_model.rowCount() == 1)
+        cid = screen.list_model.rows[0].id
+        assert ctx.relay is not None
+        uploaded = await media.upload(
+            ctx.relay.url, ctx.secrets.get(RELAY_TOKEN) or "", _png_bytes(12, 9)
+        )
+        moved = f"http://127.0.0.1:9/media/{uploaded.media_id}"
+        with ctx.ops.db.write() as s:
+            convs.record_inbound(
+                s,
+                screen.list_model.rows[0].ref,
+                {"id": "old-pic", "kind": "image", "media_id": uploaded.media_id, "url": moved},
+            )
+        screen.open_conversation(cid)
+        await until(lambda: "old-pic" in screen.msg_model.images)
+        assert screen.msg_model.images["old-pic"].width() == 12
+
+
+async def test_the_contact_forms_name_and_note_reach_the_owner(linked: Any, qtbot: Any) -> None:
+    """What a shopper leaves in the widget's contact form (number, name, note) shows in the
+    chat's bubble and preview; the name becomes the customer's name and the note, dated, is
+    in the customer's notes in the panel of the open chat."""
+    from minichat_desktop.domain.customers import customers
+    from relay import protocol as p
+
+    async with linked as (ctx, screen, shopper):
+        await shopper.say("m1", "ร้านเปิดกี่โมงคะ")
+        await until(lambda: screen.list_model.rowCount() == 1)
+        cid = screen.list_model.rows[0].id
+        screen.open_conversation(cid)
+        contact = p.Contact("081-234-5678", "มาลี ใจดี", "โทรกลับหลังหกโมงเย็นค่ะ")
+        await shopper.ws.send(p.encode(p.WidgetSend(p.Message("c1", contact))))
+        await until(lambda: screen.msg_model.rows[-1].uid == "c1")
+        assert message_lines(screen.msg_model.rows[-1]) == [
+            "ขอให้โทรกลับ: 081-234-5678",
+            "ชื่อ: มาลี ใจดี",
+            "หมายเหตุ: โทรกลับหลังหกโมงเย็นค่ะ",
+        ]
+        await until(lambda: screen.customer.name.text() == "มาลี ใจดี")
+        assert screen.who.full_text() == "มาลี ใจดี"
+        assert screen.list_model.rows[0].last_preview == (
+            "[ขอให้โทรกลับ] 081-234-5678 มาลี ใจดี: โทรกลับหลังหกโมงเย็นค่ะ"
+        )
+        assert screen.customer.phone.text() == "0812345678"
+        note = screen.customer.notes.toPlainText()
+        assert note.startswith("ขอให้โทรกลับ ") and note.endswith(": โทรกลับหลังหกโมงเย็นค่ะ")
+        customer_id = screen.list_model.rows[0].customer_id
+        assert ctx.ops.read_now(customers.get_customer, customer_id).notes == note
+
+
+def _png_bytes(width: int, height: int) -> bytes:
+    from PySide6.QtCore import QBuffer, QByteArray, QIODevice
+    from PySide6.QtGui import QColor, QImage
+
+    image = QImage(width, height, QImage.Format.Format_RGB32)
+    image.fill(QColor("#0E8F6E"))
+    out = QByteArray()
+    buffer = QBuffer(out)
+    buffer.open(QIODevice.OpenModeFlag.WriteOnly)
+    assert image.save(buffer, "PNG")
+    return bytes(out.data())

@@ -45,11 +45,12 @@ from minichat_desktop.domain.models import (
 )
 from minichat_desktop.domain.shop import get_setting, put_setting
 from minichat_desktop.domain.sql import DriverConnection
-from minichat_desktop.domain.thai import format_baht
+from minichat_desktop.domain.thai import format_baht, format_phone, format_when
 from minichat_desktop.errors import NotFound, UserError
 from relay import protocol as p
 
 DEFAULT_BOT_MODE_KEY = "bot.default_mode"
+CONTACT_NOTE = "ขอให้โทรกลับ"  # the widget's contact form, in previews and customer notes
 PASSIVE_KEYWORDS_KEY = "bot.passive_keywords"
 
 # Question words a passive bot answers to (the seed: "?" or keywords).
@@ -147,7 +148,10 @@ def preview_text(body: dict[str, Any]) -> str:
     elif kind == "postback":
         text = str(body.get("label") or body.get("data") or "")
     elif kind == "contact":
-        text = "[เบอร์ติดต่อ] " + str(body.get("phone", ""))
+        name, note = str(body.get("name") or "").strip(), str(body.get("note") or "").strip()
+        text = f"[{CONTACT_NOTE}] {format_phone(str(body.get('phone', '')))}"
+        text += f" {name}" if name else ""
+        text += f": {note}" if note else ""
     elif kind == "product_card":
         text = "[สินค้า] " + str((body.get("card") or {}).get("title", ""))
     elif kind == "carousel":
@@ -274,29 +278,40 @@ def record_inbound(
     if conv.status == ConversationStatus.ACTIVE and conv.mode == ConversationMode.HUMAN:
         conv.status = ConversationStatus.PENDING
     if kind == "contact" and conv.customer_id is not None:
-        _attach_contact(session, conv.customer_id, message)
+        _attach_contact(session, conv.customer_id, message, at)
     if conv.customer_id is not None:
         customers.touch_contacted(session, conv.customer_id, at)
     session.flush()
     return Inbound(_view(session, conv), _message_view(msg), created)
 
 
-def _attach_contact(session: Session, customer_id: int, message: dict[str, Any]) -> None:
-    """A phone number left through the away form becomes the customer's phone (when free)."""
-    phone = str(message.get("phone", ""))
-    name = str(message.get("name") or "")
-    try:
-        view = customers.get_customer(session, customer_id)
-        changes: dict[str, Any] = {}
-        if phone and not view.phone:
-            changes["phone"] = phone
-        if name and not view.name:
-            changes["name"] = name
-        if changes:
+def _attach_contact(
+    session: Session, customer_id: int, message: dict[str, Any], at: dt.datetime
+) -> None:
+    """What a shopper left through the widget's contact form reaches the customer: the phone
+    and the name when the customer has none yet, and the note added to the customer's notes
+    (dated, so the owner reads it beside the chat). Each is kept on its own: a phone that
+    belongs to another customer (the owner merges them by hand) does not lose the name or
+    the note."""
+    phone = str(message.get("phone") or "")
+    name = " ".join(str(message.get("name") or "").split())
+    note = str(message.get("note") or "").strip()
+    view = customers.get_customer(session, customer_id)
+    changes: list[dict[str, Any]] = []
+    if phone and not view.phone:
+        changes.append({"phone": phone})
+    if name and not view.name:
+        changes.append({"name": name})
+    if note:
+        aware = at if at.tzinfo is not None else at.replace(tzinfo=dt.UTC)
+        said = f"{CONTACT_NOTE} {format_when(aware)}: {note}"
+        changes.append({"notes": f"{view.notes.rstrip()}\n{said}" if view.notes else said})
+    for change in changes:
+        try:
             with session.begin_nested():
-                customers.update_customer(session, customer_id, "shopper", **changes)
-    except UserError:
-        pass  # a phone owned by another customer: the owner merges them by hand
+                customers.update_customer(session, customer_id, "shopper", **change)
+        except UserError:
+            pass  # a phone owned by another customer: the owner merges them by hand
 
 
 def record_notice(session: Session, ref: str, event: str, at: dt.datetime) -> ConversationView:
