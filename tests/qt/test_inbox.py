@@ -120,7 +120,8 @@ async def test_a_message_the_relay_refuses_shows_failed_with_where_to_read_why(
         )
         notes = ctx.ops.read_now(notifications.list_notifications)
         assert notes[0].kind == notifications.NotificationKind.MESSAGE_FAILED
-        assert "The message holds characters or data the relay cannot take" in notes[0].body
+        assert "The message holds characters or data the relay cannot take" in notes[0].body_en
+        assert "รีเลย์รับไม่ได้" in notes[0].body
 
 
 async def test_owner_picture_is_uploaded_and_reaches_the_shopper(

@@ -16,6 +16,7 @@ TEXTS = {
     "Best sellers (baht)": "สินค้าขายดี (บาท)",
     "Sales by channel": "สัดส่วนยอดขายตามช่องทาง",
     "Sales": "ยอดขาย",
+    "So far": "ถึงตอนนี้",
     "New orders": "ออเดอร์ใหม่",
     "New customers": "ลูกค้าใหม่",
     "Conversion": "อัตราการซื้อจากแชท",
