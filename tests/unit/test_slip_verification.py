@@ -101,9 +101,12 @@ def test_a_transfer_before_the_order_was_placed_fails_with_both_times() -> None:
     )
 
 
-def test_a_transfer_in_the_same_second_as_the_order_is_not_before_it() -> None:
-    order = dataclasses.replace(ORDER, placed_at=PLACED.replace(microsecond=500_000))
+def test_a_transfer_in_the_same_minute_as_the_order_is_not_before_it() -> None:
+    """A slip may give the minute only: 14:00 on a slip for an order placed at 14:00:40."""
+    order = dataclasses.replace(ORDER, placed_at=PLACED.replace(second=40, microsecond=500_000))
     assert judge(dataclasses.replace(GOOD, when=PLACED), order, SHOP, now=NOW).passed
+    earlier = dataclasses.replace(GOOD, when=PLACED - dt.timedelta(seconds=1))
+    assert [r.code for r in judge(earlier, order, SHOP, now=NOW).reasons] == [Code.BEFORE_ORDER]
 
 
 def test_a_transfer_in_the_future_fails_beyond_five_minutes_of_clock_difference() -> None:

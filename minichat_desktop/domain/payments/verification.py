@@ -352,7 +352,9 @@ def _own_reasons(
         yield reason_for(Code.RECEIVER_UNVERIFIED)
     if check.when is None:
         yield reason_for(Code.NO_DATE)
-    elif check.when < order.placed_at.replace(microsecond=0):
+    # Slips and services may give the minute only: a transfer in the minute the order was
+    # placed is not "before" it.
+    elif check.when < order.placed_at.replace(second=0, microsecond=0):
         yield before_order_reason(check.when, order)
     elif check.when > now + FUTURE_GRACE:
         yield future_reason(check.when)
