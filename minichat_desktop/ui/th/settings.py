@@ -174,7 +174,7 @@ TEXTS = {
     "Provider": "ผู้ให้บริการ",
     "Model": "โมเดล",
     "Server address": "ที่อยู่เซิร์ฟเวอร์",
-    "API key": "API key",
+    "API key": "คีย์ API",
     "None (rule-based bot only)": "ไม่ใช้ (บอทแบบกฎเท่านั้น)",
     "Brand voice": "น้ำเสียงของแบรนด์",
     "Saved. Add the API key, or the bot answers without AI.": "บันทึกแล้ว กรุณาใส่ API key ไม่เช่นนั้นบอทจะตอบโดยไม่ใช้ AI",
