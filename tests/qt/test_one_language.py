@@ -45,6 +45,13 @@ async def test_every_screen_speaks_one_language(
                 window.inbox.open_conversation(window.inbox.list_model.rows[0].id)
             await asyncio.sleep(0.3)
             shown += [(name, where, text) for where, text in visible_texts(window)]
+            if name == "settings":  # every page of it
+                pages = window.section_screen(name).nav
+                for row in range(1, pages.count()):
+                    pages.setCurrentRow(row)
+                    await asyncio.sleep(0.2)
+                    page = f"settings · {pages.item(row).text()}"
+                    shown += [(page, where, text) for where, text in visible_texts(window)]
     finally:
         window.close()
         window.deleteLater()

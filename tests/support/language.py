@@ -40,6 +40,15 @@ ALLOWED = {
     "Thailand", "Post", "SlipOK", "EasySlip", "OK", "ID", "URL", "API", "AI", "Ollama", "OpenAI",
     "Messenger", "Instagram", "Facebook", "Bangkok",
 }  # fmt: skip
+# Other products' own English words, kept as the owner meets them there (the LINE Developers
+# console is in English), names of languages and services, and standards.
+EXTERNAL = (
+    "LINE Official Account", "LINE Developers console", "Messaging API", "Channel access token",
+    "Channel secret", "Webhook URL", "Webhook settings", "Use webhook", "Verify", "Push",
+    "Branch ID", "ESC/POS", "USB", "English", "OpenRouter", "Groq", "Anthropic", "Gemini",
+)  # fmt: skip
+# Addresses, file paths and template placeholders are not words of a language.
+_NOT_WORDS = re.compile(r"\S*(?:://|[/\\])\S*|\{\{?\w+\}?\}|\S+\.(?:com|png|jpg|co\.th)\b")
 _EN_WORD = re.compile(r"(?<![\w])[A-Za-z][A-Za-z'’]+(?![\w])")  # a word, not part of a code
 _THAI = re.compile(r"[\u0e01-\u0e3a\u0e40-\u0e5b]+")  # Thai letters, not ฿ (U+0E3F)
 ROWS = 30  # rows of each list read
@@ -149,12 +158,16 @@ def foreign_words(
     for where, text in texts:
         shown = _ELIDED.sub(" ", text)  # "งบประมาณเท่าไหร่คะ (พิมพ์ตั…": the cut word is data's
         if lang == "th":
-            rest = shown
+            rest = _NOT_WORDS.sub(" ", shown)
+            for phrase in EXTERNAL:
+                rest = rest.replace(phrase, " ")
             for value in data:
                 if value in rest:
                     rest = re.sub(rf"(?<![A-Za-z]){re.escape(value)}(?![A-Za-z])", " ", rest)
             bad = [w for w in _EN_WORD.findall(rest) if w not in ALLOWED]
         else:
+            # Examples of what Thai shoppers type ("e.g. ส่งไหม, โปร") are Thai on purpose.
+            shown = re.sub(r"\be\.g\..*", " ", shown)
             bad = [run for run in _THAI.findall(shown) if run not in thai_data]
         if bad:
             found.append((where, text, bad))
