@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import datetime as dt
 import random
+import re
+from pathlib import Path
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
@@ -70,6 +72,24 @@ _CHATS: list[tuple[str, str, str, list[tuple[str, str]]]] = [
 ]
 
 
+def _demo_slip(session: Session, data_dir: Path, said: str, at: dt.datetime, sender: str) -> str:
+    """A real slip picture for the order the shopper names in ``said`` (its amount), kept in
+    the data folder: the path the chat shows it from."""
+    from minichat_desktop.demo.slip_picture import write_demo_slip
+    from minichat_desktop.domain.shop import get_profile
+
+    number = re.search(r"MC-\d{4}-\d{6}", said)
+    total = (
+        session.scalar(select(Order.total_satang).where(Order.number == number.group()))
+        if number
+        else None
+    )
+    path, _sha, _payload = write_demo_slip(
+        data_dir, total or 44_300, at, get_profile(session).name, sender
+    )
+    return path
+
+
 def fill_demo_chats(db: Database, now: dt.datetime | None = None) -> int:
     """Add the demo conversations (once; returns how many were added)."""
     now = now or dt.datetime.now(dt.UTC)
@@ -90,7 +110,7 @@ def fill_demo_chats(db: Database, now: dt.datetime | None = None) -> int:
                             "id": f"demo{n}-{i}",
                             "kind": "image",
                             "caption": "สลิปโอนเงิน",
-                            "url": "https://example.invalid/slip.jpg",
+                            "url": _demo_slip(s, Path(db.path).parent, lines[i - 1][1], at, name),
                         }
                     rec = convs.record_inbound(s, ref, body, at)
                     assert rec is not None

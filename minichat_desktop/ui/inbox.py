@@ -1034,6 +1034,14 @@ class InboxScreen(QWidget):
         for m in rows:
             pm = QPixmap()
             for url in self._picture_urls(m.body):
+                if "://" not in url:  # a picture kept in the data folder (the demo's slip)
+                    media_dir = (self.ctx.data_dir / "media").resolve()
+                    local = (self.ctx.data_dir / url).resolve()
+                    if local.is_relative_to(media_dir):  # never a file outside media/
+                        pm = read_picture(local)
+                    if not pm.isNull():
+                        break
+                    continue
                 try:
                     target = await media.cached(url, cache)
                 except (media.MediaError, OSError) as exc:
