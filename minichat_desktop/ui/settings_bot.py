@@ -58,6 +58,7 @@ from minichat_desktop.ui.catalog_dialogs import money_error
 from minichat_desktop.ui.context import AppContext
 from minichat_desktop.ui.settings_common import (
     Page,
+    ProviderKeys,
     SecretField,
     Tone,
     alive,
@@ -146,10 +147,8 @@ class BotPage(Page):
         self.method_on: list[QCheckBox] = []
         self.method_fee: list[QLineEdit] = []
         self.default_code = ""
-        self.key_saved: dict[str, bool] = {}
         # Keys typed but not saved yet, per provider: switching provider keeps them.
-        self.typed_keys: dict[str, str] = {}
-        self._key_provider = ""
+        self.keys = ProviderKeys(ctx, self.key, ai_key, lambda name: Provider(name) in NEEDS_KEY)
         self.test_task: asyncio.Future[Any] | None = None
         self.provider.currentIndexChanged.connect(self.on_provider)
         self.setStyleSheet(DISABLED_STYLE)
@@ -426,10 +425,7 @@ class BotPage(Page):
         self.base_url.setText(s.ai.base_url if s.ai else "")
         self.timeout.setValue(round(s.ai.timeout) if s.ai else 12)
         self.brand_voice.setPlainText(s.brand_voice)
-        self.key.setText("")
-        self.key_saved = {}
-        self.typed_keys = {}
-        self._key_provider = provider
+        self.keys.reset(provider)
         self.show_provider_fields()
         self.show_key_state()
         self.show_methods(s.shipping)
@@ -437,13 +433,11 @@ class BotPage(Page):
 
     def _has_key(self, provider: str) -> bool:
         """Whether the keyring holds a key for ``provider`` (remembered per page load)."""
-        if provider not in self.key_saved:
-            try:
-                self.key_saved[provider] = self.ctx.secrets.has(ai_key(provider))
-            except DomainError as exc:
-                self.feedback.say(explain(exc), Tone.ERROR)
-                return False
-        return self.key_saved[provider]
+        try:
+            return self.keys.has(provider)
+        except DomainError as exc:
+            self.feedback.say(explain(exc), Tone.ERROR)
+            return False
 
     def show_methods(self, rules: cart.ShippingRules) -> None:
         self.methods = list(rules.methods)
@@ -572,10 +566,7 @@ class BotPage(Page):
 
     @Slot(int)
     def on_provider(self, _index: int) -> None:
-        if self._key_provider:
-            self.typed_keys[self._key_provider] = self.key.text()
-        self._key_provider = str(self.provider.currentData() or "")
-        self.key.setText(self.typed_keys.get(self._key_provider, ""))
+        self.keys.switch(str(self.provider.currentData() or ""))
         self.test_result.setText("")
         self.show_provider_fields()
         self.show_key_state()
@@ -646,13 +637,7 @@ class BotPage(Page):
         try:
             changes = self._changes()
             await self.ctx.ops.write(settings.store_bot_settings, changes)
-            if changes.provider:
-                self.typed_keys[changes.provider] = self.key.text()
-            for name, typed in list(self.typed_keys.items()):
-                if typed and name and Provider(name) in NEEDS_KEY:
-                    self.ctx.secrets.set(ai_key(name), typed)
-                    self.key_saved[name] = True
-                    del self.typed_keys[name]
+            self.keys.store(changes.provider)
         except DomainError as exc:
             if alive(self):
                 self.feedback.say(report(self, exc), Tone.ERROR)
@@ -684,12 +669,10 @@ class BotPage(Page):
         if not provider:
             return False
         try:
-            self.ctx.secrets.set(ai_key(provider), None)
+            self.keys.remove(provider)
         except DomainError as exc:
             self.feedback.say(report(self, exc), Tone.ERROR)
             return False
-        self.key_saved[provider] = False
-        self.key.setText("")
         self.show_key_state()
         self.feedback.say(self.tr("The saved API key was removed."))
         return True

@@ -4,6 +4,7 @@ secret field with a show toggle, and a yes/no question."""
 from __future__ import annotations
 
 import secrets
+from collections.abc import Callable
 from enum import StrEnum
 
 import shiboken6
@@ -148,6 +149,57 @@ class SecretField(QWidget):
 
     def setPlaceholderText(self, text: str) -> None:
         self.edit.setPlaceholderText(text)
+
+
+class ProviderKeys:
+    """The API key of each provider a settings page offers, kept in the keyring under
+    ``name_of(provider)``: whether one is saved (asked once per page load), and what was typed
+    for each provider while the owner switches between them before saving. ``needs(provider)``
+    says whether a provider takes a key at all. Keyring failures raise :class:`DomainError`."""
+
+    def __init__(
+        self,
+        ctx: AppContext,
+        field: SecretField,
+        name_of: Callable[[str], str],
+        needs: Callable[[str], bool] = bool,
+    ) -> None:
+        self.ctx, self.field, self.name_of, self.needs = ctx, field, name_of, needs
+        self.saved: dict[str, bool] = {}
+        self.typed: dict[str, str] = {}  # typed, not saved yet, per provider
+        self.current = ""
+
+    def reset(self, provider: str) -> None:
+        """A fresh page load showing ``provider``: nothing typed, nothing remembered."""
+        self.field.setText("")
+        self.saved, self.typed, self.current = {}, {}, provider
+
+    def has(self, provider: str) -> bool:
+        if provider not in self.saved:
+            self.saved[provider] = self.ctx.secrets.has(self.name_of(provider))
+        return self.saved[provider]
+
+    def switch(self, provider: str) -> None:
+        """The page now shows ``provider``: keep what was typed for the one before."""
+        if self.current:
+            self.typed[self.current] = self.field.text()
+        self.current = provider
+        self.field.setText(self.typed.get(provider, ""))
+
+    def store(self, provider: str) -> None:
+        """Save every key typed (``provider``'s from the field) in the keyring."""
+        if provider:
+            self.typed[provider] = self.field.text()
+        for name, typed in list(self.typed.items()):
+            if typed and name and self.needs(name):
+                self.ctx.secrets.set(self.name_of(name), typed)
+                self.saved[name] = True
+                del self.typed[name]
+
+    def remove(self, provider: str) -> None:
+        self.ctx.secrets.set(self.name_of(provider), None)
+        self.saved[provider] = False
+        self.field.setText("")
 
 
 def frame_ref(kind: str) -> str:

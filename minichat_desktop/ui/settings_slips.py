@@ -36,6 +36,7 @@ from minichat_desktop.ui import i18n, theme
 from minichat_desktop.ui.context import AppContext
 from minichat_desktop.ui.settings_common import (
     Page,
+    ProviderKeys,
     SecretField,
     Tone,
     alive,
@@ -109,9 +110,7 @@ class SlipCheckPage(Page):
         self.body.addLayout(button_row(self.save))
         self.body.addStretch(1)
 
-        self.key_saved: dict[str, bool] = {}
-        self.typed_keys: dict[str, str] = {}  # typed, not saved yet, per service
-        self._key_provider = ""
+        self.keys = ProviderKeys(ctx, self.key, slip_key)
         self.provider.currentIndexChanged.connect(self.on_provider)
         self.retranslate()
         self.load()
@@ -173,22 +172,17 @@ class SlipCheckPage(Page):
         self.branch.setText(s.branch_id)
         self.base_url.setText(s.base_url)
         self.auto_confirm.setChecked(s.auto_confirm)
-        self.key.setText("")
-        self.key_saved = {}
-        self.typed_keys = {}
-        self._key_provider = s.provider
+        self.keys.reset(s.provider)
         self.show_provider_fields()
         self.show_key_state()
 
     def _has_key(self, provider: str) -> bool:
         """Whether the keyring holds a key for ``provider`` (remembered per page load)."""
-        if provider not in self.key_saved:
-            try:
-                self.key_saved[provider] = self.ctx.secrets.has(slip_key(provider))
-            except DomainError as exc:
-                self.feedback.say(explain(exc), Tone.ERROR)
-                return False
-        return self.key_saved[provider]
+        try:
+            return self.keys.has(provider)
+        except DomainError as exc:
+            self.feedback.say(explain(exc), Tone.ERROR)
+            return False
 
     def show_provider_fields(self) -> None:
         provider = str(self.provider.currentData() or "")
@@ -218,10 +212,7 @@ class SlipCheckPage(Page):
         self.remove_key.setEnabled(saved)
 
     def on_provider(self, _index: int) -> None:
-        if self._key_provider:
-            self.typed_keys[self._key_provider] = self.key.text()
-        self._key_provider = str(self.provider.currentData() or "")
-        self.key.setText(self.typed_keys.get(self._key_provider, ""))
+        self.keys.switch(str(self.provider.currentData() or ""))
         self.show_provider_fields()
         self.show_key_state()
 
@@ -251,13 +242,7 @@ class SlipCheckPage(Page):
                 base_url=s.base_url,
                 auto_confirm=s.auto_confirm,
             )
-            if saved.provider:
-                self.typed_keys[saved.provider] = self.key.text()
-            for name, typed in list(self.typed_keys.items()):
-                if typed and name:
-                    self.ctx.secrets.set(slip_key(name), typed)
-                    self.key_saved[name] = True
-                    del self.typed_keys[name]
+            self.keys.store(saved.provider)
         except DomainError as exc:
             if alive(self):
                 self.feedback.say(report(self, exc), Tone.ERROR)
@@ -291,12 +276,10 @@ class SlipCheckPage(Page):
         if not provider:
             return False
         try:
-            self.ctx.secrets.set(slip_key(provider), None)
+            self.keys.remove(provider)
         except DomainError as exc:
             self.feedback.say(report(self, exc), Tone.ERROR)
             return False
-        self.key_saved[provider] = False
-        self.key.setText("")
         self.show_key_state()
         self.feedback.say(self.tr("The saved API key was removed."))
         return True
