@@ -154,6 +154,7 @@ class BroadcastsScreen(QWidget):
         self.dialog: QDialog | None = None
         self.message: QMessageBox | None = None
         self.broadcasts: list[BroadcastView] = []
+        self.shop_name = ""
         self._preview_seq = 0
 
         self.title = QLabel(objectName="Title")
@@ -483,6 +484,8 @@ class BroadcastsScreen(QWidget):
     def _fill(self, overview: marketing.BroadcastsOverview) -> None:
         broadcasts, products, tags = list(overview.broadcasts), overview.products, overview.tags
         self.broadcasts = broadcasts
+        # Read with each refresh, not on every key typed into the message.
+        self.shop_name = self.ctx.ops.peek(inbox_reads.shop_name)
         self.table.setVisible(bool(broadcasts))
         self.empty.setVisible(not broadcasts)
         self.table.setRowCount(len(broadcasts))
@@ -540,7 +543,7 @@ class BroadcastsScreen(QWidget):
             if item.data(Qt.ItemDataRole.UserRole) in picked:
                 cards.append(item.text().replace("  ·  ", "\n"))
         self.line_preview.show_message(
-            self.ctx.ops.peek(inbox_reads.shop_name),
+            self.shop_name,
             self.text.toPlainText(),
             cards,
             self.tr("Your message shows here as your customers will see it in LINE."),
