@@ -278,7 +278,7 @@ async def test_ai_keys_typed_for_two_providers_are_both_kept(
     assert ctx.secrets.get(ai_key("anthropic")) == "sk-ant-second"
     ai.provider.setCurrentIndex(ai.provider.findData("groq"))
     assert ai.key.text() == ""  # saved keys are never shown again, only that one is kept
-    assert ai.key_saved == {"groq": True, "anthropic": True}
+    assert ai.keys.saved == {"groq": True, "anthropic": True}
 
 
 async def test_widget_preview_follows_colour_and_position(
