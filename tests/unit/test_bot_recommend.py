@@ -18,7 +18,8 @@ from minichat_desktop.domain.bot.templates import phrase_recommendations
 from minichat_desktop.domain.catalog import products as catalog
 from minichat_desktop.domain.catalog import stock
 from minichat_desktop.domain.models import Channel, MovementReason, OrderStatus, ProductReview
-from minichat_desktop.domain.sales import orders
+from minichat_desktop.domain.sales import orders, refunds
+from minichat_desktop.domain.sales.refunds import RefundRequest
 from minichat_desktop.storage.db import Database
 from relay import protocol as p
 
@@ -299,3 +300,17 @@ def test_cards_show_current_stock_even_from_an_old_index(db: Database, tees: Sho
     with db.read() as s:
         [tb] = rec.recommend(s, Criteria(product_ids=(tees.ids["TB"],)), 1, index=index)
     assert (tb.sku, tb.stock, tb.in_stock) == ("TB", 0, False)
+
+
+def test_units_given_back_are_not_sales(db: Database, tees: Shop, recommend: Recommend) -> None:
+    """TA's 30 units, paid, then 20 returned by a partial refund: 10 units sold, +1 not +3
+    (both with the SQL aggregates and with an index built after the refund)."""
+    with db.write() as s:
+        placed = [orders.get_order(s, o.id) for o in orders.list_orders(s)]
+        [ta_order] = [o for o in placed if o.items[0].sku == "TA-แดง-M"]
+        orders.mark_paid(s, ta_order.id, "t")
+        item = ta_order.items[0].id
+        refunds.refund_order(s, ta_order.id, RefundRequest({item: 20}, reason="ชำรุด"), "t")
+    got = order(db, recommend, Criteria(category="เสื้อยืด", color="แดง", price_max=30_000))
+    # TA: 15 + 30 + 20 + 1 (10 kept) + 10 + 15; TC as before
+    assert got == [("TA", 91.0), ("TC", 65.0)]

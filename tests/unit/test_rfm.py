@@ -12,10 +12,13 @@ from minichat_desktop.domain.customers.rfm import Segment
 from minichat_desktop.domain.models import (
     Channel,
     Order,
+    OrderItem,
     OrderStatus,
     PaymentMethod,
     PaymentStatus,
 )
+from minichat_desktop.domain.sales import refunds
+from minichat_desktop.domain.sales.refunds import RefundRequest
 from minichat_desktop.storage.db import Database
 
 NOW = dt.datetime(2026, 11, 23, 12, 0, tzinfo=dt.UTC)
@@ -191,3 +194,50 @@ def test_segments_are_refreshed_only_when_stale(db: Database) -> None:
         done = rfm.refresh(s, NOW + dt.timedelta(minutes=10))
         assert done is not None and done.customers == 1
         assert rfm.scores_of(s, [a])[a].order_count == 2
+
+
+def test_partial_refunds_come_off_what_a_customer_spent(db: Database) -> None:
+    """Money given back on an order that stays a sale (a price reduction, one of two units
+    returned) comes off both the customer's total spent and the score's spending, through
+    the real refund path; a whole refund takes the order out of both."""
+    with db.write() as s:
+        a = _customer(s, "A")
+        order = Order(
+            number=f"T{next(_numbers):06d}",
+            channel=Channel.LINE,
+            status=OrderStatus.DELIVERED,
+            customer_id=a,
+            subtotal_satang=200_000,
+            total_satang=200_000,
+            payment_method=PaymentMethod.PROMPTPAY,
+            payment_status=PaymentStatus.PAID,
+            created_at=NOW - dt.timedelta(days=4),
+            items=[
+                OrderItem(
+                    sku="TEE-1",
+                    name="เสื้อยืด",
+                    unit_price_satang=100_000,
+                    quantity=2,
+                    line_total_satang=200_000,
+                )
+            ],
+        )
+        s.add(order)
+        s.flush()
+        oid, item = order.id, order.items[0].id
+        request = RefundRequest(amounts={item: 30_000}, reason="ตำหนิเล็กน้อย")
+        refunds.refund_order(s, oid, request, "owner", at=NOW - dt.timedelta(days=2))
+        refunds.refund_order(s, oid, RefundRequest({item: 1}, reason="ไซซ์ไม่พอดี"), "owner", at=NOW)
+        rfm.recompute(s, NOW)
+        score = rfm.scores_of(s, [a])[a]
+        view = customers.get_customer(s, a)
+    # ฿2,000 less ฿300 off the line, less one of the two units at its value after that
+    # reduction (฿1,700 / 2 = ฿850): ฿850 kept
+    assert (score.order_count, score.spent_satang) == (1, 85_000)
+    assert (view.order_count, view.total_spent_satang) == (1, 85_000)
+    with db.write() as s:
+        refunds.refund_order(s, oid, RefundRequest({item: 1}, reason="คืนทั้งหมด"), "owner", at=NOW)
+        rfm.recompute(s, NOW)
+        assert rfm.scores_of(s, [a]) == {}
+        view = customers.get_customer(s, a)
+    assert (view.order_count, view.total_spent_satang) == (0, 0)

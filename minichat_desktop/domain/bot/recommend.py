@@ -11,7 +11,8 @@ price fits the range        +30 when some active option's price is within the ra
 colour among the options    +20 when an active option has the colour asked for
 size among the options      +20 when an active option has the size asked for (ours: the
                             seed scored colour only; the issue asks for colour *and* size)
-sales                       +0.1 per unit sold (orders not cancelled or refunded), capped
+sales                       +0.1 per unit sold (orders not cancelled or refunded, less units
+                            given back by partial refunds), capped
                             at +20 so popularity never outweighs a fit (ours: the seed had
                             no cap)
 in stock                    +10 when an active option has stock (or stock is not tracked)
@@ -82,6 +83,12 @@ POINTS_CATEGORY: Final = 15.0
 MAX_CANDIDATES: Final = 200
 POPULAR_DAYS: Final = 90
 _NOT_SOLD: Final = (OrderStatus.CANCELLED.value, OrderStatus.REFUNDED.value)
+# Units sold of a product: what its order lines sold less the units partial refunds took back.
+_RETURNED_JOIN: Final = (
+    "LEFT JOIN (SELECT order_item_id, SUM(quantity) AS quantity FROM refund_lines"
+    " GROUP BY order_item_id) back ON back.order_item_id = oi.id"
+)
+_SOLD_UNITS: Final = "SUM(oi.quantity - COALESCE(back.quantity, 0))"
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -424,8 +431,8 @@ def _features(session: Session, c: Criteria, ids: Sequence[int]) -> list[_Featur
     sold = dict(
         raw.execute(
             f"""
-            SELECT oi.product_id, SUM(oi.quantity) FROM order_items oi
-            JOIN orders o ON o.id = oi.order_id
+            SELECT oi.product_id, {_SOLD_UNITS} FROM order_items oi
+            JOIN orders o ON o.id = oi.order_id {_RETURNED_JOIN}
             WHERE oi.product_id IN ({_marks(len(ids))})
               AND o.status NOT IN ({_marks(len(_NOT_SOLD))})
             GROUP BY oi.product_id
@@ -678,8 +685,8 @@ class RecommendIndex:
         sold = dict(
             raw.execute(
                 f"""
-                SELECT oi.product_id, SUM(oi.quantity) FROM order_items oi
-                JOIN orders o ON o.id = oi.order_id
+                SELECT oi.product_id, {_SOLD_UNITS} FROM order_items oi
+                JOIN orders o ON o.id = oi.order_id {_RETURNED_JOIN}
                 WHERE oi.product_id IS NOT NULL AND o.status NOT IN ({_marks(len(_NOT_SOLD))})
                 GROUP BY oi.product_id
                 """,

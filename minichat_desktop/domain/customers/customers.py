@@ -25,6 +25,7 @@ from minichat_desktop.domain.models import (
     OrderStatus,
     PaymentStatus,
     PipelineStatus,
+    Refund,
     utcnow,
 )
 from minichat_desktop.domain.thai import ThaiFormatError, normalize_phone
@@ -74,13 +75,22 @@ _EDITABLE = {
 
 
 def _spent(session: Session, ids: list[int]) -> dict[int, tuple[int, int]]:
-    """(total spent, order count) per customer: paid orders that were not refunded."""
+    """(total spent, order count) per customer: paid orders that were not cancelled or
+    refunded, less what partial refunds gave back on them."""
     if not ids:
         return {}
+    back = (
+        select(Refund.order_id, func.sum(Refund.amount_satang).label("satang"))
+        .group_by(Refund.order_id)
+        .subquery()
+    )
     rows = session.execute(
         select(
-            Order.customer_id, func.coalesce(func.sum(Order.total_satang), 0), func.count(Order.id)
+            Order.customer_id,
+            func.coalesce(func.sum(Order.total_satang - func.coalesce(back.c.satang, 0)), 0),
+            func.count(Order.id),
         )
+        .outerjoin(back, back.c.order_id == Order.id)
         .where(
             Order.customer_id.in_(ids),
             Order.payment_status == PaymentStatus.PAID,

@@ -12,7 +12,8 @@ Each buying customer gets three scores from 1 (worst) to 5 (best):
 
 Fixed thresholds for recency and frequency keep the scores meaningful for a shop with ten
 customers as well as one with ten thousand (quantiles of a small shop's order counts are all
-ties). Counted orders are paid and neither cancelled nor refunded, as for "total spent".
+ties). Counted orders are paid and neither cancelled nor refunded, as for "total spent", less
+what partial refunds gave back on them.
 
 Segments, first rule that matches (``fm`` is the mean of frequency and monetary, rounded up):
 
@@ -145,8 +146,11 @@ def score_rows(
 
 
 _AGGREGATE = """
-    SELECT o.customer_id, MAX(o.created_at), COUNT(o.id), COALESCE(SUM(o.total_satang), 0)
+    SELECT o.customer_id, MAX(o.created_at), COUNT(o.id),
+        COALESCE(SUM(o.total_satang - COALESCE(r.satang, 0)), 0)
     FROM orders o JOIN customers c ON c.id = o.customer_id
+    LEFT JOIN (SELECT order_id, SUM(amount_satang) AS satang FROM refunds GROUP BY order_id) r
+        ON r.order_id = o.id
     WHERE c.merged_into_id IS NULL AND o.payment_status = ? AND o.status NOT IN (?, ?)
     GROUP BY o.customer_id
 """
