@@ -7,7 +7,67 @@ itself writes. Start here when a screen needs the name of an actor — who did s
 
 from __future__ import annotations
 
-__all__ = ["ACTORS", "OPENING_STOCK", "actor_name", "stock_note"]
+__all__ = [
+    "ACTORS",
+    "CHANNEL",
+    "OPENING_STOCK",
+    "ORDER_STATUS",
+    "PAYMENT_METHOD",
+    "PAYMENT_STATUS",
+    "actor_name",
+    "name_of",
+    "stock_note",
+    "thai",
+]
+
+# (Thai, English) for each stored code. Screens, order messages to shoppers, the Excel exports
+# and the reports all take these words from here, so an order is "กำลังแพ็กสินค้า" everywhere
+# and never "กำลังเตรียมของ" on one screen and "กำลังแพ็ก" on the next.
+ORDER_STATUS: dict[str, tuple[str, str]] = {
+    "pending": ("รอดำเนินการ", "Pending"),
+    "confirmed": ("ยืนยันแล้ว", "Confirmed"),
+    "processing": ("กำลังแพ็กสินค้า", "Packing"),
+    "shipped": ("จัดส่งแล้ว", "Shipped"),
+    "delivered": ("ส่งถึงแล้ว", "Delivered"),
+    "cancelled": ("ยกเลิกแล้ว", "Cancelled"),
+    "refunded": ("คืนเงินแล้ว", "Refunded"),
+}
+PAYMENT_STATUS: dict[str, tuple[str, str]] = {
+    "pending": ("ยังไม่ชำระ", "Unpaid"),
+    "paid": ("ชำระแล้ว", "Paid"),
+    "failed": ("ชำระไม่สำเร็จ", "Payment failed"),
+    "refunded": ("คืนเงินแล้ว", "Refunded"),
+}
+PAYMENT_METHOD: dict[str, tuple[str, str]] = {
+    "promptpay": ("พร้อมเพย์", "PromptPay"),
+    "bank_transfer": ("โอนเงิน", "Bank transfer"),
+    "cash": ("เงินสด", "Cash"),
+    "card": ("บัตร", "Card"),
+    "cod": ("เก็บเงินปลายทาง", "Cash on delivery"),
+    "other": ("อื่นๆ", "Other"),
+}
+# Where an order or a customer came from.
+CHANNEL: dict[str, tuple[str, str]] = {
+    "widget": ("แชทหน้าเว็บ", "Website chat"),
+    "line": ("LINE", "LINE"),
+    "pos": ("หน้าร้าน", "Counter"),
+    "manual": ("บันทึกเอง", "Entered by hand"),
+}
+
+
+def name_of(words: dict[str, tuple[str, str]], code: str, lang: str) -> str:
+    """The word for ``code`` in ``lang`` ("th" or "en") from one of the tables above; an
+    unknown code (a newer version's, or data typed elsewhere) as stored."""
+    names = words.get(code)
+    if names is None:
+        return code
+    return names[1] if lang == "en" else names[0]
+
+
+def thai(words: dict[str, tuple[str, str]]) -> dict[str, str]:
+    """The Thai words of a table, by code (documents and exports are in Thai)."""
+    return {code: names[0] for code, names in words.items()}
+
 
 # Who did something, as stored in ``actor`` / ``created_by`` columns (the app's own actors;
 # a person's name typed at the counter is kept as typed).

@@ -32,6 +32,7 @@ from typing import Any, Final
 from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
+from minichat_desktop.domain import glossary
 from minichat_desktop.domain.models import (
     Category,
     Order,
@@ -52,30 +53,10 @@ MONEY_FORMAT: Final = "#,##0.00"
 DATE_FORMAT: Final = xlsx.BE_DATE_TIME
 _YIELD: Final = 5_000
 
-STATUS_TH: Final = {
-    "pending": "รอดำเนินการ",
-    "confirmed": "ยืนยันแล้ว",
-    "processing": "กำลังเตรียมสินค้า",
-    "shipped": "จัดส่งแล้ว",
-    "delivered": "ได้รับสินค้าแล้ว",
-    "cancelled": "ยกเลิก",
-    "refunded": "คืนเงินแล้ว",
-}
-CHANNEL_TH: Final = {"widget": "เว็บไซต์", "line": "LINE", "pos": "หน้าร้าน", "manual": "บันทึกเอง"}
-PAYMENT_METHOD_TH: Final = {
-    "promptpay": "พร้อมเพย์",
-    "bank_transfer": "โอนเงิน",
-    "cash": "เงินสด",
-    "card": "บัตร",
-    "cod": "เก็บเงินปลายทาง",
-    "other": "อื่นๆ",
-}
-PAYMENT_STATUS_TH: Final = {
-    "pending": "รอชำระ",
-    "paid": "ชำระแล้ว",
-    "failed": "ไม่สำเร็จ",
-    "refunded": "คืนเงินแล้ว",
-}
+STATUS_TH: Final = glossary.thai(glossary.ORDER_STATUS)
+CHANNEL_TH: Final = glossary.thai(glossary.CHANNEL)
+PAYMENT_METHOD_TH: Final = glossary.thai(glossary.PAYMENT_METHOD)
+PAYMENT_STATUS_TH: Final = glossary.thai(glossary.PAYMENT_STATUS)
 
 
 @dataclass(frozen=True, slots=True)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+from minichat_desktop.domain import glossary
 from minichat_desktop.ui import i18n
 from minichat_desktop.ui.i18n import t
 
@@ -46,9 +47,8 @@ def segment_text(segment: str, order_count: int, computing: bool) -> tuple[str, 
 
 
 def channel_label(channel: str) -> str:
-    return {"widget": t("Website"), "line": "LINE", "pos": t("Counter"), "manual": t("Manual")}.get(
-        channel, channel
-    )
+    """Where a chat or an order came from, in the UI's language (domain.glossary)."""
+    return glossary.name_of(glossary.CHANNEL, channel, i18n.current_language())
 
 
 def local_time(when: dt.datetime | None, *, short: bool = False) -> str:

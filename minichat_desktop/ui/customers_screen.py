@@ -76,6 +76,7 @@ from minichat_desktop.ui.dialogs import ask, choose_file_to_save, inform
 from minichat_desktop.ui.empty_state import EmptyState
 from minichat_desktop.ui.errors import report_error, show_error
 from minichat_desktop.ui.i18n import t
+from minichat_desktop.ui.orders_models import status_label as order_status_label
 from minichat_desktop.ui.tables import ColumnFitter, RowsTableModel, list_table
 
 log = logging.getLogger(__name__)
@@ -298,7 +299,7 @@ class ProfilePane(DetailPane):
             cells = (
                 o.number,
                 local_time(o.created_at, short=True),
-                _order_status(o.status),
+                order_status_label(o.status),
                 format_baht(o.total_satang, symbol=True),
             )
             for j, text in enumerate(cells):
@@ -321,18 +322,6 @@ class ProfilePane(DetailPane):
                 "opted_out": self.opted_out.isChecked(),
             }
         )
-
-
-def _order_status(status: str) -> str:
-    return {
-        "pending": t("Pending"),
-        "confirmed": t("Confirmed"),
-        "processing": t("Processing"),
-        "shipped": t("Shipped"),
-        "delivered": t("Delivered"),
-        "cancelled": t("Cancelled"),
-        "refunded": t("Refunded"),
-    }.get(status, status)
 
 
 # ---------------------------------------------------------------------------- merging

@@ -45,11 +45,12 @@ from PySide6.QtWidgets import (
 )
 from qasync import asyncSlot
 
+from minichat_desktop.domain import glossary
 from minichat_desktop.domain.reporting import dashboard as dash
 from minichat_desktop.domain.shop import bangkok_today
 from minichat_desktop.domain.thai import format_baht
 from minichat_desktop.errors import DomainError
-from minichat_desktop.ui import theme
+from minichat_desktop.ui import i18n, theme
 from minichat_desktop.ui.context import AppContext
 from minichat_desktop.ui.date_edit import DateEdit
 from minichat_desktop.ui.errors import error_text
@@ -598,12 +599,7 @@ class DashboardScreen(QWidget):
         chart.legend().hide()
 
     def channel_name(self, channel: str) -> str:
-        return {
-            "widget": self.tr("Website"),
-            "line": "LINE",
-            "pos": self.tr("Shop counter"),
-            "manual": self.tr("Manual"),
-        }.get(channel, channel)
+        return glossary.name_of(glossary.CHANNEL, channel, i18n.current_language())
 
     def _draw_channels(self, data: dash.DashboardData) -> None:
         chart = self.channels_chart

@@ -11,6 +11,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QBrush, QColor
 
 from minichat_desktop.app.paging import Page
+from minichat_desktop.domain import glossary
 from minichat_desktop.domain.glossary import actor_name
 from minichat_desktop.domain.sales import orders
 from minichat_desktop.domain.sales.orders import (
@@ -29,44 +30,20 @@ from minichat_desktop.ui.tables import RIGHT, Index, PagedTableModel, RowsTableM
 
 
 def status_label(status: str) -> str:
-    return {
-        "pending": t("Pending"),
-        "confirmed": t("Confirmed"),
-        "processing": t("Packing"),
-        "shipped": t("Shipped"),
-        "delivered": t("Delivered"),
-        "cancelled": t("Cancelled"),
-        "refunded": t("Refunded"),
-    }.get(status, status)
+    """An order status in the UI's language (domain.glossary: the same word everywhere)."""
+    return glossary.name_of(glossary.ORDER_STATUS, status, current_language())
 
 
 def payment_label(status: str) -> str:
-    return {
-        "pending": t("Unpaid"),
-        "paid": t("Paid"),
-        "failed": t("Payment failed"),
-        "refunded": t("Refunded"),
-    }.get(status, status)
+    return glossary.name_of(glossary.PAYMENT_STATUS, status, current_language())
 
 
 def method_label(method: str) -> str:
-    return {
-        "promptpay": t("PromptPay"),
-        "bank_transfer": t("Bank transfer"),
-        "cash": t("Cash"),
-        "card": t("Card"),
-        "cod": t("Cash on delivery"),
-        "other": t("Other"),
-    }.get(method, method)
+    return glossary.name_of(glossary.PAYMENT_METHOD, method, current_language())
 
 
 def channel_label(channel: str) -> str:
-    return {
-        "widget": t("Website chat"),
-        "line": t("LINE"),
-        "pos": t("Counter"),
-        "manual": t("Entered by hand"),
-    }.get(channel, channel)
+    return glossary.name_of(glossary.CHANNEL, channel, current_language())
 
 
 def event_label(event: str) -> str:

@@ -131,7 +131,7 @@ async def test_the_range_figures_fill_tiles_and_charts(
         assert isinstance(pie, QPieSeries)
         assert sorted(s.label() for s in pie.slices()) == ["12%", "37%", "51%"]  # in the ring
         names = [m.label() for m in screen.channels_chart.legend().markers(pie)]
-        assert sorted(names) == ["LINE 51%", "หน้าร้าน 12%", "เว็บไซต์ 37%"]
+        assert sorted(names) == ["LINE 51%", "หน้าร้าน 12%", "แชทหน้าเว็บ 37%"]
 
         path = Path(ctx.data_dir) / "dashboard.png"
         assert screen.grab().save(str(path))
@@ -176,7 +176,7 @@ async def test_a_refund_counts_on_its_day_below_zero_when_it_is_more_than_the_sa
         assert [bar_set.at(i) for i in range(bar_set.count())] == [250.0, 480.0]
         (pie,) = screen.channels_chart.series()
         names = [m.label() for m in screen.channels_chart.legend().markers(pie)]
-        assert sorted(names) == ["LINE 34%", "หน้าร้าน 16%", "เว็บไซต์ 49%"]
+        assert sorted(names) == ["LINE 34%", "หน้าร้าน 16%", "แชทหน้าเว็บ 49%"]
     finally:
         await settle(screen)
 

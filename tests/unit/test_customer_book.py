@@ -122,7 +122,7 @@ def test_export_xlsx_and_csv(db: Database, tmp_path: Path) -> None:
     text = (tmp_path / "c.csv").read_text(encoding="utf-8-sig")
     got = list(csv.reader(text.splitlines()))
     assert len(got) == 3 and got[1][1] == "นก" and got[1][10] == "2140.00"
-    assert got[1][12] == "LINE, เว็บไซต์"
+    assert got[1][12] == "LINE, แชทหน้าเว็บ"
 
 
 def test_a_phone_in_the_notes_points_to_the_duplicate(db: Database) -> None:

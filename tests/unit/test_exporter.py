@@ -187,7 +187,7 @@ def test_orders_xlsx_has_one_row_per_order_and_an_items_sheet(db: Database, tmp_
     assert first[2:7] == ["LINE", "รอดำเนินการ", "สมชาย ใจดี", "0812345678",
                           "ชาไทย ×2, เสื้อยืด (แดง / L) ×1"]  # fmt: skip
     assert first[7:12] == [1360, 0, 50, first[10], 1410]
-    assert first[12:] == ["พร้อมเพย์", "รอชำระ", None, None]
+    assert first[12:] == ["พร้อมเพย์", "ยังไม่ชำระ", None, None]
     assert [r[0] for r in rows[1:]] == numbers
     assert ws["B2"].number_format == "[$-1070000]dd/mm/yyyy hh:mm"  # B.E.
     assert all(ws.cell(row=2, column=c).number_format == "#,##0.00" for c in range(8, 13))

@@ -1,9 +1,14 @@
-"""The app's own words in Thai and English: actors and the notes it writes on stock."""
+"""The app's own words in Thai and English: actors, the notes it writes on stock, and the
+names of order and payment statuses, payment methods and channels."""
 
 from __future__ import annotations
 
+from enum import StrEnum
+
 import pytest
 
+from minichat_desktop.domain import glossary
+from minichat_desktop.domain.enums import Channel, OrderStatus, PaymentMethod, PaymentStatus
 from minichat_desktop.domain.glossary import ACTORS, actor_name, stock_note
 
 
@@ -26,3 +31,26 @@ def test_the_apps_own_stock_notes_are_translated_and_reasons_kept() -> None:
     assert stock_note("import สินค้า.xlsx", "th") == "นำเข้าจาก สินค้า.xlsx"
     assert stock_note("import a.csv", "en") == "Imported from a.csv"
     assert stock_note("แตก 2 ใบ", "en") == "แตก 2 ใบ"
+
+
+@pytest.mark.parametrize(
+    ("words", "codes"),
+    [
+        (glossary.ORDER_STATUS, OrderStatus),
+        (glossary.PAYMENT_STATUS, PaymentStatus),
+        (glossary.PAYMENT_METHOD, PaymentMethod),
+        (glossary.CHANNEL, Channel),
+    ],
+)
+def test_every_stored_code_has_one_word_in_each_language(
+    words: dict[str, tuple[str, str]], codes: type[StrEnum]
+) -> None:
+    """A status, method or channel added to the model without its words would show as its
+    code ("processing") on a Thai screen: each has a Thai and an English word, no two codes
+    share one (an owner could not tell them apart in a filter)."""
+    assert set(words) == {c.value for c in codes}
+    for lang in ("th", "en"):
+        names = [glossary.name_of(words, c.value, lang) for c in codes]
+        assert all(n and n != c.value for n, c in zip(names, codes, strict=True) if c != "line")
+        assert len(set(names)) == len(names)
+    assert glossary.name_of(words, "from a newer version", "th") == "from a newer version"

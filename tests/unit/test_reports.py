@@ -332,7 +332,7 @@ def test_sales_report_xlsx_sheets_values_and_totals(
     _, channels, _ = sheet_rows(wb["ยอดขายตามช่องทาง"], 5)
     assert [(r[0], r[1], *(money(v) for v in r[2:5])) for r in channels] == [
         ("หน้าร้าน", 2, Decimal("160.50"), Decimal("0"), Decimal("160.50")),
-        ("เว็บไซต์", 1, Decimal("107.00"), Decimal("0"), Decimal("107.00")),
+        ("แชทหน้าเว็บ", 1, Decimal("107.00"), Decimal("0"), Decimal("107.00")),
         ("LINE", 1, Decimal("214.00"), Decimal("-160.50"), Decimal("53.50")),
     ]
 

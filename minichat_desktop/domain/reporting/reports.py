@@ -59,6 +59,7 @@ from typing import Any, Final
 
 from sqlalchemy.orm import Session
 
+from minichat_desktop.domain import glossary
 from minichat_desktop.domain import shop as shop_mod
 from minichat_desktop.domain.reporting.returns import NOT_SALES_SQL, returned_lines
 from minichat_desktop.domain.shop import BANGKOK
@@ -87,24 +88,9 @@ THAI_MONTHS: Final = (
     "มกราคม", "กุมภาพันธ์", "มีนาคม", "เมษายน", "พฤษภาคม", "มิถุนายน",
     "กรกฎาคม", "สิงหาคม", "กันยายน", "ตุลาคม", "พฤศจิกายน", "ธันวาคม",
 )  # fmt: skip
-CHANNEL_TH: Final = {"widget": "เว็บไซต์", "line": "LINE", "pos": "หน้าร้าน", "manual": "บันทึกเอง"}
-PAYMENT_TH: Final = {
-    "promptpay": "พร้อมเพย์",
-    "bank_transfer": "โอนเงิน",
-    "cash": "เงินสด",
-    "card": "บัตร",
-    "cod": "เก็บเงินปลายทาง",
-    "other": "อื่นๆ",
-}
-STATUS_TH: Final = {
-    "pending": "รอดำเนินการ",
-    "confirmed": "ยืนยันแล้ว",
-    "processing": "กำลังเตรียมสินค้า",
-    "shipped": "จัดส่งแล้ว",
-    "delivered": "ได้รับสินค้าแล้ว",
-    "cancelled": "ยกเลิก",
-    "refunded": "คืนเงินแล้ว",
-}
+CHANNEL_TH: Final = glossary.thai(glossary.CHANNEL)
+PAYMENT_TH: Final = glossary.thai(glossary.PAYMENT_METHOD)
+STATUS_TH: Final = glossary.thai(glossary.ORDER_STATUS)
 TITLES: Final = {
     "sales": "รายงานยอดขาย",
     "products": "รายงานประสิทธิภาพสินค้า",

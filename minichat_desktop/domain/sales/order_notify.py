@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from minichat_desktop.domain import glossary
 from minichat_desktop.domain.conversations import conversations as convs
 from minichat_desktop.domain.models import Conversation
 from minichat_desktop.domain.sales import orders
@@ -58,15 +59,7 @@ PLACEHOLDERS: tuple[str, ...] = (
 )
 
 # What the shopper reads for each order status ({status}).
-STATUS_TH: dict[str, str] = {
-    "pending": "รอดำเนินการ",
-    "confirmed": "ยืนยันแล้ว",
-    "processing": "กำลังเตรียมสินค้า",
-    "shipped": "จัดส่งแล้ว",
-    "delivered": "ส่งถึงแล้ว",
-    "cancelled": "ยกเลิกแล้ว",
-    "refunded": "คืนเงินแล้ว",
-}
+STATUS_TH: dict[str, str] = glossary.thai(glossary.ORDER_STATUS)
 
 DEFAULT_TEMPLATES: dict[str, str] = {
     "confirmed": "ร้านยืนยันออเดอร์ {order_number} แล้วค่ะ ยอดรวม {total} ขอบคุณที่สั่งซื้อนะคะ 🙏",

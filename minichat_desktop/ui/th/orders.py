@@ -34,17 +34,14 @@ TEXTS = {
     # statuses, payments, channels
     "Pending": "รอดำเนินการ",
     "Confirmed": "ยืนยันแล้ว",
-    "Packing": "กำลังแพ็ก",
+    "Packing": "กำลังแพ็กสินค้า",
     "Shipped": "จัดส่งแล้ว",
     "Delivered": "ส่งถึงแล้ว",
     "Cancelled": "ยกเลิกแล้ว",
     "Refunded": "คืนเงินแล้ว",
-    "Unpaid": "ยังไม่ชำระ",
     "Paid": "ชำระแล้ว",
-    "Payment failed": "ชำระไม่สำเร็จ",
     "Payment refunded": "คืนเงินแล้ว",
     "Website chat": "แชทหน้าเว็บ",
-    "Entered by hand": "บันทึกเอง",
     # detail
     "Pick an order to see its items, payment and history.": "เลือกออเดอร์เพื่อดูรายการสินค้า การชำระเงิน และประวัติ",
     "Mark as paid…": "ยืนยันการชำระเงิน…",
