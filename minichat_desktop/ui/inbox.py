@@ -68,7 +68,7 @@ if TYPE_CHECKING:
     from minichat_desktop.domain.catalog import products as catalog
     from minichat_desktop.domain.conversations import conversations as convs
     from minichat_desktop.domain.customers import customers
-    from minichat_desktop.domain.sales import orders
+    from minichat_desktop.domain.sales import order_notify, orders
     from minichat_desktop.sync import media
     from minichat_desktop.ui import orders_models as order_words
     from relay import protocol as p
@@ -77,6 +77,7 @@ else:  # loaded after the window's first paint (see minichat_desktop/lazy.py)
     catalog = lazy_module("minichat_desktop.domain.catalog.products")
     customers = lazy_module("minichat_desktop.domain.customers.customers")
     orders = lazy_module("minichat_desktop.domain.sales.orders")
+    order_notify = lazy_module("minichat_desktop.domain.sales.order_notify")
     convs = lazy_module("minichat_desktop.domain.conversations.conversations")
     media = lazy_module("minichat_desktop.sync.media")
     p = lazy_module("relay.protocol")
@@ -931,7 +932,7 @@ class InboxScreen(QWidget):
     def use_canned(self, text: str) -> None:
         if self.current is None:
             return
-        filled = self.ctx.ops.read_now(convs.render_canned, text, self.current.id)
+        filled = self.ctx.ops.read_now(order_notify.render_canned, text, self.current.id)
         self.composer.insertPlainText(filled)
         self.composer.setFocus()
 

@@ -30,7 +30,6 @@ from PySide6.QtWidgets import (
     QLineEdit,
     QListWidget,
     QListWidgetItem,
-    QPlainTextEdit,
     QPushButton,
     QVBoxLayout,
     QWidget,
@@ -45,6 +44,7 @@ from minichat_desktop.ui import i18n, theme
 from minichat_desktop.ui.errors import error_text
 from minichat_desktop.ui.i18n import current_language, t
 from minichat_desktop.ui.orders_models import event_label, method_label, status_label
+from minichat_desktop.ui.placeholder_edit import FieldButtons, PlaceholderEdit
 
 if TYPE_CHECKING:
     from minichat_desktop.domain.payments.slips import SlipCheckView
@@ -518,7 +518,7 @@ class TemplatesDialog(QDialog):
             item = QListWidgetItem(event_label(event))
             item.setData(Qt.ItemDataRole.UserRole, event)
             self.events.addItem(item)
-        self.editor = QPlainTextEdit()
+        self.editor = PlaceholderEdit()
         self.editor.setMinimumHeight(140)
         self.intro = QLabel(objectName="Muted")
         self.intro.setWordWrap(True)
@@ -528,18 +528,7 @@ class TemplatesDialog(QDialog):
                 "Click a field to insert it."
             )
         )
-        fields = QHBoxLayout()
-        fields.setSpacing(4)
-        self.field_buttons: list[QPushButton] = []
-        for name in order_notify.PLACEHOLDERS:
-            b = QPushButton("{" + name + "}")
-            b.setStyleSheet("padding: 2px 6px; font-size: 11px;")
-            b.clicked.connect(lambda _c=False, n=name: self.editor.insertPlainText("{" + n + "}"))
-            fields.addWidget(b)
-            self.field_buttons.append(b)
-        fields.addStretch(1)
-        fields_box = QWidget()
-        fields_box.setLayout(fields)
+        self.fields_box = FieldButtons(self.editor, order_notify.PLACEHOLDERS)
         self.preview_title = QLabel(self.tr("Preview"))
         self.preview_title.setStyleSheet("font-weight: 600;")
         self.preview = QLabel()
@@ -557,7 +546,7 @@ class TemplatesDialog(QDialog):
 
         right = QVBoxLayout()
         right.addWidget(self.intro)
-        right.addWidget(fields_box)
+        right.addWidget(self.fields_box)
         right.addWidget(self.editor, 2)
         right.addWidget(self.preview_title)
         right.addWidget(self.preview, 1)
@@ -585,14 +574,14 @@ class TemplatesDialog(QDialog):
     def _switch(self) -> None:
         event = self.current_event()
         self._current = ""
-        self.editor.setPlainText(self.templates.get(event, ""))
+        self.editor.set_template(self.templates.get(event, ""))
         self._current = event
         self._edited()
 
     def _edited(self) -> None:
         if not self._current:
             return
-        self.templates[self._current] = self.editor.toPlainText()
+        self.templates[self._current] = self.editor.template()
         try:
             order_notify.validate_template(self._current, self.templates[self._current])
         except DomainError as exc:
@@ -607,7 +596,7 @@ class TemplatesDialog(QDialog):
     def _reset_current(self) -> None:
         event = self.current_event()
         if event:
-            self.editor.setPlainText(order_notify.DEFAULT_TEMPLATES[event])
+            self.editor.set_template(order_notify.DEFAULT_TEMPLATES[event])
 
     def check(self) -> str:
         for event in order_notify.EVENTS:

@@ -25,7 +25,6 @@ from PySide6.QtWidgets import (
     QLineEdit,
     QListWidget,
     QListWidgetItem,
-    QPlainTextEdit,
     QPushButton,
     QScrollArea,
     QStackedWidget,
@@ -35,6 +34,7 @@ from PySide6.QtWidgets import (
 from qasync import asyncSlot
 
 from minichat_desktop.app import relay_link
+from minichat_desktop.domain import placeholders
 from minichat_desktop.domain.conversations import conversations as convs
 from minichat_desktop.errors import DomainError, UserError
 from minichat_desktop.secrets import LINE_SECRET, LINE_TOKEN, RELAY_TOKEN
@@ -42,6 +42,7 @@ from minichat_desktop.sync.status import LinkState, Status
 from minichat_desktop.ui import i18n, theme
 from minichat_desktop.ui.context import AppContext
 from minichat_desktop.ui.dialogs import confirm
+from minichat_desktop.ui.placeholder_edit import FieldButtons, PlaceholderEdit
 from minichat_desktop.ui.settings_backups import BackupsPage
 from minichat_desktop.ui.settings_bot import BotPage
 from minichat_desktop.ui.settings_common import (
@@ -508,6 +509,7 @@ class ChatPage(Page):
         row = QHBoxLayout(self.canned_box)
         left = QVBoxLayout()
         self.canned = QListWidget(objectName="CannedList")
+        self.canned.setSpacing(4)
         self.canned.setFixedWidth(240)
         self.canned.currentItemChanged.connect(self.on_pick_canned)
         self.new_canned = QPushButton()
@@ -518,31 +520,13 @@ class ChatPage(Page):
         right = QVBoxLayout()
         ef = form()
         self.canned_title = QLineEdit()
-        self.canned_text = QPlainTextEdit()
-        self.canned_text.setTabChangesFocus(True)
+        self.canned_text = PlaceholderEdit()
         self.canned_text.setMinimumHeight(96)
         self.canned_labels = [QLabel(), QLabel(), QLabel()]
         ef.addRow(self.canned_labels[0], self.canned_title)
         ef.addRow(self.canned_labels[1], self.canned_text)
-        fields = QHBoxLayout()
-        fields.setSpacing(4)
-        self.field_buttons: list[QPushButton] = []
-        for name in convs.TEMPLATE_FIELDS:
-            b = QPushButton("{{" + name + "}}")
-            b.setStyleSheet("padding: 3px 6px; font-size: 8.5pt;")
-            b.clicked.connect(lambda _c=False, n=name: self.insert_field(n))
-            self.field_buttons.append(b)
-        grid = QVBoxLayout()
-        grid.setSpacing(4)
-        for start in range(0, len(self.field_buttons), 3):
-            line = QHBoxLayout()
-            line.setSpacing(4)
-            for b in self.field_buttons[start : start + 3]:
-                line.addWidget(b)
-            line.addStretch(1)
-            grid.addLayout(line)
-        fields.addLayout(grid)
-        ef.addRow(self.canned_labels[2], fields)
+        self.fields = FieldButtons(self.canned_text, list(placeholders.FIELDS))
+        ef.addRow(self.canned_labels[2], self.fields)
         right.addLayout(ef)
         self.delete_canned = danger(QPushButton())
         self.delete_canned.clicked.connect(self.on_delete_canned)
@@ -565,8 +549,8 @@ class ChatPage(Page):
         self.canned_labels[0].setText(self.tr("Title"))
         self.canned_labels[1].setText(self.tr("Text"))
         self.canned_labels[2].setText(self.tr("Insert"))
-        for b in self.field_buttons:
-            b.setToolTip(self.tr("Filled in from the chat's customer, order and shop"))
+        self.fields.retranslate()
+        self.fields.setToolTip(self.tr("Filled in from the chat's customer, order and shop"))
         self.delete_canned.setText(self.tr("Delete"))
         self.save_canned.setText(self.tr("Save response"))
 
@@ -613,12 +597,8 @@ class ChatPage(Page):
         cid, text = item.data(Qt.ItemDataRole.UserRole)
         self.editing_id = int(cid)
         self.canned_title.setText(item.text())
-        self.canned_text.setPlainText(text)
+        self.canned_text.set_template(text)
         self.delete_canned.setEnabled(True)
-
-    def insert_field(self, name: str) -> None:
-        self.canned_text.insertPlainText("{{" + name + "}}")
-        self.canned_text.setFocus()
 
     @asyncSlot()
     async def on_save_canned(self) -> None:
@@ -629,7 +609,7 @@ class ChatPage(Page):
             saved = await self.ctx.ops.write(
                 convs.save_canned,
                 self.canned_title.text(),
-                self.canned_text.toPlainText(),
+                self.canned_text.template(),
                 self.editing_id,
             )
         except DomainError as exc:
@@ -746,7 +726,6 @@ QTableView::item {{ padding: 2px 8px; }}
 QLineEdit:disabled, QComboBox:disabled {{ background: #F0F2F5; color: #9AA5B1; }}
 QDateEdit {{ background: #FFFFFF; border: 1px solid #CBD2D9; border-radius: 6px;
     padding: 4px 6px; }}
-QListWidget#CannedList::item {{ padding: 6px 8px; }}
 """
 
 

@@ -133,6 +133,9 @@ QPushButton[primary="true"] {{ background: {GREEN}; color: white; border: 1px so
 QPushButton[primary="true"]:hover {{ background: {GREEN_DARK}; }}
 QPushButton[primary="true"]:disabled {{ background: #9CC9BC; border-color: #9CC9BC; }}
 QPushButton[danger="true"] {{ color: {RED}; border-color: {RED}; }}
+QPushButton#FieldButton {{ padding: 2px 10px; border-radius: 11px; color: {GREEN_DARK};
+    background: #F3FAF7; border: 1px solid #B7DCCF; }}
+QPushButton#FieldButton:hover {{ background: #E6F4EF; }}
 QTableView, QListView, QTreeView {{ background: #FFFFFF; border: 1px solid {LINE_COLOR};
     border-radius: 6px; gridline-color: {LINE_COLOR}; selection-background-color: #D9F0E8;
     selection-color: {INK}; }}

@@ -457,3 +457,57 @@ def test_reworded_order_messages_stop_saying_baht_twice(tmp_path: Path) -> None:
         "shipped": "ส่งแล้ว {tracking}",
     }
     assert templates["paid"] == now["paid"]
+
+
+def test_canned_replies_take_the_order_messages_placeholders(tmp_path: Path) -> None:
+    """0011: canned replies saved as "{{order_number}}" (and the two old names) read
+    "{order_number}", "{status}", "{tracking}"; a brace typed as text stays text ("{{"), the
+    old default's "{{total}} บาท" loses its baht; filled in a chat, they read as before with
+    the order's status in Thai and money as "฿". Down again gives the old texts back."""
+    from minichat_desktop.domain.conversations import conversations as convs
+    from minichat_desktop.domain.sales import order_notify
+
+    folder = tmp_path / "data"
+    Database.open(folder).dispose()
+    path = paths.database_path(folder)
+    migrate.downgrade(path, "0010")
+    old = {
+        "ยอด": "ออเดอร์ {{order_number}} ยอดชำระ {{total}} บาทค่ะ",
+        "สถานะ": "คุณ{{ customer_name }} ออเดอร์ {{order_status}} เลขพัสดุ {{tracking_number}}",
+        "ปีกกา": "โปร {ลด 10%} ที่ {{shop_name}} :-}",
+    }
+    con = sqlite3.connect(path)
+    con.execute("DELETE FROM canned_responses")
+    for i, (title, text) in enumerate(old.items()):
+        con.execute(
+            "INSERT INTO canned_responses (title, text, position) VALUES (?, ?, ?)",
+            (title, text, i),
+        )
+    con.commit()
+    con.close()
+    migrate.upgrade(path)
+    db = Database.open(folder)
+    try:
+        with db.write() as s:
+            now = {c.title: c.text for c in convs.list_canned(s)}
+            rec = convs.record_inbound(s, "widget:w1", {"id": "a", "kind": "text", "text": "hi"})
+            assert rec is not None
+            filled = order_notify.render_canned(s, now["ปีกกา"], rec.conversation.id)
+    finally:
+        db.dispose()
+    assert now == {
+        "ยอด": "ออเดอร์ {order_number} ยอดชำระ {total}ค่ะ",
+        "สถานะ": "คุณ{customer_name} ออเดอร์ {status} เลขพัสดุ {tracking}",
+        "ปีกกา": "โปร {{ลด 10%}} ที่ {shop_name} :-}}",
+    }
+    assert filled.startswith("โปร {ลด 10%} ที่ ") and filled.endswith(" :-}")
+    migrate.downgrade(path, "0010")
+    con = sqlite3.connect(path)
+    try:
+        back = dict(con.execute("SELECT title, text FROM canned_responses").fetchall())
+    finally:
+        con.close()
+    assert back["สถานะ"] == (
+        "คุณ{{customer_name}} ออเดอร์ {{order_status}} เลขพัสดุ {{tracking_number}}"
+    )
+    assert back["ปีกกา"] == "โปร {ลด 10%} ที่ {{shop_name}} :-}"

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from PySide6.QtGui import QColor, QImage
+from PySide6.QtTest import QTest
 from support.bot_shop import BotShop, make_shop, new_conversation
 from support.boxes import choose_file
 from support.waiting import until
@@ -485,25 +486,37 @@ async def test_the_slip_opens_scaled_and_zooms(
     await _close(screen)
 
 
-async def test_templates_refuse_an_unknown_placeholder_and_save_the_shops_words(
+async def test_templates_show_placeholders_as_chips_and_save_the_shops_words(
     make_ctx: Callable[..., AppContext],
 ) -> None:
+    """The owner sees "เลขพัสดุ", never {tracking}: fields go in as chips from the buttons;
+    braces typed by hand stay text (a misspelt placeholder cannot be made); the preview and
+    the saved template are right."""
     _ctx, db, _ids, screen = await _shop(make_ctx)
     task = screen.edit_templates()
     dialog: TemplatesDialog = await _dialog(screen, TemplatesDialog)
     dialog.events.setCurrentRow(order_notify.EVENTS.index("shipped"))
-    dialog.editor.setPlainText("ส่งแล้วค่ะ {order_number} {tracknig}")
-    assert "{tracknig}" in dialog.problem.text() and "จัดส่งแล้ว" in dialog.problem.text()
-    dialog.accept()
-    assert dialog.isVisible()
-    dialog.editor.setPlainText("ส่งแล้วค่ะ {order_number}\nเลข {tracking}")
+    assert "{order_number}" not in dialog.editor.toPlainText()
+    dialog.editor.clear()
+    dialog.editor.insertPlainText("ส่งแล้วค่ะ ")
+    dialog.fields_box.buttons["order_number"].click()
+    dialog.editor.insertPlainText("\nเลข ")
+    dialog.fields_box.buttons["tracking"].click()
+    QTest.keyClicks(dialog.editor, " {tracknig}")
+    assert [b.text() for b in dialog.fields_box.buttons.values()][:2] == [
+        "+ ชื่อลูกค้า",
+        "+ เลขออเดอร์",
+    ]
     assert dialog.problem.text() == ""
-    assert dialog.preview.text() == "ส่งแล้วค่ะ MC-2026-000123\nเลข EE123456785TH"
+    assert dialog.preview.text() == "ส่งแล้วค่ะ MC-2026-000123\nเลข EE123456785TH {tracknig}"
     dialog.accept()
     saved = await task
     assert saved is not None
     with db.read() as s:
-        assert order_notify.get_templates(s)["shipped"] == "ส่งแล้วค่ะ {order_number}\nเลข {tracking}"
+        assert (
+            order_notify.get_templates(s)["shipped"]
+            == "ส่งแล้วค่ะ {order_number}\nเลข {tracking} {{tracknig}}"
+        )
     await _close(screen)
 
 
@@ -518,9 +531,9 @@ async def test_the_partly_refunded_message_is_edited_with_the_others(
     row = order_notify.EVENTS.index("partly_refunded")
     assert dialog.events.item(row).text() == "คืนเงินบางส่วน"
     dialog.events.setCurrentRow(row)
-    assert dialog.editor.toPlainText() == order_notify.DEFAULT_TEMPLATES["partly_refunded"]
-    assert "{refunded}" in [b.text() for b in dialog.field_buttons]
-    dialog.editor.setPlainText("คืนเงิน {refunded} ของออเดอร์ {order_number} แล้วค่ะ")
+    assert dialog.editor.template() == order_notify.DEFAULT_TEMPLATES["partly_refunded"]
+    assert dialog.fields_box.buttons["refunded"].text() == "+ ยอดที่คืน"
+    dialog.editor.set_template("คืนเงิน {refunded} ของออเดอร์ {order_number} แล้วค่ะ")
     assert dialog.problem.text() == ""
     assert dialog.preview.text() == "คืนเงิน ฿150 ของออเดอร์ MC-2026-000123 แล้วค่ะ"
     dialog.accept()

@@ -15,7 +15,9 @@ from typing import Any
 import httpx
 import pytest
 import shiboken6
+from PySide6.QtCore import Qt
 from PySide6.QtGui import QColor, QTextCursor
+from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QWidget
 from support.boxes import Boxes
 from support.relay_proc import Relay
@@ -324,31 +326,41 @@ async def test_widget_save_rejects_a_bad_origin_and_keeps_the_form(
 async def test_canned_responses_add_edit_delete(
     make_ctx: Callable[..., AppContext], screen_for: Any, dialogs: list[Any]
 ) -> None:
-    """Canned responses are added, edited and deleted through the domain."""
+    """Canned responses are added, edited and deleted through the domain; placeholders are
+    chips named in Thai, typed around and deleted whole, and stored as {name}."""
     ctx = make_ctx()
     page = screen_for(ctx).chat
     assert page.canned.count() == 0
     page.on_new_canned()
     page.canned_title.setText("แจ้งยอด")
-    page.canned_text.setPlainText("ยอดชำระ ")
-    page.canned_text.moveCursor(QTextCursor.MoveOperation.End)
-    page.insert_field("total")
+    page.canned_text.insertPlainText("ยอดชำระ ")  # Thai arrives through the input method
+    page.fields.buttons["total"].click()
+    assert page.fields.buttons["total"].text() == "+ ยอดรวม"
+    QTest.keyClicks(page.canned_text, " {promo}")  # typed right after the chip
     page.save_canned.click()
     await until(lambda: page.feedback.tone is not None)
     assert [(c.title, c.text) for c in ctx.ops.read_now(convs.list_canned)] == [
-        ("แจ้งยอด", "ยอดชำระ {{total}}")
+        ("แจ้งยอด", "ยอดชำระ {total} {{promo}}")
     ]
     assert page.canned.currentItem().text() == "แจ้งยอด"
+    # what the owner sees: the chip's name, never the code
+    assert "{total}" not in page.canned_text.toPlainText()
 
-    page.canned_text.setPlainText("ยอดชำระ {{total}} บาท ({{order_number}})")
+    page.canned_text.moveCursor(QTextCursor.MoveOperation.End)
+    for _ in range(len(" {promo}")):
+        QTest.keyClick(page.canned_text, Qt.Key.Key_Backspace)
+    QTest.keyClick(page.canned_text, Qt.Key.Key_Backspace)  # the chip, whole
+    page.fields.buttons["order_number"].click()
     assert await page.save_canned_now()
     (saved,) = ctx.ops.read_now(convs.list_canned)
-    assert saved.text == "ยอดชำระ {{total}} บาท ({{order_number}})"
+    assert saved.text == "ยอดชำระ {order_number}"
 
-    page.canned_text.setPlainText("สวัสดี {{nickname}}")
-    assert not await page.save_canned_now()
-    assert dialogs[-1][1] == "ไม่รู้จักช่อง {{nickname}}"
-    assert page.canned_text.toPlainText() == "สวัสดี {{nickname}}"
+    # a name in braces that is no placeholder (an older text's typo) shows as it reads and is
+    # kept as text, never sent as an empty gap
+    page.canned_text.set_template("สวัสดี {nickname} {customer_name}")
+    assert await page.save_canned_now()
+    (saved,) = ctx.ops.read_now(convs.list_canned)
+    assert saved.text == "สวัสดี {{nickname}} {customer_name}"
 
     page.on_delete_canned()
     await until(lambda: not ctx.ops.read_now(convs.list_canned))

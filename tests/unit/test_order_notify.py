@@ -259,3 +259,32 @@ def test_refunded_is_a_placeholder_and_the_preview_shows_an_amount(db: Database)
         text = order_notify.preview(s, "partly_refunded", "คืน {refunded} ออเดอร์ {order_number}")
     assert text == "คืน ฿150 ออเดอร์ MC-2026-000123"
     assert "{refunded}" in order_notify.DEFAULT_TEMPLATES["partly_refunded"]
+
+
+def test_canned_replies_are_filled_like_order_messages(db: Database) -> None:
+    """A canned reply names the same facts as the order messages and reads them the same
+    way (the chat's order, its status in Thai, money as ฿); a line that holds nothing but
+    placeholders with nothing to say is left out."""
+    bot = make_shop(db)
+    order_id = _chat_order(db, bot.tee_red_m)
+    text = "คุณ{customer_name} ออเดอร์ {order_number} ({status}) ยอด {total}\n{tracking}"
+    with db.write() as s:
+        conversation = convs.find_conversation(s, "widget:shopper0001")
+        assert conversation is not None
+        saved = convs.save_canned(s, "สรุป", text)
+        filled = order_notify.render_canned(s, saved.text, conversation.id)
+        number = orders.get_order(s, order_id).number
+        total = orders.get_order(s, order_id).total_satang
+    assert filled == f"คุณสมหญิง ใจดี ออเดอร์ {number} (รอดำเนินการ) ยอด ฿{total // 100:,}"
+
+
+@pytest.mark.parametrize(
+    ("text", "code"),
+    [("สวัสดี {nickname}", "canned.unknown_field"), ("โปร {ลด", "canned.bad_braces")],
+)
+def test_a_canned_reply_that_cannot_be_filled_is_refused(
+    db: Database, text: str, code: str
+) -> None:
+    with db.write() as s, pytest.raises(UserError) as caught:
+        convs.save_canned(s, "ผิด", text)
+    assert caught.value.code == code

@@ -22,7 +22,7 @@ from typing import Any
 from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
-from minichat_desktop.domain import inbox_reads
+from minichat_desktop.domain import inbox_reads, placeholders
 from minichat_desktop.domain.activity import analytics
 from minichat_desktop.domain.customers import customers
 from minichat_desktop.domain.inbox_reads import ConversationView as ConversationView
@@ -602,16 +602,6 @@ def latest_order_for(session: Session, customer_id: int | None) -> Order | None:
 # ---------------------------------------------------------------------------- canned responses
 
 
-TEMPLATE_FIELDS = (
-    "customer_name",
-    "order_number",
-    "total",
-    "order_status",
-    "tracking_number",
-    "shop_name",
-)
-
-
 def list_canned(session: Session) -> list[CannedView]:
     return [
         CannedView(c.id, c.title, c.text)
@@ -626,13 +616,7 @@ def save_canned(
 ) -> CannedView:
     if not title.strip() or not text.strip():
         raise UserError("canned.empty", "a canned response needs a title and a text")
-    unknown = set(re.findall(r"{{\s*(\w+)\s*}}", text)) - set(TEMPLATE_FIELDS)
-    if unknown:
-        raise UserError(
-            "canned.unknown_field",
-            f"unknown field {{{{{sorted(unknown)[0]}}}}}; use one of {', '.join(TEMPLATE_FIELDS)}",
-            field=sorted(unknown)[0],
-        )
+    _check_canned(text)
     if canned_id is None:
         row = CannedResponse(
             title=title.strip(),
@@ -654,31 +638,32 @@ def delete_canned(session: Session, canned_id: int) -> None:
     session.execute(delete(CannedResponse).where(CannedResponse.id == canned_id))
 
 
-def render_canned(session: Session, text: str, conversation_id: int) -> str:
-    """Fill ``{{field}}`` from the conversation's customer, their latest order and the shop.
-    Unknown values become empty strings."""
-    from minichat_desktop.domain.shop import get_profile
-
-    conv = _load(session, conversation_id)
-    customer = session.get(Customer, conv.customer_id) if conv.customer_id else None
-    order = latest_order_for(session, conv.customer_id)
-    values = {
-        "customer_name": (customer.name if customer else "") or "คุณลูกค้า",
-        "order_number": order.number if order else "",
-        "total": format_baht(order.total_satang) if order else "",
-        "order_status": order.status if order else "",
-        "tracking_number": order.tracking_number if order else "",
-        "shop_name": get_profile(session).name,
-    }
-    return re.sub(r"{{\s*(\w+)\s*}}", lambda m: values.get(m.group(1), ""), text)
+def _check_canned(text: str) -> None:
+    """Refuse a reply whose placeholders cannot be filled: a brace not closed, or a name
+    that is not one of :data:`placeholders.FIELDS` (a typo would be sent as an empty gap)."""
+    try:
+        names = placeholders.names_in(text)
+    except placeholders.BadPlaceholder as exc:
+        raise UserError(
+            "canned.bad_braces",
+            "a brace { or } in the reply is not a placeholder: write a placeholder as "
+            "{customer_name}, a brace itself as {{ or }}",
+        ) from exc
+    unknown = [n for n in names if n not in placeholders.FIELDS]
+    if unknown:
+        raise UserError(
+            "canned.unknown_field",
+            f"unknown field {{{unknown[0]}}}; use one of {', '.join(placeholders.FIELDS)}",
+            field=unknown[0],
+        )
 
 
 DEFAULT_CANNED = (
-    ("ทักทาย", "สวัสดีค่ะ คุณ{{customer_name}} ยินดีต้อนรับสู่ {{shop_name}} ค่ะ มีอะไรให้ช่วยไหมคะ"),
-    ("แจ้งยอดชำระ", "ออเดอร์ {{order_number}} ยอดชำระ {{total}} บาทค่ะ โอนแล้วส่งสลิปในแชทได้เลยค่ะ"),
-    ("ได้รับเงินแล้ว", "ได้รับการชำระเงินออเดอร์ {{order_number}} แล้วค่ะ ขอบคุณมากค่ะ"),
-    ("แจ้งเลขพัสดุ", "จัดส่งออเดอร์ {{order_number}} แล้วค่ะ เลขพัสดุ {{tracking_number}}"),
-    ("ขอบคุณ", "ขอบคุณที่อุดหนุน {{shop_name}} นะคะ 🙏"),
+    ("ทักทาย", "สวัสดีค่ะ คุณ{customer_name} ยินดีต้อนรับสู่ {shop_name} ค่ะ มีอะไรให้ช่วยไหมคะ"),
+    ("แจ้งยอดชำระ", "ออเดอร์ {order_number} ยอดชำระ {total} ค่ะ โอนแล้วส่งสลิปในแชทได้เลยค่ะ"),
+    ("ได้รับเงินแล้ว", "ได้รับการชำระเงินออเดอร์ {order_number} แล้วค่ะ ขอบคุณมากค่ะ"),
+    ("แจ้งเลขพัสดุ", "จัดส่งออเดอร์ {order_number} แล้วค่ะ เลขพัสดุ {tracking}"),
+    ("ขอบคุณ", "ขอบคุณที่อุดหนุน {shop_name} นะคะ 🙏"),
 )
 
 

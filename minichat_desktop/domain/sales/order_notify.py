@@ -16,16 +16,15 @@ placeholders all rendered empty (no tracking link for a Kerry parcel) is left ou
 
 from __future__ import annotations
 
-import string
 from collections.abc import Mapping
 from dataclasses import dataclass
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from minichat_desktop.domain import glossary
+from minichat_desktop.domain import glossary, placeholders
 from minichat_desktop.domain.conversations import conversations as convs
-from minichat_desktop.domain.models import Conversation
+from minichat_desktop.domain.models import Conversation, Order
 from minichat_desktop.domain.sales import orders
 from minichat_desktop.domain.shop import get_profile, get_setting, put_setting
 from minichat_desktop.domain.thai import chat_baht, tracking_url
@@ -46,17 +45,7 @@ EVENTS: tuple[str, ...] = (
     "refunded",
 )
 
-PLACEHOLDERS: tuple[str, ...] = (
-    "order_number",
-    "status",
-    "carrier",
-    "tracking",
-    "tracking_url",
-    "total",
-    "refunded",
-    "customer_name",
-    "shop_name",
-)
+PLACEHOLDERS: tuple[str, ...] = tuple(placeholders.FIELDS)
 
 # What the shopper reads for each order status ({status}).
 STATUS_TH: dict[str, str] = glossary.thai(glossary.ORDER_STATUS)
@@ -96,27 +85,21 @@ class Told:
 
 def _fields(template: str, event: str) -> list[str]:
     try:
-        parsed = list(string.Formatter().parse(template))
-    except ValueError as exc:
+        return placeholders.names_in(template)
+    except placeholders.BadPlaceholder as exc:
+        if exc.kind == "braces":
+            raise UserError(
+                "order_notify.bad_braces",
+                f"template {event!r}: a brace {{ or }} is not closed; write a placeholder as "
+                "{order_number}",
+                event=event,
+            ) from exc
         raise UserError(
-            "order_notify.bad_braces",
-            f"template {event!r}: a brace {{ or }} is not closed; write a placeholder as "
+            "order_notify.bad_placeholder",
+            f"template {event!r}: write placeholders as a plain name in braces, such as "
             "{order_number}",
             event=event,
         ) from exc
-    names = []
-    for _text, name, spec, conversion in parsed:
-        if name is None:
-            continue
-        if name == "" or spec or conversion:
-            raise UserError(
-                "order_notify.bad_placeholder",
-                f"template {event!r}: write placeholders as a plain name in braces, such as "
-                "{order_number}",
-                event=event,
-            )
-        names.append(name)
-    return names
 
 
 def validate_template(event: str, template: str) -> str:
@@ -198,19 +181,7 @@ def values_for(
     }
 
 
-def render(template: str, values: Mapping[str, str]) -> str:
-    """The message: placeholders filled; a line whose placeholders all came out empty (and
-    that held nothing else but punctuation) is dropped."""
-    lines = []
-    for line in template.splitlines():
-        names = [n for _t, n, _s, _c in string.Formatter().parse(line) if n]
-        filled = line.format_map({n: values.get(n, "") for n in names})
-        if names and all(not values.get(n) for n in names):
-            rest = "".join(t for t, _n, _s, _c in string.Formatter().parse(line))
-            if not any(ch.isalnum() for ch in rest):
-                continue
-        lines.append(filled.rstrip())
-    return "\n".join(lines).strip()
+render = placeholders.render
 
 
 def preview(session: Session, event: str, template: str, order_id: int | None = None) -> str:
@@ -269,3 +240,27 @@ def tell_shopper(
     text = p.fit_text(render(template, values))
     convs.queue_outgoing(session, conversation_id, p.Text(text), actor)
     return Told(conversation_id, text)
+
+
+# ---------------------------------------------------------------------------- canned replies
+
+
+def render_canned(session: Session, text: str, conversation_id: int) -> str:
+    """A canned reply for a chat: its placeholders filled from the chat's latest order (else
+    its customer's), the customer and the shop, with the same values an order message would
+    have ("฿1,040", "จัดส่งแล้ว"); a customer without a name is "คุณลูกค้า"."""
+    conv = convs.get_conversation(session, conversation_id)
+    order_id = session.scalar(
+        select(Order.id).where(Order.conversation_ref == conv.ref).order_by(Order.id.desc())
+    )
+    if order_id is None:
+        latest = convs.latest_order_for(session, conv.customer_id)
+        order_id = latest.id if latest is not None else None
+    shop = get_profile(session).name
+    values = (
+        values_for(orders.get_order(session, order_id), shop)
+        if order_id is not None
+        else {"shop_name": shop}
+    )
+    values["customer_name"] = conv.customer_name or values.get("customer_name") or "คุณลูกค้า"
+    return render(text, values)
