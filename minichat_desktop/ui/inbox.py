@@ -63,6 +63,7 @@ from minichat_desktop.ui.context import AppContext
 from minichat_desktop.ui.dialogs import ask, choose_file_to_open
 from minichat_desktop.ui.empty_state import EmptyState
 from minichat_desktop.ui.errors import show_error
+from minichat_desktop.ui.list_rows import Row, fill
 
 if TYPE_CHECKING:
     from minichat_desktop.domain.catalog import products as catalog
@@ -173,14 +174,14 @@ class ProductPicker(QDialog):
         hits = await self.ctx.ops.read(catalog.search_products, self.search.text(), limit=40)
         if seq != self._seq:
             return  # a newer query is on its way
-        self.list.clear()
+        rows = []
         for h in hits:
-            item = QListWidgetItem(
-                f"{h.name_th}  ·  {format_baht(h.price_satang, symbol=True)}  ·  "
-                f"{self.tr('stock')} {h.stock}  ·  {h.sku}",
-                self.list,
-            )
-            item.setData(Qt.ItemDataRole.UserRole, h.product_id)
+            out = h.track_inventory and h.stock <= 0
+            stock = self.tr("Out of stock") if out else self.tr("in stock: {n}").format(n=h.stock)
+            detail = f"{h.sku} · {stock}" if h.track_inventory else h.sku
+            price = format_baht(h.price_satang, symbol=True)
+            rows.append(Row(h.name_th, h.product_id, detail, price, warn=out))
+        fill(self.list, rows)
         if self.list.count():
             self.list.setCurrentRow(0)
 

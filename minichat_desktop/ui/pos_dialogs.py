@@ -34,6 +34,7 @@ from minichat_desktop.domain.shop import BANGKOK
 from minichat_desktop.domain.thai import ThaiFormatError, format_baht, parse_baht
 from minichat_desktop.ui.i18n import t
 from minichat_desktop.ui.i18n import when as when_text
+from minichat_desktop.ui.list_rows import Row, fill
 from minichat_desktop.ui.theme import AMBER, GREEN
 
 METHOD_NAMES = {
@@ -452,18 +453,13 @@ class PickDialog(QDialog):
     """Choose one row of a list with the arrow keys and Enter (variants, held sales, recent
     sales)."""
 
-    def __init__(
-        self, title: str, rows: list[tuple[str, object]], parent: QWidget | None = None
-    ) -> None:
+    def __init__(self, title: str, rows: list[Row], parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setWindowTitle(title)
         self.resize(480, 360)
         self.chosen: object = None
         self.list = QListWidget()
-        for text, value in rows:
-            item = QListWidgetItem(text)
-            item.setData(Qt.ItemDataRole.UserRole, value)
-            self.list.addItem(item)
+        fill(self.list, rows)
         self.list.setCurrentRow(0)
         self.list.itemActivated.connect(self._choose)
         buttons = QDialogButtonBox()
@@ -483,22 +479,31 @@ class PickDialog(QDialog):
         self.accept()
 
 
-def variant_rows(items: list[Sellable]) -> list[tuple[str, object]]:
-    rows: list[tuple[str, object]] = []
-    for s in items:
-        stock = t("in stock: {n}").format(n=s.stock) if s.track_inventory else ""
-        rows.append((f"{s.label} · {format_baht(s.price_satang, symbol=True)} · {stock}", s))
-    return rows
+def sellable_row(s: Sellable) -> Row:
+    """A product option as a row: its name, price, SKU and stock (red when none is left)."""
+    out = s.track_inventory and s.stock <= 0
+    stock = (
+        (t("Out of stock") if out else t("in stock: {n}").format(n=s.stock))
+        if s.track_inventory
+        else ""
+    )
+    detail = " · ".join(x for x in (s.sku, stock) if x)
+    return Row(s.label, s, detail, format_baht(s.price_satang, symbol=True), warn=out)
 
 
-def held_rows(held: list[HeldView]) -> list[tuple[str, object]]:
+def variant_rows(items: list[Sellable]) -> list[Row]:
+    return [sellable_row(s) for s in items]
+
+
+def held_rows(held: list[HeldView]) -> list[Row]:
     return [
-        (
-            f"{h.label or t('(no name)')} · "
-            + t("{n} items").format(n=h.item_count)
-            + f" · {format_baht(h.total_satang, symbol=True)}"
-            + f" · {h.created_at.astimezone(BANGKOK):%H:%M}",
+        Row(
+            h.label or t("(no name)"),
             h.id,
+            t("{n} items").format(n=h.item_count)
+            + " · "
+            + t("held at {time}").format(time=f"{h.created_at.astimezone(BANGKOK):%H:%M}"),
+            format_baht(h.total_satang, symbol=True),
         )
         for h in held
     ]

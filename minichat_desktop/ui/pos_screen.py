@@ -49,6 +49,7 @@ from minichat_desktop.ui import i18n
 from minichat_desktop.ui.context import AppContext
 from minichat_desktop.ui.dialogs import ask, confirm
 from minichat_desktop.ui.errors import error_text, show_error
+from minichat_desktop.ui.list_rows import Row, fill
 from minichat_desktop.ui.pos_dialogs import (
     BuyerDialog,
     MoneyDialog,
@@ -58,6 +59,7 @@ from minichat_desktop.ui.pos_dialogs import (
     held_rows,
     method_name,
     report_html,
+    sellable_row,
     variant_rows,
 )
 from minichat_desktop.ui.pos_models import CartModel, TillLine
@@ -411,14 +413,7 @@ class PosScreen(QWidget):
             self._show_hits(found)
 
     def _show_hits(self, found: list[Sellable]) -> None:
-        self.hits.clear()
-        for item in found:
-            stock = self.tr("in stock: {n}").format(n=item.stock) if item.track_inventory else ""
-            row = QListWidgetItem(
-                f"{item.label} · {item.sku} · {format_baht(item.price_satang, symbol=True)} {stock}"
-            )
-            row.setData(Qt.ItemDataRole.UserRole, item)
-            self.hits.addItem(row)
+        fill(self.hits, [sellable_row(item) for item in found])
         self.hits.setVisible(bool(found))
         if found:
             self.hits.setCurrentRow(0)
@@ -767,12 +762,14 @@ class PosScreen(QWidget):
         if not sales:
             self._say(self.tr("No counter sales yet"))
             return
-        rows: list[tuple[str, object]] = [
-            (
-                f"{o.number} · {i18n.when(o.created_at, short=True)} · "
-                f"{format_baht(o.total_satang, symbol=True)} · {method_name(o.payment_method)}"
-                + (f" · {self.tr('refunded')}" if o.status == "refunded" else ""),
+        rows = [
+            Row(
+                o.number,
                 o.id,
+                f"{i18n.when(o.created_at, short=True)} · {method_name(o.payment_method)}"
+                + (f" · {self.tr('refunded')}" if o.status == "refunded" else ""),
+                format_baht(o.total_satang, symbol=True),
+                warn=o.status == "refunded",
             )
             for o in sales
         ]

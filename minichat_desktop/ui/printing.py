@@ -550,6 +550,7 @@ async def _choose_credit_note(
 ) -> str | None:
     """The credit note to print when the order has several (newest first); None when it has
     one or none (the order's own is printed, or explained), "" when the person cancelled."""
+    from minichat_desktop.ui.list_rows import Row
     from minichat_desktop.ui.pos_dialogs import PickDialog
 
     oid = await ctx.ops.read(docs.resolve_order_id, order_id)
@@ -560,9 +561,7 @@ async def _choose_credit_note(
     ]
     if len(notes) < 2:
         return None
-    rows: list[tuple[str, object]] = [
-        (f"{d.number} · {i18n.when(d.issued_at, short=True)}", d.number) for d in reversed(notes)
-    ]
+    rows = [Row(d.number, d.number, i18n.when(d.issued_at, short=True)) for d in reversed(notes)]
     dialog = PickDialog(t("Which credit note?"), rows, parent)
     if not await dialogs.ask(dialog, parent) or dialog.chosen is None:
         return ""

@@ -60,6 +60,7 @@ TEXTS = {
     "{amount} recorded: {reason}": "บันทึก {amount} แล้ว: {reason}",
     "Only {n} of {item} in stock": "{item} มีในสต็อกเพียง {n}",
     "in stock: {n}": "คงเหลือ {n}",
+    "held at {time}": "พักไว้เมื่อ {time} น.",
     "discount {d}": "ส่วนลด {d}",
     "Customer: {who}": "ลูกค้า: {who}",
     "CHANGE {amount}": "เงินทอน {amount}",
