@@ -57,7 +57,6 @@ EDGE_SCROLL = 48  # px from the board's edge where a dragged card scrolls it
 MIME = "application/x-minichat-customers"
 PIPELINE = tuple(s.value for s in PipelineStatus)
 CARD_ROLE = Qt.ItemDataRole.UserRole + 1
-THAI_SAMPLE = "ปั้ญญ์ฤๅ"  # stacked marks above and below: the height a Thai line needs
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,7 +83,9 @@ def card_of(row: CustomerRow) -> Card:
 
 def _line_height(bold: QFont, plain: QFont) -> int:
     """A card's line: tall enough for Thai marks above and below, never Latin metrics."""
-    return max(QFontMetrics(bold).height(), QFontMetrics(plain).boundingRect(THAI_SAMPLE).height())
+    return max(
+        QFontMetrics(bold).height(), QFontMetrics(plain).boundingRect(theme.THAI_SAMPLE).height()
+    )
 
 
 class CardDelegate(QStyledItemDelegate):
@@ -112,7 +113,8 @@ class CardDelegate(QStyledItemDelegate):
             return super().sizeHint(option, index)
         bold, plain = self._fonts(option)
         line = max(
-            QFontMetrics(bold).height(), QFontMetrics(plain).boundingRect(THAI_SAMPLE).height()
+            QFontMetrics(bold).height(),
+            QFontMetrics(plain).boundingRect(theme.THAI_SAMPLE).height(),
         )
         lines = self._lines(card)
         return QSize(LANE_MIN_WIDTH // 2, 2 * self.PAD + lines * line + (lines - 1) * self.GAP)
@@ -138,7 +140,8 @@ class CardDelegate(QStyledItemDelegate):
         painter.drawRoundedRect(rect, 8, 8)
         bold, plain = self._fonts(option)
         line = max(
-            QFontMetrics(bold).height(), QFontMetrics(plain).boundingRect(THAI_SAMPLE).height()
+            QFontMetrics(bold).height(),
+            QFontMetrics(plain).boundingRect(theme.THAI_SAMPLE).height(),
         )
         inner = rect.adjusted(self.PAD, self.PAD, -self.PAD, -self.PAD)
         y = inner.top()

@@ -57,9 +57,9 @@ class RowDelegate(QStyledItemDelegate):
         self, option: QStyleOptionViewItem, index: QModelIndex | QPersistentModelIndex
     ) -> QSize:
         title, detail = self._fonts(option)
-        height = QFontMetrics(title).height() + 2 * _PAD_Y
+        height = _line(title) + 2 * _PAD_Y
         if index.data(DETAIL):
-            height += _GAP + QFontMetrics(detail).height()
+            height += _GAP + _line(detail)
         return QSize(200, height)
 
     def paint(
@@ -81,7 +81,7 @@ class RowDelegate(QStyledItemDelegate):
         painter.setFont(title_font)
         painter.setPen(QColor(theme.INK))
         right_width = title_metrics.horizontalAdvance(right) + (12 if right else 0)
-        line = QRect(rect.left(), rect.top(), rect.width(), title_metrics.height())
+        line = QRect(rect.left(), rect.top(), rect.width(), _line(title_font))
         if right:
             painter.drawText(line, int(Qt.AlignmentFlag.AlignRight), right)
         title = title_metrics.elidedText(
@@ -95,10 +95,17 @@ class RowDelegate(QStyledItemDelegate):
             painter.setFont(detail_font)
             painter.setPen(QColor(theme.RED if index.data(WARN) else theme.MUTED))
             metrics = QFontMetrics(detail_font)
-            below = QRect(rect.left(), line.bottom() + _GAP, rect.width(), metrics.height())
+            below = QRect(rect.left(), line.bottom() + _GAP, rect.width(), _line(detail_font))
             text = metrics.elidedText(detail, Qt.TextElideMode.ElideRight, rect.width())
             painter.drawText(below, int(Qt.AlignmentFlag.AlignLeft), text)
         painter.restore()
+
+
+def _line(font: QFont) -> int:
+    """The height a line of Thai needs in ``font``: marks stacked above and below the letters
+    reach past the font's own height."""
+    metrics = QFontMetrics(font)
+    return max(metrics.height(), metrics.boundingRect(theme.THAI_SAMPLE).height())
 
 
 def fill(view: QListWidget, rows: list[Row]) -> None:

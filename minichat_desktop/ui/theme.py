@@ -22,6 +22,7 @@ FONT_FAMILY = "Sarabun"
 ICONS = paths.project_root() / "resources" / "icons"
 _ICON_URL = ICONS.as_posix()  # style sheets want forward slashes, on Windows too
 
+THAI_SAMPLE = "ปั้ญญ์ฤๅ"  # stacked marks above and below: the height a Thai line needs
 GREEN = "#0E8F6E"
 GREEN_DARK = "#0B6E55"
 INK = "#1F2933"
