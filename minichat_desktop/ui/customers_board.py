@@ -112,10 +112,7 @@ class CardDelegate(QStyledItemDelegate):
         if not isinstance(card, Card):
             return super().sizeHint(option, index)
         bold, plain = self._fonts(option)
-        line = max(
-            QFontMetrics(bold).height(),
-            QFontMetrics(plain).boundingRect(theme.THAI_SAMPLE).height(),
-        )
+        line = _line_height(bold, plain)
         lines = self._lines(card)
         return QSize(LANE_MIN_WIDTH // 2, 2 * self.PAD + lines * line + (lines - 1) * self.GAP)
 
@@ -139,10 +136,7 @@ class CardDelegate(QStyledItemDelegate):
         painter.setBrush(QColor("#FFFFFF"))
         painter.drawRoundedRect(rect, 8, 8)
         bold, plain = self._fonts(option)
-        line = max(
-            QFontMetrics(bold).height(),
-            QFontMetrics(plain).boundingRect(theme.THAI_SAMPLE).height(),
-        )
+        line = _line_height(bold, plain)
         inner = rect.adjusted(self.PAD, self.PAD, -self.PAD, -self.PAD)
         y = inner.top()
         left = Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter
