@@ -30,6 +30,7 @@ from PySide6.QtGui import (
     QPainterPath,
     QPainterPathStroker,
     QPen,
+    QResizeEvent,
     QWheelEvent,
 )
 from PySide6.QtWidgets import (
@@ -59,6 +60,7 @@ KIND_COLOURS = {
 HEAD_H = 58.0
 ROW_H = 24.0
 PORT_R = 6.0
+MIN_FIT = 0.7  # smaller, and the cards' text can no longer be read
 
 
 def step_mime(kind: str) -> QMimeData:
@@ -242,6 +244,7 @@ class FlowCanvas(QGraphicsView):
         self._rubber: QGraphicsPathItem | None = None
         self._pressed: dict[str, QPointF] = {}
         self._showing = False
+        self._fitted = False
         self.scene().selectionChanged.connect(self._selection_changed)
 
     # ------------------------------------------------------------------ showing
@@ -297,19 +300,33 @@ class FlowCanvas(QGraphicsView):
     # ------------------------------------------------------------------ zoom
 
     def zoom(self, factor: float) -> None:
+        self._fitted = False
         scale = self.transform().m11() * factor
         if 0.25 <= scale <= 2.5:
             self.scale(factor, factor)
 
     def fit(self) -> None:
-        """Every card in view, never magnified past life size."""
+        """As much of the flow as stays readable: the whole of it when it fits at 70 % or
+        more (never magnified past life size), else 70 % from the first step on."""
+        self._fitted = True
         rect = self.scene().itemsBoundingRect().adjusted(-20, -20, 20, 20)
         if rect.isEmpty():
             return
         self.fitInView(rect, Qt.AspectRatioMode.KeepAspectRatio)
-        if self.transform().m11() > 1:
+        scale = self.transform().m11()
+        if scale > 1 or scale < MIN_FIT:
             self.resetTransform()
-            self.centerOn(rect.center())
+            if scale < MIN_FIT:
+                self.scale(MIN_FIT, MIN_FIT)
+                view = self.mapToScene(self.viewport().rect()).boundingRect()
+                self.centerOn(rect.left() + view.width() / 2, rect.center().y())
+            else:
+                self.centerOn(rect.center())
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        if self._fitted:  # fitted, then the window changed: fit again
+            self.fit()
 
     def wheelEvent(self, event: QWheelEvent) -> None:
         if event.modifiers() & Qt.KeyboardModifier.ControlModifier:

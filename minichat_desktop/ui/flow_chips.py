@@ -1,60 +1,53 @@
 """A text box whose ``{placeholders}`` show as named chips ("ชื่อลูกค้า", "คะแนนรีวิว"):
-each chip is one character of the document (an object drawn as a pill), so the cursor steps
-over it and Backspace removes it whole. :meth:`ChipTextEdit.stored` gives the text back in
-the flow format (``{customer_name}``), :meth:`ChipTextEdit.set_stored` reads it.
+each chip is one character of the document (an image of a pill named ``chip:<name>``), so
+the cursor steps over it and Backspace removes it whole. :meth:`ChipTextEdit.stored` gives
+the text back in the flow format (``{customer_name}``), :meth:`ChipTextEdit.set_stored`
+reads it. (Images, because Qt takes a custom text object only from C++.)
 """
 
 from __future__ import annotations
 
 import re
 
-from PySide6.QtCore import QObject, QRect, QRectF, QSizeF, Qt, Signal
+from PySide6.QtCore import QRectF, Qt, QUrl, Signal
 from PySide6.QtGui import (
     QColor,
+    QFont,
     QFontMetricsF,
+    QImage,
     QPainter,
     QTextCharFormat,
     QTextCursor,
     QTextDocument,
-    QTextFormat,
-    QTextObjectInterface,
+    QTextImageFormat,
 )
 from PySide6.QtWidgets import QTextEdit, QWidget
 
 from minichat_desktop.ui import theme
 
-CHIP = QTextFormat.ObjectTypes.UserObject + 1
-NAME = QTextFormat.Property.UserProperty + 1  # the stored name ("customer_name")
-LABEL = QTextFormat.Property.UserProperty + 2  # what the chip says
+PREFIX = "chip:"  # a chip is an image named chip:<name>
 OBJECT = "\ufffc"
 _PLACEHOLDER = re.compile(r"\{(\w+)\}")
 
 
-class _ChipPainter(QObject, QTextObjectInterface):
-    """Draws a chip: the label on a light green pill."""
-
-    def intrinsicSize(self, doc: QTextDocument, pos: int, fmt: QTextFormat) -> QSizeF:
-        metrics = QFontMetricsF(fmt.toCharFormat().font())
-        return QSizeF(metrics.horizontalAdvance(str(fmt.property(LABEL))) + 16, metrics.height())
-
-    def drawObject(
-        self,
-        painter: QPainter,
-        rect: QRectF | QRect,
-        doc: QTextDocument,
-        pos: int,
-        fmt: QTextFormat,
-    ) -> None:
-        painter.save()
-        rect = QRectF(rect)
-        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
-        painter.setPen(QColor(theme.GREEN))
-        painter.setBrush(QColor("#E3F4EF"))
-        box = rect.adjusted(1, 1, -1, -1)
-        painter.drawRoundedRect(box, box.height() / 2, box.height() / 2)
-        painter.setPen(QColor(theme.GREEN_DARK))
-        painter.drawText(box, Qt.AlignmentFlag.AlignCenter, str(fmt.property(LABEL)))
-        painter.restore()
+def chip_image(label: str, font: QFont, ratio: float) -> QImage:
+    """The pill a chip is drawn as: its label on light green, sized for ``font``."""
+    metrics = QFontMetricsF(font)
+    width, height = metrics.horizontalAdvance(label) + 16, metrics.height() + 2
+    image = QImage(int(width * ratio), int(height * ratio), QImage.Format.Format_ARGB32)
+    image.setDevicePixelRatio(ratio)
+    image.fill(Qt.GlobalColor.transparent)
+    painter = QPainter(image)
+    painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+    painter.setFont(font)
+    box = QRectF(0.5, 0.5, width - 1, height - 1)
+    painter.setPen(QColor(theme.GREEN))
+    painter.setBrush(QColor("#E3F4EF"))
+    painter.drawRoundedRect(box, box.height() / 2, box.height() / 2)
+    painter.setPen(QColor(theme.GREEN_DARK))
+    painter.drawText(box, Qt.AlignmentFlag.AlignCenter, label)
+    painter.end()
+    return image
 
 
 class ChipTextEdit(QTextEdit):
@@ -66,8 +59,6 @@ class ChipTextEdit(QTextEdit):
         super().__init__(parent)
         self.setAcceptRichText(False)
         self.names: dict[str, str] = {}
-        self._painter = _ChipPainter(self)
-        self.document().documentLayout().registerHandler(CHIP, self._painter)
         self._loading = False
         self.textChanged.connect(self._changed)
         lines = self.fontMetrics().lineSpacing() * 3.6
@@ -103,11 +94,14 @@ class ChipTextEdit(QTextEdit):
         self.setFocus()
 
     def _insert(self, cursor: QTextCursor, name: str) -> None:
-        fmt = QTextCharFormat()
-        fmt.setObjectType(CHIP)
-        fmt.setProperty(NAME, name)
-        fmt.setProperty(LABEL, self.names.get(name, name))
-        cursor.insertText(OBJECT, fmt)
+        url = QUrl(PREFIX + name)
+        if self.document().resource(QTextDocument.ResourceType.ImageResource, url) is None:
+            image = chip_image(self.names.get(name, name), self.font(), self.devicePixelRatioF())
+            self.document().addResource(QTextDocument.ResourceType.ImageResource, url, image)
+        fmt = QTextImageFormat()
+        fmt.setName(url.toString())
+        fmt.setVerticalAlignment(QTextCharFormat.VerticalAlignment.AlignMiddle)
+        cursor.insertImage(fmt)
 
     def chips(self) -> list[str]:
         """The chips' labels, in order (what the owner sees)."""
@@ -122,8 +116,9 @@ class ChipTextEdit(QTextEdit):
             while not it.atEnd():
                 frag = it.fragment()
                 fmt = frag.charFormat()
-                if fmt.objectType() == CHIP:
-                    out.append(("{" + str(fmt.property(NAME)) + "}") * len(frag.text()))
+                name = fmt.toImageFormat().name() if fmt.isImageFormat() else ""
+                if name.startswith(PREFIX):
+                    out.append(("{" + name[len(PREFIX) :] + "}") * len(frag.text()))
                 else:
                     out.append(frag.text().replace(OBJECT, ""))
                 it += 1

@@ -33,6 +33,7 @@ from PySide6.QtWidgets import (
 from minichat_desktop.ui import flow_steps as steps
 from minichat_desktop.ui.flow_chips import ChipTextEdit
 from minichat_desktop.ui.i18n import t
+from minichat_desktop.ui.wrap_layout import WrapLayout
 
 Node = dict[str, Any]
 
@@ -67,8 +68,16 @@ class ShopLists:
     tags: list[str] = field(default_factory=list)
 
 
+def narrow(box: QComboBox) -> QComboBox:
+    """A drop-down as wide as the form gives it, not as its longest item (the form is a
+    narrow side pane; the list itself opens wide)."""
+    box.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+    box.setMinimumContentsLength(8)
+    return box
+
+
 def combo(items: dict[Any, str], current: Any) -> QComboBox:
-    box = QComboBox()
+    box = narrow(QComboBox())
     for key, label in items.items():
         box.addItem(label, key)
     box.setCurrentIndex(max(box.findData(current), 0))
@@ -82,15 +91,14 @@ class DurationEdit(QWidget):
 
     def __init__(self, minutes: int, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        row = QHBoxLayout(self)
+        row = WrapLayout(self)  # side by side, or under each other in a narrow form
         row.setContentsMargins(0, 0, 0, 0)
         days, rest = divmod(max(minutes, 0), 24 * 60)
         self.days = self._spin(days, 30, t("days"), row)
         self.hours = self._spin(rest // 60, 23, t("hours"), row)
         self.mins = self._spin(rest % 60, 59, t("min"), row)
-        row.addStretch(1)
 
-    def _spin(self, value: int, high: int, unit: str, row: QHBoxLayout) -> QSpinBox:
+    def _spin(self, value: int, high: int, unit: str, row: WrapLayout) -> QSpinBox:
         box = QSpinBox()
         box.setRange(0, high)
         box.setValue(value)
@@ -310,7 +318,7 @@ class StepForm(QWidget):
         op = combo(steps.op_names(), node.get("op", "eq"))
         op.currentIndexChanged.connect(lambda _i: self._set("op", op.currentData()))
         self._row(t("Is"), "op", op)
-        value = QComboBox()
+        value = narrow(QComboBox())
         value.setEditable(True)
         question = next(
             (n for n in self.nodes if f"state.{n.get('var')}" == node.get("field")), None
@@ -392,7 +400,7 @@ class StepForm(QWidget):
         self._row(label, key, box)
 
     def _tag(self) -> None:
-        box = QComboBox()
+        box = narrow(QComboBox())
         box.setEditable(True)
         box.addItems(self.lists.tags)
         box.setCurrentText(str(self.node.get("tag") or ""))

@@ -15,7 +15,16 @@ import copy
 from typing import Any
 
 from PySide6.QtCore import QMimeData, QPointF, Qt
-from PySide6.QtGui import QAction, QKeySequence, QUndoCommand, QUndoStack
+from PySide6.QtGui import (
+    QAction,
+    QColor,
+    QIcon,
+    QKeySequence,
+    QPixmap,
+    QResizeEvent,
+    QUndoCommand,
+    QUndoStack,
+)
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QCheckBox,
@@ -46,7 +55,7 @@ from minichat_desktop.ui import flow_steps as steps
 from minichat_desktop.ui.context import AppContext
 from minichat_desktop.ui.dialogs import ask
 from minichat_desktop.ui.errors import error_text, show_error
-from minichat_desktop.ui.flow_canvas import FlowCanvas, step_mime
+from minichat_desktop.ui.flow_canvas import KIND_COLOURS, FlowCanvas, step_mime
 from minichat_desktop.ui.flow_forms import ShopLists, StepForm, combo
 from minichat_desktop.ui.i18n import current_language, t
 from minichat_desktop.ui.theme import push_button
@@ -105,7 +114,9 @@ class Palette(QListWidget):
         self.setDragDropMode(QAbstractItemView.DragDropMode.DragOnly)
         self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         for kind, name in steps.kind_names().items():
-            item = QListWidgetItem(f"+ {name}")
+            dot = QPixmap(12, 12)
+            dot.fill(QColor(KIND_COLOURS[kind]))
+            item = QListWidgetItem(QIcon(dot), name)
             item.setData(Qt.ItemDataRole.UserRole, kind)
             self.addItem(item)
         rows = self.sizeHintForRow(0) * self.count() + 2 * self.frameWidth() + 4
@@ -171,8 +182,8 @@ class FlowsScreen(QWidget):
         split.addWidget(self._build_side())
         split.setStretchFactor(1, 1)
         split.setCollapsible(1, False)
-        split.setSizes([190, 700, 320])
         self.split = split
+        self._narrow: bool | None = None
         self._build_actions()
         self.reload_now()
 
@@ -301,7 +312,7 @@ class FlowsScreen(QWidget):
 
     def _build_side(self) -> QTabWidget:
         self.side_tabs = QTabWidget()
-        self.side_tabs.setMinimumWidth(250)
+        self.side_tabs.setMinimumWidth(240)
         self.form = StepForm()
         self.form.edited.connect(self.edit_step)
         scroll = QScrollArea()
@@ -330,6 +341,16 @@ class FlowsScreen(QWidget):
             self.addAction(action)
             button.setDefaultAction(action)
             button.setToolTip(tip)
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        """Below 1100 px the list and the form give the canvas their room."""
+        super().resizeEvent(event)
+        narrow = self.width() < 1100
+        if narrow != self._narrow:
+            self._narrow = narrow
+            side = 250 if narrow else 320
+            left = 170 if narrow else 200
+            self.split.setSizes([left, max(self.width() - side - left - 40, 300), side])
 
     # ------------------------------------------------------------------ loading
 
