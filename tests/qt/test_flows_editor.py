@@ -8,8 +8,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from PySide6.QtCore import QEvent, QPoint, Qt
-from PySide6.QtGui import QKeyEvent
+from PySide6.QtCore import QEvent, QPoint, QPointF, Qt
+from PySide6.QtGui import QDragEnterEvent, QDropEvent, QKeyEvent
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication, QComboBox
 from support.waiting import until
@@ -264,3 +264,49 @@ async def test_a_domain_problem_names_the_step(
     assert screen.status.text() == "ขั้น “ให้โค้ดส่วนลด”: อายุโค้ด (ชั่วโมง) ไม่ถูกต้อง"
     assert screen.selected == "discount"
     assert ctx.ops.read_now(flows.list_flows) == before
+
+
+async def test_drop_from_the_palette_and_undo_a_form_edit(
+    qtbot: Any, make_ctx: Callable[..., AppContext]
+) -> None:
+    """A step dropped from the palette lands where it was dropped; typing into its form is
+    one undoable change; every built-in opens with no problem."""
+    ctx = make_ctx()
+    screen = make_screen(qtbot, ctx)
+    for row in range(3):
+        screen.flow_list.setCurrentRow(row)
+        assert screen.found == []
+    screen.new_flow()
+    palette = screen.step_palette
+    wait_row = next(
+        i
+        for i in range(palette.count())
+        if palette.item(i).data(Qt.ItemDataRole.UserRole) == "wait"
+    )
+    mime = palette.mimeData([palette.item(wait_row)])
+    where = QPoint(120, 90)
+    viewport = screen.canvas.viewport()
+    dropped = screen.canvas.mapToScene(where)
+    for kind in (QDragEnterEvent, QDropEvent):  # the drag comes in, then drops
+        event = kind(
+            QPointF(where),
+            Qt.DropAction.CopyAction,
+            mime,
+            Qt.MouseButton.LeftButton,
+            Qt.KeyboardModifier.NoModifier,
+        )
+        QApplication.sendEvent(viewport, event)
+    assert [n["type"] for n in screen.nodes] == ["wait"]
+    assert screen.nodes[0]["pos"] == [round(dropped.x()), round(dropped.y())]
+    assert screen.canvas.cards[screen.nodes[0]["id"]].title == "รอ 1 วัน"
+    span = screen.form.fields["minutes"]
+    span.hours.setValue(3)  # type: ignore[attr-defined]
+    assert screen.nodes[0]["minutes"] == 27 * 60
+    type_text(screen.form.fields["step_name"], "พักก่อน")
+    assert screen.canvas.cards[screen.nodes[0]["id"]].title == "พักก่อน"
+    screen.undo_btn.click()  # the name, typed letter by letter, goes in one step
+    assert "step_name" not in screen.nodes[0] and screen.nodes[0]["minutes"] == 27 * 60
+    assert screen.form.fields["step_name"].text() == ""  # type: ignore[attr-defined]
+    screen.undo_btn.click()
+    assert screen.nodes[0]["minutes"] == 24 * 60
+    assert screen.form.fields["minutes"].minutes() == 24 * 60  # type: ignore[attr-defined]
