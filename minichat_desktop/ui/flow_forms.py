@@ -48,16 +48,6 @@ def question_kinds() -> dict[str, str]:
     }
 
 
-def statuses() -> dict[str, str]:
-    return {
-        "new": t("New lead"),
-        "contacted": t("Contacted"),
-        "qualified": t("Qualified"),
-        "converted": t("Converted"),
-        "lost": t("Lost lead"),
-    }
-
-
 @dataclass
 class ShopLists:
     """What the pickers offer, read from the shop when the screen loads."""
@@ -327,7 +317,7 @@ class StepForm(QWidget):
             for c in question.get("choices") or []:
                 value.addItem(c["label"], c["value"])
         if str(node.get("field")) == "customer.status":
-            for key, label in statuses().items():
+            for key, label in steps.status_names().items():
                 value.addItem(label, key)
         at = value.findData(str(node.get("value", "")))
         if at >= 0:
@@ -374,7 +364,7 @@ class StepForm(QWidget):
         elif action == "tag_customer":
             self._tag()
         elif action == "set_status":
-            self._pick(t("Status"), "status", statuses())
+            self._pick(t("Status"), "status", steps.status_names())
         elif action == "notify_owner":
             title = QLineEdit(str(node.get("title") or ""))
             title.textEdited.connect(lambda s: self._set("title", s))

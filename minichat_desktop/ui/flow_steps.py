@@ -161,10 +161,42 @@ def summary(node: Node, nodes: list[Node]) -> str:
         text = _short(node.get("text", ""), 34, answers(nodes))
         return t("{n} answer buttons").format(n=n) if n else text
     if kind == "action":
-        return action_names().get(node.get("action", ""), "")
+        return _action_summary(node, nodes)
     if kind == "wait":
         return wait_text(int(node.get("minutes") or 0))
     return _short(str(node.get("text", "")), 34, answers(nodes)) or t("(no text yet)")
+
+
+def status_names() -> dict[str, str]:
+    return {
+        "new": t("New lead"),
+        "contacted": t("Contacted"),
+        "qualified": t("Qualified"),
+        "converted": t("Converted"),
+        "lost": t("Lost lead"),
+    }
+
+
+def _action_summary(node: Node, nodes: list[Node]) -> str:
+    """What an action does, with its own values: "3 products · Shirts", "5% off for 24 h"."""
+    action = node.get("action")
+    if action == "show_products":
+        shown = t("shows {n}").format(n=int(node.get("limit") or 3))
+        return f"{shown} · {node['category']}" if node.get("category") else shown
+    if action == "apply_discount":
+        if node.get("code"):
+            return str(node["code"])
+        hours = int(node.get("valid_hours") or 24)
+        return t("{p}% off for {h} h").format(p=node.get("percent", ""), h=hours)
+    if action == "tag_customer":
+        return _short(str(node.get("tag") or ""), 34)
+    if action == "set_status":
+        return status_names().get(str(node.get("status")), "")
+    if action == "notify_owner":
+        return _short(str(node.get("title") or ""), 34)
+    if action == "save_review":
+        return answers(nodes).get(str(node.get("var") or "rating"), "")
+    return action_names().get(str(action), "")
 
 
 def outputs(node: Node) -> list[tuple[str, str]]:

@@ -455,8 +455,11 @@ class FlowsScreen(QWidget):
             self.select_step(node_id)
 
     def select_step(self, node_id: str) -> None:
+        """Pick a step and bring its card into view."""
         self.selected = node_id
         self.apply(self.nodes, node_id, rebuild_form=True)
+        if node_id in self.canvas.cards:
+            self.canvas.ensureVisible(self.canvas.cards[node_id], 40, 40)
 
     def _add_at(self, kind: str, at: QPointF) -> None:
         self.add_step(kind, (at.x(), at.y()))

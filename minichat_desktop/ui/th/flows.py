@@ -2,6 +2,8 @@
 and the flows' domain errors."""
 
 TEXTS = {
+    "shows {n}": "แสดง {n} ชิ้น",
+    "{p}% off for {h} h": "ลด {p}% ใช้ได้ {h} ชม.",
     "built-in": "ในตัว",
     "Keywords": "คำที่ใช้เริ่ม",
     "What the shopper wants": "เจตนาของลูกค้า",
