@@ -14,7 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -46,6 +46,15 @@ def question_kinds() -> dict[str, str]:
         "choice": t("One of the answer buttons"),
         "rating": t("Stars 1-5"),
     }
+
+
+ACTION_DEFAULTS: dict[str, Node] = {
+    "show_products": {"limit": 3},
+    "add_to_cart": {"quantity": 1},
+    "set_status": {"status": "qualified"},
+    "apply_discount": {"percent": 5, "valid_hours": 24},
+    "save_review": {"var": "rating"},
+}
 
 
 @dataclass
@@ -340,8 +349,13 @@ class StepForm(QWidget):
         what = combo(steps.action_names(), node.get("action", "show_products"))
 
         def changed() -> None:
+            # The other action's fields go; the new one's start from sensible values.
+            keep = ("id", "type", "next", "pos", "step_name")
+            self.node = {k: v for k, v in self.node.items() if k in keep}
+            self.node.update(ACTION_DEFAULTS.get(str(what.currentData()), {}))
             self._set("action", what.currentData())
-            self.show_step(self.node, self.nodes)
+            # Its fields change with it; not inside the drop-down's own signal (it goes too).
+            QTimer.singleShot(0, lambda: self.show_step(self.node, self.nodes))
 
         what.currentIndexChanged.connect(lambda _i: changed())
         self._row(t("Does"), "action", what)
@@ -379,8 +393,6 @@ class StepForm(QWidget):
         box = combo(items, self.node.get(key, ""))
         box.currentIndexChanged.connect(lambda _i: self._set(key, box.currentData()))
         self._row(label, key, box)
-        if self.node.get(key, "") != box.currentData() and key == "status":
-            self.node[key] = box.currentData()
 
     def _number(self, label: str, key: str, low: int, high: int, default: int) -> None:
         box = QSpinBox()

@@ -287,6 +287,7 @@ class FlowsScreen(QWidget):
         self.minutes = QSpinBox()
         self.minutes.setRange(1, 10080)
         self.minutes.setSuffix(" " + self.tr("min"))
+        self.minutes.setMaximumWidth(120)
         row2.addWidget(self.minutes)
         head.addLayout(row2)
         return head

@@ -9,12 +9,14 @@ from collections.abc import Callable
 from typing import Any
 
 from PySide6.QtCore import QEvent, QPoint, QPointF, Qt
-from PySide6.QtGui import QDragEnterEvent, QDropEvent, QKeyEvent
+from PySide6.QtGui import QContextMenuEvent, QDragEnterEvent, QDropEvent, QKeyEvent
 from PySide6.QtTest import QTest
-from PySide6.QtWidgets import QApplication, QComboBox
+from PySide6.QtWidgets import QApplication, QComboBox, QMenu
 from support.waiting import until
 
 from minichat_desktop.domain.bot import flows
+from minichat_desktop.storage.db import Database
+from minichat_desktop.ui.app import prepare_demo
 from minichat_desktop.ui.context import AppContext
 from minichat_desktop.ui.flow_canvas import StepCard
 from minichat_desktop.ui.flows_editor import FlowsScreen
@@ -243,6 +245,19 @@ async def test_delete_key_removes_a_step_and_undo_brings_it_back(
     assert problems == [f"ขั้น “{card(screen, 'offer').title}”: ไม่มีขั้นไหนเชื่อมมาถึง (เชื่อมหรือลบขั้นนี้)"]
     screen.undo_btn.click()
     assert [n["id"] for n in screen.nodes] == ids and screen.found == []
+    # A link deleted from its context menu.
+    link = next(i for i in screen.canvas.link_items if i.source == "remind")
+    middle = screen.canvas.mapFromScene(link.path().pointAtPercent(0.5))
+    menu_event = QContextMenuEvent(
+        QContextMenuEvent.Reason.Mouse, middle, screen.canvas.viewport().mapToGlobal(middle)
+    )
+    QApplication.sendEvent(screen.canvas.viewport(), menu_event)
+    menu = screen.canvas.findChildren(QMenu)[-1]
+    assert [a.text() for a in menu.actions()] == ["ลบเส้นเชื่อม"]
+    menu.actions()[0].trigger()
+    menu.close()
+    assert screen.node("remind")["next"] == ""  # type: ignore[index]
+    assert screen.found[0].text.startswith("ขั้น “ให้โค้ดส่วนลด”: ไม่มีขั้นไหนเชื่อมมาถึง")
 
 
 async def test_a_domain_problem_names_the_step(
@@ -310,3 +325,30 @@ async def test_drop_from_the_palette_and_undo_a_form_edit(
     screen.undo_btn.click()
     assert screen.nodes[0]["minutes"] == 24 * 60
     assert screen.form.fields["minutes"].minutes() == 24 * 60  # type: ignore[attr-defined]
+
+
+async def test_an_action_form_offers_the_shops_own_lists(
+    qtbot: Any, make_ctx: Callable[..., AppContext], new_db: Callable[[], Database]
+) -> None:
+    """Picking what an action does shows its fields as pickers: a product from the catalogue
+    (stored as its SKU), a status from the pipeline by name."""
+    db = new_db()
+    prepare_demo(db)
+    screen = make_screen(qtbot, make_ctx(db))
+    screen.new_flow()
+    click_palette(screen, "action")
+    pick(screen.form.fields["action"], "ตั้งสถานะลูกค้า")  # type: ignore[arg-type]
+    await until(lambda: "status" in screen.form.fields)
+    assert screen.nodes[0]["status"] == "qualified"  # what the drop-down shows first
+    pick(screen.form.fields["status"], "ซื้อแล้ว")  # type: ignore[arg-type]
+    assert screen.nodes[0]["action"] == "set_status" and screen.nodes[0]["status"] == "converted"
+    assert screen.canvas.cards[screen.nodes[0]["id"]].summary == "ซื้อแล้ว"
+    pick(screen.form.fields["action"], "ใส่ตะกร้า")  # type: ignore[arg-type]
+    await until(lambda: "sku" in screen.form.fields)
+    product = screen.form.fields["sku"]
+    assert isinstance(product, QComboBox) and product.count() > 1
+    product.setCurrentIndex(1)
+    sku, name = product.itemData(1), product.itemText(1)
+    assert screen.nodes[0]["sku"] == sku and sku not in name
+    assert "status" not in screen.nodes[0] and screen.nodes[0]["quantity"] == 1
+    assert screen.found == []
