@@ -1,19 +1,33 @@
-"""Sales flows: the list of the shop's flows (switch on/off, built-in badge, order) and an
-editor for one — its trigger, its nodes as a list and as a diagram (boxes and arrows:
-``flow_diagram.py``; click a box to edit it) with a form per node kind, the links to the next
-node as drop-downs. Validation happens in the domain (:mod:`domain.bot.flows`); its
-error names the node and field, shown in the owner's language, and that node is selected."""
+"""Sales flows: the shop's flows (switched on or off, built-in badge, the order they are
+tried), a palette of steps, and the flow builder — a canvas of step cards (``flow_canvas``)
+beside tabs whose first is the picked step's form (``flow_forms``).
+
+Every change to the steps (add, move, connect, delete, a form edit) is a command on an undo
+stack (Ctrl+Z, Ctrl+Shift+Z / Ctrl+Y). Problems (``flow_steps.problems``) are shown on the
+cards and in a list, naming each step by its name, and a flow with problems is not saved;
+the domain's own validation runs again on save. :meth:`FlowsScreen.definition` is the flow
+as it would be stored.
+"""
 
 from __future__ import annotations
 
 import copy
 from typing import Any
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QMimeData, QPointF, Qt
+from PySide6.QtGui import (
+    QAction,
+    QColor,
+    QIcon,
+    QKeySequence,
+    QPixmap,
+    QResizeEvent,
+    QUndoCommand,
+    QUndoStack,
+)
 from PySide6.QtWidgets import (
+    QAbstractItemView,
     QCheckBox,
-    QComboBox,
-    QFormLayout,
     QFrame,
     QHBoxLayout,
     QLabel,
@@ -21,11 +35,12 @@ from PySide6.QtWidgets import (
     QListWidget,
     QListWidgetItem,
     QMessageBox,
-    QPlainTextEdit,
     QPushButton,
     QScrollArea,
     QSpinBox,
     QSplitter,
+    QTabWidget,
+    QToolButton,
     QVBoxLayout,
     QWidget,
 )
@@ -33,24 +48,19 @@ from qasync import asyncSlot
 
 from minichat_desktop.domain.bot import flows
 from minichat_desktop.domain.bot.nlu import INTENTS
+from minichat_desktop.domain.catalog import products as catalog
+from minichat_desktop.domain.marketing.broadcasts import known_tags
 from minichat_desktop.errors import UserError
+from minichat_desktop.ui import flow_steps as steps
 from minichat_desktop.ui.context import AppContext
 from minichat_desktop.ui.dialogs import ask
 from minichat_desktop.ui.errors import error_text, show_error
-from minichat_desktop.ui.flow_diagram import FlowDiagram
-from minichat_desktop.ui.i18n import t
+from minichat_desktop.ui.flow_canvas import KIND_COLOURS, FlowCanvas, step_mime
+from minichat_desktop.ui.flow_forms import ShopLists, StepForm, combo
+from minichat_desktop.ui.i18n import current_language, t
 from minichat_desktop.ui.theme import push_button
 
-
-def node_kinds() -> dict[str, str]:
-    return {
-        "message": t("Message"),
-        "question": t("Question"),
-        "action": t("Action"),
-        "condition": t("Condition"),
-        "wait": t("Wait"),
-        "handoff": t("Hand over to staff"),
-    }
+Node = dict[str, Any]
 
 
 def trigger_kinds() -> dict[str, str]:
@@ -63,130 +73,92 @@ def trigger_kinds() -> dict[str, str]:
 
 
 def events() -> dict[str, str]:
-    return {
-        "cart_abandoned": t("Cart left untouched"),
-        "order_delivered": t("Order delivered"),
+    return {"cart_abandoned": t("Cart left untouched"), "order_delivered": t("Order delivered")}
+
+
+def intents() -> dict[str, str]:
+    names = {
+        "product_inquiry": t("Asks about products"),
+        "price_check": t("Asks a price"),
+        "order_status": t("Asks where an order is"),
+        "make_purchase": t("Wants to buy"),
+        "complaint": t("Complains"),
+        "general_question": t("Asks about the shop"),
+        "greeting": t("Says hello"),
+        "goodbye": t("Says goodbye"),
+        "ask_human": t("Wants a person"),
+        "payment_notice": t("Says they paid"),
+        "provide_info": t("Gives their details"),
     }
+    return {i: names.get(i, i) for i in INTENTS}
 
 
-def actions() -> dict[str, str]:
-    return {
-        "show_products": t("Show products"),
-        "show_cart": t("Show the cart"),
-        "add_to_cart": t("Add to cart"),
-        "checkout": t("Start checkout"),
-        "tag_customer": t("Tag the customer"),
-        "set_status": t("Set pipeline status"),
-        "notify_owner": t("Notify the owner"),
-        "apply_discount": t("Give a discount"),
-        "save_review": t("Save the rating"),
-    }
+def shop_lists(session: Any) -> ShopLists:
+    """The categories, products and tags the step pickers offer."""
+    products = [
+        (v.sku, f"{p.name_th} {v.title}".strip() if len(p.variants) > 1 else p.name_th)
+        for p in catalog.list_products(session, active_only=True, limit=300)
+        for v in p.variants
+    ]
+    return ShopLists(
+        categories=catalog.list_categories(session), products=products, tags=known_tags(session)
+    )
 
 
-def question_kinds() -> dict[str, str]:
-    return {
-        "text": t("Any text"),
-        "number": t("Number"),
-        "phone": t("Phone number"),
-        "choice": t("One of the choices"),
-        "rating": t("Stars 1-5"),
-    }
+class Palette(QListWidget):
+    """The kinds of step: drag one onto the canvas, or click it to add it."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.setDragEnabled(True)
+        self.setDragDropMode(QAbstractItemView.DragDropMode.DragOnly)
+        self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        for kind, name in steps.kind_names().items():
+            dot = QPixmap(12, 12)
+            dot.fill(QColor(KIND_COLOURS[kind]))
+            item = QListWidgetItem(QIcon(dot), name)
+            item.setData(Qt.ItemDataRole.UserRole, kind)
+            self.addItem(item)
+        rows = self.sizeHintForRow(0) * self.count() + 2 * self.frameWidth() + 4
+        self.setFixedHeight(rows)
+
+    def mimeData(self, items: Any) -> QMimeData:
+        return step_mime(str(items[0].data(Qt.ItemDataRole.UserRole)))
 
 
-def ops() -> dict[str, str]:
-    return {
-        "eq": t("equals"),
-        "ne": t("is not"),
-        "lt": t("less than"),
-        "le": t("at most"),
-        "gt": t("more than"),
-        "ge": t("at least"),
-        "contains": t("contains"),
-        "set": t("is filled in"),
-        "unset": t("is empty"),
-    }
+class Change(QUndoCommand):
+    """One change to the steps: the whole list before and after (flows are small). Typing
+    into one field of one step merges into one command."""
 
+    def __init__(
+        self, screen: FlowsScreen, before: list[Node], after: list[Node], text: str, merge: str
+    ) -> None:
+        super().__init__(text)
+        self.screen, self.before, self.after, self.merge = screen, before, after, merge
+        self.select = screen.selected
+        self.first = True
 
-def statuses() -> dict[str, str]:
-    return {
-        "new": t("New lead"),
-        "contacted": t("Contacted"),
-        "qualified": t("Qualified"),
-        "converted": t("Converted"),
-        "lost": t("Lost lead"),
-    }
+    def id(self) -> int:
+        return 1 if self.merge else -1
 
+    def mergeWith(self, other: QUndoCommand) -> bool:
+        if isinstance(other, Change) and other.merge and other.merge == self.merge:
+            self.after = other.after
+            return True
+        return False
 
-# Which fields each action shows: (key, label, kind) — kind text, int or status.
-def action_fields() -> dict[str, list[tuple[str, str, str]]]:
-    return {
-        "show_products": [
-            ("category", t("Category (empty: any)"), "text"),
-            ("budget_var", t("Budget from answer"), "text"),
-            ("color_var", t("Colour from answer"), "text"),
-            ("size_var", t("Size from answer"), "text"),
-            ("limit", t("How many products"), "int"),
-        ],
-        "show_cart": [],
-        "add_to_cart": [
-            ("sku", t("Product code (SKU)"), "text"),
-            ("quantity", t("Quantity"), "int"),
-        ],
-        "checkout": [],
-        "tag_customer": [("tag", t("Tag"), "text")],
-        "set_status": [("status", t("Status"), "status")],
-        "notify_owner": [
-            ("title", t("Notification title"), "text"),
-            ("body", t("Details"), "text"),
-        ],
-        "apply_discount": [
-            ("code", t("Existing code (or leave empty)"), "text"),
-            ("percent", t("New code: percent off"), "int"),
-            ("valid_hours", t("New code: valid for hours"), "int"),
-            ("min_baht", t("Minimum purchase (baht)"), "int"),
-        ],
-        "save_review": [("var", t("Rating from answer"), "text")],
-    }
+    def redo(self) -> None:
+        quiet = self.first and bool(self.merge)  # the form already shows this edit
+        self.first = False
+        self.screen.apply(self.after, self.select, rebuild_form=not quiet)
 
-
-def _combo(items: dict[str, str], current: str) -> QComboBox:
-    box = QComboBox()
-    for key, label in items.items():
-        box.addItem(label, key)
-    idx = box.findData(current)
-    box.setCurrentIndex(max(idx, 0))
-    return box
-
-
-def _spin(value: Any, low: int = 0, high: int = 1_000_000) -> QSpinBox:
-    box = QSpinBox()
-    box.setRange(low, high)
-    try:
-        box.setValue(int(value or 0))
-    except (TypeError, ValueError):
-        box.setValue(0)
-    return box
-
-
-def node_summary(i: int, node: dict[str, Any]) -> str:
-    kind = node_kinds().get(node.get("type", ""), node.get("type", ""))
-    if node.get("type") == "action":
-        what = actions().get(node.get("action", ""), "")
-    elif node.get("type") == "condition":
-        what = (
-            f"{node.get('field', '')} {ops().get(node.get('op', ''), '')} {node.get('value', '')}"
-        )
-    elif node.get("type") == "wait":
-        what = t("{minutes} min").format(minutes=node.get("minutes", 0))
-    else:
-        what = str(node.get("text", "")).replace("\n", " ")
-    if len(what) > 48:
-        what = what[:47] + "…"
-    return f"{i}. [{kind}] {what}  ({node.get('id', '')})"
+    def undo(self) -> None:
+        self.screen.apply(self.before, self.select, rebuild_form=True)
 
 
 class FlowsScreen(QWidget):
-    """Flows list on the left, the editor on the right."""
+    """The flows list and palette on the left, the canvas in the middle, the step's form in
+    tabs on the right (``side_tabs``: more tabs can be added beside it)."""
 
     def __init__(self, ctx: AppContext, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -194,12 +166,12 @@ class FlowsScreen(QWidget):
         self.flows: list[flows.FlowView] = []
         self.flow_id: int | None = None
         self.builtin = ""
-        self.nodes: list[dict[str, Any]] = []
-        self.current = -1
-        self.fields: dict[str, Any] = {}
+        self.nodes: list[Node] = []
+        self.selected = ""
+        self.found: list[steps.Problem] = []
         self._loading = False
         self.busy = 0
-        self.dialog: QMessageBox | None = None
+        self.undo_stack = QUndoStack(self)
 
         split = QSplitter(Qt.Orientation.Horizontal, self)
         outer = QHBoxLayout(self)
@@ -207,166 +179,191 @@ class FlowsScreen(QWidget):
         outer.addWidget(split)
         split.addWidget(self._build_flow_list())
         split.addWidget(self._build_editor())
-        split.setStretchFactor(1, 3)
-        split.setSizes([230, 970])
-
+        split.addWidget(self._build_side())
+        split.setStretchFactor(1, 1)
+        split.setCollapsible(1, False)
+        self.split = split
+        self._narrow: bool | None = None
+        self._build_actions()
         self.reload_now()
 
     # ------------------------------------------------------------------ building
 
     def _build_flow_list(self) -> QWidget:
-        """The flows in the order they are tried, ticked when on, and what moves them."""
         left = QWidget()
+        left.setMinimumWidth(170)
         lv = QVBoxLayout(left)
         lv.setContentsMargins(0, 0, 0, 0)
-        title = QLabel(self.tr("Bot flows"))
+        title = QLabel(self.tr("Sales flows"))
         title.setStyleSheet("font-size: 16pt; font-weight: 600;")
         lv.addWidget(title)
-        hint = QLabel(
+        self.flow_list = QListWidget()
+        self.flow_list.setWordWrap(True)
+        self.flow_list.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.flow_list.setToolTip(
             self.tr("Tick to switch a flow on. Flows higher in the list are tried first.")
         )
-        hint.setWordWrap(True)
-        lv.addWidget(hint)
-        self.flow_list = QListWidget()
-        self.flow_list.setWordWrap(True)  # a long flow name wraps (no sideways scrolling)
-        self.flow_list.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.flow_list.currentRowChanged.connect(self._pick_flow)
         self.flow_list.itemChanged.connect(self._toggled)
         lv.addWidget(self.flow_list, 1)
-        row = QHBoxLayout()
         self.new_btn = push_button(self.new_flow, self.tr("New flow"))
+        lv.addWidget(self.new_btn)
+        row = QHBoxLayout()
         self.delete_btn = push_button(self.delete_flow, self.tr("Delete"))
         self.up_btn = push_button(lambda: self.move_flow(-1), "▲")
         self.up_btn.setToolTip(self.tr("Move up"))
         self.down_btn = push_button(lambda: self.move_flow(1), "▼")
         self.down_btn.setToolTip(self.tr("Move down"))
-        for b in (self.new_btn, self.delete_btn, self.up_btn, self.down_btn):
+        for b in (self.delete_btn, self.up_btn, self.down_btn):
             row.addWidget(b)
         lv.addLayout(row)
+        lv.addWidget(QLabel(self.tr("Add a step (drag or click)")))
+        self.step_palette = Palette()
+        self.step_palette.itemClicked.connect(
+            lambda item: self.add_step(str(item.data(Qt.ItemDataRole.UserRole)))
+        )
+        lv.addWidget(self.step_palette)
         return left
 
     def _build_editor(self) -> QWidget:
-        """The flow shown: its name and trigger, its steps beside the step's form, and the
-        buttons that save or restore it."""
-        right = QWidget()
-        rv = QVBoxLayout(right)
-        rv.setContentsMargins(8, 0, 0, 0)
+        mid = QWidget()
+        mid.setMinimumWidth(360)
+        rv = QVBoxLayout(mid)
+        rv.setContentsMargins(4, 0, 4, 0)
         rv.addLayout(self._build_head())
-        body = QSplitter(Qt.Orientation.Horizontal)
-        body.addWidget(self._build_steps())
-        self.form_box = QFrame()
-        self.form_box.setFrameShape(QFrame.Shape.StyledPanel)
-        box_layout = QVBoxLayout(self.form_box)
-        self.form = QFormLayout()
-        self.form.setRowWrapPolicy(
-            QFormLayout.RowWrapPolicy.WrapLongRows
-        )  # labels above, if narrow
-        box_layout.addLayout(self.form)
-        box_layout.addStretch(1)
-        # The step's form scrolls rather than squeezing its rows onto each other on a
-        # laptop screen (a message box drawn over the field below it).
-        form_scroll = QScrollArea()
-        form_scroll.setWidgetResizable(True)
-        form_scroll.setFrameShape(QFrame.Shape.NoFrame)
-        form_scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
-        form_scroll.setWidget(self.form_box)
-        body.addWidget(form_scroll)
-        body.setStretchFactor(1, 1)
-        body.setSizes([300, 520])  # the form gets the room first (it cannot wrap)
-        rv.addWidget(body, 1)
-
-        self.error = QLabel()
-        self.error.setWordWrap(True)
-        self.error.setStyleSheet("color: #b42318;")
-        rv.addWidget(self.error)
+        rv.addLayout(self._build_toolbar())
+        self.canvas = FlowCanvas()
+        self.canvas.picked.connect(self._picked)
+        self.canvas.add_requested.connect(self._add_at)
+        self.canvas.moved.connect(self.move_steps)
+        self.canvas.link_requested.connect(self.connect_steps)
+        self.canvas.delete_requested.connect(self.delete_items)
+        self.canvas.first_requested.connect(self.make_first)
+        rv.addWidget(self.canvas, 1)
+        self.problem_list = QListWidget()
+        self.problem_list.setWordWrap(True)
+        self.problem_list.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.problem_list.setMaximumHeight(72)
+        self.problem_list.itemClicked.connect(self._problem_clicked)
+        rv.addWidget(self.problem_list)
         bottom = QHBoxLayout()
         self.status = QLabel()
+        self.status.setWordWrap(True)
         bottom.addWidget(self.status, 1)
         self.reset_btn = push_button(self.reset_builtin, self.tr("Restore as shipped"))
         bottom.addWidget(self.reset_btn)
         self.save_btn = QPushButton(self.tr("Save flow"))
+        self.save_btn.setProperty("primary", True)
         self.save_btn.setDefault(True)
         self.save_btn.clicked.connect(self.save)
         bottom.addWidget(self.save_btn)
         rv.addLayout(bottom)
-        return right
+        return mid
 
-    def _build_head(self) -> QFormLayout:
-        """The flow's name, whether it is on, and what starts it."""
-        head = QFormLayout()
+    def _build_head(self) -> QVBoxLayout:
+        head = QVBoxLayout()
+        row = QHBoxLayout()
         self.name = QLineEdit()
-        self.name.setPlaceholderText(self.tr("e.g. Help me choose"))
-        head.addRow(self.tr("Flow name"), self.name)
+        self.name.setPlaceholderText(self.tr("Flow name"))
+        row.addWidget(self.name, 1)
         self.enabled = QCheckBox(self.tr("Switched on"))
-        self.badge = QLabel()
-        self.badge.setStyleSheet(
-            "background: #e8f0fe; color: #1a56db; border-radius: 8px; padding: 2px 8px;"
-        )
-        er = QHBoxLayout()
-        er.addWidget(self.enabled)
-        er.addWidget(self.badge)
-        er.addStretch(1)
-        head.addRow("", er)
-        self.trigger_type = _combo(trigger_kinds(), "keyword")
+        row.addWidget(self.enabled)
+        self.badge = QLabel(self.tr("Built in"))
+        row.addWidget(self.badge)
+        head.addLayout(row)
+        row2 = QHBoxLayout()
+        row2.addWidget(QLabel(self.tr("Starts on")))
+        self.trigger_type = combo(trigger_kinds(), "keyword")
         self.trigger_type.currentIndexChanged.connect(self._trigger_changed)
-        head.addRow(self.tr("Starts on"), self.trigger_type)
+        row2.addWidget(self.trigger_type)
         self.keywords = QLineEdit()
-        self.keywords.setPlaceholderText(self.tr("words, separated by commas"))
-        head.addRow(self.tr("Keywords"), self.keywords)
-        self.intent = _combo({i: i for i in INTENTS}, "product_inquiry")
-        head.addRow(self.tr("Intent"), self.intent)
-        self.trigger_event = _combo(events(), "cart_abandoned")
+        self.keywords.setPlaceholderText(self.tr("words, with commas"))
+        row2.addWidget(self.keywords, 1)
+        self.intent = combo(intents(), "product_inquiry")
+        row2.addWidget(self.intent, 1)
+        self.trigger_event = combo(events(), "cart_abandoned")
         self.trigger_event.currentIndexChanged.connect(self._trigger_changed)
-        head.addRow(self.tr("Event"), self.trigger_event)
-        self.minutes = _spin(60, 1, 10080)
+        row2.addWidget(self.trigger_event, 1)
+        self.minutes = QSpinBox()
+        self.minutes.setRange(1, 10080)
         self.minutes.setSuffix(" " + self.tr("min"))
-        head.addRow(self.tr("Untouched for"), self.minutes)
-        self.head = head
+        self.minutes.setMaximumWidth(120)
+        row2.addWidget(self.minutes)
+        head.addLayout(row2)
         return head
 
-    def _build_steps(self) -> QWidget:
-        """The steps as a list and as a diagram, and what adds, removes and moves them."""
-        nodes_box = QWidget()
-        nv = QVBoxLayout(nodes_box)
-        nv.setContentsMargins(0, 0, 0, 0)
-        nv.addWidget(QLabel(self.tr("Steps (the first one starts the flow)")))
-        self.node_list = QListWidget()
-        self.node_list.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
-        self.node_list.setTextElideMode(Qt.TextElideMode.ElideRight)
-        self.node_list.setMaximumHeight(150)
-        self.node_list.currentRowChanged.connect(self._pick_node)
-        nv.addWidget(self.node_list)
-        self.diagram = FlowDiagram(lambda node: node_summary(0, node).split(" ", 1)[1])
-        self.diagram.picked.connect(self.node_list.setCurrentRow)
+    def _build_toolbar(self) -> QHBoxLayout:
+        bar = QHBoxLayout()
+        self.undo_btn = QToolButton()
+        self.redo_btn = QToolButton()
+        self.zoom_out_btn = push_button(lambda: self.canvas.zoom(1 / 1.2), "−")
+        self.zoom_out_btn.setToolTip(self.tr("Zoom out"))
+        self.zoom_in_btn = push_button(lambda: self.canvas.zoom(1.2), "+")
+        self.zoom_in_btn.setToolTip(self.tr("Zoom in"))
+        self.fit_btn = push_button(lambda: self.canvas.fit(), self.tr("Fit"))
+        self.fit_btn.setToolTip(self.tr("Show the whole flow"))
+        self.remove_btn = push_button(lambda: self.canvas.delete_selected(), self.tr("Delete"))
+        self.remove_btn.setToolTip(self.tr("Delete the picked step or link (Del)"))
+        bar.addWidget(self.undo_btn)
+        bar.addWidget(self.redo_btn)
+        bar.addStretch(1)
+        for b in (self.zoom_out_btn, self.zoom_in_btn, self.fit_btn, self.remove_btn):
+            bar.addWidget(b)
+        return bar
+
+    def _build_side(self) -> QTabWidget:
+        self.side_tabs = QTabWidget()
+        self.side_tabs.setMinimumWidth(240)
+        self.form = StepForm()
+        self.form.edited.connect(self.edit_step)
         scroll = QScrollArea()
         scroll.setWidgetResizable(True)
-        scroll.setFrameShape(QFrame.Shape.StyledPanel)
-        scroll.setWidget(self.diagram)
-        nv.addWidget(scroll, 1)
-        nb = QHBoxLayout()
-        self.add_kind = _combo(node_kinds(), "message")
-        self.add_btn = push_button(self.add_node, self.tr("Add step"))
-        nb.addWidget(self.add_kind, 1)
-        nb.addWidget(self.add_btn)
-        nv.addLayout(nb)
-        nb2 = QHBoxLayout()
-        self.remove_btn = push_button(self.remove_node, self.tr("Remove step"))
-        self.node_up = push_button(lambda: self.move_node(-1), "▲")
-        self.node_down = push_button(lambda: self.move_node(1), "▼")
-        for b in (self.remove_btn, self.node_up, self.node_down):
-            nb2.addWidget(b)
-        nv.addLayout(nb2)
-        return nodes_box
+        scroll.setFrameShape(QFrame.Shape.NoFrame)
+        scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        scroll.setWidget(self.form)
+        self.side_tabs.addTab(scroll, self.tr("Step"))
+        return self.side_tabs
+
+    def _build_actions(self) -> None:
+        self.undo_action = QAction(self.tr("Undo"), self)
+        self.undo_action.setShortcuts([QKeySequence(QKeySequence.StandardKey.Undo)])
+        self.undo_action.triggered.connect(self.undo_stack.undo)
+        self.undo_stack.canUndoChanged.connect(self.undo_action.setEnabled)
+        self.redo_action = QAction(self.tr("Redo"), self)
+        self.redo_action.setShortcuts([QKeySequence("Ctrl+Shift+Z"), QKeySequence("Ctrl+Y")])
+        self.redo_action.triggered.connect(self.undo_stack.redo)
+        self.undo_stack.canRedoChanged.connect(self.redo_action.setEnabled)
+        for action, button, tip in (
+            (self.undo_action, self.undo_btn, self.tr("Undo (Ctrl+Z)")),
+            (self.redo_action, self.redo_btn, self.tr("Redo (Ctrl+Shift+Z)")),
+        ):
+            action.setEnabled(False)
+            action.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
+            self.addAction(action)
+            button.setDefaultAction(action)
+            button.setToolTip(tip)
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        """Below 1100 px the list and the form give the canvas their room."""
+        super().resizeEvent(event)
+        narrow = self.width() < 1100
+        if narrow != self._narrow:
+            self._narrow = narrow
+            side = 250 if narrow else 320
+            left = 170 if narrow else 200
+            self.split.setSizes([left, max(self.width() - side - left - 40, 300), side])
 
     # ------------------------------------------------------------------ loading
 
     def reload_now(self, select_id: int | None = None) -> None:
-        """First paint: the flows (the built-ins installed on the way)."""
+        """First paint: the flows (the built-ins installed on the way) and the pickers."""
         views = self.ctx.ops.write_now(flows.ensure_builtin_flows)
+        self.form.lists = self.ctx.ops.read_now(shop_lists)
         self._fill_list(views, select_id)
 
     def _fill_list(self, views: list[flows.FlowView], select_id: int | None = None) -> None:
         self.flows = views
+        self.form.lists.flows = [(v.id, v.name) for v in views]
         self._loading = True
         self.flow_list.clear()
         for v in views:
@@ -391,13 +388,11 @@ class FlowsScreen(QWidget):
         self.show_flow(self.flows[row])
 
     def show_flow(self, v: flows.FlowView | None) -> None:
-        self.error.clear()
         self.status.clear()
         self.flow_id = v.id if v else None
         self.builtin = v.builtin if v else ""
         self.name.setText(v.name if v else "")
         self.enabled.setChecked(v.enabled if v else True)
-        self.badge.setText(self.tr("Built in") if self.builtin else "")
         self.badge.setVisible(bool(self.builtin))
         self.reset_btn.setVisible(bool(self.builtin))
         self.delete_btn.setEnabled(not self.builtin)
@@ -408,283 +403,127 @@ class FlowsScreen(QWidget):
         self.trigger_event.setCurrentIndex(max(self.trigger_event.findData(trig.get("event")), 0))
         self.minutes.setValue(int(trig.get("minutes", 60)))
         self._trigger_changed()
-        self.nodes = (
-            copy.deepcopy(v.nodes)
-            if v
-            else [{"id": "n1", "type": "message", "text": "", "next": ""}]
-        )
-        self.current = -1
-        self._refresh_nodes(0)
+        nodes = copy.deepcopy(v.nodes) if v else []
+        steps.layout(nodes)
+        self.undo_stack.clear()
+        self.apply(nodes, "", rebuild_form=True)
+        self.canvas.fit()
 
     def _trigger_changed(self) -> None:
         kind = self.trigger_type.currentData()
         event = self.trigger_event.currentData()
-        self.head.setRowVisible(self.keywords, kind == "keyword")
-        self.head.setRowVisible(self.intent, kind == "intent")
-        self.head.setRowVisible(self.trigger_event, kind == "event")
-        self.head.setRowVisible(self.minutes, kind == "event" and event == "cart_abandoned")
+        self.keywords.setVisible(kind == "keyword")
+        self.intent.setVisible(kind == "intent")
+        self.trigger_event.setVisible(kind == "event")
+        self.minutes.setVisible(kind == "event" and event == "cart_abandoned")
 
-    # ------------------------------------------------------------------ nodes
+    # ------------------------------------------------------------------ the steps
 
-    def _refresh_nodes(self, select: int) -> None:
-        self._loading = True
-        self.node_list.clear()
-        for i, node in enumerate(self.nodes, 1):
-            self.node_list.addItem(node_summary(i, node))
-        self._loading = False
-        self.current = -1
-        if self.nodes:
-            select = max(0, min(select, len(self.nodes) - 1))
-            self.node_list.setCurrentRow(select)
-            self._pick_node(select)
+    def apply(self, nodes: list[Node], selected: str, *, rebuild_form: bool) -> None:
+        """Show ``nodes`` as the flow's steps (undo and redo come through here)."""
+        self.nodes = copy.deepcopy(nodes)
+        ids = {n["id"] for n in self.nodes}
+        self.selected = selected if selected in ids else ""
+        self.found = steps.problems(self.nodes)
+        self.canvas.show_nodes(self.nodes, {p.node_id for p in self.found}, self.selected)
+        self.problem_list.clear()
+        for p in self.found:
+            item = QListWidgetItem(p.text)
+            item.setData(Qt.ItemDataRole.UserRole, p.node_id)
+            self.problem_list.addItem(item)
+        self.problem_list.setVisible(bool(self.found))
+        if rebuild_form:
+            self.form.show_step(self.node(self.selected), self.nodes)
         else:
-            self._clear_form()
-            self.diagram.show_nodes(self.nodes, -1)
+            self.form.nodes = self.nodes
 
-    def _pick_node(self, row: int) -> None:
-        if self._loading or row == self.current:
+    def node(self, node_id: str) -> Node | None:
+        return next((n for n in self.nodes if n["id"] == node_id), None)
+
+    def change(self, after: list[Node], text: str, merge: str = "") -> None:
+        self.status.clear()
+        self.undo_stack.push(Change(self, copy.deepcopy(self.nodes), after, text, merge))
+
+    def _picked(self, node_id: str) -> None:
+        if node_id == self.selected:
             return
-        self.commit_node()
-        self.current = row
-        if 0 <= row < len(self.nodes):
-            self._build_form(self.nodes[row])
-        self.diagram.show_nodes(self.nodes, row)
+        self.selected = node_id
+        self.form.show_step(self.node(node_id), self.nodes)
 
-    def _clear_form(self) -> None:
-        while self.form.rowCount():
-            self.form.removeRow(0)
-        self.fields = {}
+    def _problem_clicked(self, item: QListWidgetItem) -> None:
+        node_id = str(item.data(Qt.ItemDataRole.UserRole) or "")
+        if self.node(node_id) is not None:
+            self.select_step(node_id)
 
-    def _links(self, current: str) -> QComboBox:
-        items = {"": self.tr("(end of flow)")}
-        for i, n in enumerate(self.nodes, 1):
-            items[n["id"]] = f"{i}. {n['id']}"
-        box = _combo(items, current)
-        if current and box.findData(current) < 0:
-            box.addItem(current, current)
-            box.setCurrentIndex(box.count() - 1)
-        return box
+    def select_step(self, node_id: str) -> None:
+        """Pick a step and bring its card into view."""
+        self.selected = node_id
+        self.apply(self.nodes, node_id, rebuild_form=True)
+        if node_id in self.canvas.cards:
+            self.canvas.ensureVisible(self.canvas.cards[node_id], 40, 40)
 
-    def _text(self, key: str, label: str, value: Any, multi: bool = False) -> None:
-        if multi:
-            w: Any = QPlainTextEdit(str(value or ""))
-            w.setFixedHeight(80)
-        else:
-            w = QLineEdit(str(value or ""))
-        self.fields[key] = w
-        self.form.addRow(label, w)
+    def _add_at(self, kind: str, at: QPointF) -> None:
+        self.add_step(kind, (at.x(), at.y()))
 
-    def _build_form(self, node: dict[str, Any]) -> None:
-        self._clear_form()
-        kind = node.get("type", "message")
-        self.form.addRow(QLabel(f"<b>{node_kinds().get(kind, kind)}</b>"))
-        self._text("id", self.tr("Step id"), node.get("id"))
-        if kind in ("message", "question", "handoff"):
-            self._text("text", self.tr("Text"), node.get("text"), multi=True)
-        if kind == "message":
-            lines = "\n".join(f"{b['label']} = {b['flow']}" for b in node.get("buttons") or [])
-            self._text(
-                "buttons", self.tr("Buttons that start flows (label = flow number)"), lines, True
-            )
-            self.fields["buttons"].setToolTip(
-                self.tr("Flow numbers: {ids}").format(ids=self._ids())
-            )
-        if kind == "question":
-            self._text("var", self.tr("Save answer as"), node.get("var"))
-            box = _combo(question_kinds(), node.get("kind", "text"))
-            self.fields["kind"] = box
-            self.form.addRow(self.tr("Answer kind"), box)
-            lines = "\n".join(
-                c["label"]
-                if c["label"] == c.get("value")
-                else f"{c['label']} = {c.get('value', '')}"
-                for c in node.get("choices") or []
-            )
-            self._text("choices", self.tr("Choices (one a line, label = value)"), lines, True)
-            opt = QCheckBox(self.tr("The shopper may skip it"))
-            opt.setChecked(bool(node.get("optional")))
-            self.fields["optional"] = opt
-            self.form.addRow("", opt)
-            self._text("error", self.tr("Asked again with"), node.get("error"))
-            self.fields["timeout_minutes"] = _spin(node.get("timeout_minutes"), 0, 43200)
-            self.form.addRow(
-                self.tr("Wait for the answer (min, 0: always)"), self.fields["timeout_minutes"]
-            )
-            self.fields["timeout_next"] = self._links(str(node.get("timeout_next") or ""))
-            self.form.addRow(self.tr("When no answer comes"), self.fields["timeout_next"])
-        elif kind == "action":
-            box = _combo(actions(), node.get("action", "show_products"))
-            box.currentIndexChanged.connect(self._action_changed)
-            self.fields["action"] = box
-            self.form.addRow(self.tr("Does"), box)
-            for key, label, fkind in action_fields().get(box.currentData(), []):
-                if fkind == "int":
-                    low = 1 if key in ("quantity", "limit", "valid_hours") else 0
-                    self.fields[key] = _spin(node.get(key) or low, low)
-                    self.form.addRow(label, self.fields[key])
-                elif fkind == "status":
-                    self.fields[key] = _combo(statuses(), node.get(key, "qualified"))
-                    self.form.addRow(label, self.fields[key])
-                else:
-                    self._text(key, label, node.get(key))
-        elif kind == "condition":
-            self._text("field", self.tr("Check"), node.get("field", "state."))
-            self.fields["op"] = _combo(ops(), node.get("op", "eq"))
-            self.form.addRow(self.tr("Is"), self.fields["op"])
-            self._text("value", self.tr("Value"), node.get("value"))
-            self.fields["then"] = self._links(str(node.get("then") or ""))
-            self.form.addRow(self.tr("If true, go to"), self.fields["then"])
-            self.fields["else"] = self._links(str(node.get("else") or ""))
-            self.form.addRow(self.tr("Otherwise, go to"), self.fields["else"])
-        elif kind == "wait":
-            self.fields["minutes"] = _spin(node.get("minutes") or 60, 1, 43200)
-            self.form.addRow(self.tr("Wait (minutes)"), self.fields["minutes"])
-        elif kind == "handoff":
-            self._text("note", self.tr("Note for the owner"), node.get("note"))
-        if kind != "condition":
-            self.fields["next"] = self._links(str(node.get("next") or ""))
-            self.form.addRow(self.tr("Then go to"), self.fields["next"])
-
-    def _action_changed(self) -> None:
-        self.commit_node()
-        if 0 <= self.current < len(self.nodes):
-            self._build_form(self.nodes[self.current])
-
-    def commit_node(self) -> None:
-        """The form's values into the node being edited."""
-        if not 0 <= self.current < len(self.nodes) or not self.fields:
-            return
-        node = self.nodes[self.current]
-        old_id = node.get("id", "")
-        for key, w in self.fields.items():
-            if isinstance(w, QPlainTextEdit):
-                value: Any = w.toPlainText()
-            elif isinstance(w, QLineEdit):
-                value = w.text().strip()
-            elif isinstance(w, QComboBox):
-                value = w.currentData()
-            elif isinstance(w, QSpinBox):
-                value = w.value()
-            elif isinstance(w, QCheckBox):
-                value = w.isChecked()
+    def add_step(self, kind: str, at: tuple[float, float] | None = None) -> None:
+        """A new step (from the palette), right of the picked one or at ``at``; the picked
+        step's free way on leads to it."""
+        nodes = copy.deepcopy(self.nodes)
+        prev = next((n for n in nodes if n["id"] == self.selected), None)
+        if at is None:
+            if prev is not None:
+                x, y = prev["pos"]
+                at = (x + steps.CARD_W + steps.COL_GAP, y)
             else:
-                continue
-            node[key] = value
-        if node.get("type") == "message":
-            node["buttons"] = [
-                self._button(line)
-                for line in str(node.get("buttons", "")).splitlines()
-                if line.strip()
-            ]
-        if node.get("type") == "question":
-            node["choices"] = [
-                self._choice(line)
-                for line in str(node.get("choices", "")).splitlines()
-                if line.strip()
-            ]
-            if not node.get("timeout_minutes"):
-                node.pop("timeout_minutes", None)
-        if node.get("type") == "action":
-            for key in ("code",):
-                if not node.get(key):
-                    node.pop(key, None)
-            if node.get("action") == "apply_discount" and node.get("code"):
-                node.pop("percent", None)
-        if node.get("type") == "condition":
-            node["value"] = self._value(node.get("value", ""))
-        new_id = node.get("id", "")
-        if old_id and new_id and new_id != old_id:
-            for other in self.nodes:  # keep the links to a renamed step
-                for link in ("next", "then", "else", "timeout_next"):
-                    if other.get(link) == old_id:
-                        other[link] = new_id
-        item = self.node_list.item(self.current)
-        if item is not None:
-            item.setText(node_summary(self.current + 1, node))
-        self.diagram.update()
+                bottom = max((n["pos"][1] + steps.card_height(n) for n in nodes), default=-40)
+                at = (0.0, bottom + steps.ROW_GAP)
+        node = steps.new_step(kind, nodes, at)
+        if prev is not None and prev.get("type") not in ("condition", "handoff"):
+            if not prev.get("next"):
+                prev["next"] = node["id"]
+        nodes.append(node)
+        self.selected = node["id"]
+        self.change(nodes, self.tr("Add step"))
 
-    def _ids(self) -> str:
-        return ", ".join(f"{v.id} {v.name}" for v in self.flows)
+    def move_steps(self, moved: dict[str, list[int]]) -> None:
+        nodes = copy.deepcopy(self.nodes)
+        for n in nodes:
+            if n["id"] in moved:
+                n["pos"] = list(moved[n["id"]])
+        self.change(nodes, self.tr("Move step"))
 
-    @staticmethod
-    def _button(line: str) -> dict[str, Any]:
-        label, _, target = line.rpartition("=")
-        if not label:
-            label, target = target, ""
-        number = target.strip()
-        return {"label": label.strip(), "flow": int(number) if number.isdigit() else 0}
+    def connect_steps(self, source: str, key: str, target: str) -> None:
+        nodes = copy.deepcopy(self.nodes)
+        for n in nodes:
+            if n["id"] == source:
+                steps.set_link(n, key, target)
+        self.change(nodes, self.tr("Connect"))
 
-    @staticmethod
-    def _choice(line: str) -> dict[str, str]:
-        label, sep, value = line.partition("=")
-        label = label.strip()
-        return {"label": label, "value": value.strip() if sep else label}
+    def delete_items(self, ids: list[str], lines: list[list[str]]) -> None:
+        nodes = copy.deepcopy(self.nodes)
+        for source, key in lines:
+            for n in nodes:
+                if n["id"] == source:
+                    steps.set_link(n, key, "")
+        for node_id in ids:
+            nodes = steps.remove_step(nodes, node_id)
+        if self.selected in ids:
+            self.selected = ""
+        self.change(nodes, self.tr("Delete"))
 
-    @staticmethod
-    def _value(text: Any) -> Any:
-        s = str(text).strip()
-        try:
-            return int(s)
-        except ValueError:
-            try:
-                return float(s)
-            except ValueError:
-                return s
+    def make_first(self, node_id: str) -> None:
+        nodes = copy.deepcopy(self.nodes)
+        nodes.sort(key=lambda n: n["id"] != node_id)
+        self.change(nodes, self.tr("Start the flow here"))
 
-    def _new_id(self) -> str:
-        used = {n.get("id") for n in self.nodes}
-        n = len(self.nodes) + 1
-        while f"n{n}" in used:
-            n += 1
-        return f"n{n}"
-
-    def add_node(self) -> None:
-        self.commit_node()
-        kind = self.add_kind.currentData()
-        node: dict[str, Any] = {"id": self._new_id(), "type": kind, "next": ""}
-        if kind == "question":
-            node.update(text="", var=f"answer{len(self.nodes) + 1}", kind="text")
-        elif kind == "action":
-            node.update(action="show_products", limit=3)
-        elif kind == "condition":
-            node.update(field="state.", op="eq", value="", then="", **{"else": ""})
-        elif kind == "wait":
-            node.update(minutes=60)
-        else:
-            node.update(text="")
-        at = self.current + 1 if self.current >= 0 else len(self.nodes)
-        # The step before now leads to the new one when it led nowhere.
-        if 0 <= self.current < len(self.nodes) and not self.nodes[self.current].get("next"):
-            if self.nodes[self.current].get("type") not in ("condition", "handoff"):
-                self.nodes[self.current]["next"] = node["id"]
-        self.nodes.insert(at, node)
-        self._refresh_nodes(at)
-
-    def remove_node(self) -> None:
-        if not 0 <= self.current < len(self.nodes):
-            return
-        gone = self.nodes.pop(self.current)
-        for other in self.nodes:
-            for link in ("next", "then", "else", "timeout_next"):
-                if other.get(link) == gone.get("id"):
-                    other[link] = gone.get("next", "")
-        self.current = -1
-        self.fields = {}
-        self._refresh_nodes(min(self.node_list.currentRow(), len(self.nodes) - 1))
-
-    def move_node(self, delta: int) -> None:
-        self.commit_node()
-        i, j = self.current, self.current + delta
-        if not (0 <= i < len(self.nodes) and 0 <= j < len(self.nodes)):
-            return
-        self.nodes[i], self.nodes[j] = self.nodes[j], self.nodes[i]
-        self.current = -1
-        self._refresh_nodes(j)
+    def edit_step(self, edited: Node, field: str) -> None:
+        nodes = [copy.deepcopy(edited) if n["id"] == edited["id"] else n for n in self.nodes]
+        self.change(copy.deepcopy(nodes), self.tr("Edit step"), f"{edited['id']}:{field}")
 
     # ------------------------------------------------------------------ saving
 
     def definition(self) -> tuple[str, dict[str, Any], list[dict[str, Any]]]:
-        self.commit_node()
+        """The flow as it would be stored: name, trigger, nodes."""
         kind = self.trigger_type.currentData()
         trigger: dict[str, Any] = {"type": kind}
         if kind == "keyword":
@@ -699,6 +538,10 @@ class FlowsScreen(QWidget):
 
     @asyncSlot()
     async def save(self) -> None:
+        if self.found:
+            self.status.setText(self.tr("Not saved: fix the steps in red first."))
+            self.select_step(self.found[0].node_id)
+            return
         name, trigger, nodes = self.definition()
         self.busy += 1
         try:
@@ -719,21 +562,28 @@ class FlowsScreen(QWidget):
         finally:
             self.busy -= 1
         self.flow_id = view.id
+        selected = self.selected
         views = await self.ctx.ops.read(flows.list_flows)
         self._fill_list(views, view.id)
+        if selected:
+            self.select_step(selected)
         self.status.setText(self.tr("Saved."))
 
     def show_problem(self, exc: UserError) -> None:
-        self.error.setText(error_text(exc))
-        node = int(exc.params.get("node") or 0)
-        if 1 <= node <= len(self.nodes):
-            self.current = -1
-            self._refresh_nodes(node - 1)
-            field = self.fields.get(str(exc.params.get("field", "")))
-            if field is not None:
-                field.setFocus()
-        elif exc.params.get("field") == "name":
-            self.name.setFocus()
+        """A problem the domain found: on its step, named by the step's name."""
+        index = int(exc.params.get("node") or 0)
+        if 1 <= index <= len(self.nodes):
+            node = self.nodes[index - 1]
+            if current_language() == "th":
+                what = f"{exc.params.get('field_th', '')} {exc.params.get('problem_th', '')}"
+            else:
+                what = str(exc).split(": ", 1)[-1]
+            self.status.setText(steps.step_says(node, what.strip()))
+            self.select_step(node["id"])
+        else:
+            self.status.setText(error_text(exc))
+            if exc.params.get("field") == "name":
+                self.name.setFocus()
 
     def new_flow(self) -> None:
         self.flow_list.clearSelection()

@@ -289,7 +289,7 @@ class MainWindow(QMainWindow):
             "catalog": self.tr("Catalog"),
             "customers": self.tr("Customers"),
             "broadcasts": self.tr("Broadcasts"),
-            "flows": self.tr("Bot flows"),
+            "flows": self.tr("Sales flows"),
             "dashboard": self.tr("Dashboard"),
             "settings": self.tr("Settings"),
         }

@@ -102,3 +102,66 @@ def test_list_export_import(tmp_path: Path) -> None:
     assert "[built-in review_request]" in res.stdout
     res = run(shop, "flows", "export", "999", str(out))
     assert res.returncode == 2 and "no flow 999" in res.stderr
+
+
+def test_a_flow_with_positions_round_trips_and_an_old_file_imports(tmp_path: Path) -> None:
+    """What the canvas stores (each step's ``pos`` and ``step_name``, an answer button's own
+    ``next``) leaves with ``export`` and comes back with ``import``; a file written before the
+    canvas (no positions) still imports, as it was."""
+    shop, other = tmp_path / "shop", tmp_path / "other"
+    drawn = {
+        "name": "วาดบนผัง",
+        "enabled": True,
+        "trigger": {"type": "keyword", "keywords": ["ผัง"]},
+        "nodes": [
+            {
+                "id": "s1",
+                "type": "question",
+                "text": "รับแบบไหนคะ",
+                "var": "how",
+                "kind": "choice",
+                "choices": [{"label": "ส่ง", "value": "ship", "next": "s2"}],
+                "next": "",
+                "pos": [0, 0],
+                "step_name": "ถามวิธีรับ",
+            },
+            {"id": "s2", "type": "message", "text": "ขอที่อยู่ค่ะ", "next": "", "pos": [300, 40]},
+        ],
+    }
+    source = tmp_path / "drawn.json"
+    source.write_text(json.dumps(drawn, ensure_ascii=False), encoding="utf-8")
+    res = run(shop, "flows", "import", str(source))
+    assert res.returncode == 0, res.stderr
+    listed = json.loads(run(shop, "flows", "list", "--json").stdout)
+    new_id = next(f["id"] for f in listed if f["name"] == "วาดบนผัง")
+    out = tmp_path / "out.json"
+    res = run(shop, "flows", "export", str(new_id), str(out))
+    assert res.returncode == 0, res.stderr
+    exported = json.loads(out.read_text(encoding="utf-8"))
+    assert exported["nodes"][0]["pos"] == [0, 0] and exported["nodes"][1]["pos"] == [300, 40]
+    assert exported["nodes"][0]["step_name"] == "ถามวิธีรับ"
+    assert exported["nodes"][0]["choices"][0]["next"] == "s2"
+    res = run(other, "flows", "import", str(out))
+    assert res.returncode == 0, res.stderr
+    old = {
+        "name": "ไฟล์เก่า",
+        "trigger": {"type": "keyword", "keywords": ["เก่า"]},
+        "nodes": [{"id": "a", "type": "message", "text": "สวัสดี", "next": ""}],
+    }
+    old_file = tmp_path / "old.json"
+    old_file.write_text(json.dumps(old, ensure_ascii=False), encoding="utf-8")
+    res = run(other, "flows", "import", str(old_file))
+    assert res.returncode == 0, res.stderr
+    listed = json.loads(run(other, "flows", "list", "--json").stdout)
+    names = [f["name"] for f in listed]
+    assert "วาดบนผัง" in names and "ไฟล์เก่า" in names
+    res = run(
+        other,
+        "flows",
+        "export",
+        str(next(f["id"] for f in listed if f["name"] == "ไฟล์เก่า")),
+        str(out),
+    )
+    assert json.loads(out.read_text(encoding="utf-8"))["nodes"] == [
+        {**old["nodes"][0], "buttons": []}  # as before the canvas: no position added
+    ]

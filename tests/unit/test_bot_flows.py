@@ -256,6 +256,69 @@ def test_choice_buttons_condition_and_cancel(db: Database, chat: Chat) -> None:
     assert texts(chat.press(f"flow:{fid}")) == ["ชอบแบบไหน"]
 
 
+def test_a_choice_with_its_own_next_leads_there(db: Database, chat: Chat) -> None:
+    """An answer button drawn to its own step on the canvas goes there, typed or pressed; the
+    other answers follow the question's next."""
+    fid = save(
+        db,
+        "แยกตามคำตอบ",
+        KW,
+        [
+            {
+                "id": "q",
+                "type": "question",
+                "text": "รับแบบไหนคะ",
+                "var": "how",
+                "kind": "choice",
+                "choices": [
+                    {"label": "ส่งพัสดุ", "value": "ship", "next": "ship"},
+                    {"label": "รับเอง", "value": "pickup"},
+                ],
+                "next": "other",
+            },
+            {"id": "ship", "type": "message", "text": "ขอที่อยู่ค่ะ"},
+            {"id": "other", "type": "message", "text": "รอที่ร้านนะคะ"},
+        ],
+    )
+    chat.say("เริ่มทดสอบ")
+    assert texts(chat.press(f"flow:{fid}:q:0")) == ["ขอที่อยู่ค่ะ"]
+    chat.say("เริ่มทดสอบ")
+    assert texts(chat.say("รับเอง")) == ["รอที่ร้านนะคะ"]
+    with pytest.raises(UserError) as err:
+        save(
+            db,
+            "ผิด",
+            KW,
+            [
+                {
+                    "id": "q",
+                    "type": "question",
+                    "text": "?",
+                    "var": "v",
+                    "choices": [{"label": "ก", "value": "a", "next": "nowhere"}],
+                }
+            ],
+        )
+    assert err.value.params["field"] == "choices"
+    assert err.value.params["problem"] == "unknown_node"
+
+
+def test_positions_and_titles_are_kept_and_checked(db: Database) -> None:
+    """The editor's ``pos`` and ``step_name`` travel with the flow (whole numbers, trimmed); a
+    position that is not [x, y] is refused naming the field."""
+    nodes = [
+        {"id": "a", "type": "message", "text": "สวัสดี", "pos": [10.6, -20], "step_name": " ทักทาย "},
+    ]
+    fid = save(db, "ตำแหน่ง", KW, nodes)
+    with db.read() as s:
+        stored = flows.get_flow(s, fid).nodes[0]
+    assert stored["pos"] == [11, -20] and stored["step_name"] == "ทักทาย"
+    for bad in ([1], "1,2", [True, 2], [1, "2"]):
+        with pytest.raises(UserError) as err:
+            save(db, "ผิด", KW, [{"id": "a", "type": "message", "text": "x", "pos": bad}])
+        assert (err.value.params["field"], err.value.params["field_th"]) == ("pos", "ตำแหน่งบนผัง")
+
+
 def test_condition_on_cart_and_customer_fields(db: Database, chat: Chat, shop: BotShop) -> None:
     save(
         db,

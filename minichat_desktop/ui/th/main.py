@@ -36,5 +36,5 @@ TEXTS = {
     "Customers": "ลูกค้า",
     "Dashboard": "ภาพรวม",
     "Broadcasts": "บรอดแคสต์",
-    "Bot flows": "โฟลว์บอท",
+    "Sales flows": "โฟลว์การขาย",
 }

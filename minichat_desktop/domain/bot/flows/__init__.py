@@ -14,12 +14,17 @@ Nodes (each ``{"id", "type", "next", …}``; ``next`` is the id of the node that
 ends the flow; the first node starts it)
     ``message`` (``text``; ``buttons``: ``[{"label", "flow"}]`` start other flows),
     ``question`` (``text``, ``var`` the state key, ``kind`` text/number/phone/choice/rating,
-    ``choices`` ``[{"label", "value"}]`` as quick replies, ``optional``, ``error`` the
-    re-ask text, ``timeout_minutes`` + ``timeout_next`` when no answer comes),
+    ``choices`` ``[{"label", "value", "next"?}]`` as quick replies (a choice with its own
+    ``next`` leads there; the others follow the question's ``next``), ``optional``,
+    ``error`` the re-ask text, ``timeout_minutes`` + ``timeout_next`` when no answer comes),
     ``action`` (``action`` and its fields, see :data:`ACTIONS`),
     ``condition`` (``field``, ``op``, ``value``, ``then``, ``else``: see :func:`.actions.holds`),
     ``wait`` (``minutes``), ``handoff`` (``text``, ``note``: the conversation is escalated
     and the owner notified, as the engine does for "ขอคุยกับแอดมิน").
+
+Every node may also carry the editor's ``step_name`` (the step's name for the owner) and
+``pos`` (``[x, y]`` on the canvas); the runtime ignores both, and a flow without them is laid
+out by the editor.
 
 Texts may name ``{var}`` of the run's state and ``{shop}``, ``{customer_name}``,
 ``{cart_total}``, ``{discount_code}``, ``{discount_percent}``, ``{discount_until}``,

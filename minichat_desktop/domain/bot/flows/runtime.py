@@ -237,8 +237,17 @@ def _answer(
         if found:
             state[node["var"]] = found
     run.state = state
-    _goto(run, node.get("next", ""))
+    _goto(run, _answer_next(node, value))
     return _advance(session, run, flow, now, lang)
+
+
+def _answer_next(node: dict[str, Any], value: Any) -> str:
+    """Where an answer leads: the matching choice's own ``next`` when it has one, else the
+    question's ``next``."""
+    for c in node.get("choices") or []:
+        if c.get("next") and str(c.get("value")) == str(value):
+            return str(c["next"])
+    return str(node.get("next", ""))
 
 
 def on_message(

@@ -64,6 +64,8 @@ _FIELD_TH = {
     "code": "โค้ดส่วนลด",
     "buttons": "ปุ่ม",
     "flow": "โฟลว์ของปุ่ม",
+    "pos": "ตำแหน่งบนผัง",
+    "step_name": "ชื่อขั้น",
 }
 _PROBLEM_TH = {
     "missing": "ต้องกรอก",
@@ -163,6 +165,7 @@ def validate_nodes(nodes: Any) -> list[dict[str, Any]]:
         if kind not in NODE_TYPES:
             raise flow_error(i, nid, "type", "invalid", f"must be one of {', '.join(NODE_TYPES)}")
         node["next"] = str(node.get("next") or "")
+        _validate_layout(i, nid, node)
         if kind == "message":
             _need_text(i, nid, node, "text")
             buttons = node.get("buttons") or []
@@ -193,9 +196,11 @@ def validate_nodes(nodes: Any) -> list[dict[str, Any]]:
                     c = {"label": c, "value": c}
                 if not isinstance(c, dict) or not str(c.get("label", "")).strip():
                     raise flow_error(i, nid, "choices", "missing", "each choice needs a label")
-                clean.append(
-                    {"label": str(c["label"]).strip(), "value": str(c.get("value", c["label"]))}
-                )
+                label = str(c["label"]).strip()
+                choice = {"label": label, "value": str(c.get("value", c["label"]))}
+                if c.get("next"):
+                    choice["next"] = str(c["next"])  # this answer's own way on
+                clean.append(choice)
             if qkind == "choice" and not clean:
                 raise flow_error(i, nid, "choices", "missing", "a choice question needs choices")
             node["choices"] = clean
@@ -231,7 +236,35 @@ def validate_nodes(nodes: Any) -> list[dict[str, Any]]:
             target = node.get(link)
             if target and target not in seen:
                 raise flow_error(i, node["id"], link, "unknown_node", f"names no node {target!r}")
+        for choice in node.get("choices") or [] if node["type"] == "question" else []:
+            if choice.get("next") and choice["next"] not in seen:
+                raise flow_error(
+                    i, node["id"], "choices", "unknown_node", f"names no node {choice['next']!r}"
+                )
     return out
+
+
+def _validate_layout(i: int, nid: str, node: dict[str, Any]) -> None:
+    """The editor's extras, which the runtime ignores: ``pos`` ([x, y] on the canvas, kept
+    as whole numbers) and ``step_name`` (the step's name for the owner; ``title`` is taken
+    by the owner notice)."""
+    if "pos" in node:
+        pos = node["pos"]
+        if (
+            not isinstance(pos, list | tuple)
+            or len(pos) != 2
+            or not all(isinstance(v, int | float) and not isinstance(v, bool) for v in pos)
+            or not all(abs(v) <= 1_000_000 for v in pos)
+        ):
+            raise flow_error(i, nid, "pos", "invalid", "must be [x, y]")
+        node["pos"] = [round(pos[0]), round(pos[1])]
+    if "step_name" in node:
+        title = node["step_name"]
+        if not isinstance(title, str):
+            raise flow_error(i, nid, "step_name", "invalid", "must be text")
+        if len(title) > 80:
+            raise flow_error(i, nid, "step_name", "too_long", "is longer than 80 characters")
+        node["step_name"] = title.strip()
 
 
 _FIELD_RE = re.compile(
