@@ -31,8 +31,8 @@ from PySide6.QtWidgets import (
 )
 
 from minichat_desktop.ui import flow_steps as steps
-from minichat_desktop.ui.flow_chips import ChipTextEdit
 from minichat_desktop.ui.i18n import t
+from minichat_desktop.ui.placeholder_edit import PlaceholderEdit
 from minichat_desktop.ui.wrap_layout import WrapLayout
 
 Node = dict[str, Any]
@@ -243,9 +243,12 @@ class StepForm(QWidget):
 
     def _chips(self, label: str, key: str) -> None:
         names = {**steps.placeholder_names(), **steps.answers(self.nodes)}
-        edit = ChipTextEdit()
-        edit.set_stored(str(self.node.get(key) or ""), names)
-        edit.edited.connect(lambda: self._set(key, edit.stored()))
+        edit = PlaceholderEdit()
+        lines = edit.fontMetrics().lineSpacing() * 3.6
+        edit.setMinimumHeight(int(lines) + 12)
+        edit.setMaximumHeight(int(lines * 1.6) + 12)
+        edit.set_template(str(self.node.get(key) or ""), names)
+        edit.edited.connect(lambda: self._set(key, edit.template()))
         insert = QToolButton()
         insert.setText(t("Insert shop data ▾"))
         insert.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
@@ -253,7 +256,7 @@ class StepForm(QWidget):
         for name, shown in names.items():
             action = menu.addAction(shown)
             action.setData(name)
-        menu.triggered.connect(lambda action: edit.insert_chip(str(action.data())))
+        menu.triggered.connect(lambda action: edit.insert_field(str(action.data())))
         insert.setMenu(menu)
         box = QWidget()
         v = QVBoxLayout(box)

@@ -2,9 +2,11 @@
 
 The owner sees "สวัสดีค่ะ คุณ [ชื่อลูกค้า]" — a rounded chip — never ``{customer_name}``; the
 text read back (:meth:`PlaceholderEdit.template`) is in the stored syntax of
-:mod:`minichat_desktop.domain.placeholders`. Each chip is one inline image, so it is deleted,
-moved and copied whole and typing beside it never runs into it. Used by the order message
-templates and the canned replies.
+:mod:`minichat_desktop.domain.placeholders` (a name in single braces, a brace itself doubled),
+which the flows' texts share. Each chip is one inline image (Qt takes a custom text object
+only from C++), so it is deleted, moved and copied whole and typing beside it never runs into
+it. Used by the order message templates, the canned replies and the flow editor's messages
+(which pass their own names: a flow also names the answers its questions keep).
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ from __future__ import annotations
 import string
 from collections.abc import Sequence
 
-from PySide6.QtCore import QRectF, Qt, QUrl
+from PySide6.QtCore import QRectF, Qt, QUrl, Signal
 from PySide6.QtGui import (
     QColor,
     QFontMetricsF,
@@ -38,13 +40,34 @@ _OBJECT = "\ufffc"  # how a QTextDocument holds an inline image in its text
 
 class PlaceholderEdit(QTextEdit):
     """Plain text with placeholder chips. :meth:`set_template` and :meth:`template` speak the
-    stored syntax; :meth:`insert_field` puts a chip at the cursor."""
+    stored syntax; :meth:`insert_field` puts a chip at the cursor; ``edited`` after each
+    change the owner makes (not while a text is being shown)."""
+
+    edited = Signal()
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setAcceptRichText(False)
         self.setTabChangesFocus(True)
+        self.names: dict[str, str] | None = (
+            None  # None: the order facts, named in the UI's language
+        )
+        self._loading = False
         self.currentCharFormatChanged.connect(self._plain_after_chip)
+        self.textChanged.connect(self._changed)
+
+    def _changed(self) -> None:
+        if not self._loading:
+            self.edited.emit()
+
+    def label(self, name: str) -> str:
+        """How a placeholder is shown: the names given, else the order facts' own."""
+        if self.names is not None:
+            return self.names.get(name, name)
+        return placeholders.field_name(name, current_language())
+
+    def _known(self, name: str) -> bool:
+        return name in (self.names if self.names is not None else placeholders.FIELDS)
 
     def _plain_after_chip(self, fmt: QTextCharFormat) -> None:
         """Text typed just after a chip takes the chip's format; keep it plain text."""
@@ -54,7 +77,7 @@ class PlaceholderEdit(QTextEdit):
     # ------------------------------------------------------------------ chips
 
     def _chip(self, name: str) -> QTextImageFormat:
-        label = placeholders.field_name(name, current_language())
+        label = self.label(name)
         font = self.font()
         metrics = QFontMetricsF(font)
         ratio = max(1.0, self.devicePixelRatioF())
@@ -94,11 +117,22 @@ class PlaceholderEdit(QTextEdit):
 
     # ------------------------------------------------------------------ text
 
-    def set_template(self, text: str) -> None:
-        """Show a stored text: its placeholders as chips, ``{{`` as one brace; a text the
-        parser cannot read (not saved by this version) as it is, for the owner to correct."""
-        self.clear()
-        cursor = QTextCursor(self.document())
+    def set_template(self, text: str, names: dict[str, str] | None = None) -> None:
+        """Show a stored text: its placeholders as chips, ``{{`` as one brace; a name that is
+        no placeholder as text (it is kept as text); a text the parser cannot read (not
+        saved by this version) as it is, for the owner to correct. ``names``: the
+        placeholders and how they are shown, when not the order facts."""
+        if names is not None:
+            self.names = dict(names)
+        self._loading = True
+        try:
+            self.clear()
+            self._fill(QTextCursor(self.document()), text)
+        finally:
+            self._loading = False
+        self.moveCursor(QTextCursor.MoveOperation.End)
+
+    def _fill(self, cursor: QTextCursor, text: str) -> None:
         plain = QTextCharFormat()
         try:
             parsed = list(string.Formatter().parse(text))
@@ -110,11 +144,14 @@ class PlaceholderEdit(QTextEdit):
                 cursor.insertText(literal, plain)
             if name is None:
                 continue
-            if name in placeholders.FIELDS and not spec and not conversion:
+            if self._known(name) and not spec and not conversion:
                 cursor.insertImage(self._chip(name))
-            else:  # kept readable, and refused when saved
+            else:
                 cursor.insertText("{" + name + "}", plain)
-        self.moveCursor(QTextCursor.MoveOperation.End)
+
+    def chips(self) -> list[str]:
+        """The chips' labels, in order: what the owner reads."""
+        return [self.label(n) for n in placeholders.names_in(self.template())]
 
     def template(self) -> str:
         """The text in the stored syntax: chips as ``{name}``, a brace typed as ``{{``."""

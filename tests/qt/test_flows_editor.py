@@ -126,8 +126,9 @@ async def test_build_a_flow_from_nothing_connect_undo_save_reload(
     assert names[:3] == ["ชื่อลูกค้า", "เลขออเดอร์", "โค้ดส่วนลด"]
     screen.form.fields["text_insert"].menu().actions()[0].trigger()
     assert text.chips() == ["ชื่อลูกค้า"] and "{" not in text.toPlainText()
+    type_text(text, " {promo}")  # typed on after the chip: a brace typed stays text
     hello = screen.nodes[0]
-    assert hello["text"] == "สวัสดีค่ะ คุณ{customer_name} "
+    assert hello["text"] == "สวัสดีค่ะ คุณ{customer_name} {{promo}}"
     # A question with two answer buttons, after the message.
     click_palette(screen, "question")
     question = screen.nodes[1]
