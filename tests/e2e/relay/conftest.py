@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import datetime as dt
 import hashlib
 import hmac
 import json
@@ -16,6 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import aiohttp
 import pytest
 import websockets
 from aiohttp import web
@@ -98,6 +100,18 @@ class FakeLine:
         self.hold_pushes = 0  # accept this many pushes but answer only after release()
         self.quota_value: int | None = None
         self.usage = 0
+        # The channel as the LINE console has it: the token it accepts (None: any), the secret
+        # it signs webhooks with, the bot, and the webhook settings ("Use webhook" = active).
+        self.channel_token: str | None = None
+        self.channel_secret = ""
+        self.bot = {
+            "userId": "U0123456789abcdef0123456789abcdef",
+            "basicId": "@123abcde",
+            "displayName": "ร้านทดสอบ",
+            "chatMode": "chat",
+            "markAsReadMode": "manual",
+        }
+        self.webhook: dict[str, Any] = {"endpoint": "", "active": False}
         self.lock = threading.Lock()
         self.url = ""
         self._loop = asyncio.new_event_loop()
@@ -219,6 +233,36 @@ class FakeLine:
             await record(request)
             return web.json_response({"totalUsage": self.usage})
 
+        def authorized(call: dict[str, Any]) -> bool:
+            return self.channel_token is None or call["auth"] == f"Bearer {self.channel_token}"
+
+        refused = {
+            "message": "Authentication failed. Confirm that the access token in the "
+            "authorization header is valid."
+        }
+
+        async def bot_info(request: web.Request) -> web.Response:
+            call = await record(request)
+            return answer(200, self.bot) if authorized(call) else answer(401, refused)
+
+        async def webhook_endpoint(request: web.Request) -> web.Response:
+            call = await record(request)
+            if not authorized(call):
+                return answer(401, refused)
+            if request.method == "PUT":
+                self.webhook["endpoint"] = call["json"]["endpoint"]
+                return answer(200, {})
+            return answer(200, dict(self.webhook))
+
+        async def webhook_test(request: web.Request) -> web.Response:
+            call = await record(request)
+            if not authorized(call):
+                return answer(401, refused)
+            endpoint = (call["json"] or {}).get("endpoint") or self.webhook["endpoint"]
+            if not endpoint:
+                return answer(400, {"message": "Webhook URL is not set"})
+            return answer(200, await self._post_test_webhook(endpoint))
+
         async def content(request: web.Request) -> web.StreamResponse:
             await record(request)
             data = self.content.get(request.match_info["mid"])
@@ -234,7 +278,44 @@ class FakeLine:
         app.router.add_get("/v2/bot/message/quota", quota)
         app.router.add_get("/v2/bot/message/quota/consumption", consumption)
         app.router.add_get("/v2/bot/message/{mid}/content", content)
+        app.router.add_get("/v2/bot/info", bot_info)
+        app.router.add_get("/v2/bot/channel/webhook/endpoint", webhook_endpoint)
+        app.router.add_put("/v2/bot/channel/webhook/endpoint", webhook_endpoint)
+        app.router.add_post("/v2/bot/channel/webhook/test", webhook_test)
         return app
+
+    async def _post_test_webhook(self, endpoint: str) -> dict[str, Any]:
+        """What LINE does for "Verify": post ``{"destination", "events": []}`` signed with the
+        channel secret to ``endpoint`` and report what came back, in LINE's words."""
+        body = json.dumps({"destination": self.bot["userId"], "events": []}).encode()
+        headers = {
+            "Content-Type": "application/json; charset=utf-8",
+            "User-Agent": "LineBotWebhook/2.0",
+            "X-Line-Signature": sign(self.channel_secret, body),
+        }
+        at = dt.datetime.now(dt.UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+        try:
+            async with (
+                aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=5)) as http,
+                http.post(endpoint, data=body, headers=headers) as resp,
+            ):
+                status = resp.status
+        except (aiohttp.ClientError, TimeoutError):
+            return {
+                "success": False,
+                "timestamp": at,
+                "statusCode": 0,
+                "reason": "COULD_NOT_CONNECT",
+                "detail": "Connection refused",
+            }
+        ok = status == 200
+        return {
+            "success": ok,
+            "timestamp": at,
+            "statusCode": status,
+            "reason": "OK" if ok else "ERROR_STATUS_CODE",
+            "detail": str(status),
+        }
 
     async def _dribble(self, request: web.Request, data: bytes) -> web.StreamResponse:
         """``data`` slowly, as a far-away server sends it; cut off after ``content_cut``."""
