@@ -14,13 +14,14 @@ from __future__ import annotations
 
 import dataclasses
 import html
+from decimal import Decimal
 from enum import StrEnum
 
 from sqlalchemy import exists, select
 from sqlalchemy.orm import Session
 
 from minichat_desktop.app.settings import WIDGET_ORIGINS_KEY
-from minichat_desktop.domain import shop
+from minichat_desktop.domain import promptpay, shop
 from minichat_desktop.domain.enums import Channel
 from minichat_desktop.domain.models import Conversation, Product
 from minichat_desktop.domain.sales.tax_documents import PRINTING_KEY
@@ -168,3 +169,17 @@ def embed_snippet(relay_url: str, shop_id: str) -> str:
 def webhook_url(relay_url: str, shop_id: str) -> str:
     """The URL to paste into the LINE Developers console (Messaging API → Webhook URL)."""
     return f"{relay_url.rstrip('/')}/line/{shop_id}/webhook"
+
+
+TEST_AMOUNT_SATANG = 100  # the ฿1 the owner scans with their own banking app
+
+
+def promptpay_test_card(session: Session) -> bytes | None:
+    """A Thai QR Payment card (PNG) for ฿1.00 to the shop's PromptPay ID, for the owner to scan
+    with their own banking app (it should show the shop's name; paying is not needed). None
+    when the shop has no PromptPay ID yet."""
+    profile = shop.get_profile(session)
+    if not profile.promptpay_id:
+        return None
+    payload = promptpay.promptpay_payload(profile.promptpay_id, Decimal(TEST_AMOUNT_SATANG) / 100)
+    return promptpay.promptpay_card_png(payload, profile.name, TEST_AMOUNT_SATANG)

@@ -3,17 +3,20 @@ and only the owner's choices (skipped, hidden) are stored."""
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 import pytest
 
 from minichat_desktop.app import setup
 from minichat_desktop.app.settings import store_widget_settings
 from minichat_desktop.app.setup import Outside, Step, StepState
-from minichat_desktop.domain import shop
+from minichat_desktop.domain import promptpay, shop
 from minichat_desktop.domain.catalog import products as catalog
 from minichat_desktop.domain.catalog.products import ProductInput
 from minichat_desktop.domain.conversations import conversations as convs
 from minichat_desktop.domain.sales import tax_documents as docs
 from minichat_desktop.errors import UserError
+from minichat_desktop.formats.qr_read import read_qr_codes
 from minichat_desktop.storage.db import Database
 
 TAX_ID = "0105558096348"  # a valid 13-digit tax ID (check digit 8)
@@ -102,3 +105,15 @@ def test_the_embed_snippet_and_webhook_url() -> None:
     assert setup.webhook_url("https://relay.example", "shop_1") == (
         "https://relay.example/line/shop_1/webhook"
     )
+
+
+def test_the_promptpay_test_card_is_for_one_baht(db: Database) -> None:
+    """No PromptPay ID: no card. With one: a PNG whose QR pays ฿1.00 to that ID."""
+    with db.read() as s:
+        assert setup.promptpay_test_card(s) is None
+    with db.write() as s:
+        shop.update_profile(s, "owner", name="ร้านป้าแดง", promptpay_id="0812345678")
+    with db.read() as s:
+        png = setup.promptpay_test_card(s)
+    assert png is not None and png.startswith(b"\x89PNG")
+    assert read_qr_codes(png).texts == (promptpay.promptpay_payload("0812345678", Decimal("1.00")),)
