@@ -8,8 +8,16 @@ relay), through :attr:`SetupPage.open_requested` — nothing is done twice."""
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt, Signal, Slot
-from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QLineEdit, QPushButton, QVBoxLayout
+from PySide6.QtCore import Qt, QTimer, Signal, Slot
+from PySide6.QtWidgets import (
+    QFrame,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QScrollArea,
+    QVBoxLayout,
+)
 from qasync import asyncSlot
 
 from minichat_desktop.app import setup
@@ -279,6 +287,15 @@ class SetupPage(Page):
             self.panel_title.setText(self.checklist.texts.title(step))
         if step is Step.PROMPTPAY:
             self.show_qr()
+        if step is not None:  # the panel is under the list: bring it into view
+            QTimer.singleShot(0, lambda: self.scroll_to(self.panels[step]))
+
+    def scroll_to(self, panel: QFrame) -> None:
+        area = self.parentWidget()
+        while area is not None and not isinstance(area, QScrollArea):
+            area = area.parentWidget()
+        if area is not None and alive(panel):
+            area.ensureWidgetVisible(panel, 0, 60)
 
     @Slot(str)
     def follow(self, ref: str) -> None:

@@ -4,8 +4,13 @@ settings of the LINE console — and says which one is wrong."""
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
+from support.recorder import Recorder
+
+from minichat_desktop.storage.db import Database
+from minichat_desktop.sync.client import RelayClient
 from relay import protocol as p
 
 SECRET = "channel-secret-verify-0123456789"
@@ -121,3 +126,32 @@ def test_verify_without_credentials_or_for_another_shop(
     first, second = arun(go())
     assert first == p.LineVerified("v-1", p.LineCheck.NOT_CONFIGURED)
     assert (second.code, second.ref) == (p.ErrorCode.BAD_FRAME, "v-2")
+
+
+def test_the_desktops_link_asks_and_gets_the_answer(
+    relay_factory: Any, clients: Any, line_api: Any, arun: Any, db: Database
+) -> None:
+    """The app's own relay link (``RelayClient.verify_line``) sends ``line_verify`` and returns
+    the relay's answer; offline it returns None at once."""
+    r = relay_factory()
+    shop_id, token = clients.add_shop(r.data_dir, "ร้านทดสอบ")
+    r.start()
+    _line(line_api, r, shop_id)
+    hook = f"{r.url}/line/{shop_id}/webhook"
+
+    async def go() -> tuple[Any, Any]:
+        rec = Recorder()
+        client = RelayClient(db, r.url, lambda: token, rec, backoff_base=0.05, bot=False)
+        offline = await client.verify_line(hook)
+        task = asyncio.create_task(client.run())
+        try:
+            await asyncio.wait_for(rec.online.wait(), 10)
+            assert await client.send_live(p.SetLineCredentials("cfg-1", SECRET, TOKEN))
+            return offline, await client.verify_line(hook, timeout=15)
+        finally:
+            await client.stop()
+            await asyncio.wait_for(task, 10)
+
+    offline, answer = arun(go())
+    assert offline is None
+    assert (answer.result, answer.bot_name) == (p.LineCheck.OK, "ร้านทดสอบ")
