@@ -142,7 +142,6 @@ class SetupPage(Page):
     def _build_line(self) -> None:
         frame, col = _panel()
         self.line_steps = _note()
-        self.line_steps.setTextFormat(Qt.TextFormat.RichText)
         self.hook = QLineEdit()
         self.hook_copy = QPushButton()
         self.hook_copy.clicked.connect(self.on_copied)
@@ -219,7 +218,7 @@ class SetupPage(Page):
         )
         self._retranslate_line()
         self.hook_copy.setText(self.tr("Copy"))
-        self.line_open.setText(self.tr("Enter secret and token…"))
+        self.line_open.setText(self.tr("Enter the channel's keys…"))
         self.verify.setText(self.tr("Verify"))
         self.printers_note.setText(
             self.tr(
@@ -244,7 +243,7 @@ class SetupPage(Page):
 
     def _retranslate_line(self) -> None:
         steps = [
-            self.tr("Open the LINE Developers console (developers.line.biz) and log in."),
+            self.tr("Open the LINE Developers console (https://developers.line.biz) and log in."),
             self.tr("Create a Messaging API channel for your LINE Official Account."),
             self.tr(
                 "Copy the channel secret (Basic settings) and issue a channel access token "
@@ -253,8 +252,7 @@ class SetupPage(Page):
             self.tr("Paste the webhook URL below into Messaging API → Webhook URL."),
             self.tr("Turn on “Use webhook”, then press Verify here."),
         ]
-        items = "".join(f"<li>{s}</li>" for s in steps)
-        self.line_steps.setText(f"<ol style='margin-left: -20px;'>{items}</ol>")
+        self.line_steps.setText("\n".join(f"{n}. {s}" for n, s in enumerate(steps, 1)))
 
     # ------------------------------------------------------------------ behaviour
 

@@ -377,12 +377,17 @@ async def test_language_switch_retranslates_and_is_remembered(
     screen.show()
     page = screen.notifications
     assert screen.profile.title.text() == "ข้อมูลร้าน"
-    assert screen.nav.item(SettingsScreen.ORDER.index("notifications")).text() == "การแจ้งเตือนและภาษา"
+    assert (
+        screen.nav.item(SettingsScreen.ORDER.index("notifications")).text() == "การแจ้งเตือนและภาษา"
+    )
     page.language.setCurrentIndex(page.language.findData("en"))
     await until(lambda: screen.profile.title.text() == "Shop profile")
     assert i18n.current_language() == "en"
     assert ctx.settings.value("ui/language") == "en"
-    assert screen.nav.item(SettingsScreen.ORDER.index("notifications")).text() == "Notifications and language"
+    assert (
+        screen.nav.item(SettingsScreen.ORDER.index("notifications")).text()
+        == "Notifications and language"
+    )
     assert screen.profile.labels["tax_id"].text() == "Tax ID (13 digits)"
     page.language.setCurrentIndex(page.language.findData("th"))
     await until(lambda: screen.profile.title.text() == "ข้อมูลร้าน")

@@ -60,8 +60,8 @@ TEXTS = {
     "Only the websites you allow may show your chat: add your site's address "
     "(e.g. https://www.myshop.com) under Allowed websites.": "แชทจะแสดงได้เฉพาะบนเว็บไซต์ที่อนุญาต"
     " ใส่ที่อยู่เว็บไซต์ของคุณ (เช่น https://www.myshop.com) ในเว็บไซต์ที่อนุญาต",
-    "Open the LINE Developers console (developers.line.biz) and log in.": "เปิด LINE Developers"
-    " console (developers.line.biz) แล้วเข้าสู่ระบบ",
+    "Open the LINE Developers console (https://developers.line.biz) and log in.": "เปิด LINE"
+    " Developers console (https://developers.line.biz) แล้วเข้าสู่ระบบ",
     "Create a Messaging API channel for your LINE Official Account.": "สร้างช่อง Messaging API"
     " ให้ LINE Official Account ของร้าน",
     "Copy the channel secret (Basic settings) and issue a channel access token (Messaging API); "
@@ -70,7 +70,7 @@ TEXTS = {
     "Paste the webhook URL below into Messaging API → Webhook URL.": "วาง Webhook URL ด้านล่าง"
     "ในแท็บ Messaging API → Webhook URL",
     "Turn on “Use webhook”, then press Verify here.": "เปิด “Use webhook” แล้วกดตรวจสอบที่นี่",
-    "Enter secret and token…": "ใส่ secret และ token…",
+    "Enter the channel's keys…": "ใส่รหัสของช่อง LINE…",
     "Verify": "ตรวจสอบ",
     "Asking LINE…": "กำลังถาม LINE…",
     "MiniChat is offline: connect to the relay first (step Relay).": "MiniChat ออฟไลน์อยู่"
