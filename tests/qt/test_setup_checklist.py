@@ -9,12 +9,14 @@ import asyncio
 import gc
 import socket
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import shiboken6
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QWidget
-from support.relay_proc import Relay
+from support.fake_line import FakeLine
+from support.relay_proc import Relay, add_shop
 from support.waiting import until
 
 from minichat_desktop.app import setup
@@ -25,6 +27,7 @@ from minichat_desktop.ui.app import start_relay_link
 from minichat_desktop.ui.context import AppContext
 from minichat_desktop.ui.dashboard_screen import DashboardScreen
 from minichat_desktop.ui.settings_screen import SettingsScreen
+from relay import protocol as p
 
 
 def _shown[W: QWidget](qtbot: Any, widget: W) -> W:
@@ -158,3 +161,51 @@ async def test_set_up_shows_the_snippet_and_tests_the_relay(
         await asyncio.sleep(0.2)
         _delete(screen)
         ctx.relay = None
+
+
+async def test_line_verify_from_set_up(tmp_path: Path, make_ctx: Callable[..., AppContext]) -> None:
+    """The owner enters the channel's secret and token, pastes the webhook URL into LINE and
+    presses Verify: the relay (a process) asks the stand-in LINE, which posts a signed test
+    webhook back; the panel says LINE works with the bot's name. With a secret that is not the
+    channel's, it says the secret is wrong."""
+    fake = FakeLine()
+    r = Relay(tmp_path / "relay", env={"MINICHAT_LINE_API_BASE": fake.url})
+    r.data_dir.mkdir(parents=True)
+    shop_id, token = add_shop(r.data_dir, "ร้านทดสอบ")
+    r.start()
+    hook = f"{r.url}/line/{shop_id}/webhook"
+    fake.channel_secret, fake.channel_token = "channel-secret-qt-01234", "channel-token-qt"
+    fake.webhook = {"endpoint": hook, "active": True}
+    ctx = make_ctx()
+    ctx.secrets.set(RELAY_TOKEN, token)
+    ctx.settings.setValue("relay/url", r.url)
+    client = start_relay_link(ctx, backoff_base=0.05)
+    task = asyncio.ensure_future(client.run())
+    screen = SettingsScreen(ctx)
+    try:
+        screen.show()
+        await until(lambda: client.online, 10)
+        screen.line.secret.setText(fake.channel_secret)
+        screen.line.token.setText(fake.channel_token)
+        assert await screen.line.save_now()
+        page = screen.show_setup("line")
+        assert page.hook.text() == hook
+        answer = await page.verify_line()
+        assert answer is not None and answer.result is p.LineCheck.OK
+        assert page.verify_result.text() == (
+            "✓ LINE ใช้งานได้ แชทที่ส่งถึง ร้านทดสอบ (@123abcde) จะเข้ามาที่ MiniChat"
+        )
+        await until(lambda: page.checklist.rows[Step.LINE].state is StepState.DONE)
+
+        fake.channel_secret = "the-channel-was-given-a-new-secret"
+        answer = await page.verify_line()
+        assert answer is not None and answer.result is p.LineCheck.SIGNATURE_WRONG
+        assert page.verify_result.text().startswith("Channel secret ไม่ถูกต้อง")
+    finally:
+        await client.stop()
+        await asyncio.wait_for(task, 10)
+        await asyncio.sleep(0.2)
+        _delete(screen)
+        ctx.relay = None
+        r.stop()
+        fake.close()
