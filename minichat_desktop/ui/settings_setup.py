@@ -318,7 +318,7 @@ class SetupPage(Page):
                 )
             )
             return
-        self.qr.setPixmap(pixmap_of(png, 180))
+        self.qr.setPixmap(pixmap_of(png, 240))
         self.qr.show()
         self.promptpay_note.setText(
             self.tr(

@@ -6,9 +6,10 @@ Test connection says what a real relay process answered."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import gc
 import socket
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 from typing import Any
 
@@ -42,6 +43,28 @@ def _delete(widget: Any) -> None:
     if shiboken6.isValid(widget):
         shiboken6.delete(widget)
     gc.collect()
+
+
+@contextlib.asynccontextmanager
+async def _linked(ctx: AppContext, url: str, token: str) -> AsyncIterator[SettingsScreen]:
+    """Settings on screen with the app's relay link to ``url`` online (stopped inside the
+    test's loop afterwards)."""
+    ctx.secrets.set(RELAY_TOKEN, token)
+    ctx.settings.setValue("relay/url", url)
+    client = start_relay_link(ctx, backoff_base=0.05)
+    task = asyncio.ensure_future(client.run())
+    screen = SettingsScreen(ctx)
+    try:
+        screen.resize(1366, 728)
+        screen.show()
+        await until(lambda: client.online, 10)
+        yield screen
+    finally:
+        await client.stop()
+        await asyncio.wait_for(task, 10)
+        await asyncio.sleep(0.2)
+        _delete(screen)
+        ctx.relay = None
 
 
 async def test_the_dashboard_card_follows_a_new_shop(
@@ -103,7 +126,7 @@ async def test_settings_set_up_lists_skipped_steps_and_brings_them_back(
     await ctx.ops.write(shop.update_profile, "owner", name="ร้านป้าแดง", promptpay_id="0812345678")
     page.open_step(Step.PROMPTPAY)
     await until(lambda: page.qr.pixmap() is not None and not page.qr.pixmap().isNull())
-    assert page.qr.pixmap().width() == 180
+    assert page.qr.pixmap().width() == 240
     await until(lambda: rows[Step.PROMPTPAY].state is StepState.DONE)
     assert page.checklist.heading.text() == "ตั้งค่าร้าน 1 จาก 7 ขั้น"
     screen.close()
@@ -118,15 +141,7 @@ async def test_set_up_shows_the_snippet_and_tests_the_relay(
     the shop for the right key, a refused key, and an address where nothing listens."""
     r, shop_id, token = relay
     ctx = make_ctx()
-    ctx.secrets.set(RELAY_TOKEN, token)
-    ctx.settings.setValue("relay/url", r.url)
-    client = start_relay_link(ctx, backoff_base=0.05)
-    task = asyncio.ensure_future(client.run())
-    screen = SettingsScreen(ctx)
-    try:
-        screen.resize(1366, 728)
-        screen.show()
-        await until(lambda: client.online, 10)
+    async with _linked(ctx, r.url, token) as screen:
         page = screen.show_setup("website")
         assert page.snippet.text() == setup.embed_snippet(r.url, shop_id)
         assert page.hook.text() == f"{r.url}/line/{shop_id}/webhook"
@@ -136,7 +151,9 @@ async def test_set_up_shows_the_snippet_and_tests_the_relay(
         good = await relay_page.test_connection()
         assert good is not None and (good.reachable, good.token_accepted) == (True, True)
         assert relay_page.test_result.text().splitlines()[-1] == "✓ ร้าน: ร้านทดสอบ"
-        await until(lambda: client.online, 10)  # the link took the shop back after the probe
+        relay_link = ctx.relay
+        assert relay_link is not None
+        await until(lambda: relay_link.online, 10)  # the link took the shop back after the probe
 
         relay_page.token.setText("mcs_wrong")
         refused = await relay_page.test_connection()
@@ -155,12 +172,6 @@ async def test_set_up_shows_the_snippet_and_tests_the_relay(
         assert relay_page.url_note.text() == "ใช้ที่อยู่ของผู้ให้บริการรีเลย์"
         relay_page.use_default.click()
         assert relay_page.url_note.text() == "ใช้รีเลย์ในเครื่อง (ค่าเริ่มต้น)"
-    finally:
-        await client.stop()
-        await asyncio.wait_for(task, 10)
-        await asyncio.sleep(0.2)
-        _delete(screen)
-        ctx.relay = None
 
 
 async def test_line_verify_from_set_up(tmp_path: Path, make_ctx: Callable[..., AppContext]) -> None:
@@ -177,35 +188,24 @@ async def test_line_verify_from_set_up(tmp_path: Path, make_ctx: Callable[..., A
     fake.channel_secret, fake.channel_token = "channel-secret-qt-01234", "channel-token-qt"
     fake.webhook = {"endpoint": hook, "active": True}
     ctx = make_ctx()
-    ctx.secrets.set(RELAY_TOKEN, token)
-    ctx.settings.setValue("relay/url", r.url)
-    client = start_relay_link(ctx, backoff_base=0.05)
-    task = asyncio.ensure_future(client.run())
-    screen = SettingsScreen(ctx)
     try:
-        screen.show()
-        await until(lambda: client.online, 10)
-        screen.line.secret.setText(fake.channel_secret)
-        screen.line.token.setText(fake.channel_token)
-        assert await screen.line.save_now()
-        page = screen.show_setup("line")
-        assert page.hook.text() == hook
-        answer = await page.verify_line()
-        assert answer is not None and answer.result is p.LineCheck.OK
-        assert page.verify_result.text() == (
-            "✓ LINE ใช้งานได้ แชทที่ส่งถึง ร้านทดสอบ (@123abcde) จะเข้ามาที่ MiniChat"
-        )
-        await until(lambda: page.checklist.rows[Step.LINE].state is StepState.DONE)
+        async with _linked(ctx, r.url, token) as screen:
+            screen.line.secret.setText(fake.channel_secret)
+            screen.line.token.setText(fake.channel_token)
+            assert await screen.line.save_now()
+            page = screen.show_setup("line")
+            assert page.hook.text() == hook
+            answer = await page.verify_line()
+            assert answer is not None and answer.result is p.LineCheck.OK
+            assert page.verify_result.text() == (
+                "✓ LINE ใช้งานได้ แชทที่ส่งถึง ร้านทดสอบ (@123abcde) จะเข้ามาที่ MiniChat"
+            )
+            await until(lambda: page.checklist.rows[Step.LINE].state is StepState.DONE)
 
-        fake.channel_secret = "the-channel-was-given-a-new-secret"
-        answer = await page.verify_line()
-        assert answer is not None and answer.result is p.LineCheck.SIGNATURE_WRONG
-        assert page.verify_result.text().startswith("Channel secret ไม่ถูกต้อง")
+            fake.channel_secret = "the-channel-was-given-a-new-secret"
+            answer = await page.verify_line()
+            assert answer is not None and answer.result is p.LineCheck.SIGNATURE_WRONG
+            assert page.verify_result.text().startswith("Channel secret ไม่ถูกต้อง")
     finally:
-        await client.stop()
-        await asyncio.wait_for(task, 10)
-        await asyncio.sleep(0.2)
-        _delete(screen)
-        ctx.relay = None
         r.stop()
         fake.close()
