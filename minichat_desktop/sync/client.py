@@ -706,6 +706,20 @@ async def probe(
     return Probe(True, True, first.shop_id, first.shop_name)
 
 
+async def widget_test_page(url: str, shop_id: str, timeout: float = 5.0) -> str | None:
+    """The relay's own page with the shop's widget (``/demo/{shop_id}``) when the relay serves
+    one (it is an option of the relay), else None. Never raises for the network."""
+    import httpx
+
+    page = f"{url.rstrip('/')}/demo/{shop_id}"
+    try:
+        async with httpx.AsyncClient(timeout=timeout) as http:
+            res = await http.get(page)
+    except httpx.HTTPError:
+        return None
+    return page if res.status_code == 200 else None
+
+
 def _apply_receipt(session: Any, receipt: p.Receipt) -> list[int]:
     """What happened to the shop's messages; a failure is told to the owner in the relay's
     words (Thai and English, with LINE's own message and details when LINE refused it), once:

@@ -21,7 +21,9 @@ from PySide6.QtWidgets import (
 from qasync import asyncSlot
 
 from minichat_desktop.app import setup
+from minichat_desktop.app.settings import load_widget_settings
 from minichat_desktop.app.setup import Step
+from minichat_desktop.sync.client import widget_test_page
 from minichat_desktop.ui.context import AppContext
 from minichat_desktop.ui.settings_common import Page, Tone, alive, primary
 from minichat_desktop.ui.setup_checklist import SetupChecklist, copy_row, open_url, pixmap_of
@@ -331,12 +333,36 @@ class SetupPage(Page):
     def on_copied(self) -> None:
         self.feedback.say(self.tr("Copied."))
 
-    @Slot()
-    def on_test_message(self) -> None:
-        """The widget's test page on the relay (the demo's, or the relay's own page)."""
-        url = self.ctx.test_page_url or f"{self.relay_url()}/demo/{self.shop_id()}"
-        if not open_url(url):
+    @asyncSlot()
+    async def on_test_message(self) -> None:
+        await self.send_test_message()
+
+    async def send_test_message(self) -> str | None:
+        """Open a page with the shop's chat to send a test message from: the relay's own test
+        page when it serves one, else the first allowed website (where the snippet should be
+        pasted). Returns the address opened (None: there is none yet, and the owner is told)."""
+        url = self.ctx.test_page_url or await widget_test_page(self.relay_url(), self.shop_id())
+        if url is None:
+            stored = await self.ctx.ops.read(load_widget_settings)
+            sites = [o for o in (stored.origins or []) if o != "*"]
+            url = sites[0] if sites else None
+        if not alive(self):
+            return url
+        if url is None:
+            self.feedback.say(
+                self.tr(
+                    "Paste the line above into your website and add its address under Allowed "
+                    "websites; this button then opens it for a test message."
+                ),
+                Tone.INFO,
+            )
+        elif not open_url(url):
             self.feedback.say(self.tr("Could not open the browser: open {url}").format(url=url))
+        else:
+            self.feedback.say(
+                self.tr("Opened {url}: send a message from the chat button.").format(url=url)
+            )
+        return url
 
     @asyncSlot()
     async def on_verify(self) -> None:

@@ -6,13 +6,15 @@ from __future__ import annotations
 
 import asyncio
 import socket
+from pathlib import Path
 from typing import Any
 
 from support.recorder import Recorder
+from support.relay_proc import Relay, add_shop
 from support.waiting import until
 
 from minichat_desktop.storage.db import Database
-from minichat_desktop.sync.client import Probe, RelayClient, probe
+from minichat_desktop.sync.client import Probe, RelayClient, probe, widget_test_page
 from minichat_desktop.sync.status import LinkState
 
 
@@ -58,3 +60,20 @@ async def test_probing_the_apps_own_shop_keeps_the_link(relay: Any, db: Database
     finally:
         await client.stop()
         await asyncio.wait_for(task, 10)
+
+
+async def test_the_widget_test_page_is_the_relays_own_when_it_serves_one(
+    relay: Any, tmp_path: Path
+) -> None:
+    """A relay without its test page: None (Set up then opens the shop's own site); one that
+    serves it (``--demo-page``): its address."""
+    r, shop_id, _token = relay
+    assert await widget_test_page(r.url, shop_id) is None
+    demo = Relay(tmp_path / "demo-relay", ["--demo-page"])
+    demo.data_dir.mkdir(parents=True)
+    demo_shop, _ = add_shop(demo.data_dir, "ร้านทดลอง")
+    demo.start()
+    try:
+        assert await widget_test_page(demo.url, demo_shop) == f"{demo.url}/demo/{demo_shop}"
+    finally:
+        demo.stop()

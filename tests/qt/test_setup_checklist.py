@@ -14,13 +14,15 @@ from pathlib import Path
 from typing import Any
 
 import shiboken6
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QObject, Qt, QUrl, Slot
+from PySide6.QtGui import QDesktopServices
 from PySide6.QtWidgets import QWidget
 from support.fake_line import FakeLine
 from support.relay_proc import Relay, add_shop
 from support.waiting import until
 
 from minichat_desktop.app import setup
+from minichat_desktop.app.settings import store_widget_settings
 from minichat_desktop.app.setup import Step, StepState
 from minichat_desktop.domain import shop
 from minichat_desktop.secrets import RELAY_TOKEN
@@ -29,6 +31,18 @@ from minichat_desktop.ui.context import AppContext
 from minichat_desktop.ui.dashboard_screen import DashboardScreen
 from minichat_desktop.ui.settings_screen import SettingsScreen
 from relay import protocol as p
+
+
+class Opened(QObject):
+    """Stands where the browser would be: Qt hands it the URLs the app opens."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.urls: list[str] = []
+
+    @Slot(QUrl)
+    def open(self, url: QUrl) -> None:
+        self.urls.append(url.toString())
 
 
 def _shown[W: QWidget](qtbot: Any, widget: W) -> W:
@@ -146,6 +160,19 @@ async def test_set_up_shows_the_snippet_and_tests_the_relay(
         assert page.snippet.text() == setup.embed_snippet(r.url, shop_id)
         assert page.hook.text() == f"{r.url}/line/{shop_id}/webhook"
         await until(lambda: page.checklist.rows[Step.RELAY].state is StepState.DONE)
+
+        # "send a test message": no test page on this relay, no site allowed yet -> say how;
+        # with the owner's site allowed -> that site opens in the browser
+        opened = Opened()
+        QDesktopServices.setUrlHandler("https", opened, "open")
+        try:
+            assert await page.send_test_message() is None
+            assert page.feedback.text().startswith("วางบรรทัดด้านบนในเว็บไซต์ของคุณ")
+            await ctx.ops.write(store_widget_settings, {}, ["https://daeng.example"])
+            assert await page.send_test_message() == "https://daeng.example"
+            assert opened.urls == ["https://daeng.example"]
+        finally:
+            QDesktopServices.unsetUrlHandler("https")
 
         relay_page = screen.relay
         good = await relay_page.test_connection()

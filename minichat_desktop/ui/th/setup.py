@@ -107,6 +107,10 @@ TEXTS = {
     "รีเลย์ตอบไหม รับรหัสร้านไหม และเป็นร้านไหน",
     "Relay settings…": "ตั้งค่ารีเลย์…",
     "Copied.": "คัดลอกแล้ว",
+    "Paste the line above into your website and add its address under Allowed websites; this "
+    "button then opens it for a test message.": "วางบรรทัดด้านบนในเว็บไซต์ของคุณ"
+    " แล้วใส่ที่อยู่เว็บไซต์ในเว็บไซต์ที่อนุญาต จากนั้นปุ่มนี้จะเปิดเว็บไซต์ให้ลองส่งข้อความ",
+    "Opened {url}: send a message from the chat button.": "เปิด {url} แล้ว ลองส่งข้อความจากปุ่มแชท",
     "Could not open the browser: open {url}": "เปิดเบราว์เซอร์ไม่ได้ ให้เปิด {url} เอง",
     # the relay page
     "The relay carries chats from your website and LINE to this computer. MiniChat uses the "
