@@ -993,6 +993,9 @@ class SettingsScreen(QWidget):
         elif ref == "do:printer-test":
             self.show_named("printers")
             self.printers.on_test_page()
+        elif ref == "do:label-test":
+            self.show_named("printers")
+            self.printers.on_label_test()
         elif ref == "do:relay-test":
             self.show_named("relay")
             self.relay.on_test()

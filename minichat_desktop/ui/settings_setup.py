@@ -161,9 +161,10 @@ class SetupPage(Page):
         frame, col = _panel()
         self.printers_note = _note()
         self.printer_test = primary(self._link("do:printer-test"))
+        self.label_test = self._link("do:label-test")
         self.printers_open = self._link("settings:printers")
         col.addWidget(self.printers_note)
-        col.addLayout(_buttons(self.printer_test, self.printers_open))
+        col.addLayout(_buttons(self.printer_test, self.label_test, self.printers_open))
         self.panels[Step.PRINTERS] = frame
 
     def _build_relay(self) -> None:
@@ -224,11 +225,12 @@ class SetupPage(Page):
         self.verify.setText(self.tr("Verify"))
         self.printers_note.setText(
             self.tr(
-                "Choose the receipt printer and paper width, then print a test page to see "
-                "Thai text and the shop's name come out right."
+                "Choose the receipt printer and paper width and the label printer, then print "
+                "a test on each to see Thai text and the shop's name come out right."
             )
         )
-        self.printer_test.setText(self.tr("Print a test page"))
+        self.printer_test.setText(self.tr("Print a test receipt"))
+        self.label_test.setText(self.tr("Print a test label"))
         self.printers_open.setText(self.tr("Printer settings…"))
         self.relay_note.setText(
             self.tr(

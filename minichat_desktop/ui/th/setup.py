@@ -96,10 +96,13 @@ TEXTS = {
     "LINE did not answer. Try again in a few minutes.": "LINE ไม่ตอบ ลองใหม่ในอีกไม่กี่นาที",
     "LINE works: chats to {name} come to MiniChat.": "LINE ใช้งานได้ แชทที่ส่งถึง {name}"
     " จะเข้ามาที่ MiniChat",
-    "Choose the receipt printer and paper width, then print a test page to see Thai text and "
-    "the shop's name come out right.": "เลือกเครื่องพิมพ์ใบเสร็จและขนาดกระดาษ แล้วพิมพ์หน้าทดสอบ"
-    "เพื่อดูว่าภาษาไทยและชื่อร้านออกมาถูกต้อง",
-    "Print a test page": "พิมพ์หน้าทดสอบ",
+    "Choose the receipt printer and paper width and the label printer, then print a test on "
+    "each to see Thai text and the shop's name come out right.": "เลือกเครื่องพิมพ์ใบเสร็จ"
+    " ขนาดกระดาษ และเครื่องพิมพ์ฉลาก แล้วพิมพ์ทดสอบแต่ละเครื่องเพื่อดูว่าภาษาไทยและชื่อร้านออกมาถูกต้อง",
+    "Print a test receipt": "พิมพ์ใบเสร็จทดสอบ",
+    "Print a test label": "พิมพ์ฉลากทดสอบ",
+    "Label printer test page": "หน้าทดสอบเครื่องพิมพ์ฉลาก",
+    "Test label sent to the printer.": "ส่งฉลากทดสอบไปที่เครื่องพิมพ์แล้ว",
     "Printer settings…": "ตั้งค่าเครื่องพิมพ์…",
     "MiniChat uses the relay on this computer unless your provider gave you another address. "
     "Test it: it says whether the relay answers, takes your shop's key, and which shop it "
