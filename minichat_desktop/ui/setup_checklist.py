@@ -177,7 +177,9 @@ class SetupChecklist(QWidget):
         self.all_button.clicked.connect(lambda: self.open_requested.emit("setup:"))
         self.hide_button = QPushButton()
         self.hide_button.setFlat(True)
-        self.hide_button.clicked.connect(lambda: self.set_hidden(True))
+        self.hide_button.clicked.connect(
+            lambda: self.set_hidden(not (self.checklist is not None and self.checklist.hidden))
+        )
         head = QHBoxLayout()
         head.addWidget(self.heading)
         head.addWidget(self.bar, 1)
@@ -241,7 +243,9 @@ class SetupChecklist(QWidget):
             row = self.rows[view.step]
             row.show_state(view.state)
             row.setVisible(not self.compact or view.step is next_step)
-        self.hide_button.setVisible(self.compact or not checklist.hidden)
+        self.hide_button.setText(
+            self.tr("Show on the dashboard") if checklist.hidden else self.tr("Hide")
+        )
         if checklist.complete:
             self.done_note.setText(self.tr("All set: your shop is ready to sell."))
         elif checklist.skipped:

@@ -134,6 +134,14 @@ async def test_settings_set_up_lists_skipped_steps_and_brings_them_back(
     qtbot.mouseClick(rows[Step.LINE].skip_button, Qt.MouseButton.LeftButton)
     await until(lambda: rows[Step.LINE].state is StepState.TODO)
 
+    hide = page.checklist.hide_button
+    qtbot.mouseClick(hide, Qt.MouseButton.LeftButton)  # off the dashboard; back again here
+    await until(lambda: hide.text() == "แสดงในภาพรวม")
+    qtbot.mouseClick(hide, Qt.MouseButton.LeftButton)
+    await until(lambda: hide.text() == "ซ่อน")
+    with ctx.ops.db.read() as s:
+        assert setup.checklist(s, setup.Outside()).on_dashboard is True
+
     qtbot.mouseClick(rows[Step.PROMPTPAY].go_button, Qt.MouseButton.LeftButton)
     assert page.current is Step.PROMPTPAY and page.panels[Step.PROMPTPAY].isVisibleTo(page)
     await until(lambda: "ใส่พร้อมเพย์" in page.promptpay_note.text())

@@ -10,6 +10,7 @@ TEXTS = {
     " แล้วค่อยกลับมาทำ หน้าร้านขายแบบออฟไลน์ได้แม้ยังไม่ได้ตั้งค่า",
     "Shop setup: {done} of {total} steps": "ตั้งค่าร้าน {done} จาก {total} ขั้น",
     "All steps": "ดูทุกขั้น",
+    "Show on the dashboard": "แสดงในภาพรวม",
     "Review": "ดูอีกครั้ง",
     "Set it up": "ตั้งค่า",
     "Skip for now": "ข้ามไปก่อน",
