@@ -29,6 +29,7 @@ from minichat_desktop.secrets import RELAY_TOKEN
 from minichat_desktop.ui.app import start_relay_link
 from minichat_desktop.ui.context import AppContext
 from minichat_desktop.ui.dashboard_screen import DashboardScreen
+from minichat_desktop.ui.main_window import MainWindow
 from minichat_desktop.ui.settings_screen import SettingsScreen
 from relay import protocol as p
 
@@ -244,3 +245,36 @@ async def test_line_verify_from_set_up(tmp_path: Path, make_ctx: Callable[..., A
     finally:
         r.stop()
         fake.close()
+
+
+async def test_each_step_leads_where_it_is_done(
+    make_ctx: Callable[..., AppContext], qtbot: Any
+) -> None:
+    """In the window: the dashboard card's button opens Settings → Set up at that step; a
+    panel's buttons open the shop profile page and the catalog's new product form."""
+    ctx = make_ctx()
+    window = _shown(qtbot, MainWindow(ctx))
+    try:
+        dashboard = window.show_section("dashboard")
+        assert isinstance(dashboard, DashboardScreen)
+        await until(lambda: dashboard.setup_card.isVisible())
+        go = dashboard.setup.rows[Step.PROFILE].go_button
+        qtbot.mouseClick(go, Qt.MouseButton.LeftButton)
+        settings = window.settings_screen
+        assert settings is not None and window.stack.currentWidget().isAncestorOf(settings)
+        page = settings.setup
+        assert settings.stack.currentIndex() == SettingsScreen.ORDER.index("setup")
+        assert page.current is Step.PROFILE and page.panels[Step.PROFILE].isVisible()
+
+        qtbot.mouseClick(page.profile_open, Qt.MouseButton.LeftButton)
+        assert settings.stack.currentIndex() == SettingsScreen.ORDER.index("profile")
+
+        window.open_ref("setup:products")
+        assert page.panels[Step.PRODUCTS].isVisible()
+        qtbot.mouseClick(page.new_button, Qt.MouseButton.LeftButton)
+        catalog = window.catalog
+        assert catalog is not None and window.stack.currentWidget().isAncestorOf(catalog)
+        await until(lambda: catalog.product_dialog.isVisible())
+        catalog.product_dialog.reject()
+    finally:
+        window.close()
