@@ -6,14 +6,12 @@ What counts as done is :mod:`minichat_desktop.app.setup`'s; this module only sho
 leads the owner to where each step is done. Where that is another screen or settings page,
 :attr:`SetupChecklist.open_requested` says so with a ref the window follows: ``setup:<step>``
 (this list, that step open), ``settings:<page>``, ``catalog:import|template|new``, and
-``do:printer-test`` / ``do:relay-test`` (the Printers and Relay pages' own test buttons).
+``do:printer-test`` / ``do:label-test`` / ``do:relay-test`` (the Printers and Relay pages' own tests).
 """
 
 from __future__ import annotations
 
-import logging
-
-from PySide6.QtCore import QEvent, Qt, QUrl, Signal, Slot
+from PySide6.QtCore import QEvent, QObject, Qt, QUrl, Signal, Slot
 from PySide6.QtGui import QDesktopServices, QGuiApplication, QPixmap, QShowEvent
 from PySide6.QtWidgets import (
     QFrame,
@@ -35,8 +33,6 @@ from minichat_desktop.ui import theme
 from minichat_desktop.ui.context import AppContext
 from minichat_desktop.ui.settings_common import alive, primary
 
-log = logging.getLogger(__name__)
-
 _STATE_COLORS = {
     StepState.DONE: "#2F9E44",
     StepState.SKIPPED: theme.AMBER,
@@ -56,7 +52,7 @@ def outside(ctx: AppContext) -> Outside:
     return Outside(line_configured=line, relay_linked=welcome is not None)
 
 
-class StepTexts(QWidget):
+class StepTexts(QObject):
     """Translated names and reasons of the steps (a QObject, so ``tr`` finds them)."""
 
     def title(self, step: Step) -> str:
@@ -165,7 +161,6 @@ class SetupChecklist(QWidget):
         super().__init__()
         self.ctx, self.compact = ctx, compact
         self.texts = StepTexts(self)
-        self.texts.hide()
         self.checklist: setup.Checklist | None = None
         self.heading = QLabel()
         self.heading.setStyleSheet("font-weight: 700; font-size: 11pt;")
