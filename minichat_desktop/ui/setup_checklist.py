@@ -6,7 +6,8 @@ What counts as done is :mod:`minichat_desktop.app.setup`'s; this module only sho
 leads the owner to where each step is done. Where that is another screen or settings page,
 :attr:`SetupChecklist.open_requested` says so with a ref the window follows: ``setup:<step>``
 (this list, that step open), ``settings:<page>``, ``catalog:import|template|new``, and
-``do:printer-test`` / ``do:label-test`` / ``do:relay-test`` (the Printers and Relay pages' own tests).
+``do:printer-test`` / ``do:label-test`` / ``do:relay-test`` (the Printers and Relay pages'
+own tests).
 """
 
 from __future__ import annotations
