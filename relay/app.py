@@ -22,6 +22,7 @@ from relay import line as ln
 from relay import protocol as p
 from relay.bodies import BodyIncomplete, BodyTooLarge, read_limited
 from relay.images import ImageRejected, check_image
+from relay.line_verify import endpoint_is_for, verify_line
 from relay.protocol.connection import (
     HELLO_TIMEOUT,
     TRANSPORT_FACTOR,
@@ -508,6 +509,26 @@ async def _desktop_frame(hub: Hub, shop_id: str, link: DesktopLink, frame: p.Des
         await hub.durable()
         if q is not None:
             conn.send_frame(p.LineQuota(q.month, q.used, q.limit, q.exceeded, 0, frame.ref))
+    elif isinstance(frame, p.VerifyLine):
+        _verify_line(hub, shop_id, conn, frame)
+
+
+def _verify_line(hub: Hub, shop_id: str, conn: Conn, frame: p.VerifyLine) -> None:
+    """Answer ``line_verify`` when LINE has answered (seconds: the desktop's other frames are
+    not held up meanwhile)."""
+    if not endpoint_is_for(frame.endpoint, shop_id):
+        conn.send_frame(
+            p.Error(p.ErrorCode.BAD_FRAME, "endpoint: not this shop's webhook URL", frame.ref)
+        )
+        return
+    creds = hub.store.line_credentials(shop_id)
+
+    async def go() -> None:
+        result = await verify_line(hub.line, shop_id, creds, frame)
+        log.info("shop %s: line verify: %s", shop_id, result.result.value)
+        conn.send_frame(result)
+
+    hub.spawn(go())
 
 
 async def _line_loading(hub: Hub, shop_id: str, conversation: str) -> None:

@@ -768,6 +768,23 @@ class LineClient:
             return int(res.body["totalUsage"])
         return None
 
+    async def bot_info(self, token: str) -> LineResult:
+        """``GET /v2/bot/info``: the bot's ``displayName`` and ``basicId``; 401 for a bad token."""
+        return await self._call("GET", f"{self.api}/v2/bot/info", token)
+
+    async def webhook_endpoint(self, token: str) -> LineResult:
+        """``GET /v2/bot/channel/webhook/endpoint``: the URL set in the LINE console and
+        whether "Use webhook" is on (``{"endpoint", "active"}``)."""
+        return await self._call("GET", f"{self.api}/v2/bot/channel/webhook/endpoint", token)
+
+    async def test_webhook(self, token: str, endpoint: str) -> LineResult:
+        """``POST /v2/bot/channel/webhook/test``: LINE posts a signed test webhook to
+        ``endpoint`` and reports ``{"success", "timestamp", "statusCode", "reason",
+        "detail"}``."""
+        return await self._call(
+            "POST", f"{self.api}/v2/bot/channel/webhook/test", token, {"endpoint": endpoint}
+        )
+
     async def content(self, token: str, message_id: str, max_bytes: int) -> bytes:
         """Download what a user sent (it expires on LINE's side), whole. Raises LookupError
         (not there, or cut off), BodyTooLarge (over ``max_bytes``: no use trying again)."""

@@ -215,6 +215,33 @@ def test_page_pdf(
     )
 
 
+def label_test_pdf(db: UnitOfWork, *, four_up: bool = False) -> bytes:
+    """A test shipping label (100 × 150 mm, or four to an A4 sheet) from the shop to a sample
+    recipient, marked as a test: the label printer's test page."""
+    with db.read() as session:
+        seller = shop.get_profile(session)
+    sample = docs.LabelData(
+        order_id=0,
+        order_number="TEST-0001",
+        code="TEST0001",
+        carrier="ทดสอบการพิมพ์ / printer test",
+        sender_name=seller.name or "MiniChat",
+        sender_address=seller.address,
+        sender_phone=seller.phone,
+        recipient_name="ตัวอย่าง ผู้รับ (ทดสอบ)",
+        recipient_phone="081-234-5678",
+        recipient_address="99/9 ถนนตัวอย่าง แขวงทดสอบ เขตทดสอบ",
+        recipient_province="กรุงเทพมหานคร",
+        recipient_postcode="10110",
+        cod_satang=0,
+        items=(("หน้าทดสอบเครื่องพิมพ์ฉลาก", 1),),
+        item_count=1,
+        note="หน้าทดสอบ ไม่ต้องส่ง",
+        created_at=dt.datetime.now(dt.UTC),
+    )
+    return render_labels([sample] * (4 if four_up else 1), four_up=four_up)
+
+
 def printer_settings(db: UnitOfWork) -> PrinterSettings:
     with db.read() as session:
         return docs.get_printer_settings(session)

@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import datetime as dt
 import logging
 import random as _random
@@ -161,6 +162,8 @@ class RelayClient:
         self._task: asyncio.Task[None] | None = None
         self.presence = p.Presence.ONLINE
         self.welcome: p.DesktopWelcome | None = None
+        self._asked: dict[str, asyncio.Future[Any]] = {}  # ref -> the answer awaited
+        self._retake = False  # a probe of ours replaced this link: connect again at once
         # The sales bot answers what was stored (when the owner has switched it on).
         self.bot: BotRunner | None = (
             BotRunner(
@@ -239,6 +242,34 @@ class RelayClient:
             return False
         return True
 
+    async def verify_line(self, endpoint: str, timeout: float = 40.0) -> p.LineVerified | None:
+        """Ask the relay to verify the shop's LINE channel (``line_verify``) against the
+        webhook URL ``endpoint``. None when offline, the relay refused the frame, or no answer
+        came within ``timeout`` seconds (LINE may take a while to answer the relay)."""
+        ref = _ref("verify")
+        future: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
+        self._asked[ref] = future
+        try:
+            if not await self.send_live(p.VerifyLine(ref, endpoint)):
+                return None
+            answer = await asyncio.wait_for(future, timeout)
+        except TimeoutError:
+            log.info("relay link: no answer to line_verify %s within %.0f s", ref, timeout)
+            return None
+        finally:
+            self._asked.pop(ref, None)
+        return answer if isinstance(answer, p.LineVerified) else None
+
+    async def probe(self, url: str, token: str) -> Probe:
+        """Test ``url`` and ``token`` with a hello of their own (:func:`probe`). A probe that
+        reached this link's own shop replaced this link at the relay (one desktop link per
+        shop): the link connects again at once instead of waiting for the owner."""
+        result = await probe(url, token, client_name=self.client_name)
+        if self.welcome is not None and result.shop_id == self.welcome.shop_id:
+            self._retake = True
+            self.reconfigure()
+        return result
+
     async def run(self) -> None:
         """Connect, stay connected, reconnect; returns after :meth:`stop`."""
         import websockets  # loaded after the window is up
@@ -282,7 +313,9 @@ class RelayClient:
                 break
             log.info("relay link down: %s (%s)", decision.reason, decision.action.value)
             self._set(Status(LinkState.OFFLINE, decision.reason, decision.delay or 0.0))
-            self._reconnect_now.clear()
+            if not self._retake:
+                self._reconnect_now.clear()
+            self._retake = False
             if decision.delay is None:  # stopped: only the owner starts it again
                 await self._reconnect_now.wait()
             else:
@@ -504,6 +537,10 @@ class RelayClient:
                 self.events.conversations_changed(touched)
             elif isinstance(f, p.ShopperTyping):
                 self.events.shopper_typing(f.conversation, f.state)
+            elif isinstance(f, p.LineVerified | p.Error) and f.ref in self._asked:
+                future = self._asked.pop(str(f.ref))
+                if not future.done():
+                    future.set_result(f)
             elif isinstance(f, p.Error):
                 await self._error(f)
             elif isinstance(f, p.LineQuota) and not f.seq:
@@ -617,6 +654,70 @@ class RelayClient:
     def _pending(self) -> list[tuple[str, dict[str, Any]]]:
         with self.db.read() as s:
             return convs.pending_outbox(s)
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class Probe:
+    """What a test connection found: whether the relay answered at all (``reachable``),
+    whether it took the token (None when it was not reached), the shop it belongs to on the
+    relay, and, when something failed, why (the link's own words, as :attr:`Status.reason`)."""
+
+    reachable: bool
+    token_accepted: bool | None
+    shop_id: str = ""
+    shop_name: str = ""
+    problem: str = ""
+
+
+async def probe(
+    url: str, token: str, *, client_name: str = "minichat-desktop", timeout: float = 10.0
+) -> Probe:
+    """Connect to the relay at ``url`` with the shop ``token``, say ``hello`` (stream position
+    0: nothing is acknowledged) and read the ``welcome`` — the same handshake as the link —
+    then close. Never raises for what the network or the relay does."""
+    import websockets
+    from websockets.asyncio.client import connect
+
+    ws_url = url.rstrip("/").replace("http://", "ws://").replace("https://", "wss://")
+    machine = ClientSide()
+    try:
+        async with asyncio.timeout(timeout):
+            async with connect(
+                ws_url + "/ws/desktop",
+                additional_headers={"Authorization": f"Bearer {token}"},
+                compression=None,
+                open_timeout=timeout,
+                max_size=4 * 1024 * 1024,
+            ) as ws:
+                await ws.send(machine.hello(0, p.Presence.ONLINE, client_name))
+                first = machine.receive(await ws.recv()).frame
+    except websockets.InvalidStatus as exc:
+        if exc.response.status_code == 401:
+            return Probe(True, False, problem="the relay refused the shop token")
+        return Probe(True, None, problem=_describe(exc))
+    except WelcomeRefused as exc:
+        return Probe(True, True, problem=f"the relay refused the hello: {exc}")
+    except (OSError, websockets.InvalidHandshake, websockets.ConnectionClosed) as exc:
+        return Probe(False, None, problem=_describe(exc))
+    except (TimeoutError, p.ProtocolError) as exc:
+        return Probe(False, None, problem=_describe(exc))
+    if not isinstance(first, p.DesktopWelcome):
+        return Probe(True, True, problem="relay spoke an unexpected protocol")
+    return Probe(True, True, first.shop_id, first.shop_name)
+
+
+async def widget_test_page(url: str, shop_id: str, timeout: float = 5.0) -> str | None:
+    """The relay's own page with the shop's widget (``/demo/{shop_id}``) when the relay serves
+    one (it is an option of the relay), else None. Never raises for the network."""
+    import httpx
+
+    page = f"{url.rstrip('/')}/demo/{shop_id}"
+    try:
+        async with httpx.AsyncClient(timeout=timeout) as http:
+            res = await http.get(page)
+    except httpx.HTTPError:
+        return None
+    return page if res.status_code == 200 else None
 
 
 def _apply_receipt(session: Any, receipt: p.Receipt) -> list[int]:

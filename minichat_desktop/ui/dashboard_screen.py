@@ -54,6 +54,7 @@ from minichat_desktop.ui import i18n, theme
 from minichat_desktop.ui.context import AppContext
 from minichat_desktop.ui.date_edit import DateEdit
 from minichat_desktop.ui.errors import error_text
+from minichat_desktop.ui.setup_checklist import SetupChecklist
 
 log = logging.getLogger(__name__)
 
@@ -192,6 +193,7 @@ class DashboardScreen(QWidget):
     """``DashboardScreen(ctx)``; :attr:`refreshed` is emitted each time new figures show."""
 
     refreshed = Signal(object)  # DashboardData
+    open_requested = Signal(str)  # the setup card leads to where a step is done
 
     def __init__(self, ctx: AppContext, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -263,10 +265,23 @@ class DashboardScreen(QWidget):
         for tile in self.bot_tiles.values():
             bot.addWidget(tile)
 
+        # A new shop's first-run checklist: the next step and the progress, until every step
+        # is done or the owner hides it (Settings → Set up keeps it).
+        self.setup_card = QFrame()
+        self.setup_card.setObjectName("Card")
+        self.setup = SetupChecklist(ctx, compact=True)
+        self.setup.open_requested.connect(self.open_requested)
+        self.setup.loaded.connect(lambda c: self.setup_card.setVisible(c.on_dashboard))
+        card = QVBoxLayout(self.setup_card)
+        card.setContentsMargins(12, 10, 12, 10)
+        card.addWidget(self.setup)
+        self.setup_card.hide()
+
         body = QWidget()
         col = QVBoxLayout(body)
         col.setContentsMargins(0, 0, 0, 0)
         col.setSpacing(10)
+        col.addWidget(self.setup_card)
         col.addWidget(self.error)
         col.addLayout(tiles)
         col.addLayout(charts)
@@ -376,6 +391,7 @@ class DashboardScreen(QWidget):
 
     def showEvent(self, event: QShowEvent) -> None:
         super().showEvent(event)
+        self.setup.refresh()  # the card shows itself (or not) once the checklist is read
         if self._stale:
             self._stale = False
             self._coalesce.start()

@@ -246,6 +246,9 @@ class MainWindow(QMainWindow):
             opened = getattr(built, "conversation_opened", None)
             if opened is not None:  # e.g. a chat double-clicked in a customer's profile
                 opened.connect(self.open_conversation)
+            wanted = getattr(built, "open_requested", None)
+            if wanted is not None:  # the setup checklist leads to where a step is done
+                wanted.connect(self.open_ref)
         return built
 
     def open_conversation(self, conversation_id: int) -> None:
@@ -379,7 +382,37 @@ class MainWindow(QMainWindow):
             opener = getattr(screen, "open_order", None)
             if callable(opener):
                 opener(int(ident))
+        elif kind in ("setup", "settings", "do"):
+            self.open_setting(ref)
+        elif kind == "catalog":
+            self.open_catalog(ident)
         self.bring_to_front()
+
+    def open_setting(self, ref: str) -> None:
+        """``setup:<step>`` (Settings → Set up with that step open), ``settings:<page>``, or a
+        page's own test (``do:printer-test``, ``do:relay-test``)."""
+        from minichat_desktop.ui.settings_screen import SettingsScreen
+
+        screen = self.show_section("settings")
+        assert isinstance(screen, SettingsScreen)
+        kind, _, ident = ref.partition(":")
+        if kind == "setup":
+            screen.show_setup(ident)
+        else:
+            screen.follow(ref)
+
+    def open_catalog(self, action: str) -> None:
+        """The products screen, and its import, template download or new product."""
+        from minichat_desktop.ui.catalog_screen import CatalogScreen
+
+        screen = self.show_section("catalog")
+        assert isinstance(screen, CatalogScreen)
+        if action == "import":
+            screen.choose_import()
+        elif action == "template":
+            screen.choose_template()
+        elif action == "new":
+            screen.new_product()
 
     def refresh_counts(self) -> None:
         waiting, unread = self.ctx.ops.peek(inbox_reads.badges)

@@ -6,6 +6,7 @@ labels are laid out, and a test page. Stored in the shop database through
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Awaitable, Callable
 
 from PySide6.QtCore import Slot
 from PySide6.QtPrintSupport import QPrinterInfo
@@ -78,6 +79,9 @@ class PrintersPage(Page):
         self.layout_label, self.label_printer_label = QLabel(), QLabel()
         g.addRow(self.layout_label, self.layout_combo)
         g.addRow(self.label_printer_label, self.label_printer)
+        self.label_test = QPushButton()
+        self.label_test.clicked.connect(self.on_label_test)
+        g.addRow("", button_row(self.label_test, stretch_first=False))
         self.body.addWidget(self.label_box)
 
         self.test = QPushButton()
@@ -121,6 +125,7 @@ class PrintersPage(Page):
         self.layout_combo.setItemText(1, self.tr("Four labels on each A4 sheet"))
         self.label_printer_label.setText(self.tr("Label printer"))
         self.test.setText(self.tr("Print test page"))
+        self.label_test.setText(self.tr("Print a test label"))
         self.save.setText(self.tr("Save printer settings"))
         self.fill_printers(self.system_printer.currentText(), self._label_printer_choice())
         self.show_kind()
@@ -249,31 +254,65 @@ class PrintersPage(Page):
         settings = self._checked()
         if settings is None:
             return False
-        self.test.setEnabled(False)
-        try:
+
+        async def work() -> bool:
             if settings.receipt_kind in ESCPOS:
                 loop = asyncio.get_running_loop()
                 await loop.run_in_executor(
                     None, api.print_escpos_test_page, self.ctx.ops.db, settings
                 )
-            else:
-                pdf = api.test_page_pdf(settings.receipt_width, printer=settings.receipt_target)
-                printer = (
-                    named_printer(settings.receipt_target)
-                    if settings.receipt_kind == K.SYSTEM
-                    else None
-                )
-                if not await print_pdf(
-                    self, pdf, self.tr("Printer test page"), printer=printer, ask=printer is None
-                ):
-                    return False
+                return True
+            pdf = api.test_page_pdf(settings.receipt_width, printer=settings.receipt_target)
+            printer = (
+                named_printer(settings.receipt_target)
+                if settings.receipt_kind == K.SYSTEM
+                else None
+            )
+            title = self.tr("Printer test page")
+            return await print_pdf(self, pdf, title, printer=printer, ask=printer is None)
+
+        return await self._printing(self.test, work, self.tr("Test page sent to the printer."))
+
+    @asyncSlot()
+    async def on_label_test(self) -> None:
+        await self.print_label_test()
+
+    async def print_label_test(self) -> bool:
+        """Print a test label on the label printer as shown (the print dialog when none is
+        chosen), in the layout shown."""
+        settings = self._checked()
+        if settings is None:
+            return False
+
+        async def work() -> bool:
+            loop = asyncio.get_running_loop()
+            pdf = await loop.run_in_executor(
+                None,
+                lambda: api.label_test_pdf(self.ctx.ops.db, four_up=settings.label_four_up),
+            )
+            printer = named_printer(settings.label_printer) if settings.label_printer else None
+            title = self.tr("Label printer test page")
+            return await print_pdf(self, pdf, title, printer=printer, ask=printer is None)
+
+        done = self.tr("Test label sent to the printer.")
+        return await self._printing(self.label_test, work, done)
+
+    async def _printing(
+        self, button: QPushButton, work: Callable[[], Awaitable[bool]], done: str
+    ) -> bool:
+        """Run ``work`` (False: the person cancelled) with ``button`` off meanwhile; say
+        ``done`` after, or what went wrong."""
+        button.setEnabled(False)
+        try:
+            if not await work():
+                return False
         except DomainError as exc:
             if alive(self):
                 self.feedback.say(report(self, translated(exc)), Tone.ERROR)
             return False
         finally:
             if alive(self):
-                self.test.setEnabled(True)
+                button.setEnabled(True)
         if alive(self):
-            self.feedback.say(self.tr("Test page sent to the printer."))
+            self.feedback.say(done)
         return True

@@ -1,7 +1,7 @@
-"""The Settings screen: a list of pages on the left (shop profile, relay, website widget, LINE,
-AI, chat, notifications and language, printers, sales bot, payment slips, backups), each saving
-on its own with a line saying what happened, and keeping what the person typed when something
-is wrong.
+"""The Settings screen: a list of pages on the left (set up, shop profile, relay, website
+widget, LINE, AI, chat, notifications and language, printers, sales bot, payment slips,
+backups), each saving on its own with a line saying what happened, and keeping what the person
+typed when something is wrong.
 
 Where things are kept: secrets (shop token, LINE credentials, AI and slip-check keys) only in
 the keyring via ``ctx.secrets``; this computer's preferences in ``ctx.settings``; the shop's
@@ -12,7 +12,7 @@ from __future__ import annotations
 import logging
 from typing import Any, overload
 
-from PySide6.QtCore import QEvent, Qt, QUrl, Slot
+from PySide6.QtCore import QEvent, Qt, QUrl, Signal, Slot
 from PySide6.QtGui import QGuiApplication, QShowEvent
 from PySide6.QtWidgets import (
     QCheckBox,
@@ -38,9 +38,10 @@ from minichat_desktop.domain import placeholders
 from minichat_desktop.domain.conversations import conversations as convs
 from minichat_desktop.errors import DomainError, UserError
 from minichat_desktop.secrets import LINE_SECRET, LINE_TOKEN, RELAY_TOKEN
+from minichat_desktop.sync.client import Probe, probe
 from minichat_desktop.sync.status import LinkState, Status
 from minichat_desktop.ui import i18n, theme
-from minichat_desktop.ui.context import AppContext
+from minichat_desktop.ui.context import DEFAULT_RELAY_URL, AppContext
 from minichat_desktop.ui.dialogs import confirm
 from minichat_desktop.ui.placeholder_edit import FieldButtons, PlaceholderEdit
 from minichat_desktop.ui.settings_backups import BackupsPage
@@ -60,6 +61,7 @@ from minichat_desktop.ui.settings_common import (
 )
 from minichat_desktop.ui.settings_printers import PrintersPage
 from minichat_desktop.ui.settings_profile import ProfilePage
+from minichat_desktop.ui.settings_setup import SetupPage
 from minichat_desktop.ui.settings_slips import SlipCheckPage
 from minichat_desktop.ui.settings_widget import WidgetPage
 from relay import protocol as p
@@ -114,7 +116,8 @@ def _status_text(widget: QWidget, status: Status) -> tuple[str, str]:
 
 
 class RelayPage(Page):
-    """The relay's address and this shop's token; the live state of the link."""
+    """Where chats from the website and LINE come in: the relay's address (the one on this
+    computer by default), the shop's key, a connection test, and the link's live state."""
 
     def __init__(self, ctx: AppContext) -> None:
         super().__init__(ctx)
@@ -122,7 +125,17 @@ class RelayPage(Page):
         f = form()
         self.box.setLayout(f)
         self.url = QLineEdit()
+        self.url.textChanged.connect(lambda _t: self.show_default())
+        self.use_default = QPushButton()
+        self.use_default.clicked.connect(lambda: self.url.setText(DEFAULT_RELAY_URL))
+        url_row = QHBoxLayout()
+        url_row.addWidget(self.url, 1)
+        url_row.addWidget(self.use_default)
+        self.url_note = QLabel(objectName="Muted")
+        self.url_note.setWordWrap(True)
         self.token = SecretField()
+        self.token_note = QLabel(objectName="Muted")
+        self.token_note.setWordWrap(True)
         self.url_label, self.token_label, self.state_label = QLabel(), QLabel(), QLabel()
         state_row = QHBoxLayout()
         self.dot = QLabel()
@@ -130,21 +143,30 @@ class RelayPage(Page):
         self.state.setWordWrap(True)
         state_row.addWidget(self.dot)
         state_row.addWidget(self.state, 1)
-        f.addRow(self.url_label, self.url)
+        f.addRow(self.url_label, url_row)
+        f.addRow("", self.url_note)
         f.addRow(self.token_label, self.token)
+        f.addRow("", self.token_note)
         f.addRow(self.state_label, state_row)
         self.shop_label = QLabel()
         self.shop_info = QLabel(objectName="Muted")
         self.shop_info.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         f.addRow(self.shop_label, self.shop_info)
         self.body.addWidget(self.box)
+        self.test_result = QLabel()
+        self.test_result.setWordWrap(True)
+        self.test_result.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.body.addWidget(self.test_result)
+        self.test = QPushButton()
+        self.test.clicked.connect(self.on_test)
         self.save = primary(QPushButton())
         self.save.clicked.connect(self.on_save)
-        self.body.addLayout(button_row(self.save))
+        self.body.addLayout(button_row(self.test, self.save))
         self.body.addStretch(1)
 
         self.status = ctx.relay.status if ctx.relay else Status(LinkState.OFFLINE, "")
         self.welcome: p.DesktopWelcome | None = ctx.relay.welcome if ctx.relay else None
+        self.last_probe: Probe | None = None
         ctx.signals.status_changed_sig.connect(self.show_status)
         ctx.signals.welcomed_sig.connect(self.on_welcomed)
         self.retranslate()
@@ -154,20 +176,40 @@ class RelayPage(Page):
         self.title.setText(self.tr("Relay connection"))
         self.intro.setText(
             self.tr(
-                "The relay carries chats between MiniChat, your website widget and LINE. "
-                "Your relay provider gives you its address and your shop's token."
+                "The relay carries chats from your website and LINE to this computer. "
+                "MiniChat uses the relay on this computer unless your relay provider gave you "
+                "an address and a shop key."
             )
         )
         self.box.setTitle(self.tr("Connection"))
         self.url_label.setText(self.tr("Relay address"))
-        self.token_label.setText(self.tr("Shop token"))
+        self.use_default.setText(self.tr("Use the default"))
+        self.token_label.setText(self.tr("Shop key"))
+        self.token_note.setText(
+            self.tr(
+                "The key your relay provider gave you for this shop (it starts with mcs_). It "
+                "stays in this computer's keyring."
+            )
+        )
         self.state_label.setText(self.tr("Status"))
         self.shop_label.setText(self.tr("Shop on the relay"))
         self.url.setPlaceholderText("https://relay.example.com")
         self.token.retranslate()
+        self.test.setText(self.tr("Test connection"))
         self.save.setText(self.tr("Save and reconnect"))
+        self.show_default()
         self.show_status(self.status)
         self.show_welcome()
+        self.show_probe(self.last_probe)
+
+    def show_default(self) -> None:
+        default = self.url.text().strip().rstrip("/") == DEFAULT_RELAY_URL
+        self.url_note.setText(
+            self.tr("Using the relay on this computer (the default).")
+            if default
+            else self.tr("Using your relay provider's address.")
+        )
+        self.use_default.setEnabled(not default)
 
     def load(self) -> None:
         self.url.setText(self.ctx.relay_url)
@@ -175,6 +217,59 @@ class RelayPage(Page):
             self.token.setText(self.ctx.secrets.get(RELAY_TOKEN) or "")
         except DomainError as exc:
             self.feedback.say(explain(exc), Tone.ERROR)
+
+    @asyncSlot()
+    async def on_test(self) -> None:
+        await self.test_connection()
+
+    async def test_connection(self) -> Probe | None:
+        """A real hello to the address and key as typed (saved or not): reachable, key
+        accepted, the shop's name on the relay."""
+        url = self.url.text().strip().rstrip("/")
+        if not _valid_http_url(url):
+            self.feedback.say(
+                self.tr("The relay address must start with https:// (or http://)."), Tone.ERROR
+            )
+            return None
+        self.test.setEnabled(False)
+        self.test_result.setText(self.tr("Testing…"))
+        try:
+            if self.ctx.relay is not None:
+                result = await self.ctx.relay.probe(url, self.token.text())
+            else:
+                result = await probe(url, self.token.text())
+        finally:
+            if alive(self):
+                self.test.setEnabled(True)
+        if alive(self):
+            self.show_probe(result)
+        return result
+
+    def show_probe(self, result: Probe | None) -> None:
+        self.last_probe = result
+        if result is None:
+            self.test_result.setText("")
+            return
+        yes, no = "✓", "✗"
+        lines = [
+            f"{yes if result.reachable else no} "
+            + (self.tr("The relay answers.") if result.reachable else self.tr(
+                "The relay does not answer: check the address and the internet connection."
+            )),
+        ]  # fmt: skip
+        if result.token_accepted is not None:
+            lines.append(
+                f"{yes} " + self.tr("The shop key is accepted.")
+                if result.token_accepted
+                else f"{no} "
+                + self.tr("The relay refused the shop key: copy it again from your provider.")
+            )
+        if result.shop_name:
+            lines.append(f"{yes} " + self.tr("Shop: {name}").format(name=result.shop_name))
+        ok = bool(result.shop_name)
+        self.test_result.setText("\n".join(lines))
+        color = "#2F9E44" if ok else theme.RED
+        self.test_result.setStyleSheet(f"color: {color}; font-weight: 600;")
 
     @Slot(object)
     def show_status(self, status: Status) -> None:
@@ -754,6 +849,7 @@ class SettingsScreen(QWidget):
     used; the relay, widget and LINE pages (they answer the relay's welcome) and the first
     page are built with the screen, so the screen costs the app's start less."""
 
+    setup = _PageSlot(SetupPage)
     profile = _PageSlot(ProfilePage)
     relay = _PageSlot(RelayPage)
     widget = _PageSlot(WidgetPage)
@@ -765,6 +861,7 @@ class SettingsScreen(QWidget):
     slips = _PageSlot(SlipCheckPage)
     backups = _PageSlot(BackupsPage)
     ORDER = (
+        "setup",
         "profile",
         "relay",
         "widget",
@@ -776,7 +873,8 @@ class SettingsScreen(QWidget):
         "slips",
         "backups",
     )
-    AT_ONCE = ("profile", "relay", "widget", "line")
+    AT_ONCE = ("setup", "profile", "relay", "widget", "line")
+    open_requested = Signal(str)  # a ref for the window: catalog:import|template|new
 
     def __init__(self, ctx: AppContext) -> None:
         super().__init__()
@@ -816,6 +914,8 @@ class SettingsScreen(QWidget):
             assert isinstance(slot, _PageSlot)
             built = self.built[name] = slot.cls(self.ctx)
             self._scrolls[self.ORDER.index(name)].setWidget(built)
+            if isinstance(built, SetupPage):
+                built.open_requested.connect(self.follow)
         return built
 
     @property
@@ -830,6 +930,7 @@ class SettingsScreen(QWidget):
 
     def retranslate(self) -> None:
         names = (
+            self.tr("Set up"),
             self.tr("Shop profile"),
             self.tr("Relay"),
             self.tr("Website widget"),
@@ -846,6 +947,39 @@ class SettingsScreen(QWidget):
 
     def show_page(self, index: int) -> None:
         self.nav.setCurrentRow(index)
+
+    def show_named(self, name: str) -> Page | None:
+        """Show the page ``name`` (one of :attr:`ORDER`); None for a name that is not one."""
+        if name not in self.ORDER:
+            return None
+        self.show_page(self.ORDER.index(name))
+        return self.page(name)
+
+    def show_setup(self, step: str = "") -> SetupPage:
+        """Settings → Set up, with ``step``'s panel open (none for an unknown or empty one)."""
+        page = self.setup
+        self.show_named("setup")
+        page.follow(f"setup:{step}")
+        return page
+
+    @Slot(str)
+    def follow(self, ref: str) -> None:
+        """Go where a setup step is done: a page here, a page's own test, or (for the window)
+        another screen."""
+        kind, _, name = ref.partition(":")
+        if kind == "settings":
+            self.show_named(name)
+        elif ref == "do:printer-test":
+            self.show_named("printers")
+            self.printers.on_test_page()
+        elif ref == "do:label-test":
+            self.show_named("printers")
+            self.printers.on_label_test()
+        elif ref == "do:relay-test":
+            self.show_named("relay")
+            self.relay.on_test()
+        else:
+            self.open_requested.emit(ref)
 
     def changeEvent(self, event: QEvent) -> None:
         if event.type() == QEvent.Type.LanguageChange:

@@ -149,6 +149,8 @@ QTabBar::tab:hover {{ color: {INK}; }}
 QTabBar::tab:selected {{ color: {GREEN_DARK}; border-bottom: 2px solid {GREEN};
     font-weight: 600; }}
 QStatusBar {{ background: #FFFFFF; border-top: 1px solid {LINE_COLOR}; }}
+QProgressBar {{ background: {LINE_COLOR}; border: none; border-radius: 4px; }}
+QProgressBar::chunk {{ background: {GREEN}; border-radius: 4px; }}
 QGroupBox {{ border: 1px solid {LINE_COLOR}; border-radius: 8px; margin-top: 14px;
     background: #FFFFFF; padding: 10px; }}
 QGroupBox::title {{ subcontrol-origin: margin; left: 10px; padding: 0 4px; font-weight: 600; }}

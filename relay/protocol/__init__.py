@@ -1169,6 +1169,29 @@ class GetLineQuota:
         return {"type": self.TYPE, "ref": self.ref}
 
 
+@dataclass(frozen=True, slots=True)
+class VerifyLine:
+    """Ask the relay to prove the shop's LINE channel works end to end: the access token (LINE's
+    bot info), the channel secret (LINE posts a signed test webhook to ``endpoint``, the relay's
+    signature check answers it) and the webhook settings in the LINE console. ``endpoint`` is
+    the shop's webhook URL as the owner pastes it into LINE (``…/line/{shop_id}/webhook``).
+    Answered by ``line_verified`` with the same ``ref``."""
+
+    ref: str
+    endpoint: str
+    TYPE: ClassVar[str] = "line_verify"
+
+    @classmethod
+    def from_obj(cls, obj: Mapping[str, Any]) -> VerifyLine:
+        endpoint = _str(obj, "endpoint", max_len=500)
+        if not endpoint.startswith(("https://", "http://")) or any(c.isspace() for c in endpoint):
+            raise ProtocolError("endpoint: must be an http(s) URL")
+        return cls(_id(obj, "ref"), endpoint)
+
+    def to_obj(self) -> dict[str, Any]:
+        return {"type": self.TYPE, "ref": self.ref, "endpoint": self.endpoint}
+
+
 # ---- relay → desktop
 
 
@@ -1396,6 +1419,56 @@ class Ok:
 
     def to_obj(self) -> dict[str, Any]:
         return {"type": self.TYPE, "ref": self.ref}
+
+
+class LineCheck(StrEnum):
+    """What ``line_verify`` found, first problem first."""
+
+    OK = "ok"  # token valid, signature accepted, webhook URL set and in use
+    NOT_CONFIGURED = "not_configured"  # the relay has no LINE credentials for the shop
+    TOKEN_REJECTED = "token_rejected"  # LINE refused the channel access token
+    SIGNATURE_WRONG = "signature_wrong"  # the webhook answered 401: the channel secret is wrong
+    WEBHOOK_UNREACHABLE = "webhook_unreachable"  # LINE could not get a 200 from the endpoint
+    WEBHOOK_NOT_SET = "webhook_not_set"  # the LINE console has another (or no) webhook URL
+    WEBHOOK_OFF = "webhook_off"  # the URL is set but "Use webhook" is off
+    LINE_UNAVAILABLE = "line_unavailable"  # LINE's API did not answer
+
+
+@dataclass(frozen=True, slots=True)
+class LineVerified:
+    """The answer to ``line_verify``: ``result``, the bot's name and basic id once the token
+    was accepted, the HTTP status LINE got from the webhook (``status_code``; 0 or less: no
+    answer) and LINE's own words (``detail``), for the log and the owner."""
+
+    ref: str
+    result: LineCheck
+    bot_name: str | None = None
+    basic_id: str | None = None
+    status_code: int | None = None
+    detail: str | None = None
+    TYPE: ClassVar[str] = "line_verified"
+
+    @classmethod
+    def from_obj(cls, obj: Mapping[str, Any]) -> LineVerified:
+        status = obj.get("status_code")
+        if status is not None and (not isinstance(status, int) or isinstance(status, bool)):
+            raise ProtocolError("status_code: must be an integer")
+        return cls(
+            _id(obj, "ref"),
+            _enum(obj, "result", LineCheck),
+            _str(obj, "bot_name", max_len=200, required=False),
+            _str(obj, "basic_id", max_len=100, required=False),
+            status,
+            _str(obj, "detail", max_len=500, required=False),
+        )
+
+    def to_obj(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"type": self.TYPE, "ref": self.ref, "result": self.result.value}
+        for key in ("bot_name", "basic_id", "status_code", "detail"):
+            value = getattr(self, key)
+            if value is not None:
+                out[key] = value
+        return out
 
 
 class ErrorCode(StrEnum):
@@ -1671,6 +1744,7 @@ DesktopFrame = (
     | SetWidgetConfig
     | SetLineCredentials
     | GetLineQuota
+    | VerifyLine
 )
 ToDesktopFrame = (
     DesktopWelcome
@@ -1678,6 +1752,7 @@ ToDesktopFrame = (
     | Receipt
     | ConversationNotice
     | LineQuota
+    | LineVerified
     | Accepted
     | ShopperTyping
     | Ok
@@ -1713,6 +1788,7 @@ _DESKTOP = _table(
     SetWidgetConfig,
     SetLineCredentials,
     GetLineQuota,
+    VerifyLine,
 )
 _TO_DESKTOP = _table(
     DesktopWelcome,
@@ -1720,6 +1796,7 @@ _TO_DESKTOP = _table(
     Receipt,
     ConversationNotice,
     LineQuota,
+    LineVerified,
     Accepted,
     ShopperTyping,
     Ok,

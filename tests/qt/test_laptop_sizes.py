@@ -13,6 +13,7 @@ from PySide6.QtWidgets import QTableView
 from support.geometry import layout_problems, overlaps
 from support.waiting import until
 
+from minichat_desktop.app.setup import Step
 from minichat_desktop.storage.db import Database
 from minichat_desktop.ui.app import prepare_demo
 from minichat_desktop.ui.context import AppContext
@@ -61,6 +62,21 @@ async def test_every_screen_fits_a_laptop_and_the_minimum_size(window: MainWindo
             problems = layout_problems(window) + overlaps(window)
             if problems:
                 seen[f"{name} at {width}×{height}"] = problems
+    assert seen == {}
+
+
+@pytest.mark.parametrize("window", ["th", "en"], indirect=True)
+async def test_every_setup_step_and_the_relay_page_fit(window: MainWindow) -> None:
+    """Settings → Set up with each step's panel open, and Settings → Relay, at both sizes."""
+    seen: dict[str, list[str]] = {}
+    for width, height in SIZES:
+        window.resize(width, height)
+        for ref in [f"setup:{step.value}" for step in Step] + ["settings:relay"]:
+            window.open_ref(ref)
+            await asyncio.sleep(0.2)
+            problems = layout_problems(window) + overlaps(window)
+            if problems:
+                seen[f"{ref} at {width}×{height}"] = problems
     assert seen == {}
 
 

@@ -15,6 +15,7 @@ from PySide6.QtWidgets import QTableView
 from support.language import foreign_words, shop_data, visible_texts
 from support.waiting import until
 
+from minichat_desktop.app.setup import Step
 from minichat_desktop.storage.db import Database
 from minichat_desktop.ui.app import prepare_demo
 from minichat_desktop.ui.context import AppContext
@@ -45,7 +46,12 @@ async def test_every_screen_speaks_one_language(
                 window.inbox.open_conversation(window.inbox.list_model.rows[0].id)
             await asyncio.sleep(0.3)
             shown += [(name, where, text) for where, text in visible_texts(window)]
-            if name == "settings":  # every page of it
+            if name == "settings":  # every page of it, and every panel of Set up
+                for step in Step:
+                    window.open_ref(f"setup:{step.value}")
+                    await asyncio.sleep(0.2)
+                    page = f"settings · set up · {step.value}"
+                    shown += [(page, where, text) for where, text in visible_texts(window)]
                 pages = window.section_screen(name).nav
                 for row in range(1, pages.count()):
                     pages.setCurrentRow(row)

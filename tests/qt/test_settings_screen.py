@@ -87,7 +87,7 @@ async def test_pages_are_built_when_first_shown(
     """The pages that answer the relay's welcome and the first page come with the screen;
     the others are built when chosen in the list (or used), once."""
     screen = screen_for(make_ctx())
-    assert set(screen.built) == {"profile", "relay", "widget", "line"}
+    assert set(screen.built) == {"setup", "profile", "relay", "widget", "line"}
     assert screen.stack.widget(SettingsScreen.ORDER.index("printers")).widget() is None
     screen.nav.setCurrentRow(SettingsScreen.ORDER.index("printers"))
     printers = screen.built["printers"]
@@ -289,7 +289,7 @@ async def test_widget_preview_follows_colour_and_position(
     """The drawn launcher takes the typed colour at once, and moves with the position."""
     ctx = make_ctx()
     screen = screen_for(ctx)
-    screen.show_page(2)
+    screen.show_page(SettingsScreen.ORDER.index("widget"))
     screen.show()
     page = screen.widget
     preview = page.preview
@@ -389,12 +389,17 @@ async def test_language_switch_retranslates_and_is_remembered(
     screen.show()
     page = screen.notifications
     assert screen.profile.title.text() == "ข้อมูลร้าน"
-    assert screen.nav.item(5).text() == "การแจ้งเตือนและภาษา"
+    assert (
+        screen.nav.item(SettingsScreen.ORDER.index("notifications")).text() == "การแจ้งเตือนและภาษา"
+    )
     page.language.setCurrentIndex(page.language.findData("en"))
     await until(lambda: screen.profile.title.text() == "Shop profile")
     assert i18n.current_language() == "en"
     assert ctx.settings.value("ui/language") == "en"
-    assert screen.nav.item(5).text() == "Notifications and language"
+    assert (
+        screen.nav.item(SettingsScreen.ORDER.index("notifications")).text()
+        == "Notifications and language"
+    )
     assert screen.profile.labels["tax_id"].text() == "Tax ID (13 digits)"
     page.language.setCurrentIndex(page.language.findData("th"))
     await until(lambda: screen.profile.title.text() == "ข้อมูลร้าน")

@@ -35,7 +35,7 @@ from minichat_desktop.domain.glossary import ACTORS
 
 # Names that read the same in both languages: brands, standards, keys on the keyboard.
 ALLOWED = {
-    "MiniChat", "LINE", "PromptPay", "VAT", "POS", "SKU", "RFM", "QR", "PDF", "CSV", "XLSX",
+    "MiniChat", "LINE", "PromptPay", "VAT", "POS", "SKU", "RFM", "QR", "PDF", "CSV", "XLSX", "HTML",
     "Excel", "Ctrl", "Shift", "Del", "Esc", "Enter", "Tab", "Kerry", "Express", "Flash", "EMS",
     "Thailand", "Post", "SlipOK", "EasySlip", "OK", "ID", "URL", "API", "AI", "Ollama", "OpenAI",
     "Messenger", "Instagram", "Facebook", "Bangkok",
@@ -45,6 +45,7 @@ ALLOWED = {
 EXTERNAL = (
     "LINE Official Account", "LINE Developers console", "Messaging API", "Channel access token",
     "Channel secret", "Webhook URL", "Webhook settings", "Use webhook", "Verify", "Push",
+    "Basic settings",
     "Branch ID", "ESC/POS", "USB", "English", "OpenRouter", "Groq", "Anthropic", "Gemini",
 )  # fmt: skip
 # Addresses, file paths and template placeholders are not words of a language.

@@ -910,3 +910,15 @@ def test_the_pos_number_is_checked(db: Database) -> None:
     with pytest.raises(UserError) as caught, db.write() as s:
         shop.update_profile(s, "owner", pos_number="POS #12")
     assert caught.value.code == "shop.invalid_pos_number"
+
+
+def test_label_test_page_is_a_label_from_the_shop(db: Database) -> None:
+    """The label printer's test page: one 100 × 150 mm label (or an A4 sheet of four) from the
+    shop to a sample recipient, saying it is a test."""
+    with db.write() as s:
+        shop.update_profile(s, "owner", name="ร้านป้าแดง", phone="0812345678")
+    one = api.label_test_pdf(db)
+    assert _page_sizes_mm(one) == [(100.0, 150.0)]
+    text = _pdf_text(one)
+    assert _nfkc("ร้านป้าแดง") in text and _nfkc("ทดสอบ") in text
+    assert _page_sizes_mm(api.label_test_pdf(db, four_up=True)) == [(210.0, 297.0)]

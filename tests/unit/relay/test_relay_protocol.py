@@ -106,6 +106,7 @@ def test_all_other_frames_round_trip() -> None:
         p.SetLineCredentials("r2", "s", "t"),
         p.SetLineCredentials("r3", None, None),
         p.GetLineQuota("r4"),
+        p.VerifyLine("r5", "https://relay.example/line/shop_1/webhook"),
     ]
     for f in desktop:
         assert p.decode_desktop_frame(p.encode(f)) == f
@@ -117,6 +118,9 @@ def test_all_other_frames_round_trip() -> None:
         ),
         p.LineQuota("2026-11", 10, None, False, 4),
         p.LineQuota("2026-11", 1, 5, False, 0, "q"),
+        p.LineVerified("v", p.LineCheck.OK, "ร้าน", "@abc", 200),
+        p.LineVerified("v", p.LineCheck.SIGNATURE_WRONG, None, None, 401, "ERROR_STATUS_CODE 401"),
+        p.LineVerified("v", p.LineCheck.NOT_CONFIGURED),
         p.Accepted("m", conv),
         p.ShopperTyping(conv, True),
         p.Ok("r"),
@@ -338,3 +342,10 @@ def test_pre_encoded_message_frames_are_byte_identical() -> None:
     assert p.encode_message_frame(3, raw, origin=p.Origin.SHOP) == p.encode(p.WidgetMessage(item))
     with pytest.raises(p.ProtocolError):
         p.encode_message_frame(1, raw, conversation='widget:"x"')
+
+
+def test_line_verify_needs_an_http_endpoint() -> None:
+    """``line_verify`` without an http(s) URL is a bad frame naming the field."""
+    for endpoint in ("ftp://x/line/s/webhook", "https://a b/line/s/webhook", ""):
+        with pytest.raises(p.ProtocolError, match="endpoint"):
+            p.decode_desktop_frame({"type": "line_verify", "ref": "v", "endpoint": endpoint})
