@@ -53,6 +53,7 @@ class Relay:
     env: dict[str, str] = field(default_factory=dict)
     proc: subprocess.Popen[str] | None = None
     port: int = 0
+    listening: dict[str, Any] = field(default_factory=dict)  # the relay's "listening" line
     log_path: Path | None = None
     _log_file: Any = None
 
@@ -94,6 +95,7 @@ class Relay:
         info = json.loads(line)
         assert info["event"] == "listening"
         self.port = int(info["port"])
+        self.listening = info
         return self
 
     def _reap(self) -> None:
@@ -117,6 +119,11 @@ class Relay:
             if self.proc.returncode is not None:
                 self._reap()
         return rc
+
+    @property
+    def metrics_url(self) -> str:
+        """The metrics listener's /metrics (started with ``--metrics-port``)."""
+        return f"http://127.0.0.1:{self.listening['metrics_port']}/metrics"
 
     def kill(self) -> None:
         assert self.proc is not None

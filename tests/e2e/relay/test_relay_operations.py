@@ -1,0 +1,259 @@
+"""The relay as a service: /healthz, /readyz through a SIGTERM and a broken store, and the
+Prometheus metrics after real traffic (issue 18, item 6). The relay runs as a process on
+port 0; shoppers and the desktop are real WebSocket clients; LINE is the stand-in server."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import socket
+import sqlite3
+import time
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from prometheus_client.parser import text_string_to_metric_families
+from support.relay_proc import line_env, one_shop_relay
+from support.waiting import until
+
+from relay import protocol as p
+
+SECRET = "channel-secret-0123456789abcdef"
+TOKEN = "channel-token-XYZ"
+USER = "U206d25c2ea6bd87c17655609a1c37cb8"
+PREFIX = "minichat_relay_"
+
+Samples = dict[tuple[str, frozenset[tuple[str, str]]], float]
+
+
+def scrape(url: str) -> Samples:
+    """Every sample of a /metrics answer, parsed by Prometheus' own client library."""
+    res = httpx.get(url, timeout=10)
+    assert res.status_code == 200
+    assert res.headers["Content-Type"].startswith("text/plain; version=0.0.4")
+    out: Samples = {}
+    for family in text_string_to_metric_families(res.text):
+        for s in family.samples:
+            out[(s.name, frozenset(s.labels.items()))] = s.value
+    return out
+
+
+def value(samples: Samples, name: str, **labels: str) -> float | None:
+    return samples.get((PREFIX + name, frozenset(labels.items())))
+
+
+def series(samples: Samples, name: str) -> dict[frozenset[tuple[str, str]], float]:
+    return {labels: v for (n, labels), v in samples.items() if n == PREFIX + name}
+
+
+def get(relay: Any, path: str) -> httpx.Response:
+    return httpx.get(f"{relay.url}{path}", timeout=10)
+
+
+def test_health_endpoints_answer_and_metrics_are_off_by_default(shop_relay: Any) -> None:
+    """/healthz and /readyz answer 200; with no --metrics-port there is no metrics listener
+    and the public port has no /metrics."""
+    relay = shop_relay.relay
+    assert get(relay, "/healthz").json() == {"status": "ok", "protocol": 1}
+    ready = get(relay, "/readyz")
+    assert (ready.status_code, ready.json()) == (200, {"status": "ready"})
+    assert "metrics_port" not in relay.listening
+    assert get(relay, "/metrics").status_code == 404
+
+
+def test_readyz_turns_503_on_sigterm_while_open_sockets_drain(
+    relay_factory: Any, clients: Any, arun: Any
+) -> None:
+    """After SIGTERM /readyz answers 503 at once (and the metrics say draining) while
+    /healthz stays 200 and the open sockets still carry messages for the drain grace; a
+    second SIGTERM ends the grace: the sockets close with 1001, the process exits 0."""
+    relay = relay_factory("--drain-grace", "120", "--metrics-port", "0")
+    shop_id, token = clients.add_shop(relay.data_dir, "ร้านทดสอบ")
+    relay.start()
+
+    async def go() -> None:
+        desk, _ = await clients.desktop(relay, token)
+        shopper, _ = await clients.widget(relay, shop_id)
+        assert value(scrape(relay.metrics_url), "draining") == 0
+        relay.proc.send_signal(signal.SIGTERM)
+        await until(lambda: get(relay, "/readyz").status_code == 503)
+        assert get(relay, "/readyz").json() == {"status": "unavailable", "reason": "shutting_down"}
+        assert get(relay, "/healthz").status_code == 200
+        assert value(scrape(relay.metrics_url), "draining") == 1
+
+        await shopper.send(p.WidgetSend(clients.text("w-1", "ยังส่งได้ระหว่างรอปิด")))
+        assert (await shopper.recv_type(p.Accepted)).id == "w-1"
+        assert (await desk.recv_type(p.Inbound)).message.id == "w-1"
+
+        relay.proc.send_signal(signal.SIGTERM)
+        for peer in (shopper, desk):
+            await peer.ws.wait_closed()
+            assert peer.ws.close_code == 1001
+
+    arun(go())
+    assert relay.stop() == 0
+    log = relay.log()
+    assert "not ready: shutting down" in log
+    assert log.index("draining") < log.index("shutting down\n") < log.index("stopped")
+
+
+def _remove(db: Path) -> None:
+    os.remove(db)
+
+
+def _replace(db: Path) -> None:
+    """A restore copied over the running relay's file (a new file under the same name)."""
+    copy = db.with_name("restored.sqlite3")
+    shutil.copyfile(db, copy)
+    os.replace(copy, db)
+
+
+def _drop_tables(db: Path) -> None:
+    """Another program damaged the schema: the relay's own queries fail."""
+    with sqlite3.connect(db) as other:
+        other.execute("DROP TABLE shops")
+
+
+@pytest.mark.parametrize(
+    ("damage", "logged"),
+    [
+        (_remove, "is gone"),
+        (_replace, "was replaced by another file"),
+        (_drop_tables, "does not answer: no such table: shops"),
+    ],
+)
+def test_readyz_503_when_the_store_is_unusable(
+    tmp_path: Path, damage: Any, logged: str, arun: Any
+) -> None:
+    """The database file removed, replaced under the running process, or its tables gone:
+    /readyz answers 503 "store_unavailable" (the detail in the log), /healthz stays 200."""
+    relay, _, _ = one_shop_relay(tmp_path)
+    try:
+        assert get(relay, "/readyz").status_code == 200
+        damage(tmp_path / "relay.sqlite3")
+        res = get(relay, "/readyz")
+        assert (res.status_code, res.json()) == (
+            503,
+            {"status": "unavailable", "reason": "store_unavailable"},
+        )
+        assert get(relay, "/healthz").status_code == 200
+    finally:
+        relay.stop()
+    errors = [line for line in relay.log().splitlines() if " ERROR " in line]
+    assert len(errors) == 1, errors  # logged once, not at every probe
+    assert "not ready: store:" in errors[0] and logged in errors[0]
+
+
+def _webhook(clients: Any, relay: Any, shop_id: str) -> httpx.Response:
+    event = {
+        "type": "message",
+        "mode": "active",
+        "timestamp": int(time.time() * 1000),  # its reply token still fresh
+        "source": {"type": "user", "userId": USER},
+        "webhookEventId": "ev-metrics-1",
+        "deliveryContext": {"isRedelivery": False},
+        "replyToken": "reply-metrics",
+        "message": {"id": "7001", "type": "text", "text": "สวัสดี from LINE"},
+    }
+    body = json.dumps({"destination": "U0", "events": [event]}).encode()
+    headers = {"Content-Type": "application/json", "X-Line-Signature": clients.sign(SECRET, body)}
+    url = f"{relay.url}/line/{shop_id}/webhook"
+    return httpx.post(url, content=body, headers=headers, timeout=10)
+
+
+def test_metrics_count_real_traffic_on_their_own_listener(
+    relay_factory: Any, clients: Any, line_api: Any, arun: Any
+) -> None:
+    """A shopper's message (and one refused by the rate limit), the desktop's reply, a LINE
+    webhook, a LINE reply and a push that LINE fails once: the metrics listener shows each,
+    the stream depth follows the desktop's acks, and the public port has no /metrics."""
+    relay = relay_factory("--metrics-port", "0", "--shopper-rate", "0.001", "--shopper-burst", "1")
+    shop_id, token = clients.add_shop(relay.data_dir, "ร้านนับ")
+    res = clients.run_cli(relay.data_dir, "shops", "line", shop_id, env=line_env(SECRET, TOKEN))
+    assert res.returncode == 0, res.stderr
+    relay.start()
+    assert relay.listening["metrics_port"] != relay.port
+    assert get(relay, "/metrics").status_code == 404
+
+    async def go() -> None:
+        desk, _ = await clients.desktop(relay, token)
+        shopper, welcome = await clients.widget(relay, shop_id)
+        await shopper.send(p.WidgetSend(clients.text("w-1", "สวัสดีค่ะ")))
+        assert (await shopper.recv_type(p.Accepted)).id == "w-1"
+        await shopper.send(p.WidgetSend(clients.text("w-2", "ฮัลโหล")))
+        refused = await shopper.recv_type(p.Error)
+        assert (refused.code, refused.ref) == (p.ErrorCode.RATE_LIMITED, "w-2")
+        assert (await desk.recv_type(p.Inbound)).message.id == "w-1"
+        await desk.send(p.Send(welcome.conversation, clients.text("s-1", "สวัสดีค่ะ ร้านเอง")))
+        assert (await desk.recv_type(p.Accepted)).id == "s-1"
+        assert (await shopper.recv_type(p.WidgetMessage)).item.message.id == "s-1"
+
+        assert _webhook(clients, relay, shop_id).status_code == 200
+        line_in = await desk.recv_type(p.Inbound)
+        await desk.send(p.Send(line_in.conversation, clients.text("s-2", "ตอบทาง LINE")))
+        assert (await desk.recv_type(p.Receipt)).ids == ("s-2",)  # by the free reply token
+        line_api.push_status.append((500, {"message": "Internal error"}))
+        await desk.send(p.Send(line_in.conversation, clients.text("s-3", "ส่งอีกครั้ง")))
+        last = await desk.recv_type(p.Receipt, timeout=15)  # pushed: LINE failed once, then took it
+        assert (last.ids, last.status) == (("s-3",), p.ReceiptStatus.SENT)
+
+        m = scrape(relay.metrics_url)
+        assert value(m, "open_sockets", kind="desktop") == 1
+        assert value(m, "open_sockets", kind="widget") == 1
+        # nothing acked yet: every stream item is still the desktop's to acknowledge
+        assert series(m, "stream_depth") == {frozenset({("shop", shop_id)}): last.seq}
+        assert value(m, "stream_items") == last.seq
+        assert value(m, "shops_behind") == 1
+        await desk.send(p.Ack(last.seq))
+        await until(lambda: value(scrape(relay.metrics_url), "stream_items") == 0)
+        assert series(scrape(relay.metrics_url), "stream_depth") == {}
+        await shopper.close()
+        await desk.close()
+        await until(lambda: series(scrape(relay.metrics_url), "open_sockets") == closed)
+
+    closed = {frozenset({("kind", "desktop")}): 0, frozenset({("kind", "widget")}): 0}
+    arun(go())
+    m = scrape(relay.metrics_url)
+    assert series(m, "messages_total") == {
+        frozenset({("channel", "widget"), ("direction", "in")}): 1,
+        frozenset({("channel", "widget"), ("direction", "out")}): 1,
+        frozenset({("channel", "line"), ("direction", "in")}): 1,
+        frozenset({("channel", "line"), ("direction", "out")}): 2,
+    }
+    assert series(m, "line_api_calls_total") == {
+        frozenset({("call", "reply"), ("result", "ok")}): 1,
+        frozenset({("call", "push"), ("result", "server_error")}): 1,
+        frozenset({("call", "push"), ("result", "ok")}): 1,
+    }
+    assert value(m, "line_api_seconds_count", call="reply") == 1
+    assert value(m, "line_api_seconds_count", call="push") == 2
+    assert value(m, "line_api_seconds_bucket", call="push", le="+Inf") == 2
+    assert value(m, "webhook_ack_seconds_count") == 1
+    assert 0 < (value(m, "webhook_ack_seconds_sum") or 0) < 5
+    assert value(m, "rate_limited_total", limit="shopper") == 1
+    assert value(m, "rate_limited_total", limit="ip_connect") == 0
+    assert value(m, "commit_failures_total") == 0
+
+
+def test_metrics_listener_errors_say_which_address(tmp_path: Path, clients: Any) -> None:
+    """A bad --metrics-port is a user error (2); a metrics port in use is an environment
+    error (1) naming the metrics address, and the public port is not left bound."""
+    res = clients.run_cli(tmp_path, "serve", "--port", "0", "--metrics-port", "70000")
+    assert (res.returncode, res.stderr) == (2, "minichat-relay: --metrics-port: must be 0-65535\n")
+    res = clients.run_cli(tmp_path, "serve", "--port", "0", "--drain-grace", "-1")
+    assert (res.returncode, res.stderr) == (
+        2,
+        "minichat-relay: --drain-grace: must be 0-3600 seconds\n",
+    )
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        s.listen()
+        port = s.getsockname()[1]
+        res = clients.run_cli(tmp_path, "serve", "--port", "0", "--metrics-port", str(port))
+    assert res.returncode == 1
+    assert f"minichat-relay: cannot listen on 127.0.0.1:{port}: " in res.stderr
+    assert "Traceback" not in res.stderr
