@@ -52,10 +52,15 @@ def _json_error(
 
 
 def client_ip(request: web.Request, hub: Hub) -> str:
+    """The address the per-IP limits count: the peer's, or with ``--trust-proxy`` the last
+    X-Forwarded-For entry, the one our own proxy wrote. Entries before it are whatever the
+    client sent (nginx's $proxy_add_x_forwarded_for appends to them; Caddy replaces them):
+    trusting the first would let a client pick a new address for every connection."""
     if hub.config.trust_proxy:
-        fwd = request.headers.get("X-Forwarded-For", "")
-        if fwd:
-            return fwd.split(",")[0].strip()
+        fwd = request.headers.getall("X-Forwarded-For", [])
+        last = fwd[-1].split(",")[-1].strip() if fwd else ""
+        if last:
+            return last
     return request.remote or "?"
 
 

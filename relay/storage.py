@@ -240,13 +240,29 @@ class OutboxItem:
 
 
 def _load_key(data_dir: Path) -> Fernet:
+    """The key of the LINE credentials: ``MINICHAT_RELAY_KEY`` (the key itself), or
+    ``MINICHAT_RELAY_KEY_FILE`` (a file holding it: a Docker secret, a systemd credential),
+    else ``relay.key`` in the data folder, created (0600) on first use."""
     env = os.environ.get("MINICHAT_RELAY_KEY")
+    key_file = os.environ.get("MINICHAT_RELAY_KEY_FILE")
+    if env and key_file:
+        raise StoreError("set MINICHAT_RELAY_KEY or MINICHAT_RELAY_KEY_FILE, not both")
+    if key_file:
+        try:
+            env = Path(key_file).read_text(encoding="ascii").strip()
+        except (OSError, ValueError) as exc:
+            raise StoreError(
+                f"cannot read the key file {key_file} (MINICHAT_RELAY_KEY_FILE): {exc}"
+            ) from exc
     if env:
+        where = f"the key file {key_file} (MINICHAT_RELAY_KEY_FILE)" if key_file else None
         try:
             return Fernet(env.encode())
         except ValueError as exc:
             raise StoreError(
-                "MINICHAT_RELAY_KEY is not a valid Fernet key (32 url-safe base64 bytes)"
+                f"{where} does not hold a valid Fernet key (32 url-safe base64 bytes)"
+                if where
+                else "MINICHAT_RELAY_KEY is not a valid Fernet key (32 url-safe base64 bytes)"
             ) from exc
     path = data_dir / "relay.key"
     try:

@@ -16,11 +16,15 @@ from typing import Any
 
 import httpx
 import pytest
+import websockets
+from cryptography.fernet import Fernet
 from prometheus_client.parser import text_string_to_metric_families
 from support.relay_proc import line_env, one_shop_relay
 from support.waiting import until
+from websockets.exceptions import InvalidStatus
 
 from relay import protocol as p
+from relay.storage import LineCredentials, Store
 
 SECRET = "channel-secret-0123456789abcdef"
 TOKEN = "channel-token-XYZ"
@@ -257,3 +261,73 @@ def test_metrics_listener_errors_say_which_address(tmp_path: Path, clients: Any)
     assert res.returncode == 1
     assert f"minichat-relay: cannot listen on 127.0.0.1:{port}: " in res.stderr
     assert "Traceback" not in res.stderr
+
+
+def test_behind_a_proxy_the_limits_count_the_address_the_proxy_wrote(
+    relay_factory: Any, clients: Any, arun: Any
+) -> None:
+    """With --trust-proxy the per-IP limit counts the last X-Forwarded-For entry (the one the
+    proxy appended): a client writing a new address of its own into the header each time is
+    still refused; another client behind the same proxy is not; the refusal is counted."""
+    relay = relay_factory(
+        "--trust-proxy", "--ip-rate", "0.001", "--ip-burst", "2", "--metrics-port", "0"
+    )
+    shop_id, _ = clients.add_shop(relay.data_dir, "ร้านหลังพร็อกซี")
+    relay.start()
+
+    async def connect(forwarded: str) -> int:
+        try:
+            ws = await websockets.connect(
+                f"{relay.ws}/ws/widget?shop={shop_id}",
+                additional_headers={"X-Forwarded-For": forwarded},
+            )
+        except InvalidStatus as exc:
+            return int(exc.response.status_code)
+        await ws.close()
+        return 101
+
+    async def go() -> list[int]:
+        spoofed = [await connect(f"203.0.113.{i}, 198.51.100.7") for i in range(3)]
+        return [*spoofed, await connect("203.0.113.50, 198.51.100.8")]
+
+    assert arun(go()) == [101, 101, 429, 101]
+    assert value(scrape(relay.metrics_url), "rate_limited_total", limit="ip_connect") == 1
+
+
+def test_the_relay_key_from_a_secret_file(
+    tmp_path: Path, clients: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """MINICHAT_RELAY_KEY_FILE (a Docker secret, a systemd credential) encrypts the LINE
+    credentials, and no relay.key is written into the data folder; the same key given as
+    MINICHAT_RELAY_KEY reads them back. A missing or wrong file, or both variables, exit 1."""
+    key = Fernet.generate_key().decode()
+    secret = tmp_path / "run" / "relay_key"
+    secret.parent.mkdir()
+    secret.write_text(key + "\n")  # secrets are often written with a newline
+    data = tmp_path / "data"
+    with_file = {"MINICHAT_RELAY_KEY_FILE": str(secret)}
+    res = clients.run_cli(data, "shops", "add", "ร้านกุญแจ", env=with_file)
+    assert res.returncode == 0, res.stderr
+    shop_id = json.loads(res.stdout.strip().splitlines()[-1])["shop_id"]
+    res = clients.run_cli(
+        data, "shops", "line", shop_id, env={**with_file, **line_env(SECRET, TOKEN)}
+    )
+    assert res.returncode == 0, res.stderr
+    assert not (data / "relay.key").exists()
+
+    (tmp_path / "bad").write_text("not a key")
+    for env, said in [
+        ({"MINICHAT_RELAY_KEY_FILE": str(tmp_path / "none")}, "cannot read the key file"),
+        ({"MINICHAT_RELAY_KEY_FILE": str(tmp_path / "bad")}, "does not hold a valid Fernet key"),
+        ({**with_file, "MINICHAT_RELAY_KEY": key}, "set MINICHAT_RELAY_KEY or"),
+    ]:
+        res = clients.run_cli(data, "shops", "list", env=env)
+        assert res.returncode == 1 and said in res.stderr, (env, res.stderr)
+        assert "Traceback" not in res.stderr
+
+    monkeypatch.setenv("MINICHAT_RELAY_KEY", key)
+    store = Store(data)
+    try:
+        assert store.line_credentials(shop_id) == LineCredentials(SECRET, TOKEN)
+    finally:
+        store.close()
