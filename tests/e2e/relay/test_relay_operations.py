@@ -102,7 +102,7 @@ def test_readyz_turns_503_on_sigterm_while_open_sockets_drain(
     assert relay.stop() == 0
     log = relay.log()
     assert "not ready: shutting down" in log
-    assert log.index("draining") < log.index("shutting down\n") < log.index("stopped")
+    assert log.index("draining") < log.index("INFO relay: shutting down\n") < log.index("stopped")
 
 
 def _remove(db: Path) -> None:
