@@ -158,16 +158,24 @@ class Metrics:
         self.commit_failures = Counter(
             f"{PREFIX}_commit_failures", "Store commits that failed", registry=r
         )
-        for channel in ("widget", "line"):  # series from the start, at 0 (no gaps in rates)
-            for direction in ("in", "out"):
-                self.messages.labels(channel, direction)
+        # bound once: the per-message path only adds (and the series exist from the start, at
+        # 0, so rates have no gaps)
+        self._message_series = {
+            (channel, direction): self.messages.labels(channel, direction)
+            for channel in ("widget", "line")
+            for direction in ("in", "out")
+        }
         if read_live is not None:
             r.register(_Live(read_live))
         ProcessCollector(registry=r)  # memory, CPU, open file descriptors (Linux)
 
     def message(self, conversation: str, direction: str) -> None:
-        channel = conversation.split(":", 1)[0]
-        self.messages.labels(channel if channel in ("widget", "line") else "other", direction).inc()
+        """Count one message stored in ``conversation`` ("widget:…", "line:…")."""
+        channel = conversation.partition(":")[0]
+        series = self._message_series.get((channel, direction))
+        if series is None:
+            series = self.messages.labels("other", direction)
+        series.inc()
 
     def refused(self, limit: str) -> Callable[[], None]:
         """A callback counting one refusal of ``limit`` (for RateLimiter's ``on_refuse``)."""
