@@ -20,6 +20,7 @@ from relay.storage import LineCredentials, NotFound, Store, StoreError
 
 EXIT_OK, EXIT_ENV, EXIT_USER = 0, 1, 2
 
+ENV_METRICS_PORT = "MINICHAT_RELAY_METRICS_PORT"
 ENV_LINE_SECRET = "MINICHAT_LINE_CHANNEL_SECRET"
 ENV_LINE_TOKEN = "MINICHAT_LINE_CHANNEL_TOKEN"
 MAX_CREDENTIAL = 1000  # LINE's secrets are 32 characters and its long-lived tokens about 172
@@ -36,11 +37,6 @@ def default_data_dir() -> Path:
     import platformdirs
 
     return Path(platformdirs.user_data_dir("minichat-relay", appauthor=False))
-
-
-def _env_int(name: str) -> int | None:
-    value = os.environ.get(name, "").strip()
-    return int(value) if value.isdigit() else None
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -105,10 +101,9 @@ def _parser() -> argparse.ArgumentParser:
     )
     s.add_argument(
         "--metrics-port",
-        type=int,
-        default=_env_int("MINICHAT_RELAY_METRICS_PORT"),
+        default=os.environ.get(ENV_METRICS_PORT),
         help="serve Prometheus metrics at http://METRICS_HOST:PORT/metrics, a listener of its "
-        "own (default: none; 0 = any free port)",
+        f"own (default: ${ENV_METRICS_PORT}, else none; 0 = any free port)",
     )
     s.add_argument(
         "--metrics-host",
@@ -273,14 +268,26 @@ def _line_credentials() -> LineCredentials:
     )
 
 
+def _port_or_none(value: str | None) -> int | None:
+    """``--metrics-port`` (or its variable) as a port; None when not given."""
+    if value is None or value.strip() == "":
+        return None
+    try:
+        port = int(value)
+    except ValueError:
+        port = -1
+    if not 0 <= port <= 65535:
+        raise UserError(f"--metrics-port (or ${ENV_METRICS_PORT}): must be 0-65535, not {value!r}")
+    return port
+
+
 def _serve(args: argparse.Namespace) -> int:
     from relay.app import ListenFailed, Listening, serve
     from relay.server import RelayConfig
 
     if not 0 <= args.port <= 65535:
         raise UserError("--port: must be 0-65535")
-    if args.metrics_port is not None and not 0 <= args.metrics_port <= 65535:
-        raise UserError("--metrics-port: must be 0-65535")
+    metrics_port = _port_or_none(args.metrics_port)
     if not 0 <= args.drain_grace <= 3600:
         raise UserError("--drain-grace: must be 0-3600 seconds")
     if args.public_url and not args.public_url.startswith(("https://", "http://")):
@@ -298,7 +305,7 @@ def _serve(args: argparse.Namespace) -> int:
         trust_proxy=args.trust_proxy,
         drain_grace=args.drain_grace,
         metrics_host=args.metrics_host,
-        metrics_port=args.metrics_port,
+        metrics_port=metrics_port,
     )
     store = _open(args)
     log = logging.getLogger("relay")

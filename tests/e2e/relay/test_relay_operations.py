@@ -75,7 +75,8 @@ def test_readyz_turns_503_on_sigterm_while_open_sockets_drain(
     """After SIGTERM /readyz answers 503 at once (and the metrics say draining) while
     /healthz stays 200 and the open sockets still carry messages for the drain grace; a
     second SIGTERM ends the grace: the sockets close with 1001, the process exits 0."""
-    relay = relay_factory("--drain-grace", "120", "--metrics-port", "0")
+    # the metrics listener from the environment this time
+    relay = relay_factory("--drain-grace", "120", env={"MINICHAT_RELAY_METRICS_PORT": "0"})
     shop_id, token = clients.add_shop(relay.data_dir, "ร้านทดสอบ")
     relay.start()
 
@@ -247,7 +248,15 @@ def test_metrics_listener_errors_say_which_address(tmp_path: Path, clients: Any)
     """A bad --metrics-port is a user error (2); a metrics port in use is an environment
     error (1) naming the metrics address, and the public port is not left bound."""
     res = clients.run_cli(tmp_path, "serve", "--port", "0", "--metrics-port", "70000")
-    assert (res.returncode, res.stderr) == (2, "minichat-relay: --metrics-port: must be 0-65535\n")
+    assert (res.returncode, res.stderr) == (
+        2,
+        "minichat-relay: --metrics-port (or $MINICHAT_RELAY_METRICS_PORT): must be 0-65535, "
+        "not '70000'\n",
+    )
+    res = clients.run_cli(
+        tmp_path, "serve", "--port", "0", env={"MINICHAT_RELAY_METRICS_PORT": "nine"}
+    )
+    assert res.returncode == 2 and "not 'nine'" in res.stderr
     res = clients.run_cli(tmp_path, "serve", "--port", "0", "--drain-grace", "-1")
     assert (res.returncode, res.stderr) == (
         2,
