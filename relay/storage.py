@@ -255,14 +255,13 @@ def _load_key(data_dir: Path) -> Fernet:
                 f"cannot read the key file {key_file} (MINICHAT_RELAY_KEY_FILE): {exc}"
             ) from exc
     if env:
-        where = f"the key file {key_file} (MINICHAT_RELAY_KEY_FILE)" if key_file else None
         try:
             return Fernet(env.encode())
         except ValueError as exc:
+            source = f"the key in {key_file} (MINICHAT_RELAY_KEY_FILE)" if key_file else None
             raise StoreError(
-                f"{where} does not hold a valid Fernet key (32 url-safe base64 bytes)"
-                if where
-                else "MINICHAT_RELAY_KEY is not a valid Fernet key (32 url-safe base64 bytes)"
+                f"{source or 'MINICHAT_RELAY_KEY'} is not a valid Fernet key"
+                " (32 url-safe base64 bytes)"
             ) from exc
     path = data_dir / "relay.key"
     try:

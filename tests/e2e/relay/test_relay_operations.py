@@ -327,7 +327,7 @@ def test_the_relay_key_from_a_secret_file(
     (tmp_path / "bad").write_text("not a key")
     for env, said in [
         ({"MINICHAT_RELAY_KEY_FILE": str(tmp_path / "none")}, "cannot read the key file"),
-        ({"MINICHAT_RELAY_KEY_FILE": str(tmp_path / "bad")}, "does not hold a valid Fernet key"),
+        ({"MINICHAT_RELAY_KEY_FILE": str(tmp_path / "bad")}, "is not a valid Fernet key"),
         ({**with_file, "MINICHAT_RELAY_KEY": key}, "set MINICHAT_RELAY_KEY or"),
     ]:
         res = clients.run_cli(data, "shops", "list", env=env)
