@@ -1,8 +1,8 @@
 """The deployment files (deploy/) checked mechanically, since no test here may pull images or
-boot systemd: the unit passes ``systemd-analyze verify``; every relay flag the unit, the image
-and the compose file pass is one the relay's own parser takes; the image runs as a non-root
-user with a health check on the port it serves; the compose file runs the relay behind Caddy
-with nothing of the relay published."""
+boot systemd: the unit passes ``systemd-analyze verify`` and Caddy's adapter reads the
+Caddyfile; every relay flag the unit, the image and the compose file pass is one the relay's
+own parser takes; the image runs as a non-root user with a health check on the port it
+serves; the compose file runs the relay behind Caddy with nothing of the relay published."""
 
 from __future__ import annotations
 
