@@ -204,8 +204,12 @@ async def _store_upload(
         info = check_image(data, hub.config.max_upload)
     except ImageRejected as exc:
         return _json_error(415, "bad_image", str(exc), headers)
-    m = hub.store.add_media(shop_id, info.mime, info.width, info.height, data)
-    await hub.durable()
+    try:
+        m = hub.store.add_media(shop_id, info.mime, info.width, info.height, data)
+        await hub.durable()
+    except StoreError as exc:  # a full disk: the sender keeps the picture and tries again
+        log.error("shop %s: upload of %d bytes not stored: %s", shop_id, len(data), exc)
+        return _json_error(503, "unavailable", "image: not stored; try again shortly", headers)
     log.info("shop %s: stored media %s (%s, %d bytes)", shop_id, m.id, m.mime, m.size)
     return web.json_response(
         {

@@ -309,7 +309,7 @@ class Hub:
         if self.draining:
             problem = NotReady("shutting_down", "shutting down")
         elif self._commit_error is not None:
-            problem = NotReady("store_unavailable", f"the last commit failed: {self._commit_error}")
+            problem = NotReady("store_unavailable", self._commit_error)  # "commit failed: …"
         else:
             try:
                 self.store.check()

@@ -51,6 +51,7 @@ class Relay:
     data_dir: Path
     extra_args: list[str] = field(default_factory=list)
     env: dict[str, str] = field(default_factory=dict)
+    wrapper: list[str] = field(default_factory=list)  # runs the relay, e.g. ["prlimit", ...]
     proc: subprocess.Popen[str] | None = None
     port: int = 0
     listening: dict[str, Any] = field(default_factory=dict)  # the relay's "listening" line
@@ -70,6 +71,7 @@ class Relay:
         log = self._log_file = open(self.log_path, "w")  # noqa: SIM115 - closed in _reap
         self.proc = subprocess.Popen(
             [
+                *self.wrapper,
                 PYTHON,
                 "-m",
                 "relay",

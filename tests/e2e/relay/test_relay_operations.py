@@ -4,6 +4,7 @@ port 0; shoppers and the desktop are real WebSocket clients; LINE is the stand-i
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import shutil
@@ -18,8 +19,9 @@ import httpx
 import pytest
 import websockets
 from cryptography.fernet import Fernet
+from PIL import Image
 from prometheus_client.parser import text_string_to_metric_families
-from support.relay_proc import line_env, one_shop_relay
+from support.relay_proc import Relay, add_shop, line_env, one_shop_relay
 from support.waiting import until
 from websockets.exceptions import InvalidStatus
 
@@ -151,6 +153,50 @@ def test_readyz_503_when_the_store_is_unusable(
     errors = [line for line in relay.log().splitlines() if " ERROR " in line]
     assert len(errors) == 1, errors  # logged once, not at every probe
     assert "not ready: store:" in errors[0] and logged in errors[0]
+
+
+def _noise_png(side: int) -> bytes:
+    """A PNG that does not compress: about 3 bytes a pixel."""
+    out = io.BytesIO()
+    Image.frombytes("RGB", (side, side), os.urandom(side * side * 3)).save(out, "PNG")
+    return out.getvalue()
+
+
+def test_readyz_503_while_commits_fail_and_ready_again_after(
+    tmp_path: Path, clients: Any, arun: Any
+) -> None:
+    """The disk fills up (here: a file-size limit on the relay process, so the database's
+    write-ahead log cannot grow past 400 KB): a picture's commit fails, its upload answers
+    503 (no traceback), /readyz says "store_unavailable" and the failure is counted; the next
+    commit that goes through (a desktop connecting) makes the relay ready again."""
+    relay = Relay(tmp_path, ["--metrics-port", "0"], wrapper=["prlimit", "--fsize=400000"])
+    shop_id, token = add_shop(tmp_path, "ร้านดิสก์เต็ม")
+    relay.start()
+    try:
+        res = httpx.post(
+            f"{relay.url}/desktop/media",
+            content=_noise_png(500),  # about 750 KB
+            headers={"Authorization": f"Bearer {token}", "Content-Type": "image/png"},
+            timeout=10,
+        )
+        assert (res.status_code, res.json()["error"]) == (503, "unavailable")
+        ready = get(relay, "/readyz")
+        assert (ready.status_code, ready.json()["reason"]) == (503, "store_unavailable")
+        assert value(scrape(relay.metrics_url), "commit_failures_total") == 1
+
+        async def connect() -> None:
+            desk, welcome = await clients.desktop(relay, token)
+            assert welcome.shop_id == shop_id
+            await desk.close()
+
+        arun(connect())
+        assert get(relay, "/readyz").status_code == 200
+    finally:
+        relay.stop()
+    log = relay.log()
+    assert "not ready: store: commit failed: " in log and "ready again" in log
+    assert f"shop {shop_id}: upload of " in log
+    assert "Traceback" not in log
 
 
 def _webhook(clients: Any, relay: Any, shop_id: str) -> httpx.Response:
