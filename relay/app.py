@@ -311,8 +311,12 @@ async def _line_webhook(request: web.Request) -> web.Response:
         return _json_error(400, "bad_request", "events missing")
     if not payload["events"]:
         return web.json_response({})  # LINE's "verify" button
-    hub.store.store_webhook(shop.id, body)
-    await hub.durable()
+    try:
+        hub.store.store_webhook(shop.id, body)
+        await hub.durable()
+    except StoreError as exc:  # not stored: LINE sends it again (with redelivery on)
+        log.error("shop %s: webhook of %d bytes not stored: %s", shop.id, len(body), exc)
+        return _json_error(503, "unavailable", "not stored; send it again later")
     hub.wake_webhooks()
     return web.json_response({})
 

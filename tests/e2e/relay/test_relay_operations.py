@@ -166,13 +166,25 @@ def test_readyz_503_while_commits_fail_and_ready_again_after(
     tmp_path: Path, clients: Any, arun: Any
 ) -> None:
     """The disk fills up (here: a file-size limit on the relay process, so the database's
-    write-ahead log cannot grow past 400 KB): a picture's commit fails, its upload answers
-    503 (no traceback), /readyz says "store_unavailable" and the failure is counted; the next
-    commit that goes through (a desktop connecting) makes the relay ready again."""
+    write-ahead log cannot grow past 400 KB): the commits of a picture and of a LINE webhook
+    fail, both answer 503 (no traceback), /readyz says "store_unavailable" and the failures
+    are counted; the next commit that goes through (a desktop connecting) makes the relay
+    ready again."""
     relay = Relay(tmp_path, ["--metrics-port", "0"], wrapper=["prlimit", "--fsize=400000"])
     shop_id, token = add_shop(tmp_path, "ร้านดิสก์เต็ม")
+    res = clients.run_cli(tmp_path, "shops", "line", shop_id, env=line_env(SECRET, TOKEN))
+    assert res.returncode == 0, res.stderr
     relay.start()
     try:
+        event = {"type": "unfollow", "source": {"type": "user", "userId": USER}}
+        body = json.dumps({"destination": "U0", "events": [event], "pad": "x" * 500_000})
+        hook = httpx.post(
+            f"{relay.url}/line/{shop_id}/webhook",
+            content=body.encode(),
+            headers={"X-Line-Signature": clients.sign(SECRET, body.encode())},
+            timeout=10,
+        )
+        assert (hook.status_code, hook.json()["error"]) == (503, "unavailable")
         res = httpx.post(
             f"{relay.url}/desktop/media",
             content=_noise_png(500),  # about 750 KB
@@ -182,7 +194,8 @@ def test_readyz_503_while_commits_fail_and_ready_again_after(
         assert (res.status_code, res.json()["error"]) == (503, "unavailable")
         ready = get(relay, "/readyz")
         assert (ready.status_code, ready.json()["reason"]) == (503, "store_unavailable")
-        assert value(scrape(relay.metrics_url), "commit_failures_total") == 1
+        assert value(scrape(relay.metrics_url), "commit_failures_total") == 2
+        assert value(scrape(relay.metrics_url), "webhook_ack_seconds_count") == 0
 
         async def connect() -> None:
             desk, welcome = await clients.desktop(relay, token)
@@ -195,7 +208,7 @@ def test_readyz_503_while_commits_fail_and_ready_again_after(
         relay.stop()
     log = relay.log()
     assert "not ready: store: commit failed: " in log and "ready again" in log
-    assert f"shop {shop_id}: upload of " in log
+    assert f"shop {shop_id}: upload of " in log and f"shop {shop_id}: webhook of " in log
     assert "Traceback" not in log
 
 
