@@ -11,7 +11,9 @@ import os
 import signal
 import sys
 import threading
+import time
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from importlib import resources
 from typing import Any
 
@@ -23,6 +25,7 @@ from relay import protocol as p
 from relay.bodies import BodyIncomplete, BodyTooLarge, read_limited
 from relay.images import ImageRejected, check_image
 from relay.line_verify import endpoint_is_for, verify_line
+from relay.metrics import CONTENT_TYPE
 from relay.protocol.connection import (
     HELLO_TIMEOUT,
     TRANSPORT_FACTOR,
@@ -50,10 +53,15 @@ def _json_error(
 
 
 def client_ip(request: web.Request, hub: Hub) -> str:
+    """The address the per-IP limits count: the peer's, or with ``--trust-proxy`` the last
+    X-Forwarded-For entry, the one our own proxy wrote. Entries before it are whatever the
+    client sent (nginx's $proxy_add_x_forwarded_for appends to them; Caddy replaces them):
+    trusting the first would let a client pick a new address for every connection."""
     if hub.config.trust_proxy:
-        fwd = request.headers.get("X-Forwarded-For", "")
-        if fwd:
-            return fwd.split(",")[0].strip()
+        fwd = request.headers.getall("X-Forwarded-For", [])
+        last = fwd[-1].split(",")[-1].strip() if fwd else ""
+        if last:
+            return last
     return request.remote or "?"
 
 
@@ -100,12 +108,28 @@ def _shop_or_none(hub: Hub, shop_id: str) -> Shop | None:
 
 
 async def healthz(request: web.Request) -> web.Response:
-    hub = request.app[HUB]
-    try:
-        hub.store.db.execute("SELECT 1").fetchone()
-    except Exception:
-        return web.json_response({"status": "unhealthy"}, status=503)
+    """Alive: the event loop runs (a supervisor restarts a process that stops answering).
+    Says nothing of the store: a restart would not mend a full disk; see /readyz."""
     return web.json_response({"status": "ok", "protocol": p.PROTOCOL_VERSION})
+
+
+async def readyz(request: web.Request) -> web.Response:
+    """Ready for new traffic: the store answers a real query, the last commit went through,
+    and no SIGTERM was received. 503 otherwise, with a short reason (details in the log)."""
+    problem = request.app[HUB].readiness_problem()
+    if problem is None:
+        return web.json_response({"status": "ready"}, headers={"Cache-Control": "no-store"})
+    return web.json_response(
+        {"status": "unavailable", "reason": problem.reason},
+        status=503,
+        headers={"Cache-Control": "no-store"},
+    )
+
+
+async def metrics(request: web.Request) -> web.Response:
+    """Prometheus' text format (only on the metrics listener, never the public port)."""
+    body = request.app[HUB].metrics.exposition()
+    return web.Response(body=body, headers={"Content-Type": CONTENT_TYPE})
 
 
 def _static(name: str) -> bytes:
@@ -181,8 +205,12 @@ async def _store_upload(
         info = check_image(data, hub.config.max_upload)
     except ImageRejected as exc:
         return _json_error(415, "bad_image", str(exc), headers)
-    m = hub.store.add_media(shop_id, info.mime, info.width, info.height, data)
-    await hub.durable()
+    try:
+        m = hub.store.add_media(shop_id, info.mime, info.width, info.height, data)
+        await hub.durable()
+    except StoreError as exc:  # a full disk: the sender keeps the picture and tries again
+        log.error("shop %s: upload of %d bytes not stored: %s", shop_id, len(data), exc)
+        return _json_error(503, "unavailable", "image: not stored; try again shortly", headers)
     log.info("shop %s: stored media %s (%s, %d bytes)", shop_id, m.id, m.mime, m.size)
     return web.json_response(
         {
@@ -238,7 +266,16 @@ async def desktop_upload(request: web.Request) -> web.Response:
 
 
 async def line_webhook(request: web.Request) -> web.Response:
-    """LINE's webhook: signature on the raw body first; store; 200; process after."""
+    """LINE's webhook: signature on the raw body first; store; 200; process after. The time
+    to each 200 goes to the metrics (LINE gives up on a webhook after a few seconds)."""
+    started = time.perf_counter()
+    res = await _line_webhook(request)
+    if res.status == 200:
+        request.app[HUB].metrics.webhook_ack.observe(time.perf_counter() - started)
+    return res
+
+
+async def _line_webhook(request: web.Request) -> web.Response:
     hub = request.app[HUB]
     shop_id = request.match_info["shop_id"]
     shop = _shop_or_none(hub, shop_id)
@@ -275,8 +312,12 @@ async def line_webhook(request: web.Request) -> web.Response:
         return _json_error(400, "bad_request", "events missing")
     if not payload["events"]:
         return web.json_response({})  # LINE's "verify" button
-    hub.store.store_webhook(shop.id, body)
-    await hub.durable()
+    try:
+        hub.store.store_webhook(shop.id, body)
+        await hub.durable()
+    except StoreError as exc:  # not stored: LINE sends it again (with redelivery on)
+        log.error("shop %s: webhook of %d bytes not stored: %s", shop.id, len(body), exc)
+        return _json_error(503, "unavailable", "not stored; send it again later")
     hub.wake_webhooks()
     return web.json_response({})
 
@@ -685,6 +726,7 @@ def make_app(hub: Hub) -> web.Application:
     app["widget_js"] = _static("widget.js")
     app["demo_html"] = _static("demo.html").decode("utf-8")
     app.router.add_get("/healthz", healthz)
+    app.router.add_get("/readyz", readyz)
     app.router.add_get("/widget.js", widget_js)
     app.router.add_get("/widget/{shop_id}/config", widget_config)
     app.router.add_route("*", "/widget/{shop_id}/upload", widget_upload)
@@ -718,23 +760,81 @@ def _stop_at_stdin_eof(loop: asyncio.AbstractEventLoop, stop: asyncio.Event) -> 
     threading.Thread(target=watch, name="stdin-watch", daemon=True).start()
 
 
+class ListenFailed(Exception):
+    """A listener could not bind (the port is taken, or the address is not this machine's)."""
+
+    def __init__(self, address: str, reason: str) -> None:
+        super().__init__(f"cannot listen on {address}: {reason}")
+        self.address = address
+        self.reason = reason
+
+
+@dataclass(frozen=True, slots=True)
+class Listening:
+    """Where a started relay answers (ports resolved when 0 was asked for)."""
+
+    host: str
+    port: int
+    metrics_port: int | None = None
+
+
+async def _listen(runner: web.AppRunner, host: str, port: int) -> tuple[str, int]:
+    """Bind ``runner`` to host:port; the bound address. Raises ListenFailed."""
+    await runner.setup()
+    site = web.TCPSite(runner, host, port, reuse_address=True, backlog=4096)
+    try:
+        await site.start()
+    except OSError as exc:
+        await runner.cleanup()
+        raise ListenFailed(f"{host}:{port}", exc.strerror or str(exc)) from exc
+    address = runner.addresses[0]  # the bound (host, port, ...) — port 0 resolved
+    return str(address[0]), int(address[1])
+
+
+def metrics_app(hub: Hub) -> web.Application:
+    """The metrics listener's app: ``GET /metrics`` and nothing else."""
+    app = web.Application()
+    app[HUB] = hub
+    app.router.add_get("/metrics", metrics)
+    return app
+
+
+async def _drain(hub: Hub, stop: asyncio.Event) -> None:
+    """After SIGTERM: /readyz answers 503 at once; the sockets stay open for the configured
+    grace, so a load balancer stops sending new clients before they are closed (a second
+    SIGTERM ends the grace)."""
+    hub.draining = True
+    grace = hub.config.drain_grace
+    if grace <= 0:
+        return
+    log.info("draining: /readyz answers 503; closing the sockets in %.0f s", grace)
+    stop.clear()
+    with contextlib.suppress(TimeoutError):
+        await asyncio.wait_for(stop.wait(), grace)
+
+
 async def serve(
     store: Store,
     config: RelayConfig,
-    ready: Callable[[str, int], None],
+    ready: Callable[[Listening], None],
     *,
     stop_at_stdin_eof: bool = False,
 ) -> None:
     """Run until SIGTERM/SIGINT (or, with ``stop_at_stdin_eof``, until standard input closes:
-    a relay started by an app dies with it), then shut down gracefully."""
+    a relay started by an app dies with it), then shut down gracefully. Raises ListenFailed."""
     hub = Hub(store, config)
-    app = make_app(hub)
-    runner = web.AppRunner(app, handle_signals=False, access_log=None, shutdown_timeout=5)
-    await runner.setup()
-    site = web.TCPSite(runner, config.host, config.port, reuse_address=True, backlog=4096)
-    await site.start()
-    address = runner.addresses[0]  # the bound (host, port, ...) — port 0 resolved
-    host, port = str(address[0]), int(address[1])
+    runner = web.AppRunner(make_app(hub), handle_signals=False, access_log=None, shutdown_timeout=5)
+    host, port = await _listen(runner, config.host, config.port)
+    metrics_runner: web.AppRunner | None = None
+    metrics_port: int | None = None
+    if config.metrics_port is not None:
+        metrics_runner = web.AppRunner(metrics_app(hub), handle_signals=False, access_log=None)
+        try:
+            at = await _listen(metrics_runner, config.metrics_host, config.metrics_port)
+            metrics_port = at[1]
+        except ListenFailed:
+            await runner.cleanup()
+            raise
     if not hub.public_url:
         shown = f"[{host}]" if ":" in host else host
         hub.public_url = f"http://{shown}:{port}"
@@ -743,7 +843,7 @@ async def serve(
     hub.spawn(hub.watch_shops())
     for shop_id in store.line_shops_pending():
         hub.wake_line(shop_id)
-    ready(host, port)
+    ready(Listening(host, port, metrics_port))
 
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
@@ -753,9 +853,13 @@ async def serve(
     if stop_at_stdin_eof:
         _stop_at_stdin_eof(loop, stop)
     await stop.wait()
+    await _drain(hub, stop)
     log.info("shutting down")
-    await site.stop()  # stop accepting
+    for site in list(runner.sites):
+        await site.stop()  # stop accepting
     await hub.close()  # close sockets with 1001, finish workers, commit
     await runner.cleanup()
+    if metrics_runner is not None:
+        await metrics_runner.cleanup()
     store.close()
     log.info("stopped")

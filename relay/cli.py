@@ -20,6 +20,7 @@ from relay.storage import LineCredentials, NotFound, Store, StoreError
 
 EXIT_OK, EXIT_ENV, EXIT_USER = 0, 1, 2
 
+ENV_METRICS_PORT = "MINICHAT_RELAY_METRICS_PORT"
 ENV_LINE_SECRET = "MINICHAT_LINE_CHANNEL_SECRET"
 ENV_LINE_TOKEN = "MINICHAT_LINE_CHANNEL_TOKEN"
 MAX_CREDENTIAL = 1000  # LINE's secrets are 32 characters and its long-lived tokens about 172
@@ -97,6 +98,24 @@ def _parser() -> argparse.ArgumentParser:
         "--trust-proxy",
         action="store_true",
         help="take the client IP from X-Forwarded-For (only behind your own proxy)",
+    )
+    s.add_argument(
+        "--metrics-port",
+        default=os.environ.get(ENV_METRICS_PORT),
+        help="serve Prometheus metrics at http://METRICS_HOST:PORT/metrics, a listener of its "
+        f"own (default: ${ENV_METRICS_PORT}, else none; 0 = any free port)",
+    )
+    s.add_argument(
+        "--metrics-host",
+        default=os.environ.get("MINICHAT_RELAY_METRICS_HOST", "127.0.0.1"),
+        help="address of the metrics listener (default 127.0.0.1: keep it off the internet)",
+    )
+    s.add_argument(
+        "--drain-grace",
+        type=float,
+        default=0.0,
+        help="seconds between SIGTERM and closing the sockets, while /readyz answers 503 so a "
+        "load balancer stops sending new clients (default 0; a second SIGTERM cuts it short)",
     )
 
     shops = sub.add_parser(
@@ -249,12 +268,28 @@ def _line_credentials() -> LineCredentials:
     )
 
 
+def _port_or_none(value: str | None) -> int | None:
+    """``--metrics-port`` (or its variable) as a port; None when not given."""
+    if value is None or value.strip() == "":
+        return None
+    try:
+        port = int(value)
+    except ValueError:
+        port = -1
+    if not 0 <= port <= 65535:
+        raise UserError(f"--metrics-port (or ${ENV_METRICS_PORT}): must be 0-65535, not {value!r}")
+    return port
+
+
 def _serve(args: argparse.Namespace) -> int:
-    from relay.app import serve
+    from relay.app import ListenFailed, Listening, serve
     from relay.server import RelayConfig
 
     if not 0 <= args.port <= 65535:
         raise UserError("--port: must be 0-65535")
+    metrics_port = _port_or_none(args.metrics_port)
+    if not 0 <= args.drain_grace <= 3600:
+        raise UserError("--drain-grace: must be 0-3600 seconds")
     if args.public_url and not args.public_url.startswith(("https://", "http://")):
         raise UserError("--public-url: must start with https:// (or http:// for local tests)")
     config = RelayConfig(
@@ -268,17 +303,21 @@ def _serve(args: argparse.Namespace) -> int:
         ip_rate=args.ip_rate,
         ip_burst=args.ip_burst,
         trust_proxy=args.trust_proxy,
+        drain_grace=args.drain_grace,
+        metrics_host=args.metrics_host,
+        metrics_port=metrics_port,
     )
     store = _open(args)
     log = logging.getLogger("relay")
     log.info("sqlite %s, data in %s", sqlite3.sqlite_version, store.data_dir)
 
-    def ready(host: str, port: int) -> None:
-        shown = f"[{host}]" if ":" in host else host
-        url = config.public_url or f"http://{shown}:{port}"
-        print(
-            json.dumps({"event": "listening", "host": host, "port": port, "url": url}), flush=True
-        )
+    def ready(at: Listening) -> None:
+        shown = f"[{at.host}]" if ":" in at.host else at.host
+        url = config.public_url or f"http://{shown}:{at.port}"
+        event: dict[str, Any] = {"event": "listening", "host": at.host, "port": at.port, "url": url}
+        if at.metrics_port is not None:
+            event["metrics_port"] = at.metrics_port
+        print(json.dumps(event), flush=True)
 
     try:
         import uvloop
@@ -288,11 +327,8 @@ def _serve(args: argparse.Namespace) -> int:
         runner = asyncio.run
     try:
         runner(serve(store, config, ready, stop_at_stdin_eof=args.stop_at_stdin_eof))
-    except OSError as exc:
-        print(
-            f"minichat-relay: cannot listen on {args.host}:{args.port}: {exc.strerror or exc}",
-            file=sys.stderr,
-        )
+    except ListenFailed as exc:
+        print(f"minichat-relay: {exc}", file=sys.stderr)
         return EXIT_ENV
     return EXIT_OK
 

@@ -18,8 +18,10 @@ class RateLimiter:
         burst: float,
         max_keys: int = 100_000,
         clock: Callable[[], float] = time.monotonic,
+        on_refuse: Callable[[], None] | None = None,
     ) -> None:
         self.rate = rate
+        self._on_refuse = on_refuse  # counts refusals (relay.metrics)
         self._clock = clock
         self.burst = max(burst, 1.0)
         self.max_keys = max_keys
@@ -37,6 +39,8 @@ class RateLimiter:
         tokens = min(self.burst, tokens + (now - last) * self.rate)
         if tokens < cost:
             self._buckets[key] = (tokens, now)
+            if self._on_refuse is not None:
+                self._on_refuse()
             return False
         self._buckets[key] = (tokens - cost, now)
         if len(self._buckets) > self.max_keys:

@@ -27,6 +27,7 @@ from relay import line_images as li
 from relay import protocol as p
 from relay.bodies import BodyTooLarge
 from relay.images import ImageRejected, check_image
+from relay.metrics import LiveFigures, MeteredLineClient, Metrics
 from relay.protocol.connection import CloseCode, RelaySide
 from relay.ratelimit import RateLimiter
 from relay.storage import (
@@ -68,6 +69,17 @@ class RelayConfig:
     ip_burst: float = 60.0
     away_every: float = 6 * 3600.0  # LINE away auto-reply at most this often per conversation
     trust_proxy: bool = False  # take the client IP from X-Forwarded-For
+    drain_grace: float = 0.0  # seconds between SIGTERM (/readyz 503) and closing the sockets
+    metrics_host: str = "127.0.0.1"
+    metrics_port: int | None = None  # the Prometheus listener (None: none; 0: any free port)
+
+
+@dataclass(frozen=True, slots=True)
+class NotReady:
+    """What /readyz answers 503 for: ``reason`` for the peer, ``detail`` for the log."""
+
+    reason: str  # "shutting_down" or "store_unavailable"
+    detail: str
 
 
 class Conn:
@@ -161,12 +173,20 @@ class Hub:
         self.store = store
         self.config = config
         self.shops: dict[str, ShopLive] = {}
-        self.line = ln.LineClient()
-        self.shopper_limit = RateLimiter(config.shopper_rate, config.shopper_burst)
-        self.typing_limit = RateLimiter(2.0, 5.0)
-        self.ip_limit = RateLimiter(config.ip_rate, config.ip_burst)
+        self.metrics = Metrics(self.live_figures)
+        self.line: ln.LineClient = MeteredLineClient(self.metrics)
+        refused = self.metrics.refused
+        self.shopper_limit = RateLimiter(
+            config.shopper_rate, config.shopper_burst, on_refuse=refused("shopper")
+        )
+        self.typing_limit = RateLimiter(2.0, 5.0, on_refuse=refused("typing"))
+        self.ip_limit = RateLimiter(
+            config.ip_rate, config.ip_burst, on_refuse=refused("ip_connect")
+        )
         self.upload_limit = RateLimiter(
-            config.ip_rate / 4 if config.ip_rate > 0 else 0, max(5.0, config.ip_burst / 6)
+            config.ip_rate / 4 if config.ip_rate > 0 else 0,
+            max(5.0, config.ip_burst / 6),
+            on_refuse=refused("ip_upload"),
         )
         self._commit_scheduled = False
         self._last_commit = 0.0
@@ -176,6 +196,9 @@ class Hub:
         self._webhook_wake = asyncio.Event()
         self._tasks: set[asyncio.Task[Any]] = set()
         self.closing = False
+        self.draining = False  # SIGTERM received: /readyz answers 503 while sockets drain
+        self._commit_error: str | None = None  # the last commit's failure, until one succeeds
+        self._not_ready: NotReady | None = None  # what /readyz last said (logged on change)
         self._closed = asyncio.Event()
         self.public_url = config.public_url or ""
 
@@ -226,8 +249,11 @@ class Hub:
         seqs, self._uncommitted_seq = self._uncommitted_seq, {}
         try:
             self.store.commit()
+            self._commit_error = None
         except StoreError as exc:
             log.error("commit failed: %s", exc)
+            self._commit_error = str(exc)
+            self.metrics.commit_failures.inc()
             for w in waiters:
                 if not w.done():
                     w.set_exception(exc)
@@ -272,6 +298,45 @@ class Hub:
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
         return task
+
+    # ---- health and figures
+
+    def readiness_problem(self) -> NotReady | None:
+        """Why this process should get no new traffic (None: ready): draining after SIGTERM,
+        the last commit failed, or the store does not answer a real query. A change of the
+        answer is logged once, not at every probe."""
+        problem: NotReady | None = None
+        if self.draining:
+            problem = NotReady("shutting_down", "shutting down")
+        elif self._commit_error is not None:
+            problem = NotReady("store_unavailable", self._commit_error)  # "commit failed: …"
+        else:
+            try:
+                self.store.check()
+            except StoreError as exc:
+                problem = NotReady("store_unavailable", str(exc))
+        if problem != self._not_ready:
+            if problem is None:
+                log.info("ready again")
+            elif problem.reason == "store_unavailable":
+                log.error("not ready: store: %s", problem.detail)
+            else:
+                log.info("not ready: %s", problem.detail)
+            self._not_ready = problem
+        return problem
+
+    def live_figures(self) -> LiveFigures:
+        """Sockets open and stream depths, for the metrics (read at each scrape)."""
+        desktops = widgets = 0
+        for live in self.shops.values():
+            desktops += live.desktop is not None
+            widgets += sum(len(conns) for conns in live.widgets.values())
+        try:
+            depth = self.store.stream_depths()
+        except StoreError as exc:
+            log.warning("metrics: cannot read stream depths: %s", exc)
+            depth = {}
+        return LiveFigures(desktops, widgets, depth, self.draining)
 
     # ---- desktop stream
 
@@ -338,6 +403,7 @@ class Hub:
         )
         if not is_new:
             return cseq, False, message
+        self.metrics.message(conversation, "in")
         self.push_stream(
             shop_id,
             lambda seq: p.encode_message_frame(seq, message_json, conversation=conversation),
@@ -356,6 +422,7 @@ class Hub:
         )
         if not is_new:
             return cseq, False
+        self.metrics.message(conversation, "out")
         if conversation.startswith("line:"):
             self.store.enqueue_line(shop_id, conversation, message)
             self.after_commit(lambda: self.wake_line(shop_id))

@@ -240,13 +240,28 @@ class OutboxItem:
 
 
 def _load_key(data_dir: Path) -> Fernet:
+    """The key of the LINE credentials: ``MINICHAT_RELAY_KEY`` (the key itself), or
+    ``MINICHAT_RELAY_KEY_FILE`` (a file holding it: a Docker secret, a systemd credential),
+    else ``relay.key`` in the data folder, created (0600) on first use."""
     env = os.environ.get("MINICHAT_RELAY_KEY")
+    key_file = os.environ.get("MINICHAT_RELAY_KEY_FILE")
+    if env and key_file:
+        raise StoreError("set MINICHAT_RELAY_KEY or MINICHAT_RELAY_KEY_FILE, not both")
+    if key_file:
+        try:
+            env = Path(key_file).read_text(encoding="ascii").strip()
+        except (OSError, ValueError) as exc:
+            raise StoreError(
+                f"cannot read the key file {key_file} (MINICHAT_RELAY_KEY_FILE): {exc}"
+            ) from exc
     if env:
         try:
             return Fernet(env.encode())
         except ValueError as exc:
+            source = f"the key in {key_file} (MINICHAT_RELAY_KEY_FILE)" if key_file else None
             raise StoreError(
-                "MINICHAT_RELAY_KEY is not a valid Fernet key (32 url-safe base64 bytes)"
+                f"{source or 'MINICHAT_RELAY_KEY'} is not a valid Fernet key"
+                " (32 url-safe base64 bytes)"
             ) from exc
     path = data_dir / "relay.key"
     try:
@@ -289,6 +304,11 @@ class Store:
             )
         except (sqlite3.Error, OSError) as exc:
             raise StoreError(f"cannot open the database in {data_dir}: {exc}") from exc
+        try:
+            st = os.stat(self.path)
+        except OSError as exc:
+            raise StoreError(f"cannot open the database in {data_dir}: {exc}") from exc
+        self._file_id = (st.st_dev, st.st_ino)  # check() notices a file removed or replaced
         self._fernet = _load_key(data_dir)
         self._checkpointer = _Checkpointer(self.path)
         self._checkpointer.start()
@@ -463,6 +483,36 @@ class Store:
         """Changes whenever another connection (``minichat-relay shops …`` in another process)
         committed to the database since the last call (SQLite's ``PRAGMA data_version``)."""
         return int(self.db.execute("PRAGMA data_version").fetchone()[0])
+
+    def check(self) -> None:
+        """Raise StoreError unless the database file is still the one this store opened
+        (not deleted, moved or replaced under the running process, whose writes would then go
+        to a file nobody will open again) and answers a query."""
+        try:
+            st = os.stat(self.path)
+        except OSError as exc:
+            raise StoreError(f"the database file {self.path} is gone: {exc.strerror}") from exc
+        if (st.st_dev, st.st_ino) != self._file_id:
+            raise StoreError(f"the database file {self.path} was replaced by another file")
+        try:
+            self.db.execute("SELECT count(*) FROM shops").fetchone()
+        except sqlite3.Error as exc:
+            raise StoreError(f"the database does not answer: {exc}") from exc
+
+    def stream_depths(self) -> dict[str, int]:
+        """Stream items each shop's desktop has not acknowledged (from the counters: one row
+        per shop read, not the stream itself)."""
+        try:
+            rows = self.db.execute("SELECT id, next_seq, desktop_ack FROM shops").fetchall()
+        except sqlite3.Error as exc:
+            raise StoreError(f"cannot read the shops: {exc}") from exc
+        depths: dict[str, int] = {}
+        for shop_id, nxt, ack in rows:
+            cached = self._shop_seq.get(shop_id)  # newer than the row (written at commit)
+            if cached is not None:
+                nxt, ack = cached
+            depths[str(shop_id)] = int(nxt) - 1 - int(ack)
+        return depths
 
     def pending_count(self, shop_id: str) -> int:
         row = self.db.execute("SELECT COUNT(*) FROM stream WHERE shop_id=?", (shop_id,)).fetchone()

@@ -51,8 +51,10 @@ class Relay:
     data_dir: Path
     extra_args: list[str] = field(default_factory=list)
     env: dict[str, str] = field(default_factory=dict)
+    wrapper: list[str] = field(default_factory=list)  # runs the relay, e.g. ["prlimit", ...]
     proc: subprocess.Popen[str] | None = None
     port: int = 0
+    listening: dict[str, Any] = field(default_factory=dict)  # the relay's "listening" line
     log_path: Path | None = None
     _log_file: Any = None
 
@@ -69,6 +71,7 @@ class Relay:
         log = self._log_file = open(self.log_path, "w")  # noqa: SIM115 - closed in _reap
         self.proc = subprocess.Popen(
             [
+                *self.wrapper,
                 PYTHON,
                 "-m",
                 "relay",
@@ -94,6 +97,7 @@ class Relay:
         info = json.loads(line)
         assert info["event"] == "listening"
         self.port = int(info["port"])
+        self.listening = info
         return self
 
     def _reap(self) -> None:
@@ -117,6 +121,11 @@ class Relay:
             if self.proc.returncode is not None:
                 self._reap()
         return rc
+
+    @property
+    def metrics_url(self) -> str:
+        """The metrics listener's /metrics (started with ``--metrics-port``)."""
+        return f"http://127.0.0.1:{self.listening['metrics_port']}/metrics"
 
     def kill(self) -> None:
         assert self.proc is not None

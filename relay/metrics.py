@@ -1,0 +1,223 @@
+"""What one relay process counts for Prometheus, and the LINE client that times its calls.
+
+The figures are served in Prometheus' text format on a listener of their own
+(``serve --metrics-port``, 127.0.0.1 by default), never on the public port. One registry per
+process (no module-level metrics), so a test can run several hubs in one interpreter.
+
+Label values come from small fixed sets (channel, direction, call, result, limit, kind), except
+the shop id of the stream depth: that gauge shows only the ``MAX_SHOP_SERIES`` shops furthest
+behind (with nothing pending a shop has no series), so a relay of 10,000 shops exports at most
+that many series; the totals over all shops come beside it.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+from prometheus_client import (
+    CONTENT_TYPE_PLAIN_0_0_4,
+    CollectorRegistry,
+    Counter,
+    Histogram,
+    ProcessCollector,
+    disable_created_metrics,
+    generate_latest,
+)
+from prometheus_client.core import GaugeMetricFamily, Metric
+from prometheus_client.registry import Collector
+
+from relay import line as ln
+
+PREFIX = "minichat_relay"
+MAX_SHOP_SERIES = 50
+# The format every Prometheus since 2.0 reads (our names need none of 1.0.0's escaping).
+CONTENT_TYPE = CONTENT_TYPE_PLAIN_0_0_4
+
+# No "<name>_created" series beside each counter: they double the output and Prometheus
+# ignores them in the text format. (The switch is the library's, for the whole process: the
+# relay's only user of it.)
+disable_created_metrics()  # type: ignore[no-untyped-call]  # (the library leaves it unannotated)
+
+# LINE's API answers in tens of milliseconds from Thailand; a slow push takes seconds.
+LINE_BUCKETS = (0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0)
+# A webhook is acknowledged after one group commit: a few milliseconds.
+ACK_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5)
+
+# The last part of a LINE API path → the ``call`` label (anything else: "other").
+_CALLS = {
+    "reply": "reply",
+    "push": "push",
+    "start": "loading",
+    "quota": "quota",
+    "consumption": "consumption",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class LiveFigures:
+    """What the process holds right now, read at each scrape."""
+
+    desktops: int = 0
+    widgets: int = 0
+    depth: dict[str, int] = field(default_factory=dict)  # shop id -> stream items not acked
+    draining: bool = False
+
+
+def line_result(status: int | None) -> str:
+    """The ``result`` label of a LINE answer (None: no answer at all)."""
+    if status is None:
+        return "error"
+    if 200 <= status < 300:
+        return "ok"
+    if status == 409:
+        return "duplicate"  # the retry key was accepted before: the messages went once
+    if status == 429:
+        return "rate_limited"
+    return "client_error" if status < 500 else "server_error"
+
+
+class _Live(Collector):
+    def __init__(self, read: Callable[[], LiveFigures]) -> None:
+        self._read = read
+
+    def collect(self) -> Iterator[Metric]:
+        live = self._read()
+        sockets = GaugeMetricFamily(
+            f"{PREFIX}_open_sockets", "WebSockets open, by kind", labels=["kind"]
+        )
+        sockets.add_metric(["desktop"], live.desktops)
+        sockets.add_metric(["widget"], live.widgets)
+        yield sockets
+        behind = sorted(((n, s) for s, n in live.depth.items() if n > 0), reverse=True)
+        depth = GaugeMetricFamily(
+            f"{PREFIX}_stream_depth",
+            f"Stream items the shop's desktop has not acknowledged (the {MAX_SHOP_SERIES} "
+            "shops furthest behind; none for a shop with nothing pending)",
+            labels=["shop"],
+        )
+        for n, shop in behind[:MAX_SHOP_SERIES]:
+            depth.add_metric([shop], n)
+        yield depth
+        yield GaugeMetricFamily(
+            f"{PREFIX}_stream_items",
+            "Stream items not acknowledged, all shops together",
+            value=sum(n for n, _ in behind),
+        )
+        yield GaugeMetricFamily(
+            f"{PREFIX}_shops_behind",
+            "Shops whose desktop has stream items to acknowledge",
+            value=len(behind),
+        )
+        yield GaugeMetricFamily(
+            f"{PREFIX}_draining",
+            "1 once SIGTERM was received (/readyz answers 503), else 0",
+            value=1 if live.draining else 0,
+        )
+
+
+class Metrics:
+    """The counters and histograms of one relay process."""
+
+    def __init__(self, read_live: Callable[[], LiveFigures] | None = None) -> None:
+        r = self.registry = CollectorRegistry()  # _Live is read only at scrapes
+        self.messages = Counter(
+            f"{PREFIX}_messages",
+            "Messages stored, by channel (widget, line) and direction (in: from shoppers, "
+            "out: from the shop)",
+            ["channel", "direction"],
+            registry=r,
+        )
+        self.line_calls = Counter(
+            f"{PREFIX}_line_api_calls",
+            "Requests to LINE's API, by call and result",
+            ["call", "result"],
+            registry=r,
+        )
+        self.line_seconds = Histogram(
+            f"{PREFIX}_line_api_seconds",
+            "Time LINE's API took to answer, by call",
+            ["call"],
+            buckets=LINE_BUCKETS,
+            registry=r,
+        )
+        self.webhook_ack = Histogram(
+            f"{PREFIX}_webhook_ack_seconds",
+            "From a LINE webhook's request to its 200 (stored and committed)",
+            buckets=ACK_BUCKETS,
+            registry=r,
+        )
+        self.refusals = Counter(
+            f"{PREFIX}_rate_limited",
+            "Actions refused by a rate limit, by limit",
+            ["limit"],
+            registry=r,
+        )
+        self.commit_failures = Counter(
+            f"{PREFIX}_commit_failures", "Store commits that failed", registry=r
+        )
+        # bound once: the per-message path only adds (and the series exist from the start, at
+        # 0, so rates have no gaps)
+        self._message_series = {
+            (channel, direction): self.messages.labels(channel, direction)
+            for channel in ("widget", "line")
+            for direction in ("in", "out")
+        }
+        if read_live is not None:
+            r.register(_Live(read_live))
+        ProcessCollector(registry=r)  # memory, CPU, open file descriptors (Linux)
+
+    def message(self, conversation: str, direction: str) -> None:
+        """Count one message stored in ``conversation`` ("widget:…", "line:…")."""
+        channel = conversation.partition(":")[0]
+        series = self._message_series.get((channel, direction))
+        if series is None:
+            series = self.messages.labels("other", direction)
+        series.inc()
+
+    def refused(self, limit: str) -> Callable[[], None]:
+        """A callback counting one refusal of ``limit`` (for RateLimiter's ``on_refuse``)."""
+        child = self.refusals.labels(limit)
+        child.inc(0)
+        return child.inc
+
+    def line_call(self, call: str, status: int | None, seconds: float) -> None:
+        self.line_calls.labels(call, line_result(status)).inc()
+        self.line_seconds.labels(call).observe(seconds)
+
+    def exposition(self) -> bytes:
+        return generate_latest(self.registry)
+
+
+class MeteredLineClient(ln.LineClient):
+    """LineClient counting every call by result and timing it."""
+
+    def __init__(self, metrics: Metrics) -> None:
+        super().__init__()
+        self.metrics = metrics
+
+    async def _call(self, method: str, url: str, *args: Any, **kwargs: Any) -> ln.LineResult:
+        call = _CALLS.get(url.rstrip("/").rsplit("/", 1)[-1], "other")
+        started = time.perf_counter()
+        status: int | None = None
+        try:
+            res = await super()._call(method, url, *args, **kwargs)
+            status = res.status
+            return res
+        finally:
+            self.metrics.line_call(call, status, time.perf_counter() - started)
+
+    async def content(self, token: str, message_id: str, max_bytes: int) -> bytes:
+        started = time.perf_counter()
+        status: int | None = None
+        try:
+            data = await super().content(token, message_id, max_bytes)
+            status = 200
+            return data
+        except LookupError:
+            status = 404  # LINE no longer has it, or sent it cut off
+            raise
+        finally:
+            self.metrics.line_call("content", status, time.perf_counter() - started)

@@ -1,0 +1,242 @@
+"""The deployment files (deploy/) checked mechanically, since no test here may pull images or
+boot systemd: the unit passes ``systemd-analyze verify`` and Caddy's adapter reads the
+Caddyfile; every relay flag the unit, the image and the compose file pass is one the relay's
+own parser takes; the image runs as a non-root user with a health check on the port it
+serves; the compose file runs the relay behind Caddy with nothing of the relay published."""
+
+from __future__ import annotations
+
+import json
+import re
+import shlex
+import shutil
+import subprocess
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from relay import cli
+
+PROJECT = Path(__file__).resolve().parents[3]
+DEPLOY = PROJECT / "deploy"
+UNIT = DEPLOY / "minichat-relay.service"
+RELAY_SOURCES = "\n".join(p.read_text() for p in (PROJECT / "relay").rglob("*.py"))
+
+
+def _logical_lines(text: str, comment: str = "#") -> list[str]:
+    """Lines with backslash continuations joined, comments and blanks dropped."""
+    out: list[str] = []
+    pending = ""
+    for raw in text.splitlines():
+        line = raw.strip()
+        if not pending and (not line or line.startswith(comment)):
+            continue
+        if line.endswith("\\"):
+            pending += line[:-1].strip() + " "
+            continue
+        out.append(pending + line)
+        pending = ""
+    return out
+
+
+def _unit() -> dict[str, list[tuple[str, str]]]:
+    sections: dict[str, list[tuple[str, str]]] = {}
+    current: list[tuple[str, str]] = []
+    for line in _logical_lines(UNIT.read_text()):
+        if line.startswith("["):
+            current = sections.setdefault(line.strip("[]"), [])
+        else:
+            key, _, value = line.partition("=")
+            current.append((key.strip(), value.strip()))
+    return sections
+
+
+def _values(section: list[tuple[str, str]], key: str) -> list[str]:
+    return [v for k, v in section if k == key]
+
+
+def _one(section: list[tuple[str, str]], key: str) -> str:
+    values = _values(section, key)
+    assert len(values) == 1, (key, values)
+    return values[0]
+
+
+def _serve_args(argv: list[str]) -> Any:
+    """``argv`` as the relay reads it (argparse exits 2 on a flag it does not take)."""
+    args = cli._parser().parse_args(argv)
+    assert args.command == "serve"
+    return args
+
+
+def _dockerfile() -> list[list[tuple[str, str]]]:
+    """The Dockerfile's stages, each a list of (INSTRUCTION, arguments)."""
+    stages: list[list[tuple[str, str]]] = []
+    for line in _logical_lines((DEPLOY / "Dockerfile").read_text()):
+        instruction, _, rest = line.partition(" ")
+        if instruction.upper() == "FROM":
+            stages.append([])
+        stages[-1].append((instruction.upper(), rest.strip()))
+    return stages
+
+
+def _compose() -> dict[str, Any]:
+    loaded = yaml.safe_load((DEPLOY / "compose.yaml").read_text())
+    assert isinstance(loaded, dict)
+    return loaded
+
+
+def _interpolate(value: str) -> str:
+    """Compose's ${NAME:?message} with a sample value, as `docker compose config` would."""
+    return re.sub(r"\$\{([A-Z_]+)(:\?[^}]*)?\}", lambda m: f"{m.group(1).lower()}.example", value)
+
+
+def _relay_command(compose: dict[str, Any]) -> list[str]:
+    return [_interpolate(str(a)) for a in compose["services"]["relay"]["command"]]
+
+
+def test_systemd_unit_passes_systemd_analyze_verify(tmp_path: Path) -> None:
+    """systemd's own checker finds nothing to say about the unit (run with the program
+    path pointed at an executable that exists here)."""
+    tool = shutil.which("systemd-analyze")
+    assert tool, "systemd-analyze is missing: scripts/setup installs it (Debian package systemd)"
+    program = tmp_path / "minichat-relay"
+    program.write_text("#!/bin/sh\nexit 0\n")
+    program.chmod(0o755)
+    unit = tmp_path / UNIT.name
+    unit.write_text(
+        UNIT.read_text().replace("/opt/minichat-relay/bin/minichat-relay", str(program))
+    )
+    res = subprocess.run(
+        [tool, "verify", "--man=no", str(unit)], capture_output=True, text=True, timeout=60
+    )
+    assert (res.returncode, res.stdout + res.stderr) == (0, "")
+
+
+def test_systemd_unit_is_hardened_and_stops_gracefully() -> None:
+    """A dedicated user, a read-only system with only the data folder writable, no new
+    privileges, inet and unix sockets only, the service call set, room for many sockets,
+    restarts on failure, and SIGTERM with time for the relay to drain."""
+    service = _unit()["Service"]
+    assert _one(service, "User") not in ("root", "0")
+    assert _one(service, "NoNewPrivileges") == "yes"
+    assert _one(service, "ProtectSystem") == "strict"
+    assert _one(service, "PrivateTmp") == "yes"
+    env = dict(v.split("=", 1) for v in _values(service, "Environment"))
+    assert _values(service, "ReadWritePaths") == [env["MINICHAT_RELAY_DATA_DIR"]]
+    assert set(_one(service, "RestrictAddressFamilies").split()) == {
+        "AF_INET",
+        "AF_INET6",
+        "AF_UNIX",
+    }
+    assert "@system-service" in _values(service, "SystemCallFilter")
+    assert int(_one(service, "LimitNOFILE")) >= 65536
+    assert _one(service, "Restart") == "on-failure"
+    assert _one(service, "KillSignal") == "SIGTERM"
+    args = _serve_args(shlex.split(_one(service, "ExecStart"))[1:])
+    assert int(_one(service, "TimeoutStopSec")) >= args.drain_grace + 15
+    # the key comes as a systemd credential, under the name the relay is told
+    cred_name = _one(service, "LoadCredential").split(":", 1)[0]
+    assert env["MINICHAT_RELAY_KEY_FILE"] == f"%d/{cred_name}"
+    # behind a proxy on the same machine: nothing of the relay listens beyond it
+    assert (args.host, args.metrics_host, args.trust_proxy) == ("127.0.0.1", "127.0.0.1", True)
+    assert args.public_url.startswith("https://")
+    for name in env:
+        assert f'"{name}"' in RELAY_SOURCES, f"{name}: the relay reads no such variable"
+
+
+def test_image_runs_as_a_non_root_user_with_a_health_check() -> None:
+    """The final stage: Python 3.12 slim, a numeric non-root USER, the /data volume as the
+    data folder, the relay as entry point, and a HEALTHCHECK on /healthz of the port its
+    default command serves."""
+    stages = _dockerfile()
+    final = stages[-1]
+    assert final[0] == ("FROM", "python:3.12-slim")
+    users = [rest for instruction, rest in final if instruction == "USER"]
+    assert len(users) == 1
+    uid = users[0].split(":")[0]
+    assert uid.isdigit() and int(uid) >= 1000, users
+    assert ("VOLUME", '["/data"]') in final
+    envs = " ".join(rest for instruction, rest in final if instruction == "ENV")
+    assert "MINICHAT_RELAY_DATA_DIR=/data" in envs.split()
+    entry = [json.loads(rest) for instruction, rest in final if instruction == "ENTRYPOINT"]
+    command = [json.loads(rest) for instruction, rest in final if instruction == "CMD"]
+    assert entry == [["minichat-relay"]]
+    args = _serve_args(command[0])
+    health = [rest for instruction, rest in final if instruction == "HEALTHCHECK"]
+    assert len(health) == 1
+    assert f"http://127.0.0.1:{args.port}/healthz" in health[0]
+    assert not args.trust_proxy  # alone, the image trusts no forwarded header
+
+
+def test_compose_runs_one_relay_behind_caddy_with_its_key_as_a_secret() -> None:
+    """Two services; the relay publishes no port (Caddy is the way in, on 80 and 443), runs
+    with --trust-proxy on the port Caddy proxies to, reads its key from the Docker secret,
+    keeps its data in a volume and gets time to drain on stop."""
+    compose = _compose()
+    assert set(compose["services"]) == {"relay", "caddy"}
+    relay, caddy = compose["services"]["relay"], compose["services"]["caddy"]
+    assert "ports" not in relay
+    assert {"80:80", "443:443"} <= set(caddy["ports"])
+    args = _serve_args(_relay_command(compose))
+    assert args.trust_proxy and args.public_url == "https://relay_domain.example"
+    assert {str(args.port), str(args.metrics_port)} == set(relay["expose"])
+    assert relay["environment"]["MINICHAT_RELAY_KEY_FILE"] == "/run/secrets/relay_key"
+    assert relay["secrets"] == ["relay_key"]
+    assert compose["secrets"]["relay_key"]["file"] == "./secrets/relay.key"
+    assert any(v.endswith(":/data") for v in relay["volumes"])
+    assert int(relay["stop_grace_period"].rstrip("s")) >= args.drain_grace + 15
+    assert relay.get("deploy", {}).get("replicas", 1) == 1  # one process: no shared store yet
+    assert caddy["depends_on"]["relay"]["condition"] == "service_healthy"
+    assert "./Caddyfile:/etc/caddy/Caddyfile:ro" in caddy["volumes"]
+    for name in relay["environment"]:
+        assert f'"{name}"' in RELAY_SOURCES, f"{name}: the relay reads no such variable"
+
+
+def _caddy_json(environment: dict[str, str]) -> dict[str, Any]:
+    """The Caddyfile as Caddy's own adapter turns it into its JSON configuration."""
+    tool = shutil.which("caddy")
+    assert tool, "caddy is missing: scripts/setup installs it (Debian package caddy)"
+    res = subprocess.run(
+        [tool, "adapt", "--config", str(DEPLOY / "Caddyfile"), "--adapter", "caddyfile"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={"PATH": "/usr/bin:/bin", **environment},
+    )
+    assert res.returncode == 0, res.stderr
+    loaded = json.loads(res.stdout)
+    assert isinstance(loaded, dict)
+    return loaded
+
+
+def _handlers(node: Any) -> list[dict[str, Any]]:
+    """Every handler object anywhere in a Caddy JSON configuration."""
+    if isinstance(node, list):
+        return [h for item in node for h in _handlers(item)]
+    if not isinstance(node, dict):
+        return []
+    found = [node] if "handler" in node else []
+    return found + [h for value in node.values() for h in _handlers(value)]
+
+
+def test_caddyfile_serves_the_domain_over_https_and_proxies_to_the_relay() -> None:
+    """Caddy reads the Caddyfile: the domain from RELAY_DOMAIN on 443 (automatic HTTPS, the
+    ACME account from ACME_EMAIL), one reverse proxy to the compose relay's port with
+    readiness checks on /readyz, and no trusted proxies (so Caddy writes X-Forwarded-For
+    itself, which is what --trust-proxy relies on)."""
+    config = _caddy_json({"RELAY_DOMAIN": "relay.example.com", "ACME_EMAIL": "ops@example.com"})
+    server = config["apps"]["http"]["servers"]["srv0"]
+    assert server["listen"] == [":443"]
+    assert server["routes"][0]["match"] == [{"host": ["relay.example.com"]}]
+    assert "ops@example.com" in json.dumps(config["apps"]["tls"])
+    proxies = [h for h in _handlers(config) if h["handler"] == "reverse_proxy"]
+    assert len(proxies) == 1
+    relay_args = _serve_args(_relay_command(_compose()))
+    assert proxies[0]["upstreams"] == [{"dial": f"relay:{relay_args.port}"}]
+    assert proxies[0]["health_checks"]["active"]["uri"] == "/readyz"
+    assert "trusted_proxies" not in json.dumps(config)
+    # only widget.js is compressed: nothing stands between the sockets and the relay
+    encoders = [h for h in _handlers(config) if h["handler"] == "encode"]
+    assert len(encoders) == 1
+    assert '"path": ["/widget.js"]' in json.dumps(server)

@@ -1,0 +1,68 @@
+"""The relay's metrics as Prometheus reads them: the per-shop stream depth is capped, LINE's
+answers map to a few results, and rate-limit refusals are counted where they happen."""
+
+from __future__ import annotations
+
+import pytest
+from prometheus_client.parser import text_string_to_metric_families
+
+from relay.metrics import MAX_SHOP_SERIES, LiveFigures, Metrics, line_result
+from relay.ratelimit import RateLimiter
+
+
+def _samples(metrics: Metrics) -> dict[tuple[str, frozenset[tuple[str, str]]], float]:
+    text = metrics.exposition().decode()
+    return {
+        (s.name, frozenset(s.labels.items())): s.value
+        for family in text_string_to_metric_families(text)
+        for s in family.samples
+    }
+
+
+def test_stream_depth_shows_only_the_shops_furthest_behind() -> None:
+    """Of 1,000 shops, 120 with items pending: the 50 deepest get a series each, the totals
+    count all of them, and shops with nothing pending get none."""
+    depth = {f"shop_{i:04d}": (i if i < 120 else 0) for i in range(1000)}
+    samples = _samples(Metrics(lambda: LiveFigures(3, 40, depth)))
+    shown = {
+        dict(labels)["shop"]: v
+        for (name, labels), v in samples.items()
+        if name == "minichat_relay_stream_depth"
+    }
+    assert len(shown) == MAX_SHOP_SERIES == 50
+    assert shown == {f"shop_{i:04d}": i for i in range(70, 120)}
+    assert samples[("minichat_relay_stream_items", frozenset())] == sum(range(120))
+    assert samples[("minichat_relay_shops_behind", frozenset())] == 119
+    assert samples[("minichat_relay_open_sockets", frozenset({("kind", "widget")}))] == 40
+    assert samples[("minichat_relay_open_sockets", frozenset({("kind", "desktop")}))] == 3
+
+
+@pytest.mark.parametrize(
+    ("status", "result"),
+    [
+        (200, "ok"),
+        (202, "ok"),
+        (409, "duplicate"),
+        (429, "rate_limited"),
+        (400, "client_error"),
+        (401, "client_error"),
+        (500, "server_error"),
+        (503, "server_error"),
+        (None, "error"),
+    ],
+)
+def test_line_answers_map_to_few_results(status: int | None, result: str) -> None:
+    """Any LINE status lands in one of six results (a bounded label)."""
+    assert line_result(status) == result
+
+
+def test_rate_limit_refusals_are_counted_by_limit() -> None:
+    """Each refusal of a limiter counts once under its name; allowed actions count nothing."""
+    metrics = Metrics()
+    now = [100.0]
+    limiter = RateLimiter(1.0, 2.0, clock=lambda: now[0], on_refuse=metrics.refused("shopper"))
+    assert [limiter.allow("s") for _ in range(4)] == [True, True, False, False]
+    now[0] += 1.0
+    assert limiter.allow("s") is True
+    samples = _samples(metrics)
+    assert samples[("minichat_relay_rate_limited_total", frozenset({("limit", "shopper")}))] == 2
