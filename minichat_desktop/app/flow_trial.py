@@ -14,9 +14,10 @@ typing; a write transaction held that long would be the database's only writer a
 stop the counter, the inbox and the bot runner from saving anything meanwhile (SQLite has one
 writer). Replaying the whole chat in a fresh rolled-back transaction at every message would
 give new discount codes and order numbers at each turn. The copy costs one backup per start:
-0.33 s and 235 MB of disk for a shop with 100,000 orders, 30,000 customers and 40,000 chats
-(400,000 messages), measured with ``bench/bench_flow_trial.py``; the owner waits for it
-once, off the UI thread (the screen runs every call here through ``Ops.call``).
+0.4 s (the backup alone 0.33 s) and 235 MB of disk for a shop with 100,000 orders, 30,000
+customers and 40,000 chats (400,000 messages), measured with ``bench/bench_flow_trial.py``;
+the owner waits for it once per start, off the UI thread (the screen runs every call here
+through ``Ops.call``), and a whole product-finder chat on that shop takes 0.9 s.
 
 Time in the trial is the clock plus what the owner skipped (:meth:`FlowTrial.skip_time`), so a
 three-day wait or a question's time-out is seen at once.
@@ -383,15 +384,3 @@ def _sweep(root: Path) -> None:
         with contextlib.suppress(OSError):
             if child.is_dir() and time.time() - child.stat().st_mtime > STALE_AFTER_S:
                 shutil.rmtree(child, ignore_errors=True)
-
-
-def open_trial(
-    db: Database,
-    data_dir: Path,
-    name: str,
-    trigger: dict[str, Any],
-    nodes: list[dict[str, Any]],
-    flow_id: int | None = None,
-) -> FlowTrial:
-    """:meth:`FlowTrial.open`, as a function for ``Ops.call``."""
-    return FlowTrial.open(db, data_dir, name, trigger, nodes, flow_id=flow_id)

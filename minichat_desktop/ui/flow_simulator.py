@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import logging
 import re
+import unicodedata
 from pathlib import Path
 from typing import Any
 
@@ -68,6 +69,7 @@ class FlowSimulator(QWidget):
         self.nodes: dict[str, dict[str, Any]] = {}
         self.quick_buttons: list[QPushButton] = []
         self.busy = False
+        self.turns = 0  # answers shown since the trial started (-1: a trial is being made)
         self._build()
         self.destroyed.connect(_closer(self))
         self.retranslate()
@@ -150,19 +152,26 @@ class FlowSimulator(QWidget):
             return
         self._clear()
         self._set_busy(True)
+        self.turns = -1
         old, self.trial = self.trial, None
         try:
             if old is not None:
                 await self.ctx.ops.call(old.close)
             name, trigger, nodes, flow_id = self.flow
             self.trial = await self.ctx.ops.call(
-                flow_trial.open_trial, self.ctx.ops.db, self.ctx.data_dir, name, trigger, nodes,
-                flow_id,
-            )  # fmt: skip
+                flow_trial.FlowTrial.open,
+                self.ctx.ops.db,
+                self.ctx.data_dir,
+                name,
+                trigger,
+                nodes,
+                flow_id=flow_id,
+            )
         except Exception as exc:
             self._problem(exc)
         finally:
             self._set_busy(False)
+        self.turns = 0
 
     def shutdown(self) -> None:
         """Drop the scratch copy now (the screen closes)."""
@@ -261,6 +270,7 @@ class FlowSimulator(QWidget):
             self._waiting(turn.waiting)
         if turn.ended:
             self._note(self.tr("The flow ended"))
+        self.turns += 1
 
     def _note(self, text: str) -> QLabel:
         label = plain_label(text, "SimNote")
@@ -346,10 +356,7 @@ class FlowSimulator(QWidget):
         return box
 
     def _buttons_bubble(self, body: p.Buttons) -> QWidget:
-        frame = QFrame()
-        frame.setObjectName("SimCard")
-        col = QVBoxLayout(frame)
-        col.setContentsMargins(8, 8, 8, 8)
+        frame, col = _framed(8)
         text = plain_label(body.text)
         text.setWordWrap(True)
         col.addWidget(text)
@@ -375,11 +382,8 @@ class FlowSimulator(QWidget):
         return strip
 
     def _card(self, card: p.Card, picture: str) -> QWidget:
-        frame = QFrame()
-        frame.setObjectName("SimCard")
+        frame, col = _framed(6)
         frame.setFixedWidth(CARD_WIDTH)
-        col = QVBoxLayout(frame)
-        col.setContentsMargins(6, 6, 6, 6)
         col.setSpacing(3)
         pic = QLabel()
         pic.setObjectName("SimPicture")
@@ -414,10 +418,7 @@ class FlowSimulator(QWidget):
         return frame
 
     def _cart(self, cart: p.CartSummary) -> QWidget:
-        frame = QFrame()
-        frame.setObjectName("SimCard")
-        col = QVBoxLayout(frame)
-        col.setContentsMargins(10, 8, 10, 8)
+        frame, col = _framed(10)
         col.setSpacing(2)
         col.addWidget(plain_label(self.tr("Cart"), "LaneTitle"))
         for it in cart.items:
@@ -434,10 +435,7 @@ class FlowSimulator(QWidget):
         return _limited(frame)
 
     def _order(self, order: p.OrderStatus) -> QWidget:
-        frame = QFrame()
-        frame.setObjectName("SimCard")
-        col = QVBoxLayout(frame)
-        col.setContentsMargins(10, 8, 10, 8)
+        frame, col = _framed(10)
         col.addWidget(plain_label(self.tr("Order %1").replace("%1", order.order_no), "LaneTitle"))
         if order.status_label:
             col.addWidget(plain_label(order.status_label))
@@ -525,6 +523,15 @@ class _Row(QWidget):
 
 def _bubble(text: str, kind: str) -> QLabel:
     return Bubble(text, kind)
+
+
+def _framed(margin: int) -> tuple[QFrame, QVBoxLayout]:
+    """A white card of the chat (buttons, cart, order, product) and its column."""
+    frame = QFrame()
+    frame.setObjectName("SimCard")
+    col = QVBoxLayout(frame)
+    col.setContentsMargins(margin, margin - 2 if margin > 8 else margin, margin, margin)
+    return frame, col
 
 
 def _limited(widget: QWidget) -> QWidget:
@@ -616,8 +623,22 @@ def step_title(node: dict[str, Any]) -> str:
         words = duration(int(node.get("minutes") or 0))
     if not words:
         return name
-    snippet = words if len(words) <= SNIPPET else words[: SNIPPET - 1].rstrip() + "…"
-    return f"{name} · {snippet}"
+    return f"{name} · {_cut(words, SNIPPET)}"
+
+
+def _cut(words: str, limit: int) -> str:
+    """``words`` cut to about ``limit`` characters at a space (Thai has none between words,
+    but one between phrases), else before a character that would leave a vowel or tone mark
+    without its letter."""
+    if len(words) <= limit:
+        return words
+    head = words[:limit]
+    space = head.rfind(" ")
+    if space >= limit // 2:
+        return head[:space].rstrip() + "…"
+    while head and (unicodedata.category(words[len(head)]) == "Mn" or words[len(head)] in "ะาำ"):
+        head = head[:-1]
+    return head.rstrip() + "…"
 
 
 def duration(minutes: int) -> str:
