@@ -41,6 +41,7 @@ from minichat_desktop.ui import theme
 from minichat_desktop.ui.context import AppContext
 from minichat_desktop.ui.errors import error_text
 from minichat_desktop.ui.i18n import current_language
+from minichat_desktop.ui.inbox import ElidedLabel
 from minichat_desktop.ui.tables import plain_label
 from minichat_desktop.ui.wrap_layout import WrapLayout
 from relay import protocol as p
@@ -285,16 +286,14 @@ class FlowSimulator(QWidget):
             text = self.tr("(waiting %1)").replace("%1", span)
         else:
             text = self.tr("(with no answer, it goes on by itself in %1)").replace("%1", span)
+        self._note(text)
+        skip = theme.push_button(self.skip_time, self.tr("Skip the time"))
+        skip.setProperty("quick", True)
+        self.quick_buttons.append(skip)
         box = QWidget()
         row = QHBoxLayout(box)
         row.setContentsMargins(0, 0, 0, 0)
-        row.addStretch(1)
-        row.addWidget(plain_label(text, "SimNote"))
-        skip = theme.push_button(self.skip_time, self.tr("Skip the time"))
-        skip.setProperty("quick", True)
-        row.addWidget(skip)
-        row.addStretch(1)
-        self.quick_buttons.append(skip)
+        row.addWidget(skip, 0, Qt.AlignmentFlag.AlignHCenter)
         self._add(box)
 
     def _shop_message(self, said: flow_trial.Said, pictures: dict[str, str]) -> QWidget:
@@ -322,9 +321,8 @@ class FlowSimulator(QWidget):
             col.addWidget(_row(self._order(body)))
         if said.quick:
             col.addWidget(self._quick_row(said.quick))
-        caption = plain_label(self._caption(said.step), "SimStep")
-        caption.setWordWrap(True)
-        col.addWidget(caption)
+        # One line cut to the chat's width; the whole title shows on hover.
+        col.addWidget(ElidedLabel(self._caption(said.step), objectName="SimStep"))
         return box
 
     def _caption(self, step: str) -> str:

@@ -21,6 +21,7 @@ from minichat_desktop.domain.shop import get_profile
 from minichat_desktop.storage.db import Database
 from minichat_desktop.ui.context import AppContext
 from minichat_desktop.ui.flow_simulator import FlowSimulator
+from minichat_desktop.ui.inbox import ElidedLabel
 
 
 def _shop(new_db: Callable[[], Database]) -> tuple[Database, dict[str, Any]]:
@@ -55,7 +56,9 @@ async def _turn(sim: FlowSimulator, act: Callable[[], object]) -> None:
 
 
 def _texts(sim: FlowSimulator, name: str) -> list[str]:
-    return [w.text() for w in sim.chat.findChildren(QLabel) if w.objectName() == name]
+    """The texts of the chat's labels named ``name``, whole (a caption shows cut to fit)."""
+    labels = [w for w in sim.chat.findChildren(QLabel) if w.objectName() == name]
+    return [w.full_text() if isinstance(w, ElidedLabel) else w.text() for w in labels]
 
 
 def _button(sim: FlowSimulator, text: str) -> QPushButton:
