@@ -6,7 +6,7 @@ online backup API (:meth:`Database.backup_to`, consistent while the app keeps wo
 scratch folder under ``<data>/trial/``, and everything the trial does — the flow being edited
 saved there, the conversation, carts, discount codes, tags, orders with stock reserved, the
 PromptPay QR picture, flow runs and notifications — happens in that copy, which is deleted on
-:meth:`FlowTrial.close` (and a copy left by a crash is swept at the next open). The bot
+:meth:`FlowTrial.close` (and a copy left behind by a crash is swept at the next open). The bot
 engine and the flow runtime run unchanged, so what the owner sees is what a shopper would get.
 
 **Why a copy and not one transaction rolled back.** A trial lasts minutes of the owner
@@ -65,7 +65,7 @@ from minichat_desktop.storage.db import Database
 from relay import protocol as p
 
 TRIAL_FOLDER = "trial"  # under the data folder
-STALE_AFTER_S = 24 * 3600  # a scratch copy this old was left by a crash
+STALE_AFTER_S = 3600  # a scratch copy unused this long was left behind
 SAMPLE_ORDER_NUMBER = "MC-TRIAL"  # a delivered-order event in a shop with no orders yet
 
 
@@ -377,10 +377,14 @@ def _cart_with_something(s: Session, conversation_id: int, now: dt.datetime) -> 
 
 
 def _sweep(root: Path) -> None:
-    """Delete scratch copies a crash left behind (older than a day)."""
+    """Delete scratch copies left behind (the app quit or crashed with a trial open): those
+    nothing has written to for :data:`STALE_AFTER_S`."""
     if not root.is_dir():
         return
     for child in root.iterdir():
         with contextlib.suppress(OSError):
-            if child.is_dir() and time.time() - child.stat().st_mtime > STALE_AFTER_S:
+            if not child.is_dir():
+                continue
+            touched = max([child.stat().st_mtime, *(f.stat().st_mtime for f in child.iterdir())])
+            if time.time() - touched > STALE_AFTER_S:
                 shutil.rmtree(child, ignore_errors=True)

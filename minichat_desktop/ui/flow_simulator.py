@@ -70,6 +70,7 @@ class FlowSimulator(QWidget):
         self.nodes: dict[str, dict[str, Any]] = {}
         self.quick_buttons: list[QPushButton] = []
         self.busy = False
+        self._again = False  # a restart was asked for while busy
         self.turns = 0  # answers shown since the trial started (-1: a trial is being made)
         self._build()
         self.destroyed.connect(_closer(self))
@@ -148,31 +149,44 @@ class FlowSimulator(QWidget):
 
     @asyncSlot()
     async def restart(self) -> None:
-        """A new trial: a fresh copy of the shop's data, an empty chat."""
-        if self.flow is None or self.busy:
+        """A new trial: a fresh copy of the shop's data, an empty chat. Asked while a call is
+        under way (the editor loads a changed flow), it starts when that call ends."""
+        if self.flow is None:
             return
-        self._clear()
+        if self.busy:
+            self._again = True
+            return
         self._set_busy(True)
-        self.turns = -1
-        old, self.trial = self.trial, None
         try:
-            if old is not None:
-                await self.ctx.ops.call(old.close)
-            name, trigger, nodes, flow_id = self.flow
-            self.trial = await self.ctx.ops.call(
-                flow_trial.FlowTrial.open,
-                self.ctx.ops.db,
-                self.ctx.data_dir,
-                name,
-                trigger,
-                nodes,
-                flow_id=flow_id,
-            )
-        except Exception as exc:
-            self._problem(exc)
+            await self._renew()
         finally:
             self._set_busy(False)
-        self.turns = 0
+
+    async def _renew(self) -> None:
+        """Close the trial, open one of :attr:`flow` (again while a newer flow was loaded
+        meanwhile); the caller holds :attr:`busy`."""
+        self._again = True
+        while self._again and self.flow is not None:
+            self._again = False
+            self._clear()
+            self.turns = -1
+            old, self.trial = self.trial, None
+            try:
+                if old is not None:
+                    await self.ctx.ops.call(old.close)
+                name, trigger, nodes, flow_id = self.flow
+                self.trial = await self.ctx.ops.call(
+                    flow_trial.FlowTrial.open,
+                    self.ctx.ops.db,
+                    self.ctx.data_dir,
+                    name,
+                    trigger,
+                    nodes,
+                    flow_id=flow_id,
+                )
+            except Exception as exc:
+                self._problem(exc)
+            self.turns = 0
 
     def shutdown(self) -> None:
         """Drop the scratch copy now (the screen closes)."""
@@ -209,12 +223,14 @@ class FlowSimulator(QWidget):
         self._set_busy(True)
         try:
             turn = await self.ctx.ops.call(fn, *args)
+            if self._again:  # a changed flow was loaded meanwhile: this answer is not its
+                await self._renew()
+            else:
+                self._show(turn)
         except Exception as exc:
             self._problem(exc)
-            return
         finally:
             self._set_busy(False)
-        self._show(turn)
 
     def _set_busy(self, busy: bool) -> None:
         self.busy = busy

@@ -181,3 +181,22 @@ async def test_a_flow_that_cannot_run_says_which_step_in_english(
     assert sim.trial is None
     assert _texts(sim, "SimNote") == ["Cannot try it yet: step “Question”: text missing"]
     assert sim.hint.text() == "Your real products and prices; nothing is saved to the shop."
+
+
+async def test_a_flow_loaded_while_a_trial_is_being_made_is_the_one_tried(
+    qtbot: Any, make_ctx: Callable[..., AppContext], new_db: Callable[[], Database]
+) -> None:
+    """The editor loads a changed flow while the first copy is still being made: once that
+    is done the simulator starts again with the changed flow."""
+    db, _ = _shop(new_db)
+    ctx = make_ctx(db)
+    sim = _simulator(qtbot, ctx)
+    first = [{"id": "a", "type": "message", "text": "สวัสดีค่ะ", "next": ""}]
+    changed = [{"id": "a", "type": "message", "text": "สวัสดีค่ะ ร้านเปิดแล้ว", "next": ""}]
+    sim.load("ทักทาย", {"type": "button"}, first)
+    await until(lambda: sim.busy)
+    sim.load("ทักทาย", {"type": "button"}, changed)
+    await until(lambda: sim.trial is not None and not sim.busy)
+    await _turn(sim, lambda: qtbot.mouseClick(_button(sim, "เริ่มโฟลว์"), Qt.MouseButton.LeftButton))
+    assert _texts(sim, "SimShop") == ["สวัสดีค่ะ ร้านเปิดแล้ว"]
+    assert _texts(sim, "SimStep") == ["จากขั้น: ข้อความ · สวัสดีค่ะ ร้านเปิดแล้ว"]

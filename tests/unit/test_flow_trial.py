@@ -6,7 +6,9 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+import os
 import sqlite3
+import time
 from pathlib import Path
 from typing import Any
 
@@ -146,3 +148,23 @@ def test_the_review_flow_waits_skips_time_and_hands_a_low_rating_over(db: Databa
         assert [s.step for s in turn.said] == ["", "sorry"]
     finally:
         trial.close()
+
+
+def test_a_scratch_copy_left_behind_is_swept_at_the_next_open(db: Database) -> None:
+    """A trial folder nothing wrote to for over an hour (the app quit with a trial open) is
+    deleted when the next trial opens; the new one stays until it is closed."""
+    left = db.path.parent / TRIAL_FOLDER / "trial-left"
+    left.mkdir(parents=True)
+    (left / "minichat.sqlite3").write_bytes(b"x" * 1000)
+    old = time.time() - 2 * 3600
+    for path in (left / "minichat.sqlite3", left):
+        os.utime(path, (old, old))
+    nodes: list[dict[str, Any]] = [{"id": "a", "type": "message", "text": "สวัสดีค่ะ"}]
+    trial = FlowTrial.open(db, db.path.parent, "ทักทาย", {"type": "button"}, nodes)
+    try:
+        assert not left.exists()
+        assert [p.name for p in (db.path.parent / TRIAL_FOLDER).iterdir()] == [trial.folder.name]
+        assert [s.step for s in trial.start().said] == ["a"]
+    finally:
+        trial.close()
+    assert not trial.folder.exists()
