@@ -67,7 +67,6 @@ class FlowSimulator(QWidget):
         self.ctx = ctx
         self.trial: flow_trial.FlowTrial | None = None
         self.flow: tuple[str, dict[str, Any], list[dict[str, Any]], int | None] | None = None
-        self.nodes: dict[str, dict[str, Any]] = {}
         self.quick_buttons: list[QPushButton] = []
         self.busy = False
         self._again = False  # a restart was asked for while busy
@@ -143,7 +142,6 @@ class FlowSimulator(QWidget):
         stored flow it is a version of, so other flows' buttons that start it start this
         version. Starts a new trial."""
         self.flow = (name, dict(trigger), [dict(n) for n in nodes], flow_id)
-        self.nodes = {str(n.get("id", "")): n for n in nodes}
         self._fill_starters()
         self.restart()
 
@@ -342,7 +340,8 @@ class FlowSimulator(QWidget):
         return box
 
     def _caption(self, step: str) -> str:
-        node = self.nodes.get(step) if step else None
+        # The trial's nodes, as validated: a node the editor gave no id has one there.
+        node = self.trial.nodes.get(step) if step and self.trial is not None else None
         if node is None:
             return self.tr("The bot's own answer (outside the flow)")
         return self.tr("From step: %1").replace("%1", step_title(node))

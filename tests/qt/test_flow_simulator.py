@@ -200,3 +200,30 @@ async def test_a_flow_loaded_while_a_trial_is_being_made_is_the_one_tried(
     await _turn(sim, lambda: qtbot.mouseClick(_button(sim, "เริ่มโฟลว์"), Qt.MouseButton.LeftButton))
     assert _texts(sim, "SimShop") == ["สวัสดีค่ะ ร้านเปิดแล้ว"]
     assert _texts(sim, "SimStep") == ["จากขั้น: ข้อความ · สวัสดีค่ะ ร้านเปิดแล้ว"]
+
+
+async def test_steps_the_editor_gave_no_id_are_named_in_english(
+    qtbot: Any, make_ctx: Callable[..., AppContext], new_db: Callable[[], Database]
+) -> None:
+    """Nodes without ids (the stored format fills them in) still get their captions, in
+    English when the app is in English; a typed keyword starts the flow."""
+    db, _ = _shop(new_db)
+    ctx = make_ctx(db, lang="en")
+    sim = _simulator(qtbot, ctx)
+    nodes: list[dict[str, Any]] = [
+        {"type": "question", "text": "Your phone number?", "var": "phone", "kind": "phone"},
+        {"type": "message", "text": "Thanks, we will call {phone}"},
+    ]
+    nodes[0]["next"] = "n2"
+    sim.load("Call back", {"type": "keyword", "keywords": ["callback"]}, nodes)
+    await until(lambda: sim.trial is not None and not sim.busy)
+    qtbot.keyClicks(sim.input, "a callback tomorrow")
+    await _turn(sim, lambda: qtbot.keyClick(sim.input, Qt.Key.Key_Return))
+    qtbot.keyClicks(sim.input, "081-234-5678")
+    await _turn(sim, lambda: qtbot.keyClick(sim.input, Qt.Key.Key_Return))
+    assert _texts(sim, "SimShop") == ["Your phone number?", "Thanks, we will call 0812345678"]
+    assert _texts(sim, "SimStep") == [
+        "From step: Question · Your phone number?",
+        "From step: Message · Thanks, we will call",
+    ]
+    assert _texts(sim, "SimNote") == ["The flow ended"]
