@@ -163,11 +163,12 @@ class FlowTrial:
         except OSError as exc:
             raise EnvironmentProblem(
                 "env.trial_folder",
-                f"cannot make a scratch folder in {root}: {exc.strerror}",
+                f"cannot make a scratch folder in {root}: {exc.strerror}; check that the disk"
+                " has room and can be written, then restart the trial",
                 path=str(root),
             ) from exc
         try:
-            copy = Database(db.backup_to(folder / paths.database_path(folder).name))
+            copy = Database(_copy_of(db, folder))
             with copy.write() as s:
                 stored = _store_flow(s, name, trigger, nodes, flow_id)
                 conv = _new_conversation(s, clock())
@@ -324,6 +325,20 @@ def _pictures(s: Session, data_dir: Path, replies: list[Outgoing]) -> dict[str, 
                 out[str(pid)] = str(local)
                 break
     return out
+
+
+def _copy_of(db: Database, folder: Path) -> Path:
+    """The shop database copied into ``folder``; :class:`EnvironmentProblem`
+    ``env.trial_copy`` when it cannot be written there (a full disk)."""
+    try:
+        return db.backup_to(folder / paths.database_path(folder).name)
+    except EnvironmentProblem as exc:
+        raise EnvironmentProblem(
+            "env.trial_copy",
+            f"cannot copy the shop's data for the trial into {folder}: {exc.message}; "
+            "free some disk space and restart the trial",
+            path=str(folder.parent),
+        ) from exc
 
 
 def _store_flow(

@@ -227,3 +227,22 @@ async def test_steps_the_editor_gave_no_id_are_named_in_english(
         "From step: Message · Thanks, we will call",
     ]
     assert _texts(sim, "SimNote") == ["The flow ended"]
+
+
+async def test_a_data_folder_where_no_copy_can_be_made_says_what_to_do(
+    qtbot: Any, make_ctx: Callable[..., AppContext], new_db: Callable[[], Database]
+) -> None:
+    """When the scratch folder cannot be made (here a file stands where trial/ goes), the
+    chat says so in Thai, where and what to do, and nothing starts."""
+    db, flows = _shop(new_db)
+    (db.path.parent / "trial").write_text("not a folder")
+    ctx = make_ctx(db)
+    sim = _simulator(qtbot, ctx)
+    finder = flows[builtins.BUILTIN_DISCOVERY]
+    sim.load(finder.name, finder.trigger, finder.nodes, finder.id)
+    await until(lambda: bool(_texts(sim, "SimNote")) and not sim.busy)
+    assert sim.trial is None
+    assert _texts(sim, "SimNote") == [
+        f"ยังทดลองไม่ได้: สร้างโฟลเดอร์ทดลองใน {db.path.parent / 'trial'} ไม่ได้"
+        " ตรวจดูว่าดิสก์ยังมีที่ว่างและเขียนได้ แล้วกดเริ่มใหม่"
+    ]
