@@ -54,6 +54,7 @@ CARD_WIDTH = 148
 PICTURE_HEIGHT = 84
 QR_SIZE = 200
 SNIPPET = 26  # characters of a step's text in its caption
+LEADING_VOWELS = "เแโใไ"
 BUBBLE_SHARE = 0.8  # of the chat's width, at most
 BUBBLE_PADDING = 24  # the bubble's padding (theme: 10 px a side) and a little air
 
@@ -630,7 +631,8 @@ def step_title(node: dict[str, Any]) -> str:
     if kind == "action":
         return t(_ACTIONS.get(str(node.get("action", "")), "Action"))
     name = t(_KINDS.get(kind, "Step"))
-    words = _PLACEHOLDER.sub("", str(node.get("text") or "")).split("\n")[0]
+    # A name filled in when sent ({order_number}) shows as "…": what is there depends.
+    words = _PLACEHOLDER.sub("…", str(node.get("text") or "")).split("\n")[0]
     words = " ".join(words.split())
     if kind == "wait":
         words = duration(int(node.get("minutes") or 0))
@@ -641,17 +643,24 @@ def step_title(node: dict[str, Any]) -> str:
 
 def _cut(words: str, limit: int) -> str:
     """``words`` cut to about ``limit`` characters at a space (Thai has none between words,
-    but one between phrases), else before a character that would leave a vowel or tone mark
-    without its letter."""
+    but one between phrases), else where no vowel or tone mark is parted from its letter."""
     if len(words) <= limit:
         return words
     head = words[:limit]
     space = head.rfind(" ")
     if space >= limit // 2:
-        return head[:space].rstrip() + "…"
-    while head and (unicodedata.category(words[len(head)]) == "Mn" or words[len(head)] in "ะาำ"):
-        head = head[:-1]
-    return head.rstrip() + "…"
+        head = head[:space]
+    else:
+        while head and _mark(words[len(head)]):
+            head = head[:-1]
+        while head and head[-1] in LEADING_VOWELS:  # written before the letter they go with
+            head = head[:-1]
+    return head.rstrip(" …") + "…"
+
+
+def _mark(char: str) -> bool:
+    """A Thai vowel or tone mark that belongs to the letter before it."""
+    return unicodedata.category(char) == "Mn" or char in "ะาำ"
 
 
 def duration(minutes: int) -> str:

@@ -20,7 +20,7 @@ from minichat_desktop.domain.models import Product
 from minichat_desktop.domain.shop import get_profile
 from minichat_desktop.storage.db import Database
 from minichat_desktop.ui.context import AppContext
-from minichat_desktop.ui.flow_simulator import FlowSimulator
+from minichat_desktop.ui.flow_simulator import FlowSimulator, duration, step_title
 from minichat_desktop.ui.inbox import ElidedLabel
 
 
@@ -224,7 +224,7 @@ async def test_steps_the_editor_gave_no_id_are_named_in_english(
     assert _texts(sim, "SimShop") == ["Your phone number?", "Thanks, we will call 0812345678"]
     assert _texts(sim, "SimStep") == [
         "From step: Question · Your phone number?",
-        "From step: Message · Thanks, we will call",
+        "From step: Message · Thanks, we will call …",
     ]
     assert _texts(sim, "SimNote") == ["The flow ended"]
 
@@ -246,3 +246,18 @@ async def test_a_data_folder_where_no_copy_can_be_made_says_what_to_do(
         f"ยังทดลองไม่ได้: สร้างโฟลเดอร์ทดลองใน {db.path.parent / 'trial'} ไม่ได้"
         " ตรวจดูว่าดิสก์ยังมีที่ว่างและเขียนได้ แล้วกดเริ่มใหม่"
     ]
+
+
+async def test_step_titles_read_as_the_owner_names_steps(
+    make_ctx: Callable[..., AppContext],
+) -> None:
+    """A step is named by its own label, else its kind and the start of its words (cut at a
+    phrase, or before a letter's vowel marks, never through them); a wait by its span."""
+    make_ctx()
+    long_thai = {"type": "question", "text": "ขอเบอร์โทรศัพท์ที่ติดต่อได้สะดวกที่สุดค่ะ"}
+    assert step_title(long_thai) == "คำถาม · ขอเบอร์โทรศัพท์ที่ติดต่อ…"
+    assert step_title({"type": "message", "text": "สวัสดี", "label": "ทักทาย"}) == "ทักทาย"
+    assert step_title({"type": "wait", "minutes": 1530}) == "รอเวลา · 1 วัน 1 ชั่วโมง 30 นาที"
+    assert step_title({"type": "action", "action": "apply_discount"}) == "ให้โค้ดส่วนลด"
+    assert step_title({"type": "condition", "field": "state.rating"}) == "เงื่อนไข"
+    assert duration(0) == "ครู่เดียว"
