@@ -43,8 +43,9 @@ from minichat_desktop import paths
 from minichat_desktop.domain.bot import cart as carts
 from minichat_desktop.domain.bot.engine import DialogueEngine, record_local_replies
 from minichat_desktop.domain.bot.flows import runtime
-from minichat_desktop.domain.bot.flows.definition import DONE, WAITING
+from minichat_desktop.domain.bot.flows.definition import DONE, WAITING, FlowView
 from minichat_desktop.domain.bot.flows.storage import save_flow
+from minichat_desktop.domain.bot.flows.validation import validate_flow
 from minichat_desktop.domain.bot.replies import Outgoing
 from minichat_desktop.domain.conversations import conversations as convs
 from minichat_desktop.domain.models import (
@@ -155,6 +156,7 @@ class FlowTrial:
         flows that start it start this version). Raises :class:`UserError` ``flow.invalid``
         / ``flow.bad_node`` when the flow cannot run as it is, and
         :class:`EnvironmentProblem` when the copy cannot be made."""
+        validate_flow(name, trigger, nodes)  # before copying: a wrong flow costs no copy
         root = data_dir / TRIAL_FOLDER
         _sweep(root)
         try:
@@ -167,6 +169,7 @@ class FlowTrial:
                 " has room and can be written, then restart the trial",
                 path=str(root),
             ) from exc
+        copy: Database | None = None
         try:
             copy = Database(_copy_of(db, folder))
             with copy.write() as s:
@@ -174,6 +177,8 @@ class FlowTrial:
                 conv = _new_conversation(s, clock())
             return cls(folder, copy, data_dir, stored.id, stored.nodes, stored.trigger, conv, clock)
         except BaseException:
+            if copy is not None:
+                copy.dispose()  # its files closed before they are deleted (Windows)
             shutil.rmtree(folder, ignore_errors=True)
             raise
 
@@ -343,7 +348,7 @@ def _copy_of(db: Database, folder: Path) -> Path:
 
 def _store_flow(
     s: Session, name: str, trigger: dict[str, Any], nodes: list[dict[str, Any]], flow_id: int | None
-) -> Any:
+) -> FlowView:
     """The flow saved in the copy, enabled and tried before every other flow; every run of
     the copy ended (only the trial's run may wake)."""
     s.execute(update(FlowRun).where(FlowRun.status != DONE).values(status=DONE))
