@@ -64,6 +64,13 @@ class Ops(QObject):
         finally:
             self._tell(frozenset(uow.changed))
 
+    async def call(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+        """Run ``fn(*args)`` off the UI thread with no unit of work of the shop's database:
+        for a use case that works on something of its own (the flow simulator's scratch
+        copy). Nothing is announced on :attr:`changed`: the shop's data did not change."""
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self._pool, lambda: fn(*args, **kwargs))
+
     def read_now(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
         """Synchronous read, for the first paint of a screen (keep these small)."""
         return self._read(fn, args, kwargs)

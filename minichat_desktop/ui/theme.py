@@ -185,6 +185,16 @@ QLabel[chip="warn"] {{ background: #FDF3DC; color: #8A5D00; border-radius: 11px;
     padding: 3px 12px; font-weight: 600; }}
 QLabel[chip="danger"] {{ background: #FCE8E8; color: {RED}; border-radius: 11px;
     padding: 3px 12px; font-weight: 600; }}
+/* The flow simulator's phone: the shop's bubbles white on the left, the shopper's green. */
+#SimPhone {{ background: #EBEEF2; border-radius: 8px; }}
+#SimShop {{ background: #FFFFFF; border-radius: 12px; padding: 6px 10px; }}
+#SimShopper {{ background: #D9F0E8; border-radius: 12px; padding: 6px 10px; }}
+#SimCard {{ background: #FFFFFF; border: 1px solid {LINE_COLOR}; border-radius: 8px; }}
+#SimStep, #SimNote {{ color: {MUTED}; font-size: 8pt; }}
+#SimPicture {{ background: {LINE_COLOR}; border-radius: 6px; color: {MUTED}; }}
+#SimPrice {{ color: {GREEN_DARK}; font-weight: 600; }}
+QPushButton[quick="true"] {{ border: 1px solid {GREEN}; color: {GREEN_DARK};
+    border-radius: 12px; padding: 3px 10px; }}
 """
 
 

@@ -511,3 +511,50 @@ def test_canned_replies_take_the_order_messages_placeholders(tmp_path: Path) -> 
         "คุณ{{customer_name}} ออเดอร์ {{order_status}} เลขพัสดุ {{tracking_number}}"
     )
     assert back["ปีกกา"] == "โปร {ลด 10%} ที่ {{shop_name}} :-}"
+
+
+def test_the_builtin_flows_wording_reaches_existing_shops(tmp_path: Path) -> None:
+    """A shop at 0011 with the built-in flows as shipped then gets the new wording on upgrade
+    (the budget question, the size button, the discount offer); a text the owner reworded
+    is kept, and a downgrade puts the older wording back."""
+    from minichat_desktop.domain.bot.flows import builtins
+    from minichat_desktop.domain.bot.flows.storage import list_flows, save_flow
+
+    folder = tmp_path / "data"
+    db = Database.open(folder)
+    with db.write() as s:
+        flows = {f.builtin: f for f in builtins.ensure_builtin_flows(s)}
+        review = flows[builtins.BUILTIN_REVIEW]
+        nodes = [
+            {**n, "text": "ขอบคุณที่อุดหนุนร้านเรานะ ให้ดาวหน่อย"} if n["id"] == "ask" else n
+            for n in review.nodes
+        ]
+        save_flow(s, review.name, review.trigger, nodes, flow_id=review.id)
+    db.dispose()
+    path = paths.database_path(folder)
+
+    def texts() -> str:
+        con = sqlite3.connect(path)
+        try:
+            rows = con.execute("SELECT nodes FROM flows ORDER BY id").fetchall()
+        finally:
+            con.close()
+        return json.dumps([json.loads(n) for (n,) in rows], ensure_ascii=False)
+
+    migrate.downgrade(path, "0011")
+    old = texts()
+    assert "งบประมาณเท่าไหร่คะ (พิมพ์ตัวเลขเป็นบาทได้เลย)" in old
+    assert '{"label": "ไม่ระบุ", "value": ""}' in old and "ไซส์ไหนก็ได้" not in old
+    assert "ให้โค้ด {discount_code}" in old
+    migrate.upgrade(path)
+    db = Database.open(folder)
+    try:
+        with db.read() as s:
+            now = json.dumps([f.nodes for f in list_flows(s)], ensure_ascii=False)
+    finally:
+        db.dispose()
+    assert "มีงบประมาณเท่าไหร่คะ (พิมพ์เป็นตัวเลขได้เลย เช่น 500)" in now
+    assert '"label": "ไซส์ไหนก็ได้"' in now and '"label": "ไม่ระบุ"' not in now
+    assert "รับโค้ด {discount_code} ลดเพิ่ม {discount_percent}% ไปเลยค่ะ" in now
+    assert "ขอบคุณที่อุดหนุนร้านเรานะ ให้ดาวหน่อย" in now  # the owner's words
+    assert "ได้รับสินค้าจากออเดอร์" not in now and "ได้รับสินค้าออเดอร์" not in now

@@ -449,7 +449,7 @@ def test_product_discovery_builtin(db: Database, chat: Chat, shop: BotShop) -> N
     assert texts(out)[0].startswith("ยินดีช่วยเลือกค่ะ")
     assert next(b.label for b in buttons(out)) == "ไม่เกิน 300 บาท"
     assert texts(chat.say("ห้าร้อย")) == [  # not a number: asked again
-        "ขอเป็นตัวเลขงบประมาณ เช่น 500 หรือกดปุ่มด้านล่างได้เลยค่ะ\n" + texts(out)[0]
+        "รบกวนพิมพ์งบเป็นตัวเลข เช่น 500 หรือกดปุ่มด้านล่างได้เลยค่ะ\n" + texts(out)[0]
     ]
     assert texts(chat.say("500")) == ["ชอบสีไหนเป็นพิเศษไหมคะ"]
     assert texts(chat.say("สีแดง")) == ["ใช้ไซส์อะไรคะ"]
@@ -618,7 +618,7 @@ def test_low_review_hands_over(db: Database, chat: Chat, shop: BotShop) -> None:
         sent = flows.on_order_delivered(s, order.id, utcnow())
     assert len(sent) == 1
     out = chat.say("1")
-    assert texts(out)[0].startswith("ขอโทษที่ยังไม่ประทับใจ")
+    assert texts(out)[0].startswith("ขออภัยที่ยังไม่ประทับใจ")
     with db.read() as s:
         assert convs.get_conversation(s, chat.conv).status == ConversationStatus.ESCALATED
         assert s.scalar(select(ProductReview.rating)) == 1

@@ -41,13 +41,15 @@ class PhraseRequest:
 @dataclass(frozen=True, slots=True)
 class Outgoing:
     """One message from the bot. ``image_path``: a local PNG to upload first and send as an
-    ``image`` (``body`` is then None; ``caption`` goes with it)."""
+    ``image`` (``body`` is then None; ``caption`` goes with it). ``step``: which node of a
+    flow said it (the flow simulator names the step; nothing sent carries it)."""
 
     body: p.Body | None
     quick_replies: tuple[p.Button, ...] = ()
     image_path: str | None = None
     caption: str | None = None
     phrase: PhraseRequest | None = None
+    step: str = ""  # the id of the flow node that said it ("" for the engine's own answers)
 
     @property
     def text(self) -> str:

@@ -68,9 +68,9 @@ def _discovery() -> list[Node]:
         ("ไม่จำกัดงบ", ""),
     )
     colors = _choices(*_same("ดำ", "ขาว", "แดง", "น้ำเงิน"), ("สีอะไรก็ได้", ""))
-    sizes = _choices(*_same("S", "M", "L", "XL"), ("ไม่ระบุ", ""))
-    ask_budget = "ยินดีช่วยเลือกค่ะ 😊 งบประมาณเท่าไหร่คะ (พิมพ์ตัวเลขเป็นบาทได้เลย)"
-    budget_error = "ขอเป็นตัวเลขงบประมาณ เช่น 500 หรือกดปุ่มด้านล่างได้เลยค่ะ"
+    sizes = _choices(*_same("S", "M", "L", "XL"), ("ไซส์ไหนก็ได้", ""))
+    ask_budget = "ยินดีช่วยเลือกค่ะ 😊 มีงบประมาณเท่าไหร่คะ (พิมพ์เป็นตัวเลขได้เลย เช่น 500)"
+    budget_error = "รบกวนพิมพ์งบเป็นตัวเลข เช่น 500 หรือกดปุ่มด้านล่างได้เลยค่ะ"
     return [
         _question(
             "budget",
@@ -105,8 +105,8 @@ def _abandoned() -> list[Node]:
         _action("cart", "show_cart", "offer"),
         _message(
             "offer",
-            "ให้โค้ด {discount_code} ลดเพิ่ม {discount_percent}% ใช้ได้ถึง {discount_until} "
-            "ใส่ไว้ในตะกร้าให้แล้วค่ะ",
+            "รับโค้ด {discount_code} ลดเพิ่ม {discount_percent}% ไปเลยค่ะ 🎁 "
+            "ใส่ไว้ในตะกร้าให้แล้ว ใช้ได้ถึง {discount_until}",
         ),
     ]
 
@@ -114,7 +114,7 @@ def _abandoned() -> list[Node]:
 def _review() -> list[Node]:
     """A rating (three days to answer), saved; a low one goes to a person."""
     stars = _choices(*(("⭐" * n, str(n)) for n in range(5, 0, -1)))
-    ask = "ได้รับสินค้าออเดอร์ {order_number} แล้วใช่ไหมคะ 😊 รบกวนให้คะแนนความพึงพอใจหน่อยนะคะ"
+    ask = "ได้รับสินค้าจากออเดอร์ {order_number} แล้วใช่ไหมคะ 😊 รบกวนให้คะแนนความพึงพอใจหน่อยนะคะ"
     return [
         _question(
             "ask",
@@ -141,7 +141,7 @@ def _review() -> list[Node]:
         {
             "id": "sorry",
             "type": "handoff",
-            "text": "ขอโทษที่ยังไม่ประทับใจนะคะ 🙏 เจ้าหน้าที่จะรีบติดต่อกลับเพื่อดูแลค่ะ",
+            "text": "ขออภัยที่ยังไม่ประทับใจนะคะ 🙏 เจ้าหน้าที่จะรีบติดต่อกลับไปดูแลค่ะ",
             "note": "ลูกค้าให้คะแนน {rating} ดาว ออเดอร์ {order_number}",
             "next": "",
         },

@@ -6,13 +6,15 @@ One run is active per conversation; starting another ends it. :func:`on_message`
 first chance at every shopper message the engine answers: a run waiting for an answer takes
 it (validated; :data:`MAX_TRIES` wrong answers in a row, or "ยกเลิก", end the run and let the
 engine answer), otherwise a trigger may start a flow. A run goes through at most
-:data:`MAX_STEPS` nodes per message, so a loop of conditions ends.
+:data:`MAX_STEPS` nodes per message, so a loop of conditions ends. Each reply a node makes
+carries that node's id (:attr:`Outgoing.step`).
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import re
+from dataclasses import replace
 from decimal import Decimal
 from typing import Any
 
@@ -133,6 +135,7 @@ def _advance(
             run.status = DONE
             break
         kind = node["type"]
+        before = len(out)
         if kind == "message":
             buttons = tuple(
                 postback(str(b["label"]), f"{BUTTON_PREFIX}{int(b['flow'])}")
@@ -141,7 +144,7 @@ def _advance(
             out.append(text(fill_text(session, run, node["text"]), buttons))
             _goto(run, node.get("next", ""))
         elif kind == "question":
-            out.append(_ask(session, run, flow, node))
+            out.append(replace(_ask(session, run, flow, node), step=node["id"]))
             run.status = WAITING
             minutes = node.get("timeout_minutes")
             run.wake_at = now + dt.timedelta(minutes=minutes) if minutes else None
@@ -162,6 +165,7 @@ def _advance(
                 out.append(text(checkout.error_text(exc, lang)))
             if run.status != DONE:
                 _goto(run, node.get("next", ""))
+        out[before:] = [replace(o, step=node["id"]) for o in out[before:]]
     else:
         run.status = DONE  # a loop with no question or wait in it
     run.updated_at = now
@@ -291,7 +295,8 @@ def on_message(
             error = node.get("error") or (
                 "ขอคำตอบตามตัวเลือกด้านล่างนะคะ" if lang != "en" else "Please answer from the choices."
             )
-            return [_ask(session, run, flow, node, fill_text(session, run, error))]
+            again = _ask(session, run, flow, node, fill_text(session, run, error))
+            return [replace(again, step=node["id"])]
     if not may_start or checkout.in_checkout(carts.get_cart(session, conversation_id)):
         return None
     flow = _triggered(session, said, result)
