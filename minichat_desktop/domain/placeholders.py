@@ -16,6 +16,7 @@ from typing import Final
 
 __all__ = [
     "FIELDS",
+    "UNNAMED",
     "BadPlaceholder",
     "field_name",
     "names_in",
@@ -35,6 +36,11 @@ FIELDS: Final[dict[str, tuple[str, str]]] = {
     "refunded": ("ยอดที่คืน", "Amount refunded"),
     "shop_name": ("ชื่อร้าน", "Shop name"),
 }
+
+
+# {customer_name} for a shopper who gave no name: texts say "คุณ{customer_name}", so it reads
+# "คุณลูกค้า" (never "คุณ " nor "คุณคุณลูกค้า").
+UNNAMED: Final = "ลูกค้า"
 
 
 class BadPlaceholder(ValueError):

@@ -14,10 +14,11 @@ from __future__ import annotations
 import copy
 from typing import Any
 
-from PySide6.QtCore import QMimeData, QPointF, Qt
+from PySide6.QtCore import QMimeData, QPointF, Qt, QTimer
 from PySide6.QtGui import (
     QAction,
     QColor,
+    QHideEvent,
     QIcon,
     QKeySequence,
     QPixmap,
@@ -57,6 +58,7 @@ from minichat_desktop.ui.dialogs import ask
 from minichat_desktop.ui.errors import error_text, show_error
 from minichat_desktop.ui.flow_canvas import KIND_COLOURS, FlowCanvas, step_mime
 from minichat_desktop.ui.flow_forms import ShopLists, StepForm, combo
+from minichat_desktop.ui.flow_simulator import FlowSimulator
 from minichat_desktop.ui.i18n import current_language, t
 from minichat_desktop.ui.theme import push_button
 
@@ -185,6 +187,11 @@ class FlowsScreen(QWidget):
         self.split = split
         self._narrow: bool | None = None
         self._build_actions()
+        self.undo_stack.indexChanged.connect(lambda _i: self.flow_edited())
+        self.name.textChanged.connect(lambda _t: self.flow_edited())
+        self.keywords.textChanged.connect(lambda _t: self.flow_edited())
+        self.trigger_type.currentIndexChanged.connect(lambda _i: self.flow_edited())
+        self.trigger_event.currentIndexChanged.connect(lambda _i: self.flow_edited())
         self.reload_now()
 
     # ------------------------------------------------------------------ building
@@ -322,7 +329,40 @@ class FlowsScreen(QWidget):
         scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         scroll.setWidget(self.form)
         self.side_tabs.addTab(scroll, self.tr("Step"))
+        self.simulator = FlowSimulator(self.ctx)
+        self.side_tabs.addTab(self.simulator, self.tr("Try it"))
+        self.side_tabs.currentChanged.connect(self._side_tab_changed)
+        self._try_timer = QTimer(self, singleShot=True, interval=800)
+        self._try_timer.timeout.connect(self._try_now)
         return self.side_tabs
+
+    # ------------------------------------------------------------------ trying the flow
+
+    def trying(self) -> bool:
+        """Whether the owner is looking at the chat simulator."""
+        return self.side_tabs.currentWidget() is self.simulator and self.isVisible()
+
+    def _side_tab_changed(self, _index: int) -> None:
+        if self.side_tabs.currentWidget() is self.simulator:
+            self._try_now()
+        else:
+            self.simulator.shutdown()  # the scratch copy is not kept while nobody tries
+
+    def _try_now(self) -> None:
+        """The simulator tries the flow as it is on screen (unsaved edits included)."""
+        if self.trying():
+            name, trigger, nodes = self.definition()
+            self.simulator.load(name, trigger, nodes, flow_id=self.flow_id)
+
+    def flow_edited(self) -> None:
+        """The flow changed on screen: tried again once the owner pauses."""
+        if self.trying():
+            self._try_timer.start()
+
+    def hideEvent(self, event: QHideEvent) -> None:
+        self._try_timer.stop()
+        self.simulator.shutdown()
+        super().hideEvent(event)
 
     def _build_actions(self) -> None:
         self.undo_action = QAction(self.tr("Undo"), self)
@@ -408,6 +448,7 @@ class FlowsScreen(QWidget):
         self.undo_stack.clear()
         self.apply(nodes, "", rebuild_form=True)
         self.canvas.fit()
+        self.flow_edited()
 
     def _trigger_changed(self) -> None:
         kind = self.trigger_type.currentData()

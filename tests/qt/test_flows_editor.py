@@ -11,7 +11,7 @@ from typing import Any
 from PySide6.QtCore import QEvent, QPoint, QPointF, Qt
 from PySide6.QtGui import QContextMenuEvent, QDragEnterEvent, QDropEvent, QKeyEvent
 from PySide6.QtTest import QTest
-from PySide6.QtWidgets import QApplication, QComboBox, QMenu
+from PySide6.QtWidgets import QApplication, QComboBox, QLabel, QMenu, QPushButton
 from support.waiting import until
 
 from minichat_desktop.domain.bot import flows
@@ -228,6 +228,36 @@ async def test_build_a_flow_from_nothing_connect_undo_save_reload(
     assert again.canvas.cards[cond_id].summary == "ถามคะแนน เท่ากับ ไม่พอใจ"
     click_card(again, saved.nodes[0]["id"])
     assert again.form.fields["text_edit"].chips() == ["ชื่อลูกค้า"]  # type: ignore[attr-defined]
+    await try_it(again, qtbot)
+
+
+async def try_it(screen: FlowsScreen, qtbot: Any) -> None:
+    """The saved flow, run in the screen's "ลองคุย" tab: the keyword starts it, an answer
+    button takes the condition's "yes" branch to the hand-over; leaving the tab drops the
+    scratch copy of the shop's data."""
+    screen.show()
+    screen.side_tabs.setCurrentWidget(screen.simulator)
+    sim = screen.simulator
+    await until(lambda: sim.trial is not None and not sim.busy)
+    folder = sim.trial.folder  # type: ignore[union-attr]
+    seen = sim.turns
+    sim.input.setText("รีวิว")
+    sim.send()
+    await until(lambda: sim.turns > seen and not sim.busy)
+    said = [
+        label.text() for label in sim.chat.findChildren(QLabel) if label.objectName() == "SimShop"
+    ]
+    assert said[0] == "สวัสดีค่ะ คุณลูกค้า {promo}" and said[-1] == "พอใจไหมคะ"
+    seen = sim.turns
+    [unhappy] = [b for b in sim.findChildren(QPushButton) if b.text() == "ไม่พอใจ"]
+    unhappy.click()
+    await until(lambda: sim.turns > seen and not sim.busy)
+    said = [
+        label.text() for label in sim.chat.findChildren(QLabel) if label.objectName() == "SimShop"
+    ]
+    assert said[-1] == "ขอโทษค่ะ"
+    screen.side_tabs.setCurrentIndex(0)
+    assert sim.trial is None and not folder.exists()
 
 
 async def test_delete_key_removes_a_step_and_undo_brings_it_back(

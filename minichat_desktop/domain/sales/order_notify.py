@@ -176,7 +176,7 @@ def values_for(
         "tracking_url": tracking_url(order.carrier, order.tracking_number) or "",
         "total": chat_baht(order.total_satang),
         "refunded": chat_baht(back) if back else "",
-        "customer_name": order.customer_name or order.ship_name,
+        "customer_name": order.customer_name or order.ship_name or placeholders.UNNAMED,
         "shop_name": shop_name,
     }
 
@@ -248,7 +248,7 @@ def tell_shopper(
 def render_canned(session: Session, text: str, conversation_id: int) -> str:
     """A canned reply for a chat: its placeholders filled from the chat's latest order (else
     its customer's), the customer and the shop, with the same values an order message would
-    have ("฿1,040", "จัดส่งแล้ว"); a customer without a name is "คุณลูกค้า"."""
+    have ("฿1,040", "จัดส่งแล้ว"); a customer without a name is "ลูกค้า" (placeholders.UNNAMED)."""
     conv = convs.get_conversation(session, conversation_id)
     order_id = session.scalar(
         select(Order.id).where(Order.conversation_ref == conv.ref).order_by(Order.id.desc())
@@ -262,5 +262,6 @@ def render_canned(session: Session, text: str, conversation_id: int) -> str:
         if order_id is not None
         else {"shop_name": shop}
     )
-    values["customer_name"] = conv.customer_name or values.get("customer_name") or "คุณลูกค้า"
+    if conv.customer_name or "customer_name" not in values:
+        values["customer_name"] = conv.customer_name or placeholders.UNNAMED
     return render(text, values)

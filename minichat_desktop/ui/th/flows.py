@@ -2,6 +2,7 @@
 and the flows' domain errors."""
 
 TEXTS = {
+    "Try it": "ลองคุย",
     "shows {n}": "แสดง {n} ชิ้น",
     "{p}% off for {h} h": "ลด {p}% ใช้ได้ {h} ชม.",
     "built-in": "ในตัว",

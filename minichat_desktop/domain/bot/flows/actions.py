@@ -38,6 +38,7 @@ from minichat_desktop.domain.models import (
     ProductVariant,
     utcnow,
 )
+from minichat_desktop.domain.placeholders import UNNAMED
 from minichat_desktop.domain.shop import get_profile
 from minichat_desktop.domain.thai import format_baht, satang_to_decimal
 from minichat_desktop.errors import UserError
@@ -49,15 +50,16 @@ class _Safe(dict[str, Any]):
 
 
 def fill_text(session: Session, run: FlowRun, template: str) -> str:
-    """A node's text with ``{var}`` of the run's state and ``{shop}``, ``{customer_name}``,
-    ``{cart_total}`` filled in; an unknown name is left empty, a malformed text is kept."""
+    """A node's text with ``{var}`` of the run's state and ``{shop}``, ``{customer_name}``
+    (:data:`UNNAMED` for a shopper who gave no name), ``{cart_total}`` filled in; an unknown
+    name is left empty, a malformed text is kept."""
     values = _Safe({k: v for k, v in (run.state or {}).items() if not isinstance(v, dict | list)})
     if "{shop}" in template:
         values["shop"] = get_profile(session).name
     if "{customer_name}" in template:
         conv = session.get(Conversation, run.conversation_id)
         c = session.get(Customer, conv.customer_id) if conv and conv.customer_id else None
-        values["customer_name"] = c.name if c else ""
+        values["customer_name"] = (c.name if c else "") or UNNAMED
     if "{cart_total}" in template:
         values["cart_total"] = format_baht(
             carts.get_cart(session, run.conversation_id).goods_satang
