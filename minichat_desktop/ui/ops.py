@@ -64,6 +64,12 @@ class Ops(QObject):
         finally:
             self._tell(frozenset(uow.changed))
 
+    async def call(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+        """Run ``fn(*args)`` off the UI thread, for work that needs no database: a network
+        call that may wait seconds (Help → About's update check)."""
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self._pool, lambda: fn(*args, **kwargs))
+
     def read_now(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
         """Synchronous read, for the first paint of a screen (keep these small)."""
         return self._read(fn, args, kwargs)
