@@ -99,9 +99,9 @@ class AboutDialog(QDialog):
                 (self.log_label, self.log_path, self.open_logs),
             ]
         ):
-            folders.addWidget(label, row, 0, Qt.AlignmentFlag.AlignTop)
+            folders.addWidget(label, row, 0)
             folders.addWidget(path, row, 1)
-            folders.addWidget(button, row, 2, Qt.AlignmentFlag.AlignTop)
+            folders.addWidget(button, row, 2)
 
         self.check_button = QPushButton(clicked=self.check_updates)
         self.check_button.setProperty("primary", True)
@@ -119,17 +119,26 @@ class AboutDialog(QDialog):
         buttons.rejected.connect(self.reject)
         self.close_button = buttons.button(QDialogButtonBox.StandardButton.Close)
 
+        logo = QLabel()
+        logo.setPixmap(theme.icon("minichat").pixmap(48, 48))
+        names = QVBoxLayout()
+        names.setSpacing(2)
+        names.addWidget(self.title)
+        names.addWidget(self.version)
+        head = QHBoxLayout()
+        head.setSpacing(12)
+        head.addWidget(logo)
+        head.addLayout(names, 1)
+
         lay = QVBoxLayout(self)
         lay.setSpacing(10)
-        lay.addWidget(self.title)
-        lay.addWidget(self.version)
+        lay.addLayout(head)
         lay.addLayout(folders)
         lay.addLayout(check_row)
         lay.addWidget(self.answer)
         lay.addStretch(1)
         lay.addWidget(buttons)
-        self.setWindowIcon(theme.icon("minichat"))
-        self.resize(620, 340)
+        self.resize(620, self.sizeHint().height())
         self.retranslate()
 
     @staticmethod
