@@ -25,6 +25,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
+from bench_inbox import cold_start
 from support.frozen import PROJECT, clean_env
 
 
@@ -50,34 +51,6 @@ def time_version(exe: Path, runs: int) -> list[float]:
         subprocess.run([str(exe), "--version"], env=clean_env(), capture_output=True, check=True)
         took.append((time.perf_counter() - t0) * 1000)
     return took
-
-
-def time_window(command: list[str], folder: Path, runs: int) -> tuple[list[float], list[float]]:
-    """Milliseconds to the window shown and to every screen built, for each run."""
-    shown, ready = [], []
-    env = clean_env(MINICHAT_BENCH_STARTUP="1", MINICHAT_NO_BROWSER="1")
-    if command[0] == sys.executable:  # the source checkout needs its own path back
-        env["PYTHONPATH"] = str(PROJECT)
-    for _ in range(runs):
-        t0 = time.perf_counter()
-        proc = subprocess.Popen(
-            [*command, "--data-dir", str(folder)],
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-            env=env,
-        )
-        assert proc.stdout is not None
-        for line in proc.stdout:
-            if line.startswith('{"event": "window-shown"'):
-                shown.append((time.perf_counter() - t0) * 1000)
-            elif line.startswith('{"event": "all-screens-ready"'):
-                ready.append((time.perf_counter() - t0) * 1000)
-                break
-        _, err = proc.communicate(timeout=120)
-        if len(shown) != len(ready) or not ready:
-            raise SystemExit(f"the app did not start: {err[-2000:]}")
-    return shown, ready
 
 
 def _line(name: str, values: list[float]) -> str:
@@ -111,11 +84,15 @@ def main() -> int:
             capture_output=True,
             check=True,
         )
-        for name, command in (
-            ("frozen", [str(exe)]),
-            ("source checkout", [sys.executable, "-m", "minichat_desktop.cli"]),
+        for name, command, env in (
+            ("frozen", [str(exe)], clean_env()),
+            (
+                "source checkout",
+                [sys.executable, "-m", "minichat_desktop.cli"],
+                {**clean_env(), "PYTHONPATH": str(PROJECT)},
+            ),
         ):
-            shown, ready = time_window(command, shop, args.runs + 1)
+            shown, ready, _stalls = cold_start(shop, args.runs + 1, command, env)
             print(_line(f"{name}: window shown", shown))
             print(_line(f"{name}: every screen built", ready))
     return 0
