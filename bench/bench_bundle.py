@@ -1,6 +1,7 @@
 """The installable program's size on disk and its start-up time (issue 18 item 3).
 
-Measures the bundle scripts/package built (``dist/MiniChat``, or ``--bundle``):
+Measures the bundle scripts/package built (``dist/MiniChat``, built first when it is not
+there; or ``--bundle``):
 
 - size on disk (allocated blocks, as ``du`` counts them) and file count, and its biggest parts;
 - ``minichat --version``: process start to exit (the frozen interpreter's own start-up);
@@ -67,6 +68,9 @@ def main() -> int:
     ap.add_argument("--runs", type=int, default=5, help="runs after the first (default 5)")
     args = ap.parse_args()
     exe = args.bundle / ("minichat.exe" if os.name == "nt" else "minichat")
+    if not exe.is_file() and args.bundle == PROJECT / "dist" / "MiniChat":
+        print("no bundle yet: building it (scripts/package)", flush=True)
+        subprocess.run(["bash", str(PROJECT / "scripts" / "package")], check=True)
     if not exe.is_file():
         raise SystemExit(f"no {exe}: build it with scripts/package")
 
