@@ -88,6 +88,38 @@ def demo_orders(demo_folder: Path, program: Path) -> list[dict[str, Any]]:
     return list(json.loads(done.stdout))
 
 
+# What the program reads from files, by path inside the bundle's _internal folder: each is
+# looked up at run time (not imported), so a build that left it out would still start.
+INSIDE = (
+    "PySide6/Qt/plugins/platforms/libqxcb.so",
+    "PySide6/Qt/plugins/platforms/libqoffscreen.so",
+    "PySide6/Qt/plugins/platforms/libqwayland.so",
+    "PySide6/Qt/plugins/iconengines/libqsvgicon.so",
+    "PySide6/Qt/plugins/imageformats/libqsvg.so",
+    "PySide6/Qt/plugins/imageformats/libqjpeg.so",
+    "PySide6/Qt/plugins/multimedia/libffmpegmediaplugin.so",
+    "fontpkg_sarabun/files/Sarabun-Regular.ttf",
+    "fontpkg_sarabun/files/Sarabun-Bold.ttf",
+    "pythainlp/corpus/words_th.txt",
+    "resources/icons/minichat.svg",
+    "resources/sounds/notify.wav",
+    "migrations/env.py",
+    "relay/static/widget.js",
+    "relay/static/demo.html",
+    "reportlab/fonts/Vera.ttf",
+    "zxingcpp/zxingcpp.abi3.so",
+    "escpos/capabilities.json",
+)
+
+
+def test_the_bundle_holds_what_is_read_from_files(program: Path) -> None:
+    inside = program.parent / "_internal"
+    assert [p for p in INSIDE if not (inside / p).is_file()] == []
+    shipped = sorted(p.name for p in (inside / "migrations" / "versions").glob("*.py"))
+    assert shipped == sorted(p.name for p in (PROJECT / "migrations" / "versions").glob("*.py"))
+    assert not (inside / "PySide6" / "Qt" / "lib" / "libQt6WebEngineCore.so.6").exists()
+
+
 def test_version_is_the_package_version(minichat: Run) -> None:
     done = minichat("--version")
     assert done.returncode == 0, done.stderr
@@ -232,11 +264,15 @@ def test_demo_starts_its_relay_from_the_frozen_program(
         assert len(js.read()) > 1000
     children = _children(proc.pid)
     assert [c[:2] for c in children.values()] == [[str(program), "__relay__"]], children
+    relay_pid = next(iter(children))
+    # What the app's children start with: not the bundle's library path (the browser and the
+    # file manager it starts must load the system's libraries).
+    environ = Path(f"/proc/{relay_pid}/environ").read_bytes().split(b"\0")
+    assert not [v for v in environ if v.startswith(b"LD_LIBRARY_PATH=")], environ
     code, err = _stop(proc)
     assert code == 0, err
     for bad in BAD:
         assert bad not in err, err
-    relay_pid = next(iter(children))
     deadline = time.monotonic() + 10  # the relay sees its pipe close and stops by itself
     while Path(f"/proc/{relay_pid}").exists() and time.monotonic() < deadline:
         time.sleep(0.05)
