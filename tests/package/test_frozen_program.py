@@ -7,6 +7,7 @@ computer). Each runs the program as a separate process with nothing of the proje
 from __future__ import annotations
 
 import json
+import os
 import re
 import signal
 import subprocess
@@ -175,14 +176,14 @@ def running(program: Path, tmp_path: Path) -> Iterator[Callable[..., subprocess.
     """Starts the frozen app (the window, offscreen); stops it with SIGTERM afterwards."""
     started: list[subprocess.Popen[str]] = []
 
-    def start(*args: str) -> subprocess.Popen[str]:
+    def start(*args: str, **env: str) -> subprocess.Popen[str]:
         cwd = tmp_path / "cwd"
         cwd.mkdir(exist_ok=True)
         proc = subprocess.Popen(
             [str(program), *args],
             cwd=cwd,
             # MINICHAT_TELL_SHOWN: the app prints {"event": "window-shown"} at its first paint
-            env=clean_env(MINICHAT_TELL_SHOWN="1", MINICHAT_NO_BROWSER="1"),
+            env=clean_env(MINICHAT_TELL_SHOWN="1", MINICHAT_NO_BROWSER="1", **env),
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             text=True,
@@ -230,6 +231,36 @@ def test_window_runs_ten_seconds_with_a_clean_log(
     for bad in BAD:
         assert bad not in err, err
         assert bad not in log, log
+
+
+@pytest.fixture
+def x_display() -> Iterator[str]:
+    """A real X server (Xvfb, from scripts/setup) on a display number it picks itself."""
+    read, write = os.pipe()
+    server = subprocess.Popen(
+        ["Xvfb", "-displayfd", str(write), "-screen", "0", "1366x768x24", "-nolisten", "tcp"],
+        pass_fds=(write,),
+        stderr=subprocess.DEVNULL,
+    )
+    os.close(write)
+    with os.fdopen(read) as chosen:
+        display = chosen.readline().strip()
+    assert display.isdigit(), "Xvfb did not start"
+    yield f":{display}"
+    server.terminate()
+    server.wait(10)
+
+
+def test_window_opens_on_an_x_server_with_the_bundled_xcb_plugin(
+    running: Callable[..., subprocess.Popen[str]], demo_folder: Path, x_display: str
+) -> None:
+    """Not only offscreen: the xcb platform plugin and the libraries it needs are inside."""
+    proc = running("--data-dir", str(demo_folder), QT_QPA_PLATFORM="xcb", DISPLAY=x_display)
+    _shown(proc)
+    code, err = _stop(proc)
+    assert code == 0, err
+    for bad in BAD:
+        assert bad not in err, err
 
 
 def _children(pid: int) -> dict[int, list[str]]:

@@ -29,6 +29,6 @@ def clean_env(**extra: str) -> dict[str, str]:
         PATH=os.pathsep.join(path),
         QT_QPA_PLATFORM="offscreen",
         PYTHON_KEYRING_BACKEND="minichat_desktop.keyring_memory.MemoryKeyring",
-        **extra,
     )
+    env.update(extra)
     return env
