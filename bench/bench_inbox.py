@@ -190,18 +190,30 @@ async def measure_inbox(folder: Path, samples: int, conversations: int) -> dict[
     return result
 
 
-def cold_start(folder: Path, runs: int) -> tuple[list[float], list[float], list[float]]:
+def cold_start(
+    folder: Path,
+    runs: int,
+    command: list[str] | None = None,
+    env: dict[str, str] | None = None,
+) -> tuple[list[float], list[float], list[float]]:
     """Wall time from starting the process to (1) the window painted with the inbox usable and
     (2) every screen built (``MINICHAT_BENCH_STARTUP=1`` makes the app say so, then quit), and
-    (3) the longest the window could not answer input in between."""
+    (3) the longest the window could not answer input in between. ``command`` is the app
+    (default: this interpreter's ``-m minichat_desktop.cli``; bench_bundle.py passes the frozen
+    program) and ``env`` its environment (default: this one)."""
     shown_ms: list[float] = []
     ready_ms: list[float] = []
     stalls_ms: list[float] = []
-    env = {**os.environ, "MINICHAT_BENCH_STARTUP": "1", "MINICHAT_NO_BROWSER": "1"}
+    env = {**(os.environ if env is None else env), "MINICHAT_BENCH_STARTUP": "1"}
+    env["MINICHAT_NO_BROWSER"] = "1"
     for _ in range(runs):
         t0 = time.perf_counter()
         proc = subprocess.Popen(
-            [sys.executable, "-m", "minichat_desktop.cli", "--data-dir", str(folder)],
+            [
+                *(command or [sys.executable, "-m", "minichat_desktop.cli"]),
+                "--data-dir",
+                str(folder),
+            ],
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             text=True,

@@ -19,12 +19,25 @@ import sys
 import traceback
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
-from minichat_desktop import commands, paths
+from minichat_desktop import build_info, commands, paths
 from minichat_desktop.commands.common import EXIT_ENV, EXIT_OK, EXIT_USER, CommandSet, Parser
 from minichat_desktop.errors import EnvironmentProblem, UserError
 
 log = logging.getLogger("minichat")
+
+
+class _Version(argparse.Action):
+    """``--version``: reads the version only when asked (the parser is built on every run)."""
+
+    def __init__(self, option_strings: Sequence[str], dest: str, **kwargs: Any) -> None:
+        super().__init__(option_strings, dest, nargs=0, default=argparse.SUPPRESS, **kwargs)
+
+    def __call__(self, parser: argparse.ArgumentParser, *_args: object, **_kw: object) -> None:
+        built = build_info.build_date()
+        print(f"MiniChat {build_info.version()}" + (f" (built {built})" if built else ""))
+        parser.exit()
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -52,6 +65,7 @@ def build_parser() -> argparse.ArgumentParser:
         "the keyring)",
     )
     p.add_argument("-v", "--verbose", action="store_true", help="log more")
+    p.add_argument("--version", action=_Version, help="print the version and exit")
     p.set_defaults(func=commands.DEFAULT)
     sub = p.add_subparsers(title="commands", metavar="COMMAND", parser_class=Parser)
     command_set = CommandSet(sub)

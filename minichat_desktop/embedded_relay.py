@@ -18,10 +18,29 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
+from minichat_desktop import build_info
 from minichat_desktop.errors import EnvironmentProblem
 from minichat_desktop.files import atomic_write_bytes
 
 log = logging.getLogger(__name__)
+
+# In the frozen program sys.executable is MiniChat itself, with no ``-m``: its entry point
+# (packaging/minichat_entry.py) runs the relay's command line when this comes first instead.
+FROZEN_RELAY_COMMAND = "__relay__"
+
+
+def relay_command() -> list[str]:
+    """How to start ``minichat-relay``: this interpreter with ``-m relay``, or, frozen, this
+    program with its hidden relay command (no system Python is needed either way)."""
+    if build_info.frozen():
+        return [sys.executable, FROZEN_RELAY_COMMAND]
+    return [sys.executable, "-m", "relay"]
+
+
+def _no_window() -> int:
+    """On Windows the relay is a console program: without this flag each start would open a
+    console window beside the app."""
+    return getattr(subprocess, "CREATE_NO_WINDOW", 0)
 
 
 @dataclass
@@ -35,10 +54,11 @@ class EmbeddedRelay:
 
     def _cli(self, *args: str) -> dict[str, object]:
         res = subprocess.run(
-            [sys.executable, "-m", "relay", "--data-dir", str(self.data_dir), *args],
+            [*relay_command(), "--data-dir", str(self.data_dir), *args],
             capture_output=True,
             text=True,
             timeout=60,
+            creationflags=_no_window(),
         )
         if res.returncode != 0:
             raise EnvironmentProblem(
@@ -88,9 +108,7 @@ class EmbeddedRelay:
         this process ends, however it ends, the relay sees the pipe close and stops."""
         proc = subprocess.Popen(
             [
-                sys.executable,
-                "-m",
-                "relay",
+                *relay_command(),
                 "--data-dir",
                 str(self.data_dir),
                 "serve",
@@ -106,6 +124,7 @@ class EmbeddedRelay:
             stderr=subprocess.DEVNULL,
             text=True,
             env={**os.environ, "PYTHONUNBUFFERED": "1"},
+            creationflags=_no_window(),
         )
         assert proc.stdout is not None
         line = proc.stdout.readline()

@@ -8,6 +8,7 @@ variable, or the OS user-data folder (``%LOCALAPPDATA%\\MiniChat`` on Windows,
 from __future__ import annotations
 
 import os
+import sys
 from pathlib import Path
 
 import platformdirs
@@ -40,5 +41,10 @@ def media_dir(folder: Path) -> Path:
 
 
 def project_root() -> Path:
-    """The source checkout (migrations/ and resources/ live beside the package)."""
+    """The folder migrations/ and resources/ live in: the source checkout, beside the package;
+    in the frozen program the bundle's own folder (PyInstaller's ``sys._MEIPASS``), where
+    packaging/minichat.spec puts them."""
+    bundle = getattr(sys, "_MEIPASS", None)
+    if bundle:
+        return Path(bundle)
     return Path(__file__).resolve().parent.parent

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, ClassVar
 from PySide6.QtCore import QByteArray, QEvent, QSize, Qt, QTimer, QUrl, Signal, Slot
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence, QResizeEvent, QShortcut
 from PySide6.QtWidgets import (
+    QDialog,
     QHBoxLayout,
     QLabel,
     QListWidget,
@@ -30,6 +31,7 @@ from minichat_desktop.sync.status import LinkState, Status
 from minichat_desktop.ui import theme
 from minichat_desktop.ui.chat_models import conversation_title
 from minichat_desktop.ui.context import AppContext
+from minichat_desktop.ui.dialogs import ask
 from minichat_desktop.ui.i18n import t
 from minichat_desktop.ui.inbox import InboxScreen
 from minichat_desktop.ui.notifications_panel import NotificationsPanel
@@ -195,6 +197,15 @@ class MainWindow(QMainWindow):
         self.bell.setAutoRaise(True)
         self.bell.clicked.connect(self.show_notifications)
         self.statusBar().addPermanentWidget(self.bell)
+        self.help_button = QToolButton()
+        self.help_button.setAutoRaise(True)
+        self.help_button.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
+        help_menu = QMenu(self.help_button)
+        self.about_action = help_menu.addAction("", self.show_about)
+        self.about_action.setMenuRole(QAction.MenuRole.AboutRole)
+        self.help_button.setMenu(help_menu)
+        self.statusBar().addPermanentWidget(self.help_button)
+        self.dialog: QDialog | None = None  # the dialog open now (ui/dialogs.ask sets it)
         self.problems = ProblemNotice(ctx.data_dir / "logs")
         self.statusBar().addWidget(self.problems)
         self._link_check = QTimer(self)
@@ -264,6 +275,7 @@ class MainWindow(QMainWindow):
                 QKeySequence(f"Ctrl+{i + 1}"), self, activated=lambda i=i: self.nav.setCurrentRow(i)
             )
         QShortcut(QKeySequence("Ctrl+Shift+N"), self, activated=self.show_notifications)
+        QShortcut(QKeySequence.StandardKey.HelpContents, self, activated=self.show_about)
         QShortcut(QKeySequence.StandardKey.Find, self, activated=self.focus_search)
         quit_action = QAction(self)
         quit_action.setShortcut(QKeySequence.StandardKey.Quit)
@@ -297,6 +309,8 @@ class MainWindow(QMainWindow):
             "settings": self.tr("Settings"),
         }
         self._labels = [names[name] for name in self.SECTIONS]
+        self.help_button.setText(self.tr("Help"))
+        self.about_action.setText(self.tr("About MiniChat"))
         self._name_sections()
         self.indicator.show_status(self.indicator.status)
         if self.tray is not None:
@@ -363,6 +377,13 @@ class MainWindow(QMainWindow):
         focus = getattr(screen, "focus_search", None)
         if callable(focus):
             focus()
+
+    @asyncSlot()
+    async def show_about(self) -> None:
+        """Help → About (also F1): the version, the data and log folders, updates."""
+        from minichat_desktop.ui.about_dialog import AboutDialog
+
+        await ask(AboutDialog(self.ctx, self), self)
 
     def show_notifications(self) -> None:
         self.panel.refresh()

@@ -66,8 +66,9 @@ class Ops(QObject):
 
     async def call(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
         """Run ``fn(*args)`` off the UI thread with no unit of work of the shop's database:
-        for a use case that works on something of its own (the flow simulator's scratch
-        copy). Nothing is announced on :attr:`changed`: the shop's data did not change."""
+        for work on something of its own (the flow simulator's scratch copy) or none (a
+        network call that may wait seconds: Help → About's update check). Nothing is
+        announced on :attr:`changed`: the shop's data did not change."""
         loop = asyncio.get_running_loop()
         return await loop.run_in_executor(self._pool, lambda: fn(*args, **kwargs))
 

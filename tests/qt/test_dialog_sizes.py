@@ -18,6 +18,7 @@ from minichat_desktop.domain.models import OrderStatus
 from minichat_desktop.domain.sales import order_notify
 from minichat_desktop.domain.sales.tax_documents import Buyer
 from minichat_desktop.storage.db import Database
+from minichat_desktop.ui.about_dialog import AboutDialog
 from minichat_desktop.ui.app import prepare_demo
 from minichat_desktop.ui.catalog_dialogs import ProductDialog, StockDialog
 from minichat_desktop.ui.context import AppContext
@@ -62,6 +63,7 @@ def _dialogs(ctx: AppContext) -> dict[str, Callable[[], QDialog]]:
         "credit note buyer": lambda: BuyerDialog(None, Buyer(name="คุณเอ"), credit=True),
         "replacement": lambda: ReplacementDialog(None),
         "reports": lambda: ReportsDialog(ctx),
+        "about": lambda: AboutDialog(ctx),
     }
 
 
