@@ -54,7 +54,7 @@ from minichat_desktop.domain.marketing.broadcasts import known_tags
 from minichat_desktop.errors import UserError
 from minichat_desktop.ui import flow_steps as steps
 from minichat_desktop.ui.context import AppContext
-from minichat_desktop.ui.dialogs import ask
+from minichat_desktop.ui.dialogs import ask, confirm
 from minichat_desktop.ui.errors import error_text, show_error
 from minichat_desktop.ui.flow_canvas import KIND_COLOURS, FlowCanvas, step_mime
 from minichat_desktop.ui.flow_forms import ShopLists, StepForm, combo
@@ -174,6 +174,7 @@ class FlowsScreen(QWidget):
         self._loading = False
         self.busy = 0
         self.undo_stack = QUndoStack(self)
+        self._shown: tuple[str, dict[str, Any], list[Node]] | None = None
 
         split = QSplitter(Qt.Orientation.Horizontal, self)
         outer = QHBoxLayout(self)
@@ -425,7 +426,40 @@ class FlowsScreen(QWidget):
     def _pick_flow(self, row: int) -> None:
         if self._loading or not 0 <= row < len(self.flows):
             return
-        self.show_flow(self.flows[row])
+        target = self.flows[row]
+        if target.id != self.flow_id and self.unsaved():
+            self._select_row_of(self.flow_id)  # stays on the flow being edited, for now
+            self.leave_unsaved(target.id)
+            return
+        self.show_flow(target)
+
+    def unsaved(self) -> bool:
+        """Whether the flow on screen differs from the one shown or saved last."""
+        return self._shown is not None and self.definition() != self._shown
+
+    def _select_row_of(self, flow_id: int | None) -> None:
+        row = next((i for i, v in enumerate(self.flows) if v.id == flow_id), -1)
+        self._loading = True
+        self.flow_list.setCurrentRow(row)
+        self._loading = False
+
+    @asyncSlot(int)
+    async def leave_unsaved(self, flow_id: int) -> None:
+        """Another flow was picked while this one has changes not saved: ask first."""
+        name = self.name.text().strip() or self.tr("(no name)")
+        drop = await confirm(
+            self,
+            self.tr("Unsaved changes"),
+            self.tr("“{name}” has changes that are not saved. Leave it and lose them?").format(
+                name=name
+            ),
+            yes=self.tr("Discard changes"),
+            no=self.tr("Keep editing"),
+        )
+        target = next((v for v in self.flows if v.id == flow_id), None)
+        if drop and target is not None:
+            self._select_row_of(flow_id)
+            self.show_flow(target)
 
     def show_flow(self, v: flows.FlowView | None) -> None:
         self.status.clear()
@@ -448,6 +482,7 @@ class FlowsScreen(QWidget):
         self.undo_stack.clear()
         self.apply(nodes, "", rebuild_form=True)
         self.canvas.fit()
+        self._shown = self.definition()
         self.flow_edited()
 
     def _trigger_changed(self) -> None:

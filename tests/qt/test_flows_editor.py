@@ -11,7 +11,7 @@ from typing import Any
 from PySide6.QtCore import QEvent, QPoint, QPointF, Qt
 from PySide6.QtGui import QContextMenuEvent, QDragEnterEvent, QDropEvent, QKeyEvent
 from PySide6.QtTest import QTest
-from PySide6.QtWidgets import QApplication, QComboBox, QLabel, QMenu, QPushButton
+from PySide6.QtWidgets import QApplication, QComboBox, QLabel, QMenu, QMessageBox, QPushButton
 from support.waiting import until
 
 from minichat_desktop.domain.bot import flows
@@ -383,3 +383,38 @@ async def test_an_action_form_offers_the_shops_own_lists(
     assert screen.nodes[0]["sku"] == sku and sku not in name
     assert "status" not in screen.nodes[0] and screen.nodes[0]["quantity"] == 1
     assert screen.found == []
+
+
+async def test_leaving_a_flow_with_unsaved_changes_asks_first(
+    qtbot: Any, make_ctx: Callable[..., AppContext]
+) -> None:
+    """Another flow picked while this one has changes not saved: the owner is asked; "Keep
+    editing" keeps the changes and the flow, "Discard changes" moves on. A flow without
+    changes is left without a question."""
+    ctx = make_ctx()
+    screen = make_screen(qtbot, ctx)
+    first, second = screen.flows[0], screen.flows[1]
+
+    def question() -> QMessageBox | None:
+        shown = [b for b in screen.findChildren(QMessageBox) if b.isVisible()]
+        return shown[-1] if shown else None
+
+    screen.flow_list.setCurrentRow(1)  # nothing changed: no question
+    assert screen.flow_id == second.id and question() is None
+    screen.flow_list.setCurrentRow(0)
+    screen.name.setText("ช่วยเลือกสินค้า แบบใหม่")
+    screen.flow_list.setCurrentRow(1)
+    await until(lambda: question() is not None)
+    box = question()
+    assert box is not None and "ช่วยเลือกสินค้า แบบใหม่" in box.text()
+    assert screen.flow_id == first.id and screen.flow_list.currentRow() == 0
+    box.button(QMessageBox.StandardButton.No).click()  # keep editing
+    await until(lambda: question() is None)
+    assert screen.flow_id == first.id and screen.name.text() == "ช่วยเลือกสินค้า แบบใหม่"
+    screen.flow_list.setCurrentRow(1)
+    await until(lambda: question() is not None)
+    box = question()
+    assert box is not None
+    box.button(QMessageBox.StandardButton.Yes).click()  # discard
+    await until(lambda: screen.flow_id == second.id)
+    assert screen.flow_list.currentRow() == 1 and screen.name.text() == second.name

@@ -3,6 +3,12 @@ and the flows' domain errors."""
 
 TEXTS = {
     "Try it": "ลองคุย",
+    "Unsaved changes": "ยังไม่ได้บันทึก",
+    "“{name}” has changes that are not saved. Leave it and lose them?": (
+        "โฟลว์ “{name}” มีการแก้ไขที่ยังไม่ได้บันทึก ออกจากโฟลว์นี้และทิ้งการแก้ไขไหม"
+    ),
+    "Discard changes": "ทิ้งการแก้ไข",
+    "Keep editing": "แก้ต่อ",
     "shows {n}": "แสดง {n} ชิ้น",
     "{p}% off for {h} h": "ลด {p}% ใช้ได้ {h} ชม.",
     "built-in": "ในตัว",
