@@ -14,6 +14,9 @@ __all__ = [
     "ORDER_STATUS",
     "PAYMENT_METHOD",
     "PAYMENT_STATUS",
+    "PIPELINE",
+    "SEGMENT",
+    "STOCK_REASON",
     "actor_name",
     "name_of",
     "stock_note",
@@ -52,6 +55,37 @@ CHANNEL: dict[str, tuple[str, str]] = {
     "line": ("LINE", "LINE"),
     "pos": ("หน้าร้าน", "Counter"),
     "manual": ("บันทึกเอง", "Entered by hand"),
+}
+
+# A customer's stage in the sales pipeline (Customers board, the inbox's customer panel, flows'
+# "set stage" action, the customer export).
+PIPELINE: dict[str, tuple[str, str]] = {
+    "new": ("ลูกค้าใหม่", "New lead"),
+    "contacted": ("ติดต่อแล้ว", "Contacted"),
+    "qualified": ("สนใจจริง", "Qualified"),
+    "converted": ("ซื้อแล้ว", "Converted"),
+    "lost": ("ไม่สำเร็จ", "Lost deal"),
+}
+# RFM segments (domain.customers.rfm); "" is a customer with no counted order.
+SEGMENT: dict[str, tuple[str, str]] = {
+    "champions": ("ลูกค้าชั้นยอด", "Champions"),
+    "loyal": ("ลูกค้าประจำ", "Loyal"),
+    "potential_loyalist": ("มีแววเป็นขาประจำ", "Potential loyalist"),
+    "new": ("เพิ่งซื้อครั้งแรก", "New customer"),
+    "at_risk": ("เสี่ยงหาย", "At risk"),
+    "cant_lose": ("ห้ามเสีย", "Can't lose"),
+    "hibernating": ("เงียบหาย", "Hibernating"),
+    "lost": ("หายไปแล้ว", "Lost customer"),
+    "": ("ยังไม่มีออเดอร์", "No orders yet"),
+}
+# Why a stock movement happened (the product's stock ledger).
+STOCK_REASON: dict[str, tuple[str, str]] = {
+    "import": ("นำเข้า", "Import"),
+    "adjustment": ("ปรับสต็อก", "Adjustment"),
+    "reservation": ("ออเดอร์", "Order"),
+    "cancellation": ("ยกเลิกคำสั่งซื้อ", "Order cancelled"),
+    "sale": ("ขาย", "Sale"),
+    "refund": ("คืนสินค้า", "Returned"),
 }
 
 

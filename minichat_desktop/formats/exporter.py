@@ -525,23 +525,8 @@ def _write_orders(
 
 # ---------------------------------------------------------------------------- customers
 
-SEGMENT_TH: Final = {
-    "champions": "ลูกค้าชั้นยอด",
-    "loyal": "ลูกค้าประจำ",
-    "potential_loyalist": "มีแวว",
-    "new": "ลูกค้าใหม่",
-    "at_risk": "เสี่ยงหาย",
-    "cant_lose": "ห้ามเสีย",
-    "hibernating": "เงียบหาย",
-    "lost": "หายไปแล้ว",
-}
-PIPELINE_TH: Final = {
-    "new": "ใหม่",
-    "contacted": "ติดต่อแล้ว",
-    "qualified": "สนใจจริง",
-    "converted": "เป็นลูกค้าแล้ว",
-    "lost": "ไม่สำเร็จ",
-}
+SEGMENT_TH: Final = glossary.thai(glossary.SEGMENT)
+PIPELINE_TH: Final = glossary.thai(glossary.PIPELINE)
 
 CUSTOMER_COLUMNS: Final = (
     _Col("รหัสลูกค้า", 10, "int"),

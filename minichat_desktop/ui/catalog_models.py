@@ -21,6 +21,7 @@ from PySide6.QtGui import QBrush, QColor, QFont
 
 from minichat_desktop.app.catalog import Filters, hit_of, is_low, is_out, load_page
 from minichat_desktop.app.paging import Page
+from minichat_desktop.domain import glossary
 from minichat_desktop.domain.catalog.products import (
     MovementView,
     ProductView,
@@ -212,15 +213,6 @@ class VariantListModel(RowsTableModel):
 
 # ---------------------------------------------------------------------------- ledger
 
-REASONS = {
-    "import": "Import",
-    "adjustment": "Adjustment",
-    "reservation": "Order",
-    "cancellation": "Order cancelled",
-    "sale": "Sale",
-    "refund": "Refund",
-}
-
 
 def bangkok(when: dt.datetime | None) -> str:
     """A stored (UTC) time as the ledger lists it: ``23 พ.ย. 17:50`` (the year when not this
@@ -252,7 +244,7 @@ class LedgerModel(RowsTableModel):
         if col == 2:
             return f"{m.quantity:+,}"
         if col == 3:
-            reason = t(REASONS.get(str(m.reason), str(m.reason)))
+            reason = glossary.name_of(glossary.STOCK_REASON, str(m.reason), current_language())
             if m.order_id:
                 reason = f"{reason} #{m.order_id}"
             note = stock_note(m.note, current_language())

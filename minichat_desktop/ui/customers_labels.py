@@ -13,27 +13,13 @@ __all__ = ["channel_label", "local_time", "segment_label", "segment_text", "stat
 
 
 def status_label(status: str) -> str:
-    return {
-        "new": t("New lead"),
-        "contacted": t("Contacted"),
-        "qualified": t("Qualified"),
-        "converted": t("Converted"),
-        "lost": t("Lost deal"),
-    }.get(status, status)
+    """A pipeline stage in the UI's language (domain.glossary)."""
+    return glossary.name_of(glossary.PIPELINE, status, i18n.current_language())
 
 
 def segment_label(segment: str) -> str:
-    return {
-        "champions": t("Champions"),
-        "loyal": t("Loyal"),
-        "potential_loyalist": t("Potential loyalist"),
-        "new": t("New customer"),
-        "at_risk": t("At risk"),
-        "cant_lose": t("Can't lose"),
-        "hibernating": t("Hibernating"),
-        "lost": t("Lost customer"),
-        "": t("No orders yet"),
-    }.get(segment, segment)
+    """An RFM segment in the UI's language (domain.glossary)."""
+    return glossary.name_of(glossary.SEGMENT, segment, i18n.current_language())
 
 
 def segment_text(segment: str, order_count: int, computing: bool) -> tuple[str, bool]:

@@ -16,7 +16,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from minichat_desktop.ui.i18n import t
+from minichat_desktop.domain import glossary
+from minichat_desktop.ui.i18n import current_language, t
 
 Node = dict[str, Any]
 PALETTE = ("message", "question", "condition", "wait", "action", "handoff")
@@ -168,13 +169,9 @@ def summary(node: Node, nodes: list[Node]) -> str:
 
 
 def status_names() -> dict[str, str]:
-    return {
-        "new": t("New lead"),
-        "contacted": t("Contacted"),
-        "qualified": t("Qualified"),
-        "converted": t("Converted"),
-        "lost": t("Lost lead"),
-    }
+    """The pipeline's stages by code, as the Customers screen names them (domain.glossary)."""
+    lang = current_language()
+    return {code: glossary.name_of(glossary.PIPELINE, code, lang) for code in glossary.PIPELINE}
 
 
 def _action_summary(node: Node, nodes: list[Node]) -> str:

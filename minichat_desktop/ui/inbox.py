@@ -43,7 +43,7 @@ from PySide6.QtWidgets import (
 )
 from qasync import asyncSlot
 
-from minichat_desktop.domain import inbox_reads
+from minichat_desktop.domain import glossary, inbox_reads
 from minichat_desktop.domain.enums import BotMode, ConversationStatus, PipelineStatus
 from minichat_desktop.domain.thai import format_baht, format_phone
 from minichat_desktop.errors import DomainError, UserError
@@ -63,6 +63,7 @@ from minichat_desktop.ui.context import AppContext
 from minichat_desktop.ui.dialogs import ask, choose_file_to_open
 from minichat_desktop.ui.empty_state import EmptyState
 from minichat_desktop.ui.errors import show_error
+from minichat_desktop.ui.i18n import current_language
 from minichat_desktop.ui.list_rows import Row, fill
 
 if TYPE_CHECKING:
@@ -285,16 +286,10 @@ class CustomerPanel(QFrame):
         self.conv_title.setText(self.tr("This chat: tags and notes"))
         self.conv_tags.setPlaceholderText(self.tr("tags, comma separated"))
         self.conv_save.setText(self.tr("Save chat notes"))
-        labels = {
-            # The Customers screen's words for the pipeline (one vocabulary).
-            "new": self.tr("New lead"),
-            "contacted": self.tr("Contacted"),
-            "qualified": self.tr("Qualified"),
-            "converted": self.tr("Converted"),
-            "lost": self.tr("Lost deal"),
-        }
+        lang = current_language()
         for i in range(self.status.count()):
-            self.status.setItemText(i, labels[self.status.itemData(i)])
+            stage = str(self.status.itemData(i))
+            self.status.setItemText(i, glossary.name_of(glossary.PIPELINE, stage, lang))
 
     def show_for(self, conv: inbox_reads.ConversationView) -> None:
         """Fill the panel for the chat just opened (read now: it paints with the chat)."""

@@ -116,7 +116,7 @@ def test_export_xlsx_and_csv(db: Database, tmp_path: Path) -> None:
     assert ws is not None
     rows = list(ws.iter_rows(values_only=True))
     assert rows[0][:6] == ("รหัสลูกค้า", "ชื่อ", "โทรศัพท์", "อีเมล", "สถานะ", "กลุ่มลูกค้า (RFM)")
-    assert rows[1][:6] == (nok, "นก", "0812345678", None, "ใหม่", "มีแวว")
+    assert rows[1][:6] == (nok, "นก", "0812345678", None, "ลูกค้าใหม่", "มีแววเป็นขาประจำ")
     assert rows[1][10] == 2140
     assert rows[1][11] == dt.datetime(2026, 11, 13, 12, 0)  # Bangkok time
     text = (tmp_path / "c.csv").read_text(encoding="utf-8-sig")

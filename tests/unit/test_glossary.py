@@ -8,7 +8,15 @@ from enum import StrEnum
 import pytest
 
 from minichat_desktop.domain import glossary
-from minichat_desktop.domain.enums import Channel, OrderStatus, PaymentMethod, PaymentStatus
+from minichat_desktop.domain.customers.rfm import Segment
+from minichat_desktop.domain.enums import (
+    Channel,
+    MovementReason,
+    OrderStatus,
+    PaymentMethod,
+    PaymentStatus,
+    PipelineStatus,
+)
 from minichat_desktop.domain.glossary import ACTORS, actor_name, stock_note
 
 
@@ -40,6 +48,8 @@ def test_the_apps_own_stock_notes_are_translated_and_reasons_kept() -> None:
         (glossary.PAYMENT_STATUS, PaymentStatus),
         (glossary.PAYMENT_METHOD, PaymentMethod),
         (glossary.CHANNEL, Channel),
+        (glossary.PIPELINE, PipelineStatus),
+        (glossary.STOCK_REASON, MovementReason),
     ],
 )
 def test_every_stored_code_has_one_word_in_each_language(
@@ -54,3 +64,12 @@ def test_every_stored_code_has_one_word_in_each_language(
         assert all(n and n != c.value for n, c in zip(names, codes, strict=True) if c != "line")
         assert len(set(names)) == len(names)
     assert glossary.name_of(words, "from a newer version", "th") == "from a newer version"
+
+
+def test_every_segment_has_its_words_and_no_orders_is_named_too() -> None:
+    assert set(glossary.SEGMENT) == {s.value for s in Segment} | {""}
+    assert glossary.name_of(glossary.SEGMENT, "", "th") == "ยังไม่มีออเดอร์"
+    # the pipeline's first stage and the segment of a first purchase are told apart
+    assert glossary.name_of(glossary.PIPELINE, "new", "th") != glossary.name_of(
+        glossary.SEGMENT, "new", "th"
+    )

@@ -65,7 +65,6 @@ TEXTS = {
     "Phone number": "เบอร์โทรศัพท์",
     "One of the answer buttons": "เลือกจากปุ่มคำตอบเท่านั้น",
     "Stars 1-5": "ดาว 1-5",
-    "Lost lead": "ไม่ซื้อแล้ว",
     "days": "วัน",
     "hours": "ชั่วโมง",
     "Button text": "ข้อความบนปุ่ม",
