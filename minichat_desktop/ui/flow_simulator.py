@@ -37,7 +37,7 @@ from qasync import asyncSlot
 from minichat_desktop.app import flow_trial
 from minichat_desktop.domain.thai import chat_baht
 from minichat_desktop.errors import DomainError, UserError
-from minichat_desktop.ui import theme
+from minichat_desktop.ui import flow_steps, theme
 from minichat_desktop.ui.context import AppContext
 from minichat_desktop.ui.errors import error_text
 from minichat_desktop.ui.i18n import current_language
@@ -600,37 +600,20 @@ def t(text: str) -> str:
     return translate(text)
 
 
-_ACTIONS = {
-    "show_products": "Show products",
-    "show_cart": "Show the cart",
-    "add_to_cart": "Add to cart",
-    "checkout": "Start checkout",
-    "tag_customer": "Tag the customer",
-    "set_status": "Set pipeline status",
-    "notify_owner": "Notify the owner",
-    "apply_discount": "Give a discount",
-    "save_review": "Save the rating",
-}
-_KINDS = {
-    "message": "Message",
-    "question": "Question",
-    "condition": "Condition",
-    "wait": "Wait",
-    "handoff": "Hand over to an admin",
-}
 _PLACEHOLDER = re.compile(r"\{[^{}]*\}")
 
 
 def step_title(node: dict[str, Any]) -> str:
-    """What the owner calls a step: its own label when the editor gave it one, else its kind
-    and the start of its text ("Question · มีงบประมาณเท่าไหร่…") — never its id."""
-    own = node.get("label")
+    """What the owner calls a step: the name the editor gave it, else its kind (as the canvas
+    names kinds) and the start of its text ("Question · มีงบประมาณเท่าไหร่…") — never its id."""
+    own = node.get("step_name") or node.get("label")  # the editor's name; "label": older
     if isinstance(own, str) and own.strip():
         return own.strip()
     kind = str(node.get("type", ""))
+    kinds = flow_steps.kind_names()  # the canvas's words: one vocabulary
     if kind == "action":
-        return t(_ACTIONS.get(str(node.get("action", "")), "Action"))
-    name = t(_KINDS.get(kind, "Step"))
+        return flow_steps.action_names().get(str(node.get("action", "")), kinds["action"])
+    name = kinds.get(kind, t("Step"))
     # A name filled in when sent ({order_number}) shows as "…": what is there depends.
     words = _PLACEHOLDER.sub("…", str(node.get("text") or "")).split("\n")[0]
     words = " ".join(words.split())

@@ -329,7 +329,7 @@ class FlowsScreen(QWidget):
         scroll.setFrameShape(QFrame.Shape.NoFrame)
         scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         scroll.setWidget(self.form)
-        self.side_tabs.addTab(scroll, self.tr("Step"))
+        self.side_tabs.addTab(scroll, self.tr("This step"))
         self.simulator = FlowSimulator(self.ctx)
         self.side_tabs.addTab(self.simulator, self.tr("Try it"))
         self.side_tabs.currentChanged.connect(self._side_tab_changed)

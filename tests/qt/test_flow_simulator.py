@@ -251,13 +251,15 @@ async def test_a_data_folder_where_no_copy_can_be_made_says_what_to_do(
 async def test_step_titles_read_as_the_owner_names_steps(
     make_ctx: Callable[..., AppContext],
 ) -> None:
-    """A step is named by its own label, else its kind and the start of its words (cut at a
-    phrase, or before a letter's vowel marks, never through them); a wait by its span."""
+    """A step is named by the name the editor gave it, else its kind and the start of its
+    words (cut at a phrase, or before a letter's vowel marks, never through them); a wait by
+    its span."""
     make_ctx()
     long_thai = {"type": "question", "text": "ขอเบอร์โทรศัพท์ที่ติดต่อได้สะดวกที่สุดค่ะ"}
     assert step_title(long_thai) == "คำถาม · ขอเบอร์โทรศัพท์ที่ติดต่อ…"
+    assert step_title({"type": "message", "text": "สวัสดี", "step_name": "ทักทาย"}) == "ทักทาย"
     assert step_title({"type": "message", "text": "สวัสดี", "label": "ทักทาย"}) == "ทักทาย"
-    assert step_title({"type": "wait", "minutes": 1530}) == "รอเวลา · 1 วัน 1 ชั่วโมง 30 นาที"
+    assert step_title({"type": "wait", "minutes": 1530}) == "รอ · 1 วัน 1 ชั่วโมง 30 นาที"
     assert step_title({"type": "action", "action": "apply_discount"}) == "ให้โค้ดส่วนลด"
     assert step_title({"type": "condition", "field": "state.rating"}) == "เงื่อนไข"
     assert duration(0) == "ครู่เดียว"

@@ -34,13 +34,7 @@ TEXTS = {
     "Simulate an event: %1": "จำลองเหตุการณ์: %1",
     "Start the flow": "เริ่มโฟลว์",
     # steps, as the caption under a message names them
-    "Message": "ข้อความ",
-    "Question": "คำถาม",
-    "Condition": "เงื่อนไข",
-    "Wait": "รอเวลา",
-    "Hand over to an admin": "ส่งต่อให้แอดมิน",
     "Step": "ขั้นตอน",
-    "Action": "การทำงาน",
     "Show products": "แสดงสินค้าแนะนำ",
     "Show the cart": "แสดงตะกร้า",
     "Add to cart": "ใส่ตะกร้า",

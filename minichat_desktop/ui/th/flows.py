@@ -46,7 +46,7 @@ TEXTS = {
     "Zoom in": "ขยาย",
     "Show the whole flow": "แสดงทั้งโฟลว์",
     "Delete the picked step or link (Del)": "ลบขั้นหรือเส้นเชื่อมที่เลือก (Del)",
-    "Step": "ขั้นนี้",
+    "This step": "ขั้นนี้",
     "Undo": "เลิกทำ",
     "Redo": "ทำซ้ำ",
     "Undo (Ctrl+Z)": "เลิกทำ (Ctrl+Z)",
