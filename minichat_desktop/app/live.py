@@ -93,5 +93,4 @@ def board(uow: UnitOfWork, live_id: int) -> Board:
 def current_board(uow: UnitOfWork) -> Board | None:
     """The running live's board, else the ended one still holding carts, else None."""
     with uow.read() as session:
-        live_id = board_mod.latest_live_id(session)
-        return None if live_id is None else board_mod.board(session, live_id)
+        return board_mod.current(session)

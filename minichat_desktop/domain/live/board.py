@@ -173,3 +173,9 @@ def board(session: Session, live_id: int) -> Board:
         paid,
         int(carts),
     )
+
+
+def current(session: Session) -> Board | None:
+    """The board of :func:`latest_live_id`'s live, or None when no live holds carts."""
+    live_id = latest_live_id(session)
+    return None if live_id is None else board(session, live_id)
