@@ -3,7 +3,10 @@ for their commenter at once, each comment gets one private reply, and when the l
 was not checked out goes back to the shelf after the owner's time.
 
 - **First come, first served.** Comments are worked one at a time by the shop database's single
-  writer, in the order they reach the shop. Stock is held by ``reservation`` movements in the
+  writer, in the order they reach the shop — comment time order, as Meta delivers them within
+  a second. One that arrives late (redelivered after an outage) is served when it arrives, not
+  ahead of those already answered: taking back a unit someone was told is theirs would be
+  worse. Stock is held by ``reservation`` movements in the
   stock ledger (:mod:`~minichat_desktop.domain.catalog.stock`), whose CHECK keeps a variant at
   zero or above inside SQLite: a live can never oversell, even against the counter or a chat
   order placed at the same moment.
