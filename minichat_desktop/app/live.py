@@ -76,8 +76,9 @@ def release_due(uow: UnitOfWork, clock: Clock = utcnow) -> int:
 
 
 def checkout(uow: UnitOfWork, live_id: int, commenter_id: str, actor: str) -> int:
+    """Turn a commenter's cart into an order (the owner does it for them); returns its id."""
     with uow.write() as session:
-        return selling.checkout(session, live_id, commenter_id, actor)
+        return selling.checkout(session, live_id, commenter_id, actor).id
 
 
 def pickable(uow: UnitOfWork) -> list[Pickable]:

@@ -68,7 +68,7 @@ def test_cf_reserves_stock_and_queues_a_private_reply_with_the_cart(db: Database
     assert last["kind"] == "buttons"
     assert "รวม ฿618" in str(last["text"])  # 2 × ฿259 + ฿100
     assert last["buttons"] == [
-        {"label": "ชำระเงิน", "action": "postback", "data": f"live:{live_id}:checkout"}
+        {"label": "ชำระเงิน", "action": "postback", "data": f"live:{live_id}:checkout:u1"}
     ]
     board = live.board(db, live_id)
     assert [(p.code, p.stock_left, p.reserved) for p in board.products] == [

@@ -19,29 +19,37 @@ was not checked out goes back to the shelf after the owner's time.
       {"type": "send", "conversation": "comment:<comment_id>",
        "message": {"id": "<uid>", "kind": "buttons", "text": "จองให้แล้วค่ะ …",
                    "buttons": [{"label": "ชำระเงิน", "action": "postback",
-                                "data": "live:<live_id>:checkout"}]}}
+                                "data": "live:<live_id>:checkout:<commenter_id>"}]}}
 
   Sold out, a question about a code and an unknown code get a ``text`` message; a comment that
   asks for nothing gets no reply.
+- **Checkout continues in Messenger.** The button's postback comes back in the commenter's
+  Messenger conversation; :func:`answer_postback` turns the cart into an order for that
+  conversation (the stock passes from the cart to the order in one transaction) and answers
+  with the order and its PromptPay QR, as the bot's own checkout does.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Select, delete, func, select
 from sqlalchemy.orm import Session
 
+from minichat_desktop.domain.bot import checkout as checkout_messages
+from minichat_desktop.domain.bot.replies import Outgoing
 from minichat_desktop.domain.catalog.stock import record_movements
 from minichat_desktop.domain.conversations.conversations import new_uid
 from minichat_desktop.domain.live.parser import Intent, parse
 from minichat_desktop.domain.models import (
     Channel,
+    Conversation,
     LiveCart,
     LiveCartItem,
     LiveComment,
@@ -62,6 +70,9 @@ ACTOR = "live"
 MAX_CODE = 6
 MAX_RELEASE_MINUTES = 7 * 24 * 60
 CHECKOUT_LABEL = "ชำระเงิน"
+NOTHING_TO_CHECK_OUT = (
+    "ตะกร้าไลฟ์นี้ไม่มีสินค้าที่จองไว้แล้วค่ะ (ชำระไปแล้ว หรือหมดเวลาจอง) — พิมพ์ CF ในไลฟ์ถัดไปได้เลย"
+)
 # A variant as live selling shows it: id, name, variant title, SKU, price, stock.
 VARIANT_COLUMNS = (
     ProductVariant.id,
@@ -442,7 +453,9 @@ def _reserved_body(
     for c, n, q, price in lines:
         text += f"\n• {c} {n} × {q} = {chat_baht(q * price)}"
     text += f"\nรวม {chat_baht(total)} — กดชำระเงินเพื่อยืนยันใน Messenger"
-    button = p.Button(CHECKOUT_LABEL, p.ButtonAction.POSTBACK, data=f"live:{live_id}:checkout")
+    button = p.Button(
+        CHECKOUT_LABEL, p.ButtonAction.POSTBACK, data=checkout_data(live_id, cart.commenter_id)
+    )
     return p.Buttons(p.fit_text(text, 1000), (button,))
 
 
@@ -460,10 +473,29 @@ def _queue_reply(session: Session, comment_id: str, body: p.Body, now: dt.dateti
 # ---------------------------------------------------------------------------- checkout
 
 
-def checkout(session: Session, live_id: int, commenter_id: str, actor: str) -> int:
-    """Turn a commenter's open cart into an order (awaiting payment); returns the order's id.
-    In one transaction the cart's reservation is given back and the order reserves the same
-    units, so nobody can take them in between."""
+def checkout_data(live_id: int, commenter_id: str) -> str:
+    """The checkout button's postback data."""
+    return f"live:{live_id}:checkout:{commenter_id}"
+
+
+def parse_checkout(data: str) -> tuple[int, str] | None:
+    """(live id, commenter id) of a checkout button's postback, else None."""
+    head, live_id, verb, commenter = [*data.split(":", 3), "", "", ""][:4]
+    if head != "live" or verb != "checkout" or not live_id.isdigit() or not commenter:
+        return None
+    return int(live_id), commenter
+
+
+def checkout(
+    session: Session,
+    live_id: int,
+    commenter_id: str,
+    actor: str,
+    conversation: Conversation | None = None,
+) -> orders.OrderView:
+    """Turn a commenter's open cart into an order awaiting payment (for ``conversation``, when
+    it comes from their Messenger chat). In one transaction the cart's reservation is given
+    back and the order reserves the same units, so nobody can take them in between."""
     cart = _cart_of(session, live_id, commenter_id)
     if cart is None or cart.status != "open":
         raise UserError("live.no_cart", "this commenter has nothing reserved in the live")
@@ -482,12 +514,14 @@ def checkout(session: Session, live_id: int, commenter_id: str, actor: str) -> i
     view = orders.place_order(
         session,
         orders.NewOrder(
-            channel=Channel.MANUAL,
+            channel=Channel(conversation.channel) if conversation else Channel.MANUAL,
             lines=[
                 orders.LineInput(quantity=qty, variant_id=vid, unit_price_satang=price)
                 for vid, qty, price in rows
             ],
+            customer_id=conversation.customer_id if conversation else None,
             customer_name=cart.commenter_name,
+            conversation_ref=conversation.ref if conversation else "",
             note=f"ไลฟ์สด #{live_id} · {cart.commenter_name}",
         ),
         actor,
@@ -496,7 +530,28 @@ def checkout(session: Session, live_id: int, commenter_id: str, actor: str) -> i
     cart.order_id = view.id
     cart.updated_at = utcnow()
     session.flush()
-    return view.id
+    return view
+
+
+def answer_postback(
+    session: Session, conversation_id: int, message: Mapping[str, Any], media_dir: Path | None
+) -> list[Outgoing] | None:
+    """The answer to a live checkout button tapped in a Messenger conversation (None: the
+    message is not one): the order and how to pay it, or why there is nothing to check out."""
+    if message.get("kind") != "postback":
+        return None
+    found = parse_checkout(str(message.get("data") or ""))
+    if found is None:
+        return None
+    conversation = session.get(Conversation, conversation_id)
+    if conversation is None:
+        return None
+    try:
+        with session.begin_nested():
+            order = checkout(session, found[0], found[1], ACTOR, conversation)
+    except UserError:
+        return [Outgoing(p.Text(NOTHING_TO_CHECK_OUT))]
+    return checkout_messages.payment_messages(session, order, "th", media_dir)
 
 
 # ---------------------------------------------------------------------------- the end
