@@ -53,6 +53,11 @@ TOPICS_OF_TABLE: dict[str, frozenset[str]] = {
         "flow_runs": {"flows"},
         "broadcasts": {"broadcasts"},
         "broadcast_recipients": {"broadcasts"},
+        "live_sessions": {"live"},
+        "live_products": {"live"},
+        "live_carts": {"live"},
+        "live_cart_items": {"live"},
+        "live_comments": {"live"},
     }.items()
 }
 

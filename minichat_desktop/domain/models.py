@@ -985,3 +985,92 @@ class BroadcastRecipient(Base):
     detail: Mapped[str] = mapped_column(Text, default="")
     message_uid: Mapped[str] = mapped_column(String(64), default="")
     updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+
+# ---------------------------------------------------------------------------- live selling
+
+
+class LiveSession(Base):
+    """A live video the shop sells from: ``CF A12`` comments reserve the product shown as A12.
+
+    ``status``: live (taking comments), ended (the video is over; unpaid carts wait for
+    ``release_at``), closed (what was not checked out went back to the shelf)."""
+
+    __tablename__ = "live_sessions"
+    __table_args__ = (CheckConstraint("release_minutes >= 0", name="release_nonnegative"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    title: Mapped[str] = mapped_column(String(200), default="")
+    status: Mapped[str] = mapped_column(String(10), default="live")
+    started_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    ended_at: Mapped[dt.datetime | None] = mapped_column()
+    release_minutes: Mapped[int] = mapped_column(Integer, default=60)
+    release_at: Mapped[dt.datetime | None] = mapped_column()
+    actor: Mapped[str] = mapped_column(String(100), default="")
+
+
+class LiveProduct(Base):
+    """A product variant shown in a live under a short code (``A12``) commenters type."""
+
+    __tablename__ = "live_products"
+    __table_args__ = (UniqueConstraint("live_id", "code", name="uq_live_products_code"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    live_id: Mapped[int] = mapped_column(ForeignKey("live_sessions.id", ondelete="CASCADE"))
+    code: Mapped[str] = mapped_column(String(12))
+    variant_id: Mapped[int] = mapped_column(ForeignKey("product_variants.id", ondelete="RESTRICT"))
+    position: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class LiveCart(Base):
+    """What one commenter has reserved in a live. ``status``: open (stock held for them),
+    ordered (checked out into ``order_id``; the order holds the stock now), released (the
+    time ran out and the stock went back)."""
+
+    __tablename__ = "live_carts"
+    __table_args__ = (UniqueConstraint("live_id", "commenter_id", name="uq_live_carts_commenter"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    live_id: Mapped[int] = mapped_column(ForeignKey("live_sessions.id", ondelete="CASCADE"))
+    commenter_id: Mapped[str] = mapped_column(String(100))
+    commenter_name: Mapped[str] = mapped_column(String(200), default="")
+    status: Mapped[str] = mapped_column(String(10), default="open")
+    order_id: Mapped[int | None] = mapped_column(ForeignKey("orders.id", ondelete="SET NULL"))
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+
+class LiveCartItem(Base):
+    __tablename__ = "live_cart_items"
+    __table_args__ = (
+        UniqueConstraint("cart_id", "product_id", name="uq_live_cart_items_product"),
+        CheckConstraint("quantity > 0", name="quantity_positive"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    cart_id: Mapped[int] = mapped_column(ForeignKey("live_carts.id", ondelete="CASCADE"))
+    product_id: Mapped[int] = mapped_column(ForeignKey("live_products.id", ondelete="CASCADE"))
+    quantity: Mapped[int] = mapped_column(Integer)
+    unit_price_satang: Mapped[int] = mapped_column(Integer)
+
+
+class LiveComment(Base):
+    """A comment under the live and what it did: ``result`` is reserved, sold_out,
+    not_understood, unknown_code or late (after the live ended). A comment id seen again is
+    the same comment (Meta redelivers) and changes nothing."""
+
+    __tablename__ = "live_comments"
+    __table_args__ = (Index("ix_live_comments_live", "live_id", "id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    live_id: Mapped[int] = mapped_column(ForeignKey("live_sessions.id", ondelete="CASCADE"))
+    comment_id: Mapped[str] = mapped_column(String(100), unique=True)
+    commenter_id: Mapped[str] = mapped_column(String(100))
+    commenter_name: Mapped[str] = mapped_column(String(200), default="")
+    text: Mapped[str] = mapped_column(Text, default="")
+    commented_at: Mapped[dt.datetime] = mapped_column()
+    received_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    result: Mapped[str] = mapped_column(String(14))
+    code: Mapped[str] = mapped_column(String(12), default="")
+    quantity: Mapped[int] = mapped_column(Integer, default=0)
+    reply_uid: Mapped[str] = mapped_column(String(64), default="")

@@ -204,6 +204,8 @@ class BotRunner:
 
         kind = str(message.get("kind", ""))
         said = str(message.get("text") or "")
+        if kind == "postback" and str(message.get("data") or "").startswith("live:"):
+            return await self._live_checkout(conversation_id, message)
         enabled, ai, unsure = await self._db(self._prepare, kind, said)
         if not enabled and kind != "image":
             return []  # switched off; a slip is still put on its order (silently)
@@ -235,6 +237,24 @@ class BotRunner:
         # index now, under a read transaction, rather than in the next answer's write one.
         await self._db(self._refresh_index)
         return ready
+
+    async def _live_checkout(self, conversation_id: int, message: dict[str, Any]) -> list[Outgoing]:
+        """A live cart's checkout button (answered with the bot on or off: the shopper was
+        promised it in the private reply): the order and how to pay, queued."""
+        replies = await self._db(self._live_answer, conversation_id, message)
+        ready = [await self._upload(r) if r.image_path else r for r in replies]
+        if ready:
+            await self._db(self._queue_replies, conversation_id, ready)
+            if self._changed is not None:
+                self._changed([conversation_id])
+        return ready
+
+    def _live_answer(self, conversation_id: int, message: dict[str, Any]) -> list[Outgoing]:
+        from minichat_desktop.domain.live import selling
+
+        with self.db.write() as s:
+            media = paths.media_dir(self.data_dir)
+            return selling.answer_postback(s, conversation_id, message, media) or []
 
     def _refresh_index(self) -> None:
         with self.db.read() as s:

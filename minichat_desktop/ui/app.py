@@ -305,6 +305,18 @@ async def send_due_broadcasts(ctx: AppContext, now: dt.datetime | None = None) -
     return report.queued
 
 
+async def release_live_carts(ctx: AppContext, now: dt.datetime | None = None) -> int:
+    """Give back the stock of unpaid live carts whose hold ran out (lives ended earlier);
+    returns how many carts. A database problem is logged and retried on the next round."""
+    from minichat_desktop.app import live
+
+    try:
+        return await ctx.ops.run(live.release_due, lambda: now or dt.datetime.now(dt.UTC))
+    except DomainError as exc:
+        log.warning("live selling: carts not released this round: %s", exc.message)
+        return 0
+
+
 SEGMENTS_MAX_AGE = 12 * 3600.0  # RFM recency moves with the calendar
 
 
@@ -408,6 +420,7 @@ async def _housekeeping(ctx: AppContext) -> None:
         if n % rounds_per_check == 0:  # at start, then hourly: recompute when stale
             await refresh_segments(ctx)
         await send_due_broadcasts(ctx)
+        await release_live_carts(ctx)
         await back_up_when_due(ctx)
         n += 1
         await asyncio.sleep(BROADCAST_EVERY_S)

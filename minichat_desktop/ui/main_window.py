@@ -111,6 +111,7 @@ class MainWindow(QMainWindow):
         "inbox",
         "orders",
         "pos",
+        "live",
         "catalog",
         "customers",
         "broadcasts",
@@ -121,6 +122,7 @@ class MainWindow(QMainWindow):
     SCREENS: ClassVar[dict[str, tuple[str, str]]] = {
         "orders": ("minichat_desktop.ui.orders_screen", "OrdersScreen"),
         "pos": ("minichat_desktop.ui.pos_screen", "PosScreen"),
+        "live": ("minichat_desktop.ui.live_screen", "LiveScreen"),
         "catalog": ("minichat_desktop.ui.catalog_screen", "CatalogScreen"),
         "customers": ("minichat_desktop.ui.customers_screen", "CustomersScreen"),
         "broadcasts": ("minichat_desktop.ui.broadcasts_screen", "BroadcastsScreen"),
@@ -272,7 +274,9 @@ class MainWindow(QMainWindow):
     def _make_shortcuts(self) -> None:
         for i in range(len(self.SECTIONS)):
             QShortcut(
-                QKeySequence(f"Ctrl+{i + 1}"), self, activated=lambda i=i: self.nav.setCurrentRow(i)
+                QKeySequence(f"Ctrl+{(i + 1) % 10}"),
+                self,
+                activated=lambda i=i: self.nav.setCurrentRow(i),
             )
         QShortcut(QKeySequence("Ctrl+Shift+N"), self, activated=self.show_notifications)
         QShortcut(QKeySequence.StandardKey.HelpContents, self, activated=self.show_about)
@@ -301,6 +305,7 @@ class MainWindow(QMainWindow):
             "inbox": self.tr("Inbox"),
             "orders": self.tr("Orders"),
             "pos": self.tr("Counter"),
+            "live": self.tr("Live selling"),
             "catalog": self.tr("Catalog"),
             "customers": self.tr("Customers"),
             "broadcasts": self.tr("Broadcasts"),
@@ -453,7 +458,7 @@ class MainWindow(QMainWindow):
             else:
                 item.setText(f"{label}  ({count})" if count else label)
             tip = f"{label} ({count})" if count else label
-            item.setToolTip(f"{tip} (Ctrl+{i + 1})")
+            item.setToolTip(f"{tip} (Ctrl+{(i + 1) % 10})")
 
     def resizeEvent(self, event: QResizeEvent) -> None:
         super().resizeEvent(event)

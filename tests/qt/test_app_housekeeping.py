@@ -7,13 +7,21 @@ import datetime as dt
 from collections.abc import Callable
 from typing import Any
 
+from minichat_desktop.app import live
 from minichat_desktop.demo import chats as demo_chats
 from minichat_desktop.domain.activity import analytics
+from minichat_desktop.domain.catalog import products as catalog
+from minichat_desktop.domain.catalog import stock
 from minichat_desktop.domain.conversations import conversations as convs
 from minichat_desktop.domain.customers import rfm
 from minichat_desktop.domain.marketing import broadcasts
 from minichat_desktop.domain.models import utcnow
-from minichat_desktop.ui.app import purge_analytics, refresh_segments, send_due_broadcasts
+from minichat_desktop.ui.app import (
+    purge_analytics,
+    refresh_segments,
+    release_live_carts,
+    send_due_broadcasts,
+)
 from minichat_desktop.ui.context import AppContext
 
 
@@ -85,3 +93,32 @@ async def test_segments_are_recomputed_when_stale(make_ctx: Callable[..., AppCon
     assert not await refresh_segments(ctx)  # fresh
     assert await refresh_segments(ctx, max_age_s=0)
     assert ctx.ops.read_now(rfm.last_computed) > first
+
+
+async def test_unpaid_live_carts_go_back_when_the_hold_runs_out(
+    make_ctx: Callable[..., AppContext],
+) -> None:
+    """The same round releases live carts whose hold after the live ran out, and only then."""
+    ctx = make_ctx()
+    db = ctx.ops.db
+    with db.write() as s:
+        vid = (
+            catalog.save_product(
+                s,
+                catalog.ProductInput(sku="LV-1", name_th="กระเป๋า", price_satang=9_900, stock=4),
+                "o",
+            )
+            .variants[0]
+            .id
+        )
+    start = utcnow()
+    live_id = live.start_live(db, "", [live.PickedProduct("A1", vid)], 30, "owner", lambda: start)
+    live.record_comment(db, live_id, live.Comment("c1", "fb1", "แพร", "CF A1 3", start))
+    live.end_live(db, live_id, 30, lambda: start)
+    assert await release_live_carts(ctx, start + dt.timedelta(minutes=29)) == 0
+    topics: list[set[str]] = []
+    ctx.ops.changed.connect(topics.append)
+    assert await release_live_carts(ctx, start + dt.timedelta(minutes=30)) == 1
+    assert ctx.ops.read_now(stock.level, vid).stock == 4
+    assert {"live", "catalog"} <= topics[-1]
+    assert await release_live_carts(ctx, start + dt.timedelta(minutes=31)) == 0

@@ -40,6 +40,7 @@ ALLOWED = {
     "Thailand", "Post", "SlipOK", "EasySlip", "OK", "ID", "URL", "API", "AI", "Ollama", "OpenAI",
     "Messenger", "Instagram", "Facebook", "Bangkok",
 }  # fmt: skip
+ALLOWED |= {"CF"}  # what live-selling commenters type ("CF A12"), in Thai lives too
 # Other products' own English words, kept as the owner meets them there (the LINE Developers
 # console is in English), names of languages and services, and standards.
 EXTERNAL = (

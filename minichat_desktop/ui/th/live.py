@@ -1,0 +1,42 @@
+"""Thai for live selling: the live screen, its comment results and errors."""
+
+TEXTS = {
+    "Live selling": "ไลฟ์สด",
+    "Pick the products you will show in your Facebook live, each with a short code. A comment like “CF A12” reserves it for the commenter at once — first come, first served — and they get a private reply with their cart.": "เลือกสินค้าที่จะโชว์ในไลฟ์ Facebook พร้อมรหัสสั้น ๆ ของแต่ละชิ้น ลูกค้าคอมเมนต์ เช่น “CF A12” ระบบจองสินค้าให้ทันที (ใครมาก่อนได้ก่อน) และตอบกลับลูกค้าทางข้อความส่วนตัวพร้อมตะกร้า",
+    "Live title": "ชื่อไลฟ์",
+    "e.g. Tonight's new arrivals": "เช่น ของเข้าใหม่คืนนี้",
+    "Hold unpaid carts after the live": "เก็บตะกร้าที่ยังไม่จ่ายหลังจบไลฟ์",
+    "Hold unpaid carts": "เก็บตะกร้าที่ยังไม่จ่าย",
+    " min": " นาที",
+    "Start live selling": "เริ่มไลฟ์สด",
+    "End live": "จบไลฟ์",
+    "In stock": "คงเหลือ",
+    "Live code": "รหัสไลฟ์",
+    "Left": "เหลือ",
+    "Reserved": "จองแล้ว",
+    "{n} products picked": "เลือกแล้ว {n} รายการ",
+    "Live now": "กำลังไลฟ์",
+    "Ended · unpaid carts go back {at}": "จบไลฟ์แล้ว · ตะกร้าที่ยังไม่จ่ายจะคืนสต็อก {at}",
+    "Reserved {amount}": "จองแล้ว {amount}",
+    "Ordered {amount}": "สั่งซื้อแล้ว {amount}",
+    "Paid {amount}": "จ่ายแล้ว {amount}",
+    "{n} carts": "{n} ตะกร้า",
+    "Reserved {code} × {n}": "จอง {code} × {n}",
+    "Sold out": "หมด",
+    "Unknown code": "ไม่พบรหัส",
+    "Asked about it": "ถามข้อมูล",
+    "After the live": "หลังจบไลฟ์",
+    "Not understood": "ไม่เข้าใจ",
+}
+
+ERRORS = {
+    "live.already_running": "มีไลฟ์ที่กำลังดำเนินอยู่ กรุณาจบไลฟ์นั้นก่อนเริ่มใหม่",
+    "live.no_products": "กรุณาเลือกสินค้าที่จะโชว์ในไลฟ์อย่างน้อย 1 รายการ",
+    "live.bad_code": "รหัส {live_code} ใช้ไม่ได้ ใช้ตัวอักษรตามด้วยตัวเลข เช่น A12",
+    "live.code_twice": "รหัส {live_code} ซ้ำกัน แต่ละสินค้าต้องมีรหัสไม่ซ้ำกัน",
+    "live.bad_release": "ระยะเวลาเก็บตะกร้าต้องอยู่ระหว่าง 0 นาทีถึง {max_days} วัน",
+    "live.unknown_variant": "ไม่พบสินค้ารายการ {id} อาจถูกลบไปแล้ว กรุณาเลือกใหม่",
+    "live.not_found": "ไม่พบไลฟ์ {id}",
+    "live.not_running": "ไลฟ์นี้จบไปแล้ว",
+    "live.no_cart": "ลูกค้าคนนี้ไม่มีสินค้าที่จองไว้ในไลฟ์",
+}
