@@ -1057,7 +1057,7 @@ class Send:
         )
 
     def to_obj(self) -> dict[str, Any]:
-        out = {
+        out: dict[str, Any] = {
             "type": self.TYPE,
             "conversation": self.conversation,
             "message": self.message.to_obj(),
