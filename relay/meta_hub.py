@@ -211,6 +211,8 @@ class MetaHub:
             await self._send_loop(shop_id)
         except StoreError as exc:
             log.error("shop %s: meta sending paused: %s", shop_id, exc)
+        except Exception:  # a bug: logged, and the next message wakes a new sender
+            log.exception("shop %s: meta sending stopped", shop_id)
 
     async def _send_loop(self, shop_id: str) -> None:
         """Send the shop's outbox in order, one message (its requests in order) at a time."""

@@ -91,7 +91,9 @@ def window_refusal(age: float | None, human: bool) -> str:
 
 
 def _cut(text: str, limit: int) -> str:
-    return ln.shorten(text.strip() or "…", limit)
+    """``text`` in at most ``limit`` characters as Meta counts them (code points: a Thai
+    vowel mark is one), cut between grapheme clusters with "…"."""
+    return ln.shorten_units(text.strip() or "…", limit, len)
 
 
 def _button(b: p.Button) -> dict[str, Any]:
