@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from relay import protocol as p
+from relay.meta_store import MetaCredentials, MetaStore
 from relay.storage import LineCredentials, NotFound, Store, StoreError
 
 EXIT_OK, EXIT_ENV, EXIT_USER = 0, 1, 2
@@ -176,6 +177,7 @@ def _shop_json(shop: Any, store: Store) -> dict[str, Any]:
         "name": shop.name,
         "created_at": shop.created_at,
         "line_configured": shop.line_configured,
+        "meta_configured": MetaStore(store).configured(shop.id),
         "allowed_origins": list(shop.allowed_origins),
         "pending_for_desktop": store.pending_count(shop.id),
     }
@@ -219,8 +221,6 @@ def _shops(args: argparse.Namespace) -> int:
             store.commit()
             print(json.dumps({"shop_id": args.shop_id, "line_configured": not args.clear}))
         elif cmd == "meta":
-            from relay.meta_store import MetaStore
-
             store.shop(args.shop_id)
             MetaStore(store).set_credentials(args.shop_id, None if args.clear else _meta_env())
             store.commit()
@@ -287,10 +287,8 @@ def _line_credentials() -> LineCredentials:
     )
 
 
-def _meta_env() -> Any:
+def _meta_env() -> MetaCredentials:
     """The Meta credentials from the environment (all three, or a user error naming them)."""
-    from relay.meta_store import MetaCredentials
-
     names = (ENV_META_SECRET, ENV_META_TOKEN, ENV_META_VERIFY)
     missing = [n for n in names if not os.environ.get(n, "").strip()]
     if missing:

@@ -52,21 +52,38 @@ class MetaHub:
         self._send_wake: dict[str, asyncio.Event] = {}
         self._senders: dict[str, asyncio.Task[None]] = {}
         self._typing_sent: dict[tuple[str, str], float] = {}
+        self._closed = asyncio.Event()
 
     def start(self) -> None:
         """Work what a previous run left: stored webhooks and unsent messages."""
         self.hub.spawn(self.inbox_worker())
+        self.hub.spawn(self.housekeeping())
         for shop_id in self.store.shops_pending():
             self.wake_sender(shop_id)
 
-    async def close(self) -> None:
+    def stop(self) -> None:
+        """Wake every worker so it sees the hub closing and ends."""
+        self._closed.set()
         self._inbox_wake.set()
         for ev in self._send_wake.values():
             ev.set()
+
+    async def close(self) -> None:
         await self.client.close()
 
     def configured(self, shop_id: str) -> bool:
-        return self.store.credentials(shop_id) is not None
+        return self.store.configured(shop_id)
+
+    async def housekeeping(self, every: float = 3600.0) -> None:
+        """Hourly: forget event ids older than 7 days and sent ids older than 90."""
+        while not self.hub.closing:
+            try:
+                self.store.purge()
+                await self.hub.durable()
+            except StoreError as exc:
+                log.error("meta housekeeping failed: %s", exc)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._closed.wait(), every)
 
     # ---- the 24-hour window
 

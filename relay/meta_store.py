@@ -59,6 +59,12 @@ class MetaStore:
             (shop_id, seal(creds.app_secret), seal(creds.page_token), seal(creds.verify_token)),
         )
 
+    def configured(self, shop_id: str) -> bool:
+        row = self.store.db.execute(
+            "SELECT 1 FROM meta_accounts WHERE shop_id=?", (shop_id,)
+        ).fetchone()
+        return row is not None
+
     def credentials(self, shop_id: str) -> MetaCredentials | None:
         row = self.store.db.execute(
             "SELECT app_secret, page_token, verify_token FROM meta_accounts WHERE shop_id=?",
@@ -195,6 +201,13 @@ class MetaStore:
             f"UPDATE meta_sent SET status=? WHERE {where} RETURNING msg_id", [status, *args]
         )
         return sorted({str(r[0]) for r in rows.fetchall()})
+
+    def purge(self, events_days: float = 7, sent_days: float = 90) -> None:
+        """Forget event ids older than Meta redelivers and sent ids older than the history."""
+        now = time.time()
+        db = self.store.write()
+        db.execute("DELETE FROM meta_events WHERE received_at<?", (now - events_days * 86400,))
+        db.execute("DELETE FROM meta_sent WHERE sent_at<?", (now - sent_days * 86400,))
 
     def sent_at(self, shop_id: str, mid: str) -> float | None:
         row = self.store.db.execute(

@@ -902,6 +902,7 @@ class Hub:
         self.closing = True
         self._closed.set()
         self._webhook_wake.set()
+        self.meta.stop()
         for live in self.shops.values():
             live.line_wake.set()
         conns: list[Conn] = []

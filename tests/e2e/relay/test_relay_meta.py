@@ -101,6 +101,9 @@ def test_signed_webhooks_of_both_objects_arrive_and_forged_ones_store_nothing(
         assert (first.conversation, first.message.body) == (f"messenger:{PSID}", p.Text("สวัสดีค่ะ"))
         assert second.conversation == f"instagram:{IGSID}"
         assert second.message.body == p.Text("hello from IG")
+        await desk.send(p.Read(first.conversation, first.message.id))  # the shop saw it
+        seen = {"recipient": {"id": PSID}, "sender_action": "mark_seen"}
+        await until(lambda: seen in meta_api.calls)
         # Meta redelivers when unsure: the same mid is dropped, whatever the body around it
         again = webhook("page", PAGE, user_message(PSID, PAGE, "m_fb_1", text="สวัสดีค่ะ"))
         assert meta_api.post_webhook(meta_shop.endpoint, again, SECRET)[0] == 200
@@ -384,3 +387,27 @@ def test_credentials_from_the_desktop_are_encrypted_at_rest(
     db.close()
     assert SECRET not in dump and TOKEN not in dump and VERIFY not in dump
     assert SECRET not in r.log() and TOKEN not in r.log()
+
+
+def test_shops_meta_takes_the_credentials_from_the_environment_only(
+    relay_factory: Any, clients: Any
+) -> None:
+    r = relay_factory()
+    shop_id, _ = clients.add_shop(r.data_dir, "ร้าน")
+    env = {
+        "MINICHAT_META_APP_SECRET": SECRET,
+        "MINICHAT_META_PAGE_TOKEN": TOKEN,
+        "MINICHAT_META_VERIFY_TOKEN": VERIFY,
+    }
+    partial = {"MINICHAT_META_APP_SECRET": SECRET}
+    res = clients.run_cli(r.data_dir, "shops", "meta", shop_id, env=partial)
+    assert res.returncode == 2 and "$MINICHAT_META_PAGE_TOKEN" in res.stderr
+    assert SECRET not in res.stderr + res.stdout
+    res = clients.run_cli(r.data_dir, "shops", "meta", "shop_000000000000", env=env)
+    assert res.returncode == 2 and "no such shop" in res.stderr
+    res = clients.run_cli(r.data_dir, "shops", "meta", shop_id, env=env)
+    assert (res.returncode, json.loads(res.stdout)["meta_configured"]) == (0, True)
+    listed = clients.run_cli(r.data_dir, "shops", "list", "--json")
+    assert json.loads(listed.stdout)["meta_configured"] is True
+    res = clients.run_cli(r.data_dir, "shops", "meta", shop_id, "--clear")
+    assert (res.returncode, json.loads(res.stdout)["meta_configured"]) == (0, False)
