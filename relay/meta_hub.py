@@ -149,6 +149,8 @@ class MetaHub:
             if ev.key is not None and self.store.known_event(shop_id, ev.key):
                 log.info("shop %s: dropped a redelivered meta event", shop_id)
                 continue
+            if ev.echo and ev.key is not None and self._sent_by_us(shop_id, ev.key):
+                continue  # our own message (Instagram's echoes may come without our metadata)
             message = ev.message
             if ev.image_url is not None and ev.key is not None:
                 message = await self._download(shop_id, ev.key, ev.image_url)
@@ -156,6 +158,9 @@ class MetaHub:
             if ev.key is not None and self.store.seen_event(shop_id, ev.key):
                 continue
             self._apply(shop_id, ev, message)
+
+    def _sent_by_us(self, shop_id: str, key: str) -> bool:
+        return self.store.sent_at(shop_id, key.split("#", 1)[0]) is not None
 
     def _apply(self, shop_id: str, ev: mt.MetaEvent, message: p.Message | None) -> None:
         conv = ev.conversation

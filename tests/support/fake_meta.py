@@ -146,6 +146,9 @@ class FakeMeta:
         self.files: dict[str, bytes] = {}
         self.fetched: list[tuple[str, int]] = []  # (file name, status answered)
         self.last_in: dict[str, float] = {}  # user id -> their last message (seconds)
+        # when set, attachment downloads wait for this gate (``cdn_asked`` tells one began)
+        self.cdn_gate: threading.Event | None = None
+        self.cdn_asked = threading.Event()
         self.lock = threading.Lock()
         self.url = ""
         self._stop: Any = None
@@ -202,6 +205,10 @@ class FakeMeta:
 
         async def cdn(request: web.Request) -> web.Response:
             name = request.match_info["name"]
+            gate = self.cdn_gate
+            if gate is not None:
+                self.cdn_asked.set()
+                await asyncio.to_thread(gate.wait, 10)
             with self.lock:
                 data = self.files.pop(name, None)  # Meta's URLs expire: one GET only
                 self.fetched.append((name, 200 if data else 403))
