@@ -12,9 +12,10 @@ Wire formats, as Meta documents them:
   ``metadata``), ``messaging_postbacks`` (``postback.mid``, ``title``, ``payload``),
   ``message_reads`` (``read.watermark``), ``message_deliveries`` (``delivery.mids``,
   ``watermark``). Body: ``{"object": "page", "entry": [{"id", "time", "messaging": [...]}]}``.
-- Instagram: developers.facebook.com/docs/messenger-platform/instagram/features/webhook —
-  the same ``messaging`` items under ``"object": "instagram"``; echoes come with ``messages``;
-  a read is ``read.mid`` (``messaging_seen``).
+- Instagram: developers.facebook.com/docs/instagram-messaging/webhooks and
+  developers.facebook.com/docs/instagram-platform/webhooks/examples — the same ``messaging``
+  items under ``"object": "instagram"`` (``entry.id`` is the Instagram account); echoes come
+  with the ``messages`` field; a read is ``read.mid`` (``messaging_seen``).
 
 A conversation is ``messenger:<PSID>`` or ``instagram:<IGSID>`` (the page-scoped id of the
 shopper), as LINE's are ``line:<userId>``.

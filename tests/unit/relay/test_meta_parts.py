@@ -128,3 +128,14 @@ def test_buttons_quick_replies_cart_and_what_cannot_fit() -> None:
     assert ms.to_meta_messages(p.Message("t", p.Takeover(p.TakeoverState.STARTED))) == []
     [image, caption] = _all_fine(p.Message("i", p.Image("m1", caption="ดูค่ะ")), "https://r/m1")
     assert image["attachment"]["payload"]["url"] == "https://r/m1" and caption["text"] == "ดูค่ะ"
+
+
+def test_metas_answers_rate_limits_and_errors() -> None:
+    assert ms.MetaResult(200, {"recipient_id": PSID, "message_id": "m_9"}).message_id == "m_9"
+    assert ms.MetaResult(429, None).rate_limited
+    for code in (4, 613):
+        assert ms.MetaResult(400, {"error": {"code": code, "message": "slow"}}).rate_limited
+    err = ms.MetaResult(400, {"error": {"code": 100, "message": "(#100) Invalid parameter"}})
+    assert not err.ok and not err.rate_limited
+    assert err.describe() == "code 100: (#100) Invalid parameter"
+    assert not ms.MetaResult(200, {"error": {"code": 1, "message": "x"}}).ok
