@@ -146,15 +146,7 @@ def _parser() -> argparse.ArgumentParser:
     ln.add_argument("--channel-secret", help=argparse.SUPPRESS)
     ln.add_argument("--channel-token", help=argparse.SUPPRESS)
     ln.add_argument("--clear", action="store_true", help="disconnect LINE")
-    mt = ss.add_parser(
-        "meta",
-        help="set (or clear) the shop's Facebook Page / Instagram credentials",
-        description="Set the shop's Meta app secret, Page access token and webhook verify token, "
-        f"read from ${ENV_META_SECRET}, ${ENV_META_TOKEN} and ${ENV_META_VERIFY} (never from "
-        "the command line, where `ps` and the shell history would show them).",
-    )
-    mt.add_argument("shop_id")
-    mt.add_argument("--clear", action="store_true", help="disconnect Facebook and Instagram")
+    _meta_parser(ss)
     o = ss.add_parser("origins", help="show or set the web origins allowed to embed the widget")
     o.add_argument("shop_id")
     o.add_argument(
@@ -165,6 +157,19 @@ def _parser() -> argparse.ArgumentParser:
     rm.add_argument("shop_id")
     rm.add_argument("--yes", action="store_true", help="really delete")
     return ap
+
+
+def _meta_parser(ss: Any) -> None:
+    """``shops meta SHOP_ID [--clear]``."""
+    mt = ss.add_parser(
+        "meta",
+        help="set (or clear) the shop's Facebook Page / Instagram credentials",
+        description="Set the shop's Meta app secret, Page access token and webhook verify token, "
+        f"read from ${ENV_META_SECRET}, ${ENV_META_TOKEN} and ${ENV_META_VERIFY} (never from "
+        "the command line, where `ps` and the shell history would show them).",
+    )
+    mt.add_argument("shop_id")
+    mt.add_argument("--clear", action="store_true", help="disconnect Facebook and Instagram")
 
 
 def _open(args: argparse.Namespace) -> Store:

@@ -13,7 +13,8 @@ import contextlib
 import functools
 import logging
 import time
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable
+from typing import Any, Protocol
 
 import aiohttp
 
@@ -23,10 +24,43 @@ from relay import protocol as p
 from relay.bodies import BodyTooLarge
 from relay.images import ImageRejected, check_image
 from relay.meta_store import MetaCredentials, MetaOutboxItem, MetaStore
-from relay.storage import NotFound, StoreError, now_iso
+from relay.storage import NotFound, Store, StoreError, now_iso
 
-if TYPE_CHECKING:
-    from relay.server import Conn, Hub
+
+class _Config(Protocol):
+    @property
+    def max_upload(self) -> int: ...
+
+
+class Hub(Protocol):
+    """What this module uses of :class:`relay.server.Hub` (which owns it: no import back)."""
+
+    store: Store
+    closing: bool
+
+    @property
+    def config(self) -> _Config: ...
+
+    def spawn(self, coro: Any) -> asyncio.Task[Any]: ...
+    async def durable(self) -> None: ...
+    def after_commit(self, fn: Callable[[], None]) -> None: ...
+    def push_stream(self, shop_id: str, make: Callable[[int], Any]) -> int: ...
+    def shopper_message(
+        self, shop_id: str, conversation: str, message: p.Message
+    ) -> tuple[int, bool, p.Message]: ...
+    def shop_message(
+        self, shop_id: str, conversation: str, message: p.Message, *, human: bool = False
+    ) -> tuple[int, bool]: ...
+    def with_media_url(self, message: p.Message) -> p.Message: ...
+    def media_url(self, media_id: str) -> str: ...
+
+
+class Conn(Protocol):
+    """A desktop socket (:class:`relay.server.Conn`)."""
+
+    def send(self, text: str) -> None: ...
+    def send_frame(self, frame: p.Frame) -> None: ...
+
 
 log = logging.getLogger("relay")
 
