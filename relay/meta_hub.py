@@ -147,13 +147,14 @@ class MetaHub:
         self._inbox_wake.set()
 
     async def inbox_worker(self) -> None:
-        """Work stored bodies in order; a body is deleted with its effects, in one commit."""
+        """Work stored bodies in order; a body is deleted in the commit of its effects (one
+        commit per pass or per 100 bodies: the 200 was given when the body was stored)."""
         hub = self.hub
         while not hub.closing:
             self._inbox_wake.clear()
             try:
                 bodies = self.store.webhooks()
-                for wid, shop_id, body in bodies:
+                for n, (wid, shop_id, body) in enumerate(bodies, 1):
                     try:
                         await self._work(shop_id, body)
                     except NotFound:
@@ -162,10 +163,14 @@ class MetaHub:
                         raise
                     except Exception:
                         log.exception("meta webhook %d of shop %s not worked", wid, shop_id)
-                    self.store.webhook_done(wid)
-                    await hub.durable()
+                    self.store.webhook_done(wid)  # commits with the body's effects
+                    if n % 100 == 0:
+                        await hub.durable()
                     if hub.closing:
-                        return
+                        break
+                await hub.durable()
+                if hub.closing:
+                    return
             except StoreError as exc:
                 log.error("meta webhooks paused: %s", exc)
                 await asyncio.sleep(5)
@@ -321,6 +326,8 @@ class MetaHub:
                 self.store.progress(item.id, n + 1)
                 if res.message_id:
                     self.store.sent(shop_id, item.conversation, item.msg_id, res.message_id)
+                if n + 1 < len(parts):  # Meta has no retry key: a restart resumes after it
+                    await self.hub.durable()
                 continue
             if res.rate_limited or res.status >= 500:
                 log.warning("shop %s: meta says wait (%s)", shop_id, res.describe())
