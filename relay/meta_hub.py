@@ -69,6 +69,7 @@ NO_META = (
 )
 LOST_IMAGE = "[รูปภาพดาวน์โหลดไม่ได้ / the picture could not be downloaded]"
 MAX_BACKOFF = 300.0
+PARALLEL = 8  # Send API requests in flight per shop (each conversation's still in order)
 
 
 def is_meta(conversation: str) -> bool:
@@ -83,8 +84,10 @@ class MetaHub:
         self.store = MetaStore(hub.store)
         self.client = ms.MetaClient()
         self._inbox_wake = asyncio.Event()
-        self._send_wake: dict[str, asyncio.Event] = {}
-        self._senders: dict[str, asyncio.Task[None]] = {}
+        self._send_wake: dict[tuple[str, str], asyncio.Event] = {}
+        self._senders: dict[tuple[str, str], asyncio.Task[None]] = {}
+        self._slots: dict[str, asyncio.Semaphore] = {}
+        self._paused: dict[str, float] = {}  # shop -> no request before (a rate limit)
         self._typing_sent: dict[tuple[str, str], float] = {}
         self._closed = asyncio.Event()
 
@@ -92,8 +95,8 @@ class MetaHub:
         """Work what a previous run left: stored webhooks and unsent messages."""
         self.hub.spawn(self.inbox_worker())
         self.hub.spawn(self.housekeeping())
-        for shop_id in self.store.shops_pending():
-            self.wake_sender(shop_id)
+        for shop_id, conversation in self.store.pending():
+            self.wake_sender(shop_id, conversation)
 
     def stop(self) -> None:
         """Wake every worker so it sees the hub closing and ends."""
@@ -139,7 +142,7 @@ class MetaHub:
             "messaging_type": "RESPONSE"
         }
         self.store.enqueue(shop_id, conversation, message, kind)
-        self.hub.after_commit(lambda: self.wake_sender(shop_id))
+        self.hub.after_commit(lambda: self.wake_sender(shop_id, conversation))
 
     # ---- webhooks (worked after the 200)
 
@@ -261,58 +264,68 @@ class MetaHub:
 
     # ---- sending
 
-    def wake_sender(self, shop_id: str) -> None:
-        self._send_wake.setdefault(shop_id, asyncio.Event()).set()
-        task = self._senders.get(shop_id)
+    def wake_sender(self, shop_id: str, conversation: str) -> None:
+        """Start (or wake) the sender of one conversation: conversations go out side by side
+        (at most :data:`PARALLEL` requests per shop), each one's messages in order."""
+        key = (shop_id, conversation)
+        self._send_wake.setdefault(key, asyncio.Event()).set()
+        task = self._senders.get(key)
         if task is None or task.done():
-            self._senders[shop_id] = self.hub.spawn(self._sender(shop_id))
+            self._senders[key] = self.hub.spawn(self._sender(shop_id, conversation))
 
-    async def _sender(self, shop_id: str) -> None:
+    async def _sender(self, shop_id: str, conversation: str) -> None:
         try:
-            await self._send_loop(shop_id)
+            await self._send_loop(shop_id, conversation)
         except StoreError as exc:
             log.error("shop %s: meta sending paused: %s", shop_id, exc)
         except Exception:  # a bug: logged, and the next message wakes a new sender
             log.exception("shop %s: meta sending stopped", shop_id)
+        finally:
+            if self._senders.get((shop_id, conversation)) is asyncio.current_task():
+                del self._senders[(shop_id, conversation)]
 
-    async def _send_loop(self, shop_id: str) -> None:
-        """Send the shop's outbox in order, one message (its requests in order) at a time."""
-        wake = self._send_wake.setdefault(shop_id, asyncio.Event())
+    async def _send_loop(self, shop_id: str, conversation: str) -> None:
+        """Send one conversation's outbox in order, one message (its requests in order) at a
+        time; returns when it is empty (a new message starts a new loop). A rate limit holds
+        the whole shop (Meta counts per page); other failures only this conversation."""
+        wake = self._send_wake.setdefault((shop_id, conversation), asyncio.Event())
+        slots = self._slots.setdefault(shop_id, asyncio.Semaphore(PARALLEL))
         backoff = 1.0
         while not self.hub.closing:
             wake.clear()
-            item = self.store.next_item(shop_id)
+            item = self.store.next_item(shop_id, conversation)
             if item is None:
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(wake.wait(), 60)
-                if self.store.next_item(shop_id) is None:
-                    return
-                continue
-            wait = item.next_at - time.time()
+                return
+            wait = max(item.next_at, self._paused.get(shop_id, 0.0)) - time.time()
             if wait > 0:
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(wake.wait(), min(wait, 60))
                 continue
-            if await self._send_item(shop_id, item):
+            async with slots:
+                outcome = await self._send_item(shop_id, item)
+            if outcome == "done":
                 backoff = 1.0
             else:
-                self.store.retry_later(item.id, time.time() + backoff)
+                until = time.time() + backoff
+                self.store.retry_later(item.id, until)
+                if outcome == "slow":
+                    self._paused[shop_id] = max(self._paused.get(shop_id, 0.0), until)
                 log.info("shop %s: meta message waits %.0f s before trying again", shop_id, backoff)
                 backoff = min(backoff * 2, MAX_BACKOFF)
             await self.hub.durable()
 
-    async def _send_item(self, shop_id: str, item: MetaOutboxItem) -> bool:
-        """Send the requests of one message not sent yet; False: try again later (rate
-        limit, Meta down, network). A refusal fails the message with Meta's words."""
+    async def _send_item(self, shop_id: str, item: MetaOutboxItem) -> str:
+        """Send the requests of one message not sent yet: "done" (sent, or failed for good
+        with Meta's words), "retry" (Meta down, network) or "slow" (a rate limit)."""
         creds = self.store.credentials(shop_id)
         if creds is None:
             self._failed(shop_id, item, NO_META)
-            return True
+            return "done"
         try:
             parts = ms.to_meta_messages(item.message, self._image_url(shop_id, item.message))
         except ms.MetaRefused as exc:
             self._failed(shop_id, item, str(exc))
-            return True
+            return "done"
         user = item.conversation.split(":", 1)[1]
         for n in range(item.done, len(parts)):
             try:
@@ -321,7 +334,7 @@ class MetaHub:
                 )
             except (aiohttp.ClientError, TimeoutError, OSError) as exc:
                 log.warning("shop %s: meta send failed (%s)", shop_id, type(exc).__name__)
-                return False
+                return "retry"
             if res.ok:
                 self.store.progress(item.id, n + 1)
                 if res.message_id:
@@ -331,13 +344,13 @@ class MetaHub:
                 continue
             if res.rate_limited or res.status >= 500:
                 log.warning("shop %s: meta says wait (%s)", shop_id, res.describe())
-                return False
+                return "slow" if res.rate_limited else "retry"
             self._failed(
                 shop_id,
                 item,
                 f"Meta ไม่รับข้อความ / Meta refused the message ({res.describe()})",
             )
-            return True
+            return "done"
         self.store.finished(item.id)
         if not item.msg_id.startswith("relay-"):
             ids = (item.msg_id,)
@@ -345,7 +358,7 @@ class MetaHub:
             self.hub.push_stream(
                 shop_id, lambda seq: p.Receipt(conv, p.ReceiptStatus.SENT, ids, seq)
             )
-        return True
+        return "done"
 
     def _image_url(self, shop_id: str, message: p.Message) -> str | None:
         b = message.body

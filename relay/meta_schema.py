@@ -40,7 +40,7 @@ CREATE TABLE IF NOT EXISTS meta_outbox(
     attempts INTEGER NOT NULL DEFAULT 0,
     next_at REAL NOT NULL DEFAULT 0
 );
-CREATE INDEX IF NOT EXISTS meta_outbox_shop ON meta_outbox(shop_id, id);
+CREATE INDEX IF NOT EXISTS meta_outbox_conv ON meta_outbox(shop_id, conversation, id);
 CREATE TABLE IF NOT EXISTS meta_sent(
     shop_id TEXT NOT NULL,
     mid TEXT NOT NULL,

@@ -137,11 +137,12 @@ class MetaStore:
             (shop_id, conversation, message.id, p.encode_obj(message.to_obj()), json.dumps(kind)),
         )
 
-    def next_item(self, shop_id: str) -> MetaOutboxItem | None:
+    def next_item(self, shop_id: str, conversation: str) -> MetaOutboxItem | None:
+        """The oldest message waiting in one conversation."""
         row = self.store.db.execute(
             "SELECT id, conversation, msg_id, message, kind, done, attempts, next_at"
-            " FROM meta_outbox WHERE shop_id=? ORDER BY id LIMIT 1",
-            (shop_id,),
+            " FROM meta_outbox WHERE shop_id=? AND conversation=? ORDER BY id LIMIT 1",
+            (shop_id, conversation),
         ).fetchone()
         if row is None:
             return None
@@ -150,9 +151,10 @@ class MetaStore:
             row[0], row[1], row[2], message, json.loads(row[4]), row[5], row[6], row[7]
         )
 
-    def shops_pending(self) -> list[str]:
-        rows = self.store.db.execute("SELECT DISTINCT shop_id FROM meta_outbox").fetchall()
-        return [str(r[0]) for r in rows]
+    def pending(self) -> list[tuple[str, str]]:
+        """(shop, conversation) with messages waiting (a restart sends them)."""
+        rows = self.store.db.execute("SELECT DISTINCT shop_id, conversation FROM meta_outbox")
+        return [(str(r[0]), str(r[1])) for r in rows.fetchall()]
 
     def progress(self, item_id: int, done: int) -> None:
         self.store.write().execute("UPDATE meta_outbox SET done=? WHERE id=?", (done, item_id))

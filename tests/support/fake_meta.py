@@ -149,6 +149,7 @@ class FakeMeta:
         # when set, attachment downloads wait for this gate (``cdn_asked`` tells one began)
         self.cdn_gate: threading.Event | None = None
         self.cdn_asked = threading.Event()
+        self.hold: dict[str, threading.Event] = {}  # user id -> answer sends only once set
         self.lock = threading.Lock()
         self.url = ""
         self._stop: Any = None
@@ -181,6 +182,9 @@ class FakeMeta:
         async def messages(request: web.Request) -> web.Response:
             raw = await request.read()
             body = json.loads(raw)
+            gate = self.hold.get(str(body.get("recipient", {}).get("id")))
+            if gate is not None:
+                await asyncio.to_thread(gate.wait, 10)
             with self.lock:
                 self.calls.append(body)
                 if request.headers.get("Authorization") != f"Bearer {self.page_token}":

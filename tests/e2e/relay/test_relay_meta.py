@@ -451,3 +451,28 @@ def test_a_webhook_stored_before_its_200_is_worked_after_a_crash(
         await desk.close()
 
     arun(go())
+
+
+def test_a_slow_conversation_does_not_hold_up_the_others(
+    meta_shop: Any, meta_api: FakeMeta, clients: Any, arun: Any
+) -> None:
+    slow, quick = "5550001", "5550002"
+    gate = meta_api.hold[slow] = threading.Event()
+
+    async def go() -> None:
+        desk, _ = await clients.desktop(meta_shop.relay, meta_shop.shop_token)
+        for user in (slow, quick):
+            body = webhook("page", PAGE, user_message(user, PAGE, f"m_{user}", text="CF A1"))
+            assert meta_api.post_webhook(meta_shop.endpoint, body, SECRET)[0] == 200
+            await desk.recv_type(p.Inbound)
+        await desk.send(p.Send(f"messenger:{slow}", clients.text("a1", "จองแล้วค่ะ 1")))
+        await desk.send(p.Send(f"messenger:{slow}", clients.text("a2", "จองแล้วค่ะ 2")))
+        await desk.send(p.Send(f"messenger:{quick}", clients.text("b1", "จองแล้วค่ะ")))
+        first = await desk.recv_type(p.Receipt, timeout=10)
+        assert (first.status, first.ids) == (p.ReceiptStatus.SENT, ("b1",))
+        gate.set()
+        later = [await desk.recv_type(p.Receipt, timeout=10) for _ in range(2)]
+        assert [r.ids for r in later] == [("a1",), ("a2",)]  # in order within a conversation
+        await desk.close()
+
+    arun(go())
