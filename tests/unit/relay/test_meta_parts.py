@@ -139,3 +139,21 @@ def test_metas_answers_rate_limits_and_errors() -> None:
     assert not err.ok and not err.rate_limited
     assert err.describe() == "code 100: (#100) Invalid parameter"
     assert not ms.MetaResult(200, {"error": {"code": 1, "message": "x"}}).ok
+
+
+def test_the_new_frames_go_round_the_wire() -> None:
+    creds = p.SetMetaCredentials("r1", "secret", "token", "verify")
+    assert p.decode_desktop_frame(p.encode(creds)) == creds
+    assert "secret" not in repr(creds)
+    cleared = p.SetMetaCredentials("r2", None, None, None)
+    assert p.decode_desktop_frame(p.encode(cleared)) == cleared
+    with pytest.raises(p.ProtocolError, match="none of them"):
+        p.decode_desktop_frame('{"type":"meta_credentials","ref":"r","app_secret":"s"}')
+    human = p.Send(f"instagram:{PSID}", p.Message("h", p.Text("ค่ะ")), human=True)
+    assert p.decode_desktop_frame(p.encode(human)) == human
+    bot = p.Send(f"messenger:{PSID}", p.Message("b", p.Text("ค่ะ")))
+    assert "human" not in p.encode(bot)  # version-1 desktops send the same bytes as before
+    echo = p.PageEcho(7, f"messenger:{PSID}", p.Message("e", p.Text("จากมือถือ")))
+    assert p.decode_to_desktop(p.encode(echo)) == echo
+    for bad in ("messenger:abc", "instagram:", "facebook:123"):
+        assert not p.is_conversation_id(bad)
