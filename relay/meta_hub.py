@@ -176,7 +176,8 @@ class MetaHub:
                     return
             except StoreError as exc:
                 log.error("meta webhooks paused: %s", exc)
-                await asyncio.sleep(5)
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._closed.wait(), 5)
                 continue
             if not bodies:
                 await self._inbox_wake.wait()
