@@ -21,6 +21,7 @@ import aiohttp
 from aiohttp import WSMsgType, web
 
 from relay import line as ln
+from relay import meta_routes
 from relay import protocol as p
 from relay.bodies import BodyIncomplete, BodyTooLarge, read_limited
 from relay.images import ImageRejected, check_image
@@ -473,6 +474,8 @@ def _conversation_ok(hub: Hub, shop_id: str, conversation: str) -> bool:
 async def _desktop_frame(hub: Hub, shop_id: str, link: DesktopLink, frame: p.DesktopFrame) -> None:
     conn = link.conn
     live = hub.live(shop_id)
+    if await hub.meta.desktop_frame(shop_id, conn, frame):  # Messenger / Instagram
+        return
     if isinstance(frame, p.Ack):
         _, delivered = hub.store.ack_stream(shop_id, frame.seq)
         _delivered_receipts(hub, shop_id, delivered)
@@ -733,6 +736,7 @@ def make_app(hub: Hub) -> web.Application:
     app.router.add_get("/media/{media_id}", media_get)
     app.router.add_post("/desktop/media", desktop_upload)
     app.router.add_post("/line/{shop_id}/webhook", line_webhook)
+    meta_routes.add_routes(app, hub)
     app.router.add_get("/ws/desktop", desktop_ws)
     app.router.add_get("/ws/widget", widget_ws)
     if hub.config.demo_page:
@@ -841,6 +845,7 @@ async def serve(
     hub.spawn(hub.webhook_worker())
     hub.spawn(hub.housekeeping())
     hub.spawn(hub.watch_shops())
+    hub.meta.start()
     for shop_id in store.line_shops_pending():
         hub.wake_line(shop_id)
     ready(Listening(host, port, metrics_port))

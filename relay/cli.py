@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from relay import protocol as p
+from relay.meta_store import MetaCredentials, MetaStore
 from relay.storage import LineCredentials, NotFound, Store, StoreError
 
 EXIT_OK, EXIT_ENV, EXIT_USER = 0, 1, 2
@@ -23,6 +24,9 @@ EXIT_OK, EXIT_ENV, EXIT_USER = 0, 1, 2
 ENV_METRICS_PORT = "MINICHAT_RELAY_METRICS_PORT"
 ENV_LINE_SECRET = "MINICHAT_LINE_CHANNEL_SECRET"
 ENV_LINE_TOKEN = "MINICHAT_LINE_CHANNEL_TOKEN"
+ENV_META_SECRET = "MINICHAT_META_APP_SECRET"
+ENV_META_TOKEN = "MINICHAT_META_PAGE_TOKEN"
+ENV_META_VERIFY = "MINICHAT_META_VERIFY_TOKEN"
 MAX_CREDENTIAL = 1000  # LINE's secrets are 32 characters and its long-lived tokens about 172
 
 
@@ -142,6 +146,7 @@ def _parser() -> argparse.ArgumentParser:
     ln.add_argument("--channel-secret", help=argparse.SUPPRESS)
     ln.add_argument("--channel-token", help=argparse.SUPPRESS)
     ln.add_argument("--clear", action="store_true", help="disconnect LINE")
+    _meta_parser(ss)
     o = ss.add_parser("origins", help="show or set the web origins allowed to embed the widget")
     o.add_argument("shop_id")
     o.add_argument(
@@ -154,6 +159,19 @@ def _parser() -> argparse.ArgumentParser:
     return ap
 
 
+def _meta_parser(ss: Any) -> None:
+    """``shops meta SHOP_ID [--clear]``."""
+    mt = ss.add_parser(
+        "meta",
+        help="set (or clear) the shop's Facebook Page / Instagram credentials",
+        description="Set the shop's Meta app secret, Page access token and webhook verify token, "
+        f"read from ${ENV_META_SECRET}, ${ENV_META_TOKEN} and ${ENV_META_VERIFY} (never from "
+        "the command line, where `ps` and the shell history would show them).",
+    )
+    mt.add_argument("shop_id")
+    mt.add_argument("--clear", action="store_true", help="disconnect Facebook and Instagram")
+
+
 def _open(args: argparse.Namespace) -> Store:
     return Store(args.data_dir or default_data_dir())
 
@@ -164,6 +182,7 @@ def _shop_json(shop: Any, store: Store) -> dict[str, Any]:
         "name": shop.name,
         "created_at": shop.created_at,
         "line_configured": shop.line_configured,
+        "meta_configured": MetaStore(store).configured(shop.id),
         "allowed_origins": list(shop.allowed_origins),
         "pending_for_desktop": store.pending_count(shop.id),
     }
@@ -206,6 +225,11 @@ def _shops(args: argparse.Namespace) -> int:
             store.set_line(args.shop_id, None if args.clear else _line_credentials())
             store.commit()
             print(json.dumps({"shop_id": args.shop_id, "line_configured": not args.clear}))
+        elif cmd == "meta":
+            store.shop(args.shop_id)
+            MetaStore(store).set_credentials(args.shop_id, None if args.clear else _meta_env())
+            store.commit()
+            print(json.dumps({"shop_id": args.shop_id, "meta_configured": not args.clear}))
         elif cmd == "origins":
             if args.clear or args.origins:
                 try:
@@ -266,6 +290,23 @@ def _line_credentials() -> LineCredentials:
         _credential("channel secret", ENV_LINE_SECRET, secret),
         _credential("channel access token", ENV_LINE_TOKEN, token),
     )
+
+
+def _meta_env() -> MetaCredentials:
+    """The Meta credentials from the environment (all three, or a user error naming them)."""
+    names = (ENV_META_SECRET, ENV_META_TOKEN, ENV_META_VERIFY)
+    missing = [n for n in names if not os.environ.get(n, "").strip()]
+    if missing:
+        raise UserError(
+            f"set {', '.join('$' + n for n in missing)}: the Meta app secret (App settings →"
+            " Basic), the Page access token and the verify token you type into the app's"
+            " webhook settings"
+        )
+    values = [os.environ[n].strip() for n in names]
+    for name, value in zip(names, values, strict=True):
+        if len(value) > MAX_CREDENTIAL or any(c.isspace() or not c.isprintable() for c in value):
+            raise UserError(f"${name}: has spaces or is over {MAX_CREDENTIAL} characters")
+    return MetaCredentials(*values)
 
 
 def _port_or_none(value: str | None) -> int | None:

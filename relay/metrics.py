@@ -125,8 +125,8 @@ class Metrics:
         r = self.registry = CollectorRegistry()  # _Live is read only at scrapes
         self.messages = Counter(
             f"{PREFIX}_messages",
-            "Messages stored, by channel (widget, line) and direction (in: from shoppers, "
-            "out: from the shop)",
+            "Messages stored, by channel (widget, line, messenger, instagram) and direction "
+            "(in: from shoppers, out: from the shop)",
             ["channel", "direction"],
             registry=r,
         )
@@ -162,7 +162,7 @@ class Metrics:
         # 0, so rates have no gaps)
         self._message_series = {
             (channel, direction): self.messages.labels(channel, direction)
-            for channel in ("widget", "line")
+            for channel in ("widget", "line", "messenger", "instagram")
             for direction in ("in", "out")
         }
         if read_live is not None:

@@ -27,6 +27,7 @@ from relay import line_images as li
 from relay import protocol as p
 from relay.bodies import BodyTooLarge
 from relay.images import ImageRejected, check_image
+from relay.meta_hub import MetaHub, is_meta
 from relay.metrics import LiveFigures, MeteredLineClient, Metrics
 from relay.protocol.connection import CloseCode, RelaySide
 from relay.ratelimit import RateLimiter
@@ -201,6 +202,7 @@ class Hub:
         self._not_ready: NotReady | None = None  # what /readyz last said (logged on change)
         self._closed = asyncio.Event()
         self.public_url = config.public_url or ""
+        self.meta = MetaHub(self)  # Messenger and Instagram (relay/meta_hub.py)
 
     # ---- group commit
 
@@ -414,7 +416,9 @@ class Hub:
 
     # ---- messages from the shop
 
-    def shop_message(self, shop_id: str, conversation: str, message: p.Message) -> tuple[int, bool]:
+    def shop_message(
+        self, shop_id: str, conversation: str, message: p.Message, *, human: bool = False
+    ) -> tuple[int, bool]:
         message = self.with_media_url(message).with_at(now_iso())
         message_json = p.encode_obj(message.to_obj())
         cseq, is_new = self.store.add_history(
@@ -426,6 +430,8 @@ class Hub:
         if conversation.startswith("line:"):
             self.store.enqueue_line(shop_id, conversation, message)
             self.after_commit(lambda: self.wake_line(shop_id))
+        elif is_meta(conversation):
+            self.meta.enqueue(shop_id, conversation, message, human)
         else:
             text = p.encode_message_frame(cseq, message_json, origin=p.Origin.SHOP)
             sid = conversation.split(":", 1)[1]
@@ -896,6 +902,7 @@ class Hub:
         self.closing = True
         self._closed.set()
         self._webhook_wake.set()
+        self.meta.stop()
         for live in self.shops.values():
             live.line_wake.set()
         conns: list[Conn] = []
@@ -916,6 +923,7 @@ class Hub:
             if still:
                 await asyncio.wait(still, timeout=1)
         await self.line.close()
+        await self.meta.close()
         self._commit()
 
 

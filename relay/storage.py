@@ -30,6 +30,7 @@ from typing import Any
 
 from cryptography.fernet import Fernet, InvalidToken
 
+from relay import meta_schema
 from relay import protocol as p
 
 log = logging.getLogger(__name__)
@@ -298,6 +299,7 @@ class Store:
             self.db.execute("PRAGMA wal_autocheckpoint=0")
             _migrate(self.db)
             self.db.executescript(_SCHEMA)
+            self.db.executescript(meta_schema.SCHEMA)  # Messenger / Instagram
             self.db.execute(
                 "INSERT OR IGNORE INTO meta(key, value) VALUES('schema_version', ?)",
                 (str(SCHEMA_VERSION),),
@@ -332,6 +334,18 @@ class Store:
             self.db.execute("BEGIN IMMEDIATE")
             self._in_tx = True
         return self.db
+
+    def write(self) -> sqlite3.Connection:
+        """The connection inside a write transaction (for relay/meta_store.py)."""
+        return self._w()
+
+    def seal(self, secret: str) -> bytes:
+        """``secret`` encrypted with the relay key, as the LINE credentials are."""
+        return self._fernet.encrypt(secret.encode())
+
+    def unseal(self, sealed: bytes) -> str:
+        """The secret :meth:`seal` made; raises cryptography's InvalidToken for a wrong key."""
+        return self._fernet.decrypt(sealed).decode()
 
     @property
     def dirty(self) -> bool:
@@ -434,6 +448,7 @@ class Store:
             "line_events",
             "line_quota",
             "media",
+            *meta_schema.TABLES,
         ):
             db.execute(f"DELETE FROM {table} WHERE shop_id=?", (shop_id,))
         self.commit()

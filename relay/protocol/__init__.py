@@ -55,7 +55,11 @@ MAX_HISTORY = 200
 MAX_IMAGE_BYTES = 10 * 1024 * 1024  # a picture up or down: slips 0.2-5 MB, phone photos ~8 MB
 
 _ID_RE = re.compile(r"^[A-Za-z0-9._:~-]{1,64}$")
-_CONV_RE = re.compile(r"^(widget:[A-Za-z0-9_-]{8,64}|line:U[0-9a-f]{32})$")
+_CONV_RE = re.compile(
+    r"^(widget:[A-Za-z0-9_-]{8,64}|line:U[0-9a-f]{32}|(messenger|instagram):[0-9]{1,40})$"
+)
+META_CHANNELS = ("messenger:", "instagram:")  # Meta's conversations: <PSID> / <IGSID>
+_META_IDS = "messenger:<PSID> or instagram:<IGSID>"
 _PHONE_RE = re.compile(r"^(\+66|0)[0-9]{8,9}$")
 _COLOR_RE = re.compile(r"^#[0-9a-fA-F]{6}$")
 _ORIGIN_RE = re.compile(r"^(\*|https?://[A-Za-z0-9.-]+(:[0-9]{1,5})?)$")
@@ -231,7 +235,7 @@ def _enum[E: StrEnum](obj: Mapping[str, Any], key: str, enum: type[E], where: st
 def _conversation(obj: Mapping[str, Any], key: str = "conversation", where: str = "") -> str:
     value = _get(obj, key, where)
     if not isinstance(value, str) or not _CONV_RE.match(value):
-        raise ProtocolError(f"{where}{key}: must be widget:<session> or line:<userId>")
+        raise ProtocolError(f"{where}{key}: must be widget:<session>, line:<userId>, {_META_IDS}")
     return value
 
 
@@ -240,7 +244,8 @@ def _drop_none(obj: dict[str, Any]) -> dict[str, Any]:
 
 
 def is_conversation_id(value: str) -> bool:
-    """Whether ``value`` is a well-formed conversation id (``widget:…`` or ``line:U…``)."""
+    """Whether ``value`` is a well-formed conversation id (``widget:…``, ``line:U…``,
+    ``messenger:<PSID>`` or ``instagram:<IGSID>``)."""
     return bool(_CONV_RE.match(value))
 
 
@@ -1037,21 +1042,29 @@ class Send:
 
     conversation: str
     message: Message
+    human: bool = False  # a person typed it (not the bot, not a broadcast): Meta's HUMAN_AGENT
     TYPE: ClassVar[str] = "send"
 
     @classmethod
     def from_obj(cls, obj: Mapping[str, Any]) -> Send:
+        human = obj.get("human", False)
+        if not isinstance(human, bool):
+            raise ProtocolError("human: must be true or false")
         return cls(
             _conversation(obj),
             Message.from_obj(_get(obj, "message", ""), SHOP_KINDS),
+            human,
         )
 
     def to_obj(self) -> dict[str, Any]:
-        return {
+        out: dict[str, Any] = {
             "type": self.TYPE,
             "conversation": self.conversation,
             "message": self.message.to_obj(),
         }
+        if self.human:
+            out["human"] = True
+        return out
 
 
 @dataclass(frozen=True, slots=True)
@@ -1154,6 +1167,42 @@ class SetLineCredentials:
 
     def __repr__(self) -> str:  # never print secrets
         return f"SetLineCredentials(ref={self.ref!r}, set={self.channel_secret is not None})"
+
+
+@dataclass(frozen=True, slots=True)
+class SetMetaCredentials:
+    """Connect the shop's Facebook Page / Instagram account (all three set) or disconnect it
+    (all three null): the Page access token, the Meta app's secret (it signs webhooks) and the
+    verify token the owner typed into the app's webhook settings."""
+
+    ref: str
+    app_secret: str | None
+    page_token: str | None
+    verify_token: str | None
+    TYPE: ClassVar[str] = "meta_credentials"
+
+    @classmethod
+    def from_obj(cls, obj: Mapping[str, Any]) -> SetMetaCredentials:
+        secret = _str(obj, "app_secret", max_len=200, required=False)
+        token = _str(obj, "page_token", max_len=1000, required=False)
+        verify = _str(obj, "verify_token", max_len=200, required=False)
+        if len({secret is None, token is None, verify is None}) != 1:
+            raise ProtocolError(
+                "page_token: give app_secret, page_token and verify_token, or none of them"
+            )
+        return cls(_id(obj, "ref"), secret, token, verify)
+
+    def to_obj(self) -> dict[str, Any]:
+        return {
+            "type": self.TYPE,
+            "ref": self.ref,
+            "app_secret": self.app_secret,
+            "page_token": self.page_token,
+            "verify_token": self.verify_token,
+        }
+
+    def __repr__(self) -> str:  # never print secrets
+        return f"SetMetaCredentials(ref={self.ref!r}, set={self.app_secret is not None})"
 
 
 @dataclass(frozen=True, slots=True)
@@ -1409,6 +1458,34 @@ class ShopperTyping:
 
 
 @dataclass(frozen=True, slots=True)
+class PageEcho:
+    """Stream item: a message the shop's Facebook Page or Instagram account sent from
+    elsewhere (Meta Business Suite, the phone app), seen through Meta's echo webhook. Shown in
+    the conversation as the shop's; never answered."""
+
+    seq: int
+    conversation: str
+    message: Message
+    TYPE: ClassVar[str] = "page_echo"
+
+    @classmethod
+    def from_obj(cls, obj: Mapping[str, Any]) -> PageEcho:
+        return cls(
+            _int(obj, "seq", lo=1),
+            _conversation(obj),
+            Message.from_obj(_get(obj, "message", ""), SHOP_KINDS),
+        )
+
+    def to_obj(self) -> dict[str, Any]:
+        return {
+            "type": self.TYPE,
+            "seq": self.seq,
+            "conversation": self.conversation,
+            "message": self.message.to_obj(),
+        }
+
+
+@dataclass(frozen=True, slots=True)
 class Ok:
     ref: str
     TYPE: ClassVar[str] = "ok"
@@ -1480,6 +1557,7 @@ class ErrorCode(StrEnum):
     TOO_LARGE = "too_large"
     NOT_FOUND = "not_found"  # unknown conversation or media
     UNAVAILABLE = "unavailable"  # e.g. LINE not configured for this shop
+    OUTSIDE_WINDOW = "outside_window"  # Meta: the shopper's last message is too old to answer
     INTERNAL = "internal"
 
 
@@ -1745,6 +1823,7 @@ DesktopFrame = (
     | SetLineCredentials
     | GetLineQuota
     | VerifyLine
+    | SetMetaCredentials
 )
 ToDesktopFrame = (
     DesktopWelcome
@@ -1757,6 +1836,7 @@ ToDesktopFrame = (
     | ShopperTyping
     | Ok
     | Error
+    | PageEcho
 )
 WidgetFrame = WidgetHello | WidgetSend | Ack | WidgetTyping | WidgetRead
 ToWidgetFrame = (
@@ -1789,6 +1869,7 @@ _DESKTOP = _table(
     SetLineCredentials,
     GetLineQuota,
     VerifyLine,
+    SetMetaCredentials,
 )
 _TO_DESKTOP = _table(
     DesktopWelcome,
@@ -1801,6 +1882,7 @@ _TO_DESKTOP = _table(
     ShopperTyping,
     Ok,
     Error,
+    PageEcho,
 )
 _WIDGET = _table(WidgetHello, WidgetSend, Ack, WidgetTyping, WidgetRead)
 _TO_WIDGET = _table(
@@ -1966,7 +2048,9 @@ def encode_message_frame(
     same frame — the relay encodes each message once and stores that text."""
     if conversation is not None:
         if not _CONV_RE.match(conversation):
-            raise ProtocolError("conversation: must be widget:<session> or line:<userId>")
+            raise ProtocolError(
+                f"conversation: must be widget:<session>, line:<userId>, {_META_IDS}"
+            )
         head = f'{{"type":"message","seq":{int(seq)},"conversation":"{conversation}"'
         return f'{head},"message":{message_json}}}'
     if origin is None:

@@ -287,6 +287,12 @@ def test_metrics_count_real_traffic_on_their_own_listener(
         frozenset({("channel", "widget"), ("direction", "out")}): 1,
         frozenset({("channel", "line"), ("direction", "in")}): 1,
         frozenset({("channel", "line"), ("direction", "out")}): 2,
+        # Meta's channels: their series exist from the start, at 0
+        **{
+            frozenset({("channel", channel), ("direction", direction)}): 0
+            for channel in ("messenger", "instagram")
+            for direction in ("in", "out")
+        },
     }
     assert series(m, "line_api_calls_total") == {
         frozenset({("call", "reply"), ("result", "ok")}): 1,

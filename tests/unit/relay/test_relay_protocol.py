@@ -164,7 +164,7 @@ def test_all_other_frames_round_trip() -> None:
         ('{"type":"ack","seq":NaN}', "json: NaN is not allowed"),
         (
             '{"type":"send","conversation":"widget:x","message":{}}',
-            "conversation: must be widget:<session> or line:<userId>",
+            "conversation: must be widget:<session>, line:<userId>, messenger:<PSID>",
         ),
         (
             '{"type":"send","conversation":"line:U00000000000000000000000000000000",'

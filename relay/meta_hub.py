@@ -1,0 +1,467 @@
+"""Messenger and Instagram at run time: the webhook bodies worked after their 200 (dedupe by
+``mid``, pictures downloaded at once, echoes, receipts), the 24-hour window, and each shop's
+outbox sent in order through the Send API with backoff on Meta's rate limits.
+
+One :class:`MetaHub` per relay process, owned by :class:`relay.server.Hub` (``hub.meta``); it
+uses the hub's group commit (``durable``, ``push_stream``) and its message paths.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import functools
+import logging
+import time
+from collections.abc import Callable
+from typing import Any, Protocol
+
+import aiohttp
+
+from relay import meta as mt
+from relay import meta_send as ms
+from relay import protocol as p
+from relay.bodies import BodyTooLarge
+from relay.images import ImageRejected, check_image
+from relay.meta_store import MetaCredentials, MetaOutboxItem, MetaStore
+from relay.storage import NotFound, Store, StoreError, now_iso
+
+
+class _Config(Protocol):
+    @property
+    def max_upload(self) -> int: ...
+
+
+class Hub(Protocol):
+    """What this module uses of :class:`relay.server.Hub` (which owns it: no import back)."""
+
+    store: Store
+    closing: bool
+
+    @property
+    def config(self) -> _Config: ...
+
+    def spawn(self, coro: Any) -> asyncio.Task[Any]: ...
+    async def durable(self) -> None: ...
+    def after_commit(self, fn: Callable[[], None]) -> None: ...
+    def push_stream(self, shop_id: str, make: Callable[[int], Any]) -> int: ...
+    def shopper_message(
+        self, shop_id: str, conversation: str, message: p.Message
+    ) -> tuple[int, bool, p.Message]: ...
+    def shop_message(
+        self, shop_id: str, conversation: str, message: p.Message, *, human: bool = False
+    ) -> tuple[int, bool]: ...
+    def with_media_url(self, message: p.Message) -> p.Message: ...
+    def media_url(self, media_id: str) -> str: ...
+
+
+class Conn(Protocol):
+    """A desktop socket (:class:`relay.server.Conn`)."""
+
+    def send(self, text: str) -> None: ...
+    def send_frame(self, frame: p.Frame) -> None: ...
+
+
+log = logging.getLogger("relay")
+
+NO_META = (
+    "ร้านนี้ยังไม่ได้ตั้งค่า Facebook / Instagram / Facebook and Instagram are not set up for this shop"
+)
+LOST_IMAGE = "[รูปภาพดาวน์โหลดไม่ได้ / the picture could not be downloaded]"
+MAX_BACKOFF = 300.0
+PARALLEL = 8  # Send API requests in flight per shop (each conversation's still in order)
+
+
+def is_meta(conversation: str) -> bool:
+    return conversation.startswith(p.META_CHANNELS)
+
+
+class MetaHub:
+    """Meta's part of one relay process."""
+
+    def __init__(self, hub: Hub) -> None:
+        self.hub = hub
+        self.store = MetaStore(hub.store)
+        self.client = ms.MetaClient()
+        self._inbox_wake = asyncio.Event()
+        self._send_wake: dict[tuple[str, str], asyncio.Event] = {}
+        self._senders: dict[tuple[str, str], asyncio.Task[None]] = {}
+        self._slots: dict[str, asyncio.Semaphore] = {}
+        self._paused: dict[str, float] = {}  # shop -> no request before (a rate limit)
+        self._typing_sent: dict[tuple[str, str], float] = {}
+        self._closed = asyncio.Event()
+
+    def start(self) -> None:
+        """Work what a previous run left: stored webhooks and unsent messages."""
+        self.hub.spawn(self.inbox_worker())
+        self.hub.spawn(self.housekeeping())
+        for shop_id, conversation in self.store.pending():
+            self.wake_sender(shop_id, conversation)
+
+    def stop(self) -> None:
+        """Wake every worker so it sees the hub closing and ends."""
+        self._closed.set()
+        self._inbox_wake.set()
+        for ev in self._send_wake.values():
+            ev.set()
+
+    async def close(self) -> None:
+        await self.client.close()
+
+    def configured(self, shop_id: str) -> bool:
+        return self.store.configured(shop_id)
+
+    async def housekeeping(self, every: float = 3600.0) -> None:
+        """Hourly: forget event ids older than 7 days and sent ids older than 90."""
+        while not self.hub.closing:
+            try:
+                self.store.purge()
+                await self.hub.durable()
+            except StoreError as exc:
+                log.error("meta housekeeping failed: %s", exc)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._closed.wait(), every)
+
+    # ---- the 24-hour window
+
+    def age(self, shop_id: str, conversation: str) -> float | None:
+        """Seconds since the shopper's last message (None: never wrote)."""
+        last = self.store.last_in(shop_id, conversation)
+        return None if last is None else max(0.0, time.time() - last)
+
+    def send_refusal(self, shop_id: str, conversation: str, human: bool) -> str | None:
+        """Why Meta would refuse a message now (the desktop is told), or None."""
+        age = self.age(shop_id, conversation)
+        if ms.messaging(age, human) is None:
+            return ms.window_refusal(age, human)
+        return None
+
+    def enqueue(self, shop_id: str, conversation: str, message: p.Message, human: bool) -> None:
+        """Queue a stored shop message (the window was checked when it was accepted)."""
+        kind = ms.messaging(self.age(shop_id, conversation), human) or {
+            "messaging_type": "RESPONSE"
+        }
+        self.store.enqueue(shop_id, conversation, message, kind)
+        self.hub.after_commit(lambda: self.wake_sender(shop_id, conversation))
+
+    # ---- webhooks (worked after the 200)
+
+    def wake_inbox(self) -> None:
+        self._inbox_wake.set()
+
+    async def inbox_worker(self) -> None:
+        """Work stored bodies in order; a body is deleted in the commit of its effects (one
+        commit per pass or per 100 bodies: the 200 was given when the body was stored)."""
+        hub = self.hub
+        while not hub.closing:
+            self._inbox_wake.clear()
+            try:
+                bodies = self.store.webhooks()
+                for n, (wid, shop_id, body) in enumerate(bodies, 1):
+                    try:
+                        await self._work(shop_id, body)
+                    except NotFound:
+                        log.warning("meta webhook %d: shop %s no longer exists", wid, shop_id)
+                    except StoreError:
+                        raise
+                    except Exception:
+                        log.exception("meta webhook %d of shop %s not worked", wid, shop_id)
+                    self.store.webhook_done(wid)  # commits with the body's effects
+                    if n % 100 == 0:
+                        await hub.durable()
+                    if hub.closing:
+                        break
+                await hub.durable()
+                if hub.closing:
+                    return
+            except StoreError as exc:
+                log.error("meta webhooks paused: %s", exc)
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._closed.wait(), 5)
+                continue
+            if not bodies:
+                await self._inbox_wake.wait()
+
+    async def _work(self, shop_id: str, body: bytes) -> None:
+        try:
+            events = mt.parse_events(p.load_json(body))
+        except p.ProtocolError as exc:
+            log.warning("shop %s: unusable meta webhook body (%s)", shop_id, exc)
+            return
+        for ev in events:
+            if ev.key is not None and self.store.known_event(shop_id, ev.key):
+                log.info("shop %s: dropped a redelivered meta event", shop_id)
+                continue
+            if ev.echo and ev.key is not None and self._sent_by_us(shop_id, ev.key):
+                continue  # our own message (Instagram's echoes may come without our metadata)
+            message = ev.message
+            if ev.image_url is not None and ev.key is not None:
+                message = await self._download(shop_id, ev.key, ev.image_url)
+            # from here on synchronous: the event's key and its effects commit together
+            if ev.key is not None and self.store.seen_event(shop_id, ev.key):
+                continue
+            self._apply(shop_id, ev, message)
+
+    def _sent_by_us(self, shop_id: str, key: str) -> bool:
+        return self.store.sent_at(shop_id, key.split("#", 1)[0]) is not None
+
+    def _apply(self, shop_id: str, ev: mt.MetaEvent, message: p.Message | None) -> None:
+        conv = ev.conversation
+        if ev.echo and message is not None:
+            self._echo(shop_id, conv, message)
+            return
+        if message is not None:
+            self.store.shopper_wrote(shop_id, conv, min(ev.timestamp or time.time(), time.time()))
+            self.hub.shopper_message(shop_id, conv, message)
+            return
+        if ev.delivered_mids or ev.delivered_watermark:
+            ids = self.store.mark(
+                shop_id, conv, "delivered", mids=ev.delivered_mids, up_to=ev.delivered_watermark
+            )
+            self._receipt(shop_id, conv, p.ReceiptStatus.DELIVERED, ids)
+        if ev.read_watermark or ev.read_mid:
+            up_to = ev.read_watermark
+            if up_to is None and ev.read_mid is not None:
+                up_to = self.store.sent_at(shop_id, ev.read_mid)
+            ids = self.store.mark(shop_id, conv, "read", up_to=up_to)
+            self._receipt(shop_id, conv, p.ReceiptStatus.READ, ids)
+
+    def _receipt(
+        self, shop_id: str, conversation: str, status: p.ReceiptStatus, ids: list[str]
+    ) -> None:
+        for i in range(0, len(ids), p.MAX_RECEIPT_IDS):
+            part = tuple(ids[i : i + p.MAX_RECEIPT_IDS])
+            self.hub.push_stream(shop_id, functools.partial(p.Receipt, conversation, status, part))
+
+    def _echo(self, shop_id: str, conversation: str, message: p.Message) -> None:
+        """The page sent this from elsewhere: kept in the history as the shop's, shown to the
+        desktop as a ``page_echo``, never answered."""
+        message = self.hub.with_media_url(message).with_at(now_iso())
+        _, is_new = self.hub.store.add_history(shop_id, conversation, p.Origin.SHOP, message)
+        if is_new:
+            self.hub.push_stream(shop_id, lambda seq: p.PageEcho(seq, conversation, message))
+
+    async def _download(self, shop_id: str, key: str, url: str) -> p.Message:
+        """The picture a shopper sent, stored on the relay now (Meta's URL expires)."""
+        msg_id = mt.message_id(key)
+        limit = self.hub.config.max_upload
+        for attempt in range(3):
+            try:
+                data = await self.client.download(url, limit)
+                info = check_image(data, limit)
+                m = self.hub.store.add_media(shop_id, info.mime, info.width, info.height, data)
+                body = p.Image(m.id, self.hub.media_url(m.id), m.mime, m.width, m.height, m.size)
+                return p.Message(msg_id, body)
+            except (ImageRejected, BodyTooLarge) as exc:
+                log.warning("shop %s: meta picture rejected: %s", shop_id, exc)
+                break
+            except LookupError as exc:  # expired or gone: asking again will not bring it back
+                log.warning("shop %s: cannot fetch a meta picture (%s)", shop_id, exc)
+                break
+            except (aiohttp.ClientError, TimeoutError, OSError) as exc:
+                log.warning("shop %s: cannot fetch a meta picture (%s)", shop_id, exc)
+                await asyncio.sleep(0.5 * (attempt + 1))
+        return p.Message(msg_id, p.Text(LOST_IMAGE))
+
+    # ---- sending
+
+    def wake_sender(self, shop_id: str, conversation: str) -> None:
+        """Start (or wake) the sender of one conversation: conversations go out side by side
+        (at most :data:`PARALLEL` requests per shop), each one's messages in order."""
+        key = (shop_id, conversation)
+        self._send_wake.setdefault(key, asyncio.Event()).set()
+        task = self._senders.get(key)
+        if task is None or task.done():
+            self._senders[key] = self.hub.spawn(self._sender(shop_id, conversation))
+
+    async def _sender(self, shop_id: str, conversation: str) -> None:
+        try:
+            await self._send_loop(shop_id, conversation)
+        except StoreError as exc:
+            log.error("shop %s: meta sending paused: %s", shop_id, exc)
+        except Exception:  # a bug: logged, and the next message wakes a new sender
+            log.exception("shop %s: meta sending stopped", shop_id)
+        finally:
+            if self._senders.get((shop_id, conversation)) is asyncio.current_task():
+                del self._senders[(shop_id, conversation)]
+
+    async def _send_loop(self, shop_id: str, conversation: str) -> None:
+        """Send one conversation's outbox in order, one message (its requests in order) at a
+        time; returns when it is empty (a new message starts a new loop). A rate limit holds
+        the whole shop (Meta counts per page); other failures only this conversation."""
+        wake = self._send_wake.setdefault((shop_id, conversation), asyncio.Event())
+        slots = self._slots.setdefault(shop_id, asyncio.Semaphore(PARALLEL))
+        backoff = 1.0
+        while not self.hub.closing:
+            wake.clear()
+            item = self.store.next_item(shop_id, conversation)
+            if item is None:
+                return
+            wait = max(item.next_at, self._paused.get(shop_id, 0.0)) - time.time()
+            if wait > 0:
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(wake.wait(), min(wait, 60))
+                continue
+            async with slots:
+                outcome = await self._send_item(shop_id, item)
+            if outcome == "done":
+                backoff = 1.0
+            else:
+                until = time.time() + backoff
+                self.store.retry_later(item.id, until)
+                if outcome == "slow":
+                    self._paused[shop_id] = max(self._paused.get(shop_id, 0.0), until)
+                log.info("shop %s: meta message waits %.0f s before trying again", shop_id, backoff)
+                backoff = min(backoff * 2, MAX_BACKOFF)
+            await self.hub.durable()
+
+    async def _send_item(self, shop_id: str, item: MetaOutboxItem) -> str:
+        """Send the requests of one message not sent yet: "done" (sent, or failed for good
+        with Meta's words), "retry" (Meta down, network) or "slow" (a rate limit)."""
+        creds = self.store.credentials(shop_id)
+        if creds is None:
+            self._failed(shop_id, item, NO_META)
+            return "done"
+        try:
+            parts = ms.to_meta_messages(item.message, self._image_url(shop_id, item.message))
+        except ms.MetaRefused as exc:
+            self._failed(shop_id, item, str(exc))
+            return "done"
+        user = item.conversation.split(":", 1)[1]
+        for n in range(item.done, len(parts)):
+            try:
+                res = await self.client.send(
+                    creds.page_token, ms.request_body(user, item.kind, parts[n])
+                )
+            except (aiohttp.ClientError, TimeoutError, OSError) as exc:
+                log.warning("shop %s: meta send failed (%s)", shop_id, type(exc).__name__)
+                return "retry"
+            if res.ok:
+                self.store.progress(item.id, n + 1)
+                if res.message_id:
+                    self.store.sent(shop_id, item.conversation, item.msg_id, res.message_id)
+                if n + 1 < len(parts):  # Meta has no retry key: a restart resumes after it
+                    await self.hub.durable()
+                continue
+            if res.rate_limited or res.status >= 500:
+                log.warning("shop %s: meta says wait (%s)", shop_id, res.describe())
+                return "slow" if res.rate_limited else "retry"
+            self._failed(
+                shop_id,
+                item,
+                f"Meta ไม่รับข้อความ / Meta refused the message ({res.describe()})",
+            )
+            return "done"
+        self.store.finished(item.id)
+        if not item.msg_id.startswith("relay-"):
+            ids = (item.msg_id,)
+            conv = item.conversation
+            self.hub.push_stream(
+                shop_id, lambda seq: p.Receipt(conv, p.ReceiptStatus.SENT, ids, seq)
+            )
+        return "done"
+
+    def _image_url(self, shop_id: str, message: p.Message) -> str | None:
+        b = message.body
+        if isinstance(b, p.Image) and b.media_id:
+            m = self.hub.store.media(b.media_id)
+            if m is None or m.shop_id != shop_id:
+                raise ms.MetaRefused(
+                    "ไม่พบรูปนี้บนรีเลย์แล้ว ส่งรูปใหม่อีกครั้ง"
+                    " / the picture is no longer on the relay: send it again"
+                )
+            return self.hub.media_url(m.id)
+        return None
+
+    def _failed(self, shop_id: str, item: MetaOutboxItem, reason: str) -> None:
+        log.warning("shop %s: meta message %s failed: %s", shop_id, item.msg_id, reason[:200])
+        self.store.finished(item.id)
+        short = reason[:300]
+        conv = item.conversation
+        self.hub.push_stream(
+            shop_id,
+            lambda seq: p.Receipt(conv, p.ReceiptStatus.FAILED, (item.msg_id,), seq, short),
+        )
+
+    # ---- the desktop's frames
+
+    async def desktop_frame(self, shop_id: str, conn: Conn, frame: p.DesktopFrame) -> bool:
+        """Act on a desktop frame that is Meta's (True), or leave it to the common path."""
+        if isinstance(frame, p.SetMetaCredentials):
+            creds = None
+            if frame.app_secret and frame.page_token and frame.verify_token:
+                creds = MetaCredentials(frame.app_secret, frame.page_token, frame.verify_token)
+            self.store.set_credentials(shop_id, creds)
+            await self.hub.durable()
+            log.info(
+                "shop %s: meta credentials %s from the desktop",
+                shop_id,
+                "set" if creds else "cleared",
+            )
+            conn.send_frame(p.Ok(frame.ref))
+            return True
+        if not isinstance(frame, p.Send | p.Typing | p.Read) or not is_meta(frame.conversation):
+            return False
+        if isinstance(frame, p.Typing):
+            self.sender_action(
+                shop_id, frame.conversation, "typing_on" if frame.state else "typing_off"
+            )
+            return True
+        if isinstance(frame, p.Read):
+            self.sender_action(shop_id, frame.conversation, "mark_seen")
+            return False  # the common path marks the messages read
+        return self._send(shop_id, conn, frame)
+
+    def _send(self, shop_id: str, conn: Conn, frame: p.Send) -> bool:
+        """A shop message to Messenger or Instagram: refused at once (an ``error`` frame with
+        its message id) when Meta would not take it now, else stored like any other."""
+        msg = frame.message
+        problem: tuple[p.ErrorCode, str] | None = None
+        if not self.configured(shop_id):
+            problem = (p.ErrorCode.UNAVAILABLE, NO_META)
+        else:
+            refusal = self.send_refusal(shop_id, frame.conversation, frame.human)
+            if refusal is not None:
+                problem = (p.ErrorCode.OUTSIDE_WINDOW, refusal)
+        if problem is None and isinstance(msg.body, p.Image) and msg.body.media_id:
+            m = self.hub.store.media(msg.body.media_id)
+            if m is None or m.shop_id != shop_id:
+                problem = (p.ErrorCode.NOT_FOUND, "message.media_id: no such media")
+        if problem is not None:
+            conn.send_frame(p.Error(problem[0], problem[1], msg.id))
+            return True
+        self.hub.shop_message(shop_id, frame.conversation, msg, human=frame.human)
+        accepted = p.encode(p.Accepted(msg.id, frame.conversation))
+        self.hub.after_commit(lambda: conn.send(accepted))
+        return True
+
+    # ---- typing and seen
+
+    def sender_action(self, shop_id: str, conversation: str, action: str) -> None:
+        """``typing_on``/``typing_off``/``mark_seen``, inside the window only (fire and
+        forget; typing_on at most every 5 s per conversation)."""
+        age = self.age(shop_id, conversation)
+        if age is None or age > ms.WINDOW:
+            return
+        if action == "typing_on":
+            now = time.monotonic()
+            if now - self._typing_sent.get((shop_id, conversation), -1e9) < 5:
+                return
+            self._typing_sent[(shop_id, conversation)] = now
+        creds = self.store.credentials(shop_id)
+        if creds is None:
+            return
+        body: dict[str, Any] = {
+            "recipient": {"id": conversation.split(":", 1)[1]},
+            "sender_action": action,
+        }
+
+        async def go(c: MetaCredentials) -> None:
+            try:
+                res = await self.client.send(c.page_token, body)
+                if not res.ok:
+                    log.info("shop %s: meta %s refused (%s)", shop_id, action, res.describe())
+            except (aiohttp.ClientError, TimeoutError, OSError) as exc:
+                log.info("shop %s: meta %s failed (%s)", shop_id, action, type(exc).__name__)
+
+        self.hub.spawn(go(creds))

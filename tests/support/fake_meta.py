@@ -1,0 +1,296 @@
+"""A stand-in for Meta's Graph API (the Send API, ``POST /{version}/me/messages``) and its
+attachment CDN on a local aiohttp server in its own thread. It checks every Send API body
+against the documented shape and limits (``problems``), keeps Meta's 24-hour window from the
+webhooks it posted, answers in Meta's error format, and posts signed webhooks to the relay
+(``object: page`` and ``object: instagram``) as Meta does."""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import hmac
+import json
+import threading
+import time
+import urllib.error
+import urllib.request
+from typing import Any
+
+from aiohttp import web
+
+WINDOW = 24 * 3600
+HUMAN_AGENT = 7 * 24 * 3600
+SENDER_ACTIONS = {"typing_on", "typing_off", "mark_seen"}
+
+
+def sign(secret: str, body: bytes) -> str:
+    return "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
+
+
+def meta_error(code: int, message: str, subcode: int | None = None) -> dict[str, Any]:
+    err: dict[str, Any] = {
+        "message": message,
+        "type": "OAuthException",
+        "code": code,
+        "fbtrace_id": "AbCdEfGh123",
+    }
+    if subcode is not None:
+        err["error_subcode"] = subcode
+    return {"error": err}
+
+
+def _button_problems(b: Any, where: str) -> list[str]:
+    out = []
+    if not isinstance(b, dict) or b.get("type") not in ("postback", "web_url"):
+        return [f"{where}.type"]
+    if not isinstance(b.get("title"), str) or not 0 < len(b["title"]) <= 20:
+        out.append(f"{where}.title: 1-20 characters")
+    if b["type"] == "postback" and not 0 < len(str(b.get("payload") or "")) <= 1000:
+        out.append(f"{where}.payload: 1-1000 characters")
+    if b["type"] == "web_url" and not str(b.get("url") or "").startswith(("https://", "http://")):
+        out.append(f"{where}.url")
+    return out
+
+
+def _template_problems(payload: Any) -> list[str]:
+    if not isinstance(payload, dict):
+        return ["attachment.payload"]
+    kind = payload.get("template_type")
+    out: list[str] = []
+    if kind == "generic":
+        elements = payload.get("elements")
+        if not isinstance(elements, list) or not 1 <= len(elements) <= 10:
+            return ["elements: 1-10"]
+        for i, el in enumerate(elements):
+            if not isinstance(el.get("title"), str) or not 0 < len(el["title"]) <= 80:
+                out.append(f"elements[{i}].title: 1-80 characters")
+            if "subtitle" in el and len(el["subtitle"]) > 80:
+                out.append(f"elements[{i}].subtitle: at most 80 characters")
+            buttons = el.get("buttons", [])
+            if len(buttons) > 3:
+                out.append(f"elements[{i}].buttons: at most 3")
+            for j, b in enumerate(buttons):
+                out += _button_problems(b, f"elements[{i}].buttons[{j}]")
+    elif kind == "button":
+        if not isinstance(payload.get("text"), str) or not 0 < len(payload["text"]) <= 640:
+            out.append("text: 1-640 characters")
+        buttons = payload.get("buttons")
+        if not isinstance(buttons, list) or not 1 <= len(buttons) <= 3:
+            out.append("buttons: 1-3")
+        for j, b in enumerate(buttons or []):
+            out += _button_problems(b, f"buttons[{j}]")
+    else:
+        out.append(f"template_type {kind!r}")
+    return out
+
+
+def _message_problems(m: Any) -> list[str]:
+    if not isinstance(m, dict) or ("text" in m) == ("attachment" in m):
+        return ["message: exactly one of text or attachment"]
+    out: list[str] = []
+    if "text" in m and (not isinstance(m["text"], str) or not 0 < len(m["text"]) <= 2000):
+        out.append("message.text: 1-2000 characters")
+    if "attachment" in m:
+        att = m["attachment"]
+        if att.get("type") == "image":
+            if not str(att.get("payload", {}).get("url", "")).startswith(("https://", "http://")):
+                out.append("attachment.payload.url")
+        elif att.get("type") == "template":
+            out += _template_problems(att.get("payload"))
+        else:
+            out.append("attachment.type")
+    quick = m.get("quick_replies", [])
+    if len(quick) > 13:
+        out.append("quick_replies: at most 13")
+    for i, q in enumerate(quick):
+        if q.get("content_type") != "text" or not 0 < len(q.get("title", "")) <= 20:
+            out.append(f"quick_replies[{i}].title: 1-20 characters")
+        if not 0 < len(str(q.get("payload") or "")) <= 1000:
+            out.append(f"quick_replies[{i}].payload: 1-1000 characters")
+    if len(m.get("metadata", "")) >= 1000:
+        out.append("metadata: under 1000 characters")
+    extra = set(m) - {"text", "attachment", "quick_replies", "metadata"}
+    if extra:
+        out.append(f"message: unknown fields {sorted(extra)}")
+    return out
+
+
+def problems(body: Any) -> list[str]:
+    """What Meta would refuse in a Send API body (empty: fine)."""
+    if not isinstance(body, dict) or not str(body.get("recipient", {}).get("id", "")).isdigit():
+        return ["recipient.id"]
+    if ("message" in body) == ("sender_action" in body):
+        return ["exactly one of message or sender_action"]
+    if "sender_action" in body:
+        ok = body["sender_action"] in SENDER_ACTIONS and set(body) == {"recipient", "sender_action"}
+        return [] if ok else ["sender_action"]
+    out = []
+    kind = body.get("messaging_type")
+    if kind not in ("RESPONSE", "UPDATE", "MESSAGE_TAG"):
+        out.append("messaging_type")
+    if (kind == "MESSAGE_TAG") != ("tag" in body):
+        out.append("tag: with MESSAGE_TAG only")
+    return out + _message_problems(body.get("message"))
+
+
+class FakeMeta:
+    """Records Send API calls (``calls``), delivers valid ones (``sent``), serves attachments
+    once (``host``: the URL works for one GET, then expires), and answers queued
+    ``answers`` (status, body) first, for errors and rate limits."""
+
+    def __init__(self, page_token: str = "page-token-1") -> None:
+        self.page_token = page_token
+        self.calls: list[dict[str, Any]] = []
+        self.sent: list[dict[str, Any]] = []
+        self.answers: list[tuple[int, dict[str, Any]]] = []
+        self.files: dict[str, bytes] = {}
+        self.fetched: list[tuple[str, int]] = []  # (file name, status answered)
+        self.last_in: dict[str, float] = {}  # user id -> their last message (seconds)
+        # when set, attachment downloads wait for this gate (``cdn_asked`` tells one began)
+        self.cdn_gate: threading.Event | None = None
+        self.cdn_asked = threading.Event()
+        self.hold: dict[str, threading.Event] = {}  # user id -> answer sends only once set
+        self.lock = threading.Lock()
+        self.url = ""
+        self._stop: Any = None
+        self._ready = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+        self._thread.start()
+        self._ready.wait(10)
+
+    def host(self, name: str, data: bytes) -> str:
+        with self.lock:
+            self.files[name] = data
+        return f"{self.url}/cdn/{name}"
+
+    def _window_problem(self, body: dict[str, Any]) -> dict[str, Any] | None:
+        if "message" not in body:
+            return None
+        last = self.last_in.get(body["recipient"]["id"])
+        age = None if last is None else time.time() - last
+        if body.get("messaging_type") == "MESSAGE_TAG":
+            limit = HUMAN_AGENT if body.get("tag") == "HUMAN_AGENT" else 0
+        else:
+            limit = WINDOW
+        if age is None or age > limit:
+            return meta_error(10, "This message is sent outside of allowed window.", 2018278)
+        return None
+
+    def _app(self) -> web.Application:
+        app = web.Application()
+
+        async def messages(request: web.Request) -> web.Response:
+            raw = await request.read()
+            body = json.loads(raw)
+            gate = self.hold.get(str(body.get("recipient", {}).get("id")))
+            if gate is not None:
+                await asyncio.to_thread(gate.wait, 10)
+            with self.lock:
+                self.calls.append(body)
+                if request.headers.get("Authorization") != f"Bearer {self.page_token}":
+                    return web.json_response(
+                        meta_error(190, "Invalid OAuth access token."), status=401
+                    )
+                if self.answers:
+                    status, answer = self.answers.pop(0)
+                    return web.json_response(answer, status=status)
+                found = problems(body)
+                if found:
+                    return web.json_response(
+                        meta_error(100, "(#100) Invalid parameter: " + "; ".join(found)),
+                        status=400,
+                    )
+                refused = self._window_problem(body)
+                if refused:
+                    return web.json_response(refused, status=400)
+                self.sent.append(body)
+                mid = f"m_{len(self.sent)}"
+            return web.json_response({"recipient_id": body["recipient"]["id"], "message_id": mid})
+
+        async def cdn(request: web.Request) -> web.Response:
+            name = request.match_info["name"]
+            gate = self.cdn_gate
+            if gate is not None:
+                self.cdn_asked.set()
+                await asyncio.to_thread(gate.wait, 10)
+            with self.lock:
+                data = self.files.pop(name, None)  # Meta's URLs expire: one GET only
+                self.fetched.append((name, 200 if data else 403))
+            if data is None:
+                return web.Response(status=403, text="URL signature expired")
+            return web.Response(body=data, content_type="image/jpeg")
+
+        app.router.add_post("/{version}/me/messages", messages)
+        app.router.add_get("/cdn/{name}", cdn)
+        return app
+
+    def _run(self) -> None:
+        asyncio.run(self._serve())
+
+    async def _serve(self) -> None:
+        stop = asyncio.Event()
+        runner = web.AppRunner(self._app(), access_log=None)
+        await runner.setup()
+        await web.TCPSite(runner, "127.0.0.1", 0).start()
+        self.url = f"http://127.0.0.1:{runner.addresses[0][1]}"
+        loop = asyncio.get_running_loop()
+        self._stop = lambda: loop.call_soon_threadsafe(stop.set)
+        self._ready.set()
+        await stop.wait()
+        await runner.cleanup()
+
+    def close(self) -> None:
+        self._stop()
+        self._thread.join(10)
+
+    def delivered(self) -> list[dict[str, Any]]:
+        with self.lock:
+            return list(self.sent)
+
+    # ---- webhooks, as Meta posts them
+
+    def post_webhook(
+        self, endpoint: str, obj: dict[str, Any], secret: str | None, signature: str | None = None
+    ) -> tuple[int, str]:
+        """POST ``obj`` to the relay signed with ``secret`` (None: unsigned; ``signature``:
+        sent as is). Remembers each user's last message for the window."""
+        body = json.dumps(obj, ensure_ascii=False).encode()
+        headers = {"Content-Type": "application/json"}
+        if signature is not None:
+            headers["X-Hub-Signature-256"] = signature
+        elif secret is not None:
+            headers["X-Hub-Signature-256"] = sign(secret, body)
+        req = urllib.request.Request(endpoint, data=body, headers=headers, method="POST")
+        try:
+            with urllib.request.urlopen(req, timeout=10) as resp:
+                status, text = resp.status, resp.read().decode()
+        except urllib.error.HTTPError as exc:
+            status, text = exc.code, exc.read().decode()
+        if status == 200:
+            for entry in obj.get("entry", []):
+                for item in entry.get("messaging", []):
+                    if "message" in item and not item["message"].get("is_echo"):
+                        user = item["sender"]["id"]
+                        at = item["timestamp"] / 1000
+                        with self.lock:
+                            self.last_in[user] = max(self.last_in.get(user, 0), at)
+        return status, text
+
+
+def webhook(obj: str, page_id: str, *items: dict[str, Any]) -> dict[str, Any]:
+    """A webhook body: ``obj`` is "page" (Messenger) or "instagram"."""
+    now = int(time.time() * 1000)
+    return {"object": obj, "entry": [{"id": page_id, "time": now, "messaging": list(items)}]}
+
+
+def user_message(
+    user: str, page_id: str, mid: str, *, ago: float = 0.0, **message: Any
+) -> dict[str, Any]:
+    """One ``messaging`` item: ``user`` wrote to the page ``ago`` seconds ago."""
+    ts = int((time.time() - ago) * 1000)
+    return {
+        "sender": {"id": user},
+        "recipient": {"id": page_id},
+        "timestamp": ts,
+        "message": {"mid": mid, **message},
+    }
