@@ -336,7 +336,7 @@ class Hub:
         except StoreError as exc:
             log.warning("metrics: cannot read stream depths: %s", exc)
             depth = {}
-        return LiveFigures(desktops, widgets, depth, self.draining)
+        return LiveFigures(desktops, widgets, depth, self.draining, self.store.rows_written)
 
     # ---- desktop stream
 

@@ -334,6 +334,12 @@ class Store:
         return self.db
 
     @property
+    def rows_written(self) -> int:
+        """Rows inserted, updated or deleted through this store since it opened (SQLite's
+        ``total_changes``; for the metrics and the benchmarks)."""
+        return self.db.total_changes
+
+    @property
     def dirty(self) -> bool:
         return self._in_tx
 
