@@ -398,7 +398,7 @@ async def desktop_ws(request: web.Request) -> web.StreamResponse:
     machine = RelaySide(
         p.decode_desktop_frame, p.DesktopHello, label, max_frame=hub.config.max_desktop_frame
     )
-    conn = Conn(ws, label, machine)
+    conn = Conn(ws, label, machine, request.transport)
     hello = await _handshake(ws, conn, machine)
     if hello is None or machine.version is None:
         return ws
@@ -626,7 +626,7 @@ async def widget_ws(request: web.Request) -> web.StreamResponse:
     machine = RelaySide(
         p.decode_widget_frame, p.WidgetHello, label, max_frame=hub.config.max_widget_frame
     )
-    conn = Conn(ws, label, machine)
+    conn = Conn(ws, label, machine, request.transport)
     hello = await _handshake(ws, conn, machine)
     if hello is None or machine.version is None:
         return ws
