@@ -38,6 +38,7 @@ from relay.storage import (
     Store,
     StoreError,
     now_iso,
+    stream_message,
 )
 
 log = logging.getLogger("relay")
@@ -322,9 +323,13 @@ class Hub:
         msg_id: str | None = None,
     ) -> int:
         seq, text = self.store.append_stream(shop_id, make, conversation, msg_id)
+        self._queue_for_desktop(shop_id, seq, text)
+        return seq
+
+    def _queue_for_desktop(self, shop_id: str, seq: int, text: str) -> None:
+        """Send stream item ``seq`` to the desktop once the commit that stored it is done."""
         self._uncommitted_seq.setdefault(shop_id, []).append((seq, text))
         self._schedule_commit()
-        return seq
 
     def spawn(self, coro: Any) -> asyncio.Task[Any]:
         task = asyncio.get_running_loop().create_task(coro)
@@ -431,18 +436,13 @@ class Hub:
         Returns (cseq, is_new, the message as stored)."""
         message = self.with_media_url(message).with_at(now_iso())
         message_json = p.encode_obj(message.to_obj())
-        cseq, is_new = self.store.add_history(
-            shop_id, conversation, p.Origin.SHOPPER, message, message_json
+        cseq, is_new, seq = self.store.add_history(
+            shop_id, conversation, p.Origin.SHOPPER, message, message_json, to_desktop=True
         )
         if not is_new:
             return cseq, False, message
         self.metrics.message(conversation, "in")
-        self.push_stream(
-            shop_id,
-            lambda seq: p.encode_message_frame(seq, message_json, conversation=conversation),
-            conversation if conversation.startswith("widget:") else None,
-            message.id,
-        )
+        self._queue_for_desktop(shop_id, seq, stream_message(seq, conversation, message_json))
         return cseq, True, message
 
     # ---- messages from the shop
@@ -450,7 +450,7 @@ class Hub:
     def shop_message(self, shop_id: str, conversation: str, message: p.Message) -> tuple[int, bool]:
         message = self.with_media_url(message).with_at(now_iso())
         message_json = p.encode_obj(message.to_obj())
-        cseq, is_new = self.store.add_history(
+        cseq, is_new, _ = self.store.add_history(
             shop_id, conversation, p.Origin.SHOP, message, message_json
         )
         if not is_new:

@@ -34,7 +34,8 @@ from relay import protocol as p
 
 log = logging.getLogger(__name__)
 
-SCHEMA_VERSION = 2  # 2: LINE requests kept whole for their retries (line_batches)
+SCHEMA_VERSION = 3  # 2: LINE requests kept whole for their retries (line_batches)
+# 3: a shopper message is stored once: its history row carries its stream seq (history.seq)
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -51,7 +52,8 @@ CREATE TABLE IF NOT EXISTS shops(
     next_seq INTEGER NOT NULL DEFAULT 1,
     presence TEXT NOT NULL DEFAULT 'online'
 );
--- relay -> desktop: stream items waiting for the desktop's ack
+-- relay -> desktop: stream items waiting for the desktop's ack, except shopper messages (since
+-- schema 3 those are their history rows, with history.seq; the stream is both, in seq order)
 CREATE TABLE IF NOT EXISTS stream(
     shop_id TEXT NOT NULL,
     seq INTEGER NOT NULL,
@@ -89,9 +91,11 @@ CREATE TABLE IF NOT EXISTS history(
     message TEXT NOT NULL,
     status TEXT,
     created_at REAL NOT NULL,
+    seq INTEGER,  -- a shopper message's stream seq (the desktop's copy is this row)
     PRIMARY KEY(shop_id, conversation, cseq)
 );
 CREATE UNIQUE INDEX IF NOT EXISTS history_msg ON history(shop_id, conversation, origin, msg_id);
+CREATE INDEX IF NOT EXISTS history_stream ON history(shop_id, seq) WHERE seq IS NOT NULL;
 DROP INDEX IF EXISTS history_age;
 -- shop -> LINE: messages until LINE accepted them
 CREATE TABLE IF NOT EXISTS line_outbox(
@@ -521,8 +525,10 @@ class Store:
         return depths
 
     def pending_count(self, shop_id: str) -> int:
-        row = self.db.execute("SELECT COUNT(*) FROM stream WHERE shop_id=?", (shop_id,)).fetchone()
-        return int(row[0])
+        """Stream items not acknowledged: every seq after the ack is stored (a stream row or
+        a shopper message's history row) until acked."""
+        nxt, ack = self._shop_counters(shop_id)
+        return nxt - 1 - ack
 
     def set_widget_config(self, shop_id: str, config: p.WidgetConfig) -> None:
         cur = self._w().execute(
@@ -617,12 +623,19 @@ class Store:
             return 0
 
     def stream_after(self, shop_id: str, after: int, limit: int = 500) -> list[tuple[int, str]]:
+        """Stream items after ``after``, in order: stream rows as stored, shopper messages
+        framed from their history rows (the very text the live path sent). Acked items are
+        gone (history rows stay, as the conversation's record, but are no longer stream items)."""
+        after = max(after, self._shop_counters(shop_id)[1])
+        rows = self.db.execute(
+            "SELECT seq, frame, NULL, NULL FROM stream WHERE shop_id=? AND seq>?"
+            " UNION ALL SELECT seq, NULL, conversation, message FROM history"
+            " WHERE shop_id=? AND seq>? ORDER BY 1 LIMIT ?",
+            (shop_id, after, shop_id, after, limit),
+        )
         return [
-            (int(r[0]), str(r[1]))
-            for r in self.db.execute(
-                "SELECT seq, frame FROM stream WHERE shop_id=? AND seq>? ORDER BY seq LIMIT ?",
-                (shop_id, after, limit),
-            )
+            (int(seq), frame if frame is not None else stream_message(seq, conv, message))
+            for seq, frame, conv, message in rows
         ]
 
     def ack_stream(self, shop_id: str, seq: int) -> tuple[int, dict[str, list[str]]]:
@@ -641,6 +654,11 @@ class Store:
                 )
                 .fetchall()
             )
+            rows += self.db.execute(
+                "SELECT seq, conversation, msg_id FROM history WHERE shop_id=? AND seq>?"
+                " AND seq<=?",
+                (shop_id, c[1], new_ack),
+            ).fetchall()
             rows.sort()
             for _, conv, msg_id in rows:
                 if msg_id is not None and conv is not None:
@@ -720,14 +738,21 @@ class Store:
         origin: p.Origin,
         message: p.Message,
         message_json: str | None = None,
-    ) -> tuple[int, bool]:
-        """Store a message in its conversation. Returns (cseq, is_new); a message whose id is
-        already there is not stored again and its existing cseq is returned."""
+        *,
+        to_desktop: bool = False,
+    ) -> tuple[int, bool, int]:
+        """Store a message in its conversation. Returns (cseq, is_new, seq); a message whose
+        id is already there is not stored again and its existing cseq is returned.
+
+        ``to_desktop`` (a shopper's message): the same row is also the message's item in the
+        shop's stream, under the next stream ``seq`` (0 when the message was not new) — the
+        message is stored once, not again in ``stream``."""
         c = self._conv_counters(shop_id, conversation)
         cseq = c[0]
+        seq = self._next_seq(shop_id) if to_desktop else None
         cur = self._w().execute(
             "INSERT INTO history(shop_id, conversation, cseq, origin, msg_id, message, status,"
-            " created_at) VALUES(?,?,?,?,?,?,?,?) ON CONFLICT DO NOTHING",
+            " created_at, seq) VALUES(?,?,?,?,?,?,?,?,?) ON CONFLICT DO NOTHING",
             (
                 shop_id,
                 conversation,
@@ -737,14 +762,17 @@ class Store:
                 message_json or p.encode_obj(message.to_obj()),
                 None,
                 time.time(),
+                seq,
             ),
         )
         if cur.rowcount == 0:
+            if seq is not None:  # not stored: give the seq back (nothing took one since)
+                self._shop_seq[shop_id][0] = seq
             existing = self.find_message(shop_id, conversation, origin, message.id)
             if existing is None:  # the cseq was taken: counters are stale
                 self.forget_caches()
                 raise StoreError(f"history of {conversation} is out of step; retry")
-            return existing, False
+            return existing, False, 0
         c[0] += 1
         key = (shop_id, conversation)
         self._dirty_conv.add(key)
@@ -754,19 +782,20 @@ class Store:
                 del self._unacked[key]  # a widget that never acks: fall back to the database
             else:
                 pending.append((cseq, message.id))
-        return cseq, True
+        return cseq, True, seq or 0
 
     def history(
         self, shop_id: str, conversation: str, after: int, limit: int = p.MAX_HISTORY
     ) -> list[p.HistoryItem]:
         rows = self.db.execute(
-            "SELECT cseq, origin, message, status FROM history WHERE shop_id=? AND"
+            "SELECT cseq, origin, message, status, seq FROM history WHERE shop_id=? AND"
             " conversation=? AND cseq>?"
             " ORDER BY cseq DESC LIMIT ?",
             (shop_id, conversation, after, limit),
         ).fetchall()
-        # "delivered" is not stored: a shopper message is delivered once it has left the
-        # desktop's queue (acked); "read" is stored when the desktop says so
+        acked = self._shop_counters(shop_id)[1]
+        # "delivered" is not stored: a shopper message is delivered once the desktop acked its
+        # seq (or, stored before schema 3, its stream row is gone); "read" is stored
         waiting = {
             str(r[0])
             for r in self.db.execute(
@@ -776,12 +805,13 @@ class Store:
             )
         }
         out = []
-        for cseq, origin, message, status in reversed(rows):
+        for cseq, origin, message, status, seq in reversed(rows):
             o = p.Origin(origin)
             kinds = p.SHOPPER_KINDS if o is p.Origin.SHOPPER else p.SHOP_KINDS
             msg = p.Message.from_obj(json.loads(message), kinds)
             state = p.ReceiptStatus(status) if status else None
-            if o is p.Origin.SHOPPER and state is None and msg.id not in waiting:
+            unacked = seq is not None and seq > acked
+            if o is p.Origin.SHOPPER and state is None and not unacked and msg.id not in waiting:
                 state = p.ReceiptStatus.DELIVERED
             out.append(p.HistoryItem(int(cseq), o, msg, state))
         return out
@@ -1098,6 +1128,7 @@ class Store:
         """Forget old history, webhook event ids and media (queues are never purged)."""
         now = time.time()
         db = self._w()
+        self._flush_counters()  # the acks the test below reads (written behind otherwise)
         db.execute("DELETE FROM line_events WHERE received_at<?", (now - events_days * 86400,))
         # rows are appended in time order, so the first young row's rowid is the cut-off (no
         # index on created_at: it would cost every insert; this scan reads only old rows)
@@ -1105,10 +1136,15 @@ class Store:
             "SELECT rowid FROM history WHERE created_at>=? ORDER BY rowid LIMIT 1",
             (now - history_days * 86400,),
         ).fetchone()
+        # (a shopper message the desktop has not acked is a queue item: it stays)
+        unacked = "seq IS NOT NULL AND seq>(SELECT desktop_ack FROM shops s WHERE s.id=shop_id)"
         if first_young is None:
-            db.execute("DELETE FROM history WHERE created_at<?", (now - history_days * 86400,))
+            db.execute(
+                f"DELETE FROM history WHERE created_at<? AND NOT ({unacked})",
+                (now - history_days * 86400,),
+            )
         else:
-            db.execute("DELETE FROM history WHERE rowid<?", (first_young[0],))
+            db.execute(f"DELETE FROM history WHERE rowid<? AND NOT ({unacked})", (first_young[0],))
         db.execute("DELETE FROM media WHERE created_at<?", (now - media_days * 86400,))
         db.execute(
             "DELETE FROM sessions WHERE created_at<? AND NOT EXISTS (SELECT 1 FROM history h"
@@ -1116,6 +1152,11 @@ class Store:
             (now - 30 * 86400,),
         )
         self.commit()
+
+
+def stream_message(seq: int, conversation: str, message_json: str) -> str:
+    """The stream item of a shopper message kept in the history (schema 3)."""
+    return p.encode_message_frame(seq, message_json, conversation=conversation)
 
 
 def _migrate(db: sqlite3.Connection) -> None:
@@ -1131,6 +1172,13 @@ def _migrate(db: sqlite3.Connection) -> None:
         if "batch_key" not in cols:
             db.execute("ALTER TABLE line_outbox ADD COLUMN batch_key TEXT")
         db.execute("UPDATE meta SET value='2' WHERE key='schema_version'")
+    if version < 3:
+        # v3: a shopper message's stream item is its history row (history.seq); the stream
+        # rows an older relay wrote for messages stay and are sent and acked as before
+        cols = {r[1] for r in db.execute("PRAGMA table_info(history)")}
+        if "seq" not in cols:
+            db.execute("ALTER TABLE history ADD COLUMN seq INTEGER")
+        db.execute("UPDATE meta SET value='3' WHERE key='schema_version'")
 
 
 class _Checkpointer(threading.Thread):
