@@ -326,6 +326,13 @@ class Hub:
         self._queue_for_desktop(shop_id, seq, text)
         return seq
 
+    def delivered_receipt(self, shop_id: str, conversation: str, after: int, up_to: int) -> None:
+        """The widget has the shop's messages after ``after`` up to ``up_to``: a "delivered"
+        receipt for the desktop (stored on the messages' rows, no row of its own)."""
+        made = self.store.mark_delivered(shop_id, conversation, after, up_to)
+        if made is not None:
+            self._queue_for_desktop(shop_id, *made)
+
     def _queue_for_desktop(self, shop_id: str, seq: int, text: str) -> None:
         """Send stream item ``seq`` to the desktop once the commit that stored it is done."""
         self._uncommitted_seq.setdefault(shop_id, []).append((seq, text))

@@ -35,7 +35,8 @@ from relay import protocol as p
 log = logging.getLogger(__name__)
 
 SCHEMA_VERSION = 3  # 2: LINE requests kept whole for their retries (line_batches)
-# 3: a shopper message is stored once: its history row carries its stream seq (history.seq)
+# 3: a shopper message is stored once: its history row carries its stream seq (history.seq),
+#    and a shop message the widget has carries the seq of its "delivered" receipt (history.rseq)
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -92,10 +93,12 @@ CREATE TABLE IF NOT EXISTS history(
     status TEXT,
     created_at REAL NOT NULL,
     seq INTEGER,  -- a shopper message's stream seq (the desktop's copy is this row)
+    rseq INTEGER,  -- a shop message's "delivered" receipt: its stream seq (shared by its ids)
     PRIMARY KEY(shop_id, conversation, cseq)
 );
 CREATE UNIQUE INDEX IF NOT EXISTS history_msg ON history(shop_id, conversation, origin, msg_id);
 CREATE INDEX IF NOT EXISTS history_stream ON history(shop_id, seq) WHERE seq IS NOT NULL;
+CREATE INDEX IF NOT EXISTS history_receipt ON history(shop_id, rseq) WHERE rseq IS NOT NULL;
 DROP INDEX IF EXISTS history_age;
 -- shop -> LINE: messages until LINE accepted them
 CREATE TABLE IF NOT EXISTS line_outbox(
@@ -623,20 +626,61 @@ class Store:
             return 0
 
     def stream_after(self, shop_id: str, after: int, limit: int = 500) -> list[tuple[int, str]]:
-        """Stream items after ``after``, in order: stream rows as stored, shopper messages
-        framed from their history rows (the very text the live path sent). Acked items are
-        gone (history rows stay, as the conversation's record, but are no longer stream items)."""
+        """Stream items after ``after``, in order: stream rows as stored, shopper messages and
+        "delivered" receipts framed from their history rows (the very text the live path
+        sent). Acked items are gone (history rows stay, as the conversation's record)."""
         after = max(after, self._shop_counters(shop_id)[1])
         rows = self.db.execute(
-            "SELECT seq, frame, NULL, NULL FROM stream WHERE shop_id=? AND seq>?"
-            " UNION ALL SELECT seq, NULL, conversation, message FROM history"
-            " WHERE shop_id=? AND seq>? ORDER BY 1 LIMIT ?",
-            (shop_id, after, shop_id, after, limit),
+            "SELECT seq, 0, frame, NULL FROM stream WHERE shop_id=? AND seq>?"
+            " UNION ALL SELECT seq, 0, conversation, message FROM history"
+            " WHERE shop_id=? AND seq>?"
+            " UNION ALL SELECT rseq, cseq, conversation, msg_id FROM history"
+            " WHERE shop_id=? AND rseq>? ORDER BY 1, 2 LIMIT ?",
+            (shop_id, after, shop_id, after, shop_id, after, limit),
+        ).fetchall()
+        out: list[tuple[int, str]] = []
+        receipt: list[str] = []  # ids of the receipt being gathered (rows of one rseq)
+        for i, (seq, cseq, a, b) in enumerate(rows):
+            if not cseq:
+                out.append((seq, a if b is None else stream_message(seq, a, b)))
+                continue
+            receipt.append(b)
+            if i + 1 < len(rows) and rows[i + 1][0] == seq:
+                continue
+            if i + 1 == len(rows) == limit:  # the LIMIT may have cut this receipt: read it all
+                receipt = [
+                    str(r[0])
+                    for r in self.db.execute(
+                        "SELECT msg_id FROM history WHERE shop_id=? AND rseq=? ORDER BY cseq",
+                        (shop_id, seq),
+                    )
+                ]
+            out.append((seq, delivered_receipt(seq, a, receipt)))
+            receipt = []
+        return out
+
+    def mark_delivered(
+        self, shop_id: str, conversation: str, after: int, up_to: int
+    ) -> tuple[int, str] | None:
+        """The widget has the shop's messages ``after`` < cseq ≤ ``up_to``: their history rows
+        take the next stream seq as their "delivered" receipt (no row of its own). Returns
+        (seq, the receipt's frame), or None when no message of the shop's own (not the relay's
+        ``relay-`` notices) is newly covered."""
+        seq = self._next_seq(shop_id)
+        rows = (
+            self._w()
+            .execute(
+                "UPDATE history SET rseq=? WHERE shop_id=? AND conversation=? AND origin='shop'"
+                " AND cseq>? AND cseq<=? AND rseq IS NULL AND msg_id NOT LIKE 'relay-%'"
+                " RETURNING cseq, msg_id",
+                (seq, shop_id, conversation, after, up_to),
+            )
+            .fetchall()
         )
-        return [
-            (int(seq), frame if frame is not None else stream_message(seq, conv, message))
-            for seq, frame, conv, message in rows
-        ]
+        if not rows:
+            self._shop_seq[shop_id][0] = seq  # nothing stored under it: give it back
+            return None
+        return seq, delivered_receipt(seq, conversation, [str(r[1]) for r in sorted(rows)])
 
     def ack_stream(self, shop_id: str, seq: int) -> tuple[int, dict[str, list[str]]]:
         """Forget items up to ``seq``. Returns the recorded ack (never moves backwards) and the
@@ -1137,7 +1181,8 @@ class Store:
             (now - history_days * 86400,),
         ).fetchone()
         # (a shopper message the desktop has not acked is a queue item: it stays)
-        unacked = "seq IS NOT NULL AND seq>(SELECT desktop_ack FROM shops s WHERE s.id=shop_id)"
+        ack = "(SELECT desktop_ack FROM shops s WHERE s.id=shop_id)"
+        unacked = f"(seq IS NOT NULL AND seq>{ack}) OR (rseq IS NOT NULL AND rseq>{ack})"
         if first_young is None:
             db.execute(
                 f"DELETE FROM history WHERE created_at<? AND NOT ({unacked})",
@@ -1159,6 +1204,11 @@ def stream_message(seq: int, conversation: str, message_json: str) -> str:
     return p.encode_message_frame(seq, message_json, conversation=conversation)
 
 
+def delivered_receipt(seq: int, conversation: str, ids: list[str]) -> str:
+    """The stream item of a "delivered" receipt kept in the history (schema 3)."""
+    return p.encode(p.Receipt(conversation, p.ReceiptStatus.DELIVERED, tuple(ids), seq))
+
+
 def _migrate(db: sqlite3.Connection) -> None:
     """Bring a database made by an older relay up to :data:`SCHEMA_VERSION` (a new one is
     made whole by ``_SCHEMA``)."""
@@ -1178,6 +1228,8 @@ def _migrate(db: sqlite3.Connection) -> None:
         cols = {r[1] for r in db.execute("PRAGMA table_info(history)")}
         if "seq" not in cols:
             db.execute("ALTER TABLE history ADD COLUMN seq INTEGER")
+        if "rseq" not in cols:
+            db.execute("ALTER TABLE history ADD COLUMN rseq INTEGER")
         db.execute("UPDATE meta SET value='3' WHERE key='schema_version'")
 
 

@@ -59,6 +59,7 @@ LOAD_CPU: list[float] = []
 # clients' side of the wire; and what the relay's store and kernel report, both read at the start
 # and the end of the measurement
 FRAMES = [0]
+COMPLETED = [0]  # relay round trips completed (whenever they started): the per-round-trip base
 WINDOW: dict[str, float] = {}
 ROWS_METRIC = "minichat_relay_sqlite_rows_written_total"
 
@@ -210,6 +211,7 @@ async def run_relay(
             if now >= measure_from:
                 rtts.append(done - now)
                 count += 1
+            COMPLETED[0] += 1
             if THINK:
                 await asyncio.sleep(THINK * random.uniform(0.5, 1.5))
         return count
@@ -217,12 +219,13 @@ async def run_relay(
     async def cpu_probe() -> None:
         await asyncio.sleep(max(0.0, measure_from - time.perf_counter()))
         t0, l0 = cpu_seconds(relay.pid), time.process_time()
-        f0, w0 = FRAMES[0], write_syscalls(relay.pid)
+        f0, w0, c0 = FRAMES[0], write_syscalls(relay.pid), COMPLETED[0]
         r0 = await rows()
         await asyncio.sleep(max(0.0, stop_at - time.perf_counter()))
         cpu_used.append((cpu_seconds(relay.pid) - t0) / seconds)
         LOAD_CPU.append((time.process_time() - l0) / seconds)
         WINDOW["frames"] = FRAMES[0] - f0
+        WINDOW["completed"] = COMPLETED[0] - c0
         WINDOW["writes"] = write_syscalls(relay.pid) - w0
         WINDOW["rows"] = await rows() - r0
 
@@ -305,17 +308,17 @@ def main() -> None:
         " messages/s"
     )
     busy = RELAY_CPU[0] if RELAY_CPU else float("nan")
+    # per round trip: the counters read at the window's ends over the round trips completed
+    # between those reads (the same window: in-flight ones balance out in a steady state)
+    per = max(WINDOW.get("completed", 0), 1)
     print(
         f"relay process CPU    : {busy * 100:.0f}% of one core during the measurement "
         f"(=> about {2 * r_n / args.seconds / busy:,.0f} relayed messages/s at 100%)"
     )
     print(
-        f"relay CPU per round trip: {busy * args.seconds / max(r_n, 1) * 1e6:,.0f} us "
+        f"relay CPU per round trip: {busy * args.seconds / per * 1e6:,.0f} us "
         "(2 messages, SQLite writes and receipts included)"
     )
-    # the measurement window is the round trips' start times; the counters are read at its
-    # ends, so a round trip in flight at either end may be counted in one and not the other
-    per = max(r_n, 1)
     print(
         f"per round trip       : {WINDOW.get('frames', 0) / per:.2f} WebSocket frames (counted"
         f" by the clients), {WINDOW.get('rows', float('nan')) / per:.2f} SQLite rows written"

@@ -128,3 +128,32 @@ def test_purge_keeps_an_old_message_the_desktop_has_not_acked(tmp_path: Path) ->
         assert _rows(store, "history") == 0
     finally:
         store.close()
+
+
+def test_a_delivered_receipt_lives_on_the_messages_rows(tmp_path: Path) -> None:
+    """The widget acked three shop messages (one the relay's own away notice): the receipt
+    takes one seq and writes no row of its own; the desktop gets the same frame from the
+    store after a reconnect, even when its page limit falls inside the receipt."""
+    store = Store(tmp_path)
+    try:
+        shop_id, _ = store.add_shop("ร้าน")
+        conv = "widget:AAAAAAAAAAAAAAAA"
+        for mid in ("r-1", "relay-away-1", "r-2", "r-3"):
+            store.add_history(shop_id, conv, p.Origin.SHOP, p.Message(mid, p.Text("ค่ะ")))
+        store.commit()
+        before = store.rows_written
+        made = store.mark_delivered(shop_id, conv, 0, 3)  # the widget acked cseq 1..3
+        store.commit()
+        frame = p.encode(p.Receipt(conv, p.ReceiptStatus.DELIVERED, ("r-1", "r-2"), 1))
+        assert made == (1, frame)
+        assert _rows(store, "stream") == 0
+        assert store.rows_written - before == 2 + 1  # the 2 rows marked, the shop row (counter)
+        assert store.mark_delivered(shop_id, conv, 0, 3) is None  # nothing new: no seq taken
+        _, _, seq = _shopper(store, shop_id, conv, "w-1")
+        assert seq == 2
+        assert store.stream_after(shop_id, 0) == [made, (2, stream_message(2, conv, _json("w-1")))]
+        assert store.stream_after(shop_id, 0, limit=1) == [made]  # cut inside: read whole
+        store.ack_stream(shop_id, 1)
+        assert [s for s, _ in store.stream_after(shop_id, 0)] == [2]
+    finally:
+        store.close()
