@@ -38,6 +38,10 @@ SCHEMA_VERSION = 3  # 2: LINE requests kept whole for their retries (line_batche
 # 3: a shopper message is stored once: its history row carries its stream seq (history.seq),
 #    and a shop message the widget has carries the seq of its "delivered" receipt (history.rseq)
 
+# seconds between writes of the per-conversation counters: each write is a row per busy
+# conversation, so a shorter interval costs rows on every round trip of an active shopper
+CONV_FLUSH_EVERY = 5.0
+
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS shops(
@@ -375,14 +379,16 @@ class Store:
 
     def _flush_counters(self, conversations: bool = False) -> None:
         """Write the shop counters back (every commit: a stream seq must never be reused) and,
-        at most once a second or when asked, the conversation counters (after a crash those
-        are rebuilt from the history, whose rows are committed with the messages)."""
+        at most every ``CONV_FLUSH_EVERY`` seconds or when asked, the conversation counters
+        (after a crash ``next_cseq`` is rebuilt from the history, whose rows are committed with
+        the messages; a widget ack lost with them is repeated by the widget's next ack, and
+        "delivered" is marked on the messages' rows once only)."""
         db = self.db
         for shop_id in self._dirty_shops:
             nxt, ack = self._shop_seq[shop_id]
             db.execute("UPDATE shops SET next_seq=?, desktop_ack=? WHERE id=?", (nxt, ack, shop_id))
         self._dirty_shops.clear()
-        if not conversations and time.monotonic() - self._conv_flushed < 1.0:
+        if not conversations and time.monotonic() - self._conv_flushed < CONV_FLUSH_EVERY:
             return
         self._conv_flushed = time.monotonic()
         now = time.time()
