@@ -150,6 +150,8 @@ def test_kill_9_right_after_accepted_loses_nothing_acknowledged(
             accepted(w, {f"m-{i:02d}" for i in range(n)}), accepted(desk, set(replies))
         )
         await asyncio.get_running_loop().run_in_executor(None, r.kill)
+        await w.close()  # (the relay is gone: these only release the sockets)
+        await desk.close()
         await asyncio.get_running_loop().run_in_executor(None, r.start)
 
         desk, welcome = await clients.desktop(r, shop_relay.token, after=first.seq)
