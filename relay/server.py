@@ -443,8 +443,8 @@ class Hub:
         Returns (cseq, is_new, the message as stored)."""
         message = self.with_media_url(message).with_at(now_iso())
         message_json = p.encode_obj(message.to_obj())
-        cseq, is_new, seq = self.store.add_history(
-            shop_id, conversation, p.Origin.SHOPPER, message, message_json, to_desktop=True
+        cseq, is_new, seq = self.store.add_shopper_message(
+            shop_id, conversation, message, message_json
         )
         if not is_new:
             return cseq, False, message
@@ -457,7 +457,7 @@ class Hub:
     def shop_message(self, shop_id: str, conversation: str, message: p.Message) -> tuple[int, bool]:
         message = self.with_media_url(message).with_at(now_iso())
         message_json = p.encode_obj(message.to_obj())
-        cseq, is_new, _ = self.store.add_history(
+        cseq, is_new = self.store.add_history(
             shop_id, conversation, p.Origin.SHOP, message, message_json
         )
         if not is_new:

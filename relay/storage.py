@@ -788,15 +788,31 @@ class Store:
         origin: p.Origin,
         message: p.Message,
         message_json: str | None = None,
-        *,
+    ) -> tuple[int, bool]:
+        """Store a message in its conversation. Returns (cseq, is_new); a message whose id is
+        already there is not stored again and its existing cseq is returned."""
+        json_text = message_json or p.encode_obj(message.to_obj())
+        cseq, is_new, _ = self._insert_history((shop_id, conversation), origin, message, json_text)
+        return cseq, is_new
+
+    def add_shopper_message(
+        self, shop_id: str, conversation: str, message: p.Message, message_json: str
+    ) -> tuple[int, bool, int]:
+        """Store a shopper's message once: its history row is also its item in the shop's
+        stream, under the next stream seq (no stream row). Returns (cseq, is_new, seq); seq is
+        0 when the message was already there."""
+        key = (shop_id, conversation)
+        return self._insert_history(key, p.Origin.SHOPPER, message, message_json, True)
+
+    def _insert_history(
+        self,
+        key: tuple[str, str],
+        origin: p.Origin,
+        message: p.Message,
+        message_json: str,
         to_desktop: bool = False,
     ) -> tuple[int, bool, int]:
-        """Store a message in its conversation. Returns (cseq, is_new, seq); a message whose
-        id is already there is not stored again and its existing cseq is returned.
-
-        ``to_desktop`` (a shopper's message): the same row is also the message's item in the
-        shop's stream, under the next stream ``seq`` (0 when the message was not new) — the
-        message is stored once, not again in ``stream``."""
+        shop_id, conversation = key
         c = self._conv_counters(shop_id, conversation)
         cseq = c[0]
         seq = self._next_seq(shop_id) if to_desktop else None
@@ -809,7 +825,7 @@ class Store:
                 cseq,
                 origin.value,
                 message.id,
-                message_json or p.encode_obj(message.to_obj()),
+                message_json,
                 None,
                 time.time(),
                 seq,

@@ -151,8 +151,8 @@ def test_store_stream_resumes_after_reopen(tmp_path: Path) -> None:
     store.close()
     again = Store(tmp_path)
     msg = p.Message("m3", p.Text("y"))
-    assert again.add_history(shop_id, conv, p.Origin.SHOPPER, msg) == (4, True, 0)
-    assert again.add_history(shop_id, conv, p.Origin.SHOPPER, msg) == (4, False, 0)
+    assert again.add_history(shop_id, conv, p.Origin.SHOPPER, msg) == (4, True)
+    assert again.add_history(shop_id, conv, p.Origin.SHOPPER, msg) == (4, False)
     assert again.push_stream(shop_id, lambda seq: p.Inbound(seq, conv, msg)) == 4
     again.commit()
     assert [s for s, _ in again.stream_after(shop_id, 0)] == [4]
@@ -180,6 +180,5 @@ def test_purge_forgets_only_old_history(tmp_path: Path) -> None:
     assert store.add_history(shop_id, conv, p.Origin.SHOPPER, p.Message("m5", p.Text("x"))) == (
         6,
         True,
-        0,
     )
     store.close()

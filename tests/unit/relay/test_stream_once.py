@@ -17,7 +17,7 @@ def _json(mid: str) -> str:
 
 def _shopper(store: Store, shop_id: str, conv: str, mid: str) -> tuple[int, bool, int]:
     msg = p.Message(mid, p.Text("มีเสื้อยืดสีแดงไหม"))
-    return store.add_history(shop_id, conv, p.Origin.SHOPPER, msg, _json(mid), to_desktop=True)
+    return store.add_shopper_message(shop_id, conv, msg, _json(mid))
 
 
 def _rows(store: Store, table: str) -> int:
