@@ -399,7 +399,7 @@ async def desktop_ws(request: web.Request) -> web.StreamResponse:
     machine = RelaySide(
         p.decode_desktop_frame, p.DesktopHello, label, max_frame=hub.config.max_desktop_frame
     )
-    conn = Conn(ws, label, machine)
+    conn = Conn(ws, label, machine, request.transport)
     hello = await _handshake(ws, conn, machine)
     if hello is None or machine.version is None:
         return ws
@@ -629,7 +629,7 @@ async def widget_ws(request: web.Request) -> web.StreamResponse:
     machine = RelaySide(
         p.decode_widget_frame, p.WidgetHello, label, max_frame=hub.config.max_widget_frame
     )
-    conn = Conn(ws, label, machine)
+    conn = Conn(ws, label, machine, request.transport)
     hello = await _handshake(ws, conn, machine)
     if hello is None or machine.version is None:
         return ws
@@ -655,14 +655,17 @@ async def widget_ws(request: web.Request) -> web.StreamResponse:
             await _widget_send(hub, shop_id, sid, conn, frame.message, limit_key)
         elif isinstance(frame, p.Ack | p.WidgetRead):
             read = isinstance(frame, p.WidgetRead)
+            had = hub.store.conversation_state(shop_id, conversation)[0]
             ids = hub.store.widget_ack(shop_id, conversation, frame.seq, read=read)
             if ids:
-                status = p.ReceiptStatus.READ if read else p.ReceiptStatus.DELIVERED
                 ids_t = tuple(i for i in ids if not i.startswith("relay-"))
-                if ids_t:
+                if ids_t and read:
+                    status = p.ReceiptStatus.READ
                     hub.push_stream(
                         shop_id, lambda seq: p.Receipt(conversation, status, ids_t, seq)
                     )
+                elif ids_t:  # "delivered": kept on the messages' own rows
+                    hub.delivered_receipt(shop_id, conversation, had, frame.seq)
                 hub.commit_soon()
         elif isinstance(frame, p.WidgetTyping):
             desk = live.desktop

@@ -26,7 +26,7 @@ from prometheus_client import (
     disable_created_metrics,
     generate_latest,
 )
-from prometheus_client.core import GaugeMetricFamily, Metric
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 
 from relay import line as ln
@@ -64,6 +64,7 @@ class LiveFigures:
     widgets: int = 0
     depth: dict[str, int] = field(default_factory=dict)  # shop id -> stream items not acked
     draining: bool = False
+    rows_written: int = 0  # SQLite rows inserted, updated or deleted by this process
 
 
 def line_result(status: int | None) -> str:
@@ -115,6 +116,12 @@ class _Live(Collector):
             f"{PREFIX}_draining",
             "1 once SIGTERM was received (/readyz answers 503), else 0",
             value=1 if live.draining else 0,
+        )
+        yield CounterMetricFamily(
+            f"{PREFIX}_sqlite_rows_written",
+            "Rows this process inserted, updated or deleted in its SQLite store (SQLite's own "
+            "total_changes: what each relayed message costs the database)",
+            value=live.rows_written,
         )
 
 

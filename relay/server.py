@@ -39,6 +39,7 @@ from relay.storage import (
     Store,
     StoreError,
     now_iso,
+    stream_message,
 )
 
 log = logging.getLogger("relay")
@@ -52,7 +53,7 @@ CLOSE_POLICY = CloseCode.POLICY
 NO_LINE = "ร้านนี้ยังไม่ได้ตั้งค่า LINE / LINE is not set up for this shop"
 MAX_OUT_QUEUE = 2000  # frames waiting for a slow widget before we drop it
 DESKTOP_PAGE = 500
-COMMIT_WINDOW = 0.004  # seconds: at most one COMMIT per window under load (group commit)
+WRITE_BATCH_BYTES = 64 * 1024  # one socket write carries up to this much of its queue
 
 
 @dataclass
@@ -85,14 +86,25 @@ class NotReady:
 
 class Conn:
     """One WebSocket with an ordered outgoing queue drained by its own writer task, so any
-    code may ``send`` without awaiting and frames keep their order."""
+    code may ``send`` without awaiting and frames keep their order.
 
-    def __init__(self, ws: web.WebSocketResponse, label: str, machine: RelaySide) -> None:
+    Given the socket's transport, the writer puts everything queued (one commit's frames, as
+    a rule) into one write: the frames stay separate WebSocket messages, but the kernel gets
+    them in one call. Without it (or for a large backlog) it sends frame by frame."""
+
+    def __init__(
+        self,
+        ws: web.WebSocketResponse,
+        label: str,
+        machine: RelaySide,
+        transport: asyncio.Transport | None = None,
+    ) -> None:
         self.ws = ws
         self.label = label
         self.machine = machine  # what the socket's frames mean (relay.protocol.connection)
         self._q: collections.deque[str] = collections.deque()
         self._wake = asyncio.Event()
+        self._transport = transport  # (uvloop's is one by behaviour, not by class)
         self._task = asyncio.get_running_loop().create_task(self._writer())
         self.on_drain: Callable[[], None] | None = None
 
@@ -122,12 +134,30 @@ class Conn:
                 await self._wake.wait()
                 self._wake.clear()
                 while self._q:
-                    text = self._q.popleft()
-                    await self.ws.send_str(text)
+                    await self._write_some()
                     if not self._q and self.on_drain is not None:
                         self.on_drain()
         except (ConnectionError, RuntimeError, aiohttp.ClientError):
             pass  # the reader side notices and cleans up
+
+    async def _write_some(self) -> None:
+        """Write queued frames: in one batch while the transport takes them, else one (which
+        waits for the peer to read, as aiohttp's own flow control does)."""
+        if self.ws.closed:  # nothing may follow the close frame
+            self._q.clear()
+            return
+        t = self._transport
+        if t is None or t.is_closing() or t.get_write_buffer_size() > WRITE_BATCH_BYTES:
+            await self.ws.send_str(self._q.popleft())
+            return
+        parts: list[bytes] = []
+        size = 0
+        while self._q and size < WRITE_BATCH_BYTES:
+            data = self._q.popleft().encode()
+            parts.append(_text_frame_header(len(data)))
+            parts.append(data)
+            size += len(data)
+        t.write(b"".join(parts))
 
     async def close(self, code: int = CloseCode.GOING_AWAY, message: bytes = b"") -> None:
         # let queued frames go out first (bounded), then close
@@ -141,6 +171,16 @@ class Conn:
 
     def stop(self) -> None:
         self._task.cancel()
+
+
+def _text_frame_header(n: int) -> bytes:
+    """The header of one final, unmasked, uncompressed text frame of ``n`` payload bytes
+    (RFC 6455 §5.2: what a server sends; the relay's sockets are made without compression)."""
+    if n < 126:
+        return bytes((0x81, n))
+    if n < 65536:
+        return bytes((0x81, 126)) + n.to_bytes(2, "big")
+    return bytes((0x81, 127)) + n.to_bytes(8, "big")
 
 
 @dataclass
@@ -190,7 +230,6 @@ class Hub:
             on_refuse=refused("ip_upload"),
         )
         self._commit_scheduled = False
-        self._last_commit = 0.0
         self._after_commit: list[Callable[[], None]] = []
         self._commit_waiters: list[asyncio.Future[None]] = []
         self._uncommitted_seq: dict[str, list[tuple[int, str]]] = {}
@@ -213,20 +252,16 @@ class Hub:
         return s
 
     def _schedule_commit(self) -> None:
-        """Commit on the next loop turn if the last commit is older than the window (low
-        latency when quiet), else when the window since the last commit ends (fewer, larger
-        commits under load)."""
+        """Commit once the loop has run what is ready now: every write made in this loop turn
+        (one poll's worth of frames from all sockets) shares the COMMIT, which runs as soon as
+        the loop would otherwise go idle. Under load a turn carries many messages, so commits
+        grow on their own; when quiet a message waits for no timer."""
         if not self._commit_scheduled:
             self._commit_scheduled = True
-            loop = asyncio.get_running_loop()
-            delay = self._last_commit + COMMIT_WINDOW - loop.time()
-            if delay <= 0:
-                loop.call_soon(self._commit)
-            else:
-                loop.call_later(delay, self._commit)
+            asyncio.get_running_loop().call_soon(self._commit)
 
     def commit_soon(self) -> None:
-        """Commit what was written within the group-commit window (nobody waits for it)."""
+        """Commit what was written in this loop turn (nobody waits for it)."""
         self._schedule_commit()
 
     def after_commit(self, fn: Callable[[], None]) -> None:
@@ -245,7 +280,6 @@ class Hub:
 
     def _commit(self) -> None:
         self._commit_scheduled = False
-        self._last_commit = asyncio.get_running_loop().time()
         callbacks, self._after_commit = self._after_commit, []
         waiters, self._commit_waiters = self._commit_waiters, []
         seqs, self._uncommitted_seq = self._uncommitted_seq, {}
@@ -291,9 +325,20 @@ class Hub:
         msg_id: str | None = None,
     ) -> int:
         seq, text = self.store.append_stream(shop_id, make, conversation, msg_id)
+        self._queue_for_desktop(shop_id, seq, text)
+        return seq
+
+    def delivered_receipt(self, shop_id: str, conversation: str, after: int, up_to: int) -> None:
+        """The widget has the shop's messages after ``after`` up to ``up_to``: a "delivered"
+        receipt for the desktop (stored on the messages' rows, no row of its own)."""
+        made = self.store.mark_delivered(shop_id, conversation, after, up_to)
+        if made is not None:
+            self._queue_for_desktop(shop_id, *made)
+
+    def _queue_for_desktop(self, shop_id: str, seq: int, text: str) -> None:
+        """Send stream item ``seq`` to the desktop once the commit that stored it is done."""
         self._uncommitted_seq.setdefault(shop_id, []).append((seq, text))
         self._schedule_commit()
-        return seq
 
     def spawn(self, coro: Any) -> asyncio.Task[Any]:
         task = asyncio.get_running_loop().create_task(coro)
@@ -338,7 +383,7 @@ class Hub:
         except StoreError as exc:
             log.warning("metrics: cannot read stream depths: %s", exc)
             depth = {}
-        return LiveFigures(desktops, widgets, depth, self.draining)
+        return LiveFigures(desktops, widgets, depth, self.draining, self.store.rows_written)
 
     # ---- desktop stream
 
@@ -400,18 +445,13 @@ class Hub:
         Returns (cseq, is_new, the message as stored)."""
         message = self.with_media_url(message).with_at(now_iso())
         message_json = p.encode_obj(message.to_obj())
-        cseq, is_new = self.store.add_history(
-            shop_id, conversation, p.Origin.SHOPPER, message, message_json
+        cseq, is_new, seq = self.store.add_shopper_message(
+            shop_id, conversation, message, message_json
         )
         if not is_new:
             return cseq, False, message
         self.metrics.message(conversation, "in")
-        self.push_stream(
-            shop_id,
-            lambda seq: p.encode_message_frame(seq, message_json, conversation=conversation),
-            conversation if conversation.startswith("widget:") else None,
-            message.id,
-        )
+        self._queue_for_desktop(shop_id, seq, stream_message(seq, conversation, message_json))
         return cseq, True, message
 
     # ---- messages from the shop

@@ -35,7 +35,13 @@ from relay import protocol as p
 
 log = logging.getLogger(__name__)
 
-SCHEMA_VERSION = 2  # 2: LINE requests kept whole for their retries (line_batches)
+SCHEMA_VERSION = 3  # 2: LINE requests kept whole for their retries (line_batches)
+# 3: a shopper message is stored once: its history row carries its stream seq (history.seq),
+#    and a shop message the widget has carries the seq of its "delivered" receipt (history.rseq)
+
+# seconds between writes of the per-conversation counters: each write is a row per busy
+# conversation, so a shorter interval costs rows on every round trip of an active shopper
+CONV_FLUSH_EVERY = 5.0
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -52,7 +58,8 @@ CREATE TABLE IF NOT EXISTS shops(
     next_seq INTEGER NOT NULL DEFAULT 1,
     presence TEXT NOT NULL DEFAULT 'online'
 );
--- relay -> desktop: stream items waiting for the desktop's ack
+-- relay -> desktop: stream items waiting for the desktop's ack, except shopper messages (since
+-- schema 3 those are their history rows, with history.seq; the stream is both, in seq order)
 CREATE TABLE IF NOT EXISTS stream(
     shop_id TEXT NOT NULL,
     seq INTEGER NOT NULL,
@@ -90,9 +97,13 @@ CREATE TABLE IF NOT EXISTS history(
     message TEXT NOT NULL,
     status TEXT,
     created_at REAL NOT NULL,
+    seq INTEGER,  -- a shopper message's stream seq (the desktop's copy is this row)
+    rseq INTEGER,  -- a shop message's "delivered" receipt: its stream seq (shared by its ids)
     PRIMARY KEY(shop_id, conversation, cseq)
 );
 CREATE UNIQUE INDEX IF NOT EXISTS history_msg ON history(shop_id, conversation, origin, msg_id);
+CREATE INDEX IF NOT EXISTS history_stream ON history(shop_id, seq) WHERE seq IS NOT NULL;
+CREATE INDEX IF NOT EXISTS history_receipt ON history(shop_id, rseq) WHERE rseq IS NOT NULL;
 DROP INDEX IF EXISTS history_age;
 -- shop -> LINE: messages until LINE accepted them
 CREATE TABLE IF NOT EXISTS line_outbox(
@@ -348,6 +359,12 @@ class Store:
         return self._fernet.decrypt(sealed).decode()
 
     @property
+    def rows_written(self) -> int:
+        """Rows inserted, updated or deleted through this store since it opened (SQLite's
+        ``total_changes``; for the metrics and the benchmarks)."""
+        return self.db.total_changes
+
+    @property
     def dirty(self) -> bool:
         return self._in_tx
 
@@ -376,14 +393,16 @@ class Store:
 
     def _flush_counters(self, conversations: bool = False) -> None:
         """Write the shop counters back (every commit: a stream seq must never be reused) and,
-        at most once a second or when asked, the conversation counters (after a crash those
-        are rebuilt from the history, whose rows are committed with the messages)."""
+        at most every ``CONV_FLUSH_EVERY`` seconds or when asked, the conversation counters
+        (after a crash ``next_cseq`` is rebuilt from the history, whose rows are committed with
+        the messages; a widget ack lost with them is repeated by the widget's next ack, and
+        "delivered" is marked on the messages' rows once only)."""
         db = self.db
         for shop_id in self._dirty_shops:
             nxt, ack = self._shop_seq[shop_id]
             db.execute("UPDATE shops SET next_seq=?, desktop_ack=? WHERE id=?", (nxt, ack, shop_id))
         self._dirty_shops.clear()
-        if not conversations and time.monotonic() - self._conv_flushed < 1.0:
+        if not conversations and time.monotonic() - self._conv_flushed < CONV_FLUSH_EVERY:
             return
         self._conv_flushed = time.monotonic()
         now = time.time()
@@ -530,8 +549,10 @@ class Store:
         return depths
 
     def pending_count(self, shop_id: str) -> int:
-        row = self.db.execute("SELECT COUNT(*) FROM stream WHERE shop_id=?", (shop_id,)).fetchone()
-        return int(row[0])
+        """Stream items not acknowledged: every seq after the ack is stored (a stream row or
+        a shopper message's history row) until acked."""
+        nxt, ack = self._shop_counters(shop_id)
+        return nxt - 1 - ack
 
     def set_widget_config(self, shop_id: str, config: p.WidgetConfig) -> None:
         cur = self._w().execute(
@@ -626,13 +647,61 @@ class Store:
             return 0
 
     def stream_after(self, shop_id: str, after: int, limit: int = 500) -> list[tuple[int, str]]:
-        return [
-            (int(r[0]), str(r[1]))
-            for r in self.db.execute(
-                "SELECT seq, frame FROM stream WHERE shop_id=? AND seq>? ORDER BY seq LIMIT ?",
-                (shop_id, after, limit),
+        """Stream items after ``after``, in order: stream rows as stored, shopper messages and
+        "delivered" receipts framed from their history rows (the very text the live path
+        sent). Acked items are gone (history rows stay, as the conversation's record)."""
+        after = max(after, self._shop_counters(shop_id)[1])
+        rows = self.db.execute(
+            "SELECT seq, 0, frame, NULL FROM stream WHERE shop_id=? AND seq>?"
+            " UNION ALL SELECT seq, 0, conversation, message FROM history"
+            " WHERE shop_id=? AND seq>?"
+            " UNION ALL SELECT rseq, cseq, conversation, msg_id FROM history"
+            " WHERE shop_id=? AND rseq>? ORDER BY 1, 2 LIMIT ?",
+            (shop_id, after, shop_id, after, shop_id, after, limit),
+        ).fetchall()
+        out: list[tuple[int, str]] = []
+        receipt: list[str] = []  # ids of the receipt being gathered (rows of one rseq)
+        for i, (seq, cseq, a, b) in enumerate(rows):
+            if not cseq:
+                out.append((seq, a if b is None else stream_message(seq, a, b)))
+                continue
+            receipt.append(b)
+            if i + 1 < len(rows) and rows[i + 1][0] == seq:
+                continue
+            if i + 1 == len(rows) == limit:  # the LIMIT may have cut this receipt: read it all
+                receipt = [
+                    str(r[0])
+                    for r in self.db.execute(
+                        "SELECT msg_id FROM history WHERE shop_id=? AND rseq=? ORDER BY cseq",
+                        (shop_id, seq),
+                    )
+                ]
+            out.append((seq, delivered_receipt(seq, a, receipt)))
+            receipt = []
+        return out
+
+    def mark_delivered(
+        self, shop_id: str, conversation: str, after: int, up_to: int
+    ) -> tuple[int, str] | None:
+        """The widget has the shop's messages ``after`` < cseq ≤ ``up_to``: their history rows
+        take the next stream seq as their "delivered" receipt (no row of its own). Returns
+        (seq, the receipt's frame), or None when no message of the shop's own (not the relay's
+        ``relay-`` notices) is newly covered."""
+        seq = self._next_seq(shop_id)
+        rows = (
+            self._w()
+            .execute(
+                "UPDATE history SET rseq=? WHERE shop_id=? AND conversation=? AND origin='shop'"
+                " AND cseq>? AND cseq<=? AND rseq IS NULL AND msg_id NOT LIKE 'relay-%'"
+                " RETURNING cseq, msg_id",
+                (seq, shop_id, conversation, after, up_to),
             )
-        ]
+            .fetchall()
+        )
+        if not rows:
+            self._shop_seq[shop_id][0] = seq  # nothing stored under it: give it back
+            return None
+        return seq, delivered_receipt(seq, conversation, [str(r[1]) for r in sorted(rows)])
 
     def ack_stream(self, shop_id: str, seq: int) -> tuple[int, dict[str, list[str]]]:
         """Forget items up to ``seq``. Returns the recorded ack (never moves backwards) and the
@@ -650,6 +719,11 @@ class Store:
                 )
                 .fetchall()
             )
+            rows += self.db.execute(
+                "SELECT seq, conversation, msg_id FROM history WHERE shop_id=? AND seq>?"
+                " AND seq<=?",
+                (shop_id, c[1], new_ack),
+            ).fetchall()
             rows.sort()
             for _, conv, msg_id in rows:
                 if msg_id is not None and conv is not None:
@@ -732,28 +806,54 @@ class Store:
     ) -> tuple[int, bool]:
         """Store a message in its conversation. Returns (cseq, is_new); a message whose id is
         already there is not stored again and its existing cseq is returned."""
+        json_text = message_json or p.encode_obj(message.to_obj())
+        cseq, is_new, _ = self._insert_history((shop_id, conversation), origin, message, json_text)
+        return cseq, is_new
+
+    def add_shopper_message(
+        self, shop_id: str, conversation: str, message: p.Message, message_json: str
+    ) -> tuple[int, bool, int]:
+        """Store a shopper's message once: its history row is also its item in the shop's
+        stream, under the next stream seq (no stream row). Returns (cseq, is_new, seq); seq is
+        0 when the message was already there."""
+        key = (shop_id, conversation)
+        return self._insert_history(key, p.Origin.SHOPPER, message, message_json, True)
+
+    def _insert_history(
+        self,
+        key: tuple[str, str],
+        origin: p.Origin,
+        message: p.Message,
+        message_json: str,
+        to_desktop: bool = False,
+    ) -> tuple[int, bool, int]:
+        shop_id, conversation = key
         c = self._conv_counters(shop_id, conversation)
         cseq = c[0]
+        seq = self._next_seq(shop_id) if to_desktop else None
         cur = self._w().execute(
             "INSERT INTO history(shop_id, conversation, cseq, origin, msg_id, message, status,"
-            " created_at) VALUES(?,?,?,?,?,?,?,?) ON CONFLICT DO NOTHING",
+            " created_at, seq) VALUES(?,?,?,?,?,?,?,?,?) ON CONFLICT DO NOTHING",
             (
                 shop_id,
                 conversation,
                 cseq,
                 origin.value,
                 message.id,
-                message_json or p.encode_obj(message.to_obj()),
+                message_json,
                 None,
                 time.time(),
+                seq,
             ),
         )
         if cur.rowcount == 0:
+            if seq is not None:  # not stored: give the seq back (nothing took one since)
+                self._shop_seq[shop_id][0] = seq
             existing = self.find_message(shop_id, conversation, origin, message.id)
             if existing is None:  # the cseq was taken: counters are stale
                 self.forget_caches()
                 raise StoreError(f"history of {conversation} is out of step; retry")
-            return existing, False
+            return existing, False, 0
         c[0] += 1
         key = (shop_id, conversation)
         self._dirty_conv.add(key)
@@ -763,19 +863,20 @@ class Store:
                 del self._unacked[key]  # a widget that never acks: fall back to the database
             else:
                 pending.append((cseq, message.id))
-        return cseq, True
+        return cseq, True, seq or 0
 
     def history(
         self, shop_id: str, conversation: str, after: int, limit: int = p.MAX_HISTORY
     ) -> list[p.HistoryItem]:
         rows = self.db.execute(
-            "SELECT cseq, origin, message, status FROM history WHERE shop_id=? AND"
+            "SELECT cseq, origin, message, status, seq FROM history WHERE shop_id=? AND"
             " conversation=? AND cseq>?"
             " ORDER BY cseq DESC LIMIT ?",
             (shop_id, conversation, after, limit),
         ).fetchall()
-        # "delivered" is not stored: a shopper message is delivered once it has left the
-        # desktop's queue (acked); "read" is stored when the desktop says so
+        acked = self._shop_counters(shop_id)[1]
+        # "delivered" is not stored: a shopper message is delivered once the desktop acked its
+        # seq (or, stored before schema 3, its stream row is gone); "read" is stored
         waiting = {
             str(r[0])
             for r in self.db.execute(
@@ -785,12 +886,13 @@ class Store:
             )
         }
         out = []
-        for cseq, origin, message, status in reversed(rows):
+        for cseq, origin, message, status, seq in reversed(rows):
             o = p.Origin(origin)
             kinds = p.SHOPPER_KINDS if o is p.Origin.SHOPPER else p.SHOP_KINDS
             msg = p.Message.from_obj(json.loads(message), kinds)
             state = p.ReceiptStatus(status) if status else None
-            if o is p.Origin.SHOPPER and state is None and msg.id not in waiting:
+            unacked = seq is not None and seq > acked
+            if o is p.Origin.SHOPPER and state is None and not unacked and msg.id not in waiting:
                 state = p.ReceiptStatus.DELIVERED
             out.append(p.HistoryItem(int(cseq), o, msg, state))
         return out
@@ -1107,6 +1209,7 @@ class Store:
         """Forget old history, webhook event ids and media (queues are never purged)."""
         now = time.time()
         db = self._w()
+        self._flush_counters()  # the acks the test below reads (written behind otherwise)
         db.execute("DELETE FROM line_events WHERE received_at<?", (now - events_days * 86400,))
         # rows are appended in time order, so the first young row's rowid is the cut-off (no
         # index on created_at: it would cost every insert; this scan reads only old rows)
@@ -1114,10 +1217,16 @@ class Store:
             "SELECT rowid FROM history WHERE created_at>=? ORDER BY rowid LIMIT 1",
             (now - history_days * 86400,),
         ).fetchone()
+        # (a shopper message the desktop has not acked is a queue item: it stays)
+        ack = "(SELECT desktop_ack FROM shops s WHERE s.id=shop_id)"
+        unacked = f"(seq IS NOT NULL AND seq>{ack}) OR (rseq IS NOT NULL AND rseq>{ack})"
         if first_young is None:
-            db.execute("DELETE FROM history WHERE created_at<?", (now - history_days * 86400,))
+            db.execute(
+                f"DELETE FROM history WHERE created_at<? AND NOT ({unacked})",
+                (now - history_days * 86400,),
+            )
         else:
-            db.execute("DELETE FROM history WHERE rowid<?", (first_young[0],))
+            db.execute(f"DELETE FROM history WHERE rowid<? AND NOT ({unacked})", (first_young[0],))
         db.execute("DELETE FROM media WHERE created_at<?", (now - media_days * 86400,))
         db.execute(
             "DELETE FROM sessions WHERE created_at<? AND NOT EXISTS (SELECT 1 FROM history h"
@@ -1125,6 +1234,16 @@ class Store:
             (now - 30 * 86400,),
         )
         self.commit()
+
+
+def stream_message(seq: int, conversation: str, message_json: str) -> str:
+    """The stream item of a shopper message kept in the history (schema 3)."""
+    return p.encode_message_frame(seq, message_json, conversation=conversation)
+
+
+def delivered_receipt(seq: int, conversation: str, ids: list[str]) -> str:
+    """The stream item of a "delivered" receipt kept in the history (schema 3)."""
+    return p.encode(p.Receipt(conversation, p.ReceiptStatus.DELIVERED, tuple(ids), seq))
 
 
 def _migrate(db: sqlite3.Connection) -> None:
@@ -1140,6 +1259,15 @@ def _migrate(db: sqlite3.Connection) -> None:
         if "batch_key" not in cols:
             db.execute("ALTER TABLE line_outbox ADD COLUMN batch_key TEXT")
         db.execute("UPDATE meta SET value='2' WHERE key='schema_version'")
+    if version < 3:
+        # v3: a shopper message's stream item is its history row (history.seq); the stream
+        # rows an older relay wrote for messages stay and are sent and acked as before
+        cols = {r[1] for r in db.execute("PRAGMA table_info(history)")}
+        if "seq" not in cols:
+            db.execute("ALTER TABLE history ADD COLUMN seq INTEGER")
+        if "rseq" not in cols:
+            db.execute("ALTER TABLE history ADD COLUMN rseq INTEGER")
+        db.execute("UPDATE meta SET value='3' WHERE key='schema_version'")
 
 
 class _Checkpointer(threading.Thread):

@@ -12,7 +12,9 @@ from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parents[2]
-PYTHON = str(ROOT / ".venv" / "bin" / "python")
+# the checkout's virtualenv, else the interpreter running the benchmark (a git worktree has none)
+_VENV_PYTHON = ROOT / ".venv" / "bin" / "python"
+PYTHON = str(_VENV_PYTHON) if _VENV_PYTHON.exists() else sys.executable
 
 
 def raise_nofile(n: int = 65536) -> int:
@@ -70,6 +72,7 @@ class RelayProc:
         assert self.proc.stdout is not None
         info = json.loads(self.proc.stdout.readline())
         self.port: int = info["port"]
+        self.metrics_port: int | None = info.get("metrics_port")  # with --metrics-port 0
         self.url = f"http://127.0.0.1:{self.port}"
         self.ws = f"ws://127.0.0.1:{self.port}"
 
@@ -91,6 +94,25 @@ class RelayProc:
             self.proc.wait()
         if self.proc.stdout:
             self.proc.stdout.close()
+
+
+def metric(port: int, name: str) -> float:
+    """One unlabelled sample from the relay's Prometheus listener (NaN when absent)."""
+    import urllib.request
+
+    with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=10) as r:
+        for line in r.read().decode().splitlines():
+            if line.startswith(name + " "):
+                return float(line.split()[1])
+    return float("nan")
+
+
+def write_syscalls(pid: int) -> int:
+    """write/send system calls the process made so far (Linux /proc/PID/io ``syscw``)."""
+    for line in Path(f"/proc/{pid}/io").read_text().splitlines():
+        if line.startswith("syscw:"):
+            return int(line.split()[1])
+    return 0
 
 
 def rss_kb(pid: int) -> int:

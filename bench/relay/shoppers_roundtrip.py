@@ -26,7 +26,17 @@ import time
 from pathlib import Path
 
 import websockets
-from _common import PYTHON, ROOT, RelayProc, fmt_ms, pct, raise_nofile, uvloop_run
+from _common import (
+    PYTHON,
+    ROOT,
+    RelayProc,
+    fmt_ms,
+    metric,
+    pct,
+    raise_nofile,
+    uvloop_run,
+    write_syscalls,
+)
 
 ECHO_SERVER = r"""
 import asyncio, json, sys, uvloop
@@ -45,6 +55,13 @@ uvloop.run(main())
 RELAY_CPU: list[float] = []
 THINK = 0.0  # seconds a shopper waits between round trips (0: as fast as possible)
 LOAD_CPU: list[float] = []
+# WebSocket frames (messages) the shoppers and the desktop sent and received, counted on the
+# clients' side of the wire; and what the relay's store and kernel report, both read at the start
+# and the end of the measurement
+FRAMES = [0]
+COMPLETED = [0]  # relay round trips completed (whenever they started): the per-round-trip base
+WINDOW: dict[str, float] = {}
+ROWS_METRIC = "minichat_relay_sqlite_rows_written_total"
 
 
 def cpu_seconds(pid: int) -> float:
@@ -127,9 +144,11 @@ async def run_relay(
         acked = 0
         next_ack = time.perf_counter() + 0.05
         async for raw in desk:
+            FRAMES[0] += 1
             f = json.loads(raw)
             if f["type"] == "message":
                 m = f["message"]
+                FRAMES[0] += 1
                 await desk.send(
                     json.dumps(
                         {
@@ -148,6 +167,7 @@ async def run_relay(
                 last_seq = max(last_seq, f["seq"])
             now = time.perf_counter()
             if last_seq > acked and (now >= next_ack or last_seq - acked >= 200):
+                FRAMES[0] += 1
                 await desk.send(json.dumps({"type": "ack", "seq": last_seq}))
                 acked, next_ack = last_seq, now + 0.05
 
@@ -167,6 +187,7 @@ async def run_relay(
         while (now := time.perf_counter()) < stop_at:
             mid = f"b{k}-{i}"
             i += 1
+            FRAMES[0] += 1
             await ws.send(
                 json.dumps(
                     {
@@ -178,8 +199,10 @@ async def run_relay(
             )
             while True:
                 raw = await ws.recv()
+                FRAMES[0] += 1
                 if raw.startswith('{"type":"message"') and '"from":"shop"' in raw[:60]:
                     seq = json.loads(raw)["seq"]
+                    FRAMES[0] += 1
                     await ws.send(f'{{"type":"ack","seq":{seq}}}')
                     break
                 if raw.startswith('{"type":"error"'):
@@ -188,6 +211,7 @@ async def run_relay(
             if now >= measure_from:
                 rtts.append(done - now)
                 count += 1
+            COMPLETED[0] += 1
             if THINK:
                 await asyncio.sleep(THINK * random.uniform(0.5, 1.5))
         return count
@@ -195,9 +219,21 @@ async def run_relay(
     async def cpu_probe() -> None:
         await asyncio.sleep(max(0.0, measure_from - time.perf_counter()))
         t0, l0 = cpu_seconds(relay.pid), time.process_time()
+        f0, w0, c0 = FRAMES[0], write_syscalls(relay.pid), COMPLETED[0]
+        r0 = await rows()
         await asyncio.sleep(max(0.0, stop_at - time.perf_counter()))
         cpu_used.append((cpu_seconds(relay.pid) - t0) / seconds)
         LOAD_CPU.append((time.process_time() - l0) / seconds)
+        WINDOW["frames"] = FRAMES[0] - f0
+        WINDOW["completed"] = COMPLETED[0] - c0
+        WINDOW["writes"] = write_syscalls(relay.pid) - w0
+        WINDOW["rows"] = await rows() - r0
+
+    async def rows() -> float:
+        port = relay.metrics_port
+        if port is None:
+            return float("nan")
+        return await asyncio.to_thread(metric, port, ROWS_METRIC)
 
     cpu_used: list[float] = []
     probe = asyncio.create_task(cpu_probe())
@@ -246,7 +282,7 @@ def main() -> None:
         echo.stdout.close()
 
     with tempfile.TemporaryDirectory() as tmp:
-        relay = RelayProc(Path(tmp), cpu=0 if two else None)
+        relay = RelayProc(Path(tmp), "--metrics-port", "0", cpu=0 if two else None)
         try:
             r_rtts, r_n = uvloop_run(run_relay(relay, args.shoppers, args.warmup, args.seconds))
         finally:
@@ -272,13 +308,22 @@ def main() -> None:
         " messages/s"
     )
     busy = RELAY_CPU[0] if RELAY_CPU else float("nan")
+    # per round trip: the counters read at the window's ends over the round trips completed
+    # between those reads (the same window: in-flight ones balance out in a steady state)
+    per = max(WINDOW.get("completed", 0), 1)
     print(
         f"relay process CPU    : {busy * 100:.0f}% of one core during the measurement "
         f"(=> about {2 * r_n / args.seconds / busy:,.0f} relayed messages/s at 100%)"
     )
     print(
-        f"relay CPU per round trip: {busy * args.seconds / max(r_n, 1) * 1e6:,.0f} us "
-        "(2 messages, 10 frames, SQLite writes and receipts included)"
+        f"relay CPU per round trip: {busy * args.seconds / per * 1e6:,.0f} us "
+        "(2 messages, SQLite writes and receipts included)"
+    )
+    print(
+        f"per round trip       : {WINDOW.get('frames', 0) / per:.2f} WebSocket frames (counted"
+        f" by the clients), {WINDOW.get('rows', float('nan')) / per:.2f} SQLite rows written"
+        f" (inserted, updated or deleted: SQLite's total_changes), "
+        f"{WINDOW.get('writes', 0) / per:.2f} write system calls by the relay (/proc/PID/io)"
     )
     print(
         f"load generator CPU   : {LOAD_CPU[0] * 100:.0f}% of one core (1,000 shoppers + the"

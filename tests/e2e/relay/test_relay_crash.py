@@ -116,3 +116,53 @@ def test_kill_9_mid_traffic_loses_nothing_and_duplicates_nothing(
             await w.close()
 
     arun(go())
+
+
+def test_kill_9_right_after_accepted_loses_nothing_acknowledged(
+    shop_relay: Any, clients: Any, arun: Any
+) -> None:
+    """A shopper sends 20 messages at once (its burst allowance) and the desktop, which got
+    the first ones live, answers with replies; the moment the last `accepted` arrives the
+    relay is killed with SIGKILL. After the restart the desktop (resuming after what it acked)
+    gets every message it had not acked, in order, and the widget's history holds every
+    accepted reply: what the relay acknowledged was durable, whichever commit carried it."""
+    r = shop_relay.relay
+    n = 20
+
+    async def go() -> None:
+        w, ww = await clients.widget(r, shop_relay.shop_id)
+        desk, _ = await clients.desktop(r, shop_relay.token)
+        for i in range(n):  # all in flight at once: few commits carry them
+            await w.send(p.WidgetSend(clients.text(f"m-{i:02d}", f"ข้อความ {i}")))
+        first = await desk.recv_type(p.Inbound)
+        await desk.send(p.Ack(first.seq))  # the desktop stored the first one
+        replies = [f"re-{i:02d}" for i in range(n // 2)]
+        for rid in replies:
+            await desk.send(p.Send(ww.conversation, clients.text(rid, "รับทราบค่ะ")))
+
+        async def accepted(peer: Any, ids: set[str]) -> None:
+            while ids:
+                f = await peer.recv()
+                if isinstance(f, p.Accepted):
+                    ids.discard(f.id)
+
+        await asyncio.gather(
+            accepted(w, {f"m-{i:02d}" for i in range(n)}), accepted(desk, set(replies))
+        )
+        await asyncio.get_running_loop().run_in_executor(None, r.kill)
+        await w.close()  # (the relay is gone: these only release the sockets)
+        await desk.close()
+        await asyncio.get_running_loop().run_in_executor(None, r.start)
+
+        desk, welcome = await clients.desktop(r, shop_relay.token, after=first.seq)
+        assert welcome.after == first.seq
+        rest = [await desk.recv_type(p.Inbound) for _ in range(n - 1)]
+        assert [f.message.id for f in rest] == [f"m-{i:02d}" for i in range(1, n)]
+        assert [f.seq for f in rest] == sorted(f.seq for f in rest)
+        w2, ww2 = await clients.widget(r, shop_relay.shop_id, session=ww.session)
+        shop_ids = [h.message.id for h in ww2.history if h.origin is p.Origin.SHOP]
+        assert shop_ids == replies
+        await w2.close()
+        await desk.close()
+
+    arun(go())

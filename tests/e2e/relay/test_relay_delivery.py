@@ -264,3 +264,38 @@ def test_history_carries_delivered_and_read_ticks(shop_relay: Any, clients: Any,
         await desk.close()
 
     arun(go())
+
+
+def test_frames_of_every_size_arrive_whole_from_one_batched_write(
+    shop_relay: Any, clients: Any, arun: Any
+) -> None:
+    """The relay frames a commit's output itself and writes it at once: short frames, frames
+    of 126-65,535 bytes (2-byte length) and a welcome of more than 64 KiB (8-byte length) all
+    reach real clients whole and in order, and the desktop gets 15 messages sent in one burst
+    in seq order (20 messages in all: the shopper's burst allowance)."""
+
+    async def go() -> None:
+        r = shop_relay.relay
+        desk, _ = await clients.desktop(r, shop_relay.token)
+        w, ww = await clients.widget(r, shop_relay.shop_id)
+        long_text = "ก" * 5000  # 15,000 bytes of UTF-8 in one frame
+        ids = [f"w-{i:02d}" for i in range(15)]
+        for mid in ids:
+            await w.send(p.WidgetSend(clients.text(mid, long_text if mid == "w-00" else "ค่ะ")))
+        got = [await desk.recv_type(p.Inbound) for _ in ids]
+        assert [f.message.id for f in got] == ids
+        assert [f.seq for f in got] == list(range(got[0].seq, got[0].seq + 15))
+        assert got[0].message.body == p.Text(long_text)
+        accepted = [await w.recv_type(p.Accepted) for _ in ids]
+        assert [a.id for a in accepted] == ids
+        for i in range(5):  # the history grows past 64 KiB (6 texts of 15,000 bytes)
+            await w.send(p.WidgetSend(clients.text(f"w-big-{i}", long_text)))
+            await w.recv_type(p.Accepted)
+        await w.close()
+        w2, ww2 = await clients.widget(r, shop_relay.shop_id, session=ww.session)
+        assert len(p.encode(ww2).encode()) > 65536  # bytes on the wire
+        assert [h.message.id for h in ww2.history] == [*ids, *(f"w-big-{i}" for i in range(5))]
+        await w2.close()
+        await desk.close()
+
+    arun(go())

@@ -3,6 +3,8 @@ answers map to a few results, and rate-limit refusals are counted where they hap
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
@@ -66,3 +68,20 @@ def test_rate_limit_refusals_are_counted_by_limit() -> None:
     assert limiter.allow("s") is True
     samples = _samples(metrics)
     assert samples[("minichat_relay_rate_limited_total", frozenset({("limit", "shopper")}))] == 2
+
+
+def test_rows_written_is_what_sqlite_counted(tmp_path: Path) -> None:
+    """The rows counter is SQLite's own count of this store's changes: adding a shop writes
+    exactly one row."""
+    from relay.storage import Store
+
+    store = Store(tmp_path)
+    try:
+        metrics = Metrics(lambda: LiveFigures(rows_written=store.rows_written))
+        before = _samples(metrics)[("minichat_relay_sqlite_rows_written_total", frozenset())]
+        store.add_shop("ร้านทดสอบ")
+        store.commit()
+        after_shop = _samples(metrics)[("minichat_relay_sqlite_rows_written_total", frozenset())]
+        assert after_shop - before == 1
+    finally:
+        store.close()
