@@ -91,6 +91,15 @@ TONE_COLORS = {
     "faint": FAINT,
     "": INK,
 }
+# ``badge`` name → the pill's colour (the style sheet's badge rules use the same).
+BADGE_COLORS = {
+    "ok": GREEN,
+    "done": GREEN_DARK,
+    "warn": AMBER,
+    "error": RED,
+    "muted": MUTED,
+    "": INK,
+}
 
 
 def font_files() -> list[Path]:
@@ -154,7 +163,8 @@ def restyle(widget: QWidget, **properties: object) -> None:
 
 def role[W: QWidget](widget: W, name: str) -> W:
     """A label's part on the page: ``title``, ``heading``, ``strong``, ``figure``, ``big``
-    or ``mono``. Returns the widget, so it can be written where the label is made."""
+    or ``mono``; ``labelled`` on a progress bar that shows its percentage.
+    Returns the widget, so it can be written where the label is made."""
     restyle(widget, role=name)
     return widget
 
@@ -174,7 +184,8 @@ def badge(label: QLabel, name: str) -> QLabel:
 
 
 def card[W: QWidget](widget: W, kind: str = "true") -> W:
-    """A white card with a thin edge (``kind="dashed"``: a dashed place for a picture)."""
+    """A white card with a thin edge; ``kind="dashed"``: a dashed place for a picture,
+    ``"picture"``: a thumbnail's frame (no padding)."""
     restyle(widget, card=kind)
     return widget
 
@@ -329,11 +340,12 @@ QLabel[role="strong"] {{ font-weight: 600; }}
 QLabel[role="figure"] {{ font-size: 17pt; font-weight: 700; }}
 QLabel[role="big"] {{ font-size: 26pt; font-weight: 700; }}
 QLabel[role="mono"] {{ font-family: monospace; font-size: 12pt; }}
-QLabel[tone="ok"], QLabel[tone="done"] {{ color: {GREEN_DARK}; }}
-QLabel[tone="warn"] {{ color: {AMBER}; }}
-QLabel[tone="error"] {{ color: {RED}; }}
+/* A tone wins over #Muted: a muted hint that turns into a warning shows the warning. */
+QLabel[tone="ok"], QLabel[tone="done"], QLabel#Muted[tone="ok"] {{ color: {GREEN_DARK}; }}
+QLabel[tone="warn"], QLabel#Muted[tone="warn"] {{ color: {AMBER}; }}
+QLabel[tone="error"], QLabel#Muted[tone="error"] {{ color: {RED}; }}
 QLabel[tone="muted"] {{ color: {MUTED}; }}
-QLabel[tone="faint"] {{ color: {FAINT}; }}
+QLabel[tone="faint"], QLabel#Muted[tone="faint"] {{ color: {FAINT}; }}
 QLabel[badge="ok"], QLabel[badge="done"], QLabel[badge="warn"], QLabel[badge="error"],
 QLabel[badge="muted"], QLabel[badge="neutral"] {{ color: {WHITE}; background: {INK};
     border-radius: 10px; padding: 2px 10px; font-weight: 600; }}
@@ -345,11 +357,13 @@ QLabel[badge="muted"] {{ background: {MUTED}; }}
 QFrame[card="true"] {{ background: {WHITE}; border: 1px solid {LINE_COLOR}; border-radius: 8px; }}
 QLabel[card="true"] {{ padding: 8px; }}
 QLabel[card="dashed"] {{ border: 1px dashed {LINE_COLOR}; }}
+QLabel[card="picture"] {{ background: {WHITE}; border: 1px solid {LINE_COLOR};
+    border-radius: 6px; }}
 QLineEdit[size="large"] {{ font-size: 16pt; padding: 6px; }}
 QPushButton[size="large"] {{ font-size: 16pt; }}
 QLineEdit[invalid="true"], QComboBox[invalid="true"], QPlainTextEdit[invalid="true"] {{
     border: 1px solid {RED}; }}
-QProgressBar[textVisible="true"] {{ border: 1px solid {LINE_COLOR}; border-radius: 5px;
+QProgressBar[role="labelled"] {{ border: 1px solid {LINE_COLOR}; border-radius: 5px;
     background: {WHITE}; text-align: center; height: 18px; }}
 QCalendarWidget QToolButton#qt_calendar_monthbutton {{ padding-right: 16px; }}
 QCalendarWidget QToolButton#qt_calendar_monthbutton::menu-indicator {{
