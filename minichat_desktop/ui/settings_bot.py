@@ -80,10 +80,6 @@ PROVIDER_NAMES = {
     Provider.ANTHROPIC: "Anthropic",
 }
 TEST_SYSTEM = "You check a connection. Answer with one short word."
-# Fields switched off (no AI chosen) look switched off, as the screen's line edits do.
-DISABLED_STYLE = (
-    "QPlainTextEdit:disabled, QSpinBox:disabled { background: #F0F2F5; color: #9AA5B1; }"
-)
 TEST_PROMPT = "Say OK."
 
 
@@ -151,7 +147,6 @@ class BotPage(Page):
         self.keys = ProviderKeys(ctx, self.key, ai_key, lambda name: Provider(name) in NEEDS_KEY)
         self.test_task: asyncio.Future[Any] | None = None
         self.provider.currentIndexChanged.connect(self.on_provider)
-        self.setStyleSheet(DISABLED_STYLE)
         self.retranslate()
         self.load()
 
@@ -205,7 +200,7 @@ class BotPage(Page):
         self.brand_voice.setFixedHeight(64)
         self.test_button = QPushButton()
         self.test_button.clicked.connect(self.on_test)
-        self.test_result = QLabel()
+        self.test_result = theme.role(QLabel(), "strong")
         self.test_result.setWordWrap(True)
         self.test_result.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         test_row = QHBoxLayout()
@@ -709,7 +704,7 @@ class BotPage(Page):
             retries=0,
         )
         self.test_button.setEnabled(False)
-        self.test_result.setStyleSheet("")
+        theme.tone(self.test_result, None)
         self.test_result.setText(
             self.tr("Asking {provider}…").format(provider=PROVIDER_NAMES[provider])
         )
@@ -724,7 +719,7 @@ class BotPage(Page):
         if not alive(self):
             return True
         self.test_button.setEnabled(True)
-        self.test_result.setStyleSheet("color: #2F9E44; font-weight: 600;")
+        theme.tone(self.test_result, "ok")
         self.test_result.setText(
             "✓ "
             + self.tr("Connected: {model} answered “{answer}”.").format(
@@ -734,7 +729,7 @@ class BotPage(Page):
         return True
 
     def _say_test(self, text: str) -> None:
-        self.test_result.setStyleSheet(f"color: {theme.RED}; font-weight: 600;")
+        theme.tone(self.test_result, "error")
         self.test_result.setText(text)
 
     def _ai_error_text(self, exc: AIError) -> str:

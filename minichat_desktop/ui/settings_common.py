@@ -33,7 +33,7 @@ class Tone(StrEnum):
     ERROR = "error"
 
 
-_TONE_COLORS = {Tone.OK: "#2F9E44", Tone.INFO: theme.AMBER, Tone.ERROR: theme.RED}
+_TONES = {Tone.OK: "ok", Tone.INFO: "warn", Tone.ERROR: "error"}
 
 
 class Feedback(QLabel):
@@ -44,10 +44,11 @@ class Feedback(QLabel):
         self.setWordWrap(True)
         self.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.tone: Tone | None = None
+        theme.role(self, "strong")
 
     def say(self, text: str, tone: Tone = Tone.OK) -> None:
         self.tone = tone
-        self.setStyleSheet(f"color: {_TONE_COLORS[tone]}; font-weight: 600;")
+        theme.tone(self, _TONES[tone])
         self.setText(("✓ " if tone is Tone.OK else "") + text)
 
     def clear_message(self) -> None:

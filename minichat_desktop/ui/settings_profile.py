@@ -174,7 +174,7 @@ class ProfilePage(Page):
         self.qr_image = QLabel()
         self.qr_image.setFixedSize(QR_SIZE, QR_SIZE)
         self.qr_image.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        self.qr_image.setStyleSheet(f"border: 1px dashed {theme.LINE_COLOR};")
+        theme.card(self.qr_image, "dashed")
         self.qr_caption = QLabel(objectName="Muted")
         self.qr_caption.setWordWrap(True)
         self.qr_caption.setFixedWidth(QR_SIZE + 40)
@@ -460,10 +460,10 @@ class ProfilePage(Page):
         if not raw:
             self.tax_hint.setText("")
         elif is_valid_thai_id(raw):
-            self.tax_hint.setStyleSheet("color: #2F9E44;")
+            theme.tone(self.tax_hint, "ok")
             self.tax_hint.setText(self.tr("✓ valid"))
         else:
-            self.tax_hint.setStyleSheet(f"color: {theme.RED};")
+            theme.tone(self.tax_hint, "error")
             self.tax_hint.setText(self.tr("check digit does not match"))
 
     def update_qr(self) -> None:
