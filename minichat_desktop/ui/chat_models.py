@@ -143,7 +143,7 @@ class ConversationDelegate(QStyledItemDelegate):
         painter.save()
         rect = option.rect
         selected = bool(option.state & QStyle.StateFlag.State_Selected)
-        painter.fillRect(rect, QColor("#E6F4EF") if selected else QColor("#FFFFFF"))
+        painter.fillRect(rect, QColor(theme.GREEN_TINT) if selected else QColor(theme.WHITE))
         painter.setPen(QColor(theme.LINE_COLOR))
         painter.drawLine(rect.bottomLeft(), rect.bottomRight())
         self.icons.get(conv.channel, self.icons["widget"]).paint(
@@ -180,7 +180,7 @@ class ConversationDelegate(QStyledItemDelegate):
             x -= 6
         state = answering(conv)
         colour = {Answering.BOT: theme.GREEN, Answering.NEEDS_YOU: theme.AMBER}.get(
-            state, "#2563EB"
+            state, theme.BLUE
         )
         chip = answering_chip(state)
         w = fm.horizontalAdvance(chip) + 12
@@ -207,7 +207,7 @@ class ConversationDelegate(QStyledItemDelegate):
         small = QFont(font)
         small.setPointSizeF(max(7.0, font.pointSizeF() - 1.5))
         painter.setFont(small)
-        painter.setPen(QColor("#FFFFFF"))
+        painter.setPen(QColor(theme.WHITE))
         painter.drawText(rect, Qt.AlignmentFlag.AlignCenter, text)
 
 
@@ -439,9 +439,9 @@ class MessageDelegate(QStyledItemDelegate):
         path = QPainterPath()
         path.addRoundedRect(bubble.toRectF(), 12, 12)
         fill = (
-            QColor("#FFFFFF")
+            QColor(theme.WHITE)
             if incoming
-            else (QColor("#FFF4D6") if m.author == "bot" else QColor("#DCF5EA"))
+            else (QColor(theme.AMBER_TINT) if m.author == "bot" else QColor(theme.SELECTION))
         )
         painter.fillPath(path, fill)
         painter.setPen(QPen(QColor(theme.LINE_COLOR)))

@@ -550,7 +550,7 @@ class InboxScreen(QWidget):
         self.messages.setResizeMode(QListView.ResizeMode.Adjust)
         self.messages.setLayoutMode(QListView.LayoutMode.Batched)
         self.messages.setBatchSize(60)
-        self.messages.setStyleSheet("QListView { background: #F0F2F5; }")
+        self.messages.setObjectName("Messages")  # theme: the conversation on a grey page
         self.messages.verticalScrollBar().valueChanged.connect(self.on_messages_scrolled)
 
     def _build_tools(self) -> QHBoxLayout:
