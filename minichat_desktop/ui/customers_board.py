@@ -133,7 +133,7 @@ class CardDelegate(QStyledItemDelegate):
         painter.setPen(
             QPen(QColor(theme.GREEN if selected else theme.LINE_COLOR), 1.5 if selected else 1)
         )
-        painter.setBrush(QColor("#FFFFFF"))
+        painter.setBrush(QColor(theme.WHITE))
         painter.drawRoundedRect(rect, 8, 8)
         bold, plain = self._fonts(option)
         line = _line_height(bold, plain)

@@ -53,6 +53,7 @@ from minichat_desktop.domain.catalog import products as catalog
 from minichat_desktop.domain.marketing.broadcasts import known_tags
 from minichat_desktop.errors import UserError
 from minichat_desktop.ui import flow_steps as steps
+from minichat_desktop.ui import theme
 from minichat_desktop.ui.context import AppContext
 from minichat_desktop.ui.dialogs import ask, confirm
 from minichat_desktop.ui.errors import error_text, show_error
@@ -203,7 +204,7 @@ class FlowsScreen(QWidget):
         lv = QVBoxLayout(left)
         lv.setContentsMargins(0, 0, 0, 0)
         title = QLabel(self.tr("Sales flows"))
-        title.setStyleSheet("font-size: 16pt; font-weight: 600;")
+        theme.role(title, "title")
         lv.addWidget(title)
         self.flow_list = QListWidget()
         self.flow_list.setWordWrap(True)
