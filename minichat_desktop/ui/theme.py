@@ -15,19 +15,20 @@ draws and take colours for what they paint from the palette below:
 - ``badge`` (white on a solid colour, a status) and ``chip`` (soft pill) — :func:`badge`;
 - ``card`` on a frame or label: a white card (``"true"``) or a dashed drop area
   (``"dashed"``) — :func:`card`;
-- ``size="large"`` on an input or button (the counter's scan box, amounts, the pay button);
+- ``scale="large"`` on an input or button (the counter's scan box, amounts, the pay button);
 - ``invalid`` on an input: a red edge — :func:`mark_invalid`;
 - icons from resources/icons (line icons, 24×24, stroke 1.8): :func:`icon`.
 """
 
 from __future__ import annotations
 
+import functools
 import logging
 from collections.abc import Callable
 from pathlib import Path
 
 from PySide6.QtCore import QSize, Qt
-from PySide6.QtGui import QColor, QFont, QFontDatabase, QIcon, QPainter, QPixmap
+from PySide6.QtGui import QColor, QFont, QFontDatabase, QIcon, QPainter, QPaintEvent, QPixmap
 from PySide6.QtWidgets import QApplication, QFrame, QLabel, QPushButton, QWidget
 
 from minichat_desktop import paths
@@ -133,8 +134,31 @@ def apply(app: QApplication) -> None:
     app.setWindowIcon(icon("minichat"))
 
 
-def icon(name: str) -> QIcon:
-    return QIcon(str(ICONS / f"{name}.svg"))
+def icon(name: str, color: str | None = None, size: int = 16) -> QIcon:
+    """One of our line icons (resources/icons/<name>.svg); ``color`` redraws its strokes in
+    a palette colour (a green check on a line that says it worked)."""
+    if color is None:
+        return QIcon(str(ICONS / f"{name}.svg"))
+    return QIcon(icon_pixmap(name, color, size))
+
+
+@functools.cache
+def icon_pixmap(name: str, color: str = INK, size: int = 16) -> QPixmap:
+    """:func:`icon` as a pixmap ``size`` pixels square, sharp on high-DPI screens (drawn once
+    per name, colour and size)."""
+    from PySide6.QtCore import QByteArray
+    from PySide6.QtSvg import QSvgRenderer
+
+    svg = (ICONS / f"{name}.svg").read_text(encoding="utf-8")
+    svg = svg.replace('stroke="#1f2933"', f'stroke="{color}"')
+    ratio = 2.0
+    pm = QPixmap(QSize(int(size * ratio), int(size * ratio)))
+    pm.fill(Qt.GlobalColor.transparent)
+    painter = QPainter(pm)
+    QSvgRenderer(QByteArray(svg.encode("utf-8"))).render(painter)
+    painter.end()
+    pm.setDevicePixelRatio(ratio)
+    return pm
 
 
 def dot(color: str, size: int = 10) -> QPixmap:
@@ -193,7 +217,7 @@ def card[W: QWidget](widget: W, kind: str = "true") -> W:
 def large[W: QWidget](widget: W) -> W:
     """The large text of the counter's scan box, amounts typed at the till and the pay
     button."""
-    restyle(widget, size="large")
+    restyle(widget, scale="large")
     return widget
 
 
@@ -211,6 +235,44 @@ def problem_label(*, strong: bool = True) -> QLabel:
     if strong:
         role(label, "strong")
     return label
+
+
+# A status line's icon by its tone: our set's check, alert and cross, never "✓" or "⚠".
+TONE_ICONS = {"ok": "check", "warn": "alert", "error": "alert"}
+
+
+class StatusLabel(QLabel):
+    """A wrapping line that says how something went, in its tone's colour and with its
+    tone's icon drawn at the start of the first line (:meth:`say`)."""
+
+    ICON = 16
+    GAP = 6
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setWordWrap(True)
+        self.status_tone: str | None = None
+        role(self, "strong")
+
+    def say(self, text: str, tone_name: str | None) -> None:
+        """``tone_name``: ``ok``, ``warn``, ``error`` (with an icon), ``muted`` or None."""
+        self.status_tone = tone_name
+        has_icon = tone_name in TONE_ICONS and bool(text)
+        self.setContentsMargins(self.ICON + self.GAP if has_icon else 0, 0, 0, 0)
+        tone(self, tone_name)
+        self.setText(text)
+
+    def paintEvent(self, event: QPaintEvent) -> None:
+        super().paintEvent(event)
+        name = TONE_ICONS.get(self.status_tone or "")
+        if name is None or not self.text():
+            return
+        top = max(0, (self.fontMetrics().height() - self.ICON) // 2)
+        painter = QPainter(self)
+        painter.drawPixmap(
+            0, top, icon_pixmap(name, TONE_COLORS[self.status_tone or ""], self.ICON)
+        )
+        painter.end()
 
 
 def frame_card() -> QFrame:
@@ -331,6 +393,10 @@ QLabel[chip="danger"] {{ background: {RED_TINT}; color: {RED}; border-radius: 11
 #SimStep, #SimNote {{ color: {MUTED}; font-size: 8pt; }}
 #SimPicture {{ background: {LINE_COLOR}; border-radius: 6px; color: {MUTED}; }}
 #SimPrice {{ color: {GREEN_DARK}; font-weight: 600; }}
+QToolButton[popupMode="2"] {{ padding-right: 18px; }}
+QToolButton::menu-indicator {{ image: url({_ICON_URL}/chevron-down.svg); width: 10px;
+    height: 10px; subcontrol-origin: padding; subcontrol-position: center right;
+    right: 4px; }}
 QPushButton[quick="true"] {{ border: 1px solid {GREEN}; color: {GREEN_DARK};
     border-radius: 12px; padding: 3px 10px; }}
 /* The pieces screens use (see the module's docstring). */
@@ -359,8 +425,8 @@ QLabel[card="true"] {{ padding: 8px; }}
 QLabel[card="dashed"] {{ border: 1px dashed {LINE_COLOR}; }}
 QLabel[card="picture"] {{ background: {WHITE}; border: 1px solid {LINE_COLOR};
     border-radius: 6px; }}
-QLineEdit[size="large"] {{ font-size: 16pt; padding: 6px; }}
-QPushButton[size="large"] {{ font-size: 16pt; }}
+QLineEdit[scale="large"] {{ font-size: 16pt; padding: 6px; }}
+QPushButton[scale="large"] {{ font-size: 16pt; }}
 QLineEdit[invalid="true"], QComboBox[invalid="true"], QPlainTextEdit[invalid="true"] {{
     border: 1px solid {RED}; }}
 QProgressBar[role="labelled"] {{ border: 1px solid {LINE_COLOR}; border-radius: 5px;
