@@ -200,7 +200,7 @@ class BotPage(Page):
         self.brand_voice.setFixedHeight(64)
         self.test_button = QPushButton()
         self.test_button.clicked.connect(self.on_test)
-        self.test_result = theme.role(QLabel(), "strong")
+        self.test_result = theme.StatusLabel()
         self.test_result.setWordWrap(True)
         self.test_result.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         test_row = QHBoxLayout()
@@ -704,9 +704,8 @@ class BotPage(Page):
             retries=0,
         )
         self.test_button.setEnabled(False)
-        theme.tone(self.test_result, None)
-        self.test_result.setText(
-            self.tr("Asking {provider}…").format(provider=PROVIDER_NAMES[provider])
+        self.test_result.say(
+            self.tr("Asking {provider}…").format(provider=PROVIDER_NAMES[provider]), None
         )
         try:
             answer = await asyncio.to_thread(probe_provider, config, key)
@@ -719,18 +718,16 @@ class BotPage(Page):
         if not alive(self):
             return True
         self.test_button.setEnabled(True)
-        theme.tone(self.test_result, "ok")
-        self.test_result.setText(
-            "✓ "
-            + self.tr("Connected: {model} answered “{answer}”.").format(
+        self.test_result.say(
+            self.tr("Connected: {model} answered “{answer}”.").format(
                 model=config.model_name, answer=answer[:60] or "…"
-            )
+            ),
+            "ok",
         )
         return True
 
     def _say_test(self, text: str) -> None:
-        theme.tone(self.test_result, "error")
-        self.test_result.setText(text)
+        self.test_result.say(text, "error")
 
     def _ai_error_text(self, exc: AIError) -> str:
         texts = {

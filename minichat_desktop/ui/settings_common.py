@@ -36,24 +36,22 @@ class Tone(StrEnum):
 _TONES = {Tone.OK: "ok", Tone.INFO: "warn", Tone.ERROR: "error"}
 
 
-class Feedback(QLabel):
-    """One line under a page's Save button saying what happened (saved, offline, error)."""
+class Feedback(theme.StatusLabel):
+    """One line under a page's Save button saying what happened (saved, offline, error), with
+    its tone's icon."""
 
     def __init__(self) -> None:
         super().__init__()
-        self.setWordWrap(True)
         self.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.tone: Tone | None = None
-        theme.role(self, "strong")
 
-    def say(self, text: str, tone: Tone = Tone.OK) -> None:
+    def say(self, text: str, tone: Tone = Tone.OK) -> None:  # type: ignore[override]
         self.tone = tone
-        theme.tone(self, _TONES[tone])
-        self.setText(("✓ " if tone is Tone.OK else "") + text)
+        super().say(text, _TONES[tone])
 
     def clear_message(self) -> None:
         self.tone = None
-        self.setText("")
+        super().say("", None)
 
 
 class Page(QWidget):

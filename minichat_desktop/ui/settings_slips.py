@@ -85,7 +85,7 @@ class SlipCheckPage(Page):
         self.auto_help.setWordWrap(True)
         self.test_button = QPushButton()
         self.test_button.clicked.connect(self.on_test)
-        self.test_result = theme.role(QLabel(), "strong")
+        self.test_result = theme.StatusLabel()
         self.test_result.setWordWrap(True)
         self.test_result.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         test_row = QHBoxLayout()
@@ -304,9 +304,9 @@ class SlipCheckPage(Page):
                 self._say_test(explain(exc))
                 return False
         self.test_button.setEnabled(False)
-        theme.tone(self.test_result, None)
-        self.test_result.setText(
-            self.tr("Asking {provider}…").format(provider=SERVICE_NAMES[Service(s.provider)])
+        self.test_result.say(
+            self.tr("Asking {provider}…").format(provider=SERVICE_NAMES[Service(s.provider)]),
+            None,
         )
         check = await asyncio.to_thread(probe_service, s, key)
         if not alive(self):
@@ -316,15 +316,11 @@ class SlipCheckPage(Page):
             log.info("slip service test (%s) failed: %s", s.provider, check.code)
             self._say_test(reason_for(check.code, check).text(i18n.current_language()))
             return False
-        theme.tone(self.test_result, "ok")
         remaining = check.message.removeprefix("quota ")
         if remaining == "unlimited":
             remaining = self.tr("no limit")
-        self.test_result.setText(
-            "✓ " + self.tr("Connected. Checks left: {left}").format(left=remaining)
-        )
+        self.test_result.say(self.tr("Connected. Checks left: {left}").format(left=remaining), "ok")
         return True
 
     def _say_test(self, text: str) -> None:
-        theme.tone(self.test_result, "error")
-        self.test_result.setText(text)
+        self.test_result.say(text, "error")

@@ -97,7 +97,8 @@ async def test_folder_chosen_then_back_up_now_with_progress(
     page.now.click()
     await until(lambda: page.feedback.tone in (Tone.OK, Tone.ERROR), timeout=20)
     assert page.feedback.tone is Tone.OK, page.feedback.text()
-    assert page.feedback.text() == "✓ สำรองข้อมูลและตรวจสอบเรียบร้อยแล้ว"
+    assert page.feedback.text() == "สำรองข้อมูลและตรวจสอบเรียบร้อยแล้ว"
+    assert page.feedback.status_tone == "ok"  # drawn with the check icon
     assert seen and seen[-1] == 100 and page.progress.isHidden()
     state = load_backup_state(ctx.settings)
     [written] = usb.iterdir()

@@ -234,8 +234,9 @@ async def test_line_verify_from_set_up(tmp_path: Path, make_ctx: Callable[..., A
             answer = await page.verify_line()
             assert answer is not None and answer.result is p.LineCheck.OK
             assert page.verify_result.text() == (
-                "✓ LINE ใช้งานได้ แชทที่ส่งถึง ร้านทดสอบ (@123abcde) จะเข้ามาที่ MiniChat"
+                "LINE ใช้งานได้ แชทที่ส่งถึง ร้านทดสอบ (@123abcde) จะเข้ามาที่ MiniChat"
             )
+            assert page.verify_result.status_tone == "ok"  # drawn with the check icon
             await until(lambda: page.checklist.rows[Step.LINE].state is StepState.DONE)
 
             fake.channel_secret = "the-channel-was-given-a-new-secret"
