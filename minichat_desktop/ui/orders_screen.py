@@ -398,6 +398,8 @@ class OrdersScreen(QWidget):
             e.setFixedWidth(90)
             e.setClearButtonEnabled(True)
         self.customer_chip = QPushButton()
+        self.customer_chip.setIcon(theme.icon("close"))  # pressing it drops the filter
+        self.customer_chip.setLayoutDirection(Qt.LayoutDirection.RightToLeft)
         self.customer_chip.setVisible(False)
         self.customer_chip.clicked.connect(lambda: self.show_customer(None))
 
@@ -688,7 +690,7 @@ class OrdersScreen(QWidget):
     def _show_customer_chip(self) -> None:
         self.customer_chip.setVisible(self.customer_id is not None)
         self.customer_chip.setText(
-            self.tr("Customer: {name} ✕").format(name=self.customer_name or self.customer_id)
+            self.tr("Customer: {name}").format(name=self.customer_name or self.customer_id)
         )
 
     @asyncSlot()
