@@ -219,9 +219,11 @@ class FlowsScreen(QWidget):
         lv.addWidget(self.new_btn)
         row = QHBoxLayout()
         self.delete_btn = push_button(self.delete_flow, self.tr("Delete"))
-        self.up_btn = push_button(lambda: self.move_flow(-1), "▲")
+        self.up_btn = push_button(lambda: self.move_flow(-1))
+        self.up_btn.setIcon(theme.icon("chevron-up"))
         self.up_btn.setToolTip(self.tr("Move up"))
-        self.down_btn = push_button(lambda: self.move_flow(1), "▼")
+        self.down_btn = push_button(lambda: self.move_flow(1))
+        self.down_btn.setIcon(theme.icon("chevron-down"))
         self.down_btn.setToolTip(self.tr("Move down"))
         for b in (self.delete_btn, self.up_btn, self.down_btn):
             row.addWidget(b)
