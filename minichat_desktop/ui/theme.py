@@ -24,12 +24,20 @@ from __future__ import annotations
 
 import functools
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from PySide6.QtCore import QSize, Qt
 from PySide6.QtGui import QColor, QFont, QFontDatabase, QIcon, QPainter, QPaintEvent, QPixmap
-from PySide6.QtWidgets import QApplication, QFrame, QLabel, QPushButton, QWidget
+from PySide6.QtWidgets import (
+    QApplication,
+    QFrame,
+    QLabel,
+    QMessageBox,
+    QPushButton,
+    QVBoxLayout,
+    QWidget,
+)
 
 from minichat_desktop import paths
 
@@ -237,6 +245,23 @@ def problem_label(*, strong: bool = True) -> QLabel:
     return label
 
 
+# A message box's kind → our icon and its colour (Qt's own icons are another style).
+MESSAGE_ICONS = {
+    "info": ("info", GREEN),
+    "question": ("question", GREEN),
+    "warn": ("alert", AMBER),
+    "error": ("alert", RED),
+}
+
+
+def message_icon(box: QMessageBox, kind: str) -> None:
+    """Give a message box our icon for ``kind`` (``info``, ``question``, ``warn``, ``error``),
+    kept as its ``kind`` property for whoever reads the box."""
+    name, color = MESSAGE_ICONS[kind]
+    box.setIconPixmap(icon_pixmap(name, color, 40))
+    box.setProperty("kind", kind)
+
+
 # A status line's icon by its tone: our set's check, alert and cross, never "✓" or "⚠".
 TONE_ICONS = {"ok": "check", "warn": "alert", "error": "alert"}
 
@@ -273,6 +298,38 @@ class StatusLabel(QLabel):
             0, top, icon_pixmap(name, TONE_COLORS[self.status_tone or ""], self.ICON)
         )
         painter.end()
+
+
+class StatusList(QWidget):
+    """Checks one under another, each a :class:`StatusLabel` with its own icon (the relay
+    answers / the key is accepted / the shop's name)."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.rows: list[StatusLabel] = []
+        self.column = QVBoxLayout(self)
+        self.column.setContentsMargins(0, 0, 0, 0)
+        self.column.setSpacing(2)
+
+    def show_lines(self, lines: Sequence[tuple[str, str | None]]) -> None:
+        """``lines``: each line's text and tone (``ok``, ``error``, ``warn`` or None)."""
+        for row in self.rows:
+            self.column.removeWidget(row)
+            row.deleteLater()
+        self.rows = []
+        for text, tone_name in lines:
+            row = StatusLabel()
+            row.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+            row.say(text, tone_name)
+            self.column.addWidget(row)
+            self.rows.append(row)
+
+    def setText(self, text: str) -> None:
+        self.show_lines([(text, None)] if text else [])
+
+    def text(self) -> str:
+        """The lines as a person reads them, one a line."""
+        return "\n".join(row.text() for row in self.rows)
 
 
 def frame_card() -> QFrame:
