@@ -153,9 +153,7 @@ class RelayPage(Page):
         self.shop_info.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         f.addRow(self.shop_label, self.shop_info)
         self.body.addWidget(self.box)
-        self.test_result = QLabel()
-        self.test_result.setWordWrap(True)
-        self.test_result.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.test_result = theme.StatusList()
         self.body.addWidget(self.test_result)
         self.test = QPushButton()
         self.test.clicked.connect(self.on_test)
@@ -250,25 +248,24 @@ class RelayPage(Page):
         if result is None:
             self.test_result.setText("")
             return
-        yes, no = "✓", "✗"
-        lines = [
-            f"{yes if result.reachable else no} "
-            + (self.tr("The relay answers.") if result.reachable else self.tr(
+        # Each check on its own line with our check or alert icon.
+        lines: list[tuple[str, str | None]] = [
+            (self.tr("The relay answers."), "ok") if result.reachable else (self.tr(
                 "The relay does not answer: check the address and the internet connection."
-            )),
+            ), "error"),
         ]  # fmt: skip
         if result.token_accepted is not None:
             lines.append(
-                f"{yes} " + self.tr("The shop key is accepted.")
+                (self.tr("The shop key is accepted."), "ok")
                 if result.token_accepted
-                else f"{no} "
-                + self.tr("The relay refused the shop key: copy it again from your provider.")
+                else (
+                    self.tr("The relay refused the shop key: copy it again from your provider."),
+                    "error",
+                )
             )
         if result.shop_name:
-            lines.append(f"{yes} " + self.tr("Shop: {name}").format(name=result.shop_name))
-        ok = bool(result.shop_name)
-        self.test_result.setText("\n".join(lines))
-        theme.tone(theme.role(self.test_result, "strong"), "ok" if ok else "error")
+            lines.append((self.tr("Shop: {name}").format(name=result.shop_name), "ok"))
+        self.test_result.show_lines(lines)
 
     @Slot(object)
     def show_status(self, status: Status) -> None:
