@@ -788,7 +788,7 @@ class BroadcastsScreen(QWidget):
                 self._say(self.tr("Nobody matches: change who gets it."), warn=True)
                 return None
             box = QMessageBox(self)
-            box.setIcon(QMessageBox.Icon.Question)
+            theme.message_icon(box, "question")
             box.setWindowTitle(self.tr("Send broadcast"))
             box.setTextFormat(Qt.TextFormat.PlainText)
             box.setText(self._confirm_text(pre, at))

@@ -387,7 +387,7 @@ class BackupsPage(Page):
             return False
         assert path is not None
         box = QMessageBox(
-            QMessageBox.Icon.Warning,
+            QMessageBox.Icon.NoIcon,
             self.tr("Restore this backup?"),
             self.tr(
                 "{holds}\n\nThe shop's data now will be replaced by this backup. The current "
@@ -396,6 +396,7 @@ class BackupsPage(Page):
             QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
             self,
         )
+        theme.message_icon(box, "warn")
         box.button(QMessageBox.StandardButton.Yes).setText(self.tr("Restore"))
         box.button(QMessageBox.StandardButton.No).setText(self.tr("Cancel"))
         box.setDefaultButton(QMessageBox.StandardButton.No)
