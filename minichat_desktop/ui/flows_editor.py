@@ -38,6 +38,7 @@ from PySide6.QtWidgets import (
     QMessageBox,
     QPushButton,
     QScrollArea,
+    QSizePolicy,
     QSpinBox,
     QSplitter,
     QTabWidget,
@@ -225,7 +226,9 @@ class FlowsScreen(QWidget):
         self.down_btn = push_button(lambda: self.move_flow(1))
         self.down_btn.setIcon(theme.icon("chevron-down"))
         self.down_btn.setToolTip(self.tr("Move down"))
-        for b in (self.delete_btn, self.up_btn, self.down_btn):
+        row.addWidget(self.delete_btn, 1)
+        for b in (self.up_btn, self.down_btn):  # icons: as narrow as they need, Delete the rest
+            b.setSizePolicy(QSizePolicy.Policy.Fixed, QSizePolicy.Policy.Fixed)
             row.addWidget(b)
         lv.addLayout(row)
         lv.addWidget(QLabel(self.tr("Add a step (drag or click)")))
@@ -674,7 +677,7 @@ class FlowsScreen(QWidget):
         if self.flow_id is None:
             return
         box = QMessageBox(
-            QMessageBox.Icon.Question,
+            QMessageBox.Icon.NoIcon,
             self.tr("Delete flow"),
             self.tr("Delete “{name}”? Its runs in conversations stop.").format(
                 name=self.name.text()
@@ -682,6 +685,7 @@ class FlowsScreen(QWidget):
             QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
             self,
         )
+        theme.message_icon(box, "question")
         if await ask(box, self) != QMessageBox.StandardButton.Yes.value:
             return
         try:
