@@ -25,6 +25,9 @@ HEX_ALLOWED = {
     ("th/settings.py", "#06C755"): "the same message in Thai",
 }
 STYLE_SHEET_ALLOWED: dict[str, str] = {}
+# Filled marks that stand for a brand or a channel (the app's logo, LINE, the web widget), not
+# line icons.
+BRAND_MARKS = {"minichat", "line", "widget"}
 
 
 def docstrings(tree: ast.AST) -> set[int]:
@@ -94,3 +97,30 @@ def test_every_allowed_exception_is_still_there() -> None:
     """An allowlist entry whose literal is gone is removed, so the list stays honest."""
     for file, colour in HEX_ALLOWED:
         assert colour in (UI / file).read_text(encoding="utf-8"), (file, colour)
+
+
+def test_every_icon_a_screen_names_is_in_our_set() -> None:
+    """Each ``theme.icon("name")`` written under ui/, and each icon theme picks for a tone or a
+    message box, is an SVG in resources/icons drawn as the set is (24×24, round strokes)."""
+    from minichat_desktop.ui import theme
+
+    named = set(theme.TONE_ICONS.values()) | {name for name, _c in theme.MESSAGE_ICONS.values()}
+    for path in sorted(UI.rglob("*.py")):
+        tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
+        for node in ast.walk(tree):
+            if (
+                isinstance(node, ast.Call)
+                and isinstance(node.func, ast.Attribute | ast.Name)
+                and (node.func.attr if isinstance(node.func, ast.Attribute) else node.func.id)
+                in ("icon", "icon_pixmap")
+                and node.args
+                and isinstance(node.args[0], ast.Constant)
+            ):
+                named.add(str(node.args[0].value))
+    assert {"check", "close", "alert", "info", "question", "chevron-up"} <= named
+    for name in sorted(named):
+        svg = theme.ICONS / f"{name}.svg"
+        assert svg.exists(), f"{name}: no resources/icons/{name}.svg"
+        text = svg.read_text(encoding="utf-8")
+        if name not in BRAND_MARKS:
+            assert 'viewBox="0 0 24 24"' in text and 'stroke-linecap="round"' in text, name
