@@ -38,7 +38,6 @@ from PySide6.QtWidgets import (
     QMessageBox,
     QPushButton,
     QScrollArea,
-    QSizePolicy,
     QSpinBox,
     QSplitter,
     QTabWidget,
@@ -220,16 +219,15 @@ class FlowsScreen(QWidget):
         lv.addWidget(self.new_btn)
         row = QHBoxLayout()
         self.delete_btn = push_button(self.delete_flow, self.tr("Delete"))
-        self.up_btn = push_button(lambda: self.move_flow(-1))
-        self.up_btn.setIcon(theme.icon("chevron-up"))
-        self.up_btn.setToolTip(self.tr("Move up"))
-        self.down_btn = push_button(lambda: self.move_flow(1))
-        self.down_btn.setIcon(theme.icon("chevron-down"))
-        self.down_btn.setToolTip(self.tr("Move down"))
-        row.addWidget(self.delete_btn, 1)
-        for b in (self.up_btn, self.down_btn):  # icons: as narrow as they need, Delete the rest
-            b.setSizePolicy(QSizePolicy.Policy.Fixed, QSizePolicy.Policy.Fixed)
-            row.addWidget(b)
+        self.up_btn = theme.icon_button(
+            lambda: self.move_flow(-1), "chevron-up", self.tr("Move up")
+        )
+        self.down_btn = theme.icon_button(
+            lambda: self.move_flow(1), "chevron-down", self.tr("Move down")
+        )
+        row.addWidget(self.delete_btn, 1)  # the icon buttons take only their width
+        row.addWidget(self.up_btn)
+        row.addWidget(self.down_btn)
         lv.addLayout(row)
         lv.addWidget(QLabel(self.tr("Add a step (drag or click)")))
         self.step_palette = Palette()

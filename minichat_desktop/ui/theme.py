@@ -17,7 +17,10 @@ draws and take colours for what they paint from the palette below:
   (``"dashed"``) — :func:`card`;
 - ``scale="large"`` on an input or button (the counter's scan box, amounts, the pay button);
 - ``invalid`` on an input: a red edge — :func:`mark_invalid`;
-- icons from resources/icons (line icons, 24×24, stroke 1.8): :func:`icon`.
+- icons from resources/icons (line icons, 24×24, stroke 1.8): :func:`icon` (in a palette
+  colour too), :func:`icon_button`, :class:`StatusLabel` / :class:`StatusList` (a status line
+  with its tone's check or alert icon, not "✓" in the text), :func:`message_icon` (our icon
+  on a message box instead of Qt's).
 """
 
 from __future__ import annotations
@@ -35,6 +38,7 @@ from PySide6.QtWidgets import (
     QLabel,
     QMessageBox,
     QPushButton,
+    QSizePolicy,
     QVBoxLayout,
     QWidget,
 )
@@ -454,6 +458,7 @@ QToolButton[popupMode="2"] {{ padding-right: 18px; }}
 QToolButton::menu-indicator {{ image: url({_ICON_URL}/chevron-down.svg); width: 10px;
     height: 10px; subcontrol-origin: padding; subcontrol-position: center right;
     right: 4px; }}
+QPushButton[iconOnly="true"] {{ padding: 6px 8px; }}
 QPushButton[quick="true"] {{ border: 1px solid {GREEN}; color: {GREEN_DARK};
     border-radius: 12px; padding: 3px 10px; }}
 /* The pieces screens use (see the module's docstring). */
@@ -528,4 +533,15 @@ def push_button(
     if primary:
         button.setProperty("primary", True)
     button.clicked.connect(slot)
+    return button
+
+
+def icon_button(slot: Callable[[], object], name: str, tip: str = "") -> QPushButton:
+    """A button that is only one of our icons (``tip`` says what it does), as narrow as the
+    icon needs."""
+    button = push_button(slot)
+    button.setIcon(icon(name))
+    button.setToolTip(tip)
+    button.setSizePolicy(QSizePolicy.Policy.Fixed, QSizePolicy.Policy.Fixed)
+    restyle(button, iconOnly=True)
     return button
