@@ -166,8 +166,8 @@ class BackupsPage(Page):
         self.folder_hint = QLabel(objectName="Muted")
         self.folder_hint.setWordWrap(True)
         f.addRow(self.folder_hint)
-        self.last = QLabel()
-        self.last.setWordWrap(True)
+        self.last = theme.StatusLabel()
+        theme.role(self.last, "")  # a plain line; the icon and colour say verified or not
         f.addRow(self.last_label, self.last)
         self.problem = QLabel()
         self.problem.setWordWrap(True)
@@ -248,14 +248,17 @@ class BackupsPage(Page):
             self.folder_hint.setText("")
         self.folder_hint.setHidden(not self.folder_hint.text())
         if s.last_at is None:
-            self.last.setText(self.tr("No backup yet."))
+            self.last.say(self.tr("No backup yet."), None)
         else:
             verified = (
-                self.tr("✓ verified")
+                self.tr("verified")
                 if s.last_verified
                 else self.tr("NOT verified: {why}").format(why=s.last_check)
             )
-            self.last.setText(f"{when_text(s.last_at)}  ·  {size_text(s.last_size)}  ·  {verified}")
+            self.last.say(
+                f"{when_text(s.last_at)}  ·  {size_text(s.last_size)}  ·  {verified}",
+                "ok" if s.last_verified else "error",
+            )
         if s.failed_at is not None:
             self.problem.setText(
                 self.tr("The last backup failed ({when}): {why}").format(

@@ -105,7 +105,8 @@ async def test_folder_chosen_then_back_up_now_with_progress(
     assert state.last_verified and state.last_path == str(written)
     assert state.last_size == written.stat().st_size
     year_be = state.last_at.astimezone(backups.BANGKOK).year + 543  # type: ignore[union-attr]
-    assert str(year_be) in page.last.text() and "✓ ตรวจสอบแล้ว" in page.last.text()
+    assert str(year_be) in page.last.text() and "ตรวจสอบแล้ว" in page.last.text()
+    assert page.last.status_tone == "ok"  # drawn with the check icon
 
 
 async def test_the_recovery_phrase_opens_this_computers_backups(
