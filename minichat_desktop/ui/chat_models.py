@@ -354,7 +354,15 @@ def _card_lines(c: dict[str, Any]) -> list[str]:
     return lines
 
 
-STATE_MARKS = {"queued": "🕓", "sent": "✓", "delivered": "✓✓", "read": "✓✓", "failed": "!"}
+# A sent message's state as one of our icons after its time (queued, sent, delivered, read,
+# failed), in the meta line's colour; read in the brand green.
+STATE_ICONS = {
+    "queued": "clock",
+    "sent": "check",
+    "delivered": "check-double",
+    "read": "check-double",
+    "failed": "alert",
+}
 
 
 class MessageDelegate(QStyledItemDelegate):
@@ -471,15 +479,24 @@ class MessageDelegate(QStyledItemDelegate):
             painter.drawText(inner, int(Qt.TextFlag.TextWordWrap), "\n".join(lines))
         # Meta line: time, who, delivery state.
         meta = bangkok_time(m.created_at)
+        colour = theme.RED if m.state == "failed" else theme.MUTED
+        meta_rect = QRect(bubble.left(), bubble.bottom() + 2, bubble.width(), fm.height())
         if not incoming:
             who = t("bot") if m.author == "bot" else m.author
-            mark = STATE_MARKS.get(m.state, "")
-            meta = f"{who} · {meta} {mark}".strip()
-        painter.setPen(QColor(theme.RED if m.state == "failed" else theme.MUTED))
+            meta = f"{who} · {meta}"
+            mark = STATE_ICONS.get(m.state)
+            if mark is not None:
+                size = 14
+                tint = theme.GREEN if m.state == "read" else colour
+                top = meta_rect.top() + (meta_rect.height() - size) // 2
+                painter.drawPixmap(
+                    meta_rect.right() - size, top, theme.icon_pixmap(mark, tint, size)
+                )
+                meta_rect.setRight(meta_rect.right() - size - 3)
+        painter.setPen(QColor(colour))
         small = QFont(font)
         small.setPointSizeF(max(7.0, font.pointSizeF() - 1.5))
         painter.setFont(small)
-        meta_rect = QRect(bubble.left(), bubble.bottom() + 2, bubble.width(), fm.height())
         painter.drawText(
             meta_rect,
             (Qt.AlignmentFlag.AlignLeft if incoming else Qt.AlignmentFlag.AlignRight),
