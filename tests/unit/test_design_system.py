@@ -103,20 +103,23 @@ def test_every_icon_a_screen_names_is_in_our_set() -> None:
     """Each ``theme.icon("name")`` written under ui/, and each icon theme picks for a tone or a
     message box, is an SVG in resources/icons drawn as the set is (24×24, round strokes)."""
     from minichat_desktop.ui import theme
+    from minichat_desktop.ui.chat_models import STATE_ICONS
 
     named = set(theme.TONE_ICONS.values()) | {name for name, _c in theme.MESSAGE_ICONS.values()}
+    named |= set(STATE_ICONS.values())
+    where_named = {"icon": 0, "icon_pixmap": 0, "icon_button": 1}  # the name's argument
     for path in sorted(UI.rglob("*.py")):
         tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
         for node in ast.walk(tree):
-            if (
-                isinstance(node, ast.Call)
-                and isinstance(node.func, ast.Attribute | ast.Name)
-                and (node.func.attr if isinstance(node.func, ast.Attribute) else node.func.id)
-                in ("icon", "icon_pixmap")
-                and node.args
-                and isinstance(node.args[0], ast.Constant)
-            ):
-                named.add(str(node.args[0].value))
+            if not isinstance(node, ast.Call):
+                continue
+            func = node.func
+            called = func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", "")
+            at = where_named.get(called)
+            if at is not None and len(node.args) > at:
+                arg = node.args[at]
+                if isinstance(arg, ast.Constant):
+                    named.add(str(arg.value))
     assert {"check", "close", "alert", "info", "question", "chevron-up"} <= named
     for name in sorted(named):
         svg = theme.ICONS / f"{name}.svg"
