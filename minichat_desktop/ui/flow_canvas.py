@@ -134,12 +134,15 @@ class StepCard(QGraphicsObject):
         painter.setFont(font)
         painter.setPen(QColor(theme.INK))
         metrics = QFontMetrics(font)
-        title = self.title if not self.first else f"▶ {self.title}"
         text_w = int(steps.CARD_W - 22)
+        left = 14
+        if self.first:  # where the flow starts: our play icon before the title
+            painter.drawPixmap(left, 4 + (26 - 12) // 2, theme.icon_pixmap("play", theme.GREEN, 12))
+            left += 16
         painter.drawText(
-            QRectF(14, 4, text_w, 26),
+            QRectF(left, 4, text_w - (left - 14), 26),
             Qt.AlignmentFlag.AlignVCenter,
-            metrics.elidedText(title, Qt.TextElideMode.ElideRight, text_w),
+            metrics.elidedText(self.title, Qt.TextElideMode.ElideRight, text_w - (left - 14)),
         )
         font.setBold(False)
         painter.setFont(font)
