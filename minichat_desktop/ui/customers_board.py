@@ -235,7 +235,7 @@ class Lane(QFrame):
         head.setContentsMargins(4, 0, 0, 0)
         self.title = QLabel(objectName="LaneTitle")
         self.count = QLabel()
-        self.count.setProperty("chip", "count")
+        theme.chip(self.count, "count")
         self.count.setAlignment(Qt.AlignmentFlag.AlignCenter)
         head.addWidget(self.title, 1)
         head.addWidget(self.count)

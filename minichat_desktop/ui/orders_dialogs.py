@@ -339,17 +339,12 @@ def _upright(path: Path) -> QPixmap:
 
 
 def chip_label() -> QLabel:
-    label = QLabel()
-    label.setProperty("chip", "ok")
-    return label
+    return theme.chip(QLabel(), "ok")
 
 
 def set_chip(label: QLabel, text: str, tone: str) -> None:
     label.setText(text)
-    if label.property("chip") != tone:
-        label.setProperty("chip", tone)
-        label.style().unpolish(label)
-        label.style().polish(label)
+    theme.chip(label, tone)
 
 
 class SlipDialog(QDialog):

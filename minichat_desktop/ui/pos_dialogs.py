@@ -62,12 +62,12 @@ def read_money(edit: QLineEdit, *, allow_zero: bool = True) -> int | None:
     except ThaiFormatError:
         value = None
     if value is None or (value == 0 and not allow_zero):
-        edit.setProperty("invalid", True)
+        theme.mark_invalid(edit, True)
         edit.setToolTip(t("Type an amount in baht, e.g. 1,250 or 99.50"))
         edit.setFocus()
         edit.selectAll()
         return None
-    edit.setProperty("invalid", False)
+    theme.mark_invalid(edit, False)
     edit.setToolTip("")
     return value
 

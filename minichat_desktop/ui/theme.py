@@ -12,7 +12,8 @@ draws and take colours for what they paint from the palette below:
   with :func:`role`;
 - ``tone`` on a label: ``ok``, ``warn``, ``error``, ``muted``, ``faint`` — :func:`tone`
   (re-applied when it changes); :func:`problem_label` is the red line under a form;
-- ``badge`` (white on a solid colour, a status) and ``chip`` (soft pill) — :func:`badge`;
+- ``badge`` (white on a solid colour, a status) and ``chip`` (soft pill) — :func:`badge`,
+  :func:`chip`;
 - ``card`` on a frame or label: a white card (``"true"``) or a dashed drop area
   (``"dashed"``) — :func:`card`;
 - ``scale="large"`` on an input or button (the counter's scan box, amounts, the pay button);
@@ -216,6 +217,14 @@ def badge(label: QLabel, name: str) -> QLabel:
     """A status as white text on a solid pill: ``ok``, ``done``, ``warn``, ``error``,
     ``muted`` (``""``: dark)."""
     restyle(label, badge=name or "neutral")
+    return label
+
+
+def chip(label: QLabel, name: str) -> QLabel:
+    """A soft pill: ``ok`` (green), ``warn`` (amber), ``danger`` (red), ``count`` (a lane's
+    number)."""
+    if label.property("chip") != name:
+        restyle(label, chip=name)
     return label
 
 
