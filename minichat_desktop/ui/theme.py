@@ -427,7 +427,6 @@ QGroupBox::title {{ subcontrol-origin: margin; left: 10px; padding: 0 4px; font-
 #Muted {{ color: {MUTED}; }}
 /* A scroll area that only makes room (a form in a tab): it takes its container's colour. */
 QScrollArea#Plain, QScrollArea#Plain > QWidget > QWidget {{ background: transparent; }}
-#Title {{ font-size: 14pt; font-weight: 700; }}
 #Badge {{ background: {RED}; color: {WHITE}; border-radius: 9px; padding: 0 6px; font-size: 8pt; }}
 #Card {{ background: {WHITE}; border: 1px solid {LINE_COLOR}; border-radius: 8px; }}
 #Lane {{ background: {LANE_BG}; border-radius: 8px; }}
@@ -447,7 +446,6 @@ QLabel[chip="count"] {{ background: {WHITE}; color: {MUTED}; border-radius: 9px;
 #Board > QScrollBar::sub-line {{ width: 0; height: 0; border: none; }}
 #Lane QScrollBar::add-page, #Lane QScrollBar::sub-page, #Board > QScrollBar::add-page,
 #Board > QScrollBar::sub-page {{ background: transparent; }}
-#BigAmount {{ font-size: 26pt; font-weight: 700; }}
 #WarningBox {{ color: {RED}; background: {RED_TINT}; border-radius: 8px; padding: 8px 12px; }}
 QLabel[chip="ok"] {{ background: {GREEN_TINT}; color: {GREEN_DARK}; border-radius: 11px;
     padding: 3px 12px; font-weight: 600; }}
@@ -471,11 +469,11 @@ QPushButton[iconOnly="true"] {{ padding: 6px 8px; }}
 QPushButton[quick="true"] {{ border: 1px solid {GREEN}; color: {GREEN_DARK};
     border-radius: 12px; padding: 3px 10px; }}
 /* The pieces screens use (see the module's docstring). */
-QLabel[role="title"] {{ font-size: 14pt; font-weight: 700; }}
+#Title, QLabel[role="title"] {{ font-size: 14pt; font-weight: 700; }}
 QLabel[role="heading"] {{ font-size: 11pt; font-weight: 700; }}
 QLabel[role="strong"] {{ font-weight: 600; }}
 QLabel[role="figure"] {{ font-size: 17pt; font-weight: 700; }}
-QLabel[role="big"] {{ font-size: 26pt; font-weight: 700; }}
+#BigAmount, QLabel[role="big"] {{ font-size: 26pt; font-weight: 700; }}
 QLabel[role="mono"] {{ font-family: monospace; font-size: 12pt; }}
 /* A tone wins over #Muted: a muted hint that turns into a warning shows the warning. */
 QLabel[tone="ok"], QLabel[tone="done"], QLabel#Muted[tone="ok"] {{ color: {GREEN_DARK}; }}
