@@ -185,9 +185,7 @@ class BroadcastsScreen(QWidget):
 
     @staticmethod
     def _bold_label() -> QLabel:
-        label = QLabel()
-        label.setStyleSheet("font-weight: 600;")
-        return label
+        return theme.role(QLabel(), "strong")
 
     @staticmethod
     def _note_label() -> QLabel:
@@ -267,7 +265,7 @@ class BroadcastsScreen(QWidget):
 
     def _build_message(self, col: QVBoxLayout) -> None:
         self.compose_title = QLabel()
-        self.compose_title.setStyleSheet("font-weight: 600; font-size: 15px;")
+        theme.role(self.compose_title, "heading")
         col.addWidget(self.compose_title)
         self.name_label = QLabel()
         self.name = QLineEdit()
@@ -332,11 +330,7 @@ class BroadcastsScreen(QWidget):
 
     def _build_reach(self) -> QFrame:
         """How many the audience reaches, who is left out, and the LINE quota."""
-        box = QFrame()
-        box.setStyleSheet(
-            f"QFrame#Reach {{ background: white; border: 1px solid {theme.LINE_COLOR};"
-            " border-radius: 6px; }"
-        )
+        box = theme.frame_card()
         box.setObjectName("Reach")
         bcol = QVBoxLayout(box)
         self.reach = self._bold_label()
@@ -532,7 +526,7 @@ class BroadcastsScreen(QWidget):
         self._show_line_preview()
         n = p.utf16_len(self.text.toPlainText())  # as the relay and LINE count
         self.text_count.setText(self.tr("{n} / {max} characters").format(n=n, max=p.MAX_TEXT))
-        self.text_count.setStyleSheet(f"color: {theme.RED};" if n > p.MAX_TEXT else "")
+        theme.tone(self.text_count, "error" if n > p.MAX_TEXT else None)
 
     def _show_line_preview(self) -> None:
         """The message as a shopper will see it in LINE (text, then the picked cards)."""
@@ -555,7 +549,7 @@ class BroadcastsScreen(QWidget):
         self.products_count.setText(
             self.tr("{n} products picked (at most {max})").format(n=n, max=p.MAX_CARDS)
         )
-        self.products_count.setStyleSheet(f"color: {theme.RED};" if n > p.MAX_CARDS else "")
+        theme.tone(self.products_count, "error" if n > p.MAX_CARDS else None)
 
     def _filter_products(self, text: str) -> None:
         q = text.strip().casefold()
@@ -662,7 +656,7 @@ class BroadcastsScreen(QWidget):
                     over=f"{pre.over_quota:,}"
                 )
         self.quota.setText(text)
-        self.quota.setStyleSheet(f"color: {theme.RED};" if warn else "")
+        theme.tone(self.quota, "error" if warn else None)
         online = self.ctx.relay is not None and self.ctx.relay.online
         self.refresh_quota.setEnabled(online)
 
@@ -727,7 +721,7 @@ class BroadcastsScreen(QWidget):
 
     def _say(self, text: str, *, warn: bool = False) -> None:
         self.feedback.setText(text)
-        self.feedback.setStyleSheet(f"color: {theme.RED};" if warn else f"color: {theme.GREEN};")
+        theme.tone(self.feedback, "error" if warn else "ok")
 
     async def _store(self) -> BroadcastView | None:
         try:
@@ -794,7 +788,7 @@ class BroadcastsScreen(QWidget):
                 self._say(self.tr("Nobody matches: change who gets it."), warn=True)
                 return None
             box = QMessageBox(self)
-            box.setIcon(QMessageBox.Icon.Question)
+            theme.message_icon(box, "question")
             box.setWindowTitle(self.tr("Send broadcast"))
             box.setTextFormat(Qt.TextFormat.PlainText)
             box.setText(self._confirm_text(pre, at))

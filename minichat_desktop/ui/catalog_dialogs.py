@@ -77,7 +77,7 @@ MAX_IMAGE_BYTES = 10 * 1024 * 1024
 
 def error_label() -> QLabel:
     label = plain_label()
-    label.setStyleSheet(f"color: {theme.RED};")
+    theme.tone(label, "error")
     label.setWordWrap(True)
     label.hide()
     return label

@@ -42,9 +42,9 @@ from minichat_desktop.ui.tables import (
 )
 
 ROLE_HIT = Qt.ItemDataRole.UserRole + 1
-LOW_BG = QColor("#FFF4DB")
-OUT_BG = QColor("#FDECEC")
-GREY = QColor("#9AA5B1")
+LOW_BG = QColor(theme.AMBER_TINT)
+OUT_BG = QColor(theme.RED_TINT)
+GREY = QColor(theme.FAINT)
 
 
 # ---------------------------------------------------------------------------- product list

@@ -84,7 +84,7 @@ class ProductDetail(DetailPane):
         self.ctx = ctx
         self.view: ProductView | None = None
         col = self.column
-        self.status = plain_label()
+        self.status = theme.role(plain_label(), "strong")
         col.addWidget(self.status)
 
         self.pictures = QHBoxLayout()
@@ -179,20 +179,18 @@ class ProductDetail(DetailPane):
             level = view.stock
             if level <= 0:
                 parts.append(self.tr("Out of stock"))
-                color = theme.RED
+                tone = "error"
             elif level <= view.low_stock_threshold:
                 parts.append(self.tr("Low stock: {n} left").format(n=f"{level:,}"))
-                color = theme.AMBER
+                tone = "warn"
             else:
                 parts.append(self.tr("{n} in stock").format(n=f"{level:,}"))
-                color = theme.GREEN_DARK
+                tone = "ok"
         else:
             parts.append(self.tr("Stock is not tracked for this product"))
-            color = theme.MUTED
+            tone = "muted"
         self.status.setText(" · ".join(parts))
-        self.status.setStyleSheet(
-            f"color: {color if view.active else theme.MUTED}; font-weight: 600;"
-        )
+        theme.tone(self.status, tone if view.active else "muted")
         money = (view.price_satang, view.compare_at_satang, view.cost_satang)
         values = [format_baht(m, symbol=True) if m is not None else "–" for m in money]
         values += [
@@ -213,9 +211,7 @@ class ProductDetail(DetailPane):
             pic.setPixmap(thumbnail(self.ctx.data_dir, stored, 84))
             pic.setFixedSize(88, 88)
             pic.setAlignment(Qt.AlignmentFlag.AlignCenter)
-            pic.setStyleSheet(
-                f"border: 1px solid {theme.LINE_COLOR}; border-radius: 6px; background: white;"
-            )
+            theme.card(pic, "picture")
             pic.setToolTip(stored)
             self.pictures.addWidget(pic)
         self.pictures.addStretch(1)

@@ -143,7 +143,7 @@ class ConversationDelegate(QStyledItemDelegate):
         painter.save()
         rect = option.rect
         selected = bool(option.state & QStyle.StateFlag.State_Selected)
-        painter.fillRect(rect, QColor("#E6F4EF") if selected else QColor("#FFFFFF"))
+        painter.fillRect(rect, QColor(theme.GREEN_TINT) if selected else QColor(theme.WHITE))
         painter.setPen(QColor(theme.LINE_COLOR))
         painter.drawLine(rect.bottomLeft(), rect.bottomRight())
         self.icons.get(conv.channel, self.icons["widget"]).paint(
@@ -180,7 +180,7 @@ class ConversationDelegate(QStyledItemDelegate):
             x -= 6
         state = answering(conv)
         colour = {Answering.BOT: theme.GREEN, Answering.NEEDS_YOU: theme.AMBER}.get(
-            state, "#2563EB"
+            state, theme.BLUE
         )
         chip = answering_chip(state)
         w = fm.horizontalAdvance(chip) + 12
@@ -207,7 +207,7 @@ class ConversationDelegate(QStyledItemDelegate):
         small = QFont(font)
         small.setPointSizeF(max(7.0, font.pointSizeF() - 1.5))
         painter.setFont(small)
-        painter.setPen(QColor("#FFFFFF"))
+        painter.setPen(QColor(theme.WHITE))
         painter.drawText(rect, Qt.AlignmentFlag.AlignCenter, text)
 
 
@@ -354,7 +354,15 @@ def _card_lines(c: dict[str, Any]) -> list[str]:
     return lines
 
 
-STATE_MARKS = {"queued": "🕓", "sent": "✓", "delivered": "✓✓", "read": "✓✓", "failed": "!"}
+# A sent message's state as one of our icons after its time (queued, sent, delivered, read,
+# failed), in the meta line's colour; read in the brand green.
+STATE_ICONS = {
+    "queued": "clock",
+    "sent": "check",
+    "delivered": "check-double",
+    "read": "check-double",
+    "failed": "alert",
+}
 
 
 class MessageDelegate(QStyledItemDelegate):
@@ -439,9 +447,9 @@ class MessageDelegate(QStyledItemDelegate):
         path = QPainterPath()
         path.addRoundedRect(bubble.toRectF(), 12, 12)
         fill = (
-            QColor("#FFFFFF")
+            QColor(theme.WHITE)
             if incoming
-            else (QColor("#FFF4D6") if m.author == "bot" else QColor("#DCF5EA"))
+            else (QColor(theme.AMBER_TINT) if m.author == "bot" else QColor(theme.SELECTION))
         )
         painter.fillPath(path, fill)
         painter.setPen(QPen(QColor(theme.LINE_COLOR)))
@@ -471,15 +479,24 @@ class MessageDelegate(QStyledItemDelegate):
             painter.drawText(inner, int(Qt.TextFlag.TextWordWrap), "\n".join(lines))
         # Meta line: time, who, delivery state.
         meta = bangkok_time(m.created_at)
+        colour = theme.RED if m.state == "failed" else theme.MUTED
+        meta_rect = QRect(bubble.left(), bubble.bottom() + 2, bubble.width(), fm.height())
         if not incoming:
             who = t("bot") if m.author == "bot" else m.author
-            mark = STATE_MARKS.get(m.state, "")
-            meta = f"{who} · {meta} {mark}".strip()
-        painter.setPen(QColor(theme.RED if m.state == "failed" else theme.MUTED))
+            meta = f"{who} · {meta}"
+            mark = STATE_ICONS.get(m.state)
+            if mark is not None:
+                size = 14
+                tint = theme.GREEN if m.state == "read" else colour
+                top = meta_rect.top() + (meta_rect.height() - size) // 2
+                painter.drawPixmap(
+                    meta_rect.right() - size, top, theme.icon_pixmap(mark, tint, size)
+                )
+                meta_rect.setRight(meta_rect.right() - size - 3)
+        painter.setPen(QColor(colour))
         small = QFont(font)
         small.setPointSizeF(max(7.0, font.pointSizeF() - 1.5))
         painter.setFont(small)
-        meta_rect = QRect(bubble.left(), bubble.bottom() + 2, bubble.width(), fm.height())
         painter.drawText(
             meta_rect,
             (Qt.AlignmentFlag.AlignLeft if incoming else Qt.AlignmentFlag.AlignRight),

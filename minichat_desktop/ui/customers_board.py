@@ -133,7 +133,7 @@ class CardDelegate(QStyledItemDelegate):
         painter.setPen(
             QPen(QColor(theme.GREEN if selected else theme.LINE_COLOR), 1.5 if selected else 1)
         )
-        painter.setBrush(QColor("#FFFFFF"))
+        painter.setBrush(QColor(theme.WHITE))
         painter.drawRoundedRect(rect, 8, 8)
         bold, plain = self._fonts(option)
         line = _line_height(bold, plain)
@@ -235,7 +235,7 @@ class Lane(QFrame):
         head.setContentsMargins(4, 0, 0, 0)
         self.title = QLabel(objectName="LaneTitle")
         self.count = QLabel()
-        self.count.setProperty("chip", "count")
+        theme.chip(self.count, "count")
         self.count.setAlignment(Qt.AlignmentFlag.AlignCenter)
         head.addWidget(self.title, 1)
         head.addWidget(self.count)

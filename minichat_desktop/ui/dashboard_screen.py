@@ -62,7 +62,7 @@ log = logging.getLogger(__name__)
 TOPICS = frozenset({"orders", "pos", "conversations", "customers", "catalog", "documents"})
 COALESCE_MS = 400
 FALLBACK_MS = 60_000
-CHANNEL_COLORS = {"line": "#06C755", "widget": "#2D7FF9", "pos": "#C98A0B", "manual": "#9AA5B1"}
+CHANNEL_COLORS = theme.CHANNEL_COLORS
 PRESETS = ("today", "7d", "30d", "this_month", "last_month", "custom")
 
 
@@ -138,17 +138,14 @@ class Tile(QFrame):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("Tile")
-        self.setStyleSheet(
-            f"#Tile {{ background: #FFFFFF; border: 1px solid {theme.LINE_COLOR};"
-            " border-radius: 10px; }"
-        )
+        theme.card(self)
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
         col = QVBoxLayout(self)
         col.setContentsMargins(14, 10, 14, 10)
         col.setSpacing(2)
         self.name = QLabel(objectName="Muted")
         self.value = QLabel()
-        self.value.setStyleSheet("font-size: 17pt; font-weight: 700;")
+        theme.role(self.value, "figure")
         self.value.setTextFormat(Qt.TextFormat.PlainText)
         self.change = QLabel()
         self.change.setTextFormat(Qt.TextFormat.PlainText)
@@ -163,8 +160,7 @@ class Tile(QFrame):
         self.name.setText(name)
         self.value.setText(value)
         self.change.setText(change)
-        color = {"up": theme.GREEN_DARK, "down": theme.RED}.get(tone, theme.MUTED)
-        self.change.setStyleSheet(f"color: {color};")
+        theme.tone(self.change, {"up": "ok", "down": "error"}.get(tone, "muted"))
 
 
 def _chart(title: str) -> tuple[QChart, QChartView]:
@@ -236,7 +232,7 @@ class DashboardScreen(QWidget):
         bar.addWidget(self.report_button)
 
         self.error = QLabel()
-        self.error.setStyleSheet(f"color: {theme.RED};")
+        theme.tone(self.error, "error")
         self.error.setWordWrap(True)
         self.error.hide()
 
@@ -258,7 +254,7 @@ class DashboardScreen(QWidget):
         charts.setColumnStretch(1, 2)
 
         self.bot_title = QLabel()
-        self.bot_title.setStyleSheet("font-weight: 700; font-size: 11pt;")
+        theme.role(self.bot_title, "heading")
         bot = QHBoxLayout()
         bot.setSpacing(10)
         self.bot_tiles = {k: Tile() for k in ("chats", "closed", "handoff", "response")}
@@ -632,7 +628,7 @@ class DashboardScreen(QWidget):
             piece = series.append(f"{share * 100:.0f}%", c.sales_satang / 100)
             piece.setColor(QColor(CHANNEL_COLORS.get(c.channel, theme.MUTED)))
             piece.setLabelFont(QFont(theme.FONT_FAMILY, 9, QFont.Weight.DemiBold))
-            piece.setLabelColor(QColor("#FFFFFF"))
+            piece.setLabelColor(QColor(theme.WHITE))
             piece.setLabelPosition(QPieSlice.LabelPosition.LabelInsideHorizontal)
             piece.setLabelVisible(share >= 0.06)
             piece.setProperty("legend", f"{self.channel_name(c.channel)} {share * 100:.0f}%")

@@ -221,12 +221,8 @@ class EraCalendar(QCalendarWidget):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setVerticalHeaderFormat(QCalendarWidget.VerticalHeaderFormat.NoVerticalHeader)
-        # Qt draws the month menu's arrow over the month's last letters.
-        self.setStyleSheet(
-            "QToolButton#qt_calendar_monthbutton { padding-right: 16px; }"
-            "QToolButton#qt_calendar_monthbutton::menu-indicator"
-            " { subcontrol-position: right center; }"
-        )
+        # Qt draws the month menu's arrow over the month's last letters: theme's style sheet
+        # gives the month button room for it.
         button = self.findChild(QToolButton, "qt_calendar_yearbutton")
         bar = self.findChild(QWidget, "qt_calendar_navigationbar")
         layout = bar.layout() if bar is not None else None

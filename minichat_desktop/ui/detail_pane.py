@@ -21,6 +21,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from minichat_desktop.ui import theme
 from minichat_desktop.ui.tables import plain_label
 
 __all__ = ["DetailPane", "FactGrid", "section_title", "value_label"]
@@ -36,9 +37,7 @@ def value_label() -> QLabel:
 
 def section_title() -> QLabel:
     """The bold title over a part of a pane ("Items", "Stock history")."""
-    label = QLabel()
-    label.setStyleSheet("font-weight: 600;")
-    return label
+    return theme.role(QLabel(), "strong")
 
 
 class FactGrid(QGridLayout):

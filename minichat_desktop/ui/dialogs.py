@@ -23,6 +23,8 @@ from PySide6.QtCore import QPoint, Qt
 from PySide6.QtGui import QAction, QColor
 from PySide6.QtWidgets import QColorDialog, QDialog, QFileDialog, QMenu, QMessageBox, QWidget
 
+from minichat_desktop.ui import theme
+
 # Boxes with no parent widget: Python must keep them alive until they are closed.
 _unowned: set[QMessageBox] = set()
 
@@ -67,7 +69,7 @@ def inform(parent: Any, title: str, text: str, *, warn: bool = False) -> QMessag
     """A plain-text message box opened without blocking (deleted when closed); kept on
     ``parent.message`` while it is open, so screens and tests can find it."""
     box = QMessageBox(parent)
-    box.setIcon(QMessageBox.Icon.Warning if warn else QMessageBox.Icon.Information)
+    theme.message_icon(box, "warn" if warn else "info")
     box.setWindowTitle(title)
     box.setTextFormat(Qt.TextFormat.PlainText)
     box.setText(text)
@@ -93,7 +95,7 @@ async def confirm(
     """Ask a yes/no question (No is the default) and wait for the answer; ``yes``/``no``
     rename the buttons (e.g. "Close shift")."""
     box = QMessageBox(parent)
-    box.setIcon(QMessageBox.Icon.Question)
+    theme.message_icon(box, "question")
     box.setWindowTitle(title)
     box.setTextFormat(Qt.TextFormat.PlainText)
     box.setText(text)

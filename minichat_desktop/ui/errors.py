@@ -17,6 +17,7 @@ from typing import Any
 from PySide6.QtWidgets import QMessageBox, QWidget
 
 from minichat_desktop.errors import DomainError, EnvironmentProblem, UserError
+from minichat_desktop.ui import theme
 from minichat_desktop.ui.dialogs import inform
 from minichat_desktop.ui.i18n import current_language, t
 from minichat_desktop.ui.th import ERRORS as MORE_ERRORS
@@ -85,7 +86,7 @@ def report_error(
     title, text, bug = _said(parent, exc, explain)
     box = inform(parent, title, text, warn=True)
     if bug:
-        box.setIcon(QMessageBox.Icon.Critical)
+        theme.message_icon(box, "error")
     return box
 
 

@@ -49,14 +49,7 @@ from minichat_desktop.ui import theme
 from minichat_desktop.ui.i18n import t
 
 MIME = "application/x-minichat-flow-step"
-KIND_COLOURS = {
-    "message": "#2563EB",
-    "question": "#0E8F6E",
-    "action": "#B7791F",
-    "condition": "#7C3AED",
-    "wait": "#64748B",
-    "handoff": "#DC2626",
-}
+KIND_COLOURS = theme.FLOW_STEP_COLORS
 HEAD_H = 58.0
 ROW_H = 24.0
 PORT_R = 6.0
@@ -131,7 +124,7 @@ class StepCard(QGraphicsObject):
         else:
             outline = QPen(QColor(theme.LINE_COLOR), 1)
         painter.setPen(outline)
-        painter.setBrush(QBrush(QColor("#FFFFFF")))
+        painter.setBrush(QBrush(QColor(theme.WHITE)))
         painter.drawRoundedRect(body, 8, 8)
         painter.setPen(Qt.PenStyle.NoPen)
         painter.setBrush(colour)
@@ -141,12 +134,15 @@ class StepCard(QGraphicsObject):
         painter.setFont(font)
         painter.setPen(QColor(theme.INK))
         metrics = QFontMetrics(font)
-        title = self.title if not self.first else f"▶ {self.title}"
         text_w = int(steps.CARD_W - 22)
+        left = 14
+        if self.first:  # where the flow starts: our play icon before the title
+            painter.drawPixmap(left, 4 + (26 - 12) // 2, theme.icon_pixmap("play", theme.GREEN, 12))
+            left += 16
         painter.drawText(
-            QRectF(14, 4, text_w, 26),
+            QRectF(left, 4, text_w - (left - 14), 26),
             Qt.AlignmentFlag.AlignVCenter,
-            metrics.elidedText(title, Qt.TextElideMode.ElideRight, text_w),
+            metrics.elidedText(self.title, Qt.TextElideMode.ElideRight, text_w - (left - 14)),
         )
         font.setBold(False)
         painter.setFont(font)
@@ -158,7 +154,7 @@ class StepCard(QGraphicsObject):
         )
         self._paint_outputs(painter, font)
         painter.setPen(QPen(colour, 1.5))
-        painter.setBrush(QColor("#FFFFFF"))
+        painter.setBrush(QColor(theme.WHITE))
         painter.drawEllipse(QPointF(0, HEAD_H / 2), PORT_R - 1, PORT_R - 1)
 
     def _paint_outputs(self, painter: QPainter, font: QFont) -> None:

@@ -31,6 +31,7 @@ from PySide6.QtWidgets import (
 )
 
 from minichat_desktop.ui import flow_steps as steps
+from minichat_desktop.ui import theme
 from minichat_desktop.ui.i18n import t
 from minichat_desktop.ui.placeholder_edit import PlaceholderEdit
 from minichat_desktop.ui.wrap_layout import WrapLayout
@@ -154,7 +155,7 @@ class RowsEditor(QWidget):
                 h.addWidget(pick, 1)
                 self.pickers.append(pick)
             gone = QToolButton()
-            gone.setText("✕")
+            gone.setIcon(theme.icon("close"))
             gone.setToolTip(t("Remove"))
             gone.clicked.connect(lambda _=False, i=i: self.remove_row(i))
             h.addWidget(gone)
@@ -250,7 +251,7 @@ class StepForm(QWidget):
         edit.set_template(str(self.node.get(key) or ""), names)
         edit.edited.connect(lambda: self._set(key, edit.template()))
         insert = QToolButton()
-        insert.setText(t("Insert shop data ▾"))
+        insert.setText(t("Insert shop data"))  # theme draws the menu's chevron
         insert.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
         menu = QMenu(insert)
         for name, shown in names.items():

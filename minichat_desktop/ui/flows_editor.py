@@ -53,6 +53,7 @@ from minichat_desktop.domain.catalog import products as catalog
 from minichat_desktop.domain.marketing.broadcasts import known_tags
 from minichat_desktop.errors import UserError
 from minichat_desktop.ui import flow_steps as steps
+from minichat_desktop.ui import theme
 from minichat_desktop.ui.context import AppContext
 from minichat_desktop.ui.dialogs import ask, confirm
 from minichat_desktop.ui.errors import error_text, show_error
@@ -203,7 +204,7 @@ class FlowsScreen(QWidget):
         lv = QVBoxLayout(left)
         lv.setContentsMargins(0, 0, 0, 0)
         title = QLabel(self.tr("Sales flows"))
-        title.setStyleSheet("font-size: 16pt; font-weight: 600;")
+        theme.role(title, "title")
         lv.addWidget(title)
         self.flow_list = QListWidget()
         self.flow_list.setWordWrap(True)
@@ -218,12 +219,15 @@ class FlowsScreen(QWidget):
         lv.addWidget(self.new_btn)
         row = QHBoxLayout()
         self.delete_btn = push_button(self.delete_flow, self.tr("Delete"))
-        self.up_btn = push_button(lambda: self.move_flow(-1), "▲")
-        self.up_btn.setToolTip(self.tr("Move up"))
-        self.down_btn = push_button(lambda: self.move_flow(1), "▼")
-        self.down_btn.setToolTip(self.tr("Move down"))
-        for b in (self.delete_btn, self.up_btn, self.down_btn):
-            row.addWidget(b)
+        self.up_btn = theme.icon_button(
+            lambda: self.move_flow(-1), "chevron-up", self.tr("Move up")
+        )
+        self.down_btn = theme.icon_button(
+            lambda: self.move_flow(1), "chevron-down", self.tr("Move down")
+        )
+        row.addWidget(self.delete_btn, 1)  # the icon buttons take only their width
+        row.addWidget(self.up_btn)
+        row.addWidget(self.down_btn)
         lv.addLayout(row)
         lv.addWidget(QLabel(self.tr("Add a step (drag or click)")))
         self.step_palette = Palette()
@@ -671,7 +675,7 @@ class FlowsScreen(QWidget):
         if self.flow_id is None:
             return
         box = QMessageBox(
-            QMessageBox.Icon.Question,
+            QMessageBox.Icon.NoIcon,
             self.tr("Delete flow"),
             self.tr("Delete “{name}”? Its runs in conversations stop.").format(
                 name=self.name.text()
@@ -679,6 +683,7 @@ class FlowsScreen(QWidget):
             QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
             self,
         )
+        theme.message_icon(box, "question")
         if await ask(box, self) != QMessageBox.StandardButton.Yes.value:
             return
         try:

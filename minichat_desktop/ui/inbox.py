@@ -49,6 +49,7 @@ from minichat_desktop.domain.thai import format_baht, format_phone
 from minichat_desktop.errors import DomainError, UserError
 from minichat_desktop.lazy import lazy_module
 from minichat_desktop.secrets import RELAY_TOKEN
+from minichat_desktop.ui import theme
 from minichat_desktop.ui.chat_models import (
     ROLE_ITEM,
     Answering,
@@ -545,7 +546,7 @@ class InboxScreen(QWidget):
         self.messages.setResizeMode(QListView.ResizeMode.Adjust)
         self.messages.setLayoutMode(QListView.LayoutMode.Batched)
         self.messages.setBatchSize(60)
-        self.messages.setStyleSheet("QListView { background: #F0F2F5; }")
+        self.messages.setObjectName("Messages")  # theme: the conversation on a grey page
         self.messages.verticalScrollBar().valueChanged.connect(self.on_messages_scrolled)
 
     def _build_tools(self) -> QHBoxLayout:
@@ -732,9 +733,7 @@ class InboxScreen(QWidget):
         state = answering(conv)
         self.who.setText(conversation_title(conv))
         self.answer_chip.setText(self._answer_chip_text(state))
-        self.answer_chip.setProperty("chip", "warn" if state is Answering.NEEDS_YOU else "ok")
-        self.answer_chip.style().unpolish(self.answer_chip)
-        self.answer_chip.style().polish(self.answer_chip)
+        theme.chip(self.answer_chip, "warn" if state is Answering.NEEDS_YOU else "ok")
         self.where.setText(f"{channel}{phone} · {self._answer_detail(conv, state)}")
         human = state is Answering.YOU
         self.takeover.setText(self.tr("Hand back to the bot") if human else self.tr("Take over"))

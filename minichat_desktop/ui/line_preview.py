@@ -9,11 +9,11 @@ from collections.abc import Sequence
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
+from minichat_desktop.ui import theme
 from minichat_desktop.ui.tables import plain_label
 
 __all__ = ["LinePreview"]
 
-CHAT_BACKGROUND = "#8CABD9"  # LINE's default chat background
 MAX_CARDS_SHOWN = 3
 
 
@@ -22,24 +22,16 @@ class LinePreview(QFrame):
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.setObjectName("LinePreview")
-        self.setStyleSheet(
-            f"#LinePreview {{ background: {CHAT_BACKGROUND}; border-radius: 10px; }}"
-            " #LineBubble, #LineCard { background: #FFFFFF; border-radius: 14px; }"
-            " #LineName { color: #FFFFFF; font-size: 9pt; }"
-        )
+        self.setObjectName("LinePreview")  # theme draws LINE's page, bubbles and cards
         col = QVBoxLayout(self)
         col.setContentsMargins(12, 10, 12, 12)
         col.setSpacing(4)
         self.name = plain_label(object_name="LineName")
         col.addWidget(self.name)
         row = QHBoxLayout()
-        self.avatar = QLabel()
+        self.avatar = QLabel(objectName="LineAvatar")
         self.avatar.setFixedSize(32, 32)
         self.avatar.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        self.avatar.setStyleSheet(
-            "background: #06C755; color: white; border-radius: 16px; font-weight: 700;"
-        )
         self.bubble = plain_label(object_name="LineBubble")
         self.bubble.setWordWrap(True)
         self.bubble.setContentsMargins(12, 8, 12, 8)
@@ -61,7 +53,7 @@ class LinePreview(QFrame):
         self.name.setText(shop)
         self.avatar.setText((shop.strip()[:1] or "•").upper())
         self.bubble.setText(text if text.strip() else hint)
-        self.bubble.setStyleSheet("" if text.strip() else "color: #9AA5B1;")
+        theme.tone(self.bubble, None if text.strip() else "faint")
         for card in self.cards:
             self.cards_row.removeWidget(card)
             card.deleteLater()

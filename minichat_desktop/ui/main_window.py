@@ -89,7 +89,7 @@ class ConnectionIndicator(QWidget):
     def show_status(self, status: Status) -> None:
         self.status = status
         color = {
-            LinkState.ONLINE: "#2F9E44",
+            LinkState.ONLINE: theme.GREEN,
             LinkState.CONNECTING: theme.AMBER,
             LinkState.OFFLINE: theme.RED,
         }[status.state]

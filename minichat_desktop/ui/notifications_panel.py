@@ -69,7 +69,7 @@ class NotificationDelegate(QStyledItemDelegate):
         r = option.rect
         painter.save()
         hovered = bool(option.state & QStyle.StateFlag.State_MouseOver)
-        painter.fillRect(r, QColor("#F0F2F5" if hovered else "#FFFFFF"))
+        painter.fillRect(r, QColor(theme.PANEL if hovered else theme.WHITE))
         painter.setPen(QColor(theme.LINE_COLOR))
         painter.drawLine(r.bottomLeft(), r.bottomRight())
         theme.icon(ICONS.get(kind, "bell")).paint(

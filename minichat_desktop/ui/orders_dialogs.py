@@ -51,11 +51,7 @@ if TYPE_CHECKING:
 
 
 def _problem_label() -> QLabel:
-    label = QLabel()
-    label.setWordWrap(True)
-    label.setStyleSheet(f"color: {theme.RED};")
-    label.setTextFormat(Qt.TextFormat.PlainText)
-    return label
+    return theme.problem_label(strong=False)
 
 
 def _tell_box(has_chat: bool) -> QCheckBox:
@@ -100,7 +96,7 @@ class StatusDialog(QDialog):
         )
         self.what = QLabel(shown)
         self.what.setWordWrap(True)
-        self.what.setStyleSheet("font-weight: 600;")
+        theme.role(self.what, "strong")
         self.status = QComboBox()
         for s in choices:
             self.status.addItem(status_label(s), str(s))
@@ -160,7 +156,7 @@ class PaymentDialog(QDialog):
         self.setMinimumWidth(400)
         self.setWindowModality(Qt.WindowModality.WindowModal)
         self.what = QLabel(self.tr("Order {number} · ฿{total}").format(number=number, total=total))
-        self.what.setStyleSheet("font-weight: 600;")
+        theme.role(self.what, "strong")
         self.method = QComboBox()
         for m in PaymentMethod:
             self.method.addItem(method_label(m), str(m))
@@ -193,7 +189,7 @@ class ShippingDialog(QDialog):
         self.setMinimumWidth(440)
         self.setWindowModality(Qt.WindowModality.WindowModal)
         self.what = QLabel(self.tr("Order {number}").format(number=number))
-        self.what.setStyleSheet("font-weight: 600;")
+        theme.role(self.what, "strong")
         self.carrier = QComboBox()
         self.carrier.setEditable(True)
         self.carrier.addItems(list(order_actions.CARRIERS))
@@ -343,17 +339,12 @@ def _upright(path: Path) -> QPixmap:
 
 
 def chip_label() -> QLabel:
-    label = QLabel()
-    label.setProperty("chip", "ok")
-    return label
+    return theme.chip(QLabel(), "ok")
 
 
 def set_chip(label: QLabel, text: str, tone: str) -> None:
     label.setText(text)
-    if label.property("chip") != tone:
-        label.setProperty("chip", tone)
-        label.style().unpolish(label)
-        label.style().polish(label)
+    theme.chip(label, tone)
 
 
 class SlipDialog(QDialog):
@@ -530,14 +521,11 @@ class TemplatesDialog(QDialog):
         )
         self.fields_box = FieldButtons(self.editor, order_notify.PLACEHOLDERS)
         self.preview_title = QLabel(self.tr("Preview"))
-        self.preview_title.setStyleSheet("font-weight: 600;")
+        theme.role(self.preview_title, "strong")
         self.preview = QLabel()
         self.preview.setWordWrap(True)
         self.preview.setTextFormat(Qt.TextFormat.PlainText)
-        self.preview.setStyleSheet(
-            f"background: white; border: 1px solid {theme.LINE_COLOR}; border-radius: 8px;"
-            " padding: 8px;"
-        )
+        theme.card(self.preview)
         self.preview.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)
         self.preview.setMinimumHeight(90)
         self.problem = _problem_label()

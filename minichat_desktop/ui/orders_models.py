@@ -67,15 +67,17 @@ def actor_label(actor: str) -> str:
     return actor_name(actor, current_language())
 
 
-STATUS_COLORS = {
-    "pending": theme.AMBER,
-    "confirmed": theme.GREEN,
-    "processing": theme.GREEN,
-    "shipped": theme.GREEN_DARK,
-    "delivered": theme.MUTED,
-    "cancelled": theme.RED,
-    "refunded": theme.RED,
+# An order status's tone (theme.badge in the detail pane, its colour in the list).
+STATUS_TONES = {
+    "pending": "warn",
+    "confirmed": "ok",
+    "processing": "ok",
+    "shipped": "done",
+    "delivered": "muted",
+    "cancelled": "error",
+    "refunded": "error",
 }
+STATUS_COLORS = {status: theme.BADGE_COLORS[tone] for status, tone in STATUS_TONES.items()}
 
 
 def bangkok(when: dt.datetime | None, *, short: bool = False) -> str:

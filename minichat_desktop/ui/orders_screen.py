@@ -66,7 +66,7 @@ from minichat_desktop.ui.orders_dialogs import (
     slip_chip,
 )
 from minichat_desktop.ui.orders_models import (
-    STATUS_COLORS,
+    STATUS_TONES,
     ItemsModel,
     OrderTableModel,
     TimelineModel,
@@ -240,12 +240,8 @@ class OrderDetail(DetailPane):
 
     def _fill(self, v: OrderView) -> None:
         self.title.setText(v.number)
-        color = STATUS_COLORS.get(v.status, theme.INK)
         self.badge.setText(status_label(v.status))
-        self.badge.setStyleSheet(
-            f"color: white; background: {color}; border-radius: 10px; padding: 2px 10px;"
-            " font-weight: 600;"
-        )
+        theme.badge(self.badge, STATUS_TONES.get(v.status, ""))
         self.subtitle.setText(
             " · ".join(
                 (bangkok(v.created_at), channel_label(v.channel), self.tr("by {who}").format(
@@ -402,6 +398,8 @@ class OrdersScreen(QWidget):
             e.setFixedWidth(90)
             e.setClearButtonEnabled(True)
         self.customer_chip = QPushButton()
+        self.customer_chip.setIcon(theme.icon("close"))  # pressing it drops the filter
+        self.customer_chip.setLayoutDirection(Qt.LayoutDirection.RightToLeft)
         self.customer_chip.setVisible(False)
         self.customer_chip.clicked.connect(lambda: self.show_customer(None))
 
@@ -646,15 +644,15 @@ class OrdersScreen(QWidget):
     def _baht(self, edit: QLineEdit) -> int | None:
         text = edit.text().strip()
         if not text:
-            edit.setStyleSheet("")
+            theme.mark_invalid(edit, False)
             return None
         try:
             value = parse_baht(text)
         except ValueError:
-            edit.setStyleSheet(f"border: 1px solid {theme.RED};")
+            theme.mark_invalid(edit, True)
             self.filter_problem = self.tr("“{text}” is not an amount in baht").format(text=text)
             return None
-        edit.setStyleSheet("")
+        theme.mark_invalid(edit, False)
         return value
 
     def filters(self) -> OrderFilters:
@@ -692,7 +690,7 @@ class OrdersScreen(QWidget):
     def _show_customer_chip(self) -> None:
         self.customer_chip.setVisible(self.customer_id is not None)
         self.customer_chip.setText(
-            self.tr("Customer: {name} ✕").format(name=self.customer_name or self.customer_id)
+            self.tr("Customer: {name}").format(name=self.customer_name or self.customer_id)
         )
 
     @asyncSlot()

@@ -89,7 +89,7 @@ class PlaceholderEdit(QTextEdit):
         painter = QPainter(pixmap)
         painter.setRenderHint(QPainter.RenderHint.Antialiasing)
         painter.setPen(QColor(theme.GREEN))
-        painter.setBrush(QColor("#E6F4EF"))
+        painter.setBrush(QColor(theme.GREEN_TINT))
         painter.drawRoundedRect(QRectF(0.5, 0.5, width - 1, height - 1), 6, 6)
         painter.setFont(font)
         painter.setPen(QColor(theme.GREEN_DARK))

@@ -32,10 +32,10 @@ from minichat_desktop.domain.models import PaymentMethod
 from minichat_desktop.domain.sales.pos import HeldView, Sellable, ShiftReport, Tender
 from minichat_desktop.domain.shop import BANGKOK
 from minichat_desktop.domain.thai import ThaiFormatError, format_baht, parse_baht
+from minichat_desktop.ui import theme
 from minichat_desktop.ui.i18n import t
 from minichat_desktop.ui.i18n import when as when_text
 from minichat_desktop.ui.list_rows import Row, fill
-from minichat_desktop.ui.theme import AMBER, GREEN
 
 METHOD_NAMES = {
     PaymentMethod.CASH: "Cash",
@@ -62,20 +62,19 @@ def read_money(edit: QLineEdit, *, allow_zero: bool = True) -> int | None:
     except ThaiFormatError:
         value = None
     if value is None or (value == 0 and not allow_zero):
-        edit.setProperty("invalid", True)
+        theme.mark_invalid(edit, True)
         edit.setToolTip(t("Type an amount in baht, e.g. 1,250 or 99.50"))
         edit.setFocus()
         edit.selectAll()
         return None
-    edit.setProperty("invalid", False)
+    theme.mark_invalid(edit, False)
     edit.setToolTip("")
     return value
 
 
-def _big(text: str = "", size: int = 22) -> QLabel:
-    label = QLabel(text)
-    label.setStyleSheet(f"font-size: {size}pt; font-weight: 700;")
-    return label
+def _big(text: str = "", role: str = "figure") -> QLabel:
+    """A large amount: ``figure`` (the change), ``big`` (what is due)."""
+    return theme.role(QLabel(text), role)
 
 
 # ---------------------------------------------------------------------------- paying
@@ -108,14 +107,14 @@ class PayDialog(QDialog):
         self.change_satang = 0
 
         self.due_label = QLabel(t("To pay"))
-        self.due = _big(size=26)
+        self.due = _big(role="big")
         self.amount = QLineEdit()
-        self.amount.setStyleSheet("font-size: 18pt;")
+        theme.large(self.amount)
         self.amount.setAlignment(Qt.AlignmentFlag.AlignRight)
         self.ref = QLineEdit()
         self.ref.setPlaceholderText(t("Reference (card slip, transfer) — optional"))
         self.paid_list = QLabel(objectName="Muted")
-        self.change = _big(size=18)
+        self.change = _big()
 
         self.cash_button = QPushButton(t("Cash (F9 / Enter)"))
         self.cash_button.setProperty("primary", True)
@@ -190,11 +189,11 @@ class PayDialog(QDialog):
             return
         due = self.remaining
         if received >= due:
-            said, colour = t("Change {amount}"), GREEN
+            said, colour = t("Change {amount}"), "ok"
         else:
-            said, colour = t("Short {amount}"), AMBER
+            said, colour = t("Short {amount}"), "warn"
         self.change.setText(said.format(amount=format_baht(abs(received - due), symbol=True)))
-        self.change.setStyleSheet(f"color: {colour};")
+        theme.tone(self.change, colour)
 
     def _primary(self, button: QPushButton) -> None:
         """One primary action at a time: the QR's "received" while it shows, else cash."""
@@ -316,7 +315,7 @@ class MoneyDialog(QDialog):
         self.value_satang = 0
         self.amount = QLineEdit("0.00")
         self.amount.setAlignment(Qt.AlignmentFlag.AlignRight)
-        self.amount.setStyleSheet("font-size: 16pt;")
+        theme.large(self.amount)
         self.reason = QLineEdit()
         self.note_label = QLabel(info, objectName="Muted")
         self.note_label.setWordWrap(True)
@@ -402,7 +401,7 @@ def report_html(report: ShiftReport, shop_name: str) -> str:
     ]
     if report.counted_cash_satang is not None:
         diff = report.difference_satang or 0
-        colour = "#D64545" if diff < 0 else "#0E8F6E"
+        colour = theme.RED if diff < 0 else theme.GREEN
         rows += [
             (t("Counted cash"), format_baht(report.counted_cash_satang, symbol=True)),
             (

@@ -45,7 +45,7 @@ from minichat_desktop.domain.sales import tax_documents as documents
 from minichat_desktop.domain.sales.pos import Sellable
 from minichat_desktop.domain.thai import format_baht
 from minichat_desktop.errors import DomainError
-from minichat_desktop.ui import i18n
+from minichat_desktop.ui import i18n, theme
 from minichat_desktop.ui.context import AppContext
 from minichat_desktop.ui.dialogs import ask, confirm
 from minichat_desktop.ui.errors import error_text, show_error
@@ -146,7 +146,7 @@ class PosScreen(QWidget):
     def _build_sale(self) -> QWidget:
         """The scan field with its hits, the cart and the totals."""
         self.scan = QLineEdit()
-        self.scan.setStyleSheet("font-size: 15pt; padding: 6px;")
+        theme.large(self.scan)
         self.scan.setClearButtonEnabled(True)
         self.scan.returnPressed.connect(self.on_enter)
         self.scan.textEdited.connect(lambda _t: self.search_timer.start())
@@ -165,7 +165,7 @@ class PosScreen(QWidget):
         self.sums.setAlignment(Qt.AlignmentFlag.AlignRight)
         self.total_label = QLabel()
         self.total_label.setAlignment(Qt.AlignmentFlag.AlignRight)
-        self.total_label.setStyleSheet("font-size: 26pt; font-weight: 700;")
+        theme.role(self.total_label, "big")
         self.keys_help = QLabel(objectName="Muted")
         self.keys_help.setWordWrap(True)
 
@@ -208,7 +208,7 @@ class PosScreen(QWidget):
         self.pay_button = QPushButton()
         self.pay_button.setProperty("primary", True)
         self.pay_button.setMinimumHeight(64)
-        self.pay_button.setStyleSheet("font-size: 16pt;")
+        theme.large(self.pay_button)
         self.pay_button.clicked.connect(self.pay)
         self.hold_button = push_button(self.hold)
         self.customer_button = push_button(self.edit_buyer)
@@ -577,7 +577,7 @@ class PosScreen(QWidget):
 
     def _say(self, text: str, *, warn: bool = False) -> None:
         self.notice.setText(text)
-        self.notice.setStyleSheet("color: #D64545;" if warn else "")
+        theme.tone(self.notice, "error" if warn else None)
 
     # ------------------------------------------------------------------ paying
 

@@ -44,7 +44,7 @@ from minichat_desktop.ui import theme
 __all__ = ["QuickGrid", "QuickTile"]
 
 # Placeholder colours (a picture-less product keeps the same one: picked by its id).
-SWATCHES = ("#0E9F6E", "#2563EB", "#D97706", "#DB2777", "#7C3AED", "#0891B2", "#65A30D")
+SWATCHES = theme.TILE_SWATCHES
 
 
 class QuickTile(QAbstractButton):
@@ -81,7 +81,7 @@ class QuickTile(QAbstractButton):
         r = QRectF(self.rect()).adjusted(0.5, 0.5, -0.5, -0.5)
         border = theme.GREEN if self.underMouse() or self.isDown() else theme.LINE_COLOR
         p.setPen(QColor(border))
-        p.setBrush(QColor("#E6F4EF" if self.isDown() else "#FFFFFF"))
+        p.setBrush(QColor(theme.GREEN_TINT if self.isDown() else theme.WHITE))
         p.drawRoundedRect(r, 8, 8)
         pad, width = 8, self.width() - 16
         base = QFont(self.font())
@@ -132,7 +132,7 @@ class QuickTile(QAbstractButton):
             letter.setBold(True)
             letter.setPointSizeF(self.font().pointSizeF() + 2)
             p.setFont(letter)
-            p.setPen(QColor("#FFFFFF"))
+            p.setPen(QColor(theme.WHITE))
             p.drawText(box, Qt.AlignmentFlag.AlignCenter, _initial(self.item.name))
         p.restore()
 

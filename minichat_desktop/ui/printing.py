@@ -40,7 +40,7 @@ from minichat_desktop.domain.sales import tax_documents as docs
 from minichat_desktop.domain.sales.tax_documents import Buyer, PrinterSettings, ReceiptPrinterKind
 from minichat_desktop.domain.thai import ThaiFormatError, validate_tax_id
 from minichat_desktop.errors import DomainError, EnvironmentProblem, UserError
-from minichat_desktop.ui import dialogs, i18n
+from minichat_desktop.ui import dialogs, i18n, theme
 from minichat_desktop.ui.context import AppContext
 from minichat_desktop.ui.errors import show_error
 from minichat_desktop.ui.i18n import t
@@ -339,7 +339,7 @@ class BuyerDialog(QDialog):
         f.addRow(self.tr("Branch"), self.branch)
         layout.addLayout(f)
         self.problem = QLabel(objectName="Problem")
-        self.problem.setStyleSheet("color: #D64545; font-weight: 600;")
+        theme.tone(theme.role(self.problem, "strong"), "error")
         self.problem.setWordWrap(True)
         layout.addWidget(self.problem)
         buttons = QDialogButtonBox(
@@ -442,7 +442,7 @@ class ReplacementDialog(QDialog):
         f.addRow(self.tr("Reason"), self.reason)
         layout.addLayout(f)
         self.problem = QLabel(objectName="Problem")
-        self.problem.setStyleSheet("color: #D64545; font-weight: 600;")
+        theme.tone(theme.role(self.problem, "strong"), "error")
         layout.addWidget(self.problem)
         buttons = QDialogButtonBox(
             QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel

@@ -125,11 +125,7 @@ class ReportsDialog(QDialog):
         self.progress.setRange(0, 100)
         self.progress.setValue(0)
         self.progress.setTextVisible(True)
-        self.progress.setStyleSheet(
-            f"QProgressBar {{ border: 1px solid {theme.LINE_COLOR}; border-radius: 5px;"
-            " background: #FFFFFF; text-align: center; height: 18px; }"
-            f" QProgressBar::chunk {{ background: {theme.GREEN}; border-radius: 4px; }}"
-        )
+        theme.role(self.progress, "labelled")
         self.progress.hide()
         self.status = QLabel()
         self.status.setWordWrap(True)
@@ -299,7 +295,7 @@ class ReportsDialog(QDialog):
         self._cancel = threading.Event()
         self.open_button.hide()
         self.progress.setValue(0)
-        self.status.setStyleSheet("")
+        theme.tone(self.status, None)
         self.status.setText(self.tr("Writing {file}…").format(file=path.name))
         self._set_running(True)
         loop = asyncio.get_running_loop()
@@ -325,13 +321,13 @@ class ReportsDialog(QDialog):
             return None
         except DomainError as exc:
             self._set_running(False)
-            self.status.setStyleSheet(f"color: {theme.RED};")
+            theme.tone(self.status, "error")
             self.status.setText(error_text(exc))
             return None
         except Exception:
             log.exception("report %s %s..%s to %s failed", self.current_kind(), lo, hi, path)
             self._set_running(False)
-            self.status.setStyleSheet(f"color: {theme.RED};")
+            theme.tone(self.status, "error")
             self.status.setText(
                 self.tr("The report could not be written. Details are in the log file.")
             )

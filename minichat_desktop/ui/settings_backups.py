@@ -166,12 +166,12 @@ class BackupsPage(Page):
         self.folder_hint = QLabel(objectName="Muted")
         self.folder_hint.setWordWrap(True)
         f.addRow(self.folder_hint)
-        self.last = QLabel()
-        self.last.setWordWrap(True)
+        self.last = theme.StatusLabel()
+        theme.role(self.last, "")  # a plain line; the icon and colour say verified or not
         f.addRow(self.last_label, self.last)
         self.problem = QLabel()
         self.problem.setWordWrap(True)
-        self.problem.setStyleSheet(f"color: {theme.RED}; font-weight: 600;")
+        theme.tone(theme.role(self.problem, "strong"), "error")
         f.addRow(self.problem)
         self.body.addWidget(self.folder_box)
         self.progress = QProgressBar()
@@ -189,7 +189,7 @@ class BackupsPage(Page):
         self.phrase_help.setWordWrap(True)
         self.phrase = QLabel()
         self.phrase.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        self.phrase.setStyleSheet("font-family: monospace; font-size: 12pt;")
+        theme.role(self.phrase, "mono")
         self.phrase.hide()
         self.show_phrase = QPushButton()
         self.show_phrase.clicked.connect(self.on_show_phrase)
@@ -248,14 +248,17 @@ class BackupsPage(Page):
             self.folder_hint.setText("")
         self.folder_hint.setHidden(not self.folder_hint.text())
         if s.last_at is None:
-            self.last.setText(self.tr("No backup yet."))
+            self.last.say(self.tr("No backup yet."), None)
         else:
             verified = (
-                self.tr("✓ verified")
+                self.tr("verified")
                 if s.last_verified
                 else self.tr("NOT verified: {why}").format(why=s.last_check)
             )
-            self.last.setText(f"{when_text(s.last_at)}  ·  {size_text(s.last_size)}  ·  {verified}")
+            self.last.say(
+                f"{when_text(s.last_at)}  ·  {size_text(s.last_size)}  ·  {verified}",
+                "ok" if s.last_verified else "error",
+            )
         if s.failed_at is not None:
             self.problem.setText(
                 self.tr("The last backup failed ({when}): {why}").format(
@@ -387,7 +390,7 @@ class BackupsPage(Page):
             return False
         assert path is not None
         box = QMessageBox(
-            QMessageBox.Icon.Warning,
+            QMessageBox.Icon.NoIcon,
             self.tr("Restore this backup?"),
             self.tr(
                 "{holds}\n\nThe shop's data now will be replaced by this backup. The current "
@@ -396,6 +399,7 @@ class BackupsPage(Page):
             QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
             self,
         )
+        theme.message_icon(box, "warn")
         box.button(QMessageBox.StandardButton.Yes).setText(self.tr("Restore"))
         box.button(QMessageBox.StandardButton.No).setText(self.tr("Cancel"))
         box.setDefaultButton(QMessageBox.StandardButton.No)

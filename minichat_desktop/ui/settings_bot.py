@@ -80,10 +80,6 @@ PROVIDER_NAMES = {
     Provider.ANTHROPIC: "Anthropic",
 }
 TEST_SYSTEM = "You check a connection. Answer with one short word."
-# Fields switched off (no AI chosen) look switched off, as the screen's line edits do.
-DISABLED_STYLE = (
-    "QPlainTextEdit:disabled, QSpinBox:disabled { background: #F0F2F5; color: #9AA5B1; }"
-)
 TEST_PROMPT = "Say OK."
 
 
@@ -151,7 +147,6 @@ class BotPage(Page):
         self.keys = ProviderKeys(ctx, self.key, ai_key, lambda name: Provider(name) in NEEDS_KEY)
         self.test_task: asyncio.Future[Any] | None = None
         self.provider.currentIndexChanged.connect(self.on_provider)
-        self.setStyleSheet(DISABLED_STYLE)
         self.retranslate()
         self.load()
 
@@ -205,7 +200,7 @@ class BotPage(Page):
         self.brand_voice.setFixedHeight(64)
         self.test_button = QPushButton()
         self.test_button.clicked.connect(self.on_test)
-        self.test_result = QLabel()
+        self.test_result = theme.StatusLabel()
         self.test_result.setWordWrap(True)
         self.test_result.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         test_row = QHBoxLayout()
@@ -709,9 +704,8 @@ class BotPage(Page):
             retries=0,
         )
         self.test_button.setEnabled(False)
-        self.test_result.setStyleSheet("")
-        self.test_result.setText(
-            self.tr("Asking {provider}…").format(provider=PROVIDER_NAMES[provider])
+        self.test_result.say(
+            self.tr("Asking {provider}…").format(provider=PROVIDER_NAMES[provider]), None
         )
         try:
             answer = await asyncio.to_thread(probe_provider, config, key)
@@ -724,18 +718,16 @@ class BotPage(Page):
         if not alive(self):
             return True
         self.test_button.setEnabled(True)
-        self.test_result.setStyleSheet("color: #2F9E44; font-weight: 600;")
-        self.test_result.setText(
-            "✓ "
-            + self.tr("Connected: {model} answered “{answer}”.").format(
+        self.test_result.say(
+            self.tr("Connected: {model} answered “{answer}”.").format(
                 model=config.model_name, answer=answer[:60] or "…"
-            )
+            ),
+            "ok",
         )
         return True
 
     def _say_test(self, text: str) -> None:
-        self.test_result.setStyleSheet(f"color: {theme.RED}; font-weight: 600;")
-        self.test_result.setText(text)
+        self.test_result.say(text, "error")
 
     def _ai_error_text(self, exc: AIError) -> str:
         texts = {

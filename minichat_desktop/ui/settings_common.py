@@ -33,26 +33,25 @@ class Tone(StrEnum):
     ERROR = "error"
 
 
-_TONE_COLORS = {Tone.OK: "#2F9E44", Tone.INFO: theme.AMBER, Tone.ERROR: theme.RED}
+_TONES = {Tone.OK: "ok", Tone.INFO: "warn", Tone.ERROR: "error"}
 
 
-class Feedback(QLabel):
-    """One line under a page's Save button saying what happened (saved, offline, error)."""
+class Feedback(theme.StatusLabel):
+    """One line under a page's Save button saying what happened (saved, offline, error), with
+    its tone's icon."""
 
     def __init__(self) -> None:
         super().__init__()
-        self.setWordWrap(True)
         self.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.tone: Tone | None = None
 
-    def say(self, text: str, tone: Tone = Tone.OK) -> None:
+    def say(self, text: str, tone: Tone = Tone.OK) -> None:  # type: ignore[override]
         self.tone = tone
-        self.setStyleSheet(f"color: {_TONE_COLORS[tone]}; font-weight: 600;")
-        self.setText(("✓ " if tone is Tone.OK else "") + text)
+        super().say(text, _TONES[tone])
 
     def clear_message(self) -> None:
         self.tone = None
-        self.setText("")
+        super().say("", None)
 
 
 class Page(QWidget):

@@ -124,7 +124,8 @@ class ProfilePage(Page):
         self.email = QLineEdit()
         self.tax_id = QLineEdit()
         self.tax_id.setMaxLength(17)
-        self.tax_hint = QLabel(objectName="Muted")
+        self.tax_hint = theme.StatusLabel()
+        self.tax_hint.setWordWrap(False)
         tax_row = QHBoxLayout()
         tax_row.addWidget(self.tax_id, 1)
         tax_row.addWidget(self.tax_hint)
@@ -174,7 +175,7 @@ class ProfilePage(Page):
         self.qr_image = QLabel()
         self.qr_image.setFixedSize(QR_SIZE, QR_SIZE)
         self.qr_image.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        self.qr_image.setStyleSheet(f"border: 1px dashed {theme.LINE_COLOR};")
+        theme.card(self.qr_image, "dashed")
         self.qr_caption = QLabel(objectName="Muted")
         self.qr_caption.setWordWrap(True)
         self.qr_caption.setFixedWidth(QR_SIZE + 40)
@@ -458,13 +459,11 @@ class ProfilePage(Page):
     def update_tax_hint(self) -> None:
         raw = self.tax_id.text().strip()
         if not raw:
-            self.tax_hint.setText("")
+            self.tax_hint.say("", None)
         elif is_valid_thai_id(raw):
-            self.tax_hint.setStyleSheet("color: #2F9E44;")
-            self.tax_hint.setText(self.tr("✓ valid"))
+            self.tax_hint.say(self.tr("valid"), "ok")
         else:
-            self.tax_hint.setStyleSheet(f"color: {theme.RED};")
-            self.tax_hint.setText(self.tr("check digit does not match"))
+            self.tax_hint.say(self.tr("check digit does not match"), "error")
 
     def update_qr(self) -> None:
         raw = self.promptpay_id.text().strip()

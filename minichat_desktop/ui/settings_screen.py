@@ -78,7 +78,7 @@ def _valid_http_url(text: str) -> bool:
 
 def _status_text(widget: QWidget, status: Status) -> tuple[str, str]:
     color = {
-        LinkState.ONLINE: "#2F9E44",
+        LinkState.ONLINE: theme.GREEN,
         LinkState.CONNECTING: theme.AMBER,
         LinkState.OFFLINE: theme.RED,
     }[status.state]
@@ -153,9 +153,7 @@ class RelayPage(Page):
         self.shop_info.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         f.addRow(self.shop_label, self.shop_info)
         self.body.addWidget(self.box)
-        self.test_result = QLabel()
-        self.test_result.setWordWrap(True)
-        self.test_result.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.test_result = theme.StatusList()
         self.body.addWidget(self.test_result)
         self.test = QPushButton()
         self.test.clicked.connect(self.on_test)
@@ -250,26 +248,24 @@ class RelayPage(Page):
         if result is None:
             self.test_result.setText("")
             return
-        yes, no = "✓", "✗"
-        lines = [
-            f"{yes if result.reachable else no} "
-            + (self.tr("The relay answers.") if result.reachable else self.tr(
+        # Each check on its own line with our check or alert icon.
+        lines: list[tuple[str, str | None]] = [
+            (self.tr("The relay answers."), "ok") if result.reachable else (self.tr(
                 "The relay does not answer: check the address and the internet connection."
-            )),
+            ), "error"),
         ]  # fmt: skip
         if result.token_accepted is not None:
             lines.append(
-                f"{yes} " + self.tr("The shop key is accepted.")
+                (self.tr("The shop key is accepted."), "ok")
                 if result.token_accepted
-                else f"{no} "
-                + self.tr("The relay refused the shop key: copy it again from your provider.")
+                else (
+                    self.tr("The relay refused the shop key: copy it again from your provider."),
+                    "error",
+                )
             )
         if result.shop_name:
-            lines.append(f"{yes} " + self.tr("Shop: {name}").format(name=result.shop_name))
-        ok = bool(result.shop_name)
-        self.test_result.setText("\n".join(lines))
-        color = "#2F9E44" if ok else theme.RED
-        self.test_result.setStyleSheet(f"color: {color}; font-weight: 600;")
+            lines.append((self.tr("Shop: {name}").format(name=result.shop_name), "ok"))
+        self.test_result.show_lines(lines)
 
     @Slot(object)
     def show_status(self, status: Status) -> None:
@@ -429,13 +425,13 @@ class LinePage(Page):
         online = self.ctx.relay is not None and self.ctx.relay.online
         if self.line_configured is None:
             self.configured.setText(self.tr("unknown until MiniChat connects to the relay"))
-            self.configured.setStyleSheet(f"color: {theme.MUTED};")
+            theme.tone(theme.role(self.configured, ""), "muted")
         elif self.line_configured:
             self.configured.setText(self.tr("connected"))
-            self.configured.setStyleSheet("color: #2F9E44; font-weight: 600;")
+            theme.tone(theme.role(self.configured, "strong"), "ok")
         else:
             self.configured.setText(self.tr("not connected"))
-            self.configured.setStyleSheet(f"color: {theme.MUTED};")
+            theme.tone(theme.role(self.configured, ""), "muted")
         q = self.last_quota
         if q is None:
             self.quota.setText("—")
@@ -447,7 +443,7 @@ class LinePage(Page):
             if q.exceeded:
                 text += " — " + self.tr("quota used up: LINE replies still work, pushes do not")
             self.quota.setText(text)
-            self.quota.setStyleSheet(f"color: {theme.RED};" if q.exceeded else "")
+            theme.tone(self.quota, "error" if q.exceeded else None)
         self.refresh_quota.setEnabled(online and bool(self.line_configured))
         url = self.webhook_url()
         self.webhook.setText(url)
@@ -805,25 +801,6 @@ class NotificationsPage(Page):
 # ---------------------------------------------------------------------------- the screen
 
 
-# Group box titles sit above the frame (Thai vowels and tone marks need the height), and the
-# page list matches the main sidebar.
-STYLE = f"""
-#SettingsNav {{ background: #FFFFFF; border-right: 1px solid {theme.LINE_COLOR};
-    padding-top: 10px; outline: 0; font-size: 10.5pt; }}
-#SettingsNav::item {{ padding: 8px 12px; border-radius: 6px; margin: 1px 8px; }}
-#SettingsNav::item:selected {{ background: #E6F4EF; color: {theme.GREEN_DARK}; }}
-#SettingsNav::item:hover:!selected {{ background: #F0F2F5; }}
-QScrollArea, QScrollArea > QWidget > QWidget {{ background: {theme.BG}; }}
-QGroupBox {{ margin-top: 22px; padding: 10px 10px 8px 10px; }}
-QGroupBox::title {{ subcontrol-origin: margin; subcontrol-position: top left; left: 4px;
-    top: 0px; padding: 0 4px 2px 4px; }}
-QTableView::item {{ padding: 2px 8px; }}
-QLineEdit:disabled, QComboBox:disabled {{ background: #F0F2F5; color: #9AA5B1; }}
-QDateEdit {{ background: #FFFFFF; border: 1px solid #CBD2D9; border-radius: 6px;
-    padding: 4px 6px; }}
-"""
-
-
 class _PageSlot[P: Page]:
     """A settings page as an attribute of the screen, built the first time it is read."""
 
@@ -878,6 +855,7 @@ class SettingsScreen(QWidget):
 
     def __init__(self, ctx: AppContext) -> None:
         super().__init__()
+        self.setObjectName("SettingsScreen")  # theme's #SettingsScreen rules: the pages' look
         self.ctx = ctx
         self.built: dict[str, Page] = {}
         self.nav = QListWidget(objectName="SettingsNav")
@@ -902,7 +880,6 @@ class SettingsScreen(QWidget):
         layout.setSpacing(0)
         layout.addWidget(self.nav)
         layout.addWidget(self.stack, 1)
-        self.setStyleSheet(STYLE)
         self.retranslate()
         self.nav.setCurrentRow(0)
 

@@ -24,6 +24,7 @@ from minichat_desktop.app import setup
 from minichat_desktop.app.settings import load_widget_settings
 from minichat_desktop.app.setup import Step
 from minichat_desktop.sync.client import widget_test_page
+from minichat_desktop.ui import theme
 from minichat_desktop.ui.context import AppContext
 from minichat_desktop.ui.settings_common import Page, Tone, alive, primary
 from minichat_desktop.ui.setup_checklist import SetupChecklist, copy_row, open_url, pixmap_of
@@ -150,7 +151,8 @@ class SetupPage(Page):
         self.line_open = self._link("settings:line")
         self.verify = primary(QPushButton())
         self.verify.clicked.connect(self.on_verify)
-        self.verify_result = _note()
+        self.verify_result = theme.StatusLabel()
+        self.verify_result.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         col.addWidget(self.line_steps)
         col.addLayout(copy_row(self.hook, self.hook_copy))
         col.addLayout(_buttons(self.line_open, self.verify))
@@ -387,7 +389,7 @@ class SetupPage(Page):
                 self.verify.setEnabled(True)
         if alive(self):
             text, ok = self.verify_text(answer)
-            self.verify_result.setText(("✓ " if ok else "") + text)
+            self.verify_result.say(text, "ok" if ok else "error")
             self.feedback.say(text, Tone.OK if ok else Tone.ERROR)
             if ok:
                 self.checklist.refresh()

@@ -85,7 +85,7 @@ class SlipCheckPage(Page):
         self.auto_help.setWordWrap(True)
         self.test_button = QPushButton()
         self.test_button.clicked.connect(self.on_test)
-        self.test_result = QLabel()
+        self.test_result = theme.StatusLabel()
         self.test_result.setWordWrap(True)
         self.test_result.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         test_row = QHBoxLayout()
@@ -304,9 +304,9 @@ class SlipCheckPage(Page):
                 self._say_test(explain(exc))
                 return False
         self.test_button.setEnabled(False)
-        self.test_result.setStyleSheet("")
-        self.test_result.setText(
-            self.tr("Asking {provider}…").format(provider=SERVICE_NAMES[Service(s.provider)])
+        self.test_result.say(
+            self.tr("Asking {provider}…").format(provider=SERVICE_NAMES[Service(s.provider)]),
+            None,
         )
         check = await asyncio.to_thread(probe_service, s, key)
         if not alive(self):
@@ -316,15 +316,11 @@ class SlipCheckPage(Page):
             log.info("slip service test (%s) failed: %s", s.provider, check.code)
             self._say_test(reason_for(check.code, check).text(i18n.current_language()))
             return False
-        self.test_result.setStyleSheet("color: #2F9E44; font-weight: 600;")
         remaining = check.message.removeprefix("quota ")
         if remaining == "unlimited":
             remaining = self.tr("no limit")
-        self.test_result.setText(
-            "✓ " + self.tr("Connected. Checks left: {left}").format(left=remaining)
-        )
+        self.test_result.say(self.tr("Connected. Checks left: {left}").format(left=remaining), "ok")
         return True
 
     def _say_test(self, text: str) -> None:
-        self.test_result.setStyleSheet(f"color: {theme.RED}; font-weight: 600;")
-        self.test_result.setText(text)
+        self.test_result.say(text, "error")

@@ -66,7 +66,7 @@ def _readable_on(color: QColor) -> QColor:
     """White or ink, whichever reads better on ``color``."""
     r, g, b = color.redF(), color.greenF(), color.blueF()
     luminance = 0.2126 * r + 0.7152 * g + 0.0722 * b
-    return QColor("#FFFFFF") if luminance < 0.62 else QColor(theme.INK)
+    return QColor(theme.WHITE) if luminance < 0.62 else QColor(theme.INK)
 
 
 class WidgetPreview(QWidget):
@@ -127,16 +127,16 @@ class WidgetPreview(QWidget):
     def _page(self, painter: QPainter) -> None:
         """A pale web page behind the widget, so the position reads at a glance."""
         r = self.rect()
-        painter.fillRect(r, QColor("#EEF1F5"))
+        painter.fillRect(r, QColor(theme.DESKTOP_BG))
         painter.setPen(Qt.PenStyle.NoPen)
-        painter.setBrush(QColor("#FFFFFF"))
+        painter.setBrush(QColor(theme.WHITE))
         painter.drawRect(QRect(0, 0, r.width(), 22))
-        painter.setBrush(QColor("#D9DEE5"))
+        painter.setBrush(QColor(theme.BROWSER_BAR))
         for i, w in enumerate((0.55, 0.8, 0.7, 0.85, 0.5, 0.75, 0.6)):
             painter.drawRoundedRect(
                 QRectF(self.MARGIN, 36 + i * 22, (r.width() - 2 * self.MARGIN) * w, 9), 4, 4
             )
-        for dot, c in enumerate(("#FF5F57", "#FEBC2E", "#28C840")):
+        for dot, c in enumerate(theme.BROWSER_DOTS):
             painter.setBrush(QColor(c))
             painter.drawEllipse(QPointF(12 + dot * 12, 11), 4, 4)
 
@@ -146,7 +146,7 @@ class WidgetPreview(QWidget):
         painter.setPen(Qt.PenStyle.NoPen)
         painter.setBrush(QColor(0, 0, 0, 28))
         painter.drawRoundedRect(QRectF(panel).translated(0, 3), 14, 14)
-        painter.setBrush(QColor("#FFFFFF"))
+        painter.setBrush(QColor(theme.WHITE))
         painter.drawRoundedRect(QRectF(panel), 14, 14)
 
         header_h = 56
@@ -202,7 +202,7 @@ class WidgetPreview(QWidget):
             min(text_rect.height() + 16, panel.height() - header_h - 70),
         )
         painter.setPen(Qt.PenStyle.NoPen)
-        painter.setBrush(QColor("#F0F2F5"))
+        painter.setBrush(QColor(theme.PANEL))
         painter.drawRoundedRect(QRectF(bubble), 12, 12)
         painter.setPen(QColor(theme.INK))
         painter.drawText(
@@ -213,10 +213,10 @@ class WidgetPreview(QWidget):
 
         # the input bar with a send button in the shop's colour
         bar = QRect(panel.x() + 10, panel.bottom() - 46, panel.width() - 20, 36)
-        painter.setPen(QPen(QColor("#CBD2D9"), 1))
-        painter.setBrush(QColor("#FFFFFF"))
+        painter.setPen(QPen(QColor(theme.BORDER), 1))
+        painter.setBrush(QColor(theme.WHITE))
         painter.drawRoundedRect(QRectF(bar), 18, 18)
-        painter.setPen(QColor("#9AA5B1"))
+        painter.setPen(QColor(theme.FAINT))
         painter.drawText(
             bar.adjusted(14, 0, -40, 0),
             Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter,
@@ -348,7 +348,7 @@ class WidgetPage(Page):
 
         right = QVBoxLayout()
         self.preview_title = QLabel()
-        self.preview_title.setStyleSheet("font-weight: 600;")
+        theme.role(self.preview_title, "strong")
         self.preview = WidgetPreview()
         self.preview.setMinimumWidth(330)
         self.preview_state = QComboBox()
@@ -472,9 +472,9 @@ class WidgetPage(Page):
         color = QColor(obj["color"])
         if not (color.isValid() and len(obj["color"]) == 7):
             obj["color"] = self.preview.config.color  # keep the last good colour while typing
-            self.color.setStyleSheet(f"border: 1px solid {theme.RED};")
+            theme.mark_invalid(self.color, True)
         else:
-            self.color.setStyleSheet("")
+            theme.mark_invalid(self.color, False)
         obj.pop("logo_url", None)
         if self.preview_state.currentData() == "away":
             obj["welcome_th"], obj["welcome_en"] = obj["away_th"], obj["away_en"]

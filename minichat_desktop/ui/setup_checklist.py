@@ -35,9 +35,9 @@ from minichat_desktop.ui.context import AppContext
 from minichat_desktop.ui.settings_common import alive, primary
 
 _STATE_COLORS = {
-    StepState.DONE: "#2F9E44",
+    StepState.DONE: theme.GREEN,
     StepState.SKIPPED: theme.AMBER,
-    StepState.TODO: "#9AA5B1",
+    StepState.TODO: theme.FAINT,
 }
 
 
@@ -104,7 +104,7 @@ class StepRow(QFrame):
         self.state = StepState.TODO
         self.dot = QLabel()
         self.title = QLabel()
-        self.title.setStyleSheet("font-weight: 600;")
+        theme.role(self.title, "strong")
         self.chip = QLabel(objectName="Muted")
         self.why = QLabel(objectName="Muted")
         self.why.setWordWrap(True)
@@ -164,7 +164,7 @@ class SetupChecklist(QWidget):
         self.texts = StepTexts(self)
         self.checklist: setup.Checklist | None = None
         self.heading = QLabel()
-        self.heading.setStyleSheet("font-weight: 700; font-size: 11pt;")
+        theme.role(self.heading, "heading")
         self.bar = QProgressBar()
         self.bar.setTextVisible(False)
         self.bar.setMaximumHeight(8)

@@ -37,7 +37,7 @@ def test_a_user_error_says_what_to_check_in_the_screens_words(screen: Screen) ->
     box = report_error(screen, UserError("order.x", "no", order="MC-1"), explain=explain)
     assert screen.message is box
     assert (box.windowTitle(), box.text()) == ("Please check", "MC-1: no")
-    assert box.icon() == QMessageBox.Icon.Warning
+    assert box.property("kind") == "warn"  # our alert icon, in amber
     assert box.isVisible()
     box.close()
 
@@ -65,7 +65,7 @@ def test_our_bug_is_an_apology_without_the_traceback(
     assert box.windowTitle() == "Something went wrong"
     assert box.text().startswith("MiniChat hit a problem it did not expect.")
     assert "secret detail" not in box.text()
-    assert box.icon() == QMessageBox.Icon.Critical
+    assert box.property("kind") == "error"  # our alert icon, in red
     assert [(r.getMessage(), r.exc_info is not None) for r in caplog.records] == [
         ("unexpected error in Screen", True)
     ]

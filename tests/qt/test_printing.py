@@ -189,7 +189,8 @@ async def test_printers_page_saves_checks_and_prints_a_test_page(
     page.paper.setCurrentIndex(page.paper.findData(58))
     page.layout_combo.setCurrentIndex(page.layout_combo.findData(True))
     assert await page.save_now()
-    assert page.feedback.text() == "✓ บันทึกการตั้งค่าเครื่องพิมพ์แล้ว"
+    assert page.feedback.text() == "บันทึกการตั้งค่าเครื่องพิมพ์แล้ว"
+    assert page.feedback.status_tone == "ok"  # drawn with the check icon
     assert page.target.text() == "192.168.1.77:9100"
     with ctx.ops.db.read() as s:
         assert docs.get_printer_settings(s) == PrinterSettings(
@@ -206,7 +207,8 @@ async def test_printers_page_saves_checks_and_prints_a_test_page(
     page.target.setText(str(device))
     assert await page.print_test_page()
     assert b"\x1dv0\x00" + bytes([48, 0]) in device.read_bytes()
-    assert page.feedback.text() == "✓ ส่งหน้าทดสอบไปที่เครื่องพิมพ์แล้ว"
+    assert page.feedback.text() == "ส่งหน้าทดสอบไปที่เครื่องพิมพ์แล้ว"
+    assert page.feedback.status_tone == "ok"  # drawn with the check icon
     await asyncio.sleep(0)
     page.grab().save(str(tmp_path / "printers-page.png"))
 

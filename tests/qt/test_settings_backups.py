@@ -97,14 +97,16 @@ async def test_folder_chosen_then_back_up_now_with_progress(
     page.now.click()
     await until(lambda: page.feedback.tone in (Tone.OK, Tone.ERROR), timeout=20)
     assert page.feedback.tone is Tone.OK, page.feedback.text()
-    assert page.feedback.text() == "✓ สำรองข้อมูลและตรวจสอบเรียบร้อยแล้ว"
+    assert page.feedback.text() == "สำรองข้อมูลและตรวจสอบเรียบร้อยแล้ว"
+    assert page.feedback.status_tone == "ok"  # drawn with the check icon
     assert seen and seen[-1] == 100 and page.progress.isHidden()
     state = load_backup_state(ctx.settings)
     [written] = usb.iterdir()
     assert state.last_verified and state.last_path == str(written)
     assert state.last_size == written.stat().st_size
     year_be = state.last_at.astimezone(backups.BANGKOK).year + 543  # type: ignore[union-attr]
-    assert str(year_be) in page.last.text() and "✓ ตรวจสอบแล้ว" in page.last.text()
+    assert str(year_be) in page.last.text() and "ตรวจสอบแล้ว" in page.last.text()
+    assert page.last.status_tone == "ok"  # drawn with the check icon
 
 
 async def test_the_recovery_phrase_opens_this_computers_backups(

@@ -93,7 +93,8 @@ async def test_loads_changes_saves_and_reloads(
 
     assert await page.save_now(), page.feedback.text()
     assert page.feedback.tone is Tone.OK
-    assert page.feedback.text() == "✓ บันทึกแล้ว บอทเริ่มตอบลูกค้าแล้ว"
+    assert page.feedback.text() == "บันทึกแล้ว บอทเริ่มตอบลูกค้าแล้ว"
+    assert page.feedback.status_tone == "ok"  # drawn with the check icon
     assert dialogs == []
 
     assert ctx.ops.read_now(engine.bot_enabled) is True
@@ -191,7 +192,8 @@ async def test_discount_codes_are_added_listed_and_switched_off(
     page.min_order.setText("500")
     page.max_uses.setValue(100)
     assert await page.add_code_now(), page.feedback.text()
-    assert page.feedback.text() == "✓ บันทึกโค้ดส่วนลด NEWYEAR10 แล้ว"
+    assert page.feedback.text() == "บันทึกโค้ดส่วนลด NEWYEAR10 แล้ว"
+    assert page.feedback.status_tone == "ok"  # drawn with the check icon
 
     page.code.setText("LESS50")
     page.kind.setCurrentIndex(page.kind.findData("fixed"))
@@ -288,7 +290,8 @@ async def test_connection_test_reports_in_thai(
     page.base_url.setText(ollama.url)
     page.model.setText("qwen2.5:7b")
     assert await page.test_now()
-    assert page.test_result.text() == "✓ เชื่อมต่อได้: qwen2.5:7b ตอบว่า “OK”"
+    assert page.test_result.text() == "เชื่อมต่อได้: qwen2.5:7b ตอบว่า “OK”"
+    assert page.test_result.status_tone == "ok"  # drawn with the check icon
     assert ollama.bodies[0]["model"] == "qwen2.5:7b"
     assert page.test_button.isEnabled()
 

@@ -89,7 +89,8 @@ async def test_off_by_default_then_saved_with_the_key_in_the_keyring_only(
     page.auto_confirm.setChecked(True)
     assert await page.save_now(), page.feedback.text()
     assert page.feedback.tone is Tone.OK
-    assert page.feedback.text() == "✓ บันทึกแล้ว ระบบจะตรวจสลิปออนไลน์"
+    assert page.feedback.text() == "บันทึกแล้ว ระบบจะตรวจสลิปออนไลน์"
+    assert page.feedback.status_tone == "ok"  # drawn with the check icon
     assert dialogs == []
 
     assert ctx.ops.read_now(slip_verify.load_settings) == SlipCheckSettings(
@@ -148,7 +149,8 @@ async def test_connection_test_says_the_quota_or_why_not_in_thai(
     page.base_url.setText(slipok.base_url)
     page.key.setText(SECRET)
     assert await page.test_now()
-    assert page.test_result.text() == "✓ เชื่อมต่อได้แล้ว โควตาตรวจสลิปคงเหลือ: 100"
+    assert page.test_result.text() == "เชื่อมต่อได้แล้ว โควตาตรวจสลิปคงเหลือ: 100"
+    assert page.test_result.status_tone == "ok"  # drawn with the check icon
     assert slipok.requests[0].headers["x-authorization"] == SECRET
     assert page.test_button.isEnabled()
 

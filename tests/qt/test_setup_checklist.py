@@ -186,7 +186,8 @@ async def test_set_up_shows_the_snippet_and_tests_the_relay(
         relay_page = screen.relay
         good = await relay_page.test_connection()
         assert good is not None and (good.reachable, good.token_accepted) == (True, True)
-        assert relay_page.test_result.text().splitlines()[-1] == "✓ ร้าน: ร้านทดสอบ"
+        assert relay_page.test_result.text().splitlines()[-1] == "ร้าน: ร้านทดสอบ"
+        assert [r.status_tone for r in relay_page.test_result.rows] == ["ok", "ok", "ok"]
         relay_link = ctx.relay
         assert relay_link is not None
         await until(lambda: relay_link.online, 10)  # the link took the shop back after the probe
@@ -195,8 +196,9 @@ async def test_set_up_shows_the_snippet_and_tests_the_relay(
         refused = await relay_page.test_connection()
         assert refused is not None and refused.token_accepted is False
         assert relay_page.test_result.text().splitlines()[1] == (
-            "✗ รีเลย์ไม่รับรหัสร้าน คัดลอกรหัสจากผู้ให้บริการอีกครั้ง"
+            "รีเลย์ไม่รับรหัสร้าน คัดลอกรหัสจากผู้ให้บริการอีกครั้ง"
         )
+        assert relay_page.test_result.rows[1].status_tone == "error"  # the alert icon
 
         with socket.socket() as s:
             s.bind(("127.0.0.1", 0))
@@ -204,7 +206,7 @@ async def test_set_up_shows_the_snippet_and_tests_the_relay(
         relay_page.url.setText(f"http://127.0.0.1:{port}")
         nothing = await relay_page.test_connection()
         assert nothing is not None and nothing.reachable is False
-        assert relay_page.test_result.text() == ("✗ รีเลย์ไม่ตอบ ตรวจที่อยู่และการเชื่อมต่ออินเทอร์เน็ต")
+        assert relay_page.test_result.text() == ("รีเลย์ไม่ตอบ ตรวจที่อยู่และการเชื่อมต่ออินเทอร์เน็ต")
         assert relay_page.url_note.text() == "ใช้ที่อยู่ของผู้ให้บริการรีเลย์"
         relay_page.use_default.click()
         assert relay_page.url_note.text() == "ใช้รีเลย์ในเครื่อง (ค่าเริ่มต้น)"
@@ -234,8 +236,9 @@ async def test_line_verify_from_set_up(tmp_path: Path, make_ctx: Callable[..., A
             answer = await page.verify_line()
             assert answer is not None and answer.result is p.LineCheck.OK
             assert page.verify_result.text() == (
-                "✓ LINE ใช้งานได้ แชทที่ส่งถึง ร้านทดสอบ (@123abcde) จะเข้ามาที่ MiniChat"
+                "LINE ใช้งานได้ แชทที่ส่งถึง ร้านทดสอบ (@123abcde) จะเข้ามาที่ MiniChat"
             )
+            assert page.verify_result.status_tone == "ok"  # drawn with the check icon
             await until(lambda: page.checklist.rows[Step.LINE].state is StepState.DONE)
 
             fake.channel_secret = "the-channel-was-given-a-new-secret"

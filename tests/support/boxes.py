@@ -39,12 +39,13 @@ class Boxes(QObject):
 
     def _seen(self, box: QMessageBox) -> None:
         said = (box.windowTitle(), box.text())
-        icon = box.icon()
-        if icon in (QMessageBox.Icon.Warning, QMessageBox.Icon.Critical):
+        # The app draws our icons (theme.message_icon) and names the box's kind.
+        kind = box.property("kind")
+        if kind in ("warn", "error"):
             self.shown.append(said)
             self.texts.append(said[1])
             QTimer.singleShot(0, lambda: _answer(box, QMessageBox.StandardButton.Ok))
-        elif icon == QMessageBox.Icon.Question:
+        elif kind == "question":
             self.questions.append(said)
             QTimer.singleShot(0, lambda: _answer(box, QMessageBox.StandardButton.Yes))
 

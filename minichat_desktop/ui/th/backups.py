@@ -17,7 +17,7 @@ TEXTS = {
     "Hide recovery phrase": "ซ่อนรหัสกู้คืน",
     "Not chosen yet: backups are kept beside the shop's data, on the same disk. Choose another disk, a USB drive or a cloud-synced folder.": "ยังไม่ได้เลือก: ตอนนี้ข้อมูลสำรองเก็บอยู่ข้างข้อมูลร้านในดิสก์ลูกเดียวกัน กรุณาเลือกดิสก์อีกลูก แฟลชไดรฟ์ USB หรือโฟลเดอร์ที่ซิงก์กับคลาวด์",
     "No backup yet.": "ยังไม่เคยสำรองข้อมูล",
-    "✓ verified": "✓ ตรวจสอบแล้ว",
+    "verified": "ตรวจสอบแล้ว",
     "NOT verified: {why}": "ตรวจสอบไม่ผ่าน: {why}",
     "The last backup failed ({when}): {why}": "สำรองข้อมูลครั้งล่าสุดไม่สำเร็จ ({when}): {why}",
     "Backup folder saved. Back up now to try it.": "บันทึกโฟลเดอร์สำรองข้อมูลแล้ว กด สำรองข้อมูลเดี๋ยวนี้ เพื่อทดลอง",

@@ -72,7 +72,7 @@ TEXTS = {
     "Remove": "ลบ",
     "Pick a step on the canvas to edit it, or add one from the palette.": "คลิกขั้นบนผังเพื่อแก้ไข หรือเพิ่มขั้นจากแถบด้านซ้าย",
     "Step name": "ชื่อขั้น",
-    "Insert shop data ▾": "แทรกข้อมูล ▾",
+    "Insert shop data": "แทรกข้อมูล",
     "Add a button": "เพิ่มปุ่ม",
     "Buttons that open another flow": "ปุ่มไปที่โฟลว์อื่น",
     "Question": "คำถาม",

@@ -14,7 +14,7 @@ TEXTS = {
     "Total ฿": "ยอดรวม ฿",
     "from": "ตั้งแต่",
     "to": "ถึง",
-    "Customer: {name} ✕": "ลูกค้า: {name} ✕",
+    "Customer: {name}": "ลูกค้า: {name}",
     "“{text}” is not an amount in baht": "“{text}” ไม่ใช่จำนวนเงินบาท",
     "No orders match": "ไม่พบออเดอร์ที่ตรงกับเงื่อนไข",
     "No orders yet": "ยังไม่มีออเดอร์",

@@ -49,7 +49,7 @@ TEXTS = {
     "Type a PromptPay ID to see its QR code.": "พิมพ์พร้อมเพย์เพื่อดู QR code",
     "Not a PromptPay ID yet: use a mobile number or a 13-digit ID.": "ยังไม่ใช่พร้อมเพย์ที่ถูกต้อง: ใช้เบอร์มือถือหรือเลข 13 หลัก",
     "Shoppers scan this to pay any amount. Orders get a QR with the exact total.": "ลูกค้าสแกนเพื่อโอนเงินได้ทุกยอด ส่วนออเดอร์จะได้ QR ที่ระบุยอดพอดี",
-    "✓ valid": "✓ ถูกต้อง",
+    "valid": "ถูกต้อง",
     "check digit does not match": "เลขตรวจสอบไม่ตรง",
     "Shop profile saved.": "บันทึกข้อมูลร้านแล้ว",
     "Bank": "ธนาคาร",
