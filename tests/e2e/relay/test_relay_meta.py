@@ -10,7 +10,6 @@ import sqlite3
 import threading
 import urllib.error
 import urllib.request
-from collections.abc import Iterator
 from types import SimpleNamespace
 from typing import Any
 
@@ -29,13 +28,6 @@ SECRET = "app-secret-0123456789"
 VERIFY = "verify-me-42"
 TOKEN = "page-token-1"
 DAY = 24 * 3600
-
-
-@pytest.fixture
-def meta_api() -> Iterator[FakeMeta]:
-    fake = FakeMeta(TOKEN)
-    yield fake
-    fake.close()
 
 
 @pytest.fixture
