@@ -25,6 +25,7 @@ from sqlalchemy.orm import Session
 from minichat_desktop.app import live
 from minichat_desktop.app.settings import load_widget_settings
 from minichat_desktop.domain import shop
+from minichat_desktop.domain.activity import notifications
 from minichat_desktop.domain.live import selling
 from minichat_desktop.domain.models import utcnow
 from minichat_desktop.errors import DomainError
@@ -110,3 +111,22 @@ def page_comment(session: Session, item: p.PageComment) -> live.Outcome | None:
     except DomainError as exc:
         log.warning("live %s: comment %s not worked: %s", live_id, item.comment_id, exc)
         return None
+
+
+_REPLY_NOT_SENT = ("ตอบความเห็นในไลฟ์ไม่สำเร็จ", "Reply to a live comment not sent")
+
+
+def comment_receipt(session: Session, receipt: p.Receipt) -> None:
+    """What became of a private reply to a comment (``comment:<comment_id>``): there is no
+    conversation to show it in, so only a failure is told to the owner, in Meta's words (Meta
+    allows one reply per comment, within 7 days of it)."""
+    if receipt.status is not p.ReceiptStatus.FAILED:
+        return
+    comment_id = receipt.conversation.removeprefix(p.COMMENT_PREFIX)
+    notifications.notify(
+        session,
+        notifications.NotificationKind.MESSAGE_FAILED,
+        _REPLY_NOT_SENT[0],
+        f"ความเห็น {comment_id}: {receipt.reason or 'ส่งไม่สำเร็จ'}",
+        en=(_REPLY_NOT_SENT[1], f"Comment {comment_id}: {receipt.reason or 'not delivered'}"),
+    )

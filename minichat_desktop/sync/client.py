@@ -739,6 +739,9 @@ def _apply_receipt(session: Any, receipt: p.Receipt) -> list[int]:
     """What happened to the shop's messages; a failure is told to the owner in the relay's
     words (Thai and English, with LINE's own message and details when LINE refused it), once:
     a receipt delivered again moves nothing and tells nothing."""
+    if receipt.conversation.startswith(p.COMMENT_PREFIX):
+        relay_link.comment_receipt(session, receipt)
+        return []
     moved: list[str] = []
     touched = convs.apply_receipt(
         session, receipt.conversation, receipt.status.value, list(receipt.ids), moved

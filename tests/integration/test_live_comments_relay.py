@@ -13,12 +13,13 @@ from typing import Any
 
 import pytest
 from sqlalchemy import func, select
-from support.fake_meta import FakeMeta, feed_comment, user_message, webhook
+from support.fake_meta import FakeMeta, feed_comment, meta_error, user_message, webhook
 from support.recorder import Recorder
 from support.relay_proc import Relay, add_shop, relay_cli
 from support.waiting import until
 
 from minichat_desktop.app import live
+from minichat_desktop.domain.activity import notifications
 from minichat_desktop.domain.catalog import products as catalog
 from minichat_desktop.domain.catalog.products import ProductInput
 from minichat_desktop.domain.live.selling import PickedProduct, Result
@@ -149,3 +150,33 @@ async def test_with_no_live_running_comments_and_page_echoes_are_acknowledged_no
     assert _replies(meta_api) == []
     assert desktop.online
     assert meta_api.calls == []  # nothing was sent to Meta
+
+
+async def test_a_private_reply_meta_refuses_is_told_to_the_owner_in_metas_words(
+    relay: Any, db: Database, desktop: RelayClient, meta_api: FakeMeta
+) -> None:
+    r, shop_id, _ = relay
+    endpoint = f"{r.url}/meta/{shop_id}/webhook"
+    _live_with_stock(db, 5)
+    old = meta_error(10, "This message is sent outside of allowed window.", 2018278)
+    meta_api.answers.append((400, old))  # e.g. a comment over 7 days old, redelivered late
+    body = feed_comment(PAGE, "900100200_9", PSID, "สมชาย", "CF A12")
+    assert meta_api.post_webhook(endpoint, body, SECRET)[0] == 200
+
+    def told() -> list[notifications.NotificationView]:
+        with db.read() as s:
+            return [
+                n
+                for n in notifications.list_notifications(s)
+                if n.kind == notifications.NotificationKind.MESSAGE_FAILED
+            ]
+
+    await until(lambda: bool(told()))
+    [note] = told()
+    assert (note.title, note.title_en) == (
+        "ตอบความเห็นในไลฟ์ไม่สำเร็จ",
+        "Reply to a live comment not sent",
+    )
+    assert "900100200_9" in note.body and "code 10" in note.body_en
+    assert _comments(db)["900100200_9"] == (Result.RESERVED.value, 1)  # the cart stays
+    assert meta_api.delivered() == []
