@@ -17,6 +17,13 @@ Wire formats, as Meta documents them:
   items under ``"object": "instagram"`` (``entry.id`` is the Instagram account); echoes come
   with the ``messages`` field; a read is ``read.mid`` (``messaging_seen``).
 
+- Page feed comments: developers.facebook.com/docs/graph-api/webhooks/reference/page (the
+  ``feed`` field) and developers.facebook.com/docs/pages-api/webhooks-for-pages — under
+  ``"object": "page"``, ``entry[].changes[]`` with ``field: "feed"`` and a ``value`` of
+  ``item`` ("comment"), ``verb`` ("add", "edited", "remove"), ``comment_id``, ``post_id``,
+  ``parent_id``, ``from {id, name}``, ``message``, ``created_time`` (Unix seconds). Only new
+  comments (``verb: add``) not written by the page itself are kept.
+
 A conversation is ``messenger:<PSID>`` or ``instagram:<IGSID>`` (the page-scoped id of the
 shopper), as LINE's are ``line:<userId>``.
 """
@@ -25,6 +32,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -235,3 +243,72 @@ def _message_events(
         shown = p.Text(attachment_text(kind, channel, url))
         out.append(MetaEvent(conversation, ts, key, p.Message(message_id(key), shown), echo=echo))
     return out
+
+
+# ---------------------------------------------------------------------------------------------
+# Page feed comments (live selling)
+
+
+@dataclass(frozen=True, slots=True)
+class FeedComment:
+    """A new comment under a post of the page; ``key`` recognises its redeliveries."""
+
+    comment_id: str
+    post_id: str
+    from_id: str
+    from_name: str
+    text: str
+    created: float  # seconds, Meta's clock (0: not given)
+
+    @property
+    def key(self) -> str:
+        return "comment:" + self.comment_id
+
+
+_FEED_ID = re.compile(r"^[0-9]{1,40}(_[0-9]{1,40})?$")
+
+
+def parse_comments(payload: Any) -> list[FeedComment]:
+    """The new comments in a ``page`` webhook body's ``feed`` changes; anything else (likes,
+    edits, removals, the page's own comments, malformed values) is skipped."""
+    if not isinstance(payload, dict) or payload.get("object") != "page":
+        return []
+    entries = payload.get("entry")
+    out: list[FeedComment] = []
+    for entry in entries if isinstance(entries, list) else []:
+        changes = entry.get("changes") if isinstance(entry, dict) else None
+        page_id = entry.get("id") if isinstance(entry, dict) else None
+        for change in changes if isinstance(changes, list) else []:
+            comment = _feed_comment(change, page_id)
+            if comment is not None:
+                out.append(comment)
+    return out
+
+
+def _feed_comment(change: Any, page_id: Any) -> FeedComment | None:
+    if not isinstance(change, dict) or change.get("field") != "feed":
+        return None
+    v = change.get("value")
+    if not isinstance(v, dict) or v.get("item") != "comment" or v.get("verb") != "add":
+        return None
+    cid, post = v.get("comment_id"), v.get("post_id")
+    sender = v.get("from")
+    from_id = _id_of(sender)
+    if not (isinstance(cid, str) and _FEED_ID.match(cid)) or from_id is None:
+        return None
+    if from_id == page_id:
+        return None  # the page answering under its own post
+    post_id = post if isinstance(post, str) and _FEED_ID.match(post) else ""
+    name = sender.get("name") if isinstance(sender, dict) else None
+    text = v.get("message")
+    created = v.get("created_time")
+    return FeedComment(
+        comment_id=cid,
+        post_id=post_id,
+        from_id=from_id,
+        from_name=name[:200] if isinstance(name, str) else "",
+        text=p.fit_text(text) if isinstance(text, str) else "",
+        created=float(created)
+        if isinstance(created, int | float) and not isinstance(created, bool) and created > 0
+        else 0.0,
+    )

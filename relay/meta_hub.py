@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import datetime as dt
 import functools
 import logging
 import time
@@ -74,6 +75,17 @@ PARALLEL = 8  # Send API requests in flight per shop (each conversation's still 
 
 def is_meta(conversation: str) -> bool:
     return conversation.startswith(p.META_CHANNELS)
+
+
+def is_comment(conversation: str) -> bool:
+    """``comment:<comment_id>``: a private reply to a page comment."""
+    return conversation.startswith(p.COMMENT_PREFIX)
+
+
+def iso_utc(seconds: float) -> str:
+    """Unix seconds as ISO 8601 UTC with a ``Z``."""
+    moment = dt.datetime.fromtimestamp(seconds, dt.UTC)
+    return moment.isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
 class MetaHub:
@@ -184,10 +196,13 @@ class MetaHub:
 
     async def _work(self, shop_id: str, body: bytes) -> None:
         try:
-            events = mt.parse_events(p.load_json(body))
+            payload = p.load_json(body)
+            events = mt.parse_events(payload)
         except p.ProtocolError as exc:
             log.warning("shop %s: unusable meta webhook body (%s)", shop_id, exc)
             return
+        for comment in mt.parse_comments(payload):
+            self._comment(shop_id, comment)
         for ev in events:
             if ev.key is not None and self.store.known_event(shop_id, ev.key):
                 log.info("shop %s: dropped a redelivered meta event", shop_id)
@@ -201,6 +216,20 @@ class MetaHub:
             if ev.key is not None and self.store.seen_event(shop_id, ev.key):
                 continue
             self._apply(shop_id, ev, message)
+
+    def _comment(self, shop_id: str, c: mt.FeedComment) -> None:
+        """A new comment under a page post: once per ``comment_id`` (Meta redelivers), to the
+        desktop as a ``comment`` stream item (it decides, for its running live, what to do)."""
+        if self.store.seen_event(shop_id, c.key):
+            log.info("shop %s: dropped a redelivered page comment", shop_id)
+            return
+        at = iso_utc(c.created) if c.created else now_iso()
+        self.hub.push_stream(
+            shop_id,
+            lambda seq: p.PageComment(
+                seq, c.comment_id, c.post_id, c.from_id, c.from_name, c.text, at
+            ),
+        )
 
     def _sent_by_us(self, shop_id: str, key: str) -> bool:
         return self.store.sent_at(shop_id, key.split("#", 1)[0]) is not None
@@ -327,11 +356,10 @@ class MetaHub:
         except ms.MetaRefused as exc:
             self._failed(shop_id, item, str(exc))
             return "done"
-        user = item.conversation.split(":", 1)[1]
         for n in range(item.done, len(parts)):
             try:
                 res = await self.client.send(
-                    creds.page_token, ms.request_body(user, item.kind, parts[n])
+                    creds.page_token, ms.request_body(item.conversation, item.kind, parts[n])
                 )
             except (aiohttp.ClientError, TimeoutError, OSError) as exc:
                 log.warning("shop %s: meta send failed (%s)", shop_id, type(exc).__name__)
@@ -400,6 +428,8 @@ class MetaHub:
             )
             conn.send_frame(p.Ok(frame.ref))
             return True
+        if isinstance(frame, p.Send) and is_comment(frame.conversation):
+            return self._private_reply(shop_id, conn, frame)
         if not isinstance(frame, p.Send | p.Typing | p.Read) or not is_meta(frame.conversation):
             return False
         if isinstance(frame, p.Typing):
@@ -431,6 +461,31 @@ class MetaHub:
             conn.send_frame(p.Error(problem[0], problem[1], msg.id))
             return True
         self.hub.shop_message(shop_id, frame.conversation, msg, human=frame.human)
+        accepted = p.encode(p.Accepted(msg.id, frame.conversation))
+        self.hub.after_commit(lambda: conn.send(accepted))
+        return True
+
+    def _private_reply(self, shop_id: str, conn: Conn, frame: p.Send) -> bool:
+        """The one private reply to a page comment (Meta: one message per comment, within 7
+        days of it; text or a button template). Kept in the relay's history under
+        ``comment:<id>`` only so a message offered again is recognised; no window applies."""
+        msg = frame.message
+        if not self.configured(shop_id):
+            conn.send_frame(p.Error(p.ErrorCode.UNAVAILABLE, NO_META, msg.id))
+            return True
+        try:
+            parts = ms.to_meta_messages(msg)
+            if len(parts) != 1 or not isinstance(msg.body, p.Text | p.Buttons):
+                raise ms.MetaRefused(ms.PRIVATE_REPLY_KINDS)
+        except ms.MetaRefused as exc:
+            conn.send_frame(p.Error(p.ErrorCode.BAD_FRAME, str(exc), msg.id))
+            return True
+        stamped = msg.with_at(now_iso())
+        _, is_new = self.hub.store.add_history(shop_id, frame.conversation, p.Origin.SHOP, stamped)
+        if is_new:
+            self.store.enqueue(shop_id, frame.conversation, stamped, {})
+            conv = frame.conversation
+            self.hub.after_commit(lambda: self.wake_sender(shop_id, conv))
         accepted = p.encode(p.Accepted(msg.id, frame.conversation))
         self.hub.after_commit(lambda: conn.send(accepted))
         return True

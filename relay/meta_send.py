@@ -45,6 +45,12 @@ WINDOW = 24 * 3600.0  # the standard messaging window
 HUMAN_AGENT_WINDOW = 7 * 24 * 3600.0  # a person may still answer, with the HUMAN_AGENT tag
 
 
+PRIVATE_REPLY_KINDS = (
+    "ตอบความเห็นแบบส่วนตัวได้ครั้งเดียว เป็นข้อความหรือข้อความพร้อมปุ่ม (ไม่เกิน 3 ปุ่ม)"
+    " / A private reply to a comment is one message: text, or text with at most 3 buttons"
+)
+
+
 class MetaRefused(ValueError):
     """A message Meta would refuse that the relay cannot fix; ``str`` says why (Thai, English)."""
 
@@ -219,7 +225,16 @@ def to_meta_messages(message: p.Message, image_url: str | None = None) -> list[d
     return out
 
 
-def request_body(user_id: str, kind: dict[str, str], message: dict[str, Any]) -> dict[str, Any]:
+def request_body(
+    conversation: str, kind: dict[str, str], message: dict[str, Any]
+) -> dict[str, Any]:
+    """A Send API body: to the shopper of ``messenger:``/``instagram:<id>`` with the window's
+    ``messaging_type``, or, for ``comment:<comment_id>``, the private reply to that comment
+    (``recipient: {"comment_id": …}``, no messaging type: developers.facebook.com/documentation/
+    business-messaging/messenger-platform/discovery/private-replies)."""
+    channel, user_id = conversation.split(":", 1)
+    if channel + ":" == p.COMMENT_PREFIX:
+        return {"recipient": {"comment_id": user_id}, "message": message}
     return {"recipient": {"id": user_id}, **kind, "message": message}
 
 

@@ -8,6 +8,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+from support.fake_meta import FakeMeta
 from support.relay_proc import Relay, one_shop_relay
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
@@ -61,3 +62,12 @@ def relay(tmp_path: Path) -> Iterator[tuple[Relay, str, str]]:
     yield r, shop_id, token
     if r.proc is not None:
         r.stop()
+
+
+@pytest.fixture
+def meta_api() -> Iterator[FakeMeta]:
+    """Meta's Graph API and CDN as a local server (support.fake_meta), page token
+    ``page-token-1``."""
+    fake = FakeMeta("page-token-1")
+    yield fake
+    fake.close()

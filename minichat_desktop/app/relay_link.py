@@ -1,5 +1,6 @@
 """What the relay keeps a copy of — the website widget's look and the sites allowed to embed it,
-the LINE channel credentials — kept in step with the shop.
+the LINE channel credentials — kept in step with the shop; and what the link hands on from Meta
+that is not a chat message: comments under the Page's posts (live selling).
 
 The shop is the source of truth. Saving sends the change to the relay at once when online; when
 it could not go out (offline, or the relay lost its copy), the relay's ``welcome`` on the next
@@ -12,14 +13,22 @@ waits — ``"set"`` or ``"clear"`` under :data:`LINE_PENDING_KEY` — is stored 
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
+import datetime as dt
 import logging
+from collections.abc import Iterator
 from typing import Literal
 
 from sqlalchemy.orm import Session
 
+from minichat_desktop.app import live
 from minichat_desktop.app.settings import load_widget_settings
 from minichat_desktop.domain import shop
+from minichat_desktop.domain.activity import notifications
+from minichat_desktop.domain.live import selling
+from minichat_desktop.domain.models import utcnow
+from minichat_desktop.errors import DomainError
 from relay import protocol as p
 
 log = logging.getLogger(__name__)
@@ -60,3 +69,64 @@ def line_pending(session: Session, pending: LinePending | None) -> None:
     """Remember that the LINE credentials (``"set"``) or their removal (``"clear"``) still
     have to reach the relay; None once they did."""
     shop.put_setting(session, LINE_PENDING_KEY, pending)
+
+
+# ---------------------------------------------------------------------------- page comments
+
+
+class _SameTransaction:
+    """A unit of work over the session the link stores its stream position in, so a comment's
+    reservation, its private reply in the outbox and the acknowledged position commit together
+    (a savepoint: a comment that fails leaves the rest of the batch)."""
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    @contextlib.contextmanager
+    def write(self) -> Iterator[Session]:
+        with self.session.begin_nested():
+            yield self.session
+
+    @contextlib.contextmanager
+    def read(self) -> Iterator[Session]:
+        yield self.session
+
+
+def page_comment(session: Session, item: p.PageComment) -> live.Outcome | None:
+    """Hand a comment under a Page post to the live that is running (None: nothing done)."""
+    live_id = selling.current_live_id(session)
+    if live_id is None:
+        # No live is running: a comment is only an order while the owner sells live, with the
+        # codes and stock they picked. Kept, it would reserve under a later live for words
+        # written before it began, and Meta keeps the comment on Facebook anyway.
+        return None
+    try:
+        at = dt.datetime.fromisoformat(item.at.replace("Z", "+00:00"))
+    except ValueError:
+        at = utcnow()
+    at = at if at.tzinfo else at.replace(tzinfo=dt.UTC)
+    comment = live.Comment(item.comment_id, item.from_id, item.from_name, item.text, at)
+    try:
+        return live.record_comment(_SameTransaction(session), live_id, comment)
+    except DomainError as exc:
+        log.warning("live %s: comment %s not worked: %s", live_id, item.comment_id, exc)
+        return None
+
+
+_REPLY_NOT_SENT = ("ตอบความเห็นในไลฟ์ไม่สำเร็จ", "Reply to a live comment not sent")
+
+
+def comment_receipt(session: Session, receipt: p.Receipt) -> None:
+    """What became of a private reply to a comment (``comment:<comment_id>``): there is no
+    conversation to show it in, so only a failure is told to the owner, in Meta's words (Meta
+    allows one reply per comment, within 7 days of it)."""
+    if receipt.status is not p.ReceiptStatus.FAILED:
+        return
+    comment_id = receipt.conversation.removeprefix(p.COMMENT_PREFIX)
+    notifications.notify(
+        session,
+        notifications.NotificationKind.MESSAGE_FAILED,
+        _REPLY_NOT_SENT[0],
+        f"ความเห็น {comment_id}: {receipt.reason or 'ส่งไม่สำเร็จ'}",
+        en=(_REPLY_NOT_SENT[1], f"Comment {comment_id}: {receipt.reason or 'not delivered'}"),
+    )

@@ -509,7 +509,15 @@ class RelayClient:
             f
             for f in frames
             if getattr(f, "seq", 0)
-            and isinstance(f, p.Inbound | p.Receipt | p.ConversationNotice | p.LineQuota)
+            and isinstance(
+                f,
+                p.Inbound
+                | p.Receipt
+                | p.ConversationNotice
+                | p.LineQuota
+                | p.PageComment
+                | p.PageEcho,
+            )
         ]
         if stream or skipped_top:
             stored, touched, top = await self._db(self._store_stream, stream, skipped_top)
@@ -576,6 +584,13 @@ class RelayClient:
                         _parse_at(item.at) or dt.datetime.now(dt.UTC),
                     )
                     touched.add(view.id)
+                elif isinstance(item, p.PageComment):
+                    relay_link.page_comment(s, item)  # the live screen sees the tables change
+                elif isinstance(item, p.PageEcho):
+                    at = _parse_at(item.message.at)
+                    echoed = convs.record_page_echo(s, item.conversation, item.message.to_obj(), at)
+                    if echoed is not None:
+                        touched.add(echoed)
                 elif isinstance(item, p.LineQuota):
                     _store_line_quota(s, item)
                     limit = item.limit if item.limit is not None else "∞"
@@ -724,6 +739,9 @@ def _apply_receipt(session: Any, receipt: p.Receipt) -> list[int]:
     """What happened to the shop's messages; a failure is told to the owner in the relay's
     words (Thai and English, with LINE's own message and details when LINE refused it), once:
     a receipt delivered again moves nothing and tells nothing."""
+    if receipt.conversation.startswith(p.COMMENT_PREFIX):
+        relay_link.comment_receipt(session, receipt)
+        return []
     moved: list[str] = []
     touched = convs.apply_receipt(
         session, receipt.conversation, receipt.status.value, list(receipt.ids), moved

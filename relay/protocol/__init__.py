@@ -56,10 +56,14 @@ MAX_IMAGE_BYTES = 10 * 1024 * 1024  # a picture up or down: slips 0.2-5 MB, phon
 
 _ID_RE = re.compile(r"^[A-Za-z0-9._:~-]{1,64}$")
 _CONV_RE = re.compile(
-    r"^(widget:[A-Za-z0-9_-]{8,64}|line:U[0-9a-f]{32}|(messenger|instagram):[0-9]{1,40})$"
+    r"^(widget:[A-Za-z0-9_-]{8,64}|line:U[0-9a-f]{32}|(messenger|instagram):[0-9]{1,40}"
+    r"|comment:[0-9]{1,40}(_[0-9]{1,40})?)$"
 )
 META_CHANNELS = ("messenger:", "instagram:")  # Meta's conversations: <PSID> / <IGSID>
-_META_IDS = "messenger:<PSID> or instagram:<IGSID>"
+# ``comment:<comment_id>``: not a conversation but the address of a Page comment's one private
+# reply (the desktop sends to it; nothing comes from it)
+COMMENT_PREFIX = "comment:"
+_META_IDS = "messenger:<PSID>, instagram:<IGSID> or comment:<comment_id>"
 _PHONE_RE = re.compile(r"^(\+66|0)[0-9]{8,9}$")
 _COLOR_RE = re.compile(r"^#[0-9a-fA-F]{6}$")
 _ORIGIN_RE = re.compile(r"^(\*|https?://[A-Za-z0-9.-]+(:[0-9]{1,5})?)$")
@@ -1486,6 +1490,46 @@ class PageEcho:
 
 
 @dataclass(frozen=True, slots=True)
+class PageComment:
+    """Stream item: someone commented under a post of the shop's Facebook Page (Meta's
+    ``feed`` webhook, ``item: comment``, ``verb: add``). The desktop works it for the live that
+    is running; its answer is one private reply, a ``send`` to ``comment:<comment_id>``."""
+
+    seq: int
+    comment_id: str
+    post_id: str
+    from_id: str
+    from_name: str
+    text: str
+    at: str  # ISO 8601 UTC, when it was written (Meta's ``created_time``)
+    TYPE: ClassVar[str] = "comment"
+
+    @classmethod
+    def from_obj(cls, obj: Mapping[str, Any]) -> PageComment:
+        return cls(
+            _int(obj, "seq", lo=1),
+            _str(obj, "comment_id", max_len=MAX_ID * 2),
+            _str(obj, "post_id", max_len=MAX_ID * 2),
+            _str(obj, "from_id", max_len=MAX_ID),
+            _str(obj, "from_name", max_len=200, required=False, allow_empty=True) or "",
+            _str(obj, "text", max_len=MAX_TEXT, required=False, allow_empty=True) or "",
+            _str(obj, "at", max_len=40),
+        )
+
+    def to_obj(self) -> dict[str, Any]:
+        return {
+            "type": self.TYPE,
+            "seq": self.seq,
+            "comment_id": self.comment_id,
+            "post_id": self.post_id,
+            "from_id": self.from_id,
+            "from_name": self.from_name,
+            "text": self.text,
+            "at": self.at,
+        }
+
+
+@dataclass(frozen=True, slots=True)
 class Ok:
     ref: str
     TYPE: ClassVar[str] = "ok"
@@ -1837,6 +1881,7 @@ ToDesktopFrame = (
     | Ok
     | Error
     | PageEcho
+    | PageComment
 )
 WidgetFrame = WidgetHello | WidgetSend | Ack | WidgetTyping | WidgetRead
 ToWidgetFrame = (
@@ -1883,6 +1928,7 @@ _TO_DESKTOP = _table(
     Ok,
     Error,
     PageEcho,
+    PageComment,
 )
 _WIDGET = _table(WidgetHello, WidgetSend, Ack, WidgetTyping, WidgetRead)
 _TO_WIDGET = _table(

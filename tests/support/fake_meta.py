@@ -115,8 +115,24 @@ def _message_problems(m: Any) -> list[str]:
     return out
 
 
+def _private_reply_problems(body: dict[str, Any]) -> list[str]:
+    """A private reply to a comment: one ``message`` (text or a button template) to
+    ``recipient.comment_id``."""
+    if not str(body["recipient"]["comment_id"]).replace("_", "").isdigit():
+        return ["recipient.comment_id"]
+    if set(body) != {"recipient", "message"}:
+        return [f"private reply: unexpected fields {sorted(set(body) - {'recipient', 'message'})}"]
+    m = body["message"]
+    att = m.get("attachment") if isinstance(m, dict) else None
+    if att is not None and (att.get("payload") or {}).get("template_type") != "button":
+        return ["private reply: text or a button template only"]
+    return _message_problems(m)
+
+
 def problems(body: Any) -> list[str]:
     """What Meta would refuse in a Send API body (empty: fine)."""
+    if isinstance(body, dict) and "comment_id" in (body.get("recipient") or {}):
+        return _private_reply_problems(body)
     if not isinstance(body, dict) or not str(body.get("recipient", {}).get("id", "")).isdigit():
         return ["recipient.id"]
     if ("message" in body) == ("sender_action" in body):
@@ -150,6 +166,7 @@ class FakeMeta:
         self.cdn_gate: threading.Event | None = None
         self.cdn_asked = threading.Event()
         self.hold: dict[str, threading.Event] = {}  # user id -> answer sends only once set
+        self.replied: set[str] = set()  # comment ids with their one private reply
         self.lock = threading.Lock()
         self.url = ""
         self._stop: Any = None
@@ -165,6 +182,12 @@ class FakeMeta:
 
     def _window_problem(self, body: dict[str, Any]) -> dict[str, Any] | None:
         if "message" not in body:
+            return None
+        comment = body["recipient"].get("comment_id")
+        if comment is not None:  # one private reply per comment (the 7 days are not kept)
+            if comment in self.replied:
+                return meta_error(10, "Cannot reply privately to this comment again.", 1893035)
+            self.replied.add(comment)
             return None
         last = self.last_in.get(body["recipient"]["id"])
         age = None if last is None else time.time() - last
@@ -182,7 +205,8 @@ class FakeMeta:
         async def messages(request: web.Request) -> web.Response:
             raw = await request.read()
             body = json.loads(raw)
-            gate = self.hold.get(str(body.get("recipient", {}).get("id")))
+            recipient = body.get("recipient", {})
+            gate = self.hold.get(str(recipient.get("id") or recipient.get("comment_id")))
             if gate is not None:
                 await asyncio.to_thread(gate.wait, 10)
             with self.lock:
@@ -205,7 +229,9 @@ class FakeMeta:
                     return web.json_response(refused, status=400)
                 self.sent.append(body)
                 mid = f"m_{len(self.sent)}"
-            return web.json_response({"recipient_id": body["recipient"]["id"], "message_id": mid})
+            recipient = body["recipient"]
+            answer = {"recipient_id": recipient.get("id") or f"psid-of-{recipient['comment_id']}"}
+            return web.json_response({**answer, "message_id": mid})
 
         async def cdn(request: web.Request) -> web.Response:
             name = request.match_info["name"]
@@ -268,7 +294,7 @@ class FakeMeta:
             status, text = exc.code, exc.read().decode()
         if status == 200:
             for entry in obj.get("entry", []):
-                for item in entry.get("messaging", []):
+                for item in entry.get("messaging", []) if "messaging" in entry else []:
                     if "message" in item and not item["message"].get("is_echo"):
                         user = item["sender"]["id"]
                         at = item["timestamp"] / 1000
@@ -294,3 +320,31 @@ def user_message(
         "timestamp": ts,
         "message": {"mid": mid, **message},
     }
+
+
+def feed_comment(
+    page_id: str,
+    comment_id: str,
+    user: str,
+    name: str,
+    text: str,
+    *,
+    post_id: str = "",
+    verb: str = "add",
+) -> dict[str, Any]:
+    """A ``page`` webhook body with one ``feed`` change: ``user`` commented ``text`` under the
+    page's post (Page webhooks reference, the ``feed`` field)."""
+    post = post_id or f"{page_id}_900100200"
+    now = int(time.time())
+    value = {
+        "from": {"id": user, "name": name},
+        "post_id": post,
+        "comment_id": comment_id,
+        "parent_id": post,
+        "created_time": now,
+        "item": "comment",
+        "verb": verb,
+        "message": text,
+    }
+    change = {"field": "feed", "value": value}
+    return {"object": "page", "entry": [{"id": page_id, "time": now, "changes": [change]}]}

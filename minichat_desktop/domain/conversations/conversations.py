@@ -168,6 +168,9 @@ def preview_text(body: dict[str, Any]) -> str:
     return " ".join(text.split())
 
 
+PAGE_AUTHOR = "page"  # a message the Page sent outside MiniChat (seen through Meta's echo)
+
+
 def new_uid() -> str:
     """A message id for the protocol: unique, URL-safe, sortable enough to read in logs."""
     return "d" + dt.datetime.now(dt.UTC).strftime("%y%m%d%H%M%S") + secrets.token_hex(6)
@@ -283,6 +286,45 @@ def record_inbound(
         customers.touch_contacted(session, conv.customer_id, at)
     session.flush()
     return Inbound(_view(session, conv), _message_view(msg), created)
+
+
+def record_page_echo(
+    session: Session, ref: str, message: dict[str, Any], at: dt.datetime | None = None
+) -> int | None:
+    """Store a message the shop's Facebook Page or Instagram account sent from elsewhere (Meta
+    Business Suite, the phone): shown as the shop's, already sent, never answered. Returns the
+    conversation id, or None for a redelivery or a conversation this desktop does not keep."""
+    uid = str(message.get("id", ""))
+    if not uid:
+        return None
+    at = at or utcnow()
+    try:
+        conv, _ = _ensure_conversation(session, ref, at)
+    except UserError:  # a channel this version does not keep conversations for
+        return None
+    dup = session.scalar(
+        select(ChatMessage.id).where(ChatMessage.conversation_id == conv.id, ChatMessage.uid == uid)
+    )
+    if dup is not None:
+        return None
+    text = preview_text(message)
+    session.add(
+        ChatMessage(
+            conversation_id=conv.id,
+            uid=uid,
+            direction=Direction.OUT,
+            author=PAGE_AUTHOR,
+            kind=str(message.get("kind", "text")),
+            text=text,
+            body=message,
+            state="sent",
+            created_at=at,
+        )
+    )
+    conv.last_message_at = at
+    conv.last_preview = text[:200]
+    session.flush()
+    return conv.id
 
 
 def _attach_contact(

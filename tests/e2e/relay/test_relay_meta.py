@@ -10,13 +10,12 @@ import sqlite3
 import threading
 import urllib.error
 import urllib.request
-from collections.abc import Iterator
 from types import SimpleNamespace
 from typing import Any
 
 import pytest
 from PIL import Image
-from support.fake_meta import FakeMeta, user_message, webhook
+from support.fake_meta import FakeMeta, feed_comment, user_message, webhook
 from support.waiting import until
 
 from relay import protocol as p
@@ -29,13 +28,6 @@ SECRET = "app-secret-0123456789"
 VERIFY = "verify-me-42"
 TOKEN = "page-token-1"
 DAY = 24 * 3600
-
-
-@pytest.fixture
-def meta_api() -> Iterator[FakeMeta]:
-    fake = FakeMeta(TOKEN)
-    yield fake
-    fake.close()
 
 
 @pytest.fixture
@@ -476,3 +468,76 @@ def test_a_slow_conversation_does_not_hold_up_the_others(
         await desk.close()
 
     arun(go())
+
+
+def test_a_page_comment_reaches_the_desktop_once_and_gets_one_private_reply(
+    meta_shop: Any, meta_api: FakeMeta, clients: Any, arun: Any
+) -> None:
+    cid = "900100200_3344556677"
+    checkout = p.Button("ชำระเงิน", p.ButtonAction.POSTBACK, data=f"live:1:checkout:{PSID}")
+    reply = p.Message("r1", p.Buttons("จองให้แล้วค่ะ A12 × 2", (checkout,)))
+
+    async def go() -> None:
+        desk, _ = await clients.desktop(meta_shop.relay, meta_shop.shop_token)
+        body = feed_comment(PAGE, cid, PSID, "Somchai", "CF A12 2")
+        assert meta_api.post_webhook(meta_shop.endpoint, body, SECRET) == (200, "EVENT_RECEIVED")
+        got = await desk.recv_type(p.PageComment)
+        assert (got.comment_id, got.from_id, got.from_name, got.text) == (
+            cid,
+            PSID,
+            "Somchai",
+            "CF A12 2",
+        )
+        assert got.post_id == f"{PAGE}_900100200" and got.at.endswith("Z")
+        await desk.send(p.Ack(got.seq))
+        # redelivered, the page's own comment and an edit: nothing reaches the desktop
+        assert meta_api.post_webhook(meta_shop.endpoint, body, SECRET)[0] == 200
+        own = feed_comment(PAGE, "900100200_1", PAGE, "Shop", "ขอบคุณค่ะ")
+        edit = feed_comment(PAGE, cid, PSID, "Somchai", "CF A12 3", verb="edited")
+        for other in (own, edit):
+            assert meta_api.post_webhook(meta_shop.endpoint, other, SECRET)[0] == 200
+        await desk.nothing(0.8)
+        conv = f"comment:{cid}"
+        await desk.send(p.Send(conv, reply))
+        assert (await desk.recv_type(p.Accepted)).id == "r1"
+        await desk.send(p.Send(conv, reply))  # offered again before the desktop saw "accepted"
+        assert (await desk.recv_type(p.Accepted)).id == "r1"
+        early = [f for f in desk.skipped if isinstance(f, p.Receipt)]
+        sent = early[0] if early else await desk.recv_type(p.Receipt, timeout=10)
+        assert (sent.ids, sent.status) == (("r1",), p.ReceiptStatus.SENT)
+        # a picture is no private reply: refused at once, with the message id
+        picture = p.Message("r2", p.Image(None, "https://example.com/a.jpg", "image/jpeg"))
+        await desk.send(p.Send(conv, picture))
+        refused = await desk.recv_type(p.Error)
+        assert (refused.code, refused.ref) == (p.ErrorCode.BAD_FRAME, "r2")
+        # a second reply to the same comment: Meta refuses it, the desktop is told
+        await desk.send(p.Send(conv, p.Message("r3", p.Text("อีกครั้ง"))))
+        assert (await desk.recv_type(p.Accepted)).id == "r3"
+        failed = await desk.recv_type(p.Receipt, timeout=10)
+        assert (failed.ids, failed.status) == (("r3",), p.ReceiptStatus.FAILED)
+        assert "code 10" in (failed.reason or "")
+        await desk.close()
+
+    arun(go())
+    out = [b for b in meta_api.delivered() if "comment_id" in b["recipient"]]
+    assert len(out) == 1
+    assert out[0] == {
+        "recipient": {"comment_id": cid},
+        "message": {
+            "attachment": {
+                "type": "template",
+                "payload": {
+                    "template_type": "button",
+                    "text": "จองให้แล้วค่ะ A12 × 2",
+                    "buttons": [
+                        {
+                            "type": "postback",
+                            "title": "ชำระเงิน",
+                            "payload": f"live:1:checkout:{PSID}",
+                        }
+                    ],
+                },
+            },
+            "metadata": "minichat:r1",
+        },
+    }

@@ -17,7 +17,7 @@ PSID = "2233445566778899"
 
 
 def _body(message: dict[str, Any]) -> dict[str, Any]:
-    return ms.request_body(PSID, {"messaging_type": "RESPONSE"}, message)
+    return ms.request_body(f"messenger:{PSID}", {"messaging_type": "RESPONSE"}, message)
 
 
 def _all_fine(message: p.Message, image_url: str | None = None) -> list[dict[str, Any]]:

@@ -1,0 +1,182 @@
+"""Live selling end to end: a relay process with a shop on Facebook, Meta as a local server
+posting signed ``feed`` comment webhooks (support.fake_meta), the desktop's relay client on a
+real SQLite file with a live running. A comment reserves stock through ``record_comment``, its
+private reply reaches Meta with ``recipient.comment_id`` and the checkout button, and a
+redelivered webhook does nothing twice."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import func, select
+from support.fake_meta import FakeMeta, feed_comment, meta_error, user_message, webhook
+from support.recorder import Recorder
+from support.relay_proc import Relay, add_shop, relay_cli
+from support.waiting import until
+
+from minichat_desktop.app import live
+from minichat_desktop.domain.activity import notifications
+from minichat_desktop.domain.catalog import products as catalog
+from minichat_desktop.domain.catalog.products import ProductInput
+from minichat_desktop.domain.live.selling import PickedProduct, Result
+from minichat_desktop.domain.models import LiveComment, OutboxItem, ProductVariant
+from minichat_desktop.domain.shop import get_setting
+from minichat_desktop.storage.db import Database
+from minichat_desktop.sync.client import AFTER_KEY, RelayClient
+
+PAGE = "1122334455"
+PSID = "2233445566778899"
+OTHER = "2233445566770000"
+SECRET = "app-secret-0123456789"
+TOKEN = "page-token-1"
+
+
+@pytest.fixture
+def relay(tmp_path: Path, meta_api: FakeMeta) -> Iterator[tuple[Relay, str, str]]:
+    """A relay process whose one shop has its Facebook Page set up (by the operator's CLI)."""
+    r = Relay(tmp_path / "relay", env={"MINICHAT_META_API_BASE": meta_api.url})
+    r.data_dir.mkdir(parents=True)
+    shop_id, token = add_shop(r.data_dir, "ร้านไลฟ์")
+    env = {
+        "MINICHAT_META_APP_SECRET": SECRET,
+        "MINICHAT_META_PAGE_TOKEN": TOKEN,
+        "MINICHAT_META_VERIFY_TOKEN": "verify-me",
+    }
+    res = relay_cli(r.data_dir, "shops", "meta", shop_id, env=env)
+    assert res.returncode == 0, res.stderr
+    r.start()
+    yield r, shop_id, token
+    r.stop()
+
+
+@pytest.fixture
+async def desktop(relay: Any, db: Database) -> AsyncIterator[RelayClient]:
+    r, _shop_id, token = relay
+    rec = Recorder()
+    client = RelayClient(db, r.url, lambda: token, rec, backoff_base=0.05, backoff_cap=0.3)
+    task = asyncio.create_task(client.run())
+    await asyncio.wait_for(rec.online.wait(), 10)
+    yield client
+    await client.stop()
+    await asyncio.wait_for(task, 10)
+
+
+def _live_with_stock(db: Database, stock: int) -> tuple[int, int]:
+    with db.write() as s:
+        product = catalog.save_product(
+            s, ProductInput(sku="DRESS-12", name_th="เดรส", price_satang=39_000, stock=stock), "o"
+        )
+    vid = product.variants[0].id
+    return live.start_live(db, "ไลฟ์เย็นนี้", [PickedProduct("A12", vid)], 60, "owner"), vid
+
+
+def _comments(db: Database) -> dict[str, tuple[str, int]]:
+    with db.read() as s:
+        rows = s.execute(select(LiveComment.comment_id, LiveComment.result, LiveComment.quantity))
+        return {cid: (str(result), qty) for cid, result, qty in rows}
+
+
+def _replies(meta_api: FakeMeta) -> list[dict[str, Any]]:
+    return [b for b in meta_api.delivered() if "comment_id" in b["recipient"]]
+
+
+async def test_a_cf_comment_reserves_and_its_private_reply_reaches_meta_once(
+    relay: Any, db: Database, desktop: RelayClient, meta_api: FakeMeta
+) -> None:
+    r, shop_id, _ = relay
+    endpoint = f"{r.url}/meta/{shop_id}/webhook"
+    live_id, vid = _live_with_stock(db, 3)
+    first = feed_comment(PAGE, "900100200_1", PSID, "สมชาย", "CF A12 2")
+    assert meta_api.post_webhook(endpoint, first, SECRET) == (200, "EVENT_RECEIVED")
+    await until(lambda: len(_replies(meta_api)) == 1)
+    assert _comments(db) == {"900100200_1": (Result.RESERVED.value, 2)}
+    reply = _replies(meta_api)[0]
+    assert reply["recipient"] == {"comment_id": "900100200_1"}
+    assert "messaging_type" not in reply  # a private reply is no answer in a 24-hour window
+    template = reply["message"]["attachment"]["payload"]
+    assert template["template_type"] == "button"
+    [button] = template["buttons"]
+    assert button["type"] == "postback"
+    assert button["payload"] == f"live:{live_id}:checkout:{PSID}"
+
+    # Meta redelivers the same comment; then another commenter's comment marks "worked"
+    assert meta_api.post_webhook(endpoint, first, SECRET)[0] == 200
+    second = feed_comment(PAGE, "900100200_2", OTHER, "สมหญิง", "cf a12 2")
+    assert meta_api.post_webhook(endpoint, second, SECRET)[0] == 200
+    await until(lambda: len(_replies(meta_api)) == 2)
+    assert _comments(db) == {
+        "900100200_1": (Result.RESERVED.value, 2),
+        "900100200_2": (Result.SOLD_OUT.value, 0),
+    }
+    assert _replies(meta_api)[1]["recipient"] == {"comment_id": "900100200_2"}
+    assert "A12 เหลือ 1 ชิ้น" in _replies(meta_api)[1]["message"]["text"]
+    await until(lambda: _outbox_empty(db))  # both replies accepted by the relay
+    with db.read() as s:
+        assert s.scalar(select(ProductVariant.stock).where(ProductVariant.id == vid)) == 1
+        assert s.scalar(select(func.count()).select_from(LiveComment)) == 2
+    assert len(_replies(meta_api)) == 2  # nothing answered twice
+    assert SECRET not in r.log() and TOKEN not in r.log()
+
+
+def _outbox_empty(db: Database) -> bool:
+    with db.read() as s:
+        return s.scalar(select(func.count()).select_from(OutboxItem)) == 0
+
+
+async def test_with_no_live_running_comments_and_page_echoes_are_acknowledged_not_kept(
+    relay: Any, db: Database, desktop: RelayClient, meta_api: FakeMeta
+) -> None:
+    """Nothing is reserved or answered without a live; the stream position still moves past
+    the comment and the page's echo, so the relay stops offering them."""
+    r, shop_id, _ = relay
+    endpoint = f"{r.url}/meta/{shop_id}/webhook"
+    comment = feed_comment(PAGE, "900100200_7", PSID, "สมชาย", "CF A12")
+    # the page answered from the phone: Meta echoes it (sender: the page)
+    echo = webhook("page", PAGE, user_message(PAGE, PSID, "m_echo_1", text="ค่ะ", is_echo=True))
+    for body in (comment, echo):
+        assert meta_api.post_webhook(endpoint, body, SECRET)[0] == 200
+
+    def after() -> int:
+        with db.read() as s:
+            return int(get_setting(s, AFTER_KEY, 0))
+
+    await until(lambda: after() >= 2)
+    assert _comments(db) == {}
+    assert _outbox_empty(db)
+    assert _replies(meta_api) == []
+    assert desktop.online
+    assert meta_api.calls == []  # nothing was sent to Meta
+
+
+async def test_a_private_reply_meta_refuses_is_told_to_the_owner_in_metas_words(
+    relay: Any, db: Database, desktop: RelayClient, meta_api: FakeMeta
+) -> None:
+    r, shop_id, _ = relay
+    endpoint = f"{r.url}/meta/{shop_id}/webhook"
+    _live_with_stock(db, 5)
+    old = meta_error(10, "This message is sent outside of allowed window.", 2018278)
+    meta_api.answers.append((400, old))  # e.g. a comment over 7 days old, redelivered late
+    body = feed_comment(PAGE, "900100200_9", PSID, "สมชาย", "CF A12")
+    assert meta_api.post_webhook(endpoint, body, SECRET)[0] == 200
+
+    def told() -> list[notifications.NotificationView]:
+        with db.read() as s:
+            return [
+                n
+                for n in notifications.list_notifications(s)
+                if n.kind == notifications.NotificationKind.MESSAGE_FAILED
+            ]
+
+    await until(lambda: bool(told()))
+    [note] = told()
+    assert (note.title, note.title_en) == (
+        "ตอบความเห็นในไลฟ์ไม่สำเร็จ",
+        "Reply to a live comment not sent",
+    )
+    assert "900100200_9" in note.body and "code 10" in note.body_en
+    assert _comments(db)["900100200_9"] == (Result.RESERVED.value, 1)  # the cart stays
+    assert meta_api.delivered() == []
