@@ -37,6 +37,8 @@ class Channel(StrEnum):
     LINE = "line"
     POS = "pos"
     MANUAL = "manual"
+    MESSENGER = "messenger"  # a Facebook Page's chats, through the relay's Meta webhook
+    INSTAGRAM = "instagram"  # an Instagram professional account's chats, the same way
 
 
 class MovementReason(StrEnum):
@@ -62,6 +64,8 @@ class IdentityKind(StrEnum):
     WIDGET = "widget"
     EMAIL = "email"
     WALKIN = "walkin"
+    MESSENGER = "messenger"  # a page-scoped id (PSID)
+    INSTAGRAM = "instagram"  # an Instagram-scoped id (IGSID)
 
 
 class ConversationStatus(StrEnum):

@@ -55,6 +55,8 @@ CHANNEL: dict[str, tuple[str, str]] = {
     "line": ("LINE", "LINE"),
     "pos": ("หน้าร้าน", "Counter"),
     "manual": ("บันทึกเอง", "Entered by hand"),
+    "messenger": ("Messenger", "Messenger"),
+    "instagram": ("Instagram", "Instagram"),
 }
 
 # A customer's stage in the sales pipeline (Customers board, the inbox's customer panel, flows'

@@ -91,9 +91,11 @@ class Base(DeclarativeBase):
 # ---------------------------------------------------------------------------- enums
 
 
-def _enum(enum: type[StrEnum], name: str) -> String:
-    """Enums are stored as their text value (readable in any SQLite browser)."""
-    return String(max(len(m.value) for m in enum) + 8)
+def _enum(enum: type[StrEnum], name: str, length: int | None = None) -> String:
+    """Enums are stored as their text value (readable in any SQLite browser). ``length``: the
+    column's declared length when values were added later (SQLite does not enforce it; the
+    schema stays as created, so no migration rebuilds big tables for it)."""
+    return String(length or max(len(m.value) for m in enum) + 8)
 
 
 # ---------------------------------------------------------------------------- shop
@@ -329,7 +331,7 @@ class CustomerIdentity(Base):
     customer_id: Mapped[int] = mapped_column(
         ForeignKey("customers.id", ondelete="CASCADE"), index=True
     )
-    kind: Mapped[str] = mapped_column(_enum(IdentityKind, "kind"))
+    kind: Mapped[str] = mapped_column(_enum(IdentityKind, "kind", 14))
     value: Mapped[str] = mapped_column(String(200))
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
 
@@ -362,7 +364,7 @@ class Order(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     number: Mapped[str] = mapped_column(String(30), unique=True)
-    channel: Mapped[str] = mapped_column(_enum(Channel, "channel"))
+    channel: Mapped[str] = mapped_column(_enum(Channel, "channel", 14))
     status: Mapped[str] = mapped_column(_enum(OrderStatus, "status"), default=OrderStatus.PENDING)
     customer_id: Mapped[int | None] = mapped_column(
         ForeignKey("customers.id", ondelete="SET NULL"), index=True
@@ -550,7 +552,7 @@ class Conversation(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     ref: Mapped[str] = mapped_column(String(200), unique=True)
-    channel: Mapped[str] = mapped_column(_enum(Channel, "channel"))
+    channel: Mapped[str] = mapped_column(_enum(Channel, "channel", 14))
     customer_id: Mapped[int | None] = mapped_column(
         ForeignKey("customers.id", ondelete="SET NULL"), index=True
     )

@@ -40,7 +40,11 @@ def conversation_title(conv: ConversationView) -> str:
     """The name to show: the customer's, else "Web visitor #a1b2" / "LINE user #a1b2"."""
     if conv.customer_name or conv.title:
         return conv.customer_name or conv.title
-    who = t("LINE user") if conv.channel == "line" else t("Web visitor")
+    who = {
+        "line": t("LINE user"),
+        "messenger": t("Messenger user"),
+        "instagram": t("Instagram user"),
+    }.get(conv.channel, t("Web visitor"))
     return f"{who} #{conv.ref[-4:]}"
 
 

@@ -728,7 +728,7 @@ class InboxScreen(QWidget):
             self.who.setText(self.tr("Choose a chat"))
             self.where.setText(self.tr("Messages from the web widget and LINE appear here"))
             return
-        channel = "LINE" if conv.channel == "line" else self.tr("Website chat")  # as on orders
+        channel = glossary.name_of(glossary.CHANNEL, conv.channel, current_language())
         phone = f" · {format_phone(conv.customer_phone)}" if conv.customer_phone else ""
         state = answering(conv)
         self.who.setText(conversation_title(conv))

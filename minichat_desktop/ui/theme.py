@@ -80,7 +80,14 @@ BLUE = "#2563EB"  # a person answering a chat, a flow's message step
 # Colours that stand for data: what they mean is fixed, so they live here too.
 LINE_GREEN = "#06C755"  # LINE's brand green (the LINE channel, the preview's avatar)
 LINE_CHAT_BG = "#8CABD9"  # LINE's default chat background
-CHANNEL_COLORS = {"line": LINE_GREEN, "widget": "#2D7FF9", "pos": AMBER, "manual": FAINT}
+CHANNEL_COLORS = {
+    "line": LINE_GREEN,
+    "widget": "#2D7FF9",
+    "pos": AMBER,
+    "manual": FAINT,
+    "messenger": "#0866FF",
+    "instagram": "#D62976",
+}
 FLOW_STEP_COLORS = {
     "message": BLUE,
     "question": GREEN,

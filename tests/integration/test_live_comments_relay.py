@@ -180,3 +180,40 @@ async def test_a_private_reply_meta_refuses_is_told_to_the_owner_in_metas_words(
     assert "900100200_9" in note.body and "code 10" in note.body_en
     assert _comments(db)["900100200_9"] == (Result.RESERVED.value, 1)  # the cart stays
     assert meta_api.delivered() == []
+
+
+async def test_messenger_and_instagram_chats_reach_the_inbox_and_a_reply_goes_back(
+    relay: Any, db: Database, desktop: RelayClient, meta_api: FakeMeta
+) -> None:
+    """A shopper writing to the Page on Messenger and another on Instagram: each is a
+    conversation of its own channel with a customer of its own (the link once stopped on
+    a conversation id it did not know, and again at every restart), and the shop's reply
+    reaches Meta inside the 24-hour window."""
+    from minichat_desktop.domain.conversations import conversations as convs
+    from minichat_desktop.domain.models import Conversation, CustomerIdentity
+    from relay import protocol as p
+
+    r, shop_id, _ = relay
+    endpoint = f"{r.url}/meta/{shop_id}/webhook"
+    hello = webhook("page", PAGE, user_message(PSID, PAGE, "m_1", text="มีไซส์ M ไหมคะ"))
+    assert meta_api.post_webhook(endpoint, hello, SECRET)[0] == 200
+    insta = webhook("instagram", PAGE, user_message(OTHER, PAGE, "m_2", text="ราคาเท่าไหร่"))
+    assert meta_api.post_webhook(endpoint, insta, SECRET)[0] == 200
+
+    def chats() -> dict[str, str]:
+        with db.read() as s:
+            return dict(s.execute(select(Conversation.ref, Conversation.channel)).all())
+
+    await until(lambda: len(chats()) == 2)
+    assert chats() == {f"messenger:{PSID}": "messenger", f"instagram:{OTHER}": "instagram"}
+    with db.read() as s:
+        kinds = set(s.scalars(select(CustomerIdentity.kind)))
+    assert {"messenger", "instagram"} <= kinds
+    with db.write() as s:
+        conv = convs.find_conversation(s, f"messenger:{PSID}")
+        assert conv is not None
+        convs.queue_outgoing(s, conv.id, p.Text("มีค่ะ"), "owner")
+    await until(lambda: any(b["recipient"] == {"id": PSID} for b in meta_api.delivered()))
+    sent = next(b for b in meta_api.delivered() if b["recipient"] == {"id": PSID})
+    assert sent["message"]["text"] == "มีค่ะ" and sent["messaging_type"] == "RESPONSE"
+    assert desktop.online

@@ -176,11 +176,20 @@ def new_uid() -> str:
     return "d" + dt.datetime.now(dt.UTC).strftime("%y%m%d%H%M%S") + secrets.token_hex(6)
 
 
+# A conversation's channel and the customer identity it carries, by its id's prefix (docs/
+# protocol.md §2).
+_CHANNELS: dict[str, tuple[Channel, IdentityKind]] = {
+    "line": (Channel.LINE, IdentityKind.LINE),
+    "widget": (Channel.WIDGET, IdentityKind.WIDGET),
+    "messenger": (Channel.MESSENGER, IdentityKind.MESSENGER),
+    "instagram": (Channel.INSTAGRAM, IdentityKind.INSTAGRAM),
+}
+
+
 def _channel_of(ref: str) -> Channel:
-    if ref.startswith("line:"):
-        return Channel.LINE
-    if ref.startswith("widget:"):
-        return Channel.WIDGET
+    found = _CHANNELS.get(ref.partition(":")[0])
+    if found is not None and ref.partition(":")[2]:
+        return found[0]
     raise UserError("conversation.bad_ref", f"unknown conversation id {ref!r}", ref=ref)
 
 
@@ -223,7 +232,7 @@ def _ensure_conversation(session: Session, ref: str, at: dt.datetime) -> tuple[C
     if c is not None:
         return c, False
     channel = _channel_of(ref)
-    kind = IdentityKind.LINE if channel == Channel.LINE else IdentityKind.WIDGET
+    kind = _CHANNELS[ref.partition(":")[0]][1]
     customer = customers.find_or_create(session, kind, ref.split(":", 1)[1], "relay")
     c = Conversation(
         ref=ref,

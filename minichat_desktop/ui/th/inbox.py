@@ -54,6 +54,8 @@ TEXTS = {
     "Waiting for reply": "รอตอบ",
     "Web visitor": "ลูกค้าจากเว็บ",
     "LINE user": "ผู้ใช้ LINE",
+    "Messenger user": "ผู้ใช้ Messenger",
+    "Instagram user": "ผู้ใช้ Instagram",
     "[picture loading…]": "[กำลังโหลดรูป…]",
     "Not sent: the relay refused this message. Notifications (the bell) say why.": (
         "ส่งไม่สำเร็จ: รีเลย์ไม่รับข้อความนี้ ดูสาเหตุได้ที่การแจ้งเตือน (รูปกระดิ่ง)"
