@@ -10,6 +10,7 @@ from __future__ import annotations
 __all__ = [
     "ACTORS",
     "CHANNEL",
+    "CHAT_STATE",
     "OPENING_STOCK",
     "ORDER_STATUS",
     "PAYMENT_METHOD",
@@ -79,6 +80,13 @@ SEGMENT: dict[str, tuple[str, str]] = {
     "hibernating": ("เงียบหาย", "Hibernating"),
     "lost": ("หายไปแล้ว", "Lost customer"),
     "": ("ยังไม่มีออเดอร์", "No orders yet"),
+}
+# Who answers a chat now (the inbox's chip: the bot, nobody yet — the owner is needed —, or a
+# person who took it over).
+CHAT_STATE: dict[str, tuple[str, str]] = {
+    "bot": ("บอท", "Bot"),
+    "needs_you": ("รอคุณ", "Needs you"),
+    "you": ("คนตอบ", "Human"),
 }
 # Why a stock movement happened (the product's stock ledger).
 STOCK_REASON: dict[str, tuple[str, str]] = {

@@ -16,10 +16,11 @@ from PySide6.QtCore import QAbstractListModel, QModelIndex, QPersistentModelInde
 from PySide6.QtGui import QColor, QFont, QFontMetrics, QPainter, QPainterPath, QPen, QPixmap
 from PySide6.QtWidgets import QStyle, QStyledItemDelegate, QStyleOptionViewItem, QWidget
 
+from minichat_desktop.domain import glossary
 from minichat_desktop.domain.inbox_reads import ConversationView, MessageView
 from minichat_desktop.domain.thai import format_baht, format_phone
 from minichat_desktop.ui import i18n, theme
-from minichat_desktop.ui.i18n import t
+from minichat_desktop.ui.i18n import current_language, t
 
 ROLE_ITEM = Qt.ItemDataRole.UserRole + 1
 Index = QModelIndex | QPersistentModelIndex
@@ -68,12 +69,8 @@ def answering(conv: ConversationView) -> Answering:
 
 
 def answering_chip(state: Answering) -> str:
-    """The chip's word: บอท / รอคุณ / คนตอบ."""
-    return {
-        Answering.BOT: t("bot"),
-        Answering.NEEDS_YOU: t("needs you"),
-        Answering.YOU: t("human"),
-    }[state]
+    """The chip's word: บอท / รอคุณ / คนตอบ (domain.glossary)."""
+    return glossary.name_of(glossary.CHAT_STATE, state.value, current_language())
 
 
 class ConversationListModel(QAbstractListModel):

@@ -18,6 +18,7 @@ from minichat_desktop.domain.enums import (
     PipelineStatus,
 )
 from minichat_desktop.domain.glossary import ACTORS, actor_name, stock_note
+from minichat_desktop.ui.chat_models import Answering
 
 
 @pytest.mark.parametrize(
@@ -50,6 +51,7 @@ def test_the_apps_own_stock_notes_are_translated_and_reasons_kept() -> None:
         (glossary.CHANNEL, Channel),
         (glossary.PIPELINE, PipelineStatus),
         (glossary.STOCK_REASON, MovementReason),
+        (glossary.CHAT_STATE, Answering),
     ],
 )
 def test_every_stored_code_has_one_word_in_each_language(

@@ -60,9 +60,6 @@ TEXTS = {
     "Not sent: the relay refused this message. Notifications (the bell) say why.": (
         "ส่งไม่สำเร็จ: รีเลย์ไม่รับข้อความนี้ ดูสาเหตุได้ที่การแจ้งเตือน (รูปกระดิ่ง)"
     ),
-    "bot": "บอท",
-    "human": "คนตอบ",
-    "needs you": "รอคุณ",
     "out of stock": "สินค้าหมด",
     "stock": "สต็อก",
     "tags, comma separated": "แท็ก คั่นด้วยจุลภาค",
