@@ -483,7 +483,7 @@ class MessageDelegate(QStyledItemDelegate):
         colour = theme.RED if m.state == "failed" else theme.MUTED
         meta_rect = QRect(bubble.left(), bubble.bottom() + 2, bubble.width(), fm.height())
         if not incoming:
-            who = t("bot") if m.author == "bot" else m.author
+            who = glossary.actor_name(m.author, current_language())  # บอท, เจ้าของร้าน, a name
             meta = f"{who} · {meta}"
             mark = STATE_ICONS.get(m.state)
             if mark is not None:
