@@ -495,6 +495,9 @@ class OrdersScreen(QWidget):
         bar.addWidget(self.title)
         bar.addSpacing(12)
         bar.addWidget(self.search, 1)
+        # "Orders of one customer" sits by the search it narrows (the filter row is full at
+        # the window's minimum width)
+        bar.addWidget(self.customer_chip)
         bar.addWidget(self.templates_button)
         return bar
 
@@ -513,7 +516,6 @@ class OrdersScreen(QWidget):
         filters.addWidget(self.min_total)
         filters.addWidget(QLabel("–"))
         filters.addWidget(self.max_total)
-        filters.addWidget(self.customer_chip)
         filters.addStretch(1)
         return filters
 
