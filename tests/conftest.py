@@ -71,3 +71,28 @@ def meta_api() -> Iterator[FakeMeta]:
     fake = FakeMeta("page-token-1")
     yield fake
     fake.close()
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    """Free the Qt objects the tests left while the application object still exists: left to
+    Python's exit, they are freed in any order, after it, and Qt may crash the process then
+    (a run that passed ended with a segmentation fault)."""
+    import gc
+    import sys
+
+    if "PySide6.QtWidgets" not in sys.modules:
+        return  # a run without Qt (the relay's tests alone)
+    from PySide6.QtCore import QCoreApplication, QEvent
+    from PySide6.QtWidgets import QApplication
+
+    app = QApplication.instance()
+    if app is None:
+        return
+    for widget in QApplication.topLevelWidgets():
+        widget.close()
+        widget.deleteLater()
+    QCoreApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)
+    gc.collect()
+    theme = sys.modules.get("minichat_desktop.ui.theme")
+    if theme is not None:
+        theme.icon_pixmap.cache_clear()

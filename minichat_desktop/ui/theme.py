@@ -26,6 +26,7 @@ draws and take colours for what they paint from the palette below:
 
 from __future__ import annotations
 
+import atexit
 import functools
 import logging
 from collections.abc import Callable, Sequence
@@ -152,6 +153,7 @@ def apply(app: QApplication) -> None:
     app.setStyle("Fusion")
     app.setStyleSheet(STYLE)
     app.setWindowIcon(icon("minichat"))
+    app.aboutToQuit.connect(icon_pixmap.cache_clear)
 
 
 def icon(name: str, color: str | None = None, size: int = 16) -> QIcon:
@@ -179,6 +181,11 @@ def icon_pixmap(name: str, color: str = INK, size: int = 16) -> QPixmap:
     painter.end()
     pm.setDevicePixelRatio(ratio)
     return pm
+
+
+# The cache holds Qt pixmaps: empty it while Qt is still there (at exit, Python would free
+# them in any order, after the application object, and Qt may crash the process then).
+atexit.register(icon_pixmap.cache_clear)
 
 
 def dot(color: str, size: int = 10) -> QPixmap:
