@@ -4,7 +4,10 @@ async slots run."""
 
 from __future__ import annotations
 
+import asyncio
+import asyncio.runners
 import gc
+import sys
 from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 
@@ -17,6 +20,41 @@ from minichat_desktop.ui import i18n
 from minichat_desktop.ui.app import build_context
 from minichat_desktop.ui.context import AppContext
 from minichat_desktop.ui.gc_thread import GuiThreadCollector
+
+
+def _cancel_all_tasks_bounded(loop: asyncio.AbstractEventLoop) -> None:
+    """asyncio's own, but the wait for the cancelled tasks is bounded: a task that does not
+    end on cancellation (once seen in CI, after a dashboard test, never reproduced) would
+    otherwise keep a test's teardown — and the whole run — waiting forever. Such tasks are
+    named on stderr and left; every other outcome is as asyncio's."""
+    to_cancel = asyncio.all_tasks(loop)
+    if not to_cancel:
+        return
+    for task in to_cancel:
+        task.cancel()
+    ended = asyncio.gather(*to_cancel, return_exceptions=True)
+    timer = loop.call_later(TEARDOWN_WAIT, loop.stop)
+    try:
+        loop.run_until_complete(ended)
+    except RuntimeError:  # stopped by the timer
+        stuck = [t for t in to_cancel if not t.done()]
+        sys.stderr.write(f"tasks that ignored their cancellation for {TEARDOWN_WAIT} s: {stuck}\n")
+        return
+    finally:
+        timer.cancel()
+    for task in to_cancel:
+        if not task.cancelled() and task.exception() is not None:
+            loop.call_exception_handler(
+                {
+                    "message": "unhandled exception during test teardown",
+                    "exception": task.exception(),
+                    "task": task,
+                }
+            )
+
+
+TEARDOWN_WAIT = 15.0
+asyncio.runners._cancel_all_tasks = _cancel_all_tasks_bounded  # type: ignore[attr-defined]
 
 
 def _qt_loop() -> qasync.QEventLoop:
