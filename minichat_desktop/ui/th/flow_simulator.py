@@ -35,15 +35,6 @@ TEXTS = {
     "Start the flow": "เริ่มโฟลว์",
     # steps, as the caption under a message names them
     "Step": "ขั้นตอน",
-    "Show products": "แสดงสินค้าแนะนำ",
-    "Show the cart": "แสดงตะกร้า",
-    "Add to cart": "ใส่ตะกร้า",
-    "Start checkout": "เริ่มสั่งซื้อ",
-    "Tag the customer": "ติดแท็กลูกค้า",
-    "Set pipeline status": "ตั้งสถานะลูกค้า",
-    "Notify the owner": "แจ้งเตือนเจ้าของร้าน",
-    "Give a discount": "ให้โค้ดส่วนลด",
-    "Save the rating": "บันทึกคะแนนรีวิว",
     # spans of time
     "1 day": "1 วัน",
     "%1 days": "%1 วัน",
