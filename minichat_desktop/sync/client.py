@@ -653,13 +653,16 @@ class RelayClient:
 
     async def _send_outbox(self, ws: ClientConnection) -> None:
         while True:
+            # Cleared before the read, never after: a reply queued while the outbox is being
+            # read (or sent) sets it again and is read on the next turn instead of waiting
+            # for the resend below.
+            self._outbox_wake.clear()
             items = await self._db(self._pending)
             for uid, frame in items:
                 if uid in self._in_flight:
                     continue
                 self._in_flight.add(uid)
                 await ws.send(p.encode_obj(frame))
-            self._outbox_wake.clear()
             try:
                 await asyncio.wait_for(self._outbox_wake.wait(), 5.0)
             except TimeoutError:

@@ -34,7 +34,7 @@ async def press(shopper: Shopper, uid: str, data: str, label: str = "") -> None:
 
 
 async def replies(shopper: Shopper, count: int) -> list[dict[str, Any]]:
-    return [await shopper.next_message(timeout=10) for _ in range(count)]
+    return [await shopper.next_message() for _ in range(count)]
 
 
 def png() -> bytes:
@@ -153,5 +153,5 @@ async def test_no_reply_in_human_mode_and_none_when_the_bot_is_switched_off(
     client.wake()
     assert (await shopper.next_message())["state"] == "ended"
     await shopper.say("w-3", "หมวกแก๊ปราคาเท่าไหร่คะ")
-    reply = await shopper.next_message(timeout=10)
+    reply = await shopper.next_message()
     assert "ราคา ฿199 " in json.dumps(reply, ensure_ascii=False)

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import random
+import time
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 from typing import Any
@@ -237,3 +239,31 @@ async def test_the_link_catches_the_relay_up_with_no_screen_open(relay: Any, db:
     finally:
         await client.stop()
         await asyncio.wait_for(task, 10)
+
+
+async def test_a_reply_queued_while_the_outbox_is_being_read_goes_at_once(
+    shopper_for: Any, db: Database, desktop: Any
+) -> None:
+    """Replies queued one after another from another thread, as the bot queues its answers,
+    each a moment after the shopper got the one before: the moment the link reads the outbox
+    again because the relay accepted that one. Each reaches the shopper at once. A wake that
+    came during that read was lost, and the reply waited for the 5-second resend (a bot answer
+    once came 5 s late)."""
+    _client, rec = await desktop()
+    shopper = shopper_for()
+    await shopper.connect()
+    await shopper.say("m1", "สวัสดีค่ะ")
+    await until(lambda: len(rec.stored) == 1)
+    cid = rec.stored[0].conversation.id
+    rng = random.Random(7)
+
+    def queue(text: str, pause: float) -> None:
+        time.sleep(pause)
+        with db.write() as s:
+            convs.send_text(s, cid, text, "owner")  # the link hears of it from the database
+
+    for n in range(150):
+        text = f"ข้อความที่ {n} 🙂"
+        await asyncio.to_thread(queue, text, rng.uniform(0, 0.012))
+        # a lost wake is repaired by the resend 5 s later: it must be here well before
+        assert (await shopper.next_message(timeout=2.5))["text"] == text

@@ -8,6 +8,7 @@ import asyncio
 import asyncio.runners
 import gc
 import sys
+import time
 from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 
@@ -23,25 +24,37 @@ from minichat_desktop.ui.gc_thread import GuiThreadCollector
 
 
 def _cancel_all_tasks_bounded(loop: asyncio.AbstractEventLoop) -> None:
-    """asyncio's own, but the wait for the cancelled tasks is bounded: a task that does not
-    end on cancellation (once seen in CI, after a dashboard test, never reproduced) would
-    otherwise keep a test's teardown — and the whole run — waiting forever. Such tasks are
-    named on stderr and left; every other outcome is as asyncio's."""
+    """asyncio's own, but the wait for the cancelled tasks survives the loop stopping early and
+    is bounded. A CI run once stopped it at once: the loop ended before a task cancelled at
+    teardown had run a single step (a stop left over from the test's own run, as far as we can
+    tell), the task was destroyed pending and failed the next test. Stopped early, the wait
+    starts the loop again; a task that still has not ended after ``TEARDOWN_WAIT`` s (it
+    ignores its cancellation) is named on stderr and kept, so that it cannot fail a later test
+    when it is freed. Every other outcome is as asyncio's."""
     to_cancel = asyncio.all_tasks(loop)
     if not to_cancel:
         return
     for task in to_cancel:
         task.cancel()
     ended = asyncio.gather(*to_cancel, return_exceptions=True)
-    timer = loop.call_later(TEARDOWN_WAIT, loop.stop)
-    try:
-        loop.run_until_complete(ended)
-    except RuntimeError:  # stopped by the timer
-        stuck = [t for t in to_cancel if not t.done()]
-        sys.stderr.write(f"tasks that ignored their cancellation for {TEARDOWN_WAIT} s: {stuck}\n")
-        return
-    finally:
-        timer.cancel()
+    deadline = time.monotonic() + TEARDOWN_WAIT
+    early = 0
+    while not ended.done():
+        left = deadline - time.monotonic()
+        if left <= 0:
+            stuck = [t for t in to_cancel if not t.done()]
+            sys.stderr.write(f"tasks that ignored cancellation for {TEARDOWN_WAIT} s: {stuck}\n")
+            _STUCK.extend(stuck)
+            return
+        timer = loop.call_later(left, loop.stop)
+        try:
+            loop.run_until_complete(ended)
+        except RuntimeError:  # the loop stopped before they ended (this wait's timer or not)
+            early += 1
+        finally:
+            timer.cancel()
+    if early:
+        sys.stderr.write(f"the loop stopped {early} time(s) before the cancelled tasks ended\n")
     for task in to_cancel:
         if not task.cancelled() and task.exception() is not None:
             loop.call_exception_handler(
@@ -53,6 +66,7 @@ def _cancel_all_tasks_bounded(loop: asyncio.AbstractEventLoop) -> None:
             )
 
 
+_STUCK: list[asyncio.Task[object]] = []
 TEARDOWN_WAIT = 15.0
 asyncio.runners._cancel_all_tasks = _cancel_all_tasks_bounded  # type: ignore[attr-defined]
 

@@ -45,8 +45,10 @@ class Shopper:
     async def say(self, uid: str, text: str) -> None:
         await self.ws.send(p.encode(p.WidgetSend(p.Message(uid, p.Text(text)))))
 
-    async def next_message(self, timeout: float = 5) -> dict[str, Any]:
-        """The next message from the shop (from the history first), acknowledged."""
+    async def next_message(self, timeout: float = 20) -> dict[str, Any]:
+        """The next message from the shop (from the history first), acknowledged. The wait is
+        generous (a loaded CI machine once took longer than 5 s); one that runs out says what
+        the relay logged, to tell a slow machine from a lost message."""
 
         async def wait() -> dict[str, Any]:
             while True:
@@ -58,6 +60,12 @@ class Shopper:
         if self.waiting:
             message = self.waiting.pop(0)
         else:
-            message = await asyncio.wait_for(wait(), timeout)
+            try:
+                message = await asyncio.wait_for(wait(), timeout)
+            except TimeoutError:
+                tail = self.relay.log()[-4000:]
+                raise TimeoutError(
+                    f"no message from the shop in {timeout} s; the relay logged:\n{tail}"
+                ) from None
         self.got.add(message["id"])
         return message
