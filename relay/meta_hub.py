@@ -25,6 +25,7 @@ from relay import protocol as p
 from relay.bodies import BodyTooLarge
 from relay.images import ImageRejected, check_image
 from relay.meta_store import MetaCredentials, MetaOutboxItem, MetaStore
+from relay.meta_verify import verify_meta
 from relay.storage import NotFound, Store, StoreError, now_iso
 
 
@@ -428,6 +429,9 @@ class MetaHub:
             )
             conn.send_frame(p.Ok(frame.ref))
             return True
+        if isinstance(frame, p.VerifyMeta):
+            self._verify(shop_id, conn, frame)
+            return True
         if isinstance(frame, p.Send) and is_comment(frame.conversation):
             return self._private_reply(shop_id, conn, frame)
         if not isinstance(frame, p.Send | p.Typing | p.Read) or not is_meta(frame.conversation):
@@ -441,6 +445,18 @@ class MetaHub:
             self.sender_action(shop_id, frame.conversation, "mark_seen")
             return False  # the common path marks the messages read
         return self._send(shop_id, conn, frame)
+
+    def _verify(self, shop_id: str, conn: Conn, frame: p.VerifyMeta) -> None:
+        """Answer ``meta_verify`` when the Graph API has answered (seconds: the desktop's
+        other frames are not held up meanwhile)."""
+        creds = self.store.credentials(shop_id)
+
+        async def go() -> None:
+            result = await verify_meta(shop_id, creds, frame)
+            log.info("shop %s: meta verify: %s", shop_id, result.result.value)
+            conn.send_frame(result)
+
+        self.hub.spawn(go())
 
     def _send(self, shop_id: str, conn: Conn, frame: p.Send) -> bool:
         """A shop message to Messenger or Instagram: refused at once (an ``error`` frame with

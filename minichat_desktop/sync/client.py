@@ -242,23 +242,36 @@ class RelayClient:
             return False
         return True
 
+    async def _ask(self, make: Callable[[str], p.Frame], timeout: float) -> Any:
+        """Send the frame ``make(ref)`` and wait for the answer carrying ``ref`` (or an
+        ``error`` about it). None when offline or no answer came within ``timeout`` s."""
+        ref = _ref("verify")
+        future: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
+        self._asked[ref] = future
+        frame = make(ref)
+        try:
+            if not await self.send_live(frame):
+                return None
+            return await asyncio.wait_for(future, timeout)
+        except TimeoutError:
+            log.info("relay link: no answer to %s %s within %.0f s", frame.TYPE, ref, timeout)
+            return None
+        finally:
+            self._asked.pop(ref, None)
+
     async def verify_line(self, endpoint: str, timeout: float = 40.0) -> p.LineVerified | None:
         """Ask the relay to verify the shop's LINE channel (``line_verify``) against the
         webhook URL ``endpoint``. None when offline, the relay refused the frame, or no answer
         came within ``timeout`` seconds (LINE may take a while to answer the relay)."""
-        ref = _ref("verify")
-        future: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
-        self._asked[ref] = future
-        try:
-            if not await self.send_live(p.VerifyLine(ref, endpoint)):
-                return None
-            answer = await asyncio.wait_for(future, timeout)
-        except TimeoutError:
-            log.info("relay link: no answer to line_verify %s within %.0f s", ref, timeout)
-            return None
-        finally:
-            self._asked.pop(ref, None)
+        answer = await self._ask(lambda ref: p.VerifyLine(ref, endpoint), timeout)
         return answer if isinstance(answer, p.LineVerified) else None
+
+    async def verify_meta(self, timeout: float = 40.0) -> p.MetaVerified | None:
+        """Ask the relay to verify the shop's Facebook Page / Instagram connection
+        (``meta_verify``) with the credentials it holds. None when offline, the relay refused
+        the frame, or no answer came within ``timeout`` seconds."""
+        answer = await self._ask(p.VerifyMeta, timeout)
+        return answer if isinstance(answer, p.MetaVerified) else None
 
     async def probe(self, url: str, token: str) -> Probe:
         """Test ``url`` and ``token`` with a hello of their own (:func:`probe`). A probe that
@@ -545,7 +558,7 @@ class RelayClient:
                 self.events.conversations_changed(touched)
             elif isinstance(f, p.ShopperTyping):
                 self.events.shopper_typing(f.conversation, f.state)
-            elif isinstance(f, p.LineVerified | p.Error) and f.ref in self._asked:
+            elif isinstance(f, p.LineVerified | p.MetaVerified | p.Error) and f.ref in self._asked:
                 future = self._asked.pop(str(f.ref))
                 if not future.done():
                     future.set_result(f)

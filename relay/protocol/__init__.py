@@ -1245,6 +1245,24 @@ class VerifyLine:
         return {"type": self.TYPE, "ref": self.ref, "endpoint": self.endpoint}
 
 
+@dataclass(frozen=True, slots=True)
+class VerifyMeta:
+    """Ask the relay to prove the shop's Facebook Page / Instagram connection works with the
+    credentials it holds: the Page access token and the app secret (Graph API ``/me`` with
+    ``appsecret_proof``), the app's webhook subscription on the Page and its fields, and the
+    linked Instagram account. Answered by ``meta_verified`` with the same ``ref``."""
+
+    ref: str
+    TYPE: ClassVar[str] = "meta_verify"
+
+    @classmethod
+    def from_obj(cls, obj: Mapping[str, Any]) -> VerifyMeta:
+        return cls(_id(obj, "ref"))
+
+    def to_obj(self) -> dict[str, Any]:
+        return {"type": self.TYPE, "ref": self.ref}
+
+
 # ---- relay → desktop
 
 
@@ -1592,6 +1610,75 @@ class LineVerified:
         return out
 
 
+class MetaCheck(StrEnum):
+    """What ``meta_verify`` found, first problem first."""
+
+    OK = "ok"  # token and secret accepted, the app subscribed to every field needed
+    NOT_CONFIGURED = "not_configured"  # the relay has no Meta credentials for the shop
+    TOKEN_REJECTED = "token_rejected"  # Meta refused the Page access token (code 190)
+    SECRET_WRONG = "secret_wrong"  # Meta refused the appsecret_proof: the app secret is wrong
+    NOT_SUBSCRIBED = "not_subscribed"  # the app is not subscribed to the Page's webhooks
+    FIELDS_MISSING = "fields_missing"  # subscribed, but without some fields (``missing``)
+    META_REFUSED = "meta_refused"  # another Graph API error (e.g. a permission missing)
+    META_UNREACHABLE = "meta_unreachable"  # the relay could not reach the Graph API
+    META_UNAVAILABLE = "meta_unavailable"  # the Graph API answered 5xx or "slow down"
+
+
+META_FIELDS = (
+    "messages",
+    "messaging_postbacks",
+    "message_reads",
+    "message_deliveries",
+    "message_echoes",
+    "feed",
+)  # the Page webhook fields MiniChat needs the app subscribed to
+
+
+@dataclass(frozen=True, slots=True)
+class MetaVerified:
+    """The answer to ``meta_verify``: ``result``; the Page's name and id once the token and
+    secret were accepted; the linked Instagram account's username (None: none linked, or not
+    asked yet); the webhook fields the app is not subscribed to (``missing``, from
+    :data:`META_FIELDS`); Meta's own error ``code`` and words (``detail``) when Meta said no."""
+
+    ref: str
+    result: MetaCheck
+    page_name: str | None = None
+    page_id: str | None = None
+    instagram: str | None = None
+    missing: tuple[str, ...] = ()
+    code: int | None = None
+    detail: str | None = None
+    TYPE: ClassVar[str] = "meta_verified"
+
+    @classmethod
+    def from_obj(cls, obj: Mapping[str, Any]) -> MetaVerified:
+        missing = _list(obj, "missing", "", len(META_FIELDS), required=False)
+        for i, v in enumerate(missing):
+            if v not in META_FIELDS:
+                raise ProtocolError(f"missing[{i}]: must be one of {', '.join(META_FIELDS)}")
+        return cls(
+            _id(obj, "ref"),
+            _enum(obj, "result", MetaCheck),
+            _str(obj, "page_name", max_len=200, required=False),
+            _str(obj, "page_id", max_len=64, required=False),
+            _str(obj, "instagram", max_len=100, required=False),
+            tuple(missing),
+            _int(obj, "code", lo=-(2**31), hi=2**31, required=False),
+            _str(obj, "detail", max_len=500, required=False),
+        )
+
+    def to_obj(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"type": self.TYPE, "ref": self.ref, "result": self.result.value}
+        for key in ("page_name", "page_id", "instagram", "code", "detail"):
+            value = getattr(self, key)
+            if value is not None:
+                out[key] = value
+        if self.missing:
+            out["missing"] = list(self.missing)
+        return out
+
+
 class ErrorCode(StrEnum):
     BAD_FRAME = "bad_frame"  # the frame broke the protocol; it was ignored
     UNSUPPORTED_VERSION = "unsupported_version"
@@ -1868,6 +1955,7 @@ DesktopFrame = (
     | GetLineQuota
     | VerifyLine
     | SetMetaCredentials
+    | VerifyMeta
 )
 ToDesktopFrame = (
     DesktopWelcome
@@ -1876,6 +1964,7 @@ ToDesktopFrame = (
     | ConversationNotice
     | LineQuota
     | LineVerified
+    | MetaVerified
     | Accepted
     | ShopperTyping
     | Ok
@@ -1915,6 +2004,7 @@ _DESKTOP = _table(
     GetLineQuota,
     VerifyLine,
     SetMetaCredentials,
+    VerifyMeta,
 )
 _TO_DESKTOP = _table(
     DesktopWelcome,
@@ -1923,6 +2013,7 @@ _TO_DESKTOP = _table(
     ConversationNotice,
     LineQuota,
     LineVerified,
+    MetaVerified,
     Accepted,
     ShopperTyping,
     Ok,

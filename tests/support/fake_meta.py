@@ -168,6 +168,19 @@ class FakeMeta:
         self.hold: dict[str, threading.Event] = {}  # user id -> answer sends only once set
         self.replied: set[str] = set()  # comment ids with their one private reply
         self.lock = threading.Lock()
+        # the Graph API's reads (``meta_verify``): the app the token belongs to and its secret
+        # (set: every GET must carry the right ``appsecret_proof``), the Page, the apps
+        # subscribed to its webhooks (app id -> fields), the linked Instagram account;
+        # ``graph_status`` set: every GET answers that status (500: Meta is down)
+        self.app_secret: str | None = None
+        self.app_id = "880011223344"
+        self.app_name = "MiniChat Shop App"
+        self.page_id = "1122334455"
+        self.page_name = "ร้านทดสอบ"
+        self.subscriptions: dict[str, list[str]] = {}
+        self.instagram: dict[str, str] | None = None
+        self.graph_status: int | None = None
+        self.graph_calls: list[tuple[str, dict[str, str]]] = []  # (path, query)
         self.url = ""
         self._stop: Any = None
         self._ready = threading.Event()
@@ -247,8 +260,90 @@ class FakeMeta:
             return web.Response(body=data, content_type="image/jpeg")
 
         app.router.add_post("/{version}/me/messages", messages)
+        app.router.add_get("/{version}/{node}", self._graph_get)
+        app.router.add_get("/{version}/{node}/{edge}", self._graph_get)
         app.router.add_get("/cdn/{name}", cdn)
         return app
+
+    # ---- the Graph API's reads
+
+    def _graph_refusal(self, request: web.Request) -> dict[str, Any] | None:
+        """Meta's answer to a token or ``appsecret_proof`` it refuses (None: both good). Meta
+        checks a proof whenever one is given; without one, it refuses when the app requires
+        it (here: whenever ``app_secret`` is set)."""
+        token = request.headers.get("Authorization", "").removeprefix("Bearer ")
+        token = request.query.get("access_token", token)
+        if token != self.page_token:
+            return meta_error(190, "Invalid OAuth access token - Cannot parse access token")
+        if self.app_secret is None:
+            return None
+        proof = request.query.get("appsecret_proof")
+        if proof is None:
+            message = "API calls from the server require an appsecret_proof argument"
+        else:
+            want = hmac.new(self.app_secret.encode(), token.encode(), hashlib.sha256).hexdigest()
+            if hmac.compare_digest(proof, want):
+                return None
+            message = "Invalid appsecret_proof provided in the API argument"
+        return {
+            "error": {
+                "message": message,
+                "type": "GraphMethodException",
+                "code": 100,
+                "fbtrace_id": "AbCdEfGh456",
+            }
+        }
+
+    def _graph_answer(self, node: str, edge: str, fields: str) -> dict[str, Any] | None:
+        """The body Graph answers for ``node``/``edge`` (None: no such object)."""
+        if node == "me" and not edge:
+            me = {"id": self.page_id, "name": self.page_name}
+            return {k: v for k, v in me.items() if k in (fields or "id,name").split(",")}
+        if node == "app" and not edge:
+            link = f"https://www.facebook.com/games/?app_id={self.app_id}"
+            return {"id": self.app_id, "name": self.app_name, "link": link}
+        if node != self.page_id:
+            return None
+        if edge == "subscribed_apps":
+            data = [
+                {
+                    "category": "Business",
+                    "link": "https://minichat.example/",
+                    "name": name,
+                    "id": app_id,
+                    "subscribed_fields": list(subscribed),
+                }
+                for app_id, subscribed in self.subscriptions.items()
+                for name in [self.app_name if app_id == self.app_id else f"App {app_id}"]
+            ]
+            return {"data": data}
+        if not edge and "instagram_business_account" in fields:
+            out: dict[str, Any] = {"id": self.page_id}
+            if self.instagram is not None:
+                out["instagram_business_account"] = dict(self.instagram)
+            return out
+        return None
+
+    async def _graph_get(self, request: web.Request) -> web.Response:
+        node = request.match_info["node"]
+        edge = request.match_info.get("edge", "")
+        with self.lock:
+            path = f"{node}/{edge}" if edge else node
+            self.graph_calls.append((path, dict(request.query)))
+            if self.graph_status is not None:
+                body = meta_error(2, "An unexpected error has occurred. Please retry.")
+                return web.json_response(body, status=self.graph_status)
+            refused = self._graph_refusal(request)
+            if refused is not None:
+                return web.json_response(refused, status=400)
+            answer = self._graph_answer(node, edge, request.query.get("fields", ""))
+        if answer is None:
+            unsupported = (
+                f"Unsupported get request. Object with ID '{node}' does not exist, cannot be"
+                " loaded due to missing permissions, or does not support this operation."
+            )
+            return web.json_response(meta_error(100, unsupported, 33), status=400)
+        return web.json_response(answer)
 
     def _run(self) -> None:
         asyncio.run(self._serve())

@@ -107,6 +107,7 @@ def test_all_other_frames_round_trip() -> None:
         p.SetLineCredentials("r3", None, None),
         p.GetLineQuota("r4"),
         p.VerifyLine("r5", "https://relay.example/line/shop_1/webhook"),
+        p.VerifyMeta("r6"),
     ]
     for f in desktop:
         assert p.decode_desktop_frame(p.encode(f)) == f
@@ -121,6 +122,10 @@ def test_all_other_frames_round_trip() -> None:
         p.LineVerified("v", p.LineCheck.OK, "ร้าน", "@abc", 200),
         p.LineVerified("v", p.LineCheck.SIGNATURE_WRONG, None, None, 401, "ERROR_STATUS_CODE 401"),
         p.LineVerified("v", p.LineCheck.NOT_CONFIGURED),
+        p.MetaVerified("v", p.MetaCheck.OK, "ร้าน", "1122334455", "shop.ig"),
+        p.MetaVerified("v", p.MetaCheck.FIELDS_MISSING, "ร้าน", "1", None, ("feed",)),
+        p.MetaVerified("v", p.MetaCheck.SECRET_WRONG, code=100, detail="Invalid appsecret_proof"),
+        p.MetaVerified("v", p.MetaCheck.NOT_CONFIGURED),
         p.Accepted("m", conv),
         p.ShopperTyping(conv, True),
         p.Ok("r"),
@@ -349,3 +354,14 @@ def test_line_verify_needs_an_http_endpoint() -> None:
     for endpoint in ("ftp://x/line/s/webhook", "https://a b/line/s/webhook", ""):
         with pytest.raises(p.ProtocolError, match="endpoint"):
             p.decode_desktop_frame({"type": "line_verify", "ref": "v", "endpoint": endpoint})
+
+
+def test_meta_verified_names_only_known_webhook_fields() -> None:
+    """``missing`` lists fields of META_FIELDS only, and ``code`` is an integer."""
+    base = {"type": "meta_verified", "ref": "v", "result": "fields_missing"}
+    with pytest.raises(p.ProtocolError, match=r"missing\[1\]: must be one of messages"):
+        p.decode_to_desktop({**base, "missing": ["feed", "everything"]})
+    with pytest.raises(p.ProtocolError, match="code: must be an integer"):
+        p.decode_to_desktop({**base, "code": "190"})
+    with pytest.raises(p.ProtocolError, match="result: must be one of ok, not_configured"):
+        p.decode_to_desktop({**base, "result": "fine"})
