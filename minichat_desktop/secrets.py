@@ -1,6 +1,6 @@
-"""Secrets (shop token, LINE credentials, AI and slip-check keys) live in the OS keyring, never
-in SQLite or logs. Each data folder has its own namespace, so two shops on one computer do not
-mix."""
+"""Secrets (shop token, LINE and Meta credentials, AI and slip-check keys) live in the OS
+keyring, never in SQLite or logs. Each data folder has its own namespace, so two shops on one
+computer do not mix."""
 
 from __future__ import annotations
 
@@ -13,6 +13,9 @@ from minichat_desktop.errors import EnvironmentProblem
 RELAY_TOKEN = "relay.token"
 LINE_SECRET = "line.channel_secret"
 LINE_TOKEN = "line.channel_token"
+META_APP_SECRET = "meta.app_secret"
+META_PAGE_TOKEN = "meta.page_token"
+META_VERIFY_TOKEN = "meta.verify_token"  # made by the app, pasted by the owner into Meta
 
 
 def ai_key(provider: str) -> str:

@@ -4,7 +4,7 @@ secret field with a show toggle, and a yes/no question."""
 from __future__ import annotations
 
 import secrets
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from enum import StrEnum
 
 import shiboken6
@@ -20,7 +20,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from minichat_desktop.errors import DomainError
+from minichat_desktop.errors import DomainError, UserError
 from minichat_desktop.ui import theme
 from minichat_desktop.ui.context import AppContext
 from minichat_desktop.ui.errors import error_text, show_error
@@ -199,6 +199,39 @@ class ProviderKeys:
         self.ctx.secrets.set(self.name_of(provider), None)
         self.saved[provider] = False
         self.field.setText("")
+
+
+def keep_secrets(page: Page, fields: Sequence[tuple[str, SecretField]], incomplete: str) -> bool:
+    """Store what each ``(keyring name, field)`` holds in the keyring, all or none: an empty
+    field is said (``incomplete``, a box and the page's feedback line) and focused; a keyring
+    failure is said. Returns whether all were stored."""
+    empty = [field for _, field in fields if not field.text()]
+    if empty:
+        code = "secrets.incomplete"
+        page.feedback.say(report(page, UserError(code, incomplete)), Tone.ERROR)
+        empty[0].edit.setFocus()
+        return False
+    try:
+        for name, field in fields:
+            page.ctx.secrets.set(name, field.text())
+    except DomainError as exc:
+        page.feedback.say(report(page, exc), Tone.ERROR)
+        return False
+    return True
+
+
+def forget_secrets(page: Page, fields: Sequence[tuple[str, SecretField]]) -> bool:
+    """Remove each ``(keyring name, field)`` from the keyring and empty its field (a keyring
+    failure is said, and the fields keep what they show). Returns whether all were removed."""
+    try:
+        for name, _ in fields:
+            page.ctx.secrets.set(name, None)
+    except DomainError as exc:
+        page.feedback.say(report(page, exc), Tone.ERROR)
+        return False
+    for _, field in fields:
+        field.setText("")
+    return True
 
 
 def frame_ref(kind: str) -> str:

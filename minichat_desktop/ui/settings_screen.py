@@ -1,10 +1,10 @@
 """The Settings screen: a list of pages on the left (set up, shop profile, relay, website
-widget, LINE, AI, chat, notifications and language, printers, sales bot, payment slips,
-backups), each saving on its own with a line saying what happened, and keeping what the person
-typed when something is wrong.
+widget, LINE, Facebook & Instagram, AI, chat, notifications and language, printers, sales bot,
+payment slips, backups), each saving on its own with a line saying what happened, and keeping
+what the person typed when something is wrong.
 
-Where things are kept: secrets (shop token, LINE credentials, AI and slip-check keys) only in
-the keyring via ``ctx.secrets``; this computer's preferences in ``ctx.settings``; the shop's
+Where things are kept: secrets (shop token, LINE and Meta credentials, AI and slip-check keys)
+only in the keyring via ``ctx.secrets``; this computer's preferences in ``ctx.settings``; the shop's
 settings in the shop database through domain use cases."""
 
 from __future__ import annotations
@@ -59,6 +59,7 @@ from minichat_desktop.ui.settings_common import (
     primary,
     report,
 )
+from minichat_desktop.ui.settings_meta import MetaPage
 from minichat_desktop.ui.settings_printers import PrintersPage
 from minichat_desktop.ui.settings_profile import ProfilePage
 from minichat_desktop.ui.settings_setup import SetupPage
@@ -831,6 +832,7 @@ class SettingsScreen(QWidget):
     relay = _PageSlot(RelayPage)
     widget = _PageSlot(WidgetPage)
     line = _PageSlot(LinePage)
+    meta = _PageSlot(MetaPage)
     chat = _PageSlot(ChatPage)
     notifications = _PageSlot(NotificationsPage)
     printers = _PageSlot(PrintersPage)
@@ -843,6 +845,7 @@ class SettingsScreen(QWidget):
         "relay",
         "widget",
         "line",
+        "meta",
         "chat",
         "notifications",
         "printers",
@@ -912,6 +915,7 @@ class SettingsScreen(QWidget):
             self.tr("Relay"),
             self.tr("Website widget"),
             self.tr("LINE"),
+            self.tr("Facebook & Instagram"),
             self.tr("Canned responses"),
             self.tr("Notifications and language"),
             self.tr("Printers"),

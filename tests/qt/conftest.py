@@ -130,3 +130,14 @@ def _no_box_left_open() -> Iterator[None]:
         if isinstance(w, QMessageBox) and w.isVisible()
     ]
     assert left == [], f"message boxes left open: {left}"
+
+
+@pytest.fixture
+def dialogs(qapp: QApplication) -> Iterator[list[tuple[str, str]]]:
+    """The warning and crash boxes shown, as (title, text), each closed as a person would;
+    questions are answered Yes. (A test module's own ``dialogs`` wins over this one.)"""
+    from support.boxes import Boxes
+
+    boxes = Boxes().start()
+    yield boxes.shown
+    boxes.stop()

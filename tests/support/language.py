@@ -49,6 +49,15 @@ EXTERNAL = (
     "Basic settings",
     "Branch ID", "ESC/POS", "USB", "English", "OpenRouter", "Groq", "Anthropic", "Gemini",
 )  # fmt: skip
+# Meta's developer console as the owner meets it (Settings → Facebook & Instagram), longest
+# first: "Verify token" goes before "Verify" takes its first word.
+META_CONSOLE = (
+    "Meta", "My Apps", "“Business”", "Messenger → Settings", "Access tokens", "Generate token",
+    "Page access token", "App settings → Basic", "(กด Show)", "App secret", "Webhooks",
+    "ฟิลด์ Webhook", "Callback URL", "Verify token", "Verify and save", "(Subscribe)",
+    "messages, messaging_postbacks", "message_echoes, feed",
+)  # fmt: skip
+EXTERNAL = (*META_CONSOLE, *EXTERNAL)
 # Addresses, file paths and template placeholders are not words of a language.
 _NOT_WORDS = re.compile(r"\S*(?:://|[/\\])\S*|\{\{?\w+\}?\}|\S+\.(?:com|png|jpg|co\.th)\b")
 _EN_WORD = re.compile(r"(?<![\w])[A-Za-z][A-Za-z'’]+(?![\w])")  # a word, not part of a code
