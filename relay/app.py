@@ -430,6 +430,7 @@ async def desktop_ws(request: web.Request) -> web.StreamResponse:
             shop.line_configured,
             shop.widget_config,
             shop.allowed_origins,
+            hub.meta.configured(shop.id),
         )
     )
     conn.on_drain = lambda: hub.pump_desktop(shop.id)

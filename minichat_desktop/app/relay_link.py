@@ -7,8 +7,9 @@ it could not go out (offline, or the relay lost its copy), the relay's ``welcome
 connection is compared with what the shop has and :func:`catch_up` says what to send again. The
 relay link (``sync.client``) does that by itself, whichever screens exist.
 
-LINE credentials are secrets (the keyring holds them, never the database): only *that* a change
-waits — ``"set"`` or ``"clear"`` under :data:`LINE_PENDING_KEY` — is stored here.
+LINE's and Meta's credentials are secrets (the keyring holds them, never the database): only
+*that* a change waits — ``"set"`` or ``"clear"`` under :data:`LINE_PENDING_KEY` or
+:data:`META_PENDING_KEY` — is stored here.
 """
 
 from __future__ import annotations
@@ -34,16 +35,18 @@ from relay import protocol as p
 log = logging.getLogger(__name__)
 
 LINE_PENDING_KEY = "line.pending_push"  # "set" / "clear": to send on the next connection
-LinePending = Literal["set", "clear"]
+META_PENDING_KEY = "meta.pending_push"  # the same for the Facebook Page's credentials
+Pending = Literal["set", "clear"]
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
 class CatchUp:
     """What the relay's copy lacks: the widget config and allowed origins to send (origins
-    None: leave the relay's), and a LINE change saved while offline."""
+    None: leave the relay's), and a LINE or Meta change saved while offline."""
 
     widget: tuple[p.WidgetConfig, tuple[str, ...] | None] | None
-    line: LinePending | None
+    line: Pending | None
+    meta: Pending | None = None
 
 
 def catch_up(session: Session, welcome: p.DesktopWelcome) -> CatchUp:
@@ -61,14 +64,23 @@ def catch_up(session: Session, welcome: p.DesktopWelcome) -> CatchUp:
             same_origins = origins is None or set(origins) == set(welcome.allowed_origins)
             if config != welcome.widget_config or not same_origins:
                 widget = (config, origins)
-    pending = shop.get_setting(session, LINE_PENDING_KEY)
-    return CatchUp(widget, pending if pending in ("set", "clear") else None)
+    return CatchUp(widget, _pending(session, LINE_PENDING_KEY), _pending(session, META_PENDING_KEY))
 
 
-def line_pending(session: Session, pending: LinePending | None) -> None:
+def _pending(session: Session, key: str) -> Pending | None:
+    value = shop.get_setting(session, key)
+    return "set" if value == "set" else "clear" if value == "clear" else None
+
+
+def line_pending(session: Session, pending: Pending | None) -> None:
     """Remember that the LINE credentials (``"set"``) or their removal (``"clear"``) still
     have to reach the relay; None once they did."""
     shop.put_setting(session, LINE_PENDING_KEY, pending)
+
+
+def meta_pending(session: Session, pending: Pending | None) -> None:
+    """The same for the Facebook Page's credentials (``meta_credentials``)."""
+    shop.put_setting(session, META_PENDING_KEY, pending)
 
 
 # ---------------------------------------------------------------------------- page comments

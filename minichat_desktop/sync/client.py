@@ -39,7 +39,7 @@ import secrets
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from typing import TYPE_CHECKING, Any, Protocol, TypeVar
+from typing import TYPE_CHECKING, Any, Literal, Protocol, TypeVar
 
 from minichat_desktop.app import relay_link
 from minichat_desktop.domain.activity import notifications
@@ -132,6 +132,7 @@ class RelayClient:
         events: SyncEvents,
         *,
         line_credentials: Callable[[], tuple[str | None, str | None]] | None = None,
+        meta_credentials: Callable[[], tuple[str | None, str | None, str | None]] | None = None,
         client_name: str = "minichat-desktop",
         backoff_base: float = 0.5,
         backoff_cap: float = 30.0,
@@ -146,6 +147,7 @@ class RelayClient:
         self.events = events
         self.client_name = client_name
         self._line_credentials = line_credentials
+        self._meta_credentials = meta_credentials  # app secret, page token, verify token
         self.machine = ClientSide(base=backoff_base, cap=backoff_cap, random=random)
         # What the session last said, and what was last reported (see ``status``).
         self._said = Status(LinkState.OFFLINE, "not started")
@@ -460,8 +462,8 @@ class RelayClient:
 
     async def _catch_up(self, ws: ClientConnection, welcome: p.DesktopWelcome) -> None:
         """Send what the relay's copy lacks (see :mod:`minichat_desktop.app.relay_link`);
-        tells :meth:`SyncEvents.caught_up` what went out: ``widget``, ``line_set`` or
-        ``line_cleared``."""
+        tells :meth:`SyncEvents.caught_up` what went out: ``widget``, ``line_set``,
+        ``line_cleared``, ``meta_set`` or ``meta_cleared``."""
         plan = await self._db(self._read_catch_up, welcome)
         sent: list[str] = []
         if plan.widget is not None:
@@ -470,19 +472,39 @@ class RelayClient:
             log.info("relay had an older widget config; sent the shop's")
             sent.append("widget")
         if plan.line is not None:
-            frame = p.SetLineCredentials(_ref("line"), None, None)
+            line = p.SetLineCredentials(_ref("line"), None, None)
             if plan.line == "set":
                 secret, token = self._line_credentials() if self._line_credentials else (None, None)
-                if not secret or not token:
-                    log.warning("LINE credentials to send are not in the keyring any more")
-                    await self._db(self._line_sent)
-                    return self._tell_caught_up(sent)
-                frame = p.SetLineCredentials(frame.ref, secret, token)
-            await ws.send(p.encode(frame))
-            await self._db(self._line_sent)
-            log.info("LINE credentials %s on the relay", "set" if plan.line == "set" else "cleared")
-            sent.append("line_set" if plan.line == "set" else "line_cleared")
+                line = p.SetLineCredentials(line.ref, secret, token)
+            secrets = (line.channel_secret, line.channel_token)
+            sent += await self._send_pending(ws, "line", plan.line, line, secrets)
+        if plan.meta is not None:
+            meta = p.SetMetaCredentials(_ref("meta"), None, None, None)
+            if plan.meta == "set":
+                creds = self._meta_credentials() if self._meta_credentials else (None, None, None)
+                meta = p.SetMetaCredentials(meta.ref, *creds)
+            values = (meta.app_secret, meta.page_token, meta.verify_token)
+            sent += await self._send_pending(ws, "meta", plan.meta, meta, values)
         self._tell_caught_up(sent)
+
+    async def _send_pending(
+        self,
+        ws: ClientConnection,
+        what: Literal["line", "meta"],
+        pending: relay_link.Pending,
+        frame: p.Frame,
+        secrets: tuple[str | None, ...],
+    ) -> list[str]:
+        """Send credentials (or their removal) saved while offline; the pending mark is
+        cleared either way: credentials gone from the keyring are not sent (logged)."""
+        if pending == "set" and not all(secrets):
+            log.warning("%s credentials to send are not in the keyring any more", what)
+            await self._db(self._pending_sent, what)
+            return []
+        await ws.send(p.encode(frame))
+        await self._db(self._pending_sent, what)
+        log.info("%s credentials %s on the relay", what, "set" if pending == "set" else "cleared")
+        return [f"{what}_{'set' if pending == 'set' else 'cleared'}"]
 
     def _tell_caught_up(self, sent: list[str]) -> None:
         if sent:
@@ -492,9 +514,9 @@ class RelayClient:
         with self.db.read() as s:
             return relay_link.catch_up(s, welcome)
 
-    def _line_sent(self) -> None:
+    def _pending_sent(self, what: Literal["line", "meta"]) -> None:
         with self.db.write() as s:
-            relay_link.line_pending(s, None)
+            (relay_link.line_pending if what == "line" else relay_link.meta_pending)(s, None)
 
     def _stored_after(self) -> int:
         with self.db.read() as s:

@@ -23,7 +23,15 @@ from PySide6.QtWidgets import QApplication, QMessageBox, QWidget
 
 from minichat_desktop import paths
 from minichat_desktop.errors import DomainError
-from minichat_desktop.secrets import LINE_SECRET, LINE_TOKEN, RELAY_TOKEN, Secrets
+from minichat_desktop.secrets import (
+    LINE_SECRET,
+    LINE_TOKEN,
+    META_APP_SECRET,
+    META_PAGE_TOKEN,
+    META_VERIFY_TOKEN,
+    RELAY_TOKEN,
+    Secrets,
+)
 from minichat_desktop.storage.db import Database
 from minichat_desktop.sync.qt_bridge import SyncSignals
 from minichat_desktop.ui import i18n, single_instance, theme
@@ -101,8 +109,23 @@ def start_relay_link(ctx: AppContext, **options: Any) -> RelayClient:
             log.warning("LINE credentials unavailable: %s", exc.message)
             return None, None
 
+    def meta_credentials() -> tuple[str | None, str | None, str | None]:
+        try:
+            keys = (META_APP_SECRET, META_PAGE_TOKEN, META_VERIFY_TOKEN)
+            secret, page_token, verify = (ctx.secrets.get(k) for k in keys)
+        except DomainError as exc:
+            log.warning("Facebook credentials unavailable: %s", exc.message)
+            return None, None, None
+        return secret, page_token, verify
+
     client = RelayClient(
-        ctx.ops.db, ctx.relay_url, token, ctx.signals, line_credentials=line_credentials, **options
+        ctx.ops.db,
+        ctx.relay_url,
+        token,
+        ctx.signals,
+        line_credentials=line_credentials,
+        meta_credentials=meta_credentials,
+        **options,
     )
     ctx.relay = client
     return client

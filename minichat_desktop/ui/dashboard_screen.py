@@ -29,7 +29,7 @@ from PySide6.QtCharts import (
     QPieSlice,
     QValueAxis,
 )
-from PySide6.QtCore import QDate, QDateTime, QEvent, QLocale, QMargins, Qt, QTimer, Signal
+from PySide6.QtCore import QDate, QDateTime, QEvent, QLocale, QMargins, Qt, QTimer, Signal, Slot
 from PySide6.QtGui import QColor, QFont, QPainter, QPen, QShowEvent
 from PySide6.QtWidgets import (
     QComboBox,
@@ -301,8 +301,9 @@ class DashboardScreen(QWidget):
         self._fallback.start()
         self.range_box.currentIndexChanged.connect(lambda _i: self._range_changed())
         ctx.ops.changed.connect(self.on_changed)
-        ctx.signals.messages_stored_sig.connect(lambda _m: self._data_may_have_changed())
-        ctx.signals.conversations_changed_sig.connect(lambda _c: self._data_may_have_changed())
+        # slots of this QObject, not lambdas: the context's signals outlive the screen
+        ctx.signals.messages_stored_sig.connect(self.on_chats_changed)
+        ctx.signals.conversations_changed_sig.connect(self.on_chats_changed)
 
         self.retranslate()
         self._range_changed()
@@ -378,6 +379,10 @@ class DashboardScreen(QWidget):
     def on_changed(self, topics: set[str]) -> None:
         if TOPICS & set(topics):
             self._data_may_have_changed()
+
+    @Slot(object)
+    def on_chats_changed(self, _what: object) -> None:
+        self._data_may_have_changed()
 
     def _data_may_have_changed(self) -> None:
         if self.isVisible():

@@ -24,6 +24,7 @@ from PySide6.QtWidgets import (
 )
 from qasync import asyncSlot
 
+from minichat_desktop.app import relay_link
 from minichat_desktop.errors import DomainError
 from minichat_desktop.secrets import META_APP_SECRET, META_PAGE_TOKEN, META_VERIFY_TOKEN
 from minichat_desktop.sync.status import Status
@@ -105,7 +106,10 @@ class MetaPage(Page):
         self.creds_box.setLayout(cf)
         self.secret = SecretField()
         self.token = SecretField()
-        self.cred_labels = [QLabel(), QLabel()]
+        self.cred_labels = [QLabel(), QLabel(), QLabel()]
+        self.configured = QLabel()  # whether the relay holds the credentials (its welcome says)
+        self.configured.setWordWrap(True)
+        cf.addRow(self.cred_labels[2], self.configured)
         cf.addRow(self.cred_labels[0], self.secret)
         cf.addRow(self.cred_labels[1], self.token)
         self.body.addWidget(self.creds_box)
@@ -122,9 +126,12 @@ class MetaPage(Page):
         self.body.addWidget(self.verify_result)
         self.body.addStretch(1)
 
-        self.pending: bool | None = None  # saved (True) or cleared (False) while offline
         self.answer: p.MetaVerified | None = None
+        welcome = ctx.relay.welcome if ctx.relay else None
+        # whether the relay holds the credentials: its welcome says, a save or disconnect changes
+        self.meta_configured: bool | None = welcome.meta_configured if welcome else None
         ctx.signals.welcomed_sig.connect(self.on_welcomed)
+        ctx.signals.caught_up_sig.connect(self.on_caught_up)
         ctx.signals.status_changed_sig.connect(self.on_status)
         self.retranslate()
         self.load()
@@ -155,6 +162,7 @@ class MetaPage(Page):
         self.creds_box.setTitle(self.tr("From your Meta app"))
         self.cred_labels[0].setText(self.tr("App secret"))
         self.cred_labels[1].setText(self.tr("Page access token"))
+        self.cred_labels[2].setText(self.tr("Status"))
         self.secret.retranslate()
         self.token.retranslate()
         self.disconnect_button.setText(self.tr("Disconnect Facebook"))
@@ -217,6 +225,7 @@ class MetaPage(Page):
         return f"{base}/meta/{welcome.shop_id}/webhook"
 
     def show_state(self) -> None:
+        self.show_configured()
         url = self.webhook_url()
         self.webhook.setText(url)
         self.webhook.setCursorPosition(0)  # the start of a long URL, not its end
@@ -224,14 +233,39 @@ class MetaPage(Page):
         self.copy_webhook.setEnabled(bool(url))
         self.copy_verify_token.setEnabled(bool(self.verify_token.text()))
 
-    @asyncSlot(object)
-    async def on_welcomed(self, _welcome: p.DesktopWelcome) -> None:
-        """Show the callback URL; send what was saved while the relay was not connected."""
-        if not alive(self):
+    def show_configured(self) -> None:
+        """Connected or not, as the relay last said (unknown before its first welcome)."""
+        if self.meta_configured is None:
+            self.configured.setText(self.tr("unknown until MiniChat connects to the relay"))
+            theme.tone(theme.role(self.configured, ""), "muted")
+        elif self.meta_configured:
+            self.configured.setText(self.tr("connected"))
+            theme.tone(theme.role(self.configured, "strong"), "ok")
+        else:
+            self.configured.setText(self.tr("not connected"))
+            theme.tone(theme.role(self.configured, ""), "muted")
+
+    @Slot(object)
+    def on_welcomed(self, welcome: p.DesktopWelcome) -> None:
+        """Show the callback URL and whether the relay holds the credentials (what was saved
+        while offline is sent by the relay link itself: app.relay_link)."""
+        if alive(self):
+            self.meta_configured = welcome.meta_configured
+            self.show_state()
+
+    @Slot(object)
+    def on_caught_up(self, sent: tuple[str, ...]) -> None:
+        """The relay link sent a change saved while offline."""
+        if not ({"meta_set", "meta_cleared"} & set(sent)) or not alive(self):
             return
+        self.meta_configured = "meta_set" in sent
         self.show_state()
-        if self.pending is not None:
-            await self.push(self.pending)
+        if self.feedback.tone is Tone.INFO:
+            self.feedback.say(
+                self.tr("Saved and sent. Now paste the callback URL and verify token into Meta.")
+                if "meta_set" in sent
+                else self.tr("Facebook and Instagram disconnected.")
+            )
 
     @Slot(object)
     def on_status(self, _status: Status) -> None:
@@ -310,10 +344,14 @@ class MetaPage(Page):
             frame = p.SetMetaCredentials(frame.ref, secret, token, verify)
         relay = self.ctx.relay
         sent = relay is not None and relay.online and await relay.send_live(frame)
+        await self.ctx.ops.write(
+            relay_link.meta_pending, None if sent else ("set" if connect else "clear")
+        )
         if not alive(self):
             return sent
-        self.pending = None if sent else connect
         if sent:
+            self.meta_configured = connect
+            self.show_state()
             log.info("meta credentials %s on the relay", "set" if connect else "cleared")
             self.feedback.say(
                 self.tr("Saved and sent. Now paste the callback URL and verify token into Meta.")
@@ -324,7 +362,7 @@ class MetaPage(Page):
             self.feedback.say(
                 self.tr(
                     "Saved on this computer. MiniChat is not connected to the relay: it sends "
-                    "this as soon as the connection is back (keep MiniChat open)."
+                    "this as soon as the connection is back."
                 ),
                 Tone.INFO,
             )

@@ -80,7 +80,9 @@ class SetupPage(Page):
             panel.hide()
             self.body.addWidget(panel)
         self.body.addStretch(1)
-        ctx.signals.welcomed_sig.connect(lambda _w: self.show_links())
+        # a method, not a lambda: the context's signals outlive this page, and only a slot of a
+        # QObject is disconnected when it is deleted
+        ctx.signals.welcomed_sig.connect(self.on_welcomed)
         self.retranslate()
         self.open_step(None)
 
@@ -268,6 +270,10 @@ class SetupPage(Page):
     def shop_id(self) -> str:
         welcome = self.ctx.relay.welcome if self.ctx.relay is not None else None
         return welcome.shop_id if welcome is not None else ""
+
+    @Slot(object)
+    def on_welcomed(self, _welcome: object) -> None:
+        self.show_links()
 
     def show_links(self) -> None:
         """The snippet and the webhook URL need the shop's id, known once the relay answered."""

@@ -195,7 +195,8 @@ class SetupChecklist(QWidget):
             row.skip.connect(self.on_skip)
             layout.addWidget(row)
         ctx.ops.changed.connect(self.on_changed)
-        ctx.signals.welcomed_sig.connect(lambda _w: self.refresh())
+        # a method, not a lambda: the context's signals outlive this card (see on_welcomed)
+        ctx.signals.welcomed_sig.connect(self.on_welcomed)
         self.retranslate()
 
     def retranslate(self) -> None:
@@ -218,6 +219,12 @@ class SetupChecklist(QWidget):
     def on_changed(self, topics: set[str]) -> None:
         if topics & {"shop", "catalog", "conversations"} and self.isVisible():
             self.refresh()
+
+    @Slot(object)
+    def on_welcomed(self, _welcome: object) -> None:
+        """The relay link (re)connected: the relay step may be done now. A slot of this
+        QObject, so that a deleted card is disconnected instead of starting a read for it."""
+        self.refresh()
 
     @asyncSlot()
     async def refresh(self) -> None:

@@ -1276,6 +1276,7 @@ class DesktopWelcome:
     line_configured: bool
     widget_config: WidgetConfig
     allowed_origins: tuple[str, ...] = ()
+    meta_configured: bool = False  # the relay holds the shop's Facebook/Instagram credentials
     TYPE: ClassVar[str] = "welcome"
 
     @classmethod
@@ -1289,6 +1290,8 @@ class DesktopWelcome:
             line_configured=_bool(obj, "line_configured"),
             widget_config=WidgetConfig.from_obj(_get(obj, "widget_config", "")),
             allowed_origins=parse_origins(_list(obj, "allowed_origins", "", 50, required=False)),
+            # absent from relays older than Meta
+            meta_configured="meta_configured" in obj and _bool(obj, "meta_configured"),
         )
 
     def to_obj(self) -> dict[str, Any]:
@@ -1302,6 +1305,7 @@ class DesktopWelcome:
             "line_configured": self.line_configured,
             "widget_config": self.widget_config.to_obj(),
             "allowed_origins": list(self.allowed_origins),
+            "meta_configured": self.meta_configured,
         }
 
 

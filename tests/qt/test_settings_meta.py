@@ -17,6 +17,8 @@ from support.fake_meta import FakeMeta
 from support.relay_proc import Relay, add_shop
 from support.waiting import until
 
+from minichat_desktop.app import relay_link
+from minichat_desktop.domain.shop import get_setting
 from minichat_desktop.secrets import (
     META_APP_SECRET,
     META_PAGE_TOKEN,
@@ -156,13 +158,16 @@ async def test_a_wrong_secret_is_named_and_disconnect_clears_it(
         assert dialogs == []
 
 
-async def test_offline_the_page_says_so_and_sends_on_connect(
+async def test_offline_the_page_says_so_and_the_link_sends_it_on_connect(
     linked: Callable[..., Session], meta_api: FakeMeta, dialogs: list[Any]
 ) -> None:
     """No relay link yet: Verify says the relay is not connected; Save keeps the secrets and
-    says they wait; once connected they reach the relay (Verify then works)."""
+    says they wait, and the shop remembers that they wait. The settings screen is closed
+    before the link connects: the link sends them by itself, and the relay's next welcome
+    says the shop is connected (the page's status line shows it)."""
     _the_app(meta_api)
     async with linked() as (ctx, page, start):
+        assert page.configured.text() == "ยังไม่ทราบ จนกว่า MiniChat จะเชื่อมต่อรีเลย์"
         assert await page.verify_now() is None
         assert page.verify_result.text().startswith("MiniChat ยังไม่ได้เชื่อมต่อรีเลย์")
         assert page.webhook.text() == "" and not page.copy_webhook.isEnabled()
@@ -171,11 +176,25 @@ async def test_offline_the_page_says_so_and_sends_on_connect(
         assert not await page.save_now()
         assert page.feedback.tone is Tone.INFO
         assert ctx.secrets.get(META_PAGE_TOKEN) == TOKEN
+
+        def waiting() -> object:
+            with ctx.ops.db.read() as s:
+                return get_setting(s, relay_link.META_PENDING_KEY)
+
+        assert waiting() == "set"
+        shiboken6.delete(page.window())  # the settings screen is gone
         start()
-        await until(lambda: page.pending is None, 10)
-        assert page.feedback.tone is Tone.OK
-        answer = await page.verify_now()
-        assert answer is not None and answer.page_name == "ร้านทดสอบ"
+        await until(lambda: waiting() is None, 10)
+        relay = ctx.relay
+        assert relay is not None
+        answer = await relay.verify_meta()
+        assert answer is not None and answer.result is p.MetaCheck.OK
+        assert answer.page_name == "ร้านทดสอบ"
+        relay.reconfigure()  # connect again: the welcome now says the relay holds them
+        await until(lambda: relay.welcome is not None and relay.welcome.meta_configured, 10)
+        screen = SettingsScreen(ctx)
+        assert screen.meta.configured.text() == "เชื่อมต่อแล้ว"
+        shiboken6.delete(screen)
         assert dialogs == []
 
 

@@ -34,7 +34,11 @@ TEXTS = {
     "Saved and sent. Now paste the callback URL and verify token into Meta.": "บันทึกและส่งแล้ว ต่อไปให้นำ Callback URL และ Verify token ไปวางในแอป Meta",
     "Facebook and Instagram disconnected.": "ยกเลิกการเชื่อมต่อ Facebook และ Instagram แล้ว",
     "Saved on this computer. MiniChat is not connected to the relay: it sends this as soon as "
-    "the connection is back (keep MiniChat open).": "บันทึกไว้ในเครื่องนี้แล้ว แต่ตอนนี้ MiniChat ยังไม่ได้เชื่อมต่อรีเลย์ จะส่งให้ทันทีที่เชื่อมต่อได้ (เปิด MiniChat ค้างไว้)",
+    "the connection is back.": "บันทึกไว้ในเครื่องนี้แล้ว แต่ตอนนี้ MiniChat ยังไม่ได้เชื่อมต่อรีเลย์ จะส่งให้เองทันทีที่เชื่อมต่อได้",
+    "Status": "สถานะ",
+    "connected": "เชื่อมต่อแล้ว",
+    "not connected": "ยังไม่ได้เชื่อมต่อ",
+    "unknown until MiniChat connects to the relay": "ยังไม่ทราบ จนกว่า MiniChat จะเชื่อมต่อรีเลย์",
     "MiniChat is not connected to the relay, so Facebook cannot be checked. Connect first "
     "(Settings → Relay), then press Verify again.": "MiniChat ยังไม่ได้เชื่อมต่อรีเลย์ จึงตรวจสอบ Facebook ไม่ได้ เชื่อมต่อก่อน (ตั้งค่า → รีเลย์) แล้วกด “ตรวจสอบ” อีกครั้ง",
     "Asking Facebook…": "กำลังถาม Facebook…",
