@@ -234,6 +234,14 @@ def forget_secrets(page: Page, fields: Sequence[tuple[str, SecretField]]) -> boo
     return True
 
 
+def show_connected(label: QLabel, connected: bool | None, texts: tuple[str, str, str]) -> None:
+    """A channel's status line: ``texts`` are (unknown, connected, not connected), said as
+    the relay last told (None: it has not yet)."""
+    unknown, yes, no = texts
+    label.setText(unknown if connected is None else yes if connected else no)
+    theme.tone(theme.role(label, "strong" if connected else ""), "ok" if connected else "muted")
+
+
 def frame_ref(kind: str) -> str:
     """A fresh ``ref`` for a frame to the relay (its answer carries it back)."""
     return f"{kind}-{secrets.token_hex(4)}"

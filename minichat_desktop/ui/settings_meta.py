@@ -45,6 +45,7 @@ from minichat_desktop.ui.settings_common import (
     keep_secrets,
     primary,
     report,
+    show_connected,
 )
 from relay import protocol as p
 
@@ -235,15 +236,15 @@ class MetaPage(Page):
 
     def show_configured(self) -> None:
         """Connected or not, as the relay last said (unknown before its first welcome)."""
-        if self.meta_configured is None:
-            self.configured.setText(self.tr("unknown until MiniChat connects to the relay"))
-            theme.tone(theme.role(self.configured, ""), "muted")
-        elif self.meta_configured:
-            self.configured.setText(self.tr("connected"))
-            theme.tone(theme.role(self.configured, "strong"), "ok")
-        else:
-            self.configured.setText(self.tr("not connected"))
-            theme.tone(theme.role(self.configured, ""), "muted")
+        show_connected(
+            self.configured,
+            self.meta_configured,
+            (
+                self.tr("unknown until MiniChat connects to the relay"),
+                self.tr("connected"),
+                self.tr("not connected"),
+            ),
+        )
 
     @Slot(object)
     def on_welcomed(self, welcome: p.DesktopWelcome) -> None:

@@ -58,6 +58,7 @@ from minichat_desktop.ui.settings_common import (
     frame_ref,
     primary,
     report,
+    show_connected,
 )
 from minichat_desktop.ui.settings_meta import MetaPage
 from minichat_desktop.ui.settings_printers import PrintersPage
@@ -424,15 +425,15 @@ class LinePage(Page):
 
     def show_state(self) -> None:
         online = self.ctx.relay is not None and self.ctx.relay.online
-        if self.line_configured is None:
-            self.configured.setText(self.tr("unknown until MiniChat connects to the relay"))
-            theme.tone(theme.role(self.configured, ""), "muted")
-        elif self.line_configured:
-            self.configured.setText(self.tr("connected"))
-            theme.tone(theme.role(self.configured, "strong"), "ok")
-        else:
-            self.configured.setText(self.tr("not connected"))
-            theme.tone(theme.role(self.configured, ""), "muted")
+        show_connected(
+            self.configured,
+            self.line_configured,
+            (
+                self.tr("unknown until MiniChat connects to the relay"),
+                self.tr("connected"),
+                self.tr("not connected"),
+            ),
+        )
         q = self.last_quota
         if q is None:
             self.quota.setText("—")
