@@ -264,10 +264,9 @@ class BotRunner:
 
     def _window_allows(self, conversation_id: int) -> bool:
         """Whether Meta's window lets the bot answer now; if not, the chat says why (once)."""
-        from minichat_desktop.domain.conversations import window
 
         with self.db.write() as s:
-            if window.window_of(s, conversation_id).bot_may_send:
+            if convs.window_of(s, conversation_id).bot_may_send:
                 return True
             convs.note_bot_silent(s, conversation_id)
             return False

@@ -14,7 +14,6 @@ from minichat_desktop.domain.conversations.window import (
     MessagingWindow,
     WindowState,
     messaging_window,
-    window_of,
 )
 from minichat_desktop.errors import UserError
 from minichat_desktop.storage.db import Database
@@ -142,7 +141,7 @@ def test_takeover_after_a_day_sends_no_notice_to_the_shopper(db: Database) -> No
 def test_the_bot_silent_note_is_written_once_per_unanswered_message(db: Database) -> None:
     cid = _shopper_wrote(db, MESSENGER, NOW - 30 * H)
     with db.write() as s:
-        assert window_of(s, cid, NOW).state is WindowState.HUMAN_ONLY
+        assert convs.window_of(s, cid, NOW).state is WindowState.HUMAN_ONLY
         assert convs.note_bot_silent(s, cid, NOW) is True
         assert convs.note_bot_silent(s, cid, NOW) is False
         notes = [m for m in convs.messages(s, cid) if m.kind == convs.NOTE_KIND]

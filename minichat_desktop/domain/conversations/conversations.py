@@ -19,7 +19,7 @@ import secrets
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
 
 from minichat_desktop.domain import inbox_reads, placeholders
@@ -377,6 +377,33 @@ def record_notice(session: Session, ref: str, event: str, at: dt.datetime) -> Co
 # ---------------------------------------------------------------------------- outbound
 
 
+def last_shopper_messages(session: Session, conversation_ids: list[int]) -> dict[int, dt.datetime]:
+    """When each conversation's shopper last wrote (conversations never written to are left
+    out)."""
+    if not conversation_ids:
+        return {}
+    rows = session.execute(
+        select(ChatMessage.conversation_id, func.max(ChatMessage.created_at))
+        .where(
+            ChatMessage.conversation_id.in_(conversation_ids),
+            ChatMessage.direction == Direction.IN,
+        )
+        .group_by(ChatMessage.conversation_id)
+    )
+    return {int(cid): meta_window.as_utc(at) for cid, at in rows if at is not None}
+
+
+def window_of(
+    session: Session, conversation_id: int, now: dt.datetime | None = None
+) -> meta_window.MessagingWindow:
+    """The window of one stored conversation now (``now``: the clock, for tests)."""
+    channel = session.scalar(select(Conversation.channel).where(Conversation.id == conversation_id))
+    if channel is None or str(channel) not in meta_window.META_CHANNELS:
+        return meta_window.NOT_APPLICABLE
+    last = last_shopper_messages(session, [conversation_id]).get(conversation_id)
+    return meta_window.messaging_window(str(channel), last, now or utcnow())
+
+
 def queue_outgoing(
     session: Session,
     conversation_id: int,
@@ -391,7 +418,7 @@ def queue_outgoing(
     conv = _load(session, conversation_id)
     message = p.Message(new_uid(), body, quick_replies)
     now = at or utcnow()
-    window = meta_window.window_of(session, conv.id, now)
+    window = window_of(session, conv.id, now)
     human = meta_window.is_person(author) and window.needs_human_tag
     frame = p.Send(conv.ref, message, human)
     obj = message.to_obj()
@@ -433,7 +460,7 @@ def send_text(
     text = text.strip()
     if not text:
         raise UserError("message.empty", "the message is empty")
-    if not meta_window.window_of(session, conversation_id, now).person_may_send:
+    if not window_of(session, conversation_id, now).person_may_send:
         raise UserError(
             "message.window_closed",
             "the shopper last wrote over 7 days ago: Messenger and Instagram take no message "
@@ -475,7 +502,7 @@ def pending_outbox(
             .where(ChatMessage.uid.in_(meta), ChatMessage.direction == Direction.OUT)
         )
     }
-    last = meta_window.last_shopper_messages(session, sorted({v[0] for v in by_uid.values()}))
+    last = last_shopper_messages(session, sorted({v[0] for v in by_uid.values()}))
     now = now or utcnow()
     for uid, frame in rows:
         found = by_uid.get(uid)
@@ -577,7 +604,7 @@ def take_over(
         conv.taken_over_by = actor
         conv.taken_over_at = utcnow()
         session.flush()
-        if meta_window.window_of(session, conv.id).bot_may_send:  # Meta: not after 24 h
+        if window_of(session, conv.id).bot_may_send:  # Meta: not after 24 h
             queue_outgoing(
                 session, conv.id, p.Takeover(p.TakeoverState.STARTED, actor, notice), "system"
             )
@@ -597,7 +624,7 @@ def end_session(
         conv.bot_mode = BotMode.PASSIVE
         conv.taken_over_by = ""
         session.flush()
-        if meta_window.window_of(session, conv.id).bot_may_send:
+        if window_of(session, conv.id).bot_may_send:
             queue_outgoing(
                 session, conv.id, p.Takeover(p.TakeoverState.ENDED, actor, notice), "system"
             )

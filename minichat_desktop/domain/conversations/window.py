@@ -8,8 +8,10 @@ beforehand so the composer can say how long is left, the owner's replies carry `
 when they need it, and the bot and broadcasts do not try.
 
 :func:`messaging_window` is the rule itself (pure: a channel, the time of the shopper's last
-message, the clock); :func:`window_of` reads that time from the database. The edges follow
-the relay's: exactly 24 hours is still open, exactly 7 days still human-only.
+message, the clock; no database, so screens import it at no cost);
+:func:`~minichat_desktop.domain.conversations.conversations.window_of` reads that time from
+the database. The edges follow the relay's: exactly 24 hours is still open, exactly 7 days
+still human-only.
 """
 
 from __future__ import annotations
@@ -17,11 +19,6 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 from enum import StrEnum
-
-from sqlalchemy import func, select
-from sqlalchemy.orm import Session
-
-from minichat_desktop.domain.models import ChatMessage, Conversation, Direction, utcnow
 
 OPEN_FOR = dt.timedelta(hours=24)  # Meta's standard messaging window
 HUMAN_FOR = dt.timedelta(days=7)  # a person may still answer, tagged HUMAN_AGENT
@@ -85,33 +82,6 @@ def messaging_window(
 def is_person(author: str) -> bool:
     """Whether a message with this author was typed by a person (an owner or staff name)."""
     return author not in NOT_A_PERSON
-
-
-def last_shopper_messages(session: Session, conversation_ids: list[int]) -> dict[int, dt.datetime]:
-    """When each conversation's shopper last wrote (conversations never written to are left
-    out)."""
-    if not conversation_ids:
-        return {}
-    rows = session.execute(
-        select(ChatMessage.conversation_id, func.max(ChatMessage.created_at))
-        .where(
-            ChatMessage.conversation_id.in_(conversation_ids),
-            ChatMessage.direction == Direction.IN,
-        )
-        .group_by(ChatMessage.conversation_id)
-    )
-    return {int(cid): as_utc(at) for cid, at in rows if at is not None}
-
-
-def window_of(
-    session: Session, conversation_id: int, now: dt.datetime | None = None
-) -> MessagingWindow:
-    """The window of one stored conversation now (``now``: the clock, for tests)."""
-    channel = session.scalar(select(Conversation.channel).where(Conversation.id == conversation_id))
-    if channel is None or str(channel) not in META_CHANNELS:
-        return NOT_APPLICABLE
-    last = last_shopper_messages(session, [conversation_id]).get(conversation_id)
-    return messaging_window(str(channel), last, now or utcnow())
 
 
 def as_utc(at: dt.datetime | str) -> dt.datetime:

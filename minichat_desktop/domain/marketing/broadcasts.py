@@ -773,7 +773,7 @@ def send_due(session: Session, now: dt.datetime, limit: int = BATCH) -> SendRepo
                     )
                 )
             }
-            wrote = meta_window.last_shopper_messages(
+            wrote = convs.last_shopper_messages(
                 session,
                 [
                     conv_ids[r.conversation_ref]

@@ -22,7 +22,6 @@ from minichat_desktop.domain.bot.flows.definition import WAITING
 from minichat_desktop.domain.bot.flows.runtime import active_run, may_speak, start_flow, wake
 from minichat_desktop.domain.bot.replies import Outgoing
 from minichat_desktop.domain.conversations import conversations as convs
-from minichat_desktop.domain.conversations import window
 from minichat_desktop.domain.models import (
     Cart,
     CartItem,
@@ -180,7 +179,7 @@ def queue_replies(session: Session, batches: list[tuple[int, list[Outgoing]]]) -
     there): a note in the chat says why, once."""
     done: list[int] = []
     for cid, replies in batches:
-        if replies and not window.window_of(session, cid).bot_may_send:
+        if replies and not convs.window_of(session, cid).bot_may_send:
             if convs.note_bot_silent(session, cid):
                 done.append(cid)
             continue
