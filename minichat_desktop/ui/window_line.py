@@ -130,9 +130,9 @@ class WindowLine(QLabel):
         minutes = max(1, math.ceil(left.total_seconds() / 60))
         hours, minutes = divmod(minutes, 60)
         if hours and minutes:
-            return self.tr("{h} h {m} min").format(h=hours, m=minutes)
+            return self.tr("{h} hr {m} min").format(h=hours, m=minutes)
         if hours:
-            return self.tr("{h} h").format(h=hours)
+            return self.tr("{h} hr").format(h=hours)
         return self.tr("{m} min").format(m=minutes)
 
     def changeEvent(self, event: QEvent) -> None:

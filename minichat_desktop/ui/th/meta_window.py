@@ -3,7 +3,7 @@ broadcasts screen says about Messenger and Instagram recipients."""
 
 TEXTS = {
     "You can reply for another {left}": "ตอบได้อีก {left}",
-    "Over 24 hours: only messages from you (not the bot) can be sent, for {left} more": (
+    "Over 24 hours: only messages from you (not the bot) can be sent, for another {left}": (
         "เกิน 24 ชม. แล้ว: ส่งได้เฉพาะข้อความจากคุณ (ไม่ใช่บอท) อีก {left}"
     ),
     "The customer has not written for over 7 days: nothing can be sent until "
@@ -17,8 +17,8 @@ TEXTS = {
         " (บอทตอบได้ด้วย) หลังจากนั้นให้คนตอบเองได้อีกไม่เกิน 7 วัน"
     ),
     "{n} days": "{n} วัน",
-    "{h} h {m} min": "{h} ชม. {m} นาที",
-    "{h} h": "{h} ชม.",
+    "{h} hr {m} min": "{h} ชม. {m} นาที",
+    "{h} hr": "{h} ชม.",
     "{m} min": "{m} นาที",
 }
 
