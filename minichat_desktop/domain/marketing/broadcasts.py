@@ -214,7 +214,8 @@ class AudiencePreview:
     quota: LineQuotaInfo | None
     messenger: int = 0
     instagram: int = 0
-    outside_window: int = 0  # only on Messenger/Instagram, over 24 h since they last wrote
+    # reachable only on Messenger/Instagram, over 24 h since they last wrote: channel → count
+    outside_window: dict[str, int] = field(default_factory=dict)
 
     @property
     def recipients(self) -> int:
@@ -257,6 +258,18 @@ class BroadcastResults:
     counts: dict[str, int]  # pending, skipped, failed, queued, sent, delivered, read
     recipients: tuple[RecipientResult, ...]
     skipped: dict[str, int] = field(default_factory=dict)  # SkipReason → recipients skipped
+
+    @property
+    def outside_window(self) -> dict[str, int]:
+        """Recipients skipped because Meta's 24-hour window had passed, by channel
+        (``messenger``, ``instagram``)."""
+        return dict(
+            Counter(
+                r.channel
+                for r in self.recipients
+                if r.status == RecipientStatus.SKIPPED and r.detail == SkipReason.OUTSIDE_WINDOW
+            )
+        )
 
     @property
     def reached(self) -> int:
@@ -630,7 +643,9 @@ def preview_audience(
         quota=line_quota(session, now),
         messenger=c[Channel.MESSENGER.value],
         instagram=c[Channel.INSTAGRAM.value],
-        outside_window=c[SkipReason.OUTSIDE_WINDOW.value],
+        outside_window=dict(
+            Counter(str(t.channel) for t in targets if t.skip == SkipReason.OUTSIDE_WINDOW)
+        ),
     )
 
 

@@ -20,6 +20,12 @@ TEXTS = {
     "{h} hr {m} min": "{h} ชม. {m} นาที",
     "{h} hr": "{h} ชม.",
     "{m} min": "{m} นาที",
+    # the broadcasts screen
+    "Skipped: over 24 hours since they last wrote": "ข้าม: ลูกค้าทักมาเกิน 24 ชม. แล้ว",
+    "{messenger} on Messenger, {instagram} on Instagram": (
+        "Messenger {messenger} คน, Instagram {instagram} คน"
+    ),
+    "Outside {channel}'s 24-hour window: {n}": "นอกช่วง 24 ชม. ของ {channel}: {n} คน",
 }
 
 ERRORS = {
