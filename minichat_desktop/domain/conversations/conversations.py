@@ -418,8 +418,11 @@ def queue_outgoing(
     conv = _load(session, conversation_id)
     message = p.Message(new_uid(), body, quick_replies)
     now = at or utcnow()
-    window = window_of(session, conv.id, now)
-    human = meta_window.is_person(author) and window.needs_human_tag
+    human = (
+        str(conv.channel) in meta_window.META_CHANNELS
+        and meta_window.is_person(author)
+        and window_of(session, conv.id, now).needs_human_tag
+    )
     frame = p.Send(conv.ref, message, human)
     obj = message.to_obj()
     msg = ChatMessage(
