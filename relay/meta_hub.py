@@ -48,7 +48,7 @@ class Hub(Protocol):
     def after_commit(self, fn: Callable[[], None]) -> None: ...
     def push_stream(self, shop_id: str, make: Callable[[int], Any]) -> int: ...
     def shopper_message(
-        self, shop_id: str, conversation: str, message: p.Message
+        self, shop_id: str, conversation: str, message: p.Message, at: str | None = None
     ) -> tuple[int, bool, p.Message]: ...
     def shop_message(
         self, shop_id: str, conversation: str, message: p.Message, *, human: bool = False
@@ -241,8 +241,10 @@ class MetaHub:
             self._echo(shop_id, conv, message)
             return
         if message is not None:
-            self.store.shopper_wrote(shop_id, conv, min(ev.timestamp or time.time(), time.time()))
-            self.hub.shopper_message(shop_id, conv, message)
+            wrote = min(ev.timestamp or time.time(), time.time())
+            self.store.shopper_wrote(shop_id, conv, wrote)
+            # stamped with Meta's time: the desktop counts the same 24-hour window from it
+            self.hub.shopper_message(shop_id, conv, message, iso_utc(wrote))
             return
         if ev.delivered_mids or ev.delivered_watermark:
             ids = self.store.mark(

@@ -439,11 +439,12 @@ class Hub:
     # ---- messages from shoppers (widget and LINE)
 
     def shopper_message(
-        self, shop_id: str, conversation: str, message: p.Message
+        self, shop_id: str, conversation: str, message: p.Message, at: str | None = None
     ) -> tuple[int, bool, p.Message]:
-        """Store a shopper's message and queue it for the desktop.
-        Returns (cseq, is_new, the message as stored)."""
-        message = self.with_media_url(message).with_at(now_iso())
+        """Store a shopper's message and queue it for the desktop, stamped ``at`` (when the
+        platform says it was written: Meta's timestamp, which its messaging window counts
+        from) or else now. Returns (cseq, is_new, the message as stored)."""
+        message = self.with_media_url(message).with_at(at or now_iso())
         message_json = p.encode_obj(message.to_obj())
         cseq, is_new, seq = self.store.add_shopper_message(
             shop_id, conversation, message, message_json

@@ -207,6 +207,12 @@ class BotRunner:
         if kind == "postback" and str(message.get("data") or "").startswith("live:"):
             return await self._live_checkout(conversation_id, message)
         enabled, ai, unsure = await self._db(self._prepare, kind, said)
+        if enabled and not await self._db(self._window_allows, conversation_id):
+            # Messenger/Instagram over 24 h after the shopper wrote: only a person may answer
+            # (the note in the chat says so); a slip is still put on its order.
+            enabled, ai, unsure = False, None, False
+            if self._changed is not None:
+                self._changed([conversation_id])
         if not enabled and kind != "image":
             return []  # switched off; a slip is still put on its order (silently)
         hint: dict[str, Any] | None = None
@@ -255,6 +261,15 @@ class BotRunner:
         with self.db.write() as s:
             media = paths.media_dir(self.data_dir)
             return selling.answer_postback(s, conversation_id, message, media) or []
+
+    def _window_allows(self, conversation_id: int) -> bool:
+        """Whether Meta's window lets the bot answer now; if not, the chat says why (once)."""
+
+        with self.db.write() as s:
+            if convs.window_of(s, conversation_id).bot_may_send:
+                return True
+            convs.note_bot_silent(s, conversation_id)
+            return False
 
     def _refresh_index(self) -> None:
         with self.db.read() as s:

@@ -662,20 +662,20 @@ class RelayClient:
         log.warning("relay error %s: %s (ref %s)", err.code, err.message, err.ref)
         if not err.ref:
             return
-        if err.code in FAILED_REASONS:
+        if err.code in FAILED_REASONS or err.code is p.ErrorCode.OUTSIDE_WINDOW:
             # This message can never be delivered: fail it instead of offering it again.
             ref = err.ref
-            touched = await self._db(self._failed, ref, err.code)
+            touched = await self._db(self._failed, ref, err.code, err.message)
             self._in_flight.discard(ref)
             self.events.conversations_changed(touched)
         else:
             self._in_flight.discard(err.ref)  # offered again later (rate limited, internal)
 
-    def _failed(self, uid: str, code: p.ErrorCode) -> list[int]:
+    def _failed(self, uid: str, code: p.ErrorCode, said: str = "") -> list[int]:
         with self.db.write() as s:
             touched = convs.mark_failed(s, uid)
             if touched:
-                thai, english = FAILED_REASONS[code]
+                thai, english = FAILED_REASONS.get(code) or _thai_english(said)
                 notifications.notify(
                     s,
                     notifications.NotificationKind.MESSAGE_FAILED,
@@ -814,6 +814,15 @@ def _notify_inbound(session: Any, rec: convs.Inbound) -> None:
         kind = notifications.NotificationKind.PAYMENT_SLIP
     said = (rec.conversation.display_name, rec.message.text)  # the shopper's own words
     notifications.notify(session, kind, *said, ref=f"conversation:{rec.conversation.id}", en=said)
+
+
+def _thai_english(said: str) -> tuple[str, str]:
+    """The relay's own reason ("Thai / English", as it words ``outside_window``) split for
+    the notification's two languages; one language only: the same text for both."""
+    thai, sep, english = said.partition(" / ")
+    if not sep:
+        return said or _NOT_SENT[0], said or _NOT_SENT[1]
+    return thai.strip(), english.strip()
 
 
 def _ref(kind: str) -> str:

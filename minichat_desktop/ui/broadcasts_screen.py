@@ -90,6 +90,7 @@ def result_label(status: str, detail: str = "") -> str:
             "opted_out": t("Skipped: opted out"),
             "unfollowed": t("Skipped: blocked the shop on LINE"),
             "line_quota": t("Skipped: LINE quota used up"),
+            "outside_window": t("Skipped: over 24 hours since they last wrote"),
             "cancelled": t("Skipped: broadcast cancelled"),
         }.get(detail, t("Skipped"))
     return {
@@ -320,9 +321,11 @@ class BroadcastsScreen(QWidget):
         self.via_label = QLabel()
         self.via_widget = QCheckBox(checked=True)
         self.via_line = QCheckBox(checked=True)
+        self.via_messenger = QCheckBox("Messenger", checked=True)
+        self.via_instagram = QCheckBox("Instagram", checked=True)
         chrow.addWidget(self.via_label)
-        chrow.addWidget(self.via_widget)
-        chrow.addWidget(self.via_line)
+        for _channel, box in self._via():
+            chrow.addWidget(box)
         chrow.addStretch(1)
         col.addLayout(chrow)
         self.audience_hint = self._note_label()
@@ -377,7 +380,7 @@ class BroadcastsScreen(QWidget):
         self.timer.timeout.connect(self.refresh_preview)
         for lw in (self.segments, self.statuses, self.tags):
             lw.itemChanged.connect(lambda _i: self.timer.start())
-        for cb in (self.via_widget, self.via_line):
+        for _channel, cb in self._via():
             cb.toggled.connect(lambda _c: self.timer.start())
         self.text.textChanged.connect(self._count_text)
         self.products.itemChanged.connect(lambda _i: self._count_products())
@@ -390,6 +393,15 @@ class BroadcastsScreen(QWidget):
         self.results_timer.timeout.connect(self._refresh_results)
         self.ctx.signals.conversations_changed_sig.connect(self._conversations_changed)
         self.ctx.signals.status_changed_sig.connect(self._link_changed)
+
+    def _via(self) -> tuple[tuple[str, QCheckBox], ...]:
+        """The channel boxes, by the channel each stands for."""
+        return (
+            ("widget", self.via_widget),
+            ("line", self.via_line),
+            ("messenger", self.via_messenger),
+            ("instagram", self.via_instagram),
+        )
 
     def _quota_changed(self, _quota: object) -> None:
         self.timer.start()
@@ -573,17 +585,24 @@ class BroadcastsScreen(QWidget):
     # ------------------------------------------------------------------ audience
 
     def audience(self) -> Audience:
-        channels = tuple(
-            c
-            for c, box in (("widget", self.via_widget), ("line", self.via_line))
-            if box.isChecked()
-        )
+        channels = tuple(c for c, box in self._via() if box.isChecked())
         return Audience(
             tuple(_checked(self.segments)),
             tuple(_checked(self.tags)),
             tuple(_checked(self.statuses)),
             channels,
         )
+
+    def _outside_window(self, counts: dict[str, int]) -> list[str]:
+        """ "นอกช่วง 24 ชม. ของ Messenger: 12 คน" for each Meta channel with someone left
+        out that way (Meta lets a broadcast reach only who wrote within 24 hours)."""
+        return [
+            self.tr("Outside {channel}'s 24-hour window: {n}").format(
+                channel=channel_label(channel), n=f"{counts[channel]:,}"
+            )
+            for channel in ("messenger", "instagram")
+            if counts.get(channel)
+        ]
 
     @asyncSlot()
     async def refresh_preview(self) -> None:
@@ -614,21 +633,16 @@ class BroadcastsScreen(QWidget):
             self.left_out.setText("")
             self.quota.setText("")
             return
-        self.reach.setText(
-            self.tr("{n} recipients: {widget} on the website, {line} on LINE").format(
-                n=f"{pre.recipients:,}", widget=f"{pre.widget:,}", line=f"{pre.line:,}"
-            )
+        self.reach.setText(self._reach_text(pre))
+        left_out = self.tr(
+            "Left out: {opted} opted out, {blocked} blocked the shop on LINE, "
+            "{nochat} never chatted"
+        ).format(
+            opted=f"{pre.opted_out:,}",
+            blocked=f"{pre.unfollowed:,}",
+            nochat=f"{pre.unreachable:,}",
         )
-        self.left_out.setText(
-            self.tr(
-                "Left out: {opted} opted out, {blocked} blocked the shop on LINE, "
-                "{nochat} never chatted"
-            ).format(
-                opted=f"{pre.opted_out:,}",
-                blocked=f"{pre.unfollowed:,}",
-                nochat=f"{pre.unreachable:,}",
-            )
-        )
+        self.left_out.setText(" · ".join([left_out, *self._outside_window(pre.outside_window)]))
         q = pre.quota
         if pre.line == 0:
             text, warn = self.tr("No LINE pushes needed."), False
@@ -677,8 +691,8 @@ class BroadcastsScreen(QWidget):
         for lw in (self.products, self.segments, self.statuses, self.tags):
             for i in range(lw.count()):
                 lw.item(i).setCheckState(Qt.CheckState.Unchecked)
-        self.via_widget.setChecked(True)
-        self.via_line.setChecked(True)
+        for _channel, box in self._via():
+            box.setChecked(True)
         self.when_now.setChecked(True)
         self.feedback.setText("")
         self._show_compose_title()
@@ -700,8 +714,8 @@ class BroadcastsScreen(QWidget):
                 on = item.data(Qt.ItemDataRole.UserRole) in chosen
                 item.setCheckState(Qt.CheckState.Checked if on else Qt.CheckState.Unchecked)
             lw.blockSignals(False)
-        self.via_widget.setChecked("widget" in b.audience.channels)
-        self.via_line.setChecked("line" in b.audience.channels)
+        for channel, box in self._via():
+            box.setChecked(channel in b.audience.channels)
         if b.scheduled_at is not None and b.status == "scheduled":
             self.when_later.setChecked(True)
             self.when.setDateTime(QDateTime.fromSecsSinceEpoch(int(b.scheduled_at.timestamp())))
@@ -750,12 +764,19 @@ class BroadcastsScreen(QWidget):
         finally:
             self.busy -= 1
 
-    def _confirm_text(self, pre: AudiencePreview, at: dt.datetime | None) -> str:
-        lines = [
-            self.tr("{n} recipients: {widget} on the website, {line} on LINE").format(
-                n=f"{pre.recipients:,}", widget=f"{pre.widget:,}", line=f"{pre.line:,}"
+    def _reach_text(self, pre: AudiencePreview) -> str:
+        """How many it reaches, by channel (Messenger and Instagram when the shop is there)."""
+        reach = self.tr("{n} recipients: {widget} on the website, {line} on LINE").format(
+            n=f"{pre.recipients:,}", widget=f"{pre.widget:,}", line=f"{pre.line:,}"
+        )
+        if pre.messenger or pre.instagram or pre.outside_window:  # a shop on Meta
+            reach += ", " + self.tr("{messenger} on Messenger, {instagram} on Instagram").format(
+                messenger=f"{pre.messenger:,}", instagram=f"{pre.instagram:,}"
             )
-        ]
+        return reach
+
+    def _confirm_text(self, pre: AudiencePreview, at: dt.datetime | None) -> str:
+        lines = [self._reach_text(pre), *self._outside_window(pre.outside_window)]
         if pre.over_quota:
             lines.append(
                 self.tr("{over} LINE recipients will be skipped.").format(
@@ -858,6 +879,7 @@ class BroadcastsScreen(QWidget):
             self.tr("Failed {n}").format(n=c.get("failed", 0)),
             self.tr("Skipped {n}").format(n=c.get("skipped", 0)),
         ]
+        parts += self._outside_window(res.outside_window)
         self.results_summary.setText(" · ".join(parts))
         self.results.setRowCount(len(res.recipients))
         for r, rec in enumerate(res.recipients):

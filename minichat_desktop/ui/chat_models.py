@@ -288,6 +288,13 @@ class MessageListModel(QAbstractListModel):
         return None
 
 
+def note_text(m: MessageView) -> str:
+    """A note in the chat for the owner (the bot kept quiet, and why), in the screen's
+    language, with its time."""
+    said = m.body.get("text_en") if current_language() == "en" else None
+    return f"— {said or m.text} · {bangkok_time(m.created_at)} —"
+
+
 def message_lines(m: MessageView) -> list[str]:
     """The text lines a message shows (plain text; never markup)."""
     b = m.body
@@ -420,6 +427,13 @@ class MessageDelegate(QStyledItemDelegate):
         width = option.rect.width() or 600
         if m.kind == "takeover":
             return QSize(width, QFontMetrics(option.font).height() + 20)
+        if m.kind == "note":
+            box = QFontMetrics(option.font).boundingRect(
+                QRect(0, 0, max(80, width - 48), 100000),
+                int(Qt.AlignmentFlag.AlignHCenter | Qt.TextFlag.TextWordWrap),
+                note_text(m),
+            )
+            return QSize(width, box.height() + 20)
         _, h, _ = self._layout(m, width, option.font)
         return QSize(width, h + 12)
 
@@ -438,6 +452,18 @@ class MessageDelegate(QStyledItemDelegate):
             painter.setFont(small)
             painter.drawText(
                 rect, Qt.AlignmentFlag.AlignCenter, f"— {m.text} · {bangkok_time(m.created_at)} —"
+            )
+            painter.restore()
+            return
+        if m.kind == "note":  # for the owner only (never sent): why the bot kept quiet
+            painter.setPen(QColor(theme.MUTED))
+            small = QFont(font)
+            small.setItalic(True)
+            painter.setFont(small)
+            painter.drawText(
+                rect.adjusted(24, 10, -24, -10),
+                int(Qt.AlignmentFlag.AlignHCenter | Qt.TextFlag.TextWordWrap),
+                note_text(m),
             )
             painter.restore()
             return

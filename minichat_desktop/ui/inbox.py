@@ -44,6 +44,7 @@ from PySide6.QtWidgets import (
 from qasync import asyncSlot
 
 from minichat_desktop.domain import glossary, inbox_reads
+from minichat_desktop.domain.conversations.window import META_CHANNELS, as_utc
 from minichat_desktop.domain.enums import BotMode, ConversationStatus, PipelineStatus
 from minichat_desktop.domain.thai import format_baht, format_phone
 from minichat_desktop.errors import DomainError, UserError
@@ -66,6 +67,7 @@ from minichat_desktop.ui.empty_state import EmptyState
 from minichat_desktop.ui.errors import show_error
 from minichat_desktop.ui.i18n import current_language
 from minichat_desktop.ui.list_rows import Row, fill
+from minichat_desktop.ui.window_line import WindowLine
 
 if TYPE_CHECKING:
     from minichat_desktop.domain.catalog import products as catalog
@@ -495,6 +497,10 @@ class InboxScreen(QWidget):
         self._build_messages()
         cv.addWidget(self.messages, 1)
         cv.addLayout(self._build_tools())
+        # Messenger/Instagram: how long Meta still lets the shop answer (hidden elsewhere).
+        self.window_line = WindowLine()
+        self.window_line.closed_changed.connect(lambda _closed: self._composer_allowed())
+        cv.addWidget(self.window_line)
         row = QHBoxLayout()
         self.composer = Composer()
         self.composer.setMaximumHeight(90)
@@ -689,6 +695,7 @@ class InboxScreen(QWidget):
         if row >= 0:
             self.list.setCurrentIndex(self.list_model.index(row))
         self._show_header()
+        self._show_window(rows)
         self._set_enabled(True)
         self.customer.show_for(conv)
         self.composer.setFocus()
@@ -716,6 +723,32 @@ class InboxScreen(QWidget):
             self.composer,
         ):
             w.setEnabled(on)
+        self._composer_allowed()
+
+    def _composer_allowed(self) -> None:
+        """Past Meta's 7 days nothing can be sent to a Messenger/Instagram chat: the box and
+        its tools are disabled (the line above says why)."""
+        if self.current is None:
+            return
+        on = not self.window_line.closed
+        for w in (self.canned, self.send_product, self.send_image, self.send, self.composer):
+            w.setEnabled(on)
+
+    def _show_window(self, rows: list[inbox_reads.MessageView]) -> None:
+        """The window line for the open chat, from the newest shopper message among ``rows``
+        (the newest messages), else asked of the database."""
+        conv = self.current
+        if conv is None:
+            self.window_line.clear()
+            return
+        if str(conv.channel) not in META_CHANNELS:
+            self.window_line.show_for(str(conv.channel), None)
+            return
+        shopper = [m.created_at for m in rows if m.direction == "in"]
+        last = max(shopper) if shopper else None
+        if last is None:
+            last = self.ctx.ops.read_now(convs.last_shopper_messages, [conv.id]).get(conv.id)
+        self.window_line.show_for(str(conv.channel), None if last is None else as_utc(last))
 
     def _show_header(self) -> None:
         conv = self.current
@@ -787,6 +820,7 @@ class InboxScreen(QWidget):
         if at_bottom:
             self.messages.scrollToBottom()
         self._show_header()
+        self._show_window(rows)
         self.list_model.replace(conv)
         self._fetch_images(rows)
         await self.customer.refresh()  # e.g. the name and note of the widget's contact form

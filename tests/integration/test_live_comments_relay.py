@@ -15,7 +15,7 @@ import pytest
 from sqlalchemy import func, select
 from support.fake_meta import FakeMeta, feed_comment, meta_error, user_message, webhook
 from support.recorder import Recorder
-from support.relay_proc import Relay, add_shop, relay_cli
+from support.relay_proc import Relay, meta_shop_relay
 from support.waiting import until
 
 from minichat_desktop.app import live
@@ -38,17 +38,7 @@ TOKEN = "page-token-1"
 @pytest.fixture
 def relay(tmp_path: Path, meta_api: FakeMeta) -> Iterator[tuple[Relay, str, str]]:
     """A relay process whose one shop has its Facebook Page set up (by the operator's CLI)."""
-    r = Relay(tmp_path / "relay", env={"MINICHAT_META_API_BASE": meta_api.url})
-    r.data_dir.mkdir(parents=True)
-    shop_id, token = add_shop(r.data_dir, "ร้านไลฟ์")
-    env = {
-        "MINICHAT_META_APP_SECRET": SECRET,
-        "MINICHAT_META_PAGE_TOKEN": TOKEN,
-        "MINICHAT_META_VERIFY_TOKEN": "verify-me",
-    }
-    res = relay_cli(r.data_dir, "shops", "meta", shop_id, env=env)
-    assert res.returncode == 0, res.stderr
-    r.start()
+    r, shop_id, token = meta_shop_relay(tmp_path / "relay", meta_api.url, SECRET, "ร้านไลฟ์")
     yield r, shop_id, token
     r.stop()
 

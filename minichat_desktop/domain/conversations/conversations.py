@@ -19,11 +19,12 @@ import secrets
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
 
 from minichat_desktop.domain import inbox_reads, placeholders
 from minichat_desktop.domain.activity import analytics
+from minichat_desktop.domain.conversations import window as meta_window
 from minichat_desktop.domain.customers import customers
 from minichat_desktop.domain.inbox_reads import ConversationView as ConversationView
 from minichat_desktop.domain.inbox_reads import Inbound as Inbound
@@ -376,6 +377,33 @@ def record_notice(session: Session, ref: str, event: str, at: dt.datetime) -> Co
 # ---------------------------------------------------------------------------- outbound
 
 
+def last_shopper_messages(session: Session, conversation_ids: list[int]) -> dict[int, dt.datetime]:
+    """When each conversation's shopper last wrote (conversations never written to are left
+    out)."""
+    if not conversation_ids:
+        return {}
+    rows = session.execute(
+        select(ChatMessage.conversation_id, func.max(ChatMessage.created_at))
+        .where(
+            ChatMessage.conversation_id.in_(conversation_ids),
+            ChatMessage.direction == Direction.IN,
+        )
+        .group_by(ChatMessage.conversation_id)
+    )
+    return {int(cid): meta_window.as_utc(at) for cid, at in rows if at is not None}
+
+
+def window_of(
+    session: Session, conversation_id: int, now: dt.datetime | None = None
+) -> meta_window.MessagingWindow:
+    """The window of one stored conversation now (``now``: the clock, for tests)."""
+    channel = session.scalar(select(Conversation.channel).where(Conversation.id == conversation_id))
+    if channel is None or str(channel) not in meta_window.META_CHANNELS:
+        return meta_window.NOT_APPLICABLE
+    last = last_shopper_messages(session, [conversation_id]).get(conversation_id)
+    return meta_window.messaging_window(str(channel), last, now or utcnow())
+
+
 def queue_outgoing(
     session: Session,
     conversation_id: int,
@@ -384,12 +412,19 @@ def queue_outgoing(
     quick_replies: tuple[p.Button, ...] = (),
     at: dt.datetime | None = None,
 ) -> MessageView:
-    """Store a message to the shopper and put it in the outbox (same transaction)."""
+    """Store a message to the shopper and put it in the outbox (same transaction). A person's
+    message to a Messenger or Instagram chat in the human-only part of Meta's window goes with
+    ``human`` (see :mod:`.window`; :func:`pending_outbox` checks again when it is sent)."""
     conv = _load(session, conversation_id)
     message = p.Message(new_uid(), body, quick_replies)
-    frame = p.Send(conv.ref, message)
-    obj = message.to_obj()
     now = at or utcnow()
+    human = (
+        str(conv.channel) in meta_window.META_CHANNELS
+        and meta_window.is_person(author)
+        and window_of(session, conv.id, now).needs_human_tag
+    )
+    frame = p.Send(conv.ref, message, human)
+    obj = message.to_obj()
     msg = ChatMessage(
         conversation_id=conv.id,
         uid=message.id,
@@ -419,23 +454,73 @@ def queue_outgoing(
     return _message_view(msg)
 
 
-def send_text(session: Session, conversation_id: int, text: str, author: str) -> MessageView:
+def send_text(
+    session: Session, conversation_id: int, text: str, author: str, now: dt.datetime | None = None
+) -> MessageView:
+    """A person's text. Refused (:class:`UserError` ``message.window_closed``) in a Messenger
+    or Instagram chat whose shopper last wrote over 7 days ago, or never: Meta takes nothing
+    there until they write again."""
     text = text.strip()
     if not text:
         raise UserError("message.empty", "the message is empty")
+    if not window_of(session, conversation_id, now).person_may_send:
+        raise UserError(
+            "message.window_closed",
+            "the shopper last wrote over 7 days ago: Messenger and Instagram take no message "
+            "until they write again",
+        )
     if p.utf16_len(text) > p.MAX_TEXT:  # counted as the relay and LINE count
         raise UserError(
             "message.too_long", f"a message has at most {p.MAX_TEXT} characters", max=p.MAX_TEXT
         )
-    return queue_outgoing(session, conversation_id, p.Text(text), author)
+    return queue_outgoing(session, conversation_id, p.Text(text), author, at=now)
 
 
-def pending_outbox(session: Session, limit: int = 500) -> list[tuple[str, dict[str, Any]]]:
-    """Frames not yet accepted by the relay, oldest first."""
-    rows = session.execute(
-        select(OutboxItem.uid, OutboxItem.frame).order_by(OutboxItem.id).limit(limit)
-    )
-    return [(uid, dict(frame)) for uid, frame in rows]
+def pending_outbox(
+    session: Session, limit: int = 500, now: dt.datetime | None = None
+) -> list[tuple[str, dict[str, Any]]]:
+    """Frames not yet accepted by the relay, oldest first. A person's message to Messenger or
+    Instagram carries ``human`` exactly when Meta's window is in its human-only part *now*
+    (a reply queued at 23:59 and sent at 24:01 needs it; one queued after a day goes without
+    it once the shopper has written again)."""
+    rows = [
+        (uid, dict(frame))
+        for uid, frame in session.execute(
+            select(OutboxItem.uid, OutboxItem.frame).order_by(OutboxItem.id).limit(limit)
+        )
+    ]
+    meta = [uid for uid, frame in rows if _is_meta(str(frame.get("conversation", "")))]
+    if not meta:
+        return rows
+    by_uid = {
+        uid: (cid, author, channel)
+        for uid, cid, author, channel in session.execute(
+            select(
+                ChatMessage.uid,
+                ChatMessage.conversation_id,
+                ChatMessage.author,
+                Conversation.channel,
+            )
+            .join(Conversation, Conversation.id == ChatMessage.conversation_id)
+            .where(ChatMessage.uid.in_(meta), ChatMessage.direction == Direction.OUT)
+        )
+    }
+    last = last_shopper_messages(session, sorted({v[0] for v in by_uid.values()}))
+    now = now or utcnow()
+    for uid, frame in rows:
+        found = by_uid.get(uid)
+        if found is None or frame.get("type") != "send":
+            continue
+        cid, author, channel = found
+        window = meta_window.messaging_window(str(channel), last.get(cid), now)
+        frame.pop("human", None)
+        if meta_window.is_person(author) and window.needs_human_tag:
+            frame["human"] = True
+    return rows
+
+
+def _is_meta(ref: str) -> bool:
+    return ref.partition(":")[0] in meta_window.META_CHANNELS
 
 
 def mark_accepted(session: Session, uids: list[str]) -> None:
@@ -522,9 +607,10 @@ def take_over(
         conv.taken_over_by = actor
         conv.taken_over_at = utcnow()
         session.flush()
-        queue_outgoing(
-            session, conv.id, p.Takeover(p.TakeoverState.STARTED, actor, notice), "system"
-        )
+        if window_of(session, conv.id).bot_may_send:  # Meta: not after 24 h
+            queue_outgoing(
+                session, conv.id, p.Takeover(p.TakeoverState.STARTED, actor, notice), "system"
+            )
     return _view(session, conv)
 
 
@@ -541,8 +627,57 @@ def end_session(
         conv.bot_mode = BotMode.PASSIVE
         conv.taken_over_by = ""
         session.flush()
-        queue_outgoing(session, conv.id, p.Takeover(p.TakeoverState.ENDED, actor, notice), "system")
+        if window_of(session, conv.id).bot_may_send:
+            queue_outgoing(
+                session, conv.id, p.Takeover(p.TakeoverState.ENDED, actor, notice), "system"
+            )
     return _view(session, conv)
+
+
+NOTE_KIND = "note"  # a line in the chat for the owner only: never sent, never in the outbox
+BOT_SILENT_NOTE = (
+    "บอทไม่ตอบ: ลูกค้าทักมาเกิน 24 ชม. แล้ว Messenger/Instagram ให้ตอบได้เฉพาะคนตอบเอง",
+    "The bot did not answer: the shopper wrote over 24 hours ago, and Messenger/Instagram "
+    "let only a person answer now",
+)
+
+
+def note_bot_silent(session: Session, conversation_id: int, at: dt.datetime | None = None) -> bool:
+    """Say in the chat (for the owner, not sent) why the bot kept quiet outside Meta's 24-hour
+    window — once per shopper message it did not answer: a note already written since the
+    shopper's last message is not repeated. Returns whether a note was added."""
+    last_in = session.scalar(
+        select(ChatMessage.id)
+        .where(
+            ChatMessage.conversation_id == conversation_id, ChatMessage.direction == Direction.IN
+        )
+        .order_by(ChatMessage.id.desc())
+        .limit(1)
+    )
+    uid = f"note-bot-window-{last_in or 0}"
+    done = session.scalar(
+        select(ChatMessage.id).where(
+            ChatMessage.conversation_id == conversation_id, ChatMessage.uid == uid
+        )
+    )
+    if done is not None:
+        return False
+    thai, english = BOT_SILENT_NOTE
+    session.add(
+        ChatMessage(
+            conversation_id=conversation_id,
+            uid=uid,
+            direction=Direction.OUT,
+            author="system",
+            kind=NOTE_KIND,
+            text=thai,
+            body={"kind": NOTE_KIND, "text": thai, "text_en": english, "why": "outside_window"},
+            state="note",
+            created_at=at or utcnow(),
+        )
+    )
+    session.flush()
+    return True
 
 
 def set_bot_mode(session: Session, conversation_id: int, mode: BotMode) -> ConversationView:

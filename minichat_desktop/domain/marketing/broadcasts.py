@@ -1,5 +1,5 @@
 """Broadcasts: a message (text and/or product cards) to a segment, tag or pipeline status,
-through the widget and LINE, now or at a set time.
+through the widget, LINE, Messenger and Instagram, now or at a set time.
 
 - The audience is a filter (:class:`Audience`): RFM segments, tags, pipeline statuses and
   channels. Within one field any value matches; across fields all must match; an empty field
@@ -11,6 +11,11 @@ through the widget and LINE, now or at a set time.
   frames; :func:`store_line_quota` keeps the last one in settings and :func:`preview_audience`
   shows the pushes a broadcast needs against what is left. LINE recipients beyond the quota
   are skipped (``line_quota``) rather than left waiting on the relay until next month.
+- Messenger and Instagram take a broadcast only within 24 hours of the shopper's last message
+  (Meta's window, :mod:`~minichat_desktop.domain.conversations.window`; the relay refuses the
+  rest). A customer whose chat there is past it is reached through another of their chats
+  when they have one, else skipped (``outside_window``) — when the broadcast is resolved and
+  again when each message is queued — and the results count them.
 - :func:`send_due` (called by the scheduler, and by the screen after "send now") resolves due
   broadcasts into recipients and queues their messages through the outbox in batches, so a
   large broadcast never holds the database for long. A recipient's delivery result is the
@@ -32,6 +37,7 @@ from sqlalchemy.orm import Session, aliased
 from minichat_desktop.domain.bot import recommend
 from minichat_desktop.domain.catalog import products as catalog
 from minichat_desktop.domain.conversations import conversations as convs
+from minichat_desktop.domain.conversations import window as meta_window
 from minichat_desktop.domain.customers.rfm import Segment
 from minichat_desktop.domain.models import (
     AuditEntry,
@@ -42,6 +48,7 @@ from minichat_desktop.domain.models import (
     Conversation,
     Customer,
     CustomerScore,
+    Direction,
     PipelineStatus,
     utcnow,
 )
@@ -53,7 +60,12 @@ QUOTA_KEY = "line.quota"
 BATCH = 200  # messages per send_due call: ~0.5 s of write lock
 MAX_TITLE = 200
 AUTHOR = "broadcast"
-CHANNELS = (Channel.WIDGET.value, Channel.LINE.value)
+CHANNELS = (
+    Channel.WIDGET.value,
+    Channel.LINE.value,
+    Channel.MESSENGER.value,
+    Channel.INSTAGRAM.value,
+)
 
 
 class BroadcastStatus(StrEnum):
@@ -75,6 +87,7 @@ class SkipReason(StrEnum):
     OPTED_OUT = "opted_out"
     UNFOLLOWED = "unfollowed"  # blocked the shop on LINE
     LINE_QUOTA = "line_quota"
+    OUTSIDE_WINDOW = "outside_window"  # Messenger/Instagram: over 24 h since the shopper wrote
     CANCELLED = "cancelled"
 
 
@@ -199,10 +212,14 @@ class AudiencePreview:
     unfollowed: int
     unreachable: int  # no conversation on the chosen channels (walk-in customers…)
     quota: LineQuotaInfo | None
+    messenger: int = 0
+    instagram: int = 0
+    # reachable only on Messenger/Instagram, over 24 h since they last wrote: channel → count
+    outside_window: dict[str, int] = field(default_factory=dict)
 
     @property
     def recipients(self) -> int:
-        return self.widget + self.line
+        return self.widget + self.line + self.messenger + self.instagram
 
     @property
     def line_pushes(self) -> int:
@@ -240,6 +257,19 @@ class BroadcastResults:
     broadcast: BroadcastView
     counts: dict[str, int]  # pending, skipped, failed, queued, sent, delivered, read
     recipients: tuple[RecipientResult, ...]
+    skipped: dict[str, int] = field(default_factory=dict)  # SkipReason → recipients skipped
+
+    @property
+    def outside_window(self) -> dict[str, int]:
+        """Recipients skipped because Meta's 24-hour window had passed, by channel
+        (``messenger``, ``instagram``)."""
+        return dict(
+            Counter(
+                r.channel
+                for r in self.recipients
+                if r.status == RecipientStatus.SKIPPED and r.detail == SkipReason.OUTSIDE_WINDOW
+            )
+        )
 
     @property
     def reached(self) -> int:
@@ -259,7 +289,11 @@ def _clean_audience(audience: Audience) -> Audience:
         raise UserError("broadcast.bad_status", f"unknown status {bad[0]!r}", field="audience")
     channels = tuple(dict.fromkeys(audience.channels))
     if not channels or any(c not in CHANNELS for c in channels):
-        raise UserError("broadcast.no_channel", "choose the widget, LINE or both", field="channels")
+        raise UserError(
+            "broadcast.no_channel",
+            "choose at least one channel: the widget, LINE, Messenger or Instagram",
+            field="channels",
+        )
     tags = tuple(dict.fromkeys(t.strip() for t in audience.tags if t.strip()))
     return Audience(
         tuple(dict.fromkeys(audience.segments)),
@@ -514,24 +548,44 @@ def _forms(tag: str) -> set[str]:
     return {json.dumps(tag), json.dumps(tag, ensure_ascii=False)}
 
 
-def _targets(session: Session, audience: Audience) -> tuple[int, list[_Target], int]:
+def _targets(
+    session: Session, audience: Audience, now: dt.datetime
+) -> tuple[int, list[_Target], int]:
     """(customers matched, one target per reachable or skipped customer, unreachable)."""
     matched = _customer_filter(audience).subquery()
     customers = {int(cid): bool(opt) for cid, opt in session.execute(select(matched))}
     best: dict[int, tuple[dt.datetime, str, str]] = {}
     unfollowed: set[int] = set()
+    outside: dict[int, str] = {}  # only chats past Meta's 24-hour window: their channel
     last = func.coalesce(Conversation.last_message_at, Conversation.created_at)
+    # When each Messenger/Instagram shopper last wrote (Meta's window counts from it).
+    wrote = (
+        select(ChatMessage.conversation_id, func.max(ChatMessage.created_at).label("at"))
+        .join(Conversation, Conversation.id == ChatMessage.conversation_id)
+        .where(
+            ChatMessage.direction == Direction.IN,
+            Conversation.channel.in_(meta_window.META_CHANNELS),
+        )
+        .group_by(ChatMessage.conversation_id)
+        .subquery()
+    )
     # A merged duplicate's conversations belong to the customer kept.
     owner = aliased(Customer)
     person = func.coalesce(owner.merged_into_id, owner.id)
-    for cid, ref, channel, following, at in session.execute(
-        select(person, Conversation.ref, Conversation.channel, Conversation.following, last)
+    for cid, ref, channel, following, at, shopper_at in session.execute(
+        select(
+            person, Conversation.ref, Conversation.channel, Conversation.following, last, wrote.c.at
+        )
         .join(owner, owner.id == Conversation.customer_id)
         .join(matched, matched.c.id == person)
+        .outerjoin(wrote, wrote.c.conversation_id == Conversation.id)
         .where(Conversation.channel.in_(audience.channels))
     ):
         if channel == Channel.LINE and not following:
             unfollowed.add(cid)
+            continue
+        if channel in meta_window.META_CHANNELS and not _window_open(channel, shopper_at, now):
+            outside[cid] = channel
             continue
         if cid not in best or (at, ref) > best[cid][:2]:
             best[cid] = (at, ref, channel)
@@ -554,6 +608,8 @@ def _targets(session: Session, audience: Audience) -> tuple[int, list[_Target], 
             targets.append(_Target(cid, False, ref, channel, ""))
         elif cid in unfollowed:
             targets.append(_Target(cid, False, "", Channel.LINE, SkipReason.UNFOLLOWED))
+        elif cid in outside:
+            targets.append(_Target(cid, False, "", outside[cid], SkipReason.OUTSIDE_WINDOW))
         else:
             unreachable += 1
     # most recent conversations first: they get the LINE quota when it is short
@@ -563,12 +619,19 @@ def _targets(session: Session, audience: Audience) -> tuple[int, list[_Target], 
     return len(customers), targets, unreachable
 
 
+def _window_open(channel: str, shopper_at: Any, now: dt.datetime) -> bool:
+    """Whether a broadcast may go to this Messenger/Instagram chat now (within 24 hours of
+    the shopper's last message; ``shopper_at`` None: they never wrote)."""
+    at = None if shopper_at is None else meta_window.as_utc(shopper_at)
+    return meta_window.messaging_window(channel, at, now).bot_may_send
+
+
 def preview_audience(
     session: Session, audience: Audience, now: dt.datetime | None = None
 ) -> AudiencePreview:
     """Recipients by channel, who is left out and why, and the LINE quota left."""
     aud = _clean_audience(audience)
-    matched, targets, unreachable = _targets(session, aud)
+    matched, targets, unreachable = _targets(session, aud, now or utcnow())
     c = Counter(t.skip or t.channel for t in targets)
     return AudiencePreview(
         matched=matched,
@@ -578,6 +641,11 @@ def preview_audience(
         unfollowed=c[SkipReason.UNFOLLOWED.value],
         unreachable=unreachable,
         quota=line_quota(session, now),
+        messenger=c[Channel.MESSENGER.value],
+        instagram=c[Channel.INSTAGRAM.value],
+        outside_window=dict(
+            Counter(str(t.channel) for t in targets if t.skip == SkipReason.OUTSIDE_WINDOW)
+        ),
     )
 
 
@@ -644,7 +712,7 @@ def build_bodies(session: Session, text: str, product_ids: tuple[int, ...]) -> l
 
 def _resolve(session: Session, b: Broadcast, now: dt.datetime) -> None:
     aud = Audience.from_obj(b.audience)
-    _matched, targets, _unreachable = _targets(session, aud)
+    _matched, targets, _unreachable = _targets(session, aud, now)
     quota = line_quota(session, now)
     left = quota.remaining if quota is not None else None
     rows = []
@@ -720,6 +788,14 @@ def send_due(session: Session, now: dt.datetime, limit: int = BATCH) -> SendRepo
                     )
                 )
             }
+            wrote = convs.last_shopper_messages(
+                session,
+                [
+                    conv_ids[r.conversation_ref]
+                    for r in pending
+                    if r.channel in meta_window.META_CHANNELS and r.conversation_ref in conv_ids
+                ],
+            )
             for r in pending:
                 budget -= 1
                 r.updated_at = now
@@ -727,6 +803,11 @@ def send_due(session: Session, now: dt.datetime, limit: int = BATCH) -> SendRepo
                 if not bodies or cid is None:
                     r.status = RecipientStatus.FAILED
                     r.detail = "no_products" if not bodies else "no_conversation"
+                    continue
+                if not meta_window.messaging_window(r.channel, wrote.get(cid), now).bot_may_send:
+                    # the window closed between resolving and sending (a long broadcast)
+                    r.status = RecipientStatus.SKIPPED
+                    r.detail = SkipReason.OUTSIDE_WINDOW.value
                     continue
                 for body in bodies:
                     msg = convs.queue_outgoing(session, cid, body, AUTHOR, at=now)
@@ -799,4 +880,5 @@ def results(session: Session, broadcast_id: int) -> BroadcastResults:
         shown = (state or "queued") if status == RecipientStatus.SENT else status
         out.append(RecipientResult(cid, name, channel, shown, detail, at))
     counts = Counter(r.status for r in out)
-    return BroadcastResults(view, dict(counts), tuple(out))
+    skipped = Counter(r.detail for r in out if r.status == RecipientStatus.SKIPPED)
+    return BroadcastResults(view, dict(counts), tuple(out), dict(skipped))

@@ -174,9 +174,15 @@ def tick(session: Session, now: dt.datetime) -> list[tuple[int, list[Outgoing]]]
 
 
 def queue_replies(session: Session, batches: list[tuple[int, list[Outgoing]]]) -> list[int]:
-    """Put timer replies in the outbox (a picture becomes its caption); the conversations."""
+    """Put timer replies in the outbox (a picture becomes its caption); the conversations.
+    A Messenger or Instagram chat past Meta's 24-hour window gets none (the bot may not send
+    there): a note in the chat says why, once."""
     done: list[int] = []
     for cid, replies in batches:
+        if replies and not convs.window_of(session, cid).bot_may_send:
+            if convs.note_bot_silent(session, cid):
+                done.append(cid)
+            continue
         for r in replies:
             body = r.body if r.body is not None else p.Text(p.fit_text(r.caption or "") or " ")
             convs.queue_outgoing(session, cid, body, "bot", r.quick_replies)
