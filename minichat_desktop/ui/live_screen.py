@@ -127,6 +127,7 @@ class _CommentView(QWidget):
         words.addLayout(head)
         words.addWidget(text)
         words.addWidget(self.problem)
+        words.addStretch(1)  # a wrapped line's height is a guess: spare room goes below
         lay.addLayout(words, 1)
         self.chip = QLabel(result_label(row.result, row.code, row.quantity))
         self.chip.setProperty("chip", result_chip(row.result))
