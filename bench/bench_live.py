@@ -85,6 +85,13 @@ def run(
     return latencies
 
 
+def results_by_kind(db: Database) -> dict[str, int]:
+    """How many comments had each result (reserved, sold out, question…)."""
+    with db.read() as s:
+        rows = s.execute(select(LiveComment.result, func.count()).group_by(LiveComment.result))
+        return {str(result): int(n) for result, n in rows.all()}
+
+
 def check(db: Database, variant_ids: list[int]) -> tuple[int, int]:
     """(units reserved in carts, units taken from stock); raises when anything is oversold."""
     with db.read() as s:
@@ -133,12 +140,7 @@ def main() -> None:
         )
         batch = comments(args.comments)
         latencies = sorted(run(db, live_id, batch, args.seconds, args.threads))
-        with db.read() as s:
-            results = dict(
-                s.execute(
-                    select(LiveComment.result, func.count()).group_by(LiveComment.result)
-                ).all()
-            )
+        results = results_by_kind(db)
         reserved, taken = check(db, vids)
         db.dispose()
     ms = [x * 1000 for x in latencies]

@@ -23,6 +23,15 @@ Wire formats, as Meta documents them:
   ``item`` ("comment"), ``verb`` ("add", "edited", "remove"), ``comment_id``, ``post_id``,
   ``parent_id``, ``from {id, name}``, ``message``, ``created_time`` (Unix seconds). Only new
   comments (``verb: add``) not written by the page itself are kept.
+- Instagram comments: developers.facebook.com/docs/instagram-platform/webhooks/examples and
+  developers.facebook.com/docs/graph-api/webhooks/reference/instagram — under
+  ``"object": "instagram"`` (``entry.id`` the Instagram professional account, ``entry.time``
+  when Meta sent it), ``entry[].changes[]`` with ``field`` ``comments`` (posts, reels, ads) or
+  ``live_comments`` (during an Instagram Live) and a ``value`` of ``id`` (the comment),
+  ``from {id (the commenter's IGSID), username}``, ``text``, ``media {id,
+  media_product_type}``, ``parent_id``. The value has no creation time: ``entry.time`` stands in
+  (never before the comment was written, so the 7-day check errs towards asking Meta). The
+  account's own comments (``from.id`` is ``entry.id``) are skipped.
 
 A conversation is ``messenger:<PSID>`` or ``instagram:<IGSID>`` (the page-scoped id of the
 shopper), as LINE's are ``line:<userId>``.
@@ -251,7 +260,9 @@ def _message_events(
 
 @dataclass(frozen=True, slots=True)
 class FeedComment:
-    """A new comment under a post of the page; ``key`` recognises its redeliveries."""
+    """A new comment under a post of the page or of its Instagram account; ``key``
+    recognises its redeliveries. ``account_id`` is the Page's or the Instagram account's id
+    (``entry.id``): an Instagram private reply is sent through that account's endpoint."""
 
     comment_id: str
     post_id: str
@@ -259,6 +270,8 @@ class FeedComment:
     from_name: str
     text: str
     created: float  # seconds, Meta's clock (0: not given)
+    platform: p.CommentPlatform = p.CommentPlatform.FACEBOOK
+    account_id: str = ""
 
     @property
     def key(self) -> str:
@@ -268,21 +281,77 @@ class FeedComment:
 _FEED_ID = re.compile(r"^[0-9]{1,40}(_[0-9]{1,40})?$")
 
 
+INSTAGRAM_COMMENT_FIELDS = ("comments", "live_comments")
+
+
 def parse_comments(payload: Any) -> list[FeedComment]:
-    """The new comments in a ``page`` webhook body's ``feed`` changes; anything else (likes,
-    edits, removals, the page's own comments, malformed values) is skipped."""
-    if not isinstance(payload, dict) or payload.get("object") != "page":
+    """The new comments in a ``page`` webhook body's ``feed`` changes and an ``instagram``
+    body's ``comments``/``live_comments`` changes; anything else (likes, edits, removals, the
+    account's own comments, malformed values) is skipped."""
+    kind = payload.get("object") if isinstance(payload, dict) else None
+    if kind not in ("page", "instagram"):
         return []
     entries = payload.get("entry")
     out: list[FeedComment] = []
     for entry in entries if isinstance(entries, list) else []:
-        changes = entry.get("changes") if isinstance(entry, dict) else None
-        page_id = entry.get("id") if isinstance(entry, dict) else None
+        if not isinstance(entry, dict):
+            continue
+        changes = entry.get("changes")
+        account = entry.get("id")
         for change in changes if isinstance(changes, list) else []:
-            comment = _feed_comment(change, page_id)
+            if kind == "page":
+                comment = _feed_comment(change, account)
+            else:
+                comment = _instagram_comment(change, account, _entry_seconds(entry.get("time")))
             if comment is not None:
                 out.append(comment)
     return out
+
+
+def _entry_seconds(value: Any) -> float:
+    """``entry.time``: Unix seconds, or milliseconds (Meta uses both); 0 when not given."""
+    if not isinstance(value, int | float) or isinstance(value, bool) or value <= 0:
+        return 0.0
+    return float(value) / 1000.0 if value > 1e11 else float(value)
+
+
+def _commenter(
+    v: dict[str, Any], id_key: str, name_key: str, account: Any
+) -> tuple[str, str, str] | None:
+    """(comment id, commenter id, name) of a comment value, or None when malformed or written
+    by the account itself (answering under its own post)."""
+    cid = v.get(id_key)
+    sender = v.get("from")
+    from_id = _id_of(sender)
+    if not (isinstance(cid, str) and _FEED_ID.match(cid)) or from_id is None:
+        return None
+    if from_id == account:
+        return None
+    name = sender.get(name_key) if isinstance(sender, dict) else None
+    return cid, from_id, name[:200] if isinstance(name, str) else ""
+
+
+def _instagram_comment(change: Any, account: Any, sent: float) -> FeedComment | None:
+    if not isinstance(change, dict) or change.get("field") not in INSTAGRAM_COMMENT_FIELDS:
+        return None
+    v = change.get("value")
+    if not isinstance(v, dict):
+        return None
+    who = _commenter(v, "id", "username", account)
+    if who is None:
+        return None
+    cid, from_id, name = who
+    text = v.get("text")
+    return FeedComment(
+        comment_id=cid,
+        post_id=_id_of(v.get("media")) or "",
+        from_id=from_id,
+        from_name=name,
+        text=p.fit_text(text) if isinstance(text, str) else "",
+        created=sent,
+        platform=p.CommentPlatform.INSTAGRAM,
+        account_id=account if isinstance(account, str) and account.isdigit() else "",
+    )
 
 
 def _feed_comment(change: Any, page_id: Any) -> FeedComment | None:
@@ -291,24 +360,22 @@ def _feed_comment(change: Any, page_id: Any) -> FeedComment | None:
     v = change.get("value")
     if not isinstance(v, dict) or v.get("item") != "comment" or v.get("verb") != "add":
         return None
-    cid, post = v.get("comment_id"), v.get("post_id")
-    sender = v.get("from")
-    from_id = _id_of(sender)
-    if not (isinstance(cid, str) and _FEED_ID.match(cid)) or from_id is None:
+    who = _commenter(v, "comment_id", "name", page_id)
+    if who is None:
         return None
-    if from_id == page_id:
-        return None  # the page answering under its own post
+    cid, from_id, name = who
+    post = v.get("post_id")
     post_id = post if isinstance(post, str) and _FEED_ID.match(post) else ""
-    name = sender.get("name") if isinstance(sender, dict) else None
     text = v.get("message")
     created = v.get("created_time")
     return FeedComment(
         comment_id=cid,
         post_id=post_id,
         from_id=from_id,
-        from_name=name[:200] if isinstance(name, str) else "",
+        from_name=name,
         text=p.fit_text(text) if isinstance(text, str) else "",
         created=float(created)
         if isinstance(created, int | float) and not isinstance(created, bool) and created > 0
         else 0.0,
+        account_id=page_id if isinstance(page_id, str) and page_id.isdigit() else "",
     )

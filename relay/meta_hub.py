@@ -222,13 +222,15 @@ class MetaHub:
         """A new comment under a page post: once per ``comment_id`` (Meta redelivers), to the
         desktop as a ``comment`` stream item (it decides, for its running live, what to do)."""
         if self.store.seen_event(shop_id, c.key):
-            log.info("shop %s: dropped a redelivered page comment", shop_id)
+            log.info("shop %s: dropped a redelivered %s comment", shop_id, c.platform.value)
             return
-        at = iso_utc(c.created) if c.created else now_iso()
+        created = min(c.created, time.time()) if c.created else time.time()
+        self.store.remember_comment(shop_id, c.comment_id, c.platform, c.account_id, created)
+        at = iso_utc(created)
         self.hub.push_stream(
             shop_id,
             lambda seq: p.PageComment(
-                seq, c.comment_id, c.post_id, c.from_id, c.from_name, c.text, at
+                seq, c.comment_id, c.post_id, c.from_id, c.from_name, c.text, at, c.platform
             ),
         )
 
@@ -359,10 +361,11 @@ class MetaHub:
         except ms.MetaRefused as exc:
             self._failed(shop_id, item, str(exc))
             return "done"
+        node = self._node(shop_id, item.conversation)
         for n in range(item.done, len(parts)):
             try:
                 res = await self.client.send(
-                    creds.page_token, ms.request_body(item.conversation, item.kind, parts[n])
+                    creds.page_token, ms.request_body(item.conversation, item.kind, parts[n]), node
                 )
             except (aiohttp.ClientError, TimeoutError, OSError) as exc:
                 log.warning("shop %s: meta send failed (%s)", shop_id, type(exc).__name__)
@@ -391,6 +394,16 @@ class MetaHub:
                 shop_id, lambda seq: p.Receipt(conv, p.ReceiptStatus.SENT, ids, seq)
             )
         return "done"
+
+    def _node(self, shop_id: str, conversation: str) -> str:
+        """Whose Send API endpoint a message goes through: the Page's (``me``), or for the
+        private reply to an Instagram comment, the Instagram account's."""
+        if not is_comment(conversation):
+            return "me"
+        known = self.store.comment(shop_id, conversation.removeprefix(p.COMMENT_PREFIX))
+        if known is not None and known.platform is p.CommentPlatform.INSTAGRAM:
+            return known.account_id or "me"
+        return "me"
 
     def _image_url(self, shop_id: str, message: p.Message) -> str | None:
         b = message.body
@@ -484,12 +497,20 @@ class MetaHub:
         return True
 
     def _private_reply(self, shop_id: str, conn: Conn, frame: p.Send) -> bool:
-        """The one private reply to a page comment (Meta: one message per comment, within 7
-        days of it; text or a button template). Kept in the relay's history under
-        ``comment:<id>`` only so a message offered again is recognised; no window applies."""
+        """The one private reply to a page or Instagram comment (Meta: one message per
+        comment, within 7 days of it; text or a button template). Kept in the relay's history
+        under ``comment:<id>`` only so a message offered again is recognised; the 24-hour
+        window does not apply. A comment the relay knows to be over 7 days old is refused at
+        once (``outside_window``), Meta not asked; one it never saw is left to Meta."""
         msg = frame.message
         if not self.configured(shop_id):
             conn.send_frame(p.Error(p.ErrorCode.UNAVAILABLE, NO_META, msg.id))
+            return True
+        comment_id = frame.conversation.removeprefix(p.COMMENT_PREFIX)
+        known = self.store.comment(shop_id, comment_id)
+        if known is not None and time.time() - known.created_at > ms.PRIVATE_REPLY_WINDOW:
+            log.info("shop %s: no private reply to comment %s: over 7 days", shop_id, comment_id)
+            conn.send_frame(p.Error(p.ErrorCode.OUTSIDE_WINDOW, ms.PRIVATE_REPLY_TOO_LATE, msg.id))
             return True
         try:
             parts = ms.to_meta_messages(msg)

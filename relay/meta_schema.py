@@ -50,5 +50,23 @@ CREATE TABLE IF NOT EXISTS meta_sent(
     status TEXT NOT NULL DEFAULT 'sent',
     PRIMARY KEY(shop_id, mid)
 ) WITHOUT ROWID;
+-- every page or Instagram comment the relay passed on: where it was written (the private
+-- reply goes through that account) and when (Meta allows a private reply within 7 days)
+CREATE TABLE IF NOT EXISTS meta_comments(
+    shop_id TEXT NOT NULL,
+    comment_id TEXT NOT NULL,
+    platform TEXT NOT NULL,
+    account_id TEXT NOT NULL,
+    created_at REAL NOT NULL,
+    PRIMARY KEY(shop_id, comment_id)
+) WITHOUT ROWID;
 """
-TABLES = ("meta_accounts", "meta_inbox", "meta_events", "meta_windows", "meta_outbox", "meta_sent")
+TABLES = (
+    "meta_accounts",
+    "meta_inbox",
+    "meta_events",
+    "meta_windows",
+    "meta_outbox",
+    "meta_sent",
+    "meta_comments",
+)

@@ -45,6 +45,12 @@ WINDOW = 24 * 3600.0  # the standard messaging window
 HUMAN_AGENT_WINDOW = 7 * 24 * 3600.0  # a person may still answer, with the HUMAN_AGENT tag
 
 
+PRIVATE_REPLY_WINDOW = 7 * 24 * 3600.0  # Meta takes a comment's private reply this long
+PRIVATE_REPLY_TOO_LATE = (
+    "ความเห็นนี้เก่ากว่า 7 วันแล้ว Meta ไม่ให้ตอบกลับแบบส่วนตัว ทักลูกค้าทางแชทแทน"
+    " / This comment is over 7 days old: Meta allows no private reply to it any more;"
+    " write to the shopper in a chat instead"
+)
 PRIVATE_REPLY_KINDS = (
     "ตอบความเห็นแบบส่วนตัวได้ครั้งเดียว เป็นข้อความหรือข้อความพร้อมปุ่ม (ไม่เกิน 3 ปุ่ม)"
     " / A private reply to a comment is one message: text, or text with at most 3 buttons"
@@ -296,9 +302,11 @@ class MetaClient:
         if self._session is not None:
             await self._session.close()
 
-    async def send(self, token: str, body: dict[str, Any]) -> MetaResult:
-        """``POST /{version}/me/messages`` (a message or a ``sender_action``)."""
-        url = f"{self.base}/{API_VERSION}/me/messages"
+    async def send(self, token: str, body: dict[str, Any], node: str = "me") -> MetaResult:
+        """``POST /{version}/{node}/messages`` (a message or a ``sender_action``): ``me`` is
+        the Page of the token; an Instagram private reply goes to ``/{ig-account-id}/messages``
+        (developers.facebook.com/docs/instagram-platform/private-replies)."""
+        url = f"{self.base}/{API_VERSION}/{node}/messages"
         headers = {"Authorization": f"Bearer {token}"}
         async with self._http().post(url, json=body, headers=headers) as resp:
             try:

@@ -27,6 +27,15 @@ class MetaCredentials:
 
 
 @dataclass(frozen=True, slots=True)
+class KnownComment:
+    """A comment the relay passed on: where it was written and when (seconds, Meta's clock)."""
+
+    platform: p.CommentPlatform
+    account_id: str
+    created_at: float
+
+
+@dataclass(frozen=True, slots=True)
 class MetaOutboxItem:
     id: int
     conversation: str
@@ -108,6 +117,33 @@ class MetaStore:
             (shop_id, key, time.time()),
         )
         return cur.rowcount == 0
+
+    # ---- comments (private replies)
+
+    def remember_comment(
+        self,
+        shop_id: str,
+        comment_id: str,
+        platform: p.CommentPlatform,
+        account_id: str,
+        created_at: float,
+    ) -> None:
+        self.store.write().execute(
+            "INSERT OR IGNORE INTO meta_comments"
+            "(shop_id, comment_id, platform, account_id, created_at) VALUES(?,?,?,?,?)",
+            (shop_id, comment_id, platform.value, account_id, created_at),
+        )
+
+    def comment(self, shop_id: str, comment_id: str) -> KnownComment | None:
+        """A comment the relay passed on (None: never seen, or forgotten after 30 days)."""
+        row = self.store.db.execute(
+            "SELECT platform, account_id, created_at FROM meta_comments"
+            " WHERE shop_id=? AND comment_id=?",
+            (shop_id, comment_id),
+        ).fetchone()
+        if row is None:
+            return None
+        return KnownComment(p.CommentPlatform(row[0]), str(row[1]), float(row[2]))
 
     # ---- the 24-hour window
 
@@ -204,12 +240,16 @@ class MetaStore:
         )
         return sorted({str(r[0]) for r in rows.fetchall()})
 
-    def purge(self, events_days: float = 7, sent_days: float = 90) -> None:
-        """Forget event ids older than Meta redelivers and sent ids older than the history."""
+    def purge(
+        self, events_days: float = 7, sent_days: float = 90, comments_days: float = 30
+    ) -> None:
+        """Forget event ids older than Meta redelivers, sent ids older than the history and
+        comments long past their 7 days of private replies."""
         now = time.time()
         db = self.store.write()
         db.execute("DELETE FROM meta_events WHERE received_at<?", (now - events_days * 86400,))
         db.execute("DELETE FROM meta_sent WHERE sent_at<?", (now - sent_days * 86400,))
+        db.execute("DELETE FROM meta_comments WHERE created_at<?", (now - comments_days * 86400,))
 
     def sent_at(self, shop_id: str, mid: str) -> float | None:
         row = self.store.db.execute(

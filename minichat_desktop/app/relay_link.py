@@ -105,7 +105,8 @@ class _SameTransaction:
 
 
 def page_comment(session: Session, item: p.PageComment) -> live.Outcome | None:
-    """Hand a comment under a Page post to the live that is running (None: nothing done)."""
+    """Hand a comment under a Page or Instagram post to the live that is running (None:
+    nothing done)."""
     live_id = selling.current_live_id(session)
     if live_id is None:
         # No live is running: a comment is only an order while the owner sells live, with the
@@ -117,7 +118,8 @@ def page_comment(session: Session, item: p.PageComment) -> live.Outcome | None:
     except ValueError:
         at = utcnow()
     at = at if at.tzinfo else at.replace(tzinfo=dt.UTC)
-    comment = live.Comment(item.comment_id, item.from_id, item.from_name, item.text, at)
+    platform = selling.Platform(item.platform.value)
+    comment = live.Comment(item.comment_id, item.from_id, item.from_name, item.text, at, platform)
     try:
         return live.record_comment(_SameTransaction(session), live_id, comment)
     except DomainError as exc:
@@ -135,6 +137,8 @@ def comment_receipt(session: Session, receipt: p.Receipt) -> None:
     if receipt.status is not p.ReceiptStatus.FAILED:
         return
     comment_id = receipt.conversation.removeprefix(p.COMMENT_PREFIX)
+    for uid in receipt.ids:
+        selling.reply_not_sent(session, uid, receipt.reason or "ส่งไม่สำเร็จ / not delivered")
     notifications.notify(
         session,
         notifications.NotificationKind.MESSAGE_FAILED,
@@ -142,3 +146,24 @@ def comment_receipt(session: Session, receipt: p.Receipt) -> None:
         f"ความเห็น {comment_id}: {receipt.reason or 'ส่งไม่สำเร็จ'}",
         en=(_REPLY_NOT_SENT[1], f"Comment {comment_id}: {receipt.reason or 'not delivered'}"),
     )
+
+
+def comment_reply_refused(session: Session, error: p.Error) -> bool:
+    """The relay refused a live comment's private reply at once (``error`` answers its
+    message id: a comment over 7 days old, Meta not set up…): it leaves the outbox, the live
+    screen shows why, and the owner is told in the relay's words (Thai and English). False
+    when ``error`` is about no live reply."""
+    if not error.ref:
+        return False
+    comment_id = selling.reply_not_sent(session, error.ref, error.message)
+    if comment_id is None:
+        return False
+    thai, _, english = error.message.partition(" / ")
+    notifications.notify(
+        session,
+        notifications.NotificationKind.MESSAGE_FAILED,
+        _REPLY_NOT_SENT[0],
+        f"ความเห็น {comment_id}: {thai}",
+        en=(_REPLY_NOT_SENT[1], f"Comment {comment_id}: {english or thai}"),
+    )
+    return True

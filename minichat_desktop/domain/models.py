@@ -1059,10 +1059,14 @@ class LiveCartItem(Base):
 class LiveComment(Base):
     """A comment under the live and what it did: ``result`` is reserved, sold_out,
     not_understood, unknown_code or late (after the live ended). A comment id seen again is
-    the same comment (Meta redelivers) and changes nothing."""
+    the same comment (Meta redelivers) and changes nothing. ``platform``: where it was written
+    (facebook, instagram)."""
 
     __tablename__ = "live_comments"
-    __table_args__ = (Index("ix_live_comments_live", "live_id", "id"),)
+    __table_args__ = (
+        Index("ix_live_comments_live", "live_id", "id"),
+        Index("ix_live_comments_reply_uid", "reply_uid"),  # a refused reply finds its comment
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     live_id: Mapped[int] = mapped_column(ForeignKey("live_sessions.id", ondelete="CASCADE"))
@@ -1076,3 +1080,7 @@ class LiveComment(Base):
     code: Mapped[str] = mapped_column(String(12), default="")
     quantity: Mapped[int] = mapped_column(Integer, default=0)
     reply_uid: Mapped[str] = mapped_column(String(64), default="")
+    # facebook (a Page post) or instagram (a post or Live of the Instagram account)
+    platform: Mapped[str] = mapped_column(String(10), default="facebook", server_default="facebook")
+    # the relay's or Meta's words when the private reply could not be sent (Thai / English)
+    reply_problem: Mapped[str] = mapped_column(Text, default="", server_default="")

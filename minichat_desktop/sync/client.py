@@ -662,7 +662,11 @@ class RelayClient:
         log.warning("relay error %s: %s (ref %s)", err.code, err.message, err.ref)
         if not err.ref:
             return
-        if err.code in FAILED_REASONS or err.code is p.ErrorCode.OUTSIDE_WINDOW:
+        final = err.code in FAILED_REASONS or err.code is p.ErrorCode.OUTSIDE_WINDOW
+        if final and await self._db(self._reply_refused, err):
+            self._in_flight.discard(err.ref)  # a live comment's private reply: never again
+            return
+        if final:
             # This message can never be delivered: fail it instead of offering it again.
             ref = err.ref
             touched = await self._db(self._failed, ref, err.code, err.message)
@@ -670,6 +674,10 @@ class RelayClient:
             self.events.conversations_changed(touched)
         else:
             self._in_flight.discard(err.ref)  # offered again later (rate limited, internal)
+
+    def _reply_refused(self, err: p.Error) -> bool:
+        with self.db.write() as s:
+            return relay_link.comment_reply_refused(s, err)
 
     def _failed(self, uid: str, code: p.ErrorCode, said: str = "") -> list[int]:
         with self.db.write() as s:

@@ -10,6 +10,7 @@ redraws at most every :data:`REDRAW_MS`, appending only the comments it has not 
 from __future__ import annotations
 
 from PySide6.QtCore import QEvent, QObject, Qt, QTimer, Signal
+from PySide6.QtGui import QColor, QPainter, QPixmap
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QHBoxLayout,
@@ -34,15 +35,20 @@ from minichat_desktop.domain.live.board import Board, CommentRow, Pickable
 from minichat_desktop.domain.live.selling import MAX_RELEASE_MINUTES, PickedProduct
 from minichat_desktop.domain.thai import format_baht
 from minichat_desktop.errors import DomainError
+from minichat_desktop.ui import theme
 from minichat_desktop.ui.context import AppContext
 from minichat_desktop.ui.errors import show_error
-from minichat_desktop.ui.i18n import t, when
+from minichat_desktop.ui.i18n import current_language, t, when
 from minichat_desktop.ui.theme import push_button
 
 REDRAW_MS = 150
 SHOWN_COMMENTS = 200
 # Tables whose change may change what this screen shows.
 _WATCHED = ("live_", "product_variants", "orders")
+# A comment's platform: its name (a brand, never translated) and the channel colour it wears
+# (its chats continue in Messenger or Instagram).
+PLATFORM_NAMES = {"facebook": "Facebook", "instagram": "Instagram"}
+PLATFORM_COLOURS = {"facebook": "messenger", "instagram": "instagram"}
 
 
 class _Changes(QObject):
@@ -68,23 +74,71 @@ def result_chip(result: str) -> str:
     )
 
 
+def platform_dot(platform: str, size: int = 10) -> QPixmap:
+    """A dot in the colour of the platform a comment was written on."""
+    colour = theme.CHANNEL_COLORS[PLATFORM_COLOURS.get(platform, "messenger")]
+    ratio = 2
+    dot = QPixmap(size * ratio, size * ratio)
+    dot.setDevicePixelRatio(ratio)
+    dot.fill(Qt.GlobalColor.transparent)
+    painter = QPainter(dot)
+    painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+    painter.setPen(Qt.PenStyle.NoPen)
+    painter.setBrush(QColor(colour))
+    painter.drawEllipse(0, 0, size, size)
+    painter.end()
+    return dot
+
+
+def reply_problem_text(problem: str) -> str:
+    """Why a comment's private reply was not sent, in the UI's language (the relay and Meta
+    write "Thai / English")."""
+    thai, _, english = problem.partition(" / ")
+    said = english if current_language() == "en" and english else thai
+    return t("Private reply not sent: {reason}").format(reason=said)
+
+
 class _CommentView(QWidget):
+    """One comment: who (on which platform) and when, what they wrote, what it did, and why
+    its private reply was not sent when it was not."""
+
     def __init__(self, row: CommentRow) -> None:
         super().__init__()
         lay = QHBoxLayout(self)
         lay.setContentsMargins(8, 4, 8, 4)
         words = QVBoxLayout()
         words.setSpacing(0)
-        who = QLabel(f"<b>{_escape(row.commenter_name)}</b> · {when(row.at, short=True)}")
+        head = QHBoxLayout()
+        head.setSpacing(6)
+        who = QLabel(f"<b>{_escape(row.commenter_name)}</b>")
+        dot = QLabel()
+        dot.setPixmap(platform_dot(row.platform))
+        name = PLATFORM_NAMES.get(row.platform, row.platform)
+        self.platform = theme.tone(QLabel(f"{name} · {when(row.at, short=True)}"), "muted")
+        for part in (who, dot, self.platform):
+            head.addWidget(part)
+        head.addStretch(1)
         text = QLabel(row.text)
         text.setWordWrap(True)
         text.setTextFormat(Qt.TextFormat.PlainText)
-        words.addWidget(who)
+        self.problem = theme.tone(QLabel(), "error")
+        self.problem.setWordWrap(True)
+        self.problem.setTextFormat(Qt.TextFormat.PlainText)
+        words.addLayout(head)
         words.addWidget(text)
+        words.addWidget(self.problem)
+        words.addStretch(1)  # a wrapped line's height is a guess: spare room goes below
         lay.addLayout(words, 1)
         self.chip = QLabel(result_label(row.result, row.code, row.quantity))
         self.chip.setProperty("chip", result_chip(row.result))
         lay.addWidget(self.chip, 0, Qt.AlignmentFlag.AlignVCenter)
+        self.shown_problem = ""
+        self.show_problem(row.reply_problem)
+
+    def show_problem(self, problem: str) -> None:
+        self.shown_problem = problem
+        self.problem.setText(reply_problem_text(problem) if problem else "")
+        self.problem.setVisible(bool(problem))
 
 
 def _readonly(text: str) -> QTableWidgetItem:
@@ -105,6 +159,7 @@ class LiveScreen(QWidget):
         self.pickable: list[Pickable] = []
         self._shown_upto = 0
         self._shown_live = 0
+        self._views: dict[int, tuple[QListWidgetItem, _CommentView]] = {}
         self.stack = QStackedWidget()
         self.stack.addWidget(self._start_page())
         self.stack.addWidget(self._run_page())
@@ -212,7 +267,8 @@ class LiveScreen(QWidget):
         self.start_title.setText(t("Live selling"))
         self.start_help.setText(
             t(
-                "Pick the products you will show in your Facebook live, each with a short code."
+                "Pick the products you will show in your Facebook or Instagram live, each with a"
+                " short code."
                 " A comment like “CF A12” reserves it for the commenter at once — first come,"
                 " first served — and they get a private reply with their cart."
             )
@@ -333,6 +389,7 @@ class LiveScreen(QWidget):
     def _show_comments(self, board: Board, redraw: bool) -> None:
         if redraw:
             self.comments.clear()
+            self._views.clear()
             self._shown_upto = 0
             self._shown_live = board.live_id
         at_end = self.comments.verticalScrollBar().value() >= (
@@ -340,16 +397,28 @@ class LiveScreen(QWidget):
         )
         for row in board.comments:
             if row.id <= self._shown_upto:
+                self._update_problem(row)
                 continue
             item = QListWidgetItem(self.comments)
             view = _CommentView(row)
             item.setSizeHint(view.sizeHint())
             self.comments.setItemWidget(item, view)
+            self._views[row.id] = (item, view)
             self._shown_upto = row.id
         while self.comments.count() > SHOWN_COMMENTS:
-            self.comments.takeItem(0)
+            gone = self.comments.takeItem(0)
+            self._views = {k: v for k, v in self._views.items() if v[0] is not gone}
         if at_end:
             self.comments.scrollToBottom()
+
+    def _update_problem(self, row: CommentRow) -> None:
+        """A reply refused after its comment was shown (the relay answers later)."""
+        shown = self._views.get(row.id)
+        if shown is None or shown[1].shown_problem == row.reply_problem:
+            return
+        item, view = shown
+        view.show_problem(row.reply_problem)
+        item.setSizeHint(view.sizeHint())
 
     # ------------------------------------------------------------------ actions
 

@@ -1511,11 +1511,20 @@ class PageEcho:
         }
 
 
+class CommentPlatform(StrEnum):
+    """Where a comment was written: under a Facebook Page post or an Instagram post/Live."""
+
+    FACEBOOK = "facebook"
+    INSTAGRAM = "instagram"
+
+
 @dataclass(frozen=True, slots=True)
 class PageComment:
     """Stream item: someone commented under a post of the shop's Facebook Page (Meta's
-    ``feed`` webhook, ``item: comment``, ``verb: add``). The desktop works it for the live that
-    is running; its answer is one private reply, a ``send`` to ``comment:<comment_id>``."""
+    ``feed`` webhook, ``item: comment``, ``verb: add``) or of its Instagram account (the
+    ``comments`` and ``live_comments`` fields). The desktop works it for the live that is
+    running; its answer is one private reply, a ``send`` to ``comment:<comment_id>``.
+    ``platform`` absent (an older relay) is Facebook."""
 
     seq: int
     comment_id: str
@@ -1524,6 +1533,7 @@ class PageComment:
     from_name: str
     text: str
     at: str  # ISO 8601 UTC, when it was written (Meta's ``created_time``)
+    platform: CommentPlatform = CommentPlatform.FACEBOOK
     TYPE: ClassVar[str] = "comment"
 
     @classmethod
@@ -1536,6 +1546,9 @@ class PageComment:
             _str(obj, "from_name", max_len=200, required=False, allow_empty=True) or "",
             _str(obj, "text", max_len=MAX_TEXT, required=False, allow_empty=True) or "",
             _str(obj, "at", max_len=40),
+            _enum(obj, "platform", CommentPlatform)
+            if obj.get("platform") is not None
+            else CommentPlatform.FACEBOOK,
         )
 
     def to_obj(self) -> dict[str, Any]:
@@ -1548,6 +1561,7 @@ class PageComment:
             "from_name": self.from_name,
             "text": self.text,
             "at": self.at,
+            "platform": self.platform.value,
         }
 
 

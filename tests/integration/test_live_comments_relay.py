@@ -13,7 +13,14 @@ from typing import Any
 
 import pytest
 from sqlalchemy import func, select
-from support.fake_meta import FakeMeta, feed_comment, meta_error, user_message, webhook
+from support.fake_meta import (
+    FakeMeta,
+    feed_comment,
+    instagram_comment,
+    meta_error,
+    user_message,
+    webhook,
+)
 from support.recorder import Recorder
 from support.relay_proc import Relay, meta_shop_relay
 from support.waiting import until
@@ -33,6 +40,9 @@ PSID = "2233445566778899"
 OTHER = "2233445566770000"
 SECRET = "app-secret-0123456789"
 TOKEN = "page-token-1"
+IG_ACCOUNT = "17841405555555555"
+IGSID = "17841400000000001"
+DAY = 24 * 3600
 
 
 @pytest.fixture
@@ -206,4 +216,69 @@ async def test_messenger_and_instagram_chats_reach_the_inbox_and_a_reply_goes_ba
     await until(lambda: any(b["recipient"] == {"id": PSID} for b in meta_api.delivered()))
     sent = next(b for b in meta_api.delivered() if b["recipient"] == {"id": PSID})
     assert sent["message"]["text"] == "มีค่ะ" and sent["messaging_type"] == "RESPONSE"
+    assert desktop.online
+
+
+async def test_an_instagram_cf_comment_reserves_and_its_reply_goes_to_the_instagram_account(
+    relay: Any, db: Database, desktop: RelayClient, meta_api: FakeMeta
+) -> None:
+    """ "CF A12" under the shop's Instagram post reserves like a Facebook comment, the live
+    keeps that it came from Instagram, and the private reply reaches Meta at
+    ``/{ig-account-id}/messages`` with a checkout that continues in Instagram."""
+    r, shop_id, _ = relay
+    endpoint = f"{r.url}/meta/{shop_id}/webhook"
+    live_id, vid = _live_with_stock(db, 3)
+    cid = "17865799348089039"
+    body = instagram_comment(IG_ACCOUNT, cid, IGSID, "somchai.ig", "CF A12")
+    assert meta_api.post_webhook(endpoint, body, SECRET) == (200, "EVENT_RECEIVED")
+    await until(lambda: len(_replies(meta_api)) == 1)
+    assert _comments(db) == {cid: (Result.RESERVED.value, 1)}
+    with db.read() as s:
+        row = s.scalars(select(LiveComment)).one()
+        assert (row.platform, row.commenter_id, row.commenter_name) == (
+            "instagram",
+            IGSID,
+            "somchai.ig",
+        )
+        assert s.scalar(select(ProductVariant.stock).where(ProductVariant.id == vid)) == 2
+    assert meta_api.nodes == [(IG_ACCOUNT, cid)]
+    reply = _replies(meta_api)[0]
+    assert reply["recipient"] == {"comment_id": cid}
+    template = reply["message"]["attachment"]["payload"]
+    assert template["text"].endswith("กดชำระเงินเพื่อยืนยันใน Instagram")
+    assert template["buttons"][0]["payload"] == f"live:{live_id}:checkout:{IGSID}"
+    board = live.board(db, live_id)
+    assert [(c.platform, c.reply_problem) for c in board.comments] == [("instagram", "")]
+
+
+async def test_a_comment_over_7_days_old_gets_no_private_reply_and_the_live_shows_why(
+    relay: Any, db: Database, desktop: RelayClient, meta_api: FakeMeta
+) -> None:
+    """The relay refuses the reply at once (Meta is not asked); the desktop takes it out of
+    the outbox, keeps the reason on the comment for the live screen and tells the owner, in
+    Thai and English. The reservation stays: the owner can still check the cart out."""
+    r, shop_id, _ = relay
+    endpoint = f"{r.url}/meta/{shop_id}/webhook"
+    live_id, _vid = _live_with_stock(db, 3)
+    old = feed_comment(PAGE, "900100200_80", PSID, "สมชาย", "CF A12", ago=7 * DAY + 120)
+    assert meta_api.post_webhook(endpoint, old, SECRET)[0] == 200
+
+    def problems() -> list[str]:
+        return [c.reply_problem for c in live.board(db, live_id).comments]
+
+    await until(lambda: problems() != [""] and problems() != [])
+    [problem] = problems()
+    assert problem.startswith("ความเห็นนี้เก่ากว่า 7 วันแล้ว") and "over 7 days old" in problem
+    assert _comments(db) == {"900100200_80": (Result.RESERVED.value, 1)}
+    assert _outbox_empty(db)
+    with db.read() as s:
+        [note] = [
+            n
+            for n in notifications.list_notifications(s)
+            if n.kind == notifications.NotificationKind.MESSAGE_FAILED
+        ]
+    assert note.title_en == "Reply to a live comment not sent"
+    assert note.body.startswith("ความเห็น 900100200_80: ความเห็นนี้เก่ากว่า 7 วันแล้ว")
+    assert "over 7 days old" in note.body_en and "ความเห็น" not in note.body_en
+    assert meta_api.calls == []  # Meta was never asked
     assert desktop.online

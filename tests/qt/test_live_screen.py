@@ -17,7 +17,8 @@ from support.language import foreign_words, shop_data, visible_texts
 from support.waiting import until
 
 from minichat_desktop.app import live
-from minichat_desktop.domain.live.selling import Comment
+from minichat_desktop.domain.live import selling
+from minichat_desktop.domain.live.selling import Comment, Platform
 from minichat_desktop.storage.db import Database
 from minichat_desktop.ui.app import prepare_demo
 from minichat_desktop.ui.context import AppContext
@@ -25,6 +26,11 @@ from minichat_desktop.ui.live_screen import LiveScreen
 from minichat_desktop.ui.main_window import MainWindow
 
 NOW = dt.datetime(2026, 12, 6, 13, 0, tzinfo=dt.UTC)
+TOO_LATE = (
+    "ความเห็นนี้เก่ากว่า 7 วันแล้ว Meta ไม่ให้ตอบกลับแบบส่วนตัว ทักลูกค้าทางแชทแทน"
+    " / This comment is over 7 days old: Meta allows no private reply to it any more;"
+    " write to the shopper in a chat instead"
+)
 
 
 def chip_texts(screen: LiveScreen) -> list[str]:
@@ -106,7 +112,12 @@ async def test_the_running_live_fits_and_speaks_one_language(
     )
     for n in range(12):
         text = ["CF " + pick[n % 4].code, f"{pick[0].code} ราคาเท่าไหร่", "555", "CF Z9"][n % 4]
-        live.record_comment(db, live_id, Comment(f"s{n}", f"fb{n}", f"ลูกค้า {n}", text, NOW))
+        where = Platform.INSTAGRAM if n % 2 else Platform.FACEBOOK
+        comment = Comment(f"s{n}", f"fb{n}", f"ลูกค้า {n}", text, NOW, where)
+        outcome = live.record_comment(db, live_id, comment)
+        if n == 0:  # its private reply refused: the screen says why, in the screen's language
+            with db.write() as s:
+                selling.reply_not_sent(s, outcome.reply_uid, TOO_LATE)
     window = MainWindow(ctx)
     window.show()
     try:
@@ -123,3 +134,35 @@ async def test_the_running_live_fits_and_speaks_one_language(
     finally:
         window.close()
         window.deleteLater()
+
+
+async def test_each_comment_shows_its_platform_and_a_refused_reply_says_why_when_it_comes(
+    make_ctx: Callable[..., AppContext], new_db: Callable[[], Database]
+) -> None:
+    """An Instagram comment says Instagram, a Facebook one Facebook; when the relay refuses a
+    reply after its comment is on screen (a comment over 7 days old), that row shows why."""
+    db = new_db()
+    prepare_demo(db)
+    ctx = make_ctx(db, lang="en")
+    pick = live.pickable(db)[:1]
+    live_id = live.start_live(db, "Live", [live.PickedProduct("A1", pick[0].variant_id)], 60, "o")
+    screen = LiveScreen(ctx)
+    screen.resize(1100, 640)
+    screen.show()
+    outcomes = []
+    for n, where in enumerate((Platform.FACEBOOK, Platform.INSTAGRAM)):
+        comment = Comment(f"c{n}", f"u{n}", f"Buyer {n}", "CF A1", NOW, where)
+        outcomes.append(await asyncio.to_thread(live.record_comment, db, live_id, comment))
+    await until(lambda: screen.comments.count() == 2)
+    views = [screen.comments.itemWidget(screen.comments.item(i)) for i in range(2)]
+    assert [v.platform.text().split(" · ")[0] for v in views] == ["Facebook", "Instagram"]  # type: ignore[attr-defined]
+    assert not any(v.problem.isVisibleTo(screen) for v in views)  # type: ignore[attr-defined]
+    with db.write() as s:
+        assert selling.reply_not_sent(s, outcomes[1].reply_uid, TOO_LATE) == "c1"
+    await until(lambda: views[1].problem.isVisibleTo(screen))  # type: ignore[attr-defined]
+    assert views[1].problem.text() == (  # type: ignore[attr-defined]
+        "Private reply not sent: This comment is over 7 days old: Meta allows no private reply"
+        " to it any more; write to the shopper in a chat instead"
+    )
+    assert not views[0].problem.isVisibleTo(screen)  # type: ignore[attr-defined]
+    screen.close()

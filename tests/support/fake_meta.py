@@ -167,6 +167,11 @@ class FakeMeta:
         self.cdn_asked = threading.Event()
         self.hold: dict[str, threading.Event] = {}  # user id -> answer sends only once set
         self.replied: set[str] = set()  # comment ids with their one private reply
+        # (endpoint node, recipient) of every Send API call: "me" is the Page of the token,
+        # an Instagram private reply goes to /{ig-account-id}/messages
+        self.nodes: list[tuple[str, str]] = []
+        # when set, called (in the server's thread) with each private reply Meta accepts
+        self.on_reply: Any = None
         self.lock = threading.Lock()
         # the Graph API's reads (``meta_verify``): the app the token belongs to and its secret
         # (set: every GET must carry the right ``appsecret_proof``), the Page, the apps
@@ -224,6 +229,8 @@ class FakeMeta:
                 await asyncio.to_thread(gate.wait, 10)
             with self.lock:
                 self.calls.append(body)
+                node = request.match_info.get("node", "me")
+                self.nodes.append((node, str(recipient.get("id") or recipient.get("comment_id"))))
                 if request.headers.get("Authorization") != f"Bearer {self.page_token}":
                     return web.json_response(
                         meta_error(190, "Invalid OAuth access token."), status=401
@@ -243,6 +250,8 @@ class FakeMeta:
                 self.sent.append(body)
                 mid = f"m_{len(self.sent)}"
             recipient = body["recipient"]
+            if self.on_reply is not None and "comment_id" in recipient:
+                self.on_reply(recipient["comment_id"])
             answer = {"recipient_id": recipient.get("id") or f"psid-of-{recipient['comment_id']}"}
             return web.json_response({**answer, "message_id": mid})
 
@@ -260,6 +269,7 @@ class FakeMeta:
             return web.Response(body=data, content_type="image/jpeg")
 
         app.router.add_post("/{version}/me/messages", messages)
+        app.router.add_post("/{version}/{node:[0-9]+}/messages", messages)
         app.router.add_get("/{version}/{node}", self._graph_get)
         app.router.add_get("/{version}/{node}/{edge}", self._graph_get)
         app.router.add_get("/cdn/{name}", cdn)
@@ -426,11 +436,12 @@ def feed_comment(
     *,
     post_id: str = "",
     verb: str = "add",
+    ago: float = 0.0,
 ) -> dict[str, Any]:
     """A ``page`` webhook body with one ``feed`` change: ``user`` commented ``text`` under the
-    page's post (Page webhooks reference, the ``feed`` field)."""
+    page's post ``ago`` seconds ago (Page webhooks reference, the ``feed`` field)."""
     post = post_id or f"{page_id}_900100200"
-    now = int(time.time())
+    now = int(time.time() - ago)
     value = {
         "from": {"id": user, "name": name},
         "post_id": post,
@@ -443,3 +454,31 @@ def feed_comment(
     }
     change = {"field": "feed", "value": value}
     return {"object": "page", "entry": [{"id": page_id, "time": now, "changes": [change]}]}
+
+
+def instagram_comment(
+    account_id: str,
+    comment_id: str,
+    user: str,
+    username: str,
+    text: str,
+    *,
+    field: str = "comments",
+    media_id: str = "17900011122233344",
+    ago: float = 0.0,
+) -> dict[str, Any]:
+    """An ``instagram`` webhook body with one ``comments`` (or ``live_comments``) change:
+    ``user`` commented ``text`` under the account's media (Instagram webhooks examples: the
+    value has no creation time, ``entry.time`` says when Meta sent it, ``ago`` seconds ago)."""
+    value = {
+        "from": {"id": user, "username": username},
+        "media": {
+            "id": media_id,
+            "media_product_type": "LIVE" if field == "live_comments" else "FEED",
+        },
+        "id": comment_id,
+        "text": text,
+    }
+    change = {"field": field, "value": value}
+    sent = int(time.time() - ago)
+    return {"object": "instagram", "entry": [{"id": account_id, "time": sent, "changes": [change]}]}

@@ -43,6 +43,14 @@ def _scroll_area_of(w: QWidget) -> QScrollArea | None:
     return area if isinstance(area, QScrollArea) and area.widget() is w else None
 
 
+def _row_of_item_view(w: QWidget) -> bool:
+    """A widget set on a row of a list or table (``setItemWidget``): it scrolls with the rows,
+    so the last one shown may reach past the viewport's edge like any row."""
+    parent = w.parentWidget()
+    view = parent.parentWidget() if parent is not None else None
+    return isinstance(view, QAbstractItemView) and view.viewport() is parent
+
+
 def layout_problems(window: QWidget) -> list[str]:
     problems: list[str] = []
     for w in window.findChildren(QWidget):
@@ -59,7 +67,7 @@ def layout_problems(window: QWidget) -> list[str]:
                     f"{_name(w)} is wider than its scroll area ({g.width()} > "
                     f"{area.width()}): a horizontal scrollbar on a pane"
                 )
-        elif (
+        elif not _row_of_item_view(w) and (
             g.right() > area.right() + SLACK
             or g.bottom() > area.bottom() + SLACK
             or g.left() < -SLACK

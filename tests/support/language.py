@@ -38,7 +38,7 @@ ALLOWED = {
     "MiniChat", "LINE", "PromptPay", "VAT", "POS", "SKU", "RFM", "QR", "PDF", "CSV", "XLSX", "HTML",
     "Excel", "Ctrl", "Shift", "Del", "Esc", "Enter", "Tab", "Kerry", "Express", "Flash", "EMS",
     "Thailand", "Post", "SlipOK", "EasySlip", "OK", "ID", "URL", "API", "AI", "Ollama", "OpenAI",
-    "Messenger", "Instagram", "Facebook", "Bangkok",
+    "Messenger", "Instagram", "Facebook", "Meta", "Bangkok",
 }  # fmt: skip
 ALLOWED |= {"CF"}  # what live-selling commenters type ("CF A12"), in Thai lives too
 # Other products' own English words, kept as the owner meets them there (the LINE Developers

@@ -51,6 +51,8 @@ class CommentRow:
     result: str
     code: str
     quantity: int
+    platform: str = "facebook"  # facebook, instagram
+    reply_problem: str = ""  # why its private reply was not sent (Thai / English)
 
 
 @dataclass(frozen=True, slots=True)
@@ -134,7 +136,17 @@ def board(session: Session, live_id: int) -> Board:
         )
     ]
     comments = [
-        CommentRow(r.id, r.commenter_name, r.text, r.commented_at, r.result, r.code, r.quantity)
+        CommentRow(
+            r.id,
+            r.commenter_name,
+            r.text,
+            r.commented_at,
+            r.result,
+            r.code,
+            r.quantity,
+            r.platform,
+            r.reply_problem,
+        )
         for r in reversed(
             session.scalars(
                 select(LiveComment)

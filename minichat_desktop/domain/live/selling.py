@@ -23,10 +23,13 @@ was not checked out goes back to the shelf after the owner's time.
 
   Sold out, a question about a code and an unknown code get a ``text`` message; a comment that
   asks for nothing gets no reply.
-- **Checkout continues in Messenger.** The button's postback comes back in the commenter's
-  Messenger conversation; :func:`answer_postback` turns the cart into an order for that
-  conversation (the stock passes from the cart to the order in one transaction) and answers
-  with the order and its PromptPay QR, as the bot's own checkout does.
+- **Checkout continues in Messenger** (Instagram for a comment written there). The button's
+  postback comes back in the commenter's Messenger (Instagram) conversation;
+  :func:`answer_postback` turns the cart into an order for that conversation (the stock passes
+  from the cart to the order in one transaction) and answers with the order and its PromptPay
+  QR, as the bot's own checkout does.
+- **A reply that cannot go** (the relay refuses a comment over 7 days old; Meta refuses a
+  second reply) leaves the outbox and the comment keeps why (:func:`reply_not_sent`).
 """
 
 from __future__ import annotations
@@ -100,6 +103,17 @@ class Result(StrEnum):
     LATE = "late"  # written after the live ended: nothing reserved, no reply
 
 
+class Platform(StrEnum):
+    """Where a comment was written: its private reply and checkout continue in that app."""
+
+    FACEBOOK = "facebook"
+    INSTAGRAM = "instagram"
+
+
+# where the checkout button's conversation continues, by platform
+_CHAT_APP = {Platform.FACEBOOK: "Messenger", Platform.INSTAGRAM: "Instagram"}
+
+
 @dataclass(frozen=True, slots=True)
 class Comment:
     """A comment as the relay link hands it over."""
@@ -109,6 +123,7 @@ class Comment:
     commenter_name: str
     text: str
     at: dt.datetime
+    platform: Platform = Platform.FACEBOOK
 
 
 @dataclass(frozen=True, slots=True)
@@ -279,6 +294,7 @@ def record_comment(
             code=parsed.code[:12],
             quantity=parsed.quantity if result is Result.RESERVED else 0,
             reply_uid=uid,
+            platform=comment.platform.value,
         )
     )
     session.flush()
@@ -357,7 +373,8 @@ def _act(
     except OutOfStock:
         return Result.SOLD_OUT, p.Text(_sold_out_text(session, live.id, comment, code, qty))
     cart = _add_to_cart(session, live.id, comment, shown, qty)
-    return Result.RESERVED, _reserved_body(session, live.id, cart, code, qty, shown.name)
+    body = _reserved_body(session, live.id, cart, code, qty, shown.name, comment.platform)
+    return Result.RESERVED, body
 
 
 def _sold_out_text(session: Session, live_id: int, comment: Comment, code: str, qty: int) -> str:
@@ -445,14 +462,20 @@ def _cart_lines(session: Session, cart_id: int) -> list[tuple[str, str, int, int
 
 
 def _reserved_body(
-    session: Session, live_id: int, cart: LiveCart, code: str, qty: int, name: str
+    session: Session,
+    live_id: int,
+    cart: LiveCart,
+    code: str,
+    qty: int,
+    name: str,
+    platform: Platform = Platform.FACEBOOK,
 ) -> p.Buttons:
     lines = _cart_lines(session, cart.id)
     total = sum(q * price for _c, _n, q, price in lines)
     text = f"จองให้แล้วค่ะ ✅ {code} {name} × {qty}\nตะกร้าของคุณ:"
     for c, n, q, price in lines:
         text += f"\n• {c} {n} × {q} = {chat_baht(q * price)}"
-    text += f"\nรวม {chat_baht(total)} — กดชำระเงินเพื่อยืนยันใน Messenger"
+    text += f"\nรวม {chat_baht(total)} — กดชำระเงินเพื่อยืนยันใน {_CHAT_APP[platform]}"
     button = p.Button(
         CHECKOUT_LABEL, p.ButtonAction.POSTBACK, data=checkout_data(live_id, cart.commenter_id)
     )
@@ -468,6 +491,20 @@ def _queue_reply(session: Session, comment_id: str, body: p.Body, now: dt.dateti
     }
     session.add(OutboxItem(uid=message.id, frame=frame, created_at=now or utcnow()))
     return message.id
+
+
+def reply_not_sent(session: Session, reply_uid: str, reason: str) -> str | None:
+    """The private reply ``reply_uid`` will never reach the commenter (the relay refused it:
+    a comment over 7 days old; or Meta did): it leaves the outbox and its comment keeps
+    ``reason`` for the live screen. Returns the comment's id, None when the uid is no live
+    reply (then nothing changes). The cart stays: the owner can still check it out."""
+    comment = session.scalars(select(LiveComment).where(LiveComment.reply_uid == reply_uid)).first()
+    if comment is None or not reply_uid:
+        return None
+    session.execute(delete(OutboxItem).where(OutboxItem.uid == reply_uid))
+    comment.reply_problem = reason[:500]
+    session.flush()
+    return comment.comment_id
 
 
 # ---------------------------------------------------------------------------- checkout

@@ -2,7 +2,7 @@
 
 TEXTS = {
     "Live selling": "ไลฟ์สด",
-    "Pick the products you will show in your Facebook live, each with a short code. A comment like “CF A12” reserves it for the commenter at once — first come, first served — and they get a private reply with their cart.": "เลือกสินค้าที่จะโชว์ในไลฟ์ Facebook พร้อมรหัสสั้น ๆ ของแต่ละชิ้น ลูกค้าคอมเมนต์ เช่น “CF A12” ระบบจองสินค้าให้ทันที (ใครมาก่อนได้ก่อน) และตอบกลับลูกค้าทางข้อความส่วนตัวพร้อมตะกร้า",
+    "Pick the products you will show in your Facebook or Instagram live, each with a short code. A comment like “CF A12” reserves it for the commenter at once — first come, first served — and they get a private reply with their cart.": "เลือกสินค้าที่จะโชว์ในไลฟ์ Facebook หรือ Instagram พร้อมรหัสสั้น ๆ ของแต่ละชิ้น ลูกค้าคอมเมนต์ เช่น “CF A12” ระบบจองสินค้าให้ทันที (ใครมาก่อนได้ก่อน) และตอบกลับลูกค้าทางข้อความส่วนตัวพร้อมตะกร้า",
     "Live title": "ชื่อไลฟ์",
     "e.g. Tonight's new arrivals": "เช่น ของเข้าใหม่คืนนี้",
     "Hold unpaid carts after the live": "เก็บตะกร้าที่ยังไม่จ่ายหลังจบไลฟ์",
@@ -27,6 +27,7 @@ TEXTS = {
     "Asked about it": "ถามข้อมูล",
     "After the live": "หลังจบไลฟ์",
     "Not understood": "ไม่เข้าใจ",
+    "Private reply not sent: {reason}": "ตอบกลับส่วนตัวไม่ได้: {reason}",
 }
 
 ERRORS = {

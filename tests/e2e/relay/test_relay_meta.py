@@ -4,6 +4,7 @@ WebSocket client."""
 
 from __future__ import annotations
 
+import datetime as dt
 import io
 import json
 import sqlite3
@@ -15,7 +16,7 @@ from typing import Any
 
 import pytest
 from PIL import Image
-from support.fake_meta import FakeMeta, feed_comment, user_message, webhook
+from support.fake_meta import FakeMeta, feed_comment, instagram_comment, user_message, webhook
 from support.waiting import until
 
 from relay import protocol as p
@@ -28,6 +29,7 @@ SECRET = "app-secret-0123456789"
 VERIFY = "verify-me-42"
 TOKEN = "page-token-1"
 DAY = 24 * 3600
+IG_ACCOUNT = "17841405555555555"
 
 
 @pytest.fixture
@@ -541,3 +543,102 @@ def test_a_page_comment_reaches_the_desktop_once_and_gets_one_private_reply(
             "metadata": "minichat:r1",
         },
     }
+
+
+def test_instagram_comments_arrive_signed_once_as_instagram_and_the_reply_goes_to_the_account(
+    meta_shop: Any, meta_api: FakeMeta, clients: Any, arun: Any
+) -> None:
+    """``object: instagram`` ``comments`` and ``live_comments`` become ``comment`` items
+    saying Instagram (forged ones store nothing, redeliveries and the account's own comments
+    are dropped), and the private reply goes to ``/{ig-account-id}/messages``."""
+    cid, live_cid = "17865799348089039", "17865799348089040"
+
+    async def go() -> None:
+        desk, _ = await clients.desktop(meta_shop.relay, meta_shop.shop_token)
+        body = instagram_comment(IG_ACCOUNT, cid, IGSID, "somchai.shop", "CF A12 2", ago=60)
+        assert meta_api.post_webhook(meta_shop.endpoint, body, "wrong-secret")[0] == 403
+        assert meta_api.post_webhook(meta_shop.endpoint, body, None)[0] == 401
+        assert meta_api.post_webhook(meta_shop.endpoint, body, SECRET) == (200, "EVENT_RECEIVED")
+        got = await desk.recv_type(p.PageComment)
+        sent_at = body["entry"][0]["time"]
+        assert got.to_obj() == {
+            "type": "comment",
+            "seq": got.seq,
+            "comment_id": cid,
+            "post_id": "17900011122233344",
+            "from_id": IGSID,
+            "from_name": "somchai.shop",
+            "text": "CF A12 2",
+            "at": _iso(sent_at),
+            "platform": "instagram",
+        }
+        await desk.send(p.Ack(got.seq))
+        # redelivered, and the account answering under its own post: nothing comes
+        own = instagram_comment(IG_ACCOUNT, "17865799348089041", IG_ACCOUNT, "shop", "ขอบคุณค่ะ")
+        for other in (body, own):
+            assert meta_api.post_webhook(meta_shop.endpoint, other, SECRET)[0] == 200
+        await desk.nothing(0.8)
+        during = instagram_comment(
+            IG_ACCOUNT, live_cid, IGSID, "somchai.shop", "F B3", field="live_comments"
+        )
+        assert meta_api.post_webhook(meta_shop.endpoint, during, SECRET)[0] == 200
+        live = await desk.recv_type(p.PageComment)
+        assert (live.comment_id, live.platform, live.text) == (
+            live_cid,
+            p.CommentPlatform.INSTAGRAM,
+            "F B3",
+        )
+        await desk.send(p.Ack(live.seq))
+        await desk.send(p.Send(f"comment:{cid}", p.Message("ig-r1", p.Text("จองให้แล้วค่ะ"))))
+        assert (await desk.recv_type(p.Accepted)).id == "ig-r1"
+        sent = await desk.recv_type(p.Receipt, timeout=10)
+        assert (sent.ids, sent.status) == (("ig-r1",), p.ReceiptStatus.SENT)
+        await desk.close()
+
+    arun(go())
+    assert meta_api.nodes == [(IG_ACCOUNT, cid)]
+    [reply] = meta_api.delivered()
+    assert reply == {
+        "recipient": {"comment_id": cid},
+        "message": {"text": "จองให้แล้วค่ะ", "metadata": "minichat:ig-r1"},
+    }
+
+
+def _iso(seconds: float) -> str:
+    moment = dt.datetime.fromtimestamp(seconds, dt.UTC)
+    return moment.isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def test_a_private_reply_to_a_comment_over_7_days_old_is_refused_without_asking_meta(
+    meta_shop: Any, meta_api: FakeMeta, clients: Any, arun: Any
+) -> None:
+    """Meta takes a private reply within 7 days of the comment: the relay refuses a later
+    one at once (``outside_window``, Thai and English), for Facebook and Instagram alike, and
+    still sends one to a comment 6 days old."""
+    old_fb, old_ig, recent = "900100200_71", "17865799348089071", "900100200_72"
+
+    async def go() -> None:
+        desk, _ = await clients.desktop(meta_shop.relay, meta_shop.shop_token)
+        bodies = [
+            feed_comment(PAGE, old_fb, PSID, "Somchai", "CF A12", ago=7 * DAY + 60),
+            instagram_comment(IG_ACCOUNT, old_ig, IGSID, "somying", "CF A12", ago=8 * DAY),
+            feed_comment(PAGE, recent, PSID, "Somchai", "CF A12", ago=6 * DAY),
+        ]
+        for body in bodies:
+            assert meta_api.post_webhook(meta_shop.endpoint, body, SECRET)[0] == 200
+        for _ in bodies:
+            await desk.send(p.Ack((await desk.recv_type(p.PageComment)).seq))
+        for n, cid in enumerate((old_fb, old_ig), 1):
+            await desk.send(p.Send(f"comment:{cid}", p.Message(f"old-{n}", p.Text("จองแล้วค่ะ"))))
+            refused = await desk.recv_type(p.Error)
+            assert (refused.code, refused.ref) == (p.ErrorCode.OUTSIDE_WINDOW, f"old-{n}")
+            assert refused.message.startswith("ความเห็นนี้เก่ากว่า 7 วันแล้ว")
+            assert "over 7 days old" in refused.message
+        await desk.send(p.Send(f"comment:{recent}", p.Message("new-1", p.Text("จองแล้วค่ะ"))))
+        assert (await desk.recv_type(p.Accepted)).id == "new-1"
+        sent = await desk.recv_type(p.Receipt, timeout=10)
+        assert (sent.ids, sent.status) == (("new-1",), p.ReceiptStatus.SENT)
+        await desk.close()
+
+    arun(go())
+    assert meta_api.nodes == [("me", recent)]  # Meta never heard of the old two

@@ -6,7 +6,14 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from support.fake_meta import problems, sign, user_message, webhook
+from support.fake_meta import (
+    feed_comment,
+    instagram_comment,
+    problems,
+    sign,
+    user_message,
+    webhook,
+)
 
 from relay import meta as mt
 from relay import meta_send as ms
@@ -157,3 +164,54 @@ def test_the_new_frames_go_round_the_wire() -> None:
     assert p.decode_to_desktop(p.encode(echo)) == echo
     for bad in ("messenger:abc", "instagram:", "facebook:123"):
         assert not p.is_conversation_id(bad)
+
+
+def test_instagram_comments_and_live_comments_become_comments_from_instagram() -> None:
+    """``comments`` and ``live_comments`` under ``object: instagram``: the media as the post,
+    the username as the name, ``entry.time`` (seconds or milliseconds) as the time; the
+    account's own comments, other fields and malformed values are skipped."""
+    acct = "17841405555555555"
+    body = instagram_comment(acct, "17865799348089039", "178414000001", "nok", "CF A1")
+    body["entry"][0]["time"] = 1_765_000_000_123  # milliseconds
+    live = instagram_comment(
+        acct, "17865799348089040", "178414000002", "ploy", "F B2", field="live_comments"
+    )
+    live["entry"][0]["time"] = 1_765_000_000
+    own = instagram_comment(acct, "17865799348089041", acct, "shop", "ขอบคุณค่ะ")
+    mention = instagram_comment(acct, "17865799348089042", "178414000003", "x", "hi")
+    mention["entry"][0]["changes"][0]["field"] = "mentions"
+    broken = instagram_comment(acct, "not-an-id", "178414000004", "y", "CF A1")
+    got = [mt.parse_comments(b) for b in (body, live, own, mention, broken)]
+    assert got[2:] == [[], [], []]
+    [first], [second] = got[:2]
+    assert first == mt.FeedComment(
+        "17865799348089039",
+        "17900011122233344",
+        "178414000001",
+        "nok",
+        "CF A1",
+        1_765_000_000.123,
+        p.CommentPlatform.INSTAGRAM,
+        acct,
+    )
+    assert (second.comment_id, second.created, second.platform) == (
+        "17865799348089040",
+        1_765_000_000.0,
+        p.CommentPlatform.INSTAGRAM,
+    )
+    page = mt.parse_comments(feed_comment("1122334455", "900100200_1", "2233", "สมชาย", "CF A1"))
+    assert [(c.platform, c.account_id) for c in page] == [
+        (p.CommentPlatform.FACEBOOK, "1122334455")
+    ]
+
+
+def test_a_comment_item_says_its_platform_and_an_older_relays_means_facebook() -> None:
+    item = p.PageComment(7, "1786", "1790", "1784", "nok", "CF A1", "2026-12-06T10:15:00.000Z",
+                         p.CommentPlatform.INSTAGRAM)  # fmt: skip
+    obj = item.to_obj()
+    assert obj["platform"] == "instagram"
+    assert p.PageComment.from_obj(obj) == item
+    del obj["platform"]
+    assert p.PageComment.from_obj(obj).platform is p.CommentPlatform.FACEBOOK
+    with pytest.raises(p.ProtocolError, match="platform"):
+        p.PageComment.from_obj({**obj, "platform": "myspace"})
