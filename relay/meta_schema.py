@@ -50,5 +50,21 @@ CREATE TABLE IF NOT EXISTS meta_sent(
     status TEXT NOT NULL DEFAULT 'sent',
     PRIMARY KEY(shop_id, mid)
 ) WITHOUT ROWID;
+-- when the relay last fetched a shopper's profile (Messenger, Instagram and LINE alike:
+-- relay/profiles.py), so it asks again only after PROFILE_MAX_AGE
+CREATE TABLE IF NOT EXISTS shopper_profiles(
+    shop_id TEXT NOT NULL,
+    conversation TEXT NOT NULL,
+    fetched_at REAL NOT NULL,
+    PRIMARY KEY(shop_id, conversation)
+) WITHOUT ROWID;
 """
-TABLES = ("meta_accounts", "meta_inbox", "meta_events", "meta_windows", "meta_outbox", "meta_sent")
+TABLES = (
+    "meta_accounts",
+    "meta_inbox",
+    "meta_events",
+    "meta_windows",
+    "meta_outbox",
+    "meta_sent",
+    "shopper_profiles",
+)

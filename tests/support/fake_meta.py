@@ -167,6 +167,11 @@ class FakeMeta:
         self.cdn_asked = threading.Event()
         self.hold: dict[str, threading.Event] = {}  # user id -> answer sends only once set
         self.replied: set[str] = set()  # comment ids with their one private reply
+        # the User Profile API: user id -> every field Meta keeps for them (answered: the
+        # ``fields`` asked for that are set); an unknown user gets Meta's #100 error
+        self.profiles: dict[str, dict[str, Any]] = {}
+        self.profile_calls: list[dict[str, Any]] = []  # {"user", "fields", "auth"}
+        self.profile_gate: threading.Event | None = None  # profile answers wait for it
         self.lock = threading.Lock()
         self.url = ""
         self._stop: Any = None
@@ -246,8 +251,31 @@ class FakeMeta:
                 return web.Response(status=403, text="URL signature expired")
             return web.Response(body=data, content_type="image/jpeg")
 
+        async def profile(request: web.Request) -> web.Response:
+            user = request.match_info["user"]
+            fields = [f for f in request.query.get("fields", "").split(",") if f]
+            auth = request.headers.get("Authorization")
+            if auth is None and "access_token" in request.query:
+                auth = f"Bearer {request.query['access_token']}"
+            gate = self.profile_gate
+            if gate is not None:
+                await asyncio.to_thread(gate.wait, 10)
+            with self.lock:
+                self.profile_calls.append({"user": user, "fields": fields, "auth": auth})
+                known = self.profiles.get(user)
+            if auth != f"Bearer {self.page_token}":
+                return web.json_response(meta_error(190, "Invalid OAuth access token."), status=401)
+            if known is None:
+                return web.json_response(
+                    meta_error(100, "(#100) No profile available for this user.", 2018218),
+                    status=400,
+                )
+            answer = {f: known[f] for f in fields if known.get(f) is not None}
+            return web.json_response({**answer, "id": user})
+
         app.router.add_post("/{version}/me/messages", messages)
         app.router.add_get("/cdn/{name}", cdn)
+        app.router.add_get("/{version}/{user}", profile)
         return app
 
     def _run(self) -> None:
