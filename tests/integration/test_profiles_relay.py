@@ -15,7 +15,7 @@ import pytest
 from PIL import Image
 from support.fake_meta import FakeMeta, user_message, webhook
 from support.recorder import Recorder
-from support.relay_proc import Relay, add_shop, relay_cli
+from support.relay_proc import Relay, meta_shop_relay
 from support.waiting import until
 
 from minichat_desktop.domain.customers import customers
@@ -33,17 +33,7 @@ TOKEN = "page-token-1"
 @pytest.fixture
 def relay(tmp_path: Path, meta_api: FakeMeta) -> Iterator[tuple[Relay, str, str]]:
     """A relay process whose one shop has its Facebook Page set up (by the operator's CLI)."""
-    r = Relay(tmp_path / "relay", env={"MINICHAT_META_API_BASE": meta_api.url})
-    r.data_dir.mkdir(parents=True)
-    shop_id, token = add_shop(r.data_dir, "ร้านเพจ")
-    env = {
-        "MINICHAT_META_APP_SECRET": SECRET,
-        "MINICHAT_META_PAGE_TOKEN": TOKEN,
-        "MINICHAT_META_VERIFY_TOKEN": "verify-me",
-    }
-    res = relay_cli(r.data_dir, "shops", "meta", shop_id, env=env)
-    assert res.returncode == 0, res.stderr
-    r.start()
+    r, shop_id, token = meta_shop_relay(tmp_path / "relay", meta_api.url, SECRET, TOKEN)
     yield r, shop_id, token
     r.stop()
 
@@ -78,19 +68,24 @@ def _picture(db: Database, user: str) -> str:
     return "" if view is None else view.picture
 
 
+async def _message_from(relay: Any, meta_api: FakeMeta, db: Database, user: str, mid: str) -> None:
+    """``user`` writes to the page; returns once their customer has a picture kept."""
+    r, shop_id, _ = relay
+    body = webhook("page", PAGE, user_message(user, PAGE, mid, text="สวัสดีค่ะ"))
+    assert meta_api.post_webhook(f"{r.url}/meta/{shop_id}/webhook", body, SECRET)[0] == 200
+    await until(lambda: _picture(db, user) != "", timeout=30)
+
+
 async def test_a_messenger_message_names_the_customer_and_keeps_the_picture_file(
     relay: Any, db: Database, desktop: RelayClient, meta_api: FakeMeta
 ) -> None:
-    r, shop_id, _ = relay
     photo = _jpeg((220, 90, 40))
     meta_api.profiles[PSID] = {
         "first_name": "สมหญิง",
         "last_name": "ใจดี",
         "profile_pic": meta_api.host("somying.jpg", photo),
     }
-    body = webhook("page", PAGE, user_message(PSID, PAGE, "m_prof_1", text="สนใจเดรสค่ะ"))
-    assert meta_api.post_webhook(f"{r.url}/meta/{shop_id}/webhook", body, SECRET)[0] == 200
-    await until(lambda: _picture(db, PSID) != "", timeout=30)
+    await _message_from(relay, meta_api, db, PSID, "m_prof_1")
     view = _customer(db, PSID)
     assert view is not None and view.name == "สมหญิง ใจดี"
     kept = db.path.parent / _picture(db, PSID)
@@ -102,7 +97,6 @@ async def test_a_messenger_message_names_the_customer_and_keeps_the_picture_file
 async def test_a_name_the_owner_typed_is_kept_and_only_the_picture_arrives(
     relay: Any, db: Database, desktop: RelayClient, meta_api: FakeMeta
 ) -> None:
-    r, shop_id, _ = relay
     with db.write() as s:
         known = customers.find_or_create(s, IdentityKind.MESSENGER, REGULAR, "owner")
         customers.update_customer(s, known.id, "owner", name="ป้าแดง ลูกค้าประจำ")
@@ -112,9 +106,7 @@ async def test_a_name_the_owner_typed_is_kept_and_only_the_picture_arrives(
         "last_name": "S.",
         "profile_pic": meta_api.host("daeng.jpg", photo),
     }
-    body = webhook("page", PAGE, user_message(REGULAR, PAGE, "m_prof_2", text="มาแล้วจ้า"))
-    assert meta_api.post_webhook(f"{r.url}/meta/{shop_id}/webhook", body, SECRET)[0] == 200
-    await until(lambda: _picture(db, REGULAR) != "", timeout=30)
+    await _message_from(relay, meta_api, db, REGULAR, "m_prof_2")
     view = _customer(db, REGULAR)
     assert view is not None and (view.id, view.name) == (known.id, "ป้าแดง ลูกค้าประจำ")
     assert (db.path.parent / _picture(db, REGULAR)).read_bytes() == photo

@@ -144,3 +144,22 @@ def one_shop_relay(folder: Path) -> tuple[Relay, str, str]:
     shop_id, token = add_shop(relay.data_dir, "ร้านทดสอบ")
     relay.start()
     return relay, shop_id, token
+
+
+def meta_shop_relay(
+    folder: Path, meta_api_url: str, secret: str, page_token: str, name: str = "ร้านเพจ"
+) -> tuple[Relay, str, str]:
+    """A started relay (Graph API at ``meta_api_url``) with one shop whose Facebook Page the
+    operator set up with the CLI: (relay, shop_id, token). Stop it with ``relay.stop()``."""
+    relay = Relay(folder, env={"MINICHAT_META_API_BASE": meta_api_url})
+    relay.data_dir.mkdir(parents=True, exist_ok=True)
+    shop_id, token = add_shop(relay.data_dir, name)
+    env = {
+        "MINICHAT_META_APP_SECRET": secret,
+        "MINICHAT_META_PAGE_TOKEN": page_token,
+        "MINICHAT_META_VERIFY_TOKEN": "verify-me",
+    }
+    res = relay_cli(relay.data_dir, "shops", "meta", shop_id, env=env)
+    assert res.returncode == 0, res.stderr
+    relay.start()
+    return relay, shop_id, token
