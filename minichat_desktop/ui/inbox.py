@@ -49,7 +49,7 @@ from minichat_desktop.domain.thai import format_baht, format_phone
 from minichat_desktop.errors import DomainError, UserError
 from minichat_desktop.lazy import lazy_module
 from minichat_desktop.secrets import RELAY_TOKEN
-from minichat_desktop.ui import theme
+from minichat_desktop.ui import avatars, theme
 from minichat_desktop.ui.chat_models import (
     ROLE_ITEM,
     Answering,
@@ -233,6 +233,7 @@ class CustomerPanel(QFrame):
         layout = QVBoxLayout(self)
         self.title = QLabel(objectName="Title")
         layout.addWidget(self.title)
+        layout.addLayout(self._build_who())
         form = QFormLayout()
         self.name = QLineEdit()
         self.phone = QLineEdit()
@@ -275,6 +276,37 @@ class CustomerPanel(QFrame):
         self.retranslate()
         self.setEnabled(False)
 
+    PICTURE = 48  # the customer's avatar, pixels across
+
+    def _build_who(self) -> QHBoxLayout:
+        """The customer's picture (or initials) beside their name and their chat's channel."""
+        row = QHBoxLayout()
+        self.picture = QLabel()
+        self.picture.setFixedSize(self.PICTURE, self.PICTURE)
+        self.who = ElidedLabel()
+        theme.role(self.who, "strong")
+        self.channel = QLabel()
+        theme.tone(self.channel, "muted")
+        words = QVBoxLayout()
+        words.setSpacing(0)
+        words.addWidget(self.who)
+        words.addWidget(self.channel)
+        row.addWidget(self.picture)
+        row.addLayout(words, 1)
+        self._conv: inbox_reads.ConversationView | None = None
+        return row
+
+    def _show_who(self, name: str, picture: str) -> None:
+        conv = self._conv
+        if conv is None:
+            return
+        shown = name or conversation_title(conv)
+        path = avatars.picture_path(self.ctx.data_dir, picture)
+        self.picture.setPixmap(avatars.avatar(path, shown, conv.ref, self.PICTURE))
+        self.who.setText(shown)
+        lang = current_language()
+        self.channel.setText(glossary.name_of(glossary.CHANNEL, conv.channel, lang))
+
     def retranslate(self) -> None:
         self.title.setText(self.tr("Customer"))
         self.name_label.setText(self.tr("Name"))
@@ -291,11 +323,15 @@ class CustomerPanel(QFrame):
         for i in range(self.status.count()):
             stage = str(self.status.itemData(i))
             self.status.setItemText(i, glossary.name_of(glossary.PIPELINE, stage, lang))
+        if self._conv is not None:
+            self.channel.setText(glossary.name_of(glossary.CHANNEL, self._conv.channel, lang))
 
     def show_for(self, conv: inbox_reads.ConversationView) -> None:
         """Fill the panel for the chat just opened (read now: it paints with the chat)."""
         self.conversation_id = conv.id
         self.customer_id = conv.customer_id
+        self._conv = conv
+        self._show_who(conv.customer_name, conv.customer_picture)
         self.conv_tags.setText(", ".join(conv.tags))
         self.conv_notes.setPlainText(conv.notes)
         self.setEnabled(True)
@@ -324,6 +360,7 @@ class CustomerPanel(QFrame):
         self, c: customers.CustomerView, rows: list[orders.OrderSummary], *, keep_typing: bool
     ) -> None:
         self.customer_id = c.id
+        self._show_who(c.name, c.picture)
         edited = keep_typing and (
             self.name.isModified()
             or self.phone.isModified()
@@ -438,7 +475,7 @@ class InboxScreen(QWidget):
             self.filter.addItem("")
         self.search = QLineEdit()
         self.search.setClearButtonEnabled(True)
-        self.list_model = ConversationListModel()
+        self.list_model = ConversationListModel(self.ctx.data_dir)
         self.list = QListView()
         self.list.setModel(self.list_model)
         self.list.setItemDelegate(ConversationDelegate(self.list))
