@@ -868,6 +868,15 @@ class InboxScreen(QWidget):
 
     @asyncSlot(list)
     async def on_conversations_changed(self, ids: list[int]) -> None:
+        """Receipts, a shopper's name and picture: the rows shown follow, and the open chat."""
+        shown = [i for i in ids if self.list_model.row_of(i) >= 0]
+        for cid in shown[:50]:  # more than a screenful changed: the rows are read again
+            try:
+                self.list_model.replace(await self.ctx.ops.read(convs.get_conversation, cid))
+            except DomainError:
+                continue  # gone meanwhile (the next refresh drops its row)
+        if len(shown) > 50:
+            await self.refresh_list()
         if self.current is not None and self.current.id in ids:
             await self._reload_current()
 

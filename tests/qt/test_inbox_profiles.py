@@ -14,6 +14,7 @@ from PIL import Image
 from PySide6.QtCore import QRect
 from PySide6.QtGui import QColor, QImage, QPainter, QPixmap
 from PySide6.QtWidgets import QStyleOptionViewItem
+from support.waiting import until
 
 from minichat_desktop.domain import inbox_reads
 from minichat_desktop.domain.conversations import conversations as convs
@@ -60,6 +61,10 @@ def _near(c: QColor, rgb: tuple[int, int, int], tolerance: int = 40) -> bool:
     return all(
         abs(a - b) <= tolerance for a, b in zip((c.red(), c.green(), c.blue()), rgb, strict=True)
     )
+
+
+def _centre(img: QImage) -> QColor:
+    return img.pixelColor(img.width() // 2, img.height() // 2)
 
 
 def _rgb(hex_colour: str) -> tuple[int, int, int]:
@@ -167,6 +172,19 @@ async def test_the_customer_panel_shows_the_picture_and_the_name(
     assert (panel.who.full_text(), panel.channel.text()) == ("ต้นกล้า", "LINE")
     initials = panel.picture.pixmap().toImage()
     assert not _near(initials.pixelColor(initials.width() // 2, initials.height() // 4), RED)
+    # the relay link stores pictures later: the rows shown and the open chat's panel follow
+    later, other = _picture(ctx.data_dir, "tonkla.jpg"), _picture(ctx.data_dir, "mali2.jpg")
+    with db.write() as s:
+        customers.set_channel_profile(
+            s, IdentityKind.LINE, "Uaaaabbbbccccddddeeeeffff00001111", "Tonkla", later
+        )
+        customers.set_channel_profile(s, IdentityKind.MESSENGER, "9988776655443322", "", other)
+    ctx.signals.conversations_changed_sig.emit([line, fb])
+    rows = screen.list_model.rows
+    await until(lambda: rows[screen.list_model.row_of(fb)].customer_picture == other)
+    await until(lambda: rows[screen.list_model.row_of(line)].customer_picture == later)
+    await until(lambda: _near(_centre(panel.picture.pixmap().toImage()), RED))
+    assert panel.who.full_text() == "ต้นกล้า"  # the name the shop had stays
     await asyncio.sleep(0.5)
     screen.close()
     screen.deleteLater()
