@@ -212,7 +212,7 @@ _PHONE_IN_TEXT = re.compile(r"(?<!\d)(?:\+66|0)(?:[\s-]?\d){8,9}(?!\d)")
 
 
 # Chat identities: one person writing on several of these shows as one customer per channel.
-_CHAT_KINDS: Final = (
+CHAT_KINDS: Final = (
     IdentityKind.LINE,
     IdentityKind.WIDGET,
     IdentityKind.MESSENGER,
@@ -268,7 +268,7 @@ def _same_name_groups(session: Session, groups: list[list[int]], seen: set[int])
         .where(
             Customer.name != "",
             Customer.merged_into_id.is_(None),
-            CustomerIdentity.kind.in_(_CHAT_KINDS),
+            CustomerIdentity.kind.in_(CHAT_KINDS),
         )
         .order_by(Customer.id)
     )
@@ -315,6 +315,7 @@ def export_rows(
 
 
 __all__ = [
+    "CHAT_KINDS",
     "CustomerRow",
     "OrderLine",
     "Profile",
@@ -333,9 +334,7 @@ __all__ = [
 def customer_values(row: CustomerRow) -> list[Any]:
     """A customer's row of the export, in ``exporter.CUSTOMER_COLUMNS``' order."""
     c = row.customer
-    channels = sorted(
-        {exporter.CHANNEL_TH.get(k, k) for k, _v in c.identities if k in ("line", "widget")}
-    )
+    channels = sorted({exporter.CHANNEL_TH.get(k, k) for k, _v in c.identities if k in CHAT_KINDS})
     return [
         c.id,
         c.name,

@@ -264,7 +264,7 @@ class ProfilePane(DetailPane):
         row = prof.row
         c = row.customer
         self.title.setText(c.name or t("(no name)"))
-        channels = sorted({channel_label(k) for k, _v in c.identities if k in ("line", "widget")})
+        channels = sorted({channel_label(k) for k, _v in c.identities if k in book.CHAT_KINDS})
         phone = format_phone(c.phone) if c.phone else ""
         bits = [x for x in (phone, c.email, " · ".join(channels)) if x]
         if c.province:
@@ -378,9 +378,7 @@ class MergeDialog(QDialog):
         if not self.groups:
             return
         for i, c in enumerate(self.groups[index]):
-            channels = sorted(
-                {channel_label(k) for k, _v in c.identities if k in ("line", "widget")}
-            )
+            channels = sorted({channel_label(k) for k, _v in c.identities if k in book.CHAT_KINDS})
             text = t("{name} · {channels} · {orders} orders, {spent}").format(
                 name=c.name or t("(no name)"),
                 channels=", ".join(channels) or "—",
