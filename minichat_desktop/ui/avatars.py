@@ -18,6 +18,7 @@ from PySide6.QtCore import QRect, QRectF, Qt
 from PySide6.QtGui import QColor, QFont, QGuiApplication, QPainter, QPainterPath, QPixmap
 
 from minichat_desktop.ui import theme
+from minichat_desktop.ui.pictures import read_picture
 
 RATIO = 2.0  # drawn at twice the size: sharp on high-DPI screens
 _LEADING_VOWELS = "เแโใไ"  # written before the consonant the name starts with
@@ -75,8 +76,6 @@ def _canvas(size: int) -> tuple[QPixmap, QPainter]:
 
 @functools.lru_cache(maxsize=512)
 def _round_picture(path: str, _mtime: float, size: int) -> QPixmap:
-    from minichat_desktop.ui.inbox import read_picture  # the inbox's reader (imports us)
-
     source = read_picture(Path(path))
     if source.isNull():
         return source

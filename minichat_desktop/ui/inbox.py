@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QEvent, QModelIndex, QSize, Qt, QTimer, Signal
-from PySide6.QtGui import QImageReader, QKeyEvent, QPixmap, QResizeEvent
+from PySide6.QtGui import QKeyEvent, QPixmap, QResizeEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
@@ -66,6 +66,7 @@ from minichat_desktop.ui.empty_state import EmptyState
 from minichat_desktop.ui.errors import show_error
 from minichat_desktop.ui.i18n import current_language
 from minichat_desktop.ui.list_rows import Row, fill
+from minichat_desktop.ui.pictures import read_picture as read_picture
 
 if TYPE_CHECKING:
     from minichat_desktop.domain.catalog import products as catalog
@@ -1099,25 +1100,3 @@ class InboxScreen(QWidget):
                 self.msg_model.set_unavailable(m.uid)
             else:
                 self.msg_model.set_image(m.uid, pm)
-
-
-def read_picture(path: Path) -> QPixmap:
-    """A picture file read as the type its bytes say (PNG, JPEG, WebP, GIF), upright.
-
-    The format is named on purpose: the chat's cache files have no suffix, and a reader left
-    to guess asks every image plugin whether it can read the bytes; one that says yes reads a
-    wrong size from a small PNG and Qt refuses it ("Rejecting image as it exceeds the current
-    allocation limit"), and the PromptPay QR stayed "loading" in the chat. A null pixmap when
-    the file is not a picture or cannot be read."""
-    try:
-        with path.open("rb") as fh:
-            kind = media.sniff(fh.read(16))
-    except OSError:
-        return QPixmap()
-    if kind is None:
-        return QPixmap()
-    reader = QImageReader(str(path), kind[1].lstrip(".").encode())
-    reader.setAutoDetectImageFormat(False)  # this format only: no other plugin guesses
-    reader.setAutoTransform(True)  # a phone photo's EXIF orientation
-    image = reader.read()
-    return QPixmap() if image.isNull() else QPixmap.fromImage(image)
