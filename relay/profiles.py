@@ -17,6 +17,7 @@ fetch runs per conversation.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 from collections.abc import Callable
@@ -38,6 +39,7 @@ from relay.storage import StoreError
 log = logging.getLogger("relay")
 
 MAX_AGE = 7 * 24 * 3600.0  # a profile older than this is fetched again at the next message
+PARALLEL = 8  # profile fetches in flight per relay process (a burst of new shoppers queues)
 CHANNELS = ("messenger:", "instagram:", "line:")
 META_FIELDS = {
     "messenger": "first_name,last_name,profile_pic",
@@ -108,6 +110,7 @@ class ProfileFetcher:
         self.platform = platform
         self.clock = clock
         self._running: set[tuple[str, str]] = set()
+        self._slots = asyncio.Semaphore(PARALLEL)
         self._fetched: dict[tuple[str, str], float | None] = {}
 
     def noticed(self, shop_id: str, conversation: str) -> None:
@@ -146,7 +149,9 @@ class ProfileFetcher:
 
     async def _fetch(self, shop_id: str, conversation: str) -> None:
         try:
-            await self._fetch_one(shop_id, conversation)
+            async with self._slots:
+                if not self.hub.closing:
+                    await self._fetch_one(shop_id, conversation)
         except StoreError as exc:
             log.error("shop %s: profile of %s not kept: %s", shop_id, conversation, exc)
         except Exception:  # a bug: logged; the next message tries again
