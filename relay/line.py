@@ -772,6 +772,11 @@ class LineClient:
         """``GET /v2/bot/info``: the bot's ``displayName`` and ``basicId``; 401 for a bad token."""
         return await self._call("GET", f"{self.api}/v2/bot/info", token)
 
+    async def profile(self, token: str, user_id: str) -> LineResult:
+        """``GET /v2/bot/profile/{userId}``: ``displayName``, ``pictureUrl`` (404 when the user
+        is not the bot's friend)."""
+        return await self._call("GET", f"{self.api}/v2/bot/profile/{user_id}", token)
+
     async def webhook_endpoint(self, token: str) -> LineResult:
         """``GET /v2/bot/channel/webhook/endpoint``: the URL set in the LINE console and
         whether "Use webhook" is on (``{"endpoint", "active"}``)."""

@@ -60,6 +60,14 @@ CREATE TABLE IF NOT EXISTS meta_comments(
     created_at REAL NOT NULL,
     PRIMARY KEY(shop_id, comment_id)
 ) WITHOUT ROWID;
+-- when the relay last fetched a shopper's profile (Messenger, Instagram and LINE alike:
+-- relay/profiles.py), so it asks again only after PROFILE_MAX_AGE
+CREATE TABLE IF NOT EXISTS shopper_profiles(
+    shop_id TEXT NOT NULL,
+    conversation TEXT NOT NULL,
+    fetched_at REAL NOT NULL,
+    PRIMARY KEY(shop_id, conversation)
+) WITHOUT ROWID;
 """
 TABLES = (
     "meta_accounts",
@@ -69,4 +77,5 @@ TABLES = (
     "meta_outbox",
     "meta_sent",
     "meta_comments",
+    "shopper_profiles",
 )

@@ -315,6 +315,16 @@ class MetaClient:
                 data = None
             return MetaResult(resp.status, data)
 
+    async def get(self, token: str, path: str, params: dict[str, str]) -> MetaResult:
+        """``GET {base}{path}`` of the Graph API (a user's profile), with the page token."""
+        headers = {"Authorization": f"Bearer {token}"}
+        async with self._http().get(self.base + path, params=params, headers=headers) as resp:
+            try:
+                data = await resp.json(content_type=None)
+            except (ValueError, aiohttp.ContentTypeError):
+                data = None
+            return MetaResult(resp.status, data)
+
     async def download(self, url: str, max_bytes: int) -> bytes:
         """What a shopper sent, from Meta's CDN, whole (the URL expires soon). Raises
         LookupError (gone or cut off), BodyTooLarge (over ``max_bytes``)."""

@@ -29,6 +29,8 @@ from relay.bodies import BodyTooLarge
 from relay.images import ImageRejected, check_image
 from relay.meta_hub import MetaHub, is_meta
 from relay.metrics import LiveFigures, MeteredLineClient, Metrics
+from relay.profiles import CHANNELS as PROFILE_CHANNELS
+from relay.profiles import HttpPlatform, ProfileFetcher
 from relay.protocol.connection import CloseCode, RelaySide
 from relay.ratelimit import RateLimiter
 from relay.storage import (
@@ -242,6 +244,8 @@ class Hub:
         self._closed = asyncio.Event()
         self.public_url = config.public_url or ""
         self.meta = MetaHub(self)  # Messenger and Instagram (relay/meta_hub.py)
+        # shoppers' names and pictures (relay/profiles.py)
+        self.profiles = ProfileFetcher(self, HttpPlatform(self.meta.client, self.line))
 
     # ---- group commit
 
@@ -453,6 +457,8 @@ class Hub:
             return cseq, False, message
         self.metrics.message(conversation, "in")
         self._queue_for_desktop(shop_id, seq, stream_message(seq, conversation, message_json))
+        if conversation.startswith(PROFILE_CHANNELS):  # LINE, Messenger, Instagram
+            self.after_commit(lambda: self.profiles.noticed(shop_id, conversation))
         return cseq, True, message
 
     # ---- messages from the shop

@@ -26,7 +26,9 @@ from minichat_desktop.domain.customers.customers import CustomerView
 from minichat_desktop.domain.models import (
     Conversation,
     Customer,
+    CustomerIdentity,
     CustomerScore,
+    IdentityKind,
     Order,
     PipelineStatus,
 )
@@ -209,12 +211,28 @@ def profile(session: Session, customer_id: int) -> Profile:
 _PHONE_IN_TEXT = re.compile(r"(?<!\d)(?:\+66|0)(?:[\s-]?\d){8,9}(?!\d)")
 
 
+# Chat identities: one person writing on several of these shows as one customer per channel.
+CHAT_KINDS: Final = (
+    IdentityKind.LINE,
+    IdentityKind.WIDGET,
+    IdentityKind.MESSENGER,
+    IdentityKind.INSTAGRAM,
+)
+
+
 def duplicate_groups(session: Session) -> list[list[int]]:
     """Customers who are likely one person, oldest first in each group: the same phone
     number, or a phone written in one customer's notes (a shopper who gave it in a chat) that
-    is another customer's phone."""
+    is another customer's phone, or the same name on different chat channels (the Messenger
+    profile's name and the LINE one's)."""
     groups = [list(g) for g in customers.duplicate_groups(session)]
     seen = {cid for g in groups for cid in g}
+    _notes_phone_groups(session, groups, seen)
+    _same_name_groups(session, groups, seen)
+    return groups
+
+
+def _notes_phone_groups(session: Session, groups: list[list[int]], seen: set[int]) -> None:
     by_phone = {
         phone: cid
         for cid, phone in session.execute(
@@ -237,7 +255,36 @@ def duplicate_groups(session: Session) -> list[list[int]]:
             if other is not None and other != cid and cid not in seen and other not in seen:
                 groups.append(sorted((cid, other)))
                 seen.update((cid, other))
-    return groups
+
+
+def _same_name_groups(session: Session, groups: list[list[int]], seen: set[int]) -> None:
+    """Customers with the same name (spaces and letter case aside) reached on different chat
+    channels, none of them in a group yet. Two on the same channel are two people: a channel
+    gives each person one identity."""
+    kinds: dict[str, dict[int, set[str]]] = {}
+    rows = session.execute(
+        select(Customer.id, Customer.name, CustomerIdentity.kind)
+        .join(CustomerIdentity, CustomerIdentity.customer_id == Customer.id)
+        .where(
+            Customer.name != "",
+            Customer.merged_into_id.is_(None),
+            CustomerIdentity.kind.in_(CHAT_KINDS),
+        )
+        .order_by(Customer.id)
+    )
+    for cid, name, kind in rows:
+        key = " ".join(name.casefold().split())
+        kinds.setdefault(key, {}).setdefault(cid, set()).add(str(kind))
+    for members in kinds.values():
+        group: list[int] = []
+        used: set[str] = set()
+        for cid, channels in members.items():
+            if cid not in seen and not channels & used:
+                group.append(cid)
+                used |= channels
+        if len(group) > 1:
+            groups.append(group)
+            seen.update(group)
 
 
 def set_status(session: Session, customer_id: int, status: str, actor: str) -> CustomerView:
@@ -268,6 +315,7 @@ def export_rows(
 
 
 __all__ = [
+    "CHAT_KINDS",
     "CustomerRow",
     "OrderLine",
     "Profile",
@@ -286,9 +334,7 @@ __all__ = [
 def customer_values(row: CustomerRow) -> list[Any]:
     """A customer's row of the export, in ``exporter.CUSTOMER_COLUMNS``' order."""
     c = row.customer
-    channels = sorted(
-        {exporter.CHANNEL_TH.get(k, k) for k, _v in c.identities if k in ("line", "widget")}
-    )
+    channels = sorted({exporter.CHANNEL_TH.get(k, k) for k, _v in c.identities if k in CHAT_KINDS})
     return [
         c.id,
         c.name,

@@ -21,14 +21,16 @@ import logging
 from collections.abc import Iterator
 from typing import Literal
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from minichat_desktop.app import live
 from minichat_desktop.app.settings import load_widget_settings
 from minichat_desktop.domain import shop
 from minichat_desktop.domain.activity import notifications
+from minichat_desktop.domain.customers import customers
 from minichat_desktop.domain.live import selling
-from minichat_desktop.domain.models import utcnow
+from minichat_desktop.domain.models import Conversation, IdentityKind, utcnow
 from minichat_desktop.errors import DomainError
 from relay import protocol as p
 
@@ -102,6 +104,30 @@ class _SameTransaction:
     @contextlib.contextmanager
     def read(self) -> Iterator[Session]:
         yield self.session
+
+
+PROFILE_KINDS = {
+    "messenger": IdentityKind.MESSENGER,
+    "instagram": IdentityKind.INSTAGRAM,
+    "line": IdentityKind.LINE,
+}
+
+
+def profile(session: Session, item: p.Profile, picture: str | None) -> list[int]:
+    """Keep what a shopper's platform says of them on their customer (the name only where the
+    owner has not named them; ``picture``: the file kept, inside the data folder, or None when
+    none came). Returns the ids of the conversations whose rows show it."""
+    channel, _, user = item.conversation.partition(":")
+    kind = PROFILE_KINDS.get(channel)
+    if kind is None or not user:
+        log.info("profile of %s ignored: not a channel with profiles", item.conversation)
+        return []
+    customer_id = customers.set_channel_profile(
+        session, kind, user, item.name, "" if item.picture is None else picture
+    )
+    return list(
+        session.scalars(select(Conversation.id).where(Conversation.customer_id == customer_id))
+    )
 
 
 def page_comment(session: Session, item: p.PageComment) -> live.Outcome | None:

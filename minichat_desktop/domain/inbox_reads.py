@@ -41,6 +41,7 @@ class ConversationView:
     last_message_at: dt.datetime | None
     last_preview: str
     following: bool
+    customer_picture: str = ""  # the picture file inside the data folder, "" for none
 
     @property
     def display_name(self) -> str:
@@ -93,7 +94,7 @@ def _like(text: str) -> str:
 _LIST = """
 SELECT c.id, c.ref, c.channel, c.customer_id, coalesce(cu.name, ''), coalesce(cu.phone, ''),
        c.title, c.status, c.mode, c.bot_mode, c.taken_over_by, c.unread, c.tags, c.notes,
-       c.last_message_at, c.last_preview, c.following
+       c.last_message_at, c.last_preview, c.following, coalesce(cu.picture, '')
 FROM conversations AS c LEFT OUTER JOIN customers AS cu ON cu.id = c.customer_id
 """
 
@@ -151,6 +152,7 @@ def conversation_page(
             last_message_at=stored_time(r[14]),
             last_preview=r[15],
             following=bool(r[16]),
+            customer_picture=r[17],
         )
         for r in conn.execute(sql, params)
     ]

@@ -312,6 +312,9 @@ class Customer(Base):
     merged_into_id: Mapped[int | None] = mapped_column(
         ForeignKey("customers.id", ondelete="SET NULL"), index=True
     )
+    # The profile picture their Messenger, Instagram or LINE account shows, kept as a file:
+    # its path inside the data folder (``media/profiles/…``), empty for none.
+    picture: Mapped[str] = mapped_column(String(300), default="", server_default="")
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow, onupdate=utcnow)
     last_contacted_at: Mapped[dt.datetime | None] = mapped_column()

@@ -41,11 +41,13 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any, Literal, Protocol, TypeVar
 
+from minichat_desktop import paths
 from minichat_desktop.app import relay_link
 from minichat_desktop.domain.activity import notifications
 from minichat_desktop.domain.conversations import conversations as convs
 from minichat_desktop.domain.shop import get_setting, put_setting
 from minichat_desktop.storage.db import Database
+from minichat_desktop.sync import media
 from minichat_desktop.sync.bot_runner import BotRunner
 from minichat_desktop.sync.liveness import PING_INTERVAL, PING_TIMEOUT, Liveness, Proof
 from minichat_desktop.sync.status import LinkState, Status
@@ -551,11 +553,13 @@ class RelayClient:
                 | p.ConversationNotice
                 | p.LineQuota
                 | p.PageComment
-                | p.PageEcho,
+                | p.PageEcho
+                | p.Profile,
             )
         ]
         if stream or skipped_top:
-            stored, touched, top = await self._db(self._store_stream, stream, skipped_top)
+            pictures = await self._profile_pictures(stream)
+            stored, touched, top = await self._db(self._store_stream, stream, skipped_top, pictures)
             ack = self.machine.ack(top)
             if ack is not None:
                 await ws.send(ack)
@@ -590,8 +594,34 @@ class RelayClient:
                 await self._db(self._keep_quota, f)
                 self.events.line_quota(f)
 
+    async def _profile_pictures(self, items: list[Any]) -> dict[int, str]:
+        """The profile pictures of ``items`` saved under the data folder's ``media/profiles``,
+        by stream seq: their paths inside the data folder. Fetched over this link's media path
+        first (``GET /media/<id>`` of the relay linked to), then the URL the item names; one
+        that cannot be fetched is left out (the customer keeps the picture they had)."""
+        out: dict[int, str] = {}
+        data_dir = self.db.path.parent
+        folder = paths.media_dir(data_dir) / "profiles"
+        for item in items:
+            if not isinstance(item, p.Profile) or item.picture is None:
+                continue
+            pic = item.picture
+            urls = [f"{self.url}/media/{pic.media_id}"] if pic.media_id else []
+            urls += [pic.url] if pic.url and pic.url not in urls else []
+            for url in urls:
+                try:
+                    target = await media.cached(url, folder)
+                except (media.MediaError, OSError) as exc:
+                    log.info(
+                        "profile picture of %s not fetched from %s: %s", item.conversation, url, exc
+                    )
+                    continue
+                out[item.seq] = target.relative_to(data_dir).as_posix()
+                break
+        return out
+
     def _store_stream(
-        self, items: list[Any], skipped_top: int = 0
+        self, items: list[Any], skipped_top: int = 0, pictures: dict[int, str] | None = None
     ) -> tuple[list[convs.Inbound], list[int], int]:
         stored: list[convs.Inbound] = []
         touched: set[int] = set()
@@ -619,6 +649,9 @@ class RelayClient:
                         _parse_at(item.at) or dt.datetime.now(dt.UTC),
                     )
                     touched.add(view.id)
+                elif isinstance(item, p.Profile):  # the name and picture of a shopper
+                    picture = (pictures or {}).get(item.seq)
+                    touched.update(relay_link.profile(s, item, picture))
                 elif isinstance(item, p.PageComment):
                     relay_link.page_comment(s, item)  # the live screen sees the tables change
                 elif isinstance(item, p.PageEcho):

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
+from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import QAbstractListModel, QModelIndex, QPersistentModelIndex, QRect, QSize, Qt
@@ -19,10 +20,12 @@ from PySide6.QtWidgets import QStyle, QStyledItemDelegate, QStyleOptionViewItem,
 from minichat_desktop.domain import glossary
 from minichat_desktop.domain.inbox_reads import ConversationView, MessageView
 from minichat_desktop.domain.thai import format_baht, format_phone
-from minichat_desktop.ui import i18n, theme
+from minichat_desktop.ui import avatars, i18n, theme
 from minichat_desktop.ui.i18n import current_language, t
 
 ROLE_ITEM = Qt.ItemDataRole.UserRole + 1
+ROLE_AVATAR = Qt.ItemDataRole.UserRole + 2  # the shopper's round avatar (a QPixmap)
+AVATAR = 36  # pixels across, in the conversation list
 Index = QModelIndex | QPersistentModelIndex
 
 
@@ -74,14 +77,16 @@ def answering_chip(state: Answering) -> str:
 
 
 class ConversationListModel(QAbstractListModel):
-    """Conversations, newest activity first. ``fetcher(offset, limit)`` loads a page."""
+    """Conversations, newest activity first. ``fetcher(offset, limit)`` loads a page.
+    ``data_dir`` is where the customers' pictures are kept (None: initials only)."""
 
     PAGE = 100
 
-    def __init__(self) -> None:
+    def __init__(self, data_dir: Path | None = None) -> None:
         super().__init__()
         self.rows: list[ConversationView] = []
         self.more = False
+        self.data_dir = data_dir
 
     def reset(self, rows: list[ConversationView], more: bool) -> None:
         self.beginResetModel()
@@ -121,7 +126,11 @@ class ConversationListModel(QAbstractListModel):
         if role == Qt.ItemDataRole.DisplayRole:
             return conversation_title(row)
         if role == Qt.ItemDataRole.ToolTipRole:
-            return f"{conversation_title(row)}\n{row.ref}"
+            channel = glossary.name_of(glossary.CHANNEL, row.channel, current_language())
+            return f"{conversation_title(row)}\n{channel} · {row.ref}"
+        if role == ROLE_AVATAR:
+            path = avatars.picture_path(self.data_dir, row.customer_picture)
+            return avatars.avatar(path, conversation_title(row), row.ref, AVATAR)
         return None
 
 
@@ -131,7 +140,7 @@ class ConversationDelegate(QStyledItemDelegate):
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.icons = {"widget": theme.icon("widget"), "line": theme.icon("line")}
+        self.icons = {c: theme.channel_icon(c) for c in theme.CHANNEL_ICONS}
 
     def sizeHint(self, option: QStyleOptionViewItem, index: Index) -> QSize:
         # Only the height: a list in ListMode gives each row the viewport's width (a width
@@ -147,14 +156,12 @@ class ConversationDelegate(QStyledItemDelegate):
         painter.fillRect(rect, QColor(theme.GREEN_TINT) if selected else QColor(theme.WHITE))
         painter.setPen(QColor(theme.LINE_COLOR))
         painter.drawLine(rect.bottomLeft(), rect.bottomRight())
-        self.icons.get(conv.channel, self.icons["widget"]).paint(
-            painter, QRect(rect.left() + 10, rect.top() + 12, 22, 22)
-        )
+        self._avatar(painter, index, conv, rect, selected)
         base = QFont(option.font)
         bold = QFont(base)
         bold.setBold(conv.unread > 0)
         bold.setPointSizeF(base.pointSizeF() + 0.5)
-        left = rect.left() + 42
+        left = rect.left() + 20 + AVATAR
         right = rect.right() - 10
         when = bangkok_time(conv.last_message_at)
         painter.setFont(base)
@@ -198,6 +205,26 @@ class ConversationDelegate(QStyledItemDelegate):
             preview_rect, Qt.AlignmentFlag.AlignLeft | Qt.TextFlag.TextSingleLine, preview
         )
         painter.restore()
+
+    def _avatar(
+        self, painter: QPainter, index: Index, conv: ConversationView, rect: QRect, selected: bool
+    ) -> None:
+        """The shopper's round avatar, their channel's mark on its lower right corner (on a
+        ring of the row's colour, so it stands apart from the picture)."""
+        top = rect.top() + (rect.height() - AVATAR) // 2
+        box = QRect(rect.left() + 10, top, AVATAR, AVATAR)
+        pm = index.data(ROLE_AVATAR)
+        if isinstance(pm, QPixmap) and not pm.isNull():
+            painter.drawPixmap(box, pm)
+        mark = 16
+        corner = QRect(box.right() - mark + 4, box.bottom() - mark + 4, mark, mark)
+        painter.save()
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+        painter.setPen(Qt.PenStyle.NoPen)
+        painter.setBrush(QColor(theme.GREEN_TINT if selected else theme.WHITE))
+        painter.drawEllipse(corner.adjusted(-2, -2, 2, 2))
+        painter.restore()
+        self.icons.get(conv.channel, self.icons["widget"]).paint(painter, corner)
 
     @staticmethod
     def _pill(painter: QPainter, rect: QRect, color: str, text: str, font: QFont) -> None:

@@ -264,7 +264,7 @@ class ProfilePane(DetailPane):
         row = prof.row
         c = row.customer
         self.title.setText(c.name or t("(no name)"))
-        channels = sorted({channel_label(k) for k, _v in c.identities if k in ("line", "widget")})
+        channels = sorted({channel_label(k) for k, _v in c.identities if k in book.CHAT_KINDS})
         phone = format_phone(c.phone) if c.phone else ""
         bits = [x for x in (phone, c.email, " · ".join(channels)) if x]
         if c.province:
@@ -328,8 +328,9 @@ class ProfilePane(DetailPane):
 
 
 class MergeDialog(QDialog):
-    """Customers sharing a phone number, a group at a time: choose the one to keep; the
-    others are folded into it (chats, orders, tags, notes)."""
+    """Customers who look like one person (a phone, a name on two chat channels), a group at
+    a time: choose the one to keep; the others are folded into it (chats, orders, tags,
+    notes)."""
 
     def __init__(self, groups: list[list[CustomerView]], parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -339,9 +340,9 @@ class MergeDialog(QDialog):
         layout = QVBoxLayout(self)
         intro = QLabel(
             t(
-                "These customers look like one person (the same phone, or a phone written in "
-                "the notes). Choose the one to keep; the others are merged into it with their "
-                "chats, orders, tags and notes."
+                "These customers look like one person (the same phone, a phone written in the "
+                "notes, or the same name on different chat channels). Choose the one to keep; "
+                "the others are merged into it with their chats, orders, tags and notes."
             )
         )
         intro.setWordWrap(True)
@@ -350,7 +351,9 @@ class MergeDialog(QDialog):
         for g in groups:
             self.group_list.addItem(
                 t("{phone} — {n} customers").format(
-                    phone=next((c.phone for c in g if c.phone), ""), n=len(g)
+                    # what they share: the phone, else (the same name on two channels) the name
+                    phone=next((c.phone for c in g if c.phone), "") or g[0].name,
+                    n=len(g),
                 )
             )
         layout.addWidget(self.group_list)
@@ -378,9 +381,7 @@ class MergeDialog(QDialog):
         if not self.groups:
             return
         for i, c in enumerate(self.groups[index]):
-            channels = sorted(
-                {channel_label(k) for k, _v in c.identities if k in ("line", "widget")}
-            )
+            channels = sorted({channel_label(k) for k, _v in c.identities if k in book.CHAT_KINDS})
             text = t("{name} · {channels} · {orders} orders, {spent}").format(
                 name=c.name or t("(no name)"),
                 channels=", ".join(channels) or "—",

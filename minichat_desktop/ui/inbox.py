@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QEvent, QModelIndex, QSize, Qt, QTimer, Signal
-from PySide6.QtGui import QImageReader, QKeyEvent, QPixmap, QResizeEvent
+from PySide6.QtGui import QKeyEvent, QPixmap, QResizeEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
@@ -50,7 +50,7 @@ from minichat_desktop.domain.thai import format_baht, format_phone
 from minichat_desktop.errors import DomainError, UserError
 from minichat_desktop.lazy import lazy_module
 from minichat_desktop.secrets import RELAY_TOKEN
-from minichat_desktop.ui import theme
+from minichat_desktop.ui import avatars, theme
 from minichat_desktop.ui.chat_models import (
     ROLE_ITEM,
     Answering,
@@ -67,6 +67,7 @@ from minichat_desktop.ui.empty_state import EmptyState
 from minichat_desktop.ui.errors import show_error
 from minichat_desktop.ui.i18n import current_language
 from minichat_desktop.ui.list_rows import Row, fill
+from minichat_desktop.ui.pictures import read_picture as read_picture
 from minichat_desktop.ui.window_line import WindowLine
 
 if TYPE_CHECKING:
@@ -235,6 +236,7 @@ class CustomerPanel(QFrame):
         layout = QVBoxLayout(self)
         self.title = QLabel(objectName="Title")
         layout.addWidget(self.title)
+        layout.addLayout(self._build_who())
         form = QFormLayout()
         self.name = QLineEdit()
         self.phone = QLineEdit()
@@ -277,6 +279,37 @@ class CustomerPanel(QFrame):
         self.retranslate()
         self.setEnabled(False)
 
+    PICTURE = 48  # the customer's avatar, pixels across
+
+    def _build_who(self) -> QHBoxLayout:
+        """The customer's picture (or initials) beside their name and their chat's channel."""
+        row = QHBoxLayout()
+        self.picture = QLabel()
+        self.picture.setFixedSize(self.PICTURE, self.PICTURE)
+        self.who = ElidedLabel()
+        theme.role(self.who, "strong")
+        self.channel = QLabel()
+        theme.tone(self.channel, "muted")
+        words = QVBoxLayout()
+        words.setSpacing(0)
+        words.addWidget(self.who)
+        words.addWidget(self.channel)
+        row.addWidget(self.picture)
+        row.addLayout(words, 1)
+        self._conv: inbox_reads.ConversationView | None = None
+        return row
+
+    def _show_who(self, name: str, picture: str) -> None:
+        conv = self._conv
+        if conv is None:
+            return
+        shown = name or conversation_title(conv)
+        path = avatars.picture_path(self.ctx.data_dir, picture)
+        self.picture.setPixmap(avatars.avatar(path, shown, conv.ref, self.PICTURE))
+        self.who.setText(shown)
+        lang = current_language()
+        self.channel.setText(glossary.name_of(glossary.CHANNEL, conv.channel, lang))
+
     def retranslate(self) -> None:
         self.title.setText(self.tr("Customer"))
         self.name_label.setText(self.tr("Name"))
@@ -293,11 +326,15 @@ class CustomerPanel(QFrame):
         for i in range(self.status.count()):
             stage = str(self.status.itemData(i))
             self.status.setItemText(i, glossary.name_of(glossary.PIPELINE, stage, lang))
+        if self._conv is not None:
+            self.channel.setText(glossary.name_of(glossary.CHANNEL, self._conv.channel, lang))
 
     def show_for(self, conv: inbox_reads.ConversationView) -> None:
         """Fill the panel for the chat just opened (read now: it paints with the chat)."""
         self.conversation_id = conv.id
         self.customer_id = conv.customer_id
+        self._conv = conv
+        self._show_who(conv.customer_name, conv.customer_picture)
         self.conv_tags.setText(", ".join(conv.tags))
         self.conv_notes.setPlainText(conv.notes)
         self.setEnabled(True)
@@ -326,6 +363,7 @@ class CustomerPanel(QFrame):
         self, c: customers.CustomerView, rows: list[orders.OrderSummary], *, keep_typing: bool
     ) -> None:
         self.customer_id = c.id
+        self._show_who(c.name, c.picture)
         edited = keep_typing and (
             self.name.isModified()
             or self.phone.isModified()
@@ -440,7 +478,7 @@ class InboxScreen(QWidget):
             self.filter.addItem("")
         self.search = QLineEdit()
         self.search.setClearButtonEnabled(True)
-        self.list_model = ConversationListModel()
+        self.list_model = ConversationListModel(self.ctx.data_dir)
         self.list = QListView()
         self.list.setModel(self.list_model)
         self.list.setItemDelegate(ConversationDelegate(self.list))
@@ -865,6 +903,15 @@ class InboxScreen(QWidget):
 
     @asyncSlot(list)
     async def on_conversations_changed(self, ids: list[int]) -> None:
+        """Receipts, a shopper's name and picture: the rows shown follow, and the open chat."""
+        shown = [i for i in ids if self.list_model.row_of(i) >= 0]
+        for cid in shown[:50]:  # more than a screenful changed: the rows are read again
+            try:
+                self.list_model.replace(await self.ctx.ops.read(convs.get_conversation, cid))
+            except DomainError:
+                continue  # gone meanwhile (the next refresh drops its row)
+        if len(shown) > 50:
+            await self.refresh_list()
         if self.current is not None and self.current.id in ids:
             await self._reload_current()
 
@@ -1087,25 +1134,3 @@ class InboxScreen(QWidget):
                 self.msg_model.set_unavailable(m.uid)
             else:
                 self.msg_model.set_image(m.uid, pm)
-
-
-def read_picture(path: Path) -> QPixmap:
-    """A picture file read as the type its bytes say (PNG, JPEG, WebP, GIF), upright.
-
-    The format is named on purpose: the chat's cache files have no suffix, and a reader left
-    to guess asks every image plugin whether it can read the bytes; one that says yes reads a
-    wrong size from a small PNG and Qt refuses it ("Rejecting image as it exceeds the current
-    allocation limit"), and the PromptPay QR stayed "loading" in the chat. A null pixmap when
-    the file is not a picture or cannot be read."""
-    try:
-        with path.open("rb") as fh:
-            kind = media.sniff(fh.read(16))
-    except OSError:
-        return QPixmap()
-    if kind is None:
-        return QPixmap()
-    reader = QImageReader(str(path), kind[1].lstrip(".").encode())
-    reader.setAutoDetectImageFormat(False)  # this format only: no other plugin guesses
-    reader.setAutoTransform(True)  # a phone photo's EXIF orientation
-    image = reader.read()
-    return QPixmap() if image.isNull() else QPixmap.fromImage(image)

@@ -156,6 +156,21 @@ def apply(app: QApplication) -> None:
     app.aboutToQuit.connect(icon_pixmap.cache_clear)
 
 
+# A conversation's channel → its mark in resources/icons (drawn for us in the set's style, in
+# the brand colours of CHANNEL_COLORS; no downloaded artwork).
+CHANNEL_ICONS = {
+    "widget": "widget",
+    "line": "line",
+    "messenger": "messenger",
+    "instagram": "instagram",
+}
+
+
+def channel_icon(channel: str) -> QIcon:
+    """The mark of a conversation's channel (the web chat's for one this version lacks)."""
+    return icon(CHANNEL_ICONS.get(channel, "widget"))
+
+
 def icon(name: str, color: str | None = None, size: int = 16) -> QIcon:
     """One of our line icons (resources/icons/<name>.svg); ``color`` redraws its strokes in
     a palette colour (a green check on a line that says it worked)."""

@@ -1566,6 +1566,52 @@ class PageComment:
 
 
 @dataclass(frozen=True, slots=True)
+class Profile:
+    """Stream item: who the shopper of a Messenger, Instagram or LINE conversation is, as
+    their platform says (fetched by the relay when the conversation first writes, and again
+    at a message after 7 days). ``name`` may be empty (the platform gives none);
+    ``username`` is Instagram's handle; ``picture`` is the profile picture, already copied
+    to the relay's media (the platform's URL expires), or None. The desktop fills the
+    customer's name only where the owner has not named them."""
+
+    seq: int
+    conversation: str
+    name: str
+    username: str | None = None
+    picture: Image | None = None
+    TYPE: ClassVar[str] = "profile"
+
+    @classmethod
+    def from_obj(cls, obj: Mapping[str, Any]) -> Profile:
+        picture = obj.get("picture")
+        if picture is not None and not isinstance(picture, Mapping):
+            raise ProtocolError("picture: must be an object or null")
+        return cls(
+            _int(obj, "seq", lo=1),
+            _conversation(obj),
+            _str(obj, "name", max_len=200, required=False, allow_empty=True) or "",
+            _str(obj, "username", max_len=100, required=False, allow_empty=True) or None,
+            None if picture is None else Image.from_obj(picture, "picture."),
+        )
+
+    def to_obj(self) -> dict[str, Any]:
+        return {
+            "type": self.TYPE,
+            "seq": self.seq,
+            "conversation": self.conversation,
+            "name": self.name,
+            "username": self.username,
+            "picture": None
+            if self.picture is None
+            else {
+                "media_id": self.picture.media_id,
+                "url": self.picture.url,
+                "mime": self.picture.mime,
+            },
+        }
+
+
+@dataclass(frozen=True, slots=True)
 class Ok:
     ref: str
     TYPE: ClassVar[str] = "ok"
@@ -1989,6 +2035,7 @@ ToDesktopFrame = (
     | Error
     | PageEcho
     | PageComment
+    | Profile
 )
 WidgetFrame = WidgetHello | WidgetSend | Ack | WidgetTyping | WidgetRead
 ToWidgetFrame = (
@@ -2038,6 +2085,7 @@ _TO_DESKTOP = _table(
     Error,
     PageEcho,
     PageComment,
+    Profile,
 )
 _WIDGET = _table(WidgetHello, WidgetSend, Ack, WidgetTyping, WidgetRead)
 _TO_WIDGET = _table(

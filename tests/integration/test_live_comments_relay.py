@@ -48,7 +48,7 @@ DAY = 24 * 3600
 @pytest.fixture
 def relay(tmp_path: Path, meta_api: FakeMeta) -> Iterator[tuple[Relay, str, str]]:
     """A relay process whose one shop has its Facebook Page set up (by the operator's CLI)."""
-    r, shop_id, token = meta_shop_relay(tmp_path / "relay", meta_api.url, SECRET, "ร้านไลฟ์")
+    r, shop_id, token = meta_shop_relay(tmp_path / "relay", meta_api.url, SECRET, name="ร้านไลฟ์")
     yield r, shop_id, token
     r.stop()
 

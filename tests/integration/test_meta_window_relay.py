@@ -44,7 +44,7 @@ HOUR = 3600.0
 @pytest.fixture
 def relay(tmp_path: Path, meta_api: FakeMeta) -> Iterator[tuple[Relay, str, str]]:
     """A relay process whose one shop has its Facebook Page set up (by the operator's CLI)."""
-    r, shop_id, token = meta_shop_relay(tmp_path / "relay", meta_api.url, SECRET, "ร้านเมตา")
+    r, shop_id, token = meta_shop_relay(tmp_path / "relay", meta_api.url, SECRET, name="ร้านเมตา")
     yield r, shop_id, token
     r.stop()
 

@@ -64,6 +64,11 @@ class FakeLine:
             "markAsReadMode": "manual",
         }
         self.webhook: dict[str, Any] = {"endpoint": "", "active": False}
+        # Get profile: user id -> {"displayName", "pictureUrl"?, "statusMessage"?, "language"?}
+        # (unknown: 404, as for a user who is not the bot's friend); pictures served
+        # without a token at ``picture_url(name)``, as LINE's profile CDN does
+        self.profiles: dict[str, dict[str, Any]] = {}
+        self.pictures: dict[str, bytes] = {}
         self.lock = threading.Lock()
         self.url = ""
         self._loop = asyncio.new_event_loop()
@@ -72,6 +77,11 @@ class FakeLine:
         self._thread = threading.Thread(target=self._run, daemon=True)
         self._thread.start()
         self._ready.wait(10)
+
+    def picture_url(self, name: str, data: bytes) -> str:
+        """Serve ``data`` as a profile picture; its URL (``pictureUrl``)."""
+        self.pictures[name] = data
+        return f"{self.url}/profile-pictures/{name}"
 
     def release(self) -> None:
         """Let held push answers go (the relay has long stopped waiting for them)."""
@@ -224,6 +234,25 @@ class FakeLine:
                 return web.Response(body=data, content_type="image/jpeg")
             return await self._dribble(request, data)
 
+        async def profile(request: web.Request) -> web.Response:
+            call = await record(request)
+            if not authorized(call):
+                return answer(401, refused)
+            user = request.match_info["user"]
+            known = self.profiles.get(user)
+            if known is None:
+                return answer(404, {"message": "Not found"})
+            return answer(200, {"userId": user, **known})
+
+        async def picture(request: web.Request) -> web.Response:
+            await record(request)
+            data = self.pictures.get(request.match_info["name"])
+            if data is None:
+                return web.Response(status=404)
+            return web.Response(body=data, content_type="image/jpeg")
+
+        app.router.add_get("/v2/bot/profile/{user}", profile)
+        app.router.add_get("/profile-pictures/{name}", picture)
         app.router.add_post("/v2/bot/message/reply", reply)
         app.router.add_post("/v2/bot/message/push", push)
         app.router.add_post("/v2/bot/chat/loading/start", loading)

@@ -172,6 +172,11 @@ class FakeMeta:
         self.nodes: list[tuple[str, str]] = []
         # when set, called (in the server's thread) with each private reply Meta accepts
         self.on_reply: Any = None
+        # the User Profile API: user id -> every field Meta keeps for them (answered: the
+        # ``fields`` asked for that are set); an unknown user gets Meta's #100 error
+        self.profiles: dict[str, dict[str, Any]] = {}
+        self.profile_calls: list[dict[str, Any]] = []  # {"user", "fields", "auth"}
+        self.profile_gate: threading.Event | None = None  # profile answers wait for it
         self.lock = threading.Lock()
         # the Graph API's reads (``meta_verify``): the app the token belongs to and its secret
         # (set: every GET must carry the right ``appsecret_proof``), the Page, the apps
@@ -270,9 +275,9 @@ class FakeMeta:
 
         app.router.add_post("/{version}/me/messages", messages)
         app.router.add_post("/{version}/{node:[0-9]+}/messages", messages)
+        app.router.add_get("/cdn/{name}", cdn)
         app.router.add_get("/{version}/{node}", self._graph_get)
         app.router.add_get("/{version}/{node}/{edge}", self._graph_get)
-        app.router.add_get("/cdn/{name}", cdn)
         return app
 
     # ---- the Graph API's reads
@@ -334,9 +339,35 @@ class FakeMeta:
             return out
         return None
 
+    async def _profile(self, request: web.Request) -> web.Response:
+        """The User Profile API: ``GET /{version}/{user-id}?fields=…`` (Messenger's PSID,
+        Instagram's IGSID)."""
+        user = request.match_info["node"]
+        fields = [f for f in request.query.get("fields", "").split(",") if f]
+        auth = request.headers.get("Authorization")
+        if auth is None and "access_token" in request.query:
+            auth = f"Bearer {request.query['access_token']}"
+        gate = self.profile_gate
+        if gate is not None:
+            await asyncio.to_thread(gate.wait, 10)
+        with self.lock:
+            self.profile_calls.append({"user": user, "fields": fields, "auth": auth})
+            known = self.profiles.get(user)
+        if auth != f"Bearer {self.page_token}":
+            return web.json_response(meta_error(190, "Invalid OAuth access token."), status=401)
+        if known is None:
+            return web.json_response(
+                meta_error(100, "(#100) No profile available for this user.", 2018218),
+                status=400,
+            )
+        answer = {f: known[f] for f in fields if known.get(f) is not None}
+        return web.json_response({**answer, "id": user})
+
     async def _graph_get(self, request: web.Request) -> web.Response:
         node = request.match_info["node"]
         edge = request.match_info.get("edge", "")
+        if not edge and node not in ("me", "app", self.page_id):
+            return await self._profile(request)  # a shopper's id
         with self.lock:
             path = f"{node}/{edge}" if edge else node
             self.graph_calls.append((path, dict(request.query)))

@@ -147,17 +147,21 @@ def one_shop_relay(folder: Path) -> tuple[Relay, str, str]:
 
 
 def meta_shop_relay(
-    folder: Path, meta_api_url: str, app_secret: str, name: str = "ร้านทดสอบ"
+    folder: Path,
+    meta_api_url: str,
+    secret: str,
+    page_token: str = "page-token-1",
+    name: str = "ร้านทดสอบ",
 ) -> tuple[Relay, str, str]:
     """A started relay whose one shop has its Facebook Page set up by the operator's CLI,
-    talking to Meta at ``meta_api_url`` (support.fake_meta): (relay, shop_id, token). Page
-    token ``page-token-1``, verify token ``verify-me``. Stop it with ``relay.stop()``."""
+    talking to Meta at ``meta_api_url`` (support.fake_meta): (relay, shop_id, token). Verify
+    token ``verify-me``. Stop it with ``relay.stop()``."""
     relay = Relay(folder, env={"MINICHAT_META_API_BASE": meta_api_url})
-    relay.data_dir.mkdir(parents=True)
+    relay.data_dir.mkdir(parents=True, exist_ok=True)
     shop_id, token = add_shop(relay.data_dir, name)
     env = {
-        "MINICHAT_META_APP_SECRET": app_secret,
-        "MINICHAT_META_PAGE_TOKEN": "page-token-1",
+        "MINICHAT_META_APP_SECRET": secret,
+        "MINICHAT_META_PAGE_TOKEN": page_token,
         "MINICHAT_META_VERIFY_TOKEN": "verify-me",
     }
     res = relay_cli(relay.data_dir, "shops", "meta", shop_id, env=env)

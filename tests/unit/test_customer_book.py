@@ -13,7 +13,13 @@ from openpyxl import load_workbook
 from minichat_desktop.app import customer_book as book
 from minichat_desktop.domain.conversations import conversations as convs
 from minichat_desktop.domain.customers import customers, rfm
-from minichat_desktop.domain.models import Channel, Order, PaymentMethod, PaymentStatus
+from minichat_desktop.domain.models import (
+    Channel,
+    IdentityKind,
+    Order,
+    PaymentMethod,
+    PaymentStatus,
+)
 from minichat_desktop.errors import UserError
 from minichat_desktop.storage.db import Database
 
@@ -135,3 +141,26 @@ def test_a_phone_in_the_notes_points_to_the_duplicate(db: Database) -> None:
         line = customers.create_customer(s, "owner", name="ธนวัฒน์ รักไทย", phone="0846993425")
         customers.create_customer(s, "owner", name="อื่น", notes="โทร 02-123-4567 ก่อนส่ง")
         assert book.duplicate_groups(s) == [sorted((web.id, line.id))]
+
+
+def test_the_same_name_on_messenger_and_line_is_offered_and_the_merge_moves_the_meta_identity(
+    db: Database,
+) -> None:
+    """A shopper named by her Messenger profile and by her LINE profile shows as two
+    customers: they are offered as one group (two LINE customers of one name are not), and
+    merging keeps one customer reached on both channels, with the picture."""
+    with db.write() as s:
+        line = customers.find_or_create(s, IdentityKind.LINE, "Uaaa111", "relay", name="Nok Ja")
+        fb = customers.set_channel_profile(
+            s, IdentityKind.MESSENGER, "2233445566778899", "nok  ja", "media/profiles/ab12"
+        )
+        customers.find_or_create(s, IdentityKind.LINE, "Ubbb222", "relay", name="Nok Ja")
+        customers.find_or_create(s, IdentityKind.INSTAGRAM, "1784", "relay", name="Pim")
+        assert book.duplicate_groups(s) == [[line.id, fb]]
+        kept = customers.merge_customers(s, line.id, fb, "owner")
+    assert kept.identities == (("line", "Uaaa111"), ("messenger", "2233445566778899"))
+    assert (kept.name, kept.picture) == ("Nok Ja", "media/profiles/ab12")
+    with db.read() as s:
+        moved = customers.find_by_identity(s, IdentityKind.MESSENGER, "2233445566778899")
+        assert moved is not None and moved.id == line.id
+        assert book.duplicate_groups(s) == []

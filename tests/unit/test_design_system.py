@@ -27,7 +27,7 @@ HEX_ALLOWED = {
 STYLE_SHEET_ALLOWED: dict[str, str] = {}
 # Filled marks that stand for a brand or a channel (the app's logo, LINE, the web widget), not
 # line icons.
-BRAND_MARKS = {"minichat", "line", "widget"}
+BRAND_MARKS = {"minichat", "line", "widget", "messenger", "instagram"}
 
 
 def docstrings(tree: ast.AST) -> set[int]:
@@ -106,7 +106,7 @@ def test_every_icon_a_screen_names_is_in_our_set() -> None:
     from minichat_desktop.ui.chat_models import STATE_ICONS
 
     named = set(theme.TONE_ICONS.values()) | {name for name, _c in theme.MESSAGE_ICONS.values()}
-    named |= set(STATE_ICONS.values())
+    named |= set(STATE_ICONS.values()) | set(theme.CHANNEL_ICONS.values())
     where_named = {"icon": 0, "icon_pixmap": 0, "icon_button": 1}  # the name's argument
     for path in sorted(UI.rglob("*.py")):
         tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))

@@ -132,6 +132,7 @@ def _conversation_view(c: Conversation, customer: Customer | None) -> Conversati
         last_message_at=c.last_message_at,
         last_preview=c.last_preview,
         following=c.following,
+        customer_picture=customer.picture if customer else "",
     )
 
 

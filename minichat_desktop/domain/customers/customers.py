@@ -54,6 +54,7 @@ class CustomerView:
     order_count: int
     created_at: dt.datetime
     last_contacted_at: dt.datetime | None
+    picture: str = ""  # their profile picture: a file inside the data folder ("" for none)
 
 
 _EDITABLE = {
@@ -125,6 +126,7 @@ def _views(session: Session, customers: list[Customer]) -> list[CustomerView]:
             order_count=spent.get(c.id, (0, 0))[1],
             created_at=c.created_at,
             last_contacted_at=c.last_contacted_at,
+            picture=c.picture,
         )
         for c in customers
     ]
@@ -287,6 +289,24 @@ def update_customer(session: Session, customer_id: int, actor: str, **changes: A
     return get_customer(session, c.id)
 
 
+def set_channel_profile(
+    session: Session, kind: IdentityKind, value: str, name: str, picture: str | None
+) -> int:
+    """What a shopper's platform says of them (Messenger, Instagram, LINE): the name fills
+    the customer's only when they have none (what the owner typed is never replaced); the
+    picture (a file inside the data folder; None: leave as it is, "" : none) replaces the one
+    kept. The customer is made when unknown. Returns the customer's id."""
+    view = find_or_create(session, kind, value, "relay")
+    customer = _load(session, view.id)
+    name = " ".join(name.split())[:200]
+    if name and not customer.name.strip():
+        update_customer(session, customer.id, "relay", name=name)
+    if picture is not None and customer.picture != picture:
+        customer.picture = picture
+    session.flush()
+    return customer.id
+
+
 def touch_contacted(session: Session, customer_id: int, when: dt.datetime | None = None) -> None:
     session.execute(
         update(Customer)
@@ -370,6 +390,7 @@ def merge_customers(session: Session, keep_id: int, duplicate_id: int, actor: st
         "postcode",
         "tax_id",
         "branch",
+        "picture",
     ):
         if not getattr(keep, f) and getattr(dup, f):
             setattr(keep, f, getattr(dup, f))

@@ -67,10 +67,10 @@ TEXTS = {
     "Conversations ({n})": "แชททุกช่องทาง ({n})",
     "Orders ({n})": "ออเดอร์ ({n})",
     "Merge duplicate customers": "รวมรายชื่อลูกค้าที่ซ้ำกัน",
-    "These customers look like one person (the same phone, or a phone written in the notes). "
-    "Choose the one to keep; the others are merged into it with their chats, orders, tags and "
-    "notes.": (
-        "รายชื่อเหล่านี้น่าจะเป็นคนเดียวกัน (เบอร์เดียวกัน หรือมีเบอร์นี้ในโน้ต) "
+    "These customers look like one person (the same phone, a phone written in the notes, or "
+    "the same name on different chat channels). Choose the one to keep; the others are merged "
+    "into it with their chats, orders, tags and notes.": (
+        "รายชื่อเหล่านี้น่าจะเป็นคนเดียวกัน (เบอร์เดียวกัน มีเบอร์นี้ในโน้ต หรือชื่อเดียวกันจากต่างช่องทางแชท) "
         "เลือกรายชื่อที่จะเก็บไว้ รายชื่ออื่นจะถูกรวมเข้าไปพร้อมแชท ออเดอร์ แท็ก และโน้ต"
     ),
     "{phone} — {n} customers": "{phone} — {n} รายชื่อ",
