@@ -42,6 +42,9 @@ class ConversationView:
     last_preview: str
     following: bool
     customer_picture: str = ""  # the picture file inside the data folder, "" for none
+    # Messenger and Instagram only (None elsewhere): when the shopper last wrote, which Meta's
+    # messaging window counts from (domain.conversations.window)
+    last_inbound_at: dt.datetime | None = None
 
     @property
     def display_name(self) -> str:
@@ -94,7 +97,11 @@ def _like(text: str) -> str:
 _LIST = """
 SELECT c.id, c.ref, c.channel, c.customer_id, coalesce(cu.name, ''), coalesce(cu.phone, ''),
        c.title, c.status, c.mode, c.bot_mode, c.taken_over_by, c.unread, c.tags, c.notes,
-       c.last_message_at, c.last_preview, c.following, coalesce(cu.picture, '')
+       c.last_message_at, c.last_preview, c.following, coalesce(cu.picture, ''),
+       CASE WHEN c.channel IN ('messenger', 'instagram') THEN (
+           SELECT m.created_at FROM messages AS m
+           WHERE m.conversation_id = c.id AND m.direction = 'in' ORDER BY m.id DESC LIMIT 1
+       ) END
 FROM conversations AS c LEFT OUTER JOIN customers AS cu ON cu.id = c.customer_id
 """
 
@@ -153,6 +160,7 @@ def conversation_page(
             last_preview=r[15],
             following=bool(r[16]),
             customer_picture=r[17],
+            last_inbound_at=stored_time(r[18]),
         )
         for r in conn.execute(sql, params)
     ]

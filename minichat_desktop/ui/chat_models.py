@@ -18,6 +18,7 @@ from PySide6.QtGui import QColor, QFont, QFontMetrics, QPainter, QPainterPath, Q
 from PySide6.QtWidgets import QStyle, QStyledItemDelegate, QStyleOptionViewItem, QWidget
 
 from minichat_desktop.domain import glossary
+from minichat_desktop.domain.conversations.window import META_CHANNELS, messaging_window
 from minichat_desktop.domain.inbox_reads import ConversationView, MessageView
 from minichat_desktop.domain.thai import format_baht, format_phone
 from minichat_desktop.ui import avatars, i18n, theme
@@ -61,14 +62,23 @@ class Answering(enum.StrEnum):
     YOU = "you"  # taken over: a person answers and the bot is silent
 
 
-def answering(conv: ConversationView) -> Answering:
+def answering(conv: ConversationView, now: dt.datetime | None = None) -> Answering:
     """Taken over wins (a person answers, even in a chat escalated before); then an escalated
-    chat or a bot switched off waits for the owner; else the bot answers."""
+    chat, a bot switched off, or a Messenger/Instagram chat past Meta's 24 hours (the bot may
+    not send there) waits for the owner; else the bot answers."""
     if conv.mode == "human":
         return Answering.YOU
-    if conv.status == "escalated" or conv.bot_mode == "off":
+    if conv.status == "escalated" or conv.bot_mode == "off" or past_bot_window(conv, now):
         return Answering.NEEDS_YOU
     return Answering.BOT
+
+
+def past_bot_window(conv: ConversationView, now: dt.datetime | None = None) -> bool:
+    """Whether Meta's messaging window keeps the bot out of this chat now."""
+    if conv.channel not in META_CHANNELS:
+        return False
+    at = now or dt.datetime.now(dt.UTC)
+    return not messaging_window(conv.channel, conv.last_inbound_at, at).bot_may_send
 
 
 def answering_chip(state: Answering) -> str:

@@ -60,6 +60,7 @@ from minichat_desktop.ui.chat_models import (
     MessageListModel,
     answering,
     conversation_title,
+    past_bot_window,
 )
 from minichat_desktop.ui.context import AppContext
 from minichat_desktop.ui.dialogs import ask, choose_file_to_open
@@ -839,6 +840,8 @@ class InboxScreen(QWidget):
         if state is Answering.NEEDS_YOU:
             if conv.status == "escalated":
                 return self.tr("The shopper asked for a person")
+            if conv.bot_mode != "off" and past_bot_window(conv):
+                return self.tr("Over 24 hours since the shopper wrote: the bot may not answer")
             return self.tr("The bot is off: nobody answers until you do")
         if conv.bot_mode == "passive":
             return self.tr("The bot answers questions only")

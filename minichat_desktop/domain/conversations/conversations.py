@@ -113,7 +113,9 @@ def _message_view(m: ChatMessage) -> MessageView:
     )
 
 
-def _conversation_view(c: Conversation, customer: Customer | None) -> ConversationView:
+def _conversation_view(
+    c: Conversation, customer: Customer | None, last_inbound_at: dt.datetime | None = None
+) -> ConversationView:
     return ConversationView(
         id=c.id,
         ref=c.ref,
@@ -133,6 +135,7 @@ def _conversation_view(c: Conversation, customer: Customer | None) -> Conversati
         last_preview=c.last_preview,
         following=c.following,
         customer_picture=customer.picture if customer else "",
+        last_inbound_at=last_inbound_at,
     )
 
 
@@ -206,7 +209,10 @@ def _load(session: Session, conversation_id: int) -> Conversation:
 
 def _view(session: Session, c: Conversation) -> ConversationView:
     customer = session.get(Customer, c.customer_id) if c.customer_id else None
-    return _conversation_view(c, customer)
+    last_in = None
+    if str(c.channel) in meta_window.META_CHANNELS:
+        last_in = last_shopper_messages(session, [c.id]).get(c.id)
+    return _conversation_view(c, customer, last_in)
 
 
 def get_conversation(session: Session, conversation_id: int) -> ConversationView:

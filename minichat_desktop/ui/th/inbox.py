@@ -73,6 +73,7 @@ TEXTS = {
     "Taken over by {name}; the bot is silent": "{name}รับช่วงตอบเอง บอทหยุดตอบแล้ว",
     "The shopper asked for a person": "ลูกค้าขอคุยกับคน",
     "The bot is off: nobody answers until you do": "บอทปิดอยู่ ไม่มีใครตอบจนกว่าคุณจะตอบ",
+    "Over 24 hours since the shopper wrote: the bot may not answer": "ลูกค้าทักมาเกิน 24 ชม. แล้ว บอทตอบไม่ได้ ต้องตอบเอง",
     "The bot answers questions only": "บอทตอบเฉพาะคำถาม",
     "The bot answers every message": "บอทตอบทุกข้อความ",
     "Call-back request": "ขอให้โทรกลับ",
