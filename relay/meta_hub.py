@@ -364,9 +364,8 @@ class MetaHub:
         node = self._node(shop_id, item.conversation)
         for n in range(item.done, len(parts)):
             try:
-                res = await self.client.send(
-                    creds.page_token, ms.request_body(item.conversation, item.kind, parts[n]), node
-                )
+                body = ms.request_body(item.conversation, item.kind, parts[n])
+                res = await self.client.send(creds.page_token, body, node, creds.app_secret)
             except (aiohttp.ClientError, TimeoutError, OSError) as exc:
                 log.warning("shop %s: meta send failed (%s)", shop_id, type(exc).__name__)
                 return "retry"
@@ -552,7 +551,7 @@ class MetaHub:
 
         async def go(c: MetaCredentials) -> None:
             try:
-                res = await self.client.send(c.page_token, body)
+                res = await self.client.send(c.page_token, body, secret=c.app_secret)
                 if not res.ok:
                     log.info("shop %s: meta %s refused (%s)", shop_id, action, res.describe())
             except (aiohttp.ClientError, TimeoutError, OSError) as exc:

@@ -20,8 +20,6 @@ Nothing is stored; the answer names the first problem found, with Meta's code an
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import logging
 from typing import Any
 
@@ -35,12 +33,6 @@ log = logging.getLogger("relay")
 
 TIMEOUT = 15.0
 _C = p.MetaCheck
-
-
-def appsecret_proof(app_secret: str, token: str) -> str:
-    """Meta's ``appsecret_proof``: hex HMAC-SHA256 of the access token keyed by the app
-    secret."""
-    return hmac.new(app_secret.encode(), token.encode(), hashlib.sha256).hexdigest()
 
 
 class _Refused(Exception):
@@ -71,7 +63,7 @@ class _Graph:
     def __init__(self, session: aiohttp.ClientSession, creds: MetaCredentials) -> None:
         self.session = session
         self.token = creds.page_token
-        self.proof = appsecret_proof(creds.app_secret, creds.page_token)
+        self.proof = ms.appsecret_proof(creds.app_secret, creds.page_token)
         self.base = ms.api_base()
 
     async def get(self, path: str, **params: str) -> ms.MetaResult:

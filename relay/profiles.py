@@ -50,7 +50,9 @@ META_FIELDS = {
 class Platform(Protocol):
     """The HTTP calls a fetch makes (the relay's Meta and LINE clients answer them)."""
 
-    async def meta_profile(self, token: str, user_id: str, fields: str) -> tuple[int, Any]: ...
+    async def meta_profile(
+        self, token: str, user_id: str, fields: str, secret: str | None = None
+    ) -> tuple[int, Any]: ...
     async def line_profile(self, token: str, user_id: str) -> tuple[int, Any]: ...
     async def picture(self, url: str, max_bytes: int) -> bytes: ...
 
@@ -161,15 +163,16 @@ class ProfileFetcher:
 
     async def _fetch_one(self, shop_id: str, conversation: str) -> None:
         channel, _, user_id = conversation.partition(":")
-        token = self._token(shop_id, channel)
-        if token is None:
+        asking = self._token(shop_id, channel)
+        if asking is None:
             return  # not set up (any more): nothing to ask with
+        token, secret = asking
         try:
             if channel == "line":
                 status, body = await self.platform.line_profile(token, user_id)
             else:
                 status, body = await self.platform.meta_profile(
-                    token, user_id, META_FIELDS[channel]
+                    token, user_id, META_FIELDS[channel], secret
                 )
             found = read_profile(channel, status, body)
         except Refused as exc:
@@ -196,12 +199,13 @@ class ProfileFetcher:
             "with a picture" if picture else "no picture",
         )
 
-    def _token(self, shop_id: str, channel: str) -> str | None:
+    def _token(self, shop_id: str, channel: str) -> tuple[str, str | None] | None:
+        """The token to ask with, and for Meta the app secret (its ``appsecret_proof``)."""
         if channel == "line":
             line = self.hub.store.line_credentials(shop_id)
-            return None if line is None else line.channel_token
+            return None if line is None else (line.channel_token, None)
         creds = MetaStore(self.hub.store).credentials(shop_id)
-        return None if creds is None else creds.page_token
+        return None if creds is None else (creds.page_token, creds.app_secret)
 
     async def _picture(self, shop_id: str, conversation: str, url: str | None) -> p.Image | None:
         """The profile picture copied into the relay's media, or None (none, or unusable)."""
@@ -233,9 +237,11 @@ class HttpPlatform:
         self.meta = meta
         self.line = line
 
-    async def meta_profile(self, token: str, user_id: str, fields: str) -> tuple[int, Any]:
+    async def meta_profile(
+        self, token: str, user_id: str, fields: str, secret: str | None = None
+    ) -> tuple[int, Any]:
         path = f"/{API_VERSION}/{quote(user_id, safe='')}"
-        res = await self.meta.get(token, path, {"fields": fields})
+        res = await self.meta.get(token, path, {"fields": fields}, secret)
         return res.status, res.body
 
     async def line_profile(self, token: str, user_id: str) -> tuple[int, Any]:

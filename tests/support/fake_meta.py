@@ -240,6 +240,10 @@ class FakeMeta:
                     return web.json_response(
                         meta_error(190, "Invalid OAuth access token."), status=401
                     )
+                # an app with "Require App Secret" on (app_secret set) wants the proof
+                refused = self._graph_refusal(request) if self.app_secret is not None else None
+                if refused is not None:
+                    return web.json_response(refused, status=400)
                 if self.answers:
                     status, answer = self.answers.pop(0)
                     return web.json_response(answer, status=status)
@@ -355,6 +359,9 @@ class FakeMeta:
             known = self.profiles.get(user)
         if auth != f"Bearer {self.page_token}":
             return web.json_response(meta_error(190, "Invalid OAuth access token."), status=401)
+        refused = self._graph_refusal(request) if self.app_secret is not None else None
+        if refused is not None:
+            return web.json_response(refused, status=400)
         if known is None:
             return web.json_response(
                 meta_error(100, "(#100) No profile available for this user.", 2018218),

@@ -302,6 +302,34 @@ def test_the_24_hour_window_bot_refused_human_agent_after_a_day_nobody_after_a_w
     arun(week())
 
 
+def test_an_app_requiring_the_app_secret_gets_its_proof_on_every_call(
+    meta_shop: Any, meta_api: FakeMeta, clients: Any, arun: Any
+) -> None:
+    """"Require App Secret" switched on in the Meta app: every Graph API call must carry the
+    ``appsecret_proof`` of its token (else Meta refuses with error 100). A reply, the typing
+    indicator and the shopper's profile still go through, each with the proof."""
+    meta_api.app_secret = SECRET
+    meta_api.profiles[PSID] = {"first_name": "สมหญิง", "last_name": "ใจดี"}
+    conv = f"messenger:{PSID}"
+
+    async def go() -> None:
+        desk = await _open_window(meta_shop, meta_api, clients, ago=60)
+        profile = await desk.recv_type(p.Profile, timeout=10)  # fetched after that message
+        assert (profile.conversation, profile.name) == (conv, "สมหญิง ใจดี")
+        await desk.send(p.Typing(conv, True))
+        await desk.send(p.Send(conv, clients.text("r1", "มีค่ะ 🙂")))
+        assert (await desk.recv_type(p.Accepted)).id == "r1"
+        receipt = await desk.recv_type(p.Receipt, timeout=10)
+        assert (receipt.status, receipt.ids) == (p.ReceiptStatus.SENT, ("r1",))
+        await until(lambda: any(b.get("sender_action") == "typing_on" for b in meta_api.calls))
+        await desk.close()
+
+    arun(go())
+    [sent] = [b for b in meta_api.delivered() if "message" in b]
+    assert sent["message"]["text"] == "มีค่ะ 🙂"
+    assert len(meta_api.profile_calls) == 1
+
+
 def test_metas_errors_reach_the_desktop_and_rate_limits_are_waited_out(
     meta_shop: Any, meta_api: FakeMeta, clients: Any, arun: Any
 ) -> None:
