@@ -8,8 +8,8 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
-from support.fake_meta import FakeMeta
-from support.relay_proc import Relay, one_shop_relay
+from support.fake_meta import APP_SECRET, FakeMeta
+from support.relay_proc import Relay, meta_shop_relay, one_shop_relay
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 os.environ.setdefault("PYTHON_KEYRING_BACKEND", "minichat_desktop.keyring_memory.MemoryKeyring")
@@ -71,6 +71,17 @@ def meta_api() -> Iterator[FakeMeta]:
     fake = FakeMeta("page-token-1")
     yield fake
     fake.close()
+
+
+@pytest.fixture
+def meta_relay(tmp_path: Path, meta_api: FakeMeta) -> Iterator[tuple[Relay, str, str]]:
+    """A relay process whose one shop has its Facebook Page set up by the operator's CLI (app
+    secret ``support.fake_meta.APP_SECRET``, page token ``page-token-1``), asking ``meta_api``:
+    (relay, shop_id, token)."""
+    r, shop_id, token = meta_shop_relay(tmp_path / "relay", meta_api.url, APP_SECRET)
+    yield r, shop_id, token
+    if r.proc is not None:
+        r.stop()
 
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:

@@ -53,6 +53,10 @@ T = TypeVar("T")
 FLOW_TICK_SECONDS = 60.0  # how often the sales flows' timers run
 
 
+# what the bot's catalog matcher and recommendation index are built from
+CATALOG_TABLES = frozenset({"products", "product_variants", "categories"})
+
+
 class BotRunner:
     """Answers stored shopper messages. ``relay_url`` and ``token`` give the relay's address
     and the shop token when needed (they may change); ``changed`` reports the conversations
@@ -87,6 +91,7 @@ class BotRunner:
         self._timer: asyncio.Task[None] | None = None
         self._spawn = spawn
         self.answered = 0
+        self._unsubscribe: Callable[[], None] | None = None
 
     @property
     def engine(self) -> DialogueEngine:
@@ -104,7 +109,20 @@ class BotRunner:
         catalog)."""
         if self._warming is None:
             self._warming = asyncio.ensure_future(self._db(self._warm))
+        if self._unsubscribe is None:
+            self._unsubscribe = self.db.subscribe(self._tables_changed)
         self.start_timers()
+
+    async def warmed(self) -> None:
+        """Wait until what :meth:`warm` started is built (nothing when it was not started)."""
+        if self._warming is not None:
+            await self._warming
+
+    def _tables_changed(self, tables: frozenset[str]) -> None:
+        """(On the committing thread.) A product added or edited is matched from the next
+        message on, not up to the engine's refresh interval later."""
+        if tables & CATALOG_TABLES and self._engine is not None:
+            self._engine.catalog_changed()
 
     # ------------------------------------------------------------------ flow timers
 
@@ -164,6 +182,9 @@ class BotRunner:
             await self._queue.join()
 
     async def stop(self) -> None:
+        if self._unsubscribe is not None:
+            self._unsubscribe()
+            self._unsubscribe = None
         if self._timer is not None and not self._timer.done():
             self._timer.cancel()
             with contextlib.suppress(asyncio.CancelledError):

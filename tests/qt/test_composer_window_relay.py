@@ -6,14 +6,13 @@ reaches Meta tagged HUMAN_AGENT."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Iterator
-from pathlib import Path
+from collections.abc import Callable
 from typing import Any
 
 import pytest
 from PySide6.QtCore import Qt
 from support.fake_meta import FakeMeta, user_message, webhook
-from support.relay_proc import Relay, meta_shop_relay
+from support.relay_proc import Relay
 from support.waiting import until
 
 from minichat_desktop.secrets import RELAY_TOKEN
@@ -27,10 +26,8 @@ SECRET = "app-secret-0123456789"
 
 
 @pytest.fixture
-def relay(tmp_path: Path, meta_api: FakeMeta) -> Iterator[tuple[Relay, str, str]]:
-    r, shop_id, token = meta_shop_relay(tmp_path / "relay", meta_api.url, SECRET)
-    yield r, shop_id, token
-    r.stop()
+def relay(meta_relay: tuple[Relay, str, str]) -> tuple[Relay, str, str]:
+    return meta_relay
 
 
 async def test_a_reply_typed_after_30_hours_goes_to_meta_as_a_persons(

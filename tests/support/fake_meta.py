@@ -23,6 +23,9 @@ HUMAN_AGENT = 7 * 24 * 3600
 SENDER_ACTIONS = {"typing_on", "typing_off", "mark_seen"}
 
 
+APP_SECRET = "app-secret-0123456789"  # the Meta app secret the tests' shops are set up with
+
+
 def sign(secret: str, body: bytes) -> str:
     return "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
 

@@ -257,6 +257,14 @@ class DialogueEngine:
         self._matcher: CatalogMatcher | None = None
         self._checked = 0.0
         self._index: recommend.RecommendIndex | None = None
+        self._index_stale = False
+
+    def catalog_changed(self) -> None:
+        """The products changed (the database said so): look at the next message instead of
+        up to ``refresh_seconds`` later, so a product added a moment ago is found at once.
+        Safe to call from any thread (it only marks)."""
+        self._checked = float("-inf")
+        self._index_stale = True
 
     # ------------------------------------------------------------------ entry
 
@@ -285,6 +293,8 @@ class DialogueEngine:
             self._index = recommend.RecommendIndex.load(session)
         else:
             age = self.refresh_seconds if max_age is None else max_age
+            if self._index_stale:
+                self._index_stale, age = False, 0.0
             self._index = self._index.refreshed(session, max_age=age)
         return self._index
 
