@@ -56,6 +56,13 @@ _CALLS = {
 }
 
 
+def call_label(url: str) -> str:
+    """The ``call`` label of a LINE API URL (a profile's path ends with the user's id)."""
+    if "/v2/bot/profile/" in url:
+        return "profile"
+    return _CALLS.get(url.rstrip("/").rsplit("/", 1)[-1], "other")
+
+
 @dataclass(frozen=True, slots=True)
 class LiveFigures:
     """What the process holds right now, read at each scrape."""
@@ -206,7 +213,7 @@ class MeteredLineClient(ln.LineClient):
         self.metrics = metrics
 
     async def _call(self, method: str, url: str, *args: Any, **kwargs: Any) -> ln.LineResult:
-        call = _CALLS.get(url.rstrip("/").rsplit("/", 1)[-1], "other")
+        call = call_label(url)
         started = time.perf_counter()
         status: int | None = None
         try:

@@ -122,7 +122,8 @@ async def test_reply_typed_while_relay_is_down_arrives_after_restart(
         convs.send_text(s, cid, "ตอบตอนรีเลย์ล่ม", "owner")
     client.wake()
     await asyncio.sleep(0.2)
-    assert rec.statuses[-1].state is LinkState.OFFLINE
+    # down: offline between tries, connecting during one (tries come every 0.05–0.3 s)
+    assert rec.statuses[-1].state is not LinkState.ONLINE
     assert "unreachable" in rec.statuses[-1].reason or "closed" in rec.statuses[-1].reason
     r.start(port)
     await asyncio.wait_for(rec.online.wait(), 10)

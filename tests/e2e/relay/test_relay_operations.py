@@ -298,6 +298,8 @@ def test_metrics_count_real_traffic_on_their_own_listener(
         frozenset({("call", "reply"), ("result", "ok")}): 1,
         frozenset({("call", "push"), ("result", "server_error")}): 1,
         frozenset({("call", "push"), ("result", "ok")}): 1,
+        # the shopper's profile (relay/profiles.py): not the stand-in's friend, a 404
+        frozenset({("call", "profile"), ("result", "client_error")}): 1,
     }
     assert value(m, "line_api_seconds_count", call="reply") == 1
     assert value(m, "line_api_seconds_count", call="push") == 2
