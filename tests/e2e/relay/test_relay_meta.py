@@ -305,7 +305,7 @@ def test_the_24_hour_window_bot_refused_human_agent_after_a_day_nobody_after_a_w
 def test_an_app_requiring_the_app_secret_gets_its_proof_on_every_call(
     meta_shop: Any, meta_api: FakeMeta, clients: Any, arun: Any
 ) -> None:
-    """"Require App Secret" switched on in the Meta app: every Graph API call must carry the
+    """ "Require App Secret" switched on in the Meta app: every Graph API call must carry the
     ``appsecret_proof`` of its token (else Meta refuses with error 100). A reply, the typing
     indicator and the shopper's profile still go through, each with the proof."""
     meta_api.app_secret = SECRET
