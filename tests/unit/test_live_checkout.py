@@ -17,7 +17,13 @@ from minichat_desktop.domain.bot import cart as carts
 from minichat_desktop.domain.bot.replies import Outgoing
 from minichat_desktop.domain.customers import customers
 from minichat_desktop.domain.live import checkout as live_checkout
-from minichat_desktop.domain.live.selling import NOTHING_TO_CHECK_OUT, Comment, PickedProduct
+from minichat_desktop.domain.live.board import CartState
+from minichat_desktop.domain.live.selling import (
+    NOTHING_TO_CHECK_OUT,
+    Comment,
+    PickedProduct,
+    Platform,
+)
 from minichat_desktop.domain.models import LiveCart, Order, ProductVariant
 from minichat_desktop.domain.sales import orders
 from minichat_desktop.storage.db import Database
@@ -32,15 +38,16 @@ class Shop:
     """A shop with the bot's test catalog, a live showing the mug as M1 (฿150.50, 10 in
     stock), the commenter's "CF M1 2" reserved, and their Messenger conversation."""
 
-    def __init__(self, db: Database, media: Path) -> None:
+    def __init__(self, db: Database, media: Path, platform: Platform = Platform.FACEBOOK) -> None:
         self.db, self.media = db, media
         self.ids = make_shop(db)
         self.live_id = live.start_live(
             db, "ไลฟ์เย็นนี้", [PickedProduct("M1", self.ids.mug)], 60, "owner", lambda: T0
         )
-        comment = Comment("c1", PSID, "สมชาย", "CF M1 2", T0)
+        comment = Comment("c1", PSID, "สมชาย", "CF M1 2", T0, platform)
         live.record_comment(self.db, self.live_id, comment, lambda: T0)
-        self.conv, _ = shopper_says(db, f"messenger:{PSID}", "สวัสดีค่ะ", T0)
+        chat = "instagram" if platform is Platform.INSTAGRAM else "messenger"
+        self.conv, _ = shopper_says(db, f"{chat}:{PSID}", "สวัสดีค่ะ", T0)
         self.at = T0
 
     def send(self, kind: str, value: str) -> list[Outgoing] | None:
@@ -59,6 +66,14 @@ class Shop:
         out = self.send("text", text)
         assert out is not None
         return out
+
+    def up_to_the_summary(self, shipping: str = "kerry") -> None:
+        """Tap the checkout button and answer every question up to the summary (PromptPay)."""
+        self.press(self.button)
+        for answer in ("สมชาย ใจดี", "0812345678", f"{ADDRESS} 10110"):
+            self.say(answer)
+        self.press(f"ship:{shipping}")
+        self.press("pay:transfer")
 
     @property
     def button(self) -> str:
@@ -221,11 +236,7 @@ def test_the_hold_time_releases_a_cart_whose_buyer_never_confirms(
     """The live ends with 30 minutes to pay; the buyer reaches the summary but confirms only
     after the release: the mugs are back on the shelf, no order, and they are told why."""
     shop = Shop(db, tmp_path / "media")
-    shop.press(shop.button)
-    for answer in ("สมชาย ใจดี", "0812345678", f"{ADDRESS} 10110"):
-        shop.say(answer)
-    shop.press("ship:kerry")
-    shop.press("pay:transfer")
+    shop.up_to_the_summary()
     live.end_live(db, shop.live_id, 30, lambda: T0 + dt.timedelta(minutes=5))
     assert live.release_due(db, lambda: T0 + dt.timedelta(minutes=34)) == 0
     assert shop.mug_stock() == 8  # still theirs before the time
@@ -242,11 +253,7 @@ def test_the_chat_carts_own_items_are_left_alone(db: Database, tmp_path: Path) -
     shop = Shop(db, tmp_path / "media")
     with db.write() as s:
         carts.add_item(s, shop.conv, shop.ids.tee_red_m, 1)
-    shop.press(shop.button)
-    for answer in ("สมชาย ใจดี", "0812345678", f"{ADDRESS} 10110"):
-        shop.say(answer)
-    shop.press("ship:kerry")
-    shop.press("pay:transfer")
+    shop.up_to_the_summary()
     shop.press("checkout:confirm")
     with db.read() as s:
         (row,) = orders.list_orders(s)
@@ -264,3 +271,55 @@ def test_a_tap_on_a_cart_already_ordered_says_there_is_nothing_to_check_out(
     live.checkout(db, shop.live_id, PSID, "owner")  # the owner made the order for them
     assert texts(shop.press(shop.button)) == [NOTHING_TO_CHECK_OUT]
     assert shop.order_count() == 1
+
+
+def test_the_live_board_shows_where_each_cart_stands(db: Database, tmp_path: Path) -> None:
+    """Reserved, then checking out at each question, then the order awaiting payment with its
+    number and total, then paid; another commenter's cart released at the hold time."""
+    shop = Shop(db, tmp_path / "media")
+    other = Comment("c2", "u2", "สมหญิง", "CF M1", T0)
+    live.record_comment(db, shop.live_id, other, lambda: T0)
+
+    def rows() -> list[tuple[str, str, int, str, str]]:
+        return [
+            (r.commenter_name, r.state, r.total_satang, r.order_number, r.step)
+            for r in live.board(db, shop.live_id).cart_rows
+        ]
+
+    assert rows() == [
+        ("สมชาย", CartState.RESERVED, 30_100, "", ""),
+        ("สมหญิง", CartState.RESERVED, 15_050, "", ""),
+    ]
+    shop.press(shop.button)
+    assert rows()[0] == ("สมชาย", CartState.CHECKOUT, 30_100, "", "name")
+    for answer in ("สมชาย ใจดี", "0812345678", f"{ADDRESS} 10110"):
+        shop.say(answer)
+    assert rows()[0][4] == "shipping"
+    shop.press("ship:kerry")
+    shop.press("pay:transfer")
+    assert rows()[0][4] == "confirm"
+    shop.press("checkout:confirm")
+    live.end_live(db, shop.live_id, 0, lambda: T0 + dt.timedelta(minutes=5))
+    with db.read() as s:
+        (order,) = orders.list_orders(s)
+    assert rows() == [
+        ("สมชาย", CartState.AWAITING_PAYMENT, 35_100, order.number, ""),
+        ("สมหญิง", CartState.RELEASED, 15_050, "", ""),
+    ]
+    with db.write() as s:
+        orders.mark_paid(s, order.id, "owner")
+    assert rows()[0][1] == CartState.PAID
+    assert [r.platform for r in live.board(db, shop.live_id).cart_rows] == ["facebook"] * 2
+
+
+def test_an_instagram_commenter_checks_out_in_instagram(db: Database, tmp_path: Path) -> None:
+    shop = Shop(db, tmp_path / "media", Platform.INSTAGRAM)
+    shop.up_to_the_summary("thaipost_ems")
+    shop.press("checkout:confirm")
+    with db.read() as s:
+        (row,) = orders.list_orders(s)
+        order = orders.get_order(s, row.id)
+    charged = (order.channel, order.shipping_satang, order.total_satang)
+    assert charged == ("instagram", 6_000, 36_100)
+    [cart] = live.board(db, shop.live_id).cart_rows
+    assert (cart.platform, cart.state) == ("instagram", CartState.AWAITING_PAYMENT)
