@@ -23,6 +23,7 @@ from minichat_desktop.domain.live.selling import (
     Comment,
     PickedProduct,
     Platform,
+    Result,
 )
 from minichat_desktop.domain.models import LiveCart, Order, ProductVariant
 from minichat_desktop.domain.sales import orders
@@ -323,3 +324,31 @@ def test_an_instagram_commenter_checks_out_in_instagram(db: Database, tmp_path: 
     assert charged == ("instagram", 6_000, 36_100)
     [cart] = live.board(db, shop.live_id).cart_rows
     assert (cart.platform, cart.state) == ("instagram", CartState.AWAITING_PAYMENT)
+
+
+def test_while_the_buyer_answers_their_units_are_not_for_sale_to_anyone_else(
+    db: Database, tmp_path: Path
+) -> None:
+    """Mid-checkout the other eight mugs sell out to another commenter and a ninth is refused;
+    the buyer still gets their two at confirm, and the shelf never goes below zero."""
+    shop = Shop(db, tmp_path / "media")
+    shop.press(shop.button)
+    shop.say("สมชาย ใจดี")
+    greedy = live.record_comment(
+        db, shop.live_id, Comment("c2", "u2", "สมหญิง", "CF M1 9", T0), lambda: T0
+    )
+    assert greedy.result == Result.SOLD_OUT
+    rest = live.record_comment(
+        db, shop.live_id, Comment("c3", "u2", "สมหญิง", "CF M1 8", T0), lambda: T0
+    )
+    assert rest.result == Result.RESERVED and shop.mug_stock() == 0
+    shop.say("0812345678")
+    shop.say(f"{ADDRESS} 10110")
+    shop.press("ship:kerry")
+    shop.press("pay:transfer")
+    shop.press("checkout:confirm")
+    with db.read() as s:
+        (row,) = orders.list_orders(s)
+        order = orders.get_order(s, row.id)
+    assert [(i.variant_id, i.quantity) for i in order.items] == [(shop.ids.mug, 2)]
+    assert shop.mug_stock() == 0 and shop.cart_status() == "ordered"
