@@ -15,6 +15,7 @@ from support.bot_shop import make_shop, shopper_says
 from minichat_desktop.app import live
 from minichat_desktop.domain.bot import cart as carts
 from minichat_desktop.domain.bot.replies import Outgoing
+from minichat_desktop.domain.catalog import products as catalog
 from minichat_desktop.domain.customers import customers
 from minichat_desktop.domain.live import checkout as live_checkout
 from minichat_desktop.domain.live.board import CartState
@@ -352,3 +353,20 @@ def test_while_the_buyer_answers_their_units_are_not_for_sale_to_anyone_else(
         order = orders.get_order(s, row.id)
     assert [(i.variant_id, i.quantity) for i in order.items] == [(shop.ids.mug, 2)]
     assert shop.mug_stock() == 0 and shop.cart_status() == "ordered"
+
+
+def test_a_product_taken_off_sale_mid_checkout_places_no_order_and_keeps_the_units(
+    db: Database, tmp_path: Path
+) -> None:
+    """The owner switches the mug off before the buyer confirms: they are told in Thai, get
+    the live cart's own button back (not the chat cart's), and the two stay reserved."""
+    shop = Shop(db, tmp_path / "media")
+    shop.up_to_the_summary()
+    with db.write() as s:
+        catalog.set_product_active(s, shop.ids.mug_id, False, "owner")
+    refused, cart = shop.press("checkout:confirm")
+    assert texts([refused]) == ["ขออภัยค่ะ สินค้า MUG งดจำหน่ายชั่วคราว ทางร้านจะติดต่อกลับนะคะ"]
+    assert isinstance(cart.body, p.CartSummary)
+    assert [b.data for b in cart.body.buttons] == [shop.button]
+    assert shop.order_count() == 0
+    assert shop.mug_stock() == 8 and shop.cart_status() == "open"

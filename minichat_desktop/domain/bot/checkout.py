@@ -188,6 +188,7 @@ ERRORS: dict[str, dict[str, str]] = {
             "ขออภัยค่ะ สินค้า {sku} เพิ่งหมด (เหลือ {available} ชิ้น) ปรับจำนวนในตะกร้าก่อนนะคะ"
         ),
         "cart.unavailable": "ขออภัยค่ะ {name} งดจำหน่ายชั่วคราว",
+        "order.inactive_item": "ขออภัยค่ะ สินค้า {sku} งดจำหน่ายชั่วคราว ทางร้านจะติดต่อกลับนะคะ",
         "cart.bad_quantity": "จำนวนต้องเป็น 1 ถึง 10,000 ชิ้นค่ะ",
         "cart.unknown_item": "ไม่พบสินค้านี้แล้วค่ะ",
         "cart.not_in_cart": "สินค้านี้ไม่ได้อยู่ในตะกร้าค่ะ",
@@ -207,6 +208,7 @@ ERRORS: dict[str, dict[str, str]] = {
             "Sorry, {sku} just sold out ({available} left); please adjust your cart."
         ),
         "cart.unavailable": "Sorry, {name} is not for sale right now.",
+        "order.inactive_item": "Sorry, {sku} is not for sale right now; the shop will contact you.",
         "cart.bad_quantity": "The quantity must be 1 to 10,000.",
         "cart.unknown_item": "That product is no longer available.",
         "cart.not_in_cart": "That item is not in your cart.",
@@ -287,6 +289,11 @@ class Goods:
 
     def cancelled(self, lang: str) -> list[Outgoing]:
         return [text(t(lang, "cancelled"))]
+
+    def cart_buttons(self, lang: str) -> tuple[p.Button, ...] | None:
+        """The buttons under the cart shown when the order could not be placed (None: the
+        chat cart's own, check out and empty the cart)."""
+        return None
 
 
 CHAT_CART = Goods()
@@ -610,7 +617,8 @@ def confirm_checkout(
             order = goods.place(session, conversation_id, new)
     except UserError as exc:
         # Sold or used up meanwhile: say so; the cart stays for the shopper to adjust.
-        return [text(error_text(exc, lang)), Outgoing(carts.cart_message(view, lang=lang))]
+        cart = carts.cart_message(view, lang=lang, buttons=goods.cart_buttons(lang))
+        return [text(error_text(exc, lang)), Outgoing(cart)]
     goods.placed(session, conversation_id)
     context.set_stage(session, conversation_id, "purchased", now)
     _remember_customer(session, conv, state)

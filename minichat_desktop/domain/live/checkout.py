@@ -100,8 +100,11 @@ class LiveCheckout(bot_checkout.Goods):
         return [text(NOTHING_TO_CHECK_OUT)]
 
     def cancelled(self, lang: str) -> list[Outgoing]:
-        button = p.Button(CHECKOUT_LABEL, p.ButtonAction.POSTBACK, data=self.source)
-        return [Outgoing(p.Buttons(CANCELLED, (button,)))]
+        return [Outgoing(p.Buttons(CANCELLED, self.cart_buttons(lang)))]
+
+    def cart_buttons(self, lang: str) -> tuple[p.Button, ...]:
+        """The live cart's own checkout button: it starts the questions again."""
+        return (p.Button(CHECKOUT_LABEL, p.ButtonAction.POSTBACK, data=self.source),)
 
 
 def _lines(session: Session, cart_id: int) -> tuple[carts.CartLine, ...]:
