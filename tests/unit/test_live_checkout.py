@@ -370,3 +370,12 @@ def test_a_product_taken_off_sale_mid_checkout_places_no_order_and_keeps_the_uni
     assert [b.data for b in cart.body.buttons] == [shop.button]
     assert shop.order_count() == 0
     assert shop.mug_stock() == 8 and shop.cart_status() == "open"
+
+
+def test_a_question_mid_checkout_is_not_taken_as_an_answer(db: Database, tmp_path: Path) -> None:
+    shop = Shop(db, tmp_path / "media")
+    shop.press(shop.button)
+    assert shop.send("text", "ส่งวันไหนคะ?") is None  # the bot (or the shop) answers it
+    with db.read() as s:
+        assert carts.get_cart(s, shop.conv).checkout["step"] == "name"
+    assert texts(shop.say("สมชาย ใจดี")) == ["ขอเบอร์มือถือผู้รับค่ะ (เช่น 0812345678)"]

@@ -19,6 +19,7 @@ What it promises:
 - **Cancel** forgets the answers and leaves the cart reserved until the hold time; the reply
   carries the checkout button again.
 - Answered whether the bot is on or off: the shopper was promised checkout in the private reply.
+  A typed question (with a "?") is left to the bot or the shop; the checkout waits for it.
 """
 
 from __future__ import annotations
@@ -176,6 +177,10 @@ def answer_checkout(
         return goods.nothing(LANG)
     if kind == "text":
         said = str(message.get("text") or "")
+        if "?" in said or "？" in said:
+            # a question ("ส่งวันไหนคะ?") is no name or address: the bot (or the shop) answers
+            # it; the checkout waits at the same question
+            return None
         return bot_checkout.take_answer(session, conversation_id, said, now, media_dir, goods)
     head, _, rest = data.partition(":")
     if head == "ship":
