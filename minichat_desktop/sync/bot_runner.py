@@ -17,6 +17,10 @@ happens between two short transactions, never inside one:
    PromptPay QR pictures are uploaded to the relay (``POST /desktop/media``);
 5. write: the replies go to the outbox in one transaction, and the client is woken to send.
 
+A message that belongs to a live cart's checkout (its "ชำระเงิน" button, then the answers to
+its questions: :mod:`minichat_desktop.domain.live.checkout`) is answered by that checkout before
+any of this, with the bot on or off: the private reply promised it.
+
 A failure in steps 2 or 4 degrades (the relay URL is kept as the slip; a QR that cannot be
 uploaded is replaced by its caption) and never loses the reply.
 """
@@ -225,8 +229,10 @@ class BotRunner:
 
         kind = str(message.get("kind", ""))
         said = str(message.get("text") or "")
-        if kind == "postback" and str(message.get("data") or "").startswith("live:"):
-            return await self._live_checkout(conversation_id, message)
+        if kind in ("postback", "text"):
+            live = await self._db(self._live_answer, conversation_id, message, utcnow())
+            if live is not None:
+                return await self._live_checkout(conversation_id, live)
         enabled, ai, unsure = await self._db(self._prepare, kind, said)
         if enabled and not await self._db(self._window_allows, conversation_id):
             # Messenger/Instagram over 24 h after the shopper wrote: only a person may answer
@@ -265,10 +271,9 @@ class BotRunner:
         await self._db(self._refresh_index)
         return ready
 
-    async def _live_checkout(self, conversation_id: int, message: dict[str, Any]) -> list[Outgoing]:
-        """A live cart's checkout button (answered with the bot on or off: the shopper was
-        promised it in the private reply): the order and how to pay, queued."""
-        replies = await self._db(self._live_answer, conversation_id, message)
+    async def _live_checkout(self, conversation_id: int, replies: list[Outgoing]) -> list[Outgoing]:
+        """Queue the answers of a live cart's checkout (given with the bot on or off: the
+        shopper was promised it in the private reply); the PromptPay QR is uploaded first."""
         ready = [await self._upload(r) if r.image_path else r for r in replies]
         if ready:
             await self._db(self._queue_replies, conversation_id, ready)
@@ -276,12 +281,21 @@ class BotRunner:
                 self._changed([conversation_id])
         return ready
 
-    def _live_answer(self, conversation_id: int, message: dict[str, Any]) -> list[Outgoing]:
-        from minichat_desktop.domain.live import selling
+    def _live_answer(
+        self, conversation_id: int, message: dict[str, Any], now: dt.datetime
+    ) -> list[Outgoing] | None:
+        """The live checkout's answer (None: the message is no part of one). A read first:
+        most messages are not, and need no write transaction."""
+        from minichat_desktop.domain.live import checkout as live_checkout
 
+        data = str(message.get("data") or "")
+        if not data.startswith("live:"):
+            with self.db.read() as s:
+                if live_checkout.under_way(s, conversation_id) is None:
+                    return None
         with self.db.write() as s:
             media = paths.media_dir(self.data_dir)
-            return selling.answer_postback(s, conversation_id, message, media) or []
+            return live_checkout.answer_checkout(s, conversation_id, message, now, media)
 
     def _window_allows(self, conversation_id: int) -> bool:
         """Whether Meta's window lets the bot answer now; if not, the chat says why (once)."""

@@ -1,6 +1,7 @@
 """The live selling screen ("ไลฟ์สด"): start a live with the products shown and their codes,
 watch comments stream in with what each did (reserved, sold out, not understood…), the stock
-left per code and the totals, and end the live with how long unpaid carts are held.
+left per code, each commenter's cart and where it stands (checking out in their chat, ordered,
+paid…) and the totals, and end the live with how long unpaid carts are held.
 
 Comments arrive through :func:`minichat_desktop.app.live.record_comment` on the relay link's
 thread; the screen hears of them from the database's change subscription (whoever wrote) and
@@ -31,7 +32,7 @@ from qasync import asyncSlot
 
 from minichat_desktop.app import live
 from minichat_desktop.domain.live import board as board_mod
-from minichat_desktop.domain.live.board import Board, CommentRow, Pickable
+from minichat_desktop.domain.live.board import Board, CartRow, CartState, CommentRow, Pickable
 from minichat_desktop.domain.live.selling import MAX_RELEASE_MINUTES, PickedProduct
 from minichat_desktop.domain.thai import format_baht
 from minichat_desktop.errors import DomainError
@@ -44,7 +45,7 @@ from minichat_desktop.ui.theme import push_button
 REDRAW_MS = 150
 SHOWN_COMMENTS = 200
 # Tables whose change may change what this screen shows.
-_WATCHED = ("live_", "product_variants", "orders")
+_WATCHED = ("live_", "product_variants", "orders", "carts")  # carts: a checkout's progress
 # A comment's platform: its name (a brand, never translated) and the channel colour it wears
 # (its chats continue in Messenger or Instagram).
 PLATFORM_NAMES = {"facebook": "Facebook", "instagram": "Instagram"}
@@ -66,6 +67,33 @@ def result_label(result: str, code: str = "", quantity: int = 0) -> str:
         "question": t("Asked about it"),
         "late": t("After the live"),
     }.get(result, t("Not understood"))
+
+
+def cart_state_label(row: CartRow) -> str:
+    """Where a commenter's cart stands, for the carts table."""
+    app = "Instagram" if row.platform == "instagram" else "Messenger"
+    if row.state == CartState.CHECKOUT:
+        step = {
+            "name": t("recipient's name"),
+            "phone": t("phone number"),
+            "address": t("address"),
+            "postcode": t("address"),
+            "shipping": t("shipping method"),
+            "payment": t("payment method"),
+            "confirm": t("summary to confirm"),
+        }.get(row.step, row.step)
+        return t("Checking out in {app}: {step}").format(app=app, step=step)
+    order = {
+        CartState.AWAITING_PAYMENT: t("Order {number} · awaiting payment"),
+        CartState.COD: t("Order {number} · cash on delivery"),
+        CartState.PAID: t("Order {number} · paid"),
+        CartState.CANCELLED: t("Order {number} · cancelled"),
+    }.get(row.state)
+    if order is not None:
+        return order.format(number=row.order_number)
+    if row.state == CartState.RELEASED:
+        return t("Released: back in stock")
+    return t("Reserved, not checked out yet")
 
 
 def result_chip(result: str) -> str:
@@ -147,6 +175,18 @@ def _readonly(text: str) -> QTableWidgetItem:
     return item
 
 
+def _table(columns: int, stretch: int, editable: bool = False) -> QTableWidget:
+    """A table sized to its contents but for the ``stretch`` column, which takes the rest."""
+    table = QTableWidget(0, columns)
+    table.verticalHeader().hide()
+    if not editable:
+        table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+    head = table.horizontalHeader()
+    head.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+    head.setSectionResizeMode(stretch, QHeaderView.ResizeMode.Stretch)
+    return table
+
+
 def _escape(text: str) -> str:
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
@@ -194,12 +234,8 @@ class LiveScreen(QWidget):
         row.addWidget(self.name_edit, 1)
         row.addWidget(self.hold_label)
         row.addWidget(self.hold_spin)
-        self.picker = QTableWidget(0, 5)
-        self.picker.verticalHeader().hide()
+        self.picker = _table(5, stretch=0, editable=True)
         self.picker.setSelectionMode(QAbstractItemView.SelectionMode.NoSelection)
-        header = self.picker.horizontalHeader()
-        header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
-        header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
         self.start_button = push_button(self.start_live, primary=True)
         buttons = QHBoxLayout()
         self.picked_label = QLabel(objectName="Muted")
@@ -243,19 +279,18 @@ class LiveScreen(QWidget):
             label.setProperty("chip", "count")
             totals.addWidget(label)
         totals.addStretch(1)
-        self.products = QTableWidget(0, 4)
-        self.products.verticalHeader().hide()
-        self.products.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-        head = self.products.horizontalHeader()
-        head.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
-        head.setSectionResizeMode(1, QHeaderView.ResizeMode.Stretch)
+        self.products = _table(4, stretch=1)
+        self.carts = _table(3, stretch=2)
         self.comments = QListWidget()
         self.comments.setVerticalScrollMode(QAbstractItemView.ScrollMode.ScrollPerPixel)
+        left = QSplitter(Qt.Orientation.Vertical)
+        left.addWidget(self.products)
+        left.addWidget(self.carts)
         split = QSplitter(Qt.Orientation.Horizontal)
-        split.addWidget(self.products)
+        split.addWidget(left)
         split.addWidget(self.comments)
-        split.setStretchFactor(0, 2)
-        split.setStretchFactor(1, 3)
+        split.setStretchFactor(0, 1)  # the carts' states need the room as much as comments
+        split.setStretchFactor(1, 1)
         lay.addLayout(top)
         lay.addLayout(totals)
         lay.addWidget(split, 1)
@@ -287,6 +322,7 @@ class LiveScreen(QWidget):
         self.products.setHorizontalHeaderLabels(
             [t("Live code"), t("Product"), t("Left"), t("Reserved")]
         )
+        self.carts.setHorizontalHeaderLabels([t("Commenter"), t("Amount"), t("Cart")])
         self._count_picked()
         if self.board is not None:
             self._show_board(self.board, redraw_comments=True)
@@ -384,7 +420,19 @@ class LiveScreen(QWidget):
                 (prod.code, prod.name, str(prod.stock_left), str(prod.reserved))
             ):
                 self.products.setItem(r, c, _readonly(value))
+        self._show_carts(board.cart_rows)
         self._show_comments(board, redraw_comments)
+
+    def _show_carts(self, rows: list[CartRow]) -> None:
+        self.carts.setRowCount(len(rows))
+        for r, row in enumerate(rows):
+            who = _readonly(row.commenter_name)
+            who.setIcon(platform_dot(row.platform))
+            self.carts.setItem(r, 0, who)
+            self.carts.setItem(r, 1, _readonly(format_baht(row.total_satang, symbol=True)))
+            state = _readonly(cart_state_label(row))
+            state.setToolTip(state.text())  # a narrow window cuts it
+            self.carts.setItem(r, 2, state)
 
     def _show_comments(self, board: Board, redraw: bool) -> None:
         if redraw:

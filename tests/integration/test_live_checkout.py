@@ -1,7 +1,8 @@
-"""A live cart's checkout button, tapped in the commenter's chat: the bot runner turns the cart
-into an order for that conversation (stock passes from the cart to the order, none freed in
-between) and answers with the PromptPay QR — with the bot switched off too, as the private
-reply promised it. A second tap finds nothing left to check out."""
+"""A live cart's checkout button, tapped in the commenter's chat: the bot runner asks the bot
+checkout's questions and, on confirm, turns the cart into an order for that conversation with
+the delivery details (stock passes from the cart to the order, none freed in between) and
+answers with the PromptPay QR — with the bot switched off too, as the private reply promised
+it. A second tap finds nothing left to check out."""
 
 from __future__ import annotations
 
@@ -36,8 +37,10 @@ def _stock(db: Database, vid: int) -> int:
         return int(s.scalar(select(ProductVariant.stock).where(ProductVariant.id == vid)) or 0)
 
 
-async def _tap(db: Database, runner: BotRunner, data: str, n: int) -> list[str]:
-    message = {"id": f"tap-{n}", "kind": "postback", "data": data}
+async def _tap(
+    db: Database, runner: BotRunner, data: str, n: int, kind: str = "postback"
+) -> list[str]:
+    message = {"id": f"tap-{n}", "kind": kind, "data" if kind == "postback" else "text": data}
     with db.write() as s:
         rec = convs.record_inbound(s, REF, message, NOW)
         assert rec is not None
@@ -59,16 +62,25 @@ async def test_checkout_button_places_the_order_and_answers_with_the_qr(
     assert data == f"live:{live_id}:checkout:fb77"
     assert _stock(db, ids.mug) == before - 2
 
-    said = await _tap(db, runner, data, 1)
-    assert any(t.startswith("สแกนจ่ายพร้อมเพย์ ฿") for t in said), said
+    assert await _tap(db, runner, data, 1) == ["ขอชื่อ-นามสกุลผู้รับสินค้าค่ะ"]
+    answers = ("คุณแพร ใจดี", "0812345678", "99/1 ถ.สุขุมวิท แขวงคลองเตย เขตคลองเตย กรุงเทพฯ 10110")
+    for n, answer in enumerate(answers, start=2):
+        await _tap(db, runner, answer, n, kind="text")
+    await _tap(db, runner, "ship:kerry", 5)
+    await _tap(db, runner, "pay:transfer", 6)
+    assert _stock(db, ids.mug) == before - 2  # still the cart's, while the shopper answers
+    said = await _tap(db, runner, "checkout:confirm", 7)
+    # the relay is unreachable here: the QR goes as its caption
+    assert any(t.startswith("สแกนจ่ายพร้อมเพย์ ฿351 ") for t in said), said
     with db.read() as s:
         order = s.scalars(select(Order)).one()
         cart = s.scalars(select(LiveCart)).one()
-        assert (order.conversation_ref, order.customer_name) == (REF, "คุณแพร")
+        assert (order.conversation_ref, order.customer_name) == (REF, "คุณแพร ใจดี")
+        assert (order.shipping_satang, order.total_satang) == (5_000, 35_100)
         assert (cart.status, cart.order_id) == ("ordered", order.id)
     assert _stock(db, ids.mug) == before - 2  # held by the order now, not twice
 
-    again = await _tap(db, runner, data, 2)
+    again = await _tap(db, runner, data, 8)
     assert again == [
         "ตะกร้าไลฟ์นี้ไม่มีสินค้าที่จองไว้แล้วค่ะ (ชำระไปแล้ว หรือหมดเวลาจอง) — พิมพ์ CF ในไลฟ์ถัดไปได้เลย"
     ]

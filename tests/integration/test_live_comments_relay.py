@@ -7,18 +7,25 @@ redelivered webhook does nothing twice."""
 from __future__ import annotations
 
 import asyncio
+import io
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
+import zxingcpp
+from PIL import Image
 from sqlalchemy import func, select
+from support.bot_shop import PROMPTPAY_ID, make_shop
 from support.fake_meta import (
     FakeMeta,
     feed_comment,
     instagram_comment,
     meta_error,
+    problems,
     user_message,
+    user_postback,
     webhook,
 )
 from support.recorder import Recorder
@@ -31,7 +38,10 @@ from minichat_desktop.domain.catalog import products as catalog
 from minichat_desktop.domain.catalog.products import ProductInput
 from minichat_desktop.domain.live.selling import PickedProduct, Result
 from minichat_desktop.domain.models import LiveComment, OutboxItem, ProductVariant
+from minichat_desktop.domain.promptpay import promptpay_payload
+from minichat_desktop.domain.sales import orders
 from minichat_desktop.domain.shop import get_setting
+from minichat_desktop.domain.thai import satang_to_decimal
 from minichat_desktop.storage.db import Database
 from minichat_desktop.sync.client import AFTER_KEY, RelayClient
 
@@ -43,6 +53,7 @@ TOKEN = "page-token-1"
 IG_ACCOUNT = "17841405555555555"
 IGSID = "17841400000000001"
 DAY = 24 * 3600
+ADDRESS = "99/1 ถ.สุขุมวิท แขวงคลองเตย เขตคลองเตย กรุงเทพฯ"
 
 
 @pytest.fixture
@@ -282,3 +293,105 @@ async def test_a_comment_over_7_days_old_gets_no_private_reply_and_the_live_show
     assert "over 7 days old" in note.body_en and "ความเห็น" not in note.body_en
     assert meta_api.calls == []  # Meta was never asked
     assert desktop.online
+
+
+def _to_shopper(meta_api: FakeMeta, user: str) -> list[dict[str, Any]]:
+    return [b for b in meta_api.delivered() if b["recipient"] == {"id": user}]
+
+
+async def _answers(meta_api: FakeMeta, user: str, seen: int, count: int) -> list[dict[str, Any]]:
+    """The next ``count`` Send API bodies to ``user`` after the ``seen`` first ones."""
+    await until(lambda: len(_to_shopper(meta_api, user)) >= seen + count, timeout=30)
+    return _to_shopper(meta_api, user)[seen : seen + count]
+
+
+# (webhook object, the shopper's id, their comment, the chat's channel)
+CHECKOUT_PLATFORMS = {
+    "messenger": (
+        "page",
+        PSID,
+        feed_comment(PAGE, "900100200_50", PSID, "สมชาย", "CF A12 2"),
+        "messenger",
+    ),
+    "instagram": (
+        "instagram",
+        IGSID,
+        instagram_comment(IG_ACCOUNT, "17865799348089050", IGSID, "somchai.ig", "CF A12 2"),
+        "instagram",
+    ),
+}
+
+
+@pytest.mark.parametrize("platform", sorted(CHECKOUT_PLATFORMS))
+async def test_a_cf_comment_is_checked_out_in_the_chat_with_shipping_and_the_exact_qr(
+    relay: Any, db: Database, desktop: RelayClient, meta_api: FakeMeta, platform: str
+) -> None:
+    """ "CF A12 2" → private reply → the checkout button in Messenger (Instagram) → name,
+    phone, address, Kerry, PromptPay → confirm: the order has the address, the ฿50 fee and
+    the total, the two dresses stayed reserved all along, and the Thai QR Payment card Meta
+    fetched is for the whole total. The bot is off: the private reply promised the checkout."""
+    r, shop_id, _ = relay
+    endpoint = f"{r.url}/meta/{shop_id}/webhook"
+    obj, user, comment, channel = CHECKOUT_PLATFORMS[platform]
+    make_shop(db)  # PromptPay ID and a bank account; the bot stays switched off
+    live_id, vid = _live_with_stock(db, 5)
+    assert meta_api.post_webhook(endpoint, comment, SECRET)[0] == 200
+    await until(lambda: len(_replies(meta_api)) == 1)
+
+    def stock() -> int:
+        with db.read() as s:
+            return int(s.scalar(select(ProductVariant.stock).where(ProductVariant.id == vid)) or 0)
+
+    def post(item: dict[str, Any]) -> None:
+        assert meta_api.post_webhook(endpoint, webhook(obj, PAGE, item), SECRET)[0] == 200
+
+    def say(mid: str, text: str, payload: str | None = None) -> None:
+        quick = {"quick_reply": {"payload": payload}} if payload else {}
+        post(user_message(user, PAGE, mid, text=text, **quick))
+
+    post(user_postback(user, PAGE, f"live:{live_id}:checkout:{user}", "ชำระเงิน"))
+    [ask] = await _answers(meta_api, user, 0, 1)
+    assert ask["message"]["text"] == "ขอชื่อ-นามสกุลผู้รับสินค้าค่ะ"
+    assert ask["messaging_type"] == "RESPONSE"
+    say("m_c1", "สมชาย ใจดี")
+    await _answers(meta_api, user, 1, 1)
+    say("m_c2", "0812345678")
+    await _answers(meta_api, user, 2, 1)
+    say("m_c3", f"{ADDRESS} 10110")
+    [ship] = await _answers(meta_api, user, 3, 1)
+    quick = {q["payload"]: q["title"] for q in ship["message"]["quick_replies"]}
+    assert quick["ship:kerry"] == "Kerry Express ฿50" and len(quick) <= 13
+    say("m_c4", "Kerry Express ฿50", payload="ship:kerry")
+    [pay] = await _answers(meta_api, user, 4, 1)
+    buttons = pay["message"]["attachment"]["payload"]["buttons"]
+    assert [b["payload"] for b in buttons] == ["pay:transfer", "pay:cod"]
+    post(user_postback(user, PAGE, "pay:transfer", "โอน/พร้อมเพย์"))
+    _details, summary = await _answers(meta_api, user, 5, 2)
+    template = summary["message"]["attachment"]["payload"]
+    assert template["text"].endswith("ค่าส่ง / Shipping  ฿50\nยอดสุทธิ / Total  ฿830")
+    assert [b["payload"] for b in template["buttons"]] == [
+        "checkout:confirm",
+        "checkout:edit",
+        "checkout:cancel",
+    ]
+    assert stock() == 3  # reserved for the commenter all along
+    post(user_postback(user, PAGE, "checkout:confirm", "ยืนยันสั่งซื้อ"))
+    placed, qr = await _answers(meta_api, user, 7, 2)
+
+    with db.read() as s:
+        (row,) = orders.list_orders(s)
+        order = orders.get_order(s, row.id)
+    recipient = (order.ship_name, order.ship_phone, order.ship_address, order.ship_postcode)
+    assert recipient == ("สมชาย ใจดี", "0812345678", ADDRESS, "10110")
+    charged = (order.shipping_method, order.shipping_satang, order.total_satang)
+    assert charged == ("kerry", 5_000, 83_000)
+    assert order.channel == channel and stock() == 3
+    assert order.number in placed["message"]["text"]
+    image = qr["message"]["attachment"]
+    assert image["type"] == "image"
+    async with httpx.AsyncClient() as http:  # what Meta fetches from the relay
+        picture = (await http.get(image["payload"]["url"])).content
+    payload = promptpay_payload(PROMPTPAY_ID, satang_to_decimal(order.total_satang))
+    with Image.open(io.BytesIO(picture)) as card:
+        assert [c.text for c in zxingcpp.read_barcodes(card)] == [payload]
+    assert all(problems(b) == [] for b in _to_shopper(meta_api, user))

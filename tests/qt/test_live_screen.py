@@ -12,11 +12,13 @@ from pathlib import Path
 
 import pytest
 from PySide6.QtCore import Qt
+from support.bot_shop import shopper_says
 from support.geometry import layout_problems
 from support.language import foreign_words, shop_data, visible_texts
 from support.waiting import until
 
 from minichat_desktop.app import live
+from minichat_desktop.domain.live import checkout as live_checkout
 from minichat_desktop.domain.live import selling
 from minichat_desktop.domain.live.selling import Comment, Platform
 from minichat_desktop.storage.db import Database
@@ -165,4 +167,48 @@ async def test_each_comment_shows_its_platform_and_a_refused_reply_says_why_when
         " to it any more; write to the shopper in a chat instead"
     )
     assert not views[0].problem.isVisibleTo(screen)  # type: ignore[attr-defined]
+    screen.close()
+
+
+async def test_the_carts_table_follows_a_checkout_in_messenger_to_the_order(
+    make_ctx: Callable[..., AppContext], new_db: Callable[[], Database], tmp_path: Path
+) -> None:
+    """A commenter's cart reads "reserved", then which checkout question they are at in
+    Messenger, then the order's number and that it awaits payment — as the shopper answers
+    from the relay link's thread."""
+    db = new_db()
+    prepare_demo(db)
+    ctx = make_ctx(db, lang="en")
+    pick = next(p for p in live.pickable(db) if p.stock >= 2)
+    live_id = live.start_live(db, "Live", [live.PickedProduct("A1", pick.variant_id)], 60, "o")
+    await asyncio.to_thread(
+        live.record_comment, db, live_id, Comment("c1", "psid-1", "Buyer", "CF A1 2", NOW)
+    )
+    conv, _ = shopper_says(db, "messenger:psid-1", "hello", NOW)
+    screen = LiveScreen(ctx)
+    screen.resize(1100, 640)
+    screen.show()
+
+    def state() -> str:
+        item = screen.carts.item(0, 2)
+        return item.text() if item is not None else ""
+
+    def answer(kind: str, value: str) -> None:
+        message = {"id": value, "kind": kind, "data" if kind == "postback" else "text": value}
+        with db.write() as s:
+            live_checkout.answer_checkout(s, conv, message, NOW, tmp_path)
+
+    await until(lambda: state() == "Reserved, not checked out yet")
+    assert screen.carts.item(0, 0).text() == "Buyer"
+    await asyncio.to_thread(answer, "postback", selling.checkout_data(live_id, "psid-1"))
+    await until(lambda: state() == "Checking out in Messenger: recipient's name")
+    for said in ("Somchai Jaidee", "0812345678", "99/1 Sukhumvit Rd, Khlong Toei, Bangkok 10110"):
+        await asyncio.to_thread(answer, "text", said)
+    await until(lambda: state() == "Checking out in Messenger: shipping method")
+    for data in ("ship:kerry", "pay:transfer", "checkout:confirm"):
+        await asyncio.to_thread(answer, "postback", data)
+    await until(lambda: state().endswith(" · awaiting payment"))
+    board = screen.board
+    assert board is not None and board.cart_rows[0].order_number in state()
+    assert screen.carts.item(0, 1).text() == f"฿{board.cart_rows[0].total_satang / 100:,.2f}"
     screen.close()

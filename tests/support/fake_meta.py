@@ -441,7 +441,11 @@ class FakeMeta:
         if status == 200:
             for entry in obj.get("entry", []):
                 for item in entry.get("messaging", []) if "messaging" in entry else []:
-                    if "message" in item and not item["message"].get("is_echo"):
+                    # a postback opens the window as a message does (Send API reference)
+                    shopper = "postback" in item or (
+                        "message" in item and not item["message"].get("is_echo")
+                    )
+                    if shopper:
                         user = item["sender"]["id"]
                         at = item["timestamp"] / 1000
                         with self.lock:
@@ -465,6 +469,21 @@ def user_message(
         "recipient": {"id": page_id},
         "timestamp": ts,
         "message": {"mid": mid, **message},
+    }
+
+
+def user_postback(
+    user: str, page_id: str, payload: str, title: str, *, mid: str = "", ago: float = 0.0
+) -> dict[str, Any]:
+    """One ``messaging`` item: ``user`` pressed a postback button (a button template's, or a
+    generic template's) carrying ``payload`` (``messaging_postbacks``)."""
+    ts = int((time.time() - ago) * 1000)
+    postback = {"mid": mid or f"m_pb_{ts}_{payload[:20]}", "title": title, "payload": payload}
+    return {
+        "sender": {"id": user},
+        "recipient": {"id": page_id},
+        "timestamp": ts,
+        "postback": postback,
     }
 
 

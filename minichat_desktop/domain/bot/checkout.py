@@ -14,6 +14,11 @@ it is attached to the conversation's latest unpaid order and the owner is notifi
 
 Every amount, order number, status and tracking number in these messages is read from the
 database in the same transaction.
+
+What is checked out is the chat's own cart unless a :class:`Goods` says otherwise: a live
+cart (:mod:`minichat_desktop.domain.live.selling`) goes through the same questions, wording and
+summary, keeps its ``source`` in the checkout state and places its order its own way (its
+units are already reserved).
 """
 
 from __future__ import annotations
@@ -183,6 +188,7 @@ ERRORS: dict[str, dict[str, str]] = {
             "ขออภัยค่ะ สินค้า {sku} เพิ่งหมด (เหลือ {available} ชิ้น) ปรับจำนวนในตะกร้าก่อนนะคะ"
         ),
         "cart.unavailable": "ขออภัยค่ะ {name} งดจำหน่ายชั่วคราว",
+        "order.inactive_item": "ขออภัยค่ะ สินค้า {sku} งดจำหน่ายชั่วคราว ทางร้านจะติดต่อกลับนะคะ",
         "cart.bad_quantity": "จำนวนต้องเป็น 1 ถึง 10,000 ชิ้นค่ะ",
         "cart.unknown_item": "ไม่พบสินค้านี้แล้วค่ะ",
         "cart.not_in_cart": "สินค้านี้ไม่ได้อยู่ในตะกร้าค่ะ",
@@ -202,6 +208,7 @@ ERRORS: dict[str, dict[str, str]] = {
             "Sorry, {sku} just sold out ({available} left); please adjust your cart."
         ),
         "cart.unavailable": "Sorry, {name} is not for sale right now.",
+        "order.inactive_item": "Sorry, {sku} is not for sale right now; the shop will contact you.",
         "cart.bad_quantity": "The quantity must be 1 to 10,000.",
         "cart.unknown_item": "That product is no longer available.",
         "cart.not_in_cart": "That item is not in your cart.",
@@ -250,8 +257,53 @@ def _conversation(session: Session, conversation_id: int) -> Conversation:
     return conv
 
 
-def in_checkout(view: carts.CartView) -> bool:
-    return bool(view.checkout.get("step")) and not view.empty
+class Goods:
+    """Where a checkout's goods come from and how its order is placed. This class is the chat's
+    own cart; a subclass (a live cart) overrides what differs. ``source`` is kept in the
+    checkout state (empty: the chat's cart), so a message knows which checkout it answers."""
+
+    source = ""
+
+    def view(
+        self, session: Session, conversation_id: int, now: dt.datetime | None = None
+    ) -> carts.CartView:
+        """The goods as a cart, with the conversation's checkout state."""
+        return carts.get_cart(session, conversation_id, now)
+
+    def place(
+        self, session: Session, conversation_id: int, new: orders.NewOrder
+    ) -> orders.OrderView:
+        """Place ``new`` (lines, details and fee collected). Raises :class:`UserError` (stock
+        or a discount code gone meanwhile); the caller rolls back to before it."""
+        if new.discount_code:
+            carts.redeem_discount(session, new.discount_code)
+        return orders.place_order(session, new, ACTOR)
+
+    def placed(self, session: Session, conversation_id: int) -> None:
+        """After the order: the cart is emptied and the checkout forgotten."""
+        carts.clear_cart(session, conversation_id)
+
+    def nothing(self, lang: str) -> list[Outgoing]:
+        """The answer when there is nothing (left) to check out."""
+        return [text(t(lang, "cart_empty"))]
+
+    def cancelled(self, lang: str) -> list[Outgoing]:
+        return [text(t(lang, "cancelled"))]
+
+    def cart_buttons(self, lang: str) -> tuple[p.Button, ...] | None:
+        """The buttons under the cart shown when the order could not be placed (None: the
+        chat cart's own, check out and empty the cart)."""
+        return None
+
+
+CHAT_CART = Goods()
+
+
+def in_checkout(view: carts.CartView, source: str = "") -> bool:
+    """Whether ``view``'s conversation is answering the checkout questions of ``source`` (the
+    chat's cart by default: a live cart's checkout is not the chat cart's)."""
+    state = view.checkout
+    return bool(state.get("step")) and state.get("source", "") == source and not view.empty
 
 
 def _prefill(session: Session, conv: Conversation) -> dict[str, Any]:
@@ -262,18 +314,22 @@ def _prefill(session: Session, conv: Conversation) -> dict[str, Any]:
     return {k: v for k, v in saved.items() if v}
 
 
-def start_checkout(session: Session, conversation_id: int, lang: str) -> list[Outgoing]:
+def start_checkout(
+    session: Session, conversation_id: int, lang: str, goods: Goods = CHAT_CART
+) -> list[Outgoing]:
     """Begin collecting the delivery details (first question), or say the cart is empty."""
-    view = carts.get_cart(session, conversation_id)
+    view = goods.view(session, conversation_id)
     if view.empty:
-        return [text(t(lang, "cart_empty"))]
+        return goods.nothing(lang)
     short = [line for line in view.lines if line.short_of_stock or not line.available]
     if short:
         line = short[0]
         name = line.display_name(lang)
         return [text(t(lang, "stock_gone", name=name, available=max(line.stock, 0)))]
     conv = _conversation(session, conversation_id)
-    state = {"step": "name", "lang": lang, "saved": _prefill(session, conv)}
+    state: dict[str, Any] = {"step": "name", "lang": lang, "saved": _prefill(session, conv)}
+    if goods.source:
+        state["source"] = goods.source
     carts.save_checkout(session, conversation_id, state)
     analytics.record(
         session,
@@ -281,10 +337,12 @@ def start_checkout(session: Session, conversation_id: int, lang: str) -> list[Ou
         conversation_id=conversation_id,
         data={"goods_satang": view.goods_satang, "items": view.count},
     )
-    return prompt(session, conversation_id, state)
+    return prompt(session, conversation_id, state, goods)
 
 
-def prompt(session: Session, conversation_id: int, state: dict[str, Any]) -> list[Outgoing]:
+def prompt(
+    session: Session, conversation_id: int, state: dict[str, Any], goods: Goods = CHAT_CART
+) -> list[Outgoing]:
     """The question for the current step (with the shopper's saved value as a quick reply)."""
     lang = state.get("lang", "th")
     step = state["step"]
@@ -296,7 +354,7 @@ def prompt(session: Session, conversation_id: int, state: dict[str, Any]) -> lis
         )
         quick = (say(value.strip()[:40], value.strip()),)
     if step == "shipping":
-        return [_shipping_prompt(session, conversation_id, lang)]
+        return [_shipping_prompt(session, conversation_id, lang, goods)]
     if step == "payment":
         rules = carts.shipping_rules(session)
         fee = chat_baht(rules.cod_fee_satang)
@@ -313,13 +371,15 @@ def prompt(session: Session, conversation_id: int, state: dict[str, Any]) -> lis
             )
         ]
     if step == "confirm":
-        return _confirm_prompt(session, conversation_id, state)
+        return _confirm_prompt(session, conversation_id, state, goods)
     return [text(t(lang, f"ask_{step}"), quick)]
 
 
-def _shipping_prompt(session: Session, conversation_id: int, lang: str) -> Outgoing:
+def _shipping_prompt(
+    session: Session, conversation_id: int, lang: str, goods: Goods = CHAT_CART
+) -> Outgoing:
     rules = carts.shipping_rules(session)
-    view = carts.get_cart(session, conversation_id)
+    view = goods.view(session, conversation_id)
     quick = []
     for m in rules.enabled_methods:
         fee = carts.shipping_fee(rules, m.code, view.goods_satang, cod=False)
@@ -339,10 +399,10 @@ def _totals(
 
 
 def _confirm_prompt(
-    session: Session, conversation_id: int, state: dict[str, Any]
+    session: Session, conversation_id: int, state: dict[str, Any], goods: Goods
 ) -> list[Outgoing]:
     lang = state.get("lang", "th")
-    view = carts.get_cart(session, conversation_id)
+    view = goods.view(session, conversation_id)
     fee, rules = _totals(session, view, state)
     method = rules.method(state["shipping"])
     summary = carts.cart_message(
@@ -376,18 +436,23 @@ def _clean_name(value: str) -> str | None:
 
 
 def take_answer(
-    session: Session, conversation_id: int, message: str, now: dt.datetime, media_dir: Path | None
+    session: Session,
+    conversation_id: int,
+    message: str,
+    now: dt.datetime,
+    media_dir: Path | None,
+    goods: Goods = CHAT_CART,
 ) -> list[Outgoing] | None:
     """Treat a typed message as the answer to the current checkout question. Returns None
     when the conversation is not in checkout (the engine answers the message itself)."""
-    view = carts.get_cart(session, conversation_id, now)
-    if not in_checkout(view):
+    view = goods.view(session, conversation_id, now)
+    if not in_checkout(view, goods.source):
         return None
     state = dict(view.checkout)
     lang = state.get("lang", "th")
     value = message.strip()
     if value.lower() in CANCEL_WORDS:
-        return cancel_checkout(session, conversation_id, lang)
+        return cancel_checkout(session, conversation_id, lang, goods)
     step = state["step"]
     if step == "name":
         name = _clean_name(value)
@@ -421,15 +486,18 @@ def take_answer(
             None,
         )
         if chosen is None:
-            return [text(t(lang, "bad_method")), _shipping_prompt(session, conversation_id, lang)]
-        return choose_shipping(session, conversation_id, chosen.code)
+            return [
+                text(t(lang, "bad_method")),
+                _shipping_prompt(session, conversation_id, lang, goods),
+            ]
+        return choose_shipping(session, conversation_id, chosen.code, goods)
     elif step == "payment":
         cod = value in (t(lang, "pay_cod"), "cod")
-        return choose_payment(session, conversation_id, cod)
+        return choose_payment(session, conversation_id, cod, goods)
     elif step == "confirm":
-        return prompt(session, conversation_id, state)
+        return prompt(session, conversation_id, state, goods)
     carts.save_checkout(session, conversation_id, state)
-    return prompt(session, conversation_id, state)
+    return prompt(session, conversation_id, state, goods)
 
 
 def _split_address(value: str) -> tuple[str, str, str | None]:
@@ -451,61 +519,77 @@ def _split_address(value: str) -> tuple[str, str, str | None]:
     return address, code, None
 
 
-def choose_shipping(session: Session, conversation_id: int, method: str) -> list[Outgoing]:
-    view = carts.get_cart(session, conversation_id)
-    if not in_checkout(view):
-        return start_checkout(session, conversation_id, "th") if not view.empty else []
+def choose_shipping(
+    session: Session, conversation_id: int, method: str, goods: Goods = CHAT_CART
+) -> list[Outgoing]:
+    view = goods.view(session, conversation_id)
+    if not in_checkout(view, goods.source):
+        return start_checkout(session, conversation_id, "th", goods) if not view.empty else []
     state = dict(view.checkout)
     rules = carts.shipping_rules(session)
     if rules.method(method) is None or state.get("step") not in ("shipping", "payment", "confirm"):
-        return prompt(session, conversation_id, state)
+        return prompt(session, conversation_id, state, goods)
     state["shipping"] = method
     state["cod"] = False
     state["step"] = "payment" if rules.cod_enabled else "confirm"
     carts.save_checkout(session, conversation_id, state)
-    return prompt(session, conversation_id, state)
+    return prompt(session, conversation_id, state, goods)
 
 
-def choose_payment(session: Session, conversation_id: int, cod: bool) -> list[Outgoing]:
-    view = carts.get_cart(session, conversation_id)
-    if not in_checkout(view):
+def choose_payment(
+    session: Session, conversation_id: int, cod: bool, goods: Goods = CHAT_CART
+) -> list[Outgoing]:
+    view = goods.view(session, conversation_id)
+    if not in_checkout(view, goods.source):
         return []
     state = dict(view.checkout)
     if state.get("step") not in ("payment", "confirm") or not state.get("shipping"):
-        return prompt(session, conversation_id, state)
+        return prompt(session, conversation_id, state, goods)
     state["cod"] = bool(cod) and carts.shipping_rules(session).cod_enabled
     state["step"] = "confirm"
     carts.save_checkout(session, conversation_id, state)
-    return prompt(session, conversation_id, state)
+    return prompt(session, conversation_id, state, goods)
 
 
-def edit_checkout(session: Session, conversation_id: int) -> list[Outgoing]:
-    view = carts.get_cart(session, conversation_id)
+def edit_checkout(
+    session: Session, conversation_id: int, goods: Goods = CHAT_CART
+) -> list[Outgoing]:
+    view = goods.view(session, conversation_id)
     if view.empty:
-        return [text(t("th", "cart_empty"))]
+        return goods.nothing("th")
     state = dict(view.checkout) or {"lang": "th", "saved": {}}
+    if goods.source:
+        state["source"] = goods.source
     state["step"] = "address"
     carts.save_checkout(session, conversation_id, state)
-    return prompt(session, conversation_id, state)
+    return prompt(session, conversation_id, state, goods)
 
 
-def cancel_checkout(session: Session, conversation_id: int, lang: str) -> list[Outgoing]:
+def cancel_checkout(
+    session: Session, conversation_id: int, lang: str, goods: Goods = CHAT_CART
+) -> list[Outgoing]:
     carts.save_checkout(session, conversation_id, {})
-    return [text(t(lang, "cancelled"))]
+    return goods.cancelled(lang)
 
 
 def confirm_checkout(
-    session: Session, conversation_id: int, now: dt.datetime, media_dir: Path | None
+    session: Session,
+    conversation_id: int,
+    now: dt.datetime,
+    media_dir: Path | None,
+    goods: Goods = CHAT_CART,
 ) -> list[Outgoing]:
-    """Place the order from the cart and the collected details; answer with the payment
-    messages. Stock or a code that went meanwhile gives a message and no order."""
-    view = carts.get_cart(session, conversation_id, now)
+    """Place the order from the cart (``goods``) and the collected details; answer with the
+    payment messages. Stock or a code that went meanwhile gives a message and no order."""
+    view = goods.view(session, conversation_id, now)
     state = dict(view.checkout)
     lang = state.get("lang", "th")
     if view.empty:
-        return [text(t(lang, "cart_empty"))]
+        return goods.nothing(lang)
+    if state.get("source", "") != goods.source:
+        return []  # another cart's checkout is under way: this button is stale
     if state.get("step") != "confirm":
-        return prompt(session, conversation_id, state) if state.get("step") else []
+        return prompt(session, conversation_id, state, goods) if state.get("step") else []
     conv = _conversation(session, conversation_id)
     fee, _ = _totals(session, view, state)
     cod = bool(state.get("cod"))
@@ -530,13 +614,12 @@ def confirm_checkout(
     )
     try:
         with session.begin_nested():
-            if new.discount_code:
-                carts.redeem_discount(session, new.discount_code)
-            order = orders.place_order(session, new, ACTOR)
+            order = goods.place(session, conversation_id, new)
     except UserError as exc:
         # Sold or used up meanwhile: say so; the cart stays for the shopper to adjust.
-        return [text(error_text(exc, lang)), Outgoing(carts.cart_message(view, lang=lang))]
-    carts.clear_cart(session, conversation_id)
+        cart = carts.cart_message(view, lang=lang, buttons=goods.cart_buttons(lang))
+        return [text(error_text(exc, lang)), Outgoing(cart)]
+    goods.placed(session, conversation_id)
     context.set_stage(session, conversation_id, "purchased", now)
     _remember_customer(session, conv, state)
     return payment_messages(session, order, lang, media_dir)

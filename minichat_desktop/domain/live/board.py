@@ -1,10 +1,11 @@
 """What the live screen shows: the products with their codes and stock left, the comments with
-their results, and the totals (reserved, ordered, paid)."""
+their results, each commenter's cart and where it stands (reserved, checking out in their chat,
+ordered and paid or not, released), and the totals (reserved, ordered, paid)."""
 
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -12,23 +13,28 @@ from sqlalchemy.orm import Session
 from minichat_desktop.domain.live.selling import (
     VARIANT_COLUMNS,
     Status,
+    checkout_data,
     display_name,
     load_live,
     shown_products,
     suggest_code,
 )
 from minichat_desktop.domain.models import (
+    Cart,
     LiveCart,
     LiveCartItem,
     LiveComment,
     LiveSession,
     Order,
+    OrderStatus,
+    PaymentMethod,
     PaymentStatus,
     Product,
     ProductVariant,
 )
 
 MAX_COMMENTS = 300
+_LINE_TOTAL = func.sum(LiveCartItem.quantity * LiveCartItem.unit_price_satang)
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,6 +61,28 @@ class CommentRow:
     reply_problem: str = ""  # why its private reply was not sent (Thai / English)
 
 
+class CartState:
+    """Where a commenter's cart stands (:attr:`CartRow.state`)."""
+
+    RESERVED = "reserved"  # held for them; no checkout under way
+    CHECKOUT = "checkout"  # answering the checkout questions in their chat (``step``)
+    AWAITING_PAYMENT = "awaiting_payment"  # ordered, PromptPay or transfer not yet paid
+    COD = "cod"  # ordered, paid on delivery
+    PAID = "paid"
+    CANCELLED = "cancelled"  # the order was cancelled (or refunded)
+    RELEASED = "released"  # the hold time ran out: the stock went back
+
+
+@dataclass(frozen=True, slots=True)
+class CartRow:
+    commenter_name: str
+    platform: str  # facebook, instagram: where their chat continues
+    state: str  # a CartState
+    total_satang: int  # the goods while open; the order's total (with shipping) once ordered
+    order_number: str = ""
+    step: str = ""  # the checkout question they are at: name, phone, address, … confirm
+
+
 @dataclass(frozen=True, slots=True)
 class Board:
     live_id: int
@@ -69,6 +97,7 @@ class Board:
     ordered_satang: int  # checked out, not paid yet
     paid_satang: int
     carts: int
+    cart_rows: list[CartRow] = field(default_factory=list)  # in the order the carts began
 
 
 @dataclass(frozen=True, slots=True)
@@ -184,7 +213,73 @@ def board(session: Session, live_id: int) -> Board:
         int(by_payment.get(PaymentStatus.PENDING, 0) or 0),
         paid,
         int(carts),
+        cart_rows(session, live_id),
     )
+
+
+def _order_state(status: str, payment: str, method: str) -> str:
+    if status in (OrderStatus.CANCELLED, OrderStatus.REFUNDED):
+        return CartState.CANCELLED
+    if payment == PaymentStatus.PAID:
+        return CartState.PAID
+    return CartState.COD if method == PaymentMethod.COD else CartState.AWAITING_PAYMENT
+
+
+def cart_rows(session: Session, live_id: int) -> list[CartRow]:
+    """Each commenter's cart in the live and where it stands."""
+    goods = dict(
+        session.execute(
+            select(LiveCartItem.cart_id, _LINE_TOTAL)
+            .join(LiveCart, LiveCart.id == LiveCartItem.cart_id)
+            .where(LiveCart.live_id == live_id)
+            .group_by(LiveCartItem.cart_id)
+        ).all()
+    )
+    platforms = dict(
+        session.execute(
+            select(LiveComment.commenter_id, func.min(LiveComment.platform))
+            .where(LiveComment.live_id == live_id)
+            .group_by(LiveComment.commenter_id)
+        ).all()
+    )
+    source = func.json_extract(Cart.checkout, "$.source")
+    steps = dict(
+        session.execute(
+            select(source, func.json_extract(Cart.checkout, "$.step")).where(
+                source.like(f"live:{live_id}:checkout:%")
+            )
+        ).all()
+    )
+    out: list[CartRow] = []
+    carts = session.execute(
+        select(
+            LiveCart.id,
+            LiveCart.commenter_id,
+            LiveCart.commenter_name,
+            LiveCart.status,
+            Order.number,
+            Order.total_satang,
+            Order.status,
+            Order.payment_status,
+            Order.payment_method,
+        )
+        .outerjoin(Order, Order.id == LiveCart.order_id)
+        .where(LiveCart.live_id == live_id)
+        .order_by(LiveCart.id)
+    )
+    for cart_id, commenter, name, status, number, total, o_status, payment, method in carts:
+        platform = str(platforms.get(commenter) or "facebook")
+        if status == "ordered" and number is not None:
+            state = _order_state(o_status, payment, method)
+            out.append(CartRow(name, platform, state, int(total), number))
+            continue
+        step = str(steps.get(checkout_data(live_id, commenter)) or "")
+        if status == "released":
+            state, step = CartState.RELEASED, ""
+        else:
+            state = CartState.CHECKOUT if step else CartState.RESERVED
+        out.append(CartRow(name, platform, state, int(goods.get(cart_id) or 0), "", step))
+    return out
 
 
 def current(session: Session) -> Board | None:

@@ -24,29 +24,30 @@ was not checked out goes back to the shelf after the owner's time.
   Sold out, a question about a code and an unknown code get a ``text`` message; a comment that
   asks for nothing gets no reply.
 - **Checkout continues in Messenger** (Instagram for a comment written there). The button's
-  postback comes back in the commenter's Messenger (Instagram) conversation;
-  :func:`answer_postback` turns the cart into an order for that conversation (the stock passes
-  from the cart to the order in one transaction) and answers with the order and its PromptPay
-  QR, as the bot's own checkout does.
+  postback comes back in the commenter's Messenger (Instagram) conversation, where
+  :mod:`minichat_desktop.domain.live.checkout` asks the bot checkout's questions (recipient,
+  phone, address, shipping, payment, summary) about the live cart; on confirm,
+  :func:`checkout` turns the cart into an order with those details (the stock passes from the
+  cart to the order in one transaction) and the shopper gets its PromptPay QR. The cart stays
+  ``open`` — its units reserved — until then, and the hold time after the live still
+  releases it.
 - **A reply that cannot go** (the relay refuses a comment over 7 days old; Meta refuses a
   second reply) leaves the outbox and the comment keeps why (:func:`reply_not_sent`).
 """
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import StrEnum
-from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Select, delete, func, select
 from sqlalchemy.orm import Session
 
-from minichat_desktop.domain.bot import checkout as checkout_messages
-from minichat_desktop.domain.bot.replies import Outgoing
 from minichat_desktop.domain.catalog.stock import record_movements
 from minichat_desktop.domain.conversations.conversations import new_uid
 from minichat_desktop.domain.live.parser import Intent, parse
@@ -442,21 +443,31 @@ def _add_to_cart(
     return cart
 
 
+def cart_items(cart_id: int, *columns: Any) -> Select[Any]:
+    """``columns`` of a live cart's items, with each item's live product, variant and product
+    joined, in the order they were added."""
+    return (
+        select(*columns)
+        .select_from(LiveCartItem)
+        .join(LiveProduct, LiveProduct.id == LiveCartItem.product_id)
+        .join(ProductVariant, ProductVariant.id == LiveProduct.variant_id)
+        .join(Product, Product.id == ProductVariant.product_id)
+        .where(LiveCartItem.cart_id == cart_id)
+        .order_by(LiveCartItem.id)
+    )
+
+
 def _cart_lines(session: Session, cart_id: int) -> list[tuple[str, str, int, int]]:
     """(code, name, quantity, unit price) of a cart's items."""
     rows = session.execute(
-        select(
+        cart_items(
+            cart_id,
             LiveProduct.code,
             Product.name_th,
             ProductVariant.title,
             LiveCartItem.quantity,
             LiveCartItem.unit_price_satang,
         )
-        .join(LiveProduct, LiveProduct.id == LiveCartItem.product_id)
-        .join(ProductVariant, ProductVariant.id == LiveProduct.variant_id)
-        .join(Product, Product.id == ProductVariant.product_id)
-        .where(LiveCartItem.cart_id == cart_id)
-        .order_by(LiveCartItem.id)
     )
     return [(code, display_name(name, title), q, price) for code, name, title, q, price in rows]
 
@@ -529,10 +540,14 @@ def checkout(
     commenter_id: str,
     actor: str,
     conversation: Conversation | None = None,
+    details: orders.NewOrder | None = None,
 ) -> orders.OrderView:
     """Turn a commenter's open cart into an order awaiting payment (for ``conversation``, when
     it comes from their Messenger chat). In one transaction the cart's reservation is given
-    back and the order reserves the same units, so nobody can take them in between."""
+    back and the order reserves the same units, so nobody can take them in between.
+    ``details`` is the order as the chat checkout collected it (recipient, address, shipping
+    and its fee, payment method): its goods are replaced by the cart's, at the live's prices.
+    Raises ``live.no_cart`` when the cart is not open (ordered, or released at the hold time)."""
     cart = _cart_of(session, live_id, commenter_id)
     if cart is None or cart.status != "open":
         raise UserError("live.no_cart", "this commenter has nothing reserved in the live")
@@ -548,47 +563,28 @@ def checkout(
         ACTOR,
         note=f"live {live_id}: cart of {commenter_id} becomes an order",
     )
-    view = orders.place_order(
-        session,
-        orders.NewOrder(
+    lines = [
+        orders.LineInput(quantity=qty, variant_id=vid, unit_price_satang=price)
+        for vid, qty, price in rows
+    ]
+    note = f"ไลฟ์สด #{live_id} · {cart.commenter_name}"
+    if details is None:
+        new = orders.NewOrder(
             channel=Channel(conversation.channel) if conversation else Channel.MANUAL,
-            lines=[
-                orders.LineInput(quantity=qty, variant_id=vid, unit_price_satang=price)
-                for vid, qty, price in rows
-            ],
+            lines=lines,
             customer_id=conversation.customer_id if conversation else None,
             customer_name=cart.commenter_name,
             conversation_ref=conversation.ref if conversation else "",
-            note=f"ไลฟ์สด #{live_id} · {cart.commenter_name}",
-        ),
-        actor,
-    )
+            note=note,
+        )
+    else:
+        new = dataclasses.replace(details, lines=lines, note=note, discount_code="")
+    view = orders.place_order(session, new, actor)
     cart.status = "ordered"
     cart.order_id = view.id
     cart.updated_at = utcnow()
     session.flush()
     return view
-
-
-def answer_postback(
-    session: Session, conversation_id: int, message: Mapping[str, Any], media_dir: Path | None
-) -> list[Outgoing] | None:
-    """The answer to a live checkout button tapped in a Messenger conversation (None: the
-    message is not one): the order and how to pay it, or why there is nothing to check out."""
-    if message.get("kind") != "postback":
-        return None
-    found = parse_checkout(str(message.get("data") or ""))
-    if found is None:
-        return None
-    conversation = session.get(Conversation, conversation_id)
-    if conversation is None:
-        return None
-    try:
-        with session.begin_nested():
-            order = checkout(session, found[0], found[1], ACTOR, conversation)
-    except UserError:
-        return [Outgoing(p.Text(NOTHING_TO_CHECK_OUT))]
-    return checkout_messages.payment_messages(session, order, "th", media_dir)
 
 
 # ---------------------------------------------------------------------------- the end

@@ -28,6 +28,20 @@ TEXTS = {
     "After the live": "หลังจบไลฟ์",
     "Not understood": "ไม่เข้าใจ",
     "Private reply not sent: {reason}": "ตอบกลับส่วนตัวไม่ได้: {reason}",
+    "Commenter": "ผู้คอมเมนต์",
+    "recipient's name": "ชื่อผู้รับ",
+    "phone number": "เบอร์โทร",
+    "address": "ที่อยู่",
+    "shipping method": "วิธีจัดส่ง",
+    "payment method": "วิธีชำระเงิน",
+    "summary to confirm": "สรุปยอด รอยืนยัน",
+    "Checking out in {app}: {step}": "สั่งซื้อใน {app}: {step}",
+    "Order {number} · awaiting payment": "ออเดอร์ {number} · รอชำระเงิน",
+    "Order {number} · cash on delivery": "ออเดอร์ {number} · เก็บเงินปลายทาง",
+    "Order {number} · paid": "ออเดอร์ {number} · ชำระแล้ว",
+    "Order {number} · cancelled": "ออเดอร์ {number} · ยกเลิกแล้ว",
+    "Released: back in stock": "ปล่อยคืนสต็อกแล้ว",
+    "Reserved, not checked out yet": "จองไว้ ยังไม่สั่งซื้อ",
 }
 
 ERRORS = {
