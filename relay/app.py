@@ -435,6 +435,7 @@ async def desktop_ws(request: web.Request) -> web.StreamResponse:
     conn.on_drain = lambda: hub.pump_desktop(shop.id)
     hub.pump_desktop(shop.id)
     hub.presence_changed(shop.id, before)
+    hub.desktop_moved(shop.id, hello.presence, connected=True)
     log.info("shop %s: desktop connected (protocol %d, resuming after %d)", shop.id, version, acked)
     if shop.line_configured:
         hub.wake_line(shop.id)
@@ -449,7 +450,9 @@ async def desktop_ws(request: web.Request) -> web.StreamResponse:
         if live.desktop is link:
             before = live.presence
             live.desktop = None
+            live.remote_presence = None
             hub.presence_changed(shop.id, before)
+            hub.desktop_moved(shop.id, None, connected=False)
             log.info("shop %s: desktop disconnected", shop.id)
     return ws
 
@@ -528,6 +531,7 @@ async def _desktop_frame(hub: Hub, shop_id: str, link: DesktopLink, frame: p.Des
         hub.store.set_presence(shop_id, frame.state)
         hub.commit_soon()
         hub.presence_changed(shop_id, before)
+        hub.desktop_moved(shop_id, frame.state, connected=False)
     elif isinstance(frame, p.SetWidgetConfig):
         hub.store.set_widget_config(shop_id, frame.config)
         if frame.allowed_origins is not None:
@@ -668,9 +672,8 @@ async def widget_ws(request: web.Request) -> web.StreamResponse:
                     hub.delivered_receipt(shop_id, conversation, had, frame.seq)
                 hub.commit_soon()
         elif isinstance(frame, p.WidgetTyping):
-            desk = live.desktop
-            if desk is not None and hub.typing_limit.allow(limit_key):
-                desk.conn.send_frame(p.ShopperTyping(conversation, frame.state))
+            if hub.typing_limit.allow(limit_key):
+                hub.to_desktop(shop_id, p.encode(p.ShopperTyping(conversation, frame.state)))
 
     try:
         await _frames(ws, conn, machine, handle)
@@ -710,12 +713,14 @@ async def _widget_send(
         )
     cseq, is_new, stored = hub.shopper_message(shop_id, conversation, message)
     accepted = p.encode(p.Accepted(message.id, None, cseq))
+    if is_new and hub.store.shared:  # the session's tabs on other processes read the row
+        hub.store.notify({"k": "msg", "s": shop_id, "c": conversation, "n": cseq})
     if is_new and len(hub.live(shop_id).widgets.get(sid, ())) > 1:
         echo = p.encode(p.WidgetMessage(p.HistoryItem(cseq, p.Origin.SHOPPER, stored)))
 
         def done() -> None:
             conn.send(accepted)
-            hub.to_session(shop_id, sid, echo, skip=conn)
+            hub.to_session(shop_id, sid, echo, skip=conn, remote=False)
 
         hub.after_commit(done)
     else:
@@ -848,7 +853,11 @@ async def serve(
     hub.spawn(hub.webhook_worker())
     hub.spawn(hub.housekeeping())
     hub.spawn(hub.watch_shops())
-    hub.meta.start()
+    if store.shared:
+        hub.listen_to_others()
+        log.info("Messenger and Instagram are off: not on a shared store yet")
+    else:
+        hub.meta.start()
     for shop_id in store.line_shops_pending():
         hub.wake_line(shop_id)
     ready(Listening(host, port, metrics_port))
