@@ -54,6 +54,7 @@ NO_LINE = "ร้านนี้ยังไม่ได้ตั้งค่า
 MAX_OUT_QUEUE = 2000  # frames waiting for a slow widget before we drop it
 DESKTOP_PAGE = 500
 WRITE_BATCH_BYTES = 64 * 1024  # one socket write carries up to this much of its queue
+LINE_TAKEOVER_EVERY = 5.0  # seconds between tries to take over another process's LINE sending
 
 
 @dataclass
@@ -600,14 +601,25 @@ class Hub:
 
     async def _line_worker(self, shop_id: str) -> None:
         try:
-            if not self.store.claim_line_sender(shop_id):
-                return  # another relay process sends this shop's LINE messages
-            try:
-                await self._line_loop(shop_id)
-            finally:
-                self.store.release_line_sender(shop_id)
+            while not await self._line_sender(shop_id):
+                # another relay process sends this shop's LINE messages; take over if it
+                # dies (its lock goes with its connection) while messages are waiting
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._closed.wait(), LINE_TAKEOVER_EVERY)
+                if self.closing or not self.store.line_pending(shop_id):
+                    return
         except StoreError as exc:
             log.error("shop %s: line sending paused: %s", shop_id, exc)
+
+    async def _line_sender(self, shop_id: str) -> bool:
+        """Send the shop's LINE outbox if this process may (False: another one does)."""
+        if not self.store.claim_line_sender(shop_id):
+            return False
+        try:
+            await self._line_loop(shop_id)
+        finally:
+            self.store.release_line_sender(shop_id)
+        return True
 
     async def _line_loop(self, shop_id: str) -> None:
         """Send the shop's LINE outbox in order, one request at a time.
@@ -620,6 +632,8 @@ class Hub:
         backoff = 1.0
         while not self.closing:
             live.line_wake.clear()
+            if not self.store.claim_line_sender(shop_id):
+                return  # the store connection was lost, and its lock with it: another sends
             batch = self.store.line_open_batch(shop_id)
             if batch is None:
                 items = self.store.line_unbatched(shop_id)

@@ -1047,6 +1047,11 @@ class Store:
             )
         ]
 
+    def line_pending(self, shop_id: str) -> bool:
+        """Whether the shop has LINE messages not answered for good by LINE."""
+        row = self.db.execute("SELECT 1 FROM line_outbox WHERE shop_id=? LIMIT 1", (shop_id,))
+        return row.fetchone() is not None
+
     def line_shops_pending(self) -> list[str]:
         return [str(r[0]) for r in self.db.execute("SELECT DISTINCT shop_id FROM line_outbox")]
 

@@ -226,6 +226,7 @@ class PgStore(Store):
         self._conn: psycopg.Connection[Any] | None = None
         self._in_tx = False
         self._failed: str | None = None  # a write failed: the next commit must fail too
+        self._tx_shops: set[str] = set()  # shops locked by the open transaction
         self._rows = 0
         self._line_locks: set[str] = set()
         try:
@@ -274,6 +275,7 @@ class PgStore(Store):
         if self._in_tx:
             self._failed = str(exc).strip().splitlines()[0] if str(exc).strip() else repr(exc)
         self._in_tx = False
+        self._tx_shops.clear()
         conn = self._conn
         if conn is not None and not conn.closed:
             if isinstance(exc, psycopg.OperationalError) and conn.broken:
@@ -283,8 +285,13 @@ class PgStore(Store):
                     conn.execute("ROLLBACK")
         return StoreError(f"database {self.where}: {exc}")
 
-    def _x(self, query: str, params: Any = (), *, write: bool = False) -> psycopg.Cursor[Any]:
-        """Run one statement (in the write transaction when ``write``)."""
+    def _x(
+        self, query: str, params: Any = (), *, write: bool = False, shop: str | None = None
+    ) -> psycopg.Cursor[Any]:
+        """Run one statement (in the write transaction when ``write``, after taking the lock
+        of ``shop``: see :meth:`_lock_shop`)."""
+        if shop is not None and shop not in self._tx_shops:
+            self._lock_shop(shop)
         db = self._db()
         try:
             if write and not self._in_tx:
@@ -296,6 +303,26 @@ class PgStore(Store):
         if write and cur.rowcount > 0:
             self._rows += cur.rowcount
         return cur
+
+    def _lock_shop(self, shop_id: str) -> None:
+        """Take the shop's transaction lock before writing any of its rows, so two processes
+        never hold rows of one shop in opposite orders (a deadlock). A transaction that holds
+        other shops' locks only tries; if another process has this shop, it commits what it
+        wrote first and then waits holding nothing, so no wait can close a cycle."""
+        key = ("shop:" + shop_id,)
+        if self._tx_shops:
+            got = self._x("SELECT pg_try_advisory_xact_lock(1, hashtext(%s))", key, write=True)
+            row = got.fetchone()
+            if row is not None and row[0]:
+                self._tx_shops.add(shop_id)
+                return
+            try:
+                self.commit()
+            except StoreError as exc:  # what the transaction held is lost: say so at the commit
+                self._failed = str(exc)
+                raise
+        self._x("SELECT pg_advisory_xact_lock(1, hashtext(%s))", key, write=True)
+        self._tx_shops.add(shop_id)
 
     def _w(self) -> Any:
         raise StoreError("Messenger and Instagram are not available on a PostgreSQL store yet")
@@ -317,6 +344,7 @@ class PgStore(Store):
 
     def commit(self) -> None:
         failed, self._failed = self._failed, None
+        self._tx_shops.clear()
         if failed is not None:
             if self._in_tx:
                 self._in_tx = False
@@ -405,6 +433,7 @@ class PgStore(Store):
                 "DELETE FROM desktops WHERE shop_id=%s AND process=%s",
                 (shop_id, self.process_id),
                 write=True,
+                shop=shop_id,
             )
             return
         self._x(
@@ -413,6 +442,7 @@ class PgStore(Store):
             " presence=excluded.presence",
             (shop_id, self.process_id, presence.value),
             write=True,
+            shop=shop_id,
         )
 
     def remote_desktop(self, shop_id: str) -> p.Presence | None:
@@ -455,6 +485,7 @@ class PgStore(Store):
             " VALUES(%s,%s,%s,%s,%s)",
             (shop_id, name, hash_token(token), now_iso(), p.encode_obj(config.to_obj())),
             write=True,
+            shop=shop_id,
         )
         self.commit()
         return shop_id, token
@@ -462,7 +493,10 @@ class PgStore(Store):
     def rotate_token(self, shop_id: str) -> str:
         token = new_token("mcs_")
         cur = self._x(
-            "UPDATE shops SET token_hash=%s WHERE id=%s", (hash_token(token), shop_id), write=True
+            "UPDATE shops SET token_hash=%s WHERE id=%s",
+            (hash_token(token), shop_id),
+            write=True,
+            shop=shop_id,
         )
         self.commit()
         if cur.rowcount == 0:
@@ -470,10 +504,10 @@ class PgStore(Store):
         return token
 
     def remove_shop(self, shop_id: str) -> None:
-        cur = self._x("DELETE FROM shops WHERE id=%s", (shop_id,), write=True)
+        cur = self._x("DELETE FROM shops WHERE id=%s", (shop_id,), write=True, shop=shop_id)
         gone = cur.rowcount
         for table in _SHOP_TABLES:
-            self._x(f"DELETE FROM {table} WHERE shop_id=%s", (shop_id,), write=True)
+            self._x(f"DELETE FROM {table} WHERE shop_id=%s", (shop_id,), write=True, shop=shop_id)
         self.commit()
         if gone == 0:
             raise NotFound(shop_id)
@@ -529,6 +563,7 @@ class PgStore(Store):
             "UPDATE shops SET widget_config=%s WHERE id=%s",
             (p.encode_obj(config.to_obj()), shop_id),
             write=True,
+            shop=shop_id,
         )
         if cur.rowcount == 0:
             raise NotFound(shop_id)
@@ -538,6 +573,7 @@ class PgStore(Store):
             "UPDATE shops SET allowed_origins=%s WHERE id=%s",
             (json.dumps(list(origins)), shop_id),
             write=True,
+            shop=shop_id,
         )
         if cur.rowcount == 0:
             raise NotFound(shop_id)
@@ -547,6 +583,7 @@ class PgStore(Store):
             "UPDATE shops SET presence=%s WHERE id=%s AND presence<>%s",
             (presence.value, shop_id, presence.value),
             write=True,
+            shop=shop_id,
         )
 
     def set_line(self, shop_id: str, creds: LineCredentials | None) -> None:
@@ -554,7 +591,10 @@ class PgStore(Store):
         if creds is not None:
             values = (self.seal(creds.channel_secret), self.seal(creds.channel_token), shop_id)
         cur = self._x(
-            "UPDATE shops SET line_secret=%s, line_token=%s WHERE id=%s", values, write=True
+            "UPDATE shops SET line_secret=%s, line_token=%s WHERE id=%s",
+            values,
+            write=True,
+            shop=shop_id,
         )
         if cur.rowcount == 0:
             raise NotFound(shop_id)
@@ -588,6 +628,7 @@ class PgStore(Store):
             "UPDATE shops SET next_seq=next_seq+1 WHERE id=%s RETURNING next_seq-1",
             (shop_id,),
             write=True,
+            shop=shop_id,
         ).fetchone()
         if row is None:
             raise NotFound(shop_id)
@@ -596,7 +637,9 @@ class PgStore(Store):
     def _give_back_seq(self, shop_id: str) -> None:
         """Nothing was stored under the seq just taken (the row is still ours: nobody took
         one since)."""
-        self._x("UPDATE shops SET next_seq=next_seq-1 WHERE id=%s", (shop_id,), write=True)
+        self._x(
+            "UPDATE shops SET next_seq=next_seq-1 WHERE id=%s", (shop_id,), write=True, shop=shop_id
+        )
 
     def append_stream(
         self, shop_id: str, make: Any, conversation: str | None = None, msg_id: str | None = None
@@ -608,6 +651,7 @@ class PgStore(Store):
             "INSERT INTO stream(shop_id, seq, frame, conversation, msg_id) VALUES(%s,%s,%s,%s,%s)",
             (shop_id, seq, text, conversation, msg_id),
             write=True,
+            shop=shop_id,
         )
         return seq, text
 
@@ -648,6 +692,7 @@ class PgStore(Store):
             "UPDATE history SET rseq=%s" + where + " RETURNING cseq, msg_id",
             (seq, *args),
             write=True,
+            shop=shop_id,
         ).fetchall()
         if not rows:  # another process marked them meanwhile
             self._give_back_seq(shop_id)
@@ -659,6 +704,7 @@ class PgStore(Store):
             "SELECT next_seq, desktop_ack FROM shops WHERE id=%s FOR UPDATE",
             (shop_id,),
             write=True,
+            shop=shop_id,
         ).fetchone()
         if row is None:
             raise NotFound(shop_id)
@@ -671,6 +717,7 @@ class PgStore(Store):
                 " msg_id",
                 (shop_id, new_ack),
                 write=True,
+                shop=shop_id,
             ).fetchall()
             rows += self._x(
                 "SELECT seq, conversation, msg_id FROM history WHERE shop_id=%s AND seq>%s"
@@ -681,7 +728,12 @@ class PgStore(Store):
             for _, conv, msg_id in rows:
                 if msg_id is not None and conv is not None:
                     delivered.setdefault(conv, []).append(msg_id)
-            self._x("UPDATE shops SET desktop_ack=%s WHERE id=%s", (new_ack, shop_id), write=True)
+            self._x(
+                "UPDATE shops SET desktop_ack=%s WHERE id=%s",
+                (new_ack, shop_id),
+                write=True,
+                shop=shop_id,
+            )
         return new_ack, delivered
 
     # ---- sessions
@@ -695,6 +747,7 @@ class PgStore(Store):
             "INSERT INTO sessions(token_hash, shop_id, sid, created_at) VALUES(%s,%s,%s,%s)",
             (hash_token(token), shop_id, sid, time.time()),
             write=True,
+            shop=shop_id,
         )
         return sid, token
 
@@ -732,6 +785,7 @@ class PgStore(Store):
             " next_cseq=conversations.next_cseq+1 RETURNING next_cseq-1",
             (shop_id, conversation, time.time()),
             write=True,
+            shop=shop_id,
         ).fetchone()
         assert row is not None  # (INSERT … RETURNING always returns the row)
         return int(row[0])
@@ -772,6 +826,7 @@ class PgStore(Store):
             " created_at, seq) VALUES(%s,%s,%s,%s,%s,%s,NULL,%s,%s) ON CONFLICT DO NOTHING",
             (shop_id, conversation, cseq, origin.value, message.id, message_json, time.time(), seq),
             write=True,
+            shop=shop_id,
         )
         if cur.rowcount == 0:  # the same id stored by another process meanwhile
             if seq is not None:
@@ -781,6 +836,7 @@ class PgStore(Store):
                 " AND conversation=%s",
                 key,
                 write=True,
+                shop=shop_id,
             )
             again = self.find_message(shop_id, conversation, origin, message.id)
             if again is None:
@@ -813,6 +869,7 @@ class PgStore(Store):
             " WHERE shop_id=%s AND conversation=%s FOR UPDATE",
             (shop_id, conversation),
             write=True,
+            shop=shop_id,
         ).fetchone()
         if row is None:
             return []
@@ -827,12 +884,14 @@ class PgStore(Store):
                 " WHERE shop_id=%s AND conversation=%s",
                 (seq, seq, shop_id, conversation),
                 write=True,
+                shop=shop_id,
             )
         else:
             self._x(
                 "UPDATE conversations SET widget_ack=%s WHERE shop_id=%s AND conversation=%s",
                 (seq, shop_id, conversation),
                 write=True,
+                shop=shop_id,
             )
         return [
             str(r[0])
@@ -865,12 +924,14 @@ class PgStore(Store):
                 base + " AND msg_id = ANY(%s) RETURNING cseq, msg_id",
                 (status.value, shop_id, conversation, list(ids)),
                 write=True,
+                shop=shop_id,
             ).fetchall()
         else:
             rows = self._x(
                 base + " AND cseq<=%s RETURNING cseq, msg_id",
                 (status.value, shop_id, conversation, up_to_cseq or 0),
                 write=True,
+                shop=shop_id,
             ).fetchall()
         return [str(r[1]) for r in sorted(rows)]
 
@@ -881,6 +942,7 @@ class PgStore(Store):
             " SET reply_token=excluded.reply_token, reply_token_at=excluded.reply_token_at",
             (shop_id, conversation, token, at, time.time()),
             write=True,
+            shop=shop_id,
         )
 
     def take_reply_token(self, shop_id: str, conversation: str, max_age: float) -> str | None:
@@ -893,6 +955,7 @@ class PgStore(Store):
             " AND o.reply_token IS NOT NULL RETURNING o.reply_token, o.reply_token_at",
             (shop_id, conversation, shop_id, conversation),
             write=True,
+            shop=shop_id,
         ).fetchone()
         if row is None or time.time() - float(row[1]) > max_age:
             return None
@@ -907,6 +970,7 @@ class PgStore(Store):
             " OR conversations.away_notice_at<%s RETURNING 1",
             (shop_id, conversation, now, now, now - every),
             write=True,
+            shop=shop_id,
         ).fetchone()
         return row is not None
 
@@ -918,6 +982,7 @@ class PgStore(Store):
             " VALUES(%s,%s,%s,%s,%s)",
             (shop_id, conversation, message.id, p.encode_obj(message.to_obj()), str(uuid.uuid4())),
             write=True,
+            shop=shop_id,
         )
         self.notify({"k": "line", "s": shop_id})
 
@@ -930,6 +995,10 @@ class PgStore(Store):
                 (shop_id, limit),
             ).fetchall()
         ]
+
+    def line_pending(self, shop_id: str) -> bool:
+        row = self._x("SELECT 1 FROM line_outbox WHERE shop_id=%s LIMIT 1", (shop_id,))
+        return row.fetchone() is not None
 
     def line_shops_pending(self) -> list[str]:
         rows = self._x("SELECT DISTINCT shop_id FROM line_outbox").fetchall()
@@ -952,11 +1021,13 @@ class PgStore(Store):
             " VALUES(%s,%s,%s,%s,%s,%s)",
             (key, shop_id, conversation, body, json.dumps(parts), time.time()),
             write=True,
+            shop=shop_id,
         )
         self._x(
             "UPDATE line_outbox SET batch_key=%s WHERE id = ANY(%s)",
             (key, [i for i, _ in parts]),
             write=True,
+            shop=shop_id,
         )
         return LineBatch(key, shop_id, conversation, body, tuple(parts), 0, 0.0)
 
@@ -1009,6 +1080,7 @@ class PgStore(Store):
             " ON CONFLICT DO NOTHING",
             (shop_id, event_id, time.time()),
             write=True,
+            shop=shop_id,
         )
         return cur.rowcount == 0
 
@@ -1017,6 +1089,7 @@ class PgStore(Store):
             "INSERT INTO webhook_inbox(shop_id, body, received_at) VALUES(%s,%s,%s) RETURNING id",
             (shop_id, body, time.time()),
             write=True,
+            shop=shop_id,
         ).fetchone()
         return 0 if row is None else int(row[0])
 
@@ -1048,6 +1121,7 @@ class PgStore(Store):
             " RETURNING pushed, quota, notified",
             (shop_id, month, n),
             write=True,
+            shop=shop_id,
         ).fetchone()
         assert row is not None
         return int(row[0]), (None if row[1] is None else int(row[1])), int(row[2])
@@ -1060,12 +1134,14 @@ class PgStore(Store):
             " CONFLICT(shop_id, month) DO UPDATE SET quota=excluded.quota",
             (shop_id, month, quota),
             write=True,
+            shop=shop_id,
         )
         if used is not None:
             self._x(
                 "UPDATE line_quota SET pushed=GREATEST(pushed, %s) WHERE shop_id=%s AND month=%s",
                 (used, shop_id, month),
                 write=True,
+                shop=shop_id,
             )
 
     def quota(self, shop_id: str, month: str) -> tuple[int, int | None, int]:
@@ -1082,6 +1158,7 @@ class PgStore(Store):
             "UPDATE line_quota SET notified=%s WHERE shop_id=%s AND month=%s",
             (level, shop_id, month),
             write=True,
+            shop=shop_id,
         )
 
     # ---- media
@@ -1093,6 +1170,7 @@ class PgStore(Store):
             " VALUES(%s,%s,%s,%s,%s,%s,%s,%s)",
             (media_id, shop_id, mime, width, height, len(data), data, time.time()),
             write=True,
+            shop=shop_id,
         )
         return Media(media_id, shop_id, mime, width, height, len(data), data)
 
@@ -1112,7 +1190,9 @@ class PgStore(Store):
     ) -> None:
         now = time.time()
         self._x(
-            "DELETE FROM line_events WHERE received_at<%s", (now - events_days * 86400,), write=True
+            "DELETE FROM line_events WHERE received_at<%s",
+            (now - events_days * 86400,),
+            write=True,
         )
         ack = "(SELECT desktop_ack FROM shops s WHERE s.id=history.shop_id)"
         self._x(
@@ -1121,7 +1201,11 @@ class PgStore(Store):
             (now - history_days * 86400,),
             write=True,
         )
-        self._x("DELETE FROM media WHERE created_at<%s", (now - media_days * 86400,), write=True)
+        self._x(
+            "DELETE FROM media WHERE created_at<%s",
+            (now - media_days * 86400,),
+            write=True,
+        )
         self._x(
             "DELETE FROM sessions WHERE created_at<%s AND NOT EXISTS (SELECT 1 FROM history h"
             " WHERE h.shop_id=sessions.shop_id AND h.conversation='widget:'||sessions.sid)",

@@ -9,16 +9,18 @@ from __future__ import annotations
 
 import asyncio
 import json
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 import websockets
 from cryptography.fernet import Fernet
 from support.postgres import PostgresServer, start_postgres
-from support.relay_proc import Relay, relay_cli
+from support.relay_proc import Relay, line_env, relay_cli
 
 from relay import protocol as p
 from relay.protocol.connection import CloseCode
@@ -177,5 +179,194 @@ def test_a_desktop_connecting_to_another_process_replaces_the_first_and_shoppers
         await second.close()
         assert (await w.recv_type(p.PresenceNotice, 20)).state is p.Presence.AWAY
         await w.close()
+
+    arun(go())
+
+
+# ---------------------------------------------------------------------------------------------
+# LINE across the two processes
+
+SECRET = "channel-secret-0123456789abcdef"
+TOKEN = "channel-token-XYZ"
+USER = "U206d25c2ea6bd87c17655609a1c37cb8"
+LINE_CONV = f"line:{USER}"
+
+
+def _line_event(n: int) -> dict[str, Any]:
+    return {
+        "type": "message",
+        "mode": "active",
+        "timestamp": int(time.time() * 1000),
+        "source": {"type": "user", "userId": USER},
+        "webhookEventId": f"ev-{n:02d}",
+        "deliveryContext": {"isRedelivery": False},
+        "replyToken": f"rt-{n:02d}",
+        "message": {"id": f"{1000 + n}", "type": "text", "text": f"ไลน์ {n}"},
+    }
+
+
+def _post_webhook(clients: Any, relay: Relay, shop_id: str, n: int) -> int:
+    body = json.dumps({"destination": "U0", "events": [_line_event(n)]}).encode()
+    headers = {"Content-Type": "application/json", "X-Line-Signature": clients.sign(SECRET, body)}
+    res = httpx.post(f"{relay.url}/line/{shop_id}/webhook", content=body, headers=headers)
+    return res.status_code
+
+
+def test_line_webhooks_on_both_processes_reach_the_desktop_once_and_each_reply_goes_once(
+    cluster: Cluster, clients: Any, line_api: Any, arun: Any
+) -> None:
+    """Twelve LINE events, each delivered to both processes (a redelivery through the load
+    balancer): the desktop on A gets each once, in order. Its twelve replies are sent to LINE
+    by one process at a time: each text reaches LINE exactly once, and each gets one SENT."""
+    env = {**cluster.a.env, **line_env(SECRET, TOKEN)}
+    res = relay_cli(
+        cluster.a.data_dir, "--store", cluster.url, "shops", "line", cluster.shop_id, env=env
+    )
+    assert res.returncode == 0, res.stderr
+
+    async def go() -> None:
+        desk, welcome = await clients.desktop(cluster.a, cluster.token)
+        assert welcome.line_configured is True
+        loop = asyncio.get_running_loop()
+        for n in range(12):
+            first, second = (cluster.a, cluster.b) if n % 2 else (cluster.b, cluster.a)
+            for relay in (first, second):
+                status = await loop.run_in_executor(
+                    None, _post_webhook, clients, relay, cluster.shop_id, n
+                )
+                assert status == 200
+        inbound = [await desk.recv_type(p.Inbound, 20) for _ in range(12)]
+        assert [f.message.id for f in inbound] == [f"line-{1000 + n}" for n in range(12)]
+        await desk.send(p.Ack(inbound[-1].seq))
+        await desk.nothing(1.0, ignore=(p.ShopperTyping,))
+
+        for n in range(12):
+            await desk.send(p.Send(LINE_CONV, clients.text(f"r{n:02d}", f"ตอบไลน์ {n}")))
+        sent: list[str] = []
+        while len(sent) < 12:
+            rec = await desk.recv_type(p.Receipt, 30)
+            assert rec.status is p.ReceiptStatus.SENT
+            sent.extend(rec.ids)
+        assert sorted(sent) == [f"r{n:02d}" for n in range(12)]
+        assert sorted(line_api.delivered_texts()) == sorted(f"ตอบไลน์ {n}" for n in range(12))
+        await desk.close()
+
+    arun(go())
+
+
+# ---------------------------------------------------------------------------------------------
+# kill -9 mid-traffic, clients on both processes
+
+SHOPPERS = 4
+PER_SHOPPER = 30
+
+
+async def _desktop_loop(cluster: Cluster, clients: Any, state: dict[str, Any]) -> None:
+    """A desktop that answers every shopper message; it connects to A, then to whichever
+    process answers (the load balancer's failover)."""
+    pending: dict[str, p.Send] = {}
+    while not state["done"].is_set():
+        desk = None
+        try:
+            relay = cluster.a if cluster.a.proc is not None else cluster.b
+            desk, _ = await clients.desktop(relay, cluster.token, after=state["acked"])
+            for frame in list(pending.values()):
+                await desk.send(frame)
+            while not state["done"].is_set():
+                try:
+                    f = await desk.recv(0.5)
+                except TimeoutError:
+                    continue
+                if isinstance(f, p.Inbound):
+                    state["received"].append(f.message.id)
+                    reply = p.Send(f.conversation, clients.text(f"re-{f.message.id}", "รับทราบ"))
+                    pending[reply.message.id] = reply
+                    await desk.send(reply)
+                    await desk.send(p.Ack(f.seq))
+                    state["acked"] = f.seq
+                elif isinstance(f, p.Accepted):
+                    pending.pop(f.id, None)
+                    state["accepted"].add(f.id)
+        except (OSError, websockets.ConnectionClosed, TimeoutError, AssertionError):
+            await asyncio.sleep(0.1)
+        finally:
+            if desk is not None:
+                await desk.ws.close()
+
+
+async def _shopper(cluster: Cluster, clients: Any, n: int, sessions: dict[int, str]) -> None:
+    """A shopper on A (even n) or B (odd n), who moves to the live one when hers dies, and
+    sends each message until it is accepted."""
+    i = 0
+    session: str | None = None
+    while i < PER_SHOPPER:
+        w = None
+        try:
+            relay = cluster.b if n % 2 or cluster.a.proc is None else cluster.a
+            w, ww = await clients.widget(relay, cluster.shop_id, session=session)
+            session = sessions[n] = ww.session
+            while i < PER_SHOPPER:
+                msg_id = f"m-{n}-{i:03d}"
+                await w.send(p.WidgetSend(clients.text(msg_id, f"ข้อความ {i}")))
+                while True:
+                    f = await w.recv(5)
+                    if isinstance(f, p.Accepted) and f.id == msg_id:
+                        break
+                i += 1
+        except (OSError, websockets.ConnectionClosed, TimeoutError, AssertionError):
+            await asyncio.sleep(0.1)
+        finally:
+            if w is not None:
+                await w.ws.close()
+
+
+def test_kill_9_of_one_process_mid_traffic_moves_its_clients_to_the_other_losing_nothing(
+    cluster: Cluster, clients: Any, arun: Any
+) -> None:
+    """Four shoppers, two on each process, and a desktop on A that answers every message;
+    A is killed with SIGKILL a third of the way through. Its desktop and shoppers move to B.
+    Every message arrives, every reply is accepted, and each conversation's history holds
+    each id exactly once, in the order it was sent."""
+
+    async def go() -> None:
+        state: dict[str, Any] = {
+            "done": asyncio.Event(),
+            "received": [],
+            "accepted": set(),
+            "acked": 0,
+        }
+        sessions: dict[int, str] = {}
+        desk_task = asyncio.create_task(_desktop_loop(cluster, clients, state))
+        shoppers = [
+            asyncio.create_task(_shopper(cluster, clients, n, sessions)) for n in range(SHOPPERS)
+        ]
+        total = SHOPPERS * PER_SHOPPER
+        while len(state["received"]) < total // 3:
+            await asyncio.sleep(0.02)
+        await asyncio.get_running_loop().run_in_executor(None, cluster.a.kill)
+        killed_at = len(state["received"])
+        await asyncio.wait_for(asyncio.gather(*shoppers), 90)
+        expected = {f"m-{n}-{i:03d}" for n in range(SHOPPERS) for i in range(PER_SHOPPER)}
+        replies = {f"re-{x}" for x in expected}
+        for _ in range(1200):
+            if set(state["received"]) >= expected and state["accepted"] >= replies:
+                break
+            await asyncio.sleep(0.05)
+        state["done"].set()
+        await desk_task
+        assert 0 < killed_at < total
+        assert set(state["received"]) == expected
+        assert state["accepted"] == replies
+
+        for n in range(SHOPPERS):
+            w, ww = await clients.widget(cluster.b, cluster.shop_id, session=sessions[n])
+            ids = [h.message.id for h in ww.history]
+            assert len(ids) == len(set(ids)), f"duplicates in conversation {n}"
+            assert [h.seq for h in ww.history] == list(range(1, len(ids) + 1))
+            mine = [h.message.id for h in ww.history if h.origin is p.Origin.SHOPPER]
+            assert mine == [f"m-{n}-{i:03d}" for i in range(PER_SHOPPER)]
+            theirs = {h.message.id for h in ww.history if h.origin is p.Origin.SHOP}
+            assert theirs == {f"re-m-{n}-{i:03d}" for i in range(PER_SHOPPER)}
+            await w.close()
 
     arun(go())
