@@ -21,6 +21,7 @@ import websockets
 from cryptography.fernet import Fernet
 from support.postgres import PostgresServer, start_postgres
 from support.relay_proc import Relay, line_env, relay_cli
+from support.steady_shopper import steady_shopper
 
 from relay import protocol as p
 from relay.protocol.connection import CloseCode
@@ -294,30 +295,14 @@ async def _desktop_loop(cluster: Cluster, clients: Any, state: dict[str, Any]) -
                 await desk.ws.close()
 
 
-async def _shopper(cluster: Cluster, clients: Any, n: int, sessions: dict[int, str]) -> None:
-    """A shopper on A (even n) or B (odd n), who moves to the live one when hers dies, and
-    sends each message until it is accepted."""
-    i = 0
-    session: str | None = None
-    while i < PER_SHOPPER:
-        w = None
-        try:
-            relay = cluster.b if n % 2 or cluster.a.proc is None else cluster.a
-            w, ww = await clients.widget(relay, cluster.shop_id, session=session)
-            session = sessions[n] = ww.session
-            while i < PER_SHOPPER:
-                msg_id = f"m-{n}-{i:03d}"
-                await w.send(p.WidgetSend(clients.text(msg_id, f"ข้อความ {i}")))
-                while True:
-                    f = await w.recv(5)
-                    if isinstance(f, p.Accepted) and f.id == msg_id:
-                        break
-                i += 1
-        except (OSError, websockets.ConnectionClosed, TimeoutError, AssertionError):
-            await asyncio.sleep(0.1)
-        finally:
-            if w is not None:
-                await w.ws.close()
+def _connect_shopper(cluster: Cluster, clients: Any, n: int) -> Any:
+    """A shopper on A (even n) or B (odd n), who moves to the live one when hers dies."""
+
+    def connect(session: str | None) -> Any:
+        relay = cluster.b if n % 2 or cluster.a.proc is None else cluster.a
+        return clients.widget(relay, cluster.shop_id, session=session)
+
+    return connect
 
 
 def test_kill_9_of_one_process_mid_traffic_moves_its_clients_to_the_other_losing_nothing(
@@ -338,7 +323,10 @@ def test_kill_9_of_one_process_mid_traffic_moves_its_clients_to_the_other_losing
         sessions: dict[int, str] = {}
         desk_task = asyncio.create_task(_desktop_loop(cluster, clients, state))
         shoppers = [
-            asyncio.create_task(_shopper(cluster, clients, n, sessions)) for n in range(SHOPPERS)
+            asyncio.create_task(
+                steady_shopper(_connect_shopper(cluster, clients, n), n, PER_SHOPPER, sessions)
+            )
+            for n in range(SHOPPERS)
         ]
         total = SHOPPERS * PER_SHOPPER
         while len(state["received"]) < total // 3:
