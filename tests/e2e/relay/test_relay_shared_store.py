@@ -358,3 +358,88 @@ def test_kill_9_of_one_process_mid_traffic_moves_its_clients_to_the_other_losing
             await w.close()
 
     arun(go())
+
+
+# ---------------------------------------------------------------------------------------------
+# the store itself restarts
+
+
+def _ready(relay: Relay) -> int:
+    return httpx.get(f"{relay.url}/readyz", timeout=10).status_code
+
+
+async def _until_ready(relays: tuple[Relay, ...], status: int) -> None:
+    loop = asyncio.get_running_loop()
+    for _ in range(300):
+        got = [await loop.run_in_executor(None, _ready, r) for r in relays]
+        if got == [status] * len(relays):
+            return
+        await asyncio.sleep(0.1)
+    raise AssertionError(f"/readyz never answered {status} on every process")
+
+
+def test_a_crash_and_restart_of_the_database_loses_nothing_acknowledged(
+    postgres: PostgresServer, tmp_path: Path, clients: Any, arun: Any
+) -> None:
+    """PostgreSQL is stopped like a crash (immediate: no checkpoint) while two relay processes
+    run: both answer /readyz 503, a shopper's message is refused (error, socket closed, not
+    accepted). After the restart both are ready again without being restarted, the shopper's
+    resend is accepted, and a desktop resuming after its last ack gets every message the
+    relays accepted, before and after, once each, in order."""
+    url = postgres.new_database()
+    env = {"MINICHAT_RELAY_KEY": Fernet.generate_key().decode()}
+    a = Relay(tmp_path / "a", ["--store", url, *NO_LIMITS], env)
+    b = Relay(tmp_path / "b", ["--store", url, *NO_LIMITS], env)
+    for r in (a, b):
+        r.data_dir.mkdir()
+    res = relay_cli(a.data_dir, "--store", url, "shops", "add", "ร้านทนทาน", env=env)
+    assert res.returncode == 0, res.stderr
+    shop = json.loads(res.stdout.strip().splitlines()[-1])
+    a.start()
+    b.start()
+
+    async def go() -> None:
+        desk, _ = await clients.desktop(a, shop["token"])
+        w, ww = await clients.widget(b, shop["shop_id"])
+        await _write(w, clients, range(10))
+        for _ in range(10):
+            await w.recv_type(p.Accepted, 20)
+        inbound = [await desk.recv_type(p.Inbound, 20) for _ in range(10)]
+        await desk.send(p.Ack(inbound[4].seq))
+        await desk.close()
+
+        await asyncio.get_running_loop().run_in_executor(None, postgres.stop, "immediate")
+        await _until_ready((a, b), 503)
+        await _write(w, clients, range(10, 11))
+        refused = await w.recv_type(p.Error, 20)
+        assert refused.code is p.ErrorCode.INTERNAL
+        with pytest.raises(websockets.ConnectionClosed):
+            await w.recv(20)
+        await w.close()
+
+        await asyncio.get_running_loop().run_in_executor(None, postgres.start)
+        await _until_ready((a, b), 200)
+        w, _ = await clients.widget(b, shop["shop_id"], session=ww.session)
+        await _write(w, clients, range(10, 11))
+        assert (await w.recv_type(p.Accepted, 20)).id == "m10"
+        desk, welcome = await clients.desktop(a, shop["token"], after=inbound[4].seq)
+        assert welcome.pending == 6
+        again = [await desk.recv_type(p.Inbound, 20) for _ in range(6)]
+        assert [f.message.id for f in again] == [f"m{i:02d}" for i in range(5, 11)]
+        assert [f.seq for f in again] == list(range(6, 12))
+        await desk.close()
+        await w.close()
+
+    try:
+        arun(go())
+    finally:
+        for r in (a, b):
+            if r.proc is not None:
+                r.stop()
+    for r in (a, b):
+        log = r.log()
+        assert "Traceback" not in log, log[-3000:]
+        # errors only about the database being away
+        for line in log.splitlines():
+            if " ERROR " in line:
+                assert "database" in line or "store" in line or "commit failed" in line, line
