@@ -314,6 +314,9 @@ class Hub:
                 link is not None
                 and link.cursor == items[0][0] - 1
                 and link.conn.backlog < DESKTOP_PAGE
+                # (on a shared store a transaction may have been split: another process's
+                # seqs can sit between ours, and only the table has them)
+                and items[-1][0] - items[0][0] == len(items) - 1
             ):
                 for _seq, text in items:  # the live path: no need to read back what we just wrote
                     link.conn.send(text)
