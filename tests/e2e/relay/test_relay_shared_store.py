@@ -443,3 +443,55 @@ def test_a_crash_and_restart_of_the_database_loses_nothing_acknowledged(
         for line in log.splitlines():
             if " ERROR " in line:
                 assert "database" in line or "store" in line or "commit failed" in line, line
+
+
+def test_many_shops_with_desktops_and_shoppers_on_both_processes_answer_every_message(
+    postgres: PostgresServer, relay_factory: Any, clients: Any, arun: Any
+) -> None:
+    """Six shops, their desktops on A or B, eight shoppers each spread over both processes,
+    twelve round trips each as fast as they go: the group commits of the two processes take
+    the shops' locks in every order (deadlock-free: a transaction that waits holds nothing)
+    and split around each other; every shopper gets every reply, in order."""
+    url = postgres.new_database()
+    env = {"MINICHAT_RELAY_KEY": Fernet.generate_key().decode()}
+    relays = [relay_factory("--store", url, *NO_LIMITS, env=env) for _ in range(2)]
+    shops = []
+    for i in range(6):
+        res = relay_cli(relays[0].data_dir, "--store", url, "shops", "add", f"ร้าน {i}", env=env)
+        assert res.returncode == 0, res.stderr
+        shops.append(json.loads(res.stdout.strip().splitlines()[-1]))
+    for r in relays:
+        r.start()
+
+    async def desktop(k: int, done: asyncio.Event) -> None:
+        desk, _ = await clients.desktop(relays[k % 2], shops[k]["token"])
+        while not done.is_set():
+            try:
+                f = await desk.recv(0.2)
+            except TimeoutError:
+                continue
+            if isinstance(f, p.Inbound):
+                reply = clients.text(f"re-{f.message.id}", "รับทราบ")
+                await desk.send(p.Send(f.conversation, reply))
+                await desk.send(p.Ack(f.seq))
+        await desk.close()
+
+    async def shopper(k: int) -> list[str]:
+        w, _ = await clients.widget(relays[(k // 6) % 2], shops[k % 6]["shop_id"])
+        got = []
+        for i in range(12):
+            await w.send(p.WidgetSend(clients.text(f"s{k}-{i:02d}", "ขอราคาหน่อย")))
+            got.append((await w.recv_type(p.WidgetMessage, 20)).item.message.id)
+        await w.close()
+        return got
+
+    async def go() -> None:
+        done = asyncio.Event()
+        desks = [asyncio.create_task(desktop(k, done)) for k in range(6)]
+        answers = await asyncio.gather(*(shopper(k) for k in range(48)))
+        done.set()
+        await asyncio.gather(*desks)
+        for k, got in enumerate(answers):
+            assert got == [f"re-s{k}-{i:02d}" for i in range(12)]
+
+    arun(go())
