@@ -711,29 +711,21 @@ class PgStore(Store):
         nxt, old = int(row[0]), int(row[1])
         new_ack = max(old, min(seq, nxt - 1))
         delivered: dict[str, list[str]] = {}
-        if new_ack > old:
+        if new_ack > old:  # one round trip: forget the stream rows, read what was delivered
             rows = self._x(
-                "DELETE FROM stream WHERE shop_id=%s AND seq<=%s RETURNING seq, conversation,"
-                " msg_id",
-                (shop_id, new_ack),
+                "WITH d AS (DELETE FROM stream WHERE shop_id=%(shop)s AND seq<=%(ack)s"
+                " RETURNING seq, conversation, msg_id),"
+                " u AS (UPDATE shops SET desktop_ack=%(ack)s WHERE id=%(shop)s)"
+                " SELECT seq, conversation, msg_id FROM d UNION ALL SELECT seq, conversation,"
+                " msg_id FROM history WHERE shop_id=%(shop)s AND seq>%(old)s AND seq<=%(ack)s",
+                {"shop": shop_id, "ack": new_ack, "old": old},
                 write=True,
                 shop=shop_id,
-            ).fetchall()
-            rows += self._x(
-                "SELECT seq, conversation, msg_id FROM history WHERE shop_id=%s AND seq>%s"
-                " AND seq<=%s",
-                (shop_id, old, new_ack),
             ).fetchall()
             rows.sort()
             for _, conv, msg_id in rows:
                 if msg_id is not None and conv is not None:
                     delivered.setdefault(conv, []).append(msg_id)
-            self._x(
-                "UPDATE shops SET desktop_ack=%s WHERE id=%s",
-                (new_ack, shop_id),
-                write=True,
-                shop=shop_id,
-            )
         return new_ack, delivered
 
     # ---- sessions
@@ -777,19 +769,6 @@ class PgStore(Store):
         ).fetchone()
         return [int(row[0]), int(row[1]), int(row[2])] if row else [1, 0, 0]
 
-    def _next_cseq(self, shop_id: str, conversation: str) -> int:
-        """The conversation's next cseq (its row locked until this transaction ends)."""
-        row = self._x(
-            "INSERT INTO conversations(shop_id, conversation, next_cseq, created_at)"
-            " VALUES(%s,%s,2,%s) ON CONFLICT(shop_id, conversation) DO UPDATE SET"
-            " next_cseq=conversations.next_cseq+1 RETURNING next_cseq-1",
-            (shop_id, conversation, time.time()),
-            write=True,
-            shop=shop_id,
-        ).fetchone()
-        assert row is not None  # (INSERT … RETURNING always returns the row)
-        return int(row[0])
-
     def find_message(
         self, shop_id: str, conversation: str, origin: p.Origin, msg_id: str
     ) -> int | None:
@@ -816,33 +795,46 @@ class PgStore(Store):
         to_desktop: bool = False,
     ) -> tuple[int, bool, int]:
         shop_id, conversation = key
-        existing = self.find_message(shop_id, conversation, origin, message.id)
-        if existing is not None:
-            return existing, False, 0
-        cseq = self._next_cseq(shop_id, conversation)  # conversation row first, then the shop
-        seq = self._next_seq(shop_id) if to_desktop else None
-        cur = self._x(
-            "INSERT INTO history(shop_id, conversation, cseq, origin, msg_id, message, status,"
-            " created_at, seq) VALUES(%s,%s,%s,%s,%s,%s,NULL,%s,%s) ON CONFLICT DO NOTHING",
-            (shop_id, conversation, cseq, origin.value, message.id, message_json, time.time(), seq),
+        # one round trip: the conversation's next cseq, the shop's next seq (when the desktop
+        # gets it) and the row; a message id already there takes none of them (given back)
+        row = self._x(
+            "WITH c AS (INSERT INTO conversations(shop_id, conversation, next_cseq, created_at)"
+            " VALUES(%(shop)s, %(conv)s, 2, %(now)s) ON CONFLICT(shop_id, conversation) DO UPDATE"
+            " SET next_cseq=conversations.next_cseq+1 RETURNING next_cseq-1 AS cseq),"
+            " s AS (UPDATE shops SET next_seq=next_seq+1 WHERE id=%(shop)s AND %(stream)s"
+            " RETURNING next_seq-1 AS seq)"
+            " INSERT INTO history(shop_id, conversation, cseq, origin, msg_id, message, status,"
+            " created_at, seq) SELECT %(shop)s, %(conv)s, c.cseq, %(origin)s, %(id)s, %(msg)s,"
+            " NULL, %(now)s, (SELECT seq FROM s) FROM c ON CONFLICT DO NOTHING"
+            " RETURNING cseq, seq",
+            {
+                "shop": shop_id,
+                "conv": conversation,
+                "now": time.time(),
+                "stream": to_desktop,
+                "origin": origin.value,
+                "id": message.id,
+                "msg": message_json,
+            },
+            write=True,
+            shop=shop_id,
+        ).fetchone()
+        if row is not None:
+            if to_desktop and row[1] is None:
+                raise NotFound(shop_id)
+            return int(row[0]), True, int(row[1] or 0)
+        if to_desktop:  # the id was there (a resend, or stored by another process meanwhile)
+            self._give_back_seq(shop_id)
+        self._x(
+            "UPDATE conversations SET next_cseq=next_cseq-1 WHERE shop_id=%s AND conversation=%s",
+            key,
             write=True,
             shop=shop_id,
         )
-        if cur.rowcount == 0:  # the same id stored by another process meanwhile
-            if seq is not None:
-                self._give_back_seq(shop_id)
-            self._x(
-                "UPDATE conversations SET next_cseq=next_cseq-1 WHERE shop_id=%s"
-                " AND conversation=%s",
-                key,
-                write=True,
-                shop=shop_id,
-            )
-            again = self.find_message(shop_id, conversation, origin, message.id)
-            if again is None:
-                raise StoreError(f"history of {conversation} is out of step; retry")
-            return again, False, 0
-        return cseq, True, seq or 0
+        again = self.find_message(shop_id, conversation, origin, message.id)
+        if again is None:
+            raise StoreError(f"history of {conversation} is out of step; retry")
+        return again, False, 0
 
     def history(
         self, shop_id: str, conversation: str, after: int, limit: int = p.MAX_HISTORY

@@ -495,3 +495,32 @@ def test_many_shops_with_desktops_and_shoppers_on_both_processes_answer_every_me
             assert got == [f"re-s{k}-{i:02d}" for i in range(12)]
 
     arun(go())
+
+
+def test_a_resent_message_takes_no_number_and_the_next_one_follows_without_a_gap(
+    postgres: PostgresServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """On the PostgreSQL store, a shopper message stored again (a resend) returns its first
+    cseq and takes no stream seq; the next message gets the very next cseq and seq, so the
+    desktop's stream has no hole; its ack reports what it delivered."""
+    from relay.store_pg import PgStore
+
+    monkeypatch.setenv("MINICHAT_RELAY_KEY", Fernet.generate_key().decode())
+    store = PgStore(postgres.new_database(), tmp_path)
+    shop_id, _ = store.add_shop("ร้านนับเลข")
+    conv = "widget:AbCdEfGhIjKlMnOp"
+
+    def add(msg_id: str) -> tuple[int, bool, int]:
+        msg = p.Message(msg_id, p.Text("ข้อความ"))
+        return store.add_shopper_message(shop_id, conv, msg, p.encode_obj(msg.to_obj()))
+
+    assert add("m1") == (1, True, 1)
+    store.commit()
+    assert add("m1") == (1, False, 0)
+    assert add("m2") == (2, True, 2)
+    store.commit()
+    assert [seq for seq, _ in store.stream_after(shop_id, 0)] == [1, 2]
+    assert store.ack_stream(shop_id, 2) == (2, {conv: ["m1", "m2"]})
+    store.commit()
+    assert store.pending_count(shop_id) == 0
+    store.close()
