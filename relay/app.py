@@ -26,6 +26,7 @@ from relay import protocol as p
 from relay.bodies import BodyIncomplete, BodyTooLarge, read_limited
 from relay.images import ImageRejected, check_image
 from relay.line_verify import endpoint_is_for, verify_line
+from relay.meta_hub import is_comment, is_meta
 from relay.metrics import CONTENT_TYPE
 from relay.protocol.connection import (
     HELLO_TIMEOUT,
@@ -477,7 +478,10 @@ def _conversation_ok(hub: Hub, shop_id: str, conversation: str) -> bool:
 async def _desktop_frame(hub: Hub, shop_id: str, link: DesktopLink, frame: p.DesktopFrame) -> None:
     conn = link.conn
     live = hub.live(shop_id)
-    if await hub.meta.desktop_frame(shop_id, conn, frame):  # Messenger / Instagram
+    if hub.store.shared:
+        if _meta_refused(conn, frame):
+            return
+    elif await hub.meta.desktop_frame(shop_id, conn, frame):  # Messenger / Instagram
         return
     if isinstance(frame, p.Ack):
         _, delivered = hub.store.ack_stream(shop_id, frame.seq)
@@ -559,6 +563,27 @@ async def _desktop_frame(hub: Hub, shop_id: str, link: DesktopLink, frame: p.Des
             conn.send_frame(p.LineQuota(q.month, q.used, q.limit, q.exceeded, 0, frame.ref))
     elif isinstance(frame, p.VerifyLine):
         _verify_line(hub, shop_id, conn, frame)
+
+
+def _meta_refused(conn: Conn, frame: p.DesktopFrame) -> bool:
+    """On a shared store, refuse Messenger / Instagram frames with an error the desktop shows
+    (the link stays up): they are not there yet (ADR 0010)."""
+    if isinstance(frame, p.SetMetaCredentials):
+        ref: str | None = frame.ref
+    elif isinstance(frame, p.Send) and (
+        is_meta(frame.conversation) or is_comment(frame.conversation)
+    ):
+        ref = frame.message.id
+    else:
+        return False
+    conn.send_frame(
+        p.Error(
+            p.ErrorCode.UNAVAILABLE,
+            "facebook/instagram: not available on this relay yet (several relay processes)",
+            ref,
+        )
+    )
+    return True
 
 
 def _verify_line(hub: Hub, shop_id: str, conn: Conn, frame: p.VerifyLine) -> None:
@@ -744,7 +769,8 @@ def make_app(hub: Hub) -> web.Application:
     app.router.add_get("/media/{media_id}", media_get)
     app.router.add_post("/desktop/media", desktop_upload)
     app.router.add_post("/line/{shop_id}/webhook", line_webhook)
-    meta_routes.add_routes(app, hub)
+    if not hub.store.shared:  # Messenger / Instagram: not on a shared store yet (ADR 0010)
+        meta_routes.add_routes(app, hub)
     app.router.add_get("/ws/desktop", desktop_ws)
     app.router.add_get("/ws/widget", widget_ws)
     if hub.config.demo_page:
