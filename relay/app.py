@@ -540,6 +540,8 @@ async def _desktop_frame(hub: Hub, shop_id: str, link: DesktopLink, frame: p.Des
         hub.store.set_widget_config(shop_id, frame.config)
         if frame.allowed_origins is not None:
             hub.store.set_origins(shop_id, frame.allowed_origins)
+        if hub.store.shared:  # widgets on the other processes: they read the shop's row
+            hub.store.notify({"k": "config", "s": shop_id})
         await hub.durable()
         text = p.encode(p.ConfigNotice(frame.config))
         for conns in live.widgets.values():

@@ -54,6 +54,7 @@ NO_LINE = "ร้านนี้ยังไม่ได้ตั้งค่า
 MAX_OUT_QUEUE = 2000  # frames waiting for a slow widget before we drop it
 DESKTOP_PAGE = 500
 WRITE_BATCH_BYTES = 64 * 1024  # one socket write carries up to this much of its queue
+REMOTE_DESKTOP_EVERY = 3  # watch_shops turns (seconds) between checks of desktops elsewhere
 LINE_TAKEOVER_EVERY = 5.0  # seconds between tries to take over another process's LINE sending
 
 
@@ -552,6 +553,11 @@ class Hub:
             live.desktop.conn.send(str(event["text"]))
         elif kind == "desktop":
             self._remote_desktop(shop_id, live, event)
+        elif kind == "config":
+            text = p.encode(p.ConfigNotice(self.store.shop(shop_id).widget_config))
+            for conns in live.widgets.values():
+                for c in conns:
+                    c.send(text)
 
     def _resync(self, seqs: dict[str, int]) -> None:
         """After the notifications were lost a while: send what was committed meanwhile."""
@@ -1043,16 +1049,31 @@ class Hub:
         ``minichat-relay shops …`` (another process), at once rather than at their next
         reconnect: 4001, so the desktop asks the owner for the new token."""
         version = self.store.data_version()
+        turns = 0
         while not self.closing:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._closed.wait(), every)
+            turns += 1
             try:
                 now = self.store.data_version()
                 if now != version:
                     version = now
                     self._close_stale_links()
+                if self.store.shared and turns % REMOTE_DESKTOP_EVERY == 0:
+                    self._check_remote_desktops()
             except StoreError as exc:
                 log.error("checking shop tokens failed: %s", exc)
+
+    def _check_remote_desktops(self) -> None:
+        """A desktop on another process that died (SIGKILL) sent no "left": its shop shows
+        away once the store no longer sees that process (its connection is gone)."""
+        for shop_id, live in self.shops.items():
+            if live.desktop is None and live.remote_presence is not None:
+                now = self.store.remote_desktop(shop_id)
+                if now != live.remote_presence:
+                    before = live.presence
+                    live.remote_presence = now
+                    self.presence_changed(shop_id, before)
 
     def _close_stale_links(self) -> None:
         for shop_id, live in self.shops.items():

@@ -100,8 +100,8 @@ def test_the_desktop_moves_to_the_other_process_after_kill_9_and_gets_everything
     cluster: Cluster, clients: Any, arun: Any
 ) -> None:
     """The desktop on A acknowledges 5 of 10 messages; A is killed with SIGKILL; the shopper
-    (on B) writes 5 more; the desktop, reconnected to B after its last ack, gets the 10 it
-    had not acknowledged, once each, in order."""
+    (on B) writes 5 more and sees the shop go away; the desktop, reconnected to B after its
+    last ack, gets the 10 it had not acknowledged, once each, in order."""
 
     async def go() -> None:
         desk, _ = await clients.desktop(cluster.a, cluster.token)
@@ -122,6 +122,8 @@ def test_the_desktop_moves_to_the_other_process_after_kill_9_and_gets_everything
         await _write(w, clients, range(10, 15))
         for _ in range(5):
             await w.recv_type(p.Accepted, 20)
+        # the desktop's process died without a word: the widget on B learns it is away
+        assert (await w.recv_type(p.PresenceNotice, 20)).state is p.Presence.AWAY
 
         desk, welcome = await clients.desktop(cluster.b, cluster.token, after=5)
         assert welcome.after == 5
@@ -160,8 +162,9 @@ def _pending(cluster: Cluster) -> int:
 def test_a_desktop_connecting_to_another_process_replaces_the_first_and_shoppers_see_it(
     cluster: Cluster, clients: Any, arun: Any
 ) -> None:
-    """A widget on B follows the presence of the desktop on A; a second desktop connection
-    on B closes the one on A (replaced, 4000), and the widget then follows the new one."""
+    """A widget on B follows the presence and the widget settings set by the desktop on A; a
+    second desktop connection on B closes the one on A (replaced, 4000), and the widget then
+    follows the new one."""
 
     async def go() -> None:
         first, _ = await clients.desktop(cluster.a, cluster.token)
@@ -169,6 +172,9 @@ def test_a_desktop_connecting_to_another_process_replaces_the_first_and_shoppers
         assert ww.presence is p.Presence.ONLINE
         await first.send(p.SetPresence(p.Presence.AWAY))
         assert (await w.recv_type(p.PresenceNotice, 20)).state is p.Presence.AWAY
+        await first.send(p.SetWidgetConfig("cfg-1", p.WidgetConfig(shop_name="ร้านใหม่")))
+        assert await first.recv_type(p.Ok, 20) == p.Ok("cfg-1")
+        assert (await w.recv_type(p.ConfigNotice, 20)).config.shop_name == "ร้านใหม่"
         second, _ = await clients.desktop(cluster.b, cluster.token)
         with pytest.raises(websockets.ConnectionClosed) as closed:
             while True:
