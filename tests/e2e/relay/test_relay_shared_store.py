@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import socket
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -557,3 +558,22 @@ def test_messenger_and_instagram_are_refused_on_a_shared_store_and_the_link_stay
         await w.close()
 
     arun(go())
+
+
+def test_a_store_url_the_relay_cannot_use_is_a_clear_error_without_the_password(
+    tmp_path: Path,
+) -> None:
+    """Not a PostgreSQL URL: a user error (exit 2) saying what to give. A database that does
+    not answer: an environment error (exit 1) naming it, without its password."""
+    res = relay_cli(tmp_path, "--store", "mysql://relay@127.0.0.1/relay", "shops", "list")
+    assert res.returncode == 2
+    assert "--store: 'mysql' is not a store this relay knows" in res.stderr
+    with socket.socket() as s:  # a port nobody listens on
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    url = f"postgresql://relay:hunter2-secret@127.0.0.1:{port}/relay"
+    res = relay_cli(tmp_path, "--store", url, "serve", "--port", "0")
+    assert res.returncode == 1
+    assert f"cannot reach the database postgresql://127.0.0.1:{port}/relay" in res.stderr
+    assert "hunter2" not in res.stderr + res.stdout
+    assert "Traceback" not in res.stderr
