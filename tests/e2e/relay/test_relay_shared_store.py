@@ -577,3 +577,40 @@ def test_a_store_url_the_relay_cannot_use_is_a_clear_error_without_the_password(
     assert f"cannot reach the database postgresql://127.0.0.1:{port}/relay" in res.stderr
     assert "hunter2" not in res.stderr + res.stdout
     assert "Traceback" not in res.stderr
+
+
+def test_the_other_process_takes_over_line_sending_after_kill_9_and_pushes_nothing_twice(
+    cluster: Cluster, clients: Any, line_api: Any, arun: Any
+) -> None:
+    """A, the shop's LINE sender, is killed with SIGKILL while LINE holds its push: B takes
+    the sender's lock (gone with A's connection), resends the stored request byte for byte
+    under the same retry key, LINE answers 409 (already accepted), and the desktop, moved to
+    B, gets one SENT. The shopper sees the message once."""
+    env = {**cluster.a.env, **line_env(SECRET, TOKEN)}
+    res = relay_cli(
+        cluster.a.data_dir, "--store", cluster.url, "shops", "line", cluster.shop_id, env=env
+    )
+    assert res.returncode == 0, res.stderr
+    line_api.hold_pushes = 1
+    push = "/v2/bot/message/push"
+
+    async def go() -> None:
+        loop = asyncio.get_running_loop()
+        desk, _ = await clients.desktop(cluster.a, cluster.token)
+        await desk.send(p.Send(LINE_CONV, clients.text("r1", "ส่งครั้งเดียว")))
+        assert (await desk.recv_type(p.Accepted, 20)).id == "r1"
+        await loop.run_in_executor(None, line_api.wait_for, push, 1)
+        await loop.run_in_executor(None, cluster.a.kill)
+        line_api.release()
+        await desk.close()
+        desk, _ = await clients.desktop(cluster.b, cluster.token)
+        receipt = await desk.recv_type(p.Receipt, 30)
+        assert (receipt.status, receipt.ids) == (p.ReceiptStatus.SENT, ("r1",))
+        await desk.close()
+
+    arun(go())
+    pushes = line_api.calls_to(push)
+    assert len(pushes) == 2
+    assert pushes[0]["retry_key"] == pushes[1]["retry_key"] is not None
+    assert pushes[0]["raw"] == pushes[1]["raw"]
+    assert line_api.delivered_texts() == ["ส่งครั้งเดียว"]
