@@ -680,24 +680,28 @@ class PgStore(Store):
     def mark_delivered(
         self, shop_id: str, conversation: str, after: int, up_to: int
     ) -> tuple[int, str] | None:
+        # one round trip: a seq is taken only when some message is newly covered (the rows
+        # cannot change meanwhile: the shop's lock is ours)
         where = (
-            " WHERE shop_id=%s AND conversation=%s AND origin='shop' AND cseq>%s AND cseq<=%s"
-            " AND rseq IS NULL AND msg_id NOT LIKE 'relay-%%'"
+            " WHERE shop_id=%(shop)s AND conversation=%(conv)s AND origin='shop'"
+            " AND cseq>%(after)s AND cseq<=%(up_to)s AND rseq IS NULL"
+            " AND msg_id NOT LIKE 'relay-%%'"
         )
-        args = (shop_id, conversation, after, up_to)
-        if self._x("SELECT 1 FROM history" + where + " LIMIT 1", args).fetchone() is None:
-            return None
-        seq = self._next_seq(shop_id)
         rows = self._x(
-            "UPDATE history SET rseq=%s" + where + " RETURNING cseq, msg_id",
-            (seq, *args),
+            f"WITH c AS (SELECT 1 FROM history{where} LIMIT 1),"
+            " s AS (UPDATE shops SET next_seq=next_seq+1 WHERE id=%(shop)s"
+            " AND EXISTS (SELECT 1 FROM c) RETURNING next_seq-1 AS seq)"
+            f" UPDATE history SET rseq=(SELECT seq FROM s){where}"
+            " AND EXISTS (SELECT 1 FROM s) RETURNING rseq, cseq, msg_id",
+            {"shop": shop_id, "conv": conversation, "after": after, "up_to": up_to},
             write=True,
             shop=shop_id,
         ).fetchall()
-        if not rows:  # another process marked them meanwhile
-            self._give_back_seq(shop_id)
+        if not rows:
             return None
-        return seq, delivered_receipt(seq, conversation, [str(r[1]) for r in sorted(rows)])
+        seq = int(rows[0][0])
+        ids = [str(r[2]) for r in sorted(rows, key=lambda r: int(r[1]))]
+        return seq, delivered_receipt(seq, conversation, ids)
 
     def ack_stream(self, shop_id: str, seq: int) -> tuple[int, dict[str, list[str]]]:
         row = self._x(
@@ -856,43 +860,23 @@ class PgStore(Store):
         return history_items(rows, acked, waiting)
 
     def widget_ack(self, shop_id: str, conversation: str, seq: int, *, read: bool) -> list[str]:
-        row = self._x(
-            "SELECT next_cseq, widget_ack, widget_read FROM conversations"
-            " WHERE shop_id=%s AND conversation=%s FOR UPDATE",
-            (shop_id, conversation),
+        # one round trip: move the ack (and the read mark), read the shop messages it covers
+        rows = self._x(
+            "WITH o AS (SELECT LEAST(%(seq)s, next_cseq-1) AS upto, CASE WHEN %(read)s"
+            " THEN widget_read ELSE widget_ack END AS old FROM conversations"
+            " WHERE shop_id=%(shop)s AND conversation=%(conv)s FOR UPDATE),"
+            " u AS (UPDATE conversations c SET widget_ack=GREATEST(c.widget_ack, o.upto),"
+            " widget_read=CASE WHEN %(read)s THEN GREATEST(c.widget_read, o.upto)"
+            " ELSE c.widget_read END FROM o WHERE c.shop_id=%(shop)s"
+            " AND c.conversation=%(conv)s AND o.upto>o.old)"
+            " SELECT h.msg_id FROM history h, o WHERE h.shop_id=%(shop)s"
+            " AND h.conversation=%(conv)s AND h.origin='shop' AND h.cseq>o.old"
+            " AND h.cseq<=o.upto ORDER BY h.cseq",
+            {"shop": shop_id, "conv": conversation, "seq": seq, "read": read},
             write=True,
             shop=shop_id,
-        ).fetchone()
-        if row is None:
-            return []
-        nxt, ack, was_read = int(row[0]), int(row[1]), int(row[2])
-        old = was_read if read else ack
-        seq = min(seq, nxt - 1)
-        if seq <= old:
-            return []
-        if read:
-            self._x(
-                "UPDATE conversations SET widget_read=%s, widget_ack=GREATEST(widget_ack, %s)"
-                " WHERE shop_id=%s AND conversation=%s",
-                (seq, seq, shop_id, conversation),
-                write=True,
-                shop=shop_id,
-            )
-        else:
-            self._x(
-                "UPDATE conversations SET widget_ack=%s WHERE shop_id=%s AND conversation=%s",
-                (seq, shop_id, conversation),
-                write=True,
-                shop=shop_id,
-            )
-        return [
-            str(r[0])
-            for r in self._x(
-                "SELECT msg_id FROM history WHERE shop_id=%s AND conversation=%s"
-                " AND origin='shop' AND cseq>%s AND cseq<=%s ORDER BY cseq",
-                (shop_id, conversation, old, seq),
-            ).fetchall()
-        ]
+        ).fetchall()
+        return [str(r[0]) for r in rows]
 
     def mark_shopper_messages(
         self,

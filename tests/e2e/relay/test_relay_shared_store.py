@@ -67,8 +67,9 @@ def test_a_desktop_on_one_process_and_a_shopper_on_the_other_talk_both_ways_in_o
     cluster: Cluster, clients: Any, arun: Any
 ) -> None:
     """Desktop on A, widget on B: 30 shopper messages reach the desktop in order with seqs
-    1..30, 30 replies reach the widget in order with their cseqs, and the desktop's ack turns
-    into "delivered" ticks on the widget."""
+    1..30, 30 replies reach the widget in order with their cseqs, the widget's ack and read
+    reach the desktop as receipts, and the desktop's ack turns into "delivered" ticks on the
+    widget."""
 
     async def go() -> None:
         desk, _ = await clients.desktop(cluster.a, cluster.token)
@@ -85,7 +86,19 @@ def test_a_desktop_on_one_process_and_a_shopper_on_the_other_talk_both_ways_in_o
         replies = [await w.recv_type(p.WidgetMessage, 20) for _ in range(30)]
         assert [r.item.message.id for r in replies] == [f"r{i:02d}" for i in range(30)]
         assert [r.item.seq for r in replies] == list(range(31, 61))
-        await desk.send(p.Ack(30))
+        # the widget (on B) has the replies up to 45, then reads them all: the desktop (on A)
+        # gets "delivered" for r00..r14, then "read" for all thirty
+        await w.send(p.Ack(45))
+        delivered = await desk.recv_type(p.Receipt, 20)
+        assert delivered.status is p.ReceiptStatus.DELIVERED
+        assert delivered.ids == tuple(f"r{i:02d}" for i in range(15))
+        await w.send(p.WidgetRead(60))
+        read = await desk.recv_type(p.Receipt, 20)
+        assert (read.status, read.ids) == (
+            p.ReceiptStatus.READ,
+            tuple(f"r{i:02d}" for i in range(30)),
+        )
+        await desk.send(p.Ack(read.seq))
         tick = await w.recv_type(p.WidgetReceipt, 20)
         assert tick.status is p.ReceiptStatus.DELIVERED
         got = set(tick.ids)
