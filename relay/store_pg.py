@@ -63,6 +63,7 @@ log = logging.getLogger(__name__)
 
 CHANNEL = "minichat_relay"  # the one NOTIFY channel; payloads say which shop and what
 MAX_PAYLOAD = 7900  # PostgreSQL refuses NOTIFY payloads of 8000 bytes or more
+LOCK_SHOP = "SELECT pg_advisory_xact_lock(1, hashtext(%s))"  # a shop's transaction lock
 WEBHOOK_LEASE = 30.0  # seconds a process has a claimed webhook body before another may take it
 
 _SCHEMA = """
@@ -227,6 +228,7 @@ class PgStore(Store):
         self._in_tx = False
         self._failed: str | None = None  # a write failed: the next commit must fail too
         self._tx_shops: set[str] = set()  # shops locked by the open transaction
+        self._notes: list[str] = []  # NOTIFY payloads for the next commit
         self._rows = 0
         self._line_locks: set[str] = set()
         try:
@@ -276,6 +278,7 @@ class PgStore(Store):
             self._failed = str(exc).strip().splitlines()[0] if str(exc).strip() else repr(exc)
         self._in_tx = False
         self._tx_shops.clear()
+        self._notes.clear()  # what they announce is rolled back
         conn = self._conn
         if conn is not None and not conn.closed:
             if isinstance(exc, psycopg.OperationalError) and conn.broken:
@@ -290,16 +293,28 @@ class PgStore(Store):
     ) -> psycopg.Cursor[Any]:
         """Run one statement (in the write transaction when ``write``, after taking the lock
         of ``shop``: see :meth:`_lock_shop`)."""
-        if shop is not None and shop not in self._tx_shops:
-            self._lock_shop(shop)
+        lock = shop is not None and shop not in self._tx_shops
+        if lock and self._tx_shops:
+            self._lock_shop(str(shop))  # a second shop: try, or commit first (see there)
+            lock = False
         db = self._db()
+        begin = write and not self._in_tx
         try:
-            if write and not self._in_tx:
-                db.execute("BEGIN")
-                self._in_tx = True
-            cur = db.execute(query, params)
+            if begin or lock:  # BEGIN, the first shop's lock and the statement: one round trip
+                with db.pipeline():
+                    if begin:
+                        db.execute("BEGIN")
+                    if lock:
+                        db.execute(LOCK_SHOP, ("shop:" + str(shop),))
+                    cur = db.execute(query, params)
+            else:
+                cur = db.execute(query, params)
         except psycopg.Error as exc:
             raise self._fail(exc) from exc
+        if begin:
+            self._in_tx = True
+        if lock:
+            self._tx_shops.add(str(shop))
         if write and cur.rowcount > 0:
             self._rows += cur.rowcount
         return cur
@@ -321,7 +336,7 @@ class PgStore(Store):
             except StoreError as exc:  # what the transaction held is lost: say so at the commit
                 self._failed = str(exc)
                 raise
-        self._x("SELECT pg_advisory_xact_lock(1, hashtext(%s))", key, write=True)
+        self._x(LOCK_SHOP, key, write=True)
         self._tx_shops.add(shop_id)
 
     def _w(self) -> Any:
@@ -340,10 +355,11 @@ class PgStore(Store):
 
     @property
     def dirty(self) -> bool:
-        return self._in_tx or self._failed is not None
+        return self._in_tx or self._failed is not None or bool(self._notes)
 
     def commit(self) -> None:
         failed, self._failed = self._failed, None
+        notes, self._notes = self._notes, []
         self._tx_shops.clear()
         if failed is not None:
             if self._in_tx:
@@ -351,14 +367,25 @@ class PgStore(Store):
                 with contextlib.suppress(psycopg.Error):
                     self._db().execute("ROLLBACK")
             raise StoreError(f"commit failed: an earlier write failed: {failed}")
-        if not self._in_tx:
+        if not self._in_tx and not notes:
             return
+        began, self._in_tx = self._in_tx, False
         try:
-            self._in_tx = False
-            self._db().execute("COMMIT")
+            db = self._db()
+            # one round trip: the notifications, delivered only if the COMMIT is
+            with db.pipeline():
+                if not began:
+                    db.execute("BEGIN")
+                for note in notes:
+                    db.execute("SELECT pg_notify(%s, %s)", (CHANNEL, note))
+                db.execute("COMMIT")
         except (psycopg.Error, StoreError) as exc:
-            if self._conn is not None and self._conn.broken:
-                self._conn.close()
+            conn = self._conn
+            if conn is not None and conn.broken:
+                conn.close()
+            elif conn is not None and not conn.closed:
+                with contextlib.suppress(psycopg.Error):
+                    conn.execute("ROLLBACK")
             raise StoreError(f"commit failed: {exc}") from exc
 
     def forget_caches(self) -> None:
@@ -379,7 +406,7 @@ class PgStore(Store):
         if len(payload.encode()) >= MAX_PAYLOAD:
             log.warning("event %s for shop %s too large to notify", event.get("k"), event.get("s"))
             return
-        self._x("SELECT pg_notify(%s, %s)", (CHANNEL, payload), write=True)
+        self._notes.append(payload)  # sent with the COMMIT (see commit)
 
     async def listen(self, on_event: Callable[[dict[str, Any]], None]) -> None:
         """Hand every other process's event to ``on_event`` until cancelled. After a lost
