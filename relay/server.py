@@ -560,11 +560,16 @@ class Hub:
                     c.send(text)
 
     def _resync(self, seqs: dict[str, int]) -> None:
-        """After the notifications were lost a while: send what was committed meanwhile."""
+        """After the notifications were lost a while: desktops get what was committed
+        meanwhile from the stream; widgets are closed (1001) and reconnect, and their history
+        after their last message brings what they missed."""
         for shop_id, live in self.shops.items():
             if shop_id in seqs:
                 live.committed_seq = max(live.committed_seq, int(seqs[shop_id]))
                 self.pump_desktop(shop_id)
+            for conns in live.widgets.values():
+                for c in conns:
+                    self.spawn(c.close(CloseCode.GOING_AWAY, b"relay store reconnected"))
 
     def _remote_message(self, shop_id: str, conversation: str, cseq: int) -> None:
         sid = conversation.split(":", 1)[1]

@@ -384,6 +384,13 @@ def test_kill_9_of_one_process_mid_traffic_moves_its_clients_to_the_other_losing
 # the store itself restarts
 
 
+def _listening_again(relay: Relay) -> bool:
+    return any(
+        "listening on postgresql" in line and line.endswith(" again")
+        for line in relay.log().splitlines()
+    )
+
+
 def _ready(relay: Relay) -> int:
     return httpx.get(f"{relay.url}/readyz", timeout=10).status_code
 
@@ -439,6 +446,12 @@ def test_a_crash_and_restart_of_the_database_loses_nothing_acknowledged(
 
         await asyncio.get_running_loop().run_in_executor(None, postgres.start)
         await _until_ready((a, b), 200)
+        # (each process listens again, and closes its widget sockets then: wait for that)
+        for _ in range(300):
+            if all(_listening_again(r) for r in (a, b)):
+                break
+            await asyncio.sleep(0.1)
+        assert all(_listening_again(r) for r in (a, b))
         w, _ = await clients.widget(b, shop["shop_id"], session=ww.session)
         await _write(w, clients, range(10, 11))
         assert (await w.recv_type(p.Accepted, 20)).id == "m10"
