@@ -229,6 +229,7 @@ class PgStore(Store):
         self._failed: str | None = None  # a write failed: the next commit must fail too
         self._tx_shops: set[str] = set()  # shops locked by the open transaction
         self._notes: list[str] = []  # NOTIFY payloads for the next commit
+        self._sessions: set[tuple[str, str]] = set()  # widget sessions known to exist
         self._rows = 0
         self._line_locks: set[str] = set()
         try:
@@ -389,7 +390,8 @@ class PgStore(Store):
             raise StoreError(f"commit failed: {exc}") from exc
 
     def forget_caches(self) -> None:
-        """Nothing is cached across transactions here."""
+        """Forget the widget sessions known to exist (nothing else is cached here)."""
+        self._sessions.clear()
 
     def close(self) -> None:
         with contextlib.suppress(StoreError):
@@ -775,9 +777,17 @@ class PgStore(Store):
         return sid, token
 
     def has_session(self, shop_id: str, sid: str) -> bool:
+        """Whether the widget session exists (a yes is remembered: a session is only removed
+        with its shop, or unused after 30 days)."""
+        if (shop_id, sid) in self._sessions:
+            return True
         row = self._x(
             "SELECT 1 FROM sessions WHERE shop_id=%s AND sid=%s", (shop_id, sid)
         ).fetchone()
+        if row is not None:
+            if len(self._sessions) > 100_000:
+                self._sessions.clear()
+            self._sessions.add((shop_id, sid))
         return row is not None
 
     def session(self, shop_id: str, token: str) -> str | None:
