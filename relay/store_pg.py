@@ -4,18 +4,20 @@
 Same calls as :class:`relay.storage.Store` (the server does not know which one it has), with
 what a second writer changes:
 
+- every write to a shop's rows first takes the shop's transaction lock (an advisory lock,
+  see :meth:`_lock_shop`: deadlock-free), held until COMMIT;
 - no write-behind counters: a stream seq comes from ``UPDATE shops SET next_seq=next_seq+1
-  … RETURNING``, whose row lock is held until COMMIT, so the seqs of one shop commit in the
-  order they were given and a reader that saw seq N committed has every seq below N too;
-  a conversation's cseq likewise from its ``conversations`` row (locked first, then the shop);
-- :meth:`notify` queues a NOTIFY in the open transaction (delivered only if it commits; the
+  … RETURNING`` under that lock, so the seqs of one shop commit in the order they were given
+  and a reader that saw seq N committed has every seq below N too; a conversation's cseq
+  likewise from its ``conversations`` row;
+- :meth:`notify` queues a NOTIFY sent with the COMMIT (delivered only if it commits; the
   payload names ids, the receiver reads the rows), :meth:`listen` hands other processes'
   notifications to the server;
 - one LINE sender per shop across processes: a session-level ``pg_try_advisory_lock``
   (released by the server, or by PostgreSQL when this process's connection dies).
 
 The connection is synchronous and in autocommit mode; a write opens a transaction
-(``BEGIN``) and :meth:`commit` ends it, as with SQLite. Any database error rolls the
+(``BEGIN``, pipelined with the first statement) and :meth:`commit` ends it, as with SQLite. Any database error rolls the
 transaction back and raises :class:`StoreError`; the next :meth:`commit` then raises too, so
 nothing written before the failure in the same transaction is acknowledged. A lost
 connection is opened again at the next call. Messenger / Instagram (relay/meta_store.py) are
