@@ -22,6 +22,7 @@ import argparse
 import asyncio
 import json
 import os
+import signal
 import subprocess
 import sys
 import tempfile
@@ -245,6 +246,8 @@ def main() -> None:
     from support.postgres import start_postgres
 
     key = Fernet.generate_key().decode()
+    # a SIGTERM (a timeout) still stops the PostgreSQL server below
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(1))
     pg = start_postgres()
     try:
         with tempfile.TemporaryDirectory() as tmp_name:
