@@ -20,9 +20,8 @@ The connection is synchronous and in autocommit mode; a write opens a transactio
 (``BEGIN``, pipelined with the first statement) and :meth:`commit` ends it, as with SQLite.
 Any database error rolls the transaction back and raises :class:`StoreError`; the next
 :meth:`commit` then raises too, so nothing written before the failure in the same transaction
-is acknowledged. A lost
-connection is opened again at the next call. Messenger / Instagram (relay/meta_store.py) are
-not on this store yet: :meth:`write` refuses.
+is acknowledged. A lost connection is opened again at the next call. Messenger / Instagram
+(relay/meta_store.py) are not on this store yet: :meth:`write` refuses.
 """
 
 from __future__ import annotations
