@@ -26,6 +26,7 @@ from relay import protocol as p
 from relay.bodies import BodyIncomplete, BodyTooLarge, read_limited
 from relay.images import ImageRejected, check_image
 from relay.line_verify import endpoint_is_for, verify_line
+from relay.meta_hub import is_comment, is_meta
 from relay.metrics import CONTENT_TYPE
 from relay.protocol.connection import (
     HELLO_TIMEOUT,
@@ -436,6 +437,7 @@ async def desktop_ws(request: web.Request) -> web.StreamResponse:
     conn.on_drain = lambda: hub.pump_desktop(shop.id)
     hub.pump_desktop(shop.id)
     hub.presence_changed(shop.id, before)
+    hub.desktop_moved(shop.id, hello.presence, connected=True)
     log.info("shop %s: desktop connected (protocol %d, resuming after %d)", shop.id, version, acked)
     if shop.line_configured:
         hub.wake_line(shop.id)
@@ -450,7 +452,9 @@ async def desktop_ws(request: web.Request) -> web.StreamResponse:
         if live.desktop is link:
             before = live.presence
             live.desktop = None
+            live.remote_presence = None
             hub.presence_changed(shop.id, before)
+            hub.desktop_moved(shop.id, None, connected=False)
             log.info("shop %s: desktop disconnected", shop.id)
     return ws
 
@@ -475,7 +479,10 @@ def _conversation_ok(hub: Hub, shop_id: str, conversation: str) -> bool:
 async def _desktop_frame(hub: Hub, shop_id: str, link: DesktopLink, frame: p.DesktopFrame) -> None:
     conn = link.conn
     live = hub.live(shop_id)
-    if await hub.meta.desktop_frame(shop_id, conn, frame):  # Messenger / Instagram
+    if hub.store.shared:
+        if _meta_refused(conn, frame):
+            return
+    elif await hub.meta.desktop_frame(shop_id, conn, frame):  # Messenger / Instagram
         return
     if isinstance(frame, p.Ack):
         _, delivered = hub.store.ack_stream(shop_id, frame.seq)
@@ -529,10 +536,13 @@ async def _desktop_frame(hub: Hub, shop_id: str, link: DesktopLink, frame: p.Des
         hub.store.set_presence(shop_id, frame.state)
         hub.commit_soon()
         hub.presence_changed(shop_id, before)
+        hub.desktop_moved(shop_id, frame.state, connected=False)
     elif isinstance(frame, p.SetWidgetConfig):
         hub.store.set_widget_config(shop_id, frame.config)
         if frame.allowed_origins is not None:
             hub.store.set_origins(shop_id, frame.allowed_origins)
+        if hub.store.shared:  # widgets on the other processes: they read the shop's row
+            hub.store.notify({"k": "config", "s": shop_id})
         await hub.durable()
         text = p.encode(p.ConfigNotice(frame.config))
         for conns in live.widgets.values():
@@ -556,6 +566,27 @@ async def _desktop_frame(hub: Hub, shop_id: str, link: DesktopLink, frame: p.Des
             conn.send_frame(p.LineQuota(q.month, q.used, q.limit, q.exceeded, 0, frame.ref))
     elif isinstance(frame, p.VerifyLine):
         _verify_line(hub, shop_id, conn, frame)
+
+
+def _meta_refused(conn: Conn, frame: p.DesktopFrame) -> bool:
+    """On a shared store, refuse Messenger / Instagram frames with an error the desktop shows
+    (the link stays up): they are not there yet (ADR 0010)."""
+    if isinstance(frame, p.SetMetaCredentials):
+        ref: str | None = frame.ref
+    elif isinstance(frame, p.Send) and (
+        is_meta(frame.conversation) or is_comment(frame.conversation)
+    ):
+        ref = frame.message.id
+    else:
+        return False
+    conn.send_frame(
+        p.Error(
+            p.ErrorCode.UNAVAILABLE,
+            "facebook/instagram: not available on this relay yet (several relay processes)",
+            ref,
+        )
+    )
+    return True
 
 
 def _verify_line(hub: Hub, shop_id: str, conn: Conn, frame: p.VerifyLine) -> None:
@@ -669,9 +700,8 @@ async def widget_ws(request: web.Request) -> web.StreamResponse:
                     hub.delivered_receipt(shop_id, conversation, had, frame.seq)
                 hub.commit_soon()
         elif isinstance(frame, p.WidgetTyping):
-            desk = live.desktop
-            if desk is not None and hub.typing_limit.allow(limit_key):
-                desk.conn.send_frame(p.ShopperTyping(conversation, frame.state))
+            if hub.typing_limit.allow(limit_key):
+                hub.to_desktop(shop_id, p.encode(p.ShopperTyping(conversation, frame.state)))
 
     try:
         await _frames(ws, conn, machine, handle)
@@ -711,12 +741,14 @@ async def _widget_send(
         )
     cseq, is_new, stored = hub.shopper_message(shop_id, conversation, message)
     accepted = p.encode(p.Accepted(message.id, None, cseq))
+    if is_new and hub.store.shared:  # the session's tabs on other processes read the row
+        hub.store.notify({"k": "msg", "s": shop_id, "c": conversation, "n": cseq})
     if is_new and len(hub.live(shop_id).widgets.get(sid, ())) > 1:
         echo = p.encode(p.WidgetMessage(p.HistoryItem(cseq, p.Origin.SHOPPER, stored)))
 
         def done() -> None:
             conn.send(accepted)
-            hub.to_session(shop_id, sid, echo, skip=conn)
+            hub.to_session(shop_id, sid, echo, skip=conn, remote=False)
 
         hub.after_commit(done)
     else:
@@ -740,7 +772,8 @@ def make_app(hub: Hub) -> web.Application:
     app.router.add_get("/media/{media_id}", media_get)
     app.router.add_post("/desktop/media", desktop_upload)
     app.router.add_post("/line/{shop_id}/webhook", line_webhook)
-    meta_routes.add_routes(app, hub)
+    if not hub.store.shared:  # Messenger / Instagram: not on a shared store yet (ADR 0010)
+        meta_routes.add_routes(app, hub)
     app.router.add_get("/ws/desktop", desktop_ws)
     app.router.add_get("/ws/widget", widget_ws)
     if hub.config.demo_page:
@@ -849,7 +882,11 @@ async def serve(
     hub.spawn(hub.webhook_worker())
     hub.spawn(hub.housekeeping())
     hub.spawn(hub.watch_shops())
-    hub.meta.start()
+    if store.shared:
+        hub.listen_to_others()
+        log.info("Messenger and Instagram are off: not on a shared store yet")
+    else:
+        hub.meta.start()
     for shop_id in store.line_shops_pending():
         hub.wake_line(shop_id)
     ready(Listening(host, port, metrics_port))

@@ -22,6 +22,12 @@ from relay.storage import LineCredentials, NotFound, Store, StoreError
 EXIT_OK, EXIT_ENV, EXIT_USER = 0, 1, 2
 
 ENV_METRICS_PORT = "MINICHAT_RELAY_METRICS_PORT"
+ENV_STORE = "MINICHAT_RELAY_STORE"
+STORE_HELP = (
+    "where the relay keeps its state: a postgresql://user@host:port/db URL shared by several "
+    f"relay processes, else the SQLite file in the data folder (default: ${ENV_STORE}, else "
+    "SQLite). Every process needs the same relay key ($MINICHAT_RELAY_KEY)"
+)
 ENV_LINE_SECRET = "MINICHAT_LINE_CHANNEL_SECRET"
 ENV_LINE_TOKEN = "MINICHAT_LINE_CHANNEL_TOKEN"
 ENV_META_SECRET = "MINICHAT_META_APP_SECRET"
@@ -61,6 +67,7 @@ def _parser() -> argparse.ArgumentParser:
         choices=["DEBUG", "INFO", "WARNING", "ERROR"],
         help="log level (logs go to stderr)",
     )
+    ap.add_argument("--store", default=os.environ.get(ENV_STORE) or None, help=STORE_HELP)
     sub = ap.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     s = sub.add_parser(
@@ -98,6 +105,8 @@ def _parser() -> argparse.ArgumentParser:
         action="store_true",
         help="stop when standard input closes (a relay started by an app, on a pipe, dies with it)",
     )
+    # (also after ``serve``; the subcommand's value wins only when given)
+    s.add_argument("--store", default=argparse.SUPPRESS, help=STORE_HELP)
     s.add_argument(
         "--trust-proxy",
         action="store_true",
@@ -173,7 +182,23 @@ def _meta_parser(ss: Any) -> None:
 
 
 def _open(args: argparse.Namespace) -> Store:
-    return Store(args.data_dir or default_data_dir())
+    data_dir = args.data_dir or default_data_dir()
+    url = args.store
+    if not url:
+        return Store(data_dir)
+    if not url.startswith(("postgresql://", "postgres://")):
+        raise UserError(
+            f"--store: {url.split('://', 1)[0]!r} is not a store this relay knows; give a"
+            " postgresql://user@host:port/database URL (or none, for SQLite)"
+        )
+    try:
+        from relay.store_pg import PgStore
+    except ImportError as exc:
+        raise UserError(
+            f"--store postgresql://…: psycopg is not installed ({exc});"
+            " pip install 'psycopg[binary]'"
+        ) from exc
+    return PgStore(url, data_dir)
 
 
 def _shop_json(shop: Any, store: Store) -> dict[str, Any]:
@@ -182,7 +207,7 @@ def _shop_json(shop: Any, store: Store) -> dict[str, Any]:
         "name": shop.name,
         "created_at": shop.created_at,
         "line_configured": shop.line_configured,
-        "meta_configured": MetaStore(store).configured(shop.id),
+        "meta_configured": not store.shared and MetaStore(store).configured(shop.id),
         "allowed_origins": list(shop.allowed_origins),
         "pending_for_desktop": store.pending_count(shop.id),
     }
@@ -350,7 +375,10 @@ def _serve(args: argparse.Namespace) -> int:
     )
     store = _open(args)
     log = logging.getLogger("relay")
-    log.info("sqlite %s, data in %s", sqlite3.sqlite_version, store.data_dir)
+    if store.shared:
+        log.info("store %s (shared), key in %s", getattr(store, "where", "?"), store.data_dir)
+    else:
+        log.info("sqlite %s, data in %s", sqlite3.sqlite_version, store.data_dir)
 
     def ready(at: Listening) -> None:
         shown = f"[{at.host}]" if ":" in at.host else at.host

@@ -56,6 +56,8 @@ NO_LINE = "ร้านนี้ยังไม่ได้ตั้งค่า
 MAX_OUT_QUEUE = 2000  # frames waiting for a slow widget before we drop it
 DESKTOP_PAGE = 500
 WRITE_BATCH_BYTES = 64 * 1024  # one socket write carries up to this much of its queue
+REMOTE_DESKTOP_EVERY = 3  # watch_shops turns (seconds) between checks of desktops elsewhere
+LINE_TAKEOVER_EVERY = 5.0  # seconds between tries to take over another process's LINE sending
 
 
 @dataclass
@@ -201,11 +203,13 @@ class ShopLive:
     loading_sent: dict[str, float] = field(default_factory=dict)
     line_wake: asyncio.Event = field(default_factory=asyncio.Event)
     line_task: asyncio.Task[None] | None = None
+    # the presence of the shop's desktop when another relay process holds it (shared store)
+    remote_presence: p.Presence | None = None
 
     @property
     def presence(self) -> p.Presence:
         if self.desktop is None:
-            return p.Presence.AWAY
+            return self.remote_presence or p.Presence.AWAY
         return self.desktop.presence
 
 
@@ -242,6 +246,7 @@ class Hub:
         self._commit_error: str | None = None  # the last commit's failure, until one succeeds
         self._not_ready: NotReady | None = None  # what /readyz last said (logged on change)
         self._closed = asyncio.Event()
+        self._listener: asyncio.Task[Any] | None = None
         self.public_url = config.public_url or ""
         self.meta = MetaHub(self)  # Messenger and Instagram (relay/meta_hub.py)
         # shoppers' names and pictures (relay/profiles.py)
@@ -253,6 +258,11 @@ class Hub:
         s = self.shops.get(shop_id)
         if s is None:
             s = self.shops[shop_id] = ShopLive()
+            if self.store.shared:  # its desktop may be on another process already
+                try:
+                    s.remote_presence = self.store.remote_desktop(shop_id)
+                except StoreError as exc:
+                    log.warning("shop %s: cannot read where its desktop is: %s", shop_id, exc)
         return s
 
     def _schedule_commit(self) -> None:
@@ -288,6 +298,9 @@ class Hub:
         waiters, self._commit_waiters = self._commit_waiters, []
         seqs, self._uncommitted_seq = self._uncommitted_seq, {}
         try:
+            if self.store.shared:  # the process holding the shop's desktop sends them too
+                for shop_id, items in seqs.items():
+                    self.store.notify({"k": "stream", "s": shop_id, "seq": items[-1][0]})
             self.store.commit()
             self._commit_error = None
         except StoreError as exc:
@@ -306,6 +319,9 @@ class Hub:
                 link is not None
                 and link.cursor == items[0][0] - 1
                 and link.conn.backlog < DESKTOP_PAGE
+                # (on a shared store a transaction may have been split: another process's
+                # seqs can sit between ours, and only the table has them)
+                and items[-1][0] - items[0][0] == len(items) - 1
             ):
                 for _seq, text in items:  # the live path: no need to read back what we just wrote
                     link.conn.send(text)
@@ -482,13 +498,119 @@ class Hub:
         else:
             text = p.encode_message_frame(cseq, message_json, origin=p.Origin.SHOP)
             sid = conversation.split(":", 1)[1]
-            self.after_commit(lambda: self.to_session(shop_id, sid, text))
+            if self.store.shared:  # widgets on other processes: they read the row
+                self.store.notify({"k": "msg", "s": shop_id, "c": conversation, "n": cseq})
+            self.after_commit(lambda: self.to_session(shop_id, sid, text, remote=False))
         return cseq, True
 
-    def to_session(self, shop_id: str, sid: str, text: str, skip: Conn | None = None) -> None:
+    def to_session(
+        self, shop_id: str, sid: str, text: str, skip: Conn | None = None, *, remote: bool = True
+    ) -> None:
+        """Send ``text`` to the widget session's sockets here and, with ``remote`` on a shared
+        store, on the other relay processes (small frames only: receipts, typing)."""
         for c in self.live(shop_id).widgets.get(sid, ()):
             if c is not skip:
                 c.send(text)
+        if remote and self.store.shared:
+            self._tell_others({"k": "frame", "s": shop_id, "sid": sid, "text": text})
+
+    def to_desktop(self, shop_id: str, text: str) -> None:
+        """Send an ephemeral frame (shopper typing) to the shop's desktop, wherever it is."""
+        desk = self.live(shop_id).desktop
+        if desk is not None:
+            desk.conn.send(text)
+        elif self.store.shared:
+            self._tell_others({"k": "desk", "s": shop_id, "text": text})
+
+    def _tell_others(self, event: dict[str, Any]) -> None:
+        try:
+            self.store.notify(event)
+        except StoreError as exc:
+            log.warning("cannot tell the other relay processes (%s): %s", event["k"], exc)
+            return
+        self.commit_soon()
+
+    # ---- other relay processes on the same store (relay/store_pg.py)
+
+    def listen_to_others(self) -> None:
+        """Route what the other relay processes on the shared store commit (until close)."""
+        self._listener = self.spawn(self.store.listen(self.on_remote))
+
+    def on_remote(self, event: dict[str, Any]) -> None:
+        """What another relay process committed or says: route it to our sockets."""
+        kind = event.get("k")
+        shop_id = str(event.get("s", ""))
+        live = self.shops.get(shop_id)
+        if kind == "resync":
+            self._resync(event.get("seqs") or {})
+        elif kind == "line":
+            if self.store.line_credentials(shop_id) is not None:
+                self.wake_line(shop_id)
+        elif live is None:
+            return  # no socket of this shop here
+        elif kind == "stream":
+            live.committed_seq = max(live.committed_seq, int(event["seq"]))
+            self.pump_desktop(shop_id)
+        elif kind == "msg":
+            self._remote_message(shop_id, str(event["c"]), int(event["n"]))
+        elif kind == "frame":
+            for c in live.widgets.get(str(event["sid"]), ()):
+                c.send(str(event["text"]))
+        elif kind == "desk" and live.desktop is not None:
+            live.desktop.conn.send(str(event["text"]))
+        elif kind == "desktop":
+            self._remote_desktop(shop_id, live, event)
+        elif kind == "config":
+            text = p.encode(p.ConfigNotice(self.store.shop(shop_id).widget_config))
+            for conns in live.widgets.values():
+                for c in conns:
+                    c.send(text)
+
+    def _resync(self, seqs: dict[str, int]) -> None:
+        """After the notifications were lost a while: desktops get what was committed
+        meanwhile from the stream; widgets are closed (1001) and reconnect, and their history
+        after their last message brings what they missed."""
+        for shop_id, live in self.shops.items():
+            if shop_id in seqs:
+                live.committed_seq = max(live.committed_seq, int(seqs[shop_id]))
+                self.pump_desktop(shop_id)
+            for conns in live.widgets.values():
+                for c in conns:
+                    self.spawn(c.close(CloseCode.GOING_AWAY, b"relay store reconnected"))
+
+    def _remote_message(self, shop_id: str, conversation: str, cseq: int) -> None:
+        sid = conversation.split(":", 1)[1]
+        if not self.live(shop_id).widgets.get(sid):
+            return
+        row = self.store.message_json(shop_id, conversation, cseq)
+        if row is not None:
+            text = p.encode_message_frame(cseq, row[1], origin=p.Origin(row[0]))
+            self.to_session(shop_id, sid, text, remote=False)
+
+    def _remote_desktop(self, shop_id: str, live: ShopLive, event: dict[str, Any]) -> None:
+        """The shop's desktop connected to (or left, or changed presence on) another process."""
+        before = live.presence
+        state = event.get("presence")
+        live.remote_presence = None if state is None else p.Presence(str(state))
+        if event.get("connected") and live.desktop is not None:
+            old = live.desktop
+            live.desktop = None
+            log.info("shop %s: the desktop connected to another relay process", shop_id)
+            close = old.conn.machine.replaced()
+            self.spawn(old.conn.close(close.code, close.reason.encode()))
+        self.presence_changed(shop_id, before)
+
+    def desktop_moved(self, shop_id: str, presence: p.Presence | None, connected: bool) -> None:
+        """Tell the other processes where the shop's desktop is (None: gone)."""
+        if self.store.shared:
+            try:
+                self.store.set_desktop(shop_id, presence)
+            except StoreError as exc:
+                log.warning("shop %s: cannot record where its desktop is: %s", shop_id, exc)
+            state = None if presence is None else presence.value
+            self._tell_others(
+                {"k": "desktop", "s": shop_id, "presence": state, "connected": connected}
+            )
 
     # ---- LINE sending
 
@@ -500,9 +622,25 @@ class Hub:
 
     async def _line_worker(self, shop_id: str) -> None:
         try:
-            await self._line_loop(shop_id)
+            while not await self._line_sender(shop_id):
+                # another relay process sends this shop's LINE messages; take over if it
+                # dies (its lock goes with its connection) while messages are waiting
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._closed.wait(), LINE_TAKEOVER_EVERY)
+                if self.closing or not self.store.line_pending(shop_id):
+                    return
         except StoreError as exc:
             log.error("shop %s: line sending paused: %s", shop_id, exc)
+
+    async def _line_sender(self, shop_id: str) -> bool:
+        """Send the shop's LINE outbox if this process may (False: another one does)."""
+        if not self.store.claim_line_sender(shop_id):
+            return False
+        try:
+            await self._line_loop(shop_id)
+        finally:
+            self.store.release_line_sender(shop_id)
+        return True
 
     async def _line_loop(self, shop_id: str) -> None:
         """Send the shop's LINE outbox in order, one request at a time.
@@ -515,6 +653,8 @@ class Hub:
         backoff = 1.0
         while not self.closing:
             live.line_wake.clear()
+            if not self.store.claim_line_sender(shop_id):
+                return  # the store connection was lost, and its lock with it: another sends
             batch = self.store.line_open_batch(shop_id)
             if batch is None:
                 items = self.store.line_unbatched(shop_id)
@@ -820,7 +960,12 @@ class Hub:
                     await asyncio.wait_for(self._closed.wait(), 5)
                 continue
             if not did:
-                await self._webhook_wake.wait()
+                # on a shared store, bodies whose process died are taken over when their
+                # lease ends: look again now and then
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(
+                        self._webhook_wake.wait(), 5 if self.store.shared else None
+                    )
 
     async def _process_webhook(self, shop_id: str, body: bytes) -> None:
         try:
@@ -916,16 +1061,31 @@ class Hub:
         ``minichat-relay shops …`` (another process), at once rather than at their next
         reconnect: 4001, so the desktop asks the owner for the new token."""
         version = self.store.data_version()
+        turns = 0
         while not self.closing:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._closed.wait(), every)
+            turns += 1
             try:
                 now = self.store.data_version()
                 if now != version:
                     version = now
                     self._close_stale_links()
+                if self.store.shared and turns % REMOTE_DESKTOP_EVERY == 0:
+                    self._check_remote_desktops()
             except StoreError as exc:
                 log.error("checking shop tokens failed: %s", exc)
+
+    def _check_remote_desktops(self) -> None:
+        """A desktop on another process that died (SIGKILL) sent no "left": its shop shows
+        away once the store no longer sees that process (its connection is gone)."""
+        for shop_id, live in self.shops.items():
+            if live.desktop is None and live.remote_presence is not None:
+                now = self.store.remote_desktop(shop_id)
+                if now != live.remote_presence:
+                    before = live.presence
+                    live.remote_presence = now
+                    self.presence_changed(shop_id, before)
 
     def _close_stale_links(self) -> None:
         for shop_id, live in self.shops.items():
@@ -950,6 +1110,8 @@ class Hub:
         self._closed.set()
         self._webhook_wake.set()
         self.meta.stop()
+        if self._listener is not None:
+            self._listener.cancel()
         for live in self.shops.values():
             live.line_wake.set()
         conns: list[Conn] = []

@@ -23,7 +23,7 @@ import secrets
 import sqlite3
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -290,7 +290,12 @@ def _load_key(data_dir: Path) -> Fernet:
 
 
 class Store:
-    """All durable state of one relay. Not thread-safe: one owner thread."""
+    """All durable state of one relay. Not thread-safe: one owner thread.
+
+    The one relay process on a SQLite file; :class:`relay.store_pg.PgStore` has the same
+    calls for several processes on one PostgreSQL database (``shared``)."""
+
+    shared = False  # other relay processes write the same state (see notify / listen)
 
     def __init__(self, data_dir: Path) -> None:
         self.data_dir = data_dir
@@ -430,6 +435,28 @@ class Store:
             self.db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
         self.db.close()
 
+    # ---- other relay processes (none on SQLite; see relay/store_pg.py)
+
+    def notify(self, event: dict[str, Any]) -> None:
+        """Tell the other relay processes ``event`` once the open transaction commits."""
+
+    async def listen(self, on_event: Callable[[dict[str, Any]], None]) -> None:
+        """Hand other processes' events to ``on_event`` until cancelled (never, here)."""
+
+    def set_desktop(self, shop_id: str, presence: p.Presence | None) -> None:
+        """Where the shop's desktop is, for the other processes (none here)."""
+
+    def remote_desktop(self, shop_id: str) -> p.Presence | None:
+        """The presence of the shop's desktop on another relay process (never, here)."""
+        return None
+
+    def claim_line_sender(self, shop_id: str) -> bool:
+        """Whether this process may send the shop's LINE outbox (always: the only one)."""
+        return True
+
+    def release_line_sender(self, shop_id: str) -> None:
+        """Let another process send the shop's LINE outbox."""
+
     # ---- shops
 
     def add_shop(self, name: str) -> tuple[str, str]:
@@ -492,17 +519,7 @@ class Store:
         ).fetchone()
         if row is None:
             raise NotFound(shop_id)
-        config = p.WidgetConfig.from_obj(json.loads(row[3])) if row[3] else p.WidgetConfig()
-        return Shop(
-            id=row[0],
-            name=row[1],
-            created_at=row[2],
-            widget_config=config,
-            allowed_origins=tuple(json.loads(row[4])),
-            line_configured=bool(row[5]),
-            desktop_ack=row[6],
-            presence=p.Presence(row[7]),
-        )
+        return shop_from_row(row)
 
     def shops(self) -> list[Shop]:
         ids = [r[0] for r in self.db.execute("SELECT id FROM shops ORDER BY created_at, id")]
@@ -659,26 +676,17 @@ class Store:
             " WHERE shop_id=? AND rseq>? ORDER BY 1, 2 LIMIT ?",
             (shop_id, after, shop_id, after, shop_id, after, limit),
         ).fetchall()
-        out: list[tuple[int, str]] = []
-        receipt: list[str] = []  # ids of the receipt being gathered (rows of one rseq)
-        for i, (seq, cseq, a, b) in enumerate(rows):
-            if not cseq:
-                out.append((seq, a if b is None else stream_message(seq, a, b)))
-                continue
-            receipt.append(b)
-            if i + 1 < len(rows) and rows[i + 1][0] == seq:
-                continue
-            if i + 1 == len(rows) == limit:  # the LIMIT may have cut this receipt: read it all
-                receipt = [
-                    str(r[0])
-                    for r in self.db.execute(
-                        "SELECT msg_id FROM history WHERE shop_id=? AND rseq=? ORDER BY cseq",
-                        (shop_id, seq),
-                    )
-                ]
-            out.append((seq, delivered_receipt(seq, a, receipt)))
-            receipt = []
-        return out
+
+        def whole_receipt(seq: int) -> list[str]:
+            return [
+                str(r[0])
+                for r in self.db.execute(
+                    "SELECT msg_id FROM history WHERE shop_id=? AND rseq=? ORDER BY cseq",
+                    (shop_id, seq),
+                )
+            ]
+
+        return stream_items(rows, limit, whole_receipt)
 
     def mark_delivered(
         self, shop_id: str, conversation: str, after: int, up_to: int
@@ -796,6 +804,14 @@ class Store:
         ).fetchone()
         return None if row is None else int(row[0])
 
+    def message_json(self, shop_id: str, conversation: str, cseq: int) -> tuple[str, str] | None:
+        """(origin, the message's stored JSON) of one history row, if it is there."""
+        row = self.db.execute(
+            "SELECT origin, message FROM history WHERE shop_id=? AND conversation=? AND cseq=?",
+            (shop_id, conversation, cseq),
+        ).fetchone()
+        return None if row is None else (str(row[0]), str(row[1]))
+
     def add_history(
         self,
         shop_id: str,
@@ -885,17 +901,7 @@ class Store:
                 (shop_id, conversation),
             )
         }
-        out = []
-        for cseq, origin, message, status, seq in reversed(rows):
-            o = p.Origin(origin)
-            kinds = p.SHOPPER_KINDS if o is p.Origin.SHOPPER else p.SHOP_KINDS
-            msg = p.Message.from_obj(json.loads(message), kinds)
-            state = p.ReceiptStatus(status) if status else None
-            unacked = seq is not None and seq > acked
-            if o is p.Origin.SHOPPER and state is None and not unacked and msg.id not in waiting:
-                state = p.ReceiptStatus.DELIVERED
-            out.append(p.HistoryItem(int(cseq), o, msg, state))
-        return out
+        return history_items(rows, acked, waiting)
 
     def conversation_state(self, shop_id: str, conversation: str) -> tuple[int, int]:
         """(widget_ack, widget_read) of a conversation."""
@@ -1040,6 +1046,11 @@ class Store:
                 (shop_id, limit),
             )
         ]
+
+    def line_pending(self, shop_id: str) -> bool:
+        """Whether the shop has LINE messages not answered for good by LINE."""
+        row = self.db.execute("SELECT 1 FROM line_outbox WHERE shop_id=? LIMIT 1", (shop_id,))
+        return row.fetchone() is not None
 
     def line_shops_pending(self) -> list[str]:
         return [str(r[0]) for r in self.db.execute("SELECT DISTINCT shop_id FROM line_outbox")]
@@ -1234,6 +1245,63 @@ class Store:
             (now - 30 * 86400,),
         )
         self.commit()
+
+
+def shop_from_row(row: Any) -> Shop:
+    """A :class:`Shop` from (id, name, created_at, widget_config, allowed_origins,
+    line configured, desktop_ack, presence)."""
+    config = p.WidgetConfig.from_obj(json.loads(row[3])) if row[3] else p.WidgetConfig()
+    return Shop(
+        id=row[0],
+        name=row[1],
+        created_at=row[2],
+        widget_config=config,
+        allowed_origins=tuple(json.loads(row[4])),
+        line_configured=bool(row[5]),
+        desktop_ack=int(row[6]),
+        presence=p.Presence(row[7]),
+    )
+
+
+def stream_items(
+    rows: list[Any], limit: int, whole_receipt: Callable[[int], list[str]]
+) -> list[tuple[int, str]]:
+    """Stream items from the rows of :meth:`Store.stream_after`'s query (seq, 0 or the cseq
+    of a receipt row, frame or conversation, NULL or message or msg_id), in order: a stream
+    row as stored, a shopper message framed from its history row, the rows of one rseq as one
+    "delivered" receipt (``whole_receipt(seq)`` reads one the LIMIT cut)."""
+    out: list[tuple[int, str]] = []
+    receipt: list[str] = []  # ids of the receipt being gathered (rows of one rseq)
+    for i, (seq, cseq, a, b) in enumerate(rows):
+        if not cseq:
+            out.append((int(seq), a if b is None else stream_message(seq, a, b)))
+            continue
+        receipt.append(b)
+        if i + 1 < len(rows) and rows[i + 1][0] == seq:
+            continue
+        if i + 1 == len(rows) == limit:  # the LIMIT may have cut this receipt: read it all
+            receipt = whole_receipt(seq)
+        out.append((int(seq), delivered_receipt(seq, a, receipt)))
+        receipt = []
+    return out
+
+
+def history_items(rows: list[Any], acked: int, waiting: set[str]) -> list[p.HistoryItem]:
+    """History items, oldest first, from rows (cseq, origin, message, status, seq) newest
+    first. "delivered" is not stored: a shopper message is delivered once the desktop acked
+    its seq (``acked``), or, stored before schema 3, its stream row is gone (``waiting``: the
+    ids still there); "read" is stored."""
+    out = []
+    for cseq, origin, message, status, seq in reversed(rows):
+        o = p.Origin(origin)
+        kinds = p.SHOPPER_KINDS if o is p.Origin.SHOPPER else p.SHOP_KINDS
+        msg = p.Message.from_obj(json.loads(message), kinds)
+        state = p.ReceiptStatus(status) if status else None
+        unacked = seq is not None and seq > acked
+        if o is p.Origin.SHOPPER and state is None and not unacked and msg.id not in waiting:
+            state = p.ReceiptStatus.DELIVERED
+        out.append(p.HistoryItem(int(cseq), o, msg, state))
+    return out
 
 
 def stream_message(seq: int, conversation: str, message_json: str) -> str:

@@ -6,6 +6,7 @@ import asyncio
 from typing import Any
 
 import websockets
+from support.steady_shopper import steady_shopper
 
 from relay import protocol as p
 
@@ -57,30 +58,14 @@ def test_kill_9_mid_traffic_loses_nothing_and_duplicates_nothing(
                     if desk is not None:
                         await desk.ws.close()
 
-        async def shopper(n: int) -> None:
-            i = 0
-            session: str | None = None
-            while i < PER_WIDGET:
-                w = None
-                try:
-                    w, ww = await clients.widget(r, shop_relay.shop_id, session=session)
-                    session = sessions[n] = ww.session
-                    while i < PER_WIDGET:
-                        msg_id = f"m-{n}-{i:03d}"
-                        await w.send(p.WidgetSend(clients.text(msg_id, f"ข้อความ {i}")))
-                        while True:
-                            f = await w.recv(3)
-                            if isinstance(f, p.Accepted) and f.id == msg_id:
-                                break
-                        i += 1
-                except (OSError, websockets.ConnectionClosed, TimeoutError, AssertionError):
-                    await asyncio.sleep(0.1)
-                finally:
-                    if w is not None:
-                        await w.ws.close()
+        def connect(session: str | None) -> Any:
+            return clients.widget(r, shop_relay.shop_id, session=session)
 
         desk_task = asyncio.create_task(desktop_loop())
-        shoppers = [asyncio.create_task(shopper(n)) for n in range(WIDGETS)]
+        shoppers = [
+            asyncio.create_task(steady_shopper(connect, n, PER_WIDGET, sessions))
+            for n in range(WIDGETS)
+        ]
         # let traffic flow, then pull the plug
         while len(received) < WIDGETS * PER_WIDGET // 3:
             await asyncio.sleep(0.02)
