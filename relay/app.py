@@ -503,6 +503,26 @@ def _desktop_ack(hub: Hub, shop_id: str, seq: int) -> None:
     hub.commit_soon()
 
 
+def _desktop_ack_in_commit(hub: Hub, shop_id: str, conn: Conn, seq: int) -> None:
+    """A riding ack, applied once per commit with the highest one (a busy desktop sends one
+    in every reply), inside the same commit as the replies that carried it: nothing can tell
+    it from an ack applied at once, and it costs one pass over the stream, not one per send."""
+    if not isinstance(conn, RidingConn):
+        _desktop_ack(hub, shop_id, seq)
+        return
+    if conn.riding_ack is None:
+
+        def apply() -> None:
+            seq, conn.riding_ack = conn.riding_ack or 0, None
+            try:
+                _desktop_ack(hub, shop_id, seq)
+            except NotFound:
+                pass  # the shop was removed meanwhile; its sockets are closing
+
+        hub.before_commit(apply)
+    conn.riding_ack = max(seq, conn.riding_ack or 0)
+
+
 def _delivered_receipts(hub: Hub, shop_id: str, delivered: dict[str, list[str]]) -> None:
     """The desktop has these shopper messages: tell the widgets (ticks)."""
     for conv, ids in delivered.items():
@@ -531,9 +551,9 @@ def _conversation_ok(hub: Hub, shop_id: str, conversation: str) -> bool:
 async def _desktop_frame(hub: Hub, shop_id: str, link: DesktopLink, frame: p.DesktopFrame) -> None:
     conn = link.conn
     live = hub.live(shop_id)
-    if isinstance(frame, p.Send) and frame.ack is not None:  # a riding ack goes first
+    if isinstance(frame, p.Send) and frame.ack is not None:  # a riding ack
         conn.machine.acked = max(conn.machine.acked, frame.ack)
-        _desktop_ack(hub, shop_id, frame.ack)
+        _desktop_ack_in_commit(hub, shop_id, conn, frame.ack)
     if await hub.meta.desktop_frame(shop_id, conn, frame):  # Messenger / Instagram
         return
     if isinstance(frame, p.Ack):

@@ -12,6 +12,10 @@ set (the peer offered ``ride`` in its hello and the relay granted it in its welc
   next frame to the same socket (the reply that follows, the next stream item) instead of
   going alone; when nothing comes in time they go together in one message.
 
+  Held notices go ahead of the frames of the turn that carries them. They name messages by
+  id and hold no position, so this never reorders messages or stream items, which keep the
+  order they were queued in.
+
 Everything held or packed was already committed: riding changes when a notice arrives, never
 whether it is true. A socket that closes while a notice is held loses it as it would lose a
 queued frame; both peers recover as after any drop (the sender offers unaccepted messages
@@ -33,27 +37,22 @@ PACK_CHARS = 64 * 1024
 
 
 class RidingConn(Conn):
-    """A socket whose frames may ride on each other once :attr:`ride` is set."""
+    """A socket whose frames may ride on each other once :meth:`start_riding` was called.
+
+    Packing happens in the socket's writer, which wakes once the loop turn that queued
+    frames is over: what the turn queued is all there, and no extra turn is spent."""
 
     ride = False  # set by :meth:`start_riding` after the welcome, when the feature was granted
     packed = 0  # frames that went as riders (for tests and figures)
+    riding_ack: int | None = None  # desktop: the highest ack that rode in, applied at commit
 
     def start_riding(self) -> None:
-        """From now on frames ride on each other (call after the welcome went out alone)."""
-        self._turn: list[str] = []  # frames queued in this loop turn
+        """From now on frames ride on each other. Frames queued before (the welcome) still go
+        first and alone."""
+        self._alone = len(self._q)  # at the head of the queue: sent unpacked
         self._held: list[str] = []  # notices waiting for a carrier
-        self._turn_scheduled = False
         self._timer: asyncio.TimerHandle | None = None
         self.ride = True
-
-    def send(self, text: str) -> None:
-        if not self.ride:
-            super().send(text)
-            return
-        self._turn.append(text)
-        if not self._turn_scheduled:
-            self._turn_scheduled = True
-            asyncio.get_running_loop().call_soon(self._flush)
 
     def hold(self, text: str, delay: float) -> None:
         """Send ``text`` on the next frame to this socket, or alone after ``delay`` seconds."""
@@ -62,22 +61,36 @@ class RidingConn(Conn):
             return
         self._held.append(text)
         if self._timer is None:
-            self._timer = asyncio.get_running_loop().call_later(delay, self._flush)
+            self._timer = asyncio.get_running_loop().call_later(delay, self._release)
 
     @property
     def backlog(self) -> int:
-        if not self.ride:
-            return super().backlog
-        return super().backlog + len(self._turn) + len(self._held)
+        return super().backlog + (len(self._held) if self.ride else 0)
 
-    def _flush(self) -> None:
-        """Send what is held and what this turn queued, packed into as few messages as the
-        limits allow (riders before their carrier, in the order they were queued)."""
-        self._turn_scheduled = False
+    def _release(self) -> None:
+        """The hold is over and no frame came to ride on: the notices go (together)."""
+        self._timer = None
+        held, self._held = self._held, []
+        for text in held:
+            super().send(text)
+
+    async def _write_some(self) -> None:
+        if self.ride and (self._alone or self._held or len(self._q) > 1):
+            self._pack()
+        await super()._write_some()
+
+    def _pack(self) -> None:
+        """Turn the queue (after any frames that go alone) and the held notices into as few
+        messages as the limits allow: riders before their carrier, in the order queued, the
+        held notices first."""
         if self._timer is not None:
             self._timer.cancel()
             self._timer = None
-        frames, self._held, self._turn = self._held + self._turn, [], []
+        alone = [self._q.popleft() for _ in range(min(self._alone, len(self._q)))]
+        self._alone = 0
+        frames, self._held = self._held + list(self._q), []
+        self._q.clear()
+        self._q.extend(alone)
         chunk: list[str] = []
         size = 0
         for text in frames:
@@ -91,11 +104,11 @@ class RidingConn(Conn):
 
     def _emit(self, chunk: list[str]) -> None:
         self.packed += len(chunk) - 1
-        super().send(p.with_riders(chunk[-1], chunk[:-1]))
+        self._q.append(p.with_riders(chunk[-1], chunk[:-1]))
 
     async def close(self, code: int = 1001, message: bytes = b"") -> None:
-        if self.ride and (self._held or self._turn):
-            self._flush()  # what was held goes before the close frame
+        if self.ride and self._held:
+            self._release()  # what was held goes before the close frame
         await super().close(code, message)
 
     def stop(self) -> None:

@@ -231,6 +231,7 @@ class Hub:
         )
         self._commit_scheduled = False
         self._after_commit: list[Callable[[], None]] = []
+        self._before_commit: list[Callable[[], None]] = []
         self._commit_waiters: list[asyncio.Future[None]] = []
         self._uncommitted_seq: dict[str, list[tuple[int, str]]] = {}
         self._webhook_wake = asyncio.Event()
@@ -264,6 +265,12 @@ class Hub:
         """Commit what was written in this loop turn (nobody waits for it)."""
         self._schedule_commit()
 
+    def before_commit(self, fn: Callable[[], None]) -> None:
+        """Run ``fn`` just before the next COMMIT, in it: what it writes and the callbacks it
+        registers join that commit (riding acks applied once per commit: ADR 0010)."""
+        self._before_commit.append(fn)
+        self._schedule_commit()
+
     def after_commit(self, fn: Callable[[], None]) -> None:
         """Run ``fn`` once everything written so far is committed (in registration order)."""
         self._after_commit.append(fn)
@@ -280,6 +287,12 @@ class Hub:
 
     def _commit(self) -> None:
         self._commit_scheduled = False
+        hooks, self._before_commit = self._before_commit, []
+        for hook in hooks:
+            try:
+                hook()
+            except Exception:
+                log.exception("before-commit hook failed")
         callbacks, self._after_commit = self._after_commit, []
         waiters, self._commit_waiters = self._commit_waiters, []
         seqs, self._uncommitted_seq = self._uncommitted_seq, {}
