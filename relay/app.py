@@ -514,10 +514,8 @@ def _desktop_ack_in_commit(hub: Hub, shop_id: str, conn: Conn, seq: int) -> None
 
         def apply() -> None:
             seq, conn.riding_ack = conn.riding_ack or 0, None
-            try:
+            with contextlib.suppress(NotFound):  # the shop was removed: its sockets close
                 _desktop_ack(hub, shop_id, seq)
-            except NotFound:
-                pass  # the shop was removed meanwhile; its sockets are closing
 
         hub.before_commit(apply)
     conn.riding_ack = max(seq, conn.riding_ack or 0)
