@@ -39,20 +39,28 @@ PACK_CHARS = 64 * 1024
 class RidingConn(Conn):
     """A socket whose frames may ride on each other once :meth:`start_riding` was called.
 
-    Packing happens in the socket's writer, which wakes once the loop turn that queued
-    frames is over: what the turn queued is all there, and no extra turn is spent."""
+    Frames sent in a turn are kept aside and packed when the socket's writer wakes, once the
+    turn is over (:meth:`~relay.server.Conn._before_write`): no extra turn is spent, and what
+    is in the write queue is final (never packed twice)."""
 
     ride = False  # set by :meth:`start_riding` after the welcome, when the feature was granted
     packed = 0  # frames that went as riders (for tests and figures)
     riding_ack: int | None = None  # desktop: the highest ack that rode in, applied at commit
 
     def start_riding(self) -> None:
-        """From now on frames ride on each other. Frames queued before (the welcome) still go
+        """From now on frames ride on each other. What is queued already (the welcome) goes
         first and alone."""
-        self._alone = len(self._q)  # at the head of the queue: sent unpacked
+        self._turn: list[str] = []  # frames sent since the writer last woke
         self._held: list[str] = []  # notices waiting for a carrier
         self._timer: asyncio.TimerHandle | None = None
         self.ride = True
+
+    def send(self, text: str) -> None:
+        if not self.ride:
+            super().send(text)
+        elif not self.ws.closed:
+            self._turn.append(text)
+            self._wake.set()
 
     def hold(self, text: str, delay: float) -> None:
         """Send ``text`` on the next frame to this socket, or alone after ``delay`` seconds."""
@@ -65,32 +73,26 @@ class RidingConn(Conn):
 
     @property
     def backlog(self) -> int:
-        return super().backlog + (len(self._held) if self.ride else 0)
+        if not self.ride:
+            return super().backlog
+        return super().backlog + len(self._turn) + len(self._held)
 
     def _release(self) -> None:
         """The hold is over and no frame came to ride on: the notices go (together)."""
         self._timer = None
-        held, self._held = self._held, []
-        for text in held:
-            super().send(text)
+        self._wake.set()
 
-    async def _write_some(self) -> None:
-        if self.ride and (self._alone or self._held or len(self._q) > 1):
-            self._pack()
-        await super()._write_some()
-
-    def _pack(self) -> None:
-        """Turn the queue (after any frames that go alone) and the held notices into as few
-        messages as the limits allow: riders before their carrier, in the order queued, the
-        held notices first."""
+    def _before_write(self) -> None:
+        """Queue the held notices and the frames of the turn, packed into as few messages as
+        the limits allow: riders before their carrier, in the order sent, held notices first."""
+        if not self.ride:
+            return
+        if not self._turn and not (self._held and self._timer is None):
+            return  # nothing sent and no hold ran out: held notices wait for a carrier
         if self._timer is not None:
             self._timer.cancel()
             self._timer = None
-        alone = [self._q.popleft() for _ in range(min(self._alone, len(self._q)))]
-        self._alone = 0
-        frames, self._held = self._held + list(self._q), []
-        self._q.clear()
-        self._q.extend(alone)
+        frames, self._held, self._turn = self._held + self._turn, [], []
         chunk: list[str] = []
         size = 0
         for text in frames:
@@ -104,11 +106,13 @@ class RidingConn(Conn):
 
     def _emit(self, chunk: list[str]) -> None:
         self.packed += len(chunk) - 1
-        self._q.append(p.with_riders(chunk[-1], chunk[:-1]))
+        super().send(p.with_riders(chunk[-1], chunk[:-1]))
 
     async def close(self, code: int = 1001, message: bytes = b"") -> None:
-        if self.ride and self._held:
-            self._release()  # what was held goes before the close frame
+        if self.ride and self._timer is not None:
+            self._timer.cancel()
+            self._timer = None  # what was held goes before the close frame
+        self._before_write()
         await super().close(code, message)
 
     def stop(self) -> None:

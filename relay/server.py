@@ -133,12 +133,17 @@ class Conn:
             while True:
                 await self._wake.wait()
                 self._wake.clear()
+                self._before_write()
                 while self._q:
                     await self._write_some()
                     if not self._q and self.on_drain is not None:
                         self.on_drain()
         except (ConnectionError, RuntimeError, aiohttp.ClientError):
             pass  # the reader side notices and cleans up
+
+    def _before_write(self) -> None:
+        """Called when the writer wakes, before it writes the queue: a subclass may queue what
+        it kept aside (relay.riding packs the frames of the turn that just ended)."""
 
     async def _write_some(self) -> None:
         """Write queued frames: in one batch while the transport takes them, else one (which

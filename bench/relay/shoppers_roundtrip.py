@@ -227,7 +227,12 @@ async def run_relay(
             FRAMES[0] += 1
             await ws.send(json.dumps(send, ensure_ascii=False))
             while True:
-                raw = await ws.recv()
+                try:
+                    raw = await asyncio.wait_for(ws.recv(), 60)
+                except TimeoutError:
+                    desk_state = dtask.exception() if dtask.done() else "the desktop still runs"
+                    msg = f"shopper {k}: no reply to {mid} in 60 s ({desk_state})"
+                    raise RuntimeError(msg) from None
                 FRAMES[0] += 1
                 if raw.startswith('{"type":"error"'):
                     raise RuntimeError(raw)
