@@ -5,6 +5,7 @@ frames (accepted, ticks) is shown as before."""
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import time
 from typing import Any
@@ -16,6 +17,8 @@ from test_relay_widget_browser import ARGS, CHROMIUM, W, _wait_text
 
 from relay import protocol as p
 
+START = dt.datetime(2026, 12, 6, 10, 0, tzinfo=dt.UTC)
+
 
 def _keep(sent: list[dict[str, Any]], data: str) -> None:
     frame = json.loads(data)
@@ -23,12 +26,16 @@ def _keep(sent: list[dict[str, Any]], data: str) -> None:
         sent.append(frame)
 
 
-async def _seen(page: Any, frames: list[Any], n: int, timeout: float = 10) -> None:
+async def _seen(page: Any, frames: list[Any], n: int, timeout: float = 20) -> None:
     """Wait until the browser reported ``n`` frames (its events come a moment after)."""
-    deadline = time.monotonic() + timeout
-    while len(frames) < n and time.monotonic() < deadline:
-        await page.wait_for_timeout(20)
+    await _until(page, lambda: len(frames) >= n, timeout)
     assert len(frames) >= n, frames
+
+
+async def _until(page: Any, done: Any, timeout: float = 20) -> None:
+    deadline = time.monotonic() + timeout
+    while not done() and time.monotonic() < deadline:
+        await page.wait_for_timeout(20)
 
 
 def test_the_widget_rides_its_acks_and_reads_riders(relay_factory: Any, arun: Any) -> None:
@@ -38,6 +45,12 @@ def test_the_widget_rides_its_acks_and_reads_riders(relay_factory: Any, arun: An
 
     async def go() -> None:
         desk, _ = await desktop(r, token, ride=True)
+        try:
+            await chat(desk)
+        finally:
+            await desk.ws.close()
+
+    async def chat(desk: Any) -> None:
         sent: list[dict[str, Any]] = []
         received: list[dict[str, Any]] = []
         async with async_playwright() as pw:
@@ -51,11 +64,14 @@ def test_the_widget_rides_its_acks_and_reads_riders(relay_factory: Any, arun: An
                 ws.on("framereceived", lambda data: received.append(json.loads(data)))
 
             page.on("websocket", watch)
-            await page.clock.install()  # the widget's idle timer runs only when told to
+            # the page's clock stands still: the widget's idle timer runs only when told to
+            await page.clock.install(time=START)
+            await page.clock.pause_at(START + dt.timedelta(seconds=1))
             await page.goto(f"{r.url}/demo/{shop_id}")
             await page.click(W + ".launch")
             await page.fill(W + ".bar textarea", "มีเสื้อยืดสีแดงไหม")
             await page.keyboard.press("Enter")
+            await _seen(page, received, 1)
             assert sent[0]["features"] == ["ride"] and received[0]["features"] == ["ride"]
 
             inbound = await desk.recv_type(p.Inbound)
@@ -64,6 +80,7 @@ def test_the_widget_rides_its_acks_and_reads_riders(relay_factory: Any, arun: An
             await _wait_text(page, "มีค่ะ")
             # the accepted tick and the delivered tick rode on the reply: shown as before
             await page.locator(W + ".row.me .tick").filter(has_text="✓✓").wait_for()
+            await _until(page, lambda: any(f["type"] == "message" for f in received))
             carrier = [f for f in received if f["type"] == "message"][-1]
             assert [f["type"] for f in carrier["with"]] == ["accepted", "receipt"]
 
@@ -96,6 +113,5 @@ def test_the_widget_rides_its_acks_and_reads_riders(relay_factory: Any, arun: An
             assert [f["type"] for f in sent][3:] == ["ack", "read"]
             assert errors == []
             await browser.close()
-        await desk.ws.close()
 
     arun(go())
