@@ -44,7 +44,6 @@ class RidingConn(Conn):
     is in the write queue is final (never packed twice)."""
 
     ride = False  # set by :meth:`start_riding` after the welcome, when the feature was granted
-    packed = 0  # frames that went as riders (for tests and figures)
     riding_ack: int | None = None  # desktop: the highest ack that rode in, applied at commit
 
     def start_riding(self) -> None:
@@ -105,7 +104,6 @@ class RidingConn(Conn):
             self._emit(chunk)
 
     def _emit(self, chunk: list[str]) -> None:
-        self.packed += len(chunk) - 1
         super().send(p.with_riders(chunk[-1], chunk[:-1]))
 
     async def close(self, code: int = 1001, message: bytes = b"") -> None:

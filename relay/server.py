@@ -291,13 +291,13 @@ class Hub:
         await fut
 
     def _commit(self) -> None:
-        self._commit_scheduled = False
         hooks, self._before_commit = self._before_commit, []
-        for hook in hooks:
+        for hook in hooks:  # (still "scheduled": what they write joins this commit)
             try:
                 hook()
             except Exception:
                 log.exception("before-commit hook failed")
+        self._commit_scheduled = False
         callbacks, self._after_commit = self._after_commit, []
         waiters, self._commit_waiters = self._commit_waiters, []
         seqs, self._uncommitted_seq = self._uncommitted_seq, {}
