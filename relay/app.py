@@ -34,6 +34,7 @@ from relay.protocol.connection import (
     Outcome,
     RelaySide,
 )
+from relay.riding import RidingConn
 from relay.server import (
     Conn,
     DesktopLink,
@@ -46,6 +47,42 @@ log = logging.getLogger("relay")
 
 HUB = web.AppKey("hub", Hub)
 MAX_WEBHOOK_BODY = 1024 * 1024
+
+# How long a notice waits for a frame to ride on (docs/adr/0011-fewer-frames.md): a widget's
+# "sent" tick (``accepted``) and its delivered/read ticks; the desktop's ``accepted``, which only
+# lets it clear its outbox (it offers a message again after 5 s without one).
+WIDGET_HOLD = 0.05
+DESKTOP_HOLD = 0.25
+
+
+@functools.cache
+def _ride_settings() -> tuple[bool, float, float]:
+    """Whether this relay grants ``ride`` and its two holds in seconds. The environment can
+    turn it off (``MINICHAT_RELAY_RIDE=0``: every socket as in version 1, e.g. to compare) or
+    change the holds (``MINICHAT_RELAY_RIDE_HOLD_MS``: both, in milliseconds); read once."""
+    on = os.environ.get("MINICHAT_RELAY_RIDE", "1") != "0"
+    raw = os.environ.get("MINICHAT_RELAY_RIDE_HOLD_MS", "")
+    try:
+        ms = float(raw) if raw else None
+    except ValueError:
+        log.warning("MINICHAT_RELAY_RIDE_HOLD_MS=%r is not a number: ignored", raw[:20])
+        ms = None
+    if ms is None or ms < 0:
+        return on, WIDGET_HOLD, DESKTOP_HOLD
+    return on, ms / 1000, ms / 1000
+
+
+def _granted(hello: p.DesktopHello | p.WidgetHello) -> tuple[str, ...]:
+    """The optional features this socket gets: those offered that this relay grants."""
+    return (p.RIDE,) if p.RIDE in hello.features and _ride_settings()[0] else ()
+
+
+def _hold(conn: Conn, text: str, delay: float) -> None:
+    """Send a notice that may wait ``delay`` s for a frame to ride on (at once without ride)."""
+    if isinstance(conn, RidingConn):
+        conn.hold(text, delay)
+    else:
+        conn.send(text)
 
 
 def _json_error(
@@ -400,11 +437,12 @@ async def desktop_ws(request: web.Request) -> web.StreamResponse:
     machine = RelaySide(
         p.decode_desktop_frame, p.DesktopHello, label, max_frame=hub.config.max_desktop_frame
     )
-    conn = Conn(ws, label, machine, request.transport)
+    conn = RidingConn(ws, label, machine, request.transport)
     hello = await _handshake(ws, conn, machine)
     if hello is None or machine.version is None:
         return ws
     version = machine.version
+    features = _granted(hello)
 
     live = hub.live(shop.id)
     before = live.presence
@@ -432,8 +470,11 @@ async def desktop_ws(request: web.Request) -> web.StreamResponse:
             shop.widget_config,
             shop.allowed_origins,
             hub.meta.configured(shop.id),
+            features,
         )
     )
+    if p.RIDE in features:
+        conn.start_riding()  # after the welcome: it always goes first and alone
     conn.on_drain = lambda: hub.pump_desktop(shop.id)
     hub.pump_desktop(shop.id)
     hub.presence_changed(shop.id, before)
@@ -459,6 +500,31 @@ async def desktop_ws(request: web.Request) -> web.StreamResponse:
     return ws
 
 
+def _desktop_ack(hub: Hub, shop_id: str, seq: int) -> None:
+    """The desktop stored its stream up to ``seq`` (an ``ack``, alone or riding in a send)."""
+    _, delivered = hub.store.ack_stream(shop_id, seq)
+    _delivered_receipts(hub, shop_id, delivered)
+    hub.commit_soon()
+
+
+def _desktop_ack_in_commit(hub: Hub, shop_id: str, conn: Conn, seq: int) -> None:
+    """A riding ack, applied once per commit with the highest one (a busy desktop sends one
+    in every reply), inside the same commit as the replies that carried it: nothing can tell
+    it from an ack applied at once, and it costs one pass over the stream, not one per send."""
+    if not isinstance(conn, RidingConn):
+        _desktop_ack(hub, shop_id, seq)
+        return
+    if conn.riding_ack is None:
+
+        def apply() -> None:
+            seq, conn.riding_ack = conn.riding_ack or 0, None
+            with contextlib.suppress(NotFound):  # the shop was removed: its sockets close
+                _desktop_ack(hub, shop_id, seq)
+
+        hub.before_commit(apply)
+    conn.riding_ack = max(seq, conn.riding_ack or 0)
+
+
 def _delivered_receipts(hub: Hub, shop_id: str, delivered: dict[str, list[str]]) -> None:
     """The desktop has these shopper messages: tell the widgets (ticks)."""
     for conv, ids in delivered.items():
@@ -466,8 +532,16 @@ def _delivered_receipts(hub: Hub, shop_id: str, delivered: dict[str, list[str]])
         if ids and conv.startswith("widget:"):
             text = p.encode(p.WidgetReceipt(p.ReceiptStatus.DELIVERED, tuple(ids)))
             hub.after_commit(
-                functools.partial(hub.to_session, shop_id, conv.split(":", 1)[1], text)
+                functools.partial(_tick_session, hub, shop_id, conv.split(":", 1)[1], text)
             )
+
+
+def _tick_session(hub: Hub, shop_id: str, sid: str, text: str) -> None:
+    """A tick (receipt) for every tab of a widget session; it may wait to ride on the next
+    frame (the reply that usually follows it)."""
+    delay = _ride_settings()[1]
+    for c in hub.live(shop_id).widgets.get(sid, ()):
+        _hold(c, text, delay)
 
 
 def _conversation_ok(hub: Hub, shop_id: str, conversation: str) -> bool:
@@ -479,15 +553,16 @@ def _conversation_ok(hub: Hub, shop_id: str, conversation: str) -> bool:
 async def _desktop_frame(hub: Hub, shop_id: str, link: DesktopLink, frame: p.DesktopFrame) -> None:
     conn = link.conn
     live = hub.live(shop_id)
+    if isinstance(frame, p.Send) and frame.ack is not None:  # a riding ack
+        conn.machine.acked = max(conn.machine.acked, frame.ack)
+        _desktop_ack_in_commit(hub, shop_id, conn, frame.ack)
     if hub.store.shared:
         if _meta_refused(conn, frame):
             return
     elif await hub.meta.desktop_frame(shop_id, conn, frame):  # Messenger / Instagram
         return
     if isinstance(frame, p.Ack):
-        _, delivered = hub.store.ack_stream(shop_id, frame.seq)
-        _delivered_receipts(hub, shop_id, delivered)
-        hub.commit_soon()
+        _desktop_ack(hub, shop_id, frame.seq)
     elif isinstance(frame, p.Send):
         if not _conversation_ok(hub, shop_id, frame.conversation):
             conn.send_frame(
@@ -509,7 +584,8 @@ async def _desktop_frame(hub: Hub, shop_id: str, link: DesktopLink, frame: p.Des
                 return
         hub.shop_message(shop_id, frame.conversation, frame.message)
         accepted = p.encode(p.Accepted(frame.message.id, frame.conversation))
-        hub.after_commit(lambda: conn.send(accepted))
+        delay = _ride_settings()[2]
+        hub.after_commit(lambda: _hold(conn, accepted, delay))
     elif isinstance(frame, p.Typing):
         if frame.conversation.startswith("widget:"):
             sid = frame.conversation.split(":", 1)[1]
@@ -529,7 +605,7 @@ async def _desktop_frame(hub: Hub, shop_id: str, link: DesktopLink, frame: p.Des
         if moved and frame.conversation.startswith("widget:"):
             text = p.encode(p.WidgetReceipt(p.ReceiptStatus.READ, tuple(moved)))
             sid = frame.conversation.split(":", 1)[1]
-            hub.after_commit(lambda: hub.to_session(shop_id, sid, text))
+            hub.after_commit(lambda: _tick_session(hub, shop_id, sid, text))
     elif isinstance(frame, p.SetPresence):
         before = live.presence
         link.presence = frame.state
@@ -661,11 +737,12 @@ async def widget_ws(request: web.Request) -> web.StreamResponse:
     machine = RelaySide(
         p.decode_widget_frame, p.WidgetHello, label, max_frame=hub.config.max_widget_frame
     )
-    conn = Conn(ws, label, machine, request.transport)
+    conn = RidingConn(ws, label, machine, request.transport)
     hello = await _handshake(ws, conn, machine)
     if hello is None or machine.version is None:
         return ws
     version = machine.version
+    features = _granted(hello)
 
     token = hello.session
     sid = hub.store.session(shop.id, token) if token else None
@@ -676,29 +753,27 @@ async def widget_ws(request: web.Request) -> web.StreamResponse:
     live = hub.live(shop.id)
     history = tuple(hub.store.history(shop.id, conversation, hello.after))
     conn.send_frame(
-        p.WidgetWelcome(version, token, conversation, live.presence, shop.widget_config, history)
+        p.WidgetWelcome(
+            version, token, conversation, live.presence, shop.widget_config, history, features
+        )
     )
+    if p.RIDE in features:
+        conn.start_riding()  # after the welcome: it always goes first and alone
     live.widgets.setdefault(sid, set()).add(conn)
     limit_key = f"{shop.id}:{sid}"
     shop_id = shop.id
 
     async def handle(frame: p.WidgetFrame) -> None:
         if isinstance(frame, p.WidgetSend):
+            # riding acknowledgements first, as if they had come just before the message
+            if frame.ack is not None:
+                conn.machine.acked = max(conn.machine.acked, frame.ack)
+                _widget_ack(hub, shop_id, conversation, frame.ack, read=False)
+            if frame.read is not None:
+                _widget_ack(hub, shop_id, conversation, frame.read, read=True)
             await _widget_send(hub, shop_id, sid, conn, frame.message, limit_key)
         elif isinstance(frame, p.Ack | p.WidgetRead):
-            read = isinstance(frame, p.WidgetRead)
-            had = hub.store.conversation_state(shop_id, conversation)[0]
-            ids = hub.store.widget_ack(shop_id, conversation, frame.seq, read=read)
-            if ids:
-                ids_t = tuple(i for i in ids if not i.startswith("relay-"))
-                if ids_t and read:
-                    status = p.ReceiptStatus.READ
-                    hub.push_stream(
-                        shop_id, lambda seq: p.Receipt(conversation, status, ids_t, seq)
-                    )
-                elif ids_t:  # "delivered": kept on the messages' own rows
-                    hub.delivered_receipt(shop_id, conversation, had, frame.seq)
-                hub.commit_soon()
+            _widget_ack(hub, shop_id, conversation, frame.seq, read=isinstance(frame, p.WidgetRead))
         elif isinstance(frame, p.WidgetTyping):
             if hub.typing_limit.allow(limit_key):
                 hub.to_desktop(shop_id, p.encode(p.ShopperTyping(conversation, frame.state)))
@@ -713,6 +788,21 @@ async def widget_ws(request: web.Request) -> web.StreamResponse:
             if not conns:
                 del live.widgets[sid]
     return ws
+
+
+def _widget_ack(hub: Hub, shop_id: str, conversation: str, seq: int, *, read: bool) -> None:
+    """The widget shows (``read``: the shopper has seen) the conversation up to ``seq``:
+    receipts for the desktop (an ``ack``/``read``, alone or riding in a send)."""
+    had = hub.store.conversation_state(shop_id, conversation)[0]
+    ids = hub.store.widget_ack(shop_id, conversation, seq, read=read)
+    if ids:
+        ids_t = tuple(i for i in ids if not i.startswith("relay-"))
+        if ids_t and read:
+            status = p.ReceiptStatus.READ
+            hub.push_stream(shop_id, lambda s: p.Receipt(conversation, status, ids_t, s))
+        elif ids_t:  # "delivered": kept on the messages' own rows
+            hub.delivered_receipt(shop_id, conversation, had, seq)
+        hub.commit_soon()
 
 
 async def _widget_send(
@@ -752,7 +842,8 @@ async def _widget_send(
 
         hub.after_commit(done)
     else:
-        hub.after_commit(lambda: conn.send(accepted))
+        delay = _ride_settings()[1]
+        hub.after_commit(lambda: _hold(conn, accepted, delay))
 
 
 # ---------------------------------------------------------------------------------------------

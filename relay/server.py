@@ -137,12 +137,17 @@ class Conn:
             while True:
                 await self._wake.wait()
                 self._wake.clear()
+                self._before_write()
                 while self._q:
                     await self._write_some()
                     if not self._q and self.on_drain is not None:
                         self.on_drain()
         except (ConnectionError, RuntimeError, aiohttp.ClientError):
             pass  # the reader side notices and cleans up
+
+    def _before_write(self) -> None:
+        """Called when the writer wakes, before it writes the queue: a subclass may queue what
+        it kept aside (relay.riding packs the frames of the turn that just ended)."""
 
     async def _write_some(self) -> None:
         """Write queued frames: in one batch while the transport takes them, else one (which
@@ -237,6 +242,7 @@ class Hub:
         )
         self._commit_scheduled = False
         self._after_commit: list[Callable[[], None]] = []
+        self._before_commit: list[Callable[[], None]] = []
         self._commit_waiters: list[asyncio.Future[None]] = []
         self._uncommitted_seq: dict[str, list[tuple[int, str]]] = {}
         self._webhook_wake = asyncio.Event()
@@ -278,6 +284,12 @@ class Hub:
         """Commit what was written in this loop turn (nobody waits for it)."""
         self._schedule_commit()
 
+    def before_commit(self, fn: Callable[[], None]) -> None:
+        """Run ``fn`` just before the next COMMIT, in it: what it writes and the callbacks it
+        registers join that commit (riding acks applied once per commit: ADR 0011)."""
+        self._before_commit.append(fn)
+        self._schedule_commit()
+
     def after_commit(self, fn: Callable[[], None]) -> None:
         """Run ``fn`` once everything written so far is committed (in registration order)."""
         self._after_commit.append(fn)
@@ -293,6 +305,12 @@ class Hub:
         await fut
 
     def _commit(self) -> None:
+        hooks, self._before_commit = self._before_commit, []
+        for hook in hooks:  # (still "scheduled": what they write joins this commit)
+            try:
+                hook()
+            except Exception:
+                log.exception("before-commit hook failed")
         self._commit_scheduled = False
         callbacks, self._after_commit = self._after_commit, []
         waiters, self._commit_waiters = self._commit_waiters, []

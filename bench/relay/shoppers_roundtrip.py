@@ -6,8 +6,13 @@ Targets (issue 3): round-trip p99 ≤ 3× the bare echo's p99; ≥ 3,000 relayed
 both directions (2 per round trip). Every shopper acks what it is shown and the desktop acks
 its stream, as the real ones do, so the relay does its full work (SQLite writes, receipts).
 
+The relay is measured twice in the same run: with clients that speak version 1 as it was
+(every ack and notice its own frame) and with clients that offer the ``ride`` feature
+(docs/adr/0011-fewer-frames.md: acks ride in the next send, the relay packs what it sends a
+socket in one turn and lets notices wait a moment for a frame to ride on). ``--modes`` picks.
+
 The server runs on CPU 0 and this load generator on CPU 1 when there are 2 or more.
-Loopback only; about 40 s.
+Loopback only; about 70 s.
 
     .venv/bin/python bench/relay/shoppers_roundtrip.py [--shoppers 1000] [--seconds 10]
 """
@@ -24,6 +29,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 import websockets
 from _common import (
@@ -125,8 +131,62 @@ async def run_echo(port: int, n: int, warm: float, seconds: float) -> tuple[list
     return rtts, sum(counts)
 
 
+def frames_in(raw: str | bytes) -> list[dict[str, object]]:
+    """The frames one WebSocket message holds: those riding in its ``with`` list, then it."""
+    f = json.loads(raw)
+    return [*f.pop("with", []), f]
+
+
+async def run_desktop(desk: websockets.ClientConnection, ride: bool) -> None:
+    """The shop's side: answer every shopper message at once, ack the stream (v1: alone,
+    every 50 ms or 200 items; ride: inside the next send, alone after 50 ms without one)."""
+    last_seq = 0
+    acked = 0
+    next_ack = time.perf_counter() + 0.05
+
+    async def ack_alone() -> None:
+        nonlocal acked
+        while True:
+            await asyncio.sleep(0.05)
+            if last_seq > acked:
+                FRAMES[0] += 1
+                acked = last_seq
+                await desk.send(json.dumps({"type": "ack", "seq": acked}))
+
+    idle = asyncio.create_task(ack_alone()) if ride else None
+    try:
+        async for raw in desk:
+            FRAMES[0] += 1
+            for f in frames_in(raw):
+                if isinstance(f.get("seq"), int):
+                    last_seq = max(last_seq, f["seq"])  # type: ignore[call-overload]
+                if f["type"] != "message":
+                    continue
+                reply: dict[str, object] = {
+                    "type": "send",
+                    "conversation": f["conversation"],
+                    "message": {
+                        "id": "re-" + f["message"]["id"],  # type: ignore[index]
+                        "kind": "text",
+                        "text": "มีค่ะ ราคา 290 บาท",
+                    },
+                }
+                if ride and last_seq > acked:
+                    reply["ack"] = acked = last_seq
+                FRAMES[0] += 1
+                await desk.send(json.dumps(reply, ensure_ascii=False))
+            now = time.perf_counter()
+            if not ride and last_seq > acked and (now >= next_ack or last_seq - acked >= 200):
+                FRAMES[0] += 1
+                await desk.send(json.dumps({"type": "ack", "seq": last_seq}))
+                acked, next_ack = last_seq, now + 0.05
+    finally:
+        if idle is not None:
+            idle.cancel()
+
+
 async def run_relay(
-    relay: RelayProc, n: int, warm: float, seconds: float
+    relay: RelayProc, n: int, warm: float, seconds: float, ride: bool
 ) -> tuple[list[float], int]:
     desk = await websockets.connect(
         f"{relay.ws}/ws/desktop",
@@ -134,47 +194,17 @@ async def run_relay(
         max_size=2**24,
         additional_headers={"Authorization": f"Bearer {relay.token}"},
     )
-    await desk.send(json.dumps({"type": "hello", "protocol": [1], "client": "bench"}))
-    json.loads(await desk.recv())
+    features = ',"features":["ride"]' if ride else ""
+    await desk.send(f'{{"type":"hello","protocol":[1],"client":"bench"{features}}}')
+    welcome = json.loads(await desk.recv())
+    if ride and "ride" not in welcome.get("features", []):
+        raise SystemExit("this relay does not grant the ride feature")
     stop = asyncio.Event()
-    last_seq = 0
 
-    async def desktop() -> None:
-        nonlocal last_seq
-        acked = 0
-        next_ack = time.perf_counter() + 0.05
-        async for raw in desk:
-            FRAMES[0] += 1
-            f = json.loads(raw)
-            if f["type"] == "message":
-                m = f["message"]
-                FRAMES[0] += 1
-                await desk.send(
-                    json.dumps(
-                        {
-                            "type": "send",
-                            "conversation": f["conversation"],
-                            "message": {
-                                "id": "re-" + m["id"],
-                                "kind": "text",
-                                "text": "มีค่ะ ราคา 290 บาท",
-                            },
-                        },
-                        ensure_ascii=False,
-                    )
-                )
-            if "seq" in f:
-                last_seq = max(last_seq, f["seq"])
-            now = time.perf_counter()
-            if last_seq > acked and (now >= next_ack or last_seq - acked >= 200):
-                FRAMES[0] += 1
-                await desk.send(json.dumps({"type": "ack", "seq": last_seq}))
-                acked, next_ack = last_seq, now + 0.05
-
-    dtask = asyncio.create_task(desktop())
+    dtask = asyncio.create_task(run_desktop(desk, ride))
     conns = await connect_all([f"{relay.ws}/ws/widget?shop={relay.shop_id}"] * n)
     for ws in conns:
-        await ws.send('{"type":"hello","protocol":[1]}')
+        await ws.send(f'{{"type":"hello","protocol":[1]{features}}}')
     for ws in conns:
         json.loads(await ws.recv())
     rtts: list[float] = []
@@ -184,29 +214,42 @@ async def run_relay(
     async def loop(k: int, ws: websockets.ClientConnection) -> int:
         count = 0
         i = 0
+        ack: int | None = None  # ride: the ack that goes inside the next send
         while (now := time.perf_counter()) < stop_at:
             mid = f"b{k}-{i}"
             i += 1
+            send: dict[str, object] = {
+                "type": "send",
+                "message": {"id": mid, "kind": "text", "text": "สวัสดีค่ะ มีเสื้อยืดสีแดงไหม"},
+            }
+            if ack is not None:
+                send["ack"], ack = ack, None
             FRAMES[0] += 1
-            await ws.send(
-                json.dumps(
-                    {
-                        "type": "send",
-                        "message": {"id": mid, "kind": "text", "text": "สวัสดีค่ะ มีเสื้อยืดสีแดงไหม"},
-                    },
-                    ensure_ascii=False,
-                )
-            )
+            await ws.send(json.dumps(send, ensure_ascii=False))
             while True:
-                raw = await ws.recv()
+                try:
+                    raw = await asyncio.wait_for(ws.recv(), 60)
+                except TimeoutError:
+                    desk_state = dtask.exception() if dtask.done() else "the desktop still runs"
+                    msg = f"shopper {k}: no reply to {mid} in 60 s ({desk_state})"
+                    raise RuntimeError(msg) from None
                 FRAMES[0] += 1
-                if raw.startswith('{"type":"message"') and '"from":"shop"' in raw[:60]:
-                    seq = json.loads(raw)["seq"]
-                    FRAMES[0] += 1
-                    await ws.send(f'{{"type":"ack","seq":{seq}}}')
-                    break
                 if raw.startswith('{"type":"error"'):
                     raise RuntimeError(raw)
+                if not ride:
+                    if raw.startswith('{"type":"message"') and '"from":"shop"' in raw[:60]:
+                        FRAMES[0] += 1
+                        await ws.send(f'{{"type":"ack","seq":{json.loads(raw)["seq"]}}}')
+                        break
+                    continue
+                shop = [f for f in frames_in(raw) if f["type"] == "message" and f["from"] == "shop"]
+                if shop:
+                    ack = shop[-1]["seq"]  # type: ignore[assignment]
+                    if THINK > 0.1:  # the widget acks alone after 100 ms without a send
+                        FRAMES[0] += 1
+                        await ws.send(f'{{"type":"ack","seq":{ack}}}')
+                        ack = None
+                    break
             done = time.perf_counter()
             if now >= measure_from:
                 rtts.append(done - now)
@@ -253,6 +296,11 @@ def main() -> None:
     ap.add_argument("--seconds", type=float, default=10.0)
     ap.add_argument("--warmup", type=float, default=2.0)
     ap.add_argument(
+        "--modes",
+        default="v1,ride",
+        help="comma-separated: v1 (acks and notices alone) and/or ride (ADR 0010)",
+    )
+    ap.add_argument(
         "--think",
         type=float,
         default=0.0,
@@ -281,14 +329,10 @@ def main() -> None:
         echo.wait()
         echo.stdout.close()
 
-    with tempfile.TemporaryDirectory() as tmp:
-        relay = RelayProc(Path(tmp), "--metrics-port", "0", cpu=0 if two else None)
-        try:
-            r_rtts, r_n = uvloop_run(run_relay(relay, args.shoppers, args.warmup, args.seconds))
-        finally:
-            relay.stop()
+    modes = [m.strip() for m in args.modes.split(",") if m.strip()]
+    results = {mode: measure_relay(mode == "ride", args, two) for mode in modes}
 
-    e99, r99 = pct(e_rtts, 99), pct(r_rtts, 99)
+    e99 = pct(e_rtts, 99)
     mode = (
         f"think time {args.think:g} s" if args.think else "closed loop, no think time (saturating)"
     )
@@ -302,41 +346,67 @@ def main() -> None:
         f"bare websockets echo : p50 {fmt_ms(pct(e_rtts, 50))}, p99 {fmt_ms(e99)}, "
         f"{e_n / args.seconds:,.0f} round trips/s"
     )
+    for name, res in results.items():
+        report(name, res, e99, args.seconds)
+    print(f"machine load average : {os.getloadavg()[0]:.2f}; {cpu_pressure()}")
+
+
+def measure_relay(ride: bool, args: argparse.Namespace, two: bool) -> dict[str, Any]:
+    """One relay process on a fresh data folder, measured with v1 or ride clients."""
+    FRAMES[0] = COMPLETED[0] = 0
+    WINDOW.clear()
+    RELAY_CPU.clear()
+    LOAD_CPU.clear()
+    with tempfile.TemporaryDirectory() as tmp:
+        relay = RelayProc(Path(tmp), "--metrics-port", "0", cpu=0 if two else None)
+        try:
+            rtts, n = uvloop_run(run_relay(relay, args.shoppers, args.warmup, args.seconds, ride))
+        finally:
+            relay.stop()
+    return {
+        "rtts": rtts,
+        "n": n,
+        "busy": RELAY_CPU[0] if RELAY_CPU else float("nan"),
+        "load": LOAD_CPU[0] if LOAD_CPU else float("nan"),
+        "window": dict(WINDOW),
+    }
+
+
+def report(name: str, res: dict[str, Any], e99: float, seconds: float) -> None:
+    rtts, r_n, busy, window = res["rtts"], res["n"], res["busy"], res["window"]
+    r99 = pct(rtts, 99)
+    print(f"--- relay, {'clients with ride (ADR 0010)' if name == 'ride' else 'v1 clients'}")
     print(
-        f"relay round trip     : p50 {fmt_ms(pct(r_rtts, 50))}, p99 {fmt_ms(r99)}, "
-        f"{r_n / args.seconds:,.0f} round trips/s = {2 * r_n / args.seconds:,.0f} relayed"
-        " messages/s"
+        f"relay round trip     : p50 {fmt_ms(pct(rtts, 50))}, p99 {fmt_ms(r99)}, "
+        f"{r_n / seconds:,.0f} round trips/s = {2 * r_n / seconds:,.0f} relayed messages/s"
     )
-    busy = RELAY_CPU[0] if RELAY_CPU else float("nan")
     # per round trip: the counters read at the window's ends over the round trips completed
     # between those reads (the same window: in-flight ones balance out in a steady state)
-    per = max(WINDOW.get("completed", 0), 1)
+    per = max(window.get("completed", 0), 1)
     print(
         f"relay process CPU    : {busy * 100:.0f}% of one core during the measurement "
-        f"(=> about {2 * r_n / args.seconds / busy:,.0f} relayed messages/s at 100%)"
+        f"(=> about {2 * r_n / seconds / busy:,.0f} relayed messages/s at 100%)"
     )
     print(
-        f"relay CPU per round trip: {busy * args.seconds / per * 1e6:,.0f} us "
+        f"relay CPU per round trip: {busy * seconds / per * 1e6:,.0f} us "
         "(2 messages, SQLite writes and receipts included)"
     )
     print(
-        f"per round trip       : {WINDOW.get('frames', 0) / per:.2f} WebSocket frames (counted"
-        f" by the clients), {WINDOW.get('rows', float('nan')) / per:.2f} SQLite rows written"
+        f"per round trip       : {window.get('frames', 0) / per:.2f} WebSocket frames (counted"
+        f" by the clients), {window.get('rows', float('nan')) / per:.2f} SQLite rows written"
         f" (inserted, updated or deleted: SQLite's total_changes), "
-        f"{WINDOW.get('writes', 0) / per:.2f} write system calls by the relay (/proc/PID/io)"
+        f"{window.get('writes', 0) / per:.2f} write system calls by the relay (/proc/PID/io)"
     )
     print(
-        f"load generator CPU   : {LOAD_CPU[0] * 100:.0f}% of one core (1,000 shoppers + the"
-        " desktop)"
+        f"load generator CPU   : {res['load'] * 100:.0f}% of one core (the shoppers + the desktop)"
     )
-    print(f"machine load average : {os.getloadavg()[0]:.2f}; {cpu_pressure()}")
     print(
         f"p99 ratio relay/echo : {r99 / e99:.2f}x (target <= 3x)  "
         f"{'OK' if r99 <= 3 * e99 else 'MISSED'}"
     )
     print(
-        f"relayed messages/s   : {2 * r_n / args.seconds:,.0f} (target >= 3,000)  "
-        f"{'OK' if 2 * r_n / args.seconds >= 3000 else 'MISSED'}"
+        f"relayed messages/s   : {2 * r_n / seconds:,.0f} (target >= 3,000)  "
+        f"{'OK' if 2 * r_n / seconds >= 3000 else 'MISSED'}"
     )
 
 

@@ -70,6 +70,9 @@ log = logging.getLogger(__name__)
 AFTER_KEY = "sync.after"
 NO_TOKEN = "no shop token set (Settings → Relay)"
 BATCH = 200
+ACK_RIDE_DELAY = 0.05
+"""With ``ride`` (docs/adr/0011-fewer-frames.md): how long a stream ``ack`` waits to ride in
+the next ``send`` (the bot's reply, as a rule) before it goes alone."""
 _NOT_SENT = ("ส่งข้อความไม่สำเร็จ", "Message not sent")
 # Why the relay refused a message, for the owner (Thai, English); never the protocol text.
 FAILED_REASONS: dict[p.ErrorCode, tuple[str, str]] = {
@@ -150,7 +153,11 @@ class RelayClient:
         self.client_name = client_name
         self._line_credentials = line_credentials
         self._meta_credentials = meta_credentials  # app secret, page token, verify token
-        self.machine = ClientSide(base=backoff_base, cap=backoff_cap, random=random)
+        self.machine = ClientSide(
+            base=backoff_base, cap=backoff_cap, random=random, features=(p.RIDE,)
+        )
+        self._ack_top = 0  # stored up to here; with ride, not yet told to the relay
+        self._ack_due = asyncio.Event()
         # What the session last said, and what was last reported (see ``status``).
         self._said = Status(LinkState.OFFLINE, "not started")
         self._shown = self._said
@@ -433,9 +440,11 @@ class RelayClient:
                 first.after,
                 first.pending,
             )
+            self._ack_top = first.after
             helpers = [
                 asyncio.create_task(self._send_outbox(ws)),
                 asyncio.create_task(self._keepalive(ws)),
+                asyncio.create_task(self._ack_alone(ws)),
             ]
             try:
                 await self._receive(ws)
@@ -528,14 +537,14 @@ class RelayClient:
         while True:
             raw = await ws.recv()
             self.liveness.saw_frame()
-            batch = [self.machine.receive(raw)]
+            batch = self.machine.receive_all(raw)  # with ride, frames ride on each other
             # Take what has already arrived, to store it in one transaction.
             while len(batch) < BATCH:
                 try:
                     raw = await asyncio.wait_for(ws.recv(), 0.005)
                 except TimeoutError:
                     break
-                batch.append(self.machine.receive(raw))
+                batch.extend(self.machine.receive_all(raw))
             await self._handle(ws, batch)
 
     async def _handle(self, ws: ClientConnection, received: list[Received]) -> None:
@@ -560,9 +569,7 @@ class RelayClient:
         if stream or skipped_top:
             pictures = await self._profile_pictures(stream)
             stored, touched, top = await self._db(self._store_stream, stream, skipped_top, pictures)
-            ack = self.machine.ack(top)
-            if ack is not None:
-                await ws.send(ack)
+            await self._ack(ws, top)
             if stored:
                 self.events.messages_stored(stored)
                 if self.bot is not None:
@@ -619,6 +626,35 @@ class RelayClient:
                 out[item.seq] = target.relative_to(data_dir).as_posix()
                 break
         return out
+
+    async def _ack(self, ws: ClientConnection, top: int) -> None:
+        """The stream is stored up to ``top``: tell the relay at once, or with ride in the
+        next ``send`` when one goes within :data:`ACK_RIDE_DELAY` (:meth:`_ack_alone`)."""
+        if not self.machine.ride:
+            ack = self.machine.ack(top)
+            if ack is not None:
+                await ws.send(ack)
+            return
+        if top > self._ack_top:
+            self._ack_top = top
+            self._ack_due.set()
+
+    def _riding_ack(self) -> int | None:
+        """The stream position to put in a ``send`` now (None: the relay knows it already)."""
+        if not self.machine.ride or self.machine.ack(self._ack_top) is None:
+            return None
+        return self._ack_top
+
+    async def _ack_alone(self, ws: ClientConnection) -> None:
+        """With ride: an ``ack`` that found no ``send`` to ride in goes alone after
+        :data:`ACK_RIDE_DELAY`."""
+        while True:
+            await self._ack_due.wait()
+            self._ack_due.clear()
+            await asyncio.sleep(ACK_RIDE_DELAY)
+            ack = self.machine.ack(self._ack_top)
+            if ack is not None:
+                await ws.send(ack)
 
     def _store_stream(
         self, items: list[Any], skipped_top: int = 0, pictures: dict[int, str] | None = None
@@ -693,6 +729,10 @@ class RelayClient:
 
     async def _error(self, err: p.Error) -> None:
         log.warning("relay error %s: %s (ref %s)", err.code, err.message, err.ref)
+        if self.machine.ride and self._ack_top:
+            # a refused send may have held our ack: tell it again (a repeated ack is harmless)
+            self.machine.acked = 0
+            self._ack_due.set()
         if not err.ref:
             return
         final = err.code in FAILED_REASONS or err.code is p.ErrorCode.OUTSIDE_WINDOW
@@ -738,7 +778,8 @@ class RelayClient:
                 if uid in self._in_flight:
                     continue
                 self._in_flight.add(uid)
-                await ws.send(p.encode_obj(frame))
+                ack = self._riding_ack() if frame.get("type") == p.Send.TYPE else None
+                await ws.send(p.encode_obj(frame if ack is None else {**frame, "ack": ack}))
             try:
                 await asyncio.wait_for(self._outbox_wake.wait(), 5.0)
             except TimeoutError:

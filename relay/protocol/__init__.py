@@ -41,6 +41,20 @@ one both know and names it in ``welcome``."""
 
 SUPPORTED_VERSIONS: frozenset[int] = frozenset({1})
 
+RIDE = "ride"
+"""Optional feature (docs/adr/0011-fewer-frames.md), offered in ``hello`` ``features`` and
+granted in ``welcome`` ``features``: acknowledgements ride inside the next ``send`` (``ack``,
+``read``), and the relay lets small frames it holds back for a moment ride on the next frame
+to the same socket, in its ``with`` list (processed before the frame that carries them)."""
+
+FEATURES: frozenset[str] = frozenset({RIDE})
+"""The optional features this module speaks (any other offered name is ignored)."""
+
+RIDERS = "with"
+"""The key of the frames that ride on a relay frame (only after :data:`RIDE` was granted)."""
+MAX_RIDERS = 64
+"""At most this many frames ride on one (the relay sends what it holds before it has more)."""
+
 MAX_TEXT = 5000  # LINE's limit for a text message; the widget uses the same
 MAX_ID = 64
 MAX_LABEL = 40
@@ -974,6 +988,19 @@ def _versions(obj: Mapping[str, Any]) -> tuple[int, ...]:
     return tuple(out)
 
 
+def _features(obj: Mapping[str, Any]) -> tuple[str, ...]:
+    """The optional ``features`` list of a hello or welcome: names this module knows, in
+    order; names it does not know are ignored (a newer peer may offer more)."""
+    raw = _list(obj, "features", "", 20, required=False) or []
+    return tuple(v for v in raw if isinstance(v, str) and v in FEATURES)
+
+
+def _opt_seq(obj: Mapping[str, Any], key: str) -> int | None:
+    """An optional riding acknowledgement (``ack``/``read`` in a ``send``)."""
+    value: int | None = _int(obj, key, required=False)
+    return value
+
+
 def negotiate(offered: tuple[int, ...]) -> int:
     """The highest version both sides speak, or ProtocolError(code="unsupported_version")."""
     common = SUPPORTED_VERSIONS.intersection(offered)
@@ -998,6 +1025,7 @@ class DesktopHello:
     client: str | None = None
     after: int = 0
     presence: Presence = Presence.ONLINE
+    features: tuple[str, ...] = ()  # optional features offered (:data:`FEATURES`)
     TYPE: ClassVar[str] = "hello"
 
     @classmethod
@@ -1010,6 +1038,7 @@ class DesktopHello:
             client=_str(obj, "client", max_len=100, required=False),
             after=_int(obj, "after", required=False) or 0,
             presence=presence,
+            features=_features(obj),
         )
 
     def to_obj(self) -> dict[str, Any]:
@@ -1020,6 +1049,7 @@ class DesktopHello:
                 "client": self.client,
                 "after": self.after,
                 "presence": self.presence.value,
+                "features": list(self.features) if self.features else None,
             }
         )
 
@@ -1047,6 +1077,7 @@ class Send:
     conversation: str
     message: Message
     human: bool = False  # a person typed it (not the bot, not a broadcast): Meta's HUMAN_AGENT
+    ack: int | None = None  # with :data:`RIDE`: a stream ``ack`` riding along, acted on first
     TYPE: ClassVar[str] = "send"
 
     @classmethod
@@ -1058,6 +1089,7 @@ class Send:
             _conversation(obj),
             Message.from_obj(_get(obj, "message", ""), SHOP_KINDS),
             human,
+            _opt_seq(obj, "ack"),
         )
 
     def to_obj(self) -> dict[str, Any]:
@@ -1068,6 +1100,8 @@ class Send:
         }
         if self.human:
             out["human"] = True
+        if self.ack is not None:
+            out["ack"] = self.ack
         return out
 
 
@@ -1277,6 +1311,7 @@ class DesktopWelcome:
     widget_config: WidgetConfig
     allowed_origins: tuple[str, ...] = ()
     meta_configured: bool = False  # the relay holds the shop's Facebook/Instagram credentials
+    features: tuple[str, ...] = ()  # optional features granted (absent: none; v1 behaviour)
     TYPE: ClassVar[str] = "welcome"
 
     @classmethod
@@ -1292,10 +1327,11 @@ class DesktopWelcome:
             allowed_origins=parse_origins(_list(obj, "allowed_origins", "", 50, required=False)),
             # absent from relays older than Meta
             meta_configured="meta_configured" in obj and _bool(obj, "meta_configured"),
+            features=_features(obj),
         )
 
     def to_obj(self) -> dict[str, Any]:
-        return {
+        out = {
             "type": self.TYPE,
             "protocol": self.protocol,
             "shop_id": self.shop_id,
@@ -1307,6 +1343,9 @@ class DesktopWelcome:
             "allowed_origins": list(self.allowed_origins),
             "meta_configured": self.meta_configured,
         }
+        if self.features:
+            out["features"] = list(self.features)
+        return out
 
 
 @dataclass(frozen=True, slots=True)
@@ -1791,13 +1830,15 @@ class WidgetHello:
     session: str | None = None
     after: int = 0
     language: str | None = None
+    features: tuple[str, ...] = ()  # optional features offered (:data:`FEATURES`)
     TYPE: ClassVar[str] = "hello"
 
     @classmethod
     def from_obj(cls, obj: Mapping[str, Any]) -> WidgetHello:
         session = _str(obj, "session", max_len=100, required=False)
         language = _str(obj, "language", max_len=2, required=False)
-        return cls(_versions(obj), session, _int(obj, "after", required=False) or 0, language)
+        after = _int(obj, "after", required=False) or 0
+        return cls(_versions(obj), session, after, language, _features(obj))
 
     def to_obj(self) -> dict[str, Any]:
         return _drop_none(
@@ -1807,21 +1848,33 @@ class WidgetHello:
                 "session": self.session,
                 "after": self.after,
                 "language": self.language,
+                "features": list(self.features) if self.features else None,
             }
         )
 
 
 @dataclass(frozen=True, slots=True)
 class WidgetSend:
+    """The shopper sends a message. With :data:`RIDE`, the widget's ``ack`` and ``read`` of
+    the conversation may ride along (acted on before the message, as if sent just before)."""
+
     message: Message
+    ack: int | None = None
+    read: int | None = None
     TYPE: ClassVar[str] = "send"
 
     @classmethod
     def from_obj(cls, obj: Mapping[str, Any]) -> WidgetSend:
-        return cls(Message.from_obj(_get(obj, "message", ""), WIDGET_SEND_KINDS))
+        message = Message.from_obj(_get(obj, "message", ""), WIDGET_SEND_KINDS)
+        return cls(message, _opt_seq(obj, "ack"), _opt_seq(obj, "read"))
 
     def to_obj(self) -> dict[str, Any]:
-        return {"type": self.TYPE, "message": self.message.to_obj()}
+        out: dict[str, Any] = {"type": self.TYPE, "message": self.message.to_obj()}
+        if self.ack is not None:
+            out["ack"] = self.ack
+        if self.read is not None:
+            out["read"] = self.read
+        return out
 
 
 @dataclass(frozen=True, slots=True)
@@ -1901,6 +1954,7 @@ class WidgetWelcome:
     presence: Presence
     config: WidgetConfig
     history: tuple[HistoryItem, ...]
+    features: tuple[str, ...] = ()  # optional features granted (absent: none; v1 behaviour)
     TYPE: ClassVar[str] = "welcome"
 
     @classmethod
@@ -1913,10 +1967,11 @@ class WidgetWelcome:
             presence=_enum(obj, "presence", Presence),
             config=WidgetConfig.from_obj(_get(obj, "config", "")),
             history=tuple(HistoryItem.from_obj(h, f"history[{i}].") for i, h in enumerate(hist)),
+            features=_features(obj),
         )
 
     def to_obj(self) -> dict[str, Any]:
-        return {
+        out = {
             "type": self.TYPE,
             "protocol": self.protocol,
             "session": self.session,
@@ -1925,6 +1980,9 @@ class WidgetWelcome:
             "config": self.config.to_obj(),
             "history": [h.to_obj() for h in self.history],
         }
+        if self.features:
+            out["features"] = list(self.features)
+        return out
 
 
 @dataclass(frozen=True, slots=True)
@@ -2263,3 +2321,31 @@ def encode_message_frame(
 
 def encode_obj(obj: Any) -> str:
     return _ENCODER.encode(obj)
+
+
+def with_riders(text: str, riders: list[str]) -> str:
+    """The JSON text of frame ``text`` carrying ``riders`` (frames' JSON texts, oldest first)
+    in its :data:`RIDERS` list: the receiver acts on them, in order, before the carrier."""
+    if not riders:
+        return text
+    if not text.endswith("}"):
+        raise ValueError("not a json object")
+    return f'{text[:-1]},"{RIDERS}":[{",".join(riders)}]}}'
+
+
+def unpack_riders(data: str | bytes) -> list[dict[str, Any]]:
+    """The frames in one message from the relay, in the order to act on them: the riders of
+    its :data:`RIDERS` list, then the carrier itself (without the list). ProtocolError when
+    the text is not a JSON object or the list is not a list of objects."""
+    obj = load_json(data)
+    if not isinstance(obj, dict):
+        raise ProtocolError("frame: must be a json object")
+    riders = obj.pop(RIDERS, None)
+    if riders is None:
+        return [obj]
+    if not isinstance(riders, list) or len(riders) > MAX_RIDERS:
+        raise ProtocolError(f"{RIDERS}: must be a list of at most {MAX_RIDERS} frames")
+    for i, r in enumerate(riders):
+        if not isinstance(r, dict) or RIDERS in r:
+            raise ProtocolError(f"{RIDERS}[{i}]: must be a frame without riders")
+    return [*riders, obj]

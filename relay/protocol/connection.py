@@ -304,7 +304,9 @@ class ClientSide:
         base: float = 0.5,
         cap: float = 30.0,
         random: Callable[[], float] = _random.random,
+        features: tuple[str, ...] = (),
     ) -> None:
+        self.features = features  # optional features offered in every hello
         self.base = base
         self.cap = cap
         self._random = random
@@ -318,9 +320,34 @@ class ClientSide:
         """A new socket is open: the text of the ``hello`` to send first."""
         self.phase = LinkPhase.WELCOME
         self.acked = after
-        return p.encode(p.DesktopHello(client=client, after=after, presence=presence))
+        hello = p.DesktopHello(client=client, after=after, presence=presence)
+        if self.features:
+            hello = p.DesktopHello(hello.protocol, client, after, presence, self.features)
+        return p.encode(hello)
 
-    def receive(self, data: str | bytes) -> Received:
+    @property
+    def ride(self) -> bool:
+        """The relay granted ``ride`` on this socket: acks may ride in sends, and its frames
+        may carry others (:meth:`receive_all`). False before the welcome and with older relays."""
+        return self.welcome is not None and p.RIDE in self.welcome.features
+
+    def receive_all(self, data: str | bytes) -> list[Received]:
+        """The frames in one message from the relay, in the order to act on them: the frames
+        riding in its ``with`` list, then the carrier (:func:`~relay.protocol.unpack_riders`);
+        one frame without riders or before the welcome. A message whose riders cannot be
+        read is skipped whole (its ``seq`` acknowledged past, as for any unreadable frame)."""
+        if self.phase is LinkPhase.WELCOME or not self.ride:
+            return [self.receive(data)]
+        try:
+            objs = p.unpack_riders(data)
+        except p.ProtocolError as exc:
+            self.skipped += 1
+            seq = _seq_of(data)
+            log.warning("relay sent a message this version cannot read (seq %s): %s", seq, exc)
+            return [Received(None, seq)]
+        return [self.receive(obj) for obj in objs]
+
+    def receive(self, data: str | bytes | Mapping[str, Any]) -> Received:
         """A frame from the relay. The first must be ``welcome`` (else
         :class:`WelcomeRefused` for an ``error``, :class:`~relay.protocol.ProtocolError` for
         anything else); after it nothing raises: what cannot be read is skipped."""
@@ -394,9 +421,9 @@ class ClientSide:
         return Decision(action, self.delay(), reason or "connection closed")
 
 
-def _seq_of(data: str | bytes) -> int | None:
+def _seq_of(data: str | bytes | Mapping[str, Any]) -> int | None:
     try:
-        obj = p.load_json(data)
+        obj = data if isinstance(data, Mapping) else p.load_json(data)
     except p.ProtocolError:
         return None
     seq = obj.get("seq") if isinstance(obj, dict) else None

@@ -456,16 +456,38 @@
       if (item.message.kind === "cart") st.cart = item.message.items.reduce(function (n, i) { return n + i.quantity; }, 0);
     }
   }
+  // With "ride" (docs/adr/0011-fewer-frames.md) ack and read go inside the next send, or alone
+  // after ACK_RIDE_MS without one; the shop's ticks move that much later at most.
+  var ACK_RIDE_MS = 100;
   function ackAndRead() {
     if (!st.lastShopSeq) return;
-    wsSend({ type: "ack", seq: st.lastSeq });
-    if (st.open && document.visibilityState === "visible" && st.lastShopSeq > st.readSeq) {
-      st.readSeq = st.lastSeq; save("read", st.readSeq); wsSend({ type: "read", seq: st.lastSeq });
+    var read = st.open && document.visibilityState === "visible" && st.lastShopSeq > st.readSeq;
+    if (read) { st.readSeq = st.lastSeq; save("read", st.readSeq); }
+    if (!st.ride) {
+      wsSend({ type: "ack", seq: st.lastSeq });
+      if (read) wsSend({ type: "read", seq: st.lastSeq });
+      return;
     }
+    st.due = st.due || {};
+    st.due.ack = st.lastSeq;
+    if (read) st.due.read = st.lastSeq;
+    if (!st.dueTimer) st.dueTimer = setTimeout(ackAlone, ACK_RIDE_MS);
+  }
+  function takeDue() {
+    var d = st.due; st.due = null;
+    clearTimeout(st.dueTimer); st.dueTimer = null;
+    return d;
+  }
+  function ackAlone() {
+    var d = takeDue();
+    if (!d) return;
+    wsSend({ type: "ack", seq: d.ack });
+    if (d.read) wsSend({ type: "read", seq: d.read });
   }
   function onFrame(f) {
     if (f.type === "welcome") {
       st.session = f.session; save("session", f.session);
+      st.ride = (f.features || []).indexOf("ride") >= 0; takeDue();
       if (st.conv && st.conv !== f.conversation) { st.items = {}; st.order = []; st.lastSeq = st.lastShopSeq = 0; }
       if (load("readconv", null) !== f.conversation) { st.readSeq = 0; save("read", 0); save("readconv", f.conversation); }
       st.conv = f.conversation; st.config = f.config; st.presence = f.presence; st.welcomed = true;
@@ -496,6 +518,8 @@
     } else if (f.type === "config") {
       st.config = f.config; applyConfig();
     } else if (f.type === "error") {
+      // a refused send may have carried our ack and read: they go again (repeating is harmless)
+      if (st.ride && st.lastShopSeq) { wsSend({ type: "ack", seq: st.lastSeq }); if (st.readSeq) wsSend({ type: "read", seq: st.readSeq }); }
       var bad = f.ref && st.outbox.filter(function (x) { return x.message.id === f.ref; })[0];
       if (bad && f.code === "rate_limited") { setTimeout(flush, 3000); }
       else if (bad) { bad.failed = f.code || true; save("outbox", st.outbox); render(); }
@@ -507,13 +531,20 @@
     try { ws = new WebSocket(WS_URL); } catch (e) { retry(); return; }
     st.ws = ws;
     ws.onopen = function () {
-      var hello = { type: "hello", protocol: [1], after: st.lastSeq, language: lang() };
+      var hello = { type: "hello", protocol: [1], after: st.lastSeq, language: lang(), features: ["ride"] };
       if (st.session) hello.session = st.session;
       ws.send(JSON.stringify(hello));
     };
-    ws.onmessage = function (ev) { var f; try { f = JSON.parse(ev.data); } catch (e) { return; } onFrame(f); };
+    ws.onmessage = function (ev) {
+      var f; try { f = JSON.parse(ev.data); } catch (e) { return; }
+      // frames riding on this one ("with", only after ride was granted) come first, in order
+      var riders = Array.isArray(f.with) ? f.with : [];
+      delete f.with;
+      riders.forEach(function (r) { if (r && typeof r === "object") onFrame(r); });
+      onFrame(f);
+    };
     ws.onclose = function (ev) {
-      st.ws = null; st.welcomed = false;
+      st.ws = null; st.welcomed = false; st.ride = false; takeDue();
       if (ev.code === 4001 || ev.code === 4002) { st.stopped = true; return; } // shop removed; too old: reloading helps, retrying does not
       conn.classList.remove("hidden"); retry();
     };
@@ -526,7 +557,13 @@
   }
   function flush() {
     if (!st.welcomed) return;
-    st.outbox.forEach(function (o) { if (!o.failed) wsSend({ type: "send", message: o.message }); });
+    st.outbox.forEach(function (o) {
+      if (o.failed) return;
+      var f = { type: "send", message: o.message };
+      var d = st.ride && takeDue();
+      if (d) { f.ack = d.ack; if (d.read) f.read = d.read; }
+      wsSend(f);
+    });
   }
   function send(body) {
     var m = { id: uid() };

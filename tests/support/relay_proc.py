@@ -137,9 +137,9 @@ class Relay:
         return self.log_path.read_text() if self.log_path else ""
 
 
-def one_shop_relay(folder: Path) -> tuple[Relay, str, str]:
+def one_shop_relay(folder: Path, env: dict[str, str] | None = None) -> tuple[Relay, str, str]:
     """A started relay with one shop: (relay, shop_id, token). Stop it with ``relay.stop()``."""
-    relay = Relay(folder)
+    relay = Relay(folder, env=env or {})
     relay.data_dir.mkdir(parents=True, exist_ok=True)
     shop_id, token = add_shop(relay.data_dir, "ร้านทดสอบ")
     relay.start()
