@@ -469,7 +469,7 @@ async def desktop_ws(request: web.Request) -> web.StreamResponse:
             shop.line_configured,
             shop.widget_config,
             shop.allowed_origins,
-            hub.meta.configured(shop.id),
+            not hub.store.shared and hub.meta.configured(shop.id),
             features,
         )
     )
@@ -537,11 +537,14 @@ def _delivered_receipts(hub: Hub, shop_id: str, delivered: dict[str, list[str]])
 
 
 def _tick_session(hub: Hub, shop_id: str, sid: str, text: str) -> None:
-    """A tick (receipt) for every tab of a widget session; it may wait to ride on the next
-    frame (the reply that usually follows it)."""
+    """A tick (receipt) for every tab of a widget session; here it may wait to ride on the
+    next frame (the reply that usually follows it); on a shared store the tabs on the other
+    relay processes get it too (ADR 0010)."""
     delay = _ride_settings()[1]
     for c in hub.live(shop_id).widgets.get(sid, ()):
         _hold(c, text, delay)
+    if hub.store.shared:
+        hub.to_session(shop_id, sid, text, skip=None, remote=True, here=False)
 
 
 def _conversation_ok(hub: Hub, shop_id: str, conversation: str) -> bool:

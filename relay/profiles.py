@@ -120,6 +120,8 @@ class ProfileFetcher:
         when it is due and no fetch of it runs."""
         if not conversation.startswith(CHANNELS) or self.hub.closing:
             return
+        if self.hub.store.shared:  # its table is not on the shared store yet (ADR 0010)
+            return
         key = (shop_id, conversation)
         if key in self._running:
             return

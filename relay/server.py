@@ -522,11 +522,19 @@ class Hub:
         return cseq, True
 
     def to_session(
-        self, shop_id: str, sid: str, text: str, skip: Conn | None = None, *, remote: bool = True
+        self,
+        shop_id: str,
+        sid: str,
+        text: str,
+        skip: Conn | None = None,
+        *,
+        remote: bool = True,
+        here: bool = True,
     ) -> None:
-        """Send ``text`` to the widget session's sockets here and, with ``remote`` on a shared
-        store, on the other relay processes (small frames only: receipts, typing)."""
-        for c in self.live(shop_id).widgets.get(sid, ()):
+        """Send ``text`` to the widget session's sockets here (unless ``here`` is false: the
+        caller did) and, with ``remote`` on a shared store, on the other relay processes
+        (small frames only: receipts, typing)."""
+        for c in self.live(shop_id).widgets.get(sid, ()) if here else ():
             if c is not skip:
                 c.send(text)
         if remote and self.store.shared:
