@@ -39,7 +39,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from minichat_desktop import paths
 from minichat_desktop.domain.conversations import conversations as convs
-from minichat_desktop.domain.models import utcnow
+from minichat_desktop.domain.models import ConversationMode, utcnow
 from minichat_desktop.domain.payments.slips import SlipPicture
 from minichat_desktop.errors import DomainError
 from minichat_desktop.files import atomic_write_bytes
@@ -284,15 +284,18 @@ class BotRunner:
     def _live_answer(
         self, conversation_id: int, message: dict[str, Any], now: dt.datetime
     ) -> list[Outgoing] | None:
-        """The live checkout's answer (None: the message is no part of one). A read first:
-        most messages are not, and need no write transaction."""
+        """The live checkout's answer (None: the message is no part of one, or the owner has
+        taken the chat over and answers it: the checkout waits at its question and goes on
+        once the chat is handed back). A read first: most messages are not, and need no write
+        transaction."""
         from minichat_desktop.domain.live import checkout as live_checkout
 
         data = str(message.get("data") or "")
-        if not data.startswith("live:"):
-            with self.db.read() as s:
-                if live_checkout.under_way(s, conversation_id) is None:
-                    return None
+        with self.db.read() as s:
+            if convs.get_conversation(s, conversation_id).mode == ConversationMode.HUMAN:
+                return None
+            if not data.startswith("live:") and live_checkout.under_way(s, conversation_id) is None:
+                return None
         with self.db.write() as s:
             media = paths.media_dir(self.data_dir)
             return live_checkout.answer_checkout(s, conversation_id, message, now, media)

@@ -17,7 +17,7 @@ from support.bot_shop import make_shop
 from minichat_desktop.app import live
 from minichat_desktop.domain.conversations import conversations as convs
 from minichat_desktop.domain.live.selling import Comment, PickedProduct
-from minichat_desktop.domain.models import LiveCart, Order, OutboxItem, ProductVariant
+from minichat_desktop.domain.models import Conversation, LiveCart, Order, OutboxItem, ProductVariant
 from minichat_desktop.storage.db import Database
 from minichat_desktop.sync.bot_runner import BotRunner
 
@@ -86,3 +86,25 @@ async def test_checkout_button_places_the_order_and_answers_with_the_qr(
     ]
     with db.read() as s:
         assert len(s.scalars(select(Order)).all()) == 1
+
+
+async def test_a_chat_the_owner_took_over_is_not_answered_by_the_checkout(
+    db: Database, runner: BotRunner
+) -> None:
+    """The owner takes the chat over in the middle of the live checkout: the shopper's
+    answers get nothing automatic (the owner answers); handed back, the checkout goes on at
+    the question it was waiting on."""
+    ids = make_shop(db)
+    live_id = live.start_live(db, "", [PickedProduct("C1", ids.mug)], 60, "owner")
+    live.record_comment(db, live_id, Comment("cm1", "fb77", "คุณแพร", "CF C1", NOW))
+    data = f"live:{live_id}:checkout:fb77"
+    assert await _tap(db, runner, data, 1) == ["ขอชื่อ-นามสกุลผู้รับสินค้าค่ะ"]
+    with db.write() as s:
+        cid = s.scalars(select(Conversation.id).where(Conversation.ref == REF)).one()
+        convs.take_over(s, cid, "เจ้าของร้าน")
+    assert await _tap(db, runner, "คุณแพร ใจดี", 2, kind="text") == []
+    with db.write() as s:
+        convs.end_session(s, cid, "เจ้าของร้าน")
+    assert await _tap(db, runner, "คุณแพร ใจดี", 3, kind="text") == [
+        "ขอเบอร์มือถือผู้รับค่ะ (เช่น 0812345678)"
+    ]
