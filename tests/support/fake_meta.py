@@ -410,6 +410,11 @@ class FakeMeta:
         self._ready.set()
         await stop.wait()
         await runner.cleanup()
+        # A keep-alive connection from the relay (profile and Graph calls) is closed by the
+        # cleanup, but its socket only on a later loop turn: let those run before the loop
+        # ends, or the socket is freed unclosed during some later test (a ResourceWarning,
+        # an error there).
+        await asyncio.sleep(0.1)
 
     def close(self) -> None:
         self._stop()
