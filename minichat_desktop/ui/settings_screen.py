@@ -54,8 +54,10 @@ from minichat_desktop.ui.settings_common import (
     button_row,
     danger,
     explain,
+    forget_secrets,
     form,
     frame_ref,
+    keep_secrets,
     primary,
     report,
     show_connected,
@@ -506,21 +508,12 @@ class LinePage(Page):
     async def on_save(self) -> None:
         await self.save_now()
 
+    def _secret_fields(self) -> tuple[tuple[str, SecretField], ...]:
+        return ((LINE_SECRET, self.secret), (LINE_TOKEN, self.token))
+
     async def save_now(self) -> bool:
-        secret, token = self.secret.text(), self.token.text()
-        if not secret or not token:
-            exc = UserError(
-                "line.incomplete",
-                self.tr("Give both the channel secret and the channel access token."),
-            )
-            self.feedback.say(report(self, exc), Tone.ERROR)
-            (self.secret if not secret else self.token).edit.setFocus()
-            return False
-        try:
-            self.ctx.secrets.set(LINE_SECRET, secret)
-            self.ctx.secrets.set(LINE_TOKEN, token)
-        except DomainError as exc:
-            self.feedback.say(report(self, exc), Tone.ERROR)
+        incomplete = self.tr("Give both the channel secret and the channel access token.")
+        if not keep_secrets(self, self._secret_fields(), incomplete):
             return False
         return await self.push(True)
 
@@ -537,14 +530,8 @@ class LinePage(Page):
             await self.disconnect_now()
 
     async def disconnect_now(self) -> bool:
-        try:
-            self.ctx.secrets.set(LINE_SECRET, None)
-            self.ctx.secrets.set(LINE_TOKEN, None)
-        except DomainError as exc:
-            self.feedback.say(report(self, exc), Tone.ERROR)
+        if not forget_secrets(self, self._secret_fields()):
             return False
-        self.secret.setText("")
-        self.token.setText("")
         return await self.push(False)
 
     async def push(self, connect: bool) -> bool:
