@@ -219,10 +219,11 @@ class PgStore(Store):
 
     shared = True
 
-    def __init__(self, url: str, data_dir: Path) -> None:
+    def __init__(self, url: str, data_dir: Path, password: str | None = None) -> None:
         # (Store.__init__ opens SQLite: not called; every method that touches the database is
-        # defined here.)
+        # defined here.) ``password``: when not in the URL (read from a file by the CLI).
         self.url = url
+        self._auth: dict[str, Any] = {"password": password} if password else {}
         self.where = describe_url(url)
         self.data_dir = data_dir
         self.process_id = uuid.uuid4().hex[:12]  # tells our own notifications from others'
@@ -249,6 +250,7 @@ class PgStore(Store):
             try:
                 self._conn = psycopg.connect(
                     self.url,
+                    **self._auth,
                     autocommit=True,
                     connect_timeout=5,
                     application_name=f"minichat-relay-{self.process_id}",
@@ -421,7 +423,7 @@ class PgStore(Store):
         while True:
             try:
                 aconn = await psycopg.AsyncConnection.connect(
-                    self.url, autocommit=True, connect_timeout=5
+                    self.url, **self._auth, autocommit=True, connect_timeout=5
                 )
             except psycopg.Error as exc:
                 log.warning("cannot listen on %s: %s; again in %.1fs", self.where, exc, backoff)
