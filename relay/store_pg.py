@@ -65,6 +65,7 @@ log = logging.getLogger(__name__)
 
 CHANNEL = "minichat_relay"  # the one NOTIFY channel; payloads say which shop and what
 MAX_PAYLOAD = 7900  # PostgreSQL refuses NOTIFY payloads of 8000 bytes or more
+STAMP_ROOM = 32  # of those, for the sender's time added at the commit (see _stamped)
 LOCK_SHOP = "SELECT pg_advisory_xact_lock(1, hashtext(%s))"  # a shop's transaction lock
 WEBHOOK_LEASE = 30.0  # seconds a process has a claimed webhook body before another may take it
 
@@ -211,6 +212,12 @@ def describe_url(url: str) -> str:
     host = parts.hostname or "local socket"
     port = f":{parts.port}" if parts.port else ""
     return f"postgresql://{host}{port}{parts.path}"
+
+
+def _stamped(payload: str, at: float) -> str:
+    """A notification's JSON object ``payload`` with the sender's time ``at`` (Unix seconds)
+    added as ``"at"``."""
+    return f'{payload[:-1]},"at":{at:.6f}}}'
 
 
 class PgStore(Store):
@@ -378,11 +385,12 @@ class PgStore(Store):
         try:
             db = self._db()
             # one round trip: the notifications, delivered only if the COMMIT is
+            at = time.time()  # the receivers measure their lag from here (the metrics)
             with db.pipeline():
                 if not began:
                     db.execute("BEGIN")
                 for note in notes:
-                    db.execute("SELECT pg_notify(%s, %s)", (CHANNEL, note))
+                    db.execute("SELECT pg_notify(%s, %s)", (CHANNEL, _stamped(note, at)))
                 db.execute("COMMIT")
         except (psycopg.Error, StoreError) as exc:
             conn = self._conn
@@ -409,7 +417,7 @@ class PgStore(Store):
         transaction of its own if none is open: nothing to wait for then). The event names
         ids; a receiver reads the rows. An event too large for NOTIFY is dropped, logged."""
         payload = json.dumps({**event, "from": self.process_id}, separators=(",", ":"))
-        if len(payload.encode()) >= MAX_PAYLOAD:
+        if len(payload.encode()) >= MAX_PAYLOAD - STAMP_ROOM:
             log.warning("event %s for shop %s too large to notify", event.get("k"), event.get("s"))
             return
         self._notes.append(payload)  # sent with the COMMIT (see commit)
