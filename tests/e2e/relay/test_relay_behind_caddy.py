@@ -259,10 +259,11 @@ def test_a_draining_relay_gets_no_new_sockets_from_caddy(
 def test_the_store_password_comes_from_its_file_and_a_bad_one_is_a_clear_error(
     database: Database, tmp_path: Path
 ) -> None:
-    """The role needs its password: without the file the relay cannot log in (exit 1, the
-    database named). A wrong password: exit 1, PostgreSQL's refusal shown, not the password.
-    An empty or unreadable file, or a password in the URL as well: exit 2, saying which file or
-    what to change. None of it shows a password."""
+    """The role needs its password: from the file, or from libpq's PGPASSFILE; without either
+    the relay cannot log in (exit 1, the database named). A wrong password: exit 1,
+    PostgreSQL's refusal shown, not the password. An empty or unreadable file, or a password
+    in the URL as well: exit 2, saying which file or what to change. None of it shows a
+    password."""
     url = database.new_database()
     key = {"MINICHAT_RELAY_KEY": Fernet.generate_key().decode()}
     folder = tmp_path / "relay"
@@ -273,6 +274,12 @@ def test_the_store_password_comes_from_its_file_and_a_bad_one_is_a_clear_error(
 
     good = _password_file(tmp_path, database.password + "\n")
     ok = shops_list({"MINICHAT_RELAY_STORE_PASSWORD_FILE": str(good)})
+    assert (ok.returncode, ok.stderr) == (0, "")
+    # libpq's own pgpass file works as well (for a database run elsewhere)
+    pgpass = tmp_path / "pgpass"
+    pgpass.write_text(f"127.0.0.1:{database.server.port}:*:{ROLE}:{database.password}\n")
+    pgpass.chmod(0o600)
+    ok = shops_list({"PGPASSFILE": str(pgpass)})
     assert (ok.returncode, ok.stderr) == (0, "")
 
     where = url.replace(f"{ROLE}@", "")
