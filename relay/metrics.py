@@ -4,11 +4,10 @@ The figures are served in Prometheus' text format on a listener of their own
 (``serve --metrics-port``, 127.0.0.1 by default), never on the public port. One registry per
 process (no module-level metrics), so a test can run several hubs in one interpreter.
 
-Label values come from small fixed sets (channel, direction, call, result, limit, kind, store),
-except
-the shop id of the stream depth: that gauge shows only the ``MAX_SHOP_SERIES`` shops furthest
-behind (with nothing pending a shop has no series), so a relay of 10,000 shops exports at most
-that many series; the totals over all shops come beside it.
+Label values come from small fixed sets (channel, direction, call, result, limit, kind,
+store), except the shop id of the stream depth: that gauge shows only the ``MAX_SHOP_SERIES``
+shops furthest behind (with nothing pending a shop has no series), so a relay of 10,000 shops
+exports at most that many series; the totals over all shops come beside it.
 """
 
 from __future__ import annotations
