@@ -14,6 +14,7 @@ import sqlite3
 import sys
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from relay import protocol as p
 from relay.meta_store import MetaCredentials, MetaStore
@@ -23,10 +24,15 @@ EXIT_OK, EXIT_ENV, EXIT_USER = 0, 1, 2
 
 ENV_METRICS_PORT = "MINICHAT_RELAY_METRICS_PORT"
 ENV_STORE = "MINICHAT_RELAY_STORE"
+# The database password alone, in a file (a Docker secret, a systemd credential): the same
+# file PostgreSQL's image reads as POSTGRES_PASSWORD_FILE, so one secret serves both.
+ENV_STORE_PASSWORD_FILE = "MINICHAT_RELAY_STORE_PASSWORD_FILE"
 STORE_HELP = (
     "where the relay keeps its state: a postgresql://user@host:port/db URL shared by several "
     f"relay processes, else the SQLite file in the data folder (default: ${ENV_STORE}, else "
-    "SQLite). Every process needs the same relay key ($MINICHAT_RELAY_KEY)"
+    f"SQLite). The password: ${ENV_STORE_PASSWORD_FILE} (a file holding it), or libpq's "
+    "PGPASSFILE; never on the command line. Every process needs the same relay key "
+    "($MINICHAT_RELAY_KEY)"
 )
 ENV_LINE_SECRET = "MINICHAT_LINE_CHANNEL_SECRET"
 ENV_LINE_TOKEN = "MINICHAT_LINE_CHANNEL_TOKEN"
@@ -198,7 +204,36 @@ def _open(args: argparse.Namespace) -> Store:
             f"--store postgresql://…: psycopg is not installed ({exc});"
             " pip install 'psycopg[binary]'"
         ) from exc
-    return PgStore(url, data_dir)
+    return PgStore(url, data_dir, _store_password(url))
+
+
+def _store_password(url: str) -> str | None:
+    """The database password from ``$MINICHAT_RELAY_STORE_PASSWORD_FILE`` (None: not set;
+    libpq then looks in PGPASSFILE / ~/.pgpass). Trailing line ends are dropped, as the
+    PostgreSQL image does with its POSTGRES_PASSWORD_FILE. The errors name the file, never
+    what is in it."""
+    path = os.environ.get(ENV_STORE_PASSWORD_FILE)
+    if not path:
+        return None
+    if urlsplit(url).password:
+        raise UserError(
+            f"--store: the URL has a password and ${ENV_STORE_PASSWORD_FILE} is set too;"
+            " keep the password in the file only (postgresql://user@host:port/database)"
+        )
+    try:
+        password = Path(path).read_text(encoding="utf-8").rstrip("\r\n")
+    except (OSError, UnicodeError) as exc:
+        why = exc.strerror if isinstance(exc, OSError) and exc.strerror else "not UTF-8 text"
+        raise UserError(
+            f"cannot read the database password file {path} (${ENV_STORE_PASSWORD_FILE}):"
+            f" {why}; it must be readable by the relay's user"
+        ) from exc
+    if not password:
+        raise UserError(
+            f"the database password file {path} (${ENV_STORE_PASSWORD_FILE}) is empty;"
+            " write the password of the store's user in it"
+        )
+    return password
 
 
 def _shop_json(shop: Any, store: Store) -> dict[str, Any]:

@@ -4,10 +4,10 @@ The figures are served in Prometheus' text format on a listener of their own
 (``serve --metrics-port``, 127.0.0.1 by default), never on the public port. One registry per
 process (no module-level metrics), so a test can run several hubs in one interpreter.
 
-Label values come from small fixed sets (channel, direction, call, result, limit, kind), except
-the shop id of the stream depth: that gauge shows only the ``MAX_SHOP_SERIES`` shops furthest
-behind (with nothing pending a shop has no series), so a relay of 10,000 shops exports at most
-that many series; the totals over all shops come beside it.
+Label values come from small fixed sets (channel, direction, call, result, limit, kind,
+store), except the shop id of the stream depth: that gauge shows only the ``MAX_SHOP_SERIES``
+shops furthest behind (with nothing pending a shop has no series), so a relay of 10,000 shops
+exports at most that many series; the totals over all shops come beside it.
 """
 
 from __future__ import annotations
@@ -45,6 +45,14 @@ disable_created_metrics()  # type: ignore[no-untyped-call]  # (the library leave
 LINE_BUCKETS = (0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0)
 # A webhook is acknowledged after one group commit: a few milliseconds.
 ACK_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5)
+# A COMMIT: well under a millisecond on SQLite (no fsync in WAL mode with synchronous=NORMAL),
+# one WAL flush and a network round trip on PostgreSQL (about 1-5 ms on a local disk).
+COMMIT_BUCKETS = (0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.5)
+# From another process's COMMIT to this one having handled its notification: milliseconds.
+NOTIFY_BUCKETS = (0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 5.0)
+# What the relay processes tell each other on the shared store (relay/server.py, on_remote):
+# the ``kind`` label of the notifications received; anything else counts as "other".
+NOTIFICATION_KINDS = ("stream", "msg", "frame", "desk", "desktop", "line", "config", "resync")
 
 # The last part of a LINE API path → the ``call`` label (anything else: "other").
 _CALLS = {
@@ -71,7 +79,9 @@ class LiveFigures:
     widgets: int = 0
     depth: dict[str, int] = field(default_factory=dict)  # shop id -> stream items not acked
     draining: bool = False
-    rows_written: int = 0  # SQLite rows inserted, updated or deleted by this process
+    rows_written: int = 0  # store rows inserted, updated or deleted by this process
+    store: str = "sqlite"  # or "postgresql": the ``store`` label
+    store_up: bool = True  # the store answered a query at this scrape
 
 
 def line_result(status: int | None) -> str:
@@ -124,12 +134,26 @@ class _Live(Collector):
             "1 once SIGTERM was received (/readyz answers 503), else 0",
             value=1 if live.draining else 0,
         )
-        yield CounterMetricFamily(
-            f"{PREFIX}_sqlite_rows_written",
-            "Rows this process inserted, updated or deleted in its SQLite store (SQLite's own "
-            "total_changes: what each relayed message costs the database)",
-            value=live.rows_written,
+        yield GaugeMetricFamily(
+            f"{PREFIX}_store_up",
+            "1 when the store (SQLite file or PostgreSQL) answered a query at this scrape, else 0",
+            value=1 if live.store_up else 0,
         )
+        rows = CounterMetricFamily(
+            f"{PREFIX}_store_rows_written",
+            "Rows this process inserted, updated or deleted in its store, by store (sqlite, "
+            "postgresql): what each relayed message costs the database",
+            labels=["store"],
+        )
+        rows.add_metric([live.store], live.rows_written)
+        yield rows
+        if live.store == "sqlite":  # the older name of the same figure (bench/relay reads it)
+            yield CounterMetricFamily(
+                f"{PREFIX}_sqlite_rows_written",
+                "Rows this process inserted, updated or deleted in its SQLite store (SQLite's "
+                "own total_changes; the same as store_rows_written)",
+                value=live.rows_written,
+            )
 
 
 class Metrics:
@@ -172,6 +196,28 @@ class Metrics:
         self.commit_failures = Counter(
             f"{PREFIX}_commit_failures", "Store commits that failed", registry=r
         )
+        self.commit_seconds = Histogram(
+            f"{PREFIX}_store_commit_seconds",
+            "How long a group commit's COMMIT took, by store (sqlite, postgresql; failed "
+            "commits are in commit_failures instead)",
+            ["store"],
+            buckets=COMMIT_BUCKETS,
+            registry=r,
+        )
+        self.notification_lag = Histogram(
+            f"{PREFIX}_store_notification_lag_seconds",
+            "PostgreSQL store: from the COMMIT on another relay process that sent a "
+            "notification to this process having handled it (the sender's clock against this "
+            "one's: keep the machines on NTP)",
+            buckets=NOTIFY_BUCKETS,
+            registry=r,
+        )
+        self.notifications = Counter(
+            f"{PREFIX}_store_notifications_received",
+            "PostgreSQL store: notifications from the other relay processes, by kind",
+            ["kind"],
+            registry=r,
+        )
         # bound once: the per-message path only adds (and the series exist from the start, at
         # 0, so rates have no gaps)
         self._message_series = {
@@ -200,6 +246,13 @@ class Metrics:
     def line_call(self, call: str, status: int | None, seconds: float) -> None:
         self.line_calls.labels(call, line_result(status)).inc()
         self.line_seconds.labels(call).observe(seconds)
+
+    def notified(self, kind: str, sent_at: object, *, now: float) -> None:
+        """Count one notification of ``kind`` handled at ``now`` (time.time()); ``sent_at``
+        is the sender's time from its payload (absent in older relays' and synthetic ones)."""
+        self.notifications.labels(kind if kind in NOTIFICATION_KINDS else "other").inc()
+        if isinstance(sent_at, int | float) and not isinstance(sent_at, bool):
+            self.notification_lag.observe(max(0.0, now - float(sent_at)))
 
     def exposition(self) -> bytes:
         return generate_latest(self.registry)

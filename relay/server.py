@@ -226,6 +226,8 @@ class Hub:
         self.config = config
         self.shops: dict[str, ShopLive] = {}
         self.metrics = Metrics(self.live_figures)
+        self.store_kind = "postgresql" if store.shared else "sqlite"  # the metrics' label
+        self._commit_seconds = self.metrics.commit_seconds.labels(self.store_kind)
         self.line: ln.LineClient = MeteredLineClient(self.metrics)
         refused = self.metrics.refused
         self.shopper_limit = RateLimiter(
@@ -319,7 +321,10 @@ class Hub:
             if self.store.shared:  # the process holding the shop's desktop sends them too
                 for shop_id, items in seqs.items():
                     self.store.notify({"k": "stream", "s": shop_id, "seq": items[-1][0]})
+            started = time.perf_counter() if self.store.dirty else None
             self.store.commit()
+            if started is not None:
+                self._commit_seconds.observe(time.perf_counter() - started)
             self._commit_error = None
         except StoreError as exc:
             log.error("commit failed: %s", exc)
@@ -416,12 +421,21 @@ class Hub:
         for live in self.shops.values():
             desktops += live.desktop is not None
             widgets += sum(len(conns) for conns in live.widgets.values())
+        up = True
         try:
             depth = self.store.stream_depths()
         except StoreError as exc:
             log.warning("metrics: cannot read stream depths: %s", exc)
-            depth = {}
-        return LiveFigures(desktops, widgets, depth, self.draining, self.store.rows_written)
+            depth, up = {}, False
+        return LiveFigures(
+            desktops,
+            widgets,
+            depth,
+            self.draining,
+            self.store.rows_written,
+            store=self.store_kind,
+            store_up=up,
+        )
 
     # ---- desktop stream
 
@@ -560,7 +574,13 @@ class Hub:
 
     def listen_to_others(self) -> None:
         """Route what the other relay processes on the shared store commit (until close)."""
-        self._listener = self.spawn(self.store.listen(self.on_remote))
+        self._listener = self.spawn(self.store.listen(self._on_remote_counted))
+
+    def _on_remote_counted(self, event: dict[str, Any]) -> None:
+        """:meth:`on_remote`, then the notification counted and its lag (from the sender's
+        COMMIT, its ``at``) measured, for the metrics."""
+        self.on_remote(event)
+        self.metrics.notified(str(event.get("k")), event.get("at"), now=time.time())
 
     def on_remote(self, event: dict[str, Any]) -> None:
         """What another relay process committed or says: route it to our sockets."""

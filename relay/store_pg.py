@@ -65,6 +65,7 @@ log = logging.getLogger(__name__)
 
 CHANNEL = "minichat_relay"  # the one NOTIFY channel; payloads say which shop and what
 MAX_PAYLOAD = 7900  # PostgreSQL refuses NOTIFY payloads of 8000 bytes or more
+STAMP_ROOM = 32  # of those, for the sender's time added at the commit (see _stamped)
 LOCK_SHOP = "SELECT pg_advisory_xact_lock(1, hashtext(%s))"  # a shop's transaction lock
 WEBHOOK_LEASE = 30.0  # seconds a process has a claimed webhook body before another may take it
 
@@ -213,16 +214,23 @@ def describe_url(url: str) -> str:
     return f"postgresql://{host}{port}{parts.path}"
 
 
+def _stamped(payload: str, at: float) -> str:
+    """A notification's JSON object ``payload`` with the sender's time ``at`` (Unix seconds)
+    added as ``"at"``."""
+    return f'{payload[:-1]},"at":{at:.6f}}}'
+
+
 class PgStore(Store):
     """All durable state of a relay, on a PostgreSQL database several relay processes share.
     Not thread-safe: one owner thread (the event loop, or the CLI)."""
 
     shared = True
 
-    def __init__(self, url: str, data_dir: Path) -> None:
+    def __init__(self, url: str, data_dir: Path, password: str | None = None) -> None:
         # (Store.__init__ opens SQLite: not called; every method that touches the database is
-        # defined here.)
+        # defined here.) ``password``: when not in the URL (read from a file by the CLI).
         self.url = url
+        self._auth: dict[str, Any] = {"password": password} if password else {}
         self.where = describe_url(url)
         self.data_dir = data_dir
         self.process_id = uuid.uuid4().hex[:12]  # tells our own notifications from others'
@@ -249,6 +257,7 @@ class PgStore(Store):
             try:
                 self._conn = psycopg.connect(
                     self.url,
+                    **self._auth,
                     autocommit=True,
                     connect_timeout=5,
                     application_name=f"minichat-relay-{self.process_id}",
@@ -376,11 +385,12 @@ class PgStore(Store):
         try:
             db = self._db()
             # one round trip: the notifications, delivered only if the COMMIT is
+            at = time.time()  # the receivers measure their lag from here (the metrics)
             with db.pipeline():
                 if not began:
                     db.execute("BEGIN")
                 for note in notes:
-                    db.execute("SELECT pg_notify(%s, %s)", (CHANNEL, note))
+                    db.execute("SELECT pg_notify(%s, %s)", (CHANNEL, _stamped(note, at)))
                 db.execute("COMMIT")
         except (psycopg.Error, StoreError) as exc:
             conn = self._conn
@@ -407,7 +417,7 @@ class PgStore(Store):
         transaction of its own if none is open: nothing to wait for then). The event names
         ids; a receiver reads the rows. An event too large for NOTIFY is dropped, logged."""
         payload = json.dumps({**event, "from": self.process_id}, separators=(",", ":"))
-        if len(payload.encode()) >= MAX_PAYLOAD:
+        if len(payload.encode()) >= MAX_PAYLOAD - STAMP_ROOM:
             log.warning("event %s for shop %s too large to notify", event.get("k"), event.get("s"))
             return
         self._notes.append(payload)  # sent with the COMMIT (see commit)
@@ -421,7 +431,7 @@ class PgStore(Store):
         while True:
             try:
                 aconn = await psycopg.AsyncConnection.connect(
-                    self.url, autocommit=True, connect_timeout=5
+                    self.url, **self._auth, autocommit=True, connect_timeout=5
                 )
             except psycopg.Error as exc:
                 log.warning("cannot listen on %s: %s; again in %.1fs", self.where, exc, backoff)

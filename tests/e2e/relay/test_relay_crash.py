@@ -6,7 +6,7 @@ import asyncio
 from typing import Any
 
 import websockets
-from support.steady_shopper import steady_shopper
+from support.steady_shopper import check_conversation, steady_shopper
 
 from relay import protocol as p
 
@@ -87,17 +87,7 @@ def test_kill_9_mid_traffic_loses_nothing_and_duplicates_nothing(
 
         for n in range(WIDGETS):
             w, ww = await clients.widget(r, shop_relay.shop_id, session=sessions[n])
-            history = list(ww.history)
-            ids = [h.message.id for h in history]
-            assert len(ids) == len(set(ids)), f"duplicates in conversation {n}"
-            assert [h.seq for h in history] == list(range(1, len(history) + 1))
-            mine = [h.message.id for h in history if h.origin is p.Origin.SHOPPER]
-            assert mine == [f"m-{n}-{i:03d}" for i in range(PER_WIDGET)]
-            theirs = {h.message.id for h in history if h.origin is p.Origin.SHOP}
-            assert theirs == {f"re-m-{n}-{i:03d}" for i in range(PER_WIDGET)}
-            # each reply comes after the message it answers
-            pos = {mid: k for k, mid in enumerate(ids)}
-            assert all(pos[f"re-{m}"] > pos[m] for m in mine)
+            check_conversation(ww.history, n, PER_WIDGET)
             await w.close()
 
     arun(go())

@@ -22,7 +22,12 @@ import websockets
 from cryptography.fernet import Fernet
 from support.postgres import PostgresServer, start_postgres
 from support.relay_proc import Relay, line_env, relay_cli
-from support.steady_shopper import steady_shopper
+from support.steady_shopper import (
+    check_conversation,
+    desktop_state,
+    steady_desktop,
+    steady_shopper,
+)
 
 from relay import protocol as p
 from relay.protocol.connection import CloseCode
@@ -285,34 +290,12 @@ PER_SHOPPER = 30
 async def _desktop_loop(cluster: Cluster, clients: Any, state: dict[str, Any]) -> None:
     """A desktop that answers every shopper message; it connects to A, then to whichever
     process answers (the load balancer's failover)."""
-    pending: dict[str, p.Send] = {}
-    while not state["done"].is_set():
-        desk = None
-        try:
-            relay = cluster.a if cluster.a.proc is not None else cluster.b
-            desk, _ = await clients.desktop(relay, cluster.token, after=state["acked"])
-            for frame in list(pending.values()):
-                await desk.send(frame)
-            while not state["done"].is_set():
-                try:
-                    f = await desk.recv(0.5)
-                except TimeoutError:
-                    continue
-                if isinstance(f, p.Inbound):
-                    state["received"].append(f.message.id)
-                    reply = p.Send(f.conversation, clients.text(f"re-{f.message.id}", "รับทราบ"))
-                    pending[reply.message.id] = reply
-                    await desk.send(reply)
-                    await desk.send(p.Ack(f.seq))
-                    state["acked"] = f.seq
-                elif isinstance(f, p.Accepted):
-                    pending.pop(f.id, None)
-                    state["accepted"].add(f.id)
-        except (OSError, websockets.ConnectionClosed, TimeoutError, AssertionError):
-            await asyncio.sleep(0.1)
-        finally:
-            if desk is not None:
-                await desk.ws.close()
+
+    def connect(after: int) -> Any:
+        relay = cluster.a if cluster.a.proc is not None else cluster.b
+        return clients.desktop(relay, cluster.token, after=after)
+
+    await steady_desktop(connect, state)
 
 
 def _connect_shopper(cluster: Cluster, clients: Any, n: int) -> Any:
@@ -334,12 +317,7 @@ def test_kill_9_of_one_process_mid_traffic_moves_its_clients_to_the_other_losing
     each id exactly once, in the order it was sent."""
 
     async def go() -> None:
-        state: dict[str, Any] = {
-            "done": asyncio.Event(),
-            "received": [],
-            "accepted": set(),
-            "acked": 0,
-        }
+        state = desktop_state()
         sessions: dict[int, str] = {}
         desk_task = asyncio.create_task(_desktop_loop(cluster, clients, state))
         shoppers = [
@@ -368,13 +346,7 @@ def test_kill_9_of_one_process_mid_traffic_moves_its_clients_to_the_other_losing
 
         for n in range(SHOPPERS):
             w, ww = await clients.widget(cluster.b, cluster.shop_id, session=sessions[n])
-            ids = [h.message.id for h in ww.history]
-            assert len(ids) == len(set(ids)), f"duplicates in conversation {n}"
-            assert [h.seq for h in ww.history] == list(range(1, len(ids) + 1))
-            mine = [h.message.id for h in ww.history if h.origin is p.Origin.SHOPPER]
-            assert mine == [f"m-{n}-{i:03d}" for i in range(PER_SHOPPER)]
-            theirs = {h.message.id for h in ww.history if h.origin is p.Origin.SHOP}
-            assert theirs == {f"re-m-{n}-{i:03d}" for i in range(PER_SHOPPER)}
+            check_conversation(ww.history, n, PER_SHOPPER)
             await w.close()
 
     arun(go())

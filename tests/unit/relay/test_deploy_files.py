@@ -1,8 +1,10 @@
 """The deployment files (deploy/) checked mechanically, since no test here may pull images or
-boot systemd: the unit passes ``systemd-analyze verify`` and Caddy's adapter reads the
-Caddyfile; every relay flag the unit, the image and the compose file pass is one the relay's
-own parser takes; the image runs as a non-root user with a health check on the port it
-serves; the compose file runs the relay behind Caddy with nothing of the relay published."""
+boot systemd (and no container engine runs here, so ``docker compose config`` cannot either):
+the unit passes ``systemd-analyze verify`` and Caddy's adapter reads the Caddyfile; every
+relay flag and variable the unit, the image and the compose files pass is one the relay
+takes; the image runs as a non-root user with a health check on the port it serves; both
+compose files run the relay behind Caddy with nothing of the relay published, the PostgreSQL
+one two relays on a health-checked database, with every secret in a file."""
 
 from __future__ import annotations
 
@@ -13,6 +15,7 @@ import shutil
 import subprocess
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import yaml
 
@@ -80,8 +83,8 @@ def _dockerfile() -> list[list[tuple[str, str]]]:
     return stages
 
 
-def _compose() -> dict[str, Any]:
-    loaded = yaml.safe_load((DEPLOY / "compose.yaml").read_text())
+def _compose(name: str = "compose.sqlite.yaml") -> dict[str, Any]:
+    loaded = yaml.safe_load((DEPLOY / name).read_text())
     assert isinstance(loaded, dict)
     return loaded
 
@@ -91,8 +94,8 @@ def _interpolate(value: str) -> str:
     return re.sub(r"\$\{([A-Z_]+)(:\?[^}]*)?\}", lambda m: f"{m.group(1).lower()}.example", value)
 
 
-def _relay_command(compose: dict[str, Any]) -> list[str]:
-    return [_interpolate(str(a)) for a in compose["services"]["relay"]["command"]]
+def _relay_command(compose: dict[str, Any], service: str = "relay") -> list[str]:
+    return [_interpolate(str(a)) for a in compose["services"][service]["command"]]
 
 
 def test_systemd_unit_passes_systemd_analyze_verify(tmp_path: Path) -> None:
@@ -169,10 +172,11 @@ def test_image_runs_as_a_non_root_user_with_a_health_check() -> None:
     assert not args.trust_proxy  # alone, the image trusts no forwarded header
 
 
-def test_compose_runs_one_relay_behind_caddy_with_its_key_as_a_secret() -> None:
-    """Two services; the relay publishes no port (Caddy is the way in, on 80 and 443), runs
-    with --trust-proxy on the port Caddy proxies to, reads its key from the Docker secret,
-    keeps its data in a volume and gets time to drain on stop."""
+def test_sqlite_compose_runs_one_relay_behind_caddy_with_its_key_as_a_secret() -> None:
+    """compose.sqlite.yaml, the one-process way: two services; the relay publishes no port
+    (Caddy is the way in, on 80 and 443), runs with --trust-proxy on the port Caddy proxies
+    to, reads its key from the Docker secret, keeps its data in a volume and gets time to
+    drain on stop."""
     compose = _compose()
     assert set(compose["services"]) == {"relay", "caddy"}
     relay, caddy = compose["services"]["relay"], compose["services"]["caddy"]
@@ -186,8 +190,10 @@ def test_compose_runs_one_relay_behind_caddy_with_its_key_as_a_secret() -> None:
     assert compose["secrets"]["relay_key"]["file"] == "./secrets/relay.key"
     assert any(v.endswith(":/data") for v in relay["volumes"])
     assert int(relay["stop_grace_period"].rstrip("s")) >= args.drain_grace + 15
-    assert relay.get("deploy", {}).get("replicas", 1) == 1  # one process: no shared store yet
+    assert relay.get("deploy", {}).get("replicas", 1) == 1  # SQLite: one writer, one process
+    assert "MINICHAT_RELAY_STORE" not in relay["environment"]
     assert caddy["depends_on"]["relay"]["condition"] == "service_healthy"
+    assert caddy["environment"]["RELAY_UPSTREAMS"] == f"relay:{args.port}"
     assert "./Caddyfile:/etc/caddy/Caddyfile:ro" in caddy["volumes"]
     for name in relay["environment"]:
         assert f'"{name}"' in RELAY_SOURCES, f"{name}: the relay reads no such variable"
@@ -220,11 +226,13 @@ def _handlers(node: Any) -> list[dict[str, Any]]:
     return found + [h for value in node.values() for h in _handlers(value)]
 
 
-def test_caddyfile_serves_the_domain_over_https_and_proxies_to_the_relay() -> None:
+def test_caddyfile_serves_the_domain_over_https_and_balances_over_the_relays() -> None:
     """Caddy reads the Caddyfile: the domain from RELAY_DOMAIN on 443 (automatic HTTPS, the
-    ACME account from ACME_EMAIL), one reverse proxy to the compose relay's port with
-    readiness checks on /readyz, and no trusted proxies (so Caddy writes X-Forwarded-For
-    itself, which is what --trust-proxy relies on)."""
+    ACME account from ACME_EMAIL), one reverse proxy whose upstreams are, by default, the
+    PostgreSQL compose file's two relays on their port, with active readiness checks on
+    /readyz, passive checks, retries on another upstream, a hash that keeps a shop on one
+    process, and no trusted proxies (so Caddy writes X-Forwarded-For itself, which is what
+    --trust-proxy relies on)."""
     config = _caddy_json({"RELAY_DOMAIN": "relay.example.com", "ACME_EMAIL": "ops@example.com"})
     server = config["apps"]["http"]["servers"]["srv0"]
     assert server["listen"] == [":443"]
@@ -232,11 +240,136 @@ def test_caddyfile_serves_the_domain_over_https_and_proxies_to_the_relay() -> No
     assert "ops@example.com" in json.dumps(config["apps"]["tls"])
     proxies = [h for h in _handlers(config) if h["handler"] == "reverse_proxy"]
     assert len(proxies) == 1
-    relay_args = _serve_args(_relay_command(_compose()))
-    assert proxies[0]["upstreams"] == [{"dial": f"relay:{relay_args.port}"}]
-    assert proxies[0]["health_checks"]["active"]["uri"] == "/readyz"
+    compose = _compose("compose.yaml")
+    port = _serve_args(_relay_command(compose, "relay-1")).port
+    assert proxies[0]["upstreams"] == [{"dial": f"relay-1:{port}"}, {"dial": f"relay-2:{port}"}]
+    checks = proxies[0]["health_checks"]
+    assert checks["active"]["uri"] == "/readyz"
+    assert checks["passive"]["max_fails"] >= 1 and checks["passive"]["fail_duration"] > 0
+    assert checks["passive"]["unhealthy_status"] == [503]
+    balancing = proxies[0]["load_balancing"]
+    assert balancing["selection_policy"] == {"policy": "uri_hash"}
+    assert balancing["try_duration"] >= 1_000_000_000  # nanoseconds: another upstream, not 502
     assert "trusted_proxies" not in json.dumps(config)
     # only widget.js is compressed: nothing stands between the sockets and the relay
     encoders = [h for h in _handlers(config) if h["handler"] == "encode"]
     assert len(encoders) == 1
     assert '"path": ["/widget.js"]' in json.dumps(server)
+
+
+def test_caddyfile_takes_the_upstreams_each_compose_file_gives_it() -> None:
+    """RELAY_UPSTREAMS, as each compose file sets it for Caddy, becomes the proxy's upstream
+    list (the end-to-end test gives it local ports the same way)."""
+    for name in ("compose.yaml", "compose.sqlite.yaml"):
+        upstreams = _compose(name)["services"]["caddy"]["environment"]["RELAY_UPSTREAMS"]
+        config = _caddy_json(
+            {"RELAY_DOMAIN": "r.example", "ACME_EMAIL": "a@r.example", "RELAY_UPSTREAMS": upstreams}
+        )
+        (proxy,) = [h for h in _handlers(config) if h["handler"] == "reverse_proxy"]
+        assert [u["dial"] for u in proxy["upstreams"]] == upstreams.split(), name
+
+
+def _strings(node: Any) -> list[str]:
+    """Every key and scalar value in a loaded YAML document, as text."""
+    if isinstance(node, dict):
+        return [t for k, v in node.items() for t in (str(k), *_strings(v))]
+    if isinstance(node, list):
+        return [t for item in node for t in _strings(item)]
+    return [str(node)]
+
+
+def test_postgres_compose_runs_two_relays_on_one_health_checked_database() -> None:
+    """compose.yaml: PostgreSQL pinned to a major version, its data in a volume, healthy only
+    when pg_isready answers over TCP, durable commits written out; two relays with the same
+    arguments on the shared store (the URL names the database service and no password), each
+    with a readiness health check, started after the database is healthy, draining longer
+    than Caddy's check interval; Caddy starts after both and publishes 80 and 443; nothing of
+    a relay or the database is published."""
+    compose = _compose("compose.yaml")
+    services = compose["services"]
+    assert set(services) == {"postgres", "relay-1", "relay-2", "caddy"}
+    pg = services["postgres"]
+    assert re.fullmatch(r"postgres:\d+", pg["image"]), pg["image"]
+    assert "postgres-data:/var/lib/postgresql/data" in pg["volumes"]
+    assert pg["healthcheck"]["test"][:2] == ["CMD", "pg_isready"]
+    assert "127.0.0.1" in pg["healthcheck"]["test"]
+    assert "synchronous_commit=on" in pg["command"] and "fsync=on" in pg["command"]
+    assert not any(re.search(r"(synchronous_commit|fsync)=off", s) for s in _strings(pg))
+    assert "ports" not in pg
+    caddy = services["caddy"]
+    assert {"80:80", "443:443"} <= set(caddy["ports"])
+    assert caddy["depends_on"] == {
+        "relay-1": {"condition": "service_healthy"},
+        "relay-2": {"condition": "service_healthy"},
+    }
+    interval = _caddy_json({"RELAY_DOMAIN": "r.example", "ACME_EMAIL": "a@r.example"})
+    (proxy,) = [h for h in _handlers(interval) if h["handler"] == "reverse_proxy"]
+    check_every = proxy["health_checks"]["active"]["interval"] / 1e9
+    commands = [_relay_command(compose, name) for name in ("relay-1", "relay-2")]
+    assert commands[0] == commands[1]
+    args = _serve_args(commands[0])
+    assert args.trust_proxy and args.public_url == "https://relay_domain.example"
+    assert check_every < args.drain_grace  # taken out of the balancer before sockets close
+    for name in ("relay-1", "relay-2"):
+        relay = services[name]
+        assert "ports" not in relay
+        assert {str(args.port), str(args.metrics_port)} == set(relay["expose"])
+        assert relay["depends_on"]["postgres"]["condition"] == "service_healthy"
+        health = " ".join(relay["healthcheck"]["test"])
+        assert f"http://127.0.0.1:{args.port}/readyz" in health
+        assert int(relay["stop_grace_period"].rstrip("s")) >= args.drain_grace + 15
+        assert any(v.endswith(":/data") for v in relay["volumes"])
+        assert relay["read_only"] is True and relay["cap_drop"] == ["ALL"]
+        store = urlsplit(relay["environment"]["MINICHAT_RELAY_STORE"])
+        assert (store.scheme, store.hostname, store.password) == ("postgresql", "postgres", None)
+        assert store.username == pg["environment"]["POSTGRES_USER"]
+        assert store.path == "/" + pg["environment"]["POSTGRES_DB"]
+    assert services["relay-1"]["volumes"] != services["relay-2"]["volumes"]
+
+
+def test_postgres_compose_keeps_every_secret_in_a_file() -> None:
+    """The database password is one Docker secret read by PostgreSQL
+    (POSTGRES_PASSWORD_FILE) and both relays (MINICHAT_RELAY_STORE_PASSWORD_FILE), the relay
+    key another; no environment value, command or URL in either compose file holds a
+    password, key or token, and every variable given to a relay is one the relay reads."""
+    compose = _compose("compose.yaml")
+    services = compose["services"]
+    pg = services["postgres"]
+    assert pg["environment"]["POSTGRES_PASSWORD_FILE"] == "/run/secrets/postgres_password"
+    assert pg["secrets"] == ["postgres_password"]
+    assert compose["secrets"]["postgres_password"]["file"] == "./secrets/postgres_password"
+    assert compose["secrets"]["relay_key"]["file"] == "./secrets/relay.key"
+    for name in ("relay-1", "relay-2"):
+        env = services[name]["environment"]
+        assert env["MINICHAT_RELAY_STORE_PASSWORD_FILE"] == "/run/secrets/postgres_password"
+        assert env["MINICHAT_RELAY_KEY_FILE"] == "/run/secrets/relay_key"
+        assert set(services[name]["secrets"]) == {"relay_key", "postgres_password"}
+        for var in env:
+            assert f'"{var}"' in RELAY_SOURCES, f"{var}: the relay reads no such variable"
+    for file in ("compose.yaml", "compose.sqlite.yaml"):
+        loaded = _compose(file)
+        for service in loaded["services"].values():
+            for var in service.get("environment", {}):
+                secretish = re.search(r"PASSWORD|SECRET|TOKEN|_KEY$", var)
+                assert not secretish or var.endswith("_FILE"), f"{file}: {var} given as a value"
+        for text in _strings(loaded):
+            assert not re.search(r"://[^/@\s]+:[^/@\s]*@", text), f"{file}: a password in {text}"
+            assert "--password" not in text and "PGPASSWORD" not in text, text
+
+
+def test_systemd_unit_shows_the_shared_store_with_its_password_as_a_credential() -> None:
+    """The unit's commented PostgreSQL lines, uncommented, give a store URL without a
+    password and the password file as a systemd credential the relay is told of."""
+    lines = [
+        line.lstrip("#")
+        for line in UNIT.read_text().splitlines()
+        if line.startswith("#") and "=" in line and not line.startswith("# ")
+    ]
+    env = dict(v.split("=", 1)[1].split("=", 1) for v in lines if v.startswith("Environment="))
+    creds = [v.split("=", 1)[1] for v in lines if v.startswith("LoadCredential=")]
+    store = urlsplit(env["MINICHAT_RELAY_STORE"])
+    assert store.scheme == "postgresql" and store.password is None
+    (cred,) = creds
+    assert env["MINICHAT_RELAY_STORE_PASSWORD_FILE"] == f"%d/{cred.split(':', 1)[0]}"
+    for name in env:
+        assert name in RELAY_SOURCES, f"{name}: the relay reads no such variable"

@@ -85,3 +85,25 @@ def test_rows_written_is_what_sqlite_counted(tmp_path: Path) -> None:
         assert after_shop - before == 1
     finally:
         store.close()
+
+
+def test_notifications_count_by_a_few_kinds_and_time_only_those_that_carry_a_send_time() -> None:
+    """A known kind is its own label value, anything else "other"; the lag is measured from
+    the sender's ``at`` (a clock behind ours counts as 0, never negative) and not at all when
+    the payload has no time (an older relay's, or the resync the store makes up itself)."""
+    metrics = Metrics()
+    metrics.notified("stream", 100.0, now=100.25)
+    metrics.notified("msg", 100.5, now=100.25)  # the sender's clock is ahead of ours
+    metrics.notified("resync", None, now=100.25)
+    metrics.notified("something-new", True, now=100.25)
+    samples = _samples(metrics)
+    received = {
+        dict(labels)["kind"]: v
+        for (name, labels), v in samples.items()
+        if name == "minichat_relay_store_notifications_received_total"
+    }
+    assert received == {"stream": 1, "msg": 1, "resync": 1, "other": 1}
+    lag = "minichat_relay_store_notification_lag_seconds"
+    assert samples[(f"{lag}_count", frozenset())] == 2
+    assert samples[(f"{lag}_sum", frozenset())] == 0.25
+    assert samples[(f"{lag}_bucket", frozenset({("le", "0.0005")}))] == 1
