@@ -117,6 +117,10 @@ class PostgresServer:
                 break
         raise RuntimeError(f"postgresql did not start: {res.stderr}\n{self.log()[-2000:]}")
 
+    def pid(self) -> int:
+        """The running server's postmaster (its backends are its children)."""
+        return int((self.data / "postmaster.pid").read_text().split()[0])
+
     def stop(self, mode: str = "fast") -> None:
         """``fast``: a clean shutdown; ``immediate``: no checkpoint, like a crash."""
         self._run("pg_ctl", "-D", str(self.data), "-m", mode, "-w", "stop", check=False)
