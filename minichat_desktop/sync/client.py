@@ -40,6 +40,7 @@ import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any, Literal, Protocol, TypeVar
+from urllib.parse import quote
 
 from minichat_desktop import paths
 from minichat_desktop.app import relay_link
@@ -400,6 +401,10 @@ class RelayClient:
         if not token:
             raise Stop(Action.ASK_TOKEN, NO_TOKEN)
         url = self.url.replace("http://", "ws://").replace("https://", "wss://") + "/ws/desktop"
+        if self.welcome is not None:
+            # the shop, for a load balancer that keeps a shop on one relay process (the relay
+            # itself goes by the token; docs/protocol.md §2)
+            url += "?shop=" + quote(self.welcome.shop_id, safe="")
         try:
             ws = await connect(
                 url,

@@ -1,6 +1,7 @@
 """Debian's Caddy as a real subprocess in front of relay processes, with deploy/Caddyfile's
-own ``reverse_proxy`` block (its balancing, retries and health checks) served over plain HTTP
-on 127.0.0.1 and a free port: what the operator's Caddy does, without certificates.
+own site block (the shop header its balancing hashes, its retries and health checks) served
+over plain HTTP on 127.0.0.1 and a free port: what the operator's Caddy does, without
+certificates.
 
 Caddy's admin endpoint is off (no fixed port 2019 shared with other tests) and its storage
 and autosaved configuration live in the given folder.
@@ -9,6 +10,7 @@ and autosaved configuration live in the given folder.
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import socket
 import subprocess
@@ -23,19 +25,20 @@ CADDYFILE = PROJECT / "deploy" / "Caddyfile"
 INSTALL_HINT = "caddy is missing: apt-get install caddy (scripts/setup installs it)"
 
 
-def reverse_proxy_block(caddyfile: str) -> str:
-    """The ``reverse_proxy … { … }`` block of ``caddyfile``, as written there (comments and
-    all), up to its closing brace."""
+def site_body(caddyfile: str) -> str:
+    """The inside of ``caddyfile``'s ``{$RELAY_DOMAIN} { … }`` site block, as written there
+    (comments and all)."""
     lines = caddyfile.splitlines()
-    start = next(i for i, line in enumerate(lines) if line.strip().startswith("reverse_proxy "))
+    start = next(i for i, line in enumerate(lines) if line.startswith("{$RELAY_DOMAIN} {"))
     depth = 0
     for end in range(start, len(lines)):
         code = lines[end].split("#", 1)[0]
+        # (placeholders such as "{$VAR:default}" or "{re.shop.1}" open and close on one line)
+        code = re.sub(r"\{[^{}\s]*\}", "", code)
         depth += code.count("{") - code.count("}")
-        # (the upstreams' "{$VAR:default}" opens and closes on the same line)
-        if depth == 0 and end > start:
-            return "\n".join(lines[start : end + 1]) + "\n"
-    raise ValueError("the Caddyfile's reverse_proxy block does not close")
+        if depth == 0:
+            return "\n".join(lines[start + 1 : end]) + "\n"
+    raise ValueError("the Caddyfile's site block does not close")
 
 
 def _free_port() -> int:
@@ -69,8 +72,8 @@ class CaddyFront:
         return self.folder / "caddy.log"
 
     def config(self) -> str:
-        block = reverse_proxy_block(CADDYFILE.read_text())
-        site = f"http://127.0.0.1:{self.port} {{\n\tbind 127.0.0.1\n{block}}}\n"
+        body = site_body(CADDYFILE.read_text())
+        site = f"http://127.0.0.1:{self.port} {{\n\tbind 127.0.0.1\n{body}}}\n"
         return "{\n\tadmin off\n}\n\n" + site
 
     def start(self, timeout: float = 30) -> CaddyFront:

@@ -118,10 +118,11 @@ class Peer:
 
 
 async def desktop(
-    relay: Relay, token: str, after: int = 0, presence: str = "online"
+    relay: Relay, token: str, after: int = 0, presence: str = "online", shop: str | None = None
 ) -> tuple[Peer, Any]:
+    """A desktop socket (``shop``: named in the URL, as the app does once it knows it)."""
     ws = await websockets.connect(
-        f"{relay.ws}/ws/desktop",
+        f"{relay.ws}/ws/desktop" + (f"?shop={shop}" if shop else ""),
         additional_headers={"Authorization": f"Bearer {token}"},
         compression=None,
         max_size=2**22,

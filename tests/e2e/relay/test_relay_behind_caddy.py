@@ -38,6 +38,7 @@ from support.steady_shopper import (
 from support.waiting import until
 
 from relay import protocol as p
+from relay.store_pg import PgStore
 
 NO_LIMITS = ["--shopper-rate", "0", "--ip-rate", "0"]
 ROLE = "shopkeeper"
@@ -214,6 +215,38 @@ def test_kill_9_of_a_relay_behind_caddy_moves_every_client_to_the_other_losing_n
         # all of them on the survivor: Caddy sends nothing to the dead relay
         assert await _sockets_of(survivor) == {"desktop": 1, "widget": SHOPPERS}
         for peer in (*peers, desk):
+            await peer.close()
+
+    arun(go())
+
+
+def test_caddy_puts_a_shops_desktop_with_its_shoppers_and_spreads_the_shops(
+    front: Front, database: Database, clients: Any, arun: Any, tmp_path: Path
+) -> None:
+    """Caddy hashes the shop a request names: a shop's widget sockets and its desktop naming
+    the shop (``?shop=``, as the app does once it knows it) meet on one relay, the shared
+    store's fast path; the sockets of 16 shops land on both relays."""
+    store = PgStore(front.url, tmp_path / "cli", password=database.password)
+    others = [store.add_shop(f"ร้าน {i}")[0] for i in range(16)]
+    store.close()
+
+    async def go() -> None:
+        before = [await _sockets_of(r) for r in (front.a, front.b)]
+        assert before == [{"desktop": 0, "widget": 0}] * 2
+        peers = [(await clients.widget(front.caddy, front.shop_id))[0] for _ in range(4)]
+        desk, _ = await clients.desktop(front.caddy, front.token, shop=front.shop_id)
+        where = [await _sockets_of(r) for r in (front.a, front.b)]
+        assert sorted(where, key=lambda s: s["widget"]) == [
+            {"desktop": 0, "widget": 0},
+            {"desktop": 1, "widget": 4},
+        ]
+        for peer in (*peers, desk):
+            await peer.close()
+        await until(lambda: _sockets(front.a)["widget"] + _sockets(front.b)["widget"] == 0, 20)
+        spread = [(await clients.widget(front.caddy, shop))[0] for shop in others]
+        counts = [(await _sockets_of(r))["widget"] for r in (front.a, front.b)]
+        assert sum(counts) == 16 and min(counts) > 0, counts
+        for peer in spread:
             await peer.close()
 
     arun(go())

@@ -248,7 +248,14 @@ def test_caddyfile_serves_the_domain_over_https_and_balances_over_the_relays() -
     assert checks["passive"]["max_fails"] >= 1 and checks["passive"]["fail_duration"] > 0
     assert checks["passive"]["unhealthy_status"] == [503]
     balancing = proxies[0]["load_balancing"]
-    assert balancing["selection_policy"] == {"policy": "uri_hash"}
+    assert balancing["selection_policy"] == {"policy": "header", "field": "X-Minichat-Shop"}
+    # the header it hashes: a client's own dropped, then the shop from ?shop= or the path
+    headers = [h for h in _handlers(config) if h["handler"] == "headers"]
+    assert headers[0]["request"] == {"delete": ["X-Minichat-Shop"]}
+    assert [h["request"]["set"]["X-Minichat-Shop"] for h in headers[1:]] == [
+        ["{http.request.uri.query.shop}"],
+        ["{http.regexp.shop.1}"],
+    ]
     assert balancing["try_duration"] >= 1_000_000_000  # nanoseconds: another upstream, not 502
     assert "trusted_proxies" not in json.dumps(config)
     # only widget.js is compressed: nothing stands between the sockets and the relay
