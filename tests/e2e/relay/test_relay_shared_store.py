@@ -11,7 +11,6 @@ import asyncio
 import json
 import socket
 import time
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -20,7 +19,7 @@ import httpx
 import pytest
 import websockets
 from cryptography.fernet import Fernet
-from support.postgres import PostgresServer, start_postgres
+from support.postgres import PostgresServer
 from support.relay_proc import Relay, line_env, relay_cli
 from support.steady_shopper import steady_shopper
 
@@ -28,13 +27,6 @@ from relay import protocol as p
 from relay.protocol.connection import CloseCode
 
 NO_LIMITS = ["--shopper-rate", "0", "--ip-rate", "0"]
-
-
-@pytest.fixture(scope="module")
-def postgres() -> Iterator[PostgresServer]:
-    server = start_postgres()
-    yield server
-    server.remove()
 
 
 @dataclass
