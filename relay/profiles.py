@@ -131,7 +131,9 @@ class ProfileFetcher:
             now = self.clock()
             if not due(self._fetched_at(key), now):
                 return
-            if not self.store.claim_profile(shop_id, conversation, now - MAX_AGE, LEASE):
+            claimed = self.store.claim_profile(shop_id, conversation, now - MAX_AGE, LEASE)
+            self.hub.commit_soon()  # (on a shared store the claim holds the shop's lock)
+            if not claimed:
                 self._fetched.pop(key, None)  # another fetch has it: read the row again later
                 return
         except StoreError as exc:
