@@ -551,33 +551,6 @@ def test_a_resent_message_takes_no_number_and_the_next_one_follows_without_a_gap
     store.close()
 
 
-def test_messenger_and_instagram_are_refused_on_a_shared_store_and_the_link_stays_up(
-    cluster: Cluster, clients: Any, arun: Any
-) -> None:
-    """Not built on PostgreSQL yet: connecting a Facebook Page or sending to a Messenger
-    conversation gets an "unavailable" error naming why, the desktop link stays up, and the
-    Meta webhook URL is not there (404)."""
-    hook = httpx.get(f"{cluster.a.url}/meta/{cluster.shop_id}/webhook", timeout=10)
-    assert hook.status_code == 404
-
-    async def go() -> None:
-        desk, _ = await clients.desktop(cluster.a, cluster.token)
-        await desk.send(p.SetMetaCredentials("meta-1", "app-secret", "page-token", "verify"))
-        refused = await desk.recv_type(p.Error, 20)
-        assert (refused.code, refused.ref) == (p.ErrorCode.UNAVAILABLE, "meta-1")
-        assert "not available on this relay" in refused.message
-        await desk.send(p.Send("messenger:1234567890", clients.text("fb-1", "สวัสดีค่ะ")))
-        refused = await desk.recv_type(p.Error, 20)
-        assert (refused.code, refused.ref) == (p.ErrorCode.UNAVAILABLE, "fb-1")
-        w, ww = await clients.widget(cluster.b, cluster.shop_id)
-        await desk.send(p.Send(ww.conversation, clients.text("r1", "ยังคุยกันได้")))
-        assert (await w.recv_type(p.WidgetMessage, 20)).item.message.id == "r1"
-        await desk.close()
-        await w.close()
-
-    arun(go())
-
-
 def test_a_store_url_the_relay_cannot_use_is_a_clear_error_without_the_password(
     tmp_path: Path,
 ) -> None:
