@@ -10,6 +10,7 @@ API is the stand-in server of tests/support/fake_meta.py."""
 from __future__ import annotations
 
 import asyncio
+import io
 import json
 import threading
 from typing import Any
@@ -18,6 +19,7 @@ import psycopg
 import pytest
 import websockets
 from cryptography.fernet import Fernet
+from PIL import Image
 from support.fake_meta import (
     APP_SECRET,
     FakeMeta,
@@ -278,3 +280,41 @@ def test_an_instagram_comment_posted_to_either_process_reaches_the_desktop_once(
 
     arun(go())
     assert meta_api.nodes == [(IG_ACCOUNT, cid)]
+
+
+def test_a_webhook_body_whose_process_died_mid_work_is_worked_by_the_other_once(
+    cluster: Cluster, meta_api: FakeMeta, clients: Any, arun: Any
+) -> None:
+    """B stores a Messenger picture message and starts working it (downloading the picture);
+    B is killed with SIGKILL meanwhile; once B's claim on the body is gone (its transaction
+    rolled back with its connection, or at the latest its 30 s lease ended), A works it: the
+    desktop on A gets the message once, with the relay's copy of the picture."""
+    photo = _jpeg()
+    meta_api.cdn_gate = threading.Event()
+    url = meta_api.host("photo1.jpg", photo)
+    picture = {"type": "image", "payload": {"url": url}}
+    body = webhook("page", PAGE, user_message(PSID, PAGE, "m_pic", attachments=[picture]))
+
+    async def go() -> None:
+        desk, _ = await clients.desktop(cluster.a, cluster.token)
+        _post(meta_api, cluster, cluster.b, body)
+        loop = asyncio.get_running_loop()
+        assert await loop.run_in_executor(None, meta_api.cdn_asked.wait, 20)
+        await loop.run_in_executor(None, cluster.b.kill)
+        assert meta_api.cdn_gate is not None
+        meta_api.cdn_gate.set()  # B's download ends with nobody to read it
+        await until(lambda: ("photo1.jpg", 200) in meta_api.fetched, timeout=20)
+        meta_api.host("photo1.jpg", photo)  # (the stand-in's URLs serve one GET)
+        got = await desk.recv_type(p.Inbound, 60)
+        assert got.message.id == message_id("m_pic")
+        assert isinstance(got.message.body, p.Image) and got.message.body.width == 40
+        await desk.nothing(6.0, ignore=(p.Profile,))  # (A's next look at the inbox: 5 s)
+        await desk.close()
+
+    arun(go())
+
+
+def _jpeg() -> bytes:
+    out = io.BytesIO()
+    Image.new("RGB", (40, 30), (200, 30, 30)).save(out, "JPEG")
+    return out.getvalue()
