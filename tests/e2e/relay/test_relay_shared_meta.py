@@ -224,7 +224,8 @@ def test_credentials_set_from_a_desktop_on_one_process_are_used_by_the_other(
     sends ``meta_credentials`` and ``meta_verify`` (ok, with the Page's name); then A takes a
     webhook signed with the app secret B stored and fetches the shopper's profile with the page
     token; a second message, posted to B while that fetch is still waiting for Meta, asks for
-    no profile again; the desktop back on A is told Meta is set up."""
+    no profile again; the desktop back on A, and the operator's ``shops list``, are told Meta
+    is set up."""
     cluster = _cluster(postgres, relay_factory, meta_api, meta=False)
     meta_api.app_secret = APP_SECRET
     meta_api.subscriptions = {meta_api.app_id: list(p.META_FIELDS)}
@@ -260,6 +261,11 @@ def test_credentials_set_from_a_desktop_on_one_process_are_used_by_the_other(
     arun(go())
     asked = [(c["user"], c["auth"]) for c in meta_api.profile_calls]
     assert asked == [(PSID, f"Bearer {TOKEN}")]  # once, with the token B stored
+    listed = relay_cli(
+        cluster.a.data_dir, "--store", cluster.url, "shops", "list", "--json", env=cluster.a.env
+    )
+    assert listed.returncode == 0, listed.stderr
+    assert json.loads(listed.stdout.strip().splitlines()[-1])["meta_configured"] is True
 
 
 def test_an_instagram_comment_posted_to_either_process_reaches_the_desktop_once(
