@@ -9,7 +9,8 @@ On a shared store (several relay processes, docs/adr/0010-relay-shared-store.md)
 is worked by the process that claimed it (a lease, taken over when its process dies), what it
 produces reaches the desktop through the stream as any item does, and one process at a time
 sends a shop's outbox (its sender lock); the others are told of each new message (a ``meta``
-notification) and try to take over every :data:`TAKEOVER_EVERY` seconds while it waits.
+notification) and try to take over every :data:`TAKEOVER_EVERY` seconds (one task per shop)
+while messages of the shop wait.
 """
 
 from __future__ import annotations
@@ -108,6 +109,7 @@ class MetaHub:
         self._inbox_wake = asyncio.Event()
         self._send_wake: dict[tuple[str, str], asyncio.Event] = {}
         self._senders: dict[tuple[str, str], asyncio.Task[None]] = {}
+        self._takeovers: dict[str, asyncio.Task[None]] = {}  # shop -> waiting for its sending
         self._slots: dict[str, asyncio.Semaphore] = {}
         self._paused: dict[str, float] = {}  # shop -> no request before (a rate limit)
         self._typing_sent: dict[tuple[str, str], float] = {}
@@ -337,13 +339,8 @@ class MetaHub:
     async def _sender(self, shop_id: str, conversation: str) -> None:
         key = (shop_id, conversation)
         try:
-            while not await self._send_loop(shop_id, conversation):
-                # another relay process sends this shop's messages; take over if it dies
-                # (its lock goes with its connection) while messages are waiting
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._closed.wait(), TAKEOVER_EVERY)
-                if self.hub.closing or self.store.next_item(shop_id, conversation) is None:
-                    return
+            if not await self._send_loop(shop_id, conversation):
+                self._take_over_later(shop_id)
         except StoreError as exc:
             log.error("shop %s: meta sending paused: %s", shop_id, exc)
         except Exception:  # a bug: logged, and the next message wakes a new sender
@@ -354,6 +351,29 @@ class MetaHub:
             if not any(k[0] == shop_id for k in self._senders):
                 with contextlib.suppress(StoreError):
                     self.store.release_sender(shop_id)
+
+    def _take_over_later(self, shop_id: str) -> None:
+        """Another relay process sends the shop's messages: one task per shop here tries to
+        take over every :data:`TAKEOVER_EVERY` seconds while any wait (when that process
+        dies, its lock goes with its connection)."""
+        task = self._takeovers.get(shop_id)
+        if task is None or task.done():
+            self._takeovers[shop_id] = self.hub.spawn(self._take_over(shop_id))
+
+    async def _take_over(self, shop_id: str) -> None:
+        try:
+            while not self.hub.closing:
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._closed.wait(), TAKEOVER_EVERY)
+                waiting = [] if self.hub.closing else self.store.pending(shop_id)
+                if not waiting:
+                    return
+                if self.store.claim_sender(shop_id):  # released when its senders end
+                    for _, conversation in waiting:
+                        self.wake_sender(shop_id, conversation)
+                    return
+        except StoreError as exc:
+            log.error("shop %s: meta sending not taken over: %s", shop_id, exc)
 
     async def _send_loop(self, shop_id: str, conversation: str) -> bool:
         """Send one conversation's outbox in order, one message (its requests in order) at a

@@ -247,9 +247,16 @@ class MetaStore:
             float(row[7]),
         )
 
-    def pending(self) -> list[tuple[str, str]]:
-        """(shop, conversation) with messages waiting (a restart sends them)."""
-        rows = self._read("SELECT DISTINCT shop_id, conversation FROM meta_outbox")
+    def pending(self, shop_id: str | None = None) -> list[tuple[str, str]]:
+        """(shop, conversation) with messages waiting (a restart sends them), of one shop or
+        of all."""
+        if shop_id is None:
+            rows = self._read("SELECT DISTINCT shop_id, conversation FROM meta_outbox")
+        else:
+            rows = self._read(
+                "SELECT DISTINCT shop_id, conversation FROM meta_outbox WHERE shop_id=?",
+                (shop_id,),
+            )
         return [(str(r[0]), str(r[1])) for r in rows.fetchall()]
 
     def progress(self, item_id: int, done: int) -> None:
