@@ -26,7 +26,6 @@ from relay import protocol as p
 from relay.bodies import BodyIncomplete, BodyTooLarge, read_limited
 from relay.images import ImageRejected, check_image
 from relay.line_verify import endpoint_is_for, verify_line
-from relay.meta_hub import is_comment, is_meta
 from relay.metrics import CONTENT_TYPE
 from relay.protocol.connection import (
     HELLO_TIMEOUT,
@@ -469,7 +468,7 @@ async def desktop_ws(request: web.Request) -> web.StreamResponse:
             shop.line_configured,
             shop.widget_config,
             shop.allowed_origins,
-            not hub.store.shared and hub.meta.configured(shop.id),
+            hub.meta.configured(shop.id),
             features,
         )
     )
@@ -559,10 +558,7 @@ async def _desktop_frame(hub: Hub, shop_id: str, link: DesktopLink, frame: p.Des
     if isinstance(frame, p.Send) and frame.ack is not None:  # a riding ack
         conn.machine.acked = max(conn.machine.acked, frame.ack)
         _desktop_ack_in_commit(hub, shop_id, conn, frame.ack)
-    if hub.store.shared:
-        if _meta_refused(conn, frame):
-            return
-    elif await hub.meta.desktop_frame(shop_id, conn, frame):  # Messenger / Instagram
+    if await hub.meta.desktop_frame(shop_id, conn, frame):  # Messenger / Instagram
         return
     if isinstance(frame, p.Ack):
         _desktop_ack(hub, shop_id, frame.seq)
@@ -645,27 +641,6 @@ async def _desktop_frame(hub: Hub, shop_id: str, link: DesktopLink, frame: p.Des
             conn.send_frame(p.LineQuota(q.month, q.used, q.limit, q.exceeded, 0, frame.ref))
     elif isinstance(frame, p.VerifyLine):
         _verify_line(hub, shop_id, conn, frame)
-
-
-def _meta_refused(conn: Conn, frame: p.DesktopFrame) -> bool:
-    """On a shared store, refuse Messenger / Instagram frames with an error the desktop shows
-    (the link stays up): they are not there yet (ADR 0010)."""
-    if isinstance(frame, p.SetMetaCredentials):
-        ref: str | None = frame.ref
-    elif isinstance(frame, p.Send) and (
-        is_meta(frame.conversation) or is_comment(frame.conversation)
-    ):
-        ref = frame.message.id
-    else:
-        return False
-    conn.send_frame(
-        p.Error(
-            p.ErrorCode.UNAVAILABLE,
-            "facebook/instagram: not available on this relay yet (several relay processes)",
-            ref,
-        )
-    )
-    return True
 
 
 def _verify_line(hub: Hub, shop_id: str, conn: Conn, frame: p.VerifyLine) -> None:
@@ -866,8 +841,7 @@ def make_app(hub: Hub) -> web.Application:
     app.router.add_get("/media/{media_id}", media_get)
     app.router.add_post("/desktop/media", desktop_upload)
     app.router.add_post("/line/{shop_id}/webhook", line_webhook)
-    if not hub.store.shared:  # Messenger / Instagram: not on a shared store yet (ADR 0010)
-        meta_routes.add_routes(app, hub)
+    meta_routes.add_routes(app, hub)  # Messenger / Instagram
     app.router.add_get("/ws/desktop", desktop_ws)
     app.router.add_get("/ws/widget", widget_ws)
     if hub.config.demo_page:
@@ -978,9 +952,7 @@ async def serve(
     hub.spawn(hub.watch_shops())
     if store.shared:
         hub.listen_to_others()
-        log.info("Messenger and Instagram are off: not on a shared store yet")
-    else:
-        hub.meta.start()
+    hub.meta.start()
     for shop_id in store.line_shops_pending():
         hub.wake_line(shop_id)
     ready(Listening(host, port, metrics_port))

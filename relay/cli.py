@@ -242,7 +242,7 @@ def _shop_json(shop: Any, store: Store) -> dict[str, Any]:
         "name": shop.name,
         "created_at": shop.created_at,
         "line_configured": shop.line_configured,
-        "meta_configured": not store.shared and MetaStore(store).configured(shop.id),
+        "meta_configured": MetaStore(store).configured(shop.id),
         "allowed_origins": list(shop.allowed_origins),
         "pending_for_desktop": store.pending_count(shop.id),
     }

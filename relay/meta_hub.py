@@ -4,6 +4,13 @@ outbox sent in order through the Send API with backoff on Meta's rate limits.
 
 One :class:`MetaHub` per relay process, owned by :class:`relay.server.Hub` (``hub.meta``); it
 uses the hub's group commit (``durable``, ``push_stream``) and its message paths.
+
+On a shared store (several relay processes, docs/adr/0010-relay-shared-store.md) a webhook body
+is worked by the process that claimed it (a lease, taken over when its process dies), what it
+produces reaches the desktop through the stream as any item does, and one process at a time
+sends a shop's outbox (its sender lock); the others are told of each new message (a ``meta``
+notification) and try to take over every :data:`TAKEOVER_EVERY` seconds (one task per shop)
+while messages of the shop wait.
 """
 
 from __future__ import annotations
@@ -45,6 +52,7 @@ class Hub(Protocol):
 
     def spawn(self, coro: Any) -> asyncio.Task[Any]: ...
     async def durable(self) -> None: ...
+    def commit_soon(self) -> None: ...
     def after_commit(self, fn: Callable[[], None]) -> None: ...
     def push_stream(self, shop_id: str, make: Callable[[int], Any]) -> int: ...
     def shopper_message(
@@ -72,6 +80,8 @@ NO_META = (
 LOST_IMAGE = "[รูปภาพดาวน์โหลดไม่ได้ / the picture could not be downloaded]"
 MAX_BACKOFF = 300.0
 PARALLEL = 8  # Send API requests in flight per shop (each conversation's still in order)
+TAKEOVER_EVERY = 2.0  # seconds between tries to take over another process's sending
+WEBHOOK_LOOK_EVERY = 5.0  # shared store: seconds between looks for bodies whose lease ended
 
 
 def is_meta(conversation: str) -> bool:
@@ -99,6 +109,7 @@ class MetaHub:
         self._inbox_wake = asyncio.Event()
         self._send_wake: dict[tuple[str, str], asyncio.Event] = {}
         self._senders: dict[tuple[str, str], asyncio.Task[None]] = {}
+        self._takeovers: dict[str, asyncio.Task[None]] = {}  # shop -> waiting for its sending
         self._slots: dict[str, asyncio.Semaphore] = {}
         self._paused: dict[str, float] = {}  # shop -> no request before (a rate limit)
         self._typing_sent: dict[tuple[str, str], float] = {}
@@ -155,7 +166,18 @@ class MetaHub:
             "messaging_type": "RESPONSE"
         }
         self.store.enqueue(shop_id, conversation, message, kind)
+        self._queued(shop_id, conversation)
+
+    def _queued(self, shop_id: str, conversation: str) -> None:
+        """A message was queued in this transaction: its sender is woken once it commits,
+        here and (shared store) on the other processes, whichever holds the shop's sending."""
+        if self.hub.store.shared:
+            self.hub.store.notify({"k": "meta", "s": shop_id, "c": conversation})
         self.hub.after_commit(lambda: self.wake_sender(shop_id, conversation))
+
+    def on_remote(self, event: dict[str, Any]) -> None:
+        """Another relay process queued a message (a ``meta`` notification)."""
+        self.wake_sender(str(event["s"]), str(event["c"]))
 
     # ---- webhooks (worked after the 200)
 
@@ -193,7 +215,13 @@ class MetaHub:
                     await asyncio.wait_for(self._closed.wait(), 5)
                 continue
             if not bodies:
-                await self._inbox_wake.wait()
+                # on a shared store, bodies whose process died are taken over when their
+                # lease ends: look again now and then
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(
+                        self._inbox_wake.wait(),
+                        WEBHOOK_LOOK_EVERY if self.hub.store.shared else None,
+                    )
 
     async def _work(self, shop_id: str, body: bytes) -> None:
         try:
@@ -309,28 +337,59 @@ class MetaHub:
             self._senders[key] = self.hub.spawn(self._sender(shop_id, conversation))
 
     async def _sender(self, shop_id: str, conversation: str) -> None:
+        key = (shop_id, conversation)
         try:
-            await self._send_loop(shop_id, conversation)
+            if not await self._send_loop(shop_id, conversation):
+                self._take_over_later(shop_id)
         except StoreError as exc:
             log.error("shop %s: meta sending paused: %s", shop_id, exc)
         except Exception:  # a bug: logged, and the next message wakes a new sender
             log.exception("shop %s: meta sending stopped", shop_id)
         finally:
-            if self._senders.get((shop_id, conversation)) is asyncio.current_task():
-                del self._senders[(shop_id, conversation)]
+            if self._senders.get(key) is asyncio.current_task():
+                del self._senders[key]
+            if not any(k[0] == shop_id for k in self._senders):
+                with contextlib.suppress(StoreError):
+                    self.store.release_sender(shop_id)
 
-    async def _send_loop(self, shop_id: str, conversation: str) -> None:
+    def _take_over_later(self, shop_id: str) -> None:
+        """Another relay process sends the shop's messages: one task per shop here tries to
+        take over every :data:`TAKEOVER_EVERY` seconds while any wait (when that process
+        dies, its lock goes with its connection)."""
+        task = self._takeovers.get(shop_id)
+        if task is None or task.done():
+            self._takeovers[shop_id] = self.hub.spawn(self._take_over(shop_id))
+
+    async def _take_over(self, shop_id: str) -> None:
+        try:
+            while not self.hub.closing:
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._closed.wait(), TAKEOVER_EVERY)
+                waiting = [] if self.hub.closing else self.store.pending(shop_id)
+                if not waiting:
+                    return
+                if self.store.claim_sender(shop_id):  # released when its senders end
+                    for _, conversation in waiting:
+                        self.wake_sender(shop_id, conversation)
+                    return
+        except StoreError as exc:
+            log.error("shop %s: meta sending not taken over: %s", shop_id, exc)
+
+    async def _send_loop(self, shop_id: str, conversation: str) -> bool:
         """Send one conversation's outbox in order, one message (its requests in order) at a
-        time; returns when it is empty (a new message starts a new loop). A rate limit holds
-        the whole shop (Meta counts per page); other failures only this conversation."""
+        time; returns True when it is empty (a new message starts a new loop), False when
+        another relay process sends the shop's messages. A rate limit holds the whole shop
+        (Meta counts per page); other failures only this conversation."""
         wake = self._send_wake.setdefault((shop_id, conversation), asyncio.Event())
         slots = self._slots.setdefault(shop_id, asyncio.Semaphore(PARALLEL))
         backoff = 1.0
         while not self.hub.closing:
             wake.clear()
+            if not self.store.claim_sender(shop_id):
+                return False
             item = self.store.next_item(shop_id, conversation)
             if item is None:
-                return
+                return True
             wait = max(item.next_at, self._paused.get(shop_id, 0.0)) - time.time()
             if wait > 0:
                 with contextlib.suppress(TimeoutError):
@@ -348,6 +407,7 @@ class MetaHub:
                 log.info("shop %s: meta message waits %.0f s before trying again", shop_id, backoff)
                 backoff = min(backoff * 2, MAX_BACKOFF)
             await self.hub.durable()
+        return True
 
     async def _send_item(self, shop_id: str, item: MetaOutboxItem) -> str:
         """Send the requests of one message not sent yet: "done" (sent, or failed for good
@@ -522,8 +582,7 @@ class MetaHub:
         _, is_new = self.hub.store.add_history(shop_id, frame.conversation, p.Origin.SHOP, stamped)
         if is_new:
             self.store.enqueue(shop_id, frame.conversation, stamped, {})
-            conv = frame.conversation
-            self.hub.after_commit(lambda: self.wake_sender(shop_id, conv))
+            self._queued(shop_id, frame.conversation)
         accepted = p.encode(p.Accepted(msg.id, frame.conversation))
         self.hub.after_commit(lambda: conn.send(accepted))
         return True

@@ -12,7 +12,10 @@ told to the desktop as a ``profile`` stream item (docs/protocol.md §3).
 A failure (no permission, not a friend, 404, a timeout) is logged and harms nothing: the
 message was stored before the fetch began. A refusal is remembered like a fetch (asked again
 after :data:`MAX_AGE`); a network failure is not (asked again at the next message). At most one
-fetch runs per conversation.
+fetch runs per conversation, across the relay processes of a shared store too: a fetch begins
+with a claim on the conversation's ``shopper_profiles`` row (:meth:`MetaStore.claim_profile`),
+which another process's claim finds taken; the claim of a process that died ends after
+:data:`LEASE`.
 """
 
 from __future__ import annotations
@@ -40,6 +43,7 @@ log = logging.getLogger("relay")
 
 MAX_AGE = 7 * 24 * 3600.0  # a profile older than this is fetched again at the next message
 PARALLEL = 8  # profile fetches in flight per relay process (a burst of new shoppers queues)
+LEASE = 300.0  # seconds a claimed fetch is left to its process (then another may take it up)
 CHANNELS = ("messenger:", "instagram:", "line:")
 META_FIELDS = {
     "messenger": "first_name,last_name,profile_pic",
@@ -117,16 +121,20 @@ class ProfileFetcher:
 
     def noticed(self, shop_id: str, conversation: str) -> None:
         """A shopper of ``conversation`` wrote (their message is stored): fetch their profile
-        when it is due and no fetch of it runs."""
+        when it is due and no fetch of it runs (here or, on a shared store, elsewhere)."""
         if not conversation.startswith(CHANNELS) or self.hub.closing:
-            return
-        if self.hub.store.shared:  # its table is not on the shared store yet (ADR 0010)
             return
         key = (shop_id, conversation)
         if key in self._running:
             return
         try:
-            if not due(self._fetched_at(key), self.clock()):
+            now = self.clock()
+            if not due(self._fetched_at(key), now):
+                return
+            claimed = self.store.claim_profile(shop_id, conversation, now - MAX_AGE, LEASE)
+            self.hub.commit_soon()  # (on a shared store the claim holds the shop's lock)
+            if not claimed:
+                self._fetched.pop(key, None)  # another fetch has it: read the row again later
                 return
         except StoreError as exc:
             log.warning("shop %s: profile of %s not checked: %s", shop_id, conversation, exc)
@@ -134,22 +142,29 @@ class ProfileFetcher:
         self._running.add(key)
         self.hub.spawn(self._fetch(shop_id, conversation))
 
+    @property
+    def store(self) -> MetaStore:
+        return MetaStore(self.hub.store)
+
     def _fetched_at(self, key: tuple[str, str]) -> float | None:
-        if key not in self._fetched:
-            row = self.hub.store.db.execute(
-                "SELECT fetched_at FROM shopper_profiles WHERE shop_id=? AND conversation=?", key
-            ).fetchone()
-            self._fetched[key] = None if row is None else float(row[0])
-        return self._fetched[key]
+        """When the profile was last fetched, as far as this process knows (a time is
+        remembered: another process can only have made it later)."""
+        at = self._fetched.get(key)
+        if at is None:
+            at = self.store.profile_fetched_at(*key)
+            if at is not None:
+                self._fetched[key] = at
+        return at
 
     def _remember(self, shop_id: str, conversation: str) -> None:
         at = self.clock()
-        self.hub.store.write().execute(
-            "INSERT OR REPLACE INTO shopper_profiles(shop_id, conversation, fetched_at)"
-            " VALUES(?,?,?)",
-            (shop_id, conversation, at),
-        )
+        self.store.profile_fetched(shop_id, conversation, at)
         self._fetched[(shop_id, conversation)] = at
+
+    def _give_back(self, shop_id: str, conversation: str) -> None:
+        """The fetch failed on the network: due again at the next message."""
+        self.store.profile_fetched(shop_id, conversation, self.clock() - MAX_AGE)
+        self._fetched.pop((shop_id, conversation), None)
 
     async def _fetch(self, shop_id: str, conversation: str) -> None:
         try:
@@ -186,6 +201,8 @@ class ProfileFetcher:
             log.warning(
                 "shop %s: profile of %s not fetched (%s)", shop_id, conversation, type(exc).__name__
             )
+            self._give_back(shop_id, conversation)
+            await self.hub.durable()
             return
         picture = await self._picture(shop_id, conversation, found.picture_url)
         self._remember(shop_id, conversation)
@@ -206,7 +223,7 @@ class ProfileFetcher:
         if channel == "line":
             line = self.hub.store.line_credentials(shop_id)
             return None if line is None else (line.channel_token, None)
-        creds = MetaStore(self.hub.store).credentials(shop_id)
+        creds = self.store.credentials(shop_id)
         return None if creds is None else (creds.page_token, creds.app_secret)
 
     async def _picture(self, shop_id: str, conversation: str, url: str | None) -> p.Image | None:

@@ -592,6 +592,8 @@ class Hub:
         elif kind == "line":
             if self.store.line_credentials(shop_id) is not None:
                 self.wake_line(shop_id)
+        elif kind == "meta":
+            self.meta.on_remote(event)
         elif live is None:
             return  # no socket of this shop here
         elif kind == "stream":

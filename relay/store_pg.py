@@ -20,8 +20,12 @@ The connection is synchronous and in autocommit mode; a write opens a transactio
 (``BEGIN``, pipelined with the first statement) and :meth:`commit` ends it, as with SQLite.
 Any database error rolls the transaction back and raises :class:`StoreError`; the next
 :meth:`commit` then raises too, so nothing written before the failure in the same transaction
-is acknowledged. A lost connection is opened again at the next call. Messenger / Instagram
-(relay/meta_store.py) are not on this store yet: :meth:`write` refuses.
+is acknowledged. A lost connection is opened again at the next call.
+
+Messenger / Instagram (relay/meta_store.py) run their SQL here through :meth:`run` (their
+tables: relay/meta_schema.py ``PG_SCHEMA``); their webhook bodies are claimed with the same
+lease as LINE's (:meth:`claim_meta_webhooks`), and one process per shop sends their outbox
+(:meth:`claim_lock`, as LINE's sender).
 """
 
 from __future__ import annotations
@@ -41,6 +45,7 @@ from urllib.parse import urlsplit
 
 import psycopg
 
+from relay import meta_schema
 from relay import protocol as p
 from relay.storage import (
     LineBatch,
@@ -203,6 +208,7 @@ _SHOP_TABLES = (
     "line_quota",
     "media",
     "desktops",
+    *meta_schema.TABLES,
 )
 
 
@@ -241,7 +247,7 @@ class PgStore(Store):
         self._notes: list[str] = []  # NOTIFY payloads for the next commit
         self._sessions: set[tuple[str, str]] = set()  # widget sessions known to exist
         self._rows = 0
-        self._line_locks: set[str] = set()
+        self._locks: set[str] = set()  # session advisory locks held (see claim_lock)
         try:
             data_dir.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
@@ -253,7 +259,7 @@ class PgStore(Store):
 
     def _db(self) -> psycopg.Connection[Any]:
         if self._conn is None or self._conn.closed:
-            self._line_locks.clear()  # session locks went with the old connection
+            self._locks.clear()  # session locks went with the old connection
             try:
                 self._conn = psycopg.connect(
                     self.url,
@@ -276,6 +282,7 @@ class PgStore(Store):
                 # two processes starting at once: one creates, the other waits and sees it
                 db.execute("SELECT pg_advisory_xact_lock(hashtext('minichat_relay_schema'))")
                 db.execute(_SCHEMA)
+                db.execute(meta_schema.PG_SCHEMA)  # Messenger / Instagram, profiles
                 db.execute(
                     "INSERT INTO meta(key, value) VALUES('schema_version', '3')"
                     " ON CONFLICT DO NOTHING"
@@ -352,14 +359,22 @@ class PgStore(Store):
         self._tx_shops.add(shop_id)
 
     def _w(self) -> Any:
-        raise StoreError("Messenger and Instagram are not available on a PostgreSQL store yet")
+        raise StoreError("a PostgreSQL store has no SQLite connection (relay/meta_store.py: run)")
 
     def write(self) -> Any:
         return self._w()
 
     @property
-    def db(self) -> Any:  # type: ignore[override]  # (relay/meta_store.py reads it)
-        raise StoreError("Messenger and Instagram are not available on a PostgreSQL store yet")
+    def db(self) -> Any:  # type: ignore[override]  # (SQLite's; relay/meta_store.py uses run)
+        return self._w()
+
+    def run(
+        self, sql: str, params: Any = (), *, write: bool = False, shop: str | None = None
+    ) -> psycopg.Cursor[Any]:
+        """One statement written for SQLite's placeholders (``?``), as relay/meta_store.py
+        writes its SQL for both stores: in the write transaction when ``write``, after taking
+        the lock of ``shop`` (see :meth:`_x`)."""
+        return self._x(sql.replace("%", "%%").replace("?", "%s"), params, write=write, shop=shop)
 
     @property
     def rows_written(self) -> int:
@@ -499,21 +514,29 @@ class PgStore(Store):
 
     def claim_line_sender(self, shop_id: str) -> bool:
         """Whether this process may send the shop's LINE outbox (one sender per shop across
-        the processes: a session advisory lock, kept until released or this connection ends)."""
-        if shop_id in self._line_locks:
+        the processes: see :meth:`claim_lock`)."""
+        return self.claim_lock("line:" + shop_id)
+
+    def release_line_sender(self, shop_id: str) -> None:
+        self.release_lock("line:" + shop_id)
+
+    def claim_lock(self, name: str) -> bool:
+        """Whether this process holds the lock ``name`` (taken now if free): a session-level
+        ``pg_try_advisory_lock``, kept until :meth:`release_lock` or until this process's
+        connection ends (a process killed with SIGKILL loses it at once)."""
+        if name in self._locks:
             return True
-        got = self._x("SELECT pg_try_advisory_lock(hashtext(%s))", ("line:" + shop_id,))
-        row = got.fetchone()
+        row = self._x("SELECT pg_try_advisory_lock(hashtext(%s))", (name,)).fetchone()
         if row is not None and row[0]:
-            self._line_locks.add(shop_id)
+            self._locks.add(name)
             return True
         return False
 
-    def release_line_sender(self, shop_id: str) -> None:
-        if shop_id in self._line_locks:
-            self._line_locks.discard(shop_id)
+    def release_lock(self, name: str) -> None:
+        if name in self._locks:
+            self._locks.discard(name)
             with contextlib.suppress(StoreError):
-                self._x("SELECT pg_advisory_unlock(hashtext(%s))", ("line:" + shop_id,))
+                self._x("SELECT pg_advisory_unlock(hashtext(%s))", (name,))
 
     # ---- shops
 
@@ -1119,22 +1142,28 @@ class PgStore(Store):
         return 0 if row is None else int(row[0])
 
     def webhooks(self) -> Iterator[tuple[int, str, bytes]]:
-        """Claim up to 100 stored bodies no other process holds (a lease of
+        """Claim up to 100 stored LINE bodies (see :meth:`_claim_bodies`) and yield them."""
+        yield from self._claim_bodies("webhook_inbox")
+
+    def claim_meta_webhooks(self) -> list[tuple[int, str, bytes]]:
+        """Claim up to 100 stored Messenger / Instagram bodies, as LINE's."""
+        return self._claim_bodies("meta_inbox")
+
+    def _claim_bodies(self, table: str) -> list[tuple[int, str, bytes]]:
+        """Claim up to 100 stored bodies of ``table`` no other process holds (a lease of
         :data:`WEBHOOK_LEASE` seconds, committed with the open transaction: until then the
-        rows stay locked, and SKIP LOCKED passes them over) and yield them in order. Bodies of a
-        shop whose older bodies another process holds wait, so one shop's events keep their
-        order."""
+        rows stay locked, and SKIP LOCKED passes them over), in order. Bodies of a shop whose
+        older bodies another process holds wait, so one shop's events keep their order."""
         now = time.time()
         rows = self._x(
-            "UPDATE webhook_inbox SET claimed_until=%s WHERE id IN (SELECT id FROM webhook_inbox"
-            " w WHERE claimed_until<%s AND NOT EXISTS (SELECT 1 FROM webhook_inbox o"
+            f"UPDATE {table} SET claimed_until=%s WHERE id IN (SELECT id FROM {table}"
+            f" w WHERE claimed_until<%s AND NOT EXISTS (SELECT 1 FROM {table} o"
             " WHERE o.shop_id=w.shop_id AND o.id<w.id AND o.claimed_until>=%s)"
             " ORDER BY id LIMIT 100 FOR UPDATE SKIP LOCKED) RETURNING id, shop_id, body",
             (now + WEBHOOK_LEASE, now, now),
             write=True,
         ).fetchall()
-        for r in sorted(rows):
-            yield int(r[0]), str(r[1]), bytes(r[2])
+        return [(int(r[0]), str(r[1]), bytes(r[2])) for r in sorted(rows)]
 
     def webhook_done(self, webhook_id: int) -> None:
         self._x("DELETE FROM webhook_inbox WHERE id=%s", (webhook_id,), write=True)

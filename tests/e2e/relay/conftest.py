@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 import websockets
 from support.fake_line import FakeLine, sign
+from support.postgres import PostgresServer, start_postgres
 from support.relay_proc import Relay, add_shop, relay_cli
 from websockets.asyncio.client import ClientConnection
 
@@ -19,6 +20,15 @@ from relay import protocol as p
 
 # The relay process helpers are shared with the desktop's tests.
 run_cli = relay_cli
+
+
+@pytest.fixture(scope="module")
+def postgres() -> Iterator[PostgresServer]:
+    """Debian's PostgreSQL in a temporary folder, once per test module (the shared-store
+    tests: each takes a database of its own with ``new_database``)."""
+    server = start_postgres()
+    yield server
+    server.remove()
 
 
 @pytest.fixture

@@ -11,7 +11,6 @@ import asyncio
 import json
 import socket
 import time
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -20,7 +19,7 @@ import httpx
 import pytest
 import websockets
 from cryptography.fernet import Fernet
-from support.postgres import PostgresServer, start_postgres
+from support.postgres import PostgresServer
 from support.relay_proc import Relay, line_env, relay_cli
 from support.steady_shopper import (
     check_conversation,
@@ -33,13 +32,6 @@ from relay import protocol as p
 from relay.protocol.connection import CloseCode
 
 NO_LIMITS = ["--shopper-rate", "0", "--ip-rate", "0"]
-
-
-@pytest.fixture(scope="module")
-def postgres() -> Iterator[PostgresServer]:
-    server = start_postgres()
-    yield server
-    server.remove()
 
 
 @dataclass
@@ -529,33 +521,6 @@ def test_a_resent_message_takes_no_number_and_the_next_one_follows_without_a_gap
     store.commit()
     assert store.pending_count(shop_id) == 0
     store.close()
-
-
-def test_messenger_and_instagram_are_refused_on_a_shared_store_and_the_link_stays_up(
-    cluster: Cluster, clients: Any, arun: Any
-) -> None:
-    """Not built on PostgreSQL yet: connecting a Facebook Page or sending to a Messenger
-    conversation gets an "unavailable" error naming why, the desktop link stays up, and the
-    Meta webhook URL is not there (404)."""
-    hook = httpx.get(f"{cluster.a.url}/meta/{cluster.shop_id}/webhook", timeout=10)
-    assert hook.status_code == 404
-
-    async def go() -> None:
-        desk, _ = await clients.desktop(cluster.a, cluster.token)
-        await desk.send(p.SetMetaCredentials("meta-1", "app-secret", "page-token", "verify"))
-        refused = await desk.recv_type(p.Error, 20)
-        assert (refused.code, refused.ref) == (p.ErrorCode.UNAVAILABLE, "meta-1")
-        assert "not available on this relay" in refused.message
-        await desk.send(p.Send("messenger:1234567890", clients.text("fb-1", "สวัสดีค่ะ")))
-        refused = await desk.recv_type(p.Error, 20)
-        assert (refused.code, refused.ref) == (p.ErrorCode.UNAVAILABLE, "fb-1")
-        w, ww = await clients.widget(cluster.b, cluster.shop_id)
-        await desk.send(p.Send(ww.conversation, clients.text("r1", "ยังคุยกันได้")))
-        assert (await w.recv_type(p.WidgetMessage, 20)).item.message.id == "r1"
-        await desk.close()
-        await w.close()
-
-    arun(go())
 
 
 def test_a_store_url_the_relay_cannot_use_is_a_clear_error_without_the_password(
