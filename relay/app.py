@@ -769,12 +769,16 @@ async def widget_ws(request: web.Request) -> web.StreamResponse:
     async def handle(frame: p.WidgetFrame) -> None:
         if isinstance(frame, p.WidgetSend):
             # riding acknowledgements first, as if they had come just before the message
+            delivered = None
             if frame.ack is not None:
                 conn.machine.acked = max(conn.machine.acked, frame.ack)
-                _widget_ack(hub, shop_id, conversation, frame.ack, read=False)
+                # the "delivered" receipt rides on the message's row (no row updated), unless
+                # a read receipt must follow it
+                ride = frame.read is None
+                delivered = _widget_ack(hub, shop_id, conversation, frame.ack, ride=ride)
             if frame.read is not None:
                 _widget_ack(hub, shop_id, conversation, frame.read, read=True)
-            await _widget_send(hub, shop_id, sid, conn, frame.message, limit_key)
+            await _widget_send(hub, shop_id, sid, conn, frame.message, limit_key, delivered)
         elif isinstance(frame, p.Ack | p.WidgetRead):
             _widget_ack(hub, shop_id, conversation, frame.seq, read=isinstance(frame, p.WidgetRead))
         elif isinstance(frame, p.WidgetTyping):
@@ -793,26 +797,52 @@ async def widget_ws(request: web.Request) -> web.StreamResponse:
     return ws
 
 
-def _widget_ack(hub: Hub, shop_id: str, conversation: str, seq: int, *, read: bool) -> None:
+def _widget_ack(
+    hub: Hub, shop_id: str, conversation: str, seq: int, *, read: bool = False, ride: bool = False
+) -> tuple[int, int] | None:
     """The widget shows (``read``: the shopper has seen) the conversation up to ``seq``:
-    receipts for the desktop (an ``ack``/``read``, alone or riding in a send)."""
+    receipts for the desktop (an ``ack``/``read``, alone or riding in a send). With ``ride``
+    (an ack riding in a send) a "delivered" receipt is not made here but returned as the
+    range of cseqs (after, up_to) it covers, for the message to carry (``_widget_send``)."""
     had = hub.store.conversation_state(shop_id, conversation)[0]
     ids = hub.store.widget_ack(shop_id, conversation, seq, read=read)
-    if ids:
-        ids_t = tuple(i for i in ids if not i.startswith("relay-"))
-        if ids_t and read:
-            status = p.ReceiptStatus.READ
-            hub.push_stream(shop_id, lambda s: p.Receipt(conversation, status, ids_t, s))
-        elif ids_t:  # "delivered": kept on the messages' own rows
-            hub.delivered_receipt(shop_id, conversation, had, seq)
+    if not ids:
+        return None
+    ids_t = tuple(i for i in ids if not i.startswith("relay-"))
+    if ids_t and read:
+        status = p.ReceiptStatus.READ
+        hub.push_stream(shop_id, lambda s: p.Receipt(conversation, status, ids_t, s))
+    elif ids_t and ride:
+        return had, hub.store.conversation_state(shop_id, conversation)[0]
+    elif ids_t:  # "delivered": kept on the messages' own rows
+        hub.delivered_receipt(shop_id, conversation, had, seq)
+    hub.commit_soon()
+    return None
+
+
+def _deliver_alone(
+    hub: Hub, shop_id: str, conversation: str, delivered: tuple[int, int] | None
+) -> None:
+    """The receipt a refused message was to carry goes on the messages' own rows."""
+    if delivered is not None:
+        hub.delivered_receipt(shop_id, conversation, *delivered)
         hub.commit_soon()
 
 
 async def _widget_send(
-    hub: Hub, shop_id: str, sid: str, conn: Conn, message: p.Message, limit_key: str
+    hub: Hub,
+    shop_id: str,
+    sid: str,
+    conn: Conn,
+    message: p.Message,
+    limit_key: str,
+    delivered: tuple[int, int] | None = None,
 ) -> None:
+    """Store a widget's message; ``delivered``: the receipt its riding ack made, for its
+    row to carry (or the messages' own rows, when the message is refused)."""
     conversation = f"widget:{sid}"
     if not hub.shopper_limit.allow(limit_key):
+        _deliver_alone(hub, shop_id, conversation, delivered)
         conn.send_frame(
             p.Error(
                 p.ErrorCode.RATE_LIMITED, "rate limited (429): slow down and resend", message.id
@@ -823,6 +853,7 @@ async def _widget_send(
     if isinstance(body, p.Image):
         m = hub.store.media(body.media_id) if body.media_id else None
         if m is None or m.shop_id != shop_id:
+            _deliver_alone(hub, shop_id, conversation, delivered)
             conn.send_frame(
                 p.Error(
                     p.ErrorCode.NOT_FOUND, "message.media_id: upload the image first", message.id
@@ -832,7 +863,13 @@ async def _widget_send(
         message = message.with_body(
             p.Image(m.id, None, m.mime, m.width, m.height, m.size, body.caption)
         )
-    cseq, is_new, stored = hub.shopper_message(shop_id, conversation, message)
+    try:
+        cseq, is_new, stored = hub.shopper_message(
+            shop_id, conversation, message, delivered=delivered
+        )
+    except Exception:
+        _deliver_alone(hub, shop_id, conversation, delivered)  # the ack was taken: tell it
+        raise
     accepted = p.encode(p.Accepted(message.id, None, cseq))
     if is_new and hub.store.shared:  # the session's tabs on other processes read the row
         hub.store.notify({"k": "msg", "s": shop_id, "c": conversation, "n": cseq})

@@ -734,6 +734,19 @@ class PgStore(Store):
         ids = [str(r[2]) for r in sorted(rows, key=lambda r: int(r[1]))]
         return seq, delivered_receipt(seq, conversation, ids)
 
+    def add_shopper_message_delivering(
+        self,
+        shop_id: str,
+        conversation: str,
+        message: p.Message,
+        message_json: str,
+        delivered: tuple[int, int],
+    ) -> tuple[int, bool, int, tuple[int, str] | None]:
+        # here the receipt is marked on the shop's messages' rows, then the message stored
+        # (no write-behind counters to save a row with: every write is a round trip anyway)
+        receipt = self.mark_delivered(shop_id, conversation, *delivered)
+        return (*self.add_shopper_message(shop_id, conversation, message, message_json), receipt)
+
     def ack_stream(self, shop_id: str, seq: int) -> tuple[int, dict[str, list[str]]]:
         row = self._x(
             "SELECT next_seq, desktop_ack FROM shops WHERE id=%s FOR UPDATE",
@@ -836,6 +849,7 @@ class PgStore(Store):
         message: p.Message,
         message_json: str,
         to_desktop: bool = False,
+        delivered: tuple[int, int] | None = None,  # (never: add_shopper_message_delivering)
     ) -> tuple[int, bool, int]:
         shop_id, conversation = key
         # one round trip: the conversation's next cseq, the shop's next seq (when the desktop
