@@ -178,7 +178,11 @@ def test_a_receipt_whose_ack_rode_in_a_message_rides_on_its_row(tmp_path: Path) 
     before = store.rows_written
     msg = p.Message("w-1", p.Text("มีเสื้อยืดสีแดงไหม"))
     cseq, is_new, seq, receipt = store.add_shopper_message_delivering(
-        shop_id, conv, msg, _json("w-1"), (0, 99)  # (an ack past the end counts to the end)
+        shop_id,
+        conv,
+        msg,
+        _json("w-1"),
+        (0, 99),  # (an ack past the end counts to the end)
     )
     store.commit()
     frame = p.encode(p.Receipt(conv, p.ReceiptStatus.DELIVERED, ("r-1", "r-2"), 1))
