@@ -735,9 +735,16 @@ class Store:
             " AND dto IS NOT NULL ORDER BY seq LIMIT ?",
             (shop_id, after + 1, limit),
         ).fetchall()
+        # each list is whole up to its last seq only: past the shorter one's end, the other
+        # may have items it lacks (a page ends there; the next page has them)
+        top = min(
+            int(rows[-1][0]) if len(rows) == limit else float("inf"),
+            int(riding[-1][0]) if len(riding) == limit else float("inf"),
+        )
+        items = [item for item in items if item[0] <= top]
         for seq, conv, dfrom, dto in riding:
             ids = self._receipt_ids(shop_id, conv, dfrom, dto)
-            if ids:  # (none left only if purged, as a receipt on the messages' rows would be)
+            if ids and seq <= top:  # (none left only if purged, as with a receipt on rows)
                 items.append((int(seq), delivered_receipt(seq, conv, ids)))
         if riding:
             items.sort(key=lambda item: item[0])

@@ -7,6 +7,8 @@ from __future__ import annotations
 import sqlite3
 from pathlib import Path
 
+import pytest
+
 from relay import protocol as p
 from relay.storage import SCHEMA_VERSION, Store, stream_message
 
@@ -259,5 +261,32 @@ def test_purge_keeps_what_an_unacked_riding_receipt_names(tmp_path: Path) -> Non
         assert _rows(store, "history") == 0
         # the conversation goes on after its last rows went: its positions are not reused
         assert _shopper(store, shop_id, conv, "w-2")[0] == 3
+    finally:
+        store.close()
+
+
+@pytest.mark.parametrize("limit", [1, 2, 3, 4])
+def test_pages_of_the_stream_skip_nothing_with_riding_receipts(tmp_path: Path, limit: int) -> None:
+    """Riding receipts are read apart from the other items; a page (the desktop's resume, a
+    page at a time) never holds one from past where the other items' page was cut."""
+    store = Store(tmp_path)
+    try:
+        shop_id, _ = store.add_shop("ร้าน")
+        conv = "widget:AAAAAAAAAAAAAAAA"
+        _shop_messages(store, shop_id, conv, "a-1", "a-2")
+        store.mark_delivered(shop_id, conv, 0, 2)  # seq 1, on two rows
+        store.push_stream(shop_id, lambda s: p.Receipt(conv, p.ReceiptStatus.READ, ("a-1",), s))
+        _shop_messages(store, shop_id, conv, "b-1")
+        msg = p.Message("w-0", p.Text("ค่ะ"))
+        store.add_shopper_message_delivering(shop_id, conv, msg, _json("w-0"), (2, 3))
+        store.commit()
+        whole = store.stream_after(shop_id, 0)
+        assert [s for s, _ in whole] == [1, 2, 3, 4]
+        got: list[tuple[int, str]] = []
+        while not got or got[-1][0] < 4:
+            page = store.stream_after(shop_id, got[-1][0] if got else 0, limit)
+            assert 0 < len(page) <= limit
+            got += page
+        assert got == whole
     finally:
         store.close()
