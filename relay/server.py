@@ -484,24 +484,25 @@ class Hub:
         at: str | None = None,
         *,
         delivered: tuple[int, int] | None = None,
+        read: tuple[int, int, tuple[str, ...]] | None = None,
     ) -> tuple[int, bool, p.Message]:
         """Store a shopper's message and queue it for the desktop, stamped ``at`` (when the
         platform says it was written: Meta's timestamp, which its messaging window counts
         from) or else now. ``delivered``: the widget's ack of the shop's messages
-        (after, up_to) rode in with it; their "delivered" receipt goes to the desktop just
-        before the message, stored on the message's row. Returns (cseq, is_new, the message
-        as stored)."""
+        (after, up_to) rode in with it, ``read``: its read mark (after, up_to, the ids); their
+        receipts go to the desktop just before the message, stored on the message's row.
+        Returns (cseq, is_new, the message as stored)."""
         message = self.with_media_url(message).with_at(at or now_iso())
         message_json = p.encode_obj(message.to_obj())
-        if delivered is None:
+        if delivered is None and read is None:
             cseq, is_new, seq = self.store.add_shopper_message(
                 shop_id, conversation, message, message_json
             )
         else:
-            cseq, is_new, seq, receipt = self.store.add_shopper_message_delivering(
-                shop_id, conversation, message, message_json, delivered
+            cseq, is_new, seq, receipts = self.store.add_shopper_message_delivering(
+                shop_id, conversation, message, message_json, delivered, read
             )
-            if receipt is not None:
+            for receipt in receipts:
                 self._queue_for_desktop(shop_id, *receipt)
         if not is_new:
             return cseq, False, message

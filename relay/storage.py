@@ -40,7 +40,9 @@ SCHEMA_VERSION = 4  # 2: LINE requests kept whole for their retries (line_batche
 #    and a shop message the widget has carries the seq of its "delivered" receipt (history.rseq)
 # 4: a "delivered" receipt whose ack rode in the shopper's next message rides on that
 #    message's row (history.dfrom, history.dto: the shop messages it covers; its seq is the
-#    row's seq - 1), so a round trip writes two rows: the question and the reply
+#    row's seq - 1), so a round trip writes two rows: the question and the reply; so does a
+#    "read" receipt whose read mark rode with it (history.rfrom, history.rto; seq - 1, and the
+#    delivered one seq - 2 when both ride)
 
 # seconds between writes of the counters that nothing else records (a widget's ack or read
 # mark with no receipt on a row, the shop's stream counters when no stream row was deleted):
@@ -109,6 +111,10 @@ CREATE TABLE IF NOT EXISTS history(
     -- row under stream seq seq - 1 (schema 4)
     dfrom INTEGER,
     dto INTEGER,
+    -- and the "read" receipt of the shop's messages rfrom < cseq <= rto (not relay- notices)
+    -- under seq - 1 (the delivered one then takes seq - 2)
+    rfrom INTEGER,
+    rto INTEGER,
     PRIMARY KEY(shop_id, conversation, cseq)
 );
 CREATE UNIQUE INDEX IF NOT EXISTS history_msg ON history(shop_id, conversation, origin, msg_id);
@@ -731,8 +737,8 @@ class Store:
 
         items = stream_items(rows, limit, whole_receipt)
         riding = self.db.execute(
-            "SELECT seq-1, conversation, dfrom, dto FROM history WHERE shop_id=? AND seq>?"
-            " AND dto IS NOT NULL ORDER BY seq LIMIT ?",
+            "SELECT seq-1, conversation, dfrom, dto, rfrom, rto FROM history WHERE shop_id=?"
+            " AND seq>? AND (dto IS NOT NULL OR rto IS NOT NULL) ORDER BY seq LIMIT ?",
             (shop_id, after + 1, limit),
         ).fetchall()
         # each list is whole up to its last seq only: past the shorter one's end, the other
@@ -742,10 +748,18 @@ class Store:
             int(riding[-1][0]) if len(riding) == limit else float("inf"),
         )
         items = [item for item in items if item[0] <= top]
-        for seq, conv, dfrom, dto in riding:
-            ids = self._receipt_ids(shop_id, conv, dfrom, dto)
-            if ids and seq <= top:  # (none left only if purged, as with a receipt on rows)
-                items.append((int(seq), delivered_receipt(seq, conv, ids)))
+        for last, conv, dfrom, dto, rfrom, rto in riding:
+            riders = []
+            if dto is not None:
+                ids = self._receipt_ids(shop_id, conv, dfrom, dto)
+                riders.append((p.ReceiptStatus.DELIVERED, ids))
+            if rto is not None:
+                riders.append((p.ReceiptStatus.READ, self._read_ids(shop_id, conv, rfrom, rto)))
+            for seq, (status, ids) in enumerate(riders, start=last - len(riders) + 1):
+                # (none left only if purged, as with a receipt on the messages' rows)
+                if ids and after < seq <= top:
+                    receipt = p.Receipt(conv, status, tuple(ids), seq)
+                    items.append((int(seq), p.encode(receipt)))
         if riding:
             items.sort(key=lambda item: item[0])
         return items[:limit]
@@ -776,6 +790,18 @@ class Store:
         if c is not None:  # the receipt records the ack (see _conv_counters)
             c[3] = max(c[3], int(rows[-1][0]))
         return seq, delivered_receipt(seq, conversation, [str(r[1]) for r in rows])
+
+    def _read_ids(self, shop_id: str, conversation: str, after: int, up_to: int) -> list[str]:
+        """The ids a "read" receipt of the shop's messages ``after`` < cseq ≤ ``up_to`` riding
+        on a shopper message's row names (as the widget's read mark made them)."""
+        return [
+            str(r[0])
+            for r in self.db.execute(
+                "SELECT msg_id FROM history WHERE shop_id=? AND conversation=? AND origin='shop'"
+                " AND cseq>? AND cseq<=? AND msg_id NOT LIKE 'relay-%' ORDER BY cseq",
+                (shop_id, conversation, after, up_to),
+            )
+        ]
 
     def _receipt_ids(self, shop_id: str, conversation: str, after: int, up_to: int) -> list[str]:
         """The ids a "delivered" receipt of the shop's messages ``after`` < cseq ≤ ``up_to``
@@ -870,12 +896,13 @@ class Store:
             ).fetchone()
             # the row is written behind (see _flush_counters): the history has the rest, and
             # its receipts the widget's ack (reading implies having)
-            top, dto, rcseq = self.db.execute(
-                "SELECT MAX(cseq), MAX(dto), MAX(CASE WHEN rseq IS NOT NULL THEN cseq END)"
-                " FROM history WHERE shop_id=? AND conversation=?",
+            top, dto, rcseq, rto = self.db.execute(
+                "SELECT MAX(cseq), MAX(dto), MAX(CASE WHEN rseq IS NOT NULL THEN cseq END),"
+                " MAX(rto) FROM history WHERE shop_id=? AND conversation=?",
                 key,
             ).fetchone()
             nxt, ack, read = (int(row[0]), int(row[1]), int(row[2])) if row else (1, 0, 0)
+            read = max(read, int(rto or 0))
             ack = max(ack, read, int(dto or 0), int(rcseq or 0))
             c = [max(nxt, int(top or 0) + 1), ack, read, ack, read]
             self._conv[key] = c
@@ -927,29 +954,55 @@ class Store:
         conversation: str,
         message: p.Message,
         message_json: str,
-        delivered: tuple[int, int],
-    ) -> tuple[int, bool, int, tuple[int, str] | None]:
+        delivered: tuple[int, int] | None,
+        read: tuple[int, int, tuple[str, ...]] | None = None,
+    ) -> tuple[int, bool, int, list[tuple[int, str]]]:
         """:meth:`add_shopper_message` of a message that carried the widget's ack of the
-        shop's messages ``after`` < cseq ≤ ``up_to`` (``delivered``): their "delivered"
-        receipt takes the stream seq just before the message's and rides on its row (no row
-        of its own, none updated). Returns (cseq, is_new, seq, the receipt's (seq, frame) or
-        None); a message already stored gets the receipt as :meth:`mark_delivered` makes it."""
-        after, up_to = delivered
+        shop's messages ``after`` < cseq ≤ ``up_to`` (``delivered``) and its read mark
+        (``read``: after, up_to and the ids it newly covers, not ``relay-`` ones): their
+        "delivered" and "read" receipts take the stream seqs just before the message's, in
+        that order, and ride on its row (no row of their own, none updated). Returns (cseq,
+        is_new, seq, the receipts' (seq, frame)s); for a message already stored the
+        receipts are made as :meth:`mark_delivered` and :meth:`append_stream` make them."""
         key = (shop_id, conversation)
         c = self._conv_counters(shop_id, conversation)
-        up_to = min(up_to, c[0] - 1)
-        ids = self._receipt_ids(shop_id, conversation, after, up_to)
-        if not ids:
-            return (*self._insert_history(key, p.Origin.SHOPPER, message, message_json, True), None)
-        rseq = self._next_seq(shop_id)
+        d_ids: list[str] = []
+        if delivered is not None:
+            delivered = (delivered[0], min(delivered[1], c[0] - 1))
+            d_ids = self._receipt_ids(shop_id, conversation, *delivered)
+        r_ids = list(read[2]) if read is not None else []
+        if not d_ids and not r_ids:
+            return (*self._insert_history(key, p.Origin.SHOPPER, message, message_json, True), [])
+        first = self._shop_counters(shop_id)[0]
+        made: list[tuple[int, str]] = []
+        for status, ids in ((p.ReceiptStatus.DELIVERED, d_ids), (p.ReceiptStatus.READ, r_ids)):
+            if ids:
+                seq = self._next_seq(shop_id)
+                made.append((seq, p.encode(p.Receipt(conversation, status, tuple(ids), seq))))
+        riding = (
+            delivered if d_ids else None,
+            (read[0], read[1]) if r_ids and read is not None else None,
+        )
         cseq, is_new, seq = self._insert_history(
-            key, p.Origin.SHOPPER, message, message_json, True, (after, up_to)
+            key, p.Origin.SHOPPER, message, message_json, True, riding
         )
         if not is_new:
-            self._shop_seq[shop_id][0] = rseq  # nothing stored under it: give it back
-            return cseq, False, 0, self.mark_delivered(shop_id, conversation, after, up_to)
-        c[3] = max(c[3], up_to)  # the row records the ack (see _conv_counters)
-        return cseq, True, seq, (rseq, delivered_receipt(rseq, conversation, ids))
+            self._shop_seq[shop_id][0] = first  # nothing stored under them: give them back
+            made = []
+            if d_ids and delivered is not None:
+                got = self.mark_delivered(shop_id, conversation, *delivered)
+                made += [got] if got is not None else []
+            if r_ids:
+                status, ids_t = p.ReceiptStatus.READ, tuple(r_ids)
+                made.append(
+                    self.append_stream(shop_id, lambda s: p.Receipt(conversation, status, ids_t, s))
+                )
+            return cseq, False, 0, made
+        # the row records the ack and the read mark (see _conv_counters)
+        c[3] = max(c[3], *(r[1] for r in riding if r is not None))
+        if riding[1] is not None:
+            c[4] = max(c[4], riding[1][1])
+        return cseq, True, seq, made
 
     def _insert_history(
         self,
@@ -958,16 +1011,18 @@ class Store:
         message: p.Message,
         message_json: str,
         to_desktop: bool = False,
-        delivered: tuple[int, int] | None = None,
+        riding: tuple[tuple[int, int] | None, tuple[int, int] | None] = (None, None),
     ) -> tuple[int, bool, int]:
         shop_id, conversation = key
         c = self._conv_counters(shop_id, conversation)
         cseq = c[0]
         seq = self._next_seq(shop_id) if to_desktop else None
-        dfrom, dto = delivered or (None, None)
+        dfrom, dto = riding[0] or (None, None)
+        rfrom, rto = riding[1] or (None, None)
         cur = self._w().execute(
             "INSERT INTO history(shop_id, conversation, cseq, origin, msg_id, message, status,"
-            " created_at, seq, dfrom, dto) VALUES(?,?,?,?,?,?,?,?,?,?,?) ON CONFLICT DO NOTHING",
+            " created_at, seq, dfrom, dto, rfrom, rto) VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?)"
+            " ON CONFLICT DO NOTHING",
             (
                 shop_id,
                 conversation,
@@ -980,6 +1035,8 @@ class Store:
                 seq,
                 dfrom,
                 dto,
+                rfrom,
+                rto,
             ),
         )
         if cur.rowcount == 0:
@@ -1355,8 +1412,8 @@ class Store:
             f"(seq IS NOT NULL AND seq>{ack}) OR (rseq IS NOT NULL AND rseq>{ack})"
             " OR (origin='shop' AND EXISTS (SELECT 1 FROM history r"
             " WHERE r.shop_id=history.shop_id AND r.conversation=history.conversation"
-            f" AND r.dto IS NOT NULL AND r.seq>{ack} AND r.dfrom<history.cseq"
-            " AND r.dto>=history.cseq))"
+            f" AND r.seq>{ack} AND ((r.dfrom<history.cseq AND r.dto>=history.cseq)"
+            " OR (r.rfrom<history.cseq AND r.rto>=history.cseq))))"
         )
         if first_young is None:
             old, cut = "created_at<?", now - history_days * 86400
@@ -1473,7 +1530,7 @@ def _migrate(db: sqlite3.Connection) -> None:
     if version < 4:
         # v4: a "delivered" receipt may ride on the shopper message that carried the ack
         cols = {r[1] for r in db.execute("PRAGMA table_info(history)")}
-        for col in ("dfrom", "dto"):
+        for col in ("dfrom", "dto", "rfrom", "rto"):
             if col not in cols:
                 db.execute(f"ALTER TABLE history ADD COLUMN {col} INTEGER")
         db.execute("UPDATE meta SET value='4' WHERE key='schema_version'")

@@ -740,12 +740,21 @@ class PgStore(Store):
         conversation: str,
         message: p.Message,
         message_json: str,
-        delivered: tuple[int, int],
-    ) -> tuple[int, bool, int, tuple[int, str] | None]:
-        # here the receipt is marked on the shop's messages' rows, then the message stored
-        # (no write-behind counters to save a row with: every write is a round trip anyway)
-        receipt = self.mark_delivered(shop_id, conversation, *delivered)
-        return (*self.add_shopper_message(shop_id, conversation, message, message_json), receipt)
+        delivered: tuple[int, int] | None,
+        read: tuple[int, int, tuple[str, ...]] | None = None,
+    ) -> tuple[int, bool, int, list[tuple[int, str]]]:
+        # here the receipts are rows of their own (delivered: marked on the shop's messages'
+        # rows), then the message is stored (no write-behind counters to save a row with)
+        made: list[tuple[int, str]] = []
+        if delivered is not None:
+            got = self.mark_delivered(shop_id, conversation, *delivered)
+            made += [got] if got is not None else []
+        if read is not None and read[2]:
+            status, ids = p.ReceiptStatus.READ, read[2]
+            made.append(
+                self.append_stream(shop_id, lambda s: p.Receipt(conversation, status, ids, s))
+            )
+        return (*self.add_shopper_message(shop_id, conversation, message, message_json), made)
 
     def ack_stream(self, shop_id: str, seq: int) -> tuple[int, dict[str, list[str]]]:
         row = self._x(
@@ -849,7 +858,7 @@ class PgStore(Store):
         message: p.Message,
         message_json: str,
         to_desktop: bool = False,
-        delivered: tuple[int, int] | None = None,  # (never: add_shopper_message_delivering)
+        riding: tuple[Any, Any] = (None, None),  # (never: add_shopper_message_delivering)
     ) -> tuple[int, bool, int]:
         shop_id, conversation = key
         # one round trip: the conversation's next cseq, the shop's next seq (when the desktop

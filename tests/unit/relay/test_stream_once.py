@@ -188,7 +188,7 @@ def test_a_receipt_whose_ack_rode_in_a_message_rides_on_its_row(tmp_path: Path) 
     )
     store.commit()
     frame = p.encode(p.Receipt(conv, p.ReceiptStatus.DELIVERED, ("r-1", "r-2"), 1))
-    assert (cseq, is_new, seq, receipt) == (4, True, 2, (1, frame))
+    assert (cseq, is_new, seq, receipt) == (4, True, 2, [(1, frame)])
     assert store.rows_written - before == 1  # the message's row, nothing else
     message = (2, stream_message(2, conv, _json("w-1")))
     assert store.stream_after(shop_id, 0) == [(1, frame), message]
@@ -209,7 +209,7 @@ def test_a_receipt_whose_ack_rode_in_a_message_rides_on_its_row(tmp_path: Path) 
         resent = again.add_shopper_message_delivering(shop_id, conv, msg, _json("w-1"), (3, 6))
         again.commit()
         late = p.encode(p.Receipt(conv, p.ReceiptStatus.DELIVERED, ("r-3",), 4))
-        assert resent == (4, False, 0, (4, late))
+        assert resent == (4, False, 0, [(4, late)])
         assert [s for s, _ in again.stream_after(shop_id, 0)] == [1, 2, 3, 4]
         assert again.ack_stream(shop_id, 4) == (4, {conv: ["w-1", "w-2"]})
         again.commit()
@@ -289,4 +289,49 @@ def test_pages_of_the_stream_skip_nothing_with_riding_receipts(tmp_path: Path, l
             got += page
         assert got == whole
     finally:
+        store.close()
+
+
+def test_a_read_receipt_rides_too_after_the_delivered_one(tmp_path: Path) -> None:
+    """The widget's ack and read mark both came inside the shopper's next message: the
+    "delivered" receipt takes seq - 2, the "read" one seq - 1, both on the message's row (one
+    row written); the store rebuilds both, in that order, after a crash, and the read mark."""
+    store = Store(tmp_path)
+    shop_id, _ = store.add_shop("ร้าน")
+    conv = "widget:AAAAAAAAAAAAAAAA"
+    _shop_messages(store, shop_id, conv, "r-1", "relay-away-1", "r-2")
+    store.commit()
+    store.widget_ack(shop_id, conv, 3, read=False)
+    assert store.widget_ack(shop_id, conv, 3, read=True) == ["r-1", "relay-away-1", "r-2"]
+    before = store.rows_written
+    msg = p.Message("w-1", p.Text("ค่ะ"))
+    made = store.add_shopper_message_delivering(
+        shop_id, conv, msg, _json("w-1"), (0, 3), (0, 3, ("r-1", "r-2"))
+    )
+    store.commit()
+    delivered = p.encode(p.Receipt(conv, p.ReceiptStatus.DELIVERED, ("r-1", "r-2"), 1))
+    read = p.encode(p.Receipt(conv, p.ReceiptStatus.READ, ("r-1", "r-2"), 2))
+    assert made == (4, True, 3, [(1, delivered), (2, read)])
+    assert store.rows_written - before == 1
+    message = (3, stream_message(3, conv, _json("w-1")))
+    assert store.stream_after(shop_id, 0) == [(1, delivered), (2, read), message]
+    assert store.stream_after(shop_id, 1) == [(2, read), message]
+    assert store.stream_after(shop_id, 0, limit=1) == [(1, delivered)]
+    again = Store(tmp_path)  # the relay died: what was written behind is rebuilt
+    try:
+        assert again.conversation_state(shop_id, conv) == (3, 3)
+        assert again.widget_ack(shop_id, conv, 3, read=True) == []
+        assert again.stream_after(shop_id, 0) == [(1, delivered), (2, read), message]
+        # only a read mark riding (the ack had nothing new): it takes seq - 1
+        _shop_messages(again, shop_id, conv, "r-3")
+        msg2 = p.Message("w-2", p.Text("ค่ะ"))
+        got = again.add_shopper_message_delivering(
+            shop_id, conv, msg2, _json("w-2"), None, (3, 5, ("r-3",))
+        )
+        again.commit()
+        read2 = p.encode(p.Receipt(conv, p.ReceiptStatus.READ, ("r-3",), 4))
+        assert got == (6, True, 5, [(4, read2)])
+        assert [s for s, _ in again.stream_after(shop_id, 3)] == [4, 5]
+    finally:
+        again.close()
         store.close()
