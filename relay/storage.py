@@ -751,10 +751,12 @@ class Store:
         for last, conv, dfrom, dto, rfrom, rto in riding:
             riders = []
             if dto is not None:
-                ids = self._receipt_ids(shop_id, conv, dfrom, dto)
+                ids = self._riding_ids(shop_id, conv, dfrom, dto)
                 riders.append((p.ReceiptStatus.DELIVERED, ids))
             if rto is not None:
-                riders.append((p.ReceiptStatus.READ, self._read_ids(shop_id, conv, rfrom, rto)))
+                riders.append(
+                    (p.ReceiptStatus.READ, self._riding_ids(shop_id, conv, rfrom, rto, read=True))
+                )
             for seq, (status, ids) in enumerate(riders, start=last - len(riders) + 1):
                 # (none left only if purged, as with a receipt on the messages' rows)
                 if ids and after < seq <= top:
@@ -791,27 +793,19 @@ class Store:
             c[3] = max(c[3], int(rows[-1][0]))
         return seq, delivered_receipt(seq, conversation, [str(r[1]) for r in rows])
 
-    def _read_ids(self, shop_id: str, conversation: str, after: int, up_to: int) -> list[str]:
-        """The ids a "read" receipt of the shop's messages ``after`` < cseq ≤ ``up_to`` riding
-        on a shopper message's row names (as the widget's read mark made them)."""
+    def _riding_ids(
+        self, shop_id: str, conversation: str, after: int, up_to: int, *, read: bool = False
+    ) -> list[str]:
+        """The ids a receipt of the shop's messages ``after`` < cseq ≤ ``up_to`` riding on a
+        shopper message's row names: "delivered" ones as :meth:`mark_delivered` would mark
+        (not already on their own rows), ``read`` ones as the widget's read mark made them;
+        never the relay's ``relay-`` notices."""
+        fresh = "" if read else " AND rseq IS NULL"
         return [
             str(r[0])
             for r in self.db.execute(
                 "SELECT msg_id FROM history WHERE shop_id=? AND conversation=? AND origin='shop'"
-                " AND cseq>? AND cseq<=? AND msg_id NOT LIKE 'relay-%' ORDER BY cseq",
-                (shop_id, conversation, after, up_to),
-            )
-        ]
-
-    def _receipt_ids(self, shop_id: str, conversation: str, after: int, up_to: int) -> list[str]:
-        """The ids a "delivered" receipt of the shop's messages ``after`` < cseq ≤ ``up_to``
-        riding on a shopper message's row names (as :meth:`mark_delivered` would mark)."""
-        return [
-            str(r[0])
-            for r in self.db.execute(
-                "SELECT msg_id FROM history WHERE shop_id=? AND conversation=? AND origin='shop'"
-                " AND cseq>? AND cseq<=? AND rseq IS NULL AND msg_id NOT LIKE 'relay-%'"
-                " ORDER BY cseq",
+                f" AND cseq>? AND cseq<=?{fresh} AND msg_id NOT LIKE 'relay-%' ORDER BY cseq",
                 (shop_id, conversation, after, up_to),
             )
         ]
@@ -969,7 +963,7 @@ class Store:
         d_ids: list[str] = []
         if delivered is not None:
             delivered = (delivered[0], min(delivered[1], c[0] - 1))
-            d_ids = self._receipt_ids(shop_id, conversation, *delivered)
+            d_ids = self._riding_ids(shop_id, conversation, *delivered)
         r_ids = list(read[2]) if read is not None else []
         if not d_ids and not r_ids:
             return (*self._insert_history(key, p.Origin.SHOPPER, message, message_json, True), [])
