@@ -108,7 +108,7 @@ CREATE TABLE IF NOT EXISTS history(
     rseq INTEGER,  -- a shop message's "delivered" receipt: its stream seq (shared by its ids)
     -- a shopper message that carried the widget's ack: the "delivered" receipt of the shop's
     -- messages dfrom < cseq <= dto (those without rseq, not relay- notices) rides on this
-    -- row under stream seq seq - 1 (schema 4)
+    -- row under stream seq seq - 1, or seq - 2 when a read receipt rides too (schema 4)
     dfrom INTEGER,
     dto INTEGER,
     -- and the "read" receipt of the shop's messages rfrom < cseq <= rto (not relay- notices)
