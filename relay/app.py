@@ -744,12 +744,14 @@ async def widget_ws(request: web.Request) -> web.StreamResponse:
     async def handle(frame: p.WidgetFrame) -> None:
         if isinstance(frame, p.WidgetSend):
             # riding acknowledgements first, as if they had come just before the message
+            # (their receipts ride on the message's row: no row of their own, none updated)
+            riding = Riding(conversation)
             if frame.ack is not None:
                 conn.machine.acked = max(conn.machine.acked, frame.ack)
-                _widget_ack(hub, shop_id, conversation, frame.ack, read=False)
+                _widget_ack(hub, shop_id, conversation, frame.ack, riding=riding)
             if frame.read is not None:
-                _widget_ack(hub, shop_id, conversation, frame.read, read=True)
-            await _widget_send(hub, shop_id, sid, conn, frame.message, limit_key)
+                _widget_ack(hub, shop_id, conversation, frame.read, read=True, riding=riding)
+            await _widget_send(hub, shop_id, sid, conn, frame.message, limit_key, riding)
         elif isinstance(frame, p.Ack | p.WidgetRead):
             _widget_ack(hub, shop_id, conversation, frame.seq, read=isinstance(frame, p.WidgetRead))
         elif isinstance(frame, p.WidgetTyping):
@@ -768,26 +770,74 @@ async def widget_ws(request: web.Request) -> web.StreamResponse:
     return ws
 
 
-def _widget_ack(hub: Hub, shop_id: str, conversation: str, seq: int, *, read: bool) -> None:
-    """The widget shows (``read``: the shopper has seen) the conversation up to ``seq``:
-    receipts for the desktop (an ``ack``/``read``, alone or riding in a send)."""
-    had = hub.store.conversation_state(shop_id, conversation)[0]
-    ids = hub.store.widget_ack(shop_id, conversation, seq, read=read)
-    if ids:
-        ids_t = tuple(i for i in ids if not i.startswith("relay-"))
-        if ids_t and read:
-            status = p.ReceiptStatus.READ
-            hub.push_stream(shop_id, lambda s: p.Receipt(conversation, status, ids_t, s))
-        elif ids_t:  # "delivered": kept on the messages' own rows
-            hub.delivered_receipt(shop_id, conversation, had, seq)
+@dataclass
+class Riding:
+    """The receipts a widget's ack and read mark riding in its send made, for the message's
+    row to carry (ADR 0012): the cseqs (after, up_to) each covers, and the read one's ids."""
+
+    conversation: str
+    delivered: tuple[int, int] | None = None
+    read: tuple[int, int, tuple[str, ...]] | None = None
+
+    def alone(self, hub: Hub, shop_id: str) -> None:
+        """The message is refused (or failed): the receipts go as rows of their own."""
+        conv, delivered, read = self.conversation, self.delivered, self.read
+        self.delivered = self.read = None
+        if delivered is not None:
+            hub.delivered_receipt(shop_id, conv, *delivered)
+        if read is not None:
+            status, ids = p.ReceiptStatus.READ, read[2]
+            hub.push_stream(shop_id, lambda s: p.Receipt(conv, status, ids, s))
         hub.commit_soon()
 
 
-async def _widget_send(
-    hub: Hub, shop_id: str, sid: str, conn: Conn, message: p.Message, limit_key: str
+def _widget_ack(
+    hub: Hub,
+    shop_id: str,
+    conversation: str,
+    seq: int,
+    *,
+    read: bool = False,
+    riding: Riding | None = None,
 ) -> None:
+    """The widget shows (``read``: the shopper has seen) the conversation up to ``seq``:
+    receipts for the desktop (an ``ack``/``read``, alone or riding in a send). With
+    ``riding`` (riding in a send) the receipt is not made here but left in it for the
+    message's row to carry (``_widget_send``)."""
+    had = hub.store.conversation_state(shop_id, conversation)[1 if read else 0]
+    ids = hub.store.widget_ack(shop_id, conversation, seq, read=read)
+    if not ids:
+        return
+    ids_t = tuple(i for i in ids if not i.startswith("relay-"))
+    now = hub.store.conversation_state(shop_id, conversation)[1 if read else 0]
+    if ids_t and riding is not None:
+        if read:
+            riding.read = (had, now, ids_t)
+        else:
+            riding.delivered = (had, now)
+        return
+    if ids_t and read:
+        status = p.ReceiptStatus.READ
+        hub.push_stream(shop_id, lambda s: p.Receipt(conversation, status, ids_t, s))
+    elif ids_t:  # "delivered": kept on the messages' own rows
+        hub.delivered_receipt(shop_id, conversation, had, seq)
+    hub.commit_soon()
+
+
+async def _widget_send(
+    hub: Hub,
+    shop_id: str,
+    sid: str,
+    conn: Conn,
+    message: p.Message,
+    limit_key: str,
+    riding: Riding,
+) -> None:
+    """Store a widget's message; ``riding``: the receipts its riding ack and read mark
+    made, for its row to carry (or rows of their own, when the message is refused)."""
     conversation = f"widget:{sid}"
     if not hub.shopper_limit.allow(limit_key):
+        riding.alone(hub, shop_id)
         conn.send_frame(
             p.Error(
                 p.ErrorCode.RATE_LIMITED, "rate limited (429): slow down and resend", message.id
@@ -798,6 +848,7 @@ async def _widget_send(
     if isinstance(body, p.Image):
         m = hub.store.media(body.media_id) if body.media_id else None
         if m is None or m.shop_id != shop_id:
+            riding.alone(hub, shop_id)
             conn.send_frame(
                 p.Error(
                     p.ErrorCode.NOT_FOUND, "message.media_id: upload the image first", message.id
@@ -807,7 +858,13 @@ async def _widget_send(
         message = message.with_body(
             p.Image(m.id, None, m.mime, m.width, m.height, m.size, body.caption)
         )
-    cseq, is_new, stored = hub.shopper_message(shop_id, conversation, message)
+    try:
+        cseq, is_new, stored = hub.shopper_message(
+            shop_id, conversation, message, delivered=riding.delivered, read=riding.read
+        )
+    except Exception:
+        riding.alone(hub, shop_id)  # the ack and read mark were taken: tell them
+        raise
     accepted = p.encode(p.Accepted(message.id, None, cseq))
     if is_new and hub.store.shared:  # the session's tabs on other processes read the row
         hub.store.notify({"k": "msg", "s": shop_id, "c": conversation, "n": cseq})

@@ -491,16 +491,33 @@ class Hub:
     # ---- messages from shoppers (widget and LINE)
 
     def shopper_message(
-        self, shop_id: str, conversation: str, message: p.Message, at: str | None = None
+        self,
+        shop_id: str,
+        conversation: str,
+        message: p.Message,
+        at: str | None = None,
+        *,
+        delivered: tuple[int, int] | None = None,
+        read: tuple[int, int, tuple[str, ...]] | None = None,
     ) -> tuple[int, bool, p.Message]:
         """Store a shopper's message and queue it for the desktop, stamped ``at`` (when the
         platform says it was written: Meta's timestamp, which its messaging window counts
-        from) or else now. Returns (cseq, is_new, the message as stored)."""
+        from) or else now. ``delivered``: the widget's ack of the shop's messages
+        (after, up_to) rode in with it, ``read``: its read mark (after, up_to, the ids); their
+        receipts go to the desktop just before the message, stored on the message's row.
+        Returns (cseq, is_new, the message as stored)."""
         message = self.with_media_url(message).with_at(at or now_iso())
         message_json = p.encode_obj(message.to_obj())
-        cseq, is_new, seq = self.store.add_shopper_message(
-            shop_id, conversation, message, message_json
-        )
+        if delivered is None and read is None:
+            cseq, is_new, seq = self.store.add_shopper_message(
+                shop_id, conversation, message, message_json
+            )
+        else:
+            cseq, is_new, seq, receipts = self.store.add_shopper_message_delivering(
+                shop_id, conversation, message, message_json, delivered, read
+            )
+            for receipt in receipts:
+                self._queue_for_desktop(shop_id, *receipt)
         if not is_new:
             return cseq, False, message
         self.metrics.message(conversation, "in")

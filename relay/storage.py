@@ -35,12 +35,19 @@ from relay import protocol as p
 
 log = logging.getLogger(__name__)
 
-SCHEMA_VERSION = 3  # 2: LINE requests kept whole for their retries (line_batches)
+SCHEMA_VERSION = 4  # 2: LINE requests kept whole for their retries (line_batches)
 # 3: a shopper message is stored once: its history row carries its stream seq (history.seq),
 #    and a shop message the widget has carries the seq of its "delivered" receipt (history.rseq)
+# 4: a "delivered" receipt whose ack rode in the shopper's next message rides on that
+#    message's row (history.dfrom, history.dto: the shop messages it covers; its seq is the
+#    row's seq - 1), so a round trip writes two rows: the question and the reply; so does a
+#    "read" receipt whose read mark rode with it (history.rfrom, history.rto; seq - 1, and the
+#    delivered one seq - 2 when both ride)
 
-# seconds between writes of the per-conversation counters: each write is a row per busy
-# conversation, so a shorter interval costs rows on every round trip of an active shopper
+# seconds between writes of the counters that nothing else records (a widget's ack or read
+# mark with no receipt on a row, the shop's stream counters when no stream row was deleted):
+# each write is a row per busy conversation, so a shorter interval costs rows on every round
+# trip of an active shopper. What these rows hold is rebuilt from the history when lost.
 CONV_FLUSH_EVERY = 5.0
 
 _SCHEMA = """
@@ -99,6 +106,15 @@ CREATE TABLE IF NOT EXISTS history(
     created_at REAL NOT NULL,
     seq INTEGER,  -- a shopper message's stream seq (the desktop's copy is this row)
     rseq INTEGER,  -- a shop message's "delivered" receipt: its stream seq (shared by its ids)
+    -- a shopper message that carried the widget's ack: the "delivered" receipt of the shop's
+    -- messages dfrom < cseq <= dto (those without rseq, not relay- notices) rides on this
+    -- row under stream seq seq - 1, or seq - 2 when a read receipt rides too (schema 4)
+    dfrom INTEGER,
+    dto INTEGER,
+    -- and the "read" receipt of the shop's messages rfrom < cseq <= rto (not relay- notices)
+    -- under seq - 1 (the delivered one then takes seq - 2)
+    rfrom INTEGER,
+    rto INTEGER,
     PRIMARY KEY(shop_id, conversation, cseq)
 );
 CREATE UNIQUE INDEX IF NOT EXISTS history_msg ON history(shop_id, conversation, origin, msg_id);
@@ -335,7 +351,12 @@ class Store:
         # memory, written back in the same transaction just before COMMIT.
         self._shop_seq: dict[str, list[int]] = {}  # shop -> [next_seq, desktop_ack]
         self._dirty_shops: set[str] = set()
-        self._conv: dict[tuple[str, str], list[int]] = {}  # -> [next_cseq, widget_ack, widget_read]
+        # the stream rows this transaction deleted had seqs only the shop's row remembers
+        self._stream_deleted = False
+        self._shops_flushed = 0.0
+        # -> [next_cseq, widget_ack, widget_read, and the ack and read mark on disk]: the
+        # conversation's row, or the ack as the receipts on history rows have it
+        self._conv: dict[tuple[str, str], list[int]] = {}
         self._dirty_conv: set[tuple[str, str]] = set()
         self._sessions: set[tuple[str, str]] = set()
         self._conv_flushed = 0.0
@@ -395,41 +416,60 @@ class Store:
         self._dirty_conv.clear()
         self._sessions.clear()
         self._unacked.clear()
+        self._stream_deleted = False
 
-    def _flush_counters(self, conversations: bool = False) -> None:
-        """Write the shop counters back (every commit: a stream seq must never be reused) and,
-        at most every ``CONV_FLUSH_EVERY`` seconds or when asked, the conversation counters
-        (after a crash ``next_cseq`` is rebuilt from the history, whose rows are committed with
-        the messages; a widget ack lost with them is repeated by the widget's next ack, and
-        "delivered" is marked on the messages' rows once only)."""
+    def _flush_counters(self, everything: bool = False) -> None:
+        """Write back the counters nothing else records, at most every ``CONV_FLUSH_EVERY``
+        seconds (or when asked: closing, purging), so that a busy round trip writes only its
+        messages' rows. What a crash may lose is rebuilt or repeated:
+
+        - the shop's ``next_seq``: rebuilt from the highest seq stored (every seq handed out
+          sits on a stream or history row until acked); so the shop's row is written in the
+          very transaction that deletes acked stream rows;
+        - its ``desktop_ack``: the desktop repeats it (``hello.after``, its next ack); until
+          then the relay may offer again what it had acked, which it drops by seq;
+        - a conversation's ``next_cseq``: rebuilt from its history (whose rows are committed
+          with the messages; purging flushes first); its widget ack: the receipts on the
+          history rows have it (a conversation's row is written only for an ack or read mark
+          no receipt records), else the widget's next ack repeats it."""
         db = self.db
-        for shop_id in self._dirty_shops:
-            nxt, ack = self._shop_seq[shop_id]
-            db.execute("UPDATE shops SET next_seq=?, desktop_ack=? WHERE id=?", (nxt, ack, shop_id))
-        self._dirty_shops.clear()
-        if not conversations and time.monotonic() - self._conv_flushed < CONV_FLUSH_EVERY:
+        now = time.monotonic()
+        due = everything or now - self._shops_flushed >= CONV_FLUSH_EVERY
+        if due or self._stream_deleted:
+            for shop_id in self._dirty_shops:
+                nxt, ack = self._shop_seq[shop_id]
+                db.execute(
+                    "UPDATE shops SET next_seq=?, desktop_ack=? WHERE id=?", (nxt, ack, shop_id)
+                )
+            self._dirty_shops.clear()
+            self._stream_deleted = False
+            self._shops_flushed = now
+        if not everything and now - self._conv_flushed < CONV_FLUSH_EVERY:
             return
-        self._conv_flushed = time.monotonic()
-        now = time.time()
+        self._conv_flushed = now
+        wall = time.time()
         for key in self._dirty_conv:
-            nxt, ack, read = self._conv[key]
+            c = self._conv[key]
+            if not everything and (c[1], c[2]) == (c[3], c[4]):
+                continue  # only next_cseq moved (rebuilt from the history) or a receipt has it
             db.execute(
                 "INSERT INTO conversations(shop_id, conversation, next_cseq, widget_ack,"
                 " widget_read,"
                 " created_at) VALUES(?,?,?,?,?,?) ON CONFLICT(shop_id, conversation) DO UPDATE SET"
                 " next_cseq=excluded.next_cseq, widget_ack=excluded.widget_ack,"
                 " widget_read=excluded.widget_read",
-                (key[0], key[1], nxt, ack, read, now),
+                (key[0], key[1], c[0], c[1], c[2], wall),
             )
+            c[3], c[4] = c[1], c[2]
         self._dirty_conv.clear()
         if len(self._conv) > 200_000:  # bound memory on a long-running relay
             self._conv.clear()
 
     def close(self) -> None:
         self._checkpointer.stop()
-        if self._dirty_conv:
+        if self._dirty_conv or self._dirty_shops:
             self._w()
-            self._flush_counters(conversations=True)
+            self._flush_counters(everything=True)
         self.commit()
         with contextlib.suppress(sqlite3.Error):
             self.db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
@@ -627,7 +667,16 @@ class Store:
             ).fetchone()
             if row is None:
                 raise NotFound(shop_id)
-            c = self._shop_seq[shop_id] = [int(row[0]), int(row[1])]
+            # the row is written behind (see _flush_counters): every seq handed out since is
+            # on a stream or history row, or acked (and then the row was written)
+            top = self.db.execute(
+                "SELECT MAX(COALESCE((SELECT MAX(seq) FROM stream WHERE shop_id=?), 0),"
+                " COALESCE((SELECT MAX(seq) FROM history WHERE shop_id=? AND seq>0), 0),"
+                " COALESCE((SELECT MAX(rseq) FROM history WHERE shop_id=? AND rseq>0), 0))",
+                (shop_id, shop_id, shop_id),
+            ).fetchone()[0]
+            nxt = max(int(row[0]), int(top or 0) + 1, int(row[1]) + 1)
+            c = self._shop_seq[shop_id] = [nxt, int(row[1])]
         return c
 
     def _next_seq(self, shop_id: str) -> int:
@@ -686,7 +735,36 @@ class Store:
                 )
             ]
 
-        return stream_items(rows, limit, whole_receipt)
+        items = stream_items(rows, limit, whole_receipt)
+        riding = self.db.execute(
+            "SELECT seq-1, conversation, dfrom, dto, rfrom, rto FROM history WHERE shop_id=?"
+            " AND seq>? AND (dto IS NOT NULL OR rto IS NOT NULL) ORDER BY seq LIMIT ?",
+            (shop_id, after + 1, limit),
+        ).fetchall()
+        # each list is whole up to its last seq only: past the shorter one's end, the other
+        # may have items it lacks (a page ends there; the next page has them)
+        top = min(
+            int(rows[-1][0]) if len(rows) == limit else float("inf"),
+            int(riding[-1][0]) if len(riding) == limit else float("inf"),
+        )
+        items = [item for item in items if item[0] <= top]
+        for last, conv, dfrom, dto, rfrom, rto in riding:
+            riders = []
+            if dto is not None:
+                ids = self._riding_ids(shop_id, conv, dfrom, dto)
+                riders.append((p.ReceiptStatus.DELIVERED, ids))
+            if rto is not None:
+                riders.append(
+                    (p.ReceiptStatus.READ, self._riding_ids(shop_id, conv, rfrom, rto, read=True))
+                )
+            for seq, (status, ids) in enumerate(riders, start=last - len(riders) + 1):
+                # (none left only if purged, as with a receipt on the messages' rows)
+                if ids and after < seq <= top:
+                    receipt = p.Receipt(conv, status, tuple(ids), seq)
+                    items.append((int(seq), p.encode(receipt)))
+        if riding:
+            items.sort(key=lambda item: item[0])
+        return items[:limit]
 
     def mark_delivered(
         self, shop_id: str, conversation: str, after: int, up_to: int
@@ -709,7 +787,28 @@ class Store:
         if not rows:
             self._shop_seq[shop_id][0] = seq  # nothing stored under it: give it back
             return None
-        return seq, delivered_receipt(seq, conversation, [str(r[1]) for r in sorted(rows)])
+        rows.sort()
+        c = self._conv.get((shop_id, conversation))
+        if c is not None:  # the receipt records the ack (see _conv_counters)
+            c[3] = max(c[3], int(rows[-1][0]))
+        return seq, delivered_receipt(seq, conversation, [str(r[1]) for r in rows])
+
+    def _riding_ids(
+        self, shop_id: str, conversation: str, after: int, up_to: int, *, read: bool = False
+    ) -> list[str]:
+        """The ids a receipt of the shop's messages ``after`` < cseq ≤ ``up_to`` riding on a
+        shopper message's row names: "delivered" ones as :meth:`mark_delivered` would mark
+        (not already on their own rows), ``read`` ones as the widget's read mark made them;
+        never the relay's ``relay-`` notices."""
+        fresh = "" if read else " AND rseq IS NULL"
+        return [
+            str(r[0])
+            for r in self.db.execute(
+                "SELECT msg_id FROM history WHERE shop_id=? AND conversation=? AND origin='shop'"
+                f" AND cseq>? AND cseq<=?{fresh} AND msg_id NOT LIKE 'relay-%' ORDER BY cseq",
+                (shop_id, conversation, after, up_to),
+            )
+        ]
 
     def ack_stream(self, shop_id: str, seq: int) -> tuple[int, dict[str, list[str]]]:
         """Forget items up to ``seq``. Returns the recorded ack (never moves backwards) and the
@@ -727,6 +826,8 @@ class Store:
                 )
                 .fetchall()
             )
+            if rows:  # their seqs are on no row now: the shop's counters must be written
+                self._stream_deleted = True
             rows += self.db.execute(
                 "SELECT seq, conversation, msg_id FROM history WHERE shop_id=? AND seq>?"
                 " AND seq<=?",
@@ -787,11 +888,17 @@ class Store:
                 " WHERE shop_id=? AND conversation=?",
                 key,
             ).fetchone()
-            top = self.db.execute(
-                "SELECT MAX(cseq) FROM history WHERE shop_id=? AND conversation=?", key
-            ).fetchone()[0]
-            c = [int(row[0]), int(row[1]), int(row[2])] if row else [1, 0, 0]
-            c[0] = max(c[0], int(top or 0) + 1)
+            # the row is written behind (see _flush_counters): the history has the rest, and
+            # its receipts the widget's ack (reading implies having)
+            top, dto, rcseq, rto = self.db.execute(
+                "SELECT MAX(cseq), MAX(dto), MAX(CASE WHEN rseq IS NOT NULL THEN cseq END),"
+                " MAX(rto) FROM history WHERE shop_id=? AND conversation=?",
+                key,
+            ).fetchone()
+            nxt, ack, read = (int(row[0]), int(row[1]), int(row[2])) if row else (1, 0, 0)
+            read = max(read, int(rto or 0))
+            ack = max(ack, read, int(dto or 0), int(rcseq or 0))
+            c = [max(nxt, int(top or 0) + 1), ack, read, ack, read]
             self._conv[key] = c
         return c
 
@@ -835,6 +942,62 @@ class Store:
         key = (shop_id, conversation)
         return self._insert_history(key, p.Origin.SHOPPER, message, message_json, True)
 
+    def add_shopper_message_delivering(
+        self,
+        shop_id: str,
+        conversation: str,
+        message: p.Message,
+        message_json: str,
+        delivered: tuple[int, int] | None,
+        read: tuple[int, int, tuple[str, ...]] | None = None,
+    ) -> tuple[int, bool, int, list[tuple[int, str]]]:
+        """:meth:`add_shopper_message` of a message that carried the widget's ack of the
+        shop's messages ``after`` < cseq ≤ ``up_to`` (``delivered``) and its read mark
+        (``read``: after, up_to and the ids it newly covers, not ``relay-`` ones): their
+        "delivered" and "read" receipts take the stream seqs just before the message's, in
+        that order, and ride on its row (no row of their own, none updated). Returns (cseq,
+        is_new, seq, the receipts' (seq, frame)s); for a message already stored the
+        receipts are made as :meth:`mark_delivered` and :meth:`append_stream` make them."""
+        key = (shop_id, conversation)
+        c = self._conv_counters(shop_id, conversation)
+        d_ids: list[str] = []
+        if delivered is not None:
+            delivered = (delivered[0], min(delivered[1], c[0] - 1))
+            d_ids = self._riding_ids(shop_id, conversation, *delivered)
+        r_ids = list(read[2]) if read is not None else []
+        if not d_ids and not r_ids:
+            return (*self._insert_history(key, p.Origin.SHOPPER, message, message_json, True), [])
+        first = self._shop_counters(shop_id)[0]
+        made: list[tuple[int, str]] = []
+        for status, ids in ((p.ReceiptStatus.DELIVERED, d_ids), (p.ReceiptStatus.READ, r_ids)):
+            if ids:
+                seq = self._next_seq(shop_id)
+                made.append((seq, p.encode(p.Receipt(conversation, status, tuple(ids), seq))))
+        riding = (
+            delivered if d_ids else None,
+            (read[0], read[1]) if r_ids and read is not None else None,
+        )
+        cseq, is_new, seq = self._insert_history(
+            key, p.Origin.SHOPPER, message, message_json, True, riding
+        )
+        if not is_new:
+            self._shop_seq[shop_id][0] = first  # nothing stored under them: give them back
+            made = []
+            if d_ids and delivered is not None:
+                got = self.mark_delivered(shop_id, conversation, *delivered)
+                made += [got] if got is not None else []
+            if r_ids:
+                status, ids_t = p.ReceiptStatus.READ, tuple(r_ids)
+                made.append(
+                    self.append_stream(shop_id, lambda s: p.Receipt(conversation, status, ids_t, s))
+                )
+            return cseq, False, 0, made
+        # the row records the ack and the read mark (see _conv_counters)
+        c[3] = max(c[3], *(r[1] for r in riding if r is not None))
+        if riding[1] is not None:
+            c[4] = max(c[4], riding[1][1])
+        return cseq, True, seq, made
+
     def _insert_history(
         self,
         key: tuple[str, str],
@@ -842,14 +1005,18 @@ class Store:
         message: p.Message,
         message_json: str,
         to_desktop: bool = False,
+        riding: tuple[tuple[int, int] | None, tuple[int, int] | None] = (None, None),
     ) -> tuple[int, bool, int]:
         shop_id, conversation = key
         c = self._conv_counters(shop_id, conversation)
         cseq = c[0]
         seq = self._next_seq(shop_id) if to_desktop else None
+        dfrom, dto = riding[0] or (None, None)
+        rfrom, rto = riding[1] or (None, None)
         cur = self._w().execute(
             "INSERT INTO history(shop_id, conversation, cseq, origin, msg_id, message, status,"
-            " created_at, seq) VALUES(?,?,?,?,?,?,?,?,?) ON CONFLICT DO NOTHING",
+            " created_at, seq, dfrom, dto, rfrom, rto) VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?)"
+            " ON CONFLICT DO NOTHING",
             (
                 shop_id,
                 conversation,
@@ -860,6 +1027,10 @@ class Store:
                 None,
                 time.time(),
                 seq,
+                dfrom,
+                dto,
+                rfrom,
+                rto,
             ),
         )
         if cur.rowcount == 0:
@@ -1220,7 +1391,7 @@ class Store:
         """Forget old history, webhook event ids and media (queues are never purged)."""
         now = time.time()
         db = self._w()
-        self._flush_counters()  # the acks the test below reads (written behind otherwise)
+        self._flush_counters(everything=True)  # the acks the test below reads
         db.execute("DELETE FROM line_events WHERE received_at<?", (now - events_days * 86400,))
         # rows are appended in time order, so the first young row's rowid is the cut-off (no
         # index on created_at: it would cost every insert; this scan reads only old rows)
@@ -1230,14 +1401,28 @@ class Store:
         ).fetchone()
         # (a shopper message the desktop has not acked is a queue item: it stays)
         ack = "(SELECT desktop_ack FROM shops s WHERE s.id=shop_id)"
-        unacked = f"(seq IS NOT NULL AND seq>{ack}) OR (rseq IS NOT NULL AND rseq>{ack})"
+        # (and a shop message a receipt riding on a shopper message's row names, schema 4)
+        unacked = (
+            f"(seq IS NOT NULL AND seq>{ack}) OR (rseq IS NOT NULL AND rseq>{ack})"
+            " OR (origin='shop' AND EXISTS (SELECT 1 FROM history r"
+            " WHERE r.shop_id=history.shop_id AND r.conversation=history.conversation"
+            f" AND r.seq>{ack} AND ((r.dfrom<history.cseq AND r.dto>=history.cseq)"
+            " OR (r.rfrom<history.cseq AND r.rto>=history.cseq))))"
+        )
         if first_young is None:
-            db.execute(
-                f"DELETE FROM history WHERE created_at<? AND NOT ({unacked})",
-                (now - history_days * 86400,),
-            )
+            old, cut = "created_at<?", now - history_days * 86400
         else:
-            db.execute(f"DELETE FROM history WHERE rowid<? AND NOT ({unacked})", (first_young[0],))
+            old, cut = "rowid<?", first_young[0]
+        # a conversation's next_cseq is rebuilt from its history (written behind): keep it
+        # on the conversation's row before its last rows go
+        db.execute(
+            "INSERT INTO conversations(shop_id, conversation, next_cseq, created_at)"
+            f" SELECT shop_id, conversation, MAX(cseq)+1, ? FROM history WHERE {old}"
+            " GROUP BY shop_id, conversation ON CONFLICT(shop_id, conversation) DO UPDATE"
+            " SET next_cseq=MAX(next_cseq, excluded.next_cseq)",
+            (now, cut),
+        )
+        db.execute(f"DELETE FROM history WHERE {old} AND NOT ({unacked})", (cut,))
         db.execute("DELETE FROM media WHERE created_at<?", (now - media_days * 86400,))
         db.execute(
             "DELETE FROM sessions WHERE created_at<? AND NOT EXISTS (SELECT 1 FROM history h"
@@ -1336,6 +1521,13 @@ def _migrate(db: sqlite3.Connection) -> None:
         if "rseq" not in cols:
             db.execute("ALTER TABLE history ADD COLUMN rseq INTEGER")
         db.execute("UPDATE meta SET value='3' WHERE key='schema_version'")
+    if version < 4:
+        # v4: a "delivered" receipt may ride on the shopper message that carried the ack
+        cols = {r[1] for r in db.execute("PRAGMA table_info(history)")}
+        for col in ("dfrom", "dto", "rfrom", "rto"):
+            if col not in cols:
+                db.execute(f"ALTER TABLE history ADD COLUMN {col} INTEGER")
+        db.execute("UPDATE meta SET value='4' WHERE key='schema_version'")
 
 
 class _Checkpointer(threading.Thread):

@@ -767,6 +767,28 @@ class PgStore(Store):
         ids = [str(r[2]) for r in sorted(rows, key=lambda r: int(r[1]))]
         return seq, delivered_receipt(seq, conversation, ids)
 
+    def add_shopper_message_delivering(
+        self,
+        shop_id: str,
+        conversation: str,
+        message: p.Message,
+        message_json: str,
+        delivered: tuple[int, int] | None,
+        read: tuple[int, int, tuple[str, ...]] | None = None,
+    ) -> tuple[int, bool, int, list[tuple[int, str]]]:
+        # here the receipts are rows of their own (delivered: marked on the shop's messages'
+        # rows), then the message is stored (no write-behind counters to save a row with)
+        made: list[tuple[int, str]] = []
+        if delivered is not None:
+            got = self.mark_delivered(shop_id, conversation, *delivered)
+            made += [got] if got is not None else []
+        if read is not None and read[2]:
+            status, ids = p.ReceiptStatus.READ, read[2]
+            made.append(
+                self.append_stream(shop_id, lambda s: p.Receipt(conversation, status, ids, s))
+            )
+        return (*self.add_shopper_message(shop_id, conversation, message, message_json), made)
+
     def ack_stream(self, shop_id: str, seq: int) -> tuple[int, dict[str, list[str]]]:
         row = self._x(
             "SELECT next_seq, desktop_ack FROM shops WHERE id=%s FOR UPDATE",
@@ -869,6 +891,7 @@ class PgStore(Store):
         message: p.Message,
         message_json: str,
         to_desktop: bool = False,
+        riding: tuple[Any, Any] = (None, None),  # (never: add_shopper_message_delivering)
     ) -> tuple[int, bool, int]:
         shop_id, conversation = key
         # one round trip: the conversation's next cseq, the shop's next seq (when the desktop

@@ -60,6 +60,7 @@ uvloop.run(main())
 
 RELAY_CPU: list[float] = []
 THINK = 0.0  # seconds a shopper waits between round trips (0: as fast as possible)
+READ = [False]  # ride widgets also send their read mark (a chat open and visible)
 LOAD_CPU: list[float] = []
 # WebSocket frames (messages) the shoppers and the desktop sent and received, counted on the
 # clients' side of the wire; and what the relay's store and kernel report, both read at the start
@@ -223,6 +224,8 @@ async def run_relay(
                 "message": {"id": mid, "kind": "text", "text": "สวัสดีค่ะ มีเสื้อยืดสีแดงไหม"},
             }
             if ack is not None:
+                if READ[0]:
+                    send["read"] = ack
                 send["ack"], ack = ack, None
             FRAMES[0] += 1
             await ws.send(json.dumps(send, ensure_ascii=False))
@@ -307,9 +310,15 @@ def main() -> None:
         help="seconds each shopper waits between messages, jittered ±50%% "
         "(0: saturate; 1.0 offers about 1,000 round trips/s)",
     )
+    ap.add_argument(
+        "--read",
+        action="store_true",
+        help="ride widgets send their read mark with their ack (the chat open and visible)",
+    )
     args = ap.parse_args()
     global THINK
     THINK = args.think
+    READ[0] = args.read
     raise_nofile(4 * args.shoppers + 1000)
     two = (os.cpu_count() or 1) >= 2
 

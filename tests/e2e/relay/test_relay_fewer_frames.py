@@ -282,3 +282,45 @@ def test_a_backlog_resumes_after_the_welcome_packed_in_order(relay_factory: Any,
         await w.ws.close()
 
     arun(go())
+
+
+def test_receipts_riding_on_a_message_survive_a_kill_9(relay_factory: Any, arun: Any) -> None:
+    """The widget's ack and read mark of the reply rode in its next message, so the reply's
+    "delivered" and "read" receipts are stored on that message's row (schema 4), not on rows
+    of their own. Killed with SIGKILL before the desktop acked any, the restarted relay gives
+    the desktop the very same receipts and message, in the same order under the same seqs."""
+    r = relay_factory(env=GENEROUS)
+    shop_id, token = add_shop(r.data_dir, "ร้านทดสอบ")
+    r.start()
+
+    def tail(log: list[Any], after: int) -> list[Any]:
+        return [f for f in log if isinstance(f, p.Receipt | p.Inbound) and f.seq > after]
+
+    async def go() -> None:
+        desk, _ = await desktop(r, token, ride=True)
+        w, wwel = await widget(r, shop_id, ride=True)
+        await w.send(p.WidgetSend(_text("m-0", "ถามค่ะ")))
+        first = await desk.recv_type(p.Inbound)
+        await desk.send(p.Send(wwel.conversation, _text("r-0", "ตอบค่ะ"), ack=first.seq))
+        reply = (await w.recv_type(p.WidgetMessage)).item.seq
+        await w.send(p.WidgetSend(_text("m-1", "อีกข้อค่ะ"), ack=reply, read=reply))
+        await desk.until(lambda log: any(isinstance(f, p.Inbound) for f in tail(log, first.seq)))
+        live = tail(desk.log, first.seq)
+        conv, at = wwel.conversation, first.seq
+        assert live[:2] == [
+            p.Receipt(conv, p.ReceiptStatus.DELIVERED, ("r-0",), at + 1),
+            p.Receipt(conv, p.ReceiptStatus.READ, ("r-0",), at + 2),
+        ]
+        assert (live[2].message.id, live[2].seq) == ("m-1", at + 3)
+        await asyncio.get_running_loop().run_in_executor(None, r.kill)
+        await w.ws.close()
+        await desk.ws.close()
+        await asyncio.get_running_loop().run_in_executor(None, r.start)
+
+        again, welcome = await desktop(r, token, ride=True, after=first.seq)
+        assert (welcome.after, welcome.pending) == (first.seq, 3)
+        await again.until(lambda log: len(tail(log, first.seq)) == 3)
+        assert tail(again.log, first.seq) == live
+        await again.ws.close()
+
+    arun(go())
