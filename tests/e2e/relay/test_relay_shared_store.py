@@ -8,7 +8,9 @@ The PostgreSQL server is Debian's, started once for this module in a temporary f
 from __future__ import annotations
 
 import asyncio
+import io
 import json
+import random
 import socket
 import time
 from dataclasses import dataclass
@@ -19,6 +21,7 @@ import httpx
 import pytest
 import websockets
 from cryptography.fernet import Fernet
+from PIL import Image
 from support.postgres import PostgresServer
 from support.relay_proc import Relay, line_env, relay_cli
 from support.steady_shopper import (
@@ -27,6 +30,7 @@ from support.steady_shopper import (
     steady_desktop,
     steady_shopper,
 )
+from support.waiting import until
 
 from relay import protocol as p
 from relay.protocol.connection import CloseCode
@@ -267,6 +271,59 @@ def test_line_webhooks_on_both_processes_reach_the_desktop_once_and_each_reply_g
             sent.extend(rec.ids)
         assert sorted(sent) == [f"r{n:02d}" for n in range(12)]
         assert sorted(line_api.delivered_texts()) == sorted(f"ตอบไลน์ {n}" for n in range(12))
+        await desk.close()
+
+    arun(go())
+
+
+def _photo() -> bytes:
+    """A 480×360 JPEG of noise: about 100 KB, so that LINE's content API, dribbling it, takes
+    a few seconds to send it."""
+    out = io.BytesIO()
+    Image.frombytes("RGB", (480, 360), random.Random(7).randbytes(480 * 360 * 3)).save(
+        out, "JPEG", quality=90
+    )
+    return out.getvalue()
+
+
+def test_a_line_webhook_whose_process_died_mid_work_is_worked_by_the_other_once(
+    cluster: Cluster, clients: Any, line_api: Any, arun: Any
+) -> None:
+    """B stores a LINE picture message and starts working it (the picture coming slowly from
+    LINE's content API); B is killed with SIGKILL mid-download. Once B's claim on the body is
+    gone (at the latest its 30 s lease), A works it: the desktop on A gets the message once,
+    with the relay's copy of the picture, and LINE's content is fetched again by A."""
+    env = {**cluster.a.env, **line_env(SECRET, TOKEN)}
+    res = relay_cli(
+        cluster.a.data_dir, "--store", cluster.url, "shops", "line", cluster.shop_id, env=env
+    )
+    assert res.returncode == 0, res.stderr
+    photo = _photo()
+    assert len(photo) > 60_000
+    line_api.content["2000"] = photo
+    line_api.content_chunk, line_api.content_pause = 4096, 0.15  # ≥ 2 s per download
+    event = {**_line_event(0), "message": {"id": "2000", "type": "image"}}
+    body = json.dumps({"destination": "U0", "events": [event]}).encode()
+    headers = {"Content-Type": "application/json", "X-Line-Signature": clients.sign(SECRET, body)}
+
+    def downloads() -> int:
+        with line_api.lock:
+            return sum(c["path"].endswith("/2000/content") for c in line_api.calls)
+
+    async def go() -> None:
+        desk, _ = await clients.desktop(cluster.a, cluster.token)
+        url = f"{cluster.b.url}/line/{cluster.shop_id}/webhook"
+        posted = await asyncio.to_thread(httpx.post, url, content=body, headers=headers)
+        assert posted.status_code == 200
+        await until(lambda: downloads() == 1, 20)
+        await asyncio.to_thread(cluster.b.kill)  # mid-download: nothing of it was stored
+        got = await desk.recv_type(p.Inbound, 60)
+        assert got.message.id == "line-2000"
+        assert isinstance(got.message.body, p.Image)
+        assert (got.message.body.width, got.message.body.height) == (480, 360)
+        await desk.send(p.Ack(got.seq))
+        await desk.nothing(6.0, ignore=(p.Profile, p.ShopperTyping))  # (A looks every 5 s)
+        assert downloads() == 2
         await desk.close()
 
     arun(go())
