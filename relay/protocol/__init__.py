@@ -2199,10 +2199,11 @@ def _decode(
     obj = data if isinstance(data, Mapping) else load_json(data)
     if not isinstance(obj, dict):
         raise ProtocolError("frame: must be a json object")
-    try:
-        _check_unicode(obj, "")
-    except RecursionError as exc:
-        raise ProtocolError("json: nested too deeply") from exc
+    if not _plain_text(data):
+        try:
+            _check_unicode(obj, "")
+        except RecursionError as exc:
+            raise ProtocolError("json: nested too deeply") from exc
     ftype = obj.get("type")
     if not isinstance(ftype, str):
         raise ProtocolError("type: missing")
@@ -2222,6 +2223,20 @@ def _decode(
         KeyError,
     ) as exc:  # a validator gap: still a protocol error
         raise ProtocolError(f"{ftype}: malformed") from exc
+
+
+def _plain_text(data: object) -> bool:
+    """Whether JSON text ``data`` can decode to no lone surrogate and no nesting too deep for
+    :func:`_check_unicode`, which then need not walk the frame: without ``\\u`` escapes a
+    decoded string holds only characters of the text, and the text has no surrogate; fewer
+    than 64 brackets nest fewer than 64 deep. (Real clients escape nothing but quotes,
+    backslashes and controls; a frame that does escape is walked as before.)"""
+    return (
+        isinstance(data, str)
+        and "\\u" not in data
+        and data.count("{") + data.count("[") < 64
+        and not lone_surrogate(data)
+    )
 
 
 def _check_unicode(value: Any, where: str) -> None:
