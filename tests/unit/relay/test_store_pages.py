@@ -30,13 +30,18 @@ def _round_trip(store: Store) -> list[int]:
     return [s for s, _ in store.stream_after(shop_id, 0)]
 
 
-def test_a_new_store_has_4_kb_pages(tmp_path: Path) -> None:
-    store = Store(tmp_path)
+def _works_then_page_size(folder: Path) -> int:
+    """Open the folder's store, relay a round trip through it, close it: its page size."""
+    store = Store(folder)
     try:
         assert _round_trip(store) == [1]
     finally:
         store.close()
-    assert _page_size(tmp_path) == 4096
+    return _page_size(folder)
+
+
+def test_a_new_store_has_4_kb_pages(tmp_path: Path) -> None:
+    assert _works_then_page_size(tmp_path) == 4096
 
 
 def test_a_store_made_with_1_kb_pages_keeps_them_and_works(tmp_path: Path) -> None:
@@ -44,9 +49,4 @@ def test_a_store_made_with_1_kb_pages_keeps_them_and_works(tmp_path: Path) -> No
     db.execute("PRAGMA page_size=1024")
     db.execute("PRAGMA journal_mode=WAL")  # (as an older relay left it)
     db.close()
-    store = Store(tmp_path)
-    try:
-        assert _round_trip(store) == [1]
-    finally:
-        store.close()
-    assert _page_size(tmp_path) == 1024
+    assert _works_then_page_size(tmp_path) == 1024
