@@ -2309,11 +2309,25 @@ def decode_to_widget(data: str | bytes | Mapping[str, Any]) -> ToWidgetFrame:
 
 
 _ENCODER = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+# The C encoder that _ENCODER.encode makes anew for every call (with a fresh cycle check),
+# made once: frames are trees built by to_obj, never cycles, and the text is the same.
+_C_MAKE: Any = getattr(json.encoder, "c_make_encoder", None)
+_C_ENCODE: Any = (
+    _C_MAKE(None, _ENCODER.default, json.encoder.encode_basestring, None, ":", ",", *[False] * 3)
+    if _C_MAKE is not None
+    else None
+)
+
+
+def _json_text(obj: Any) -> str:
+    if _C_ENCODE is None or isinstance(obj, str):
+        return _ENCODER.encode(obj)
+    return "".join(_C_ENCODE(obj, 0))
 
 
 def encode(frame: Frame) -> str:
     """Compact JSON text for a frame (UTF-8 kept as is, so Thai is not \\u-escaped)."""
-    return _ENCODER.encode(frame.to_obj())
+    return _json_text(frame.to_obj())
 
 
 def encode_message_frame(
@@ -2335,7 +2349,7 @@ def encode_message_frame(
 
 
 def encode_obj(obj: Any) -> str:
-    return _ENCODER.encode(obj)
+    return _json_text(obj)
 
 
 def with_riders(text: str, riders: list[str]) -> str:
