@@ -54,7 +54,8 @@ CLOSE_UNSUPPORTED = CloseCode.UNSUPPORTED
 CLOSE_POLICY = CloseCode.POLICY
 NO_LINE = "ร้านนี้ยังไม่ได้ตั้งค่า LINE / LINE is not set up for this shop"
 MAX_OUT_QUEUE = 2000  # frames waiting for a slow widget before we drop it
-DESKTOP_PAGE = 500
+DESKTOP_PAGE = 500  # stream items queued to a desktop at a time (the next when written)
+DESKTOP_KEPT = 20 * DESKTOP_PAGE  # committed items kept in memory for a desktop, at most
 WRITE_BATCH_BYTES = 64 * 1024  # one socket write carries up to this much of its queue
 REMOTE_DESKTOP_EVERY = 3  # watch_shops turns (seconds) between checks of desktops elsewhere
 LINE_TAKEOVER_EVERY = 5.0  # seconds between tries to take over another process's LINE sending
@@ -198,6 +199,10 @@ class DesktopLink:
     presence: p.Presence
     cursor: int  # last stream seq queued to this connection
     token_hash: bytes = b""  # the token it connected with: a rotation closes the link
+    # stream items committed but not yet queued to ``conn`` (a page waits for the last one
+    # to be written), seqs cursor+1, cursor+2, …: the very texts the commit stored, so they
+    # need not be read back from the store (Hub.pump_desktop)
+    unsent: collections.deque[tuple[int, str]] = field(default_factory=collections.deque)
 
 
 @dataclass
@@ -247,6 +252,7 @@ class Hub:
         self._before_commit: list[Callable[[], None]] = []
         self._commit_waiters: list[asyncio.Future[None]] = []
         self._uncommitted_seq: dict[str, list[tuple[int, str]]] = {}
+        self.stream_pages_read = 0  # pages of the stream read back for desktops (not kept)
         self._webhook_wake = asyncio.Event()
         self._tasks: set[asyncio.Task[Any]] = set()
         self.closing = False
@@ -338,19 +344,9 @@ class Hub:
             live = self.live(shop_id)
             live.committed_seq = max(live.committed_seq, items[-1][0])
             link = live.desktop
-            if (
-                link is not None
-                and link.cursor == items[0][0] - 1
-                and link.conn.backlog < DESKTOP_PAGE
-                # (on a shared store a transaction may have been split: another process's
-                # seqs can sit between ours, and only the table has them)
-                and items[-1][0] - items[0][0] == len(items) - 1
-            ):
-                for _seq, text in items:  # the live path: no need to read back what we just wrote
-                    link.conn.send(text)
-                link.cursor = items[-1][0]
-            else:
-                self.pump_desktop(shop_id)
+            if link is not None:
+                self._committed_for_desktop(link, items)
+            self.pump_desktop(shop_id)
         for fn in callbacks:
             try:
                 fn()
@@ -439,14 +435,39 @@ class Hub:
 
     # ---- desktop stream
 
+    def _committed_for_desktop(self, link: DesktopLink, items: list[tuple[int, str]]) -> None:
+        """Keep a commit's stream items for the desktop (the live path: no need to read back
+        what was just written) when they follow what the link has or keeps; else the store
+        has them, and :meth:`pump_desktop` reads them back a page at a time."""
+        last = link.unsent[-1][0] if link.unsent else link.cursor
+        if (
+            last == items[0][0] - 1
+            # (on a shared store a transaction may have been split: another process's
+            # seqs can sit between ours, and only the table has them)
+            and items[-1][0] - items[0][0] == len(items) - 1
+            and len(link.unsent) + len(items) <= DESKTOP_KEPT
+        ):
+            link.unsent.extend(items)
+        else:
+            link.unsent.clear()
+
     def pump_desktop(self, shop_id: str) -> None:
-        """Queue committed stream items the desktop has not been sent yet, a page at a time."""
+        """Queue committed stream items the desktop has not been sent yet, a page at a time:
+        those the commits kept (:meth:`_committed_for_desktop`), else read from the store."""
         live = self.shops.get(shop_id)
         if live is None or live.desktop is None:
             return
         link = live.desktop
         if link.conn.backlog >= DESKTOP_PAGE or link.cursor >= live.committed_seq:
             return
+        kept = link.unsent
+        if kept and kept[0][0] == link.cursor + 1:
+            for _ in range(min(DESKTOP_PAGE, len(kept))):
+                link.cursor, text = kept.popleft()
+                link.conn.send(text)
+            return
+        kept.clear()
+        self.stream_pages_read += 1
         rows = self.store.stream_after(shop_id, link.cursor, DESKTOP_PAGE)
         for seq, text in rows:
             if seq > live.committed_seq:

@@ -62,6 +62,7 @@ RELAY_CPU: list[float] = []
 THINK = 0.0  # seconds a shopper waits between round trips (0: as fast as possible)
 READ = [False]  # ride widgets also send their read mark (a chat open and visible)
 LOAD_CPU: list[float] = []
+ECHO_CPU: list[float] = []  # the echo server's, then the generator's, in cores while measured
 # WebSocket frames (messages) the shoppers and the desktop sent and received, counted on the
 # clients' side of the wire; and what the relay's store and kernel report, both read at the start
 # and the end of the measurement
@@ -104,7 +105,9 @@ async def connect_all(
     return list(await asyncio.gather(*(one(u) for u in urls)))
 
 
-async def run_echo(port: int, n: int, warm: float, seconds: float) -> tuple[list[float], int]:
+async def run_echo(
+    port: int, pid: int, n: int, warm: float, seconds: float
+) -> tuple[list[float], int]:
     conns = await connect_all([f"ws://127.0.0.1:{port}/"] * n)
     rtts: list[float] = []
     start = time.perf_counter()
@@ -127,7 +130,16 @@ async def run_echo(port: int, n: int, warm: float, seconds: float) -> tuple[list
                 await asyncio.sleep(THINK * random.uniform(0.5, 1.5))
         return count
 
+    async def cpu_probe() -> None:  # the echo server's and this generator's CPU, measured
+        await asyncio.sleep(max(0.0, measure_from - time.perf_counter()))
+        t0, l0 = cpu_seconds(pid), time.process_time()
+        await asyncio.sleep(max(0.0, stop_at - time.perf_counter()))
+        ECHO_CPU.append((cpu_seconds(pid) - t0) / seconds)
+        ECHO_CPU.append((time.process_time() - l0) / seconds)
+
+    probe = asyncio.create_task(cpu_probe())
     counts = await asyncio.gather(*(loop(ws) for ws in conns))
+    await probe
     await asyncio.gather(*(ws.close() for ws in conns))
     return rtts, sum(counts)
 
@@ -332,7 +344,7 @@ def main() -> None:
     port = json.loads(echo.stdout.readline())["port"]
     pin(1)
     try:
-        e_rtts, e_n = uvloop_run(run_echo(port, args.shoppers, args.warmup, args.seconds))
+        e_rtts, e_n = uvloop_run(run_echo(port, echo.pid, args.shoppers, args.warmup, args.seconds))
     finally:
         echo.terminate()
         echo.wait()
@@ -355,6 +367,13 @@ def main() -> None:
         f"bare websockets echo : p50 {fmt_ms(pct(e_rtts, 50))}, p99 {fmt_ms(e99)}, "
         f"{e_n / args.seconds:,.0f} round trips/s"
     )
+    if len(ECHO_CPU) == 2:
+        e_cpu, e_load = ECHO_CPU
+        print(
+            f"echo server CPU      : {e_cpu * 100:.0f}% of one core, "
+            f"{e_cpu * args.seconds / max(e_n, 1) * 1e6:,.0f} us per round trip; "
+            f"load generator CPU {e_load * 100:.0f}%"
+        )
     for name, res in results.items():
         report(name, res, e99, args.seconds)
     print(f"machine load average : {os.getloadavg()[0]:.2f}; {cpu_pressure()}")

@@ -2199,10 +2199,11 @@ def _decode(
     obj = data if isinstance(data, Mapping) else load_json(data)
     if not isinstance(obj, dict):
         raise ProtocolError("frame: must be a json object")
-    try:
-        _check_unicode(obj, "")
-    except RecursionError as exc:
-        raise ProtocolError("json: nested too deeply") from exc
+    if not _plain_text(data):
+        try:
+            _check_unicode(obj, "")
+        except RecursionError as exc:
+            raise ProtocolError("json: nested too deeply") from exc
     ftype = obj.get("type")
     if not isinstance(ftype, str):
         raise ProtocolError("type: missing")
@@ -2222,6 +2223,20 @@ def _decode(
         KeyError,
     ) as exc:  # a validator gap: still a protocol error
         raise ProtocolError(f"{ftype}: malformed") from exc
+
+
+def _plain_text(data: object) -> bool:
+    """Whether JSON text ``data`` can decode to no lone surrogate and no nesting too deep for
+    :func:`_check_unicode`, which then need not walk the frame: without ``\\u`` escapes a
+    decoded string holds only characters of the text, and the text has no surrogate; fewer
+    than 64 brackets nest fewer than 64 deep. (Real clients escape nothing but quotes,
+    backslashes and controls; a frame that does escape is walked as before.)"""
+    return (
+        isinstance(data, str)
+        and "\\u" not in data
+        and data.count("{") + data.count("[") < 64
+        and not lone_surrogate(data)
+    )
 
 
 def _check_unicode(value: Any, where: str) -> None:
@@ -2294,11 +2309,25 @@ def decode_to_widget(data: str | bytes | Mapping[str, Any]) -> ToWidgetFrame:
 
 
 _ENCODER = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+# The C encoder that _ENCODER.encode makes anew for every call (with a fresh cycle check),
+# made once: frames are trees built by to_obj, never cycles, and the text is the same.
+_C_MAKE: Any = getattr(json.encoder, "c_make_encoder", None)
+_C_ENCODE: Any = (
+    _C_MAKE(None, _ENCODER.default, json.encoder.encode_basestring, None, ":", ",", *[False] * 3)
+    if _C_MAKE is not None
+    else None
+)
+
+
+def _json_text(obj: Any) -> str:
+    if _C_ENCODE is None or isinstance(obj, str):
+        return _ENCODER.encode(obj)
+    return "".join(_C_ENCODE(obj, 0))
 
 
 def encode(frame: Frame) -> str:
     """Compact JSON text for a frame (UTF-8 kept as is, so Thai is not \\u-escaped)."""
-    return _ENCODER.encode(frame.to_obj())
+    return _json_text(frame.to_obj())
 
 
 def encode_message_frame(
@@ -2320,7 +2349,7 @@ def encode_message_frame(
 
 
 def encode_obj(obj: Any) -> str:
-    return _ENCODER.encode(obj)
+    return _json_text(obj)
 
 
 def with_riders(text: str, riders: list[str]) -> str:

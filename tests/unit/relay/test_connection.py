@@ -365,3 +365,19 @@ def test_fit_text_counts_an_emoji_as_two() -> None:
     assert p.fit_text("😀😀😀", 5) == "😀😀"
     assert p.fit_text("ก้าว", 2) == "ก้"  # the tone mark stays with its letter
     assert p.fit_text("ก้าว", 1) == ""  # never a letter without its mark
+
+
+def test_unescaped_frames_skip_the_walk_but_not_its_refusals() -> None:
+    """Most frames have no ``\\u`` escape and few brackets, so no string in them can be a lone
+    surrogate and the relay does not walk them; a surrogate in the text itself, or nesting
+    too deep, is refused all the same."""
+    message = {"id": "m-1", "kind": "text", "text": "สวัสดี 😀 [ok] {x}"}
+    plain = json.dumps({"type": "send", "message": message}, ensure_ascii=False)
+    assert "\\u" not in plain
+    frame = p.decode_widget_frame(plain)
+    assert isinstance(frame, p.WidgetSend) and frame.message.body == p.Text("สวัสดี 😀 [ok] {x}")
+    with pytest.raises(p.ProtocolError, match="not valid unicode"):
+        p.decode_widget_frame(plain.replace("ok", "ok \ud800"))  # no escape: in the text
+    deep = plain[:-1] + ',"x":' + "[" * 3000 + "]" * 3000 + "}"
+    with pytest.raises(p.ProtocolError, match="nested too deeply"):
+        p.decode_widget_frame(deep)

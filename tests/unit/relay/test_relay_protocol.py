@@ -365,3 +365,29 @@ def test_meta_verified_names_only_known_webhook_fields() -> None:
         p.decode_to_desktop({**base, "code": "190"})
     with pytest.raises(p.ProtocolError, match="result: must be one of ok, not_configured"):
         p.decode_to_desktop({**base, "result": "fine"})
+
+
+_JSON_VALUES = st.recursive(
+    st.none()
+    | st.booleans()
+    | st.integers()
+    | st.floats(allow_nan=False, allow_infinity=False)
+    | st.text(),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(), inner, max_size=4),
+    max_leaves=12,
+)
+
+
+@given(_JSON_VALUES)
+def test_encode_obj_is_compact_json_with_thai_kept(value: object) -> None:
+    """The encoder made once gives the very text json.dumps gives (UTF-8 kept, no spaces)."""
+    want = json.dumps(value, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+    assert p.encode_obj(value) == want
+
+
+def test_encode_obj_still_refuses_what_json_refuses() -> None:
+    with pytest.raises(ValueError, match="not JSON compliant"):
+        p.encode_obj({"x": float("nan")})
+    with pytest.raises(TypeError, match="not JSON serializable"):
+        p.encode_obj({"x": object()})
+    assert p.encode(p.Accepted("w-1", None, 7)) == '{"type":"accepted","id":"w-1","seq":7}'
