@@ -45,6 +45,8 @@ from relay.storage import LineCredentials, NotFound, Shop, Store, StoreError, ha
 log = logging.getLogger("relay")
 
 HUB = web.AppKey("hub", Hub)
+WIDGET_JS = web.AppKey("widget_js", bytes)
+DEMO_HTML = web.AppKey("demo_html", str)
 MAX_WEBHOOK_BODY = 1024 * 1024
 
 # How long a notice waits for a frame to ride on (docs/adr/0011-fewer-frames.md): a widget's
@@ -175,7 +177,7 @@ def _static(name: str) -> bytes:
 
 
 async def widget_js(request: web.Request) -> web.Response:
-    body = request.app["widget_js"]
+    body = request.app[WIDGET_JS]
     return web.Response(
         body=body,
         content_type="application/javascript",
@@ -202,7 +204,7 @@ async def demo_page(request: web.Request) -> web.Response:
     if shop is None:
         return _json_error(404, "not_found", "no such shop")
     page = (
-        request.app["demo_html"]
+        request.app[DEMO_HTML]
         .replace("{{SHOP_ID}}", html.escape(shop.id))
         .replace("{{SHOP_NAME}}", html.escape(shop.name))
     )
@@ -888,8 +890,8 @@ async def _widget_send(
 def make_app(hub: Hub) -> web.Application:
     app = web.Application(client_max_size=max(hub.config.max_upload, 1024 * 1024) + 1024)
     app[HUB] = hub
-    app["widget_js"] = _static("widget.js")
-    app["demo_html"] = _static("demo.html").decode("utf-8")
+    app[WIDGET_JS] = _static("widget.js")
+    app[DEMO_HTML] = _static("demo.html").decode("utf-8")
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/readyz", readyz)
     app.router.add_get("/widget.js", widget_js)

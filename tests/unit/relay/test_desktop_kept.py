@@ -24,7 +24,6 @@ from relay.storage import Store
 CONV = "widget:AAAAAAAAAAAAAAAA"
 BURST = 2 * DESKTOP_PAGE + 234  # one commit's items: more than two pages
 # (make_app keeps its static files under plain string keys, as the relay process does)
-pytestmark = pytest.mark.filterwarnings("ignore::aiohttp.web_exceptions.NotAppKeyWarning")
 
 
 @pytest.fixture
