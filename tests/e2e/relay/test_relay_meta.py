@@ -33,7 +33,8 @@ IG_ACCOUNT = "17841405555555555"
 
 
 @pytest.fixture
-def meta_shop(relay_factory: Any, clients: Any, meta_api: FakeMeta) -> Any:
+def meta_shop(meta_api: FakeMeta, relay_factory: Any, clients: Any) -> Any:
+    # (meta_api first: set up first, it is torn down last, after the relay that talks to it)
     r = relay_factory(env={"MINICHAT_META_API_BASE": meta_api.url})
     shop_id, token = clients.add_shop(r.data_dir, "ร้านทดสอบ")
     res = clients.run_cli(
@@ -400,7 +401,7 @@ def test_metas_errors_reach_the_desktop_and_rate_limits_are_waited_out(
 
 
 def test_credentials_from_the_desktop_are_encrypted_at_rest(
-    relay_factory: Any, clients: Any, meta_api: FakeMeta, arun: Any
+    meta_api: FakeMeta, relay_factory: Any, clients: Any, arun: Any
 ) -> None:
     r = relay_factory(env={"MINICHAT_META_API_BASE": meta_api.url})
     shop_id, token = clients.add_shop(r.data_dir, "ร้านใหม่")

@@ -64,7 +64,7 @@ def _relay(relay_factory: Any, clients: Any, base: str) -> tuple[Any, str]:
 
 
 def test_verify_succeeds_with_the_pages_name_and_instagram(
-    relay_factory: Any, clients: Any, meta_api: FakeMeta, arun: Any
+    meta_api: FakeMeta, relay_factory: Any, clients: Any, arun: Any
 ) -> None:
     """Right token and secret, the app subscribed to every field: ok, with the Page's name and
     id and the linked Instagram username; every Graph request carried the token in the header
@@ -83,7 +83,7 @@ def test_verify_succeeds_with_the_pages_name_and_instagram(
 
 
 def test_verify_fails_with_a_wrong_token(
-    relay_factory: Any, clients: Any, meta_api: FakeMeta, arun: Any
+    meta_api: FakeMeta, relay_factory: Any, clients: Any, arun: Any
 ) -> None:
     """A token Meta does not know: token_rejected with Meta's code 190 and words; nothing more
     is asked."""
@@ -96,7 +96,7 @@ def test_verify_fails_with_a_wrong_token(
 
 
 def test_verify_fails_with_a_wrong_secret(
-    relay_factory: Any, clients: Any, meta_api: FakeMeta, arun: Any
+    meta_api: FakeMeta, relay_factory: Any, clients: Any, arun: Any
 ) -> None:
     """The relay holds another secret than the app's: the token is fine, but Meta refuses the
     appsecret_proof made with it (code 100): secret_wrong, not token_rejected."""
@@ -108,7 +108,7 @@ def test_verify_fails_with_a_wrong_secret(
 
 
 def test_verify_lists_the_fields_missing_or_says_the_app_is_not_subscribed(
-    relay_factory: Any, clients: Any, meta_api: FakeMeta, arun: Any
+    meta_api: FakeMeta, relay_factory: Any, clients: Any, arun: Any
 ) -> None:
     """Credentials right but the app subscribed to only some fields: fields_missing, listing
     the others; only another app subscribed to the Page: not_subscribed, listing all six. The
@@ -134,7 +134,7 @@ def test_verify_lists_the_fields_missing_or_says_the_app_is_not_subscribed(
 
 
 def test_verify_without_credentials_after_a_disconnect(
-    relay_factory: Any, clients: Any, meta_api: FakeMeta, arun: Any
+    meta_api: FakeMeta, relay_factory: Any, clients: Any, arun: Any
 ) -> None:
     """Disconnected (all three null): not_configured, and Meta is not asked at all."""
     r, token = _relay(relay_factory, clients, meta_api.url)
@@ -144,7 +144,7 @@ def test_verify_without_credentials_after_a_disconnect(
 
 
 def test_verify_says_meta_is_down_on_a_5xx(
-    relay_factory: Any, clients: Any, meta_api: FakeMeta, arun: Any
+    meta_api: FakeMeta, relay_factory: Any, clients: Any, arun: Any
 ) -> None:
     """The Graph API answers 500: meta_unavailable with Meta's code and words (try later), not
     a problem with the owner's settings."""
@@ -168,7 +168,7 @@ def test_verify_says_meta_is_unreachable(relay_factory: Any, clients: Any, arun:
 
 
 def test_the_desktops_link_asks_and_gets_the_answer(
-    relay_factory: Any, clients: Any, meta_api: FakeMeta, arun: Any, db: Database
+    meta_api: FakeMeta, relay_factory: Any, clients: Any, arun: Any, db: Database
 ) -> None:
     """The app's own relay link (``RelayClient.verify_meta``) sends ``meta_verify`` and returns
     the relay's answer; offline it returns None at once."""

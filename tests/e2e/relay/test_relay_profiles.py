@@ -43,7 +43,8 @@ def _fetch(url: str) -> bytes:
 
 
 @pytest.fixture
-def shop(relay_factory: Any, clients: Any, meta_api: FakeMeta) -> Any:
+def shop(meta_api: FakeMeta, relay_factory: Any, clients: Any) -> Any:
+    # (meta_api first: set up first, it is torn down last, after the relay that talks to it)
     """A shop with Messenger/Instagram and LINE set up."""
     r = relay_factory(env={"MINICHAT_META_API_BASE": meta_api.url})
     shop_id, token = clients.add_shop(r.data_dir, "ร้านทดสอบ")

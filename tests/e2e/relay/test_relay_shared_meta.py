@@ -78,7 +78,8 @@ def _cluster(
 
 
 @pytest.fixture
-def cluster(postgres: PostgresServer, relay_factory: Any, meta_api: FakeMeta) -> Cluster:
+def cluster(postgres: PostgresServer, meta_api: FakeMeta, relay_factory: Any) -> Cluster:
+    # (meta_api before relay_factory: torn down after the relays that talk to it)
     return _cluster(postgres, relay_factory, meta_api, meta=True)
 
 
@@ -218,7 +219,7 @@ def test_kill_9_of_the_sending_process_moves_the_sending_with_nothing_lost_or_re
 
 
 def test_credentials_set_from_a_desktop_on_one_process_are_used_by_the_other(
-    postgres: PostgresServer, relay_factory: Any, meta_api: FakeMeta, clients: Any, arun: Any
+    postgres: PostgresServer, meta_api: FakeMeta, relay_factory: Any, clients: Any, arun: Any
 ) -> None:
     """No Meta set up: the welcome says so and A refuses Meta's webhooks (404). A desktop on B
     sends ``meta_credentials`` and ``meta_verify`` (ok, with the Page's name); then A takes a
