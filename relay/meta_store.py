@@ -84,9 +84,7 @@ class MetaStore:
         self._shared = cast(SharedSql, store) if store.shared else None
 
     def _read(self, sql: str, params: Sequence[Any] = ()) -> Cursor:
-        if self._shared is not None:
-            return self._shared.run(sql, params)
-        return self.store.db.execute(sql, params)
+        return cast(Cursor, self.store.query(sql, params))
 
     def _write(self, sql: str, params: Sequence[Any], shop: str | None = None) -> Cursor:
         """Run a write in the open transaction (on a shared store, after ``shop``'s lock)."""

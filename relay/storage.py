@@ -379,6 +379,11 @@ class Store:
         """The connection inside a write transaction (for relay/meta_store.py)."""
         return self._w()
 
+    def query(self, sql: str, params: Any = ()) -> Any:
+        """One read statement, written with SQLite's ``?`` placeholders; its cursor. The
+        reads both stores share go through here (relay/store_pg.py runs it on PostgreSQL)."""
+        return self.db.execute(sql, params)
+
     def seal(self, secret: str) -> bytes:
         """``secret`` encrypted with the relay key, as the LINE credentials are."""
         return self._fernet.encrypt(secret.encode())
@@ -555,7 +560,7 @@ class Store:
         return self.shop(row[0])
 
     def shop(self, shop_id: str) -> Shop:
-        row = self.db.execute(
+        row = self.query(
             "SELECT id, name, created_at, widget_config, allowed_origins, line_secret IS NOT NULL,"
             " desktop_ack, presence FROM shops WHERE id=?",
             (shop_id,),
@@ -570,7 +575,7 @@ class Store:
 
     def token_hash(self, shop_id: str) -> bytes | None:
         """The hash of the shop's current token; None when the shop is gone."""
-        row = self.db.execute("SELECT token_hash FROM shops WHERE id=?", (shop_id,)).fetchone()
+        row = self.query("SELECT token_hash FROM shops WHERE id=?", (shop_id,)).fetchone()
         return None if row is None else bytes(row[0])
 
     def data_version(self) -> int:
@@ -861,7 +866,7 @@ class Store:
     def has_session(self, shop_id: str, sid: str) -> bool:
         if (shop_id, sid) in self._sessions:
             return True
-        row = self.db.execute(
+        row = self.query(
             "SELECT 1 FROM sessions WHERE shop_id=? AND sid=?", (shop_id, sid)
         ).fetchone()
         if row is not None:
@@ -916,7 +921,7 @@ class Store:
 
     def message_json(self, shop_id: str, conversation: str, cseq: int) -> tuple[str, str] | None:
         """(origin, the message's stored JSON) of one history row, if it is there."""
-        row = self.db.execute(
+        row = self.query(
             "SELECT origin, message FROM history WHERE shop_id=? AND conversation=? AND cseq=?",
             (shop_id, conversation, cseq),
         ).fetchone()
@@ -1223,7 +1228,7 @@ class Store:
 
     def line_pending(self, shop_id: str) -> bool:
         """Whether the shop has LINE messages not answered for good by LINE."""
-        row = self.db.execute("SELECT 1 FROM line_outbox WHERE shop_id=? LIMIT 1", (shop_id,))
+        row = self.query("SELECT 1 FROM line_outbox WHERE shop_id=? LIMIT 1", (shop_id,))
         return row.fetchone() is not None
 
     def line_shops_pending(self) -> list[str]:
@@ -1290,7 +1295,7 @@ class Store:
         db.execute("UPDATE line_outbox SET batch_key=NULL WHERE batch_key=?", (retry_key,))
 
     def find_line_event(self, shop_id: str, event_id: str) -> bool:
-        row = self.db.execute(
+        row = self.query(
             "SELECT 1 FROM line_events WHERE shop_id=? AND event_id=?", (shop_id, event_id)
         ).fetchone()
         return row is not None
@@ -1352,7 +1357,7 @@ class Store:
             )
 
     def quota(self, shop_id: str, month: str) -> tuple[int, int | None, int]:
-        row = self.db.execute(
+        row = self.query(
             "SELECT pushed, quota, notified FROM line_quota WHERE shop_id=? AND month=?",
             (shop_id, month),
         ).fetchone()

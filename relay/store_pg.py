@@ -62,7 +62,6 @@ from relay.storage import (
     history_items,
     new_token,
     now_iso,
-    shop_from_row,
     stream_items,
 )
 
@@ -376,6 +375,11 @@ class PgStore(Store):
         the lock of ``shop`` (see :meth:`_x`)."""
         return self._x(sql.replace("%", "%%").replace("?", "%s"), params, write=write, shop=shop)
 
+    def query(self, sql: str, params: Any = ()) -> psycopg.Cursor[Any]:
+        """One read statement written for SQLite's placeholders: the reads this store shares
+        with :class:`relay.storage.Store` (its ``shop``, ``has_session``, ``quota``…)."""
+        return self.run(sql, params)
+
     @property
     def rows_written(self) -> int:
         return self._rows
@@ -583,23 +587,9 @@ class PgStore(Store):
             return None
         return self.shop(row[0])
 
-    def shop(self, shop_id: str) -> Shop:
-        row = self._x(
-            "SELECT id, name, created_at, widget_config, allowed_origins, line_secret IS NOT NULL,"
-            " desktop_ack, presence FROM shops WHERE id=%s",
-            (shop_id,),
-        ).fetchone()
-        if row is None:
-            raise NotFound(shop_id)
-        return shop_from_row(row)
-
     def shops(self) -> list[Shop]:
         ids = [r[0] for r in self._x("SELECT id FROM shops ORDER BY created_at, id").fetchall()]
         return [self.shop(i) for i in ids]
-
-    def token_hash(self, shop_id: str) -> bytes | None:
-        row = self._x("SELECT token_hash FROM shops WHERE id=%s", (shop_id,)).fetchone()
-        return None if row is None else bytes(row[0])
 
     def data_version(self) -> int:
         """Changes when a shop is added, removed or has its token rotated (by any process)."""
@@ -833,20 +823,6 @@ class PgStore(Store):
         )
         return sid, token
 
-    def has_session(self, shop_id: str, sid: str) -> bool:
-        """Whether the widget session exists (a yes is remembered: a session is only removed
-        with its shop, or unused after 30 days)."""
-        if (shop_id, sid) in self._sessions:
-            return True
-        row = self._x(
-            "SELECT 1 FROM sessions WHERE shop_id=%s AND sid=%s", (shop_id, sid)
-        ).fetchone()
-        if row is not None:
-            if len(self._sessions) > 100_000:
-                self._sessions.clear()
-            self._sessions.add((shop_id, sid))
-        return row is not None
-
     def session(self, shop_id: str, token: str) -> str | None:
         digest = hash_token(token)
         row = self._x(
@@ -876,13 +852,6 @@ class PgStore(Store):
             (shop_id, conversation, origin.value, msg_id),
         ).fetchone()
         return None if row is None else int(row[0])
-
-    def message_json(self, shop_id: str, conversation: str, cseq: int) -> tuple[str, str] | None:
-        row = self._x(
-            "SELECT origin, message FROM history WHERE shop_id=%s AND conversation=%s AND cseq=%s",
-            (shop_id, conversation, cseq),
-        ).fetchone()
-        return None if row is None else (str(row[0]), str(row[1]))
 
     def _insert_history(
         self,
@@ -1067,10 +1036,6 @@ class PgStore(Store):
             ).fetchall()
         ]
 
-    def line_pending(self, shop_id: str) -> bool:
-        row = self._x("SELECT 1 FROM line_outbox WHERE shop_id=%s LIMIT 1", (shop_id,))
-        return row.fetchone() is not None
-
     def line_shops_pending(self) -> list[str]:
         rows = self._x("SELECT DISTINCT shop_id FROM line_outbox").fetchall()
         return [str(r[0]) for r in rows]
@@ -1136,12 +1101,6 @@ class PgStore(Store):
         self._x(
             "UPDATE line_outbox SET batch_key=NULL WHERE batch_key=%s", (retry_key,), write=True
         )
-
-    def find_line_event(self, shop_id: str, event_id: str) -> bool:
-        row = self._x(
-            "SELECT 1 FROM line_events WHERE shop_id=%s AND event_id=%s", (shop_id, event_id)
-        ).fetchone()
-        return row is not None
 
     def seen_line_event(self, shop_id: str, event_id: str) -> bool:
         """Record a webhookEventId; True if it was already there. Two processes inserting the
@@ -1220,15 +1179,6 @@ class PgStore(Store):
                 write=True,
                 shop=shop_id,
             )
-
-    def quota(self, shop_id: str, month: str) -> tuple[int, int | None, int]:
-        row = self._x(
-            "SELECT pushed, quota, notified FROM line_quota WHERE shop_id=%s AND month=%s",
-            (shop_id, month),
-        ).fetchone()
-        if row is None:
-            return 0, None, 0
-        return int(row[0]), (None if row[1] is None else int(row[1])), int(row[2])
 
     def set_quota_notified(self, shop_id: str, month: str, level: int) -> None:
         self._x(
