@@ -233,6 +233,19 @@ def encode_widget_receipt(status: p.ReceiptStatus, ids: tuple[str, ...] | list[s
     return f'{{"type":"receipt","status":{encode_basestring(status.value)},"ids":[{listed}]}}'
 
 
+def encode_receipt(
+    conversation: str, status: p.ReceiptStatus, ids: tuple[str, ...] | list[str], seq: int = 0
+) -> str:
+    """``encode(Receipt(conversation, status, ids, seq))``: a receipt for the desktop's
+    stream (no ``reason``: a failed receipt goes through the protocol's encoder)."""
+    if type(seq) is not int:
+        return p.encode(p.Receipt(conversation, status, tuple(ids), seq))
+    head = f'{{"type":"receipt","seq":{seq},' if seq else '{"type":"receipt",'
+    listed = ",".join(map(encode_basestring, ids))
+    conv, state = encode_basestring(conversation), encode_basestring(status.value)
+    return f'{head}"conversation":{conv},"status":{state},"ids":[{listed}]}}'
+
+
 def encode_message(message: p.Message) -> str:
     """``encode_obj(message.to_obj())``: the JSON of a message as stored and sent."""
     body = message.body

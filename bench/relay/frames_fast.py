@@ -70,6 +70,12 @@ CASES: list[tuple[str, Callable[[], Any], Callable[[], Any], int]] = [
         2,
     ),
     (
+        "encode stream receipt (storage: not yet)",
+        lambda: p.encode(p.Receipt("widget:Zq3v0yKx1bQ2Hc8s", p.ReceiptStatus.READ, IDS, 99)),
+        lambda: ff.encode_receipt("widget:Zq3v0yKx1bQ2Hc8s", p.ReceiptStatus.READ, IDS, 99),
+        0,
+    ),
+    (
         "encode widget receipt",
         lambda: p.encode(p.WidgetReceipt(p.ReceiptStatus.READ, IDS)),
         lambda: ff.encode_widget_receipt(p.ReceiptStatus.READ, IDS),

@@ -373,6 +373,22 @@ def test_a_widget_receipt_is_encoded_as_by_the_protocol(
     )
 
 
+@settings(max_examples=500, deadline=None)
+@given(
+    CONVERSATIONS,
+    st.sampled_from(p.ReceiptStatus),
+    st.lists(IDS, max_size=6),
+    st.one_of(GOOD_SEQS, st.integers(), st.booleans()),
+)
+def test_a_stream_receipt_is_encoded_as_by_the_protocol(
+    conversation: str, status: p.ReceiptStatus, ids: list[str], seq: int
+) -> None:
+    """encode_receipt: the text of encode(Receipt(...)) (the desktop's stream item)."""
+    assert ff.encode_receipt(conversation, status, ids, seq) == p.encode(
+        p.Receipt(conversation, status, tuple(ids), seq)
+    )
+
+
 OTHER_BODIES = st.sampled_from(
     [
         p.Image("m1", url="https://relay.example/m/m1", width=10, height=20),
