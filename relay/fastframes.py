@@ -135,7 +135,8 @@ def _no_duplicates(data: str, keys: int, text: str, *values: str) -> None:
 
 
 def _present(*values: object) -> int:
-    return sum(1 for v in values if v is not _UNSET)
+    """How many of the optional keys ``values`` were in the frame (UNSET: absent)."""
+    return len(values) - values.count(_UNSET)
 
 
 def _widget(data: str, raw: Any) -> p.WidgetFrame:
