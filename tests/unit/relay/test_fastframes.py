@@ -411,3 +411,26 @@ def test_a_message_is_encoded_as_by_the_protocol(
     """encode_message: the text of encode_obj(message.to_obj()), for text and any other body."""
     message = p.Message(msg_id, body, quick, at)
     assert ff.encode_message(message) == p.encode_obj(message.to_obj())
+
+
+ODD_CHARACTERS = [chr(c) for c in range(0x100)] + ["\u1680", "\u2028", "\u2029", "\u3000", "\ufeff"]
+
+
+@pytest.mark.parametrize(
+    "template",
+    [
+        '@{"type":"ack","seq":1}',
+        '{"type":"ack",@"seq":1}',
+        '{"type":"ack","seq"@:1}',
+        '{"type":"ack","seq":1@}',
+        '{"type":"ack","seq":1}@',
+        '{"type":"send","message":{"id":"a@b","kind":"text","text":"x@y"}}',
+    ],
+)
+def test_no_character_between_tokens_decodes_otherwise(template: str) -> None:
+    """Every Latin-1 character and the odd Unicode spaces, put between the tokens or inside
+    strings, give the same frame or the same error both ways (JSON's whitespace is only
+    space, tab, CR and LF: msgspec and the json module agree on that)."""
+    for ch in ODD_CHARACTERS:
+        text = template.replace("@", ch)
+        assert outcome(ff.decode_widget_frame, text) == outcome(p.decode_widget_frame, text), ch
