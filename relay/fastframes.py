@@ -17,7 +17,12 @@ The promise (tests/unit/relay/test_fastframes.py checks it with generated frames
   :func:`~relay.protocol.encode_obj` of ``to_obj()``) returns for the same frame.
 
 Relay-only: the desktop imports :mod:`relay.protocol`, never this module, and does not need
-msgspec.
+msgspec (import-linter contracts in pyproject.toml keep it so).
+
+What it saves (bench/relay/frames_fast.py; the ride benchmark profiled with py-spy): a send
+decodes in ≈ 3 µs instead of ≈ 7.5, the encodes of a round trip take ≈ 1.5 µs instead of
+≈ 6; frame decoding fell from 9–13 % of the relay's samples to 5–6 %, and the relay's CPU
+per ride round trip from 180–189 µs to 162–173 µs on a loaded machine (same session).
 """
 
 from __future__ import annotations
