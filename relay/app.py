@@ -20,6 +20,7 @@ from typing import Any
 import aiohttp
 from aiohttp import WSMsgType, web
 
+from relay import fastframes as ff
 from relay import line as ln
 from relay import meta_routes
 from relay import protocol as p
@@ -436,7 +437,7 @@ async def desktop_ws(request: web.Request) -> web.StreamResponse:
     await ws.prepare(request)
     label = f"desktop {shop.id}"
     machine = RelaySide(
-        p.decode_desktop_frame, p.DesktopHello, label, max_frame=hub.config.max_desktop_frame
+        ff.decode_desktop_frame, p.DesktopHello, label, max_frame=hub.config.max_desktop_frame
     )
     conn = RidingConn(ws, label, machine, request.transport)
     hello = await _handshake(ws, conn, machine)
@@ -531,7 +532,7 @@ def _delivered_receipts(hub: Hub, shop_id: str, delivered: dict[str, list[str]])
     for conv, ids in delivered.items():
         # (not stored: history() derives "delivered" from the queue; see Store.history)
         if ids and conv.startswith("widget:"):
-            text = p.encode(p.WidgetReceipt(p.ReceiptStatus.DELIVERED, tuple(ids)))
+            text = ff.encode_widget_receipt(p.ReceiptStatus.DELIVERED, ids)
             hub.after_commit(
                 functools.partial(_tick_session, hub, shop_id, conv.split(":", 1)[1], text)
             )
@@ -584,7 +585,7 @@ async def _desktop_frame(hub: Hub, shop_id: str, link: DesktopLink, frame: p.Des
                 )
                 return
         hub.shop_message(shop_id, frame.conversation, frame.message)
-        accepted = p.encode(p.Accepted(frame.message.id, frame.conversation))
+        accepted = ff.encode_accepted(frame.message.id, frame.conversation)
         delay = _ride_settings()[2]
         hub.after_commit(lambda: _hold(conn, accepted, delay))
     elif isinstance(frame, p.Typing):
@@ -604,7 +605,7 @@ async def _desktop_frame(hub: Hub, shop_id: str, link: DesktopLink, frame: p.Des
             shop_id, frame.conversation, p.ReceiptStatus.READ, up_to_cseq=cseq
         )
         if moved and frame.conversation.startswith("widget:"):
-            text = p.encode(p.WidgetReceipt(p.ReceiptStatus.READ, tuple(moved)))
+            text = ff.encode_widget_receipt(p.ReceiptStatus.READ, moved)
             sid = frame.conversation.split(":", 1)[1]
             hub.after_commit(lambda: _tick_session(hub, shop_id, sid, text))
     elif isinstance(frame, p.SetPresence):
@@ -715,7 +716,7 @@ async def widget_ws(request: web.Request) -> web.StreamResponse:
     await ws.prepare(request)
     label = f"widget {shop.id}"
     machine = RelaySide(
-        p.decode_widget_frame, p.WidgetHello, label, max_frame=hub.config.max_widget_frame
+        ff.decode_widget_frame, p.WidgetHello, label, max_frame=hub.config.max_widget_frame
     )
     conn = RidingConn(ws, label, machine, request.transport)
     hello = await _handshake(ws, conn, machine)
@@ -867,7 +868,7 @@ async def _widget_send(
     except Exception:
         riding.alone(hub, shop_id)  # the ack and read mark were taken: tell them
         raise
-    accepted = p.encode(p.Accepted(message.id, None, cseq))
+    accepted = ff.encode_accepted(message.id, None, cseq)
     if is_new and hub.store.shared:  # the session's tabs on other processes read the row
         hub.store.notify({"k": "msg", "s": shop_id, "c": conversation, "n": cseq})
     if is_new and len(hub.live(shop_id).widgets.get(sid, ())) > 1:

@@ -22,6 +22,7 @@ from typing import Any
 import aiohttp
 from aiohttp import web
 
+from relay import fastframes as ff
 from relay import line as ln
 from relay import line_images as li
 from relay import protocol as p
@@ -528,7 +529,7 @@ class Hub:
         receipts go to the desktop just before the message, stored on the message's row.
         Returns (cseq, is_new, the message as stored)."""
         message = self.with_media_url(message).with_at(at or now_iso())
-        message_json = p.encode_obj(message.to_obj())
+        message_json = ff.encode_message(message)
         if delivered is None and read is None:
             cseq, is_new, seq = self.store.add_shopper_message(
                 shop_id, conversation, message, message_json
@@ -553,7 +554,7 @@ class Hub:
         self, shop_id: str, conversation: str, message: p.Message, *, human: bool = False
     ) -> tuple[int, bool]:
         message = self.with_media_url(message).with_at(now_iso())
-        message_json = p.encode_obj(message.to_obj())
+        message_json = ff.encode_message(message)
         cseq, is_new = self.store.add_history(
             shop_id, conversation, p.Origin.SHOP, message, message_json
         )
