@@ -125,6 +125,8 @@ def run(args: argparse.Namespace, folder: Path) -> dict[str, float]:
         commit_s += replay.batch(k + done, args.batch)
         done += args.batch
         commits += 1
+        if args.rate:  # as a relay doing other work between its commits
+            time.sleep(max(0.0, t0 + done / args.rate - time.perf_counter()))
     wall = time.perf_counter() - t0
     cpu, proc, writes = time.thread_time() - c0, time.process_time() - p0, thread_writes(tid) - w0
     size = (folder / "relay.sqlite3").stat().st_size
@@ -148,6 +150,13 @@ def main() -> None:
     ap.add_argument("--warmup", type=int, default=10_000, help="round trips before measuring")
     ap.add_argument("--batch", type=int, default=250, help="round trips per commit")
     ap.add_argument("--read", action="store_true", help="the read mark rides too")
+    ap.add_argument(
+        "--rate",
+        type=float,
+        default=0.0,
+        help="round trips per second offered (0: as fast as it goes); at the relay's rate the"
+        " checkpoint thread's share per round trip is the relay's",
+    )
     ap.add_argument("--runs", type=int, default=3)
     args = ap.parse_args()
     print(f"# {args.conversations} conversations, {args.batch} round trips per commit")
@@ -158,7 +167,8 @@ def main() -> None:
             f"{r['us_thread']:6.1f} µs/trip loop thread, {r['us_process']:6.1f} with the"
             f" checkpointer, COMMIT {r['us_commit']:5.1f} µs/trip (wall), "
             f"{r['writes']:5.2f} write calls/trip, {r['pages_per_commit']:6.1f} WAL pages"
-            f"/commit ({r['pages_per_commit'] / args.batch:4.2f}/trip), db {r['db_mb']:.1f} MB",
+            f"/commit ({r['pages_per_commit'] / args.batch:4.2f}/trip), db {r['db_mb']:.1f} MB,"
+            f" {1e6 / r['us_wall']:,.0f} trips/s",
             flush=True,
         )
 
