@@ -377,9 +377,10 @@ class Store:
         # conversation -> hashes of its rows' (origin, message id): see _msg_ids
         self._ids: dict[tuple[str, str], set[int]] = {}
         self._msg_ids_kept = 0
-        # the last widget ack's ((conversation, after, up_to), the shop's messages it covers),
-        # for the message it rode in (add_shopper_message_delivering): not read back
-        self._acked: tuple[tuple[tuple[str, str], int, int], list[str]] | None = None
+        # the last widget ack's ((conversation, after, up_to), the shop's messages it covers as
+        # (cseq, id)), for the read mark riding with it (widget_ack) and the message it rode in
+        # (add_shopper_message_delivering): not read back from the rows
+        self._acked: tuple[tuple[tuple[str, str], int, int], list[tuple[int, str]]] | None = None
 
     # ---- transactions
 
@@ -1016,7 +1017,7 @@ class Store:
         if delivered is not None:
             delivered = (delivered[0], min(delivered[1], c[0] - 1))
             if acked is not None and acked[0] == (key, *delivered):
-                d_ids = [i for i in acked[1] if not i.startswith("relay-")]
+                d_ids = [i for _, i in acked[1] if not i.startswith("relay-")]
             else:
                 d_ids = self._riding_ids(shop_id, conversation, *delivered)
         r_ids = list(read[2]) if read is not None else []
@@ -1153,7 +1154,11 @@ class Store:
         self._w()
         pending = self._unacked.get(key)
         if pending is None or read:
-            if read:  # reads are rare: ask the database
+            acked = self._acked
+            if read and acked is not None and acked[0][0] == key and acked[0][2] == seq:
+                if acked[0][1] <= old:  # the ack just before (riding with it) covered these
+                    return [mid for cseq, mid in acked[1] if cseq > old]
+            if read:  # a read mark alone: ask the database
                 return [
                     str(r[0])
                     for r in self.db.execute(
@@ -1170,10 +1175,10 @@ class Store:
                     (shop_id, conversation, old),
                 )
             ]
-        ids = [mid for cseq, mid in pending if old < cseq <= seq]
+        covered = [(cseq, mid) for cseq, mid in pending if old < cseq <= seq]
         self._unacked[key] = [(cseq, mid) for cseq, mid in pending if cseq > seq]
-        self._acked = ((key, old, seq), ids)
-        return ids
+        self._acked = ((key, old, seq), covered)
+        return [mid for _, mid in covered]
 
     def mark_shopper_messages(
         self,
@@ -1449,6 +1454,7 @@ class Store:
         """Forget old history, webhook event ids and media (queues are never purged)."""
         now = time.time()
         db = self._w()
+        self._acked = None  # (its messages may go)
         self._flush_counters(everything=True)  # the acks the test below reads
         db.execute("DELETE FROM line_events WHERE received_at<?", (now - events_days * 86400,))
         # rows are appended in time order, so the first young row's rowid is the cut-off (no

@@ -154,3 +154,30 @@ def test_a_riding_ack_names_the_shop_messages_the_rows_name(tmp_path: Path) -> N
         assert [i for i in again.stream_after(shop_id, 1) if i[0] == 2] == live
     finally:
         again.close()
+
+
+def test_a_read_mark_riding_with_the_ack_names_what_it_covers_even_when_it_lags(
+    tmp_path: Path,
+) -> None:
+    """A read mark riding with the widget's ack takes its ids from that ack when it covers
+    them (no read back); when the shopper had not read what the widget already had, the
+    read mark names those too."""
+    store, shop_id, conv = _open_shop(tmp_path)
+    try:
+        _shopper(store, shop_id, conv, "w-1")
+        _reply(store, shop_id, conv, "r-1")  # cseq 2
+        # ack and read together, as an open chat sends them
+        assert store.widget_ack(shop_id, conv, 2, read=False) == ["r-1"]
+        assert store.widget_ack(shop_id, conv, 2, read=True) == ["r-1"]
+        _shopper(store, shop_id, conv, "w-2")
+        store.add_history(shop_id, conv, p.Origin.SHOP, _msg("relay-away", "ไม่อยู่ค่ะ"))
+        _reply(store, shop_id, conv, "r-2")  # cseq 5
+        assert store.widget_ack(shop_id, conv, 5, read=False) == ["relay-away", "r-2"]
+        # (the chat was hidden: no read mark) then r-3, and the shopper opens the chat
+        _reply(store, shop_id, conv, "r-3")  # cseq 6
+        assert store.widget_ack(shop_id, conv, 6, read=False) == ["r-3"]
+        assert store.widget_ack(shop_id, conv, 6, read=True) == ["relay-away", "r-2", "r-3"]
+        assert store.conversation_state(shop_id, conv) == (6, 6)
+        store.commit()
+    finally:
+        store.close()
