@@ -53,9 +53,9 @@ SCHEMA_VERSION = 5  # 2: LINE requests kept whole for their retries (line_batche
 # trip of an active shopper. What these rows hold is rebuilt from the history when lost.
 CONV_FLUSH_EVERY = 5.0
 
-# message ids (as hashes, see Store._msg_ids) kept in memory before they are all dropped and
-# read again conversation by conversation: about 60 bytes each
-MSG_IDS_KEPT = 1_000_000
+# message ids (as hashes, see Store._msg_ids) kept in memory, about 120 bytes each; past this
+# the conversations read first are dropped (a quarter of them), to be read again when needed
+MSG_IDS_KEPT = 250_000
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -937,9 +937,9 @@ class Store:
         against the rows (:meth:`find_message`)."""
         ids = self._ids.get(key)
         if ids is None:
-            if self._msg_ids_kept > MSG_IDS_KEPT:  # bound memory: read again when needed
-                self._ids.clear()
-                self._msg_ids_kept = 0
+            if self._msg_ids_kept > MSG_IDS_KEPT:  # bound memory: the oldest go first
+                for old in list(self._ids)[: len(self._ids) // 4 + 1]:
+                    self._msg_ids_kept -= len(self._ids.pop(old))
             ids = self._ids[key] = {
                 hash((str(r[0]), str(r[1])))
                 for r in self.db.execute(

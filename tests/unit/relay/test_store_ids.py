@@ -9,7 +9,10 @@ from __future__ import annotations
 import sqlite3
 from pathlib import Path
 
+import pytest
+
 from relay import protocol as p
+from relay import storage
 from relay.storage import SCHEMA_VERSION, Store
 
 
@@ -24,6 +27,10 @@ def _shopper(store: Store, shop_id: str, conv: str, mid: str) -> tuple[int, bool
 
 def _reply(store: Store, shop_id: str, conv: str, mid: str) -> tuple[int, bool]:
     return store.add_history(shop_id, conv, p.Origin.SHOP, _msg(mid, "มีค่ะ"))
+
+
+def _rows(store: Store) -> int:
+    return int(store.db.execute("SELECT COUNT(*) FROM history").fetchone()[0])
 
 
 def _indexes(folder: Path) -> set[str]:
@@ -179,5 +186,27 @@ def test_a_read_mark_riding_with_the_ack_names_what_it_covers_even_when_it_lags(
         assert store.widget_ack(shop_id, conv, 6, read=True) == ["relay-away", "r-2", "r-3"]
         assert store.conversation_state(shop_id, conv) == (6, 6)
         store.commit()
+    finally:
+        store.close()
+
+
+def test_ids_dropped_to_bound_memory_are_read_again(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Past MSG_IDS_KEPT the conversations read first lose their ids in memory; a resend to
+    one of them is still recognised (its ids are read from its rows again)."""
+    monkeypatch.setattr(storage, "MSG_IDS_KEPT", 4)
+    store, shop_id, first = _open_shop(tmp_path)
+    try:
+        convs = [first] + [f"widget:{store.new_session(shop_id)[0]}" for _ in range(3)]
+        for conv in convs:
+            for i in range(3):
+                assert _shopper(store, shop_id, conv, f"w-{i}")[1]
+        store.commit()
+        for conv in convs:
+            assert _shopper(store, shop_id, conv, "w-0")[:2] == (1, False)
+            assert _shopper(store, shop_id, conv, "w-3")[:2] == (4, True)
+        store.commit()
+        assert _rows(store) == 16
     finally:
         store.close()
