@@ -35,7 +35,7 @@ from relay import protocol as p
 
 log = logging.getLogger(__name__)
 
-SCHEMA_VERSION = 4  # 2: LINE requests kept whole for their retries (line_batches)
+SCHEMA_VERSION = 5  # 2: LINE requests kept whole for their retries (line_batches)
 # 3: a shopper message is stored once: its history row carries its stream seq (history.seq),
 #    and a shop message the widget has carries the seq of its "delivered" receipt (history.rseq)
 # 4: a "delivered" receipt whose ack rode in the shopper's next message rides on that
@@ -43,12 +43,19 @@ SCHEMA_VERSION = 4  # 2: LINE requests kept whole for their retries (line_batche
 #    row's seq - 1), so a round trip writes two rows: the question and the reply; so does a
 #    "read" receipt whose read mark rode with it (history.rfrom, history.rto; seq - 1, and the
 #    delivered one seq - 2 when both ride)
+# 5: no index history_msg (shop_id, conversation, origin, msg_id): a message id is looked up
+#    in memory first (Store._msg_ids), and in the conversation's rows only when it may be
+#    there; its B-tree was half the pages a busy commit wrote (docs/adr/0012, schema 5)
 
 # seconds between writes of the counters that nothing else records (a widget's ack or read
 # mark with no receipt on a row, the shop's stream counters when no stream row was deleted):
 # each write is a row per busy conversation, so a shorter interval costs rows on every round
 # trip of an active shopper. What these rows hold is rebuilt from the history when lost.
 CONV_FLUSH_EVERY = 5.0
+
+# message ids (as hashes, see Store._msg_ids) kept in memory, about 120 bytes each; past this
+# the conversations read first are dropped (a quarter of them), to be read again when needed
+MSG_IDS_KEPT = 250_000
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -117,7 +124,9 @@ CREATE TABLE IF NOT EXISTS history(
     rto INTEGER,
     PRIMARY KEY(shop_id, conversation, cseq)
 );
-CREATE UNIQUE INDEX IF NOT EXISTS history_msg ON history(shop_id, conversation, origin, msg_id);
+-- (schema 5: a message's id is unique in its conversation and origin without an index of its
+-- own; see Store._msg_ids)
+DROP INDEX IF EXISTS history_msg;
 CREATE INDEX IF NOT EXISTS history_stream ON history(shop_id, seq) WHERE seq IS NOT NULL;
 CREATE INDEX IF NOT EXISTS history_receipt ON history(shop_id, rseq) WHERE rseq IS NOT NULL;
 DROP INDEX IF EXISTS history_age;
@@ -365,6 +374,13 @@ class Store:
         self._conv_flushed = 0.0
         # widget conversations: the shop messages the widget has not acked yet, (cseq, id)
         self._unacked: dict[tuple[str, str], list[tuple[int, str]]] = {}
+        # conversation -> hashes of its rows' (origin, message id): see _msg_ids
+        self._ids: dict[tuple[str, str], set[int]] = {}
+        self._msg_ids_kept = 0
+        # the last widget ack's ((conversation, after, up_to), the shop's messages it covers as
+        # (cseq, id)), for the read mark riding with it (widget_ack) and the message it rode in
+        # (add_shopper_message_delivering): not read back from the rows
+        self._acked: tuple[tuple[tuple[str, str], int, int], list[tuple[int, str]]] | None = None
 
     # ---- transactions
 
@@ -424,6 +440,9 @@ class Store:
         self._dirty_conv.clear()
         self._sessions.clear()
         self._unacked.clear()
+        self._ids.clear()
+        self._msg_ids_kept = 0
+        self._acked = None
         self._stream_deleted = False
 
     def _flush_counters(self, everything: bool = False) -> None:
@@ -910,11 +929,36 @@ class Store:
             self._conv[key] = c
         return c
 
+    def _msg_ids(self, key: tuple[str, str]) -> set[int]:
+        """The hashes of (origin, message id) of every row of a conversation, read once, then
+        kept up to date by :meth:`_insert_history`: a message whose hash is not there is new
+        without a read (schema 5 has no index on ids; this process is the only writer). The
+        set may hold more (rows purged or rolled back since): a hash found is checked
+        against the rows (:meth:`find_message`)."""
+        ids = self._ids.get(key)
+        if ids is None:
+            if self._msg_ids_kept > MSG_IDS_KEPT:  # bound memory: the oldest go first
+                for old in list(self._ids)[: len(self._ids) // 4 + 1]:
+                    self._msg_ids_kept -= len(self._ids.pop(old))
+            ids = self._ids[key] = {
+                hash((str(r[0]), str(r[1])))
+                for r in self.db.execute(
+                    "SELECT origin, msg_id FROM history WHERE shop_id=? AND conversation=?", key
+                )
+            }
+            self._msg_ids_kept += len(ids)
+        return ids
+
     def find_message(
         self, shop_id: str, conversation: str, origin: p.Origin, msg_id: str
     ) -> int | None:
+        """The cseq of a message by its id, if stored: the conversation's rows, newest
+        first (there is no index on ids; one the set of hashes lacks is not read for)."""
+        if hash((origin.value, msg_id)) not in self._msg_ids((shop_id, conversation)):
+            return None
         row = self.db.execute(
-            "SELECT cseq FROM history WHERE shop_id=? AND conversation=? AND origin=? AND msg_id=?",
+            "SELECT cseq FROM history WHERE shop_id=? AND conversation=? AND origin=?"
+            " AND msg_id=? ORDER BY cseq DESC LIMIT 1",
             (shop_id, conversation, origin.value, msg_id),
         ).fetchone()
         return None if row is None else int(row[0])
@@ -969,9 +1013,13 @@ class Store:
         key = (shop_id, conversation)
         c = self._conv_counters(shop_id, conversation)
         d_ids: list[str] = []
+        acked, self._acked = self._acked, None
         if delivered is not None:
             delivered = (delivered[0], min(delivered[1], c[0] - 1))
-            d_ids = self._riding_ids(shop_id, conversation, *delivered)
+            if acked is not None and acked[0] == (key, *delivered):
+                d_ids = [i for _, i in acked[1] if not i.startswith("relay-")]
+            else:
+                d_ids = self._riding_ids(shop_id, conversation, *delivered)
         r_ids = list(read[2]) if read is not None else []
         if not d_ids and not r_ids:
             return (*self._insert_history(key, p.Origin.SHOPPER, message, message_json, True), [])
@@ -1017,6 +1065,12 @@ class Store:
     ) -> tuple[int, bool, int]:
         shop_id, conversation = key
         c = self._conv_counters(shop_id, conversation)
+        ids = self._msg_ids(key)
+        mark = hash((origin.value, message.id))
+        if mark in ids:  # maybe stored already (or another id with the same hash)
+            existing = self.find_message(shop_id, conversation, origin, message.id)
+            if existing is not None:
+                return existing, False, 0
         cseq = c[0]
         seq = self._next_seq(shop_id) if to_desktop else None
         dfrom, dto = riding[0] or (None, None)
@@ -1041,16 +1095,12 @@ class Store:
                 rto,
             ),
         )
-        if cur.rowcount == 0:
-            if seq is not None:  # not stored: give the seq back (nothing took one since)
-                self._shop_seq[shop_id][0] = seq
-            existing = self.find_message(shop_id, conversation, origin, message.id)
-            if existing is None:  # the cseq was taken: counters are stale
-                self.forget_caches()
-                raise StoreError(f"history of {conversation} is out of step; retry")
-            return existing, False, 0
+        if cur.rowcount == 0:  # the cseq was taken: the counters are stale
+            self.forget_caches()
+            raise StoreError(f"history of {conversation} is out of step; retry")
         c[0] += 1
-        key = (shop_id, conversation)
+        ids.add(mark)
+        self._msg_ids_kept += 1
         self._dirty_conv.add(key)
         pending = self._unacked.get(key)
         if pending is not None and origin is p.Origin.SHOP:
@@ -1104,7 +1154,11 @@ class Store:
         self._w()
         pending = self._unacked.get(key)
         if pending is None or read:
-            if read:  # reads are rare: ask the database
+            acked = self._acked
+            if read and acked is not None and acked[0][0] == key and acked[0][2] == seq:
+                if acked[0][1] <= old:  # the ack just before (riding with it) covered these
+                    return [mid for cseq, mid in acked[1] if cseq > old]
+            if read:  # a read mark alone: ask the database
                 return [
                     str(r[0])
                     for r in self.db.execute(
@@ -1121,9 +1175,10 @@ class Store:
                     (shop_id, conversation, old),
                 )
             ]
-        ids = [mid for cseq, mid in pending if old < cseq <= seq]
+        covered = [(cseq, mid) for cseq, mid in pending if old < cseq <= seq]
         self._unacked[key] = [(cseq, mid) for cseq, mid in pending if cseq > seq]
-        return ids
+        self._acked = ((key, old, seq), covered)
+        return [mid for _, mid in covered]
 
     def mark_shopper_messages(
         self,
@@ -1399,6 +1454,7 @@ class Store:
         """Forget old history, webhook event ids and media (queues are never purged)."""
         now = time.time()
         db = self._w()
+        self._acked = None  # (its messages may go)
         self._flush_counters(everything=True)  # the acks the test below reads
         db.execute("DELETE FROM line_events WHERE received_at<?", (now - events_days * 86400,))
         # rows are appended in time order, so the first young row's rowid is the cut-off (no
@@ -1536,6 +1592,10 @@ def _migrate(db: sqlite3.Connection) -> None:
             if col not in cols:
                 db.execute(f"ALTER TABLE history ADD COLUMN {col} INTEGER")
         db.execute("UPDATE meta SET value='4' WHERE key='schema_version'")
+    if version < 5:
+        # v5: message ids are found without the index history_msg (Store._msg_ids)
+        db.execute("DROP INDEX IF EXISTS history_msg")
+        db.execute("UPDATE meta SET value='5' WHERE key='schema_version'")
 
 
 class _Checkpointer(threading.Thread):

@@ -62,7 +62,7 @@ def test_a_version_1_database_is_migrated(tmp_path: Path) -> None:
 
     again = Store(tmp_path)
     version = again.db.execute("SELECT value FROM meta WHERE key='schema_version'").fetchone()
-    assert int(version[0]) == SCHEMA_VERSION == 4
+    assert int(version[0]) == SCHEMA_VERSION == 5
     (old,) = again.line_unbatched(shop_id)
     assert (old.msg_id, old.attempts) == ("old", 2)
     assert again.line_open_batch(shop_id) is None

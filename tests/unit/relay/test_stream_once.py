@@ -94,7 +94,7 @@ def test_a_schema_2_folder_keeps_its_waiting_messages(tmp_path: Path) -> None:
     again = Store(tmp_path)
     try:
         version = again.db.execute("SELECT value FROM meta WHERE key='schema_version'")
-        assert int(version.fetchone()[0]) == SCHEMA_VERSION == 4
+        assert int(version.fetchone()[0]) == SCHEMA_VERSION == 5
         assert _shopper(again, shop_id, conv, "w-new") == (2, True, 2)
         again.commit()
         assert again.stream_after(shop_id, 0) == [
