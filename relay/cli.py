@@ -19,6 +19,7 @@ from urllib.parse import urlsplit
 
 from relay import protocol as p
 from relay.meta_store import MetaCredentials, MetaStore
+from relay.serve_lock import FolderBusy, ServeLock
 from relay.storage import LineCredentials, NotFound, Store, StoreError
 
 EXIT_OK, EXIT_ENV, EXIT_USER = 0, 1, 2
@@ -136,6 +137,13 @@ def _parser() -> argparse.ArgumentParser:
         default=0.0,
         help="seconds between SIGTERM and closing the sockets, while /readyz answers 503 so a "
         "load balancer stops sending new clients (default 0; a second SIGTERM cuts it short)",
+    )
+    s.add_argument(
+        "--lock-wait",
+        type=float,
+        default=10.0,
+        help="seconds to wait for another relay serving the same data folder to stop (it may "
+        "be draining) before giving up; one relay per SQLite folder (default 10)",
     )
 
     shops = sub.add_parser(
@@ -399,6 +407,26 @@ def calm_garbage_collector() -> None:
     gc.set_threshold(GC_YOUNG, 50, 10)
 
 
+def _serve_lock(args: argparse.Namespace, log: logging.Logger) -> ServeLock | None:
+    """The data folder's lock when this relay serves from SQLite (relay/serve_lock.py); None
+    on a shared store, whose processes may share the folder (it holds only the key)."""
+    if args.store:
+        return None
+    folder = ServeLock(args.data_dir or default_data_dir())
+
+    def waiting(holder: str) -> None:
+        who = f"process {holder}" if holder else "another process"
+        log.warning("waiting for the relay serving %s (%s) to stop", folder.folder, who)
+
+    try:
+        folder.take(wait=args.lock_wait, waiting=waiting)
+    except FolderBusy as exc:
+        raise UserError(str(exc)) from exc
+    except OSError as exc:
+        raise StoreError(f"cannot use the data folder {folder.folder}: {exc}") from exc
+    return folder
+
+
 def _serve(args: argparse.Namespace) -> int:
     from relay.app import ListenFailed, Listening, serve
     from relay.server import RelayConfig
@@ -408,6 +436,8 @@ def _serve(args: argparse.Namespace) -> int:
     metrics_port = _port_or_none(args.metrics_port)
     if not 0 <= args.drain_grace <= 3600:
         raise UserError("--drain-grace: must be 0-3600 seconds")
+    if not 0 <= args.lock_wait <= 3600:
+        raise UserError("--lock-wait: must be 0-3600 seconds")
     if args.public_url and not args.public_url.startswith(("https://", "http://")):
         raise UserError("--public-url: must start with https:// (or http:// for local tests)")
     config = RelayConfig(
@@ -425,8 +455,9 @@ def _serve(args: argparse.Namespace) -> int:
         metrics_host=args.metrics_host,
         metrics_port=metrics_port,
     )
-    store = _open(args)
     log = logging.getLogger("relay")
+    folder = _serve_lock(args, log)
+    store = _open(args)
     if store.shared:
         log.info("store %s (shared), key in %s", getattr(store, "where", "?"), store.data_dir)
     else:
@@ -452,6 +483,9 @@ def _serve(args: argparse.Namespace) -> int:
     except ListenFailed as exc:
         print(f"minichat-relay: {exc}", file=sys.stderr)
         return EXIT_ENV
+    finally:
+        if folder is not None:
+            folder.release()
     return EXIT_OK
 
 

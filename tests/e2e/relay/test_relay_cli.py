@@ -7,6 +7,8 @@ import os
 import socket
 import subprocess
 import sys
+import threading
+import time
 from pathlib import Path
 from typing import Any
 
@@ -237,3 +239,43 @@ def test_serve_stops_when_its_stdin_closes(tmp_path: Path) -> None:
         for pipe in (proc.stdout, proc.stderr):
             if pipe is not None:
                 pipe.close()
+
+
+def test_one_relay_serves_a_data_folder(relay_factory: Any, clients: Any) -> None:
+    """A second ``serve`` on a SQLite folder a relay serves (two writers would reuse seqs and
+    store messages twice) stops with exit 2 naming the folder and the process; one that may
+    wait takes over once the first has stopped; a kill -9 leaves no stale lock."""
+    first = relay_factory().start()
+    assert first.proc is not None
+    res = clients.run_cli(first.data_dir, "serve", "--port", "0", "--lock-wait", "0")
+    assert res.returncode == 2, res.stderr
+    assert f"another relay (process {first.proc.pid}) is serving {first.data_dir}" in res.stderr
+    assert "--store postgresql://" in res.stderr and "Traceback" not in res.stderr
+    res = clients.run_cli(first.data_dir, "serve", "--lock-wait", "-1")
+    assert (res.returncode, res.stderr) == (
+        2,
+        "minichat-relay: --lock-wait: must be 0-3600 seconds\n",
+    )
+    # shop administration needs no lock: it runs beside the serving relay
+    assert clients.run_cli(first.data_dir, "shops", "list", "--json").returncode == 0
+
+    second = relay_factory("--lock-wait", "60", data_dir=first.data_dir)
+    started = threading.Thread(target=second.start)
+    started.start()
+    deadline = time.monotonic() + 30
+    while "waiting for the relay serving" not in _log_so_far(second):
+        assert time.monotonic() < deadline and started.is_alive(), _log_so_far(second)
+        time.sleep(0.05)
+    assert f"(process {first.proc.pid}) to stop" in second.log() and second.port == 0
+    assert first.stop() == 0
+    started.join(60)
+    assert second.port > 0 and second.proc is not None
+    second.kill()  # the OS drops a killed holder's lock
+    third = relay_factory("--lock-wait", "0", data_dir=first.data_dir).start()
+    assert third.port > 0
+
+
+def _log_so_far(r: Any) -> str:
+    """A relay's log while it starts (its file may not be made yet)."""
+    path = r.log_path
+    return path.read_text() if path is not None and path.exists() else ""
