@@ -30,6 +30,7 @@ from typing import Any
 
 from cryptography.fernet import Fernet, InvalidToken
 
+from relay import fastframes as ff
 from relay import meta_schema
 from relay import protocol as p
 
@@ -1028,7 +1029,7 @@ class Store:
         for status, ids in ((p.ReceiptStatus.DELIVERED, d_ids), (p.ReceiptStatus.READ, r_ids)):
             if ids:
                 seq = self._next_seq(shop_id)
-                made.append((seq, p.encode(p.Receipt(conversation, status, tuple(ids), seq))))
+                made.append((seq, ff.encode_receipt(conversation, status, ids, seq)))
         riding = (
             delivered if d_ids else None,
             (read[0], read[1]) if r_ids and read is not None else None,
@@ -1560,7 +1561,7 @@ def stream_message(seq: int, conversation: str, message_json: str) -> str:
 
 def delivered_receipt(seq: int, conversation: str, ids: list[str]) -> str:
     """The stream item of a "delivered" receipt kept in the history (schema 3)."""
-    return p.encode(p.Receipt(conversation, p.ReceiptStatus.DELIVERED, tuple(ids), seq))
+    return ff.encode_receipt(conversation, p.ReceiptStatus.DELIVERED, ids, seq)
 
 
 def _migrate(db: sqlite3.Connection) -> None:
