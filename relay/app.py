@@ -438,7 +438,7 @@ async def desktop_ws(request: web.Request) -> web.StreamResponse:
     machine = RelaySide(
         p.decode_desktop_frame, p.DesktopHello, label, max_frame=hub.config.max_desktop_frame
     )
-    conn = RidingConn(ws, label, machine, request.transport)
+    conn = RidingConn(ws, label, machine, request.transport, hub.holds)
     hello = await _handshake(ws, conn, machine)
     if hello is None or machine.version is None:
         return ws
@@ -717,7 +717,7 @@ async def widget_ws(request: web.Request) -> web.StreamResponse:
     machine = RelaySide(
         p.decode_widget_frame, p.WidgetHello, label, max_frame=hub.config.max_widget_frame
     )
-    conn = RidingConn(ws, label, machine, request.transport)
+    conn = RidingConn(ws, label, machine, request.transport, hub.holds)
     hello = await _handshake(ws, conn, machine)
     if hello is None or machine.version is None:
         return ws

@@ -12,6 +12,7 @@ import collections
 import contextlib
 import json
 import logging
+import math
 import time
 import uuid
 from collections.abc import Callable
@@ -90,12 +91,15 @@ class NotReady:
 
 
 class Conn:
-    """One WebSocket with an ordered outgoing queue drained by its own writer task, so any
-    code may ``send`` without awaiting and frames keep their order.
+    """One WebSocket with an ordered outgoing queue, so any code may ``send`` without
+    awaiting and frames keep their order.
 
-    Given the socket's transport, the writer puts everything queued (one commit's frames, as
-    a rule) into one write: the frames stay separate WebSocket messages, but the kernel gets
-    them in one call. Without it (or for a large backlog) it sends frame by frame."""
+    What is sent in a loop turn is written once the turn's callbacks have run (one callback
+    per socket per turn, no task of its own): given the socket's transport, everything queued
+    (one commit's frames, as a rule) goes in one write — the frames stay separate WebSocket
+    messages, but the kernel gets them in one call. Without a transport, or while the peer
+    reads too slowly to take a batch (its write buffer over ``WRITE_BATCH_BYTES``), a task
+    sends frame by frame and waits for the peer as aiohttp's own flow control does."""
 
     def __init__(
         self,
@@ -108,9 +112,11 @@ class Conn:
         self.label = label
         self.machine = machine  # what the socket's frames mean (relay.protocol.connection)
         self._q: collections.deque[str] = collections.deque()
-        self._wake = asyncio.Event()
+        self._loop = asyncio.get_running_loop()
         self._transport = transport  # (uvloop's is one by behaviour, not by class)
-        self._task = asyncio.get_running_loop().create_task(self._writer())
+        self._flushing = False  # a flush is scheduled or running: it takes what comes
+        self._slow: asyncio.Task[None] | None = None  # writing while the peer catches up
+        self._stopped = False
         self.on_drain: Callable[[], None] | None = None
 
     def send(self, text: str) -> None:
@@ -119,12 +125,10 @@ class Conn:
         if len(self._q) >= MAX_OUT_QUEUE:
             log.warning("%s: outgoing queue full, closing", self.label)
             self._q.clear()
-            asyncio.get_running_loop().create_task(
-                self.ws.close(code=CloseCode.POLICY, message=b"too slow")
-            )
+            self._loop.create_task(self.ws.close(code=CloseCode.POLICY, message=b"too slow"))
             return
         self._q.append(text)
-        self._wake.set()
+        self._schedule_flush()
 
     def send_frame(self, frame: p.Frame) -> None:
         self.send(p.encode(frame))
@@ -133,41 +137,81 @@ class Conn:
     def backlog(self) -> int:
         return len(self._q)
 
-    async def _writer(self) -> None:
+    @property
+    def waiting_for_peer(self) -> bool:
+        """The peer reads too slowly to take a batch: frames go one by one as it reads."""
+        return self._slow is not None
+
+    def _schedule_flush(self) -> None:
+        """Write what is queued once this loop turn's callbacks have run (once per turn)."""
+        if not self._flushing and self._slow is None:
+            self._flushing = True
+            self._loop.call_soon(self._flush)
+
+    def _flush(self) -> None:
+        """Write what is queued; a task takes over when the peer reads too slowly."""
         try:
-            while True:
-                await self._wake.wait()
-                self._wake.clear()
-                self._before_write()
-                while self._q:
-                    await self._write_some()
-                    if not self._q and self.on_drain is not None:
-                        self.on_drain()
+            if not self._write_while_taken():
+                self._slow = self._loop.create_task(self._write_slowly())
         except (ConnectionError, RuntimeError, aiohttp.ClientError):
             pass  # the reader side notices and cleans up
+        finally:
+            self._flushing = False
+
+    def _write_while_taken(self) -> bool:
+        """Write everything queued (and what :meth:`_before_write` and :attr:`on_drain` queue
+        meanwhile) in batches; False, with frames still queued, when the transport takes no
+        more."""
+        while not self._stopped:
+            self._before_write()
+            if not self._q:
+                return True
+            if self.ws.closed:  # nothing may follow the close frame
+                self._q.clear()
+                return True
+            if not self._write_batch():
+                return False
+            if not self._q and self.on_drain is not None:
+                self.on_drain()
+        return True
+
+    async def _write_slowly(self) -> None:
+        """Send frame by frame, each waiting for the peer to read (aiohttp's flow control),
+        and in batches again once the transport takes them, until the queue is empty."""
+        try:
+            while not self._stopped and not self._write_while_taken():
+                await self.ws.send_str(self._q.popleft())
+                if not self._q and self.on_drain is not None:
+                    self.on_drain()
+        except (ConnectionError, RuntimeError, aiohttp.ClientError):
+            pass  # the reader side notices and cleans up
+        finally:
+            self._slow = None
 
     def _before_write(self) -> None:
-        """Called when the writer wakes, before it writes the queue: a subclass may queue what
-        it kept aside (relay.riding packs the frames of the turn that just ended)."""
+        """Called before each write of the queue: a subclass may queue what it kept aside
+        (relay.riding packs the frames of the turn that just ended)."""
 
-    async def _write_some(self) -> None:
-        """Write queued frames: in one batch while the transport takes them, else one (which
-        waits for the peer to read, as aiohttp's own flow control does)."""
-        if self.ws.closed:  # nothing may follow the close frame
-            self._q.clear()
-            return
+    def _write_batch(self) -> bool:
+        """Write queued frames (up to ``WRITE_BATCH_BYTES``) in one call; False (nothing
+        written) when there is no transport or its buffer is full: the peer reads slowly."""
         t = self._transport
         if t is None or t.is_closing() or t.get_write_buffer_size() > WRITE_BATCH_BYTES:
-            await self.ws.send_str(self._q.popleft())
-            return
+            return False
+        q = self._q
+        if len(q) == 1:
+            data = q.popleft().encode()
+            t.write(_text_frame_header(len(data)) + data)
+            return True
         parts: list[bytes] = []
         size = 0
-        while self._q and size < WRITE_BATCH_BYTES:
-            data = self._q.popleft().encode()
+        while q and size < WRITE_BATCH_BYTES:
+            data = q.popleft().encode()
             parts.append(_text_frame_header(len(data)))
             parts.append(data)
             size += len(data)
         t.write(b"".join(parts))
+        return True
 
     async def close(self, code: int = CloseCode.GOING_AWAY, message: bytes = b"") -> None:
         # let queued frames go out first (bounded), then close
@@ -175,12 +219,71 @@ class Conn:
             if not self._q or self.ws.closed:
                 break
             await asyncio.sleep(0.01)
-        self._task.cancel()
+        self.stop()
         with contextlib.suppress(Exception):
             await self.ws.close(code=code, message=message)
 
     def stop(self) -> None:
-        self._task.cancel()
+        """Write nothing more (the socket is closing or closed)."""
+        self._stopped = True
+        if self._slow is not None:
+            self._slow.cancel()
+
+
+class Deadlines:
+    """Callbacks run a fixed delay after they were added: the notices sockets hold for a
+    frame to ride on (relay.riding), with one loop timer for them all instead of one per
+    socket. Callbacks of the same delay come due in the order they were added, so each delay
+    is a queue; when the timer fires it runs what is due up to ``EARLY`` seconds ahead, so
+    that under load it fires about every ``EARLY`` seconds, not once per callback (a hold
+    may end that much sooner, never later)."""
+
+    EARLY = 0.005
+
+    def __init__(self) -> None:
+        self._loop = asyncio.get_running_loop()
+        self._queues: dict[float, collections.deque[tuple[float, Callable[[int], None], int]]] = {}
+        self._timer: asyncio.TimerHandle | None = None
+        self._timer_at = math.inf
+
+    def add(self, delay: float, fn: Callable[[int], None], arg: int) -> None:
+        """Call ``fn(arg)`` in ``delay`` seconds (up to ``EARLY`` sooner)."""
+        when = self._loop.time() + delay
+        q = self._queues.get(delay)
+        if q is None:
+            q = self._queues[delay] = collections.deque()
+        q.append((when, fn, arg))
+        if when < self._timer_at:
+            self._arm(when)
+
+    def _arm(self, when: float) -> None:
+        if self._timer is not None:
+            self._timer.cancel()
+        self._timer_at = when
+        self._timer = self._loop.call_at(when, self._fire)
+
+    def _fire(self) -> None:
+        self._timer, self._timer_at = None, math.inf
+        horizon = self._loop.time() + self.EARLY
+        first = math.inf
+        for q in self._queues.values():
+            while q and q[0][0] <= horizon:
+                _, fn, arg = q.popleft()
+                try:
+                    fn(arg)
+                except Exception:
+                    log.exception("a held notice's callback failed")
+            if q and q[0][0] < first:
+                first = q[0][0]
+        if first < math.inf:
+            self._arm(first)
+
+    def close(self) -> None:
+        """Forget every callback (the sockets are closed, or flushed their held notices)."""
+        if self._timer is not None:
+            self._timer.cancel()
+        self._timer, self._timer_at = None, math.inf
+        self._queues.clear()
 
 
 def _text_frame_header(n: int) -> bytes:
@@ -247,6 +350,7 @@ class Hub:
             max(5.0, config.ip_burst / 6),
             on_refuse=refused("ip_upload"),
         )
+        self.holds = Deadlines()  # the notices sockets hold for a frame to ride on (relay.riding)
         self._commit_scheduled = False
         self._after_commit: list[Callable[[], None]] = []
         self._before_commit: list[Callable[[], None]] = []
@@ -1219,6 +1323,7 @@ class Hub:
                 await asyncio.wait(still, timeout=1)
         await self.line.close()
         await self.meta.close()
+        self.holds.close()
         self._commit()
 
 
