@@ -78,6 +78,13 @@ class RidingConn(Conn):
             self._turn.append(text)
             self._schedule_flush()
 
+    def send_all(self, texts: list[str]) -> None:
+        if not self.ride:
+            super().send_all(texts)
+        elif not self.ws.closed:
+            self._turn.extend(texts)
+            self._schedule_flush()
+
     def hold(self, text: str, delay: float) -> None:
         """Send ``text`` on the next frame to this socket, or alone after ``delay`` seconds."""
         if not self.ride or delay <= 0:
@@ -113,6 +120,9 @@ class RidingConn(Conn):
         self._hold = 0  # (its deadline, if still to come, finds nothing held)
         self._due = False
         frames, self._held, self._turn = self._held + self._turn, [], []
+        if len(frames) == 1:  # (alone: nothing to pack)
+            super().send(frames[0])
+            return
         chunk: list[str] = []
         size = 0
         for text in frames:

@@ -123,12 +123,25 @@ class Conn:
         if self.ws.closed:
             return
         if len(self._q) >= MAX_OUT_QUEUE:
-            log.warning("%s: outgoing queue full, closing", self.label)
-            self._q.clear()
-            self._loop.create_task(self.ws.close(code=CloseCode.POLICY, message=b"too slow"))
+            self._too_slow()
             return
         self._q.append(text)
         self._schedule_flush()
+
+    def send_all(self, texts: list[str]) -> None:
+        """``send`` each of ``texts``, in order (a page of the desktop's stream)."""
+        if self.ws.closed or not texts:
+            return
+        if len(self._q) + len(texts) > MAX_OUT_QUEUE:
+            self._too_slow()
+            return
+        self._q.extend(texts)
+        self._schedule_flush()
+
+    def _too_slow(self) -> None:
+        log.warning("%s: outgoing queue full, closing", self.label)
+        self._q.clear()
+        self._loop.create_task(self.ws.close(code=CloseCode.POLICY, message=b"too slow"))
 
     def send_frame(self, frame: p.Frame) -> None:
         self.send(p.encode(frame))
@@ -352,6 +365,7 @@ class Hub:
         )
         self.holds = Deadlines()  # the notices sockets hold for a frame to ride on (relay.riding)
         self._commit_scheduled = False
+        self._stamp: str | None = None  # this turn's clock read (stamp())
         self._after_commit: list[Callable[[], None]] = []
         self._before_commit: list[Callable[[], None]] = []
         self._commit_waiters: list[asyncio.Future[None]] = []
@@ -416,7 +430,18 @@ class Hub:
         self._schedule_commit()
         await fut
 
+    def stamp(self) -> str:
+        """Now, as a message's ``at`` (ISO 8601 UTC with milliseconds), read from the clock
+        once per loop turn: the messages stored in one turn share the clock read as they
+        share the COMMIT (the next commit forgets it)."""
+        at = self._stamp
+        if at is None:
+            at = self._stamp = now_iso()
+            self._schedule_commit()
+        return at
+
     def _commit(self) -> None:
+        self._stamp = None
         hooks, self._before_commit = self._before_commit, []
         for hook in hooks:  # (still "scheduled": what they write joins this commit)
             try:
@@ -566,9 +591,11 @@ class Hub:
             return
         kept = link.unsent
         if kept and kept[0][0] == link.cursor + 1:
-            for _ in range(min(DESKTOP_PAGE, len(kept))):
-                link.cursor, text = kept.popleft()
-                link.conn.send(text)
+            popleft = kept.popleft
+            page = [popleft()[1] for _ in range(min(DESKTOP_PAGE, len(kept)) - 1)]
+            link.cursor, last = popleft()
+            page.append(last)
+            link.conn.send_all(page)
             return
         kept.clear()
         self.stream_pages_read += 1
@@ -631,7 +658,7 @@ class Hub:
         (after, up_to) rode in with it, ``read``: its read mark (after, up_to, the ids); their
         receipts go to the desktop just before the message, stored on the message's row.
         Returns (cseq, is_new, the message as stored)."""
-        message = self.with_media_url(message).with_at(at or now_iso())
+        message = self.with_media_url(message).with_at(at or self.stamp())
         message_json = p.encode_obj(message.to_obj())
         if delivered is None and read is None:
             cseq, is_new, seq = self.store.add_shopper_message(
@@ -656,7 +683,7 @@ class Hub:
     def shop_message(
         self, shop_id: str, conversation: str, message: p.Message, *, human: bool = False
     ) -> tuple[int, bool]:
-        message = self.with_media_url(message).with_at(now_iso())
+        message = self.with_media_url(message).with_at(self.stamp())
         message_json = p.encode_obj(message.to_obj())
         cseq, is_new = self.store.add_history(
             shop_id, conversation, p.Origin.SHOP, message, message_json
