@@ -156,18 +156,29 @@ class _Live(Collector):
             )
 
 
+class _Messages(Collector):
+    """``messages_total`` by channel and direction, from the counts the relay keeps."""
+
+    def __init__(self, counts: dict[tuple[str, str], int]) -> None:
+        self._counts = counts
+
+    def collect(self) -> Iterator[Metric]:
+        family = CounterMetricFamily(
+            f"{PREFIX}_messages",
+            "Messages stored, by channel (widget, line, messenger, instagram) and direction "
+            "(in: from shoppers, out: from the shop)",
+            labels=["channel", "direction"],
+        )
+        for (channel, direction), n in list(self._counts.items()):
+            family.add_metric([channel, direction], n)
+        yield family
+
+
 class Metrics:
     """The counters and histograms of one relay process."""
 
     def __init__(self, read_live: Callable[[], LiveFigures] | None = None) -> None:
         r = self.registry = CollectorRegistry()  # _Live is read only at scrapes
-        self.messages = Counter(
-            f"{PREFIX}_messages",
-            "Messages stored, by channel (widget, line, messenger, instagram) and direction "
-            "(in: from shoppers, out: from the shop)",
-            ["channel", "direction"],
-            registry=r,
-        )
         self.line_calls = Counter(
             f"{PREFIX}_line_api_calls",
             "Requests to LINE's API, by call and result",
@@ -218,24 +229,26 @@ class Metrics:
             ["kind"],
             registry=r,
         )
-        # bound once: the per-message path only adds (and the series exist from the start, at
-        # 0, so rates have no gaps)
-        self._message_series = {
-            (channel, direction): self.messages.labels(channel, direction)
+        # Messages stored, by (channel, direction): plain counts read at each scrape (the
+        # per-message path only adds one, without the lock of a library counter; the series
+        # exist from the start, at 0, so rates have no gaps)
+        self.message_counts = {
+            (channel, direction): 0
             for channel in ("widget", "line", "messenger", "instagram")
             for direction in ("in", "out")
         }
+        r.register(_Messages(self.message_counts))
         if read_live is not None:
             r.register(_Live(read_live))
         ProcessCollector(registry=r)  # memory, CPU, open file descriptors (Linux)
 
     def message(self, conversation: str, direction: str) -> None:
         """Count one message stored in ``conversation`` ("widget:…", "line:…")."""
-        channel = conversation.partition(":")[0]
-        series = self._message_series.get((channel, direction))
-        if series is None:
-            series = self.messages.labels("other", direction)
-        series.inc()
+        key = (conversation.partition(":")[0], direction)
+        counts = self.message_counts
+        if key not in counts:
+            key = ("other", direction)
+        counts[key] = counts.get(key, 0) + 1
 
     def refused(self, limit: str) -> Callable[[], None]:
         """A callback counting one refusal of ``limit`` (for RateLimiter's ``on_refuse``)."""
