@@ -12,6 +12,8 @@ exports at most that many series; the totals over all shops come beside it.
 
 from __future__ import annotations
 
+import bisect
+import itertools
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -26,7 +28,12 @@ from prometheus_client import (
     disable_created_metrics,
     generate_latest,
 )
-from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
+from prometheus_client.core import (
+    CounterMetricFamily,
+    GaugeMetricFamily,
+    HistogramMetricFamily,
+    Metric,
+)
 from prometheus_client.registry import Collector
 
 from relay import line as ln
@@ -156,6 +163,35 @@ class _Live(Collector):
             )
 
 
+class Timings:
+    """A histogram of durations in plain numbers, for a path that times every pass (each
+    commit) without the lock of a library histogram; exported by :class:`_Timings`."""
+
+    def __init__(self, bounds: tuple[float, ...]) -> None:
+        self.bounds = bounds
+        self.counts = [0] * (len(bounds) + 1)  # per bucket (not cumulative), the last +Inf
+        self.sum = 0.0
+
+    def observe(self, seconds: float) -> None:
+        self.sum += seconds
+        self.counts[bisect.bisect_left(self.bounds, seconds)] += 1  # the first bound >= it
+
+
+class _Timings(Collector):
+    """A histogram family with one series per label value, from :class:`Timings`."""
+
+    def __init__(self, name: str, doc: str, label: str, timings: dict[str, Timings]) -> None:
+        self._name, self._doc, self._label, self._timings = name, doc, label, timings
+
+    def collect(self) -> Iterator[Metric]:
+        family = HistogramMetricFamily(self._name, self._doc, labels=[self._label])
+        for value, t in list(self._timings.items()):
+            cumulative = list(itertools.accumulate(t.counts))
+            les = [str(b) for b in t.bounds] + ["+Inf"]  # (as the library writes them)
+            family.add_metric([value], list(zip(les, cumulative, strict=True)), t.sum)
+        yield family
+
+
 class _Messages(Collector):
     """``messages_total`` by channel and direction, from the counts the relay keeps."""
 
@@ -207,13 +243,16 @@ class Metrics:
         self.commit_failures = Counter(
             f"{PREFIX}_commit_failures", "Store commits that failed", registry=r
         )
-        self.commit_seconds = Histogram(
-            f"{PREFIX}_store_commit_seconds",
-            "How long a group commit's COMMIT took, by store (sqlite, postgresql; failed "
-            "commits are in commit_failures instead)",
-            ["store"],
-            buckets=COMMIT_BUCKETS,
-            registry=r,
+        # one observation per commit: plain numbers, read at each scrape (_Timings)
+        self._commit_timings: dict[str, Timings] = {}
+        r.register(
+            _Timings(
+                f"{PREFIX}_store_commit_seconds",
+                "How long a group commit's COMMIT took, by store (sqlite, postgresql; failed "
+                "commits are in commit_failures instead)",
+                "store",
+                self._commit_timings,
+            )
         )
         self.notification_lag = Histogram(
             f"{PREFIX}_store_notification_lag_seconds",
@@ -249,6 +288,10 @@ class Metrics:
         if key not in counts:
             key = ("other", direction)
         counts[key] = counts.get(key, 0) + 1
+
+    def commit_timing(self, store: str) -> Timings:
+        """Where the commits on ``store`` (its label) are timed; its series exist from now."""
+        return self._commit_timings.setdefault(store, Timings(COMMIT_BUCKETS))
 
     def refused(self, limit: str) -> Callable[[], None]:
         """A callback counting one refusal of ``limit`` (for RateLimiter's ``on_refuse``)."""

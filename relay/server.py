@@ -348,7 +348,7 @@ class Hub:
         self.shops: dict[str, ShopLive] = {}
         self.metrics = Metrics(self.live_figures)
         self.store_kind = "postgresql" if store.shared else "sqlite"  # the metrics' label
-        self._commit_seconds = self.metrics.commit_seconds.labels(self.store_kind)
+        self._commit_seconds = self.metrics.commit_timing(self.store_kind)
         self.line: ln.LineClient = MeteredLineClient(self.metrics)
         refused = self.metrics.refused
         self.shopper_limit = RateLimiter(

@@ -128,3 +128,27 @@ def test_messages_are_counted_by_channel_and_direction() -> None:
 
 def _labels(channel: str, direction: str) -> frozenset[tuple[str, str]]:
     return frozenset({("channel", channel), ("direction", direction)})
+
+
+def test_commit_times_form_a_cumulative_histogram_per_store() -> None:
+    """A time equal to a bound counts in that bucket; one over every bound only in +Inf;
+    a store's series exist (at 0) from the moment its commits are timed."""
+    metrics = Metrics()
+    timing = metrics.commit_timing("sqlite")
+    metrics.commit_timing("postgresql")
+    for seconds in (0.0001, 0.0003, 0.0003, 7.0):
+        timing.observe(seconds)
+    s = _samples(metrics)
+    name = "minichat_relay_store_commit_seconds"
+
+    def bucket(store: str, le: str) -> float:
+        return s[(f"{name}_bucket", frozenset({("store", store), ("le", le)}))]
+
+    assert bucket("sqlite", "0.0001") == 1
+    assert bucket("sqlite", "0.00025") == 1
+    assert bucket("sqlite", "0.0005") == 3
+    assert bucket("sqlite", "0.5") == 3
+    assert bucket("sqlite", "+Inf") == 4
+    assert s[(f"{name}_count", frozenset({("store", "sqlite")}))] == 4
+    assert s[(f"{name}_sum", frozenset({("store", "sqlite")}))] == pytest.approx(7.0007)
+    assert bucket("postgresql", "+Inf") == 0
