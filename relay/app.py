@@ -35,6 +35,7 @@ from relay.protocol.connection import (
 )
 from relay.riding import RidingConn
 from relay.server import (
+    DESKTOP_LIVENESS,
     Conn,
     DesktopLink,
     Hub,
@@ -366,11 +367,21 @@ async def _line_webhook(request: web.Request) -> web.Response:
 # WebSockets
 
 
+async def _first_message(ws: web.WebSocketResponse) -> aiohttp.WSMessage:
+    """The first message that is not a ping or a pong (a ping is answered)."""
+    while True:
+        msg = await ws.receive()
+        if msg.type is WSMsgType.PING:
+            await ws.pong(msg.data)
+        elif msg.type is not WSMsgType.PONG:
+            return msg
+
+
 async def _handshake(ws: web.WebSocketResponse, conn: Conn, machine: RelaySide) -> Any:
     """The first frame of a socket, through ``machine``: the hello, or None after telling the
     peer why and closing."""
     try:
-        msg = await asyncio.wait_for(ws.receive(), HELLO_TIMEOUT)
+        msg = await asyncio.wait_for(_first_message(ws), HELLO_TIMEOUT)
     except TimeoutError:
         await _obey(conn, machine.hello_timeout())
         return None
@@ -404,6 +415,7 @@ async def _frames(
     receive = ws.receive
     while True:
         msg = await receive()
+        conn.heard = True  # (Hub.check_sockets: the peer is there)
         kind = msg.type
         if kind is WSMsgType.TEXT:
             out = machine.receive(msg.data)
@@ -412,6 +424,8 @@ async def _frames(
         elif kind in _SOCKET_ENDED:
             break
         else:
+            if kind is WSMsgType.PING:  # (a pong needs nothing more: it was heard)
+                await ws.pong(msg.data)
             continue
         if out.frame is not None:
             try:
@@ -440,7 +454,9 @@ async def desktop_ws(request: web.Request) -> web.StreamResponse:
     if hub.closing:
         return _json_error(503, "unavailable", "relay shutting down")
     ws = web.WebSocketResponse(
-        max_msg_size=hub.config.max_desktop_frame * TRANSPORT_FACTOR, compress=False, heartbeat=30
+        max_msg_size=hub.config.max_desktop_frame * TRANSPORT_FACTOR,
+        compress=False,
+        autoping=False,  # pings answered and silence watched by _frames and Hub.check_sockets
     )
     await ws.prepare(request)
     label = f"desktop {shop.id}"
@@ -448,6 +464,7 @@ async def desktop_ws(request: web.Request) -> web.StreamResponse:
         p.decode_desktop_frame, p.DesktopHello, label, max_frame=hub.config.max_desktop_frame
     )
     conn = RidingConn(ws, label, machine, request.transport, hub.holds)
+    conn.liveness = DESKTOP_LIVENESS
     hello = await _handshake(ws, conn, machine)
     if hello is None or machine.version is None:
         return ws
@@ -724,7 +741,9 @@ async def widget_ws(request: web.Request) -> web.StreamResponse:
     if hub.closing:
         return _json_error(503, "unavailable", "relay shutting down")
     ws = web.WebSocketResponse(
-        max_msg_size=hub.config.max_widget_frame * TRANSPORT_FACTOR, compress=False, heartbeat=45
+        max_msg_size=hub.config.max_widget_frame * TRANSPORT_FACTOR,
+        compress=False,
+        autoping=False,  # pings answered and silence watched by _frames and Hub.check_sockets
     )
     await ws.prepare(request)
     label = f"widget {shop.id}"
@@ -1022,6 +1041,7 @@ async def serve(
         hub.public_url = f"http://{shown}:{port}"
     hub.spawn(hub.webhook_worker())
     hub.spawn(hub.housekeeping())
+    hub.spawn(hub.watch_sockets())
     hub.spawn(hub.watch_shops())
     if store.shared:
         hub.listen_to_others()

@@ -60,6 +60,22 @@ DESKTOP_KEPT = 20 * DESKTOP_PAGE  # committed items kept in memory for a desktop
 WRITE_BATCH_BYTES = 64 * 1024  # one socket write carries up to this much of its queue
 REMOTE_DESKTOP_EVERY = 3  # watch_shops turns (seconds) between checks of desktops elsewhere
 LINE_TAKEOVER_EVERY = 5.0  # seconds between tries to take over another process's LINE sending
+PING_SWEEP = 5.0  # seconds between the relay's looks at its sockets' silence (Hub.watch_sockets)
+
+
+@dataclass(frozen=True, slots=True)
+class Liveness:
+    """When a silent socket is pinged, and when it is closed if it still says nothing, in
+    sweeps of ``PING_SWEEP`` seconds: what aiohttp's heartbeat did with a timer per socket,
+    reset for every chunk received (docs/protocol.md: the relay pings a socket silent for
+    30 s, a desktop, or 45 s, a widget)."""
+
+    ping_after: int  # sweeps without a frame from the peer before the ping
+    give_up_after: int  # more sweeps without one (its pong) before the socket is closed
+
+
+DESKTOP_LIVENESS = Liveness(6, 3)  # a ping after 30 s of silence; closed 15 s later
+WIDGET_LIVENESS = Liveness(9, 5)  # after 45 s; closed 25 s later
 
 
 @dataclass
@@ -118,6 +134,9 @@ class Conn:
         self._slow: asyncio.Task[None] | None = None  # writing while the peer catches up
         self._stopped = False
         self.on_drain: Callable[[], None] | None = None
+        self.heard = True  # the peer sent something since the last sweep (the reader sets it)
+        self.liveness = WIDGET_LIVENESS
+        self._silent = 0  # sweeps in a row without hearing from the peer
 
     def send(self, text: str) -> None:
         if self.ws.closed:
@@ -225,6 +244,24 @@ class Conn:
             size += len(data)
         t.write(b"".join(parts))
         return True
+
+    def sweep(self) -> bool:
+        """One look at the peer's silence (every ``PING_SWEEP`` s): a ping once it has been
+        silent ``liveness.ping_after`` sweeps; True, once, when it stayed silent
+        ``give_up_after`` sweeps more: its connection is gone without a word (a laptop gone
+        to sleep, a dropped NAT mapping) and the socket is to be closed."""
+        if self.heard:
+            self.heard = False
+            self._silent = 0
+            return False
+        self._silent += 1
+        if self._silent == self.liveness.ping_after and not self.ws.closed:
+            self._loop.create_task(self._ping())
+        return self._silent == self.liveness.ping_after + self.liveness.give_up_after
+
+    async def _ping(self) -> None:
+        with contextlib.suppress(ConnectionError, RuntimeError, aiohttp.ClientError):
+            await self.ws.ping()
 
     async def close(self, code: int = CloseCode.GOING_AWAY, message: bytes = b"") -> None:
         # let queued frames go out first (bounded), then close
@@ -1272,6 +1309,26 @@ class Hub:
                 log.error("housekeeping failed: %s", exc)
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._closed.wait(), every)
+
+    async def watch_sockets(self, every: float = PING_SWEEP) -> None:
+        """Look at every socket's silence every ``every`` seconds (:meth:`check_sockets`)."""
+        while not self.closing:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._closed.wait(), every)
+            if not self.closing:
+                self.check_sockets()
+
+    def check_sockets(self) -> None:
+        """Ping the sockets whose peer has been silent a while; close those that did not
+        answer (:meth:`Conn.sweep`)."""
+        for live in self.shops.values():
+            conns = [c for cs in live.widgets.values() for c in cs]
+            if live.desktop is not None:
+                conns.append(live.desktop.conn)
+            for c in conns:
+                if c.sweep():
+                    log.info("%s: silent, and no answer to a ping: closing", c.label)
+                    self.spawn(c.close(CloseCode.GOING_AWAY, b"no answer to ping"))
 
     async def watch_shops(self, every: float = 1.0) -> None:
         """Close desktop links whose shop token was rotated or whose shop was removed by
