@@ -9,47 +9,24 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import AsyncIterator
-from pathlib import Path
 
 import pytest
 import websockets
-from aiohttp import web
+from support.relay_inproc import InProcessRelay
 from support.waiting import until
 
 from relay import protocol as p
-from relay.app import make_app
-from relay.server import Hub, RelayConfig
-from relay.storage import Store
 
 CONV = "widget:AAAAAAAAAAAAAAAA"
 ITEMS = 3000  # of about 1.6 KB each: far more than the kernel's socket buffers hold
 
 
-@pytest.fixture
-async def relay(tmp_path: Path) -> AsyncIterator[tuple[Hub, str, str, str]]:
-    store = Store(tmp_path)
-    shop_id, token = store.add_shop("ร้าน")
-    store.commit()
-    hub = Hub(store, RelayConfig(port=0))
-    runner = web.AppRunner(make_app(hub))
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    port = runner.addresses[0][1]
-    try:
-        yield hub, f"ws://127.0.0.1:{port}/ws/desktop", shop_id, token
-    finally:
-        await hub.close()
-        await runner.cleanup()
-        store.close()
-
-
 @pytest.mark.parametrize("ride", [False, True])
 async def test_a_desktop_that_reads_late_gets_every_item_once_in_order(
-    relay: tuple[Hub, str, str, str], ride: bool
+    relay: InProcessRelay, ride: bool
 ) -> None:
-    hub, url, shop_id, token = relay
+    hub, shop_id, token = relay.hub, relay.shop_id, relay.token
+    url = f"{relay.ws}/ws/desktop"
     # max_queue: the client stops reading its socket once a few messages wait unread
     desk = await websockets.connect(
         url, additional_headers={"Authorization": f"Bearer {token}"}, max_queue=2

@@ -11,36 +11,13 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import AsyncIterator
-from pathlib import Path
 
 import aiohttp
-import pytest
-from aiohttp import WSMsgType, web
+from aiohttp import WSMsgType
+from support.relay_inproc import InProcessRelay
 from support.waiting import until
 
-from relay.app import make_app
-from relay.server import DESKTOP_LIVENESS, WIDGET_LIVENESS, Hub, RelayConfig
-from relay.storage import Store
-
-
-@pytest.fixture
-async def relay(tmp_path: Path) -> AsyncIterator[tuple[Hub, str, str, str]]:
-    store = Store(tmp_path)
-    shop_id, token = store.add_shop("ร้าน")
-    store.commit()
-    hub = Hub(store, RelayConfig(port=0))
-    runner = web.AppRunner(make_app(hub))
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    port = runner.addresses[0][1]
-    try:
-        yield hub, f"http://127.0.0.1:{port}", shop_id, token
-    finally:
-        await hub.close()
-        await runner.cleanup()
-        store.close()
+from relay.server import DESKTOP_LIVENESS, WIDGET_LIVENESS, Hub
 
 
 async def _widget(
@@ -59,9 +36,9 @@ def _sweep(hub: Hub, times: int) -> None:
 
 
 async def test_a_silent_widget_is_pinged_and_closed_when_it_does_not_answer(
-    relay: tuple[Hub, str, str, str],
+    relay: InProcessRelay,
 ) -> None:
-    hub, base, shop_id, _ = relay
+    hub, base, shop_id = relay.hub, relay.http, relay.shop_id
     async with aiohttp.ClientSession() as session:
         ws = await _widget(session, base, shop_id, autoping=False)  # it answers nothing
         _sweep(hub, 1 + WIDGET_LIVENESS.ping_after)  # (the first sweep forgets the hello)
@@ -77,8 +54,8 @@ async def test_a_silent_widget_is_pinged_and_closed_when_it_does_not_answer(
         await until(lambda: not hub.shops[shop_id].widgets, 20)
 
 
-async def test_a_widget_that_answers_pings_stays(relay: tuple[Hub, str, str, str]) -> None:
-    hub, base, shop_id, _ = relay
+async def test_a_widget_that_answers_pings_stays(relay: InProcessRelay) -> None:
+    hub, base, shop_id = relay.hub, relay.http, relay.shop_id
     async with aiohttp.ClientSession() as session:
         ws = await _widget(session, base, shop_id, autoping=True)  # its pongs go by themselves
         reader = asyncio.create_task(ws.receive())  # (a client reads to answer pings)
@@ -93,8 +70,8 @@ async def test_a_widget_that_answers_pings_stays(relay: tuple[Hub, str, str, str
         await ws.close()
 
 
-async def test_the_desktop_is_pinged_sooner(relay: tuple[Hub, str, str, str]) -> None:
-    hub, base, _, token = relay
+async def test_the_desktop_is_pinged_sooner(relay: InProcessRelay) -> None:
+    hub, base, token = relay.hub, relay.http, relay.token
     async with aiohttp.ClientSession() as session:
         ws = await session.ws_connect(
             f"{base}/ws/desktop", headers={"Authorization": f"Bearer {token}"}, autoping=False
@@ -108,9 +85,9 @@ async def test_the_desktop_is_pinged_sooner(relay: tuple[Hub, str, str, str]) ->
 
 
 async def test_the_relay_answers_a_ping_with_its_payload_before_and_after_the_hello(
-    relay: tuple[Hub, str, str, str],
+    relay: InProcessRelay,
 ) -> None:
-    _, base, shop_id, _ = relay
+    base, shop_id = relay.http, relay.shop_id
     async with aiohttp.ClientSession() as session:
         ws = await session.ws_connect(f"{base}/ws/widget?shop={shop_id}", autoping=False)
         await ws.ping(b"before")
