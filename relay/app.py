@@ -36,6 +36,7 @@ from relay.protocol.connection import (
 )
 from relay.riding import RidingConn
 from relay.server import (
+    DESKTOP_LIVENESS,
     Conn,
     DesktopLink,
     Hub,
@@ -367,11 +368,21 @@ async def _line_webhook(request: web.Request) -> web.Response:
 # WebSockets
 
 
+async def _first_message(ws: web.WebSocketResponse) -> aiohttp.WSMessage:
+    """The first message that is not a ping or a pong (a ping is answered)."""
+    while True:
+        msg = await ws.receive()
+        if msg.type is WSMsgType.PING:
+            await ws.pong(msg.data)
+        elif msg.type is not WSMsgType.PONG:
+            return msg
+
+
 async def _handshake(ws: web.WebSocketResponse, conn: Conn, machine: RelaySide) -> Any:
     """The first frame of a socket, through ``machine``: the hello, or None after telling the
     peer why and closing."""
     try:
-        msg = await asyncio.wait_for(ws.receive(), HELLO_TIMEOUT)
+        msg = await asyncio.wait_for(_first_message(ws), HELLO_TIMEOUT)
     except TimeoutError:
         await _obey(conn, machine.hello_timeout())
         return None
@@ -390,26 +401,38 @@ async def _obey(conn: Conn, out: Outcome) -> bool:
     return False
 
 
+# What a frame handler returns: None when it acted at once (the common frames: a widget's
+# send or ack), else what to await before the next frame is read.
+Handler = Callable[[Any], Awaitable[None] | None]
+# The socket is closing or closed (what ``async for msg in ws`` stops at), or failed.
+_SOCKET_ENDED = frozenset((WSMsgType.CLOSE, WSMsgType.CLOSING, WSMsgType.CLOSED, WSMsgType.ERROR))
+
+
 async def _frames(
-    ws: web.WebSocketResponse,
-    conn: Conn,
-    machine: RelaySide,
-    handle: Callable[[Any], Awaitable[None]],
+    ws: web.WebSocketResponse, conn: Conn, machine: RelaySide, handle: Handler
 ) -> None:
     """Read frames until the socket closes, feeding ``machine``; ``handle`` acts on each frame
     it lets through and may refuse one by raising ProtocolError."""
-    async for msg in ws:
-        if msg.type is WSMsgType.TEXT:
+    receive = ws.receive
+    while True:
+        msg = await receive()
+        conn.heard = True  # (Hub.check_sockets: the peer is there)
+        kind = msg.type
+        if kind is WSMsgType.TEXT:
             out = machine.receive(msg.data)
-        elif msg.type is WSMsgType.BINARY:
+        elif kind is WSMsgType.BINARY:
             out = machine.receive_binary()
-        elif msg.type is WSMsgType.ERROR:
+        elif kind in _SOCKET_ENDED:
             break
         else:
+            if kind is WSMsgType.PING:  # (a pong needs nothing more: it was heard)
+                await ws.pong(msg.data)
             continue
         if out.frame is not None:
             try:
-                await handle(out.frame)
+                later = handle(out.frame)
+                if later is not None:
+                    await later
                 machine.handled()
             except StoreError as exc:
                 log.error("%s: storage failed: %s", conn.label, exc)
@@ -418,7 +441,7 @@ async def _frames(
                 out = machine.shop_removed()
             except p.ProtocolError as exc:
                 out = machine.refuse(exc, msg.data)
-        if await _obey(conn, out):
+        if (out.reply is not None or out.close is not None) and await _obey(conn, out):
             break
 
 
@@ -432,14 +455,17 @@ async def desktop_ws(request: web.Request) -> web.StreamResponse:
     if hub.closing:
         return _json_error(503, "unavailable", "relay shutting down")
     ws = web.WebSocketResponse(
-        max_msg_size=hub.config.max_desktop_frame * TRANSPORT_FACTOR, compress=False, heartbeat=30
+        max_msg_size=hub.config.max_desktop_frame * TRANSPORT_FACTOR,
+        compress=False,
+        autoping=False,  # pings answered and silence watched by _frames and Hub.check_sockets
     )
     await ws.prepare(request)
     label = f"desktop {shop.id}"
     machine = RelaySide(
         ff.decode_desktop_frame, p.DesktopHello, label, max_frame=hub.config.max_desktop_frame
     )
-    conn = RidingConn(ws, label, machine, request.transport)
+    conn = RidingConn(ws, label, machine, request.transport, hub.holds)
+    conn.liveness = DESKTOP_LIVENESS
     hello = await _handshake(ws, conn, machine)
     if hello is None or machine.version is None:
         return ws
@@ -485,8 +511,8 @@ async def desktop_ws(request: web.Request) -> web.StreamResponse:
     if shop.line_configured:
         hub.wake_line(shop.id)
 
-    async def handle(frame: p.DesktopFrame) -> None:
-        await _desktop_frame(hub, shop.id, link, frame)
+    def handle(frame: p.DesktopFrame) -> Awaitable[None]:
+        return _desktop_frame(hub, shop.id, link, frame)
 
     try:
         await _frames(ws, conn, machine, handle)
@@ -555,14 +581,19 @@ def _conversation_ok(hub: Hub, shop_id: str, conversation: str) -> bool:
     return hub.store.shop(shop_id).line_configured
 
 
+def _maybe_meta(frame: p.DesktopFrame) -> bool:
+    """Whether Meta's hub may act on ``frame``: not on a send to a widget (the common frame)."""
+    return type(frame) is not p.Send or not frame.conversation.startswith("widget:")
+
+
 async def _desktop_frame(hub: Hub, shop_id: str, link: DesktopLink, frame: p.DesktopFrame) -> None:
     conn = link.conn
     live = hub.live(shop_id)
     if isinstance(frame, p.Send) and frame.ack is not None:  # a riding ack
         conn.machine.acked = max(conn.machine.acked, frame.ack)
         _desktop_ack_in_commit(hub, shop_id, conn, frame.ack)
-    if await hub.meta.desktop_frame(shop_id, conn, frame):  # Messenger / Instagram
-        return
+    if _maybe_meta(frame) and await hub.meta.desktop_frame(shop_id, conn, frame):
+        return  # Messenger / Instagram
     if isinstance(frame, p.Ack):
         _desktop_ack(hub, shop_id, frame.seq)
     elif isinstance(frame, p.Send):
@@ -711,14 +742,16 @@ async def widget_ws(request: web.Request) -> web.StreamResponse:
     if hub.closing:
         return _json_error(503, "unavailable", "relay shutting down")
     ws = web.WebSocketResponse(
-        max_msg_size=hub.config.max_widget_frame * TRANSPORT_FACTOR, compress=False, heartbeat=45
+        max_msg_size=hub.config.max_widget_frame * TRANSPORT_FACTOR,
+        compress=False,
+        autoping=False,  # pings answered and silence watched by _frames and Hub.check_sockets
     )
     await ws.prepare(request)
     label = f"widget {shop.id}"
     machine = RelaySide(
         ff.decode_widget_frame, p.WidgetHello, label, max_frame=hub.config.max_widget_frame
     )
-    conn = RidingConn(ws, label, machine, request.transport)
+    conn = RidingConn(ws, label, machine, request.transport, hub.holds)
     hello = await _handshake(ws, conn, machine)
     if hello is None or machine.version is None:
         return ws
@@ -744,7 +777,7 @@ async def widget_ws(request: web.Request) -> web.StreamResponse:
     limit_key = f"{shop.id}:{sid}"
     shop_id = shop.id
 
-    async def handle(frame: p.WidgetFrame) -> None:
+    def handle(frame: p.WidgetFrame) -> None:
         if isinstance(frame, p.WidgetSend):
             # riding acknowledgements first, as if they had come just before the message
             # (their receipts ride on the message's row: no row of their own, none updated)
@@ -754,7 +787,7 @@ async def widget_ws(request: web.Request) -> web.StreamResponse:
                 _widget_ack(hub, shop_id, conversation, frame.ack, riding=riding)
             if frame.read is not None:
                 _widget_ack(hub, shop_id, conversation, frame.read, read=True, riding=riding)
-            await _widget_send(hub, shop_id, sid, conn, frame.message, limit_key, riding)
+            _widget_send(hub, shop_id, sid, conn, frame.message, limit_key, riding)
         elif isinstance(frame, p.Ack | p.WidgetRead):
             _widget_ack(hub, shop_id, conversation, frame.seq, read=isinstance(frame, p.WidgetRead))
         elif isinstance(frame, p.WidgetTyping):
@@ -773,7 +806,7 @@ async def widget_ws(request: web.Request) -> web.StreamResponse:
     return ws
 
 
-@dataclass
+@dataclass(slots=True)
 class Riding:
     """The receipts a widget's ack and read mark riding in its send made, for the message's
     row to carry (ADR 0012): the cseqs (after, up_to) each covers, and the read one's ids."""
@@ -827,7 +860,7 @@ def _widget_ack(
     hub.commit_soon()
 
 
-async def _widget_send(
+def _widget_send(
     hub: Hub,
     shop_id: str,
     sid: str,
@@ -1009,6 +1042,7 @@ async def serve(
         hub.public_url = f"http://{shown}:{port}"
     hub.spawn(hub.webhook_worker())
     hub.spawn(hub.housekeeping())
+    hub.spawn(hub.watch_sockets())
     hub.spawn(hub.watch_shops())
     if store.shared:
         hub.listen_to_others()

@@ -12,6 +12,8 @@ exports at most that many series; the totals over all shops come beside it.
 
 from __future__ import annotations
 
+import bisect
+import itertools
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -26,7 +28,12 @@ from prometheus_client import (
     disable_created_metrics,
     generate_latest,
 )
-from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
+from prometheus_client.core import (
+    CounterMetricFamily,
+    GaugeMetricFamily,
+    HistogramMetricFamily,
+    Metric,
+)
 from prometheus_client.registry import Collector
 
 from relay import line as ln
@@ -156,18 +163,58 @@ class _Live(Collector):
             )
 
 
+class Timings:
+    """A histogram of durations in plain numbers, for a path that times every pass (each
+    commit) without the lock of a library histogram; exported by :class:`_Timings`."""
+
+    def __init__(self, bounds: tuple[float, ...]) -> None:
+        self.bounds = bounds
+        self.counts = [0] * (len(bounds) + 1)  # per bucket (not cumulative), the last +Inf
+        self.sum = 0.0
+
+    def observe(self, seconds: float) -> None:
+        self.sum += seconds
+        self.counts[bisect.bisect_left(self.bounds, seconds)] += 1  # the first bound >= it
+
+
+class _Timings(Collector):
+    """A histogram family with one series per label value, from :class:`Timings`."""
+
+    def __init__(self, name: str, doc: str, label: str, timings: dict[str, Timings]) -> None:
+        self._name, self._doc, self._label, self._timings = name, doc, label, timings
+
+    def collect(self) -> Iterator[Metric]:
+        family = HistogramMetricFamily(self._name, self._doc, labels=[self._label])
+        for value, t in list(self._timings.items()):
+            cumulative = list(itertools.accumulate(t.counts))
+            les = [str(b) for b in t.bounds] + ["+Inf"]  # (as the library writes them)
+            family.add_metric([value], list(zip(les, cumulative, strict=True)), t.sum)
+        yield family
+
+
+class _Messages(Collector):
+    """``messages_total`` by channel and direction, from the counts the relay keeps."""
+
+    def __init__(self, counts: dict[tuple[str, str], int]) -> None:
+        self._counts = counts
+
+    def collect(self) -> Iterator[Metric]:
+        family = CounterMetricFamily(
+            f"{PREFIX}_messages",
+            "Messages stored, by channel (widget, line, messenger, instagram) and direction "
+            "(in: from shoppers, out: from the shop)",
+            labels=["channel", "direction"],
+        )
+        for (channel, direction), n in list(self._counts.items()):
+            family.add_metric([channel, direction], n)
+        yield family
+
+
 class Metrics:
     """The counters and histograms of one relay process."""
 
     def __init__(self, read_live: Callable[[], LiveFigures] | None = None) -> None:
         r = self.registry = CollectorRegistry()  # _Live is read only at scrapes
-        self.messages = Counter(
-            f"{PREFIX}_messages",
-            "Messages stored, by channel (widget, line, messenger, instagram) and direction "
-            "(in: from shoppers, out: from the shop)",
-            ["channel", "direction"],
-            registry=r,
-        )
         self.line_calls = Counter(
             f"{PREFIX}_line_api_calls",
             "Requests to LINE's API, by call and result",
@@ -196,13 +243,16 @@ class Metrics:
         self.commit_failures = Counter(
             f"{PREFIX}_commit_failures", "Store commits that failed", registry=r
         )
-        self.commit_seconds = Histogram(
-            f"{PREFIX}_store_commit_seconds",
-            "How long a group commit's COMMIT took, by store (sqlite, postgresql; failed "
-            "commits are in commit_failures instead)",
-            ["store"],
-            buckets=COMMIT_BUCKETS,
-            registry=r,
+        # one observation per commit: plain numbers, read at each scrape (_Timings)
+        self._commit_timings: dict[str, Timings] = {}
+        r.register(
+            _Timings(
+                f"{PREFIX}_store_commit_seconds",
+                "How long a group commit's COMMIT took, by store (sqlite, postgresql; failed "
+                "commits are in commit_failures instead)",
+                "store",
+                self._commit_timings,
+            )
         )
         self.notification_lag = Histogram(
             f"{PREFIX}_store_notification_lag_seconds",
@@ -218,24 +268,30 @@ class Metrics:
             ["kind"],
             registry=r,
         )
-        # bound once: the per-message path only adds (and the series exist from the start, at
-        # 0, so rates have no gaps)
-        self._message_series = {
-            (channel, direction): self.messages.labels(channel, direction)
+        # Messages stored, by (channel, direction): plain counts read at each scrape (the
+        # per-message path only adds one, without the lock of a library counter; the series
+        # exist from the start, at 0, so rates have no gaps)
+        self.message_counts = {
+            (channel, direction): 0
             for channel in ("widget", "line", "messenger", "instagram")
             for direction in ("in", "out")
         }
+        r.register(_Messages(self.message_counts))
         if read_live is not None:
             r.register(_Live(read_live))
         ProcessCollector(registry=r)  # memory, CPU, open file descriptors (Linux)
 
     def message(self, conversation: str, direction: str) -> None:
         """Count one message stored in ``conversation`` ("widget:…", "line:…")."""
-        channel = conversation.partition(":")[0]
-        series = self._message_series.get((channel, direction))
-        if series is None:
-            series = self.messages.labels("other", direction)
-        series.inc()
+        key = (conversation.partition(":")[0], direction)
+        counts = self.message_counts
+        if key not in counts:
+            key = ("other", direction)
+        counts[key] = counts.get(key, 0) + 1
+
+    def commit_timing(self, store: str) -> Timings:
+        """Where the commits on ``store`` (its label) are timed; its series exist from now."""
+        return self._commit_timings.setdefault(store, Timings(COMMIT_BUCKETS))
 
     def refused(self, limit: str) -> Callable[[], None]:
         """A callback counting one refusal of ``limit`` (for RateLimiter's ``on_refuse``)."""

@@ -29,8 +29,11 @@ from __future__ import annotations
 
 import asyncio
 
+from aiohttp import web
+
 from relay import protocol as p
-from relay.server import Conn
+from relay.protocol.connection import RelaySide
+from relay.server import Conn, Deadlines
 
 PACK_CHARS = 64 * 1024
 """A packed message holds at most this many characters of frames (a bigger one goes alone)."""
@@ -39,19 +42,33 @@ PACK_CHARS = 64 * 1024
 class RidingConn(Conn):
     """A socket whose frames may ride on each other once :meth:`start_riding` was called.
 
-    Frames sent in a turn are kept aside and packed when the socket's writer wakes, once the
+    Frames sent in a turn are kept aside and packed when the socket's writer runs, once the
     turn is over (:meth:`~relay.server.Conn._before_write`): no extra turn is spent, and what
-    is in the write queue is final (never packed twice)."""
+    is in the write queue is final (never packed twice). Holds end through ``holds``, the
+    process's one timer for them (:class:`~relay.server.Deadlines`)."""
 
     ride = False  # set by :meth:`start_riding` after the welcome, when the feature was granted
     riding_ack: int | None = None  # desktop: the highest ack that rode in, applied at commit
 
+    def __init__(
+        self,
+        ws: web.WebSocketResponse,
+        label: str,
+        machine: RelaySide,
+        transport: asyncio.Transport | None,
+        holds: Deadlines,
+    ) -> None:
+        super().__init__(ws, label, machine, transport)
+        self._holds = holds
+        self._turn: list[str] = []  # frames sent since the writer last ran
+        self._held: list[str] = []  # notices waiting for a carrier
+        self._hold = 0  # the pending hold's number (0: none); a later one is a new hold
+        self._holds_made = 0
+        self._due = False  # the pending hold ran out: the held notices go
+
     def start_riding(self) -> None:
         """From now on frames ride on each other. What is queued already (the welcome) goes
         first and alone."""
-        self._turn: list[str] = []  # frames sent since the writer last woke
-        self._held: list[str] = []  # notices waiting for a carrier
-        self._timer: asyncio.TimerHandle | None = None
         self.ride = True
 
     def send(self, text: str) -> None:
@@ -59,7 +76,14 @@ class RidingConn(Conn):
             super().send(text)
         elif not self.ws.closed:
             self._turn.append(text)
-            self._wake.set()
+            self._schedule_flush()
+
+    def send_all(self, texts: list[str]) -> None:
+        if not self.ride:
+            super().send_all(texts)
+        elif not self.ws.closed:
+            self._turn.extend(texts)
+            self._schedule_flush()
 
     def hold(self, text: str, delay: float) -> None:
         """Send ``text`` on the next frame to this socket, or alone after ``delay`` seconds."""
@@ -67,8 +91,10 @@ class RidingConn(Conn):
             self.send(text)
             return
         self._held.append(text)
-        if self._timer is None:
-            self._timer = asyncio.get_running_loop().call_later(delay, self._release)
+        if not self._hold:
+            self._holds_made += 1
+            self._hold = self._holds_made
+            self._holds.add(delay, self._release, self._hold)
 
     @property
     def backlog(self) -> int:
@@ -76,22 +102,27 @@ class RidingConn(Conn):
             return super().backlog
         return super().backlog + len(self._turn) + len(self._held)
 
-    def _release(self) -> None:
-        """The hold is over and no frame came to ride on: the notices go (together)."""
-        self._timer = None
-        self._wake.set()
+    def _release(self, hold: int) -> None:
+        """Hold number ``hold`` is over: if no frame came to ride on, the notices go
+        (together)."""
+        if hold == self._hold:
+            self._hold = 0
+            self._due = True
+            self._schedule_flush()
 
     def _before_write(self) -> None:
         """Queue the held notices and the frames of the turn, packed into as few messages as
         the limits allow: riders before their carrier, in the order sent, held notices first."""
         if not self.ride:
             return
-        if not self._turn and not (self._held and self._timer is None):
+        if not self._turn and not (self._held and self._due):
             return  # nothing sent and no hold ran out: held notices wait for a carrier
-        if self._timer is not None:
-            self._timer.cancel()
-            self._timer = None
+        self._hold = 0  # (its deadline, if still to come, finds nothing held)
+        self._due = False
         frames, self._held, self._turn = self._held + self._turn, [], []
+        if len(frames) == 1:  # (alone: nothing to pack)
+            super().send(frames[0])
+            return
         chunk: list[str] = []
         size = 0
         for text in frames:
@@ -107,14 +138,11 @@ class RidingConn(Conn):
         super().send(p.with_riders(chunk[-1], chunk[:-1]))
 
     async def close(self, code: int = 1001, message: bytes = b"") -> None:
-        if self.ride and self._timer is not None:
-            self._timer.cancel()
-            self._timer = None  # what was held goes before the close frame
+        self._hold = 0
+        self._due = True  # what was held goes before the close frame
         self._before_write()
         await super().close(code, message)
 
     def stop(self) -> None:
-        if self.ride and self._timer is not None:
-            self._timer.cancel()
-            self._timer = None
+        self._hold = 0
         super().stop()

@@ -12,6 +12,7 @@ import collections
 import contextlib
 import json
 import logging
+import math
 import time
 import uuid
 from collections.abc import Callable
@@ -60,6 +61,22 @@ DESKTOP_KEPT = 20 * DESKTOP_PAGE  # committed items kept in memory for a desktop
 WRITE_BATCH_BYTES = 64 * 1024  # one socket write carries up to this much of its queue
 REMOTE_DESKTOP_EVERY = 3  # watch_shops turns (seconds) between checks of desktops elsewhere
 LINE_TAKEOVER_EVERY = 5.0  # seconds between tries to take over another process's LINE sending
+PING_SWEEP = 5.0  # seconds between the relay's looks at its sockets' silence (Hub.watch_sockets)
+
+
+@dataclass(frozen=True, slots=True)
+class Liveness:
+    """When a silent socket is pinged, and when it is closed if it still says nothing, in
+    sweeps of ``PING_SWEEP`` seconds: what aiohttp's heartbeat did with a timer per socket,
+    reset for every chunk received (docs/protocol.md: the relay pings a socket silent for
+    30 s, a desktop, or 45 s, a widget)."""
+
+    ping_after: int  # sweeps without a frame from the peer before the ping
+    give_up_after: int  # more sweeps without one (its pong) before the socket is closed
+
+
+DESKTOP_LIVENESS = Liveness(6, 3)  # a ping after 30 s of silence; closed 15 s later
+WIDGET_LIVENESS = Liveness(9, 5)  # after 45 s; closed 25 s later
 
 
 @dataclass
@@ -91,12 +108,15 @@ class NotReady:
 
 
 class Conn:
-    """One WebSocket with an ordered outgoing queue drained by its own writer task, so any
-    code may ``send`` without awaiting and frames keep their order.
+    """One WebSocket with an ordered outgoing queue, so any code may ``send`` without
+    awaiting and frames keep their order.
 
-    Given the socket's transport, the writer puts everything queued (one commit's frames, as
-    a rule) into one write: the frames stay separate WebSocket messages, but the kernel gets
-    them in one call. Without it (or for a large backlog) it sends frame by frame."""
+    What is sent in a loop turn is written once the turn's callbacks have run (one callback
+    per socket per turn, no task of its own): given the socket's transport, everything queued
+    (one commit's frames, as a rule) goes in one write — the frames stay separate WebSocket
+    messages, but the kernel gets them in one call. Without a transport, or while the peer
+    reads too slowly to take a batch (its write buffer over ``WRITE_BATCH_BYTES``), a task
+    sends frame by frame and waits for the peer as aiohttp's own flow control does."""
 
     def __init__(
         self,
@@ -109,23 +129,39 @@ class Conn:
         self.label = label
         self.machine = machine  # what the socket's frames mean (relay.protocol.connection)
         self._q: collections.deque[str] = collections.deque()
-        self._wake = asyncio.Event()
+        self._loop = asyncio.get_running_loop()
         self._transport = transport  # (uvloop's is one by behaviour, not by class)
-        self._task = asyncio.get_running_loop().create_task(self._writer())
+        self._flushing = False  # a flush is scheduled or running: it takes what comes
+        self._slow: asyncio.Task[None] | None = None  # writing while the peer catches up
+        self._stopped = False
         self.on_drain: Callable[[], None] | None = None
+        self.heard = True  # the peer sent something since the last sweep (the reader sets it)
+        self.liveness = WIDGET_LIVENESS
+        self._silent = 0  # sweeps in a row without hearing from the peer
 
     def send(self, text: str) -> None:
         if self.ws.closed:
             return
         if len(self._q) >= MAX_OUT_QUEUE:
-            log.warning("%s: outgoing queue full, closing", self.label)
-            self._q.clear()
-            asyncio.get_running_loop().create_task(
-                self.ws.close(code=CloseCode.POLICY, message=b"too slow")
-            )
+            self._too_slow()
             return
         self._q.append(text)
-        self._wake.set()
+        self._schedule_flush()
+
+    def send_all(self, texts: list[str]) -> None:
+        """``send`` each of ``texts``, in order (a page of the desktop's stream)."""
+        if self.ws.closed or not texts:
+            return
+        if len(self._q) + len(texts) > MAX_OUT_QUEUE:
+            self._too_slow()
+            return
+        self._q.extend(texts)
+        self._schedule_flush()
+
+    def _too_slow(self) -> None:
+        log.warning("%s: outgoing queue full, closing", self.label)
+        self._q.clear()
+        self._loop.create_task(self.ws.close(code=CloseCode.POLICY, message=b"too slow"))
 
     def send_frame(self, frame: p.Frame) -> None:
         self.send(p.encode(frame))
@@ -134,41 +170,99 @@ class Conn:
     def backlog(self) -> int:
         return len(self._q)
 
-    async def _writer(self) -> None:
+    @property
+    def waiting_for_peer(self) -> bool:
+        """The peer reads too slowly to take a batch: frames go one by one as it reads."""
+        return self._slow is not None
+
+    def _schedule_flush(self) -> None:
+        """Write what is queued once this loop turn's callbacks have run (once per turn)."""
+        if not self._flushing and self._slow is None:
+            self._flushing = True
+            self._loop.call_soon(self._flush)
+
+    def _flush(self) -> None:
+        """Write what is queued; a task takes over when the peer reads too slowly."""
         try:
-            while True:
-                await self._wake.wait()
-                self._wake.clear()
-                self._before_write()
-                while self._q:
-                    await self._write_some()
-                    if not self._q and self.on_drain is not None:
-                        self.on_drain()
+            if not self._write_while_taken():
+                self._slow = self._loop.create_task(self._write_slowly())
         except (ConnectionError, RuntimeError, aiohttp.ClientError):
             pass  # the reader side notices and cleans up
+        finally:
+            self._flushing = False
+
+    def _write_while_taken(self) -> bool:
+        """Write everything queued (and what :meth:`_before_write` and :attr:`on_drain` queue
+        meanwhile) in batches; False, with frames still queued, when the transport takes no
+        more."""
+        while not self._stopped:
+            self._before_write()
+            if not self._q:
+                return True
+            if self.ws.closed:  # nothing may follow the close frame
+                self._q.clear()
+                return True
+            if not self._write_batch():
+                return False
+            if not self._q and self.on_drain is not None:
+                self.on_drain()
+        return True
+
+    async def _write_slowly(self) -> None:
+        """Send frame by frame, each waiting for the peer to read (aiohttp's flow control),
+        and in batches again once the transport takes them, until the queue is empty."""
+        try:
+            while not self._stopped and not self._write_while_taken():
+                await self.ws.send_str(self._q.popleft())
+                if not self._q and self.on_drain is not None:
+                    self.on_drain()
+        except (ConnectionError, RuntimeError, aiohttp.ClientError):
+            pass  # the reader side notices and cleans up
+        finally:
+            self._slow = None
 
     def _before_write(self) -> None:
-        """Called when the writer wakes, before it writes the queue: a subclass may queue what
-        it kept aside (relay.riding packs the frames of the turn that just ended)."""
+        """Called before each write of the queue: a subclass may queue what it kept aside
+        (relay.riding packs the frames of the turn that just ended)."""
 
-    async def _write_some(self) -> None:
-        """Write queued frames: in one batch while the transport takes them, else one (which
-        waits for the peer to read, as aiohttp's own flow control does)."""
-        if self.ws.closed:  # nothing may follow the close frame
-            self._q.clear()
-            return
+    def _write_batch(self) -> bool:
+        """Write queued frames (up to ``WRITE_BATCH_BYTES``) in one call; False (nothing
+        written) when there is no transport or its buffer is full: the peer reads slowly."""
         t = self._transport
         if t is None or t.is_closing() or t.get_write_buffer_size() > WRITE_BATCH_BYTES:
-            await self.ws.send_str(self._q.popleft())
-            return
+            return False
+        q = self._q
+        if len(q) == 1:
+            data = q.popleft().encode()
+            t.write(_text_frame_header(len(data)) + data)
+            return True
         parts: list[bytes] = []
         size = 0
-        while self._q and size < WRITE_BATCH_BYTES:
-            data = self._q.popleft().encode()
+        while q and size < WRITE_BATCH_BYTES:
+            data = q.popleft().encode()
             parts.append(_text_frame_header(len(data)))
             parts.append(data)
             size += len(data)
         t.write(b"".join(parts))
+        return True
+
+    def sweep(self) -> bool:
+        """One look at the peer's silence (every ``PING_SWEEP`` s): a ping once it has been
+        silent ``liveness.ping_after`` sweeps; True, once, when it stayed silent
+        ``give_up_after`` sweeps more: its connection is gone without a word (a laptop gone
+        to sleep, a dropped NAT mapping) and the socket is to be closed."""
+        if self.heard:
+            self.heard = False
+            self._silent = 0
+            return False
+        self._silent += 1
+        if self._silent == self.liveness.ping_after and not self.ws.closed:
+            self._loop.create_task(self._ping())
+        return self._silent == self.liveness.ping_after + self.liveness.give_up_after
+
+    async def _ping(self) -> None:
+        with contextlib.suppress(ConnectionError, RuntimeError, aiohttp.ClientError):
+            await self.ws.ping()
 
     async def close(self, code: int = CloseCode.GOING_AWAY, message: bytes = b"") -> None:
         # let queued frames go out first (bounded), then close
@@ -176,12 +270,71 @@ class Conn:
             if not self._q or self.ws.closed:
                 break
             await asyncio.sleep(0.01)
-        self._task.cancel()
+        self.stop()
         with contextlib.suppress(Exception):
             await self.ws.close(code=code, message=message)
 
     def stop(self) -> None:
-        self._task.cancel()
+        """Write nothing more (the socket is closing or closed)."""
+        self._stopped = True
+        if self._slow is not None:
+            self._slow.cancel()
+
+
+class Deadlines:
+    """Callbacks run a fixed delay after they were added: the notices sockets hold for a
+    frame to ride on (relay.riding), with one loop timer for them all instead of one per
+    socket. Callbacks of the same delay come due in the order they were added, so each delay
+    is a queue; when the timer fires it runs what is due up to ``EARLY`` seconds ahead, so
+    that under load it fires about every ``EARLY`` seconds, not once per callback (a hold
+    may end that much sooner, never later)."""
+
+    EARLY = 0.005
+
+    def __init__(self) -> None:
+        self._loop = asyncio.get_running_loop()
+        self._queues: dict[float, collections.deque[tuple[float, Callable[[int], None], int]]] = {}
+        self._timer: asyncio.TimerHandle | None = None
+        self._timer_at = math.inf
+
+    def add(self, delay: float, fn: Callable[[int], None], arg: int) -> None:
+        """Call ``fn(arg)`` in ``delay`` seconds (up to ``EARLY`` sooner)."""
+        when = self._loop.time() + delay
+        q = self._queues.get(delay)
+        if q is None:
+            q = self._queues[delay] = collections.deque()
+        q.append((when, fn, arg))
+        if when < self._timer_at:
+            self._arm(when)
+
+    def _arm(self, when: float) -> None:
+        if self._timer is not None:
+            self._timer.cancel()
+        self._timer_at = when
+        self._timer = self._loop.call_at(when, self._fire)
+
+    def _fire(self) -> None:
+        self._timer, self._timer_at = None, math.inf
+        horizon = self._loop.time() + self.EARLY
+        first = math.inf
+        for q in self._queues.values():
+            while q and q[0][0] <= horizon:
+                _, fn, arg = q.popleft()
+                try:
+                    fn(arg)
+                except Exception:
+                    log.exception("a held notice's callback failed")
+            if q and q[0][0] < first:
+                first = q[0][0]
+        if first < math.inf:
+            self._arm(first)
+
+    def close(self) -> None:
+        """Forget every callback (the sockets are closed, or flushed their held notices)."""
+        if self._timer is not None:
+            self._timer.cancel()
+        self._timer, self._timer_at = None, math.inf
+        self._queues.clear()
 
 
 def _text_frame_header(n: int) -> bytes:
@@ -233,7 +386,7 @@ class Hub:
         self.shops: dict[str, ShopLive] = {}
         self.metrics = Metrics(self.live_figures)
         self.store_kind = "postgresql" if store.shared else "sqlite"  # the metrics' label
-        self._commit_seconds = self.metrics.commit_seconds.labels(self.store_kind)
+        self._commit_seconds = self.metrics.commit_timing(self.store_kind)
         self.line: ln.LineClient = MeteredLineClient(self.metrics)
         refused = self.metrics.refused
         self.shopper_limit = RateLimiter(
@@ -248,7 +401,9 @@ class Hub:
             max(5.0, config.ip_burst / 6),
             on_refuse=refused("ip_upload"),
         )
+        self.holds = Deadlines()  # the notices sockets hold for a frame to ride on (relay.riding)
         self._commit_scheduled = False
+        self._stamp: str | None = None  # this turn's clock read (stamp())
         self._after_commit: list[Callable[[], None]] = []
         self._before_commit: list[Callable[[], None]] = []
         self._commit_waiters: list[asyncio.Future[None]] = []
@@ -313,7 +468,18 @@ class Hub:
         self._schedule_commit()
         await fut
 
+    def stamp(self) -> str:
+        """Now, as a message's ``at`` (ISO 8601 UTC with milliseconds), read from the clock
+        once per loop turn: the messages stored in one turn share the clock read as they
+        share the COMMIT (the next commit forgets it)."""
+        at = self._stamp
+        if at is None:
+            at = self._stamp = now_iso()
+            self._schedule_commit()
+        return at
+
     def _commit(self) -> None:
+        self._stamp = None
         hooks, self._before_commit = self._before_commit, []
         for hook in hooks:  # (still "scheduled": what they write joins this commit)
             try:
@@ -463,9 +629,11 @@ class Hub:
             return
         kept = link.unsent
         if kept and kept[0][0] == link.cursor + 1:
-            for _ in range(min(DESKTOP_PAGE, len(kept))):
-                link.cursor, text = kept.popleft()
-                link.conn.send(text)
+            popleft = kept.popleft
+            page = [popleft()[1] for _ in range(min(DESKTOP_PAGE, len(kept)) - 1)]
+            link.cursor, last = popleft()
+            page.append(last)
+            link.conn.send_all(page)
             return
         kept.clear()
         self.stream_pages_read += 1
@@ -528,7 +696,7 @@ class Hub:
         (after, up_to) rode in with it, ``read``: its read mark (after, up_to, the ids); their
         receipts go to the desktop just before the message, stored on the message's row.
         Returns (cseq, is_new, the message as stored)."""
-        message = self.with_media_url(message).with_at(at or now_iso())
+        message = self.with_media_url(message).with_at(at or self.stamp())
         message_json = ff.encode_message(message)
         if delivered is None and read is None:
             cseq, is_new, seq = self.store.add_shopper_message(
@@ -553,7 +721,7 @@ class Hub:
     def shop_message(
         self, shop_id: str, conversation: str, message: p.Message, *, human: bool = False
     ) -> tuple[int, bool]:
-        message = self.with_media_url(message).with_at(now_iso())
+        message = self.with_media_url(message).with_at(self.stamp())
         message_json = ff.encode_message(message)
         cseq, is_new = self.store.add_history(
             shop_id, conversation, p.Origin.SHOP, message, message_json
@@ -1143,6 +1311,26 @@ class Hub:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._closed.wait(), every)
 
+    async def watch_sockets(self, every: float = PING_SWEEP) -> None:
+        """Look at every socket's silence every ``every`` seconds (:meth:`check_sockets`)."""
+        while not self.closing:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._closed.wait(), every)
+            if not self.closing:
+                self.check_sockets()
+
+    def check_sockets(self) -> None:
+        """Ping the sockets whose peer has been silent a while; close those that did not
+        answer (:meth:`Conn.sweep`)."""
+        for live in self.shops.values():
+            conns = [c for cs in live.widgets.values() for c in cs]
+            if live.desktop is not None:
+                conns.append(live.desktop.conn)
+            for c in conns:
+                if c.sweep():
+                    log.info("%s: silent, and no answer to a ping: closing", c.label)
+                    self.spawn(c.close(CloseCode.GOING_AWAY, b"no answer to ping"))
+
     async def watch_shops(self, every: float = 1.0) -> None:
         """Close desktop links whose shop token was rotated or whose shop was removed by
         ``minichat-relay shops …`` (another process), at once rather than at their next
@@ -1220,6 +1408,7 @@ class Hub:
                 await asyncio.wait(still, timeout=1)
         await self.line.close()
         await self.meta.close()
+        self.holds.close()
         self._commit()
 
 

@@ -9,40 +9,17 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import AsyncIterator
-from pathlib import Path
 
 import pytest
 import websockets
-from aiohttp import web
+from support.relay_inproc import InProcessRelay
 
 from relay import protocol as p
-from relay.app import make_app
-from relay.server import DESKTOP_PAGE, Hub, RelayConfig
-from relay.storage import Store
+from relay.server import DESKTOP_PAGE
 
 CONV = "widget:AAAAAAAAAAAAAAAA"
 BURST = 2 * DESKTOP_PAGE + 234  # one commit's items: more than two pages
 # (make_app keeps its static files under plain string keys, as the relay process does)
-
-
-@pytest.fixture
-async def relay(tmp_path: Path) -> AsyncIterator[tuple[Hub, str, str, str]]:
-    store = Store(tmp_path)
-    shop_id, token = store.add_shop("ร้าน")
-    store.commit()
-    hub = Hub(store, RelayConfig(port=0))
-    runner = web.AppRunner(make_app(hub))
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    port = runner.addresses[0][1]
-    try:
-        yield hub, f"ws://127.0.0.1:{port}/ws/desktop", shop_id, token
-    finally:
-        await hub.close()
-        await runner.cleanup()
-        store.close()
 
 
 async def _desktop(url: str, token: str, ride: bool) -> websockets.ClientConnection:
@@ -66,9 +43,10 @@ async def _seqs_up_to(ws: websockets.ClientConnection, last: int) -> list[int]:
 
 @pytest.mark.parametrize("ride", [False, True])
 async def test_a_big_commit_reaches_the_desktop_from_memory_in_order(
-    relay: tuple[Hub, str, str, str], ride: bool
+    relay: InProcessRelay, ride: bool
 ) -> None:
-    hub, url, shop_id, token = relay
+    hub, shop_id, token = relay.hub, relay.shop_id, relay.token
+    url = f"{relay.ws}/ws/desktop"
     desk = await _desktop(url, token, ride)
     try:
         for i in range(BURST):  # one loop turn: one commit

@@ -107,3 +107,48 @@ def test_notifications_count_by_a_few_kinds_and_time_only_those_that_carry_a_sen
     assert samples[(f"{lag}_count", frozenset())] == 2
     assert samples[(f"{lag}_sum", frozenset())] == 0.25
     assert samples[(f"{lag}_bucket", frozenset({("le", "0.0005")}))] == 1
+
+
+def test_messages_are_counted_by_channel_and_direction() -> None:
+    """Every known channel has its series from the start (at 0); a conversation of another
+    kind counts as "other"."""
+    metrics = Metrics()
+    before = _samples(metrics)
+    assert before[("minichat_relay_messages_total", _labels("instagram", "out"))] == 0
+    for conversation in ("widget:AAAA", "widget:BBBB", "line:U1", "comment:9"):
+        metrics.message(conversation, "in")
+    metrics.message("widget:AAAA", "out")
+    after = _samples(metrics)
+    assert after[("minichat_relay_messages_total", _labels("widget", "in"))] == 2
+    assert after[("minichat_relay_messages_total", _labels("widget", "out"))] == 1
+    assert after[("minichat_relay_messages_total", _labels("line", "in"))] == 1
+    assert after[("minichat_relay_messages_total", _labels("other", "in"))] == 1
+    assert ("minichat_relay_messages_total", _labels("other", "out")) not in after
+
+
+def _labels(channel: str, direction: str) -> frozenset[tuple[str, str]]:
+    return frozenset({("channel", channel), ("direction", direction)})
+
+
+def test_commit_times_form_a_cumulative_histogram_per_store() -> None:
+    """A time equal to a bound counts in that bucket; one over every bound only in +Inf;
+    a store's series exist (at 0) from the moment its commits are timed."""
+    metrics = Metrics()
+    timing = metrics.commit_timing("sqlite")
+    metrics.commit_timing("postgresql")
+    for seconds in (0.0001, 0.0003, 0.0003, 7.0):
+        timing.observe(seconds)
+    s = _samples(metrics)
+    name = "minichat_relay_store_commit_seconds"
+
+    def bucket(store: str, le: str) -> float:
+        return s[(f"{name}_bucket", frozenset({("store", store), ("le", le)}))]
+
+    assert bucket("sqlite", "0.0001") == 1
+    assert bucket("sqlite", "0.00025") == 1
+    assert bucket("sqlite", "0.0005") == 3
+    assert bucket("sqlite", "0.5") == 3
+    assert bucket("sqlite", "+Inf") == 4
+    assert s[(f"{name}_count", frozenset({("store", "sqlite")}))] == 4
+    assert s[(f"{name}_sum", frozenset({("store", "sqlite")}))] == pytest.approx(7.0007)
+    assert bucket("postgresql", "+Inf") == 0
