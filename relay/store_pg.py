@@ -225,6 +225,29 @@ def _stamped(payload: str, at: float) -> str:
     return f'{payload[:-1]},"at":{at:.6f}}}'
 
 
+def _packed(notes: list[str], process_id: str, at: float) -> list[str]:
+    """The NOTIFY payloads of one commit's events ``notes`` (JSON objects): a lone event as
+    it is, several packed as few ``{"k":"batch","from":…,"e":[…],"at":…}`` payloads as fit
+    (one statement and one notification per commit, not one per event: a busy commit carries
+    hundreds; a receiver unpacks them in order, see :meth:`PgStore._dispatch`)."""
+    if len(notes) == 1:
+        return [_stamped(notes[0], at)]
+    head = f'{{"k":"batch","from":"{process_id}","e":['
+    room = MAX_PAYLOAD - STAMP_ROOM - len(head) - 2
+    payloads: list[str] = []
+    chunk: list[str] = []
+    size = 0
+    for note in notes:
+        if chunk and size + len(note.encode()) + 1 > room:
+            payloads.append(_stamped(head + ",".join(chunk) + "]}", at))
+            chunk, size = [], 0
+        chunk.append(note)
+        size += len(note.encode()) + 1
+    if chunk:
+        payloads.append(_stamped(head + ",".join(chunk) + "]}", at))
+    return payloads
+
+
 class PgStore(Store):
     """All durable state of a relay, on a PostgreSQL database several relay processes share.
     Not thread-safe: one owner thread (the event loop, or the CLI)."""
@@ -239,11 +262,15 @@ class PgStore(Store):
         self.where = describe_url(url)
         self.data_dir = data_dir
         self.process_id = uuid.uuid4().hex[:12]  # tells our own notifications from others'
+        self._own_tag = f'"from":"{self.process_id}"'
         self._conn: psycopg.Connection[Any] | None = None
         self._in_tx = False
         self._failed: str | None = None  # a write failed: the next commit must fail too
         self._tx_shops: set[str] = set()  # shops locked by the open transaction
         self._notes: list[str] = []  # NOTIFY payloads for the next commit
+        # (widget_ack, widget_read) of conversations as the open transaction left them, under
+        # their shop's lock (see conversation_state)
+        self._conv_state: dict[tuple[str, str], tuple[int, int]] = {}
         self._sessions: set[tuple[str, str]] = set()  # widget sessions known to exist
         self._rows = 0
         self._locks: set[str] = set()  # session advisory locks held (see claim_lock)
@@ -296,6 +323,7 @@ class PgStore(Store):
             self._failed = str(exc).strip().splitlines()[0] if str(exc).strip() else repr(exc)
         self._in_tx = False
         self._tx_shops.clear()
+        self._conv_state.clear()
         self._notes.clear()  # what they announce is rolled back
         conn = self._conn
         if conn is not None and not conn.closed:
@@ -392,6 +420,7 @@ class PgStore(Store):
         failed, self._failed = self._failed, None
         notes, self._notes = self._notes, []
         self._tx_shops.clear()
+        self._conv_state.clear()
         if failed is not None:
             if self._in_tx:
                 self._in_tx = False
@@ -408,8 +437,8 @@ class PgStore(Store):
             with db.pipeline():
                 if not began:
                     db.execute("BEGIN")
-                for note in notes:
-                    db.execute("SELECT pg_notify(%s, %s)", (CHANNEL, _stamped(note, at)))
+                for payload in _packed(notes, self.process_id, at):
+                    db.execute("SELECT pg_notify(%s, %s)", (CHANNEL, payload))
                 db.execute("COMMIT")
         except (psycopg.Error, StoreError) as exc:
             conn = self._conn
@@ -474,17 +503,26 @@ class PgStore(Store):
                 await asyncio.sleep(backoff)
 
     def _dispatch(self, payload: str, on_event: Callable[[dict[str, Any]], None]) -> None:
+        if self._own_tag in payload:  # ours, sent back to our own listener: not parsed
+            return  # (the tag cannot occur inside a JSON string: its quotes would be escaped)
         try:
             event = json.loads(payload)
         except ValueError:
             log.warning("unreadable notification on %s", CHANNEL)
             return
-        if not isinstance(event, dict) or event.get("from") == self.process_id:
+        if not isinstance(event, dict):
             return
-        try:
-            on_event(event)
-        except Exception:
-            log.exception("handling the notification %s failed", event.get("k"))
+        if event.get("k") == "batch":  # several events of one commit (see _packed)
+            events = [e for e in event.get("e") or () if isinstance(e, dict)]
+            for e in events:
+                e["at"] = event.get("at")
+        else:
+            events = [event]
+        for e in events:
+            try:
+                on_event(e)
+            except Exception:
+                log.exception("handling the notification %s failed", e.get("k"))
 
     def set_desktop(self, shop_id: str, presence: p.Presence | None) -> None:
         """The shop's desktop is connected here with ``presence`` (None: it left here)."""
@@ -780,33 +818,31 @@ class PgStore(Store):
         return (*self.add_shopper_message(shop_id, conversation, message, message_json), made)
 
     def ack_stream(self, shop_id: str, seq: int) -> tuple[int, dict[str, list[str]]]:
-        row = self._x(
-            "SELECT next_seq, desktop_ack FROM shops WHERE id=%s FOR UPDATE",
-            (shop_id,),
+        # one round trip: lock the shop's row, move its ack, forget the stream rows it covers
+        # and read what was delivered (the first row: the ack as it now is)
+        rows = self._x(
+            "WITH o AS (SELECT desktop_ack AS old, GREATEST(desktop_ack, LEAST(%(seq)s,"
+            " next_seq-1)) AS ack FROM shops WHERE id=%(shop)s FOR UPDATE),"
+            " d AS (DELETE FROM stream s USING o WHERE s.shop_id=%(shop)s AND s.seq<=o.ack"
+            " AND o.ack>o.old RETURNING s.seq, s.conversation, s.msg_id),"
+            " u AS (UPDATE shops SET desktop_ack=o.ack FROM o WHERE id=%(shop)s"
+            " AND o.ack>o.old)"
+            " SELECT 0 AS k, ack AS seq, NULL::text, NULL::text FROM o"
+            " UNION ALL SELECT 1, seq, conversation, msg_id FROM d"
+            " UNION ALL SELECT 1, h.seq, h.conversation, h.msg_id FROM history h, o"
+            " WHERE h.shop_id=%(shop)s AND h.seq>o.old AND h.seq<=o.ack",
+            {"shop": shop_id, "seq": seq},
             write=True,
             shop=shop_id,
-        ).fetchone()
-        if row is None:
+        ).fetchall()
+        rows.sort()
+        if not rows or rows[0][0] != 0:
             raise NotFound(shop_id)
-        nxt, old = int(row[0]), int(row[1])
-        new_ack = max(old, min(seq, nxt - 1))
         delivered: dict[str, list[str]] = {}
-        if new_ack > old:  # one round trip: forget the stream rows, read what was delivered
-            rows = self._x(
-                "WITH d AS (DELETE FROM stream WHERE shop_id=%(shop)s AND seq<=%(ack)s"
-                " RETURNING seq, conversation, msg_id),"
-                " u AS (UPDATE shops SET desktop_ack=%(ack)s WHERE id=%(shop)s)"
-                " SELECT seq, conversation, msg_id FROM d UNION ALL SELECT seq, conversation,"
-                " msg_id FROM history WHERE shop_id=%(shop)s AND seq>%(old)s AND seq<=%(ack)s",
-                {"shop": shop_id, "ack": new_ack, "old": old},
-                write=True,
-                shop=shop_id,
-            ).fetchall()
-            rows.sort()
-            for _, conv, msg_id in rows:
-                if msg_id is not None and conv is not None:
-                    delivered.setdefault(conv, []).append(msg_id)
-        return new_ack, delivered
+        for _, _, conv, msg_id in rows[1:]:
+            if msg_id is not None and conv is not None:
+                delivered.setdefault(conv, []).append(msg_id)
+        return int(rows[0][1]), delivered
 
     # ---- sessions
 
@@ -923,24 +959,43 @@ class PgStore(Store):
         }
         return history_items(rows, acked, waiting)
 
+    def conversation_state(self, shop_id: str, conversation: str) -> tuple[int, int]:
+        """(widget_ack, widget_read) of a conversation: as :meth:`widget_ack` left them in
+        the open transaction (no round trip: the shop's lock is ours, nobody else can move
+        them before the COMMIT), else read."""
+        if shop_id in self._tx_shops:
+            known = self._conv_state.get((shop_id, conversation))
+            if known is not None:
+                return known
+        c = self._conv_counters(shop_id, conversation)
+        return c[1], c[2]
+
     def widget_ack(self, shop_id: str, conversation: str, seq: int, *, read: bool) -> list[str]:
-        # one round trip: move the ack (and the read mark), read the shop messages it covers
-        rows = self._x(
-            "WITH o AS (SELECT LEAST(%(seq)s, next_cseq-1) AS upto, CASE WHEN %(read)s"
-            " THEN widget_read ELSE widget_ack END AS old FROM conversations"
-            " WHERE shop_id=%(shop)s AND conversation=%(conv)s FOR UPDATE),"
+        # one round trip: move the ack (and the read mark, which moves the ack too), read the
+        # shop messages it covers and the counters as they were (kept: conversation_state)
+        row = self._x(
+            "WITH o AS (SELECT LEAST(%(seq)s, next_cseq-1) AS upto, widget_ack AS ack,"
+            " widget_read AS rd, CASE WHEN %(read)s THEN widget_read ELSE widget_ack END AS old"
+            " FROM conversations WHERE shop_id=%(shop)s AND conversation=%(conv)s FOR UPDATE),"
             " u AS (UPDATE conversations c SET widget_ack=GREATEST(c.widget_ack, o.upto),"
             " widget_read=CASE WHEN %(read)s THEN GREATEST(c.widget_read, o.upto)"
             " ELSE c.widget_read END FROM o WHERE c.shop_id=%(shop)s"
             " AND c.conversation=%(conv)s AND o.upto>o.old)"
-            " SELECT h.msg_id FROM history h, o WHERE h.shop_id=%(shop)s"
-            " AND h.conversation=%(conv)s AND h.origin='shop' AND h.cseq>o.old"
-            " AND h.cseq<=o.upto ORDER BY h.cseq",
+            " SELECT o.ack, o.rd, o.upto, o.old, ARRAY(SELECT h.msg_id FROM history h"
+            " WHERE h.shop_id=%(shop)s AND h.conversation=%(conv)s AND h.origin='shop'"
+            " AND h.cseq>o.old AND h.cseq<=o.upto ORDER BY h.cseq) FROM o",
             {"shop": shop_id, "conv": conversation, "seq": seq, "read": read},
             write=True,
             shop=shop_id,
-        ).fetchall()
-        return [str(r[0]) for r in rows]
+        ).fetchone()
+        if row is None:  # no such conversation (yet): nothing to move
+            self._conv_state[(shop_id, conversation)] = (0, 0)
+            return []
+        ack, rd, upto, old = (int(v) for v in row[:4])
+        if upto > old:
+            ack, rd = max(ack, upto), (max(rd, upto) if read else rd)
+        self._conv_state[(shop_id, conversation)] = (ack, rd)
+        return [str(i) for i in row[4]]
 
     def mark_shopper_messages(
         self,

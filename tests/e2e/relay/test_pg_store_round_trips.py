@@ -1,0 +1,168 @@
+"""The PostgreSQL store's fewer round trips (relay/store_pg.py) against a real PostgreSQL
+server: what a widget's ack, a desktop's ack and a commit's notifications do is what the
+SQLite store does (the same calls, the same answers), whatever the store saves on the way —
+the counters kept under the shop's lock, one statement for a stream ack, one notification
+for a commit's events.
+
+The PostgreSQL server is Debian's, started once for this module (tests/support/postgres.py);
+each test has a database of its own. Two PgStore objects on one database stand for two relay
+processes."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from support.postgres import PostgresServer
+from support.waiting import until
+
+from relay import protocol as p
+from relay.storage import NotFound, Store
+from relay.store_pg import MAX_PAYLOAD, PgStore
+
+
+@pytest.fixture
+def stores(
+    postgres: PostgresServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[tuple[Store, PgStore, PgStore]]:
+    """A SQLite store and two PostgreSQL stores (two processes) on one new database."""
+    monkeypatch.setenv("MINICHAT_RELAY_KEY", "zGcV7GqfM8LqEJmF2vJ8ZtX4Xj0hS0n3wE8m0p3Yq1s=")
+    url = postgres.new_database()
+    made = (Store(tmp_path / "sqlite"), PgStore(url, tmp_path / "a"), PgStore(url, tmp_path / "b"))
+    yield made
+    for store in made:
+        store.close()
+
+
+def _conversation(store: Store, replies: int) -> tuple[str, str]:
+    """A shop, a widget session with one shopper message and ``replies`` shop messages
+    (committed): (shop id, conversation)."""
+    shop_id, _ = store.add_shop("ร้านทดสอบ")
+    sid, _ = store.new_session(shop_id)
+    conv = f"widget:{sid}"
+    hello = p.Message("s1", p.Text("สวัสดีค่ะ"))
+    store.add_shopper_message(shop_id, conv, hello, p.encode_obj(hello.to_obj()))
+    for i in range(replies):
+        store.add_history(shop_id, conv, p.Origin.SHOP, p.Message(f"r{i}", p.Text("ได้ค่ะ")))
+    store.commit()
+    return shop_id, conv
+
+
+def _acks(store: Store, shop_id: str, conv: str) -> list[Any]:
+    """A widget's acks and read marks as relay/app.py's _widget_ack makes them (the state
+    read before and after each, the delivered receipt), then the desktop's stream acks; every
+    answer, in order, committed in two transactions."""
+    seen: list[Any] = []
+    for seq, read in ((2, False), (1, False), (3, True), (5, False), (9, False), (9, True)):
+        had = store.conversation_state(shop_id, conv)
+        ids = store.widget_ack(shop_id, conv, seq, read=read)
+        now = store.conversation_state(shop_id, conv)
+        made = None if read or not ids else store.mark_delivered(shop_id, conv, had[0], seq)
+        seen.append((had, ids, now, made))
+        if seq == 3:
+            store.commit()
+    seen.append(store.conversation_state(shop_id, "widget:nobody"))
+    seen.append(store.widget_ack(shop_id, "widget:nobody", 4, read=False))
+    seen.append(store.conversation_state(shop_id, "widget:nobody"))
+    for seq in (1, 1, 3, 99, 2):
+        seen.append(store.ack_stream(shop_id, seq))
+    store.commit()
+    seen.append(store.pending_count(shop_id))
+    seen.append(store.stream_after(shop_id, 0))
+    return seen
+
+
+def test_widget_and_desktop_acks_answer_as_on_sqlite(
+    stores: tuple[Store, PgStore, PgStore],
+) -> None:
+    """The same acks on both stores give the same answers: the counters a widget ack leaves,
+    the ids it covers, the delivered receipts (seq and frame) and what a stream ack delivers
+    and leaves in the stream, also for a conversation that does not exist and an ack past the
+    end."""
+    sqlite, pg, _ = stores
+    shop_s, conv_s = _conversation(sqlite, 6)
+    shop_p, conv_p = _conversation(pg, 6)
+    got_s = _acks(sqlite, shop_s, conv_s)
+    got_p = _acks(pg, shop_p, conv_p)
+    assert repr(got_p).replace(conv_p, "C") == repr(got_s).replace(conv_s, "C")
+    assert got_p[0][1] == ["r0"]  # (the script does cover messages)
+    assert got_p[-6] != got_p[-5]  # and the stream ack does move
+
+
+def test_a_stream_ack_of_an_unknown_shop_is_not_found(
+    stores: tuple[Store, PgStore, PgStore],
+) -> None:
+    _, pg, _ = stores
+    with pytest.raises(NotFound):
+        pg.ack_stream("shop_nonexistent", 3)
+    pg.commit()
+
+
+def test_the_kept_counters_are_those_another_process_committed_meanwhile(
+    stores: tuple[Store, PgStore, PgStore],
+) -> None:
+    """Process A's widget ack keeps the conversation's counters only until its COMMIT: after
+    process B moved them, A reads B's."""
+    _, a, b = stores
+    shop_id, conv = _conversation(a, 5)
+    a.widget_ack(shop_id, conv, 1, read=False)
+    assert a.conversation_state(shop_id, conv) == (1, 0)
+    a.commit()
+    b.widget_ack(shop_id, conv, 4, read=True)
+    b.commit()
+    assert a.conversation_state(shop_id, conv) == (4, 4)
+    assert a.widget_ack(shop_id, conv, 5, read=False) == ["r3"]  # (cseq 5: s1, r0…r3)
+    assert a.conversation_state(shop_id, conv) == (5, 4)
+    a.commit()
+    assert b.conversation_state(shop_id, conv) == (5, 4)
+
+
+def test_a_commits_events_reach_the_other_process_in_order_and_not_itself(
+    stores: tuple[Store, PgStore, PgStore], arun: Any
+) -> None:
+    """600 events of one commit (more than one notification holds) reach process B whole and
+    in order, each with the commit's time; process A's own listener gets none of them; a lone
+    event later arrives as before."""
+    _, a, b = stores
+    shop_id, conv = _conversation(a, 0)
+    text = "ข้อความยาว " * 20
+
+    async def go() -> None:
+        got_a: list[dict[str, Any]] = []
+        got_b: list[dict[str, Any]] = []
+        listeners = [
+            asyncio.create_task(a.listen(got_a.append)),
+            asyncio.create_task(b.listen(got_b.append)),
+        ]
+        await asyncio.sleep(0)  # both connect and LISTEN before the commit
+        await until(lambda: _listening(a) >= 2, timeout=20)
+        for n in range(600):
+            a.notify({"k": "frame", "s": shop_id, "sid": conv, "text": f"{n} {text}"})
+        a.commit()
+        await until(lambda: len(got_b) >= 600, timeout=20)
+        a.notify({"k": "stream", "s": shop_id, "seq": 7})
+        a.commit()
+        await until(lambda: len(got_b) == 601, timeout=20)
+        for task in listeners:
+            task.cancel()
+        await asyncio.gather(*listeners, return_exceptions=True)
+        assert [int(e["text"].split()[0]) for e in got_b[:600]] == list(range(600))
+        assert all(e["from"] == a.process_id and isinstance(e["at"], float) for e in got_b)
+        assert got_b[600]["k"] == "stream" and got_b[600]["seq"] == 7
+        assert got_a == []
+
+    assert 600 * len(text.encode()) > 2 * MAX_PAYLOAD  # (several notifications' worth)
+    arun(go())
+
+
+def _listening(store: PgStore) -> int:
+    """How many connections LISTEN on the relay's channel (pg_listening_channels is per
+    session: counted from pg_stat_activity's LISTEN statements)."""
+    row = store.query(
+        "SELECT count(*) FROM pg_stat_activity WHERE datname=current_database()"
+        " AND query LIKE 'LISTEN %'"
+    ).fetchone()
+    return int(row[0])
