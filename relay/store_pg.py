@@ -36,14 +36,17 @@ import hmac
 import json
 import logging
 import secrets
+import select
 import time
 import uuid
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
 import psycopg
+from psycopg import pq
 
 from relay import meta_schema
 from relay import protocol as p
@@ -225,6 +228,37 @@ def _stamped(payload: str, at: float) -> str:
     return f'{payload[:-1]},"at":{at:.6f}}}'
 
 
+@dataclass
+class _InFlight:
+    """A COMMIT sent and not yet answered (see PgStore.commit_in_background)."""
+
+    conn: psycopg.Connection[Any]
+    fd: int  # its socket, which the loop watches
+    future: asyncio.Future[None]
+    loop: asyncio.AbstractEventLoop
+    error: str | None = None  # a statement of it failed
+
+
+def _commit_on(conn: psycopg.Connection[Any], began: bool, payloads: list[str]) -> None:
+    """COMMIT the transaction open on ``conn`` (begun: ``began``) with the NOTIFY
+    ``payloads``, in one round trip (notifications are delivered only if the COMMIT is).
+    Raises StoreError after a ROLLBACK (or closing a broken connection)."""
+    try:
+        with conn.pipeline():
+            if not began:
+                conn.execute("BEGIN")
+            for payload in payloads:
+                conn.execute("SELECT pg_notify(%s, %s)", (CHANNEL, payload))
+            conn.execute("COMMIT")
+    except psycopg.Error as exc:
+        if conn.broken:
+            conn.close()
+        elif not conn.closed:
+            with contextlib.suppress(psycopg.Error):
+                conn.execute("ROLLBACK")
+        raise StoreError(f"commit failed: {exc}") from exc
+
+
 def _packed(notes: list[str], process_id: str, at: float) -> list[str]:
     """The NOTIFY payloads of one commit's events ``notes`` (JSON objects): a lone event as
     it is, several packed as few ``{"k":"batch","from":…,"e":[…],"at":…}`` payloads as fit
@@ -274,6 +308,10 @@ class PgStore(Store):
         self._sessions: set[tuple[str, str]] = set()  # widget sessions known to exist
         self._rows = 0
         self._locks: set[str] = set()  # session advisory locks held (see claim_lock)
+        self._lock_conn: psycopg.Connection[Any] | None = None  # (they live on this one)
+        self._spare: psycopg.Connection[Any] | None = None  # the next transaction's
+        self._inflight: _InFlight | None = None  # a COMMIT sent by commit_in_background
+        self._inflight_shops: set[str] = set()  # the shops whose locks it holds
         try:
             data_dir.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
@@ -283,23 +321,37 @@ class PgStore(Store):
 
     # ---- connection and transactions
 
+    def _connect(self) -> psycopg.Connection[Any]:
+        try:
+            conn = psycopg.connect(
+                self.url,
+                **self._auth,
+                autocommit=True,
+                connect_timeout=5,
+                application_name=f"minichat-relay-{self.process_id}",
+            )
+            # "nothing acknowledged is lost": COMMIT returns after the WAL is flushed
+            conn.execute("SET synchronous_commit TO on")
+        except psycopg.Error as exc:
+            raise StoreError(f"cannot reach the database {self.where}: {exc}") from exc
+        return conn
+
     def _db(self) -> psycopg.Connection[Any]:
+        """The connection of the open transaction and of reads (the spare one after a
+        COMMIT was sent in the background: see commit_in_background)."""
         if self._conn is None or self._conn.closed:
-            self._locks.clear()  # session locks went with the old connection
-            try:
-                self._conn = psycopg.connect(
-                    self.url,
-                    **self._auth,
-                    autocommit=True,
-                    connect_timeout=5,
-                    application_name=f"minichat-relay-{self.process_id}",
-                )
-                # "nothing acknowledged is lost": COMMIT returns after the WAL is flushed
-                self._conn.execute("SET synchronous_commit TO on")
-            except psycopg.Error as exc:
-                self._conn = None
-                raise StoreError(f"cannot reach the database {self.where}: {exc}") from exc
+            self._conn = None
+            spare, self._spare = self._spare, None
+            self._conn = spare if spare is not None and not spare.closed else self._connect()
         return self._conn
+
+    def _lock_db(self) -> psycopg.Connection[Any]:
+        """The connection holding this process's session locks (see claim_lock): its own,
+        never in a transaction, so that it is the same whichever one the writes use."""
+        if self._lock_conn is None or self._lock_conn.closed:
+            self._locks.clear()  # session locks went with the old connection
+            self._lock_conn = self._connect()
+        return self._lock_conn
 
     def _create_schema(self) -> None:
         try:
@@ -335,10 +387,21 @@ class PgStore(Store):
         return StoreError(f"database {self.where}: {exc}")
 
     def _x(
-        self, query: str, params: Any = (), *, write: bool = False, shop: str | None = None
+        self,
+        query: str,
+        params: Any = (),
+        *,
+        write: bool = False,
+        shop: str | None = None,
+        locking: bool = False,
     ) -> psycopg.Cursor[Any]:
         """Run one statement (in the write transaction when ``write``, after taking the lock
-        of ``shop``: see :meth:`_lock_shop`)."""
+        of ``shop``: see :meth:`_lock_shop`; ``locking``: it takes a lock itself). A write
+        to a shop whose rows the COMMIT in flight holds, or to no shop in particular, waits
+        for that COMMIT first (see commit_in_background)."""
+        if self._inflight is not None and not locking:
+            if shop in self._inflight_shops if shop is not None else write:
+                self._join()
         lock = shop is not None and shop not in self._tx_shops
         if lock and self._tx_shops:
             self._lock_shop(str(shop))  # a second shop: try, or commit first (see there)
@@ -372,7 +435,9 @@ class PgStore(Store):
         wrote first and then waits holding nothing, so no wait can close a cycle."""
         key = ("shop:" + shop_id,)
         if self._tx_shops:
-            got = self._x("SELECT pg_try_advisory_xact_lock(1, hashtext(%s))", key, write=True)
+            got = self._x(
+                "SELECT pg_try_advisory_xact_lock(1, hashtext(%s))", key, write=True, locking=True
+            )
             row = got.fetchone()
             if row is not None and row[0]:
                 self._tx_shops.add(shop_id)
@@ -382,7 +447,7 @@ class PgStore(Store):
             except StoreError as exc:  # what the transaction held is lost: say so at the commit
                 self._failed = str(exc)
                 raise
-        self._x(LOCK_SHOP, key, write=True)
+        self._x(LOCK_SHOP, key, write=True, locking=True)
         self._tx_shops.add(shop_id)
 
     def _w(self) -> Any:
@@ -416,7 +481,10 @@ class PgStore(Store):
     def dirty(self) -> bool:
         return self._in_tx or self._failed is not None or bool(self._notes)
 
-    def commit(self) -> None:
+    def _take_tx(self) -> tuple[bool, list[str]] | None:
+        """End the open transaction's bookkeeping for its COMMIT: (whether it began, the
+        NOTIFY payloads to send with it), or None when there is nothing to commit. Raises
+        StoreError (after a ROLLBACK) when a write of it failed."""
         failed, self._failed = self._failed, None
         notes, self._notes = self._notes, []
         self._tx_shops.clear()
@@ -424,30 +492,124 @@ class PgStore(Store):
         if failed is not None:
             if self._in_tx:
                 self._in_tx = False
-                with contextlib.suppress(psycopg.Error):
+                with contextlib.suppress(psycopg.Error, StoreError):
                     self._db().execute("ROLLBACK")
             raise StoreError(f"commit failed: an earlier write failed: {failed}")
         if not self._in_tx and not notes:
-            return
+            return None
         began, self._in_tx = self._in_tx, False
+        # the receivers measure their lag from here (the metrics)
+        return began, _packed(notes, self.process_id, time.time())
+
+    def commit(self) -> None:
+        self._join()
+        taken = self._take_tx()
+        if taken is None:
+            return
         try:
             db = self._db()
-            # one round trip: the notifications, delivered only if the COMMIT is
-            at = time.time()  # the receivers measure their lag from here (the metrics)
-            with db.pipeline():
-                if not began:
-                    db.execute("BEGIN")
-                for payload in _packed(notes, self.process_id, at):
-                    db.execute("SELECT pg_notify(%s, %s)", (CHANNEL, payload))
-                db.execute("COMMIT")
-        except (psycopg.Error, StoreError) as exc:
-            conn = self._conn
-            if conn is not None and conn.broken:
-                conn.close()
-            elif conn is not None and not conn.closed:
-                with contextlib.suppress(psycopg.Error):
-                    conn.execute("ROLLBACK")
+        except StoreError as exc:
             raise StoreError(f"commit failed: {exc}") from exc
+        _commit_on(db, *taken)
+
+    def commit_in_background(self) -> asyncio.Future[None]:
+        """Send the open transaction's COMMIT (and its notifications) and do not wait for it:
+        the event loop reads its answer when it arrives (no thread), and the future is done
+        then (its exception: StoreError if it failed). Meanwhile the next transaction is
+        written on the spare connection; a write to a shop the committing transaction holds,
+        a write to no shop in particular, :meth:`commit` and the next commit_in_background
+        first wait for it (see _join), so a shop's writes still commit in the order they
+        were made. At most one is in flight. Call it from the event loop."""
+        self._join()
+        shops = set(self._tx_shops)
+        taken = self._take_tx()
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future[None] = loop.create_future()
+        if taken is None:
+            future.set_result(None)
+            return future
+        try:
+            conn = self._db()
+        except StoreError as exc:
+            raise StoreError(f"commit failed: {exc}") from exc
+        began, payloads = taken
+        escape = pq.Escaping(conn.pgconn)
+        sql = b"".join(
+            [b"" if began else b"BEGIN;"]
+            + [
+                b"SELECT pg_notify('%s', %s);"
+                % (CHANNEL.encode(), escape.escape_literal(n.encode()))
+                for n in payloads
+            ]
+            + [b"COMMIT"]
+        )
+        try:
+            conn.pgconn.send_query(sql)  # (one simple query: one round trip)
+            while conn.pgconn.flush():
+                select.select([], [conn.pgconn.socket], [])
+        except psycopg.Error as exc:
+            conn.close()
+            raise StoreError(f"commit failed: {exc}") from exc
+        self._conn = None  # the next transaction takes the spare connection (see _db)
+        self._inflight = _InFlight(conn, conn.pgconn.socket, future, loop)
+        self._inflight_shops = shops
+        loop.add_reader(self._inflight.fd, self._commit_answered, False)
+        return future
+
+    def _join(self) -> None:
+        """Wait for the answer of the COMMIT in flight, if any (see _commit_answered)."""
+        if self._inflight is not None:
+            self._commit_answered(True)
+
+    def _commit_answered(self, block: bool) -> None:
+        """Read what arrived of the answer to the COMMIT in flight (``block``: wait for all
+        of it); once whole, keep its connection as the spare and settle its future."""
+        flight = self._inflight
+        if flight is None:
+            return
+        pg = flight.conn.pgconn
+        try:
+            while True:
+                pg.consume_input()
+                while not pg.is_busy():
+                    res = pg.get_result()
+                    if res is None:
+                        self._commit_done(flight, None)
+                        return
+                    if res.status == pq.ExecStatus.FATAL_ERROR and flight.error is None:
+                        flight.error = (res.error_message or b"").decode(errors="replace")
+                if not block:
+                    return
+                select.select([flight.fd], [], [])
+        except (psycopg.Error, OSError) as exc:
+            self._commit_done(flight, str(exc) or repr(exc))
+
+    def _commit_done(self, flight: _InFlight, error: str | None) -> None:
+        self._inflight = None
+        self._inflight_shops = set()
+        conn = flight.conn
+        flight.loop.remove_reader(flight.fd)
+        error = error or flight.error
+        if error is not None and not conn.closed:
+            try:
+                conn.execute("ROLLBACK")  # (after a failed statement: the transaction is open)
+            except psycopg.Error:
+                conn.close()
+        if conn.closed:
+            conn.close()  # (a lost one: frees it)
+        elif self._spare is None or self._spare.closed:
+            self._spare = conn
+        elif self._conn is None or self._conn.closed:
+            self._conn = conn
+        else:
+            conn.close()
+        if flight.future.done():
+            return
+        if error is None:
+            flight.future.set_result(None)
+        else:
+            first = error.strip().splitlines()[0] if error.strip() else error
+            flight.future.set_exception(StoreError(f"commit failed: {first}"))
 
     def forget_caches(self) -> None:
         """Forget the widget sessions known to exist (nothing else is cached here)."""
@@ -456,9 +618,10 @@ class PgStore(Store):
     def close(self) -> None:
         with contextlib.suppress(StoreError):
             self.commit()
-        if self._conn is not None:
-            self._conn.close()
-            self._conn = None
+        for conn in (self._conn, self._spare, self._lock_conn):
+            if conn is not None:
+                conn.close()
+        self._conn = self._spare = self._lock_conn = None
 
     def notify(self, event: dict[str, Any]) -> None:
         """Tell the other relay processes ``event`` when the open transaction commits (in a
@@ -568,8 +731,7 @@ class PgStore(Store):
         connection ends (a process killed with SIGKILL loses it at once)."""
         if name in self._locks:
             return True
-        row = self._x("SELECT pg_try_advisory_lock(hashtext(%s))", (name,)).fetchone()
-        if row is not None and row[0]:
+        if self._session_lock("SELECT pg_try_advisory_lock(hashtext(%s))", name):
             self._locks.add(name)
             return True
         return False
@@ -578,7 +740,18 @@ class PgStore(Store):
         if name in self._locks:
             self._locks.discard(name)
             with contextlib.suppress(StoreError):
-                self._x("SELECT pg_advisory_unlock(hashtext(%s))", (name,))
+                self._session_lock("SELECT pg_advisory_unlock(hashtext(%s))", name)
+
+    def _session_lock(self, query: str, name: str) -> bool:
+        """Take or release a session lock on the locks' own connection (see _lock_db)."""
+        db = self._lock_db()
+        try:
+            row = db.execute(query, (name,)).fetchone()
+        except psycopg.Error as exc:
+            if db.broken:
+                db.close()
+            raise StoreError(f"database {self.where}: {exc}") from exc
+        return row is not None and bool(row[0])
 
     # ---- shops
 
@@ -962,11 +1135,14 @@ class PgStore(Store):
     def conversation_state(self, shop_id: str, conversation: str) -> tuple[int, int]:
         """(widget_ack, widget_read) of a conversation: as :meth:`widget_ack` left them in
         the open transaction (no round trip: the shop's lock is ours, nobody else can move
-        them before the COMMIT), else read."""
+        them before the COMMIT), else read (after the COMMIT in flight, if it has the
+        shop's lock: relay/app.py's _widget_ack computes its receipt from them)."""
         if shop_id in self._tx_shops:
             known = self._conv_state.get((shop_id, conversation))
             if known is not None:
                 return known
+        if shop_id in self._inflight_shops:  # they may be moving in the COMMIT in flight
+            self._join()
         c = self._conv_counters(shop_id, conversation)
         return c[1], c[2]
 
