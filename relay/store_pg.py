@@ -305,6 +305,9 @@ class PgStore(Store):
         # (widget_ack, widget_read) of conversations as the open transaction left them, under
         # their shop's lock (see conversation_state)
         self._conv_state: dict[tuple[str, str], tuple[int, int]] = {}
+        # the "delivered" receipt a widget's ack made in the open transaction, by
+        # conversation: (the ack it moved from, the receipt or None; see mark_delivered)
+        self._delivering: dict[tuple[str, str], tuple[int, tuple[int, str] | None]] = {}
         self._sessions: set[tuple[str, str]] = set()  # widget sessions known to exist
         self._rows = 0
         self._locks: set[str] = set()  # session advisory locks held (see claim_lock)
@@ -376,6 +379,7 @@ class PgStore(Store):
         self._in_tx = False
         self._tx_shops.clear()
         self._conv_state.clear()
+        self._delivering.clear()
         self._notes.clear()  # what they announce is rolled back
         conn = self._conn
         if conn is not None and not conn.closed:
@@ -489,6 +493,7 @@ class PgStore(Store):
         notes, self._notes = self._notes, []
         self._tx_shops.clear()
         self._conv_state.clear()
+        self._delivering.clear()
         if failed is not None:
             if self._in_tx:
                 self._in_tx = False
@@ -945,8 +950,14 @@ class PgStore(Store):
     def mark_delivered(
         self, shop_id: str, conversation: str, after: int, up_to: int
     ) -> tuple[int, str] | None:
-        # one round trip: a seq is taken only when some message is newly covered (the rows
-        # cannot change meanwhile: the shop's lock is ours)
+        """The "delivered" receipt of the shop's messages after ``after`` up to ``up_to``
+        (None: none newly covered). After a widget's ack moved from ``after`` in the open
+        transaction, the receipt that ack's statement made (no round trip: see widget_ack);
+        else one round trip: a seq is taken only when some message is newly covered (the
+        rows cannot change meanwhile: the shop's lock is ours)."""
+        made = self._delivering.pop((shop_id, conversation), None)
+        if made is not None and made[0] == after:
+            return made[1]
         where = (
             " WHERE shop_id=%(shop)s AND conversation=%(conv)s AND origin='shop'"
             " AND cseq>%(after)s AND cseq<=%(up_to)s AND rseq IS NULL"
@@ -1147,8 +1158,17 @@ class PgStore(Store):
         return c[1], c[2]
 
     def widget_ack(self, shop_id: str, conversation: str, seq: int, *, read: bool) -> list[str]:
-        # one round trip: move the ack (and the read mark, which moves the ack too), read the
-        # shop messages it covers and the counters as they were (kept: conversation_state)
+        """Move the widget's ack (``read``: its read mark, which moves the ack too) and return
+        the shop messages it newly covers, in one round trip that also reads the counters as
+        they were (kept: conversation_state) and, for an ack, makes the "delivered" receipt
+        of the covered messages (kept: mark_delivered, which relay/app.py calls next with
+        the ack's old value; a receipt nobody asks for still reaches the desktop, read from
+        the stream)."""
+        covered = (
+            " h.shop_id=%(shop)s AND h.conversation=%(conv)s AND h.origin='shop'"
+            " AND h.cseq>o.old AND h.cseq<=o.upto"
+        )
+        unmarked = f"{covered} AND h.rseq IS NULL AND h.msg_id NOT LIKE 'relay-%%'"
         row = self._x(
             "WITH o AS (SELECT LEAST(%(seq)s, next_cseq-1) AS upto, widget_ack AS ack,"
             " widget_read AS rd, CASE WHEN %(read)s THEN widget_read ELSE widget_ack END AS old"
@@ -1156,21 +1176,33 @@ class PgStore(Store):
             " u AS (UPDATE conversations c SET widget_ack=GREATEST(c.widget_ack, o.upto),"
             " widget_read=CASE WHEN %(read)s THEN GREATEST(c.widget_read, o.upto)"
             " ELSE c.widget_read END FROM o WHERE c.shop_id=%(shop)s"
-            " AND c.conversation=%(conv)s AND o.upto>o.old)"
-            " SELECT o.ack, o.rd, o.upto, o.old, ARRAY(SELECT h.msg_id FROM history h"
-            " WHERE h.shop_id=%(shop)s AND h.conversation=%(conv)s AND h.origin='shop'"
-            " AND h.cseq>o.old AND h.cseq<=o.upto ORDER BY h.cseq) FROM o",
+            " AND c.conversation=%(conv)s AND o.upto>o.old),"
+            f" c AS (SELECT 1 FROM history h, o WHERE NOT %(read)s AND{unmarked} LIMIT 1),"
+            " s AS (UPDATE shops SET next_seq=next_seq+1 WHERE id=%(shop)s"
+            " AND EXISTS (SELECT 1 FROM c) RETURNING next_seq-1 AS seq),"
+            f" m AS (UPDATE history h SET rseq=s.seq FROM o, s WHERE{unmarked}"
+            " RETURNING h.cseq, h.msg_id)"
+            f" SELECT o.ack, o.rd, o.upto, o.old, ARRAY(SELECT h.msg_id FROM history h"
+            f" WHERE{covered} ORDER BY h.cseq), (SELECT seq FROM s),"
+            " ARRAY(SELECT msg_id FROM m ORDER BY cseq) FROM o",
             {"shop": shop_id, "conv": conversation, "seq": seq, "read": read},
             write=True,
             shop=shop_id,
         ).fetchone()
+        key = (shop_id, conversation)
         if row is None:  # no such conversation (yet): nothing to move
-            self._conv_state[(shop_id, conversation)] = (0, 0)
+            self._conv_state[key] = (0, 0)
             return []
         ack, rd, upto, old = (int(v) for v in row[:4])
+        if not read:
+            rseq = None if row[5] is None else int(row[5])
+            receipt = (
+                None if rseq is None else (rseq, delivered_receipt(rseq, conversation, row[6]))
+            )
+            self._delivering[key] = (old, receipt)
         if upto > old:
             ack, rd = max(ack, upto), (max(rd, upto) if read else rd)
-        self._conv_state[(shop_id, conversation)] = (ack, rd)
+        self._conv_state[key] = (ack, rd)
         return [str(i) for i in row[4]]
 
     def mark_shopper_messages(

@@ -53,14 +53,17 @@ def _conversation(store: Store, replies: int) -> tuple[str, str]:
 
 def _acks(store: Store, shop_id: str, conv: str) -> list[Any]:
     """A widget's acks and read marks as relay/app.py's _widget_ack makes them (the state
-    read before and after each, the delivered receipt), then the desktop's stream acks; every
-    answer, in order, committed in two transactions."""
+    read before and after each, the delivered receipt: up to the ack, or up to the new state
+    when it rode in a send), then the desktop's stream acks; every answer, in order,
+    committed in two transactions."""
     seen: list[Any] = []
-    for seq, read in ((2, False), (1, False), (3, True), (5, False), (9, False), (9, True)):
+    acks = ((2, False, False), (1, False, False), (3, True, False), (5, False, True))
+    for seq, read, riding in (*acks, (9, False, False), (9, True, False)):
         had = store.conversation_state(shop_id, conv)
         ids = store.widget_ack(shop_id, conv, seq, read=read)
         now = store.conversation_state(shop_id, conv)
-        made = None if read or not ids else store.mark_delivered(shop_id, conv, had[0], seq)
+        up_to = now[0] if riding else seq
+        made = None if read or not ids else store.mark_delivered(shop_id, conv, had[0], up_to)
         seen.append((had, ids, now, made))
         if seq == 3:
             store.commit()
@@ -90,6 +93,24 @@ def test_widget_and_desktop_acks_answer_as_on_sqlite(
     assert repr(got_p).replace(conv_p, "C") == repr(got_s).replace(conv_s, "C")
     assert got_p[0][1] == ["r0"]  # (the script does cover messages)
     assert got_p[-6] != got_p[-5]  # and the stream ack does move
+
+
+def test_a_receipt_made_by_an_ack_and_not_asked_for_reaches_the_desktop_from_the_stream(
+    stores: tuple[Store, PgStore, PgStore],
+) -> None:
+    """The "delivered" receipt a widget's ack makes is handed to the mark_delivered that
+    follows it with the ack's old value; asked for from another value, it is not handed
+    out twice (that call finds nothing new) but is in the stream for the desktop."""
+    _, pg, _ = stores
+    shop_id, conv = _conversation(pg, 4)
+    assert pg.widget_ack(shop_id, conv, 3, read=False) == ["r0", "r1"]
+    assert pg.mark_delivered(shop_id, conv, 1, 3) is None
+    pg.commit()
+    stream = pg.stream_after(shop_id, 1)
+    assert [seq for seq, _ in stream] == [2]
+    receipt = p.decode_to_desktop(stream[0][1])
+    assert isinstance(receipt, p.Receipt)
+    assert (receipt.status, receipt.ids) == (p.ReceiptStatus.DELIVERED, ("r0", "r1"))
 
 
 def test_a_stream_ack_of_an_unknown_shop_is_not_found(
