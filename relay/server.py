@@ -473,6 +473,7 @@ class Hub:
             self.store.rows_written,
             store=self.store_kind,
             store_up=up,
+            lock_wait=getattr(self.store, "lock_wait", None),  # (PostgreSQL only)
         )
 
     # ---- desktop stream

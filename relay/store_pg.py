@@ -73,7 +73,11 @@ log = logging.getLogger(__name__)
 CHANNEL = "minichat_relay"  # the one NOTIFY channel; payloads say which shop and what
 MAX_PAYLOAD = 7900  # PostgreSQL refuses NOTIFY payloads of 8000 bytes or more
 STAMP_ROOM = 32  # of those, for the sender's time added at the commit (see _stamped)
-LOCK_SHOP = "SELECT pg_advisory_xact_lock(1, hashtext(%s))"  # a shop's transaction lock
+# a shop's transaction lock, and how long it waited for it (seconds: see lock_wait)
+LOCK_SHOP = (
+    "SELECT pg_advisory_xact_lock(1, hashtext(%s)),"
+    " extract(epoch FROM clock_timestamp() - statement_timestamp())::float8"
+)
 WEBHOOK_LEASE = 30.0  # seconds a process has a claimed webhook body before another may take it
 
 _SCHEMA = """
@@ -310,6 +314,8 @@ class PgStore(Store):
         self._delivering: dict[tuple[str, str], tuple[int, tuple[int, str] | None]] = {}
         self._sessions: set[tuple[str, str]] = set()  # widget sessions known to exist
         self._rows = 0
+        self._lock_waits = 0  # shop locks taken (try or wait), and seconds waited for them
+        self._lock_waited = 0.0
         self._locks: set[str] = set()  # session advisory locks held (see claim_lock)
         self._lock_conn: psycopg.Connection[Any] | None = None  # (they live on this one)
         self._spare: psycopg.Connection[Any] | None = None  # the next transaction's
@@ -417,9 +423,10 @@ class PgStore(Store):
                 with db.pipeline():
                     if begin:
                         db.execute("BEGIN")
-                    if lock:
-                        db.execute(LOCK_SHOP, ("shop:" + str(shop),))
+                    locked = db.execute(LOCK_SHOP, ("shop:" + str(shop),)) if lock else None
                     cur = db.execute(query, params)
+                if locked is not None:
+                    self._waited(locked)
             else:
                 cur = db.execute(query, params)
         except psycopg.Error as exc:
@@ -444,6 +451,7 @@ class PgStore(Store):
             )
             row = got.fetchone()
             if row is not None and row[0]:
+                self._lock_waits += 1  # (taken at once)
                 self._tx_shops.add(shop_id)
                 return
             try:
@@ -451,8 +459,19 @@ class PgStore(Store):
             except StoreError as exc:  # what the transaction held is lost: say so at the commit
                 self._failed = str(exc)
                 raise
-        self._x(LOCK_SHOP, key, write=True, locking=True)
+        self._waited(self._x(LOCK_SHOP, key, write=True, locking=True))
         self._tx_shops.add(shop_id)
+
+    def _waited(self, locked: psycopg.Cursor[Any]) -> None:
+        row = locked.fetchone()
+        self._lock_waits += 1
+        self._lock_waited += max(0.0, float(row[1])) if row is not None else 0.0
+
+    @property
+    def lock_wait(self) -> tuple[int, float]:
+        """(shop locks this process took, seconds it waited for them in all): what the
+        processes on one database cost each other (the metrics' store_lock_wait_seconds)."""
+        return self._lock_waits, self._lock_waited
 
     def _w(self) -> Any:
         raise StoreError("a PostgreSQL store has no SQLite connection (relay/meta_store.py: run)")

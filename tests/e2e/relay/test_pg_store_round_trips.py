@@ -11,10 +11,13 @@ processes."""
 from __future__ import annotations
 
 import asyncio
+import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import psycopg
 import pytest
 from support.postgres import PostgresServer
 from support.waiting import until
@@ -111,6 +114,39 @@ def test_a_receipt_made_by_an_ack_and_not_asked_for_reaches_the_desktop_from_the
     receipt = p.decode_to_desktop(stream[0][1])
     assert isinstance(receipt, p.Receipt)
     assert (receipt.status, receipt.ids) == (p.ReceiptStatus.DELIVERED, ("r0", "r1"))
+
+
+def test_a_process_waiting_for_a_shop_another_holds_counts_the_wait(
+    stores: tuple[Store, PgStore, PgStore],
+) -> None:
+    """B's write to a shop whose lock A's open transaction holds waits until A commits: B
+    counts one lock taken and the seconds it waited (more than none)."""
+    _, a, b = stores
+    shop_id, _ = _conversation(a, 0)
+    a.set_presence(shop_id, p.Presence.AWAY)  # A holds the shop's lock until its COMMIT
+    before = b.lock_wait
+    writer = threading.Thread(target=b.set_presence, args=(shop_id, p.Presence.ONLINE))
+    writer.start()
+    deadline = time.monotonic() + 20
+    while not _waiting_for_lock(a):
+        assert time.monotonic() < deadline, "B never waited for the shop's lock"
+        time.sleep(0.01)
+    a.commit()
+    writer.join(20)
+    b.commit()
+    assert b.lock_wait[0] == before[0] + 1
+    assert b.lock_wait[1] > before[1]
+    assert b.shop(shop_id).presence is p.Presence.ONLINE
+
+
+def _waiting_for_lock(store: PgStore) -> bool:
+    """Whether a session waits for an advisory lock now (another connection than the open
+    transaction's: run on a new one)."""
+    with psycopg.connect(store.url, autocommit=True) as conn:
+        row = conn.execute(
+            "SELECT count(*) FROM pg_locks WHERE locktype='advisory' AND NOT granted"
+        ).fetchone()
+    return row is not None and int(row[0]) > 0
 
 
 def test_a_stream_ack_of_an_unknown_shop_is_not_found(
