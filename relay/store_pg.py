@@ -309,9 +309,11 @@ class PgStore(Store):
         # (widget_ack, widget_read) of conversations as the open transaction left them, under
         # their shop's lock (see conversation_state)
         self._conv_state: dict[tuple[str, str], tuple[int, int]] = {}
+        # ... and as this process last saw them (another may have moved them since)
+        self._conv_known: dict[tuple[str, str], tuple[int, int]] = {}
         # the "delivered" receipt a widget's ack made in the open transaction, by
-        # conversation: (the ack it moved from, the receipt or None; see mark_delivered)
-        self._delivering: dict[tuple[str, str], tuple[int, tuple[int, str] | None]] = {}
+        # conversation: (the ack it moved from and to, the receipt or None; mark_delivered)
+        self._delivering: dict[tuple[str, str], tuple[int, int, tuple[int, str] | None]] = {}
         self._sessions: set[tuple[str, str]] = set()  # widget sessions known to exist
         self._rows = 0
         self._lock_waits = 0  # shop locks taken (try or wait), and seconds waited for them
@@ -385,6 +387,7 @@ class PgStore(Store):
         self._in_tx = False
         self._tx_shops.clear()
         self._conv_state.clear()
+        self._conv_known.clear()  # (what the rolled back transaction moved)
         self._delivering.clear()
         self._notes.clear()  # what they announce is rolled back
         conn = self._conn
@@ -531,10 +534,14 @@ class PgStore(Store):
         if taken is None:
             return
         try:
-            db = self._db()
-        except StoreError as exc:
-            raise StoreError(f"commit failed: {exc}") from exc
-        _commit_on(db, *taken)
+            try:
+                db = self._db()
+            except StoreError as exc:
+                raise StoreError(f"commit failed: {exc}") from exc
+            _commit_on(db, *taken)
+        except StoreError:
+            self._conv_known.clear()  # (what the lost transaction moved)
+            raise
 
     def commit_in_background(self) -> asyncio.Future[None]:
         """Send the open transaction's COMMIT (and its notifications) and do not wait for it:
@@ -614,6 +621,8 @@ class PgStore(Store):
         conn = flight.conn
         flight.loop.remove_reader(flight.fd)
         error = error or flight.error
+        if error is not None:
+            self._conv_known.clear()  # (what the lost transaction moved)
         if error is not None and not conn.closed:
             try:
                 conn.execute("ROLLBACK")  # (after a failed statement: the transaction is open)
@@ -970,13 +979,13 @@ class PgStore(Store):
         self, shop_id: str, conversation: str, after: int, up_to: int
     ) -> tuple[int, str] | None:
         """The "delivered" receipt of the shop's messages after ``after`` up to ``up_to``
-        (None: none newly covered). After a widget's ack moved from ``after`` in the open
-        transaction, the receipt that ack's statement made (no round trip: see widget_ack);
+        (None: none newly covered). After a widget's ack in the open transaction moved over
+        that span, the receipt that ack's statement made (no round trip: see widget_ack);
         else one round trip: a seq is taken only when some message is newly covered (the
         rows cannot change meanwhile: the shop's lock is ours)."""
         made = self._delivering.pop((shop_id, conversation), None)
-        if made is not None and made[0] == after:
-            return made[1]
+        if made is not None and after <= made[0] and up_to >= made[1]:
+            return made[2]  # (an ``after`` below the ack's old value: those were covered)
         where = (
             " WHERE shop_id=%(shop)s AND conversation=%(conv)s AND origin='shop'"
             " AND cseq>%(after)s AND cseq<=%(up_to)s AND rseq IS NULL"
@@ -1164,17 +1173,28 @@ class PgStore(Store):
 
     def conversation_state(self, shop_id: str, conversation: str) -> tuple[int, int]:
         """(widget_ack, widget_read) of a conversation: as :meth:`widget_ack` left them in
-        the open transaction (no round trip: the shop's lock is ours, nobody else can move
-        them before the COMMIT), else read (after the COMMIT in flight, if it has the
-        shop's lock: relay/app.py's _widget_ack computes its receipt from them)."""
+        the open transaction (exact: the shop's lock is ours, nobody else can move them
+        before the COMMIT); else as this process last saw them, read once. Those may be
+        behind (another process moved them since): relay/app.py's _widget_ack reads them
+        before its ack only to say where the ack's receipt starts, and mark_delivered hands
+        over the receipt the ack made whatever lower value it is given (what lies below the
+        ack's real old value was covered before; no round trip, no wrong receipt)."""
+        key = (shop_id, conversation)
         if shop_id in self._tx_shops:
-            known = self._conv_state.get((shop_id, conversation))
-            if known is not None:
-                return known
-        if shop_id in self._inflight_shops:  # they may be moving in the COMMIT in flight
-            self._join()
-        c = self._conv_counters(shop_id, conversation)
-        return c[1], c[2]
+            exact = self._conv_state.get(key)
+            if exact is not None:
+                return exact
+        seen = self._conv_known.get(key)
+        if seen is None:
+            c = self._conv_counters(shop_id, conversation)
+            seen = self._remember(key, (c[1], c[2]))
+        return seen
+
+    def _remember(self, key: tuple[str, str], counters: tuple[int, int]) -> tuple[int, int]:
+        if len(self._conv_known) > 100_000:
+            self._conv_known.clear()
+        self._conv_known[key] = counters
+        return counters
 
     def widget_ack(self, shop_id: str, conversation: str, seq: int, *, read: bool) -> list[str]:
         """Move the widget's ack (``read``: its read mark, which moves the ack too) and return
@@ -1218,10 +1238,10 @@ class PgStore(Store):
             receipt = (
                 None if rseq is None else (rseq, delivered_receipt(rseq, conversation, row[6]))
             )
-            self._delivering[key] = (old, receipt)
+            self._delivering[key] = (old, upto, receipt)
         if upto > old:
             ack, rd = max(ack, upto), (max(rd, upto) if read else rd)
-        self._conv_state[key] = (ack, rd)
+        self._conv_state[key] = self._remember(key, (ack, rd))
         return [str(i) for i in row[4]]
 
     def mark_shopper_messages(

@@ -158,23 +158,34 @@ def test_a_stream_ack_of_an_unknown_shop_is_not_found(
     pg.commit()
 
 
-def test_the_kept_counters_are_those_another_process_committed_meanwhile(
+def test_counters_another_process_moved_meanwhile_make_no_wrong_receipt(
     stores: tuple[Store, PgStore, PgStore],
 ) -> None:
-    """Process A's widget ack keeps the conversation's counters only until its COMMIT: after
-    process B moved them, A reads B's."""
+    """Process A keeps a conversation's counters as it last saw them; process B then acks
+    further. A's next ack, made from A's older view as relay/app.py makes it, covers only
+    what is new since B's and its receipt holds just that; within A's transaction the
+    counters are exact again."""
     _, a, b = stores
-    shop_id, conv = _conversation(a, 5)
-    a.widget_ack(shop_id, conv, 1, read=False)
-    assert a.conversation_state(shop_id, conv) == (1, 0)
+    shop_id, conv = _conversation(a, 5)  # cseq 1: the shopper's s1; 2..6: r0..r4
+    assert a.widget_ack(shop_id, conv, 2, read=False) == ["r0"]
+    assert a.mark_delivered(shop_id, conv, 0, 2) is not None
     a.commit()
-    b.widget_ack(shop_id, conv, 4, read=True)
+    assert a.conversation_state(shop_id, conv) == (2, 0)
+    assert b.widget_ack(shop_id, conv, 4, read=False) == ["r1", "r2"]
+    assert b.mark_delivered(shop_id, conv, 2, 4) is not None
     b.commit()
-    assert a.conversation_state(shop_id, conv) == (4, 4)
-    assert a.widget_ack(shop_id, conv, 5, read=False) == ["r3"]  # (cseq 5: s1, r0…r3)
-    assert a.conversation_state(shop_id, conv) == (5, 4)
+    had = a.conversation_state(shop_id, conv)[0]
+    assert had == 2  # (A's view: behind)
+    assert a.widget_ack(shop_id, conv, 5, read=False) == ["r3"]
+    made = a.mark_delivered(shop_id, conv, had, 5)
+    assert made is not None
+    receipt = p.decode_to_desktop(made[1])
+    assert isinstance(receipt, p.Receipt) and receipt.ids == ("r3",)
+    assert a.conversation_state(shop_id, conv) == (5, 0)
     a.commit()
-    assert b.conversation_state(shop_id, conv) == (5, 4)
+    assert b.widget_ack(shop_id, conv, 6, read=True) == ["r0", "r1", "r2", "r3", "r4"]
+    b.commit()
+    assert [seq for seq, _ in b.stream_after(shop_id, 1)] == [2, 3, 4]  # three receipts
 
 
 def test_a_commits_events_reach_the_other_process_in_order_and_not_itself(
