@@ -645,8 +645,10 @@ class PgStore(Store):
             flight.future.set_exception(StoreError(f"commit failed: {first}"))
 
     def forget_caches(self) -> None:
-        """Forget the widget sessions known to exist (nothing else is cached here)."""
+        """Forget the widget sessions known to exist and the conversations' ack counters as
+        last seen (see conversation_state)."""
         self._sessions.clear()
+        self._conv_known.clear()
 
     def close(self) -> None:
         with contextlib.suppress(StoreError):
