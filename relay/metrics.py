@@ -33,6 +33,7 @@ from prometheus_client.core import (
     GaugeMetricFamily,
     HistogramMetricFamily,
     Metric,
+    SummaryMetricFamily,
 )
 from prometheus_client.registry import Collector
 
@@ -89,6 +90,8 @@ class LiveFigures:
     rows_written: int = 0  # store rows inserted, updated or deleted by this process
     store: str = "sqlite"  # or "postgresql": the ``store`` label
     store_up: bool = True  # the store answered a query at this scrape
+    # PostgreSQL: shop transaction locks taken, seconds waited for them (None on SQLite)
+    lock_wait: tuple[int, float] | None = None
 
 
 def line_result(status: int | None) -> str:
@@ -154,6 +157,14 @@ class _Live(Collector):
         )
         rows.add_metric([live.store], live.rows_written)
         yield rows
+        if live.lock_wait is not None:
+            yield SummaryMetricFamily(
+                f"{PREFIX}_store_lock_wait_seconds",
+                "Time this process waited for shops' transaction locks on the shared store "
+                "(count: locks taken): how much the relay processes hold each other up",
+                count_value=live.lock_wait[0],
+                sum_value=live.lock_wait[1],
+            )
         if live.store == "sqlite":  # the older name of the same figure (bench/relay reads it)
             yield CounterMetricFamily(
                 f"{PREFIX}_sqlite_rows_written",

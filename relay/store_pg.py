@@ -36,14 +36,17 @@ import hmac
 import json
 import logging
 import secrets
+import select
 import time
 import uuid
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
 import psycopg
+from psycopg import pq
 
 from relay import meta_schema
 from relay import protocol as p
@@ -70,7 +73,11 @@ log = logging.getLogger(__name__)
 CHANNEL = "minichat_relay"  # the one NOTIFY channel; payloads say which shop and what
 MAX_PAYLOAD = 7900  # PostgreSQL refuses NOTIFY payloads of 8000 bytes or more
 STAMP_ROOM = 32  # of those, for the sender's time added at the commit (see _stamped)
-LOCK_SHOP = "SELECT pg_advisory_xact_lock(1, hashtext(%s))"  # a shop's transaction lock
+# a shop's transaction lock, and how long it waited for it (seconds: see lock_wait)
+LOCK_SHOP = (
+    "SELECT pg_advisory_xact_lock(1, hashtext(%s)),"
+    " extract(epoch FROM clock_timestamp() - statement_timestamp())::float8"
+)
 WEBHOOK_LEASE = 30.0  # seconds a process has a claimed webhook body before another may take it
 
 _SCHEMA = """
@@ -225,6 +232,60 @@ def _stamped(payload: str, at: float) -> str:
     return f'{payload[:-1]},"at":{at:.6f}}}'
 
 
+@dataclass
+class _InFlight:
+    """A COMMIT sent and not yet answered (see PgStore.commit_in_background)."""
+
+    conn: psycopg.Connection[Any]
+    fd: int  # its socket, which the loop watches
+    future: asyncio.Future[None]
+    loop: asyncio.AbstractEventLoop
+    error: str | None = None  # a statement of it failed
+
+
+def _commit_on(conn: psycopg.Connection[Any], began: bool, payloads: list[str]) -> None:
+    """COMMIT the transaction open on ``conn`` (begun: ``began``) with the NOTIFY
+    ``payloads``, in one round trip (notifications are delivered only if the COMMIT is).
+    Raises StoreError after a ROLLBACK (or closing a broken connection)."""
+    try:
+        with conn.pipeline():
+            if not began:
+                conn.execute("BEGIN")
+            for payload in payloads:
+                conn.execute("SELECT pg_notify(%s, %s)", (CHANNEL, payload))
+            conn.execute("COMMIT")
+    except psycopg.Error as exc:
+        if conn.broken:
+            conn.close()
+        elif not conn.closed:
+            with contextlib.suppress(psycopg.Error):
+                conn.execute("ROLLBACK")
+        raise StoreError(f"commit failed: {exc}") from exc
+
+
+def _packed(notes: list[str], process_id: str, at: float) -> list[str]:
+    """The NOTIFY payloads of one commit's events ``notes`` (JSON objects): a lone event as
+    it is, several packed as few ``{"k":"batch","from":…,"e":[…],"at":…}`` payloads as fit
+    (one statement and one notification per commit, not one per event: a busy commit carries
+    hundreds; a receiver unpacks them in order, see :meth:`PgStore._dispatch`)."""
+    if len(notes) == 1:
+        return [_stamped(notes[0], at)]
+    head = f'{{"k":"batch","from":"{process_id}","e":['
+    room = MAX_PAYLOAD - STAMP_ROOM - len(head) - 2
+    payloads: list[str] = []
+    chunk: list[str] = []
+    size = 0
+    for note in notes:
+        if chunk and size + len(note.encode()) + 1 > room:
+            payloads.append(_stamped(head + ",".join(chunk) + "]}", at))
+            chunk, size = [], 0
+        chunk.append(note)
+        size += len(note.encode()) + 1
+    if chunk:
+        payloads.append(_stamped(head + ",".join(chunk) + "]}", at))
+    return payloads
+
+
 class PgStore(Store):
     """All durable state of a relay, on a PostgreSQL database several relay processes share.
     Not thread-safe: one owner thread (the event loop, or the CLI)."""
@@ -239,14 +300,29 @@ class PgStore(Store):
         self.where = describe_url(url)
         self.data_dir = data_dir
         self.process_id = uuid.uuid4().hex[:12]  # tells our own notifications from others'
+        self._own_tag = f'"from":"{self.process_id}"'
         self._conn: psycopg.Connection[Any] | None = None
         self._in_tx = False
         self._failed: str | None = None  # a write failed: the next commit must fail too
         self._tx_shops: set[str] = set()  # shops locked by the open transaction
         self._notes: list[str] = []  # NOTIFY payloads for the next commit
+        # (widget_ack, widget_read) of conversations as the open transaction left them, under
+        # their shop's lock (see conversation_state)
+        self._conv_state: dict[tuple[str, str], tuple[int, int]] = {}
+        # ... and as this process last saw them (another may have moved them since)
+        self._conv_known: dict[tuple[str, str], tuple[int, int]] = {}
+        # the "delivered" receipt a widget's ack made in the open transaction, by
+        # conversation: (the ack it moved from and to, the receipt or None; mark_delivered)
+        self._delivering: dict[tuple[str, str], tuple[int, int, tuple[int, str] | None]] = {}
         self._sessions: set[tuple[str, str]] = set()  # widget sessions known to exist
         self._rows = 0
+        self._lock_waits = 0  # shop locks taken (try or wait), and seconds waited for them
+        self._lock_waited = 0.0
         self._locks: set[str] = set()  # session advisory locks held (see claim_lock)
+        self._lock_conn: psycopg.Connection[Any] | None = None  # (they live on this one)
+        self._spare: psycopg.Connection[Any] | None = None  # the next transaction's
+        self._inflight: _InFlight | None = None  # a COMMIT sent by commit_in_background
+        self._inflight_shops: set[str] = set()  # the shops whose locks it holds
         try:
             data_dir.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
@@ -256,23 +332,37 @@ class PgStore(Store):
 
     # ---- connection and transactions
 
+    def _connect(self) -> psycopg.Connection[Any]:
+        try:
+            conn = psycopg.connect(
+                self.url,
+                **self._auth,
+                autocommit=True,
+                connect_timeout=5,
+                application_name=f"minichat-relay-{self.process_id}",
+            )
+            # "nothing acknowledged is lost": COMMIT returns after the WAL is flushed
+            conn.execute("SET synchronous_commit TO on")
+        except psycopg.Error as exc:
+            raise StoreError(f"cannot reach the database {self.where}: {exc}") from exc
+        return conn
+
     def _db(self) -> psycopg.Connection[Any]:
+        """The connection of the open transaction and of reads (the spare one after a
+        COMMIT was sent in the background: see commit_in_background)."""
         if self._conn is None or self._conn.closed:
-            self._locks.clear()  # session locks went with the old connection
-            try:
-                self._conn = psycopg.connect(
-                    self.url,
-                    **self._auth,
-                    autocommit=True,
-                    connect_timeout=5,
-                    application_name=f"minichat-relay-{self.process_id}",
-                )
-                # "nothing acknowledged is lost": COMMIT returns after the WAL is flushed
-                self._conn.execute("SET synchronous_commit TO on")
-            except psycopg.Error as exc:
-                self._conn = None
-                raise StoreError(f"cannot reach the database {self.where}: {exc}") from exc
+            self._conn = None
+            spare, self._spare = self._spare, None
+            self._conn = spare if spare is not None and not spare.closed else self._connect()
         return self._conn
+
+    def _lock_db(self) -> psycopg.Connection[Any]:
+        """The connection holding this process's session locks (see claim_lock): its own,
+        never in a transaction, so that it is the same whichever one the writes use."""
+        if self._lock_conn is None or self._lock_conn.closed:
+            self._locks.clear()  # session locks went with the old connection
+            self._lock_conn = self._connect()
+        return self._lock_conn
 
     def _create_schema(self) -> None:
         try:
@@ -296,6 +386,9 @@ class PgStore(Store):
             self._failed = str(exc).strip().splitlines()[0] if str(exc).strip() else repr(exc)
         self._in_tx = False
         self._tx_shops.clear()
+        self._conv_state.clear()
+        self._conv_known.clear()  # (what the rolled back transaction moved)
+        self._delivering.clear()
         self._notes.clear()  # what they announce is rolled back
         conn = self._conn
         if conn is not None and not conn.closed:
@@ -307,10 +400,21 @@ class PgStore(Store):
         return StoreError(f"database {self.where}: {exc}")
 
     def _x(
-        self, query: str, params: Any = (), *, write: bool = False, shop: str | None = None
+        self,
+        query: str,
+        params: Any = (),
+        *,
+        write: bool = False,
+        shop: str | None = None,
+        locking: bool = False,
     ) -> psycopg.Cursor[Any]:
         """Run one statement (in the write transaction when ``write``, after taking the lock
-        of ``shop``: see :meth:`_lock_shop`)."""
+        of ``shop``: see :meth:`_lock_shop`; ``locking``: it takes a lock itself). A write
+        to a shop whose rows the COMMIT in flight holds, or to no shop in particular, waits
+        for that COMMIT first (see commit_in_background)."""
+        if self._inflight is not None and not locking:
+            if shop in self._inflight_shops if shop is not None else write:
+                self._join()
         lock = shop is not None and shop not in self._tx_shops
         if lock and self._tx_shops:
             self._lock_shop(str(shop))  # a second shop: try, or commit first (see there)
@@ -322,9 +426,10 @@ class PgStore(Store):
                 with db.pipeline():
                     if begin:
                         db.execute("BEGIN")
-                    if lock:
-                        db.execute(LOCK_SHOP, ("shop:" + str(shop),))
+                    locked = db.execute(LOCK_SHOP, ("shop:" + str(shop),)) if lock else None
                     cur = db.execute(query, params)
+                if locked is not None:
+                    self._waited(locked)
             else:
                 cur = db.execute(query, params)
         except psycopg.Error as exc:
@@ -344,9 +449,12 @@ class PgStore(Store):
         wrote first and then waits holding nothing, so no wait can close a cycle."""
         key = ("shop:" + shop_id,)
         if self._tx_shops:
-            got = self._x("SELECT pg_try_advisory_xact_lock(1, hashtext(%s))", key, write=True)
+            got = self._x(
+                "SELECT pg_try_advisory_xact_lock(1, hashtext(%s))", key, write=True, locking=True
+            )
             row = got.fetchone()
             if row is not None and row[0]:
+                self._lock_waits += 1  # (taken at once)
                 self._tx_shops.add(shop_id)
                 return
             try:
@@ -354,8 +462,19 @@ class PgStore(Store):
             except StoreError as exc:  # what the transaction held is lost: say so at the commit
                 self._failed = str(exc)
                 raise
-        self._x(LOCK_SHOP, key, write=True)
+        self._waited(self._x(LOCK_SHOP, key, write=True, locking=True))
         self._tx_shops.add(shop_id)
+
+    def _waited(self, locked: psycopg.Cursor[Any]) -> None:
+        row = locked.fetchone()
+        self._lock_waits += 1
+        self._lock_waited += max(0.0, float(row[1])) if row is not None else 0.0
+
+    @property
+    def lock_wait(self) -> tuple[int, float]:
+        """(shop locks this process took, seconds it waited for them in all): what the
+        processes on one database cost each other (the metrics' store_lock_wait_seconds)."""
+        return self._lock_waits, self._lock_waited
 
     def _w(self) -> Any:
         raise StoreError("a PostgreSQL store has no SQLite connection (relay/meta_store.py: run)")
@@ -388,48 +507,156 @@ class PgStore(Store):
     def dirty(self) -> bool:
         return self._in_tx or self._failed is not None or bool(self._notes)
 
-    def commit(self) -> None:
+    def _take_tx(self) -> tuple[bool, list[str]] | None:
+        """End the open transaction's bookkeeping for its COMMIT: (whether it began, the
+        NOTIFY payloads to send with it), or None when there is nothing to commit. Raises
+        StoreError (after a ROLLBACK) when a write of it failed."""
         failed, self._failed = self._failed, None
         notes, self._notes = self._notes, []
         self._tx_shops.clear()
+        self._conv_state.clear()
+        self._delivering.clear()
         if failed is not None:
             if self._in_tx:
                 self._in_tx = False
-                with contextlib.suppress(psycopg.Error):
+                with contextlib.suppress(psycopg.Error, StoreError):
                     self._db().execute("ROLLBACK")
             raise StoreError(f"commit failed: an earlier write failed: {failed}")
         if not self._in_tx and not notes:
-            return
+            return None
         began, self._in_tx = self._in_tx, False
+        # the receivers measure their lag from here (the metrics)
+        return began, _packed(notes, self.process_id, time.time())
+
+    def commit(self) -> None:
+        self._join()
+        taken = self._take_tx()
+        if taken is None:
+            return
         try:
-            db = self._db()
-            # one round trip: the notifications, delivered only if the COMMIT is
-            at = time.time()  # the receivers measure their lag from here (the metrics)
-            with db.pipeline():
-                if not began:
-                    db.execute("BEGIN")
-                for note in notes:
-                    db.execute("SELECT pg_notify(%s, %s)", (CHANNEL, _stamped(note, at)))
-                db.execute("COMMIT")
-        except (psycopg.Error, StoreError) as exc:
-            conn = self._conn
-            if conn is not None and conn.broken:
-                conn.close()
-            elif conn is not None and not conn.closed:
-                with contextlib.suppress(psycopg.Error):
-                    conn.execute("ROLLBACK")
+            try:
+                db = self._db()
+            except StoreError as exc:
+                raise StoreError(f"commit failed: {exc}") from exc
+            _commit_on(db, *taken)
+        except StoreError:
+            self._conv_known.clear()  # (what the lost transaction moved)
+            raise
+
+    def commit_in_background(self) -> asyncio.Future[None]:
+        """Send the open transaction's COMMIT (and its notifications) and do not wait for it:
+        the event loop reads its answer when it arrives (no thread), and the future is done
+        then (its exception: StoreError if it failed). Meanwhile the next transaction is
+        written on the spare connection; a write to a shop the committing transaction holds,
+        a write to no shop in particular, :meth:`commit` and the next commit_in_background
+        first wait for it (see _join), so a shop's writes still commit in the order they
+        were made. At most one is in flight. Call it from the event loop."""
+        self._join()
+        shops = set(self._tx_shops)
+        taken = self._take_tx()
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future[None] = loop.create_future()
+        if taken is None:
+            future.set_result(None)
+            return future
+        try:
+            conn = self._db()
+        except StoreError as exc:
             raise StoreError(f"commit failed: {exc}") from exc
+        began, payloads = taken
+        escape = pq.Escaping(conn.pgconn)
+        sql = b"".join(
+            [b"" if began else b"BEGIN;"]
+            + [
+                b"SELECT pg_notify('%s', %s);"
+                % (CHANNEL.encode(), escape.escape_literal(n.encode()))
+                for n in payloads
+            ]
+            + [b"COMMIT"]
+        )
+        try:
+            conn.pgconn.send_query(sql)  # (one simple query: one round trip)
+            while conn.pgconn.flush():
+                select.select([], [conn.pgconn.socket], [])
+        except psycopg.Error as exc:
+            conn.close()
+            raise StoreError(f"commit failed: {exc}") from exc
+        self._conn = None  # the next transaction takes the spare connection (see _db)
+        self._inflight = _InFlight(conn, conn.pgconn.socket, future, loop)
+        self._inflight_shops = shops
+        loop.add_reader(self._inflight.fd, self._commit_answered, False)
+        return future
+
+    def _join(self) -> None:
+        """Wait for the answer of the COMMIT in flight, if any (see _commit_answered)."""
+        if self._inflight is not None:
+            self._commit_answered(True)
+
+    def _commit_answered(self, block: bool) -> None:
+        """Read what arrived of the answer to the COMMIT in flight (``block``: wait for all
+        of it); once whole, keep its connection as the spare and settle its future."""
+        flight = self._inflight
+        if flight is None:
+            return
+        pg = flight.conn.pgconn
+        try:
+            while True:
+                pg.consume_input()
+                while not pg.is_busy():
+                    res = pg.get_result()
+                    if res is None:
+                        self._commit_done(flight, None)
+                        return
+                    if res.status == pq.ExecStatus.FATAL_ERROR and flight.error is None:
+                        flight.error = (res.error_message or b"").decode(errors="replace")
+                if not block:
+                    return
+                select.select([flight.fd], [], [])
+        except (psycopg.Error, OSError) as exc:
+            self._commit_done(flight, str(exc) or repr(exc))
+
+    def _commit_done(self, flight: _InFlight, error: str | None) -> None:
+        self._inflight = None
+        self._inflight_shops = set()
+        conn = flight.conn
+        flight.loop.remove_reader(flight.fd)
+        error = error or flight.error
+        if error is not None:
+            self._conv_known.clear()  # (what the lost transaction moved)
+        if error is not None and not conn.closed:
+            try:
+                conn.execute("ROLLBACK")  # (after a failed statement: the transaction is open)
+            except psycopg.Error:
+                conn.close()
+        if conn.closed:
+            conn.close()  # (a lost one: frees it)
+        elif self._spare is None or self._spare.closed:
+            self._spare = conn
+        elif self._conn is None or self._conn.closed:
+            self._conn = conn
+        else:
+            conn.close()
+        if flight.future.done():
+            return
+        if error is None:
+            flight.future.set_result(None)
+        else:
+            first = error.strip().splitlines()[0] if error.strip() else error
+            flight.future.set_exception(StoreError(f"commit failed: {first}"))
 
     def forget_caches(self) -> None:
-        """Forget the widget sessions known to exist (nothing else is cached here)."""
+        """Forget the widget sessions known to exist and the conversations' ack counters as
+        last seen (see conversation_state)."""
         self._sessions.clear()
+        self._conv_known.clear()
 
     def close(self) -> None:
         with contextlib.suppress(StoreError):
             self.commit()
-        if self._conn is not None:
-            self._conn.close()
-            self._conn = None
+        for conn in (self._conn, self._spare, self._lock_conn):
+            if conn is not None:
+                conn.close()
+        self._conn = self._spare = self._lock_conn = None
 
     def notify(self, event: dict[str, Any]) -> None:
         """Tell the other relay processes ``event`` when the open transaction commits (in a
@@ -474,17 +701,26 @@ class PgStore(Store):
                 await asyncio.sleep(backoff)
 
     def _dispatch(self, payload: str, on_event: Callable[[dict[str, Any]], None]) -> None:
+        if self._own_tag in payload:  # ours, sent back to our own listener: not parsed
+            return  # (the tag cannot occur inside a JSON string: its quotes would be escaped)
         try:
             event = json.loads(payload)
         except ValueError:
             log.warning("unreadable notification on %s", CHANNEL)
             return
-        if not isinstance(event, dict) or event.get("from") == self.process_id:
+        if not isinstance(event, dict):
             return
-        try:
-            on_event(event)
-        except Exception:
-            log.exception("handling the notification %s failed", event.get("k"))
+        if event.get("k") == "batch":  # several events of one commit (see _packed)
+            events = [e for e in event.get("e") or () if isinstance(e, dict)]
+            for e in events:
+                e["at"] = event.get("at")
+        else:
+            events = [event]
+        for e in events:
+            try:
+                on_event(e)
+            except Exception:
+                log.exception("handling the notification %s failed", e.get("k"))
 
     def set_desktop(self, shop_id: str, presence: p.Presence | None) -> None:
         """The shop's desktop is connected here with ``presence`` (None: it left here)."""
@@ -530,8 +766,7 @@ class PgStore(Store):
         connection ends (a process killed with SIGKILL loses it at once)."""
         if name in self._locks:
             return True
-        row = self._x("SELECT pg_try_advisory_lock(hashtext(%s))", (name,)).fetchone()
-        if row is not None and row[0]:
+        if self._session_lock("SELECT pg_try_advisory_lock(hashtext(%s))", name):
             self._locks.add(name)
             return True
         return False
@@ -540,7 +775,18 @@ class PgStore(Store):
         if name in self._locks:
             self._locks.discard(name)
             with contextlib.suppress(StoreError):
-                self._x("SELECT pg_advisory_unlock(hashtext(%s))", (name,))
+                self._session_lock("SELECT pg_advisory_unlock(hashtext(%s))", name)
+
+    def _session_lock(self, query: str, name: str) -> bool:
+        """Take or release a session lock on the locks' own connection (see _lock_db)."""
+        db = self._lock_db()
+        try:
+            row = db.execute(query, (name,)).fetchone()
+        except psycopg.Error as exc:
+            if db.broken:
+                db.close()
+            raise StoreError(f"database {self.where}: {exc}") from exc
+        return row is not None and bool(row[0])
 
     # ---- shops
 
@@ -734,8 +980,14 @@ class PgStore(Store):
     def mark_delivered(
         self, shop_id: str, conversation: str, after: int, up_to: int
     ) -> tuple[int, str] | None:
-        # one round trip: a seq is taken only when some message is newly covered (the rows
-        # cannot change meanwhile: the shop's lock is ours)
+        """The "delivered" receipt of the shop's messages after ``after`` up to ``up_to``
+        (None: none newly covered). After a widget's ack in the open transaction moved over
+        that span, the receipt that ack's statement made (no round trip: see widget_ack);
+        else one round trip: a seq is taken only when some message is newly covered (the
+        rows cannot change meanwhile: the shop's lock is ours)."""
+        made = self._delivering.pop((shop_id, conversation), None)
+        if made is not None and after <= made[0] and up_to >= made[1]:
+            return made[2]  # (an ``after`` below the ack's old value: those were covered)
         where = (
             " WHERE shop_id=%(shop)s AND conversation=%(conv)s AND origin='shop'"
             " AND cseq>%(after)s AND cseq<=%(up_to)s AND rseq IS NULL"
@@ -780,33 +1032,31 @@ class PgStore(Store):
         return (*self.add_shopper_message(shop_id, conversation, message, message_json), made)
 
     def ack_stream(self, shop_id: str, seq: int) -> tuple[int, dict[str, list[str]]]:
-        row = self._x(
-            "SELECT next_seq, desktop_ack FROM shops WHERE id=%s FOR UPDATE",
-            (shop_id,),
+        # one round trip: lock the shop's row, move its ack, forget the stream rows it covers
+        # and read what was delivered (the first row: the ack as it now is)
+        rows = self._x(
+            "WITH o AS (SELECT desktop_ack AS old, GREATEST(desktop_ack, LEAST(%(seq)s,"
+            " next_seq-1)) AS ack FROM shops WHERE id=%(shop)s FOR UPDATE),"
+            " d AS (DELETE FROM stream s USING o WHERE s.shop_id=%(shop)s AND s.seq<=o.ack"
+            " AND o.ack>o.old RETURNING s.seq, s.conversation, s.msg_id),"
+            " u AS (UPDATE shops SET desktop_ack=o.ack FROM o WHERE id=%(shop)s"
+            " AND o.ack>o.old)"
+            " SELECT 0 AS k, ack AS seq, NULL::text, NULL::text FROM o"
+            " UNION ALL SELECT 1, seq, conversation, msg_id FROM d"
+            " UNION ALL SELECT 1, h.seq, h.conversation, h.msg_id FROM history h, o"
+            " WHERE h.shop_id=%(shop)s AND h.seq>o.old AND h.seq<=o.ack",
+            {"shop": shop_id, "seq": seq},
             write=True,
             shop=shop_id,
-        ).fetchone()
-        if row is None:
+        ).fetchall()
+        rows.sort()
+        if not rows or rows[0][0] != 0:
             raise NotFound(shop_id)
-        nxt, old = int(row[0]), int(row[1])
-        new_ack = max(old, min(seq, nxt - 1))
         delivered: dict[str, list[str]] = {}
-        if new_ack > old:  # one round trip: forget the stream rows, read what was delivered
-            rows = self._x(
-                "WITH d AS (DELETE FROM stream WHERE shop_id=%(shop)s AND seq<=%(ack)s"
-                " RETURNING seq, conversation, msg_id),"
-                " u AS (UPDATE shops SET desktop_ack=%(ack)s WHERE id=%(shop)s)"
-                " SELECT seq, conversation, msg_id FROM d UNION ALL SELECT seq, conversation,"
-                " msg_id FROM history WHERE shop_id=%(shop)s AND seq>%(old)s AND seq<=%(ack)s",
-                {"shop": shop_id, "ack": new_ack, "old": old},
-                write=True,
-                shop=shop_id,
-            ).fetchall()
-            rows.sort()
-            for _, conv, msg_id in rows:
-                if msg_id is not None and conv is not None:
-                    delivered.setdefault(conv, []).append(msg_id)
-        return new_ack, delivered
+        for _, _, conv, msg_id in rows[1:]:
+            if msg_id is not None and conv is not None:
+                delivered.setdefault(conv, []).append(msg_id)
+        return int(rows[0][1]), delivered
 
     # ---- sessions
 
@@ -923,24 +1173,78 @@ class PgStore(Store):
         }
         return history_items(rows, acked, waiting)
 
+    def conversation_state(self, shop_id: str, conversation: str) -> tuple[int, int]:
+        """(widget_ack, widget_read) of a conversation: as :meth:`widget_ack` left them in
+        the open transaction (exact: the shop's lock is ours, nobody else can move them
+        before the COMMIT); else as this process last saw them, read once. Those may be
+        behind (another process moved them since): relay/app.py's _widget_ack reads them
+        before its ack only to say where the ack's receipt starts, and mark_delivered hands
+        over the receipt the ack made whatever lower value it is given (what lies below the
+        ack's real old value was covered before; no round trip, no wrong receipt)."""
+        key = (shop_id, conversation)
+        if shop_id in self._tx_shops:
+            exact = self._conv_state.get(key)
+            if exact is not None:
+                return exact
+        seen = self._conv_known.get(key)
+        if seen is None:
+            c = self._conv_counters(shop_id, conversation)
+            seen = self._remember(key, (c[1], c[2]))
+        return seen
+
+    def _remember(self, key: tuple[str, str], counters: tuple[int, int]) -> tuple[int, int]:
+        if len(self._conv_known) > 100_000:
+            self._conv_known.clear()
+        self._conv_known[key] = counters
+        return counters
+
     def widget_ack(self, shop_id: str, conversation: str, seq: int, *, read: bool) -> list[str]:
-        # one round trip: move the ack (and the read mark), read the shop messages it covers
-        rows = self._x(
-            "WITH o AS (SELECT LEAST(%(seq)s, next_cseq-1) AS upto, CASE WHEN %(read)s"
-            " THEN widget_read ELSE widget_ack END AS old FROM conversations"
-            " WHERE shop_id=%(shop)s AND conversation=%(conv)s FOR UPDATE),"
+        """Move the widget's ack (``read``: its read mark, which moves the ack too) and return
+        the shop messages it newly covers, in one round trip that also reads the counters as
+        they were (kept: conversation_state) and, for an ack, makes the "delivered" receipt
+        of the covered messages (kept: mark_delivered, which relay/app.py calls next with
+        the ack's old value; a receipt nobody asks for still reaches the desktop, read from
+        the stream)."""
+        covered = (
+            " h.shop_id=%(shop)s AND h.conversation=%(conv)s AND h.origin='shop'"
+            " AND h.cseq>o.old AND h.cseq<=o.upto"
+        )
+        unmarked = f"{covered} AND h.rseq IS NULL AND h.msg_id NOT LIKE 'relay-%%'"
+        row = self._x(
+            "WITH o AS (SELECT LEAST(%(seq)s, next_cseq-1) AS upto, widget_ack AS ack,"
+            " widget_read AS rd, CASE WHEN %(read)s THEN widget_read ELSE widget_ack END AS old"
+            " FROM conversations WHERE shop_id=%(shop)s AND conversation=%(conv)s FOR UPDATE),"
             " u AS (UPDATE conversations c SET widget_ack=GREATEST(c.widget_ack, o.upto),"
             " widget_read=CASE WHEN %(read)s THEN GREATEST(c.widget_read, o.upto)"
             " ELSE c.widget_read END FROM o WHERE c.shop_id=%(shop)s"
-            " AND c.conversation=%(conv)s AND o.upto>o.old)"
-            " SELECT h.msg_id FROM history h, o WHERE h.shop_id=%(shop)s"
-            " AND h.conversation=%(conv)s AND h.origin='shop' AND h.cseq>o.old"
-            " AND h.cseq<=o.upto ORDER BY h.cseq",
+            " AND c.conversation=%(conv)s AND o.upto>o.old),"
+            f" c AS (SELECT 1 FROM history h, o WHERE NOT %(read)s AND{unmarked} LIMIT 1),"
+            " s AS (UPDATE shops SET next_seq=next_seq+1 WHERE id=%(shop)s"
+            " AND EXISTS (SELECT 1 FROM c) RETURNING next_seq-1 AS seq),"
+            f" m AS (UPDATE history h SET rseq=s.seq FROM o, s WHERE{unmarked}"
+            " RETURNING h.cseq, h.msg_id)"
+            f" SELECT o.ack, o.rd, o.upto, o.old, ARRAY(SELECT h.msg_id FROM history h"
+            f" WHERE{covered} ORDER BY h.cseq), (SELECT seq FROM s),"
+            " ARRAY(SELECT msg_id FROM m ORDER BY cseq) FROM o",
             {"shop": shop_id, "conv": conversation, "seq": seq, "read": read},
             write=True,
             shop=shop_id,
-        ).fetchall()
-        return [str(r[0]) for r in rows]
+        ).fetchone()
+        key = (shop_id, conversation)
+        if row is None:  # no such conversation (yet): nothing to move
+            self._conv_state[key] = (0, 0)
+            return []
+        ack, rd, upto, old = (int(v) for v in row[:4])
+        if not read:
+            rseq = None if row[5] is None else int(row[5])
+            receipt = (
+                None if rseq is None else (rseq, delivered_receipt(rseq, conversation, row[6]))
+            )
+            self._delivering[key] = (old, upto, receipt)
+        if upto > old:
+            ack, rd = max(ack, upto), (max(rd, upto) if read else rd)
+        self._conv_state[key] = self._remember(key, (ack, rd))
+        return [str(i) for i in row[4]]
 
     def mark_shopper_messages(
         self,

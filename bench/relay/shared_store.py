@@ -7,8 +7,11 @@ acks its stream. With 2 processes, shop s's desktop is on process s % 2 and its 
 either split over both ("spread": half the round trips cross processes, NOTIFY + a read of the
 row, and both processes write every shop) or with the desktop ("shop-affine": what a load
 balancer hashing on the shop id gives; the processes rarely wait for each other's locks).
-Also: the cost of one statement and of one durable COMMIT on the PostgreSQL server, which the
-relay's event loop waits for (its store calls are synchronous).
+Also: the cost of one statement and of one durable COMMIT on the PostgreSQL server (the
+relay's event loop waits for every statement: its store calls are synchronous; not for the
+COMMIT, answered while the next batch gathers), and for each PostgreSQL run the time the
+processes waited for shops' locks (the metrics' store_lock_wait_seconds). In process, the
+store calls of one round trip alone: bench/relay/pg_store_calls.py.
 
 PostgreSQL is Debian's, started by the benchmark in a temporary folder
 (tests/support/postgres.py). Loopback only; about a minute.
@@ -27,6 +30,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -44,19 +48,33 @@ REPLY = "มีค่ะ ราคา 290 บาท"
 class Proc:
     proc: subprocess.Popen[str]
     ws: str
+    metrics: str  # its /metrics
+
+
+def lock_wait(p: Proc) -> tuple[float, float]:
+    """(shop locks taken, seconds waited for them) so far, from the process's metrics."""
+    got = {"count": 0.0, "sum": 0.0}
+    with urllib.request.urlopen(p.metrics, timeout=10) as answer:
+        for line in answer.read().decode().splitlines():
+            name, _, value = line.partition(" ")
+            for part in got:
+                if name == f"minichat_relay_store_lock_wait_seconds_{part}":
+                    got[part] = float(value)
+    return got["count"], got["sum"]
 
 
 def start_relay(data_dir: Path, store: str | None, env: dict[str, str]) -> Proc:
     cmd = [PYTHON, "-m", "relay", "--data-dir", str(data_dir), "--log-level", "WARNING"]
-    cmd += ["serve", "--port", "0", "--ip-rate", "0", "--shopper-rate", "0"]
+    cmd += ["serve", "--port", "0", "--ip-rate", "0", "--shopper-rate", "0", "--metrics-port", "0"]
     if store:
         cmd += ["--store", store]
     proc = subprocess.Popen(
         cmd, stdout=subprocess.PIPE, text=True, cwd=ROOT, env={**os.environ, **env}
     )
     assert proc.stdout is not None
-    port = json.loads(proc.stdout.readline())["port"]
-    return Proc(proc, f"ws://127.0.0.1:{port}")
+    listening = json.loads(proc.stdout.readline())
+    metrics = f"http://127.0.0.1:{listening['metrics_port']}/metrics"
+    return Proc(proc, f"ws://127.0.0.1:{listening['port']}", metrics)
 
 
 def stop(p: Proc) -> None:
@@ -243,6 +261,7 @@ def run(
         rtts = uvloop_run(
             load(procs, shops, args.shoppers, args.warmup, args.seconds, affine, pg, window)
         )
+        locks = [lock_wait(p) for p in procs] if url else []
     finally:
         for p in procs:
             stop(p)
@@ -262,6 +281,13 @@ def run(
         f" {os.cpu_count()} cores busy",
         flush=True,
     )
+    if locks:
+        taken, waited = (sum(x) for x in zip(*locks, strict=True))
+        print(
+            f"{'':<36}  shop locks (whole run, warm-up too): {taken:,.0f} taken,"
+            f" {waited:.2f} s waited for ({waited / max(1.0, taken) * 1e6:,.0f} us per lock)",
+            flush=True,
+        )
     RESULTS[label] = rate
     PER_MESSAGE[label] = per
 

@@ -137,6 +137,17 @@ class Relay:
         return self.log_path.read_text() if self.log_path else ""
 
 
+def stopped_logs(relays: list[Relay]) -> list[str]:
+    """Stop the relays still running; their logs, each checked for a traceback."""
+    for r in relays:
+        if r.proc is not None:
+            r.stop()
+    logs = [r.log() for r in relays]
+    for log in logs:
+        assert "Traceback" not in log, log[-3000:]
+    return logs
+
+
 def one_shop_relay(folder: Path, env: dict[str, str] | None = None) -> tuple[Relay, str, str]:
     """A started relay with one shop: (relay, shop_id, token). Stop it with ``relay.stop()``."""
     relay = Relay(folder, env=env or {})

@@ -19,7 +19,7 @@ import pytest
 from cryptography.fernet import Fernet
 from prometheus_client.parser import text_string_to_metric_families
 from support.postgres import PostgresServer, start_postgres
-from support.relay_proc import Relay, relay_cli
+from support.relay_proc import Relay, relay_cli, stopped_logs
 from support.waiting import until
 
 from relay import protocol as p
@@ -89,7 +89,8 @@ def test_two_processes_on_postgresql_count_commits_rows_and_each_others_notifica
     postgres: PostgresServer, relay_factory: Any, clients: Any, arun: Any
 ) -> None:
     """A desktop on A and a shopper on B trade 8 messages each way. Both processes time their
-    commits and count rows under store="postgresql" (and show no SQLite series); A received
+    commits and count rows under store="postgresql" (and show no SQLite series) and the
+    shop locks they took; A received
     "stream" notifications (the shopper's messages, committed by B) and B "msg" ones (the
     replies, committed by A); every notification's lag was measured, each under 5 s; both say
     the store is up."""
@@ -100,6 +101,9 @@ def test_two_processes_on_postgresql_count_commits_rows_and_each_others_notifica
         assert s[("minichat_relay_store_commit_seconds_count", PG)] >= 1
         assert s[("minichat_relay_store_commit_seconds_sum", PG)] > 0
         assert s[("minichat_relay_store_rows_written_total", PG)] >= 8
+        # every write transaction took the shop's lock; how long it waited is measured
+        assert s[("minichat_relay_store_lock_wait_seconds_count", NONE)] >= 8
+        assert s[("minichat_relay_store_lock_wait_seconds_sum", NONE)] >= 0
         assert s[("minichat_relay_store_up", NONE)] == 1
         assert not any(name.startswith("minichat_relay_sqlite") for name, _ in s)
         received = sum(_kinds(s).values())
@@ -139,12 +143,8 @@ def test_the_store_up_gauge_follows_the_database_going_away_and_coming_back(
         postgres.start()
         store_up(1)
     finally:
-        for r in relays:
-            if r.proc is not None:
-                r.stop()
-    for r in relays:
-        log = r.log()
-        assert "Traceback" not in log, log[-3000:]
+        logs = stopped_logs(relays)
+    for log in logs:
         assert "metrics: cannot read stream depths" in log  # said while the store was away
 
 
@@ -153,7 +153,7 @@ def test_one_process_on_sqlite_times_its_commits_and_counts_its_rows(
 ) -> None:
     """On SQLite the commit histogram and the rows written carry store="sqlite" (the older
     sqlite_rows_written shows the same figure), the store is up, and nothing is counted as
-    notifications: there is no other process."""
+    notifications or shop lock waits: there is no other process."""
     r = relay_factory("--metrics-port", "0")
     shop_id, token = clients.add_shop(r.data_dir, "ร้านเดียว")
     r.start()
@@ -176,3 +176,4 @@ def test_one_process_on_sqlite_times_its_commits_and_counts_its_rows(
     assert s[("minichat_relay_store_up", NONE)] == 1
     assert _kinds(s) == {}
     assert s[("minichat_relay_store_notification_lag_seconds_count", NONE)] == 0
+    assert not any(name.startswith("minichat_relay_store_lock_wait") for name, _ in s)
