@@ -500,13 +500,12 @@ class Hub:
         waiters, self._commit_waiters = self._commit_waiters, []
         seqs, self._uncommitted_seq = self._uncommitted_seq, {}
         started = time.perf_counter() if self.store.dirty else None
-        background = getattr(self.store, "commit_in_background", None)
         try:
             if self.store.shared:  # the process holding the shop's desktop sends them too
                 for shop_id, items in seqs.items():
                     self.store.notify({"k": "stream", "s": shop_id, "seq": items[-1][0]})
-            if background is not None and self.store.dirty:
-                future = background()
+            future = self.store.commit_in_background() if self.store.dirty else None
+            if future is not None:
                 self._committing = True
                 batch = (callbacks, waiters, seqs, started)
                 future.add_done_callback(lambda f: self._committed_in_background(f, batch))
@@ -640,7 +639,7 @@ class Hub:
             self.store.rows_written,
             store=self.store_kind,
             store_up=up,
-            lock_wait=getattr(self.store, "lock_wait", None),  # (PostgreSQL only)
+            lock_wait=self.store.lock_wait,  # (PostgreSQL only)
         )
 
     # ---- desktop stream

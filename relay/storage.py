@@ -12,6 +12,7 @@ data folder, mode 0600).
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import contextlib
 import hashlib
@@ -418,6 +419,19 @@ class Store:
     @property
     def dirty(self) -> bool:
         return self._in_tx
+
+    def commit_in_background(self) -> asyncio.Future[None] | None:
+        """Send the COMMIT without the event loop waiting for it: a future done when it
+        returned (:class:`relay.store_pg.PgStore`, whose COMMIT is a network round trip and a
+        WAL flush). None here: SQLite's COMMIT (WAL, synchronous=NORMAL) is a write call,
+        done in place by :meth:`commit`."""
+        return None
+
+    @property
+    def lock_wait(self) -> tuple[int, float] | None:
+        """(shop locks taken, seconds waited for them) where other processes write too
+        (PostgreSQL); None here: this process is the only writer."""
+        return None
 
     def commit(self) -> None:
         if not self._in_tx:
