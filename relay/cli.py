@@ -57,32 +57,8 @@ def default_data_dir() -> Path:
     return Path(platformdirs.user_data_dir("minichat-relay", appauthor=False))
 
 
-def _parser() -> argparse.ArgumentParser:
-    ap = argparse.ArgumentParser(
-        prog="minichat-relay",
-        description="The MiniChat relay: connects shoppers (web widget, LINE) to shop desktops.",
-    )
-    ap.add_argument(
-        "--data-dir",
-        type=Path,
-        default=None,
-        help="folder of the relay database and key (default: $MINICHAT_RELAY_DATA_DIR or the "
-        "user data folder)",
-    )
-    ap.add_argument(
-        "--log-level",
-        default=os.environ.get("MINICHAT_RELAY_LOG_LEVEL", "INFO"),
-        choices=["DEBUG", "INFO", "WARNING", "ERROR"],
-        help="log level (logs go to stderr)",
-    )
-    ap.add_argument("--store", default=os.environ.get(ENV_STORE) or None, help=STORE_HELP)
-    sub = ap.add_subparsers(dest="command", required=True, metavar="COMMAND")
-
-    s = sub.add_parser(
-        "serve",
-        help="run the relay (HTTP and WebSocket on one port)",
-        description="Run the relay until SIGTERM. Prints one JSON line with the bound address.",
-    )
+def _serve_options(s: argparse.ArgumentParser) -> None:
+    """The options of ``serve``."""
     s.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
     s.add_argument("--port", type=int, default=8080, help="port (0 = any free port; default 8080)")
     s.add_argument(
@@ -145,6 +121,35 @@ def _parser() -> argparse.ArgumentParser:
         help="seconds to wait for another relay serving the same data folder to stop (it may "
         "be draining) before giving up; one relay per SQLite folder (default 10)",
     )
+
+
+def _parser() -> argparse.ArgumentParser:
+    ap = argparse.ArgumentParser(
+        prog="minichat-relay",
+        description="The MiniChat relay: connects shoppers (web widget, LINE) to shop desktops.",
+    )
+    ap.add_argument(
+        "--data-dir",
+        type=Path,
+        default=None,
+        help="folder of the relay database and key (default: $MINICHAT_RELAY_DATA_DIR or the "
+        "user data folder)",
+    )
+    ap.add_argument(
+        "--log-level",
+        default=os.environ.get("MINICHAT_RELAY_LOG_LEVEL", "INFO"),
+        choices=["DEBUG", "INFO", "WARNING", "ERROR"],
+        help="log level (logs go to stderr)",
+    )
+    ap.add_argument("--store", default=os.environ.get(ENV_STORE) or None, help=STORE_HELP)
+    sub = ap.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    s = sub.add_parser(
+        "serve",
+        help="run the relay (HTTP and WebSocket on one port)",
+        description="Run the relay until SIGTERM. Prints one JSON line with the bound address.",
+    )
+    _serve_options(s)
 
     shops = sub.add_parser(
         "shops", help="administer shops", description="Administer the shops of this relay."
