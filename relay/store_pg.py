@@ -37,6 +37,7 @@ import json
 import logging
 import secrets
 import select
+import sys
 import time
 import uuid
 from collections.abc import Callable, Iterator
@@ -543,14 +544,19 @@ class PgStore(Store):
             self._conv_known.clear()  # (what the lost transaction moved)
             raise
 
-    def commit_in_background(self) -> asyncio.Future[None]:
+    def commit_in_background(self) -> asyncio.Future[None] | None:
         """Send the open transaction's COMMIT (and its notifications) and do not wait for it:
         the event loop reads its answer when it arrives (no thread), and the future is done
         then (its exception: StoreError if it failed). Meanwhile the next transaction is
         written on the spare connection; a write to a shop the committing transaction holds,
         a write to no shop in particular, :meth:`commit` and the next commit_in_background
         first wait for it (see _join), so a shop's writes still commit in the order they
-        were made. At most one is in flight. Call it from the event loop."""
+        were made. At most one is in flight. Call it from the event loop.
+
+        None on Windows, whose default (proactor) event loop cannot watch a socket for the
+        answer: the server then commits in place (:meth:`commit`)."""
+        if sys.platform == "win32":
+            return None
         self._join()
         shops = set(self._tx_shops)
         taken = self._take_tx()
