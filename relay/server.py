@@ -68,15 +68,15 @@ PING_SWEEP = 5.0  # seconds between the relay's looks at its sockets' silence (H
 class Liveness:
     """When a silent socket is pinged, and when it is closed if it still says nothing, in
     sweeps of ``PING_SWEEP`` seconds: what aiohttp's heartbeat did with a timer per socket,
-    reset for every chunk received (docs/protocol.md: the relay pings a socket silent for
-    30 s, a desktop, or 45 s, a widget)."""
+    reset for every chunk received (docs/protocol.md: a desktop silent for 25–30 s, a widget
+    for 40–45 s, is pinged: the silence is counted in whole sweeps)."""
 
     ping_after: int  # sweeps without a frame from the peer before the ping
     give_up_after: int  # more sweeps without one (its pong) before the socket is closed
 
 
-DESKTOP_LIVENESS = Liveness(6, 3)  # a ping after 30 s of silence; closed 15 s later
-WIDGET_LIVENESS = Liveness(9, 5)  # after 45 s; closed 25 s later
+DESKTOP_LIVENESS = Liveness(6, 3)  # a ping after 25-30 s of silence; closed 15 s later
+WIDGET_LIVENESS = Liveness(9, 5)  # after 40-45 s; closed 25 s later
 
 
 @dataclass

@@ -7,12 +7,8 @@ SQLite file); the desktop is a real WebSocket client that stops reading for a wh
 
 from __future__ import annotations
 
-import asyncio
-import json
-
 import pytest
-import websockets
-from support.relay_inproc import InProcessRelay
+from support.relay_inproc import InProcessRelay, desktop_socket, stream_seqs_up_to
 from support.waiting import until
 
 from relay import protocol as p
@@ -25,17 +21,10 @@ ITEMS = 3000  # of about 1.6 KB each: far more than the kernel's socket buffers 
 async def test_a_desktop_that_reads_late_gets_every_item_once_in_order(
     relay: InProcessRelay, ride: bool
 ) -> None:
-    hub, shop_id, token = relay.hub, relay.shop_id, relay.token
-    url = f"{relay.ws}/ws/desktop"
+    hub, shop_id = relay.hub, relay.shop_id
     # max_queue: the client stops reading its socket once a few messages wait unread
-    desk = await websockets.connect(
-        url, additional_headers={"Authorization": f"Bearer {token}"}, max_queue=2
-    )
+    desk, _ = await desktop_socket(relay, ride, max_queue=2)
     try:
-        features = ["ride"] if ride else []
-        await desk.send(json.dumps({"type": "hello", "protocol": [1], "features": features}))
-        welcome = json.loads(await asyncio.wait_for(desk.recv(), 20))
-        assert welcome["type"] == "welcome"
         link = hub.shops[shop_id].desktop
         assert link is not None
         for i in range(ITEMS):
@@ -45,10 +34,7 @@ async def test_a_desktop_that_reads_late_gets_every_item_once_in_order(
             )
         await until(lambda: link.conn.waiting_for_peer, 20)  # the kernel's buffers are full
 
-        seqs: list[int] = []
-        while not seqs or seqs[-1] < ITEMS:
-            raw = await asyncio.wait_for(desk.recv(), 20)
-            seqs += [int(f["seq"]) for f in p.unpack_riders(str(raw)) if "seq" in f]
+        seqs = await stream_seqs_up_to(desk, ITEMS)
         assert seqs == list(range(1, ITEMS + 1))
         await until(lambda: not link.conn.waiting_for_peer, 20)  # caught up: batches again
     finally:
