@@ -12,9 +12,11 @@ The relay is measured twice in the same run: with clients that speak version 1 a
 socket in one turn and lets notices wait a moment for a frame to ride on). ``--modes`` picks.
 
 The server runs on CPU 0 and this load generator on CPU 1 when there are 2 or more.
-Loopback only; about 70 s.
+Loopback only; about 70 s a round. ``--rounds N`` measures the echo and the relay N times in
+turn and prints the median of the rounds' ratios: on a shared machine the echo's p99 alone
+moves by a third from one run to the next.
 
-    .venv/bin/python bench/relay/shoppers_roundtrip.py [--shoppers 1000] [--seconds 10]
+    .venv/bin/python bench/relay/shoppers_roundtrip.py [--shoppers 1000] [--seconds 10] [--rounds 1]
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ import asyncio
 import json
 import os
 import random
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -327,13 +330,53 @@ def main() -> None:
         action="store_true",
         help="ride widgets send their read mark with their ack (the chat open and visible)",
     )
+    ap.add_argument(
+        "--rounds",
+        type=int,
+        default=1,
+        help="measure the echo and then the relay this many times in turn and print the"
+        " median ratio (the echo's p99 moves by a third between runs on a shared machine)",
+    )
     args = ap.parse_args()
     global THINK
     THINK = args.think
     READ[0] = args.read
     raise_nofile(4 * args.shoppers + 1000)
     two = (os.cpu_count() or 1) >= 2
+    modes = [m.strip() for m in args.modes.split(",") if m.strip()]
+    mode = (
+        f"think time {args.think:g} s" if args.think else "closed loop, no think time (saturating)"
+    )
+    print(f"mode: {mode}")
+    print(
+        f"shoppers: {args.shoppers}, measured {args.seconds:.0f} s after {args.warmup:.0f} s"
+        " warm-up, "
+        f"{'server on CPU 0, load on CPU 1' if two else 'one CPU'}"
+    )
+    ratios: dict[str, list[float]] = {m: [] for m in modes}
+    for n in range(1, max(1, args.rounds) + 1):
+        if args.rounds > 1:
+            print(f"=== round {n} of {args.rounds}")
+        e99 = measure_echo(args, two)
+        for name in modes:
+            res = measure_relay(name == "ride", args, two)
+            report(name, res, e99, args.seconds)
+            ratios[name].append(pct(res["rtts"], 99) / e99)
+        print(f"machine load average : {os.getloadavg()[0]:.2f}; {cpu_pressure()}", flush=True)
+    if args.rounds > 1:
+        print("=== all rounds")
+        for name, rs in ratios.items():
+            mid = statistics.median(rs)
+            print(
+                f"{name}: p99 ratio relay/echo per round "
+                f"{', '.join(f'{r:.2f}x' for r in rs)}; median {mid:.2f}x (target <= 3x)  "
+                f"{'OK' if mid <= 3 else 'MISSED'}"
+            )
 
+
+def measure_echo(args: argparse.Namespace, two: bool) -> float:
+    """The bare echo server, measured and reported; returns its round-trip p99."""
+    ECHO_CPU.clear()
     echo = subprocess.Popen(
         ["taskset", "-c", "0", PYTHON, "-c", ECHO_SERVER] if two else [PYTHON, "-c", ECHO_SERVER],
         stdout=subprocess.PIPE,
@@ -349,20 +392,7 @@ def main() -> None:
         echo.terminate()
         echo.wait()
         echo.stdout.close()
-
-    modes = [m.strip() for m in args.modes.split(",") if m.strip()]
-    results = {mode: measure_relay(mode == "ride", args, two) for mode in modes}
-
     e99 = pct(e_rtts, 99)
-    mode = (
-        f"think time {args.think:g} s" if args.think else "closed loop, no think time (saturating)"
-    )
-    print(f"mode: {mode}")
-    print(
-        f"shoppers: {args.shoppers}, measured {args.seconds:.0f} s after {args.warmup:.0f} s"
-        " warm-up, "
-        f"{'server on CPU 0, load on CPU 1' if two else 'one CPU'}"
-    )
     print(
         f"bare websockets echo : p50 {fmt_ms(pct(e_rtts, 50))}, p99 {fmt_ms(e99)}, "
         f"{e_n / args.seconds:,.0f} round trips/s"
@@ -374,9 +404,7 @@ def main() -> None:
             f"{e_cpu * args.seconds / max(e_n, 1) * 1e6:,.0f} us per round trip; "
             f"load generator CPU {e_load * 100:.0f}%"
         )
-    for name, res in results.items():
-        report(name, res, e99, args.seconds)
-    print(f"machine load average : {os.getloadavg()[0]:.2f}; {cpu_pressure()}")
+    return e99
 
 
 def measure_relay(ride: bool, args: argparse.Namespace, two: bool) -> dict[str, Any]:
