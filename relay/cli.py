@@ -17,10 +17,11 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+from relay import backup
 from relay import protocol as p
 from relay.meta_store import MetaCredentials, MetaStore
 from relay.serve_lock import FolderBusy, ServeLock
-from relay.storage import LineCredentials, NotFound, Store, StoreError
+from relay.storage import LineCredentials, NotFound, Store, StoreError, key_source
 
 EXIT_OK, EXIT_ENV, EXIT_USER = 0, 1, 2
 
@@ -185,7 +186,38 @@ def _parser() -> argparse.ArgumentParser:
     rm = ss.add_parser("remove", help="delete a shop and everything queued for it")
     rm.add_argument("shop_id")
     rm.add_argument("--yes", action="store_true", help="really delete")
+    _backup_parsers(sub)
     return ap
+
+
+def _backup_parsers(sub: Any) -> None:
+    """``backup DEST`` and ``restore BACKUP [--forget-credentials]`` (relay/backup.py)."""
+    b = sub.add_parser(
+        "backup",
+        help="copy the SQLite store to a new file (safe while the relay serves)",
+        description="Copy the relay's SQLite database to a new file with SQLite's online"
+        " backup: one consistent snapshot, taken while the relay serves, checked, in one file."
+        " The relay key is not in it: keep a copy of the key apart. On PostgreSQL (--store),"
+        " use pg_dump.",
+    )
+    b.add_argument(
+        "dest", type=Path, help="a new file, or a folder (the file is relay-<UTC time>.sqlite3)"
+    )
+    r = sub.add_parser(
+        "restore",
+        help="put a backup in place of the SQLite store (with the relay stopped)",
+        description="Put a backup made by `minichat-relay backup` in place of the relay's"
+        " SQLite database. No relay may serve the data folder meanwhile. The database it"
+        " replaces is kept beside it as relay.sqlite3.before-restore-<UTC time>. On"
+        " PostgreSQL (--store), use pg_restore.",
+    )
+    r.add_argument("backup", type=Path, help="the backup file")
+    r.add_argument(
+        "--forget-credentials",
+        action="store_true",
+        help="restore without the shops' LINE and Facebook credentials (when the key that"
+        " sealed them is lost): set them again afterwards with shops line / shops meta",
+    )
 
 
 def _meta_parser(ss: Any) -> None:
@@ -324,6 +356,49 @@ def _shops(args: argparse.Namespace) -> int:
         raise UserError(f"no such shop: {exc.args[0]} (see: minichat-relay shops list)") from exc
     finally:
         store.close()
+
+
+def _backup(args: argparse.Namespace) -> int:
+    """``backup`` and ``restore`` of the SQLite store (relay/backup.py)."""
+    if args.store:
+        raise UserError(
+            f"{args.command}: this relay keeps its state in PostgreSQL (--store): back it up"
+            " with pg_dump and restore it with pg_restore (docs/deploy.md, Backups)"
+        )
+    data_dir = args.data_dir or default_data_dir()
+    try:
+        if args.command == "backup":
+            made = backup.backup(data_dir, args.dest)
+            print(
+                f"Backed up {data_dir / backup.DB_NAME} to {made.path} ({made.size:,} bytes:"
+                f" {_counted(made)}). The relay key is not in it:"
+                f" keep a copy of {key_source(data_dir)} apart."
+            )
+            print(json.dumps({"backup": str(made.path), "bytes": made.size}))
+            return EXIT_OK
+        done, aside = backup.restore(
+            data_dir, args.backup, forget_credentials=args.forget_credentials
+        )
+    except backup.BackupError as exc:
+        raise UserError(str(exc)) from exc
+    kept = f" The database it replaced is kept as {aside}." if aside else ""
+    forgot = (
+        " The shops' LINE and Facebook credentials were left out: set them again (shops line,"
+        " shops meta)."
+        if args.forget_credentials
+        else ""
+    )
+    print(
+        f"Restored {args.backup} into {data_dir} ({_counted(done)}).{kept}{forgot} Start the relay."
+    )
+    print(json.dumps({"restored": str(args.backup), "replaced": str(aside) if aside else None}))
+    return EXIT_OK
+
+
+def _counted(summary: backup.Summary) -> str:
+    shops = "1 shop" if summary.shops == 1 else f"{summary.shops:,} shops"
+    messages = "1 message" if summary.messages == 1 else f"{summary.messages:,} messages"
+    return f"{shops}, {messages}"
 
 
 def _credential(name: str, env: str, value: str) -> str:
@@ -505,6 +580,8 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if args.command == "serve":
             return _serve(args)
+        if args.command in ("backup", "restore"):
+            return _backup(args)
         return _shops(args)
     except UserError as exc:
         print(f"minichat-relay: {exc}", file=sys.stderr)

@@ -278,10 +278,10 @@ class OutboxItem:
     next_at: float
 
 
-def _load_key(data_dir: Path) -> Fernet:
+def existing_key(data_dir: Path) -> Fernet | None:
     """The key of the LINE credentials: ``MINICHAT_RELAY_KEY`` (the key itself), or
     ``MINICHAT_RELAY_KEY_FILE`` (a file holding it: a Docker secret, a systemd credential),
-    else ``relay.key`` in the data folder, created (0600) on first use."""
+    else ``relay.key`` in the data folder; None when there is none yet (nothing is made)."""
     env = os.environ.get("MINICHAT_RELAY_KEY")
     key_file = os.environ.get("MINICHAT_RELAY_KEY_FILE")
     if env and key_file:
@@ -304,11 +304,33 @@ def _load_key(data_dir: Path) -> Fernet:
             ) from exc
     path = data_dir / "relay.key"
     try:
-        if not path.exists():
-            key = Fernet.generate_key()
-            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-            with os.fdopen(fd, "wb") as f:
-                f.write(key)
+        return Fernet(path.read_bytes().strip()) if path.exists() else None
+    except (OSError, ValueError) as exc:
+        raise StoreError(f"cannot use the key file {path}: {exc}") from exc
+
+
+def key_source(data_dir: Path) -> str:
+    """Where :func:`existing_key` takes the key from, for messages."""
+    if os.environ.get("MINICHAT_RELAY_KEY"):
+        return "$MINICHAT_RELAY_KEY"
+    key_file = os.environ.get("MINICHAT_RELAY_KEY_FILE")
+    if key_file:
+        return f"{key_file} ($MINICHAT_RELAY_KEY_FILE)"
+    return str(data_dir / "relay.key")
+
+
+def _load_key(data_dir: Path) -> Fernet:
+    """The key of the LINE credentials (see :func:`existing_key`); without one, a new
+    ``relay.key`` in the data folder, created (0600) on first use."""
+    found = existing_key(data_dir)
+    if found is not None:
+        return found
+    path = data_dir / "relay.key"
+    try:
+        key = Fernet.generate_key()
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "wb") as f:
+            f.write(key)
         return Fernet(path.read_bytes().strip())
     except FileExistsError:
         return Fernet(path.read_bytes().strip())

@@ -30,6 +30,8 @@ from relay.storage import LineCredentials, Store
         ["shops", "line"],
         ["shops", "origins"],
         ["shops", "remove"],
+        ["backup"],
+        ["restore"],
     ],
 )
 def test_help_everywhere(tmp_path: Path, clients: Any, args: list[str]) -> None:

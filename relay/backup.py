@@ -1,0 +1,290 @@
+"""Backing up a relay's SQLite store and restoring a backup (``minichat-relay backup`` and
+``minichat-relay restore``; docs/deploy.md, Backups).
+
+``backup`` copies the database with SQLite's online backup API: one consistent snapshot,
+the ``-wal`` file's commits included, taken while the relay serves (a file copy would miss
+what is still in the ``-wal`` file, or be torn). The copy goes to a new file, never over
+one; it is written beside its final name, checked (``quick_check``), made a single file
+(rollback journal, no ``-wal``) and only then renamed into place, so a backup that exists is
+whole.
+
+``restore`` puts a backup in place of the database while no relay serves the folder (it takes
+the serve lock, relay/serve_lock.py). The backup is copied in and checked first: a relay
+database, not made by a newer relay, and, when it holds LINE or Facebook credentials, sealed
+with this relay's key (``--forget-credentials`` drops them instead). The database it replaces
+is kept beside it, renamed, never deleted; its ``-wal`` and ``-shm`` files go (a ``-wal`` left
+behind would be replayed onto the restored file). The relay upgrades an older backup's tables
+when it starts.
+
+On PostgreSQL, ``pg_dump`` and ``pg_restore`` do this.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import sqlite3
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+from cryptography.fernet import InvalidToken
+
+from relay.serve_lock import FolderBusy, ServeLock
+from relay.storage import SCHEMA_VERSION, StoreError, existing_key, key_source
+
+DB_NAME = "relay.sqlite3"
+BUSY_SECONDS = 30.0  # how long a copy waits for a writer's lock (the relay's commits are short)
+
+
+class BackupError(Exception):
+    """What went wrong, where, and what to do about it (for the operator)."""
+
+
+@dataclass(frozen=True)
+class Summary:
+    """What a backup holds."""
+
+    path: Path
+    size: int  # bytes on disk
+    schema: int  # the relay's table layout (relay/storage.py SCHEMA_VERSION)
+    shops: int
+    messages: int  # history rows: every conversation's messages the relay keeps
+
+
+def _stamp(now: datetime) -> str:
+    return now.astimezone(UTC).strftime("%Y%m%dT%H%M%SZ")
+
+
+def backup(data_dir: Path, dest: Path, now: datetime | None = None) -> Summary:
+    """Copy the relay database of ``data_dir`` to ``dest``: a new file, or a folder, where
+    the file is ``relay-<UTC time>.sqlite3``."""
+    src = data_dir / DB_NAME
+    if not src.is_file():
+        raise BackupError(
+            f"no relay database in {data_dir} ({DB_NAME} is not there): check --data-dir"
+            " (or $MINICHAT_RELAY_DATA_DIR)"
+        )
+    if dest.is_dir():
+        dest = dest / f"relay-{_stamp(now or datetime.now(UTC))}.sqlite3"
+    if dest.exists() or dest.is_symlink():
+        raise BackupError(f"{dest} exists: a backup never overwrites a file; give a new name")
+    if not dest.parent.is_dir():
+        raise BackupError(f"the folder {dest.parent} does not exist: create it first")
+    partial = dest.with_name(dest.name + ".partial")
+    try:
+        _remove(partial)
+        _copy(src, partial)
+        summary = _summary(partial)
+        _sync(partial)
+        os.replace(partial, dest)
+        _sync(dest.parent)
+    except (OSError, sqlite3.Error) as exc:
+        raise BackupError(f"cannot write the backup {dest}: {_why(exc)}") from exc
+    finally:
+        _remove(partial)
+    return Summary(dest, dest.stat().st_size, summary.schema, summary.shops, summary.messages)
+
+
+def restore(
+    data_dir: Path, src: Path, *, forget_credentials: bool = False, now: datetime | None = None
+) -> tuple[Summary, Path | None]:
+    """Put the backup ``src`` in place of the relay database of ``data_dir`` (no relay may
+    serve it meanwhile). Returns what was restored and where the database it replaced was
+    kept (None: there was none)."""
+    if not src.is_file():
+        raise BackupError(f"{src} is not a file: give the path of a backup")
+    lock = ServeLock(data_dir)
+    try:
+        lock.take(wait=0)
+    except FolderBusy as exc:
+        who = f"process {exc.holder}" if exc.holder else "another process"
+        raise BackupError(
+            f"a relay ({who}) is serving {data_dir}: stop it first (systemctl stop"
+            " minichat-relay, or docker compose stop), then restore"
+        ) from exc
+    except OSError as exc:
+        raise BackupError(f"cannot use the data folder {data_dir}: {_why(exc)}") from exc
+    incoming = data_dir / (DB_NAME + ".restoring")
+    try:
+        _remove(incoming)
+        try:
+            _copy(src, incoming)
+        except sqlite3.DatabaseError as exc:
+            raise BackupError(f"{src} is not a relay backup: {_why(exc)}") from exc
+        summary = _summary(incoming, src)
+        _check_key(incoming, src, data_dir, forget_credentials)
+        _sync(incoming)
+        aside = _put_aside(data_dir, now or datetime.now(UTC))
+        os.replace(incoming, data_dir / DB_NAME)
+        _owned_like(data_dir, data_dir / DB_NAME, lock.path)
+        _sync(data_dir)
+    except (OSError, sqlite3.Error) as exc:
+        raise BackupError(f"cannot restore {src} into {data_dir}: {_why(exc)}") from exc
+    finally:
+        _remove(incoming)
+        lock.release()
+    final = data_dir / DB_NAME
+    restored = Summary(final, final.stat().st_size, summary.schema, summary.shops, summary.messages)
+    return restored, aside
+
+
+def _copy(src: Path, dest: Path) -> None:
+    """SQLite's online backup of ``src`` into the new file ``dest``, made one checked file."""
+    source = sqlite3.connect(src, timeout=BUSY_SECONDS)
+    try:
+        # (made first, readable by its owner only: it holds the shoppers' messages)
+        os.close(os.open(dest, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+        target = sqlite3.connect(dest)
+        try:
+            source.backup(target)  # (all pages in one step: one read transaction, one snapshot)
+            target.execute("PRAGMA journal_mode=DELETE")
+            check = [str(r[0]) for r in target.execute("PRAGMA quick_check")]
+            if check != ["ok"]:
+                raise BackupError(f"the copy of {src} failed SQLite's check: {check[0]}")
+        finally:
+            target.close()
+    finally:
+        source.close()
+
+
+def _summary(path: Path, named: Path | None = None) -> Summary:
+    """What the database at ``path`` (a copy of ``named``) holds; refuses one that is not a
+    relay's or that a newer relay made."""
+    db = sqlite3.connect(path)
+    try:
+        tables = {str(r[0]) for r in db.execute("SELECT name FROM sqlite_master")}
+        if not {"meta", "shops", "history"} <= tables:
+            raise BackupError(f"{named or path} is not a relay database (it has no relay tables)")
+        row = db.execute("SELECT value FROM meta WHERE key='schema_version'").fetchone()
+        try:
+            schema = int(row[0]) if row else SCHEMA_VERSION
+        except ValueError:
+            raise BackupError(
+                f"{named or path}: its schema version {row[0]!r} is not a number"
+            ) from None
+        if schema > SCHEMA_VERSION:
+            raise BackupError(
+                f"{named or path} was made by a newer relay (its tables are version {schema};"
+                f" this relay knows up to {SCHEMA_VERSION}): restore it with that version or"
+                " newer"
+            )
+        shops = int(db.execute("SELECT COUNT(*) FROM shops").fetchone()[0])
+        messages = int(db.execute("SELECT COUNT(*) FROM history").fetchone()[0])
+    finally:
+        db.close()
+    return Summary(path, path.stat().st_size, schema, shops, messages)
+
+
+def _check_key(path: Path, src: Path, data_dir: Path, forget: bool) -> None:
+    """Refuse a backup whose sealed credentials this relay's key cannot open (restoring it
+    would leave LINE and Facebook unable to send), unless they are to be forgotten."""
+    db = sqlite3.connect(path)
+    try:
+        if forget:
+            db.execute("UPDATE shops SET line_secret=NULL, line_token=NULL")
+            if _has_table(db, "meta_accounts"):
+                db.execute("DELETE FROM meta_accounts")
+            db.commit()
+            return
+        sealed = [
+            bytes(r[0])
+            for r in db.execute(
+                "SELECT line_secret FROM shops WHERE line_secret IS NOT NULL LIMIT 1"
+            )
+        ]
+        if _has_table(db, "meta_accounts"):
+            sealed += [
+                bytes(r[0]) for r in db.execute("SELECT app_secret FROM meta_accounts LIMIT 1")
+            ]
+    finally:
+        db.close()
+    if not sealed:
+        return
+    try:
+        key = existing_key(data_dir)
+    except StoreError as exc:
+        raise BackupError(str(exc)) from exc
+    fix = (
+        "put the key that went with the backup in place first, or restore without the"
+        " credentials (--forget-credentials) and set them again (shops line, shops meta)"
+    )
+    if key is None:
+        raise BackupError(
+            f"{src} holds LINE or Facebook credentials sealed with a relay key, and this relay"
+            f" has none yet ({key_source(data_dir)}): {fix}"
+        )
+    try:
+        for token in sealed:
+            key.decrypt(token)
+    except InvalidToken:
+        raise BackupError(
+            f"{src} holds LINE or Facebook credentials sealed with another key than this"
+            f" relay's ({key_source(data_dir)}): {fix}"
+        ) from None
+
+
+def _has_table(db: sqlite3.Connection, name: str) -> bool:
+    return db.execute("SELECT 1 FROM sqlite_master WHERE name=?", (name,)).fetchone() is not None
+
+
+def _put_aside(data_dir: Path, now: datetime) -> Path | None:
+    """Rename the database in place (its ``-wal`` written into it first) to
+    ``relay.sqlite3.before-restore-<UTC time>``, and remove its ``-wal`` and ``-shm``."""
+    current = data_dir / DB_NAME
+    aside = None
+    if current.exists():
+        db = sqlite3.connect(current, timeout=BUSY_SECONDS)
+        try:
+            busy = db.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()[0]
+        finally:
+            db.close()
+        if busy:
+            raise BackupError(
+                f"the database in {data_dir} is in use (a `shops` command?): try again once"
+                " it is done"
+            )
+        aside = data_dir / f"{DB_NAME}.before-restore-{_stamp(now)}"
+        n = 1
+        while aside.exists():
+            n += 1
+            aside = data_dir / f"{DB_NAME}.before-restore-{_stamp(now)}-{n}"
+        os.replace(current, aside)
+    for suffix in ("-wal", "-shm", "-journal"):
+        _remove(data_dir / (DB_NAME + suffix))
+    return aside
+
+
+def _owned_like(folder: Path, *paths: Path) -> None:
+    """Run as root (an administrator restoring), give the files made the folder's owner: the
+    relay's own user, who could not open a file only root may read."""
+    if os.name == "nt" or os.geteuid() != 0:
+        return
+    owner = folder.stat()
+    for path in paths:
+        if path.exists() and path.stat().st_uid != owner.st_uid:
+            os.chown(path, owner.st_uid, owner.st_gid)
+
+
+def _remove(path: Path) -> None:
+    for p in (path, path.with_name(path.name + "-journal")):
+        with contextlib.suppress(FileNotFoundError):
+            p.unlink()
+
+
+def _sync(path: Path) -> None:
+    """Flush a file, or a folder's entries (a rename), to the disk (not on Windows, whose
+    folders cannot be opened; its renames are flushed with the file system's journal)."""
+    if path.is_dir() and os.name == "nt":
+        return
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _why(exc: BaseException) -> str:
+    if isinstance(exc, OSError) and exc.strerror:
+        return exc.strerror
+    return str(exc) or type(exc).__name__
