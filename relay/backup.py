@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import sqlite3
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -34,6 +35,7 @@ from relay.serve_lock import FolderBusy, ServeLock
 from relay.storage import SCHEMA_VERSION, StoreError, existing_key, key_source
 
 DB_NAME = "relay.sqlite3"
+BACKUP_NAME = re.compile(r"relay-(\d{8}T\d{6}Z)(?:-(\d+))?\.sqlite3")  # what backup() names
 BUSY_SECONDS = 30.0  # how long a copy waits for a writer's lock (the relay's commits are short)
 
 
@@ -66,7 +68,7 @@ def backup(data_dir: Path, dest: Path, now: datetime | None = None) -> Summary:
             " (or $MINICHAT_RELAY_DATA_DIR)"
         )
     if dest.is_dir():
-        dest = dest / f"relay-{_stamp(now or datetime.now(UTC))}.sqlite3"
+        dest = _new_name(dest, _stamp(now or datetime.now(UTC)))
     if dest.exists() or dest.is_symlink():
         raise BackupError(f"{dest} exists: a backup never overwrites a file; give a new name")
     if not dest.parent.is_dir():
@@ -84,6 +86,34 @@ def backup(data_dir: Path, dest: Path, now: datetime | None = None) -> Summary:
     finally:
         _remove(partial)
     return Summary(dest, dest.stat().st_size, summary.schema, summary.shops, summary.messages)
+
+
+def _new_name(folder: Path, stamp: str) -> Path:
+    """``relay-<stamp>.sqlite3`` in ``folder``, or ``relay-<stamp>-2.sqlite3``… when taken."""
+    path, n = folder / f"relay-{stamp}.sqlite3", 1
+    while path.exists() or path.is_symlink():
+        n += 1
+        path = folder / f"relay-{stamp}-{n}.sqlite3"
+    return path
+
+
+def prune(folder: Path, keep: int, made: Path) -> list[Path]:
+    """Keep the backup just ``made`` and the newest ``keep`` - 1 others that :func:`backup`
+    named in ``folder`` (``relay-<UTC time>[-n].sqlite3``; no other file is touched), delete
+    the rest; returns those deleted."""
+    found: list[tuple[tuple[str, int], Path]] = []
+    for path in folder.iterdir():
+        m = BACKUP_NAME.fullmatch(path.name)
+        if m is not None and path.is_file() and path != made:
+            found.append(((m.group(1), int(m.group(2) or 1)), path))
+    found.sort()
+    gone = [path for _, path in found[: max(0, len(found) - (keep - 1))]]
+    for path in gone:
+        try:
+            path.unlink()
+        except OSError as exc:
+            raise BackupError(f"cannot delete the old backup {path}: {_why(exc)}") from exc
+    return gone
 
 
 def restore(

@@ -203,6 +203,12 @@ def _backup_parsers(sub: Any) -> None:
     b.add_argument(
         "dest", type=Path, help="a new file, or a folder (the file is relay-<UTC time>.sqlite3)"
     )
+    b.add_argument(
+        "--keep",
+        type=int,
+        metavar="N",
+        help="with a folder: then delete all but the newest N backups this command made there",
+    )
     r = sub.add_parser(
         "restore",
         help="put a backup in place of the SQLite store (with the relay stopped)",
@@ -368,13 +374,22 @@ def _backup(args: argparse.Namespace) -> int:
     data_dir = args.data_dir or default_data_dir()
     try:
         if args.command == "backup":
+            if args.keep is not None and (args.keep < 1 or not args.dest.is_dir()):
+                raise UserError(
+                    "--keep: must be 1 or more, with a folder to back up into (a file name"
+                    " is never deleted)"
+                )
             made = backup.backup(data_dir, args.dest)
+            gone = backup.prune(args.dest, args.keep, made.path) if args.keep else []
             print(
                 f"Backed up {data_dir / backup.DB_NAME} to {made.path} ({made.size:,} bytes:"
-                f" {_counted(made)}). The relay key is not in it:"
-                f" keep a copy of {key_source(data_dir)} apart."
+                f" {_counted(made)}). The relay key is not in it: keep a copy of"
+                f" {_key_where(data_dir)} apart."
             )
-            print(json.dumps({"backup": str(made.path), "bytes": made.size}))
+            for path in gone:
+                print(f"Deleted the older backup {path} (--keep {args.keep}).")
+            deleted = [str(path) for path in gone]
+            print(json.dumps({"backup": str(made.path), "bytes": made.size, "deleted": deleted}))
             return EXIT_OK
         done, aside = backup.restore(
             data_dir, args.backup, forget_credentials=args.forget_credentials
@@ -393,6 +408,14 @@ def _backup(args: argparse.Namespace) -> int:
     )
     print(json.dumps({"restored": str(args.backup), "replaced": str(aside) if aside else None}))
     return EXIT_OK
+
+
+def _key_where(data_dir: Path) -> str:
+    """Where this relay's key is, as far as this command can tell."""
+    where = key_source(data_dir)
+    if where.startswith("$") or " ($" in where or (data_dir / "relay.key").exists():
+        return f"the key ({where})"
+    return "the relay's key (where the relay reads it: $MINICHAT_RELAY_KEY_FILE, or relay.key)"
 
 
 def _counted(summary: backup.Summary) -> str:

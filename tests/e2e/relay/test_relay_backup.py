@@ -195,3 +195,30 @@ def test_restore_as_root_leaves_files_the_relay_can_open(clients: Any, tmp_path:
     assert clients.run_cli(folder, "restore", str(made)).returncode == 0
     assert (folder / "relay.sqlite3").stat().st_uid == owner
     assert (folder / "relay.lock").stat().st_uid == owner
+
+
+def test_nightly_backups_keep_the_newest(clients: Any, tmp_path: Path) -> None:
+    """``backup FOLDER --keep N`` (the nightly timer's command) leaves the newest N backups it
+    named there, the one just made always among them, and no other file is touched."""
+    data = tmp_path / "data"
+    data.mkdir()
+    add_shop(data, "ร้านทดสอบ")
+    folder = tmp_path / "backups"
+    folder.mkdir()
+    others = [folder / "notes.txt", folder / "relay-before-the-move.sqlite3"]
+    for other in others:
+        other.write_text("ของเจ้าของร้าน", encoding="utf-8")
+    made: list[str] = []
+    deleted: list[str] = []
+    for _ in range(4):  # (within a second or two: the names take a -2, -3… of the same time)
+        res = clients.run_cli(data, "backup", str(folder), "--keep", "2")
+        assert res.returncode == 0, res.stderr
+        out = json.loads(res.stdout.splitlines()[-1])
+        made.append(out["backup"])
+        deleted += out["deleted"]
+    assert deleted == made[:2]
+    assert sorted(str(f) for f in folder.iterdir()) == sorted(made[2:] + [str(o) for o in others])
+    for bad in (["--keep", "0"], ["--keep", "2", str(folder / "one.sqlite3")]):
+        argv = ["backup", *(bad if len(bad) == 3 else [str(folder), *bad])]
+        res = clients.run_cli(data, *argv)
+        assert res.returncode == 2 and res.stderr.startswith("minichat-relay: --keep: must be 1")

@@ -24,6 +24,8 @@ from relay import cli
 PROJECT = Path(__file__).resolve().parents[3]
 DEPLOY = PROJECT / "deploy"
 UNIT = DEPLOY / "minichat-relay.service"
+BACKUP_UNIT = DEPLOY / "minichat-relay-backup.service"
+BACKUP_TIMER = DEPLOY / "minichat-relay-backup.timer"
 RELAY_SOURCES = "\n".join(p.read_text() for p in (PROJECT / "relay").rglob("*.py"))
 
 
@@ -43,10 +45,10 @@ def _logical_lines(text: str, comment: str = "#") -> list[str]:
     return out
 
 
-def _unit() -> dict[str, list[tuple[str, str]]]:
+def _unit(path: Path = UNIT) -> dict[str, list[tuple[str, str]]]:
     sections: dict[str, list[tuple[str, str]]] = {}
     current: list[tuple[str, str]] = []
-    for line in _logical_lines(UNIT.read_text()):
+    for line in _logical_lines(path.read_text()):
         if line.startswith("["):
             current = sections.setdefault(line.strip("[]"), [])
         else:
@@ -98,22 +100,51 @@ def _relay_command(compose: dict[str, Any], service: str = "relay") -> list[str]
     return [_interpolate(str(a)) for a in compose["services"][service]["command"]]
 
 
-def test_systemd_unit_passes_systemd_analyze_verify(tmp_path: Path) -> None:
-    """systemd's own checker finds nothing to say about the unit (run with the program
-    path pointed at an executable that exists here)."""
+def test_systemd_units_pass_systemd_analyze_verify(tmp_path: Path) -> None:
+    """systemd's own checker finds nothing to say about the relay's unit, nor about the
+    nightly backup's service and timer (run with the program path pointed at an executable
+    that exists here)."""
     tool = shutil.which("systemd-analyze")
     assert tool, "systemd-analyze is missing: scripts/setup installs it (Debian package systemd)"
     program = tmp_path / "minichat-relay"
     program.write_text("#!/bin/sh\nexit 0\n")
     program.chmod(0o755)
-    unit = tmp_path / UNIT.name
-    unit.write_text(
-        UNIT.read_text().replace("/opt/minichat-relay/bin/minichat-relay", str(program))
+    for source in (UNIT, BACKUP_UNIT, BACKUP_TIMER):
+        (tmp_path / source.name).write_text(
+            source.read_text().replace("/opt/minichat-relay/bin/minichat-relay", str(program))
+        )
+    for name in (UNIT.name, BACKUP_TIMER.name):  # (the timer's check reads its service too)
+        res = subprocess.run(
+            [tool, "verify", "--man=no", str(tmp_path / name)],
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+        assert (name, res.returncode, res.stdout + res.stderr) == (name, 0, "")
+
+
+def test_nightly_backup_runs_as_the_relay_into_its_data_folder() -> None:
+    """The backup service runs ``minichat-relay backup FOLDER --keep N`` (a command the
+    relay takes) as the relay's user, on the relay's data folder, into a folder it may write
+    and systemd makes; hardened as the relay is, without the network; its timer catches up
+    on a missed night."""
+    relay, backup = _unit()["Service"], _unit(BACKUP_UNIT)["Service"]
+    argv = shlex.split(_one(backup, "ExecStart"))
+    args = cli._parser().parse_args(argv[1:])
+    assert (args.command, args.keep >= 7) == ("backup", True)
+    env = dict(v.split("=", 1) for v in _values(backup, "Environment"))
+    data = env["MINICHAT_RELAY_DATA_DIR"]
+    assert (
+        data
+        == dict(v.split("=", 1) for v in _values(relay, "Environment"))["MINICHAT_RELAY_DATA_DIR"]
     )
-    res = subprocess.run(
-        [tool, "verify", "--man=no", str(unit)], capture_output=True, text=True, timeout=60
-    )
-    assert (res.returncode, res.stdout + res.stderr) == (0, "")
+    assert str(args.dest).startswith(data + "/") and _values(backup, "ReadWritePaths") == [data]
+    assert "/var/lib/" + _one(backup, "StateDirectory") == str(args.dest)
+    for key in ("User", "Group", "UMask", "ProtectSystem", "NoNewPrivileges", "SystemCallFilter"):
+        assert _values(backup, key) == _values(relay, key), key
+    assert (_one(backup, "Type"), _one(backup, "PrivateNetwork")) == ("oneshot", "yes")
+    timer = _unit(BACKUP_TIMER)["Timer"]
+    assert _one(timer, "Persistent") == "true" and _one(timer, "OnCalendar")
 
 
 def test_systemd_unit_is_hardened_and_stops_gracefully() -> None:
