@@ -17,11 +17,18 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from relay import backup
+from relay import backup, rekey
 from relay import protocol as p
 from relay.meta_store import MetaCredentials, MetaStore
 from relay.serve_lock import FolderBusy, ServeLock
-from relay.storage import LineCredentials, NotFound, Store, StoreError, key_source
+from relay.storage import (
+    LineCredentials,
+    NotFound,
+    Store,
+    StoreError,
+    existing_key,
+    key_source,
+)
 
 EXIT_OK, EXIT_ENV, EXIT_USER = 0, 1, 2
 
@@ -187,6 +194,16 @@ def _parser() -> argparse.ArgumentParser:
     rm.add_argument("shop_id")
     rm.add_argument("--yes", action="store_true", help="really delete")
     _backup_parsers(sub)
+    sub.add_parser(
+        "rotate-key",
+        help="seal every shop's credentials again with the relay's first key",
+        description="Seal every shop's LINE and Facebook/Instagram credentials again with the"
+        " first of the relay's keys ($MINICHAT_RELAY_KEY, $MINICHAT_RELAY_KEY_FILE or relay.key:"
+        " one key per line, the new one first; every one opens). To change the key: give every"
+        " relay process the new key and then the old one, restart them, run this, then drop"
+        " the old key and restart again (docs/deploy.md). Nothing changes when a credential"
+        " opens with none of the keys.",
+    )
     return ap
 
 
@@ -410,6 +427,30 @@ def _backup(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _rotate_key(args: argparse.Namespace) -> int:
+    """``rotate-key`` (relay/rekey.py)."""
+    data_dir = args.data_dir or default_data_dir()
+    if existing_key(data_dir) is None:
+        raise UserError(
+            f"no relay key here ({key_source(data_dir)}): give the keys as the relay gets"
+            " them ($MINICHAT_RELAY_KEY_FILE or $MINICHAT_RELAY_KEY), the new one first"
+        )
+    store = _open(args)
+    try:
+        done = rekey.reseal_all(store)
+    except rekey.KeysDoNotOpen as exc:
+        raise UserError(str(exc)) from exc
+    finally:
+        store.close()
+    print(
+        f"Sealed again with the first key: the LINE credentials of {done.line_shops} shop(s),"
+        f" the Facebook/Instagram credentials of {done.meta_shops}. Once every relay process"
+        " runs with the new key first, drop the old key from the list and restart them."
+    )
+    print(json.dumps({"line_shops": done.line_shops, "meta_shops": done.meta_shops}))
+    return EXIT_OK
+
+
 def _key_where(data_dir: Path) -> str:
     """Where this relay's key is, as far as this command can tell."""
     where = key_source(data_dir)
@@ -605,6 +646,8 @@ def main(argv: list[str] | None = None) -> int:
             return _serve(args)
         if args.command in ("backup", "restore"):
             return _backup(args)
+        if args.command == "rotate-key":
+            return _rotate_key(args)
         return _shops(args)
     except UserError as exc:
         print(f"minichat-relay: {exc}", file=sys.stderr)

@@ -29,7 +29,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from cryptography.fernet import Fernet, InvalidToken
+from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 
 from relay import fastframes as ff
 from relay import meta_schema
@@ -278,35 +278,49 @@ class OutboxItem:
     next_at: float
 
 
-def existing_key(data_dir: Path) -> Fernet | None:
-    """The key of the LINE credentials: ``MINICHAT_RELAY_KEY`` (the key itself), or
-    ``MINICHAT_RELAY_KEY_FILE`` (a file holding it: a Docker secret, a systemd credential),
-    else ``relay.key`` in the data folder; None when there is none yet (nothing is made)."""
+def existing_key(data_dir: Path) -> MultiFernet | None:
+    """The keys of the LINE and Meta credentials: ``MINICHAT_RELAY_KEY`` (the keys
+    themselves), or ``MINICHAT_RELAY_KEY_FILE`` (a file holding them: a Docker secret, a
+    systemd credential), else ``relay.key`` in the data folder; None when there is none yet
+    (nothing is made). Several keys (one per line, or separated by commas): the first seals,
+    every one opens, so a key is changed without a stop (``minichat-relay rotate-key``)."""
     env = os.environ.get("MINICHAT_RELAY_KEY")
     key_file = os.environ.get("MINICHAT_RELAY_KEY_FILE")
     if env and key_file:
         raise StoreError("set MINICHAT_RELAY_KEY or MINICHAT_RELAY_KEY_FILE, not both")
     if key_file:
         try:
-            env = Path(key_file).read_text(encoding="ascii").strip()
+            env = Path(key_file).read_text(encoding="ascii")
         except (OSError, ValueError) as exc:
             raise StoreError(
                 f"cannot read the key file {key_file} (MINICHAT_RELAY_KEY_FILE): {exc}"
             ) from exc
     if env:
         try:
-            return Fernet(env.encode())
+            return keys_of(env)
         except ValueError as exc:
             source = f"the key in {key_file} (MINICHAT_RELAY_KEY_FILE)" if key_file else None
             raise StoreError(
                 f"{source or 'MINICHAT_RELAY_KEY'} is not a valid Fernet key"
-                " (32 url-safe base64 bytes)"
+                f" (32 url-safe base64 bytes{KEYS_HINT})"
             ) from exc
     path = data_dir / "relay.key"
     try:
-        return Fernet(path.read_bytes().strip()) if path.exists() else None
+        return keys_of(path.read_text(encoding="ascii")) if path.exists() else None
     except (OSError, ValueError) as exc:
-        raise StoreError(f"cannot use the key file {path}: {exc}") from exc
+        raise StoreError(f"cannot use the key file {path}: {exc}{KEYS_HINT}") from exc
+
+
+KEYS_HINT = "; several keys: one per line, the new one first"
+
+
+def keys_of(text: str) -> MultiFernet:
+    """The keys written in ``text`` (one per line, or separated by commas or spaces; the
+    first seals). Raises ValueError for none, or one that is not a Fernet key."""
+    keys = text.replace(",", " ").split()
+    if not keys:
+        raise ValueError("no key in it")
+    return MultiFernet([Fernet(k.encode()) for k in keys])
 
 
 def key_source(data_dir: Path) -> str:
@@ -319,8 +333,8 @@ def key_source(data_dir: Path) -> str:
     return str(data_dir / "relay.key")
 
 
-def _load_key(data_dir: Path) -> Fernet:
-    """The key of the LINE credentials (see :func:`existing_key`); without one, a new
+def _load_key(data_dir: Path) -> MultiFernet:
+    """The keys of the credentials (see :func:`existing_key`); without any, a new
     ``relay.key`` in the data folder, created (0600) on first use."""
     found = existing_key(data_dir)
     if found is not None:
@@ -331,9 +345,9 @@ def _load_key(data_dir: Path) -> Fernet:
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         with os.fdopen(fd, "wb") as f:
             f.write(key)
-        return Fernet(path.read_bytes().strip())
+        return keys_of(path.read_text(encoding="ascii"))
     except FileExistsError:
-        return Fernet(path.read_bytes().strip())
+        return keys_of(path.read_text(encoding="ascii"))
     except (OSError, ValueError) as exc:
         raise StoreError(f"cannot use the key file {path}: {exc}") from exc
 
@@ -427,6 +441,11 @@ class Store:
     def seal(self, secret: str) -> bytes:
         """``secret`` encrypted with the relay key, as the LINE credentials are."""
         return self._fernet.encrypt(secret.encode())
+
+    def reseal(self, sealed: bytes) -> bytes:
+        """``sealed`` sealed again with the first key (any key may have sealed it); raises
+        cryptography's InvalidToken when none opens it."""
+        return self._fernet.rotate(sealed)
 
     def unseal(self, sealed: bytes) -> str:
         """The secret :meth:`seal` made; raises cryptography's InvalidToken for a wrong key."""

@@ -206,7 +206,8 @@ def test_unusable_data_dir_is_an_environment_error(tmp_path: Path, clients: Any)
     res = clients.run_cli(tmp_path / "k", "shops", "list", env={"MINICHAT_RELAY_KEY": "short"})
     assert (res.returncode, res.stderr) == (
         1,
-        "minichat-relay: MINICHAT_RELAY_KEY is not a valid Fernet key (32 url-safe base64 bytes)\n",
+        "minichat-relay: MINICHAT_RELAY_KEY is not a valid Fernet key (32 url-safe base64"
+        " bytes; several keys: one per line, the new one first)\n",
     )
 
 
