@@ -6,14 +6,13 @@ from __future__ import annotations
 
 import asyncio
 import json
-import time
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 from cryptography.fernet import Fernet
 from support.relay_proc import line_env
+from test_relay_line import event, signed_post
 
 from relay import protocol as p
 from relay.meta_store import MetaCredentials, MetaStore
@@ -21,7 +20,6 @@ from relay.storage import LineCredentials, Store, StoreError
 
 SECRET = "channel-secret-rekey-0123456789"
 TOKEN = "channel-token-rekey-XYZ"
-USER = "U306d25c2ea6bd87c17655609a1c37cb9"
 META = {
     "MINICHAT_META_APP_SECRET": "app-secret-rekey",
     "MINICHAT_META_PAGE_TOKEN": "page-token-rekey",
@@ -30,33 +28,11 @@ META = {
 
 
 def _line_text(clients: Any, relay: Any, shop_id: str, n: int) -> None:
-    body = json.dumps(
-        {
-            "destination": "U0",
-            "events": [
-                {
-                    "type": "message",
-                    "mode": "active",
-                    "timestamp": int(time.time() * 1000),
-                    "source": {"type": "user", "userId": USER},
-                    "webhookEventId": f"ev-rekey-{n}",
-                    "deliveryContext": {"isRedelivery": False},
-                    "replyToken": f"reply-rekey-{n}",
-                    "message": {"id": f"70{n}", "type": "text", "text": "ขอราคาหน่อยค่ะ 🙏"},
-                }
-            ],
-        }
-    ).encode()
-    res = httpx.post(
-        f"{relay.url}/line/{shop_id}/webhook",
-        content=body,
-        headers={
-            "Content-Type": "application/json",
-            "X-Line-Signature": clients.sign(SECRET, body),
-        },
-        timeout=10,
-    )
-    assert res.status_code == 200  # (the signature checked with the secret the key opened)
+    """A shopper's LINE text, signed with the channel secret the relay must open to check it."""
+    message = {"id": f"70{n}", "type": "text", "text": "ขอราคาหน่อยค่ะ 🙏"}
+    ev = event("message", f"ev-rekey-{n}", reply_token=f"reply-rekey-{n}", message=message)
+    res = signed_post(clients, f"{relay.url}/line/{shop_id}/webhook", [ev], secret=SECRET)
+    assert res.status_code == 200
 
 
 async def _answer(clients: Any, relay: Any, token: str, n: int) -> None:
