@@ -11,12 +11,14 @@ from typing import Any
 
 import pytest
 from cryptography.fernet import Fernet
+from support.postgres import PostgresServer
 from support.relay_proc import line_env
 from test_relay_line import event, signed_post
 
 from relay import protocol as p
 from relay.meta_store import MetaCredentials, MetaStore
 from relay.storage import LineCredentials, Store, StoreError
+from relay.store_pg import PgStore
 
 SECRET = "channel-secret-rekey-0123456789"
 TOKEN = "channel-token-rekey-XYZ"
@@ -110,3 +112,36 @@ def test_rotate_key_needs_a_key(clients: Any, tmp_path: Path) -> None:
         f"minichat-relay: no relay key here ({tmp_path / 'empty' / 'relay.key'}):"
     )
     assert "Traceback" not in res.stderr
+
+
+def test_rotate_key_on_the_shared_postgresql_store(
+    postgres: PostgresServer, clients: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The same on PostgreSQL (each shop's rows written under its lock, as the relays do)."""
+    url = postgres.new_database()
+    old, new = Fernet.generate_key().decode(), Fernet.generate_key().decode()
+    shops = []
+    for n in range(3):
+        res = clients.run_cli(
+            tmp_path, "--store", url, "shops", "add", f"ร้าน {n}", env={"MINICHAT_RELAY_KEY": old}
+        )
+        shops.append(json.loads(res.stdout.splitlines()[-1])["shop_id"])
+        env = {"MINICHAT_RELAY_KEY": old, **line_env(f"{SECRET}-{n}", f"{TOKEN}-{n}")}
+        assert (
+            clients.run_cli(
+                tmp_path, "--store", url, "shops", "line", shops[-1], env=env
+            ).returncode
+            == 0
+        )
+    res = clients.run_cli(
+        tmp_path, "--store", url, "rotate-key", env={"MINICHAT_RELAY_KEY": f"{new},{old}"}
+    )
+    assert res.returncode == 0, res.stderr
+    assert json.loads(res.stdout.splitlines()[-1]) == {"line_shops": 3, "meta_shops": 0}
+    monkeypatch.setenv("MINICHAT_RELAY_KEY", new)
+    store = PgStore(url, tmp_path)
+    try:
+        opened = [store.line_credentials(s) for s in shops]
+    finally:
+        store.close()
+    assert opened == [LineCredentials(f"{SECRET}-{n}", f"{TOKEN}-{n}") for n in range(3)]
