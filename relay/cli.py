@@ -20,7 +20,7 @@ from urllib.parse import urlsplit
 from relay import protocol as p
 from relay.meta_store import MetaCredentials, MetaStore
 from relay.serve_lock import FolderBusy, ServeLock
-from relay.storage import LineCredentials, NotFound, Store, StoreError
+from relay.storage import LineCredentials, NotFound, SchemaMismatch, Store, StoreError
 
 EXIT_OK, EXIT_ENV, EXIT_USER = 0, 1, 2
 
@@ -506,7 +506,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "serve":
             return _serve(args)
         return _shops(args)
-    except UserError as exc:
+    except (UserError, SchemaMismatch) as exc:  # (a newer relay's database: the operator acts)
         print(f"minichat-relay: {exc}", file=sys.stderr)
         return EXIT_USER
     except StoreError as exc:

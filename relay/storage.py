@@ -196,6 +196,12 @@ class StoreError(Exception):
     """The environment failed us: disk full, database locked, unreadable key file."""
 
 
+class SchemaMismatch(StoreError):
+    """The database's tables are not a layout this relay can run on (a newer relay upgraded
+    them, or they are not a relay's): starting again does not help, the operator must act
+    (the CLI exits 2). Nothing was changed."""
+
+
 class NotFound(LookupError):
     """No such shop (or session, or media)."""
 
