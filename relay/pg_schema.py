@@ -301,22 +301,7 @@ def _version(conn: psycopg.Connection[Any], where: str, last: int) -> int | None
     row = conn.execute("SELECT value FROM meta WHERE key='schema_version'").fetchone()
     if row is None:
         return None
-    text = str(row[0])
-    if not text.isascii() or not text.isdigit() or int(text) < BASE_VERSION:
-        known = f"{BASE_VERSION} to {last}" if last > BASE_VERSION else str(last)
-        raise SchemaMismatch(
-            f"the database at {where} has schema_version {text[:40]!r} in its meta table,"
-            f" which no relay writes (this relay knows schema {known}): it is not a MiniChat"
-            " relay's database, or it was changed by hand; check --store, or restore a backup"
-            " of the relay's database"
-        )
-    if int(text) > last:
-        raise SchemaMismatch(
-            f"the database at {where} was upgraded by a newer relay (schema {text}; this relay"
-            f" knows up to {last}): run that version or newer, or restore a backup taken"
-            " before the upgrade"
-        )
-    return int(text)
+    return SchemaMismatch.check(where, str(row[0]), (BASE_VERSION, last))
 
 
 def _run(conn: psycopg.Connection[Any], where: str, step: Step) -> None:

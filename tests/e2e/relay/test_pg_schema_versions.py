@@ -235,7 +235,8 @@ def test_a_failed_step_changes_nothing(postgres: PostgresServer, tmp_path: Path)
             "v3-beta",
             "has schema_version 'v3-beta' in its meta table, which no relay writes (this relay"
             " knows schema 3): it is not a MiniChat relay's database, or it was changed by"
-            " hand; check --store, or restore a backup of the relay's database",
+            " hand; check the relay's --store (or --data-dir), or restore a backup of its"
+            " database",
         ),
     ],
 )
