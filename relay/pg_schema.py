@@ -15,24 +15,33 @@ on PostgreSQL"; the SQLite store has its own, relay/storage.py's ``_migrate``).
   transactional): the database stays at the version it had.
 - A step's statements take their tables' locks, so they wait for the transactions of relays
   still serving (short ones) and hold those relays' next statements on the tables until the
-  COMMIT: a step is DDL and quick data changes, never a long copy.
+  COMMIT: a step is DDL and quick data changes, never a long copy. A table another session
+  holds longer (a pg_dump holds them all for its whole run) makes the upgrade give up after
+  :data:`UPGRADE_LOCK_WAIT` rather than stall every relay until the dump ends. A database
+  already at the newest schema gets no DDL at all: a relay restarted during a backup starts.
 
 Used by relay/store_pg.py only; psycopg is needed for it, as there.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import psycopg
+import psycopg.errors
 
 from relay.storage import SchemaMismatch, StoreError
 
 BASE_VERSION = 3
 # two processes starting at once: one prepares, the other waits for its COMMIT
 LOCK = "SELECT pg_advisory_xact_lock(hashtext('minichat_relay_schema'))"
+# seconds an upgrade waits for a table another session holds (a pg_dump holds every table
+# for its whole run) before it gives up: meanwhile the tables it has locked already stall the
+# relays still serving
+UPGRADE_LOCK_WAIT = 3.0
 
 # Schema 3 (never edited: see the module's docstring). The tables of SQLite's store in
 # PostgreSQL's types, plus webhook_inbox.claimed_until and meta_inbox.claimed_until (a process's
@@ -229,6 +238,7 @@ ALTER TABLE meta_inbox ADD COLUMN IF NOT EXISTS
     claimed_until DOUBLE PRECISION NOT NULL DEFAULT 0;
 
 """
+BASE_TABLES = tuple(re.findall(r"CREATE TABLE IF NOT EXISTS (\w+)", BASE))
 
 
 @dataclass(frozen=True)
@@ -266,32 +276,61 @@ def newest(steps: Sequence[Step] = STEPS) -> int:
     return BASE_VERSION + len(steps)
 
 
-def prepare(conn: psycopg.Connection[Any], where: str, steps: Sequence[Step] = STEPS) -> Prepared:
+def prepare(
+    conn: psycopg.Connection[Any],
+    where: str,
+    steps: Sequence[Step] = STEPS,
+    lock_wait: float = UPGRADE_LOCK_WAIT,
+) -> Prepared:
     """Bring the database on ``conn`` (autocommit, no transaction open; ``where``: how to
     name it, without the password) to schema ``newest(steps)``, as the module's docstring
-    says. Raises SchemaMismatch (a newer or unknown schema: nothing changed; the operator
-    must act) or StoreError (the database failed, or a step did: nothing changed)."""
+    says; a database there already gets no DDL (it would take its tables' locks). Raises
+    SchemaMismatch (a newer or unknown schema: nothing changed; the operator must act) or
+    StoreError (the database failed, a step did, or a table stayed locked by another session
+    for ``lock_wait`` seconds: nothing changed)."""
     last = newest(steps)
     try:
         with conn.transaction():
             conn.execute(LOCK)
             found = _version(conn, where, last)
-            if found is None or found == BASE_VERSION:
-                # (again on a schema-3 database: IF NOT EXISTS throughout, and it makes what
-                # relays before Messenger on PostgreSQL did not, as it always did)
+            # BASE again on a schema-3 database that lacks a table of it: one made before
+            # Messenger on PostgreSQL (IF NOT EXISTS throughout, as relays always ran it)
+            base = found is None or (found == BASE_VERSION and _lacks_base_tables(conn))
+            if found == last and not base:
+                return Prepared(found, last)
+            wait_ms = max(1, round(lock_wait * 1000))  # (0 would be no limit)
+            conn.execute("SELECT set_config('lock_timeout', %s, true)", (str(wait_ms),))
+            if base:
                 conn.execute(BASE)
             for step in steps:
                 if found is None or step.version > found:
                     _run(conn, where, step)
-            if found != last:
-                conn.execute(
-                    "INSERT INTO meta(key, value) VALUES('schema_version', %s)"
-                    " ON CONFLICT(key) DO UPDATE SET value=excluded.value",
-                    (str(last),),
-                )
+            conn.execute(
+                "INSERT INTO meta(key, value) VALUES('schema_version', %s)"
+                " ON CONFLICT(key) DO UPDATE SET value=excluded.value",
+                (str(last),),
+            )
+    except psycopg.errors.LockNotAvailable as exc:
+        raise StoreError(_held(where, lock_wait)) from exc
     except psycopg.Error as exc:
         raise StoreError(f"cannot create the tables in {where}: {exc}") from exc
     return Prepared(found, last)
+
+
+def _held(where: str, lock_wait: float) -> str:
+    return (
+        f"cannot upgrade the tables in {where}: another session held them for over"
+        f" {lock_wait:g} s (a pg_dump, or a long transaction); nothing was changed; start the"
+        " relay again once it is over"
+    )
+
+
+def _lacks_base_tables(conn: psycopg.Connection[Any]) -> bool:
+    row = conn.execute(
+        "SELECT count(*) FROM unnest(%s::text[]) AS t(name) WHERE to_regclass(t.name) IS NULL",
+        (list(BASE_TABLES),),
+    ).fetchone()
+    return row is not None and int(row[0]) > 0
 
 
 def _version(conn: psycopg.Connection[Any], where: str, last: int) -> int | None:
@@ -307,6 +346,8 @@ def _version(conn: psycopg.Connection[Any], where: str, last: int) -> int | None
 def _run(conn: psycopg.Connection[Any], where: str, step: Step) -> None:
     try:
         conn.execute(step.sql)
+    except psycopg.errors.LockNotAvailable:
+        raise  # (prepare says what)
     except psycopg.Error as exc:
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else repr(exc)
         raise StoreError(

@@ -223,6 +223,95 @@ def test_a_failed_step_changes_nothing(postgres: PostgresServer, tmp_path: Path)
     store.close()
 
 
+def _like_pg_dump(url: str) -> psycopg.Connection[Any]:
+    """A session holding every table of the relay as pg_dump does for its whole run (ACCESS
+    SHARE, in its transaction: close it to end the "backup")."""
+    conn = psycopg.connect(url)
+    conn.execute(f"LOCK TABLE {', '.join(pg_schema.BASE_TABLES)} IN ACCESS SHARE MODE")
+    return conn
+
+
+def test_a_relay_starting_during_a_backup_waits_for_nothing(
+    postgres: PostgresServer, tmp_path: Path
+) -> None:
+    """On a database at this relay's schema, a relay starts while a pg_dump holds every table
+    (no DDL, so no table lock: before versions, its CREATE INDEX and ALTER TABLE waited for
+    the dump's end and stalled the running relays' writes meanwhile), and a running relay
+    writes and commits during the dump too."""
+    url, shop_id, _ = _old_database(postgres, tmp_path)
+    running = PgStore(url, tmp_path / "a")
+    dump = _like_pg_dump(url)
+    opened: list[PgStore | BaseException] = []
+
+    def start() -> None:
+        try:
+            opened.append(PgStore(url, tmp_path / "b"))
+        except BaseException as exc:  # (the assertion below shows it)
+            opened.append(exc)
+
+    thread = threading.Thread(target=start)
+    try:
+        thread.start()
+        thread.join(30)
+        assert len(opened) == 1 and isinstance(opened[0], PgStore), opened
+        assert running.add_history(
+            shop_id, "widget:s1", p.Origin.SHOP, p.Message("r1", p.Text("ได้ค่ะ"))
+        ) == (2, True)
+        running.commit()
+    finally:
+        dump.close()
+        thread.join(30)
+        for store in (running, *opened):
+            if isinstance(store, PgStore):
+                store.close()
+
+
+def test_an_upgrade_during_a_backup_gives_up_and_changes_nothing(
+    postgres: PostgresServer, tmp_path: Path
+) -> None:
+    """An upgrade that meets a table a pg_dump holds waits ``lock_wait`` seconds, then gives
+    up with a StoreError saying why and what to do, changing nothing (the tables it had
+    locked meanwhile are free again); started after the dump, it upgrades."""
+    url, _, _ = _old_database(postgres, tmp_path)
+    before = _layout(url)
+    dump = _like_pg_dump(url)
+    try:
+        with (
+            psycopg.connect(url, autocommit=True) as conn,
+            pytest.raises(StoreError) as held,
+        ):
+            pg_schema.prepare(conn, "the test's database", (NOTE,), lock_wait=0.2)
+    finally:
+        dump.close()
+    assert str(held.value) == (
+        "cannot upgrade the tables in the test's database: another session held them for over"
+        " 0.2 s (a pg_dump, or a long transaction); nothing was changed; start the relay again"
+        " once it is over"
+    )
+    assert (_version(url), _layout(url)) == ("3", before)
+    PgStore(url, tmp_path / "new", schema_steps=(NOTE,)).close()
+    assert _version(url) == "4"
+
+
+def test_a_schema_3_database_from_before_messenger_gets_metas_tables(
+    postgres: PostgresServer, tmp_path: Path
+) -> None:
+    """A schema-3 database made before Messenger reached PostgreSQL (no Meta tables, no
+    lease column on their inbox) gets them at start, as relays always did, and then has the
+    layout of a new database."""
+    url, _, token = _old_database(postgres, tmp_path)
+    meta_tables = pg_schema.BASE_TABLES[pg_schema.BASE_TABLES.index("meta_accounts") :]
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute(f"DROP TABLE {', '.join(meta_tables)}")
+    fresh = postgres.new_database()
+    PgStore(fresh, tmp_path / "fresh").close()
+
+    store = PgStore(url, tmp_path / "new")
+    assert store.shop_by_token(token) is not None
+    store.close()
+    assert (_version(url), _layout(url)) == ("3", _layout(fresh))
+
+
 @pytest.mark.parametrize(
     ("value", "told"),
     [
