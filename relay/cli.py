@@ -24,6 +24,7 @@ from relay.serve_lock import FolderBusy, ServeLock
 from relay.storage import (
     LineCredentials,
     NotFound,
+    SchemaMismatch,
     Store,
     StoreError,
     existing_key,
@@ -649,7 +650,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "rotate-key":
             return _rotate_key(args)
         return _shops(args)
-    except UserError as exc:
+    except (UserError, SchemaMismatch) as exc:  # (a newer relay's database: the operator acts)
         print(f"minichat-relay: {exc}", file=sys.stderr)
         return EXIT_USER
     except StoreError as exc:

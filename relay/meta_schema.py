@@ -1,6 +1,7 @@
 """The tables of Meta's state (relay/meta_store.py), made by :class:`relay.storage.Store`
-with its own (and by relay/store_pg.py's PgStore, :data:`PG_SCHEMA`): this module imports
-nothing, so the stores can import it."""
+with its own: this module imports nothing, so the stores can import it. The PostgreSQL store
+has its copy of them in relay/pg_schema.py, versioned (a change made here reaches PostgreSQL
+only as an upgrade step there: tests/e2e/relay/test_pg_schema_versions.py compares the two)."""
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta_accounts(
@@ -79,23 +80,4 @@ TABLES = (
     "meta_sent",
     "meta_comments",
     "shopper_profiles",
-)
-
-
-def _postgres(schema: str) -> str:
-    """:data:`SCHEMA` in PostgreSQL's words (the same tables and keys)."""
-    return (
-        schema.replace("INTEGER PRIMARY KEY AUTOINCREMENT", "BIGSERIAL PRIMARY KEY")
-        .replace(" WITHOUT ROWID", "")
-        .replace(" BLOB ", " BYTEA ")
-        .replace(" REAL ", " DOUBLE PRECISION ")
-    )
-
-
-# The same tables on a shared PostgreSQL store (relay/store_pg.py), made with its own. The
-# inbox has a lease (``claimed_until``) as LINE's webhook_inbox does: a body is worked by one
-# process, and by another once the lease ends (its process died).
-PG_SCHEMA = _postgres(SCHEMA) + (
-    "ALTER TABLE meta_inbox ADD COLUMN IF NOT EXISTS"
-    " claimed_until DOUBLE PRECISION NOT NULL DEFAULT 0;\n"
 )

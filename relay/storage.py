@@ -196,6 +196,35 @@ class StoreError(Exception):
     """The environment failed us: disk full, database locked, unreadable key file."""
 
 
+class SchemaMismatch(StoreError):
+    """The database's tables are not a layout this relay can run on (a newer relay upgraded
+    them, or they are not a relay's): starting again does not help, the operator must act
+    (the CLI exits 2). Nothing was changed."""
+
+    @classmethod
+    def check(cls, where: str, found: str, known: tuple[int, int]) -> int:
+        """The schema version ``found`` (the text in the meta table) of the database ``where``
+        (named without a password) as a number, or this error when it is newer than the
+        versions ``known`` (first, last) or not one a relay writes (the same words for both
+        stores)."""
+        if not found.isascii() or not found.isdigit() or int(found) < known[0]:
+            first, last = known
+            versions = f"{first} to {last}" if last > first else str(last)
+            raise cls(
+                f"the database at {where} has schema_version {found[:40]!r} in its meta"
+                f" table, which no relay writes (this relay knows schema {versions}): it is"
+                " not a MiniChat relay's database, or it was changed by hand; check the"
+                " relay's --store (or --data-dir), or restore a backup of its database"
+            )
+        if int(found) > known[1]:
+            raise cls(
+                f"the database at {where} was upgraded by a newer relay (schema {found}; this"
+                f" relay knows up to {known[1]}): run that version or newer, or restore a"
+                " backup taken before the upgrade"
+            )
+        return int(found)
+
+
 class NotFound(LookupError):
     """No such shop (or session, or media)."""
 
@@ -379,13 +408,16 @@ class Store:
             self.db.execute("PRAGMA cache_size=-32768")  # 32 MB of page cache
             # checkpoints (the only fsyncs in WAL + NORMAL) run in a thread, not in the event loop
             self.db.execute("PRAGMA wal_autocheckpoint=0")
-            _migrate(self.db)
+            _migrate(self.db, str(self.path))
             self.db.executescript(_SCHEMA)
             self.db.executescript(meta_schema.SCHEMA)  # Messenger / Instagram
             self.db.execute(
                 "INSERT OR IGNORE INTO meta(key, value) VALUES('schema_version', ?)",
                 (str(SCHEMA_VERSION),),
             )
+        except SchemaMismatch:
+            self.db.close()
+            raise
         except (sqlite3.Error, OSError) as exc:
             raise StoreError(f"cannot open the database in {data_dir}: {exc}") from exc
         try:
@@ -1619,13 +1651,16 @@ def delivered_receipt(seq: int, conversation: str, ids: list[str]) -> str:
     return ff.encode_receipt(conversation, p.ReceiptStatus.DELIVERED, ids, seq)
 
 
-def _migrate(db: sqlite3.Connection) -> None:
+def _migrate(db: sqlite3.Connection, where: str) -> None:
     """Bring a database made by an older relay up to :data:`SCHEMA_VERSION` (a new one is
-    made whole by ``_SCHEMA``)."""
+    made whole by ``_SCHEMA``). Raises SchemaMismatch, changing nothing, for a database a
+    newer relay upgraded (or whose version no relay writes)."""
     if db.execute("SELECT name FROM sqlite_master WHERE name='meta'").fetchone() is None:
         return
     row = db.execute("SELECT value FROM meta WHERE key='schema_version'").fetchone()
-    version = int(row[0]) if row else SCHEMA_VERSION
+    if row is None:
+        return
+    version = SchemaMismatch.check(where, str(row[0]), (1, SCHEMA_VERSION))
     if version < 2:
         # v2: a LINE message remembers the request it went into (retried byte for byte)
         cols = {r[1] for r in db.execute("PRAGMA table_info(line_outbox)")}

@@ -23,7 +23,7 @@ Any database error rolls the transaction back and raises :class:`StoreError`; th
 is acknowledged. A lost connection is opened again at the next call.
 
 Messenger / Instagram (relay/meta_store.py) run their SQL here through :meth:`run` (their
-tables: relay/meta_schema.py ``PG_SCHEMA``); their webhook bodies are claimed with the same
+tables: relay/pg_schema.py, as all of them); their webhook bodies are claimed with the same
 lease as LINE's (:meth:`claim_meta_webhooks`), and one process per shop sends their outbox
 (:meth:`claim_lock`, as LINE's sender).
 """
@@ -40,7 +40,7 @@ import select
 import sys
 import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -49,7 +49,7 @@ from urllib.parse import urlsplit
 import psycopg
 from psycopg import pq
 
-from relay import meta_schema
+from relay import meta_schema, pg_schema
 from relay import protocol as p
 from relay.storage import (
     LineBatch,
@@ -80,128 +80,6 @@ LOCK_SHOP = (
     " extract(epoch FROM clock_timestamp() - statement_timestamp())::float8"
 )
 WEBHOOK_LEASE = 30.0  # seconds a process has a claimed webhook body before another may take it
-
-_SCHEMA = """
-CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);
-CREATE TABLE IF NOT EXISTS shops(
-    id TEXT PRIMARY KEY,
-    name TEXT NOT NULL,
-    token_hash BYTEA NOT NULL UNIQUE,
-    created_at TEXT NOT NULL,
-    widget_config TEXT,
-    allowed_origins TEXT NOT NULL DEFAULT '[]',
-    line_secret BYTEA,
-    line_token BYTEA,
-    desktop_ack BIGINT NOT NULL DEFAULT 0,
-    next_seq BIGINT NOT NULL DEFAULT 1,
-    presence TEXT NOT NULL DEFAULT 'online'
-);
-CREATE TABLE IF NOT EXISTS stream(
-    shop_id TEXT NOT NULL,
-    seq BIGINT NOT NULL,
-    frame TEXT NOT NULL,
-    conversation TEXT,
-    msg_id TEXT,
-    PRIMARY KEY(shop_id, seq)
-);
-CREATE TABLE IF NOT EXISTS sessions(
-    token_hash BYTEA PRIMARY KEY,
-    shop_id TEXT NOT NULL,
-    sid TEXT NOT NULL,
-    created_at DOUBLE PRECISION NOT NULL,
-    UNIQUE(shop_id, sid)
-);
-CREATE TABLE IF NOT EXISTS conversations(
-    shop_id TEXT NOT NULL,
-    conversation TEXT NOT NULL,
-    next_cseq BIGINT NOT NULL DEFAULT 1,
-    widget_ack BIGINT NOT NULL DEFAULT 0,
-    widget_read BIGINT NOT NULL DEFAULT 0,
-    reply_token TEXT,
-    reply_token_at DOUBLE PRECISION,
-    away_notice_at DOUBLE PRECISION,
-    created_at DOUBLE PRECISION NOT NULL,
-    PRIMARY KEY(shop_id, conversation)
-);
-CREATE TABLE IF NOT EXISTS history(
-    shop_id TEXT NOT NULL,
-    conversation TEXT NOT NULL,
-    cseq BIGINT NOT NULL,
-    origin TEXT NOT NULL,
-    msg_id TEXT NOT NULL,
-    message TEXT NOT NULL,
-    status TEXT,
-    created_at DOUBLE PRECISION NOT NULL,
-    seq BIGINT,
-    rseq BIGINT,
-    PRIMARY KEY(shop_id, conversation, cseq)
-);
-CREATE UNIQUE INDEX IF NOT EXISTS history_msg ON history(shop_id, conversation, origin, msg_id);
-CREATE INDEX IF NOT EXISTS history_stream ON history(shop_id, seq) WHERE seq IS NOT NULL;
-CREATE INDEX IF NOT EXISTS history_receipt ON history(shop_id, rseq) WHERE rseq IS NOT NULL;
-CREATE TABLE IF NOT EXISTS line_outbox(
-    id BIGSERIAL PRIMARY KEY,
-    shop_id TEXT NOT NULL,
-    conversation TEXT NOT NULL,
-    msg_id TEXT NOT NULL,
-    message TEXT NOT NULL,
-    retry_key TEXT NOT NULL,
-    attempts INTEGER NOT NULL DEFAULT 0,
-    next_at DOUBLE PRECISION NOT NULL DEFAULT 0,
-    batch_key TEXT
-);
-CREATE INDEX IF NOT EXISTS line_outbox_shop ON line_outbox(shop_id, id);
-CREATE TABLE IF NOT EXISTS line_batches(
-    n BIGSERIAL,
-    retry_key TEXT PRIMARY KEY,
-    shop_id TEXT NOT NULL,
-    conversation TEXT NOT NULL,
-    body BYTEA NOT NULL,
-    parts TEXT NOT NULL,
-    attempts INTEGER NOT NULL DEFAULT 0,
-    next_at DOUBLE PRECISION NOT NULL DEFAULT 0,
-    created_at DOUBLE PRECISION NOT NULL
-);
-CREATE INDEX IF NOT EXISTS line_batches_shop ON line_batches(shop_id, n);
-CREATE TABLE IF NOT EXISTS webhook_inbox(
-    id BIGSERIAL PRIMARY KEY,
-    shop_id TEXT NOT NULL,
-    body BYTEA NOT NULL,
-    received_at DOUBLE PRECISION NOT NULL,
-    claimed_until DOUBLE PRECISION NOT NULL DEFAULT 0
-);
-CREATE TABLE IF NOT EXISTS line_events(
-    shop_id TEXT NOT NULL,
-    event_id TEXT NOT NULL,
-    received_at DOUBLE PRECISION NOT NULL,
-    PRIMARY KEY(shop_id, event_id)
-);
-CREATE TABLE IF NOT EXISTS line_quota(
-    shop_id TEXT NOT NULL,
-    month TEXT NOT NULL,
-    pushed BIGINT NOT NULL DEFAULT 0,
-    quota BIGINT,
-    notified INTEGER NOT NULL DEFAULT 0,
-    PRIMARY KEY(shop_id, month)
-);
--- where each shop's desktop is connected: the relay process (its connection's
--- application_name; a row whose process has no connection left is stale) and its presence
-CREATE TABLE IF NOT EXISTS desktops(
-    shop_id TEXT PRIMARY KEY,
-    process TEXT NOT NULL,
-    presence TEXT NOT NULL
-);
-CREATE TABLE IF NOT EXISTS media(
-    id TEXT PRIMARY KEY,
-    shop_id TEXT NOT NULL,
-    mime TEXT NOT NULL,
-    width INTEGER NOT NULL,
-    height INTEGER NOT NULL,
-    size INTEGER NOT NULL,
-    data BYTEA NOT NULL,
-    created_at DOUBLE PRECISION NOT NULL
-);
-"""
 
 _SHOP_TABLES = (
     "stream",
@@ -293,9 +171,16 @@ class PgStore(Store):
 
     shared = True
 
-    def __init__(self, url: str, data_dir: Path, password: str | None = None) -> None:
+    def __init__(
+        self,
+        url: str,
+        data_dir: Path,
+        password: str | None = None,
+        schema_steps: Sequence[pg_schema.Step] = pg_schema.STEPS,
+    ) -> None:
         # (Store.__init__ opens SQLite: not called; every method that touches the database is
         # defined here.) ``password``: when not in the URL (read from a file by the CLI).
+        # ``schema_steps``: the upgrades this relay knows (tests give their own).
         self.url = url
         self._auth: dict[str, Any] = {"password": password} if password else {}
         self.where = describe_url(url)
@@ -329,7 +214,7 @@ class PgStore(Store):
         except OSError as exc:
             raise StoreError(f"cannot use the data folder {data_dir}: {exc}") from exc
         self._fernet = _load_key(data_dir)
-        self._create_schema()
+        self._prepare_schema(schema_steps)
 
     # ---- connection and transactions
 
@@ -365,20 +250,23 @@ class PgStore(Store):
             self._lock_conn = self._connect()
         return self._lock_conn
 
-    def _create_schema(self) -> None:
+    def _prepare_schema(self, steps: Sequence[pg_schema.Step]) -> None:
+        """Create the tables of a new database, or upgrade an older one (relay/pg_schema.py);
+        raises SchemaMismatch (a newer relay's database: refused) or StoreError."""
         try:
-            with self._db().transaction():
-                db = self._db()
-                # two processes starting at once: one creates, the other waits and sees it
-                db.execute("SELECT pg_advisory_xact_lock(hashtext('minichat_relay_schema'))")
-                db.execute(_SCHEMA)
-                db.execute(meta_schema.PG_SCHEMA)  # Messenger / Instagram, profiles
-                db.execute(
-                    "INSERT INTO meta(key, value) VALUES('schema_version', '3')"
-                    " ON CONFLICT DO NOTHING"
-                )
-        except psycopg.Error as exc:
-            raise StoreError(f"cannot create the tables in {self.where}: {exc}") from exc
+            done = pg_schema.prepare(self._db(), self.where, steps)
+        except StoreError:
+            self.close()  # (nothing to commit: the process stops, or the caller gives up)
+            raise
+        if done.found is None:
+            log.info("created the tables in %s (schema %d)", self.where, done.version)
+        elif done.found != done.version:
+            log.info(
+                "upgraded the tables in %s from schema %d to %d",
+                self.where,
+                done.found,
+                done.version,
+            )
 
     def _fail(self, exc: psycopg.Error) -> StoreError:
         """Roll back after ``exc`` and the StoreError to raise (the open transaction is lost,
