@@ -24,10 +24,12 @@ from __future__ import annotations
 import contextlib
 import os
 import re
+import shutil
 import sqlite3
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import BinaryIO
 
 from cryptography.fernet import InvalidToken
 
@@ -116,14 +118,57 @@ def prune(folder: Path, keep: int, made: Path) -> list[Path]:
     return gone
 
 
-def restore(
-    data_dir: Path, src: Path, *, forget_credentials: bool = False, now: datetime | None = None
+def backup_to(data_dir: Path, out: BinaryIO) -> Summary:
+    """:func:`backup` written to ``out`` (``backup -``: standard output, e.g. out of a
+    container), through a file in the data folder that is removed afterwards."""
+    temp = data_dir / f".backup-{os.getpid()}.sqlite3"
+    _remove(temp)
+    try:
+        made = backup(data_dir, temp)
+        with temp.open("rb") as f:
+            shutil.copyfileobj(f, out, 1 << 20)
+        out.flush()
+    except OSError as exc:
+        raise BackupError(f"cannot write the backup to standard output: {_why(exc)}") from exc
+    finally:
+        _remove(temp)
+    return made
+
+
+def restore_from(
+    data_dir: Path, inp: BinaryIO, *, forget_credentials: bool = False
 ) -> tuple[Summary, Path | None]:
-    """Put the backup ``src`` in place of the relay database of ``data_dir`` (no relay may
-    serve it meanwhile). Returns what was restored and where the database it replaced was
-    kept (None: there was none)."""
-    if not src.is_file():
-        raise BackupError(f"{src} is not a file: give the path of a backup")
+    """:func:`restore` of a backup read from ``inp`` (``restore -``: standard input, e.g.
+    into a container), through a file in the data folder that is removed afterwards."""
+    temp = data_dir / f".restore-{os.getpid()}.sqlite3"
+    try:
+        data_dir.mkdir(parents=True, exist_ok=True)
+        _remove(temp)
+        with os.fdopen(os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), "wb") as f:
+            shutil.copyfileobj(inp, f, 1 << 20)
+    except OSError as exc:
+        _remove(temp)
+        raise BackupError(f"cannot read the backup from standard input: {_why(exc)}") from exc
+    try:
+        return restore(
+            data_dir, temp, forget_credentials=forget_credentials, named="the backup given"
+        )
+    finally:
+        _remove(temp)
+
+
+def restore(
+    data_dir: Path,
+    src: Path,
+    *,
+    forget_credentials: bool = False,
+    now: datetime | None = None,
+    named: str | None = None,
+) -> tuple[Summary, Path | None]:
+    """Put the backup ``src`` (``named`` so in messages) in place of the relay database of
+    ``data_dir`` (no relay may serve it meanwhile). Returns what was restored and where the
+    database it replaced was kept (None: there was none)."""
+    _readable_backup(src, named or str(src))
     lock = ServeLock(data_dir)
     try:
         lock.take(wait=0)
@@ -138,25 +183,45 @@ def restore(
     incoming = data_dir / (DB_NAME + ".restoring")
     try:
         _remove(incoming)
+        shown = Path(named) if named else src
         try:
             _copy(src, incoming)
         except sqlite3.DatabaseError as exc:
-            raise BackupError(f"{src} is not a relay backup: {_why(exc)}") from exc
-        summary = _summary(incoming, src)
-        _check_key(incoming, src, data_dir, forget_credentials)
+            raise BackupError(f"{shown} is not a relay backup: {_why(exc)}") from exc
+        summary = _summary(incoming, shown)
+        _check_key(incoming, shown, data_dir, forget_credentials)
         _sync(incoming)
         aside = _put_aside(data_dir, now or datetime.now(UTC))
         os.replace(incoming, data_dir / DB_NAME)
         _owned_like(data_dir, data_dir / DB_NAME, lock.path)
         _sync(data_dir)
     except (OSError, sqlite3.Error) as exc:
-        raise BackupError(f"cannot restore {src} into {data_dir}: {_why(exc)}") from exc
+        raise BackupError(f"cannot restore {named or src} into {data_dir}: {_why(exc)}") from exc
     finally:
         _remove(incoming)
         lock.release()
     final = data_dir / DB_NAME
     restored = Summary(final, final.stat().st_size, summary.schema, summary.shops, summary.messages)
     return restored, aside
+
+
+def _readable_backup(src: Path, named: str) -> None:
+    """Refuse ``src`` early, in words that say what to do: missing, unreadable by this user
+    (a root-owned copy), or not a SQLite database at all."""
+    try:
+        with src.open("rb") as f:
+            head = f.read(16)
+    except (FileNotFoundError, IsADirectoryError, NotADirectoryError) as exc:
+        raise BackupError(f"{named} is not a file: give the path of a backup") from exc
+    except PermissionError as exc:
+        raise BackupError(
+            f"cannot read {named}: permission denied; give it to the relay's user (chown), or"
+            " run restore as root"
+        ) from exc
+    except OSError as exc:
+        raise BackupError(f"cannot read {named}: {_why(exc)}") from exc
+    if head != b"SQLite format 3\x00":
+        raise BackupError(f"{named} is not a relay backup: it is not a SQLite database")
 
 
 def _copy(src: Path, dest: Path) -> None:

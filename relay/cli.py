@@ -22,6 +22,7 @@ from relay import protocol as p
 from relay.meta_store import MetaCredentials, MetaStore
 from relay.serve_lock import FolderBusy, ServeLock
 from relay.storage import (
+    KeyProblem,
     LineCredentials,
     NotFound,
     SchemaMismatch,
@@ -219,7 +220,9 @@ def _backup_parsers(sub: Any) -> None:
         " use pg_dump.",
     )
     b.add_argument(
-        "dest", type=Path, help="a new file, or a folder (the file is relay-<UTC time>.sqlite3)"
+        "dest",
+        help="a new file, a folder (the file is relay-<UTC time>.sqlite3), or - for standard"
+        " output",
     )
     b.add_argument(
         "--keep",
@@ -235,7 +238,7 @@ def _backup_parsers(sub: Any) -> None:
         " replaces is kept beside it as relay.sqlite3.before-restore-<UTC time>. On"
         " PostgreSQL (--store), use pg_restore.",
     )
-    r.add_argument("backup", type=Path, help="the backup file")
+    r.add_argument("backup", help="the backup file, or - for standard input")
     r.add_argument(
         "--forget-credentials",
         action="store_true",
@@ -383,7 +386,8 @@ def _shops(args: argparse.Namespace) -> int:
 
 
 def _backup(args: argparse.Namespace) -> int:
-    """``backup`` and ``restore`` of the SQLite store (relay/backup.py)."""
+    """``backup`` and ``restore`` of the SQLite store (relay/backup.py); ``-``: the backup on
+    standard output / input (the messages then go to standard error)."""
     if args.store:
         raise UserError(
             f"{args.command}: this relay keeps its state in PostgreSQL (--store): back it up"
@@ -392,26 +396,15 @@ def _backup(args: argparse.Namespace) -> int:
     data_dir = args.data_dir or default_data_dir()
     try:
         if args.command == "backup":
-            if args.keep is not None and (args.keep < 1 or not args.dest.is_dir()):
-                raise UserError(
-                    "--keep: must be 1 or more, with a folder to back up into (a file name"
-                    " is never deleted)"
-                )
-            made = backup.backup(data_dir, args.dest)
-            gone = backup.prune(args.dest, args.keep, made.path) if args.keep else []
-            print(
-                f"Backed up {data_dir / backup.DB_NAME} to {made.path} ({made.size:,} bytes:"
-                f" {_counted(made)}). The relay key is not in it: keep a copy of"
-                f" {_key_where(data_dir)} apart."
+            return _backup_to(data_dir, args)
+        if args.backup == "-":
+            done, aside = backup.restore_from(
+                data_dir, sys.stdin.buffer, forget_credentials=args.forget_credentials
             )
-            for path in gone:
-                print(f"Deleted the older backup {path} (--keep {args.keep}).")
-            deleted = [str(path) for path in gone]
-            print(json.dumps({"backup": str(made.path), "bytes": made.size, "deleted": deleted}))
-            return EXIT_OK
-        done, aside = backup.restore(
-            data_dir, args.backup, forget_credentials=args.forget_credentials
-        )
+        else:
+            done, aside = backup.restore(
+                data_dir, Path(args.backup), forget_credentials=args.forget_credentials
+            )
     except backup.BackupError as exc:
         raise UserError(str(exc)) from exc
     kept = f" The database it replaced is kept as {aside}." if aside else ""
@@ -421,10 +414,48 @@ def _backup(args: argparse.Namespace) -> int:
         if args.forget_credentials
         else ""
     )
-    print(
-        f"Restored {args.backup} into {data_dir} ({_counted(done)}).{kept}{forgot} Start the relay."
+    given = "the backup from standard input" if args.backup == "-" else args.backup
+    print(f"Restored {given} into {data_dir} ({_counted(done)}).{kept}{forgot} Start the relay.")
+    print(json.dumps({"restored": args.backup, "replaced": str(aside) if aside else None}))
+    return EXIT_OK
+
+
+def _backup_to(data_dir: Path, args: argparse.Namespace) -> int:
+    """``backup DEST [--keep N]``; ``backup -``: to standard output."""
+    dest = Path(args.dest)
+    folder = dest.is_dir() or args.dest.endswith(("/", os.sep))
+    if folder and not dest.is_dir():
+        raise UserError(
+            f"the folder {dest} does not exist: create it first (owned by the relay's user),"
+            " or give a file name"
+        )
+    if args.keep is not None and (args.keep < 1 or not folder):
+        raise UserError(
+            "--keep: must be 1 or more, with a folder to back up into (a backup given a file"
+            " name never deletes others)"
+        )
+    streamed = args.dest == "-"
+    made = (
+        backup.backup_to(data_dir, sys.stdout.buffer) if streamed else backup.backup(data_dir, dest)
     )
-    print(json.dumps({"restored": str(args.backup), "replaced": str(aside) if aside else None}))
+    gone = backup.prune(dest, args.keep, made.path) if args.keep else []
+    talk = sys.stderr if streamed else sys.stdout
+    where = "standard output" if streamed else str(made.path)
+    print(
+        f"Backed up {data_dir / backup.DB_NAME} to {where} ({made.size:,} bytes:"
+        f" {_counted(made)}). The relay key is not in it: keep a copy of"
+        f" {_key_where(data_dir)} apart.",
+        file=talk,
+    )
+    for path in gone:
+        print(f"Deleted the older backup {path} (--keep {args.keep}).", file=talk)
+    deleted = [str(path) for path in gone]
+    print(
+        json.dumps(
+            {"backup": "-" if streamed else str(made.path), "bytes": made.size, "deleted": deleted}
+        ),
+        file=talk,
+    )
     return EXIT_OK
 
 
@@ -604,7 +635,8 @@ def _serve(args: argparse.Namespace) -> int:
     folder = _serve_lock(args, log)
     store = _open(args)
     if store.shared:
-        log.info("store %s (shared), key in %s", getattr(store, "where", "?"), store.data_dir)
+        where = getattr(store, "where", "?")
+        log.info("store %s (shared), key: %s", where, key_source(store.data_dir))
     else:
         log.info("sqlite %s, data in %s", sqlite3.sqlite_version, store.data_dir)
 
@@ -650,11 +682,15 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "rotate-key":
             return _rotate_key(args)
         return _shops(args)
-    except (UserError, SchemaMismatch) as exc:  # (a newer relay's database: the operator acts)
+    except (UserError, SchemaMismatch, KeyProblem) as exc:  # (the operator acts)
         print(f"minichat-relay: {exc}", file=sys.stderr)
         return EXIT_USER
     except StoreError as exc:
         print(f"minichat-relay: {exc}", file=sys.stderr)
+        return EXIT_ENV
+    except OSError as exc:  # (a file or folder the command could not use: said, no traceback)
+        where = f"{exc.filename}: " if exc.filename else ""
+        print(f"minichat-relay: {where}{exc.strerror or exc}", file=sys.stderr)
         return EXIT_ENV
     except KeyboardInterrupt:
         return EXIT_OK

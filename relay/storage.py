@@ -225,6 +225,11 @@ class SchemaMismatch(StoreError):
         return int(found)
 
 
+class KeyProblem(StoreError):
+    """The relay key given (``MINICHAT_RELAY_KEY`` / ``_FILE``) is not usable: the operator
+    fixes the setting (the CLI exits 2)."""
+
+
 class NotFound(LookupError):
     """No such shop (or session, or media)."""
 
@@ -312,26 +317,36 @@ def existing_key(data_dir: Path) -> MultiFernet | None:
     themselves), or ``MINICHAT_RELAY_KEY_FILE`` (a file holding them: a Docker secret, a
     systemd credential), else ``relay.key`` in the data folder; None when there is none yet
     (nothing is made). Several keys (one per line, or separated by commas): the first seals,
-    every one opens, so a key is changed without a stop (``minichat-relay rotate-key``)."""
+    every one opens, so a key is changed without a stop (``minichat-relay rotate-key``).
+    Raises KeyProblem when the key given is not one: a variable set but empty (a typo in the
+    command that read the file) never falls back to a new key in the data folder."""
     env = os.environ.get("MINICHAT_RELAY_KEY")
     key_file = os.environ.get("MINICHAT_RELAY_KEY_FILE")
-    if env and key_file:
-        raise StoreError("set MINICHAT_RELAY_KEY or MINICHAT_RELAY_KEY_FILE, not both")
-    if key_file:
+    if env is not None and key_file is not None:
+        raise KeyProblem(
+            "set MINICHAT_RELAY_KEY or MINICHAT_RELAY_KEY_FILE, not both: unset one of them"
+        )
+    source = "MINICHAT_RELAY_KEY"
+    if key_file is not None:
+        source = f"the key file {key_file} (MINICHAT_RELAY_KEY_FILE)"
         try:
             env = Path(key_file).read_text(encoding="ascii")
         except (OSError, ValueError) as exc:
-            raise StoreError(
-                f"cannot read the key file {key_file} (MINICHAT_RELAY_KEY_FILE): {exc}"
+            why = exc.strerror if isinstance(exc, OSError) and exc.strerror else "not a key"
+            raise KeyProblem(
+                f"cannot read {source}: {why}; it must be readable by the relay's user"
             ) from exc
-    if env:
+    if env is not None:
+        if not env.strip():
+            raise KeyProblem(
+                f"{source} is empty: give the relay's key there (or unset the variable to"
+                " use relay.key in the data folder)"
+            )
         try:
             return keys_of(env)
         except ValueError as exc:
-            source = f"the key in {key_file} (MINICHAT_RELAY_KEY_FILE)" if key_file else None
-            raise StoreError(
-                f"{source or 'MINICHAT_RELAY_KEY'} is not a valid Fernet key"
-                f" (32 url-safe base64 bytes{KEYS_HINT})"
+            raise KeyProblem(
+                f"{source} is not a valid Fernet key (32 url-safe base64 bytes{KEYS_HINT})"
             ) from exc
     path = data_dir / "relay.key"
     try:

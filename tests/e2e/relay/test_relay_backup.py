@@ -11,10 +11,12 @@ import os
 import shutil
 import sqlite3
 import stat
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
-from support.relay_proc import add_shop, line_env
+from support.relay_proc import PROJECT, add_shop, line_env
 
 from relay import protocol as p
 from relay.storage import SCHEMA_VERSION
@@ -173,7 +175,7 @@ def _bad_backups(tmp_path: Path, good: Path) -> list[tuple[Path, str]]:
     db.commit()
     db.close()
     return [
-        (text, f"{text} is not a relay backup: file is not a database"),
+        (text, f"{text} is not a relay backup: it is not a SQLite database"),
         (newer, f"was made by a newer relay (its tables are version {SCHEMA_VERSION + 1}"),
         (foreign, f"{foreign} is not a relay database"),
         (tmp_path / "missing.sqlite3", "is not a file: give the path of a backup"),
@@ -222,3 +224,73 @@ def test_nightly_backups_keep_the_newest(clients: Any, tmp_path: Path) -> None:
         argv = ["backup", *(bad if len(bad) == 3 else [str(folder), *bad])]
         res = clients.run_cli(data, *argv)
         assert res.returncode == 2 and res.stderr.startswith("minichat-relay: --keep: must be 1")
+
+
+def test_backup_and_restore_through_a_pipe(clients: Any, tmp_path: Path) -> None:
+    """``backup -`` writes the backup to standard output and ``restore -`` reads it from
+    standard input (in and out of a container without copying files into its volume); the
+    words go to standard error then, and nothing is left in the data folders."""
+    src = tmp_path / "src"
+    src.mkdir()
+    add_shop(src, "ร้านส่งผ่านท่อ")
+    out = subprocess.run(
+        [*_relay(src), "backup", "-"], capture_output=True, timeout=60, cwd=PROJECT, check=False
+    )
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.startswith(b"SQLite format 3\x00")
+    said = out.stderr.decode().splitlines()
+    assert "to standard output" in said[0] and json.loads(said[-1])["backup"] == "-"
+    dest = tmp_path / "dest"
+    back = subprocess.run(
+        [*_relay(dest), "restore", "-"],
+        input=out.stdout,
+        capture_output=True,
+        timeout=60,
+        cwd=PROJECT,
+        check=False,
+    )
+    assert back.returncode == 0, back.stderr
+    assert b"Restored the backup from standard input" in back.stdout
+    assert sorted(f.name for f in dest.iterdir()) == ["relay.lock", "relay.sqlite3"]
+    assert sorted(f.name for f in src.iterdir()) == ["relay.key", "relay.sqlite3"]
+    listed = json.loads(clients.run_cli(dest, "shops", "list", "--json").stdout)
+    assert listed["name"] == "ร้านส่งผ่านท่อ"
+
+
+def test_backup_and_restore_say_what_to_do_with_paths_they_cannot_use(
+    clients: Any, tmp_path: Path
+) -> None:
+    """A folder that does not exist yet (the trailing slash says it is one), and a backup the
+    relay's user cannot read (a root-owned copy): said, exit 2, no traceback."""
+    data = tmp_path / "data"
+    data.mkdir()
+    add_shop(data, "ร้านทดสอบ")
+    res = clients.run_cli(data, "backup", f"{tmp_path / 'not-yet'}/")
+    assert (res.returncode, res.stderr) == (
+        2,
+        f"minichat-relay: the folder {tmp_path / 'not-yet'} does not exist: create it first"
+        " (owned by the relay's user), or give a file name\n",
+    )
+    assert not (tmp_path / "not-yet").exists()
+    made = tmp_path / "b.sqlite3"
+    assert clients.run_cli(data, "backup", str(made)).returncode == 0
+    made.chmod(0)
+    # as root, the command runs without the capability that reads any file (as in a container)
+    drop = ["setpriv", "--inh-caps=-all", "--bounding-set=-all"] if os.geteuid() == 0 else []
+    res = subprocess.run(
+        [*drop, *_relay(tmp_path / "other"), "restore", str(made)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        cwd=PROJECT,
+        check=False,
+    )
+    assert (res.returncode, res.stderr) == (
+        2,
+        f"minichat-relay: cannot read {made}: permission denied; give it to the relay's user"
+        " (chown), or run restore as root\n",
+    )
+
+
+def _relay(data_dir: Path) -> list[str]:
+    return [sys.executable, "-m", "relay", "--data-dir", str(data_dir)]

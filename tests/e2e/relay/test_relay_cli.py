@@ -203,9 +203,10 @@ def test_unusable_data_dir_is_an_environment_error(tmp_path: Path, clients: Any)
     assert res.returncode == 1
     assert res.stderr.startswith(f"minichat-relay: cannot open the database in {blocker / 'sub'}:")
     assert "Traceback" not in res.stderr
+    # a key that is not one: the operator's setting to fix (2)
     res = clients.run_cli(tmp_path / "k", "shops", "list", env={"MINICHAT_RELAY_KEY": "short"})
     assert (res.returncode, res.stderr) == (
-        1,
+        2,
         "minichat-relay: MINICHAT_RELAY_KEY is not a valid Fernet key (32 url-safe base64"
         " bytes; several keys: one per line, the new one first)\n",
     )

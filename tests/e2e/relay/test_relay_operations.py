@@ -392,14 +392,19 @@ def test_the_relay_key_from_a_secret_file(
     assert not (data / "relay.key").exists()
 
     (tmp_path / "bad").write_text("not a key")
+    (tmp_path / "empty").write_text("\n")
     for env, said in [
         ({"MINICHAT_RELAY_KEY_FILE": str(tmp_path / "none")}, "cannot read the key file"),
         ({"MINICHAT_RELAY_KEY_FILE": str(tmp_path / "bad")}, "is not a valid Fernet key"),
         ({**with_file, "MINICHAT_RELAY_KEY": key}, "set MINICHAT_RELAY_KEY or"),
+        # a command that read the key wrongly (a typo in `$(cat …)`): never a new key instead
+        ({"MINICHAT_RELAY_KEY": ""}, "MINICHAT_RELAY_KEY is empty: give the relay's key"),
+        ({"MINICHAT_RELAY_KEY_FILE": str(tmp_path / "empty")}, "(MINICHAT_RELAY_KEY_FILE) is empty"),
     ]:
         res = clients.run_cli(data, "shops", "list", env=env)
-        assert res.returncode == 1 and said in res.stderr, (env, res.stderr)
+        assert res.returncode == 2 and said in res.stderr, (env, res.stderr)
         assert "Traceback" not in res.stderr
+        assert not (data / "relay.key").exists()
 
     monkeypatch.setenv("MINICHAT_RELAY_KEY", key)
     store = Store(data)
