@@ -411,3 +411,22 @@ def test_systemd_unit_shows_the_shared_store_with_its_password_as_a_credential()
     assert env["MINICHAT_RELAY_STORE_PASSWORD_FILE"] == f"%d/{cred.split(':', 1)[0]}"
     for name in env:
         assert name in RELAY_SOURCES, f"{name}: the relay reads no such variable"
+
+
+def test_the_image_build_context_holds_only_what_the_dockerfile_copies() -> None:
+    """.dockerignore leaves out everything but the Dockerfile's COPY sources, so the relay key
+    and the database password in deploy/secrets (and deploy/.env) never reach the builder."""
+    lines = [
+        line.strip()
+        for line in (PROJECT / ".dockerignore").read_text().splitlines()
+        if line.strip() and not line.startswith("#")
+    ]
+    assert lines[0] == "*"  # everything out first
+    taken = {line[1:].rstrip("/") for line in lines if line.startswith("!")}
+    copied: set[str] = set()
+    for stage in _dockerfile():
+        for instruction, rest in stage:
+            if instruction == "COPY" and not rest.startswith("--from"):
+                copied.update(a.rstrip("/") for a in shlex.split(rest)[:-1])
+    assert taken == copied
+    assert not any(t.startswith(("deploy", ".")) for t in taken)
