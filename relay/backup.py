@@ -192,7 +192,12 @@ def restore(
         _check_key(incoming, shown, data_dir, forget_credentials)
         _sync(incoming)
         aside = _put_aside(data_dir, now or datetime.now(UTC))
-        os.replace(incoming, data_dir / DB_NAME)
+        try:
+            os.replace(incoming, data_dir / DB_NAME)
+        except OSError:
+            if aside is not None:  # the database goes back where it was, as it was
+                os.replace(aside, data_dir / DB_NAME)
+            raise
         _owned_like(data_dir, data_dir / DB_NAME, lock.path)
         _sync(data_dir)
     except (OSError, sqlite3.Error) as exc:

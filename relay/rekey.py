@@ -40,7 +40,8 @@ def reseal_all(store: Store) -> Resealed:
     line = [
         (str(r[0]), bytes(r[1]), bytes(r[2]))
         for r in store.query(
-            "SELECT id, line_secret, line_token FROM shops WHERE line_secret IS NOT NULL"
+            "SELECT id, line_secret, line_token FROM shops"
+            " WHERE line_secret IS NOT NULL AND line_token IS NOT NULL"
         )
     ]
     meta = [
