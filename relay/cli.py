@@ -19,6 +19,7 @@ from urllib.parse import urlsplit
 
 from relay import backup, rekey
 from relay import protocol as p
+from relay import version as relay_version
 from relay.meta_store import MetaCredentials, MetaStore
 from relay.serve_lock import FolderBusy, ServeLock
 from relay.storage import (
@@ -152,6 +153,9 @@ def _parser() -> argparse.ArgumentParser:
         help="log level (logs go to stderr)",
     )
     ap.add_argument("--store", default=os.environ.get(ENV_STORE) or None, help=STORE_HELP)
+    ap.add_argument(
+        "--version", action=_Version, nargs=0, help="the relay's version and table layouts"
+    )
     sub = ap.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     s = sub.add_parser(
@@ -207,6 +211,15 @@ def _parser() -> argparse.ArgumentParser:
         " opens with none of the keys.",
     )
     return ap
+
+
+class _Version(argparse.Action):
+    """``--version``, worked out only when asked (it may load psycopg to say the PostgreSQL
+    layout: no other command pays for that)."""
+
+    def __call__(self, parser: Any, namespace: Any, values: Any, option: Any = None) -> None:
+        print(relay_version.describe())
+        parser.exit()
 
 
 def _backup_parsers(sub: Any) -> None:
@@ -634,6 +647,7 @@ def _serve(args: argparse.Namespace) -> int:
     log = logging.getLogger("relay")
     folder = _serve_lock(args, log)
     store = _open(args)
+    log.info("%s starting", relay_version.describe(postgresql=store.shared))
     if store.shared:
         where = getattr(store, "where", "?")
         log.info("store %s (shared), key: %s", where, key_source(store.data_dir))

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import bisect
 import itertools
+import sys
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -24,6 +25,7 @@ from prometheus_client import (
     CollectorRegistry,
     Counter,
     Histogram,
+    Info,
     ProcessCollector,
     disable_created_metrics,
     generate_latest,
@@ -251,6 +253,10 @@ class Metrics:
             ["limit"],
             registry=r,
         )
+        build = Info(
+            f"{PREFIX}_build", "This relay's version and the table layouts it knows", registry=r
+        )
+        build.info(_build_labels())
         self.commit_failures = Counter(
             f"{PREFIX}_commit_failures", "Store commits that failed", registry=r
         )
@@ -355,3 +361,16 @@ class MeteredLineClient(ln.LineClient):
             raise
         finally:
             self.metrics.line_call("content", status, time.perf_counter() - started)
+
+
+def _build_labels() -> dict[str, str]:
+    """The build_info labels; the PostgreSQL layout only when this process uses that store
+    (its module is loaded then: the metric does not load psycopg into a SQLite relay)."""
+    from relay import version
+
+    pg = version.postgresql_schema() if "relay.pg_schema" in sys.modules else None
+    return {
+        "version": version.version(),
+        "sqlite_schema": str(version.sqlite_schema()),
+        "postgresql_schema": str(pg) if pg else "",
+    }

@@ -37,6 +37,7 @@ from support.steady_shopper import (
 )
 from support.waiting import until
 
+from relay import pg_schema
 from relay import protocol as p
 from relay.store_pg import PgStore
 
@@ -305,9 +306,14 @@ def test_the_store_password_comes_from_its_file_and_a_bad_one_is_a_clear_error(
     def shops_list(extra: dict[str, str], store: str = url) -> Any:
         return relay_cli(folder, "--store", store, "shops", "list", env={**key, **extra})
 
+    where = url.replace(f"{ROLE}@", "")
     good = _password_file(tmp_path, database.password + "\n")
     ok = shops_list({"MINICHAT_RELAY_STORE_PASSWORD_FILE": str(good)})
-    assert (ok.returncode, ok.stderr) == (0, "")
+    # the first command on a new database makes the tables, and says so (nothing else)
+    assert ok.returncode == 0 and len(ok.stderr.splitlines()) == 1, ok.stderr
+    assert ok.stderr.endswith(
+        f" INFO relay.store_pg: created the tables in {where} (schema {pg_schema.newest()})\n"
+    )
     # libpq's own pgpass file works as well (for a database run elsewhere)
     pgpass = tmp_path / "pgpass"
     pgpass.write_text(f"127.0.0.1:{database.server.port}:*:{ROLE}:{database.password}\n")
@@ -315,7 +321,6 @@ def test_the_store_password_comes_from_its_file_and_a_bad_one_is_a_clear_error(
     ok = shops_list({"PGPASSFILE": str(pgpass)})
     assert (ok.returncode, ok.stderr) == (0, "")
 
-    where = url.replace(f"{ROLE}@", "")
     res = shops_list({})
     assert res.returncode == 1
     assert f"cannot reach the database {where}" in res.stderr

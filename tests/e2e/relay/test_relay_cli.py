@@ -9,13 +9,15 @@ import subprocess
 import sys
 import threading
 import time
+from importlib import metadata
 from pathlib import Path
 from typing import Any
 
 import pytest
 from support.relay_proc import line_env
 
-from relay.storage import LineCredentials, Store
+from relay import pg_schema
+from relay.storage import SCHEMA_VERSION, LineCredentials, Store
 
 
 @pytest.mark.parametrize(
@@ -38,6 +40,17 @@ def test_help_everywhere(tmp_path: Path, clients: Any, args: list[str]) -> None:
     res = clients.run_cli(tmp_path, *args, "--help")
     assert res.returncode == 0
     assert res.stdout.startswith("usage: minichat-relay")
+
+
+def test_version_says_the_release_and_the_table_layouts(tmp_path: Path, clients: Any) -> None:
+    """``--version``: what an operator compares with a refusal such as "upgraded by a newer
+    relay (schema 4; this relay knows up to 3)"."""
+    res = clients.run_cli(tmp_path, "--version")
+    assert (res.returncode, res.stdout) == (
+        0,
+        f"minichat-relay {metadata.version('minichat')} (tables: SQLite schema"
+        f" {SCHEMA_VERSION}, PostgreSQL schema {pg_schema.newest()})\n",
+    )
 
 
 def test_shop_administration_round_trip(tmp_path: Path, clients: Any) -> None:

@@ -12,6 +12,7 @@ import signal
 import socket
 import sqlite3
 import time
+from importlib import metadata
 from pathlib import Path
 from typing import Any
 
@@ -26,7 +27,7 @@ from support.waiting import until
 from websockets.exceptions import InvalidStatus
 
 from relay import protocol as p
-from relay.storage import LineCredentials, Store
+from relay.storage import SCHEMA_VERSION, LineCredentials, Store
 
 SECRET = "channel-secret-0123456789abcdef"
 TOKEN = "channel-token-XYZ"
@@ -309,6 +310,16 @@ def test_metrics_count_real_traffic_on_their_own_listener(
     assert value(m, "rate_limited_total", limit="shopper") == 1
     assert value(m, "rate_limited_total", limit="ip_connect") == 0
     assert value(m, "commit_failures_total") == 0
+    # what runs: the installed version, the SQLite layout (no PostgreSQL layout on SQLite)
+    assert series(m, "build_info") == {
+        frozenset(
+            {
+                ("version", metadata.version("minichat")),
+                ("sqlite_schema", str(SCHEMA_VERSION)),
+                ("postgresql_schema", ""),
+            }
+        ): 1
+    }
 
 
 def test_metrics_listener_errors_say_which_address(tmp_path: Path, clients: Any) -> None:
@@ -399,7 +410,10 @@ def test_the_relay_key_from_a_secret_file(
         ({**with_file, "MINICHAT_RELAY_KEY": key}, "set MINICHAT_RELAY_KEY or"),
         # a command that read the key wrongly (a typo in `$(cat …)`): never a new key instead
         ({"MINICHAT_RELAY_KEY": ""}, "MINICHAT_RELAY_KEY is empty: give the relay's key"),
-        ({"MINICHAT_RELAY_KEY_FILE": str(tmp_path / "empty")}, "(MINICHAT_RELAY_KEY_FILE) is empty"),
+        (
+            {"MINICHAT_RELAY_KEY_FILE": str(tmp_path / "empty")},
+            "(MINICHAT_RELAY_KEY_FILE) is empty",
+        ),
     ]:
         res = clients.run_cli(data, "shops", "list", env=env)
         assert res.returncode == 2 and said in res.stderr, (env, res.stderr)

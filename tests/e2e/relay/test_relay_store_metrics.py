@@ -22,6 +22,7 @@ from support.postgres import PostgresServer, start_postgres
 from support.relay_proc import Relay, relay_cli, stopped_logs
 from support.waiting import until
 
+from relay import pg_schema
 from relay import protocol as p
 
 Samples = dict[tuple[str, frozenset[tuple[str, str]]], float]
@@ -106,6 +107,8 @@ def test_two_processes_on_postgresql_count_commits_rows_and_each_others_notifica
         assert s[("minichat_relay_store_lock_wait_seconds_sum", NONE)] >= 0
         assert s[("minichat_relay_store_up", NONE)] == 1
         assert not any(name.startswith("minichat_relay_sqlite") for name, _ in s)
+        build = [dict(labels) for name, labels in s if name == "minichat_relay_build_info"]
+        assert [b["postgresql_schema"] for b in build] == [str(pg_schema.newest())]
         received = sum(_kinds(s).values())
         assert s[("minichat_relay_store_notification_lag_seconds_count", NONE)] == received > 0
         under_5s = (
