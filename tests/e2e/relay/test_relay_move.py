@@ -183,7 +183,9 @@ def test_a_moved_relay_serves_the_same_frames_history_and_line_push_and_goes_on(
     url = postgres.new_database()
     check = relay_cli(r.data_dir, "move-to", url, env=env)
     assert _ok(check)["moved"] is False and _count(url, "shops") == 0  # (a check, rolled back)
-    moved = _ok(relay_cli(r.data_dir, "move-to", url, "--yes", env=env))
+    res = relay_cli(r.data_dir, "move-to", url, "--yes", env=env)
+    assert "is left as it was" in res.stdout and "--store" in res.stdout, res.stdout
+    moved = _ok(res)
     assert moved["shops"] == 2 and moved["line_pending"] == 1
     assert moved["pending_for_desktops"] == sum(s["pending_for_desktop"] for s in before)
     assert _shops_json(r.data_dir, env, "--store", url) == before
@@ -268,6 +270,14 @@ def test_move_to_refuses_a_serving_relay_a_full_target_a_wrong_key_and_no_databa
     res = relay_cli(r.data_dir, "move-to", full, "--yes", env=env)
     assert res.returncode == 2 and "never merges" in res.stderr
     assert _count(full, "shops") == 1 and _count(full, "history") == 0
+
+    newer = postgres.new_database()
+    assert _shops_json(tmp_path / "pgkey", env, "--store", newer) == []  # (makes the tables)
+    with psycopg.connect(newer, autocommit=True) as conn:
+        conn.execute("UPDATE meta SET value='99' WHERE key='schema_version'")
+    res = relay_cli(r.data_dir, "move-to", newer, "--yes", env=env)
+    assert res.returncode == 2 and "upgraded by a newer relay" in res.stderr
+    assert _count(newer, "shops") == 0 and _count(newer, "history") == 0
 
     empty = tmp_path / "empty"
     empty.mkdir()
