@@ -85,8 +85,16 @@ class MoveRefused(Exception):
     """A precondition does not hold; nothing was changed (the CLI exits 2)."""
 
 
-class MoveMismatch(StoreError):
-    """The new store, read back, differs from the SQLite one: rolled back (our bug)."""
+class MoveMismatch(MoveRefused):
+    """The new store, read back, differs from the SQLite one: a case this tool does not
+    translate exactly (our bug). Rolled back: the move is refused."""
+
+    def __init__(self, what: str) -> None:
+        super().__init__(
+            f"move-to cannot move this relay exactly: {what} on PostgreSQL than on SQLite;"
+            " everything was rolled back (the database is as it was) and the data folder is"
+            " unchanged: keep serving it on SQLite, and report this message"
+        )
 
 
 @dataclass(frozen=True)
@@ -105,8 +113,8 @@ class Moved:
 def move_to(data_dir: Path, url: str, password: str | None, *, commit: bool) -> Moved:
     """Copy the SQLite store of ``data_dir`` into the empty PostgreSQL database ``url``
     (committed only when ``commit``). Raises MoveRefused (a precondition: nothing changed),
-    SchemaMismatch (the target is a newer relay's), StoreError (the database failed, or the
-    copy read back differs: rolled back)."""
+    SchemaMismatch (the target is a newer relay's), MoveMismatch (the copy read back differs:
+    rolled back), StoreError (the database failed: rolled back)."""
     try:
         lock = take_stopped(data_dir, "move it; nothing was changed")
     except NotStopped as exc:
@@ -334,17 +342,17 @@ def _check_same(src: Store, dest: PgStore) -> None:
     for shop in src.shops():
         ack = src._shop_counters(shop.id)[1]  # (the row's may be behind: written behind)
         if dest.shop(shop.id) != dataclasses.replace(shop, desktop_ack=ack):
-            raise MoveMismatch(f"shop {shop.id} reads back differently")
+            raise MoveMismatch(f"shop {shop.id} reads differently")
         if list(_stream(dest, shop.id, ack)) != list(_stream(src, shop.id, ack)):
-            raise MoveMismatch(f"the items pending for {shop.id}'s desktop read back differently")
+            raise MoveMismatch(f"the items pending for {shop.id}'s desktop read differently")
         if dest._shop_counters(shop.id) != src._shop_counters(shop.id)[:2]:
-            raise MoveMismatch(f"the stream counters of {shop.id} read back differently")
+            raise MoveMismatch(f"the stream counters of {shop.id} read differently")
     convs = src.db.execute("SELECT DISTINCT shop_id, conversation FROM history").fetchall()
     for shop_id, conv in convs:
         if dest.history(shop_id, conv, 0, 1 << 62) != src.history(shop_id, conv, 0, 1 << 62):
-            raise MoveMismatch(f"the history of {conv} ({shop_id}) reads back differently")
+            raise MoveMismatch(f"the history of {conv} ({shop_id}) reads differently")
         if dest._conv_counters(shop_id, conv) != src._conv_counters(shop_id, conv)[:3]:
-            raise MoveMismatch(f"the counters of {conv} ({shop_id}) read back differently")
+            raise MoveMismatch(f"the widget counters of {conv} ({shop_id}) read differently")
 
 
 def _counted(src: Store, pending: dict[tuple[str, int], str], committed: bool) -> Moved:

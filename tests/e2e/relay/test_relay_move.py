@@ -287,10 +287,8 @@ def test_move_to_refuses_a_serving_relay_a_full_target_a_wrong_key_and_no_databa
     assert "Traceback" not in res.stderr
 
 
-def test_a_copy_failing_half_way_leaves_the_target_empty(
-    postgres: PostgresServer, relay_factory: Any, clients: Any, arun: Any, tmp_path: Path
-) -> None:
-    env = {"MINICHAT_RELAY_KEY": Fernet.generate_key().decode()}
+def _chatted(relay_factory: Any, clients: Any, arun: Any, env: dict[str, str]) -> Relay:
+    """A stopped SQLite relay whose one shop has 5 shopper messages."""
     r = relay_factory(env=env)
     shop = _ok(relay_cli(r.data_dir, "shops", "add", "ร้านเอ", env=env))
     r.start()
@@ -304,21 +302,52 @@ def test_a_copy_failing_half_way_leaves_the_target_empty(
 
     arun(chat())
     assert r.stop() == 0
+    return r
+
+
+def _target_with(postgres: PostgresServer, folder: Path, env: dict[str, str], sql: str) -> str:
+    """A new database with the relay's tables and a trigger on history running ``sql``."""
     url = postgres.new_database()
-    assert _shops_json(tmp_path / "pgkey", env, "--store", url) == []  # (makes the tables)
-    with psycopg.connect(url, autocommit=True) as conn:  # the third history row fails
+    assert _shops_json(folder, env, "--store", url) == []  # (makes the tables)
+    with psycopg.connect(url, autocommit=True) as conn:
         conn.execute(
-            "CREATE FUNCTION third_fails() RETURNS trigger AS $$ BEGIN"
-            " IF (SELECT count(*) FROM history) >= 2 THEN"
-            " RAISE EXCEPTION 'no room left (test)'; END IF; RETURN NEW; END $$"
-            " LANGUAGE plpgsql"
+            "CREATE FUNCTION on_history() RETURNS trigger AS $$ BEGIN"
+            f" {sql} RETURN NEW; END $$ LANGUAGE plpgsql"
         )
         conn.execute(
-            "CREATE TRIGGER third_fails BEFORE INSERT ON history"
-            " FOR EACH ROW EXECUTE FUNCTION third_fails()"
+            "CREATE TRIGGER on_history BEFORE INSERT ON history"
+            " FOR EACH ROW EXECUTE FUNCTION on_history()"
         )
+    return url
+
+
+def test_a_copy_failing_half_way_leaves_the_target_empty(
+    postgres: PostgresServer, relay_factory: Any, clients: Any, arun: Any, tmp_path: Path
+) -> None:
+    env = {"MINICHAT_RELAY_KEY": Fernet.generate_key().decode()}
+    r = _chatted(relay_factory, clients, arun, env)
+    third_fails = (
+        "IF (SELECT count(*) FROM history) >= 2 THEN RAISE EXCEPTION 'no room left (test)'; END IF;"
+    )
+    url = _target_with(postgres, tmp_path / "pgkey", env, third_fails)
     res = relay_cli(r.data_dir, "move-to", url, "--yes", env=env)
     assert res.returncode == 1, res.stdout
     assert "rolled back" in res.stderr and "no room left" in res.stderr
+    for table in ("shops", "sessions", "conversations", "history"):
+        assert _count(url, table) == 0, table
+
+
+def test_a_target_that_keeps_rows_differently_is_caught_by_the_read_back_and_refused(
+    postgres: PostgresServer, relay_factory: Any, clients: Any, arun: Any, tmp_path: Path
+) -> None:
+    """The copy is read back through the PostgreSQL store before the COMMIT: a message that
+    reads differently (here a trigger rewrites it) refuses the move, rolled back."""
+    env = {"MINICHAT_RELAY_KEY": Fernet.generate_key().decode()}
+    r = _chatted(relay_factory, clients, arun, env)
+    rewrites = "NEW.message := replace(NEW.message, 'ข้อความ 3', 'ข้อความ 33');"
+    url = _target_with(postgres, tmp_path / "pgkey", env, rewrites)
+    res = relay_cli(r.data_dir, "move-to", url, "--yes", env=env)
+    assert res.returncode == 2, res.stdout
+    assert "cannot move this relay exactly" in res.stderr and "rolled back" in res.stderr
     for table in ("shops", "sessions", "conversations", "history"):
         assert _count(url, table) == 0, table
