@@ -321,33 +321,38 @@ def _target_with(postgres: PostgresServer, folder: Path, env: dict[str, str], sq
     return url
 
 
-def test_a_copy_failing_half_way_leaves_the_target_empty(
-    postgres: PostgresServer, relay_factory: Any, clients: Any, arun: Any, tmp_path: Path
+THIRD_FAILS = (
+    "IF (SELECT count(*) FROM history) >= 2 THEN RAISE EXCEPTION 'no room left (test)'; END IF;"
+)
+REWRITES = "NEW.message := replace(NEW.message, 'ข้อความ 3', 'ข้อความ 33');"
+
+
+@pytest.mark.parametrize(
+    ("trigger", "code", "words"),
+    [
+        # a write failing half-way (the third history row): all or nothing
+        (THIRD_FAILS, 1, "no room left"),
+        # the copy is read back through the PostgreSQL store before the COMMIT: a message that
+        # reads differently there refuses the move
+        (REWRITES, 2, "cannot move this relay exactly"),
+    ],
+    ids=["write-fails", "reads-differently"],
+)
+def test_a_copy_failing_half_way_or_reading_back_differently_leaves_the_target_empty(
+    trigger: str,
+    code: int,
+    words: str,
+    postgres: PostgresServer,
+    relay_factory: Any,
+    clients: Any,
+    arun: Any,
+    tmp_path: Path,
 ) -> None:
     env = {"MINICHAT_RELAY_KEY": Fernet.generate_key().decode()}
     r = _chatted(relay_factory, clients, arun, env)
-    third_fails = (
-        "IF (SELECT count(*) FROM history) >= 2 THEN RAISE EXCEPTION 'no room left (test)'; END IF;"
-    )
-    url = _target_with(postgres, tmp_path / "pgkey", env, third_fails)
+    url = _target_with(postgres, tmp_path / "pgkey", env, trigger)
     res = relay_cli(r.data_dir, "move-to", url, "--yes", env=env)
-    assert res.returncode == 1, res.stdout
-    assert "rolled back" in res.stderr and "no room left" in res.stderr
-    for table in ("shops", "sessions", "conversations", "history"):
-        assert _count(url, table) == 0, table
-
-
-def test_a_target_that_keeps_rows_differently_is_caught_by_the_read_back_and_refused(
-    postgres: PostgresServer, relay_factory: Any, clients: Any, arun: Any, tmp_path: Path
-) -> None:
-    """The copy is read back through the PostgreSQL store before the COMMIT: a message that
-    reads differently (here a trigger rewrites it) refuses the move, rolled back."""
-    env = {"MINICHAT_RELAY_KEY": Fernet.generate_key().decode()}
-    r = _chatted(relay_factory, clients, arun, env)
-    rewrites = "NEW.message := replace(NEW.message, 'ข้อความ 3', 'ข้อความ 33');"
-    url = _target_with(postgres, tmp_path / "pgkey", env, rewrites)
-    res = relay_cli(r.data_dir, "move-to", url, "--yes", env=env)
-    assert res.returncode == 2, res.stdout
-    assert "cannot move this relay exactly" in res.stderr and "rolled back" in res.stderr
+    assert res.returncode == code, res.stdout
+    assert "rolled back" in res.stderr and words in res.stderr
     for table in ("shops", "sessions", "conversations", "history"):
         assert _count(url, table) == 0, table
