@@ -181,6 +181,7 @@ def test_a_moved_relay_serves_the_same_frames_history_and_line_push_and_goes_on(
     assert len(sqlite_frames) >= 6  # pending=, receipts riding, m-2..m-4
 
     url = postgres.new_database()
+    kept = _dump(r.data_dir)
     check = relay_cli(r.data_dir, "move-to", url, env=env)
     assert _ok(check)["moved"] is False and _count(url, "shops") == 0  # (a check, rolled back)
     res = relay_cli(r.data_dir, "move-to", url, "--yes", env=env)
@@ -231,7 +232,16 @@ def test_a_moved_relay_serves_the_same_frames_history_and_line_push_and_goes_on(
         first_push["retry_key"],
         first_push["raw"],
     )
-    assert (r.data_dir / "relay.sqlite3").exists()  # the way back is left as it was
+    assert _dump(r.data_dir) == kept  # the way back is left as it was
+
+
+def _dump(folder: Path) -> list[str]:
+    """The SQLite database's content, as SQL."""
+    db = sqlite3.connect(folder / "relay.sqlite3")
+    try:
+        return list(db.iterdump())
+    finally:
+        db.close()
 
 
 def _count(url: str, table: str) -> int | None:
