@@ -27,6 +27,7 @@ rolled back: a check of what would move. The data folder is left as it is (the w
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import sqlite3
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -194,7 +195,8 @@ def _move(src: Store, dest: PgStore, commit: bool) -> Moved:
         with conn.transaction() as tx:
             conn.execute("LOCK TABLE shops IN SHARE ROW EXCLUSIVE MODE")
             _refuse_full(conn, dest.where)
-            pending = _copy(src, conn)
+            pending, added = _copy(src, conn)
+            _check_rows(src.db, conn, added)
             _check_same(src, dest)
             moved = _counted(src, pending, commit)
             if not commit:
@@ -238,9 +240,11 @@ def _insert(conn: psycopg.Connection[Any], table: str, columns: str, rows: list[
         cur.executemany(f"INSERT INTO {table}({columns}) VALUES({marks})", rows)
 
 
-def _copy(src: Store, conn: psycopg.Connection[Any]) -> dict[tuple[str, int], str]:
+def _copy(
+    src: Store, conn: psycopg.Connection[Any]
+) -> tuple[dict[tuple[str, int], str], set[tuple[str, int]]]:
     """Every table, in the open transaction; returns what each desktop is still to get from
-    SQLite ((shop, seq) -> frame)."""
+    SQLite ((shop, seq) -> frame) and the stream rows added for riding receipts."""
     db = src.db
     pending: dict[tuple[str, int], str] = {}
     shops = []
@@ -256,9 +260,9 @@ def _copy(src: Store, conn: psycopg.Connection[Any]) -> dict[tuple[str, int], st
     batches = "retry_key, shop_id, conversation, body, parts, attempts, next_at, created_at"
     for chunk in _rows(db, f"SELECT {batches} FROM line_batches ORDER BY rowid"):
         _insert(conn, "line_batches", batches, chunk)  # (n: in this order)
-    _riding(src, conn, pending)
+    added = _riding(src, conn, pending)
     _sequences(db, conn)
-    return pending
+    return pending, added
 
 
 def _stream(src: Store, shop_id: str, after: int) -> Iterator[tuple[int, str]]:
@@ -295,11 +299,14 @@ def _conversations(src: Store, conn: psycopg.Connection[Any]) -> None:
         _insert(conn, "conversations", columns, out[i : i + CHUNK])
 
 
-def _riding(src: Store, conn: psycopg.Connection[Any], pending: dict[tuple[str, int], str]) -> None:
+def _riding(
+    src: Store, conn: psycopg.Connection[Any], pending: dict[tuple[str, int], str]
+) -> set[tuple[str, int]]:
     """Receipts riding on shopper messages' rows (SQLite schema 4) as PostgreSQL keeps
     them: "delivered" as history.rseq on the shop messages it names (the seq it rode under,
     seq - 2 when a read receipt rides too, else seq - 1), "read" (seq - 1) as a stream row
-    with SQLite's frame while the desktop has not acked it."""
+    with SQLite's frame while the desktop has not acked it. Returns the stream rows added."""
+    added: set[tuple[str, int]] = set()
     riding = src.db.execute(
         "SELECT shop_id, conversation, seq, dfrom, dto, rfrom, rto FROM history"
         " WHERE seq IS NOT NULL AND (dto IS NOT NULL OR rto IS NOT NULL) ORDER BY shop_id, seq"
@@ -320,6 +327,8 @@ def _riding(src: Store, conn: psycopg.Connection[Any], pending: dict[tuple[str, 
                 " VALUES(%s,%s,%s,NULL,NULL)",
                 (shop_id, seq - 1, frame),
             )
+            added.add((str(shop_id), int(seq) - 1))
+    return added
 
 
 def _sequences(db: sqlite3.Connection, conn: psycopg.Connection[Any]) -> None:
@@ -333,6 +342,39 @@ def _sequences(db: sqlite3.Connection, conn: psycopg.Connection[Any]) -> None:
             "SELECT setval(pg_get_serial_sequence(%s, %s), %s, %s)",
             (table, column, max(last, 1), last > 0),
         )
+
+
+def _check_rows(
+    db: sqlite3.Connection, conn: psycopg.Connection[Any], added: set[tuple[str, int]]
+) -> None:
+    """Every row of the tables copied as they are, the same on both sides (compared by a
+    digest of each row, in any order: the two sort text differently); history without its
+    rseq, the stream without the rows ``added`` (receipts riding on rows were translated:
+    _check_same compares what they make);
+    LINE's requests in the same order. Raises MoveMismatch."""
+    for table, columns in _PLAIN:
+        if table == "history":
+            columns = columns.removesuffix(", rseq")
+        sql = f"SELECT {columns} FROM {table}"
+        theirs = sorted(
+            _digest(r)
+            for r in conn.execute(sql)
+            if table != "stream" or (str(r[0]), int(r[1])) not in added
+        )
+        if sorted(_digest(r) for r in db.execute(sql)) != theirs:
+            raise MoveMismatch(f"the rows of {table} read differently")
+    keys = [str(r[0]) for r in db.execute("SELECT retry_key FROM line_batches ORDER BY rowid")]
+    if keys != [str(r[0]) for r in conn.execute("SELECT retry_key FROM line_batches ORDER BY n")]:
+        raise MoveMismatch("LINE's pending requests (line_batches) read differently")
+
+
+def _digest(row: Any) -> bytes:
+    """One row's values, whatever driver read them, as a digest."""
+    out = hashlib.sha256()
+    for v in row:
+        out.update(bytes(v) if isinstance(v, bytes | memoryview) else repr(v).encode())
+        out.update(b"\x00" if v is not None else b"\x01")
+    return out.digest()
 
 
 def _check_same(src: Store, dest: PgStore) -> None:
