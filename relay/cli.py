@@ -495,8 +495,8 @@ def _move_to(args: argparse.Namespace) -> int:
     """``move-to URL [--yes]``: the SQLite store into an empty PostgreSQL one."""
     if args.store:
         raise UserError(
-            "move-to: give the PostgreSQL database as its argument, without --store (the"
-            " relay to move is the SQLite one in --data-dir)"
+            f"move-to: give the PostgreSQL database as its argument, without --store or"
+            f" ${ENV_STORE} (the relay to move is the SQLite one in --data-dir)"
         )
     url = args.url
     if not url.startswith(("postgresql://", "postgres://")):
@@ -505,8 +505,13 @@ def _move_to(args: argparse.Namespace) -> int:
             " postgresql://user@host:port/database (an empty database)"
         )
     data_dir = args.data_dir or default_data_dir()
-    from relay import move  # (loads psycopg: only this command pays for it)
-    from relay.store_pg import describe_url
+    try:  # (loads psycopg: only this command pays for it)
+        from relay import move
+        from relay.store_pg import describe_url
+    except ImportError as exc:
+        raise UserError(
+            f"move-to: psycopg is not installed ({exc}); pip install 'psycopg[binary]'"
+        ) from exc
 
     try:
         done = move.move_to(data_dir, url, _store_password(url), commit=args.yes)

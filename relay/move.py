@@ -116,16 +116,16 @@ def move_to(data_dir: Path, url: str, password: str | None, *, commit: bool) -> 
     (committed only when ``commit``). Raises MoveRefused (a precondition: nothing changed),
     SchemaMismatch (the target is a newer relay's), MoveMismatch (the copy read back differs:
     rolled back), StoreError (the database failed: rolled back)."""
+    if not (data_dir / DB_NAME).is_file():  # (before the lock, which would make the folder)
+        raise MoveRefused(
+            f"there is no relay database in {data_dir} ({DB_NAME}): give the --data-dir"
+            " of the relay to move; nothing was changed"
+        )
     try:
         lock = take_stopped(data_dir, "move it; nothing was changed")
     except NotStopped as exc:
         raise MoveRefused(str(exc)) from exc
     try:
-        if not (data_dir / DB_NAME).is_file():
-            raise MoveRefused(
-                f"there is no relay database in {data_dir} ({DB_NAME}): give the --data-dir"
-                " of the relay to move; nothing was changed"
-            )
         _check_key(data_dir)
         src = Store(data_dir)
         try:
