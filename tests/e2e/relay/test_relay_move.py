@@ -21,6 +21,7 @@ import pytest
 from cryptography.fernet import Fernet
 from support.postgres import PostgresServer
 from support.relay_proc import Relay, line_env, relay_cli
+from support.waiting import until
 
 from relay import protocol as p
 
@@ -366,3 +367,65 @@ def test_a_copy_failing_half_way_or_reading_back_differently_leaves_the_target_e
     assert "rolled back" in res.stderr and words in res.stderr
     for table in ("shops", "sessions", "conversations", "history"):
         assert _count(url, table) == 0, table
+
+
+def test_a_facebook_send_meta_kept_refusing_goes_out_once_from_the_moved_relay(
+    postgres: PostgresServer,
+    relay_factory: Any,
+    meta_api: Any,
+    clients: Any,
+    arun: Any,
+) -> None:
+    """Messenger: a reply Meta answers 500 to stays in the outbox; moved, the relay on
+    PostgreSQL sends it once and the desktop gets its SENT receipt."""
+    from support.fake_meta import APP_SECRET, meta_error, user_message, webhook
+
+    env = {
+        "MINICHAT_RELAY_KEY": Fernet.generate_key().decode(),
+        "MINICHAT_META_API_BASE": meta_api.url,
+    }
+    r = relay_factory(env=env)
+    shop = _ok(relay_cli(r.data_dir, "shops", "add", "ร้านเฟซ", env=env))
+    creds = {
+        **META_ENV,
+        "MINICHAT_META_APP_SECRET": APP_SECRET,
+        "MINICHAT_META_PAGE_TOKEN": "page-token-1",
+    }
+    res = relay_cli(r.data_dir, "shops", "meta", shop["shop_id"], env={**env, **creds})
+    assert res.returncode == 0, res.stderr
+    r.start()
+    psid, page = "2233445566778899", meta_api.page_id
+    conv = f"messenger:{psid}"
+    meta_api.answers = [(500, meta_error(2, "Service temporarily unavailable"))] * 20
+
+    async def before() -> int:
+        desk, _ = await clients.desktop(r, shop["token"])
+        body = webhook("page", page, user_message(psid, page, "m_fb_1", text="มีไซส์ M ไหมคะ 👗"))
+        endpoint = f"{r.url}/meta/{shop['shop_id']}/webhook"
+        assert meta_api.post_webhook(endpoint, body, APP_SECRET)[0] == 200
+        inbound = await desk.recv_type(p.Inbound, 20)
+        await desk.send(p.Ack(inbound.seq))
+        await desk.send(p.Send(conv, clients.text("r-fb", "มีค่ะ 😊"), human=True))
+        assert (await desk.recv_type(p.Accepted, 20)).id == "r-fb"
+        await until(lambda: len(meta_api.calls) >= 1, 20)
+        await desk.close()
+        return int(inbound.seq)
+
+    ack = arun(before())
+    assert r.stop() == 0
+    url = postgres.new_database()
+    moved = _ok(relay_cli(r.data_dir, "move-to", url, "--yes", env=env))
+    assert moved["meta_pending"] == 1
+    meta_api.answers.clear()
+    pg = relay_factory("--store", url, env=env)
+    pg.start()
+
+    async def after() -> None:
+        desk, _ = await clients.desktop(pg, shop["token"], after=ack)
+        sent = await desk.recv_type(p.Receipt, 20)
+        assert (sent.ids, sent.status) == (("r-fb",), p.ReceiptStatus.SENT)
+        await desk.close()
+
+    arun(after())
+    texts = [s["message"].get("text") for s in meta_api.delivered()]
+    assert texts == ["มีค่ะ 😊"]
