@@ -290,6 +290,11 @@ def test_move_to_refuses_a_serving_relay_a_full_target_a_wrong_key_and_no_databa
     assert res.returncode == 2 and "upgraded by a newer relay" in res.stderr
     assert _count(newer, "shops") == 0 and _count(newer, "history") == 0
 
+    res = relay_cli(r.data_dir, "--store", url, "move-to", url, "--yes", env=env)
+    assert res.returncode == 2 and "without --store" in res.stderr
+    res = relay_cli(r.data_dir, "move-to", "mysql://db/x", "--yes", env=env)
+    assert res.returncode == 2 and "not a PostgreSQL URL" in res.stderr
+
     empty = tmp_path / "empty"
     empty.mkdir()
     res = relay_cli(empty, "move-to", url, "--yes", env=env)
