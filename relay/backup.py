@@ -33,7 +33,7 @@ from typing import BinaryIO
 
 from cryptography.fernet import InvalidToken
 
-from relay.serve_lock import FolderBusy, ServeLock
+from relay.serve_lock import NotStopped, take_stopped
 from relay.storage import SCHEMA_VERSION, StoreError, existing_key, key_source
 
 DB_NAME = "relay.sqlite3"
@@ -169,17 +169,10 @@ def restore(
     ``data_dir`` (no relay may serve it meanwhile). Returns what was restored and where the
     database it replaced was kept (None: there was none)."""
     _readable_backup(src, named or str(src))
-    lock = ServeLock(data_dir)
     try:
-        lock.take(wait=0)
-    except FolderBusy as exc:
-        who = f"process {exc.holder}" if exc.holder else "another process"
-        raise BackupError(
-            f"a relay ({who}) is serving {data_dir}: stop it first (systemctl stop"
-            " minichat-relay, or docker compose stop), then restore"
-        ) from exc
-    except OSError as exc:
-        raise BackupError(f"cannot use the data folder {data_dir}: {_why(exc)}") from exc
+        lock = take_stopped(data_dir, "restore")
+    except NotStopped as exc:
+        raise BackupError(str(exc)) from exc
     incoming = data_dir / (DB_NAME + ".restoring")
     try:
         _remove(incoming)

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import dataclasses
 import gc
 import json
 import logging
@@ -200,6 +201,7 @@ def _parser() -> argparse.ArgumentParser:
     rm.add_argument("shop_id")
     rm.add_argument("--yes", action="store_true", help="really delete")
     _backup_parsers(sub)
+    _move_parser(sub)
     sub.add_parser(
         "rotate-key",
         help="seal every shop's credentials again with the relay's first key",
@@ -258,6 +260,23 @@ def _backup_parsers(sub: Any) -> None:
         help="restore without the shops' LINE and Facebook credentials (when the key that"
         " sealed them is lost): set them again afterwards with shops line / shops meta",
     )
+
+
+def _move_parser(sub: Any) -> None:
+    """``move-to URL [--yes]`` (relay/move.py)."""
+    m = sub.add_parser(
+        "move-to",
+        help="move the SQLite store's whole state into an empty PostgreSQL database",
+        description="Copy everything the relay keeps in the data folder's SQLite database"
+        " (shops and their tokens, credentials, widget sessions, conversations, what each"
+        " desktop has still to get, LINE and Facebook sends pending) into an empty PostgreSQL"
+        " database, in one transaction, and check it reads back the same. With the relay"
+        " stopped. The data folder is left as it is. Without --yes: only the check, nothing"
+        f" is kept. The database password as for --store (${ENV_STORE_PASSWORD_FILE} or"
+        " PGPASSFILE); the relay key as for serve: the same key serves the new store.",
+    )
+    m.add_argument("url", help="the new store: postgresql://user@host:port/database (empty)")
+    m.add_argument("--yes", action="store_true", help="really move (else: check only)")
 
 
 def _meta_parser(ss: Any) -> None:
@@ -469,6 +488,55 @@ def _backup_to(data_dir: Path, args: argparse.Namespace) -> int:
         ),
         file=talk,
     )
+    return EXIT_OK
+
+
+def _move_to(args: argparse.Namespace) -> int:
+    """``move-to URL [--yes]``: the SQLite store into an empty PostgreSQL one."""
+    if args.store:
+        raise UserError(
+            f"move-to: give the PostgreSQL database as its argument, without --store or"
+            f" ${ENV_STORE} (the relay to move is the SQLite one in --data-dir)"
+        )
+    url = args.url
+    if not url.startswith(("postgresql://", "postgres://")):
+        raise UserError(
+            f"move-to: {url.split('://', 1)[0]!r} is not a PostgreSQL URL; give"
+            " postgresql://user@host:port/database (an empty database)"
+        )
+    data_dir = args.data_dir or default_data_dir()
+    try:  # (loads psycopg: only this command pays for it)
+        from relay import move
+        from relay.store_pg import describe_url
+    except ImportError as exc:
+        raise UserError(
+            f"move-to: psycopg is not installed ({exc}); pip install 'psycopg[binary]'"
+        ) from exc
+
+    try:
+        done = move.move_to(data_dir, url, _store_password(url), commit=args.yes)
+    except move.MoveRefused as exc:
+        raise UserError(str(exc)) from exc
+    what = (
+        f"{done.shops} shops, {done.sessions} widget sessions, {done.messages} messages,"
+        f" {done.pending_for_desktops} items pending for desktops, {done.line_pending} LINE"
+        f" and {done.meta_pending} Facebook/Instagram sends pending"
+    )
+    where = describe_url(url)
+    if not done.moved:
+        print(
+            f"Checked: {what} would move from {data_dir} into {where}, and read back the same."
+            " Nothing was kept: run again with --yes to move."
+        )
+    else:
+        print(
+            f"Moved {what} from {data_dir} into {where}, checked to read back the same."
+            f" {data_dir / backup.DB_NAME} is left as it was: keep it (and a backup) as the way"
+            f" back. Next: start the relays with --store and this URL, and the same key"
+            f" ({_key_where(data_dir)}); the desktops reconnect with their tokens, the widgets"
+            " with their sessions."
+        )
+    print(json.dumps({**dataclasses.asdict(done), "from": str(data_dir), "to": where}))
     return EXIT_OK
 
 
@@ -695,6 +763,8 @@ def main(argv: list[str] | None = None) -> int:
             return _backup(args)
         if args.command == "rotate-key":
             return _rotate_key(args)
+        if args.command == "move-to":
+            return _move_to(args)
         return _shops(args)
     except (UserError, SchemaMismatch, KeyProblem) as exc:  # (the operator acts)
         print(f"minichat-relay: {exc}", file=sys.stderr)

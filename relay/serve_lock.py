@@ -40,6 +40,28 @@ class FolderBusy(Exception):
         )
 
 
+class NotStopped(Exception):
+    """A command that needs the folder's relay stopped found one serving it."""
+
+
+def take_stopped(folder: Path, then: str) -> ServeLock:
+    """The serve lock of ``folder`` for a command that needs its relay stopped (``then``:
+    what to do once it is, for the message), taken at once or never: raises NotStopped
+    saying who serves it, or that the folder cannot be used."""
+    lock = ServeLock(folder)
+    try:
+        lock.take(wait=0)
+    except OSError as exc:
+        raise NotStopped(f"cannot use the data folder {folder}: {exc.strerror or exc}") from exc
+    except FolderBusy as exc:
+        who = f"process {exc.holder}" if exc.holder else "another process"
+        raise NotStopped(
+            f"a relay ({who}) is serving {folder}: stop it first (systemctl stop"
+            f" minichat-relay, or docker compose stop), then {then}"
+        ) from exc
+    return lock
+
+
 class ServeLock:
     """The lock a serving relay holds on its data folder for as long as it runs."""
 

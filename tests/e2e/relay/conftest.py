@@ -150,13 +150,15 @@ async def widget(
     session: str | None = None,
     after: int = 0,
     origin: str | None = None,
+    features: tuple[str, ...] = (),
 ) -> tuple[Peer, Any]:
+    """A widget socket (``features``: asked for in its hello, e.g. ``ride``)."""
     headers = {"Origin": origin} if origin else {}
     ws = await websockets.connect(
         f"{relay.ws}/ws/widget?shop={shop_id}", additional_headers=headers, compression=None
     )
     peer = Peer(ws, p.decode_to_widget)
-    await peer.send(p.WidgetHello((1,), session, after))
+    await peer.send(p.WidgetHello((1,), session, after, None, features))
     welcome = await peer.recv()
     assert isinstance(welcome, p.WidgetWelcome), welcome
     return peer, welcome
