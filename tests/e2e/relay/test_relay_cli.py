@@ -34,6 +34,8 @@ from relay.storage import SCHEMA_VERSION, LineCredentials, Store
         ["shops", "remove"],
         ["backup"],
         ["restore"],
+        ["rotate-key"],
+        ["move-to"],
     ],
 )
 def test_help_everywhere(tmp_path: Path, clients: Any, args: list[str]) -> None:
