@@ -31,10 +31,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import BinaryIO
 
-from cryptography.fernet import InvalidToken
-
 from relay.serve_lock import NotStopped, take_stopped
-from relay.storage import SCHEMA_VERSION, StoreError, existing_key, key_source
+from relay.storage import SCHEMA_VERSION, StoreError, key_opens, key_source, sealed_in
 
 DB_NAME = "relay.sqlite3"
 BACKUP_NAME = re.compile(r"relay-(\d{8}T\d{6}Z)(?:-(\d+))?\.sqlite3")  # what backup() names
@@ -280,41 +278,29 @@ def _check_key(path: Path, src: Path, data_dir: Path, forget: bool) -> None:
                 db.execute("DELETE FROM meta_accounts")
             db.commit()
             return
-        sealed = [
-            bytes(r[0])
-            for r in db.execute(
-                "SELECT line_secret FROM shops WHERE line_secret IS NOT NULL LIMIT 1"
-            )
-        ]
-        if _has_table(db, "meta_accounts"):
-            sealed += [
-                bytes(r[0]) for r in db.execute("SELECT app_secret FROM meta_accounts LIMIT 1")
-            ]
+        sealed = sealed_in(db)
     finally:
         db.close()
     if not sealed:
         return
     try:
-        key = existing_key(data_dir)
+        opens = key_opens(data_dir, sealed)
     except StoreError as exc:
         raise BackupError(str(exc)) from exc
     fix = (
         "put the key that went with the backup in place first, or restore without the"
         " credentials (--forget-credentials) and set them again (shops line, shops meta)"
     )
-    if key is None:
+    if opens is None:
         raise BackupError(
             f"{src} holds LINE or Facebook credentials sealed with a relay key, and this relay"
             f" has none yet ({key_source(data_dir)}): {fix}"
         )
-    try:
-        for token in sealed:
-            key.decrypt(token)
-    except InvalidToken:
+    if not opens:
         raise BackupError(
             f"{src} holds LINE or Facebook credentials sealed with another key than this"
             f" relay's ({key_source(data_dir)}): {fix}"
-        ) from None
+        )
 
 
 def _has_table(db: sqlite3.Connection, name: str) -> bool:

@@ -566,9 +566,9 @@ def _rotate_key(args: argparse.Namespace) -> int:
 
 def _key_where(data_dir: Path) -> str:
     """Where this relay's key is, as far as this command can tell."""
-    where = key_source(data_dir)
-    if where.startswith("$") or " ($" in where or (data_dir / "relay.key").exists():
-        return f"the key ({where})"
+    given = {"MINICHAT_RELAY_KEY", "MINICHAT_RELAY_KEY_FILE"} & os.environ.keys()
+    if given or (data_dir / "relay.key").exists():
+        return f"the key ({key_source(data_dir)})"
     return "the relay's key (where the relay reads it: $MINICHAT_RELAY_KEY_FILE, or relay.key)"
 
 

@@ -86,8 +86,9 @@ class MetaStore:
     def _read(self, sql: str, params: Sequence[Any] = ()) -> Cursor:
         return cast(Cursor, self.store.query(sql, params))
 
-    def _write(self, sql: str, params: Sequence[Any], shop: str | None = None) -> Cursor:
-        """Run a write in the open transaction (on a shared store, after ``shop``'s lock)."""
+    def write(self, sql: str, params: Sequence[Any], shop: str | None = None) -> Cursor:
+        """Run a write in the open transaction (on a shared store, after ``shop``'s lock): Meta's
+        tables, and any relay row relay/rekey.py seals again."""
         if self._shared is not None:
             return self._shared.run(sql, params, write=True, shop=shop)
         return self.store.write().execute(sql, params)
@@ -97,10 +98,10 @@ class MetaStore:
     def set_credentials(self, shop_id: str, creds: MetaCredentials | None) -> None:
         self.store.shop(shop_id)  # NotFound for an unknown shop
         if creds is None:
-            self._write("DELETE FROM meta_accounts WHERE shop_id=?", (shop_id,), shop_id)
+            self.write("DELETE FROM meta_accounts WHERE shop_id=?", (shop_id,), shop_id)
             return
         seal = self.store.seal
-        self._write(
+        self.write(
             "INSERT INTO meta_accounts(shop_id, app_secret, page_token, verify_token)"
             " VALUES(?,?,?,?) ON CONFLICT(shop_id) DO UPDATE SET"
             " app_secret=excluded.app_secret, page_token=excluded.page_token,"
@@ -131,7 +132,7 @@ class MetaStore:
     # ---- webhooks in
 
     def store_webhook(self, shop_id: str, body: bytes) -> None:
-        self._write(
+        self.write(
             "INSERT INTO meta_inbox(shop_id, body, received_at) VALUES(?,?,?)",
             (shop_id, body, time.time()),
             shop_id,
@@ -146,7 +147,7 @@ class MetaStore:
         return [(int(r[0]), str(r[1]), bytes(r[2])) for r in rows.fetchall()]
 
     def webhook_done(self, webhook_id: int) -> None:
-        self._write("DELETE FROM meta_inbox WHERE id=?", (webhook_id,))
+        self.write("DELETE FROM meta_inbox WHERE id=?", (webhook_id,))
 
     def known_event(self, shop_id: str, key: str) -> bool:
         row = self._read(
@@ -158,7 +159,7 @@ class MetaStore:
         """Record an event's ``mid``; True if it was already there (a redelivery). Two
         processes recording the same key: the second waits for the first's commit (the shop's
         lock, the primary key) and then finds it there."""
-        cur = self._write(
+        cur = self.write(
             "INSERT INTO meta_events(shop_id, key, received_at) VALUES(?,?,?)"
             " ON CONFLICT DO NOTHING",
             (shop_id, key, time.time()),
@@ -176,7 +177,7 @@ class MetaStore:
         account_id: str,
         created_at: float,
     ) -> None:
-        self._write(
+        self.write(
             "INSERT INTO meta_comments(shop_id, comment_id, platform, account_id, created_at)"
             " VALUES(?,?,?,?,?) ON CONFLICT DO NOTHING",
             (shop_id, comment_id, platform.value, account_id, created_at),
@@ -197,7 +198,7 @@ class MetaStore:
     # ---- the 24-hour window
 
     def shopper_wrote(self, shop_id: str, conversation: str, at: float) -> None:
-        self._write(
+        self.write(
             "INSERT INTO meta_windows(shop_id, conversation, last_in) VALUES(?,?,?)"
             " ON CONFLICT(shop_id, conversation) DO UPDATE SET last_in=excluded.last_in"
             " WHERE excluded.last_in>meta_windows.last_in",
@@ -217,7 +218,7 @@ class MetaStore:
     def enqueue(
         self, shop_id: str, conversation: str, message: p.Message, kind: dict[str, str]
     ) -> None:
-        self._write(
+        self.write(
             "INSERT INTO meta_outbox(shop_id, conversation, msg_id, message, kind)"
             " VALUES(?,?,?,?,?)",
             (shop_id, conversation, message.id, p.encode_obj(message.to_obj()), json.dumps(kind)),
@@ -258,15 +259,15 @@ class MetaStore:
         return [(str(r[0]), str(r[1])) for r in rows.fetchall()]
 
     def progress(self, item_id: int, done: int) -> None:
-        self._write("UPDATE meta_outbox SET done=? WHERE id=?", (done, item_id))
+        self.write("UPDATE meta_outbox SET done=? WHERE id=?", (done, item_id))
 
     def retry_later(self, item_id: int, next_at: float) -> None:
-        self._write(
+        self.write(
             "UPDATE meta_outbox SET attempts=attempts+1, next_at=? WHERE id=?", (next_at, item_id)
         )
 
     def finished(self, item_id: int) -> None:
-        self._write("DELETE FROM meta_outbox WHERE id=?", (item_id,))
+        self.write("DELETE FROM meta_outbox WHERE id=?", (item_id,))
 
     def claim_sender(self, shop_id: str) -> bool:
         """Whether this process may send the shop's outbox: always on SQLite (the only
@@ -281,7 +282,7 @@ class MetaStore:
     # ---- what was sent, for receipts
 
     def sent(self, shop_id: str, conversation: str, msg_id: str, mid: str) -> None:
-        self._write(
+        self.write(
             "INSERT INTO meta_sent(shop_id, mid, conversation, msg_id, sent_at)"
             " VALUES(?,?,?,?,?) ON CONFLICT DO NOTHING",
             (shop_id, mid, conversation, msg_id, time.time()),
@@ -311,7 +312,7 @@ class MetaStore:
             args.append(up_to)
         else:
             return []
-        rows = self._write(
+        rows = self.write(
             f"UPDATE meta_sent SET status=? WHERE {where} RETURNING msg_id",
             [status, *args],
             shop_id,
@@ -324,9 +325,9 @@ class MetaStore:
         """Forget event ids older than Meta redelivers, sent ids older than the history and
         comments long past their 7 days of private replies."""
         now = time.time()
-        self._write("DELETE FROM meta_events WHERE received_at<?", (now - events_days * 86400,))
-        self._write("DELETE FROM meta_sent WHERE sent_at<?", (now - sent_days * 86400,))
-        self._write("DELETE FROM meta_comments WHERE created_at<?", (now - comments_days * 86400,))
+        self.write("DELETE FROM meta_events WHERE received_at<?", (now - events_days * 86400,))
+        self.write("DELETE FROM meta_sent WHERE sent_at<?", (now - sent_days * 86400,))
+        self.write("DELETE FROM meta_comments WHERE created_at<?", (now - comments_days * 86400,))
 
     def sent_at(self, shop_id: str, mid: str) -> float | None:
         row = self._read(
@@ -352,7 +353,7 @@ class MetaStore:
         was (a fetch whose process died is then taken up again at a later message). Two
         processes claiming at once: the second waits for the first's commit, then finds it
         not due."""
-        row = self._write(
+        row = self.write(
             "INSERT INTO shopper_profiles(shop_id, conversation, fetched_at) VALUES(?,?,?)"
             " ON CONFLICT(shop_id, conversation) DO UPDATE SET fetched_at=excluded.fetched_at"
             " WHERE shopper_profiles.fetched_at<=? RETURNING 1",
@@ -362,7 +363,7 @@ class MetaStore:
         return row is not None
 
     def profile_fetched(self, shop_id: str, conversation: str, at: float) -> None:
-        self._write(
+        self.write(
             "INSERT INTO shopper_profiles(shop_id, conversation, fetched_at) VALUES(?,?,?)"
             " ON CONFLICT(shop_id, conversation) DO UPDATE SET fetched_at=excluded.fetched_at",
             (shop_id, conversation, at),

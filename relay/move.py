@@ -35,13 +35,12 @@ from pathlib import Path
 from typing import Any
 
 import psycopg
-from cryptography.fernet import InvalidToken
 
+from relay.backup import DB_NAME
 from relay.serve_lock import NotStopped, take_stopped
-from relay.storage import Store, StoreError, existing_key, key_source
+from relay.storage import Store, StoreError, key_opens, key_source, sealed_in
 from relay.store_pg import PgStore
 
-DB_NAME = "relay.sqlite3"
 CHUNK = 1000
 # the tables copied as they are: (table, columns); the others are written below
 _PLAIN: tuple[tuple[str, str], ...] = (
@@ -145,26 +144,12 @@ def _check_key(data_dir: Path) -> None:
     same key must serve the new store: they are copied sealed)."""
     db = sqlite3.connect(f"file:{data_dir / DB_NAME}?mode=ro", uri=True)
     try:
-        tables = {str(r[0]) for r in db.execute("SELECT name FROM sqlite_master")}
-        if "shops" not in tables:
+        if not db.execute("SELECT 1 FROM sqlite_master WHERE name='shops'").fetchone():
             raise MoveRefused(
                 f"{data_dir / DB_NAME} is not a relay database (it has no shops table);"
                 " nothing was changed"
             )
-        sealed = [
-            bytes(v)
-            for r in db.execute("SELECT line_secret, line_token FROM shops")
-            for v in r
-            if v is not None
-        ]
-        if "meta_accounts" in tables:
-            sealed += [
-                bytes(v)
-                for r in db.execute(
-                    "SELECT app_secret, page_token, verify_token FROM meta_accounts"
-                )
-                for v in r
-            ]
+        sealed = sealed_in(db)
     finally:
         db.close()
     if not sealed:
@@ -174,19 +159,16 @@ def _check_key(data_dir: Path) -> None:
         f" relay.key in {data_dir}), the one the relay serving this folder used; nothing was"
         " changed"
     )
-    key = existing_key(data_dir)
-    if key is None:
+    opens = key_opens(data_dir, sealed)
+    if opens is None:
         raise MoveRefused(
             f"the shops' LINE or Facebook credentials are sealed, and there is no relay key: {fix}"
         )
-    try:
-        for token in sealed:
-            key.decrypt(token)
-    except InvalidToken:
+    if not opens:
         raise MoveRefused(
             f"the relay key ({key_source(data_dir)}) does not open the shops' LINE or"
             f" Facebook credentials in {data_dir / DB_NAME}: {fix}"
-        ) from None
+        )
 
 
 def _move(src: Store, dest: PgStore, commit: bool) -> Moved:

@@ -17,10 +17,10 @@ to send. On PostgreSQL each shop's row is written under its shop's lock, as the 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, cast
 
 from cryptography.fernet import InvalidToken
 
+from relay.meta_store import MetaStore
 from relay.storage import Store, StoreError
 
 
@@ -67,27 +67,18 @@ def reseal_all(store: Store) -> Resealed:
             " one), or clear those shops' credentials (shops line SHOP_ID --clear, shops meta"
             " SHOP_ID --clear) and set them again"
         )
+    writer = MetaStore(store)  # (its writes take the shop's lock on PostgreSQL)
     for shop_id, (secret, token) in new_line:
-        _write(
-            store,
+        writer.write(
             "UPDATE shops SET line_secret=?, line_token=? WHERE id=?",
             (secret, token, shop_id),
             shop_id,
         )
     for shop_id, (app_secret, page_token, verify_token) in new_meta:
-        _write(
-            store,
+        writer.write(
             "UPDATE meta_accounts SET app_secret=?, page_token=?, verify_token=? WHERE shop_id=?",
             (app_secret, page_token, verify_token, shop_id),
             shop_id,
         )
     store.commit()
     return Resealed(len(new_line), len(new_meta))
-
-
-def _write(store: Store, sql: str, params: tuple[Any, ...], shop_id: str) -> None:
-    """One write in the open transaction (on PostgreSQL under the shop's lock)."""
-    if store.shared:
-        cast(Any, store).run(sql, params, write=True, shop=shop_id)
-    else:
-        store.write().execute(sql, params)

@@ -355,6 +355,38 @@ def existing_key(data_dir: Path) -> MultiFernet | None:
         raise StoreError(f"cannot use the key file {path}: {exc}{KEYS_HINT}") from exc
 
 
+def sealed_in(db: sqlite3.Connection) -> list[bytes]:
+    """Every credential a relay database (a SQLite file: the store's, a backup's) keeps
+    sealed with the relay key: the shops' LINE secrets and tokens, Meta's secrets."""
+    sealed = [
+        bytes(v)
+        for r in db.execute("SELECT line_secret, line_token FROM shops")
+        for v in r
+        if v is not None
+    ]
+    if db.execute("SELECT 1 FROM sqlite_master WHERE name='meta_accounts'").fetchone():
+        sealed += [
+            bytes(v)
+            for r in db.execute("SELECT app_secret, page_token, verify_token FROM meta_accounts")
+            for v in r
+        ]
+    return sealed
+
+
+def key_opens(data_dir: Path, sealed: list[bytes]) -> bool | None:
+    """Whether the relay key of ``data_dir`` (see :func:`existing_key`) opens every one of
+    ``sealed``; None when there is no key yet."""
+    key = existing_key(data_dir)
+    if key is None:
+        return None
+    try:
+        for token in sealed:
+            key.decrypt(token)
+    except InvalidToken:
+        return False
+    return True
+
+
 KEYS_HINT = "; several keys: one per line, the new one first"
 
 
