@@ -94,6 +94,8 @@ class LiveFigures:
     store_up: bool = True  # the store answered a query at this scrape
     # PostgreSQL: shop transaction locks taken, seconds waited for them (None on SQLite)
     lock_wait: tuple[int, float] | None = None
+    # SQLite: the WAL file's size now, and the times it was started over (None on PostgreSQL)
+    wal: tuple[int, int] | None = None
 
 
 def line_result(status: int | None) -> str:
@@ -166,6 +168,19 @@ class _Live(Collector):
                 "(count: locks taken): how much the relay processes hold each other up",
                 count_value=live.lock_wait[0],
                 sum_value=live.lock_wait[1],
+            )
+        if live.wal is not None:
+            yield GaugeMetricFamily(
+                f"{PREFIX}_sqlite_wal_bytes",
+                "Size of the SQLite WAL file (relay.sqlite3-wal) now: started over near 512 MB"
+                " under steady traffic; growing past that, something holds it (a long backup)",
+                value=live.wal[0],
+            )
+            yield CounterMetricFamily(
+                f"{PREFIX}_sqlite_wal_rewinds",
+                "Times this process started the SQLite WAL over while traffic never paused"
+                " (each one a pause of the event loop of a few fsyncs)",
+                value=live.wal[1],
             )
         if live.store == "sqlite":  # the older name of the same figure (bench/relay reads it)
             yield CounterMetricFamily(

@@ -59,6 +59,16 @@ CONV_FLUSH_EVERY = 5.0
 # the conversations read first are dropped (a quarter of them), to be read again when needed
 MSG_IDS_KEPT = 250_000
 
+# The WAL file (relay.sqlite3-wal) is started over once it holds this many bytes of frames.
+# Under steady traffic the checkpoint thread never finds it wholly copied between two of the
+# event loop's commits, so SQLite itself would never start it over: it grew by 35 MB a second
+# at 3,200 relayed messages a second until the disk was full (see _Checkpointer). Each time
+# costs the event loop a pause of three fsyncs (8-12 ms on the benchmark's machine), hence
+# not more often: at the relay's full speed (~100 MB of WAL a second) every 5 s; at 1,000
+# messages a second (~15 MB a second, commits hardly grouped) every 35 s.
+WAL_REWIND_BYTES = 512 * 1024 * 1024
+CHECKPOINT_EVERY = 1.0  # seconds between the checkpoint thread's passes
+
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS shops(
@@ -455,6 +465,10 @@ class Store:
             self.db.execute("PRAGMA cache_size=-32768")  # 32 MB of page cache
             # checkpoints (the only fsyncs in WAL + NORMAL) run in a thread, not in the event loop
             self.db.execute("PRAGMA wal_autocheckpoint=0")
+            # a WAL started over is cut back to this size at its first commit (SQLite): twice
+            # the size it is started over at, so that only one that grew more (a long backup
+            # kept it) is cut, not every time (cutting 100 MB off a file is a pause too)
+            self.db.execute(f"PRAGMA journal_size_limit={2 * WAL_REWIND_BYTES}")
             _migrate(self.db, str(self.path))
             self.db.executescript(_SCHEMA)
             self.db.executescript(meta_schema.SCHEMA)  # Messenger / Instagram
@@ -473,9 +487,11 @@ class Store:
             raise StoreError(f"cannot open the database in {data_dir}: {exc}") from exc
         self._file_id = (st.st_dev, st.st_ino)  # check() notices a file removed or replaced
         self._fernet = _load_key(data_dir)
-        self._checkpointer = _Checkpointer(self.path)
+        page = int(self.db.execute("PRAGMA page_size").fetchone()[0])
+        self._checkpointer = _Checkpointer(self.path, WAL_REWIND_BYTES // page, CHECKPOINT_EVERY)
         self._checkpointer.start()
         self._in_tx = False
+        self.wal_rewinds = 0  # times the WAL was started over (metrics)
         # Write-behind counters (this process is the only writer while it serves): changed in
         # memory, written back in the same transaction just before COMMIT.
         self._shop_seq: dict[str, list[int]] = {}  # shop -> [next_seq, desktop_ack]
@@ -566,6 +582,34 @@ class Store:
                 self.db.execute("ROLLBACK")
             self.forget_caches()
             raise StoreError(f"commit failed: {exc}") from exc
+        if self._checkpointer.rewind.is_set():
+            self._rewind_wal()
+
+    def _rewind_wal(self) -> None:
+        """Copy into the database the last WAL frames the checkpoint thread left (its passes
+        took all but the few written meanwhile), between two transactions of this
+        connection, so that the next one starts the WAL over (SQLite does when every frame
+        is in the database and no reader uses the WAL). It blocks the event loop for those
+        frames and one fsync of the database: a few milliseconds, once per
+        WAL_REWIND_BYTES written."""
+        self._checkpointer.rewind.clear()
+        try:
+            busy, frames, done = self.db.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
+        except sqlite3.Error as exc:  # (the next commit works or says so)
+            log.warning("checkpoint failed: %s", exc)
+            return
+        if busy or done < frames:  # a reader (a backup) holds frames: the next time then
+            log.debug("WAL not started over: %s of %s frames copied", done, frames)
+        else:
+            self.wal_rewinds += 1
+
+    @property
+    def wal_bytes(self) -> int:
+        """The size of the WAL file now (0 when there is none)."""
+        try:
+            return os.stat(f"{self.path}-wal").st_size
+        except OSError:
+            return 0
 
     def forget_caches(self) -> None:
         """Drop the write-behind counters (after a rollback, or if another writer ran)."""
@@ -1738,12 +1782,24 @@ def _migrate(db: sqlite3.Connection, where: str) -> None:
 
 class _Checkpointer(threading.Thread):
     """Copies the WAL back into the database once a second on its own connection (PASSIVE:
-    never blocks the writer), so the event loop never waits for a checkpoint's fsync."""
+    never blocks the writer), so the event loop never waits for a checkpoint's fsync.
 
-    def __init__(self, path: Path, every: float = 1.0) -> None:
+    SQLite starts the WAL over only when a writer begins a transaction and finds every frame
+    copied. Under steady traffic that never happens: a pass copies the frames there were when
+    it began, and the event loop commits more while it runs (its fsync alone takes
+    milliseconds). So once the WAL holds ``rewind_frames`` frames, the thread makes quick
+    passes until one leaves at most ``REMAINDER`` frames behind, then sets ``rewind``: at its
+    next commit the event loop copies the rest itself (:meth:`Store._rewind_wal`)."""
+
+    REMAINDER = 256  # frames the event loop may be left to copy (1 MB with 4 KB pages)
+    PASSES = 8  # quick passes at most before asking anyway
+
+    def __init__(self, path: Path, rewind_frames: int, every: float) -> None:
         super().__init__(name="sqlite-checkpoint", daemon=True)
         self.path = path
         self.every = every
+        self.rewind_frames = rewind_frames
+        self.rewind = threading.Event()  # set: the event loop is to finish (Store.commit)
         self._halt = threading.Event()
 
     def run(self) -> None:
@@ -1756,11 +1812,28 @@ class _Checkpointer(threading.Thread):
         try:
             while not self._halt.wait(self.every):
                 try:
-                    db.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
+                    self._pass(db)
                 except sqlite3.Error as exc:
                     log.warning("checkpoint failed: %s", exc)
         finally:
             db.close()
+
+    def _pass(self, db: sqlite3.Connection) -> None:
+        _, frames, _ = db.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
+        if frames < self.rewind_frames or self.rewind.is_set():
+            return
+        # (a pass copies what was there when it began: the frames added meanwhile are what
+        # the next pass finds beyond the last one's end)
+        for _ in range(self.PASSES):
+            if self._halt.is_set():
+                return
+            before = frames
+            _, frames, _ = db.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
+            if frames < before:  # started over meanwhile (a quiet moment)
+                return
+            if frames - before <= self.REMAINDER:
+                break
+        self.rewind.set()
 
     def stop(self) -> None:
         self._halt.set()
