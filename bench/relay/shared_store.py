@@ -16,7 +16,16 @@ store calls of one round trip alone: bench/relay/pg_store_calls.py.
 PostgreSQL is Debian's, started by the benchmark in a temporary folder
 (tests/support/postgres.py). Loopback only; about a minute.
 
+On a machine of few cores the relays, PostgreSQL and the 1,000 shoppers share them: with 2,
+two relay processes fill the machine and cannot show what a second process adds where it
+has a core of its own. ``--relay-cpus X`` holds every relay process to X cores with a cgroup
+CPU quota (what ``cpus: X`` in a compose file or ``CPUQuota=`` in a systemd unit gives), in
+every run alike, so that the runs compare processes of the same size and the rest of the
+machine is left to PostgreSQL and the load. It needs root and a writable /sys/fs/cgroup
+(cgroup v2 with the cpu controller, or v1's cpu hierarchy).
+
     .venv/bin/python bench/relay/shared_store.py [--shoppers 1000] [--shops 20] [--seconds 8]
+        [--relay-cpus X]
 """
 
 from __future__ import annotations
@@ -49,6 +58,58 @@ class Proc:
     proc: subprocess.Popen[str]
     ws: str
     metrics: str  # its /metrics
+    cgroup: Path | None = None  # the cgroup holding it to --relay-cpus
+
+
+class CpuLimitError(Exception):
+    """--relay-cpus cannot be applied on this machine."""
+
+
+def cpu_cgroup_root() -> tuple[Path, bool]:
+    """Where new CPU cgroups go, and whether it is cgroup v2 (else v1's cpu hierarchy)."""
+    unified = Path("/sys/fs/cgroup")
+    controllers = unified / "cgroup.controllers"
+    if controllers.exists():
+        if "cpu" not in controllers.read_text().split():
+            raise CpuLimitError("cgroup v2 without the cpu controller")
+        subtree = unified / "cgroup.subtree_control"
+        if "cpu" not in subtree.read_text().split():
+            subtree.write_text("+cpu")
+        return unified, True
+    v1 = unified / "cpu"
+    if (v1 / "cpu.cfs_quota_us").exists():
+        return v1, False
+    raise CpuLimitError("no cgroup CPU controller under /sys/fs/cgroup")
+
+
+def limit_cpu(pid: int, cores: float, name: str) -> Path:
+    """Hold process ``pid`` (all its threads) to ``cores`` CPUs: a new cgroup with a CFS
+    quota of ``cores`` x 100 ms per 100 ms. Returns the cgroup, to remove after."""
+    try:
+        root, v2 = cpu_cgroup_root()
+        group = root / name
+        group.mkdir()
+        quota = round(cores * 100_000)
+        if v2:
+            (group / "cpu.max").write_text(f"{quota} 100000")
+        else:
+            (group / "cpu.cfs_period_us").write_text("100000")
+            (group / "cpu.cfs_quota_us").write_text(str(quota))
+        (group / "cgroup.procs").write_text(str(pid))
+    except OSError as exc:
+        raise CpuLimitError(f"{exc.strerror or exc}: {exc.filename or ''}") from exc
+    return group
+
+
+def throttled_seconds(group: Path) -> float:
+    """Seconds the cgroup's processes were held back by the quota so far."""
+    for line in (group / "cpu.stat").read_text().splitlines():
+        key, _, value = line.partition(" ")
+        if key == "throttled_usec":
+            return int(value) / 1e6
+        if key == "throttled_time":  # (v1: nanoseconds)
+            return int(value) / 1e9
+    return 0.0
 
 
 def lock_wait(p: Proc) -> tuple[float, float]:
@@ -82,6 +143,13 @@ def stop(p: Proc) -> None:
     p.proc.wait(30)
     if p.proc.stdout:
         p.proc.stdout.close()
+    if p.cgroup is not None:
+        for _ in range(50):  # (empty once the process is reaped)
+            try:
+                p.cgroup.rmdir()
+                break
+            except OSError:
+                time.sleep(0.1)
 
 
 def cpu_seconds(pid: int) -> float:
@@ -258,10 +326,15 @@ def run(
     window = Window()
     pg = pg_pid if url else None
     try:
+        if args.relay_cpus:
+            for i, proc in enumerate(procs):
+                name = f"minichat-bench-{os.getpid()}-{len(RESULTS)}-{i}"
+                proc.cgroup = limit_cpu(proc.proc.pid, args.relay_cpus, name)
         rtts = uvloop_run(
             load(procs, shops, args.shoppers, args.warmup, args.seconds, affine, pg, window)
         )
         locks = [lock_wait(p) for p in procs] if url else []
+        held = [throttled_seconds(p.cgroup) for p in procs if p.cgroup is not None]
     finally:
         for p in procs:
             stop(p)
@@ -281,6 +354,12 @@ def run(
         f" {os.cpu_count()} cores busy",
         flush=True,
     )
+    if held:
+        print(
+            f"{'':<36}  held to {args.relay_cpus:g} cores each by the quota: held back"
+            f" {', '.join(f'{h:.1f}' for h in held)} s (whole run, warm-up too)",
+            flush=True,
+        )
     if locks:
         taken, waited = (sum(x) for x in zip(*locks, strict=True))
         print(
@@ -328,7 +407,20 @@ def main() -> None:
     ap.add_argument("--shops", type=int, default=20)
     ap.add_argument("--seconds", type=float, default=8.0)
     ap.add_argument("--warmup", type=float, default=2.0)
+    ap.add_argument(
+        "--relay-cpus",
+        type=float,
+        metavar="X",
+        help="hold every relay process to X cores (a cgroup CPU quota; needs root)",
+    )
     args = ap.parse_args()
+    if args.relay_cpus is not None and not 0.05 <= args.relay_cpus <= (os.cpu_count() or 1):
+        ap.error(f"--relay-cpus: between 0.05 and {os.cpu_count()} cores")
+    if args.relay_cpus:
+        try:
+            cpu_cgroup_root()
+        except (CpuLimitError, OSError) as exc:
+            ap.error(f"--relay-cpus needs root and a writable /sys/fs/cgroup: {exc}")
     raise_nofile(6 * args.shoppers + 1000)
     from cryptography.fernet import Fernet
     from support.postgres import start_postgres
@@ -345,6 +437,11 @@ def main() -> None:
                 f"{args.shoppers} shoppers over {args.shops} shops, {args.seconds:.0f} s measured"
                 f" after {args.warmup:.0f} s warm-up; {os.cpu_count()} CPUs, load average"
                 f" {os.getloadavg()[0]:.2f} (other work on the machine skews the figures)"
+                + (
+                    f"; every relay process held to {args.relay_cpus:g} cores"
+                    if args.relay_cpus
+                    else ""
+                )
             )
             pid = pg.pid()
             run("1 process, SQLite", 1, None, tmp, args, key, None)
@@ -352,6 +449,9 @@ def main() -> None:
             run("2 processes, PostgreSQL, spread", 2, pg.new_database(), tmp, args, key, pid)
             affine = "2 processes, PostgreSQL, shop-affine"
             run(affine, 2, pg.new_database(), tmp, args, key, pid, True)
+    except CpuLimitError as exc:
+        print(f"shared_store.py: --relay-cpus: cannot hold a relay process: {exc}", file=sys.stderr)
+        sys.exit(2)
     finally:
         pg.remove()
     one, one_cpu = RESULTS["1 process, PostgreSQL"], PER_MESSAGE["1 process, PostgreSQL"]
