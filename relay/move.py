@@ -29,7 +29,7 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -329,25 +329,37 @@ def _sequences(db: sqlite3.Connection, conn: psycopg.Connection[Any]) -> None:
 def _check_rows(
     db: sqlite3.Connection, conn: psycopg.Connection[Any], added: set[tuple[str, int]]
 ) -> None:
-    """Every row of the tables copied as they are, the same on both sides (compared by a
-    digest of each row, in any order: the two sort text differently); history without its
-    rseq, the stream without the rows ``added`` (receipts riding on rows were translated:
-    _check_same compares what they make);
-    LINE's requests in the same order. Raises MoveMismatch."""
+    """Every row of the tables copied as they are, the same on both sides (compared as a
+    multiset of the rows' digests, in any order: the two sort text differently); history
+    without its rseq, the stream without the rows ``added`` (receipts riding on rows were
+    translated: _check_same compares what they make); LINE's requests in the same order.
+    Reads both sides row by row (PostgreSQL's through a cursor on the server), so a relay of
+    millions of messages is checked in constant memory. Raises MoveMismatch."""
     for table, columns in _PLAIN:
         if table == "history":
             columns = columns.removesuffix(", rseq")
         sql = f"SELECT {columns} FROM {table}"
-        theirs = sorted(
-            _digest(r)
-            for r in conn.execute(sql)
-            if table != "stream" or (str(r[0]), int(r[1])) not in added
-        )
-        if sorted(_digest(r) for r in db.execute(sql)) != theirs:
+        with conn.cursor(name=f"check_{table}") as cur:
+            cur.itersize = CHUNK
+            cur.execute(sql)
+            theirs = _multiset(
+                r for r in cur if table != "stream" or (str(r[0]), int(r[1])) not in added
+            )
+        if _multiset(db.execute(sql)) != theirs:
             raise MoveMismatch(f"the rows of {table} read differently")
     keys = [str(r[0]) for r in db.execute("SELECT retry_key FROM line_batches ORDER BY rowid")]
     if keys != [str(r[0]) for r in conn.execute("SELECT retry_key FROM line_batches ORDER BY n")]:
         raise MoveMismatch("LINE's pending requests (line_batches) read differently")
+
+
+def _multiset(rows: Iterable[Any]) -> tuple[int, int]:
+    """(how many rows, the sum of their digests modulo 2**256): the same for the same rows
+    in any order, and, as a hash of the multiset, different when any row differs."""
+    count = total = 0
+    for row in rows:
+        count += 1
+        total += int.from_bytes(_digest(row))
+    return count, total % (1 << 256)
 
 
 def _digest(row: Any) -> bytes:
