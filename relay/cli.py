@@ -526,7 +526,8 @@ def _move_to(args: argparse.Namespace) -> int:
     if not done.moved:
         print(
             f"Checked: {what} would move from {data_dir} into {where}, and read back the same."
-            " Nothing was kept: run again with --yes to move."
+            " Nothing was copied (the database keeps the relay's tables, empty): run again"
+            " with --yes to move."
         )
     else:
         print(

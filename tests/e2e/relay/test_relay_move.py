@@ -185,6 +185,7 @@ def test_a_moved_relay_serves_the_same_frames_history_and_line_push_and_goes_on(
     kept = _dump(r.data_dir)
     check = relay_cli(r.data_dir, "move-to", url, env=env)
     assert _ok(check)["moved"] is False and _count(url, "shops") == 0  # (a check, rolled back)
+    assert "Nothing was copied (the database keeps the relay's tables, empty)" in check.stdout
     res = relay_cli(r.data_dir, "move-to", url, "--yes", env=env)
     assert "is left as it was" in res.stdout and "--store" in res.stdout, res.stdout
     moved = _ok(res)
