@@ -58,6 +58,10 @@ CONV_FLUSH_EVERY = 5.0
 # message ids (as hashes, see Store._msg_ids) kept in memory, about 120 bytes each; past this
 # the conversations read first are dropped (a quarter of them), to be read again when needed
 MSG_IDS_KEPT = 250_000
+# ... but only the ids of conversations idle this long go: a conversation in use keeps them
+# (dropping the ids of conversations still talking would read them back at their next
+# message, over and over, once they are more than MSG_IDS_KEPT together)
+MSG_IDS_IDLE = 600.0
 
 # The WAL file (relay.sqlite3-wal) is started over once it holds this many bytes of frames.
 # Under steady traffic the checkpoint thread never finds it wholly copied between two of the
@@ -508,7 +512,9 @@ class Store:
         # widget conversations: the shop messages the widget has not acked yet, (cseq, id)
         self._unacked: dict[tuple[str, str], list[tuple[int, str]]] = {}
         # conversation -> hashes of its rows' (origin, message id): see _msg_ids
+        # (least recently used first: a conversation's entry moves to the end when used)
         self._ids: dict[tuple[str, str], set[int]] = {}
+        self._ids_used: dict[tuple[str, str], float] = {}  # when (time.monotonic())
         self._msg_ids_kept = 0
         # the last widget ack's ((conversation, after, up_to), the shop's messages it covers as
         # (cseq, id)), for the read mark riding with it (widget_ack) and the message it rode in
@@ -620,6 +626,7 @@ class Store:
         self._sessions.clear()
         self._unacked.clear()
         self._ids.clear()
+        self._ids_used.clear()
         self._msg_ids_kept = 0
         self._acked = None
         self._stream_deleted = False
@@ -1114,19 +1121,38 @@ class Store:
         without a read (schema 5 has no index on ids; this process is the only writer). The
         set may hold more (rows purged or rolled back since): a hash found is checked
         against the rows (:meth:`find_message`)."""
-        ids = self._ids.get(key)
-        if ids is None:
-            if self._msg_ids_kept > MSG_IDS_KEPT:  # bound memory: the oldest go first
-                for old in list(self._ids)[: len(self._ids) // 4 + 1]:
-                    self._msg_ids_kept -= len(self._ids.pop(old))
-            ids = self._ids[key] = {
-                hash((str(r[0]), str(r[1])))
-                for r in self.db.execute(
-                    "SELECT origin, msg_id FROM history WHERE shop_id=? AND conversation=?", key
-                )
-            }
-            self._msg_ids_kept += len(ids)
+        ids = self._ids.pop(key, None)
+        if ids is not None:
+            self._ids[key] = ids  # (now the most recently used)
+            self._ids_used[key] = time.monotonic()
+            return ids
+        self._trim_ids(key)
+        ids = self._ids[key] = {
+            hash((str(r[0]), str(r[1])))
+            for r in self.db.execute(
+                "SELECT origin, msg_id FROM history WHERE shop_id=? AND conversation=?", key
+            )
+        }
+        self._ids_used[key] = time.monotonic()
+        self._msg_ids_kept += len(ids)
         return ids
+
+    def _trim_ids(self, keep: tuple[str, str]) -> None:
+        """Past MSG_IDS_KEPT, the conversations least recently used lose their ids (read
+        again when next needed) until three quarters are left, as long as they have been
+        idle MSG_IDS_IDLE seconds; ``keep`` (being written) stays. Called when a conversation
+        is read and when a message is added, so that conversations going on for months do
+        not grow the memory without end once they fall silent. O(1) when nothing goes."""
+        if self._msg_ids_kept <= MSG_IDS_KEPT:
+            return
+        target = MSG_IDS_KEPT * 3 // 4
+        idle_since = time.monotonic() - MSG_IDS_IDLE
+        while self._msg_ids_kept > target and self._ids:
+            old = next(iter(self._ids))
+            if old == keep or self._ids_used[old] > idle_since:
+                return
+            self._msg_ids_kept -= len(self._ids.pop(old))
+            del self._ids_used[old]
 
     def find_message(
         self, shop_id: str, conversation: str, origin: p.Origin, msg_id: str
@@ -1278,8 +1304,10 @@ class Store:
             self.forget_caches()
             raise StoreError(f"history of {conversation} is out of step; retry")
         c[0] += 1
-        ids.add(mark)
-        self._msg_ids_kept += 1
+        if mark not in ids:  # (it may be: a purged message's id sent again)
+            ids.add(mark)
+            self._msg_ids_kept += 1
+        self._trim_ids(key)
         self._dirty_conv.add(key)
         pending = self._unacked.get(key)
         if pending is not None and origin is p.Origin.SHOP:
@@ -1346,6 +1374,8 @@ class Store:
                         (shop_id, conversation, old, seq),
                     )
                 ]
+            if len(self._unacked) > 200_000:  # bound memory (a conversation a widget session)
+                self._unacked.clear()
             pending = self._unacked[key] = [
                 (int(r[0]), str(r[1]))
                 for r in self.db.execute(
