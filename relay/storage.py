@@ -56,7 +56,8 @@ SCHEMA_VERSION = 5  # 2: LINE requests kept whole for their retries (line_batche
 CONV_FLUSH_EVERY = 5.0
 
 # message ids (as hashes, see Store._msg_ids) kept in memory, about 120 bytes each; past this
-# the conversations read first are dropped (a quarter of them), to be read again when needed
+# the conversations least recently used are dropped down to three quarters of it, to be read
+# again when needed (Store._trim_ids)
 MSG_IDS_KEPT = 250_000
 # ... but only the ids of conversations idle this long go: a conversation in use keeps them
 # (dropping the ids of conversations still talking would read them back at their next
@@ -596,8 +597,8 @@ class Store:
         took all but the few written meanwhile), between two transactions of this
         connection, so that the next one starts the WAL over (SQLite does when every frame
         is in the database and no reader uses the WAL). It blocks the event loop for those
-        frames and one fsync of the database: a few milliseconds, once per
-        WAL_REWIND_BYTES written."""
+        frames and two fsyncs (the WAL's, the database's), and that next commit syncs the new
+        WAL header: 8-12 ms on the benchmark's machine, once per WAL_REWIND_BYTES written."""
         self._checkpointer.rewind.clear()
         try:
             busy, frames, done = self.db.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
