@@ -41,7 +41,10 @@ from relay.serve_lock import NotStopped, take_stopped
 from relay.storage import Store, StoreError, key_opens, key_source, sealed_in
 from relay.store_pg import PgStore
 
-CHUNK = 1000
+CHUNK = 1000  # rows read, written and compared at a time
+# ... but pictures (payment slips: 200 KB-5 MB each) a few at a time: 1,000 of them would be
+# gigabytes in memory (and three copies of them: SQLite's, the INSERT's, PostgreSQL's)
+_CHUNKS = {"media": 8}
 # the tables copied as they are: (table, columns); the others are written below
 _PLAIN: tuple[tuple[str, str], ...] = (
     ("stream", "shop_id, seq, frame, conversation, msg_id"),
@@ -207,10 +210,10 @@ def _refuse_full(conn: psycopg.Connection[Any], where: str) -> None:
         )
 
 
-def _rows(db: sqlite3.Connection, sql: str, params: Any = ()) -> Iterator[list[Any]]:
-    cur = db.execute(sql, params)
+def _rows(db: sqlite3.Connection, sql: str, size: int = CHUNK) -> Iterator[list[Any]]:
+    cur = db.execute(sql)
     while True:
-        chunk = cur.fetchmany(CHUNK)
+        chunk = cur.fetchmany(size)
         if not chunk:
             return
         yield [tuple(r) for r in chunk]
@@ -237,7 +240,7 @@ def _copy(
     _insert(conn, "shops", _SHOP_COLUMNS, shops)
     _conversations(src, conn)
     for table, columns in _PLAIN:
-        for chunk in _rows(db, f"SELECT {columns} FROM {table}"):
+        for chunk in _rows(db, f"SELECT {columns} FROM {table}", _CHUNKS.get(table, CHUNK)):
             _insert(conn, table, columns, chunk)
     batches = "retry_key, shop_id, conversation, body, parts, attempts, next_at, created_at"
     for chunk in _rows(db, f"SELECT {batches} FROM line_batches ORDER BY rowid"):
@@ -340,7 +343,7 @@ def _check_rows(
             columns = columns.removesuffix(", rseq")
         sql = f"SELECT {columns} FROM {table}"
         with conn.cursor(name=f"check_{table}") as cur:
-            cur.itersize = CHUNK
+            cur.itersize = _CHUNKS.get(table, CHUNK)
             cur.execute(sql)
             theirs = _multiset(
                 r for r in cur if table != "stream" or (str(r[0]), int(r[1])) not in added

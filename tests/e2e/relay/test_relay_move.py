@@ -10,15 +10,21 @@ half-way leaving the target empty."""
 from __future__ import annotations
 
 import asyncio
+import hashlib
+import io
 import json
+import random
 import shutil
 import sqlite3
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
+import httpx
 import psycopg
 import pytest
 from cryptography.fernet import Fernet
+from PIL import Image
 from support.postgres import PostgresServer
 from support.relay_proc import Relay, line_env, relay_cli
 from support.waiting import until
@@ -436,3 +442,71 @@ def test_a_facebook_send_meta_kept_refusing_goes_out_once_from_the_moved_relay(
     arun(after())
     texts = [s["message"].get("text") for s in meta_api.delivered()]
     assert texts == ["มีค่ะ 😊"]
+
+
+def _slip(seed: int) -> bytes:
+    """A payment slip's size: a JPEG of random pixels (it does not compress), ~300 KB."""
+    pixels = random.Random(seed).randbytes(640 * 480 * 3)
+    out = io.BytesIO()
+    Image.frombytes("RGB", (640, 480), pixels).save(out, "JPEG", quality=90)
+    return out.getvalue()
+
+
+def test_pictures_move_whole_a_few_at_a_time(
+    postgres: PostgresServer, relay_factory: Any, clients: Any, arun: Any
+) -> None:
+    """Ten payment slips a shopper uploaded (more than move.py reads at a time: pictures go
+    8 by 8, so that a relay with gigabytes of them moves in little memory) reach the desktop
+    from the relay on PostgreSQL byte for byte, in the order they were sent."""
+    from minichat_desktop.sync import media
+
+    env = {"MINICHAT_RELAY_KEY": Fernet.generate_key().decode()}
+    r = relay_factory("--shopper-rate", "0", "--ip-rate", "0", env=env)  # (ten at once)
+    shop = _ok(relay_cli(r.data_dir, "shops", "add", "ร้านสลิป", env=env))
+    r.start()
+    slips = [_slip(seed) for seed in range(10)]
+    assert all(200_000 <= len(s) <= 500_000 for s in slips), [len(s) for s in slips]
+
+    async def send_slips() -> None:
+        w, ww = await clients.widget(r, shop["shop_id"])
+        async with httpx.AsyncClient(timeout=30) as http:
+            for i, data in enumerate(slips):
+                answer = await http.post(
+                    f"{r.url}/widget/{shop['shop_id']}/upload",
+                    content=data,
+                    headers={"Authorization": f"Bearer {ww.session}"},
+                )
+                assert answer.status_code == 201, answer.text
+                stored = answer.json()
+                await w.send(p.WidgetSend(p.Message(f"slip-{i}", p.Image(stored["media_id"]))))
+                assert (await w.recv_type(p.Accepted, 20)).id == f"slip-{i}"
+        await w.close()
+
+    arun(send_slips())
+    assert r.stop() == 0
+    url = postgres.new_database()
+    assert _ok(relay_cli(r.data_dir, "move-to", url, "--yes", env=env))["moved"] is True
+    assert _count(url, "media") == 10
+
+    pg = relay_factory("--store", url, env=env)
+    pg.start()
+
+    async def desktop_downloads() -> list[bytes]:
+        desk, _ = await clients.desktop(pg, shop["token"])
+        got = []
+        for _ in slips:
+            inbound = await desk.recv_type(p.Inbound, 20)
+            image = inbound.message.body
+            assert isinstance(image, p.Image) and image.url is not None
+            # (the frames moved as they were stored: their pictures' addresses name the
+            # relay's public address, the same after a move; here each relay has its port)
+            path = urlsplit(image.url).path
+            assert path == f"/media/{image.media_id}", image.url
+            got.append(await media.download(pg.url + path))
+        await desk.close()
+        return got
+
+    got = arun(desktop_downloads())
+    assert [hashlib.sha256(g).hexdigest() for g in got] == [
+        hashlib.sha256(s).hexdigest() for s in slips
+    ]
