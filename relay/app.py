@@ -697,11 +697,8 @@ def _verify_line(hub: Hub, shop_id: str, conn: Conn, frame: p.VerifyLine) -> Non
 
 async def _line_loading(hub: Hub, shop_id: str, conversation: str) -> None:
     """LINE's loading animation while the shop or bot is answering (at most every 5 s)."""
-    live = hub.live(shop_id)
-    now = asyncio.get_running_loop().time()
-    if now - live.loading_sent.get(conversation, -1e9) < 5:
+    if not hub.live(shop_id).loading_due(conversation, asyncio.get_running_loop().time()):
         return
-    live.loading_sent[conversation] = now
     creds = hub.store.line_credentials(shop_id)
     if creds is None:
         return
