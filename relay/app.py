@@ -697,7 +697,7 @@ def _verify_line(hub: Hub, shop_id: str, conn: Conn, frame: p.VerifyLine) -> Non
 
 async def _line_loading(hub: Hub, shop_id: str, conversation: str) -> None:
     """LINE's loading animation while the shop or bot is answering (at most every 5 s)."""
-    if not hub.live(shop_id).loading_due(conversation, asyncio.get_running_loop().time()):
+    if not hub.live(shop_id).loading.due(conversation, asyncio.get_running_loop().time()):
         return
     creds = hub.store.line_credentials(shop_id)
     if creds is None:

@@ -33,6 +33,7 @@ from relay.bodies import BodyTooLarge
 from relay.images import ImageRejected, check_image
 from relay.meta_store import MetaCredentials, MetaOutboxItem, MetaStore
 from relay.meta_verify import verify_meta
+from relay.notes import RecentNotes
 from relay.storage import NotFound, Store, StoreError, now_iso
 
 
@@ -112,7 +113,7 @@ class MetaHub:
         self._takeovers: dict[str, asyncio.Task[None]] = {}  # shop -> waiting for its sending
         self._slots: dict[str, asyncio.Semaphore] = {}
         self._paused: dict[str, float] = {}  # shop -> no request before (a rate limit)
-        self._typing_sent: dict[tuple[str, str], float] = {}
+        self._typing: RecentNotes[tuple[str, str]] = RecentNotes(5.0)  # typing_on, per chat
         self._closed = asyncio.Event()
 
     def start(self) -> None:
@@ -596,10 +597,8 @@ class MetaHub:
         if age is None or age > ms.WINDOW:
             return
         if action == "typing_on":
-            now = time.monotonic()
-            if now - self._typing_sent.get((shop_id, conversation), -1e9) < 5:
+            if not self._typing.due((shop_id, conversation), time.monotonic()):
                 return
-            self._typing_sent[(shop_id, conversation)] = now
         creds = self.store.credentials(shop_id)
         if creds is None:
             return

@@ -44,6 +44,7 @@ log = logging.getLogger("relay")
 MAX_AGE = 7 * 24 * 3600.0  # a profile older than this is fetched again at the next message
 PARALLEL = 8  # profile fetches in flight per relay process (a burst of new shoppers queues)
 LEASE = 300.0  # seconds a claimed fetch is left to its process (then another may take it up)
+FETCHED_KEPT = 100_000  # profiles' fetch times remembered (then forgotten, read from rows again)
 CHANNELS = ("messenger:", "instagram:", "line:")
 META_FIELDS = {
     "messenger": "first_name,last_name,profile_pic",
@@ -153,6 +154,8 @@ class ProfileFetcher:
         if at is None:
             at = self.store.profile_fetched_at(*key)
             if at is not None:
+                if len(self._fetched) >= FETCHED_KEPT:  # (a cache of the rows: read again)
+                    self._fetched.clear()
                 self._fetched[key] = at
         return at
 

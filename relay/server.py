@@ -31,6 +31,7 @@ from relay.bodies import BodyTooLarge
 from relay.images import ImageRejected, check_image
 from relay.meta_hub import MetaHub, is_meta
 from relay.metrics import LiveFigures, MeteredLineClient, Metrics
+from relay.notes import RecentNotes
 from relay.profiles import CHANNELS as PROFILE_CHANNELS
 from relay.profiles import HttpPlatform, ProfileFetcher
 from relay.protocol.connection import CloseCode, RelaySide
@@ -60,7 +61,6 @@ DESKTOP_PAGE = 500  # stream items queued to a desktop at a time (the next when 
 DESKTOP_KEPT = 20 * DESKTOP_PAGE  # committed items kept in memory for a desktop, at most
 WRITE_BATCH_BYTES = 64 * 1024  # one socket write carries up to this much of its queue
 LOADING_EVERY = 5.0  # seconds between two of LINE's loading animations in a conversation
-LOADING_KEPT = 1000  # conversations noted before the old notes go (ShopLive.loading_due)
 REMOTE_DESKTOP_EVERY = 3  # watch_shops turns (seconds) between checks of desktops elsewhere
 LINE_TAKEOVER_EVERY = 5.0  # seconds between tries to take over another process's LINE sending
 PING_SWEEP = 5.0  # seconds between the relay's looks at its sockets' silence (Hub.watch_sockets)
@@ -366,8 +366,8 @@ class ShopLive:
     desktop: DesktopLink | None = None
     widgets: dict[str, set[Conn]] = field(default_factory=dict)
     committed_seq: int = 0  # highest stream seq known committed
-    loading_sent: dict[str, float] = field(default_factory=dict)
-    loading_prune_at: int = LOADING_KEPT  # (see loading_due)
+    # LINE's loading animation, asked for at most every LOADING_EVERY s per conversation
+    loading: RecentNotes[str] = field(default_factory=lambda: RecentNotes(LOADING_EVERY))
     line_wake: asyncio.Event = field(default_factory=asyncio.Event)
     line_task: asyncio.Task[None] | None = None
     # the presence of the shop's desktop when another relay process holds it (shared store)
@@ -378,19 +378,6 @@ class ShopLive:
         if self.desktop is None:
             return self.remote_presence or p.Presence.AWAY
         return self.desktop.presence
-
-    def loading_due(self, conversation: str, now: float, every: float = LOADING_EVERY) -> bool:
-        """Whether LINE's loading animation may be asked for ``conversation`` now (at most
-        every ``every`` seconds); if so, noted. Only recent notes are kept: a shop's LINE
-        conversations are counted in years, not in the seconds that matter here."""
-        if now - self.loading_sent.get(conversation, -1e9) < every:
-            return False
-        if len(self.loading_sent) >= self.loading_prune_at:
-            self.loading_sent = {c: t for c, t in self.loading_sent.items() if now - t < every}
-            # (many still recent: not pruned again before they have doubled)
-            self.loading_prune_at = max(LOADING_KEPT, 2 * len(self.loading_sent))
-        self.loading_sent[conversation] = now
-        return True
 
 
 class Hub:

@@ -1,38 +1,41 @@
-"""LINE's loading animation is asked for at most every 5 s per conversation, and the notes
-of when it was asked do not pile up: a shop's LINE conversations go on for years, and each
-one the shop ever typed in used to stay in memory for as long as the relay ran."""
+"""LINE's loading animation and Messenger's typing indicator are asked for at most every 5 s
+per conversation (relay/notes.py, RecentNotes), and the notes of when do not pile up: a
+shop's conversations go on for years, and each one the shop ever typed in used to stay in
+memory for as long as the relay ran."""
 
 from __future__ import annotations
 
-from relay.server import LOADING_EVERY, LOADING_KEPT, ShopLive
+from relay.notes import RecentNotes
+from relay.server import LOADING_EVERY, ShopLive
 
 
 def test_at_most_every_5_s_per_conversation() -> None:
-    live = ShopLive()
-    assert live.loading_due("line:U1", 100.0)
-    assert not live.loading_due("line:U1", 100.0 + LOADING_EVERY - 0.01)
-    assert live.loading_due("line:U2", 100.5)  # (another conversation: its own clock)
-    assert live.loading_due("line:U1", 100.0 + LOADING_EVERY)
+    notes = ShopLive().loading
+    assert notes.due("line:U1", 100.0)
+    assert not notes.due("line:U1", 100.0 + LOADING_EVERY - 0.01)
+    assert notes.due("line:U2", 100.5)  # (another conversation: its own clock)
+    assert notes.due("line:U1", 100.0 + LOADING_EVERY)
 
 
 def test_old_notes_go_recent_ones_stay() -> None:
-    live = ShopLive()
+    notes: RecentNotes[str] = RecentNotes(5.0, kept=1000)
     now = 0.0
-    for i in range(10 * LOADING_KEPT):  # ten thousand conversations, one every 10 ms
+    for i in range(10_000):  # ten thousand conversations, one every 10 ms
         now = i * 0.01
-        assert live.loading_due(f"line:U{i}", now)
-        assert len(live.loading_sent) <= LOADING_KEPT
+        assert notes.due(f"line:U{i}", now)
+        assert len(notes) <= 1000
     # the last 5 s are all still known: none of them may be asked again yet
-    recent = [i for i in range(10 * LOADING_KEPT) if now - i * 0.01 < LOADING_EVERY - 0.5]
+    recent = [i for i in range(10_000) if now - i * 0.01 < 4.5]
     assert len(recent) > 400
-    assert not any(live.loading_due(f"line:U{i}", now + 0.1) for i in recent)
+    assert not any(notes.due(f"line:U{i}", now + 0.1) for i in recent)
 
 
-def test_a_shop_typing_in_many_conversations_at_once_is_not_pruned_at_every_call() -> None:
-    """More conversations within 5 s than LOADING_KEPT: they are all kept, and the notes are
-    not rebuilt at every call (only once they have doubled)."""
-    live = ShopLive()
-    for i in range(3 * LOADING_KEPT):  # all within one second
-        assert live.loading_due(f"line:U{i}", i / (3 * LOADING_KEPT))
-    assert len(live.loading_sent) == 3 * LOADING_KEPT
-    assert live.loading_prune_at > 3 * LOADING_KEPT  # (the next prune waits for more)
+def test_many_conversations_at_once_are_all_kept_and_not_cleaned_at_every_call() -> None:
+    """More conversations within 5 s than ``kept``: all are kept (each still within its
+    5 s), and the clean-up waits until the notes have doubled, not at every call."""
+    notes: RecentNotes[tuple[str, str]] = RecentNotes(5.0, kept=1000)
+    for i in range(3000):  # all within one second
+        assert notes.due(("shop", f"messenger:{i}"), i / 3000)
+    assert len(notes) == 3000
+    assert notes._clean_at > 3000  # (the next clean-up waits for more)
+    assert not notes.due(("shop", "messenger:0"), 1.0)
