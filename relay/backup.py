@@ -32,7 +32,14 @@ from pathlib import Path
 from typing import BinaryIO
 
 from relay.serve_lock import NotStopped, take_stopped
-from relay.storage import SCHEMA_VERSION, StoreError, key_opens, key_source, sealed_in
+from relay.storage import (
+    SCHEMA_VERSION,
+    StoreError,
+    has_table,
+    key_opens,
+    key_source,
+    sealed_in,
+)
 
 DB_NAME = "relay.sqlite3"
 BACKUP_NAME = re.compile(r"relay-(\d{8}T\d{6}Z)(?:-(\d+))?\.sqlite3")  # what backup() names
@@ -274,7 +281,7 @@ def _check_key(path: Path, src: Path, data_dir: Path, forget: bool) -> None:
     try:
         if forget:
             db.execute("UPDATE shops SET line_secret=NULL, line_token=NULL")
-            if _has_table(db, "meta_accounts"):
+            if has_table(db, "meta_accounts"):
                 db.execute("DELETE FROM meta_accounts")
             db.commit()
             return
@@ -301,10 +308,6 @@ def _check_key(path: Path, src: Path, data_dir: Path, forget: bool) -> None:
             f"{src} holds LINE or Facebook credentials sealed with another key than this"
             f" relay's ({key_source(data_dir)}): {fix}"
         )
-
-
-def _has_table(db: sqlite3.Connection, name: str) -> bool:
-    return db.execute("SELECT 1 FROM sqlite_master WHERE name=?", (name,)).fetchone() is not None
 
 
 def _put_aside(data_dir: Path, now: datetime) -> Path | None:

@@ -272,7 +272,7 @@ def _move_parser(sub: Any) -> None:
         " desktop has still to get, LINE and Facebook sends pending) into an empty PostgreSQL"
         " database, in one transaction, and check it reads back the same. With the relay"
         " stopped. The data folder is left as it is. Without --yes: only the check, nothing"
-        f" is kept. The database password as for --store (${ENV_STORE_PASSWORD_FILE} or"
+        f" is copied. The database password as for --store (${ENV_STORE_PASSWORD_FILE} or"
         " PGPASSFILE); the relay key as for serve: the same key serves the new store.",
     )
     m.add_argument("url", help="the new store: postgresql://user@host:port/database (empty)")

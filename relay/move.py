@@ -38,7 +38,7 @@ import psycopg
 
 from relay.backup import DB_NAME
 from relay.serve_lock import NotStopped, take_stopped
-from relay.storage import Store, StoreError, key_opens, key_source, sealed_in
+from relay.storage import Store, StoreError, has_table, key_opens, key_source, sealed_in
 from relay.store_pg import PgStore
 
 CHUNK = 1000  # rows read, written and compared at a time
@@ -147,7 +147,7 @@ def _check_key(data_dir: Path) -> None:
     same key must serve the new store: they are copied sealed)."""
     db = sqlite3.connect(f"file:{data_dir / DB_NAME}?mode=ro", uri=True)
     try:
-        if not db.execute("SELECT 1 FROM sqlite_master WHERE name='shops'").fetchone():
+        if not has_table(db, "shops"):
             raise MoveRefused(
                 f"{data_dir / DB_NAME} is not a relay database (it has no shops table);"
                 " nothing was changed"
@@ -263,7 +263,7 @@ def _conversations(src: Store, conn: psycopg.Connection[Any]) -> None:
     """A row for every conversation (the history's too: PostgreSQL's next cseq is its row),
     with the counters SQLite keeps behind, read through the store."""
     db = src.db
-    rows = db.execute(
+    sql = (
         "SELECT k.shop_id, k.conversation, c.reply_token, c.reply_token_at, c.away_notice_at,"
         " COALESCE(c.created_at, (SELECT MIN(h.created_at) FROM history h"
         " WHERE h.shop_id=k.shop_id AND h.conversation=k.conversation))"
@@ -271,17 +271,17 @@ def _conversations(src: Store, conn: psycopg.Connection[Any]) -> None:
         " UNION SELECT shop_id, conversation FROM history) k"
         " LEFT JOIN conversations c ON c.shop_id=k.shop_id AND c.conversation=k.conversation"
         " ORDER BY 1, 2"
-    ).fetchall()
-    out = []
-    for shop_id, conv, token, token_at, away_at, created in rows:
-        nxt, ack, read = src._conv_counters(shop_id, conv)[:3]
-        out.append((shop_id, conv, nxt, ack, read, token, token_at, away_at, created))
+    )
     columns = (
         "shop_id, conversation, next_cseq, widget_ack, widget_read, reply_token,"
         " reply_token_at, away_notice_at, created_at"
     )
-    for i in range(0, len(out), CHUNK):
-        _insert(conn, "conversations", columns, out[i : i + CHUNK])
+    for chunk in _rows(db, sql):  # (a conversation per widget session ever: not all at once)
+        out = []
+        for shop_id, conv, token, token_at, away_at, created in chunk:
+            nxt, ack, read = src._conv_counters(shop_id, conv)[:3]
+            out.append((shop_id, conv, nxt, ack, read, token, token_at, away_at, created))
+        _insert(conn, "conversations", columns, out)
 
 
 def _riding(
@@ -292,27 +292,32 @@ def _riding(
     seq - 2 when a read receipt rides too, else seq - 1), "read" (seq - 1) as a stream row
     with SQLite's frame while the desktop has not acked it. Returns the stream rows added."""
     added: set[tuple[str, int]] = set()
-    riding = src.db.execute(
+    sql = (
         "SELECT shop_id, conversation, seq, dfrom, dto, rfrom, rto FROM history"
         " WHERE seq IS NOT NULL AND (dto IS NOT NULL OR rto IS NOT NULL) ORDER BY shop_id, seq"
-    ).fetchall()
-    for shop_id, conv, seq, dfrom, dto, _rfrom, rto in riding:
-        riders = (dto is not None) + (rto is not None)
-        if dto is not None:
-            conn.execute(
+    )
+    for chunk in _rows(src.db, sql):  # (every shopper message of a riding widget: millions)
+        marks, reads = [], []
+        for shop_id, conv, seq, dfrom, dto, _rfrom, rto in chunk:
+            riders = (dto is not None) + (rto is not None)
+            if dto is not None:
+                marks.append((seq - riders, shop_id, conv, dfrom, dto))
+            frame = pending.get((shop_id, seq - 1))
+            if rto is not None and frame is not None:
+                reads.append((shop_id, seq - 1, frame))
+                added.add((str(shop_id), int(seq) - 1))
+        with conn.cursor() as cur:  # (one round trip a chunk, not a row: pipelined)
+            cur.executemany(
                 "UPDATE history SET rseq=%s WHERE shop_id=%s AND conversation=%s"
                 " AND origin='shop' AND cseq>%s AND cseq<=%s AND rseq IS NULL"
                 " AND msg_id NOT LIKE 'relay-%%'",
-                (seq - riders, shop_id, conv, dfrom, dto),
+                marks,
             )
-        frame = pending.get((shop_id, seq - 1))
-        if rto is not None and frame is not None:
-            conn.execute(
+            cur.executemany(
                 "INSERT INTO stream(shop_id, seq, frame, conversation, msg_id)"
                 " VALUES(%s,%s,%s,NULL,NULL)",
-                (shop_id, seq - 1, frame),
+                reads,
             )
-            added.add((str(shop_id), int(seq) - 1))
     return added
 
 

@@ -643,7 +643,7 @@ class Hub:
             store=self.store_kind,
             store_up=up,
             lock_wait=self.store.lock_wait,  # (PostgreSQL only)
-            wal=None if self.store.shared else (self.store.wal_bytes, self.store.wal_rewinds),
+            wal=self.store.wal,  # (SQLite only)
         )
 
     # ---- desktop stream

@@ -370,6 +370,12 @@ def existing_key(data_dir: Path) -> MultiFernet | None:
         raise StoreError(f"cannot use the key file {path}: {exc}{KEYS_HINT}") from exc
 
 
+def has_table(db: sqlite3.Connection, name: str) -> bool:
+    """Whether the SQLite database ``db`` has the table ``name`` (an older relay's, a backup's
+    may not)."""
+    return db.execute("SELECT 1 FROM sqlite_master WHERE name=?", (name,)).fetchone() is not None
+
+
 def sealed_in(db: sqlite3.Connection) -> list[bytes]:
     """Every credential a relay database (a SQLite file: the store's, a backup's) keeps
     sealed with the relay key: the shops' LINE secrets and tokens, Meta's secrets."""
@@ -379,7 +385,7 @@ def sealed_in(db: sqlite3.Connection) -> list[bytes]:
         for v in r
         if v is not None
     ]
-    if db.execute("SELECT 1 FROM sqlite_master WHERE name='meta_accounts'").fetchone():
+    if has_table(db, "meta_accounts"):
         sealed += [
             bytes(v)
             for r in db.execute("SELECT app_secret, page_token, verify_token FROM meta_accounts")
@@ -611,12 +617,14 @@ class Store:
             self.wal_rewinds += 1
 
     @property
-    def wal_bytes(self) -> int:
-        """The size of the WAL file now (0 when there is none)."""
+    def wal(self) -> tuple[int, int] | None:
+        """(the WAL file's size now, 0 when there is none; times this process started it
+        over): the metrics' sqlite_wal_*. None on PostgreSQL (relay/store_pg.py)."""
         try:
-            return os.stat(f"{self.path}-wal").st_size
+            size = os.stat(f"{self.path}-wal").st_size
         except OSError:
-            return 0
+            size = 0
+        return size, self.wal_rewinds
 
     def forget_caches(self) -> None:
         """Drop the write-behind counters (after a rollback, or if another writer ran)."""

@@ -360,6 +360,11 @@ class PgStore(Store):
         self._lock_waited += max(0.0, float(row[1])) if row is not None else 0.0
 
     @property
+    def wal(self) -> None:
+        """SQLite's WAL figures (relay/storage.py); PostgreSQL keeps its own WAL."""
+        return None
+
+    @property
     def lock_wait(self) -> tuple[int, float]:
         """(shop locks this process took, seconds it waited for them in all): what the
         processes on one database cost each other (the metrics' store_lock_wait_seconds)."""

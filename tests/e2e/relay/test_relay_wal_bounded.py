@@ -53,7 +53,7 @@ while True:
     answer = p.Message(f"r-{{i}}", p.Text("มีค่ะ ราคา 290 บาท 🙏"))
     store.add_history(shop_id, conv, p.Origin.SHOP, answer)
     store.commit()
-    print(i, store.wal_rewinds, store.wal_bytes, flush=True)
+    print(i, store.wal_rewinds, store.wal[0], flush=True)
     time.sleep(0.0005)  # (about 1,500 commits a second: ~25 MB of WAL a second)
 """
 
