@@ -349,6 +349,9 @@ class MetaHub:
         finally:
             if self._senders.get(key) is asyncio.current_task():
                 del self._senders[key]
+                # (the next wake_sender makes a new one: one per conversation ever sent to
+                # would pile up for as long as the relay runs)
+                self._send_wake.pop(key, None)
             if not any(k[0] == shop_id for k in self._senders):
                 with contextlib.suppress(StoreError):
                     self.store.release_sender(shop_id)

@@ -9,7 +9,12 @@ from collections.abc import Callable
 class RateLimiter:
     """``burst`` actions at once, refilled at ``rate`` per second. ``rate <= 0`` disables it.
 
-    Memory stays bounded: full buckets are forgotten when the table grows past ``max_keys``.
+    Memory and time stay bounded whatever the number of keys (a flood from many IPv6
+    addresses): once the table has grown by ``max_keys // 2`` keys since it was last cleaned,
+    full buckets are forgotten (a key seen again starts full, as it would have been); if more
+    than ``max_keys`` are still in use, only the ``max_keys`` most recently used are kept. So
+    the table holds at most 1.5 × ``max_keys`` keys, and a clean-up, which reads the whole
+    table, comes at most once per ``max_keys // 2`` new keys: O(1) a call on average.
     """
 
     def __init__(
@@ -26,6 +31,8 @@ class RateLimiter:
         self.burst = max(burst, 1.0)
         self.max_keys = max_keys
         self._buckets: dict[str, tuple[float, float]] = {}
+        self._clean_at = max_keys  # clean up once the table is this big
+        self.cleanups = 0  # (how many: the tests read it)
 
     @property
     def enabled(self) -> bool:
@@ -43,7 +50,7 @@ class RateLimiter:
                 self._on_refuse()
             return False
         self._buckets[key] = (tokens - cost, now)
-        if len(self._buckets) > self.max_keys:
+        if len(self._buckets) > self._clean_at:
             self._prune(now)
         return True
 
@@ -53,4 +60,10 @@ class RateLimiter:
 
     def _prune(self, now: float) -> None:
         full_after = self.burst / self.rate
-        self._buckets = {k: v for k, v in self._buckets.items() if now - v[1] < full_after}
+        kept = {k: v for k, v in self._buckets.items() if now - v[1] < full_after}
+        if len(kept) > self.max_keys:  # all in use: the least recently used go
+            recent = sorted(kept.items(), key=lambda kv: kv[1][1])[-self.max_keys :]
+            kept = dict(recent)
+        self._buckets = kept
+        self._clean_at = len(kept) + max(1, self.max_keys // 2)
+        self.cleanups += 1

@@ -64,6 +64,10 @@ MSG_IDS_KEPT = 250_000
 # message, over and over, once they are more than MSG_IDS_KEPT together)
 MSG_IDS_IDLE = 600.0
 
+# widget sessions known to exist (a cache of the sessions table, ~200 bytes each: every new
+# visitor of every shop makes one); past this it starts over, read from the rows again
+SESSIONS_KEPT = 100_000
+
 # The WAL file (relay.sqlite3-wal) is started over once it holds this many bytes of frames.
 # Under steady traffic the checkpoint thread never finds it wholly copied between two of the
 # event loop's commits, so SQLite itself would never start it over: it grew by 35 MB a second
@@ -1074,7 +1078,7 @@ class Store:
             "INSERT INTO sessions(token_hash, shop_id, sid, created_at) VALUES(?,?,?,?)",
             (hash_token(token), shop_id, sid, time.time()),
         )
-        self._sessions.add((shop_id, sid))
+        self._know_session(shop_id, sid)
         return sid, token
 
     def has_session(self, shop_id: str, sid: str) -> bool:
@@ -1084,10 +1088,15 @@ class Store:
             "SELECT 1 FROM sessions WHERE shop_id=? AND sid=?", (shop_id, sid)
         ).fetchone()
         if row is not None:
-            if len(self._sessions) > 100_000:
-                self._sessions.clear()
-            self._sessions.add((shop_id, sid))
+            self._know_session(shop_id, sid)
         return row is not None
+
+    def _know_session(self, shop_id: str, sid: str) -> None:
+        """Remember that a widget session exists (a cache of the rows, bounded: every new
+        visitor of every shop makes one)."""
+        if len(self._sessions) >= SESSIONS_KEPT:
+            self._sessions.clear()
+        self._sessions.add((shop_id, sid))
 
     def session(self, shop_id: str, token: str) -> str | None:
         digest = hash_token(token)

@@ -268,3 +268,22 @@ def test_conversations_in_use_keep_their_ids_past_the_bound(
         assert list(store._ids) == [(shop_id, first)] and store._msg_ids_kept == 31
     finally:
         store.close()
+
+
+def test_the_sessions_known_stay_bounded_and_are_read_again(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Every new visitor of every shop makes a widget session: the cache of the ones known
+    to exist used to keep each one made for as long as the relay ran."""
+    monkeypatch.setattr(storage, "SESSIONS_KEPT", 50)
+    store, shop_id, _ = _open_shop(tmp_path)
+    sids = []
+    for _ in range(400):
+        sid, _token = store.new_session(shop_id)
+        sids.append(sid)
+        assert len(store._sessions) <= 50
+    store.commit()
+    assert all(store.has_session(shop_id, sid) for sid in sids)  # (read from the rows)
+    assert len(store._sessions) <= 50
+    assert not store.has_session(shop_id, "no-such-session")
+    store.close()
