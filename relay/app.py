@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import functools
 import html
+import ipaddress
 import logging
 import os
 import signal
@@ -57,6 +58,9 @@ MAX_WEBHOOK_BODY = 1024 * 1024
 WIDGET_HOLD = 0.05
 DESKTOP_HOLD = 0.25
 
+# seconds a widget refused for too many open sockets from its address is told to wait
+IP_SOCKETS_RETRY = 30
+
 
 @functools.cache
 def _ride_settings() -> tuple[bool, float, float]:
@@ -98,13 +102,30 @@ def client_ip(request: web.Request, hub: Hub) -> str:
     """The address the per-IP limits count: the peer's, or with ``--trust-proxy`` the last
     X-Forwarded-For entry, the one our own proxy wrote. Entries before it are whatever the
     client sent (nginx's $proxy_add_x_forwarded_for appends to them; Caddy replaces them):
-    trusting the first would let a client pick a new address for every connection."""
+    trusting the first would let a client pick a new address for every connection. An IPv6
+    address counts as its /64 (see :func:`limit_key`)."""
     if hub.config.trust_proxy:
         fwd = request.headers.getall("X-Forwarded-For", [])
         last = fwd[-1].split(",")[-1].strip() if fwd else ""
         if last:
-            return last
-    return request.remote or "?"
+            return limit_key(last)
+    return limit_key(request.remote or "?")
+
+
+def limit_key(address: str) -> str:
+    """What a per-IP limit counts for ``address``: an IPv4 address itself (also written as
+    IPv6, ``::ffff:a.b.c.d``), an IPv6 address its /64 network. One subscriber (a phone, a
+    home) gets a whole /64 and may use any address in it: counted one by one, every new
+    address would start with a full allowance. Anything else as given."""
+    try:
+        ip = ipaddress.ip_address(address.split("%", 1)[0])  # (a zone: fe80::1%eth0)
+    except ValueError:
+        return address
+    if isinstance(ip, ipaddress.IPv6Address):
+        if ip.ipv4_mapped is not None:
+            return str(ip.ipv4_mapped)
+        return str(ipaddress.IPv6Network((ip, 64), strict=False))
+    return str(ip)
 
 
 def _origin_allowed(request: web.Request, shop: Shop) -> bool:
@@ -738,6 +759,23 @@ async def widget_ws(request: web.Request) -> web.StreamResponse:
         )
     if hub.closing:
         return _json_error(503, "unavailable", "relay shutting down")
+    if not hub.open_widget_socket(ip):
+        log.warning("widget socket refused: %d open from %s already", hub.config.ip_sockets, ip)
+        return _json_error(
+            429,
+            "rate_limited",
+            f"too many open connections from this address (at most {hub.config.ip_sockets});"
+            " close some chat windows and try again",
+            {"Retry-After": str(IP_SOCKETS_RETRY)},
+        )
+    try:
+        return await _widget_session(request, hub, shop)
+    finally:
+        hub.close_widget_socket(ip)
+
+
+async def _widget_session(request: web.Request, hub: Hub, shop: Shop) -> web.WebSocketResponse:
+    """The widget's socket, from the upgrade until it ends (its limits were checked)."""
     ws = web.WebSocketResponse(
         max_msg_size=hub.config.max_widget_frame * TRANSPORT_FACTOR,
         compress=False,

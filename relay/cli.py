@@ -97,6 +97,12 @@ def _serve_options(s: argparse.ArgumentParser) -> None:
         "--ip-burst", type=float, default=60.0, help="burst of widget connections per IP"
     )
     s.add_argument(
+        "--ip-sockets",
+        type=int,
+        default=500,
+        help="widget connections open at once per IP (0 = no limit)",
+    )
+    s.add_argument(
         "--stop-at-stdin-eof",
         action="store_true",
         help="stop when standard input closes (a relay started by an app, on a pipe, dies with it)",
@@ -691,6 +697,8 @@ def _serve(args: argparse.Namespace) -> int:
 
     if not 0 <= args.port <= 65535:
         raise UserError("--port: must be 0-65535")
+    if args.ip_sockets < 0:
+        raise UserError("--ip-sockets: must be 0 (no limit) or more")
     metrics_port = _port_or_none(args.metrics_port)
     if not 0 <= args.drain_grace <= 3600:
         raise UserError("--drain-grace: must be 0-3600 seconds")
@@ -708,6 +716,7 @@ def _serve(args: argparse.Namespace) -> int:
         shopper_burst=args.shopper_burst,
         ip_rate=args.ip_rate,
         ip_burst=args.ip_burst,
+        ip_sockets=args.ip_sockets,
         trust_proxy=args.trust_proxy,
         drain_grace=args.drain_grace,
         metrics_host=args.metrics_host,

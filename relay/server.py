@@ -94,6 +94,7 @@ class RelayConfig:
     shopper_burst: float = 20.0
     ip_rate: float = 2.0  # widget connections and uploads per second per IP
     ip_burst: float = 60.0
+    ip_sockets: int = 500  # widget sockets open at once per IP (0: no limit)
     away_every: float = 6 * 3600.0  # LINE away auto-reply at most this often per conversation
     trust_proxy: bool = False  # take the client IP from X-Forwarded-For
     drain_grace: float = 0.0  # seconds between SIGTERM (/readyz 503) and closing the sockets
@@ -404,6 +405,8 @@ class Hub:
             max(5.0, config.ip_burst / 6),
             on_refuse=refused("ip_upload"),
         )
+        self._ip_sockets: dict[str, int] = {}  # widget sockets open, by IP (none: no entry)
+        self._ip_sockets_refused = refused("ip_sockets")
         self.holds = Deadlines()  # the notices sockets hold for a frame to ride on (relay.riding)
         self._commit_scheduled = False
         self._stamp: str | None = None  # this turn's clock read (stamp())
@@ -425,6 +428,28 @@ class Hub:
         self.meta = MetaHub(self)  # Messenger and Instagram (relay/meta_hub.py)
         # shoppers' names and pictures (relay/profiles.py)
         self.profiles = ProfileFetcher(self, HttpPlatform(self.meta.client, self.line))
+
+    # ---- widget sockets per IP
+
+    def open_widget_socket(self, ip: str) -> bool:
+        """Count a widget socket from ``ip`` as open; False (counted as refused) when
+        ``ip_sockets`` are open from it already. The rate of new connections alone lets one
+        address keep opening sockets that it never closes (a page that opens the chat in a
+        loop, one abusive host): two a second fill 65,536 descriptors in nine hours, and then
+        no shopper or desktop can connect. :meth:`close_widget_socket` when it ends."""
+        open_now = self._ip_sockets.get(ip, 0)
+        if 0 < self.config.ip_sockets <= open_now:
+            self._ip_sockets_refused()
+            return False
+        self._ip_sockets[ip] = open_now + 1
+        return True
+
+    def close_widget_socket(self, ip: str) -> None:
+        left = self._ip_sockets.get(ip, 0) - 1
+        if left > 0:
+            self._ip_sockets[ip] = left
+        else:
+            self._ip_sockets.pop(ip, None)
 
     # ---- group commit
 

@@ -55,6 +55,8 @@ class RelayProc:
             "0",
             "--ip-rate",
             "0",
+            "--ip-sockets",
+            "0",
             "--shopper-rate",
             "0",
             *extra,

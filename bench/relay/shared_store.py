@@ -126,7 +126,8 @@ def lock_wait(p: Proc) -> tuple[float, float]:
 
 def start_relay(data_dir: Path, store: str | None, env: dict[str, str]) -> Proc:
     cmd = [PYTHON, "-m", "relay", "--data-dir", str(data_dir), "--log-level", "WARNING"]
-    cmd += ["serve", "--port", "0", "--ip-rate", "0", "--shopper-rate", "0", "--metrics-port", "0"]
+    cmd += ["serve", "--port", "0", "--ip-rate", "0", "--ip-sockets", "0", "--shopper-rate", "0"]
+    cmd += ["--metrics-port", "0"]
     if store:
         cmd += ["--store", store]
     proc = subprocess.Popen(

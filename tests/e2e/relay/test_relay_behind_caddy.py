@@ -41,7 +41,7 @@ from relay import pg_schema
 from relay import protocol as p
 from relay.store_pg import PgStore
 
-NO_LIMITS = ["--shopper-rate", "0", "--ip-rate", "0"]
+NO_LIMITS = ["--shopper-rate", "0", "--ip-rate", "0", "--ip-sockets", "0"]
 ROLE = "shopkeeper"
 SHOPPERS = 3
 PER_SHOPPER = 40

@@ -28,7 +28,7 @@ from support.waiting import until
 
 from relay import protocol as p
 
-NO_LIMITS = ["--shopper-rate", "0", "--ip-rate", "0"]
+NO_LIMITS = ["--shopper-rate", "0", "--ip-rate", "0", "--ip-sockets", "0"]
 SLOW = "ช้า"
 
 _SLOW_TRIGGER = f"""

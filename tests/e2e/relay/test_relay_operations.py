@@ -4,6 +4,7 @@ port 0; shoppers and the desktop are real WebSocket clients; LINE is the stand-i
 
 from __future__ import annotations
 
+import asyncio
 import io
 import json
 import os
@@ -340,6 +341,11 @@ def test_metrics_listener_errors_say_which_address(tmp_path: Path, clients: Any)
         2,
         "minichat-relay: --drain-grace: must be 0-3600 seconds\n",
     )
+    res = clients.run_cli(tmp_path, "serve", "--port", "0", "--ip-sockets", "-5")
+    assert (res.returncode, res.stderr) == (
+        2,
+        "minichat-relay: --ip-sockets: must be 0 (no limit) or more\n",
+    )
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         s.listen()
@@ -348,6 +354,73 @@ def test_metrics_listener_errors_say_which_address(tmp_path: Path, clients: Any)
     assert res.returncode == 1
     assert f"minichat-relay: cannot listen on 127.0.0.1:{port}: " in res.stderr
     assert "Traceback" not in res.stderr
+
+
+def test_one_address_keeps_only_so_many_widget_sockets_open(
+    relay_factory: Any, clients: Any, arun: Any
+) -> None:
+    """--ip-sockets caps the widget sockets one address has open at once (a page that opens
+    the chat in a loop, a host that never closes what it opens: the rate of new connections
+    alone lets it fill the relay's descriptors in hours). Over it → HTTP 429 with Retry-After
+    and a message that says what to do, counted; a socket that ends, whichever way, makes
+    room again; other addresses are not held back. An IPv6 address counts as its /64: the
+    one subscriber may use any address in it, and each new one gets no new allowance."""
+    relay = relay_factory("--trust-proxy", "--ip-sockets", "3", "--metrics-port", "0")
+    shop_id, _ = clients.add_shop(relay.data_dir, "ร้านจำกัดการเชื่อมต่อ")
+    relay.start()
+    url = f"{relay.ws}/ws/widget?shop={shop_id}"
+    addresses = iter(range(1, 1000))
+
+    def here() -> dict[str, str]:  # (the proxy writes a new address of the same /64 each time)
+        return {"X-Forwarded-For": f"2001:db8:ab:cd::{next(addresses):x}"}
+
+    async def refused() -> Any:  # (the HTTP answer to the upgrade)
+        with pytest.raises(InvalidStatus) as exc:
+            await websockets.connect(url, additional_headers=here())
+        return exc.value.response
+
+    async def room() -> bool:  # (the relay sees a close on its next read: retried until then)
+        try:
+            ws = await websockets.connect(url, additional_headers=here())
+        except InvalidStatus:
+            return False
+        await ws.close()
+        return True
+
+    async def until_room(why: str) -> None:
+        deadline = time.monotonic() + 10
+        while not await room():
+            assert time.monotonic() < deadline, why
+            await asyncio.sleep(0.05)
+
+    async def go() -> None:
+        async def widget() -> Any:
+            ws = await websockets.connect(url, additional_headers=here())
+            await ws.send(json.dumps({"type": "hello", "protocol": [1]}))
+            assert json.loads(await ws.recv())["type"] == "welcome"
+            return ws
+
+        held = [await widget() for _ in range(3)]  # three chats open, welcomed
+        answer = await refused()
+        assert (answer.status_code, answer.headers["Retry-After"]) == (429, "30")
+        assert json.loads(answer.body) == {
+            "error": "rate_limited",
+            "message": "too many open connections from this address (at most 3);"
+            " close some chat windows and try again",
+        }
+        elsewhere = {"X-Forwarded-For": "2001:db8:ab:ce::1"}  # another subscriber's /64
+        other = await websockets.connect(url, additional_headers=elsewhere)
+        await held.pop().close()  # one chat closed: room for one more
+        await until_room("a closed socket made no room")
+        held.append(await websockets.connect(url, additional_headers=here()))  # no hello
+        assert (await refused()).status_code == 429
+        await held.pop().close()  # it gives up before its hello: room again
+        await until_room("a socket closed before its hello made no room")
+        for ws in [*held, other]:
+            await ws.close()
+
+    arun(go())
+    assert value(scrape(relay.metrics_url), "rate_limited_total", limit="ip_sockets") == 2
 
 
 def test_behind_a_proxy_the_limits_count_the_address_the_proxy_wrote(

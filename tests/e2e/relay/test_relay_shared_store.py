@@ -35,7 +35,7 @@ from support.waiting import until
 from relay import protocol as p
 from relay.protocol.connection import CloseCode
 
-NO_LIMITS = ["--shopper-rate", "0", "--ip-rate", "0"]
+NO_LIMITS = ["--shopper-rate", "0", "--ip-rate", "0", "--ip-sockets", "0"]
 
 
 @dataclass

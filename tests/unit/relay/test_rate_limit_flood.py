@@ -1,8 +1,10 @@
-"""The rate limiter under a flood of keys (every connection from a new IPv6 address): its
-table stays bounded and cleaning it stays rare, while the keys in use keep their limits."""
+"""The per-IP limits under a flood of keys (every connection from a new IPv6 address): the
+limiter's table stays bounded and cleaning it stays rare, while the keys in use keep their limits;
+an IPv6 subscriber counts as its /64."""
 
 from __future__ import annotations
 
+from relay.app import limit_key
 from relay.ratelimit import RateLimiter
 
 
@@ -49,3 +51,29 @@ def test_full_buckets_go_first_and_keys_in_use_keep_their_limits() -> None:
     assert not any(k.startswith("quiet-") for k in rl._buckets)
     assert "busy" in rl._buckets
     assert not rl.allow("busy")  # still spent
+
+
+def test_the_per_ip_limits_count_an_ipv6_subscriber_as_its_64() -> None:
+    """A phone or a home gets a whole /64 and may take a new address in it at will: counted
+    address by address, each would come with a full allowance."""
+    keys = {
+        a: limit_key(a)
+        for a in (
+            "2001:db8:ab:cd::1",
+            "2001:DB8:AB:CD:1234:5678:9abc:def0",
+            "2001:db8:ab:ce::1",
+            "::ffff:203.0.113.9",
+            "203.0.113.9",
+            "fe80::1%eth0",
+            "?",
+        )
+    }
+    assert keys == {
+        "2001:db8:ab:cd::1": "2001:db8:ab:cd::/64",
+        "2001:DB8:AB:CD:1234:5678:9abc:def0": "2001:db8:ab:cd::/64",
+        "2001:db8:ab:ce::1": "2001:db8:ab:ce::/64",
+        "::ffff:203.0.113.9": "203.0.113.9",  # (IPv4 as a dual-stack socket shows it)
+        "203.0.113.9": "203.0.113.9",
+        "fe80::1%eth0": "fe80::/64",
+        "?": "?",  # (not an address: as given)
+    }
