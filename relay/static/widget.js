@@ -13,6 +13,9 @@
   var MAX_UPLOAD = 10 * 1024 * 1024;  // the relay's limit (protocol MAX_IMAGE_BYTES)
   var IMAGE_TYPES = { "image/jpeg": 1, "image/png": 1, "image/webp": 1 };
   var MAX_TEXT = 5000; // UTF-16 units (String.length), as the relay and LINE count
+  // a message not accepted this long after it went goes again (the relay keeps an id once):
+  // its commit may have failed (a full disk) while the socket stayed open
+  var RESEND_MS = 5000;
 
   var T = {
     th: {
@@ -203,7 +206,7 @@
   var st = {
     session: load("session", null), conv: null, config: null, presence: "online", lang: load("lang", null),
     items: {}, order: [], lastSeq: 0, lastShopSeq: 0, readSeq: load("read", 0), open: false,
-    outbox: load("outbox", []), ws: null, backoff: 1000, retryTimer: null, typingTimer: null,
+    outbox: load("outbox", []), ws: null, backoff: 1000, retryTimer: null, typingTimer: null, resendTimer: null,
     sentTyping: 0, cart: 0, stopped: false, connected: false, welcomed: false
   };
 
@@ -556,14 +559,18 @@
     st.retryTimer = setTimeout(connect, wait);
   }
   function flush() {
+    clearTimeout(st.resendTimer);
     if (!st.welcomed) return;
+    var waiting = false;
     st.outbox.forEach(function (o) {
       if (o.failed) return;
+      waiting = true;
       var f = { type: "send", message: o.message };
       var d = st.ride && takeDue();
       if (d) { f.ack = d.ack; if (d.read) f.read = d.read; }
       wsSend(f);
     });
+    if (waiting) st.resendTimer = setTimeout(flush, RESEND_MS);
   }
   function send(body) {
     var m = { id: uid() };

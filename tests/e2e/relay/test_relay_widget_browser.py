@@ -5,6 +5,10 @@ from __future__ import annotations
 import asyncio
 import gzip
 import io
+import json
+import resource
+import subprocess
+import threading
 import time
 from pathlib import Path
 from typing import Any
@@ -12,6 +16,7 @@ from typing import Any
 import pytest
 from PIL import Image
 from playwright.async_api import Page, async_playwright
+from support.relay_proc import PROJECT, PYTHON, add_shop
 
 from relay import protocol as p
 
@@ -45,6 +50,21 @@ async def _wait_text(page: Page, text: str, timeout: float = 10) -> None:
             return
         await page.wait_for_timeout(50)
     raise AssertionError(f"{text!r} not shown; shown: {await _texts(page)}")
+
+
+async def _open_chat(pw: Any, relay_url: str, shop_id: str) -> tuple[Any, Page]:
+    """Chromium on the shop's demo page at 1366×728 with the chat opened: (browser, page)."""
+    browser = await pw.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+    page = await browser.new_page(viewport={"width": 1366, "height": 728})
+    await page.goto(f"{relay_url}/demo/{shop_id}")
+    await page.click(W + ".launch")
+    return browser, page
+
+
+async def _type(page: Page, text: str) -> None:
+    """The shopper types ``text`` in the open chat and presses Enter."""
+    await page.fill(W + ".bar textarea", text)
+    await page.keyboard.press("Enter")
 
 
 def test_shopper_chats_sees_reply_and_history_after_reload(
@@ -249,19 +269,14 @@ def test_widget_reconnects_after_relay_restart_and_sends_what_waited(
 
     async def go() -> None:
         async with async_playwright() as pw:
-            browser = await pw.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-            page = await browser.new_page(viewport={"width": 1280, "height": 800})
-            await page.goto(f"{r.url}/demo/{shop_relay.shop_id}")
-            await page.click(W + ".launch")
-            await page.fill(W + ".bar textarea", "ก่อนรีสตาร์ท")
-            await page.keyboard.press("Enter")
+            browser, page = await _open_chat(pw, r.url, shop_relay.shop_id)
+            await _type(page, "ก่อนรีสตาร์ท")
             await page.locator(W + ".row.me .tick").filter(has_text="✓").wait_for()
             port = r.port
             await asyncio.get_running_loop().run_in_executor(None, r.stop)
             await page.locator(W + ".conn").wait_for(state="visible")
             assert await page.locator(W + ".conn").inner_text() == "กำลังเชื่อมต่อใหม่…"
-            await page.fill(W + ".bar textarea", "ระหว่างรีสตาร์ท")
-            await page.keyboard.press("Enter")
+            await _type(page, "ระหว่างรีสตาร์ท")
             await asyncio.get_running_loop().run_in_executor(None, lambda: r.start(port))
             await page.locator(W + ".conn").wait_for(state="hidden", timeout=15000)
             desk, welcome = await clients.desktop(r, shop_relay.token)
@@ -423,3 +438,84 @@ def test_a_refused_message_shows_not_sent_with_the_reason(
         await desk.close()
 
     arun(go())
+
+
+class _RelayWithPipedLog:
+    """A relay process whose log comes through a pipe (read by a thread), not a file: below,
+    no file of the relay's may grow, and its log must still say what happened."""
+
+    def __init__(self, data_dir: Path) -> None:
+        serve = ["serve", "--port", "0", "--demo-page"]
+        self.proc = subprocess.Popen(
+            [PYTHON, "-m", "relay", "--data-dir", str(data_dir), *serve],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            cwd=PROJECT,
+        )
+        assert self.proc.stdout is not None and self.proc.stderr is not None
+        port = json.loads(self.proc.stdout.readline())["port"]
+        self.url, self.ws = f"http://127.0.0.1:{port}", f"ws://127.0.0.1:{port}"
+        self.lines: list[str] = []
+        self._reader = threading.Thread(target=self.lines.extend, args=(self.proc.stderr,))
+        self._reader.start()
+
+    def disk_full(self, full: bool) -> None:
+        """No file of the relay's may grow (RLIMIT_FSIZE; Python ignores SIGXFSZ, so a write
+        past it fails with EFBIG, as on a full disk), or they may again."""
+        _, hard = resource.prlimit(self.proc.pid, resource.RLIMIT_FSIZE)
+        resource.prlimit(self.proc.pid, resource.RLIMIT_FSIZE, (0 if full else hard, hard))
+
+    def stop(self) -> str:
+        self.proc.terminate()
+        self.proc.wait(20)
+        self._reader.join(10)
+        assert self.proc.stdout is not None and self.proc.stderr is not None
+        self.proc.stdout.close()
+        self.proc.stderr.close()
+        return "".join(self.lines)
+
+
+def test_a_message_whose_commit_failed_goes_again_by_itself(
+    tmp_path: Path, clients: Any, arun: Any
+) -> None:
+    """The relay's disk fills while a chat is open: the shopper's message is not stored (the
+    COMMIT fails; the socket stays open, so nothing reconnects and nothing resends on that
+    account). Once there is room again the widget sends it again by itself — the shopper
+    does nothing more — and the desktop gets it once; the relay logs why it could not."""
+    shop_id, token = add_shop(tmp_path, "ร้านดิสก์เต็ม")
+    relay = _RelayWithPipedLog(tmp_path)
+    try:
+
+        async def go() -> None:
+            desk, _ = await clients.desktop(relay, token)
+            try:
+                await chat(desk)
+            finally:
+                await desk.close()
+
+        async def chat(desk: Any) -> None:
+            async with async_playwright() as pw:
+                browser, page = await _open_chat(pw, relay.url, shop_id)
+                await _type(page, "ก่อนดิสก์เต็ม")
+                first = await desk.recv_type(p.Inbound, timeout=10)
+                await desk.send(p.Ack(first.seq))
+                await page.locator(W + ".row.me .tick").filter(has_text="✓").wait_for()
+                relay.disk_full(True)
+                await _type(page, "โอนแล้วค่ะ 💳 ระหว่างดิสก์เต็ม")
+                await desk.nothing(2.0, ignore=(p.ShopperTyping, p.Receipt))  # not stored
+                sent = page.locator(W + ".row.me .tick").filter(has_text="✓")
+                assert await sent.count() == 1  # (the second still shows it waits: 🕓)
+                relay.disk_full(False)
+                got = await desk.recv_type(p.Inbound, timeout=15)  # resent within 5 s
+                assert got.message.body == p.Text("โอนแล้วค่ะ 💳 ระหว่างดิสก์เต็ม")
+                await desk.send(p.Ack(got.seq))
+                await sent.nth(1).wait_for(timeout=10000)
+                await desk.nothing(1.0, ignore=(p.ShopperTyping, p.Receipt))  # once
+                await browser.close()
+
+        arun(go())
+    finally:
+        log = relay.stop()
+    assert "ERROR relay: commit failed: " in log  # (SQLite: "database or disk is full")
+    assert "Traceback" not in log, log[-3000:]
