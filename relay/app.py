@@ -760,7 +760,6 @@ async def widget_ws(request: web.Request) -> web.StreamResponse:
     if hub.closing:
         return _json_error(503, "unavailable", "relay shutting down")
     if not hub.open_widget_socket(ip):
-        log.warning("widget socket refused: %d open from %s already", hub.config.ip_sockets, ip)
         return _json_error(
             429,
             "rate_limited",

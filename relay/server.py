@@ -406,6 +406,7 @@ class Hub:
             on_refuse=refused("ip_upload"),
         )
         self._ip_sockets: dict[str, int] = {}  # widget sockets open, by IP (none: no entry)
+        self._ip_capped: set[str] = set()  # IPs at the cap, logged once until below it again
         self._ip_sockets_refused = refused("ip_sockets")
         self.holds = Deadlines()  # the notices sockets hold for a frame to ride on (relay.riding)
         self._commit_scheduled = False
@@ -440,6 +441,9 @@ class Hub:
         open_now = self._ip_sockets.get(ip, 0)
         if 0 < self.config.ip_sockets <= open_now:
             self._ip_sockets_refused()
+            if ip not in self._ip_capped:  # (once, not at every refusal: no flood of the log)
+                self._ip_capped.add(ip)
+                log.warning("widget sockets from %s refused: %d open already", ip, open_now)
             return False
         self._ip_sockets[ip] = open_now + 1
         return True
@@ -450,6 +454,8 @@ class Hub:
             self._ip_sockets[ip] = left
         else:
             self._ip_sockets.pop(ip, None)
+        if left < self.config.ip_sockets:
+            self._ip_capped.discard(ip)
 
     # ---- group commit
 

@@ -362,8 +362,9 @@ def test_one_address_keeps_only_so_many_widget_sockets_open(
     """--ip-sockets caps the widget sockets one address has open at once (a page that opens
     the chat in a loop, a host that never closes what it opens: the rate of new connections
     alone lets it fill the relay's descriptors in hours). Over it → HTTP 429 with Retry-After
-    and a message that says what to do, counted; a socket that ends, whichever way, makes
-    room again; other addresses are not held back. An IPv6 address counts as its /64: the
+    and a message that says what to do, counted, logged once until the address is below the
+    cap again; a socket that ends, whichever way, makes room again; other addresses are not
+    held back. An IPv6 address counts as its /64: the
     one subscriber may use any address in it, and each new one gets no new allowance."""
     relay = relay_factory("--trust-proxy", "--ip-sockets", "3", "--metrics-port", "0")
     shop_id, _ = clients.add_shop(relay.data_dir, "ร้านจำกัดการเชื่อมต่อ")
@@ -408,6 +409,7 @@ def test_one_address_keeps_only_so_many_widget_sockets_open(
             "message": "too many open connections from this address (at most 3);"
             " close some chat windows and try again",
         }
+        assert (await refused()).status_code == 429  # (counted again, not logged again)
         elsewhere = {"X-Forwarded-For": "2001:db8:ab:ce::1"}  # another subscriber's /64
         other = await websockets.connect(url, additional_headers=elsewhere)
         await held.pop().close()  # one chat closed: room for one more
@@ -420,7 +422,10 @@ def test_one_address_keeps_only_so_many_widget_sockets_open(
             await ws.close()
 
     arun(go())
-    assert value(scrape(relay.metrics_url), "rate_limited_total", limit="ip_sockets") == 2
+    assert value(scrape(relay.metrics_url), "rate_limited_total", limit="ip_sockets") == 3
+    # logged once each time the address reached the cap (not at every refusal: no log flood)
+    said = "widget sockets from 2001:db8:ab:cd::/64 refused: 3 open already"
+    assert relay.log().count(said) == 2
 
 
 def test_behind_a_proxy_the_limits_count_the_address_the_proxy_wrote(
