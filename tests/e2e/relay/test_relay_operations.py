@@ -364,8 +364,8 @@ def test_one_address_keeps_only_so_many_widget_sockets_open(
     alone lets it fill the relay's descriptors in hours). Over it → HTTP 429 with Retry-After
     and a message that says what to do, counted, logged once until the address is below the
     cap again; a socket that ends, whichever way, makes room again; other addresses are not
-    held back. An IPv6 address counts as its /64: the
-    one subscriber may use any address in it, and each new one gets no new allowance."""
+    held back. An IPv6 address counts as its /64: the one subscriber may use any address in
+    it, and each new one gets no new allowance."""
     relay = relay_factory("--trust-proxy", "--ip-sockets", "3", "--metrics-port", "0")
     shop_id, _ = clients.add_shop(relay.data_dir, "ร้านจำกัดการเชื่อมต่อ")
     relay.start()
