@@ -60,6 +60,8 @@ DESKTOP_HOLD = 0.25
 
 # seconds a widget refused for too many open sockets from its address is told to wait
 IP_SOCKETS_RETRY = 30
+# ... and a shopper's picture refused for want of disk space
+DISK_RETRY = 300
 
 
 @functools.cache
@@ -315,6 +317,13 @@ async def widget_upload(request: web.Request) -> web.Response:
         return _json_error(401, "unauthorized", "session token missing or wrong", cors)
     if not hub.shopper_limit.allow(f"{shop.id}:{sid}", 3):
         return _json_error(429, "rate_limited", "too many uploads; try again shortly", cors)
+    if not hub.room_for_picture(request.content_length or hub.config.max_upload):
+        return _json_error(
+            503,
+            "unavailable",
+            "image: the relay is short of disk space; send it again later",
+            {**cors, "Retry-After": str(DISK_RETRY)},
+        )
     return await _store_upload(request, hub, shop.id, cors)
 
 

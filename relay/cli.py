@@ -103,6 +103,12 @@ def _serve_options(s: argparse.ArgumentParser) -> None:
         help="widget connections open at once per IP (0 = no limit)",
     )
     s.add_argument(
+        "--keep-free-mb",
+        type=int,
+        default=1024,
+        help="refuse shoppers' pictures that would leave less free disk (SQLite; 0 = no check)",
+    )
+    s.add_argument(
         "--stop-at-stdin-eof",
         action="store_true",
         help="stop when standard input closes (a relay started by an app, on a pipe, dies with it)",
@@ -699,6 +705,8 @@ def _serve(args: argparse.Namespace) -> int:
         raise UserError("--port: must be 0-65535")
     if args.ip_sockets < 0:
         raise UserError("--ip-sockets: must be 0 (no limit) or more")
+    if args.keep_free_mb < 0:
+        raise UserError("--keep-free-mb: must be 0 (no check) or more")
     metrics_port = _port_or_none(args.metrics_port)
     if not 0 <= args.drain_grace <= 3600:
         raise UserError("--drain-grace: must be 0-3600 seconds")
@@ -717,6 +725,7 @@ def _serve(args: argparse.Namespace) -> int:
         ip_rate=args.ip_rate,
         ip_burst=args.ip_burst,
         ip_sockets=args.ip_sockets,
+        keep_free=args.keep_free_mb * 1024 * 1024,
         trust_proxy=args.trust_proxy,
         drain_grace=args.drain_grace,
         metrics_host=args.metrics_host,

@@ -13,6 +13,7 @@ import contextlib
 import json
 import logging
 import math
+import shutil
 import time
 import uuid
 from collections.abc import Callable
@@ -95,6 +96,9 @@ class RelayConfig:
     ip_rate: float = 2.0  # widget connections and uploads per second per IP
     ip_burst: float = 60.0
     ip_sockets: int = 500  # widget sockets open at once per IP (0: no limit)
+    # disk a shopper's picture may not take on the SQLite store's disk (0: no check); see
+    # Hub.room_for_picture
+    keep_free: int = 1024 * 1024 * 1024
     away_every: float = 6 * 3600.0  # LINE away auto-reply at most this often per conversation
     trust_proxy: bool = False  # take the client IP from X-Forwarded-For
     drain_grace: float = 0.0  # seconds between SIGTERM (/readyz 503) and closing the sockets
@@ -407,6 +411,8 @@ class Hub:
         )
         self._ip_sockets: dict[str, int] = {}  # widget sockets open, by IP (none: no entry)
         self._ip_capped: set[str] = set()  # IPs at the cap, logged once until below it again
+        self._disk_refused = refused("disk_room")
+        self._disk_logged = -math.inf  # (time.monotonic() of the last "disk almost full")
         self._ip_sockets_refused = refused("ip_sockets")
         self.holds = Deadlines()  # the notices sockets hold for a frame to ride on (relay.riding)
         self._commit_scheduled = False
@@ -456,6 +462,34 @@ class Hub:
             self._ip_sockets.pop(ip, None)
         if left < self.config.ip_sockets:
             self._ip_capped.discard(ip)
+
+    def room_for_picture(self, size: int) -> bool:
+        """Whether a shopper's picture of ``size`` bytes leaves ``keep_free`` bytes free on
+        the disk of the SQLite database. Anyone may upload through the widget (a slip, 10 MB
+        at most, half a picture a second per address: 400 GB a day), and a full disk stops
+        every message of every shop: pictures from the public stop first, with room left
+        for the messages. Counted as refused, logged at most once a minute. (PostgreSQL's
+        disk is the database server's: always True.)"""
+        if not self.config.keep_free or self.store.shared:
+            return True
+        try:
+            free = shutil.disk_usage(self.store.data_dir).free
+        except OSError:
+            return True  # (the commit says what is wrong, if anything)
+        if free - size >= self.config.keep_free:
+            return True
+        self._disk_refused()
+        now = time.monotonic()
+        if now - self._disk_logged >= 60:
+            self._disk_logged = now
+            log.warning(
+                "disk almost full: %d MB free in %s; shoppers' pictures are refused while less"
+                " than %d MB would be left (--keep-free-mb)",
+                free >> 20,
+                self.store.data_dir,
+                self.config.keep_free >> 20,
+            )
+        return False
 
     # ---- group commit
 

@@ -346,6 +346,11 @@ def test_metrics_listener_errors_say_which_address(tmp_path: Path, clients: Any)
         2,
         "minichat-relay: --ip-sockets: must be 0 (no limit) or more\n",
     )
+    res = clients.run_cli(tmp_path, "serve", "--port", "0", "--keep-free-mb", "-1")
+    assert (res.returncode, res.stderr) == (
+        2,
+        "minichat-relay: --keep-free-mb: must be 0 (no check) or more\n",
+    )
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         s.listen()
@@ -426,6 +431,53 @@ def test_one_address_keeps_only_so_many_widget_sockets_open(
     # logged once each time the address reached the cap (not at every refusal: no log flood)
     said = "widget sockets from 2001:db8:ab:cd::/64 refused: 3 open already"
     assert relay.log().count(said) == 2
+
+
+def test_shoppers_pictures_stop_before_the_disk_is_full(
+    relay_factory: Any, clients: Any, arun: Any, tmp_path: Path
+) -> None:
+    """--keep-free-mb: a shopper's picture that would leave less free disk than that is
+    refused (503 with Retry-After, saying why) before its body is read, and nothing is
+    stored; counted, logged once a minute at most. The chat goes on and the shop's own
+    pictures still go: the messages keep the room the public's pictures may not take."""
+    more_than_free = (shutil.disk_usage(tmp_path).free >> 20) + 1024
+    relay = relay_factory("--keep-free-mb", str(more_than_free), "--metrics-port", "0")
+    shop_id, token = clients.add_shop(relay.data_dir, "ร้านดิสก์ใกล้เต็ม")
+    relay.start()
+    out = io.BytesIO()
+    Image.frombytes("RGB", (400, 300), os.urandom(400 * 300 * 3)).save(out, "PNG")
+    slip = out.getvalue()  # ~360 KB of noise: a real slip's size
+
+    async def go() -> None:
+        widget, welcome = await clients.widget(relay, shop_id)
+        upload = f"{relay.url}/widget/{shop_id}/upload"
+        auth = {"Authorization": f"Bearer {welcome.session}", "Content-Type": "image/png"}
+        async with httpx.AsyncClient(timeout=10) as http:
+            for _ in range(2):
+                res = await http.post(upload, content=slip, headers=auth)
+                assert (res.status_code, res.headers["Retry-After"]) == (503, "300")
+                assert res.json() == {
+                    "error": "unavailable",
+                    "message": "image: the relay is short of disk space; send it again later",
+                }
+            mine = await http.post(
+                f"{relay.url}/desktop/media",
+                content=slip,
+                headers={"Authorization": f"Bearer {token}", "Content-Type": "image/png"},
+            )
+            assert mine.status_code == 201, mine.text
+        await widget.send(p.WidgetSend(clients.text("w-1", "โอนแล้วนะคะ")))
+        assert (await widget.recv_type(p.Accepted)).id == "w-1"
+        await widget.close()
+
+    arun(go())
+    assert value(scrape(relay.metrics_url), "rate_limited_total", limit="disk_room") == 2
+    assert relay.log().count("disk almost full: ") == 1
+    db = sqlite3.connect(f"file:{relay.data_dir / 'relay.sqlite3'}?mode=ro", uri=True)
+    try:
+        assert db.execute("SELECT COUNT(*) FROM media").fetchone()[0] == 1  # (the shop's)
+    finally:
+        db.close()
 
 
 def test_behind_a_proxy_the_limits_count_the_address_the_proxy_wrote(
