@@ -6,7 +6,6 @@ import asyncio
 import contextlib
 import functools
 import html
-import ipaddress
 import logging
 import os
 import signal
@@ -35,6 +34,7 @@ from relay.protocol.connection import (
     Outcome,
     RelaySide,
 )
+from relay.ratelimit import ip_key
 from relay.riding import RidingConn
 from relay.server import (
     DESKTOP_LIVENESS,
@@ -105,29 +105,13 @@ def client_ip(request: web.Request, hub: Hub) -> str:
     X-Forwarded-For entry, the one our own proxy wrote. Entries before it are whatever the
     client sent (nginx's $proxy_add_x_forwarded_for appends to them; Caddy replaces them):
     trusting the first would let a client pick a new address for every connection. An IPv6
-    address counts as its /64 (see :func:`limit_key`)."""
+    address counts as its /64 (:func:`relay.ratelimit.ip_key`)."""
     if hub.config.trust_proxy:
         fwd = request.headers.getall("X-Forwarded-For", [])
         last = fwd[-1].split(",")[-1].strip() if fwd else ""
         if last:
-            return limit_key(last)
-    return limit_key(request.remote or "?")
-
-
-def limit_key(address: str) -> str:
-    """What a per-IP limit counts for ``address``: an IPv4 address itself (also written as
-    IPv6, ``::ffff:a.b.c.d``), an IPv6 address its /64 network. One subscriber (a phone, a
-    home) gets a whole /64 and may use any address in it: counted one by one, every new
-    address would start with a full allowance. Anything else as given."""
-    try:
-        ip = ipaddress.ip_address(address.split("%", 1)[0])  # (a zone: fe80::1%eth0)
-    except ValueError:
-        return address
-    if isinstance(ip, ipaddress.IPv6Address):
-        if ip.ipv4_mapped is not None:
-            return str(ip.ipv4_mapped)
-        return str(ipaddress.IPv6Network((ip, 64), strict=False))
-    return str(ip)
+            return ip_key(last)
+    return ip_key(request.remote or "?")
 
 
 def _origin_allowed(request: web.Request, shop: Shop) -> bool:

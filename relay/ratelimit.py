@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import time
 from collections.abc import Callable
 
@@ -67,3 +68,19 @@ class RateLimiter:
         self._buckets = kept
         self._clean_at = len(kept) + max(1, self.max_keys // 2)
         self.cleanups += 1
+
+
+def ip_key(address: str) -> str:
+    """What a per-IP limit counts for ``address``: an IPv4 address itself (also written as
+    IPv6, ``::ffff:a.b.c.d``), an IPv6 address its /64 network. One subscriber (a phone, a
+    home) gets a whole /64 and may use any address in it: counted one by one, every new
+    address would start with a full allowance. Anything else as given."""
+    try:
+        ip = ipaddress.ip_address(address.split("%", 1)[0])  # (a zone: fe80::1%eth0)
+    except ValueError:
+        return address
+    if isinstance(ip, ipaddress.IPv6Address):
+        if ip.ipv4_mapped is not None:
+            return str(ip.ipv4_mapped)
+        return str(ipaddress.IPv6Network((ip, 64), strict=False))
+    return str(ip)

@@ -1,5 +1,5 @@
 """The relay's per-IP connection limit under a flood of addresses: the time each check takes
-and the memory the limiter keeps, through the relay's own RateLimiter and limit_key.
+and the memory the limiter keeps, through the relay's own RateLimiter and ip_key.
 
 An attacker with a /48 of IPv6 has 65,536 /64 networks, each a new key for the per-IP limits
 (an IPv6 address counts as its /64). Here ``--addresses`` connections (default 300,000), each
@@ -25,8 +25,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-from relay.app import limit_key
-from relay.ratelimit import RateLimiter
+from relay.ratelimit import RateLimiter, ip_key
 
 
 def main() -> None:
@@ -36,7 +35,7 @@ def main() -> None:
     now = [0.0]
     limiter = RateLimiter(2.0, 60.0, clock=lambda: now[0])  # the relay's --ip-rate, --ip-burst
     step = 20.0 / args.addresses  # all of them within 20 s (a bucket refills in 30 s)
-    keys = [limit_key(f"2001:db8:{i >> 16:x}:{i & 0xFFFF:x}::1") for i in range(args.addresses)]
+    keys = [ip_key(f"2001:db8:{i >> 16:x}:{i & 0xFFFF:x}::1") for i in range(args.addresses)]
     worst = total = 0.0
     biggest = 0
     for key in keys:

@@ -4,8 +4,7 @@ an IPv6 subscriber counts as its /64."""
 
 from __future__ import annotations
 
-from relay.app import limit_key
-from relay.ratelimit import RateLimiter
+from relay.ratelimit import RateLimiter, ip_key
 
 
 def test_a_flood_of_new_keys_keeps_the_table_bounded_and_its_cleanups_rare() -> None:
@@ -57,7 +56,7 @@ def test_the_per_ip_limits_count_an_ipv6_subscriber_as_its_64() -> None:
     """A phone or a home gets a whole /64 and may take a new address in it at will: counted
     address by address, each would come with a full allowance."""
     keys = {
-        a: limit_key(a)
+        a: ip_key(a)
         for a in (
             "2001:db8:ab:cd::1",
             "2001:DB8:AB:CD:1234:5678:9abc:def0",
