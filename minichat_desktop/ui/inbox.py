@@ -69,6 +69,7 @@ from minichat_desktop.ui.errors import show_error
 from minichat_desktop.ui.i18n import current_language
 from minichat_desktop.ui.list_rows import Row, fill
 from minichat_desktop.ui.pictures import read_picture as read_picture
+from minichat_desktop.ui.settings_common import alive
 from minichat_desktop.ui.window_line import WindowLine
 
 if TYPE_CHECKING:
@@ -357,7 +358,7 @@ class CustomerPanel(QFrame):
         rows = await self.ctx.ops.read(
             orders.list_orders, orders.OrderFilters(customer_id=customer_id), limit=20
         )
-        if self.customer_id == customer_id:
+        if alive(self) and self.customer_id == customer_id:  # (closed while it read: quitting)
             self._fill(c, rows, keep_typing=True)
 
     def _fill(
@@ -694,7 +695,7 @@ class InboxScreen(QWidget):
         seq = self._list_seq
         shown = max(self.PAGE, self.list_model.rowCount())
         rows = await self.ctx.ops.read(convs.list_conversations, limit=shown, **self._filters())
-        if seq != self._list_seq:
+        if seq != self._list_seq or not alive(self):
             return
         self.list_model.reset(rows, len(rows) == shown)
         if self.current is not None:
@@ -853,7 +854,7 @@ class InboxScreen(QWidget):
         cid = self.current.id
         conv = await self.ctx.ops.read(convs.get_conversation, cid)
         rows = await self.ctx.ops.read(convs.messages, cid, limit=self.MESSAGES)
-        if self.current is None or self.current.id != cid:
+        if self.current is None or self.current.id != cid or not alive(self):
             return
         self.current = conv
         at_bottom = self._at_bottom()
@@ -901,7 +902,7 @@ class InboxScreen(QWidget):
         await self.refresh_list()
         if self.current is not None and any(s.conversation.id == self.current.id for s in stored):
             await self._reload_current()
-            if self.isVisible() and self.window().isActiveWindow():
+            if alive(self) and self.isVisible() and self.window().isActiveWindow():
                 self._mark_read(self.current.id)
 
     @asyncSlot(list)
@@ -910,9 +911,12 @@ class InboxScreen(QWidget):
         shown = [i for i in ids if self.list_model.row_of(i) >= 0]
         for cid in shown[:50]:  # more than a screenful changed: the rows are read again
             try:
-                self.list_model.replace(await self.ctx.ops.read(convs.get_conversation, cid))
+                conv = await self.ctx.ops.read(convs.get_conversation, cid)
             except DomainError:
                 continue  # gone meanwhile (the next refresh drops its row)
+            if not alive(self):
+                return
+            self.list_model.replace(conv)
         if len(shown) > 50:
             await self.refresh_list()
         if self.current is not None and self.current.id in ids:
@@ -945,7 +949,8 @@ class InboxScreen(QWidget):
 
     async def _show_queued(self) -> None:
         await self._reload_current()
-        self.messages.scrollToBottom()
+        if alive(self):
+            self.messages.scrollToBottom()
 
     @asyncSlot()
     async def on_send(self) -> None:

@@ -13,6 +13,7 @@ import asyncio
 import contextlib
 import itertools
 import logging
+import threading
 from collections.abc import AsyncIterator, Callable, Coroutine
 from dataclasses import dataclass
 from pathlib import Path
@@ -325,3 +326,37 @@ async def test_the_inbox_product_picker(chat: Any) -> None:
         await while_open(c, lambda: screen.dialog is picker, picker.reject)
         await task
         await drop(screen)
+
+
+async def test_reads_that_outlive_the_inbox_touch_nothing(chat: Any) -> None:
+    """The window goes (the app quitting) while the inbox reads for a change that came in:
+    the list, the open chat and the customer panel drop what they read instead of drawing on
+    widgets that are gone. (CI once saw the customer panel's picture label deleted under it.)"""
+    import shiboken6
+
+    from minichat_desktop.ui.inbox import InboxScreen
+
+    async with chat as c:
+        screen = InboxScreen(c.ctx)
+        screen.resize(1200, 700)
+        screen.show()
+        await until(lambda: screen.list_model.rowCount() == 1)
+        cid = screen.list_model.rows[0].id
+        screen.open_conversation(cid)
+        assert screen.customer.customer_id is not None
+        await asyncio.sleep(0.2)  # what opening the chat started has drawn
+        # Both of the screens' database threads busy, so that every read below waits for them
+        gate = threading.Event()
+        held = [asyncio.ensure_future(c.ctx.ops.call(gate.wait, 10)) for _ in range(2)]
+        reading = [
+            screen.on_conversations_changed([cid]),
+            screen.on_data_changed({"conversations", "customers", "orders"}),
+            asyncio.ensure_future(screen.customer.refresh()),
+        ]
+        for _ in range(5):
+            await asyncio.sleep(0)  # each has started and waits for its first read
+        shiboken6.delete(screen)
+        gate.set()
+        results = await asyncio.gather(*held, *reading, return_exceptions=True)
+        assert results[:2] == [True, True]
+        assert [r for r in results if isinstance(r, BaseException)] == []
