@@ -71,7 +71,8 @@ async def test_a_refused_send_is_failed_with_a_reason_and_never_offered_again(
     assert (note.title, note.title_en) == ("ส่งข้อความไม่สำเร็จ", "Message not sent")
     assert "แก้ไขแล้วส่งใหม่" in note.body and "edit it and send it again" in note.body_en
     assert "bad_frame" not in note.body and note.ref == f"conversation:{conv_id}"
-    assert conv_id in rec.changed
+    # the window is told once the write is done, a moment after the failed state can be read
+    await until(lambda: conv_id in rec.changed)
     # the link is still up and the next message goes through
     with db.write() as s:
         convs.send_text(s, conv_id, "ขออภัยค่ะ 🙏", "owner")
